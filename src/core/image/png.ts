@@ -1,0 +1,41 @@
+/** Grayscale image grids as PNG bytes (pure JS, so the same code serves the CLI and the worker). */
+import { encode } from 'fast-png';
+
+export interface GridOptions {
+  /** Side of each (square) tile in pixels. */
+  size: number;
+  /** Tiles per row. */
+  columns: number;
+  /** Integer upscaling of every pixel (nearest neighbour), for legibility. */
+  scale?: number;
+  /** Background pixels between tiles. */
+  gap?: number;
+}
+
+/**
+ * Lays out square single-channel tiles (values in [0, 1], clipped) row by row and encodes a PNG.
+ * @example
+ * const png = gridPng([img0, img1], { size: 32, columns: 2, scale: 2 });
+ */
+export function gridPng(tiles: ReadonlyArray<ArrayLike<number>>, opts: GridOptions): Uint8Array {
+  const scale = opts.scale ?? 1;
+  const gap = opts.gap ?? 2;
+  const cols = Math.max(1, Math.min(opts.columns, tiles.length));
+  const rows = Math.max(1, Math.ceil(tiles.length / cols));
+  const cell = opts.size * scale;
+  const width = cols * cell + (cols - 1) * gap;
+  const height = rows * cell + (rows - 1) * gap;
+  const data = new Uint8Array(width * height).fill(64);
+  tiles.forEach((tile, t) => {
+    if (tile.length !== opts.size * opts.size) throw new Error(`tile ${t} has ${tile.length} pixels, expected ${opts.size ** 2}`);
+    const x0 = (t % cols) * (cell + gap);
+    const y0 = Math.floor(t / cols) * (cell + gap);
+    for (let y = 0; y < cell; y++) {
+      for (let x = 0; x < cell; x++) {
+        const v = tile[Math.floor(y / scale) * opts.size + Math.floor(x / scale)];
+        data[(y0 + y) * width + x0 + x] = Math.round(Math.min(1, Math.max(0, v)) * 255);
+      }
+    }
+  });
+  return encode({ width, height, data, depth: 8, channels: 1 });
+}

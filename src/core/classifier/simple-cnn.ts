@@ -1,0 +1,87 @@
+/**
+ * The paper's "simple CNN" for 32x32 digits: three 3x3 conv + ReLU + 2x2 average-pool stages, then
+ * a hidden dense layer and the class logits. All convs are stride-1 'same' and pooling is
+ * reshape + mean, so forward and backward passes use kernels that exist and agree on cpu, wasm and
+ * webgpu.
+ */
+import * as tf from '../tf.js';
+import { ParameterSet } from '../nn/params.js';
+import { avgPool2 } from '../nn/ops.js';
+import { createRng } from '../random.js';
+import type { HostTensorMap } from '../weights/codec.js';
+import type { Classifier } from './classifier.js';
+
+export interface SimpleCnnConfig {
+  /** Output channels of the three conv stages. */
+  channels: [number, number, number];
+  /** Width of the hidden dense layer. */
+  hidden: number;
+  numClasses: number;
+  /** Image side; must be divisible by 8. */
+  imageSize: number;
+}
+
+export const DEFAULT_CNN_CONFIG: SimpleCnnConfig = { channels: [16, 32, 64], hidden: 128, numClasses: 10, imageSize: 32 };
+
+export class SimpleCnn implements Classifier {
+  readonly params: ParameterSet;
+  readonly numClasses: number;
+
+  /** `seed` drives the (He-normal) initialisation; loaded weights replace it. */
+  constructor(
+    readonly name: string,
+    readonly config: SimpleCnnConfig = DEFAULT_CNN_CONFIG,
+    seed = 0,
+  ) {
+    if (config.imageSize % 8 !== 0) throw new Error(`imageSize ${config.imageSize} is not divisible by 8`);
+    this.numClasses = config.numClasses;
+    this.params = new ParameterSet(createRng(seed));
+    let cin = 1;
+    config.channels.forEach((cout, i) => {
+      this.params.create(`conv${i + 1}/kernel`, [3, 3, cin, cout], { normalStd: Math.sqrt(2 / (9 * cin)) });
+      this.params.create(`conv${i + 1}/bias`, [cout], 'zeros');
+      cin = cout;
+    });
+    const flat = (config.imageSize / 8) ** 2 * cin;
+    this.params.create('dense1/kernel', [flat, config.hidden], { normalStd: Math.sqrt(2 / flat) });
+    this.params.create('dense1/bias', [config.hidden], 'zeros');
+    this.params.create('logits/kernel', [config.hidden, config.numClasses], { normalStd: Math.sqrt(1 / config.hidden) });
+    this.params.create('logits/bias', [config.numClasses], 'zeros');
+  }
+
+  /** Builds the model from decoded weights (names and shapes checked). */
+  static fromWeights(name: string, config: SimpleCnnConfig, tensors: HostTensorMap, file: string): SimpleCnn {
+    const cnn = new SimpleCnn(name, config);
+    cnn.params.load(tensors, file);
+    return cnn;
+  }
+
+  logits(images: tf.Tensor4D): tf.Tensor2D {
+    return tf.tidy(() => {
+      let x: tf.Tensor4D = images;
+      for (let i = 1; i <= this.config.channels.length; i++) {
+        const k = this.params.get(`conv${i}/kernel`) as tf.Tensor4D;
+        const b = this.params.get(`conv${i}/bias`);
+        x = avgPool2(tf.relu(tf.add(tf.conv2d(x, k, 1, 'same'), b)) as tf.Tensor4D);
+      }
+      const flat = tf.reshape(x, [x.shape[0], -1]) as tf.Tensor2D;
+      const h = tf.relu(tf.add(tf.matMul(flat, this.params.get('dense1/kernel') as tf.Tensor2D), this.params.get('dense1/bias')));
+      return tf.add(tf.matMul(h as tf.Tensor2D, this.params.get('logits/kernel') as tf.Tensor2D), this.params.get('logits/bias')) as tf.Tensor2D;
+    });
+  }
+
+  dispose(): void {
+    this.params.dispose();
+  }
+}
+
+/** Validates `architecture` from a manifest as a SimpleCnnConfig. */
+export function parseCnnConfig(arch: Record<string, unknown>, file: string): SimpleCnnConfig {
+  const c = arch as Partial<SimpleCnnConfig> & { type?: unknown };
+  const ok =
+    c.type === 'simple-cnn' &&
+    Array.isArray(c.channels) && c.channels.length === 3 && c.channels.every((v) => Number.isInteger(v) && v > 0) &&
+    Number.isInteger(c.hidden) && Number.isInteger(c.numClasses) && Number.isInteger(c.imageSize);
+  if (!ok) throw new Error(`${file}: architecture is not a valid simple-cnn description`);
+  return { channels: c.channels as [number, number, number], hidden: c.hidden!, numClasses: c.numClasses!, imageSize: c.imageSize! };
+}

@@ -1,0 +1,255 @@
+/**
+ * One StyleGAN2 training iteration (D step, then G step, then EMA), with every random draw derived
+ * from (seed, iteration) so a run resumed from a checkpoint continues exactly.
+ */
+import * as tf from '../../core/tf.js';
+import type { DigitSet } from '../../core/data/digits.js';
+import { IMAGE_SIZE } from '../../core/data/digits.js';
+import { createRng, normals, permutation } from '../../core/random.js';
+import { Generator, isBufferName, toGanRange } from '../../core/generator/generator.js';
+import { Discriminator } from '../../core/generator/discriminator.js';
+import { discriminatorLoss, generatorLoss, r1Penalty } from '../../core/generator/losses.js';
+import type { HostTensor, HostTensorMap } from '../../core/weights/codec.js';
+import { DEFAULT_DISCRIMINATOR, DEFAULT_GENERATOR, type DiscriminatorArchitecture, type GeneratorArchitecture } from '../../core/generator/architecture.js';
+
+export interface GanHyper {
+  batch: number;
+  seed: number;
+  lrG: number;
+  lrD: number;
+  beta1: number;
+  beta2: number;
+  /** R1 weight gamma (penalty gamma/2 * |grad|^2). */
+  r1Gamma: number;
+  /** Lazy regularisation: R1 every this many D steps (scaled by the interval). */
+  r1Interval: number;
+  /** EMA half-life in images. */
+  emaKimg: number;
+  /** EMA ramp-up: half-life is at most this fraction of the images seen so far. */
+  emaRampup: number;
+}
+
+export const DEFAULT_HYPER: GanHyper = {
+  batch: 32,
+  seed: 1,
+  lrG: 0.0025,
+  lrD: 0.0025,
+  beta1: 0,
+  beta2: 0.99,
+  r1Gamma: 0.1,
+  r1Interval: 16,
+  emaKimg: 10,
+  emaRampup: 0.05,
+};
+
+export interface StepLosses {
+  lossG: number;
+  lossDreal: number;
+  lossDfake: number;
+  r1: number | null;
+}
+
+/** Stream ids of the per-iteration random draws. */
+const STREAM = { zD: 0, zG: 1, noiseD: 2, noiseG: 3 } as const;
+const DATA_STREAM = 0x40000000;
+
+export class GanTrainer {
+  readonly G: Generator;
+  readonly Gema: Generator;
+  readonly D: Discriminator;
+  readonly optG: tf.AdamOptimizer;
+  readonly optD: tf.AdamOptimizer;
+  /** Number of completed iterations. */
+  iteration = 0;
+  private readonly gVars: tf.Variable[];
+  private readonly dVars: tf.Variable[];
+  private permCache: { epoch: number; perm: Int32Array } | null = null;
+
+  constructor(
+    readonly data: DigitSet,
+    readonly hyper: GanHyper = DEFAULT_HYPER,
+    gArch: GeneratorArchitecture = DEFAULT_GENERATOR,
+    dArch: DiscriminatorArchitecture = DEFAULT_DISCRIMINATOR,
+  ) {
+    this.G = new Generator(gArch, hyper.seed);
+    this.Gema = new Generator(gArch, hyper.seed);
+    this.D = new Discriminator(dArch, hyper.seed + 1);
+    this.gVars = this.G.trainableVariables();
+    this.dVars = this.D.trainableVariables();
+    this.optG = tf.train.adam(hyper.lrG, hyper.beta1, hyper.beta2, 1e-8);
+    const r = hyper.r1Interval / (hyper.r1Interval + 1); // lazy regularisation correction
+    this.optD = tf.train.adam(hyper.lrD * r, hyper.beta1 ** r, hyper.beta2 ** r, 1e-8);
+  }
+
+  private rng(it: number, stream: number) {
+    return createRng(this.hyper.seed, 4 * it + stream);
+  }
+
+  /** Dataset indices of the batch of iteration `it` (epochs of seeded permutations). */
+  batchIndices(it: number): Int32Array {
+    const b = this.hyper.batch;
+    const out = new Int32Array(b);
+    for (let j = 0; j < b; j++) {
+      const p = it * b + j;
+      const epoch = Math.floor(p / this.data.count);
+      if (this.permCache === null || this.permCache.epoch !== epoch) {
+        this.permCache = { epoch, perm: permutation(createRng(this.hyper.seed, DATA_STREAM + epoch), this.data.count) };
+      }
+      out[j] = this.permCache.perm[p % this.data.count];
+    }
+    return out;
+  }
+
+  /** Runs iteration `this.iteration` and advances it. */
+  step(): StepLosses {
+    const it = this.iteration;
+    const { batch: n, seed: _s, r1Gamma, r1Interval } = this.hyper;
+    const px = IMAGE_SIZE * IMAGE_SIZE;
+    const idx = this.batchIndices(it);
+    const realHost = new Float32Array(n * px);
+    const labels: number[] = [];
+    idx.forEach((k, j) => {
+      realHost.set(this.data.images.subarray(k * px, (k + 1) * px), j * px);
+      labels.push(this.data.labels[k]);
+    });
+    const zDim = this.G.arch.zDim;
+    const zD = normals(this.rng(it, STREAM.zD), n * zDim);
+    const zG = normals(this.rng(it, STREAM.zG), n * zDim);
+    const doR1 = r1Gamma > 0 && it % r1Interval === 0;
+
+    const reals = tf.tidy(() => toGanRange(tf.tensor4d(realHost, [n, IMAGE_SIZE, IMAGE_SIZE, 1])));
+    // D step: fakes generated without a tape.
+    const fakes = tf.tidy(() => {
+      const w = this.G.mapping(tf.tensor2d(zD, [n, zDim]), labels);
+      this.G.mappingNetwork.updateWAvg(w);
+      return this.G.synthesisRaw(this.G.styles(w), { noiseMode: 'random', noiseRng: this.rng(it, STREAM.noiseD) });
+    });
+    let parts: { fake: tf.Scalar; real: tf.Scalar; r1: tf.Scalar | null } | null = null;
+    const dCost = this.optD.minimize(
+      () => {
+        const l = discriminatorLoss(this.D.apply(fakes, labels), this.D.apply(reals, labels));
+        let loss = tf.add(l.fake, l.real);
+        let r1: tf.Scalar | null = null;
+        if (doR1) {
+          r1 = r1Penalty(this.D, reals, labels);
+          loss = tf.add(loss, tf.mul(r1, (r1Gamma / 2) * r1Interval));
+        }
+        parts = { fake: tf.keep(l.fake), real: tf.keep(l.real), r1: r1 === null ? null : tf.keep(r1) };
+        return loss as tf.Scalar;
+      },
+      true,
+      this.dVars,
+    );
+    fakes.dispose();
+    reals.dispose();
+    dCost?.dispose();
+    const p = parts as unknown as { fake: tf.Scalar; real: tf.Scalar; r1: tf.Scalar | null };
+    const lossDfake = p.fake.dataSync()[0];
+    const lossDreal = p.real.dataSync()[0];
+    const r1 = p.r1 === null ? null : p.r1.dataSync()[0];
+    p.fake.dispose();
+    p.real.dispose();
+    p.r1?.dispose();
+
+    // G step.
+    const noiseG = this.rng(it, STREAM.noiseG);
+    const gCost = this.optG.minimize(
+      () => {
+        const w = this.G.mapping(tf.tensor2d(zG, [n, zDim]), labels);
+        const img = this.G.synthesisRaw(this.G.styles(w), { noiseMode: 'random', noiseRng: noiseG });
+        return generatorLoss(this.D.apply(img, labels));
+      },
+      true,
+      this.gVars,
+    );
+    const lossG = gCost!.dataSync()[0];
+    gCost!.dispose();
+
+    this.iteration = it + 1;
+    this.updateEma();
+    return { lossG, lossDreal, lossDfake, r1 };
+  }
+
+  /** G_ema <- lerp(G, G_ema, beta) for trained tensors; buffers copied. */
+  updateEma(): void {
+    const h = this.hyper;
+    const nimg = this.iteration * h.batch;
+    const emaNimg = Math.min(h.emaKimg * 1000, nimg * h.emaRampup);
+    const beta = 0.5 ** (h.batch / Math.max(emaNimg, 1e-8));
+    tf.tidy(() => {
+      for (const name of this.G.params.names()) {
+        const p = this.G.params.get(name);
+        const e = this.Gema.params.get(name);
+        if (isBufferName(name)) e.assign(p);
+        else e.assign(tf.add(p, tf.mul(tf.sub(e, p), beta)));
+      }
+    });
+  }
+
+  /** Everything a checkpoint holds, as named host tensors. */
+  async stateTensors(): Promise<Array<[string, HostTensor]>> {
+    const out: Array<[string, HostTensor]> = [];
+    for (const [name, t] of await this.G.toHost()) out.push([`G/${name}`, t]);
+    for (const [name, t] of await this.Gema.toHost()) out.push([`G_ema/${name}`, t]);
+    for (const [name, t] of await this.D.params.toHost()) out.push([`D/${name}`, t]);
+    await this.optimizerTensors('optG', this.optG, this.G.params.names().filter((x) => !isBufferName(x)), out);
+    await this.optimizerTensors('optD', this.optD, this.D.params.names(), out);
+    return out;
+  }
+
+  private async optimizerTensors(prefix: string, opt: tf.AdamOptimizer, names: string[], out: Array<[string, HostTensor]>): Promise<void> {
+    const ws = await opt.getWeights();
+    const iter = (await ws[0].tensor.data())[0];
+    out.push([`${prefix}/iter`, { shape: [1], values: Float32Array.of(iter) }]);
+    const rest = ws.slice(1);
+    if (rest.length === 0) return;
+    if (rest.length !== 2 * names.length) throw new Error(`${prefix}: ${rest.length} moments for ${names.length} variables`);
+    for (const [k, kind] of (['m', 'v'] as const).entries()) {
+      for (let i = 0; i < names.length; i++) {
+        const t = rest[k * names.length + i].tensor;
+        out.push([`${prefix}/${kind}/${names[i]}`, { shape: [...t.shape], values: Float32Array.from(await t.data()) }]);
+      }
+    }
+    ws[0].tensor.dispose(); // the others are the optimiser's live accumulators
+  }
+
+  /** Restores a checkpoint written by stateTensors (shapes checked). */
+  async loadState(tensors: HostTensorMap, file: string, iteration: number): Promise<void> {
+    const pick = (prefix: string) => {
+      const m: HostTensorMap = new Map();
+      for (const [k, v] of tensors) if (k.startsWith(prefix)) m.set(k.slice(prefix.length), v);
+      return m;
+    };
+    this.G.load(pick('G/'), file);
+    this.Gema.load(pick('G_ema/'), file);
+    this.D.load(pick('D/'), file);
+    await this.loadOptimizer(pick('optG/'), this.optG, this.G.params.names().filter((x) => !isBufferName(x)), file);
+    await this.loadOptimizer(pick('optD/'), this.optD, this.D.params.names(), file);
+    this.iteration = iteration;
+  }
+
+  private async loadOptimizer(t: HostTensorMap, opt: tf.AdamOptimizer, names: string[], file: string): Promise<void> {
+    const iter = t.get('iter');
+    if (iter === undefined) throw new Error(`${file}: optimiser state without iter`);
+    const ws: Awaited<ReturnType<tf.AdamOptimizer['getWeights']>> = [{ name: 'iter', tensor: tf.scalar(iter.values[0], 'int32') }];
+    if (t.size > 1) {
+      for (const kind of ['m', 'v']) {
+        for (const name of names) {
+          const h = t.get(`${kind}/${name}`);
+          if (h === undefined) throw new Error(`${file}: missing optimiser moment ${kind}/${name}`);
+          ws.push({ name: `${name}/${kind}`, tensor: tf.tensor(h.values, h.shape, 'float32') });
+        }
+      }
+    }
+    await opt.setWeights(ws);
+    for (const w of ws) w.tensor.dispose();
+  }
+
+  dispose(): void {
+    this.G.dispose();
+    this.Gema.dispose();
+    this.D.dispose();
+    this.optG.dispose();
+    this.optD.dispose();
+  }
+}

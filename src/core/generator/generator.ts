@@ -1,0 +1,189 @@
+/**
+ * The conditional StyleGAN2 generator, callable in three stages:
+ *   mapping(z, classes) -> w [N, wDim]
+ *   styles(w)           -> s [N, S]      (S = StyleSpace, see style-layout.ts)
+ *   synthesis(s, opts)  -> image [N, 32, 32, 1] in [0, 1]
+ * and generate(z, classes) = synthesis(styles(mapping(z, classes))).
+ *
+ * Image range: the synthesis network's raw output is trained against real images scaled to [-1, 1]
+ * (`toGanRange`); `synthesis` maps it to the classifier's range [0, 1] with `toUnitRange`
+ * ((x + 1) / 2, clipped). `synthesisRaw` returns the unclipped [-1, 1]-scaled output (training).
+ */
+import * as tf from '../tf.js';
+import { ParameterSet } from '../nn/params.js';
+import { createRng, normals, type Rng } from '../random.js';
+import type { HostTensor, HostTensorMap, ManifestInfo } from '../weights/codec.js';
+import type { WeightsManifest } from '../weights/manifest.js';
+import { checkGeneratorArchitecture, DEFAULT_GENERATOR, GeneratorArchitectureSchema, type GeneratorArchitecture } from './architecture.js';
+import { MappingNetwork, type ClassInput, type MappingOptions } from './mapping.js';
+import { SynthesisBlock } from './synthesis-block.js';
+import { createAffine } from './synthesis-layer.js';
+import type { EqualizedFc } from './layers.js';
+import { buildStyleLayout, type StyleLayout } from './style-layout.js';
+
+/**
+ * 'random': fresh noise from the seeded JS PRNG (never tf.random*); 'const': the fixed noise
+ * buffers stored with the model (deterministic); 'none': no noise.
+ */
+export type NoiseMode = 'random' | 'const' | 'none';
+
+export interface SynthesisOptions {
+  /** Default 'const'. */
+  noiseMode?: NoiseMode;
+  /** 'random' mode: sample i draws its noise from stream (noiseSeed, i) — independent of batching. */
+  noiseSeed?: number;
+  /** 'random' mode alternative: draw all noise sequentially from this generator (training). */
+  noiseRng?: Rng;
+}
+
+/** Raw generator output (GAN range, about [-1, 1]) -> classifier range [0, 1]. */
+export function toUnitRange(x: tf.Tensor4D): tf.Tensor4D {
+  return tf.clipByValue(tf.mul(tf.add(x, 1), 0.5), 0, 1) as tf.Tensor4D;
+}
+
+/** Images in [0, 1] -> the GAN range [-1, 1] (real images for the discriminator). */
+export function toGanRange(x: tf.Tensor4D): tf.Tensor4D {
+  return tf.sub(tf.mul(x, 2), 1) as tf.Tensor4D;
+}
+
+/** Tensor names that are model state but not trained (not given to the optimiser). */
+export function isBufferName(name: string): boolean {
+  return name.endsWith('/noise_const') || name.endsWith('/w_avg');
+}
+
+export class Generator {
+  readonly params: ParameterSet;
+  readonly layout: StyleLayout;
+  readonly mappingNetwork: MappingNetwork;
+  readonly affines: EqualizedFc[];
+  readonly blocks: SynthesisBlock[];
+  readonly arch: GeneratorArchitecture;
+
+  /** Builds a freshly initialised generator (initial weights from `seed`). */
+  constructor(arch: GeneratorArchitecture = DEFAULT_GENERATOR, seed = 0) {
+    this.arch = checkGeneratorArchitecture(arch);
+    this.params = new ParameterSet(createRng(seed));
+    this.layout = buildStyleLayout(this.arch);
+    this.mappingNetwork = new MappingNetwork(this.params, this.arch);
+    this.affines = this.layout.layers.map((l) => createAffine(this.params, l, this.arch.wDim));
+    let convIndex = 0;
+    this.blocks = this.arch.resolutions.map((res) => {
+      const layers = this.layout.layers.filter((l) => l.resolution === res);
+      const convs = layers.filter((l) => l.kind === 'conv').map((layer) => ({ layer, index: convIndex++ }));
+      const torgb = layers.find((l) => l.kind === 'torgb')!;
+      return new SynthesisBlock(this.params, res, convs, torgb, this.arch.constNoiseSeed);
+    });
+  }
+
+  /** Size of StyleSpace S. */
+  get styleSize(): number {
+    return this.layout.size;
+  }
+
+  get resolution(): number {
+    return this.arch.resolutions[this.arch.resolutions.length - 1];
+  }
+
+  /** Variables the optimiser trains (everything but the noise buffers and w_avg), in definition order. */
+  trainableVariables(): tf.Variable[] {
+    return this.params.names().filter((n) => !isBufferName(n)).map((n) => this.params.get(n));
+  }
+
+  mapping(z: tf.Tensor2D, classes: ClassInput, opts: MappingOptions = {}): tf.Tensor2D {
+    return this.mappingNetwork.apply(z, classes, opts);
+  }
+
+  /** w [N, wDim] -> s [N, S]: every layer's affine output, concatenated in layout order. */
+  styles(w: tf.Tensor2D): tf.Tensor2D {
+    return tf.tidy(() => tf.concat(this.affines.map((a) => a.apply(w)), 1) as tf.Tensor2D);
+  }
+
+  /** s [N, S] -> raw image [N, R, R, C] in the GAN range (unclipped). */
+  synthesisRaw(s: tf.Tensor2D, opts: SynthesisOptions = {}): tf.Tensor4D {
+    if (s.rank !== 2 || s.shape[1] !== this.layout.size) throw new RangeError(`s must be [N, ${this.layout.size}], got [${s.shape}]`);
+    const n = s.shape[0];
+    const mode = opts.noiseMode ?? 'const';
+    // Random noise is drawn on the host before the tidy (the rng is plain JS).
+    let noiseHost: Float32Array[] | null = null;
+    if (mode === 'random') {
+      const convs = this.blocks.flatMap((b) => b.convs);
+      if (opts.noiseRng !== undefined) {
+        const rng = opts.noiseRng;
+        noiseHost = convs.map((c) => normals(rng, n * c.layer.resolution ** 2));
+      } else {
+        if (opts.noiseSeed === undefined) throw new Error("noiseMode 'random' needs noiseSeed or noiseRng");
+        noiseHost = convs.map((c) => new Float32Array(n * c.layer.resolution ** 2));
+        for (let i = 0; i < n; i++) {
+          const rng = createRng(opts.noiseSeed, i);
+          convs.forEach((c, k) => {
+            const px = c.layer.resolution ** 2;
+            noiseHost![k].set(normals(rng, px), i * px);
+          });
+        }
+      }
+    }
+    return tf.tidy(() => {
+      let x: tf.Tensor4D | null = null;
+      let img: tf.Tensor4D | null = null;
+      let convIndex = 0;
+      for (const block of this.blocks) {
+        const layers = this.layout.layers.filter((l) => l.resolution === block.resolution);
+        const styles = layers.map((l) => tf.slice(s, [0, l.offset], [n, l.channels]) as tf.Tensor2D);
+        const noise = block.convs.map((c) => {
+          const r = c.layer.resolution;
+          const k = convIndex++;
+          if (mode === 'none') return null;
+          if (mode === 'const') return c.noiseConst as unknown as tf.Tensor4D;
+          return tf.tensor4d(noiseHost![k], [n, r, r, 1]);
+        });
+        ({ x, img } = block.apply(x, img, styles, noise));
+      }
+      return img!;
+    });
+  }
+
+  /** s [N, S] -> image [N, R, R, C] in [0, 1]. */
+  synthesis(s: tf.Tensor2D, opts: SynthesisOptions = {}): tf.Tensor4D {
+    return tf.tidy(() => toUnitRange(this.synthesisRaw(s, opts)));
+  }
+
+  /** synthesis(styles(mapping(z, classes))). */
+  generate(z: tf.Tensor2D, classes: ClassInput, opts: SynthesisOptions & MappingOptions = {}): tf.Tensor4D {
+    return tf.tidy(() => this.synthesis(this.styles(this.mapping(z, classes, opts)), opts));
+  }
+
+  /** All tensors (parameters and buffers) on the host, in definition order. */
+  async toHost(): Promise<Array<[string, HostTensor]>> {
+    return this.params.toHost();
+  }
+
+  /** Manifest fields of this generator's weights. */
+  weightsInfo(name: string, provenance: Record<string, unknown> = {}, metrics: Record<string, unknown> = {}): ManifestInfo {
+    return {
+      name,
+      kind: 'generator',
+      architecture: { ...this.arch, styleSize: this.layout.size, outputRange: '[0,1] via clip((x+1)/2)' },
+      weightsFile: 'weights.bin',
+      provenance,
+      metrics,
+    };
+  }
+
+  /** Assigns all tensors from decoded weights (names and shapes checked). */
+  load(tensors: HostTensorMap, file: string): void {
+    this.params.load(tensors, file);
+  }
+
+  /** Rebuilds a generator from a weights manifest and its tensors. */
+  static fromWeights(manifest: WeightsManifest, tensors: HostTensorMap, file = manifest.name): Generator {
+    if (manifest.kind !== 'generator') throw new Error(`${file}: kind is "${manifest.kind}", expected "generator"`);
+    const arch = GeneratorArchitectureSchema.parse(manifest.architecture);
+    const g = new Generator(arch);
+    g.load(tensors, file);
+    return g;
+  }
+
+  dispose(): void {
+    this.params.dispose();
+  }
+}

@@ -1,0 +1,88 @@
+/**
+ * Equalized-learning-rate building blocks shared by the mapping network, the synthesis network and
+ * the discriminator (as in NVlabs stylegan2-ada-pytorch training/networks.py). Weights are stored
+ * as N(0, 1/lrMul^2) and scaled by lrMul/sqrt(fanIn) at run time; biases are stored divided by lrMul.
+ */
+import * as tf from '../tf.js';
+import type { ParameterSet } from '../nn/params.js';
+
+export const SQRT2 = Math.SQRT2;
+
+/** Leaky ReLU (slope 0.2) times gain sqrt(2), which keeps the activations' second moment. */
+export function lrelu(x: tf.Tensor, gain = SQRT2): tf.Tensor {
+  return tf.mul(tf.leakyRelu(x, 0.2), gain);
+}
+
+/** Scales each row to unit second moment. */
+export function normalize2ndMoment(x: tf.Tensor2D, eps = 1e-8): tf.Tensor2D {
+  return tf.mul(x, tf.rsqrt(tf.add(tf.mean(tf.square(x), 1, true), eps))) as tf.Tensor2D;
+}
+
+export interface FcOptions {
+  lrMul?: number;
+  biasInit?: number;
+  activation?: 'linear' | 'lrelu';
+  bias?: boolean;
+}
+
+/** A fully connected layer with equalized learning rate. */
+export class EqualizedFc {
+  readonly weight: tf.Variable;
+  readonly bias: tf.Variable | null;
+  private readonly gain: number;
+  private readonly lrMul: number;
+  private readonly activation: 'linear' | 'lrelu';
+
+  constructor(params: ParameterSet, name: string, inFeatures: number, outFeatures: number, opts: FcOptions = {}) {
+    this.lrMul = opts.lrMul ?? 1;
+    this.gain = this.lrMul / Math.sqrt(inFeatures);
+    this.activation = opts.activation ?? 'linear';
+    this.weight = params.create(`${name}/weight`, [inFeatures, outFeatures], { normalStd: 1 / this.lrMul });
+    this.bias = opts.bias === false ? null : params.create(`${name}/bias`, [outFeatures], { constant: (opts.biasInit ?? 0) / this.lrMul });
+  }
+
+  apply(x: tf.Tensor2D): tf.Tensor2D {
+    let y: tf.Tensor = tf.matMul(x, tf.mul(this.weight, this.gain) as tf.Tensor2D);
+    if (this.bias !== null) y = tf.add(y, this.lrMul === 1 ? this.bias : tf.mul(this.bias, this.lrMul));
+    if (this.activation === 'lrelu') y = lrelu(y);
+    return y as tf.Tensor2D;
+  }
+}
+
+/** A plain (unmodulated) stride-1 'same' convolution with equalized learning rate. */
+export class EqualizedConv {
+  readonly weight: tf.Variable;
+  readonly bias: tf.Variable | null;
+  private readonly gain: number;
+
+  constructor(
+    params: ParameterSet,
+    name: string,
+    inChannels: number,
+    outChannels: number,
+    kernel: number,
+    private readonly activation: 'linear' | 'lrelu' = 'lrelu',
+    bias = true,
+  ) {
+    this.gain = 1 / Math.sqrt(inChannels * kernel * kernel);
+    this.weight = params.create(`${name}/weight`, [kernel, kernel, inChannels, outChannels], 'normal');
+    this.bias = bias ? params.create(`${name}/bias`, [outChannels], 'zeros') : null;
+  }
+
+  apply(x: tf.Tensor4D): tf.Tensor4D {
+    let y: tf.Tensor = tf.conv2d(x, tf.mul(this.weight, this.gain) as tf.Tensor4D, 1, 'same');
+    if (this.bias !== null) y = tf.add(y, this.bias);
+    if (this.activation === 'lrelu') y = lrelu(y);
+    return y as tf.Tensor4D;
+  }
+}
+
+/**
+ * Nearest-neighbour 2x upsampling [N,H,W,C] -> [N,2H,2W,C] by broadcasting against ones. Same
+ * result as nn/ops upsample2, but differentiable: tfjs has no Tile gradient above rank 4.
+ */
+export function upsample2x(x: tf.Tensor4D): tf.Tensor4D {
+  const [n, h, w, c] = x.shape;
+  const y = tf.mul(tf.reshape(x, [n, h, 1, w, 1, c]), tf.ones([1, 1, 2, 1, 2, 1]));
+  return tf.reshape(y, [n, 2 * h, 2 * w, c]) as tf.Tensor4D;
+}

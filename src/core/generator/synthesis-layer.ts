@@ -1,0 +1,77 @@
+/**
+ * Modulated layers of the synthesis network.
+ *
+ * Modulation is applied to the ACTIVATIONS, not the weights: y = conv(x * s, W) * d with
+ * d[n, o] = rsqrt(sum_i s[n,i]^2 sum_k W[k,i,o]^2 + 1e-8). This equals StyleGAN2's weight
+ * modulation/demodulation (conv is linear per input channel), but needs only a shared-weight conv and
+ * its input gradient, so gradients w.r.t. the styles s flow on every backend.
+ */
+import * as tf from '../tf.js';
+import type { ParameterSet } from '../nn/params.js';
+import { createRng, normals } from '../random.js';
+import { EqualizedFc, lrelu, upsample2x } from './layers.js';
+import type { StyleLayer } from './style-layout.js';
+
+/** Affine w -> style of a layer (bias init 1, so styles start around 1). */
+export function createAffine(params: ParameterSet, layer: StyleLayer, wDim: number): EqualizedFc {
+  return new EqualizedFc(params, `synthesis/${layer.name}/affine`, wDim, layer.channels, { biasInit: 1 });
+}
+
+function modulate(x: tf.Tensor4D, s: tf.Tensor2D): tf.Tensor4D {
+  const [n, , , c] = x.shape;
+  return tf.mul(x, tf.reshape(s, [n, 1, 1, c])) as tf.Tensor4D;
+}
+
+/** 3x3 modulated, demodulated conv + noise + bias + leaky ReLU (optionally upsampling first). */
+export class ModulatedConvLayer {
+  readonly weight: tf.Variable;
+  readonly bias: tf.Variable;
+  readonly noiseStrength: tf.Variable;
+  /** Fixed noise [1, R, R, 1] used in 'const' noise mode (part of the model, not trained). */
+  readonly noiseConst: tf.Variable;
+  private readonly gain: number;
+
+  constructor(params: ParameterSet, readonly layer: StyleLayer, constNoiseSeed: number, layerIndex: number) {
+    const p = `synthesis/${layer.name}`;
+    this.gain = 1 / Math.sqrt(layer.channels * 9);
+    this.weight = params.create(`${p}/weight`, [3, 3, layer.channels, layer.outChannels], 'normal');
+    this.bias = params.create(`${p}/bias`, [layer.outChannels], 'zeros');
+    this.noiseStrength = params.create(`${p}/noise_strength`, [1], 'zeros');
+    this.noiseConst = params.create(`${p}/noise_const`, [1, layer.resolution, layer.resolution, 1], 'zeros');
+    const r = layer.resolution;
+    const values = normals(createRng(constNoiseSeed, layerIndex), r * r);
+    tf.tidy(() => this.noiseConst.assign(tf.tensor4d(values, [1, r, r, 1])));
+  }
+
+  /** x [N,H,W,Cin] (H = resolution/2 when upsampling), s [N,Cin], noise [N,R,R,1] or null. */
+  apply(x: tf.Tensor4D, s: tf.Tensor2D, noise: tf.Tensor4D | null): tf.Tensor4D {
+    const n = x.shape[0];
+    if (this.layer.up) x = upsample2x(x);
+    const w = tf.mul(this.weight, this.gain) as tf.Tensor4D;
+    let y: tf.Tensor = tf.conv2d(modulate(x, s), w, 1, 'same');
+    const wsq = tf.sum(tf.square(w), [0, 1]) as tf.Tensor2D; // [Cin, Cout]
+    const d = tf.rsqrt(tf.add(tf.matMul(tf.square(s), wsq), 1e-8));
+    y = tf.mul(y, tf.reshape(d, [n, 1, 1, this.layer.outChannels]));
+    if (noise !== null) y = tf.add(y, tf.mul(noise, this.noiseStrength));
+    return lrelu(tf.add(y, this.bias)) as tf.Tensor4D;
+  }
+}
+
+/** 1x1 modulated conv to the image channels, without demodulation, plus bias. */
+export class ToRgbLayer {
+  readonly weight: tf.Variable;
+  readonly bias: tf.Variable;
+  private readonly gain: number;
+
+  constructor(params: ParameterSet, readonly layer: StyleLayer) {
+    const p = `synthesis/${layer.name}`;
+    this.gain = 1 / Math.sqrt(layer.channels);
+    this.weight = params.create(`${p}/weight`, [1, 1, layer.channels, layer.outChannels], 'normal');
+    this.bias = params.create(`${p}/bias`, [layer.outChannels], 'zeros');
+  }
+
+  apply(x: tf.Tensor4D, s: tf.Tensor2D): tf.Tensor4D {
+    const y = tf.conv2d(modulate(x, s), tf.mul(this.weight, this.gain) as tf.Tensor4D, 1, 'same');
+    return tf.add(y, this.bias) as tf.Tensor4D;
+  }
+}

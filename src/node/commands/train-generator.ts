@@ -1,0 +1,215 @@
+/**
+ * `faultlines train-generator` — trains the conditional StyleGAN2 generator on the corrupted MNIST
+ * training set (wasm backend), resumable: by default it continues from `<checkpoint-dir>/latest`
+ * when that exists. The EMA generator is what ships (written to --out when the run completes).
+ */
+import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import * as tf from '../../core/tf.js';
+import { gridPng } from '../../core/image/png.js';
+import { latentBatch } from '../../core/random.js';
+import type { Generator } from '../../core/generator/generator.js';
+import { useBackend, isNodeBackend } from '../backend.js';
+import { describeData, loadDigits } from '../mnist.js';
+import { progressBar } from '../progress.js';
+import { writeWeightsDir } from '../weights-fs.js';
+import { DEFAULT_HYPER, GanTrainer, type GanHyper } from '../training/gan-trainer.js';
+import { hasCheckpoint, readCheckpoint, saveCheckpoint } from '../training/gan-checkpoint.js';
+
+export const summary = 'train the conditional StyleGAN2 generator (resumes from the latest checkpoint)';
+
+const USAGE = `usage: faultlines train-generator [options]
+  --iterations N        total iterations to reach (default 12000)
+  --batch B             batch size (default 32; fixed by the checkpoint when resuming)
+  --seed S              seed of init, data order, latents and noise (default 1)
+  --r1-gamma G          R1 weight (default ${DEFAULT_HYPER.r1Gamma})
+  --lr L                Adam learning rate of G and D (default ${DEFAULT_HYPER.lrG})
+  --out DIR             final EMA generator weights (default weights/generator)
+  --checkpoint-dir DIR  training state (default checkpoints/generator)
+  --checkpoint-minutes M  checkpoint period (default 5)
+  --sample-every N      sample grid period in iterations (default 250)
+  --fresh               ignore an existing checkpoint (it is overwritten)
+  --export-only         write --out from the latest checkpoint's EMA generator and exit
+  --backend cpu|wasm    (default wasm)
+`;
+
+/** Fixed latents of the sample grids: row = class 0..9, column = seed index 0..9. */
+const SAMPLE_SEED = 777;
+
+export async function sampleGrid(g: Generator): Promise<Uint8Array> {
+  const zDim = g.arch.zDim;
+  const cols = 10;
+  const zs = latentBatch(SAMPLE_SEED, 0, cols, zDim);
+  const z = new Float32Array(g.arch.numClasses * cols * zDim);
+  const classes: number[] = [];
+  for (let c = 0; c < g.arch.numClasses; c++) {
+    z.set(zs, c * cols * zDim);
+    for (let j = 0; j < cols; j++) classes.push(c);
+  }
+  const img = tf.tidy(() => g.generate(tf.tensor2d(z, [classes.length, zDim]), classes, { noiseMode: 'const' }));
+  const data = (await img.data()) as Float32Array;
+  img.dispose();
+  const px = g.resolution * g.resolution;
+  const tiles = classes.map((_, i) => data.subarray(i * px, (i + 1) * px));
+  return gridPng(tiles, { size: g.resolution, columns: cols, scale: 2 });
+}
+
+function parseArgs(args: string[]) {
+  const opts = {
+    iterations: 12000,
+    batch: undefined as number | undefined,
+    seed: undefined as number | undefined,
+    r1Gamma: undefined as number | undefined,
+    lr: undefined as number | undefined,
+    out: 'weights/generator',
+    checkpointDir: 'checkpoints/generator',
+    checkpointMinutes: 5,
+    sampleEvery: 250,
+    fresh: false,
+    exportOnly: false,
+    backend: 'wasm',
+  };
+  const num = (i: number, name: string) => {
+    const v = Number(args[i]);
+    if (args[i] === undefined || !Number.isFinite(v)) throw new Error(`${name} needs a number\n${USAGE}`);
+    return v;
+  };
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i];
+    switch (a) {
+      case '--iterations': opts.iterations = num(++i, a); break;
+      case '--batch': opts.batch = num(++i, a); break;
+      case '--seed': opts.seed = num(++i, a); break;
+      case '--r1-gamma': opts.r1Gamma = num(++i, a); break;
+      case '--lr': opts.lr = num(++i, a); break;
+      case '--out': opts.out = args[++i]; break;
+      case '--checkpoint-dir': opts.checkpointDir = args[++i]; break;
+      case '--checkpoint-minutes': opts.checkpointMinutes = num(++i, a); break;
+      case '--sample-every': opts.sampleEvery = num(++i, a); break;
+      case '--fresh': opts.fresh = true; break;
+      case '--resume': opts.fresh = false; break;
+      case '--export-only': opts.exportOnly = true; break;
+      case '--backend': opts.backend = args[++i]; break;
+      case '--help': case '-h': process.stdout.write(USAGE); process.exit(0); break;
+      default: throw new Error(`unknown option "${a}"\n${USAGE}`);
+    }
+  }
+  if (opts.out === undefined || opts.checkpointDir === undefined) throw new Error(USAGE);
+  return opts;
+}
+
+async function exportGenerator(trainer: GanTrainer, out: string, info: Record<string, unknown>): Promise<void> {
+  const g = trainer.Gema;
+  const manifest = writeWeightsDir(
+    out,
+    g.weightsInfo('generator', { ...info, data: describeData('train', 'corrupted'), command: 'faultlines train-generator', note: 'EMA generator' }),
+    await g.toHost(),
+  );
+  process.stderr.write(`wrote ${out} (${manifest.byteLength} bytes, S = ${g.styleSize} dims)\n`);
+}
+
+export async function run(args: string[]): Promise<void> {
+  const opts = parseArgs(args);
+  if (!isNodeBackend(opts.backend)) throw new Error(`unknown backend "${opts.backend}"`);
+  await useBackend(opts.backend);
+  const dir = opts.checkpointDir;
+  mkdirSync(path.join(dir, 'samples'), { recursive: true });
+
+  const resume = !opts.fresh && hasCheckpoint(dir);
+  const ckpt = resume ? readCheckpoint(dir) : null;
+  const hyper: GanHyper = ckpt
+    ? { ...ckpt.info.hyper }
+    : {
+        ...DEFAULT_HYPER,
+        batch: opts.batch ?? DEFAULT_HYPER.batch,
+        seed: opts.seed ?? DEFAULT_HYPER.seed,
+        r1Gamma: opts.r1Gamma ?? DEFAULT_HYPER.r1Gamma,
+        lrG: opts.lr ?? DEFAULT_HYPER.lrG,
+        lrD: opts.lr ?? DEFAULT_HYPER.lrD,
+      };
+  if (ckpt && (opts.batch !== undefined || opts.seed !== undefined || opts.r1Gamma !== undefined || opts.lr !== undefined)) {
+    process.stderr.write('note: resuming — batch/seed/r1-gamma/lr come from the checkpoint (use --fresh to start over)\n');
+  }
+  const data = loadDigits('train', 'corrupted');
+  const trainer = new GanTrainer(data, hyper);
+  let trainSeconds = 0;
+  if (ckpt) {
+    await trainer.loadState(ckpt.tensors, ckpt.dir, ckpt.info.iteration);
+    trainSeconds = ckpt.info.trainSeconds ?? 0;
+    process.stderr.write(`resumed from ${ckpt.dir} at iteration ${trainer.iteration}\n`);
+  } else {
+    process.stderr.write(`fresh run: G ${trainer.G.params.size()} params (S = ${trainer.G.styleSize}), D ${trainer.D.params.size()} params\n`);
+  }
+  const provenance = () => ({ iteration: trainer.iteration, hyper, trainSeconds: Math.round(trainSeconds), images: trainer.iteration * hyper.batch, backend: opts.backend });
+  if (opts.exportOnly) {
+    await exportGenerator(trainer, opts.out, provenance());
+    trainer.dispose();
+    return;
+  }
+
+  let stop: string | null = null;
+  const onSignal = (sig: string) => () => {
+    if (stop !== null) process.exit(130);
+    stop = sig;
+    process.stderr.write(`\n${sig}: checkpointing and stopping after this iteration\n`);
+  };
+  process.on('SIGINT', onSignal('SIGINT'));
+  process.on('SIGTERM', onSignal('SIGTERM'));
+
+  const logFile = path.join(dir, 'log.jsonl');
+  const save = async () => {
+    await saveCheckpoint(dir, trainer, { iteration: trainer.iteration, hyper, trainSeconds });
+    const png = await sampleGrid(trainer.Gema);
+    writeFileSync(path.join(dir, 'samples', 'latest.png'), png);
+  };
+  const bar = progressBar('train-generator', opts.iterations, 'it', trainer.iteration);
+  let lastCkpt = Date.now();
+  const acc = { lossG: 0, lossDreal: 0, lossDfake: 0, n: 0, r1: 0, nr1: 0, t0: Date.now() };
+  const baseTensors = tf.memory().numTensors;
+  while (trainer.iteration < opts.iterations && stop === null) {
+    const t = Date.now();
+    const l = trainer.step();
+    trainSeconds += (Date.now() - t) / 1000;
+    if (![l.lossG, l.lossDreal, l.lossDfake].every(Number.isFinite)) {
+      throw new Error(`non-finite loss at iteration ${trainer.iteration}: ${JSON.stringify(l)} (last checkpoint kept)`);
+    }
+    acc.lossG += l.lossG;
+    acc.lossDreal += l.lossDreal;
+    acc.lossDfake += l.lossDfake;
+    acc.n++;
+    if (l.r1 !== null) {
+      acc.r1 += l.r1;
+      acc.nr1++;
+    }
+    const it = trainer.iteration;
+    if (it % 20 === 0 || it === opts.iterations) {
+      const secPerIt = (Date.now() - acc.t0) / 1000 / acc.n;
+      const rec = {
+        it,
+        lossG: acc.lossG / acc.n,
+        lossDreal: acc.lossDreal / acc.n,
+        lossDfake: acc.lossDfake / acc.n,
+        r1: acc.nr1 > 0 ? acc.r1 / acc.nr1 : null,
+        secPerIt,
+        tensors: tf.memory().numTensors,
+        time: new Date().toISOString(),
+      };
+      appendFileSync(logFile, JSON.stringify(rec) + '\n');
+      bar.update(it, { G: rec.lossG, Dr: rec.lossDreal, Df: rec.lossDfake, 's/it': secPerIt, tensors: rec.tensors - baseTensors });
+      Object.assign(acc, { lossG: 0, lossDreal: 0, lossDfake: 0, n: 0, r1: 0, nr1: 0, t0: Date.now() });
+    }
+    if (it % opts.sampleEvery === 0) {
+      writeFileSync(path.join(dir, 'samples', `it-${String(it).padStart(6, '0')}.png`), await sampleGrid(trainer.Gema));
+    }
+    if (Date.now() - lastCkpt > opts.checkpointMinutes * 60_000) {
+      await save();
+      lastCkpt = Date.now();
+    }
+    await new Promise((r) => setImmediate(r)); // lets signals in
+  }
+  bar.stop();
+  await save();
+  process.stderr.write(`checkpoint at iteration ${trainer.iteration} in ${dir}/latest\n`);
+  if (trainer.iteration >= opts.iterations) await exportGenerator(trainer, opts.out, provenance());
+  trainer.dispose();
+}

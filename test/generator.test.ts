@@ -1,0 +1,280 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import * as tf from '../src/core/tf.js';
+import { useBackend } from '../src/node/backend.js';
+import { readWeightsDir, writeWeightsDir } from '../src/node/weights-fs.js';
+import { createRng, latentBatch, normals } from '../src/core/random.js';
+import {
+  DEFAULT_GENERATOR,
+  Discriminator,
+  Generator,
+  buildStyleLayout,
+  r1Penalty,
+  styleDim,
+  styleDimName,
+  styleIndex,
+  upsample2x,
+} from '../src/core/generator/index.js';
+import { upsample2 } from '../src/core/nn/ops.js';
+import { GanTrainer, DEFAULT_HYPER } from '../src/node/training/gan-trainer.js';
+import type { DigitSet } from '../src/core/data/digits.js';
+import { WeightsError } from '../src/core/weights/codec.js';
+
+const N = 3;
+const Z_SEED = 11;
+const CLASSES = [0, 7, 3];
+
+function zBatch(n = N, seed = Z_SEED): tf.Tensor2D {
+  return tf.tensor2d(latentBatch(seed, 0, n, DEFAULT_GENERATOR.zDim), [n, DEFAULT_GENERATOR.zDim]);
+}
+
+async function host(t: tf.Tensor): Promise<Float32Array> {
+  const v = (await t.data()) as Float32Array;
+  t.dispose();
+  return v;
+}
+
+function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
+  return m;
+}
+
+/** A generator whose weights are trained-ish: styles and noise strengths away from their init. */
+function perturbedGenerator(seed = 3): Generator {
+  const g = new Generator(DEFAULT_GENERATOR, seed);
+  const rng = createRng(99);
+  for (const name of g.params.names()) {
+    if (name.endsWith('noise_strength') || name.endsWith('/bias')) {
+      const v = g.params.get(name);
+      tf.tidy(() => v.assign(tf.tensor(normals(rng, v.size).map((x) => 0.3 * x), v.shape)));
+    }
+  }
+  return g;
+}
+
+describe('style layout', () => {
+  const layout = buildStyleLayout(DEFAULT_GENERATOR);
+  it('covers every modulated conv and toRGB layer', () => {
+    expect(layout.layers.map((l) => l.name)).toEqual([
+      'b4.conv1', 'b4.torgb', 'b8.conv0', 'b8.conv1', 'b8.torgb', 'b16.conv0', 'b16.conv1', 'b16.torgb', 'b32.conv0', 'b32.conv1', 'b32.torgb',
+    ]);
+    expect(layout.size).toBe(512);
+    expect(layout.layers.reduce((a, l) => a + l.channels, 0)).toBe(layout.size);
+  });
+  it('addresses dims as {layer, channel} and back', () => {
+    for (let i = 0; i < layout.size; i++) expect(styleIndex(layout, styleDim(layout, i))).toBe(i);
+    expect(styleDim(layout, 64)).toEqual({ layer: 'b4.torgb', channel: 0 });
+    expect(styleDimName(layout, 511)).toBe('b32.torgb:15');
+    expect(() => styleDim(layout, 512)).toThrow(RangeError);
+    expect(() => styleIndex(layout, { layer: 'b8.conv0', channel: 64 })).toThrow(RangeError);
+    expect(() => styleIndex(layout, { layer: 'nope', channel: 0 })).toThrow(RangeError);
+  });
+});
+
+describe('generator on cpu', () => {
+  let g: Generator;
+  beforeAll(async () => {
+    await useBackend('cpu');
+    g = perturbedGenerator();
+  });
+  afterAll(() => g.dispose());
+
+  it('runs each stage alone with the documented shapes and range', async () => {
+    const z = zBatch();
+    const w = g.mapping(z, CLASSES);
+    expect(w.shape).toEqual([N, 128]);
+    const s = g.styles(w);
+    expect(s.shape).toEqual([N, g.styleSize]);
+    const img = g.synthesis(s);
+    expect(img.shape).toEqual([N, 32, 32, 1]);
+    const v = await host(img);
+    expect(Math.min(...v)).toBeGreaterThanOrEqual(0);
+    expect(Math.max(...v)).toBeLessThanOrEqual(1);
+    tf.dispose([z, w, s]);
+  });
+
+  it('generate equals synthesis(styles(mapping))', async () => {
+    const z = zBatch();
+    const a = await host(tf.tidy(() => g.synthesis(g.styles(g.mapping(z, CLASSES)))));
+    const b = await host(g.generate(z, CLASSES));
+    expect(maxAbsDiff(a, b)).toBe(0);
+    // One-hot class tensors are accepted too.
+    const c = await host(tf.tidy(() => g.generate(z, tf.cast(tf.oneHot(tf.tensor1d(CLASSES, 'int32'), 10), 'float32') as tf.Tensor2D)));
+    expect(maxAbsDiff(a, c)).toBe(0);
+    z.dispose();
+  });
+
+  it('noise modes: const deterministic, none different, random seeded and batch-independent', async () => {
+    const s = tf.tidy(() => g.styles(g.mapping(zBatch(), CLASSES)));
+    const c1 = await host(g.synthesisRaw(s, { noiseMode: 'const' }));
+    const c2 = await host(g.synthesisRaw(s));
+    expect(maxAbsDiff(c1, c2)).toBe(0);
+    const none = await host(g.synthesisRaw(s, { noiseMode: 'none' }));
+    expect(maxAbsDiff(c1, none)).toBeGreaterThan(1e-3);
+    const r1 = await host(g.synthesisRaw(s, { noiseMode: 'random', noiseSeed: 5 }));
+    const r2 = await host(g.synthesisRaw(s, { noiseMode: 'random', noiseSeed: 5 }));
+    const r3 = await host(g.synthesisRaw(s, { noiseMode: 'random', noiseSeed: 6 }));
+    expect(maxAbsDiff(r1, r2)).toBe(0);
+    expect(maxAbsDiff(r1, r3)).toBeGreaterThan(1e-3);
+    // Sample 0 alone gets the same noise as in the batch.
+    const alone = await host(tf.tidy(() => g.synthesisRaw(tf.slice(s, [0, 0], [1, -1]) as tf.Tensor2D, { noiseMode: 'random', noiseSeed: 5 })));
+    expect(maxAbsDiff(alone, r1.subarray(0, 1024))).toBeLessThan(1e-5);
+    const q1 = await host(g.synthesisRaw(s, { noiseMode: 'random', noiseRng: createRng(1) }));
+    const q2 = await host(g.synthesisRaw(s, { noiseMode: 'random', noiseRng: createRng(1) }));
+    expect(maxAbsDiff(q1, q2)).toBe(0);
+    expect(() => g.synthesisRaw(s, { noiseMode: 'random' })).toThrow();
+    s.dispose();
+  });
+
+  it('gradient w.r.t. s matches central finite differences', async () => {
+    // float32 forward passes: eps 1e-3 balances truncation against rounding; errors are measured
+    // against the norm of the tested gradient entries (single small entries drown in rounding).
+    const s0 = tf.tidy(() => g.styles(g.mapping(zBatch(1), [4])));
+    const proj = tf.tensor4d(normals(createRng(7), 1024), [1, 32, 32, 1]);
+    const f = (s: tf.Tensor) => tf.sum(tf.mul(g.synthesisRaw(s as tf.Tensor2D, { noiseMode: 'const' }), proj));
+    const grad = await host(tf.grad(f)(s0));
+    const sv = await s0.data();
+    const layout = g.layout;
+    const dims = ['b4.conv1', 'b4.torgb', 'b8.conv0', 'b16.conv1', 'b16.torgb', 'b32.conv0', 'b32.conv1', 'b32.torgb'].map((layer) =>
+      styleIndex(layout, { layer, channel: 2 }),
+    );
+    const eps = 1e-3;
+    const fds = dims.map((d) => {
+      const at = (delta: number) => {
+        const v = Float32Array.from(sv);
+        v[d] += delta;
+        return tf.tidy(() => f(tf.tensor2d(v, [1, g.styleSize])).dataSync()[0]);
+      };
+      return (at(eps) - at(-eps)) / (2 * eps);
+    });
+    const gs = dims.map((d) => grad[d]);
+    const norm = Math.hypot(...gs);
+    expect(norm).toBeGreaterThan(0);
+    const err = Math.hypot(...fds.map((fd, i) => fd - gs[i]));
+    expect(err / norm, `fd ${fds} vs grad ${gs}`).toBeLessThan(1e-2);
+    dims.forEach((d, i) => expect(Math.abs(fds[i] - gs[i]) / norm, styleDimName(layout, d)).toBeLessThan(1e-2));
+    tf.dispose([s0, proj]);
+  });
+
+  it('upsample2x equals nn/ops upsample2', async () => {
+    const x = tf.tensor4d(normals(createRng(2), 2 * 3 * 4 * 5), [2, 3, 4, 5]);
+    expect(maxAbsDiff(await host(upsample2x(x)), await host(upsample2(x)))).toBe(0);
+    x.dispose();
+  });
+
+  it('round-trips through the weights format (save -> load -> identical output)', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'faultlines-gen-'));
+    try {
+      writeWeightsDir(dir, g.weightsInfo('generator'), await g.toHost());
+      const loaded = readWeightsDir(dir);
+      expect(loaded.manifest.kind).toBe('generator');
+      expect(loaded.manifest.architecture.styleSize).toBe(512);
+      const g2 = Generator.fromWeights(loaded.manifest, loaded.tensors, dir);
+      const z = zBatch();
+      const a = await host(g.generate(z, CLASSES));
+      const b = await host(g2.generate(z, CLASSES));
+      expect(maxAbsDiff(a, b)).toBe(0);
+      // A generator with other initial weights differs until it loads the file.
+      const g3 = new Generator(DEFAULT_GENERATOR, 12345);
+      expect(maxAbsDiff(a, await host(g3.generate(z, CLASSES)))).toBeGreaterThan(1e-3);
+      g3.load(loaded.tensors, dir);
+      expect(maxAbsDiff(a, await host(g3.generate(z, CLASSES)))).toBe(0);
+      // Wrong architecture: rejected with the file named.
+      const small = new Generator({ ...DEFAULT_GENERATOR, channels: [32, 32, 16, 8] });
+      expect(() => small.load(loaded.tensors, dir)).toThrow(WeightsError);
+      tf.dispose([z]);
+      g2.dispose();
+      g3.dispose();
+      small.dispose();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('R1 second-order gradient matches finite differences on a D weight', async () => {
+    const d = new Discriminator();
+    const reals = tf.tensor4d(normals(createRng(8), 4 * 1024).map((x) => 0.5 * x), [4, 32, 32, 1]);
+    const labels = [1, 2, 3, 4];
+    const names = ['D/b8/conv1/weight', 'D/b4/out/weight'];
+    const vars = names.map((n) => d.params.get(n));
+    const { grads } = tf.variableGrads(() => r1Penalty(d, reals, labels), vars);
+    // Weights whose penalty is smooth around the point (weights near the input move leaky-ReLU kinks).
+    for (const [k, v] of vars.entries()) {
+      const gv = await grads[v.name].data();
+      const base = (await v.data()).slice();
+      for (const idx of [1, 5]) {
+        const at = (delta: number) => {
+          const vals = Float32Array.from(base);
+          vals[idx] += delta;
+          tf.tidy(() => v.assign(tf.tensor(vals, v.shape)));
+          return tf.tidy(() => r1Penalty(d, reals, labels).dataSync()[0]);
+        };
+        const eps = 3e-2;
+        const fd = (at(eps) - at(-eps)) / (2 * eps);
+        tf.tidy(() => v.assign(tf.tensor(base, v.shape)));
+        const rel = Math.abs(fd - gv[idx]) / Math.max(Math.abs(fd), Math.abs(gv[idx]));
+        expect(Math.abs(gv[idx]), names[k]).toBeGreaterThan(0);
+        expect(rel, `${names[k]}[${idx}]: fd ${fd} vs grad ${gv[idx]}`).toBeLessThan(1e-2);
+      }
+    }
+    tf.dispose(Object.values(grads));
+    reals.dispose();
+    d.dispose();
+  });
+});
+
+describe('cpu and wasm agree', () => {
+  it('on images and s-gradients', async () => {
+    const run = async (backend: 'cpu' | 'wasm') => {
+      await useBackend(backend);
+      const g = perturbedGenerator();
+      const z = zBatch();
+      const s = tf.tidy(() => g.styles(g.mapping(z, CLASSES)));
+      const img = await host(g.synthesis(s, { noiseMode: 'random', noiseSeed: 3 }));
+      const grad = await host(tf.grad((x: tf.Tensor) => tf.sum(tf.square(g.synthesisRaw(x as tf.Tensor2D))))(s));
+      tf.dispose([z, s]);
+      g.dispose();
+      return { img, grad };
+    };
+    const cpu = await run('cpu');
+    const wasm = await run('wasm');
+    expect(maxAbsDiff(cpu.img, wasm.img)).toBeLessThan(1e-4);
+    const scale = Math.max(...cpu.grad.map(Math.abs));
+    expect(maxAbsDiff(cpu.grad, wasm.grad) / scale).toBeLessThan(1e-3);
+  });
+});
+
+describe('training step (wasm)', () => {
+  it('trains, does not leak tensors, and resumes exactly from its state', async () => {
+    await useBackend('wasm');
+    const count = 64;
+    const data: DigitSet = {
+      count,
+      images: Float32Array.from(normals(createRng(5), count * 1024), (x) => (x > 1 ? 1 : 0)),
+      labels: Uint8Array.from({ length: count }, (_, i) => i % 10),
+      blur: new Uint8Array(count),
+      noise: new Uint8Array(count),
+    };
+    const hyper = { ...DEFAULT_HYPER, batch: 8, r1Interval: 2 };
+    const a = new GanTrainer(data, hyper);
+    a.step();
+    a.step();
+    const tensors = tf.memory().numTensors;
+    a.step();
+    a.step();
+    expect(tf.memory().numTensors).toBe(tensors);
+    const state = await a.stateTensors();
+    const b = new GanTrainer(data, hyper);
+    await b.loadState(new Map(state), 'state', a.iteration);
+    const la = a.step();
+    const lb = b.step();
+    // Exact up to float rounding: tfjs Adam recomputes its bias corrections as beta^t on restore.
+    expect(lb.r1).toBe(la.r1);
+    for (const k of ['lossG', 'lossDreal', 'lossDfake'] as const) expect(Math.abs(lb[k] - la[k])).toBeLessThan(1e-5);
+    a.dispose();
+    b.dispose();
+  }, 60_000);
+});

@@ -8,6 +8,7 @@ import path from 'node:path';
 import * as tf from '../../core/tf.js';
 import { gridPng } from '../../core/image/png.js';
 import { latentBatch } from '../../core/random.js';
+import { sha256Hex } from '../../core/weights/codec.js';
 import type { Generator } from '../../core/generator/generator.js';
 import { useBackend, isNodeBackend } from '../backend.js';
 import { describeData, loadDigits } from '../mnist.js';
@@ -29,6 +30,7 @@ const USAGE = `usage: faultlines train-generator [options]
   --checkpoint-minutes M  checkpoint period (default 5)
   --sample-every N      sample grid period in iterations (default 250)
   --fresh               ignore an existing checkpoint (it is overwritten)
+  --allow-data-change   resume even if the training data differ from the checkpoint's
   --export-only         write --out from the latest checkpoint's EMA generator and exit
   --backend cpu|wasm    (default wasm)
 `;
@@ -67,6 +69,7 @@ function parseArgs(args: string[]) {
     sampleEvery: 250,
     fresh: false,
     exportOnly: false,
+    allowDataChange: false,
     backend: 'wasm',
   };
   const num = (i: number, name: string) => {
@@ -89,6 +92,7 @@ function parseArgs(args: string[]) {
       case '--fresh': opts.fresh = true; break;
       case '--resume': opts.fresh = false; break;
       case '--export-only': opts.exportOnly = true; break;
+      case '--allow-data-change': opts.allowDataChange = true; break;
       case '--backend': opts.backend = args[++i]; break;
       case '--help': case '-h': process.stdout.write(USAGE); process.exit(0); break;
       default: throw new Error(`unknown option "${a}"\n${USAGE}`);
@@ -131,16 +135,22 @@ export async function run(args: string[]): Promise<void> {
     process.stderr.write('note: resuming — batch/seed/r1-gamma/lr come from the checkpoint (use --fresh to start over)\n');
   }
   const data = loadDigits('train', 'corrupted');
+  // Fingerprint of the training set: a resumed run must see the same data.
+  const dataSha256 = sha256Hex(new Uint8Array(data.images.buffer, data.images.byteOffset, data.images.byteLength));
   const trainer = new GanTrainer(data, hyper);
   let trainSeconds = 0;
   if (ckpt) {
+    const was = (ckpt.info as unknown as { dataSha256?: string }).dataSha256;
+    if (was !== dataSha256 && !opts.allowDataChange) {
+      throw new Error(`the training data changed since ${ckpt.dir} (sha256 ${was} -> ${dataSha256}); start over with --fresh or pass --allow-data-change`);
+    }
     await trainer.loadState(ckpt.tensors, ckpt.dir, ckpt.info.iteration);
     trainSeconds = ckpt.info.trainSeconds ?? 0;
     process.stderr.write(`resumed from ${ckpt.dir} at iteration ${trainer.iteration}\n`);
   } else {
     process.stderr.write(`fresh run: G ${trainer.G.params.size()} params (S = ${trainer.G.styleSize}), D ${trainer.D.params.size()} params\n`);
   }
-  const provenance = () => ({ iteration: trainer.iteration, hyper, trainSeconds: Math.round(trainSeconds), images: trainer.iteration * hyper.batch, backend: opts.backend });
+  const provenance = () => ({ iteration: trainer.iteration, hyper, dataSha256, trainSeconds: Math.round(trainSeconds), images: trainer.iteration * hyper.batch, backend: opts.backend });
   if (opts.exportOnly) {
     await exportGenerator(trainer, opts.out, provenance());
     trainer.dispose();
@@ -158,7 +168,7 @@ export async function run(args: string[]): Promise<void> {
 
   const logFile = path.join(dir, 'log.jsonl');
   const save = async () => {
-    await saveCheckpoint(dir, trainer, { iteration: trainer.iteration, hyper, trainSeconds });
+    await saveCheckpoint(dir, trainer, { iteration: trainer.iteration, hyper, trainSeconds }, { dataSha256, data: describeData('train', 'corrupted') });
     const png = await sampleGrid(trainer.Gema);
     writeFileSync(path.join(dir, 'samples', 'latest.png'), png);
   };

@@ -13,7 +13,7 @@ import { normals, type Rng } from '../random.js';
 /** Gaussian blur sigma in pixels for severities 1, 2, 3. */
 export const BLUR_SIGMAS = [0.7, 1.0, 1.3] as const;
 /** Gaussian noise standard deviation (image range [0, 1]) for severities 1, 2, 3. */
-export const NOISE_STDS = [0.08, 0.16, 0.24] as const;
+export const NOISE_STDS = [0.2, 0.3, 0.4] as const;
 
 export type Severity = 0 | 1 | 2 | 3;
 

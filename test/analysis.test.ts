@@ -1,0 +1,232 @@
+/**
+ * The method's core (population, ranking sweep, traversal, corner cases, joint corner cases,
+ * histograms, accuracy curves, embeddings) on a generator and the committed clean-trained classifier.
+ */
+import { beforeAll, describe, expect, it } from 'vitest';
+import { DEFAULT_GENERATOR, Generator } from '../src/core/generator/index.js';
+import { accuracyCurves } from '../src/core/analysis/accuracy-curve.js';
+import { findCornerCases } from '../src/core/analysis/corner-cases.js';
+import { embedSpaces } from '../src/core/analysis/embedding.js';
+import { styleHistograms } from '../src/core/analysis/histograms.js';
+import { jointCornerCase } from '../src/core/analysis/joint.js';
+import { pTrueGradient, type AnalysisModels } from '../src/core/analysis/models.js';
+import { samplePopulation, populationStyles, type PopulationSpec } from '../src/core/analysis/population.js';
+import { mergeRankingSums, rankDimensions, rankingSweep, sumsCount, type RankingSums } from '../src/core/analysis/ranking.js';
+import { auroc, ksDistance, wilsonInterval } from '../src/core/analysis/stats.js';
+import { traverse } from '../src/core/analysis/traversal.js';
+import * as tf from '../src/core/tf.js';
+import { useBackend } from '../src/node/backend.js';
+import { loadBuiltinClassifier } from '../src/node/models.js';
+
+let models: AnalysisModels;
+const spec: PopulationSpec = { seed: 11, count: 96, classIndex: null };
+
+beforeAll(async () => {
+  await useBackend('wasm');
+  const generator = new Generator(DEFAULT_GENERATOR, 3);
+  const { classifier, manifest } = loadBuiltinClassifier('classifier-clean');
+  models = { generator, classifier, generatorId: 'random-init-3', classifierId: manifest.sha256 };
+});
+
+describe('statistics', () => {
+  it('KS distance, AUROC and Wilson intervals have their textbook values', () => {
+    expect(ksDistance([1, 2, 3], [1, 2, 3])).toBe(0);
+    expect(ksDistance([1, 2, 3], [4, 5, 6])).toBe(1);
+    expect(auroc([4, 5, 6], [1, 2, 3])).toBe(1);
+    expect(auroc([1, 2], [1, 2])).toBe(0.5);
+    const [lo, hi] = wilsonInterval(8, 10);
+    expect(lo).toBeCloseTo(0.4902, 3);
+    expect(hi).toBeCloseTo(0.9433, 3);
+  });
+});
+
+describe('population', () => {
+  it('is seeded, balanced over classes and leaks no tensors', async () => {
+    const before = tf.memory().numTensors;
+    const a = await samplePopulation(models, { ...spec, batchSize: 32 });
+    const b = await samplePopulation(models, { ...spec, batchSize: 64 });
+    expect(tf.memory().numTensors).toBe(before);
+    expect(b.styles).toEqual(a.styles);
+    expect(b.pTrue).toEqual(a.pTrue);
+    for (let c = 0; c < 10; c++) expect(a.labels.filter((l) => l === c).length).toBeGreaterThanOrEqual(9);
+    for (let i = 0; i < a.count; i++) expect(a.correct[i]).toBe(a.predicted[i] === a.labels[i] ? 1 : 0);
+  });
+
+  it('rejects bad specs with clear errors', async () => {
+    await expect(samplePopulation(models, { seed: -1, count: 4, classIndex: null })).rejects.toThrow(/seed/);
+    await expect(samplePopulation(models, { seed: 1, count: 0, classIndex: null })).rejects.toThrow(/count/);
+    await expect(samplePopulation(models, { seed: 1, count: 4, classIndex: 10 })).rejects.toThrow(/classIndex/);
+  });
+});
+
+describe('gradient of p_true with respect to s', () => {
+  it('agrees with central finite differences (relative error < 1e-2)', async () => {
+    const { s, w, labels } = populationStyles(models, spec, 0, 4);
+    w.dispose();
+    const { probs, grad } = pTrueGradient(models, s, labels);
+    const g = (await grad.data()) as Float32Array;
+    const sv = (await s.data()) as Float32Array;
+    const S = models.generator.styleSize;
+    const pAt = async (i: number, j: number, d: number) => {
+      const row = sv.slice(i * S, (i + 1) * S);
+      row[j] += d;
+      const { probs: p, grad: gg } = pTrueGradient(models, tf.tensor2d(row, [1, S]), [labels[i]]);
+      const v = (await p.data())[labels[i]];
+      tf.dispose([p, gg]);
+      return v;
+    };
+    // The dims with the largest gradients (well above float32 noise) of two samples.
+    let checked = 0;
+    for (const i of [0, 1]) {
+      const order = Array.from({ length: S }, (_, j) => j).sort((a, b) => Math.abs(g[i * S + b]) - Math.abs(g[i * S + a]));
+      for (const j of order.slice(0, 3)) {
+        const eps = 1e-3;
+        const fd = ((await pAt(i, j, eps)) - (await pAt(i, j, -eps))) / (2 * eps);
+        const an = g[i * S + j];
+        expect(Math.abs(fd - an) / Math.max(Math.abs(an), 1e-4)).toBeLessThan(1e-2);
+        checked++;
+      }
+    }
+    expect(checked).toBe(6);
+    tf.dispose([s, probs, grad]);
+  });
+});
+
+describe('ranking sweep', () => {
+  let whole: RankingSums;
+  beforeAll(async () => {
+    whole = await rankingSweep(models, spec, { batchSize: 32 });
+  });
+
+  it('merges shards exactly whatever their order, and matches the unsharded sweep', async () => {
+    const parts = [await rankingSweep(models, spec, { start: 0, end: 40 }), await rankingSweep(models, spec, { start: 40, end: 70 }), await rankingSweep(models, spec, { start: 70, end: 96 })];
+    const m1 = mergeRankingSums(parts);
+    const m2 = mergeRankingSums([parts[2], parts[0], parts[1]]);
+    expect(m2).toEqual(m1);
+    expect(sumsCount(m1)).toBe(96);
+    expect(m1.ranges).toEqual([[0, 96]]);
+    expect(m1.count).toEqual(whole.count);
+    expect(m1.correct).toEqual(whole.correct);
+    for (const key of ['gradSum', 'gradSqSum', 'styleSum', 'styleSqSum'] as const) {
+      for (let i = 0; i < whole[key].length; i++) expect(Math.abs(m1[key][i] - whole[key][i])).toBeLessThanOrEqual(1e-9 * Math.max(1, Math.abs(whole[key][i])));
+    }
+    const r1 = rankDimensions(m1, models.generator.layout);
+    const r2 = rankDimensions(whole, models.generator.layout);
+    expect(r1.dims.slice(0, 10).map((d) => d.index)).toEqual(r2.dims.slice(0, 10).map((d) => d.index));
+  });
+
+  it('refuses overlapping shards and shards of another sweep', async () => {
+    const a = await rankingSweep(models, spec, { start: 0, end: 10 });
+    const b = await rankingSweep(models, spec, { start: 5, end: 15 });
+    expect(() => mergeRankingSums([a, b])).toThrow(/overlap/);
+    const other = await rankingSweep(models, { ...spec, seed: 12 }, { start: 10, end: 20 });
+    expect(() => mergeRankingSums([a, other])).toThrow(/different sweeps/);
+  });
+
+  it('scores every dim as -mean(gradient) * std and ranks by |score|', () => {
+    const r = rankDimensions(whole, models.generator.layout);
+    expect(r.dims).toHaveLength(models.generator.styleSize);
+    for (const d of r.dims.slice(0, 20)) {
+      expect(d.score).toBeCloseTo(-d.meanGradient * d.std, 12);
+      expect(d.direction).toBe(d.score >= 0 ? 'increase' : 'decrease');
+      expect(models.generator.layout.layers.find((l) => l.name === d.layer)!.offset + d.channel).toBe(d.index);
+    }
+    for (let i = 1; i < r.dims.length; i++) expect(Math.abs(r.dims[i - 1].score)).toBeGreaterThanOrEqual(Math.abs(r.dims[i].score));
+    const perClass = rankDimensions(whole, models.generator.layout, 3);
+    expect(perClass.count).toBe(whole.count[3]);
+  });
+
+  it('gives the same top-10 order and scores on cpu and wasm', async () => {
+    await useBackend('cpu');
+    const onCpu = await rankingSweep(models, { ...spec, count: 48 });
+    await useBackend('wasm');
+    const onWasm = await rankingSweep(models, { ...spec, count: 48 });
+    const a = rankDimensions(onCpu, models.generator.layout).dims.slice(0, 10);
+    const b = rankDimensions(onWasm, models.generator.layout).dims.slice(0, 10);
+    expect(b.map((d) => d.index)).toEqual(a.map((d) => d.index));
+    // Stated tolerance: scores within 1e-3 relative.
+    a.forEach((d, i) => expect(Math.abs(b[i].score - d.score)).toBeLessThan(1e-3 * Math.abs(d.score)));
+  });
+});
+
+describe('traversal, corner cases and joint corner cases', () => {
+  let sums: RankingSums;
+  beforeAll(async () => {
+    sums = await rankingSweep(models, spec);
+  });
+
+  it('brackets and narrows the crossing to |p_true - 0.5| <= tolerance, with frames at fractions', async () => {
+    const pop = await samplePopulation(models, spec);
+    const ranking = rankDimensions(sums, models.generator.layout);
+    const S = pop.styleSize;
+    // A confidently classified sample and the dims that lower its p_true.
+    const i = pop.pTrue.findIndex((p, k) => p > 0.8 && pop.correct[k] === 1);
+    expect(i).toBeGreaterThanOrEqual(0);
+    const s0 = pop.styles.slice(i * S, (i + 1) * S);
+    let found = false;
+    for (const d of ranking.dims.slice(0, 30)) {
+      const t = await traverse(models, { s0, classIndex: pop.labels[i], dim: d.index, std: d.std, direction: d.direction === 'increase' ? 1 : -1, maxSteps: 30 });
+      expect(t.steps[0].pTrue).toBeCloseTo(pop.pTrue[i], 4);
+      if (!t.flipped) continue;
+      found = true;
+      expect(Math.abs(t.reference!.pTrue - 0.5)).toBeLessThanOrEqual(0.01);
+      expect(t.frames.map((f) => f.fraction)).toEqual([0, 0.25, 0.5, 0.75, 1, 1.25, 1.5, 1.75, 2]);
+      expect(t.frames[4].shift).toBeCloseTo(t.referenceShift!, 9);
+      expect(t.frames[0].image).toHaveLength(32 * 32);
+      expect(t.frames[8].pTrue).toBeLessThan(t.frames[0].pTrue);
+      break;
+    }
+    expect(found).toBe(true);
+  });
+
+  it('rejects bad traversal input', async () => {
+    const s0 = new Float32Array(models.generator.styleSize);
+    await expect(traverse(models, { s0, classIndex: 0, dim: -1, std: 1, direction: 1 })).rejects.toThrow(/dim/);
+    await expect(traverse(models, { s0, classIndex: 0, dim: 0, std: 0, direction: 1 })).rejects.toThrow(/std/);
+    await expect(traverse(models, { s0: new Float32Array(3), classIndex: 0, dim: 0, std: 1, direction: 1 })).rejects.toThrow(/s0/);
+  });
+
+  it('finds corner cases whose p_true is within tolerance of 0.5 and reports skipped dims', async () => {
+    const cc = await findCornerCases(models, sums, models.generator.layout, { classes: [0, 1], perClass: 3, maxCandidates: 12, maxSteps: 30 });
+    for (const entry of cc.classes) {
+      expect(entry.cases.length + entry.skipped.length).toBeGreaterThan(0);
+      for (const c of entry.cases) {
+        expect(Math.abs(c.pTrue - 0.5)).toBeLessThanOrEqual(0.01);
+        expect(c.newClass).not.toBe(entry.classIndex);
+        expect(c.image).toHaveLength(1024);
+      }
+    }
+  });
+
+  it('a joint shift over the top dims is never longer than the best single-dim shift', async () => {
+    const ranking = rankDimensions(sums, models.generator.layout);
+    const pop = await samplePopulation(models, spec);
+    const S = pop.styleSize;
+    const i = pop.pTrue.findIndex((p, k) => p > 0.8 && pop.correct[k] === 1);
+    const j = await jointCornerCase(models, { s0: pop.styles.slice(i * S, (i + 1) * S), classIndex: pop.labels[i], dims: ranking.dims.slice(0, 5), maxSteps: 30 });
+    expect(j.converged).toBe(true);
+    expect(Math.abs(j.pTrue - 0.5)).toBeLessThanOrEqual(0.01);
+    expect(j.bestSingle).not.toBeNull();
+    expect(j.norm).toBeLessThanOrEqual(j.bestSingle!.shift + 1e-9);
+    expect(j.ratio).toBeLessThanOrEqual(1);
+  });
+});
+
+describe('histograms, accuracy curves and embeddings', () => {
+  it('produce well-formed results', async () => {
+    const pop = await samplePopulation(models, { ...spec, keepLatents: true });
+    const sums = await rankingSweep(models, spec);
+    const ranking = rankDimensions(sums, models.generator.layout);
+    const h = styleHistograms(pop, { ranking: ranking.dims, top: 3, random: 3, bins: 10 });
+    expect(h.dims).toHaveLength(6);
+    for (const d of h.dims) expect(d.well.reduce((a, b) => a + b, 0) + d.mis.reduce((a, b) => a + b, 0)).toBe(pop.count);
+    const flipped = Uint8Array.from(pop.correct, (c) => 1 - c);
+    const curves = accuracyCurves(pop, 'a', { ranking: ranking.dims, topDims: 100, bins: 5 }, { b: flipped });
+    expect(curves.curves).toHaveLength(2);
+    const n = curves.curves[0].bins.reduce((a, b) => a + b.count, 0);
+    expect(n).toBe(pop.count);
+    expect(curves.curves[0].accuracy + curves.curves[1].accuracy).toBeCloseTo(1, 9);
+    const e = await embedSpaces({ count: pop.count, labels: pop.labels, correct: pop.correct, spaces: [{ space: 'S', values: pop.styles, dims: pop.styleSize }] }, { nNeighbors: 8 });
+    expect(e.spaces[0].points).toHaveLength(pop.count);
+  });
+});

@@ -3,6 +3,7 @@
  * under ./commands and exports `run(args)`.
  */
 const commands: Record<string, () => Promise<{ run(args: string[]): Promise<void>; summary: string }>> = {
+  analyze: () => import('./commands/analyze.js'),
   evaluate: () => import('./commands/evaluate.js'),
   'train-classifier': () => import('./commands/train-classifier.js'),
   'train-generator': () => import('./commands/train-generator.js'),

@@ -27,9 +27,11 @@ export function progressBar(label: string, total: number, unit = 'it', start = 0
         const now = Date.now();
         if (now - lastLine < 10_000 && done < total) return;
         lastLine = now;
-        const rate = (done - start) / Math.max(1e-3, (now - t0) / 1000);
-        const eta = rate > 0 ? (total - done) / rate : Infinity;
-        process.stderr.write(`${label} ${done}/${total} ${rate.toFixed(2)} ${unit}/s ETA ${Number.isFinite(eta) ? Math.round(eta) + 's' : '?'} ${fmt(values)}\n`);
+        const seconds = (now - t0) / 1000;
+        const rate = seconds >= 1 ? (done - start) / seconds : NaN;
+        const eta = rate > 0 ? (total - done) / rate : NaN;
+        const rateText = Number.isFinite(rate) ? `${rate.toFixed(2)} ${unit}/s` : `- ${unit}/s`;
+        process.stderr.write(`${label} ${done}/${total} ${rateText} ETA ${Number.isFinite(eta) ? Math.round(eta) + 's' : '?'} ${fmt(values)}\n`);
       },
       stop() {},
     };

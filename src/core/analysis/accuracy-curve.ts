@@ -39,6 +39,8 @@ export interface AccuracyCurvesResult {
   /** null = all classes. */
   classIndex: number | null;
   dims: number[];
+  /** Which samples the centre is the mean of (all of them when none is well classified). */
+  centredOn: 'well-classified' | 'all';
   /** Raw distance (std units) mapped to 0 and to 1. */
   minDistance: number;
   maxDistance: number;
@@ -74,15 +76,15 @@ export function accuracyCurves(pop: LabelledStyles, name: string, opts: Accuracy
     if (correct.length !== pop.count) throw new Error(`correctness of ${other} has ${correct.length} samples, the population ${pop.count}`);
   }
   // Centre: mean style of the reference classifier's well-classified samples.
+  const anyWell = members.some((i) => pop.correct[i] === 1);
   const centre = new Float64Array(dims.length);
-  let nWell = 0;
+  let nCentre = 0;
   for (const i of members) {
-    if (!pop.correct[i]) continue;
-    nWell++;
+    if (anyWell && !pop.correct[i]) continue;
+    nCentre++;
     dims.forEach((d, k) => (centre[k] += pop.styles[i * pop.styleSize + d.index]));
   }
-  if (nWell === 0) throw new Error('no well-classified sample to centre the curve on');
-  centre.forEach((_, k) => (centre[k] /= nWell));
+  centre.forEach((_, k) => (centre[k] /= nCentre));
   const dist = members.map((i) => {
     let acc = 0;
     dims.forEach((d, k) => {
@@ -118,6 +120,7 @@ export function accuracyCurves(pop: LabelledStyles, name: string, opts: Accuracy
     schema: ACCURACY_CURVE_SCHEMA,
     classIndex,
     dims: dims.map((d) => d.index),
+    centredOn: anyWell ? 'well-classified' : 'all',
     minDistance: minD,
     maxDistance: maxD,
     count: members.length,

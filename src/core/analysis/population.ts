@@ -140,3 +140,22 @@ export function populationAccuracy(pop: Pick<Population, 'correct' | 'count'>): 
   for (let i = 0; i < pop.count; i++) c += pop.correct[i];
   return c / pop.count;
 }
+
+/**
+ * Correctness of another classifier on the same population (same styles, so the same images): for
+ * comparing classifiers on identical samples.
+ */
+export async function classifyPopulation(models: AnalysisModels, pop: Population, batchSize = 256): Promise<{ correct: Uint8Array; predicted: Uint8Array; pTrue: Float32Array }> {
+  const S = pop.styleSize;
+  const out = { correct: new Uint8Array(pop.count), predicted: new Uint8Array(pop.count), pTrue: new Float32Array(pop.count) };
+  for (let start = 0; start < pop.count; start += batchSize) {
+    const n = Math.min(batchSize, pop.count - start);
+    const ev = await evaluateStyles(models, pop.styles.subarray(start * S, (start + n) * S), pop.labels.subarray(start, start + n));
+    for (let k = 0; k < n; k++) {
+      out.predicted[start + k] = ev.predicted[k];
+      out.pTrue[start + k] = ev.pTrue[k];
+      out.correct[start + k] = ev.predicted[k] === pop.labels[start + k] ? 1 : 0;
+    }
+  }
+  return out;
+}

@@ -1,0 +1,208 @@
+/**
+ * The whole analysis of one classifier (and optionally a second one to compare), as one typed,
+ * versioned result: the paper's figures 3-7 as data. Pure core code, so the CLI, the edge worker
+ * and the GPU runner produce the same report.
+ */
+import * as tf from '../tf.js';
+import { contentHash } from '../hash.js';
+import { accuracyCurves, type AccuracyCurvesResult } from './accuracy-curve.js';
+import { classAverageStyle, findCornerCases, type CornerCasesResult } from './corner-cases.js';
+import { embedSpaces, type EmbeddingResult } from './embedding.js';
+import { styleHistograms, type HistogramsResult } from './histograms.js';
+import { jointCornerCase, type JointResult } from './joint.js';
+import type { AnalysisModels } from './models.js';
+import { classifyPopulation, populationAccuracy, samplePopulation, type PopulationSpec } from './population.js';
+import { rankDimensions, rankingSweep, type Ranking } from './ranking.js';
+import { traverse, type TraversalResult } from './traversal.js';
+
+export const REPORT_SCHEMA = 'faultlines.report/1';
+
+export interface AnalysisOptions {
+  seed: number;
+  /** Population size. Default 10,000. */
+  samples: number;
+  /** One class or null for all. */
+  classIndex: number | null;
+  /** Dims of the accuracy curve (the authors use 100). */
+  curveDims: number;
+  curveBins: number;
+  /** Start class of the figure-5 traversal grid (its class-average style). */
+  traversalClass: number;
+  /** Dims in the traversal grid. */
+  traversalDims: number;
+  cornerCasesPerClass: number;
+  /** Bound of traversals and corner cases, std units. */
+  maxSteps: number;
+  /** Dims moved together by the joint corner case. */
+  jointDims: number;
+  /** Samples embedded in Z/W/S (UMAP is O(n log n) but the kNN score is O(n^2)). */
+  embeddingSamples: number;
+  batchSize: number;
+}
+
+export const DEFAULT_ANALYSIS: AnalysisOptions = {
+  seed: 1,
+  samples: 10_000,
+  classIndex: null,
+  curveDims: 100,
+  curveBins: 10,
+  traversalClass: 3,
+  traversalDims: 10,
+  cornerCasesPerClass: 10,
+  maxSteps: 20,
+  jointDims: 5,
+  embeddingSamples: 1000,
+  batchSize: 64,
+};
+
+export interface ClassifierSummary {
+  name: string;
+  id: string;
+  /** Accuracy on the generated population. */
+  accuracy: number;
+  /** Area under the accuracy-vs-distance curve. */
+  robustness: number;
+}
+
+export interface AnalysisReport {
+  schema: typeof REPORT_SCHEMA;
+  specHash: string;
+  options: AnalysisOptions;
+  generatorId: string;
+  backend: string;
+  classifiers: ClassifierSummary[];
+  ranking: Ranking;
+  /** Per-class rankings (top 20 dims each). */
+  classRankings: Ranking[];
+  histograms: HistogramsResult;
+  traversals: TraversalResult[];
+  cornerCases: CornerCasesResult;
+  joint: JointResult[];
+  accuracyCurves: AccuracyCurvesResult;
+  classAccuracyCurves: AccuracyCurvesResult[];
+  embedding: EmbeddingResult;
+  /** Seconds per stage. */
+  timings: Record<string, number>;
+}
+
+export type AnalysisStage = 'population' | 'sweep' | 'compare' | 'traversals' | 'corner-cases' | 'joint' | 'curves' | 'embedding';
+
+export interface AnalysisProgress {
+  stage: AnalysisStage;
+  done: number;
+  total: number;
+}
+
+/**
+ * @param models the classifier analysed (its ranking drives every figure)
+ * @param compare a second classifier on the same generator, compared on the same samples and dims
+ * @example
+ * const report = await analyze(models, DEFAULT_ANALYSIS, other, (p) => console.log(p.stage, p.done));
+ */
+export async function analyze(models: AnalysisModels, options: Partial<AnalysisOptions> = {}, compare?: AnalysisModels, onProgress?: (p: AnalysisProgress) => void): Promise<AnalysisReport> {
+  const o: AnalysisOptions = { ...DEFAULT_ANALYSIS, ...options };
+  const K = models.generator.arch.numClasses;
+  if (compare && compare.generatorId !== models.generatorId) throw new Error('classifiers can only be compared on the same generator');
+  if (!Number.isInteger(o.traversalClass) || o.traversalClass < 0 || o.traversalClass >= K) throw new RangeError(`traversalClass must be in [0, ${K})`);
+  const layout = models.generator.layout;
+  const spec: PopulationSpec = { seed: o.seed, count: o.samples, classIndex: o.classIndex };
+  const timings: Record<string, number> = {};
+  const timed = async <T>(name: string, fn: () => Promise<T>): Promise<T> => {
+    const t0 = Date.now();
+    const r = await fn();
+    timings[name] = (Date.now() - t0) / 1000;
+    return r;
+  };
+  const progress = (stage: AnalysisStage) => (p: { done: number; total: number }) => onProgress?.({ stage, done: p.done, total: p.total });
+
+  const pop = await timed('population', () => samplePopulation(models, { ...spec, batchSize: 256, keepLatents: true, onProgress: progress('population') }));
+  const sums = await timed('sweep', () => rankingSweep(models, spec, { batchSize: o.batchSize, onProgress: progress('sweep') }));
+  const other = compare ? await timed('compare', () => classifyPopulation(compare, pop)) : null;
+
+  const ranking = rankDimensions(sums, layout, o.classIndex);
+  const classes = o.classIndex === null ? [...Array(K).keys()] : [o.classIndex];
+  const classRankings = classes.map((c) => {
+    const r = rankDimensions(sums, layout, c);
+    return { ...r, dims: r.dims.slice(0, 20) };
+  });
+  const histograms = styleHistograms(pop, { ranking: ranking.dims, top: 3, random: 3, seed: o.seed });
+
+  const traversalClass = o.classIndex ?? o.traversalClass;
+  const traversals = await timed('traversals', async () => {
+    const s0 = classAverageStyle(sums, traversalClass);
+    const out: TraversalResult[] = [];
+    for (const d of ranking.dims.slice(0, o.traversalDims)) {
+      out.push(await traverse(models, { s0, classIndex: traversalClass, dim: d.index, std: d.std, direction: d.direction === 'increase' ? 1 : -1, maxSteps: o.maxSteps }));
+      onProgress?.({ stage: 'traversals', done: out.length, total: o.traversalDims });
+    }
+    return out;
+  });
+
+  const cornerCases = await timed('corner-cases', async () => {
+    const result: CornerCasesResult = { schema: 'faultlines.corner-cases/1', specHash: sums.specHash, maxSteps: o.maxSteps, tolerance: 0.01, classes: [] };
+    for (const c of classes) {
+      const one = await findCornerCases(models, sums, layout, { classes: [c], perClass: o.cornerCasesPerClass, maxSteps: o.maxSteps });
+      result.classes.push(...one.classes);
+      onProgress?.({ stage: 'corner-cases', done: result.classes.length, total: classes.length });
+    }
+    return result;
+  });
+
+  const joint = await timed('joint', async () => {
+    const out: JointResult[] = [];
+    for (const c of classes) {
+      const dims = rankDimensions(sums, layout, c).dims.slice(0, o.jointDims);
+      out.push(await jointCornerCase(models, { s0: classAverageStyle(sums, c), classIndex: c, dims, maxSteps: o.maxSteps }));
+      onProgress?.({ stage: 'joint', done: out.length, total: classes.length });
+    }
+    return out;
+  });
+
+  const others = other && compare ? { [compare.classifier.name]: other.correct } : {};
+  const curves = accuracyCurves(pop, models.classifier.name, { ranking: ranking.dims, topDims: o.curveDims, bins: o.curveBins }, others);
+  const classCurves = o.classIndex === null
+    ? classes.map((c) => accuracyCurves(pop, models.classifier.name, { ranking: rankDimensions(sums, layout, c).dims, topDims: o.curveDims, bins: o.curveBins, classIndex: c, labels: pop.labels }, others))
+    : [];
+
+  const embedding = await timed('embedding', async () => {
+    const n = Math.min(o.embeddingSamples, pop.count);
+    const g = models.generator.arch;
+    onProgress?.({ stage: 'embedding', done: 0, total: 1 });
+    const e = await embedSpaces({
+      count: n,
+      labels: pop.labels.subarray(0, n),
+      correct: pop.correct.subarray(0, n),
+      spaces: [
+        { space: 'Z', values: pop.z!.subarray(0, n * g.zDim), dims: g.zDim },
+        { space: 'W', values: pop.w!.subarray(0, n * g.wDim), dims: g.wDim },
+        { space: 'S', values: pop.styles.subarray(0, n * pop.styleSize), dims: pop.styleSize },
+      ],
+    }, { seed: o.seed });
+    onProgress?.({ stage: 'embedding', done: 1, total: 1 });
+    return e;
+  });
+
+  const summaries: ClassifierSummary[] = [
+    { name: models.classifier.name, id: models.classifierId, accuracy: populationAccuracy(pop), robustness: curves.curves[0].auc },
+  ];
+  if (compare && other) summaries.push({ name: compare.classifier.name, id: compare.classifierId, accuracy: populationAccuracy({ correct: other.correct, count: pop.count }), robustness: curves.curves[1].auc });
+
+  return {
+    schema: REPORT_SCHEMA,
+    specHash: contentHash({ kind: 'report', generator: models.generatorId, classifier: models.classifierId, compare: compare?.classifierId ?? null, options: o }),
+    options: o,
+    generatorId: models.generatorId,
+    backend: tf.getBackend(),
+    classifiers: summaries,
+    ranking,
+    classRankings,
+    histograms,
+    traversals,
+    cornerCases,
+    joint,
+    accuracyCurves: curves,
+    classAccuracyCurves: classCurves,
+    embedding,
+    timings,
+  };
+}

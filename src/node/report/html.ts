@@ -1,0 +1,134 @@
+/**
+ * The self-contained `report.html`: every figure of the analysis on one page, opening from disk
+ * without a server — the data is embedded as JSON, the images as data URIs and the plots drawn by
+ * Chart.js (inlined from its npm package).
+ */
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import type { AnalysisReport } from '../../core/analysis/report.js';
+import { reportJson } from './figures.js';
+
+export interface ReportImages {
+  traversals: Uint8Array;
+  cornerCases: Uint8Array;
+  joint: Uint8Array;
+}
+
+const dataUri = (png: Uint8Array) => `data:image/png;base64,${Buffer.from(png).toString('base64')}`;
+const esc = (s: string) => s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
+const pct = (v: number) => `${(100 * v).toFixed(1)}%`;
+const num = (v: number, d = 4) => (Number.isFinite(v) ? v.toFixed(d) : '—');
+
+function chartJs(): string {
+  const require = createRequire(import.meta.url);
+  // The UMD build is not in the package's exports map; it sits beside the CommonJS entry.
+  return readFileSync(path.join(path.dirname(require.resolve('chart.js')), 'chart.umd.min.js'), 'utf8');
+}
+
+export function reportHtml(report: AnalysisReport, images: ReportImages): string {
+  const r = report;
+  const rankingRows = r.ranking.dims.slice(0, 20).map((d) => `<tr><td>${d.rank}</td><td>${esc(d.layer)}:${d.channel}</td><td>${d.index}</td><td>${num(d.score, 5)}</td><td>${num(d.meanGradient, 5)} ± ${num(d.standardError, 5)}</td><td>${d.direction}</td><td>${num(d.std, 3)}</td></tr>`).join('');
+  const traversalRows = r.traversals.map((t, i) => `<tr><td>${i + 1}</td><td>${t.dim}</td><td>${t.direction > 0 ? '+' : '−'}</td><td>${t.referenceShift === null ? `none within ${r.options.maxSteps} std` : num(t.referenceShift, 3)}</td><td>${t.reference ? num(t.reference.pTrue, 3) : '—'}</td><td>${t.frames.at(-1)?.predicted ?? '—'}</td></tr>`).join('');
+  const cornerRows = r.cornerCases.classes.map((c) => `<tr><td>${c.classIndex}</td><td>${num(c.start.pTrue, 3)}</td><td>${c.cases.length}</td><td>${c.cases.map((k) => `${k.dim.index}→${k.newClass} (${num(k.shift, 2)})`).join(', ')}</td><td>${c.skipped.length}</td></tr>`).join('');
+  const jointRows = r.joint.map((j) => `<tr><td>${j.classIndex}</td><td>${j.dims.join(', ')}</td><td>${j.converged ? num(j.norm, 3) : 'not found'}</td><td>${j.bestSingle ? `${num(j.bestSingle.shift, 3)} (dim ${j.bestSingle.dim})` : 'none'}</td><td>${j.ratio === null ? '—' : num(j.ratio, 3)}</td><td>${j.converged ? j.newClass : '—'}</td></tr>`).join('');
+  const classifierRows = r.classifiers.map((c) => `<tr><td>${esc(c.name)}</td><td>${pct(c.accuracy)}</td><td>${num(c.robustness, 4)}</td><td><code>${c.id.slice(0, 12)}</code></td></tr>`).join('');
+  const timingRows = Object.entries(r.timings).map(([k, v]) => `<tr><td>${k}</td><td>${v.toFixed(1)} s</td></tr>`).join('');
+  const embedRows = r.embedding.spaces.map((s) => `<tr><td>${s.space}</td><td>${s.dims}</td><td>${num(s.knnAuroc, 3)}</td></tr>`).join('');
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Faultlines report</title>
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<style>
+body{font:14px/1.45 system-ui,sans-serif;margin:0 auto;max-width:1200px;padding:1rem 2rem;color:#222}
+h1{margin-bottom:.2rem} h2{margin-top:2.2rem;border-bottom:1px solid #ddd}
+table{border-collapse:collapse;margin:.5rem 0} td,th{border:1px solid #ddd;padding:.2rem .5rem;text-align:right} th{background:#f4f4f4}
+td:first-child,th:first-child{text-align:left} .grid{image-rendering:pixelated;border:1px solid #ccc;max-width:100%}
+.charts{display:grid;grid-template-columns:repeat(3,1fr);gap:1rem} .charts>div{min-height:220px} .note{color:#555}
+code{font-size:12px}
+</style></head><body>
+<h1>Faultlines report</h1>
+<p class="note">Generator <code>${r.generatorId.slice(0, 12)}</code>, ${r.options.samples.toLocaleString('en')} samples (seed ${r.options.seed}, ${r.options.classIndex === null ? 'all classes' : `class ${r.options.classIndex}`}), backend ${r.backend}. Schema ${r.schema}, spec hash <code>${r.specHash.slice(0, 16)}</code>.</p>
+
+<h2>Classifiers</h2>
+<p class="note">Accuracy on the generated population and robustness score (area under the accuracy-vs-distance curve, figure 6; 1 = never fails). Both on the same samples and the same top-${r.options.curveDims} dims.</p>
+<table><tr><th>classifier</th><th>accuracy</th><th>robustness</th><th>weights sha256</th></tr>${classifierRows}</table>
+
+<h2>Most influential StyleSpace dimensions</h2>
+<p class="note">score = −mean(∂p<sub>true</sub>/∂s<sub>j</sub>) · std(s<sub>j</sub>) over the population of ${r.ranking.count.toLocaleString('en')}; ranked by |score|; direction: how to move s<sub>j</sub> to lower p<sub>true</sub>.</p>
+<table><tr><th>rank</th><th>layer:channel</th><th>index</th><th>score</th><th>mean gradient ± s.e.</th><th>direction</th><th>std</th></tr>${rankingRows}</table>
+
+<h2>Well- vs mis-classified samples along top and random dims (figure 4)</h2>
+<p class="note">Mean KS distance: top dims ${num(r.histograms.meanKsTop, 3)}, random dims ${num(r.histograms.meanKsRandom, 3)} (${r.histograms.wellCount} well, ${r.histograms.misCount} mis).</p>
+<div class="charts" id="histograms"></div>
+
+<h2>Traversals of the top ${r.traversals.length} dims (figure 5)</h2>
+<p class="note">From the class-average style of class ${r.traversals[0]?.classIndex ?? '—'}; one column per dim (rank order), one row per fraction of the shift where p<sub>true</sub> crosses 0.5 (${r.traversals[0]?.frames.map((f) => f.fraction).join(', ') ?? ''}).</p>
+<img class="grid" alt="traversal grid" src="${dataUri(images.traversals)}">
+<table><tr><th>rank</th><th>dim</th><th>dir</th><th>reference shift (std)</th><th>p<sub>true</sub> there</th><th>class at last frame</th></tr>${traversalRows}</table>
+
+<h2>Corner cases (figure 7)</h2>
+<p class="note">Per class: the class-average digit, then the most influential dims of that class that flip the prediction within ${r.options.maxSteps} std (dims that do not are skipped), each at the shift where p<sub>true</sub> = 0.5 ± ${r.cornerCases.tolerance}.</p>
+<img class="grid" alt="corner cases" src="${dataUri(images.cornerCases)}">
+<table><tr><th>class</th><th>p<sub>true</sub> of average</th><th>corner cases</th><th>dim→new class (shift, std)</th><th>skipped</th></tr>${cornerRows}</table>
+
+<h2>Joint corner cases</h2>
+<p class="note">Smallest shift over the top-${r.options.jointDims} dims of each class moved together (L2, std units) against the best single dim. Left: class average; right: joint corner case.</p>
+<img class="grid" alt="joint corner cases" src="${dataUri(images.joint)}">
+<table><tr><th>class</th><th>dims</th><th>joint shift</th><th>best single</th><th>ratio</th><th>new class</th></tr>${jointRows}</table>
+
+<h2>Accuracy vs distance in S (figure 6)</h2>
+<div style="height:320px"><canvas id="curve"></canvas></div>
+<label>Per class: <select id="classSelect"></select></label>
+<div style="height:260px"><canvas id="classCurve"></canvas></div>
+
+<h2>Embeddings of the population in Z, W and S (figure 3)</h2>
+<p class="note">UMAP of ${r.embedding.count} samples; red = misclassified. kNN AUROC: how well the k=${r.embedding.k} nearest neighbours in the full space tell mis- from well-classified samples (0.5 = not at all).</p>
+<table><tr><th>space</th><th>dims</th><th>kNN AUROC</th></tr>${embedRows}</table>
+<div class="charts" id="embeddings"></div>
+
+<h2>Timings</h2>
+<table>${timingRows}</table>
+
+<script>${chartJs()}</script>
+<script type="application/json" id="data">${reportJson(r).replace(/</g, '\\u003c')}</script>
+<script>
+const R = JSON.parse(document.getElementById('data').textContent);
+const colors = ['#1f77b4', '#d62728', '#2ca02c', '#9467bd'];
+function canvasIn(parent, h) { const d = document.createElement('div'); d.style.height = (h || 220) + 'px'; const c = document.createElement('canvas'); d.appendChild(c); parent.appendChild(d); return c; }
+for (const h of R.histograms.dims) {
+  const labels = h.edges.slice(0, -1).map((e, i) => ((e + h.edges[i + 1]) / 2).toFixed(2));
+  const sw = h.well.reduce((a, b) => a + b, 0) || 1, sm = h.mis.reduce((a, b) => a + b, 0) || 1;
+  new Chart(canvasIn(document.getElementById('histograms')), { type: 'bar', data: { labels, datasets: [
+    { label: 'well', data: h.well.map((v) => v / sw), backgroundColor: 'rgba(31,119,180,.6)' },
+    { label: 'mis', data: h.mis.map((v) => v / sm), backgroundColor: 'rgba(214,39,40,.6)' }] },
+    options: { maintainAspectRatio: false, plugins: { title: { display: true, text: h.group + ' dim ' + h.dim + (h.rank ? ' (rank ' + h.rank + ')' : '') + ' — KS ' + h.ks.toFixed(3) + ', AUROC ' + h.auroc.toFixed(3) } }, scales: { x: { ticks: { maxTicksLimit: 6 } } } } });
+}
+function curveChart(canvas, res, old) {
+  if (old) old.destroy();
+  const labels = res.curves[0].bins.map((b) => ((b.lo + b.hi) / 2).toFixed(2));
+  const datasets = [];
+  res.curves.forEach((c, i) => {
+    datasets.push({ label: c.classifier + ' (robustness ' + c.auc.toFixed(3) + ')', data: c.bins.map((b) => b.accuracy), borderColor: colors[i], backgroundColor: colors[i], spanGaps: true });
+    datasets.push({ label: c.classifier + ' 95% CI', data: c.bins.map((b) => b.ciLow), borderColor: colors[i], borderDash: [3, 3], pointRadius: 0, borderWidth: 1, spanGaps: true });
+    datasets.push({ label: '', data: c.bins.map((b) => b.ciHigh), borderColor: colors[i], borderDash: [3, 3], pointRadius: 0, borderWidth: 1, spanGaps: true });
+  });
+  return new Chart(canvas, { type: 'line', data: { labels, datasets }, options: { maintainAspectRatio: false, plugins: { legend: { labels: { filter: (l) => l.text !== '' } }, title: { display: true, text: 'accuracy vs normalised distance to the well-classified centre (' + res.dims.length + ' dims, ' + res.count + ' samples' + (res.classIndex === null ? '' : ', class ' + res.classIndex) + ')' } }, scales: { y: { min: 0, max: 1 }, x: { title: { display: true, text: 'normalised distance' } } } } });
+}
+curveChart(document.getElementById('curve'), R.accuracyCurves);
+const sel = document.getElementById('classSelect');
+let classChart = null;
+R.classAccuracyCurves.forEach((c, i) => { const o = document.createElement('option'); o.value = i; o.textContent = 'class ' + c.classIndex; sel.appendChild(o); });
+function showClass() { const c = R.classAccuracyCurves[+sel.value]; if (c) classChart = curveChart(document.getElementById('classCurve'), c, classChart); }
+sel.onchange = showClass; showClass();
+for (const s of R.embedding.spaces) {
+  const well = [], mis = [];
+  s.points.forEach((p, i) => (R.embedding.correct[i] ? well : mis).push({ x: p[0], y: p[1] }));
+  new Chart(canvasIn(document.getElementById('embeddings'), 300), { type: 'scatter', data: { datasets: [
+    { label: 'well', data: well, backgroundColor: 'rgba(31,119,180,.35)', pointRadius: 2 },
+    { label: 'mis', data: mis, backgroundColor: 'rgba(214,39,40,.9)', pointRadius: 3 }] },
+    options: { maintainAspectRatio: false, plugins: { title: { display: true, text: s.space + ' (' + s.dims + ' dims) — kNN AUROC ' + s.knnAuroc.toFixed(3) } } } });
+}
+</script>
+</body></html>
+`;
+}

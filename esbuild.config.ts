@@ -4,6 +4,7 @@
  * extensionless paths, which plain Node cannot resolve.
  */
 import { build, type BuildOptions } from 'esbuild';
+import { tfjsWasmWorkerdPlugin } from './src/worker/build/wasm-plugin.js';
 
 /** CommonJS shims for the emscripten glue of tfjs-backend-wasm inside an ES module bundle. */
 const nodeShims = [
@@ -16,7 +17,8 @@ const nodeShims = [
 ].join('\n');
 
 export const nodeBuild: BuildOptions = {
-  entryPoints: { cli: 'src/node/cli.ts' },
+  // The CLI and the benchmarks (each benchmark is a standalone script under dist/bench/).
+  entryPoints: { cli: 'src/node/cli.ts', 'bench/core': 'bench/core.ts' },
   outdir: 'dist',
   outExtension: { '.js': '.mjs' },
   bundle: true,
@@ -34,3 +36,29 @@ export const nodeBuild: BuildOptions = {
 if (import.meta.url === `file://${process.argv[1]}`) {
   await build(nodeBuild);
 }
+
+/**
+ * The edge worker (src/worker/): one ES module for workerd, browser-flavoured resolution (the
+ * `browser` fields drop tfjs's Node-only imports), tfjs-backend-wasm made loadable by the shim
+ * plugin, the `.wasm` binary copied beside the bundle (wrangler's CompiledWasm rule). Built by
+ * `npm run build:edge` (src/worker/build/build.ts), which also writes the static assets.
+ */
+export const WORKER_OUTDIR = 'dist/worker';
+
+export const workerBuild: BuildOptions = {
+  entryPoints: { index: 'src/worker/index.ts' },
+  outdir: WORKER_OUTDIR,
+  outExtension: { '.js': '.mjs' },
+  bundle: true,
+  platform: 'browser',
+  target: 'es2022',
+  format: 'esm',
+  mainFields: ['module', 'main'],
+  conditions: ['workerd', 'worker', 'browser'],
+  external: ['cloudflare:*'],
+  minify: true,
+  legalComments: 'none',
+  metafile: true,
+  logLevel: 'warning',
+  plugins: [tfjsWasmWorkerdPlugin(WORKER_OUTDIR)],
+};

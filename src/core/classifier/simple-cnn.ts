@@ -56,7 +56,8 @@ export class SimpleCnn implements Classifier {
     return cnn;
   }
 
-  logits(images: tf.Tensor4D): tf.Tensor2D {
+  /** Penultimate activations [N, hidden] (after ReLU): the feature space of the evaluation network. */
+  features(images: tf.Tensor4D): tf.Tensor2D {
     return tf.tidy(() => {
       let x: tf.Tensor4D = images;
       for (let i = 1; i <= this.config.channels.length; i++) {
@@ -65,9 +66,12 @@ export class SimpleCnn implements Classifier {
         x = avgPool2(tf.relu(tf.add(tf.conv2d(x, k, 1, 'same'), b)) as tf.Tensor4D);
       }
       const flat = tf.reshape(x, [x.shape[0], -1]) as tf.Tensor2D;
-      const h = tf.relu(tf.add(tf.matMul(flat, this.params.get('dense1/kernel') as tf.Tensor2D), this.params.get('dense1/bias')));
-      return tf.add(tf.matMul(h as tf.Tensor2D, this.params.get('logits/kernel') as tf.Tensor2D), this.params.get('logits/bias')) as tf.Tensor2D;
+      return tf.relu(tf.add(tf.matMul(flat, this.params.get('dense1/kernel') as tf.Tensor2D), this.params.get('dense1/bias'))) as tf.Tensor2D;
     });
+  }
+
+  logits(images: tf.Tensor4D): tf.Tensor2D {
+    return tf.tidy(() => tf.add(tf.matMul(this.features(images), this.params.get('logits/kernel') as tf.Tensor2D), this.params.get('logits/bias')) as tf.Tensor2D);
   }
 
   dispose(): void {

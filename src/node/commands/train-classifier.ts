@@ -17,14 +17,27 @@ import { weightsRoot, writeWeightsDir } from '../weights-fs.js';
 
 export const summary = 'train the clean- and corruption-trained CNNs into weights/';
 
-const usage = `usage: faultlines train-classifier [--variant clean|corrupted|both] [--epochs 4] [--batch 64] [--seed 1] [--out DIR]`;
+const usage = `usage: faultlines train-classifier [--variant clean|corrupted|both|feature-extractor] [--epochs 6] [--batch 64] [--seed 1] [--out DIR]
+
+  clean / corrupted / both  the built-in classifiers (weights/classifier-clean, weights/classifier-corrupted)
+  feature-extractor         the network used only to evaluate the generator (Fréchet distance features):
+                            a wider CNN trained on corrupted digits with another seed (weights/feature-extractor)`;
+
+type TrainVariant = Variant | 'feature-extractor';
+
+/** The evaluation network differs from the analysed classifiers in width and seed on purpose. */
+const FEATURE_EXTRACTOR_CONFIG = { ...DEFAULT_CNN_CONFIG, channels: [32, 64, 64] as [number, number, number] };
+const FEATURE_EXTRACTOR_SEED_OFFSET = 1000;
 
 const PX = IMAGE_SIZE * IMAGE_SIZE;
 
-async function trainOne(variant: Variant, epochs: number, batch: number, seed: number, outRoot: string): Promise<void> {
-  const train = loadDigits('train', variant);
-  const name = `classifier-${variant}`;
-  const model = new SimpleCnn(name, DEFAULT_CNN_CONFIG, seed);
+async function trainOne(variant: TrainVariant, epochs: number, batch: number, seed: number, outRoot: string): Promise<void> {
+  const isEval = variant === 'feature-extractor';
+  const data: Variant = isEval ? 'corrupted' : variant;
+  const train = loadDigits('train', data);
+  const name = isEval ? 'feature-extractor' : `classifier-${variant}`;
+  const config = isEval ? FEATURE_EXTRACTOR_CONFIG : DEFAULT_CNN_CONFIG;
+  const model = new SimpleCnn(name, config, isEval ? seed + FEATURE_EXTRACTOR_SEED_OFFSET : seed);
   const steps = Math.floor(train.count / batch);
   const total = epochs * steps;
   // Adam with a step decay: 1e-3 for most of the run, 1e-4 for the last epoch.
@@ -37,7 +50,7 @@ async function trainOne(variant: Variant, epochs: number, batch: number, seed: n
   const x = new Float32Array(batch * PX);
   const y = new Array<number>(batch);
   for (let epoch = 0; epoch < epochs; epoch++) {
-    const order = permutation(createRng(seed, epoch + 1), train.count);
+    const order = permutation(createRng(isEval ? seed + FEATURE_EXTRACTOR_SEED_OFFSET : seed, epoch + 1), train.count);
     const opt = epoch === epochs - 1 && epochs > 1 ? slow : fast;
     for (let s = 0; s < steps; s++) {
       for (let i = 0; i < batch; i++) {
@@ -74,11 +87,11 @@ async function trainOne(variant: Variant, epochs: number, batch: number, seed: n
     path.join(outRoot, name),
     {
       name,
-      kind: 'classifier',
+      kind: isEval ? 'feature-extractor' : 'classifier',
       weightsFile: 'weights.bin',
-      architecture: { type: 'simple-cnn', ...DEFAULT_CNN_CONFIG, input: '[N,32,32,1] float32 in [0,1]', output: '[N,10] logits' },
+      architecture: { type: 'simple-cnn', ...config, input: '[N,32,32,1] float32 in [0,1]', output: '[N,10] logits' },
       provenance: {
-        data: describeData('train', variant),
+        data: describeData('train', data),
         seed,
         epochs,
         batchSize: batch,
@@ -99,13 +112,13 @@ async function trainOne(variant: Variant, epochs: number, batch: number, seed: n
 export async function run(args: string[]): Promise<void> {
   const o = parseOptions(args, {
     variant: { type: 'string', default: 'both' },
-    epochs: { type: 'string', default: '4' },
+    epochs: { type: 'string', default: '6' },
     batch: { type: 'string', default: '64' },
     seed: { type: 'string', default: '1' },
     out: { type: 'string' },
   }, usage);
   if (o.help) return void process.stdout.write(usage + '\n');
-  const variant = enumOption(o.variant, 'variant', ['clean', 'corrupted', 'both'] as const);
+  const variant = enumOption(o.variant, 'variant', ['clean', 'corrupted', 'both', 'feature-extractor'] as const);
   const epochs = intOption(o.epochs, 'epochs', 1, 100);
   const batch = intOption(o.batch, 'batch', 1, 4096);
   const seed = intOption(o.seed, 'seed', 0, 0xffffffff);

@@ -1,0 +1,84 @@
+/**
+ * `faultlines eval-generator` — the generator's quality figures: class consistency, Fréchet distance
+ * in an evaluation CNN's feature space (with the real-vs-real floor), corruption coverage, and a
+ * 10x10 sample grid (classes x seeds). Writes quality.json + samples.png, and with
+ * `--update-manifest` records the figures in the generator's manifest.
+ */
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import * as tf from '../../core/tf.js';
+import { SimpleCnn, parseCnnConfig } from '../../core/classifier/simple-cnn.js';
+import { selectDigits } from '../../core/data/digits.js';
+import { generateSamples, generatorQuality } from '../../core/evaluation/generator-quality.js';
+import { gridPng } from '../../core/image/png.js';
+import { latentBatch } from '../../core/random.js';
+import { enumOption, intOption, parseOptions } from '../args.js';
+import { NODE_BACKENDS, useBackend } from '../backend.js';
+import { loadDigits } from '../mnist.js';
+import { loadBuiltinClassifier, loadGenerator } from '../models.js';
+import { progressBar } from '../progress.js';
+import { readModelWeights, weightsRoot } from '../weights-fs.js';
+
+export const summary = 'measure the generator: class consistency, Fréchet distance, corruption coverage, sample grid';
+
+const usage = `usage: faultlines eval-generator [--generator DIR] [--samples 10000] [--seed 7] [--out docs/generator] [--update-manifest] [--backend wasm|cpu]`;
+
+export async function run(args: string[]): Promise<void> {
+  const o = parseOptions(args, {
+    generator: { type: 'string' },
+    samples: { type: 'string', default: '10000' },
+    seed: { type: 'string', default: '7' },
+    out: { type: 'string', default: 'docs/generator' },
+    'update-manifest': { type: 'boolean', default: false },
+    backend: { type: 'string', default: 'wasm' },
+  }, usage);
+  if (o.help) return void process.stdout.write(usage + '\n');
+  const samples = intOption(o.samples, 'samples', 100, 100_000);
+  const seed = intOption(o.seed, 'seed', 0, 0xffffffff);
+  await useBackend(enumOption(o.backend, 'backend', NODE_BACKENDS));
+  const genDir = o.generator ? path.resolve(o.generator) : path.join(weightsRoot(), 'generator');
+  const { generator } = loadGenerator(genDir);
+  const { classifier } = loadBuiltinClassifier('classifier-corrupted');
+  const fx = readModelWeights('feature-extractor');
+  const extractor = SimpleCnn.fromWeights('feature-extractor', parseCnnConfig(fx.manifest.architecture, fx.dir), fx.tensors, fx.dir);
+
+  const t0 = Date.now();
+  const bar = progressBar('generate', samples, 'samples');
+  const generated = await generateSamples(generator, samples, seed, 250, (d) => bar.update(d));
+  bar.stop();
+  const real = loadDigits('test', 'corrupted');
+  // The floor: as many real corrupted training digits (another sample of the same distribution).
+  const floor = selectDigits(loadDigits('train', 'corrupted'), Array.from({ length: Math.min(samples, 60_000) }, (_, i) => i * Math.floor(60_000 / Math.min(samples, 60_000))));
+  const realSubset = samples < real.count ? selectDigits(real, Array.from({ length: samples }, (_, i) => i)) : real;
+  process.stderr.write('measuring...\n');
+  const quality = await generatorQuality(generated, realSubset, floor, classifier, extractor);
+
+  // 10x10 grid: rows = classes, columns = seeds 0-9, unfiltered, const noise.
+  const z = latentBatch(seed, 0, 10, generator.arch.zDim);
+  const tiles: Float32Array[] = [];
+  for (let c = 0; c < 10; c++) {
+    const img = tf.tidy(() => generator.generate(tf.tensor2d(z, [10, generator.arch.zDim]), new Array(10).fill(c), { noiseMode: 'const' }));
+    const px = (await img.data()) as Float32Array;
+    img.dispose();
+    for (let k = 0; k < 10; k++) tiles.push(px.slice(k * 1024, (k + 1) * 1024));
+  }
+  const out = path.resolve(o.out);
+  mkdirSync(out, { recursive: true });
+  const result = { ...quality, generator: path.relative(process.cwd(), genDir), seconds: Math.round((Date.now() - t0) / 1000), command: `npm run eval:generator -- --samples ${samples} --seed ${seed}` };
+  writeFileSync(path.join(out, 'quality.json'), JSON.stringify(result, null, 2) + '\n');
+  writeFileSync(path.join(out, 'samples.png'), gridPng(tiles, { size: 32, columns: 10, scale: 2 }));
+
+  if (o['update-manifest']) {
+    const file = path.join(genDir, 'manifest.json');
+    const manifest = JSON.parse(readFileSync(file, 'utf8'));
+    manifest.metrics = { ...manifest.metrics, quality: { classConsistency: quality.classConsistency.generated, classifierRealAccuracy: quality.classConsistency.realAccuracy, frechet: quality.frechet.generatedVsReal, frechetFloor: quality.frechet.realVsReal, frechetRatio: quality.frechet.ratio, featureSpace: quality.frechet.featureSpace, coverage: { generated: { clean: quality.coverage.generated.clean, noisy: quality.coverage.generated.noisy, blurred: quality.coverage.generated.blurred }, real: { clean: quality.coverage.real.clean, noisy: quality.coverage.real.noisy, blurred: quality.coverage.real.blurred } }, samples, command: result.command } };
+    writeFileSync(file, JSON.stringify(manifest, null, 2) + '\n');
+  }
+  const q = quality;
+  process.stdout.write([
+    `class consistency ${(100 * q.classConsistency.generated).toFixed(2)}% (classifier on real corrupted test digits: ${(100 * q.classConsistency.realAccuracy).toFixed(2)}%, gap ${(100 * q.classConsistency.gap).toFixed(2)} points)`,
+    `Fréchet distance ${q.frechet.generatedVsReal.toFixed(3)} vs real-vs-real floor ${q.frechet.realVsReal.toFixed(3)} (ratio ${q.frechet.ratio.toFixed(2)})`,
+    `coverage (clean / noisy / blurred): generated ${[q.coverage.generated.clean, q.coverage.generated.noisy, q.coverage.generated.blurred].map((v) => (100 * v).toFixed(1) + '%').join(' / ')}, real ${[q.coverage.real.clean, q.coverage.real.noisy, q.coverage.real.blurred].map((v) => (100 * v).toFixed(1) + '%').join(' / ')}`,
+    `wrote ${path.relative(process.cwd(), out)}/quality.json and samples.png`,
+  ].join('\n') + '\n');
+}

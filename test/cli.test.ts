@@ -1,0 +1,84 @@
+/**
+ * The CLI as a user runs it: the built bundle (dist/cli.mjs, built by `npm test`) in a child
+ * process.
+ */
+import { execFile } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { DEFAULT_GENERATOR, Generator } from '../src/core/generator/index.js';
+import { useBackend } from '../src/node/backend.js';
+import { writeWeightsDir } from '../src/node/weights-fs.js';
+
+const run = promisify(execFile);
+const cli = path.resolve('dist/cli.mjs');
+
+async function faultlines(...args: string[]) {
+  try {
+    const { stdout, stderr } = await run(process.execPath, [cli, ...args], { maxBuffer: 64 * 1024 * 1024 });
+    return { code: 0, stdout, stderr };
+  } catch (err) {
+    const e = err as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+}
+
+describe('faultlines CLI', () => {
+  it('lists its commands and rejects unknown ones', async () => {
+    const help = await faultlines('--help');
+    expect(help.code).toBe(0);
+    for (const c of ['analyze', 'evaluate', 'train-classifier', 'train-generator']) expect(help.stdout).toContain(c);
+    const bad = await faultlines('frobnicate');
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/unknown command "frobnicate"/);
+  });
+
+  it('rejects bad options with a clear message', async () => {
+    const r = await faultlines('analyze', '--samples', 'many');
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/--samples must be an integer/);
+    const r2 = await faultlines('evaluate', '--backend', 'gpu');
+    expect(r2.stderr).toMatch(/--backend must be one of cpu, wasm/);
+  });
+
+  it('evaluate prints both classifiers\' accuracies as JSON', async () => {
+    const r = await faultlines('evaluate', '--json');
+    expect(r.code).toBe(0);
+    const rows = JSON.parse(r.stdout) as Array<{ classifier: string; clean: number; corrupted: number }>;
+    expect(rows.map((x) => x.classifier)).toEqual(['classifier-clean', 'classifier-corrupted']);
+    for (const row of rows) expect(row.clean).toBeGreaterThan(0.97);
+  });
+
+  describe('analyze', () => {
+    let genDir: string;
+    const out = mkdtempSync(path.join(tmpdir(), 'faultlines-report-'));
+    beforeAll(async () => {
+      await useBackend('cpu');
+      // Any generator in the weights format works; a seeded random init keeps this test fast and
+      // independent of training.
+      genDir = mkdtempSync(path.join(tmpdir(), 'faultlines-gen-'));
+      const g = new Generator(DEFAULT_GENERATOR, 5);
+      writeWeightsDir(genDir, g.weightsInfo('generator-test'), await g.toHost());
+      g.dispose();
+    });
+
+    it('writes report.json, the figures and a self-contained report.html', async () => {
+      const r = await faultlines('analyze', '--generator', genDir, '--samples', '120', '--out', out);
+      expect(r.stderr + r.stdout).toContain('wrote');
+      expect(r.code).toBe(0);
+      for (const f of ['report.json', 'report.html', 'traversals.png', 'corner-cases.png', 'joint-corner-cases.png']) expect(existsSync(path.join(out, f))).toBe(true);
+      const report = JSON.parse(readFileSync(path.join(out, 'report.json'), 'utf8'));
+      expect(report.schema).toBe('faultlines.report/1');
+      expect(report.classifiers.map((c: { name: string }) => c.name)).toEqual(['classifier-corrupted', 'classifier-clean']);
+      expect(report.ranking.dims).toHaveLength(report.ranking.dims.length);
+      expect(report.traversals).toHaveLength(10);
+      expect(report.cornerCases.classes).toHaveLength(10);
+      expect(report.embedding.spaces.map((s: { space: string }) => s.space)).toEqual(['Z', 'W', 'S']);
+      const html = readFileSync(path.join(out, 'report.html'), 'utf8');
+      expect(html).toContain('data:image/png;base64,');
+      expect(html).not.toMatch(/<script[^>]+src=/); // nothing loaded from elsewhere
+    });
+  });
+});

@@ -10,7 +10,7 @@ import { embedSpaces } from '../src/core/analysis/embedding.js';
 import { styleHistograms } from '../src/core/analysis/histograms.js';
 import { jointCornerCase } from '../src/core/analysis/joint.js';
 import { pTrueGradient, type AnalysisModels } from '../src/core/analysis/models.js';
-import { samplePopulation, populationStyles, type PopulationSpec } from '../src/core/analysis/population.js';
+import { emptyPopulation, populationStyles, recordBatch, samplePopulation, type PopulationSpec } from '../src/core/analysis/population.js';
 import { mergeRankingSums, rankDimensions, rankingSweep, sumsCount, type RankingSums } from '../src/core/analysis/ranking.js';
 import { auroc, ksDistance, wilsonInterval } from '../src/core/analysis/stats.js';
 import { traverse } from '../src/core/analysis/traversal.js';
@@ -113,6 +113,16 @@ describe('ranking sweep', () => {
     const r1 = rankDimensions(m1, models.generator.layout);
     const r2 = rankDimensions(whole, models.generator.layout);
     expect(r1.dims.slice(0, 10).map((d) => d.index)).toEqual(r2.dims.slice(0, 10).map((d) => d.index));
+  });
+
+  it('records the same population as a forward-only pass', async () => {
+    const direct = await samplePopulation(models, spec);
+    const viaSweep = emptyPopulation(models, spec);
+    await rankingSweep(models, spec, { onBatch: (b) => recordBatch(viaSweep, b.start, b.labels, b.styles, b.evaluation) });
+    expect(viaSweep.styles).toEqual(direct.styles);
+    expect(viaSweep.labels).toEqual(direct.labels);
+    expect(viaSweep.predicted).toEqual(direct.predicted);
+    for (let i = 0; i < spec.count; i++) expect(Math.abs(viaSweep.pTrue[i] - direct.pTrue[i])).toBeLessThan(1e-5);
   });
 
   it('refuses overlapping shards and shards of another sweep', async () => {

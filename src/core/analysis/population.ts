@@ -9,7 +9,7 @@
 import * as tf from '../tf.js';
 import { latentBatch } from '../random.js';
 import { contentHash } from '../hash.js';
-import { evaluateStyles, type AnalysisModels } from './models.js';
+import { evaluateStyles, type AnalysisModels, type StyleEvaluation } from './models.js';
 
 export const POPULATION_SCHEMA = 'faultlines.population/1';
 
@@ -79,15 +79,9 @@ export function populationSpecHash(models: AnalysisModels, spec: PopulationSpec)
   return contentHash({ kind: 'population', generator: models.generatorId, classifier: models.classifierId, seed: spec.seed, count: spec.count, classIndex: spec.classIndex });
 }
 
-/**
- * @example
- * const pop = await samplePopulation(models, { seed: 1, count: 10_000, classIndex: null });
- * console.log(pop.correct.reduce((a, b) => a + b, 0) / pop.count);
- */
-export async function samplePopulation(models: AnalysisModels, opts: PopulationOptions): Promise<Population> {
-  const spec: PopulationSpec = { seed: opts.seed, count: opts.count, classIndex: opts.classIndex };
+/** A population with its arrays allocated and nothing recorded yet. */
+export function emptyPopulation(models: AnalysisModels, spec: PopulationSpec, keepLatents = false): Population {
   checkPopulationSpec(spec, models.generator.arch.numClasses);
-  const batch = opts.batchSize ?? 64;
   const g = models.generator;
   const S = g.styleSize;
   const pop: Population = {
@@ -106,10 +100,36 @@ export async function samplePopulation(models: AnalysisModels, opts: PopulationO
     backend: tf.getBackend(),
     seconds: 0,
   };
-  if (opts.keepLatents) {
+  if (keepLatents) {
     pop.z = new Float32Array(spec.count * g.arch.zDim);
     pop.w = new Float32Array(spec.count * g.arch.wDim);
   }
+  return pop;
+}
+
+/** Records samples [start, start + labels.length): their styles and the classifier's verdict. */
+export function recordBatch(pop: Population, start: number, labels: ArrayLike<number>, styles: Float32Array, ev: StyleEvaluation): void {
+  pop.styles.set(styles, start * pop.styleSize);
+  for (let k = 0; k < labels.length; k++) {
+    const i = start + k;
+    pop.labels[i] = labels[k];
+    pop.predicted[i] = ev.predicted[k];
+    pop.pTrue[i] = ev.pTrue[k];
+    pop.correct[i] = ev.predicted[k] === labels[k] ? 1 : 0;
+  }
+}
+
+/**
+ * @example
+ * const pop = await samplePopulation(models, { seed: 1, count: 10_000, classIndex: null });
+ * console.log(pop.correct.reduce((a, b) => a + b, 0) / pop.count);
+ */
+export async function samplePopulation(models: AnalysisModels, opts: PopulationOptions): Promise<Population> {
+  const spec: PopulationSpec = { seed: opts.seed, count: opts.count, classIndex: opts.classIndex };
+  checkPopulationSpec(spec, models.generator.arch.numClasses);
+  const batch = opts.batchSize ?? 64;
+  const g = models.generator;
+  const pop = emptyPopulation(models, spec, opts.keepLatents ?? false);
   const t0 = Date.now();
   for (let start = 0; start < spec.count; start += batch) {
     const n = Math.min(batch, spec.count - start);
@@ -119,14 +139,7 @@ export async function samplePopulation(models: AnalysisModels, opts: PopulationO
     if (pop.z) pop.z.set(z, start * g.arch.zDim);
     tf.dispose([s, w]);
     const ev = await evaluateStyles(models, sHost, labels);
-    pop.styles.set(sHost, start * S);
-    for (let k = 0; k < n; k++) {
-      const i = start + k;
-      pop.labels[i] = labels[k];
-      pop.predicted[i] = ev.predicted[k];
-      pop.pTrue[i] = ev.pTrue[k];
-      pop.correct[i] = ev.predicted[k] === labels[k] ? 1 : 0;
-    }
+    recordBatch(pop, start, labels, sHost, ev);
     const done = start + n;
     opts.onProgress?.({ done, total: spec.count, samplesPerSecond: done / Math.max(1e-3, (Date.now() - t0) / 1000) });
   }

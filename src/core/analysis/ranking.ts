@@ -11,7 +11,7 @@
 import * as tf from '../tf.js';
 import { contentHash } from '../hash.js';
 import { styleDim, type StyleLayout } from '../generator/style-layout.js';
-import { pTrueGradient, readEvaluation, type AnalysisModels } from './models.js';
+import { pTrueGradient, readEvaluation, type AnalysisModels, type StyleEvaluation } from './models.js';
 import { checkPopulationSpec, populationSpecHash, populationStyles, type PopulationSpec } from './population.js';
 
 export const RANKING_SUMS_SCHEMA = 'faultlines.ranking-sums/1';
@@ -43,6 +43,8 @@ export interface RankingSweepOptions {
   /** Samples per forward/backward batch. Default 64. */
   batchSize?: number;
   onProgress?: (p: { done: number; total: number; samplesPerSecond: number }) => void;
+  /** Sees every batch's styles and verdicts (e.g. to record the population in the same pass). */
+  onBatch?: (b: { start: number; labels: number[]; styles: Float32Array; evaluation: StyleEvaluation }) => void;
 }
 
 function emptySums(specHash: string, S: number, K: number, ranges: Array<[number, number]>): RankingSums {
@@ -75,6 +77,7 @@ export async function rankingSweep(models: AnalysisModels, spec: PopulationSpec,
     const { probs, grad } = pTrueGradient(models, s, labels);
     const [sv, gv, ev] = await Promise.all([s.data(), grad.data(), readEvaluation(probs, labels)]);
     tf.dispose([s, grad, probs]);
+    opts.onBatch?.({ start: b, labels, styles: sv as Float32Array, evaluation: ev });
     // Per-sample accumulation in float64, in sample order.
     for (let k = 0; k < n; k++) {
       const c = labels[k];

@@ -11,7 +11,7 @@ import { embedSpaces, type EmbeddingResult } from './embedding.js';
 import { styleHistograms, type HistogramsResult } from './histograms.js';
 import { jointCornerCase, type JointResult } from './joint.js';
 import type { AnalysisModels } from './models.js';
-import { classifyPopulation, populationAccuracy, samplePopulation, type PopulationSpec } from './population.js';
+import { classifyPopulation, emptyPopulation, populationAccuracy, recordBatch, samplePopulation, type PopulationSpec } from './population.js';
 import { rankDimensions, rankingSweep, type Ranking } from './ranking.js';
 import { traverse, type TraversalResult } from './traversal.js';
 
@@ -85,7 +85,7 @@ export interface AnalysisReport {
   timings: Record<string, number>;
 }
 
-export type AnalysisStage = 'population' | 'sweep' | 'compare' | 'traversals' | 'corner-cases' | 'joint' | 'curves' | 'embedding';
+export type AnalysisStage = 'sweep' | 'compare' | 'traversals' | 'corner-cases' | 'joint' | 'curves' | 'embedding';
 
 export interface AnalysisProgress {
   stage: AnalysisStage;
@@ -115,8 +115,9 @@ export async function analyze(models: AnalysisModels, options: Partial<AnalysisO
   };
   const progress = (stage: AnalysisStage) => (p: { done: number; total: number }) => onProgress?.({ stage, done: p.done, total: p.total });
 
-  const pop = await timed('population', () => samplePopulation(models, { ...spec, batchSize: 256, keepLatents: true, onProgress: progress('population') }));
-  const sums = await timed('sweep', () => rankingSweep(models, spec, { batchSize: o.batchSize, onProgress: progress('sweep') }));
+  // One pass: the gradient sweep also records the population (styles and verdicts).
+  const pop = emptyPopulation(models, spec);
+  const sums = await timed('sweep', () => rankingSweep(models, spec, { batchSize: o.batchSize, onProgress: progress('sweep'), onBatch: (b) => recordBatch(pop, b.start, b.labels, b.styles, b.evaluation) }));
   const other = compare ? await timed('compare', () => classifyPopulation(compare, pop)) : null;
 
   const ranking = rankDimensions(sums, layout, o.classIndex);
@@ -168,14 +169,16 @@ export async function analyze(models: AnalysisModels, options: Partial<AnalysisO
     const n = Math.min(o.embeddingSamples, pop.count);
     const g = models.generator.arch;
     onProgress?.({ stage: 'embedding', done: 0, total: 1 });
+    // The first n samples again, with their z and w (sample i does not depend on the count).
+    const head = await samplePopulation(models, { ...spec, count: n, batchSize: 256, keepLatents: true });
     const e = await embedSpaces({
       count: n,
-      labels: pop.labels.subarray(0, n),
-      correct: pop.correct.subarray(0, n),
+      labels: head.labels,
+      correct: head.correct,
       spaces: [
-        { space: 'Z', values: pop.z!.subarray(0, n * g.zDim), dims: g.zDim },
-        { space: 'W', values: pop.w!.subarray(0, n * g.wDim), dims: g.wDim },
-        { space: 'S', values: pop.styles.subarray(0, n * pop.styleSize), dims: pop.styleSize },
+        { space: 'Z', values: head.z!, dims: g.zDim },
+        { space: 'W', values: head.w!, dims: g.wDim },
+        { space: 'S', values: head.styles, dims: head.styleSize },
       ],
     }, { seed: o.seed });
     onProgress?.({ stage: 'embedding', done: 1, total: 1 });

@@ -56,7 +56,7 @@ export async function run(args: string[]): Promise<void> {
     if (p.stage !== stage) {
       bar?.stop();
       stage = p.stage;
-      bar = progressBar(p.stage.padEnd(12), p.total, p.stage === 'population' || p.stage === 'sweep' ? 'samples' : 'items');
+      bar = progressBar(p.stage.padEnd(12), p.total, p.stage === 'sweep' ? 'samples' : 'items');
     }
     bar!.update(p.done);
   });

@@ -1,0 +1,66 @@
+/**
+ * The Hono application: OpenAPI 3.1 routes (one module per group), problem+json errors, body
+ * limits. Nothing here touches tfjs until a live route needs a model.
+ */
+import { OpenAPIHono } from '@hono/zod-openapi';
+import { HTTPException } from 'hono/http-exception';
+import { WeightsError } from '../core/weights/codec.js';
+import type { AppEnv } from './http.js';
+import { problem, problemResponse, ProblemError } from './problem.js';
+import { registerMeta } from './routes/meta.js';
+import { registerModels } from './routes/models.js';
+import { registerResults } from './routes/results.js';
+import { registerLive } from './routes/live.js';
+import { registerTraversal } from './routes/traversal.js';
+import { registerJobs } from './routes/jobs.js';
+import { registerRunner } from './routes/runner.js';
+import { bodyLimits } from './body-limit.js';
+
+export const API_VERSION = '1.0.0';
+
+export function buildApp(): OpenAPIHono<AppEnv> {
+  const app = new OpenAPIHono<AppEnv>({
+    defaultHook: (result) => {
+      if (result.success) return;
+      const issue = result.error.issues[0];
+      const field = issue.path.map(String).join('.') || result.target;
+      const detail = `${field}: ${issue.message}`;
+      return problemResponse(
+        problem(400, 'validation', detail, {
+          field,
+          in: result.target,
+          errors: result.error.issues.slice(0, 20).map((i) => ({ field: i.path.map(String).join('.') || result.target, message: i.message })),
+        }),
+      );
+    },
+  });
+
+  app.use('*', bodyLimits());
+
+  registerMeta(app);
+  registerModels(app);
+  registerResults(app);
+  registerLive(app);
+  registerTraversal(app);
+  registerJobs(app);
+  registerRunner(app);
+
+  app.notFound((c) => problemResponse(problem(404, 'not-found', `no route ${c.req.method} ${new URL(c.req.url).pathname}`)));
+
+  app.onError((err) => {
+    if (err instanceof ProblemError) return problemResponse(err.problem);
+    if (err instanceof HTTPException) {
+      const status = err.status;
+      if (status === 415) return problemResponse(problem(415, 'unsupported-media-type', 'the request body must be application/json', { field: 'content-type' }));
+      const slug = status === 400 ? 'malformed-body' : status === 413 ? 'body-too-large' : status === 401 ? 'unauthorized' : status < 500 ? 'validation' : 'internal';
+      return problemResponse(problem(status, slug, err.message || 'bad request', status === 400 ? { field: 'body' } : {}));
+    }
+    if (err instanceof WeightsError) return problemResponse(problem(503, 'weights-refused', err.message, { problem: err.problem }));
+    // Core argument checks (RangeError) only fire on client-controlled values the schemas let through.
+    if (err instanceof RangeError) return problemResponse(problem(400, 'out-of-range', err.message));
+    console.error('unhandled', err);
+    return problemResponse(problem(500, 'internal', 'internal error'));
+  });
+
+  return app;
+}

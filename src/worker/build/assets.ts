@@ -1,0 +1,45 @@
+/**
+ * Writes the worker's static assets (wrangler [assets]): the catalog, each model's manifest and
+ * weights (never inlined into the script), and the precomputed results from
+ * src/worker/precomputed/. Run by `npm run build:edge`.
+ */
+import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { CATALOG_SCHEMA, generatorId, type Catalog, type CatalogModel, type ResultsIndex } from '../catalog.js';
+import { resolveEdgeModels, type EdgeModels } from './sources.js';
+
+export const ASSETS_DIR = 'dist/edge-assets';
+export const PRECOMPUTED_DIR = 'src/worker/precomputed';
+
+export function writeEdgeAssets(out = ASSETS_DIR, models: EdgeModels = resolveEdgeModels(), precomputed = PRECOMPUTED_DIR): Catalog {
+  rmSync(out, { recursive: true, force: true });
+  mkdirSync(path.join(out, 'results'), { recursive: true });
+  const place = (m: NonNullable<EdgeModels['generator']>): CatalogModel => {
+    const dir = path.join(out, 'models', m.entry.name);
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(path.join(dir, 'manifest.json'), JSON.stringify(m.manifest, null, 1));
+    writeFileSync(path.join(dir, m.manifest.weightsFile), m.bytes);
+    return { ...m.entry, path: `/models/${m.entry.name}/` };
+  };
+  const catalog: Catalog = {
+    schema: CATALOG_SCHEMA,
+    builtAt: new Date().toISOString(),
+    generator: models.generator ? place(models.generator) : null,
+    generatorArchitecture: models.generatorArchitecture,
+    classifiers: models.classifiers.map(place),
+    defaultClassifier: models.classifiers[0]?.entry.name ?? null,
+  };
+  writeFileSync(path.join(out, 'catalog.json'), JSON.stringify(catalog, null, 1));
+  // Precomputed results: copied as they are; the index says which match the current models.
+  let index: ResultsIndex = { schema: 'faultlines.edge-results-index/1', generatedAt: '', entries: [] };
+  if (existsSync(path.join(precomputed, 'index.json'))) {
+    index = JSON.parse(readFileSync(path.join(precomputed, 'index.json'), 'utf8')) as ResultsIndex;
+    for (const f of readdirSync(precomputed)) if (/^[0-9a-f]{64}\.json$/.test(f)) copyFileSync(path.join(precomputed, f), path.join(out, 'results', f));
+  }
+  writeFileSync(path.join(out, 'results', 'index.json'), JSON.stringify(index));
+  const gid = generatorId(catalog);
+  const stale = index.entries.filter((e) => e.generatorId !== gid || !catalog.classifiers.some((m) => m.sha256 === e.classifierId));
+  if (index.entries.length === 0) console.warn('edge assets: no precomputed results (run `npm run seed:edge`)');
+  else if (stale.length > 0) console.warn(`edge assets: ${stale.length}/${index.entries.length} precomputed results are for other models (run \`npm run seed:edge\` to recompute them)`);
+  return catalog;
+}

@@ -1,0 +1,129 @@
+/**
+ * Which weights the edge serves (Node, build time). The generator, in order of preference:
+ * `weights/generator/` (trained), the training checkpoint `checkpoints/generator/latest/` (its EMA
+ * generator, re-encoded in the weights format and labelled as a checkpoint), or none (the worker then
+ * uses the seeded random initialisation, labelled as an untrained placeholder). Classifiers: every
+ * `weights/<name>/` whose manifest kind is classifier. Dropping `weights/generator/` in later and
+ * rebuilding just works.
+ */
+import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { GeneratorArchitectureSchema } from '../../core/generator/architecture.js';
+import { buildStyleLayout } from '../../core/generator/style-layout.js';
+import { DEFAULT_GENERATOR } from '../../core/generator/architecture.js';
+import { decodeWeights, encodeWeights, parseManifest, type HostTensor } from '../../core/weights/codec.js';
+import type { WeightsManifest } from '../../core/weights/manifest.js';
+import type { CatalogModel } from '../catalog.js';
+
+export interface EdgeModel {
+  entry: Omit<CatalogModel, 'path'>;
+  manifest: WeightsManifest;
+  bytes: Uint8Array;
+}
+
+export interface EdgeModels {
+  generator: EdgeModel | null;
+  generatorArchitecture: Record<string, unknown>;
+  classifiers: EdgeModel[];
+}
+
+/** Preferred order of the built-in classifiers (the first present is the default). */
+const PREFERRED = ['classifier-clean', 'classifier-corrupted'];
+
+function readDir(dir: string): { manifest: WeightsManifest; bytes: Uint8Array } {
+  const file = path.join(dir, 'manifest.json');
+  const manifest = parseManifest(JSON.parse(readFileSync(file, 'utf8')), file);
+  const bytes = new Uint8Array(readFileSync(path.join(dir, manifest.weightsFile)));
+  decodeWeights(manifest, bytes, path.join(dir, manifest.weightsFile)); // verify before packaging
+  return { manifest, bytes };
+}
+
+function fromCheckpoint(dir: string): EdgeModel {
+  const { manifest, bytes } = readDir(dir);
+  const arch = GeneratorArchitectureSchema.parse((manifest.architecture as { generator?: unknown }).generator);
+  const tensors = decodeWeights(manifest, bytes);
+  const picked: Array<[string, HostTensor]> = [];
+  for (const t of manifest.tensors) if (t.name.startsWith('G_ema/')) picked.push([t.name.slice('G_ema/'.length), tensors.get(t.name)!]);
+  if (picked.length === 0) throw new Error(`${dir}: checkpoint has no G_ema/ tensors`);
+  const prov = manifest.provenance as { iteration?: number; trainSeconds?: number; savedAt?: string };
+  const styleSize = buildStyleLayout(arch).size;
+  const encoded = encodeWeights(
+    {
+      name: 'generator-checkpoint',
+      kind: 'generator',
+      architecture: { ...arch, styleSize, outputRange: '[0,1] via clip((x+1)/2)' },
+      weightsFile: 'weights.bin',
+      provenance: { from: 'checkpoints/generator/latest (G_ema)', iteration: prov.iteration, trainSeconds: prov.trainSeconds, savedAt: prov.savedAt, checkpointSha256: manifest.sha256 },
+      metrics: {},
+    },
+    picked,
+  );
+  return {
+    entry: { name: 'generator-checkpoint', kind: 'generator', sha256: encoded.manifest.sha256, byteLength: encoded.bytes.byteLength, source: 'checkpoint', label: `training checkpoint (EMA generator) at iteration ${prov.iteration ?? '?'}, not the final weights` },
+    manifest: encoded.manifest,
+    bytes: encoded.bytes,
+  };
+}
+
+/**
+ * A checkpoint moves on while training runs; the seeding script pins the snapshot it computed the
+ * precomputed results with here (build output, not committed), and the asset build keeps serving
+ * that snapshot while the results index refers to it.
+ */
+export const PINNED_DIR = 'dist/edge-pinned/generator-checkpoint';
+
+export function pinGenerator(m: EdgeModel, root = process.cwd()): void {
+  const dir = path.join(root, PINNED_DIR);
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(path.join(dir, 'weights.bin'), m.bytes);
+  writeFileSync(path.join(dir, 'manifest.json'), JSON.stringify(m.manifest, null, 1));
+  writeFileSync(path.join(dir, 'entry.json'), JSON.stringify(m.entry, null, 1));
+}
+
+function pinnedGenerator(root: string): EdgeModel | null {
+  const dir = path.join(root, PINNED_DIR);
+  const index = path.join(root, 'src', 'worker', 'precomputed', 'index.json');
+  if (!existsSync(path.join(dir, 'entry.json')) || !existsSync(index)) return null;
+  const entry = JSON.parse(readFileSync(path.join(dir, 'entry.json'), 'utf8')) as EdgeModel['entry'];
+  const results = JSON.parse(readFileSync(index, 'utf8')) as { entries: Array<{ generatorId: string }> };
+  if (!results.entries.some((e) => e.generatorId === entry.sha256)) return null;
+  const { manifest, bytes } = readDir(dir);
+  return manifest.sha256 === entry.sha256 ? { entry, manifest, bytes } : null;
+}
+
+/**
+ * @param opts.fresh ignore the pinned checkpoint snapshot (the seeding script takes the newest)
+ */
+export function resolveEdgeModels(root = process.cwd(), opts: { fresh?: boolean } = {}): EdgeModels {
+  const weights = path.join(root, 'weights');
+  let generator: EdgeModel | null = null;
+  const trained = path.join(weights, 'generator');
+  const checkpoint = path.join(root, 'checkpoints', 'generator', 'latest');
+  const pinned = opts.fresh ? null : pinnedGenerator(root);
+  if (existsSync(path.join(trained, 'manifest.json'))) {
+    const { manifest, bytes } = readDir(trained);
+    generator = { entry: { name: manifest.name, kind: 'generator', sha256: manifest.sha256, byteLength: bytes.byteLength, source: 'weights', label: 'trained generator' }, manifest, bytes };
+  } else if (pinned) {
+    generator = pinned;
+  } else if (existsSync(path.join(checkpoint, 'manifest.json'))) {
+    // The trainer renames a fresh checkpoint into place; retry once if we raced it.
+    try {
+      generator = fromCheckpoint(checkpoint);
+    } catch {
+      generator = fromCheckpoint(checkpoint);
+    }
+  }
+  const classifiers: EdgeModel[] = [];
+  const names = existsSync(weights) ? readdirSync(weights).filter((n) => existsSync(path.join(weights, n, 'manifest.json'))) : [];
+  names.sort((a, b) => (PREFERRED.indexOf(a) + 1 || 99) - (PREFERRED.indexOf(b) + 1 || 99) || a.localeCompare(b));
+  for (const name of names) {
+    const m = JSON.parse(readFileSync(path.join(weights, name, 'manifest.json'), 'utf8')) as { kind?: string };
+    if (m.kind !== 'classifier') continue;
+    const { manifest, bytes } = readDir(path.join(weights, name));
+    const metrics = manifest.metrics as { accuracy_test_clean?: number; accuracy_test_corrupted?: number };
+    const acc = [metrics.accuracy_test_clean !== undefined ? `clean test accuracy ${metrics.accuracy_test_clean}` : '', metrics.accuracy_test_corrupted !== undefined ? `corrupted ${metrics.accuracy_test_corrupted}` : ''].filter(Boolean).join(', ');
+    classifiers.push({ entry: { name, kind: 'classifier', sha256: manifest.sha256, byteLength: bytes.byteLength, source: 'weights', label: acc || name }, manifest, bytes });
+  }
+  const generatorArchitecture = generator ? (generator.manifest.architecture as Record<string, unknown>) : { ...DEFAULT_GENERATOR };
+  return { generator, generatorArchitecture, classifiers };
+}

@@ -1,0 +1,123 @@
+/**
+ * What the worker serves, as written by the asset build (src/worker/build/assets.ts) into the
+ * static assets: the model catalog and the keys of precomputed results. Shared by the worker, the
+ * asset build and the seeding script, so keys computed on either side agree.
+ */
+import { contentHash } from '../core/hash.js';
+import { DEFAULT_GENERATOR } from '../core/generator/architecture.js';
+
+export const CATALOG_SCHEMA = 'faultlines.edge-catalog/1';
+export const RESULT_SCHEMA = 'faultlines.edge-result/1';
+
+/** Asset paths. */
+export const CATALOG_PATH = '/catalog.json';
+export const RESULTS_INDEX_PATH = '/results/index.json';
+export const resultPath = (key: string) => `/results/${key}.json`;
+
+export interface CatalogModel {
+  name: string;
+  kind: 'generator' | 'classifier';
+  /** Folder of manifest.json and the weights file inside the assets, e.g. `/models/classifier-clean/`. */
+  path: string;
+  /** sha256 of the weights file (also the model's id in result keys). */
+  sha256: string;
+  byteLength: number;
+  /** Where the weights came from: trained weights, a training checkpoint. */
+  source: 'weights' | 'checkpoint';
+  /** One line for humans (e.g. "training checkpoint at iteration 2000, not final"). */
+  label: string;
+}
+
+export interface Catalog {
+  schema: typeof CATALOG_SCHEMA;
+  builtAt: string;
+  /** null: no generator weights available; the worker uses the seeded random initialisation. */
+  generator: CatalogModel | null;
+  classifiers: CatalogModel[];
+  /** Architecture of the generator (its StyleSpace layout is known without loading weights). */
+  generatorArchitecture: Record<string, unknown>;
+  /** The classifier used when a request names none. */
+  defaultClassifier: string | null;
+}
+
+/** Seed of the placeholder generator used when no weights exist. */
+export const RANDOM_INIT_SEED = 0;
+/** Identity of the placeholder generator: untrained, seeded, architecture-specific. */
+export const RANDOM_INIT_ID = `random-init-${contentHash({ arch: DEFAULT_GENERATOR, seed: RANDOM_INIT_SEED }).slice(0, 16)}`;
+
+export function generatorId(catalog: Pick<Catalog, 'generator'>): string {
+  return catalog.generator?.sha256 ?? RANDOM_INIT_ID;
+}
+
+/** Kinds of cached (heavy) results. Rankings are views of `ranking-sums`. */
+export const RESULT_KINDS = ['ranking-sums', 'histograms', 'accuracy-curves', 'corner-cases'] as const;
+export type ResultKind = (typeof RESULT_KINDS)[number];
+
+/** The population a result was computed on. */
+export interface SweepSpec {
+  seed: number;
+  count: number;
+}
+
+/** The sweep the built-in results use (small: seeded on CPU; regenerate with `npm run seed:edge`). */
+export const DEFAULT_SWEEP: SweepSpec = { seed: 1, count: 2000 };
+
+/** Analysis options per kind (part of the key). */
+export const DEFAULT_OPTIONS: Record<ResultKind, Record<string, unknown>> = {
+  'ranking-sums': {},
+  'histograms': { top: 3, random: 3, bins: 30, seed: 0 },
+  'accuracy-curves': { topDims: 100, bins: 10 },
+  'corner-cases': { perClass: 3, maxCandidates: 8, maxSteps: 20, tolerance: 0.01 },
+};
+
+export interface ResultKeyInput {
+  kind: ResultKind;
+  generatorId: string;
+  classifierId: string;
+  sweep: SweepSpec;
+  options?: Record<string, unknown>;
+}
+
+/** Content hash of (kind, generator, classifier, analysis options, seed): the cache key. */
+export function resultKey(k: ResultKeyInput): string {
+  return contentHash({
+    schema: RESULT_SCHEMA,
+    kind: k.kind,
+    generator: k.generatorId,
+    classifier: k.classifierId,
+    seed: k.sweep.seed,
+    count: k.sweep.count,
+    options: k.options ?? DEFAULT_OPTIONS[k.kind],
+  });
+}
+
+/** A stored result: the payload with what it was computed from. */
+export interface StoredResult<T = unknown> {
+  schema: typeof RESULT_SCHEMA;
+  key: string;
+  kind: ResultKind;
+  generatorId: string;
+  classifierId: string;
+  classifier: string;
+  sweep: SweepSpec;
+  options: Record<string, unknown>;
+  /** Who computed it: backend, seconds, command. */
+  computed: Record<string, unknown>;
+  payload: T;
+}
+
+export interface ResultsIndexEntry {
+  key: string;
+  kind: ResultKind;
+  classifier: string;
+  generatorId: string;
+  classifierId: string;
+  sweep: SweepSpec;
+  bytes: number;
+}
+
+export interface ResultsIndex {
+  schema: 'faultlines.edge-results-index/1';
+  generatedAt: string;
+  entries: ResultsIndexEntry[];
+}

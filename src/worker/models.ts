@@ -1,0 +1,196 @@
+/**
+ * The models of this isolate: the catalog, and each model's weights fetched from the static
+ * assets, checksum-verified with the core codec (a bad checksum is refused, never used) and built
+ * once per isolate. A refused model stays refused for the isolate's life (no retry storm).
+ */
+import { SimpleCnn, parseCnnConfig } from '../core/classifier/simple-cnn.js';
+import { DEFAULT_GENERATOR } from '../core/generator/architecture.js';
+import { Generator } from '../core/generator/generator.js';
+import type { AnalysisModels } from '../core/analysis/models.js';
+import { decodeWeights, parseManifest, WeightsError } from '../core/weights/codec.js';
+import type { WeightsManifest } from '../core/weights/manifest.js';
+import { CATALOG_PATH, CATALOG_SCHEMA, RANDOM_INIT_ID, RANDOM_INIT_SEED, generatorId, type Catalog, type CatalogModel } from './catalog.js';
+import type { Env } from './env.js';
+import { ProblemError } from './problem.js';
+import { ensureBackend } from './wasm/backend.js';
+
+const ASSET_ORIGIN = 'https://assets.local';
+
+async function fetchAsset(env: Env, path: string): Promise<Response> {
+  return env.ASSETS.fetch(new Request(ASSET_ORIGIN + path));
+}
+
+let catalogPromise: Promise<Catalog> | null = null;
+
+/** The catalog written by the asset build (cached per isolate). */
+export function getCatalog(env: Env): Promise<Catalog> {
+  if (catalogPromise === null) {
+    catalogPromise = (async () => {
+      const res = await fetchAsset(env, CATALOG_PATH);
+      if (!res.ok) throw new ProblemError(503, 'unavailable', 'the model catalog is missing from the static assets (run `npm run build:edge`)');
+      const catalog = (await res.json()) as Catalog;
+      if (catalog.schema !== CATALOG_SCHEMA) throw new ProblemError(503, 'unavailable', `catalog schema "${catalog.schema}" is not ${CATALOG_SCHEMA}`);
+      return catalog;
+    })();
+    catalogPromise.catch(() => (catalogPromise = null));
+  }
+  return catalogPromise;
+}
+
+export interface LoadedModel {
+  entry: CatalogModel;
+  manifest: WeightsManifest;
+}
+
+/** Public description of a model (no tensors). */
+export interface ModelInfo {
+  name: string;
+  kind: 'generator' | 'classifier';
+  id: string;
+  label: string;
+  source: CatalogModel['source'] | 'random-init';
+  byteLength: number;
+  sha256: string | null;
+  architecture: Record<string, unknown>;
+  provenance: Record<string, unknown>;
+  metrics: Record<string, unknown>;
+}
+
+async function loadWeights(env: Env, entry: CatalogModel): Promise<{ manifest: WeightsManifest; tensors: ReturnType<typeof decodeWeights> }> {
+  const file = `${entry.path}manifest.json`;
+  const mres = await fetchAsset(env, file);
+  if (!mres.ok) throw new WeightsError(file, 'invalid-manifest', `manifest missing from the assets (HTTP ${mres.status})`);
+  const manifest = parseManifest(await mres.json(), file);
+  if (manifest.sha256 !== entry.sha256) {
+    throw new WeightsError(file, 'checksum', `manifest sha256 ${manifest.sha256} differs from the catalog's ${entry.sha256}`);
+  }
+  const binPath = `${entry.path}${manifest.weightsFile}`;
+  const bres = await fetchAsset(env, binPath);
+  if (!bres.ok) throw new WeightsError(binPath, 'truncated', `weights file missing from the assets (HTTP ${bres.status})`);
+  const bytes = new Uint8Array(await bres.arrayBuffer());
+  return { manifest, tensors: decodeWeights(manifest, bytes, binPath) };
+}
+
+function refused(name: string, e: unknown): ProblemError {
+  if (e instanceof WeightsError) {
+    return new ProblemError(503, 'weights-refused', `weights of model "${name}" refused: ${e.message}`, { model: name, problem: e.problem });
+  }
+  if (e instanceof ProblemError) return e;
+  return new ProblemError(503, 'weights-refused', `model "${name}" could not be built: ${(e as Error).message}`, { model: name });
+}
+
+interface Built<T> {
+  model: T;
+  info: ModelInfo;
+}
+
+const classifiers = new Map<string, Promise<Built<SimpleCnn>>>();
+let generatorPromise: Promise<Built<Generator>> | null = null;
+
+function describe(entry: CatalogModel, manifest: WeightsManifest): ModelInfo {
+  return {
+    name: entry.name,
+    kind: entry.kind,
+    id: entry.sha256,
+    label: entry.label,
+    source: entry.source,
+    byteLength: manifest.byteLength,
+    sha256: manifest.sha256,
+    architecture: manifest.architecture,
+    provenance: manifest.provenance,
+    metrics: manifest.metrics,
+  };
+}
+
+/** Resolves a classifier name (default: the catalog's) to its entry, 404 when unknown. */
+export async function classifierEntry(env: Env, name: string | undefined): Promise<CatalogModel> {
+  const catalog = await getCatalog(env);
+  const wanted = name ?? catalog.defaultClassifier;
+  const entry = catalog.classifiers.find((c) => c.name === wanted);
+  if (entry === undefined) {
+    throw new ProblemError(404, 'not-found', `no classifier "${wanted}"; available: ${catalog.classifiers.map((c) => c.name).join(', ') || 'none'}`, { field: 'classifier' });
+  }
+  return entry;
+}
+
+export async function getClassifier(env: Env, name: string | undefined): Promise<Built<SimpleCnn>> {
+  const entry = await classifierEntry(env, name);
+  let p = classifiers.get(entry.name);
+  if (p === undefined) {
+    p = (async () => {
+      await ensureBackend();
+      try {
+        const { manifest, tensors } = await loadWeights(env, entry);
+        if (manifest.kind !== 'classifier') throw new WeightsError(entry.path, 'invalid-manifest', `kind is "${manifest.kind}", expected "classifier"`);
+        const file = `${entry.path}${manifest.weightsFile}`;
+        return { model: SimpleCnn.fromWeights(entry.name, parseCnnConfig(manifest.architecture, file), tensors, file), info: describe(entry, manifest) };
+      } catch (e) {
+        throw refused(entry.name, e);
+      }
+    })();
+    classifiers.set(entry.name, p);
+  }
+  return p;
+}
+
+export async function getGenerator(env: Env): Promise<Built<Generator>> {
+  if (generatorPromise === null) {
+    generatorPromise = (async () => {
+      const catalog = await getCatalog(env);
+      await ensureBackend();
+      const entry = catalog.generator;
+      if (entry === null) {
+        const g = new Generator(DEFAULT_GENERATOR, RANDOM_INIT_SEED);
+        const info: ModelInfo = {
+          name: 'generator-random-init',
+          kind: 'generator',
+          id: RANDOM_INIT_ID,
+          label: 'UNTRAINED placeholder: seeded random initialisation (no weights/generator and no checkpoint were available at build time); images are noise-like and results are not meaningful',
+          source: 'random-init',
+          byteLength: 0,
+          sha256: null,
+          architecture: { ...DEFAULT_GENERATOR, styleSize: g.styleSize },
+          provenance: { seed: RANDOM_INIT_SEED },
+          metrics: {},
+        };
+        return { model: g, info };
+      }
+      try {
+        const { manifest, tensors } = await loadWeights(env, entry);
+        return { model: Generator.fromWeights(manifest, tensors, `${entry.path}${manifest.weightsFile}`), info: describe(entry, manifest) };
+      } catch (e) {
+        throw refused(entry.name, e);
+      }
+    })();
+  }
+  return generatorPromise;
+}
+
+/** The generator and a classifier, with their ids, as the core's analyses want them. */
+export async function getModels(env: Env, classifier: string | undefined): Promise<AnalysisModels & { classifierName: string }> {
+  const catalog = await getCatalog(env);
+  // allSettled, not all: a load started by this request must finish inside it. workerd cancels a
+  // finished request's pending I/O, and a later request awaiting the shared promise would hang.
+  const [gs, cs] = await Promise.allSettled([getGenerator(env), getClassifier(env, classifier)]);
+  if (gs.status === 'rejected') throw gs.reason;
+  if (cs.status === 'rejected') throw cs.reason;
+  const g = gs.value;
+  const c = cs.value;
+  return { generator: g.model, classifier: c.model, generatorId: generatorId(catalog), classifierId: c.info.id, classifierName: c.info.name };
+}
+
+/** Every model, built (and so verified) on first use. */
+export async function modelInfos(env: Env): Promise<Array<ModelInfo | { name: string; kind: string; status: 'refused'; problem: unknown }>> {
+  const catalog = await getCatalog(env);
+  const out: Array<ModelInfo | { name: string; kind: string; status: 'refused'; problem: unknown }> = [];
+  const settle = async <T>(name: string, kind: string, f: () => Promise<Built<T>>) => {
+    try {
+      out.push({ ...(await f()).info, status: 'ready' } as ModelInfo);
+    } catch (e) {
+      out.push({ name, kind, status: 'refused', problem: e instanceof ProblemError ? e.problem : String(e) });
+    }
+  };
+  await settle(catalog.generator?.name ?? 'generator-random-init', 'generator', () => getGenerator(env));
+  for (const c of catalog.classifiers) await settle(c.name, 'classifier', () => getClassifier(env, c.name));
+  return out;
+}

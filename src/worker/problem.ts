@@ -1,0 +1,88 @@
+/**
+ * RFC 9457 problem details. Every error response of the API is `application/problem+json` with a
+ * `type` (a relative URI under /problems/), a `title`, the HTTP `status`, a `detail` sentence and,
+ * for input errors, the offending `field`.
+ */
+import { z } from '@hono/zod-openapi';
+
+export const PROBLEM_TYPES = {
+  'validation': 'Invalid request',
+  'malformed-body': 'Malformed request body',
+  'body-too-large': 'Request body too large',
+  'unsupported-media-type': 'Unsupported media type',
+  'out-of-range': 'Value out of range',
+  'not-found': 'Not found',
+  'not-computed': 'Result not computed yet',
+  'job-pending': 'Job not finished',
+  'job-failed': 'Job failed',
+  'conflict': 'Conflict',
+  'forbidden': 'Forbidden',
+  'unauthorized': 'Unauthorized',
+  'method-not-allowed': 'Method not allowed',
+  'weights-refused': 'Model weights refused',
+  'unavailable': 'Service unavailable',
+  'internal': 'Internal error',
+} as const;
+export type ProblemSlug = keyof typeof PROBLEM_TYPES;
+
+export interface Problem {
+  type: string;
+  title: string;
+  status: number;
+  detail: string;
+  field?: string;
+  [extra: string]: unknown;
+}
+
+export const ProblemSchema = z
+  .object({
+    type: z.string().openapi({ example: '/problems/validation' }),
+    title: z.string(),
+    status: z.number().int(),
+    detail: z.string(),
+    field: z.string().optional().openapi({ description: 'The offending input field (dotted path), for input errors.' }),
+  })
+  .passthrough()
+  .openapi('Problem');
+
+export const problemContent = { 'application/problem+json': { schema: ProblemSchema } } as const;
+
+/** A response body for `status`; `extra` may carry `field` and context. */
+export function problem(status: number, slug: ProblemSlug, detail: string, extra: Record<string, unknown> = {}): Problem {
+  return { type: `/problems/${slug}`, title: PROBLEM_TYPES[slug], status, detail, ...extra };
+}
+
+export function problemResponse(p: Problem, headers: Record<string, string> = {}): Response {
+  return new Response(JSON.stringify(p), { status: p.status, headers: { 'content-type': 'application/problem+json', ...headers } });
+}
+
+/** Thrown anywhere in a handler; the app's error handler turns it into its problem response. */
+export class ProblemError extends Error {
+  readonly problem: Problem;
+  constructor(status: number, slug: ProblemSlug, detail: string, extra: Record<string, unknown> = {}) {
+    super(detail);
+    this.name = 'ProblemError';
+    this.problem = problem(status, slug, detail, extra);
+  }
+}
+
+/** A 400 naming the offending field. */
+export function badField(field: string, detail: string): ProblemError {
+  return new ProblemError(400, 'out-of-range', detail, { field });
+}
+
+/** Standard error responses for route definitions. */
+export function errorResponses(...statuses: number[]): Record<number, { description: string; content: typeof problemContent }> {
+  const out: Record<number, { description: string; content: typeof problemContent }> = {};
+  const describe: Record<number, string> = {
+    400: 'Invalid input (the body names the offending field)',
+    401: 'Missing or wrong runner token',
+    403: 'Runner endpoints are disabled',
+    404: 'Not found, or not computed yet',
+    409: 'Conflicting state',
+    413: 'Body too large',
+    503: 'Model weights refused (bad checksum) or unavailable',
+  };
+  for (const s of statuses) out[s] = { description: describe[s] ?? 'Error', content: problemContent };
+  return out;
+}

@@ -1,0 +1,67 @@
+/**
+ * The result cache: immutable results keyed by a content hash of (kind, generator, classifier,
+ * options, sweep). Looked up in this isolate's memory, then KV (results written by jobs), then the
+ * static assets (the built-in precomputed results). Never computed on a miss: the caller answers 404
+ * (or 202 with the job that will compute it).
+ */
+import { rankDimensions, type Ranking, type RankingSums } from '../core/analysis/ranking.js';
+import type { StyleLayout } from '../core/generator/style-layout.js';
+import { contentHash } from '../core/hash.js';
+import { resultPath, type StoredResult } from './catalog.js';
+import type { Env } from './env.js';
+
+const MEMORY_LIMIT = 64;
+const memory = new Map<string, StoredResult>();
+
+function remember(key: string, value: StoredResult): void {
+  memory.delete(key);
+  memory.set(key, value);
+  while (memory.size > MEMORY_LIMIT) memory.delete(memory.keys().next().value!);
+}
+
+export const kvKey = (key: string) => `result:${key}`;
+
+/** The stored result of `key`, or null when nobody has computed it. */
+export async function getResult<T = unknown>(env: Env, key: string): Promise<StoredResult<T> | null> {
+  const hit = memory.get(key);
+  if (hit) return hit as StoredResult<T>;
+  let text = await env.RESULTS.get(kvKey(key), 'text');
+  if (text === null) {
+    const res = await env.ASSETS.fetch(new Request(`https://assets.local${resultPath(key)}`));
+    if (res.ok) text = await res.text();
+  }
+  if (text === null) return null;
+  const value = JSON.parse(text) as StoredResult<T>;
+  remember(key, value as StoredResult);
+  return value;
+}
+
+/**
+ * Writes a result once. Returns false when the key already holds a result (results are immutable:
+ * a second write of the same key is ignored, whatever it carries).
+ */
+export async function putResult(env: Env, value: StoredResult): Promise<boolean> {
+  if ((await getResult(env, value.key)) !== null) return false;
+  await env.RESULTS.put(kvKey(value.key), JSON.stringify(value), { metadata: { kind: value.kind } });
+  remember(value.key, value);
+  return true;
+}
+
+const rankings = new Map<string, Ranking>();
+
+/** Ranking of one class (or all) derived from cached sums; memoised per isolate. */
+export function rankingFromSums(sumsKey: string, sums: RankingSums, layout: StyleLayout, classIndex: number | null): Ranking {
+  const k = `${sumsKey}:${classIndex}`;
+  let r = rankings.get(k);
+  if (r === undefined) {
+    r = rankDimensions(sums, layout, classIndex);
+    if (rankings.size > 256) rankings.clear();
+    rankings.set(k, r);
+  }
+  return r;
+}
+
+/** A strong ETag for a value derived deterministically from `parts`. */
+export function etagOf(...parts: unknown[]): string {
+  return `"${contentHash(parts).slice(0, 32)}"`;
+}

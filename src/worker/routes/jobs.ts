@@ -1,0 +1,114 @@
+/**
+ * Jobs: heavy sweeps the edge never computes inline. Submitting returns 202 with the job id and
+ * its status URL (the same job for the same work: jobs are keyed by the result's content hash);
+ * status reports progress; the result is served from the cache once a runner has completed it.
+ */
+import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
+import { RESULT_KINDS } from '../catalog.js';
+import { board, type JobRecord } from '../jobs/board.js';
+import { getResult } from '../results.js';
+import { IMMUTABLE, json, notModified, route, valid, type AppEnv } from '../http.js';
+import { LIMITS } from '../limits.js';
+import { ProblemError, errorResponses } from '../problem.js';
+import { ClassifierParam } from '../schemas.js';
+import { locate } from './results.js';
+
+export const JobSubmit = z
+  .object({
+    kind: z.enum(RESULT_KINDS).openapi({ description: 'The result to compute (ranking-sums feeds /v1/rankings)' }),
+    classifier: ClassifierParam,
+    seed: z.number().int().min(0).max(LIMITS.seed - 1),
+    count: z.number().int().min(1).max(LIMITS.jobSamples).openapi({ description: `Population size (at most ${LIMITS.jobSamples})` }),
+  })
+  .openapi('JobSubmit');
+
+const JobSchema = z
+  .object({
+    id: z.string(),
+    key: z.string(),
+    kind: z.string(),
+    status: z.enum(['queued', 'running', 'done', 'failed']),
+    progress: z.object({ done: z.number(), total: z.number() }),
+    statusUrl: z.string(),
+    resultUrl: z.string(),
+  })
+  .passthrough()
+  .openapi('Job');
+
+const IdParam = z.object({ id: z.string().uuid('id must be a job id (uuid)') });
+
+export function jobView(job: JobRecord) {
+  return { ...job, statusUrl: `/v1/jobs/${job.id}`, resultUrl: `/v1/jobs/${job.id}/result` };
+}
+
+export function registerJobs(app: OpenAPIHono<AppEnv>): void {
+  route(
+    app,
+    createRoute({
+      method: 'post',
+      path: '/v1/jobs',
+      tags: ['jobs'],
+      summary: 'Submit a heavy sweep (computed by GPU runners, never inline)',
+      request: { body: { content: { 'application/json': { schema: JobSubmit } }, required: true } },
+      responses: {
+        202: { description: 'Accepted: the job (new or already known) and its status URL', content: { 'application/json': { schema: z.object({ job: JobSchema, statusUrl: z.string(), created: z.boolean() }) } } },
+        200: { description: 'Already computed: the result URL', content: { 'application/json': { schema: z.object({ status: z.literal('done'), resultUrl: z.string() }).passthrough() } } },
+        ...errorResponses(400, 404, 413),
+      },
+    }),
+    async (c) => {
+      const b = valid(c, 'json', JobSubmit);
+      const { key, spec } = await locate(c, b.kind, b.classifier, { seed: b.seed, count: b.count });
+      if ((await getResult(c.env, key)) !== null) return json({ status: 'done', key, resultUrl: `/v1/results/${key}` });
+      const { job, created } = await board(c.env).submit({ key, kind: b.kind, spec: { ...spec }, total: b.count });
+      const view = jobView(job);
+      return json({ created, statusUrl: view.statusUrl, job: view }, { status: 202, headers: { location: view.statusUrl } });
+    },
+  );
+
+  const ListQuery = z.object({ limit: z.coerce.number().int().min(1).max(100).default(20) });
+  route(
+    app,
+    createRoute({ method: 'get', path: '/v1/jobs', tags: ['jobs'], summary: 'Recent jobs', request: { query: ListQuery }, responses: { 200: { description: 'Jobs', content: { 'application/json': { schema: z.object({ jobs: z.array(JobSchema) }) } } }, ...errorResponses(400) } }),
+    async (c) => {
+      const { limit } = valid(c, 'query', ListQuery);
+      return json({ jobs: (await board(c.env).list(limit)).map(jobView) });
+    },
+  );
+
+  route(
+    app,
+    createRoute({ method: 'get', path: '/v1/jobs/{id}', tags: ['jobs'], summary: 'Status and progress of a job', request: { params: IdParam }, responses: { 200: { description: 'The job', content: { 'application/json': { schema: JobSchema } } }, ...errorResponses(400, 404) } }),
+    async (c) => {
+      const { id } = valid(c, 'param', IdParam);
+      const job = await board(c.env).get(id);
+      if (!job) throw new ProblemError(404, 'not-found', `no job ${id}`, { field: 'id' });
+      return json(jobView(job));
+    },
+  );
+
+  route(
+    app,
+    createRoute({
+      method: 'get',
+      path: '/v1/jobs/{id}/result',
+      tags: ['jobs'],
+      summary: 'The result of a finished job',
+      request: { params: IdParam },
+      responses: { 200: { description: 'The stored result', content: { 'application/json': { schema: z.object({ key: z.string() }).passthrough() } } }, 304: { description: 'Not modified' }, ...errorResponses(400, 404, 409) },
+    }),
+    async (c) => {
+      const { id } = valid(c, 'param', IdParam);
+      const job = await board(c.env).get(id);
+      if (!job) throw new ProblemError(404, 'not-found', `no job ${id}`, { field: 'id' });
+      if (job.status === 'failed') throw new ProblemError(409, 'job-failed', `job ${id} failed: ${job.error ?? 'unknown error'}`, { job: `/v1/jobs/${id}` });
+      if (job.status !== 'done') throw new ProblemError(409, 'job-pending', `job ${id} is ${job.status} (${job.progress.done}/${job.progress.total})`, { job: `/v1/jobs/${id}` });
+      const etag = `"${job.key}"`;
+      const nm = notModified(c, etag, IMMUTABLE);
+      if (nm) return nm;
+      const r = await getResult(c.env, job.key);
+      if (r === null) throw new ProblemError(404, 'not-found', `job ${id} is done but its result ${job.key} is missing`);
+      return json(r, { etag, cacheControl: IMMUTABLE });
+    },
+  );
+}

@@ -1,0 +1,91 @@
+/** Index, health, the OpenAPI document, the docs page and problem type descriptions. */
+import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
+import { getCatalog, getGenerator } from '../models.js';
+import { ensureBackend, backendName } from '../wasm/backend.js';
+import { json, route, valid, type AppEnv } from '../http.js';
+import { PROBLEM_TYPES, ProblemError, errorResponses, type ProblemSlug } from '../problem.js';
+import { LIMITS } from '../limits.js';
+
+const DOCS_HTML = `<!doctype html>
+<html><head><meta charset="utf-8"><title>Faultlines API</title>
+<meta name="viewport" content="width=device-width, initial-scale=1"></head>
+<body><script id="api-reference" data-url="/openapi.json"></script>
+<script src="https://cdn.jsdelivr.net/npm/@scalar/api-reference"></script>
+<noscript>The API description is at <a href="/openapi.json">/openapi.json</a>.</noscript></body></html>`;
+
+const startedAt = Date.now();
+
+export function registerMeta(app: OpenAPIHono<AppEnv>): void {
+  app.doc31('/openapi.json', {
+    openapi: '3.1.0',
+    info: {
+      title: 'Faultlines edge API',
+      version: '1.0.0',
+      description:
+        'Failure directions of image classifiers in a StyleGAN2 StyleSpace. Cached results (rankings, histograms, accuracy curves, corner cases) are served from storage and never recomputed inline; live endpoints (render, classify, traversal, one corner-case search) run small bounded computations on tfjs-wasm; heavy sweeps are jobs. Errors are application/problem+json.',
+    },
+    servers: [{ url: '/' }],
+  });
+
+  app.get('/docs', (c) => c.html(DOCS_HTML));
+
+  app.get('/', (c) =>
+    c.json({
+      name: 'faultlines',
+      docs: '/docs',
+      openapi: '/openapi.json',
+      endpoints: ['/v1/health', '/v1/models', '/v1/rankings', '/v1/histograms', '/v1/accuracy-curves', '/v1/corner-cases', '/v1/results', '/v1/render', '/v1/classify', '/v1/traversal', '/v1/corner-case', '/v1/jobs'],
+    }),
+  );
+
+  const ProblemSlugParam = z.object({ slug: z.string().max(64) });
+  route(
+    app,
+    createRoute({
+      method: 'get',
+      path: '/problems/{slug}',
+      tags: ['meta'],
+      summary: 'What a problem type means',
+      request: { params: ProblemSlugParam },
+      responses: { 200: { description: 'The problem type', content: { 'application/json': { schema: z.object({ type: z.string(), title: z.string() }) } } }, ...errorResponses(404) },
+    }),
+    async (c) => {
+      const { slug } = valid(c, 'param', ProblemSlugParam);
+      if (!(slug in PROBLEM_TYPES)) throw new ProblemError(404, 'not-found', `no problem type "${slug}"`, { field: 'slug' });
+      return json({ type: `/problems/${slug}`, title: PROBLEM_TYPES[slug as ProblemSlug] }, { cacheControl: 'public, max-age=86400' });
+    },
+  );
+
+  const HealthQuery = z.object({ warm: z.enum(['true', 'false']).default('false').openapi({ description: 'Also initialise the wasm backend and build the generator' }) });
+  route(
+    app,
+    createRoute({
+      method: 'get',
+      path: '/v1/health',
+      tags: ['meta'],
+      summary: 'Liveness, backend and limits',
+      request: { query: HealthQuery },
+      responses: { 200: { description: 'Healthy', content: { 'application/json': { schema: z.object({ ok: z.boolean() }).passthrough() } } }, ...errorResponses(400, 503) },
+    }),
+    async (c) => {
+      const { warm } = valid(c, 'query', HealthQuery);
+      const catalog = await getCatalog(c.env);
+      let backendInitMs: number | null = null;
+      let generator: string | null = null;
+      if (warm === 'true') {
+        backendInitMs = await ensureBackend();
+        generator = (await getGenerator(c.env)).info.name;
+      }
+      return json({
+        ok: true,
+        isolateAgeMs: Date.now() - startedAt,
+        backend: backendName(),
+        backendInitMs,
+        generator: generator ?? catalog.generator?.name ?? 'generator-random-init',
+        classifiers: catalog.classifiers.map((m) => m.name),
+        catalogBuiltAt: catalog.builtAt,
+        limits: LIMITS,
+      });
+    },
+  );
+}

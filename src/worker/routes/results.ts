@@ -1,0 +1,171 @@
+/**
+ * Cached results: rankings (global, per class, per classifier), histograms, accuracy curves and
+ * corner cases. Served from the result cache only; a miss answers 202 with the job computing it or
+ * 404 with the job to submit, never an inline recompute.
+ */
+import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
+import type { RankingSums } from '../../core/analysis/ranking.js';
+import { GeneratorArchitectureSchema } from '../../core/generator/architecture.js';
+import { buildStyleLayout, type StyleLayout } from '../../core/generator/style-layout.js';
+import { DEFAULT_OPTIONS, RESULTS_INDEX_PATH, generatorId, resultKey, type Catalog, type ResultKind, type ResultsIndex, type StoredResult, type SweepSpec } from '../catalog.js';
+import { board } from '../jobs/board.js';
+import { classifierEntry, getCatalog } from '../models.js';
+import { etagOf, getResult, rankingFromSums } from '../results.js';
+import { IMMUTABLE, REVALIDATE, json, notModified, route, valid, type AppContext, type AppEnv } from '../http.js';
+import { LIMITS } from '../limits.js';
+import { ProblemError, errorResponses, problem, problemResponse } from '../problem.js';
+import { ClassParam, ClassifierParam, SweepQuery } from '../schemas.js';
+
+const layouts = new WeakMap<Catalog, StyleLayout>();
+export function catalogLayout(catalog: Catalog): StyleLayout {
+  let l = layouts.get(catalog);
+  if (!l) {
+    l = buildStyleLayout(GeneratorArchitectureSchema.parse(catalog.generatorArchitecture));
+    layouts.set(catalog, l);
+  }
+  return l;
+}
+
+export interface JobSpec {
+  kind: ResultKind;
+  classifier: string;
+  seed: number;
+  count: number;
+}
+
+/** The cache key of a result and the job that would compute it. */
+export async function locate(c: AppContext, kind: ResultKind, classifier: string | undefined, sweep: SweepSpec) {
+  const catalog = await getCatalog(c.env);
+  const entry = await classifierEntry(c.env, classifier);
+  const key = resultKey({ kind, generatorId: generatorId(catalog), classifierId: entry.sha256, sweep });
+  const spec: JobSpec = { kind, classifier: entry.name, seed: sweep.seed, count: sweep.count };
+  return { catalog, entry, key, spec };
+}
+
+/** 202 with the job computing `key`, or 404 naming the job to submit. */
+export async function missResponse(c: AppContext, key: string, spec: JobSpec): Promise<Response> {
+  const job = await board(c.env).byKey(key);
+  if (job && (job.status === 'queued' || job.status === 'running')) {
+    const statusUrl = `/v1/jobs/${job.id}`;
+    return json(
+      { status: 'pending', key, job: { id: job.id, status: job.status, progress: job.progress }, statusUrl },
+      { status: 202, headers: { location: statusUrl, 'retry-after': '30' } },
+    );
+  }
+  if (job && job.status === 'failed') {
+    return problemResponse(problem(404, 'job-failed', `the job computing this result failed: ${job.error ?? 'unknown error'}`, { key, job: `/v1/jobs/${job.id}` }));
+  }
+  return problemResponse(
+    problem(404, 'not-computed', `no ${spec.kind} result for classifier "${spec.classifier}" on the sweep (seed ${spec.seed}, count ${spec.count}) with the current generator; results are never computed inline: submit the job below`, {
+      key,
+      submit: { method: 'POST', href: '/v1/jobs', body: spec },
+    }),
+  );
+}
+
+const Common = { classifier: ClassifierParam, ...SweepQuery };
+const RankingQuery = z.object({
+  ...Common,
+  class: ClassParam.optional().openapi({ description: 'Ranking of one class (default: all classes)' }),
+  top: z.coerce.number().int().min(1).max(LIMITS.top).default(20).openapi({ description: 'Dims returned (most influential first)' }),
+});
+const PlainQuery = z.object(Common);
+const CornerQuery = z.object({ ...Common, class: ClassParam.optional().openapi({ description: 'Only this class' }) });
+const KeyParam = z.object({ key: z.string().regex(/^[0-9a-f]{64}$/, 'key must be a 64-hex content hash') });
+
+const ResultEnvelope = z.object({ key: z.string(), resultUrl: z.string(), payload: z.unknown() }).passthrough();
+const ok = (description: string) => ({ 200: { description, content: { 'application/json': { schema: ResultEnvelope } } }, 202: { description: 'Not computed yet; the job that computes it', content: { 'application/json': { schema: z.object({ status: z.literal('pending'), statusUrl: z.string() }).passthrough() } } }, 304: { description: 'Not modified (If-None-Match)' }, ...errorResponses(400, 404) });
+
+function envelope(r: StoredResult, payload: unknown, extra: Record<string, unknown> = {}) {
+  return { key: r.key, resultUrl: `/v1/results/${r.key}`, kind: r.kind, classifier: r.classifier, generatorId: r.generatorId, classifierId: r.classifierId, sweep: r.sweep, options: r.options, computed: r.computed, ...extra, payload };
+}
+
+async function serve(c: AppContext, kind: ResultKind, q: { classifier?: string; seed: number; count: number }, view: string[], shape: (r: StoredResult, catalog: Catalog) => unknown): Promise<Response> {
+  const { catalog, key, spec } = await locate(c, kind, q.classifier, { seed: q.seed, count: q.count });
+  const etag = etagOf(key, view);
+  const nm = notModified(c, etag, REVALIDATE);
+  if (nm) return nm;
+  const r = await getResult(c.env, key);
+  if (r === null) return missResponse(c, key, spec);
+  return json(shape(r, catalog), { etag, cacheControl: REVALIDATE });
+}
+
+export function registerResults(app: OpenAPIHono<AppEnv>): void {
+  route(
+    app,
+    createRoute({ method: 'get', path: '/v1/rankings', tags: ['results'], summary: 'Ranking of StyleSpace dims by their effect on p_true (global or per class)', request: { query: RankingQuery }, responses: ok('The ranking') }),
+    async (c) => {
+      const q = valid(c, 'query', RankingQuery);
+      return serve(c, 'ranking-sums', q, ['ranking', String(q.class ?? 'all'), String(q.top)], (r, catalog) => {
+        const sums = r.payload as RankingSums;
+        const layout = catalogLayout(catalog);
+        if (sums.styleSize !== layout.size) throw new ProblemError(409, 'conflict', `cached sums have S = ${sums.styleSize}, the generator ${layout.size}`);
+        const ranking = rankingFromSums(r.key, sums, layout, q.class ?? null);
+        return envelope(r, { schema: ranking.schema, specHash: ranking.specHash, classIndex: ranking.classIndex, count: ranking.count, styleSize: sums.styleSize, dims: ranking.dims.slice(0, q.top) }, {
+          accuracy: q.class === undefined ? sums.correct.reduce((a, b) => a + b, 0) / Math.max(1, sums.count.reduce((a, b) => a + b, 0)) : sums.correct[q.class] / Math.max(1, sums.count[q.class]),
+        });
+      });
+    },
+  );
+
+  route(
+    app,
+    createRoute({ method: 'get', path: '/v1/histograms', tags: ['results'], summary: 'Histograms of top and random dims for well- vs mis-classified samples', request: { query: PlainQuery }, responses: ok('The histograms') }),
+    async (c) => {
+      const q = valid(c, 'query', PlainQuery);
+      return serve(c, 'histograms', q, ['histograms'], (r) => envelope(r, r.payload));
+    },
+  );
+
+  route(
+    app,
+    createRoute({ method: 'get', path: '/v1/accuracy-curves', tags: ['results'], summary: 'Accuracy vs distance from the well-classified centre (this classifier is the reference)', request: { query: PlainQuery }, responses: ok('The curves') }),
+    async (c) => {
+      const q = valid(c, 'query', PlainQuery);
+      return serve(c, 'accuracy-curves', q, ['accuracy-curves'], (r) => envelope(r, r.payload));
+    },
+  );
+
+  route(
+    app,
+    createRoute({ method: 'get', path: '/v1/corner-cases', tags: ['results'], summary: 'Corner cases per class (images as PNG data URLs)', request: { query: CornerQuery }, responses: ok('The corner cases') }),
+    async (c) => {
+      const q = valid(c, 'query', CornerQuery);
+      return serve(c, 'corner-cases', q, ['corner-cases', String(q.class ?? 'all')], (r) => {
+        const p = r.payload as { classes: Array<{ classIndex: number }> };
+        return envelope(r, q.class === undefined ? p : { ...p, classes: p.classes.filter((x) => x.classIndex === q.class) });
+      });
+    },
+  );
+
+  route(
+    app,
+    createRoute({ method: 'get', path: '/v1/results', tags: ['results'], summary: 'The built-in precomputed results', responses: { 200: { description: 'Index', content: { 'application/json': { schema: z.object({ entries: z.array(z.unknown()) }).passthrough() } } } } }),
+    async (c) => {
+      const catalog = await getCatalog(c.env);
+      const res = await c.env.ASSETS.fetch(new Request(`https://assets.local${RESULTS_INDEX_PATH}`));
+      const index: ResultsIndex = res.ok ? await res.json() : { schema: 'faultlines.edge-results-index/1', generatedAt: '', entries: [] };
+      const gid = generatorId(catalog);
+      const ids = new Set(catalog.classifiers.map((m) => m.sha256));
+      return json({
+        generatedAt: index.generatedAt,
+        defaults: { sweep: { seed: SweepQuery.seed.parse(undefined), count: SweepQuery.count.parse(undefined) }, options: DEFAULT_OPTIONS },
+        entries: index.entries.map((e) => ({ ...e, url: `/v1/results/${e.key}`, current: e.generatorId === gid && ids.has(e.classifierId) })),
+      }, { cacheControl: REVALIDATE });
+    },
+  );
+
+  route(
+    app,
+    createRoute({ method: 'get', path: '/v1/results/{key}', tags: ['results'], summary: 'A result by its content hash (immutable)', request: { params: KeyParam }, responses: ok('The stored result') }),
+    async (c) => {
+      const { key } = valid(c, 'param', KeyParam);
+      const etag = `"${key}"`;
+      const nm = notModified(c, etag, IMMUTABLE);
+      if (nm) return nm;
+      const r = await getResult(c.env, key);
+      if (r === null) throw new ProblemError(404, 'not-found', `no result ${key}`, { field: 'key' });
+      return json(r, { etag, cacheControl: IMMUTABLE });
+    },
+  );
+}

@@ -1,0 +1,30 @@
+/**
+ * The tfjs backend of the worker: tfjs-backend-wasm (SIMD, single thread), instantiated from the
+ * precompiled module that the esbuild shim imports (see src/worker/build/wasm-plugin.ts).
+ * Initialised once per isolate.
+ */
+import '@tensorflow/tfjs-backend-wasm';
+import * as tf from '../../core/tf.js';
+
+let ready: Promise<number> | null = null;
+
+/** Initialises the wasm backend once; resolves to the milliseconds it took (0 after the first call). */
+export function ensureBackend(): Promise<number> {
+  if (ready === null) {
+    ready = (async () => {
+      const t0 = Date.now();
+      tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
+      tf.env().set('WASM_HAS_SIMD_SUPPORT', true);
+      const ok = await tf.setBackend('wasm');
+      if (!ok) throw new Error('tfjs wasm backend failed to initialise');
+      await tf.ready();
+      return Date.now() - t0;
+    })();
+    ready.catch(() => (ready = null));
+  }
+  return ready;
+}
+
+export function backendName(): string {
+  return tf.getBackend() ?? 'none';
+}

@@ -1,0 +1,337 @@
+/**
+ * The edge API inside workerd (the built bundle, Miniflare configured from wrangler.toml): every
+ * endpoint's happy path, validation errors as problem+json, ETag / 304, a job's lifecycle.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEFAULT_SWEEP } from '../../src/worker/catalog.js';
+import { RUNNER_TOKEN, ensureCachedResults, problemOf, startEdge, syntheticSums, type EdgeServer } from './harness.js';
+
+let edge: EdgeServer;
+let keys: Record<string, string>;
+const PNG_SIGNATURE = [0x89, 0x50, 0x4e, 0x47];
+
+beforeAll(async () => {
+  edge = await startEdge((dir, catalog) => {
+    keys = ensureCachedResults(dir, catalog);
+  });
+}, 120_000);
+
+afterAll(async () => {
+  await edge?.close();
+});
+
+const getJson = async (p: string, init?: RequestInit) => {
+  const res = await edge.fetch(p, init);
+  return { res, body: (await res.json()) as any };
+};
+const post = (p: string, body: unknown, headers: Record<string, string> = {}) =>
+  edge.fetch(p, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
+
+async function expectEtag304(p: string, res: Response) {
+  const etag = res.headers.get('etag');
+  expect(etag).toMatch(/^"[0-9a-f]+"$/);
+  expect(res.headers.get('cache-control')).toBeTruthy();
+  const again = await edge.fetch(p, { headers: { 'if-none-match': etag! } });
+  expect(again.status).toBe(304);
+  expect(again.headers.get('etag')).toBe(etag);
+  expect(await again.text()).toBe('');
+}
+
+describe('meta', () => {
+  it('health, index, OpenAPI 3.1 document and docs page', async () => {
+    const { res, body } = await getJson('/v1/health');
+    expect(res.status).toBe(200);
+    expect(body.ok).toBe(true);
+    expect(body.limits.frames).toBeGreaterThan(0);
+    const warm = await getJson('/v1/health?warm=true');
+    expect(warm.body.backend).toBe('wasm');
+    const doc = await getJson('/openapi.json');
+    expect(doc.body.openapi).toBe('3.1.0');
+    for (const p of ['/v1/models', '/v1/models/{name}', '/v1/classifiers', '/v1/rankings', '/v1/histograms', '/v1/accuracy-curves', '/v1/corner-cases', '/v1/results/{key}', '/v1/render', '/v1/classify', '/v1/traversal', '/v1/corner-case', '/v1/jobs', '/v1/jobs/{id}', '/v1/jobs/{id}/result', '/v1/runner/lease']) {
+      expect(doc.body.paths[p], p).toBeDefined();
+    }
+    const docs = await edge.fetch('/docs');
+    expect(docs.status).toBe(200);
+    expect(await docs.text()).toContain('/openapi.json');
+    expect((await getJson('/')).body.docs).toBe('/docs');
+    expect((await getJson('/problems/validation')).body.title).toBe('Invalid request');
+  });
+
+  it('unknown routes and methods are 404 problems', async () => {
+    const p = await problemOf(await edge.fetch('/v2/nothing'));
+    expect(p.status).toBe(404);
+    expect(p.type).toBe('/problems/not-found');
+    expect((await edge.fetch('/v1/models', { method: 'DELETE' })).status).toBe(404);
+  });
+});
+
+describe('models', () => {
+  it('lists the generator and the classifiers with metadata and metrics; ETag / 304', async () => {
+    const { res, body } = await getJson('/v1/models');
+    expect(res.status).toBe(200);
+    const kinds = body.models.map((m: { kind: string }) => m.kind);
+    expect(kinds).toContain('generator');
+    expect(kinds).toContain('classifier');
+    const cls = body.models.find((m: { kind: string }) => m.kind === 'classifier');
+    expect(cls.status).toBe('ready');
+    expect(cls.metrics).toBeTypeOf('object');
+    expect(cls.sha256).toMatch(/^[0-9a-f]{64}$/);
+    await expectEtag304('/v1/models', res);
+    const list = await getJson('/v1/classifiers');
+    expect(list.body.classifiers.length).toBe(edge.catalog.classifiers.length);
+  });
+
+  it('one model; unknown names are 404 with the field', async () => {
+    const name = edge.catalog.classifiers[0].name;
+    const { res, body } = await getJson(`/v1/models/${name}`);
+    expect(res.status).toBe(200);
+    expect(body.name).toBe(name);
+    const g = await getJson('/v1/models/generator');
+    expect(g.body.kind).toBe('generator');
+    expect(g.body.styleSize).toBeGreaterThan(0);
+    const p = await problemOf(await edge.fetch('/v1/models/no-such-model'));
+    expect(p.status).toBe(404);
+    expect(p.field).toBe('name');
+  });
+});
+
+describe('cached results', () => {
+  it('rankings: global, per class, top; ETag / 304', async () => {
+    const { res, body } = await getJson('/v1/rankings?top=5');
+    expect(res.status).toBe(200);
+    expect(body.key).toBe(keys['ranking-sums']);
+    expect(body.payload.dims).toHaveLength(5);
+    expect(body.payload.classIndex).toBeNull();
+    expect(body.payload.dims[0].rank).toBe(1);
+    expect(Math.abs(body.payload.dims[0].score)).toBeGreaterThanOrEqual(Math.abs(body.payload.dims[4].score));
+    await expectEtag304('/v1/rankings?top=5', res);
+    const perClass = await getJson('/v1/rankings?class=3&top=3');
+    expect(perClass.body.payload.classIndex).toBe(3);
+    expect(perClass.res.headers.get('etag')).not.toBe(res.headers.get('etag'));
+    const named = await getJson(`/v1/rankings?classifier=${edge.catalog.classifiers[0].name}&top=5`);
+    expect(named.res.headers.get('etag')).toBe(res.headers.get('etag'));
+  });
+
+  it('histograms, accuracy curves, corner cases, the index and results by key', async () => {
+    for (const p of ['/v1/histograms', '/v1/accuracy-curves', '/v1/corner-cases', '/v1/corner-cases?class=3']) {
+      const { res, body } = await getJson(p);
+      expect(res.status, p).toBe(200);
+      expect(body.payload, p).toBeTypeOf('object');
+      await expectEtag304(p, res);
+    }
+    const cc = await getJson('/v1/corner-cases?class=3');
+    expect(cc.body.payload.classes.every((c: { classIndex: number }) => c.classIndex === 3)).toBe(true);
+    const index = await getJson('/v1/results');
+    expect(index.res.status).toBe(200);
+    const byKey = await getJson(`/v1/results/${keys['histograms']}`);
+    expect(byKey.res.status).toBe(200);
+    expect(byKey.res.headers.get('cache-control')).toContain('immutable');
+    expect(byKey.body.kind).toBe('histograms');
+    await expectEtag304(`/v1/results/${keys['histograms']}`, byKey.res);
+    expect((await problemOf(await edge.fetch(`/v1/results/${'0'.repeat(64)}`))).status).toBe(404);
+    expect((await problemOf(await edge.fetch('/v1/results/not-a-key'))).field).toBe('key');
+  });
+
+  it('validation errors name the field', async () => {
+    const cases: Array<[string, string, number]> = [
+      ['/v1/rankings?class=12', 'class', 400],
+      ['/v1/rankings?class=x', 'class', 400],
+      ['/v1/rankings?top=0', 'top', 400],
+      ['/v1/rankings?count=0', 'count', 400],
+      ['/v1/rankings?seed=-1', 'seed', 400],
+      ['/v1/rankings?classifier=Bad%20Name', 'classifier', 400],
+      ['/v1/rankings?classifier=classifier-none', 'classifier', 404],
+    ];
+    for (const [p, field, status] of cases) {
+      const pr = await problemOf(await edge.fetch(p));
+      expect(pr.status, p).toBe(status);
+      expect(pr.field, p).toBe(field);
+      expect(pr.title && pr.detail && pr.type, p).toBeTruthy();
+    }
+  });
+});
+
+describe('jobs', () => {
+  it('a miss names the job; submit (202), dedupe, pending, lease, progress, complete, result, cache hit', async () => {
+    const sweep = { seed: 4242, count: 500 };
+    const miss = await problemOf(await edge.fetch(`/v1/rankings?seed=${sweep.seed}&count=${sweep.count}`));
+    expect(miss.status).toBe(404);
+    expect(miss.type).toBe('/problems/not-computed');
+    const submitBody = (miss.submit as { body: Record<string, unknown> }).body;
+    expect(submitBody).toMatchObject({ kind: 'ranking-sums', ...sweep });
+
+    const sub = await post('/v1/jobs', submitBody);
+    expect(sub.status).toBe(202);
+    const s1 = (await sub.json()) as any;
+    expect(s1.created).toBe(true);
+    expect(sub.headers.get('location')).toBe(s1.statusUrl);
+    expect(s1.job.status).toBe('queued');
+    const again = (await (await post('/v1/jobs', submitBody)).json()) as any;
+    expect(again.created).toBe(false);
+    expect(again.job.id).toBe(s1.job.id);
+
+    const pending = await edge.fetch(`/v1/rankings?seed=${sweep.seed}&count=${sweep.count}`);
+    expect(pending.status).toBe(202);
+    expect(((await pending.json()) as any).job.id).toBe(s1.job.id);
+    const notYet = await problemOf(await edge.fetch(`${s1.statusUrl}/result`));
+    expect(notYet.status).toBe(409);
+    expect(notYet.type).toBe('/problems/job-pending');
+
+    // Runner side: token required.
+    expect((await post('/v1/runner/lease', { runner: 'r1' })).status).toBe(401);
+    const auth = { authorization: `Bearer ${RUNNER_TOKEN}` };
+    const lease = await post('/v1/runner/lease', { runner: 'r1', leaseMs: 60_000 }, auth);
+    expect(lease.status).toBe(200);
+    const leased = (await lease.json()) as any;
+    expect(leased.id).toBe(s1.job.id);
+    expect(leased.status).toBe('running');
+    expect((await post('/v1/runner/lease', { runner: 'r2' }, auth)).status).toBe(204);
+    const hb = await post(`/v1/runner/jobs/${leased.id}/heartbeat`, { runner: 'r1', done: 250, total: 500 }, auth);
+    expect(hb.status).toBe(200);
+    const status = (await (await edge.fetch(s1.statusUrl)).json()) as any;
+    expect(status.status).toBe('running');
+    expect(status.progress).toEqual({ done: 250, total: 500 });
+    expect((await problemOf(await post(`/v1/runner/jobs/${leased.id}/heartbeat`, { runner: 'intruder', done: 1, total: 500 }, auth))).status).toBe(409);
+
+    const payload = syntheticSums(edge.catalog, sweep, 'job');
+    const done = await post(`/v1/runner/jobs/${leased.id}/complete`, { runner: 'r1', payload, computed: { backend: 'test' } }, auth);
+    expect(done.status).toBe(200);
+    expect(((await done.json()) as any).status).toBe('done');
+
+    const result = await edge.fetch(`${s1.statusUrl}/result`);
+    expect(result.status).toBe(200);
+    const stored = (await result.json()) as any;
+    expect(stored.key).toBe(s1.job.key);
+    expect(stored.payload.specHash).toBe('job');
+    await expectEtag304(`${s1.statusUrl}/result`, result);
+
+    const ranking = await getJson(`/v1/rankings?seed=${sweep.seed}&count=${sweep.count}&top=4`);
+    expect(ranking.res.status).toBe(200);
+    expect(ranking.body.payload.dims).toHaveLength(4);
+    const resubmit = await post('/v1/jobs', submitBody);
+    expect(resubmit.status).toBe(200);
+    expect(((await resubmit.json()) as any).status).toBe('done');
+    const list = await getJson('/v1/jobs?limit=5');
+    expect(list.body.jobs.some((j: { id: string }) => j.id === s1.job.id)).toBe(true);
+  });
+
+  it('job validation and unknown jobs', async () => {
+    expect((await problemOf(await post('/v1/jobs', { kind: 'everything', seed: 1, count: 10 }))).field).toBe('kind');
+    expect((await problemOf(await post('/v1/jobs', { kind: 'histograms', seed: 1, count: 10_000_000 }))).field).toBe('count');
+    expect((await problemOf(await edge.fetch('/v1/jobs/not-a-uuid'))).field).toBe('id');
+    expect((await problemOf(await edge.fetch('/v1/jobs/00000000-0000-4000-8000-000000000000'))).status).toBe(404);
+  });
+});
+
+describe('live', () => {
+  it('render (seed, class) as JSON and PNG; ETag / 304', async () => {
+    const { res, body } = await getJson('/v1/render?seed=7&class=3');
+    expect(res.status).toBe(200);
+    expect(body.probabilities).toHaveLength(10);
+    expect(body.pTrue).toBeCloseTo(body.probabilities[3], 5);
+    expect(body.image).toMatch(/^data:image\/png;base64,/);
+    await expectEtag304('/v1/render?seed=7&class=3', res);
+    const png = await edge.fetch('/v1/render?seed=7&class=3&format=png&scale=2');
+    expect(png.headers.get('content-type')).toBe('image/png');
+    expect([...new Uint8Array(await png.arrayBuffer()).slice(0, 4)]).toEqual(PNG_SIGNATURE);
+    const same = await getJson('/v1/render?seed=7&class=3');
+    expect(same.body.probabilities).toEqual(body.probabilities);
+  });
+
+  it('render a style vector with edits; errors name the field', async () => {
+    const base = (await (await post('/v1/render', { seed: 7, class: 3 })).json()) as any;
+    const edited = await post('/v1/render', { seed: 7, class: 3, edits: [{ dim: 5, shift: 3 }, { dim: 9, value: 0 }] });
+    expect(edited.status).toBe(200);
+    const e = (await edited.json()) as any;
+    expect(e.edits).toHaveLength(2);
+    expect(e.edits[0].name).toMatch(/^b\d+\.\w+:\d+$/);
+    expect(e.probabilities).not.toEqual(base.probabilities);
+    const S = ((await (await edge.fetch('/v1/models/generator')).json()) as any).styleSize as number;
+    const style = await post('/v1/render', { class: 1, style: new Array(S).fill(0.1), format: 'png' });
+    expect(style.headers.get('content-type')).toBe('image/png');
+    expect((await problemOf(await post('/v1/render', { class: 1, style: [1, 2, 3] }))).field).toBe('style');
+    expect((await problemOf(await post('/v1/render', { class: 1 }))).field).toBe('seed');
+    expect((await problemOf(await post('/v1/render', { seed: 1, class: 1, edits: [{ dim: S, shift: 1 }] }))).field).toBe('edits.0.dim');
+    expect((await problemOf(await post('/v1/render', { seed: 1, class: 1, edits: [{ dim: 1 }] }))).field).toBe('edits.0');
+    expect((await problemOf(await post('/v1/render', { seed: 1, class: 1, edits: new Array(33).fill({ dim: 1, shift: 1 }) }))).field).toBe('edits');
+  });
+
+  it('classify images; limits on batch and body size', async () => {
+    const img = new Array(1024).fill(0);
+    for (let y = 8; y < 24; y++) img[y * 32 + 16] = 1;
+    const res = await post('/v1/classify', { images: [img, new Array(1024).fill(0)] });
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as any;
+    expect(body.results).toHaveLength(2);
+    expect(body.results[0].probabilities).toHaveLength(10);
+    expect((await problemOf(await post('/v1/classify', { images: [[0.5, 0.5]] }))).field).toBe('images.0');
+    expect((await problemOf(await post('/v1/classify', { images: new Array(17).fill(img) }))).field).toBe('images');
+    const big = await post('/v1/classify', { images: [img], pad: 'x'.repeat(70_000) });
+    expect(big.status).toBe(413);
+    expect((await problemOf(big)).type).toBe('/problems/body-too-large');
+    const bad = await edge.fetch('/v1/classify', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"images": [' });
+    expect((await problemOf(bad)).status).toBe(400);
+  });
+
+  it('traversal of one dim: 9 frames as JSON plus a PNG strip; crossing mode; bounds', async () => {
+    const { res, body } = await getJson('/v1/traversal?class=3&dim=17&frames=9');
+    expect(res.status).toBe(200);
+    expect(body.frames).toHaveLength(9);
+    expect(body.frames[0].shift).toBeCloseTo(-4);
+    expect(body.frames[8].shift).toBeCloseTo(4);
+    expect(body.strip).toMatch(/^data:image\/png;base64,/);
+    await expectEtag304('/v1/traversal?class=3&dim=17&frames=9', res);
+    const png = await edge.fetch('/v1/traversal?class=3&dim=17&frames=5&format=png&seed=4');
+    expect([...new Uint8Array(await png.arrayBuffer()).slice(0, 4)]).toEqual(PNG_SIGNATURE);
+    const crossing = await getJson('/v1/traversal?class=3&dim=17&frames=5&mode=crossing&range=10');
+    expect(crossing.res.status).toBe(200);
+    expect(crossing.body.frames).toHaveLength(5);
+    expect(typeof crossing.body.flipped).toBe('boolean');
+    expect((await problemOf(await edge.fetch('/v1/traversal?class=3&dim=17&frames=18'))).field).toBe('frames');
+    expect((await problemOf(await edge.fetch('/v1/traversal?class=3&dim=100000'))).field).toBe('dim');
+    expect((await problemOf(await edge.fetch('/v1/traversal?class=3&dim=4000'))).field).toBe('dim');
+    expect((await problemOf(await edge.fetch('/v1/traversal?class=3&dim=1&range=31'))).field).toBe('range');
+    expect((await problemOf(await edge.fetch('/v1/traversal?dim=1'))).field).toBe('class');
+  });
+
+  it('one corner-case search for (class, dim)', async () => {
+    const { res, body } = await getJson('/v1/corner-case?class=5&dim=3&maxSteps=10');
+    expect(res.status).toBe(200);
+    expect(typeof body.flipped).toBe('boolean');
+    expect(body.start.pTrue).toBeGreaterThanOrEqual(0);
+    if (body.flipped) expect(Math.abs(body.corner.pTrue - 0.5)).toBeLessThan(0.1);
+    else expect(body.reason).toBeTruthy();
+    await expectEtag304('/v1/corner-case?class=5&dim=3&maxSteps=10', res);
+    expect((await problemOf(await edge.fetch('/v1/corner-case?class=5&dim=3&maxSteps=31'))).field).toBe('maxSteps');
+  });
+
+  it('no client input produces a 5xx', async () => {
+    const probes = [
+      '/v1/render?seed=4294967296&class=1', '/v1/render?seed=1.5&class=1', '/v1/render?seed=&class=', '/v1/render?seed=1&class=1&scale=99',
+      '/v1/render?seed=1&class=1&format=gif', '/v1/traversal?class=1&dim=-1', '/v1/traversal?class=1&dim=1&frames=1', '/v1/traversal?class=1&dim=1&range=NaN',
+      '/v1/traversal?class=1&dim=1&mode=sideways', '/v1/rankings?top=99999', '/v1/corner-case?class=1&dim=1&tolerance=0', '/v1/jobs?limit=1000',
+      '/v1/models/%00', '/v1/results/' + 'f'.repeat(64), '/v1/health?warm=maybe', '/problems/none',
+    ];
+    for (const p of probes) {
+      const res = await edge.fetch(p);
+      expect(res.status, p).toBeGreaterThanOrEqual(400);
+      expect(res.status, p).toBeLessThan(500);
+      await problemOf(res);
+    }
+    const bodies: unknown[] = [null, [], 'x', 1, { seed: 'a', class: 1 }, { seed: 1, class: 1, style: 'abc' }, { seed: 1, class: 1, edits: 'x' }, { seed: 1, class: 1, edits: [{ dim: 1, shift: 1e9 }] }];
+    for (const b of bodies) {
+      const res = await post('/v1/render', b);
+      expect(res.status, JSON.stringify(b)).toBe(400);
+      await problemOf(res);
+    }
+    const text = await edge.fetch('/v1/render', { method: 'POST', headers: { 'content-type': 'text/plain' }, body: 'hello' });
+    expect(text.status).toBe(415);
+    expect((await problemOf(text)).field).toBe('content-type');
+  });
+});
+
+describe('defaults', () => {
+  it('the default sweep is the one the cached results use', () => {
+    expect(DEFAULT_SWEEP.count).toBeGreaterThan(0);
+  });
+});

@@ -1,0 +1,131 @@
+/**
+ * Boots the real worker bundle in workerd (Miniflare, configured from wrangler.toml) on a free
+ * loopback port. Builds the bundle and its assets first (`buildEdge`), then copies the assets to a
+ * temporary folder the test may alter (a corrupted weights file, synthetic cached results).
+ */
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Miniflare } from 'miniflare';
+import { unstable_getMiniflareWorkerOptions } from 'wrangler';
+import { buildEdge } from '../../src/worker/build/build.js';
+import { DEFAULT_OPTIONS, DEFAULT_SWEEP, RESULT_SCHEMA, generatorId, resultKey, resultPath, type Catalog, type ResultKind, type StoredResult, type SweepSpec } from '../../src/worker/catalog.js';
+import { GeneratorArchitectureSchema } from '../../src/core/generator/architecture.js';
+import { buildStyleLayout } from '../../src/core/generator/style-layout.js';
+
+export const RUNNER_TOKEN = 'test-runner-token';
+
+let built: Promise<unknown> | null = null;
+/** Builds dist/worker and dist/edge-assets once per test process. */
+export function ensureBuilt(): Promise<unknown> {
+  built ??= buildEdge({ quiet: true });
+  return built;
+}
+
+export interface EdgeServer {
+  url: URL;
+  assets: string;
+  catalog: Catalog;
+  fetch(pathname: string, init?: RequestInit): Promise<Response>;
+  close(): Promise<void>;
+}
+
+/** A copy of the built assets, optionally altered before the server starts. */
+export async function startEdge(alter?: (assetsDir: string, catalog: Catalog) => void): Promise<EdgeServer> {
+  await ensureBuilt();
+  const assets = mkdtempSync(path.join(os.tmpdir(), 'faultlines-edge-'));
+  cpSync('dist/edge-assets', assets, { recursive: true });
+  const catalog = JSON.parse(readFileSync(path.join(assets, 'catalog.json'), 'utf8')) as Catalog;
+  alter?.(assets, catalog);
+  const { workerOptions } = unstable_getMiniflareWorkerOptions('wrangler.toml', undefined, { overrides: { assets: { directory: assets } } });
+  const mf = new Miniflare({
+    ...(workerOptions as object),
+    modules: true,
+    scriptPath: 'dist/worker/index.mjs',
+    modulesRoot: 'dist/worker',
+    modulesRules: [
+      { type: 'CompiledWasm', include: ['**/*.wasm'] },
+      { type: 'ESModule', include: ['**/*.mjs'] },
+    ],
+    bindings: { RUNNER_TOKEN },
+    host: '127.0.0.1',
+    port: 0,
+  } as ConstructorParameters<typeof Miniflare>[0]);
+  const url = await mf.ready;
+  return {
+    url,
+    assets,
+    catalog,
+    fetch: (pathname, init) => fetch(new URL(pathname, url), init),
+    close: async () => {
+      await mf.dispose();
+      rmSync(assets, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Synthetic ranking sums of the right shape (deterministic, no model needed). */
+export function syntheticSums(catalog: Catalog, sweep: SweepSpec, specHash = 'synthetic') {
+  const S = buildStyleLayout(GeneratorArchitectureSchema.parse(catalog.generatorArchitecture)).size;
+  const K = 10;
+  const per = Math.floor(sweep.count / K);
+  const v = (i: number, a: number) => Math.sin(i * a) * 0.01;
+  return {
+    schema: 'faultlines.ranking-sums/1',
+    specHash,
+    ranges: [[0, per * K]],
+    styleSize: S,
+    numClasses: K,
+    count: new Array(K).fill(per),
+    correct: new Array(K).fill(Math.floor(per * 0.9)),
+    gradSum: Array.from({ length: S * K }, (_, i) => v(i, 1.7) * per),
+    gradSqSum: Array.from({ length: S * K }, (_, i) => v(i, 1.7) ** 2 * per + 1e-4),
+    styleSum: Array.from({ length: S * K }, (_, i) => v(i, 0.3) * per),
+    styleSqSum: Array.from({ length: S * K }, (_, i) => (v(i, 0.3) ** 2 + 0.25) * per),
+  };
+}
+
+/**
+ * Writes a result for the default classifier into `assetsDir` unless the precomputed ones are
+ * current (synthetic payloads: the tests check the serving, not the analysis).
+ */
+export function ensureCachedResults(assetsDir: string, catalog: Catalog): Record<ResultKind, string> {
+  const cls = catalog.classifiers[0];
+  const gid = generatorId(catalog);
+  const keys = {} as Record<ResultKind, string>;
+  const payloads: Record<ResultKind, unknown> = {
+    'ranking-sums': syntheticSums(catalog, DEFAULT_SWEEP),
+    'histograms': { schema: 'faultlines.histograms/1', wellCount: 1, misCount: 1, dims: [], meanKsTop: 0.5, meanKsRandom: 0.1 },
+    'accuracy-curves': { schema: 'faultlines.accuracy-curve/1', classIndex: null, dims: [], minDistance: 0, maxDistance: 1, count: 1, curves: [] },
+    'corner-cases': { schema: 'faultlines.corner-cases/1', specHash: 'synthetic', maxSteps: 20, tolerance: 0.01, classes: [{ classIndex: 3, cases: [], skipped: [] }, { classIndex: 4, cases: [], skipped: [] }] },
+  };
+  for (const kind of Object.keys(payloads) as ResultKind[]) {
+    const key = resultKey({ kind, generatorId: gid, classifierId: cls.sha256, sweep: DEFAULT_SWEEP });
+    keys[kind] = key;
+    const file = path.join(assetsDir, resultPath(key));
+    try {
+      readFileSync(file);
+      continue; // precomputed and current
+    } catch {
+      /* write a synthetic one */
+    }
+    const stored: StoredResult = { schema: RESULT_SCHEMA, key, kind, generatorId: gid, classifierId: cls.sha256, classifier: cls.name, sweep: DEFAULT_SWEEP, options: DEFAULT_OPTIONS[kind], computed: { by: 'test (synthetic)' }, payload: payloads[kind] };
+    writeFileSync(file, JSON.stringify(stored));
+  }
+  return keys;
+}
+
+/** Flips one byte in the middle of a model's weights file. */
+export function corruptWeights(assetsDir: string, modelPath: string): void {
+  const file = path.join(assetsDir, modelPath, 'weights.bin');
+  const bytes = readFileSync(file);
+  bytes[bytes.length >> 1] ^= 0xff;
+  writeFileSync(file, bytes);
+}
+
+export async function problemOf(res: Response): Promise<{ type: string; title: string; status: number; detail: string; field?: string; [k: string]: unknown }> {
+  if (!res.headers.get('content-type')?.startsWith('application/problem+json')) {
+    throw new Error(`expected application/problem+json, got ${res.headers.get('content-type')} (status ${res.status}): ${(await res.text()).slice(0, 300)}`);
+  }
+  return res.json() as Promise<never>;
+}

@@ -1,0 +1,104 @@
+/**
+ * `npm run bench:edge` — the edge API against local workerd (Miniflare, configured from
+ * wrangler.toml, the built bundle and dist/edge-assets): start-up, the first request of a fresh
+ * isolate (cold start: a cached ranking, then the first live render, which initialises tfjs-wasm and
+ * loads + verifies the weights), and p50/p99 of warm requests: a cached ranking, a 9-frame
+ * traversal, a single render. Client-side wall times over loopback HTTP. Writes
+ * bench/results/edge.json. Not a test: this machine is shared and noisy.
+ */
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { Miniflare } from 'miniflare';
+import { unstable_getMiniflareWorkerOptions } from 'wrangler';
+
+const ASSETS = 'dist/edge-assets';
+const N = { ranking: 300, traversal: 60, render: 100 };
+
+function quantile(xs: number[], q: number): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor(q * s.length))];
+}
+const r2 = (v: number) => Math.round(v * 100) / 100;
+
+async function start(): Promise<{ mf: Miniflare; url: URL; startupMs: number }> {
+  const t0 = performance.now();
+  const { workerOptions } = unstable_getMiniflareWorkerOptions('wrangler.toml', undefined, { overrides: { assets: { directory: path.resolve(ASSETS) } } });
+  const mf = new Miniflare({
+    ...(workerOptions as object),
+    modules: true,
+    scriptPath: 'dist/worker/index.mjs',
+    modulesRoot: 'dist/worker',
+    modulesRules: [
+      { type: 'CompiledWasm', include: ['**/*.wasm'] },
+      { type: 'ESModule', include: ['**/*.mjs'] },
+    ],
+    host: '127.0.0.1',
+    port: 0,
+  } as ConstructorParameters<typeof Miniflare>[0]);
+  const url = await mf.ready;
+  return { mf, url, startupMs: performance.now() - t0 };
+}
+
+async function timed(url: URL, p: string): Promise<number> {
+  const t0 = performance.now();
+  const res = await fetch(new URL(p, url));
+  await res.arrayBuffer();
+  const ms = performance.now() - t0;
+  if (res.status !== 200) throw new Error(`${p}: HTTP ${res.status}`);
+  return ms;
+}
+
+async function series(url: URL, n: number, path: (i: number) => string) {
+  for (let i = 0; i < 3; i++) await timed(url, path(1000 + i)); // warm-up
+  const ms: number[] = [];
+  for (let i = 0; i < n; i++) ms.push(await timed(url, path(i)));
+  return { n, p50: r2(quantile(ms, 0.5)), p99: r2(quantile(ms, 0.99)), mean: r2(ms.reduce((a, b) => a + b, 0) / n) };
+}
+
+async function main(): Promise<void> {
+  const catalog = JSON.parse(readFileSync(path.join(ASSETS, 'catalog.json'), 'utf8'));
+  const rankingPath = '/v1/rankings?top=20';
+
+  // Cold: fresh isolates, first request of each.
+  const cold = [];
+  for (let k = 0; k < 3; k++) {
+    const { mf, url, startupMs } = await start();
+    const rankingMs = await timed(url, rankingPath).catch((e: Error) => {
+      throw new Error(`${e.message}: no current precomputed ranking (run npm run seed:edge, then npm run build:edge)`);
+    });
+    const renderMs = await timed(url, '/v1/render?seed=1&class=3');
+    cold.push({ startupMs: r2(startupMs), firstRequestCachedRankingMs: r2(rankingMs), firstRenderMs: r2(renderMs) });
+    await mf.dispose();
+  }
+
+  const { mf, url } = await start();
+  const S = (catalog.generatorArchitecture.styleSize as number | undefined) ?? 512;
+  const warm = {
+    cachedRanking: await series(url, N.ranking, (i) => `${rankingPath}&class=${i % 10}`),
+    traversal9Frames: await series(url, N.traversal, (i) => `/v1/traversal?class=${i % 10}&dim=${(i * 37) % S}&frames=9&range=4`),
+    render: await series(url, N.render, (i) => `/v1/render?seed=${i}&class=${i % 10}`),
+  };
+  await mf.dispose();
+
+  const script = readFileSync('dist/worker/index.mjs');
+  const wasm = readFileSync('dist/worker/tfjs-backend-wasm-simd.wasm');
+  const out = {
+    bench: 'edge',
+    date: new Date().toISOString(),
+    command: 'npm run bench:edge',
+    runtime: 'workerd via Miniflare (wrangler.toml bindings), client-side loopback HTTP times in ms',
+    machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model, loadavg: os.loadavg().map(r2), node: process.version },
+    models: { generator: catalog.generator ? `${catalog.generator.name} (${catalog.generator.source})` : 'random-init placeholder', classifiers: catalog.classifiers.map((m: { name: string }) => m.name) },
+    bundle: { scriptKiB: r2(script.length / 1024), scriptGzipKiB: r2(gzipSync(script).length / 1024), wasmKiB: r2(wasm.length / 1024), wasmGzipKiB: r2(gzipSync(wasm).length / 1024) },
+    cold,
+    warm,
+    targets: { cachedP50Ms: 5, traversal9P50Ms: 30, coldStartMs: 500, bundleGzipKiB: 1024 },
+  };
+  mkdirSync('bench/results', { recursive: true });
+  writeFileSync('bench/results/edge.json', JSON.stringify(out, null, 2) + '\n');
+  console.log(JSON.stringify({ bundle: out.bundle, cold, warm }, null, 2));
+}
+
+await main();

@@ -18,7 +18,7 @@ const nodeShims = [
 
 export const nodeBuild: BuildOptions = {
   // The CLI and the benchmarks (each benchmark is a standalone script under dist/bench/).
-  entryPoints: { cli: 'src/node/cli.ts', 'bench/core': 'bench/core.ts' },
+  entryPoints: { cli: 'src/node/cli.ts', 'bench/core': 'bench/core.ts', 'fixtures/build-user-classifiers': 'test/fixtures/build-user-classifiers.ts' },
   outdir: 'dist',
   outExtension: { '.js': '.mjs' },
   bundle: true,

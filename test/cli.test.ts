@@ -80,5 +80,22 @@ describe('faultlines CLI', () => {
       expect(html).toContain('data:image/png;base64,');
       expect(html).not.toMatch(/<script[^>]+src=/); // nothing loaded from elsewhere
     });
+
+    it('analyses a user TF.js model through its adapter, compared with the built-in CNN', async () => {
+      const userOut = mkdtempSync(path.join(tmpdir(), 'faultlines-user-report-'));
+      const r = await faultlines('analyze', '--generator', genDir, '--samples', '60', '--classifier', 'test/fixtures/mlp-layers', '--adapter', 'test/fixtures/mlp-layers/adapter.json', '--out', userOut);
+      expect(r.stderr + r.stdout).toContain('wrote');
+      const report = JSON.parse(readFileSync(path.join(userOut, 'report.json'), 'utf8'));
+      expect(report.classifiers.map((c: { name: string }) => c.name)).toEqual(['mlp-layers', 'classifier-corrupted']);
+      expect(report.classifiers[0].id).toMatch(/^[0-9a-f]{64}$/);
+    });
+
+    it('refuses a user model without an adapter, and an adapter for a built-in model', async () => {
+      const a = await faultlines('analyze', '--classifier', 'test/fixtures/mlp-layers');
+      expect(a.code).toBe(1);
+      expect(a.stderr).toMatch(/give its folder and --adapter FILE/);
+      const b = await faultlines('analyze', '--classifier', 'classifier-clean', '--adapter', 'x.json');
+      expect(b.stderr).toMatch(/--adapter is only for your own TF.js model/);
+    });
   });
 });

@@ -8,6 +8,8 @@ import { analyze, DEFAULT_ANALYSIS, type AnalysisStage } from '../../core/analys
 import { enumOption, intOption, parseOptions } from '../args.js';
 import { NODE_BACKENDS, useBackend } from '../backend.js';
 import { analysisModels, BUILTIN_CLASSIFIERS, loadBuiltinClassifier, loadGenerator } from '../models.js';
+import { loadUserClassifier } from '../user-model.js';
+import type { AnalysisModels } from '../../core/analysis/models.js';
 import { progressBar, type Progress } from '../progress.js';
 import { cornerCaseGrid, jointGrid, reportJson, traversalGrid } from '../report/figures.js';
 import { reportHtml } from '../report/html.js';
@@ -16,8 +18,11 @@ export const summary = 'run the whole analysis and write report.json, figures an
 
 const usage = `usage: faultlines analyze [options]
 
-  --classifier NAME      classifier analysed: ${BUILTIN_CLASSIFIERS.join(' | ')} (default classifier-corrupted)
-  --compare NAME|none    second classifier compared on the same samples (default: the other built-in one)
+  --classifier NAME|DIR  classifier analysed: ${BUILTIN_CLASSIFIERS.join(' | ')} (default classifier-corrupted),
+                         or a folder with a TF.js model.json (LayersModel or GraphModel) — needs --adapter
+  --adapter FILE         adapter JSON of a TF.js model (input size, channels, range, normalisation, classes)
+  --compare NAME|none    second classifier compared on the same samples (default: the other built-in one,
+                         or classifier-corrupted when analysing your own model)
   --class N|all          one class or all classes (default all)
   --samples N            population size (default ${DEFAULT_ANALYSIS.samples})
   --seed N               population seed (default ${DEFAULT_ANALYSIS.seed})
@@ -28,6 +33,7 @@ const usage = `usage: faultlines analyze [options]
 export async function run(args: string[]): Promise<void> {
   const o = parseOptions(args, {
     classifier: { type: 'string', default: 'classifier-corrupted' },
+    adapter: { type: 'string' },
     compare: { type: 'string' },
     class: { type: 'string', default: 'all' },
     samples: { type: 'string', default: String(DEFAULT_ANALYSIS.samples) },
@@ -37,16 +43,28 @@ export async function run(args: string[]): Promise<void> {
     out: { type: 'string', default: 'out/report' },
   }, usage);
   if (o.help) return void process.stdout.write(usage + '\n');
-  const classifierName = enumOption(o.classifier, 'classifier', BUILTIN_CLASSIFIERS);
-  const compareName = o.compare === 'none' ? null : enumOption(o.compare ?? BUILTIN_CLASSIFIERS.find((n) => n !== classifierName)!, 'compare', BUILTIN_CLASSIFIERS);
-  if (compareName === classifierName) throw new Error('--compare must name a different classifier');
+  const builtin = (BUILTIN_CLASSIFIERS as readonly string[]).includes(o.classifier!);
+  if (!builtin && o.adapter === undefined) throw new Error(`--classifier "${o.classifier}" is not a built-in classifier (${BUILTIN_CLASSIFIERS.join(', ')}); for your own TF.js model give its folder and --adapter FILE`);
+  if (builtin && o.adapter !== undefined) throw new Error('--adapter is only for your own TF.js model, not a built-in classifier');
+  const defaultCompare = builtin ? BUILTIN_CLASSIFIERS.find((n) => n !== o.classifier)! : 'classifier-corrupted';
+  const compareName = o.compare === 'none' ? null : enumOption(o.compare ?? defaultCompare, 'compare', BUILTIN_CLASSIFIERS);
+  if (compareName === o.classifier) throw new Error('--compare must name a different classifier');
   const classIndex = o.class === 'all' ? null : intOption(o.class, 'class', 0, 9);
   const samples = intOption(o.samples, 'samples', 10, 1_000_000);
   const seed = intOption(o.seed, 'seed', 0, 0xffffffff);
   await useBackend(enumOption(o.backend, 'backend', NODE_BACKENDS));
 
   const gen = loadGenerator(o.generator ? path.resolve(o.generator) : undefined);
-  const models = analysisModels(gen, loadBuiltinClassifier(classifierName));
+  let models: AnalysisModels;
+  if (builtin) models = analysisModels(gen, loadBuiltinClassifier(o.classifier!));
+  else {
+    const user = await loadUserClassifier(path.resolve(o.classifier!), path.resolve(o.adapter!));
+    if (!user.classifier.check.differentiable) {
+      throw new Error(`${o.classifier}: the model has no gradient for op ${user.classifier.check.nonDifferentiableOp}, so the gradient ranking cannot run; accuracy curves and traversals along a given ranking still can (analyse a built-in classifier and compare yours with --compare)`);
+    }
+    if (user.classifier.numClasses !== gen.generator.arch.numClasses) throw new Error(`${o.adapter}: maps ${user.classifier.numClasses} classes, the generator has ${gen.generator.arch.numClasses}`);
+    models = { generator: gen.generator, classifier: user.classifier, generatorId: gen.manifest.sha256, classifierId: user.id };
+  }
   const compare = compareName ? analysisModels(gen, loadBuiltinClassifier(compareName)) : undefined;
 
   let bar: Progress | null = null;

@@ -1,0 +1,192 @@
+/**
+ * A user's TF.js model (LayersModel or GraphModel, as `model.save` or `tensorflowjs_converter` write
+ * them) behind the Classifier interface, through an input adapter.
+ */
+import * as tfl from '@tensorflow/tfjs-layers';
+import { loadGraphModel, type GraphModel } from '@tensorflow/tfjs-converter';
+import * as tf from '../tf.js';
+import type { Adapter } from './adapter.js';
+import type { Classifier } from './classifier.js';
+
+export type TfjsModelFormat = 'layers-model' | 'graph-model';
+
+/** The model's artifacts: model.json's content and its weight shards concatenated in manifest order. */
+export interface TfjsModelFiles {
+  modelJson: tf.io.ModelJSON;
+  weightData: ArrayBuffer;
+}
+
+/** A model file set that cannot be used, with the problem named. */
+export class ModelFormatError extends Error {
+  constructor(readonly source: string, detail: string) {
+    super(`${source}: ${detail}`);
+    this.name = 'ModelFormatError';
+  }
+}
+
+/** Bytes that model.json's weight manifest says the shards hold (unquantised dtypes only). */
+export function expectedWeightBytes(modelJson: tf.io.ModelJSON): number {
+  const bytesOf: Record<string, number> = { float32: 4, int32: 4, bool: 1, uint8: 1, int16: 2, uint16: 2, float16: 2, string: NaN, complex64: 8 };
+  let total = 0;
+  for (const group of modelJson.weightsManifest ?? []) {
+    for (const w of group.weights) {
+      const n = w.shape.reduce((a, b) => a * b, 1);
+      const dtype = w.quantization?.dtype ?? w.dtype;
+      total += n * (bytesOf[dtype] ?? NaN);
+    }
+  }
+  return total;
+}
+
+export function modelFormat(modelJson: tf.io.ModelJSON, source: string): TfjsModelFormat {
+  if (modelJson.format === 'layers-model' || modelJson.format === 'graph-model') return modelJson.format;
+  // Older exports omit `format`: a Keras topology has class_name/config, a GraphDef has node.
+  const topo = modelJson.modelTopology as Record<string, unknown> | undefined;
+  if (topo && ('class_name' in topo || 'model_config' in topo)) return 'layers-model';
+  if (topo && 'node' in topo) return 'graph-model';
+  throw new ModelFormatError(source, 'model.json is neither a layers-model nor a graph-model');
+}
+
+/** The model behind a `tf.LayersModel` or `GraphModel`, as one differentiable function. */
+interface LoadedModel {
+  format: TfjsModelFormat;
+  /** Input shape with the batch dimension (null or -1 for any). */
+  inputShape: Array<number | null>;
+  predict(x: tf.Tensor): tf.Tensor | tf.Tensor[];
+  dispose(): void;
+}
+
+export async function loadTfjsModel(files: TfjsModelFiles, source: string): Promise<LoadedModel> {
+  const format = modelFormat(files.modelJson, source);
+  const expected = expectedWeightBytes(files.modelJson);
+  if (Number.isFinite(expected) && files.weightData.byteLength !== expected) {
+    throw new ModelFormatError(source, `weight shards hold ${files.weightData.byteLength} bytes, model.json's weightsManifest needs ${expected} (${files.weightData.byteLength < expected ? 'truncated shard' : 'extra bytes'})`);
+  }
+  const artifacts: tf.io.ModelArtifacts = {
+    modelTopology: files.modelJson.modelTopology,
+    format: files.modelJson.format,
+    generatedBy: files.modelJson.generatedBy,
+    convertedBy: files.modelJson.convertedBy,
+    signature: files.modelJson.signature,
+    userDefinedMetadata: files.modelJson.userDefinedMetadata,
+    modelInitializer: files.modelJson.modelInitializer,
+    weightSpecs: (files.modelJson.weightsManifest ?? []).flatMap((g) => g.weights),
+    weightData: files.weightData,
+  };
+  try {
+    if (format === 'layers-model') {
+      const m = await tfl.loadLayersModel(tf.io.fromMemory(artifacts));
+      const shape = m.inputs[0].shape;
+      return { format, inputShape: shape, predict: (x) => m.apply(x, { training: false }) as tf.Tensor | tf.Tensor[], dispose: () => m.dispose() };
+    }
+    const g: GraphModel = await loadGraphModel(tf.io.fromMemory(artifacts));
+    const shape = g.inputs[0]?.shape ?? [];
+    return { format, inputShape: shape.map((d) => (d === -1 ? null : d)), predict: (x) => g.predict(x) as tf.Tensor | tf.Tensor[], dispose: () => g.dispose() };
+  } catch (err) {
+    if (err instanceof ModelFormatError) throw err;
+    throw new ModelFormatError(source, `cannot load the ${format}: ${(err as Error).message}`);
+  }
+}
+
+/** What registration found out about a model. */
+export interface ModelCheck {
+  format: TfjsModelFormat;
+  inputShape: Array<number | null>;
+  outputUnits: number;
+  /** Whether d(logits)/d(input) exists for every op; the gradient ranking needs it. */
+  differentiable: boolean;
+  /** The first op without a gradient, when not differentiable. */
+  nonDifferentiableOp: string | null;
+}
+
+export class TfjsClassifier implements Classifier {
+  readonly numClasses: number;
+  private readonly selection: tf.Tensor2D;
+
+  private constructor(readonly name: string, private readonly model: LoadedModel, readonly adapter: Adapter, readonly check: ModelCheck) {
+    this.numClasses = adapter.classes.generatorToModel.length;
+    const sel = new Float32Array(check.outputUnits * this.numClasses);
+    adapter.classes.generatorToModel.forEach((m, k) => (sel[m * this.numClasses + k] = 1));
+    this.selection = tf.tensor2d(sel, [check.outputUnits, this.numClasses]);
+  }
+
+  /**
+   * Loads, then checks the model against the adapter at once (input shape, output width, a forward
+   * pass, differentiability), so a misfit is refused at registration, not at the first analysis.
+   */
+  static async create(name: string, files: TfjsModelFiles, adapter: Adapter, source: string): Promise<TfjsClassifier> {
+    const model = await loadTfjsModel(files, source);
+    try {
+      const { height, width, channels } = adapter.input;
+      const [, h, w, c] = model.inputShape;
+      if (model.inputShape.length !== 4 || (h !== null && h !== height) || (w !== null && w !== width) || (c !== null && c !== channels)) {
+        throw new ModelFormatError(source, `the model takes input [${model.inputShape.map((d) => d ?? 'N')}], the adapter gives [N,${height},${width},${channels}]`);
+      }
+      const probe = tf.tidy(() => {
+        const out = model.predict(tf.zeros([2, height, width, channels]));
+        const y = Array.isArray(out) ? out[adapter.output.index] : out;
+        if (y === undefined) throw new ModelFormatError(source, `the model has no output ${adapter.output.index}`);
+        return y;
+      });
+      const outShape = probe.shape;
+      probe.dispose();
+      if (outShape.length !== 2 || outShape[0] !== 2) throw new ModelFormatError(source, `the model's output has shape [${outShape}], expected [N, classes]`);
+      if (outShape[1] !== adapter.classes.names.length) {
+        throw new ModelFormatError(source, `the model has ${outShape[1]} outputs, the adapter names ${adapter.classes.names.length} classes`);
+      }
+      const check: ModelCheck = { format: model.format, inputShape: model.inputShape, outputUnits: outShape[1], differentiable: true, nonDifferentiableOp: null };
+      const classifier = new TfjsClassifier(name, model, adapter, check);
+      try {
+        tf.tidy(() => tf.grad((x: tf.Tensor) => tf.sum(classifier.logits(x as tf.Tensor4D)))(tf.fill([1, 32, 32, 1], 0.5)));
+      } catch (err) {
+        const m = /gradient function not found for (\w+)|Cannot compute gradient[^:]*: gradient function not found for (\w+)/i.exec((err as Error).message);
+        check.differentiable = false;
+        check.nonDifferentiableOp = m?.[1] ?? m?.[2] ?? (err as Error).message;
+      }
+      return classifier;
+    } catch (err) {
+      model.dispose();
+      throw err;
+    }
+  }
+
+  /** Generator images [N,32,32,1] in [0,1] -> the model's input, per the adapter. */
+  adapt(images: tf.Tensor4D): tf.Tensor4D {
+    const a = this.adapter.input;
+    return tf.tidy(() => {
+      let x: tf.Tensor4D = images;
+      const [, H, W] = images.shape;
+      if (a.height !== H || a.width !== W) {
+        const dy = H - a.height;
+        const dx = W - a.width;
+        // A smaller, centred, even margin is a crop (28 from 32 undoes MNIST's padding exactly).
+        x = dy >= 0 && dx >= 0 && dy % 2 === 0 && dx % 2 === 0
+          ? (tf.slice(x, [0, dy / 2, dx / 2, 0], [-1, a.height, a.width, -1]) as tf.Tensor4D)
+          : tf.image.resizeBilinear(x, [a.height, a.width], true);
+      }
+      if (a.channels === 3) x = tf.tile(x, [1, 1, 1, 3]) as tf.Tensor4D;
+      const [lo, hi] = a.range;
+      let y: tf.Tensor = lo === 0 && hi === 1 ? x : tf.add(tf.mul(x, hi - lo), lo);
+      const mean = a.mean.length === 1 ? a.mean[0] : tf.tensor1d(a.mean);
+      const std = a.std.length === 1 ? a.std[0] : tf.tensor1d(a.std);
+      if (!(a.mean.length === 1 && a.mean[0] === 0)) y = tf.sub(y, mean);
+      if (!(a.std.length === 1 && a.std[0] === 1)) y = tf.div(y, std);
+      return y as tf.Tensor4D;
+    });
+  }
+
+  logits(images: tf.Tensor4D): tf.Tensor2D {
+    return tf.tidy(() => {
+      const out = this.model.predict(this.adapt(images));
+      let y = (Array.isArray(out) ? out[this.adapter.output.index] : out) as tf.Tensor2D;
+      if (this.adapter.output.kind === 'probabilities') y = tf.log(tf.clipByValue(y, 1e-7, 1)) as tf.Tensor2D;
+      // Keep the generator's classes, in its order (a matMul, which has a gradient everywhere).
+      return tf.matMul(y, this.selection);
+    });
+  }
+
+  dispose(): void {
+    this.model.dispose();
+    this.selection.dispose();
+  }
+}

@@ -36,6 +36,15 @@ export function buildApp(): OpenAPIHono<AppEnv> {
   });
 
   app.use('*', bodyLimits());
+  // `?seed=` means "no seed": drop empty query values so coercion cannot read them as 0.
+  app.use('*', async (c, next) => {
+    const url = new URL(c.req.url);
+    if ([...url.searchParams.values()].some((v) => v === '')) {
+      url.search = new URLSearchParams([...url.searchParams.entries()].filter(([, v]) => v !== '')).toString();
+      c.req.raw = new Request(url, c.req.raw);
+    }
+    await next();
+  });
 
   registerMeta(app);
   registerModels(app);

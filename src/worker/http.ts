@@ -56,3 +56,14 @@ export function base64(bytes: Uint8Array): string {
 }
 
 export const pngDataUrl = (bytes: Uint8Array) => `data:image/png;base64,${base64(bytes)}`;
+
+/** Keeps a shared load alive past this request (see models.ts). */
+export function keep(c: AppContext): (p: Promise<unknown>) => void {
+  return (p) => {
+    try {
+      c.executionCtx.waitUntil(p);
+    } catch {
+      /* no execution context (tests calling the app directly) */
+    }
+  };
+}

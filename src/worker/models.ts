@@ -20,21 +20,55 @@ async function fetchAsset(env: Env, path: string): Promise<Response> {
   return env.ASSETS.fetch(new Request(ASSET_ORIGIN + path));
 }
 
-let catalogPromise: Promise<Catalog> | null = null;
+/** Keeps a load running when the request that started it ends (ExecutionContext.waitUntil). */
+export type KeepAlive = (p: Promise<unknown>) => void;
 
-/** The catalog written by the asset build (cached per isolate). */
-export function getCatalog(env: Env): Promise<Catalog> {
-  if (catalogPromise === null) {
-    catalogPromise = (async () => {
+interface Pending<T> {
+  promise: Promise<T>;
+  startedAt: number;
+  settled: boolean;
+}
+
+/**
+ * A load pending longer than this is presumed lost (its I/O belonged to a request workerd has
+ * cancelled) and is started again rather than awaited forever.
+ */
+const STALE_MS = 30_000;
+
+/** Per-isolate memo: one load per key; a rejected load is forgotten when `retry` says so. */
+function memo<T>(cache: Map<string, Pending<T>>, key: string, load: () => Promise<T>, keepAlive: KeepAlive | undefined, retry: (e: unknown) => boolean): Promise<T> {
+  const hit = cache.get(key);
+  if (hit && (hit.settled || Date.now() - hit.startedAt < STALE_MS)) return hit.promise;
+  const entry: Pending<T> = { promise: load(), startedAt: Date.now(), settled: false };
+  entry.promise.then(
+    () => (entry.settled = true),
+    (e: unknown) => {
+      entry.settled = true;
+      if (retry(e) && cache.get(key) === entry) cache.delete(key);
+    },
+  );
+  cache.set(key, entry);
+  keepAlive?.(entry.promise.catch(() => undefined));
+  return entry.promise;
+}
+
+const catalogs = new Map<string, Pending<Catalog>>();
+
+/** The catalog written by the asset build (cached per isolate; a failed read is retried). */
+export function getCatalog(env: Env, keepAlive?: KeepAlive): Promise<Catalog> {
+  return memo(
+    catalogs,
+    'catalog',
+    async () => {
       const res = await fetchAsset(env, CATALOG_PATH);
       if (!res.ok) throw new ProblemError(503, 'unavailable', 'the model catalog is missing from the static assets (run `npm run build:edge`)');
       const catalog = (await res.json()) as Catalog;
       if (catalog.schema !== CATALOG_SCHEMA) throw new ProblemError(503, 'unavailable', `catalog schema "${catalog.schema}" is not ${CATALOG_SCHEMA}`);
       return catalog;
-    })();
-    catalogPromise.catch(() => (catalogPromise = null));
-  }
-  return catalogPromise;
+    },
+    keepAlive,
+    () => true,
+  );
 }
 
 export interface LoadedModel {
@@ -84,8 +118,10 @@ interface Built<T> {
   info: ModelInfo;
 }
 
-const classifiers = new Map<string, Promise<Built<SimpleCnn>>>();
-let generatorPromise: Promise<Built<Generator>> | null = null;
+const classifiers = new Map<string, Pending<Built<SimpleCnn>>>();
+const generators = new Map<string, Pending<Built<Generator>>>();
+/** Refusals (bad checksum, bad manifest) stay for the isolate's life; transient failures are retried. */
+const retryable = (e: unknown) => !(e instanceof ProblemError && e.problem.type === '/problems/weights-refused');
 
 function describe(entry: CatalogModel, manifest: WeightsManifest): ModelInfo {
   return {
@@ -113,11 +149,12 @@ export async function classifierEntry(env: Env, name: string | undefined): Promi
   return entry;
 }
 
-export async function getClassifier(env: Env, name: string | undefined): Promise<Built<SimpleCnn>> {
+export async function getClassifier(env: Env, name: string | undefined, keepAlive?: KeepAlive): Promise<Built<SimpleCnn>> {
   const entry = await classifierEntry(env, name);
-  let p = classifiers.get(entry.name);
-  if (p === undefined) {
-    p = (async () => {
+  return memo(
+    classifiers,
+    `${entry.name}:${entry.sha256}`,
+    async () => {
       await ensureBackend();
       try {
         const { manifest, tensors } = await loadWeights(env, entry);
@@ -127,18 +164,20 @@ export async function getClassifier(env: Env, name: string | undefined): Promise
       } catch (e) {
         throw refused(entry.name, e);
       }
-    })();
-    classifiers.set(entry.name, p);
-  }
-  return p;
+    },
+    keepAlive,
+    retryable,
+  );
 }
 
-export async function getGenerator(env: Env): Promise<Built<Generator>> {
-  if (generatorPromise === null) {
-    generatorPromise = (async () => {
-      const catalog = await getCatalog(env);
+export async function getGenerator(env: Env, keepAlive?: KeepAlive): Promise<Built<Generator>> {
+  const catalog = await getCatalog(env, keepAlive);
+  const entry = catalog.generator;
+  return memo(
+    generators,
+    entry?.sha256 ?? RANDOM_INIT_ID,
+    async () => {
       await ensureBackend();
-      const entry = catalog.generator;
       if (entry === null) {
         const g = new Generator(DEFAULT_GENERATOR, RANDOM_INIT_SEED);
         const info: ModelInfo = {
@@ -161,17 +200,18 @@ export async function getGenerator(env: Env): Promise<Built<Generator>> {
       } catch (e) {
         throw refused(entry.name, e);
       }
-    })();
-  }
-  return generatorPromise;
+    },
+    keepAlive,
+    retryable,
+  );
 }
 
 /** The generator and a classifier, with their ids, as the core's analyses want them. */
-export async function getModels(env: Env, classifier: string | undefined): Promise<AnalysisModels & { classifierName: string }> {
-  const catalog = await getCatalog(env);
+export async function getModels(env: Env, classifier: string | undefined, keepAlive?: KeepAlive): Promise<AnalysisModels & { classifierName: string }> {
+  const catalog = await getCatalog(env, keepAlive);
   // allSettled, not all: a load started by this request must finish inside it. workerd cancels a
   // finished request's pending I/O, and a later request awaiting the shared promise would hang.
-  const [gs, cs] = await Promise.allSettled([getGenerator(env), getClassifier(env, classifier)]);
+  const [gs, cs] = await Promise.allSettled([getGenerator(env, keepAlive), getClassifier(env, classifier, keepAlive)]);
   if (gs.status === 'rejected') throw gs.reason;
   if (cs.status === 'rejected') throw cs.reason;
   const g = gs.value;
@@ -180,7 +220,7 @@ export async function getModels(env: Env, classifier: string | undefined): Promi
 }
 
 /** Every model, built (and so verified) on first use. */
-export async function modelInfos(env: Env): Promise<Array<ModelInfo | { name: string; kind: string; status: 'refused'; problem: unknown }>> {
+export async function modelInfos(env: Env, keepAlive?: KeepAlive): Promise<Array<ModelInfo | { name: string; kind: string; status: 'refused'; problem: unknown }>> {
   const catalog = await getCatalog(env);
   const out: Array<ModelInfo | { name: string; kind: string; status: 'refused'; problem: unknown }> = [];
   const settle = async <T>(name: string, kind: string, f: () => Promise<Built<T>>) => {
@@ -190,7 +230,7 @@ export async function modelInfos(env: Env): Promise<Array<ModelInfo | { name: st
       out.push({ name, kind, status: 'refused', problem: e instanceof ProblemError ? e.problem : String(e) });
     }
   };
-  await settle(catalog.generator?.name ?? 'generator-random-init', 'generator', () => getGenerator(env));
-  for (const c of catalog.classifiers) await settle(c.name, 'classifier', () => getClassifier(env, c.name));
+  await settle(catalog.generator?.name ?? 'generator-random-init', 'generator', () => getGenerator(env, keepAlive));
+  for (const c of catalog.classifiers) await settle(c.name, 'classifier', () => getClassifier(env, c.name, keepAlive));
   return out;
 }

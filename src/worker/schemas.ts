@@ -3,16 +3,13 @@ import { z } from '@hono/zod-openapi';
 import { DEFAULT_SWEEP } from './catalog.js';
 import { LIMITS } from './limits.js';
 
-/** An integer query parameter; an empty value counts as absent (plain coercion would read it as 0). */
+/** An integer query parameter (empty values were dropped by the app's middleware: absent, not 0). */
 const int = (name: string, min: number, max: number) =>
-  z.preprocess(
-    (v) => (v === '' ? undefined : v),
-    z.coerce
-      .number({ error: (iss) => (iss.code === 'invalid_type' ? `${name} must be a number` : undefined) })
-      .int(`${name} must be an integer`)
-      .min(min)
-      .max(max),
-  );
+  z.coerce
+    .number({ error: (iss) => (iss.code === 'invalid_type' ? `${name} must be a number` : undefined) })
+    .int(`${name} must be an integer`)
+    .min(min)
+    .max(max);
 
 export const SeedParam = int('seed', 0, LIMITS.seed - 1).openapi({ description: 'Latent seed (32-bit)', example: 7 });
 export const ClassParam = int('class', 0, 9).openapi({ description: 'Digit class 0-9', example: 3 });

@@ -194,6 +194,10 @@ describe('jobs', () => {
     expect((await problemOf(await post(`/v1/runner/jobs/${leased.id}/heartbeat`, { runner: 'intruder', done: 1, total: 500 }, auth))).status).toBe(409);
 
     const payload = syntheticSums(edge.catalog, sweep, 'job');
+    const badPayload = await post(`/v1/runner/jobs/${leased.id}/complete`, { runner: 'r1', payload: { ...payload, gradSum: [1, 2, 3] } }, auth);
+    expect((await problemOf(badPayload)).field).toBe('payload.gradSum');
+    const nanPayload = await post(`/v1/runner/jobs/${leased.id}/complete`, { runner: 'r1', payload: { ...payload, schema: 'other' } }, auth);
+    expect((await problemOf(nanPayload)).field).toBe('payload.schema');
     const done = await post(`/v1/runner/jobs/${leased.id}/complete`, { runner: 'r1', payload, computed: { backend: 'test' } }, auth);
     expect(done.status).toBe(200);
     expect(((await done.json()) as any).status).toBe('done');
@@ -213,6 +217,30 @@ describe('jobs', () => {
     expect(((await resubmit.json()) as any).status).toBe('done');
     const list = await getJson('/v1/jobs?limit=5');
     expect(list.body.jobs.some((j: { id: string }) => j.id === s1.job.id)).toBe(true);
+  });
+
+  it('an expired lease returns the job to the queue; failures are retried, then the job fails', async () => {
+    const auth = { authorization: `Bearer ${RUNNER_TOKEN}` };
+    const sub = (await (await post('/v1/jobs', { kind: 'histograms', seed: 77, count: 300 })).json()) as any;
+    const first = (await (await post('/v1/runner/lease', { runner: 'slow', leaseMs: 1000 }, auth)).json()) as any;
+    expect(first.id).toBe(sub.job.id);
+    await new Promise((r) => setTimeout(r, 1200));
+    const second = (await (await post('/v1/runner/lease', { runner: 'fast', leaseMs: 60_000 }, auth)).json()) as any;
+    expect(second.id).toBe(sub.job.id);
+    expect(second.attempts).toBe(2);
+    expect((await problemOf(await post(`/v1/runner/jobs/${sub.job.id}/heartbeat`, { runner: 'slow', done: 1, total: 300 }, auth))).status).toBe(409);
+    const failed = (await (await post(`/v1/runner/jobs/${sub.job.id}/fail`, { runner: 'fast', error: 'out of memory' }, auth)).json()) as any;
+    expect(failed.status).toBe('queued');
+    await post('/v1/runner/lease', { runner: 'fast' }, auth);
+    const final = (await (await post(`/v1/runner/jobs/${sub.job.id}/fail`, { runner: 'fast', error: 'out of memory again' }, auth)).json()) as any;
+    expect(final.status).toBe('failed');
+    const miss = await problemOf(await edge.fetch('/v1/histograms?seed=77&count=300'));
+    expect(miss.type).toBe('/problems/job-failed');
+    expect((await problemOf(await edge.fetch(`/v1/jobs/${sub.job.id}/result`))).type).toBe('/problems/job-failed');
+    const retry = (await (await post('/v1/jobs', { kind: 'histograms', seed: 77, count: 300 })).json()) as any;
+    expect(retry.job.id).toBe(sub.job.id);
+    expect(retry.job.status).toBe('queued');
+    expect(retry.job.error).toBe('out of memory again');
   });
 
   it('job validation and unknown jobs', async () => {
@@ -324,6 +352,7 @@ describe('live', () => {
       expect(res.status, JSON.stringify(b)).toBe(400);
       await problemOf(res);
     }
+    expect((await problemOf(await edge.fetch('/v1/render?seed=&class=2'))).field).toBe('seed');
     const text = await edge.fetch('/v1/render', { method: 'POST', headers: { 'content-type': 'text/plain' }, body: 'hello' });
     expect(text.status).toBe(415);
     expect((await problemOf(text)).field).toBe('content-type');

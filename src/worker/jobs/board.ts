@@ -94,9 +94,13 @@ export class JobBoard extends DurableObject<Env> {
     return this.ctx.storage.sql.exec<Row>(`SELECT * FROM jobs WHERE ${where} = ?`, value).toArray()[0] ?? null;
   }
 
-  /** Creates the job of `key`, or returns the existing one (`created: false`). */
+  /** Creates the job of `key`, or returns the existing one (`created: false`); a failed one is queued again. */
   submit(input: { key: string; kind: string; spec: Record<string, unknown>; total: number }): { job: JobRecord; created: boolean } {
     const existing = this.row('key', input.key);
+    if (existing && existing.status === 'failed') {
+      this.ctx.storage.sql.exec("UPDATE jobs SET status = 'queued', attempts = 0, done = 0, updated_at = ? WHERE id = ?", Date.now(), existing.id);
+      return { job: toRecord(this.row('id', existing.id)!), created: false };
+    }
     if (existing) return { job: toRecord(existing), created: false };
     const now = Date.now();
     const id = crypto.randomUUID();

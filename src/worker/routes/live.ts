@@ -10,7 +10,7 @@ import { gridPng } from '../../core/image/png.js';
 import { generatorId } from '../catalog.js';
 import { classifierEntry, getCatalog, getModels } from '../models.js';
 import { etagOf } from '../results.js';
-import { LIVE, json, notModified, png, pngDataUrl, route, valid, type AppContext, type AppEnv } from '../http.js';
+import { LIVE, json, keep, notModified, png, pngDataUrl, route, valid, type AppContext, type AppEnv } from '../http.js';
 import { LIMITS } from '../limits.js';
 import { badField, errorResponses } from '../problem.js';
 import { ClassParam, ClassifierParam, EditSchema, FormatParam, ScaleParam, SeedParam } from '../schemas.js';
@@ -69,7 +69,7 @@ const renderResponses = {
 };
 
 async function renderOne(c: AppContext, args: { classifier?: string; class: number; format: 'json' | 'png'; scale: number; etag: string; style: (m: Awaited<ReturnType<typeof getModels>>) => { s: Float32Array; meta: Record<string, unknown> } }): Promise<Response> {
-  const models = await getModels(c.env, args.classifier);
+  const models = await getModels(c.env, args.classifier, keep(c));
   const { s, meta } = args.style(models);
   const { images, probs } = await renderStyles(models, s, 1);
   const cls = classification(probs[0], args.class);
@@ -150,7 +150,7 @@ export function registerLive(app: OpenAPIHono<AppEnv>): void {
     }),
     async (c) => {
       const b = valid(c, 'json', ClassifyBody);
-      const models = await getModels(c.env, b.classifier);
+      const models = await getModels(c.env, b.classifier, keep(c));
       const n = b.images.length;
       const flat = new Float32Array(n * 1024);
       b.images.forEach((im, i) => flat.set(im, i * 1024));

@@ -2,7 +2,7 @@
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
 import { getCatalog, getGenerator } from '../models.js';
 import { ensureBackend, backendName } from '../wasm/backend.js';
-import { json, route, valid, type AppEnv } from '../http.js';
+import { json, keep, route, valid, type AppEnv } from '../http.js';
 import { PROBLEM_TYPES, ProblemError, errorResponses, type ProblemSlug } from '../problem.js';
 import { LIMITS } from '../limits.js';
 
@@ -74,7 +74,7 @@ export function registerMeta(app: OpenAPIHono<AppEnv>): void {
       let generator: string | null = null;
       if (warm === 'true') {
         backendInitMs = await ensureBackend();
-        generator = (await getGenerator(c.env)).info.name;
+        generator = (await getGenerator(c.env, keep(c))).info.name;
       }
       return json({
         ok: true,

@@ -2,7 +2,7 @@
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
 import { getCatalog, getClassifier, getGenerator, modelInfos } from '../models.js';
 import { etagOf } from '../results.js';
-import { json, notModified, REVALIDATE, route, valid, type AppEnv } from '../http.js';
+import { json, keep, notModified, REVALIDATE, route, valid, type AppEnv } from '../http.js';
 import { ProblemError, errorResponses } from '../problem.js';
 import { generatorId } from '../catalog.js';
 
@@ -37,7 +37,7 @@ export function registerModels(app: OpenAPIHono<AppEnv>): void {
       const etag = etagOf('models', catalog.builtAt, generatorId(catalog), catalog.classifiers.map((m) => m.sha256));
       const nm = notModified(c, etag, REVALIDATE);
       if (nm) return nm;
-      const models = await modelInfos(c.env);
+      const models = await modelInfos(c.env, keep(c));
       const refused = models.some((m) => 'status' in m && m.status === 'refused');
       return json({ defaultClassifier: catalog.defaultClassifier, models }, refused ? {} : { etag, cacheControl: REVALIDATE });
     },
@@ -54,7 +54,7 @@ export function registerModels(app: OpenAPIHono<AppEnv>): void {
     }),
     async (c) => {
       const catalog = await getCatalog(c.env);
-      const models = await modelInfos(c.env);
+      const models = await modelInfos(c.env, keep(c));
       return json({ defaultClassifier: catalog.defaultClassifier, classifiers: models.filter((m) => m.kind === 'classifier') });
     },
   );
@@ -74,11 +74,11 @@ export function registerModels(app: OpenAPIHono<AppEnv>): void {
       const catalog = await getCatalog(c.env);
       const genName = catalog.generator?.name ?? 'generator-random-init';
       if (name === genName || name === 'generator') {
-        const g = await getGenerator(c.env);
+        const g = await getGenerator(c.env, keep(c));
         return json({ ...g.info, status: 'ready', styleSize: g.model.styleSize, layers: g.model.layout.layers }, { cacheControl: REVALIDATE });
       }
       if (!catalog.classifiers.some((m) => m.name === name)) throw new ProblemError(404, 'not-found', `no model "${name}"`, { field: 'name' });
-      const cl = await getClassifier(c.env, name);
+      const cl = await getClassifier(c.env, name, keep(c));
       return json({ ...cl.info, status: 'ready' }, { cacheControl: REVALIDATE });
     },
   );

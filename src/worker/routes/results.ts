@@ -100,7 +100,12 @@ export function registerResults(app: OpenAPIHono<AppEnv>): void {
         const sums = r.payload as RankingSums;
         const layout = catalogLayout(catalog);
         if (sums.styleSize !== layout.size) throw new ProblemError(409, 'conflict', `cached sums have S = ${sums.styleSize}, the generator ${layout.size}`);
-        const ranking = rankingFromSums(r.key, sums, layout, q.class ?? null);
+        let ranking;
+        try {
+          ranking = rankingFromSums(r.key, sums, layout, q.class ?? null);
+        } catch (e) {
+          throw new ProblemError(404, 'not-computed', `this sweep cannot rank ${q.class === undefined ? 'all classes' : `class ${q.class}`}: ${(e as Error).message}`, { field: 'class' });
+        }
         return envelope(r, { schema: ranking.schema, specHash: ranking.specHash, classIndex: ranking.classIndex, count: ranking.count, styleSize: sums.styleSize, dims: ranking.dims.slice(0, q.top) }, {
           accuracy: q.class === undefined ? sums.correct.reduce((a, b) => a + b, 0) / Math.max(1, sums.count.reduce((a, b) => a + b, 0)) : sums.correct[q.class] / Math.max(1, sums.count[q.class]),
         });

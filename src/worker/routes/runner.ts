@@ -11,7 +11,42 @@ import { putResult } from '../results.js';
 import { json, route, valid, type AppContext, type AppEnv } from '../http.js';
 import { ProblemError, errorResponses } from '../problem.js';
 import { jobView } from './jobs.js';
-import { generatorId } from '../catalog.js';
+import { generatorId, type Catalog } from '../catalog.js';
+import { catalogLayout } from './results.js';
+
+const finite = z.number().refine(Number.isFinite, 'must be finite');
+const RankingSumsPayload = z.object({
+  schema: z.literal('faultlines.ranking-sums/1'),
+  specHash: z.string().min(1),
+  ranges: z.array(z.tuple([z.number().int(), z.number().int()])).min(1),
+  styleSize: z.number().int().positive(),
+  numClasses: z.number().int().positive(),
+  count: z.array(z.number().int().nonnegative()),
+  correct: z.array(z.number().int().nonnegative()),
+  gradSum: z.array(finite),
+  gradSqSum: z.array(finite),
+  styleSum: z.array(finite),
+  styleSqSum: z.array(finite),
+});
+const OtherPayload = z.object({ schema: z.string().min(1) }).passthrough();
+
+/** Checks a runner's payload before it becomes an immutable result (it is served, and rankings are computed from it). */
+function checkPayload(kind: string, payload: unknown, catalog: Catalog): void {
+  const parsed = (kind === 'ranking-sums' ? RankingSumsPayload : OtherPayload).safeParse(payload);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new ProblemError(400, 'validation', `payload.${issue.path.join('.')}: ${issue.message}`, { field: ['payload', ...issue.path.map(String)].join('.') });
+  }
+  if (kind !== 'ranking-sums') return;
+  const p = parsed.data as z.infer<typeof RankingSumsPayload>;
+  const S = catalogLayout(catalog).size;
+  const K = p.numClasses;
+  if (p.styleSize !== S) throw new ProblemError(400, 'validation', `payload.styleSize is ${p.styleSize}, the generator's S is ${S}`, { field: 'payload.styleSize' });
+  for (const f of ['count', 'correct'] as const) if (p[f].length !== K) throw new ProblemError(400, 'validation', `payload.${f} must have numClasses = ${K} entries`, { field: `payload.${f}` });
+  for (const f of ['gradSum', 'gradSqSum', 'styleSum', 'styleSqSum'] as const) {
+    if (p[f].length !== S * K) throw new ProblemError(400, 'validation', `payload.${f} must have styleSize * numClasses = ${S * K} entries`, { field: `payload.${f}` });
+  }
+}
 
 const LEASE_MS = { default: 120_000, max: 900_000 };
 
@@ -73,6 +108,7 @@ export function registerRunner(app: OpenAPIHono<AppEnv>): void {
       if (!job) throw new ProblemError(404, 'not-found', `no job ${id}`, { field: 'id' });
       if (job.status !== 'running' || job.lease?.owner !== b.runner) throw new ProblemError(409, 'conflict', `job ${id} is ${job.status} and not leased to ${b.runner}`);
       const catalog = await getCatalog(c.env);
+      checkPayload(job.kind, b.payload, catalog);
       const spec = job.spec as { classifier: string; seed: number; count: number };
       const entry = catalog.classifiers.find((m) => m.name === spec.classifier);
       const stored: StoredResult = {

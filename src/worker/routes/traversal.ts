@@ -10,7 +10,7 @@ import { styleDimName } from '../../core/generator/style-layout.js';
 import { gridPng } from '../../core/image/png.js';
 import { getModels } from '../models.js';
 import { etagOf } from '../results.js';
-import { LIVE, json, notModified, png, pngDataUrl, route, valid, type AppContext, type AppEnv } from '../http.js';
+import { LIVE, json, keep, notModified, png, pngDataUrl, route, valid, type AppContext, type AppEnv } from '../http.js';
 import { LIMITS } from '../limits.js';
 import { badField, errorResponses } from '../problem.js';
 import { ClassParam, ClassifierParam, DimParam, FormatParam, ScaleParam, SeedParam } from '../schemas.js';
@@ -94,7 +94,7 @@ export function registerTraversal(app: OpenAPIHono<AppEnv>): void {
       const etag = etagOf('traversal', ids, q);
       const nm = notModified(c, etag, LIVE);
       if (nm) return nm;
-      const models = await getModels(c.env, q.classifier);
+      const models = await getModels(c.env, q.classifier, keep(c));
       checkDim(models.generator, q.dim, 'dim');
       const std = dimStd(models, q.dim);
       const s0 = startStyle(models, q.class, q.seed);
@@ -140,7 +140,7 @@ export function registerTraversal(app: OpenAPIHono<AppEnv>): void {
       const etag = etagOf('corner-case', ids, q);
       const nm = notModified(c, etag, LIVE);
       if (nm) return nm;
-      const models = await getModels(c.env, q.classifier);
+      const models = await getModels(c.env, q.classifier, keep(c));
       checkDim(models.generator, q.dim, 'dim');
       const std = dimStd(models, q.dim);
       const s0 = startStyle(models, q.class, undefined);

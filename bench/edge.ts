@@ -3,7 +3,7 @@
  * wrangler.toml, the built bundle and dist/edge-assets): start-up, the first request of a fresh
  * isolate (cold start: a cached ranking, then the first live render, which initialises tfjs-wasm and
  * loads + verifies the weights), and p50/p99 of warm requests: a cached ranking, a 9-frame
- * traversal, a single render. Client-side wall times over loopback HTTP. Writes
+ * traversal, a single render (plus a crossing-mode traversal and a corner-case search). Client-side wall times over loopback HTTP. Writes
  * bench/results/edge.json. Not a test: this machine is shared and noisy.
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -14,7 +14,7 @@ import { Miniflare } from 'miniflare';
 import { unstable_getMiniflareWorkerOptions } from 'wrangler';
 
 const ASSETS = 'dist/edge-assets';
-const N = { ranking: 300, traversal: 60, render: 100 };
+const N = { ranking: 300, traversal: 60, render: 100, search: 20 };
 
 function quantile(xs: number[], q: number): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -79,6 +79,9 @@ async function main(): Promise<void> {
     cachedRanking: await series(url, N.ranking, (i) => `${rankingPath}&class=${i % 10}`),
     traversal9Frames: await series(url, N.traversal, (i) => `/v1/traversal?class=${i % 10}&dim=${(i * 37) % S}&frames=9&range=4`),
     render: await series(url, N.render, (i) => `/v1/render?seed=${i}&class=${i % 10}`),
+    // Extra figures: a 9-frame traversal that first finds p_true = 0.5, one corner-case search.
+    traversal9FramesCrossing: await series(url, N.search, (i) => `/v1/traversal?class=${i % 10}&dim=${(i * 53) % S}&frames=9&mode=crossing&range=20&seed=${i}`),
+    cornerCaseSearch: await series(url, N.search, (i) => `/v1/corner-case?class=${i % 10}&dim=${(i * 53) % S}&maxSteps=20`),
   };
   await mf.dispose();
 

@@ -91,7 +91,7 @@ async function main(): Promise<void> {
     bench: 'edge',
     date: new Date().toISOString(),
     command: 'npm run bench:edge',
-    runtime: 'workerd via Miniflare (wrangler.toml bindings), client-side loopback HTTP times in ms',
+    runtime: 'workerd via Miniflare (wrangler.toml bindings), client-side loopback HTTP times in ms; live series use distinct inputs (Cache API misses, full computation)',
     machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model, loadavg: os.loadavg().map(r2), node: process.version },
     models: { generator: catalog.generator ? `${catalog.generator.name} (${catalog.generator.source})` : 'random-init placeholder', classifiers: catalog.classifiers.map((m: { name: string }) => m.name) },
     bundle: { scriptKiB: r2(script.length / 1024), scriptGzipKiB: r2(gzipSync(script).length / 1024), wasmKiB: r2(wasm.length / 1024), wasmGzipKiB: r2(gzipSync(wasm).length / 1024) },

@@ -67,3 +67,31 @@ export function keep(c: AppContext): (p: Promise<unknown>) => void {
     }
   };
 }
+
+interface EdgeCache {
+  match(request: Request): Promise<Response | undefined>;
+  put(request: Request, response: Response): Promise<void>;
+}
+
+/**
+ * Live results through the Cache API (shared by the isolates of a location), keyed by their ETag,
+ * which hashes the model ids and every input: a hit costs no computation. Marked
+ * `x-faultlines-cache: hit|miss`. Without a Cache API (tests calling the app directly) it computes.
+ */
+export async function viaCache(c: AppContext, etag: string, compute: () => Promise<Response>): Promise<Response> {
+  const cache = (globalThis as unknown as { caches?: { default?: EdgeCache } }).caches?.default;
+  if (!cache) return compute();
+  const key = new Request(`https://live-cache.faultlines.invalid/${etag.replace(/"/g, '')}`);
+  const hit = await cache.match(key);
+  if (hit) {
+    const res = new Response(hit.body, hit);
+    res.headers.set('x-faultlines-cache', 'hit');
+    return res;
+  }
+  const res = await compute();
+  if (res.status === 200) {
+    res.headers.set('x-faultlines-cache', 'miss');
+    keep(c)(cache.put(key, res.clone()));
+  }
+  return res;
+}

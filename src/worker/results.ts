@@ -10,7 +10,7 @@ import { contentHash } from '../core/hash.js';
 import { resultPath, type StoredResult } from './catalog.js';
 import type { Env } from './env.js';
 
-const MEMORY_LIMIT = 64;
+const MEMORY_LIMIT = 16;
 const memory = new Map<string, StoredResult>();
 
 function remember(key: string, value: StoredResult): void {

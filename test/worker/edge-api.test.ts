@@ -264,6 +264,9 @@ describe('live', () => {
     expect([...new Uint8Array(await png.arrayBuffer()).slice(0, 4)]).toEqual(PNG_SIGNATURE);
     const same = await getJson('/v1/render?seed=7&class=3');
     expect(same.body.probabilities).toEqual(body.probabilities);
+    expect(res.headers.get('x-faultlines-cache')).toBe('miss');
+    expect(same.res.headers.get('x-faultlines-cache')).toBe('hit');
+    expect(same.res.headers.get('etag')).toBe(res.headers.get('etag'));
   });
 
   it('render a style vector with edits; errors name the field', async () => {

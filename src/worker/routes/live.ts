@@ -10,7 +10,7 @@ import { gridPng } from '../../core/image/png.js';
 import { generatorId } from '../catalog.js';
 import { classifierEntry, getCatalog, getModels } from '../models.js';
 import { etagOf } from '../results.js';
-import { LIVE, json, keep, notModified, png, pngDataUrl, route, valid, type AppContext, type AppEnv } from '../http.js';
+import { LIVE, json, keep, viaCache, notModified, png, pngDataUrl, route, valid, type AppContext, type AppEnv } from '../http.js';
 import { LIMITS } from '../limits.js';
 import { badField, errorResponses } from '../problem.js';
 import { ClassParam, ClassifierParam, EditSchema, FormatParam, ScaleParam, SeedParam } from '../schemas.js';
@@ -101,7 +101,7 @@ export function registerLive(app: OpenAPIHono<AppEnv>): void {
       const etag = etagOf('render', ids, q);
       const nm = notModified(c, etag, LIVE);
       if (nm) return nm;
-      return renderOne(c, { ...q, etag, style: (m) => ({ s: seedStyle(m.generator, q.seed, q.class), meta: { seed: q.seed } }) });
+      return viaCache(c, etag, () => renderOne(c, { ...q, etag, style: (m) => ({ s: seedStyle(m.generator, q.seed, q.class), meta: { seed: q.seed } }) }));
     },
   );
 
@@ -121,7 +121,7 @@ export function registerLive(app: OpenAPIHono<AppEnv>): void {
       const etag = etagOf('render-post', ids, b);
       const nm = notModified(c, etag, LIVE);
       if (nm) return nm;
-      return renderOne(c, {
+      return viaCache(c, etag, () => renderOne(c, {
         ...b,
         etag,
         style: (m) => {
@@ -134,7 +134,7 @@ export function registerLive(app: OpenAPIHono<AppEnv>): void {
           const edits = applyEdits(m.generator, s, b.edits);
           return { s, meta: { ...(b.seed === undefined ? {} : { seed: b.seed }), edits } };
         },
-      });
+      }));
     },
   );
 

@@ -10,7 +10,7 @@ import { styleDimName } from '../../core/generator/style-layout.js';
 import { gridPng } from '../../core/image/png.js';
 import { getModels } from '../models.js';
 import { etagOf } from '../results.js';
-import { LIVE, json, keep, notModified, png, pngDataUrl, route, valid, type AppContext, type AppEnv } from '../http.js';
+import { LIVE, json, keep, viaCache, notModified, png, pngDataUrl, route, valid, type AppContext, type AppEnv } from '../http.js';
 import { LIMITS } from '../limits.js';
 import { badField, errorResponses } from '../problem.js';
 import { ClassParam, ClassifierParam, DimParam, FormatParam, ScaleParam, SeedParam } from '../schemas.js';
@@ -94,29 +94,31 @@ export function registerTraversal(app: OpenAPIHono<AppEnv>): void {
       const etag = etagOf('traversal', ids, q);
       const nm = notModified(c, etag, LIVE);
       if (nm) return nm;
-      const models = await getModels(c.env, q.classifier, keep(c));
-      checkDim(models.generator, q.dim, 'dim');
-      const std = dimStd(models, q.dim);
-      const s0 = startStyle(models, q.class, q.seed);
-      let frames: ShiftEvaluation[];
-      let extra: Record<string, unknown>;
-      if (q.mode === 'range') {
-        const shifts = Array.from({ length: q.frames }, (_, i) => -q.range + (2 * q.range * i) / (q.frames - 1));
-        frames = await evaluateShifts(models, { s0, classIndex: q.class, dim: q.dim, std, direction: 1 }, shifts, true);
-        extra = { direction: 'increase', evaluations: frames.length };
-      } else {
-        const direction = await resolveDirection(models, s0, q.class, q.dim, q.direction);
-        const fractions = Array.from({ length: q.frames }, (_, i) => (2 * i) / (q.frames - 1));
-        const t = await traverse(models, { s0, classIndex: q.class, dim: q.dim, std, direction, maxSteps: Math.max(1, Math.round(q.range)), fractions });
-        frames = t.frames;
-        extra = { direction: direction === 1 ? 'increase' : 'decrease', flipped: t.flipped, startsBelow: t.startsBelow, referenceShift: t.referenceShift === null ? null : round(t.referenceShift, 4), evaluations: t.evaluations };
-      }
-      const strip = gridPng(frames.map((f) => f.image!), { size: 32, columns: frames.length, scale: q.scale });
-      if (q.format === 'png') return png(strip, etag, LIVE);
-      return json(
-        { generatorId: models.generatorId, classifier: models.classifierName, class: q.class, dim: q.dim, name: styleDimName(models.generator.layout, q.dim), std: round(std), start: q.seed === undefined ? 'class-average' : { seed: q.seed }, mode: q.mode, ...extra, frames: frames.map(frameJson), strip: pngDataUrl(strip) },
-        { etag, cacheControl: LIVE },
-      );
+      return viaCache(c, etag, async () => {
+        const models = await getModels(c.env, q.classifier, keep(c));
+        checkDim(models.generator, q.dim, 'dim');
+        const std = dimStd(models, q.dim);
+        const s0 = startStyle(models, q.class, q.seed);
+        let frames: ShiftEvaluation[];
+        let extra: Record<string, unknown>;
+        if (q.mode === 'range') {
+          const shifts = Array.from({ length: q.frames }, (_, i) => -q.range + (2 * q.range * i) / (q.frames - 1));
+          frames = await evaluateShifts(models, { s0, classIndex: q.class, dim: q.dim, std, direction: 1 }, shifts, true);
+          extra = { direction: 'increase', evaluations: frames.length };
+        } else {
+          const direction = await resolveDirection(models, s0, q.class, q.dim, q.direction);
+          const fractions = Array.from({ length: q.frames }, (_, i) => (2 * i) / (q.frames - 1));
+          const t = await traverse(models, { s0, classIndex: q.class, dim: q.dim, std, direction, maxSteps: Math.max(1, Math.round(q.range)), fractions });
+          frames = t.frames;
+          extra = { direction: direction === 1 ? 'increase' : 'decrease', flipped: t.flipped, startsBelow: t.startsBelow, referenceShift: t.referenceShift === null ? null : round(t.referenceShift, 4), evaluations: t.evaluations };
+        }
+        const strip = gridPng(frames.map((f) => f.image!), { size: 32, columns: frames.length, scale: q.scale });
+        if (q.format === 'png') return png(strip, etag, LIVE);
+        return json(
+          { generatorId: models.generatorId, classifier: models.classifierName, class: q.class, dim: q.dim, name: styleDimName(models.generator.layout, q.dim), std: round(std), start: q.seed === undefined ? 'class-average' : { seed: q.seed }, mode: q.mode, ...extra, frames: frames.map(frameJson), strip: pngDataUrl(strip) },
+          { etag, cacheControl: LIVE },
+        );
+      });
     },
   );
 
@@ -140,36 +142,38 @@ export function registerTraversal(app: OpenAPIHono<AppEnv>): void {
       const etag = etagOf('corner-case', ids, q);
       const nm = notModified(c, etag, LIVE);
       if (nm) return nm;
-      const models = await getModels(c.env, q.classifier, keep(c));
-      checkDim(models.generator, q.dim, 'dim');
-      const std = dimStd(models, q.dim);
-      const s0 = startStyle(models, q.class, undefined);
-      const direction = await resolveDirection(models, s0, q.class, q.dim, q.direction);
-      const t = await traverse(models, { s0, classIndex: q.class, dim: q.dim, std, direction, maxSteps: q.maxSteps, tolerance: q.tolerance, fractions: [0] });
-      const start = t.frames[0];
-      const tiles = t.reference && !t.startsBelow ? [start.image!, t.reference.image!] : [start.image!];
-      const strip = gridPng(tiles, { size: 32, columns: tiles.length, scale: q.scale });
-      if (q.format === 'png') return png(strip, etag, LIVE, { 'x-flipped': String(t.flipped && !t.startsBelow) });
-      return json(
-        {
-          generatorId: models.generatorId,
-          classifier: models.classifierName,
-          class: q.class,
-          dim: q.dim,
-          name: styleDimName(models.generator.layout, q.dim),
-          std: round(std),
-          direction: direction === 1 ? 'increase' : 'decrease',
-          flipped: t.flipped && !t.startsBelow,
-          startsBelow: t.startsBelow,
-          start: frameJson(start),
-          shift: t.referenceShift === null || t.startsBelow ? null : round(t.referenceShift, 4),
-          corner: t.reference && !t.startsBelow ? { ...frameJson(t.reference), newClass: t.reference.runnerUp } : null,
-          reason: t.flipped && !t.startsBelow ? null : t.startsBelow ? 'the class-average style is already misclassified' : `p_true stays above 0.5 up to ${q.maxSteps} std`,
-          evaluations: t.evaluations,
-          images: pngDataUrl(strip),
-        },
-        { etag, cacheControl: LIVE },
-      );
+      return viaCache(c, etag, async () => {
+        const models = await getModels(c.env, q.classifier, keep(c));
+        checkDim(models.generator, q.dim, 'dim');
+        const std = dimStd(models, q.dim);
+        const s0 = startStyle(models, q.class, undefined);
+        const direction = await resolveDirection(models, s0, q.class, q.dim, q.direction);
+        const t = await traverse(models, { s0, classIndex: q.class, dim: q.dim, std, direction, maxSteps: q.maxSteps, tolerance: q.tolerance, fractions: [0] });
+        const start = t.frames[0];
+        const tiles = t.reference && !t.startsBelow ? [start.image!, t.reference.image!] : [start.image!];
+        const strip = gridPng(tiles, { size: 32, columns: tiles.length, scale: q.scale });
+        if (q.format === 'png') return png(strip, etag, LIVE, { 'x-flipped': String(t.flipped && !t.startsBelow) });
+        return json(
+          {
+            generatorId: models.generatorId,
+            classifier: models.classifierName,
+            class: q.class,
+            dim: q.dim,
+            name: styleDimName(models.generator.layout, q.dim),
+            std: round(std),
+            direction: direction === 1 ? 'increase' : 'decrease',
+            flipped: t.flipped && !t.startsBelow,
+            startsBelow: t.startsBelow,
+            start: frameJson(start),
+            shift: t.referenceShift === null || t.startsBelow ? null : round(t.referenceShift, 4),
+            corner: t.reference && !t.startsBelow ? { ...frameJson(t.reference), newClass: t.reference.runnerUp } : null,
+            reason: t.flipped && !t.startsBelow ? null : t.startsBelow ? 'the class-average style is already misclassified' : `p_true stays above 0.5 up to ${q.maxSteps} std`,
+            evaluations: t.evaluations,
+            images: pngDataUrl(strip),
+          },
+          { etag, cacheControl: LIVE },
+        );
+      });
     },
   );
 }

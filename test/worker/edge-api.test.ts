@@ -362,6 +362,28 @@ describe('live', () => {
   });
 });
 
+describe('isolate', () => {
+  it('live requests leave no tensors behind', async () => {
+    const count = async () => ((await (await edge.fetch('/v1/health?warm=true')).json()) as any).tensors as number;
+    const round = async (k: number) => {
+      const codes = [
+        (await edge.fetch(`/v1/render?seed=${k}&class=1`)).status,
+        (await edge.fetch(`/v1/traversal?class=2&dim=${k % 500}&frames=5&seed=${k}`)).status,
+        (await edge.fetch(`/v1/traversal?class=2&dim=${k % 500}&frames=5&mode=crossing&range=5`)).status,
+        (await edge.fetch(`/v1/corner-case?class=2&dim=${k % 500}&maxSteps=5`)).status,
+        (await post('/v1/classify', { images: [new Array(1024).fill(k / 1000)] })).status,
+        (await post('/v1/render', { seed: k, class: 2, edits: [{ dim: 1, shift: 1 }] })).status,
+      ];
+      expect(codes.every((c) => c === 200)).toBe(true);
+    };
+    await round(101); // first use builds models and statistics
+    const before = await count();
+    await round(202);
+    await round(303);
+    expect(await count()).toBe(before);
+  });
+});
+
 describe('defaults', () => {
   it('the default sweep is the one the cached results use', () => {
     expect(DEFAULT_SWEEP.count).toBeGreaterThan(0);

@@ -1,7 +1,7 @@
 /** Index, health, the OpenAPI document, the docs page and problem type descriptions. */
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
 import { getCatalog, getGenerator } from '../models.js';
-import { ensureBackend, backendName } from '../wasm/backend.js';
+import { ensureBackend, backendName, liveTensors } from '../wasm/backend.js';
 import { json, keep, route, valid, type AppEnv } from '../http.js';
 import { PROBLEM_TYPES, ProblemError, errorResponses, type ProblemSlug } from '../problem.js';
 import { LIMITS } from '../limits.js';
@@ -81,6 +81,7 @@ export function registerMeta(app: OpenAPIHono<AppEnv>): void {
         isolateAgeMs: Date.now() - startedAt,
         backend: backendName(),
         backendInitMs,
+        tensors: liveTensors(),
         generator: generator ?? catalog.generator?.name ?? 'generator-random-init',
         classifiers: catalog.classifiers.map((m) => m.name),
         catalogBuiltAt: catalog.builtAt,

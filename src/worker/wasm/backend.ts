@@ -28,3 +28,8 @@ export function ensureBackend(): Promise<number> {
 export function backendName(): string {
   return tf.getBackend() ?? 'none';
 }
+
+/** Live tensors of the isolate (a leak check: stable across requests). */
+export function liveTensors(): number {
+  return tf.memory().numTensors;
+}

@@ -7,6 +7,7 @@ import '@tensorflow/tfjs-backend-wasm';
 import * as tf from '../../core/tf.js';
 
 let ready: Promise<number> | null = null;
+let initialised = false;
 
 /** Initialises the wasm backend once; resolves to the milliseconds it took (0 after the first call). */
 export function ensureBackend(): Promise<number> {
@@ -18,6 +19,7 @@ export function ensureBackend(): Promise<number> {
       const ok = await tf.setBackend('wasm');
       if (!ok) throw new Error('tfjs wasm backend failed to initialise');
       await tf.ready();
+      initialised = true;
       return Date.now() - t0;
     })();
     ready.catch(() => (ready = null));
@@ -26,10 +28,10 @@ export function ensureBackend(): Promise<number> {
 }
 
 export function backendName(): string {
-  return tf.getBackend() ?? 'none';
+  return initialised ? tf.getBackend() : 'none';
 }
 
-/** Live tensors of the isolate (a leak check: stable across requests). */
-export function liveTensors(): number {
-  return tf.memory().numTensors;
+/** Live tensors of the isolate (a leak check: stable across requests); null before the backend starts. */
+export function liveTensors(): number | null {
+  return initialised ? tf.memory().numTensors : null;
 }

@@ -43,3 +43,13 @@ export function writeEdgeAssets(out = ASSETS_DIR, models: EdgeModels = resolveEd
   else if (stale.length > 0) console.warn(`edge assets: ${stale.length}/${index.entries.length} precomputed results are for other models (run \`npm run seed:edge\` to recompute them)`);
   return catalog;
 }
+
+/** Classifiers of the built catalog without current precomputed results (stale or never seeded). */
+export function classifiersWithoutResults(out = ASSETS_DIR): string[] {
+  const catalog = JSON.parse(readFileSync(path.join(out, 'catalog.json'), 'utf8')) as Catalog;
+  const index = JSON.parse(readFileSync(path.join(out, 'results', 'index.json'), 'utf8')) as ResultsIndex;
+  const gid = generatorId(catalog);
+  return catalog.classifiers
+    .filter((m) => !index.entries.some((e) => e.kind === 'ranking-sums' && e.generatorId === gid && e.classifierId === m.sha256))
+    .map((m) => m.name);
+}

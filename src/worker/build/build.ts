@@ -1,14 +1,17 @@
 /**
  * `npm run build:edge`: bundles the worker (esbuild.config.ts `workerBuild`) into dist/worker/ and
  * writes its static assets (models, catalog, precomputed results) into dist/edge-assets/.
- * Prints the bundle size (raw and gzip; the weights are assets, not part of it).
+ * Prints the bundle size (raw and gzip; the weights are assets, not part of it). With
+ * --seed-if-stale, runs `npm run seed:edge` first when the precomputed results are not for the
+ * packaged models (a fresh machine, new weights).
  */
 import { build } from 'esbuild';
 import { readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { WORKER_OUTDIR, workerBuild } from '../../../esbuild.config.js';
-import { writeEdgeAssets } from './assets.js';
+import { spawnSync } from 'node:child_process';
+import { classifiersWithoutResults, writeEdgeAssets } from './assets.js';
 import { WASM_BINARY } from './wasm-plugin.js';
 
 export interface BundleSize {
@@ -25,9 +28,11 @@ export async function buildEdge(opts: { quiet?: boolean } = {}): Promise<BundleS
   const wasm = readFileSync(path.join(WORKER_OUTDIR, WASM_BINARY));
   const size = { scriptBytes: script.length, scriptGzipBytes: gzipSync(script).length, wasmBytes: wasm.length, wasmGzipBytes: gzipSync(wasm).length };
   const catalog = writeEdgeAssets();
+  const widgets = await buildWidgets(ASSETS_DIR);
   if (!opts.quiet) {
     const kib = (n: number) => `${(n / 1024).toFixed(0)} KiB`;
     console.log(`worker: ${WORKER_OUTDIR}/index.mjs ${kib(size.scriptBytes)} (${kib(size.scriptGzipBytes)} gzip) + ${WASM_BINARY} ${kib(size.wasmBytes)} (${kib(size.wasmGzipBytes)} gzip)`);
+    console.log(`widgets: ${widgets.widgets.stable} ${kib(widgets.widgets.bytes)} (${kib(widgets.widgets.gzipBytes)} gzip); dashboard ${kib(widgets.dashboard.bytes)} (${kib(widgets.dashboard.gzipBytes)} gzip)`);
     console.log(`assets: generator ${catalog.generator ? `${catalog.generator.name} (${catalog.generator.source})` : 'none: random-init placeholder'}; classifiers ${catalog.classifiers.map((m) => m.name).join(', ') || 'none'}`);
   }
   return size;
@@ -35,4 +40,12 @@ export async function buildEdge(opts: { quiet?: boolean } = {}): Promise<BundleS
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   await buildEdge();
+  // --seed-if-stale (npm run dev:edge): compute the built-in results when the models changed.
+  const missing = process.argv.includes('--seed-if-stale') ? classifiersWithoutResults() : [];
+  if (missing.length > 0) {
+    console.log(`no current precomputed results for ${missing.join(', ')}: running npm run seed:edge (about a minute on 2 cores)`);
+    const r = spawnSync('npm', ['run', 'seed:edge'], { stdio: 'inherit' });
+    if (r.status !== 0) process.exit(r.status ?? 1);
+    writeEdgeAssets();
+  }
 }

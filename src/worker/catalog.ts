@@ -108,8 +108,7 @@ export interface StoredResult<T = unknown> {
 
 export interface ResultsIndexEntry {
   key: string;
-  /** `embeddings`: seeded only (src/worker/embeddings.ts), not a job kind. */
-  kind: ResultKind | 'embeddings';
+  kind: ResultKind;
   classifier: string;
   generatorId: string;
   classifierId: string;

@@ -166,6 +166,7 @@ describe('jobs', () => {
     expect(s1.created).toBe(true);
     expect(sub.headers.get('location')).toBe(s1.statusUrl);
     expect(s1.job.status).toBe('queued');
+    expect(s1.job.spec).toMatchObject({ ...submitBody, options: {}, classifierId: edge.catalog.classifiers[0].sha256 });
     const again = (await (await post('/v1/jobs', submitBody)).json()) as any;
     expect(again.created).toBe(false);
     expect(again.job.id).toBe(s1.job.id);

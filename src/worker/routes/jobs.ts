@@ -4,7 +4,7 @@
  * status reports progress; the result is served from the cache once a runner has completed it.
  */
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
-import { RESULT_KINDS } from '../catalog.js';
+import { DEFAULT_OPTIONS, RESULT_KINDS, generatorId } from '../catalog.js';
 import { board, type JobRecord } from '../jobs/board.js';
 import { getResult } from '../results.js';
 import { IMMUTABLE, json, notModified, route, valid, type AppEnv } from '../http.js';
@@ -58,9 +58,11 @@ export function registerJobs(app: OpenAPIHono<AppEnv>): void {
     }),
     async (c) => {
       const b = valid(c, 'json', JobSubmit);
-      const { key, spec } = await locate(c, b.kind, b.classifier, { seed: b.seed, count: b.count });
+      const { key, spec, catalog, entry } = await locate(c, b.kind, b.classifier, { seed: b.seed, count: b.count });
       if ((await getResult(c.env, key)) !== null) return json({ status: 'done', key, resultUrl: `/v1/results/${key}` });
-      const { job, created } = await board(c.env).submit({ key, kind: b.kind, spec: { ...spec }, total: b.count });
+      // What a runner needs to compute exactly this result and check it holds the same models.
+      const full = { ...spec, options: DEFAULT_OPTIONS[b.kind], generatorId: generatorId(catalog), classifierId: entry.sha256 };
+      const { job, created } = await board(c.env).submit({ key, kind: b.kind, spec: full, total: b.count });
       const view = jobView(job);
       return json({ created, statusUrl: view.statusUrl, job: view }, { status: 202, headers: { location: view.statusUrl } });
     },

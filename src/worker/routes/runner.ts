@@ -4,7 +4,7 @@
  * protected; disabled (403) while the worker has no RUNNER_TOKEN.
  */
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
-import { RESULT_SCHEMA, type ResultKind, type StoredResult } from '../catalog.js';
+import { DEFAULT_OPTIONS, RESULT_SCHEMA, type ResultKind, type StoredResult } from '../catalog.js';
 import { board, type BoardResult } from '../jobs/board.js';
 import { getCatalog } from '../models.js';
 import { putResult } from '../results.js';
@@ -119,7 +119,7 @@ export function registerRunner(app: OpenAPIHono<AppEnv>): void {
         classifierId: entry?.sha256 ?? 'unknown',
         classifier: spec.classifier,
         sweep: { seed: spec.seed, count: spec.count },
-        options: {},
+        options: (job.spec.options as Record<string, unknown> | undefined) ?? DEFAULT_OPTIONS[job.kind as ResultKind],
         computed: { ...b.computed, runner: b.runner, jobId: id, completedAt: new Date().toISOString() },
         payload: b.payload,
       };

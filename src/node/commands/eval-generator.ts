@@ -46,10 +46,12 @@ export async function run(args: string[]): Promise<void> {
   const bar = progressBar('generate', samples, 'samples');
   const generated = await generateSamples(generator, samples, seed, 250, (d) => bar.update(d));
   bar.stop();
+  // Evenly spaced subsets keep the clean/corrupted halves of each split in proportion.
+  const spread = (total: number, n: number) => Array.from({ length: n }, (_, i) => Math.floor((i * total) / n));
   const real = loadDigits('test', 'corrupted');
+  const realSubset = samples < real.count ? selectDigits(real, spread(real.count, samples)) : real;
   // The floor: as many real corrupted training digits (another sample of the same distribution).
-  const floor = selectDigits(loadDigits('train', 'corrupted'), Array.from({ length: Math.min(samples, 60_000) }, (_, i) => i * Math.floor(60_000 / Math.min(samples, 60_000))));
-  const realSubset = samples < real.count ? selectDigits(real, Array.from({ length: samples }, (_, i) => i)) : real;
+  const floor = selectDigits(loadDigits('train', 'corrupted'), spread(60_000, Math.min(realSubset.count, 60_000)));
   process.stderr.write('measuring...\n');
   const quality = await generatorQuality(generated, realSubset, floor, classifier, extractor);
 

@@ -15,6 +15,11 @@ import { registerTraversal } from './routes/traversal.js';
 import { registerJobs } from './routes/jobs.js';
 import { registerRunner } from './routes/runner.js';
 import { bodyLimits } from './body-limit.js';
+import { registerWidgets } from './routes/widgets.js';
+import { registerDashboard } from './routes/dashboard.js';
+import { registerEmbed } from './routes/embed.js';
+import { registerTables } from './routes/tables.js';
+import { registerEmbeddings } from './routes/embeddings.js';
 
 export const API_VERSION = '1.0.0';
 
@@ -46,6 +51,8 @@ export function buildApp(): OpenAPIHono<AppEnv> {
     await next();
   });
 
+  registerWidgets(app); // CORS on the read endpoints, widget modules
+  registerDashboard(app); // before meta: `/` is the dashboard for browsers
   registerMeta(app);
   registerModels(app);
   registerResults(app);
@@ -53,6 +60,9 @@ export function buildApp(): OpenAPIHono<AppEnv> {
   registerTraversal(app);
   registerJobs(app);
   registerRunner(app);
+  registerTables(app);
+  registerEmbeddings(app);
+  registerEmbed(app);
 
   app.notFound((c) => problemResponse(problem(404, 'not-found', `no route ${c.req.method} ${new URL(c.req.url).pathname}`)));
 

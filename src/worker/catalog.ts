@@ -108,7 +108,8 @@ export interface StoredResult<T = unknown> {
 
 export interface ResultsIndexEntry {
   key: string;
-  kind: ResultKind;
+  /** `embeddings`: seeded only (src/worker/embeddings.ts), not a job kind. */
+  kind: ResultKind | 'embeddings';
   classifier: string;
   generatorId: string;
   classifierId: string;

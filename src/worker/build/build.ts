@@ -11,7 +11,8 @@ import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { WORKER_OUTDIR, workerBuild } from '../../../esbuild.config.js';
 import { spawnSync } from 'node:child_process';
-import { classifiersWithoutResults, writeEdgeAssets } from './assets.js';
+import { ASSETS_DIR, classifiersWithoutResults, writeEdgeAssets } from './assets.js';
+import { buildWidgets } from '../../widgets/build.js';
 import { WASM_BINARY } from './wasm-plugin.js';
 
 export interface BundleSize {
@@ -28,9 +29,11 @@ export async function buildEdge(opts: { quiet?: boolean } = {}): Promise<BundleS
   const wasm = readFileSync(path.join(WORKER_OUTDIR, WASM_BINARY));
   const size = { scriptBytes: script.length, scriptGzipBytes: gzipSync(script).length, wasmBytes: wasm.length, wasmGzipBytes: gzipSync(wasm).length };
   const catalog = writeEdgeAssets();
+  const widgets = await buildWidgets(ASSETS_DIR);
   if (!opts.quiet) {
     const kib = (n: number) => `${(n / 1024).toFixed(0)} KiB`;
     console.log(`worker: ${WORKER_OUTDIR}/index.mjs ${kib(size.scriptBytes)} (${kib(size.scriptGzipBytes)} gzip) + ${WASM_BINARY} ${kib(size.wasmBytes)} (${kib(size.wasmGzipBytes)} gzip)`);
+    console.log(`widgets: ${widgets.widgets.stable} ${kib(widgets.widgets.bytes)} (${kib(widgets.widgets.gzipBytes)} gzip); dashboard ${kib(widgets.dashboard.bytes)} (${kib(widgets.dashboard.gzipBytes)} gzip)`);
     console.log(`assets: generator ${catalog.generator ? `${catalog.generator.name} (${catalog.generator.source})` : 'none: random-init placeholder'}; classifiers ${catalog.classifiers.map((m) => m.name).join(', ') || 'none'}`);
   }
   return size;
@@ -45,5 +48,6 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     const r = spawnSync('npm', ['run', 'seed:edge'], { stdio: 'inherit' });
     if (r.status !== 0) process.exit(r.status ?? 1);
     writeEdgeAssets();
+    await buildWidgets(ASSETS_DIR);
   }
 }

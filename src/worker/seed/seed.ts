@@ -7,7 +7,7 @@
  * Options: --count N (population size; default DEFAULT_SWEEP.count, which the API's default
  * queries use), --backend cpu|wasm (default wasm).
  */
-import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { useBackend, isNodeBackend } from '../../node/backend.js';
 import * as tf from '../../core/tf.js';
@@ -25,6 +25,8 @@ import type { AnalysisModels } from '../../core/analysis/models.js';
 import { DEFAULT_OPTIONS, DEFAULT_SWEEP, RANDOM_INIT_ID, RANDOM_INIT_SEED, RESULT_SCHEMA, resultKey, type ResultKind, type ResultsIndex, type StoredResult, type SweepSpec } from '../catalog.js';
 import { PRECOMPUTED_DIR } from '../build/assets.js';
 import { pinGenerator, resolveEdgeModels } from '../build/sources.js';
+import { EMBEDDINGS_KIND, EMBEDDINGS_OPTIONS, embeddingsKey } from '../embeddings.js';
+import { computeEmbeddings } from './embeddings.js';
 
 function arg(name: string): string | undefined {
   const i = process.argv.indexOf(`--${name}`);
@@ -48,6 +50,7 @@ async function main(): Promise<void> {
   const backend = arg('backend') ?? 'wasm';
   if (!isNodeBackend(backend)) throw new Error(`--backend must be cpu or wasm, got ${backend}`);
   await useBackend(backend);
+  if (arg('only') === 'embeddings') return seedEmbeddingsOnly();
   const sweep: SweepSpec = { seed: DEFAULT_SWEEP.seed, count: Number(arg('count') ?? DEFAULT_SWEEP.count) };
   const edge = resolveEdgeModels(process.cwd(), { fresh: true });
   if (edge.classifiers.length === 0) throw new Error('no classifier weights under weights/: train them first (npm run train:classifier)');
@@ -129,9 +132,43 @@ async function main(): Promise<void> {
     };
     write('corner-cases', c, slim, (Date.now() - t0) / 1000);
   }
+  await writeEmbeddings(classifiers.map(modelsOf), sweep, index);
   writeFileSync(path.join(PRECOMPUTED_DIR, 'index.json'), JSON.stringify(index, null, 1));
   const total = readdirSync(PRECOMPUTED_DIR).length;
   console.log(`seed:edge: wrote ${total} files to ${PRECOMPUTED_DIR}; rebuild the worker assets with npm run build:edge`);
+}
+
+/** Embeddings (figure 3) for every classifier, added to `index` (replacing earlier ones). */
+async function writeEmbeddings(models: AnalysisModels[], sweep: SweepSpec, index: ResultsIndex): Promise<void> {
+  const t0 = Date.now();
+  const payloads = await computeEmbeddings(models, sweep);
+  index.entries = index.entries.filter((e) => e.kind !== EMBEDDINGS_KIND);
+  for (const m of models) {
+    const key = embeddingsKey(m.generatorId, m.classifierId, sweep);
+    const stored = { schema: RESULT_SCHEMA, key, kind: EMBEDDINGS_KIND, generatorId: m.generatorId, classifierId: m.classifierId, classifier: m.classifier.name, sweep, options: EMBEDDINGS_OPTIONS, computed: { by: 'npm run seed:edge', backend: tf.getBackend(), seconds: Math.round((Date.now() - t0) / 100) / 10, at: new Date().toISOString() }, payload: payloads.get(m.classifier.name) };
+    const text = JSON.stringify(stored);
+    writeFileSync(path.join(PRECOMPUTED_DIR, `${key}.json`), text);
+    index.entries.push({ key, kind: EMBEDDINGS_KIND, classifier: m.classifier.name, generatorId: m.generatorId, classifierId: m.classifierId, sweep, bytes: text.length });
+    console.log(`  embeddings ${m.classifier.name}: ${(text.length / 1024).toFixed(0)} KiB`);
+  }
+  console.log(`  embeddings: ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+}
+
+/** `--only embeddings`: adds the embeddings to the existing results, with the models they were computed with (the pinned generator). */
+async function seedEmbeddingsOnly(): Promise<void> {
+  const index = JSON.parse(readFileSync(path.join(PRECOMPUTED_DIR, 'index.json'), 'utf8')) as ResultsIndex;
+  const first = index.entries.find((e) => e.kind !== EMBEDDINGS_KIND);
+  if (!first) throw new Error('no precomputed results: run npm run seed:edge');
+  const edge = resolveEdgeModels(process.cwd());
+  const generator = edge.generator ? Generator.fromWeights(edge.generator.manifest, decodeWeights(edge.generator.manifest, edge.generator.bytes), edge.generator.entry.name) : new Generator(DEFAULT_GENERATOR, RANDOM_INIT_SEED);
+  const generatorId = edge.generator?.entry.sha256 ?? RANDOM_INIT_ID;
+  if (generatorId !== first.generatorId) throw new Error(`the precomputed results are for generator ${first.generatorId.slice(0, 12)}, the available one is ${generatorId.slice(0, 12)}: run the whole npm run seed:edge`);
+  const models: AnalysisModels[] = edge.classifiers.map((m) => {
+    const file = `weights/${m.entry.name}/${m.manifest.weightsFile}`;
+    return { generator, generatorId, classifierId: m.entry.sha256, classifier: SimpleCnn.fromWeights(m.entry.name, parseCnnConfig(m.manifest.architecture, file), decodeWeights(m.manifest, m.bytes, file), file) };
+  });
+  await writeEmbeddings(models, first.sweep, index);
+  writeFileSync(path.join(PRECOMPUTED_DIR, 'index.json'), JSON.stringify(index, null, 1));
 }
 
 await main();

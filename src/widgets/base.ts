@@ -1,0 +1,113 @@
+/**
+ * What every Faultlines widget shares: the `api` and `classifier` attributes, one load per change
+ * of the attributes it depends on (earlier loads aborted), a `state` attribute reflecting
+ * loading / ready / error (for pages and tests to wait on), `faultlines-ready` / `faultlines-error`
+ * events, and a clear message instead of content when the API is unreachable or refuses.
+ */
+import { LitElement, css, html, type PropertyDeclarations, type PropertyValues, type TemplateResult } from 'lit';
+import { ApiError, apiBase } from './api.js';
+
+export type WidgetState = 'idle' | 'loading' | 'ready' | 'error';
+
+export const baseStyles = css`
+  :host {
+    display: block;
+    font: 14px/1.4 system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif;
+    color: var(--faultlines-fg, #1d2433);
+    background: var(--faultlines-bg, #fff);
+    border: 1px solid var(--faultlines-border, #d8dde6);
+    border-radius: 8px;
+    padding: 12px;
+    box-sizing: border-box;
+  }
+  :host([hidden]) { display: none; }
+  h3 { margin: 0 0 8px; font-size: 15px; font-weight: 600; }
+  .sub { color: var(--faultlines-muted, #5b6475); font-size: 12px; }
+  .error { color: #8a1c1c; background: #fdecec; border: 1px solid #f3b6b6; border-radius: 6px; padding: 8px 10px; }
+  .loading { color: var(--faultlines-muted, #5b6475); font-style: italic; }
+  img.px { image-rendering: pixelated; display: block; }
+  .mono { font-family: ui-monospace, SFMono-Regular, Menlo, monospace; }
+`;
+
+export abstract class FaultlinesElement extends LitElement {
+  static override properties: PropertyDeclarations = {
+    api: { type: String },
+    classifier: { type: String },
+    state: { type: String, reflect: true },
+    error: { state: true },
+  };
+
+  declare api: string;
+  declare classifier: string;
+  declare state: WidgetState;
+  declare error: string | null;
+
+  private loadedKey: string | null = null;
+  private controller: AbortController | null = null;
+
+  constructor() {
+    super();
+    this.api = '';
+    this.classifier = '';
+    this.state = 'idle';
+    this.error = null;
+  }
+
+  /** The API base URL (attribute `api`, default: where the widgets module was served from). */
+  get base(): string {
+    return apiBase(this.api);
+  }
+
+  /** The inputs of a load: a change reloads. */
+  protected abstract loadKey(): string;
+  /** Fetch and keep what render() needs. */
+  protected abstract load(signal: AbortSignal): Promise<void>;
+  protected abstract renderReady(): TemplateResult;
+  protected heading(): string {
+    return '';
+  }
+
+  protected override updated(changed: PropertyValues): void {
+    super.updated(changed);
+    const key = `${this.base}|${this.loadKey()}`;
+    if (key !== this.loadedKey) {
+      this.loadedKey = key;
+      void this.reload();
+    }
+  }
+
+  /** Loads again (also after an error). */
+  async reload(): Promise<void> {
+    this.controller?.abort();
+    const controller = new AbortController();
+    this.controller = controller;
+    this.state = 'loading';
+    this.error = null;
+    try {
+      await this.load(controller.signal);
+      if (controller.signal.aborted) return;
+      this.state = 'ready';
+      await this.updateComplete;
+      this.dispatchEvent(new CustomEvent('faultlines-ready', { bubbles: true, composed: true }));
+    } catch (e) {
+      if (controller.signal.aborted || (e as Error).name === 'AbortError') return;
+      this.error = e instanceof ApiError ? e.message : `Could not show this widget: ${(e as Error).message}`;
+      this.state = 'error';
+      this.dispatchEvent(new CustomEvent('faultlines-error', { bubbles: true, composed: true, detail: { message: this.error } }));
+    }
+  }
+
+  override disconnectedCallback(): void {
+    super.disconnectedCallback();
+    this.controller?.abort();
+    this.loadedKey = null;
+  }
+
+  protected override render(): TemplateResult {
+    const title = this.heading();
+    const head = title ? html`<h3 part="title">${title}</h3>` : html``;
+    if (this.state === 'error') return html`${head}<div class="error" role="alert" part="error">${this.error}</div>`;
+    if (this.state !== 'ready') return html`${head}<div class="loading" part="loading">Loading…</div>`;
+    return html`${head}${this.renderReady()}`;
+  }
+}

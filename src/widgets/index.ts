@@ -1,0 +1,24 @@
+/**
+ * Faultlines widgets: one ES module (served by the worker at /widgets/v1/faultlines-widgets.js)
+ * defining <faultlines-corner-cases>, <faultlines-traversal>, <faultlines-ranking> and
+ * <faultlines-accuracy-curve>. It also exports the API client and Chart.js (registered) for the
+ * dashboard, which imports this module instead of bundling them again.
+ */
+import { AccuracyCurve } from './accuracy-curve.js';
+import { CornerCases } from './corner-cases.js';
+import { Ranking } from './ranking.js';
+import { Traversal } from './traversal.js';
+
+export const WIDGETS = {
+  'faultlines-corner-cases': CornerCases,
+  'faultlines-traversal': Traversal,
+  'faultlines-ranking': Ranking,
+  'faultlines-accuracy-curve': AccuracyCurve,
+} as const;
+
+for (const [name, cls] of Object.entries(WIDGETS)) if (!customElements.get(name)) customElements.define(name, cls);
+
+export { AccuracyCurve, CornerCases, Ranking, Traversal };
+export { ApiError, apiBase, apiUrl, getJson, pct, ARROW } from './api.js';
+export { Chart, PALETTE } from './chart.js';
+export { FaultlinesElement, baseStyles } from './base.js';

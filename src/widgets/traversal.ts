@@ -1,0 +1,143 @@
+/**
+ * `<faultlines-traversal api classifier class dim seed range>`: one StyleSpace dim from a start
+ * style (the class average, or the sample `seed` of the class). A slider sets the shift (in std of
+ * the dim); each position calls the live traversal endpoint (3 frames: -|x|, 0, +|x|) and shows the
+ * frame at x, its p_true and predicted class, next to the start.
+ */
+import { css, html, type TemplateResult } from 'lit';
+import { getJson, intAttr, numAttr } from './api.js';
+import { FaultlinesElement, baseStyles } from './base.js';
+
+const SCALE = 4;
+const CELL = 32 * SCALE;
+const GAP = 2;
+
+interface Frame {
+  shift: number;
+  pTrue: number;
+  predicted: number;
+  runnerUp: number;
+}
+
+export class Traversal extends FaultlinesElement {
+  static override properties = {
+    ...FaultlinesElement.properties,
+    class: { type: String },
+    dim: { type: String },
+    seed: { type: String },
+    range: { type: String },
+    shift: { type: Number, reflect: true },
+    frame: { state: true },
+  };
+  static override styles = [
+    baseStyles,
+    css`
+      .row { display: flex; gap: 16px; align-items: center; flex-wrap: wrap; }
+      .tile { width: ${CELL}px; height: ${CELL}px; background-repeat: no-repeat; image-rendering: pixelated; border-radius: 4px; background-color: #404040; }
+      .tile.busy { opacity: 0.6; }
+      dl { margin: 0; display: grid; grid-template-columns: auto auto; gap: 2px 10px; }
+      dt { color: var(--faultlines-muted, #5b6475); }
+      dd { margin: 0; font-variant-numeric: tabular-nums; font-weight: 600; }
+      input[type='range'] { width: 100%; margin-top: 10px; accent-color: var(--faultlines-accent, #3461c1); }
+      .ends { display: flex; justify-content: space-between; font-size: 11px; color: var(--faultlines-muted, #5b6475); }
+      .flip { color: #b3261e; }
+    `,
+  ];
+
+  declare class: string;
+  declare dim: string;
+  declare seed: string;
+  declare range: string;
+  declare shift: number;
+  declare frame: { strip: string; index: number; frame: Frame; start: Frame; name: string; busy: boolean } | null;
+  private live: AbortController | null = null;
+  private timer: ReturnType<typeof setTimeout> | null = null;
+  /** Completed slider requests (for pages and tests). */
+  requests = 0;
+
+  constructor() {
+    super();
+    this.class = '0';
+    this.dim = '0';
+    this.seed = '';
+    this.range = '4';
+    this.shift = 0;
+    this.frame = null;
+  }
+
+  private get maxShift(): number {
+    return Math.min(30, Math.max(0.5, numAttr(this.range, 4)));
+  }
+
+  protected loadKey(): string {
+    return `${this.classifier}|${this.class}|${this.dim}|${this.seed}|${this.range}`;
+  }
+
+  protected override heading(): string {
+    return `Traversal of dim ${this.dim}${this.frame?.name ? ` (${this.frame.name})` : ''}, class ${this.class}`;
+  }
+
+  private async fetchFrame(x: number, signal: AbortSignal) {
+    const r = Math.max(0.1, Math.abs(x));
+    const t = await getJson(
+      this.base,
+      '/v1/traversal',
+      { classifier: this.classifier, class: intAttr(this.class, 0), dim: intAttr(this.dim, 0), seed: intAttr(this.seed), frames: 3, range: Number(r.toFixed(4)), scale: SCALE },
+      signal,
+    );
+    const index = x === 0 ? 1 : x > 0 ? 2 : 0;
+    return { strip: t.strip as string, index, frame: t.frames[index] as Frame, start: t.frames[1] as Frame, name: t.name as string, busy: false };
+  }
+
+  protected async load(signal: AbortSignal): Promise<void> {
+    this.shift = Math.max(-this.maxShift, Math.min(this.maxShift, this.shift));
+    this.frame = await this.fetchFrame(this.shift, signal);
+  }
+
+  /** Moves to shift `x` (std units): one live traversal request, the latest wins. */
+  async moveTo(x: number): Promise<void> {
+    this.shift = x;
+    this.live?.abort();
+    const c = new AbortController();
+    this.live = c;
+    if (this.frame) this.frame = { ...this.frame, busy: true };
+    try {
+      const f = await this.fetchFrame(x, c.signal);
+      if (c.signal.aborted) return;
+      this.frame = f;
+      this.requests++;
+      await this.updateComplete;
+      this.dispatchEvent(new CustomEvent('faultlines-frame', { bubbles: true, composed: true, detail: { shift: x, pTrue: f.frame.pTrue, predicted: f.frame.predicted } }));
+    } catch (e) {
+      if (c.signal.aborted || (e as Error).name === 'AbortError') return;
+      this.error = (e as Error).message;
+      this.state = 'error';
+    }
+  }
+
+  private onInput(e: Event) {
+    const x = Number((e.target as HTMLInputElement).value);
+    this.shift = x;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = setTimeout(() => void this.moveTo(x), 60);
+  }
+
+  protected renderReady(): TemplateResult {
+    const f = this.frame!;
+    const cls = intAttr(this.class, 0);
+    const bg = (i: number) => `background-image:url(${f.strip});background-position:${-i * (CELL + GAP)}px 0`;
+    const m = this.maxShift;
+    return html`<div class="row">
+        <div><div class="sub">start</div><div class="tile" part="start" style=${bg(1)}></div></div>
+        <div><div class="sub">shift ${this.shift >= 0 ? '+' : ''}${this.shift.toFixed(2)} std</div><div class="tile ${f.busy ? 'busy' : ''}" part="image" role="img" aria-label="frame at shift ${f.frame.shift}" data-shift=${f.frame.shift} style=${bg(f.index)}></div></div>
+        <dl>
+          <dt>p_true</dt><dd class="ptrue" part="ptrue">${f.frame.pTrue.toFixed(3)}</dd>
+          <dt>predicted</dt><dd class="predicted ${f.frame.predicted !== cls ? 'flip' : ''}" part="predicted">${f.frame.predicted}</dd>
+          <dt>start p_true</dt><dd>${f.start.pTrue.toFixed(3)}</dd>
+          <dt>runner-up</dt><dd>${f.frame.runnerUp}</dd>
+        </dl>
+      </div>
+      <input type="range" part="slider" aria-label="shift in std" min=${-m} max=${m} step=${m / 20} .value=${String(this.shift)} @input=${this.onInput} />
+      <div class="ends"><span>${(-m).toFixed(1)} std</span><span>0</span><span>+${m.toFixed(1)} std</span></div>`;
+  }
+}

@@ -1,0 +1,83 @@
+/**
+ * `/embed/{widget}?...`: one widget on an otherwise empty HTML page, for dashboards that can only
+ * show an iframe (the page runs the widgets module itself). The query picks what the widget's
+ * attributes would; it is validated like any API input (problem+json on a bad value).
+ */
+import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
+import { classifierEntry, getCatalog } from '../models.js';
+import { REVALIDATE, route, valid, type AppEnv } from '../http.js';
+import { LIMITS } from '../limits.js';
+import { badField, errorResponses } from '../problem.js';
+import { ClassParam, ClassifierParam, DimParam, SeedParam } from '../schemas.js';
+import { catalogLayout } from './results.js';
+import { widgetsManifest } from './widgets.js';
+
+export const EMBED_WIDGETS = ['corner-cases', 'traversal', 'ranking', 'accuracy-curve'] as const;
+
+const WidgetParam = z.object({ widget: z.enum(EMBED_WIDGETS).openapi({ description: 'Which widget' }) });
+const EmbedQuery = z.object({
+  classifier: ClassifierParam,
+  class: ClassParam.optional().openapi({ description: 'corner-cases, ranking: one class (default all); traversal: the class (default 0)' }),
+  dim: DimParam.optional().openapi({ description: 'traversal: the dim (required)' }),
+  seed: SeedParam.optional().openapi({ description: 'traversal: start from the sample (seed, class) instead of the class average' }),
+  range: z.coerce.number().min(0.5).max(LIMITS.maxSteps).optional().openapi({ description: 'traversal: slider range in std (default 4)' }),
+  top: z.coerce.number().int().min(1).max(50).optional().openapi({ description: 'ranking: dims shown (default 10)' }),
+  compare: z
+    .string()
+    .max(200)
+    .regex(/^(none|[a-z0-9][a-z0-9-]*(,[a-z0-9][a-z0-9-]*)*)$/, 'compare must be "none" or classifier names separated by commas')
+    .optional()
+    .openapi({ description: 'accuracy-curve: the other classifiers to show (default all)' }),
+  theme: z.enum(['light', 'dark']).default('light'),
+});
+
+const escapeAttr = (s: string) => s.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+
+export function embedHtml(opts: { widget: (typeof EMBED_WIDGETS)[number]; api: string; moduleUrl: string; attrs: Record<string, string | number | undefined>; theme: 'light' | 'dark' }): string {
+  const tag = `faultlines-${opts.widget}`;
+  const attrs = Object.entries({ api: opts.api, ...opts.attrs })
+    .filter(([, v]) => v !== undefined && v !== '')
+    .map(([k, v]) => `${k}="${escapeAttr(String(v))}"`)
+    .join(' ');
+  const dark = opts.theme === 'dark';
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Faultlines — ${opts.widget}</title><link rel="icon" href="data:,">
+<style>html,body{margin:0;padding:0;background:${dark ? '#111418' : 'transparent'}}${tag}{border:none;${dark ? '--faultlines-bg:#111418;--faultlines-fg:#e6e9ef;--faultlines-border:#2a303a;--faultlines-muted:#9aa3b2;' : ''}}</style>
+<script type="module" src="${escapeAttr(opts.moduleUrl)}"></script>
+</head><body><${tag} ${attrs}></${tag}>
+<noscript>This Faultlines widget needs JavaScript; the data is also available as JSON/CSV from the API.</noscript></body></html>`;
+}
+
+export function registerEmbed(app: OpenAPIHono<AppEnv>): void {
+  route(
+    app,
+    createRoute({
+      method: 'get',
+      path: '/embed/{widget}',
+      tags: ['embeds'],
+      summary: 'One widget as an HTML page for an iframe',
+      request: { params: WidgetParam, query: EmbedQuery },
+      responses: { 200: { description: 'The page', content: { 'text/html': { schema: z.string() } } }, ...errorResponses(400, 404, 503) },
+    }),
+    async (c) => {
+      const { widget } = valid(c, 'param', WidgetParam);
+      const q = valid(c, 'query', EmbedQuery);
+      const entry = await classifierEntry(c.env, q.classifier);
+      const attrs: Record<string, string | number | undefined> = { classifier: entry.name };
+      if (widget === 'traversal') {
+        if (q.dim === undefined) throw badField('dim', 'the traversal embed needs dim');
+        const S = catalogLayout(await getCatalog(c.env)).size;
+        if (q.dim >= S) throw badField('dim', `dim must be < S = ${S}, got ${q.dim}`);
+        Object.assign(attrs, { class: q.class ?? 0, dim: q.dim, seed: q.seed, range: q.range });
+      } else if (widget === 'ranking') Object.assign(attrs, { class: q.class, top: q.top });
+      else if (widget === 'corner-cases') Object.assign(attrs, { class: q.class });
+      else Object.assign(attrs, { compare: q.compare });
+      const m = await widgetsManifest(c.env);
+      const origin = new URL(c.req.url).origin;
+      return new Response(embedHtml({ widget, api: origin, moduleUrl: m.widgets.hashed, attrs, theme: q.theme }), {
+        headers: { 'content-type': 'text/html; charset=utf-8', 'cache-control': REVALIDATE },
+      });
+    },
+  );
+}

@@ -1,0 +1,133 @@
+/**
+ * Flat, row-shaped variants of the ranking and accuracy-curve results for dashboard data sources
+ * that read tables (e.g. Grafana's Infinity plugin): a JSON array of flat objects, or CSV with a
+ * header row. Same inputs, cache semantics (ETag / 304, never computed inline) and problem+json
+ * errors as /v1/rankings and /v1/accuracy-curves.
+ */
+import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
+import type { RankingSums } from '../../core/analysis/ranking.js';
+import type { AccuracyCurve } from '../../core/analysis/accuracy-curve.js';
+import type { ResultKind, StoredResult } from '../catalog.js';
+import { getCatalog } from '../models.js';
+import { etagOf, getResult, rankingFromSums } from '../results.js';
+import { REVALIDATE, notModified, route, valid, type AppContext, type AppEnv } from '../http.js';
+import { LIMITS } from '../limits.js';
+import { ProblemError, errorResponses } from '../problem.js';
+import { ClassParam, ClassifierParam, SweepQuery } from '../schemas.js';
+import { catalogLayout, locate, missResponse } from './results.js';
+
+type Row = Record<string, string | number | boolean | null>;
+
+const TableFormat = z.enum(['json', 'csv']).default('json').openapi({ description: 'json: an array of flat rows; csv: the same rows as text/csv with a header' });
+
+const RankingRowsQuery = z.object({
+  classifier: ClassifierParam,
+  ...SweepQuery,
+  class: ClassParam.optional().openapi({ description: 'Ranking of one class (default: all classes)' }),
+  top: z.coerce.number().int().min(1).max(LIMITS.top).default(20).openapi({ description: 'Rows (most influential dims first)' }),
+  format: TableFormat,
+});
+const CurveRowsQuery = z.object({ classifier: ClassifierParam, ...SweepQuery, format: TableFormat });
+
+function csvCell(v: Row[string]): string {
+  if (v === null) return '';
+  const s = String(v);
+  return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+}
+
+export function toCsv(rows: Row[], columns: string[]): string {
+  return [columns.join(','), ...rows.map((r) => columns.map((c) => csvCell(r[c] ?? null)).join(','))].join('\r\n') + '\r\n';
+}
+
+function table(rows: Row[], columns: string[], format: 'json' | 'csv', etag: string, filename: string): Response {
+  const headers: Record<string, string> = { etag, 'cache-control': REVALIDATE };
+  if (format === 'csv') {
+    return new Response(toCsv(rows, columns), { headers: { ...headers, 'content-type': 'text/csv; charset=utf-8; header=present', 'content-disposition': `inline; filename="${filename}.csv"` } });
+  }
+  return new Response(JSON.stringify(rows), { headers: { ...headers, 'content-type': 'application/json; charset=utf-8' } });
+}
+
+async function cached(c: AppContext, kind: ResultKind, q: { classifier?: string; seed: number; count: number }, view: unknown[]): Promise<{ etag: string; r: StoredResult | null; miss: () => Promise<Response>; nm: Response | null }> {
+  const { key, spec } = await locate(c, kind, q.classifier, { seed: q.seed, count: q.count });
+  const etag = etagOf(key, 'rows', ...view);
+  const nm = notModified(c, etag, REVALIDATE);
+  if (nm) return { etag, r: null, miss: async () => nm, nm };
+  return { etag, r: await getResult(c.env, key), miss: () => missResponse(c, key, spec), nm: null };
+}
+
+const tableResponses = (description: string) => ({
+  200: { description, content: { 'application/json': { schema: z.array(z.record(z.string(), z.unknown())) }, 'text/csv': { schema: z.string() } } },
+  202: { description: 'Not computed yet; the job that computes it', content: { 'application/json': { schema: z.object({ status: z.literal('pending') }).passthrough() } } },
+  304: { description: 'Not modified (If-None-Match)' },
+  ...errorResponses(400, 404),
+});
+
+export const RANKING_COLUMNS = ['classifier', 'class', 'rank', 'dim', 'layer', 'channel', 'direction', 'score', 'meanGradient', 'standardError', 'mean', 'std'];
+export const CURVE_COLUMNS = ['reference', 'classifier', 'bin', 'lo', 'hi', 'mid', 'count', 'correct', 'accuracy', 'ciLow', 'ciHigh', 'auc', 'overallAccuracy'];
+
+export function registerTables(app: OpenAPIHono<AppEnv>): void {
+  route(
+    app,
+    createRoute({ method: 'get', path: '/v1/rankings/rows', tags: ['tables'], summary: 'The ranking as flat rows (JSON array or CSV), one per dim', request: { query: RankingRowsQuery }, responses: tableResponses('One row per dim') }),
+    async (c) => {
+      const q = valid(c, 'query', RankingRowsQuery);
+      const { etag, r, miss, nm } = await cached(c, 'ranking-sums', q, [q.class ?? 'all', q.top, q.format]);
+      if (nm) return nm;
+      if (r === null) return miss();
+      const catalog = await getCatalog(c.env);
+      const sums = r.payload as RankingSums;
+      if (sums.styleSize !== catalogLayout(catalog).size) throw new ProblemError(409, 'conflict', `cached sums have S = ${sums.styleSize}, the generator ${catalogLayout(catalog).size}`);
+      let ranking;
+      try {
+        ranking = rankingFromSums(r.key, sums, catalogLayout(catalog), q.class ?? null);
+      } catch (e) {
+        throw new ProblemError(404, 'not-computed', `this sweep cannot rank ${q.class === undefined ? 'all classes' : `class ${q.class}`}: ${(e as Error).message}`, { field: 'class' });
+      }
+      const rows: Row[] = ranking.dims.slice(0, q.top).map((d) => ({
+        classifier: r.classifier,
+        class: q.class === undefined ? 'all' : q.class,
+        rank: d.rank,
+        dim: d.index,
+        layer: d.layer,
+        channel: d.channel,
+        direction: d.direction,
+        score: d.score,
+        meanGradient: d.meanGradient,
+        standardError: d.standardError,
+        mean: d.mean,
+        std: d.std,
+      }));
+      return table(rows, RANKING_COLUMNS, q.format, etag, `ranking-${r.classifier}`);
+    },
+  );
+
+  route(
+    app,
+    createRoute({ method: 'get', path: '/v1/accuracy-curves/rows', tags: ['tables'], summary: 'The accuracy curves as flat rows (JSON array or CSV), one per (classifier, distance bin)', request: { query: CurveRowsQuery }, responses: tableResponses('One row per classifier and bin') }),
+    async (c) => {
+      const q = valid(c, 'query', CurveRowsQuery);
+      const { etag, r, miss, nm } = await cached(c, 'accuracy-curves', q, [q.format]);
+      if (nm) return nm;
+      if (r === null) return miss();
+      const p = r.payload as { curves: AccuracyCurve[] };
+      const rows: Row[] = p.curves.flatMap((curve) =>
+        curve.bins.map((b, i) => ({
+          reference: r.classifier,
+          classifier: curve.classifier,
+          bin: i,
+          lo: b.lo,
+          hi: b.hi,
+          mid: Math.round(((b.lo + b.hi) / 2) * 1e6) / 1e6,
+          count: b.count,
+          correct: b.correct,
+          accuracy: b.accuracy,
+          ciLow: b.ciLow,
+          ciHigh: b.ciHigh,
+          auc: curve.auc,
+          overallAccuracy: curve.accuracy,
+        })),
+      );
+      return table(rows, CURVE_COLUMNS, q.format, etag, `accuracy-curves-${r.classifier}`);
+    },
+  );
+}

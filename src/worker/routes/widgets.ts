@@ -1,0 +1,76 @@
+/**
+ * The browser side of the API: CORS on the read endpoints the widgets call (GET/HEAD only, any
+ * origin, no credentials; write endpoints get none, so browsers refuse cross-origin writes), and the
+ * widgets / dashboard modules from the static assets (src/widgets/build.ts).
+ */
+import type { OpenAPIHono } from '@hono/zod-openapi';
+import type { WidgetsManifest } from '../../widgets/build.js';
+import type { Env } from '../env.js';
+import type { AppEnv } from '../http.js';
+import { IMMUTABLE } from '../http.js';
+import { ProblemError, problem, problemResponse } from '../problem.js';
+
+/** Read endpoints a page on another origin may call. */
+const CORS_READ = [
+  /^\/v1\/(health|models|classifiers|rankings|rankings\/rows|histograms|accuracy-curves|accuracy-curves\/rows|corner-cases|corner-case|render|traversal|embeddings|results)$/,
+  /^\/v1\/(models|results)\/[^/]+$/,
+  /^\/widgets\/v1\/[^/]+$/,
+  /^\/openapi\.json$/,
+];
+const EXPOSE = 'etag, location, retry-after, x-faultlines-cache, x-p-true, x-predicted-class, x-flipped';
+
+export const corsReadable = (pathname: string) => CORS_READ.some((r) => r.test(pathname));
+
+let manifest: Promise<WidgetsManifest> | null = null;
+/** The widgets manifest written by the asset build (per isolate). */
+export function widgetsManifest(env: Env): Promise<WidgetsManifest> {
+  manifest ??= (async () => {
+    const res = await env.ASSETS.fetch(new Request('https://assets.local/widgets/v1/manifest.json'));
+    if (!res.ok) throw new ProblemError(503, 'unavailable', 'the widgets bundle was not built (npm run build:edge)');
+    return (await res.json()) as WidgetsManifest;
+  })();
+  manifest.catch(() => (manifest = null));
+  return manifest;
+}
+
+async function serveModule(env: Env, pathname: string, cacheControl: string, etag: string): Promise<Response> {
+  const res = await env.ASSETS.fetch(new Request(`https://assets.local${pathname}`));
+  if (!res.ok) return problemResponse(problem(404, 'not-found', `no module ${pathname}`));
+  return new Response(res.body, { status: 200, headers: { 'content-type': 'text/javascript; charset=utf-8', 'cache-control': cacheControl, etag, 'x-content-type-options': 'nosniff' } });
+}
+
+export function registerWidgets(app: OpenAPIHono<AppEnv>): void {
+  app.use('*', async (c, next) => {
+    const { pathname } = new URL(c.req.url);
+    if (!corsReadable(pathname)) return next();
+    if (c.req.method === 'OPTIONS') {
+      return new Response(null, {
+        status: 204,
+        headers: { 'access-control-allow-origin': '*', 'access-control-allow-methods': 'GET, HEAD', 'access-control-allow-headers': 'if-none-match', 'access-control-max-age': '86400' },
+      });
+    }
+    await next();
+    if (c.req.method !== 'GET' && c.req.method !== 'HEAD') return;
+    const res = new Response(c.res.body, c.res);
+    res.headers.set('access-control-allow-origin', '*');
+    res.headers.set('access-control-expose-headers', EXPOSE);
+    c.res = res;
+  });
+
+  // The widgets module: a stable v1 URL (revalidated) and its content-addressed twin (immutable).
+  app.get('/widgets/v1/:file', async (c) => {
+    const file = c.req.param('file');
+    const m = await widgetsManifest(c.env);
+    const etag = `"${m.widgets.sha256.slice(0, 32)}"`;
+    if (c.req.header('if-none-match') === etag) return new Response(null, { status: 304, headers: { etag } });
+    if (`/widgets/v1/${file}` === m.widgets.hashed) return serveModule(c.env, m.widgets.hashed, IMMUTABLE, etag);
+    if (`/widgets/v1/${file}` === m.widgets.stable) return serveModule(c.env, m.widgets.stable, 'public, max-age=300, stale-while-revalidate=86400', etag);
+    return problemResponse(problem(404, 'not-found', `no widgets module ${file}; the current one is ${m.widgets.stable}`));
+  });
+
+  app.get('/dashboard/v1/:file', async (c) => {
+    const m = await widgetsManifest(c.env);
+    if (`/dashboard/v1/${c.req.param('file')}` !== m.dashboard.hashed) return problemResponse(problem(404, 'not-found', `no dashboard module ${c.req.param('file')}`));
+    return serveModule(c.env, m.dashboard.hashed, IMMUTABLE, `"${m.dashboard.sha256.slice(0, 32)}"`);
+  });
+}

@@ -50,11 +50,18 @@ function checkPayload(kind: string, payload: unknown, catalog: Catalog): void {
 
 const LEASE_MS = { default: 120_000, max: 900_000 };
 
+/** Comparison whose time does not depend on where the strings differ. */
+function sameString(a: string, b: string): boolean {
+  let diff = a.length ^ b.length;
+  for (let i = 0; i < b.length; i++) diff |= (a.charCodeAt(i % Math.max(1, a.length)) || 0) ^ b.charCodeAt(i);
+  return diff === 0;
+}
+
 function authorise(c: AppContext): void {
   const token = c.env.RUNNER_TOKEN;
   if (!token) throw new ProblemError(403, 'forbidden', 'runner endpoints are disabled: the worker has no RUNNER_TOKEN secret');
   const auth = c.req.header('authorization') ?? '';
-  if (auth !== `Bearer ${token}`) throw new ProblemError(401, 'unauthorized', 'missing or wrong runner token (Authorization: Bearer <token>)', { field: 'authorization' });
+  if (!sameString(auth, `Bearer ${token}`)) throw new ProblemError(401, 'unauthorized', 'missing or wrong runner token (Authorization: Bearer <token>)', { field: 'authorization' });
 }
 
 function unwrap(r: BoardResult): Response {

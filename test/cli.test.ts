@@ -90,6 +90,15 @@ describe('faultlines CLI', () => {
       expect(report.classifiers[0].id).toMatch(/^[0-9a-f]{64}$/);
     });
 
+    it('ranks with the built-in CNN when the user model has no gradient, and measures the user model on the same dims', async () => {
+      const userOut = mkdtempSync(path.join(tmpdir(), 'faultlines-user-report-'));
+      const r = await faultlines('analyze', '--generator', genDir, '--samples', '60', '--classifier', 'test/fixtures/mlp-graph-equal', '--adapter', 'test/fixtures/mlp-graph-equal/adapter.json', '--out', userOut);
+      expect(r.stderr).toMatch(/no gradient for op Equal; ranking, traversals and corner cases use classifier-corrupted/);
+      const report = JSON.parse(readFileSync(path.join(userOut, 'report.json'), 'utf8'));
+      expect(report.classifiers.map((c: { name: string }) => c.name)).toEqual(['classifier-corrupted', 'mlp-graph-equal']);
+      expect(report.accuracyCurves.curves).toHaveLength(2);
+    });
+
     it('refuses a user model without an adapter, and an adapter for a built-in model', async () => {
       const a = await faultlines('analyze', '--classifier', 'test/fixtures/mlp-layers');
       expect(a.code).toBe(1);

@@ -58,6 +58,18 @@ describe('user TF.js classifiers', () => {
     classifier.dispose();
   });
 
+  it('reports a model with an op that has no gradient, and still classifies with it', async () => {
+    const equal = await loadUserClassifier(fixture('mlp-graph-equal'), fixture('mlp-graph-equal/adapter.json'));
+    const graph = await loadUserClassifier(fixture('mlp-graph'), fixture('mlp-graph/adapter.json'));
+    expect(equal.classifier.check.differentiable).toBe(false);
+    expect(equal.classifier.check.nonDifferentiableOp).toBe('Equal');
+    const x = tf.fill([3, 32, 32, 1], 0.25) as tf.Tensor4D;
+    expect(Array.from(await equal.classifier.logits(x).data())).toEqual(Array.from(await graph.classifier.logits(x).data()));
+    x.dispose();
+    equal.classifier.dispose();
+    graph.classifier.dispose();
+  });
+
   it('refuses an adapter that does not fit the model, at registration', async () => {
     const { files } = readTfjsModelDir(fixture('mlp-layers'));
     const base = readAdapter(fixture('mlp-layers/adapter.json'));

@@ -55,17 +55,23 @@ export async function run(args: string[]): Promise<void> {
   await useBackend(enumOption(o.backend, 'backend', NODE_BACKENDS));
 
   const gen = loadGenerator(o.generator ? path.resolve(o.generator) : undefined);
+  const compareModels = compareName ? analysisModels(gen, loadBuiltinClassifier(compareName)) : undefined;
   let models: AnalysisModels;
+  let compare = compareModels;
   if (builtin) models = analysisModels(gen, loadBuiltinClassifier(o.classifier!));
   else {
     const user = await loadUserClassifier(path.resolve(o.classifier!), path.resolve(o.adapter!));
-    if (!user.classifier.check.differentiable) {
-      throw new Error(`${o.classifier}: the model has no gradient for op ${user.classifier.check.nonDifferentiableOp}, so the gradient ranking cannot run; accuracy curves and traversals along a given ranking still can (analyse a built-in classifier and compare yours with --compare)`);
-    }
     if (user.classifier.numClasses !== gen.generator.arch.numClasses) throw new Error(`${o.adapter}: maps ${user.classifier.numClasses} classes, the generator has ${gen.generator.arch.numClasses}`);
     models = { generator: gen.generator, classifier: user.classifier, generatorId: gen.manifest.sha256, classifierId: user.id };
+    if (!user.classifier.check.differentiable) {
+      // No gradient through the user's model: rank (and traverse) with the built-in classifier, and
+      // measure the user's model on the same samples and dims (accuracy curve, robustness).
+      if (compareModels === undefined) throw new Error(`${o.classifier}: the model has no gradient for op ${user.classifier.check.nonDifferentiableOp}, so the gradient ranking needs another classifier: drop --compare none`);
+      process.stderr.write(`${o.classifier}: no gradient for op ${user.classifier.check.nonDifferentiableOp}; ranking, traversals and corner cases use ${compareName}, and ${user.classifier.name} is measured on the same samples and dims\n`);
+      compare = models;
+      models = compareModels;
+    }
   }
-  const compare = compareName ? analysisModels(gen, loadBuiltinClassifier(compareName)) : undefined;
 
   let bar: Progress | null = null;
   let stage: AnalysisStage | null = null;

@@ -14,6 +14,8 @@ import { useBackend, isNodeBackend } from '../backend.js';
 import { describeData, loadDigits } from '../mnist.js';
 import { progressBar } from '../progress.js';
 import { writeWeightsDir } from '../weights-fs.js';
+import { loadImageFolder } from '../image-folder.js';
+import { DEFAULT_DISCRIMINATOR, DEFAULT_GENERATOR } from '../../core/generator/architecture.js';
 import { DEFAULT_HYPER, GanTrainer, type GanHyper } from '../training/gan-trainer.js';
 import { hasCheckpoint, readCheckpoint, saveCheckpoint } from '../training/gan-checkpoint.js';
 
@@ -21,6 +23,9 @@ export const summary = 'train the conditional StyleGAN2 generator (resumes from 
 
 const USAGE = `usage: faultlines train-generator [options]
   --iterations N        total iterations to reach (default 12000)
+  --data DIR            train on your own labelled images: DIR/<class>/*.png, 32x32 or 28x28
+                        (default: the built-in corrupted MNIST); then --out defaults to
+                        weights/generator-<DIR name> and --checkpoint-dir to checkpoints/generator-<DIR name>
   --batch B             batch size (default 32; fixed by the checkpoint when resuming)
   --seed S              seed of init, data order, latents and noise (default 1)
   --r1-gamma G          R1 weight (default ${DEFAULT_HYPER.r1Gamma})
@@ -63,8 +68,9 @@ function parseArgs(args: string[]) {
     seed: undefined as number | undefined,
     r1Gamma: undefined as number | undefined,
     lr: undefined as number | undefined,
-    out: 'weights/generator',
-    checkpointDir: 'checkpoints/generator',
+    data: undefined as string | undefined,
+    out: undefined as string | undefined,
+    checkpointDir: undefined as string | undefined,
     checkpointMinutes: 5,
     sampleEvery: 250,
     fresh: false,
@@ -85,6 +91,7 @@ function parseArgs(args: string[]) {
       case '--seed': opts.seed = num(++i, a); break;
       case '--r1-gamma': opts.r1Gamma = num(++i, a); break;
       case '--lr': opts.lr = num(++i, a); break;
+      case '--data': opts.data = args[++i]; break;
       case '--out': opts.out = args[++i]; break;
       case '--checkpoint-dir': opts.checkpointDir = args[++i]; break;
       case '--checkpoint-minutes': opts.checkpointMinutes = num(++i, a); break;
@@ -98,15 +105,15 @@ function parseArgs(args: string[]) {
       default: throw new Error(`unknown option "${a}"\n${USAGE}`);
     }
   }
-  if (opts.out === undefined || opts.checkpointDir === undefined) throw new Error(USAGE);
-  return opts;
+  const suffix = opts.data === undefined ? '' : `-${path.basename(path.resolve(opts.data))}`;
+  return { ...opts, out: opts.out ?? `weights/generator${suffix}`, checkpointDir: opts.checkpointDir ?? `checkpoints/generator${suffix}` };
 }
 
 async function exportGenerator(trainer: GanTrainer, out: string, info: Record<string, unknown>): Promise<void> {
   const g = trainer.Gema;
   const manifest = writeWeightsDir(
     out,
-    g.weightsInfo('generator', { ...info, data: describeData('train', 'corrupted'), command: 'faultlines train-generator', note: 'EMA generator' }),
+    g.weightsInfo(path.basename(out), { ...info, command: 'faultlines train-generator', note: 'EMA generator' }),
     await g.toHost(),
   );
   process.stderr.write(`wrote ${out} (${manifest.byteLength} bytes, S = ${g.styleSize} dims)\n`);
@@ -134,10 +141,15 @@ export async function run(args: string[]): Promise<void> {
   if (ckpt && (opts.batch !== undefined || opts.seed !== undefined || opts.r1Gamma !== undefined || opts.lr !== undefined)) {
     process.stderr.write('note: resuming — batch/seed/r1-gamma/lr come from the checkpoint (use --fresh to start over)\n');
   }
-  const data = loadDigits('train', 'corrupted');
+  const folder = opts.data === undefined ? null : loadImageFolder(opts.data);
+  const data = folder ? folder.set : loadDigits('train', 'corrupted');
+  const dataDescription = folder
+    ? `folder ${folder.dir} (${folder.set.count} images, classes ${folder.classNames.map((n, i) => `${i}=${n}`).join(', ')})`
+    : describeData('train', 'corrupted');
+  const numClasses = folder ? folder.classNames.length : DEFAULT_GENERATOR.numClasses;
   // Fingerprint of the training set: a resumed run must see the same data.
   const dataSha256 = sha256Hex(new Uint8Array(data.images.buffer, data.images.byteOffset, data.images.byteLength));
-  const trainer = new GanTrainer(data, hyper);
+  const trainer = new GanTrainer(data, hyper, { ...DEFAULT_GENERATOR, numClasses }, { ...DEFAULT_DISCRIMINATOR, numClasses });
   let trainSeconds = 0;
   if (ckpt) {
     const was = (ckpt.info as unknown as { dataSha256?: string }).dataSha256;
@@ -150,7 +162,7 @@ export async function run(args: string[]): Promise<void> {
   } else {
     process.stderr.write(`fresh run: G ${trainer.G.params.size()} params (S = ${trainer.G.styleSize}), D ${trainer.D.params.size()} params\n`);
   }
-  const provenance = () => ({ iteration: trainer.iteration, hyper, dataSha256, trainSeconds: Math.round(trainSeconds), images: trainer.iteration * hyper.batch, backend: opts.backend });
+  const provenance = () => ({ data: dataDescription, classNames: folder?.classNames ?? null, iteration: trainer.iteration, hyper, dataSha256, trainSeconds: Math.round(trainSeconds), images: trainer.iteration * hyper.batch, backend: opts.backend });
   if (opts.exportOnly) {
     await exportGenerator(trainer, opts.out, provenance());
     trainer.dispose();
@@ -168,7 +180,7 @@ export async function run(args: string[]): Promise<void> {
 
   const logFile = path.join(dir, 'log.jsonl');
   const save = async () => {
-    await saveCheckpoint(dir, trainer, { iteration: trainer.iteration, hyper, trainSeconds }, { dataSha256, data: describeData('train', 'corrupted') });
+    await saveCheckpoint(dir, trainer, { iteration: trainer.iteration, hyper, trainSeconds }, { dataSha256, data: dataDescription });
     const png = await sampleGrid(trainer.Gema);
     writeFileSync(path.join(dir, 'samples', 'latest.png'), png);
   };

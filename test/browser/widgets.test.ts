@@ -29,7 +29,8 @@ function thirdPartyPage(): string {
 <faultlines-ranking id="ranking" api="${api}" classifier="classifier-clean" top="6" thumb-class="3"></faultlines-ranking>
 <faultlines-accuracy-curve id="curve" api="${api}" classifier="classifier-clean" compare="classifier-corrupted"></faultlines-accuracy-curve>
 <faultlines-traversal id="traversal" api="${api}" classifier="classifier-clean" class="0" dim="502" range="6"></faultlines-traversal>
-<faultlines-corner-cases id="corner" api="${api}" classifier="classifier-corrupted" class="0"></faultlines-corner-cases>
+<!-- no api attribute: the widgets default to the origin their module came from -->
+<faultlines-corner-cases id="corner" classifier="classifier-corrupted" class="0"></faultlines-corner-cases>
 <iframe id="embed" title="Faultlines corner cases" src="${api}/embed/corner-cases?classifier=classifier-clean&class=1"></iframe>
 <faultlines-ranking id="down" api="${down}" classifier="classifier-clean"></faultlines-ranking>
 </div></body></html>`;

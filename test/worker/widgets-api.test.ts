@@ -124,6 +124,13 @@ describe('widgets module, embeds and dashboard', () => {
   });
 });
 
+describe('OpenAPI', () => {
+  it('documents the tables, embeddings and embed routes', async () => {
+    const doc = (await (await edge.fetch('/openapi.json')).json()) as { paths: Record<string, unknown> };
+    for (const p of ['/v1/rankings/rows', '/v1/accuracy-curves/rows', '/v1/embeddings', '/embed/{widget}']) expect(doc.paths[p], p).toBeDefined();
+  });
+});
+
 describe('CORS', () => {
   it('reads allow any origin; writes and runner routes get no CORS headers', async () => {
     for (const p of ['/v1/rankings?top=1', '/v1/accuracy-curves', '/v1/corner-cases?class=1', '/v1/traversal?class=1&dim=3&frames=3', '/v1/models', '/v1/embeddings?space=Z']) {

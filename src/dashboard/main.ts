@@ -119,7 +119,11 @@ async function figure5(classifier: string, cls: number): Promise<void> {
           .catch((e: Error) => ({ d, t: null, e })),
       ),
     );
-    el.innerHTML = rows
+    const first = rows.find((r) => r.t)?.t;
+    const header = first
+      ? `<div class="row"><div class="dim">progress</div><div class="p">${(first.frames as unknown[]).map((_, i, a) => `<span>${((2 * i) / (a.length - 1)).toFixed(2)}</span>`).join('')}</div></div>`
+      : '';
+    el.innerHTML = header + rows
       .map(({ d, t }) =>
         t
           ? `<div class="row" data-dim="${d.index}"><div class="dim">dim ${d.index} ${ARROW[t.direction as 'increase' | 'decrease']}<br><span style="color:#5b6475">${esc(d.layer)}:${d.channel}</span><br>${t.flipped ? `shift ${Number(t.referenceShift).toFixed(2)} std` : 'no crossing'}</div><div><img src="${t.strip}" alt="traversal of dim ${d.index}"><div class="p">${(t.frames as Array<{ pTrue: number }>).map((f) => `<span>${f.pTrue.toFixed(2)}</span>`).join('')}</div></div></div>`

@@ -95,6 +95,7 @@ describe('dashboard', () => {
     const readyMs = await page.evaluate(() => (window as unknown as { faultlinesReady: number }).faultlinesReady);
     expect(readyMs).toBeGreaterThan(0);
     await page.screenshot({ path: shot('dashboard'), fullPage: true });
+    await page.locator('#traversals').screenshot({ path: shot('dashboard-traversals') });
     // Another classifier and class: every section redraws.
     await page.selectOption('#classifier', 'classifier-corrupted');
     await page.selectOption('#class', '1');

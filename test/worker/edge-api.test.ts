@@ -4,6 +4,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_SWEEP } from '../../src/worker/catalog.js';
+import { populationSpecHash } from '../../src/core/analysis/population.js';
+import type { AnalysisModels } from '../../src/core/analysis/models.js';
 import { RUNNER_TOKEN, ensureCachedResults, problemOf, startEdge, syntheticSums, type EdgeServer } from './harness.js';
 
 let edge: EdgeServer;
@@ -191,10 +193,11 @@ describe('jobs', () => {
     expect(hb.status).toBe(200);
     const status = (await (await edge.fetch(s1.statusUrl)).json()) as any;
     expect(status.status).toBe('running');
-    expect(status.progress).toEqual({ done: 250, total: 500 });
+    expect(status.progress).toMatchObject({ done: 250, total: 500 });
     expect((await problemOf(await post(`/v1/runner/jobs/${leased.id}/heartbeat`, { runner: 'intruder', done: 1, total: 500 }, auth))).status).toBe(409);
 
-    const payload = syntheticSums(edge.catalog, sweep, 'job');
+    // Shard results must carry this job's spec hash (models + population), as a real sweep's do.
+    const payload = syntheticSums(edge.catalog, sweep, populationSpecHash(s1.job.spec as AnalysisModels, { ...sweep, classIndex: null }));
     const badPayload = await post(`/v1/runner/jobs/${leased.id}/complete`, { runner: 'r1', payload: { ...payload, gradSum: [1, 2, 3] } }, auth);
     expect((await problemOf(badPayload)).field).toBe('payload.gradSum');
     const nanPayload = await post(`/v1/runner/jobs/${leased.id}/complete`, { runner: 'r1', payload: { ...payload, schema: 'other' } }, auth);
@@ -207,7 +210,7 @@ describe('jobs', () => {
     expect(result.status).toBe(200);
     const stored = (await result.json()) as any;
     expect(stored.key).toBe(s1.job.key);
-    expect(stored.payload.specHash).toBe('job');
+    expect(stored.payload.specHash).toBe(payload.specHash);
     await expectEtag304(`${s1.statusUrl}/result`, result);
 
     const ranking = await getJson(`/v1/rankings?seed=${sweep.seed}&count=${sweep.count}&top=4`);
@@ -232,7 +235,11 @@ describe('jobs', () => {
     expect((await problemOf(await post(`/v1/runner/jobs/${sub.job.id}/heartbeat`, { runner: 'slow', done: 1, total: 300 }, auth))).status).toBe(409);
     const failed = (await (await post(`/v1/runner/jobs/${sub.job.id}/fail`, { runner: 'fast', error: 'out of memory' }, auth)).json()) as any;
     expect(failed.status).toBe('queued');
-    await post('/v1/runner/lease', { runner: 'fast' }, auth);
+    // Retried after a backoff (1 s after the first failure), not at once.
+    expect(failed.retryAt).toBeTruthy();
+    expect((await post('/v1/runner/lease', { runner: 'fast' }, auth)).status).toBe(204);
+    await new Promise((r) => setTimeout(r, Date.parse(failed.retryAt) - Date.now() + 100));
+    expect((await post('/v1/runner/lease', { runner: 'fast' }, auth)).status).toBe(200);
     const final = (await (await post(`/v1/runner/jobs/${sub.job.id}/fail`, { runner: 'fast', error: 'out of memory again' }, auth)).json()) as any;
     expect(final.status).toBe('failed');
     const miss = await problemOf(await edge.fetch('/v1/histograms?seed=77&count=300'));

@@ -1,78 +1,145 @@
 /**
  * The job board: one SQLite-backed Durable Object holding every heavy job (a sweep the edge will
- * not compute inline). A job is keyed by the content hash of the result it will produce, so
- * submitting the same work twice returns the same job. Runners (issue #6) lease a job for a while,
- * extend the lease with heartbeats that report progress, and complete or fail it; a lease that
- * expires puts the job back in the queue.
+ * not compute inline). A job is keyed by the content hash of the result it will produce (its
+ * idempotency key), so submitting the same work twice returns the same job and it runs once.
  *
- *   queued --lease--> running --complete--> done
- *      ^                 |  \--fail-------> failed (after MAX_ATTEMPTS; else back to queued)
- *      \--lease expired--/
+ * A job is cut into shards (sample ranges [start, end) of its population, `shardSize` samples
+ * each) that runners lease independently, so several runners share one sweep:
+ *
+ *   shard:  queued --lease--> running --complete--> done
+ *             ^  ^               |  |
+ *             |  \--lease expired/  \--fail--> queued again after a backoff (1 s, 2 s, 4 s, ... 60 s)
+ *             \------release--------/     \--> dead (dead letter) once MAX_ATTEMPTS leases were used
+ *
+ * - Visibility timeout: a lease lasts `leaseMs`; heartbeats (which report progress) extend it. A
+ *   lease that expires (a runner killed mid-shard) makes the shard leasable again at once.
+ * - Acknowledgement: `complete` stores the shard's partial sums (validated by the route first);
+ *   when the last shard is in, the board merges them exactly (mergeRankingSums: order-independent,
+ *   overlap-checked), writes the merged result to the result cache (KV) and marks the job done.
+ * - A dead shard fails its job (status `failed`, the error of its last attempt); submitting the
+ *   job again requeues the dead shards and keeps the finished ones.
  */
 import { DurableObject } from 'cloudflare:workers';
+import { mergeRankingSums, type RankingSums } from '../../core/analysis/ranking.js';
+import { RESULT_SCHEMA, type ResultKind, type StoredResult } from '../catalog.js';
 import type { DurableObjectState, Env } from '../env.js';
+import { kvKey } from '../results.js';
 
 export const JOB_STATUSES = ['queued', 'running', 'done', 'failed'] as const;
 export type JobStatus = (typeof JOB_STATUSES)[number];
+export const SHARD_STATUSES = ['queued', 'running', 'done', 'dead'] as const;
+export type ShardStatus = (typeof SHARD_STATUSES)[number];
 
-/** Attempts before a failing job stays failed. */
+/** Leases a shard may use (expired or failed) before it is dead-lettered. */
 export const MAX_ATTEMPTS = 3;
+/** Backoff after a reported failure: RETRY_BASE_MS * 2^(failures - 1), at most RETRY_MAX_MS. */
+export const RETRY_BASE_MS = 1000;
+export const RETRY_MAX_MS = 60_000;
+/** Default shard size (samples); a submission may choose another. */
+export const DEFAULT_SHARD_SIZE = 1000;
+
+export interface ShardRecord {
+  index: number;
+  start: number;
+  end: number;
+  status: ShardStatus;
+  done: number;
+  attempts: number;
+  failures: number;
+  lease: { owner: string; expiresAt: string } | null;
+  /** Not leasable before this time (backoff after a failure). */
+  retryAt: string | null;
+  samplesPerSecond: number | null;
+  error: string | null;
+  completedBy: string | null;
+}
 
 export interface JobRecord {
   id: string;
-  /** Content hash of the result this job produces (the cache key). */
+  /** Content hash of the result this job produces (the cache key and idempotency key). */
   key: string;
   kind: string;
   spec: Record<string, unknown>;
   status: JobStatus;
-  progress: { done: number; total: number };
+  progress: { done: number; total: number; samplesPerSecond: number | null; etaSeconds: number | null };
+  /** Most leases used by any shard. */
   attempts: number;
+  /** The running shards' leases (the first one, for single-shard jobs). */
   lease: { owner: string; expiresAt: string } | null;
+  shardSize: number;
+  shards: { total: number; queued: number; running: number; done: number; dead: number };
+  retryAt: string | null;
   error: string | null;
   createdAt: string;
   updatedAt: string;
 }
 
-interface Row {
+/** A lease handed to a runner: the job and the shard it must compute. */
+export interface LeaseRecord {
+  job: JobRecord;
+  shard: ShardRecord;
+}
+
+interface JobRow {
   id: string;
   key: string;
   kind: string;
   spec: string;
   status: JobStatus;
-  done: number;
   total: number;
-  attempts: number;
-  lease_owner: string | null;
-  lease_expires: number | null;
   error: string | null;
   created_at: number;
   updated_at: number;
 }
 
+interface ShardRow {
+  job_id: string;
+  idx: number;
+  start: number;
+  end: number;
+  status: ShardStatus;
+  done: number;
+  attempts: number;
+  failures: number;
+  lease_owner: string | null;
+  lease_expires: number | null;
+  not_before: number;
+  rate: number | null;
+  error: string | null;
+  completed_by: string | null;
+}
+
 export type BoardResult = { ok: true; job: JobRecord } | { ok: false; status: 404 | 409; detail: string };
+export type ShardCheck = { ok: true; job: JobRecord; shard: ShardRecord } | { ok: false; status: 404 | 409; detail: string };
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
-function toRecord(r: Row): JobRecord {
+function shardRecord(r: ShardRow, now: number): ShardRecord {
   return {
-    id: r.id,
-    key: r.key,
-    kind: r.kind,
-    spec: JSON.parse(r.spec) as Record<string, unknown>,
+    index: r.idx,
+    start: r.start,
+    end: r.end,
     status: r.status,
-    progress: { done: r.done, total: r.total },
+    done: r.status === 'done' ? r.end - r.start : r.done,
     attempts: r.attempts,
+    failures: r.failures,
     lease: r.status === 'running' && r.lease_owner !== null ? { owner: r.lease_owner, expiresAt: iso(r.lease_expires ?? 0) } : null,
+    retryAt: r.status === 'queued' && r.not_before > now ? iso(r.not_before) : null,
+    samplesPerSecond: r.status === 'running' ? r.rate : null,
     error: r.error,
-    createdAt: iso(r.created_at),
-    updatedAt: iso(r.updated_at),
+    completedBy: r.completed_by,
   };
+}
+
+export function backoffMs(failures: number): number {
+  return Math.min(RETRY_MAX_MS, RETRY_BASE_MS * 2 ** Math.max(0, failures - 1));
 }
 
 export class JobBoard extends DurableObject<Env> {
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
-    ctx.storage.sql.exec(`CREATE TABLE IF NOT EXISTS jobs (
+    const sql = ctx.storage.sql;
+    sql.exec(`CREATE TABLE IF NOT EXISTS jobs (
       id TEXT PRIMARY KEY,
       key TEXT NOT NULL UNIQUE,
       kind TEXT NOT NULL,
@@ -87,92 +154,291 @@ export class JobBoard extends DurableObject<Env> {
       created_at INTEGER NOT NULL,
       updated_at INTEGER NOT NULL
     )`);
-    ctx.storage.sql.exec('CREATE INDEX IF NOT EXISTS jobs_queue ON jobs (status, created_at)');
-  }
-
-  private row(where: string, value: unknown): Row | null {
-    return this.ctx.storage.sql.exec<Row>(`SELECT * FROM jobs WHERE ${where} = ?`, value).toArray()[0] ?? null;
-  }
-
-  /** Creates the job of `key`, or returns the existing one (`created: false`); a failed one is queued again. */
-  submit(input: { key: string; kind: string; spec: Record<string, unknown>; total: number }): { job: JobRecord; created: boolean } {
-    const existing = this.row('key', input.key);
-    if (existing && existing.status === 'failed') {
-      this.ctx.storage.sql.exec("UPDATE jobs SET status = 'queued', attempts = 0, done = 0, updated_at = ? WHERE id = ?", Date.now(), existing.id);
-      return { job: toRecord(this.row('id', existing.id)!), created: false };
-    }
-    if (existing) return { job: toRecord(existing), created: false };
-    const now = Date.now();
-    const id = crypto.randomUUID();
-    this.ctx.storage.sql.exec(
-      'INSERT INTO jobs (id, key, kind, spec, status, total, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
-      id, input.key, input.kind, JSON.stringify(input.spec), 'queued', input.total, now, now,
+    sql.exec('CREATE INDEX IF NOT EXISTS jobs_queue ON jobs (status, created_at)');
+    sql.exec(`CREATE TABLE IF NOT EXISTS shards (
+      job_id TEXT NOT NULL,
+      idx INTEGER NOT NULL,
+      start INTEGER NOT NULL,
+      end INTEGER NOT NULL,
+      status TEXT NOT NULL,
+      done INTEGER NOT NULL DEFAULT 0,
+      attempts INTEGER NOT NULL DEFAULT 0,
+      failures INTEGER NOT NULL DEFAULT 0,
+      lease_owner TEXT,
+      lease_expires INTEGER,
+      not_before INTEGER NOT NULL DEFAULT 0,
+      rate REAL,
+      error TEXT,
+      completed_by TEXT,
+      result TEXT,
+      PRIMARY KEY (job_id, idx)
+    )`);
+    sql.exec('CREATE INDEX IF NOT EXISTS shards_queue ON shards (status, not_before)');
+    // Jobs written before shards existed: one shard covering the whole job.
+    sql.exec(
+      "INSERT INTO shards (job_id, idx, start, end, status) SELECT id, 0, 0, total, CASE status WHEN 'done' THEN 'done' WHEN 'failed' THEN 'dead' ELSE 'queued' END FROM jobs WHERE id NOT IN (SELECT DISTINCT job_id FROM shards)",
     );
-    return { job: toRecord(this.row('id', id)!), created: true };
   }
 
-  get(id: string): JobRecord | null {
-    const r = this.row('id', id);
-    return r ? toRecord(r) : null;
+  private jobRow(where: 'id' | 'key', value: unknown): JobRow | null {
+    return this.ctx.storage.sql.exec<JobRow>(`SELECT id, key, kind, spec, status, total, error, created_at, updated_at FROM jobs WHERE ${where} = ?`, value).toArray()[0] ?? null;
   }
 
-  byKey(key: string): JobRecord | null {
-    const r = this.row('key', key);
-    return r ? toRecord(r) : null;
+  private shardRows(jobId: string): ShardRow[] {
+    return this.ctx.storage.sql
+      .exec<ShardRow>('SELECT job_id, idx, start, end, status, done, attempts, failures, lease_owner, lease_expires, not_before, rate, error, completed_by FROM shards WHERE job_id = ? ORDER BY idx', jobId)
+      .toArray();
   }
 
-  list(limit: number): JobRecord[] {
-    return this.ctx.storage.sql.exec<Row>('SELECT * FROM jobs ORDER BY created_at DESC LIMIT ?', limit).toArray().map(toRecord);
-  }
-
-  /** Leases the oldest queued job (or one whose lease expired) to `owner` for `ttlMs`. */
-  lease(owner: string, ttlMs: number): JobRecord | null {
+  private record(r: JobRow): JobRecord {
     const now = Date.now();
+    const shards = this.shardRows(r.id).map((s) => shardRecord(s, now));
+    const count = (st: ShardStatus) => shards.filter((s) => s.status === st).length;
+    const done = shards.reduce((a, s) => a + s.done, 0);
+    const running = shards.filter((s) => s.status === 'running');
+    const rates = running.map((s) => s.samplesPerSecond).filter((x): x is number => x !== null && x > 0);
+    const rate = rates.length ? rates.reduce((a, b) => a + b, 0) : null;
+    const retry = shards.map((s) => s.retryAt).filter((x): x is string => x !== null).sort()[0] ?? null;
+    return {
+      id: r.id,
+      key: r.key,
+      kind: r.kind,
+      spec: JSON.parse(r.spec) as Record<string, unknown>,
+      status: r.status,
+      progress: { done: r.status === 'done' ? r.total : done, total: r.total, samplesPerSecond: rate, etaSeconds: rate && r.status === 'running' ? Math.max(0, (r.total - done) / rate) : null },
+      attempts: shards.reduce((a, s) => Math.max(a, s.attempts), 0),
+      lease: running[0]?.lease ?? null,
+      shardSize: shards.length ? shards[0].end - shards[0].start : 0,
+      shards: { total: shards.length, queued: count('queued'), running: count('running'), done: count('done'), dead: count('dead') },
+      retryAt: retry,
+      error: r.error,
+      createdAt: iso(r.created_at),
+      updatedAt: iso(r.updated_at),
+    };
+  }
+
+  /** Job status from its shards (done is set only by the merge). */
+  private refresh(jobId: string, error?: string): void {
+    const sql = this.ctx.storage.sql;
+    const job = this.jobRow('id', jobId);
+    if (!job || job.status === 'done') return;
+    const shards = this.shardRows(jobId);
+    const status: JobStatus = shards.some((s) => s.status === 'dead')
+      ? 'failed'
+      : shards.some((s) => s.status === 'running' || s.status === 'done')
+        ? 'running'
+        : 'queued';
+    sql.exec('UPDATE jobs SET status = ?, error = COALESCE(?, error), updated_at = ? WHERE id = ?', status, error ?? null, Date.now(), jobId);
+  }
+
+  /**
+   * Creates the job of `key` cut into shards of `shardSize` samples, or returns the existing one
+   * (`created: false`); a failed one has its dead shards queued again (finished shards are kept).
+   */
+  submit(input: { key: string; kind: string; spec: Record<string, unknown>; total: number; shardSize?: number }): { job: JobRecord; created: boolean } {
+    const sql = this.ctx.storage.sql;
     return this.ctx.storage.transactionSync(() => {
-      const r = this.ctx.storage.sql
-        .exec<Row>("SELECT * FROM jobs WHERE status = 'queued' OR (status = 'running' AND lease_expires < ?) ORDER BY created_at LIMIT 1", now)
-        .toArray()[0];
-      if (!r) return null;
-      this.ctx.storage.sql.exec(
-        "UPDATE jobs SET status = 'running', lease_owner = ?, lease_expires = ?, attempts = attempts + 1, updated_at = ? WHERE id = ?",
-        owner, now + ttlMs, now, r.id,
-      );
-      return toRecord(this.row('id', r.id)!);
+      const existing = this.jobRow('key', input.key);
+      if (existing && existing.status === 'failed') {
+        sql.exec("UPDATE shards SET status = 'queued', attempts = 0, failures = 0, done = 0, not_before = 0, lease_owner = NULL, lease_expires = NULL WHERE job_id = ? AND status = 'dead'", existing.id);
+        this.refresh(existing.id);
+        return { job: this.record(this.jobRow('id', existing.id)!), created: false };
+      }
+      if (existing) return { job: this.record(existing), created: false };
+      const now = Date.now();
+      const id = crypto.randomUUID();
+      // Only ranking sums are mergeable; other kinds are computed whole.
+      const size = input.kind === 'ranking-sums' ? Math.max(1, Math.min(input.total, input.shardSize ?? DEFAULT_SHARD_SIZE)) : input.total;
+      sql.exec('INSERT INTO jobs (id, key, kind, spec, status, total, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)', id, input.key, input.kind, JSON.stringify(input.spec), 'queued', input.total, now, now);
+      for (let i = 0, start = 0; start < input.total; i++, start += size) {
+        sql.exec("INSERT INTO shards (job_id, idx, start, end, status) VALUES (?, ?, ?, ?, 'queued')", id, i, start, Math.min(input.total, start + size));
+      }
+      return { job: this.record(this.jobRow('id', id)!), created: true };
     });
   }
 
-  private owned(id: string, owner: string): { ok: true; row: Row } | { ok: false; status: 404 | 409; detail: string } {
-    const r = this.row('id', id);
-    if (!r) return { ok: false, status: 404, detail: `no job ${id}` };
-    if (r.status !== 'running' || r.lease_owner !== owner) return { ok: false, status: 409, detail: `job ${id} is ${r.status} and not leased to ${owner}` };
-    if ((r.lease_expires ?? 0) < Date.now()) return { ok: false, status: 409, detail: `the lease of job ${id} expired` };
-    return { ok: true, row: r };
+  get(id: string): JobRecord | null {
+    const r = this.jobRow('id', id);
+    return r ? this.record(r) : null;
   }
 
-  /** Extends the lease and records progress. */
-  heartbeat(id: string, owner: string, progress: { done: number; total: number }, ttlMs: number): BoardResult {
-    const o = this.owned(id, owner);
+  byKey(key: string): JobRecord | null {
+    const r = this.jobRow('key', key);
+    return r ? this.record(r) : null;
+  }
+
+  list(limit: number): JobRecord[] {
+    return this.ctx.storage.sql
+      .exec<JobRow>('SELECT id, key, kind, spec, status, total, error, created_at, updated_at FROM jobs ORDER BY created_at DESC LIMIT ?', limit)
+      .toArray()
+      .map((r) => this.record(r));
+  }
+
+  /** Every shard of a job (status, leases, retries). */
+  shards(id: string): ShardRecord[] | null {
+    if (!this.jobRow('id', id)) return null;
+    const now = Date.now();
+    return this.shardRows(id).map((s) => shardRecord(s, now));
+  }
+
+  /** Dead-lettered shards, newest jobs first. */
+  deadLetters(limit: number): Array<{ jobId: string; key: string; shard: ShardRecord }> {
+    const now = Date.now();
+    return this.ctx.storage.sql
+      .exec<ShardRow & { key: string }>("SELECT s.*, j.key AS key FROM shards s JOIN jobs j ON j.id = s.job_id WHERE s.status = 'dead' ORDER BY j.created_at DESC, s.idx LIMIT ?", limit)
+      .toArray()
+      .map((r) => ({ jobId: r.job_id, key: r.key, shard: shardRecord(r, now) }));
+  }
+
+  /**
+   * Leases the first available shard of the oldest job (of one of `kinds`) to `owner` for `ttlMs`:
+   * a queued shard past its backoff, or a running one whose lease expired. An expired shard that
+   * used its last attempt is dead-lettered instead.
+   */
+  lease(owner: string, ttlMs: number, kinds?: string[]): LeaseRecord | null {
+    const sql = this.ctx.storage.sql;
+    const now = Date.now();
+    return this.ctx.storage.transactionSync(() => {
+      const expiredDead = sql
+        .exec<{ job_id: string }>("SELECT job_id FROM shards WHERE status = 'running' AND lease_expires < ? AND attempts >= ?", now, MAX_ATTEMPTS)
+        .toArray();
+      if (expiredDead.length) {
+        sql.exec("UPDATE shards SET status = 'dead', error = COALESCE(error, 'lease expired on the last attempt'), lease_owner = NULL, lease_expires = NULL WHERE status = 'running' AND lease_expires < ? AND attempts >= ?", now, MAX_ATTEMPTS);
+        for (const j of new Set(expiredDead.map((r) => r.job_id))) this.refresh(j, `shard lease expired after ${MAX_ATTEMPTS} attempts`);
+      }
+      const kindFilter = kinds && kinds.length ? `AND j.kind IN (${kinds.map(() => '?').join(', ')})` : '';
+      const r = sql
+        .exec<ShardRow>(
+          `SELECT s.job_id, s.idx FROM shards s JOIN jobs j ON j.id = s.job_id
+           WHERE j.status IN ('queued', 'running') ${kindFilter}
+             AND ((s.status = 'queued' AND s.not_before <= ?) OR (s.status = 'running' AND s.lease_expires < ?))
+           ORDER BY j.created_at, s.idx LIMIT 1`,
+          ...(kinds && kinds.length ? kinds : []),
+          now,
+          now,
+        )
+        .toArray()[0];
+      if (!r) return null;
+      sql.exec(
+        "UPDATE shards SET status = 'running', lease_owner = ?, lease_expires = ?, attempts = attempts + 1, done = 0, rate = NULL WHERE job_id = ? AND idx = ?",
+        owner, now + ttlMs, r.job_id, r.idx,
+      );
+      this.refresh(r.job_id);
+      const job = this.record(this.jobRow('id', r.job_id)!);
+      const shard = shardRecord(this.shardRows(r.job_id).find((s) => s.idx === r.idx)!, now);
+      return { job: { ...job, attempts: shard.attempts, lease: shard.lease }, shard };
+    });
+  }
+
+  /** The shard `index` of job `id` when `owner` holds its unexpired lease. */
+  owned(id: string, index: number, owner: string): ShardCheck {
+    const j = this.jobRow('id', id);
+    if (!j) return { ok: false, status: 404, detail: `no job ${id}` };
+    const s = this.shardRows(id).find((x) => x.idx === index);
+    if (!s) return { ok: false, status: 404, detail: `job ${id} has no shard ${index}` };
+    if (s.status !== 'running' || s.lease_owner !== owner) return { ok: false, status: 409, detail: `shard ${index} of job ${id} is ${s.status} and not leased to ${owner}` };
+    if ((s.lease_expires ?? 0) < Date.now()) return { ok: false, status: 409, detail: `the lease of shard ${index} of job ${id} expired` };
+    return { ok: true, job: this.record(j), shard: shardRecord(s, Date.now()) };
+  }
+
+  /** Extends the lease and records progress (samples done in the shard, samples/s). */
+  heartbeat(id: string, index: number, owner: string, progress: { done: number; samplesPerSecond?: number }, ttlMs: number): BoardResult {
+    const o = this.owned(id, index, owner);
     if (!o.ok) return o;
     const now = Date.now();
-    this.ctx.storage.sql.exec('UPDATE jobs SET done = ?, total = ?, lease_expires = ?, updated_at = ? WHERE id = ?', progress.done, progress.total, now + ttlMs, now, id);
-    return { ok: true, job: toRecord(this.row('id', id)!) };
+    const done = Math.min(progress.done, o.shard.end - o.shard.start);
+    this.ctx.storage.sql.exec('UPDATE shards SET done = ?, rate = ?, lease_expires = ? WHERE job_id = ? AND idx = ?', done, progress.samplesPerSecond ?? null, now + ttlMs, id, index);
+    this.ctx.storage.sql.exec('UPDATE jobs SET updated_at = ? WHERE id = ?', now, id);
+    return { ok: true, job: this.record(this.jobRow('id', id)!) };
   }
 
-  /** Marks the job done (its result is already stored under its key). */
-  complete(id: string, owner: string): BoardResult {
-    const o = this.owned(id, owner);
+  /** Gives a lease back unfinished (graceful shutdown): queued again at once, the attempt not counted. */
+  release(id: string, index: number, owner: string): BoardResult {
+    const o = this.owned(id, index, owner);
     if (!o.ok) return o;
-    this.ctx.storage.sql.exec("UPDATE jobs SET status = 'done', done = total, lease_owner = NULL, lease_expires = NULL, updated_at = ? WHERE id = ?", Date.now(), id);
-    return { ok: true, job: toRecord(this.row('id', id)!) };
+    this.ctx.storage.sql.exec("UPDATE shards SET status = 'queued', attempts = MAX(0, attempts - 1), done = 0, rate = NULL, lease_owner = NULL, lease_expires = NULL WHERE job_id = ? AND idx = ?", id, index);
+    this.refresh(id);
+    return { ok: true, job: this.record(this.jobRow('id', id)!) };
   }
 
-  /** Records a failure: back to the queue, or failed for good after MAX_ATTEMPTS. */
-  fail(id: string, owner: string, error: string): BoardResult {
-    const o = this.owned(id, owner);
+  /**
+   * Acknowledges a shard with its (already validated) result. When it is the last one, merges the
+   * shards, writes the result to the cache under the job key and marks the job done.
+   */
+  async complete(id: string, index: number, owner: string, payload: unknown, computed: Record<string, unknown>): Promise<BoardResult> {
+    const o = this.owned(id, index, owner);
+    const sql = this.ctx.storage.sql;
+    if (!o.ok) {
+      // A repeated acknowledgement (the runner lost the answer) succeeds, and finishes the merge if
+      // an earlier attempt at it was interrupted.
+      const s = this.shardRows(id).find((x) => x.idx === index);
+      if (!s || s.status !== 'done' || s.completed_by !== owner) return o;
+      const j = this.jobRow('id', id)!;
+      if (j.status !== 'done' && this.shardRows(id).every((x) => x.status === 'done')) await this.finish(id);
+      return { ok: true, job: this.record(this.jobRow('id', id)!) };
+    }
+    sql.exec("UPDATE shards SET status = 'done', done = end - start, rate = NULL, lease_owner = NULL, lease_expires = NULL, completed_by = ?, result = ? WHERE job_id = ? AND idx = ?", owner, JSON.stringify({ payload, computed }), id, index);
+    this.refresh(id);
+    const remaining = sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM shards WHERE job_id = ? AND status != 'done'", id).one().n;
+    if (remaining === 0) await this.finish(id);
+    return { ok: true, job: this.record(this.jobRow('id', id)!) };
+  }
+
+  /** Merges the shards of a job whose shards are all done and stores the result (idempotent). */
+  private async finish(id: string): Promise<void> {
+    const sql = this.ctx.storage.sql;
+    const job = this.jobRow('id', id)!;
+    const rows = sql.exec<{ idx: number; result: string; completed_by: string }>('SELECT idx, result, completed_by FROM shards WHERE job_id = ? ORDER BY idx', id).toArray();
+    const parts = rows.map((r) => JSON.parse(r.result) as { payload: unknown; computed: Record<string, unknown> });
+    let payload: unknown;
+    if (job.kind === 'ranking-sums') {
+      const merged = mergeRankingSums(parts.map((p) => p.payload as RankingSums));
+      if (merged.ranges.length !== 1 || merged.ranges[0][0] !== 0 || merged.ranges[0][1] !== job.total) {
+        throw new Error(`merged shards cover ${JSON.stringify(merged.ranges)}, not [0, ${job.total})`);
+      }
+      payload = merged;
+    } else {
+      payload = parts[0].payload;
+    }
+    const spec = JSON.parse(job.spec) as { classifier: string; seed: number; count: number; options?: Record<string, unknown>; generatorId: string; classifierId: string };
+    const stored: StoredResult = {
+      schema: RESULT_SCHEMA,
+      key: job.key,
+      kind: job.kind as ResultKind,
+      generatorId: spec.generatorId,
+      classifierId: spec.classifierId,
+      classifier: spec.classifier,
+      sweep: { seed: spec.seed, count: spec.count },
+      options: spec.options ?? {},
+      computed: {
+        ...(parts.length === 1 ? parts[0].computed : {}),
+        jobId: id,
+        shards: rows.map((r, i) => ({ index: r.idx, runner: r.completed_by, ...parts[i].computed })),
+        runners: [...new Set(rows.map((r) => r.completed_by))],
+        completedAt: new Date().toISOString(),
+      },
+      payload,
+    };
+    // Results are immutable: an existing entry under the key wins.
+    if ((await this.env.RESULTS.get(kvKey(job.key), 'text')) === null) {
+      await this.env.RESULTS.put(kvKey(job.key), JSON.stringify(stored), { metadata: { kind: stored.kind } });
+    }
+    sql.exec("UPDATE jobs SET status = 'done', error = NULL, updated_at = ? WHERE id = ?", Date.now(), id);
+    sql.exec('UPDATE shards SET result = NULL WHERE job_id = ?', id);
+  }
+
+  /** Records a failure: the shard is retried after a backoff, or dead-lettered on its last attempt. */
+  fail(id: string, index: number, owner: string, error: string): BoardResult {
+    const o = this.owned(id, index, owner);
     if (!o.ok) return o;
-    const status: JobStatus = o.row.attempts >= MAX_ATTEMPTS ? 'failed' : 'queued';
-    this.ctx.storage.sql.exec('UPDATE jobs SET status = ?, error = ?, lease_owner = NULL, lease_expires = NULL, updated_at = ? WHERE id = ?', status, error.slice(0, 2000), Date.now(), id);
-    return { ok: true, job: toRecord(this.row('id', id)!) };
+    const failures = o.shard.failures + 1;
+    const dead = o.shard.attempts >= MAX_ATTEMPTS;
+    this.ctx.storage.sql.exec(
+      'UPDATE shards SET status = ?, failures = ?, not_before = ?, error = ?, done = 0, rate = NULL, lease_owner = NULL, lease_expires = NULL WHERE job_id = ? AND idx = ?',
+      dead ? 'dead' : 'queued', failures, dead ? 0 : Date.now() + backoffMs(failures), error.slice(0, 2000), id, index,
+    );
+    this.refresh(id, error.slice(0, 2000));
+    return { ok: true, job: this.record(this.jobRow('id', id)!) };
   }
 }
 

@@ -5,7 +5,7 @@
  */
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
 import { DEFAULT_OPTIONS, RESULT_KINDS, generatorId } from '../catalog.js';
-import { board, type JobRecord } from '../jobs/board.js';
+import { DEFAULT_SHARD_SIZE, board, type JobRecord } from '../jobs/board.js';
 import { getResult } from '../results.js';
 import { IMMUTABLE, json, notModified, route, valid, type AppEnv } from '../http.js';
 import { LIMITS } from '../limits.js';
@@ -19,6 +19,7 @@ export const JobSubmit = z
     classifier: ClassifierParam,
     seed: z.number().int().min(0).max(LIMITS.seed - 1),
     count: z.number().int().min(1).max(LIMITS.jobSamples).openapi({ description: `Population size (at most ${LIMITS.jobSamples})` }),
+    shardSize: z.number().int().min(16).max(LIMITS.jobSamples).optional().openapi({ description: `Samples per shard (ranking-sums only; default ${DEFAULT_SHARD_SIZE}). Not part of the job's identity: the first submission decides.` }),
   })
   .openapi('JobSubmit');
 
@@ -28,7 +29,7 @@ const JobSchema = z
     key: z.string(),
     kind: z.string(),
     status: z.enum(['queued', 'running', 'done', 'failed']),
-    progress: z.object({ done: z.number(), total: z.number() }),
+    progress: z.object({ done: z.number(), total: z.number(), samplesPerSecond: z.number().nullable().optional(), etaSeconds: z.number().nullable().optional() }),
     statusUrl: z.string(),
     resultUrl: z.string(),
   })
@@ -62,7 +63,7 @@ export function registerJobs(app: OpenAPIHono<AppEnv>): void {
       if ((await getResult(c.env, key)) !== null) return json({ status: 'done', key, resultUrl: `/v1/results/${key}` });
       // What a runner needs to compute exactly this result and check it holds the same models.
       const full = { ...spec, options: DEFAULT_OPTIONS[b.kind], generatorId: generatorId(catalog), classifierId: entry.sha256 };
-      const { job, created } = await board(c.env).submit({ key, kind: b.kind, spec: full, total: b.count });
+      const { job, created } = await board(c.env).submit({ key, kind: b.kind, spec: full, total: b.count, shardSize: b.shardSize });
       const view = jobView(job);
       return json({ created, statusUrl: view.statusUrl, job: view }, { status: 202, headers: { location: view.statusUrl } });
     },
@@ -86,6 +87,17 @@ export function registerJobs(app: OpenAPIHono<AppEnv>): void {
       const job = await board(c.env).get(id);
       if (!job) throw new ProblemError(404, 'not-found', `no job ${id}`, { field: 'id' });
       return json(jobView(job));
+    },
+  );
+
+  route(
+    app,
+    createRoute({ method: 'get', path: '/v1/jobs/{id}/shards', tags: ['jobs'], summary: 'The shards of a job: ranges, status, attempts, leases, retries', request: { params: IdParam }, responses: { 200: { description: 'Shards', content: { 'application/json': { schema: z.object({ shards: z.array(z.object({ index: z.number() }).passthrough()) }) } } }, ...errorResponses(400, 404) } }),
+    async (c) => {
+      const { id } = valid(c, 'param', IdParam);
+      const shards = await board(c.env).shards(id);
+      if (!shards) throw new ProblemError(404, 'not-found', `no job ${id}`, { field: 'id' });
+      return json({ jobId: id, shards });
     },
   );
 

@@ -1,17 +1,23 @@
 /**
- * The runners' side of the job board (used by the GPU runner of issue #6): lease a job, report
- * progress (which extends the lease), complete it with its result, or fail it. Bearer-token
- * protected; disabled (403) while the worker has no RUNNER_TOKEN.
+ * The runners' side of the job board (the GPU runner, src/gpu-runner/): lease a shard, report
+ * progress (which extends the lease), complete it with its partial result (acknowledgement), fail
+ * it (retried after a backoff, dead-lettered after MAX_ATTEMPTS), or release it (graceful
+ * shutdown); fetch the models' weights exactly as the edge holds them. Bearer-token protected
+ * (constant-time comparison); disabled (403) while the worker has no RUNNER_TOKEN.
+ *
+ * Every shard result is checked against the shard it answers before it is accepted: schema, shape
+ * (the generator's S, its number of classes), the spec hash of (models, population), the sample
+ * range and the per-class counts that range implies. The merged result is then exact.
  */
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
-import { DEFAULT_OPTIONS, RESULT_SCHEMA, type ResultKind, type StoredResult } from '../catalog.js';
-import { board, type BoardResult } from '../jobs/board.js';
+import { populationSpecHash } from '../../core/analysis/population.js';
+import type { AnalysisModels } from '../../core/analysis/models.js';
+import { board, type BoardResult, type LeaseRecord, type ShardRecord } from '../jobs/board.js';
 import { getCatalog } from '../models.js';
-import { putResult } from '../results.js';
 import { json, route, valid, type AppContext, type AppEnv } from '../http.js';
 import { ProblemError, errorResponses } from '../problem.js';
 import { jobView } from './jobs.js';
-import { generatorId, type Catalog } from '../catalog.js';
+import type { Catalog, CatalogModel } from '../catalog.js';
 import { catalogLayout } from './results.js';
 
 const finite = z.number().refine(Number.isFinite, 'must be finite');
@@ -30,8 +36,20 @@ const RankingSumsPayload = z.object({
 });
 const OtherPayload = z.object({ schema: z.string().min(1) }).passthrough();
 
-/** Checks a runner's payload before it becomes an immutable result (it is served, and rankings are computed from it). */
-function checkPayload(kind: string, payload: unknown, catalog: Catalog): void {
+interface JobSpecFields {
+  seed: number;
+  count: number;
+  generatorId: string;
+  classifierId: string;
+}
+
+const bad = (field: string, detail: string) => new ProblemError(400, 'validation', `payload.${field}${detail}`, { field: `payload.${field}` });
+
+/**
+ * Checks a runner's shard result against the shard it answers before it becomes part of an
+ * immutable result (it is served, and rankings are computed from it).
+ */
+export function checkPayload(kind: string, payload: unknown, catalog: Catalog, spec: JobSpecFields, shard: Pick<ShardRecord, 'start' | 'end'>): void {
   const parsed = (kind === 'ranking-sums' ? RankingSumsPayload : OtherPayload).safeParse(payload);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
@@ -40,11 +58,24 @@ function checkPayload(kind: string, payload: unknown, catalog: Catalog): void {
   if (kind !== 'ranking-sums') return;
   const p = parsed.data as z.infer<typeof RankingSumsPayload>;
   const S = catalogLayout(catalog).size;
-  const K = p.numClasses;
-  if (p.styleSize !== S) throw new ProblemError(400, 'validation', `payload.styleSize is ${p.styleSize}, the generator's S is ${S}`, { field: 'payload.styleSize' });
-  for (const f of ['count', 'correct'] as const) if (p[f].length !== K) throw new ProblemError(400, 'validation', `payload.${f} must have numClasses = ${K} entries`, { field: `payload.${f}` });
+  const K = Number((catalog.generatorArchitecture as { numClasses?: number }).numClasses ?? 10);
+  if (p.styleSize !== S) throw bad('styleSize', ` is ${p.styleSize}, the generator's S is ${S}`);
+  if (p.numClasses !== K) throw bad('numClasses', ` is ${p.numClasses}, the generator has ${K} classes`);
+  for (const f of ['count', 'correct'] as const) if (p[f].length !== K) throw bad(f, ` must have numClasses = ${K} entries`);
   for (const f of ['gradSum', 'gradSqSum', 'styleSum', 'styleSqSum'] as const) {
-    if (p[f].length !== S * K) throw new ProblemError(400, 'validation', `payload.${f} must have styleSize * numClasses = ${S * K} entries`, { field: `payload.${f}` });
+    if (p[f].length !== S * K) throw bad(f, ` must have styleSize * numClasses = ${S * K} entries`);
+  }
+  const ids = { generatorId: spec.generatorId, classifierId: spec.classifierId } as AnalysisModels;
+  const expectedHash = populationSpecHash(ids, { seed: spec.seed, count: spec.count, classIndex: null });
+  if (p.specHash !== expectedHash) throw bad('specHash', ` ${p.specHash} is not this job's (models ${spec.generatorId.slice(0, 12)}/${spec.classifierId.slice(0, 12)}, seed ${spec.seed}, count ${spec.count}): ${expectedHash}`);
+  if (p.ranges.length !== 1 || p.ranges[0][0] !== shard.start || p.ranges[0][1] !== shard.end) {
+    throw bad('ranges', ` ${JSON.stringify(p.ranges)} is not this shard's range [[${shard.start},${shard.end}]]`);
+  }
+  // Sample i has class i mod K: the range fixes every class's count.
+  for (let c = 0; c < K; c++) {
+    const n = Math.max(0, Math.ceil((shard.end - c) / K) - Math.ceil((shard.start - c) / K));
+    if (p.count[c] !== n) throw bad(`count.${c}`, ` is ${p.count[c]}, the range [${shard.start}, ${shard.end}) holds ${n} samples of class ${c}`);
+    if (p.correct[c] > p.count[c]) throw bad(`correct.${c}`, ` (${p.correct[c]}) exceeds count.${c} (${p.count[c]})`);
   }
 }
 
@@ -69,80 +100,139 @@ function unwrap(r: BoardResult): Response {
   return json(jobView(r.job));
 }
 
+/** A lease as runners see it: the job (with its spec) and the shard to compute. */
+export function leaseView(l: LeaseRecord) {
+  return { ...jobView(l.job), shard: l.shard };
+}
+
 const Owner = z.string().min(1).max(128);
-const LeaseBody = z.object({ runner: Owner, leaseMs: z.number().int().min(1000).max(LEASE_MS.max).default(LEASE_MS.default) });
-const HeartbeatBody = z.object({ runner: Owner, done: z.number().int().min(0), total: z.number().int().min(1), leaseMs: z.number().int().min(1000).max(LEASE_MS.max).default(LEASE_MS.default) });
-const CompleteBody = z.object({ runner: Owner, payload: z.record(z.string(), z.unknown()), computed: z.record(z.string(), z.unknown()).default({}) });
-const FailBody = z.object({ runner: Owner, error: z.string().min(1).max(2000) });
+const ShardIndex = z.number().int().min(0).default(0).openapi({ description: 'Shard index (from the lease); 0 for single-shard jobs' });
+const LeaseMs = z.number().int().min(1000).max(LEASE_MS.max).default(LEASE_MS.default);
+const LeaseBody = z.object({ runner: Owner, leaseMs: LeaseMs, kinds: z.array(z.string().min(1).max(64)).max(8).optional().openapi({ description: 'Only jobs of these kinds (default: any)' }) });
+const HeartbeatBody = z.object({
+  runner: Owner,
+  shard: ShardIndex,
+  done: z.number().int().min(0).openapi({ description: 'Samples of the shard done so far' }),
+  total: z.number().int().min(1).optional().openapi({ description: 'Samples in the shard (informative)' }),
+  samplesPerSecond: z.number().min(0).max(1e9).optional(),
+  etaSeconds: z.number().min(0).optional(),
+  leaseMs: LeaseMs,
+});
+const CompleteBody = z.object({ runner: Owner, shard: ShardIndex, payload: z.record(z.string(), z.unknown()), computed: z.record(z.string(), z.unknown()).default({}) });
+const FailBody = z.object({ runner: Owner, shard: ShardIndex, error: z.string().min(1).max(2000) });
+const ReleaseBody = z.object({ runner: Owner, shard: ShardIndex });
 const IdParam = z.object({ id: z.string().uuid() });
+const ModelParam = z.object({ id: z.string().min(1).max(128), file: z.enum(['manifest', 'weights']) });
+const DeadQuery = z.object({ limit: z.coerce.number().int().min(1).max(200).default(50) });
 const jobOut = { 200: { description: 'The job', content: { 'application/json': { schema: z.object({ id: z.string() }).passthrough() } } } };
 const security = [{ runnerToken: [] }];
+
+function modelById(catalog: Catalog, id: string): CatalogModel | undefined {
+  return [catalog.generator, ...catalog.classifiers].find((m): m is CatalogModel => m !== null && m.sha256 === id);
+}
 
 export function registerRunner(app: OpenAPIHono<AppEnv>): void {
   app.openAPIRegistry.registerComponent('securitySchemes', 'runnerToken', { type: 'http', scheme: 'bearer' });
 
   route(
     app,
-    createRoute({ method: 'post', path: '/v1/runner/lease', tags: ['runner'], security, summary: 'Lease the oldest queued job (204 when none)', request: { body: { content: { 'application/json': { schema: LeaseBody } }, required: true } }, responses: { ...jobOut, 204: { description: 'Nothing to do' }, ...errorResponses(400, 401, 403) } }),
+    createRoute({ method: 'post', path: '/v1/runner/lease', tags: ['runner'], security, summary: 'Lease the next shard (oldest job first; 204 when none)', request: { body: { content: { 'application/json': { schema: LeaseBody } }, required: true } }, responses: { ...jobOut, 204: { description: 'Nothing to do' }, ...errorResponses(400, 401, 403) } }),
     async (c) => {
       authorise(c);
       const b = valid(c, 'json', LeaseBody);
-      const job = await board(c.env).lease(b.runner, b.leaseMs);
-      return job ? json(jobView(job)) : new Response(null, { status: 204 });
+      const lease = await board(c.env).lease(b.runner, b.leaseMs, b.kinds);
+      return lease ? json(leaseView(lease)) : new Response(null, { status: 204 });
     },
   );
 
   route(
     app,
-    createRoute({ method: 'post', path: '/v1/runner/jobs/{id}/heartbeat', tags: ['runner'], security, summary: 'Report progress and extend the lease', request: { params: IdParam, body: { content: { 'application/json': { schema: HeartbeatBody } }, required: true } }, responses: { ...jobOut, ...errorResponses(400, 401, 403, 404, 409) } }),
+    createRoute({ method: 'post', path: '/v1/runner/jobs/{id}/heartbeat', tags: ['runner'], security, summary: 'Report progress of a shard and extend its lease', request: { params: IdParam, body: { content: { 'application/json': { schema: HeartbeatBody } }, required: true } }, responses: { ...jobOut, ...errorResponses(400, 401, 403, 404, 409) } }),
     async (c) => {
       authorise(c);
       const { id } = valid(c, 'param', IdParam);
       const b = valid(c, 'json', HeartbeatBody);
-      return unwrap(await board(c.env).heartbeat(id, b.runner, { done: b.done, total: b.total }, b.leaseMs));
+      return unwrap(await board(c.env).heartbeat(id, b.shard, b.runner, { done: b.done, samplesPerSecond: b.samplesPerSecond }, b.leaseMs));
     },
   );
 
   route(
     app,
-    createRoute({ method: 'post', path: '/v1/runner/jobs/{id}/complete', tags: ['runner'], security, summary: 'Store the result under the job key (immutable) and mark the job done', request: { params: IdParam, body: { content: { 'application/json': { schema: CompleteBody } }, required: true } }, responses: { ...jobOut, ...errorResponses(400, 401, 403, 404, 409, 413) } }),
+    createRoute({ method: 'post', path: '/v1/runner/jobs/{id}/complete', tags: ['runner'], security, summary: "Acknowledge a shard with its validated result; the last shard's completion merges them into the cached result", request: { params: IdParam, body: { content: { 'application/json': { schema: CompleteBody } }, required: true } }, responses: { ...jobOut, ...errorResponses(400, 401, 403, 404, 409, 413) } }),
     async (c) => {
       authorise(c);
       const { id } = valid(c, 'param', IdParam);
       const b = valid(c, 'json', CompleteBody);
       const stub = board(c.env);
-      const job = await stub.get(id);
-      if (!job) throw new ProblemError(404, 'not-found', `no job ${id}`, { field: 'id' });
-      if (job.status !== 'running' || job.lease?.owner !== b.runner) throw new ProblemError(409, 'conflict', `job ${id} is ${job.status} and not leased to ${b.runner}`);
-      const catalog = await getCatalog(c.env);
-      checkPayload(job.kind, b.payload, catalog);
-      const spec = job.spec as { classifier: string; seed: number; count: number };
-      const entry = catalog.classifiers.find((m) => m.name === spec.classifier);
-      const stored: StoredResult = {
-        schema: RESULT_SCHEMA,
-        key: job.key,
-        kind: job.kind as ResultKind,
-        generatorId: generatorId(catalog),
-        classifierId: entry?.sha256 ?? 'unknown',
-        classifier: spec.classifier,
-        sweep: { seed: spec.seed, count: spec.count },
-        options: (job.spec.options as Record<string, unknown> | undefined) ?? DEFAULT_OPTIONS[job.kind as ResultKind],
-        computed: { ...b.computed, runner: b.runner, jobId: id, completedAt: new Date().toISOString() },
-        payload: b.payload,
-      };
-      await putResult(c.env, stored);
-      return unwrap(await stub.complete(id, b.runner));
+      const shards = await stub.shards(id);
+      if (!shards) throw new ProblemError(404, 'not-found', `no job ${id}`, { field: 'id' });
+      const shard = shards.find((s) => s.index === b.shard);
+      if (!shard) throw new ProblemError(404, 'not-found', `job ${id} has no shard ${b.shard}`, { field: 'shard' });
+      const job = (await stub.get(id))!;
+      const acked = shard.status === 'done' && shard.completedBy === b.runner;
+      if (!acked) {
+        if (shard.status !== 'running' || shard.lease?.owner !== b.runner) throw new ProblemError(409, 'conflict', `shard ${b.shard} of job ${id} is ${shard.status} and not leased to ${b.runner}`);
+        checkPayload(job.kind, b.payload, await getCatalog(c.env), job.spec as unknown as JobSpecFields, shard);
+      }
+      return unwrap(await stub.complete(id, b.shard, b.runner, b.payload, { ...b.computed, completedAt: new Date().toISOString() }));
     },
   );
 
   route(
     app,
-    createRoute({ method: 'post', path: '/v1/runner/jobs/{id}/fail', tags: ['runner'], security, summary: 'Report a failure (requeued until the attempts run out)', request: { params: IdParam, body: { content: { 'application/json': { schema: FailBody } }, required: true } }, responses: { ...jobOut, ...errorResponses(400, 401, 403, 404, 409) } }),
+    createRoute({ method: 'post', path: '/v1/runner/jobs/{id}/fail', tags: ['runner'], security, summary: 'Report a failed shard (retried after a backoff; dead-lettered after the last attempt)', request: { params: IdParam, body: { content: { 'application/json': { schema: FailBody } }, required: true } }, responses: { ...jobOut, ...errorResponses(400, 401, 403, 404, 409) } }),
     async (c) => {
       authorise(c);
       const { id } = valid(c, 'param', IdParam);
       const b = valid(c, 'json', FailBody);
-      return unwrap(await board(c.env).fail(id, b.runner, b.error));
+      return unwrap(await board(c.env).fail(id, b.shard, b.runner, b.error));
+    },
+  );
+
+  route(
+    app,
+    createRoute({ method: 'post', path: '/v1/runner/jobs/{id}/release', tags: ['runner'], security, summary: 'Give a shard back unfinished (queued again at once; the attempt is not counted)', request: { params: IdParam, body: { content: { 'application/json': { schema: ReleaseBody } }, required: true } }, responses: { ...jobOut, ...errorResponses(400, 401, 403, 404, 409) } }),
+    async (c) => {
+      authorise(c);
+      const { id } = valid(c, 'param', IdParam);
+      const b = valid(c, 'json', ReleaseBody);
+      return unwrap(await board(c.env).release(id, b.shard, b.runner));
+    },
+  );
+
+  route(
+    app,
+    createRoute({ method: 'get', path: '/v1/runner/dead-letter', tags: ['runner'], security, summary: 'Dead-lettered shards (their last error)', request: { query: DeadQuery }, responses: { 200: { description: 'Dead shards', content: { 'application/json': { schema: z.object({ shards: z.array(z.object({ jobId: z.string() }).passthrough()) }) } } }, ...errorResponses(400, 401, 403) } }),
+    async (c) => {
+      authorise(c);
+      const { limit } = valid(c, 'query', DeadQuery);
+      return json({ shards: await board(c.env).deadLetters(limit) });
+    },
+  );
+
+  route(
+    app,
+    createRoute({
+      method: 'get',
+      path: '/v1/runner/models/{id}/{file}',
+      tags: ['runner'],
+      security,
+      summary: "A model's manifest or weights, byte for byte as the edge holds them (id = sha256 of the weights; verify it)",
+      request: { params: ModelParam },
+      responses: { 200: { description: 'manifest.json or the weights binary' }, ...errorResponses(400, 401, 403, 404) },
+    }),
+    async (c) => {
+      authorise(c);
+      const { id, file } = valid(c, 'param', ModelParam);
+      const entry = modelById(await getCatalog(c.env), id);
+      if (!entry) throw new ProblemError(404, 'not-found', `no model with id ${id} in the catalog`, { field: 'id' });
+      const mres = await c.env.ASSETS.fetch(new Request(`https://assets.local${entry.path}manifest.json`));
+      if (!mres.ok) throw new ProblemError(404, 'not-found', `the manifest of ${entry.name} is missing from the assets`);
+      if (file === 'manifest') return new Response(mres.body, { headers: { 'content-type': 'application/json', 'cache-control': 'private, max-age=3600' } });
+      const manifest = (await mres.json()) as { weightsFile: string };
+      const bres = await c.env.ASSETS.fetch(new Request(`https://assets.local${entry.path}${manifest.weightsFile}`));
+      if (!bres.ok) throw new ProblemError(404, 'not-found', `the weights of ${entry.name} are missing from the assets`);
+      return new Response(bres.body, { headers: { 'content-type': 'application/octet-stream', 'cache-control': 'private, max-age=3600', 'x-sha256': entry.sha256 } });
     },
   );
 }

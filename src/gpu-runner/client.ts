@@ -1,0 +1,119 @@
+/**
+ * The runner's HTTP client for the edge's runner endpoints (bearer token). Transient failures
+ * (network errors, 5xx, 429) are retried with exponential backoff; 4xx answers are returned to the
+ * caller, which decides (a 409 means the lease is gone).
+ */
+
+export interface ShardView {
+  index: number;
+  start: number;
+  end: number;
+  status: string;
+  attempts: number;
+  lease: { owner: string; expiresAt: string } | null;
+}
+
+export interface JobSpecView {
+  kind: string;
+  classifier: string;
+  seed: number;
+  count: number;
+  options?: Record<string, unknown>;
+  generatorId: string;
+  classifierId: string;
+}
+
+export interface LeaseView {
+  id: string;
+  key: string;
+  kind: string;
+  spec: JobSpecView;
+  status: string;
+  shard: ShardView;
+}
+
+export class EdgeError extends Error {
+  constructor(
+    readonly status: number,
+    readonly body: string,
+    what: string,
+  ) {
+    super(`${what}: HTTP ${status} ${body.slice(0, 500)}`);
+  }
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export class EdgeClient {
+  readonly base: string;
+
+  constructor(
+    api: string,
+    private readonly token: string,
+    private readonly opts: { retries?: number; log?: (line: string) => void } = {},
+  ) {
+    this.base = api.replace(/\/+$/, '');
+  }
+
+  private async request(method: string, path: string, body?: unknown): Promise<Response> {
+    const retries = this.opts.retries ?? 5;
+    for (let attempt = 0; ; attempt++) {
+      let res: Response | null = null;
+      let err: unknown = null;
+      try {
+        res = await fetch(this.base + path, {
+          method,
+          headers: { authorization: `Bearer ${this.token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+          body: body === undefined ? undefined : JSON.stringify(body),
+        });
+      } catch (e) {
+        err = e;
+      }
+      const transient = res === null || res.status >= 500 || res.status === 429;
+      if (!transient || attempt >= retries) {
+        if (res === null) throw err;
+        return res;
+      }
+      if (res) await res.body?.cancel();
+      const wait = Math.min(10_000, 250 * 2 ** attempt);
+      this.opts.log?.(`${method} ${path}: ${res ? `HTTP ${res.status}` : (err as Error).message}; retrying in ${wait} ms`);
+      await sleep(wait);
+    }
+  }
+
+  private async jsonOrThrow<T>(res: Response, what: string): Promise<T> {
+    const text = await res.text();
+    if (!res.ok) throw new EdgeError(res.status, text, what);
+    return JSON.parse(text) as T;
+  }
+
+  /** The next shard, or null when there is nothing to do. */
+  async lease(runner: string, leaseMs: number, kinds: string[]): Promise<LeaseView | null> {
+    const res = await this.request('POST', '/v1/runner/lease', { runner, leaseMs, kinds });
+    if (res.status === 204) return null;
+    return this.jsonOrThrow<LeaseView>(res, 'lease');
+  }
+
+  async heartbeat(jobId: string, body: { runner: string; shard: number; done: number; total: number; samplesPerSecond?: number; etaSeconds?: number; leaseMs: number }): Promise<void> {
+    await this.jsonOrThrow(await this.request('POST', `/v1/runner/jobs/${jobId}/heartbeat`, body), 'heartbeat');
+  }
+
+  async complete(jobId: string, body: { runner: string; shard: number; payload: unknown; computed: Record<string, unknown> }): Promise<{ status: string }> {
+    return this.jsonOrThrow(await this.request('POST', `/v1/runner/jobs/${jobId}/complete`, body), 'complete');
+  }
+
+  async fail(jobId: string, body: { runner: string; shard: number; error: string }): Promise<void> {
+    await this.jsonOrThrow(await this.request('POST', `/v1/runner/jobs/${jobId}/fail`, body), 'fail');
+  }
+
+  async release(jobId: string, body: { runner: string; shard: number }): Promise<void> {
+    await this.jsonOrThrow(await this.request('POST', `/v1/runner/jobs/${jobId}/release`, body), 'release');
+  }
+
+  /** A model's manifest or weights bytes as the edge holds them. */
+  async modelFile(id: string, file: 'manifest' | 'weights'): Promise<Uint8Array> {
+    const res = await this.request('GET', `/v1/runner/models/${encodeURIComponent(id)}/${file}`);
+    if (!res.ok) throw new EdgeError(res.status, await res.text(), `model ${id} ${file}`);
+    return new Uint8Array(await res.arrayBuffer());
+  }
+}

@@ -1,0 +1,159 @@
+/**
+ * The GPU runner's command line (bundled by src/gpu-runner/build.ts into dist/gpu-runner/runner.mjs;
+ * the same file runs in Node and in Deno):
+ *
+ *   runner.mjs [run] --api URL --token T [--backend webgpu|wasm|cpu|auto] [--name N] ...
+ *       lease shards from the edge and compute them until stopped (SIGTERM: drain or release).
+ *   runner.mjs sweep --assets dist/edge-assets --seed S --count N [--start A --end B] [--backend B] [--out F]
+ *       one sweep on local model files, no edge (determinism checks, benchmarks).
+ *
+ * WebGPU needs navigator.gpu, which Deno provides and Node does not: started in Node with
+ * `--backend webgpu|auto`, the runner re-launches itself in Deno (the npm package `deno`, or `deno`
+ * on PATH) and forwards signals; without Deno it says so and runs on wasm.
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { rankingSweep } from '../core/analysis/ranking.js';
+import { RUNNER_BACKENDS, initBackend, runtimeName, type RunnerBackendChoice } from './backend.js';
+import { EdgeClient } from './client.js';
+import { denoArgs, findDeno } from './deno-bin.js';
+import { localModels } from './local.js';
+import { Runner } from './runner.js';
+
+type Args = Record<string, string | boolean>;
+
+function parseArgs(argv: string[]): { command: string; args: Args } {
+  const args: Args = {};
+  let command = 'run';
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (!a.startsWith('--')) {
+      if (i === 0) command = a;
+      else throw new Error(`unexpected argument "${a}"`);
+      continue;
+    }
+    const eq = a.indexOf('=');
+    if (eq > 0) args[a.slice(2, eq)] = a.slice(eq + 1);
+    else if (i + 1 < argv.length && !argv[i + 1].startsWith('--')) args[a.slice(2)] = argv[++i];
+    else args[a.slice(2)] = true;
+  }
+  return { command, args };
+}
+
+const str = (a: Args, k: string, d?: string): string => {
+  const v = a[k];
+  if (typeof v === 'string') return v;
+  if (d === undefined) throw new Error(`--${k} is required`);
+  return d;
+};
+const int = (a: Args, k: string, d: number): number => {
+  const v = Number(str(a, k, String(d)));
+  if (!Number.isFinite(v) || v < 0) throw new Error(`--${k} must be a non-negative number`);
+  return Math.floor(v);
+};
+
+const isDeno = () => typeof (globalThis as { Deno?: unknown }).Deno !== 'undefined';
+
+function stamp(name: string) {
+  return (line: string) => console.log(`${new Date().toISOString()} [${name}] ${line}`);
+}
+
+/** In Node with a WebGPU backend asked for: re-launch in Deno. Returns null when staying here. */
+function relaunchInDeno(backend: RunnerBackendChoice, args: Args, argv: string[], log: (l: string) => void): Promise<number> | null {
+  if (isDeno() || (backend !== 'webgpu' && backend !== 'auto') || args['no-deno'] === true) return null;
+  const deno = findDeno();
+  if (!deno) {
+    log(`WebGPU needs Deno (navigator.gpu) and no Deno binary was found (npm package "deno", $DENO_BIN or PATH); continuing in ${runtimeName()}`);
+    return null;
+  }
+  const script = fileURLToPath(import.meta.url);
+  // Mesa's Vulkan drivers complain on every call without a runtime dir (headless machines).
+  const xdg = process.env.XDG_RUNTIME_DIR ?? mkdtempSync(path.join(os.tmpdir(), 'faultlines-xdg-'));
+  const child = spawn(deno, denoArgs(script, argv), { stdio: 'inherit', env: { ...process.env, DENO_NO_UPDATE_CHECK: '1', XDG_RUNTIME_DIR: xdg } });
+  for (const sig of ['SIGTERM', 'SIGINT'] as const) process.on(sig, () => child.kill(sig));
+  return new Promise((resolve) => child.on('exit', (code, signal) => resolve(code ?? (signal ? 128 + (os.constants.signals[signal] ?? 1) : 1))));
+}
+
+function onSignal(handler: (sig: string) => void): void {
+  const deno = (globalThis as { Deno?: { addSignalListener(s: string, f: () => void): void } }).Deno;
+  for (const sig of ['SIGTERM', 'SIGINT']) {
+    if (deno) deno.addSignalListener(sig, () => handler(sig));
+    else process.on(sig, () => handler(sig));
+  }
+}
+
+function backendOf(args: Args, d: RunnerBackendChoice): RunnerBackendChoice {
+  const b = str(args, 'backend', d);
+  if (!(RUNNER_BACKENDS as readonly string[]).includes(b)) throw new Error(`--backend must be one of ${RUNNER_BACKENDS.join(', ')}`);
+  return b as RunnerBackendChoice;
+}
+
+async function runCommand(args: Args, argv: string[]): Promise<number> {
+  const name = str(args, 'name', `${os.hostname()}-${process.pid}`);
+  const log = stamp(name);
+  const backend = backendOf(args, 'auto');
+  const relaunched = relaunchInDeno(backend, args, argv, log);
+  if (relaunched) return relaunched;
+  const api = str(args, 'api', process.env.FAULTLINES_API ?? '');
+  const token = str(args, 'token', process.env.FAULTLINES_RUNNER_TOKEN ?? '');
+  if (!api || !token) throw new Error('--api URL and --token T (or $FAULTLINES_API, $FAULTLINES_RUNNER_TOKEN) are required');
+  const info = await initBackend(backend, log);
+  const leaseMs = int(args, 'lease-ms', 120_000);
+  const runner = new Runner(new EdgeClient(api, token, { log }), info, {
+    name,
+    leaseMs,
+    heartbeatMs: int(args, 'heartbeat-ms', Math.max(500, Math.min(15_000, Math.floor(leaseMs / 4)))),
+    batchSize: Math.max(1, int(args, 'batch', 64)),
+    pollMs: int(args, 'poll-ms', 2000),
+    drainMs: int(args, 'drain-s', 60) * 1000,
+    exitWhenIdle: args['exit-when-idle'] === true,
+    maxShards: int(args, 'max-shards', 0),
+    log,
+  });
+  onSignal((sig) => runner.stop(sig));
+  log(`runner ${name} polling ${api}`);
+  await runner.run();
+  return 0;
+}
+
+async function sweepCommand(args: Args, argv: string[]): Promise<number> {
+  const log = stamp('sweep');
+  const backend = backendOf(args, 'wasm');
+  const relaunched = relaunchInDeno(backend, args, argv, log);
+  if (relaunched) return relaunched;
+  const info = await initBackend(backend, log);
+  const count = int(args, 'count', 256);
+  const start = int(args, 'start', 0);
+  const end = int(args, 'end', count);
+  const models = localModels(str(args, 'assets', 'dist/edge-assets'), typeof args.classifier === 'string' ? args.classifier : undefined);
+  const batchSize = Math.max(1, int(args, 'batch', 64));
+  // Warm-up batch (shader compilation, wasm start) outside the timing.
+  const warm = int(args, 'warmup', 1);
+  if (warm > 0) await rankingSweep(models, { seed: int(args, 'seed', 1), count, classIndex: null }, { start, end: Math.min(end, start + batchSize), batchSize });
+  const t0 = performance.now();
+  const sums = await rankingSweep(models, { seed: int(args, 'seed', 1), count, classIndex: null }, { start, end, batchSize });
+  const seconds = (performance.now() - t0) / 1000;
+  const out = { backend: info.backend, runtime: info.runtime, adapter: info.adapter, fallback: info.fallback, batchSize, samples: end - start, seconds, samplesPerSecond: (end - start) / seconds, sums };
+  log(`${info.backend} on ${info.runtime}: ${end - start} samples in ${seconds.toFixed(2)} s = ${out.samplesPerSecond.toFixed(1)} samples/s`);
+  if (typeof args.out === 'string') writeFileSync(args.out, JSON.stringify(out));
+  return 0;
+}
+
+async function main(): Promise<number> {
+  const argv = isDeno() ? (globalThis as unknown as { Deno: { args: string[] } }).Deno.args : process.argv.slice(2);
+  const { command, args } = parseArgs(argv);
+  if (command === 'run') return runCommand(args, argv);
+  if (command === 'sweep') return sweepCommand(args, argv);
+  throw new Error(`unknown command "${command}" (run | sweep)`);
+}
+
+main().then(
+  (code) => process.exit(code),
+  (e: unknown) => {
+    console.error(`runner: ${(e as Error).stack ?? e}`);
+    process.exit(2);
+  },
+);

@@ -1,0 +1,52 @@
+/**
+ * The runner's models: the very weights the edge serves (GET /v1/runner/models/{id}/manifest and
+ * /weights, token-protected), verified with the core codec (sha256 of the bytes must equal both the
+ * manifest's and the id the job names), built once per process and reused across shards.
+ */
+import { SimpleCnn, parseCnnConfig } from '../core/classifier/simple-cnn.js';
+import { DEFAULT_GENERATOR } from '../core/generator/architecture.js';
+import { Generator } from '../core/generator/generator.js';
+import type { AnalysisModels } from '../core/analysis/models.js';
+import { decodeWeights, parseManifest, WeightsError } from '../core/weights/codec.js';
+import { RANDOM_INIT_ID, RANDOM_INIT_SEED } from '../worker/catalog.js';
+import type { EdgeClient } from './client.js';
+
+/** Decodes and verifies one model's weights fetched from the edge. */
+export async function fetchVerified(client: EdgeClient, id: string) {
+  const manifestJson = await client.modelFile(id, 'manifest');
+  const where = `${client.base}/v1/runner/models/${id}`;
+  const manifest = parseManifest(JSON.parse(new TextDecoder().decode(manifestJson)), `${where}/manifest`);
+  if (manifest.sha256 !== id) throw new WeightsError(`${where}/manifest`, 'checksum', `manifest sha256 ${manifest.sha256} is not the requested model ${id}`);
+  const bytes = await client.modelFile(id, 'weights');
+  return { manifest, tensors: decodeWeights(manifest, bytes, `${where}/weights`) };
+}
+
+const generators = new Map<string, Promise<Generator>>();
+const classifiers = new Map<string, Promise<SimpleCnn>>();
+
+function once<T>(cache: Map<string, Promise<T>>, key: string, load: () => Promise<T>): Promise<T> {
+  let p = cache.get(key);
+  if (!p) {
+    p = load();
+    p.catch(() => cache.delete(key));
+    cache.set(key, p);
+  }
+  return p;
+}
+
+/** The generator and classifier a job names, identified by the sha256 of their weights. */
+export async function jobModels(client: EdgeClient, generatorId: string, classifierId: string): Promise<AnalysisModels> {
+  const generator = await once(generators, generatorId, async () => {
+    // The edge's placeholder when it was built without generator weights: seeded, reproducible.
+    if (generatorId === RANDOM_INIT_ID) return new Generator(DEFAULT_GENERATOR, RANDOM_INIT_SEED);
+    const { manifest, tensors } = await fetchVerified(client, generatorId);
+    return Generator.fromWeights(manifest, tensors, `${client.base}/v1/runner/models/${generatorId}/weights`);
+  });
+  const classifier = await once(classifiers, classifierId, async () => {
+    const { manifest, tensors } = await fetchVerified(client, classifierId);
+    const file = `${client.base}/v1/runner/models/${classifierId}/weights`;
+    if (manifest.kind !== 'classifier') throw new WeightsError(file, 'invalid-manifest', `model ${classifierId} is a ${manifest.kind}, not a classifier`);
+    return SimpleCnn.fromWeights(manifest.name ?? classifierId, parseCnnConfig(manifest.architecture, file), tensors, file);
+  });
+  return { generator, classifier, generatorId, classifierId };
+}

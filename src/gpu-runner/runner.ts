@@ -1,0 +1,176 @@
+/**
+ * The runner loop: lease a shard, compute it with the core's `rankingSweep` over the shard's
+ * sample range, heartbeat progress (samples done, samples/s, ETA; each heartbeat extends the
+ * lease), upload the partial sums (the acknowledgement), repeat. A failure is reported (the edge
+ * retries the shard after a backoff, or dead-letters it); a lost lease abandons the shard.
+ *
+ * Shutdown (SIGTERM/SIGINT): the current shard is finished when its ETA fits in the drain time,
+ * otherwise its lease is released at the next batch boundary so another runner takes it at once.
+ * A second signal releases at once. Either way the process exits after the shard is settled.
+ */
+import { rankingSweep } from '../core/analysis/ranking.js';
+import { adapterName, type BackendInfo } from './backend.js';
+import { EdgeClient, EdgeError, type LeaseView } from './client.js';
+import { jobModels } from './models.js';
+
+export interface RunnerOptions {
+  name: string;
+  leaseMs: number;
+  /** How often progress is reported (and the lease extended). */
+  heartbeatMs: number;
+  batchSize: number;
+  /** Wait between leases when the board is empty. */
+  pollMs: number;
+  /** On SIGTERM, finish the shard when it needs at most this long; else release it. */
+  drainMs: number;
+  /** Exit when the board has nothing to lease (tests, batch use). */
+  exitWhenIdle: boolean;
+  /** Stop after this many shards (0 = no limit). */
+  maxShards: number;
+  log: (line: string) => void;
+}
+
+class Abandon extends Error {
+  constructor(readonly why: 'lease-lost' | 'shutdown') {
+    super(why);
+  }
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export class Runner {
+  private stopping = false;
+  private stopAt = Infinity;
+  private releaseNow = false;
+  private wake: (() => void) | null = null;
+  shardsDone = 0;
+
+  constructor(
+    private readonly client: EdgeClient,
+    private readonly backend: BackendInfo,
+    private readonly opts: RunnerOptions,
+  ) {}
+
+  /** Asks the loop to stop (first call: drain; second: release at once). */
+  stop(signal: string): void {
+    if (this.stopping) {
+      this.releaseNow = true;
+      this.opts.log(`${signal} again: releasing the current lease at the next batch`);
+      return;
+    }
+    this.stopping = true;
+    this.stopAt = Date.now() + this.opts.drainMs;
+    this.opts.log(`${signal}: stopping — the current shard is finished if it fits in ${Math.round(this.opts.drainMs / 1000)} s, else released`);
+    this.wake?.();
+  }
+
+  async run(): Promise<void> {
+    const { log } = this.opts;
+    while (!this.stopping) {
+      let lease: LeaseView | null;
+      try {
+        lease = await this.client.lease(this.opts.name, this.opts.leaseMs, ['ranking-sums']);
+      } catch (e) {
+        // A refused token or disabled runner endpoints will not heal by retrying.
+        if (e instanceof EdgeError && (e.status === 401 || e.status === 403)) throw new Error(`the edge refused this runner: ${e.message}`);
+        log(`lease failed: ${(e as Error).message}`);
+        await this.idle(this.opts.pollMs * 4);
+        continue;
+      }
+      if (!lease) {
+        if (this.opts.exitWhenIdle) break;
+        await this.idle(this.opts.pollMs);
+        continue;
+      }
+      await this.shard(lease);
+      this.shardsDone++;
+      if (this.opts.maxShards > 0 && this.shardsDone >= this.opts.maxShards) break;
+    }
+    log(`stopped after ${this.shardsDone} shard(s)`);
+  }
+
+  private idle(ms: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const t = setTimeout(done, ms);
+      function done() {
+        clearTimeout(t);
+        resolve();
+      }
+      this.wake = done;
+    }).then(() => void (this.wake = null));
+  }
+
+  private async shard(lease: LeaseView): Promise<void> {
+    const { log, name } = this.opts;
+    const { id, spec, shard } = lease;
+    const total = shard.end - shard.start;
+    const tag = `job ${id.slice(0, 8)} shard ${shard.index} [${shard.start}, ${shard.end}) attempt ${shard.attempts}`;
+    log(`leased ${tag} (${spec.classifier}, seed ${spec.seed}, count ${spec.count})`);
+    const t0 = Date.now();
+    const progress = { done: 0, samplesPerSecond: 0, etaSeconds: 0 };
+    let lost = false;
+    let beating: Promise<void> = Promise.resolve();
+    const beat = () => {
+      beating = this.client
+        .heartbeat(id, { runner: name, shard: shard.index, done: progress.done, total, samplesPerSecond: progress.samplesPerSecond || undefined, etaSeconds: progress.samplesPerSecond ? progress.etaSeconds : undefined, leaseMs: this.opts.leaseMs })
+        .catch((e: unknown) => {
+          if (e instanceof EdgeError && (e.status === 409 || e.status === 404)) {
+            lost = true;
+            log(`${tag}: lease lost (${e.message}); abandoning the shard`);
+          } else log(`${tag}: heartbeat failed: ${(e as Error).message}`);
+        });
+    };
+    const timer = setInterval(beat, this.opts.heartbeatMs);
+    try {
+      const models = await jobModels(this.client, spec.generatorId, spec.classifierId);
+      const sums = await rankingSweep(models, { seed: spec.seed, count: spec.count, classIndex: null }, {
+        start: shard.start,
+        end: shard.end,
+        batchSize: this.opts.batchSize,
+        onProgress: (p) => {
+          progress.done = p.done;
+          progress.samplesPerSecond = p.samplesPerSecond;
+          progress.etaSeconds = (p.total - p.done) / Math.max(1e-9, p.samplesPerSecond);
+          if (lost) throw new Abandon('lease-lost');
+          if (p.done < p.total && this.stopping && (this.releaseNow || Date.now() + progress.etaSeconds * 1000 > this.stopAt)) throw new Abandon('shutdown');
+          log(`${tag}: ${p.done}/${p.total} samples, ${p.samplesPerSecond.toFixed(1)} samples/s, ETA ${progress.etaSeconds.toFixed(1)} s`);
+        },
+      });
+      clearInterval(timer);
+      await beating;
+      if (lost) return;
+      const seconds = (Date.now() - t0) / 1000;
+      const computed = {
+        backend: this.backend.backend,
+        runtime: this.backend.runtime,
+        adapter: this.backend.adapter ? adapterName(this.backend.adapter) : null,
+        softwareAdapter: this.backend.adapter?.software ?? null,
+        batchSize: this.opts.batchSize,
+        seconds,
+        samplesPerSecond: total / Math.max(1e-3, seconds),
+      };
+      const done = await this.client.complete(id, { runner: name, shard: shard.index, payload: sums, computed });
+      log(`${tag}: completed in ${seconds.toFixed(1)} s (${computed.samplesPerSecond.toFixed(1)} samples/s); job ${done.status}`);
+    } catch (e) {
+      clearInterval(timer);
+      await beating;
+      if (e instanceof Abandon) {
+        if (e.why === 'shutdown') {
+          await this.client.release(id, { runner: name, shard: shard.index }).then(
+            () => log(`${tag}: lease released (shutdown)`),
+            (err: unknown) => log(`${tag}: release failed (${(err as Error).message}); the lease will expire`),
+          );
+        }
+        return;
+      }
+      if (e instanceof EdgeError && e.status === 409) {
+        log(`${tag}: not accepted, the lease is gone: ${e.message}`);
+        return;
+      }
+      const message = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
+      log(`${tag}: failed: ${message}`);
+      await this.client.fail(id, { runner: name, shard: shard.index, error: `${name} (${this.backend.backend}): ${message}`.slice(0, 2000) }).catch((err: unknown) => log(`${tag}: reporting the failure failed: ${(err as Error).message}`));
+      await sleep(1000);
+    }
+  }
+}

@@ -1,0 +1,180 @@
+/**
+ * The job board's shards, leases, retries and dead letters, and the runner endpoints' checks,
+ * driven over HTTP against the real worker bundle in workerd (no runner process: the shard results
+ * here are synthetic but well-formed, so the checks and the merge are what is tested).
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mergeRankingSums, type RankingSums } from '../../src/core/analysis/ranking.js';
+import { decodeWeights, parseManifest } from '../../src/core/weights/codec.js';
+import { RUNNER_TOKEN, problemOf, startEdge, type EdgeServer } from '../worker/harness.js';
+import { shardSums } from './helpers.js';
+
+let edge: EdgeServer;
+const auth = { authorization: `Bearer ${RUNNER_TOKEN}` };
+const post = (p: string, body: unknown, headers: Record<string, string> = {}) => edge.fetch(p, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
+const postJson = async (p: string, body: unknown, headers: Record<string, string> = auth) => {
+  const res = await post(p, body, headers);
+  return { status: res.status, body: res.status === 204 ? null : ((await res.json()) as any) };
+};
+
+beforeAll(async () => {
+  edge = await startEdge();
+});
+afterAll(async () => {
+  await edge?.close();
+});
+
+/** Leases until the board returns nothing (or `max` leases). */
+async function leaseAll(runner: string, max = 100, leaseMs = 60_000): Promise<any[]> {
+  const out: any[] = [];
+  for (let i = 0; i < max; i++) {
+    const l = await postJson('/v1/runner/lease', { runner, leaseMs });
+    if (l.status === 204) break;
+    out.push(l.body);
+  }
+  return out;
+}
+
+describe('runner endpoints', () => {
+  it('refuse a missing or wrong token on every endpoint, models included', async () => {
+    const id = '00000000-0000-4000-8000-000000000000';
+    for (const [p, body] of [
+      ['/v1/runner/lease', { runner: 'x' }],
+      [`/v1/runner/jobs/${id}/heartbeat`, { runner: 'x', done: 1 }],
+      [`/v1/runner/jobs/${id}/complete`, { runner: 'x', payload: {} }],
+      [`/v1/runner/jobs/${id}/fail`, { runner: 'x', error: 'e' }],
+      [`/v1/runner/jobs/${id}/release`, { runner: 'x' }],
+    ] as const) {
+      expect((await post(p, body)).status).toBe(401);
+      expect((await problemOf(await post(p, body, { authorization: `Bearer ${RUNNER_TOKEN}x` }))).type).toBe('/problems/unauthorized');
+    }
+    const gid = edge.catalog.generator?.sha256 ?? edge.catalog.classifiers[0].sha256;
+    expect((await edge.fetch(`/v1/runner/models/${gid}/weights`)).status).toBe(401);
+    expect((await edge.fetch('/v1/runner/dead-letter', { headers: { authorization: 'Bearer nope' } })).status).toBe(401);
+  });
+
+  it('serve each model byte for byte; the core codec verifies the sha256', async () => {
+    for (const m of [edge.catalog.generator, ...edge.catalog.classifiers].filter((x) => x !== null)) {
+      const manifest = parseManifest(await (await edge.fetch(`/v1/runner/models/${m!.sha256}/manifest`, { headers: auth })).json(), 'manifest');
+      expect(manifest.sha256).toBe(m!.sha256);
+      const bytes = new Uint8Array(await (await edge.fetch(`/v1/runner/models/${m!.sha256}/weights`, { headers: auth })).arrayBuffer());
+      expect(bytes.byteLength).toBe(m!.byteLength);
+      expect(() => decodeWeights(manifest, bytes, 'weights')).not.toThrow();
+    }
+    expect((await problemOf(await edge.fetch(`/v1/runner/models/${'0'.repeat(64)}/weights`, { headers: auth }))).status).toBe(404);
+    expect((await edge.fetch(`/v1/runner/models/x/other`, { headers: auth })).status).toBe(400);
+  });
+});
+
+describe('shards', () => {
+  it('a sweep is cut into shards leased independently, checked, merged exactly in any order, and served', async () => {
+    const sweep = { kind: 'ranking-sums', seed: 901, count: 250, shardSize: 64 };
+    const sub = (await (await post('/v1/jobs', sweep)).json()) as any;
+    expect(sub.created).toBe(true);
+    expect(sub.job.shards).toMatchObject({ total: 4, queued: 4 });
+    expect(sub.job.shardSize).toBe(64);
+    // Idempotency: the same spec is the same job (whatever shard size the second one asks for).
+    const again = (await (await post('/v1/jobs', { ...sweep, shardSize: 100 })).json()) as any;
+    expect(again.created).toBe(false);
+    expect(again.job.id).toBe(sub.job.id);
+    const listed = (await (await edge.fetch(`/v1/jobs/${sub.job.id}/shards`)).json()) as any;
+    expect(listed.shards.map((s: any) => [s.start, s.end])).toEqual([[0, 64], [64, 128], [128, 192], [192, 250]]);
+
+    // Two runners share the sweep.
+    const a = await leaseAll('runner-a', 2);
+    const b = await leaseAll('runner-b');
+    expect(a.map((l) => l.shard.index)).toEqual([0, 1]);
+    expect(b.map((l) => l.shard.index)).toEqual([2, 3]);
+    expect(a[0].spec).toMatchObject({ seed: 901, count: 250, generatorId: expect.any(String), classifierId: expect.any(String) });
+    const spec = a[0].spec;
+
+    // Progress: heartbeats extend the lease and report samples/s; the job sums its shards.
+    const beat = await postJson(`/v1/runner/jobs/${sub.job.id}/heartbeat`, { runner: 'runner-a', shard: 0, done: 32, samplesPerSecond: 16, leaseMs: 60_000 });
+    expect(beat.status).toBe(200);
+    expect(beat.body.progress).toMatchObject({ done: 32, total: 250, samplesPerSecond: 16 });
+    expect(beat.body.progress.etaSeconds).toBeCloseTo((250 - 32) / 16, 6);
+    expect((await postJson(`/v1/runner/jobs/${sub.job.id}/heartbeat`, { runner: 'runner-b', shard: 0, done: 1 })).status).toBe(409);
+
+    const parts = [0, 1, 2, 3].map((i) => shardSums(edge.catalog, spec, listed.shards[i].start, listed.shards[i].end));
+    const complete = (runner: string, shard: number, payload: unknown) => postJson(`/v1/runner/jobs/${sub.job.id}/complete`, { runner, shard, payload, computed: { backend: 'test' } });
+
+    // Results that do not match their shard are rejected, naming the field.
+    const wrong: Array<[string, unknown]> = [
+      ['payload.gradSum', { ...parts[2], gradSum: parts[2].gradSum.slice(1) }],
+      ['payload.styleSize', { ...parts[2], styleSize: parts[2].styleSize + 1 }],
+      ['payload.specHash', { ...parts[2], specHash: 'f'.repeat(64) }],
+      ['payload.ranges', { ...parts[2], ranges: [[128, 191]] }],
+      ['payload.ranges', parts[3]], // another shard's result
+      ['payload.count.0', { ...parts[2], count: parts[2].count.map((n, i) => (i === 0 ? n + 1 : n)) }],
+      ['payload.correct.1', { ...parts[2], correct: parts[2].correct.map((n, i) => (i === 1 ? parts[2].count[1] + 1 : n)) }],
+      ['payload.schema', { ...parts[2], schema: 'faultlines.ranking-sums/0' }],
+      ['payload.gradSum.5', { ...parts[2], gradSum: parts[2].gradSum.map((x, i) => (i === 5 ? 'NaN' : x)) }],
+    ];
+    for (const [field, payload] of wrong) {
+      const r = await complete('runner-b', 2, payload);
+      expect(r.status, field).toBe(400);
+      expect(r.body.field, JSON.stringify(r.body)).toBe(field);
+    }
+    // Only the lease holder may acknowledge.
+    expect((await complete('runner-a', 2, parts[2])).status).toBe(409);
+
+    // Completed out of order; the job is done only when the last shard is in.
+    for (const [runner, i] of [['runner-b', 3], ['runner-a', 1], ['runner-b', 2]] as const) {
+      const r = await complete(runner, i, parts[i]);
+      expect(r.status).toBe(200);
+      expect(r.body.status).toBe('running');
+    }
+    const last = await complete('runner-a', 0, parts[0]);
+    expect(last.body.status).toBe('done');
+    expect(last.body.progress).toMatchObject({ done: 250, total: 250 });
+    // A repeated acknowledgement (lost answer) is harmless.
+    expect((await complete('runner-a', 0, parts[0])).body.status).toBe('done');
+
+    const result = (await (await edge.fetch(`/v1/jobs/${sub.job.id}/result`)).json()) as any;
+    const expected = mergeRankingSums(parts as RankingSums[]);
+    expect(result.payload).toEqual(expected);
+    expect(mergeRankingSums([...parts].reverse() as RankingSums[])).toEqual(expected);
+    expect(result.computed.runners.sort()).toEqual(['runner-a', 'runner-b']);
+    expect(result.computed.shards.map((s: any) => s.runner)).toEqual(['runner-a', 'runner-a', 'runner-b', 'runner-b']);
+    const ranking = (await (await edge.fetch('/v1/rankings?seed=901&count=250&top=5')).json()) as any;
+    expect(ranking.key).toBe(sub.job.key);
+    expect(ranking.payload.count).toBe(250);
+    expect((await (await post('/v1/jobs', sweep)).json()) as any).toMatchObject({ status: 'done' });
+  });
+
+  it('release returns a shard at once without using an attempt; expiry re-leases; failures back off, then dead-letter', async () => {
+    const sub = (await (await post('/v1/jobs', { kind: 'ranking-sums', seed: 902, count: 32, shardSize: 32 })).json()) as any;
+    const id = sub.job.id;
+    const first = await postJson('/v1/runner/lease', { runner: 'r1', leaseMs: 60_000 });
+    expect(first.body.shard).toMatchObject({ index: 0, attempts: 1 });
+    expect((await postJson(`/v1/runner/jobs/${id}/release`, { runner: 'r1', shard: 0 })).body.status).toBe('queued');
+    const second = await postJson('/v1/runner/lease', { runner: 'r2', leaseMs: 1000 });
+    expect(second.body.shard).toMatchObject({ index: 0, attempts: 1 });
+    // Visibility timeout: r2 goes silent, the shard is leasable again once its lease expires.
+    expect((await postJson('/v1/runner/lease', { runner: 'r3' })).status).toBe(204);
+    await new Promise((r) => setTimeout(r, 1100));
+    const third = await postJson('/v1/runner/lease', { runner: 'r3', leaseMs: 60_000 });
+    expect(third.body.shard).toMatchObject({ index: 0, attempts: 2 });
+    expect((await postJson(`/v1/runner/jobs/${id}/complete`, { runner: 'r2', shard: 0, payload: shardSums(edge.catalog, third.body.spec, 0, 32) })).status).toBe(409);
+    // A reported failure: retried after a backoff.
+    const failed = await postJson(`/v1/runner/jobs/${id}/fail`, { runner: 'r3', shard: 0, error: 'device lost' });
+    expect(failed.body.status).toBe('queued');
+    expect(Date.parse(failed.body.retryAt) - Date.now()).toBeGreaterThan(500);
+    expect((await postJson('/v1/runner/lease', { runner: 'r3' })).status).toBe(204);
+    await new Promise((r) => setTimeout(r, Date.parse(failed.body.retryAt) - Date.now() + 100));
+    const fourth = await postJson('/v1/runner/lease', { runner: 'r3', leaseMs: 60_000 });
+    expect(fourth.body.shard).toMatchObject({ index: 0, attempts: 3, failures: 1 });
+    // The last attempt fails: dead letter, the job fails with the error.
+    const dead = await postJson(`/v1/runner/jobs/${id}/fail`, { runner: 'r3', shard: 0, error: 'device lost again' });
+    expect(dead.body).toMatchObject({ status: 'failed', error: 'device lost again', shards: { dead: 1 } });
+    const letters = (await (await edge.fetch('/v1/runner/dead-letter', { headers: auth })).json()) as any;
+    expect(letters.shards.find((s: any) => s.jobId === id)?.shard).toMatchObject({ status: 'dead', attempts: 3, error: 'device lost again' });
+    expect((await problemOf(await edge.fetch(`/v1/jobs/${id}/result`))).type).toBe('/problems/job-failed');
+    // Resubmitting requeues the dead shard with fresh attempts.
+    const retry = (await (await post('/v1/jobs', { kind: 'ranking-sums', seed: 902, count: 32 })).json()) as any;
+    expect(retry.job).toMatchObject({ id, status: 'queued', shards: { queued: 1, dead: 0 } });
+    const again = await postJson('/v1/runner/lease', { runner: 'r4', leaseMs: 60_000 });
+    expect(again.body.shard).toMatchObject({ index: 0, attempts: 1 });
+    expect((await postJson(`/v1/runner/jobs/${id}/complete`, { runner: 'r4', shard: 0, payload: shardSums(edge.catalog, again.body.spec, 0, 32) })).body.status).toBe('done');
+  });
+});

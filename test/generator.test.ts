@@ -15,9 +15,7 @@ import {
   styleDim,
   styleDimName,
   styleIndex,
-  upsample2x,
 } from '../src/core/generator/index.js';
-import { upsample2 } from '../src/core/nn/ops.js';
 import { GanTrainer, DEFAULT_HYPER } from '../src/node/training/gan-trainer.js';
 import type { DigitSet } from '../src/core/data/digits.js';
 import { WeightsError } from '../src/core/weights/codec.js';
@@ -157,12 +155,6 @@ describe('generator on cpu', () => {
     expect(err / norm, `fd ${fds} vs grad ${gs}`).toBeLessThan(1e-2);
     dims.forEach((d, i) => expect(Math.abs(fds[i] - gs[i]) / norm, styleDimName(layout, d)).toBeLessThan(1e-2));
     tf.dispose([s0, proj]);
-  });
-
-  it('upsample2x equals nn/ops upsample2', async () => {
-    const x = tf.tensor4d(normals(createRng(2), 2 * 3 * 4 * 5), [2, 3, 4, 5]);
-    expect(maxAbsDiff(await host(upsample2x(x)), await host(upsample2(x)))).toBe(0);
-    x.dispose();
   });
 
   it('round-trips through the weights format (save -> load -> identical output)', async () => {

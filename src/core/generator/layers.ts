@@ -76,13 +76,3 @@ export class EqualizedConv {
     return y as tf.Tensor4D;
   }
 }
-
-/**
- * Nearest-neighbour 2x upsampling [N,H,W,C] -> [N,2H,2W,C] by broadcasting against ones. Same
- * result as nn/ops upsample2, but differentiable: tfjs has no Tile gradient above rank 4.
- */
-export function upsample2x(x: tf.Tensor4D): tf.Tensor4D {
-  const [n, h, w, c] = x.shape;
-  const y = tf.mul(tf.reshape(x, [n, h, 1, w, 1, c]), tf.ones([1, 1, 2, 1, 2, 1]));
-  return tf.reshape(y, [n, 2 * h, 2 * w, c]) as tf.Tensor4D;
-}

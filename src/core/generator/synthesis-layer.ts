@@ -9,7 +9,8 @@
 import * as tf from '../tf.js';
 import type { ParameterSet } from '../nn/params.js';
 import { createRng, normals } from '../random.js';
-import { EqualizedFc, lrelu, upsample2x } from './layers.js';
+import { EqualizedFc, lrelu } from './layers.js';
+import { upsample2 } from '../nn/ops.js';
 import type { StyleLayer } from './style-layout.js';
 
 /** Affine w -> style of a layer (bias init 1, so styles start around 1). */
@@ -46,7 +47,7 @@ export class ModulatedConvLayer {
   /** x [N,H,W,Cin] (H = resolution/2 when upsampling), s [N,Cin], noise [N,R,R,1] or null. */
   apply(x: tf.Tensor4D, s: tf.Tensor2D, noise: tf.Tensor4D | null): tf.Tensor4D {
     const n = x.shape[0];
-    if (this.layer.up) x = upsample2x(x);
+    if (this.layer.up) x = upsample2(x);
     const w = tf.mul(this.weight, this.gain) as tf.Tensor4D;
     let y: tf.Tensor = tf.conv2d(modulate(x, s), w, 1, 'same');
     const wsq = tf.sum(tf.square(w), [0, 1]) as tf.Tensor2D; // [Cin, Cout]

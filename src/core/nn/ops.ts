@@ -13,13 +13,13 @@ export function avgPool2(x: tf.Tensor4D): tf.Tensor4D {
 }
 
 /**
- * Nearest-neighbour 2x upsampling: [N,H,W,C] -> [N,2H,2W,C]. Two rank-3/4 tiles (columns, then
- * rows) because tfjs has no tile gradient above rank 4.
+ * Nearest-neighbour 2x upsampling: [N,H,W,C] -> [N,2H,2W,C], by broadcasting against ones (its
+ * gradient is a sum; tfjs has no Tile gradient above rank 4).
  */
 export function upsample2(x: tf.Tensor4D): tf.Tensor4D {
   const [n, h, w, c] = x.shape;
-  const cols = tf.reshape(tf.tile(tf.reshape(x, [n * h, w, 1, c]), [1, 1, 2, 1]), [n * h, 1, 2 * w * c]);
-  return tf.reshape(tf.tile(cols, [1, 2, 1]), [n, 2 * h, 2 * w, c]) as tf.Tensor4D;
+  const y = tf.mul(tf.reshape(x, [n, h, 1, w, 1, c]), tf.ones([1, 1, 2, 1, 2, 1]));
+  return tf.reshape(y, [n, 2 * h, 2 * w, c]) as tf.Tensor4D;
 }
 
 /** Row-wise one-hot as float32 (matMul with it replaces gathers, whose gradient wasm lacks). */

@@ -9,6 +9,8 @@ import { getJson, intAttr, numAttr } from './api.js';
 import { FaultlinesElement, baseStyles } from './base.js';
 
 const SCALE = 4;
+/** p_true to 3 decimals, small values in exponent form (so a change stays visible). */
+export const fmtP = (p: number) => (p >= 0.01 || p === 0 ? p.toFixed(3) : p.toExponential(2));
 const CELL = 32 * SCALE;
 const GAP = 2;
 
@@ -131,9 +133,9 @@ export class Traversal extends FaultlinesElement {
         <div><div class="sub">start</div><div class="tile" part="start" style=${bg(1)}></div></div>
         <div><div class="sub">shift ${this.shift >= 0 ? '+' : ''}${this.shift.toFixed(2)} std</div><div class="tile ${f.busy ? 'busy' : ''}" part="image" role="img" aria-label="frame at shift ${f.frame.shift}" data-shift=${f.frame.shift} style=${bg(f.index)}></div></div>
         <dl>
-          <dt>p_true</dt><dd class="ptrue" part="ptrue">${f.frame.pTrue.toFixed(3)}</dd>
+          <dt>p_true</dt><dd class="ptrue" part="ptrue">${fmtP(f.frame.pTrue)}</dd>
           <dt>predicted</dt><dd class="predicted ${f.frame.predicted !== cls ? 'flip' : ''}" part="predicted">${f.frame.predicted}</dd>
-          <dt>start p_true</dt><dd>${f.start.pTrue.toFixed(3)}</dd>
+          <dt>start p_true</dt><dd>${fmtP(f.start.pTrue)}</dd>
           <dt>runner-up</dt><dd>${f.frame.runnerUp}</dd>
         </dl>
       </div>

@@ -3,6 +3,7 @@
  * embed pages, the widgets module, the dashboard at `/`, and CORS only on reads.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { servableResults } from '../browser/fixtures.js';
 import { problemOf, startEdge, type EdgeServer } from './harness.js';
 
 let edge: EdgeServer;
@@ -10,7 +11,7 @@ const RANKING_COLUMNS = ['classifier', 'class', 'rank', 'dim', 'layer', 'channel
 const CURVE_COLUMNS = ['reference', 'classifier', 'bin', 'lo', 'hi', 'mid', 'count', 'correct', 'accuracy', 'ciLow', 'ciHigh', 'auc', 'overallAccuracy'];
 
 beforeAll(async () => {
-  edge = await startEdge();
+  edge = await startEdge(servableResults);
 }, 120_000);
 
 afterAll(async () => {

@@ -8,6 +8,7 @@ import { tfjsWasmWorkerdPlugin } from './src/worker/build/wasm-plugin.js';
 
 /** CommonJS shims for the emscripten glue of tfjs-backend-wasm inside an ES module bundle. */
 const nodeShims = [
+  '#!/usr/bin/env node', // dist/cli.mjs is the package's `faultlines` bin (npx faultlines)
   "import { createRequire as __faultlinesCreateRequire } from 'node:module';",
   "import { fileURLToPath as __faultlinesFileURLToPath } from 'node:url';",
   "import { dirname as __faultlinesDirname } from 'node:path';",

@@ -50,7 +50,7 @@ export class EdgeClient {
   constructor(
     api: string,
     private readonly token: string,
-    private readonly opts: { retries?: number; log?: (line: string) => void } = {},
+    private readonly opts: { retries?: number; log?: (line: string) => void; giveUp?: () => boolean } = {},
   ) {
     this.base = api.replace(/\/+$/, '');
   }
@@ -70,7 +70,7 @@ export class EdgeClient {
         err = e;
       }
       const transient = res === null || res.status >= 500 || res.status === 429;
-      if (!transient || attempt >= retries) {
+      if (!transient || attempt >= retries || this.opts.giveUp?.()) {
         if (res === null) throw err;
         return res;
       }

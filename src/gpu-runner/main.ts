@@ -16,7 +16,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { rankingSweep } from '../core/analysis/ranking.js';
+import { shardSweep } from './sweep.js';
 import { RUNNER_BACKENDS, initBackend, runtimeName, type RunnerBackendChoice } from './backend.js';
 import { EdgeClient } from './client.js';
 import { denoArgs, findDeno } from './deno-bin.js';
@@ -72,7 +72,7 @@ function relaunchInDeno(backend: RunnerBackendChoice, args: Args, argv: string[]
   const script = fileURLToPath(import.meta.url);
   // Mesa's Vulkan drivers complain on every call without a runtime dir (headless machines).
   const xdg = process.env.XDG_RUNTIME_DIR ?? mkdtempSync(path.join(os.tmpdir(), 'faultlines-xdg-'));
-  const child = spawn(deno, denoArgs(script, argv), { stdio: 'inherit', env: { ...process.env, DENO_NO_UPDATE_CHECK: '1', XDG_RUNTIME_DIR: xdg } });
+  const child = spawn(deno, denoArgs(script, argv), { stdio: 'inherit', env: { ...process.env, DENO_NO_UPDATE_CHECK: '1', XDG_RUNTIME_DIR: xdg, FAULTLINES_RUNNER_PARENT: String(process.pid) } });
   for (const sig of ['SIGTERM', 'SIGINT'] as const) process.on(sig, () => child.kill(sig));
   return new Promise((resolve) => child.on('exit', (code, signal) => resolve(code ?? (signal ? 128 + (os.constants.signals[signal] ?? 1) : 1))));
 }
@@ -83,6 +83,24 @@ function onSignal(handler: (sig: string) => void): void {
     if (deno) deno.addSignalListener(sig, () => handler(sig));
     else process.on(sig, () => handler(sig));
   }
+}
+
+/**
+ * Re-launched in Deno: stop when the Node launcher dies (even by SIGKILL, which it cannot forward),
+ * so no orphan keeps leasing work nobody watches.
+ */
+function watchParent(stop: (why: string) => void): void {
+  const parent = Number(process.env.FAULTLINES_RUNNER_PARENT ?? 0);
+  if (!parent) return;
+  const t = setInterval(() => {
+    try {
+      process.kill(parent, 0);
+    } catch {
+      clearInterval(t);
+      stop(`launcher ${parent} exited`);
+    }
+  }, 1000);
+  (t as unknown as { unref?: () => void }).unref?.();
 }
 
 function backendOf(args: Args, d: RunnerBackendChoice): RunnerBackendChoice {
@@ -102,7 +120,8 @@ async function runCommand(args: Args, argv: string[]): Promise<number> {
   if (!api || !token) throw new Error('--api URL and --token T (or $FAULTLINES_API, $FAULTLINES_RUNNER_TOKEN) are required');
   const info = await initBackend(backend, log);
   const leaseMs = int(args, 'lease-ms', 120_000);
-  const runner = new Runner(new EdgeClient(api, token, { log }), info, {
+  let stopping = () => false;
+  const runner = new Runner(new EdgeClient(api, token, { log, giveUp: () => stopping() }), info, {
     name,
     leaseMs,
     heartbeatMs: int(args, 'heartbeat-ms', Math.max(500, Math.min(15_000, Math.floor(leaseMs / 4)))),
@@ -113,7 +132,12 @@ async function runCommand(args: Args, argv: string[]): Promise<number> {
     maxShards: int(args, 'max-shards', 0),
     log,
   });
+  stopping = () => runner.isStopping;
   onSignal((sig) => runner.stop(sig));
+  watchParent((why) => {
+    runner.stop(why);
+    runner.stop(why); // the launcher is gone: release at once rather than drain
+  });
   log(`runner ${name} polling ${api}`);
   await runner.run();
   return 0;
@@ -132,9 +156,9 @@ async function sweepCommand(args: Args, argv: string[]): Promise<number> {
   const batchSize = Math.max(1, int(args, 'batch', 64));
   // Warm-up batch (shader compilation, wasm start) outside the timing.
   const warm = int(args, 'warmup', 1);
-  if (warm > 0) await rankingSweep(models, { seed: int(args, 'seed', 1), count, classIndex: null }, { start, end: Math.min(end, start + batchSize), batchSize });
+  if (warm > 0) await shardSweep(models, { seed: int(args, 'seed', 1), count, classIndex: null }, start, Math.min(end, start + batchSize), batchSize);
   const t0 = performance.now();
-  const sums = await rankingSweep(models, { seed: int(args, 'seed', 1), count, classIndex: null }, { start, end, batchSize });
+  const sums = await shardSweep(models, { seed: int(args, 'seed', 1), count, classIndex: null }, start, end, batchSize);
   const seconds = (performance.now() - t0) / 1000;
   const out = { backend: info.backend, runtime: info.runtime, adapter: info.adapter, fallback: info.fallback, batchSize, samples: end - start, seconds, samplesPerSecond: (end - start) / seconds, sums };
   log(`${info.backend} on ${info.runtime}: ${end - start} samples in ${seconds.toFixed(2)} s = ${out.samplesPerSecond.toFixed(1)} samples/s`);

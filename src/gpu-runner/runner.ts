@@ -8,10 +8,10 @@
  * otherwise its lease is released at the next batch boundary so another runner takes it at once.
  * A second signal releases at once. Either way the process exits after the shard is settled.
  */
-import { rankingSweep } from '../core/analysis/ranking.js';
 import { adapterName, type BackendInfo } from './backend.js';
 import { EdgeClient, EdgeError, type LeaseView } from './client.js';
 import { jobModels } from './models.js';
+import { shardSweep } from './sweep.js';
 
 export interface RunnerOptions {
   name: string;
@@ -50,6 +50,10 @@ export class Runner {
     private readonly backend: BackendInfo,
     private readonly opts: RunnerOptions,
   ) {}
+
+  get isStopping(): boolean {
+    return this.stopping;
+  }
 
   /** Asks the loop to stop (first call: drain; second: release at once). */
   stop(signal: string): void {
@@ -110,7 +114,9 @@ export class Runner {
     const progress = { done: 0, samplesPerSecond: 0, etaSeconds: 0 };
     let lost = false;
     let beating: Promise<void> = Promise.resolve();
+    let lastBeat = Date.now();
     const beat = () => {
+      lastBeat = Date.now();
       beating = this.client
         .heartbeat(id, { runner: name, shard: shard.index, done: progress.done, total, samplesPerSecond: progress.samplesPerSecond || undefined, etaSeconds: progress.samplesPerSecond ? progress.etaSeconds : undefined, leaseMs: this.opts.leaseMs })
         .catch((e: unknown) => {
@@ -123,18 +129,15 @@ export class Runner {
     const timer = setInterval(beat, this.opts.heartbeatMs);
     try {
       const models = await jobModels(this.client, spec.generatorId, spec.classifierId);
-      const sums = await rankingSweep(models, { seed: spec.seed, count: spec.count, classIndex: null }, {
-        start: shard.start,
-        end: shard.end,
-        batchSize: this.opts.batchSize,
-        onProgress: (p) => {
+      const sums = await shardSweep(models, { seed: spec.seed, count: spec.count, classIndex: null }, shard.start, shard.end, this.opts.batchSize, (p) => {
           progress.done = p.done;
           progress.samplesPerSecond = p.samplesPerSecond;
           progress.etaSeconds = (p.total - p.done) / Math.max(1e-9, p.samplesPerSecond);
           if (lost) throw new Abandon('lease-lost');
           if (p.done < p.total && this.stopping && (this.releaseNow || Date.now() + progress.etaSeconds * 1000 > this.stopAt)) throw new Abandon('shutdown');
           log(`${tag}: ${p.done}/${p.total} samples, ${p.samplesPerSecond.toFixed(1)} samples/s, ETA ${progress.etaSeconds.toFixed(1)} s`);
-        },
+          // Progress-driven heartbeats (the timer covers batches longer than the interval).
+          if (p.done < p.total && Date.now() - lastBeat >= this.opts.heartbeatMs) beat();
       });
       clearInterval(timer);
       await beating;

@@ -12,9 +12,11 @@ import { buildStyleLayout } from '../../src/core/generator/style-layout.js';
 
 /**
  * Tolerance between backends (and between sharded and whole sweeps): the same top-10 order, and
- * top-10 scores within this relative difference. Measured: about 1e-6 (webgpu on lavapipe vs wasm).
+ * top-10 scores within this relative difference (the same bound the core states for cpu vs wasm).
+ * Measured here, webgpu on lavapipe vs wasm: 1e-6 (seed 1, 128 samples) to 2.3e-4 (seed 31, 256
+ * samples) relative on the top-10 scores, 7e-5 of the top score on any dim.
  */
-export const SCORE_RELATIVE_TOLERANCE = 1e-4;
+export const SCORE_RELATIVE_TOLERANCE = 1e-3;
 
 let bundle: Promise<string> | null = null;
 export function ensureRunnerBuilt(): Promise<string> {
@@ -31,7 +33,8 @@ export interface RunnerProcess {
 }
 
 export function startRunner(args: string[], name: string): RunnerProcess {
-  const child = spawn(process.execPath, [RUNNER_BUNDLE, 'run', '--name', name, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  // Its own process group, so cleanup also reaches a Deno child (see stopRunner).
+  const child = spawn(process.execPath, [RUNNER_BUNDLE, 'run', '--name', name, ...args], { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   let out = '';
   const listeners = new Set<() => void>();
   const onData = (d: Buffer) => {
@@ -76,9 +79,22 @@ export function startRunner(args: string[], name: string): RunnerProcess {
   };
 }
 
+/** Kills a runner and anything it started (its process group), if still running. */
 export async function stopRunner(r: RunnerProcess | undefined): Promise<void> {
-  if (!r || r.child.exitCode !== null || r.child.signalCode !== null) return;
-  r.child.kill('SIGKILL');
+  if (!r) return;
+  if (r.child.exitCode !== null || r.child.signalCode !== null) {
+    try {
+      process.kill(-r.child.pid!, 'SIGKILL'); // a Deno child outliving its launcher
+    } catch {
+      /* group gone */
+    }
+    return;
+  }
+  try {
+    process.kill(-r.child.pid!, 'SIGKILL');
+  } catch {
+    r.child.kill('SIGKILL');
+  }
   await r.exited;
 }
 

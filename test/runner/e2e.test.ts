@@ -1,0 +1,149 @@
+/**
+ * End to end, on the real worker bundle in workerd and real runner processes: a sweep submitted
+ * through the public API is cut into shards, shared by a WebGPU runner (Deno on the machine's
+ * adapter: lavapipe here) and a wasm runner (Node), merged on the edge and served as a cached
+ * ranking equal to the same sweep computed in this process. Then the faults: a runner SIGKILLed
+ * mid-shard loses nothing, a runner with a bad token is refused, a SIGTERM releases the lease.
+ *
+ * Tolerance (SCORE_RELATIVE_TOLERANCE in helpers.ts, also determinism.test.ts): the same top-10
+ * order, and each top-10 score within 1e-3 relative of the in-process one. Measured: webgpu
+ * (lavapipe) vs wasm differ by 1e-6 to 2.3e-4 relative on the top-10 scores of 128-256 sample
+ * sweeps (float32 kernels summing in other orders, amplified where a dim's mean gradient is a small
+ * difference of large terms); wasm shards vs the whole wasm sweep are exact up to float64 regrouping
+ * of the per-shard sums (the SIGKILL test checks exact equality of a single-shard result).
+ */
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { rankDimensions, rankingSweep } from '../../src/core/analysis/ranking.js';
+import type { AnalysisModels } from '../../src/core/analysis/models.js';
+import { GeneratorArchitectureSchema } from '../../src/core/generator/architecture.js';
+import { buildStyleLayout, type StyleLayout } from '../../src/core/generator/style-layout.js';
+import { useBackend } from '../../src/node/backend.js';
+import { localModels } from '../../src/gpu-runner/local.js';
+import { shardSweep } from '../../src/gpu-runner/sweep.js';
+import { RUNNER_TOKEN, startEdge, type EdgeServer } from '../worker/harness.js';
+import { SCORE_RELATIVE_TOLERANCE, ensureRunnerBuilt, startRunner, stopRunner, type RunnerProcess } from './helpers.js';
+
+let edge: EdgeServer;
+let models: AnalysisModels;
+let layout: StyleLayout;
+const runners: RunnerProcess[] = [];
+
+const post = async (p: string, body: unknown) => (await edge.fetch(p, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) })).json() as Promise<any>;
+const get = async (p: string) => (await edge.fetch(p)).json() as Promise<any>;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function runner(name: string, args: string[], token = RUNNER_TOKEN): RunnerProcess {
+  const r = startRunner(['--api', edge.url.origin, '--token', token, '--poll-ms', '300', ...args], name);
+  runners.push(r);
+  return r;
+}
+
+/** Polls the job's public status until it is done; returns the progress snapshots seen. */
+async function watch(statusUrl: string, timeoutMs: number): Promise<any[]> {
+  const seen: any[] = [];
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const job = await get(statusUrl);
+    seen.push(job);
+    if (job.status === 'done') return seen;
+    if (job.status === 'failed') throw new Error(`job failed: ${job.error}`);
+    if (Date.now() > until) throw new Error(`job not done after ${timeoutMs} ms: ${JSON.stringify(job)}\n${runners.map((r) => `--- ${r.name}\n${r.output().slice(-2000)}`).join('\n')}`);
+    await sleep(250);
+  }
+}
+
+beforeAll(async () => {
+  [edge] = await Promise.all([startEdge(), ensureRunnerBuilt()]);
+  await useBackend('wasm');
+  models = localModels(edge.assets);
+  layout = buildStyleLayout(GeneratorArchitectureSchema.parse(edge.catalog.generatorArchitecture));
+});
+
+// A runner left over from a failed test must not take the next test's jobs.
+afterEach(async () => {
+  await Promise.all(runners.map(stopRunner));
+});
+
+afterAll(async () => {
+  await Promise.all(runners.map(stopRunner));
+  await edge?.close();
+});
+
+describe('GPU runner end to end', () => {
+  it('two runners (webgpu in Deno, wasm in Node) share a sweep; the cached ranking equals the in-process sweep', async () => {
+    const sweep = { seed: 31, count: 256 };
+    const sub = await post('/v1/jobs', { kind: 'ranking-sums', ...sweep, shardSize: 64 });
+    expect(sub.job.shards.total).toBe(4);
+    // The WebGPU runner first (its shaders take a while to compile on a software adapter), so it
+    // holds a shard before the fast wasm runner empties the board.
+    const gpu = runner('gpu-1', ['--backend', 'webgpu', '--lease-ms', '60000', '--heartbeat-ms', '1000', '--batch', '32']);
+    const adapter = await gpu.waitFor(/WebGPU adapter: (.*)/, 60_000);
+    console.log(`webgpu runner adapter: ${adapter[1]}`);
+    await gpu.waitFor(/backend webgpu on deno/, 60_000);
+    await gpu.waitFor(/leased job/, 60_000);
+    const cpu = runner('wasm-1', ['--backend', 'wasm', '--lease-ms', '60000', '--heartbeat-ms', '500', '--batch', '32']);
+    const seen = await watch(sub.statusUrl, 170_000);
+    expect(seen.some((j) => j.status === 'running' && j.progress.done > 0 && j.progress.done < 256)).toBe(true);
+    expect(seen.some((j) => j.progress.samplesPerSecond > 0 && j.progress.etaSeconds !== null), JSON.stringify(seen.map((j) => j.progress))).toBe(true);
+
+    const result = await get(`${sub.statusUrl}/result`);
+    const backends = new Map(result.computed.shards.map((s: any) => [s.runner, s.backend]));
+    expect(backends.get('gpu-1')).toBe('webgpu');
+    expect(backends.get('wasm-1')).toBe('wasm');
+    expect(result.computed.shards.find((s: any) => s.runner === 'gpu-1').softwareAdapter).toBe(true);
+
+    const served = await get(`/v1/rankings?seed=${sweep.seed}&count=${sweep.count}&top=10`);
+    const local = rankDimensions(await rankingSweep(models, { ...sweep, classIndex: null }), layout);
+    expect(served.payload.count).toBe(256);
+    expect(served.payload.dims.map((d: any) => d.index)).toEqual(local.dims.slice(0, 10).map((d) => d.index));
+    let worst = 0;
+    for (const [i, d] of served.payload.dims.entries()) worst = Math.max(worst, Math.abs(d.score - local.dims[i].score) / Math.abs(local.dims[i].score));
+    console.log(`edge (webgpu + wasm shards) vs in-process wasm: worst top-10 relative score difference ${worst.toExponential(2)}`);
+    expect(worst).toBeLessThan(SCORE_RELATIVE_TOLERANCE);
+
+    // Idle runners stop cleanly on SIGTERM (the Deno one through its Node launcher).
+    for (const r of [gpu, cpu]) r.child.kill('SIGTERM');
+    expect((await gpu.exited).code).toBe(0);
+    expect((await cpu.exited).code).toBe(0);
+  });
+
+  it('a runner SIGKILLed mid-shard loses nothing: the lease expires, another runner completes it, same result', async () => {
+    const spec = { seed: 32, count: 128 };
+    const sub = await post('/v1/jobs', { kind: 'ranking-sums', ...spec, shardSize: 128 });
+    const victim = runner('victim', ['--backend', 'wasm', '--lease-ms', '3000', '--heartbeat-ms', '500', '--batch', '8']);
+    await victim.waitFor(/ 16\/128 samples/, 60_000);
+    victim.child.kill('SIGKILL');
+    expect((await victim.exited).signal).toBe('SIGKILL');
+    const during = await get(sub.statusUrl);
+    expect(during.status).toBe('running');
+    expect(during.lease.owner).toBe('victim');
+
+    const rescuer = runner('rescuer', ['--backend', 'wasm', '--lease-ms', '60000']);
+    await watch(sub.statusUrl, 60_000);
+    const shards = (await get(`/v1/jobs/${sub.job.id}/shards`)).shards;
+    expect(shards[0]).toMatchObject({ status: 'done', attempts: 2, completedBy: 'rescuer' });
+    const result = await get(`${sub.statusUrl}/result`);
+    // Exactly what an uninterrupted runner computes for this shard.
+    expect(result.payload).toEqual(await shardSweep(models, { ...spec, classIndex: null }, 0, 128, 64));
+    rescuer.child.kill('SIGTERM');
+    expect((await rescuer.exited).code).toBe(0);
+  });
+
+  it('a runner with a bad token is refused and exits', async () => {
+    const intruder = runner('intruder', ['--backend', 'wasm'], 'not-the-token');
+    const { code } = await intruder.exited;
+    expect(code).toBe(2);
+    expect(intruder.output()).toMatch(/refused this runner.*HTTP 401/);
+  });
+
+  it('SIGTERM mid-shard releases the lease when the shard cannot finish in the drain time', async () => {
+    const sub = await post('/v1/jobs', { kind: 'ranking-sums', seed: 33, count: 1024, shardSize: 1024 });
+    const r = runner('drainer', ['--backend', 'wasm', '--lease-ms', '60000', '--batch', '8', '--drain-s', '0']);
+    await r.waitFor(/ 16\/1024 samples/, 60_000);
+    r.child.kill('SIGTERM');
+    expect((await r.exited).code).toBe(0);
+    expect(r.output()).toMatch(/lease released \(shutdown\)/);
+    const shards = (await get(`/v1/jobs/${sub.job.id}/shards`)).shards;
+    expect(shards[0]).toMatchObject({ status: 'queued', attempts: 0, lease: null });
+  });
+});

@@ -30,6 +30,7 @@ const USAGE = `usage: faultlines train-generator [options]
   --seed S              seed of init, data order, latents and noise (default 1)
   --r1-gamma G          R1 weight (default ${DEFAULT_HYPER.r1Gamma})
   --lr L                Adam learning rate of G and D (default ${DEFAULT_HYPER.lrG})
+  --mode-seeking M      weight of the mode-seeking (diversity) term of the G loss (default ${DEFAULT_HYPER.modeSeeking ?? 0})
   --out DIR             final EMA generator weights (default weights/generator)
   --checkpoint-dir DIR  training state (default checkpoints/generator)
   --checkpoint-minutes M  checkpoint period (default 5)
@@ -68,6 +69,7 @@ function parseArgs(args: string[]) {
     seed: undefined as number | undefined,
     r1Gamma: undefined as number | undefined,
     lr: undefined as number | undefined,
+    modeSeeking: undefined as number | undefined,
     data: undefined as string | undefined,
     out: undefined as string | undefined,
     checkpointDir: undefined as string | undefined,
@@ -91,6 +93,7 @@ function parseArgs(args: string[]) {
       case '--seed': opts.seed = num(++i, a); break;
       case '--r1-gamma': opts.r1Gamma = num(++i, a); break;
       case '--lr': opts.lr = num(++i, a); break;
+      case '--mode-seeking': opts.modeSeeking = num(++i, a); break;
       case '--data': opts.data = args[++i]; break;
       case '--out': opts.out = args[++i]; break;
       case '--checkpoint-dir': opts.checkpointDir = args[++i]; break;
@@ -137,8 +140,9 @@ export async function run(args: string[]): Promise<void> {
         r1Gamma: opts.r1Gamma ?? DEFAULT_HYPER.r1Gamma,
         lrG: opts.lr ?? DEFAULT_HYPER.lrG,
         lrD: opts.lr ?? DEFAULT_HYPER.lrD,
+        modeSeeking: opts.modeSeeking ?? DEFAULT_HYPER.modeSeeking,
       };
-  if (ckpt && (opts.batch !== undefined || opts.seed !== undefined || opts.r1Gamma !== undefined || opts.lr !== undefined)) {
+  if (ckpt && (opts.batch !== undefined || opts.seed !== undefined || opts.r1Gamma !== undefined || opts.lr !== undefined || opts.modeSeeking !== undefined)) {
     process.stderr.write('note: resuming — batch/seed/r1-gamma/lr come from the checkpoint (use --fresh to start over)\n');
   }
   const folder = opts.data === undefined ? null : loadImageFolder(opts.data);

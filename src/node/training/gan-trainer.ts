@@ -27,6 +27,12 @@ export interface GanHyper {
   emaKimg: number;
   /** EMA ramp-up: half-life is at most this fraction of the images seen so far. */
   emaRampup: number;
+  /**
+   * Weight of the mode-seeking term (MSGAN, Mao et al. 2019): the G step pairs the two halves of
+   * its batch on the same classes and penalises mean|z1 - z2| / mean|G(z1) - G(z2)|, so that
+   * different latents give different images of a class. 0 = off (plain StyleGAN2).
+   */
+  modeSeeking?: number;
 }
 
 export const DEFAULT_HYPER: GanHyper = {
@@ -36,10 +42,14 @@ export const DEFAULT_HYPER: GanHyper = {
   lrD: 0.0025,
   beta1: 0,
   beta2: 0.99,
-  r1Gamma: 0.1,
+  // gamma 1 and the mode-seeking term: with gamma 0.1 and no diversity term, the first run collapsed
+  // within classes (per-pixel std across latents fell to 0.046 at iteration 3,500, real data 0.199);
+  // a 400-iteration A/B kept more diversity with both (0.090 vs 0.068).
+  r1Gamma: 1,
   r1Interval: 16,
   emaKimg: 10,
   emaRampup: 0.05,
+  modeSeeking: 1,
 };
 
 export interface StepLosses {
@@ -153,11 +163,20 @@ export class GanTrainer {
 
     // G step.
     const noiseG = this.rng(it, STREAM.noiseG);
+    const ms = this.hyper.modeSeeking ?? 0;
+    const half = Math.floor(n / 2);
+    // Mode seeking pairs sample j with sample j + half: both halves get the same classes.
+    const gLabels = ms > 0 ? labels.map((_, j) => labels[j % half]) : labels;
     const gCost = this.optG.minimize(
       () => {
-        const w = this.G.mapping(tf.tensor2d(zG, [n, zDim]), labels);
+        const z = tf.tensor2d(zG, [n, zDim]);
+        const w = this.G.mapping(z, gLabels);
         const img = this.G.synthesisRaw(this.G.styles(w), { noiseMode: 'random', noiseRng: noiseG });
-        return generatorLoss(this.D.apply(img, labels));
+        const adversarial = generatorLoss(this.D.apply(img, gLabels));
+        if (ms === 0) return adversarial;
+        const dImg = tf.mean(tf.abs(tf.sub(tf.slice(img, [0, 0, 0, 0], [half, -1, -1, -1]), tf.slice(img, [half, 0, 0, 0], [half, -1, -1, -1]))), [1, 2, 3]);
+        const dZ = tf.mean(tf.abs(tf.sub(tf.slice(z, [0, 0], [half, -1]), tf.slice(z, [half, 0], [half, -1]))), 1);
+        return tf.add(adversarial, tf.mul(tf.mean(tf.div(dZ, tf.add(dImg, 1e-5))), ms)) as tf.Scalar;
       },
       true,
       this.gVars,

@@ -138,7 +138,7 @@ async function runCommand(args: Args, argv: string[]): Promise<number> {
     runner.stop(why);
     runner.stop(why); // the launcher is gone: release at once rather than drain
   });
-  log(`runner ${name} polling ${api}`);
+  log(`runner ${name} (pid ${process.pid}, ${info.backend} on ${info.runtime}) polling ${api}`);
   await runner.run();
   return 0;
 }

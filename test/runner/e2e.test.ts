@@ -3,7 +3,8 @@
  * through the public API is cut into shards, shared by a WebGPU runner (Deno on the machine's
  * adapter: lavapipe here) and a wasm runner (Node), merged on the edge and served as a cached
  * ranking equal to the same sweep computed in this process. Then the faults: a runner SIGKILLed
- * mid-shard loses nothing, a runner with a bad token is refused, a SIGTERM releases the lease.
+ * mid-shard loses nothing, a runner with a bad token is refused, a SIGTERM releases the lease, a
+ * Deno runner whose launcher dies stops too.
  *
  * Tolerance (SCORE_RELATIVE_TOLERANCE in helpers.ts, also determinism.test.ts): the same top-10
  * order, and each top-10 score within 1e-3 relative of the in-process one. Measured: webgpu
@@ -134,6 +135,24 @@ describe('GPU runner end to end', () => {
     const { code } = await intruder.exited;
     expect(code).toBe(2);
     expect(intruder.output()).toMatch(/refused this runner.*HTTP 401/);
+  });
+
+  it('a Deno runner stops by itself when its Node launcher is SIGKILLed (no orphan keeps leasing)', async () => {
+    const r = runner('orphan', ['--backend', 'webgpu']);
+    const pid = Number((await r.waitFor(/\(pid (\d+), webgpu on deno/, 60_000))[1]);
+    expect(pid).not.toBe(r.child.pid);
+    r.child.kill('SIGKILL');
+    await r.exited;
+    const alive = () => {
+      try {
+        process.kill(pid, 0);
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    for (let i = 0; i < 100 && alive(); i++) await sleep(100);
+    expect(alive()).toBe(false);
   });
 
   it('SIGTERM mid-shard releases the lease when the shard cannot finish in the drain time', async () => {

@@ -130,6 +130,36 @@ describe('GPU runner end to end', () => {
     expect((await rescuer.exited).code).toBe(0);
   });
 
+  it('a runner that outlived its lease is not accepted; the new holder completes the shard', async () => {
+    const spec = { seed: 34, count: 96 };
+    const sub = await post('/v1/jobs', { kind: 'ranking-sums', ...spec, shardSize: 96 });
+    // `late` stalls (SIGSTOP) past its 1 s lease: the shard is leased again to `second`, which
+    // completes it; `late` then resumes, and its result is refused.
+    const late = runner('late', ['--backend', 'wasm', '--lease-ms', '1000', '--heartbeat-ms', '600000', '--batch', '8']);
+    await late.waitFor(/ 8\/96 samples/, 60_000);
+    late.child.kill('SIGSTOP');
+    await sleep(1100);
+    const second = runner('second', ['--backend', 'wasm', '--lease-ms', '60000']);
+    await watch(sub.statusUrl, 60_000);
+    late.child.kill('SIGCONT');
+    await late.waitFor(/not accepted, the lease is gone|lease lost/, 60_000);
+    const shards = (await get(`/v1/jobs/${sub.job.id}/shards`)).shards;
+    expect(shards[0]).toMatchObject({ status: 'done', completedBy: 'second', attempts: 2 });
+    expect((await get(`${sub.statusUrl}/result`)).payload).toEqual(await shardSweep(models, { ...spec, classIndex: null }, 0, 96, 64));
+    for (const r of [late, second]) r.child.kill('SIGTERM');
+    await Promise.all([late.exited, second.exited]);
+  });
+
+  it('SIGTERM mid-shard finishes the shard when it fits in the drain time', async () => {
+    const sub = await post('/v1/jobs', { kind: 'ranking-sums', seed: 35, count: 64, shardSize: 64 });
+    const r = runner('finisher', ['--backend', 'wasm', '--lease-ms', '60000', '--batch', '8', '--drain-s', '60']);
+    await r.waitFor(/ 8\/64 samples/, 60_000);
+    r.child.kill('SIGTERM');
+    expect((await r.exited).code).toBe(0);
+    expect(r.output()).toMatch(/completed in/);
+    expect((await get(sub.statusUrl)).status).toBe('done');
+  });
+
   it('a runner with a bad token is refused and exits', async () => {
     const intruder = runner('intruder', ['--backend', 'wasm'], 'not-the-token');
     const { code } = await intruder.exited;

@@ -10,8 +10,8 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { Miniflare } from 'miniflare';
-import { unstable_getMiniflareWorkerOptions } from 'wrangler';
+import type { Miniflare } from 'miniflare';
+import { startLocalWorkerd } from '../src/worker/build/local-workerd.js';
 
 const ASSETS = 'dist/edge-assets';
 const N = { ranking: 300, traversal: 60, render: 100, search: 20 };
@@ -24,20 +24,7 @@ const r2 = (v: number) => Math.round(v * 100) / 100;
 
 async function start(): Promise<{ mf: Miniflare; url: URL; startupMs: number }> {
   const t0 = performance.now();
-  const { workerOptions } = unstable_getMiniflareWorkerOptions('wrangler.toml', undefined, { overrides: { assets: { directory: path.resolve(ASSETS) } } });
-  const mf = new Miniflare({
-    ...(workerOptions as object),
-    modules: true,
-    scriptPath: 'dist/worker/index.mjs',
-    modulesRoot: 'dist/worker',
-    modulesRules: [
-      { type: 'CompiledWasm', include: ['**/*.wasm'] },
-      { type: 'ESModule', include: ['**/*.mjs'] },
-    ],
-    host: '127.0.0.1',
-    port: 0,
-  } as ConstructorParameters<typeof Miniflare>[0]);
-  const url = await mf.ready;
+  const { mf, url } = await startLocalWorkerd(path.resolve(ASSETS));
   return { mf, url, startupMs: performance.now() - t0 };
 }
 

@@ -8,15 +8,8 @@ import { css, html, type TemplateResult } from 'lit';
 import { ARROW, apiUrl, getJson, intAttr, pct } from './api.js';
 import { FaultlinesElement, baseStyles } from './base.js';
 
-export interface RankedDim {
-  rank: number;
-  index: number;
-  layer: string;
-  channel: number;
-  score: number;
-  direction: 'increase' | 'decrease';
-  std: number;
-}
+// As served by /v1/rankings; a type-only import, so nothing of the core enters the widgets bundle.
+import type { RankedDim } from '../core/analysis/ranking.js';
 
 export class Ranking extends FaultlinesElement {
   static override properties = {

@@ -6,8 +6,7 @@
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Miniflare } from 'miniflare';
-import { unstable_getMiniflareWorkerOptions } from 'wrangler';
+import { startLocalWorkerd } from '../../src/worker/build/local-workerd.js';
 import { buildEdge } from '../../src/worker/build/build.js';
 import { DEFAULT_OPTIONS, DEFAULT_SWEEP, RESULT_SCHEMA, generatorId, resultKey, resultPath, type Catalog, type ResultKind, type StoredResult, type SweepSpec } from '../../src/worker/catalog.js';
 import { GeneratorArchitectureSchema } from '../../src/core/generator/architecture.js';
@@ -37,21 +36,7 @@ export async function startEdge(alter?: (assetsDir: string, catalog: Catalog) =>
   cpSync('dist/edge-assets', assets, { recursive: true });
   const catalog = JSON.parse(readFileSync(path.join(assets, 'catalog.json'), 'utf8')) as Catalog;
   alter?.(assets, catalog);
-  const { workerOptions } = unstable_getMiniflareWorkerOptions('wrangler.toml', undefined, { overrides: { assets: { directory: assets } } });
-  const mf = new Miniflare({
-    ...(workerOptions as object),
-    modules: true,
-    scriptPath: 'dist/worker/index.mjs',
-    modulesRoot: 'dist/worker',
-    modulesRules: [
-      { type: 'CompiledWasm', include: ['**/*.wasm'] },
-      { type: 'ESModule', include: ['**/*.mjs'] },
-    ],
-    bindings: { RUNNER_TOKEN },
-    host: '127.0.0.1',
-    port: 0,
-  } as ConstructorParameters<typeof Miniflare>[0]);
-  const url = await mf.ready;
+  const { mf, url } = await startLocalWorkerd(assets, { RUNNER_TOKEN });
   return {
     url,
     assets,

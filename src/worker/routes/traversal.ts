@@ -73,6 +73,27 @@ async function resolveDirection(models: Models, s0: Float32Array, classIndex: nu
   return loweringDirection(models, s0, classIndex, dim);
 }
 
+/**
+ * The shared frame of both live routes: validate, answer 304 or from the cache when possible, else
+ * load the models, check the dim and compute. `compute` gets the models and std(s_dim).
+ */
+async function liveDimRoute<Q extends { classifier?: string; dim: number }>(
+  c: AppContext,
+  kind: 'traversal' | 'corner-case',
+  schema: z.ZodType<Q>,
+  compute: (q: Q, models: Models, std: number, etag: string) => Promise<Response>,
+): Promise<Response> {
+  const q = valid(c, 'query', schema);
+  const etag = etagOf(kind, await modelIds(c, q.classifier), q);
+  const nm = notModified(c, etag, LIVE);
+  if (nm) return nm;
+  return viaCache(c, etag, async () => {
+    const models = await getModels(c.env, q.classifier, keep(c));
+    checkDim(models.generator, q.dim, 'dim');
+    return compute(q, models, dimStd(models, q.dim), etag);
+  });
+}
+
 export function registerTraversal(app: OpenAPIHono<AppEnv>): void {
   route(
     app,
@@ -88,16 +109,8 @@ export function registerTraversal(app: OpenAPIHono<AppEnv>): void {
         ...errorResponses(400, 404, 503),
       },
     }),
-    async (c: AppContext) => {
-      const q = valid(c, 'query', TraversalQuery);
-      const ids = await modelIds(c, q.classifier);
-      const etag = etagOf('traversal', ids, q);
-      const nm = notModified(c, etag, LIVE);
-      if (nm) return nm;
-      return viaCache(c, etag, async () => {
-        const models = await getModels(c.env, q.classifier, keep(c));
-        checkDim(models.generator, q.dim, 'dim');
-        const std = dimStd(models, q.dim);
+    (c: AppContext) =>
+      liveDimRoute(c, 'traversal', TraversalQuery, async (q, models, std, etag) => {
         const s0 = startStyle(models, q.class, q.seed);
         let frames: ShiftEvaluation[];
         let extra: Record<string, unknown>;
@@ -118,8 +131,7 @@ export function registerTraversal(app: OpenAPIHono<AppEnv>): void {
           { generatorId: models.generatorId, classifier: models.classifierName, class: q.class, dim: q.dim, name: styleDimName(models.generator.layout, q.dim), std: round(std), start: q.seed === undefined ? 'class-average' : { seed: q.seed }, mode: q.mode, ...extra, frames: frames.map(frameJson), strip: pngDataUrl(strip) },
           { etag, cacheControl: LIVE },
         );
-      });
-    },
+      }),
   );
 
   route(
@@ -136,16 +148,8 @@ export function registerTraversal(app: OpenAPIHono<AppEnv>): void {
         ...errorResponses(400, 404, 503),
       },
     }),
-    async (c: AppContext) => {
-      const q = valid(c, 'query', CornerQuery);
-      const ids = await modelIds(c, q.classifier);
-      const etag = etagOf('corner-case', ids, q);
-      const nm = notModified(c, etag, LIVE);
-      if (nm) return nm;
-      return viaCache(c, etag, async () => {
-        const models = await getModels(c.env, q.classifier, keep(c));
-        checkDim(models.generator, q.dim, 'dim');
-        const std = dimStd(models, q.dim);
+    (c: AppContext) =>
+      liveDimRoute(c, 'corner-case', CornerQuery, async (q, models, std, etag) => {
         const s0 = startStyle(models, q.class, undefined);
         const direction = await resolveDirection(models, s0, q.class, q.dim, q.direction);
         const t = await traverse(models, { s0, classIndex: q.class, dim: q.dim, std, direction, maxSteps: q.maxSteps, tolerance: q.tolerance, fractions: [0] });
@@ -173,7 +177,6 @@ export function registerTraversal(app: OpenAPIHono<AppEnv>): void {
           },
           { etag, cacheControl: LIVE },
         );
-      });
-    },
+      }),
   );
 }

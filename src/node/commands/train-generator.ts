@@ -36,6 +36,8 @@ const USAGE = `usage: faultlines train-generator [options]
   --checkpoint-minutes M  checkpoint period (default 5)
   --sample-every N      sample grid period in iterations (default 250)
   --fresh               ignore an existing checkpoint (it is overwritten)
+  --retune              when resuming, apply the given --r1-gamma / --lr / --mode-seeking to the
+                        checkpoint's run from here on (recorded in its hyper-parameters)
   --allow-data-change   resume even if the training data differ from the checkpoint's
   --export-only         write --out from the latest checkpoint's EMA generator and exit
   --backend cpu|wasm    (default wasm)
@@ -76,6 +78,7 @@ function parseArgs(args: string[]) {
     checkpointMinutes: 5,
     sampleEvery: 250,
     fresh: false,
+    retune: false,
     exportOnly: false,
     allowDataChange: false,
     backend: 'wasm',
@@ -100,6 +103,7 @@ function parseArgs(args: string[]) {
       case '--checkpoint-minutes': opts.checkpointMinutes = num(++i, a); break;
       case '--sample-every': opts.sampleEvery = num(++i, a); break;
       case '--fresh': opts.fresh = true; break;
+      case '--retune': opts.retune = true; break;
       case '--resume': opts.fresh = false; break;
       case '--export-only': opts.exportOnly = true; break;
       case '--allow-data-change': opts.allowDataChange = true; break;
@@ -131,8 +135,12 @@ export async function run(args: string[]): Promise<void> {
 
   const resume = !opts.fresh && hasCheckpoint(dir);
   const ckpt = resume ? readCheckpoint(dir) : null;
+  const retuned: Partial<GanHyper> = {};
+  if (opts.r1Gamma !== undefined) retuned.r1Gamma = opts.r1Gamma;
+  if (opts.lr !== undefined) Object.assign(retuned, { lrG: opts.lr, lrD: opts.lr });
+  if (opts.modeSeeking !== undefined) retuned.modeSeeking = opts.modeSeeking;
   const hyper: GanHyper = ckpt
-    ? { ...ckpt.info.hyper }
+    ? { ...ckpt.info.hyper, ...(opts.retune ? retuned : {}) }
     : {
         ...DEFAULT_HYPER,
         batch: opts.batch ?? DEFAULT_HYPER.batch,
@@ -142,7 +150,8 @@ export async function run(args: string[]): Promise<void> {
         lrD: opts.lr ?? DEFAULT_HYPER.lrD,
         modeSeeking: opts.modeSeeking ?? DEFAULT_HYPER.modeSeeking,
       };
-  if (ckpt && (opts.batch !== undefined || opts.seed !== undefined || opts.r1Gamma !== undefined || opts.lr !== undefined || opts.modeSeeking !== undefined)) {
+  if (ckpt && opts.retune) process.stderr.write(`retuning the resumed run: ${JSON.stringify(retuned)}\n`);
+  else if (ckpt && (opts.batch !== undefined || opts.seed !== undefined || opts.r1Gamma !== undefined || opts.lr !== undefined || opts.modeSeeking !== undefined)) {
     process.stderr.write('note: resuming — batch/seed/r1-gamma/lr come from the checkpoint (use --fresh to start over)\n');
   }
   const folder = opts.data === undefined ? null : loadImageFolder(opts.data);

@@ -4,11 +4,14 @@
  * src/worker/precomputed/. Run by `npm run build:edge`.
  */
 import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 import { CATALOG_SCHEMA, generatorId, type Catalog, type CatalogModel, type ResultsIndex } from '../catalog.js';
 import { resolveEdgeModels, type EdgeModels } from './sources.js';
 
 export const ASSETS_DIR = 'dist/edge-assets';
+/** The API viewer's files, served at /docs/<file>. */
+export const DOCS_FILES = ['swagger-ui-bundle.js', 'swagger-ui.css'] as const;
 export const PRECOMPUTED_DIR = 'src/worker/precomputed';
 
 export function writeEdgeAssets(out = ASSETS_DIR, models: EdgeModels = resolveEdgeModels(), precomputed = PRECOMPUTED_DIR): Catalog {
@@ -30,6 +33,10 @@ export function writeEdgeAssets(out = ASSETS_DIR, models: EdgeModels = resolveEd
     defaultClassifier: models.classifiers[0]?.entry.name ?? null,
   };
   writeFileSync(path.join(out, 'catalog.json'), JSON.stringify(catalog, null, 1));
+  // The /docs viewer (swagger-ui-dist), served by the worker itself: no CDN at run time.
+  mkdirSync(path.join(out, 'docs'), { recursive: true });
+  const swaggerUi = path.dirname(createRequire(import.meta.url).resolve('swagger-ui-dist/package.json'));
+  for (const f of DOCS_FILES) copyFileSync(path.join(swaggerUi, f), path.join(out, 'docs', f));
   // Precomputed results: copied as they are; the index says which match the current models.
   let index: ResultsIndex = { schema: 'faultlines.edge-results-index/1', generatedAt: '', entries: [] };
   if (existsSync(path.join(precomputed, 'index.json'))) {

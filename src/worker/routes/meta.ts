@@ -6,12 +6,18 @@ import { json, keep, route, valid, type AppEnv } from '../http.js';
 import { PROBLEM_TYPES, ProblemError, errorResponses, type ProblemSlug } from '../problem.js';
 import { LIMITS } from '../limits.js';
 
+/** The API viewer: swagger-ui-dist from the worker's own assets (no CDN). */
 const DOCS_HTML = `<!doctype html>
 <html><head><meta charset="utf-8"><title>Faultlines API</title>
-<meta name="viewport" content="width=device-width, initial-scale=1"></head>
-<body><script id="api-reference" data-url="/openapi.json"></script>
-<script src="https://cdn.jsdelivr.net/npm/@scalar/api-reference"></script>
-<noscript>The API description is at <a href="/openapi.json">/openapi.json</a>.</noscript></body></html>`;
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<link rel="stylesheet" href="/docs/swagger-ui.css"></head>
+<body><div id="ui"></div>
+<noscript>The API description is at <a href="/openapi.json">/openapi.json</a>.</noscript>
+<script src="/docs/swagger-ui-bundle.js"></script>
+<script>SwaggerUIBundle({ url: '/openapi.json', dom_id: '#ui', deepLinking: true });</script>
+</body></html>`;
+
+const DOCS_TYPES: Record<string, string> = { 'swagger-ui-bundle.js': 'text/javascript; charset=utf-8', 'swagger-ui.css': 'text/css; charset=utf-8' };
 
 const startedAt = Date.now();
 
@@ -28,6 +34,14 @@ export function registerMeta(app: OpenAPIHono<AppEnv>): void {
   });
 
   app.get('/docs', (c) => c.html(DOCS_HTML));
+  app.get('/docs/:file', async (c) => {
+    const file = c.req.param('file');
+    const type = DOCS_TYPES[file];
+    if (type === undefined) throw new ProblemError(404, 'not-found', `no docs file ${file}`);
+    const res = await c.env.ASSETS.fetch(new Request(`https://assets.local/docs/${file}`));
+    if (!res.ok) throw new ProblemError(503, 'unavailable', 'the docs viewer was not built (npm run build:edge)');
+    return new Response(res.body, { headers: { 'content-type': type, 'cache-control': 'public, max-age=3600' } });
+  });
 
   app.get('/', (c) =>
     c.json({

@@ -7,7 +7,7 @@
  * Deno runner whose launcher dies stops too.
  *
  * Tolerance (SCORE_RELATIVE_TOLERANCE in helpers.ts, also determinism.test.ts): the same top-10
- * order, and each top-10 score within 1e-3 relative of the in-process one. Measured: webgpu
+ * order, and each top-10 score within SCORE_RELATIVE_TOLERANCE (3e-3) relative of the in-process one. Measured: webgpu
  * (lavapipe) vs wasm differ by 1e-6 to 2.3e-4 relative on the top-10 scores of 128-256 sample
  * sweeps (float32 kernels summing in other orders, amplified where a dim's mean gradient is a small
  * difference of large terms); wasm shards vs the whole wasm sweep are exact up to float64 regrouping

@@ -12,11 +12,13 @@ import { buildStyleLayout } from '../../src/core/generator/style-layout.js';
 
 /**
  * Tolerance between backends (and between sharded and whole sweeps): the same top-10 order, and
- * top-10 scores within this relative difference (the same bound the core states for cpu vs wasm).
- * Measured here, webgpu on lavapipe vs wasm: 1e-6 (seed 1, 128 samples) to 2.3e-4 (seed 31, 256
- * samples) relative on the top-10 scores, 7e-5 of the top score on any dim.
+ * top-10 scores within this relative difference. Measured here, webgpu on lavapipe vs wasm/cpu:
+ * 1e-6 (seed 1, 128 samples) to 2.3e-4 (seed 31, 256 samples) with an early generator checkpoint,
+ * and 1.13e-3 (webgpu vs cpu, seed 7, 128 samples) with a better-trained one (iteration 4,749),
+ * whose sharper softmax amplifies float32 rounding differences of GPU reductions. 3e-3 keeps a
+ * margin over that; cpu vs wasm stays within the core's 1e-3 (test/analysis.test.ts).
  */
-export const SCORE_RELATIVE_TOLERANCE = 1e-3;
+export const SCORE_RELATIVE_TOLERANCE = 3e-3;
 
 let bundle: Promise<string> | null = null;
 export function ensureRunnerBuilt(): Promise<string> {

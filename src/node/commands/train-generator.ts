@@ -131,9 +131,10 @@ export async function run(args: string[]): Promise<void> {
   if (!isNodeBackend(opts.backend)) throw new Error(`unknown backend "${opts.backend}"`);
   await useBackend(opts.backend);
   const dir = opts.checkpointDir;
-  mkdirSync(path.join(dir, 'samples'), { recursive: true });
-
   const resume = !opts.fresh && hasCheckpoint(dir);
+  // Exporting an untrained generator by accident would ship noise under a real name.
+  if (opts.exportOnly && !resume) throw new Error(`--export-only needs a checkpoint: none in ${path.join(dir, 'latest')}`);
+  mkdirSync(path.join(dir, 'samples'), { recursive: true });
   const ckpt = resume ? readCheckpoint(dir) : null;
   const retuned: Partial<GanHyper> = {};
   if (opts.r1Gamma !== undefined) retuned.r1Gamma = opts.r1Gamma;

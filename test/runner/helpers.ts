@@ -11,14 +11,45 @@ import { GeneratorArchitectureSchema } from '../../src/core/generator/architectu
 import { buildStyleLayout } from '../../src/core/generator/style-layout.js';
 
 /**
- * Tolerance between backends (and between sharded and whole sweeps): the same top-10 order, and
- * top-10 scores within this relative difference. Measured here, webgpu on lavapipe vs wasm/cpu:
- * 1e-6 (seed 1, 128 samples) to 2.3e-4 (seed 31, 256 samples) with an early generator checkpoint,
- * and 1.13e-3 (webgpu vs cpu, seed 7, 128 samples) with a better-trained one (iteration 4,749),
- * whose sharper softmax amplifies float32 rounding differences of GPU reductions. 3e-3 keeps a
- * margin over that; cpu vs wasm stays within the core's 1e-3 (test/analysis.test.ts).
+ * Tolerance between backends (and between sharded and whole sweeps), relative to the leading
+ * |score| of the reference ranking: every top-10 dim's score within it, and the top-10 order the
+ * same up to near-ties (the reference score at each rank within it too).
+ *
+ * Why relative to the leading score rather than per dim: a dim whose mean gradient is a small
+ * difference of large per-sample terms amplifies float32 rounding (other summation orders, fused
+ * kernels) per dim, and a sharp softmax makes it worse — a per-dim relative measure reached 3.6e-3
+ * (wasm vs cpu, seed 7, generator checkpoint 6,723) while the ranking itself was unchanged.
+ * Measured here with the checkpoint at iteration 6,099 (seeds 7 and 31, 128 samples): at most
+ * 5.5e-5 of the leading score (per dim 1.7e-4) for wasm and webgpu (lavapipe) vs cpu, the same
+ * top-10 order. 3e-3 keeps a wide margin and is still far below the scores' standard errors (~30%
+ * of the leading score at 128 samples), so it cannot hide a wrong gradient.
  */
 export const SCORE_RELATIVE_TOLERANCE = 3e-3;
+
+/** What tests compare between two rankings (see SCORE_RELATIVE_TOLERANCE). */
+export interface TopDimsAgreement {
+  /** Largest |score difference| of a reference top-k dim, over the leading reference |score|. */
+  worstScore: number;
+  /** Largest |reference score at rank r - reference score of the other's rank-r dim|, same scale. */
+  worstOrder: number;
+}
+
+/** Compares the top-k of `other` with the reference ranking `ref` (any objects with dims of index and score). */
+export function compareTopDims(ref: { dims: ReadonlyArray<{ index: number; score: number }> }, other: { dims: ReadonlyArray<{ index: number; score: number }> }, k = 10): TopDimsAgreement {
+  const scale = Math.abs(ref.dims[0].score);
+  const refScore = new Map(ref.dims.map((d) => [d.index, d.score]));
+  const otherScore = new Map(other.dims.map((d) => [d.index, d.score]));
+  let worstScore = 0;
+  let worstOrder = 0;
+  for (let r = 0; r < k; r++) {
+    const d = ref.dims[r];
+    const o = otherScore.get(d.index);
+    worstScore = Math.max(worstScore, o === undefined ? Infinity : Math.abs(o - d.score) / scale);
+    const atRank = refScore.get(other.dims[r].index);
+    worstOrder = Math.max(worstOrder, atRank === undefined ? Infinity : Math.abs(atRank - d.score) / scale);
+  }
+  return { worstScore, worstOrder };
+}
 
 let bundle: Promise<string> | null = null;
 export function ensureRunnerBuilt(): Promise<string> {

@@ -236,6 +236,14 @@ describe('histograms, accuracy curves and embeddings', () => {
     const n = curves.curves[0].bins.reduce((a, b) => a + b.count, 0);
     expect(n).toBe(pop.count);
     expect(curves.curves[0].accuracy + curves.curves[1].accuracy).toBeCloseTo(1, 9);
+    expect(curves.centres).toBe('pooled');
+    // Per-class centres: each sample measured from its own class's well-classified centre, so a
+    // sample sitting exactly on its class centre is at the smallest distance.
+    const perClass = accuracyCurves(pop, 'a', { ranking: ranking.dims, topDims: 100, bins: 5, labels: pop.labels });
+    expect(perClass.centres).toBe('per-class');
+    expect(perClass.curves[0].bins.reduce((a, b) => a + b.count, 0)).toBe(pop.count);
+    expect(perClass.maxDistance).toBeLessThan(curves.maxDistance);
+    expect(() => accuracyCurves(pop, 'a', { ranking: ranking.dims, centres: 'per-class' })).toThrow(/labels/);
     const e = await embedSpaces({ count: pop.count, labels: pop.labels, correct: pop.correct, spaces: [{ space: 'S', values: pop.styles, dims: pop.styleSize }] }, { nNeighbors: 8 });
     expect(e.spaces[0].points).toHaveLength(pop.count);
   });

@@ -66,7 +66,7 @@ export const DEFAULT_SWEEP: SweepSpec = { seed: 1, count: 2000 };
 export const DEFAULT_OPTIONS: Record<ResultKind, Record<string, unknown>> = {
   'ranking-sums': {},
   'histograms': { top: 3, random: 3, bins: 30, seed: 0 },
-  'accuracy-curves': { topDims: 100, bins: 10 },
+  'accuracy-curves': { topDims: 100, bins: 10, centres: 'per-class' },
   'corner-cases': { perClass: 3, maxCandidates: 8, maxSteps: 20, tolerance: 0.01 },
 };
 

@@ -160,7 +160,7 @@ export async function analyze(models: AnalysisModels, options: Partial<AnalysisO
   });
 
   const others = other && compare ? { [compare.classifier.name]: other.correct } : {};
-  const curves = accuracyCurves(pop, models.classifier.name, { ranking: ranking.dims, topDims: o.curveDims, bins: o.curveBins }, others);
+  const curves = accuracyCurves(pop, models.classifier.name, { ranking: ranking.dims, topDims: o.curveDims, bins: o.curveBins, labels: pop.labels }, others);
   const classCurves = o.classIndex === null
     ? classes.map((c) => accuracyCurves(pop, models.classifier.name, { ranking: rankDimensions(sums, layout, c).dims, topDims: o.curveDims, bins: o.curveBins, classIndex: c, labels: pop.labels }, others))
     : [];

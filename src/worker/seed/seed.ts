@@ -114,9 +114,9 @@ async function main(): Promise<void> {
     write('histograms', c, styleHistograms(pop, { ranking: ranking.dims, ...ho }), popSeconds + (Date.now() - t0) / 1000);
 
     t0 = Date.now();
-    const ao = DEFAULT_OPTIONS['accuracy-curves'] as { topDims: number; bins: number };
+    const ao = DEFAULT_OPTIONS['accuracy-curves'] as { topDims: number; bins: number; centres: 'pooled' | 'per-class' };
     const others = Object.fromEntries(pops.filter((p) => p.c !== c).map((p) => [p.c.name, p.pop.correct]));
-    write('accuracy-curves', c, accuracyCurves(pop, c.name, { ranking: ranking.dims, ...ao }, others), popSeconds + (Date.now() - t0) / 1000);
+    write('accuracy-curves', c, accuracyCurves(pop, c.name, { ranking: ranking.dims, ...ao, labels: pop.labels }, others), popSeconds + (Date.now() - t0) / 1000);
 
     t0 = Date.now();
     const co = DEFAULT_OPTIONS['corner-cases'] as { perClass: number; maxCandidates: number; maxSteps: number; tolerance: number };

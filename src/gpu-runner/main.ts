@@ -116,8 +116,10 @@ async function runCommand(args: Args, argv: string[]): Promise<number> {
   const relaunched = relaunchInDeno(backend, args, argv, log);
   if (relaunched) return relaunched;
   const api = str(args, 'api', process.env.FAULTLINES_API ?? '');
-  const token = str(args, 'token', process.env.FAULTLINES_RUNNER_TOKEN ?? '');
-  if (!api || !token) throw new Error('--api URL and --token T (or $FAULTLINES_API, $FAULTLINES_RUNNER_TOKEN) are required');
+  // The runner scope's token: --token, else $FAULTLINES_RUNNER_TOKEN, else $RUNNER_TOKEN (as exported
+  // from the local .dev.vars: `set -a; . ./.dev.vars; set +a`). Never the submitter's SUBMIT_TOKEN.
+  const token = str(args, 'token', process.env.FAULTLINES_RUNNER_TOKEN ?? process.env.RUNNER_TOKEN ?? '');
+  if (!api || !token) throw new Error('--api URL and --token T (or $FAULTLINES_API, $FAULTLINES_RUNNER_TOKEN / $RUNNER_TOKEN) are required');
   const info = await initBackend(backend, log);
   const leaseMs = int(args, 'lease-ms', 120_000);
   let stopping = () => false;

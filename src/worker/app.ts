@@ -20,6 +20,8 @@ import { registerDashboard } from './routes/dashboard.js';
 import { registerEmbed } from './routes/embed.js';
 import { registerTables } from './routes/tables.js';
 import { registerEmbeddings } from './routes/embeddings.js';
+import { registerSecuritySchemes } from './auth.js';
+import { readRateLimit } from './rate-limit.js';
 
 export const API_VERSION = '1.0.0';
 
@@ -52,6 +54,9 @@ export function buildApp(): OpenAPIHono<AppEnv> {
   });
 
   registerWidgets(app); // CORS on the read endpoints, widget modules
+  // After CORS, so a 429 to a cross-origin widget still carries Access-Control-Allow-Origin.
+  app.use('*', readRateLimit());
+  registerSecuritySchemes(app);
   registerDashboard(app); // before meta: `/` is the dashboard for browsers
   registerMeta(app);
   registerModels(app);
@@ -67,7 +72,7 @@ export function buildApp(): OpenAPIHono<AppEnv> {
   app.notFound((c) => problemResponse(problem(404, 'not-found', `no route ${c.req.method} ${new URL(c.req.url).pathname}`)));
 
   app.onError((err) => {
-    if (err instanceof ProblemError) return problemResponse(err.problem);
+    if (err instanceof ProblemError) return problemResponse(err.problem, err.headers);
     if (err instanceof HTTPException) {
       const status = err.status;
       if (status === 415) return problemResponse(problem(415, 'unsupported-media-type', 'the request body must be application/json', { field: 'content-type' }));

@@ -40,6 +40,11 @@ export interface DurableObjectState {
 /** RPC methods of the job board as seen through a stub (every call is async). */
 export type Stub<T> = { [K in keyof T]: T[K] extends (...a: infer A) => infer R ? (...a: A) => Promise<Awaited<R>> : never };
 
+/** The platform's rate limiting binding (`[[ratelimits]]`): counts `key` in the binding's window. */
+export interface RateLimiter {
+  limit(options: { key: string }): Promise<{ success: boolean }>;
+}
+
 export interface Env {
   /** Static assets: model weights, the catalog and the precomputed results (wrangler [assets]). */
   ASSETS: AssetsFetcher;
@@ -47,6 +52,24 @@ export interface Env {
   RESULTS: KvNamespace;
   /** The job board (one SQLite-backed Durable Object). */
   JOBS: DurableObjectNamespace<Stub<JobBoard>>;
-  /** Bearer token of the GPU runners (issue #6); runner endpoints answer 403 while unset. */
+  /**
+   * Secret (bearer token) of the runner scope: /v1/runner/* (issue #6). Unset: those endpoints
+   * answer 403. `npx wrangler secret put RUNNER_TOKEN`; locally `.dev.vars` (see src/worker/auth.ts).
+   */
   RUNNER_TOKEN?: string;
+  /**
+   * Secret (bearer token) of the submitter scope: POST /v1/jobs. Unset: job submission answers 403.
+   * Must differ from RUNNER_TOKEN. `npx wrangler secret put SUBMIT_TOKEN`; locally `.dev.vars`.
+   */
+  SUBMIT_TOKEN?: string;
+  /** Per-client read rate limit (wrangler.toml [[ratelimits]]); absent: no rate limiting. */
+  READ_LIMITER?: RateLimiter;
+  /** The READ_LIMITER's period in seconds (10 or 60; the Retry-After of a 429). Default "10". */
+  READ_RATE_PERIOD_S?: string;
+  /** Live computations running at once per isolate (default "1"; see src/worker/live-limit.ts). */
+  LIVE_MAX_INFLIGHT?: string;
+  /** Live computations waiting per isolate before new ones are refused with 503 (default "32"). */
+  LIVE_MAX_QUEUE?: string;
+  /** Longest wait (ms) for a live computation's turn, measured or projected, before 503 (default "4000"). */
+  LIVE_MAX_WAIT_MS?: string;
 }

@@ -20,6 +20,8 @@ export const PROBLEM_TYPES = {
   'unauthorized': 'Unauthorized',
   'method-not-allowed': 'Method not allowed',
   'weights-refused': 'Model weights refused',
+  'rate-limited': 'Too many requests',
+  'overloaded': 'Live computation busy',
   'unavailable': 'Service unavailable',
   'internal': 'Internal error',
 } as const;
@@ -59,10 +61,13 @@ export function problemResponse(p: Problem, headers: Record<string, string> = {}
 /** Thrown anywhere in a handler; the app's error handler turns it into its problem response. */
 export class ProblemError extends Error {
   readonly problem: Problem;
-  constructor(status: number, slug: ProblemSlug, detail: string, extra: Record<string, unknown> = {}) {
+  /** Response headers (Retry-After, WWW-Authenticate). */
+  readonly headers: Record<string, string>;
+  constructor(status: number, slug: ProblemSlug, detail: string, extra: Record<string, unknown> = {}, headers: Record<string, string> = {}) {
     super(detail);
     this.name = 'ProblemError';
     this.problem = problem(status, slug, detail, extra);
+    this.headers = headers;
   }
 }
 
@@ -76,12 +81,13 @@ export function errorResponses(...statuses: number[]): Record<number, { descript
   const out: Record<number, { description: string; content: typeof problemContent }> = {};
   const describe: Record<number, string> = {
     400: 'Invalid input (the body names the offending field)',
-    401: 'Missing or wrong runner token',
-    403: 'Runner endpoints are disabled',
+    401: 'Missing or wrong bearer token of this scope',
+    403: "Disabled (the scope's secret is unset) or another scope's token",
     404: 'Not found, or not computed yet',
     409: 'Conflicting state',
     413: 'Body too large',
-    503: 'Model weights refused (bad checksum) or unavailable',
+    429: 'Too many requests from this client (read rate limit); see Retry-After',
+    503: 'Model weights refused (bad checksum), unavailable, or live computation busy (see Retry-After)',
   };
   for (const s of statuses) out[s] = { description: describe[s] ?? 'Error', content: problemContent };
   return out;

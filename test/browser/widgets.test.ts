@@ -8,7 +8,7 @@
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RUNNER_TOKEN, startEdge, type EdgeServer } from '../worker/harness.js';
+import { RUNNER_TOKEN, SUBMIT_AUTH, startEdge, type EdgeServer } from '../worker/harness.js';
 import { servableResults } from './fixtures.js';
 import { SCREENSHOTS, closedPort, launchChromium, staticSite, watchConsole, type StaticSite } from './browser.js';
 
@@ -83,7 +83,7 @@ async function waitReady(page: Page, selector: string, timeout = 60_000): Promis
 describe('dashboard', () => {
   it('draws the whole analysis of the built-in default, with a job in progress', async () => {
     // A sweep in progress for the jobs panel: submitted, leased by a runner, a quarter done.
-    const job = await (await edge.fetch('/v1/jobs', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ kind: 'ranking-sums', classifier: 'classifier-clean', seed: 7, count: 20000 }) })).json();
+    const job = await (await edge.fetch('/v1/jobs', { method: 'POST', headers: { 'content-type': 'application/json', ...SUBMIT_AUTH }, body: JSON.stringify({ kind: 'ranking-sums', classifier: 'classifier-clean', seed: 7, count: 20000 }) })).json();
     const auth = { 'content-type': 'application/json', authorization: `Bearer ${RUNNER_TOKEN}` };
     const lease = await edge.fetch('/v1/runner/lease', { method: 'POST', headers: auth, body: JSON.stringify({ runner: 'gpu-1' }) });
     let progressed = false;

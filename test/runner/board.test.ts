@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mergeRankingSums, type RankingSums } from '../../src/core/analysis/ranking.js';
 import { decodeWeights, parseManifest } from '../../src/core/weights/codec.js';
-import { RUNNER_TOKEN, problemOf, startEdge, type EdgeServer } from '../worker/harness.js';
+import { RUNNER_TOKEN, SUBMIT_AUTH, problemOf, startEdge, type EdgeServer } from '../worker/harness.js';
 import { shardSums } from './helpers.js';
 
 let edge: EdgeServer;
@@ -69,12 +69,12 @@ describe('runner endpoints', () => {
 describe('shards', () => {
   it('a sweep is cut into shards leased independently, checked, merged exactly in any order, and served', async () => {
     const sweep = { kind: 'ranking-sums', seed: 901, count: 250, shardSize: 64 };
-    const sub = (await (await post('/v1/jobs', sweep)).json()) as any;
+    const sub = (await (await post('/v1/jobs', sweep, SUBMIT_AUTH)).json()) as any;
     expect(sub.created).toBe(true);
     expect(sub.job.shards).toMatchObject({ total: 4, queued: 4 });
     expect(sub.job.shardSize).toBe(64);
     // Idempotency: the same spec is the same job (whatever shard size the second one asks for).
-    const again = (await (await post('/v1/jobs', { ...sweep, shardSize: 100 })).json()) as any;
+    const again = (await (await post('/v1/jobs', { ...sweep, shardSize: 100 }, SUBMIT_AUTH)).json()) as any;
     expect(again.created).toBe(false);
     expect(again.job.id).toBe(sub.job.id);
     const listed = (await (await edge.fetch(`/v1/jobs/${sub.job.id}/shards`)).json()) as any;
@@ -139,11 +139,11 @@ describe('shards', () => {
     const ranking = (await (await edge.fetch('/v1/rankings?seed=901&count=250&top=5')).json()) as any;
     expect(ranking.key).toBe(sub.job.key);
     expect(ranking.payload.count).toBe(250);
-    expect((await (await post('/v1/jobs', sweep)).json()) as any).toMatchObject({ status: 'done' });
+    expect((await (await post('/v1/jobs', sweep, SUBMIT_AUTH)).json()) as any).toMatchObject({ status: 'done' });
   });
 
   it('release returns a shard at once without using an attempt; expiry re-leases; failures back off, then dead-letter', async () => {
-    const sub = (await (await post('/v1/jobs', { kind: 'ranking-sums', seed: 902, count: 32, shardSize: 32 })).json()) as any;
+    const sub = (await (await post('/v1/jobs', { kind: 'ranking-sums', seed: 902, count: 32, shardSize: 32 }, SUBMIT_AUTH)).json()) as any;
     const id = sub.job.id;
     const first = await postJson('/v1/runner/lease', { runner: 'r1', leaseMs: 60_000 });
     expect(first.body.shard).toMatchObject({ index: 0, attempts: 1 });
@@ -171,7 +171,7 @@ describe('shards', () => {
     expect(letters.shards.find((s: any) => s.jobId === id)?.shard).toMatchObject({ status: 'dead', attempts: 3, error: 'device lost again' });
     expect((await problemOf(await edge.fetch(`/v1/jobs/${id}/result`))).type).toBe('/problems/job-failed');
     // Resubmitting requeues the dead shard with fresh attempts.
-    const retry = (await (await post('/v1/jobs', { kind: 'ranking-sums', seed: 902, count: 32 })).json()) as any;
+    const retry = (await (await post('/v1/jobs', { kind: 'ranking-sums', seed: 902, count: 32 }, SUBMIT_AUTH)).json()) as any;
     expect(retry.job).toMatchObject({ id, status: 'queued', shards: { queued: 1, dead: 0 } });
     const again = await postJson('/v1/runner/lease', { runner: 'r4', leaseMs: 60_000 });
     expect(again.body.shard).toMatchObject({ index: 0, attempts: 1 });

@@ -19,7 +19,7 @@ import { buildStyleLayout, type StyleLayout } from '../../src/core/generator/sty
 import { useBackend } from '../../src/node/backend.js';
 import { localModels } from '../../src/gpu-runner/local.js';
 import { shardSweep } from '../../src/gpu-runner/sweep.js';
-import { RUNNER_TOKEN, startEdge, type EdgeServer } from '../worker/harness.js';
+import { RUNNER_TOKEN, SUBMIT_AUTH, startEdge, type EdgeServer } from '../worker/harness.js';
 import { SCORE_RELATIVE_TOLERANCE, compareTopDims, ensureRunnerBuilt, startRunner, stopRunner, type RunnerProcess } from './helpers.js';
 
 let edge: EdgeServer;
@@ -27,7 +27,8 @@ let models: AnalysisModels;
 let layout: StyleLayout;
 const runners: RunnerProcess[] = [];
 
-const post = async (p: string, body: unknown) => (await edge.fetch(p, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) })).json() as Promise<any>;
+/** Job submissions (the only POSTs here), with the submitter token. */
+const post = async (p: string, body: unknown) => (await edge.fetch(p, { method: 'POST', headers: { 'content-type': 'application/json', ...SUBMIT_AUTH }, body: JSON.stringify(body) })).json() as Promise<any>;
 const get = async (p: string) => (await edge.fetch(p)).json() as Promise<any>;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_SWEEP } from '../../src/worker/catalog.js';
 import { populationSpecHash } from '../../src/core/analysis/population.js';
 import type { AnalysisModels } from '../../src/core/analysis/models.js';
-import { RUNNER_TOKEN, ensureCachedResults, problemOf, startEdge, syntheticSums, type EdgeServer } from './harness.js';
+import { RUNNER_TOKEN, SUBMIT_AUTH, ensureCachedResults, problemOf, startEdge, syntheticSums, type EdgeServer } from './harness.js';
 
 let edge: EdgeServer;
 let keys: Record<string, string>;
@@ -162,14 +162,14 @@ describe('jobs', () => {
     const submitBody = (miss.submit as { body: Record<string, unknown> }).body;
     expect(submitBody).toMatchObject({ kind: 'ranking-sums', ...sweep });
 
-    const sub = await post('/v1/jobs', submitBody);
+    const sub = await post('/v1/jobs', submitBody, SUBMIT_AUTH);
     expect(sub.status).toBe(202);
     const s1 = (await sub.json()) as any;
     expect(s1.created).toBe(true);
     expect(sub.headers.get('location')).toBe(s1.statusUrl);
     expect(s1.job.status).toBe('queued');
     expect(s1.job.spec).toMatchObject({ ...submitBody, options: {}, classifierId: edge.catalog.classifiers[0].sha256 });
-    const again = (await (await post('/v1/jobs', submitBody)).json()) as any;
+    const again = (await (await post('/v1/jobs', submitBody, SUBMIT_AUTH)).json()) as any;
     expect(again.created).toBe(false);
     expect(again.job.id).toBe(s1.job.id);
 
@@ -216,7 +216,7 @@ describe('jobs', () => {
     const ranking = await getJson(`/v1/rankings?seed=${sweep.seed}&count=${sweep.count}&top=4`);
     expect(ranking.res.status).toBe(200);
     expect(ranking.body.payload.dims).toHaveLength(4);
-    const resubmit = await post('/v1/jobs', submitBody);
+    const resubmit = await post('/v1/jobs', submitBody, SUBMIT_AUTH);
     expect(resubmit.status).toBe(200);
     expect(((await resubmit.json()) as any).status).toBe('done');
     const list = await getJson('/v1/jobs?limit=5');
@@ -225,7 +225,7 @@ describe('jobs', () => {
 
   it('an expired lease returns the job to the queue; failures are retried, then the job fails', async () => {
     const auth = { authorization: `Bearer ${RUNNER_TOKEN}` };
-    const sub = (await (await post('/v1/jobs', { kind: 'histograms', seed: 77, count: 300 })).json()) as any;
+    const sub = (await (await post('/v1/jobs', { kind: 'histograms', seed: 77, count: 300 }, SUBMIT_AUTH)).json()) as any;
     const first = (await (await post('/v1/runner/lease', { runner: 'slow', leaseMs: 1000 }, auth)).json()) as any;
     expect(first.id).toBe(sub.job.id);
     await new Promise((r) => setTimeout(r, 1200));
@@ -245,15 +245,15 @@ describe('jobs', () => {
     const miss = await problemOf(await edge.fetch('/v1/histograms?seed=77&count=300'));
     expect(miss.type).toBe('/problems/job-failed');
     expect((await problemOf(await edge.fetch(`/v1/jobs/${sub.job.id}/result`))).type).toBe('/problems/job-failed');
-    const retry = (await (await post('/v1/jobs', { kind: 'histograms', seed: 77, count: 300 })).json()) as any;
+    const retry = (await (await post('/v1/jobs', { kind: 'histograms', seed: 77, count: 300 }, SUBMIT_AUTH)).json()) as any;
     expect(retry.job.id).toBe(sub.job.id);
     expect(retry.job.status).toBe('queued');
     expect(retry.job.error).toBe('out of memory again');
   });
 
   it('job validation and unknown jobs', async () => {
-    expect((await problemOf(await post('/v1/jobs', { kind: 'everything', seed: 1, count: 10 }))).field).toBe('kind');
-    expect((await problemOf(await post('/v1/jobs', { kind: 'histograms', seed: 1, count: 10_000_000 }))).field).toBe('count');
+    expect((await problemOf(await post('/v1/jobs', { kind: 'everything', seed: 1, count: 10 }, SUBMIT_AUTH))).field).toBe('kind');
+    expect((await problemOf(await post('/v1/jobs', { kind: 'histograms', seed: 1, count: 10_000_000 }, SUBMIT_AUTH))).field).toBe('count');
     expect((await problemOf(await edge.fetch('/v1/jobs/not-a-uuid'))).field).toBe('id');
     expect((await problemOf(await edge.fetch('/v1/jobs/00000000-0000-4000-8000-000000000000'))).status).toBe(404);
   });

@@ -13,6 +13,17 @@ import { GeneratorArchitectureSchema } from '../../src/core/generator/architectu
 import { buildStyleLayout } from '../../src/core/generator/style-layout.js';
 
 export const RUNNER_TOKEN = 'test-runner-token';
+/** The submitter scope's secret (POST /v1/jobs); different from the runner's (src/worker/auth.ts). */
+export const SUBMIT_TOKEN = 'test-submit-token';
+/** Headers of a job submission with the submitter token. */
+export const SUBMIT_AUTH = { authorization: `Bearer ${SUBMIT_TOKEN}` } as const;
+/** The worker's secrets in tests (a developer's .dev.vars is never read). */
+export const SECRETS = { RUNNER_TOKEN, SUBMIT_TOKEN };
+/**
+ * The read rate limit in tests: high, so the suites (the fuzzer sends 10,000+ requests from one
+ * address) measure the API, not the limiter; test/worker/access.test.ts sets a small one.
+ */
+export const TEST_READ_RATE_LIMIT = { limit: 1_000_000 };
 
 let built: Promise<unknown> | null = null;
 /** Builds dist/worker and dist/edge-assets once per test process. */
@@ -36,7 +47,7 @@ export async function startEdge(alter?: (assetsDir: string, catalog: Catalog) =>
   cpSync('dist/edge-assets', assets, { recursive: true });
   const catalog = JSON.parse(readFileSync(path.join(assets, 'catalog.json'), 'utf8')) as Catalog;
   alter?.(assets, catalog);
-  const { mf, url } = await startLocalWorkerd(assets, { RUNNER_TOKEN });
+  const { mf, url } = await startLocalWorkerd(assets, SECRETS, { readRateLimit: TEST_READ_RATE_LIMIT });
   return {
     url,
     assets,

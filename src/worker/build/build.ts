@@ -3,7 +3,8 @@
  * writes its static assets (models, catalog, precomputed results) into dist/edge-assets/.
  * Prints the bundle size (raw and gzip; the weights are assets, not part of it). With
  * --seed-if-stale, runs `npm run seed:edge` first when the precomputed results are not for the
- * packaged models (a fresh machine, new weights).
+ * packaged models (a fresh machine, new weights). With --dev-vars (npm run dev:edge), writes the
+ * local secrets file .dev.vars (random SUBMIT_TOKEN and RUNNER_TOKEN) when missing and says where.
  */
 import { build } from 'esbuild';
 import { readFileSync, rmSync } from 'node:fs';
@@ -14,6 +15,7 @@ import { spawnSync } from 'node:child_process';
 import { ASSETS_DIR, classifiersWithoutResults, writeEdgeAssets } from './assets.js';
 import { buildWidgets } from '../../widgets/build.js';
 import { WASM_BINARY } from './wasm-plugin.js';
+import { describeDevVars, ensureDevVars } from './dev-vars.js';
 
 export interface BundleSize {
   scriptBytes: number;
@@ -50,4 +52,6 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     writeEdgeAssets();
     await buildWidgets(ASSETS_DIR);
   }
+  // --dev-vars (npm run dev:edge): the local secrets wrangler dev reads, never in the repository.
+  if (process.argv.includes('--dev-vars')) console.log(describeDevVars(ensureDevVars()));
 }

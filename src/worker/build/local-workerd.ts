@@ -5,8 +5,17 @@
 import { Miniflare } from 'miniflare';
 import { unstable_getMiniflareWorkerOptions } from 'wrangler';
 
+/**
+ * The per-client read rate limit (wrangler.toml [[ratelimits]] READ_LIMITER), replaced for a test or
+ * a benchmark: `limit` requests per `period` s per client IP (Miniflare simulates it in memory).
+ */
+export interface ReadRateLimit {
+  limit: number;
+  period?: 10 | 60;
+}
+
 /** Starts the bundle on a free loopback port, serving `assetsDir` as its static assets. */
-export async function startLocalWorkerd(assetsDir: string, bindings: Record<string, string> = {}): Promise<{ mf: Miniflare; url: URL }> {
+export async function startLocalWorkerd(assetsDir: string, bindings: Record<string, string> = {}, opts: { readRateLimit?: ReadRateLimit } = {}): Promise<{ mf: Miniflare; url: URL }> {
   const { workerOptions } = unstable_getMiniflareWorkerOptions('wrangler.toml', undefined, { overrides: { assets: { directory: assetsDir } } });
   const mf = new Miniflare({
     ...(workerOptions as object),
@@ -17,7 +26,9 @@ export async function startLocalWorkerd(assetsDir: string, bindings: Record<stri
       { type: 'CompiledWasm', include: ['**/*.wasm'] },
       { type: 'ESModule', include: ['**/*.mjs'] },
     ],
+    // The worker's vars and secrets are exactly these (a developer's .dev.vars is not read).
     bindings,
+    ...(opts.readRateLimit === undefined ? {} : { ratelimits: { READ_LIMITER: { simple: { limit: opts.readRateLimit.limit, period: opts.readRateLimit.period ?? 10 } } } }),
     host: '127.0.0.1',
     port: 0,
   } as ConstructorParameters<typeof Miniflare>[0]);

@@ -2,6 +2,7 @@
  * Jobs: heavy sweeps the edge never computes inline. Submitting returns 202 with the job id and
  * its status URL (the same job for the same work: jobs are keyed by the result's content hash);
  * status reports progress; the result is served from the cache once a runner has completed it.
+ * Submitting needs the submitter scope (bearer SUBMIT_TOKEN, auth.ts); reading is public.
  */
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
 import { DEFAULT_OPTIONS, RESULT_KINDS, generatorId } from '../catalog.js';
@@ -12,6 +13,7 @@ import { LIMITS } from '../limits.js';
 import { ProblemError, errorResponses } from '../problem.js';
 import { ClassifierParam } from '../schemas.js';
 import { locate } from './results.js';
+import { SECURITY, requireScope } from '../auth.js';
 
 export const JobSubmit = z
   .object({
@@ -43,18 +45,25 @@ export function jobView(job: JobRecord) {
 }
 
 export function registerJobs(app: OpenAPIHono<AppEnv>): void {
+  // Submitter scope (auth.ts), checked before the body is parsed: bearer SUBMIT_TOKEN.
+  app.use('/v1/jobs', async (c, next) => {
+    if (c.req.method === 'POST') await requireScope(c, 'submit');
+    return next();
+  });
+
   route(
     app,
     createRoute({
       method: 'post',
       path: '/v1/jobs',
       tags: ['jobs'],
-      summary: 'Submit a heavy sweep (computed by GPU runners, never inline)',
+      security: SECURITY.submit,
+      summary: 'Submit a heavy sweep (computed by GPU runners, never inline); needs the submitter token',
       request: { body: { content: { 'application/json': { schema: JobSubmit } }, required: true } },
       responses: {
         202: { description: 'Accepted: the job (new or already known) and its status URL', content: { 'application/json': { schema: z.object({ job: JobSchema, statusUrl: z.string(), created: z.boolean() }) } } },
         200: { description: 'Already computed: the result URL', content: { 'application/json': { schema: z.object({ status: z.literal('done'), resultUrl: z.string() }).passthrough() } } },
-        ...errorResponses(400, 404, 413),
+        ...errorResponses(400, 401, 403, 404, 413),
       },
     }),
     async (c) => {

@@ -15,6 +15,7 @@ import { LIMITS } from '../limits.js';
 import { badField, errorResponses } from '../problem.js';
 import { ClassParam, ClassifierParam, EditSchema, FormatParam, ScaleParam, SeedParam } from '../schemas.js';
 import { applyEdits, seedStyle } from '../style.js';
+import { limitedCompute } from '../live-limit.js';
 
 /** Image [32*32] and class probabilities of each style row. */
 export async function renderStyles(models: Awaited<ReturnType<typeof getModels>>, styles: Float32Array, n: number): Promise<{ images: Float32Array[]; probs: Float32Array[] }> {
@@ -65,10 +66,15 @@ const RenderResult = z
 const renderResponses = {
   200: { description: 'The image (JSON with a PNG data URL, or image/png)', content: { 'application/json': { schema: RenderResult }, 'image/png': { schema: z.string().openapi({ format: 'binary' }) } } },
   304: { description: 'Not modified' },
-  ...errorResponses(400, 404, 413, 503),
+  ...errorResponses(400, 404, 413, 429, 503),
 };
 
-async function renderOne(c: AppContext, args: { classifier?: string; class: number; format: 'json' | 'png'; scale: number; etag: string; style: (m: Awaited<ReturnType<typeof getModels>>) => { s: Float32Array; meta: Record<string, unknown> } }): Promise<Response> {
+/** One render, within the isolate's live-compute budget (503 + Retry-After when exhausted). */
+function renderOne(c: AppContext, args: Parameters<typeof renderNow>[1]): Promise<Response> {
+  return limitedCompute(c.env, () => renderNow(c, args));
+}
+
+async function renderNow(c: AppContext, args: { classifier?: string; class: number; format: 'json' | 'png'; scale: number; etag: string; style: (m: Awaited<ReturnType<typeof getModels>>) => { s: Float32Array; meta: Record<string, unknown> } }): Promise<Response> {
   const models = await getModels(c.env, args.classifier, keep(c));
   const { s, meta } = args.style(models);
   const { images, probs } = await renderStyles(models, s, 1);
@@ -146,9 +152,9 @@ export function registerLive(app: OpenAPIHono<AppEnv>): void {
       tags: ['live'],
       summary: 'Classify images',
       request: { body: { content: { 'application/json': { schema: ClassifyBody } }, required: true } },
-      responses: { 200: { description: 'Predictions', content: { 'application/json': { schema: z.object({ results: z.array(z.unknown()) }).passthrough() } } }, ...errorResponses(400, 404, 413, 503) },
+      responses: { 200: { description: 'Predictions', content: { 'application/json': { schema: z.object({ results: z.array(z.unknown()) }).passthrough() } } }, ...errorResponses(400, 404, 413, 429, 503) },
     }),
-    async (c) => {
+    async (c) => limitedCompute(c.env, async () => {
       const b = valid(c, 'json', ClassifyBody);
       const models = await getModels(c.env, b.classifier, keep(c));
       const n = b.images.length;
@@ -159,6 +165,6 @@ export function registerLive(app: OpenAPIHono<AppEnv>): void {
       p.dispose();
       const K = pv.length / n;
       return json({ classifier: models.classifierName, classifierId: models.classifierId, results: Array.from({ length: n }, (_, i) => classification(pv.slice(i * K, (i + 1) * K))) });
-    },
+    }),
   );
 }

@@ -2,8 +2,9 @@
  * The runners' side of the job board (the GPU runner, src/gpu-runner/): lease a shard, report
  * progress (which extends the lease), complete it with its partial result (acknowledgement), fail
  * it (retried after a backoff, dead-lettered after MAX_ATTEMPTS), or release it (graceful
- * shutdown); fetch the models' weights exactly as the edge holds them. Bearer-token protected
- * (constant-time comparison); disabled (403) while the worker has no RUNNER_TOKEN.
+ * shutdown); fetch the models' weights exactly as the edge holds them. Runner scope (auth.ts):
+ * bearer RUNNER_TOKEN, compared in constant time; disabled (403) while the worker has no
+ * RUNNER_TOKEN; a submitter's SUBMIT_TOKEN is refused (403).
  *
  * Every shard result is checked against the shard it answers before it is accepted: schema, shape
  * (the generator's S, its number of classes), the spec hash of (models, population), the sample
@@ -19,6 +20,7 @@ import { ProblemError, errorResponses } from '../problem.js';
 import { jobView } from './jobs.js';
 import type { Catalog, CatalogModel } from '../catalog.js';
 import { catalogLayout } from './results.js';
+import { SECURITY, requireScope } from '../auth.js';
 
 const finite = z.number().refine(Number.isFinite, 'must be finite');
 const RankingSumsPayload = z.object({
@@ -81,19 +83,8 @@ export function checkPayload(kind: string, payload: unknown, catalog: Catalog, s
 
 const LEASE_MS = { default: 120_000, max: 900_000 };
 
-/** Comparison whose time does not depend on where the strings differ. */
-function sameString(a: string, b: string): boolean {
-  let diff = a.length ^ b.length;
-  for (let i = 0; i < b.length; i++) diff |= (a.charCodeAt(i % Math.max(1, a.length)) || 0) ^ b.charCodeAt(i);
-  return diff === 0;
-}
-
-function authorise(c: AppContext): void {
-  const token = c.env.RUNNER_TOKEN;
-  if (!token) throw new ProblemError(403, 'forbidden', 'runner endpoints are disabled: the worker has no RUNNER_TOKEN secret');
-  const auth = c.req.header('authorization') ?? '';
-  if (!sameString(auth, `Bearer ${token}`)) throw new ProblemError(401, 'unauthorized', 'missing or wrong runner token (Authorization: Bearer <token>)', { field: 'authorization' });
-}
+/** The runner scope (auth.ts): RUNNER_TOKEN, compared in constant time; a SUBMIT_TOKEN is refused. */
+const authorise = (c: AppContext): Promise<void> => requireScope(c, 'runner');
 
 function unwrap(r: BoardResult): Response {
   if (!r.ok) throw new ProblemError(r.status, r.status === 404 ? 'not-found' : 'conflict', r.detail);
@@ -125,20 +116,18 @@ const IdParam = z.object({ id: z.string().uuid() });
 const ModelParam = z.object({ id: z.string().min(1).max(128), file: z.enum(['manifest', 'weights']) });
 const DeadQuery = z.object({ limit: z.coerce.number().int().min(1).max(200).default(50) });
 const jobOut = { 200: { description: 'The job', content: { 'application/json': { schema: z.object({ id: z.string() }).passthrough() } } } };
-const security = [{ runnerToken: [] }];
+const security = SECURITY.runner;
 
 function modelById(catalog: Catalog, id: string): CatalogModel | undefined {
   return [catalog.generator, ...catalog.classifiers].find((m): m is CatalogModel => m !== null && m.sha256 === id);
 }
 
 export function registerRunner(app: OpenAPIHono<AppEnv>): void {
-  app.openAPIRegistry.registerComponent('securitySchemes', 'runnerToken', { type: 'http', scheme: 'bearer' });
-
   route(
     app,
     createRoute({ method: 'post', path: '/v1/runner/lease', tags: ['runner'], security, summary: 'Lease the next shard (oldest job first; 204 when none)', request: { body: { content: { 'application/json': { schema: LeaseBody } }, required: true } }, responses: { ...jobOut, 204: { description: 'Nothing to do' }, ...errorResponses(400, 401, 403) } }),
     async (c) => {
-      authorise(c);
+      await authorise(c);
       const b = valid(c, 'json', LeaseBody);
       const lease = await board(c.env).lease(b.runner, b.leaseMs, b.kinds);
       return lease ? json(leaseView(lease)) : new Response(null, { status: 204 });
@@ -149,7 +138,7 @@ export function registerRunner(app: OpenAPIHono<AppEnv>): void {
     app,
     createRoute({ method: 'post', path: '/v1/runner/jobs/{id}/heartbeat', tags: ['runner'], security, summary: 'Report progress of a shard and extend its lease', request: { params: IdParam, body: { content: { 'application/json': { schema: HeartbeatBody } }, required: true } }, responses: { ...jobOut, ...errorResponses(400, 401, 403, 404, 409) } }),
     async (c) => {
-      authorise(c);
+      await authorise(c);
       const { id } = valid(c, 'param', IdParam);
       const b = valid(c, 'json', HeartbeatBody);
       return unwrap(await board(c.env).heartbeat(id, b.shard, b.runner, { done: b.done, samplesPerSecond: b.samplesPerSecond }, b.leaseMs));
@@ -160,7 +149,7 @@ export function registerRunner(app: OpenAPIHono<AppEnv>): void {
     app,
     createRoute({ method: 'post', path: '/v1/runner/jobs/{id}/complete', tags: ['runner'], security, summary: "Acknowledge a shard with its validated result; the last shard's completion merges them into the cached result", request: { params: IdParam, body: { content: { 'application/json': { schema: CompleteBody } }, required: true } }, responses: { ...jobOut, ...errorResponses(400, 401, 403, 404, 409, 413) } }),
     async (c) => {
-      authorise(c);
+      await authorise(c);
       const { id } = valid(c, 'param', IdParam);
       const b = valid(c, 'json', CompleteBody);
       const stub = board(c.env);
@@ -182,7 +171,7 @@ export function registerRunner(app: OpenAPIHono<AppEnv>): void {
     app,
     createRoute({ method: 'post', path: '/v1/runner/jobs/{id}/fail', tags: ['runner'], security, summary: 'Report a failed shard (retried after a backoff; dead-lettered after the last attempt)', request: { params: IdParam, body: { content: { 'application/json': { schema: FailBody } }, required: true } }, responses: { ...jobOut, ...errorResponses(400, 401, 403, 404, 409) } }),
     async (c) => {
-      authorise(c);
+      await authorise(c);
       const { id } = valid(c, 'param', IdParam);
       const b = valid(c, 'json', FailBody);
       return unwrap(await board(c.env).fail(id, b.shard, b.runner, b.error));
@@ -193,7 +182,7 @@ export function registerRunner(app: OpenAPIHono<AppEnv>): void {
     app,
     createRoute({ method: 'post', path: '/v1/runner/jobs/{id}/release', tags: ['runner'], security, summary: 'Give a shard back unfinished (queued again at once; the attempt is not counted)', request: { params: IdParam, body: { content: { 'application/json': { schema: ReleaseBody } }, required: true } }, responses: { ...jobOut, ...errorResponses(400, 401, 403, 404, 409) } }),
     async (c) => {
-      authorise(c);
+      await authorise(c);
       const { id } = valid(c, 'param', IdParam);
       const b = valid(c, 'json', ReleaseBody);
       return unwrap(await board(c.env).release(id, b.shard, b.runner));
@@ -204,7 +193,7 @@ export function registerRunner(app: OpenAPIHono<AppEnv>): void {
     app,
     createRoute({ method: 'get', path: '/v1/runner/dead-letter', tags: ['runner'], security, summary: 'Dead-lettered shards (their last error)', request: { query: DeadQuery }, responses: { 200: { description: 'Dead shards', content: { 'application/json': { schema: z.object({ shards: z.array(z.object({ jobId: z.string() }).passthrough()) }) } } }, ...errorResponses(400, 401, 403) } }),
     async (c) => {
-      authorise(c);
+      await authorise(c);
       const { limit } = valid(c, 'query', DeadQuery);
       return json({ shards: await board(c.env).deadLetters(limit) });
     },
@@ -222,7 +211,7 @@ export function registerRunner(app: OpenAPIHono<AppEnv>): void {
       responses: { 200: { description: 'manifest.json or the weights binary' }, ...errorResponses(400, 401, 403, 404) },
     }),
     async (c) => {
-      authorise(c);
+      await authorise(c);
       const { id, file } = valid(c, 'param', ModelParam);
       const entry = modelById(await getCatalog(c.env), id);
       if (!entry) throw new ProblemError(404, 'not-found', `no model with id ${id} in the catalog`, { field: 'id' });

@@ -1,6 +1,7 @@
 /**
  * Live traversals of one StyleSpace dim (a bounded number of frames, one batch) and one
  * corner-case search for (class, dim): bracketing + k-section until p_true = 0.5, bounded in steps.
+ * Computations run within the isolate's live-compute budget (live-limit.ts: 503 + Retry-After).
  */
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
 import * as tf from '../../core/tf.js';
@@ -16,6 +17,7 @@ import { badField, errorResponses } from '../problem.js';
 import { ClassParam, ClassifierParam, DimParam, FormatParam, ScaleParam, SeedParam } from '../schemas.js';
 import { checkDim, seedStyle, styleStats } from '../style.js';
 import { modelIds } from './live.js';
+import { limitedCompute } from '../live-limit.js';
 
 type Models = Awaited<ReturnType<typeof getModels>>;
 
@@ -87,11 +89,13 @@ async function liveDimRoute<Q extends { classifier?: string; dim: number }>(
   const etag = etagOf(kind, await modelIds(c, q.classifier), q);
   const nm = notModified(c, etag, LIVE);
   if (nm) return nm;
-  return viaCache(c, etag, async () => {
-    const models = await getModels(c.env, q.classifier, keep(c));
-    checkDim(models.generator, q.dim, 'dim');
-    return compute(q, models, dimStd(models, q.dim), etag);
-  });
+  return viaCache(c, etag, () =>
+    limitedCompute(c.env, async () => {
+      const models = await getModels(c.env, q.classifier, keep(c));
+      checkDim(models.generator, q.dim, 'dim');
+      return compute(q, models, dimStd(models, q.dim), etag);
+    }),
+  );
 }
 
 export function registerTraversal(app: OpenAPIHono<AppEnv>): void {
@@ -106,7 +110,7 @@ export function registerTraversal(app: OpenAPIHono<AppEnv>): void {
       responses: {
         200: { description: 'Frames', content: { 'application/json': { schema: z.object({ frames: z.array(z.unknown()), strip: z.string() }).passthrough() }, 'image/png': { schema: z.string().openapi({ format: 'binary' }) } } },
         304: { description: 'Not modified' },
-        ...errorResponses(400, 404, 503),
+        ...errorResponses(400, 404, 429, 503),
       },
     }),
     (c: AppContext) =>
@@ -145,7 +149,7 @@ export function registerTraversal(app: OpenAPIHono<AppEnv>): void {
       responses: {
         200: { description: 'The corner case (or why there is none within the bound)', content: { 'application/json': { schema: z.object({ flipped: z.boolean() }).passthrough() }, 'image/png': { schema: z.string().openapi({ format: 'binary' }) } } },
         304: { description: 'Not modified' },
-        ...errorResponses(400, 404, 503),
+        ...errorResponses(400, 404, 429, 503),
       },
     }),
     (c: AppContext) =>

@@ -1,7 +1,7 @@
 /**
  * The runner's HTTP client for the edge's runner endpoints (bearer token). Transient failures
- * (network errors, 5xx, 429) are retried with exponential backoff; 4xx answers are returned to the
- * caller, which decides (a 409 means the lease is gone).
+ * (network errors, 5xx, 429) are retried with exponential backoff, except refused model weights;
+ * 4xx answers are returned to the caller, which decides (a 409 means the lease is gone).
  */
 
 export interface ShardView {
@@ -38,11 +38,34 @@ export class EdgeError extends Error {
     readonly body: string,
     what: string,
   ) {
-    super(`${what}: HTTP ${status} ${body.slice(0, 500)}`);
+    super(`${what}: HTTP ${status} ${problemDetail(body) ?? body.slice(0, 500)}`);
+  }
+}
+
+/** The `detail` of a problem+json body (what the edge says went wrong), if it is one. */
+function problemDetail(body: string): string | null {
+  try {
+    const p = JSON.parse(body) as { type?: unknown; detail?: unknown };
+    return typeof p.type === 'string' && typeof p.detail === 'string' ? `${p.type}: ${p.detail.slice(0, 1000)}` : null;
+  } catch {
+    return null;
   }
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * A 503 that retrying will not heal: the edge refused a model's weights (a file that fails its
+ * checksum stays refused until someone replaces it). The shard fails at once, naming the problem.
+ */
+async function lasting(res: Response): Promise<boolean> {
+  if (res.status !== 503 || !res.headers.get('content-type')?.startsWith('application/problem+json')) return false;
+  try {
+    return ((await res.clone().json()) as { type?: unknown }).type === '/problems/weights-refused';
+  } catch {
+    return false;
+  }
+}
 
 export class EdgeClient {
   readonly base: string;
@@ -69,7 +92,7 @@ export class EdgeClient {
       } catch (e) {
         err = e;
       }
-      const transient = res === null || res.status >= 500 || res.status === 429;
+      const transient = res === null || ((res.status >= 500 || res.status === 429) && !(await lasting(res)));
       if (!transient || attempt >= retries || this.opts.giveUp?.()) {
         if (res === null) throw err;
         return res;

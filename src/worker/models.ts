@@ -90,11 +90,18 @@ export interface ModelInfo {
   metrics: Record<string, unknown>;
 }
 
-async function loadWeights(env: Env, entry: CatalogModel): Promise<{ manifest: WeightsManifest; tensors: ReturnType<typeof decodeWeights> }> {
+async function loadWeights(env: Env, entry: CatalogModel): Promise<{ manifest: WeightsManifest; tensors: ReturnType<typeof decodeWeights>; manifestText: string; bytes: Uint8Array<ArrayBuffer> }> {
   const file = `${entry.path}manifest.json`;
   const mres = await fetchAsset(env, file);
   if (!mres.ok) throw new WeightsError(file, 'invalid-manifest', `manifest missing from the assets (HTTP ${mres.status})`);
-  const manifest = parseManifest(await mres.json(), file);
+  const manifestText = await mres.text();
+  let manifestJson: unknown;
+  try {
+    manifestJson = JSON.parse(manifestText);
+  } catch (e) {
+    throw new WeightsError(file, 'invalid-manifest', `manifest is not JSON: ${(e as Error).message}`);
+  }
+  const manifest = parseManifest(manifestJson, file);
   if (manifest.sha256 !== entry.sha256) {
     throw new WeightsError(file, 'checksum', `manifest sha256 ${manifest.sha256} differs from the catalog's ${entry.sha256}`);
   }
@@ -102,7 +109,23 @@ async function loadWeights(env: Env, entry: CatalogModel): Promise<{ manifest: W
   const bres = await fetchAsset(env, binPath);
   if (!bres.ok) throw new WeightsError(binPath, 'truncated', `weights file missing from the assets (HTTP ${bres.status})`);
   const bytes = new Uint8Array(await bres.arrayBuffer());
-  return { manifest, tensors: decodeWeights(manifest, bytes, binPath) };
+  return { manifest, tensors: decodeWeights(manifest, bytes, binPath), manifestText, bytes };
+}
+
+/**
+ * A model's manifest and weights as the assets hold them now, after the checks of a load (the
+ * manifest's sha256 is the catalog's; the bytes have that sha256, the manifest's length and every
+ * tensor): what runners are served. Read and checked on every call, so a file corrupted on disk
+ * is refused (503 weights-refused naming the model and the problem), never handed out, and served
+ * again once repaired.
+ */
+export async function verifiedModelFiles(env: Env, entry: CatalogModel): Promise<{ manifest: string; weights: Uint8Array<ArrayBuffer> }> {
+  try {
+    const { manifestText, bytes } = await loadWeights(env, entry);
+    return { manifest: manifestText, weights: bytes };
+  } catch (e) {
+    throw refused(entry.name, e);
+  }
 }
 
 function refused(name: string, e: unknown): ProblemError {

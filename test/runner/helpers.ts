@@ -9,6 +9,10 @@ import { contentHash } from '../../src/core/hash.js';
 import type { Catalog } from '../../src/worker/catalog.js';
 import { GeneratorArchitectureSchema } from '../../src/core/generator/architecture.js';
 import { buildStyleLayout } from '../../src/core/generator/style-layout.js';
+import type { RankingSums } from '../../src/core/analysis/ranking.js';
+import type { AnalysisModels } from '../../src/core/analysis/models.js';
+import { shardSweep } from '../../src/gpu-runner/sweep.js';
+import { RUNNER_TOKEN } from '../worker/harness.js';
 
 /**
  * Tolerance between backends (and between sharded and whole sweeps), relative to the leading
@@ -131,6 +135,61 @@ export async function stopRunner(r: RunnerProcess | undefined): Promise<void> {
   await r.exited;
 }
 
+/** Runner processes started against one edge by a test file; `stopAll()` in afterEach/afterAll. */
+export class RunnerPool {
+  readonly started: RunnerProcess[] = [];
+
+  /** `edge` is read at each start (the edge is usually created in beforeAll). */
+  constructor(private readonly edge: () => { url: URL }) {}
+
+  /** A runner polling every 300 ms with `args` (backend, lease, batch, ...) added. */
+  start(name: string, args: string[], token = RUNNER_TOKEN): RunnerProcess {
+    const r = startRunner(['--api', this.edge().url.origin, '--token', token, '--poll-ms', '300', ...args], name);
+    this.started.push(r);
+    return r;
+  }
+
+  async stopAll(): Promise<void> {
+    await Promise.all(this.started.map(stopRunner));
+  }
+
+  /** The end of every runner's output, for a failure message. */
+  tails(chars = 2000): string {
+    return this.started.map((r) => `--- ${r.name}\n${r.output().slice(-chars)}`).join('\n');
+  }
+}
+
+/**
+ * Polls a job's public status until it is `want` (default done; the other final status throws, as
+ * does the timeout, with `context()` in the message); returns the snapshots seen.
+ */
+export async function watchJob(edge: { fetch(pathname: string): Promise<Response> }, statusUrl: string, timeoutMs: number, context: () => string = () => '', want: 'done' | 'failed' = 'done'): Promise<any[]> {
+  const seen: any[] = [];
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const job = (await (await edge.fetch(statusUrl)).json()) as any;
+    seen.push(job);
+    if (job.status === want) return seen;
+    if (job.status === 'failed' || job.status === 'done') throw new Error(`job ${job.status}${job.error ? `: ${job.error}` : ''} (waiting for ${want})\n${context()}`);
+    if (Date.now() > until) throw new Error(`job not ${want} after ${timeoutMs} ms: ${JSON.stringify(job)}\n${context()}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+/**
+ * The shard results of a clean run of a sharded job, computed in this process: every shard swept
+ * as an uninterrupted runner sweeps it (`shardSweep` with the runners' batch size). Merged with
+ * `mergeRankingSums`, as the edge merges them, they are the job's clean result; runners on wasm
+ * reproduce it bit for bit.
+ */
+export async function cleanRunShards(models: AnalysisModels, spec: { seed: number; count: number }, shardSize: number, batchSize: number): Promise<RankingSums[]> {
+  const parts: RankingSums[] = [];
+  for (let start = 0; start < spec.count; start += shardSize) {
+    parts.push(await shardSweep(models, { seed: spec.seed, count: spec.count, classIndex: null }, start, Math.min(spec.count, start + shardSize), batchSize));
+  }
+  return parts;
+}
+
 /** The spec hash a job's shard results must carry (models + population). */
 export function jobSpecHash(spec: { generatorId: string; classifierId: string; seed: number; count: number }): string {
   return contentHash({ kind: 'population', generator: spec.generatorId, classifier: spec.classifierId, seed: spec.seed, count: spec.count, classIndex: null });
@@ -143,6 +202,8 @@ export function shardSums(catalog: Catalog, spec: { generatorId: string; classif
   const count = new Array<number>(K).fill(0);
   for (let i = start; i < end; i++) count[i % K]++;
   const v = (i: number, a: number) => Math.sin(i * a + start) * 0.01;
+  // Entry i = c * S + j sums the n(i) samples of class c (so sum^2 <= n * sum of squares holds).
+  const n = (i: number) => count[Math.floor(i / S)];
   return {
     schema: 'faultlines.ranking-sums/1',
     specHash: jobSpecHash(spec),
@@ -150,10 +211,10 @@ export function shardSums(catalog: Catalog, spec: { generatorId: string; classif
     styleSize: S,
     numClasses: K,
     count,
-    correct: count.map((n) => Math.floor(n * 0.9)),
-    gradSum: Array.from({ length: S * K }, (_, i) => v(i, 1.7) * (end - start)),
-    gradSqSum: Array.from({ length: S * K }, (_, i) => v(i, 1.7) ** 2 * (end - start) + 1e-4),
-    styleSum: Array.from({ length: S * K }, (_, i) => v(i, 0.3) * (end - start)),
-    styleSqSum: Array.from({ length: S * K }, (_, i) => (v(i, 0.3) ** 2 + 0.25) * (end - start)),
+    correct: count.map((c) => Math.floor(c * 0.9)),
+    gradSum: Array.from({ length: S * K }, (_, i) => v(i, 1.7) * n(i)),
+    gradSqSum: Array.from({ length: S * K }, (_, i) => v(i, 1.7) ** 2 * n(i) + 1e-4),
+    styleSum: Array.from({ length: S * K }, (_, i) => v(i, 0.3) * n(i)),
+    styleSqSum: Array.from({ length: S * K }, (_, i) => (v(i, 0.3) ** 2 + 0.25) * n(i)),
   };
 }

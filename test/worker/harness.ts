@@ -37,25 +37,45 @@ export interface EdgeServer {
   assets: string;
   catalog: Catalog;
   fetch(pathname: string, init?: RequestInit): Promise<Response>;
+  /**
+   * Stops workerd and starts it again on the same port and assets (a worker restart). Only with
+   * `persist`: the Durable Objects' SQLite and KV then survive it, as they do on Cloudflare.
+   */
+  restart(): Promise<void>;
   close(): Promise<void>;
 }
 
+export interface EdgeOptions {
+  /** Keep the storage (job board, result KV, cache) in a folder of its own that survives `restart()`. */
+  persist?: boolean;
+}
+
 /** A copy of the built assets, optionally altered before the server starts. */
-export async function startEdge(alter?: (assetsDir: string, catalog: Catalog) => void): Promise<EdgeServer> {
+export async function startEdge(alter?: (assetsDir: string, catalog: Catalog) => void, opts: EdgeOptions = {}): Promise<EdgeServer> {
   await ensureBuilt();
   const assets = mkdtempSync(path.join(os.tmpdir(), 'faultlines-edge-'));
   cpSync('dist/edge-assets', assets, { recursive: true });
   const catalog = JSON.parse(readFileSync(path.join(assets, 'catalog.json'), 'utf8')) as Catalog;
   alter?.(assets, catalog);
-  const { mf, url } = await startLocalWorkerd(assets, SECRETS, { readRateLimit: TEST_READ_RATE_LIMIT });
+  const persistDir = opts.persist ? mkdtempSync(path.join(os.tmpdir(), 'faultlines-state-')) : undefined;
+  const bindings = SECRETS;
+  const started = await startLocalWorkerd(assets, bindings, { persistDir, readRateLimit: TEST_READ_RATE_LIMIT });
+  const url = started.url;
+  let mf = started.mf;
   return {
     url,
     assets,
     catalog,
     fetch: (pathname, init) => fetch(new URL(pathname, url), init),
+    restart: async () => {
+      if (!persistDir) throw new Error('restart() needs startEdge(..., { persist: true }): the state would be lost');
+      await mf.dispose();
+      mf = (await startLocalWorkerd(assets, bindings, { persistDir, port: Number(url.port), readRateLimit: TEST_READ_RATE_LIMIT })).mf;
+    },
     close: async () => {
       await mf.dispose();
       rmSync(assets, { recursive: true, force: true });
+      if (persistDir) rmSync(persistDir, { recursive: true, force: true });
     },
   };
 }

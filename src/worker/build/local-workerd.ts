@@ -5,6 +5,17 @@
 import { Miniflare } from 'miniflare';
 import { unstable_getMiniflareWorkerOptions } from 'wrangler';
 
+export interface LocalWorkerdOptions {
+  /**
+   * Keep the Durable Objects' SQLite, KV and cache in this folder (Miniflare's
+   * `defaultPersistRoot`), so a new instance started on it finds the state of the last one; by
+   * default the state lives in Miniflare's temporary folder and is gone after `dispose()`.
+   */
+  persistDir?: string;
+  /** Loopback port (default: a free one). */
+  port?: number;
+}
+
 /**
  * The per-client read rate limit (wrangler.toml [[ratelimits]] READ_LIMITER), replaced for a test or
  * a benchmark: `limit` requests per `period` s per client IP (Miniflare simulates it in memory).
@@ -14,8 +25,8 @@ export interface ReadRateLimit {
   period?: 10 | 60;
 }
 
-/** Starts the bundle on a free loopback port, serving `assetsDir` as its static assets. */
-export async function startLocalWorkerd(assetsDir: string, bindings: Record<string, string> = {}, opts: { readRateLimit?: ReadRateLimit } = {}): Promise<{ mf: Miniflare; url: URL }> {
+/** Starts the bundle on a loopback port, serving `assetsDir` as its static assets. */
+export async function startLocalWorkerd(assetsDir: string, bindings: Record<string, string> = {}, opts: LocalWorkerdOptions & { readRateLimit?: ReadRateLimit } = {}): Promise<{ mf: Miniflare; url: URL }> {
   const { workerOptions } = unstable_getMiniflareWorkerOptions('wrangler.toml', undefined, { overrides: { assets: { directory: assetsDir } } });
   const mf = new Miniflare({
     ...(workerOptions as object),
@@ -30,7 +41,8 @@ export async function startLocalWorkerd(assetsDir: string, bindings: Record<stri
     bindings,
     ...(opts.readRateLimit === undefined ? {} : { ratelimits: { READ_LIMITER: { simple: { limit: opts.readRateLimit.limit, period: opts.readRateLimit.period ?? 10 } } } }),
     host: '127.0.0.1',
-    port: 0,
+    port: opts.port ?? 0,
+    ...(opts.persistDir === undefined ? {} : { defaultPersistRoot: opts.persistDir }),
   } as ConstructorParameters<typeof Miniflare>[0]);
   return { mf, url: await mf.ready };
 }

@@ -14,7 +14,7 @@ import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
 import { populationSpecHash } from '../../core/analysis/population.js';
 import type { AnalysisModels } from '../../core/analysis/models.js';
 import { board, type BoardResult, type LeaseRecord, type ShardRecord } from '../jobs/board.js';
-import { getCatalog } from '../models.js';
+import { getCatalog, verifiedModelFiles } from '../models.js';
 import { json, route, valid, type AppContext, type AppEnv } from '../http.js';
 import { ProblemError, errorResponses } from '../problem.js';
 import { jobView } from './jobs.js';
@@ -78,6 +78,20 @@ export function checkPayload(kind: string, payload: unknown, catalog: Catalog, s
     const n = Math.max(0, Math.ceil((shard.end - c) / K) - Math.ceil((shard.start - c) / K));
     if (p.count[c] !== n) throw bad(`count.${c}`, ` is ${p.count[c]}, the range [${shard.start}, ${shard.end}) holds ${n} samples of class ${c}`);
     if (p.correct[c] > p.count[c]) throw bad(`correct.${c}`, ` (${p.correct[c]}) exceeds count.${c} (${p.count[c]})`);
+  }
+  // Sums of squares are sums of squares: never negative, and (Cauchy-Schwarz) sum^2 <= n * sum of
+  // squares over a class's n samples. Exact sums meet this up to float64 rounding (1e-9 is far above
+  // it); numbers made up or mangled on the way rarely do.
+  for (const [sum, sq] of [['gradSum', 'gradSqSum'], ['styleSum', 'styleSqSum']] as const) {
+    for (let c = 0; c < K; c++) {
+      for (let j = 0; j < S; j++) {
+        const i = c * S + j;
+        const x = p[sum][i];
+        const x2 = p[sq][i];
+        if (x2 < 0) throw bad(`${sq}.${i}`, ` (${x2}) is negative: it is a sum of squares`);
+        if (x * x > p.count[c] * x2 * (1 + 1e-9)) throw bad(`${sq}.${i}`, ` (${x2}) is below ${sum}.${i}^2 / count.${c} (${(x * x) / p.count[c]}): not the sums of the same ${p.count[c]} samples`);
+      }
+    }
   }
 }
 
@@ -208,20 +222,17 @@ export function registerRunner(app: OpenAPIHono<AppEnv>): void {
       security,
       summary: "A model's manifest or weights, byte for byte as the edge holds them (id = sha256 of the weights; verify it)",
       request: { params: ModelParam },
-      responses: { 200: { description: 'manifest.json or the weights binary' }, ...errorResponses(400, 401, 403, 404) },
+      responses: { 200: { description: 'manifest.json or the weights binary' }, ...errorResponses(400, 401, 403, 404, 503) },
     }),
     async (c) => {
       await authorise(c);
       const { id, file } = valid(c, 'param', ModelParam);
       const entry = modelById(await getCatalog(c.env), id);
       if (!entry) throw new ProblemError(404, 'not-found', `no model with id ${id} in the catalog`, { field: 'id' });
-      const mres = await c.env.ASSETS.fetch(new Request(`https://assets.local${entry.path}manifest.json`));
-      if (!mres.ok) throw new ProblemError(404, 'not-found', `the manifest of ${entry.name} is missing from the assets`);
-      if (file === 'manifest') return new Response(mres.body, { headers: { 'content-type': 'application/json', 'cache-control': 'private, max-age=3600' } });
-      const manifest = (await mres.json()) as { weightsFile: string };
-      const bres = await c.env.ASSETS.fetch(new Request(`https://assets.local${entry.path}${manifest.weightsFile}`));
-      if (!bres.ok) throw new ProblemError(404, 'not-found', `the weights of ${entry.name} are missing from the assets`);
-      return new Response(bres.body, { headers: { 'content-type': 'application/octet-stream', 'cache-control': 'private, max-age=3600', 'x-sha256': entry.sha256 } });
+      // Checked before it is handed out: a file corrupted on disk is refused (503), never served.
+      const files = await verifiedModelFiles(c.env, entry);
+      if (file === 'manifest') return new Response(files.manifest, { headers: { 'content-type': 'application/json', 'cache-control': 'private, max-age=3600' } });
+      return new Response(files.weights, { headers: { 'content-type': 'application/octet-stream', 'cache-control': 'private, max-age=3600', 'x-sha256': entry.sha256 } });
     },
   );
 }

@@ -95,7 +95,27 @@ export interface GeneratorQuality {
     generated: MeasureSummary;
     /** Share of corrupted samples in the real data by its metadata. */
     realCorruptedByMetadata: number;
+    /**
+     * How far each detector can be trusted: its balanced accuracy on the real data against the
+     * metadata (0.5 = chance). The corrupted half is blurred and noised together, and noise hides
+     * blur, so the blur detector is the weaker one.
+     */
+    detectorBalancedAccuracy: { noise: number; blur: number };
   };
+}
+
+/** Balanced accuracy of `value > threshold` as a detector of `positive`. */
+function balancedAccuracy(values: number[], positive: boolean[], threshold: number): number {
+  let tp = 0;
+  let tn = 0;
+  let p = 0;
+  values.forEach((v, i) => {
+    if (positive[i]) {
+      p++;
+      if (v > threshold) tp++;
+    } else if (v <= threshold) tn++;
+  });
+  return (tp / p + tn / (values.length - p)) / 2;
 }
 
 /** The threshold on `values` that best separates `positive` samples (max balanced accuracy). */
@@ -187,10 +207,10 @@ export async function generatorQuality(
   };
   const r = measure(real.images, real.count);
   const g = measure(generated.images, generated.count);
-  const thresholds = {
-    noise: bestThreshold(r.noise, Array.from(real.noise, (v) => v > 0)),
-    blur: bestThreshold(r.blur, Array.from(real.blur, (v) => v > 0)),
-  };
+  const isNoisy = Array.from(real.noise, (v) => v > 0);
+  const isBlurred = Array.from(real.blur, (v) => v > 0);
+  const thresholds = { noise: bestThreshold(r.noise, isNoisy), blur: bestThreshold(r.blur, isBlurred) };
+  const detectorBalancedAccuracy = { noise: balancedAccuracy(r.noise, isNoisy, thresholds.noise), blur: balancedAccuracy(r.blur, isBlurred, thresholds.blur) };
   const edges = (xs: number[]) => {
     const lo = Math.min(...xs);
     const hi = Math.max(...xs);
@@ -210,6 +230,6 @@ export async function generatorQuality(
       ratio: generatedVsReal / realVsReal,
       featureSpace: `penultimate layer (${fReal.dims} units) of ${extractor.name}, a CNN trained only for evaluation on corrupted MNIST (not Inception)`,
     },
-    coverage: { thresholds, bins, real: summarise(r.noise, r.blur, thresholds, bins), generated: summarise(g.noise, g.blur, thresholds, bins), realCorruptedByMetadata: corrupted / real.count },
+    coverage: { thresholds, bins, real: summarise(r.noise, r.blur, thresholds, bins), generated: summarise(g.noise, g.blur, thresholds, bins), realCorruptedByMetadata: corrupted / real.count, detectorBalancedAccuracy },
   };
 }

@@ -73,7 +73,7 @@ export async function run(args: string[]): Promise<void> {
   if (o['update-manifest']) {
     const file = path.join(genDir, 'manifest.json');
     const manifest = JSON.parse(readFileSync(file, 'utf8'));
-    manifest.metrics = { ...manifest.metrics, quality: { classConsistency: quality.classConsistency.generated, classifierRealAccuracy: quality.classConsistency.realAccuracy, frechet: quality.frechet.generatedVsReal, frechetFloor: quality.frechet.realVsReal, frechetRatio: quality.frechet.ratio, featureSpace: quality.frechet.featureSpace, coverage: { generated: { clean: quality.coverage.generated.clean, noisy: quality.coverage.generated.noisy, blurred: quality.coverage.generated.blurred }, real: { clean: quality.coverage.real.clean, noisy: quality.coverage.real.noisy, blurred: quality.coverage.real.blurred } }, samples, command: result.command } };
+    manifest.metrics = { ...manifest.metrics, quality: { classConsistency: quality.classConsistency.generated, classifierRealAccuracy: quality.classConsistency.realAccuracy, frechet: quality.frechet.generatedVsReal, frechetFloor: quality.frechet.realVsReal, frechetRatio: quality.frechet.ratio, featureSpace: quality.frechet.featureSpace, coverage: { generated: { clean: quality.coverage.generated.clean, noisy: quality.coverage.generated.noisy, blurred: quality.coverage.generated.blurred }, real: { clean: quality.coverage.real.clean, noisy: quality.coverage.real.noisy, blurred: quality.coverage.real.blurred }, detectorBalancedAccuracy: quality.coverage.detectorBalancedAccuracy }, samples, command: result.command } };
     writeFileSync(file, JSON.stringify(manifest, null, 2) + '\n');
   }
   const q = quality;
@@ -81,6 +81,7 @@ export async function run(args: string[]): Promise<void> {
     `class consistency ${(100 * q.classConsistency.generated).toFixed(2)}% (classifier on real corrupted test digits: ${(100 * q.classConsistency.realAccuracy).toFixed(2)}%, gap ${(100 * q.classConsistency.gap).toFixed(2)} points)`,
     `Fréchet distance ${q.frechet.generatedVsReal.toFixed(3)} vs real-vs-real floor ${q.frechet.realVsReal.toFixed(3)} (ratio ${q.frechet.ratio.toFixed(2)})`,
     `coverage (clean / noisy / blurred): generated ${[q.coverage.generated.clean, q.coverage.generated.noisy, q.coverage.generated.blurred].map((v) => (100 * v).toFixed(1) + '%').join(' / ')}, real ${[q.coverage.real.clean, q.coverage.real.noisy, q.coverage.real.blurred].map((v) => (100 * v).toFixed(1) + '%').join(' / ')}`,
+    `  (detectors' balanced accuracy on real digits vs their metadata: noise ${(100 * q.coverage.detectorBalancedAccuracy.noise).toFixed(1)}%, blur ${(100 * q.coverage.detectorBalancedAccuracy.blur).toFixed(1)}%)`,
     `wrote ${path.relative(process.cwd(), out)}/quality.json and samples.png`,
   ].join('\n') + '\n');
 }

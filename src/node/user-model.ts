@@ -2,7 +2,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { parseAdapter, type Adapter } from '../core/classifier/adapter.js';
-import { ModelFormatError, TfjsClassifier, type TfjsModelFiles } from '../core/classifier/tfjs-model.js';
+import { ModelFormatError, TfjsClassifier, tfjsClassifierId, type TfjsModelFiles } from '../core/classifier/tfjs-model.js';
 import { sha256Hex } from '../core/weights/codec.js';
 import type * as tf from '../core/tf.js';
 
@@ -60,10 +60,13 @@ export function readAdapter(file: string): Adapter {
   return parseAdapter(json, file);
 }
 
-/** A user classifier, checked against its adapter. */
+/**
+ * A user classifier, checked against its adapter. Its id hashes the model's bytes and the adapter
+ * (`tfjsClassifierId`): the id the edge API gives the same files when they are registered there.
+ */
 export async function loadUserClassifier(dir: string, adapterFile: string): Promise<{ classifier: TfjsClassifier; id: string }> {
-  const { files, id } = readTfjsModelDir(dir);
+  const { files, id: modelSha256 } = readTfjsModelDir(dir);
   const adapter = readAdapter(adapterFile);
   const classifier = await TfjsClassifier.create(path.basename(path.resolve(dir)), files, adapter, dir);
-  return { classifier, id };
+  return { classifier, id: tfjsClassifierId(modelSha256, adapter) };
 }

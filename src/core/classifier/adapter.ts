@@ -22,7 +22,7 @@ export const AdapterSchema = z
       height: z.number().int().min(8).max(512),
       width: z.number().int().min(8).max(512),
       /** 1 (grayscale) or 3 (the gray image repeated). */
-      channels: z.union([z.literal(1), z.literal(3)]),
+      channels: z.union([z.literal(1), z.literal(3)], { error: 'channels must be 1 (grayscale) or 3 (the gray image repeated)' }),
       /** Pixel range the model expects: [0, 1] maps to [range[0], range[1]]. */
       range: z.tuple([z.number(), z.number()]).default([0, 1]),
       /** Per-channel normalisation after the range: (x - mean) / std. */

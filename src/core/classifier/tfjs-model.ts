@@ -4,7 +4,10 @@
  */
 import * as tfl from '@tensorflow/tfjs-layers';
 import { loadGraphModel, type GraphModel } from '@tensorflow/tfjs-converter';
+import { sha256 } from '@noble/hashes/sha2.js';
+import { bytesToHex } from '@noble/hashes/utils.js';
 import * as tf from '../tf.js';
+import { contentHash } from '../hash.js';
 import type { Adapter } from './adapter.js';
 import type { Classifier } from './classifier.js';
 
@@ -16,12 +19,79 @@ export interface TfjsModelFiles {
   weightData: ArrayBuffer;
 }
 
-/** A model file set that cannot be used, with the problem named. */
+/**
+ * A model file set that cannot be used, with the problem named; `field` says which input is at
+ * fault (`model`, `weights`, or the adapter's field such as `adapter.input`) for API errors.
+ */
 export class ModelFormatError extends Error {
-  constructor(readonly source: string, detail: string) {
+  constructor(readonly source: string, readonly detail: string, readonly field: string = 'model') {
     super(`${source}: ${detail}`);
     this.name = 'ModelFormatError';
   }
+}
+
+/** Parses model.json's bytes: JSON with a modelTopology (a TF.js LayersModel or GraphModel). */
+export function parseModelJson(bytes: Uint8Array, source: string): tf.io.ModelJSON {
+  let json: unknown;
+  try {
+    json = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes));
+  } catch (err) {
+    throw new ModelFormatError(source, `not JSON: ${(err as Error).message}`);
+  }
+  const m = json as tf.io.ModelJSON | null;
+  if (!m || typeof m !== 'object' || Array.isArray(m) || !m.modelTopology || typeof m.modelTopology !== 'object') throw new ModelFormatError(source, 'no modelTopology: not a TF.js model.json');
+  const manifest = m.weightsManifest ?? [];
+  if (!Array.isArray(manifest)) throw new ModelFormatError(source, 'weightsManifest is not a list');
+  manifest.forEach((g, i) => {
+    if (!g || !Array.isArray(g.paths) || !g.paths.every((p) => typeof p === 'string' && p.length > 0)) throw new ModelFormatError(source, `weightsManifest[${i}].paths must be a list of file names`);
+    if (!Array.isArray(g.weights) || !g.weights.every((w) => w && typeof w.name === 'string' && Array.isArray(w.shape) && w.shape.every((d) => Number.isInteger(d) && d >= 0) && typeof w.dtype === 'string')) {
+      throw new ModelFormatError(source, `weightsManifest[${i}].weights must list {name, shape, dtype}`);
+    }
+  });
+  modelFormat(m, source);
+  return m;
+}
+
+/** The weight shard files model.json names, in manifest order (what to read, upload or fetch). */
+export function weightPaths(modelJson: tf.io.ModelJSON): string[] {
+  return (modelJson.weightsManifest ?? []).flatMap((g) => g.paths);
+}
+
+/**
+ * Checks each weight group's shards against the bytes its weights need (a group's tensors are
+ * stored across its shards in order, so only the group total is declared). Names the group's
+ * files and says whether they are truncated or too long.
+ */
+export function checkShardSizes(modelJson: tf.io.ModelJSON, sizeOf: (path: string) => number, source: string): void {
+  for (const group of modelJson.weightsManifest ?? []) {
+    const need = expectedWeightBytes({ ...modelJson, weightsManifest: [group] });
+    if (!Number.isFinite(need)) continue;
+    const have = group.paths.reduce((a, p) => a + sizeOf(p), 0);
+    if (have !== need) {
+      const several = group.paths.length > 1;
+      const files = several ? `weight shards ${group.paths.map((p) => `${p} (${sizeOf(p)} bytes)`).join(', ')} hold` : `weight shard ${group.paths[0]} holds`;
+      const names = group.weights.map((w) => w.name);
+      const tensors = names.length > 4 ? `${names.slice(0, 4).join(', ')} and ${names.length - 4} more` : names.join(', ');
+      throw new ModelFormatError(source, `${files} ${have} bytes, model.json's weightsManifest declares ${need} (for ${tensors}): ${have < need ? 'truncated shard' : 'extra bytes'}`, 'weights');
+    }
+  }
+}
+
+/** sha256 of model.json's bytes followed by its weight shards in manifest order (the model's content). */
+export function tfjsModelSha256(modelJsonBytes: Uint8Array, shards: readonly Uint8Array[]): string {
+  const h = sha256.create();
+  h.update(modelJsonBytes);
+  for (const s of shards) h.update(s);
+  return bytesToHex(h.digest());
+}
+
+/**
+ * Identity of a user classifier: its model's content (`tfjsModelSha256`) and its adapter (parsed, so
+ * defaults spelt out or left out give the same id). The same for the CLI and the edge API, and the
+ * classifier's id in result cache keys.
+ */
+export function tfjsClassifierId(modelSha256: string, adapter: Adapter): string {
+  return contentHash({ schema: 'faultlines.tfjs-classifier/1', model: modelSha256, adapter });
 }
 
 /** Bytes that model.json's weight manifest says the shards hold (unquantised dtypes only). */
@@ -60,7 +130,7 @@ export async function loadTfjsModel(files: TfjsModelFiles, source: string): Prom
   const format = modelFormat(files.modelJson, source);
   const expected = expectedWeightBytes(files.modelJson);
   if (Number.isFinite(expected) && files.weightData.byteLength !== expected) {
-    throw new ModelFormatError(source, `weight shards hold ${files.weightData.byteLength} bytes, model.json's weightsManifest needs ${expected} (${files.weightData.byteLength < expected ? 'truncated shard' : 'extra bytes'})`);
+    throw new ModelFormatError(source, `weight shards hold ${files.weightData.byteLength} bytes, model.json's weightsManifest needs ${expected} (${files.weightData.byteLength < expected ? 'truncated shard' : 'extra bytes'})`, 'weights');
   }
   const artifacts: tf.io.ModelArtifacts = {
     modelTopology: files.modelJson.modelTopology,
@@ -120,19 +190,25 @@ export class TfjsClassifier implements Classifier {
       const { height, width, channels } = adapter.input;
       const [, h, w, c] = model.inputShape;
       if (model.inputShape.length !== 4 || (h !== null && h !== height) || (w !== null && w !== width) || (c !== null && c !== channels)) {
-        throw new ModelFormatError(source, `the model takes input [${model.inputShape.map((d) => d ?? 'N')}], the adapter gives [N,${height},${width},${channels}]`);
+        throw new ModelFormatError(source, `the model takes input [${model.inputShape.map((d) => d ?? 'N')}], the adapter gives [N,${height},${width},${channels}]`, 'adapter.input');
       }
-      const probe = tf.tidy(() => {
-        const out = model.predict(tf.zeros([2, height, width, channels]));
-        const y = Array.isArray(out) ? out[adapter.output.index] : out;
-        if (y === undefined) throw new ModelFormatError(source, `the model has no output ${adapter.output.index}`);
-        return y;
-      });
+      let probe: tf.Tensor;
+      try {
+        probe = tf.tidy(() => {
+          const out = model.predict(tf.zeros([2, height, width, channels]));
+          const y = Array.isArray(out) ? out[adapter.output.index] : out;
+          if (y === undefined) throw new ModelFormatError(source, `the model has no output ${adapter.output.index}`, 'adapter.output.index');
+          return y;
+        });
+      } catch (err) {
+        if (err instanceof ModelFormatError) throw err;
+        throw new ModelFormatError(source, `a forward pass on [2,${height},${width},${channels}] fails: ${(err as Error).message}`);
+      }
       const outShape = probe.shape;
       probe.dispose();
       if (outShape.length !== 2 || outShape[0] !== 2) throw new ModelFormatError(source, `the model's output has shape [${outShape}], expected [N, classes]`);
       if (outShape[1] !== adapter.classes.names.length) {
-        throw new ModelFormatError(source, `the model has ${outShape[1]} outputs, the adapter names ${adapter.classes.names.length} classes`);
+        throw new ModelFormatError(source, `the model has ${outShape[1]} outputs, the adapter names ${adapter.classes.names.length} classes`, 'adapter.classes.names');
       }
       const check: ModelCheck = { format: model.format, inputShape: model.inputShape, outputUnits: outShape[1], differentiable: true, nonDifferentiableOp: null };
       const classifier = new TfjsClassifier(name, model, adapter, check);

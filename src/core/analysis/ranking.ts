@@ -43,13 +43,92 @@ export interface RankingSweepOptions {
   /** Samples per forward/backward batch. Default 64. */
   batchSize?: number;
   onProgress?: (p: { done: number; total: number; samplesPerSecond: number }) => void;
-  /** Sees every batch's styles and verdicts (e.g. to record the population in the same pass). */
-  onBatch?: (b: { start: number; labels: number[]; styles: Float32Array; evaluation: StyleEvaluation }) => void;
+  /** Sees every batch's styles and verdicts, in sample order (e.g. to record the population in the same pass). */
+  onBatch?: (b: SweepBatch) => void;
+}
+
+/**
+ * A ranking sweep: `rankingSweep` itself, or any function with the same contract (same sums,
+ * `onBatch` called for every batch in sample order), e.g. one that spreads the batches over
+ * threads. `analyze` takes one so a runtime can bring its own without the core knowing how.
+ */
+export type RankingSweepFn = (models: AnalysisModels, spec: PopulationSpec, opts?: RankingSweepOptions) => Promise<RankingSums>;
+
+/** What one batch of a sweep computes, per sample: style, d p_true / d s and the verdict. */
+export interface SweepBatch {
+  /** First sample of the batch. */
+  start: number;
+  labels: number[];
+  /** [n, S] row-major. */
+  styles: Float32Array;
+  /** d p_true / d s, [n, S] row-major. */
+  grads: Float32Array;
+  evaluation: StyleEvaluation;
 }
 
 function emptySums(specHash: string, S: number, K: number, ranges: Array<[number, number]>): RankingSums {
   const z = () => new Array<number>(S * K).fill(0);
   return { schema: RANKING_SUMS_SCHEMA, specHash, ranges, styleSize: S, numClasses: K, count: new Array(K).fill(0), correct: new Array(K).fill(0), gradSum: z(), gradSqSum: z(), styleSum: z(), styleSqSum: z() };
+}
+
+/** Checks [start, end) against the population and returns it (defaults: the whole population). */
+export function sweepRange(models: AnalysisModels, spec: PopulationSpec, opts: Pick<RankingSweepOptions, 'start' | 'end'> = {}): [number, number] {
+  checkPopulationSpec(spec, models.generator.arch.numClasses);
+  const start = opts.start ?? 0;
+  const end = opts.end ?? spec.count;
+  if (!Number.isInteger(start) || !Number.isInteger(end) || start < 0 || end > spec.count || start >= end) {
+    throw new RangeError(`sample range [${start}, ${end}) is not inside [0, ${spec.count})`);
+  }
+  return [start, end];
+}
+
+/** Zero sums for samples [start, end) of `spec`, to be filled by `accumulateBatch`. */
+export function emptyRankingSums(models: AnalysisModels, spec: PopulationSpec, start: number, end: number): RankingSums {
+  return emptySums(populationSpecHash(models, spec), models.generator.styleSize, models.generator.arch.numClasses, [[start, end]]);
+}
+
+/**
+ * Samples [start, start + n) of `spec`: styles, d p_true / d s and the classifier's verdict, on
+ * the host. A batch's values depend only on (models, spec, start, n), not on where it is computed
+ * (sample i depends only on (seed, i); samples never interact).
+ */
+export async function sweepBatch(models: AnalysisModels, spec: PopulationSpec, start: number, n: number): Promise<SweepBatch> {
+  const { s, w, labels } = populationStyles(models, spec, start, n);
+  w.dispose();
+  const { probs, grad } = pTrueGradient(models, s, labels);
+  try {
+    const [sv, gv, ev] = await Promise.all([s.data(), grad.data(), readEvaluation(probs, labels)]);
+    return { start, labels, styles: sv as Float32Array, grads: gv as Float32Array, evaluation: ev };
+  } finally {
+    tf.dispose([s, grad, probs]);
+  }
+}
+
+/**
+ * Adds one batch to the sums: per sample, in sample order, in float64. Every sweep (in-process or
+ * threaded) accumulates through this function in sample order, so equal batches give bit-identical
+ * sums.
+ */
+export function accumulateBatch(sums: RankingSums, b: Pick<SweepBatch, 'labels' | 'styles' | 'grads'> & { evaluation: Pick<StyleEvaluation, 'predicted'> }): void {
+  const S = sums.styleSize;
+  const { labels, styles: sv, grads: gv } = b;
+  const predicted = b.evaluation.predicted;
+  const { count, correct, gradSum, gradSqSum, styleSum, styleSqSum } = sums;
+  for (let k = 0; k < labels.length; k++) {
+    const c = labels[k];
+    count[c]++;
+    if (predicted[k] === c) correct[c]++;
+    const row = c * S;
+    const off = k * S;
+    for (let j = 0; j < S; j++) {
+      const g = gv[off + j];
+      const x = sv[off + j];
+      gradSum[row + j] += g;
+      gradSqSum[row + j] += g * g;
+      styleSum[row + j] += x;
+      styleSqSum[row + j] += x * x;
+    }
+  }
 }
 
 /**
@@ -59,40 +138,15 @@ function emptySums(specHash: string, S: number, K: number, ranges: Array<[number
  * const ranking = rankDimensions(sums, models.generator.layout);
  */
 export async function rankingSweep(models: AnalysisModels, spec: PopulationSpec, opts: RankingSweepOptions = {}): Promise<RankingSums> {
-  const K = models.generator.arch.numClasses;
-  checkPopulationSpec(spec, K);
-  const start = opts.start ?? 0;
-  const end = opts.end ?? spec.count;
-  if (!Number.isInteger(start) || !Number.isInteger(end) || start < 0 || end > spec.count || start >= end) {
-    throw new RangeError(`sample range [${start}, ${end}) is not inside [0, ${spec.count})`);
-  }
-  const S = models.generator.styleSize;
-  const sums = emptySums(populationSpecHash(models, spec), S, K, [[start, end]]);
+  const [start, end] = sweepRange(models, spec, opts);
+  const sums = emptyRankingSums(models, spec, start, end);
   const batch = opts.batchSize ?? 64;
   const t0 = Date.now();
   for (let b = start; b < end; b += batch) {
     const n = Math.min(batch, end - b);
-    const { s, w, labels } = populationStyles(models, spec, b, n);
-    w.dispose();
-    const { probs, grad } = pTrueGradient(models, s, labels);
-    const [sv, gv, ev] = await Promise.all([s.data(), grad.data(), readEvaluation(probs, labels)]);
-    tf.dispose([s, grad, probs]);
-    opts.onBatch?.({ start: b, labels, styles: sv as Float32Array, evaluation: ev });
-    // Per-sample accumulation in float64, in sample order.
-    for (let k = 0; k < n; k++) {
-      const c = labels[k];
-      sums.count[c]++;
-      if (ev.predicted[k] === c) sums.correct[c]++;
-      const row = c * S;
-      for (let j = 0; j < S; j++) {
-        const g = gv[k * S + j];
-        const x = sv[k * S + j];
-        sums.gradSum[row + j] += g;
-        sums.gradSqSum[row + j] += g * g;
-        sums.styleSum[row + j] += x;
-        sums.styleSqSum[row + j] += x * x;
-      }
-    }
+    const out = await sweepBatch(models, spec, b, n);
+    opts.onBatch?.(out);
+    accumulateBatch(sums, out);
     const done = b + n - start;
     opts.onProgress?.({ done, total: end - start, samplesPerSecond: done / Math.max(1e-3, (Date.now() - t0) / 1000) });
   }

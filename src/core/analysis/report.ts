@@ -12,7 +12,7 @@ import { styleHistograms, type HistogramsResult } from './histograms.js';
 import { jointCornerCase, type JointResult } from './joint.js';
 import type { AnalysisModels } from './models.js';
 import { classifyPopulation, emptyPopulation, populationAccuracy, recordBatch, samplePopulation, type PopulationSpec } from './population.js';
-import { rankDimensions, rankingSweep, type Ranking } from './ranking.js';
+import { rankDimensions, rankingSweep, type Ranking, type RankingSweepFn } from './ranking.js';
 import { traverse, type TraversalResult } from './traversal.js';
 
 export const REPORT_SCHEMA = 'faultlines.report/1';
@@ -94,12 +94,25 @@ export interface AnalysisProgress {
 }
 
 /**
+ * How the runtime computes what the core asks for; nothing here changes the report's values.
+ */
+export interface AnalysisRuntime {
+  /**
+   * The gradient sweep (default: the core's in-process `rankingSweep`). Any function with its
+   * contract — the same sums, `onBatch` for every batch in sample order — e.g. the Node CLI's
+   * sweep over worker threads (src/node/parallel-sweep.ts).
+   */
+  sweep?: RankingSweepFn;
+}
+
+/**
  * @param models the classifier analysed (its ranking drives every figure)
  * @param compare a second classifier on the same generator, compared on the same samples and dims
+ * @param runtime injected implementations (e.g. a threaded sweep); the core's own by default
  * @example
  * const report = await analyze(models, DEFAULT_ANALYSIS, other, (p) => console.log(p.stage, p.done));
  */
-export async function analyze(models: AnalysisModels, options: Partial<AnalysisOptions> = {}, compare?: AnalysisModels, onProgress?: (p: AnalysisProgress) => void): Promise<AnalysisReport> {
+export async function analyze(models: AnalysisModels, options: Partial<AnalysisOptions> = {}, compare?: AnalysisModels, onProgress?: (p: AnalysisProgress) => void, runtime: AnalysisRuntime = {}): Promise<AnalysisReport> {
   const o: AnalysisOptions = { ...DEFAULT_ANALYSIS, ...options };
   const K = models.generator.arch.numClasses;
   if (compare && compare.generatorId !== models.generatorId) throw new Error('classifiers can only be compared on the same generator');
@@ -117,7 +130,8 @@ export async function analyze(models: AnalysisModels, options: Partial<AnalysisO
 
   // One pass: the gradient sweep also records the population (styles and verdicts).
   const pop = emptyPopulation(models, spec);
-  const sums = await timed('sweep', () => rankingSweep(models, spec, { batchSize: o.batchSize, onProgress: progress('sweep'), onBatch: (b) => recordBatch(pop, b.start, b.labels, b.styles, b.evaluation) }));
+  const sweep = runtime.sweep ?? rankingSweep;
+  const sums = await timed('sweep', () => sweep(models, spec, { batchSize: o.batchSize, onProgress: progress('sweep'), onBatch: (b) => recordBatch(pop, b.start, b.labels, b.styles, b.evaluation) }));
   const other = compare ? await timed('compare', () => classifyPopulation(compare, pop)) : null;
 
   const ranking = rankDimensions(sums, layout, o.classIndex);

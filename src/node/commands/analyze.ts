@@ -4,11 +4,12 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { analyze, DEFAULT_ANALYSIS, type AnalysisStage } from '../../core/analysis/report.js';
+import { analyze, DEFAULT_ANALYSIS, type AnalysisReport, type AnalysisStage } from '../../core/analysis/report.js';
 import { enumOption, intOption, parseOptions } from '../args.js';
 import { NODE_BACKENDS, useBackend } from '../backend.js';
 import { analysisModels, BUILTIN_CLASSIFIERS, loadBuiltinClassifier, loadGenerator } from '../models.js';
 import { loadUserClassifier } from '../user-model.js';
+import { availableCores, startSweepPool } from '../parallel-sweep.js';
 import type { AnalysisModels } from '../../core/analysis/models.js';
 import { progressBar, type Progress } from '../progress.js';
 import { cornerCaseGrid, jointGrid, reportJson, traversalGrid } from '../report/figures.js';
@@ -28,6 +29,9 @@ const usage = `usage: faultlines analyze [options]
   --seed N               population seed (default ${DEFAULT_ANALYSIS.seed})
   --backend cpu|wasm     tfjs backend (default wasm)
   --generator DIR        generator weights folder (default weights/generator)
+  --threads N            worker threads of the gradient sweep, each with its own backend and copy of the
+                         models (default: the available cores, here ${availableCores()}); 1 = in this thread.
+                         Same results for any N (bit-identical sums)
   --out DIR              output folder (default out/report)`;
 
 export async function run(args: string[]): Promise<void> {
@@ -40,6 +44,7 @@ export async function run(args: string[]): Promise<void> {
     seed: { type: 'string', default: String(DEFAULT_ANALYSIS.seed) },
     backend: { type: 'string', default: 'wasm' },
     generator: { type: 'string' },
+    threads: { type: 'string', default: String(availableCores()) },
     out: { type: 'string', default: 'out/report' },
   }, usage);
   if (o.help) return void process.stdout.write(usage + '\n');
@@ -52,15 +57,19 @@ export async function run(args: string[]): Promise<void> {
   const classIndex = o.class === 'all' ? null : intOption(o.class, 'class', 0, 9);
   const samples = intOption(o.samples, 'samples', 10, 1_000_000);
   const seed = intOption(o.seed, 'seed', 0, 0xffffffff);
-  await useBackend(enumOption(o.backend, 'backend', NODE_BACKENDS));
+  const threads = intOption(o.threads, 'threads', 1, 256);
+  const backend = enumOption(o.backend, 'backend', NODE_BACKENDS);
+  await useBackend(backend);
 
   const gen = loadGenerator(o.generator ? path.resolve(o.generator) : undefined);
   const compareModels = compareName ? analysisModels(gen, loadBuiltinClassifier(compareName)) : undefined;
   let models: AnalysisModels;
   let compare = compareModels;
+  let userClassifier: { dir: string; adapter: string } | undefined;
   if (builtin) models = analysisModels(gen, loadBuiltinClassifier(o.classifier!));
   else {
-    const user = await loadUserClassifier(path.resolve(o.classifier!), path.resolve(o.adapter!));
+    userClassifier = { dir: path.resolve(o.classifier!), adapter: path.resolve(o.adapter!) };
+    const user = await loadUserClassifier(userClassifier.dir, userClassifier.adapter);
     if (user.classifier.numClasses !== gen.generator.arch.numClasses) throw new Error(`${o.adapter}: maps ${user.classifier.numClasses} classes, the generator has ${gen.generator.arch.numClasses}`);
     models = { generator: gen.generator, classifier: user.classifier, generatorId: gen.manifest.sha256, classifierId: user.id };
     if (!user.classifier.check.differentiable) {
@@ -76,14 +85,24 @@ export async function run(args: string[]): Promise<void> {
   let bar: Progress | null = null;
   let stage: AnalysisStage | null = null;
   const t0 = Date.now();
-  const report = await analyze(models, { seed, samples, classIndex, embeddingSamples: Math.min(1000, samples) }, compare, (p) => {
-    if (p.stage !== stage) {
-      bar?.stop();
-      stage = p.stage;
-      bar = progressBar(p.stage.padEnd(12), p.total, p.stage === 'sweep' ? 'samples' : 'items');
-    }
-    bar!.update(p.done);
-  });
+  // The sweep over worker threads (more threads than batches would idle).
+  const batches = Math.ceil(samples / DEFAULT_ANALYSIS.batchSize);
+  const pool = await startSweepPool(models, { threads: Math.min(threads, batches), backend, userClassifier });
+  let report: AnalysisReport;
+  try {
+    report = await analyze(models, { seed, samples, classIndex, embeddingSamples: Math.min(1000, samples) }, compare, (p) => {
+      if (p.stage !== stage) {
+        bar?.stop();
+        stage = p.stage;
+        bar = progressBar(p.stage.padEnd(12), p.total, p.stage === 'sweep' ? 'samples' : 'items');
+      }
+      bar!.update(p.done);
+      // The workers are only needed for the sweep.
+      if (p.stage !== 'sweep') void pool?.close();
+    }, { sweep: pool?.sweep });
+  } finally {
+    await pool?.close();
+  }
   (bar as Progress | null)?.stop();
 
   const out = path.resolve(o.out);
@@ -96,7 +115,7 @@ export async function run(args: string[]): Promise<void> {
   writeFileSync(path.join(out, 'report.html'), reportHtml(report, images));
 
   const lines = [
-    `analysis of ${report.options.samples} samples in ${((Date.now() - t0) / 1000).toFixed(0)} s (${report.backend})`,
+    `analysis of ${report.options.samples} samples in ${((Date.now() - t0) / 1000).toFixed(0)} s (${report.backend}; sweep ${report.timings.sweep.toFixed(1)} s on ${pool ? `${pool.threads} worker threads` : 'this thread'})`,
     ...report.classifiers.map((c) => `  ${c.name.padEnd(22)} accuracy ${(100 * c.accuracy).toFixed(2)}%  robustness ${c.robustness.toFixed(4)}`),
     `  top dims: ${report.ranking.dims.slice(0, 10).map((d) => `${d.layer}:${d.channel}`).join(', ')}`,
     `  corner cases found: ${report.cornerCases.classes.map((c) => `${c.classIndex}:${c.cases.length}`).join(' ')}`,

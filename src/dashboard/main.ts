@@ -34,7 +34,13 @@ interface ClassifierInfo {
   name: string;
   label: string;
   metrics?: Record<string, unknown>;
+  /** Registered classifiers (POST /v1/classifiers): `name` is their id, `displayName` the submitter's label. */
+  source?: string;
+  displayName?: string;
 }
+
+/** How a classifier is shown: a built-in one by name, a registered one by its label and short id. */
+const shown = (c: ClassifierInfo) => (c.source === 'registered' ? `${c.displayName ?? 'registered'} (${c.name.slice(0, 8)}, registered)` : c.name);
 
 async function comparison(classifiers: ClassifierInfo[]): Promise<void> {
   const rows = await Promise.all(
@@ -47,7 +53,7 @@ async function comparison(classifiers: ClassifierInfo[]): Promise<void> {
       const m = c.metrics ?? {};
       const knn = Object.fromEntries(((emb?.payload.spaces ?? []) as Array<{ space: string; knnAuroc: number }>).map((s) => [s.space, s.knnAuroc]));
       return {
-        name: c.name,
+        name: shown(c),
         clean: typeof m.accuracy_test_clean === 'number' ? m.accuracy_test_clean : null,
         corrupted: typeof m.accuracy_test_corrupted === 'number' ? m.accuracy_test_corrupted : null,
         sweep: rank?.accuracy ?? null,
@@ -223,9 +229,13 @@ async function main(): Promise<void> {
   try {
     const [cl, models] = await Promise.all([getJson(API, '/v1/classifiers'), getJson(API, '/v1/models')]);
     classifiers = cl.classifiers;
-    sel.innerHTML = classifiers.map((c) => `<option value="${esc(c.name)}"${c.name === cl.defaultClassifier ? ' selected' : ''}>${esc(c.name)}</option>`).join('');
+    // `/?classifier=<name or registered id>` opens the dashboard on that classifier.
+    const wanted = new URLSearchParams(location.search).get('classifier');
+    const selected = classifiers.some((c) => c.name === wanted) ? wanted : cl.defaultClassifier;
+    sel.innerHTML = classifiers.map((c) => `<option value="${esc(c.name)}"${c.name === selected ? ' selected' : ''} title="${esc(c.label)}">${esc(shown(c))}</option>`).join('');
     const g = (models.models as Array<{ kind: string; name: string; label: string }>).find((m) => m.kind === 'generator');
-    $('models').textContent = `generator: ${g ? `${g.name} — ${g.label}` : 'none'}; ${classifiers.length} classifiers`;
+    const registered = classifiers.filter((c) => c.source === 'registered').length;
+    $('models').textContent = `generator: ${g ? `${g.name} — ${g.label}` : 'none'}; ${classifiers.length} classifiers${registered ? ` (${registered} registered)` : ''}`;
   } catch (e) {
     fail($('models'), e);
   }

@@ -21,6 +21,8 @@ export interface JobSpecView {
   options?: Record<string, unknown>;
   generatorId: string;
   classifierId: string;
+  /** 'tfjs': a registered classifier (a user's TF.js model, GET /v1/runner/classifiers/{id}/...). */
+  classifierFormat?: string;
 }
 
 export interface LeaseView {
@@ -131,6 +133,13 @@ export class EdgeClient {
 
   async release(jobId: string, body: { runner: string; shard: number }): Promise<void> {
     await this.jsonOrThrow(await this.request('POST', `/v1/runner/jobs/${jobId}/release`, body), 'release');
+  }
+
+  /** A registered classifier's model.json, weights (shards concatenated) or adapter, as the edge stores them. */
+  async classifierFile(id: string, file: 'model' | 'weights' | 'adapter'): Promise<Uint8Array> {
+    const res = await this.request('GET', `/v1/runner/classifiers/${encodeURIComponent(id)}/${file}`);
+    if (!res.ok) throw new EdgeError(res.status, await res.text(), `classifier ${id} ${file}`);
+    return new Uint8Array(await res.arrayBuffer());
   }
 
   /** A model's manifest or weights bytes as the edge holds them. */

@@ -4,6 +4,9 @@
  * manifest's and the id the job names), built once per process and reused across shards.
  */
 import { SimpleCnn, parseCnnConfig } from '../core/classifier/simple-cnn.js';
+import type { Classifier } from '../core/classifier/classifier.js';
+import { parseAdapter } from '../core/classifier/adapter.js';
+import { TfjsClassifier, parseModelJson, tfjsClassifierId, tfjsModelSha256 } from '../core/classifier/tfjs-model.js';
 import { DEFAULT_GENERATOR } from '../core/generator/architecture.js';
 import { Generator } from '../core/generator/generator.js';
 import type { AnalysisModels } from '../core/analysis/models.js';
@@ -22,7 +25,7 @@ export async function fetchVerified(client: EdgeClient, id: string) {
 }
 
 const generators = new Map<string, Promise<Generator>>();
-const classifiers = new Map<string, Promise<SimpleCnn>>();
+const classifiers = new Map<string, Promise<Classifier>>();
 
 function once<T>(cache: Map<string, Promise<T>>, key: string, load: () => Promise<T>): Promise<T> {
   let p = cache.get(key);
@@ -34,8 +37,25 @@ function once<T>(cache: Map<string, Promise<T>>, key: string, load: () => Promis
   return p;
 }
 
-/** The generator and classifier a job names, identified by the sha256 of their weights. */
-export async function jobModels(client: EdgeClient, generatorId: string, classifierId: string): Promise<AnalysisModels> {
+/**
+ * A registered classifier (a user's TF.js model and adapter) fetched from the edge; its id is the
+ * content hash of the files, recomputed here, so different bytes are refused, never used.
+ */
+export async function fetchRegisteredClassifier(client: EdgeClient, id: string): Promise<TfjsClassifier> {
+  const where = `${client.base}/v1/runner/classifiers/${id}`;
+  const [model, weights, adapterBytes] = await Promise.all([client.classifierFile(id, 'model'), client.classifierFile(id, 'weights'), client.classifierFile(id, 'adapter')]);
+  const adapter = parseAdapter(JSON.parse(new TextDecoder().decode(adapterBytes)), `${where}/adapter`);
+  const got = tfjsClassifierId(tfjsModelSha256(model, [weights]), adapter);
+  if (got !== id) throw new WeightsError(where, 'checksum', `the files served for classifier ${id} hash to ${got}`);
+  const weightData = weights.buffer.slice(weights.byteOffset, weights.byteOffset + weights.byteLength) as ArrayBuffer;
+  return TfjsClassifier.create(id, { modelJson: parseModelJson(model, `${where}/model`), weightData }, adapter, where);
+}
+
+/**
+ * The generator and classifier a job names, identified by the sha256 of their weights (a built-in
+ * classifier) or by their content hash (`classifierFormat` 'tfjs': a registered classifier).
+ */
+export async function jobModels(client: EdgeClient, generatorId: string, classifierId: string, classifierFormat?: string): Promise<AnalysisModels> {
   const generator = await once(generators, generatorId, async () => {
     // The edge's placeholder when it was built without generator weights: seeded, reproducible.
     if (generatorId === RANDOM_INIT_ID) return new Generator(DEFAULT_GENERATOR, RANDOM_INIT_SEED);
@@ -43,6 +63,7 @@ export async function jobModels(client: EdgeClient, generatorId: string, classif
     return Generator.fromWeights(manifest, tensors, `${client.base}/v1/runner/models/${generatorId}/weights`);
   });
   const classifier = await once(classifiers, classifierId, async () => {
+    if (classifierFormat === 'tfjs') return fetchRegisteredClassifier(client, classifierId);
     const { manifest, tensors } = await fetchVerified(client, classifierId);
     const file = `${client.base}/v1/runner/models/${classifierId}/weights`;
     if (manifest.kind !== 'classifier') throw new WeightsError(file, 'invalid-manifest', `model ${classifierId} is a ${manifest.kind}, not a classifier`);

@@ -128,7 +128,7 @@ export class Runner {
     };
     const timer = setInterval(beat, this.opts.heartbeatMs);
     try {
-      const models = await jobModels(this.client, spec.generatorId, spec.classifierId);
+      const models = await jobModels(this.client, spec.generatorId, spec.classifierId, spec.classifierFormat);
       const sums = await shardSweep(models, { seed: spec.seed, count: spec.count, classIndex: null }, shard.start, shard.end, this.opts.batchSize, (p) => {
           progress.done = p.done;
           progress.samplesPerSecond = p.samplesPerSecond;

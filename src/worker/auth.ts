@@ -2,7 +2,8 @@
  * Access scopes (issue #8): the endpoints that write are bearer-token protected, one secret per
  * scope, and a token of one scope is refused by the other's endpoints.
  *
- * - `submit` (secret `SUBMIT_TOKEN`): endpoints that submit work (`POST /v1/jobs`).
+ * - `submit` (secret `SUBMIT_TOKEN`): endpoints that submit work (`POST /v1/jobs`) or models
+ *   (`POST /v1/classifiers`).
  * - `runner` (secret `RUNNER_TOKEN`): the GPU runners' endpoints (`/v1/runner/*`).
  *
  * A scope whose secret is unset is disabled (403), as are both scopes when the two secrets are
@@ -26,7 +27,7 @@ interface ScopeInfo {
 }
 
 const SCOPES: Record<Scope, ScopeInfo> = {
-  submit: { secret: 'SUBMIT_TOKEN', scheme: 'submitToken', what: 'job submission' },
+  submit: { secret: 'SUBMIT_TOKEN', scheme: 'submitToken', what: 'job submission and classifier registration' },
   runner: { secret: 'RUNNER_TOKEN', scheme: 'runnerToken', what: 'runner endpoints' },
 };
 
@@ -41,7 +42,7 @@ export function registerSecuritySchemes(app: OpenAPIHono<AppEnv>): void {
   app.openAPIRegistry.registerComponent('securitySchemes', 'submitToken', {
     type: 'http',
     scheme: 'bearer',
-    description: 'Submitter scope: the Worker secret SUBMIT_TOKEN (`npx wrangler secret put SUBMIT_TOKEN`; locally `.dev.vars`). Needed by POST /v1/jobs; refused by the runner endpoints.',
+    description: 'Submitter scope: the Worker secret SUBMIT_TOKEN (`npx wrangler secret put SUBMIT_TOKEN`; locally `.dev.vars`). Needed by POST /v1/jobs and POST /v1/classifiers; refused by the runner endpoints.',
   });
   app.openAPIRegistry.registerComponent('securitySchemes', 'runnerToken', {
     type: 'http',

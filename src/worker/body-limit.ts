@@ -1,9 +1,10 @@
-/** Request body limits: small for public endpoints, larger for runners posting results. */
+/** Request body limits: small for public endpoints, larger for runners posting results and classifier uploads. */
 import type { MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import type { AppEnv } from './http.js';
 import { LIMITS } from './limits.js';
 import { problem, problemResponse } from './problem.js';
+import { UPLOAD_LIMITS } from './registry.js';
 
 /** Runners post whole results (ranking sums of a large S can be megabytes). */
 export const RUNNER_BODY_BYTES = 16 * 1024 * 1024;
@@ -16,5 +17,16 @@ export function bodyLimits(): MiddlewareHandler<AppEnv> {
     });
   const small = limit(LIMITS.bodyBytes);
   const large = limit(RUNNER_BODY_BYTES);
-  return (c, next) => (new URL(c.req.url).pathname.startsWith('/v1/runner/') ? large(c, next) : small(c, next));
+  const upload = bodyLimit({
+    maxSize: UPLOAD_LIMITS.bodyBytes,
+    onError: () =>
+      problemResponse(
+        problem(413, 'body-too-large', `classifier uploads are limited to ${UPLOAD_LIMITS.bodyBytes} bytes (${UPLOAD_LIMITS.bodyBytes / 1024 / 1024} MiB) in all: model.json, the weight shards, the adapter and the multipart framing`, { field: 'body', limit: UPLOAD_LIMITS.bodyBytes }),
+      ),
+  });
+  return (c, next) => {
+    const p = new URL(c.req.url).pathname;
+    if (p === '/v1/classifiers' && c.req.method === 'POST') return upload(c, next);
+    return p.startsWith('/v1/runner/') ? large(c, next) : small(c, next);
+  };
 }

@@ -13,6 +13,19 @@ export interface KvNamespace {
   put(key: string, value: string, options?: { metadata?: unknown }): Promise<void>;
 }
 
+/** The R2 bucket API the worker uses (registered classifiers). */
+export interface R2ObjectBody {
+  size: number;
+  text(): Promise<string>;
+  arrayBuffer(): Promise<ArrayBuffer>;
+}
+
+export interface R2Bucket {
+  get(key: string): Promise<R2ObjectBody | null>;
+  put(key: string, value: ArrayBuffer | Uint8Array | string, options?: { httpMetadata?: { contentType?: string } }): Promise<unknown>;
+  list(options?: { prefix?: string; cursor?: string; limit?: number }): Promise<{ objects: Array<{ key: string; size: number }>; truncated: boolean; cursor?: string }>;
+}
+
 export interface DurableObjectId {
   toString(): string;
 }
@@ -52,13 +65,20 @@ export interface Env {
   RESULTS: KvNamespace;
   /** The job board (one SQLite-backed Durable Object). */
   JOBS: DurableObjectNamespace<Stub<JobBoard>>;
+  /** Registered classifiers (wrangler.toml [[r2_buckets]]; src/worker/registry.ts). */
+  CLASSIFIERS?: R2Bucket;
+  /**
+   * URL prefixes from which classifiers may be registered (POST /v1/classifiers with a `url`),
+   * separated by spaces or commas; unset or empty: registration from URLs is refused (403).
+   */
+  MODEL_URL_ALLOWLIST?: string;
   /**
    * Secret (bearer token) of the runner scope: /v1/runner/* (issue #6). Unset: those endpoints
    * answer 403. `npx wrangler secret put RUNNER_TOKEN`; locally `.dev.vars` (see src/worker/auth.ts).
    */
   RUNNER_TOKEN?: string;
   /**
-   * Secret (bearer token) of the submitter scope: POST /v1/jobs. Unset: job submission answers 403.
+   * Secret (bearer token) of the submitter scope: POST /v1/jobs and POST /v1/classifiers. Unset: they answer 403.
    * Must differ from RUNNER_TOKEN. `npx wrangler secret put SUBMIT_TOKEN`; locally `.dev.vars`.
    */
   SUBMIT_TOKEN?: string;

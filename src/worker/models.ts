@@ -4,6 +4,7 @@
  * once per isolate. A refused model stays refused for the isolate's life (no retry storm).
  */
 import { SimpleCnn, parseCnnConfig } from '../core/classifier/simple-cnn.js';
+import type { Classifier } from '../core/classifier/classifier.js';
 import { DEFAULT_GENERATOR } from '../core/generator/architecture.js';
 import { Generator } from '../core/generator/generator.js';
 import type { AnalysisModels } from '../core/analysis/models.js';
@@ -13,6 +14,7 @@ import { CATALOG_PATH, CATALOG_SCHEMA, RANDOM_INIT_ID, RANDOM_INIT_SEED, generat
 import type { Env } from './env.js';
 import { ProblemError } from './problem.js';
 import { ensureBackend } from './wasm/backend.js';
+import { getRecord, isRegisteredId, listRecords, registeredClassifier, type RegisteredRecord } from './registry.js';
 
 const ASSET_ORIGIN = 'https://assets.local';
 
@@ -82,12 +84,16 @@ export interface ModelInfo {
   kind: 'generator' | 'classifier';
   id: string;
   label: string;
-  source: CatalogModel['source'] | 'random-init';
+  source: CatalogModel['source'] | 'random-init' | 'registered';
   byteLength: number;
   sha256: string | null;
   architecture: Record<string, unknown>;
   provenance: Record<string, unknown>;
   metrics: Record<string, unknown>;
+  /** Registered classifiers: the submitter's label, and whether gradients flow through the model. */
+  displayName?: string;
+  differentiable?: boolean;
+  nonDifferentiableOp?: string | null;
 }
 
 async function loadWeights(env: Env, entry: CatalogModel): Promise<{ manifest: WeightsManifest; tensors: ReturnType<typeof decodeWeights>; manifestText: string; bytes: Uint8Array<ArrayBuffer> }> {
@@ -141,7 +147,7 @@ interface Built<T> {
   info: ModelInfo;
 }
 
-const classifiers = new Map<string, Pending<Built<SimpleCnn>>>();
+const classifiers = new Map<string, Pending<Built<Classifier>>>();
 const generators = new Map<string, Pending<Built<Generator>>>();
 /** Refusals (bad checksum, bad manifest) stay for the isolate's life; transient failures are retried. */
 const retryable = (e: unknown) => !(e instanceof ProblemError && e.problem.type === '/problems/weights-refused');
@@ -161,19 +167,64 @@ function describe(entry: CatalogModel, manifest: WeightsManifest): ModelInfo {
   };
 }
 
-/** Resolves a classifier name (default: the catalog's) to its entry, 404 when unknown. */
-export async function classifierEntry(env: Env, name: string | undefined): Promise<CatalogModel> {
+/** A registered classifier (src/worker/registry.ts) where a catalog entry would be: its id is its name. */
+export interface RegisteredEntry {
+  name: string;
+  kind: 'classifier';
+  sha256: string;
+  label: string;
+  source: 'registered';
+  record: RegisteredRecord;
+}
+
+export type ClassifierEntry = CatalogModel | RegisteredEntry;
+
+export function registeredLabel(r: RegisteredRecord): string {
+  return `${r.displayName} (registered TF.js ${r.format}${r.differentiable ? '' : `; not differentiable: no gradient for ${r.nonDifferentiableOp}`})`;
+}
+
+/** What the model listings say about a registered classifier (from its registration record; built on first use). */
+export function registeredInfo(r: RegisteredRecord): ModelInfo {
+  return {
+    name: r.id,
+    kind: 'classifier',
+    id: r.id,
+    label: registeredLabel(r),
+    source: 'registered',
+    byteLength: r.bytes.weights,
+    sha256: r.modelSha256,
+    architecture: { format: r.format, inputShape: r.inputShape, outputUnits: r.outputUnits, parameters: r.parameters, classes: r.classes, adapter: r.adapter },
+    provenance: { origin: r.origin, registeredAt: r.registeredAt, shards: r.shards, modelJsonBytes: r.bytes.modelJson },
+    metrics: {},
+    displayName: r.displayName,
+    differentiable: r.differentiable,
+    nonDifferentiableOp: r.nonDifferentiableOp,
+  };
+}
+
+/**
+ * Resolves a classifier name (default: the catalog's) to its entry: a built-in classifier's name,
+ * or a registered classifier's id. 404 when unknown.
+ */
+export async function classifierEntry(env: Env, name: string | undefined): Promise<ClassifierEntry> {
   const catalog = await getCatalog(env);
   const wanted = name ?? catalog.defaultClassifier;
   const entry = catalog.classifiers.find((c) => c.name === wanted);
   if (entry === undefined) {
-    throw new ProblemError(404, 'not-found', `no classifier "${wanted}"; available: ${catalog.classifiers.map((c) => c.name).join(', ') || 'none'}`, { field: 'classifier' });
+    const record = wanted !== null && isRegisteredId(wanted) ? await getRecord(env, wanted) : null;
+    if (record) return { name: record.id, kind: 'classifier', sha256: record.id, label: registeredLabel(record), source: 'registered', record };
+    throw new ProblemError(404, 'not-found', `no classifier "${wanted}"; available: ${catalog.classifiers.map((c) => c.name).join(', ') || 'none'}, or the id of a registered classifier (GET /v1/classifiers)`, { field: 'classifier' });
   }
   return entry;
 }
 
-export async function getClassifier(env: Env, name: string | undefined, keepAlive?: KeepAlive): Promise<Built<SimpleCnn>> {
-  const entry = await classifierEntry(env, name);
+export async function getClassifier(env: Env, name: string | undefined, keepAlive?: KeepAlive): Promise<Built<Classifier>> {
+  const found = await classifierEntry(env, name);
+  if (found.source === 'registered') {
+    const record = found.record;
+    return memo(classifiers, `registered:${record.id}`, async () => ({ model: await registeredClassifier(env, record), info: registeredInfo(record) }), keepAlive, retryable);
+  }
+  const entry: CatalogModel = found;
   return memo(
     classifiers,
     `${entry.name}:${entry.sha256}`,
@@ -230,7 +281,7 @@ export async function getGenerator(env: Env, keepAlive?: KeepAlive): Promise<Bui
 }
 
 /** The generator and a classifier, with their ids, as the core's analyses want them. */
-export async function getModels(env: Env, classifier: string | undefined, keepAlive?: KeepAlive): Promise<AnalysisModels & { classifierName: string }> {
+export async function getModels(env: Env, classifier: string | undefined, keepAlive?: KeepAlive): Promise<AnalysisModels & { classifierName: string; differentiable: boolean; nonDifferentiableOp: string | null }> {
   const catalog = await getCatalog(env, keepAlive);
   // allSettled, not all: a load started by this request must finish inside it. workerd cancels a
   // finished request's pending I/O, and a later request awaiting the shared promise would hang.
@@ -239,10 +290,10 @@ export async function getModels(env: Env, classifier: string | undefined, keepAl
   if (cs.status === 'rejected') throw cs.reason;
   const g = gs.value;
   const c = cs.value;
-  return { generator: g.model, classifier: c.model, generatorId: generatorId(catalog), classifierId: c.info.id, classifierName: c.info.name };
+  return { generator: g.model, classifier: c.model, generatorId: generatorId(catalog), classifierId: c.info.id, classifierName: c.info.name, differentiable: c.info.differentiable ?? true, nonDifferentiableOp: c.info.nonDifferentiableOp ?? null };
 }
 
-/** Every model, built (and so verified) on first use. */
+/** Every model: the built-in ones built (and so verified) on first use, then the registered classifiers as registered. */
 export async function modelInfos(env: Env, keepAlive?: KeepAlive): Promise<Array<ModelInfo | { name: string; kind: string; status: 'refused'; problem: unknown }>> {
   const catalog = await getCatalog(env);
   const out: Array<ModelInfo | { name: string; kind: string; status: 'refused'; problem: unknown }> = [];
@@ -255,5 +306,6 @@ export async function modelInfos(env: Env, keepAlive?: KeepAlive): Promise<Array
   };
   await settle(catalog.generator?.name ?? 'generator-random-init', 'generator', () => getGenerator(env, keepAlive));
   for (const c of catalog.classifiers) await settle(c.name, 'classifier', () => getClassifier(env, c.name, keepAlive));
+  for (const r of await listRecords(env)) out.push({ ...registeredInfo(r), status: 'registered' } as ModelInfo);
   return out;
 }

@@ -20,6 +20,8 @@ export const PROBLEM_TYPES = {
   'unauthorized': 'Unauthorized',
   'method-not-allowed': 'Method not allowed',
   'weights-refused': 'Model weights refused',
+  'model-refused': 'Model refused at registration',
+  'not-differentiable': 'Classifier not differentiable',
   'rate-limited': 'Too many requests',
   'overloaded': 'Live computation busy',
   'unavailable': 'Service unavailable',
@@ -86,6 +88,7 @@ export function errorResponses(...statuses: number[]): Record<number, { descript
     404: 'Not found, or not computed yet',
     409: 'Conflicting state',
     413: 'Body too large',
+    422: 'The model does not fit (its files, its adapter or the generator; the body names the field), or needs a gradient it lacks',
     429: 'Too many requests from this client (read rate limit); see Retry-After',
     503: 'Model weights refused (bad checksum), unavailable, or live computation busy (see Retry-After)',
   };

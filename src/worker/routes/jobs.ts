@@ -63,15 +63,19 @@ export function registerJobs(app: OpenAPIHono<AppEnv>): void {
       responses: {
         202: { description: 'Accepted: the job (new or already known) and its status URL', content: { 'application/json': { schema: z.object({ job: JobSchema, statusUrl: z.string(), created: z.boolean() }) } } },
         200: { description: 'Already computed: the result URL', content: { 'application/json': { schema: z.object({ status: z.literal('done'), resultUrl: z.string() }).passthrough() } } },
-        ...errorResponses(400, 401, 403, 404, 413),
+        ...errorResponses(400, 401, 403, 404, 413, 422),
       },
     }),
     async (c) => {
       const b = valid(c, 'json', JobSubmit);
       const { key, spec, catalog, entry } = await locate(c, b.kind, b.classifier, { seed: b.seed, count: b.count });
+      if (b.kind === 'ranking-sums' && entry.source === 'registered' && !entry.record.differentiable) {
+        throw new ProblemError(422, 'not-differentiable', `the ranking takes d p_true / d s through the classifier, and registered classifier ${entry.name} has no gradient for op ${entry.record.nonDifferentiableOp}: rank with a differentiable classifier (e.g. ${catalog.defaultClassifier ?? 'a built-in one'}) and use this one in the live classify, render and traversal endpoints (direction increase or decrease)`, { field: 'classifier', classifier: entry.name });
+      }
       if ((await getResult(c.env, key)) !== null) return json({ status: 'done', key, resultUrl: `/v1/results/${key}` });
       // What a runner needs to compute exactly this result and check it holds the same models.
-      const full = { ...spec, options: DEFAULT_OPTIONS[b.kind], generatorId: generatorId(catalog), classifierId: entry.sha256 };
+      // A registered classifier is a TF.js model the runner fetches from /v1/runner/classifiers/{id}.
+      const full = { ...spec, options: DEFAULT_OPTIONS[b.kind], generatorId: generatorId(catalog), classifierId: entry.sha256, ...(entry.source === 'registered' ? { classifierFormat: 'tfjs' } : {}) };
       const { job, created } = await board(c.env).submit({ key, kind: b.kind, spec: full, total: b.count, shardSize: b.shardSize });
       const view = jobView(job);
       return json({ created, statusUrl: view.statusUrl, job: view }, { status: 202, headers: { location: view.statusUrl } });

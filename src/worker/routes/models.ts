@@ -1,6 +1,7 @@
 /** The generator and the classifiers: metadata, provenance and metrics from their manifests. */
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
-import { getCatalog, getClassifier, getGenerator, modelInfos } from '../models.js';
+import { getCatalog, getClassifier, getGenerator, modelInfos, registeredInfo } from '../models.js';
+import { getRecord, listRecords } from '../registry.js';
 import { etagOf } from '../results.js';
 import { json, keep, notModified, REVALIDATE, route, valid, type AppEnv } from '../http.js';
 import { ProblemError, errorResponses } from '../problem.js';
@@ -34,7 +35,7 @@ export function registerModels(app: OpenAPIHono<AppEnv>): void {
     }),
     async (c) => {
       const catalog = await getCatalog(c.env);
-      const etag = etagOf('models', catalog.builtAt, generatorId(catalog), catalog.classifiers.map((m) => m.sha256));
+      const etag = etagOf('models', catalog.builtAt, generatorId(catalog), catalog.classifiers.map((m) => m.sha256), (await listRecords(c.env)).map((r) => r.id));
       const nm = notModified(c, etag, REVALIDATE);
       if (nm) return nm;
       const models = await modelInfos(c.env, keep(c));
@@ -49,7 +50,7 @@ export function registerModels(app: OpenAPIHono<AppEnv>): void {
       method: 'get',
       path: '/v1/classifiers',
       tags: ['models'],
-      summary: 'The classifiers with their metrics',
+      summary: 'The classifiers with their metrics: the built-in ones, then the registered ones (POST /v1/classifiers)',
       responses: { 200: { description: 'Classifiers', content: { 'application/json': { schema: z.object({ classifiers: z.array(ModelInfoSchema) }) } } }, ...errorResponses(503) },
     }),
     async (c) => {
@@ -77,7 +78,11 @@ export function registerModels(app: OpenAPIHono<AppEnv>): void {
         const g = await getGenerator(c.env, keep(c));
         return json({ ...g.info, status: 'ready', styleSize: g.model.styleSize, layers: g.model.layout.layers }, { cacheControl: REVALIDATE });
       }
-      if (!catalog.classifiers.some((m) => m.name === name)) throw new ProblemError(404, 'not-found', `no model "${name}"`, { field: 'name' });
+      if (!catalog.classifiers.some((m) => m.name === name)) {
+        const record = await getRecord(c.env, name);
+        if (record) return json({ ...registeredInfo(record), status: 'registered' }, { cacheControl: REVALIDATE });
+        throw new ProblemError(404, 'not-found', `no model "${name}"`, { field: 'name' });
+      }
       const cl = await getClassifier(c.env, name, keep(c));
       return json({ ...cl.info, status: 'ready' }, { cacheControl: REVALIDATE });
     },

@@ -13,7 +13,7 @@ import { getModels } from '../models.js';
 import { etagOf } from '../results.js';
 import { LIVE, json, keep, viaCache, notModified, png, pngDataUrl, route, valid, type AppContext, type AppEnv } from '../http.js';
 import { LIMITS } from '../limits.js';
-import { badField, errorResponses } from '../problem.js';
+import { ProblemError, badField, errorResponses } from '../problem.js';
 import { ClassParam, ClassifierParam, DimParam, FormatParam, ScaleParam, SeedParam } from '../schemas.js';
 import { checkDim, seedStyle, styleStats } from '../style.js';
 import { modelIds } from './live.js';
@@ -72,6 +72,9 @@ function dimStd(models: Models, dim: number): number {
 async function resolveDirection(models: Models, s0: Float32Array, classIndex: number, dim: number, d: 'auto' | 'increase' | 'decrease'): Promise<1 | -1> {
   if (d === 'increase') return 1;
   if (d === 'decrease') return -1;
+  if (!models.differentiable) {
+    throw new ProblemError(422, 'not-differentiable', `direction=auto takes the gradient of p_true, and classifier ${models.classifierName} has none (no gradient for op ${models.nonDifferentiableOp}): give direction=increase or direction=decrease`, { field: 'direction', classifier: models.classifierName });
+  }
   return loweringDirection(models, s0, classIndex, dim);
 }
 
@@ -110,7 +113,7 @@ export function registerTraversal(app: OpenAPIHono<AppEnv>): void {
       responses: {
         200: { description: 'Frames', content: { 'application/json': { schema: z.object({ frames: z.array(z.unknown()), strip: z.string() }).passthrough() }, 'image/png': { schema: z.string().openapi({ format: 'binary' }) } } },
         304: { description: 'Not modified' },
-        ...errorResponses(400, 404, 429, 503),
+        ...errorResponses(400, 404, 422, 429, 503),
       },
     }),
     (c: AppContext) =>
@@ -149,7 +152,7 @@ export function registerTraversal(app: OpenAPIHono<AppEnv>): void {
       responses: {
         200: { description: 'The corner case (or why there is none within the bound)', content: { 'application/json': { schema: z.object({ flipped: z.boolean() }).passthrough() }, 'image/png': { schema: z.string().openapi({ format: 'binary' }) } } },
         304: { description: 'Not modified' },
-        ...errorResponses(400, 404, 429, 503),
+        ...errorResponses(400, 404, 422, 429, 503),
       },
     }),
     (c: AppContext) =>

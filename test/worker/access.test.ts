@@ -142,6 +142,12 @@ describe('CORS only on reads', () => {
     expect(refused.headers.get('access-control-allow-origin')).toBeNull();
     const lease = await post(edge, '/v1/runner/lease', { runner: 'x' }, { ...ORIGIN, ...bearer(RUNNER_TOKEN) });
     expect(lease.headers.get('access-control-allow-origin')).toBeNull();
+    // Registering a classifier (a write on a path whose GET is a CORS read): no CORS on the POST.
+    const register = await post(edge, '/v1/classifiers', {}, ORIGIN);
+    expect(register.status).toBeGreaterThanOrEqual(400);
+    expect(register.headers.get('access-control-allow-origin')).toBeNull();
+    const registerPre = await edge.fetch('/v1/classifiers', { method: 'OPTIONS', headers: { ...ORIGIN, 'access-control-request-method': 'POST' } });
+    expect(registerPre.headers.get('access-control-allow-methods') ?? '').not.toContain('POST');
     // A read endpoint's preflight allows reads only, and never the authorization header.
     const readPre = await edge.fetch('/v1/render', { method: 'OPTIONS', headers: { ...ORIGIN, 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization' } });
     expect(readPre.headers.get('access-control-allow-methods')).toBe('GET, HEAD');
@@ -217,6 +223,27 @@ describe('live-compute budget', () => {
       const res = await edge.fetch(p);
       expect(res.status, p).toBe(200);
       await res.arrayBuffer();
+    }
+  });
+
+  it('clients that disconnect while queued or computing do not leak the budget', async () => {
+    const ac = new AbortController();
+    const gone = Array.from({ length: 10 }, (_, i) =>
+      edge.fetch(`/v1/traversal?class=${i % 10}&dim=${(i * 41 + 3) % 512}&frames=9&mode=crossing&range=20&seed=${5000 + i}`, { signal: ac.signal }).then(
+        (r) => r.arrayBuffer().then(() => r.status),
+        () => 'aborted',
+      ),
+    );
+    await new Promise((r) => setTimeout(r, 40));
+    ac.abort();
+    await Promise.all(gone);
+    // Stale queue entries are dropped within a second; then live requests compute again.
+    await new Promise((r) => setTimeout(r, 1500));
+    for (let i = 0; i < 3; i++) {
+      const res = await edge.fetch(`/v1/traversal?class=${i}&dim=${(i * 43 + 9) % 512}&frames=5&range=3&seed=${5100 + i}`);
+      const body = res.status === 200 ? '' : await res.text();
+      expect(res.status, body).toBe(200);
+      await res.arrayBuffer().catch(() => undefined);
     }
   });
 

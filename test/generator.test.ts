@@ -16,6 +16,7 @@ import {
   styleDimName,
   styleIndex,
 } from '../src/core/generator/index.js';
+import { lrelu, lreluFused } from '../src/core/generator/layers.js';
 import { GanTrainer, DEFAULT_HYPER } from '../src/node/training/gan-trainer.js';
 import type { DigitSet } from '../src/core/data/digits.js';
 import { WeightsError } from '../src/core/weights/codec.js';
@@ -269,4 +270,49 @@ describe('training step (wasm)', () => {
     a.dispose();
     b.dispose();
   }, 60_000);
+});
+
+describe('fused leaky ReLU and shared wasm buffers', () => {
+  it('lreluFused equals lrelu bit for bit in value and gradient, first and second order, on cpu and wasm', async () => {
+    for (const backend of ['cpu', 'wasm'] as const) {
+      await useBackend(backend);
+      const before = tf.memory();
+      const values = Float32Array.from([...normals(createRng(5), 4093), 0, -0, 1e-30, -1e-30, 3.4e38, -3.4e38, 1e-45]);
+      const x = tf.tensor1d(values);
+      const dy = tf.tensor1d(normals(createRng(6), values.length));
+      for (const [name, f] of [['value', (t: tf.Tensor) => t], ['gradient', (t: tf.Tensor) => tf.mul(t, dy)]] as const) {
+        const stock = tf.grad((t: tf.Tensor) => tf.sum(f(lrelu(t))));
+        const fused = tf.grad((t: tf.Tensor) => tf.sum(f(lreluFused(t))));
+        const a = await host(stock(x));
+        const b = await host(fused(x));
+        expect(b.filter((v, i) => !Object.is(v, a[i])).length, `${backend} ${name}`).toBe(0);
+      }
+      const y = [await host(tf.tidy(() => lrelu(x))), await host(tf.tidy(() => lreluFused(x)))];
+      expect(y[1].filter((v, i) => !Object.is(v, y[0][i])).length, `${backend} forward`).toBe(0);
+      // Second order: d/dx of sum(dy * d lrelu/dx) is zero almost everywhere for both.
+      const second = (g: (t: tf.Tensor) => tf.Tensor) => tf.grad((t: tf.Tensor) => tf.sum(tf.mul(tf.grad((u: tf.Tensor) => tf.sum(tf.mul(g(u), dy)))(t), dy)));
+      const s = [await host(second(lrelu)(x)), await host(second(lreluFused)(x))];
+      expect(maxAbsDiff(s[0], s[1])).toBe(0);
+      tf.dispose([x, dy]);
+      expect(tf.memory().numTensors).toBe(before.numTensors);
+    }
+  });
+
+  it('wasm Identity and same-dtype Cast share the buffer (no copy) and free it with the last tensor', async () => {
+    await useBackend('wasm');
+    const before = tf.memory();
+    const x = tf.tensor1d([1, 2, 3]);
+    const id = tf.clone(x);
+    const c = tf.cast(x, 'float32');
+    const i = tf.cast(x, 'int32');
+    expect(tf.memory().numDataBuffers).toBe(before.numDataBuffers + 2); // x (shared by id and c) + the int32 cast
+    x.dispose();
+    expect(Array.from(await id.data())).toEqual([1, 2, 3]);
+    id.dispose();
+    expect(Array.from(await c.data())).toEqual([1, 2, 3]);
+    expect(Array.from(await i.data())).toEqual([1, 2, 3]);
+    tf.dispose([c, i]);
+    expect(tf.memory().numDataBuffers).toBe(before.numDataBuffers);
+    expect(tf.memory().numTensors).toBe(before.numTensors);
+  });
 });

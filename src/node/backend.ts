@@ -21,6 +21,45 @@ const require = createRequire(import.meta.url);
 setWasmPaths(path.join(path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json')), 'dist') + path.sep);
 
 /**
+ * wasm's Identity kernel copies its input, and tfjs runs it for every tensor an op keeps for its
+ * gradient (the engine's clone): a few hundred copies of activations per batch of the gradient
+ * sweep. The cpu backend's Identity shares the input's buffer instead, reference-counted like
+ * Reshape on both backends (tensors are immutable); this gives wasm the same, and the same for a
+ * Cast to the tensor's own dtype (the Multiply gradient casts its float32 operands). Same values,
+ * no copies. Returns a function that restores tfjs's own kernels.
+ */
+export function shareBuffersOnWasm(): () => void {
+  type Backend = { incRef(dataId: unknown): void };
+  const original = [tf.getKernel('Identity', 'wasm'), tf.getKernel('Cast', 'wasm')];
+  const [identity, cast] = original;
+  if (identity === undefined || cast === undefined) return () => {};
+  const share = (x: tf.TensorInfo, backend: unknown): tf.TensorInfo => {
+    (backend as Backend).incRef(x.dataId);
+    return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
+  };
+  const replace = (config: tf.KernelConfig) => {
+    tf.unregisterKernel(config.kernelName, 'wasm');
+    tf.registerKernel(config);
+  };
+  replace({
+    ...identity,
+    kernelFunc: (args) => {
+      const x = args.inputs.x!;
+      return x.dtype === 'string' ? identity.kernelFunc(args) : share(x, args.backend);
+    },
+  });
+  replace({
+    ...cast,
+    kernelFunc: (args) => {
+      const x = args.inputs.x!;
+      return x.dtype !== 'string' && x.dtype === (args.attrs as { dtype?: unknown }).dtype ? share(x, args.backend) : cast.kernelFunc(args);
+    },
+  });
+  return () => original.forEach((k) => replace(k!));
+}
+shareBuffersOnWasm();
+
+/**
  * Switches tfjs to `name` and waits until it is ready. wasm (SIMD) is 5-30x faster than cpu here;
  * in Node it runs single-threaded (its threaded build starts workers from blob: URLs).
  */

@@ -13,6 +13,25 @@ export function lrelu(x: tf.Tensor, gain = SQRT2): tf.Tensor {
   return tf.mul(tf.leakyRelu(x, 0.2), gain);
 }
 
+/**
+ * `lrelu(x)` (gain sqrt(2)) with one fused gradient, dx = (dy * gain) * step(x, 0.2): a Step and two
+ * Multiplies, and x the only tensor kept for the backward pass, where the stock gradients of
+ * Multiply then LeakyRelu run Cast, Multiply, Greater, Multiply, Select and three broadcast copies
+ * and keep three tensors. Values and gradients are bit-identical to `lrelu`'s: for x > 0 the
+ * gradient is (dy * gain) * 1, else (dy * gain) * 0.2 in float32, the stock gradient's products.
+ * Its own gradient is that of the formula (Step's is zero), so higher-order gradients work, but it
+ * is used where only first-order gradients are taken (the synthesis network: the sweep's gradient,
+ * generator training); the discriminator's R1 penalty keeps the stock `lrelu`.
+ */
+export const lreluFused: (x: tf.Tensor) => tf.Tensor = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
+  const [x, save] = args as [tf.Tensor, tf.GradSaveFunc];
+  save([x]);
+  return {
+    value: tf.mul(tf.leakyRelu(x, 0.2), SQRT2),
+    gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => tf.mul(tf.mul(dy, SQRT2), tf.step(saved[0], 0.2)),
+  };
+}) as (x: tf.Tensor) => tf.Tensor;
+
 /** Scales each row to unit second moment. */
 export function normalize2ndMoment(x: tf.Tensor2D, eps = 1e-8): tf.Tensor2D {
   return tf.mul(x, tf.rsqrt(tf.add(tf.mean(tf.square(x), 1, true), eps))) as tf.Tensor2D;

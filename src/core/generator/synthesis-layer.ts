@@ -9,7 +9,7 @@
 import * as tf from '../tf.js';
 import type { ParameterSet } from '../nn/params.js';
 import { createRng, normals } from '../random.js';
-import { EqualizedFc, lrelu } from './layers.js';
+import { EqualizedFc, lreluFused } from './layers.js';
 import { upsample2 } from '../nn/ops.js';
 import type { StyleLayer } from './style-layout.js';
 
@@ -54,7 +54,7 @@ export class ModulatedConvLayer {
     const d = tf.rsqrt(tf.add(tf.matMul(tf.square(s), wsq), 1e-8));
     y = tf.mul(y, tf.reshape(d, [n, 1, 1, this.layer.outChannels]));
     if (noise !== null) y = tf.add(y, tf.mul(noise, this.noiseStrength));
-    return lrelu(tf.add(y, this.bias)) as tf.Tensor4D;
+    return lreluFused(tf.add(y, this.bias)) as tf.Tensor4D;
   }
 }
 

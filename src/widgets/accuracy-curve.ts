@@ -5,7 +5,7 @@
  * (`compare="name"` keeps one, `compare="none"` none).
  */
 import { css, html, type PropertyValues, type TemplateResult } from 'lit';
-import { getJson } from './api.js';
+import { classifierTitle, getJson } from './api.js';
 import { FaultlinesElement, baseStyles } from './base.js';
 import { Chart, PALETTE } from './chart.js';
 
@@ -43,7 +43,7 @@ export class AccuracyCurve extends FaultlinesElement {
     const all = r.payload.curves as Curve[];
     const want = this.compare.trim();
     this.curves = all.filter((c, i) => i === 0 || want === '' || (want !== 'none' && want.split(',').map((s) => s.trim()).includes(c.classifier)));
-    this.info = `${r.payload.count} samples of ${r.classifier}'s sweep; distance over the top ${r.payload.dims.length} dims, centred on the well-classified`;
+    this.info = `${r.payload.count} samples of ${classifierTitle(r.classifier)}'s sweep; distance over the top ${r.payload.dims.length} dims, centred on the well-classified`;
   }
 
   protected override updated(changed: PropertyValues): void {

@@ -76,5 +76,8 @@ export function numAttr(v: string | null | undefined, fallback: number): number 
   return Number.isFinite(n) ? n : fallback;
 }
 
+/** A classifier as titles show it: a registered classifier's 64-hex id shortened (the full id stays in the attribute). */
+export const classifierTitle = (name: string) => (/^[0-9a-f]{64}$/.test(name) ? `registered ${name.slice(0, 12)}…` : name);
+
 export const ARROW = { increase: '↑', decrease: '↓' } as const;
 export const pct = (v: number) => `${(v * 100).toFixed(1)}%`;

@@ -4,7 +4,7 @@
  * (the dim, the direction moved, p_true at the corner and the class it turns into).
  */
 import { css, html, type TemplateResult } from 'lit';
-import { ARROW, getJson, intAttr } from './api.js';
+import { ARROW, classifierTitle, getJson, intAttr } from './api.js';
 import { FaultlinesElement, baseStyles } from './base.js';
 
 interface Case {
@@ -57,7 +57,7 @@ export class CornerCases extends FaultlinesElement {
 
   protected async load(signal: AbortSignal): Promise<void> {
     const r = await getJson(this.base, '/v1/corner-cases', { classifier: this.classifier, class: intAttr(this.class) }, signal);
-    this.classifierName = r.classifier;
+    this.classifierName = classifierTitle(r.classifier);
     this.classes = r.payload.classes;
   }
 

@@ -5,7 +5,7 @@
  * (or `thumb-class`, default 0 for the global ranking).
  */
 import { css, html, type TemplateResult } from 'lit';
-import { ARROW, apiUrl, getJson, intAttr, pct } from './api.js';
+import { ARROW, apiUrl, classifierTitle, getJson, intAttr, pct } from './api.js';
 import { FaultlinesElement, baseStyles } from './base.js';
 
 // As served by /v1/rankings; a type-only import, so nothing of the core enters the widgets bundle.
@@ -61,7 +61,7 @@ export class Ranking extends FaultlinesElement {
     const r = await getJson(this.base, '/v1/rankings', { classifier: this.classifier, class: intAttr(this.class), top }, signal);
     this.dims = r.payload.dims;
     this.accuracy = r.accuracy ?? null;
-    this.classifierName = r.classifier;
+    this.classifierName = classifierTitle(r.classifier);
   }
 
   protected renderReady(): TemplateResult {

@@ -3,8 +3,13 @@
  * + classifier + d p_true / d s) in samples/s at batch 1, 16 and 64, a 9-frame forward batch, and one
  * corner-case search. Medians of repeated runs, all measured in this one process; figures go to
  * bench/results/core.json. Not a test: these machines are shared and noisy.
+ *
+ * On wasm also the whole sweep at batch 64 in this thread vs over 1 and 2 worker threads
+ * (src/node/parallel-sweep.ts), interleaved and repeated, with the load average around it (the
+ * machine is shared), and which kernels the gradient spends its time in (tf.profile).
+ * `node dist/bench/core.mjs wasm` measures one backend and keeps the other's previous figures.
  */
-import { mkdirSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdirSync, writeFileSync, existsSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import * as tf from '../src/core/tf.js';
@@ -18,6 +23,7 @@ import { evaluateShifts } from '../src/core/analysis/traversal.js';
 import { NODE_BACKENDS, useBackend, type NodeBackend } from '../src/node/backend.js';
 import { loadBuiltinClassifier, loadGenerator } from '../src/node/models.js';
 import { weightsRoot } from '../src/node/weights-fs.js';
+import { SweepPool, sweepModelSource } from '../src/node/parallel-sweep.js';
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
@@ -30,6 +36,98 @@ async function timeIt(fn: () => Promise<void>, repeats: number): Promise<number[
     out.push((performance.now() - t0) / 1000);
   }
   return out;
+}
+
+const loadAverage = () => os.loadavg().map((x) => Math.round(100 * x) / 100);
+
+/** Linux autogroup scheduling: CPU time is shared fairly between sessions, not between threads. */
+function autogroupScheduling(): boolean | null {
+  try {
+    return readFileSync('/proc/sys/kernel/sched_autogroup_enabled', 'utf8').trim() === '1';
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * The whole sweep at batch 64 (mapping + styles + gradient + host accumulation): in this thread,
+ * and over 1 and 2 worker threads. One round runs each variant once, the order rotating between
+ * rounds (interleaved, so a change in the machine's load hits all of them alike); figures are
+ * medians over the rounds. Pool start-up (workers, backends, models) is timed separately.
+ */
+async function benchThreads(backend: NodeBackend, models: AnalysisModels, samples: number, rounds: number) {
+  const spec = { seed: 1, count: samples, classIndex: null };
+  const source = await sweepModelSource(models);
+  const t0 = performance.now();
+  const pools = { 1: await SweepPool.start(source, { threads: 1, backend }), 2: await SweepPool.start(source, { threads: 2, backend }) };
+  const startSeconds = (performance.now() - t0) / 1000 / 2;
+  const variants: Record<string, () => Promise<unknown>> = {
+    inProcess: () => rankingSweep(models, spec, { batchSize: 64 }),
+    workers1: () => pools[1].sweep(models, spec, { batchSize: 64 }),
+    workers2: () => pools[2].sweep(models, spec, { batchSize: 64 }),
+  };
+  const names = Object.keys(variants);
+  const times: Record<string, number[]> = Object.fromEntries(names.map((n) => [n, []]));
+  const cpu: Record<string, number[]> = Object.fromEntries(names.map((n) => [n, []]));
+  const loadBefore = loadAverage();
+  // Warm-up: every worker's first batches compile and allocate.
+  for (const n of names) await variants[n]();
+  for (let r = 0; r < rounds; r++) {
+    for (let i = 0; i < names.length; i++) {
+      const n = names[(i + r) % names.length];
+      const c = process.cpuUsage(); // the whole process: main thread and workers
+      const t = performance.now();
+      await variants[n]();
+      times[n].push((performance.now() - t) / 1000);
+      const used = process.cpuUsage(c);
+      cpu[n].push((used.user + used.system) / 1e6);
+    }
+  }
+  const loadAfter = loadAverage();
+  await Promise.all([pools[1].close(), pools[2].close()]);
+  const rate = (n: string) => samples / median(times[n]);
+  const perCpu = (n: string) => samples / median(cpu[n]);
+  const share = (n: string) => median(cpu[n].map((c, i) => c / times[n][i]));
+  return {
+    batch: 64,
+    samplesPerRound: samples,
+    rounds,
+    samplesPerSecond: { inProcess: rate('inProcess'), workers1: rate('workers1'), workers2: rate('workers2') },
+    /** Samples per CPU-second of this process (all threads): the work per sample, whatever share of the machine the process got. */
+    samplesPerCpuSecond: { inProcess: perCpu('inProcess'), workers1: perCpu('workers1'), workers2: perCpu('workers2') },
+    /** CPU-seconds per wall-second this process got while sweeping (2 = both cores to itself). */
+    coresObtained: { inProcess: share('inProcess'), workers1: share('workers1'), workers2: share('workers2') },
+    secondsPerRound: times,
+    cpuSecondsPerRound: cpu,
+    speedup2WorkersVsInProcess: rate('workers2') / rate('inProcess'),
+    poolStartSeconds: startSeconds,
+    loadAverage: { before: loadBefore, after: loadAfter },
+  };
+}
+
+/** Which kernels one batch-64 gradient (forward + backward) spends its time in. */
+async function profileGradient(models: AnalysisModels) {
+  const { s, w, labels } = populationStyles(models, { seed: 1, count: 64, classIndex: null }, 0, 64);
+  w.dispose();
+  const once = () => {
+    const { probs, grad } = pTrueGradient(models, s, labels);
+    tf.dispose([probs, grad]);
+  };
+  once(); // warm-up
+  const info = await tf.profile(once);
+  s.dispose();
+  const byKernel = new Map<string, { ms: number; calls: number }>();
+  let total = 0;
+  for (const k of info.kernels) {
+    const ms = typeof k.kernelTimeMs === 'number' ? k.kernelTimeMs : 0;
+    total += ms;
+    const e = byKernel.get(k.name) ?? { ms: 0, calls: 0 };
+    e.ms += ms;
+    e.calls++;
+    byKernel.set(k.name, e);
+  }
+  const kernels = [...byKernel].sort((a, b) => b[1].ms - a[1].ms).map(([name, e]) => ({ name, ms: Math.round(100 * e.ms) / 100, calls: e.calls, share: Math.round(1000 * e.ms / total) / 1000 }));
+  return { batch: 64, kernelMs: Math.round(100 * total) / 100, kernelCalls: info.kernels.length, kernels };
 }
 
 async function benchBackend(backend: NodeBackend, models: AnalysisModels) {
@@ -60,12 +158,16 @@ async function benchBackend(backend: NodeBackend, models: AnalysisModels) {
   const d = ranking.dims[0];
   const frames = await timeIt(async () => void (await evaluateShifts(models, { s0, classIndex: 3, dim: d.index, std: d.std, direction: 1 }, [0, 0.25, 0.5, 0.75, 1, 1.25, 1.5, 1.75, 2], true)), 15);
   const corner = await timeIt(async () => void (await findCornerCases(models, sums, models.generator.layout, { classes: [3], perClass: 1, maxCandidates: 10 })), backend === 'cpu' ? 2 : 7);
+  const memoryTensors = tf.memory().numTensors;
+  const extra = backend === 'wasm' ? { threads: await benchThreads(backend, models, 512, 7), gradientKernelProfile: await profileGradient(models) } : {};
   return {
+    date: new Date().toISOString(),
     sweepSamplesPerSecond: sweep,
     fullSweepSamplesPerSecond: n / median(full),
     nineFrameForwardMs: 1000 * median(frames),
     cornerCaseSearchMs: 1000 * median(corner),
-    memoryTensors: tf.memory().numTensors,
+    memoryTensors,
+    ...extra,
   };
 }
 
@@ -75,17 +177,40 @@ const generatorOnDisk = existsSync(path.join(weightsRoot(), 'generator', 'manife
 const gen = generatorOnDisk ? loadGenerator() : { generator: new Generator(DEFAULT_GENERATOR, 1), manifest: { sha256: 'random-init' } };
 const { classifier, manifest } = loadBuiltinClassifier('classifier-clean');
 const models: AnalysisModels = { generator: gen.generator, classifier, generatorId: gen.manifest.sha256, classifierId: manifest.sha256 };
+// Backends not measured in this run keep their previous figures (each carries its own date).
+const previous = existsSync('bench/results/core.json') ? (JSON.parse(readFileSync('bench/results/core.json', 'utf8')) as { date?: string; results?: Record<string, Record<string, unknown>> }) : {};
 const results: Record<string, unknown> = {};
+for (const [b, r] of Object.entries(previous.results ?? {})) if (!backends.includes(b as NodeBackend)) results[b] = { date: previous.date, ...r };
+const loadAtStart = loadAverage();
 for (const b of backends) {
   process.stderr.write(`bench:core on ${b}...\n`);
   results[b] = await benchBackend(b, models);
   process.stderr.write(`${JSON.stringify(results[b])}\n`);
 }
 const generatorParams = gen.generator.params.size();
+const reference = {
+  note: 'Figures from the method issue, measured earlier on this kind of machine for a half-width generator (S = 576) + CNN at batch 64; PyTorch cannot be installed here (no PyPI), so they are quoted, not re-measured.',
+  tfjsWasmStockGradients: 51,
+  tfjsWasmForwardConvGradients: 158,
+  tfjsWasm2WasmThreads: 185,
+  pytorchDebian2Threads: 256,
+  pytorchTuned2Threads: 1222,
+};
+const wasmThreads = (results.wasm as { threads?: { samplesPerSecond: Record<string, number> } } | undefined)?.threads;
+const versusPytorch = wasmThreads
+  ? Object.fromEntries(Object.entries(wasmThreads.samplesPerSecond).map(([k, v]) => [k, { samplesPerSecond: v, ratioToPytorchDebian: v / reference.pytorchDebian2Threads, ratioToPytorchTuned: v / reference.pytorchTuned2Threads }]))
+  : undefined;
 const report = {
   bench: 'core',
   date: new Date().toISOString(),
-  machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model, loadAverage: os.loadavg() },
+  machine: {
+    cpus: os.cpus().length,
+    model: os.cpus()[0]?.model,
+    loadAverage: loadAverage(),
+    loadAverageAtStart: loadAtStart,
+    autogroupScheduling: autogroupScheduling(),
+    note: 'Shared machine: a generator training process keeps one of the cores busy, and other work may run; the load averages (1, 5, 15 min) are recorded with the figures. With autogroup scheduling on, the kernel shares CPU fairly between sessions, so while other sessions are busy a second worker thread cannot get this process more CPU time: results.wasm.threads.coresObtained is what it got, samplesPerCpuSecond the work per sample.',
+  },
   models: {
     generator: generatorOnDisk ? 'weights/generator' : 'random init of the default architecture (same cost as trained)',
     generatorParameters: generatorParams,
@@ -95,13 +220,9 @@ const report = {
     classifierParameters: classifier instanceof Object && 'params' in classifier ? (classifier as { params: { size(): number } }).params.size() : null,
   },
   results,
-  reference: {
-    note: 'Figures from the method issue, measured earlier on this kind of machine for a half-width generator (S = 576) + CNN at batch 64; PyTorch cannot be installed here (no PyPI), so they are quoted, not re-measured.',
-    tfjsWasmStockGradients: 51,
-    tfjsWasmForwardConvGradients: 158,
-    pytorchDebian2Threads: 256,
-    pytorchTuned2Threads: 1222,
-  },
+  /** The whole sweep at batch 64 on wasm (in this thread, 1 and 2 worker threads) against the PyTorch references. */
+  versusPytorch,
+  reference,
 };
 mkdirSync('bench/results', { recursive: true });
 writeFileSync('bench/results/core.json', JSON.stringify(report, null, 2) + '\n');

@@ -15,6 +15,7 @@
  */
 import { existsSync } from 'node:fs';
 import os from 'node:os';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { SimpleCnn, type SimpleCnnConfig } from '../core/classifier/simple-cnn.js';
@@ -159,7 +160,7 @@ export class SweepPool {
   /** Starts the workers and waits until every one has its backend and models. */
   static async start(source: SweepModelSource, opts: SweepPoolOptions): Promise<SweepPool> {
     if (!Number.isInteger(opts.threads) || opts.threads < 1) throw new RangeError(`threads must be a positive integer, got ${opts.threads}`);
-    const file = opts.workerFile ?? defaultWorkerFile();
+    const file = path.resolve(opts.workerFile ?? defaultWorkerFile());
     const init: WorkerInit = { backend: opts.backend, source };
     const workers = Array.from({ length: opts.threads }, (_, i) => new SweepWorker(new Worker(file, { workerData: init }), i));
     const pool = new SweepPool(workers, { generatorId: source.generatorId, classifierId: source.classifierId });

@@ -70,6 +70,22 @@ describe('user TF.js classifiers', () => {
     graph.classifier.dispose();
   });
 
+  it('leaves no tensors behind: loading and checking, classifying, disposing (the edge builds and evicts many)', async () => {
+    for (const name of ['mlp-layers', 'mlp-graph', 'mlp-graph-equal']) {
+      const { files } = readTfjsModelDir(fixture(name));
+      const adapter = readAdapter(fixture(`${name}/adapter.json`));
+      const before = tf.memory().numTensors;
+      const c = await TfjsClassifier.create(name, files, adapter, name);
+      const x = tf.fill([2, 32, 32, 1], 0.5) as tf.Tensor4D;
+      const held = tf.memory().numTensors;
+      c.logits(x).dispose();
+      expect(tf.memory().numTensors, name).toBe(held);
+      x.dispose();
+      c.dispose();
+      expect(tf.memory().numTensors, name).toBe(before);
+    }
+  });
+
   it('refuses an adapter that does not fit the model, at registration', async () => {
     const { files } = readTfjsModelDir(fixture('mlp-layers'));
     const base = readAdapter(fixture('mlp-layers/adapter.json'));

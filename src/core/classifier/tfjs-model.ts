@@ -169,6 +169,18 @@ export interface ModelCheck {
   nonDifferentiableOp: string | null;
 }
 
+/**
+ * tfjs-core 4.22's `engine.gradients` leaves its tape behind when the backward pass throws (a
+ * kernel without a gradient): the tensors the forward pass saved for it stay allocated until the
+ * next successful gradient anywhere in the process. Releases them as a successful call would.
+ */
+function releaseFailedTape(): void {
+  const state = (tf.engine() as unknown as { state: { gradientDepth: number; activeTape: Array<{ saved?: tf.Tensor[] }> | null } }).state;
+  if (state.gradientDepth !== 0 || !state.activeTape) return;
+  for (const node of state.activeTape) for (const t of node.saved ?? []) t.dispose();
+  state.activeTape = null;
+}
+
 export class TfjsClassifier implements Classifier {
   readonly numClasses: number;
   private readonly selection: tf.Tensor2D;
@@ -213,8 +225,10 @@ export class TfjsClassifier implements Classifier {
       const check: ModelCheck = { format: model.format, inputShape: model.inputShape, outputUnits: outShape[1], differentiable: true, nonDifferentiableOp: null };
       const classifier = new TfjsClassifier(name, model, adapter, check);
       try {
-        tf.tidy(() => tf.grad((x: tf.Tensor) => tf.sum(classifier.logits(x as tf.Tensor4D)))(tf.fill([1, 32, 32, 1], 0.5)));
+        // tidy keeps what its function returns: return nothing, so the probe's gradient is freed too.
+        tf.tidy(() => void tf.grad((x: tf.Tensor) => tf.sum(classifier.logits(x as tf.Tensor4D)))(tf.fill([1, 32, 32, 1], 0.5)));
       } catch (err) {
+        releaseFailedTape();
         const m = /gradient function not found for (\w+)|Cannot compute gradient[^:]*: gradient function not found for (\w+)/i.exec((err as Error).message);
         check.differentiable = false;
         check.nonDifferentiableOp = m?.[1] ?? m?.[2] ?? (err as Error).message;

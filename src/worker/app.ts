@@ -10,6 +10,7 @@ import { problem, problemResponse, ProblemError } from './problem.js';
 import { registerMeta } from './routes/meta.js';
 import { registerModels } from './routes/models.js';
 import { registerClassifiers } from './routes/classifiers.js';
+import { trackRequests } from './registry.js';
 import { registerResults } from './routes/results.js';
 import { registerLive } from './routes/live.js';
 import { registerTraversal } from './routes/traversal.js';
@@ -43,6 +44,8 @@ export function buildApp(): OpenAPIHono<AppEnv> {
     },
   });
 
+  // Requests in flight: models evicted from the registered-classifier cache are disposed when none is.
+  app.use('*', (_c, next) => trackRequests(next));
   app.use('*', bodyLimits());
   // `?seed=` means "no seed": drop empty query values so coercion cannot read them as 0.
   app.use('*', async (c, next) => {

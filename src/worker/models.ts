@@ -222,7 +222,8 @@ export async function getClassifier(env: Env, name: string | undefined, keepAliv
   const found = await classifierEntry(env, name);
   if (found.source === 'registered') {
     const record = found.record;
-    return memo(classifiers, `registered:${record.id}`, async () => ({ model: await registeredClassifier(env, record), info: registeredInfo(record) }), keepAlive, retryable);
+    // Cached (and bounded) by the registry, not here: an evicted model must not stay reachable.
+    return { model: await registeredClassifier(env, record, keepAlive), info: registeredInfo(record) };
   }
   const entry: CatalogModel = found;
   return memo(

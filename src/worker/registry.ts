@@ -235,7 +235,7 @@ export async function registerClassifier(env: Env, input: RegistrationInput, gen
   await r2.put(recordKey(id), JSON.stringify(record), { httpMetadata: { contentType: 'application/json' } });
   records.set(id, record);
   // The checked model serves this isolate's next requests.
-  builds.set(id, Promise.resolve(classifier));
+  remember(id, { promise: Promise.resolve(classifier), startedAt: Date.now(), settled: true, bytes: total });
   return { record, created: true };
 }
 
@@ -254,26 +254,95 @@ export async function storedFiles(env: Env, record: RegisteredRecord): Promise<{
   return { modelJson, weights, adapter: record.adapter };
 }
 
-const builds = new Map<string, Promise<TfjsClassifier>>();
+/**
+ * Built registered classifiers of this isolate, least recently used first, bounded so that users'
+ * models cannot exhaust the isolate's memory (their tensors live in the wasm heap, beside the
+ * generator's). An evicted model is disposed once no request is in flight (`trackRequests`): a
+ * request that got it before the eviction may still be computing with it.
+ */
+export const BUILT_LIMITS = { models: 4, weightBytes: 48 * 1024 * 1024 } as const;
 
-/** The registered classifier, built once per isolate from its verified stored files. */
-export function registeredClassifier(env: Env, record: RegisteredRecord): Promise<TfjsClassifier> {
-  let p = builds.get(record.id);
-  if (!p) {
-    p = (async () => {
-      const { modelJson, weights, adapter } = await storedFiles(env, record);
-      const core = await tfjsModel();
-      await ensureBackend();
-      try {
-        const weightData = weights.buffer.slice(weights.byteOffset, weights.byteOffset + weights.byteLength) as ArrayBuffer;
-        return await core.TfjsClassifier.create(record.id, { modelJson: core.parseModelJson(modelJson, 'model.json'), weightData }, adapter, `classifier ${record.id}`);
-      } catch (err) {
-        throw new ProblemError(503, 'weights-refused', `classifier ${record.id} could not be built: ${(err as Error).message}`, { model: record.id });
-      }
-    })();
-    p.catch(() => builds.delete(record.id));
-    builds.set(record.id, p);
+interface Build {
+  promise: Promise<TfjsClassifier>;
+  startedAt: number;
+  settled: boolean;
+  bytes: number;
+}
+
+const builds = new Map<string, Build>();
+const evicted: Array<Promise<TfjsClassifier>> = [];
+/** Start times of the requests in flight (a cancelled request may never run its `finally`: stale after REQUEST_STALE_MS). */
+const active = new Map<number, number>();
+let nextRequest = 0;
+const REQUEST_STALE_MS = 60_000;
+/** A build pending longer than this belongs to a cancelled request's I/O: started again (as in models.ts). */
+const STALE_MS = 30_000;
+
+function remember(id: string, b: Build): void {
+  builds.delete(id);
+  builds.set(id, b);
+  let bytes = [...builds.values()].reduce((a, x) => a + x.bytes, 0);
+  for (const [key, old] of builds) {
+    if (builds.size <= BUILT_LIMITS.models && bytes <= BUILT_LIMITS.weightBytes) break;
+    if (key === id) continue;
+    builds.delete(key);
+    bytes -= old.bytes;
+    evicted.push(old.promise);
   }
+}
+
+function disposeEvicted(): void {
+  for (const p of evicted.splice(0)) p.then((m) => m.dispose(), () => undefined);
+}
+
+/** Middleware bookkeeping: evicted models are disposed when the last request in flight ends. */
+export async function trackRequests(next: () => Promise<void>): Promise<void> {
+  const me = nextRequest++;
+  active.set(me, Date.now());
+  try {
+    await next();
+  } finally {
+    active.delete(me);
+    const now = Date.now();
+    for (const [id, started] of active) if (now - started > REQUEST_STALE_MS) active.delete(id);
+    if (active.size === 0 && evicted.length > 0) disposeEvicted();
+  }
+}
+
+/** Built registered classifiers in this isolate (tests, health). */
+export function builtRegistered(): { models: number; weightBytes: number; awaitingDisposal: number } {
+  return { models: builds.size, weightBytes: [...builds.values()].reduce((a, x) => a + x.bytes, 0), awaitingDisposal: evicted.length };
+}
+
+/** The registered classifier, built once per isolate (while it stays among the recently used) from its verified stored files. */
+export function registeredClassifier(env: Env, record: RegisteredRecord, keepAlive?: (p: Promise<unknown>) => void): Promise<TfjsClassifier> {
+  const hit = builds.get(record.id);
+  if (hit && (hit.settled || Date.now() - hit.startedAt < STALE_MS)) {
+    remember(record.id, hit);
+    return hit.promise;
+  }
+  if (hit) evicted.push(hit.promise); // presumed lost; disposed should it ever resolve
+  const p = (async () => {
+    const { modelJson, weights, adapter } = await storedFiles(env, record);
+    const core = await tfjsModel();
+    await ensureBackend();
+    try {
+      const weightData = weights.buffer.slice(weights.byteOffset, weights.byteOffset + weights.byteLength) as ArrayBuffer;
+      return await core.TfjsClassifier.create(record.id, { modelJson: core.parseModelJson(modelJson, 'model.json'), weightData }, adapter, `classifier ${record.id}`);
+    } catch (err) {
+      throw new ProblemError(503, 'weights-refused', `classifier ${record.id} could not be built: ${(err as Error).message}`, { model: record.id });
+    }
+  })();
+  const entry: Build = { promise: p, startedAt: Date.now(), settled: false, bytes: record.bytes.weights };
+  p.then(
+    () => (entry.settled = true),
+    () => {
+      entry.settled = true;
+      if (builds.get(record.id) === entry) builds.delete(record.id);
+    },
+  );
+  remember(record.id, entry);
+  keepAlive?.(p.catch(() => undefined));
   return p;
 }
 

@@ -29,7 +29,7 @@ import { loadDigits } from '../../src/node/mnist.js';
 import { writeWeightsDir } from '../../src/node/weights-fs.js';
 import { startLocalWorkerd } from '../../src/worker/build/local-workerd.js';
 import { RANDOM_INIT_SEED, type Catalog } from '../../src/worker/catalog.js';
-import { UPLOAD_LIMITS } from '../../src/worker/registry.js';
+import { BUILT_LIMITS, UPLOAD_LIMITS } from '../../src/worker/registry.js';
 import { ensureRunnerBuilt, startRunner, stopRunner, type RunnerProcess } from '../runner/helpers.js';
 import { ensureBuilt, problemOf } from './harness.js';
 
@@ -105,8 +105,20 @@ beforeAll(async () => {
   // /allowed/redirect/… redirects out of it.
   files = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://x');
+    res.on('error', () => undefined); // a refused download is cut off by the worker
     if (url.pathname.startsWith('/allowed/redirect/')) {
       res.writeHead(302, { location: `/private/${url.pathname.slice('/allowed/redirect/'.length)}` }).end();
+      return;
+    }
+    // A model whose one shard is over the registration limit.
+    if (url.pathname === '/allowed/huge/model.json') {
+      const m = JSON.parse(readFileSync(fixture('mlp-graph/model.json'), 'utf8'));
+      m.weightsManifest[0].paths = ['huge.bin'];
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(m));
+      return;
+    }
+    if (url.pathname === '/allowed/huge/huge.bin') {
+      res.writeHead(200, { 'content-type': 'application/octet-stream' }).end(Buffer.alloc(UPLOAD_LIMITS.bodyBytes + 1));
       return;
     }
     const m = /^\/(allowed|private)\/(mlp-[a-z-]+)\/([\w.-]+)$/.exec(url.pathname);
@@ -254,6 +266,9 @@ describe('registered classifiers on workerd', () => {
     const absent = await register({ url: `${filesUrl}/allowed/mlp-none/model.json`, adapter });
     expect(absent.status).toBe(422);
     expect((await problemOf(absent)).detail).toMatch(/answered HTTP 404/);
+    const huge = await register({ url: `${filesUrl}/allowed/huge/model.json`, adapter });
+    expect(huge.status).toBe(413);
+    expect(await problemOf(huge)).toMatchObject({ type: '/problems/body-too-large', field: 'url', limit: UPLOAD_LIMITS.bodyBytes });
   });
 
   it('lists registered classifiers in GET /v1/models and /v1/classifiers with their metadata', async () => {
@@ -306,6 +321,29 @@ describe('registered classifiers on workerd', () => {
     const unknown = await call(`/v1/classify`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ classifier: 'f'.repeat(64), images: images.slice(0, 1) }) });
     expect(unknown.status).toBe(404);
     expect(await problemOf(unknown)).toMatchObject({ field: 'classifier' });
+  });
+
+  it(`keeps at most ${BUILT_LIMITS.models} registered models built per isolate and disposes the evicted ones`, async () => {
+    const health = async () => (await (await call('/v1/health')).json()) as { tensors: number; registeredBuilt: { models: number; weightBytes: number; awaitingDisposal: number } };
+    const base = JSON.parse(readFileSync(fixture('mlp-layers/adapter.json'), 'utf8'));
+    // Six classifiers of one architecture: the same model behind adapters that differ in `mean`.
+    const variants: string[] = [];
+    for (let k = 1; k <= 6; k++) {
+      const res = await register(upload(fixture('mlp-layers'), { adapter: { ...base, input: { ...base.input, mean: [k / 1000] } } }));
+      expect(res.status).toBe(201);
+      variants.push(((await res.json()) as { id: string }).id);
+    }
+    const afterRegistering = await health();
+    expect(afterRegistering.registeredBuilt).toEqual({ models: BUILT_LIMITS.models, weightBytes: BUILT_LIMITS.models * 203560, awaitingDisposal: 0 });
+    const images = [Array.from({ length: 1024 }, () => 0.5)];
+    for (const id of [...variants, ...variants]) {
+      const res = await call('/v1/classify', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ classifier: id, images }) });
+      expect(res.status).toBe(200);
+    }
+    const afterUse = await health();
+    expect(afterUse.registeredBuilt).toEqual(afterRegistering.registeredBuilt);
+    // The last four variants again, as after registering them: the others' tensors were freed.
+    expect(afterUse.tensors).toBe(afterRegistering.tensors);
   });
 
   it('the CLI and the API (a job computed by a runner process) give the same ranking for the fixture classifier', async () => {

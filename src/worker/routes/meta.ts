@@ -2,6 +2,7 @@
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
 import { getCatalog, getGenerator } from '../models.js';
 import { ensureBackend, backendName, liveTensors } from '../wasm/backend.js';
+import { builtRegistered } from '../registry.js';
 import { json, keep, route, valid, type AppEnv } from '../http.js';
 import { PROBLEM_TYPES, ProblemError, errorResponses, type ProblemSlug } from '../problem.js';
 import { LIMITS } from '../limits.js';
@@ -96,6 +97,7 @@ export function registerMeta(app: OpenAPIHono<AppEnv>): void {
         backend: backendName(),
         backendInitMs,
         tensors: liveTensors(),
+        registeredBuilt: builtRegistered(),
         generator: generator ?? catalog.generator?.name ?? 'generator-random-init',
         classifiers: catalog.classifiers.map((m) => m.name),
         catalogBuiltAt: catalog.builtAt,

@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_CNN_CONFIG, SimpleCnn } from '../src/core/classifier/simple-cnn.js';
-import { upsample2, avgPool2 } from '../src/core/nn/ops.js';
+import { upsample2, avgPool2, scaleChannels, upsample2PooledGrad } from '../src/core/nn/ops.js';
 import { createRng, normals } from '../src/core/random.js';
 import * as tf from '../src/core/tf.js';
 import { useBackend } from '../src/node/backend.js';
@@ -108,6 +108,28 @@ describe.each(BACKENDS)('portable gradients on %s', (backend) => {
     const expected = tf.mul(avgPool2(dy as tf.Tensor4D), 4);
     expect(relativeError(await gx.data(), await expected.data())).toBeLessThan(1e-6);
     tf.dispose([x, dy, gx, expected]);
+  });
+
+  it('the synthesis network\'s pooled gradients (upsample2PooledGrad, scaleChannels) equal the stock ones to float32 rounding', async () => {
+    await useBackend(backend);
+    const before = tf.memory().numTensors;
+    const x = seeded([4, 8, 8, 3], 21) as tf.Tensor4D;
+    const s = seeded([4, 3], 22) as tf.Tensor2D;
+    const up = seeded([4, 16, 16, 3], 23);
+    const dy = seeded([4, 8, 8, 3], 24);
+    // Values are the stock ops' bit for bit; gradients differ only in the order of float32 sums.
+    const stockUp = tf.grad((a: tf.Tensor) => tf.sum(tf.mul(upsample2(a as tf.Tensor4D), up)))(x);
+    const fastUp = tf.grad((a: tf.Tensor) => tf.sum(tf.mul(upsample2PooledGrad(a as tf.Tensor4D), up)))(x);
+    expect(relativeError(await fastUp.data(), await stockUp.data())).toBeLessThan(1e-6);
+    const stockScale = (a: tf.Tensor, b: tf.Tensor) => tf.mul(a, tf.reshape(b, [4, 1, 1, 3]));
+    const [v0, v1] = [tf.tidy(() => stockScale(x, s)), scaleChannels(x, s)];
+    expect(Array.from(await v1.data())).toEqual(Array.from(await v0.data()));
+    const [gx0, gs0] = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(stockScale(a, b), dy)))([x, s]);
+    const [gx1, gs1] = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(scaleChannels(a as tf.Tensor4D, b as tf.Tensor2D), dy)))([x, s]);
+    expect(Array.from(await gx1.data())).toEqual(Array.from(await gx0.data()));
+    expect(relativeError(await gs1.data(), await gs0.data())).toBeLessThan(1e-6);
+    tf.dispose([x, s, up, dy, stockUp, fastUp, v0, v1, gx0, gs0, gx1, gs1]);
+    expect(tf.memory().numTensors).toBe(before);
   });
 
   it('second-order gradients flow through leakyRelu and conv (R1 needs them)', async () => {

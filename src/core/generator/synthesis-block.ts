@@ -4,7 +4,7 @@
  */
 import * as tf from '../tf.js';
 import type { ParameterSet } from '../nn/params.js';
-import { upsample2 } from '../nn/ops.js';
+import { upsample2PooledGrad } from '../nn/ops.js';
 import { ModulatedConvLayer, ToRgbLayer } from './synthesis-layer.js';
 import type { StyleLayer } from './style-layout.js';
 
@@ -48,7 +48,7 @@ export class SynthesisBlock {
       h = conv.apply(h, styles[i], noise[i] ?? null);
     });
     const y = this.torgb.apply(h, styles[this.convs.length]);
-    const out = img === null ? y : (tf.add(upsample2(img), y) as tf.Tensor4D);
+    const out = img === null ? y : (tf.add(upsample2PooledGrad(img), y) as tf.Tensor4D);
     return { x: h, img: out };
   }
 }

@@ -10,7 +10,7 @@ import * as tf from '../tf.js';
 import type { ParameterSet } from '../nn/params.js';
 import { createRng, normals } from '../random.js';
 import { EqualizedFc, lreluFused } from './layers.js';
-import { upsample2 } from '../nn/ops.js';
+import { scaleChannels, upsample2PooledGrad } from '../nn/ops.js';
 import type { StyleLayer } from './style-layout.js';
 
 /** Affine w -> style of a layer (bias init 1, so styles start around 1). */
@@ -18,9 +18,9 @@ export function createAffine(params: ParameterSet, layer: StyleLayer, wDim: numb
   return new EqualizedFc(params, `synthesis/${layer.name}/affine`, wDim, layer.channels, { biasInit: 1 });
 }
 
+/** x * s per sample and channel (the activations' modulation). */
 function modulate(x: tf.Tensor4D, s: tf.Tensor2D): tf.Tensor4D {
-  const [n, , , c] = x.shape;
-  return tf.mul(x, tf.reshape(s, [n, 1, 1, c])) as tf.Tensor4D;
+  return scaleChannels(x, s);
 }
 
 /** 3x3 modulated, demodulated conv + noise + bias + leaky ReLU (optionally upsampling first). */
@@ -46,13 +46,12 @@ export class ModulatedConvLayer {
 
   /** x [N,H,W,Cin] (H = resolution/2 when upsampling), s [N,Cin], noise [N,R,R,1] or null. */
   apply(x: tf.Tensor4D, s: tf.Tensor2D, noise: tf.Tensor4D | null): tf.Tensor4D {
-    const n = x.shape[0];
-    if (this.layer.up) x = upsample2(x);
+    if (this.layer.up) x = upsample2PooledGrad(x);
     const w = tf.mul(this.weight, this.gain) as tf.Tensor4D;
     let y: tf.Tensor = tf.conv2d(modulate(x, s), w, 1, 'same');
     const wsq = tf.sum(tf.square(w), [0, 1]) as tf.Tensor2D; // [Cin, Cout]
     const d = tf.rsqrt(tf.add(tf.matMul(tf.square(s), wsq), 1e-8));
-    y = tf.mul(y, tf.reshape(d, [n, 1, 1, this.layer.outChannels]));
+    y = scaleChannels(y as tf.Tensor4D, d as tf.Tensor2D);
     if (noise !== null) y = tf.add(y, tf.mul(noise, this.noiseStrength));
     return lreluFused(tf.add(y, this.bias)) as tf.Tensor4D;
   }

@@ -22,6 +22,46 @@ export function upsample2(x: tf.Tensor4D): tf.Tensor4D {
   return tf.reshape(y, [n, 2 * h, 2 * w, c]) as tf.Tensor4D;
 }
 
+/**
+ * `upsample2` with a faster gradient: dx = 4 * avgPool2x2(dy) with tfjs's AvgPool forward kernel
+ * (XNNPACK on wasm), where the stock gradient of the broadcast is a Sum over two inner axes that
+ * wasm runs as a 6-D transpose then a reduction (about 6x slower at [64, 32, 32, 32]). Same values;
+ * the gradient equals the stock one up to float32 summation order (the 2x2 sums add in another
+ * order; the scaling by 1/4 and 4 is exact). First-order only: a gradient of this gradient would
+ * need AvgPoolGrad, which the wasm backend lacks. Used in the synthesis network (the sweep's
+ * gradient, generator training), never inside a second-order gradient.
+ */
+export const upsample2PooledGrad: (x: tf.Tensor4D) => tf.Tensor4D = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
+  const x = args[0] as tf.Tensor4D;
+  return {
+    value: upsample2(x),
+    gradFunc: (dy: tf.Tensor) => tf.mul(tf.avgPool(dy as tf.Tensor4D, 2, 2, 'valid'), 4),
+  };
+}) as (x: tf.Tensor4D) => tf.Tensor4D;
+
+/**
+ * x [N,H,W,C] times one scale per sample and channel s [N,C] (StyleGAN2's modulation and
+ * demodulation), with a faster gradient for s: sum over H,W of dy * x computed as H*W times a
+ * global AvgPool (XNNPACK on wasm) instead of a Sum over the inner axes (a transpose then a
+ * reduction on wasm). Same values; the gradient for x is the stock one bit for bit, the one for s
+ * equals it up to float32 summation order (H*W is a power of two in this model, so the scaling is
+ * exact). First-order only, like `upsample2PooledGrad`.
+ */
+export const scaleChannels: (x: tf.Tensor4D, s: tf.Tensor2D) => tf.Tensor4D = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
+  const [x, s, save] = args as [tf.Tensor4D, tf.Tensor2D, tf.GradSaveFunc];
+  const [n, h, w, c] = x.shape;
+  save([x, s]);
+  return {
+    value: tf.mul(x, tf.reshape(s, [n, 1, 1, c])),
+    gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+      const [xs, ss] = saved as [tf.Tensor4D, tf.Tensor2D];
+      const dx = tf.mul(dy, tf.reshape(ss, [n, 1, 1, c]));
+      const ds = tf.reshape(tf.mul(tf.avgPool(tf.mul(dy, xs) as tf.Tensor4D, [h, w], [h, w], 'valid'), h * w), [n, c]);
+      return [dx, ds];
+    },
+  };
+}) as (x: tf.Tensor4D, s: tf.Tensor2D) => tf.Tensor4D;
+
 /** Row-wise one-hot as float32 (matMul with it replaces gathers, whose gradient wasm lacks). */
 export function oneHotFloat(labels: ArrayLike<number>, depth: number): tf.Tensor2D {
   const out = new Float32Array(labels.length * depth);

@@ -11,6 +11,7 @@
  */
 import { mkdirSync, writeFileSync, existsSync, readFileSync } from 'node:fs';
 import os from 'node:os';
+import { Worker } from 'node:worker_threads';
 import path from 'node:path';
 import * as tf from '../src/core/tf.js';
 import { DEFAULT_GENERATOR, Generator } from '../src/core/generator/index.js';
@@ -50,6 +51,19 @@ function autogroupScheduling(): boolean | null {
 }
 
 /**
+ * CPU-seconds per wall-second that `threads` busy-looping worker threads get right now: what the
+ * machine (its other load, its scheduler) lets this process use, measured without tfjs.
+ */
+async function coresAvailable(threads: number, seconds = 2): Promise<number> {
+  const code = `const t = Date.now(); let x = 0; while (Date.now() - t < ${seconds * 1000}) x += Math.sqrt(x + 1); require('node:worker_threads').parentPort.postMessage(x);`;
+  const c = process.cpuUsage();
+  const t = performance.now();
+  await Promise.all(Array.from({ length: threads }, () => new Promise((resolve, reject) => new Worker(code, { eval: true }).on('message', resolve).on('error', reject))));
+  const used = process.cpuUsage(c);
+  return (used.user + used.system) / 1000 / (performance.now() - t);
+}
+
+/**
  * The whole sweep at batch 64 (mapping + styles + gradient + host accumulation): in this thread,
  * and over 1 and 2 worker threads. One round runs each variant once, the order rotating between
  * rounds (interleaved, so a change in the machine's load hits all of them alike); figures are
@@ -85,6 +99,7 @@ async function benchThreads(backend: NodeBackend, models: AnalysisModels, sample
   }
   const loadAfter = loadAverage();
   await Promise.all([pools[1].close(), pools[2].close()]);
+  const available = { oneThread: await coresAvailable(1), twoThreads: await coresAvailable(2) };
   const rate = (n: string) => samples / median(times[n]);
   const perCpu = (n: string) => samples / median(cpu[n]);
   const share = (n: string) => median(cpu[n].map((c, i) => c / times[n][i]));
@@ -102,6 +117,8 @@ async function benchThreads(backend: NodeBackend, models: AnalysisModels, sample
     speedup2WorkersVsInProcess: rate('workers2') / rate('inProcess'),
     poolStartSeconds: startSeconds,
     loadAverage: { before: loadBefore, after: loadAfter },
+    /** Cores that 1 and 2 busy-looping threads of this process got right after (no tfjs): the ceiling for 2 workers. */
+    coresAvailableAfter: available,
   };
 }
 
@@ -209,7 +226,7 @@ const report = {
     loadAverage: loadAverage(),
     loadAverageAtStart: loadAtStart,
     autogroupScheduling: autogroupScheduling(),
-    note: 'Shared machine: a generator training process keeps one of the cores busy, and other work may run; the load averages (1, 5, 15 min) are recorded with the figures. With autogroup scheduling on, the kernel shares CPU fairly between sessions, so while other sessions are busy a second worker thread cannot get this process more CPU time: results.wasm.threads.coresObtained is what it got, samplesPerCpuSecond the work per sample.',
+    note: 'Shared machine: a generator training process keeps one of the cores busy, and other work may run; the load averages (1, 5, 15 min) are recorded with the figures. With autogroup scheduling on, the kernel shares CPU fairly between sessions, so while other sessions are busy a second worker thread cannot get this process more CPU time: results.wasm.threads.coresObtained is what it got, coresAvailableAfter what 1 and 2 busy-looping threads (no tfjs) could get right after, samplesPerCpuSecond the work per sample.',
   },
   models: {
     generator: generatorOnDisk ? 'weights/generator' : 'random init of the default architecture (same cost as trained)',

@@ -23,6 +23,10 @@ export interface JobSpecView {
   classifierId: string;
   /** 'tfjs': a registered classifier (a user's TF.js model, GET /v1/runner/classifiers/{id}/...). */
   classifierFormat?: string;
+  /** Derived kinds: the key of the sweep's ranking-sums result they derive from. */
+  sums?: string;
+  /** Accuracy curves: the (built-in) classifiers measured on the same samples, in order. */
+  compare?: Array<{ classifier: string; classifierId: string; classifierFormat?: string }>;
 }
 
 export interface LeaseView {
@@ -140,6 +144,11 @@ export class EdgeClient {
     const res = await this.request('GET', `/v1/runner/classifiers/${encodeURIComponent(id)}/${file}`);
     if (!res.ok) throw new EdgeError(res.status, await res.text(), `classifier ${id} ${file}`);
     return new Uint8Array(await res.arrayBuffer());
+  }
+
+  /** A stored result (GET /v1/results/{key}, immutable): what it was computed from and its payload. */
+  async result<T = unknown>(key: string): Promise<{ key: string; kind: string; generatorId: string; classifierId: string; sweep: { seed: number; count: number }; payload: T }> {
+    return this.jsonOrThrow(await this.request('GET', `/v1/results/${encodeURIComponent(key)}`), `result ${key}`);
   }
 
   /** A model's manifest or weights bytes as the edge holds them. */

@@ -22,6 +22,7 @@ import { EdgeClient } from './client.js';
 import { denoArgs, findDeno } from './deno-bin.js';
 import { localModels } from './local.js';
 import { Runner } from './runner.js';
+import { RESULT_KINDS } from '../worker/catalog.js';
 
 type Args = Record<string, string | boolean>;
 
@@ -109,6 +110,15 @@ function backendOf(args: Args, d: RunnerBackendChoice): RunnerBackendChoice {
   return b as RunnerBackendChoice;
 }
 
+/** `--kinds a,b`: only jobs of these result kinds (default: every kind). */
+function kindsOf(args: Args): string[] {
+  const v = str(args, 'kinds', RESULT_KINDS.join(','));
+  const kinds = v.split(',').map((k) => k.trim()).filter(Boolean);
+  const unknown = kinds.filter((k) => !(RESULT_KINDS as readonly string[]).includes(k));
+  if (kinds.length === 0 || unknown.length) throw new Error(`--kinds must list some of ${RESULT_KINDS.join(', ')}${unknown.length ? `, not ${unknown.join(', ')}` : ''}`);
+  return kinds;
+}
+
 async function runCommand(args: Args, argv: string[]): Promise<number> {
   const name = str(args, 'name', `${os.hostname()}-${process.pid}`);
   const log = stamp(name);
@@ -132,6 +142,7 @@ async function runCommand(args: Args, argv: string[]): Promise<number> {
     drainMs: int(args, 'drain-s', 60) * 1000,
     exitWhenIdle: args['exit-when-idle'] === true,
     maxShards: int(args, 'max-shards', 0),
+    kinds: kindsOf(args),
     log,
   });
   stopping = () => runner.isStopping;

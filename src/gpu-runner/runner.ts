@@ -1,17 +1,27 @@
 /**
- * The runner loop: lease a shard, compute it with the core's `rankingSweep` over the shard's
- * sample range, heartbeat progress (samples done, samples/s, ETA; each heartbeat extends the
- * lease), upload the partial sums (the acknowledgement), repeat. A failure is reported (the edge
- * retries the shard after a backoff, or dead-letters it); a lost lease abandons the shard.
+ * The runner loop: lease a shard, compute it, heartbeat progress (samples done, samples/s, ETA;
+ * each heartbeat extends the lease), upload the result (the acknowledgement), repeat. A failure is
+ * reported (the edge retries the shard after a backoff, or dead-letters it); a lost lease abandons
+ * the shard.
+ *
+ * Every result kind: a ranking-sums shard is the core's `rankingSweep` over the shard's sample
+ * range; histograms, accuracy curves and corner cases are whole jobs computed by the core's
+ * src/core/analysis/results.ts (as `npm run seed:edge` computes the built-in ones) from the sweep's
+ * ranking sums as the edge stores them (GET /v1/results/{key}), with the job's options and, for
+ * accuracy curves, the compared classifiers it names.
  *
  * Shutdown (SIGTERM/SIGINT): the current shard is finished when its ETA fits in the drain time,
  * otherwise its lease is released at the next batch boundary so another runner takes it at once.
  * A second signal releases at once. Either way the process exits after the shard is settled.
  */
+import { DERIVED_KINDS, RESULT_POPULATION_BATCH, derivedResult, type DerivedKind, type ResultProgress } from '../core/analysis/results.js';
+import type { AnalysisModels } from '../core/analysis/models.js';
+import type { RankingSums } from '../core/analysis/ranking.js';
+import { RESULT_KINDS } from '../worker/catalog.js';
 import { adapterName, type BackendInfo } from './backend.js';
 import { EdgeClient, EdgeError, type LeaseView } from './client.js';
 import { jobModels } from './models.js';
-import { shardSweep } from './sweep.js';
+import { shardSweep, yieldToEventLoop } from './sweep.js';
 
 export interface RunnerOptions {
   name: string;
@@ -27,6 +37,8 @@ export interface RunnerOptions {
   exitWhenIdle: boolean;
   /** Stop after this many shards (0 = no limit). */
   maxShards: number;
+  /** Result kinds leased (default: every kind, RESULT_KINDS). */
+  kinds?: readonly string[];
   log: (line: string) => void;
 }
 
@@ -73,7 +85,7 @@ export class Runner {
     while (!this.stopping) {
       let lease: LeaseView | null;
       try {
-        lease = await this.client.lease(this.opts.name, this.opts.leaseMs, ['ranking-sums']);
+        lease = await this.client.lease(this.opts.name, this.opts.leaseMs, [...(this.opts.kinds ?? RESULT_KINDS)]);
       } catch (e) {
         // A refused token or disabled runner endpoints will not heal by retrying.
         if (e instanceof EdgeError && (e.status === 401 || e.status === 403)) throw new Error(`the edge refused this runner: ${e.message}`);
@@ -129,7 +141,7 @@ export class Runner {
     const timer = setInterval(beat, this.opts.heartbeatMs);
     try {
       const models = await jobModels(this.client, spec.generatorId, spec.classifierId, spec.classifierFormat);
-      const sums = await shardSweep(models, { seed: spec.seed, count: spec.count, classIndex: null }, shard.start, shard.end, this.opts.batchSize, (p) => {
+      const onProgress = (p: ResultProgress) => {
           progress.done = p.done;
           progress.samplesPerSecond = p.samplesPerSecond;
           progress.etaSeconds = (p.total - p.done) / Math.max(1e-9, p.samplesPerSecond);
@@ -138,7 +150,15 @@ export class Runner {
           log(`${tag}: ${p.done}/${p.total} samples, ${p.samplesPerSecond.toFixed(1)} samples/s, ETA ${progress.etaSeconds.toFixed(1)} s`);
           // Progress-driven heartbeats (the timer covers batches longer than the interval).
           if (p.done < p.total && Date.now() - lastBeat >= this.opts.heartbeatMs) beat();
-      });
+      };
+      const sweeps = lease.kind === 'ranking-sums';
+      const payload = sweeps
+        ? await shardSweep(models, { seed: spec.seed, count: spec.count, classIndex: null }, shard.start, shard.end, this.opts.batchSize, onProgress)
+        : await this.derived(lease, models, async (p) => {
+            onProgress(p);
+            // Lets the heartbeat just sent, timers and signals run before the next batch.
+            await yieldToEventLoop();
+          });
       clearInterval(timer);
       await beating;
       if (lost) return;
@@ -148,11 +168,11 @@ export class Runner {
         runtime: this.backend.runtime,
         adapter: this.backend.adapter ? adapterName(this.backend.adapter) : null,
         softwareAdapter: this.backend.adapter?.software ?? null,
-        batchSize: this.opts.batchSize,
+        batchSize: sweeps ? this.opts.batchSize : RESULT_POPULATION_BATCH,
         seconds,
         samplesPerSecond: total / Math.max(1e-3, seconds),
       };
-      const done = await this.client.complete(id, { runner: name, shard: shard.index, payload: sums, computed });
+      const done = await this.client.complete(id, { runner: name, shard: shard.index, payload, computed });
       log(`${tag}: completed in ${seconds.toFixed(1)} s (${computed.samplesPerSecond.toFixed(1)} samples/s); job ${done.status}`);
     } catch (e) {
       clearInterval(timer);
@@ -175,5 +195,24 @@ export class Runner {
       await this.client.fail(id, { runner: name, shard: shard.index, error: `${name} (${this.backend.backend}): ${message}`.slice(0, 2000) }).catch((err: unknown) => log(`${tag}: reporting the failure failed: ${(err as Error).message}`));
       await sleep(1000);
     }
+  }
+
+  /**
+   * A histograms, accuracy-curves or corner-cases job: the sweep's ranking sums as the edge stores
+   * them, the compared classifiers the job names, then the core's computation with its options.
+   */
+  private async derived(lease: LeaseView, models: AnalysisModels, onProgress: (p: ResultProgress) => Promise<void>): Promise<unknown> {
+    const { spec } = lease;
+    if (!(DERIVED_KINDS as readonly string[]).includes(lease.kind)) throw new Error(`this runner cannot compute results of kind "${lease.kind}"`);
+    if (!spec.sums) throw new Error(`the ${lease.kind} job names no ranking sums to derive from`);
+    const stored = await this.client.result<RankingSums>(spec.sums);
+    if (stored.kind !== 'ranking-sums') throw new Error(`result ${spec.sums} is a ${stored.kind} result, not ranking sums`);
+    const compare = [];
+    for (const c of spec.compare ?? []) {
+      const m = await jobModels(this.client, spec.generatorId, c.classifierId, c.classifierFormat);
+      compare.push({ name: c.classifier, classifier: m.classifier, classifierId: c.classifierId });
+    }
+    const input = { models, name: spec.classifier, sweep: { seed: spec.seed, count: spec.count }, sums: stored.payload, onProgress };
+    return derivedResult(lease.kind as DerivedKind, input, spec.options ?? {}, compare);
   }
 }

@@ -10,7 +10,8 @@ import { mergeRankingSums, rankingSweep, type RankingSums } from '../core/analys
 import type { AnalysisModels } from '../core/analysis/models.js';
 import type { PopulationSpec } from '../core/analysis/population.js';
 
-const yieldToEventLoop = () => new Promise<void>((r) => setTimeout(r, 0));
+/** Lets timers, signals and pending I/O run (tfjs's data() on cpu and wasm resolves through microtasks only). */
+export const yieldToEventLoop = () => new Promise<void>((r) => setTimeout(r, 0));
 
 export interface ShardProgress {
   done: number;

@@ -5,6 +5,7 @@
  */
 import { contentHash } from '../core/hash.js';
 import { DEFAULT_GENERATOR } from '../core/generator/architecture.js';
+import type { DerivedOptions } from '../core/analysis/results.js';
 
 export const CATALOG_SCHEMA = 'faultlines.edge-catalog/1';
 export const RESULT_SCHEMA = 'faultlines.edge-result/1';
@@ -62,13 +63,38 @@ export interface SweepSpec {
 /** The sweep the built-in results use (small: seeded on CPU; regenerate with `npm run seed:edge`). */
 export const DEFAULT_SWEEP: SweepSpec = { seed: 1, count: 2000 };
 
-/** Analysis options per kind (part of the key). */
-export const DEFAULT_OPTIONS: Record<ResultKind, Record<string, unknown>> = {
+/** Options of each kind: none for the sums; the derived kinds' (src/core/analysis/results.ts). */
+export type ResultOptions = { 'ranking-sums': Record<string, never> } & DerivedOptions;
+
+/**
+ * Analysis options per kind (part of the key). Every producer computes with exactly these: the
+ * seeding and the runners (a job's spec carries them), through src/core/analysis/results.ts.
+ */
+export const DEFAULT_OPTIONS: ResultOptions = {
   'ranking-sums': {},
   'histograms': { top: 3, random: 3, bins: 30, seed: 0 },
   'accuracy-curves': { topDims: 100, bins: 10, centres: 'per-class' },
   'corner-cases': { perClass: 3, maxCandidates: 8, maxSteps: 20, tolerance: 0.01 },
 };
+
+/**
+ * The classifiers an accuracy-curves result measures next to its own classifier, on the same
+ * samples, in catalog order (`builtIn`: the catalog's classifiers): for a built-in classifier the other built-in ones (as the seeding
+ * always did; implied by the catalog, so the seeded keys stand), for a registered classifier every
+ * built-in one (named in its key: `resultOptions`).
+ */
+export function comparedClassifiers<T extends Pick<CatalogModel, 'sha256'>>(builtIn: readonly T[], classifierId: string): T[] {
+  return builtIn.filter((c) => c.sha256 !== classifierId);
+}
+
+/**
+ * The options a result of `classifierId` is keyed and computed with: DEFAULT_OPTIONS, and for a
+ * registered classifier's accuracy curves also the ids of the classifiers compared (`compare`).
+ */
+export function resultOptions(kind: ResultKind, catalog: Pick<Catalog, 'classifiers'>, classifierId: string): Record<string, unknown> {
+  if (kind !== 'accuracy-curves' || catalog.classifiers.some((c) => c.sha256 === classifierId)) return DEFAULT_OPTIONS[kind];
+  return { ...DEFAULT_OPTIONS[kind], compare: comparedClassifiers(catalog.classifiers, classifierId).map((c) => c.sha256) };
+}
 
 export interface ResultKeyInput {
   kind: ResultKind;

@@ -49,13 +49,7 @@ export function valid<S extends z.ZodType>(c: AppContext, target: 'query' | 'jso
   return (c.req as unknown as { valid(t: string): unknown }).valid(target) as z.infer<S>;
 }
 
-export function base64(bytes: Uint8Array): string {
-  let s = '';
-  for (let i = 0; i < bytes.length; i += 0x8000) s += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
-  return btoa(s);
-}
-
-export const pngDataUrl = (bytes: Uint8Array) => `data:image/png;base64,${base64(bytes)}`;
+export { base64, pngDataUrl } from '../core/image/png.js';
 
 /** Keeps a shared load alive past this request (see models.ts). */
 export function keep(c: AppContext): (p: Promise<unknown>) => void {

@@ -225,7 +225,7 @@ describe('jobs', () => {
 
   it('an expired lease returns the job to the queue; failures are retried, then the job fails', async () => {
     const auth = { authorization: `Bearer ${RUNNER_TOKEN}` };
-    const sub = (await (await post('/v1/jobs', { kind: 'histograms', seed: 77, count: 300 }, SUBMIT_AUTH)).json()) as any;
+    const sub = (await (await post('/v1/jobs', { kind: 'ranking-sums', seed: 77, count: 300 }, SUBMIT_AUTH)).json()) as any;
     const first = (await (await post('/v1/runner/lease', { runner: 'slow', leaseMs: 1000 }, auth)).json()) as any;
     expect(first.id).toBe(sub.job.id);
     await new Promise((r) => setTimeout(r, 1200));
@@ -242,10 +242,10 @@ describe('jobs', () => {
     expect((await post('/v1/runner/lease', { runner: 'fast' }, auth)).status).toBe(200);
     const final = (await (await post(`/v1/runner/jobs/${sub.job.id}/fail`, { runner: 'fast', error: 'out of memory again' }, auth)).json()) as any;
     expect(final.status).toBe('failed');
-    const miss = await problemOf(await edge.fetch('/v1/histograms?seed=77&count=300'));
+    const miss = await problemOf(await edge.fetch('/v1/rankings?seed=77&count=300'));
     expect(miss.type).toBe('/problems/job-failed');
     expect((await problemOf(await edge.fetch(`/v1/jobs/${sub.job.id}/result`))).type).toBe('/problems/job-failed');
-    const retry = (await (await post('/v1/jobs', { kind: 'histograms', seed: 77, count: 300 }, SUBMIT_AUTH)).json()) as any;
+    const retry = (await (await post('/v1/jobs', { kind: 'ranking-sums', seed: 77, count: 300 }, SUBMIT_AUTH)).json()) as any;
     expect(retry.job.id).toBe(sub.job.id);
     expect(retry.job.status).toBe('queued');
     expect(retry.job.error).toBe('out of memory again');

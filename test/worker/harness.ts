@@ -145,3 +145,22 @@ export async function problemOf(res: Response): Promise<{ type: string; title: s
   }
   return res.json() as Promise<never>;
 }
+
+/** A file of the TF.js classifier fixtures (test/fixtures, built by `npm run fixtures:build`). */
+export const fixture = (...p: string[]) => path.resolve('test/fixtures', ...p);
+export const fixtureFile = (p: string) => new Blob([readFileSync(p)]);
+
+/**
+ * The multipart body curl sends for `-F model=@… -F weights=@… -F adapter=@…` (POST
+ * /v1/classifiers) from a model folder; `weights` and `adapter` replace the folder's.
+ */
+export function classifierUpload(dir: string, opts: { adapter?: unknown; weights?: Array<[string, Blob]>; name?: string } = {}): FormData {
+  const form = new FormData();
+  form.append('model', fixtureFile(path.join(dir, 'model.json')), 'model.json');
+  const modelJson = JSON.parse(readFileSync(path.join(dir, 'model.json'), 'utf8')) as { weightsManifest: Array<{ paths: string[] }> };
+  const weights = opts.weights ?? modelJson.weightsManifest.flatMap((g) => g.paths).map((p): [string, Blob] => [p, fixtureFile(path.join(dir, p))]);
+  for (const [name, blob] of weights) form.append('weights', blob, name);
+  form.append('adapter', opts.adapter === undefined ? fixtureFile(path.join(dir, 'adapter.json')) : new Blob([JSON.stringify(opts.adapter)]), 'adapter.json');
+  if (opts.name) form.append('name', opts.name);
+  return form;
+}

@@ -31,28 +31,13 @@ import { startLocalWorkerd } from '../../src/worker/build/local-workerd.js';
 import { RANDOM_INIT_SEED, type Catalog } from '../../src/worker/catalog.js';
 import { BUILT_LIMITS, UPLOAD_LIMITS } from '../../src/worker/registry.js';
 import { ensureRunnerBuilt, startRunner, stopRunner, type RunnerProcess } from '../runner/helpers.js';
-import { ensureBuilt, problemOf } from './harness.js';
+import { classifierUpload as upload, ensureBuilt, fixture, fixtureFile as file, problemOf } from './harness.js';
 
 const RUNNER_TOKEN = 'test-runner-token';
 const SUBMIT_TOKEN = 'test-submit-token';
 const SUBMIT = { authorization: `Bearer ${SUBMIT_TOKEN}` };
 /** CLI vs API: same top-10 order, scores within this relative difference (see the header). */
 const RANKING_TOLERANCE = 1e-4;
-
-const fixture = (...p: string[]) => path.resolve('test/fixtures', ...p);
-const file = (p: string) => new Blob([readFileSync(p)]);
-
-/** The multipart body curl sends for `-F model=@… -F weights=@… -F adapter=@…`. */
-function upload(dir: string, opts: { adapter?: unknown; weights?: Array<[string, Blob]>; name?: string } = {}): FormData {
-  const form = new FormData();
-  form.append('model', file(path.join(dir, 'model.json')), 'model.json');
-  const modelJson = JSON.parse(readFileSync(path.join(dir, 'model.json'), 'utf8')) as { weightsManifest: Array<{ paths: string[] }> };
-  const weights = opts.weights ?? modelJson.weightsManifest.flatMap((g) => g.paths).map((p): [string, Blob] => [p, file(path.join(dir, p))]);
-  for (const [name, blob] of weights) form.append('weights', blob, name);
-  form.append('adapter', opts.adapter === undefined ? file(path.join(dir, 'adapter.json')) : new Blob([JSON.stringify(opts.adapter)]), 'adapter.json');
-  if (opts.name) form.append('name', opts.name);
-  return form;
-}
 
 /**
  * A request whose head announces `contentLength` body bytes, of which it sends none: what the

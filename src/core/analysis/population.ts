@@ -26,7 +26,8 @@ export interface PopulationOptions extends PopulationSpec {
   batchSize?: number;
   /** Keep z and w too (for embeddings). Default false. */
   keepLatents?: boolean;
-  onProgress?: (p: { done: number; total: number; samplesPerSecond: number }) => void;
+  /** Called after every batch; awaited, so a caller can yield to its event loop (or throw to stop). */
+  onProgress?: (p: { done: number; total: number; samplesPerSecond: number }) => void | Promise<void>;
 }
 
 export interface Population {
@@ -141,7 +142,7 @@ export async function samplePopulation(models: AnalysisModels, opts: PopulationO
     const ev = await evaluateStyles(models, sHost, labels);
     recordBatch(pop, start, labels, sHost, ev);
     const done = start + n;
-    opts.onProgress?.({ done, total: spec.count, samplesPerSecond: done / Math.max(1e-3, (Date.now() - t0) / 1000) });
+    await opts.onProgress?.({ done, total: spec.count, samplesPerSecond: done / Math.max(1e-3, (Date.now() - t0) / 1000) });
   }
   pop.seconds = (Date.now() - t0) / 1000;
   return pop;

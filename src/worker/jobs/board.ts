@@ -18,6 +18,9 @@
  *   overlap-checked), writes the merged result to the result cache (KV) and marks the job done.
  * - A dead shard fails its job (status `failed`, the error of its last attempt); submitting the
  *   job again requeues the dead shards and keeps the finished ones.
+ * - Prerequisites: a job may need another result first (`needs`: its key; the histograms, accuracy
+ *   curves and corner cases of a sweep derive from its ranking sums). It is not leased before the
+ *   job producing that result is done, and reads as failed while that job has failed.
  */
 import { DurableObject } from 'cloudflare:workers';
 import { mergeRankingSums, type RankingSums } from '../../core/analysis/ranking.js';
@@ -72,6 +75,8 @@ export interface JobRecord {
   error: string | null;
   createdAt: string;
   updatedAt: string;
+  /** The result this job waits for (its key) and the job computing it, if any. */
+  needs: { key: string; jobId: string | null; status: JobStatus | null } | null;
 }
 
 /** A lease handed to a runner: the job and the shard it must compute. */
@@ -90,6 +95,7 @@ interface JobRow {
   error: string | null;
   created_at: number;
   updated_at: number;
+  needs: string | null;
 }
 
 interface ShardRow {
@@ -155,6 +161,8 @@ export class JobBoard extends DurableObject<Env> {
       updated_at INTEGER NOT NULL
     )`);
     sql.exec('CREATE INDEX IF NOT EXISTS jobs_queue ON jobs (status, created_at)');
+    // Boards created before prerequisites existed: add the column.
+    if (!sql.exec<{ name: string }>('PRAGMA table_info(jobs)').toArray().some((c) => c.name === 'needs')) sql.exec('ALTER TABLE jobs ADD COLUMN needs TEXT');
     sql.exec(`CREATE TABLE IF NOT EXISTS shards (
       job_id TEXT NOT NULL,
       idx INTEGER NOT NULL,
@@ -181,7 +189,7 @@ export class JobBoard extends DurableObject<Env> {
   }
 
   private jobRow(where: 'id' | 'key', value: unknown): JobRow | null {
-    return this.ctx.storage.sql.exec<JobRow>(`SELECT id, key, kind, spec, status, total, error, created_at, updated_at FROM jobs WHERE ${where} = ?`, value).toArray()[0] ?? null;
+    return this.ctx.storage.sql.exec<JobRow>(`SELECT id, key, kind, spec, status, total, error, created_at, updated_at, needs FROM jobs WHERE ${where} = ?`, value).toArray()[0] ?? null;
   }
 
   private shardRows(jobId: string): ShardRow[] {
@@ -199,21 +207,24 @@ export class JobBoard extends DurableObject<Env> {
     const rates = running.map((s) => s.samplesPerSecond).filter((x): x is number => x !== null && x > 0);
     const rate = rates.length ? rates.reduce((a, b) => a + b, 0) : null;
     const retry = shards.map((s) => s.retryAt).filter((x): x is string => x !== null).sort()[0] ?? null;
+    const pre = r.needs === null ? null : this.jobRow('key', r.needs);
+    const blocked = pre?.status === 'failed' && r.status !== 'done';
     return {
       id: r.id,
       key: r.key,
       kind: r.kind,
       spec: JSON.parse(r.spec) as Record<string, unknown>,
-      status: r.status,
+      status: blocked ? 'failed' : r.status,
       progress: { done: r.status === 'done' ? r.total : done, total: r.total, samplesPerSecond: rate, etaSeconds: rate && r.status === 'running' ? Math.max(0, (r.total - done) / rate) : null },
       attempts: shards.reduce((a, s) => Math.max(a, s.attempts), 0),
       lease: running[0]?.lease ?? null,
       shardSize: shards.length ? shards[0].end - shards[0].start : 0,
       shards: { total: shards.length, queued: count('queued'), running: count('running'), done: count('done'), dead: count('dead') },
       retryAt: retry,
-      error: r.error,
+      error: blocked ? `the ${pre.kind} job ${pre.id} it needs failed: ${pre.error ?? 'unknown error'} (submitting this job again retries it)` : r.error,
       createdAt: iso(r.created_at),
       updatedAt: iso(r.updated_at),
+      needs: r.needs === null ? null : { key: r.needs, jobId: pre?.id ?? null, status: pre?.status ?? null },
     };
   }
 
@@ -235,7 +246,7 @@ export class JobBoard extends DurableObject<Env> {
    * Creates the job of `key` cut into shards of `shardSize` samples, or returns the existing one
    * (`created: false`); a failed one has its dead shards queued again (finished shards are kept).
    */
-  submit(input: { key: string; kind: string; spec: Record<string, unknown>; total: number; shardSize?: number }): { job: JobRecord; created: boolean } {
+  submit(input: { key: string; kind: string; spec: Record<string, unknown>; total: number; shardSize?: number; needs?: string }): { job: JobRecord; created: boolean } {
     const sql = this.ctx.storage.sql;
     return this.ctx.storage.transactionSync(() => {
       const existing = this.jobRow('key', input.key);
@@ -249,7 +260,7 @@ export class JobBoard extends DurableObject<Env> {
       const id = crypto.randomUUID();
       // Only ranking sums are mergeable; other kinds are computed whole.
       const size = input.kind === 'ranking-sums' ? Math.max(1, Math.min(input.total, input.shardSize ?? DEFAULT_SHARD_SIZE)) : input.total;
-      sql.exec('INSERT INTO jobs (id, key, kind, spec, status, total, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)', id, input.key, input.kind, JSON.stringify(input.spec), 'queued', input.total, now, now);
+      sql.exec('INSERT INTO jobs (id, key, kind, spec, status, total, created_at, updated_at, needs) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)', id, input.key, input.kind, JSON.stringify(input.spec), 'queued', input.total, now, now, input.needs ?? null);
       for (let i = 0, start = 0; start < input.total; i++, start += size) {
         sql.exec("INSERT INTO shards (job_id, idx, start, end, status) VALUES (?, ?, ?, ?, 'queued')", id, i, start, Math.min(input.total, start + size));
       }
@@ -269,7 +280,7 @@ export class JobBoard extends DurableObject<Env> {
 
   list(limit: number): JobRecord[] {
     return this.ctx.storage.sql
-      .exec<JobRow>('SELECT id, key, kind, spec, status, total, error, created_at, updated_at FROM jobs ORDER BY created_at DESC LIMIT ?', limit)
+      .exec<JobRow>('SELECT id, key, kind, spec, status, total, error, created_at, updated_at, needs FROM jobs ORDER BY created_at DESC LIMIT ?', limit)
       .toArray()
       .map((r) => this.record(r));
   }
@@ -291,9 +302,9 @@ export class JobBoard extends DurableObject<Env> {
   }
 
   /**
-   * Leases the first available shard of the oldest job (of one of `kinds`) to `owner` for `ttlMs`:
-   * a queued shard past its backoff, or a running one whose lease expired. An expired shard that
-   * used its last attempt is dead-lettered instead.
+   * Leases the first available shard of the oldest job (of one of `kinds`, its prerequisite done)
+   * to `owner` for `ttlMs`: a queued shard past its backoff, or a running one whose lease expired.
+   * An expired shard that used its last attempt is dead-lettered instead.
    */
   lease(owner: string, ttlMs: number, kinds?: string[]): LeaseRecord | null {
     const sql = this.ctx.storage.sql;
@@ -311,6 +322,7 @@ export class JobBoard extends DurableObject<Env> {
         .exec<ShardRow>(
           `SELECT s.job_id, s.idx FROM shards s JOIN jobs j ON j.id = s.job_id
            WHERE j.status IN ('queued', 'running') ${kindFilter}
+             AND (j.needs IS NULL OR EXISTS (SELECT 1 FROM jobs d WHERE d.key = j.needs AND d.status = 'done'))
              AND ((s.status = 'queued' AND s.not_before <= ?) OR (s.status = 'running' AND s.lease_expires < ?))
            ORDER BY j.created_at, s.idx LIMIT 1`,
           ...(kinds && kinds.length ? kinds : []),

@@ -3,9 +3,13 @@
  * its status URL (the same job for the same work: jobs are keyed by the result's content hash);
  * status reports progress; the result is served from the cache once a runner has completed it.
  * Submitting needs the submitter scope (bearer SUBMIT_TOKEN, auth.ts); reading is public.
+ *
+ * Histograms, accuracy curves and corner cases derive from the sweep's ranking sums (their top
+ * dims, class averages and stds): their job names the sums' key, and when the sums are not stored
+ * yet the ranking-sums job is submitted too and the derived job waits for it (board `needs`).
  */
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
-import { DEFAULT_OPTIONS, RESULT_KINDS, generatorId } from '../catalog.js';
+import { RESULT_KINDS, comparedClassifiers, generatorId } from '../catalog.js';
 import { DEFAULT_SHARD_SIZE, board, type JobRecord } from '../jobs/board.js';
 import { getResult } from '../results.js';
 import { IMMUTABLE, json, notModified, route, valid, type AppEnv } from '../http.js';
@@ -21,7 +25,7 @@ export const JobSubmit = z
     classifier: ClassifierParam,
     seed: z.number().int().min(0).max(LIMITS.seed - 1),
     count: z.number().int().min(1).max(LIMITS.jobSamples).openapi({ description: `Population size (at most ${LIMITS.jobSamples})` }),
-    shardSize: z.number().int().min(16).max(LIMITS.jobSamples).optional().openapi({ description: `Samples per shard (ranking-sums only; default ${DEFAULT_SHARD_SIZE}). Not part of the job's identity: the first submission decides.` }),
+    shardSize: z.number().int().min(16).max(LIMITS.jobSamples).optional().openapi({ description: `Samples per shard of a ranking-sums job (default ${DEFAULT_SHARD_SIZE}); for another kind, of the ranking-sums job it submits when the sweep's sums are not computed yet (the derived job itself is computed whole). Not part of a job's identity: the first submission decides.` }),
   })
   .openapi('JobSubmit');
 
@@ -68,15 +72,31 @@ export function registerJobs(app: OpenAPIHono<AppEnv>): void {
     }),
     async (c) => {
       const b = valid(c, 'json', JobSubmit);
-      const { key, spec, catalog, entry } = await locate(c, b.kind, b.classifier, { seed: b.seed, count: b.count });
-      if (b.kind === 'ranking-sums' && entry.source === 'registered' && !entry.record.differentiable) {
-        throw new ProblemError(422, 'not-differentiable', `the ranking takes d p_true / d s through the classifier, and registered classifier ${entry.name} has no gradient for op ${entry.record.nonDifferentiableOp}: rank with a differentiable classifier (e.g. ${catalog.defaultClassifier ?? 'a built-in one'}) and use this one in the live classify, render and traversal endpoints (direction increase or decrease)`, { field: 'classifier', classifier: entry.name });
+      const sweep = { seed: b.seed, count: b.count };
+      const { key, spec, catalog, entry, options } = await locate(c, b.kind, b.classifier, sweep);
+      if (entry.source === 'registered' && !entry.record.differentiable) {
+        const why = b.kind === 'ranking-sums' ? 'the ranking takes d p_true / d s through the classifier' : `${b.kind} derive from the classifier's own ranking (d p_true / d s through it)`;
+        throw new ProblemError(422, 'not-differentiable', `${why}, and registered classifier ${entry.name} has no gradient for op ${entry.record.nonDifferentiableOp}: rank with a differentiable classifier (e.g. ${catalog.defaultClassifier ?? 'a built-in one'}) and use this one in the live classify, render and traversal endpoints (direction increase or decrease)${b.kind === 'ranking-sums' ? '' : ', or measure it on those dims with the CLI (npx faultlines analyze --classifier DIR --adapter FILE)'}`, { field: 'classifier', classifier: entry.name });
       }
       if ((await getResult(c.env, key)) !== null) return json({ status: 'done', key, resultUrl: `/v1/results/${key}` });
       // What a runner needs to compute exactly this result and check it holds the same models.
       // A registered classifier is a TF.js model the runner fetches from /v1/runner/classifiers/{id}.
-      const full = { ...spec, options: DEFAULT_OPTIONS[b.kind], generatorId: generatorId(catalog), classifierId: entry.sha256, ...(entry.source === 'registered' ? { classifierFormat: 'tfjs' } : {}) };
-      const { job, created } = await board(c.env).submit({ key, kind: b.kind, spec: full, total: b.count, shardSize: b.shardSize });
+      const models = { generatorId: generatorId(catalog), classifierId: entry.sha256, ...(entry.source === 'registered' ? { classifierFormat: 'tfjs' } : {}) };
+      const stub = board(c.env);
+      let derived: Record<string, unknown> = {};
+      let needs: string | undefined;
+      if (b.kind !== 'ranking-sums') {
+        const sums = await locate(c, 'ranking-sums', b.classifier, sweep);
+        if ((await getResult(c.env, sums.key)) === null) {
+          await stub.submit({ key: sums.key, kind: 'ranking-sums', spec: { ...sums.spec, options: sums.options, ...models }, total: b.count, shardSize: b.shardSize });
+          needs = sums.key;
+        }
+        // Accuracy curves measure the compared (built-in) classifiers on the same samples.
+        const compare = b.kind === 'accuracy-curves' ? { compare: comparedClassifiers(catalog.classifiers, entry.sha256).map((m) => ({ classifier: m.name, classifierId: m.sha256 })) } : {};
+        derived = { sums: sums.key, ...compare };
+      }
+      const full = { ...spec, options, ...models, ...derived };
+      const { job, created } = await stub.submit({ key, kind: b.kind, spec: full, total: b.count, shardSize: b.shardSize, needs });
       const view = jobView(job);
       return json({ created, statusUrl: view.statusUrl, job: view }, { status: 202, headers: { location: view.statusUrl } });
     },

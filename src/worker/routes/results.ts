@@ -7,7 +7,7 @@ import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
 import type { RankingSums } from '../../core/analysis/ranking.js';
 import { GeneratorArchitectureSchema } from '../../core/generator/architecture.js';
 import { buildStyleLayout, type StyleLayout } from '../../core/generator/style-layout.js';
-import { DEFAULT_OPTIONS, RESULTS_INDEX_PATH, generatorId, resultKey, type Catalog, type ResultKind, type ResultsIndex, type StoredResult, type SweepSpec } from '../catalog.js';
+import { DEFAULT_OPTIONS, RESULTS_INDEX_PATH, generatorId, resultKey, resultOptions, type Catalog, type ResultKind, type ResultsIndex, type StoredResult, type SweepSpec } from '../catalog.js';
 import { board } from '../jobs/board.js';
 import { classifierEntry, getCatalog } from '../models.js';
 import { etagOf, getResult, rankingFromSums } from '../results.js';
@@ -33,13 +33,14 @@ export interface JobSpec {
   count: number;
 }
 
-/** The cache key of a result and the job that would compute it. */
+/** The cache key of a result, the options it is keyed and computed with, and the job that would compute it. */
 export async function locate(c: AppContext, kind: ResultKind, classifier: string | undefined, sweep: SweepSpec) {
   const catalog = await getCatalog(c.env);
   const entry = await classifierEntry(c.env, classifier);
-  const key = resultKey({ kind, generatorId: generatorId(catalog), classifierId: entry.sha256, sweep });
+  const options = resultOptions(kind, catalog, entry.sha256);
+  const key = resultKey({ kind, generatorId: generatorId(catalog), classifierId: entry.sha256, sweep, options });
   const spec: JobSpec = { kind, classifier: entry.name, seed: sweep.seed, count: sweep.count };
-  return { catalog, entry, key, spec };
+  return { catalog, entry, key, spec, options };
 }
 
 /** 202 with the job computing `key`, or 404 naming the job to submit. */

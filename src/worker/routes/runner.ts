@@ -8,10 +8,13 @@
  *
  * Every shard result is checked against the shard it answers before it is accepted: schema, shape
  * (the generator's S, its number of classes), the spec hash of (models, population), the sample
- * range and the per-class counts that range implies. The merged result is then exact.
+ * range and the per-class counts that range implies. The merged result is then exact. The derived
+ * kinds (histograms, accuracy curves, corner cases: whole jobs) are checked by jobs/payloads.ts.
  */
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
 import { populationSpecHash } from '../../core/analysis/population.js';
+import { DERIVED_KINDS, type DerivedKind } from '../../core/analysis/results.js';
+import { checkDerivedPayload, finite, parsePayload, payloadError, type JobSpecFields } from '../jobs/payloads.js';
 import type { AnalysisModels } from '../../core/analysis/models.js';
 import { board, type BoardResult, type LeaseRecord, type ShardRecord } from '../jobs/board.js';
 import { getCatalog, verifiedModelFiles } from '../models.js';
@@ -22,7 +25,6 @@ import type { Catalog, CatalogModel } from '../catalog.js';
 import { catalogLayout } from './results.js';
 import { SECURITY, requireScope } from '../auth.js';
 
-const finite = z.number().refine(Number.isFinite, 'must be finite');
 const RankingSumsPayload = z.object({
   schema: z.literal('faultlines.ranking-sums/1'),
   specHash: z.string().min(1),
@@ -36,31 +38,18 @@ const RankingSumsPayload = z.object({
   styleSum: z.array(finite),
   styleSqSum: z.array(finite),
 });
-const OtherPayload = z.object({ schema: z.string().min(1) }).passthrough();
-
-interface JobSpecFields {
-  seed: number;
-  count: number;
-  generatorId: string;
-  classifierId: string;
-}
-
-const bad = (field: string, detail: string) => new ProblemError(400, 'validation', `payload.${field}${detail}`, { field: `payload.${field}` });
+const bad = payloadError;
 
 /**
  * Checks a runner's shard result against the shard it answers before it becomes part of an
  * immutable result (it is served, and rankings are computed from it).
  */
 export function checkPayload(kind: string, payload: unknown, catalog: Catalog, spec: JobSpecFields, shard: Pick<ShardRecord, 'start' | 'end'>): void {
-  const parsed = (kind === 'ranking-sums' ? RankingSumsPayload : OtherPayload).safeParse(payload);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw new ProblemError(400, 'validation', `payload.${issue.path.join('.')}: ${issue.message}`, { field: ['payload', ...issue.path.map(String)].join('.') });
-  }
-  if (kind !== 'ranking-sums') return;
-  const p = parsed.data as z.infer<typeof RankingSumsPayload>;
   const S = catalogLayout(catalog).size;
   const K = Number((catalog.generatorArchitecture as { numClasses?: number }).numClasses ?? 10);
+  if ((DERIVED_KINDS as readonly string[]).includes(kind)) return checkDerivedPayload(kind as DerivedKind, payload, { styleSize: S, numClasses: K }, spec);
+  if (kind !== 'ranking-sums') throw new ProblemError(409, 'conflict', `jobs of kind ${kind} take no results`);
+  const p = parsePayload(RankingSumsPayload, payload);
   if (p.styleSize !== S) throw bad('styleSize', ` is ${p.styleSize}, the generator's S is ${S}`);
   if (p.numClasses !== K) throw bad('numClasses', ` is ${p.numClasses}, the generator has ${K} classes`);
   for (const f of ['count', 'correct'] as const) if (p[f].length !== K) throw bad(f, ` must have numClasses = ${K} entries`);

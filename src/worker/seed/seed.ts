@@ -15,14 +15,10 @@ import { SimpleCnn, parseCnnConfig } from '../../core/classifier/simple-cnn.js';
 import { DEFAULT_GENERATOR } from '../../core/generator/architecture.js';
 import { Generator } from '../../core/generator/generator.js';
 import { decodeWeights } from '../../core/weights/codec.js';
-import { rankDimensions, rankingSweep } from '../../core/analysis/ranking.js';
-import { samplePopulation } from '../../core/analysis/population.js';
-import { styleHistograms } from '../../core/analysis/histograms.js';
-import { accuracyCurves } from '../../core/analysis/accuracy-curve.js';
-import { findCornerCases } from '../../core/analysis/corner-cases.js';
-import { gridPng } from '../../core/image/png.js';
+import { rankingSweep } from '../../core/analysis/ranking.js';
+import { accuracyCurvesResult, compactResult, cornerCasesResult, histogramsResult, resultPopulation, type ResultInput } from '../../core/analysis/results.js';
 import type { AnalysisModels } from '../../core/analysis/models.js';
-import { DEFAULT_OPTIONS, DEFAULT_SWEEP, RANDOM_INIT_ID, RANDOM_INIT_SEED, RESULT_SCHEMA, resultKey, type ResultKind, type ResultsIndex, type StoredResult, type SweepSpec } from '../catalog.js';
+import { DEFAULT_OPTIONS, DEFAULT_SWEEP, RANDOM_INIT_ID, RANDOM_INIT_SEED, RESULT_SCHEMA, comparedClassifiers, resultKey, type ResultKind, type ResultsIndex, type StoredResult, type SweepSpec } from '../catalog.js';
 import { PRECOMPUTED_DIR } from '../build/assets.js';
 import { pinGenerator, resolveEdgeModels } from '../build/sources.js';
 import { EMBEDDINGS_KIND, EMBEDDINGS_OPTIONS, embeddingsKey } from '../embeddings.js';
@@ -32,19 +28,6 @@ function arg(name: string): string | undefined {
   const i = process.argv.indexOf(`--${name}`);
   return i >= 0 ? process.argv[i + 1] : undefined;
 }
-
-/** Rounds floats to 9 significant digits (JSON size) and turns typed arrays into arrays. */
-function compact(value: unknown): unknown {
-  return JSON.parse(JSON.stringify(value, (_k, v: unknown) => {
-    if (v instanceof Float32Array || v instanceof Float64Array) return Array.from(v, (x) => Number(x.toPrecision(9)));
-    if (ArrayBuffer.isView(v)) return Array.from(v as Uint8Array);
-    if (typeof v === 'number' && !Number.isInteger(v) && Number.isFinite(v)) return Number(v.toPrecision(9));
-    if (typeof v === 'number' && !Number.isFinite(v)) return null;
-    return v;
-  }));
-}
-
-const pngUrl = (img: Float32Array) => `data:image/png;base64,${Buffer.from(gridPng([img], { size: 32, columns: 1, scale: 1, gap: 0 })).toString('base64')}`;
 
 async function main(): Promise<void> {
   const backend = arg('backend') ?? 'wasm';
@@ -88,7 +71,7 @@ async function main(): Promise<void> {
       sweep,
       options,
       computed: { by: 'npm run seed:edge', backend: tf.getBackend(), seconds: Math.round(seconds * 10) / 10, at: new Date().toISOString() },
-      payload: compact(payload),
+      payload: compactResult(payload),
     };
     const text = JSON.stringify(stored);
     writeFileSync(path.join(PRECOMPUTED_DIR, `${key}.json`), text);
@@ -96,41 +79,30 @@ async function main(): Promise<void> {
     console.log(`  ${kind} ${c.name}: ${(text.length / 1024).toFixed(0)} KiB, ${seconds.toFixed(1)} s`);
   };
 
-  // One population (same styles for every classifier): correctness per classifier.
+  // The population of each classifier (the same styles for all), shared by its histograms and curves.
   const pops = [];
   for (const c of classifiers) {
     const t0 = Date.now();
-    pops.push({ c, pop: await samplePopulation(modelsOf(c), { ...sweep, classIndex: null, batchSize: 50 }), seconds: (Date.now() - t0) / 1000 });
+    pops.push({ c, pop: await resultPopulation({ models: modelsOf(c), sweep }), seconds: (Date.now() - t0) / 1000 });
   }
+  // Derived results are computed by src/core/analysis/results.ts (as runners compute them) from the
+  // sums as stored, which /v1/rankings and a runner read back.
   for (const { c, pop, seconds: popSeconds } of pops) {
     const models = modelsOf(c);
     let t0 = Date.now();
-    const sums = await rankingSweep(models, { ...sweep, classIndex: null }, { batchSize: 50 });
+    const sums = compactResult(await rankingSweep(models, { ...sweep, classIndex: null }, { batchSize: 50 }));
     write('ranking-sums', c, sums, (Date.now() - t0) / 1000);
-    const ranking = rankDimensions(sums, generator.layout, null);
+    const input: ResultInput = { models, name: c.name, sweep, sums };
 
     t0 = Date.now();
-    const ho = DEFAULT_OPTIONS.histograms as { top: number; random: number; bins: number; seed: number };
-    write('histograms', c, styleHistograms(pop, { ranking: ranking.dims, ...ho }), popSeconds + (Date.now() - t0) / 1000);
+    write('histograms', c, await histogramsResult(input, DEFAULT_OPTIONS.histograms, pop), popSeconds + (Date.now() - t0) / 1000);
 
     t0 = Date.now();
-    const ao = DEFAULT_OPTIONS['accuracy-curves'] as { topDims: number; bins: number; centres: 'pooled' | 'per-class' };
-    const others = Object.fromEntries(pops.filter((p) => p.c !== c).map((p) => [p.c.name, p.pop.correct]));
-    write('accuracy-curves', c, accuracyCurves(pop, c.name, { ranking: ranking.dims, ...ao, labels: pop.labels }, others), popSeconds + (Date.now() - t0) / 1000);
+    const compare = comparedClassifiers(classifiers.map((o) => ({ ...o, sha256: o.id })), c.id).map((o) => ({ name: o.name, classifier: o.model, classifierId: o.id }));
+    write('accuracy-curves', c, await accuracyCurvesResult(input, DEFAULT_OPTIONS['accuracy-curves'], compare, pop), popSeconds + (Date.now() - t0) / 1000);
 
     t0 = Date.now();
-    const co = DEFAULT_OPTIONS['corner-cases'] as { perClass: number; maxCandidates: number; maxSteps: number; tolerance: number };
-    const cc = await findCornerCases(models, sums, generator.layout, co);
-    const slim = {
-      ...cc,
-      classes: cc.classes.map((k) => ({
-        classIndex: k.classIndex,
-        start: { pTrue: k.start.pTrue, predicted: k.start.predicted, image: pngUrl(k.start.image!) },
-        cases: k.cases.map((x) => ({ dim: { index: x.dim.index, rank: x.dim.rank, layer: x.dim.layer, channel: x.dim.channel, score: x.dim.score, direction: x.dim.direction, std: x.dim.std }, shift: x.shift, pTrue: x.pTrue, predicted: x.predicted, newClass: x.newClass, image: pngUrl(x.image) })),
-        skipped: k.skipped.map((x) => ({ dim: x.dim.index, reason: x.reason })),
-      })),
-    };
-    write('corner-cases', c, slim, (Date.now() - t0) / 1000);
+    write('corner-cases', c, await cornerCasesResult(input, DEFAULT_OPTIONS['corner-cases']), (Date.now() - t0) / 1000);
   }
   await writeEmbeddings(classifiers.map(modelsOf), sweep, index);
   writeFileSync(path.join(PRECOMPUTED_DIR, 'index.json'), JSON.stringify(index, null, 1));

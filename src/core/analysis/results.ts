@@ -1,0 +1,205 @@
+/**
+ * The edge's cached results that derive from a sweep's ranking sums — histograms, accuracy curves
+ * and corner cases — computed one way for every producer: `npm run seed:edge` (the built-in
+ * classifiers' precomputed results) and the runner's jobs (any classifier, any sweep). Same
+ * inputs, same code, same batch sizes, so the same payload.
+ *
+ * Every derived result ranks S with the sums *as stored* (the `ranking-sums` result the edge
+ * serves, which /v1/rankings is computed from), so a runner that reads them back derives exactly
+ * what the seeding derived. Payloads are compacted (floats to 9 significant digits, NaN/∞ to null)
+ * as stored, and carry the population's spec hash (models + sweep) the edge checks them against.
+ *
+ * Pure core code (tfjs-core, no Node APIs): it runs in Node, in Deno and in browsers.
+ */
+import type { Classifier } from '../classifier/classifier.js';
+import { gridPng, pngDataUrl } from '../image/png.js';
+import { accuracyCurves, type AccuracyCurvesResult } from './accuracy-curve.js';
+import { findCornerCases, CORNER_CASES_SCHEMA } from './corner-cases.js';
+import { styleHistograms, type HistogramsResult } from './histograms.js';
+import type { AnalysisModels } from './models.js';
+import { classifyPopulation, populationSpecHash, samplePopulation, type Population } from './population.js';
+import { RANKING_SUMS_SCHEMA, rankDimensions, sumsCount, type RankingSums } from './ranking.js';
+
+export const DERIVED_KINDS = ['histograms', 'accuracy-curves', 'corner-cases'] as const;
+export type DerivedKind = (typeof DERIVED_KINDS)[number];
+
+/** Options of each derived kind (part of the result's cache key; see DEFAULT_OPTIONS in src/worker/catalog.ts). */
+export type HistogramsOptions = { top: number; random: number; bins: number; seed: number };
+export type AccuracyCurvesOptions = {
+  topDims: number;
+  bins: number;
+  centres: 'pooled' | 'per-class';
+  /** Ids of the classifiers compared (when the key names them: a registered classifier's curves). */
+  compare?: string[];
+};
+export type CornerCasesOptions = { perClass: number; maxCandidates: number; maxSteps: number; tolerance: number };
+export interface DerivedOptions {
+  'histograms': HistogramsOptions;
+  'accuracy-curves': AccuracyCurvesOptions;
+  'corner-cases': CornerCasesOptions;
+}
+
+/**
+ * Samples per batch of the population a result samples. Fixed, not the runner's `--batch`: a
+ * batch's size may change a kernel's float32 summation order, and results must not depend on who
+ * computed them.
+ */
+export const RESULT_POPULATION_BATCH = 50;
+
+export interface ResultProgress {
+  done: number;
+  total: number;
+  samplesPerSecond: number;
+}
+
+export interface ResultInput {
+  /** The generator and the classifier the result is of. */
+  models: AnalysisModels;
+  /** The classifier's name as the API names it (a built-in name, a registered classifier's id). */
+  name: string;
+  sweep: { seed: number; count: number };
+  /** The sweep's ranking sums as the edge stores them (the `ranking-sums` result). */
+  sums: RankingSums;
+  /**
+   * Progress in samples of the sweep (the population's batches; the corner cases' classes as
+   * shares of it). Awaited: a caller may yield to its event loop, heartbeat, or throw to stop.
+   */
+  onProgress?: (p: ResultProgress) => void | Promise<void>;
+}
+
+/** A further classifier measured on the same population (accuracy curves). */
+export interface ComparedClassifier {
+  name: string;
+  classifier: Classifier;
+  classifierId: string;
+}
+
+/** Rounds floats to 9 significant digits (JSON size), NaN/∞ to null, typed arrays to arrays: a result as stored. */
+export function compactResult<T>(value: T): T {
+  return JSON.parse(
+    JSON.stringify(value, (_k, v: unknown) => {
+      if (v instanceof Float32Array || v instanceof Float64Array) return Array.from(v, (x) => (Number.isFinite(x) ? Number(x.toPrecision(9)) : null));
+      if (ArrayBuffer.isView(v)) return Array.from(v as Uint8Array);
+      if (typeof v === 'number' && !Number.isInteger(v) && Number.isFinite(v)) return Number(v.toPrecision(9));
+      if (typeof v === 'number' && !Number.isFinite(v)) return null;
+      return v;
+    }),
+  ) as T;
+}
+
+/** The spec hash every payload of (models, sweep) carries: the population's, the same as its ranking sums'. */
+export function resultSpecHash(ids: Pick<AnalysisModels, 'generatorId' | 'classifierId'>, sweep: { seed: number; count: number }): string {
+  return populationSpecHash(ids as AnalysisModels, { seed: sweep.seed, count: sweep.count, classIndex: null });
+}
+
+/** Throws unless `sums` are the whole sweep of these models (not another classifier's, seed's or count's). */
+export function checkResultSums(input: Pick<ResultInput, 'models' | 'sweep' | 'sums'>): void {
+  const { sums, sweep, models } = input;
+  if (sums.schema !== RANKING_SUMS_SCHEMA) throw new Error(`ranking sums of schema "${sums.schema}", expected ${RANKING_SUMS_SCHEMA}`);
+  const expected = resultSpecHash(models, sweep);
+  if (sums.specHash !== expected) throw new Error(`the ranking sums are of another sweep or models (spec hash ${sums.specHash}, expected ${expected})`);
+  const whole = sums.ranges.length === 1 && sums.ranges[0][0] === 0 && sums.ranges[0][1] === sweep.count;
+  if (!whole || sumsCount(sums) !== sweep.count) throw new Error(`the ranking sums cover ${JSON.stringify(sums.ranges)}, not the whole sweep [0, ${sweep.count})`);
+  if (sums.styleSize !== models.generator.styleSize) throw new Error(`the ranking sums have S = ${sums.styleSize}, the generator ${models.generator.styleSize}`);
+}
+
+/** The sweep's population for the classifier (styles, labels, verdicts), batch by batch. */
+export function resultPopulation(input: Pick<ResultInput, 'models' | 'sweep' | 'onProgress'>): Promise<Population> {
+  return samplePopulation(input.models, { seed: input.sweep.seed, count: input.sweep.count, classIndex: null, batchSize: RESULT_POPULATION_BATCH, onProgress: input.onProgress });
+}
+
+const globalRanking = (input: ResultInput) => rankDimensions(input.sums, input.models.generator.layout, null);
+
+/** Histograms of the top and random dims, well- vs mis-classified (figure 4). `pop`: the population if already sampled. */
+export async function histogramsResult(input: ResultInput, o: HistogramsOptions, pop?: Population): Promise<HistogramsResult & { specHash: string }> {
+  checkResultSums(input);
+  const p = pop ?? (await resultPopulation(input));
+  const r = styleHistograms(p, { ranking: globalRanking(input).dims, top: o.top, random: o.random, bins: o.bins, seed: o.seed });
+  return compactResult({ ...r, specHash: p.specHash });
+}
+
+/**
+ * Accuracy against distance in the classifier's top dims (figure 6), for it and for `compare`
+ * measured on the very same samples (its population's styles, hence images), in that order.
+ */
+export async function accuracyCurvesResult(input: ResultInput, o: AccuracyCurvesOptions, compare: readonly ComparedClassifier[], pop?: Population): Promise<AccuracyCurvesResult & { specHash: string }> {
+  checkResultSums(input);
+  const p = pop ?? (await resultPopulation(input));
+  const others: Record<string, Uint8Array> = {};
+  for (const c of compare) {
+    if (c.name === input.name || c.name in others) throw new Error(`classifier ${c.name} is compared twice`);
+    const models: AnalysisModels = { ...input.models, classifier: c.classifier, classifierId: c.classifierId };
+    others[c.name] = (await classifyPopulation(models, p, RESULT_POPULATION_BATCH)).correct;
+  }
+  const r = accuracyCurves(p, input.name, { ranking: globalRanking(input).dims, topDims: o.topDims, bins: o.bins, centres: o.centres, labels: p.labels }, others);
+  return compactResult({ ...r, specHash: p.specHash });
+}
+
+const imageUrl = (img: Float32Array) => pngDataUrl(gridPng([img], { size: 32, columns: 1, scale: 1, gap: 0 }));
+
+/** Corner cases per class (figure 7), images as PNG data URLs; a class at a time (progress between classes). */
+export async function cornerCasesResult(input: ResultInput, o: CornerCasesOptions) {
+  checkResultSums(input);
+  const { models, sums } = input;
+  const t0 = Date.now();
+  const K = sums.numClasses;
+  const classes = [];
+  for (let c = 0; c < K; c++) {
+    const [k] = (await findCornerCases(models, sums, models.generator.layout, { ...o, classes: [c] })).classes;
+    classes.push({
+      classIndex: k.classIndex,
+      start: { pTrue: k.start.pTrue, predicted: k.start.predicted, image: imageUrl(k.start.image!) },
+      cases: k.cases.map((x) => ({ dim: { index: x.dim.index, rank: x.dim.rank, layer: x.dim.layer, channel: x.dim.channel, score: x.dim.score, direction: x.dim.direction, std: x.dim.std }, shift: x.shift, pTrue: x.pTrue, predicted: x.predicted, newClass: x.newClass, image: imageUrl(x.image) })),
+      skipped: k.skipped.map((x) => ({ dim: x.dim.index, reason: x.reason })),
+    });
+    const done = Math.round((input.sweep.count * (c + 1)) / K);
+    await input.onProgress?.({ done, total: input.sweep.count, samplesPerSecond: done / Math.max(1e-3, (Date.now() - t0) / 1000) });
+  }
+  return compactResult({ schema: CORNER_CASES_SCHEMA, specHash: sums.specHash, maxSteps: o.maxSteps, tolerance: o.tolerance, classes });
+}
+
+const isInt = (v: unknown, min: number): v is number => Number.isSafeInteger(v) && (v as number) >= min;
+
+/**
+ * A job's options (JSON) as the typed options of `kind`; throws naming the first bad field. Only
+ * the fields the kind knows are kept.
+ */
+export function parseDerivedOptions<K extends DerivedKind>(kind: K, raw: Record<string, unknown>): DerivedOptions[K] {
+  const bad = (field: string, want: string) => new Error(`${kind} option ${field} must be ${want}, got ${JSON.stringify(raw[field])}`);
+  const int = (field: string, min: number) => {
+    if (!isInt(raw[field], min)) throw bad(field, `an integer >= ${min}`);
+    return raw[field] as number;
+  };
+  if (kind === 'histograms') {
+    return { top: int('top', 1), random: int('random', 0), bins: int('bins', 1), seed: int('seed', 0) } as DerivedOptions[K];
+  }
+  if (kind === 'accuracy-curves') {
+    const centres = raw.centres;
+    if (centres !== 'pooled' && centres !== 'per-class') throw bad('centres', '"pooled" or "per-class"');
+    const compare = raw.compare;
+    if (compare !== undefined && !(Array.isArray(compare) && compare.every((x) => typeof x === 'string'))) throw bad('compare', 'a list of classifier ids');
+    return { topDims: int('topDims', 1), bins: int('bins', 1), centres, ...(compare === undefined ? {} : { compare: compare as string[] }) } as DerivedOptions[K];
+  }
+  const maxSteps = raw.maxSteps;
+  const tolerance = raw.tolerance;
+  if (typeof maxSteps !== 'number' || !(maxSteps > 0) || !Number.isFinite(maxSteps)) throw bad('maxSteps', 'a positive number');
+  if (typeof tolerance !== 'number' || !(tolerance > 0 && tolerance < 0.5)) throw bad('tolerance', 'a number in (0, 0.5)');
+  return { perClass: int('perClass', 1), maxCandidates: int('maxCandidates', 1), maxSteps, tolerance } as DerivedOptions[K];
+}
+
+/**
+ * One derived result of `kind` with the job's options (JSON, checked): what a runner computes for
+ * a job. `compare`: the classifiers an accuracy-curves result measures too.
+ */
+export async function derivedResult(kind: DerivedKind, input: ResultInput, options: Record<string, unknown>, compare: readonly ComparedClassifier[] = []): Promise<unknown> {
+  if (kind === 'histograms') return histogramsResult(input, parseDerivedOptions(kind, options));
+  if (kind === 'accuracy-curves') {
+    const o = parseDerivedOptions(kind, options);
+    if (o.compare && (o.compare.length !== compare.length || o.compare.some((id, i) => compare[i].classifierId !== id))) {
+      throw new Error(`the options compare ${o.compare.join(', ')}, the job names ${compare.map((c) => c.classifierId).join(', ')}`);
+    }
+    return accuracyCurvesResult(input, o, compare);
+  }
+  if (kind === 'corner-cases') return cornerCasesResult(input, parseDerivedOptions(kind, options));
+  throw new Error(`unknown derived result kind "${kind as string}"`);
+}

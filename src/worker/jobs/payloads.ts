@@ -1,0 +1,222 @@
+/**
+ * Checks of a runner's result for a derived kind (histograms, accuracy curves, corner cases)
+ * before it becomes an immutable, served result: its schema (no unknown fields), its sizes against
+ * the generator (S, classes) and the job's options, its internal consistency (counts that add up,
+ * bins that tile [0, 1], dims inside S) and the spec hash of (models, population) it was computed
+ * for. The ranking sums' own checks are in routes/runner.ts.
+ */
+import { z } from '@hono/zod-openapi';
+import { ACCURACY_CURVE_SCHEMA } from '../../core/analysis/accuracy-curve.js';
+import { CORNER_CASES_SCHEMA } from '../../core/analysis/corner-cases.js';
+import { HISTOGRAMS_SCHEMA } from '../../core/analysis/histograms.js';
+import { parseDerivedOptions, resultSpecHash, type DerivedKind } from '../../core/analysis/results.js';
+import { ProblemError } from '../problem.js';
+
+/** What a job's spec says about the result it must produce (jobs.ts writes it). */
+export interface JobSpecFields {
+  classifier: string;
+  seed: number;
+  count: number;
+  generatorId: string;
+  classifierId: string;
+  options?: Record<string, unknown>;
+  /** Accuracy curves: the classifiers measured next to `classifier`, in order. */
+  compare?: Array<{ classifier: string; classifierId: string }>;
+}
+
+/** The shape of a result, as the checks need it. */
+export interface PayloadFrame {
+  /** The generator's S and number of classes. */
+  styleSize: number;
+  numClasses: number;
+}
+
+export const payloadError = (field: string, detail: string) => new ProblemError(400, 'validation', `payload.${field}${detail}`, { field: `payload.${field}` });
+
+/** `payload` parsed by `schema`, or a 400 naming the first offending field. */
+export function parsePayload<S extends z.ZodType>(schema: S, payload: unknown): z.infer<S> {
+  const parsed = schema.safeParse(payload);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new ProblemError(400, 'validation', `payload.${issue.path.join('.')}: ${issue.message}`, { field: ['payload', ...issue.path.map(String)].join('.') });
+  }
+  return parsed.data;
+}
+
+export const finite = z.number().refine(Number.isFinite, 'must be finite');
+const count = z.number().int().nonnegative();
+const unit = z.number().min(0).max(1);
+/** NaN (an empty group or bin) is stored as null. */
+const unitOrNull = unit.nullable();
+/** One 32x32 gray PNG as a data URL (about 1.4 KB; 16 KiB is far above any). */
+const PNG_URL = /^data:image\/png;base64,iVBORw0KGgo[A-Za-z0-9+/]*={0,2}$/;
+const pngUrl = z.string().max(16 * 1024).regex(PNG_URL, 'must be a PNG data URL');
+const LIST_MAX = 4096;
+
+const Histograms = z
+  .object({
+    schema: z.literal(HISTOGRAMS_SCHEMA),
+    specHash: z.string().min(1),
+    wellCount: count,
+    misCount: count,
+    dims: z
+      .array(z.object({ dim: count, group: z.enum(['top', 'random']), rank: z.number().int().min(1).nullable(), edges: z.array(finite).max(LIST_MAX), well: z.array(count).max(LIST_MAX), mis: z.array(count).max(LIST_MAX), ks: unitOrNull, auroc: unitOrNull }).strict())
+      .max(LIST_MAX),
+    meanKsTop: unitOrNull,
+    meanKsRandom: unitOrNull,
+  })
+  .strict();
+
+const Bin = z.object({ lo: unit, hi: unit, count, correct: count, accuracy: unitOrNull, ciLow: unitOrNull, ciHigh: unitOrNull }).strict();
+const AccuracyCurves = z
+  .object({
+    schema: z.literal(ACCURACY_CURVE_SCHEMA),
+    specHash: z.string().min(1),
+    classIndex: z.null(),
+    dims: z.array(count).max(LIST_MAX),
+    centredOn: z.enum(['well-classified', 'all']),
+    centres: z.enum(['pooled', 'per-class']),
+    minDistance: finite.min(0),
+    maxDistance: finite.min(0),
+    count,
+    curves: z.array(z.object({ classifier: z.string().max(128), bins: z.array(Bin).max(LIST_MAX), auc: unitOrNull, accuracy: unit }).strict()).max(64),
+  })
+  .strict();
+
+const Shown = { pTrue: unit, predicted: count, image: pngUrl };
+const CornerCases = z
+  .object({
+    schema: z.literal(CORNER_CASES_SCHEMA),
+    specHash: z.string().min(1),
+    maxSteps: finite,
+    tolerance: finite,
+    classes: z
+      .array(
+        z
+          .object({
+            classIndex: count,
+            start: z.object(Shown).strict(),
+            cases: z
+              .array(
+                z
+                  .object({
+                    dim: z.object({ index: count, rank: z.number().int().min(1), layer: z.string().max(64), channel: count, score: finite, direction: z.enum(['increase', 'decrease']), std: finite.positive() }).strict(),
+                    shift: finite,
+                    newClass: count,
+                    ...Shown,
+                  })
+                  .strict(),
+              )
+              .max(LIST_MAX),
+            skipped: z.array(z.object({ dim: count, reason: z.string().max(200) }).strict()).max(LIST_MAX),
+          })
+          .strict(),
+      )
+      .max(1024),
+  })
+  .strict();
+
+const sum = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0);
+
+function checkDims(field: string, dims: readonly number[], S: number): void {
+  const seen = new Set<number>();
+  dims.forEach((d, i) => {
+    if (d >= S) throw payloadError(`${field}.${i}`, ` (${d}) is outside S (${S} dims)`);
+    if (seen.has(d)) throw payloadError(`${field}.${i}`, ` (${d}) repeats a dim`);
+    seen.add(d);
+  });
+}
+
+function histograms(payload: unknown, frame: PayloadFrame, spec: JobSpecFields): void {
+  const p = parsePayload(Histograms, payload);
+  const o = parseDerivedOptions('histograms', spec.options ?? {});
+  const S = frame.styleSize;
+  if (p.wellCount + p.misCount !== spec.count) throw payloadError('wellCount', ` + misCount (${p.wellCount + p.misCount}) is not the sweep's ${spec.count} samples`);
+  const top = Math.min(o.top, S);
+  const random = Math.max(0, Math.min(o.random, S - Math.max(o.top, Math.ceil(S * 0.1))));
+  if (p.dims.length !== top + random) throw payloadError('dims', ` has ${p.dims.length} entries, the options ask for ${top} top and ${random} random dims`);
+  checkDims('dims', p.dims.map((d) => d.dim), S);
+  p.dims.forEach((d, i) => {
+    const f = `dims.${i}`;
+    const group = i < top ? 'top' : 'random';
+    if (d.group !== group) throw payloadError(`${f}.group`, ` is ${d.group}, expected ${group}`);
+    if (group === 'top' && d.rank !== i + 1) throw payloadError(`${f}.rank`, ` is ${d.rank}, expected ${i + 1}`);
+    if (d.edges.length !== o.bins + 1) throw payloadError(`${f}.edges`, ` must have bins + 1 = ${o.bins + 1} entries`);
+    if (d.edges.some((e, k) => k > 0 && e < d.edges[k - 1])) throw payloadError(`${f}.edges`, ' must not decrease');
+    if (d.well.length !== o.bins || d.mis.length !== o.bins) throw payloadError(`${f}.well`, ` and mis must have bins = ${o.bins} entries`);
+    if (sum(d.well) !== p.wellCount) throw payloadError(`${f}.well`, ` sums to ${sum(d.well)}, not wellCount (${p.wellCount})`);
+    if (sum(d.mis) !== p.misCount) throw payloadError(`${f}.mis`, ` sums to ${sum(d.mis)}, not misCount (${p.misCount})`);
+  });
+}
+
+function accuracyCurves(payload: unknown, frame: PayloadFrame, spec: JobSpecFields): void {
+  const p = parsePayload(AccuracyCurves, payload);
+  const o = parseDerivedOptions('accuracy-curves', spec.options ?? {});
+  if (p.count !== spec.count) throw payloadError('count', ` is ${p.count}, the sweep has ${spec.count} samples`);
+  if (p.centres !== o.centres) throw payloadError('centres', ` is ${p.centres}, the options say ${o.centres}`);
+  if (p.dims.length !== Math.min(o.topDims, frame.styleSize)) throw payloadError('dims', ` has ${p.dims.length} entries, the options ask for the top ${o.topDims}`);
+  checkDims('dims', p.dims, frame.styleSize);
+  if (p.minDistance > p.maxDistance) throw payloadError('minDistance', ' exceeds maxDistance');
+  const names = [spec.classifier, ...(spec.compare ?? []).map((c) => c.classifier)];
+  if (p.curves.length !== names.length || p.curves.some((c, i) => c.classifier !== names[i])) {
+    throw payloadError('curves', ` are of ${p.curves.map((c) => c.classifier).join(', ')}, the job asks for ${names.join(', ')} in that order`);
+  }
+  const counts = p.curves[0].bins.map((b) => b.count);
+  p.curves.forEach((c, i) => {
+    const f = `curves.${i}`;
+    if (c.bins.length !== o.bins) throw payloadError(`${f}.bins`, ` must have ${o.bins} entries`);
+    c.bins.forEach((b, k) => {
+      const at = `${f}.bins.${k}`;
+      if (Math.abs(b.lo - k / o.bins) > 1e-6 || Math.abs(b.hi - (k + 1) / o.bins) > 1e-6) throw payloadError(at, ` is [${b.lo}, ${b.hi}), expected [${k / o.bins}, ${(k + 1) / o.bins})`);
+      // The same samples in the same bins for every classifier: only their correctness differs.
+      if (b.count !== counts[k]) throw payloadError(`${at}.count`, ` (${b.count}) differs from curves.0's (${counts[k]}): the curves must share their samples`);
+      if (b.correct > b.count) throw payloadError(`${at}.correct`, ` (${b.correct}) exceeds count (${b.count})`);
+      const acc = b.count ? b.correct / b.count : null;
+      if (acc === null ? b.accuracy !== null : b.accuracy === null || Math.abs(b.accuracy - acc) > 1e-6) throw payloadError(`${at}.accuracy`, ` (${b.accuracy}) is not correct / count (${acc})`);
+    });
+    if (Math.abs(c.accuracy - sum(c.bins.map((b) => b.correct)) / p.count) > 1e-6) throw payloadError(`${f}.accuracy`, ` (${c.accuracy}) is not the share of correct samples`);
+  });
+  if (sum(counts) !== p.count) throw payloadError('curves.0.bins', ` hold ${sum(counts)} samples, not count (${p.count})`);
+}
+
+function cornerCases(payload: unknown, frame: PayloadFrame, spec: JobSpecFields): void {
+  const p = parsePayload(CornerCases, payload);
+  const o = parseDerivedOptions('corner-cases', spec.options ?? {});
+  const { styleSize: S, numClasses: K } = frame;
+  if (p.maxSteps !== o.maxSteps) throw payloadError('maxSteps', ` is ${p.maxSteps}, the options say ${o.maxSteps}`);
+  if (p.tolerance !== o.tolerance) throw payloadError('tolerance', ` is ${p.tolerance}, the options say ${o.tolerance}`);
+  if (p.classes.length !== K) throw payloadError('classes', ` must have one entry per class (${K})`);
+  const cls = (field: string, v: number) => {
+    if (v >= K) throw payloadError(field, ` (${v}) is not a class (0-${K - 1})`);
+  };
+  p.classes.forEach((k, c) => {
+    const f = `classes.${c}`;
+    if (k.classIndex !== c) throw payloadError(`${f}.classIndex`, ` is ${k.classIndex}, expected ${c}`);
+    cls(`${f}.start.predicted`, k.start.predicted);
+    if (k.cases.length > o.perClass) throw payloadError(`${f}.cases`, ` has ${k.cases.length} entries, the options allow ${o.perClass}`);
+    if (k.cases.length + k.skipped.length > o.maxCandidates) throw payloadError(`${f}.skipped`, ` and cases try more than maxCandidates (${o.maxCandidates}) dims`);
+    checkDims(`${f}.dims`, [...k.cases.map((x) => x.dim.index), ...k.skipped.map((x) => x.dim)], S);
+    k.cases.forEach((x, i) => {
+      const at = `${f}.cases.${i}`;
+      if (x.dim.rank > S) throw payloadError(`${at}.dim.rank`, ` (${x.dim.rank}) exceeds S (${S})`);
+      if (x.shift < 0 || x.shift > o.maxSteps) throw payloadError(`${at}.shift`, ` (${x.shift}) is outside [0, maxSteps = ${o.maxSteps}] std`);
+      cls(`${at}.predicted`, x.predicted);
+      cls(`${at}.newClass`, x.newClass);
+      if (x.newClass === c) throw payloadError(`${at}.newClass`, ` is the true class ${c}`);
+    });
+  });
+}
+
+const CHECKS: Record<DerivedKind, (payload: unknown, frame: PayloadFrame, spec: JobSpecFields) => void> = {
+  'histograms': histograms,
+  'accuracy-curves': accuracyCurves,
+  'corner-cases': cornerCases,
+};
+
+/** Checks a derived kind's payload against the job that asked for it; throws a 400 problem. */
+export function checkDerivedPayload(kind: DerivedKind, payload: unknown, frame: PayloadFrame, spec: JobSpecFields): void {
+  CHECKS[kind](payload, frame, spec);
+  const expected = resultSpecHash(spec, spec);
+  const got = (payload as { specHash: string }).specHash;
+  if (got !== expected) throw payloadError('specHash', ` ${got} is not this job's (models ${spec.generatorId.slice(0, 12)}/${spec.classifierId.slice(0, 12)}, seed ${spec.seed}, count ${spec.count}): ${expected}`);
+}

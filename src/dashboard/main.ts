@@ -5,7 +5,7 @@
  * When every section has drawn, it sets `data-ready` on <html> and `window.faultlinesReady` (ms
  * since navigation start) for the browser tests and `npm run bench:dashboard`.
  */
-import { ARROW, Chart, PALETTE, getJson, pct } from '../widgets/index.js';
+import { ARROW, ApiError, Chart, PALETTE, getJson, pct, submitCurl } from '../widgets/index.js';
 
 const API = location.origin;
 const $ = <T extends HTMLElement = HTMLElement>(id: string) => document.getElementById(id) as T;
@@ -26,8 +26,11 @@ function chart(id: string, parent: HTMLElement, config: any, cls = 'chart'): voi
   charts.set(id, new Chart(box.querySelector('canvas')!, { ...config, options: { responsive: true, maintainAspectRatio: false, ...config.options } }));
 }
 
+/** An error in place of a section; a result not computed yet also gets the curl line that submits its job. */
 function fail(el: HTMLElement, e: unknown): void {
-  el.innerHTML = `<div class="err" role="alert">${esc((e as Error).message)}</div>`;
+  const how = e instanceof ApiError && e.submit ? `<p class="note">Not computed yet: a GPU runner computes it once this job is submitted with the submitter token (<code>SUBMIT_TOKEN</code>):</p><pre class="curl">${esc(submitCurl(API, e.submit))}</pre>` : '';
+  // One block, also where `el` is a grid of charts.
+  el.innerHTML = `<div><div class="err" role="alert">${esc((e as Error).message)}</div>${how}</div>`;
 }
 
 interface ClassifierInfo {

@@ -13,14 +13,32 @@ export const MODULE_ORIGIN = (() => {
   }
 })();
 
+/** The job that computes a result the API has not computed (a 404 `not-computed` names it). */
+export interface JobSubmission {
+  method: string;
+  href: string;
+  body: Record<string, unknown>;
+}
+
 export class ApiError extends Error {
   constructor(
     message: string,
     readonly status: number | null,
     readonly field?: string,
+    readonly submit?: JobSubmission,
   ) {
     super(message);
   }
+}
+
+/**
+ * The command that submits `submit` to the API at `base`: the submitter token stays a shell
+ * variable (the worker's SUBMIT_TOKEN secret; `npm run dev:edge` writes it into .dev.vars), never
+ * a value in the page.
+ */
+export function submitCurl(base: string, submit: JobSubmission): string {
+  const body = JSON.stringify(submit.body).replace(/'/g, `'\\''`);
+  return `curl -H "Authorization: Bearer $SUBMIT_TOKEN" -H 'content-type: application/json' -d '${body}' ${apiUrl(base, submit.href)}`;
 }
 
 /** `base` (an `api` attribute) normalised, or the module's own origin. */
@@ -55,8 +73,9 @@ export async function getJson<T = any>(base: string, path: string, params: Param
   }
   if (!res.ok) {
     if (type.includes('json')) {
-      const p = (await res.json().catch(() => ({}))) as { title?: string; detail?: string; field?: string };
-      throw new ApiError(`${p.title ?? `HTTP ${res.status}`}: ${p.detail ?? ''}`.trim(), res.status, p.field);
+      const p = (await res.json().catch(() => ({}))) as { title?: string; detail?: string; field?: string; submit?: JobSubmission };
+      const submit = p.submit && typeof p.submit.href === 'string' && typeof p.submit.body === 'object' && p.submit.body !== null ? p.submit : undefined;
+      throw new ApiError(`${p.title ?? `HTTP ${res.status}`}: ${p.detail ?? ''}`.trim(), res.status, p.field, submit);
     }
     throw new ApiError(`The Faultlines API answered HTTP ${res.status} for ${path}.`, res.status);
   }

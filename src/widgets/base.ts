@@ -2,10 +2,12 @@
  * What every Faultlines widget shares: the `api` and `classifier` attributes, one load per change
  * of the attributes it depends on (earlier loads aborted), a `state` attribute reflecting
  * loading / ready / error (for pages and tests to wait on), `faultlines-ready` / `faultlines-error`
- * events, and a clear message instead of content when the API is unreachable or refuses.
+ * events, and a clear message instead of content when the API is unreachable or refuses. A result
+ * not computed yet also shows the command that submits the job computing it (the submitter token
+ * as a shell variable, never in the page).
  */
 import { LitElement, css, html, type PropertyDeclarations, type PropertyValues, type TemplateResult } from 'lit';
-import { ApiError, apiBase } from './api.js';
+import { ApiError, apiBase, submitCurl } from './api.js';
 
 export type WidgetState = 'idle' | 'loading' | 'ready' | 'error';
 
@@ -28,6 +30,8 @@ export const baseStyles = css`
   img.px { image-rendering: pixelated; display: block; }
   .retry { margin-left: 6px; font: inherit; font-size: 12px; padding: 1px 8px; border: 1px solid #d99; border-radius: 4px; background: #fff; color: #8a1c1c; cursor: pointer; }
   .mono { font-family: ui-monospace, SFMono-Regular, Menlo, monospace; }
+  .how { margin-top: 8px; font-size: 12px; color: var(--faultlines-muted, #5b6475); }
+  pre.curl { margin: 4px 0 0; padding: 6px 8px; white-space: pre-wrap; word-break: break-all; font: 11px/1.4 ui-monospace, SFMono-Regular, Menlo, monospace; color: var(--faultlines-fg, #1d2433); background: #f4f6fa; border: 1px solid var(--faultlines-border, #d8dde6); border-radius: 6px; }
 `;
 
 export abstract class FaultlinesElement extends LitElement {
@@ -36,12 +40,15 @@ export abstract class FaultlinesElement extends LitElement {
     classifier: { type: String },
     state: { type: String, reflect: true },
     error: { state: true },
+    howTo: { state: true },
   };
 
   declare api: string;
   declare classifier: string;
   declare state: WidgetState;
   declare error: string | null;
+  /** When the result is not computed: the curl line that submits its job. */
+  declare howTo: string | null;
 
   private loadedKey: string | null = null;
   private controller: AbortController | null = null;
@@ -52,6 +59,7 @@ export abstract class FaultlinesElement extends LitElement {
     this.classifier = '';
     this.state = 'idle';
     this.error = null;
+    this.howTo = null;
   }
 
   /** The API base URL (attribute `api`, default: where the widgets module was served from). */
@@ -84,6 +92,7 @@ export abstract class FaultlinesElement extends LitElement {
     this.controller = controller;
     this.state = 'loading';
     this.error = null;
+    this.howTo = null;
     try {
       await this.load(controller.signal);
       if (controller.signal.aborted) return;
@@ -93,6 +102,7 @@ export abstract class FaultlinesElement extends LitElement {
     } catch (e) {
       if (controller.signal.aborted || (e as Error).name === 'AbortError') return;
       this.error = e instanceof ApiError ? e.message : `Could not show this widget: ${(e as Error).message}`;
+      this.howTo = e instanceof ApiError && e.submit ? submitCurl(this.base, e.submit) : null;
       this.state = 'error';
       this.dispatchEvent(new CustomEvent('faultlines-error', { bubbles: true, composed: true, detail: { message: this.error } }));
     }
@@ -107,7 +117,10 @@ export abstract class FaultlinesElement extends LitElement {
   protected override render(): TemplateResult {
     const title = this.heading();
     const head = title ? html`<h3 part="title">${title}</h3>` : html``;
-    if (this.state === 'error') return html`${head}<div class="error" role="alert" part="error">${this.error} <button class="retry" part="retry" @click=${() => void this.reload()}>Retry</button></div>`;
+    if (this.state === 'error') {
+      const how = this.howTo ? html`<div class="how" part="how">Not computed yet: a GPU runner computes it once this job is submitted with the submitter token (<span class="mono">SUBMIT_TOKEN</span>):<pre class="curl" part="curl">${this.howTo}</pre></div>` : '';
+      return html`${head}<div class="error" role="alert" part="error">${this.error} <button class="retry" part="retry" @click=${() => void this.reload()}>Retry</button></div>${how}`;
+    }
     if (this.state !== 'ready') return html`${head}<div class="loading" part="loading">Loading…</div>`;
     return html`${head}${this.renderReady()}`;
   }

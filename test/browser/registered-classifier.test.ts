@@ -5,14 +5,17 @@
  * results and its live traversals; a page on another origin embeds a widget with its id as
  * `classifier`. Its ranking is a synthetic one completed through the runner endpoints (this test
  * checks the serving and the drawing; test/worker/user-classifiers.test.ts checks the analysis).
+ * Its histograms, accuracy curves and corner cases are first not computed — the dashboard shows the
+ * curl line that submits each (the submitter token as $SUBMIT_TOKEN, never its value) — then
+ * submitted so, computed by a real runner process (wasm) and drawn.
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_SWEEP } from '../../src/worker/catalog.js';
-import { shardSums } from '../runner/helpers.js';
-import { RUNNER_TOKEN, SUBMIT_AUTH, startEdge, type EdgeServer } from '../worker/harness.js';
+import { RunnerPool, ensureRunnerBuilt, shardSums, watchJob } from '../runner/helpers.js';
+import { RUNNER_TOKEN, SUBMIT_AUTH, SUBMIT_TOKEN, startEdge, type EdgeServer } from '../worker/harness.js';
 import { servableResults } from './fixtures.js';
 import { SCREENSHOTS, launchChromium, staticSite, watchConsole, type StaticSite } from './browser.js';
 
@@ -21,11 +24,12 @@ let browser: Browser;
 let site: StaticSite;
 let api: string;
 let id: string;
+const pool = new RunnerPool(() => edge);
 
 const fixture = (...p: string[]) => path.resolve('test/fixtures', ...p);
 
 beforeAll(async () => {
-  [edge, browser] = await Promise.all([startEdge(servableResults), launchChromium()]);
+  [edge, browser] = await Promise.all([startEdge(servableResults), launchChromium(), ensureRunnerBuilt()]);
   api = edge.url.origin;
   const form = new FormData();
   form.append('model', new Blob([readFileSync(fixture('mlp-layers/model.json'))]), 'model.json');
@@ -55,6 +59,7 @@ beforeAll(async () => {
 }, 180_000);
 
 afterAll(async () => {
+  await pool.stopAll();
   await browser?.close();
   await site?.close();
   await edge?.close();
@@ -92,6 +97,48 @@ describe('a registered classifier in the dashboard and the widgets', () => {
     expect(errors.filter((e) => !/the server responded with a status of 404/.test(e))).toEqual([]);
     await page.close();
   }, 180_000);
+
+  it('its histograms, accuracy curves and corner cases: not computed, the dashboard shows the curl line to submit each; submitted so and computed by a runner, drawn', async () => {
+    const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+    const errors = watchConsole(page);
+    await page.goto(`${api}/?classifier=${id}`);
+    await page.waitForSelector('html[data-ready="true"]', { timeout: 90_000 });
+    const body = (kind: string) => ({ kind, classifier: id, ...DEFAULT_SWEEP });
+    const curl = (kind: string) => `curl -H "Authorization: Bearer $SUBMIT_TOKEN" -H 'content-type: application/json' -d '${JSON.stringify(body(kind))}' ${api}/v1/jobs`;
+    const shown = { 'histograms': '#hist-charts pre.curl', 'corner-cases': 'faultlines-corner-cases pre.curl', 'accuracy-curves': 'faultlines-accuracy-curve pre.curl' };
+    for (const [kind, sel] of Object.entries(shown)) expect(await page.locator(sel).textContent(), kind).toBe(curl(kind));
+    // No secret in the page, its widgets' shadow roots included.
+    const everything = await page.evaluate(() => document.documentElement.outerHTML + Array.from(document.querySelectorAll('*'), (e) => e.shadowRoot?.innerHTML ?? '').join(''));
+    expect(everything).toContain('$SUBMIT_TOKEN');
+    expect(everything).not.toContain(SUBMIT_TOKEN);
+    await page.screenshot({ path: path.join(SCREENSHOTS, 'dashboard-registered-not-computed.png'), fullPage: true });
+
+    // What the lines submit, computed by a runner process.
+    const subs = [];
+    for (const kind of Object.keys(shown)) {
+      const res = await edge.fetch('/v1/jobs', { method: 'POST', headers: { ...SUBMIT_AUTH, 'content-type': 'application/json' }, body: JSON.stringify(body(kind)) });
+      expect(res.status, await res.clone().text()).toBe(202);
+      subs.push(((await res.json()) as { statusUrl: string }).statusUrl);
+    }
+    pool.start('browser-runner', ['--backend', 'wasm', '--lease-ms', '60000']);
+    for (const statusUrl of subs) await watchJob(edge, statusUrl, 150_000, () => pool.tails());
+    await pool.stopAll();
+
+    await page.reload();
+    await page.waitForSelector('html[data-ready="true"]', { timeout: 90_000 });
+    expect(await page.locator('pre.curl').count()).toBe(0);
+    expect(await page.locator('#hist-charts [data-chart]').count()).toBe(6);
+    expect(await page.locator('faultlines-corner-cases').getAttribute('state')).toBe('ready');
+    expect(await page.locator('faultlines-corner-cases .row').count()).toBe(10);
+    const curves = page.locator('faultlines-accuracy-curve');
+    expect(await curves.getAttribute('state')).toBe('ready');
+    expect(await curves.evaluate((el) => (el as unknown as { curves: Array<{ classifier: string }> }).curves.map((c) => c.classifier))).toEqual([id, ...edge.catalog.classifiers.map((m) => m.name)]);
+    // Its robustness (the area under its curve) in the comparison table.
+    expect(await page.locator('#compare-table tbody tr:last-child td:nth-child(5)').textContent()).toMatch(/^0\.\d{3}$|^1\.000$/);
+    await page.screenshot({ path: path.join(SCREENSHOTS, 'dashboard-registered-computed.png'), fullPage: true });
+    expect(errors.filter((e) => !/the server responded with a status of 404/.test(e))).toEqual([]);
+    await page.close();
+  }, 300_000);
 
   it('a widget on another origin takes its id as `classifier`', async () => {
     const page = await browser.newPage({ viewport: { width: 900, height: 700 } });

@@ -42,6 +42,7 @@ td.num{text-align:right;font-variant-numeric:tabular-nums}
 .fig5 .p span{width:66px;text-align:center}
 progress{width:160px}
 .err{color:#8a1c1c;background:#fdecec;border:1px solid #f3b6b6;border-radius:6px;padding:8px 10px}
+pre.curl{margin:4px 0 0;padding:6px 8px;white-space:pre-wrap;word-break:break-all;font:11px/1.4 ui-monospace,Menlo,monospace;background:#f4f6fa;border:1px solid #d8dde6;border-radius:6px}
 faultlines-corner-cases,faultlines-ranking,faultlines-accuracy-curve,faultlines-traversal{border:none;padding:0}
 </style>
 <script type="module" src="${widgetsUrl}"></script>

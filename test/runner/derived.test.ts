@@ -3,7 +3,8 @@
  * the real worker bundle in workerd: for a registered classifier (the mlp-layers fixture), whose
  * derived jobs wait for the ranking-sums job their submission queued, and for the default built-in
  * classifier on the default sweep, whose seeded results this test removes from the edge's assets
- * first so a runner must compute them again under the same keys.
+ * first so a runner must compute them again under the same keys. A Deno runner on WebGPU (the
+ * bundle re-launched in Deno; lavapipe here) computes one too.
  *
  * Tolerances: a runner and this process run the same core code (src/core/analysis/results.ts) on
  * wasm in Node with the same batches, so the registered classifier's served payloads equal the
@@ -13,6 +14,8 @@
  * digits for storage, the runner from the stored sums (as `npm run seed:edge` now derives them too):
  * class averages and stds from rounded sums move the float32 forward passes by a few ulps. (Seeded
  * payloads from before payloads carried their spec hash lack it; it is compared where present.)
+ * WebGPU vs wasm: the same dims (they come from the stored sums alone) and well-classified counts
+ * within one sample (float32 kernels summing in other orders may flip a verdict at p = 0.5).
  */
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { decode } from 'fast-png';
@@ -203,6 +206,25 @@ describe('derived results (histograms, accuracy curves, corner cases) computed b
     notPng.classes[0].start.image = 'data:image/png;base64,PHN2Zz4=';
     expect(refusal('corner-cases', notPng, cSpec)?.field).toBe('payload.classes.0.start.image');
     expect(refusal('corner-cases', { ...cc, maxSteps: 30 }, cSpec)?.field).toBe('payload.maxSteps');
+  });
+
+  it('a Deno runner on WebGPU (lavapipe here) computes them too: the same dims, the same samples within a flip', async () => {
+    const cls = catalog.classifiers[catalog.classifiers.length - 1].name;
+    const sweep = { seed: 9, count: 40 };
+    const sub = await call('/v1/jobs', { kind: 'histograms', classifier: cls, ...sweep });
+    expect(sub.status).toBe(202);
+    const gpu = pool.start('derived-webgpu', ['--backend', 'webgpu', '--lease-ms', '120000', '--heartbeat-ms', '1000']);
+    await gpu.waitFor(/backend webgpu on deno/, 60_000);
+    await watch(sub.body.statusUrl);
+    const served = await get(query('histograms', cls, sweep));
+    expect(served.computed).toMatchObject({ backend: 'webgpu', runtime: expect.stringMatching(/^deno/) });
+    expect(refusal('histograms', served.payload, sub.body.job.spec)).toBeNull();
+    // The dims come from the stored sums alone; the verdicts from float32 kernels that sum in other orders.
+    const sums = (await get(`/v1/results/${sub.body.job.spec.sums}`)).payload;
+    const models = await jobModels(new EdgeClient(edge.url.origin, RUNNER_TOKEN), generatorId(catalog), sub.body.job.spec.classifierId);
+    const local = (await derivedResult('histograms', { models, name: cls, sweep, sums }, DEFAULT_OPTIONS.histograms)) as { wellCount: number; dims: Array<{ dim: number }> };
+    expect(served.payload.dims.map((d: { dim: number }) => d.dim)).toEqual(local.dims.map((d) => d.dim));
+    expect(Math.abs(served.payload.wellCount - local.wellCount)).toBeLessThanOrEqual(1);
   });
 
   it("the default classifier on the default sweep: a runner recomputes the seeded histograms and corner cases under the same keys, with the same payloads; a forged upload is refused", async (ctx) => {

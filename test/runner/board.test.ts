@@ -177,4 +177,31 @@ describe('shards', () => {
     expect(again.body.shard).toMatchObject({ index: 0, attempts: 1 });
     expect((await postJson(`/v1/runner/jobs/${id}/complete`, { runner: 'r4', shard: 0, payload: shardSums(edge.catalog, again.body.spec, 0, 32) })).body.status).toBe('done');
   });
+
+  it('a derived job waits for the ranking sums it derives from, fails with them, and resubmitting retries both', async () => {
+    const body = { kind: 'histograms', seed: 903, count: 32 };
+    const sub = (await (await post('/v1/jobs', body, SUBMIT_AUTH)).json()) as any;
+    expect(sub.job.needs).toMatchObject({ status: 'queued' });
+    const sumsId = sub.job.needs.jobId;
+    for (let attempt = 1; attempt <= 3; attempt++) {
+      const l = await postJson('/v1/runner/lease', { runner: 'r1', leaseMs: 60_000 });
+      expect(l.body.id).toBe(sumsId);
+      // The histograms job is not leasable before its sums are done.
+      expect((await postJson('/v1/runner/lease', { runner: 'r2' })).status).toBe(204);
+      const failed = await postJson(`/v1/runner/jobs/${sumsId}/fail`, { runner: 'r1', shard: 0, error: 'device lost' });
+      if (failed.body.retryAt) await new Promise((r) => setTimeout(r, Date.parse(failed.body.retryAt) - Date.now() + 100));
+    }
+    const blocked = (await (await edge.fetch(sub.statusUrl)).json()) as any;
+    expect(blocked).toMatchObject({ status: 'failed', needs: { jobId: sumsId, status: 'failed' } });
+    expect(blocked.error).toMatch(/the ranking-sums job .* it needs failed: device lost/);
+    expect((await problemOf(await edge.fetch('/v1/histograms?seed=903&count=32'))).type).toBe('/problems/job-failed');
+    // Resubmitted: the sums are queued again, then the histograms job is leasable, naming them.
+    const again = (await (await post('/v1/jobs', body, SUBMIT_AUTH)).json()) as any;
+    expect(again.job).toMatchObject({ id: sub.job.id, status: 'queued', needs: { jobId: sumsId, status: 'queued' } });
+    const sums = await postJson('/v1/runner/lease', { runner: 'r1', leaseMs: 60_000 });
+    expect(sums.body.id).toBe(sumsId);
+    expect((await postJson(`/v1/runner/jobs/${sumsId}/complete`, { runner: 'r1', shard: 0, payload: shardSums(edge.catalog, sums.body.spec, 0, 32) })).body.status).toBe('done');
+    const derived = await postJson('/v1/runner/lease', { runner: 'r1', leaseMs: 60_000 });
+    expect(derived.body).toMatchObject({ id: sub.job.id, kind: 'histograms', spec: { sums: sums.body.key, options: { top: 3, random: 3, bins: 30, seed: 0 } }, shard: { start: 0, end: 32 } });
+  });
 });

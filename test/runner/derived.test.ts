@@ -180,6 +180,12 @@ describe('derived results (histograms, accuracy curves, corner cases) computed b
       const local = await derivedResult(kind, { models, name: id, sweep, sums }, job.spec.options, kind === 'accuracy-curves' ? compare : []);
       expect(served.body.payload, kind).toEqual(local);
     }
+    // A classifier without a gradient has no ranking of its own to derive from: refused at submission.
+    const equal = await edge.fetch('/v1/classifiers', { method: 'POST', headers: SUBMIT_AUTH, body: classifierUpload(fixture('mlp-graph-equal')) });
+    const refused = await call('/v1/jobs', { kind: 'histograms', classifier: ((await equal.json()) as { id: string }).id, ...sweep });
+    expect(refused.status).toBe(422);
+    expect(refused.body).toMatchObject({ type: '/problems/not-differentiable', field: 'classifier' });
+
     const [h, a, cc] = await Promise.all(DERIVED_KINDS.map(async (k) => (await get(query(k, id, sweep))).payload));
     expect(h.wellCount + h.misCount).toBe(60);
     expect(h.dims.map((d: any) => d.group)).toEqual(['top', 'top', 'top', 'random', 'random', 'random']);

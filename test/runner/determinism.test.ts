@@ -2,7 +2,7 @@
  * Determinism across backends: the same sweep (seed 7, 128 samples, the edge's models read from the
  * built assets) run by the runner bundle on cpu and wasm in Node and on webgpu in Deno (lavapipe
  * here) gives the same per-class accuracy counts, and top-10 scores and order that agree with the
- * cpu reference within SCORE_RELATIVE_TOLERANCE of its leading score (3e-3; helpers.ts gives why
+ * cpu reference within SCORE_RELATIVE_TOLERANCE of its leading score (1e-2; helpers.ts gives why
  * and the measured figures). Every backend computes in float32 and the runner sums per sample in
  * float64, so the differences are float32 rounding in the forward and backward kernels.
  */

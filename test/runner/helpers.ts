@@ -17,24 +17,25 @@ import { RUNNER_TOKEN } from '../worker/harness.js';
 /**
  * Tolerance between backends (and between sharded and whole sweeps), relative to the leading
  * |score| of the reference ranking: every top-10 dim's score within it, and the top-10 order the
- * same up to near-ties (the reference score at each rank within it too).
+ * same up to near-ties (the reference |score| at each rank within it too; dims rank by |score|).
  *
  * Why relative to the leading score rather than per dim: a dim whose mean gradient is a small
  * difference of large per-sample terms amplifies float32 rounding (other summation orders, fused
- * kernels) per dim, and a sharp softmax makes it worse — a per-dim relative measure reached 3.6e-3
- * (wasm vs cpu, seed 7, generator checkpoint 6,723) while the ranking itself was unchanged.
- * Measured here with the checkpoint at iteration 6,099 (seeds 7 and 31, 128 samples): at most
- * 5.5e-5 of the leading score (per dim 1.7e-4) for wasm and webgpu (lavapipe) vs cpu, the same
- * top-10 order. 3e-3 keeps a wide margin and is still far below the scores' standard errors (~30%
- * of the leading score at 128 samples), so it cannot hide a wrong gradient.
+ * kernels), and a sharp softmax makes it worse: a few samples near the decision boundary carry most
+ * of the gradient. Measured here (seed 7, 128 samples, wasm and webgpu on lavapipe vs cpu):
+ * 5.5e-5 of the leading score with the generator checkpoint at iteration 6,099, and 4.5e-3 with the
+ * committed generator (iteration 10,128; wasm vs cpu, where two dims tied at |score| 1.125e-2 swap
+ * ranks). That difference is 0.6% of the leading dim's standard error (its score 2.05e-2 +- 1.48e-2
+ * at 128 samples): backends disagree far less than two seeds do. 1e-2 keeps a margin; a wrong
+ * gradient moves scores by tens of percent.
  */
-export const SCORE_RELATIVE_TOLERANCE = 3e-3;
+export const SCORE_RELATIVE_TOLERANCE = 1e-2;
 
 /** What tests compare between two rankings (see SCORE_RELATIVE_TOLERANCE). */
 export interface TopDimsAgreement {
   /** Largest |score difference| of a reference top-k dim, over the leading reference |score|. */
   worstScore: number;
-  /** Largest |reference score at rank r - reference score of the other's rank-r dim|, same scale. */
+  /** Largest ||reference score at rank r| - |reference score of the other's rank-r dim||, same scale. */
   worstOrder: number;
 }
 
@@ -50,7 +51,7 @@ export function compareTopDims(ref: { dims: ReadonlyArray<{ index: number; score
     const o = otherScore.get(d.index);
     worstScore = Math.max(worstScore, o === undefined ? Infinity : Math.abs(o - d.score) / scale);
     const atRank = refScore.get(other.dims[r].index);
-    worstOrder = Math.max(worstOrder, atRank === undefined ? Infinity : Math.abs(atRank - d.score) / scale);
+    worstOrder = Math.max(worstOrder, atRank === undefined ? Infinity : Math.abs(Math.abs(atRank) - Math.abs(d.score)) / scale);
   }
   return { worstScore, worstOrder };
 }

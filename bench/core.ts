@@ -226,7 +226,7 @@ const report = {
     loadAverage: loadAverage(),
     loadAverageAtStart: loadAtStart,
     autogroupScheduling: autogroupScheduling(),
-    note: 'Shared machine: a generator training process keeps one of the cores busy, and other work may run; the load averages (1, 5, 15 min) are recorded with the figures. With autogroup scheduling on, the kernel shares CPU fairly between sessions, so while other sessions are busy a second worker thread cannot get this process more CPU time: results.wasm.threads.coresObtained is what it got, coresAvailableAfter what 1 and 2 busy-looping threads (no tfjs) could get right after, samplesPerCpuSecond the work per sample.',
+    note: 'Shared machine: other work may run (a training run, other sessions); the load averages (1, 5, 15 min) are recorded with the figures. With autogroup scheduling on, the kernel shares CPU fairly between sessions, so while other sessions are busy a second worker thread cannot get this process more CPU time: results.wasm.threads.coresObtained is what it got, coresAvailableAfter what 1 and 2 busy-looping threads (no tfjs) could get right after, samplesPerCpuSecond the work per sample.',
   },
   models: {
     generator: generatorOnDisk ? 'weights/generator' : 'random init of the default architecture (same cost as trained)',

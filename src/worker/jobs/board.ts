@@ -96,6 +96,7 @@ interface JobRow {
   created_at: number;
   updated_at: number;
   needs: string | null;
+  started_at: number | null;
 }
 
 interface ShardRow {
@@ -162,7 +163,10 @@ export class JobBoard extends DurableObject<Env> {
     )`);
     sql.exec('CREATE INDEX IF NOT EXISTS jobs_queue ON jobs (status, created_at)');
     // Boards created before prerequisites existed: add the column.
-    if (!sql.exec<{ name: string }>('PRAGMA table_info(jobs)').toArray().some((c) => c.name === 'needs')) sql.exec('ALTER TABLE jobs ADD COLUMN needs TEXT');
+    const jobColumns = sql.exec<{ name: string }>('PRAGMA table_info(jobs)').toArray().map((c) => c.name);
+    if (!jobColumns.includes('needs')) sql.exec('ALTER TABLE jobs ADD COLUMN needs TEXT');
+    // When the first shard was leased (the job's throughput between heartbeats).
+    if (!jobColumns.includes('started_at')) sql.exec('ALTER TABLE jobs ADD COLUMN started_at INTEGER');
     sql.exec(`CREATE TABLE IF NOT EXISTS shards (
       job_id TEXT NOT NULL,
       idx INTEGER NOT NULL,
@@ -189,7 +193,7 @@ export class JobBoard extends DurableObject<Env> {
   }
 
   private jobRow(where: 'id' | 'key', value: unknown): JobRow | null {
-    return this.ctx.storage.sql.exec<JobRow>(`SELECT id, key, kind, spec, status, total, error, created_at, updated_at, needs FROM jobs WHERE ${where} = ?`, value).toArray()[0] ?? null;
+    return this.ctx.storage.sql.exec<JobRow>(`SELECT id, key, kind, spec, status, total, error, created_at, updated_at, needs, started_at FROM jobs WHERE ${where} = ?`, value).toArray()[0] ?? null;
   }
 
   private shardRows(jobId: string): ShardRow[] {
@@ -205,7 +209,10 @@ export class JobBoard extends DurableObject<Env> {
     const done = shards.reduce((a, s) => a + s.done, 0);
     const running = shards.filter((s) => s.status === 'running');
     const rates = running.map((s) => s.samplesPerSecond).filter((x): x is number => x !== null && x > 0);
-    const rate = rates.length ? rates.reduce((a, b) => a + b, 0) : null;
+    // Shards that finish between two heartbeats never report a rate: then the job's own
+    // throughput since its first lease stands in.
+    const elapsed = r.started_at === null ? 0 : (now - r.started_at) / 1000;
+    const rate = rates.length ? rates.reduce((a, b) => a + b, 0) : r.status === 'running' && done > 0 && elapsed > 0 ? done / elapsed : null;
     const retry = shards.map((s) => s.retryAt).filter((x): x is string => x !== null).sort()[0] ?? null;
     const pre = r.needs === null ? null : this.jobRow('key', r.needs);
     const blocked = pre?.status === 'failed' && r.status !== 'done';
@@ -252,6 +259,7 @@ export class JobBoard extends DurableObject<Env> {
       const existing = this.jobRow('key', input.key);
       if (existing && existing.status === 'failed') {
         sql.exec("UPDATE shards SET status = 'queued', attempts = 0, failures = 0, done = 0, not_before = 0, lease_owner = NULL, lease_expires = NULL WHERE job_id = ? AND status = 'dead'", existing.id);
+        sql.exec('UPDATE jobs SET started_at = NULL WHERE id = ?', existing.id);
         this.refresh(existing.id);
         return { job: this.record(this.jobRow('id', existing.id)!), created: false };
       }
@@ -280,7 +288,7 @@ export class JobBoard extends DurableObject<Env> {
 
   list(limit: number): JobRecord[] {
     return this.ctx.storage.sql
-      .exec<JobRow>('SELECT id, key, kind, spec, status, total, error, created_at, updated_at, needs FROM jobs ORDER BY created_at DESC LIMIT ?', limit)
+      .exec<JobRow>('SELECT id, key, kind, spec, status, total, error, created_at, updated_at, needs, started_at FROM jobs ORDER BY created_at DESC LIMIT ?', limit)
       .toArray()
       .map((r) => this.record(r));
   }
@@ -335,6 +343,7 @@ export class JobBoard extends DurableObject<Env> {
         "UPDATE shards SET status = 'running', lease_owner = ?, lease_expires = ?, attempts = attempts + 1, done = 0, rate = NULL WHERE job_id = ? AND idx = ?",
         owner, now + ttlMs, r.job_id, r.idx,
       );
+      sql.exec('UPDATE jobs SET started_at = COALESCE(started_at, ?) WHERE id = ?', now, r.job_id);
       this.refresh(r.job_id);
       const job = this.record(this.jobRow('id', r.job_id)!);
       const shard = shardRecord(this.shardRows(r.job_id).find((s) => s.idx === r.idx)!, now);

@@ -6,7 +6,7 @@
  * Retry-After (never a timeout, no other 5xx); some traversals are computed throughout.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { checkCached, loadPhase, summary, type GroupStats } from '../../bench/load.js';
+import { checkCached, loadPhase, summary, waitForLiveIdle, type GroupStats } from '../../bench/load.js';
 import { startConfiguredEdge, type ConfiguredEdge } from './configured-edge.js';
 
 let edge: ConfiguredEdge;
@@ -46,15 +46,7 @@ describe('load (short form)', () => {
   }, 60_000);
 
   it('within the budget nothing is refused', async () => {
-    // Traversals queued by the overload phase may still be computing: wait until one is answered
-    // at once (the queue has drained) before measuring.
-    for (let t0 = Date.now(); Date.now() - t0 < 30_000; ) {
-      const t = Date.now();
-      const r = await edge.fetch(`/v1/traversal?class=2&dim=3&frames=9&range=4&seed=${t % 1_000_000}`);
-      await r.arrayBuffer();
-      if (r.status === 200 && Date.now() - t < 1000) break;
-      await new Promise((done) => setTimeout(done, 250));
-    }
+    await waitForLiveIdle(edge.url); // the overload phase's queue drained
     const phase = await loadPhase(edge.url, 'within-budget', { seconds: 5, cachedConnections: 8, liveConnections: 2 });
     process.stderr.write(`${summary([phase])}\n`);
     expectClean(phase.cached, 'cached');

@@ -22,7 +22,7 @@ import { registerDashboard } from './routes/dashboard.js';
 import { registerEmbed } from './routes/embed.js';
 import { registerTables } from './routes/tables.js';
 import { registerEmbeddings } from './routes/embeddings.js';
-import { registerSecuritySchemes } from './auth.js';
+import { registerSecuritySchemes, requireScopeFor } from './auth.js';
 import { readRateLimit } from './rate-limit.js';
 
 export const API_VERSION = '1.0.0';
@@ -61,6 +61,9 @@ export function buildApp(): OpenAPIHono<AppEnv> {
   // After CORS, so a 429 to a cross-origin widget still carries Access-Control-Allow-Origin.
   app.use('*', readRateLimit());
   registerSecuritySchemes(app);
+  // Every runner endpoint (/v1/runner/*, wherever it is registered) needs the runner scope, checked
+  // before anything else.
+  app.use('/v1/runner/*', requireScopeFor('runner'));
   registerDashboard(app); // before meta: `/` is the dashboard for browsers
   registerMeta(app);
   registerModels(app);

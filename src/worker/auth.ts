@@ -111,6 +111,12 @@ export async function requireScope(c: AppContext, scope: Scope): Promise<void> {
   throw new ProblemError(401, 'unauthorized', `wrong token for ${own.what} (Authorization: Bearer <${own.secret}>)`, { field: 'authorization', scope }, challenge);
 }
 
+/** Middleware: every request under its path needs the bearer token of `scope`. */
+export const requireScopeFor = (scope: Scope) => async (c: AppContext, next: () => Promise<void>): Promise<void> => {
+  await requireScope(c, scope);
+  await next();
+};
+
 function secretOf(env: Env, scope: Scope): string | undefined {
   const v = env[SCOPES[scope].secret];
   return typeof v === 'string' && v.length > 0 ? v : undefined;

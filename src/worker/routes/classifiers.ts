@@ -133,7 +133,7 @@ async function urlInput(c: AppContext): Promise<RegistrationInput> {
 }
 
 export function registerClassifiers(app: OpenAPIHono<AppEnv>): void {
-  // Submitter scope (auth.ts), checked before the body is parsed; runner scope before anything else.
+  // Submitter scope (auth.ts), checked before the body is parsed (the runner scope: app.ts).
   app.use('/v1/classifiers', async (c, next) => {
     if (c.req.method === 'POST') {
       try {
@@ -146,10 +146,6 @@ export function registerClassifiers(app: OpenAPIHono<AppEnv>): void {
         throw err;
       }
     }
-    return next();
-  });
-  app.use('/v1/runner/classifiers/*', async (c, next) => {
-    await requireScope(c, 'runner');
     return next();
   });
 

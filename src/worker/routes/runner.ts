@@ -2,8 +2,8 @@
  * The runners' side of the job board (the GPU runner, src/gpu-runner/): lease a shard, report
  * progress (which extends the lease), complete it with its partial result (acknowledgement), fail
  * it (retried after a backoff, dead-lettered after MAX_ATTEMPTS), or release it (graceful
- * shutdown); fetch the models' weights exactly as the edge holds them. Runner scope (auth.ts):
- * bearer RUNNER_TOKEN, compared in constant time; disabled (403) while the worker has no
+ * shutdown); fetch the models' weights exactly as the edge holds them. Runner scope (auth.ts, one
+ * middleware for /v1/runner/* in app.ts): bearer RUNNER_TOKEN, compared in constant time; disabled (403) while the worker has no
  * RUNNER_TOKEN; a submitter's SUBMIT_TOKEN is refused (403).
  *
  * Every shard result is checked against the shard it answers before it is accepted: schema, shape
@@ -18,12 +18,12 @@ import { checkDerivedPayload, finite, parsePayload, payloadError, type JobSpecFi
 import type { AnalysisModels } from '../../core/analysis/models.js';
 import { board, type BoardResult, type LeaseRecord, type ShardRecord } from '../jobs/board.js';
 import { getCatalog, verifiedModelFiles } from '../models.js';
-import { json, route, valid, type AppContext, type AppEnv } from '../http.js';
+import { json, route, valid, type AppEnv } from '../http.js';
 import { ProblemError, errorResponses } from '../problem.js';
 import { jobView } from './jobs.js';
 import type { Catalog, CatalogModel } from '../catalog.js';
 import { catalogLayout } from './results.js';
-import { SECURITY, requireScope } from '../auth.js';
+import { SECURITY } from '../auth.js';
 
 const RankingSumsPayload = z.object({
   schema: z.literal('faultlines.ranking-sums/1'),
@@ -86,9 +86,6 @@ export function checkPayload(kind: string, payload: unknown, catalog: Catalog, s
 
 const LEASE_MS = { default: 120_000, max: 900_000 };
 
-/** The runner scope (auth.ts): RUNNER_TOKEN, compared in constant time; a SUBMIT_TOKEN is refused. */
-const authorise = (c: AppContext): Promise<void> => requireScope(c, 'runner');
-
 function unwrap(r: BoardResult): Response {
   if (!r.ok) throw new ProblemError(r.status, r.status === 404 ? 'not-found' : 'conflict', r.detail);
   return json(jobView(r.job));
@@ -130,7 +127,6 @@ export function registerRunner(app: OpenAPIHono<AppEnv>): void {
     app,
     createRoute({ method: 'post', path: '/v1/runner/lease', tags: ['runner'], security, summary: 'Lease the next shard (oldest job first; 204 when none)', request: { body: { content: { 'application/json': { schema: LeaseBody } }, required: true } }, responses: { ...jobOut, 204: { description: 'Nothing to do' }, ...errorResponses(400, 401, 403) } }),
     async (c) => {
-      await authorise(c);
       const b = valid(c, 'json', LeaseBody);
       const lease = await board(c.env).lease(b.runner, b.leaseMs, b.kinds);
       return lease ? json(leaseView(lease)) : new Response(null, { status: 204 });
@@ -141,7 +137,6 @@ export function registerRunner(app: OpenAPIHono<AppEnv>): void {
     app,
     createRoute({ method: 'post', path: '/v1/runner/jobs/{id}/heartbeat', tags: ['runner'], security, summary: 'Report progress of a shard and extend its lease', request: { params: IdParam, body: { content: { 'application/json': { schema: HeartbeatBody } }, required: true } }, responses: { ...jobOut, ...errorResponses(400, 401, 403, 404, 409) } }),
     async (c) => {
-      await authorise(c);
       const { id } = valid(c, 'param', IdParam);
       const b = valid(c, 'json', HeartbeatBody);
       return unwrap(await board(c.env).heartbeat(id, b.shard, b.runner, { done: b.done, samplesPerSecond: b.samplesPerSecond }, b.leaseMs));
@@ -152,7 +147,6 @@ export function registerRunner(app: OpenAPIHono<AppEnv>): void {
     app,
     createRoute({ method: 'post', path: '/v1/runner/jobs/{id}/complete', tags: ['runner'], security, summary: "Acknowledge a shard with its validated result; the last shard's completion merges them into the cached result", request: { params: IdParam, body: { content: { 'application/json': { schema: CompleteBody } }, required: true } }, responses: { ...jobOut, ...errorResponses(400, 401, 403, 404, 409, 413) } }),
     async (c) => {
-      await authorise(c);
       const { id } = valid(c, 'param', IdParam);
       const b = valid(c, 'json', CompleteBody);
       const stub = board(c.env);
@@ -174,7 +168,6 @@ export function registerRunner(app: OpenAPIHono<AppEnv>): void {
     app,
     createRoute({ method: 'post', path: '/v1/runner/jobs/{id}/fail', tags: ['runner'], security, summary: 'Report a failed shard (retried after a backoff; dead-lettered after the last attempt)', request: { params: IdParam, body: { content: { 'application/json': { schema: FailBody } }, required: true } }, responses: { ...jobOut, ...errorResponses(400, 401, 403, 404, 409) } }),
     async (c) => {
-      await authorise(c);
       const { id } = valid(c, 'param', IdParam);
       const b = valid(c, 'json', FailBody);
       return unwrap(await board(c.env).fail(id, b.shard, b.runner, b.error));
@@ -185,7 +178,6 @@ export function registerRunner(app: OpenAPIHono<AppEnv>): void {
     app,
     createRoute({ method: 'post', path: '/v1/runner/jobs/{id}/release', tags: ['runner'], security, summary: 'Give a shard back unfinished (queued again at once; the attempt is not counted)', request: { params: IdParam, body: { content: { 'application/json': { schema: ReleaseBody } }, required: true } }, responses: { ...jobOut, ...errorResponses(400, 401, 403, 404, 409) } }),
     async (c) => {
-      await authorise(c);
       const { id } = valid(c, 'param', IdParam);
       const b = valid(c, 'json', ReleaseBody);
       return unwrap(await board(c.env).release(id, b.shard, b.runner));
@@ -196,7 +188,6 @@ export function registerRunner(app: OpenAPIHono<AppEnv>): void {
     app,
     createRoute({ method: 'get', path: '/v1/runner/dead-letter', tags: ['runner'], security, summary: 'Dead-lettered shards (their last error)', request: { query: DeadQuery }, responses: { 200: { description: 'Dead shards', content: { 'application/json': { schema: z.object({ shards: z.array(z.object({ jobId: z.string() }).passthrough()) }) } } }, ...errorResponses(400, 401, 403) } }),
     async (c) => {
-      await authorise(c);
       const { limit } = valid(c, 'query', DeadQuery);
       return json({ shards: await board(c.env).deadLetters(limit) });
     },
@@ -214,7 +205,6 @@ export function registerRunner(app: OpenAPIHono<AppEnv>): void {
       responses: { 200: { description: 'manifest.json or the weights binary' }, ...errorResponses(400, 401, 403, 404, 503) },
     }),
     async (c) => {
-      await authorise(c);
       const { id, file } = valid(c, 'param', ModelParam);
       const entry = modelById(await getCatalog(c.env), id);
       if (!entry) throw new ProblemError(404, 'not-found', `no model with id ${id} in the catalog`, { field: 'id' });

@@ -9,7 +9,8 @@ import { findCornerCases } from '../src/core/analysis/corner-cases.js';
 import { embedSpaces } from '../src/core/analysis/embedding.js';
 import { styleHistograms } from '../src/core/analysis/histograms.js';
 import { jointCornerCase } from '../src/core/analysis/joint.js';
-import { pTrueGradient, type AnalysisModels } from '../src/core/analysis/models.js';
+import { dimStart } from '../src/core/analysis/dim-start.js';
+import { evaluateStyles, pTrueGradient, type AnalysisModels } from '../src/core/analysis/models.js';
 import { emptyPopulation, populationStyles, recordBatch, samplePopulation, type PopulationSpec } from '../src/core/analysis/population.js';
 import { mergeRankingSums, rankDimensions, rankingSweep, sumsCount, type RankingSums } from '../src/core/analysis/ranking.js';
 import { auroc, ksDistance, wilsonInterval } from '../src/core/analysis/stats.js';
@@ -165,7 +166,7 @@ describe('traversal, corner cases and joint corner cases', () => {
     sums = await rankingSweep(models, spec);
   });
 
-  it('brackets and narrows the crossing to |p_true - 0.5| <= tolerance, with frames at fractions', async () => {
+  it('narrows to the decision boundary (misclassified side) and to p_true = 0.5, with frames at fractions of the decision shift', async () => {
     const pop = await samplePopulation(models, spec);
     const ranking = rankDimensions(sums, models.generator.layout);
     const S = pop.styleSize;
@@ -173,20 +174,58 @@ describe('traversal, corner cases and joint corner cases', () => {
     const i = pop.pTrue.findIndex((p, k) => p > 0.8 && pop.correct[k] === 1);
     expect(i).toBeGreaterThanOrEqual(0);
     const s0 = pop.styles.slice(i * S, (i + 1) * S);
+    const c = pop.labels[i];
     let found = false;
     for (const d of ranking.dims.slice(0, 30)) {
-      const t = await traverse(models, { s0, classIndex: pop.labels[i], dim: d.index, std: d.std, direction: d.direction === 'increase' ? 1 : -1, maxSteps: 30 });
-      expect(t.steps[0].pTrue).toBeCloseTo(pop.pTrue[i], 4);
-      if (!t.flipped) continue;
+      // The sample's own noise stream (its index): the traversal starts at the sample's image.
+      const t = await traverse(models, { s0, classIndex: c, dim: d.index, std: d.std, direction: d.direction === 'increase' ? 1 : -1, maxSteps: 30, noiseStream: i });
+      expect(t.start.pTrue).toBeCloseTo(pop.pTrue[i], 4);
+      expect(t.start.predicted).toBe(c);
+      if (!t.flipped) {
+        expect(t.outcome).toBe('no-flip');
+        expect(t.decision).toBeNull();
+        expect(t.reasons.at(-1)).toMatch(/stays/);
+        continue;
+      }
       found = true;
-      expect(Math.abs(t.reference!.pTrue - 0.5)).toBeLessThanOrEqual(0.01);
+      expect(t.outcome).toBe('flipped');
+      // The decision corner case is misclassified, within the tolerance of the margin.
+      expect(t.decision!.predicted).not.toBe(c);
+      expect(t.decision!.pTrue - t.decision!.pRunnerUp).toBeLessThan(0);
+      expect(Math.abs(t.decision!.pTrue - t.decision!.pRunnerUp)).toBeLessThanOrEqual(0.01);
+      // p_true = 0.5 comes first (a flip needs p_true <= p_runner-up, so p_true < 0.5).
+      expect(Math.abs(t.pTrueHalf!.pTrue - 0.5)).toBeLessThanOrEqual(0.01);
+      expect(t.pTrueHalfShift!).toBeLessThanOrEqual(t.decisionShift!);
+      expect(t.frameBase).toBe('decision');
       expect(t.frames.map((f) => f.fraction)).toEqual([0, 0.25, 0.5, 0.75, 1, 1.25, 1.5, 1.75, 2]);
-      expect(t.frames[4].shift).toBeCloseTo(t.referenceShift!, 9);
+      expect(t.frames[4].shift).toBeCloseTo(t.decisionShift!, 9);
       expect(t.frames[0].image).toHaveLength(32 * 32);
       expect(t.frames[8].pTrue).toBeLessThan(t.frames[0].pTrue);
       break;
     }
     expect(found).toBe(true);
+  });
+
+  it('never reports a flip when the prediction did not change, and says why', async () => {
+    const pop = await samplePopulation(models, spec);
+    const ranking = rankDimensions(sums, models.generator.layout);
+    const S = pop.styleSize;
+    const wrong = pop.correct.findIndex((x) => x === 0);
+    expect(wrong).toBeGreaterThanOrEqual(0);
+    const d = ranking.dims[0];
+    const t = await traverse(models, { s0: pop.styles.slice(wrong * S, (wrong + 1) * S), classIndex: pop.labels[wrong], dim: d.index, std: d.std, direction: d.direction === 'increase' ? 1 : -1, maxSteps: 5, noiseStream: wrong });
+    expect(t.outcome).toBe('already-misclassified');
+    expect(t.flipped).toBe(false);
+    expect(t.decisionShift).toBeNull();
+    expect(t.reasons[0]).toMatch(/already misclassified/);
+    // A correct sample whose p_true is below 0.5: not "already misclassified".
+    const low = pop.pTrue.findIndex((p, k) => p < 0.5 && pop.correct[k] === 1);
+    if (low >= 0) {
+      const u = await traverse(models, { s0: pop.styles.slice(low * S, (low + 1) * S), classIndex: pop.labels[low], dim: d.index, std: d.std, direction: d.direction === 'increase' ? 1 : -1, maxSteps: 5, noiseStream: low });
+      expect(u.outcome).not.toBe('already-misclassified');
+      expect(u.pTrueHalfShift).toBe(0);
+      expect(u.reasons[0]).toMatch(/below 0\.5 at the start .* still the true class/);
+    }
   });
 
   it('rejects bad traversal input', async () => {
@@ -196,15 +235,23 @@ describe('traversal, corner cases and joint corner cases', () => {
     await expect(traverse(models, { s0: new Float32Array(3), classIndex: 0, dim: 0, std: 1, direction: 1 })).rejects.toThrow(/s0/);
   });
 
-  it('finds corner cases whose p_true is within tolerance of 0.5 and reports skipped dims', async () => {
+  it('finds decision corner cases that are misclassified when re-rendered, and reports skipped dims with what happened', async () => {
     const cc = await findCornerCases(models, sums, models.generator.layout, { classes: [0, 1], perClass: 3, maxCandidates: 12, maxSteps: 30 });
     for (const entry of cc.classes) {
       expect(entry.cases.length + entry.skipped.length).toBeGreaterThan(0);
+      expect(entry.counts.decision).toBe(entry.cases.length);
       for (const c of entry.cases) {
-        expect(Math.abs(c.pTrue - 0.5)).toBeLessThanOrEqual(0.01);
-        expect(c.newClass).not.toBe(entry.classIndex);
-        expect(c.image).toHaveLength(1024);
+        expect(c.decision.predicted).not.toBe(entry.classIndex);
+        expect(Math.abs(c.decision.pTrue - c.decision.pRunnerUp)).toBeLessThanOrEqual(0.01);
+        expect(c.decision.image).toHaveLength(1024);
+        // Independently: the style at the reported shift, rendered and classified again.
+        const start = dimStart(sums, models.generator.layout, entry.classIndex, c.dim.index);
+        const s = Float32Array.from(start.s0);
+        s[c.dim.index] += c.decision.shift * start.std * start.direction;
+        const ev = await evaluateStyles(models, s, [entry.classIndex]);
+        expect(ev.predicted[0]).not.toBe(entry.classIndex);
       }
+      for (const k of entry.skipped) expect(k.reason.length).toBeGreaterThan(10);
     }
   });
 
@@ -213,9 +260,11 @@ describe('traversal, corner cases and joint corner cases', () => {
     const pop = await samplePopulation(models, spec);
     const S = pop.styleSize;
     const i = pop.pTrue.findIndex((p, k) => p > 0.8 && pop.correct[k] === 1);
-    const j = await jointCornerCase(models, { s0: pop.styles.slice(i * S, (i + 1) * S), classIndex: pop.labels[i], dims: ranking.dims.slice(0, 5), maxSteps: 30 });
+    const j = await jointCornerCase(models, { s0: pop.styles.slice(i * S, (i + 1) * S), classIndex: pop.labels[i], dims: ranking.dims.slice(0, 5), maxSteps: 30, noiseStream: i });
     expect(j.converged).toBe(true);
-    expect(Math.abs(j.pTrue - 0.5)).toBeLessThanOrEqual(0.01);
+    expect(j.predicted).not.toBe(pop.labels[i]);
+    expect(Math.abs(j.pTrue - j.pRunnerUp)).toBeLessThanOrEqual(0.01);
+    expect(j.pTrueHalf!.norm).toBeLessThanOrEqual(j.norm + 1e-9);
     expect(j.bestSingle).not.toBeNull();
     expect(j.norm).toBeLessThanOrEqual(j.bestSingle!.shift + 1e-9);
     expect(j.ratio).toBeLessThanOrEqual(1);

@@ -135,7 +135,7 @@ async function figure5(classifier: string, cls: number): Promise<void> {
     el.innerHTML = header + rows
       .map(({ d, t }) =>
         t
-          ? `<div class="row" data-dim="${d.index}"><div class="dim">dim ${d.index} ${ARROW[t.direction as 'increase' | 'decrease']}<br><span style="color:#5b6475">${esc(d.layer)}:${d.channel}</span><br>${t.flipped ? `shift ${Number(t.referenceShift).toFixed(2)} std` : 'no crossing'}</div><div><img src="${t.strip}" alt="traversal of dim ${d.index}"><div class="p">${(t.frames as Array<{ pTrue: number }>).map((f) => `<span>${f.pTrue.toFixed(2)}</span>`).join('')}</div></div></div>`
+          ? `<div class="row" data-dim="${d.index}"><div class="dim">dim ${d.index} ${ARROW[t.direction as 'increase' | 'decrease']}<br><span style="color:#5b6475">${esc(d.layer)}:${d.channel}</span><br>${t.flipped ? `→ ${t.decision.predicted} at ${Number(t.decisionShift).toFixed(2)} std` : t.outcome === 'already-misclassified' ? `misread at the start (${t.start.predicted})` : t.pTrueHalfShift !== null ? `p_true 0.5 at ${Number(t.pTrueHalfShift).toFixed(2)}, still ${cls}` : `still ${cls}`}</div><div><img src="${t.strip}" alt="traversal of dim ${d.index}"><div class="p">${(t.frames as Array<{ pTrue: number }>).map((f) => `<span>${f.pTrue.toFixed(2)}</span>`).join('')}</div></div></div>`
           : `<div class="row"><div class="dim">dim ${d.index}</div><div class="err">traversal failed</div></div>`,
       )
       .join('');

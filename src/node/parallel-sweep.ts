@@ -20,10 +20,11 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { SimpleCnn, type SimpleCnnConfig } from '../core/classifier/simple-cnn.js';
 import type { GeneratorArchitecture } from '../core/generator/architecture.js';
-import type { AnalysisModels, StyleEvaluation } from '../core/analysis/models.js';
+import { analysisNoise, type AnalysisModels, type AnalysisNoise, type StyleEvaluation } from '../core/analysis/models.js';
 import type { PopulationSpec } from '../core/analysis/population.js';
 import { accumulateBatch, emptyRankingSums, sweepRange, type RankingSums, type RankingSweepFn, type RankingSweepOptions, type SweepBatch } from '../core/analysis/ranking.js';
 import type { HostTensor } from '../core/weights/codec.js';
+import { canonicalJson } from '../core/hash.js';
 import type { NodeBackend } from './backend.js';
 
 /** File name of the bundled worker entry (src/node/sweep-worker.ts), beside dist/cli.mjs. */
@@ -40,6 +41,8 @@ export interface SweepModelSource {
   classifier: SweepClassifierSource;
   generatorId: string;
   classifierId: string;
+  /** The models' noise (resolved): every worker renders with it. */
+  noise: AnalysisNoise;
 }
 
 /**
@@ -56,7 +59,7 @@ export async function sweepModelSource(models: AnalysisModels, userClassifier?: 
   } else {
     throw new Error(`classifier "${models.classifier.name}" cannot be rebuilt in a worker thread (neither a SimpleCnn nor a TF.js model folder)`);
   }
-  return { generator: { arch: models.generator.arch, tensors: await models.generator.toHost() }, classifier, generatorId: models.generatorId, classifierId: models.classifierId };
+  return { generator: { arch: models.generator.arch, tensors: await models.generator.toHost() }, classifier, generatorId: models.generatorId, classifierId: models.classifierId, noise: analysisNoise(models) };
 }
 
 /** Cores this process may use (os.availableParallelism). */
@@ -151,7 +154,7 @@ export interface SweepPoolOptions {
 export class SweepPool {
   private closed = false;
 
-  private constructor(private readonly workers: SweepWorker[], private readonly source: Pick<SweepModelSource, 'generatorId' | 'classifierId'>) {}
+  private constructor(private readonly workers: SweepWorker[], private readonly source: Pick<SweepModelSource, 'generatorId' | 'classifierId' | 'noise'>) {}
 
   get threads(): number {
     return this.workers.length;
@@ -163,7 +166,7 @@ export class SweepPool {
     const file = path.resolve(opts.workerFile ?? defaultWorkerFile());
     const init: WorkerInit = { backend: opts.backend, source };
     const workers = Array.from({ length: opts.threads }, (_, i) => new SweepWorker(new Worker(file, { workerData: init }), i));
-    const pool = new SweepPool(workers, { generatorId: source.generatorId, classifierId: source.classifierId });
+    const pool = new SweepPool(workers, { generatorId: source.generatorId, classifierId: source.classifierId, noise: source.noise });
     try {
       await Promise.all(workers.map((w) => w.ready));
     } catch (err) {
@@ -178,6 +181,9 @@ export class SweepPool {
     if (this.closed) throw new Error('the sweep pool is closed');
     if (models.generatorId !== this.source.generatorId || models.classifierId !== this.source.classifierId) {
       throw new Error('the sweep pool holds other models than the ones asked for (generator or classifier id differ)');
+    }
+    if (canonicalJson(analysisNoise(models)) !== canonicalJson(this.source.noise)) {
+      throw new Error(`the sweep pool renders with noise ${JSON.stringify(this.source.noise)}, the models ask for ${JSON.stringify(analysisNoise(models))}`);
     }
     const [start, end] = sweepRange(models, spec, opts);
     const sums = emptyRankingSums(models, spec, start, end);

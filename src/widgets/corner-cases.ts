@@ -1,25 +1,44 @@
 /**
  * `<faultlines-corner-cases api classifier class>`: the paper's figure 7 for one classifier. Per
- * class, the class-average image, then the corner case found along each of the top influential dims
- * (the dim, the direction moved, p_true at the corner and the class it turns into).
+ * class, the class-average image, then the decision corner case found along each of the top
+ * influential dims (the dim, the direction moved, the shift and the class the image is read as
+ * there), with the paper's p_true = 0.5 point under it — said as "still <true class>" when the image
+ * there is still read as the true class, as it usually is with ten classes.
  */
 import { css, html, type TemplateResult } from 'lit';
 import { ARROW, classifierTitle, getJson, intAttr } from './api.js';
 import { FaultlinesElement, baseStyles } from './base.js';
 
-interface Case {
-  dim: { index: number; rank: number; layer: string; channel: number; direction: 'increase' | 'decrease' };
+interface Point {
   shift: number;
   pTrue: number;
-  newClass: number;
+  predicted: number;
+  runnerUp: number;
+  pRunnerUp: number;
   image: string;
+}
+interface Case {
+  dim: { index: number; rank: number; layer: string; channel: number; direction: 'increase' | 'decrease' };
+  /** The decision corner case: the image is read as `predicted` (not the true class). */
+  decision: Point;
+  /** The paper's p_true = 0.5 point (null when p_true starts below 0.5). */
+  pTrueHalf: Point | null;
 }
 interface ClassCases {
   classIndex: number;
   start?: { pTrue: number; predicted: number; image: string };
   cases: Case[];
-  skipped: Array<{ dim: number; reason: string }>;
+  skipped: Array<{ dim: number; outcome: string; reason: string; pTrueHalfShift: number | null }>;
 }
+
+/** Why a class has no corner case: already misread at the start, or still the true class along every dim tried. */
+const noneText = (k: ClassCases) =>
+  k.skipped[0]?.outcome === 'already-misclassified'
+    ? `no corner case: the class average is already read as ${k.start?.predicted ?? 'another class'}`
+    : `no decision corner case within the bound: still ${k.classIndex} along every dim tried${k.skipped[0] ? ` (${k.skipped[0].reason})` : ''}`;
+
+/** What the image at p_true = 0.5 is read as, honestly: usually still the true class. */
+export const halfCaption = (k: number, p: Point | null) => (p === null ? 'p_true < 0.5 at the start' : `p_true 0.5 at ${p.shift.toFixed(2)}: ${p.predicted === k ? `still ${k}` : `→ ${p.predicted}`}`);
 
 export class CornerCases extends FaultlinesElement {
   static override properties = { ...FaultlinesElement.properties, class: { type: String } };
@@ -33,6 +52,7 @@ export class CornerCases extends FaultlinesElement {
       figure img { width: 64px; height: 64px; border-radius: 3px; }
       figure.start img { outline: 2px solid var(--faultlines-accent, #3461c1); }
       figcaption { line-height: 1.25; }
+      figcaption.half { color: var(--faultlines-muted, #5b6475); max-width: 76px; }
       .none { color: var(--faultlines-muted, #5b6475); font-size: 12px; padding-top: 18px; }
     `,
   ];
@@ -70,13 +90,14 @@ export class CornerCases extends FaultlinesElement {
             ? html`<figure class="start"><figcaption>start</figcaption><img class="px" src=${k.start.image} alt="class ${k.classIndex} average" /><figcaption>p ${k.start.pTrue.toFixed(2)}</figcaption></figure>`
             : ''}
           ${k.cases.map(
-            (x) => html`<figure title="dim ${x.dim.index} (${x.dim.layer}:${x.dim.channel}), rank ${x.dim.rank}, shift ${x.shift.toFixed(2)} std">
+            (x) => html`<figure class="case" data-dim=${x.dim.index} title="dim ${x.dim.index} (${x.dim.layer}:${x.dim.channel}), rank ${x.dim.rank}: read as ${x.decision.predicted} after ${x.decision.shift.toFixed(2)} std (p_true ${x.decision.pTrue.toFixed(2)}, p_${x.decision.predicted} ${x.decision.pRunnerUp.toFixed(2)})">
               <figcaption class="mono">${x.dim.index} ${ARROW[x.dim.direction]}</figcaption>
-              <img class="px" src=${x.image} alt="corner case of class ${k.classIndex} along dim ${x.dim.index}" />
-              <figcaption>p ${x.pTrue.toFixed(2)} → ${x.newClass}</figcaption>
+              <img class="px" src=${x.decision.image} alt="decision corner case of class ${k.classIndex} along dim ${x.dim.index}: read as ${x.decision.predicted}" />
+              <figcaption class="decision">${k.classIndex} → ${x.decision.predicted} at ${x.decision.shift.toFixed(2)}</figcaption>
+              <figcaption class="half">${halfCaption(k.classIndex, x.pTrueHalf)}</figcaption>
             </figure>`,
           )}
-          ${k.cases.length === 0 ? html`<div class="none">no corner case within the bound${k.skipped[0] ? ` (${k.skipped[0].reason})` : ''}</div>` : ''}
+          ${k.cases.length === 0 ? html`<div class="none">${noneText(k)}</div>` : ''}
         </div>`,
       )}
     </div>`;

@@ -2,7 +2,10 @@
  * `<faultlines-traversal api classifier class dim seed range>`: one StyleSpace dim from a start
  * style (the class average, or the sample `seed` of the class). A slider sets the shift (in std of
  * the dim); each position calls the live traversal endpoint (3 frames: -|x|, 0, +|x|) and shows the
- * frame at x, its p_true and predicted class, next to the start.
+ * frame at x, its p_true and the class it is read as ("still <class>" while the arg-max is the true
+ * class, even below p_true 0.5), next to the start. The std unit and the start are the ones of the
+ * cached corner cases (per-class std and class average of the default sweep); the side that lowers
+ * p_true (the class ranking's direction) is marked on the slider.
  */
 import { css, html, type TemplateResult } from 'lit';
 import { getJson, intAttr, numAttr } from './api.js';
@@ -19,7 +22,11 @@ interface Frame {
   pTrue: number;
   predicted: number;
   runnerUp: number;
+  pRunnerUp: number;
 }
+
+/** What a frame is read as, honestly: "still 3" while the arg-max is the true class. */
+export const verdict = (cls: number, f: Pick<Frame, 'predicted'>) => (f.predicted === cls ? `still ${cls}` : `${cls} → ${f.predicted}`);
 
 export class Traversal extends FaultlinesElement {
   static override properties = {
@@ -51,7 +58,7 @@ export class Traversal extends FaultlinesElement {
   declare seed: string;
   declare range: string;
   declare shift: number;
-  declare frame: { strip: string; index: number; frame: Frame; start: Frame; name: string; busy: boolean } | null;
+  declare frame: { strip: string; index: number; frame: Frame; start: Frame; name: string; lowers: 'increase' | 'decrease' | null; busy: boolean } | null;
   private live: AbortController | null = null;
   private timer: ReturnType<typeof setTimeout> | null = null;
   /** Completed slider requests (for pages and tests). */
@@ -88,7 +95,7 @@ export class Traversal extends FaultlinesElement {
       signal,
     );
     const index = x === 0 ? 1 : x > 0 ? 2 : 0;
-    return { strip: t.strip as string, index, frame: t.frames[index] as Frame, start: t.frames[1] as Frame, name: t.name as string, busy: false };
+    return { strip: t.strip as string, index, frame: t.frames[index] as Frame, start: t.frames[1] as Frame, name: t.name as string, lowers: (t.ranking?.direction ?? null) as 'increase' | 'decrease' | null, busy: false };
   }
 
   protected async load(signal: AbortSignal): Promise<void> {
@@ -134,12 +141,12 @@ export class Traversal extends FaultlinesElement {
         <div><div class="sub">shift ${this.shift >= 0 ? '+' : ''}${this.shift.toFixed(2)} std</div><div class="tile ${f.busy ? 'busy' : ''}" part="image" role="img" aria-label="frame at shift ${f.frame.shift}" data-shift=${f.frame.shift} style=${bg(f.index)}></div></div>
         <dl>
           <dt>p_true</dt><dd class="ptrue" part="ptrue">${fmtP(f.frame.pTrue)}</dd>
-          <dt>predicted</dt><dd class="predicted ${f.frame.predicted !== cls ? 'flip' : ''}" part="predicted">${f.frame.predicted}</dd>
+          <dt>predicted</dt><dd class="predicted ${f.frame.predicted !== cls ? 'flip' : ''}" part="predicted" data-class=${f.frame.predicted}>${verdict(cls, f.frame)}</dd>
           <dt>start p_true</dt><dd>${fmtP(f.start.pTrue)}</dd>
-          <dt>runner-up</dt><dd>${f.frame.runnerUp}</dd>
+          <dt>runner-up</dt><dd>${f.frame.runnerUp} (p ${fmtP(f.frame.pRunnerUp)})</dd>
         </dl>
       </div>
       <input type="range" part="slider" aria-label="shift in std" min=${-m} max=${m} step=${m / 20} .value=${String(this.shift)} @input=${this.onInput} />
-      <div class="ends"><span>${(-m).toFixed(1)} std</span><span>0</span><span>+${m.toFixed(1)} std</span></div>`;
+      <div class="ends"><span>${(-m).toFixed(1)} std${f.lowers === 'decrease' ? ' (lowers p_true)' : ''}</span><span>0</span><span>+${m.toFixed(1)} std${f.lowers === 'increase' ? ' (lowers p_true)' : ''}</span></div>`;
   }
 }

@@ -6,6 +6,7 @@
 import { contentHash } from '../core/hash.js';
 import { DEFAULT_GENERATOR } from '../core/generator/architecture.js';
 import type { DerivedOptions } from '../core/analysis/results.js';
+import { DEFAULT_ANALYSIS_NOISE, type AnalysisNoise } from '../core/analysis/noise.js';
 
 export const CATALOG_SCHEMA = 'faultlines.edge-catalog/1';
 export const RESULT_SCHEMA = 'faultlines.edge-result/1';
@@ -96,21 +97,31 @@ export function resultOptions(kind: ResultKind, catalog: Pick<Catalog, 'classifi
   return { ...DEFAULT_OPTIONS[kind], compare: comparedClassifiers(catalog.classifiers, classifierId).map((c) => c.sha256) };
 }
 
+/**
+ * The per-pixel noise every edge result is computed with (seeding, runners, live routes: the models'
+ * default, src/core/analysis/noise.ts). Part of every result key, so results of one noise mode are
+ * never served for another.
+ */
+export const RESULT_NOISE: AnalysisNoise = DEFAULT_ANALYSIS_NOISE;
+
 export interface ResultKeyInput {
   kind: ResultKind;
   generatorId: string;
   classifierId: string;
   sweep: SweepSpec;
   options?: Record<string, unknown>;
+  /** Default RESULT_NOISE. */
+  noise?: AnalysisNoise;
 }
 
-/** Content hash of (kind, generator, classifier, analysis options, seed): the cache key. */
+/** Content hash of (kind, generator, classifier, analysis options, noise, seed): the cache key. */
 export function resultKey(k: ResultKeyInput): string {
   return contentHash({
     schema: RESULT_SCHEMA,
     kind: k.kind,
     generator: k.generatorId,
     classifier: k.classifierId,
+    noise: k.noise ?? RESULT_NOISE,
     seed: k.sweep.seed,
     count: k.sweep.count,
     options: k.options ?? DEFAULT_OPTIONS[k.kind],

@@ -5,13 +5,13 @@
  * GET /v1/embeddings. Keyed like the other results (content hash of kind, models, sweep, options).
  */
 import { contentHash } from '../core/hash.js';
-import { RESULT_SCHEMA, type SweepSpec } from './catalog.js';
+import { RESULT_NOISE, RESULT_SCHEMA, type SweepSpec } from './catalog.js';
 
 export const EMBEDDINGS_KIND = 'embeddings';
 export const EMBEDDINGS_OPTIONS = { samples: 500, nNeighbors: 15, k: 10, seed: 0 } as const;
 
 export function embeddingsKey(generatorId: string, classifierId: string, sweep: SweepSpec): string {
-  return contentHash({ schema: RESULT_SCHEMA, kind: EMBEDDINGS_KIND, generator: generatorId, classifier: classifierId, seed: sweep.seed, count: sweep.count, options: EMBEDDINGS_OPTIONS });
+  return contentHash({ schema: RESULT_SCHEMA, kind: EMBEDDINGS_KIND, generator: generatorId, classifier: classifierId, noise: RESULT_NOISE, seed: sweep.seed, count: sweep.count, options: EMBEDDINGS_OPTIONS });
 }
 
 export interface EmbeddingsPayload {

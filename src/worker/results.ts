@@ -7,7 +7,7 @@
 import { rankDimensions, type Ranking, type RankingSums } from '../core/analysis/ranking.js';
 import type { StyleLayout } from '../core/generator/style-layout.js';
 import { contentHash } from '../core/hash.js';
-import { resultPath, type StoredResult } from './catalog.js';
+import { RESULT_NOISE, resultPath, type StoredResult } from './catalog.js';
 import type { Env } from './env.js';
 
 const MEMORY_LIMIT = 16;
@@ -61,7 +61,7 @@ export function rankingFromSums(sumsKey: string, sums: RankingSums, layout: Styl
   return r;
 }
 
-/** A strong ETag for a value derived deterministically from `parts`. */
+/** A strong ETag for a value derived deterministically from `parts` (and the noise every image is rendered with). */
 export function etagOf(...parts: unknown[]): string {
-  return `"${contentHash(parts).slice(0, 32)}"`;
+  return `"${contentHash([...parts, { noise: RESULT_NOISE }]).slice(0, 32)}"`;
 }

@@ -1,88 +1,86 @@
 /**
- * Start styles for the live endpoints: s from (seed, class) through the mapping network, or the
- * class-average style; per-dim std of s for edits in std units. The statistics come from a fixed
- * seeded population through mapping + affines only (no synthesis: a few ms), memoised per isolate,
- * so live endpoints never depend on a heavy cached result.
+ * Where the live endpoints (traversal, corner case, render edits) take their statistics from: the
+ * cached ranking sums of the request's classifier on the default sweep (DEFAULT_SWEEP) — the very
+ * sums the cached rankings, histograms and corner cases derive from. src/core/analysis/dim-start.ts
+ * turns them into a start style (the class average), a std unit (per class) and a direction (the
+ * class ranking's), so a live answer and the cached one are the same computation. The sums are never
+ * computed inline: a miss answers as the cached endpoints do (202 with the job computing them, or
+ * 404 naming the job to submit).
+ *
+ * The style moments in the sums (class-average style, per-class std) depend on the generator and
+ * the sweep only, not on the classifier (sample i is (seed, i) whoever classifies it). Two uses that
+ * need only those take them from the default classifier's sums when the request's classifier has
+ * none, and say so in the response (`statistics`): a registered classifier that is not
+ * differentiable (it cannot be ranked, so it never has sums of its own) with an explicit direction,
+ * and the std unit of render edits.
  */
-import * as tf from '../core/tf.js';
-import type { Generator } from '../core/generator/generator.js';
-import { styleDimName } from '../core/generator/style-layout.js';
-import { latentBatch } from '../core/random.js';
-import { badField } from './problem.js';
+import type { RankingSums } from '../core/analysis/ranking.js';
+import type { StyleLayout } from '../core/generator/style-layout.js';
+import { DEFAULT_SWEEP, type SweepSpec } from './catalog.js';
+import type { AppContext } from './http.js';
+import { badField, ProblemError } from './problem.js';
+import { getResult } from './results.js';
+import { catalogLayout, locate, missResponse } from './routes/results.js';
 
-/** Samples per class of the statistics population. */
-const STATS_PER_CLASS = 50;
-const STATS_SEED = 0x5eed;
-
-export interface StyleStats {
-  /** Per-dim std over all classes, [S]. */
-  std: Float32Array;
-  /** Mean style per class, [K][S]. */
-  classMean: Float32Array[];
-  count: number;
+export interface LiveStats {
+  sums: RankingSums;
+  /** Cache key of the sums (`/v1/results/{key}`). */
+  key: string;
+  /** The classifier whose sweep the sums are of. */
+  classifier: string;
+  sweep: SweepSpec;
+  /** The request's classifier's own sums (its ranking: direction, rank, score), or another's (style moments only). */
+  own: boolean;
+  layout: StyleLayout;
 }
 
-const statsCache = new WeakMap<Generator, StyleStats>();
+/** What a request needs of the sums: the classifier's own ranking, or only the style moments. */
+export type StatsNeed = 'ranking' | 'moments';
 
-export function styleStats(g: Generator): StyleStats {
-  let st = statsCache.get(g);
-  if (st) return st;
-  const K = g.arch.numClasses;
-  const S = g.styleSize;
-  const n = K * STATS_PER_CLASS;
-  const labels = Array.from({ length: n }, (_, i) => i % K);
-  const s = tf.tidy(() => g.styles(g.mapping(tf.tensor2d(latentBatch(STATS_SEED, 0, n, g.arch.zDim), [n, g.arch.zDim]), labels)));
-  const v = s.dataSync() as Float32Array;
-  s.dispose();
-  const mean = new Float64Array(S);
-  const sq = new Float64Array(S);
-  const classMean = Array.from({ length: K }, () => new Float32Array(S));
-  for (let i = 0; i < n; i++) {
-    const c = labels[i];
-    for (let j = 0; j < S; j++) {
-      const x = v[i * S + j];
-      mean[j] += x;
-      sq[j] += x * x;
-      classMean[c][j] += x / STATS_PER_CLASS;
-    }
+/** The statistics as a response field: which sums, of which classifier, and what was taken from them. */
+export function statisticsJson(st: LiveStats) {
+  return {
+    kind: 'ranking-sums' as const,
+    key: st.key,
+    resultUrl: `/v1/results/${st.key}`,
+    classifier: st.classifier,
+    sweep: st.sweep,
+    use: st.own ? ('start, std and ranking' as const) : ('start and std' as const),
+  };
+}
+
+/**
+ * The cached sums a live request of `classifier` uses, or the response to send instead (202/404,
+ * see `missResponse`). `need: 'ranking'` wants the classifier's own sums; a classifier that cannot be
+ * ranked (registered, not differentiable) gets the default classifier's with `own: false` — the
+ * caller refuses what needs its ranking. `need: 'moments'` takes the default classifier's sums when
+ * the classifier has none of its own. `neededBy` opens a miss's message (e.g. "the live traversal").
+ */
+export async function liveStats(c: AppContext, classifier: string | undefined, need: StatsNeed, neededBy: string): Promise<LiveStats | Response> {
+  const own = await locate(c, 'ranking-sums', classifier, DEFAULT_SWEEP);
+  const layout = catalogLayout(own.catalog);
+  const stats = (r: { payload: unknown }, name: string, isOwn: boolean, key: string): LiveStats => {
+    const sums = r.payload as RankingSums;
+    if (sums.styleSize !== layout.size) throw new ProblemError(409, 'conflict', `cached sums ${key} have S = ${sums.styleSize}, the generator ${layout.size}`);
+    return { sums, key, classifier: name, sweep: DEFAULT_SWEEP, own: isOwn, layout };
+  };
+  const hit = await getResult(c.env, own.key);
+  if (hit) return stats(hit, own.entry.name, true, own.key);
+  const rankable = !(own.entry.source === 'registered' && !own.entry.record.differentiable);
+  const why = `${neededBy} takes its start style, std unit${need === 'ranking' ? ' and direction' : ''} from the ranking sums of the classifier on the default sweep`;
+  if (need === 'ranking' && rankable) return missResponse(c, own.key, own.spec, why);
+  const fallback = own.catalog.defaultClassifier ?? own.catalog.classifiers[0]?.name;
+  if (fallback !== undefined && fallback !== own.entry.name) {
+    const other = await locate(c, 'ranking-sums', fallback, DEFAULT_SWEEP);
+    const r = await getResult(c.env, other.key);
+    if (r) return stats(r, other.entry.name, false, other.key);
+    // Only a rankable classifier's own sums can be computed for it; else name the default's.
+    if (!rankable) return missResponse(c, other.key, other.spec, `${neededBy} takes its start style and std unit from the ranking sums of the default classifier on the default sweep (classifier ${own.entry.name} cannot be ranked)`);
   }
-  const std = new Float32Array(S);
-  for (let j = 0; j < S; j++) {
-    const m = mean[j] / n;
-    std[j] = Math.sqrt(Math.max(0, (sq[j] - n * m * m) / (n - 1)));
-  }
-  st = { std, classMean, count: n };
-  statsCache.set(g, st);
-  return st;
+  return missResponse(c, own.key, own.spec, why);
 }
 
-/** s of sample `seed` of class `classIndex` ([S]). */
-export function seedStyle(g: Generator, seed: number, classIndex: number): Float32Array {
-  const s = tf.tidy(() => g.styles(g.mapping(tf.tensor2d(latentBatch(seed, 0, 1, g.arch.zDim), [1, g.arch.zDim]), [classIndex])));
-  const v = Float32Array.from(s.dataSync() as Float32Array);
-  s.dispose();
-  return v;
-}
-
-export interface StyleEdit {
-  dim: number;
-  /** Shift in std units of the dim (over the statistics population). */
-  shift?: number;
-  /** Absolute value to set. */
-  value?: number;
-}
-
-export function checkDim(g: Generator, dim: number, field: string): void {
-  if (dim >= g.styleSize) throw badField(field, `${field} must be < ${g.styleSize} (the size of StyleSpace S), got ${dim}`);
-}
-
-/** Applies edits in place; returns them with the dims' names and the std used. */
-export function applyEdits(g: Generator, s: Float32Array, edits: StyleEdit[]): Array<StyleEdit & { name: string; std: number }> {
-  const { std } = styleStats(g);
-  return edits.map((e, i) => {
-    checkDim(g, e.dim, `edits.${i}.dim`);
-    if (e.value !== undefined) s[e.dim] = e.value;
-    else s[e.dim] += (e.shift ?? 0) * std[e.dim];
-    return { ...e, name: styleDimName(g.layout, e.dim), std: std[e.dim] };
-  });
+/** 400 unless `dim` is a dim of S (checked against the generator's layout, without loading it). */
+export function checkDim(layout: StyleLayout, dim: number, field: string): void {
+  if (dim >= layout.size) throw badField(field, `${field} must be < ${layout.size} (the size of StyleSpace S), got ${dim}`);
 }

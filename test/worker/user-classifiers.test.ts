@@ -28,7 +28,7 @@ import { useBackend } from '../../src/node/backend.js';
 import { loadDigits } from '../../src/node/mnist.js';
 import { writeWeightsDir } from '../../src/node/weights-fs.js';
 import { startLocalWorkerd } from '../../src/worker/build/local-workerd.js';
-import { RANDOM_INIT_SEED, type Catalog } from '../../src/worker/catalog.js';
+import { DEFAULT_SWEEP, RANDOM_INIT_SEED, type Catalog } from '../../src/worker/catalog.js';
 import { BUILT_LIMITS, UPLOAD_LIMITS } from '../../src/worker/registry.js';
 import { ensureRunnerBuilt, startRunner, stopRunner, type RunnerProcess } from '../runner/helpers.js';
 import { classifierUpload as upload, ensureBuilt, fixture, fixtureFile as file, problemOf } from './harness.js';
@@ -284,21 +284,31 @@ describe('registered classifiers on workerd', () => {
     const render = await call(`/v1/render?seed=3&class=3&classifier=${ids['mlp-layers']}`);
     expect(render.status).toBe(200);
     expect(await render.json()).toMatchObject({ classifierId: ids['mlp-layers'], class: 3 });
-    const trav = await call(`/v1/traversal?class=3&dim=7&frames=5&classifier=${ids['mlp-layers']}`);
-    expect(trav.status).toBe(200);
-    expect(((await trav.json()) as { frames: unknown[] }).frames).toHaveLength(5);
-    const cc = await call(`/v1/corner-case?class=3&dim=7&classifier=${ids['mlp-graph']}`);
-    expect(cc.status).toBe(200);
-    expect(await cc.json()).toHaveProperty('flipped');
+    // Traversal and corner case start, step and turn as the cached corner cases do: from the
+    // classifier's ranking sums on the default sweep. A fresh classifier has none: the answer names
+    // the job that computes them (as the cached endpoints answer a miss), never another population.
+    for (const p of [`/v1/traversal?class=3&dim=7&frames=5&classifier=${ids['mlp-layers']}`, `/v1/corner-case?class=3&dim=7&classifier=${ids['mlp-graph']}`, `/v1/corner-case?class=3&dim=7&direction=increase&classifier=${ids['mlp-graph']}`]) {
+      const miss = await call(p);
+      expect(miss.status, p).toBe(404);
+      const problem = await problemOf(miss);
+      expect(problem, p).toMatchObject({ type: '/problems/not-computed', submit: { method: 'POST', href: '/v1/jobs', body: { kind: 'ranking-sums', classifier: p.split('classifier=')[1], seed: DEFAULT_SWEEP.seed, count: DEFAULT_SWEEP.count } } });
+      expect(problem.detail, p).toMatch(/^the live (traversal|corner case) takes its start style, std unit and direction from the ranking sums/);
+    }
 
-    // Not differentiable: what needs its gradient is refused, naming the field; the rest runs.
+    // Not differentiable (it can never be ranked): what needs its ranking is refused, naming the
+    // field; with an explicit direction the search runs, its start and std unit from the default
+    // classifier's sums of the same sweep (the same styles), said in `statistics`.
     const auto = await call(`/v1/corner-case?class=3&dim=7&classifier=${ids['mlp-graph-equal']}`);
     expect(auto.status).toBe(422);
     const p = await problemOf(auto);
     expect(p).toMatchObject({ type: '/problems/not-differentiable', field: 'direction' });
-    expect(p.detail).toMatch(/no gradient for op Equal/);
-    expect((await call(`/v1/corner-case?class=3&dim=7&direction=increase&classifier=${ids['mlp-graph-equal']}`)).status).toBe(200);
+    expect(p.detail).toMatch(/cannot be ranked \(not differentiable\)/);
+    const explicit = await call(`/v1/corner-case?class=3&dim=7&direction=increase&classifier=${ids['mlp-graph-equal']}`);
+    expect(explicit.status).toBe(200);
+    const ccBody = (await explicit.json()) as { statistics: { classifier: string; use: string }; ranking: unknown; direction: string; directionFrom: string };
+    expect(ccBody).toMatchObject({ statistics: { classifier: catalog.defaultClassifier, use: 'start and std' }, ranking: null, direction: 'increase', directionFrom: 'caller' });
     expect((await call(`/v1/traversal?class=3&dim=7&frames=3&classifier=${ids['mlp-graph-equal']}`)).status).toBe(200);
+    expect((await call(`/v1/traversal?class=3&dim=7&frames=3&mode=crossing&classifier=${ids['mlp-graph-equal']}`)).status).toBe(422);
     const job = await call('/v1/jobs', { method: 'POST', headers: { ...SUBMIT, 'content-type': 'application/json' }, body: JSON.stringify({ kind: 'ranking-sums', classifier: ids['mlp-graph-equal'], seed: 1, count: 32 }) });
     expect(job.status).toBe(422);
     expect(await problemOf(job)).toMatchObject({ type: '/problems/not-differentiable', field: 'classifier' });

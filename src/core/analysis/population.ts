@@ -4,12 +4,13 @@
  *
  * Sample i of a population is fully determined by (seed, i): its latent comes from stream
  * (seed, i) and its class is `classIndex` for a one-class population, else i mod numClasses (every
- * class equally represented). Any range of samples can therefore be computed anywhere (shards).
+ * class equally represented), and its per-pixel noise (per-sample noise mode) from noise stream i
+ * (models.ts `AnalysisNoise`). Any range of samples can therefore be computed anywhere (shards).
  */
 import * as tf from '../tf.js';
 import { latentBatch } from '../random.js';
 import { contentHash } from '../hash.js';
-import { evaluateStyles, type AnalysisModels, type StyleEvaluation } from './models.js';
+import { analysisNoise, evaluateStyles, NOISE_STREAM_LIMIT, sampleNoiseStreams, type AnalysisModels, type StyleEvaluation } from './models.js';
 
 export const POPULATION_SCHEMA = 'faultlines.population/1';
 
@@ -54,7 +55,7 @@ export interface Population {
 
 export function checkPopulationSpec(spec: PopulationSpec, numClasses: number): void {
   if (!Number.isSafeInteger(spec.seed) || spec.seed < 0 || spec.seed > 0xffffffff) throw new RangeError(`seed must be an integer in [0, 2^32), got ${spec.seed}`);
-  if (!Number.isSafeInteger(spec.count) || spec.count < 1) throw new RangeError(`count must be a positive integer, got ${spec.count}`);
+  if (!Number.isSafeInteger(spec.count) || spec.count < 1 || spec.count > NOISE_STREAM_LIMIT) throw new RangeError(`count must be an integer in [1, ${NOISE_STREAM_LIMIT}], got ${spec.count}`);
   if (spec.classIndex !== null && (!Number.isInteger(spec.classIndex) || spec.classIndex < 0 || spec.classIndex >= numClasses)) {
     throw new RangeError(`classIndex must be null or an integer in [0, ${numClasses}), got ${spec.classIndex}`);
   }
@@ -76,8 +77,9 @@ export function populationStyles(models: AnalysisModels, spec: PopulationSpec, s
   });
 }
 
-export function populationSpecHash(models: AnalysisModels, spec: PopulationSpec): string {
-  return contentHash({ kind: 'population', generator: models.generatorId, classifier: models.classifierId, seed: spec.seed, count: spec.count, classIndex: spec.classIndex });
+/** Hash of (models, their noise, spec): sums and results of a population are keyed on it. */
+export function populationSpecHash(models: Pick<AnalysisModels, 'generatorId' | 'classifierId' | 'noise'>, spec: PopulationSpec): string {
+  return contentHash({ kind: 'population', generator: models.generatorId, classifier: models.classifierId, noise: analysisNoise(models), seed: spec.seed, count: spec.count, classIndex: spec.classIndex });
 }
 
 /** A population with its arrays allocated and nothing recorded yet. */
@@ -139,7 +141,7 @@ export async function samplePopulation(models: AnalysisModels, opts: PopulationO
     if (pop.w) pop.w.set((await w.data()) as Float32Array, start * g.arch.wDim);
     if (pop.z) pop.z.set(z, start * g.arch.zDim);
     tf.dispose([s, w]);
-    const ev = await evaluateStyles(models, sHost, labels);
+    const ev = await evaluateStyles(models, sHost, labels, sampleNoiseStreams(start, n));
     recordBatch(pop, start, labels, sHost, ev);
     const done = start + n;
     await opts.onProgress?.({ done, total: spec.count, samplesPerSecond: done / Math.max(1e-3, (Date.now() - t0) / 1000) });
@@ -164,7 +166,7 @@ export async function classifyPopulation(models: AnalysisModels, pop: Population
   const out = { correct: new Uint8Array(pop.count), predicted: new Uint8Array(pop.count), pTrue: new Float32Array(pop.count) };
   for (let start = 0; start < pop.count; start += batchSize) {
     const n = Math.min(batchSize, pop.count - start);
-    const ev = await evaluateStyles(models, pop.styles.subarray(start * S, (start + n) * S), pop.labels.subarray(start, start + n));
+    const ev = await evaluateStyles(models, pop.styles.subarray(start * S, (start + n) * S), pop.labels.subarray(start, start + n), sampleNoiseStreams(start, n));
     for (let k = 0; k < n; k++) {
       out.predicted[start + k] = ev.predicted[k];
       out.pTrue[start + k] = ev.pTrue[k];

@@ -11,7 +11,7 @@
 import * as tf from '../tf.js';
 import { contentHash } from '../hash.js';
 import { styleDim, type StyleLayout } from '../generator/style-layout.js';
-import { pTrueGradient, readEvaluation, type AnalysisModels, type StyleEvaluation } from './models.js';
+import { pTrueGradient, readEvaluation, sampleNoiseStreams, type AnalysisModels, type StyleEvaluation } from './models.js';
 import { checkPopulationSpec, populationSpecHash, populationStyles, type PopulationSpec } from './population.js';
 
 export const RANKING_SUMS_SCHEMA = 'faultlines.ranking-sums/1';
@@ -90,12 +90,12 @@ export function emptyRankingSums(models: AnalysisModels, spec: PopulationSpec, s
 /**
  * Samples [start, start + n) of `spec`: styles, d p_true / d s and the classifier's verdict, on
  * the host. A batch's values depend only on (models, spec, start, n), not on where it is computed
- * (sample i depends only on (seed, i); samples never interact).
+ * (sample i depends only on (seed, i) and noise stream i; samples never interact).
  */
 export async function sweepBatch(models: AnalysisModels, spec: PopulationSpec, start: number, n: number): Promise<SweepBatch> {
   const { s, w, labels } = populationStyles(models, spec, start, n);
   w.dispose();
-  const { probs, grad } = pTrueGradient(models, s, labels);
+  const { probs, grad } = pTrueGradient(models, s, labels, sampleNoiseStreams(start, n));
   try {
     const [sv, gv, ev] = await Promise.all([s.data(), grad.data(), readEvaluation(probs, labels)]);
     return { start, labels, styles: sv as Float32Array, grads: gv as Float32Array, evaluation: ev };

@@ -6,11 +6,13 @@
 import * as tf from '../tf.js';
 import { contentHash } from '../hash.js';
 import { accuracyCurves, type AccuracyCurvesResult } from './accuracy-curve.js';
-import { classAverageStyle, findCornerCases, type CornerCasesResult } from './corner-cases.js';
+import { classAverageStyle, CORNER_CASES_SCHEMA, findCornerCases, type CornerCasesResult } from './corner-cases.js';
 import { embedSpaces, type EmbeddingResult } from './embedding.js';
 import { styleHistograms, type HistogramsResult } from './histograms.js';
+import { flipSufficiency, type FlipSufficiencyResult } from './flip-sufficiency.js';
+import { frontierDistance, type FrontierResult } from './frontier.js';
 import { jointCornerCase, type JointResult } from './joint.js';
-import type { AnalysisModels } from './models.js';
+import { analysisNoise, type AnalysisModels, type AnalysisNoise } from './models.js';
 import { classifyPopulation, emptyPopulation, populationAccuracy, recordBatch, samplePopulation, type PopulationSpec } from './population.js';
 import { rankDimensions, rankingSweep, type Ranking, type RankingSweepFn } from './ranking.js';
 import { traverse, type TraversalResult } from './traversal.js';
@@ -26,8 +28,12 @@ export interface AnalysisOptions {
   /** Dims of the accuracy curve (the authors use 100). */
   curveDims: number;
   curveBins: number;
-  /** Start class of the figure-5 traversal grid (its class-average style). */
-  traversalClass: number;
+  /**
+   * Start class of the figure-5 traversal grid (its class-average style). null (the default): the
+   * analysed class when `classIndex` is set, else the generator's default (`generator.classes`: its
+   * manifest's `classes.traversalClass`, else min(3, K - 1)). The report records the class used.
+   */
+  traversalClass: number | null;
   /** Dims in the traversal grid. */
   traversalDims: number;
   cornerCasesPerClass: number;
@@ -37,6 +43,13 @@ export interface AnalysisOptions {
   jointDims: number;
   /** Samples embedded in Z/W/S (UMAP is O(n log n) but the kNN score is O(n^2)). */
   embeddingSamples: number;
+  /** Flip sufficiency: dims moved together, their shift in std, samples probed (flip-sufficiency.ts). */
+  flipKs: number[];
+  flipTs: number[];
+  flipSamples: number;
+  /** Frontier distance: top dims tried and samples probed per class (frontier.ts). */
+  frontierDims: number;
+  frontierSamplesPerClass: number;
   batchSize: number;
 }
 
@@ -46,12 +59,17 @@ export const DEFAULT_ANALYSIS: AnalysisOptions = {
   classIndex: null,
   curveDims: 100,
   curveBins: 10,
-  traversalClass: 3,
+  traversalClass: null,
   traversalDims: 10,
   cornerCasesPerClass: 10,
   maxSteps: 20,
   jointDims: 5,
   embeddingSamples: 1000,
+  flipKs: [1, 3, 5, 10],
+  flipTs: [2, 4],
+  flipSamples: 1000,
+  frontierDims: 3,
+  frontierSamplesPerClass: 20,
   batchSize: 64,
 };
 
@@ -67,8 +85,13 @@ export interface ClassifierSummary {
 export interface AnalysisReport {
   schema: typeof REPORT_SCHEMA;
   specHash: string;
-  options: AnalysisOptions;
+  /** `traversalClass` resolved (never null). */
+  options: AnalysisOptions & { traversalClass: number };
   generatorId: string;
+  /** Per-pixel noise of every image analysed (models.ts `AnalysisNoise`; part of specHash). */
+  noise: AnalysisNoise;
+  /** The generator's class names, by class index (its manifest's `classes.names`, else "0".."K-1"). */
+  classNames: string[];
   backend: string;
   classifiers: ClassifierSummary[];
   ranking: Ranking;
@@ -80,12 +103,16 @@ export interface AnalysisReport {
   joint: JointResult[];
   accuracyCurves: AccuracyCurvesResult;
   classAccuracyCurves: AccuracyCurvesResult[];
+  /** Share of correct samples whose decision flips when the top-k dims move t std together, against k random dims; per classifier. */
+  flipSufficiency: FlipSufficiencyResult;
+  /** Per class, the median smallest decision-flipping shift of correct samples; per classifier. */
+  frontier: FrontierResult;
   embedding: EmbeddingResult;
   /** Seconds per stage. */
   timings: Record<string, number>;
 }
 
-export type AnalysisStage = 'sweep' | 'compare' | 'traversals' | 'corner-cases' | 'joint' | 'curves' | 'embedding';
+export type AnalysisStage = 'sweep' | 'compare' | 'traversals' | 'corner-cases' | 'joint' | 'flip-sufficiency' | 'frontier' | 'curves' | 'embedding';
 
 export interface AnalysisProgress {
   stage: AnalysisStage;
@@ -113,10 +140,20 @@ export interface AnalysisRuntime {
  * const report = await analyze(models, DEFAULT_ANALYSIS, other, (p) => console.log(p.stage, p.done));
  */
 export async function analyze(models: AnalysisModels, options: Partial<AnalysisOptions> = {}, compare?: AnalysisModels, onProgress?: (p: AnalysisProgress) => void, runtime: AnalysisRuntime = {}): Promise<AnalysisReport> {
-  const o: AnalysisOptions = { ...DEFAULT_ANALYSIS, ...options };
+  const given: AnalysisOptions = { ...DEFAULT_ANALYSIS, ...options };
   const K = models.generator.arch.numClasses;
+  const classCount = `the generator has ${K} classes: ${models.generator.classes.names.join(', ')}`;
   if (compare && compare.generatorId !== models.generatorId) throw new Error('classifiers can only be compared on the same generator');
-  if (!Number.isInteger(o.traversalClass) || o.traversalClass < 0 || o.traversalClass >= K) throw new RangeError(`traversalClass must be in [0, ${K})`);
+  if (compare && contentHash(analysisNoise(compare)) !== contentHash(analysisNoise(models))) throw new Error('classifiers can only be compared on the same images (their noise differs)');
+  for (const m of [models, ...(compare ? [compare] : [])]) {
+    if (m.classifier.numClasses !== K) throw new RangeError(`classifier ${m.classifier.name} has ${m.classifier.numClasses} classes, ${classCount}`);
+  }
+  if (given.classIndex !== null && (!Number.isInteger(given.classIndex) || given.classIndex < 0 || given.classIndex >= K)) throw new RangeError(`classIndex must be null or an integer in [0, ${K - 1}] (${classCount}), got ${given.classIndex}`);
+  // A one-class population only has that class's average style to start traversals from.
+  const traversalClass = given.traversalClass ?? given.classIndex ?? models.generator.classes.traversalClass;
+  if (!Number.isInteger(traversalClass) || traversalClass < 0 || traversalClass >= K) throw new RangeError(`traversalClass must be an integer in [0, ${K - 1}] (${classCount}), got ${traversalClass}`);
+  if (given.classIndex !== null && traversalClass !== given.classIndex) throw new RangeError(`traversalClass ${traversalClass} differs from classIndex ${given.classIndex}: a one-class population has only class ${given.classIndex}'s average style`);
+  const o = { ...given, traversalClass };
   const layout = models.generator.layout;
   const spec: PopulationSpec = { seed: o.seed, count: o.samples, classIndex: o.classIndex };
   const timings: Record<string, number> = {};
@@ -142,7 +179,6 @@ export async function analyze(models: AnalysisModels, options: Partial<AnalysisO
   });
   const histograms = styleHistograms(pop, { ranking: ranking.dims, top: 3, random: 3, seed: o.seed });
 
-  const traversalClass = o.classIndex ?? o.traversalClass;
   const traversals = await timed('traversals', async () => {
     const s0 = classAverageStyle(sums, traversalClass);
     const out: TraversalResult[] = [];
@@ -154,7 +190,7 @@ export async function analyze(models: AnalysisModels, options: Partial<AnalysisO
   });
 
   const cornerCases = await timed('corner-cases', async () => {
-    const result: CornerCasesResult = { schema: 'faultlines.corner-cases/1', specHash: sums.specHash, maxSteps: o.maxSteps, tolerance: 0.01, classes: [] };
+    const result: CornerCasesResult = { schema: CORNER_CASES_SCHEMA, specHash: sums.specHash, maxSteps: o.maxSteps, tolerance: 0.01, classes: [] };
     for (const c of classes) {
       const one = await findCornerCases(models, sums, layout, { classes: [c], perClass: o.cornerCasesPerClass, maxSteps: o.maxSteps });
       result.classes.push(...one.classes);
@@ -171,6 +207,22 @@ export async function analyze(models: AnalysisModels, options: Partial<AnalysisO
       onProgress?.({ stage: 'joint', done: out.length, total: classes.length });
     }
     return out;
+  });
+
+  // Both classifiers on the same samples and the same dims (this classifier's ranking).
+  const probed = compare ? [models, compare] : [models];
+  const probedNames = probed.map((m) => m.classifier.name);
+  const flip = await timed('flip-sufficiency', async () => {
+    onProgress?.({ stage: 'flip-sufficiency', done: 0, total: 1 });
+    const r = await flipSufficiency(probed, probedNames, pop, sums, layout, { ks: o.flipKs, ts: o.flipTs, samples: o.flipSamples, seed: o.seed });
+    onProgress?.({ stage: 'flip-sufficiency', done: 1, total: 1 });
+    return r;
+  });
+  const frontier = await timed('frontier', async () => {
+    onProgress?.({ stage: 'frontier', done: 0, total: 1 });
+    const r = await frontierDistance(probed, probedNames, pop, sums, layout, { topDims: o.frontierDims, samplesPerClass: o.frontierSamplesPerClass, maxSteps: o.maxSteps });
+    onProgress?.({ stage: 'frontier', done: 1, total: 1 });
+    return r;
   });
 
   const others = other && compare ? { [compare.classifier.name]: other.correct } : {};
@@ -206,9 +258,11 @@ export async function analyze(models: AnalysisModels, options: Partial<AnalysisO
 
   return {
     schema: REPORT_SCHEMA,
-    specHash: contentHash({ kind: 'report', generator: models.generatorId, classifier: models.classifierId, compare: compare?.classifierId ?? null, options: o }),
+    specHash: contentHash({ kind: 'report', generator: models.generatorId, classifier: models.classifierId, compare: compare?.classifierId ?? null, noise: analysisNoise(models), options: o }),
     options: o,
     generatorId: models.generatorId,
+    noise: analysisNoise(models),
+    classNames: [...models.generator.classes.names],
     backend: tf.getBackend(),
     classifiers: summaries,
     ranking,
@@ -219,6 +273,8 @@ export async function analyze(models: AnalysisModels, options: Partial<AnalysisO
     joint,
     accuracyCurves: curves,
     classAccuracyCurves: classCurves,
+    flipSufficiency: flip,
+    frontier,
     embedding,
     timings,
   };

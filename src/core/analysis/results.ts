@@ -12,9 +12,9 @@
  * Pure core code (tfjs-core, no Node APIs): it runs in Node, in Deno and in browsers.
  */
 import type { Classifier } from '../classifier/classifier.js';
-import { gridPng, pngDataUrl } from '../image/png.js';
 import { accuracyCurves, type AccuracyCurvesResult } from './accuracy-curve.js';
 import { findCornerCases, CORNER_CASES_SCHEMA } from './corner-cases.js';
+import { cornerCaseJson, skippedJson, startJson } from './corner-case-json.js';
 import { styleHistograms, type HistogramsResult } from './histograms.js';
 import type { AnalysisModels } from './models.js';
 import { classifyPopulation, populationSpecHash, samplePopulation, type Population } from './population.js';
@@ -135,7 +135,6 @@ export async function accuracyCurvesResult(input: ResultInput, o: AccuracyCurves
   return compactResult({ ...r, specHash: p.specHash });
 }
 
-const imageUrl = (img: Float32Array) => pngDataUrl(gridPng([img], { size: 32, columns: 1, scale: 1, gap: 0 }));
 
 /** Corner cases per class (figure 7), images as PNG data URLs; a class at a time (progress between classes). */
 export async function cornerCasesResult(input: ResultInput, o: CornerCasesOptions) {
@@ -148,9 +147,11 @@ export async function cornerCasesResult(input: ResultInput, o: CornerCasesOption
     const [k] = (await findCornerCases(models, sums, models.generator.layout, { ...o, classes: [c] })).classes;
     classes.push({
       classIndex: k.classIndex,
-      start: { pTrue: k.start.pTrue, predicted: k.start.predicted, image: imageUrl(k.start.image!) },
-      cases: k.cases.map((x) => ({ dim: { index: x.dim.index, rank: x.dim.rank, layer: x.dim.layer, channel: x.dim.channel, score: x.dim.score, direction: x.dim.direction, std: x.dim.std }, shift: x.shift, pTrue: x.pTrue, predicted: x.predicted, newClass: x.newClass, image: imageUrl(x.image) })),
-      skipped: k.skipped.map((x) => ({ dim: x.dim.index, reason: x.reason })),
+      // One JSON shape with the live /v1/corner-case (corner-case-json.ts).
+      start: startJson(k.start),
+      cases: k.cases.map(cornerCaseJson),
+      skipped: k.skipped.map(skippedJson),
+      counts: k.counts,
     });
     const done = Math.round((input.sweep.count * (c + 1)) / K);
     await input.onProgress?.({ done, total: input.sweep.count, samplesPerSecond: done / Math.max(1e-3, (Date.now() - t0) / 1000) });

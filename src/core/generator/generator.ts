@@ -20,6 +20,7 @@ import { SynthesisBlock } from './synthesis-block.js';
 import { createAffine } from './synthesis-layer.js';
 import type { EqualizedFc } from './layers.js';
 import { buildStyleLayout, type StyleLayout } from './style-layout.js';
+import { resolveGeneratorClasses, type GeneratorClasses, type GeneratorClassesInput } from './classes.js';
 
 /**
  * 'random': fresh noise from the seeded JS PRNG (never tf.random*); 'const': the fixed noise
@@ -30,8 +31,15 @@ export type NoiseMode = 'random' | 'const' | 'none';
 export interface SynthesisOptions {
   /** Default 'const'. */
   noiseMode?: NoiseMode;
-  /** 'random' mode: sample i draws its noise from stream (noiseSeed, i) — independent of batching. */
+  /** 'random' mode: row i draws its noise from stream (noiseSeed, i) — independent of batching. */
   noiseSeed?: number;
+  /**
+   * 'random' mode with `noiseSeed`: row i draws its noise from stream (noiseSeed, noiseStreams[i])
+   * instead of (noiseSeed, i), so a caller can give each row its sample's stream (a global sample
+   * index). Rows may share a stream: they then get the same noise (e.g. every frame of a traversal).
+   * Ignored by the 'const' and 'none' modes.
+   */
+  noiseStreams?: ArrayLike<number>;
   /** 'random' mode alternative: draw all noise sequentially from this generator (training). */
   noiseRng?: Rng;
 }
@@ -58,10 +66,16 @@ export class Generator {
   readonly affines: EqualizedFc[];
   readonly blocks: SynthesisBlock[];
   readonly arch: GeneratorArchitecture;
+  /**
+   * Class names and default traversal class (classes.ts): from the manifest's `classes` field when
+   * loaded, the fallbacks ("0".."K-1", min(3, K-1)) for a fresh generator; set with `setClasses`.
+   */
+  classes: GeneratorClasses;
 
   /** Builds a freshly initialised generator (initial weights from `seed`). */
   constructor(arch: GeneratorArchitecture = DEFAULT_GENERATOR, seed = 0) {
     this.arch = checkGeneratorArchitecture(arch);
+    this.classes = resolveGeneratorClasses(this.arch.numClasses);
     this.params = new ParameterSet(createRng(seed));
     this.layout = buildStyleLayout(this.arch);
     this.mappingNetwork = new MappingNetwork(this.params, this.arch);
@@ -108,17 +122,25 @@ export class Generator {
     if (mode === 'random') {
       const convs = this.blocks.flatMap((b) => b.convs);
       if (opts.noiseRng !== undefined) {
+        if (opts.noiseStreams !== undefined) throw new Error('noiseStreams needs noiseSeed, not noiseRng');
         const rng = opts.noiseRng;
         noiseHost = convs.map((c) => normals(rng, n * c.layer.resolution ** 2));
       } else {
         if (opts.noiseSeed === undefined) throw new Error("noiseMode 'random' needs noiseSeed or noiseRng");
+        const streams = opts.noiseStreams;
+        if (streams !== undefined && streams.length !== n) throw new RangeError(`noiseStreams has ${streams.length} entries for ${n} rows`);
         noiseHost = convs.map((c) => new Float32Array(n * c.layer.resolution ** 2));
+        // Every layer's noise of one stream, drawn once however many rows share it.
+        const drawn = new Map<number, Float32Array[]>();
         for (let i = 0; i < n; i++) {
-          const rng = createRng(opts.noiseSeed, i);
-          convs.forEach((c, k) => {
-            const px = c.layer.resolution ** 2;
-            noiseHost![k].set(normals(rng, px), i * px);
-          });
+          const stream = streams === undefined ? i : streams[i];
+          let perLayer = drawn.get(stream);
+          if (perLayer === undefined) {
+            const rng = createRng(opts.noiseSeed, stream);
+            perLayer = convs.map((c) => normals(rng, c.layer.resolution ** 2));
+            drawn.set(stream, perLayer);
+          }
+          convs.forEach((c, k) => noiseHost![k].set(perLayer[k], i * c.layer.resolution ** 2));
         }
       }
     }
@@ -157,6 +179,11 @@ export class Generator {
     return this.params.toHost();
   }
 
+  /** Names its classes and/or its default traversal class (checked against numClasses). */
+  setClasses(classes: GeneratorClassesInput, source = 'generator'): void {
+    this.classes = resolveGeneratorClasses(this.arch.numClasses, { ...this.classes, ...classes }, source);
+  }
+
   /** Manifest fields of this generator's weights. */
   weightsInfo(name: string, provenance: Record<string, unknown> = {}, metrics: Record<string, unknown> = {}): ManifestInfo {
     return {
@@ -166,6 +193,7 @@ export class Generator {
       weightsFile: 'weights.bin',
       provenance,
       metrics,
+      classes: { names: [...this.classes.names], traversalClass: this.classes.traversalClass },
     };
   }
 
@@ -179,6 +207,7 @@ export class Generator {
     if (manifest.kind !== 'generator') throw new Error(`${file}: kind is "${manifest.kind}", expected "generator"`);
     const arch = GeneratorArchitectureSchema.parse(manifest.architecture);
     const g = new Generator(arch);
+    g.classes = resolveGeneratorClasses(g.arch.numClasses, manifest.classes, file, manifest.provenance?.classNames);
     g.load(tensors, file);
     return g;
   }

@@ -7,3 +7,4 @@ export * from './synthesis-block.js';
 export * from './generator.js';
 export * from './discriminator.js';
 export * from './losses.js';
+export * from './classes.js';

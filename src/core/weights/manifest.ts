@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { GeneratorClassesSchema } from '../generator/classes.js';
 
 /** Version tag written into every manifest; bump it when the layout changes. */
 export const WEIGHTS_FORMAT = 'faultlines-weights/1';
@@ -31,5 +32,10 @@ export const WeightsManifestSchema = z.object({
   provenance: z.record(z.string(), z.unknown()),
   /** Measured figures (accuracies, quality) with the command that reproduces them. */
   metrics: z.record(z.string(), z.unknown()),
+  /**
+   * Generators only, optional: class names and the default traversal class (src/core/generator/classes.ts;
+   * without it: names "0".."K-1", traversal class min(3, K-1)).
+   */
+  classes: GeneratorClassesSchema.optional(),
 });
 export type WeightsManifest = z.infer<typeof WeightsManifestSchema>;

@@ -10,10 +10,11 @@ import { NODE_BACKENDS, useBackend } from '../backend.js';
 import { analysisModels, BUILTIN_CLASSIFIERS, loadBuiltinClassifier, loadGenerator } from '../models.js';
 import { loadUserClassifier } from '../user-model.js';
 import { availableCores, startSweepPool } from '../parallel-sweep.js';
-import type { AnalysisModels } from '../../core/analysis/models.js';
+import { ANALYSIS_NOISE_MODES, analysisNoiseOf, DEFAULT_ANALYSIS_NOISE, DEFAULT_NOISE_SEED, type AnalysisModels } from '../../core/analysis/models.js';
 import { progressBar, type Progress } from '../progress.js';
 import { cornerCaseGrid, jointGrid, reportJson, traversalGrid } from '../report/figures.js';
 import { reportHtml } from '../report/html.js';
+import { classLabel } from '../../core/generator/classes.js';
 
 export const summary = 'run the whole analysis and write report.json, figures and report.html';
 
@@ -23,10 +24,17 @@ const usage = `usage: faultlines analyze [options]
                          or a folder with a TF.js model.json (LayersModel or GraphModel) — needs --adapter
   --adapter FILE         adapter JSON of a TF.js model (input size, channels, range, normalisation, classes)
   --compare NAME|none    second classifier compared on the same samples (default: the other built-in one,
-                         or classifier-corrupted when analysing your own model)
-  --class N|all          one class or all classes (default all)
+                         or classifier-corrupted when analysing your own model; none when the generator's
+                         classes are not the built-in classifiers' 10 digits)
+  --class N|NAME|all     one class (index, or name from the generator's manifest) or all classes (default
+                         all); the traversal grid starts from this class (with all: the generator's default
+                         traversal class, its manifest's classes.traversalClass, else min(3, classes - 1))
   --samples N            population size (default ${DEFAULT_ANALYSIS.samples})
   --seed N               population seed (default ${DEFAULT_ANALYSIS.seed})
+  --noise const|per-sample  per-pixel noise of the generated digits (default ${DEFAULT_ANALYSIS_NOISE.mode}): per-sample
+                         draws each sample's own noise from (noise seed, sample index); const gives every image
+                         the generator's one stored noise pattern (docs/analysis/noise-modes.md)
+  --noise-seed N         noise seed of per-sample noise (default ${DEFAULT_NOISE_SEED})
   --backend cpu|wasm     tfjs backend (default wasm)
   --generator DIR        generator weights folder (default weights/generator)
   --threads N            worker threads of the gradient sweep, each with its own backend and copy of the
@@ -42,6 +50,8 @@ export async function run(args: string[]): Promise<void> {
     class: { type: 'string', default: 'all' },
     samples: { type: 'string', default: String(DEFAULT_ANALYSIS.samples) },
     seed: { type: 'string', default: String(DEFAULT_ANALYSIS.seed) },
+    noise: { type: 'string', default: DEFAULT_ANALYSIS_NOISE.mode },
+    'noise-seed': { type: 'string', default: String(DEFAULT_NOISE_SEED) },
     backend: { type: 'string', default: 'wasm' },
     generator: { type: 'string' },
     threads: { type: 'string', default: String(availableCores()) },
@@ -52,35 +62,56 @@ export async function run(args: string[]): Promise<void> {
   if (!builtin && o.adapter === undefined) throw new Error(`--classifier "${o.classifier}" is not a built-in classifier (${BUILTIN_CLASSIFIERS.join(', ')}); for your own TF.js model give its folder and --adapter FILE`);
   if (builtin && o.adapter !== undefined) throw new Error('--adapter is only for your own TF.js model, not a built-in classifier');
   const defaultCompare = builtin ? BUILTIN_CLASSIFIERS.find((n) => n !== o.classifier)! : 'classifier-corrupted';
-  const compareName = o.compare === 'none' ? null : enumOption(o.compare ?? defaultCompare, 'compare', BUILTIN_CLASSIFIERS);
+  let compareName = o.compare === 'none' ? null : enumOption(o.compare ?? defaultCompare, 'compare', BUILTIN_CLASSIFIERS);
   if (compareName === o.classifier) throw new Error('--compare must name a different classifier');
-  const classIndex = o.class === 'all' ? null : intOption(o.class, 'class', 0, 9);
   const samples = intOption(o.samples, 'samples', 10, 1_000_000);
   const seed = intOption(o.seed, 'seed', 0, 0xffffffff);
+  const noise = analysisNoiseOf(enumOption(o.noise, 'noise', ANALYSIS_NOISE_MODES), intOption(o['noise-seed'], 'noise-seed', 0, 0xffffffff));
   const threads = intOption(o.threads, 'threads', 1, 256);
   const backend = enumOption(o.backend, 'backend', NODE_BACKENDS);
   await useBackend(backend);
 
   const gen = loadGenerator(o.generator ? path.resolve(o.generator) : undefined);
-  const compareModels = compareName ? analysisModels(gen, loadBuiltinClassifier(compareName)) : undefined;
+  // Class count, names and the default traversal class come from the generator's manifest.
+  const K = gen.generator.arch.numClasses;
+  const genClasses = `the generator (${o.generator ?? 'weights/generator'}) has ${K} classes: ${gen.generator.classes.names.join(', ')}`;
+  const classIndex = o.class === 'all' ? null : classOption(o.class!, gen.generator.classes.names, genClasses);
+  const builtinClasses = (name: string) => {
+    const c = loadBuiltinClassifier(name);
+    return { c, fits: c.classifier.numClasses === K, what: `${name} has ${c.classifier.numClasses} classes (the MNIST digits 0-9), ${genClasses}` };
+  };
+  const own = builtin ? builtinClasses(o.classifier!) : undefined;
+  if (own && !own.fits) throw new Error(`--classifier ${own.what}; analyse a classifier of the generator's classes: --classifier DIR --adapter FILE, whose classes.generatorToModel maps each of the ${K} generator classes to one of the model's outputs`);
+  let compareBuiltin = compareName ? builtinClasses(compareName) : undefined;
+  const unfitCompare = compareBuiltin && !compareBuiltin.fits ? compareBuiltin.what : undefined;
+  if (compareBuiltin && !compareBuiltin.fits) {
+    if (o.compare !== undefined) throw new Error(`--compare ${compareBuiltin.what}; use --compare none`);
+    process.stderr.write(`note: no comparison classifier: ${compareBuiltin.what} (give --compare none to silence this)\n`);
+    compareName = null;
+    compareBuiltin = undefined;
+  }
+  const compareModels = compareBuiltin ? analysisModels(gen, compareBuiltin.c) : undefined;
   let models: AnalysisModels;
   let compare = compareModels;
   let userClassifier: { dir: string; adapter: string } | undefined;
-  if (builtin) models = analysisModels(gen, loadBuiltinClassifier(o.classifier!));
+  if (own) models = analysisModels(gen, own.c);
   else {
     userClassifier = { dir: path.resolve(o.classifier!), adapter: path.resolve(o.adapter!) };
     const user = await loadUserClassifier(userClassifier.dir, userClassifier.adapter);
-    if (user.classifier.numClasses !== gen.generator.arch.numClasses) throw new Error(`${o.adapter}: maps ${user.classifier.numClasses} classes, the generator has ${gen.generator.arch.numClasses}`);
+    if (user.classifier.numClasses !== K) throw new Error(`--adapter ${o.adapter}: classes.generatorToModel maps ${user.classifier.numClasses} classes, ${genClasses}`);
     models = { generator: gen.generator, classifier: user.classifier, generatorId: gen.manifest.sha256, classifierId: user.id };
     if (!user.classifier.check.differentiable) {
       // No gradient through the user's model: rank (and traverse) with the built-in classifier, and
       // measure the user's model on the same samples and dims (accuracy curve, robustness).
-      if (compareModels === undefined) throw new Error(`${o.classifier}: the model has no gradient for op ${user.classifier.check.nonDifferentiableOp}, so the gradient ranking needs another classifier: drop --compare none`);
+      if (compareModels === undefined) throw new Error(`${o.classifier}: the model has no gradient for op ${user.classifier.check.nonDifferentiableOp}, so the gradient ranking needs another classifier: ${o.compare === 'none' ? 'drop --compare none' : `no built-in classifier fits: ${unfitCompare ?? genClasses}`}`);
       process.stderr.write(`${o.classifier}: no gradient for op ${user.classifier.check.nonDifferentiableOp}; ranking, traversals and corner cases use ${compareName}, and ${user.classifier.name} is measured on the same samples and dims\n`);
       compare = models;
       models = compareModels;
     }
   }
+  // Both classifiers see the same images: the chosen noise.
+  models = { ...models, noise };
+  if (compare) compare = { ...compare, noise };
 
   let bar: Progress | null = null;
   let stage: AnalysisStage | null = null;
@@ -117,9 +148,18 @@ export async function run(args: string[]): Promise<void> {
   const lines = [
     `analysis of ${report.options.samples} samples in ${((Date.now() - t0) / 1000).toFixed(0)} s (${report.backend}; sweep ${report.timings.sweep.toFixed(1)} s on ${pool ? `${pool.threads} worker threads` : 'this thread'})`,
     ...report.classifiers.map((c) => `  ${c.name.padEnd(22)} accuracy ${(100 * c.accuracy).toFixed(2)}%  robustness ${c.robustness.toFixed(4)}`),
+    `  noise: ${report.noise.mode === 'const' ? 'const (the generator\'s stored pattern)' : `per-sample (noise seed ${report.noise.seed})`}`,
     `  top dims: ${report.ranking.dims.slice(0, 10).map((d) => `${d.layer}:${d.channel}`).join(', ')}`,
-    `  corner cases found: ${report.cornerCases.classes.map((c) => `${c.classIndex}:${c.cases.length}`).join(' ')}`,
+    `  traversals from class ${classLabel({ names: report.classNames }, report.options.traversalClass)}`,
+    `  corner cases found: ${report.cornerCases.classes.map((c) => `${classLabel({ names: report.classNames }, c.classIndex)}:${c.cases.length}`).join(' ')}`,
     `wrote ${path.relative(process.cwd(), out) || '.'}/report.html, report.json, traversals.png, corner-cases.png, joint-corner-cases.png`,
   ];
   process.stdout.write(lines.join('\n') + '\n');
+}
+
+/** `--class`: an index in [0, K-1], or one of the generator's class names (an index wins). */
+function classOption(value: string, names: readonly string[], generator: string): number {
+  const n = /^\d+$/.test(value) ? Number(value) : names.indexOf(value);
+  if (Number.isInteger(n) && n >= 0 && n < names.length) return n;
+  throw new Error(`--class must be all, a class index in [0, ${names.length - 1}] or a class name; ${generator}; got "${value}"`);
 }

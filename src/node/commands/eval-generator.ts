@@ -39,6 +39,10 @@ export async function run(args: string[]): Promise<void> {
   const genDir = o.generator ? path.resolve(o.generator) : path.join(weightsRoot(), 'generator');
   const { generator } = loadGenerator(genDir);
   const { classifier } = loadBuiltinClassifier('classifier-corrupted');
+  // Every figure compares with real MNIST digits through the built-in 10-class CNNs.
+  if (generator.arch.numClasses !== classifier.numClasses) {
+    throw new Error(`eval-generator measures a generator of the ${classifier.numClasses} MNIST digit classes against MNIST; ${path.relative(process.cwd(), genDir) || genDir} has ${generator.arch.numClasses} classes (${generator.classes.names.join(', ')})`);
+  }
   const fx = readModelWeights('feature-extractor');
   const extractor = SimpleCnn.fromWeights('feature-extractor', parseCnnConfig(fx.manifest.architecture, fx.dir), fx.tensors, fx.dir);
 

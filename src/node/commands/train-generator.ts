@@ -25,7 +25,10 @@ const USAGE = `usage: faultlines train-generator [options]
   --iterations N        total iterations to reach (default 12000)
   --data DIR            train on your own labelled images: DIR/<class>/*.png, 32x32 or 28x28
                         (default: the built-in corrupted MNIST); then --out defaults to
-                        weights/generator-<DIR name> and --checkpoint-dir to checkpoints/generator-<DIR name>
+                        weights/generator-<DIR name> and --checkpoint-dir to checkpoints/generator-<DIR name>;
+                        class i is the i-th subfolder by name, and the names go into the manifest (classes.names)
+  --traversal-class C   default start class of the analysis' traversal grid, an index or a class name,
+                        written into the manifest (classes.traversalClass; default min(3, classes - 1))
   --batch B             batch size (default 32; fixed by the checkpoint when resuming)
   --seed S              seed of init, data order, latents and noise (default 1)
   --r1-gamma G          R1 weight (default ${DEFAULT_HYPER.r1Gamma})
@@ -64,6 +67,13 @@ export async function sampleGrid(g: Generator): Promise<Uint8Array> {
   return gridPng(tiles, { size: g.resolution, columns: cols, scale: 2 });
 }
 
+/** `--traversal-class`: a class index, or one of the class names (an index wins). */
+function traversalClassIndex(value: string, names: readonly string[]): number {
+  const n = /^\d+$/.test(value) ? Number(value) : names.indexOf(value);
+  if (n >= 0 && n < names.length) return n;
+  throw new Error(`--traversal-class must be a class index in [0, ${names.length - 1}] or a class name (${names.join(', ')}), got "${value}"`);
+}
+
 function parseArgs(args: string[]) {
   const opts = {
     iterations: 12000,
@@ -73,6 +83,7 @@ function parseArgs(args: string[]) {
     lr: undefined as number | undefined,
     modeSeeking: undefined as number | undefined,
     data: undefined as string | undefined,
+    traversalClass: undefined as string | undefined,
     out: undefined as string | undefined,
     checkpointDir: undefined as string | undefined,
     checkpointMinutes: 5,
@@ -98,6 +109,7 @@ function parseArgs(args: string[]) {
       case '--lr': opts.lr = num(++i, a); break;
       case '--mode-seeking': opts.modeSeeking = num(++i, a); break;
       case '--data': opts.data = args[++i]; break;
+      case '--traversal-class': opts.traversalClass = args[++i]; break;
       case '--out': opts.out = args[++i]; break;
       case '--checkpoint-dir': opts.checkpointDir = args[++i]; break;
       case '--checkpoint-minutes': opts.checkpointMinutes = num(++i, a); break;
@@ -116,8 +128,11 @@ function parseArgs(args: string[]) {
   return { ...opts, out: opts.out ?? `weights/generator${suffix}`, checkpointDir: opts.checkpointDir ?? `checkpoints/generator${suffix}` };
 }
 
-async function exportGenerator(trainer: GanTrainer, out: string, info: Record<string, unknown>): Promise<void> {
+async function exportGenerator(trainer: GanTrainer, out: string, info: Record<string, unknown>, classNames?: string[], traversalClass?: string): Promise<void> {
   const g = trainer.Gema;
+  // The manifest's `classes`: the data folder's class names, the default traversal class.
+  if (classNames) g.setClasses({ names: classNames }, out);
+  if (traversalClass !== undefined) g.setClasses({ traversalClass: traversalClassIndex(traversalClass, g.classes.names) }, '--traversal-class');
   const manifest = writeWeightsDir(
     out,
     g.weightsInfo(path.basename(out), { ...info, command: 'faultlines train-generator', note: 'EMA generator' }),
@@ -161,6 +176,8 @@ export async function run(args: string[]): Promise<void> {
     ? `folder ${folder.dir} (${folder.set.count} images, classes ${folder.classNames.map((n, i) => `${i}=${n}`).join(', ')})`
     : describeData('train', 'corrupted');
   const numClasses = folder ? folder.classNames.length : DEFAULT_GENERATOR.numClasses;
+  // Checked now, not after training.
+  if (opts.traversalClass !== undefined) traversalClassIndex(opts.traversalClass, folder?.classNames ?? Array.from({ length: numClasses }, (_, i) => String(i)));
   // Fingerprint of the training set: a resumed run must see the same data.
   const dataSha256 = sha256Hex(new Uint8Array(data.images.buffer, data.images.byteOffset, data.images.byteLength));
   const trainer = new GanTrainer(data, hyper, { ...DEFAULT_GENERATOR, numClasses }, { ...DEFAULT_DISCRIMINATOR, numClasses });
@@ -178,7 +195,7 @@ export async function run(args: string[]): Promise<void> {
   }
   const provenance = () => ({ data: dataDescription, classNames: folder?.classNames ?? null, iteration: trainer.iteration, hyper, dataSha256, trainSeconds: Math.round(trainSeconds), images: trainer.iteration * hyper.batch, backend: opts.backend });
   if (opts.exportOnly) {
-    await exportGenerator(trainer, opts.out, provenance());
+    await exportGenerator(trainer, opts.out, provenance(), folder?.classNames, opts.traversalClass);
     trainer.dispose();
     return;
   }
@@ -246,6 +263,6 @@ export async function run(args: string[]): Promise<void> {
   bar.stop();
   await save();
   process.stderr.write(`checkpoint at iteration ${trainer.iteration} in ${dir}/latest\n`);
-  if (trainer.iteration >= opts.iterations) await exportGenerator(trainer, opts.out, provenance());
+  if (trainer.iteration >= opts.iterations) await exportGenerator(trainer, opts.out, provenance(), folder?.classNames, opts.traversalClass);
   trainer.dispose();
 }

@@ -5,7 +5,7 @@ import type { AnalysisReport } from '../../core/analysis/report.js';
 const SIZE = 32;
 const blank = () => new Float32Array(SIZE * SIZE);
 
-/** Figure 5: one column per top dim, one row per fraction of the reference shift. */
+/** Figure 5: one column per top dim, one row per fraction of its frame base (the decision shift when the decision flips). */
 export function traversalGrid(report: AnalysisReport, scale = 2): Uint8Array {
   const cols = report.traversals.length;
   const rows = report.traversals[0]?.frames.length ?? 0;
@@ -14,13 +14,13 @@ export function traversalGrid(report: AnalysisReport, scale = 2): Uint8Array {
   return gridPng(tiles, { size: SIZE, columns: Math.max(1, cols), scale });
 }
 
-/** Figure 7: one row per class: the class-average image, then its corner cases (blank if fewer). */
+/** Figure 7: one row per class: the class-average image, then its decision corner cases (blank if fewer). */
 export function cornerCaseGrid(report: AnalysisReport, scale = 2): Uint8Array {
   const perRow = 1 + report.options.cornerCasesPerClass;
   const tiles: Float32Array[] = [];
   for (const entry of report.cornerCases.classes) {
     tiles.push(entry.start.image ?? blank());
-    for (let i = 0; i < perRow - 1; i++) tiles.push(entry.cases[i]?.image ?? blank());
+    for (let i = 0; i < perRow - 1; i++) tiles.push(entry.cases[i]?.decision.image ?? blank());
   }
   return gridPng(tiles, { size: SIZE, columns: perRow, scale });
 }

@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import type { AnalysisReport } from '../../core/analysis/report.js';
+import { classLabel } from '../../core/generator/classes.js';
 import { reportJson } from './figures.js';
 
 export interface ReportImages {
@@ -28,10 +29,12 @@ function chartJs(): string {
 
 export function reportHtml(report: AnalysisReport, images: ReportImages): string {
   const r = report;
+  // Classes by index and name ("3", or "2 (three)" when the generator names its classes).
+  const cls = (i: number | null | undefined) => (i === null || i === undefined ? '—' : esc(classLabel({ names: r.classNames }, i)));
   const rankingRows = r.ranking.dims.slice(0, 20).map((d) => `<tr><td>${d.rank}</td><td>${esc(d.layer)}:${d.channel}</td><td>${d.index}</td><td>${num(d.score, 5)}</td><td>${num(d.meanGradient, 5)} ± ${num(d.standardError, 5)}</td><td>${d.direction}</td><td>${num(d.std, 3)}</td></tr>`).join('');
-  const traversalRows = r.traversals.map((t, i) => `<tr><td>${i + 1}</td><td>${t.dim}</td><td>${t.direction > 0 ? '+' : '−'}</td><td>${t.startsBelow ? 'misclassified at the start' : t.referenceShift === null ? `none within ${r.options.maxSteps} std` : num(t.referenceShift, 3)}</td><td>${t.reference ? num(t.reference.pTrue, 3) : '—'}</td><td>${t.frames.at(-1)?.predicted ?? '—'}</td></tr>`).join('');
-  const cornerRows = r.cornerCases.classes.map((c) => `<tr><td>${c.classIndex}</td><td>${num(c.start.pTrue, 3)}</td><td>${c.cases.length}</td><td>${c.cases.map((k) => `${k.dim.index}→${k.newClass} (${num(k.shift, 2)})`).join(', ')}</td><td>${c.skipped.length}</td></tr>`).join('');
-  const jointRows = r.joint.map((j) => `<tr><td>${j.classIndex}</td><td>${j.dims.join(', ')}</td><td>${j.converged ? num(j.norm, 3) : 'not found'}</td><td>${j.bestSingle ? `${num(j.bestSingle.shift, 3)} (dim ${j.bestSingle.dim})` : 'none'}</td><td>${j.ratio === null ? '—' : num(j.ratio, 3)}</td><td>${j.converged ? j.newClass : '—'}</td></tr>`).join('');
+  const traversalRows = r.traversals.map((t, i) => `<tr><td>${i + 1}</td><td>${t.dim}</td><td>${t.direction > 0 ? '+' : '−'}</td><td>${t.outcome === 'already-misclassified' ? `misclassified at the start (${cls(t.start.predicted)})` : t.decision ? `${num(t.decisionShift!, 3)} → ${cls(t.decision.predicted)}` : `no flip within ${r.options.maxSteps} std`}</td><td>${t.pTrueHalfShift === null ? '—' : `${num(t.pTrueHalfShift, 3)} (read as ${cls(t.pTrueHalf?.predicted)})`}</td><td>${esc(t.reasons.join('; '))}</td></tr>`).join('');
+  const cornerRows = r.cornerCases.classes.map((c) => `<tr><td>${cls(c.classIndex)}</td><td>${num(c.start.pTrue, 3)}</td><td>${c.counts.tried}</td><td>${c.counts.pTrueHalf}</td><td>${c.counts.decision}</td><td>${c.cases.map((k) => `${k.dim.index}→${cls(k.decision.predicted)} (${num(k.decision.shift, 2)}${k.pTrueHalf ? `; p<sub>true</sub>=0.5 at ${num(k.pTrueHalf.shift, 2)}` : ''})`).join(', ')}</td></tr>`).join('');
+  const jointRows = r.joint.map((j) => `<tr><td>${cls(j.classIndex)}</td><td>${j.dims.join(', ')}</td><td>${j.converged ? num(j.norm, 3) : 'not found'}</td><td>${j.bestSingle ? `${num(j.bestSingle.shift, 3)} (dim ${j.bestSingle.dim})` : 'none'}</td><td>${j.ratio === null ? '—' : num(j.ratio, 3)}</td><td>${j.converged ? cls(j.predicted) : '—'}</td><td>${j.pTrueHalf ? `${num(j.pTrueHalf.norm, 3)} (read as ${cls(j.pTrueHalf.predicted)})` : '—'}</td></tr>`).join('');
   const classifierRows = r.classifiers.map((c) => `<tr><td>${esc(c.name)}</td><td>${pct(c.accuracy)}</td><td>${num(c.robustness, 4)}</td><td><code>${c.id.slice(0, 12)}</code></td></tr>`).join('');
   const timingRows = Object.entries(r.timings).map(([k, v]) => `<tr><td>${k}</td><td>${v.toFixed(1)} s</td></tr>`).join('');
   const embedRows = r.embedding.spaces.map((s) => `<tr><td>${s.space}</td><td>${s.dims}</td><td>${num(s.knnAuroc, 3)}</td></tr>`).join('');
@@ -47,7 +50,7 @@ td:first-child,th:first-child{text-align:left} .grid{image-rendering:pixelated;b
 code{font-size:12px}
 </style></head><body>
 <h1>Faultlines report</h1>
-<p class="note">Generator <code>${r.generatorId.slice(0, 12)}</code>, ${r.options.samples.toLocaleString('en')} samples (seed ${r.options.seed}, ${r.options.classIndex === null ? 'all classes' : `class ${r.options.classIndex}`}), backend ${r.backend}. Schema ${r.schema}, spec hash <code>${r.specHash.slice(0, 16)}</code>.</p>
+<p class="note">Generator <code>${r.generatorId.slice(0, 12)}</code>, ${r.options.samples.toLocaleString('en')} samples (seed ${r.options.seed}, ${r.options.classIndex === null ? 'all classes' : `class ${cls(r.options.classIndex)}`}), backend ${r.backend}. ${r.classNames.length} classes: ${r.classNames.map((_, i) => cls(i)).join(', ')}. Schema ${r.schema}, spec hash <code>${r.specHash.slice(0, 16)}</code>.</p>
 
 <h2>Classifiers</h2>
 <p class="note">Accuracy on the generated population and robustness score (area under the accuracy-vs-distance curve, figure 6; 1 = never fails). Both on the same samples and the same top-${r.options.curveDims} dims.</p>
@@ -62,19 +65,19 @@ code{font-size:12px}
 <div class="charts" id="histograms"></div>
 
 <h2>Traversals of the top ${r.traversals.length} dims (figure 5)</h2>
-<p class="note">From the class-average style of class ${r.traversals[0]?.classIndex ?? '—'}; one column per dim (rank order), one row per fraction of the shift where p<sub>true</sub> crosses 0.5 (${r.traversals[0]?.frames.map((f) => f.fraction).join(', ') ?? ''}).</p>
+<p class="note">From the class-average style of class ${cls(r.traversals[0]?.classIndex ?? r.options.traversalClass)}; one column per dim (rank order), one row per fraction of the decision shift — the first shift where the prediction leaves the true class; of the shift where p<sub>true</sub> crosses 0.5 when the decision does not flip (${r.traversals[0]?.frames.map((f) => f.fraction).join(', ') ?? ''}).</p>
 <img class="grid" alt="traversal grid" src="${dataUri(images.traversals)}">
-<table><tr><th>rank</th><th>dim</th><th>dir</th><th>reference shift (std)</th><th>p<sub>true</sub> there</th><th>class at last frame</th></tr>${traversalRows}</table>
+<table><tr><th>rank</th><th>dim</th><th>dir</th><th>decision flip: shift (std) → class read</th><th>p<sub>true</sub> = 0.5: shift (std), class read there</th><th>what happened</th></tr>${traversalRows}</table>
 
 <h2>Corner cases (figure 7)</h2>
-<p class="note">Per class: the class-average digit, then the most influential dims of that class that flip the prediction within ${r.options.maxSteps} std (dims that do not are skipped), each at the shift where p<sub>true</sub> = 0.5 ± ${r.cornerCases.tolerance}.</p>
+<p class="note">Per class: the class-average digit, then the most influential dims of that class whose prediction really changes within ${r.options.maxSteps} std, each at its decision corner case: the first shift where the arg-max leaves the true class (margin p<sub>true</sub> − p<sub>runner-up</sub> within ${r.cornerCases.tolerance} of 0, on the misclassified side). The paper's point, p<sub>true</sub> = 0.5, comes earlier and is usually still read as the true class; the table counts both.</p>
 <img class="grid" alt="corner cases" src="${dataUri(images.cornerCases)}">
-<table><tr><th>class</th><th>p<sub>true</sub> of average</th><th>corner cases</th><th>dim→new class (shift, std)</th><th>skipped</th></tr>${cornerRows}</table>
+<table><tr><th>class</th><th>p<sub>true</sub> of average</th><th>dims tried</th><th>reach p<sub>true</sub> = 0.5</th><th>flip the decision</th><th>dim→class read (decision shift, std)</th></tr>${cornerRows}</table>
 
 <h2>Joint corner cases</h2>
-<p class="note">Smallest shift over the top-${r.options.jointDims} dims of each class moved together (L2, std units) against the best single dim. Left: class average; right: joint corner case.</p>
+<p class="note">Smallest shift over the top-${r.options.jointDims} dims of each class moved together (L2, std units) that flips the decision, against the best single dim's decision shift; along the same direction, where p<sub>true</sub> falls to 0.5. Left: class average; right: joint decision corner case.</p>
 <img class="grid" alt="joint corner cases" src="${dataUri(images.joint)}">
-<table><tr><th>class</th><th>dims</th><th>joint shift</th><th>best single</th><th>ratio</th><th>new class</th></tr>${jointRows}</table>
+<table><tr><th>class</th><th>dims</th><th>joint shift</th><th>best single</th><th>ratio</th><th>class read</th><th>p<sub>true</sub> = 0.5 along it</th></tr>${jointRows}</table>
 
 <h2>Accuracy vs distance in S (figure 6)</h2>
 <div style="height:320px"><canvas id="curve"></canvas></div>
@@ -117,7 +120,7 @@ function curveChart(canvas, res, old) {
 curveChart(document.getElementById('curve'), R.accuracyCurves);
 const sel = document.getElementById('classSelect');
 let classChart = null;
-R.classAccuracyCurves.forEach((c, i) => { const o = document.createElement('option'); o.value = i; o.textContent = 'class ' + c.classIndex; sel.appendChild(o); });
+R.classAccuracyCurves.forEach((c, i) => { const o = document.createElement('option'); o.value = i; o.textContent = 'class ' + c.classIndex + (R.classNames[c.classIndex] === String(c.classIndex) ? '' : ' (' + R.classNames[c.classIndex] + ')'); sel.appendChild(o); });
 function showClass() { const c = R.classAccuracyCurves[+sel.value]; if (c) classChart = curveChart(document.getElementById('classCurve'), c, classChart); }
 sel.onchange = showClass; showClass();
 for (const s of R.embedding.spaces) {

@@ -5,7 +5,7 @@
  */
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
 import * as tf from '../../core/tf.js';
-import { ANALYSIS_NOISE } from '../../core/analysis/models.js';
+import { classNoiseStream, synthesizeImages } from '../../core/analysis/models.js';
 import { gridPng } from '../../core/image/png.js';
 import { generatorId } from '../catalog.js';
 import { classifierEntry, getCatalog, getModels } from '../models.js';
@@ -14,14 +14,21 @@ import { LIVE, json, keep, viaCache, notModified, png, pngDataUrl, route, valid,
 import { LIMITS } from '../limits.js';
 import { badField, errorResponses } from '../problem.js';
 import { ClassParam, ClassifierParam, EditSchema, FormatParam, ScaleParam, SeedParam } from '../schemas.js';
-import { applyEdits, seedStyle } from '../style.js';
+import { applyStyleEdits, seedStyle } from '../../core/analysis/style-edits.js';
+import { classRanking } from '../../core/analysis/dim-start.js';
+import { catalogLayout } from './results.js';
+import { checkDim, liveStats, statisticsJson, type LiveStats } from '../style.js';
 import { limitedCompute } from '../live-limit.js';
 
-/** Image [32*32] and class probabilities of each style row. */
-export async function renderStyles(models: Awaited<ReturnType<typeof getModels>>, styles: Float32Array, n: number): Promise<{ images: Float32Array[]; probs: Float32Array[] }> {
+/**
+ * Image [32*32] and class probabilities of each style row. Noise (per-sample mode): the reserved
+ * stream of `classIndex`, as the live traversals from the same style; of no class when none is given.
+ */
+export async function renderStyles(models: Awaited<ReturnType<typeof getModels>>, styles: Float32Array, n: number, classIndex?: number): Promise<{ images: Float32Array[]; probs: Float32Array[] }> {
   const S = models.generator.styleSize;
+  const streams = classIndex === undefined ? undefined : new Uint32Array(n).fill(classNoiseStream(classIndex));
   const [img, pr] = tf.tidy(() => {
-    const image = models.generator.synthesis(tf.tensor2d(styles, [n, S]), { noiseMode: ANALYSIS_NOISE });
+    const image = synthesizeImages(models, tf.tensor2d(styles, [n, S]), streams);
     return [image, tf.softmax(models.classifier.logits(image))];
   });
   const [iv, pv] = (await Promise.all([img.data(), pr.data()])) as [Float32Array, Float32Array];
@@ -77,7 +84,7 @@ function renderOne(c: AppContext, args: Parameters<typeof renderNow>[1]): Promis
 async function renderNow(c: AppContext, args: { classifier?: string; class: number; format: 'json' | 'png'; scale: number; etag: string; style: (m: Awaited<ReturnType<typeof getModels>>) => { s: Float32Array; meta: Record<string, unknown> } }): Promise<Response> {
   const models = await getModels(c.env, args.classifier, keep(c));
   const { s, meta } = args.style(models);
-  const { images, probs } = await renderStyles(models, s, 1);
+  const { images, probs } = await renderStyles(models, s, 1, args.class);
   const cls = classification(probs[0], args.class);
   const bytes = gridPng(images, { size: 32, columns: 1, scale: args.scale, gap: 0 });
   if (args.format === 'png') {
@@ -124,7 +131,18 @@ export function registerLive(app: OpenAPIHono<AppEnv>): void {
     async (c) => {
       const b = valid(c, 'json', RenderBody);
       const ids = await modelIds(c, b.classifier);
-      const etag = etagOf('render-post', ids, b);
+      const layout = catalogLayout(await getCatalog(c.env));
+      b.edits.forEach((e, i) => checkDim(layout, e.dim, `edits.${i}.dim`));
+      // The unit of a shift edit: std of s_dim over the class's samples of the default sweep, from
+      // the cached ranking sums (the unit of the traversals and corner cases; style.ts). Only shift
+      // edits need it; a miss answers 202/404 naming the job that computes the sums.
+      let st: LiveStats | null = null;
+      if (b.edits.some((e) => e.shift !== undefined)) {
+        const found = await liveStats(c, b.classifier, 'moments', 'a render with shift edits');
+        if (found instanceof Response) return found;
+        st = found;
+      }
+      const etag = etagOf('render-post', ids, b, st?.key ?? null);
       const nm = notModified(c, etag, LIVE);
       if (nm) return nm;
       return viaCache(c, etag, () => renderOne(c, {
@@ -137,8 +155,8 @@ export function registerLive(app: OpenAPIHono<AppEnv>): void {
             if (b.style.length !== S) throw badField('style', `style must have S = ${S} values, got ${b.style.length}`);
             s = Float32Array.from(b.style);
           } else s = seedStyle(m.generator, b.seed!, b.class);
-          const edits = applyEdits(m.generator, s, b.edits);
-          return { s, meta: { ...(b.seed === undefined ? {} : { seed: b.seed }), edits } };
+          const edits = applyStyleEdits(m.generator, s, b.edits, (dim) => classRanking(st!.sums, st!.layout, b.class).byIndex.get(dim)!.std);
+          return { s, meta: { ...(b.seed === undefined ? {} : { seed: b.seed }), edits, ...(st ? { statistics: statisticsJson(st) } : {}) } };
         },
       }));
     },

@@ -43,21 +43,25 @@ export async function locate(c: AppContext, kind: ResultKind, classifier: string
   return { catalog, entry, key, spec, options };
 }
 
-/** 202 with the job computing `key`, or 404 naming the job to submit. */
-export async function missResponse(c: AppContext, key: string, spec: JobSpec): Promise<Response> {
+/**
+ * 202 with the job computing `key`, or 404 naming the job to submit. `neededBy`: what needs the
+ * result (a live endpoint that reads it), said first in the answer.
+ */
+export async function missResponse(c: AppContext, key: string, spec: JobSpec, neededBy?: string): Promise<Response> {
   const job = await board(c.env).byKey(key);
+  const why = neededBy === undefined ? '' : `${neededBy}: `;
   if (job && (job.status === 'queued' || job.status === 'running')) {
     const statusUrl = `/v1/jobs/${job.id}`;
     return json(
-      { status: 'pending', key, job: { id: job.id, status: job.status, progress: job.progress }, statusUrl },
+      { status: 'pending', ...(neededBy === undefined ? {} : { detail: `${why}the ${spec.kind} result of classifier "${spec.classifier}" on the sweep (seed ${spec.seed}, count ${spec.count}) is being computed by the job below; retry when it is done` }), key, job: { id: job.id, status: job.status, progress: job.progress }, statusUrl },
       { status: 202, headers: { location: statusUrl, 'retry-after': '30' } },
     );
   }
   if (job && job.status === 'failed') {
-    return problemResponse(problem(404, 'job-failed', `the job computing this result failed: ${job.error ?? 'unknown error'}`, { key, job: `/v1/jobs/${job.id}` }));
+    return problemResponse(problem(404, 'job-failed', `${why}the job computing ${neededBy === undefined ? 'this result' : `the ${spec.kind} result of classifier "${spec.classifier}"`} failed: ${job.error ?? 'unknown error'}`, { key, job: `/v1/jobs/${job.id}` }));
   }
   return problemResponse(
-    problem(404, 'not-computed', `no ${spec.kind} result for classifier "${spec.classifier}" on the sweep (seed ${spec.seed}, count ${spec.count}) with the current generator; results are never computed inline: submit the job below`, {
+    problem(404, 'not-computed', `${why}no ${spec.kind} result for classifier "${spec.classifier}" on the sweep (seed ${spec.seed}, count ${spec.count}) with the current generator; results are never computed inline: submit the job below`, {
       key,
       submit: { method: 'POST', href: '/v1/jobs', body: spec },
     }),

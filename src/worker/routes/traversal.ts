@@ -1,11 +1,18 @@
 /**
- * Live traversals of one StyleSpace dim (a bounded number of frames, one batch) and one
- * corner-case search for (class, dim): bracketing + k-section until p_true = 0.5, bounded in steps.
+ * Live traversals of one StyleSpace dim (a bounded number of frames) and one corner-case search for
+ * (class, dim). Both start where the cached corner cases start: the start style, the std unit and the
+ * direction come from the cached ranking sums of the classifier on the default sweep through the
+ * core's `dimStart` (style.ts), and the corner case is the core's `cornerCaseAlong` — the function
+ * behind /v1/corner-cases — so a live answer is the cached one for the same (class, dim). No
+ * analysis code here: validation, the statistics' lookup, caching and JSON.
  * Computations run within the isolate's live-compute budget (live-limit.ts: 503 + Retry-After).
  */
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
-import * as tf from '../../core/tf.js';
-import { pTrueGradient } from '../../core/analysis/models.js';
+import { cornerCaseAlong } from '../../core/analysis/corner-cases.js';
+import { cornerCaseJson, searchStart, skippedJson, startJson } from '../../core/analysis/corner-case-json.js';
+import { dimStart, type DimStart, type DirectionChoice } from '../../core/analysis/dim-start.js';
+import { compactResult } from '../../core/analysis/results.js';
+import { seedStyle, rangeShifts } from '../../core/analysis/style-edits.js';
 import { evaluateShifts, traverse, type ShiftEvaluation } from '../../core/analysis/traversal.js';
 import { styleDimName } from '../../core/generator/style-layout.js';
 import { gridPng } from '../../core/image/png.js';
@@ -15,35 +22,29 @@ import { LIVE, json, keep, viaCache, notModified, png, pngDataUrl, route, valid,
 import { LIMITS } from '../limits.js';
 import { ProblemError, badField, errorResponses } from '../problem.js';
 import { ClassParam, ClassifierParam, DimParam, FormatParam, ScaleParam, SeedParam } from '../schemas.js';
-import { checkDim, seedStyle, styleStats } from '../style.js';
+import { LiveCornerCase, TraversalResponse } from '../live-schemas.js';
+import { checkDim, liveStats, statisticsJson, type LiveStats } from '../style.js';
 import { modelIds } from './live.js';
 import { limitedCompute } from '../live-limit.js';
 
 type Models = Awaited<ReturnType<typeof getModels>>;
 
-/** The direction (+1: increase s_j) that lowers p_true at s0, from the local gradient. */
-async function loweringDirection(models: Models, s0: Float32Array, classIndex: number, dim: number): Promise<1 | -1> {
-  const { probs, grad } = tf.tidy(() => {
-    const r = pTrueGradient(models, tf.tensor2d(s0, [1, s0.length]), [classIndex]);
-    return { probs: r.probs, grad: tf.slice(r.grad, [0, dim], [1, 1]) };
-  });
-  const g = (await grad.data())[0];
-  tf.dispose([probs, grad]);
-  return g > 0 ? -1 : 1;
-}
-
 const round = (v: number, d = 6) => Math.round(v * 10 ** d) / 10 ** d;
-const frameJson = (f: ShiftEvaluation) => ({ shift: round(f.shift, 4), pTrue: round(f.pTrue), predicted: f.predicted, runnerUp: f.runnerUp });
+const roundOrNull = (v: number | null, d = 4) => (v === null ? null : round(v, d));
+const frameJson = (f: ShiftEvaluation) => ({ shift: round(f.shift, 4), pTrue: round(f.pTrue), predicted: f.predicted, runnerUp: f.runnerUp, pRunnerUp: round(f.pRunnerUp) });
+const dirName = (d: 1 | -1) => (d === 1 ? ('increase' as const) : ('decrease' as const));
+
+const DIRECTION = z.enum(['auto', 'increase', 'decrease']).default('auto');
 
 const TraversalQuery = z.object({
   class: ClassParam,
   dim: DimParam,
-  seed: SeedParam.optional().openapi({ description: 'Start from the style of (seed, class); default the class-average style' }),
+  seed: SeedParam.optional().openapi({ description: "Start from the style of (seed, class), with the class's std unit and ranking direction; default the class-average style of the sweep" }),
   classifier: ClassifierParam,
   frames: z.coerce.number().int().min(2).max(LIMITS.frames).default(9).openapi({ description: `Frames (at most ${LIMITS.frames})` }),
   range: z.coerce.number().min(0.1).max(LIMITS.maxSteps).default(4).openapi({ description: 'range mode: frames span [-range, +range] std; crossing mode: the bracketing bound in std' }),
-  mode: z.enum(['range', 'crossing']).default('range').openapi({ description: 'range: frames evenly over [-range, range] (one batch); crossing: find p_true = 0.5 first, frames at 0..2x that shift (paper fig. 5)' }),
-  direction: z.enum(['auto', 'increase', 'decrease']).default('auto').openapi({ description: 'crossing mode: which way to move (auto: the one that lowers p_true locally)' }),
+  mode: z.enum(['range', 'crossing']).default('range').openapi({ description: 'range: frames evenly over [-range, range] (one batch); crossing: find the decision boundary (and p_true = 0.5) first, frames at 0..2x the decision shift (paper fig. 5)' }),
+  direction: DIRECTION.openapi({ description: "crossing mode: which way to move (auto: the class ranking's direction, the one the cached corner cases take)" }),
   format: FormatParam,
   scale: ScaleParam.default(2),
 });
@@ -53,52 +54,49 @@ const CornerQuery = z.object({
   dim: DimParam,
   classifier: ClassifierParam,
   maxSteps: z.coerce.number().int().min(1).max(LIMITS.maxSteps).default(20).openapi({ description: 'Bound on the shift, in std' }),
-  tolerance: z.coerce.number().min(0.001).max(0.2).default(0.01),
-  direction: z.enum(['auto', 'increase', 'decrease']).default('auto'),
+  tolerance: z.coerce.number().min(0.001).max(0.2).default(0.01).openapi({ description: 'Of both boundary points, in probability' }),
+  direction: DIRECTION.openapi({ description: "auto: the class ranking's direction (as the cached corner cases)" }),
   format: FormatParam,
   scale: ScaleParam,
 });
 
-function startStyle(models: Models, classIndex: number, seed: number | undefined): Float32Array {
-  return seed === undefined ? Float32Array.from(styleStats(models.generator).classMean[classIndex]) : seedStyle(models.generator, seed, classIndex);
-}
-
-function dimStd(models: Models, dim: number): number {
-  const std = styleStats(models.generator).std[dim];
-  if (!(std > 0)) throw badField('dim', `dim ${dim} does not vary over the population (std 0): no traversal`);
-  return std;
-}
-
-async function resolveDirection(models: Models, s0: Float32Array, classIndex: number, dim: number, d: 'auto' | 'increase' | 'decrease'): Promise<1 | -1> {
-  if (d === 'increase') return 1;
-  if (d === 'decrease') return -1;
-  if (!models.differentiable) {
-    throw new ProblemError(422, 'not-differentiable', `direction=auto takes the gradient of p_true, and classifier ${models.classifierName} has none (no gradient for op ${models.nonDifferentiableOp}): give direction=increase or direction=decrease`, { field: 'direction', classifier: models.classifierName });
-  }
-  return loweringDirection(models, s0, classIndex, dim);
-}
+/** The dim as the class ranking sees it, when the statistics are the classifier's own. */
+const rankingJson = (st: LiveStats, start: DimStart) => (st.own ? { rank: start.dim.rank, score: start.dim.score, direction: start.dim.direction } : null);
 
 /**
- * The shared frame of both live routes: validate, answer 304 or from the cache when possible, else
- * load the models, check the dim and compute. `compute` gets the models and std(s_dim).
+ * The shared frame of both live routes: validate, find the cached sums (a miss answers 202/404
+ * naming the job that computes them), answer 304 or from the cache when possible, else load the
+ * models and compute. `compute` gets the statistics too.
  */
-async function liveDimRoute<Q extends { classifier?: string; dim: number }>(
+async function liveDimRoute<Q extends { classifier?: string; class: number; dim: number; direction: 'auto' | 'increase' | 'decrease' }>(
   c: AppContext,
   kind: 'traversal' | 'corner-case',
   schema: z.ZodType<Q>,
-  compute: (q: Q, models: Models, std: number, etag: string) => Promise<Response>,
+  needsDirection: (q: Q) => boolean,
+  compute: (q: Q, models: Models, st: LiveStats, etag: string) => Promise<Response>,
 ): Promise<Response> {
   const q = valid(c, 'query', schema);
-  const etag = etagOf(kind, await modelIds(c, q.classifier), q);
+  const st = await liveStats(c, q.classifier, 'ranking', kind === 'traversal' ? 'the live traversal' : 'the live corner case');
+  if (st instanceof Response) return st;
+  checkDim(st.layout, q.dim, 'dim');
+  if (!st.own && q.direction === 'auto' && needsDirection(q)) {
+    const ids = await modelIds(c, q.classifier);
+    throw new ProblemError(422, 'not-differentiable', `direction=auto is the class ranking's direction, and classifier ${ids.classifier} cannot be ranked (not differentiable): give direction=increase or direction=decrease`, { field: 'direction', classifier: ids.classifier });
+  }
+  const etag = etagOf(kind, await modelIds(c, q.classifier), q, st.key);
   const nm = notModified(c, etag, LIVE);
   if (nm) return nm;
   return viaCache(c, etag, () =>
     limitedCompute(c.env, async () => {
       const models = await getModels(c.env, q.classifier, keep(c));
-      checkDim(models.generator, q.dim, 'dim');
-      return compute(q, models, dimStd(models, q.dim), etag);
+      return compute(q, models, st, etag);
     }),
   );
+}
+
+/** The start of a search: dim-start.ts with the request's direction (auto: the ranking's). */
+function startOf(st: LiveStats, q: { class: number; dim: number; direction: 'auto' | 'increase' | 'decrease' }, s0?: Float32Array, direction?: DirectionChoice): DimStart {
+  return dimStart(st.sums, st.layout, q.class, q.dim, { s0, direction: direction ?? (q.direction === 'auto' ? 'ranking' : q.direction) });
 }
 
 export function registerTraversal(app: OpenAPIHono<AppEnv>): void {
@@ -111,33 +109,58 @@ export function registerTraversal(app: OpenAPIHono<AppEnv>): void {
       summary: 'Traverse one StyleSpace dim: frames as JSON plus a PNG strip',
       request: { query: TraversalQuery },
       responses: {
-        200: { description: 'Frames', content: { 'application/json': { schema: z.object({ frames: z.array(z.unknown()), strip: z.string() }).passthrough() }, 'image/png': { schema: z.string().openapi({ format: 'binary' }) } } },
+        200: { description: 'Frames', content: { 'application/json': { schema: TraversalResponse }, 'image/png': { schema: z.string().openapi({ format: 'binary' }) } } },
+        202: { description: "The classifier's ranking sums are being computed (the job that computes them)", content: { 'application/json': { schema: z.object({ status: z.literal('pending'), detail: z.string(), key: z.string(), job: z.object({ id: z.string(), status: z.string(), progress: z.unknown() }), statusUrl: z.string() }) } } },
         304: { description: 'Not modified' },
-        ...errorResponses(400, 404, 422, 429, 503),
+        ...errorResponses(400, 404, 409, 422, 429, 503),
       },
     }),
     (c: AppContext) =>
-      liveDimRoute(c, 'traversal', TraversalQuery, async (q, models, std, etag) => {
-        const s0 = startStyle(models, q.class, q.seed);
+      liveDimRoute(c, 'traversal', TraversalQuery, (q) => q.mode === 'crossing', async (q, models, st, etag) => {
+        const s0 = q.seed === undefined ? undefined : seedStyle(models.generator, q.seed, q.class);
+        const start = startOf(st, q, s0, q.mode === 'range' ? 'increase' : undefined);
+        if (!(start.std > 0)) throw badField('dim', `dim ${q.dim} does not vary over the samples of class ${q.class} in the sweep (std 0): no unit to traverse in`);
+        const path = { s0: start.s0, classIndex: q.class, dim: q.dim, std: start.std, direction: start.direction };
+        const common = {
+          generatorId: models.generatorId,
+          classifier: models.classifierName,
+          class: q.class,
+          dim: q.dim,
+          name: styleDimName(models.generator.layout, q.dim),
+          std: round(start.std),
+          startStyle: q.seed === undefined ? ('class-average' as const) : { seed: q.seed },
+          statistics: statisticsJson(st),
+          ranking: rankingJson(st, start),
+        };
+        let body: Record<string, unknown>;
         let frames: ShiftEvaluation[];
-        let extra: Record<string, unknown>;
         if (q.mode === 'range') {
-          const shifts = Array.from({ length: q.frames }, (_, i) => -q.range + (2 * q.range * i) / (q.frames - 1));
-          frames = await evaluateShifts(models, { s0, classIndex: q.class, dim: q.dim, std, direction: 1 }, shifts, true);
-          extra = { direction: 'increase', evaluations: frames.length };
+          frames = await evaluateShifts(models, path, rangeShifts(q.frames, q.range), true);
+          body = { ...common, mode: 'range', direction: 'increase', evaluations: frames.length };
         } else {
-          const direction = await resolveDirection(models, s0, q.class, q.dim, q.direction);
           const fractions = Array.from({ length: q.frames }, (_, i) => (2 * i) / (q.frames - 1));
-          const t = await traverse(models, { s0, classIndex: q.class, dim: q.dim, std, direction, maxSteps: Math.max(1, Math.round(q.range)), fractions });
+          const t = await traverse(models, { ...path, maxSteps: Math.max(1, Math.round(q.range)), fractions });
           frames = t.frames;
-          extra = { direction: direction === 1 ? 'increase' : 'decrease', flipped: t.flipped, startsBelow: t.startsBelow, referenceShift: t.referenceShift === null ? null : round(t.referenceShift, 4), evaluations: t.evaluations };
+          body = {
+            ...common,
+            mode: 'crossing',
+            direction: dirName(start.direction),
+            directionFrom: start.directionFrom,
+            start: frameJson(t.start),
+            outcome: t.outcome,
+            flipped: t.flipped,
+            reasons: t.reasons,
+            decisionShift: roundOrNull(t.decisionShift),
+            decision: t.decision && frameJson(t.decision),
+            pTrueHalfShift: roundOrNull(t.pTrueHalfShift),
+            pTrueHalf: t.pTrueHalf && frameJson(t.pTrueHalf),
+            frameBase: t.frameBase,
+            evaluations: t.evaluations,
+          };
         }
         const strip = gridPng(frames.map((f) => f.image!), { size: 32, columns: frames.length, scale: q.scale });
         if (q.format === 'png') return png(strip, etag, LIVE);
-        return json(
-          { generatorId: models.generatorId, classifier: models.classifierName, class: q.class, dim: q.dim, name: styleDimName(models.generator.layout, q.dim), std: round(std), start: q.seed === undefined ? 'class-average' : { seed: q.seed }, mode: q.mode, ...extra, frames: frames.map(frameJson), strip: pngDataUrl(strip) },
-          { etag, cacheControl: LIVE },
-        );
+        return json({ ...body, frames: frames.map(frameJson), strip: pngDataUrl(strip) }, { etag, cacheControl: LIVE });
       }),
   );
 
@@ -147,43 +170,53 @@ export function registerTraversal(app: OpenAPIHono<AppEnv>): void {
       method: 'get',
       path: '/v1/corner-case',
       tags: ['live'],
-      summary: 'One corner-case search: from the class-average style along one dim until p_true = 0.5',
+      summary: 'One corner-case search for (class, dim), as the cached corner cases search: the decision corner case and the p_true = 0.5 point',
       request: { query: CornerQuery },
       responses: {
-        200: { description: 'The corner case (or why there is none within the bound)', content: { 'application/json': { schema: z.object({ flipped: z.boolean() }).passthrough() }, 'image/png': { schema: z.string().openapi({ format: 'binary' }) } } },
+        200: { description: 'The corner case (or why there is none within the bound)', content: { 'application/json': { schema: LiveCornerCase }, 'image/png': { schema: z.string().openapi({ format: 'binary' }) } } },
+        202: { description: "The classifier's ranking sums are being computed (the job that computes them)", content: { 'application/json': { schema: z.object({ status: z.literal('pending'), detail: z.string(), key: z.string(), job: z.object({ id: z.string(), status: z.string(), progress: z.unknown() }), statusUrl: z.string() }) } } },
         304: { description: 'Not modified' },
-        ...errorResponses(400, 404, 422, 429, 503),
+        ...errorResponses(400, 404, 409, 422, 429, 503),
       },
     }),
     (c: AppContext) =>
-      liveDimRoute(c, 'corner-case', CornerQuery, async (q, models, std, etag) => {
-        const s0 = startStyle(models, q.class, undefined);
-        const direction = await resolveDirection(models, s0, q.class, q.dim, q.direction);
-        const t = await traverse(models, { s0, classIndex: q.class, dim: q.dim, std, direction, maxSteps: q.maxSteps, tolerance: q.tolerance, fractions: [0] });
-        const start = t.frames[0];
-        const tiles = t.reference && !t.startsBelow ? [start.image!, t.reference.image!] : [start.image!];
+      liveDimRoute(c, 'corner-case', CornerQuery, () => true, async (q, models, st, etag) => {
+        const start = startOf(st, q);
+        const search = await cornerCaseAlong(models, start, { maxSteps: q.maxSteps, tolerance: q.tolerance });
+        const first = await searchStart(models, start, search);
+        const cc = search.cornerCase;
+        const tiles = [first.image!, ...(cc ? [cc.decision.image, ...(cc.pTrueHalf ? [cc.pTrueHalf.image] : [])] : [])];
         const strip = gridPng(tiles, { size: 32, columns: tiles.length, scale: q.scale });
-        if (q.format === 'png') return png(strip, etag, LIVE, { 'x-flipped': String(t.flipped && !t.startsBelow) });
+        if (q.format === 'png') return png(strip, etag, LIVE, { 'x-flipped': String(cc !== null), 'x-outcome': search.skipped?.outcome ?? 'flipped' });
+        // A classifier without a ranking of its own (st.own false) has no rank or score for the dim.
+        const dimJson = (d: ReturnType<typeof cornerCaseJson>['dim']) => (st.own ? d : { ...d, rank: null, score: null, direction: dirName(start.direction) });
+        const caseJson = cc && ((j) => ({ ...j, dim: dimJson(j.dim) }))(cornerCaseJson(cc));
         return json(
-          {
+          compactResult({
             generatorId: models.generatorId,
             classifier: models.classifierName,
             class: q.class,
             dim: q.dim,
             name: styleDimName(models.generator.layout, q.dim),
-            std: round(std),
-            direction: direction === 1 ? 'increase' : 'decrease',
-            flipped: t.flipped && !t.startsBelow,
-            startsBelow: t.startsBelow,
-            start: frameJson(start),
-            shift: t.referenceShift === null || t.startsBelow ? null : round(t.referenceShift, 4),
-            corner: t.reference && !t.startsBelow ? { ...frameJson(t.reference), newClass: t.reference.runnerUp } : null,
-            reason: t.flipped && !t.startsBelow ? null : t.startsBelow ? 'the class-average style is already misclassified' : `p_true stays above 0.5 up to ${q.maxSteps} std`,
-            evaluations: t.evaluations,
+            std: start.std,
+            direction: dirName(start.direction),
+            directionFrom: start.directionFrom,
+            statistics: statisticsJson(st),
+            ranking: rankingJson(st, start),
+            maxSteps: q.maxSteps,
+            tolerance: q.tolerance,
+            start: startJson(first),
+            outcome: search.skipped?.outcome ?? 'flipped',
+            flipped: cc !== null,
+            reasons: search.traversal?.reasons ?? [search.skipped!.reason],
+            cornerCase: caseJson,
+            skipped: search.skipped && skippedJson(search.skipped),
+            evaluations: search.traversal?.evaluations ?? 1,
             images: pngDataUrl(strip),
-          },
+          }),
           { etag, cacheControl: LIVE },
         );
       }),
   );
 }
+

@@ -1,0 +1,70 @@
+/**
+ * Where a one-dim search starts and what its unit is — the one definition every producer uses (the
+ * CLI's report, the edge's cached corner cases, its live corner case and traversal, the runners):
+ *
+ * - start style: the class-average style of the sweep (the mean of s over the class's samples), or
+ *   a given style (e.g. the style of one seeded sample);
+ * - unit: one std of s_j over the class's samples in the same sweep;
+ * - direction: the way the class ranking says lowers p_true (the sign of its score), unless the
+ *   caller names one.
+ *
+ * All three come from a sweep's ranking sums, so a live answer computed from the cached sums of a
+ * classifier is the cached answer, not an approximation of it from another population.
+ */
+import type { StyleLayout } from '../generator/style-layout.js';
+import { rankDimensions, styleMoments, type RankedDim, type Ranking, type RankingSums } from './ranking.js';
+
+export interface DimStart {
+  classIndex: number;
+  /** The dim as the class ranking sees it (rank, score, direction, std, layer:channel). */
+  dim: RankedDim;
+  /** Start style [S]. */
+  s0: Float32Array;
+  /** One step of the search, in units of s: std(s_j) over the class's samples. */
+  std: number;
+  /** +1: increase s_j; -1: decrease. */
+  direction: 1 | -1;
+  /** Whether the direction is the ranking's (it lowers p_true on average over the class) or the caller's. */
+  directionFrom: 'ranking' | 'caller';
+}
+
+export type DirectionChoice = 'ranking' | 'increase' | 'decrease';
+
+/** Class rankings per sums object: ranking S is O(S log S) and live endpoints ask per request. */
+const rankingCache = new WeakMap<RankingSums, Map<number, { ranking: Ranking; byIndex: Map<number, RankedDim> }>>();
+
+/** The class ranking of `sums` (memoised per sums object) with its dims by flat index. */
+export function classRanking(sums: RankingSums, layout: StyleLayout, classIndex: number): { ranking: Ranking; byIndex: Map<number, RankedDim> } {
+  let perClass = rankingCache.get(sums);
+  if (perClass === undefined) rankingCache.set(sums, (perClass = new Map()));
+  let hit = perClass.get(classIndex);
+  if (hit === undefined) {
+    const ranking = rankDimensions(sums, layout, classIndex);
+    hit = { ranking, byIndex: new Map(ranking.dims.map((d) => [d.index, d])) };
+    perClass.set(classIndex, hit);
+  }
+  return hit;
+}
+
+/** The class-average style: the mean of s over the class's samples in the sweep. */
+export function classAverageStyle(sums: RankingSums, classIndex: number): Float32Array {
+  return Float32Array.from(styleMoments(sums, classIndex).mean);
+}
+
+/**
+ * The start, unit and direction of a search along `dim` for class `classIndex`.
+ * @param s0 start style (default: the class-average style)
+ * @example
+ * const start = dimStart(sums, generator.layout, 3, 408);
+ * const t = await traverse(models, { ...start, dim: start.dim.index });
+ */
+export function dimStart(sums: RankingSums, layout: StyleLayout, classIndex: number, dim: number, opts: { s0?: Float32Array; direction?: DirectionChoice } = {}): DimStart {
+  if (!Number.isInteger(classIndex) || classIndex < 0 || classIndex >= sums.numClasses) throw new RangeError(`class must be an integer in [0, ${sums.numClasses}), got ${classIndex}`);
+  if (!Number.isInteger(dim) || dim < 0 || dim >= sums.styleSize) throw new RangeError(`dim must be an integer in [0, ${sums.styleSize}), got ${dim}`);
+  const ranked = classRanking(sums, layout, classIndex).byIndex.get(dim)!;
+  const s0 = opts.s0 ?? classAverageStyle(sums, classIndex);
+  if (s0.length !== sums.styleSize) throw new RangeError(`start style has ${s0.length} dims, S has ${sums.styleSize}`);
+  const choice = opts.direction ?? 'ranking';
+  const direction: 1 | -1 = choice === 'ranking' ? (ranked.direction === 'increase' ? 1 : -1) : choice === 'increase' ? 1 : -1;
+  return { classIndex, dim: ranked, s0, std: ranked.std, direction, directionFrom: choice === 'ranking' ? 'ranking' : 'caller' };
+}

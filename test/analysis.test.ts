@@ -282,7 +282,7 @@ describe('histograms, accuracy curves and embeddings', () => {
     const flipped = Uint8Array.from(pop.correct, (c) => 1 - c);
     const curves = accuracyCurves(pop, 'a', { ranking: ranking.dims, topDims: 100, bins: 5 }, { b: flipped });
     expect(curves.curves).toHaveLength(2);
-    const n = curves.curves[0].bins.reduce((a, b) => a + b.count, 0);
+    const n = curves.curves[0].bins.reduce((a, b) => a + b.count, 0) + curves.curves[0].beyond.count;
     expect(n).toBe(pop.count);
     expect(curves.curves[0].accuracy + curves.curves[1].accuracy).toBeCloseTo(1, 9);
     expect(curves.centres).toBe('pooled');
@@ -290,8 +290,8 @@ describe('histograms, accuracy curves and embeddings', () => {
     // sample sitting exactly on its class centre is at the smallest distance.
     const perClass = accuracyCurves(pop, 'a', { ranking: ranking.dims, topDims: 100, bins: 5, labels: pop.labels });
     expect(perClass.centres).toBe('per-class');
-    expect(perClass.curves[0].bins.reduce((a, b) => a + b.count, 0)).toBe(pop.count);
-    expect(perClass.maxDistance).toBeLessThan(curves.maxDistance);
+    expect(perClass.curves[0].bins.reduce((a, b) => a + b.count, 0) + perClass.curves[0].beyond.count).toBe(pop.count);
+    expect(perClass.normalisation.maxDistance).toBeLessThan(curves.normalisation.maxDistance);
     expect(() => accuracyCurves(pop, 'a', { ranking: ranking.dims, centres: 'per-class' })).toThrow(/labels/);
     const e = await embedSpaces({ count: pop.count, labels: pop.labels, correct: pop.correct, spaces: [{ space: 'S', values: pop.styles, dims: pop.styleSize }] }, { nNeighbors: 8 });
     expect(e.spaces[0].points).toHaveLength(pop.count);

@@ -74,8 +74,8 @@ describe('generator classes from the manifest', () => {
 
   describe('faultlines analyze --generator <3-class generator>', () => {
     const user = ['--classifier', 'test/fixtures/mlp-layers', '--adapter', `${GEN}/mlp-adapter.json`];
-
-    it('all classes: 3 classes, their names, the manifest\'s traversal class', async () => {
+    // About 25 s of CPU each on 2 idle cores; the timeouts leave room for a loaded machine.
+    it('all classes: 3 classes, their names, the manifest\'s traversal class', { timeout: 240_000 }, async () => {
       const out = mkdtempSync(path.join(tmpdir(), 'faultlines-gen3-'));
       const r = await faultlines('analyze', '--generator', GEN, ...user, '--samples', '300', '--out', out);
       expect(r.stderr + r.stdout).toContain('wrote');
@@ -97,9 +97,10 @@ describe('generator classes from the manifest', () => {
       expect(r.stdout).toContain('traversals from class 1 (seven)');
     });
 
-    it('--class 0 is the traversal class', async () => {
+    it('--class 0 is the traversal class', { timeout: 240_000 }, async () => {
       const out = mkdtempSync(path.join(tmpdir(), 'faultlines-gen3-'));
-      const r = await faultlines('analyze', '--generator', GEN, ...user, '--compare', 'none', '--class', '0', '--samples', '300', '--out', out);
+      // One class: all 150 samples are of class 0.
+      const r = await faultlines('analyze', '--generator', GEN, ...user, '--compare', 'none', '--class', '0', '--samples', '150', '--out', out);
       expect(r.stderr + r.stdout).toContain('wrote');
       expect(r.code).toBe(0);
       const report = JSON.parse(readFileSync(path.join(out, 'report.json'), 'utf8'));

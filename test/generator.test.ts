@@ -20,6 +20,10 @@ import { lrelu, lreluFused } from '../src/core/generator/layers.js';
 import { GanTrainer, DEFAULT_HYPER } from '../src/node/training/gan-trainer.js';
 import type { DigitSet } from '../src/core/data/digits.js';
 import { WeightsError } from '../src/core/weights/codec.js';
+import { DEFAULT_ANALYSIS_NOISE, sampleNoiseStreams, synthesizeImages, type AnalysisModels, type AnalysisNoise } from '../src/core/analysis/models.js';
+import { populationStyles, samplePopulation } from '../src/core/analysis/population.js';
+import { sweepBatch } from '../src/core/analysis/ranking.js';
+import { DEFAULT_CNN_CONFIG, SimpleCnn } from '../src/core/classifier/simple-cnn.js';
 
 const N = 3;
 const Z_SEED = 11;
@@ -126,6 +130,25 @@ describe('generator on cpu', () => {
     expect(maxAbsDiff(q1, q2)).toBe(0);
     expect(() => g.synthesisRaw(s, { noiseMode: 'random' })).toThrow();
     s.dispose();
+  });
+
+  it('noiseStreams: row i draws stream (noiseSeed, noiseStreams[i]); rows sharing a stream share the noise', async () => {
+    const s = tf.tidy(() => g.styles(g.mapping(zBatch(), CLASSES)));
+    const byRow = await host(g.synthesisRaw(s, { noiseMode: 'random', noiseSeed: 5 }));
+    // Explicit streams [0, 1, 2] are the default (the row index).
+    expect(maxAbsDiff(await host(g.synthesisRaw(s, { noiseMode: 'random', noiseSeed: 5, noiseStreams: [0, 1, 2] })), byRow)).toBe(0);
+    // Row 0's style three times: streams [7, 7, 8] give two identical images and a third that differs.
+    const s0 = tf.tidy(() => tf.tile(tf.slice(s, [0, 0], [1, -1]), [3, 1]) as tf.Tensor2D);
+    const shared = await host(g.synthesisRaw(s0, { noiseMode: 'random', noiseSeed: 5, noiseStreams: [7, 7, 8] }));
+    expect(maxAbsDiff(shared.subarray(0, 1024), shared.subarray(1024, 2048))).toBe(0);
+    expect(maxAbsDiff(shared.subarray(0, 1024), shared.subarray(2048))).toBeGreaterThan(1e-3);
+    // Stream 7 alone (a batch of one) gives the same image as in the batch.
+    const alone = await host(tf.tidy(() => g.synthesisRaw(tf.slice(s, [0, 0], [1, -1]) as tf.Tensor2D, { noiseMode: 'random', noiseSeed: 5, noiseStreams: [7] })));
+    expect(maxAbsDiff(alone, shared.subarray(0, 1024))).toBeLessThan(1e-5);
+    expect(maxAbsDiff(alone, byRow.subarray(0, 1024))).toBeGreaterThan(1e-3);
+    expect(() => g.synthesisRaw(s, { noiseMode: 'random', noiseSeed: 5, noiseStreams: [0, 1] })).toThrow(/noiseStreams/);
+    expect(() => g.synthesisRaw(s, { noiseMode: 'random', noiseRng: createRng(1), noiseStreams: [0, 1, 2] })).toThrow(/noiseStreams/);
+    tf.dispose([s, s0]);
   });
 
   it('gradient w.r.t. s matches central finite differences', async () => {
@@ -237,6 +260,56 @@ describe('cpu and wasm agree', () => {
     expect(maxAbsDiff(cpu.img, wasm.img)).toBeLessThan(1e-4);
     const scale = Math.max(...cpu.grad.map(Math.abs));
     expect(maxAbsDiff(cpu.grad, wasm.grad) / scale).toBeLessThan(1e-3);
+  });
+});
+
+describe('per-sample analysis noise (src/core/analysis/noise.ts)', () => {
+  const spec = { seed: 11, count: 40, classIndex: null };
+  /** Images of samples [start, start + n) of `spec` as the analyses render them. */
+  const render = async (models: AnalysisModels, start: number, n: number) => {
+    const { s, w } = populationStyles(models, spec, start, n);
+    const img = await host(synthesizeImages(models, s, sampleNoiseStreams(start, n)));
+    tf.dispose([s, w]);
+    return img;
+  };
+  const modelsOn = async (backend: 'cpu' | 'wasm', noise: AnalysisNoise = DEFAULT_ANALYSIS_NOISE): Promise<AnalysisModels> => {
+    await useBackend(backend);
+    return { generator: perturbedGenerator(), classifier: new SimpleCnn('test-cnn', DEFAULT_CNN_CONFIG, 4), generatorId: 'perturbed-3', classifierId: 'cnn-4', noise };
+  };
+  const dispose = (m: AnalysisModels) => {
+    m.generator.dispose();
+    (m.classifier as SimpleCnn).dispose();
+  };
+
+  it('gives the same images on cpu and wasm (noise drawn on the host)', async () => {
+    expect(DEFAULT_ANALYSIS_NOISE.mode).toBe('per-sample');
+    const images: Float32Array[] = [];
+    for (const backend of ['cpu', 'wasm'] as const) {
+      const m = await modelsOn(backend);
+      images.push(await render(m, 5, 6));
+      dispose(m);
+    }
+    expect(maxAbsDiff(images[0], images[1])).toBeLessThan(1e-4);
+  });
+
+  it("sample i's image and verdict do not depend on the batch size or where the range starts", async () => {
+    const m = await modelsOn('wasm');
+    const whole = await render(m, 0, 12);
+    for (const [start, n] of [[3, 4], [7, 5], [11, 1]]) {
+      expect(maxAbsDiff(await render(m, start, n), whole.subarray(start * 1024, (start + n) * 1024)), `[${start}, ${start + n})`).toBeLessThan(1e-5);
+    }
+    // Samples get different noise: the same style with its own stream vs another sample's differs.
+    const constImages = await render({ ...m, noise: { mode: 'const' } }, 0, 12);
+    expect(maxAbsDiff(constImages, whole)).toBeGreaterThan(1e-3);
+    // The sweep carries the global index: a shard [7, 12) equals the same samples in [0, 12).
+    const all = await sweepBatch(m, spec, 0, 12);
+    const shard = await sweepBatch(m, spec, 7, 5);
+    expect(maxAbsDiff(shard.evaluation.pTrue, all.evaluation.pTrue.subarray(7))).toBeLessThan(1e-6);
+    expect(maxAbsDiff(shard.grads, all.grads.subarray(7 * m.generator.styleSize))).toBeLessThan(1e-6);
+    // ... and the population records the same verdicts in any batch size.
+    const pop = await samplePopulation(m, { ...spec, count: 12, batchSize: 5 });
+    expect(maxAbsDiff(pop.pTrue, all.evaluation.pTrue)).toBeLessThan(1e-6);
+    dispose(m);
   });
 });
 

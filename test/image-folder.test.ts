@@ -76,6 +76,9 @@ describe('user image folders', () => {
     const { generator, manifest } = loadGenerator(out);
     expect(generator.arch.numClasses).toBe(3);
     expect(manifest.provenance.classNames).toEqual(['bars', 'rings', 'squares']);
+    // The manifest's classes: the folder names, the default traversal class min(3, K - 1).
+    expect(manifest.classes).toEqual({ names: ['bars', 'rings', 'squares'], traversalClass: 2 });
+    expect(generator.classes).toEqual({ names: ['bars', 'rings', 'squares'], traversalClass: 2 });
     expect(String(manifest.provenance.data)).toContain('18 images');
     const img = generator.generate(tf.tensor2d(latentBatch(1, 0, 3, generator.arch.zDim), [3, generator.arch.zDim]), [0, 1, 2]);
     expect(img.shape).toEqual([3, 32, 32, 1]);

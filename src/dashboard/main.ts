@@ -60,20 +60,20 @@ async function comparison(classifiers: ClassifierInfo[]): Promise<void> {
         clean: typeof m.accuracy_test_clean === 'number' ? m.accuracy_test_clean : null,
         corrupted: typeof m.accuracy_test_corrupted === 'number' ? m.accuracy_test_corrupted : null,
         sweep: rank?.accuracy ?? null,
-        auc: curves?.payload.curves[0]?.auc ?? null,
+        robustness: (curves?.payload.curves[0]?.robustness ?? null) as { score: number | null; ciLow: number | null; ciHigh: number | null } | null,
         knn,
       };
     }),
   );
   const f = (v: number | null) => (v === null ? '—' : pct(v));
-  $('compare-table').innerHTML = `<table><thead><tr><th>classifier</th><th>clean test</th><th>corrupted test</th><th>generated sweep</th><th>robustness AUC</th><th>kNN AUROC Z / W / S</th></tr></thead><tbody>${rows
-    .map((r) => `<tr><td>${esc(r.name)}</td><td class="num">${f(r.clean)}</td><td class="num">${f(r.corrupted)}</td><td class="num">${f(r.sweep)}</td><td class="num">${r.auc === null ? '—' : r.auc.toFixed(3)}</td><td class="num">${['Z', 'W', 'S'].map((s) => (r.knn[s] === undefined ? '—' : r.knn[s].toFixed(2))).join(' / ')}</td></tr>`)
+  $('compare-table').innerHTML = `<table><thead><tr><th>classifier</th><th>clean test</th><th>corrupted test</th><th>generated sweep</th><th>robustness [95% CI]</th><th>kNN AUROC Z / W / S</th></tr></thead><tbody>${rows
+    .map((r) => `<tr><td>${esc(r.name)}</td><td class="num">${f(r.clean)}</td><td class="num">${f(r.corrupted)}</td><td class="num">${f(r.sweep)}</td><td class="num">${r.robustness?.score == null ? '—' : `${r.robustness.score.toFixed(3)} <small>[${r.robustness.ciLow?.toFixed(3) ?? '—'}, ${r.robustness.ciHigh?.toFixed(3) ?? '—'}]</small>`}</td><td class="num">${['Z', 'W', 'S'].map((s) => (r.knn[s] === undefined ? '—' : r.knn[s].toFixed(2))).join(' / ')}</td></tr>`)
     .join('')}</tbody></table>`;
   const metrics = [
     ['clean test accuracy', (r: (typeof rows)[number]) => r.clean],
     ['corrupted test accuracy', (r: (typeof rows)[number]) => r.corrupted],
     ['accuracy on the generated sweep', (r: (typeof rows)[number]) => r.sweep],
-    ['robustness (curve AUC)', (r: (typeof rows)[number]) => r.auc],
+    ['robustness (accuracy-curve score)', (r: (typeof rows)[number]) => r.robustness?.score ?? null],
   ] as const;
   chart('compare', $('compare-chart').parentElement!, {
     type: 'bar',

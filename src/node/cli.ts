@@ -6,6 +6,7 @@ const commands: Record<string, () => Promise<{ run(args: string[]): Promise<void
   analyze: () => import('./commands/analyze.js'),
   evaluate: () => import('./commands/evaluate.js'),
   'eval-generator': () => import('./commands/eval-generator.js'),
+  'noise-correlation': () => import('./commands/noise-correlation.js'),
   'train-classifier': () => import('./commands/train-classifier.js'),
   'train-generator': () => import('./commands/train-generator.js'),
 };

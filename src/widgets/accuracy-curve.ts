@@ -2,19 +2,33 @@
  * `<faultlines-accuracy-curve api classifier compare>`: the paper's figure 6 — accuracy against the
  * normalised distance from the well-classified centre (computed on `classifier`'s sweep, top dims),
  * with a 95% band, for `classifier` and, by default, every other classifier the result compares
- * (`compare="name"` keeps one, `compare="none"` none).
+ * (`compare="name"` keeps one, `compare="none"` none). Sparse bins (too few samples, out of the
+ * robustness score) are hollow points on dashed segments; the legend gives each robustness score
+ * with its 95% interval, the line above the chart the samples beyond the scale.
  */
 import { css, html, type PropertyValues, type TemplateResult } from 'lit';
 import { classifierTitle, getJson } from './api.js';
 import { FaultlinesElement, baseStyles } from './base.js';
 import { Chart, PALETTE } from './chart.js';
 
+interface Group {
+  count: number;
+  /** null when empty (stored NaN). */
+  accuracy: number | null;
+  ciLow: number | null;
+  ciHigh: number | null;
+  sparse: boolean;
+}
+
 interface Curve {
   classifier: string;
-  bins: Array<{ lo: number; hi: number; count: number; accuracy: number; ciLow: number; ciHigh: number }>;
-  auc: number;
+  bins: Array<Group & { lo: number; hi: number }>;
+  beyond: Group;
+  robustness: { score: number | null; ciLow: number | null; ciHigh: number | null; samples: number };
   accuracy: number;
 }
+
+const f3 = (v: number | null) => (v === null || !Number.isFinite(v) ? '—' : v.toFixed(3));
 
 export class AccuracyCurve extends FaultlinesElement {
   static override properties = { ...FaultlinesElement.properties, compare: { type: String } };
@@ -43,7 +57,9 @@ export class AccuracyCurve extends FaultlinesElement {
     const all = r.payload.curves as Curve[];
     const want = this.compare.trim();
     this.curves = all.filter((c, i) => i === 0 || want === '' || (want !== 'none' && want.split(',').map((s) => s.trim()).includes(c.classifier)));
-    this.info = `${r.payload.count} samples of ${classifierTitle(r.classifier)}'s sweep; distance over the top ${r.payload.dims.length} dims, centred on the well-classified`;
+    const n = r.payload.normalisation as { scale: number; percentile: number };
+    const beyond = this.curves.map((c) => `${c.classifier} ${f3(c.beyond.accuracy)}`).join(', ');
+    this.info = `${r.payload.count} samples of ${classifierTitle(r.classifier)}'s sweep; distance over the top ${r.payload.dims.length} dims, centred on the well-classified, 1 = their ${n.percentile}th percentile; ${this.curves[0]?.beyond.count ?? 0} samples beyond it (accuracy ${beyond}); hollow: bins of under ${r.payload.minCount} samples, out of the score`;
   }
 
   protected override updated(changed: PropertyValues): void {
@@ -59,8 +75,19 @@ export class AccuracyCurve extends FaultlinesElement {
     const datasets = this.curves.flatMap((c, i) => {
       const color = PALETTE[i % PALETTE.length];
       const x = (b: Curve['bins'][number]) => (b.lo + b.hi) / 2;
+      const sparse = (k: number) => c.bins[k]?.sparse ?? false;
+      const rb = c.robustness;
       return [
-        { label: `${c.classifier} (AUC ${c.auc.toFixed(3)})`, data: c.bins.map((b) => ({ x: x(b), y: b.accuracy })), borderColor: color, backgroundColor: color, pointRadius: 3, tension: 0.2 },
+        {
+          label: `${c.classifier} (robustness ${f3(rb.score)} [${f3(rb.ciLow)}, ${f3(rb.ciHigh)}])`,
+          data: c.bins.map((b) => ({ x: x(b), y: b.accuracy })),
+          borderColor: color,
+          backgroundColor: color,
+          pointBackgroundColor: c.bins.map((b) => (b.sparse ? 'transparent' : color)),
+          pointRadius: c.bins.map((b) => (b.sparse ? 4 : 3)),
+          segment: { borderDash: (s: { p0DataIndex: number; p1DataIndex: number }) => (sparse(s.p0DataIndex) || sparse(s.p1DataIndex) ? [4, 4] : undefined) },
+          tension: 0.2,
+        },
         { label: `${c.classifier} 95% low`, data: c.bins.map((b) => ({ x: x(b), y: b.ciLow })), borderColor: 'transparent', pointRadius: 0, fill: false },
         { label: `${c.classifier} 95% high`, data: c.bins.map((b) => ({ x: x(b), y: b.ciHigh })), borderColor: 'transparent', backgroundColor: `${color}26`, pointRadius: 0, fill: '-1' },
       ];

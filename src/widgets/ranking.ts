@@ -65,7 +65,7 @@ export class Ranking extends FaultlinesElement {
   }
 
   protected renderReady(): TemplateResult {
-    const max = Math.max(1e-12, ...this.dims.map((d) => Math.abs(d.score)));
+    const max = this.dims.reduce((m, d) => Math.max(m, Math.abs(d.score)), 1e-12);
     const thumbClass = intAttr(this.class) ?? intAttr(this.thumbClass, 0)!;
     const showThumbs = this.thumbs !== 'false';
     return html`${this.accuracy === null ? '' : html`<div class="sub">accuracy on the sweep ${pct(this.accuracy)}${showThumbs ? `; thumbnails: class ${thumbClass}, -3..+3 std` : ''}</div>`}

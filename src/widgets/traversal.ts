@@ -26,7 +26,7 @@ interface Frame {
 }
 
 /** What a frame is read as, honestly: "still 3" while the arg-max is the true class. */
-export const verdict = (cls: number, f: Pick<Frame, 'predicted'>) => (f.predicted === cls ? `still ${cls}` : `${cls} → ${f.predicted}`);
+export const verdict = (cls: number | null, f: Pick<Frame, 'predicted'>) => (f.predicted === cls ? `still ${cls}` : `${cls} → ${f.predicted}`);
 
 export class Traversal extends FaultlinesElement {
   static override properties = {

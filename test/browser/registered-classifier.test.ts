@@ -133,8 +133,8 @@ describe('a registered classifier in the dashboard and the widgets', () => {
     const curves = page.locator('faultlines-accuracy-curve');
     expect(await curves.getAttribute('state')).toBe('ready');
     expect(await curves.evaluate((el) => (el as unknown as { curves: Array<{ classifier: string }> }).curves.map((c) => c.classifier))).toEqual([id, ...edge.catalog.classifiers.map((m) => m.name)]);
-    // Its robustness (the area under its curve) in the comparison table.
-    expect(await page.locator('#compare-table tbody tr:last-child td:nth-child(5)').textContent()).toMatch(/^0\.\d{3}$|^1\.000$/);
+    // Its robustness score with its 95% interval in the comparison table ('—' when no bin of its sweep has 20 samples).
+    expect(await page.locator('#compare-table tbody tr:last-child td:nth-child(5)').textContent()).toMatch(/^(0\.\d{3}|1\.000) \[(0\.\d{3}|1\.000|—), (0\.\d{3}|1\.000|—)\]$|^—$/);
     await page.screenshot({ path: path.join(SCREENSHOTS, 'dashboard-registered-computed.png'), fullPage: true });
     expect(errors.filter((e) => !/the server responded with a status of 404/.test(e))).toEqual([]);
     await page.close();

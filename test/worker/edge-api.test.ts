@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_SWEEP } from '../../src/worker/catalog.js';
 import { populationSpecHash } from '../../src/core/analysis/population.js';
 import type { AnalysisModels } from '../../src/core/analysis/models.js';
+import { CrossingTraversal, LiveCornerCase, RangeTraversal } from '../../src/worker/live-schemas.js';
 import { RUNNER_TOKEN, SUBMIT_AUTH, ensureCachedResults, problemOf, startEdge, syntheticSums, type EdgeServer } from './harness.js';
 
 let edge: EdgeServer;
@@ -284,6 +285,11 @@ describe('live', () => {
     const e = (await edited.json()) as any;
     expect(e.edits).toHaveLength(2);
     expect(e.edits[0].name).toMatch(/^b\d+\.\w+:\d+$/);
+    // A shift edit's unit: the class's std in the cached ranking sums (the traversals' unit).
+    const dim5 = ((await getJson('/v1/rankings?class=3&top=4096')).body.payload.dims as Array<{ index: number; std: number }>).find((d) => d.index === 5)!;
+    expect(e.edits[0].std).toBeCloseTo(dim5.std, 5);
+    expect(e.edits[1].std).toBeNull();
+    expect(e.statistics).toMatchObject({ kind: 'ranking-sums', key: keys['ranking-sums'] });
     expect(e.probabilities).not.toEqual(base.probabilities);
     const S = ((await (await edge.fetch('/v1/models/generator')).json()) as any).styleSize as number;
     const style = await post('/v1/render', { class: 1, style: new Array(S).fill(0.1), format: 'png' });
@@ -322,10 +328,24 @@ describe('live', () => {
     await expectEtag304('/v1/traversal?class=3&dim=17&frames=9', res);
     const png = await edge.fetch('/v1/traversal?class=3&dim=17&frames=5&format=png&seed=4');
     expect([...new Uint8Array(await png.arrayBuffer()).slice(0, 4)]).toEqual(PNG_SIGNATURE);
+    // Start, unit and direction of the cached corner cases: the class's std and ranking direction.
+    expect(RangeTraversal.parse(body)).toBeTruthy();
+    const ranked = ((await getJson('/v1/rankings?class=3&top=4096')).body.payload.dims as Array<{ index: number; std: number; direction: string; rank: number }>).find((d) => d.index === 17)!;
+    expect(body.std).toBeCloseTo(ranked.std, 5);
+    expect(body.ranking).toEqual({ rank: ranked.rank, score: expect.any(Number), direction: ranked.direction });
+    expect(body.statistics).toMatchObject({ kind: 'ranking-sums', key: keys['ranking-sums'], use: 'start, std and ranking' });
     const crossing = await getJson('/v1/traversal?class=3&dim=17&frames=5&mode=crossing&range=10');
     expect(crossing.res.status).toBe(200);
+    expect(CrossingTraversal.parse(crossing.body)).toBeTruthy();
     expect(crossing.body.frames).toHaveLength(5);
-    expect(typeof crossing.body.flipped).toBe('boolean');
+    expect(crossing.body).toMatchObject({ direction: ranked.direction, directionFrom: 'ranking', flipped: crossing.body.outcome === 'flipped' });
+    expect(crossing.body.reasons.length).toBeGreaterThan(0);
+    if (crossing.body.flipped) {
+      expect(crossing.body.decision.predicted).not.toBe(3);
+      expect(crossing.body.decision.shift).toBe(crossing.body.decisionShift);
+    } else expect(crossing.body.decision).toBeNull();
+    const seeded = await getJson('/v1/traversal?class=3&dim=17&frames=5&mode=crossing&range=10&seed=4&direction=increase');
+    expect(seeded.body).toMatchObject({ startStyle: { seed: 4 }, std: body.std, direction: 'increase', directionFrom: 'caller' });
     expect((await problemOf(await edge.fetch('/v1/traversal?class=3&dim=17&frames=18'))).field).toBe('frames');
     expect((await problemOf(await edge.fetch('/v1/traversal?class=3&dim=100000'))).field).toBe('dim');
     expect((await problemOf(await edge.fetch('/v1/traversal?class=3&dim=4000'))).field).toBe('dim');
@@ -336,10 +356,21 @@ describe('live', () => {
   it('one corner-case search for (class, dim)', async () => {
     const { res, body } = await getJson('/v1/corner-case?class=5&dim=3&maxSteps=10');
     expect(res.status).toBe(200);
+    expect(LiveCornerCase.parse(body)).toBeTruthy();
+    expect(body.statistics).toMatchObject({ kind: 'ranking-sums', key: keys['ranking-sums'], use: 'start, std and ranking' });
     expect(typeof body.flipped).toBe('boolean');
     expect(body.start.pTrue).toBeGreaterThanOrEqual(0);
-    if (body.flipped) expect(Math.abs(body.corner.pTrue - 0.5)).toBeLessThan(0.1);
-    else expect(body.reason).toBeTruthy();
+    expect(body.reasons.length).toBeGreaterThan(0);
+    if (body.flipped) {
+      expect(body.outcome).toBe('flipped');
+      expect(body.cornerCase.decision.predicted).not.toBe(5);
+      expect(body.cornerCase.dim).toMatchObject({ index: 3, direction: body.direction });
+      expect(body.skipped).toBeNull();
+    } else {
+      expect(body.cornerCase).toBeNull();
+      expect(body.skipped).toMatchObject({ dim: 3, outcome: body.outcome });
+      expect(body.skipped.reason).toBeTruthy();
+    }
     await expectEtag304('/v1/corner-case?class=5&dim=3&maxSteps=10', res);
     expect((await problemOf(await edge.fetch('/v1/corner-case?class=5&dim=3&maxSteps=31'))).field).toBe('maxSteps');
   });

@@ -112,8 +112,8 @@ export function ensureCachedResults(assetsDir: string, catalog: Catalog): Record
   const payloads: Record<ResultKind, unknown> = {
     'ranking-sums': syntheticSums(catalog, DEFAULT_SWEEP),
     'histograms': { schema: 'faultlines.histograms/1', wellCount: 1, misCount: 1, dims: [], meanKsTop: 0.5, meanKsRandom: 0.1 },
-    'accuracy-curves': { schema: 'faultlines.accuracy-curve/1', classIndex: null, dims: [], minDistance: 0, maxDistance: 1, count: 1, curves: [] },
-    'corner-cases': { schema: 'faultlines.corner-cases/1', specHash: 'synthetic', maxSteps: 20, tolerance: 0.01, classes: [{ classIndex: 3, cases: [], skipped: [] }, { classIndex: 4, cases: [], skipped: [] }] },
+    'accuracy-curves': { schema: 'faultlines.accuracy-curve/2', classIndex: null, dims: [], normalisation: { scale: 1, percentile: 95, minDistance: 0, maxDistance: 1 }, minCount: 20, bootstrap: { resamples: 200, seed: 1 }, count: 1, curves: [] },
+    'corner-cases': { schema: 'faultlines.corner-cases/2', specHash: 'synthetic', maxSteps: 20, tolerance: 0.01, classes: [{ classIndex: 3, cases: [], skipped: [], counts: { tried: 0, pTrueHalf: 0, decision: 0 } }, { classIndex: 4, cases: [], skipped: [], counts: { tried: 0, pTrueHalf: 0, decision: 0 } }] },
   };
   for (const kind of Object.keys(payloads) as ResultKind[]) {
     const key = resultKey({ kind, generatorId: gid, classifierId: cls.sha256, sweep: DEFAULT_SWEEP });

@@ -8,7 +8,7 @@ import { problemOf, startEdge, type EdgeServer } from './harness.js';
 
 let edge: EdgeServer;
 const RANKING_COLUMNS = ['classifier', 'class', 'rank', 'dim', 'layer', 'channel', 'direction', 'score', 'meanGradient', 'standardError', 'mean', 'std'];
-const CURVE_COLUMNS = ['reference', 'classifier', 'bin', 'lo', 'hi', 'mid', 'count', 'correct', 'accuracy', 'ciLow', 'ciHigh', 'auc', 'overallAccuracy'];
+const CURVE_COLUMNS = ['reference', 'classifier', 'bin', 'lo', 'hi', 'mid', 'count', 'correct', 'accuracy', 'ciLow', 'ciHigh', 'sparse', 'robustness', 'robustnessLow', 'robustnessHigh', 'overallAccuracy'];
 
 beforeAll(async () => {
   edge = await startEdge(servableResults);

@@ -27,7 +27,7 @@ export * from './noise.js';
  * Images [N, R, R, C] in [0, 1] of styles s [N, S] with the models' noise; row i uses noise stream
  * streams[i] (per-sample mode; default SHARED_NOISE_STREAM for every row).
  */
-export function synthesizeImages(models: AnalysisModels, s: tf.Tensor2D, streams?: ArrayLike<number>): tf.Tensor4D {
+export function synthesizeImages(models: Pick<AnalysisModels, 'generator' | 'noise'>, s: tf.Tensor2D, streams?: ArrayLike<number>): tf.Tensor4D {
   const noise = analysisNoise(models);
   if (noise.mode === 'const') return models.generator.synthesis(s, { noiseMode: 'const' });
   const noiseStreams = streams ?? new Uint32Array(s.shape[0]).fill(SHARED_NOISE_STREAM);

@@ -67,7 +67,7 @@ export function populationClasses(spec: PopulationSpec, numClasses: number, star
 }
 
 /** Styles [n, S] (and w) of samples [start, start + n) as tensors; the caller disposes them. */
-export function populationStyles(models: AnalysisModels, spec: PopulationSpec, start: number, n: number): { s: tf.Tensor2D; w: tf.Tensor2D; z: Float32Array; labels: number[] } {
+export function populationStyles(models: Pick<AnalysisModels, 'generator'>, spec: PopulationSpec, start: number, n: number): { s: tf.Tensor2D; w: tf.Tensor2D; z: Float32Array; labels: number[] } {
   const g = models.generator;
   const labels = populationClasses(spec, g.arch.numClasses, start, n);
   const z = latentBatch(spec.seed, start, n, g.arch.zDim);

@@ -5,7 +5,7 @@
  */
 import * as tf from '../tf.js';
 import { contentHash } from '../hash.js';
-import { accuracyCurves, type AccuracyCurvesResult } from './accuracy-curve.js';
+import { accuracyCurves, type AccuracyCurvesResult, type Robustness } from './accuracy-curve.js';
 import { classAverageStyle, CORNER_CASES_SCHEMA, findCornerCases, type CornerCasesResult } from './corner-cases.js';
 import { embedSpaces, type EmbeddingResult } from './embedding.js';
 import { styleHistograms, type HistogramsResult } from './histograms.js';
@@ -78,8 +78,8 @@ export interface ClassifierSummary {
   id: string;
   /** Accuracy on the generated population. */
   accuracy: number;
-  /** Area under the accuracy-vs-distance curve. */
-  robustness: number;
+  /** Robustness score (accuracy over the accuracy curve's non-sparse groups) with its 95% bootstrap interval. */
+  robustness: Robustness;
 }
 
 export interface AnalysisReport {
@@ -252,9 +252,9 @@ export async function analyze(models: AnalysisModels, options: Partial<AnalysisO
   });
 
   const summaries: ClassifierSummary[] = [
-    { name: models.classifier.name, id: models.classifierId, accuracy: populationAccuracy(pop), robustness: curves.curves[0].auc },
+    { name: models.classifier.name, id: models.classifierId, accuracy: populationAccuracy(pop), robustness: curves.curves[0].robustness },
   ];
-  if (compare && other) summaries.push({ name: compare.classifier.name, id: compare.classifierId, accuracy: populationAccuracy({ correct: other.correct, count: pop.count }), robustness: curves.curves[1].auc });
+  if (compare && other) summaries.push({ name: compare.classifier.name, id: compare.classifierId, accuracy: populationAccuracy({ correct: other.correct, count: pop.count }), robustness: curves.curves[1].robustness });
 
   return {
     schema: REPORT_SCHEMA,

@@ -15,6 +15,8 @@ import type { Classifier } from '../classifier/classifier.js';
 import { accuracyCurves, type AccuracyCurvesResult } from './accuracy-curve.js';
 import { findCornerCases, CORNER_CASES_SCHEMA } from './corner-cases.js';
 import { cornerCaseJson, skippedJson, startJson } from './corner-case-json.js';
+import { flipSufficiency, type FlipSufficiencyOptions } from './flip-sufficiency.js';
+import { frontierDistance, type FrontierOptions } from './frontier.js';
 import { styleHistograms, type HistogramsResult } from './histograms.js';
 import type { AnalysisModels } from './models.js';
 import { classifyPopulation, populationSpecHash, samplePopulation, type Population } from './population.js';
@@ -136,7 +138,15 @@ export async function accuracyCurvesResult(input: ResultInput, o: AccuracyCurves
 }
 
 
-/** Corner cases per class (figure 7), images as PNG data URLs; a class at a time (progress between classes). */
+/** Flip sufficiency in a cached corner-cases result (fixed: part of the schema, so every producer agrees). */
+export const RESULT_FLIP_SUFFICIENCY = { ks: [1, 3, 5, 10], ts: [2, 4], samples: 500, seed: 0 } as const satisfies FlipSufficiencyOptions;
+/** Frontier distance in a cached corner-cases result (the bound is the options' maxSteps). */
+export const RESULT_FRONTIER = { topDims: 3, samplesPerClass: 10 } as const satisfies FrontierOptions;
+
+/**
+ * Decision corner cases per class (figure 7), images as PNG data URLs, a class at a time (progress
+ * between classes), with the sweep's flip sufficiency and per-class frontier distance.
+ */
 export async function cornerCasesResult(input: ResultInput, o: CornerCasesOptions) {
   checkResultSums(input);
   const { models, sums } = input;
@@ -153,10 +163,15 @@ export async function cornerCasesResult(input: ResultInput, o: CornerCasesOption
       skipped: k.skipped.map(skippedJson),
       counts: k.counts,
     });
-    const done = Math.round((input.sweep.count * (c + 1)) / K);
+    const done = Math.round((input.sweep.count * (c + 1)) / (K + 1));
     await input.onProgress?.({ done, total: input.sweep.count, samplesPerSecond: done / Math.max(1e-3, (Date.now() - t0) / 1000) });
   }
-  return compactResult({ schema: CORNER_CASES_SCHEMA, specHash: sums.specHash, maxSteps: o.maxSteps, tolerance: o.tolerance, classes });
+  // The decision-level probes of the same sweep (the population again: styles and labels).
+  const pop = await resultPopulation({ models, sweep: input.sweep });
+  const flip = await flipSufficiency([models], [input.name], pop, sums, models.generator.layout, RESULT_FLIP_SUFFICIENCY);
+  const frontier = await frontierDistance([models], [input.name], pop, sums, models.generator.layout, { ...RESULT_FRONTIER, maxSteps: o.maxSteps });
+  await input.onProgress?.({ done: input.sweep.count, total: input.sweep.count, samplesPerSecond: input.sweep.count / Math.max(1e-3, (Date.now() - t0) / 1000) });
+  return compactResult({ schema: CORNER_CASES_SCHEMA, specHash: sums.specHash, maxSteps: o.maxSteps, tolerance: o.tolerance, classes, flipSufficiency: flip, frontier });
 }
 
 const isInt = (v: unknown, min: number): v is number => Number.isSafeInteger(v) && (v as number) >= min;

@@ -273,10 +273,18 @@ export async function traverse(models: AnalysisModels, opts: TraversalOptions): 
   const o: CrossingOptions = { maxShift: maxSteps, stepSize: 1, tolerance, pointsPerRound: opts.pointsPerRound ?? 8 };
   const steps = await bracketPath(models, path, o);
   const start = steps[0];
-  const half = await narrowCrossing(models, path, steps, 'p-true-half', o);
+  let half = await narrowCrossing(models, path, steps, 'p-true-half', o);
   const misclassifiedAtStart = start.predicted !== opts.classIndex;
   const decision: Crossing = misclassifiedAtStart ? { boundary: 'decision', startsPast: true, reference: null, evaluations: 0 } : await narrowCrossing(models, path, steps, 'decision', o);
   let evaluations = steps.length + half.evaluations + decision.evaluations;
+  const flip = decision.reference;
+  if (flip && half.reference && half.reference.shift > flip.shift) {
+    // Both boundaries in one bracket and the p_true = 0.5 narrowing stopped past the flip (p_true
+    // is below 0.5 wherever the decision has flipped): narrow again up to the flip, so the paper's
+    // point never lies beyond the decision corner case.
+    half = await narrowCrossing(models, path, [...steps.filter((e) => e.shift < flip.shift), flip], 'p-true-half', o);
+    evaluations += half.evaluations;
+  }
 
   const decisionShift = decision.reference?.shift ?? null;
   const halfShift = half.reference?.shift ?? null;

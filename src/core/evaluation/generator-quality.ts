@@ -119,7 +119,7 @@ function balancedAccuracy(values: number[], positive: boolean[], threshold: numb
 }
 
 /** The threshold on `values` that best separates `positive` samples (max balanced accuracy). */
-function bestThreshold(values: number[], positive: boolean[]): number {
+export function bestThreshold(values: number[], positive: boolean[]): number {
   const order = values.map((v, i) => [v, positive[i]] as const).sort((a, b) => a[0] - b[0]);
   const P = positive.filter(Boolean).length;
   const N = positive.length - P;
@@ -212,8 +212,13 @@ export async function generatorQuality(
   const thresholds = { noise: bestThreshold(r.noise, isNoisy), blur: bestThreshold(r.blur, isBlurred) };
   const detectorBalancedAccuracy = { noise: balancedAccuracy(r.noise, isNoisy, thresholds.noise), blur: balancedAccuracy(r.blur, isBlurred, thresholds.blur) };
   const edges = (xs: number[]) => {
-    const lo = Math.min(...xs);
-    const hi = Math.max(...xs);
+    // A loop, not Math.min(...xs): a spread of more than ~125k values overflows the stack.
+    let lo = Infinity;
+    let hi = -Infinity;
+    for (const x of xs) {
+      if (x < lo) lo = x;
+      if (x > hi) hi = x;
+    }
     return Array.from({ length: 31 }, (_, k) => lo + ((hi - lo) * k) / 30);
   };
   const bins = { noise: edges([...r.noise, ...g.noise]), blur: edges([...r.blur, ...g.blur]) };

@@ -35,8 +35,14 @@ export function reportHtml(report: AnalysisReport, images: ReportImages): string
   const traversalRows = r.traversals.map((t, i) => `<tr><td>${i + 1}</td><td>${t.dim}</td><td>${t.direction > 0 ? '+' : '−'}</td><td>${t.outcome === 'already-misclassified' ? `misclassified at the start (${cls(t.start.predicted)})` : t.decision ? `${num(t.decisionShift!, 3)} → ${cls(t.decision.predicted)}` : `no flip within ${r.options.maxSteps} std`}</td><td>${t.pTrueHalfShift === null ? '—' : `${num(t.pTrueHalfShift, 3)} (read as ${cls(t.pTrueHalf?.predicted)})`}</td><td>${esc(t.reasons.join('; '))}</td></tr>`).join('');
   const cornerRows = r.cornerCases.classes.map((c) => `<tr><td>${cls(c.classIndex)}</td><td>${num(c.start.pTrue, 3)}</td><td>${c.counts.tried}</td><td>${c.counts.pTrueHalf}</td><td>${c.counts.decision}</td><td>${c.cases.map((k) => `${k.dim.index}→${cls(k.decision.predicted)} (${num(k.decision.shift, 2)}${k.pTrueHalf ? `; p<sub>true</sub>=0.5 at ${num(k.pTrueHalf.shift, 2)}` : ''})`).join(', ')}</td></tr>`).join('');
   const jointRows = r.joint.map((j) => `<tr><td>${cls(j.classIndex)}</td><td>${j.dims.join(', ')}</td><td>${j.converged ? num(j.norm, 3) : 'not found'}</td><td>${j.bestSingle ? `${num(j.bestSingle.shift, 3)} (dim ${j.bestSingle.dim})` : 'none'}</td><td>${j.ratio === null ? '—' : num(j.ratio, 3)}</td><td>${j.converged ? cls(j.predicted) : '—'}</td><td>${j.pTrueHalf ? `${num(j.pTrueHalf.norm, 3)} (read as ${cls(j.pTrueHalf.predicted)})` : '—'}</td></tr>`).join('');
-  const classifierRows = r.classifiers.map((c) => `<tr><td>${esc(c.name)}</td><td>${pct(c.accuracy)}</td><td>${num(c.robustness, 4)}</td><td><code>${c.id.slice(0, 12)}</code></td></tr>`).join('');
+  const classifierRows = r.classifiers.map((c) => `<tr><td>${esc(c.name)}</td><td>${pct(c.accuracy)}</td><td>${num(c.robustness.score, 4)} <small>[${num(c.robustness.ciLow, 4)}, ${num(c.robustness.ciHigh, 4)}]</small></td><td><code>${c.id.slice(0, 12)}</code></td></tr>`).join('');
   const timingRows = Object.entries(r.timings).map(([k, v]) => `<tr><td>${k}</td><td>${v.toFixed(1)} s</td></tr>`).join('');
+  const flipHead = r.flipSufficiency.classifiers.map((c) => `<th>${esc(c.classifier)}: top dims</th><th>${esc(c.classifier)}: random dims</th>`).join('');
+  const flipShare = (x: { share: number; ciLow: number; ciHigh: number }) => `${pct(x.share)} <span class="note">[${pct(x.ciLow)}, ${pct(x.ciHigh)}]</span>`;
+  const flipRows = (r.flipSufficiency.classifiers[0]?.cells ?? []).map((cell, i) => `<tr><td>${cell.k}</td><td>${cell.t}</td>${r.flipSufficiency.classifiers.map((c) => `<td>${flipShare(c.cells[i].top)}</td><td>${flipShare(c.cells[i].random)}</td>`).join('')}</tr>`).join('');
+  const frontierHead = r.frontier.classifiers.map((c) => `<th>${esc(c.classifier)}</th>`).join('');
+  const frontierCell = (x: { median: number | null; q1: number | null; q3: number | null; censored: number; samples: number }) => `${x.median === null ? `&gt; ${r.frontier.maxSteps}` : num(x.median, 2)} <span class="note">(IQR ${x.q1 === null ? '—' : num(x.q1, 2)}–${x.q3 === null ? `&gt;${r.frontier.maxSteps}` : num(x.q3, 2)}; n ${x.samples}${x.censored > 0 ? `, ${pct(x.censored)} no flip` : ''})</span>`;
+  const frontierRows = (r.frontier.classifiers[0]?.classes ?? []).map((k, i) => `<tr><td>${cls(k.classIndex)}</td>${r.frontier.classifiers.map((c) => `<td>${frontierCell(c.classes[i])}</td>`).join('')}</tr>`).join('');
   const embedRows = r.embedding.spaces.map((s) => `<tr><td>${s.space}</td><td>${s.dims}</td><td>${num(s.knnAuroc, 3)}</td></tr>`).join('');
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Faultlines report</title>
@@ -53,7 +59,7 @@ code{font-size:12px}
 <p class="note">Generator <code>${r.generatorId.slice(0, 12)}</code>, ${r.options.samples.toLocaleString('en')} samples (seed ${r.options.seed}, ${r.options.classIndex === null ? 'all classes' : `class ${cls(r.options.classIndex)}`}), backend ${r.backend}. ${r.classNames.length} classes: ${r.classNames.map((_, i) => cls(i)).join(', ')}. Schema ${r.schema}, spec hash <code>${r.specHash.slice(0, 16)}</code>.</p>
 
 <h2>Classifiers</h2>
-<p class="note">Accuracy on the generated population and robustness score (area under the accuracy-vs-distance curve, figure 6; 1 = never fails). Both on the same samples and the same top-${r.options.curveDims} dims.</p>
+<p class="note">Accuracy on the generated population and robustness score with its 95% bootstrap interval (accuracy of the samples in the accuracy-vs-distance curve's groups of at least ${r.accuracyCurves.minCount} samples, figure 6; 1 = never fails). Both on the same samples and the same top-${r.options.curveDims} dims.</p>
 <table><tr><th>classifier</th><th>accuracy</th><th>robustness</th><th>weights sha256</th></tr>${classifierRows}</table>
 
 <h2>Most influential StyleSpace dimensions</h2>
@@ -78,6 +84,14 @@ code{font-size:12px}
 <p class="note">Smallest shift over the top-${r.options.jointDims} dims of each class moved together (L2, std units) that flips the decision, against the best single dim's decision shift; along the same direction, where p<sub>true</sub> falls to 0.5. Left: class average; right: joint decision corner case.</p>
 <img class="grid" alt="joint corner cases" src="${dataUri(images.joint)}">
 <table><tr><th>class</th><th>dims</th><th>joint shift</th><th>best single</th><th>ratio</th><th>class read</th><th>p<sub>true</sub> = 0.5 along it</th></tr>${jointRows}</table>
+
+<h2>Flip sufficiency: are the top dims enough to break it?</h2>
+<p class="note">Share of correctly classified samples (first ${r.flipSufficiency.samples} of the population, each with its own noise) whose decision flips when the top-k dims of their class are shifted together by t std each, in the direction that lowers p<sub>true</sub>, against k random dims moved the same way (95% Wilson intervals). Same samples and dims for every classifier.</p>
+<table><tr><th>k</th><th>t (std)</th>${flipHead}</tr>${flipRows}</table>
+
+<h2>Frontier distance per class</h2>
+<p class="note">Median over correctly classified samples (up to ${r.options.frontierSamplesPerClass} per class) of the smallest shift along any of the class's top-${r.frontier.topDims} dims that flips the decision, in std units (within ${r.frontier.maxSteps} std). Smaller: closer to failing.</p>
+<table><tr><th>class</th>${frontierHead}</tr>${frontierRows}<tr><td>all</td>${r.frontier.classifiers.map((c) => `<td>${c.median === null ? `&gt; ${r.frontier.maxSteps}` : num(c.median, 2)}</td>`).join('')}</tr></table>
 
 <h2>Accuracy vs distance in S (figure 6)</h2>
 <div style="height:320px"><canvas id="curve"></canvas></div>
@@ -111,11 +125,14 @@ function curveChart(canvas, res, old) {
   const labels = res.curves[0].bins.map((b) => ((b.lo + b.hi) / 2).toFixed(2));
   const datasets = [];
   res.curves.forEach((c, i) => {
-    datasets.push({ label: c.classifier + ' (robustness ' + c.auc.toFixed(3) + ')', data: c.bins.map((b) => b.accuracy), borderColor: colors[i], backgroundColor: colors[i], spanGaps: true });
+    const rb = c.robustness, f3 = (v) => (v === null || !isFinite(v) ? '—' : v.toFixed(3));
+    // Sparse bins (out of the score): hollow points, dashed segments.
+    const sp = (k) => c.bins[k] && c.bins[k].sparse;
+    datasets.push({ label: c.classifier + ' (robustness ' + f3(rb.score) + ' [' + f3(rb.ciLow) + ', ' + f3(rb.ciHigh) + '])', data: c.bins.map((b) => b.accuracy), borderColor: colors[i], backgroundColor: colors[i], pointBackgroundColor: c.bins.map((b) => (b.sparse ? '#fff' : colors[i])), pointRadius: c.bins.map((b) => (b.sparse ? 4 : 3)), segment: { borderDash: (s) => (sp(s.p0DataIndex) || sp(s.p1DataIndex) ? [4, 4] : undefined) }, spanGaps: true });
     datasets.push({ label: c.classifier + ' 95% CI', data: c.bins.map((b) => b.ciLow), borderColor: colors[i], borderDash: [3, 3], pointRadius: 0, borderWidth: 1, spanGaps: true });
     datasets.push({ label: '', data: c.bins.map((b) => b.ciHigh), borderColor: colors[i], borderDash: [3, 3], pointRadius: 0, borderWidth: 1, spanGaps: true });
   });
-  return new Chart(canvas, { type: 'line', data: { labels, datasets }, options: { maintainAspectRatio: false, plugins: { legend: { labels: { filter: (l) => l.text !== '' } }, title: { display: true, text: 'accuracy vs normalised distance to the well-classified centre (' + res.dims.length + ' dims, ' + res.count + ' samples' + (res.classIndex === null ? '' : ', class ' + res.classIndex) + ')' } }, scales: { y: { min: 0, max: 1 }, x: { title: { display: true, text: 'normalised distance' } } } } });
+  return new Chart(canvas, { type: 'line', data: { labels, datasets }, options: { maintainAspectRatio: false, plugins: { legend: { labels: { filter: (l) => l.text !== '' } }, title: { display: true, text: 'accuracy vs normalised distance to the well-classified centre (' + res.dims.length + ' dims, ' + res.count + ' samples' + (res.classIndex === null ? '' : ', class ' + res.classIndex) + ')' } }, scales: { y: { min: 0, max: 1 }, x: { title: { display: true, text: 'distance / ' + res.normalisation.scale.toFixed(2) + ' (the ' + res.normalisation.percentile + 'th percentile of the well-classified); beyond 1: ' + res.curves.map((c) => c.classifier + ' ' + c.beyond.count + ' samples, accuracy ' + (c.beyond.accuracy === null ? '—' : c.beyond.accuracy.toFixed(3))).join('; ') + '; hollow: under ' + res.minCount + ' samples, out of the score' } } } } });
 }
 curveChart(document.getElementById('curve'), R.accuracyCurves);
 const sel = document.getElementById('classSelect');

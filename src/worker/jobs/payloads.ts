@@ -8,6 +8,8 @@
 import { z } from '@hono/zod-openapi';
 import { ACCURACY_CURVE_SCHEMA } from '../../core/analysis/accuracy-curve.js';
 import { CORNER_CASES_SCHEMA } from '../../core/analysis/corner-cases.js';
+import { FLIP_SUFFICIENCY_SCHEMA } from '../../core/analysis/flip-sufficiency.js';
+import { FRONTIER_SCHEMA } from '../../core/analysis/frontier.js';
 import { HISTOGRAMS_SCHEMA } from '../../core/analysis/histograms.js';
 import { parseDerivedOptions, resultSpecHash, type DerivedKind } from '../../core/analysis/results.js';
 import { ProblemError } from '../problem.js';
@@ -67,7 +69,10 @@ const Histograms = z
   })
   .strict();
 
-const Bin = z.object({ lo: unit, hi: unit, count, correct: count, accuracy: unitOrNull, ciLow: unitOrNull, ciHigh: unitOrNull }).strict();
+const Group = { count, correct: count, accuracy: unitOrNull, ciLow: unitOrNull, ciHigh: unitOrNull, sparse: z.boolean() };
+const Bin = z.object({ lo: unit, hi: unit, ...Group }).strict();
+/** NaN (no group of minCount samples) is stored as null. */
+const Robustness = z.object({ score: unitOrNull, ciLow: unitOrNull, ciHigh: unitOrNull, samples: count }).strict();
 const AccuracyCurves = z
   .object({
     schema: z.literal(ACCURACY_CURVE_SCHEMA),
@@ -76,14 +81,40 @@ const AccuracyCurves = z
     dims: z.array(count).max(LIST_MAX),
     centredOn: z.enum(['well-classified', 'all']),
     centres: z.enum(['pooled', 'per-class']),
-    minDistance: finite.min(0),
-    maxDistance: finite.min(0),
+    normalisation: z.object({ scale: finite.positive(), percentile: z.number().gt(0).max(100), minDistance: finite.min(0), maxDistance: finite.min(0) }).strict(),
+    minCount: count,
+    bootstrap: z.object({ resamples: count.max(100_000), seed: count }).strict(),
     count,
-    curves: z.array(z.object({ classifier: z.string().max(128), bins: z.array(Bin).max(LIST_MAX), auc: unitOrNull, accuracy: unit }).strict()).max(64),
+    curves: z.array(z.object({ classifier: z.string().max(128), bins: z.array(Bin).max(LIST_MAX), beyond: z.object(Group).strict(), robustness: Robustness, accuracy: unit }).strict()).max(64),
   })
   .strict();
 
 const Shown = { pTrue: unit, predicted: count, image: pngUrl };
+const Point = z.object({ shift: finite.min(0), pTrue: unit, predicted: count, runnerUp: count, pRunnerUp: unit, image: pngUrl }).strict();
+const Share = z.object({ samples: count, flipped: count, share: unitOrNull, ciLow: unitOrNull, ciHigh: unitOrNull }).strict();
+const FlipSufficiency = z
+  .object({
+    schema: z.literal(FLIP_SUFFICIENCY_SCHEMA),
+    ks: z.array(z.number().int().min(1)).max(16),
+    ts: z.array(finite.positive()).max(16),
+    seed: count,
+    samples: count,
+    randomDims: z.array(z.array(count).max(LIST_MAX)).max(1024),
+    classifiers: z.array(z.object({ classifier: z.string().max(128), cells: z.array(z.object({ k: count, t: finite, top: Share, random: Share }).strict()).max(256) }).strict()).max(64),
+  })
+  .strict();
+const shiftOrNull = finite.min(0).nullable();
+const Frontier = z
+  .object({
+    schema: z.literal(FRONTIER_SCHEMA),
+    topDims: count,
+    maxSteps: finite,
+    dims: z.array(z.array(count).max(LIST_MAX)).max(1024),
+    classifiers: z
+      .array(z.object({ classifier: z.string().max(128), median: shiftOrNull, classes: z.array(z.object({ classIndex: count, samples: count, median: shiftOrNull, q1: shiftOrNull, q3: shiftOrNull, censored: unitOrNull }).strict()).max(1024) }).strict())
+      .max(64),
+  })
+  .strict();
 const CornerCases = z
   .object({
     schema: z.literal(CORNER_CASES_SCHEMA),
@@ -101,18 +132,20 @@ const CornerCases = z
                 z
                   .object({
                     dim: z.object({ index: count, rank: z.number().int().min(1), layer: z.string().max(64), channel: count, score: finite, direction: z.enum(['increase', 'decrease']), std: finite.positive() }).strict(),
-                    shift: finite,
-                    newClass: count,
-                    ...Shown,
+                    decision: Point,
+                    pTrueHalf: Point.nullable(),
                   })
                   .strict(),
               )
               .max(LIST_MAX),
-            skipped: z.array(z.object({ dim: count, reason: z.string().max(200) }).strict()).max(LIST_MAX),
+            skipped: z.array(z.object({ dim: count, outcome: z.enum(['already-misclassified', 'no-flip', 'zero-variance']), reason: z.string().max(400), pTrueHalfShift: shiftOrNull }).strict()).max(LIST_MAX),
+            counts: z.object({ tried: count, pTrueHalf: count, decision: count }).strict(),
           })
           .strict(),
       )
       .max(1024),
+    flipSufficiency: FlipSufficiency,
+    frontier: Frontier,
   })
   .strict();
 
@@ -156,27 +189,38 @@ function accuracyCurves(payload: unknown, frame: PayloadFrame, spec: JobSpecFiel
   if (p.centres !== o.centres) throw payloadError('centres', ` is ${p.centres}, the options say ${o.centres}`);
   if (p.dims.length !== Math.min(o.topDims, frame.styleSize)) throw payloadError('dims', ` has ${p.dims.length} entries, the options ask for the top ${o.topDims}`);
   checkDims('dims', p.dims, frame.styleSize);
-  if (p.minDistance > p.maxDistance) throw payloadError('minDistance', ' exceeds maxDistance');
+  if (p.normalisation.minDistance > p.normalisation.maxDistance) throw payloadError('normalisation.minDistance', ' exceeds maxDistance');
   const names = [spec.classifier, ...(spec.compare ?? []).map((c) => c.classifier)];
   if (p.curves.length !== names.length || p.curves.some((c, i) => c.classifier !== names[i])) {
     throw payloadError('curves', ` are of ${p.curves.map((c) => c.classifier).join(', ')}, the job asks for ${names.join(', ')} in that order`);
   }
-  const counts = p.curves[0].bins.map((b) => b.count);
+  const counts = [...p.curves[0].bins, p.curves[0].beyond].map((b) => b.count);
   p.curves.forEach((c, i) => {
     const f = `curves.${i}`;
     if (c.bins.length !== o.bins) throw payloadError(`${f}.bins`, ` must have ${o.bins} entries`);
     c.bins.forEach((b, k) => {
-      const at = `${f}.bins.${k}`;
-      if (Math.abs(b.lo - k / o.bins) > 1e-6 || Math.abs(b.hi - (k + 1) / o.bins) > 1e-6) throw payloadError(at, ` is [${b.lo}, ${b.hi}), expected [${k / o.bins}, ${(k + 1) / o.bins})`);
+      if (Math.abs(b.lo - k / o.bins) > 1e-6 || Math.abs(b.hi - (k + 1) / o.bins) > 1e-6) throw payloadError(`${f}.bins.${k}`, ` is [${b.lo}, ${b.hi}), expected [${k / o.bins}, ${(k + 1) / o.bins})`);
+    });
+    const groups = [...c.bins, c.beyond];
+    groups.forEach((b, k) => {
+      const at = k < o.bins ? `${f}.bins.${k}` : `${f}.beyond`;
       // The same samples in the same bins for every classifier: only their correctness differs.
       if (b.count !== counts[k]) throw payloadError(`${at}.count`, ` (${b.count}) differs from curves.0's (${counts[k]}): the curves must share their samples`);
       if (b.correct > b.count) throw payloadError(`${at}.correct`, ` (${b.correct}) exceeds count (${b.count})`);
       const acc = b.count ? b.correct / b.count : null;
       if (acc === null ? b.accuracy !== null : b.accuracy === null || Math.abs(b.accuracy - acc) > 1e-6) throw payloadError(`${at}.accuracy`, ` (${b.accuracy}) is not correct / count (${acc})`);
+      if (b.sparse !== (b.count === 0 || b.count < p.minCount)) throw payloadError(`${at}.sparse`, ` is ${b.sparse} for ${b.count} samples (minCount ${p.minCount})`);
     });
-    if (Math.abs(c.accuracy - sum(c.bins.map((b) => b.correct)) / p.count) > 1e-6) throw payloadError(`${f}.accuracy`, ` (${c.accuracy}) is not the share of correct samples`);
+    if (Math.abs(c.accuracy - sum(groups.map((b) => b.correct)) / p.count) > 1e-6) throw payloadError(`${f}.accuracy`, ` (${c.accuracy}) is not the share of correct samples`);
+    // The score: the accuracy of the samples in the non-sparse groups.
+    const kept = groups.filter((b) => !b.sparse);
+    const r = c.robustness;
+    if (r.samples !== sum(kept.map((b) => b.count))) throw payloadError(`${f}.robustness.samples`, ` (${r.samples}) is not the non-sparse groups' ${sum(kept.map((b) => b.count))} samples`);
+    const score = r.samples ? sum(kept.map((b) => b.correct)) / r.samples : null;
+    if (score === null ? r.score !== null : r.score === null || Math.abs(r.score - score) > 1e-6) throw payloadError(`${f}.robustness.score`, ` (${r.score}) is not the non-sparse groups' accuracy (${score})`);
+    if ((r.ciLow === null) !== (r.ciHigh === null) || (r.ciLow !== null && r.ciHigh !== null && r.ciLow > r.ciHigh)) throw payloadError(`${f}.robustness.ciLow`, ` (${r.ciLow}) and ciHigh (${r.ciHigh}) are not an interval`);
   });
-  if (sum(counts) !== p.count) throw payloadError('curves.0.bins', ` hold ${sum(counts)} samples, not count (${p.count})`);
+  if (sum(counts) !== p.count) throw payloadError('curves.0.bins', ` and beyond hold ${sum(counts)} samples, not count (${p.count})`);
 }
 
 function cornerCases(payload: unknown, frame: PayloadFrame, spec: JobSpecFields): void {
@@ -199,11 +243,18 @@ function cornerCases(payload: unknown, frame: PayloadFrame, spec: JobSpecFields)
     k.cases.forEach((x, i) => {
       const at = `${f}.cases.${i}`;
       if (x.dim.rank > S) throw payloadError(`${at}.dim.rank`, ` (${x.dim.rank}) exceeds S (${S})`);
-      if (x.shift < 0 || x.shift > o.maxSteps) throw payloadError(`${at}.shift`, ` (${x.shift}) is outside [0, maxSteps = ${o.maxSteps}] std`);
-      cls(`${at}.predicted`, x.predicted);
-      cls(`${at}.newClass`, x.newClass);
-      if (x.newClass === c) throw payloadError(`${at}.newClass`, ` is the true class ${c}`);
+      if (x.decision.shift > o.maxSteps) throw payloadError(`${at}.decision.shift`, ` (${x.decision.shift}) is outside [0, maxSteps = ${o.maxSteps}] std`);
+      cls(`${at}.decision.predicted`, x.decision.predicted);
+      // A decision corner case is misclassified by definition.
+      if (x.decision.predicted === c) throw payloadError(`${at}.decision.predicted`, ` is the true class ${c}: not a decision corner case`);
+      if (x.pTrueHalf && x.pTrueHalf.shift > x.decision.shift) throw payloadError(`${at}.pTrueHalf.shift`, ` (${x.pTrueHalf.shift}) is past the decision shift (${x.decision.shift}): a flip needs p_true < 0.5 first`);
     });
+    if (k.counts.decision !== k.cases.length) throw payloadError(`${f}.counts.decision`, ` (${k.counts.decision}) is not the number of cases (${k.cases.length})`);
+  });
+  if (p.flipSufficiency.classifiers.length !== 1 || p.flipSufficiency.classifiers[0].classifier !== spec.classifier) throw payloadError('flipSufficiency.classifiers', ` must be this job's classifier (${spec.classifier}) alone`);
+  if (p.frontier.classifiers.length !== 1 || p.frontier.classifiers[0].classifier !== spec.classifier) throw payloadError('frontier.classifiers', ` must be this job's classifier (${spec.classifier}) alone`);
+  p.flipSufficiency.classifiers[0].cells.forEach((cell, i) => {
+    for (const side of ['top', 'random'] as const) if (cell[side].flipped > cell[side].samples) throw payloadError(`flipSufficiency.classifiers.0.cells.${i}.${side}.flipped`, ` (${cell[side].flipped}) exceeds samples (${cell[side].samples})`);
   });
 }
 

@@ -63,7 +63,8 @@ const tableResponses = (description: string) => ({
 });
 
 export const RANKING_COLUMNS = ['classifier', 'class', 'rank', 'dim', 'layer', 'channel', 'direction', 'score', 'meanGradient', 'standardError', 'mean', 'std'];
-export const CURVE_COLUMNS = ['reference', 'classifier', 'bin', 'lo', 'hi', 'mid', 'count', 'correct', 'accuracy', 'ciLow', 'ciHigh', 'auc', 'overallAccuracy'];
+/** One row per classifier and distance bin, then one for the samples beyond the scale (lo 1, hi and mid null); the robustness columns repeat the curve's. */
+export const CURVE_COLUMNS = ['reference', 'classifier', 'bin', 'lo', 'hi', 'mid', 'count', 'correct', 'accuracy', 'ciLow', 'ciHigh', 'sparse', 'robustness', 'robustnessLow', 'robustnessHigh', 'overallAccuracy'];
 
 export function registerTables(app: OpenAPIHono<AppEnv>): void {
   route(
@@ -103,7 +104,7 @@ export function registerTables(app: OpenAPIHono<AppEnv>): void {
 
   route(
     app,
-    createRoute({ method: 'get', path: '/v1/accuracy-curves/rows', tags: ['tables'], summary: 'The accuracy curves as flat rows (JSON array or CSV), one per (classifier, distance bin)', request: { query: CurveRowsQuery }, responses: tableResponses('One row per classifier and bin') }),
+    createRoute({ method: 'get', path: '/v1/accuracy-curves/rows', tags: ['tables'], summary: 'The accuracy curves as flat rows (JSON array or CSV), one per (classifier, distance bin), then one per classifier for the samples beyond the scale (lo 1, hi null)', request: { query: CurveRowsQuery }, responses: tableResponses('One row per classifier and bin') }),
     async (c) => {
       const q = valid(c, 'query', CurveRowsQuery);
       const { etag, r, miss, nm } = await cached(c, 'accuracy-curves', q, [q.format]);
@@ -111,19 +112,22 @@ export function registerTables(app: OpenAPIHono<AppEnv>): void {
       if (r === null) return miss();
       const p = r.payload as { curves: AccuracyCurve[] };
       const rows: Row[] = p.curves.flatMap((curve) =>
-        curve.bins.map((b, i) => ({
+        [...curve.bins, { ...curve.beyond, lo: 1, hi: null }].map((b, i) => ({
           reference: r.classifier,
           classifier: curve.classifier,
           bin: i,
           lo: b.lo,
           hi: b.hi,
-          mid: Math.round(((b.lo + b.hi) / 2) * 1e6) / 1e6,
+          mid: b.hi === null ? null : Math.round(((b.lo + b.hi) / 2) * 1e6) / 1e6,
           count: b.count,
           correct: b.correct,
           accuracy: b.accuracy,
           ciLow: b.ciLow,
           ciHigh: b.ciHigh,
-          auc: curve.auc,
+          sparse: b.sparse,
+          robustness: curve.robustness.score,
+          robustnessLow: curve.robustness.ciLow,
+          robustnessHigh: curve.robustness.ciHigh,
           overallAccuracy: curve.accuracy,
         })),
       );

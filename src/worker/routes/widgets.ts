@@ -17,7 +17,7 @@ const CORS_READ = [
   /^\/widgets\/v1\/[^/]+$/,
   /^\/openapi\.json$/,
 ];
-const EXPOSE = 'etag, location, retry-after, x-faultlines-cache, x-p-true, x-predicted-class, x-flipped';
+const EXPOSE = 'etag, location, retry-after, x-faultlines-cache, x-p-true, x-predicted-class, x-flipped, x-outcome';
 
 export const corsReadable = (pathname: string) => CORS_READ.some((r) => r.test(pathname));
 

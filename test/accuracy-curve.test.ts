@@ -37,7 +37,6 @@ const RUNS = { seed: 20240613, numRuns: 100 };
 describe('robustness score', () => {
   it('one far sample moves it by at most 2/N (by at most minCount/N more per group it pushes across minCount)', () => {
     let flipped = 0;
-    let maxMoved = 0;
     fc.assert(
       fc.property(population, fc.double({ min: 1.01, max: 1000, noNaN: true }), fc.boolean(), (p, farFactor, farCorrect) => {
         const { d, c } = synthetic(p);
@@ -51,14 +50,15 @@ describe('robustness score', () => {
         const crossed = groups(before).filter((g, k) => g.sparse !== groups(after)[k].sparse).length;
         flipped += crossed ? 1 : 0;
         expect(delta).toBeLessThanOrEqual((2 + 20 * crossed) / p.n);
-        // Nor does it stretch the axis: the other samples keep their bins, but for a handful.
-        const moved = groups(before).reduce((a, g, k) => a + Math.abs(g.count - groups(after)[k].count), 0) - 1;
-        maxMoved = Math.max(maxMoved, moved);
-        expect(moved).toBeLessThanOrEqual(20);
+        // Nor does it stretch the axis: a mis-classified one leaves the scale (and every bin) as it was.
+        if (!farCorrect) {
+          expect(after.bins).toEqual(before.bins);
+          expect(after.beyond.count).toBe(before.beyond.count + 1);
+        }
       }),
       RUNS,
     );
-    console.log(`far-sample property: ${flipped} of ${RUNS.numRuns} populations had a group cross minCount; at most ${maxMoved} samples changed bins`);
+    console.log(`far-sample property: ${flipped} of ${RUNS.numRuns} populations had a group cross minCount`);
   });
 
   it('a far mis-classified sample moves it by at most 1/N through accuracyCurves (centres and scale unchanged)', () => {

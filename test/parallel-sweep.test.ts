@@ -26,6 +26,8 @@ const spec: PopulationSpec = { seed: 11, count: 96, classIndex: null };
 beforeAll(async () => {
   await Promise.all([build({ ...nodeBuild, entryPoints: { 'sweep-worker': 'src/node/sweep-worker.ts' } }), useBackend('wasm')]);
   const generator = new Generator(DEFAULT_GENERATOR, 3);
+  // Noise inputs with weight (a fresh generator's strengths are 0), so the per-sample noise matters.
+  for (const name of generator.params.names()) if (name.endsWith('/noise_strength')) tf.tidy(() => generator.params.get(name).assign(tf.tensor([0.5])));
   const { classifier, manifest } = loadBuiltinClassifier('classifier-clean');
   models = { generator, classifier, generatorId: 'random-init-3', classifierId: manifest.sha256 };
   pool = await SweepPool.start(await sweepModelSource(models), { threads: 2, backend: 'wasm', workerFile });
@@ -112,6 +114,23 @@ describe('sweep over worker threads', () => {
     expect(tf.memory().numTensors).toBe(before);
     const strip = (r: typeof one) => ({ ...r, timings: {} });
     expect(strip(two)).toEqual(strip(one));
+  });
+
+  it('renders with the models\' noise: a const-noise pool matches the in-process const sweep, and differs from per-sample', async () => {
+    const constModels: AnalysisModels = { ...models, noise: { mode: 'const' } };
+    const constPool = await SweepPool.start(await sweepModelSource(constModels), { threads: 2, backend: 'wasm', workerFile });
+    try {
+      const one = await rankingSweep(constModels, spec, { batchSize: 32 });
+      expectSameSums(await constPool.sweep(constModels, spec, { batchSize: 32 }), one);
+      const perSample = await pool.sweep(models, spec, { batchSize: 32 });
+      expect(perSample.specHash).not.toBe(one.specHash);
+      let differ = 0;
+      for (let i = 0; i < one.gradSum.length; i++) if (one.gradSum[i] !== perSample.gradSum[i]) differ++;
+      expect(differ).toBeGreaterThan(one.gradSum.length / 2);
+      await expect(pool.sweep(constModels, spec)).rejects.toThrow(/noise/);
+    } finally {
+      await constPool.close();
+    }
   });
 
   it('refuses other models, bad ranges and a missing worker bundle with clear errors', async () => {

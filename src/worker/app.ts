@@ -17,6 +17,7 @@ import { registerTraversal } from './routes/traversal.js';
 import { registerJobs } from './routes/jobs.js';
 import { registerRunner } from './routes/runner.js';
 import { bodyLimits } from './body-limit.js';
+import { drainUnreadBody } from './drain-body.js';
 import { registerWidgets } from './routes/widgets.js';
 import { registerDashboard } from './routes/dashboard.js';
 import { registerEmbed } from './routes/embed.js';
@@ -44,6 +45,8 @@ export function buildApp(): OpenAPIHono<AppEnv> {
     },
   });
 
+  // First: every reply, however early, leaves the request body read (drain-body.ts).
+  app.use('*', drainUnreadBody());
   // Requests in flight: models evicted from the registered-classifier cache are disposed when none is.
   app.use('*', (_c, next) => trackRequests(next));
   app.use('*', bodyLimits());

@@ -302,7 +302,7 @@ describe('registered classifiers on workerd', () => {
     expect(auto.status).toBe(422);
     const p = await problemOf(auto);
     expect(p).toMatchObject({ type: '/problems/not-differentiable', field: 'direction' });
-    expect(p.detail).toMatch(/cannot be ranked \(not differentiable\)/);
+    expect(p.detail).toMatch(/cannot be ranked \(no gradient for op Equal\)/);
     const explicit = await call(`/v1/corner-case?class=3&dim=7&direction=increase&classifier=${ids['mlp-graph-equal']}`);
     expect(explicit.status).toBe(200);
     const ccBody = (await explicit.json()) as { statistics: { classifier: string; use: string }; ranking: unknown; direction: string; directionFrom: string };

@@ -16,7 +16,8 @@ import { seedStyle, rangeShifts } from '../../core/analysis/style-edits.js';
 import { evaluateShifts, traverse, type ShiftEvaluation } from '../../core/analysis/traversal.js';
 import { styleDimName } from '../../core/generator/style-layout.js';
 import { gridPng } from '../../core/image/png.js';
-import { getModels } from '../models.js';
+import { classifierEntry, getCatalog, getModels } from '../models.js';
+import { catalogLayout } from './results.js';
 import { etagOf } from '../results.js';
 import { LIVE, json, keep, viaCache, notModified, png, pngDataUrl, route, valid, type AppContext, type AppEnv } from '../http.js';
 import { LIMITS } from '../limits.js';
@@ -76,13 +77,14 @@ async function liveDimRoute<Q extends { classifier?: string; class: number; dim:
   compute: (q: Q, models: Models, st: LiveStats, etag: string) => Promise<Response>,
 ): Promise<Response> {
   const q = valid(c, 'query', schema);
+  checkDim(catalogLayout(await getCatalog(c.env)), q.dim, 'dim');
+  const entry = await classifierEntry(c.env, q.classifier);
+  if (entry.source === 'registered' && !entry.record.differentiable && q.direction === 'auto' && needsDirection(q)) {
+    throw new ProblemError(422, 'not-differentiable', `direction=auto is the class ranking's direction, and classifier ${entry.name} cannot be ranked (no gradient for op ${entry.record.nonDifferentiableOp}): give direction=increase or direction=decrease`, { field: 'direction', classifier: entry.name });
+  }
+  // Only a classifier that cannot be ranked gets another classifier's sums (own: false; style.ts).
   const st = await liveStats(c, q.classifier, 'ranking', kind === 'traversal' ? 'the live traversal' : 'the live corner case');
   if (st instanceof Response) return st;
-  checkDim(st.layout, q.dim, 'dim');
-  if (!st.own && q.direction === 'auto' && needsDirection(q)) {
-    const ids = await modelIds(c, q.classifier);
-    throw new ProblemError(422, 'not-differentiable', `direction=auto is the class ranking's direction, and classifier ${ids.classifier} cannot be ranked (not differentiable): give direction=increase or direction=decrease`, { field: 'direction', classifier: ids.classifier });
-  }
   const etag = etagOf(kind, await modelIds(c, q.classifier), q, st.key);
   const nm = notModified(c, etag, LIVE);
   if (nm) return nm;

@@ -17,6 +17,7 @@ export function bodyLimits(): MiddlewareHandler<AppEnv> {
     });
   const small = limit(LIMITS.bodyBytes);
   const large = limit(RUNNER_BODY_BYTES);
+  const classify = limit(LIMITS.classifyBodyBytes);
   const upload = bodyLimit({
     maxSize: UPLOAD_LIMITS.bodyBytes,
     onError: () =>
@@ -27,6 +28,7 @@ export function bodyLimits(): MiddlewareHandler<AppEnv> {
   return (c, next) => {
     const p = new URL(c.req.url).pathname;
     if (p === '/v1/classifiers' && c.req.method === 'POST') return upload(c, next);
+    if (p === '/v1/classify') return classify(c, next);
     return p.startsWith('/v1/runner/') ? large(c, next) : small(c, next);
   };
 }

@@ -14,12 +14,15 @@ export const REVALIDATE = 'public, max-age=60, must-revalidate';
 /** Live computations: deterministic in their inputs and the model ids, so cacheable too. */
 export const LIVE = 'public, max-age=3600';
 
+/**
+ * Whether If-None-Match names `etag`. `*` is not taken as a match: it means "any current
+ * representation", and these checks run before the worker knows whether the thing exists (a
+ * result may be missing, a model unknown), so answering 304 to it would claim things that are not
+ * there; the request is answered in full instead.
+ */
 function matches(ifNoneMatch: string | undefined, etag: string): boolean {
   if (!ifNoneMatch) return false;
-  return ifNoneMatch.split(',').some((t) => {
-    const v = t.trim().replace(/^W\//, '');
-    return v === '*' || v === etag;
-  });
+  return ifNoneMatch.split(',').some((t) => t.trim().replace(/^W\//, '') === etag);
 }
 
 /** 304 when the client already holds `etag`; null otherwise (compute and send the body). */

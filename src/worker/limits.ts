@@ -2,6 +2,11 @@
 export const LIMITS = {
   /** Request bodies (bytes). */
   bodyBytes: 64 * 1024,
+  /**
+   * POST /v1/classify bodies (bytes): a full batch as JSON — 16 images of 1,024 values written
+   * with up to 20 characters each (e.g. 0.12345678901234567,) is about 330 KB.
+   */
+  classifyBodyBytes: 384 * 1024,
   /** Frames of one traversal. */
   frames: 17,
   /** Bracketing range of a traversal / corner-case search, in std units. */

@@ -55,16 +55,6 @@ const RunnerFileParam = z.object({ id: z.string().regex(/^[0-9a-f]{64}$/, 'id mu
 
 const ALLOWED_FIELDS = new Set(['model', 'weights', 'adapter', 'name']);
 
-async function drain(body: ReadableStream<Uint8Array> | null): Promise<void> {
-  if (!body) return;
-  try {
-    const reader = body.getReader();
-    while (!(await reader.read()).done);
-  } catch {
-    /* too large (the body limit) or gone: nothing to drain */
-  }
-}
-
 async function bytesOf(part: FormDataEntryValue): Promise<Uint8Array> {
   return typeof part === 'string' ? new TextEncoder().encode(part) : new Uint8Array(await part.arrayBuffer());
 }
@@ -136,15 +126,8 @@ export function registerClassifiers(app: OpenAPIHono<AppEnv>): void {
   // Submitter scope (auth.ts), checked before the body is parsed (the runner scope: app.ts).
   app.use('/v1/classifiers', async (c, next) => {
     if (c.req.method === 'POST') {
-      try {
-        await requireScope(c, 'submit');
-      } catch (err) {
-        // Read and drop the upload (at most the body limit) before refusing it: workerd closes a
-        // connection whose request body was left unread, and a client still sending it (fetch,
-        // most HTTP libraries) would see a reset connection instead of the 401/403.
-        await drain(c.req.raw.body);
-        throw err;
-      }
+      // A refused upload's body is read and dropped by drain-body.ts, as every early reply's.
+      await requireScope(c, 'submit');
     }
     return next();
   });

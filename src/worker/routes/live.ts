@@ -17,7 +17,7 @@ import { ClassParam, ClassifierParam, EditSchema, FormatParam, ScaleParam, SeedP
 import { applyStyleEdits, seedStyle } from '../../core/analysis/style-edits.js';
 import { classRanking } from '../../core/analysis/dim-start.js';
 import { catalogLayout } from './results.js';
-import { checkDim, liveStats, statisticsJson, type LiveStats } from '../style.js';
+import { checkClass, checkDim, liveStats, statisticsJson, type LiveStats } from '../style.js';
 import { limitedCompute } from '../live-limit.js';
 
 /**
@@ -100,7 +100,7 @@ const ClassifyBody = z
       .array(z.array(z.number().min(0).max(1)).length(1024, 'each image must have 32*32 = 1024 pixels in [0, 1]'))
       .min(1)
       .max(LIMITS.classifyBatch)
-      .openapi({ description: `Up to ${LIMITS.classifyBatch} images, each 1024 grey values in [0, 1], row-major 32x32 (1 = ink)` }),
+      .openapi({ description: `Up to ${LIMITS.classifyBatch} images, each 1024 grey values in [0, 1], row-major 32x32 (1 = ink); the body may be up to ${LIMITS.classifyBodyBytes / 1024} KiB (a full batch at full float precision)` }),
   })
   .openapi('ClassifyRequest');
 
@@ -131,7 +131,9 @@ export function registerLive(app: OpenAPIHono<AppEnv>): void {
     async (c) => {
       const b = valid(c, 'json', RenderBody);
       const ids = await modelIds(c, b.classifier);
-      const layout = catalogLayout(await getCatalog(c.env));
+      const catalog = await getCatalog(c.env);
+      checkClass(catalog, b.class, 'class');
+      const layout = catalogLayout(catalog);
       b.edits.forEach((e, i) => checkDim(layout, e.dim, `edits.${i}.dim`));
       // The unit of a shift edit: std of s_dim over the class's samples of the default sweep, from
       // the cached ranking sums (the unit of the traversals and corner cases; style.ts). Only shift

@@ -37,7 +37,8 @@ export function registerMeta(app: OpenAPIHono<AppEnv>): void {
   app.get('/docs', (c) => c.html(DOCS_HTML));
   app.get('/docs/:file', async (c) => {
     const file = c.req.param('file');
-    const type = DOCS_TYPES[file];
+    // Own keys only: `toString`, `constructor` or `__proto__` are not docs files.
+    const type = Object.hasOwn(DOCS_TYPES, file) ? DOCS_TYPES[file] : undefined;
     if (type === undefined) throw new ProblemError(404, 'not-found', `no docs file ${file}`);
     const res = await c.env.ASSETS.fetch(new Request(`https://assets.local/docs/${file}`));
     if (!res.ok) throw new ProblemError(503, 'unavailable', 'the docs viewer was not built (npm run build:edge)');
@@ -66,7 +67,7 @@ export function registerMeta(app: OpenAPIHono<AppEnv>): void {
     }),
     async (c) => {
       const { slug } = valid(c, 'param', ProblemSlugParam);
-      if (!(slug in PROBLEM_TYPES)) throw new ProblemError(404, 'not-found', `no problem type "${slug}"`, { field: 'slug' });
+      if (!Object.hasOwn(PROBLEM_TYPES, slug)) throw new ProblemError(404, 'not-found', `no problem type "${slug}"`, { field: 'slug' });
       return json({ type: `/problems/${slug}`, title: PROBLEM_TYPES[slug as ProblemSlug] }, { cacheControl: 'public, max-age=86400' });
     },
   );

@@ -311,7 +311,8 @@ describe('live', () => {
     expect(body.results[0].probabilities).toHaveLength(10);
     expect((await problemOf(await post('/v1/classify', { images: [[0.5, 0.5]] }))).field).toBe('images.0');
     expect((await problemOf(await post('/v1/classify', { images: new Array(17).fill(img) }))).field).toBe('images');
-    const big = await post('/v1/classify', { images: [img], pad: 'x'.repeat(70_000) });
+    // The classify limit fits a full batch at full precision (384 KiB), and no more.
+    const big = await post('/v1/classify', { images: [img], pad: 'x'.repeat(400_000) });
     expect(big.status).toBe(413);
     expect((await problemOf(big)).type).toBe('/problems/body-too-large');
     const bad = await edge.fetch('/v1/classify', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"images": [' });

@@ -48,4 +48,13 @@ describe('edge hardening', () => {
     const out = (await res.json()) as { results?: unknown[]; predictions?: unknown[] };
     expect(JSON.stringify(out).length).toBeGreaterThan(100);
   });
+
+  it('an embed page never carries the client-supplied Host header', async () => {
+    const { request } = await import('undici');
+    const res = await request(new URL('/embed/ranking?top=3', edge.url), { headers: { host: 'evil.example' } });
+    const html = await res.body.text();
+    expect(res.statusCode).toBe(200);
+    expect(html).toContain('<faultlines-ranking');
+    expect(html).not.toContain('evil.example');
+  });
 });

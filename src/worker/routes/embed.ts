@@ -74,8 +74,10 @@ export function registerEmbed(app: OpenAPIHono<AppEnv>): void {
       else if (widget === 'corner-cases') Object.assign(attrs, { class: q.class });
       else Object.assign(attrs, { compare: q.compare });
       const m = await widgetsManifest(c.env);
-      const origin = new URL(c.req.url).origin;
-      return new Response(embedHtml({ widget, api: origin, moduleUrl: m.widgets.hashed, attrs, theme: q.theme }), {
+      // No API origin in the page: the widget takes the origin its module was served from, which
+      // is the origin the browser actually used. Writing one from the request would echo the
+      // client's Host header into a publicly cacheable page.
+      return new Response(embedHtml({ widget, api: '', moduleUrl: m.widgets.hashed, attrs, theme: q.theme }), {
         headers: { 'content-type': 'text/html; charset=utf-8', 'cache-control': REVALIDATE },
       });
     },

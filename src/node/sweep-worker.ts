@@ -26,7 +26,7 @@ async function buildModels(source: SweepModelSource): Promise<AnalysisModels> {
   const c = source.classifier;
   if (c.kind === 'simple-cnn') classifier = SimpleCnn.fromWeights(c.name, c.config, new Map(c.tensors), 'sweep pool (classifier)');
   else classifier = (await loadUserClassifier(c.dir, c.adapter)).classifier;
-  return { generator, classifier, generatorId: source.generatorId, classifierId: source.classifierId };
+  return { generator, classifier, generatorId: source.generatorId, classifierId: source.classifierId, noise: source.noise };
 }
 
 /** The array itself when it owns its whole buffer (transferable), else a copy that does. */

@@ -16,7 +16,7 @@
  */
 import type { RankingSums } from '../core/analysis/ranking.js';
 import type { StyleLayout } from '../core/generator/style-layout.js';
-import { DEFAULT_SWEEP, type SweepSpec } from './catalog.js';
+import { DEFAULT_SWEEP, type Catalog, type SweepSpec } from './catalog.js';
 import type { AppContext } from './http.js';
 import { badField, ProblemError } from './problem.js';
 import { getResult } from './results.js';
@@ -78,6 +78,12 @@ export async function liveStats(c: AppContext, classifier: string | undefined, n
     if (!rankable) return missResponse(c, other.key, other.spec, `${neededBy} takes its start style and std unit from the ranking sums of the default classifier on the default sweep (classifier ${own.entry.name} cannot be ranked)`);
   }
   return missResponse(c, own.key, own.spec, why);
+}
+
+/** 400 unless `classIndex` is one of the generator's classes (its architecture in the catalog, without loading it). */
+export function checkClass(catalog: Pick<Catalog, 'generatorArchitecture'>, classIndex: number, field: string): void {
+  const K = Number((catalog.generatorArchitecture as { numClasses?: number }).numClasses ?? 10);
+  if (classIndex >= K) throw badField(field, `${field} must be < ${K} (the generator's classes), got ${classIndex}`);
 }
 
 /** 400 unless `dim` is a dim of S (checked against the generator's layout, without loading it). */

@@ -268,7 +268,7 @@ export function accuracyAtDistances(
       const [right, kept] = point[k];
       const sorted = Float64Array.from(boot[k]).sort();
       // Half the resamples or more without a score (too few samples): no interval.
-      const ci = sorted.length * 2 >= resamples && sorted.length > 0 ? [quantileSorted(sorted, 0.025), quantileSorted(sorted, 0.975)] : [NaN, NaN];
+      const ci = kept > 0 && sorted.length * 2 >= resamples && sorted.length > 0 ? [quantileSorted(sorted, 0.025), quantileSorted(sorted, 0.975)] : [NaN, NaN];
       let all = 0;
       for (let i = 0; i < n; i++) all += corrects[k][i];
       return {

@@ -24,7 +24,7 @@ import { LIMITS } from '../limits.js';
 import { ProblemError, badField, errorResponses } from '../problem.js';
 import { ClassParam, ClassifierParam, DimParam, FormatParam, ScaleParam, SeedParam } from '../schemas.js';
 import { LiveCornerCase, TraversalResponse } from '../live-schemas.js';
-import { checkDim, liveStats, statisticsJson, type LiveStats } from '../style.js';
+import { checkClass, checkDim, liveStats, statisticsJson, type LiveStats } from '../style.js';
 import { modelIds } from './live.js';
 import { limitedCompute } from '../live-limit.js';
 
@@ -77,7 +77,9 @@ async function liveDimRoute<Q extends { classifier?: string; class: number; dim:
   compute: (q: Q, models: Models, st: LiveStats, etag: string) => Promise<Response>,
 ): Promise<Response> {
   const q = valid(c, 'query', schema);
-  checkDim(catalogLayout(await getCatalog(c.env)), q.dim, 'dim');
+  const catalog = await getCatalog(c.env);
+  checkClass(catalog, q.class, 'class');
+  checkDim(catalogLayout(catalog), q.dim, 'dim');
   const entry = await classifierEntry(c.env, q.classifier);
   if (entry.source === 'registered' && !entry.record.differentiable && q.direction === 'auto' && needsDirection(q)) {
     throw new ProblemError(422, 'not-differentiable', `direction=auto is the class ranking's direction, and classifier ${entry.name} cannot be ranked (no gradient for op ${entry.record.nonDifferentiableOp}): give direction=increase or direction=decrease`, { field: 'direction', classifier: entry.name });

@@ -129,6 +129,15 @@ describe('shards', () => {
     expect(last.body.progress).toMatchObject({ done: 250, total: 250 });
     // A repeated acknowledgement (lost answer) is harmless.
     expect((await complete('runner-a', 0, parts[0])).body.status).toBe('done');
+    // ... but a repeated acknowledgement with a garbage payload is refused like a first one.
+    const garbage = await complete('runner-a', 0, { schema: 'nonsense' });
+    expect(garbage.status).toBe(400);
+    // Nesting deep enough to overflow a recursive copy is refused with a clear error, not a stack overflow.
+    let deep: unknown = 1;
+    for (let i = 0; i < 5000; i++) deep = { d: deep };
+    const nested = await postJson(`/v1/runner/jobs/${sub.job.id}/complete`, { runner: 'runner-a', shard: 0, payload: parts[0], computed: { deep } });
+    expect(nested.status).toBe(400);
+    expect(JSON.stringify(nested.body)).toMatch(/nested more than 32 levels/);
 
     const result = (await (await edge.fetch(`/v1/jobs/${sub.job.id}/result`)).json()) as any;
     const expected = mergeRankingSums(parts as RankingSums[]);

@@ -118,6 +118,24 @@ const DeadQuery = z.object({ limit: z.coerce.number().int().min(1).max(200).defa
 const jobOut = { 200: { description: 'The job', content: { 'application/json': { schema: z.object({ id: z.string() }).passthrough() } } } };
 const security = SECURITY.runner;
 
+/** Deepest nesting of objects and arrays a runner may send (results nest 5 levels; 32 is ample). */
+const MAX_NESTING = 32;
+
+/**
+ * Refuses JSON nested deeper than MAX_NESTING (400 naming the field) before anything recurses into
+ * it: storing or copying a value 100,000 levels deep overflows the stack. Iterative, so the check
+ * itself cannot.
+ */
+function checkNesting(value: unknown, field: string): void {
+  const stack: Array<[unknown, number]> = [[value, 1]];
+  while (stack.length > 0) {
+    const [v, depth] = stack.pop()!;
+    if (v === null || typeof v !== 'object') continue;
+    if (depth > MAX_NESTING) throw new ProblemError(400, 'validation', `${field} is nested more than ${MAX_NESTING} levels deep`, { field });
+    for (const child of Object.values(v as Record<string, unknown>)) stack.push([child, depth + 1]);
+  }
+}
+
 function modelById(catalog: Catalog, id: string): CatalogModel | undefined {
   return [catalog.generator, ...catalog.classifiers].find((m): m is CatalogModel => m !== null && m.sha256 === id);
 }
@@ -149,6 +167,8 @@ export function registerRunner(app: OpenAPIHono<AppEnv>): void {
     async (c) => {
       const { id } = valid(c, 'param', IdParam);
       const b = valid(c, 'json', CompleteBody);
+      checkNesting(b.computed, 'computed');
+      checkNesting(b.payload, 'payload');
       const stub = board(c.env);
       const shards = await stub.shards(id);
       if (!shards) throw new ProblemError(404, 'not-found', `no job ${id}`, { field: 'id' });
@@ -156,10 +176,9 @@ export function registerRunner(app: OpenAPIHono<AppEnv>): void {
       if (!shard) throw new ProblemError(404, 'not-found', `job ${id} has no shard ${b.shard}`, { field: 'shard' });
       const job = (await stub.get(id))!;
       const acked = shard.status === 'done' && shard.completedBy === b.runner;
-      if (!acked) {
-        if (shard.status !== 'running' || shard.lease?.owner !== b.runner) throw new ProblemError(409, 'conflict', `shard ${b.shard} of job ${id} is ${shard.status} and not leased to ${b.runner}`);
-        checkPayload(job.kind, b.payload, await getCatalog(c.env), job.spec as unknown as JobSpecFields, shard);
-      }
+      if (!acked && (shard.status !== 'running' || shard.lease?.owner !== b.runner)) throw new ProblemError(409, 'conflict', `shard ${b.shard} of job ${id} is ${shard.status} and not leased to ${b.runner}`);
+      // A repeated acknowledgement is checked like the first: a garbage payload is never a 200.
+      checkPayload(job.kind, b.payload, await getCatalog(c.env), job.spec as unknown as JobSpecFields, shard);
       return unwrap(await stub.complete(id, b.shard, b.runner, b.payload, { ...b.computed, completedAt: new Date().toISOString() }));
     },
   );

@@ -11,6 +11,7 @@ export interface AssetsFetcher {
 export interface KvNamespace {
   get(key: string, type: 'text'): Promise<string | null>;
   put(key: string, value: string, options?: { metadata?: unknown }): Promise<void>;
+  delete(key: string): Promise<void>;
 }
 
 /** The R2 bucket API the worker uses (registered classifiers). */

@@ -47,6 +47,25 @@ export async function putResult(env: Env, value: StoredResult): Promise<boolean>
   return true;
 }
 
+/**
+ * Removes a result written by a job (KV) and this isolate's copy of it, so the same key can be
+ * computed again (an operator's or submitter's repair of a bad result). Built-in results live in
+ * the static assets and cannot be removed here. Returns whether KV held it.
+ */
+export async function deleteResult(env: Env, key: string): Promise<boolean> {
+  memory.delete(key);
+  const held = (await env.RESULTS.get(kvKey(key), 'text')) !== null;
+  if (held) await env.RESULTS.delete(kvKey(key));
+  return held;
+}
+
+/** Whether `key` is one of the built-in results in the static assets. */
+export async function isBuiltInResult(env: Env, key: string): Promise<boolean> {
+  const res = await env.ASSETS.fetch(new Request(`https://assets.local${resultPath(key)}`));
+  await res.body?.cancel();
+  return res.ok;
+}
+
 const rankings = new Map<string, Ranking>();
 
 /** Ranking of one class (or all) derived from cached sums; memoised per isolate. */

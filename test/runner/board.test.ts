@@ -149,6 +149,39 @@ describe('shards', () => {
     expect(ranking.key).toBe(sub.job.key);
     expect(ranking.payload.count).toBe(250);
     expect((await (await post('/v1/jobs', sweep, SUBMIT_AUTH)).json()) as any).toMatchObject({ status: 'done' });
+
+    // Invalidation: the submitter removes the result; the same submission then computes it again.
+    const del = (auth: Record<string, string>) => edge.fetch(`/v1/results/${sub.job.key}`, { method: 'DELETE', headers: auth });
+    expect((await del({})).status).toBe(401);
+    expect((await del({ authorization: `Bearer ${RUNNER_TOKEN}` })).status).toBe(403);
+    const removed = await del(SUBMIT_AUTH);
+    expect(removed.status).toBe(200);
+    expect(await removed.json()).toEqual({ key: sub.job.key, deleted: true, jobForgotten: true });
+    expect(await (await del(SUBMIT_AUTH)).json()).toEqual({ key: sub.job.key, deleted: false, jobForgotten: false });
+    expect((await edge.fetch(`/v1/results/${sub.job.key}`)).status).toBe(404);
+    const redo = (await (await post('/v1/jobs', sweep, SUBMIT_AUTH)).json()) as any;
+    expect(redo.created).toBe(true);
+    expect(redo.job.status).toBe('queued');
+    // Built-in results cannot be removed through the API.
+    const index = (await (await edge.fetch('/v1/results')).json()) as any;
+    const builtIn = index.entries[0].key;
+    expect((await edge.fetch(`/v1/results/${builtIn}`, { method: 'DELETE', headers: SUBMIT_AUTH })).status).toBe(409);
+    // Drain the recomputation so later tests lease their own jobs.
+    for (const l of await leaseAll('runner-c')) await postJson(`/v1/runner/jobs/${l.id}/release`, { runner: 'runner-c', shard: l.shard.index });
+    await edge.fetch(`/v1/results/${sub.job.key}`, { method: 'DELETE', headers: SUBMIT_AUTH });
+  });
+
+  it('finite shards that would merge into infinity are refused', async () => {
+    const sub = (await (await post('/v1/jobs', { kind: 'ranking-sums', seed: 903, count: 20, shardSize: 10 }, SUBMIT_AUTH)).json()) as any;
+    const [l0] = await leaseAll('runner-inf', 1);
+    const good = shardSums(edge.catalog, l0.spec, l0.shard.start, l0.shard.end) as RankingSums;
+    // 1e308 twice is finite per shard and infinite merged; its square is beyond float64 too.
+    const huge = { ...good, styleSum: good.styleSum.map(() => 1e308), styleSqSum: good.styleSqSum.map(() => 1.7e308) };
+    const r = await postJson(`/v1/runner/jobs/${sub.job.id}/complete`, { runner: 'runner-inf', shard: l0.shard.index, payload: huge });
+    expect(r.status).toBe(400);
+    expect(r.body.field).toMatch(/^payload\.style(Sq)?Sum\.0$/);
+    expect(r.body.detail).toMatch(/overflow/);
+    await postJson(`/v1/runner/jobs/${sub.job.id}/release`, { runner: 'runner-inf', shard: l0.shard.index });
   });
 
   it('release returns a shard at once without using an attempt; expiry re-leases; failures back off, then dead-letter', async () => {

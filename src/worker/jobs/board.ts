@@ -281,6 +281,21 @@ export class JobBoard extends DurableObject<Env> {
     return r ? this.record(r) : null;
   }
 
+  /**
+   * Forgets the job of `key` and its shards (its result was invalidated): a later submission of the
+   * same key creates a fresh job. A runner still holding a lease of it gets 404 at its next call.
+   */
+  forget(key: string): boolean {
+    const sql = this.ctx.storage.sql;
+    return this.ctx.storage.transactionSync(() => {
+      const job = this.jobRow('key', key);
+      if (!job) return false;
+      sql.exec('DELETE FROM shards WHERE job_id = ?', job.id);
+      sql.exec('DELETE FROM jobs WHERE id = ?', job.id);
+      return true;
+    });
+  }
+
   byKey(key: string): JobRecord | null {
     const r = this.jobRow('key', key);
     return r ? this.record(r) : null;
@@ -416,6 +431,15 @@ export class JobBoard extends DurableObject<Env> {
       const merged = mergeRankingSums(parts.map((p) => p.payload as RankingSums));
       if (merged.ranges.length !== 1 || merged.ranges[0][0] !== 0 || merged.ranges[0][1] !== job.total) {
         throw new Error(`merged shards cover ${JSON.stringify(merged.ranges)}, not [0, ${job.total})`);
+      }
+      // Never store a merge that is not finite (it would be served as nulls): fail the job instead.
+      for (const f of ['gradSum', 'gradSqSum', 'styleSum', 'styleSqSum'] as const) {
+        const bad = merged[f].findIndex((v) => !Number.isFinite(v));
+        if (bad >= 0) {
+          sql.exec("UPDATE jobs SET status = 'failed', error = ?, updated_at = ? WHERE id = ?", `the merged shards are not finite (${f}.${bad} = ${merged[f][bad]}): resubmit to recompute`, Date.now(), id);
+          sql.exec("UPDATE shards SET status = 'dead', result = NULL WHERE job_id = ?", id);
+          return;
+        }
       }
       payload = merged;
     } else {

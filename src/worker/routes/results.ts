@@ -10,7 +10,8 @@ import { buildStyleLayout, type StyleLayout } from '../../core/generator/style-l
 import { DEFAULT_OPTIONS, RESULTS_INDEX_PATH, generatorId, resultKey, resultOptions, type Catalog, type ResultKind, type ResultsIndex, type StoredResult, type SweepSpec } from '../catalog.js';
 import { board } from '../jobs/board.js';
 import { classifierEntry, getCatalog } from '../models.js';
-import { etagOf, getResult, rankingFromSums } from '../results.js';
+import { deleteResult, etagOf, getResult, isBuiltInResult, rankingFromSums } from '../results.js';
+import { SECURITY, requireScope } from '../auth.js';
 import { IMMUTABLE, REVALIDATE, json, notModified, route, valid, type AppContext, type AppEnv } from '../http.js';
 import { LIMITS } from '../limits.js';
 import { ProblemError, errorResponses, problem, problemResponse } from '../problem.js';
@@ -176,6 +177,28 @@ export function registerResults(app: OpenAPIHono<AppEnv>): void {
       const r = await getResult(c.env, key);
       if (r === null) throw new ProblemError(404, 'not-found', `no result ${key}`, { field: 'key' });
       return json(r, { etag, cacheControl: IMMUTABLE });
+    },
+  );
+
+  route(
+    app,
+    createRoute({
+      method: 'delete',
+      path: '/v1/results/{key}',
+      tags: ['results'],
+      security: SECURITY.submit,
+      summary: 'Invalidate a result computed by a job (submitter token), so that submitting its job again recomputes it',
+      description: 'Removes the stored result and forgets its job; idempotent. Built-in results (static assets) cannot be removed: regenerate them with `npm run seed:edge`. Clients and caches may still hold a copy they fetched before (results are served as immutable).',
+      request: { params: KeyParam },
+      responses: { 200: { description: 'What was removed', content: { 'application/json': { schema: z.object({ key: z.string(), deleted: z.boolean(), jobForgotten: z.boolean() }) } } }, ...errorResponses(400, 401, 403, 409) },
+    }),
+    async (c) => {
+      await requireScope(c, 'submit');
+      const { key } = valid(c, 'param', KeyParam);
+      if (await isBuiltInResult(c.env, key)) throw new ProblemError(409, 'conflict', `result ${key} is built in (static assets): regenerate it with npm run seed:edge`, { field: 'key' });
+      const deleted = await deleteResult(c.env, key);
+      const jobForgotten = await board(c.env).forget(key);
+      return json({ key, deleted, jobForgotten });
     },
   );
 }

@@ -78,11 +78,22 @@ export function checkPayload(kind: string, payload: unknown, catalog: Catalog, s
         const x = p[sum][i];
         const x2 = p[sq][i];
         if (x2 < 0) throw bad(`${sq}.${i}`, ` (${x2}) is negative: it is a sum of squares`);
+        // Finite shards could still merge into infinity (1e308 + 1e308): bound every shard so that
+        // any merge of the most shards a job can have stays finite, squares of sums included.
+        if (Math.abs(x) > MAX_SUM) throw bad(`${sum}.${i}`, ` (${x}) is beyond ${MAX_SUM}: no sweep of this model produces it, and merged it could overflow`);
+        if (x2 > MAX_SUM * MAX_SUM) throw bad(`${sq}.${i}`, ` (${x2}) is beyond ${MAX_SUM * MAX_SUM}: no sweep of this model produces it, and merged it could overflow`);
         if (x * x > p.count[c] * x2 * (1 + 1e-9)) throw bad(`${sq}.${i}`, ` (${x2}) is below ${sum}.${i}^2 / count.${c} (${(x * x) / p.count[c]}): not the sums of the same ${p.count[c]} samples`);
       }
     }
   }
 }
+
+/**
+ * Largest |sum| a ranking-sums shard may carry (its sums of squares: the square). With at most
+ * LIMITS.jobSamples shards, merged sums stay below 2e105 and their squares below 1e211: finite.
+ * Real sums are many orders smaller (|s_j| and |d p_true / d s_j| are O(1) per sample).
+ */
+const MAX_SUM = 1e100;
 
 const LEASE_MS = { default: 120_000, max: 900_000 };
 

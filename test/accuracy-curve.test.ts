@@ -1,6 +1,6 @@
 /**
- * The accuracy curve's robustness score (src/core/analysis/accuracy-curve.ts): decided by samples,
- * not bins. Properties on synthetic populations (distances drawn from the project's seeded PRNG),
+ * The accuracy curve's robustness score (src/core/analysis/accuracy-curve.ts): the area under the
+ * curve over a robust scale, from bins with enough samples, so single samples cannot move it. Properties on synthetic populations (distances drawn from the project's seeded PRNG),
  * 200,000 samples without a stack overflow, and the order of the two built-in classifiers on the
  * committed models over three seeds.
  */
@@ -35,8 +35,9 @@ const groups = (c: AccuracyCurve) => [...c.bins, c.beyond];
 const RUNS = { seed: 20240613, numRuns: 100 };
 
 describe('robustness score', () => {
-  it('one far sample moves it by at most 2/N (by at most minCount/N more per group it pushes across minCount)', () => {
+  it('one far sample moves it by O(1/N): at most 12/N (plus 1/bins per bin it pushes across minCount)', () => {
     let flipped = 0;
+    let worst = 0;
     fc.assert(
       fc.property(population, fc.double({ min: 1.01, max: 1000, noNaN: true }), fc.boolean(), (p, farFactor, farCorrect) => {
         const { d, c } = synthetic(p);
@@ -46,10 +47,14 @@ describe('robustness score', () => {
         const after = one([...d, max * farFactor], [...c, farCorrect ? 1 : 0], { resamples: 0 });
         const delta = Math.abs(after.robustness.score - before.robustness.score);
         // A well-classified far sample moves the scale (a percentile of the well-classified) by one
-        // rank, so a few samples change bins; that changes the score only where a group crosses minCount.
-        const crossed = groups(before).filter((g, k) => g.sparse !== groups(after)[k].sparse).length;
+        // rank, so a few samples near bin edges change bins, each moving two bins' accuracies by at
+        // most 1/minCount; a bin that crosses minCount enters or leaves the mean (up to 1/bins).
+        const crossed = before.bins.filter((g, k) => g.sparse !== after.bins[k].sparse).length;
         flipped += crossed ? 1 : 0;
-        expect(delta).toBeLessThanOrEqual((2 + 20 * crossed) / p.n);
+        if (!crossed) worst = Math.max(worst, delta * p.n);
+        expect(delta).toBeLessThanOrEqual(12 / p.n + crossed / before.bins.length);
+        // A mis-classified far sample is beyond the scale and changes nothing in the score.
+        if (!farCorrect) expect(delta).toBe(0);
         // Nor does it stretch the axis: a mis-classified one leaves the scale (and every bin) as it was.
         if (!farCorrect) {
           expect(after.bins).toEqual(before.bins);
@@ -58,10 +63,10 @@ describe('robustness score', () => {
       }),
       RUNS,
     );
-    console.log(`far-sample property: ${flipped} of ${RUNS.numRuns} populations had a group cross minCount`);
+    console.log(`far-sample property: ${flipped} of ${RUNS.numRuns} populations had a bin cross minCount; largest change otherwise ${worst.toFixed(2)}/N`);
   });
 
-  it('a far mis-classified sample moves it by at most 1/N through accuracyCurves (centres and scale unchanged)', () => {
+  it('a far mis-classified sample leaves it unchanged through accuracyCurves (centres and scale unchanged)', () => {
     const n = 3000;
     const S = 6;
     const { d, c } = synthetic({ n, sigma: 0.4, a0: 0.97, slope: 0.05, seed: 7 });
@@ -77,10 +82,10 @@ describe('robustness score', () => {
     expect(after.normalisation.scale).toBe(before.normalisation.scale);
     expect(after.curves[0].beyond.count).toBe(before.curves[0].beyond.count + 1);
     expect(after.curves[0].bins).toEqual(before.curves[0].bins);
-    expect(Math.abs(after.curves[0].robustness.score - before.curves[0].robustness.score)).toBeLessThanOrEqual(1 / n);
+    expect(after.curves[0].robustness.score).toBe(before.curves[0].robustness.score);
   });
 
-  it('keeps groups under minCount out: the score is the accuracy of the others, whatever the sparse ones hold', () => {
+  it('keeps bins under minCount out: the score is the mean accuracy of the others, whatever the sparse ones hold', () => {
     // Hand-made, scale 10 (the farthest well-classified sample, percentile 100): bin 0 (x < 0.1)
     // holds 5 samples, all wrong; 430 samples from x = 0.2 to 1 are all right.
     const d = [0.2, 0.3, 0.4, 0.5, 0.6, ...Array.from({ length: 400 }, (_, i) => 2 + (7.5 * i) / 400), ...Array.from({ length: 30 }, () => 10)];
@@ -89,16 +94,15 @@ describe('robustness score', () => {
     expect(r.bins[0]).toMatchObject({ count: 5, correct: 0, sparse: true });
     expect(r.bins.slice(2).every((b) => !b.sparse)).toBe(true);
     expect(r.robustness).toMatchObject({ score: 1, samples: 430 });
-    // With minCount 5 the bin counts: 430 right of 435.
-    expect(one(d, c, { scalePercentile: 100, minCount: 5, resamples: 0 }).robustness).toMatchObject({ score: 430 / 435, samples: 435 });
+    // With minCount 5 bin 0 counts, as one bin of accuracy 0 among 9 of accuracy 1.
+    expect(one(d, c, { scalePercentile: 100, minCount: 5, resamples: 0 }).robustness).toMatchObject({ score: 8 / 9, samples: 435 });
     fc.assert(
       fc.property(population, fc.integer({ min: 5, max: 60 }), fc.integer(), (p, minCount, flipSeed) => {
         const { d, c } = synthetic(p);
         const base = one(d, c, { minCount, resamples: 0 });
-        const kept = groups(base).filter((g) => !g.sparse);
-        const samples = kept.reduce((a, g) => a + g.count, 0);
-        expect(base.robustness.samples).toBe(samples);
-        expect(base.robustness.score).toBeCloseTo(kept.reduce((a, g) => a + g.correct, 0) / samples, 12);
+        const kept = base.bins.filter((g) => !g.sparse);
+        expect(base.robustness.samples).toBe(kept.reduce((a, g) => a + g.count, 0));
+        expect(base.robustness.score).toBeCloseTo(kept.reduce((a, g) => a + g.correct / g.count, 0) / kept.length, 12);
         // Flip the verdicts of every sample in a sparse bin: the score does not move.
         const scale = accuracyAtDistances(d, c, [], { minCount, resamples: 0 }).normalisation.scale;
         const rng = createRng(flipSeed >>> 0);
@@ -123,10 +127,11 @@ describe('robustness score', () => {
         expect(one(d, c).robustness).toEqual(r);
         expect(r.ciLow).toBeLessThanOrEqual(r.score);
         expect(r.ciHigh).toBeGreaterThanOrEqual(r.score);
-        // About two binomial standard errors either side.
+        // Wider than a plain accuracy's over the same samples (bins weigh equally, small ones more
+        // per sample), and not absurdly so.
         const se = Math.sqrt((r.score * (1 - r.score)) / r.samples);
         expect(r.ciHigh - r.ciLow).toBeGreaterThanOrEqual(2 * se);
-        expect(r.ciHigh - r.ciLow).toBeLessThan(6 * se + 1e-9);
+        expect(r.ciHigh - r.ciLow).toBeLessThan(12 * se + 1e-9);
       }),
       { ...RUNS, numRuns: 30 },
     );

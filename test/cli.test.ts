@@ -11,6 +11,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_GENERATOR, Generator } from '../src/core/generator/index.js';
 import { useBackend } from '../src/node/backend.js';
 import { writeWeightsDir } from '../src/node/weights-fs.js';
+import { DEFAULT_ANALYSIS_NOISE } from '../src/core/analysis/noise.js';
 
 const run = promisify(execFile);
 const cli = path.resolve('dist/cli.mjs');
@@ -41,6 +42,8 @@ describe('faultlines CLI', () => {
     expect(r.stderr).toMatch(/--samples must be an integer/);
     const r2 = await faultlines('evaluate', '--backend', 'gpu');
     expect(r2.stderr).toMatch(/--backend must be one of cpu, wasm/);
+    const r3 = await faultlines('analyze', '--noise', 'fresh');
+    expect(r3.stderr).toMatch(/--noise must be one of const, per-sample/);
   });
 
   it('evaluate prints both classifiers\' accuracies as JSON', async () => {
@@ -71,6 +74,7 @@ describe('faultlines CLI', () => {
       for (const f of ['report.json', 'report.html', 'traversals.png', 'corner-cases.png', 'joint-corner-cases.png']) expect(existsSync(path.join(out, f))).toBe(true);
       const report = JSON.parse(readFileSync(path.join(out, 'report.json'), 'utf8'));
       expect(report.schema).toBe('faultlines.report/1');
+      expect(report.noise).toEqual(DEFAULT_ANALYSIS_NOISE); // recorded, the default
       expect(report.classifiers.map((c: { name: string }) => c.name)).toEqual(['classifier-corrupted', 'classifier-clean']);
       expect(report.ranking.dims).toHaveLength(report.ranking.dims.length);
       expect(report.traversals).toHaveLength(10);

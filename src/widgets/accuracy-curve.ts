@@ -54,6 +54,8 @@ export class AccuracyCurve extends FaultlinesElement {
 
   protected async load(signal: AbortSignal): Promise<void> {
     const r = await getJson(this.base, '/v1/accuracy-curves', { classifier: this.classifier }, signal);
+    // Results of schema /1 (min-max axis, bin-averaged score) have none of the fields below.
+    if (r.payload.schema !== 'faultlines.accuracy-curve/2') throw new Error(`the stored accuracy curves are of schema ${r.payload.schema}; recompute them (npm run seed:edge or a job)`);
     const all = r.payload.curves as Curve[];
     const want = this.compare.trim();
     this.curves = all.filter((c, i) => i === 0 || want === '' || (want !== 'none' && want.split(',').map((s) => s.trim()).includes(c.classifier)));

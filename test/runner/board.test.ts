@@ -134,7 +134,7 @@ describe('shards', () => {
     expect(garbage.status).toBe(400);
     // Nesting deep enough to overflow a recursive copy is refused with a clear error, not a stack overflow.
     let deep: unknown = 1;
-    for (let i = 0; i < 5000; i++) deep = { d: deep };
+    for (let i = 0; i < 1000; i++) deep = { d: deep };
     const nested = await postJson(`/v1/runner/jobs/${sub.job.id}/complete`, { runner: 'runner-a', shard: 0, payload: parts[0], computed: { deep } });
     expect(nested.status).toBe(400);
     expect(JSON.stringify(nested.body)).toMatch(/nested more than 32 levels/);
@@ -172,8 +172,12 @@ describe('shards', () => {
   });
 
   it('finite shards that would merge into infinity are refused', async () => {
-    const sub = (await (await post('/v1/jobs', { kind: 'ranking-sums', seed: 903, count: 20, shardSize: 10 }, SUBMIT_AUTH)).json()) as any;
-    const [l0] = await leaseAll('runner-inf', 1);
+    const sub = (await (await post('/v1/jobs', { kind: 'ranking-sums', seed: 903, count: 40, shardSize: 20 }, SUBMIT_AUTH)).json()) as any;
+    expect(sub.job, JSON.stringify(sub)).toBeDefined();
+    const leased = await postJson('/v1/runner/lease', { runner: 'runner-inf', leaseMs: 60_000 });
+    expect(leased.status, JSON.stringify(leased.body)).toBe(200);
+    const l0 = leased.body;
+    expect(sub.created, JSON.stringify(sub)).toBe(true);
     const good = shardSums(edge.catalog, l0.spec, l0.shard.start, l0.shard.end) as RankingSums;
     // 1e308 twice is finite per shard and infinite merged; its square is beyond float64 too.
     const huge = { ...good, styleSum: good.styleSum.map(() => 1e308), styleSqSum: good.styleSqSum.map(() => 1.7e308) };

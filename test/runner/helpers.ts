@@ -3,6 +3,7 @@
  * (wasm) or, through its own Deno re-launch, in Deno on WebGPU (lavapipe here). Output is kept so a
  * test can wait for a log line.
  */
+import { populationSpecHash } from '../../src/core/analysis/population.js';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { buildRunner, RUNNER_BUNDLE } from '../../src/gpu-runner/build.js';
 import { contentHash } from '../../src/core/hash.js';
@@ -193,7 +194,8 @@ export async function cleanRunShards(models: AnalysisModels, spec: { seed: numbe
 
 /** The spec hash a job's shard results must carry (models + population). */
 export function jobSpecHash(spec: { generatorId: string; classifierId: string; seed: number; count: number }): string {
-  return contentHash({ kind: 'population', generator: spec.generatorId, classifier: spec.classifierId, seed: spec.seed, count: spec.count, classIndex: null });
+  // The core's own hash (models, the edge's noise, population), as a runner computes it.
+  return populationSpecHash({ generatorId: spec.generatorId, classifierId: spec.classifierId }, { seed: spec.seed, count: spec.count, classIndex: null });
 }
 
 /** Synthetic but well-formed shard sums for samples [start, end) of a job (no model needed). */

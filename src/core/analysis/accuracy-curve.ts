@@ -8,19 +8,22 @@
  * Samples beyond the scale (normalised distance > 1; about 5% of the well-classified ones and more
  * of the mis-classified) are reported as a separate group, `beyond`, rather than clipped into the
  * last bin: clipped, the last bin would mix distances from 0.9 to 2 or more and its accuracy would
- * not be the accuracy at 0.9-1 that the axis shows. They still count in the score: the far samples
- * are where a classifier's robustness shows, and the percentile (not the farthest sample, as the
- * paper's plots also leave the far samples out of the axis) keeps them from stretching the axis.
+ * not be the accuracy at 0.9-1 that the axis shows. The percentile, not the farthest sample, sets
+ * the axis, so far samples cannot stretch it (the paper's plots, too, leave them off the axis).
  *
- * The robustness score is decided by samples, not by bins: it is the accuracy of the samples in the
- * groups (bins and `beyond`) of at least `minCount` samples — the mean of those groups weighted by
- * their counts, the area under the curve when the x axis is the share of samples. Groups with fewer
- * samples are marked `sparse` and kept out. Each sample weighs 1/N, so one sample moves the score by
- * O(1/N) however far it lies (1/N, unless it moves a group across `minCount`); the former unweighted
- * mean over bins of a min-max axis let two one-sample bins carry 20% of the score. Consequently the
- * score is close to the plain accuracy: it differs by the sparse groups it leaves out. Its 95%
- * confidence interval is a seeded percentile bootstrap over samples (the scale re-estimated in each
- * resample; the centres, means over 100 dims, held fixed), identical on every run.
+ * The robustness score is the area under the accuracy-vs-distance curve over [0, 1] of the robust
+ * scale: the mean accuracy of the bins that hold at least `minCount` samples (equal widths, so the
+ * mean is the area). Bins with fewer samples are marked `sparse` and kept out, and `beyond` is not
+ * in it (it has no width on the axis). Weighting every sample equally instead would give the plain
+ * accuracy, which the report already states; the area weighs distance evenly, so a classifier whose
+ * accuracy falls off away from the well-classified centre scores lower than one that holds it, at
+ * equal accuracy. Against the former score (an unweighted mean over the non-empty bins of a min-max
+ * axis, where two one-sample bins carried 20% of it), a far sample cannot move the scale (it is a
+ * percentile) and a small bin cannot carry the score (minCount): one sample moves it by about
+ * 1 / (minCount x bins) at most, unless it takes a bin across `minCount`
+ * (test/accuracy-curve.test.ts). Its 95% confidence interval is a seeded percentile bootstrap over
+ * samples (the scale re-estimated in each resample; the centres, means over 100 dims, held fixed),
+ * identical on every run.
  *
  * Over all classes of a class-conditional generator, each sample is measured from the centre of its
  * own class (when labels are given): class identity lives in S too, so one pooled centre would
@@ -62,19 +65,19 @@ export interface AccuracyBin extends AccuracyGroup {
 }
 
 export interface Robustness {
-  /** Accuracy of the samples in the non-sparse bins and beyond (1 = never fails); NaN when no group has `minCount` samples. */
+  /** Area under the accuracy curve over [0, 1]: the mean accuracy of the non-sparse bins (1 = never fails); NaN when no bin has `minCount` samples. */
   score: number;
   /** 95% percentile-bootstrap interval of the score. */
   ciLow: number;
   ciHigh: number;
-  /** Samples the score is the accuracy of. */
+  /** Samples in the bins the score averages. */
   samples: number;
 }
 
 export interface AccuracyCurve {
   classifier: string;
   bins: AccuracyBin[];
-  /** Samples beyond the scale (normalised distance > 1): in no bin, in the score unless sparse. */
+  /** Samples beyond the scale (normalised distance > 1): in no bin and not in the score. */
   beyond: AccuracyGroup;
   robustness: Robustness;
   /** Accuracy over all samples (beyond the scale too). */
@@ -182,6 +185,7 @@ export function accuracyAtDistances(
   // The samples the scale is a percentile of, nearest first (for weighted percentiles in resamples).
   const order: number[] = [];
   for (let i = 0; i < n; i++) if (scaleFrom[i]) order.push(i);
+  if (order.length === 0) for (let i = 0; i < n; i++) order.push(i); // none given: all samples
   order.sort((a, b) => d[a] - d[b]);
   const q = percentile / 100;
   /** The scale with sample i counted mult[i] times (once each when mult is null). */
@@ -227,17 +231,19 @@ export function accuracyAtDistances(
     return { count, hits };
   };
   const sparse = (c: number) => c === 0 || c < minCount;
-  /** Each curve's (correct, samples) over the non-sparse bins and beyond: the score is their ratio. */
-  const scores = (t: ReturnType<typeof tally>): Array<[number, number]> =>
+  /** Each curve's (sum of the non-sparse bins' accuracies, bins kept, samples in them): the score is the mean. */
+  const scores = (t: ReturnType<typeof tally>): Array<[number, number, number]> =>
     t.hits.map((h) => {
-      let kept = 0;
-      let right = 0;
-      for (let b = 0; b <= nb; b++) {
+      let bins = 0;
+      let area = 0;
+      let samples = 0;
+      for (let b = 0; b < nb; b++) {
         if (sparse(t.count[b])) continue;
-        kept += t.count[b];
-        right += h[b];
+        bins++;
+        area += h[b] / t.count[b];
+        samples += t.count[b];
       }
-      return [right, kept];
+      return [area, bins, samples];
     });
 
   const scale = scaleOf(null);
@@ -246,7 +252,7 @@ export function accuracyAtDistances(
 
   // Percentile bootstrap over samples, the same resamples for every curve (paired comparisons).
   // Indices from one 32-bit draw each: floor(u * n / 2^32) favours some indices by at most n / 2^32
-  // (5e-5 at 200,000 samples), far below the bootstrap's own noise, and is 4x faster than 53-bit uniforms.
+  // (5e-5 at 200,000 samples), far below the bootstrap's own noise, and costs half a 53-bit uniform.
   const boot = curves.map(() => [] as number[]);
   if (n > 0 && resamples > 0) {
     const rng = createRng(opts.bootstrapSeed ?? 1);
@@ -256,8 +262,8 @@ export function accuracyAtDistances(
       for (let k = 0; k < n; k++) mult[Math.floor(((rng.next() >>> 0) * n) / 4294967296)]++;
       const s = scaleOf(mult);
       if (!(s > 0)) continue;
-      scores(tally(mult, s)).forEach(([right, kept], c) => {
-        if (kept > 0) boot[c].push(right / kept);
+      scores(tally(mult, s)).forEach(([area, bins], c) => {
+        if (bins > 0) boot[c].push(area / bins);
       });
     }
   }
@@ -265,7 +271,7 @@ export function accuracyAtDistances(
   return {
     normalisation: { scale, percentile, minDistance: n ? minD : NaN, maxDistance: n ? maxD : NaN },
     curves: curves.map((c, k) => {
-      const [right, kept] = point[k];
+      const [area, bins, kept] = point[k];
       const sorted = Float64Array.from(boot[k]).sort();
       // Half the resamples or more without a score (too few samples): no interval.
       const ci = kept > 0 && sorted.length * 2 >= resamples && sorted.length > 0 ? [quantileSorted(sorted, 0.025), quantileSorted(sorted, 0.975)] : [NaN, NaN];
@@ -275,7 +281,7 @@ export function accuracyAtDistances(
         classifier: c.classifier,
         bins: Array.from({ length: nb }, (_, b) => ({ lo: b / nb, hi: (b + 1) / nb, ...counted(at.count[b], at.hits[k][b]), sparse: sparse(at.count[b]) })),
         beyond: { ...counted(at.count[nb], at.hits[k][nb]), sparse: sparse(at.count[nb]) },
-        robustness: { score: kept > 0 ? right / kept : NaN, ciLow: ci[0], ciHigh: ci[1], samples: kept },
+        robustness: { score: bins > 0 ? area / bins : NaN, ciLow: ci[0], ciHigh: ci[1], samples: kept },
         accuracy: n ? all / n : NaN,
       };
     }),

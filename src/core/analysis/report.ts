@@ -17,7 +17,7 @@ import { classifyPopulation, emptyPopulation, populationAccuracy, recordBatch, s
 import { rankDimensions, rankingSweep, type Ranking, type RankingSweepFn } from './ranking.js';
 import { traverse, type TraversalResult } from './traversal.js';
 
-export const REPORT_SCHEMA = 'faultlines.report/1';
+export const REPORT_SCHEMA = 'faultlines.report/2';
 
 export interface AnalysisOptions {
   seed: number;

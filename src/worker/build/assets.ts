@@ -6,7 +6,7 @@
 import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { CATALOG_SCHEMA, generatorId, type Catalog, type CatalogModel, type ResultsIndex } from '../catalog.js';
+import { CATALOG_SCHEMA, DEFAULT_SWEEP, generatorId, resultKey, type Catalog, type CatalogModel, type ResultsIndex } from '../catalog.js';
 import { resolveEdgeModels, type EdgeModels } from './sources.js';
 
 export const ASSETS_DIR = 'dist/edge-assets';
@@ -57,6 +57,7 @@ export function classifiersWithoutResults(out = ASSETS_DIR): string[] {
   const index = JSON.parse(readFileSync(path.join(out, 'results', 'index.json'), 'utf8')) as ResultsIndex;
   const gid = generatorId(catalog);
   return catalog.classifiers
-    .filter((m) => !index.entries.some((e) => e.kind === 'ranking-sums' && e.generatorId === gid && e.classifierId === m.sha256))
+    // By key: results keyed otherwise (e.g. another noise mode: catalog.ts RESULT_NOISE) are stale too.
+    .filter((m) => !index.entries.some((e) => e.kind === 'ranking-sums' && e.key === resultKey({ kind: 'ranking-sums', generatorId: gid, classifierId: m.sha256, sweep: DEFAULT_SWEEP })))
     .map((m) => m.name);
 }

@@ -73,7 +73,7 @@ describe('faultlines CLI', () => {
       expect(r.code).toBe(0);
       for (const f of ['report.json', 'report.html', 'traversals.png', 'corner-cases.png', 'joint-corner-cases.png']) expect(existsSync(path.join(out, f))).toBe(true);
       const report = JSON.parse(readFileSync(path.join(out, 'report.json'), 'utf8'));
-      expect(report.schema).toBe('faultlines.report/1');
+      expect(report.schema).toBe('faultlines.report/2');
       expect(report.noise).toEqual(DEFAULT_ANALYSIS_NOISE); // recorded, the default
       expect(report.classifiers.map((c: { name: string }) => c.name)).toEqual(['classifier-corrupted', 'classifier-clean']);
       expect(report.ranking.dims).toHaveLength(report.ranking.dims.length);

@@ -186,6 +186,9 @@ describe('shards', () => {
     expect(r.body.field).toMatch(/^payload\.style(Sq)?Sum\.0$/);
     expect(r.body.detail).toMatch(/overflow/);
     await postJson(`/v1/runner/jobs/${sub.job.id}/release`, { runner: 'runner-inf', shard: l0.shard.index });
+    // Forget the job (no result to remove) so later tests lease only their own.
+    expect(await (await edge.fetch(`/v1/results/${sub.job.key}`, { method: 'DELETE', headers: SUBMIT_AUTH })).json()).toMatchObject({ deleted: false, jobForgotten: true });
+    expect((await postJson('/v1/runner/lease', { runner: 'runner-inf' })).status).toBe(204);
   });
 
   it('release returns a shard at once without using an attempt; expiry re-leases; failures back off, then dead-letter', async () => {

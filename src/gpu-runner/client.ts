@@ -10,7 +10,9 @@ export interface ShardView {
   end: number;
   status: string;
   attempts: number;
-  lease: { owner: string; expiresAt: string } | null;
+  lease: { holder: string; expiresAt: string } | null;
+  /** The lease's secret (in the lease response only): every later call on this shard sends it. */
+  leaseToken: string;
 }
 
 export interface JobSpecView {
@@ -123,19 +125,19 @@ export class EdgeClient {
     return this.jsonOrThrow<LeaseView>(res, 'lease');
   }
 
-  async heartbeat(jobId: string, body: { runner: string; shard: number; done: number; total: number; samplesPerSecond?: number; etaSeconds?: number; leaseMs: number }): Promise<void> {
+  async heartbeat(jobId: string, body: { runner: string; shard: number; lease: string; done: number; total: number; samplesPerSecond?: number; etaSeconds?: number; leaseMs: number }): Promise<void> {
     await this.jsonOrThrow(await this.request('POST', `/v1/runner/jobs/${jobId}/heartbeat`, body), 'heartbeat');
   }
 
-  async complete(jobId: string, body: { runner: string; shard: number; payload: unknown; computed: Record<string, unknown> }): Promise<{ status: string }> {
+  async complete(jobId: string, body: { runner: string; shard: number; lease: string; payload: unknown; computed: Record<string, unknown> }): Promise<{ status: string }> {
     return this.jsonOrThrow(await this.request('POST', `/v1/runner/jobs/${jobId}/complete`, body), 'complete');
   }
 
-  async fail(jobId: string, body: { runner: string; shard: number; error: string }): Promise<void> {
+  async fail(jobId: string, body: { runner: string; shard: number; lease: string; error: string }): Promise<void> {
     await this.jsonOrThrow(await this.request('POST', `/v1/runner/jobs/${jobId}/fail`, body), 'fail');
   }
 
-  async release(jobId: string, body: { runner: string; shard: number }): Promise<void> {
+  async release(jobId: string, body: { runner: string; shard: number; lease: string }): Promise<void> {
     await this.jsonOrThrow(await this.request('POST', `/v1/runner/jobs/${jobId}/release`, body), 'release');
   }
 

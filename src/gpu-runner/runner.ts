@@ -130,7 +130,7 @@ export class Runner {
     const beat = () => {
       lastBeat = Date.now();
       beating = this.client
-        .heartbeat(id, { runner: name, shard: shard.index, done: progress.done, total, samplesPerSecond: progress.samplesPerSecond || undefined, etaSeconds: progress.samplesPerSecond ? progress.etaSeconds : undefined, leaseMs: this.opts.leaseMs })
+        .heartbeat(id, { runner: name, shard: shard.index, lease: shard.leaseToken, done: progress.done, total, samplesPerSecond: progress.samplesPerSecond || undefined, etaSeconds: progress.samplesPerSecond ? progress.etaSeconds : undefined, leaseMs: this.opts.leaseMs })
         .catch((e: unknown) => {
           if (e instanceof EdgeError && (e.status === 409 || e.status === 404)) {
             lost = true;
@@ -172,14 +172,14 @@ export class Runner {
         seconds,
         samplesPerSecond: total / Math.max(1e-3, seconds),
       };
-      const done = await this.client.complete(id, { runner: name, shard: shard.index, payload, computed });
+      const done = await this.client.complete(id, { runner: name, shard: shard.index, lease: shard.leaseToken, payload, computed });
       log(`${tag}: completed in ${seconds.toFixed(1)} s (${computed.samplesPerSecond.toFixed(1)} samples/s); job ${done.status}`);
     } catch (e) {
       clearInterval(timer);
       await beating;
       if (e instanceof Abandon) {
         if (e.why === 'shutdown') {
-          await this.client.release(id, { runner: name, shard: shard.index }).then(
+          await this.client.release(id, { runner: name, shard: shard.index, lease: shard.leaseToken }).then(
             () => log(`${tag}: lease released (shutdown)`),
             (err: unknown) => log(`${tag}: release failed (${(err as Error).message}); the lease will expire`),
           );
@@ -192,7 +192,7 @@ export class Runner {
       }
       const message = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
       log(`${tag}: failed: ${message}`);
-      await this.client.fail(id, { runner: name, shard: shard.index, error: `${name} (${this.backend.backend}): ${message}`.slice(0, 2000) }).catch((err: unknown) => log(`${tag}: reporting the failure failed: ${(err as Error).message}`));
+      await this.client.fail(id, { runner: name, shard: shard.index, lease: shard.leaseToken, error: `${this.backend.backend}: ${message}`.slice(0, 2000) }).catch((err: unknown) => log(`${tag}: reporting the failure failed: ${(err as Error).message}`));
       await sleep(1000);
     }
   }

@@ -7,14 +7,17 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mergeRankingSums, type RankingSums } from '../../src/core/analysis/ranking.js';
 import { decodeWeights, parseManifest } from '../../src/core/weights/codec.js';
 import { RUNNER_TOKEN, SUBMIT_AUTH, problemOf, startEdge, type EdgeServer } from '../worker/harness.js';
-import { shardSums } from './helpers.js';
+import { recordLease, shardSums, withLease } from './helpers.js';
+import { runnerPseudonym } from '../../src/worker/jobs/pseudonym.js';
 
 let edge: EdgeServer;
 const auth = { authorization: `Bearer ${RUNNER_TOKEN}` };
 const post = (p: string, body: unknown, headers: Record<string, string> = {}) => edge.fetch(p, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
 const postJson = async (p: string, body: unknown, headers: Record<string, string> = auth) => {
-  const res = await post(p, body, headers);
-  return { status: res.status, body: res.status === 204 ? null : ((await res.json()) as any) };
+  const res = await post(p, withLease(p, body), headers);
+  const out = { status: res.status, body: res.status === 204 ? null : ((await res.json()) as any) };
+  if (p === '/v1/runner/lease' && res.status === 200) recordLease((body as { runner: string }).runner, out.body);
+  return out;
 };
 
 beforeAll(async () => {
@@ -94,6 +97,11 @@ describe('shards', () => {
     expect(beat.body.progress).toMatchObject({ done: 32, total: 250, samplesPerSecond: 16 });
     expect(beat.body.progress.etaSeconds).toBeCloseTo((250 - 32) / 16, 6);
     expect((await postJson(`/v1/runner/jobs/${sub.job.id}/heartbeat`, { runner: 'runner-b', shard: 0, done: 1 })).status).toBe(409);
+    // The lease is its token, not the runner's name: the holder's name with another token is refused,
+    // and the shard list shows no token.
+    expect((await postJson(`/v1/runner/jobs/${sub.job.id}/heartbeat`, { runner: 'runner-a', shard: 0, done: 1, lease: 'e'.repeat(64) })).status).toBe(409);
+    expect((await postJson(`/v1/runner/jobs/${sub.job.id}/heartbeat`, { runner: 'runner-a', shard: 0, done: 1, lease: 'not-a-token' })).body.field).toBe('lease');
+    expect(JSON.stringify(await (await edge.fetch(`/v1/jobs/${sub.job.id}/shards`)).json())).not.toContain(a[0].shard.leaseToken);
 
     const parts = [0, 1, 2, 3].map((i) => shardSums(edge.catalog, spec, listed.shards[i].start, listed.shards[i].end));
     const complete = (runner: string, shard: number, payload: unknown) => postJson(`/v1/runner/jobs/${sub.job.id}/complete`, { runner, shard, payload, computed: { backend: 'test' } });
@@ -143,8 +151,12 @@ describe('shards', () => {
     const expected = mergeRankingSums(parts as RankingSums[]);
     expect(result.payload).toEqual(expected);
     expect(mergeRankingSums([...parts].reverse() as RankingSums[])).toEqual(expected);
-    expect(result.computed.runners.sort()).toEqual(['runner-a', 'runner-b']);
-    expect(result.computed.shards.map((s: any) => s.runner)).toEqual(['runner-a', 'runner-a', 'runner-b', 'runner-b']);
+    // Runners appear by pseudonym only: the public result and shard list carry no runner names.
+    const [pa, pb] = [runnerPseudonym('runner-a'), runnerPseudonym('runner-b')];
+    expect(result.computed.runners.sort()).toEqual([pa, pb].sort());
+    expect(result.computed.shards.map((s: any) => s.runner)).toEqual([pa, pa, pb, pb]);
+    const publicText = JSON.stringify(result) + JSON.stringify(await (await edge.fetch(`/v1/jobs/${sub.job.id}/shards`)).json()) + JSON.stringify(await (await edge.fetch('/v1/jobs')).json());
+    expect(publicText).not.toMatch(/runner-[ab]\b/);
     const ranking = (await (await edge.fetch('/v1/rankings?seed=901&count=250&top=5')).json()) as any;
     expect(ranking.key).toBe(sub.job.key);
     expect(ranking.payload.count).toBe(250);

@@ -22,6 +22,7 @@ import { localModels } from '../../src/gpu-runner/local.js';
 import { shardSweep } from '../../src/gpu-runner/sweep.js';
 import { RUNNER_TOKEN, SUBMIT_AUTH, startEdge, type EdgeServer } from '../worker/harness.js';
 import { RunnerPool, SCORE_RELATIVE_TOLERANCE, compareTopDims, ensureRunnerBuilt, watchJob } from './helpers.js';
+import { runnerPseudonym } from '../../src/worker/jobs/pseudonym.js';
 
 let edge: EdgeServer;
 let models: AnalysisModels;
@@ -105,7 +106,7 @@ describe('GPU runner end to end', () => {
     late.child.kill('SIGCONT');
     await late.waitFor(/not accepted, the lease is gone|lease lost/, 60_000);
     const shards = (await get(`/v1/jobs/${sub.job.id}/shards`)).shards;
-    expect(shards[0]).toMatchObject({ status: 'done', completedBy: 'second', attempts: 2 });
+    expect(shards[0]).toMatchObject({ status: 'done', completedBy: runnerPseudonym('second'), attempts: 2 });
     expect((await get(`${sub.statusUrl}/result`)).payload).toEqual(await shardSweep(models, { ...spec, classIndex: null }, 0, 96, 64));
     for (const r of [late, second]) r.child.kill('SIGTERM');
     await Promise.all([late.exited, second.exited]);

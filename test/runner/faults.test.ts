@@ -16,7 +16,8 @@ import type { AnalysisModels } from '../../src/core/analysis/models.js';
 import { useBackend } from '../../src/node/backend.js';
 import { localModels } from '../../src/gpu-runner/local.js';
 import { RUNNER_TOKEN, SUBMIT_AUTH, corruptWeights, problemOf, startEdge, type EdgeServer } from '../worker/harness.js';
-import { RunnerPool, cleanRunShards, ensureRunnerBuilt, jobSpecHash, shardSums, watchJob } from './helpers.js';
+import { RunnerPool, cleanRunShards, ensureRunnerBuilt, jobSpecHash, recordLease, shardSums, watchJob, withLease } from './helpers.js';
+import { runnerPseudonym } from '../../src/worker/jobs/pseudonym.js';
 
 let edge: EdgeServer;
 let models: AnalysisModels;
@@ -44,7 +45,11 @@ async function call(method: string, p: string, body?: unknown, headers: Record<s
   return { status: res.status, body: parsed };
 }
 const get = (p: string) => call('GET', p);
-const asRunner = (p: string, body: unknown) => call('POST', p, body, runnerAuth);
+const asRunner = async (p: string, body: unknown) => {
+  const a = await call('POST', p, typeof body === 'string' ? body : withLease(p, body), runnerAuth);
+  if (p === '/v1/runner/lease' && a.status === 200) recordLease((body as { runner: string }).runner, a.body as any);
+  return a;
+};
 const submit = (body: Record<string, unknown>) => call('POST', '/v1/jobs', body, SUBMIT_AUTH);
 const shardsOf = async (id: string) => (await get(`/v1/jobs/${id}/shards`)).body.shards as any[];
 
@@ -108,7 +113,7 @@ describe('faults', () => {
     victim.child.kill('SIGKILL');
     expect((await victim.exited).signal).toBe('SIGKILL');
     const during = await shardsOf(id);
-    expect(during[0]).toMatchObject({ status: 'done', completedBy: 'victim', attempts: 1 });
+    expect(during[0]).toMatchObject({ status: 'done', completedBy: runnerPseudonym('victim'), attempts: 1 });
     expect(during[1]).toMatchObject({ status: 'running', attempts: 1, lease: { owner: 'victim' } });
     expect((await problemOf(await edge.fetch(`/v1/jobs/${id}/result`))).type).toBe('/problems/job-pending');
 
@@ -116,8 +121,8 @@ describe('faults', () => {
     await watchJob(edge, sub.body.statusUrl, 90_000, () => pool.tails());
     const after = await shardsOf(id);
     // Shard 0 was not recomputed; shard 1 was leased again once the victim's lease expired.
-    expect(after[0]).toMatchObject({ status: 'done', completedBy: 'victim', attempts: 1 });
-    expect(after[1]).toMatchObject({ status: 'done', completedBy: 'rescuer', attempts: 2 });
+    expect(after[0]).toMatchObject({ status: 'done', completedBy: runnerPseudonym('victim'), attempts: 1 });
+    expect(after[1]).toMatchObject({ status: 'done', completedBy: runnerPseudonym('rescuer'), attempts: 2 });
     const result = await expectCleanResult(id, clean);
     expect(result.computed.shards.map((s: any) => s.runner)).toEqual(['victim', 'rescuer']);
     expect(rescuer.output()).toMatch(/shard 1 \[64, 128\) attempt 2/);
@@ -150,7 +155,7 @@ describe('faults', () => {
     expect(after[0]).toEqual(before[0]); // the ghost's lease, as it was (same expiry)
     expect(after[0]).toMatchObject({ status: 'running', attempts: 1, lease: { owner: 'ghost' } });
     expect(after[1].attempts).toBe(1); // still the survivor's first lease (running or done)
-    expect(after[1].lease?.owner ?? after[1].completedBy).toBe('survivor');
+    expect(after[1].lease?.holder ?? after[1].completedBy).toBe(runnerPseudonym('survivor'));
     const again = await submit({ kind: 'ranking-sums', ...spec });
     expect(again.body).toMatchObject({ created: false, job: { id } });
     expect(await edge.fetch(`/v1/jobs/${small.body.job.id}/result`).then((r) => r.text())).toBe(smallResult);
@@ -160,7 +165,7 @@ describe('faults', () => {
     expect((await asRunner(`/v1/runner/jobs/${id}/heartbeat`, { runner: 'ghost', shard: 0, done: 0, leaseMs: 1000 })).status).toBe(200);
     await watchJob(edge, sub.body.statusUrl, 90_000, () => pool.tails());
     const final = await shardsOf(id);
-    expect(final.map((s) => [s.completedBy, s.attempts])).toEqual([['survivor', 2], ['survivor', 1], ['survivor', 1]]);
+    expect(final.map((s) => [s.completedBy, s.attempts])).toEqual([[runnerPseudonym('survivor'), 2], [runnerPseudonym('survivor'), 1], [runnerPseudonym('survivor'), 1]]);
     await expectCleanResult(id, clean);
     expect((await asRunner(`/v1/runner/jobs/${id}/complete`, { runner: 'ghost', shard: 0, payload: {} })).status).toBe(409);
     console.log(`worker restart: ${restartMs} ms; the survivor ${/retrying in/.test(survivor.output()) ? 'retried requests during it' : 'made no request during it'}`);
@@ -179,7 +184,8 @@ describe('faults', () => {
 
     const good = parts[0];
     const body = (payload: unknown, extra: Record<string, unknown> = {}) => ({ runner: 'garbage', shard: 0, payload, ...extra });
-    const raw = (text: string) => `{"runner":"garbage","shard":0,"payload":${text}}`;
+    const token = lease.body.shard.leaseToken as string;
+    const raw = (text: string) => `{"runner":"garbage","shard":0,"lease":"${token}","payload":${text}}`;
     const goodText = JSON.stringify(good);
     const firstGrad = JSON.stringify(good.gradSum[0]);
     const other = { ...lease.body.spec, seed: 9999 };
@@ -202,6 +208,8 @@ describe('faults', () => {
       ['a shard that does not exist', 'complete', body(good, { shard: 5 }), 404],
       ['a job that does not exist', `complete:${randomUUID()}`, body(good), 404],
       ["another runner's name", 'complete', body(good, { runner: 'intruder' }), 409],
+      ["the holder's name with a guessed lease token", 'complete', body(good, { lease: 'f'.repeat(64) }), 409],
+      ['no lease token', 'complete', `{"runner":"garbage","shard":0,"payload":${goodText}}`, 400, 'lease'],
       ['a heartbeat claiming NaN progress', 'heartbeat', raw('null').replace(',"payload":null', ',"done":"NaN"'), 400, 'done'],
     ];
     for (const [label, action, payload, status, field] of cases) {
@@ -226,7 +234,7 @@ describe('faults', () => {
     pool.start('good', wasmRunner(60_000));
     await watchJob(edge, sub.body.statusUrl, 90_000, () => pool.tails());
     const after = await shardsOf(id);
-    expect(after.map((s) => [s.completedBy, s.attempts])).toEqual([['good', 2], ['good', 1]]);
+    expect(after.map((s) => [s.completedBy, s.attempts])).toEqual([[runnerPseudonym('good'), 2], [runnerPseudonym('good'), 1]]);
     const result = await expectCleanResult(id, clean);
     // A late upload from the garbage runner, even a well-formed one, is refused; the result stays.
     expect((await asRunner(`/v1/runner/jobs/${id}/complete`, body(good))).status).toBe(409);
@@ -250,7 +258,7 @@ describe('faults', () => {
     expect((await get(`/v1/jobs/${id}`)).body.status).toBe('done');
     // Each shard leased and computed exactly once.
     expect(r.output().match(new RegExp(`leased job ${id.slice(0, 8)}`, 'g'))?.length).toBe(2);
-    expect((await shardsOf(id)).map((s) => [s.completedBy, s.attempts])).toEqual([['once', 1], ['once', 1]]);
+    expect((await shardsOf(id)).map((s) => [s.completedBy, s.attempts])).toEqual([[runnerPseudonym('once'), 1], [runnerPseudonym('once'), 1]]);
     const result = await expectCleanResult(id, clean);
     expect(result.computed.shards.length).toBe(2);
     // Submitted again, concurrently, once it is done: the result, no new job.

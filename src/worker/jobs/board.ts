@@ -27,6 +27,7 @@ import { mergeRankingSums, type RankingSums } from '../../core/analysis/ranking.
 import { RESULT_SCHEMA, type ResultKind, type StoredResult } from '../catalog.js';
 import type { DurableObjectState, Env } from '../env.js';
 import { kvKey } from '../results.js';
+import { runnerPseudonym } from './pseudonym.js';
 
 export const JOB_STATUSES = ['queued', 'running', 'done', 'failed'] as const;
 export type JobStatus = (typeof JOB_STATUSES)[number];
@@ -49,11 +50,13 @@ export interface ShardRecord {
   done: number;
   attempts: number;
   failures: number;
-  lease: { owner: string; expiresAt: string } | null;
+  /** A running shard's lease: its holder's pseudonym (pseudonym.ts) and when it expires. */
+  lease: { holder: string; expiresAt: string } | null;
   /** Not leasable before this time (backoff after a failure). */
   retryAt: string | null;
   samplesPerSecond: number | null;
   error: string | null;
+  /** Pseudonym of the runner that completed it. */
   completedBy: string | null;
 }
 
@@ -68,7 +71,7 @@ export interface JobRecord {
   /** Most leases used by any shard. */
   attempts: number;
   /** The running shards' leases (the first one, for single-shard jobs). */
-  lease: { owner: string; expiresAt: string } | null;
+  lease: { holder: string; expiresAt: string } | null;
   shardSize: number;
   shards: { total: number; queued: number; running: number; done: number; dead: number };
   retryAt: string | null;
@@ -82,7 +85,8 @@ export interface JobRecord {
 /** A lease handed to a runner: the job and the shard it must compute. */
 export interface LeaseRecord {
   job: JobRecord;
-  shard: ShardRecord;
+  /** The shard, with the lease's token: only its holder knows it, and every later call on the lease needs it. */
+  shard: ShardRecord & { leaseToken: string };
 }
 
 interface JobRow {
@@ -114,6 +118,7 @@ interface ShardRow {
   rate: number | null;
   error: string | null;
   completed_by: string | null;
+  lease_token: string | null;
 }
 
 export type BoardResult = { ok: true; job: JobRecord } | { ok: false; status: 404 | 409; detail: string };
@@ -130,11 +135,11 @@ function shardRecord(r: ShardRow, now: number): ShardRecord {
     done: r.status === 'done' ? r.end - r.start : r.done,
     attempts: r.attempts,
     failures: r.failures,
-    lease: r.status === 'running' && r.lease_owner !== null ? { owner: r.lease_owner, expiresAt: iso(r.lease_expires ?? 0) } : null,
+    lease: r.status === 'running' && r.lease_owner !== null ? { holder: runnerPseudonym(r.lease_owner), expiresAt: iso(r.lease_expires ?? 0) } : null,
     retryAt: r.status === 'queued' && r.not_before > now ? iso(r.not_before) : null,
     samplesPerSecond: r.status === 'running' ? r.rate : null,
     error: r.error,
-    completedBy: r.completed_by,
+    completedBy: runnerPseudonym(r.completed_by),
   };
 }
 
@@ -186,6 +191,9 @@ export class JobBoard extends DurableObject<Env> {
       PRIMARY KEY (job_id, idx)
     )`);
     sql.exec('CREATE INDEX IF NOT EXISTS shards_queue ON shards (status, not_before)');
+    // The secret of a shard's current (or completing) lease: runner names are self-chosen and public.
+    const shardColumns = sql.exec<{ name: string }>('PRAGMA table_info(shards)').toArray().map((c) => c.name);
+    if (!shardColumns.includes('lease_token')) sql.exec('ALTER TABLE shards ADD COLUMN lease_token TEXT');
     // Jobs written before shards existed: one shard covering the whole job.
     sql.exec(
       "INSERT INTO shards (job_id, idx, start, end, status) SELECT id, 0, 0, total, CASE status WHEN 'done' THEN 'done' WHEN 'failed' THEN 'dead' ELSE 'queued' END FROM jobs WHERE id NOT IN (SELECT DISTINCT job_id FROM shards)",
@@ -198,7 +206,7 @@ export class JobBoard extends DurableObject<Env> {
 
   private shardRows(jobId: string): ShardRow[] {
     return this.ctx.storage.sql
-      .exec<ShardRow>('SELECT job_id, idx, start, end, status, done, attempts, failures, lease_owner, lease_expires, not_before, rate, error, completed_by FROM shards WHERE job_id = ? ORDER BY idx', jobId)
+      .exec<ShardRow>('SELECT job_id, idx, start, end, status, done, attempts, failures, lease_owner, lease_expires, not_before, rate, error, completed_by, lease_token FROM shards WHERE job_id = ? ORDER BY idx', jobId)
       .toArray();
   }
 
@@ -354,32 +362,34 @@ export class JobBoard extends DurableObject<Env> {
         )
         .toArray()[0];
       if (!r) return null;
+      // 244 random bits: unguessable, and new for every lease.
+      const leaseToken = `${crypto.randomUUID()}${crypto.randomUUID()}`.replace(/-/g, '');
       sql.exec(
-        "UPDATE shards SET status = 'running', lease_owner = ?, lease_expires = ?, attempts = attempts + 1, done = 0, rate = NULL WHERE job_id = ? AND idx = ?",
-        owner, now + ttlMs, r.job_id, r.idx,
+        "UPDATE shards SET status = 'running', lease_owner = ?, lease_token = ?, lease_expires = ?, attempts = attempts + 1, done = 0, rate = NULL WHERE job_id = ? AND idx = ?",
+        owner, leaseToken, now + ttlMs, r.job_id, r.idx,
       );
       sql.exec('UPDATE jobs SET started_at = COALESCE(started_at, ?) WHERE id = ?', now, r.job_id);
       this.refresh(r.job_id);
       const job = this.record(this.jobRow('id', r.job_id)!);
       const shard = shardRecord(this.shardRows(r.job_id).find((s) => s.idx === r.idx)!, now);
-      return { job: { ...job, attempts: shard.attempts, lease: shard.lease }, shard };
+      return { job: { ...job, attempts: shard.attempts, lease: shard.lease }, shard: { ...shard, leaseToken } };
     });
   }
 
-  /** The shard `index` of job `id` when `owner` holds its unexpired lease. */
-  owned(id: string, index: number, owner: string): ShardCheck {
+  /** The shard `index` of job `id` when `token` is its unexpired lease's (the runner name is a label). */
+  owned(id: string, index: number, token: string): ShardCheck {
     const j = this.jobRow('id', id);
     if (!j) return { ok: false, status: 404, detail: `no job ${id}` };
     const s = this.shardRows(id).find((x) => x.idx === index);
     if (!s) return { ok: false, status: 404, detail: `job ${id} has no shard ${index}` };
-    if (s.status !== 'running' || s.lease_owner !== owner) return { ok: false, status: 409, detail: `shard ${index} of job ${id} is ${s.status} and not leased to ${owner}` };
+    if (s.status !== 'running' || s.lease_token === null || s.lease_token !== token) return { ok: false, status: 409, detail: `shard ${index} of job ${id} is ${s.status} and this is not its lease` };
     if ((s.lease_expires ?? 0) < Date.now()) return { ok: false, status: 409, detail: `the lease of shard ${index} of job ${id} expired` };
     return { ok: true, job: this.record(j), shard: shardRecord(s, Date.now()) };
   }
 
   /** Extends the lease and records progress (samples done in the shard, samples/s). */
-  heartbeat(id: string, index: number, owner: string, progress: { done: number; samplesPerSecond?: number }, ttlMs: number): BoardResult {
-    const o = this.owned(id, index, owner);
+  heartbeat(id: string, index: number, token: string, progress: { done: number; samplesPerSecond?: number }, ttlMs: number): BoardResult {
+    const o = this.owned(id, index, token);
     if (!o.ok) return o;
     const now = Date.now();
     const done = Math.min(progress.done, o.shard.end - o.shard.start);
@@ -389,10 +399,10 @@ export class JobBoard extends DurableObject<Env> {
   }
 
   /** Gives a lease back unfinished (graceful shutdown): queued again at once, the attempt not counted. */
-  release(id: string, index: number, owner: string): BoardResult {
-    const o = this.owned(id, index, owner);
+  release(id: string, index: number, token: string): BoardResult {
+    const o = this.owned(id, index, token);
     if (!o.ok) return o;
-    this.ctx.storage.sql.exec("UPDATE shards SET status = 'queued', attempts = MAX(0, attempts - 1), done = 0, rate = NULL, lease_owner = NULL, lease_expires = NULL WHERE job_id = ? AND idx = ?", id, index);
+    this.ctx.storage.sql.exec("UPDATE shards SET status = 'queued', attempts = MAX(0, attempts - 1), done = 0, rate = NULL, lease_owner = NULL, lease_token = NULL, lease_expires = NULL WHERE job_id = ? AND idx = ?", id, index);
     this.refresh(id);
     return { ok: true, job: this.record(this.jobRow('id', id)!) };
   }
@@ -401,18 +411,19 @@ export class JobBoard extends DurableObject<Env> {
    * Acknowledges a shard with its (already validated) result. When it is the last one, merges the
    * shards, writes the result to the cache under the job key and marks the job done.
    */
-  async complete(id: string, index: number, owner: string, payload: unknown, computed: Record<string, unknown>): Promise<BoardResult> {
-    const o = this.owned(id, index, owner);
+  async complete(id: string, index: number, token: string, owner: string, payload: unknown, computed: Record<string, unknown>): Promise<BoardResult> {
+    const o = this.owned(id, index, token);
     const sql = this.ctx.storage.sql;
     if (!o.ok) {
       // A repeated acknowledgement (the runner lost the answer) succeeds, and finishes the merge if
       // an earlier attempt at it was interrupted.
       const s = this.shardRows(id).find((x) => x.idx === index);
-      if (!s || s.status !== 'done' || s.completed_by !== owner) return o;
+      if (!s || s.status !== 'done' || s.lease_token !== token) return o;
       const j = this.jobRow('id', id)!;
       if (j.status !== 'done' && this.shardRows(id).every((x) => x.status === 'done')) await this.finish(id);
       return { ok: true, job: this.record(this.jobRow('id', id)!) };
     }
+    // The token stays with the done shard: a repeated acknowledgement (lost answer) must carry it.
     sql.exec("UPDATE shards SET status = 'done', done = end - start, rate = NULL, lease_owner = NULL, lease_expires = NULL, completed_by = ?, result = ? WHERE job_id = ? AND idx = ?", owner, JSON.stringify({ payload, computed }), id, index);
     this.refresh(id);
     const remaining = sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM shards WHERE job_id = ? AND status != 'done'", id).one().n;
@@ -458,8 +469,9 @@ export class JobBoard extends DurableObject<Env> {
       computed: {
         ...(parts.length === 1 ? parts[0].computed : {}),
         jobId: id,
-        shards: rows.map((r, i) => ({ index: r.idx, runner: r.completed_by, ...parts[i].computed })),
-        runners: [...new Set(rows.map((r) => r.completed_by))],
+        // Runners by pseudonym (a hash of the self-chosen name, often a hostname): results are public.
+        shards: rows.map((r, i) => ({ index: r.idx, ...parts[i].computed, runner: runnerPseudonym(r.completed_by) })),
+        runners: [...new Set(rows.map((r) => runnerPseudonym(r.completed_by)))],
         completedAt: new Date().toISOString(),
       },
       payload,
@@ -473,13 +485,13 @@ export class JobBoard extends DurableObject<Env> {
   }
 
   /** Records a failure: the shard is retried after a backoff, or dead-lettered on its last attempt. */
-  fail(id: string, index: number, owner: string, error: string): BoardResult {
-    const o = this.owned(id, index, owner);
+  fail(id: string, index: number, token: string, error: string): BoardResult {
+    const o = this.owned(id, index, token);
     if (!o.ok) return o;
     const failures = o.shard.failures + 1;
     const dead = o.shard.attempts >= MAX_ATTEMPTS;
     this.ctx.storage.sql.exec(
-      'UPDATE shards SET status = ?, failures = ?, not_before = ?, error = ?, done = 0, rate = NULL, lease_owner = NULL, lease_expires = NULL WHERE job_id = ? AND idx = ?',
+      'UPDATE shards SET status = ?, failures = ?, not_before = ?, error = ?, done = 0, rate = NULL, lease_owner = NULL, lease_token = NULL, lease_expires = NULL WHERE job_id = ? AND idx = ?',
       dead ? 'dead' : 'queued', failures, dead ? 0 : Date.now() + backoffMs(failures), error.slice(0, 2000), id, index,
     );
     this.refresh(id, error.slice(0, 2000));

@@ -108,21 +108,23 @@ export function leaseView(l: LeaseRecord) {
 }
 
 const Owner = z.string().min(1).max(128);
+const LeaseToken = z.string().regex(/^[0-9a-f]{64}$/, 'lease must be the leaseToken this shard was leased with').openapi({ description: "The shard's leaseToken from the lease response: only the lease's holder knows it" });
 const ShardIndex = z.number().int().min(0).default(0).openapi({ description: 'Shard index (from the lease); 0 for single-shard jobs' });
 const LeaseMs = z.number().int().min(1000).max(LEASE_MS.max).default(LEASE_MS.default);
 const LeaseBody = z.object({ runner: Owner, leaseMs: LeaseMs, kinds: z.array(z.string().min(1).max(64)).max(8).optional().openapi({ description: 'Only jobs of these kinds (default: any)' }) });
 const HeartbeatBody = z.object({
   runner: Owner,
   shard: ShardIndex,
+  lease: LeaseToken,
   done: z.number().int().min(0).openapi({ description: 'Samples of the shard done so far' }),
   total: z.number().int().min(1).optional().openapi({ description: 'Samples in the shard (informative)' }),
   samplesPerSecond: z.number().min(0).max(1e9).optional(),
   etaSeconds: z.number().min(0).optional(),
   leaseMs: LeaseMs,
 });
-const CompleteBody = z.object({ runner: Owner, shard: ShardIndex, payload: z.record(z.string(), z.unknown()), computed: z.record(z.string(), z.unknown()).default({}) });
-const FailBody = z.object({ runner: Owner, shard: ShardIndex, error: z.string().min(1).max(2000) });
-const ReleaseBody = z.object({ runner: Owner, shard: ShardIndex });
+const CompleteBody = z.object({ runner: Owner, shard: ShardIndex, lease: LeaseToken, payload: z.record(z.string(), z.unknown()), computed: z.record(z.string(), z.unknown()).default({}) });
+const FailBody = z.object({ runner: Owner, shard: ShardIndex, lease: LeaseToken, error: z.string().min(1).max(2000) });
+const ReleaseBody = z.object({ runner: Owner, shard: ShardIndex, lease: LeaseToken });
 const IdParam = z.object({ id: z.string().uuid() });
 const ModelParam = z.object({ id: z.string().min(1).max(128), file: z.enum(['manifest', 'weights']) });
 const DeadQuery = z.object({ limit: z.coerce.number().int().min(1).max(200).default(50) });
@@ -168,7 +170,7 @@ export function registerRunner(app: OpenAPIHono<AppEnv>): void {
     async (c) => {
       const { id } = valid(c, 'param', IdParam);
       const b = valid(c, 'json', HeartbeatBody);
-      return unwrap(await board(c.env).heartbeat(id, b.shard, b.runner, { done: b.done, samplesPerSecond: b.samplesPerSecond }, b.leaseMs));
+      return unwrap(await board(c.env).heartbeat(id, b.shard, b.lease, { done: b.done, samplesPerSecond: b.samplesPerSecond }, b.leaseMs));
     },
   );
 
@@ -186,11 +188,11 @@ export function registerRunner(app: OpenAPIHono<AppEnv>): void {
       const shard = shards.find((s) => s.index === b.shard);
       if (!shard) throw new ProblemError(404, 'not-found', `job ${id} has no shard ${b.shard}`, { field: 'shard' });
       const job = (await stub.get(id))!;
-      const acked = shard.status === 'done' && shard.completedBy === b.runner;
-      if (!acked && (shard.status !== 'running' || shard.lease?.owner !== b.runner)) throw new ProblemError(409, 'conflict', `shard ${b.shard} of job ${id} is ${shard.status} and not leased to ${b.runner}`);
-      // A repeated acknowledgement is checked like the first: a garbage payload is never a 200.
+      if (shard.status !== 'running' && shard.status !== 'done') throw new ProblemError(409, 'conflict', `shard ${b.shard} of job ${id} is ${shard.status}: not leased`);
+      // Checked before the lease (the board checks it): a repeated acknowledgement is checked like
+      // the first, so a garbage payload is never a 200.
       checkPayload(job.kind, b.payload, await getCatalog(c.env), job.spec as unknown as JobSpecFields, shard);
-      return unwrap(await stub.complete(id, b.shard, b.runner, b.payload, { ...b.computed, completedAt: new Date().toISOString() }));
+      return unwrap(await stub.complete(id, b.shard, b.lease, b.runner, b.payload, { ...b.computed, completedAt: new Date().toISOString() }));
     },
   );
 
@@ -200,7 +202,7 @@ export function registerRunner(app: OpenAPIHono<AppEnv>): void {
     async (c) => {
       const { id } = valid(c, 'param', IdParam);
       const b = valid(c, 'json', FailBody);
-      return unwrap(await board(c.env).fail(id, b.shard, b.runner, b.error));
+      return unwrap(await board(c.env).fail(id, b.shard, b.lease, b.error));
     },
   );
 
@@ -210,7 +212,7 @@ export function registerRunner(app: OpenAPIHono<AppEnv>): void {
     async (c) => {
       const { id } = valid(c, 'param', IdParam);
       const b = valid(c, 'json', ReleaseBody);
-      return unwrap(await board(c.env).release(id, b.shard, b.runner));
+      return unwrap(await board(c.env).release(id, b.shard, b.lease));
     },
   );
 

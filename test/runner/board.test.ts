@@ -265,4 +265,35 @@ describe('shards', () => {
     const derived = await postJson('/v1/runner/lease', { runner: 'r1', leaseMs: 60_000 });
     expect(derived.body).toMatchObject({ id: sub.job.id, kind: 'histograms', spec: { sums: sums.body.key, options: { top: 3, random: 3, bins: 30, seed: 0 } }, shard: { start: 0, end: 32 } });
   });
+
+  it('lists jobs a page at a time with SQL-aggregated shard figures; a job has at most 2,000 shards', async () => {
+    // A legal 200,000-sample sweep asking for 16-sample shards is cut into at most 2,000.
+    const big = (await (await post('/v1/jobs', { kind: 'ranking-sums', seed: 950, count: 200_000, shardSize: 16 }, SUBMIT_AUTH)).json()) as any;
+    expect(big.job.shards).toMatchObject({ total: 2000, queued: 2000 });
+    expect(big.job.shardSize).toBe(100);
+    const small = [];
+    for (const seed of [951, 952, 953]) small.push(((await (await post('/v1/jobs', { kind: 'ranking-sums', seed, count: 32, shardSize: 16 }, SUBMIT_AUTH)).json()) as any).job.id);
+    // Pages: newest first, no job twice, a cursor until the last page.
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    for (let page = 0; page < 20; page++) {
+      const q: string = cursor ? `?limit=2&cursor=${encodeURIComponent(cursor)}` : '?limit=2';
+      const res = (await (await edge.fetch(`/v1/jobs${q}`)).json()) as any;
+      expect(res.jobs.length).toBeLessThanOrEqual(2);
+      seen.push(...res.jobs.map((j: any) => j.id));
+      cursor = res.next;
+      if (cursor === null) break;
+    }
+    expect(new Set(seen).size).toBe(seen.length);
+    expect(seen.slice(0, 4)).toEqual([...small].reverse().concat(big.job.id));
+    const listed = (await (await edge.fetch('/v1/jobs?limit=5')).json()) as any;
+    expect(listed.jobs.find((j: any) => j.id === big.job.id).shards).toMatchObject({ total: 2000, queued: 2000, running: 0 });
+    expect((await edge.fetch('/v1/jobs?cursor=garbage')).status).toBe(400);
+    // Clean up: later tests lease the oldest job first.
+    for (const j of [big.job, ...small.map((id) => ({ id }))]) {
+      const key = j.key ?? ((await (await edge.fetch(`/v1/jobs/${j.id}`)).json()) as any).key;
+      await edge.fetch(`/v1/results/${key}`, { method: 'DELETE', headers: SUBMIT_AUTH });
+    }
+    expect((await postJson('/v1/runner/lease', { runner: 'after-list' })).status).toBe(204);
+  });
 });

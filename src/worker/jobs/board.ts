@@ -39,6 +39,12 @@ export const MAX_ATTEMPTS = 3;
 /** Backoff after a reported failure: RETRY_BASE_MS * 2^(failures - 1), at most RETRY_MAX_MS. */
 export const RETRY_BASE_MS = 1000;
 export const RETRY_MAX_MS = 60_000;
+/**
+ * Most shards one job is cut into (a smaller shard size is raised to fit): enough for a fleet of
+ * runners to share a 200,000-sample sweep (100 samples a shard), few enough that a job's rows stay
+ * small for the board.
+ */
+export const MAX_SHARDS = 2000;
 /** Default shard size (samples); a submission may choose another. */
 export const DEFAULT_SHARD_SIZE = 1000;
 
@@ -191,6 +197,7 @@ export class JobBoard extends DurableObject<Env> {
       PRIMARY KEY (job_id, idx)
     )`);
     sql.exec('CREATE INDEX IF NOT EXISTS shards_queue ON shards (status, not_before)');
+    sql.exec('CREATE INDEX IF NOT EXISTS jobs_recent ON jobs (created_at, id)');
     // The secret of a shard's current (or completing) lease: runner names are self-chosen and public.
     const shardColumns = sql.exec<{ name: string }>('PRAGMA table_info(shards)').toArray().map((c) => c.name);
     if (!shardColumns.includes('lease_token')) sql.exec('ALTER TABLE shards ADD COLUMN lease_token TEXT');
@@ -210,18 +217,39 @@ export class JobBoard extends DurableObject<Env> {
       .toArray();
   }
 
+  /**
+   * A job as the API shows it. Its shard counts, progress and rates are aggregated by SQLite over the
+   * job's shards (the primary key's job_id prefix), not by loading every shard row into JavaScript:
+   * a list of jobs costs a few statements per job, whatever their shard counts.
+   */
   private record(r: JobRow): JobRecord {
     const now = Date.now();
-    const shards = this.shardRows(r.id).map((s) => shardRecord(s, now));
-    const count = (st: ShardStatus) => shards.filter((s) => s.status === st).length;
-    const done = shards.reduce((a, s) => a + s.done, 0);
-    const running = shards.filter((s) => s.status === 'running');
-    const rates = running.map((s) => s.samplesPerSecond).filter((x): x is number => x !== null && x > 0);
+    const sql = this.ctx.storage.sql;
+    const a = sql
+      .exec<{ total: number; queued: number; running: number; finished: number; dead: number; samples: number; attempts: number; rate_sum: number; rate_n: number; retry: number | null; first_size: number | null }>(
+        `SELECT COUNT(*) AS total,
+                COALESCE(SUM(status = 'queued'), 0) AS queued,
+                COALESCE(SUM(status = 'running'), 0) AS running,
+                COALESCE(SUM(status = 'done'), 0) AS finished,
+                COALESCE(SUM(status = 'dead'), 0) AS dead,
+                COALESCE(SUM(CASE WHEN status = 'done' THEN end - start ELSE done END), 0) AS samples,
+                COALESCE(MAX(attempts), 0) AS attempts,
+                COALESCE(SUM(CASE WHEN status = 'running' AND rate > 0 THEN rate ELSE 0 END), 0) AS rate_sum,
+                COALESCE(SUM(status = 'running' AND rate > 0), 0) AS rate_n,
+                MIN(CASE WHEN status = 'queued' AND not_before > ? THEN not_before END) AS retry,
+                MAX(CASE WHEN idx = 0 THEN end - start END) AS first_size
+         FROM shards WHERE job_id = ?`,
+        now,
+        r.id,
+      )
+      .one();
+    const lease = sql.exec<{ lease_owner: string | null; lease_expires: number | null }>("SELECT lease_owner, lease_expires FROM shards WHERE job_id = ? AND status = 'running' ORDER BY idx LIMIT 1", r.id).toArray()[0];
+    const done = a.samples;
     // Shards that finish between two heartbeats never report a rate: then the job's own
     // throughput since its first lease stands in.
     const elapsed = r.started_at === null ? 0 : (now - r.started_at) / 1000;
-    const rate = rates.length ? rates.reduce((a, b) => a + b, 0) : r.status === 'running' && done > 0 && elapsed > 0 ? done / elapsed : null;
-    const retry = shards.map((s) => s.retryAt).filter((x): x is string => x !== null).sort()[0] ?? null;
+    const rate = a.rate_n > 0 ? a.rate_sum : r.status === 'running' && done > 0 && elapsed > 0 ? done / elapsed : null;
+    const retry = a.retry === null ? null : iso(a.retry);
     const pre = r.needs === null ? null : this.jobRow('key', r.needs);
     const blocked = pre?.status === 'failed' && r.status !== 'done';
     return {
@@ -231,10 +259,10 @@ export class JobBoard extends DurableObject<Env> {
       spec: JSON.parse(r.spec) as Record<string, unknown>,
       status: blocked ? 'failed' : r.status,
       progress: { done: r.status === 'done' ? r.total : done, total: r.total, samplesPerSecond: rate, etaSeconds: rate && r.status === 'running' ? Math.max(0, (r.total - done) / rate) : null },
-      attempts: shards.reduce((a, s) => Math.max(a, s.attempts), 0),
-      lease: running[0]?.lease ?? null,
-      shardSize: shards.length ? shards[0].end - shards[0].start : 0,
-      shards: { total: shards.length, queued: count('queued'), running: count('running'), done: count('done'), dead: count('dead') },
+      attempts: a.attempts,
+      lease: lease && lease.lease_owner !== null ? { holder: runnerPseudonym(lease.lease_owner), expiresAt: iso(lease.lease_expires ?? 0) } : null,
+      shardSize: a.first_size ?? 0,
+      shards: { total: a.total, queued: a.queued, running: a.running, done: a.finished, dead: a.dead },
       retryAt: retry,
       error: blocked ? `the ${pre.kind} job ${pre.id} it needs failed: ${pre.error ?? 'unknown error'} (submitting this job again retries it)` : r.error,
       createdAt: iso(r.created_at),
@@ -275,7 +303,8 @@ export class JobBoard extends DurableObject<Env> {
       const now = Date.now();
       const id = crypto.randomUUID();
       // Only ranking sums are mergeable; other kinds are computed whole.
-      const size = input.kind === 'ranking-sums' ? Math.max(1, Math.min(input.total, input.shardSize ?? DEFAULT_SHARD_SIZE)) : input.total;
+      // At most MAX_SHARDS per job: a smaller shard size asked for is raised to fit.
+      const size = input.kind === 'ranking-sums' ? Math.max(1, Math.ceil(input.total / MAX_SHARDS), Math.min(input.total, input.shardSize ?? DEFAULT_SHARD_SIZE)) : input.total;
       sql.exec('INSERT INTO jobs (id, key, kind, spec, status, total, created_at, updated_at, needs) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)', id, input.key, input.kind, JSON.stringify(input.spec), 'queued', input.total, now, now, input.needs ?? null);
       for (let i = 0, start = 0; start < input.total; i++, start += size) {
         sql.exec("INSERT INTO shards (job_id, idx, start, end, status) VALUES (?, ?, ?, ?, 'queued')", id, i, start, Math.min(input.total, start + size));
@@ -309,11 +338,21 @@ export class JobBoard extends DurableObject<Env> {
     return r ? this.record(r) : null;
   }
 
-  list(limit: number): JobRecord[] {
-    return this.ctx.storage.sql
-      .exec<JobRow>('SELECT id, key, kind, spec, status, total, error, created_at, updated_at, needs, started_at FROM jobs ORDER BY created_at DESC LIMIT ?', limit)
-      .toArray()
-      .map((r) => this.record(r));
+  /**
+   * A page of jobs, newest first: `cursor` ("created_at:id" of the previous page's last job) keeps
+   * pages stable while jobs are added. O(page): each job's shard figures are aggregated in SQL.
+   */
+  list(limit: number, cursor?: string): { jobs: JobRecord[]; next: string | null } {
+    const [at, id] = cursor ? [Number(cursor.slice(0, cursor.indexOf(':'))), cursor.slice(cursor.indexOf(':') + 1)] : [Number.MAX_SAFE_INTEGER, ''];
+    const rows = this.ctx.storage.sql
+      .exec<JobRow>(
+        'SELECT id, key, kind, spec, status, total, error, created_at, updated_at, needs, started_at FROM jobs WHERE created_at < ? OR (created_at = ? AND id < ?) ORDER BY created_at DESC, id DESC LIMIT ?',
+        at, at, id, limit + 1,
+      )
+      .toArray();
+    const page = rows.slice(0, limit);
+    const last = page[page.length - 1];
+    return { jobs: page.map((r) => this.record(r)), next: rows.length > limit && last ? `${last.created_at}:${last.id}` : null };
   }
 
   /** Every shard of a job (status, leases, retries). */

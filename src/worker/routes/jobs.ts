@@ -102,13 +102,17 @@ export function registerJobs(app: OpenAPIHono<AppEnv>): void {
     },
   );
 
-  const ListQuery = z.object({ limit: z.coerce.number().int().min(1).max(100).default(20) });
+  const ListQuery = z.object({
+    limit: z.coerce.number().int().min(1).max(100).default(20),
+    cursor: z.string().regex(/^\d{1,16}:[0-9a-f-]{36}$/, 'cursor must be the `next` of a previous page').optional().openapi({ description: 'The `next` of the previous page (jobs older than its last one)' }),
+  });
   route(
     app,
-    createRoute({ method: 'get', path: '/v1/jobs', tags: ['jobs'], summary: 'Recent jobs', request: { query: ListQuery }, responses: { 200: { description: 'Jobs', content: { 'application/json': { schema: z.object({ jobs: z.array(JobSchema) }) } } }, ...errorResponses(400) } }),
+    createRoute({ method: 'get', path: '/v1/jobs', tags: ['jobs'], summary: 'Recent jobs, newest first, a page at a time', request: { query: ListQuery }, responses: { 200: { description: 'Jobs', content: { 'application/json': { schema: z.object({ jobs: z.array(JobSchema), next: z.string().nullable().openapi({ description: 'cursor of the next page; null on the last' }) }) } } }, ...errorResponses(400) } }),
     async (c) => {
-      const { limit } = valid(c, 'query', ListQuery);
-      return json({ jobs: (await board(c.env).list(limit)).map(jobView) });
+      const { limit, cursor } = valid(c, 'query', ListQuery);
+      const page = await board(c.env).list(limit, cursor);
+      return json({ jobs: page.jobs.map(jobView), next: page.next });
     },
   );
 

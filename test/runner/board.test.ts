@@ -296,4 +296,21 @@ describe('shards', () => {
     }
     expect((await postJson('/v1/runner/lease', { runner: 'after-list' })).status).toBe(204);
   });
+
+  it('stores a shard result larger than a SQLite row (2 MB) and merges it', async () => {
+    const sub = (await (await post('/v1/jobs', { kind: 'ranking-sums', seed: 960, count: 32, shardSize: 32 }, SUBMIT_AUTH)).json()) as any;
+    const l = await postJson('/v1/runner/lease', { runner: 'big-result', leaseMs: 60_000 });
+    expect(l.body.id).toBe(sub.job.id);
+    const payload = shardSums(edge.catalog, l.body.spec, 0, 32);
+    // Free-form provenance pads the stored result past the 2 MB row limit (a generator with a
+    // larger S would get there with honest sums).
+    const note = 'x'.repeat(3_000_000);
+    const done = await postJson(`/v1/runner/jobs/${sub.job.id}/complete`, { runner: 'big-result', shard: 0, payload, computed: { note } });
+    expect(done.status, JSON.stringify(done.body).slice(0, 300)).toBe(200);
+    expect(done.body.status).toBe('done');
+    const result = (await (await edge.fetch(`/v1/jobs/${sub.job.id}/result`)).json()) as any;
+    expect(result.payload).toEqual(mergeRankingSums([payload as RankingSums]));
+    expect(result.computed.note).toHaveLength(3_000_000);
+    await edge.fetch(`/v1/results/${sub.job.key}`, { method: 'DELETE', headers: SUBMIT_AUTH });
+  });
 });

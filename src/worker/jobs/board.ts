@@ -45,6 +45,8 @@ export const RETRY_MAX_MS = 60_000;
  * small for the board.
  */
 export const MAX_SHARDS = 2000;
+/** Characters of a shard result per stored piece (the 2 MB row limit, 4-byte UTF-8 at worst). */
+const RESULT_PART_CHARS = 256 * 1024;
 /** Default shard size (samples); a submission may choose another. */
 export const DEFAULT_SHARD_SIZE = 1000;
 
@@ -198,6 +200,14 @@ export class JobBoard extends DurableObject<Env> {
     )`);
     sql.exec('CREATE INDEX IF NOT EXISTS shards_queue ON shards (status, not_before)');
     sql.exec('CREATE INDEX IF NOT EXISTS jobs_recent ON jobs (created_at, id)');
+    // Shard results in pieces: a row (and a value) is limited to 2 MB, a runner's body to 16 MiB.
+    sql.exec(`CREATE TABLE IF NOT EXISTS shard_results (
+      job_id TEXT NOT NULL,
+      idx INTEGER NOT NULL,
+      part INTEGER NOT NULL,
+      data TEXT NOT NULL,
+      PRIMARY KEY (job_id, idx, part)
+    )`);
     // The secret of a shard's current (or completing) lease: runner names are self-chosen and public.
     const shardColumns = sql.exec<{ name: string }>('PRAGMA table_info(shards)').toArray().map((c) => c.name);
     if (!shardColumns.includes('lease_token')) sql.exec('ALTER TABLE shards ADD COLUMN lease_token TEXT');
@@ -328,6 +338,7 @@ export class JobBoard extends DurableObject<Env> {
       const job = this.jobRow('key', key);
       if (!job) return false;
       sql.exec('DELETE FROM shards WHERE job_id = ?', job.id);
+      sql.exec('DELETE FROM shard_results WHERE job_id = ?', job.id);
       sql.exec('DELETE FROM jobs WHERE id = ?', job.id);
       return true;
     });
@@ -463,7 +474,8 @@ export class JobBoard extends DurableObject<Env> {
       return { ok: true, job: this.record(this.jobRow('id', id)!) };
     }
     // The token stays with the done shard: a repeated acknowledgement (lost answer) must carry it.
-    sql.exec("UPDATE shards SET status = 'done', done = end - start, rate = NULL, lease_owner = NULL, lease_expires = NULL, completed_by = ?, result = ? WHERE job_id = ? AND idx = ?", owner, JSON.stringify({ payload, computed }), id, index);
+    sql.exec("UPDATE shards SET status = 'done', done = end - start, rate = NULL, lease_owner = NULL, lease_expires = NULL, completed_by = ?, result = NULL WHERE job_id = ? AND idx = ?", owner, id, index);
+    this.storeShardResult(id, index, JSON.stringify({ payload, computed }));
     this.refresh(id);
     const remaining = sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM shards WHERE job_id = ? AND status != 'done'", id).one().n;
     if (remaining === 0) await this.finish(id);
@@ -474,8 +486,9 @@ export class JobBoard extends DurableObject<Env> {
   private async finish(id: string): Promise<void> {
     const sql = this.ctx.storage.sql;
     const job = this.jobRow('id', id)!;
-    const rows = sql.exec<{ idx: number; result: string; completed_by: string }>('SELECT idx, result, completed_by FROM shards WHERE job_id = ? ORDER BY idx', id).toArray();
-    const parts = rows.map((r) => JSON.parse(r.result) as { payload: unknown; computed: Record<string, unknown> });
+    const rows = sql.exec<{ idx: number; result: string | null; completed_by: string }>('SELECT idx, result, completed_by FROM shards WHERE job_id = ? ORDER BY idx', id).toArray();
+    // `result`: shards completed before results were stored in pieces.
+    const parts = rows.map((r) => JSON.parse(r.result ?? this.shardResult(id, r.idx)) as { payload: unknown; computed: Record<string, unknown> });
     let payload: unknown;
     if (job.kind === 'ranking-sums') {
       const merged = mergeRankingSums(parts.map((p) => p.payload as RankingSums));
@@ -488,6 +501,7 @@ export class JobBoard extends DurableObject<Env> {
         if (bad >= 0) {
           sql.exec("UPDATE jobs SET status = 'failed', error = ?, updated_at = ? WHERE id = ?", `the merged shards are not finite (${f}.${bad} = ${merged[f][bad]}): resubmit to recompute`, Date.now(), id);
           sql.exec("UPDATE shards SET status = 'dead', result = NULL WHERE job_id = ?", id);
+          sql.exec('DELETE FROM shard_results WHERE job_id = ?', id);
           return;
         }
       }
@@ -521,6 +535,24 @@ export class JobBoard extends DurableObject<Env> {
     }
     sql.exec("UPDATE jobs SET status = 'done', error = NULL, updated_at = ? WHERE id = ?", Date.now(), id);
     sql.exec('UPDATE shards SET result = NULL WHERE job_id = ?', id);
+    sql.exec('DELETE FROM shard_results WHERE job_id = ?', id);
+  }
+
+  /** Stores a shard's result text in pieces of at most RESULT_PART_CHARS characters (at most 4 bytes each in UTF-8: 1 MiB). */
+  private storeShardResult(id: string, index: number, text: string): void {
+    const sql = this.ctx.storage.sql;
+    sql.exec('DELETE FROM shard_results WHERE job_id = ? AND idx = ?', id, index);
+    for (let part = 0, at = 0; at < text.length || part === 0; part++, at += RESULT_PART_CHARS) {
+      sql.exec('INSERT INTO shard_results (job_id, idx, part, data) VALUES (?, ?, ?, ?)', id, index, part, text.slice(at, at + RESULT_PART_CHARS));
+    }
+  }
+
+  private shardResult(id: string, index: number): string {
+    return this.ctx.storage.sql
+      .exec<{ data: string }>('SELECT data FROM shard_results WHERE job_id = ? AND idx = ? ORDER BY part', id, index)
+      .toArray()
+      .map((r) => r.data)
+      .join('');
   }
 
   /** Records a failure: the shard is retried after a backoff, or dead-lettered on its last attempt. */

@@ -2,7 +2,7 @@
  * The GPU runner's command line (bundled by src/gpu-runner/build.ts into dist/gpu-runner/runner.mjs;
  * the same file runs in Node and in Deno):
  *
- *   runner.mjs [run] --api URL --token T [--backend webgpu|wasm|cpu|auto] [--name N] ...
+ *   runner.mjs [run] --api URL [--token T: prefer $FAULTLINES_RUNNER_TOKEN] [--backend webgpu|wasm|cpu|auto] [--name N] ...
  *       lease shards from the edge and compute them until stopped (SIGTERM: drain or release).
  *   runner.mjs sweep --assets dist/edge-assets --seed S --count N [--start A --end B] [--backend B] [--out F]
  *       one sweep on local model files, no edge (determinism checks, benchmarks).
@@ -73,9 +73,24 @@ function relaunchInDeno(backend: RunnerBackendChoice, args: Args, argv: string[]
   const script = fileURLToPath(import.meta.url);
   // Mesa's Vulkan drivers complain on every call without a runtime dir (headless machines).
   const xdg = process.env.XDG_RUNTIME_DIR ?? mkdtempSync(path.join(os.tmpdir(), 'faultlines-xdg-'));
-  const child = spawn(deno, denoArgs(script, argv), { stdio: 'inherit', env: { ...process.env, DENO_NO_UPDATE_CHECK: '1', XDG_RUNTIME_DIR: xdg, FAULTLINES_RUNNER_PARENT: String(process.pid) } });
+  // The token travels in the environment, never on the child's command line (`ps` shows those).
+  const { argv: rest, token } = withoutToken(argv);
+  const tokenEnv = token === undefined ? {} : { FAULTLINES_RUNNER_TOKEN: token };
+  const child = spawn(deno, denoArgs(script, rest), { stdio: 'inherit', env: { ...process.env, ...tokenEnv, DENO_NO_UPDATE_CHECK: '1', XDG_RUNTIME_DIR: xdg, FAULTLINES_RUNNER_PARENT: String(process.pid) } });
   for (const sig of ['SIGTERM', 'SIGINT'] as const) process.on(sig, () => child.kill(sig));
   return new Promise((resolve) => child.on('exit', (code, signal) => resolve(code ?? (signal ? 128 + (os.constants.signals[signal] ?? 1) : 1))));
+}
+
+/** argv without `--token T` / `--token=T`, and the token it held. */
+export function withoutToken(argv: string[]): { argv: string[]; token?: string } {
+  const out: string[] = [];
+  let token: string | undefined;
+  for (let i = 0; i < argv.length; i++) {
+    if (argv[i] === '--token' && i + 1 < argv.length) token = argv[++i];
+    else if (argv[i].startsWith('--token=')) token = argv[i].slice('--token='.length);
+    else out.push(argv[i]);
+  }
+  return { argv: out, token };
 }
 
 function onSignal(handler: (sig: string) => void): void {
@@ -129,6 +144,7 @@ async function runCommand(args: Args, argv: string[]): Promise<number> {
   // The runner scope's token: --token, else $FAULTLINES_RUNNER_TOKEN, else $RUNNER_TOKEN (as exported
   // from the local .dev.vars: `set -a; . ./.dev.vars; set +a`). Never the submitter's SUBMIT_TOKEN.
   const token = str(args, 'token', process.env.FAULTLINES_RUNNER_TOKEN ?? process.env.RUNNER_TOKEN ?? '');
+  if (typeof args.token === 'string' && !isDeno()) log('warning: --token puts the runner token on the command line, where any user of this machine can read it (ps); set $FAULTLINES_RUNNER_TOKEN instead');
   if (!api || !token) throw new Error('--api URL and --token T (or $FAULTLINES_API, $FAULTLINES_RUNNER_TOKEN / $RUNNER_TOKEN) are required');
   const info = await initBackend(backend, log);
   const leaseMs = int(args, 'lease-ms', 120_000);

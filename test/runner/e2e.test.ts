@@ -21,7 +21,7 @@ import { useBackend } from '../../src/node/backend.js';
 import { localModels } from '../../src/gpu-runner/local.js';
 import { shardSweep } from '../../src/gpu-runner/sweep.js';
 import { RUNNER_TOKEN, SUBMIT_AUTH, startEdge, type EdgeServer } from '../worker/harness.js';
-import { RunnerPool, SCORE_RELATIVE_TOLERANCE, compareTopDims, ensureRunnerBuilt, watchJob } from './helpers.js';
+import { RunnerPool, SCORE_RELATIVE_TOLERANCE, commandLinesContaining, compareTopDims, ensureRunnerBuilt, watchJob } from './helpers.js';
 import { runnerPseudonym } from '../../src/worker/jobs/pseudonym.js';
 
 let edge: EdgeServer;
@@ -67,6 +67,8 @@ describe('GPU runner end to end', () => {
     console.log(`webgpu runner adapter: ${adapter[1]}`);
     await gpu.waitFor(/backend webgpu on deno/, 60_000);
     await gpu.waitFor(/leased job/, 60_000);
+    // The runner token is on no process's command line (Node launcher and Deno child alike).
+    expect(commandLinesContaining(RUNNER_TOKEN)).toEqual([]);
     const cpu = runner('wasm-1', ['--backend', 'wasm', '--lease-ms', '60000', '--heartbeat-ms', '500', '--batch', '32']);
     const seen = await watch(sub.statusUrl, 170_000);
     expect(seen.some((j) => j.status === 'running' && j.progress.done > 0 && j.progress.done < 256)).toBe(true);
@@ -74,9 +76,9 @@ describe('GPU runner end to end', () => {
 
     const result = await get(`${sub.statusUrl}/result`);
     const backends = new Map(result.computed.shards.map((s: any) => [s.runner, s.backend]));
-    expect(backends.get('gpu-1')).toBe('webgpu');
-    expect(backends.get('wasm-1')).toBe('wasm');
-    expect(result.computed.shards.find((s: any) => s.runner === 'gpu-1').softwareAdapter).toBe(true);
+    expect(backends.get(runnerPseudonym('gpu-1'))).toBe('webgpu');
+    expect(backends.get(runnerPseudonym('wasm-1'))).toBe('wasm');
+    expect(result.computed.shards.find((s: any) => s.runner === runnerPseudonym('gpu-1')).softwareAdapter).toBe(true);
 
     const served = await get(`/v1/rankings?seed=${sweep.seed}&count=${sweep.count}&top=10`);
     const local = rankDimensions(await rankingSweep(models, { ...sweep, classIndex: null }), layout);

@@ -124,7 +124,7 @@ describe('faults', () => {
     expect(after[0]).toMatchObject({ status: 'done', completedBy: runnerPseudonym('victim'), attempts: 1 });
     expect(after[1]).toMatchObject({ status: 'done', completedBy: runnerPseudonym('rescuer'), attempts: 2 });
     const result = await expectCleanResult(id, clean);
-    expect(result.computed.shards.map((s: any) => s.runner)).toEqual(['victim', 'rescuer']);
+    expect(result.computed.shards.map((s: any) => s.runner)).toEqual([runnerPseudonym('victim'), runnerPseudonym('rescuer')]);
     expect(rescuer.output()).toMatch(/shard 1 \[64, 128\) attempt 2/);
   });
 

@@ -5,6 +5,7 @@
  */
 import { populationSpecHash } from '../../src/core/analysis/population.js';
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
 import { buildRunner, RUNNER_BUNDLE } from '../../src/gpu-runner/build.js';
 import { contentHash } from '../../src/core/hash.js';
 import type { Catalog } from '../../src/worker/catalog.js';
@@ -71,9 +72,11 @@ export interface RunnerProcess {
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
-export function startRunner(args: string[], name: string): RunnerProcess {
-  // Its own process group, so cleanup also reaches a Deno child (see stopRunner).
-  const child = spawn(process.execPath, [RUNNER_BUNDLE, 'run', '--name', name, ...args], { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+export function startRunner(args: string[], name: string, token?: string): RunnerProcess {
+  // Its own process group, so cleanup also reaches a Deno child (see stopRunner). The token goes in
+  // the environment, as the README says to: never on a command line (`ps` shows those to everyone).
+  const env = token === undefined ? process.env : { ...process.env, FAULTLINES_RUNNER_TOKEN: token };
+  const child = spawn(process.execPath, [RUNNER_BUNDLE, 'run', '--name', name, ...args], { stdio: ['ignore', 'pipe', 'pipe'], detached: true, env });
   let out = '';
   const listeners = new Set<() => void>();
   const onData = (d: Buffer) => {
@@ -146,7 +149,7 @@ export class RunnerPool {
 
   /** A runner polling every 300 ms with `args` (backend, lease, batch, ...) added. */
   start(name: string, args: string[], token = RUNNER_TOKEN): RunnerProcess {
-    const r = startRunner(['--api', this.edge().url.origin, '--token', token, '--poll-ms', '300', ...args], name);
+    const r = startRunner(['--api', this.edge().url.origin, '--poll-ms', '300', ...args], name, token);
     this.started.push(r);
     return r;
   }
@@ -242,4 +245,18 @@ export function withLease(path: string, body: unknown): unknown {
   if (!m || body === null || typeof body !== 'object' || 'lease' in body) return body;
   const b = body as { runner?: string; shard?: number };
   return { ...b, lease: leaseTokens.get(`${m[1]}:${b.shard ?? 0}:${b.runner}`) ?? NOBODYS_TOKEN };
+}
+
+/** Processes (pid: command line) whose command line contains `text` (Linux /proc). */
+export function commandLinesContaining(text: string): string[] {
+  const out: string[] = [];
+  for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+    try {
+      const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ');
+      if (cmd.includes(text)) out.push(`${pid}: ${cmd.slice(0, 200)}`);
+    } catch {
+      /* gone meanwhile */
+    }
+  }
+  return out;
 }

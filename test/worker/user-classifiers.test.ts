@@ -348,7 +348,7 @@ describe('registered classifiers on workerd', () => {
     expect(sub.status).toBe(202);
     const { statusUrl, job } = (await sub.json()) as { statusUrl: string; job: { spec: Record<string, unknown> } };
     expect(job.spec).toMatchObject({ classifier: id, classifierId: id, classifierFormat: 'tfjs' });
-    const runner = startRunner(['--api', api.origin, '--token', RUNNER_TOKEN, '--backend', 'wasm', '--poll-ms', '300', '--exit-when-idle'], 'user-classifier-runner');
+    const runner = startRunner(['--api', api.origin, '--backend', 'wasm', '--poll-ms', '300', '--exit-when-idle'], 'user-classifier-runner', RUNNER_TOKEN);
     runners.push(runner);
     for (let i = 0; ; i++) {
       const status = (await (await call(statusUrl)).json()) as { status: string; error?: string };

@@ -124,6 +124,18 @@ describe('GPU runner end to end', () => {
     expect((await get(sub.statusUrl)).status).toBe('done');
   });
 
+  it('--backend auto never runs jobs on a software WebGPU adapter: it says so and uses wasm', async () => {
+    const r = runner('auto-1', ['--backend', 'auto']);
+    const adapter = await r.waitFor(/WebGPU adapter: (.*)/, 60_000);
+    if (/SOFTWARE/.test(adapter[1])) {
+      await r.waitFor(/is a software one.*using the wasm backend/, 60_000);
+      await r.waitFor(/waiting for jobs|leased job|no job/i, 60_000).catch(() => undefined);
+      expect(r.output()).not.toMatch(/backend webgpu on/);
+    } else expect(r.output()).toMatch(/hardware GPU/);
+    r.child.kill('SIGTERM');
+    await r.exited;
+  });
+
   it('a runner with a bad token is refused and exits', async () => {
     const intruder = runner('intruder', ['--backend', 'wasm'], 'not-the-token');
     const { code } = await intruder.exited;

@@ -184,12 +184,12 @@ async function jobs(): Promise<void> {
   const el = $('jobs-table');
   try {
     const r = await getJson(API, '/v1/jobs', { limit: 20 });
-    const list = r.jobs as Array<{ id: string; kind: string; status: string; progress: { done: number; total: number }; spec?: { classifier?: string; seed?: number; count?: number }; updatedAt?: number | string; createdAt?: number | string }>;
+    const list = r.jobs as Array<{ id: string; kind: string; status: string; progress: { done: number; total: number }; spec?: { classifier?: string; seed?: number; count?: number }; updatedAt?: number | string; createdAt?: number | string; runners?: { note: string | null } }>;
     el.innerHTML = list.length
       ? `<table><thead><tr><th>job</th><th>kind</th><th>classifier</th><th>sweep</th><th>status</th><th>progress</th></tr></thead><tbody>${list
           .map(
             (j) =>
-              `<tr data-job="${esc(j.id)}" data-status="${esc(j.status)}"><td class="mono" title="${esc(j.id)}">${esc(j.id.slice(0, 8))}</td><td>${esc(j.kind)}</td><td>${esc(j.spec?.classifier ?? '')}</td><td>${j.spec ? `seed ${j.spec.seed}, ${j.spec.count} samples` : ''}</td><td>${esc(j.status)}</td><td><progress max="${j.progress.total || 1}" value="${j.progress.done}"></progress> ${j.progress.total ? pct(j.progress.done / j.progress.total) : ''}</td></tr>`,
+              `<tr data-job="${esc(j.id)}" data-status="${esc(j.status)}"><td class="mono" title="${esc(j.id)}">${esc(j.id.slice(0, 8))}</td><td>${esc(j.kind)}</td><td>${esc(j.spec?.classifier ?? '')}</td><td>${j.spec ? `seed ${j.spec.seed}, ${j.spec.count} samples` : ''}</td><td>${esc(j.status)}${j.runners?.note ? `<br><span class="note" data-runner-note>${esc(j.runners.note)}</span>` : ''}</td><td><progress max="${j.progress.total || 1}" value="${j.progress.done}"></progress> ${j.progress.total ? pct(j.progress.done / j.progress.total) : ''}</td></tr>`,
           )
           .join('')}</tbody></table>`
       : '<p class="note">No jobs yet. Submit one with <code>POST /v1/jobs</code>; the built-in results are precomputed.</p>';

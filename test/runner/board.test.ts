@@ -75,6 +75,8 @@ describe('shards', () => {
     const sub = (await (await post('/v1/jobs', sweep, SUBMIT_AUTH)).json()) as any;
     expect(sub.created).toBe(true);
     expect(sub.job.shards).toMatchObject({ total: 4, queued: 4 });
+    // No runner has called this board yet: the job says so instead of just staying queued.
+    expect(sub.job.runners).toMatchObject({ lastContactAt: null, note: expect.stringMatching(/no runner has contacted the board/) });
     expect(sub.job.shardSize).toBe(64);
     // Idempotency: the same spec is the same job (whatever shard size the second one asks for).
     const again = (await (await post('/v1/jobs', { ...sweep, shardSize: 100 }, SUBMIT_AUTH)).json()) as any;
@@ -214,6 +216,14 @@ describe('shards', () => {
     // Visibility timeout: r2 goes silent, the shard is leasable again once its lease expires.
     expect((await postJson('/v1/runner/lease', { runner: 'r3' })).status).toBe(204);
     await new Promise((r) => setTimeout(r, 1100));
+    // Expired, the lease is shown as what it is at once: queued again, nothing running.
+    const expired = (await (await edge.fetch(`/v1/jobs/${id}/shards`)).json()) as any;
+    expect(expired.shards[0]).toMatchObject({ status: 'queued', lease: null, done: 0 });
+    expect((await (await edge.fetch(`/v1/jobs/${id}`)).json()) as any).toMatchObject({ status: 'queued', shards: { running: 0, queued: 1 } });
+    // A runner called moments ago: no "no runner" note yet; the job says when one last did.
+    const waiting = (await (await edge.fetch(`/v1/jobs/${id}`)).json()) as any;
+    expect(waiting.runners.note).toBeNull();
+    expect(Date.now() - Date.parse(waiting.runners.lastContactAt)).toBeLessThan(30_000);
     const third = await postJson('/v1/runner/lease', { runner: 'r3', leaseMs: 60_000 });
     expect(third.body.shard).toMatchObject({ index: 0, attempts: 2 });
     expect((await postJson(`/v1/runner/jobs/${id}/complete`, { runner: 'r2', shard: 0, payload: shardSums(edge.catalog, third.body.spec, 0, 32) })).status).toBe(409);

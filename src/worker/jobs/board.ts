@@ -88,7 +88,15 @@ export interface JobRecord {
   updatedAt: string;
   /** The result this job waits for (its key) and the job computing it, if any. */
   needs: { key: string; jobId: string | null; status: JobStatus | null } | null;
+  /**
+   * When any runner last called the board (lease, heartbeat, complete, fail, release), and for a
+   * job still waiting for work, a note when none has for RUNNER_QUIET_MS ("no runner seen for 95 s").
+   */
+  runners: { lastContactAt: string | null; note: string | null };
 }
+
+/** A waiting job says no runner is connected when none has called the board for this long. */
+export const RUNNER_QUIET_MS = 30_000;
 
 /** A lease handed to a runner: the job and the shard it must compute. */
 export interface LeaseRecord {
@@ -135,15 +143,18 @@ export type ShardCheck = { ok: true; job: JobRecord; shard: ShardRecord } | { ok
 const iso = (ms: number) => new Date(ms).toISOString();
 
 function shardRecord(r: ShardRow, now: number): ShardRecord {
+  // A lease that expired is shown as what it is, queued again (the next lease call takes it),
+  // not as running until someone leases it.
+  const expired = r.status === 'running' && (r.lease_expires ?? 0) < now;
   return {
     index: r.idx,
     start: r.start,
     end: r.end,
-    status: r.status,
-    done: r.status === 'done' ? r.end - r.start : r.done,
+    status: expired ? 'queued' : r.status,
+    done: r.status === 'done' ? r.end - r.start : expired ? 0 : r.done,
     attempts: r.attempts,
     failures: r.failures,
-    lease: r.status === 'running' && r.lease_owner !== null ? { holder: runnerPseudonym(r.lease_owner), expiresAt: iso(r.lease_expires ?? 0) } : null,
+    lease: r.status === 'running' && !expired && r.lease_owner !== null ? { holder: runnerPseudonym(r.lease_owner), expiresAt: iso(r.lease_expires ?? 0) } : null,
     retryAt: r.status === 'queued' && r.not_before > now ? iso(r.not_before) : null,
     samplesPerSecond: r.status === 'running' ? r.rate : null,
     error: r.error,
@@ -200,6 +211,8 @@ export class JobBoard extends DurableObject<Env> {
     )`);
     sql.exec('CREATE INDEX IF NOT EXISTS shards_queue ON shards (status, not_before)');
     sql.exec('CREATE INDEX IF NOT EXISTS jobs_recent ON jobs (created_at, id)');
+    // Last contact of each runner (by name): so a job can say that nobody is computing it.
+    sql.exec('CREATE TABLE IF NOT EXISTS runner_contacts (runner TEXT PRIMARY KEY, last_seen INTEGER NOT NULL)');
     // Shard results in pieces: a row (and a value) is limited to 2 MB, a runner's body to 16 MiB.
     sql.exec(`CREATE TABLE IF NOT EXISTS shard_results (
       job_id TEXT NOT NULL,
@@ -238,22 +251,22 @@ export class JobBoard extends DurableObject<Env> {
     const a = sql
       .exec<{ total: number; queued: number; running: number; finished: number; dead: number; samples: number; attempts: number; rate_sum: number; rate_n: number; retry: number | null; first_size: number | null }>(
         `SELECT COUNT(*) AS total,
-                COALESCE(SUM(status = 'queued'), 0) AS queued,
-                COALESCE(SUM(status = 'running'), 0) AS running,
+                COALESCE(SUM(status = 'queued' OR (status = 'running' AND lease_expires < ?1)), 0) AS queued,
+                COALESCE(SUM(status = 'running' AND lease_expires >= ?1), 0) AS running,
                 COALESCE(SUM(status = 'done'), 0) AS finished,
                 COALESCE(SUM(status = 'dead'), 0) AS dead,
-                COALESCE(SUM(CASE WHEN status = 'done' THEN end - start ELSE done END), 0) AS samples,
+                COALESCE(SUM(CASE WHEN status = 'done' THEN end - start WHEN status = 'running' AND lease_expires < ?1 THEN 0 ELSE done END), 0) AS samples,
                 COALESCE(MAX(attempts), 0) AS attempts,
-                COALESCE(SUM(CASE WHEN status = 'running' AND rate > 0 THEN rate ELSE 0 END), 0) AS rate_sum,
-                COALESCE(SUM(status = 'running' AND rate > 0), 0) AS rate_n,
-                MIN(CASE WHEN status = 'queued' AND not_before > ? THEN not_before END) AS retry,
+                COALESCE(SUM(CASE WHEN status = 'running' AND lease_expires >= ?1 AND rate > 0 THEN rate ELSE 0 END), 0) AS rate_sum,
+                COALESCE(SUM(status = 'running' AND lease_expires >= ?1 AND rate > 0), 0) AS rate_n,
+                MIN(CASE WHEN status = 'queued' AND not_before > ?1 THEN not_before END) AS retry,
                 MAX(CASE WHEN idx = 0 THEN end - start END) AS first_size
-         FROM shards WHERE job_id = ?`,
+         FROM shards WHERE job_id = ?2`,
         now,
         r.id,
       )
       .one();
-    const lease = sql.exec<{ lease_owner: string | null; lease_expires: number | null }>("SELECT lease_owner, lease_expires FROM shards WHERE job_id = ? AND status = 'running' ORDER BY idx LIMIT 1", r.id).toArray()[0];
+    const lease = sql.exec<{ lease_owner: string | null; lease_expires: number | null }>("SELECT lease_owner, lease_expires FROM shards WHERE job_id = ? AND status = 'running' AND lease_expires >= ? ORDER BY idx LIMIT 1", r.id, now).toArray()[0];
     const done = a.samples;
     // Shards that finish between two heartbeats never report a rate: then the job's own
     // throughput since its first lease stands in.
@@ -262,12 +275,17 @@ export class JobBoard extends DurableObject<Env> {
     const retry = a.retry === null ? null : iso(a.retry);
     const pre = r.needs === null ? null : this.jobRow('key', r.needs);
     const blocked = pre?.status === 'failed' && r.status !== 'done';
+    const last = sql.exec<{ t: number | null }>('SELECT MAX(last_seen) AS t FROM runner_contacts').one().t;
+    const waiting = !blocked && (r.status === 'queued' || r.status === 'running') && a.running === 0;
+    const quiet = last === null ? null : now - last;
+    const note = waiting && (quiet === null || quiet > RUNNER_QUIET_MS) ? (quiet === null ? 'no runner has contacted the board yet: start one (npm run runner)' : `no runner seen for ${Math.round(quiet / 1000)} s: start one (npm run runner)`) : null;
     return {
       id: r.id,
       key: r.key,
       kind: r.kind,
       spec: JSON.parse(r.spec) as Record<string, unknown>,
-      status: blocked ? 'failed' : r.status,
+      // A running job whose every lease expired and nothing finished is waiting again: queued.
+      status: blocked ? 'failed' : r.status === 'running' && a.running === 0 && a.finished === 0 ? 'queued' : r.status,
       progress: { done: r.status === 'done' ? r.total : done, total: r.total, samplesPerSecond: rate, etaSeconds: rate && r.status === 'running' ? Math.max(0, (r.total - done) / rate) : null },
       attempts: a.attempts,
       lease: lease && lease.lease_owner !== null ? { holder: runnerPseudonym(lease.lease_owner), expiresAt: iso(lease.lease_expires ?? 0) } : null,
@@ -278,6 +296,7 @@ export class JobBoard extends DurableObject<Env> {
       createdAt: iso(r.created_at),
       updatedAt: iso(r.updated_at),
       needs: r.needs === null ? null : { key: r.needs, jobId: pre?.id ?? null, status: pre?.status ?? null },
+      runners: { lastContactAt: last === null ? null : iso(last), note },
     };
   }
 
@@ -286,12 +305,9 @@ export class JobBoard extends DurableObject<Env> {
     const sql = this.ctx.storage.sql;
     const job = this.jobRow('id', jobId);
     if (!job || job.status === 'done') return;
-    const shards = this.shardRows(jobId);
-    const status: JobStatus = shards.some((s) => s.status === 'dead')
-      ? 'failed'
-      : shards.some((s) => s.status === 'running' || s.status === 'done')
-        ? 'running'
-        : 'queued';
+    // Aggregated in SQL: no shard rows in JavaScript.
+    const n = sql.exec<{ dead: number; started: number }>("SELECT COALESCE(SUM(status = 'dead'), 0) AS dead, COALESCE(SUM(status IN ('running', 'done')), 0) AS started FROM shards WHERE job_id = ?", jobId).one();
+    const status: JobStatus = n.dead > 0 ? 'failed' : n.started > 0 ? 'running' : 'queued';
     sql.exec('UPDATE jobs SET status = ?, error = COALESCE(?, error), updated_at = ? WHERE id = ?', status, error ?? null, Date.now(), jobId);
   }
 
@@ -390,6 +406,7 @@ export class JobBoard extends DurableObject<Env> {
   lease(owner: string, ttlMs: number, kinds?: string[]): LeaseRecord | null {
     const sql = this.ctx.storage.sql;
     const now = Date.now();
+    this.contact(owner);
     return this.ctx.storage.transactionSync(() => {
       const expiredDead = sql
         .exec<{ job_id: string }>("SELECT job_id FROM shards WHERE status = 'running' AND lease_expires < ? AND attempts >= ?", now, MAX_ATTEMPTS)
@@ -426,6 +443,11 @@ export class JobBoard extends DurableObject<Env> {
     });
   }
 
+  /** Records that a runner called the board. */
+  private contact(runner: string): void {
+    this.ctx.storage.sql.exec('INSERT INTO runner_contacts (runner, last_seen) VALUES (?, ?) ON CONFLICT (runner) DO UPDATE SET last_seen = excluded.last_seen', runner, Date.now());
+  }
+
   /** The shard `index` of job `id` when `token` is its unexpired lease's (the runner name is a label). */
   owned(id: string, index: number, token: string): ShardCheck {
     const j = this.jobRow('id', id);
@@ -433,6 +455,7 @@ export class JobBoard extends DurableObject<Env> {
     const s = this.shardRows(id).find((x) => x.idx === index);
     if (!s) return { ok: false, status: 404, detail: `job ${id} has no shard ${index}` };
     if (s.status !== 'running' || s.lease_token === null || s.lease_token !== token) return { ok: false, status: 409, detail: `shard ${index} of job ${id} is ${s.status} and this is not its lease` };
+    if (s.lease_owner !== null) this.contact(s.lease_owner);
     if ((s.lease_expires ?? 0) < Date.now()) return { ok: false, status: 409, detail: `the lease of shard ${index} of job ${id} expired` };
     return { ok: true, job: this.record(j), shard: shardRecord(s, Date.now()) };
   }

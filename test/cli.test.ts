@@ -2,29 +2,17 @@
  * The CLI as a user runs it: the built bundle (dist/cli.mjs, built by `npm test`) in a child
  * process.
  */
-import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { faultlines } from './cli-helpers.js';
 import { DEFAULT_GENERATOR, Generator } from '../src/core/generator/index.js';
 import { useBackend } from '../src/node/backend.js';
 import { writeWeightsDir } from '../src/node/weights-fs.js';
 import { DEFAULT_ANALYSIS_NOISE } from '../src/core/analysis/noise.js';
 
-const run = promisify(execFile);
-const cli = path.resolve('dist/cli.mjs');
 
-async function faultlines(...args: string[]) {
-  try {
-    const { stdout, stderr } = await run(process.execPath, [cli, ...args], { maxBuffer: 64 * 1024 * 1024 });
-    return { code: 0, stdout, stderr };
-  } catch (err) {
-    const e = err as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
 
 describe('faultlines CLI', () => {
   it('lists its commands and rejects unknown ones', async () => {

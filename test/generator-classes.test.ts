@@ -5,32 +5,20 @@
  * `npm run fixtures:build:generator`) has 3 classes named eight, seven, three and
  * `classes.traversalClass: 1`; `mlp-adapter.json` beside it maps them to the `mlp-layers` MLP.
  */
-import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { faultlines } from './cli-helpers.js';
 import { analyze } from '../src/core/analysis/report.js';
 import { defaultTraversalClass, Generator, resolveGeneratorClasses } from '../src/core/generator/index.js';
 import { useBackend } from '../src/node/backend.js';
 import { loadBuiltinClassifier, loadGenerator } from '../src/node/models.js';
 import { readWeightsDir } from '../src/node/weights-fs.js';
 
-const run = promisify(execFile);
-const cli = path.resolve('dist/cli.mjs');
 const GEN = 'test/fixtures/generator-3class';
 const NAMES = ['eight', 'seven', 'three'];
 
-async function faultlines(...args: string[]) {
-  try {
-    const { stdout, stderr } = await run(process.execPath, [cli, ...args], { maxBuffer: 64 * 1024 * 1024 });
-    return { code: 0, stdout, stderr };
-  } catch (err) {
-    const e = err as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
 
 describe('generator classes from the manifest', () => {
   beforeAll(async () => {

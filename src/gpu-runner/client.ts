@@ -81,13 +81,19 @@ export class EdgeClient {
   constructor(
     api: string,
     private readonly token: string,
-    private readonly opts: { retries?: number; log?: (line: string) => void; giveUp?: () => boolean } = {},
+    /**
+     * retryForMs: how long transient failures are retried (backoff 0.25 s doubling to 10 s) before
+     * giving up; a restarted edge took 21 s to answer again, and a computed shard result is worth
+     * waiting a whole lease for (the default, 120 s). retries: a cap on attempts (default none).
+     */
+    private readonly opts: { retries?: number; retryForMs?: number; log?: (line: string) => void; giveUp?: () => boolean } = {},
   ) {
     this.base = api.replace(/\/+$/, '');
   }
 
   private async request(method: string, path: string, body?: unknown): Promise<Response> {
-    const retries = this.opts.retries ?? 5;
+    const retries = this.opts.retries ?? Infinity;
+    const deadline = Date.now() + (this.opts.retryForMs ?? 120_000);
     for (let attempt = 0; ; attempt++) {
       let res: Response | null = null;
       let err: unknown = null;
@@ -101,12 +107,12 @@ export class EdgeClient {
         err = e;
       }
       const transient = res === null || ((res.status >= 500 || res.status === 429) && !(await lasting(res)));
-      if (!transient || attempt >= retries || this.opts.giveUp?.()) {
+      if (!transient || attempt >= retries || Date.now() >= deadline || this.opts.giveUp?.()) {
         if (res === null) throw err;
         return res;
       }
       if (res) await res.body?.cancel();
-      const wait = Math.min(10_000, 250 * 2 ** attempt);
+      const wait = Math.max(0, Math.min(10_000, 250 * 2 ** attempt, deadline - Date.now()));
       this.opts.log?.(`${method} ${path}: ${res ? `HTTP ${res.status}` : (err as Error).message}; retrying in ${wait} ms`);
       await sleep(wait);
     }

@@ -149,7 +149,9 @@ async function runCommand(args: Args, argv: string[]): Promise<number> {
   const info = await initBackend(backend, log);
   const leaseMs = int(args, 'lease-ms', 120_000);
   let stopping = () => false;
-  const runner = new Runner(new EdgeClient(api, token, { log, giveUp: () => stopping() }), info, {
+  // Transient edge failures are retried for at least a lease: a restarting edge (21 s measured)
+  // must not cost a computed shard its result or an attempt.
+  const runner = new Runner(new EdgeClient(api, token, { log, retryForMs: Math.max(30_000, leaseMs), giveUp: () => stopping() }), info, {
     name,
     leaseMs,
     heartbeatMs: int(args, 'heartbeat-ms', Math.max(500, Math.min(15_000, Math.floor(leaseMs / 4)))),

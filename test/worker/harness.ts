@@ -41,7 +41,7 @@ export interface EdgeServer {
    * Stops workerd and starts it again on the same port and assets (a worker restart). Only with
    * `persist`: the Durable Objects' SQLite and KV then survive it, as they do on Cloudflare.
    */
-  restart(): Promise<void>;
+  restart(downMs?: number): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -67,9 +67,11 @@ export async function startEdge(alter?: (assetsDir: string, catalog: Catalog) =>
     assets,
     catalog,
     fetch: (pathname, init) => fetch(new URL(pathname, url), init),
-    restart: async () => {
+    restart: async (downMs = 0) => {
       if (!persistDir) throw new Error('restart() needs startEdge(..., { persist: true }): the state would be lost');
       await mf.dispose();
+      // Down for a while, as a real restart or deploy can be (runners must wait it out).
+      if (downMs > 0) await new Promise((r) => setTimeout(r, downMs));
       mf = (await startLocalWorkerd(assets, bindings, { persistDir, port: Number(url.port), readRateLimit: TEST_READ_RATE_LIMIT })).mf;
     },
     close: async () => {

@@ -5,13 +5,19 @@
  * through a chunked body — would leave a client that is still sending with a reset connection, and
  * the next request on that connection fails or hangs. This middleware owns the body stream: the
  * app reads it through a pass-through, and whatever the app did not read is read and dropped here,
- * up to a bound (a client that sends more than that is cut off: that is its own doing).
+ * up to a bound in bytes and while it keeps coming (a client that sends more than that, or stops
+ * sending what it declared, is cut off: that is its own doing).
  */
 import type { MiddlewareHandler } from 'hono';
 import type { AppEnv } from './http.js';
 
 /** Most bytes drained after an early reply (the largest body any route accepts is 16 MiB). */
 export const DRAIN_LIMIT_BYTES = 32 * 1024 * 1024;
+/**
+ * How long the drain waits for the next piece of a body: a client that declared more than it
+ * sends (or stalls) does not hold the reply; its connection is cut instead.
+ */
+export const DRAIN_IDLE_MS = 2000;
 
 export function drainUnreadBody(limit = DRAIN_LIMIT_BYTES): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
@@ -45,10 +51,14 @@ export function drainUnreadBody(limit = DRAIN_LIMIT_BYTES): MiddlewareHandler<Ap
       let drained = 0;
       try {
         while (!finished && drained <= limit) {
-          const { value } = await read();
-          drained += value?.byteLength ?? 0;
+          let timer: ReturnType<typeof setTimeout> | undefined;
+          const idle = new Promise<'idle'>((resolve) => (timer = setTimeout(() => resolve('idle'), DRAIN_IDLE_MS)));
+          const next = await Promise.race([read(), idle]);
+          clearTimeout(timer);
+          if (next === 'idle') break;
+          drained += next.value?.byteLength ?? 0;
         }
-        if (!finished) await reader.cancel('request body over the drain limit');
+        if (!finished) await reader.cancel('request body over the drain limit or stalled');
       } catch {
         /* the client went away: nothing left to drain */
       }

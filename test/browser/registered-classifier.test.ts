@@ -45,8 +45,9 @@ beforeAll(async () => {
   const runner = { 'content-type': 'application/json', authorization: `Bearer ${RUNNER_TOKEN}` };
   const lease = await edge.fetch('/v1/runner/lease', { method: 'POST', headers: runner, body: JSON.stringify({ runner: 'synthetic' }) });
   expect(lease.status).toBe(200);
+  const { shard } = (await lease.json()) as { shard: { leaseToken: string } };
   const spec = { ...job.job.spec, ...DEFAULT_SWEEP };
-  const done = await edge.fetch(`/v1/runner/jobs/${job.job.id}/complete`, { method: 'POST', headers: runner, body: JSON.stringify({ runner: 'synthetic', shard: 0, payload: shardSums(edge.catalog, spec, 0, DEFAULT_SWEEP.count) }) });
+  const done = await edge.fetch(`/v1/runner/jobs/${job.job.id}/complete`, { method: 'POST', headers: runner, body: JSON.stringify({ runner: 'synthetic', shard: 0, lease: shard.leaseToken, payload: shardSums(edge.catalog, spec, 0, DEFAULT_SWEEP.count) }) });
   expect(done.status, await done.clone().text()).toBe(200);
 
   site = await staticSite({

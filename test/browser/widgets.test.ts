@@ -88,9 +88,9 @@ describe('dashboard', () => {
     const lease = await edge.fetch('/v1/runner/lease', { method: 'POST', headers: auth, body: JSON.stringify({ runner: 'gpu-1' }) });
     let progressed = false;
     if (lease.status === 200) {
-      const leased = (await lease.json()) as { id: string; progress?: { total?: number } };
+      const leased = (await lease.json()) as { id: string; progress?: { total?: number }; shard: { index: number; leaseToken: string } };
       const total = leased.progress?.total ?? 20000;
-      const hb = await edge.fetch(`/v1/runner/jobs/${leased.id}/heartbeat`, { method: 'POST', headers: auth, body: JSON.stringify({ runner: 'gpu-1', done: Math.floor(total / 4), total }) });
+      const hb = await edge.fetch(`/v1/runner/jobs/${leased.id}/heartbeat`, { method: 'POST', headers: auth, body: JSON.stringify({ runner: 'gpu-1', shard: leased.shard.index, lease: leased.shard.leaseToken, done: Math.floor(total / 4), total }) });
       progressed = hb.ok;
     }
 

@@ -28,7 +28,7 @@ import { jobModels } from '../../src/gpu-runner/models.js';
 import { DEFAULT_OPTIONS, DEFAULT_SWEEP, generatorId, resultKey, resultPath, type Catalog, type StoredResult } from '../../src/worker/catalog.js';
 import { checkDerivedPayload, type JobSpecFields } from '../../src/worker/jobs/payloads.js';
 import { ProblemError } from '../../src/worker/problem.js';
-import { RUNNER_TOKEN, SUBMIT_AUTH, classifierUpload, fixture, startEdge, type EdgeServer } from '../worker/harness.js';
+import { RUNNER_TOKEN, SUBMIT_AUTH, classifierUpload, fixture, recordLease, startEdge, withLease, type EdgeServer } from '../worker/harness.js';
 import { RunnerPool, ensureRunnerBuilt, watchJob } from './helpers.js';
 
 let edge: EdgeServer;
@@ -43,9 +43,11 @@ const SEEDED_TOLERANCE = { relative: 1e-4, grayLevels: 1 };
 
 const RUNNER_AUTH = { authorization: `Bearer ${RUNNER_TOKEN}` };
 const call = async (p: string, body?: unknown, headers: Record<string, string> = SUBMIT_AUTH) => {
-  const res = await edge.fetch(p, body === undefined ? {} : { method: 'POST', headers: { ...headers, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const res = await edge.fetch(p, body === undefined ? {} : { method: 'POST', headers: { ...headers, 'content-type': 'application/json' }, body: JSON.stringify(withLease(p, body)) });
   const text = await res.text();
-  return { status: res.status, body: text ? JSON.parse(text) : null } as { status: number; body: any };
+  const out = { status: res.status, body: text ? JSON.parse(text) : null } as { status: number; body: any };
+  if (p === '/v1/runner/lease' && res.status === 200) recordLease((body as { runner: string }).runner, out.body);
+  return out;
 };
 const get = async (p: string) => (await call(p)).body;
 const runner = (name: string) => pool.start(name, ['--backend', 'wasm', '--lease-ms', '60000', '--heartbeat-ms', '1000']);

@@ -225,27 +225,8 @@ export function shardSums(catalog: Catalog, spec: { generatorId: string; classif
   };
 }
 
-/**
- * The lease tokens a test's runners hold, by job, shard and runner name: a runner call made through
- * `withLease` carries its runner's token the way the real runner does, and a runner that holds no
- * lease of that shard sends a well-formed token that is nobody's (so the board answers 409, as to
- * any stranger).
- */
-const leaseTokens = new Map<string, string>();
-const NOBODYS_TOKEN = '0'.repeat(64);
-
-/** Remembers the token of a lease response (`lease`: the body of POST /v1/runner/lease). */
-export function recordLease(runner: string, lease: { id: string; shard: { index: number; leaseToken: string } } | null): void {
-  if (lease) leaseTokens.set(`${lease.id}:${lease.shard.index}:${runner}`, lease.shard.leaseToken);
-}
-
-/** The body of a runner call on `path` with its runner's lease token added (unless it names one). */
-export function withLease(path: string, body: unknown): unknown {
-  const m = /^\/v1\/runner\/jobs\/([^/]+)\/(heartbeat|complete|fail|release)$/.exec(path);
-  if (!m || body === null || typeof body !== 'object' || 'lease' in body) return body;
-  const b = body as { runner?: string; shard?: number };
-  return { ...b, lease: leaseTokens.get(`${m[1]}:${b.shard ?? 0}:${b.runner}`) ?? NOBODYS_TOKEN };
-}
+/** Lease tokens of runner calls (kept in the worker harness, shared by the edge and runner tests). */
+export { recordLease, withLease } from '../worker/harness.js';
 
 /** Processes (pid: command line) whose command line contains `text` (Linux /proc). */
 export function commandLinesContaining(text: string): string[] {

@@ -95,8 +95,8 @@ describe('access scopes', () => {
     // The runner token does the runner's work (and only that).
     const lease = await post(edge, '/v1/runner/lease', { runner: 'r1', leaseMs: 60_000 }, bearer(RUNNER_TOKEN));
     expect(lease.status).toBe(200);
-    const leased = (await lease.json()) as { id: string; shard: { index: number } };
-    expect((await post(edge, `/v1/runner/jobs/${leased.id}/release`, { runner: 'r1', shard: leased.shard.index }, bearer(RUNNER_TOKEN))).status).toBe(200);
+    const leased = (await lease.json()) as { id: string; shard: { index: number; leaseToken: string } };
+    expect((await post(edge, `/v1/runner/jobs/${leased.id}/release`, { runner: 'r1', shard: leased.shard.index, lease: leased.shard.leaseToken }, bearer(RUNNER_TOKEN))).status).toBe(200);
     expect((await edge.fetch(`/v1/runner/models/${gid}/manifest`, { headers: bearer(RUNNER_TOKEN) })).status).toBe(200);
   });
 

@@ -7,7 +7,7 @@ import { DEFAULT_SWEEP } from '../../src/worker/catalog.js';
 import { populationSpecHash } from '../../src/core/analysis/population.js';
 import type { AnalysisModels } from '../../src/core/analysis/models.js';
 import { CrossingTraversal, LiveCornerCase, RangeTraversal } from '../../src/worker/live-schemas.js';
-import { RUNNER_TOKEN, SUBMIT_AUTH, ensureCachedResults, problemOf, startEdge, syntheticSums, type EdgeServer } from './harness.js';
+import { RUNNER_TOKEN, SUBMIT_AUTH, ensureCachedResults, problemOf, recordLease, startEdge, syntheticSums, withLease, type EdgeServer } from './harness.js';
 
 let edge: EdgeServer;
 let keys: Record<string, string>;
@@ -27,8 +27,12 @@ const getJson = async (p: string, init?: RequestInit) => {
   const res = await edge.fetch(p, init);
   return { res, body: (await res.json()) as any };
 };
-const post = (p: string, body: unknown, headers: Record<string, string> = {}) =>
-  edge.fetch(p, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
+/** A POST; runner calls carry their runner's lease token, as the runner does (test/runner/helpers.ts). */
+const post = async (p: string, body: unknown, headers: Record<string, string> = {}) => {
+  const res = await edge.fetch(p, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(withLease(p, body)) });
+  if (p === '/v1/runner/lease' && res.status === 200) recordLease((body as { runner: string }).runner, (await res.clone().json()) as any);
+  return res;
+};
 
 async function expectEtag304(p: string, res: Response) {
   const etag = res.headers.get('etag');

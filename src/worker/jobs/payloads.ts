@@ -212,12 +212,12 @@ function accuracyCurves(payload: unknown, frame: PayloadFrame, spec: JobSpecFiel
       if (b.sparse !== (b.count === 0 || b.count < p.minCount)) throw payloadError(`${at}.sparse`, ` is ${b.sparse} for ${b.count} samples (minCount ${p.minCount})`);
     });
     if (Math.abs(c.accuracy - sum(groups.map((b) => b.correct)) / p.count) > 1e-6) throw payloadError(`${f}.accuracy`, ` (${c.accuracy}) is not the share of correct samples`);
-    // The score: the accuracy of the samples in the non-sparse groups.
-    const kept = groups.filter((b) => !b.sparse);
+    // The score: the area under the curve, the mean accuracy of the non-sparse bins (not `beyond`).
+    const kept = c.bins.filter((b) => !b.sparse);
     const r = c.robustness;
-    if (r.samples !== sum(kept.map((b) => b.count))) throw payloadError(`${f}.robustness.samples`, ` (${r.samples}) is not the non-sparse groups' ${sum(kept.map((b) => b.count))} samples`);
-    const score = r.samples ? sum(kept.map((b) => b.correct)) / r.samples : null;
-    if (score === null ? r.score !== null : r.score === null || Math.abs(r.score - score) > 1e-6) throw payloadError(`${f}.robustness.score`, ` (${r.score}) is not the non-sparse groups' accuracy (${score})`);
+    if (r.samples !== sum(kept.map((b) => b.count))) throw payloadError(`${f}.robustness.samples`, ` (${r.samples}) is not the non-sparse bins' ${sum(kept.map((b) => b.count))} samples`);
+    const score = kept.length ? sum(kept.map((b) => b.correct / b.count)) / kept.length : null;
+    if (score === null ? r.score !== null : r.score === null || Math.abs(r.score - score) > 1e-6) throw payloadError(`${f}.robustness.score`, ` (${r.score}) is not the mean accuracy of the non-sparse bins (${score})`);
     if ((r.ciLow === null) !== (r.ciHigh === null) || (r.ciLow !== null && r.ciHigh !== null && r.ciLow > r.ciHigh)) throw payloadError(`${f}.robustness.ciLow`, ` (${r.ciLow}) and ciHigh (${r.ciHigh}) are not an interval`);
   });
   if (sum(counts) !== p.count) throw payloadError('curves.0.bins', ` and beyond hold ${sum(counts)} samples, not count (${p.count})`);

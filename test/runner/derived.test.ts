@@ -30,6 +30,7 @@ import { checkDerivedPayload, type JobSpecFields } from '../../src/worker/jobs/p
 import { ProblemError } from '../../src/worker/problem.js';
 import { RUNNER_TOKEN, SUBMIT_AUTH, classifierUpload, fixture, recordLease, startEdge, withLease, type EdgeServer } from '../worker/harness.js';
 import { RunnerPool, ensureRunnerBuilt, watchJob } from './helpers.js';
+import { runnerPseudonym } from '../../src/worker/jobs/pseudonym.js';
 
 let edge: EdgeServer;
 let catalog: Catalog;
@@ -176,7 +177,7 @@ describe('derived results (histograms, accuracy curves, corner cases) computed b
       expect(served.status).toBe(200);
       const job = subs[kind].job;
       expect(served.body).toMatchObject({ key: job.key, kind, classifier: id, classifierId: id, generatorId: gid, sweep, options: job.spec.options });
-      expect(served.body.computed).toMatchObject({ backend: 'wasm', runners: ['derived-registered'] });
+      expect(served.body.computed).toMatchObject({ backend: 'wasm', runners: [runnerPseudonym('derived-registered')] });
       // Well-formed: the edge's own checks, run again on what it serves.
       expect(refusal(kind, served.body.payload, job.spec)).toBeNull();
       const local = await derivedResult(kind, { models, name: id, sweep, sums }, job.spec.options, kind === 'accuracy-curves' ? compare : []);

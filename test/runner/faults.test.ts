@@ -114,7 +114,9 @@ describe('faults', () => {
     expect((await victim.exited).signal).toBe('SIGKILL');
     const during = await shardsOf(id);
     expect(during[0]).toMatchObject({ status: 'done', completedBy: runnerPseudonym('victim'), attempts: 1 });
-    expect(during[1]).toMatchObject({ status: 'running', attempts: 1, lease: { owner: 'victim' } });
+    // Still the victim's lease, or (on a slow machine, past its 2 s) shown as queued again at once.
+    if (during[1].status === 'running') expect(during[1]).toMatchObject({ attempts: 1, lease: { holder: runnerPseudonym('victim') } });
+    else expect(during[1]).toMatchObject({ status: 'queued', attempts: 1, lease: null });
     expect((await problemOf(await edge.fetch(`/v1/jobs/${id}/result`))).type).toBe('/problems/job-pending');
 
     const rescuer = pool.start('rescuer', wasmRunner(60_000));
@@ -169,7 +171,9 @@ describe('faults', () => {
     const final = await shardsOf(id);
     expect(final.map((s) => [s.completedBy, s.attempts])).toEqual([[runnerPseudonym('survivor'), 2], [runnerPseudonym('survivor'), 1], [runnerPseudonym('survivor'), 1]]);
     await expectCleanResult(id, clean);
-    expect((await asRunner(`/v1/runner/jobs/${id}/complete`, { runner: 'ghost', shard: 0, payload: {} })).status).toBe(409);
+    // The ghost's late completion is refused: a garbage one at its payload (400), a well-formed one at its lease (409).
+    expect((await asRunner(`/v1/runner/jobs/${id}/complete`, { runner: 'ghost', shard: 0, payload: {} })).status).toBe(400);
+    expect((await asRunner(`/v1/runner/jobs/${id}/complete`, { runner: 'ghost', shard: 0, payload: shardSums(edge.catalog, ghost.body.spec, 0, 32) })).status).toBe(409);
     console.log(`worker restart: ${restartMs} ms; the survivor ${/retrying in/.test(survivor.output()) ? 'retried requests during it' : 'made no request during it'}`);
   });
 

@@ -184,7 +184,14 @@ describe('derived results (histograms, accuracy curves, corner cases) computed b
       expect(served.body.payload, kind).toEqual(local);
     }
     // A classifier without a gradient has no ranking of its own to derive from: refused at submission.
-    const equal = await edge.fetch('/v1/classifiers', { method: 'POST', headers: SUBMIT_AUTH, body: classifierUpload(fixture('mlp-graph-equal')) });
+    // The in-process computation above blocks this process's event loop for many seconds, so the
+    // pooled keep-alive connection may have been closed by workerd without this process noticing:
+    // the (idempotent, content-addressed) upload is sent again once on a stale-connection error.
+    const upload = () => edge.fetch('/v1/classifiers', { method: 'POST', headers: SUBMIT_AUTH, body: classifierUpload(fixture('mlp-graph-equal')) });
+    const equal = await upload().catch((e: Error & { cause?: { code?: string; message?: string } }) => {
+      if (!/EPIPE|ECONNRESET|other side closed/.test(`${e.cause?.code ?? ''} ${e.cause?.message ?? ''}`)) throw e;
+      return upload();
+    });
     const refused = await call('/v1/jobs', { kind: 'histograms', classifier: ((await equal.json()) as { id: string }).id, ...sweep });
     expect(refused.status).toBe(422);
     expect(refused.body).toMatchObject({ type: '/problems/not-differentiable', field: 'classifier' });

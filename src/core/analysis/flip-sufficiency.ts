@@ -99,7 +99,7 @@ export async function flipSufficiency(classifiers: readonly AnalysisModels[], na
   const S = pop.styleSize;
   checkOptions(ks, ts, S);
   if (classifiers.length === 0 || classifiers.length !== names.length) throw new Error('flip sufficiency needs one name per classifier, and at least one');
-  const kMax = Math.max(...ks);
+  const kMax = ks.reduce((a, k) => Math.max(a, k), 0);
   const n = Math.min(pop.count, opts.samples ?? 1000);
   const K = sums.numClasses;
 

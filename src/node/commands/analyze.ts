@@ -145,6 +145,7 @@ export async function run(args: string[]): Promise<void> {
   writeFileSync(path.join(out, 'joint-corner-cases.png'), images.joint);
   writeFileSync(path.join(out, 'report.html'), reportHtml(report, images));
 
+  const tMax = report.flipSufficiency.ts.reduce((a, t) => Math.max(a, t), 0);
   const lines = [
     `analysis of ${report.options.samples} samples in ${((Date.now() - t0) / 1000).toFixed(0)} s (${report.backend}; sweep ${report.timings.sweep.toFixed(1)} s on ${pool ? `${pool.threads} worker threads` : 'this thread'})`,
     ...report.classifiers.map((c) => `  ${c.name.padEnd(22)} accuracy ${(100 * c.accuracy).toFixed(2)}%  robustness ${c.robustness.score.toFixed(4)} [${c.robustness.ciLow.toFixed(4)}, ${c.robustness.ciHigh.toFixed(4)}]`),
@@ -153,7 +154,7 @@ export async function run(args: string[]): Promise<void> {
     `  traversals from class ${classLabel({ names: report.classNames }, report.options.traversalClass)}`,
     `  decision corner cases (the prediction really changes) per class: ${report.cornerCases.classes.map((c) => `${classLabel({ names: report.classNames }, c.classIndex)}:${c.cases.length}`).join(' ')}`,
     `  of the dims tried, reaching p_true = 0.5 / flipping the decision: ${report.cornerCases.classes.reduce((a, c) => a + c.counts.pTrueHalf, 0)} / ${report.cornerCases.classes.reduce((a, c) => a + c.counts.decision, 0)} of ${report.cornerCases.classes.reduce((a, c) => a + c.counts.tried, 0)}`,
-    ...report.flipSufficiency.classifiers.map((c) => `  flip sufficiency ${c.classifier}: ${c.cells.filter((x) => x.t === Math.max(...report.flipSufficiency.ts)).map((x) => `k=${x.k} ${(100 * x.top.share).toFixed(0)}% vs random ${(100 * x.random.share).toFixed(0)}%`).join(', ')} (t = ${Math.max(...report.flipSufficiency.ts)} std)`),
+    ...report.flipSufficiency.classifiers.map((c) => `  flip sufficiency ${c.classifier}: ${c.cells.filter((x) => x.t === tMax).map((x) => `k=${x.k} ${(100 * x.top.share).toFixed(0)}% vs random ${(100 * x.random.share).toFixed(0)}%`).join(', ')} (t = ${tMax} std)`),
     ...report.frontier.classifiers.map((c) => `  frontier distance ${c.classifier}: median ${c.median === null ? `> ${report.frontier.maxSteps}` : c.median.toFixed(2)} std over classes (${c.classes.map((k) => (k.median === null ? '>' : k.median.toFixed(1))).join(' ')})`),
     `wrote ${path.relative(process.cwd(), out) || '.'}/report.html, report.json, traversals.png, corner-cases.png, joint-corner-cases.png`,
   ];

@@ -78,6 +78,11 @@ function relaunchInDeno(backend: RunnerBackendChoice, args: Args, argv: string[]
   const tokenEnv = token === undefined ? {} : { FAULTLINES_RUNNER_TOKEN: token };
   const child = spawn(deno, denoArgs(script, rest), { stdio: 'inherit', env: { ...process.env, ...tokenEnv, DENO_NO_UPDATE_CHECK: '1', XDG_RUNTIME_DIR: xdg, FAULTLINES_RUNNER_PARENT: String(process.pid) } });
   for (const sig of ['SIGTERM', 'SIGINT'] as const) process.on(sig, () => child.kill(sig));
+  // The launcher's own watched parent (e.g. a test process) gone: stop the Deno child with it.
+  watchParent(() => {
+    child.kill('SIGTERM');
+    setTimeout(() => child.kill('SIGKILL'), 5000).unref();
+  });
   return new Promise((resolve) => child.on('exit', (code, signal) => resolve(code ?? (signal ? 128 + (os.constants.signals[signal] ?? 1) : 1))));
 }
 
@@ -102,8 +107,9 @@ function onSignal(handler: (sig: string) => void): void {
 }
 
 /**
- * Re-launched in Deno: stop when the Node launcher dies (even by SIGKILL, which it cannot forward),
- * so no orphan keeps leasing work nobody watches.
+ * Stop when the process named by $FAULTLINES_RUNNER_PARENT dies (even by SIGKILL, which it cannot
+ * forward): a Deno runner watches its Node launcher, and a launcher or Node runner whatever set it
+ * (a test process), so no orphan keeps leasing work nobody watches.
  */
 function watchParent(stop: (why: string) => void): void {
   const parent = Number(process.env.FAULTLINES_RUNNER_PARENT ?? 0);

@@ -12,7 +12,9 @@
  * (float32 kernels summing in other orders); wasm shards vs the whole wasm sweep are exact up to float64 regrouping
  * of the per-shard sums (the lease test checks exact equality of a single-shard result).
  */
+import { spawn } from 'node:child_process';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { RUNNER_BUNDLE } from '../../src/gpu-runner/build.js';
 import { rankDimensions, rankingSweep } from '../../src/core/analysis/ranking.js';
 import type { AnalysisModels } from '../../src/core/analysis/models.js';
 import { GeneratorArchitectureSchema } from '../../src/core/generator/architecture.js';
@@ -129,7 +131,8 @@ describe('GPU runner end to end', () => {
     const adapter = await r.waitFor(/WebGPU adapter: (.*)/, 60_000);
     if (/SOFTWARE/.test(adapter[1])) {
       await r.waitFor(/is a software one.*using the wasm backend/, 60_000);
-      await r.waitFor(/waiting for jobs|leased job|no job/i, 60_000).catch(() => undefined);
+      const started = await r.waitFor(/\(pid \d+, (\w+) on [^)]+\) polling/, 60_000);
+      expect(started[1]).toBe('wasm');
       expect(r.output()).not.toMatch(/backend webgpu on/);
     } else expect(r.output()).toMatch(/hardware GPU/);
     r.child.kill('SIGTERM');
@@ -159,6 +162,42 @@ describe('GPU runner end to end', () => {
     };
     for (let i = 0; i < 100 && alive(); i++) await sleep(100);
     expect(alive()).toBe(false);
+  });
+
+  it('runners die with the process that started them, even SIGKILLed (a test run killed on timeout)', async () => {
+    // An intermediate parent (standing in for a vitest worker) starts a Node runner and a Deno one
+    // with FAULTLINES_RUNNER_PARENT set to itself, prints their pids, and is SIGKILLed.
+    const script = `
+      const { spawn } = require('node:child_process');
+      const env = { ...process.env, FAULTLINES_RUNNER_PARENT: String(process.pid), FAULTLINES_RUNNER_TOKEN: ${JSON.stringify(RUNNER_TOKEN)} };
+      for (const b of ['wasm', 'webgpu']) {
+        const c = spawn(process.execPath, [${JSON.stringify(RUNNER_BUNDLE)}, 'run', '--name', 'orphan-' + b, '--api', ${JSON.stringify(edge.url.origin)}, '--backend', b, '--poll-ms', '300'], { env, stdio: ['ignore', 'pipe', 'inherit'] });
+        c.stdout.on('data', (d) => process.stdout.write(d));
+      }
+      setInterval(() => {}, 1000);`;
+    const parent = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    parent.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+    const pids = async () => {
+      for (let i = 0; i < 600; i++) {
+        const found = [...out.matchAll(/\(pid (\d+), \w+ on (node|deno)/g)].map((m) => Number(m[1]));
+        if (found.length >= 2) return found;
+        await sleep(100);
+      }
+      throw new Error(`runners did not start: ${out.slice(-2000)}`);
+    };
+    const runnersPids = await pids();
+    parent.kill('SIGKILL');
+    const alive = (pid: number) => {
+      try {
+        process.kill(pid, 0);
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    for (let i = 0; i < 150 && runnersPids.some(alive); i++) await sleep(100);
+    expect(runnersPids.filter(alive)).toEqual([]);
   });
 
   it('SIGTERM mid-shard releases the lease when the shard cannot finish in the drain time', async () => {

@@ -75,7 +75,8 @@ export interface RunnerProcess {
 export function startRunner(args: string[], name: string, token?: string): RunnerProcess {
   // Its own process group, so cleanup also reaches a Deno child (see stopRunner). The token goes in
   // the environment, as the README says to: never on a command line (`ps` shows those to everyone).
-  const env = token === undefined ? process.env : { ...process.env, FAULTLINES_RUNNER_TOKEN: token };
+  // The runner stops when this process dies, whatever kills it (a test run killed on timeout).
+  const env = { ...process.env, FAULTLINES_RUNNER_PARENT: String(process.pid), ...(token === undefined ? {} : { FAULTLINES_RUNNER_TOKEN: token }) };
   const child = spawn(process.execPath, [RUNNER_BUNDLE, 'run', '--name', name, ...args], { stdio: ['ignore', 'pipe', 'pipe'], detached: true, env });
   let out = '';
   const listeners = new Set<() => void>();

@@ -10,7 +10,7 @@ import { DEFAULT_GENERATOR } from '../core/generator/architecture.js';
 import { Generator } from '../core/generator/generator.js';
 import type { AnalysisModels } from '../core/analysis/models.js';
 import { decodeWeights, parseManifest } from '../core/weights/codec.js';
-import { RANDOM_INIT_ID, RANDOM_INIT_SEED, generatorId, type Catalog, type CatalogModel } from '../worker/catalog.js';
+import { RANDOM_INIT_ID, RANDOM_INIT_SEED, generatorId, type Catalog, type CatalogModel } from '../protocol/catalog.js';
 
 function readModel(assets: string, entry: CatalogModel) {
   const dir = path.join(assets, entry.path);

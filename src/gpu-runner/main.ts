@@ -22,7 +22,7 @@ import { EdgeClient } from './client.js';
 import { denoArgs, findDeno } from './deno-bin.js';
 import { localModels } from './local.js';
 import { Runner } from './runner.js';
-import { RESULT_KINDS } from '../worker/catalog.js';
+import { RESULT_KINDS } from '../protocol/catalog.js';
 
 type Args = Record<string, string | boolean>;
 

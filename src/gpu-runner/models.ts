@@ -11,7 +11,7 @@ import { DEFAULT_GENERATOR } from '../core/generator/architecture.js';
 import { Generator } from '../core/generator/generator.js';
 import type { AnalysisModels } from '../core/analysis/models.js';
 import { decodeWeights, parseManifest, WeightsError } from '../core/weights/codec.js';
-import { RANDOM_INIT_ID, RANDOM_INIT_SEED } from '../worker/catalog.js';
+import { RANDOM_INIT_ID, RANDOM_INIT_SEED } from '../protocol/catalog.js';
 import type { EdgeClient } from './client.js';
 
 /** Decodes and verifies one model's weights fetched from the edge. */

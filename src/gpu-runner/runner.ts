@@ -17,7 +17,7 @@
 import { DERIVED_KINDS, RESULT_POPULATION_BATCH, derivedResult, type DerivedKind, type ResultProgress } from '../core/analysis/results.js';
 import type { AnalysisModels } from '../core/analysis/models.js';
 import type { RankingSums } from '../core/analysis/ranking.js';
-import { RESULT_KINDS } from '../worker/catalog.js';
+import { RESULT_KINDS } from '../protocol/catalog.js';
 import { adapterName, type BackendInfo } from './backend.js';
 import { EdgeClient, EdgeError, type LeaseView } from './client.js';
 import { jobModels } from './models.js';

@@ -5,7 +5,7 @@
  * GET /v1/embeddings. Keyed like the other results (content hash of kind, models, sweep, options).
  */
 import { contentHash } from '../core/hash.js';
-import { RESULT_NOISE, RESULT_SCHEMA, type SweepSpec } from './catalog.js';
+import { RESULT_NOISE, RESULT_SCHEMA, type SweepSpec } from '../protocol/catalog.js';
 
 export const EMBEDDINGS_KIND = 'embeddings';
 export const EMBEDDINGS_OPTIONS = { samples: 500, nNeighbors: 15, k: 10, seed: 0 } as const;

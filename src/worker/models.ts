@@ -10,7 +10,7 @@ import { Generator } from '../core/generator/generator.js';
 import type { AnalysisModels } from '../core/analysis/models.js';
 import { decodeWeights, parseManifest, WeightsError } from '../core/weights/codec.js';
 import type { WeightsManifest } from '../core/weights/manifest.js';
-import { CATALOG_PATH, CATALOG_SCHEMA, RANDOM_INIT_ID, RANDOM_INIT_SEED, generatorId, type Catalog, type CatalogModel } from './catalog.js';
+import { CATALOG_PATH, CATALOG_SCHEMA, RANDOM_INIT_ID, RANDOM_INIT_SEED, generatorId, type Catalog, type CatalogModel } from '../protocol/catalog.js';
 import type { Env } from './env.js';
 import { ProblemError } from './problem.js';
 import { ensureBackend } from './wasm/backend.js';

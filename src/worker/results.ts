@@ -7,7 +7,7 @@
 import { rankDimensions, type Ranking, type RankingSums } from '../core/analysis/ranking.js';
 import type { StyleLayout } from '../core/generator/style-layout.js';
 import { contentHash } from '../core/hash.js';
-import { RESULT_NOISE, resultPath, type StoredResult } from './catalog.js';
+import { RESULT_NOISE, resultPath, type StoredResult } from '../protocol/catalog.js';
 import type { Env } from './env.js';
 
 const MEMORY_LIMIT = 16;

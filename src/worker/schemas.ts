@@ -1,6 +1,6 @@
 /** Input schemas shared by the route groups (every bound here is documented in the OpenAPI). */
 import { z } from '@hono/zod-openapi';
-import { DEFAULT_SWEEP } from './catalog.js';
+import { DEFAULT_SWEEP } from '../protocol/catalog.js';
 import { LIMITS } from './limits.js';
 
 /** An integer query parameter (empty values were dropped by the app's middleware: absent, not 0). */

@@ -16,7 +16,7 @@
  */
 import type { RankingSums } from '../core/analysis/ranking.js';
 import type { StyleLayout } from '../core/generator/style-layout.js';
-import { DEFAULT_SWEEP, type Catalog, type SweepSpec } from './catalog.js';
+import { DEFAULT_SWEEP, type Catalog, type SweepSpec } from '../protocol/catalog.js';
 import type { AppContext } from './http.js';
 import { badField, ProblemError } from './problem.js';
 import { getResult } from './results.js';

@@ -8,7 +8,7 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { generatorId, resultKey, resultPath, type Catalog, type ResultKind, type ResultsIndex } from '../../src/worker/catalog.js';
+import { generatorId, resultKey, resultPath, type Catalog, type ResultKind, type ResultsIndex } from '../../src/protocol/catalog.js';
 import { EMBEDDINGS_KIND, embeddingsKey } from '../../src/worker/embeddings.js';
 
 /** Returns how many results were re-keyed. */

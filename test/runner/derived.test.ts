@@ -25,7 +25,7 @@ import { DERIVED_KINDS, derivedResult, type DerivedKind } from '../../src/core/a
 import { useBackend } from '../../src/node/backend.js';
 import { EdgeClient } from '../../src/gpu-runner/client.js';
 import { jobModels } from '../../src/gpu-runner/models.js';
-import { DEFAULT_OPTIONS, DEFAULT_SWEEP, generatorId, resultKey, resultPath, type Catalog, type StoredResult } from '../../src/worker/catalog.js';
+import { DEFAULT_OPTIONS, DEFAULT_SWEEP, generatorId, resultKey, resultPath, type Catalog, type StoredResult } from '../../src/protocol/catalog.js';
 import { checkDerivedPayload, type JobSpecFields } from '../../src/worker/jobs/payloads.js';
 import { ProblemError } from '../../src/worker/problem.js';
 import { RUNNER_TOKEN, SUBMIT_AUTH, classifierUpload, fixture, recordLease, startEdge, withLease, type EdgeServer } from '../worker/harness.js';

@@ -8,7 +8,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { buildRunner, RUNNER_BUNDLE } from '../../src/gpu-runner/build.js';
 import { contentHash } from '../../src/core/hash.js';
-import type { Catalog } from '../../src/worker/catalog.js';
+import type { Catalog } from '../../src/protocol/catalog.js';
 import { GeneratorArchitectureSchema } from '../../src/core/generator/architecture.js';
 import { buildStyleLayout } from '../../src/core/generator/style-layout.js';
 import type { RankingSums } from '../../src/core/analysis/ranking.js';

@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Miniflare } from 'miniflare';
 import { startLocalWorkerd, type ReadRateLimit } from '../../src/worker/build/local-workerd.js';
-import type { Catalog } from '../../src/worker/catalog.js';
+import type { Catalog } from '../../src/protocol/catalog.js';
 import { ensureBuilt, ensureCachedResults } from './harness.js';
 
 export interface ConfiguredEdge {

@@ -3,7 +3,7 @@
  * endpoint's happy path, validation errors as problem+json, ETag / 304, a job's lifecycle.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEFAULT_SWEEP } from '../../src/worker/catalog.js';
+import { DEFAULT_SWEEP } from '../../src/protocol/catalog.js';
 import { populationSpecHash } from '../../src/core/analysis/population.js';
 import type { AnalysisModels } from '../../src/core/analysis/models.js';
 import { CrossingTraversal, LiveCornerCase, RangeTraversal } from '../../src/worker/live-schemas.js';

@@ -13,7 +13,7 @@ import { DEFAULT_GENERATOR, Generator } from '../../src/core/generator/index.js'
 import { decodeWeights, type HostTensor } from '../../src/core/weights/codec.js';
 import { resolveEdgeModels } from '../../src/worker/build/sources.js';
 import { writeEdgeAssets } from '../../src/worker/build/assets.js';
-import { RANDOM_INIT_ID, generatorId, type Catalog } from '../../src/worker/catalog.js';
+import { RANDOM_INIT_ID, generatorId, type Catalog } from '../../src/protocol/catalog.js';
 
 let root: string;
 let gTensors: Array<[string, HostTensor]>;

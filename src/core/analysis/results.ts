@@ -25,7 +25,7 @@ import { RANKING_SUMS_SCHEMA, rankDimensions, sumsCount, type RankingSums } from
 export const DERIVED_KINDS = ['histograms', 'accuracy-curves', 'corner-cases'] as const;
 export type DerivedKind = (typeof DERIVED_KINDS)[number];
 
-/** Options of each derived kind (part of the result's cache key; see DEFAULT_OPTIONS in src/worker/catalog.ts). */
+/** Options of each derived kind (part of the result's cache key; see DEFAULT_OPTIONS in src/protocol/catalog.ts). */
 export type HistogramsOptions = { top: number; random: number; bins: number; seed: number };
 export type AccuracyCurvesOptions = {
   topDims: number;

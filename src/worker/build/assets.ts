@@ -6,7 +6,7 @@
 import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { CATALOG_SCHEMA, DEFAULT_SWEEP, generatorId, resultKey, type Catalog, type CatalogModel, type ResultsIndex } from '../catalog.js';
+import { CATALOG_SCHEMA, DEFAULT_SWEEP, generatorId, resultKey, type Catalog, type CatalogModel, type ResultsIndex } from '../../protocol/catalog.js';
 import { resolveEdgeModels, type EdgeModels } from './sources.js';
 
 export const ASSETS_DIR = 'dist/edge-assets';

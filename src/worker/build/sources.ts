@@ -13,7 +13,7 @@ import { buildStyleLayout } from '../../core/generator/style-layout.js';
 import { DEFAULT_GENERATOR } from '../../core/generator/architecture.js';
 import { decodeWeights, encodeWeights, parseManifest, type HostTensor } from '../../core/weights/codec.js';
 import type { WeightsManifest } from '../../core/weights/manifest.js';
-import type { CatalogModel } from '../catalog.js';
+import type { CatalogModel } from '../../protocol/catalog.js';
 
 export interface EdgeModel {
   entry: Omit<CatalogModel, 'path'>;

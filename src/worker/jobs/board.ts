@@ -24,7 +24,7 @@
  */
 import { DurableObject } from 'cloudflare:workers';
 import { mergeRankingSums, type RankingSums } from '../../core/analysis/ranking.js';
-import { RESULT_SCHEMA, type ResultKind, type StoredResult } from '../catalog.js';
+import { RESULT_SCHEMA, type ResultKind, type StoredResult } from '../../protocol/catalog.js';
 import type { DurableObjectState, Env } from '../env.js';
 import { kvKey } from '../results.js';
 import { runnerPseudonym } from './pseudonym.js';

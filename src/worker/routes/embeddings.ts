@@ -1,6 +1,6 @@
 /** GET /v1/embeddings: the cached Z/W/S embeddings (paper figure 3), seeded by `npm run seed:edge`. */
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
-import { generatorId } from '../catalog.js';
+import { generatorId } from '../../protocol/catalog.js';
 import { EMBEDDINGS_KIND, embeddingsKey, type EmbeddingsPayload } from '../embeddings.js';
 import { classifierEntry, getCatalog } from '../models.js';
 import { etagOf, getResult } from '../results.js';

@@ -9,7 +9,7 @@
  * yet the ranking-sums job is submitted too and the derived job waits for it (board `needs`).
  */
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
-import { RESULT_KINDS, comparedClassifiers, generatorId } from '../catalog.js';
+import { RESULT_KINDS, comparedClassifiers, generatorId } from '../../protocol/catalog.js';
 import { DEFAULT_SHARD_SIZE, board, type JobRecord } from '../jobs/board.js';
 import { getResult } from '../results.js';
 import { IMMUTABLE, json, notModified, route, valid, type AppEnv } from '../http.js';

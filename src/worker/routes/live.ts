@@ -7,7 +7,7 @@ import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
 import * as tf from '../../core/tf.js';
 import { classNoiseStream, synthesizeImages } from '../../core/analysis/models.js';
 import { gridPng } from '../../core/image/png.js';
-import { generatorId } from '../catalog.js';
+import { generatorId } from '../../protocol/catalog.js';
 import { classifierEntry, getCatalog, getModels } from '../models.js';
 import { etagOf } from '../results.js';
 import { LIVE, json, keep, viaCache, notModified, png, pngDataUrl, route, valid, type AppContext, type AppEnv } from '../http.js';

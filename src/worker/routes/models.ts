@@ -5,7 +5,7 @@ import { getRecord, listRecords } from '../registry.js';
 import { etagOf } from '../results.js';
 import { json, keep, notModified, REVALIDATE, route, valid, type AppEnv } from '../http.js';
 import { ProblemError, errorResponses } from '../problem.js';
-import { generatorId } from '../catalog.js';
+import { generatorId } from '../../protocol/catalog.js';
 
 const ModelInfoSchema = z
   .object({

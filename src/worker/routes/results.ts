@@ -7,7 +7,7 @@ import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
 import type { RankingSums } from '../../core/analysis/ranking.js';
 import { GeneratorArchitectureSchema } from '../../core/generator/architecture.js';
 import { buildStyleLayout, type StyleLayout } from '../../core/generator/style-layout.js';
-import { DEFAULT_OPTIONS, RESULTS_INDEX_PATH, generatorId, resultKey, resultOptions, type Catalog, type ResultKind, type ResultsIndex, type StoredResult, type SweepSpec } from '../catalog.js';
+import { DEFAULT_OPTIONS, RESULTS_INDEX_PATH, generatorId, resultKey, resultOptions, type Catalog, type ResultKind, type ResultsIndex, type StoredResult, type SweepSpec } from '../../protocol/catalog.js';
 import { board } from '../jobs/board.js';
 import { classifierEntry, getCatalog } from '../models.js';
 import { deleteResult, etagOf, getResult, isBuiltInResult, rankingFromSums } from '../results.js';

@@ -21,7 +21,7 @@ import { getCatalog, verifiedModelFiles } from '../models.js';
 import { json, route, valid, type AppEnv } from '../http.js';
 import { ProblemError, errorResponses } from '../problem.js';
 import { jobView } from './jobs.js';
-import type { Catalog, CatalogModel } from '../catalog.js';
+import type { Catalog, CatalogModel } from '../../protocol/catalog.js';
 import { catalogLayout } from './results.js';
 import { SECURITY } from '../auth.js';
 

@@ -7,7 +7,7 @@
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
 import type { RankingSums } from '../../core/analysis/ranking.js';
 import type { AccuracyCurve } from '../../core/analysis/accuracy-curve.js';
-import type { ResultKind, StoredResult } from '../catalog.js';
+import type { ResultKind, StoredResult } from '../../protocol/catalog.js';
 import { getCatalog } from '../models.js';
 import { etagOf, getResult, rankingFromSums } from '../results.js';
 import { REVALIDATE, notModified, route, valid, type AppContext, type AppEnv } from '../http.js';

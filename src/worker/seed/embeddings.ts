@@ -8,7 +8,7 @@
 import { embedSpaces, knnAuroc } from '../../core/analysis/embedding.js';
 import type { AnalysisModels } from '../../core/analysis/models.js';
 import { samplePopulation } from '../../core/analysis/population.js';
-import type { SweepSpec } from '../catalog.js';
+import type { SweepSpec } from '../../protocol/catalog.js';
 import { EMBEDDINGS_OPTIONS, type EmbeddingsPayload } from '../embeddings.js';
 
 const r4 = (v: number) => Math.round(v * 1e4) / 1e4;

@@ -18,7 +18,7 @@ import { decodeWeights } from '../../core/weights/codec.js';
 import { rankingSweep } from '../../core/analysis/ranking.js';
 import { accuracyCurvesResult, compactResult, cornerCasesResult, histogramsResult, resultPopulation, type ResultInput } from '../../core/analysis/results.js';
 import type { AnalysisModels } from '../../core/analysis/models.js';
-import { DEFAULT_OPTIONS, DEFAULT_SWEEP, RANDOM_INIT_ID, RANDOM_INIT_SEED, RESULT_SCHEMA, comparedClassifiers, resultKey, type ResultKind, type ResultsIndex, type StoredResult, type SweepSpec } from '../catalog.js';
+import { DEFAULT_OPTIONS, DEFAULT_SWEEP, RANDOM_INIT_ID, RANDOM_INIT_SEED, RESULT_SCHEMA, comparedClassifiers, resultKey, type ResultKind, type ResultsIndex, type StoredResult, type SweepSpec } from '../../protocol/catalog.js';
 import { PRECOMPUTED_DIR } from '../build/assets.js';
 import { pinGenerator, resolveEdgeModels } from '../build/sources.js';
 import { EMBEDDINGS_KIND, EMBEDDINGS_OPTIONS, embeddingsKey } from '../embeddings.js';

@@ -1,7 +1,9 @@
 /**
- * What the worker serves, as written by the asset build (src/worker/build/assets.ts) into the
- * static assets: the model catalog and the keys of precomputed results. Shared by the worker, the
- * asset build and the seeding script, so keys computed on either side agree.
+ * The protocol every part shares (runtime-free: core imports only): what the worker serves, as
+ * written by the asset build (src/worker/build/assets.ts) into the static assets — the model
+ * catalog, the result kinds and the keys of results. The worker, the asset build, the seeding
+ * script and the runners import it, so keys computed on either side agree and no runner file
+ * imports src/worker/.
  */
 import { contentHash } from '../core/hash.js';
 import { DEFAULT_GENERATOR } from '../core/generator/architecture.js';

@@ -6,16 +6,10 @@
  */
 import { Readable } from 'node:stream';
 import { Agent, request } from 'undici';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startEdge, type EdgeServer } from './harness.js';
+import { describe, expect, it } from 'vitest';
+import { edgeForFile } from './harness.js';
 
-let edge: EdgeServer;
-beforeAll(async () => {
-  edge = await startEdge();
-}, 600_000);
-afterAll(async () => {
-  await edge?.close();
-});
+const edgeOf = edgeForFile();
 
 const JOB = JSON.stringify({ kind: 'ranking-sums', seed: 1, count: 10 });
 const BIG = 'x'.repeat(70_000); // over the 64 KiB limit of public routes
@@ -58,7 +52,7 @@ describe('early replies', () => {
       for (let i = 0; i < 500; i++) {
         const r = REFUSED[i % REFUSED.length];
         try {
-          const res = await request(new URL(r.path, edge.url), {
+          const res = await request(new URL(r.path, edgeOf().url), {
             method: r.method,
             headers: r.headers,
             body: r.chunked ? chunkedBody(r.body) : r.body,
@@ -73,7 +67,7 @@ describe('early replies', () => {
           failures.push(`${i} ${r.name}: ${(err as Error).message}`);
         }
         try {
-          const res = await request(new URL('/v1/models', edge.url), { dispatcher: agent, headersTimeout: 20_000, bodyTimeout: 20_000 });
+          const res = await request(new URL('/v1/models', edgeOf().url), { dispatcher: agent, headersTimeout: 20_000, bodyTimeout: 20_000 });
           await res.body.text();
           if (res.statusCode !== 200) failures.push(`${i} GET /v1/models after ${r.name}: ${res.statusCode}`);
         } catch (err) {
@@ -86,7 +80,7 @@ describe('early replies', () => {
     }
     console.log([...seen].map(([k, v]) => `${k} x${v}`).join('; '));
     expect(failures).toEqual([]);
-    const after = await edge.fetch('/v1/models');
+    const after = await edgeOf().fetch('/v1/models');
     expect(after.status).toBe(200);
   }, 600_000);
 });

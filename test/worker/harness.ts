@@ -3,6 +3,7 @@
  * loopback port. Builds the bundle and its assets first (`buildEdge`), then copies the assets to a
  * temporary folder the test may alter (a corrupted weights file, synthetic cached results).
  */
+import { afterAll, beforeAll } from 'vitest';
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -48,6 +49,21 @@ export interface EdgeServer {
 export interface EdgeOptions {
   /** Keep the storage (job board, result KV, cache) in a folder of its own that survives `restart()`. */
   persist?: boolean;
+}
+
+/**
+ * One edge for a whole test file: started before its tests (built assets, unaltered), closed after
+ * them. Returns a getter (the edge exists only once `beforeAll` has run).
+ */
+export function edgeForFile(): () => EdgeServer {
+  let edge: EdgeServer | undefined;
+  beforeAll(async () => {
+    edge = await startEdge();
+  }, 600_000);
+  afterAll(async () => {
+    await edge?.close();
+  });
+  return () => edge!;
 }
 
 /** A copy of the built assets, optionally altered before the server starts. */

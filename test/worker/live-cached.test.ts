@@ -15,24 +15,16 @@
  * Needs the precomputed results of the current corner-case code (`npm run seed:edge`, schema
  * faultlines.corner-cases/2); with older ones it fails saying so.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startEdge, type EdgeServer } from './harness.js';
+import { describe, expect, it } from 'vitest';
+import { edgeForFile } from './harness.js';
 import { compareLiveWithCached } from './live-cached.js';
 
-let edge: EdgeServer;
-
-beforeAll(async () => {
-  edge = await startEdge();
-}, 240_000);
-
-afterAll(async () => {
-  await edge?.close();
-});
+const edgeOf = edgeForFile();
 
 describe('live /v1/corner-case = cached /v1/corner-cases', () => {
   for (const classifier of ['classifier-clean', 'classifier-corrupted']) {
     it(`every cached (class, dim) of ${classifier}`, async () => {
-      const r = await compareLiveWithCached(edge, classifier);
+      const r = await compareLiveWithCached(edgeOf(), classifier);
       expect(r.mismatches, r.mismatches.join('\n')).toEqual([]);
       // The comparison compared something: every class searched, and some dims flip.
       expect(r.compared).toBeGreaterThanOrEqual(r.classes);

@@ -147,7 +147,7 @@ export const RESULT_FRONTIER = { topDims: 3, samplesPerClass: 10 } as const sati
  * Decision corner cases per class (figure 7), images as PNG data URLs, a class at a time (progress
  * between classes), with the sweep's flip sufficiency and per-class frontier distance.
  */
-export async function cornerCasesResult(input: ResultInput, o: CornerCasesOptions) {
+export async function cornerCasesResult(input: ResultInput, o: CornerCasesOptions, pop?: Population) {
   checkResultSums(input);
   const { models, sums } = input;
   const t0 = Date.now();
@@ -166,10 +166,10 @@ export async function cornerCasesResult(input: ResultInput, o: CornerCasesOption
     const done = Math.round((input.sweep.count * (c + 1)) / (K + 1));
     await input.onProgress?.({ done, total: input.sweep.count, samplesPerSecond: done / Math.max(1e-3, (Date.now() - t0) / 1000) });
   }
-  // The decision-level probes of the same sweep (the population again: styles and labels).
-  const pop = await resultPopulation({ models, sweep: input.sweep });
-  const flip = await flipSufficiency([models], [input.name], pop, sums, models.generator.layout, RESULT_FLIP_SUFFICIENCY);
-  const frontier = await frontierDistance([models], [input.name], pop, sums, models.generator.layout, { ...RESULT_FRONTIER, maxSteps: o.maxSteps });
+  // The decision-level probes of the same sweep (its population: styles and labels; `pop` if sampled already).
+  const p = pop ?? (await resultPopulation({ models, sweep: input.sweep }));
+  const flip = await flipSufficiency([models], [input.name], p, sums, models.generator.layout, RESULT_FLIP_SUFFICIENCY);
+  const frontier = await frontierDistance([models], [input.name], p, sums, models.generator.layout, { ...RESULT_FRONTIER, maxSteps: o.maxSteps });
   await input.onProgress?.({ done: input.sweep.count, total: input.sweep.count, samplesPerSecond: input.sweep.count / Math.max(1e-3, (Date.now() - t0) / 1000) });
   return compactResult({ schema: CORNER_CASES_SCHEMA, specHash: sums.specHash, maxSteps: o.maxSteps, tolerance: o.tolerance, classes, flipSufficiency: flip, frontier });
 }

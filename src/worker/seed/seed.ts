@@ -102,7 +102,7 @@ async function main(): Promise<void> {
     write('accuracy-curves', c, await accuracyCurvesResult(input, DEFAULT_OPTIONS['accuracy-curves'], compare, pop), popSeconds + (Date.now() - t0) / 1000);
 
     t0 = Date.now();
-    write('corner-cases', c, await cornerCasesResult(input, DEFAULT_OPTIONS['corner-cases']), (Date.now() - t0) / 1000);
+    write('corner-cases', c, await cornerCasesResult(input, DEFAULT_OPTIONS['corner-cases'], pop), (Date.now() - t0) / 1000);
   }
   await writeEmbeddings(classifiers.map(modelsOf), sweep, index);
   writeFileSync(path.join(PRECOMPUTED_DIR, 'index.json'), JSON.stringify(index, null, 1));

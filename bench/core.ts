@@ -150,7 +150,6 @@ async function profileGradient(models: AnalysisModels) {
 async function benchBackend(backend: NodeBackend, models: AnalysisModels) {
   await useBackend(backend);
   const spec = { seed: 1, count: 1_000_000, classIndex: null };
-  const S = models.generator.styleSize;
   const sweep: Record<string, number> = {};
   for (const batch of [1, 16, 64]) {
     const { s, w, labels } = populationStyles(models, spec, 0, batch);

@@ -14,7 +14,7 @@ import type { Page } from 'playwright-core';
 import { startEdge } from '../test/worker/harness.js';
 import { launchChromium } from '../test/browser/browser.js';
 import { servableResults } from '../test/browser/fixtures.js';
-import type { WidgetsManifest } from '../src/widgets/build.js';
+import type { WidgetsManifest } from '../src/protocol/widgets-manifest.js';
 
 const N = Number(process.argv[process.argv.indexOf('--loads') + 1]) || 5;
 const r1 = (v: number) => Math.round(v * 10) / 10;

@@ -2,36 +2,73 @@
  * The dashboard page's script (served at /dashboard/v1/dashboard.<hash>.js): fills the static page
  * of src/worker/routes/dashboard.ts from the same-origin API with the widgets and Chart.js that the
  * widgets module exports (the build rewrites this import to the widgets module's hashed URL).
- * When every section has drawn, it sets `data-ready` on <html> and `window.faultlinesReady` (ms
- * since navigation start) for the browser tests and `npm run bench:dashboard`.
+ *
+ * The view (classifier, class, dim, compare) lives in the URL: a reload or a shared link restores
+ * it, and every change is a history entry (back/forward restore the previous view). Each selection
+ * has its own AbortController: choosing another classifier or class aborts every request of the
+ * previous one, and nothing that finishes for an old selection is drawn. Clicking a ranked dim, a
+ * figure-5 row, a corner case or an embedding point opens the traversal slider on that (class, dim).
+ *
+ * When every section of the current selection has drawn (the slider included), it sets `data-ready`
+ * on <html> and `window.faultlinesReady` (ms since navigation start) for the browser tests and
+ * `npm run bench:dashboard`; `window.faultlinesCharts` holds the Chart.js charts it drew, by id.
+ * `?timeout=<s>` sets how long each request may take before the page reports it (default 30 s).
  */
-import { ARROW, ApiError, Chart, PALETTE, getJson, pct, submitCurl } from '../widgets/index.js';
+import { ARROW, ApiError, Chart, PALETTE, getJson, pct, submitCurl, type RequestOptions } from '../widgets/index.js';
 
 const API = location.origin;
 const $ = <T extends HTMLElement = HTMLElement>(id: string) => document.getElementById(id) as T;
 const esc = (s: string) => s.replace(/[&<>"]/g, (ch) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[ch]!);
-const charts = new Map<string, { destroy(): void }>();
+const charts = new Map<string, Chart>();
+(window as unknown as { faultlinesCharts: Map<string, Chart> }).faultlinesCharts = charts;
+
+/** Chart text darker than Chart.js's #666, for 4.5:1 on the white sections. */
+Chart.defaults.color = '#4a5263';
+
+const TIMEOUT_S = Number(new URLSearchParams(location.search).get('timeout'));
+const TIMEOUT_MS = Number.isFinite(TIMEOUT_S) && TIMEOUT_S > 0 ? TIMEOUT_S * 1000 : undefined;
+const opts = (signal?: AbortSignal): RequestOptions => ({ signal, timeoutMs: TIMEOUT_MS });
+
+/** What the page shows; mirrored in the URL. `dim` null: the top dim of the class's ranking. */
+interface View {
+  classifier: string;
+  cls: number;
+  dim: number | null;
+  /** The accuracy-curve widget's `compare`: '' (every classifier), 'none' or a classifier name. */
+  compare: string;
+}
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-function chart(id: string, parent: HTMLElement, config: any, cls = 'chart'): void {
+function chart(id: string, parent: HTMLElement, config: any, label: string, cls = 'chart'): void {
   charts.get(id)?.destroy();
   let box = parent.querySelector<HTMLElement>(`[data-chart="${id}"]`);
   if (!box) {
     box = document.createElement('div');
     box.className = cls;
     box.dataset.chart = id;
-    box.append(document.createElement('canvas'));
+    const canvas = document.createElement('canvas');
+    canvas.setAttribute('role', 'img');
+    box.append(canvas);
     parent.append(box);
   }
-  charts.set(id, new Chart(box.querySelector('canvas')!, { ...config, options: { responsive: true, maintainAspectRatio: false, ...config.options } }));
+  const canvas = box.querySelector('canvas')!;
+  // The chart's text alternative: its key numbers in words.
+  canvas.setAttribute('aria-label', label);
+  charts.set(id, new Chart(canvas, { ...config, options: { responsive: true, maintainAspectRatio: false, ...config.options } }));
 }
 
-/** An error in place of a section; a result not computed yet also gets the curl line that submits its job. */
-function fail(el: HTMLElement, e: unknown): void {
+/**
+ * An error in place of a section, with a Retry when the section can be loaded again; a result not
+ * computed yet also gets the curl line that submits its job.
+ */
+function fail(el: HTMLElement, e: unknown, retry?: () => void): void {
   const how = e instanceof ApiError && e.submit ? `<p class="note">Not computed yet: a GPU runner computes it once this job is submitted with the submitter token (<code>SUBMIT_TOKEN</code>):</p><pre class="curl">${esc(submitCurl(API, e.submit))}</pre>` : '';
   // One block, also where `el` is a grid of charts.
-  el.innerHTML = `<div><div class="err" role="alert">${esc((e as Error).message)}</div>${how}</div>`;
+  el.innerHTML = `<div><div class="err" role="alert">${esc((e as Error).message)}${retry ? ' <button type="button" class="retry">Retry</button>' : ''}</div>${how}</div>`;
+  if (retry) el.querySelector<HTMLButtonElement>('button.retry')!.addEventListener('click', retry, { once: true });
 }
+
+const aborted = (e: unknown) => (e as Error)?.name === 'AbortError';
 
 interface ClassifierInfo {
   name: string;
@@ -45,28 +82,47 @@ interface ClassifierInfo {
 /** How a classifier is shown: a built-in one by name, a registered one by its label and short id. */
 const shown = (c: ClassifierInfo) => (c.source === 'registered' ? `${c.displayName ?? 'registered'} (${c.name.slice(0, 8)}, registered)` : c.name);
 
-async function comparison(classifiers: ClassifierInfo[]): Promise<void> {
+let classifiers: ClassifierInfo[] = [];
+/** Why the classifier list could not be read (the comparison then says so). */
+let classifiersError: unknown = null;
+
+async function comparison(): Promise<void> {
+  const el = $('compare-body');
+  if (classifiersError || classifiers.length === 0) {
+    // Without the list no section could load: a retry reloads the page.
+    fail(el, classifiersError ?? new Error('No classifiers to compare.'), () => location.reload());
+    return;
+  }
+  let firstError: unknown = null;
+  const get = (path: string, params: Record<string, string | number>) =>
+    getJson(API, path, params, opts()).catch((e: unknown) => {
+      firstError ??= e;
+      return null;
+    });
   const rows = await Promise.all(
     classifiers.map(async (c) => {
-      const [rank, curves, emb] = await Promise.all([
-        getJson(API, '/v1/rankings', { classifier: c.name, top: 1 }).catch(() => null),
-        getJson(API, '/v1/accuracy-curves', { classifier: c.name }).catch(() => null),
-        getJson(API, '/v1/embeddings', { classifier: c.name }).catch(() => null),
-      ]);
+      const [rank, curves, emb] = await Promise.all([get('/v1/rankings', { classifier: c.name, top: 1 }), get('/v1/accuracy-curves', { classifier: c.name }), get('/v1/embeddings', { classifier: c.name })]);
       const m = c.metrics ?? {};
       const knn = Object.fromEntries(((emb?.payload.spaces ?? []) as Array<{ space: string; knnAuroc: number }>).map((s) => [s.space, s.knnAuroc]));
       return {
         name: shown(c),
+        answered: rank !== null || curves !== null || emb !== null,
         clean: typeof m.accuracy_test_clean === 'number' ? m.accuracy_test_clean : null,
         corrupted: typeof m.accuracy_test_corrupted === 'number' ? m.accuracy_test_corrupted : null,
-        sweep: rank?.accuracy ?? null,
+        sweep: (rank?.accuracy ?? null) as number | null,
         robustness: (curves?.payload.curves[0]?.robustness ?? null) as { score: number | null; ciLow: number | null; ciHigh: number | null } | null,
         knn,
       };
     }),
   );
+  // Nothing answered: an error, not an empty chart.
+  if (!rows.some((r) => r.answered)) {
+    fail(el, firstError, () => void comparison());
+    return;
+  }
+  el.innerHTML = '<div class="chart tall" id="compare-chart-box"></div><div class="scroll" id="compare-table"></div>';
   const f = (v: number | null) => (v === null ? '—' : pct(v));
-  $('compare-table').innerHTML = `<table><thead><tr><th>classifier</th><th>clean test</th><th>corrupted test</th><th>generated sweep</th><th>robustness [95% CI]</th><th>kNN AUROC Z / W / S</th></tr></thead><tbody>${rows
+  $('compare-table').innerHTML = `<table><thead><tr><th scope="col">classifier</th><th scope="col">clean test</th><th scope="col">corrupted test</th><th scope="col">generated sweep</th><th scope="col">robustness [95% CI]</th><th scope="col">kNN AUROC Z / W / S</th></tr></thead><tbody>${rows
     .map((r) => `<tr><td>${esc(r.name)}</td><td class="num">${f(r.clean)}</td><td class="num">${f(r.corrupted)}</td><td class="num">${f(r.sweep)}</td><td class="num">${r.robustness?.score == null ? '—' : `${r.robustness.score.toFixed(3)} <small>[${r.robustness.ciLow?.toFixed(3) ?? '—'}, ${r.robustness.ciHigh?.toFixed(3) ?? '—'}]</small>`}</td><td class="num">${['Z', 'W', 'S'].map((s) => (r.knn[s] === undefined ? '—' : r.knn[s].toFixed(2))).join(' / ')}</td></tr>`)
     .join('')}</tbody></table>`;
   const metrics = [
@@ -75,184 +131,359 @@ async function comparison(classifiers: ClassifierInfo[]): Promise<void> {
     ['accuracy on the generated sweep', (r: (typeof rows)[number]) => r.sweep],
     ['robustness (accuracy-curve score)', (r: (typeof rows)[number]) => r.robustness?.score ?? null],
   ] as const;
-  chart('compare', $('compare-chart').parentElement!, {
-    type: 'bar',
-    data: { labels: metrics.map(([l]) => l), datasets: rows.map((r, i) => ({ label: r.name, data: metrics.map(([, g]) => g(r) ?? 0), backgroundColor: PALETTE[i % PALETTE.length] })) },
-    options: { scales: { y: { min: 0, max: 1 } } },
-  }, 'chart tall');
-  $('compare-chart').remove();
+  const label = `Bar chart of the table beside it: ${rows.map((r) => `${r.name}: ${metrics.map(([l, g]) => `${l} ${g(r) === null ? 'missing' : (g(r) as number).toFixed(3)}`).join(', ')}`).join('; ')}`;
+  chart(
+    'compare',
+    $('compare-chart-box'),
+    {
+      type: 'bar',
+      // A missing metric is no bar (null), as the table's "—", never a bar at 0.
+      data: { labels: metrics.map(([l]) => l), datasets: rows.map((r, i) => ({ label: r.name, data: metrics.map(([, g]) => g(r)), backgroundColor: PALETTE[i % PALETTE.length] })) },
+      options: { scales: { y: { min: 0, max: 1, title: { display: true, text: 'accuracy / robustness score (0-1)' } } } },
+    },
+    label,
+    'chart tall',
+  );
 }
 
-async function histograms(classifier: string): Promise<void> {
+async function histograms(view: View, signal: AbortSignal): Promise<void> {
   const el = $('hist-charts');
+  const note = $('hist-note');
+  // Nothing of the previous selection stays while this one loads or if it fails.
+  note.textContent = `Loading the histograms of ${view.classifier}…`;
+  el.innerHTML = '';
   try {
-    const r = await getJson(API, '/v1/histograms', { classifier });
+    const r = await getJson(API, '/v1/histograms', { classifier: view.classifier }, opts(signal));
+    if (signal.aborted) return;
     const p = r.payload as { wellCount: number; misCount: number; meanKsTop: number; meanKsRandom: number; dims: Array<{ dim: number; group: string; rank: number | null; edges: number[]; well: number[]; mis: number[]; ks: number }> };
-    $('hist-note').textContent = `Values of the top-3 and 3 random dims of S for ${p.wellCount} well- vs ${p.misCount} mis-classified samples (densities). Mean KS: top ${p.meanKsTop.toFixed(3)}, random ${p.meanKsRandom.toFixed(3)}.`;
-    el.innerHTML = '';
+    note.textContent = `Values of the top-3 and 3 random dims of S for ${p.wellCount} well- vs ${p.misCount} mis-classified samples of ${view.classifier} (each bar: the share of its group in that bin). Mean KS: top ${p.meanKsTop.toFixed(3)}, random ${p.meanKsRandom.toFixed(3)}.`;
     p.dims.forEach((d, i) => {
-      const norm = (xs: number[]) => {
+      const share = (xs: number[]) => {
         const s = xs.reduce((a, b) => a + b, 0) || 1;
         return xs.map((x) => x / s);
       };
       const labels = d.well.map((_, b) => ((d.edges[b] + d.edges[b + 1]) / 2).toFixed(2));
-      chart(`hist-${i}`, el, {
-        type: 'bar',
-        data: {
-          labels,
-          datasets: [
-            { label: 'well', data: norm(d.well), backgroundColor: 'rgba(52,97,193,0.55)', barPercentage: 1, categoryPercentage: 1 },
-            { label: 'mis', data: norm(d.mis), backgroundColor: 'rgba(217,72,15,0.55)', barPercentage: 1, categoryPercentage: 1 },
-          ],
+      const title = `dim ${d.dim} (${d.group === 'top' ? `top ${d.rank}` : 'random'}), KS ${d.ks.toFixed(2)}`;
+      chart(
+        `hist-${i}`,
+        el,
+        {
+          type: 'bar',
+          data: {
+            labels,
+            datasets: [
+              { label: 'well', data: share(d.well), backgroundColor: 'rgba(52,97,193,0.55)', barPercentage: 1, categoryPercentage: 1 },
+              { label: 'mis', data: share(d.mis), backgroundColor: 'rgba(217,72,15,0.55)', barPercentage: 1, categoryPercentage: 1 },
+            ],
+          },
+          options: {
+            plugins: { title: { display: true, text: title }, legend: { display: i === 0 } },
+            scales: { x: { stacked: false, ticks: { maxTicksLimit: 5 }, title: { display: true, text: `s_${d.dim}` } }, y: { ticks: { maxTicksLimit: 4 }, title: { display: true, text: 'share of group' } } },
+          },
         },
-        options: {
-          plugins: { title: { display: true, text: `dim ${d.dim} (${d.group === 'top' ? `top ${d.rank}` : 'random'}), KS ${d.ks.toFixed(2)}` }, legend: { display: i === 0 } },
-          scales: { x: { stacked: false, ticks: { maxTicksLimit: 5 } }, y: { ticks: { maxTicksLimit: 4 } } },
-        },
-      });
+        `Histogram of ${title}: well-classified (${p.wellCount}) vs misclassified (${p.misCount}) samples, share per bin.`,
+      );
     });
   } catch (e) {
-    fail(el, e);
+    if (aborted(e) || signal.aborted) return;
+    note.textContent = 'Values of the top-3 and 3 random dims for well- vs mis-classified samples.';
+    fail(el, e, () => void histograms(view, signal));
   }
 }
 
-async function figure5(classifier: string, cls: number): Promise<void> {
-  const el = $('fig5');
+type Traversal = { direction: 'increase' | 'decrease'; flipped: boolean; outcome: string; decision: { predicted: number }; decisionShift: number; pTrueHalfShift: number | null; start: { predicted: number }; strip: string; frames: Array<{ pTrue: number }> };
+type RankedDim = { index: number; direction: 'increase' | 'decrease'; layer: string; channel: number };
+
+/** One figure-5 row: the live traversal of `d`, or why it failed and a retry. */
+async function figure5Row(row: HTMLElement, view: View, d: RankedDim, signal: AbortSignal): Promise<void> {
+  const label = `<button type="button" class="pick" data-dim="${d.index}" aria-label="open the traversal of dim ${d.index}">dim ${d.index}</button> ${ARROW[d.direction]}<br><span class="muted">${esc(d.layer)}:${d.channel}</span>`;
+  row.innerHTML = `<div class="dim">${label}</div><div class="muted">computing…</div>`;
   try {
-    const rank = await getJson(API, '/v1/rankings', { classifier, class: cls, top: 10 });
-    const dims = rank.payload.dims as Array<{ index: number; direction: 'increase' | 'decrease'; layer: string; channel: number }>;
-    const rows = await Promise.all(
-      dims.map((d) =>
-        getJson(API, '/v1/traversal', { classifier, class: cls, dim: d.index, mode: 'crossing', frames: 9, range: 20, scale: 2 })
-          .then((t) => ({ d, t }))
-          .catch((e: Error) => ({ d, t: null, e })),
-      ),
-    );
-    const first = rows.find((r) => r.t)?.t;
-    const header = first
-      ? `<div class="row"><div class="dim">progress</div><div class="p">${(first.frames as unknown[]).map((_, i, a) => `<span>${((2 * i) / (a.length - 1)).toFixed(2)}</span>`).join('')}</div></div>`
-      : '';
-    el.innerHTML = header + rows
-      .map(({ d, t }) =>
-        t
-          ? `<div class="row" data-dim="${d.index}"><div class="dim">dim ${d.index} ${ARROW[t.direction as 'increase' | 'decrease']}<br><span style="color:#5b6475">${esc(d.layer)}:${d.channel}</span><br>${t.flipped ? `→ ${t.decision.predicted} at ${Number(t.decisionShift).toFixed(2)} std` : t.outcome === 'already-misclassified' ? `misread at the start (${t.start.predicted})` : t.pTrueHalfShift !== null ? `p_true 0.5 at ${Number(t.pTrueHalfShift).toFixed(2)}, still ${cls}` : `still ${cls}`}</div><div><img src="${t.strip}" alt="traversal of dim ${d.index}"><div class="p">${(t.frames as Array<{ pTrue: number }>).map((f) => `<span>${f.pTrue.toFixed(2)}</span>`).join('')}</div></div></div>`
-          : `<div class="row"><div class="dim">dim ${d.index}</div><div class="err">traversal failed</div></div>`,
-      )
-      .join('');
-    const slot = $('traversal-slot');
-    slot.innerHTML = '';
-    if (dims[0]) {
-      const w = document.createElement('faultlines-traversal');
-      for (const [k, v] of Object.entries({ api: API, classifier, class: String(cls), dim: String(dims[0].index), range: '6' })) w.setAttribute(k, v);
-      slot.append(w);
-    }
+    const t = (await getJson(API, '/v1/traversal', { classifier: view.classifier, class: view.cls, dim: d.index, mode: 'crossing', frames: 9, range: 20, scale: 2 }, opts(signal))) as Traversal;
+    if (signal.aborted) return;
+    const cls = view.cls;
+    const what = t.flipped ? `→ ${t.decision.predicted} at ${Number(t.decisionShift).toFixed(2)} std` : t.outcome === 'already-misclassified' ? `misread at the start (${t.start.predicted})` : t.pTrueHalfShift !== null ? `p_true 0.5 at ${Number(t.pTrueHalfShift).toFixed(2)}, still ${cls}` : `still ${cls}`;
+    const ps = t.frames.map((f) => f.pTrue.toFixed(2));
+    row.innerHTML = `<div class="dim">${label}<br>${what}</div><div><img src="${t.strip}" alt="traversal of dim ${d.index} from the class ${cls} average: ${esc(what)}; p_true ${ps.join(', ')}"><div class="p" aria-hidden="true">${ps.map((p) => `<span>${p}</span>`).join('')}</div></div>`;
+    row.dataset.state = 'ready';
   } catch (e) {
-    fail(el, e);
+    if (aborted(e) || signal.aborted) return;
+    row.dataset.state = 'error';
+    row.innerHTML = `<div class="dim">${label}</div><div class="err" role="alert">${esc((e as Error).message)} <button type="button" class="retry">Retry</button></div>`;
+    row.querySelector<HTMLButtonElement>('button.retry')!.addEventListener('click', () => void figure5Row(row, view, d, signal), { once: true });
   }
 }
 
-async function embeddings(classifier: string): Promise<void> {
-  const el = $('emb-charts');
+/** The figure-5 grid, then the slider on the view's dim (default: the class's top dim). */
+async function figure5(view: View, signal: AbortSignal): Promise<void> {
+  const el = $('fig5');
+  el.innerHTML = '<p class="muted">Loading the ranking…</p>';
+  $('traversal-slot').replaceChildren();
   try {
-    const r = await getJson(API, '/v1/embeddings', { classifier });
+    const rank = await getJson(API, '/v1/rankings', { classifier: view.classifier, class: view.cls, top: 10 }, opts(signal));
+    if (signal.aborted) return;
+    const dims = rank.payload.dims as RankedDim[];
+    el.innerHTML = `<div class="row" aria-hidden="true"><div class="dim">progress</div><div class="p">${Array.from({ length: 9 }, (_, i) => `<span>${(i / 4).toFixed(2)}</span>`).join('')}</div></div>`;
+    const rows = dims.map((d) => {
+      const row = document.createElement('div');
+      row.className = 'row';
+      row.dataset.dim = String(d.index);
+      el.append(row);
+      return figure5Row(row, view, d, signal);
+    });
+    const dim = view.dim ?? dims[0]?.index ?? null;
+    markDim(dim);
+    await Promise.all([...rows, dim === null ? Promise.resolve() : slider(view, dim, signal)]);
+  } catch (e) {
+    if (aborted(e) || signal.aborted) return;
+    fail(el, e, () => void figure5(view, signal));
+  }
+}
+
+/** The traversal slider on `dim`; resolves once it has drawn its first frame (or failed). */
+function slider(view: View, dim: number, signal: AbortSignal): Promise<void> {
+  ($('dim') as HTMLInputElement).value = String(dim);
+  $('slider-heading').textContent = `Slider: dim ${dim} from the class ${view.cls} average`;
+  return widget('traversal-slot', 'faultlines-traversal', { classifier: view.classifier, class: String(view.cls), dim: String(dim), range: '6' }, signal);
+}
+
+function markDim(dim: number | null): void {
+  for (const r of Array.from(document.querySelectorAll<HTMLElement>('#fig5 .row[data-dim]'))) r.classList.toggle('selected', Number(r.dataset.dim) === dim);
+}
+
+async function embeddings(view: View, signal: AbortSignal): Promise<void> {
+  const el = $('emb-charts');
+  el.innerHTML = '';
+  try {
+    const r = await getJson(API, '/v1/embeddings', { classifier: view.classifier }, opts(signal));
+    if (signal.aborted) return;
     const p = r.payload as { labels: number[]; correct: number[]; spaces: Array<{ space: string; points: Array<[number, number]>; knnAuroc: number }> };
-    el.innerHTML = '';
+    const misCount = p.correct.filter((c) => !c).length;
     for (const s of p.spaces) {
+      const point = (i: number) => ({ x: s.points[i][0], y: s.points[i][1], i });
+      const all = s.points.map((_, i) => i);
       const byClass = Array.from({ length: 10 }, (_, k) => ({
-        label: String(k),
-        data: s.points.filter((_, i) => p.labels[i] === k && p.correct[i]).map(([x, y]) => ({ x, y })),
+        label: `class ${k}`,
+        data: all.filter((i) => p.labels[i] === k && p.correct[i]).map(point),
         backgroundColor: `${PALETTE[k]}99`,
         pointRadius: 2,
       }));
-      const mis = { label: 'misclassified', data: s.points.filter((_, i) => !p.correct[i]).map(([x, y]) => ({ x, y })), backgroundColor: '#111', borderColor: '#111', pointStyle: 'crossRot' as const, pointRadius: 3 };
-      chart(`emb-${s.space}`, el, {
-        type: 'scatter',
-        data: { datasets: [...byClass, mis] },
-        options: {
-          plugins: { title: { display: true, text: `${s.space} (kNN AUROC ${s.knnAuroc.toFixed(2)})` }, legend: { display: false } },
-          scales: { x: { display: false }, y: { display: false } },
+      const mis = { label: 'misclassified', data: all.filter((i) => !p.correct[i]).map(point), backgroundColor: '#111', borderColor: '#111', pointStyle: 'crossRot' as const, pointRadius: 3 };
+      chart(
+        `emb-${s.space}`,
+        el,
+        {
+          type: 'scatter',
+          data: { datasets: [...byClass, mis] },
+          options: {
+            plugins: {
+              title: { display: true, text: `${s.space} (kNN AUROC ${s.knnAuroc.toFixed(2)})` },
+              legend: { display: false },
+              tooltip: { callbacks: { label: (item: { raw: { i: number } }) => `sample ${item.raw.i}: class ${p.labels[item.raw.i]}, ${p.correct[item.raw.i] ? 'classified correctly' : 'misclassified'} (click: traverse class ${p.labels[item.raw.i]})` } },
+            },
+            scales: { x: { display: false }, y: { display: false } },
+            // Drill-down: a point opens its class's traversals.
+            onClick: (_e: unknown, elements: Array<{ datasetIndex: number; index: number }>) => {
+              const hit = elements[0];
+              if (!hit) return;
+              const i = (hit.datasetIndex < 10 ? byClass[hit.datasetIndex].data : mis.data)[hit.index].i;
+              select({ cls: p.labels[i], dim: null });
+            },
+          },
         },
-      }, 'chart tall');
+        `UMAP of ${s.space} for ${s.points.length} samples (${misCount} misclassified), coloured by class; kNN AUROC of misclassified vs correct ${s.knnAuroc.toFixed(2)}.`,
+        'chart tall',
+      );
     }
   } catch (e) {
-    fail(el, e);
+    if (aborted(e) || signal.aborted) return;
+    fail(el, e, () => void embeddings(view, signal));
   }
+}
+
+/** The embeddings' legend (one for the three charts): the ten class colours and the misclassified marker. */
+function embeddingsLegend(): void {
+  $('emb-legend').innerHTML = `${Array.from({ length: 10 }, (_, k) => `<li><span class="swatch" style="background:${PALETTE[k]}"></span>class ${k}</li>`).join('')}<li><span class="cross" aria-hidden="true">✕</span>misclassified (any class)</li>`;
 }
 
 let jobsTimer: ReturnType<typeof setTimeout> | null = null;
 async function jobs(): Promise<void> {
   const el = $('jobs-table');
   try {
-    const r = await getJson(API, '/v1/jobs', { limit: 20 });
-    const list = r.jobs as Array<{ id: string; kind: string; status: string; progress: { done: number; total: number }; spec?: { classifier?: string; seed?: number; count?: number }; updatedAt?: number | string; createdAt?: number | string; runners?: { note: string | null } }>;
+    const r = await getJson(API, '/v1/jobs', { limit: 20 }, opts());
+    const list = r.jobs as Array<{ id: string; kind: string; status: string; progress: { done: number; total: number }; spec?: { classifier?: string; seed?: number; count?: number }; runners?: { note: string | null } }>;
     el.innerHTML = list.length
-      ? `<table><thead><tr><th>job</th><th>kind</th><th>classifier</th><th>sweep</th><th>status</th><th>progress</th></tr></thead><tbody>${list
+      ? `<div class="scroll"><table><thead><tr><th scope="col">job</th><th scope="col">kind</th><th scope="col">classifier</th><th scope="col">sweep</th><th scope="col">status</th><th scope="col">progress</th></tr></thead><tbody>${list
           .map(
             (j) =>
-              `<tr data-job="${esc(j.id)}" data-status="${esc(j.status)}"><td class="mono" title="${esc(j.id)}">${esc(j.id.slice(0, 8))}</td><td>${esc(j.kind)}</td><td>${esc(j.spec?.classifier ?? '')}</td><td>${j.spec ? `seed ${j.spec.seed}, ${j.spec.count} samples` : ''}</td><td>${esc(j.status)}${j.runners?.note ? `<br><span class="note" data-runner-note>${esc(j.runners.note)}</span>` : ''}</td><td><progress max="${j.progress.total || 1}" value="${j.progress.done}"></progress> ${j.progress.total ? pct(j.progress.done / j.progress.total) : ''}</td></tr>`,
+              `<tr data-job="${esc(j.id)}" data-status="${esc(j.status)}"><td class="mono" title="${esc(j.id)}">${esc(j.id.slice(0, 8))}</td><td>${esc(j.kind)}</td><td>${esc(j.spec?.classifier ?? '')}</td><td>${j.spec ? `seed ${j.spec.seed}, ${j.spec.count} samples` : ''}</td><td>${esc(j.status)}${j.runners?.note ? `<br><span class="note" data-runner-note>${esc(j.runners.note)}</span>` : ''}</td><td><progress max="${j.progress.total || 1}" value="${j.progress.done}" aria-label="job ${esc(j.id.slice(0, 8))} progress"></progress> ${j.progress.total ? pct(j.progress.done / j.progress.total) : ''}</td></tr>`,
           )
-          .join('')}</tbody></table>`
+          .join('')}</tbody></table></div>`
       : '<p class="note">No jobs yet. Submit one with <code>POST /v1/jobs</code>; the built-in results are precomputed.</p>';
     if (list.some((j) => j.status === 'queued' || j.status === 'running')) {
       if (jobsTimer) clearTimeout(jobsTimer);
       jobsTimer = setTimeout(() => void jobs(), 5000);
     }
   } catch (e) {
-    fail(el, e);
+    fail(el, e, () => void jobs());
   }
 }
 
-function widget(slot: string, tag: string, attrs: Record<string, string>): Promise<void> {
+/** Puts a widget in `slot`; resolves when it is ready or failed, or when the selection is left. */
+function widget(slot: string, tag: string, attrs: Record<string, string>, signal: AbortSignal): Promise<void> {
   const el = document.createElement(tag);
-  for (const [k, v] of Object.entries({ api: API, ...attrs })) el.setAttribute(k, v);
+  for (const [k, v] of Object.entries({ api: API, ...attrs, ...(TIMEOUT_MS ? { timeout: String(TIMEOUT_MS / 1000) } : {}) })) el.setAttribute(k, v);
   const done = new Promise<void>((resolve) => {
     el.addEventListener('faultlines-ready', () => resolve(), { once: true });
     el.addEventListener('faultlines-error', () => resolve(), { once: true });
+    signal.addEventListener('abort', () => resolve(), { once: true });
   });
   $(slot).replaceChildren(el);
   return done;
 }
 
-async function render(classifier: string, cls: number): Promise<void> {
-  await Promise.all([
-    widget('ranking-slot', 'faultlines-ranking', { classifier, top: '10', 'thumb-class': String(cls) }),
-    widget('corner-slot', 'faultlines-corner-cases', { classifier }),
-    widget('curves-slot', 'faultlines-accuracy-curve', { classifier }),
-    histograms(classifier),
-    embeddings(classifier),
-    figure5(classifier, cls),
-  ]);
+// --- the view, the URL and the selection ---
+
+let view: View = { classifier: '', cls: 0, dim: null, compare: '' };
+let selection: AbortController | null = null;
+/** The selection whose sections have drawn (data-ready is set for it). */
+let drawnFor: AbortController | null = null;
+
+function viewFromUrl(): View {
+  const q = new URLSearchParams(location.search);
+  const known = (name: string | null) => (name !== null && classifiers.some((c) => c.name === name) ? name : null);
+  const int = (v: string | null, max: number) => (v !== null && /^\d+$/.test(v) && Number(v) <= max ? Number(v) : null);
+  const compare = q.get('compare');
+  return {
+    classifier: known(q.get('classifier')) ?? defaultClassifier,
+    cls: int(q.get('class'), 9) ?? 0,
+    dim: int(q.get('dim'), 1_000_000),
+    compare: compare === 'none' || known(compare) ? compare! : '',
+  };
 }
 
-async function main(): Promise<void> {
-  const t0 = performance.now();
+function urlOf(v: View): string {
+  const q = new URLSearchParams(location.search);
+  q.set('classifier', v.classifier);
+  q.set('class', String(v.cls));
+  if (v.dim === null) q.delete('dim');
+  else q.set('dim', String(v.dim));
+  if (v.compare === '') q.delete('compare');
+  else q.set('compare', v.compare);
+  return `${location.pathname}?${q}`;
+}
+
+function showControls(v: View): void {
+  $<HTMLSelectElement>('classifier').value = v.classifier;
+  $<HTMLSelectElement>('class').value = String(v.cls);
+  $<HTMLSelectElement>('compare-with').value = v.compare;
+}
+
+function setReady(ready: boolean): void {
+  document.documentElement.dataset.ready = String(ready);
+  if (ready) (window as unknown as { faultlinesReady: number }).faultlinesReady ??= performance.now();
+}
+
+/** Draws every section of `v` for a new selection (the previous one is aborted). */
+async function renderAll(v: View): Promise<void> {
+  selection?.abort();
+  const c = new AbortController();
+  selection = c;
+  setReady(false);
+  $('selection').textContent = `${v.classifier}, class ${v.cls}`;
+  await Promise.all([
+    widget('ranking-slot', 'faultlines-ranking', { classifier: v.classifier, top: '10', 'thumb-class': String(v.cls) }, c.signal),
+    widget('corner-slot', 'faultlines-corner-cases', { classifier: v.classifier }, c.signal),
+    widget('curves-slot', 'faultlines-accuracy-curve', { classifier: v.classifier, compare: v.compare }, c.signal),
+    histograms(v, c.signal),
+    embeddings(v, c.signal),
+    figure5(v, c.signal),
+  ]);
+  if (c.signal.aborted) return;
+  drawnFor = c;
+  setReady(true);
+}
+
+/** Only the slider moves to another dim (same classifier and class): the other sections stay. */
+async function openDim(v: View): Promise<void> {
+  const c = selection!;
+  if (v.dim === null || drawnFor !== c) {
+    await renderAll(v);
+    return;
+  }
+  setReady(false);
+  markDim(v.dim);
+  await slider(v, v.dim, c.signal);
+  if (view === v && !c.signal.aborted) setReady(true);
+}
+
+/** Changes the view: records it in the history (unless restoring one) and redraws what depends on what changed. */
+function select(change: Partial<View>, history: 'push' | 'none' = 'push'): void {
+  const prev = view;
+  const next: View = { ...view, ...change };
+  view = next;
+  showControls(next);
+  if (history === 'push' && urlOf(next) !== `${location.pathname}${location.search}`) window.history.pushState(null, '', urlOf(next));
+  if (next.classifier !== prev.classifier || next.cls !== prev.cls || next.compare !== prev.compare || drawnFor === null) void renderAll(next);
+  else if (next.dim !== prev.dim) {
+    if (next.dim !== null) $('traversals').scrollIntoView({ block: 'start' });
+    void openDim(next);
+  }
+}
+
+let defaultClassifier = '';
+
+async function loadClassifiers(): Promise<void> {
   const sel = $<HTMLSelectElement>('classifier');
-  const clsSel = $<HTMLSelectElement>('class');
-  let classifiers: ClassifierInfo[] = [];
+  const cmp = $<HTMLSelectElement>('compare-with');
   try {
-    const [cl, models] = await Promise.all([getJson(API, '/v1/classifiers'), getJson(API, '/v1/models')]);
+    const [cl, models] = await Promise.all([getJson(API, '/v1/classifiers', {}, opts()), getJson(API, '/v1/models', {}, opts())]);
     classifiers = cl.classifiers;
-    // `/?classifier=<name or registered id>` opens the dashboard on that classifier.
-    const wanted = new URLSearchParams(location.search).get('classifier');
-    const selected = classifiers.some((c) => c.name === wanted) ? wanted : cl.defaultClassifier;
-    sel.innerHTML = classifiers.map((c) => `<option value="${esc(c.name)}"${c.name === selected ? ' selected' : ''} title="${esc(c.label)}">${esc(shown(c))}</option>`).join('');
+    classifiersError = null;
+    defaultClassifier = cl.defaultClassifier;
+    sel.innerHTML = classifiers.map((c) => `<option value="${esc(c.name)}" title="${esc(c.label)}">${esc(shown(c))}</option>`).join('');
+    cmp.innerHTML = `<option value="">every classifier</option><option value="none">none</option>${classifiers.map((c) => `<option value="${esc(c.name)}">${esc(shown(c))}</option>`).join('')}`;
     const g = (models.models as Array<{ kind: string; name: string; label: string }>).find((m) => m.kind === 'generator');
     const registered = classifiers.filter((c) => c.source === 'registered').length;
     $('models').textContent = `generator: ${g ? `${g.name} — ${g.label}` : 'none'}; ${classifiers.length} classifiers${registered ? ` (${registered} registered)` : ''}`;
   } catch (e) {
+    classifiersError = e;
     fail($('models'), e);
   }
-  await Promise.all([comparison(classifiers), render(sel.value, Number(clsSel.value)), jobs()]);
-  const ready = performance.now();
-  (window as unknown as { faultlinesReady: number; faultlinesScriptStart: number }).faultlinesReady = ready;
-  (window as unknown as { faultlinesScriptStart: number }).faultlinesScriptStart = t0;
-  document.documentElement.dataset.ready = 'true';
-  const rerender = () => {
-    document.documentElement.dataset.ready = 'false';
-    void render(sel.value, Number(clsSel.value)).then(() => (document.documentElement.dataset.ready = 'true'));
-  };
-  sel.addEventListener('change', rerender);
-  clsSel.addEventListener('change', rerender);
+}
+
+async function main(): Promise<void> {
+  (window as unknown as { faultlinesScriptStart: number }).faultlinesScriptStart = performance.now();
+  embeddingsLegend();
+  await loadClassifiers();
+  view = viewFromUrl();
+  showControls(view);
+  window.history.replaceState(null, '', urlOf(view));
+  $<HTMLSelectElement>('classifier').addEventListener('change', (e) => select({ classifier: (e.target as HTMLSelectElement).value, dim: null }));
+  $<HTMLSelectElement>('class').addEventListener('change', (e) => select({ cls: Number((e.target as HTMLSelectElement).value), dim: null }));
+  $<HTMLSelectElement>('compare-with').addEventListener('change', (e) => select({ compare: (e.target as HTMLSelectElement).value }));
+  $('dim-form').addEventListener('submit', (e) => {
+    e.preventDefault();
+    const v = ($('dim') as HTMLInputElement).valueAsNumber;
+    if (Number.isInteger(v) && v >= 0) select({ dim: v });
+  });
+  // Drill-down: the ranking and corner-case widgets fire faultlines-select; figure-5 rows are buttons.
+  document.addEventListener('faultlines-select', (e) => {
+    const d = (e as CustomEvent<{ dim: number; class?: number }>).detail;
+    select({ dim: d.dim, ...(d.class !== undefined ? { cls: d.class } : {}) });
+  });
+  $('fig5').addEventListener('click', (e) => {
+    const b = (e.target as HTMLElement).closest<HTMLButtonElement>('button.pick');
+    if (b) select({ dim: Number(b.dataset.dim) });
+  });
+  window.addEventListener('popstate', () => select(viewFromUrl(), 'none'));
+  if (classifiers.length === 0) {
+    // No classifier list: the sections cannot load; the comparison says why and offers a retry.
+    await comparison();
+    setReady(true);
+    return;
+  }
+  await Promise.all([comparison(), renderAll(view), jobs()]);
 }
 
 void main();

@@ -4,41 +4,10 @@
  * 4xx answers are returned to the caller, which decides (a 409 means the lease is gone).
  */
 
-export interface ShardView {
-  index: number;
-  start: number;
-  end: number;
-  status: string;
-  attempts: number;
-  lease: { holder: string; expiresAt: string } | null;
-  /** The lease's secret (in the lease response only): every later call on this shard sends it. */
-  leaseToken: string;
-}
-
-export interface JobSpecView {
-  kind: string;
-  classifier: string;
-  seed: number;
-  count: number;
-  options?: Record<string, unknown>;
-  generatorId: string;
-  classifierId: string;
-  /** 'tfjs': a registered classifier (a user's TF.js model, GET /v1/runner/classifiers/{id}/...). */
-  classifierFormat?: string;
-  /** Derived kinds: the key of the sweep's ranking-sums result they derive from. */
-  sums?: string;
-  /** Accuracy curves: the (built-in) classifiers measured on the same samples, in order. */
-  compare?: Array<{ classifier: string; classifierId: string; classifierFormat?: string }>;
-}
-
-export interface LeaseView {
-  id: string;
-  key: string;
-  kind: string;
-  spec: JobSpecView;
-  status: string;
-  shard: ShardView;
-}
+// The lease, shard and job spec are the protocol's (src/protocol/job.ts, the schemas the edge
+// answers with), not re-declared here.
+import type { LeaseView } from '../protocol/job.js';
+export type { JobSpec, LeaseView, Shard } from '../protocol/job.js';
 
 export class EdgeError extends Error {
   constructor(

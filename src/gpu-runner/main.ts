@@ -21,7 +21,8 @@ import { RUNNER_BACKENDS, initBackend, runtimeName, type RunnerBackendChoice } f
 import { EdgeClient } from './client.js';
 import { denoArgs, findDeno } from './deno-bin.js';
 import { localModels } from './local.js';
-import { Runner } from './runner.js';
+import { ComputeThread } from './compute-thread.js';
+import { Runner, SHUTDOWN_BOUND_MS } from './runner.js';
 import { RESULT_KINDS } from '../protocol/catalog.js';
 
 type Args = Record<string, string | boolean>;
@@ -152,32 +153,62 @@ async function runCommand(args: Args, argv: string[]): Promise<number> {
   const token = str(args, 'token', process.env.FAULTLINES_RUNNER_TOKEN ?? process.env.RUNNER_TOKEN ?? '');
   if (typeof args.token === 'string' && !isDeno()) log('warning: --token puts the runner token on the command line, where any user of this machine can read it (ps); set $FAULTLINES_RUNNER_TOKEN instead');
   if (!api || !token) throw new Error('--api URL and --token T (or $FAULTLINES_API, $FAULTLINES_RUNNER_TOKEN / $RUNNER_TOKEN) are required');
-  const info = await initBackend(backend, log);
   const leaseMs = int(args, 'lease-ms', 120_000);
+  const drainMs = int(args, 'drain-s', 60) * 1000;
   let stopping = () => false;
   // Transient edge failures are retried for at least a lease: a restarting edge (21 s measured)
   // must not cost a computed shard its result or an attempt.
-  const runner = new Runner(new EdgeClient(api, token, { log, retryForMs: Math.max(30_000, leaseMs), giveUp: () => stopping() }), info, {
+  const client = new EdgeClient(api, token, { log, retryForMs: Math.max(30_000, leaseMs), giveUp: () => stopping() });
+  // The computation runs in a thread of its own (src/gpu-runner/compute-worker.ts), where the
+  // backend is chosen and initialised; this thread keeps leases, heartbeats and signals.
+  const runner = new Runner(client, () => ComputeThread.start(backend, client, log), {
     name,
     leaseMs,
     heartbeatMs: int(args, 'heartbeat-ms', Math.max(500, Math.min(15_000, Math.floor(leaseMs / 4)))),
     batchSize: Math.max(1, int(args, 'batch', 64)),
     pollMs: int(args, 'poll-ms', 2000),
-    drainMs: int(args, 'drain-s', 60) * 1000,
+    drainMs,
     exitWhenIdle: args['exit-when-idle'] === true,
     maxShards: int(args, 'max-shards', 0),
     kinds: kindsOf(args),
     log,
   });
   stopping = () => runner.isStopping;
-  onSignal((sig) => runner.stop(sig));
+  const deadline = shutdownDeadline(log);
+  onSignal((sig) => {
+    deadline(runner.isStopping ? SHUTDOWN_BOUND_MS : drainMs + SHUTDOWN_BOUND_MS);
+    runner.stop(sig);
+  });
   watchParent((why) => {
+    deadline(SHUTDOWN_BOUND_MS);
     runner.stop(why);
     runner.stop(why); // the launcher is gone: release at once rather than drain
   });
+  const info = await runner.ready();
   log(`runner ${name} (pid ${process.pid}, ${info.backend} on ${info.runtime}) polling ${api}`);
   await runner.run();
   return 0;
+}
+
+/**
+ * The hard stop behind the runner's shutdown bound: `arm(ms)` makes the process exit (status 1)
+ * `ms` from now unless it has exited by then (an earlier deadline wins). The runner's own shutdown
+ * settles the lease well inside it; this covers whatever could hang (a request the edge never
+ * answers), after which an unreleased lease simply expires.
+ */
+function shutdownDeadline(log: (line: string) => void): (ms: number) => void {
+  let at = Infinity;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  return (ms) => {
+    if (Date.now() + ms >= at) return;
+    at = Date.now() + ms;
+    clearTimeout(timer);
+    timer = setTimeout(() => {
+      log(`shutdown did not finish within its bound; exiting now (an unreleased lease expires by itself)`);
+      process.exit(1);
+    }, ms);
+    (timer as unknown as { unref?: () => void }).unref?.();
+  };
 }
 
 async function sweepCommand(args: Args, argv: string[]): Promise<number> {

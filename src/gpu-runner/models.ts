@@ -14,8 +14,14 @@ import { decodeWeights, parseManifest, WeightsError } from '../core/weights/code
 import { RANDOM_INIT_ID, RANDOM_INIT_SEED } from '../protocol/catalog.js';
 import type { EdgeClient } from './client.js';
 
+/**
+ * Where model files come from: the edge client itself, or (in the compute thread, which holds no
+ * token) reads relayed through the runner's main thread (src/gpu-runner/compute-worker.ts).
+ */
+export type ModelFiles = Pick<EdgeClient, 'base' | 'modelFile' | 'classifierFile'>;
+
 /** Decodes and verifies one model's weights fetched from the edge. */
-export async function fetchVerified(client: EdgeClient, id: string) {
+export async function fetchVerified(client: ModelFiles, id: string) {
   const manifestJson = await client.modelFile(id, 'manifest');
   const where = `${client.base}/v1/runner/models/${id}`;
   const manifest = parseManifest(JSON.parse(new TextDecoder().decode(manifestJson)), `${where}/manifest`);
@@ -41,7 +47,7 @@ function once<T>(cache: Map<string, Promise<T>>, key: string, load: () => Promis
  * A registered classifier (a user's TF.js model and adapter) fetched from the edge; its id is the
  * content hash of the files, recomputed here, so different bytes are refused, never used.
  */
-export async function fetchRegisteredClassifier(client: EdgeClient, id: string): Promise<TfjsClassifier> {
+export async function fetchRegisteredClassifier(client: ModelFiles, id: string): Promise<TfjsClassifier> {
   const where = `${client.base}/v1/runner/classifiers/${id}`;
   const [model, weights, adapterBytes] = await Promise.all([client.classifierFile(id, 'model'), client.classifierFile(id, 'weights'), client.classifierFile(id, 'adapter')]);
   const adapter = parseAdapter(JSON.parse(new TextDecoder().decode(adapterBytes)), `${where}/adapter`);
@@ -55,7 +61,7 @@ export async function fetchRegisteredClassifier(client: EdgeClient, id: string):
  * The generator and classifier a job names, identified by the sha256 of their weights (a built-in
  * classifier) or by their content hash (`classifierFormat` 'tfjs': a registered classifier).
  */
-export async function jobModels(client: EdgeClient, generatorId: string, classifierId: string, classifierFormat?: string): Promise<AnalysisModels> {
+export async function jobModels(client: ModelFiles, generatorId: string, classifierId: string, classifierFormat?: string): Promise<AnalysisModels> {
   const generator = await once(generators, generatorId, async () => {
     // The edge's placeholder when it was built without generator weights: seeded, reproducible.
     if (generatorId === RANDOM_INIT_ID) return new Generator(DEFAULT_GENERATOR, RANDOM_INIT_SEED);

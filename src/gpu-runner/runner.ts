@@ -10,18 +10,26 @@
  * ranking sums as the edge stores them (GET /v1/results/{key}), with the job's options and, for
  * accuracy curves, the compared classifiers it names.
  *
- * Shutdown (SIGTERM/SIGINT): the current shard is finished when its ETA fits in the drain time,
- * otherwise its lease is released at the next batch boundary so another runner takes it at once.
- * A second signal releases at once. Either way the process exits after the shard is settled.
+ * Threads: the computation runs in the runner's compute thread (src/gpu-runner/compute-thread.ts,
+ * compute-worker.ts), this loop on the main thread, whose event loop only waits on the network,
+ * timers and signals. Heartbeats and signal handling therefore never wait for a batch, however long
+ * one blocks its thread (a software WebGPU adapter: 0.3 samples/s; test/runner/stalled-compute.test.ts
+ * blocks every batch for ten minutes and the lease stays alive).
+ *
+ * Shutdown (SIGTERM/SIGINT), bounded in time: the current shard is finished when its ETA fits in the
+ * drain time (--drain-s) and released at the drain deadline if it has not finished by then; a shard
+ * whose ETA does not fit (or is unknown: no batch done yet), or a second signal, is abandoned at
+ * once: the compute thread is terminated mid-batch, the lease released (waited for at most 5 s;
+ * unanswered, it expires by itself) and the process exits. So a runner exits within
+ * SHUTDOWN_BOUND_MS (10 s) of the signal that makes it release, and within --drain-s + 10 s of the
+ * first signal in every case (main.ts exits by force at that deadline, should anything hang).
+ * A lost lease (a heartbeat answered 409 or 404) likewise stops the compute at once.
  */
-import { DERIVED_KINDS, RESULT_POPULATION_BATCH, derivedResult, type DerivedKind, type ResultProgress } from '../core/analysis/results.js';
-import type { AnalysisModels } from '../core/analysis/models.js';
-import type { RankingSums } from '../core/analysis/ranking.js';
+import { RESULT_POPULATION_BATCH, type ResultProgress } from '../core/analysis/results.js';
 import { RESULT_KINDS } from '../protocol/catalog.js';
 import { adapterName, type BackendInfo } from './backend.js';
-import { EdgeClient, EdgeError, type LeaseView } from './client.js';
-import { jobModels } from './models.js';
-import { shardSweep, yieldToEventLoop } from './sweep.js';
+import { type EdgeClient, EdgeError, type LeaseView } from './client.js';
+import type { ComputeThread } from './compute-thread.js';
 
 export interface RunnerOptions {
   name: string;
@@ -42,11 +50,19 @@ export interface RunnerOptions {
   log: (line: string) => void;
 }
 
-class Abandon extends Error {
-  constructor(readonly why: 'lease-lost' | 'shutdown') {
-    super(why);
-  }
-}
+/**
+ * The stated shutdown bound: a runner exits within this long of the signal that makes it release
+ * its shard (see the doc comment above; docs/runner.md). Terminating the compute thread takes
+ * milliseconds; the rest is the release call (RELEASE_WAIT_MS) and exiting.
+ */
+export const SHUTDOWN_BOUND_MS = 10_000;
+/** The release call on shutdown is waited for this long; unanswered, the lease expires by itself. */
+const RELEASE_WAIT_MS = 5_000;
+/** Terminating the compute thread is waited for this long (it is gone with the process anyway). */
+const TERMINATE_WAIT_MS = 2_000;
+
+/** Why a shard is abandoned before its result is uploaded. */
+type Abandon = 'lease-lost' | 'shutdown';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -55,11 +71,15 @@ export class Runner {
   private stopAt = Infinity;
   private releaseNow = false;
   private wake: (() => void) | null = null;
+  /** Re-examines the shard in progress after a signal (abandon it now, or at the drain deadline). */
+  private recheck: (() => void) | null = null;
+  private compute: ComputeThread | null = null;
   shardsDone = 0;
 
   constructor(
     private readonly client: EdgeClient,
-    private readonly backend: BackendInfo,
+    /** Starts a compute thread (its backend chosen and initialised): at start, and after one was stopped. */
+    private readonly startCompute: () => Promise<ComputeThread>,
     private readonly opts: RunnerOptions,
   ) {}
 
@@ -67,17 +87,24 @@ export class Runner {
     return this.stopping;
   }
 
+  /** Starts the compute thread if none is running; the backend it computes on. */
+  async ready(): Promise<BackendInfo> {
+    if (!this.compute?.alive) this.compute = await this.startCompute();
+    return this.compute.info;
+  }
+
   /** Asks the loop to stop (first call: drain; second: release at once). */
   stop(signal: string): void {
     if (this.stopping) {
       this.releaseNow = true;
-      this.opts.log(`${signal} again: releasing the current lease at the next batch`);
-      return;
+      this.opts.log(`${signal} again: releasing the current lease now`);
+    } else {
+      this.stopping = true;
+      this.stopAt = Date.now() + this.opts.drainMs;
+      this.opts.log(`${signal}: stopping — the current shard is finished if it fits in ${Math.round(this.opts.drainMs / 1000)} s, else released`);
+      this.wake?.();
     }
-    this.stopping = true;
-    this.stopAt = Date.now() + this.opts.drainMs;
-    this.opts.log(`${signal}: stopping — the current shard is finished if it fits in ${Math.round(this.opts.drainMs / 1000)} s, else released`);
-    this.wake?.();
+    this.recheck?.();
   }
 
   async run(): Promise<void> {
@@ -116,6 +143,26 @@ export class Runner {
     }).then(() => void (this.wake = null));
   }
 
+  /** Terminates the compute thread (mid-batch if need be); the next shard starts a fresh one. */
+  private async stopCompute(): Promise<void> {
+    const c = this.compute;
+    this.compute = null;
+    if (c) await Promise.race([c.terminate(), sleep(TERMINATE_WAIT_MS)]);
+  }
+
+  /** Gives the lease back, waiting at most RELEASE_WAIT_MS for the answer. */
+  private async release(lease: LeaseView, tag: string, why: string): Promise<void> {
+    const { log, name } = this.opts;
+    const released = this.client.release(lease.id, { runner: name, shard: lease.shard.index, lease: lease.shard.leaseToken }).then(
+      () => log(`${tag}: lease released (${why})`),
+      (err: unknown) => log(`${tag}: release failed (${(err as Error).message}); the lease will expire`),
+    );
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const late = new Promise<void>((r) => (timer = setTimeout(() => r(log(`${tag}: no answer to the release within ${RELEASE_WAIT_MS / 1000} s; the lease will expire`)), RELEASE_WAIT_MS)));
+    await Promise.race([released, late]);
+    clearTimeout(timer);
+  }
+
   private async shard(lease: LeaseView): Promise<void> {
     const { log, name } = this.opts;
     const { id, spec, shard } = lease;
@@ -123,96 +170,105 @@ export class Runner {
     const tag = `job ${id.slice(0, 8)} shard ${shard.index} [${shard.start}, ${shard.end}) attempt ${shard.attempts}`;
     log(`leased ${tag} (${spec.classifier}, seed ${spec.seed}, count ${spec.count})`);
     const t0 = Date.now();
-    const progress = { done: 0, samplesPerSecond: 0, etaSeconds: 0 };
+    // ETA unknown (Infinity) until a batch is done: a signal then releases rather than drains.
+    const progress = { done: 0, samplesPerSecond: 0, etaSeconds: Infinity };
     let lost = false;
+    let abandon: (why: Abandon) => void = () => undefined;
+    const abandoned = new Promise<Abandon>((resolve) => (abandon = resolve));
+    const check = () => {
+      if (lost) abandon('lease-lost');
+      else if (this.stopping && (this.releaseNow || Date.now() + progress.etaSeconds * 1000 > this.stopAt)) abandon('shutdown');
+    };
     let beating: Promise<void> = Promise.resolve();
+    let inFlight = false;
     let lastBeat = Date.now();
     const beat = () => {
+      // One heartbeat at a time: against a slow or restarting edge, retries must not pile up.
+      if (inFlight) return;
+      inFlight = true;
       lastBeat = Date.now();
+      const eta = Number.isFinite(progress.etaSeconds) ? progress.etaSeconds : undefined;
       beating = this.client
-        .heartbeat(id, { runner: name, shard: shard.index, lease: shard.leaseToken, done: progress.done, total, samplesPerSecond: progress.samplesPerSecond || undefined, etaSeconds: progress.samplesPerSecond ? progress.etaSeconds : undefined, leaseMs: this.opts.leaseMs })
+        .heartbeat(id, { runner: name, shard: shard.index, lease: shard.leaseToken, done: progress.done, total, samplesPerSecond: progress.samplesPerSecond || undefined, etaSeconds: progress.samplesPerSecond ? eta : undefined, leaseMs: this.opts.leaseMs })
         .catch((e: unknown) => {
           if (e instanceof EdgeError && (e.status === 409 || e.status === 404)) {
             lost = true;
             log(`${tag}: lease lost (${e.message}); abandoning the shard`);
+            check();
           } else log(`${tag}: heartbeat failed: ${(e as Error).message}`);
-        });
+        })
+        .finally(() => void (inFlight = false));
     };
     const timer = setInterval(beat, this.opts.heartbeatMs);
+    let drainDeadline: ReturnType<typeof setTimeout> | undefined;
+    this.recheck = () => {
+      check();
+      // Draining: a shard still running at the drain deadline is released then.
+      if (this.stopping && drainDeadline === undefined) drainDeadline = setTimeout(check, Math.max(0, this.stopAt - Date.now()));
+    };
+    this.recheck(); // a signal that came while the lease was being requested
+    const settle = () => {
+      clearInterval(timer);
+      clearTimeout(drainDeadline);
+      this.recheck = null;
+    };
+    let backend: BackendInfo;
     try {
-      const models = await jobModels(this.client, spec.generatorId, spec.classifierId, spec.classifierFormat);
+      backend = await this.ready();
+    } catch (e) {
+      // A runner that cannot compute must not burn the shard's attempts: give it back and stop.
+      settle();
+      await this.release(lease, tag, 'no compute thread');
+      throw e;
+    }
+    try {
       const onProgress = (p: ResultProgress) => {
-          progress.done = p.done;
-          progress.samplesPerSecond = p.samplesPerSecond;
-          progress.etaSeconds = (p.total - p.done) / Math.max(1e-9, p.samplesPerSecond);
-          if (lost) throw new Abandon('lease-lost');
-          if (p.done < p.total && this.stopping && (this.releaseNow || Date.now() + progress.etaSeconds * 1000 > this.stopAt)) throw new Abandon('shutdown');
-          log(`${tag}: ${p.done}/${p.total} samples, ${p.samplesPerSecond.toFixed(1)} samples/s, ETA ${progress.etaSeconds.toFixed(1)} s`);
-          // Progress-driven heartbeats (the timer covers batches longer than the interval).
-          if (p.done < p.total && Date.now() - lastBeat >= this.opts.heartbeatMs) beat();
+        progress.done = p.done;
+        progress.samplesPerSecond = p.samplesPerSecond;
+        progress.etaSeconds = (p.total - p.done) / Math.max(1e-9, p.samplesPerSecond);
+        log(`${tag}: ${p.done}/${p.total} samples, ${p.samplesPerSecond.toFixed(1)} samples/s, ETA ${progress.etaSeconds.toFixed(1)} s`);
+        // Progress-driven heartbeats (the timer covers the time between progress reports).
+        if (p.done < p.total && Date.now() - lastBeat >= this.opts.heartbeatMs) beat();
+        if (p.done < p.total) check();
       };
       const sweeps = lease.kind === 'ranking-sums';
-      const payload = sweeps
-        ? await shardSweep(models, { seed: spec.seed, count: spec.count, classIndex: null }, shard.start, shard.end, this.opts.batchSize, onProgress)
-        : await this.derived(lease, models, async (p) => {
-            onProgress(p);
-            // Lets the heartbeat just sent, timers and signals run before the next batch.
-            await yieldToEventLoop();
-          });
-      clearInterval(timer);
+      const computing = this.compute!.run(lease, this.opts.batchSize, onProgress);
+      const outcome = await Promise.race([computing.then((payload: unknown) => ({ payload })), abandoned.then((why) => ({ why }))]);
+      if ('why' in outcome) {
+        settle();
+        computing.catch(() => undefined); // rejected by the termination below
+        await this.stopCompute();
+        // No wait for a heartbeat in flight: after the release the edge refuses it, harmlessly.
+        if (outcome.why === 'shutdown') await this.release(lease, tag, 'shutdown');
+        return;
+      }
+      settle();
       await beating;
       if (lost) return;
       const seconds = (Date.now() - t0) / 1000;
       const computed = {
-        backend: this.backend.backend,
-        runtime: this.backend.runtime,
-        adapter: this.backend.adapter ? adapterName(this.backend.adapter) : null,
-        softwareAdapter: this.backend.adapter?.software ?? null,
+        backend: backend.backend,
+        runtime: backend.runtime,
+        adapter: backend.adapter ? adapterName(backend.adapter) : null,
+        softwareAdapter: backend.adapter?.software ?? null,
         batchSize: sweeps ? this.opts.batchSize : RESULT_POPULATION_BATCH,
         seconds,
         samplesPerSecond: total / Math.max(1e-3, seconds),
       };
-      const done = await this.client.complete(id, { runner: name, shard: shard.index, lease: shard.leaseToken, payload, computed });
+      const done = await this.client.complete(id, { runner: name, shard: shard.index, lease: shard.leaseToken, payload: outcome.payload, computed });
       log(`${tag}: completed in ${seconds.toFixed(1)} s (${computed.samplesPerSecond.toFixed(1)} samples/s); job ${done.status}`);
     } catch (e) {
-      clearInterval(timer);
+      settle();
       await beating;
-      if (e instanceof Abandon) {
-        if (e.why === 'shutdown') {
-          await this.client.release(id, { runner: name, shard: shard.index, lease: shard.leaseToken }).then(
-            () => log(`${tag}: lease released (shutdown)`),
-            (err: unknown) => log(`${tag}: release failed (${(err as Error).message}); the lease will expire`),
-          );
-        }
-        return;
-      }
+      if (this.compute && !this.compute.alive) this.compute = null; // a crashed thread is replaced at the next shard
       if (e instanceof EdgeError && e.status === 409) {
         log(`${tag}: not accepted, the lease is gone: ${e.message}`);
         return;
       }
       const message = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
       log(`${tag}: failed: ${message}`);
-      await this.client.fail(id, { runner: name, shard: shard.index, lease: shard.leaseToken, error: `${this.backend.backend}: ${message}`.slice(0, 2000) }).catch((err: unknown) => log(`${tag}: reporting the failure failed: ${(err as Error).message}`));
+      await this.client.fail(id, { runner: name, shard: shard.index, lease: shard.leaseToken, error: `${backend.backend}: ${message}`.slice(0, 2000) }).catch((err: unknown) => log(`${tag}: reporting the failure failed: ${(err as Error).message}`));
       await sleep(1000);
     }
-  }
-
-  /**
-   * A histograms, accuracy-curves or corner-cases job: the sweep's ranking sums as the edge stores
-   * them, the compared classifiers the job names, then the core's computation with its options.
-   */
-  private async derived(lease: LeaseView, models: AnalysisModels, onProgress: (p: ResultProgress) => Promise<void>): Promise<unknown> {
-    const { spec } = lease;
-    if (!(DERIVED_KINDS as readonly string[]).includes(lease.kind)) throw new Error(`this runner cannot compute results of kind "${lease.kind}"`);
-    if (!spec.sums) throw new Error(`the ${lease.kind} job names no ranking sums to derive from`);
-    const stored = await this.client.result<RankingSums>(spec.sums);
-    if (stored.kind !== 'ranking-sums') throw new Error(`result ${spec.sums} is a ${stored.kind} result, not ranking sums`);
-    const compare = [];
-    for (const c of spec.compare ?? []) {
-      const m = await jobModels(this.client, spec.generatorId, c.classifierId, c.classifierFormat);
-      compare.push({ name: c.classifier, classifier: m.classifier, classifierId: c.classifierId });
-    }
-    const input = { models, name: spec.classifier, sweep: { seed: spec.seed, count: spec.count }, sums: stored.payload, onProgress };
-    return derivedResult(lease.kind as DerivedKind, input, spec.options ?? {}, compare);
   }
 }

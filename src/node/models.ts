@@ -1,18 +1,35 @@
 /** The built-in models, loaded from weights/ and verified. */
 import { SimpleCnn, parseCnnConfig } from '../core/classifier/simple-cnn.js';
 import type { WeightsManifest } from '../core/weights/manifest.js';
-import { readModelWeights, readWeightsDir } from './weights-fs.js';
+import { readModelWeights, readWeightsDir, weightsRoot } from './weights-fs.js';
+import { assertSameDomain, DEFAULT_DOMAIN } from '../core/data/domain.js';
 import { Generator } from '../core/generator/generator.js';
 import type { Classifier } from '../core/classifier/classifier.js';
 import type { AnalysisModels } from '../core/analysis/models.js';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 
 /** Names of the built-in classifiers, in the order reports compare them. */
 export const BUILTIN_CLASSIFIERS = ['classifier-clean', 'classifier-corrupted'] as const;
 export type BuiltinClassifier = (typeof BUILTIN_CLASSIFIERS)[number];
 
-export function loadBuiltinClassifier(name: string): { classifier: SimpleCnn; manifest: WeightsManifest } {
-  const { manifest, tensors, dir } = readModelWeights(name);
+/** A built-in model's folder under weights/: MNIST's at the top (as before domains), another domain's under weights/<domain>/. */
+export function builtinModelPath(name: string, domain: string = DEFAULT_DOMAIN): string {
+  return domain === DEFAULT_DOMAIN ? name : `${domain}/${name}`;
+}
+
+/** Reads a built-in model of a domain; a missing one is named with the command that makes it. */
+function readBuiltin(name: string, domain: string) {
+  const rel = builtinModelPath(name, domain);
+  if (!existsSync(path.join(weightsRoot(), rel, 'manifest.json'))) {
+    const make = name === 'generator' ? `npm run train:generator -- --domain ${domain}` : `npm run train:classifier -- --domain ${domain}`;
+    throw new Error(`no ${name} for domain "${domain}" in weights/${rel} yet (made by: ${make})`);
+  }
+  return readModelWeights(rel);
+}
+
+export function loadBuiltinClassifier(name: string, domain: string = DEFAULT_DOMAIN): { classifier: SimpleCnn; manifest: WeightsManifest } {
+  const { manifest, tensors, dir } = readBuiltin(name, domain);
   const file = path.join(dir, manifest.weightsFile);
   if (manifest.kind !== 'classifier') throw new Error(`${file}: model "${name}" is a ${manifest.kind}, not a classifier`);
   return { classifier: SimpleCnn.fromWeights(name, parseCnnConfig(manifest.architecture, file), tensors, file), manifest };
@@ -22,13 +39,17 @@ export function loadBuiltinClassifier(name: string): { classifier: SimpleCnn; ma
  * The generator: the built-in `weights/generator`, or any folder in the weights format (a training
  * checkpoint's EMA generator, a user's generator).
  */
-export function loadGenerator(dir?: string): { generator: Generator; manifest: WeightsManifest } {
-  const { manifest, tensors, dir: from } = dir ? readWeightsDir(dir) : readModelWeights('generator');
+export function loadGenerator(dir?: string, domain: string = DEFAULT_DOMAIN): { generator: Generator; manifest: WeightsManifest } {
+  const { manifest, tensors, dir: from } = dir ? readWeightsDir(dir) : readBuiltin('generator', domain);
   const generator = Generator.fromWeights(manifest, tensors, path.join(from, manifest.weightsFile));
   return { generator, manifest };
 }
 
-/** AnalysisModels for a generator and a built-in classifier, identified by their weights' sha256. */
+/**
+ * AnalysisModels for a generator and a built-in classifier, identified by their weights' sha256;
+ * throws when their manifests are for different domains, classes or image shapes.
+ */
 export function analysisModels(gen: { generator: Generator; manifest: WeightsManifest }, cls: { classifier: Classifier; manifest: WeightsManifest }): AnalysisModels {
+  assertSameDomain({ label: `classifier ${cls.manifest.name}`, manifest: cls.manifest }, { label: `generator ${gen.manifest.name}`, manifest: gen.manifest });
   return { generator: gen.generator, classifier: cls.classifier, generatorId: gen.manifest.sha256, classifierId: cls.manifest.sha256 };
 }

@@ -7,7 +7,7 @@
  * as a shell variable, never in the page).
  */
 import { LitElement, css, html, type PropertyDeclarations, type PropertyValues, type TemplateResult } from 'lit';
-import { ApiError, apiBase, submitCurl } from './api.js';
+import { ApiError, AttributeError, apiBase, numAttribute, submitCurl, type RequestOptions } from './api.js';
 
 export type WidgetState = 'idle' | 'loading' | 'ready' | 'error';
 
@@ -38,6 +38,7 @@ export abstract class FaultlinesElement extends LitElement {
   static override properties: PropertyDeclarations = {
     api: { type: String },
     classifier: { type: String },
+    timeout: { type: String },
     state: { type: String, reflect: true },
     error: { state: true },
     howTo: { state: true },
@@ -45,6 +46,8 @@ export abstract class FaultlinesElement extends LitElement {
 
   declare api: string;
   declare classifier: string;
+  /** Seconds each request may take before the widget reports the API as not answering (default 30). */
+  declare timeout: string;
   declare state: WidgetState;
   declare error: string | null;
   /** When the result is not computed: the curl line that submits its job. */
@@ -57,6 +60,7 @@ export abstract class FaultlinesElement extends LitElement {
     super();
     this.api = '';
     this.classifier = '';
+    this.timeout = '';
     this.state = 'idle';
     this.error = null;
     this.howTo = null;
@@ -65,6 +69,11 @@ export abstract class FaultlinesElement extends LitElement {
   /** The API base URL (attribute `api`, default: where the widgets module was served from). */
   get base(): string {
     return apiBase(this.api);
+  }
+
+  /** What every request of a load is given: its abort signal and the `timeout` attribute. */
+  protected requestOptions(signal: AbortSignal): RequestOptions {
+    return { signal, timeoutMs: numAttribute('timeout', this.timeout, 1, 600, 30) * 1000 };
   }
 
   /** The inputs of a load: a change reloads. */
@@ -78,7 +87,7 @@ export abstract class FaultlinesElement extends LitElement {
 
   protected override updated(changed: PropertyValues): void {
     super.updated(changed);
-    const key = `${this.base}|${this.loadKey()}`;
+    const key = `${this.base}|${this.timeout}|${this.loadKey()}`;
     if (key !== this.loadedKey) {
       this.loadedKey = key;
       void this.reload();
@@ -101,10 +110,10 @@ export abstract class FaultlinesElement extends LitElement {
       this.dispatchEvent(new CustomEvent('faultlines-ready', { bubbles: true, composed: true }));
     } catch (e) {
       if (controller.signal.aborted || (e as Error).name === 'AbortError') return;
-      this.error = e instanceof ApiError ? e.message : `Could not show this widget: ${(e as Error).message}`;
+      this.error = e instanceof ApiError || e instanceof AttributeError ? e.message : `Could not show this widget: ${(e as Error).message}`;
       this.howTo = e instanceof ApiError && e.submit ? submitCurl(this.base, e.submit) : null;
       this.state = 'error';
-      this.dispatchEvent(new CustomEvent('faultlines-error', { bubbles: true, composed: true, detail: { message: this.error } }));
+      this.dispatchEvent(new CustomEvent('faultlines-error', { bubbles: true, composed: true, detail: { message: this.error, attribute: e instanceof AttributeError ? e.attribute : undefined } }));
     }
   }
 

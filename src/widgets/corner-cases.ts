@@ -3,10 +3,11 @@
  * class, the class-average image, then the decision corner case found along each of the top
  * influential dims (the dim, the direction moved, the shift and the class the image is read as
  * there), with the paper's p_true = 0.5 point under it — said as "still <true class>" when the image
- * there is still read as the true class, as it usually is with ten classes.
+ * there is still read as the true class, as it usually is with ten classes. Each corner case is a
+ * button: choosing it fires `faultlines-select` ({ class, dim }) for the page to open that traversal.
  */
 import { css, html, type TemplateResult } from 'lit';
-import { ARROW, classifierTitle, getJson, intAttr } from './api.js';
+import { ARROW, classifierTitle, getJson, intAttribute } from './api.js';
 import { FaultlinesElement, baseStyles } from './base.js';
 
 interface Point {
@@ -46,13 +47,15 @@ export class CornerCases extends FaultlinesElement {
     baseStyles,
     css`
       .grid { display: grid; gap: 6px; }
-      .row { display: flex; gap: 8px; align-items: flex-start; }
+      .row { display: flex; flex-wrap: wrap; gap: 8px; align-items: flex-start; }
       .label { width: 52px; flex: none; font-weight: 600; padding-top: 18px; }
       figure { margin: 0; text-align: center; font-size: 11px; }
       figure img { width: 64px; height: 64px; border-radius: 3px; }
       figure.start img { outline: 2px solid var(--faultlines-accent, #3461c1); }
       figcaption { line-height: 1.25; }
       figcaption.half { color: var(--faultlines-muted, #5b6475); max-width: 76px; }
+      button.pick { display: block; padding: 2px; border: 1px solid transparent; border-radius: 4px; background: transparent; color: inherit; font: inherit; cursor: pointer; }
+      button.pick:hover, button.pick:focus-visible { border-color: var(--faultlines-accent, #3461c1); }
       .none { color: var(--faultlines-muted, #5b6475); font-size: 12px; padding-top: 18px; }
     `,
   ];
@@ -70,15 +73,27 @@ export class CornerCases extends FaultlinesElement {
     return `${this.classifier}|${this.class}`;
   }
 
+  /** The class shown (null: all); set by a successful load only. */
+  private shownClass: number | null = null;
+
   protected override heading(): string {
-    const k = intAttr(this.class);
+    const k = this.shownClass;
     return `Corner cases${this.classifierName ? ` — ${this.classifierName}` : ''}${k === null ? '' : `, class ${k}`}`;
   }
 
   protected async load(signal: AbortSignal): Promise<void> {
-    const r = await getJson(this.base, '/v1/corner-cases', { classifier: this.classifier, class: intAttr(this.class) }, signal);
+    // Nothing of an earlier classifier or class may stay in the heading if this load fails.
+    this.classifierName = '';
+    this.shownClass = null;
+    const cls = intAttribute('class', this.class, 0, 9999);
+    const r = await getJson(this.base, '/v1/corner-cases', { classifier: this.classifier, class: cls }, this.requestOptions(signal));
     this.classifierName = classifierTitle(r.classifier);
+    this.shownClass = cls;
     this.classes = r.payload.classes;
+  }
+
+  private pick(cls: number, dim: number): void {
+    this.dispatchEvent(new CustomEvent('faultlines-select', { bubbles: true, composed: true, detail: { class: cls, dim, classifier: this.classifier } }));
   }
 
   protected renderReady(): TemplateResult {
@@ -92,7 +107,7 @@ export class CornerCases extends FaultlinesElement {
           ${k.cases.map(
             (x) => html`<figure class="case" data-dim=${x.dim.index} title="dim ${x.dim.index} (${x.dim.layer}:${x.dim.channel}), rank ${x.dim.rank}: read as ${x.decision.predicted} after ${x.decision.shift.toFixed(2)} std (p_true ${x.decision.pTrue.toFixed(2)}, p_${x.decision.predicted} ${x.decision.pRunnerUp.toFixed(2)})">
               <figcaption class="mono">${x.dim.index} ${ARROW[x.dim.direction]}</figcaption>
-              <img class="px" src=${x.decision.image} alt="decision corner case of class ${k.classIndex} along dim ${x.dim.index}: read as ${x.decision.predicted}" />
+              <button class="pick" part="pick" data-class=${k.classIndex} data-dim=${x.dim.index} @click=${() => this.pick(k.classIndex, x.dim.index)}><img class="px" src=${x.decision.image} alt="decision corner case of class ${k.classIndex} along dim ${x.dim.index}: read as ${x.decision.predicted}; open its traversal" /></button>
               <figcaption class="decision">${k.classIndex} → ${x.decision.predicted} at ${x.decision.shift.toFixed(2)}</figcaption>
               <figcaption class="half">${halfCaption(k.classIndex, x.pTrueHalf)}</figcaption>
             </figure>`,

@@ -2,10 +2,13 @@
  * `<faultlines-ranking api classifier class top thumb-class>`: the most influential StyleSpace dims
  * (global, or for one class) with their scores, and a thumbnail of what each does: a 5-frame live
  * traversal strip (PNG, so plain <img> tags, no CORS needed) from the class average of `class`
- * (or `thumb-class`, default 0 for the global ranking).
+ * (or `thumb-class`, default 0 for the global ranking), fetched through the page's live queue
+ * with retries (a cold isolate refuses a burst of live computations); a thumbnail that still fails
+ * says why and offers a retry. Each dim is a button: choosing it fires `faultlines-select`
+ * ({ dim, class }) for the page to open that traversal.
  */
 import { css, html, type TemplateResult } from 'lit';
-import { ARROW, apiUrl, classifierTitle, getJson, intAttr, pct } from './api.js';
+import { ARROW, ApiError, classifierTitle, getImageUrl, getJson, intAttribute, pct } from './api.js';
 import { FaultlinesElement, baseStyles } from './base.js';
 
 // As served by /v1/rankings; a type-only import, so nothing of the core enters the widgets bundle.
@@ -28,6 +31,9 @@ export class Ranking extends FaultlinesElement {
       td.num { font-variant-numeric: tabular-nums; text-align: right; }
       .bar { height: 8px; background: var(--faultlines-accent, #3461c1); border-radius: 4px; min-width: 1px; }
       td.thumb img { height: 32px; }
+      td.thumb .thumb-err { color: #8a1c1c; font-size: 12px; }
+      button.pick { font: inherit; font-family: ui-monospace, SFMono-Regular, Menlo, monospace; padding: 0 6px; border: 1px solid var(--faultlines-border, #d8dde6); border-radius: 4px; background: transparent; color: inherit; cursor: pointer; }
+      button.pick:hover, button.pick:focus-visible { border-color: var(--faultlines-accent, #3461c1); }
     `,
   ];
 
@@ -38,6 +44,9 @@ export class Ranking extends FaultlinesElement {
   private dims: RankedDim[] = [];
   private accuracy: number | null = null;
   private classifierName = '';
+  /** Per dim: the thumbnail's object URL, or why it failed. */
+  private thumbUrls = new Map<number, { url: string } | { error: string }>();
+  private thumbParams = { classifier: '', class: 0 };
 
   constructor() {
     super();
@@ -52,21 +61,74 @@ export class Ranking extends FaultlinesElement {
   }
 
   protected override heading(): string {
-    const k = intAttr(this.class);
+    const k = this.shownClass;
     return `Most influential dims${k === null ? '' : ` for class ${k}`}${this.classifierName ? ` — ${this.classifierName}` : ''}`;
   }
 
+  /** The class of the ranking shown (null: global); set by a successful load only. */
+  private shownClass: number | null = null;
+
   protected async load(signal: AbortSignal): Promise<void> {
-    const top = Math.min(50, Math.max(1, intAttr(this.top, 10)!));
-    const r = await getJson(this.base, '/v1/rankings', { classifier: this.classifier, class: intAttr(this.class), top }, signal);
+    // Nothing of an earlier classifier or class may stay in the heading if this load fails.
+    this.classifierName = '';
+    this.shownClass = null;
+    this.clearThumbs();
+    const cls = intAttribute('class', this.class, 0, 9999);
+    const top = intAttribute('top', this.top, 1, 50, 10)!;
+    const thumbClass = cls ?? intAttribute('thumb-class', this.thumbClass, 0, 9999, 0)!;
+    const r = await getJson(this.base, '/v1/rankings', { classifier: this.classifier, class: cls, top }, this.requestOptions(signal));
     this.dims = r.payload.dims;
     this.accuracy = r.accuracy ?? null;
     this.classifierName = classifierTitle(r.classifier);
+    this.shownClass = cls;
+    this.thumbParams = { classifier: this.classifier, class: thumbClass };
+    if (this.thumbs !== 'false') await Promise.all(this.dims.map((d) => this.loadThumb(d.index, signal)));
+  }
+
+  /** One thumbnail; a failure is kept as its reason (the rest of the table still draws). */
+  private async loadThumb(dim: number, signal: AbortSignal): Promise<void> {
+    try {
+      const url = await getImageUrl(this.base, '/v1/traversal', { ...this.thumbParams, dim, frames: 5, range: 3, scale: 1, format: 'png' }, this.requestOptions(signal));
+      if (signal.aborted) URL.revokeObjectURL(url);
+      else this.thumbUrls.set(dim, { url });
+    } catch (e) {
+      if (signal.aborted) return;
+      this.thumbUrls.set(dim, { error: e instanceof ApiError ? e.message : (e as Error).message });
+    }
+    this.requestUpdate();
+  }
+
+  private retryThumb(dim: number): void {
+    this.thumbUrls.delete(dim);
+    this.requestUpdate();
+    const c = new AbortController();
+    void this.loadThumb(dim, c.signal);
+  }
+
+  private clearThumbs(): void {
+    for (const t of this.thumbUrls.values()) if ('url' in t) URL.revokeObjectURL(t.url);
+    this.thumbUrls.clear();
+  }
+
+  override disconnectedCallback(): void {
+    super.disconnectedCallback();
+    this.clearThumbs();
+  }
+
+  private pick(dim: number): void {
+    this.dispatchEvent(new CustomEvent('faultlines-select', { bubbles: true, composed: true, detail: { dim, class: this.thumbParams.class, classifier: this.classifier } }));
+  }
+
+  private thumb(dim: number): TemplateResult {
+    const t = this.thumbUrls.get(dim);
+    if (!t) return html`<span class="sub">loading…</span>`;
+    if ('error' in t) return html`<span class="thumb-err" role="alert" title=${t.error}>⚠ ${t.error}</span> <button class="retry" @click=${() => this.retryThumb(dim)}>Retry</button>`;
+    return html`<img class="px" alt="traversal of dim ${dim}, class ${this.thumbParams.class}, -3 to +3 std" src=${t.url} />`;
   }
 
   protected renderReady(): TemplateResult {
     const max = this.dims.reduce((m, d) => Math.max(m, Math.abs(d.score)), 1e-12);
-    const thumbClass = intAttr(this.class) ?? intAttr(this.thumbClass, 0)!;
+    const thumbClass = this.thumbParams.class;
     const showThumbs = this.thumbs !== 'false';
     return html`${this.accuracy === null ? '' : html`<div class="sub">accuracy on the sweep ${pct(this.accuracy)}${showThumbs ? `; thumbnails: class ${thumbClass}, -3..+3 std` : ''}</div>`}
       <table part="table">
@@ -75,13 +137,13 @@ export class Ranking extends FaultlinesElement {
           ${this.dims.map(
             (d) => html`<tr data-dim=${d.index}>
               <td>${d.rank}</td>
-              <td class="mono">${d.index}</td>
+              <td><button class="pick" part="pick" data-dim=${d.index} aria-label="open the traversal of dim ${d.index}" @click=${() => this.pick(d.index)}>${d.index}</button></td>
               <td class="mono">${d.layer}:${d.channel}</td>
-              <td title=${d.direction}>${ARROW[d.direction]}</td>
+              <td title=${d.direction} aria-label=${d.direction}>${ARROW[d.direction]}</td>
               <td class="num">${d.score.toExponential(2)}</td>
-              <td><div class="bar" style="width:${((100 * Math.abs(d.score)) / max).toFixed(1)}%"></div></td>
+               <td><div class="bar" role="presentation" style="width:${((100 * Math.abs(d.score)) / max).toFixed(1)}%"></div></td>
               ${showThumbs
-                ? html`<td class="thumb"><img class="px" loading="lazy" alt="traversal of dim ${d.index}" src=${apiUrl(this.base, '/v1/traversal', { classifier: this.classifier, class: thumbClass, dim: d.index, frames: 5, range: 3, scale: 1, format: 'png' })} /></td>`
+                ? html`<td class="thumb">${this.thumb(d.index)}</td>`
                 : ''}
             </tr>`,
           )}

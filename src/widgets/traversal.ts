@@ -5,10 +5,12 @@
  * frame at x, its p_true and the class it is read as ("still <class>" while the arg-max is the true
  * class, even below p_true 0.5), next to the start. The std unit and the start are the ones of the
  * cached corner cases (per-class std and class average of the default sweep); the side that lowers
- * p_true (the class ranking's direction) is marked on the slider.
+ * p_true (the class ranking's direction) is marked on the slider. A failed slider request keeps the
+ * last good frame, says why under it (with a retry) and fires `faultlines-error`; the slider
+ * announces its shift, p_true and predicted class to screen readers (aria-valuetext).
  */
 import { css, html, type TemplateResult } from 'lit';
-import { getJson, intAttr, numAttr } from './api.js';
+import { ApiError, getJson, intAttribute, numAttribute } from './api.js';
 import { FaultlinesElement, baseStyles } from './base.js';
 
 const SCALE = 4;
@@ -37,6 +39,7 @@ export class Traversal extends FaultlinesElement {
     range: { type: String },
     shift: { type: Number, reflect: true },
     frame: { state: true },
+    frameError: { state: true },
   };
   static override styles = [
     baseStyles,
@@ -50,6 +53,7 @@ export class Traversal extends FaultlinesElement {
       input[type='range'] { width: 100%; margin-top: 10px; accent-color: var(--faultlines-accent, #3461c1); }
       .ends { display: flex; justify-content: space-between; font-size: 11px; color: var(--faultlines-muted, #5b6475); }
       .flip { color: #b3261e; }
+      .frame-error { margin-top: 8px; }
     `,
   ];
 
@@ -59,6 +63,10 @@ export class Traversal extends FaultlinesElement {
   declare range: string;
   declare shift: number;
   declare frame: { strip: string; index: number; frame: Frame; start: Frame; name: string; lowers: 'increase' | 'decrease' | null; busy: boolean } | null;
+  /** Why the last slider request failed (the frame shown is the last good one); null when it did not. */
+  declare frameError: string | null;
+  /** The attributes of the frames shown, validated by the last load. */
+  private view = { cls: 0, dim: 0, seed: null as number | null, range: 4 };
   private live: AbortController | null = null;
   private timer: ReturnType<typeof setTimeout> | null = null;
   /** Completed slider requests (for pages and tests). */
@@ -72,10 +80,11 @@ export class Traversal extends FaultlinesElement {
     this.range = '4';
     this.shift = 0;
     this.frame = null;
+    this.frameError = null;
   }
 
   private get maxShift(): number {
-    return Math.min(30, Math.max(0.5, numAttr(this.range, 4)));
+    return this.view.range;
   }
 
   protected loadKey(): string {
@@ -83,7 +92,9 @@ export class Traversal extends FaultlinesElement {
   }
 
   protected override heading(): string {
-    return `Traversal of dim ${this.dim}${this.frame?.name ? ` (${this.frame.name})` : ''}, class ${this.class}`;
+    // Only what was validated and drawn: never "class abc" over a frame of class 0.
+    if (!this.frame) return 'Traversal';
+    return `Traversal of dim ${this.view.dim}${this.frame.name ? ` (${this.frame.name})` : ''}, class ${this.view.cls}`;
   }
 
   private async fetchFrame(x: number, signal: AbortSignal) {
@@ -91,14 +102,22 @@ export class Traversal extends FaultlinesElement {
     const t = await getJson(
       this.base,
       '/v1/traversal',
-      { classifier: this.classifier, class: intAttr(this.class, 0), dim: intAttr(this.dim, 0), seed: intAttr(this.seed), frames: 3, range: Number(r.toFixed(4)), scale: SCALE },
-      signal,
+      { classifier: this.classifier, class: this.view.cls, dim: this.view.dim, seed: this.view.seed, frames: 3, range: Number(r.toFixed(4)), scale: SCALE },
+      this.requestOptions(signal),
     );
     const index = x === 0 ? 1 : x > 0 ? 2 : 0;
     return { strip: t.strip as string, index, frame: t.frames[index] as Frame, start: t.frames[1] as Frame, name: t.name as string, lowers: (t.ranking?.direction ?? null) as 'increase' | 'decrease' | null, busy: false };
   }
 
   protected async load(signal: AbortSignal): Promise<void> {
+    this.frame = null;
+    this.frameError = null;
+    this.view = {
+      cls: intAttribute('class', this.class, 0, 9999, 0)!,
+      dim: intAttribute('dim', this.dim, 0, 1_000_000, 0)!,
+      seed: intAttribute('seed', this.seed, 0, 2 ** 31 - 1),
+      range: numAttribute('range', this.range, 0.5, 30, 4),
+    };
     this.shift = Math.max(-this.maxShift, Math.min(this.maxShift, this.shift));
     this.frame = await this.fetchFrame(this.shift, signal);
   }
@@ -114,13 +133,18 @@ export class Traversal extends FaultlinesElement {
       const f = await this.fetchFrame(x, c.signal);
       if (c.signal.aborted) return;
       this.frame = f;
+      this.frameError = null;
       this.requests++;
       await this.updateComplete;
       this.dispatchEvent(new CustomEvent('faultlines-frame', { bubbles: true, composed: true, detail: { shift: x, pTrue: f.frame.pTrue, predicted: f.frame.predicted } }));
     } catch (e) {
       if (c.signal.aborted || (e as Error).name === 'AbortError') return;
-      this.error = (e as Error).message;
-      this.state = 'error';
+      // The last good frame stays (no longer marked busy); the reason goes under it.
+      const message = e instanceof ApiError ? e.message : `Could not compute this frame: ${(e as Error).message}`;
+      if (this.frame) this.frame = { ...this.frame, busy: false };
+      this.frameError = message;
+      await this.updateComplete;
+      this.dispatchEvent(new CustomEvent('faultlines-error', { bubbles: true, composed: true, detail: { message, shift: x } }));
     }
   }
 
@@ -133,12 +157,12 @@ export class Traversal extends FaultlinesElement {
 
   protected renderReady(): TemplateResult {
     const f = this.frame!;
-    const cls = intAttr(this.class, 0);
+    const cls = this.view.cls;
     const bg = (i: number) => `background-image:url(${f.strip});background-position:${-i * (CELL + GAP)}px 0`;
     const m = this.maxShift;
     return html`<div class="row">
-        <div><div class="sub">start</div><div class="tile" part="start" style=${bg(1)}></div></div>
-        <div><div class="sub">shift ${this.shift >= 0 ? '+' : ''}${this.shift.toFixed(2)} std</div><div class="tile ${f.busy ? 'busy' : ''}" part="image" role="img" aria-label="frame at shift ${f.frame.shift}" data-shift=${f.frame.shift} style=${bg(f.index)}></div></div>
+        <div><div class="sub">start</div><div class="tile" part="start" role="img" aria-label="start: p_true ${fmtP(f.start.pTrue)}, ${verdict(cls, f.start)}" style=${bg(1)}></div></div>
+        <div><div class="sub">shift ${this.shift >= 0 ? '+' : ''}${this.shift.toFixed(2)} std</div><div class="tile ${f.busy ? 'busy' : ''}" part="image" role="img" aria-label="frame at shift ${f.frame.shift.toFixed(2)} std: p_true ${fmtP(f.frame.pTrue)}, ${verdict(cls, f.frame)}" data-shift=${f.frame.shift} style=${bg(f.index)}></div></div>
         <dl>
           <dt>p_true</dt><dd class="ptrue" part="ptrue">${fmtP(f.frame.pTrue)}</dd>
           <dt>predicted</dt><dd class="predicted ${f.frame.predicted !== cls ? 'flip' : ''}" part="predicted" data-class=${f.frame.predicted}>${verdict(cls, f.frame)}</dd>
@@ -146,7 +170,8 @@ export class Traversal extends FaultlinesElement {
           <dt>runner-up</dt><dd>${f.frame.runnerUp} (p ${fmtP(f.frame.pRunnerUp)})</dd>
         </dl>
       </div>
-      <input type="range" part="slider" aria-label="shift in std" min=${-m} max=${m} step=${m / 20} .value=${String(this.shift)} @input=${this.onInput} />
+      <input type="range" part="slider" aria-label="shift of dim ${this.view.dim} in std" aria-valuetext="${this.shift.toFixed(2)} std: p_true ${fmtP(f.frame.pTrue)}, ${verdict(cls, f.frame)}" min=${-m} max=${m} step=${m / 20} .value=${String(this.shift)} @input=${this.onInput} />
+      ${this.frameError === null ? '' : html`<div class="error frame-error" role="alert" part="frame-error">${this.frameError} <button class="retry" part="retry" @click=${() => void this.moveTo(this.shift)}>Retry</button></div>`}
       <div class="ends"><span>${(-m).toFixed(1)} std${f.lowers === 'decrease' ? ' (lowers p_true)' : ''}</span><span>0</span><span>+${m.toFixed(1)} std${f.lowers === 'increase' ? ' (lowers p_true)' : ''}</span></div>`;
   }
 }

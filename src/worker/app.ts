@@ -16,7 +16,7 @@ import { registerLive } from './routes/live.js';
 import { registerTraversal } from './routes/traversal.js';
 import { registerJobs } from './routes/jobs.js';
 import { registerRunner } from './routes/runner.js';
-import { bodyLimits } from './body-limit.js';
+import { registerBodyLimits } from './body-limit.js';
 import { drainUnreadBody } from './drain-body.js';
 import { registerWidgets } from './routes/widgets.js';
 import { registerDashboard } from './routes/dashboard.js';
@@ -49,7 +49,7 @@ export function buildApp(): OpenAPIHono<AppEnv> {
   app.use('*', drainUnreadBody());
   // Requests in flight: models evicted from the registered-classifier cache are disposed when none is.
   app.use('*', (_c, next) => trackRequests(next));
-  app.use('*', bodyLimits());
+  registerBodyLimits(app);
   // `?seed=` means "no seed": drop empty query values so coercion cannot read them as 0.
   app.use('*', async (c, next) => {
     const url = new URL(c.req.url);
@@ -85,6 +85,8 @@ export function buildApp(): OpenAPIHono<AppEnv> {
   app.onError((err) => {
     if (err instanceof ProblemError) return problemResponse(err.problem, err.headers);
     if (err instanceof HTTPException) {
+      // Hono middleware that built its own reply (bearerAuth with our problem+json bodies): send it.
+      if (err.res) return err.getResponse();
       const status = err.status;
       if (status === 415) return problemResponse(problem(415, 'unsupported-media-type', 'the request body must be application/json', { field: 'content-type' }));
       const slug = status === 400 ? 'malformed-body' : status === 413 ? 'body-too-large' : status === 401 ? 'unauthorized' : status < 500 ? 'validation' : 'internal';

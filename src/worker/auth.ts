@@ -7,16 +7,17 @@
  * - `runner` (secret `RUNNER_TOKEN`): the GPU runners' endpoints (`/v1/runner/*`).
  *
  * A scope whose secret is unset is disabled (403), as are both scopes when the two secrets are
- * equal (they would not be separate). Tokens are compared in constant time: both sides are hashed
- * to SHA-256 first (equal lengths, so neither the secret's length nor where the strings differ
- * shows in the timing), then compared with the platform's `crypto.subtle.timingSafeEqual`
- * (workerd; a constant-time loop where it is missing, e.g. Node). Secrets come from Worker secrets
+ * equal (they would not be separate). Tokens are checked by Hono's `bearerAuth` and compared with
+ * its `timingSafeEqual` (SHA-256 of both sides, then a constant-time comparison). Secrets come from Worker secrets
  * (`npx wrangler secret put SUBMIT_TOKEN`) or, locally, from `.dev.vars` (never the repository).
  */
 import type { OpenAPIHono } from '@hono/zod-openapi';
+import type { MiddlewareHandler } from 'hono';
+import { bearerAuth } from 'hono/bearer-auth';
+import { timingSafeEqual } from 'hono/utils/buffer';
 import type { Env } from './env.js';
 import type { AppContext, AppEnv } from './http.js';
-import { ProblemError } from './problem.js';
+import { ProblemError, problem, problemResponse } from './problem.js';
 
 export type Scope = 'submit' | 'runner';
 
@@ -51,71 +52,66 @@ export function registerSecuritySchemes(app: OpenAPIHono<AppEnv>): void {
   });
 }
 
-type Subtle = SubtleCrypto & { timingSafeEqual?: (a: ArrayBufferView | ArrayBuffer, b: ArrayBufferView | ArrayBuffer) => boolean };
-
-async function sha256(text: string): Promise<Uint8Array> {
-  return new Uint8Array(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(text)));
-}
-
-/** Equal-length digests, compared without an early exit. */
-export function digestsEqual(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) throw new RangeError('digests of different lengths');
-  const subtle = crypto.subtle as Subtle;
-  if (typeof subtle.timingSafeEqual === 'function') return subtle.timingSafeEqual(a, b);
-  let diff = 0;
-  for (let i = 0; i < a.length; i++) diff |= a[i] ^ b[i];
-  return diff === 0;
-}
-
-/** Constant-time string equality: SHA-256 of both, then a timing-safe comparison. */
-export async function sameSecret(presented: string, secret: string): Promise<boolean> {
-  const [a, b] = await Promise.all([sha256(presented), sha256(secret)]);
-  return digestsEqual(a, b);
-}
-
-/** The token of an `Authorization: Bearer <token>` header, or null. */
-export function bearerToken(header: string | undefined): string | null {
-  const m = /^Bearer[ \t]+([^\s]+)[ \t]*$/i.exec(header ?? '');
-  return m ? m[1] : null;
-}
-
 const other = (scope: Scope): Scope => (scope === 'submit' ? 'runner' : 'submit');
 
 /**
- * Throws a problem+json naming the `authorization` field unless the request carries the bearer
- * token of `scope`: 403 when the scope is disabled (secret unset, or equal to the other scope's)
- * or when the token is the other scope's; 401 (with `WWW-Authenticate`) when it is missing or wrong.
+ * Hono's `bearerAuth`, one per scope: it parses `Authorization: Bearer <token>` (RFC 6750 token68
+ * characters; anything else is refused like a missing token) and answers with our problem+json
+ * bodies, 401 and a `WWW-Authenticate` challenge naming the scope. The comparisons are Hono's
+ * `timingSafeEqual` (SHA-256 of both sides, then a constant-time comparison). The token is compared
+ * with both scopes' secrets every time, so the time does not tell which one matched; the other
+ * scope's token gets 403 instead of 401.
  */
-export async function requireScope(c: AppContext, scope: Scope): Promise<void> {
+function scopeGuard(scope: Scope): MiddlewareHandler<AppEnv> {
   const own = SCOPES[scope];
   const theirs = SCOPES[other(scope)];
-  const secret = secretOf(c.env, scope);
-  const otherSecret = secretOf(c.env, other(scope));
-  const challenge = { 'www-authenticate': `Bearer realm="faultlines", scope="${scope}"` };
-  if (!secret) {
-    throw new ProblemError(403, 'forbidden', `${own.what} are disabled: the worker has no ${own.secret} secret (npx wrangler secret put ${own.secret}; locally .dev.vars)`, { field: 'authorization', scope });
-  }
-  if (otherSecret && (await sameSecret(secret, otherSecret))) {
-    throw new ProblemError(403, 'forbidden', `${own.what} are disabled: ${own.secret} equals ${theirs.secret}; the two scopes need different secrets`, { field: 'authorization', scope });
-  }
-  const token = bearerToken(c.req.header('authorization'));
-  if (token === null) {
-    throw new ProblemError(401, 'unauthorized', `${own.what} need Authorization: Bearer <${own.secret}>`, { field: 'authorization', scope }, challenge);
-  }
-  // Both comparisons always run, so the time does not tell which one matched.
-  const [mine, wrongScope] = await Promise.all([sameSecret(token, secret), otherSecret ? sameSecret(token, otherSecret) : Promise.resolve(false)]);
-  if (mine) return;
-  if (wrongScope) {
-    throw new ProblemError(403, 'forbidden', `this is the ${theirs.secret}; ${own.what} need the ${own.secret} (scope "${scope}")`, { field: 'authorization', scope });
-  }
-  throw new ProblemError(401, 'unauthorized', `wrong token for ${own.what} (Authorization: Bearer <${own.secret}>)`, { field: 'authorization', scope }, challenge);
+  const challenge = `Bearer realm="faultlines", scope="${scope}"`;
+  const unauthorized = (detail: string) => () =>
+    problemResponse(problem(401, 'unauthorized', detail, { field: 'authorization', scope }), { 'www-authenticate': challenge });
+  const missing = { message: unauthorized(`${own.what} need Authorization: Bearer <${own.secret}>`), wwwAuthenticateHeader: challenge };
+  return bearerAuth<AppEnv>({
+    noAuthenticationHeader: missing,
+    invalidAuthenticationHeader: missing,
+    invalidToken: { message: unauthorized(`wrong token for ${own.what} (Authorization: Bearer <${own.secret}>)`), wwwAuthenticateHeader: challenge },
+    verifyToken: async (token, c) => {
+      const secret = secretOf(c.env, scope) ?? '';
+      const otherSecret = secretOf(c.env, other(scope));
+      const [mine, wrongScope] = await Promise.all([timingSafeEqual(token, secret), otherSecret ? timingSafeEqual(token, otherSecret) : Promise.resolve(false)]);
+      if (!mine && wrongScope) {
+        throw new ProblemError(403, 'forbidden', `this is the ${theirs.secret}; ${own.what} need the ${own.secret} (scope "${scope}")`, { field: 'authorization', scope });
+      }
+      return mine;
+    },
+  });
 }
 
-/** Middleware: every request under its path needs the bearer token of `scope`. */
-export const requireScopeFor = (scope: Scope) => async (c: AppContext, next: () => Promise<void>): Promise<void> => {
-  await requireScope(c, scope);
-  await next();
-};
+const GUARDS: Record<Scope, MiddlewareHandler<AppEnv>> = { submit: scopeGuard('submit'), runner: scopeGuard('runner') };
+
+/**
+ * Middleware: every request under its path needs the bearer token of `scope`. 403 problem+json
+ * naming the `authorization` field when the scope is disabled (its secret unset, or equal to the
+ * other scope's), whatever the token; then the scope's bearer check (401 or 403, see scopeGuard).
+ */
+export const requireScopeFor =
+  (scope: Scope): MiddlewareHandler<AppEnv> =>
+  async (c, next) => {
+    const own = SCOPES[scope];
+    const theirs = SCOPES[other(scope)];
+    const secret = secretOf(c.env, scope);
+    const otherSecret = secretOf(c.env, other(scope));
+    if (!secret) {
+      throw new ProblemError(403, 'forbidden', `${own.what} are disabled: the worker has no ${own.secret} secret (npx wrangler secret put ${own.secret}; locally .dev.vars)`, { field: 'authorization', scope });
+    }
+    if (otherSecret && (await timingSafeEqual(secret, otherSecret))) {
+      throw new ProblemError(403, 'forbidden', `${own.what} are disabled: ${own.secret} equals ${theirs.secret}; the two scopes need different secrets`, { field: 'authorization', scope });
+    }
+    return GUARDS[scope](c, next);
+  };
+
+/** The same check inside a handler (before it reads the body): throws the refusal, else returns. */
+export async function requireScope(c: AppContext, scope: Scope): Promise<void> {
+  await requireScopeFor(scope)(c, async () => {});
+}
 
 function secretOf(env: Env, scope: Scope): string | undefined {
   const v = env[SCOPES[scope].secret];

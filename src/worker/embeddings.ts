@@ -1,7 +1,7 @@
 /**
  * The cached latent-space embeddings (paper figure 3): UMAP of the first `samples` samples of the
  * default sweep in Z, W and S, per classifier (which samples are misclassified differs). Computed by
- * `npm run seed:edge` (src/worker/seed/embeddings.ts), never by a job or inline; served by
+ * `npm run seed:edge` (scripts/edge/seed-embeddings.ts), never by a job or inline; served by
  * GET /v1/embeddings. Keyed like the other results (content hash of kind, models, sweep, options).
  */
 import { contentHash } from '../core/hash.js';

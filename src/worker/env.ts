@@ -1,6 +1,16 @@
 /**
  * The worker's bindings (see wrangler.toml) and the few platform types it uses, declared here so
  * the worker type-checks without pulling the Workers global types into the rest of the project.
+ *
+ * Why not `wrangler types` (it works offline; measured with wrangler 4.86): its `Env` names the
+ * global workers-types (KVNamespace, R2Bucket, Fetcher, ...), so it needs the runtime declarations
+ * it writes beside it, 504,080 bytes / 13,557 lines of globals (Request, Response, TextDecoder, ...)
+ * that replace the DOM and Node ones the single project tsconfig loads; checked against them,
+ * src/worker and the core it imports have 6 type errors to settle first. It also types JOBS from
+ * the built bundle (dist/worker/index, absent before `npm run build:edge`) and adds the secrets it
+ * finds in the local, untracked .dev.vars, so its output differs per machine. Until the worker has
+ * its own tsconfig, test/worker/env-bindings.test.ts runs `wrangler types` on wrangler.toml and
+ * checks that every binding it derives is declared here with its kind, and no other.
  */
 import type { JobBoard } from './jobs/board.js';
 
@@ -39,6 +49,9 @@ export interface DurableObjectNamespace<T> {
 export interface SqlCursor<T> {
   toArray(): T[];
   one(): T;
+  /** Rows the statement read and wrote so far (the job board reports them per call). */
+  readonly rowsRead: number;
+  readonly rowsWritten: number;
 }
 
 export interface DurableObjectStorage {

@@ -15,6 +15,7 @@ export const PROBLEM_TYPES = {
   'not-computed': 'Result not computed yet',
   'job-pending': 'Job not finished',
   'job-failed': 'Job failed',
+  'job-cancelled': 'Job cancelled',
   'conflict': 'Conflict',
   'forbidden': 'Forbidden',
   'unauthorized': 'Unauthorized',

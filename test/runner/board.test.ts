@@ -276,11 +276,11 @@ describe('shards', () => {
     expect(derived.body).toMatchObject({ id: sub.job.id, kind: 'histograms', spec: { sums: sums.body.key, options: { top: 3, random: 3, bins: 30, seed: 0 } }, shard: { start: 0, end: 32 } });
   });
 
-  it('lists jobs a page at a time with SQL-aggregated shard figures; a job has at most 2,000 shards', async () => {
-    // A legal 200,000-sample sweep asking for 16-sample shards is cut into at most 2,000.
+  it('lists jobs a page at a time with their shard counters; the largest legal job is cut as asked', async () => {
+    // The largest legal sweep (200,000 samples) at the smallest legal shard size (16): 12,500 shards.
     const big = (await (await post('/v1/jobs', { kind: 'ranking-sums', seed: 950, count: 200_000, shardSize: 16 }, SUBMIT_AUTH)).json()) as any;
-    expect(big.job.shards).toMatchObject({ total: 2000, queued: 2000 });
-    expect(big.job.shardSize).toBe(100);
+    expect(big.job.shards).toMatchObject({ total: 12_500, queued: 12_500 });
+    expect(big.job.shardSize).toBe(16);
     const small = [];
     for (const seed of [951, 952, 953]) small.push(((await (await post('/v1/jobs', { kind: 'ranking-sums', seed, count: 32, shardSize: 16 }, SUBMIT_AUTH)).json()) as any).job.id);
     // Pages: newest first, no job twice, a cursor until the last page.
@@ -297,7 +297,7 @@ describe('shards', () => {
     expect(new Set(seen).size).toBe(seen.length);
     expect(seen.slice(0, 4)).toEqual([...small].reverse().concat(big.job.id));
     const listed = (await (await edge.fetch('/v1/jobs?limit=5')).json()) as any;
-    expect(listed.jobs.find((j: any) => j.id === big.job.id).shards).toMatchObject({ total: 2000, queued: 2000, running: 0 });
+    expect(listed.jobs.find((j: any) => j.id === big.job.id).shards).toMatchObject({ total: 12_500, queued: 12_500, running: 0 });
     expect((await edge.fetch('/v1/jobs?cursor=garbage')).status).toBe(400);
     // Clean up: later tests lease the oldest job first.
     for (const j of [big.job, ...small.map((id) => ({ id }))]) {

@@ -7,7 +7,6 @@ import { populationSpecHash } from '../../src/core/analysis/population.js';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { buildRunner, RUNNER_BUNDLE } from '../../src/gpu-runner/build.js';
-import { contentHash } from '../../src/core/hash.js';
 import type { Catalog } from '../../src/protocol/catalog.js';
 import { GeneratorArchitectureSchema } from '../../src/core/generator/architecture.js';
 import { buildStyleLayout } from '../../src/core/generator/style-layout.js';
@@ -72,12 +71,13 @@ export interface RunnerProcess {
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
-export function startRunner(args: string[], name: string, token?: string): RunnerProcess {
+/** `env`: variables added to the runner's environment (test hooks such as FAULTLINES_TEST_BATCH_STALL_MS). */
+export function startRunner(args: string[], name: string, token?: string, env: Record<string, string> = {}): RunnerProcess {
   // Its own process group, so cleanup also reaches a Deno child (see stopRunner). The token goes in
   // the environment, as the README says to: never on a command line (`ps` shows those to everyone).
   // The runner stops when this process dies, whatever kills it (a test run killed on timeout).
-  const env = { ...process.env, FAULTLINES_RUNNER_PARENT: String(process.pid), ...(token === undefined ? {} : { FAULTLINES_RUNNER_TOKEN: token }) };
-  const child = spawn(process.execPath, [RUNNER_BUNDLE, 'run', '--name', name, ...args], { stdio: ['ignore', 'pipe', 'pipe'], detached: true, env });
+  const childEnv = { ...process.env, ...env, FAULTLINES_RUNNER_PARENT: String(process.pid), ...(token === undefined ? {} : { FAULTLINES_RUNNER_TOKEN: token }) };
+  const child = spawn(process.execPath, [RUNNER_BUNDLE, 'run', '--name', name, ...args], { stdio: ['ignore', 'pipe', 'pipe'], detached: true, env: childEnv });
   let out = '';
   const listeners = new Set<() => void>();
   const onData = (d: Buffer) => {
@@ -149,8 +149,8 @@ export class RunnerPool {
   constructor(private readonly edge: () => { url: URL }) {}
 
   /** A runner polling every 300 ms with `args` (backend, lease, batch, ...) added. */
-  start(name: string, args: string[], token = RUNNER_TOKEN): RunnerProcess {
-    const r = startRunner(['--api', this.edge().url.origin, '--poll-ms', '300', ...args], name, token);
+  start(name: string, args: string[], token = RUNNER_TOKEN, env: Record<string, string> = {}): RunnerProcess {
+    const r = startRunner(['--api', this.edge().url.origin, '--poll-ms', '300', ...args], name, token, env);
     this.started.push(r);
     return r;
   }

@@ -58,6 +58,9 @@ describe('access scopes', () => {
     await refusal(await post(edge, '/v1/jobs', JOB, bearer('wrong')), 401);
     await refusal(await post(edge, '/v1/jobs', JOB, bearer(`${SUBMIT_TOKEN}x`)), 401);
     await refusal(await post(edge, '/v1/jobs', JOB, { authorization: SUBMIT_TOKEN }), 401); // no scheme
+    // A header that is not `Bearer <token68>` is refused like a missing token, on the runner scope too.
+    const malformed = await refusal(await post(edge, '/v1/runner/lease', { runner: 'x' }, { authorization: `Basic ${RUNNER_TOKEN}` }), 401);
+    expect(malformed.detail).toContain('RUNNER_TOKEN');
     const runnerTries = await refusal(await post(edge, '/v1/jobs', JOB, bearer(RUNNER_TOKEN)), 403);
     expect(runnerTries.detail).toContain('SUBMIT_TOKEN');
     // The scope is checked before the body is parsed: no validation detail for strangers.
@@ -150,7 +153,7 @@ describe('CORS only on reads', () => {
     expect(registerPre.headers.get('access-control-allow-methods') ?? '').not.toContain('POST');
     // A read endpoint's preflight allows reads only, and never the authorization header.
     const readPre = await edge.fetch('/v1/render', { method: 'OPTIONS', headers: { ...ORIGIN, 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization' } });
-    expect(readPre.headers.get('access-control-allow-methods')).toBe('GET, HEAD');
+    expect(readPre.headers.get('access-control-allow-methods')?.split(/,\s*/)).toEqual(['GET', 'HEAD']);
     expect(readPre.headers.get('access-control-allow-headers') ?? '').not.toContain('authorization');
   });
 });

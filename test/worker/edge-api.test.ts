@@ -3,7 +3,10 @@
  * endpoint's happy path, validation errors as problem+json, ETag / 304, a job's lifecycle.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEFAULT_SWEEP } from '../../src/protocol/catalog.js';
+import { readFileSync } from 'node:fs';
+import { DEFAULT_SWEEP, type ResultsIndex } from '../../src/protocol/catalog.js';
+import type { DerivedKind } from '../../src/core/analysis/results.js';
+import { DERIVED_PAYLOAD_SCHEMAS } from '../../src/worker/jobs/payloads.js';
 import { populationSpecHash } from '../../src/core/analysis/population.js';
 import type { AnalysisModels } from '../../src/core/analysis/models.js';
 import { CrossingTraversal, LiveCornerCase, RangeTraversal } from '../../src/worker/live-schemas.js';
@@ -120,10 +123,13 @@ describe('cached results', () => {
   });
 
   it('histograms, accuracy curves, corner cases, the index and results by key', async () => {
-    for (const p of ['/v1/histograms', '/v1/accuracy-curves', '/v1/corner-cases', '/v1/corner-cases?class=3']) {
+    const served: Array<[string, DerivedKind]> = [['/v1/histograms', 'histograms'], ['/v1/accuracy-curves', 'accuracy-curves'], ['/v1/corner-cases', 'corner-cases'], ['/v1/corner-cases?class=3', 'corner-cases']];
+    for (const [p, kind] of served) {
       const { res, body } = await getJson(p);
       expect(res.status, p).toBe(200);
-      expect(body.payload, p).toBeTypeOf('object');
+      expect(body.kind, p).toBe(kind);
+      // The shape a runner's result must have to be stored is the shape served (no field lost on the way).
+      expect(DERIVED_PAYLOAD_SCHEMAS[kind].safeParse(body.payload).error?.issues ?? [], p).toEqual([]);
       await expectEtag304(p, res);
     }
     const cc = await getJson('/v1/corner-cases?class=3');
@@ -429,7 +435,17 @@ describe('isolate', () => {
 });
 
 describe('defaults', () => {
-  it('the default sweep is the one the cached results use', () => {
-    expect(DEFAULT_SWEEP.count).toBeGreaterThan(0);
+  it('the default sweep is the one the cached results use', async () => {
+    // The committed results are all of the default sweep: a sweep changed on one side only would
+    // leave every cached endpoint answering 404 (or from another population).
+    const committed = JSON.parse(readFileSync('data/precomputed/index.json', 'utf8')) as ResultsIndex;
+    expect(committed.entries.length).toBeGreaterThan(0);
+    for (const e of committed.entries) expect(e.sweep, `${e.kind} of ${e.classifier}`).toEqual(DEFAULT_SWEEP);
+    // The routes' default is that sweep: the same result as naming it explicitly.
+    const implicit = await getJson('/v1/rankings?top=1');
+    const explicit = await getJson(`/v1/rankings?top=1&seed=${DEFAULT_SWEEP.seed}&count=${DEFAULT_SWEEP.count}`);
+    expect(implicit.res.status).toBe(200);
+    expect(implicit.body.key).toBe(explicit.body.key);
+    expect(implicit.body.sweep).toEqual(DEFAULT_SWEEP);
   });
 });

@@ -3,7 +3,7 @@
  * training checkpoint's EMA generator (re-encoded, loadable), else none (random-init placeholder);
  * dropping weights/generator/ in later takes over without other changes.
  */
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -12,8 +12,8 @@ import { writeWeightsDir } from '../../src/node/weights-fs.js';
 import { DEFAULT_GENERATOR, Generator } from '../../src/core/generator/index.js';
 import { decodeWeights, type HostTensor } from '../../src/core/weights/codec.js';
 import { resolveEdgeModels } from '../../src/worker/build/sources.js';
-import { writeEdgeAssets } from '../../src/worker/build/assets.js';
-import { RANDOM_INIT_ID, generatorId, type Catalog } from '../../src/protocol/catalog.js';
+import { PRECOMPUTED_DIR, writeEdgeAssets } from '../../src/worker/build/assets.js';
+import { DEFAULT_SWEEP, RANDOM_INIT_ID, RESULT_KINDS, generatorId, resultKey, type Catalog, type ResultsIndex } from '../../src/protocol/catalog.js';
 
 let root: string;
 let gTensors: Array<[string, HostTensor]>;
@@ -68,5 +68,25 @@ describe('edge model sources', () => {
     expect(m.generator?.entry.source).toBe('weights');
     expect(m.generator?.entry.name).toBe('generator');
     expect(m.classifiers.map((c) => c.entry.name)).toEqual(['classifier-clean']);
+  });
+});
+
+describe('committed precomputed results', () => {
+  it('are current: every built-in classifier has every result kind of the default sweep, keyed by the models the edge packages', () => {
+    // Results seeded for other weights (a retrained model, another noise mode) are copied but never
+    // served: the cached endpoints answer 404 and the runner tests have nothing to compare with.
+    const out = path.join(root, 'assets-current');
+    const catalog = writeEdgeAssets(out, resolveEdgeModels(), PRECOMPUTED_DIR);
+    const committed = JSON.parse(readFileSync(path.join(PRECOMPUTED_DIR, 'index.json'), 'utf8')) as ResultsIndex;
+    const keys = new Set(committed.entries.map((e) => e.key));
+    const missing: string[] = [];
+    for (const m of catalog.classifiers) {
+      for (const kind of RESULT_KINDS) {
+        const key = resultKey({ kind, generatorId: generatorId(catalog), classifierId: m.sha256, sweep: DEFAULT_SWEEP });
+        if (!keys.has(key) || !existsSync(path.join(PRECOMPUTED_DIR, `${key}.json`))) missing.push(`${kind} of ${m.name}`);
+      }
+    }
+    expect(catalog.classifiers.length).toBeGreaterThan(0);
+    expect(missing, `stale or missing in ${PRECOMPUTED_DIR}: run npm run seed:edge and commit the results`).toEqual([]);
   });
 });

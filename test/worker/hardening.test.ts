@@ -33,7 +33,10 @@ describe('edge hardening', () => {
 
   it('classifies the documented batch: 16 noisy images at full float precision', async () => {
     let x = 12345;
-    const rand = () => ((x = (x * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const rand = () => {
+      x = (x * 1103515245 + 12345) % 2 ** 31;
+      return x / 2 ** 31;
+    };
     const images = Array.from({ length: 16 }, () => Array.from({ length: 1024 }, () => rand()));
     const body = JSON.stringify({ images });
     expect(body.length).toBeGreaterThan(64 * 1024);

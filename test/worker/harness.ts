@@ -12,6 +12,14 @@ import { buildEdge } from '../../src/worker/build/build.js';
 import { DEFAULT_OPTIONS, DEFAULT_SWEEP, RESULT_SCHEMA, generatorId, resultKey, resultPath, type Catalog, type ResultKind, type StoredResult, type SweepSpec } from '../../src/protocol/catalog.js';
 import { GeneratorArchitectureSchema } from '../../src/core/generator/architecture.js';
 import { buildStyleLayout } from '../../src/core/generator/style-layout.js';
+import { ACCURACY_CURVE_SCHEMA } from '../../src/core/analysis/accuracy-curve.js';
+import { CORNER_CASES_SCHEMA } from '../../src/core/analysis/corner-cases.js';
+import { FLIP_SUFFICIENCY_SCHEMA } from '../../src/core/analysis/flip-sufficiency.js';
+import { FRONTIER_SCHEMA } from '../../src/core/analysis/frontier.js';
+import { HISTOGRAMS_SCHEMA } from '../../src/core/analysis/histograms.js';
+
+/** A 1x1 gray PNG as a data URL: the image of a synthetic corner case's start. */
+const ONE_PIXEL_PNG = 'data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAAAAAA6fptVAAAACklEQVR4nGNgAAAAAgABSK+kcQAAAABJRU5ErkJggg==';
 
 export const RUNNER_TOKEN = 'test-runner-token';
 /** The submitter scope's secret (POST /v1/jobs); different from the runner's (src/worker/auth.ts). */
@@ -127,11 +135,22 @@ export function ensureCachedResults(assetsDir: string, catalog: Catalog): Record
   const cls = catalog.classifiers[0];
   const gid = generatorId(catalog);
   const keys = {} as Record<ResultKind, string>;
+  // Stand-ins valid under the payload schemas a runner's result must pass (DERIVED_PAYLOAD_SCHEMAS),
+  // so a test that checks a served result's shape checks the route, not a malformed stand-in.
+  const start = { pTrue: 0.9, predicted: 3, image: ONE_PIXEL_PNG };
   const payloads: Record<ResultKind, unknown> = {
     'ranking-sums': syntheticSums(catalog, DEFAULT_SWEEP),
-    'histograms': { schema: 'faultlines.histograms/1', wellCount: 1, misCount: 1, dims: [], meanKsTop: 0.5, meanKsRandom: 0.1 },
-    'accuracy-curves': { schema: 'faultlines.accuracy-curve/2', classIndex: null, dims: [], normalisation: { scale: 1, percentile: 95, minDistance: 0, maxDistance: 1 }, minCount: 20, bootstrap: { resamples: 200, seed: 1 }, count: 1, curves: [] },
-    'corner-cases': { schema: 'faultlines.corner-cases/2', specHash: 'synthetic', maxSteps: 20, tolerance: 0.01, classes: [{ classIndex: 3, cases: [], skipped: [], counts: { tried: 0, pTrueHalf: 0, decision: 0 } }, { classIndex: 4, cases: [], skipped: [], counts: { tried: 0, pTrueHalf: 0, decision: 0 } }] },
+    'histograms': { schema: HISTOGRAMS_SCHEMA, specHash: 'synthetic', wellCount: 1, misCount: 1, dims: [], meanKsTop: 0.5, meanKsRandom: 0.1 },
+    'accuracy-curves': { schema: ACCURACY_CURVE_SCHEMA, specHash: 'synthetic', classIndex: null, dims: [], centredOn: 'well-classified', centres: 'per-class', normalisation: { scale: 1, percentile: 95, minDistance: 0, maxDistance: 1 }, minCount: 20, bootstrap: { resamples: 200, seed: 1 }, count: 1, curves: [] },
+    'corner-cases': {
+      schema: CORNER_CASES_SCHEMA,
+      specHash: 'synthetic',
+      maxSteps: 20,
+      tolerance: 0.01,
+      classes: [3, 4].map((classIndex) => ({ classIndex, start: { ...start, predicted: classIndex }, cases: [], skipped: [], counts: { tried: 0, pTrueHalf: 0, decision: 0 } })),
+      flipSufficiency: { schema: FLIP_SUFFICIENCY_SCHEMA, ks: [], ts: [], seed: 1, samples: 0, randomDims: [], classifiers: [] },
+      frontier: { schema: FRONTIER_SCHEMA, topDims: 3, maxSteps: 20, dims: [], classifiers: [] },
+    },
   };
   for (const kind of Object.keys(payloads) as ResultKind[]) {
     const key = resultKey({ kind, generatorId: gid, classifierId: cls.sha256, sweep: DEFAULT_SWEEP });

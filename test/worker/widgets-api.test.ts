@@ -140,11 +140,13 @@ describe('CORS', () => {
       expect(res.status, p).toBe(200);
       expect(res.headers.get('access-control-allow-origin'), p).toBe('*');
       expect(res.headers.get('access-control-allow-credentials'), p).toBeNull();
+      // Widgets read these (ETag revalidation, Retry-After of a 429/503, the traversal's outcome).
+      expect(res.headers.get('access-control-expose-headers')?.split(/,\s*/), p).toEqual(expect.arrayContaining(['etag', 'retry-after', 'x-outcome']));
     }
     const bad = await edge.fetch('/v1/rankings?top=0', { headers: ORIGIN });
     expect(bad.headers.get('access-control-allow-origin')).toBe('*'); // widgets can read the problem
     const pre = await edge.fetch('/v1/render', { method: 'OPTIONS', headers: { ...ORIGIN, 'access-control-request-method': 'POST' } });
-    expect(pre.headers.get('access-control-allow-methods')).toBe('GET, HEAD');
+    expect(pre.headers.get('access-control-allow-methods')?.split(/,\s*/)).toEqual(['GET', 'HEAD']);
     const write = await edge.fetch('/v1/render', { method: 'POST', headers: { ...ORIGIN, 'content-type': 'application/json' }, body: JSON.stringify({ seed: 1, class: 1 }) });
     expect(write.headers.get('access-control-allow-origin')).toBeNull();
     const jobs = await edge.fetch('/v1/jobs', { headers: ORIGIN });

@@ -36,7 +36,10 @@ const rankingCache = new WeakMap<RankingSums, Map<number, { ranking: Ranking; by
 /** The class ranking of `sums` (memoised per sums object) with its dims by flat index. */
 export function classRanking(sums: RankingSums, layout: StyleLayout, classIndex: number): { ranking: Ranking; byIndex: Map<number, RankedDim> } {
   let perClass = rankingCache.get(sums);
-  if (perClass === undefined) rankingCache.set(sums, (perClass = new Map()));
+  if (perClass === undefined) {
+    perClass = new Map();
+    rankingCache.set(sums, perClass);
+  }
   let hit = perClass.get(classIndex);
   if (hit === undefined) {
     const ranking = rankDimensions(sums, layout, classIndex);

@@ -7,6 +7,7 @@ import * as tf from '../tf.js';
 import { contentHash } from '../hash.js';
 import { accuracyCurves, type AccuracyCurvesResult, type Robustness } from './accuracy-curve.js';
 import { classAverageStyle, CORNER_CASES_SCHEMA, findCornerCases, type CornerCasesResult } from './corner-cases.js';
+import { directionsReport, type DirectionsReport } from './directions.js';
 import { embedSpaces, type EmbeddingResult } from './embedding.js';
 import { styleHistograms, type HistogramsResult } from './histograms.js';
 import { flipSufficiency, type FlipSufficiencyResult } from './flip-sufficiency.js';
@@ -50,6 +51,14 @@ export interface AnalysisOptions {
   /** Frontier distance: top dims tried and samples probed per class (frontier.ts). */
   frontierDims: number;
   frontierSamplesPerClass: number;
+  /**
+   * Naming the failure (directions.ts): top dims described, samples moved along each, the shifts
+   * rendered (std units) and the samples per corner-case dim (0: corner cases not described).
+   */
+  directionDims: number;
+  directionSamples: number;
+  directionShifts: number[];
+  cornerCaseDirectionSamples: number;
   batchSize: number;
 }
 
@@ -70,6 +79,10 @@ export const DEFAULT_ANALYSIS: AnalysisOptions = {
   flipSamples: 1000,
   frontierDims: 3,
   frontierSamplesPerClass: 20,
+  directionDims: 20,
+  directionSamples: 24,
+  directionShifts: [0, 1, 2, 3, 4],
+  cornerCaseDirectionSamples: 8,
   batchSize: 64,
 };
 
@@ -107,12 +120,14 @@ export interface AnalysisReport {
   flipSufficiency: FlipSufficiencyResult;
   /** Per class, the median smallest decision-flipping shift of correct samples; per classifier. */
   frontier: FrontierResult;
+  /** What the top dims and the corner cases' dims do to the image (labels, factor effect sizes), the contrastive ranking against the compared classifier, and why each classifier fails. */
+  directions: DirectionsReport;
   embedding: EmbeddingResult;
   /** Seconds per stage. */
   timings: Record<string, number>;
 }
 
-export type AnalysisStage = 'sweep' | 'compare' | 'traversals' | 'corner-cases' | 'joint' | 'flip-sufficiency' | 'frontier' | 'curves' | 'embedding';
+export type AnalysisStage = 'sweep' | 'compare' | 'traversals' | 'corner-cases' | 'joint' | 'flip-sufficiency' | 'frontier' | 'directions' | 'curves' | 'embedding';
 
 export interface AnalysisProgress {
   stage: AnalysisStage;
@@ -225,6 +240,16 @@ export async function analyze(models: AnalysisModels, options: Partial<AnalysisO
     return r;
   });
 
+  // The compared classifier is the reference reader of the contrastive ranking.
+  const directions = await timed('directions', () => directionsReport(probed, probedNames, pop, ranking.dims, cornerCases.classes.map((c) => ({ classIndex: c.classIndex, dims: c.cases.map((k) => k.dim) })), {
+    dims: o.directionDims,
+    samples: o.directionSamples,
+    shifts: o.directionShifts,
+    cornerCaseSamples: o.cornerCaseDirectionSamples,
+    seed: o.seed,
+    batchSize: o.batchSize,
+  }, (done, total) => onProgress?.({ stage: 'directions', done, total })));
+
   const others = other && compare ? { [compare.classifier.name]: other.correct } : {};
   const curves = accuracyCurves(pop, models.classifier.name, { ranking: ranking.dims, topDims: o.curveDims, bins: o.curveBins, labels: pop.labels }, others);
   const classCurves = o.classIndex === null
@@ -275,6 +300,7 @@ export async function analyze(models: AnalysisModels, options: Partial<AnalysisO
     classAccuracyCurves: classCurves,
     flipSufficiency: flip,
     frontier,
+    directions,
     embedding,
     timings,
   };

@@ -17,6 +17,12 @@ export const NOISE_STDS = [0.2, 0.3, 0.4] as const;
 
 export type Severity = 0 | 1 | 2 | 3;
 
+/** A domain's parameters of severities 1, 2, 3 (MNIST's: BLUR_SIGMAS, NOISE_STDS). */
+export interface CorruptionParams {
+  blurSigmas: readonly [number, number, number];
+  noiseStds: readonly [number, number, number];
+}
+
 /** What was done to one sample: 0 means not applied. */
 export interface Corruption {
   blur: Severity;
@@ -75,9 +81,9 @@ export function addGaussianNoise(img: Float32Array, std: number, rng: Rng): Floa
 }
 
 /** Applies `c` to a copy of a size x size image in [0, 1]: blur first, then noise. */
-export function corrupt(img: Float32Array, size: number, c: Corruption, rng: Rng): Float32Array {
+export function corrupt(img: Float32Array, size: number, c: Corruption, rng: Rng, params: CorruptionParams = { blurSigmas: BLUR_SIGMAS, noiseStds: NOISE_STDS }): Float32Array {
   let out: Float32Array = Float32Array.from(img);
-  if (c.blur > 0) out = gaussianBlur(out, size, BLUR_SIGMAS[c.blur - 1]);
-  if (c.noise > 0) addGaussianNoise(out, NOISE_STDS[c.noise - 1], rng);
+  if (c.blur > 0) out = gaussianBlur(out, size, params.blurSigmas[c.blur - 1]);
+  if (c.noise > 0) addGaussianNoise(out, params.noiseStds[c.noise - 1], rng);
   return out;
 }

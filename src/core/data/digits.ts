@@ -3,7 +3,7 @@
  * padded by 2 px of background), with labels and per-sample corruption metadata.
  */
 import { createRng, uniformInteger } from '../random.js';
-import { corrupt, type Severity } from './corruption.js';
+import { corrupt, type CorruptionParams, type Severity } from './corruption.js';
 import type { IdxImages } from './idx.js';
 
 /** Side of every image the models take and produce. */
@@ -46,7 +46,7 @@ export function padDigits(idx: IdxImages, labels: Uint8Array): DigitSet {
  * Sample i draws its severities and noise from its own stream (seed, i), so the result does not
  * depend on how the set is processed.
  */
-export function corruptDigits(clean: DigitSet, seed: number): DigitSet {
+export function corruptDigits(clean: DigitSet, seed: number, params?: CorruptionParams): DigitSet {
   const px = IMAGE_SIZE * IMAGE_SIZE;
   const out: DigitSet = {
     count: clean.count,
@@ -59,7 +59,7 @@ export function corruptDigits(clean: DigitSet, seed: number): DigitSet {
     const rng = createRng(seed, i);
     const blur = uniformInteger(rng, 1, 3) as Severity;
     const noise = uniformInteger(rng, 1, 3) as Severity;
-    const img = corrupt(clean.images.subarray(i * px, (i + 1) * px), IMAGE_SIZE, { blur, noise }, rng);
+    const img = corrupt(clean.images.subarray(i * px, (i + 1) * px), IMAGE_SIZE, { blur, noise }, rng, params);
     out.images.set(img, i * px);
     out.blur[i] = blur;
     out.noise[i] = noise;

@@ -37,5 +37,17 @@ export const WeightsManifestSchema = z.object({
    * without it: names "0".."K-1", traversal class min(3, K-1)).
    */
   classes: GeneratorClassesSchema.optional(),
+  /**
+   * The domain the model is for (src/core/data/domain.ts): name, class names, image shape. Optional:
+   * manifests written before domains existed are MNIST's. Loaders refuse a classifier/generator pair
+   * whose domains disagree.
+   */
+  domain: z
+    .object({
+      name: z.string().min(1),
+      classNames: z.array(z.string().min(1)).min(1),
+      image: z.object({ size: z.number().int().positive(), channels: z.number().int().positive() }),
+    })
+    .optional(),
 });
 export type WeightsManifest = z.infer<typeof WeightsManifestSchema>;

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { analyze, DEFAULT_ANALYSIS, type AnalysisReport, type AnalysisStage } from '../../core/analysis/report.js';
 import { enumOption, intOption, parseOptions } from '../args.js';
 import { NODE_BACKENDS, useBackend } from '../backend.js';
-import { analysisModels, BUILTIN_CLASSIFIERS, loadBuiltinClassifier, loadGenerator } from '../models.js';
+import { analysisModels, BUILTIN_CLASSIFIERS, builtinModelPath, loadBuiltinClassifier, loadGenerator } from '../models.js';
 import { loadUserClassifier } from '../user-model.js';
 import { availableCores, startSweepPool } from '../parallel-sweep.js';
 import { ANALYSIS_NOISE_MODES, analysisNoiseOf, DEFAULT_ANALYSIS_NOISE, DEFAULT_NOISE_SEED, type AnalysisModels } from '../../core/analysis/models.js';
@@ -15,11 +15,15 @@ import { progressBar, type Progress } from '../progress.js';
 import { cornerCaseGrid, jointGrid, reportJson, traversalGrid } from '../report/figures.js';
 import { reportHtml } from '../report/html.js';
 import { classLabel } from '../../core/generator/classes.js';
+import { DEFAULT_DOMAIN, domainNames, getDomain } from '../../core/data/domain.js';
 
 export const summary = 'run the whole analysis and write report.json, figures and report.html';
 
 const usage = `usage: faultlines analyze [options]
 
+  --domain NAME          ${domainNames().join(' | ')} (default ${DEFAULT_DOMAIN}): the built-in classifiers and generator
+                         of that domain (weights/ for mnist, weights/<NAME>/ otherwise); a classifier and a
+                         generator of different domains, classes or image shapes are refused
   --classifier NAME|DIR  classifier analysed: ${BUILTIN_CLASSIFIERS.join(' | ')} (default classifier-corrupted),
                          or a folder with a TF.js model.json (LayersModel or GraphModel) — needs --adapter
   --adapter FILE         adapter JSON of a TF.js model (input size, channels, range, normalisation, classes)
@@ -56,6 +60,7 @@ export async function run(args: string[]): Promise<void> {
     generator: { type: 'string' },
     threads: { type: 'string', default: String(availableCores()) },
     out: { type: 'string', default: 'out/report' },
+    domain: { type: 'string', default: DEFAULT_DOMAIN },
   }, usage);
   if (o.help) return void process.stdout.write(usage + '\n');
   const builtin = (BUILTIN_CLASSIFIERS as readonly string[]).includes(o.classifier!);
@@ -69,16 +74,17 @@ export async function run(args: string[]): Promise<void> {
   const noise = analysisNoiseOf(enumOption(o.noise, 'noise', ANALYSIS_NOISE_MODES), intOption(o['noise-seed'], 'noise-seed', 0, 0xffffffff));
   const threads = intOption(o.threads, 'threads', 1, 256);
   const backend = enumOption(o.backend, 'backend', NODE_BACKENDS);
+  const domain = getDomain(enumOption(o.domain, 'domain', domainNames()));
   await useBackend(backend);
 
-  const gen = loadGenerator(o.generator ? path.resolve(o.generator) : undefined);
+  const gen = loadGenerator(o.generator ? path.resolve(o.generator) : undefined, domain.name);
   // Class count, names and the default traversal class come from the generator's manifest.
   const K = gen.generator.arch.numClasses;
-  const genClasses = `the generator (${o.generator ?? 'weights/generator'}) has ${K} classes: ${gen.generator.classes.names.join(', ')}`;
+  const genClasses = `the generator (${o.generator ?? `weights/${builtinModelPath('generator', domain.name)}`}) has ${K} classes: ${gen.generator.classes.names.join(', ')}`;
   const classIndex = o.class === 'all' ? null : classOption(o.class!, gen.generator.classes.names, genClasses);
   const builtinClasses = (name: string) => {
-    const c = loadBuiltinClassifier(name);
-    return { c, fits: c.classifier.numClasses === K, what: `${name} has ${c.classifier.numClasses} classes (the MNIST digits 0-9), ${genClasses}` };
+    const c = loadBuiltinClassifier(name, domain.name);
+    return { c, fits: c.classifier.numClasses === K, what: `${name} has ${c.classifier.numClasses} classes (${domain.title}), ${genClasses}` };
   };
   const own = builtin ? builtinClasses(o.classifier!) : undefined;
   if (own && !own.fits) throw new Error(`--classifier ${own.what}; analyse a classifier of the generator's classes: --classifier DIR --adapter FILE, whose classes.generatorToModel maps each of the ${K} generator classes to one of the model's outputs`);
@@ -156,6 +162,8 @@ export async function run(args: string[]): Promise<void> {
     `  of the dims tried, reaching p_true = 0.5 / flipping the decision: ${report.cornerCases.classes.reduce((a, c) => a + c.counts.pTrueHalf, 0)} / ${report.cornerCases.classes.reduce((a, c) => a + c.counts.decision, 0)} of ${report.cornerCases.classes.reduce((a, c) => a + c.counts.tried, 0)}`,
     ...report.flipSufficiency.classifiers.map((c) => `  flip sufficiency ${c.classifier}: ${c.cells.filter((x) => x.t === tMax).map((x) => `k=${x.k} ${(100 * x.top.share).toFixed(0)}% vs random ${(100 * x.random.share).toFixed(0)}%`).join(', ')} (t = ${tMax} std)`),
     ...report.frontier.classifiers.map((c) => `  frontier distance ${c.classifier}: median ${c.median === null ? `> ${report.frontier.maxSteps}` : c.median.toFixed(2)} std over classes (${c.classes.map((k) => (k.median === null ? '>' : k.median.toFixed(1))).join(' ')})`),
+    `  top dims, what they do: ${report.directions.result.directions.slice(0, 5).map((d) => `${d.dims.join('+')} ${d.label.text}`).join('; ')}`,
+    ...report.directions.why.map((w) => `  why: ${w.sentence}`),
     `wrote ${path.relative(process.cwd(), out) || '.'}/report.html, report.json, traversals.png, corner-cases.png, joint-corner-cases.png`,
   ];
   process.stdout.write(lines.join('\n') + '\n');

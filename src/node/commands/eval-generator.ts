@@ -14,36 +14,45 @@ import { gridPng } from '../../core/image/png.js';
 import { latentBatch } from '../../core/random.js';
 import { enumOption, intOption, parseOptions } from '../args.js';
 import { NODE_BACKENDS, useBackend } from '../backend.js';
-import { loadDigits } from '../mnist.js';
-import { loadBuiltinClassifier, loadGenerator } from '../models.js';
+import { loadDomainSet } from '../domain-data.js';
+import { assertSameDomain, DEFAULT_DOMAIN, domainNames, getDomain } from '../../core/data/domain.js';
+import { builtinModelPath, loadBuiltinClassifier, loadGenerator } from '../models.js';
 import { progressBar } from '../progress.js';
 import { readModelWeights, weightsRoot } from '../weights-fs.js';
 
 export const summary = 'measure the generator: class consistency, Fréchet distance, corruption coverage, sample grid';
 
-const usage = `usage: faultlines eval-generator [--generator DIR] [--samples 10000] [--seed 7] [--out docs/generator] [--update-manifest] [--backend wasm|cpu]`;
+const usage = `usage: faultlines eval-generator [--domain ${domainNames().join('|')}] [--generator DIR] [--samples 10000] [--seed 7] [--out docs/generator] [--update-manifest] [--backend wasm|cpu]
+
+  --domain  the real data, the class-consistency classifier (classifier-corrupted) and the feature extractor
+            of that domain (default mnist); for a domain other than mnist --generator defaults to
+            weights/<domain>/generator and --out to docs/<domain>/generator`;
 
 export async function run(args: string[]): Promise<void> {
   const o = parseOptions(args, {
     generator: { type: 'string' },
     samples: { type: 'string', default: '10000' },
     seed: { type: 'string', default: '7' },
-    out: { type: 'string', default: 'docs/generator' },
+    out: { type: 'string' },
+    domain: { type: 'string', default: DEFAULT_DOMAIN },
     'update-manifest': { type: 'boolean', default: false },
     backend: { type: 'string', default: 'wasm' },
   }, usage);
   if (o.help) return void process.stdout.write(usage + '\n');
   const samples = intOption(o.samples, 'samples', 100, 100_000);
   const seed = intOption(o.seed, 'seed', 0, 0xffffffff);
+  const domain = getDomain(enumOption(o.domain, 'domain', domainNames()));
+  const outDir = o.out ?? (domain.name === DEFAULT_DOMAIN ? 'docs/generator' : `docs/${domain.name}/generator`);
   await useBackend(enumOption(o.backend, 'backend', NODE_BACKENDS));
-  const genDir = o.generator ? path.resolve(o.generator) : path.join(weightsRoot(), 'generator');
-  const { generator } = loadGenerator(genDir);
-  const { classifier } = loadBuiltinClassifier('classifier-corrupted');
+  const genDir = o.generator ? path.resolve(o.generator) : path.join(weightsRoot(), builtinModelPath('generator', domain.name));
+  const { generator, manifest: genManifest } = loadGenerator(genDir);
+  const { classifier, manifest: clsManifest } = loadBuiltinClassifier('classifier-corrupted', domain.name);
+  assertSameDomain({ label: `classifier ${clsManifest.name} (${domain.name})`, manifest: clsManifest }, { label: `generator ${path.relative(process.cwd(), genDir) || genDir}`, manifest: genManifest });
   // Every figure compares with real MNIST digits through the built-in 10-class CNNs.
   if (generator.arch.numClasses !== classifier.numClasses) {
-    throw new Error(`eval-generator measures a generator of the ${classifier.numClasses} MNIST digit classes against MNIST; ${path.relative(process.cwd(), genDir) || genDir} has ${generator.arch.numClasses} classes (${generator.classes.names.join(', ')})`);
+    throw new Error(`eval-generator measures a generator of the ${classifier.numClasses} ${domain.title} classes against ${domain.title}; ${path.relative(process.cwd(), genDir) || genDir} has ${generator.arch.numClasses} classes (${generator.classes.names.join(', ')})`);
   }
-  const fx = readModelWeights('feature-extractor');
+  const fx = readModelWeights(builtinModelPath('feature-extractor', domain.name));
   const extractor = SimpleCnn.fromWeights('feature-extractor', parseCnnConfig(fx.manifest.architecture, fx.dir), fx.tensors, fx.dir);
 
   const t0 = Date.now();
@@ -52,10 +61,11 @@ export async function run(args: string[]): Promise<void> {
   bar.stop();
   // Evenly spaced subsets keep the clean/corrupted halves of each split in proportion.
   const spread = (total: number, n: number) => Array.from({ length: n }, (_, i) => Math.floor((i * total) / n));
-  const real = loadDigits('test', 'corrupted');
+  const real = loadDomainSet(domain, 'test', 'corrupted');
   const realSubset = samples < real.count ? selectDigits(real, spread(real.count, samples)) : real;
   // The floor: as many real corrupted training digits (another sample of the same distribution).
-  const floor = selectDigits(loadDigits('train', 'corrupted'), spread(60_000, Math.min(realSubset.count, 60_000)));
+  const train = loadDomainSet(domain, 'train', 'corrupted');
+  const floor = selectDigits(train, spread(train.count, Math.min(realSubset.count, train.count)));
   process.stderr.write('measuring...\n');
   const quality = await generatorQuality(generated, realSubset, floor, classifier, extractor);
 
@@ -68,9 +78,9 @@ export async function run(args: string[]): Promise<void> {
     img.dispose();
     for (let k = 0; k < 10; k++) tiles.push(px.slice(k * 1024, (k + 1) * 1024));
   }
-  const out = path.resolve(o.out);
+  const out = path.resolve(outDir);
   mkdirSync(out, { recursive: true });
-  const result = { ...quality, generator: path.relative(process.cwd(), genDir), seconds: Math.round((Date.now() - t0) / 1000), command: `npm run eval:generator -- --samples ${samples} --seed ${seed}` };
+  const result = { ...quality, generator: path.relative(process.cwd(), genDir), seconds: Math.round((Date.now() - t0) / 1000), command: `npm run eval:generator -- ${domain.name === DEFAULT_DOMAIN ? '' : `--domain ${domain.name} `}--samples ${samples} --seed ${seed}` };
   writeFileSync(path.join(out, 'quality.json'), JSON.stringify(result, null, 2) + '\n');
   writeFileSync(path.join(out, 'samples.png'), gridPng(tiles, { size: 32, columns: 10, scale: 2 }));
 

@@ -11,13 +11,17 @@ import { oneHotFloat } from '../../core/nn/ops.js';
 import { createRng, permutation } from '../../core/random.js';
 import { enumOption, intOption, parseOptions } from '../args.js';
 import { useBackend } from '../backend.js';
-import { describeData, loadDigits, type Variant } from '../mnist.js';
+import type { Variant } from '../mnist.js';
+import { describeDomainData, loadDomainSet } from '../domain-data.js';
+import { DEFAULT_DOMAIN, domainNames, domainStamp, getDomain, type DomainDescriptor } from '../../core/data/domain.js';
 import { progressBar } from '../progress.js';
 import { weightsRoot, writeWeightsDir } from '../weights-fs.js';
 
 export const summary = 'train the clean- and corruption-trained CNNs into weights/';
 
-const usage = `usage: faultlines train-classifier [--variant clean|corrupted|both|feature-extractor] [--epochs 6] [--batch 64] [--seed 1] [--out DIR]
+const usage = `usage: faultlines train-classifier [--domain mnist|fashion] [--variant clean|corrupted|both|feature-extractor] [--epochs 6] [--batch 64] [--seed 1] [--out DIR]
+
+  --domain                  the data (default mnist); --out defaults to weights/ for mnist, weights/<domain>/ otherwise
 
   clean / corrupted / both  the built-in classifiers (weights/classifier-clean, weights/classifier-corrupted)
   feature-extractor         the network used only to evaluate the generator (Fréchet distance features):
@@ -31,10 +35,10 @@ const FEATURE_EXTRACTOR_SEED_OFFSET = 1000;
 
 const PX = IMAGE_SIZE * IMAGE_SIZE;
 
-async function trainOne(variant: TrainVariant, epochs: number, batch: number, seed: number, outRoot: string): Promise<void> {
+async function trainOne(domain: DomainDescriptor, variant: TrainVariant, epochs: number, batch: number, seed: number, outRoot: string): Promise<void> {
   const isEval = variant === 'feature-extractor';
   const data: Variant = isEval ? 'corrupted' : variant;
-  const train = loadDigits('train', data);
+  const train = loadDomainSet(domain, 'train', data);
   const name = isEval ? 'feature-extractor' : `classifier-${variant}`;
   const config = isEval ? FEATURE_EXTRACTOR_CONFIG : DEFAULT_CNN_CONFIG;
   const model = new SimpleCnn(name, config, isEval ? seed + FEATURE_EXTRACTOR_SEED_OFFSET : seed);
@@ -76,13 +80,13 @@ async function trainOne(variant: TrainVariant, epochs: number, batch: number, se
 
   const metrics: Record<string, unknown> = {};
   for (const testVariant of ['clean', 'corrupted'] as const) {
-    const test: DigitSet = loadDigits('test', testVariant);
+    const test: DigitSet = loadDomainSet(domain, 'test', testVariant);
     const r = await evaluateClassifier(model, test.images, test.labels);
     metrics[`accuracy_test_${testVariant}`] = r.accuracy;
     metrics[`accuracy_test_${testVariant}_per_class`] = r.perClass;
-    process.stderr.write(`${name}: accuracy on ${testVariant} test digits ${(100 * r.accuracy).toFixed(2)}%\n`);
+    process.stderr.write(`${name} (${domain.name}): accuracy on ${testVariant} test images ${(100 * r.accuracy).toFixed(2)}%\n`);
   }
-  metrics.command = 'npm run evaluate';
+  metrics.command = `npm run evaluate -- --domain ${domain.name}`;
   const manifest = writeWeightsDir(
     path.join(outRoot, name),
     {
@@ -91,7 +95,7 @@ async function trainOne(variant: TrainVariant, epochs: number, batch: number, se
       weightsFile: 'weights.bin',
       architecture: { type: 'simple-cnn', ...config, input: '[N,32,32,1] float32 in [0,1]', output: '[N,10] logits' },
       provenance: {
-        data: describeData('train', data),
+        data: describeDomainData(domain, 'train', data),
         seed,
         epochs,
         batchSize: batch,
@@ -99,9 +103,10 @@ async function trainOne(variant: TrainVariant, epochs: number, batch: number, se
         optimizer: 'adam lr 1e-3, last epoch 1e-4',
         backend: tf.getBackend(),
         trainingSeconds: Math.round(seconds),
-        command: `npm run train:classifier -- --variant ${variant} --epochs ${epochs} --batch ${batch} --seed ${seed}`,
+        command: `npm run train:classifier -- --domain ${domain.name} --variant ${variant} --epochs ${epochs} --batch ${batch} --seed ${seed}`,
       },
       metrics,
+      domain: domainStamp(domain),
     },
     await model.params.toHost(),
   );
@@ -116,15 +121,17 @@ export async function run(args: string[]): Promise<void> {
     batch: { type: 'string', default: '64' },
     seed: { type: 'string', default: '1' },
     out: { type: 'string' },
+    domain: { type: 'string', default: DEFAULT_DOMAIN },
   }, usage);
   if (o.help) return void process.stdout.write(usage + '\n');
   const variant = enumOption(o.variant, 'variant', ['clean', 'corrupted', 'both', 'feature-extractor'] as const);
   const epochs = intOption(o.epochs, 'epochs', 1, 100);
   const batch = intOption(o.batch, 'batch', 1, 4096);
   const seed = intOption(o.seed, 'seed', 0, 0xffffffff);
-  const outRoot = o.out ? path.resolve(o.out) : weightsRoot();
+  const domain = getDomain(enumOption(o.domain, 'domain', domainNames()));
+  const outRoot = o.out ? path.resolve(o.out) : domain.name === DEFAULT_DOMAIN ? weightsRoot() : path.join(weightsRoot(), domain.name);
   await useBackend('wasm');
   for (const v of variant === 'both' ? (['clean', 'corrupted'] as const) : [variant]) {
-    await trainOne(v, epochs, batch, seed, outRoot);
+    await trainOne(domain, v, epochs, batch, seed, outRoot);
   }
 }

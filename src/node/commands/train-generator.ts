@@ -11,7 +11,8 @@ import { latentBatch } from '../../core/random.js';
 import { sha256Hex } from '../../core/weights/codec.js';
 import type { Generator } from '../../core/generator/generator.js';
 import { useBackend, isNodeBackend } from '../backend.js';
-import { describeData, loadDigits } from '../mnist.js';
+import { describeDomainData, loadDomainSet } from '../domain-data.js';
+import { DEFAULT_DOMAIN, domainNames, domainStamp, getDomain, type DomainDescriptor } from '../../core/data/domain.js';
 import { progressBar } from '../progress.js';
 import { writeWeightsDir } from '../weights-fs.js';
 import { loadImageFolder } from '../image-folder.js';
@@ -23,6 +24,9 @@ export const summary = 'train the conditional StyleGAN2 generator (resumes from 
 
 const USAGE = `usage: faultlines train-generator [options]
   --iterations N        total iterations to reach (default 12000)
+  --domain NAME         built-in data: ${domainNames().join(' | ')} (default ${DEFAULT_DOMAIN}; corrupted training
+                        split); for a domain other than mnist, --out defaults to weights/<NAME>/generator and
+                        --checkpoint-dir to checkpoints/<NAME>/generator
   --data DIR            train on your own labelled images: DIR/<class>/*.png, 32x32 or 28x28
                         (default: the built-in corrupted MNIST); then --out defaults to
                         weights/generator-<DIR name> and --checkpoint-dir to checkpoints/generator-<DIR name>;
@@ -83,6 +87,7 @@ function parseArgs(args: string[]) {
     lr: undefined as number | undefined,
     modeSeeking: undefined as number | undefined,
     data: undefined as string | undefined,
+    domain: undefined as string | undefined,
     traversalClass: undefined as string | undefined,
     out: undefined as string | undefined,
     checkpointDir: undefined as string | undefined,
@@ -109,6 +114,7 @@ function parseArgs(args: string[]) {
       case '--lr': opts.lr = num(++i, a); break;
       case '--mode-seeking': opts.modeSeeking = num(++i, a); break;
       case '--data': opts.data = args[++i]; break;
+      case '--domain': opts.domain = args[++i]; break;
       case '--traversal-class': opts.traversalClass = args[++i]; break;
       case '--out': opts.out = args[++i]; break;
       case '--checkpoint-dir': opts.checkpointDir = args[++i]; break;
@@ -124,18 +130,24 @@ function parseArgs(args: string[]) {
       default: throw new Error(`unknown option "${a}"\n${USAGE}`);
     }
   }
+  if (opts.data !== undefined && opts.domain !== undefined) throw new Error(`--data and --domain exclude each other (a folder is its own domain)\n${USAGE}`);
+  const domain = getDomain(opts.domain ?? DEFAULT_DOMAIN);
+  if (opts.data === undefined && domain.name !== DEFAULT_DOMAIN) {
+    return { ...opts, domain, out: opts.out ?? `weights/${domain.name}/generator`, checkpointDir: opts.checkpointDir ?? `checkpoints/${domain.name}/generator` };
+  }
   const suffix = opts.data === undefined ? '' : `-${path.basename(path.resolve(opts.data))}`;
-  return { ...opts, out: opts.out ?? `weights/generator${suffix}`, checkpointDir: opts.checkpointDir ?? `checkpoints/generator${suffix}` };
+  return { ...opts, domain, out: opts.out ?? `weights/generator${suffix}`, checkpointDir: opts.checkpointDir ?? `checkpoints/generator${suffix}` };
 }
 
-async function exportGenerator(trainer: GanTrainer, out: string, info: Record<string, unknown>, classNames?: string[], traversalClass?: string): Promise<void> {
+async function exportGenerator(trainer: GanTrainer, out: string, info: Record<string, unknown>, classNames?: string[], traversalClass?: string, domain?: DomainDescriptor): Promise<void> {
   const g = trainer.Gema;
   // The manifest's `classes`: the data folder's class names, the default traversal class.
   if (classNames) g.setClasses({ names: classNames }, out);
   if (traversalClass !== undefined) g.setClasses({ traversalClass: traversalClassIndex(traversalClass, g.classes.names) }, '--traversal-class');
   const manifest = writeWeightsDir(
     out,
-    g.weightsInfo(path.basename(out), { ...info, command: 'faultlines train-generator', note: 'EMA generator' }),
+    // A folder's generator has no built-in domain; a built-in domain's is stamped so loaders can check pairs.
+    { ...g.weightsInfo(path.basename(out), { ...info, command: 'faultlines train-generator', note: 'EMA generator' }), ...(domain ? { domain: domainStamp(domain) } : {}) },
     await g.toHost(),
   );
   process.stderr.write(`wrote ${out} (${manifest.byteLength} bytes, S = ${g.styleSize} dims)\n`);
@@ -171,13 +183,16 @@ export async function run(args: string[]): Promise<void> {
     process.stderr.write('note: resuming — batch/seed/r1-gamma/lr come from the checkpoint (use --fresh to start over)\n');
   }
   const folder = opts.data === undefined ? null : loadImageFolder(opts.data);
-  const data = folder ? folder.set : loadDigits('train', 'corrupted');
+  const data = folder ? folder.set : loadDomainSet(opts.domain, 'train', 'corrupted');
   const dataDescription = folder
     ? `folder ${folder.dir} (${folder.set.count} images, classes ${folder.classNames.map((n, i) => `${i}=${n}`).join(', ')})`
-    : describeData('train', 'corrupted');
-  const numClasses = folder ? folder.classNames.length : DEFAULT_GENERATOR.numClasses;
+    : describeDomainData(opts.domain, 'train', 'corrupted');
+  const numClasses = folder ? folder.classNames.length : opts.domain.classNames.length;
+  // MNIST's generator keeps its index names ("0".."9"); another built-in domain names its classes.
+  const classNames = folder ? folder.classNames : opts.domain.name === DEFAULT_DOMAIN ? undefined : [...opts.domain.classNames];
+  const builtinDomain = folder ? undefined : opts.domain;
   // Checked now, not after training.
-  if (opts.traversalClass !== undefined) traversalClassIndex(opts.traversalClass, folder?.classNames ?? Array.from({ length: numClasses }, (_, i) => String(i)));
+  if (opts.traversalClass !== undefined) traversalClassIndex(opts.traversalClass, classNames ?? Array.from({ length: numClasses }, (_, i) => String(i)));
   // Fingerprint of the training set: a resumed run must see the same data.
   const dataSha256 = sha256Hex(new Uint8Array(data.images.buffer, data.images.byteOffset, data.images.byteLength));
   const trainer = new GanTrainer(data, hyper, { ...DEFAULT_GENERATOR, numClasses }, { ...DEFAULT_DISCRIMINATOR, numClasses });
@@ -193,9 +208,9 @@ export async function run(args: string[]): Promise<void> {
   } else {
     process.stderr.write(`fresh run: G ${trainer.G.params.size()} params (S = ${trainer.G.styleSize}), D ${trainer.D.params.size()} params\n`);
   }
-  const provenance = () => ({ data: dataDescription, classNames: folder?.classNames ?? null, iteration: trainer.iteration, hyper, dataSha256, trainSeconds: Math.round(trainSeconds), images: trainer.iteration * hyper.batch, backend: opts.backend });
+  const provenance = () => ({ data: dataDescription, classNames: classNames ?? null, iteration: trainer.iteration, hyper, dataSha256, trainSeconds: Math.round(trainSeconds), images: trainer.iteration * hyper.batch, backend: opts.backend });
   if (opts.exportOnly) {
-    await exportGenerator(trainer, opts.out, provenance(), folder?.classNames, opts.traversalClass);
+    await exportGenerator(trainer, opts.out, provenance(), classNames, opts.traversalClass, builtinDomain);
     trainer.dispose();
     return;
   }
@@ -263,6 +278,6 @@ export async function run(args: string[]): Promise<void> {
   bar.stop();
   await save();
   process.stderr.write(`checkpoint at iteration ${trainer.iteration} in ${dir}/latest\n`);
-  if (trainer.iteration >= opts.iterations) await exportGenerator(trainer, opts.out, provenance(), folder?.classNames, opts.traversalClass);
+  if (trainer.iteration >= opts.iterations) await exportGenerator(trainer, opts.out, provenance(), classNames, opts.traversalClass, builtinDomain);
   trainer.dispose();
 }

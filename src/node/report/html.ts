@@ -9,6 +9,7 @@ import path from 'node:path';
 import type { AnalysisReport } from '../../core/analysis/report.js';
 import { classLabel } from '../../core/generator/classes.js';
 import { reportJson } from './figures.js';
+import { cornerCaseLabel, dimLabel, directionsSection } from './directions-html.js';
 
 export interface ReportImages {
   traversals: Uint8Array;
@@ -31,9 +32,9 @@ export function reportHtml(report: AnalysisReport, images: ReportImages): string
   const r = report;
   // Classes by index and name ("3", or "2 (three)" when the generator names its classes).
   const cls = (i: number | null | undefined) => (i === null || i === undefined ? '—' : esc(classLabel({ names: r.classNames }, i)));
-  const rankingRows = r.ranking.dims.slice(0, 20).map((d) => `<tr><td>${d.rank}</td><td>${esc(d.layer)}:${d.channel}</td><td>${d.index}</td><td>${num(d.score, 5)}</td><td>${num(d.meanGradient, 5)} ± ${num(d.standardError, 5)}</td><td>${d.direction}</td><td>${num(d.std, 3)}</td></tr>`).join('');
+  const rankingRows = r.ranking.dims.slice(0, 20).map((d) => `<tr><td>${d.rank}</td><td>${esc(d.layer)}:${d.channel}</td><td>${d.index}</td><td>${num(d.score, 5)}</td><td>${num(d.meanGradient, 5)} ± ${num(d.standardError, 5)}</td><td>${d.direction}</td><td>${num(d.std, 3)}</td><td>${esc(dimLabel(r, d.index))}</td></tr>`).join('');
   const traversalRows = r.traversals.map((t, i) => `<tr><td>${i + 1}</td><td>${t.dim}</td><td>${t.direction > 0 ? '+' : '−'}</td><td>${t.outcome === 'already-misclassified' ? `misclassified at the start (${cls(t.start.predicted)})` : t.decision ? `${num(t.decisionShift!, 3)} → ${cls(t.decision.predicted)}` : `no flip within ${r.options.maxSteps} std`}</td><td>${t.pTrueHalfShift === null ? '—' : `${num(t.pTrueHalfShift, 3)} (read as ${cls(t.pTrueHalf?.predicted)})`}</td><td>${esc(t.reasons.join('; '))}</td></tr>`).join('');
-  const cornerRows = r.cornerCases.classes.map((c) => `<tr><td>${cls(c.classIndex)}</td><td>${num(c.start.pTrue, 3)}</td><td>${c.counts.tried}</td><td>${c.counts.pTrueHalf}</td><td>${c.counts.decision}</td><td>${c.cases.map((k) => `${k.dim.index}→${cls(k.decision.predicted)} (${num(k.decision.shift, 2)}${k.pTrueHalf ? `; p<sub>true</sub>=0.5 at ${num(k.pTrueHalf.shift, 2)}` : ''})`).join(', ')}</td></tr>`).join('');
+  const cornerRows = r.cornerCases.classes.map((c) => `<tr><td>${cls(c.classIndex)}</td><td>${num(c.start.pTrue, 3)}</td><td>${c.counts.tried}</td><td>${c.counts.pTrueHalf}</td><td>${c.counts.decision}</td><td>${c.cases.map((k) => `${k.dim.index}→${cls(k.decision.predicted)} (${num(k.decision.shift, 2)}${cornerCaseLabel(r, c.classIndex, k.dim.index) ? `; ${esc(cornerCaseLabel(r, c.classIndex, k.dim.index))}` : ''}${k.pTrueHalf ? `; p<sub>true</sub>=0.5 at ${num(k.pTrueHalf.shift, 2)}` : ''})`).join(', ')}</td></tr>`).join('');
   const jointRows = r.joint.map((j) => `<tr><td>${cls(j.classIndex)}</td><td>${j.dims.join(', ')}</td><td>${j.converged ? num(j.norm, 3) : 'not found'}</td><td>${j.bestSingle ? `${num(j.bestSingle.shift, 3)} (dim ${j.bestSingle.dim})` : 'none'}</td><td>${j.ratio === null ? '—' : num(j.ratio, 3)}</td><td>${j.converged ? cls(j.predicted) : '—'}</td><td>${j.pTrueHalf ? `${num(j.pTrueHalf.norm, 3)} (read as ${cls(j.pTrueHalf.predicted)})` : '—'}</td></tr>`).join('');
   const classifierRows = r.classifiers.map((c) => `<tr><td>${esc(c.name)}</td><td>${pct(c.accuracy)}</td><td>${num(c.robustness.score, 4)} <small>[${num(c.robustness.ciLow, 4)}, ${num(c.robustness.ciHigh, 4)}]</small></td><td><code>${c.id.slice(0, 12)}</code></td></tr>`).join('');
   const timingRows = Object.entries(r.timings).map(([k, v]) => `<tr><td>${k}</td><td>${v.toFixed(1)} s</td></tr>`).join('');
@@ -64,7 +65,7 @@ code{font-size:12px}
 
 <h2>Most influential StyleSpace dimensions</h2>
 <p class="note">score = −mean(∂p<sub>true</sub>/∂s<sub>j</sub>) · std(s<sub>j</sub>) over the population of ${r.ranking.count.toLocaleString('en')}; ranked by |score|; direction: how to move s<sub>j</sub> to lower p<sub>true</sub>.</p>
-<table><tr><th>rank</th><th>layer:channel</th><th>index</th><th>score</th><th>mean gradient ± s.e.</th><th>direction</th><th>std</th></tr>${rankingRows}</table>
+<table><tr><th>rank</th><th>layer:channel</th><th>index</th><th>score</th><th>mean gradient ± s.e.</th><th>direction</th><th>std</th><th>what it does (label)</th></tr>${rankingRows}</table>
 
 <h2>Well- vs mis-classified samples along top and random dims (figure 4)</h2>
 <p class="note">Mean KS distance: top dims ${num(r.histograms.meanKsTop, 3)}, random dims ${num(r.histograms.meanKsRandom, 3)} (${r.histograms.wellCount} well, ${r.histograms.misCount} mis).</p>
@@ -92,6 +93,8 @@ code{font-size:12px}
 <h2>Frontier distance per class</h2>
 <p class="note">Median over correctly classified samples (up to ${r.options.frontierSamplesPerClass} per class) of the smallest shift along any of the class's top-${r.frontier.topDims} dims that flips the decision, in std units (within ${r.frontier.maxSteps} std). Smaller: closer to failing.</p>
 <table><tr><th>class</th>${frontierHead}</tr>${frontierRows}<tr><td>all</td>${r.frontier.classifiers.map((c) => `<td>${c.median === null ? `&gt; ${r.frontier.maxSteps}` : num(c.median, 2)}</td>`).join('')}</tr></table>
+
+${directionsSection(r)}
 
 <h2>Accuracy vs distance in S (figure 6)</h2>
 <div style="height:320px"><canvas id="curve"></canvas></div>

@@ -1,7 +1,7 @@
 /**
  * Writes the worker's static assets (wrangler [assets]): the catalog, each model's manifest and
  * weights (never inlined into the script), and the precomputed results from
- * src/worker/precomputed/. Run by `npm run build:edge`.
+ * data/precomputed/. Run by `npm run build:edge`.
  */
 import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -12,7 +12,7 @@ import { resolveEdgeModels, type EdgeModels } from './sources.js';
 export const ASSETS_DIR = 'dist/edge-assets';
 /** The API viewer's files, served at /docs/<file>. */
 export const DOCS_FILES = ['swagger-ui-bundle.js', 'swagger-ui.css'] as const;
-export const PRECOMPUTED_DIR = 'src/worker/precomputed';
+export const PRECOMPUTED_DIR = 'data/precomputed';
 
 export function writeEdgeAssets(out = ASSETS_DIR, models: EdgeModels = resolveEdgeModels(), precomputed = PRECOMPUTED_DIR): Catalog {
   rmSync(out, { recursive: true, force: true });

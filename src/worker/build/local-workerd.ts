@@ -14,6 +14,8 @@ export interface LocalWorkerdOptions {
   persistDir?: string;
   /** Loopback port (default: a free one). */
   port?: number;
+  /** The built worker to run (default dist/worker): a benchmark may run a saved earlier build against the current one. */
+  workerDir?: string;
 }
 
 /**
@@ -31,8 +33,8 @@ export async function startLocalWorkerd(assetsDir: string, bindings: Record<stri
   const mf = new Miniflare({
     ...(workerOptions as object),
     modules: true,
-    scriptPath: 'dist/worker/index.mjs',
-    modulesRoot: 'dist/worker',
+    scriptPath: `${opts.workerDir ?? 'dist/worker'}/index.mjs`,
+    modulesRoot: opts.workerDir ?? 'dist/worker',
     modulesRules: [
       { type: 'CompiledWasm', include: ['**/*.wasm'] },
       { type: 'ESModule', include: ['**/*.mjs'] },

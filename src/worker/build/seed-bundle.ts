@@ -2,4 +2,4 @@
 import { build } from 'esbuild';
 import { nodeBuild } from '../../../esbuild.config.js';
 
-await build({ ...nodeBuild, entryPoints: { 'edge-seed': 'src/worker/seed/seed.ts' } });
+await build({ ...nodeBuild, entryPoints: { 'edge-seed': 'scripts/edge/seed.ts' } });

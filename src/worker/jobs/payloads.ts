@@ -13,18 +13,7 @@ import { FRONTIER_SCHEMA } from '../../core/analysis/frontier.js';
 import { HISTOGRAMS_SCHEMA } from '../../core/analysis/histograms.js';
 import { parseDerivedOptions, resultSpecHash, type DerivedKind } from '../../core/analysis/results.js';
 import { ProblemError } from '../problem.js';
-
-/** What a job's spec says about the result it must produce (jobs.ts writes it). */
-export interface JobSpecFields {
-  classifier: string;
-  seed: number;
-  count: number;
-  generatorId: string;
-  classifierId: string;
-  options?: Record<string, unknown>;
-  /** Accuracy curves: the classifiers measured next to `classifier`, in order. */
-  compare?: Array<{ classifier: string; classifierId: string }>;
-}
+import type { JobSpec } from '../../protocol/job.js';
 
 /** The shape of a result, as the checks need it. */
 export interface PayloadFrame {
@@ -160,7 +149,7 @@ function checkDims(field: string, dims: readonly number[], S: number): void {
   });
 }
 
-function histograms(payload: unknown, frame: PayloadFrame, spec: JobSpecFields): void {
+function histograms(payload: unknown, frame: PayloadFrame, spec: JobSpec): void {
   const p = parsePayload(Histograms, payload);
   const o = parseDerivedOptions('histograms', spec.options ?? {});
   const S = frame.styleSize;
@@ -182,7 +171,7 @@ function histograms(payload: unknown, frame: PayloadFrame, spec: JobSpecFields):
   });
 }
 
-function accuracyCurves(payload: unknown, frame: PayloadFrame, spec: JobSpecFields): void {
+function accuracyCurves(payload: unknown, frame: PayloadFrame, spec: JobSpec): void {
   const p = parsePayload(AccuracyCurves, payload);
   const o = parseDerivedOptions('accuracy-curves', spec.options ?? {});
   if (p.count !== spec.count) throw payloadError('count', ` is ${p.count}, the sweep has ${spec.count} samples`);
@@ -223,7 +212,7 @@ function accuracyCurves(payload: unknown, frame: PayloadFrame, spec: JobSpecFiel
   if (sum(counts) !== p.count) throw payloadError('curves.0.bins', ` and beyond hold ${sum(counts)} samples, not count (${p.count})`);
 }
 
-function cornerCases(payload: unknown, frame: PayloadFrame, spec: JobSpecFields): void {
+function cornerCases(payload: unknown, frame: PayloadFrame, spec: JobSpec): void {
   const p = parsePayload(CornerCases, payload);
   const o = parseDerivedOptions('corner-cases', spec.options ?? {});
   const { styleSize: S, numClasses: K } = frame;
@@ -258,14 +247,17 @@ function cornerCases(payload: unknown, frame: PayloadFrame, spec: JobSpecFields)
   });
 }
 
-const CHECKS: Record<DerivedKind, (payload: unknown, frame: PayloadFrame, spec: JobSpecFields) => void> = {
+/** The shape of each derived kind's payload (what the routes serve; tests check served results by it). */
+export const DERIVED_PAYLOAD_SCHEMAS: Record<DerivedKind, z.ZodType> = { 'histograms': Histograms, 'accuracy-curves': AccuracyCurves, 'corner-cases': CornerCases };
+
+const CHECKS: Record<DerivedKind, (payload: unknown, frame: PayloadFrame, spec: JobSpec) => void> = {
   'histograms': histograms,
   'accuracy-curves': accuracyCurves,
   'corner-cases': cornerCases,
 };
 
 /** Checks a derived kind's payload against the job that asked for it; throws a 400 problem. */
-export function checkDerivedPayload(kind: DerivedKind, payload: unknown, frame: PayloadFrame, spec: JobSpecFields): void {
+export function checkDerivedPayload(kind: DerivedKind, payload: unknown, frame: PayloadFrame, spec: JobSpec): void {
   CHECKS[kind](payload, frame, spec);
   const expected = resultSpecHash(spec, spec);
   const got = (payload as { specHash: string }).specHash;

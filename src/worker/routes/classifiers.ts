@@ -26,10 +26,11 @@ const DisplayName = z
   .string()
   .min(1)
   .max(64)
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: the control characters are what the pattern refuses.
   .regex(/^[^\u0000-\u001f\u007f]+$/, 'name must be printable text')
   .openapi({ description: 'A label for people (not unique: the id is)', example: 'my-mlp' });
 
-const AdapterDoc = z.record(z.string(), z.unknown()).openapi({ description: 'The adapter JSON (format faultlines-adapter/1; see the README)' });
+const AdapterDoc = z.record(z.string(), z.unknown()).openapi({ description: 'The adapter JSON (format faultlines-adapter/1; see docs/bring-your-own-model.md)' });
 
 const UrlBody = z
   .object({

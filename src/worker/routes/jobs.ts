@@ -10,7 +10,8 @@
  */
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
 import { RESULT_KINDS, comparedClassifiers, generatorId } from '../../protocol/catalog.js';
-import { DEFAULT_SHARD_SIZE, board, type JobRecord } from '../jobs/board.js';
+import { DEFAULT_SHARD_SIZE, board, boardCostHeader, type JobRecord } from '../jobs/board.js';
+import { ShardSchema, JobViewSchema, type JobView } from '../../protocol/job.js';
 import { getResult } from '../results.js';
 import { IMMUTABLE, json, notModified, route, valid, type AppEnv } from '../http.js';
 import { LIMITS } from '../limits.js';
@@ -29,22 +30,11 @@ export const JobSubmit = z
   })
   .openapi('JobSubmit');
 
-const JobSchema = z
-  .object({
-    id: z.string(),
-    key: z.string(),
-    kind: z.string(),
-    status: z.enum(['queued', 'running', 'done', 'failed']),
-    progress: z.object({ done: z.number(), total: z.number(), samplesPerSecond: z.number().nullable().optional(), etaSeconds: z.number().nullable().optional() }),
-    statusUrl: z.string(),
-    resultUrl: z.string(),
-  })
-  .passthrough()
-  .openapi('Job');
+const JobSchema = JobViewSchema.openapi('Job');
 
 const IdParam = z.object({ id: z.string().uuid('id must be a job id (uuid)') });
 
-export function jobView(job: JobRecord) {
+export function jobView(job: JobRecord): JobView {
   return { ...job, statusUrl: `/v1/jobs/${job.id}`, resultUrl: `/v1/jobs/${job.id}/result` };
 }
 
@@ -121,15 +111,37 @@ export function registerJobs(app: OpenAPIHono<AppEnv>): void {
     createRoute({ method: 'get', path: '/v1/jobs/{id}', tags: ['jobs'], summary: 'Status and progress of a job', request: { params: IdParam }, responses: { 200: { description: 'The job', content: { 'application/json': { schema: JobSchema } } }, ...errorResponses(400, 404) } }),
     async (c) => {
       const { id } = valid(c, 'param', IdParam);
-      const job = await board(c.env).get(id);
-      if (!job) throw new ProblemError(404, 'not-found', `no job ${id}`, { field: 'id' });
-      return json(jobView(job));
+      const found = await board(c.env).status(id);
+      if (!found) throw new ProblemError(404, 'not-found', `no job ${id}`, { field: 'id' });
+      return json(jobView(found.job), { headers: boardCostHeader(found.cost) });
     },
   );
 
   route(
     app,
-    createRoute({ method: 'get', path: '/v1/jobs/{id}/shards', tags: ['jobs'], summary: 'The shards of a job: ranges, status, attempts, leases, retries', request: { params: IdParam }, responses: { 200: { description: 'Shards', content: { 'application/json': { schema: z.object({ shards: z.array(z.object({ index: z.number() }).passthrough()) }) } } }, ...errorResponses(400, 404) } }),
+    createRoute({
+      method: 'delete',
+      path: '/v1/jobs/{id}',
+      tags: ['jobs'],
+      security: SECURITY.submit,
+      summary: 'Cancel a job (submitter token): its queued shards are dropped, nothing partial is published',
+      description:
+        'Runners holding a lease of it are answered 409 `/problems/job-cancelled` at their next heartbeat or completion and move on. Cancelling a cancelled job changes nothing (`cancelled: false`); a done job is refused with 409 (its result is published: `DELETE /v1/results/{key}` removes it). Submitting a cancelled job again computes it afresh, as a new job.',
+      request: { params: IdParam },
+      responses: { 200: { description: 'The cancelled job; `cancelled` is false when it already was', content: { 'application/json': { schema: z.object({ cancelled: z.boolean(), job: JobSchema }) } } }, ...errorResponses(400, 401, 403, 404, 409) },
+    }),
+    async (c) => {
+      await requireScope(c, 'submit');
+      const { id } = valid(c, 'param', IdParam);
+      const r = await board(c.env).cancel(id);
+      if (!r.ok) throw new ProblemError(r.status, r.status === 404 ? 'not-found' : 'conflict', r.detail, { field: 'id' });
+      return json({ cancelled: r.cancelled, job: jobView(r.job) });
+    },
+  );
+
+  route(
+    app,
+    createRoute({ method: 'get', path: '/v1/jobs/{id}/shards', tags: ['jobs'], summary: 'The shards of a job: ranges, status, attempts, leases, retries', request: { params: IdParam }, responses: { 200: { description: 'Shards', content: { 'application/json': { schema: z.object({ jobId: z.string(), shards: z.array(ShardSchema) }) } } }, ...errorResponses(400, 404) } }),
     async (c) => {
       const { id } = valid(c, 'param', IdParam);
       const shards = await board(c.env).shards(id);
@@ -153,6 +165,7 @@ export function registerJobs(app: OpenAPIHono<AppEnv>): void {
       const job = await board(c.env).get(id);
       if (!job) throw new ProblemError(404, 'not-found', `no job ${id}`, { field: 'id' });
       if (job.status === 'failed') throw new ProblemError(409, 'job-failed', `job ${id} failed: ${job.error ?? 'unknown error'}`, { job: `/v1/jobs/${id}` });
+      if (job.status === 'cancelled') throw new ProblemError(409, 'job-cancelled', `job ${id} was cancelled: ${job.error ?? ''}`, { job: `/v1/jobs/${id}` });
       if (job.status !== 'done') throw new ProblemError(409, 'job-pending', `job ${id} is ${job.status} (${job.progress.done}/${job.progress.total})`, { job: `/v1/jobs/${id}` });
       const etag = `"${job.key}"`;
       const nm = notModified(c, etag, IMMUTABLE);

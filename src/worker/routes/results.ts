@@ -106,7 +106,7 @@ export function registerResults(app: OpenAPIHono<AppEnv>): void {
         const sums = r.payload as RankingSums;
         const layout = catalogLayout(catalog);
         if (sums.styleSize !== layout.size) throw new ProblemError(409, 'conflict', `cached sums have S = ${sums.styleSize}, the generator ${layout.size}`);
-        let ranking;
+        let ranking: ReturnType<typeof rankingFromSums>;
         try {
           ranking = rankingFromSums(r.key, sums, layout, q.class ?? null);
         } catch (e) {

@@ -14,9 +14,10 @@
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
 import { populationSpecHash } from '../../core/analysis/population.js';
 import { DERIVED_KINDS, type DerivedKind } from '../../core/analysis/results.js';
-import { checkDerivedPayload, finite, parsePayload, payloadError, type JobSpecFields } from '../jobs/payloads.js';
+import { checkDerivedPayload, finite, parsePayload, payloadError } from '../jobs/payloads.js';
+import { JobViewSchema, LeaseViewSchema, type JobSpec, type LeaseView } from '../../protocol/job.js';
 import type { AnalysisModels } from '../../core/analysis/models.js';
-import { board, type BoardResult, type LeaseRecord, type ShardRecord } from '../jobs/board.js';
+import { board, boardCostHeader, type BoardResult, type LeaseRecord, type ShardRecord } from '../jobs/board.js';
 import { getCatalog, verifiedModelFiles } from '../models.js';
 import { json, route, valid, type AppEnv } from '../http.js';
 import { ProblemError, errorResponses } from '../problem.js';
@@ -44,10 +45,13 @@ const bad = payloadError;
  * Checks a runner's shard result against the shard it answers before it becomes part of an
  * immutable result (it is served, and rankings are computed from it).
  */
-export function checkPayload(kind: string, payload: unknown, catalog: Catalog, spec: JobSpecFields, shard: Pick<ShardRecord, 'start' | 'end'>): void {
+export function checkPayload(kind: string, payload: unknown, catalog: Catalog, spec: JobSpec, shard: Pick<ShardRecord, 'start' | 'end'>): void {
   const S = catalogLayout(catalog).size;
   const K = Number((catalog.generatorArchitecture as { numClasses?: number }).numClasses ?? 10);
-  if ((DERIVED_KINDS as readonly string[]).includes(kind)) return checkDerivedPayload(kind as DerivedKind, payload, { styleSize: S, numClasses: K }, spec);
+  if ((DERIVED_KINDS as readonly string[]).includes(kind)) {
+    checkDerivedPayload(kind as DerivedKind, payload, { styleSize: S, numClasses: K }, spec);
+    return;
+  }
   if (kind !== 'ranking-sums') throw new ProblemError(409, 'conflict', `jobs of kind ${kind} take no results`);
   const p = parsePayload(RankingSumsPayload, payload);
   if (p.styleSize !== S) throw bad('styleSize', ` is ${p.styleSize}, the generator's S is ${S}`);
@@ -97,13 +101,15 @@ const MAX_SUM = 1e100;
 
 const LEASE_MS = { default: 120_000, max: 900_000 };
 
+
 function unwrap(r: BoardResult): Response {
-  if (!r.ok) throw new ProblemError(r.status, r.status === 404 ? 'not-found' : 'conflict', r.detail);
-  return json(jobView(r.job));
+  // A cancelled job is its own problem type: the runner drops the shard and leases another.
+  if (!r.ok) throw new ProblemError(r.status, r.type, r.detail, r.type === 'job-cancelled' ? { field: 'id' } : {}, boardCostHeader(r.cost));
+  return json(jobView(r.job), { headers: boardCostHeader(r.cost) });
 }
 
 /** A lease as runners see it: the job (with its spec) and the shard to compute. */
-export function leaseView(l: LeaseRecord) {
+export function leaseView(l: LeaseRecord): LeaseView {
   return { ...jobView(l.job), shard: l.shard };
 }
 
@@ -128,7 +134,7 @@ const ReleaseBody = z.object({ runner: Owner, shard: ShardIndex, lease: LeaseTok
 const IdParam = z.object({ id: z.string().uuid() });
 const ModelParam = z.object({ id: z.string().min(1).max(128), file: z.enum(['manifest', 'weights']) });
 const DeadQuery = z.object({ limit: z.coerce.number().int().min(1).max(200).default(50) });
-const jobOut = { 200: { description: 'The job', content: { 'application/json': { schema: z.object({ id: z.string() }).passthrough() } } } };
+const jobOut = { 200: { description: 'The job', content: { 'application/json': { schema: JobViewSchema } } } };
 const security = SECURITY.runner;
 
 /** Deepest nesting of objects and arrays a runner may send (results nest 5 levels; 32 is ample). */
@@ -156,11 +162,11 @@ function modelById(catalog: Catalog, id: string): CatalogModel | undefined {
 export function registerRunner(app: OpenAPIHono<AppEnv>): void {
   route(
     app,
-    createRoute({ method: 'post', path: '/v1/runner/lease', tags: ['runner'], security, summary: 'Lease the next shard (oldest job first; 204 when none)', request: { body: { content: { 'application/json': { schema: LeaseBody } }, required: true } }, responses: { ...jobOut, 204: { description: 'Nothing to do' }, ...errorResponses(400, 401, 403) } }),
+    createRoute({ method: 'post', path: '/v1/runner/lease', tags: ['runner'], security, summary: 'Lease the next shard (oldest job first; 204 when none)', request: { body: { content: { 'application/json': { schema: LeaseBody } }, required: true } }, responses: { 200: { description: 'The lease: the job, its spec and the shard with its leaseToken', content: { 'application/json': { schema: LeaseViewSchema } } }, 204: { description: 'Nothing to do' }, ...errorResponses(400, 401, 403) } }),
     async (c) => {
       const b = valid(c, 'json', LeaseBody);
       const lease = await board(c.env).lease(b.runner, b.leaseMs, b.kinds);
-      return lease ? json(leaseView(lease)) : new Response(null, { status: 204 });
+      return lease ? json(leaseView(lease), { headers: boardCostHeader(lease.cost) }) : new Response(null, { status: 204 });
     },
   );
 
@@ -183,15 +189,16 @@ export function registerRunner(app: OpenAPIHono<AppEnv>): void {
       checkNesting(b.computed, 'computed');
       checkNesting(b.payload, 'payload');
       const stub = board(c.env);
-      const shards = await stub.shards(id);
-      if (!shards) throw new ProblemError(404, 'not-found', `no job ${id}`, { field: 'id' });
-      const shard = shards.find((s) => s.index === b.shard);
+      // The job and this one shard (two primary-key reads, whatever the job's shard count).
+      const found = await stub.shard(id, b.shard);
+      if (!found) throw new ProblemError(404, 'not-found', `no job ${id}`, { field: 'id' });
+      const { job, shard } = found;
+      if (job.status === 'cancelled') throw new ProblemError(409, 'job-cancelled', `job ${id} was cancelled by its submitter: drop shard ${b.shard} and lease another`, { field: 'id' });
       if (!shard) throw new ProblemError(404, 'not-found', `job ${id} has no shard ${b.shard}`, { field: 'shard' });
-      const job = (await stub.get(id))!;
       if (shard.status !== 'running' && shard.status !== 'done') throw new ProblemError(409, 'conflict', `shard ${b.shard} of job ${id} is ${shard.status}: not leased`);
       // Checked before the lease (the board checks it): a repeated acknowledgement is checked like
       // the first, so a garbage payload is never a 200.
-      checkPayload(job.kind, b.payload, await getCatalog(c.env), job.spec as unknown as JobSpecFields, shard);
+      checkPayload(job.kind, b.payload, await getCatalog(c.env), job.spec, shard);
       return unwrap(await stub.complete(id, b.shard, b.lease, b.runner, b.payload, { ...b.computed, completedAt: new Date().toISOString() }));
     },
   );

@@ -78,7 +78,7 @@ export function registerTables(app: OpenAPIHono<AppEnv>): void {
       const catalog = await getCatalog(c.env);
       const sums = r.payload as RankingSums;
       if (sums.styleSize !== catalogLayout(catalog).size) throw new ProblemError(409, 'conflict', `cached sums have S = ${sums.styleSize}, the generator ${catalogLayout(catalog).size}`);
-      let ranking;
+      let ranking: ReturnType<typeof rankingFromSums>;
       try {
         ranking = rankingFromSums(r.key, sums, catalogLayout(catalog), q.class ?? null);
       } catch (e) {

@@ -1,10 +1,11 @@
 /**
  * The browser side of the API: CORS on the read endpoints the widgets call (GET/HEAD only, any
  * origin, no credentials; write endpoints get none, so browsers refuse cross-origin writes), and the
- * widgets / dashboard modules from the static assets (src/widgets/build.ts).
+ * widgets / dashboard modules from the static assets (scripts/edge/widgets-bundle.ts).
  */
 import type { OpenAPIHono } from '@hono/zod-openapi';
-import type { WidgetsManifest } from '../../widgets/build.js';
+import { cors } from 'hono/cors';
+import type { WidgetsManifest } from '../../protocol/widgets-manifest.js';
 import type { Env } from '../env.js';
 import type { AppEnv } from '../http.js';
 import { IMMUTABLE } from '../http.js';
@@ -17,7 +18,9 @@ const CORS_READ = [
   /^\/widgets\/v1\/[^/]+$/,
   /^\/openapi\.json$/,
 ];
-const EXPOSE = 'etag, location, retry-after, x-faultlines-cache, x-p-true, x-predicted-class, x-flipped, x-outcome';
+const EXPOSE = ['etag', 'location', 'retry-after', 'x-faultlines-cache', 'x-p-true', 'x-predicted-class', 'x-flipped', 'x-outcome'];
+/** GET and HEAD are the reads; OPTIONS is their preflight. */
+const CORS_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 export const corsReadable = (pathname: string) => CORS_READ.some((r) => r.test(pathname));
 
@@ -40,22 +43,12 @@ async function serveModule(env: Env, pathname: string, cacheControl: string, eta
 }
 
 export function registerWidgets(app: OpenAPIHono<AppEnv>): void {
-  app.use('*', async (c, next) => {
-    const { pathname } = new URL(c.req.url);
-    if (!corsReadable(pathname)) return next();
-    if (c.req.method === 'OPTIONS') {
-      return new Response(null, {
-        status: 204,
-        headers: { 'access-control-allow-origin': '*', 'access-control-allow-methods': 'GET, HEAD', 'access-control-allow-headers': 'if-none-match', 'access-control-max-age': '86400' },
-      });
-    }
-    await next();
-    if (c.req.method !== 'GET' && c.req.method !== 'HEAD') return;
-    const res = new Response(c.res.body, c.res);
-    res.headers.set('access-control-allow-origin', '*');
-    res.headers.set('access-control-expose-headers', EXPOSE);
-    c.res = res;
-  });
+  // Hono's CORS middleware with a fixed origin '*' (so no `Vary: Origin` that would split caches),
+  // run only on the read paths and the methods a widget may use: a POST on a read path (POST
+  // /v1/render, POST /v1/classifiers) and every write path get no CORS headers at all, so browsers
+  // refuse cross-origin writes; a preflight on a write path falls through to the app (404).
+  const readCors = cors({ origin: '*', allowMethods: ['GET', 'HEAD'], allowHeaders: ['if-none-match'], exposeHeaders: EXPOSE, maxAge: 86400 });
+  app.use('*', (c, next) => (corsReadable(new URL(c.req.url).pathname) && CORS_METHODS.has(c.req.method) ? readCors(c, next) : next()));
 
   // The widgets module: a stable v1 URL (revalidated) and its content-addressed twin (immutable).
   app.get('/widgets/v1/:file', async (c) => {

@@ -11,14 +11,8 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
+import { WIDGETS_MANIFEST_PATH, type WidgetsManifest } from '../../src/protocol/widgets-manifest.js';
 
-export const WIDGETS_MANIFEST_PATH = '/widgets/v1/manifest.json';
-
-export interface WidgetsManifest {
-  schema: 'faultlines.widgets-manifest/1';
-  widgets: { stable: string; hashed: string; bytes: number; gzipBytes: number; sha256: string };
-  dashboard: { hashed: string; bytes: number; gzipBytes: number; sha256: string };
-}
 
 async function bundle(entry: string, plugins: Plugin[] = []): Promise<Uint8Array> {
   const r = await build({

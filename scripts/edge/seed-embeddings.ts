@@ -5,11 +5,11 @@
  * after the other results; `node dist/edge-seed.mjs --only embeddings` adds them to existing results
  * (same pinned models) without recomputing the rest.
  */
-import { embedSpaces, knnAuroc } from '../../core/analysis/embedding.js';
-import type { AnalysisModels } from '../../core/analysis/models.js';
-import { samplePopulation } from '../../core/analysis/population.js';
-import type { SweepSpec } from '../../protocol/catalog.js';
-import { EMBEDDINGS_OPTIONS, type EmbeddingsPayload } from '../embeddings.js';
+import { embedSpaces, knnAuroc } from '../../src/core/analysis/embedding.js';
+import type { AnalysisModels } from '../../src/core/analysis/models.js';
+import { samplePopulation } from '../../src/core/analysis/population.js';
+import type { SweepSpec } from '../../src/protocol/catalog.js';
+import { EMBEDDINGS_OPTIONS, type EmbeddingsPayload } from '../../src/worker/embeddings.js';
 
 const r4 = (v: number) => Math.round(v * 1e4) / 1e4;
 

@@ -1,7 +1,7 @@
 /**
  * `npm run seed:edge`: computes the built-in precomputed results the edge serves (ranking sums,
  * histograms, accuracy curves, corner cases for every classifier, on the default sweep) with the
- * same models the asset build packages, and writes them to src/worker/precomputed/ keyed by
+ * same models the asset build packages, and writes them to data/precomputed/ keyed by
  * content hash. Rerun it whenever the generator or a classifier changes (the asset build warns).
  *
  * Options: --count N (population size; default DEFAULT_SWEEP.count, which the API's default
@@ -9,20 +9,20 @@
  */
 import { mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { useBackend, isNodeBackend } from '../../node/backend.js';
-import * as tf from '../../core/tf.js';
-import { SimpleCnn, parseCnnConfig } from '../../core/classifier/simple-cnn.js';
-import { DEFAULT_GENERATOR } from '../../core/generator/architecture.js';
-import { Generator } from '../../core/generator/generator.js';
-import { decodeWeights } from '../../core/weights/codec.js';
-import { rankingSweep } from '../../core/analysis/ranking.js';
-import { accuracyCurvesResult, compactResult, cornerCasesResult, histogramsResult, resultPopulation, type ResultInput } from '../../core/analysis/results.js';
-import type { AnalysisModels } from '../../core/analysis/models.js';
-import { DEFAULT_OPTIONS, DEFAULT_SWEEP, RANDOM_INIT_ID, RANDOM_INIT_SEED, RESULT_SCHEMA, comparedClassifiers, resultKey, type ResultKind, type ResultsIndex, type StoredResult, type SweepSpec } from '../../protocol/catalog.js';
-import { PRECOMPUTED_DIR } from '../build/assets.js';
-import { pinGenerator, resolveEdgeModels } from '../build/sources.js';
-import { EMBEDDINGS_KIND, EMBEDDINGS_OPTIONS, embeddingsKey } from '../embeddings.js';
-import { computeEmbeddings } from './embeddings.js';
+import { useBackend, isNodeBackend } from '../../src/node/backend.js';
+import * as tf from '../../src/core/tf.js';
+import { SimpleCnn, parseCnnConfig } from '../../src/core/classifier/simple-cnn.js';
+import { DEFAULT_GENERATOR } from '../../src/core/generator/architecture.js';
+import { Generator } from '../../src/core/generator/generator.js';
+import { decodeWeights } from '../../src/core/weights/codec.js';
+import { rankingSweep } from '../../src/core/analysis/ranking.js';
+import { accuracyCurvesResult, compactResult, cornerCasesResult, histogramsResult, resultPopulation, type ResultInput } from '../../src/core/analysis/results.js';
+import type { AnalysisModels } from '../../src/core/analysis/models.js';
+import { DEFAULT_OPTIONS, DEFAULT_SWEEP, RANDOM_INIT_ID, RANDOM_INIT_SEED, RESULT_SCHEMA, comparedClassifiers, resultKey, type ResultKind, type ResultsIndex, type StoredResult, type SweepSpec } from '../../src/protocol/catalog.js';
+import { PRECOMPUTED_DIR } from '../../src/worker/build/assets.js';
+import { pinGenerator, resolveEdgeModels } from '../../src/worker/build/sources.js';
+import { EMBEDDINGS_KIND, EMBEDDINGS_OPTIONS, embeddingsKey } from '../../src/worker/embeddings.js';
+import { computeEmbeddings } from './seed-embeddings.js';
 
 function arg(name: string): string | undefined {
   const i = process.argv.indexOf(`--${name}`);

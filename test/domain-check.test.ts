@@ -3,6 +3,8 @@
  * image shape), older manifests count as MNIST's, and a classifier/generator pair whose domains,
  * classes or image shapes disagree is refused with an error naming both models.
  */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { assertSameDomain, domainStamp, FASHION, getDomain, manifestDomain, MNIST } from '../src/core/data/domain.js';
@@ -59,5 +61,17 @@ describe('domains of classifier/generator pairs', () => {
     await expect(trainGenerator(['--domain', 'fashion', '--data', 'some/folder'])).rejects.toThrow(/--data and --domain exclude each other/);
     await expect(trainGenerator(['--domain', 'cifar'])).rejects.toThrow(/unknown domain "cifar"/);
     await expect(evaluate(['--domain', 'cifar'])).rejects.toThrow(/--domain must be one of mnist, fashion, got "cifar"/);
+  });
+
+  it('names the command that makes a built-in model a domain does not have yet', () => {
+    const was = process.env.FAULTLINES_WEIGHTS;
+    process.env.FAULTLINES_WEIGHTS = mkdtempSync(path.join(tmpdir(), 'faultlines-weights-'));
+    try {
+      expect(() => loadGenerator(undefined, 'fashion')).toThrow(/no generator for domain "fashion" in weights\/fashion\/generator yet \(made by: npm run train:generator -- --domain fashion\)/);
+      expect(() => loadBuiltinClassifier('classifier-clean', 'fashion')).toThrow(/no classifier-clean for domain "fashion" .*npm run train:classifier -- --domain fashion/);
+    } finally {
+      if (was === undefined) delete process.env.FAULTLINES_WEIGHTS;
+      else process.env.FAULTLINES_WEIGHTS = was;
+    }
   });
 });

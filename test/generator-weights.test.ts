@@ -1,22 +1,19 @@
 /**
  * The committed generator (weights/generator): it loads through the checked weight loader, its
  * manifest carries the quality figures `npm run eval:generator -- --update-manifest` measured, and a
- * few hundred seeded, unfiltered samples reproduce them: class consistency, the classifier's
- * accuracy on real corrupted digits, and the Fréchet ratio (recomputed on the same measure,
- * `generatorQuality`, over 600 generated, 600 real and 600 real-floor digits).
+ * few hundred seeded, unfiltered samples and real digits reproduce them: class consistency and the
+ * classifier's accuracy on real corrupted digits.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
-import { parseCnnConfig, SimpleCnn } from '../src/core/classifier/simple-cnn.js';
 import { selectDigits } from '../src/core/data/digits.js';
-import { generateSamples, generatorQuality } from '../src/core/evaluation/generator-quality.js';
+import { generateSamples } from '../src/core/evaluation/generator-quality.js';
 import type { Generator } from '../src/core/generator/index.js';
 import * as tf from '../src/core/tf.js';
 import type { WeightsManifest } from '../src/core/weights/manifest.js';
 import { useBackend } from '../src/node/backend.js';
 import { loadDigits } from '../src/node/mnist.js';
 import { loadBuiltinClassifier, loadGenerator } from '../src/node/models.js';
-import { readModelWeights } from '../src/node/weights-fs.js';
 
 interface RecordedQuality {
   classConsistency: number;
@@ -29,8 +26,6 @@ interface RecordedQuality {
 
 /** Samples of each set the recomputation uses. */
 const N = 600;
-/** How far the Fréchet ratio on 600 samples may sit from the 10,000-sample one (measured: see the log line). */
-const FRECHET_RATIO_TOLERANCE = 1;
 
 let generator: Generator;
 let manifest: WeightsManifest;
@@ -55,7 +50,8 @@ describe('the committed generator', () => {
     expect(q!.classifierRealAccuracy).toBe(corrupted.metrics.accuracy_test_corrupted);
   });
 
-  it('reproduces its recorded quality on 600 seeded samples', async () => {
+  // 600 generator samples on wasm: seconds on an idle machine, minutes on a loaded one.
+  it('reproduces its recorded quality on 600 seeded samples', { timeout: 600_000 }, async () => {
     const q = (manifest.metrics as { quality: RecordedQuality }).quality;
     const { classifier } = loadBuiltinClassifier('classifier-corrupted');
     const set = await generateSamples(generator, N, 7, 200);
@@ -70,21 +66,25 @@ describe('the committed generator', () => {
     console.log(`class consistency on ${N} samples: ${(100 * consistency).toFixed(1)}% (manifest, ${q.samples} samples: ${(100 * q.classConsistency).toFixed(1)}%)`);
     expect(Math.abs(consistency - q.classConsistency)).toBeLessThan(0.045);
 
-    // The other figures, by the measure eval:generator uses, on evenly spread real subsets as it takes them.
-    const fx = readModelWeights('feature-extractor');
-    const extractor = SimpleCnn.fromWeights('feature-extractor', parseCnnConfig(fx.manifest.architecture, fx.dir), fx.tensors, fx.dir);
-    const spread = (total: number, n: number) => Array.from({ length: n }, (_, i) => Math.floor((i * total) / n));
+    // The classifier's accuracy on real corrupted digits, the reference the consistency is held to,
+    // measured again on 600 evenly spread test digits (as eval:generator spreads its subsets).
     const real = loadDigits('test', 'corrupted');
-    const floor = loadDigits('train', 'corrupted');
-    const m = await generatorQuality(set, selectDigits(real, spread(real.count, N)), selectDigits(floor, spread(floor.count, N)), classifier, extractor);
-    console.log(`on ${N} samples: real accuracy ${(100 * m.classConsistency.realAccuracy).toFixed(1)}% (manifest ${(100 * q.classifierRealAccuracy).toFixed(1)}%), Fréchet ${m.frechet.generatedVsReal.toFixed(2)} / floor ${m.frechet.realVsReal.toFixed(2)} = ratio ${m.frechet.ratio.toFixed(2)} (manifest ${q.frechetRatio.toFixed(2)})`);
-    expect(m.classConsistency.generated).toBe(consistency);
+    const picked = selectDigits(real, Array.from({ length: N }, (_, i) => Math.floor((i * real.count) / N)));
+    const realPredicted = tf.tidy(() => tf.argMax(classifier.logits(tf.tensor4d(picked.images, [picked.count, 32, 32, 1])), 1).dataSync());
+    let realHits = 0;
+    realPredicted.forEach((p, i) => {
+      realHits += p === picked.labels[i] ? 1 : 0;
+    });
+    const realAccuracy = realHits / picked.count;
+    console.log(`real corrupted accuracy on ${N} digits: ${(100 * realAccuracy).toFixed(1)}% (manifest: ${(100 * q.classifierRealAccuracy).toFixed(1)}%)`);
     // Binomial standard error of a 98% accuracy at 600 digits is 0.6 points: 2 points is 3 of them.
-    expect(Math.abs(m.classConsistency.realAccuracy - q.classifierRealAccuracy)).toBeLessThan(0.02);
-    // The issue's targets, on the recomputed figures: consistency within 5 points of the real
-    // accuracy, the Fréchet ratio at most 3.
-    expect(m.classConsistency.realAccuracy - consistency).toBeLessThan(0.05);
-    expect(m.frechet.ratio).toBeLessThanOrEqual(3);
-    expect(Math.abs(m.frechet.ratio - q.frechetRatio)).toBeLessThan(FRECHET_RATIO_TOLERANCE);
+    expect(Math.abs(realAccuracy - q.classifierRealAccuracy)).toBeLessThan(0.02);
+    // The issue's target, on the recomputed figures: consistency within 5 points of the real accuracy.
+    expect(realAccuracy - consistency).toBeLessThan(0.05);
+    // The Fréchet figures are not recomputed here: in 128 feature dimensions a 600-sample estimate is
+    // dominated by its bias (measured: 23.1 vs a floor of 22.1, ratio 1.05, against 12.1 / 8.0 = 1.52
+    // at 10,000), so it cannot confirm the recorded ratio; the first test checks that the recorded
+    // ratio is the quotient of the recorded distances, and `npm run eval:generator` recomputes them.
+    expect(q.frechetRatio).toBeLessThanOrEqual(3);
   });
 });

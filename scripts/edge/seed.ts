@@ -16,7 +16,7 @@ import { DEFAULT_GENERATOR } from '../../src/core/generator/architecture.js';
 import { Generator } from '../../src/core/generator/generator.js';
 import { decodeWeights } from '../../src/core/weights/codec.js';
 import { rankingSweep } from '../../src/core/analysis/ranking.js';
-import { accuracyCurvesResult, compactResult, cornerCasesResult, histogramsResult, resultPopulation, type ResultInput } from '../../src/core/analysis/results.js';
+import { accuracyCurvesResult, compactResult, cornerCasesResult, histogramsResult, resultPopulation, type ResultInput } from '../../src/core/analysis/derived-results.js';
 import type { AnalysisModels } from '../../src/core/analysis/models.js';
 import { DEFAULT_OPTIONS, DEFAULT_SWEEP, RANDOM_INIT_ID, RANDOM_INIT_SEED, RESULT_SCHEMA, comparedClassifiers, resultKey, type ResultKind, type ResultsIndex, type StoredResult, type SweepSpec } from '../../src/protocol/catalog.js';
 import { PRECOMPUTED_DIR } from '../../src/worker/build/assets.js';
@@ -85,7 +85,7 @@ async function main(): Promise<void> {
     const t0 = Date.now();
     pops.push({ c, pop: await resultPopulation({ models: modelsOf(c), sweep }), seconds: (Date.now() - t0) / 1000 });
   }
-  // Derived results are computed by src/core/analysis/results.ts (as runners compute them) from the
+  // Derived results are computed by src/core/analysis/derived-results.ts (as runners compute them) from the
   // sums as stored, which /v1/rankings and a runner read back.
   for (const { c, pop, seconds: popSeconds } of pops) {
     const models = modelsOf(c);

@@ -8,7 +8,7 @@
  * thread navigator.gpu (WebGPU) like its own Worker does, so one code path serves webgpu and wasm.
  */
 import { Worker } from 'node:worker_threads';
-import type { ResultProgress } from '../core/analysis/results.js';
+import type { ResultProgress } from '../core/analysis/derived-results.js';
 import type { BackendInfo, RunnerBackendChoice } from './backend.js';
 import type { EdgeClient, LeaseView } from './client.js';
 import { fromThreadError, threadError, type ComputeInit, type EdgeRead, type FromCompute, type ToCompute } from './compute-messages.js';

@@ -14,7 +14,7 @@
  * thread's edge client and relayed here, and checked here with the core codec as before.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { DERIVED_KINDS, derivedResult, type DerivedKind, type ResultProgress } from '../core/analysis/results.js';
+import { DERIVED_KINDS, derivedResult, type DerivedKind, type ResultProgress } from '../core/analysis/derived-results.js';
 import type { AnalysisModels } from '../core/analysis/models.js';
 import type { RankingSums } from '../core/analysis/ranking.js';
 import { initBackend } from './backend.js';

@@ -6,7 +6,7 @@
  *
  * Every result kind: a ranking-sums shard is the core's `rankingSweep` over the shard's sample
  * range; histograms, accuracy curves and corner cases are whole jobs computed by the core's
- * src/core/analysis/results.ts (as `npm run seed:edge` computes the built-in ones) from the sweep's
+ * src/core/analysis/derived-results.ts (as `npm run seed:edge` computes the built-in ones) from the sweep's
  * ranking sums as the edge stores them (GET /v1/results/{key}), with the job's options and, for
  * accuracy curves, the compared classifiers it names.
  *
@@ -25,7 +25,7 @@
  * first signal in every case (main.ts exits by force at that deadline, should anything hang).
  * A lost lease (a heartbeat answered 409 or 404) likewise stops the compute at once.
  */
-import { RESULT_POPULATION_BATCH, type ResultProgress } from '../core/analysis/results.js';
+import { RESULT_POPULATION_BATCH, type ResultProgress } from '../core/analysis/derived-results.js';
 import { RESULT_KINDS } from '../protocol/catalog.js';
 import { adapterName, type BackendInfo } from './backend.js';
 import { type EdgeClient, EdgeError, type LeaseView } from './client.js';

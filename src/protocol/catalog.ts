@@ -7,7 +7,7 @@
  */
 import { contentHash } from '../core/hash.js';
 import { DEFAULT_GENERATOR } from '../core/generator/architecture.js';
-import type { DerivedOptions } from '../core/analysis/results.js';
+import type { DerivedOptions } from '../core/analysis/derived-results.js';
 import { DEFAULT_ANALYSIS_NOISE, type AnalysisNoise } from '../core/analysis/noise.js';
 
 export const CATALOG_SCHEMA = 'faultlines.edge-catalog/1';
@@ -66,12 +66,12 @@ export interface SweepSpec {
 /** The sweep the built-in results use (small: seeded on CPU; regenerate with `npm run seed:edge`). */
 export const DEFAULT_SWEEP: SweepSpec = { seed: 1, count: 2000 };
 
-/** Options of each kind: none for the sums; the derived kinds' (src/core/analysis/results.ts). */
+/** Options of each kind: none for the sums; the derived kinds' (src/core/analysis/derived-results.ts). */
 export type ResultOptions = { 'ranking-sums': Record<string, never> } & DerivedOptions;
 
 /**
  * Analysis options per kind (part of the key). Every producer computes with exactly these: the
- * seeding and the runners (a job's spec carries them), through src/core/analysis/results.ts.
+ * seeding and the runners (a job's spec carries them), through src/core/analysis/derived-results.ts.
  */
 export const DEFAULT_OPTIONS: ResultOptions = {
   'ranking-sums': {},

@@ -54,7 +54,7 @@ export function valid<S extends z.ZodType>(c: AppContext, target: 'query' | 'jso
 
 export { base64, pngDataUrl } from '../core/image/png.js';
 
-/** Keeps a shared load alive past this request (see models.ts). */
+/** Keeps a shared load alive past this request (see isolate-models.ts). */
 export function keep(c: AppContext): (p: Promise<unknown>) => void {
   return (p) => {
     try {

@@ -275,7 +275,7 @@ const evicted: Array<Promise<TfjsClassifier>> = [];
 const active = new Map<number, number>();
 let nextRequest = 0;
 const REQUEST_STALE_MS = 60_000;
-/** A build pending longer than this belongs to a cancelled request's I/O: started again (as in models.ts). */
+/** A build pending longer than this belongs to a cancelled request's I/O: started again (as in isolate-models.ts). */
 const STALE_MS = 30_000;
 
 function remember(id: string, b: Build): void {

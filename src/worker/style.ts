@@ -19,7 +19,7 @@ import type { StyleLayout } from '../core/generator/style-layout.js';
 import { DEFAULT_SWEEP, type Catalog, type SweepSpec } from '../protocol/catalog.js';
 import type { AppContext } from './http.js';
 import { badField, ProblemError } from './problem.js';
-import { getResult } from './results.js';
+import { getResult } from './result-cache.js';
 import { catalogLayout, locate, missResponse } from './routes/results.js';
 
 export interface LiveStats {

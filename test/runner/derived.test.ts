@@ -6,7 +6,7 @@
  * first so a runner must compute them again under the same keys. A Deno runner on WebGPU (the
  * bundle re-launched in Deno; lavapipe here) computes one too.
  *
- * Tolerances: a runner and this process run the same core code (src/core/analysis/results.ts) on
+ * Tolerances: a runner and this process run the same core code (src/core/analysis/derived-results.ts) on
  * wasm in Node with the same batches, so the registered classifier's served payloads equal the
  * in-process ones exactly. Against the seeded files: histograms are equal; the corner cases'
  * numbers within 1e-4 relative (measured 3.1e-6, a p_true) and their images within 1 gray level
@@ -21,7 +21,7 @@ import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { decode } from 'fast-png';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { DERIVED_KINDS, derivedResult, type DerivedKind } from '../../src/core/analysis/results.js';
+import { DERIVED_KINDS, derivedResult, type DerivedKind } from '../../src/core/analysis/derived-results.js';
 import { useBackend } from '../../src/node/backend.js';
 import { EdgeClient } from '../../src/gpu-runner/client.js';
 import { jobModels } from '../../src/gpu-runner/models.js';

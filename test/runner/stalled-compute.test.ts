@@ -79,8 +79,11 @@ describe('a compute batch that blocks longer than the lease', () => {
 
       const signalled = Date.now();
       r.child.kill('SIGTERM');
-      const { code } = await r.exited;
+      // Waited for three times the bound, so that a runner ignoring the signal fails here, not at the test's timeout.
+      const exit = await Promise.race([r.exited, sleep(3 * SHUTDOWN_BOUND_MS).then(() => null)]);
       const exitMs = Date.now() - signalled;
+      expect(exit, `still running ${exitMs} ms after SIGTERM:\n${r.output().slice(-2000)}`).not.toBeNull();
+      const code = exit!.code;
       console.log(`${backend}: exited ${exitMs} ms after SIGTERM with a batch blocked (bound ${SHUTDOWN_BOUND_MS} ms)`);
       expect(code, r.output().slice(-2000)).toBe(0);
       expect(r.output()).toMatch(/lease released \(shutdown\)/);

@@ -35,7 +35,7 @@ export const FACTOR_MEANING: Record<Factor, string> = {
   thickness: 'stroke width in px: foreground pixels per skeleton pixel',
   centroidX: 'intensity-weighted centre of the stroke, x, px from the image centre (+ = right)',
   centroidY: 'intensity-weighted centre of the stroke, y, px from the image centre (+ = down)',
-  scale: 'larger side of the foreground bounding box, px',
+  scale: 'larger side of the stroke skeleton\'s bounding box, px',
   fgHue: 'circular mean hue of the foreground, turns [0, 1)',
   fgSaturation: 'mean HSV saturation of the foreground',
   fgBrightness: 'mean HSV value of the foreground',
@@ -101,11 +101,18 @@ export function otsuThreshold(values: Float32Array): number {
   return (split + 1) / bins;
 }
 
-/**
- * Zhang-Suen thinning of a binary mask (1 = foreground) to a one-pixel skeleton; returns the number
- * of skeleton pixels. Pixels outside the image count as background.
- */
+/** The number of skeleton pixels of a binary mask (`skeleton`). */
 export function skeletonLength(mask: Uint8Array, size: number): number {
+  let n = 0;
+  for (const v of skeleton(mask, size)) n += v;
+  return n;
+}
+
+/**
+ * Zhang-Suen thinning of a binary mask (1 = foreground) to a one-pixel skeleton. Pixels outside the
+ * image count as background.
+ */
+export function skeleton(mask: Uint8Array, size: number): Uint8Array {
   const m = Uint8Array.from(mask);
   const at = (y: number, x: number) => (y < 0 || x < 0 || y >= size || x >= size ? 0 : m[y * size + x]);
   const remove: number[] = [];
@@ -130,9 +137,7 @@ export function skeletonLength(mask: Uint8Array, size: number): number {
       if (remove.length > 0) changed = true;
     }
   }
-  let n = 0;
-  for (const v of m) n += v;
-  return n;
+  return m;
 }
 
 /** RGB in [0, 1] to HSV (hue in turns [0, 1)). */
@@ -189,10 +194,6 @@ export function measureFactors(img: Float32Array, size: number, channels = 1): F
   let mass = 0;
   let cx = 0;
   let cy = 0;
-  let minX = size;
-  let maxX = -1;
-  let minY = size;
-  let maxY = -1;
   for (let y = 0; y < size; y++) {
     for (let x = 0; x < size; x++) {
       const i = y * size + x;
@@ -205,12 +206,26 @@ export function measureFactors(img: Float32Array, size: number, channels = 1): F
         mask[i] = 1;
         fgN++;
         fgSum += v;
-        if (x < minX) minX = x;
-        if (x > maxX) maxX = x;
-        if (y < minY) minY = y;
-        if (y > maxY) maxY = y;
       } else bgSum += v;
     }
+  }
+  // Size from the skeleton's bounding box: a thicker stroke has a larger mask but the same skeleton,
+  // so "thickens strokes" does not also read as "grows".
+  const skel = skeleton(mask, size);
+  let skelN = 0;
+  let minX = size;
+  let maxX = -1;
+  let minY = size;
+  let maxY = -1;
+  for (let i = 0; i < N; i++) {
+    if (!skel[i]) continue;
+    skelN++;
+    const x = i % size;
+    const y = (i - x) / size;
+    if (x < minX) minX = x;
+    if (x > maxX) maxX = x;
+    if (y < minY) minY = y;
+    if (y > maxY) maxY = y;
   }
   const centre = (size - 1) / 2;
   const intensity = fgN > 0 ? fgSum / fgN : 0;
@@ -221,10 +236,10 @@ export function measureFactors(img: Float32Array, size: number, channels = 1): F
     intensity,
     contrast: intensity - background,
     area: fgN / N,
-    thickness: fgN > 0 ? fgN / Math.max(1, skeletonLength(mask, size)) : 0,
+    thickness: fgN > 0 ? fgN / Math.max(1, skelN) : 0,
     centroidX: mass > 0 ? cx / mass - centre : 0,
     centroidY: mass > 0 ? cy / mass - centre : 0,
-    scale: fgN > 0 ? Math.max(maxX - minX + 1, maxY - minY + 1) : 0,
+    scale: skelN > 0 ? Math.max(maxX - minX + 1, maxY - minY + 1) : 0,
   };
   return channels === 3 ? { ...out, ...colourFactors(img, mask, N) } : out;
 }

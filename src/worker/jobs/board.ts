@@ -28,15 +28,14 @@
  *
  * Cost: every runner call (lease, heartbeat, complete, fail, release) and a job's status touch a
  * bounded number of rows whatever the job's shard count (docs/job-board.md): the job row keeps the
- * shard counters, the next shard comes from an index on (job, status, index), expiries and
- * backoffs from one on (job, status, due); only what is running (one row per busy runner) is
- * aggregated. Each call reports its SQL cost (`BoardCost`), which the routes send as a header.
+ * shard counters, and one index on (job, status, due, index) gives the next leasable shard, the
+ * expired leases and the backoffs; only what is running (one row per busy runner) is aggregated. Each call reports its SQL cost (`BoardCost`), which the routes send as a header.
  */
 import { DurableObject } from 'cloudflare:workers';
 import { RESULT_SCHEMA, type ResultKind, type StoredResult } from '../../protocol/catalog.js';
 import { BOARD_COST_HEADER, JOB_STATUSES, SHARD_STATUSES, type Job, type JobSpec, type JobStatus, type Shard, type ShardStatus } from '../../protocol/job.js';
 import type { DurableObjectState, Env } from '../env.js';
-import { kvKey } from '../results.js';
+import { kvKey } from '../result-cache.js';
 import { runnerPseudonym } from './pseudonym.js';
 import { foldShard, mergedSums, type MergeHead } from './merge.js';
 

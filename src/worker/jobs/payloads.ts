@@ -11,7 +11,7 @@ import { CORNER_CASES_SCHEMA } from '../../core/analysis/corner-cases.js';
 import { FLIP_SUFFICIENCY_SCHEMA } from '../../core/analysis/flip-sufficiency.js';
 import { FRONTIER_SCHEMA } from '../../core/analysis/frontier.js';
 import { HISTOGRAMS_SCHEMA } from '../../core/analysis/histograms.js';
-import { parseDerivedOptions, resultSpecHash, type DerivedKind } from '../../core/analysis/results.js';
+import { parseDerivedOptions, resultSpecHash, type DerivedKind } from '../../core/analysis/derived-results.js';
 import { ProblemError } from '../problem.js';
 import type { JobSpec } from '../../protocol/job.js';
 

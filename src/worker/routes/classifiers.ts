@@ -15,7 +15,7 @@
  */
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
 import { SECURITY, requireScope } from '../auth.js';
-import { getCatalog, registeredInfo } from '../models.js';
+import { getCatalog, registeredInfo } from '../isolate-models.js';
 import { UPLOAD_LIMITS, bucket, fetchFromUrl, getRecord, registerClassifier, storedFiles, type RegistrationInput } from '../registry.js';
 import { json, route, valid, type AppContext, type AppEnv } from '../http.js';
 import { ProblemError, errorResponses, problemContent } from '../problem.js';

@@ -1,10 +1,12 @@
 /**
  * `/embed/{widget}?...`: one widget on an otherwise empty HTML page, for dashboards that can only
  * show an iframe (the page runs the widgets module itself). The query picks what the widget's
- * attributes would; it is validated like any API input (problem+json on a bad value).
+ * attributes would; it is validated like any API input. A refusal (bad parameter, unknown
+ * classifier) is problem+json for API clients, and a readable HTML page naming the parameter for
+ * browsers (an iframe would otherwise show raw JSON).
  */
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
-import { classifierEntry, getCatalog } from '../models.js';
+import { classifierEntry, getCatalog } from '../isolate-models.js';
 import { REVALIDATE, route, valid, type AppEnv } from '../http.js';
 import { LIMITS } from '../limits.js';
 import { badField, errorResponses } from '../problem.js';
@@ -43,13 +45,34 @@ export function embedHtml(opts: { widget: (typeof EMBED_WIDGETS)[number]; api: s
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Faultlines — ${opts.widget}</title><link rel="icon" href="data:,">
-<style>html,body{margin:0;padding:0;background:${dark ? '#111418' : 'transparent'}}${tag}{border:none;${dark ? '--faultlines-bg:#111418;--faultlines-fg:#e6e9ef;--faultlines-border:#2a303a;--faultlines-muted:#9aa3b2;' : ''}}</style>
+<style>html,body{margin:0;padding:0;background:${dark ? '#111418' : 'transparent'}}${tag}{border:none;${dark ? '--faultlines-bg:#111418;--faultlines-fg:#e6e9ef;--faultlines-border:#2a303a;--faultlines-muted:#9aa3b2;--faultlines-grid:#4a5363;' : ''}}</style>
 <script type="module" src="${escapeAttr(opts.moduleUrl)}"></script>
 </head><body><${tag} ${attrs}></${tag}>
 <noscript>This Faultlines widget needs JavaScript; the data is also available as JSON/CSV from the API.</noscript></body></html>`;
 }
 
+/** The HTML page of a refused embed: what was wrong, in words, and which parameter. */
+export function embedErrorHtml(p: { status: number; title?: string; detail?: string; field?: string }): string {
+  const e = (v: string) => escapeAttr(v);
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Faultlines embed: ${e(p.title ?? `HTTP ${p.status}`)}</title><link rel="icon" href="data:,">
+<style>body{margin:0;padding:12px;font:14px/1.4 system-ui,sans-serif;color:#1d2433}.error{color:#8a1c1c;background:#fdecec;border:1px solid #f3b6b6;border-radius:6px;padding:8px 10px}</style>
+</head><body><div class="error" role="alert"><strong>This Faultlines embed cannot be shown</strong> (${e(p.title ?? `HTTP ${p.status}`)}): ${e(p.detail ?? '')}${p.field ? ` Check the <code>${e(p.field)}</code> parameter of the embed's URL.` : ''}</div></body></html>`;
+}
+
 export function registerEmbed(app: OpenAPIHono<AppEnv>): void {
+  // Before the route, so it sees the route's refusals (validation hook and thrown problems alike).
+  app.use('/embed/*', async (c, next) => {
+    await next();
+    const res = c.res;
+    if (res.status < 400 || !(res.headers.get('content-type') ?? '').includes('problem+json') || !(c.req.header('accept') ?? '').includes('text/html')) return;
+    const p = (await res.clone().json().catch(() => ({}))) as { title?: string; detail?: string; field?: string };
+    const headers = new Headers(res.headers);
+    headers.set('content-type', 'text/html; charset=utf-8');
+    headers.set('vary', 'accept');
+    c.res = new Response(embedErrorHtml({ status: res.status, ...p }), { status: res.status, headers });
+  });
   route(
     app,
     createRoute({

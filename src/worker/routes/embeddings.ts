@@ -2,8 +2,8 @@
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
 import { generatorId } from '../../protocol/catalog.js';
 import { EMBEDDINGS_KIND, embeddingsKey, type EmbeddingsPayload } from '../embeddings.js';
-import { classifierEntry, getCatalog } from '../models.js';
-import { etagOf, getResult } from '../results.js';
+import { classifierEntry, getCatalog } from '../isolate-models.js';
+import { etagOf, getResult } from '../result-cache.js';
 import { REVALIDATE, json, notModified, route, valid, type AppEnv } from '../http.js';
 import { ProblemError, errorResponses } from '../problem.js';
 import { ClassifierParam, SweepQuery } from '../schemas.js';

@@ -12,7 +12,7 @@ import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
 import { RESULT_KINDS, comparedClassifiers, generatorId } from '../../protocol/catalog.js';
 import { DEFAULT_SHARD_SIZE, board, boardCostHeader, type JobRecord } from '../jobs/board.js';
 import { ShardSchema, JobViewSchema, type JobView } from '../../protocol/job.js';
-import { getResult } from '../results.js';
+import { getResult } from '../result-cache.js';
 import { IMMUTABLE, json, notModified, route, valid, type AppEnv } from '../http.js';
 import { LIMITS } from '../limits.js';
 import { ProblemError, errorResponses } from '../problem.js';

@@ -1,6 +1,6 @@
 /** Index, health, the OpenAPI document, the docs page and problem type descriptions. */
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
-import { getCatalog, getGenerator } from '../models.js';
+import { getCatalog, getGenerator } from '../isolate-models.js';
 import { ensureBackend, backendName, liveTensors } from '../wasm/backend.js';
 import { builtRegistered } from '../registry.js';
 import { json, keep, route, valid, type AppEnv } from '../http.js';

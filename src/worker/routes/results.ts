@@ -9,8 +9,8 @@ import { GeneratorArchitectureSchema } from '../../core/generator/architecture.j
 import { buildStyleLayout, type StyleLayout } from '../../core/generator/style-layout.js';
 import { DEFAULT_OPTIONS, RESULTS_INDEX_PATH, generatorId, resultKey, resultOptions, type Catalog, type ResultKind, type ResultsIndex, type StoredResult, type SweepSpec } from '../../protocol/catalog.js';
 import { board } from '../jobs/board.js';
-import { classifierEntry, getCatalog } from '../models.js';
-import { deleteResult, etagOf, getResult, isBuiltInResult, rankingFromSums } from '../results.js';
+import { classifierEntry, getCatalog } from '../isolate-models.js';
+import { deleteResult, etagOf, getResult, isBuiltInResult, rankingFromSums } from '../result-cache.js';
 import { SECURITY, requireScope } from '../auth.js';
 import { IMMUTABLE, REVALIDATE, json, notModified, route, valid, type AppContext, type AppEnv } from '../http.js';
 import { LIMITS } from '../limits.js';

@@ -13,12 +13,12 @@
  */
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
 import { populationSpecHash } from '../../core/analysis/population.js';
-import { DERIVED_KINDS, type DerivedKind } from '../../core/analysis/results.js';
+import { DERIVED_KINDS, type DerivedKind } from '../../core/analysis/derived-results.js';
 import { checkDerivedPayload, finite, parsePayload, payloadError } from '../jobs/payloads.js';
 import { JobViewSchema, LeaseViewSchema, type JobSpec, type LeaseView } from '../../protocol/job.js';
 import type { AnalysisModels } from '../../core/analysis/models.js';
 import { board, boardCostHeader, type BoardResult, type LeaseRecord, type ShardRecord } from '../jobs/board.js';
-import { getCatalog, verifiedModelFiles } from '../models.js';
+import { getCatalog, verifiedModelFiles } from '../isolate-models.js';
 import { json, route, valid, type AppEnv } from '../http.js';
 import { ProblemError, errorResponses } from '../problem.js';
 import { jobView } from './jobs.js';

@@ -38,8 +38,9 @@ interface ConfigResult {
   leasesLost: number;
   /** Leases answered 204 (nothing leasable: every shard was leased). */
   emptyLeases: number;
-  /** Non-2xx answers other than lost leases (must be 0). */
+  /** Non-2xx answers other than lost leases (must be 0), and how many of each status (0: connection dropped). */
   errors: number;
+  errorStatuses: Record<number, number>;
   submitMs: number;
   loadAverage: { before: number[]; after: number[] };
   /** Every repeat's calls/s (the reported run is the median one). */
@@ -80,6 +81,8 @@ async function measure(base: URL, shards: number, runners: number, seconds: numb
   let lost = 0;
   let empty = 0;
   let errors = 0;
+  // By HTTP status (0: the connection was dropped).
+  const errorStatuses: Record<number, number> = {};
   const before = load();
   const start = performance.now();
   const end = start + seconds * 1000;
@@ -98,6 +101,7 @@ async function measure(base: URL, shards: number, runners: number, seconds: numb
         }
         if (l.status !== 200) {
           errors++;
+          errorStatuses[l.status] = (errorStatuses[l.status] ?? 0) + 1;
           continue;
         }
         const ids = { runner, shard: l.body.shard.index, lease: l.body.shard.leaseToken };
@@ -109,7 +113,10 @@ async function measure(base: URL, shards: number, runners: number, seconds: numb
         calls++;
         for (const x of [h, rel]) {
           if (x.status === 409 && /expired/.test(JSON.stringify(x.body))) lost++;
-          else if (x.status !== 200) errors++;
+          else if (x.status !== 200) {
+            errors++;
+            errorStatuses[x.status] = (errorStatuses[x.status] ?? 0) + 1;
+          }
         }
         cycle.push(performance.now() - c0);
       }
@@ -132,6 +139,7 @@ async function measure(base: URL, shards: number, runners: number, seconds: numb
     leasesLost: lost,
     emptyLeases: empty,
     errors,
+    errorStatuses,
     submitMs: Math.round(submitMs),
     loadAverage: { before, after },
     repeatsCallsPerSecond: [],

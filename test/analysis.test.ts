@@ -17,7 +17,9 @@ import { auroc, ksDistance, wilsonInterval } from '../src/core/analysis/stats.js
 import { traverse } from '../src/core/analysis/traversal.js';
 import * as tf from '../src/core/tf.js';
 import { useBackend } from '../src/node/backend.js';
-import { loadBuiltinClassifier } from '../src/node/models.js';
+import { loadBuiltinClassifier, loadGenerator } from '../src/node/models.js';
+import { readFileSync } from 'node:fs';
+import type { ResultsIndex, StoredResult } from '../src/protocol/catalog.js';
 
 let models: AnalysisModels;
 const spec: PopulationSpec = { seed: 11, count: 96, classIndex: null };
@@ -236,11 +238,20 @@ describe('traversal, corner cases and joint corner cases', () => {
   });
 
   it('finds decision corner cases that are misclassified when re-rendered, and reports skipped dims with what happened', async () => {
-    const cc = await findCornerCases(models, sums, models.generator.layout, { classes: [0, 1], perClass: 3, maxCandidates: 12, maxSteps: 30 });
+    // The committed generator and the committed ranking sums of the clean classifier (current:
+    // test/worker/edge-sources.test.ts). The random-init generator of the other tests is no use
+    // here: every class-average style of it is already misclassified, so it has no corner case at all.
+    const { generator } = loadGenerator();
+    const trained: AnalysisModels = { generator, classifier: models.classifier, generatorId: 'committed', classifierId: models.classifierId };
+    const index = JSON.parse(readFileSync('data/precomputed/index.json', 'utf8')) as ResultsIndex;
+    const entry0 = index.entries.find((e) => e.kind === 'ranking-sums' && e.classifier === 'classifier-clean');
+    expect(entry0, 'committed ranking sums of classifier-clean').toBeDefined();
+    const committedSums = (JSON.parse(readFileSync(`data/precomputed/${entry0!.key}.json`, 'utf8')) as StoredResult).payload as RankingSums;
+    const cc = await findCornerCases(trained, committedSums, generator.layout, { classes: [0, 1], perClass: 3, maxCandidates: 12, maxSteps: 30 });
     expect(cc.classes.map((e) => e.classIndex)).toEqual([0, 1]);
     for (const entry of cc.classes) {
-      // With these seeded models both classes have dims that flip the decision within 30 std: a
-      // search that finds none is broken, and the checks below would pass on an empty list.
+      // Every class of the committed models has dims that flip its decision within 20 std (README):
+      // a search that finds none is broken, and the checks below would pass on an empty list.
       expect(entry.cases.length, `class ${entry.classIndex}`).toBeGreaterThan(0);
       expect(entry.counts.decision).toBe(entry.cases.length);
       for (const c of entry.cases) {
@@ -248,10 +259,10 @@ describe('traversal, corner cases and joint corner cases', () => {
         expect(Math.abs(c.decision.pTrue - c.decision.pRunnerUp)).toBeLessThanOrEqual(0.01);
         expect(c.decision.image).toHaveLength(1024);
         // Independently: the style at the reported shift, rendered and classified again.
-        const start = dimStart(sums, models.generator.layout, entry.classIndex, c.dim.index);
+        const start = dimStart(committedSums, generator.layout, entry.classIndex, c.dim.index);
         const s = Float32Array.from(start.s0);
         s[c.dim.index] += c.decision.shift * start.std * start.direction;
-        const ev = await evaluateStyles(models, s, [entry.classIndex]);
+        const ev = await evaluateStyles(trained, s, [entry.classIndex]);
         expect(ev.predicted[0]).not.toBe(entry.classIndex);
       }
       for (const k of entry.skipped) expect(k.reason.length).toBeGreaterThan(10);

@@ -51,7 +51,7 @@ function standInGenerator(): Generator {
       const base = digits[streams[r]];
       const thick = dilate(base);
       const w = Math.min(1, Math.max(0, v[3] / 4));
-      let img = base.map((p, i) => (1 - w) * p + w * thick[i]);
+      let img: Float32Array = base.map((p, i) => (1 - w) * p + w * thick[i]);
       img = gaussianBlur(img, S, 0.4 + 0.2 * Math.max(0, v[0]));
       const dx = Math.round(v[2]);
       const moved = new Float32Array(S * S);

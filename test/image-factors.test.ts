@@ -79,6 +79,8 @@ describe('image factors on real MNIST digits', () => {
     const thick = ratios((d) => morph(d, 'max'), 'thickness');
     for (const r of thick) expect(r).toBeGreaterThan(1.3);
     expect(median(thick)).toBeGreaterThan(1.6);
+    // Size comes from the skeleton, so a thicker stroke does not read as a larger digit.
+    expect(Math.abs(median(ratios((d) => morph(d, 'max'), 'scale')) - 1)).toBeLessThan(0.1);
     for (const r of ratios((d) => morph(d, 'max'), 'area')) expect(r).toBeGreaterThan(1.4);
     // MNIST strokes are 2-3 px wide, so a 3x3 erosion of the digit itself erases most of it: thin
     // the dilated digit back instead.
@@ -106,10 +108,10 @@ describe('image factors on real MNIST digits', () => {
     }
   });
 
-  it('scale: zooming by 1.4 about the centre enlarges the bounding box by 20-50%', () => {
+  it('scale: zooming by 1.4 about the centre enlarges the skeleton bounding box by 20-70% (skeleton ends sit half a stroke inside the ink)', () => {
     for (const r of ratios((d) => zoom(d, 1.4), 'scale')) {
       expect(r).toBeGreaterThan(1.2);
-      expect(r).toBeLessThanOrEqual(1.5);
+      expect(r).toBeLessThanOrEqual(1.7);
     }
   });
 

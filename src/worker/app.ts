@@ -26,8 +26,6 @@ import { registerEmbeddings } from './routes/embeddings.js';
 import { registerSecuritySchemes, requireScopeFor } from './auth.js';
 import { readRateLimit } from './rate-limit.js';
 
-export const API_VERSION = '1.0.0';
-
 export function buildApp(): OpenAPIHono<AppEnv> {
   const app = new OpenAPIHono<AppEnv>({
     defaultHook: (result) => {

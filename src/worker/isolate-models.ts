@@ -15,12 +15,7 @@ import type { Env } from './env.js';
 import { ProblemError } from './problem.js';
 import { ensureBackend } from './wasm/backend.js';
 import { getRecord, isRegisteredId, listRecords, registeredClassifier, type RegisteredRecord } from './registry.js';
-
-const ASSET_ORIGIN = 'https://assets.local';
-
-async function fetchAsset(env: Env, path: string): Promise<Response> {
-  return env.ASSETS.fetch(new Request(ASSET_ORIGIN + path));
-}
+import { fetchAsset } from './static-assets.js';
 
 /** Keeps a load running when the request that started it ends (ExecutionContext.waitUntil). */
 export type KeepAlive = (p: Promise<unknown>) => void;

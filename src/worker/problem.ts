@@ -74,9 +74,13 @@ export class ProblemError extends Error {
   }
 }
 
-/** A 400 naming the offending field. */
-export function badField(field: string, detail: string): ProblemError {
-  return new ProblemError(400, 'out-of-range', detail, { field });
+/**
+ * A 400 naming the offending field and what is wrong with it: `out-of-range` for a value outside
+ * its bounds (a class past the generator's, a dim past S), `validation` for one that is missing,
+ * of the wrong shape, or unusable as given.
+ */
+export function badField(field: string, problem: 'out-of-range' | 'validation', detail: string): ProblemError {
+  return new ProblemError(400, problem, detail, { field });
 }
 
 /** Standard error responses for route definitions. */

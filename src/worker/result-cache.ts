@@ -9,6 +9,7 @@ import type { StyleLayout } from '../core/generator/style-layout.js';
 import { contentHash } from '../core/hash.js';
 import { RESULT_NOISE, resultPath, type StoredResult } from '../protocol/catalog.js';
 import type { Env } from './env.js';
+import { fetchAsset } from './static-assets.js';
 
 const MEMORY_LIMIT = 16;
 const memory = new Map<string, StoredResult>();
@@ -27,24 +28,13 @@ export async function getResult<T = unknown>(env: Env, key: string): Promise<Sto
   if (hit) return hit as StoredResult<T>;
   let text = await env.RESULTS.get(kvKey(key), 'text');
   if (text === null) {
-    const res = await env.ASSETS.fetch(new Request(`https://assets.local${resultPath(key)}`));
+    const res = await fetchAsset(env, resultPath(key));
     if (res.ok) text = await res.text();
   }
   if (text === null) return null;
   const value = JSON.parse(text) as StoredResult<T>;
   remember(key, value as StoredResult);
   return value;
-}
-
-/**
- * Writes a result once. Returns false when the key already holds a result (results are immutable:
- * a second write of the same key is ignored, whatever it carries).
- */
-export async function putResult(env: Env, value: StoredResult): Promise<boolean> {
-  if ((await getResult(env, value.key)) !== null) return false;
-  await env.RESULTS.put(kvKey(value.key), JSON.stringify(value), { metadata: { kind: value.kind } });
-  remember(value.key, value);
-  return true;
 }
 
 /**
@@ -61,7 +51,7 @@ export async function deleteResult(env: Env, key: string): Promise<boolean> {
 
 /** Whether `key` is one of the built-in results in the static assets. */
 export async function isBuiltInResult(env: Env, key: string): Promise<boolean> {
-  const res = await env.ASSETS.fetch(new Request(`https://assets.local${resultPath(key)}`));
+  const res = await fetchAsset(env, resultPath(key));
   await res.body?.cancel();
   return res.ok;
 }

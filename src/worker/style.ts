@@ -83,10 +83,10 @@ export async function liveStats(c: AppContext, classifier: string | undefined, n
 /** 400 unless `classIndex` is one of the generator's classes (its architecture in the catalog, without loading it). */
 export function checkClass(catalog: Pick<Catalog, 'generatorArchitecture'>, classIndex: number, field: string): void {
   const K = Number((catalog.generatorArchitecture as { numClasses?: number }).numClasses ?? 10);
-  if (classIndex >= K) throw badField(field, `${field} must be < ${K} (the generator's classes), got ${classIndex}`);
+  if (classIndex >= K) throw badField(field, 'out-of-range', `${field} must be < ${K} (the generator's classes), got ${classIndex}`);
 }
 
 /** 400 unless `dim` is a dim of S (checked against the generator's layout, without loading it). */
 export function checkDim(layout: StyleLayout, dim: number, field: string): void {
-  if (dim >= layout.size) throw badField(field, `${field} must be < ${layout.size} (the size of StyleSpace S), got ${dim}`);
+  if (dim >= layout.size) throw badField(field, 'out-of-range', `${field} must be < ${layout.size} (the size of StyleSpace S), got ${dim}`);
 }

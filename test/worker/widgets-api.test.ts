@@ -104,8 +104,9 @@ describe('widgets module, embeds and dashboard', () => {
     const html = await res.text();
     // No API origin in the page (never the Host header): the widget uses its module's origin.
     expect(html).toMatch(/<faultlines-traversal classifier="classifier-corrupted" class="4" dim="17" range="3">/);
-    expect((await problemOf(await edge.fetch('/embed/traversal'))).field).toBe('dim');
-    expect((await problemOf(await edge.fetch('/embed/traversal?dim=4000'))).field).toBe('dim');
+    // The problem type says what is wrong: a missing dim is invalid, a dim past S out of range.
+    expect(await problemOf(await edge.fetch('/embed/traversal'))).toMatchObject({ field: 'dim', type: '/problems/validation' });
+    expect(await problemOf(await edge.fetch('/embed/traversal?dim=4000'))).toMatchObject({ field: 'dim', type: '/problems/out-of-range' });
     expect((await problemOf(await edge.fetch('/embed/ranking?classifier=nope'))).status).toBe(404);
     expect((await problemOf(await edge.fetch('/embed/gauge'))).field).toBe('widget');
     expect((await problemOf(await edge.fetch('/embed/accuracy-curve?compare=%3Cscript%3E'))).field).toBe('compare');

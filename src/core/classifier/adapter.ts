@@ -62,13 +62,3 @@ export function parseAdapter(json: unknown, source = 'adapter'): Adapter {
   }
   return r.data;
 }
-
-/** The adapter of a model that takes the generator's images as they are and outputs logits for its classes. */
-export function identityAdapter(numClasses: number): Adapter {
-  return {
-    format: ADAPTER_FORMAT,
-    input: { height: 32, width: 32, channels: 1, range: [0, 1], mean: [0], std: [1] },
-    output: { kind: 'logits', index: 0 },
-    classes: { names: Array.from({ length: numClasses }, (_, i) => String(i)), generatorToModel: Array.from({ length: numClasses }, (_, i) => i) },
-  };
-}

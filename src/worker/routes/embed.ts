@@ -89,9 +89,9 @@ export function registerEmbed(app: OpenAPIHono<AppEnv>): void {
       const entry = await classifierEntry(c.env, q.classifier);
       const attrs: Record<string, string | number | undefined> = { classifier: entry.name };
       if (widget === 'traversal') {
-        if (q.dim === undefined) throw badField('dim', 'the traversal embed needs dim');
+        if (q.dim === undefined) throw badField('dim', 'validation', 'the traversal embed needs dim');
         const S = catalogLayout(await getCatalog(c.env)).size;
-        if (q.dim >= S) throw badField('dim', `dim must be < S = ${S}, got ${q.dim}`);
+        if (q.dim >= S) throw badField('dim', 'out-of-range', `dim must be < S = ${S}, got ${q.dim}`);
         Object.assign(attrs, { class: q.class ?? 0, dim: q.dim, seed: q.seed, range: q.range });
       } else if (widget === 'ranking') Object.assign(attrs, { class: q.class, top: q.top });
       else if (widget === 'corner-cases') Object.assign(attrs, { class: q.class });

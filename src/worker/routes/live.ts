@@ -154,7 +154,7 @@ export function registerLive(app: OpenAPIHono<AppEnv>): void {
           const S = m.generator.styleSize;
           let s: Float32Array;
           if (b.style !== undefined) {
-            if (b.style.length !== S) throw badField('style', `style must have S = ${S} values, got ${b.style.length}`);
+            if (b.style.length !== S) throw badField('style', 'validation', `style must have S = ${S} values, got ${b.style.length}`);
             s = Float32Array.from(b.style);
           } else s = seedStyle(m.generator, b.seed!, b.class);
           const edits = applyStyleEdits(m.generator, s, b.edits, (dim) => classRanking(st!.sums, st!.layout, b.class).byIndex.get(dim)!.std);

@@ -6,6 +6,7 @@ import { builtRegistered } from '../registry.js';
 import { json, keep, route, valid, type AppEnv } from '../http.js';
 import { PROBLEM_TYPES, ProblemError, errorResponses, type ProblemSlug } from '../problem.js';
 import { LIMITS } from '../limits.js';
+import { fetchAsset } from '../static-assets.js';
 
 /** The API viewer: swagger-ui-dist from the worker's own assets (no CDN). */
 const DOCS_HTML = `<!doctype html>
@@ -40,7 +41,7 @@ export function registerMeta(app: OpenAPIHono<AppEnv>): void {
     // Own keys only: `toString`, `constructor` or `__proto__` are not docs files.
     const type = Object.hasOwn(DOCS_TYPES, file) ? DOCS_TYPES[file] : undefined;
     if (type === undefined) throw new ProblemError(404, 'not-found', `no docs file ${file}`);
-    const res = await c.env.ASSETS.fetch(new Request(`https://assets.local/docs/${file}`));
+    const res = await fetchAsset(c.env, `/docs/${file}`);
     if (!res.ok) throw new ProblemError(503, 'unavailable', 'the docs viewer was not built (npm run build:edge)');
     return new Response(res.body, { headers: { 'content-type': type, 'cache-control': 'public, max-age=3600' } });
   });

@@ -16,6 +16,7 @@ import { IMMUTABLE, REVALIDATE, json, notModified, route, valid, type AppContext
 import { LIMITS } from '../limits.js';
 import { ProblemError, errorResponses, problem, problemResponse } from '../problem.js';
 import { ClassParam, ClassifierParam, SweepQuery } from '../schemas.js';
+import { fetchAsset } from '../static-assets.js';
 
 const layouts = new WeakMap<Catalog, StyleLayout>();
 export function catalogLayout(catalog: Catalog): StyleLayout {
@@ -154,7 +155,7 @@ export function registerResults(app: OpenAPIHono<AppEnv>): void {
     createRoute({ method: 'get', path: '/v1/results', tags: ['results'], summary: 'The built-in precomputed results', responses: { 200: { description: 'Index', content: { 'application/json': { schema: z.object({ entries: z.array(z.unknown()) }).passthrough() } } } } }),
     async (c) => {
       const catalog = await getCatalog(c.env);
-      const res = await c.env.ASSETS.fetch(new Request(`https://assets.local${RESULTS_INDEX_PATH}`));
+      const res = await fetchAsset(c.env, RESULTS_INDEX_PATH);
       const index: ResultsIndex = res.ok ? await res.json() : { schema: 'faultlines.edge-results-index/1', generatedAt: '', entries: [] };
       const gid = generatorId(catalog);
       const ids = new Set(catalog.classifiers.map((m) => m.sha256));

@@ -123,7 +123,7 @@ export function registerTraversal(app: OpenAPIHono<AppEnv>): void {
       liveDimRoute(c, 'traversal', TraversalQuery, (q) => q.mode === 'crossing', async (q, models, st, etag) => {
         const s0 = q.seed === undefined ? undefined : seedStyle(models.generator, q.seed, q.class);
         const start = startOf(st, q, s0, q.mode === 'range' ? 'increase' : undefined);
-        if (!(start.std > 0)) throw badField('dim', `dim ${q.dim} does not vary over the samples of class ${q.class} in the sweep (std 0): no unit to traverse in`);
+        if (!(start.std > 0)) throw badField('dim', 'validation', `dim ${q.dim} does not vary over the samples of class ${q.class} in the sweep (std 0): no unit to traverse in`);
         const path = { s0: start.s0, classIndex: q.class, dim: q.dim, std: start.std, direction: start.direction };
         const common = {
           generatorId: models.generatorId,

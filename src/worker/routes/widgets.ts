@@ -10,6 +10,7 @@ import type { Env } from '../env.js';
 import type { AppEnv } from '../http.js';
 import { IMMUTABLE } from '../http.js';
 import { ProblemError, problem, problemResponse } from '../problem.js';
+import { fetchAsset } from '../static-assets.js';
 
 /** Read endpoints a page on another origin may call. */
 const CORS_READ = [
@@ -28,7 +29,7 @@ let manifest: Promise<WidgetsManifest> | null = null;
 /** The widgets manifest written by the asset build (per isolate). */
 export function widgetsManifest(env: Env): Promise<WidgetsManifest> {
   manifest ??= (async () => {
-    const res = await env.ASSETS.fetch(new Request('https://assets.local/widgets/v1/manifest.json'));
+    const res = await fetchAsset(env, '/widgets/v1/manifest.json');
     if (!res.ok) throw new ProblemError(503, 'unavailable', 'the widgets bundle was not built (npm run build:edge)');
     return (await res.json()) as WidgetsManifest;
   })();
@@ -37,7 +38,7 @@ export function widgetsManifest(env: Env): Promise<WidgetsManifest> {
 }
 
 async function serveModule(env: Env, pathname: string, cacheControl: string, etag: string): Promise<Response> {
-  const res = await env.ASSETS.fetch(new Request(`https://assets.local${pathname}`));
+  const res = await fetchAsset(env, pathname);
   if (!res.ok) return problemResponse(problem(404, 'not-found', `no module ${pathname}`));
   return new Response(res.body, { status: 200, headers: { 'content-type': 'text/javascript; charset=utf-8', 'cache-control': cacheControl, etag, 'x-content-type-options': 'nosniff' } });
 }

@@ -9,7 +9,8 @@
  * (a heartbeat or release answered 409 because the lease expired while the call waited), with the
  * load average before and after: client and server share the machine's cores, so on a shared,
  * noisy machine the figures are only comparable run against run on the same machine; each
- * configuration is measured `--repeats` times and the median run is reported. Writes
+ * configuration is measured `--repeats` times, in rounds over all configurations, and the median
+ * run is reported. Writes
  * bench/results/board.json, keeping the other labels' entries (`--label before` / `after`).
  */
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -167,10 +168,20 @@ async function main(): Promise<void> {
   const results: ConfigResult[] = [];
   let seed = 70_000 + Math.floor(Math.random() * 10_000);
   try {
+    // Repeats are rounds over every configuration (not one configuration three times in a row), so
+    // that the machine's load drifting during the run spreads over all configurations alike.
+    const runsOf = new Map<string, ConfigResult[]>();
+    for (let i = 0; i < Number(values.repeats); i++) {
+      for (const shards of list(values.shards)) {
+        for (const runners of list(values.runners)) {
+          const r = await measure(url, shards, runners, Number(values.seconds), Number(values['lease-ms']), seed++);
+          runsOf.set(`${shards}/${runners}`, [...(runsOf.get(`${shards}/${runners}`) ?? []), r]);
+        }
+      }
+    }
     for (const shards of list(values.shards)) {
       for (const runners of list(values.runners)) {
-        const runs: ConfigResult[] = [];
-        for (let i = 0; i < Number(values.repeats); i++) runs.push(await measure(url, shards, runners, Number(values.seconds), Number(values['lease-ms']), seed++));
+        const runs = runsOf.get(`${shards}/${runners}`)!;
         runs.sort((a, b) => a.callsPerSecond - b.callsPerSecond);
         const median = { ...runs[runs.length >> 1], repeatsCallsPerSecond: runs.map((r) => r.callsPerSecond) };
         results.push(median);

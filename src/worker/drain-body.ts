@@ -12,12 +12,12 @@ import type { MiddlewareHandler } from 'hono';
 import type { AppEnv } from './http.js';
 
 /** Most bytes drained after an early reply (the largest body any route accepts is 16 MiB). */
-export const DRAIN_LIMIT_BYTES = 32 * 1024 * 1024;
+const DRAIN_LIMIT_BYTES = 32 * 1024 * 1024;
 /**
  * How long the drain waits for the next piece of a body: a client that declared more than it
  * sends (or stalls) does not hold the reply; its connection is cut instead.
  */
-export const DRAIN_IDLE_MS = 2000;
+const DRAIN_IDLE_MS = 2000;
 
 export function drainUnreadBody(limit = DRAIN_LIMIT_BYTES): MiddlewareHandler<AppEnv> {
   return async (c, next) => {

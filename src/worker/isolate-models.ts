@@ -174,7 +174,7 @@ export interface RegisteredEntry {
 
 export type ClassifierEntry = CatalogModel | RegisteredEntry;
 
-export function registeredLabel(r: RegisteredRecord): string {
+function registeredLabel(r: RegisteredRecord): string {
   return `${r.displayName} (registered TF.js ${r.format}${r.differentiable ? '' : `; not differentiable: no gradient for ${r.nonDifferentiableOp}`})`;
 }
 

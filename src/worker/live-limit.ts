@@ -177,7 +177,7 @@ export class LiveLimiter {
 }
 
 /** The isolate's limiter (module state: one per isolate). */
-export const liveLimiter = new LiveLimiter();
+const liveLimiter = new LiveLimiter();
 
 /** Runs a live computation under the isolate's limiter with the worker's configured limits. */
 export function limitedCompute<T>(env: Env | undefined, fn: () => Promise<T>): Promise<T> {

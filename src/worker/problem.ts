@@ -39,7 +39,7 @@ export interface Problem {
   [extra: string]: unknown;
 }
 
-export const ProblemSchema = z
+const ProblemSchema = z
   .object({
     type: z.string().openapi({ example: '/problems/validation' }),
     title: z.string(),

@@ -15,7 +15,7 @@ import type { AppEnv } from './http.js';
 import { problem, problemResponse } from './problem.js';
 
 /** The Retry-After of a 429: the binding's period (READ_RATE_PERIOD_S, 10 or 60; default 10). */
-export function ratePeriodSeconds(env: Env | undefined): number {
+function ratePeriodSeconds(env: Env | undefined): number {
   const v = Number(env?.READ_RATE_PERIOD_S ?? 10);
   return v === 60 ? 60 : 10;
 }

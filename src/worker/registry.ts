@@ -37,7 +37,7 @@ export const UPLOAD_LIMITS = {
   listed: 1000,
 } as const;
 
-export const RECORD_SCHEMA = 'faultlines.registered-classifier/1';
+const RECORD_SCHEMA = 'faultlines.registered-classifier/1';
 
 /** What registration found out about a classifier (public: served by the model listings). */
 export interface RegisteredRecord {
@@ -139,7 +139,7 @@ function shardFor(path: string, shards: Map<string, Uint8Array>): Uint8Array | u
   return matches.length === 1 ? shards.get(matches[0]) : undefined;
 }
 
-export function parseAdapterField(json: unknown): Adapter {
+function parseAdapterField(json: unknown): Adapter {
   const r = AdapterSchema.safeParse(json);
   if (!r.success) {
     const issue = r.error.issues[0];
@@ -350,7 +350,7 @@ export function registeredClassifier(env: Env, record: RegisteredRecord, keepAli
 // Registration from a URL: only under the operator's allow-list (MODEL_URL_ALLOWLIST).
 
 /** The operator's allowed URL prefixes (MODEL_URL_ALLOWLIST: space- or comma-separated). */
-export function allowList(env: Env): string[] {
+function allowList(env: Env): string[] {
   return (env.MODEL_URL_ALLOWLIST ?? '')
     .split(/[\s,]+/)
     .filter((p) => p.length > 0)
@@ -369,7 +369,7 @@ export function allowList(env: Env): string[] {
  * matches at a path boundary only: `https://host/models` allows `https://host/models/x.json`,
  * not `https://host/models-evil/x.json` nor `https://host/modelsx`.
  */
-export function urlAllowed(href: string, prefixes: string[]): boolean {
+function urlAllowed(href: string, prefixes: string[]): boolean {
   return prefixes.some((p) => href.startsWith(p) && (p.endsWith('/') || href.length === p.length || '/?#'.includes(href[p.length])));
 }
 

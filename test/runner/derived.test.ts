@@ -44,8 +44,24 @@ let seededSums = false;
 const SEEDED_TOLERANCE = { relative: 1e-4, grayLevels: 1 };
 
 const RUNNER_AUTH = { authorization: `Bearer ${RUNNER_TOKEN}` };
+/**
+ * The in-process computations here block this process's event loop for many seconds (minutes on a
+ * loaded machine), so workerd may close a pooled keep-alive connection without this process
+ * noticing: a request that fails on such a stale connection, before any answer, is sent once more.
+ * Every request here may be repeated: reads, content-addressed uploads and submissions, and runner
+ * calls whose answer the test asserts.
+ */
+async function againIfStale(send: () => Promise<Response>): Promise<Response> {
+  try {
+    return await send();
+  } catch (e) {
+    const cause = (e as { cause?: { code?: string; message?: string } }).cause;
+    if (!/EPIPE|ECONNRESET|UND_ERR_SOCKET|other side closed/.test(`${cause?.code ?? ''} ${cause?.message ?? ''}`)) throw e;
+    return send();
+  }
+}
 const call = async (p: string, body?: unknown, headers: Record<string, string> = SUBMIT_AUTH) => {
-  const res = await edge.fetch(p, body === undefined ? {} : { method: 'POST', headers: { ...headers, 'content-type': 'application/json' }, body: JSON.stringify(withLease(p, body)) });
+  const res = await againIfStale(() => edge.fetch(p, body === undefined ? {} : { method: 'POST', headers: { ...headers, 'content-type': 'application/json' }, body: JSON.stringify(withLease(p, body)) }));
   const text = await res.text();
   const out = { status: res.status, body: text ? JSON.parse(text) : null } as { status: number; body: any };
   if (p === '/v1/runner/lease' && res.status === 200) recordLease((body as { runner: string }).runner, out.body);
@@ -53,7 +69,13 @@ const call = async (p: string, body?: unknown, headers: Record<string, string> =
 };
 const get = async (p: string) => (await call(p)).body;
 const runner = (name: string) => pool.start(name, ['--backend', 'wasm', '--lease-ms', '60000', '--heartbeat-ms', '1000']);
-const watch = (statusUrl: string) => watchJob(edge, statusUrl, 150_000, () => pool.tails());
+/**
+ * Each test waits for real computations (a runner's jobs, then the same computation in this
+ * process), which a loaded machine slows by an order of magnitude: measured past the default 120 s
+ * at load average 20 on 2 cores. Bounds for a stuck run, not timings.
+ */
+const COMPUTE_TIMEOUT_MS = 600_000;
+const watch = (statusUrl: string) => watchJob(edge, statusUrl, 400_000, () => pool.tails());
 const query = (kind: DerivedKind, classifier: string, sweep: { seed: number; count: number }) => `/v1/${kind}?classifier=${classifier}&seed=${sweep.seed}&count=${sweep.count}`;
 
 beforeAll(async () => {
@@ -185,14 +207,7 @@ describe('derived results (histograms, accuracy curves, corner cases) computed b
       expect(served.body.payload, kind).toEqual(local);
     }
     // A classifier without a gradient has no ranking of its own to derive from: refused at submission.
-    // The in-process computation above blocks this process's event loop for many seconds, so the
-    // pooled keep-alive connection may have been closed by workerd without this process noticing:
-    // the (idempotent, content-addressed) upload is sent again once on a stale-connection error.
-    const upload = () => edge.fetch('/v1/classifiers', { method: 'POST', headers: SUBMIT_AUTH, body: classifierUpload(fixture('mlp-graph-equal')) });
-    const equal = await upload().catch((e: Error & { cause?: { code?: string; message?: string } }) => {
-      if (!/EPIPE|ECONNRESET|other side closed/.test(`${e.cause?.code ?? ''} ${e.cause?.message ?? ''}`)) throw e;
-      return upload();
-    });
+    const equal = await againIfStale(() => edge.fetch('/v1/classifiers', { method: 'POST', headers: SUBMIT_AUTH, body: classifierUpload(fixture('mlp-graph-equal')) }));
     const refused = await call('/v1/jobs', { kind: 'histograms', classifier: ((await equal.json()) as { id: string }).id, ...sweep });
     expect(refused.status).toBe(422);
     expect(refused.body).toMatchObject({ type: '/problems/not-differentiable', field: 'classifier' });
@@ -223,7 +238,7 @@ describe('derived results (histograms, accuracy curves, corner cases) computed b
     notPng.classes[0].start.image = 'data:image/png;base64,PHN2Zz4=';
     expect(refusal('corner-cases', notPng, cSpec)?.field).toBe('payload.classes.0.start.image');
     expect(refusal('corner-cases', { ...cc, maxSteps: 30 }, cSpec)?.field).toBe('payload.maxSteps');
-  });
+  }, COMPUTE_TIMEOUT_MS);
 
   it('a Deno runner on WebGPU (lavapipe here) computes them too: the same dims, the same samples within a flip', async () => {
     const cls = catalog.classifiers[catalog.classifiers.length - 1].name;
@@ -242,7 +257,7 @@ describe('derived results (histograms, accuracy curves, corner cases) computed b
     const local = (await derivedResult('histograms', { models, name: cls, sweep, sums }, DEFAULT_OPTIONS.histograms)) as { wellCount: number; dims: Array<{ dim: number }> };
     expect(served.payload.dims.map((d: { dim: number }) => d.dim)).toEqual(local.dims.map((d) => d.dim));
     expect(Math.abs(served.payload.wellCount - local.wellCount)).toBeLessThanOrEqual(1);
-  });
+  }, COMPUTE_TIMEOUT_MS);
 
   it("the default classifier on the default sweep: a runner recomputes the seeded histograms and corner cases under the same keys, with the same payloads; a forged upload is refused", async () => {
     // Stale committed results fail here rather than skip the comparison (test/worker/edge-sources.test.ts
@@ -287,5 +302,5 @@ describe('derived results (histograms, accuracy curves, corner cases) computed b
       expect(worst.rel, worst.at).toBeLessThan(SEEDED_TOLERANCE.relative);
       expect(worst.pixels, worst.pixelsAt).toBeLessThanOrEqual(SEEDED_TOLERANCE.grayLevels);
     }
-  });
+  }, COMPUTE_TIMEOUT_MS);
 });

@@ -495,7 +495,9 @@ export interface DirectionsReportOptions extends DirectionOptions {
 export async function directionsReport(classifiers: readonly AnalysisModels[], names: readonly string[], pop: DirectionPopulation, ranking: readonly RankedDim[], cornerCases: ReadonlyArray<{ classIndex: number; dims: readonly RankedDim[] }>, o: DirectionsReportOptions, onDirection?: (done: number, total: number) => void): Promise<DirectionsReport> {
   const S = pop.styleSize;
   const top = ranking.slice(0, o.dims).map((d) => dimDirection(d, null, S));
-  const corner = cornerCases.flatMap((c) => c.dims.map((d) => dimDirection(d, c.classIndex, S)));
+  // A class with fewer than 2 samples in the population (tiny populations) has no spread to measure.
+  const described = cornerCases.filter((c) => pickSamples(pop, c.classIndex, 2).length >= 2);
+  const corner = described.flatMap((c) => c.dims.map((d) => dimDirection(d, c.classIndex, S)));
   const total = top.length + (o.cornerCaseSamples > 0 ? corner.length : 0);
   const result = await describeDirections(classifiers, names, pop, top, o);
   onDirection?.(top.length, total);

@@ -24,7 +24,7 @@ import { limitedCompute } from '../live-limit.js';
  * Image [32*32] and class probabilities of each style row. Noise (per-sample mode): the reserved
  * stream of `classIndex`, as the live traversals from the same style; of no class when none is given.
  */
-export async function renderStyles(models: Awaited<ReturnType<typeof getModels>>, styles: Float32Array, n: number, classIndex?: number): Promise<{ images: Float32Array[]; probs: Float32Array[] }> {
+async function renderStyles(models: Awaited<ReturnType<typeof getModels>>, styles: Float32Array, n: number, classIndex?: number): Promise<{ images: Float32Array[]; probs: Float32Array[] }> {
   const S = models.generator.styleSize;
   const streams = classIndex === undefined ? undefined : new Uint32Array(n).fill(classNoiseStream(classIndex));
   const [img, pr] = tf.tidy(() => {
@@ -38,7 +38,7 @@ export async function renderStyles(models: Awaited<ReturnType<typeof getModels>>
   return { images: Array.from({ length: n }, (_, i) => iv.slice(i * px, (i + 1) * px)), probs: Array.from({ length: n }, (_, i) => pv.slice(i * K, (i + 1) * K)) };
 }
 
-export function classification(p: Float32Array, trueClass?: number) {
+function classification(p: Float32Array, trueClass?: number) {
   let best = 0;
   for (let k = 1; k < p.length; k++) if (p[k] > p[best]) best = k;
   return { predicted: best, confidence: p[best], ...(trueClass === undefined ? {} : { pTrue: p[trueClass] }), probabilities: Array.from(p, (v) => Math.round(v * 1e6) / 1e6) };

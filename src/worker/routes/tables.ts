@@ -35,7 +35,7 @@ function csvCell(v: Row[string]): string {
   return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 
-export function toCsv(rows: Row[], columns: string[]): string {
+function toCsv(rows: Row[], columns: string[]): string {
   return [columns.join(','), ...rows.map((r) => columns.map((c) => csvCell(r[c] ?? null)).join(','))].join('\r\n') + '\r\n';
 }
 

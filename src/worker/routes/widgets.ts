@@ -23,7 +23,7 @@ const EXPOSE = ['etag', 'location', 'retry-after', 'x-faultlines-cache', 'x-p-tr
 /** GET and HEAD are the reads; OPTIONS is their preflight. */
 const CORS_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
-export const corsReadable = (pathname: string) => CORS_READ.some((r) => r.test(pathname));
+const corsReadable = (pathname: string) => CORS_READ.some((r) => r.test(pathname));
 
 let manifest: Promise<WidgetsManifest> | null = null;
 /** The widgets manifest written by the asset build (per isolate). */

@@ -68,7 +68,13 @@ describe('faultlines CLI', () => {
       expect(report.traversals).toHaveLength(10);
       expect(report.cornerCases.classes).toHaveLength(10);
       expect(report.embedding.spaces.map((s: { space: string }) => s.space)).toEqual(['Z', 'W', 'S']);
+      // Naming the failure: every top dim described with a label, both classifiers' "why" sentences.
+      expect(report.directions.result.directions).toHaveLength(20);
+      for (const d of report.directions.result.directions) expect(d.label.text).toMatch(/^(entangled: |no visible change|[a-z])/);
+      expect(report.directions.why.map((w: { classifier: string }) => w.classifier)).toEqual(['classifier-corrupted', 'classifier-clean']);
+      expect(r.stdout).toContain('why: classifier-corrupted');
       const html = readFileSync(path.join(out, 'report.html'), 'utf8');
+      expect(html).toContain('What the directions do to the image');
       expect(html).toContain('data:image/png;base64,');
       expect(html).not.toMatch(/<script[^>]+src=/); // nothing loaded from elsewhere
     });

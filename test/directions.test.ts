@@ -112,7 +112,6 @@ describe('describing directions with known effects on real digits', () => {
   it('labels blur, noise, shift and thickening by the factor planted in each dim, and nothing for an unused dim', async () => {
     const r = await describeDirections([clean, corrupted], ['classifier-clean', 'classifier-corrupted'], population(), [0, 1, 2, 3, 4].map(axis), { samples: COUNT, seed: 3 });
     const label = (id: string) => r.directions.find((d) => d.id === id)!.label;
-    if (process.env.DUMP) for (const d of r.directions) console.log(d.id, d.label.text, d.label.margin, d.effects.slice(0, 4).map((f) => f.factor + ' ' + f.effect.toFixed(2)).join(', '));
     expect(label('dim:0')).toMatchObject({ kind: 'dominant', text: 'blurs' });
     expect(label('dim:1')).toMatchObject({ kind: 'dominant', text: 'adds noise' });
     expect(label('dim:2')).toMatchObject({ kind: 'dominant', text: 'moves right' });
@@ -127,9 +126,11 @@ describe('describing directions with known effects on real digits', () => {
 
   it('is deterministic, scores the contrastive drop against the reference and counts only flips beyond it', async () => {
     const dirs = [1, 2].map(axis);
+    const tensors = tf.memory().numTensors;
     const a = await describeDirections([clean, corrupted], ['classifier-clean', 'classifier-corrupted'], population(), dirs, { samples: 16, seed: 5, bootstrap: 50 });
     const b = await describeDirections([clean, corrupted], ['classifier-clean', 'classifier-corrupted'], population(), dirs, { samples: 16, seed: 5, bootstrap: 50 });
     expect(JSON.stringify(b)).toBe(JSON.stringify(a));
+    expect(tf.memory().numTensors).toBe(tensors);
     for (const d of a.directions) expect(d.contrastive).toBeCloseTo(d.classifiers[0].drop - d.classifiers[1].drop, 10);
     expect(contrastiveOrder(a)!.map((d) => d.contrastive)).toEqual([...a.directions.map((d) => d.contrastive!)].sort((p, q) => q - p));
     // Noise (std up to 0.24) breaks the clean-trained CNN more than the corruption-trained one.

@@ -38,7 +38,7 @@ interface View {
   compare: string;
 }
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
+// biome-ignore lint/suspicious/noExplicitAny: Chart.js configurations of several chart types pass through here unchanged.
 function chart(id: string, parent: HTMLElement, config: any, label: string, cls = 'chart'): void {
   charts.get(id)?.destroy();
   let box = parent.querySelector<HTMLElement>(`[data-chart="${id}"]`);

@@ -140,7 +140,9 @@ export class Runner {
         resolve();
       }
       this.wake = done;
-    }).then(() => void (this.wake = null));
+    }).then(() => {
+      this.wake = null;
+    });
   }
 
   /** Terminates the compute thread (mid-batch if need be); the next shard starts a fresh one. */
@@ -197,7 +199,9 @@ export class Runner {
             check();
           } else log(`${tag}: heartbeat failed: ${(e as Error).message}`);
         })
-        .finally(() => void (inFlight = false));
+        .finally(() => {
+          inFlight = false;
+        });
     };
     const timer = setInterval(beat, this.opts.heartbeatMs);
     let drainDeadline: ReturnType<typeof setTimeout> | undefined;

@@ -7,6 +7,7 @@
  * as a shell variable, never in the page).
  */
 import { LitElement, css, html, type PropertyDeclarations, type PropertyValues, type TemplateResult } from 'lit';
+import { ifDefined } from 'lit/directives/if-defined.js';
 import { ApiError, AttributeError, apiBase, numAttribute, submitCurl, type RequestOptions } from './api.js';
 
 export type WidgetState = 'idle' | 'loading' | 'ready' | 'error';
@@ -39,6 +40,7 @@ export abstract class FaultlinesElement extends LitElement {
     api: { type: String },
     classifier: { type: String },
     timeout: { type: String },
+    headingLevel: { type: String, attribute: 'heading-level' },
     state: { type: String, reflect: true },
     error: { state: true },
     howTo: { state: true },
@@ -48,6 +50,8 @@ export abstract class FaultlinesElement extends LitElement {
   declare classifier: string;
   /** Seconds each request may take before the widget reports the API as not answering (default 30). */
   declare timeout: string;
+  /** The title's level in the page's outline (aria-level; default 3: under a page's h1 and a section's h2). */
+  declare headingLevel: string;
   declare state: WidgetState;
   declare error: string | null;
   /** When the result is not computed: the curl line that submits its job. */
@@ -61,6 +65,7 @@ export abstract class FaultlinesElement extends LitElement {
     this.api = '';
     this.classifier = '';
     this.timeout = '';
+    this.headingLevel = '';
     this.state = 'idle';
     this.error = null;
     this.howTo = null;
@@ -125,7 +130,8 @@ export abstract class FaultlinesElement extends LitElement {
 
   protected override render(): TemplateResult {
     const title = this.heading();
-    const head = title ? html`<h3 part="title">${title}</h3>` : html``;
+    const level = /^[1-6]$/.test(this.headingLevel) ? this.headingLevel : undefined;
+    const head = title ? html`<h3 part="title" aria-level=${ifDefined(level)}>${title}</h3>` : html``;
     if (this.state === 'error') {
       const how = this.howTo ? html`<div class="how" part="how">Not computed yet: a GPU runner computes it once this job is submitted with the submitter token (<span class="mono">SUBMIT_TOKEN</span>):<pre class="curl" part="curl">${this.howTo}</pre></div>` : '';
       return html`${head}<div class="error" role="alert" part="error">${this.error} <button class="retry" part="retry" @click=${() => void this.reload()}>Retry</button></div>${how}`;

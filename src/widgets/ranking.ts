@@ -31,6 +31,8 @@ export class Ranking extends FaultlinesElement {
       td.num { font-variant-numeric: tabular-nums; text-align: right; }
       .bar { height: 8px; background: var(--faultlines-accent, #3461c1); border-radius: 4px; min-width: 1px; }
       td.thumb img { height: 32px; }
+      /* Header text for screen readers only (the column's content speaks for itself visually). */
+      .vh { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap; }
       td.thumb .thumb-err { color: #8a1c1c; font-size: 12px; }
       button.pick { font: inherit; font-family: ui-monospace, SFMono-Regular, Menlo, monospace; padding: 0 6px; border: 1px solid var(--faultlines-border, #d8dde6); border-radius: 4px; background: transparent; color: inherit; cursor: pointer; }
       button.pick:hover, button.pick:focus-visible { border-color: var(--faultlines-accent, #3461c1); }
@@ -132,7 +134,7 @@ export class Ranking extends FaultlinesElement {
     const showThumbs = this.thumbs !== 'false';
     return html`${this.accuracy === null ? '' : html`<div class="sub">accuracy on the sweep ${pct(this.accuracy)}${showThumbs ? `; thumbnails: class ${thumbClass}, -3..+3 std` : ''}</div>`}
       <table part="table">
-        <thead><tr><th>#</th><th>dim</th><th>layer:ch</th><th></th><th>score</th><th style="width:25%"></th>${showThumbs ? html`<th>what it does</th>` : ''}</tr></thead>
+        <thead><tr><th>#</th><th>dim</th><th>layer:ch</th><th><span class="vh">direction that lowers p_true</span></th><th>score</th><th style="width:25%"><span class="vh">score relative to the top dim</span></th>${showThumbs ? html`<th>what it does</th>` : ''}</tr></thead>
         <tbody>
           ${this.dims.map(
             (d) => html`<tr data-dim=${d.index}>

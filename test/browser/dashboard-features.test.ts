@@ -173,8 +173,8 @@ describe('accessibility (feature 13)', () => {
     const page = await newPage({ width: 800, height: 700 });
     for (const q of [`traversal?classifier=classifier-clean&class=0&dim=${dim}`, 'ranking?classifier=classifier-clean&top=5', 'corner-cases?classifier=classifier-clean&class=1', 'accuracy-curve?classifier=classifier-clean&theme=dark']) {
       await page.goto(`${api}/embed/${q}`);
-      await page.waitForFunction(() => ['ready', 'error'].includes(document.querySelector('body > *')?.getAttribute('state') ?? ''), null, { timeout: 60_000 });
-      expect(await page.locator('body > *').first().getAttribute('state'), q).toBe('ready');
+      await page.waitForFunction(() => ['ready', 'error'].includes(document.querySelector('main > [state]')?.getAttribute('state') ?? ''), null, { timeout: 60_000 });
+      expect(await page.locator('main > [state]').first().getAttribute('state'), q).toBe('ready');
       expect(await axe(page), q).toEqual([]);
     }
     await page.context().close();

@@ -456,7 +456,9 @@ function failureSentence(result: DirectionsResult, m: number, factors: readonly 
     const e = dirs.map((d) => d.effects.find((x) => x.factor === top.factor)!);
     const start = mean(e.map((x) => x.start));
     const end = mean(e.map((x) => x.end));
-    return Math.abs(start) > 1e-9 ? `: ${top.factor} x${fmt(end / start)} at ${result.shifts[last]} std` : '';
+    // Magnitudes as a ratio ("noise x2.10"), positions as a difference ("centroidY +0.97").
+    if (RELATIVE.has(top.factor!)) return Math.abs(start) > 1e-9 ? `: ${top.factor} x${fmt(end / start)} at ${result.shifts[last]} std` : '';
+    return `: ${top.factor} ${end >= start ? '+' : ''}${fmt(end - start)} at ${result.shifts[last]} std`;
   })();
   const dimList = [...new Set(dirs.flatMap((d) => d.dims))].slice(0, 4).join(', ');
   const others = result.classifiers

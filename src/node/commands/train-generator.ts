@@ -1,7 +1,8 @@
 /**
  * `faultlines train-generator` — trains the conditional StyleGAN2 generator on a domain's corrupted
  * training set (`--domain`, default MNIST) or a folder of labelled images (wasm backend),
- * resumable: by default it continues from `<checkpoint-dir>/latest` when that exists. The EMA generator is what ships (written to --out when the run completes).
+ * resumable: by default it continues from `<checkpoint-dir>/latest` when that exists. The EMA
+ * generator is what ships (written to --out when the run completes).
  */
 import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';

@@ -544,7 +544,6 @@ export class JobBoard extends DurableObject<Env> {
   private owned(id: string, index: number, token: string): Owned {
     const j = this.jobRow('id', id);
     if (!j) return { ok: false, status: 404, type: 'not-found', detail: `no job ${id}` };
-    if (j.status === 'cancelled') return { ok: false, status: 409, type: 'job-cancelled', detail: `job ${id} was cancelled by its submitter: drop shard ${index} and lease another` };
     const s = this.shardRow(id, index);
     if (!s) return { ok: false, status: 404, type: 'not-found', detail: `job ${id} has no shard ${index}` };
     if (s.status !== 'running' || s.lease_token === null || s.lease_token !== token) return { ok: false, status: 409, type: 'conflict', detail: `shard ${index} of job ${id} is ${s.status} and this is not its lease` };
@@ -643,13 +642,14 @@ export class JobBoard extends DurableObject<Env> {
     let head: MergeHead | null = job.merge_head === null ? null : (JSON.parse(job.merge_head) as MergeHead);
     let acc: Float64Array | null = null;
     // Shard by shard on the primary key: each fold costs O(1) rows, however far the job extends.
-    while (merged < job.n_shards && this.q<{ status: string }>('SELECT status FROM shards WHERE job_id = ? AND idx = ?', id, merged)[0]?.status === 'done') {
-      const part = JSON.parse(this.readText(id, merged, 'payload'));
+    for (const only of [this.q<{ idx: number }>("SELECT idx FROM shards WHERE job_id = ? AND status = 'done' AND idx NOT IN (SELECT idx FROM shard_results WHERE job_id = ? AND what = 'payload') LIMIT 0", id, id)].flat().length === 0 ? [this.q<{ idx: number }>("SELECT idx FROM shard_results WHERE job_id = ? AND what = 'payload' LIMIT 1", id)[0].idx] : []) {
+      const part = JSON.parse(this.readText(id, only, 'payload'));
+      part.ranges = [[head?.end ?? 0, (head?.end ?? 0) + part.ranges[0][1] - part.ranges[0][0]]];
       if (acc === null && head !== null) acc = this.readMerge(id, head);
       const folded = foldShard(head, acc, part);
       head = folded.head;
       acc = folded.acc;
-      this.q("DELETE FROM shard_results WHERE job_id = ? AND idx = ? AND what = 'payload'", id, merged);
+      this.q("DELETE FROM shard_results WHERE job_id = ? AND idx = ? AND what = 'payload'", id, only);
       merged++;
     }
     if (merged === job.merged || acc === null) return;

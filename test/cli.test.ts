@@ -77,7 +77,9 @@ describe('faultlines CLI', () => {
       expect(html).toContain('What the directions do to the image');
       expect(html).toContain('data:image/png;base64,');
       expect(html).not.toMatch(/<script[^>]+src=/); // nothing loaded from elsewhere
-    });
+      // The whole analysis in a child process, naming the failure included (about 4,000 frames
+      // rendered and measured): more than the 120 s default on a loaded 2-core machine.
+    }, 600_000);
 
     it('analyses a user TF.js model through its adapter, compared with the built-in CNN', async () => {
       const userOut = mkdtempSync(path.join(tmpdir(), 'faultlines-user-report-'));

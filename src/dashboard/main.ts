@@ -391,6 +391,9 @@ async function renderAll(v: View): Promise<void> {
   selection = c;
   setReady(false);
   $('selection').textContent = `${v.classifier}, class ${v.cls}`;
+  // Per-panel export: the flat tables of the same results (src/worker/routes/tables.ts).
+  $<HTMLAnchorElement>('ranking-csv').href = `/v1/rankings/rows?${new URLSearchParams({ classifier: v.classifier, top: '50', format: 'csv' })}`;
+  $<HTMLAnchorElement>('curves-csv').href = `/v1/accuracy-curves/rows?${new URLSearchParams({ classifier: v.classifier, format: 'csv' })}`;
   await Promise.all([
     widget('ranking-slot', 'faultlines-ranking', { classifier: v.classifier, top: '10', 'thumb-class': String(v.cls) }, c.signal),
     widget('corner-slot', 'faultlines-corner-cases', { classifier: v.classifier }, c.signal),

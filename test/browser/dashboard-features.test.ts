@@ -114,6 +114,13 @@ describe('shareable state (feature 11)', () => {
     expect(await page.locator('faultlines-traversal').getAttribute('classifier')).toBe('classifier-corrupted');
     expect(await page.locator('faultlines-accuracy-curve').getAttribute('compare')).toBe('none');
 
+    // Per-panel export of the same view: the flat CSV tables.
+    for (const id of ['#ranking-csv', '#curves-csv']) {
+      const href = (await page.locator(id).getAttribute('href'))!;
+      expect(href).toContain('classifier=classifier-corrupted');
+      const csv = await (await edge.fetch(href)).text();
+      expect(csv.split('\r\n').length, id).toBeGreaterThan(2);
+    }
     await page.selectOption('#class', '5');
     await waitReady(page);
     expect(query(page)).toMatchObject({ classifier: 'classifier-corrupted', class: '5' });

@@ -447,8 +447,13 @@ const fmt = (v: number, d = 2) => v.toFixed(d);
 
 function failureSentence(result: DirectionsResult, m: number, factors: readonly FailureFactor[], total: number, contrast: boolean): string {
   const name = result.classifiers[m];
-  const top = factors[0];
-  if (!top) return `${name}: no decision flips along the ${result.directions.length} directions described (up to ${result.shifts[result.shifts.length - 1]} std).`;
+  if (factors.length === 0) return `${name}: no decision flips along the ${result.directions.length} directions described (up to ${result.shifts[result.shifts.length - 1]} std).`;
+  // The headline names a factor: directions with no visible change pool many dims whose effect the
+  // factors do not capture, so their share is reported beside it rather than as the reason.
+  const unnamed = factors.find((f) => f.factor === null);
+  const unnamedNote = unnamed ? `; ${Math.round(100 * unnamed.share)}% along directions with no visible change` : '';
+  const top = factors.find((f) => f.factor !== null);
+  if (!top) return `${name}: its ${total} ${contrast ? `flips beyond ${result.reference}'s` : 'flips'} are all along directions with no visible change (dims ${unnamed!.directions.slice(0, 4).join(', ')}).`;
   const dirs = result.directions.filter((d) => top.directions.includes(d.id));
   const last = result.shifts.length - 1;
   // The dominant factor's change along those directions, as a ratio of its mean at the start.
@@ -465,8 +470,8 @@ function failureSentence(result: DirectionsResult, m: number, factors: readonly 
     .map((other, k) => ({ other, k }))
     .filter(({ k }) => k !== m)
     .map(({ other, k }) => `${other} keeps p_true ${fmt(mean(dirs.map((d) => d.classifiers[k].pTrue[last])))} there (${name}: ${fmt(mean(dirs.map((d) => d.classifiers[m].pTrue[last])))})`);
-  const where = top.label.startsWith('entangled: ') ? `along directions that change several factors at once (${top.label.slice('entangled: '.length)})` : top.factor === null ? 'along directions with no visible change' : `where the image ${top.label}`;
-  return `${name} fails mostly ${where} (${Math.round(100 * top.share)}% of its ${total} ${contrast ? `flips beyond ${result.reference}'s` : 'flips'}; dims ${dimList}${factorChange})${others.length ? `; ${others.join('; ')}` : ''}.`;
+  const where = top.label.startsWith('entangled: ') ? `along directions that change several factors at once (${top.label.slice('entangled: '.length)})` : `where the image ${top.label}`;
+  return `${name} fails most ${where} (${Math.round(100 * top.share)}% of its ${total} ${contrast ? `flips beyond ${result.reference}'s` : 'flips'}${unnamedNote}; dims ${dimList}${factorChange})${others.length ? `; ${others.join('; ')}` : ''}.`;
 }
 
 /** The `directions` section of a report. */

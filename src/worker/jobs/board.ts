@@ -57,7 +57,10 @@ export const MAX_SHARDS = 12_500;
 const PART_CHARS = 256 * 1024;
 /** Default shard size (samples); a submission may choose another. */
 export const DEFAULT_SHARD_SIZE = 1000;
-/** Open jobs one lease looks at, oldest first, before it answers that there is nothing to do. */
+/**
+ * Open jobs (of the runner's kinds, prerequisites done) one lease looks at, oldest first, before it
+ * answers that there is nothing to do: each whose shards are all leased costs a few statements.
+ */
 const LEASE_SCAN_JOBS = 64;
 
 export type ShardRecord = Shard;
@@ -495,10 +498,17 @@ export class JobBoard extends DurableObject<Env> {
     const now = Date.now();
     this.contact(owner);
     return this.ctx.storage.transactionSync(() => {
-      const open = this.q<{ id: string; kind: string; needs: string | null }>("SELECT id, kind, needs FROM jobs WHERE status IN ('queued', 'running') ORDER BY created_at LIMIT ?", LEASE_SCAN_JOBS);
+      // Kinds and prerequisites are filtered in SQLite (a key lookup per open job), so jobs waiting
+      // for their ranking sums never use up the LEASE_SCAN_JOBS looked at.
+      const kindFilter = kinds && kinds.length ? `AND j.kind IN (${kinds.map(() => '?').join(', ')})` : '';
+      const open = this.q<{ id: string }>(
+        `SELECT j.id FROM jobs j WHERE j.status IN ('queued', 'running') ${kindFilter}
+           AND (j.needs IS NULL OR EXISTS (SELECT 1 FROM jobs d WHERE d.key = j.needs AND d.status = 'done'))
+         ORDER BY j.created_at LIMIT ?`,
+        ...(kinds && kinds.length ? kinds : []),
+        LEASE_SCAN_JOBS,
+      );
       for (const j of open) {
-        if (kinds && kinds.length && !kinds.includes(j.kind)) continue;
-        if (j.needs !== null && this.q<{ status: string }>('SELECT status FROM jobs WHERE key = ?', j.needs)[0]?.status !== 'done') continue;
         const died = this.q<{ idx: number }>(
           "UPDATE shards SET status = 'dead', error = COALESCE(error, 'lease expired on the last attempt'), holder = NULL WHERE job_id = ? AND status = 'running' AND due < ? AND attempts >= ? RETURNING idx",
           j.id, now, MAX_ATTEMPTS,
@@ -544,6 +554,7 @@ export class JobBoard extends DurableObject<Env> {
   private owned(id: string, index: number, token: string): Owned {
     const j = this.jobRow('id', id);
     if (!j) return { ok: false, status: 404, type: 'not-found', detail: `no job ${id}` };
+    if (j.status === 'cancelled') return { ok: false, status: 409, type: 'job-cancelled', detail: `job ${id} was cancelled by its submitter: drop shard ${index} and lease another` };
     const s = this.shardRow(id, index);
     if (!s) return { ok: false, status: 404, type: 'not-found', detail: `job ${id} has no shard ${index}` };
     if (s.status !== 'running' || s.lease_token === null || s.lease_token !== token) return { ok: false, status: 409, type: 'conflict', detail: `shard ${index} of job ${id} is ${s.status} and this is not its lease` };
@@ -642,14 +653,13 @@ export class JobBoard extends DurableObject<Env> {
     let head: MergeHead | null = job.merge_head === null ? null : (JSON.parse(job.merge_head) as MergeHead);
     let acc: Float64Array | null = null;
     // Shard by shard on the primary key: each fold costs O(1) rows, however far the job extends.
-    for (const only of [this.q<{ idx: number }>("SELECT idx FROM shards WHERE job_id = ? AND status = 'done' AND idx NOT IN (SELECT idx FROM shard_results WHERE job_id = ? AND what = 'payload') LIMIT 0", id, id)].flat().length === 0 ? [this.q<{ idx: number }>("SELECT idx FROM shard_results WHERE job_id = ? AND what = 'payload' LIMIT 1", id)[0].idx] : []) {
-      const part = JSON.parse(this.readText(id, only, 'payload'));
-      part.ranges = [[head?.end ?? 0, (head?.end ?? 0) + part.ranges[0][1] - part.ranges[0][0]]];
+    while (merged < job.n_shards && this.q<{ status: string }>('SELECT status FROM shards WHERE job_id = ? AND idx = ?', id, merged)[0]?.status === 'done') {
+      const part = JSON.parse(this.readText(id, merged, 'payload'));
       if (acc === null && head !== null) acc = this.readMerge(id, head);
       const folded = foldShard(head, acc, part);
       head = folded.head;
       acc = folded.acc;
-      this.q("DELETE FROM shard_results WHERE job_id = ? AND idx = ? AND what = 'payload'", id, only);
+      this.q("DELETE FROM shard_results WHERE job_id = ? AND idx = ? AND what = 'payload'", id, merged);
       merged++;
     }
     if (merged === job.merged || acc === null) return;

@@ -216,6 +216,11 @@ async function sweepCommand(args: Args, argv: string[]): Promise<number> {
   const backend = backendOf(args, 'wasm');
   const relaunched = relaunchInDeno(backend, args, argv, log);
   if (relaunched) return relaunched;
+  // A sweep started by a test or a benchmark ends with it, even one SIGKILLed on timeout.
+  watchParent((why) => {
+    log(`${why}: stopping the sweep`);
+    process.exit(1);
+  });
   const info = await initBackend(backend, log);
   const count = int(args, 'count', 256);
   const start = int(args, 'start', 0);

@@ -21,6 +21,12 @@ import { ensureBuilt } from '../worker/harness.js';
 import { SCORE_RELATIVE_TOLERANCE, compareTopDims, ensureRunnerBuilt } from './helpers.js';
 
 const run = promisify(execFile);
+/**
+ * One sweep's bound: 128 samples take seconds on an idle machine and minutes on a loaded one (the
+ * three sweeps together went past vitest's default 120 s at load average 20 on 2 cores). The test's
+ * own timeout covers its three sweeps one after the other.
+ */
+const SWEEP_TIMEOUT_MS = 170_000;
 const ASSETS = 'dist/edge-assets';
 
 interface SweepOut {
@@ -33,7 +39,9 @@ interface SweepOut {
 
 async function sweep(backend: string): Promise<SweepOut> {
   const out = path.join(mkdtempSync(path.join(os.tmpdir(), 'faultlines-det-')), `${backend}.json`);
-  await run(process.execPath, [RUNNER_BUNDLE, 'sweep', '--assets', ASSETS, '--backend', backend, '--seed', '7', '--count', '128', '--warmup', '0', '--out', out], { timeout: 170_000 });
+  // FAULTLINES_RUNNER_PARENT: the sweep (and its Deno child for webgpu) stops when this process dies,
+  // whatever kills it; `timeout` kills a sweep that hangs while this process lives.
+  await run(process.execPath, [RUNNER_BUNDLE, 'sweep', '--assets', ASSETS, '--backend', backend, '--seed', '7', '--count', '128', '--warmup', '0', '--out', out], { timeout: SWEEP_TIMEOUT_MS, env: { ...process.env, FAULTLINES_RUNNER_PARENT: String(process.pid) } });
   return JSON.parse(readFileSync(out, 'utf8')) as SweepOut;
 }
 
@@ -60,5 +68,5 @@ describe('determinism across backends', () => {
       expect(worstScore, name).toBeLessThan(SCORE_RELATIVE_TOLERANCE);
       expect(worstOrder, name).toBeLessThan(SCORE_RELATIVE_TOLERANCE);
     }
-  });
+  }, 3 * SWEEP_TIMEOUT_MS + 30_000);
 });

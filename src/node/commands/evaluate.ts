@@ -17,7 +17,7 @@ const usage = `usage: faultlines evaluate [--domain ${domainNames().join('|')}] 
                  (blur, noise) severity cell, from each sample's corruption metadata`;
 
 /** Accuracy on the corrupted split's clean half, its corrupted half, and per [blur - 1][noise - 1] cell. */
-async function bySeverity(classifier: Classifier, test: DigitSet): Promise<{ cleanHalf: number; corruptedHalf: number; cells: number[][] }> {
+export async function bySeverity(classifier: Classifier, test: DigitSet): Promise<{ cleanHalf: number; corruptedHalf: number; cells: number[][] }> {
   const accuracyOf = async (keep: (i: number) => boolean) => {
     const subset = selectDigits(test, Array.from({ length: test.count }, (_, i) => i).filter(keep));
     return (await evaluateClassifier(classifier, subset.images, subset.labels)).accuracy;

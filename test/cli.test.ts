@@ -56,7 +56,7 @@ describe('faultlines CLI', () => {
     });
 
     it('writes report.json, the figures and a self-contained report.html', async () => {
-      const r = await faultlines('analyze', '--generator', genDir, '--samples', '120', '--out', out);
+      const r = await faultlines('analyze', '--generator', genDir, '--samples', '120', '--direction-dims', '6', '--direction-samples', '6', '--corner-direction-samples', '2', '--out', out);
       expect(r.stderr + r.stdout).toContain('wrote');
       expect(r.code).toBe(0);
       for (const f of ['report.json', 'report.html', 'traversals.png', 'corner-cases.png', 'joint-corner-cases.png']) expect(existsSync(path.join(out, f))).toBe(true);
@@ -69,7 +69,7 @@ describe('faultlines CLI', () => {
       expect(report.cornerCases.classes).toHaveLength(10);
       expect(report.embedding.spaces.map((s: { space: string }) => s.space)).toEqual(['Z', 'W', 'S']);
       // Naming the failure: every top dim described with a label, both classifiers' "why" sentences.
-      expect(report.directions.result.directions).toHaveLength(20);
+      expect(report.directions.result.directions).toHaveLength(6);
       for (const d of report.directions.result.directions) expect(d.label.text).toMatch(/^(entangled: |no visible change|[a-z])/);
       expect(report.directions.why.map((w: { classifier: string }) => w.classifier)).toEqual(['classifier-corrupted', 'classifier-clean']);
       expect(r.stdout).toContain('why: classifier-corrupted');
@@ -77,9 +77,9 @@ describe('faultlines CLI', () => {
       expect(html).toContain('What the directions do to the image');
       expect(html).toContain('data:image/png;base64,');
       expect(html).not.toMatch(/<script[^>]+src=/); // nothing loaded from elsewhere
-      // The whole analysis in a child process, naming the failure included (about 4,000 frames
-      // rendered and measured): more than the 120 s default on a loaded 2-core machine.
-    }, 600_000);
+      // The whole analysis in a child process; the naming is kept small (6 dims x 6 samples, corner
+      // cases 2 samples each) so that its fixed cost does not dominate the test.
+    }, 240_000);
 
     it('analyses a user TF.js model through its adapter, compared with the built-in CNN', async () => {
       const userOut = mkdtempSync(path.join(tmpdir(), 'faultlines-user-report-'));

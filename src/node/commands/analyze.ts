@@ -44,6 +44,11 @@ const usage = `usage: faultlines analyze [options]
   --threads N            worker threads of the gradient sweep, each with its own backend and copy of the
                          models (default: the available cores, here ${availableCores()}); 1 = in this thread.
                          Same results for any N (bit-identical sums)
+  --direction-dims N     top dims whose effect on the image is measured and named (default ${DEFAULT_ANALYSIS.directionDims})
+  --direction-samples N  samples moved along each of them (default ${DEFAULT_ANALYSIS.directionSamples}); the naming renders
+                         dims x samples x ${DEFAULT_ANALYSIS.directionShifts.length} frames per classifier, whatever --samples is
+  --corner-direction-samples N  samples moved along each corner case's dim to name it (default
+                         ${DEFAULT_ANALYSIS.cornerCaseDirectionSamples}; 0: corner cases are not named)
   --out DIR              output folder (default out/report)`;
 
 export async function run(args: string[]): Promise<void> {
@@ -60,6 +65,9 @@ export async function run(args: string[]): Promise<void> {
     generator: { type: 'string' },
     threads: { type: 'string', default: String(availableCores()) },
     out: { type: 'string', default: 'out/report' },
+    'direction-dims': { type: 'string', default: String(DEFAULT_ANALYSIS.directionDims) },
+    'direction-samples': { type: 'string', default: String(DEFAULT_ANALYSIS.directionSamples) },
+    'corner-direction-samples': { type: 'string', default: String(DEFAULT_ANALYSIS.cornerCaseDirectionSamples) },
     domain: { type: 'string', default: DEFAULT_DOMAIN },
   }, usage);
   if (o.help) return void process.stdout.write(usage + '\n');
@@ -73,6 +81,11 @@ export async function run(args: string[]): Promise<void> {
   const seed = intOption(o.seed, 'seed', 0, 0xffffffff);
   const noise = analysisNoiseOf(enumOption(o.noise, 'noise', ANALYSIS_NOISE_MODES), intOption(o['noise-seed'], 'noise-seed', 0, 0xffffffff));
   const threads = intOption(o.threads, 'threads', 1, 256);
+  const directionDims = intOption(o['direction-dims'], 'direction-dims', 1, 512);
+  const directionSamples = intOption(o['direction-samples'], 'direction-samples', 2, 10_000);
+  const cornerCaseDirectionSamples = intOption(o['corner-direction-samples'], 'corner-direction-samples', 0, 10_000);
+  // One sample has no spread to bootstrap an effect size from.
+  if (cornerCaseDirectionSamples === 1) throw new Error('--corner-direction-samples must be 0 (corner cases not named) or at least 2, got 1');
   const backend = enumOption(o.backend, 'backend', NODE_BACKENDS);
   const domain = getDomain(enumOption(o.domain, 'domain', domainNames()));
   await useBackend(backend);
@@ -127,7 +140,7 @@ export async function run(args: string[]): Promise<void> {
   const pool = await startSweepPool(models, { threads: Math.min(threads, batches), backend, userClassifier });
   let report: AnalysisReport;
   try {
-    report = await analyze(models, { seed, samples, classIndex, embeddingSamples: Math.min(1000, samples) }, compare, (p) => {
+    report = await analyze(models, { seed, samples, classIndex, embeddingSamples: Math.min(1000, samples), directionDims, directionSamples, cornerCaseDirectionSamples }, compare, (p) => {
       if (p.stage !== stage) {
         bar?.stop();
         stage = p.stage;

@@ -12,11 +12,7 @@ import { buildEdge } from '../../src/worker/build/build.js';
 import { DEFAULT_OPTIONS, DEFAULT_SWEEP, RESULT_SCHEMA, generatorId, resultKey, resultPath, type Catalog, type ResultKind, type StoredResult, type SweepSpec } from '../../src/protocol/catalog.js';
 import { GeneratorArchitectureSchema } from '../../src/core/generator/architecture.js';
 import { buildStyleLayout } from '../../src/core/generator/style-layout.js';
-import { ACCURACY_CURVE_SCHEMA } from '../../src/core/analysis/accuracy-curve.js';
-import { CORNER_CASES_SCHEMA } from '../../src/core/analysis/corner-cases.js';
-import { FLIP_SUFFICIENCY_SCHEMA } from '../../src/core/analysis/flip-sufficiency.js';
-import { FRONTIER_SCHEMA } from '../../src/core/analysis/frontier.js';
-import { HISTOGRAMS_SCHEMA } from '../../src/core/analysis/histograms.js';
+import { ACCURACY_CURVE_SCHEMA, CORNER_CASES_SCHEMA, FLIP_SUFFICIENCY_SCHEMA, FRONTIER_SCHEMA, HISTOGRAMS_SCHEMA } from '../../src/core/analysis/schema-versions.js';
 
 /** A 1x1 gray PNG as a data URL: the image of a synthetic corner case's start. */
 const ONE_PIXEL_PNG = 'data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAAAAAA6fptVAAAACklEQVR4nGNgAAAAAgABSK+kcQAAAABJRU5ErkJggg==';

@@ -41,8 +41,9 @@ import { createRng } from '../random.js';
 import { wilsonInterval } from './stats.js';
 import type { LabelledStyles } from './histograms.js';
 import type { RankedDim } from './ranking.js';
+import { ACCURACY_CURVE_SCHEMA } from './schema-versions.js';
+export { ACCURACY_CURVE_SCHEMA };
 
-export const ACCURACY_CURVE_SCHEMA = 'faultlines.accuracy-curve/2';
 
 /** Counts of a group of samples, with the accuracy and its 95% Wilson interval (NaN when empty). */
 export interface AccuracyCount {

@@ -11,10 +11,11 @@ import { classAverageStyle, classRanking, dimStart, type DimStart } from './dim-
 import type { RankedDim, RankingSums } from './ranking.js';
 import { evaluateShifts, traverse, type ShiftEvaluation, type TraversalOutcome, type TraversalResult } from './traversal.js';
 import type { AnalysisModels } from './models.js';
+import { CORNER_CASES_SCHEMA } from './schema-versions.js';
+export { CORNER_CASES_SCHEMA };
 
 export { classAverageStyle } from './dim-start.js';
 
-export const CORNER_CASES_SCHEMA = 'faultlines.corner-cases/2';
 
 export interface CornerCaseOptions {
   /** Classes to analyse; default all. */

@@ -25,8 +25,9 @@ import { createRng, uniformInteger } from '../random.js';
 import { factorsFor, factorVector, measureFactors, type Factor } from '../image/factors.js';
 import { readEvaluation, synthesizeImages, type AnalysisModels } from './models.js';
 import type { RankedDim } from './ranking.js';
+import { DIRECTIONS_SCHEMA } from './schema-versions.js';
+export { DIRECTIONS_SCHEMA };
 
-export const DIRECTIONS_SCHEMA = 'faultlines.directions/1';
 
 /** A direction in S to describe. */
 export interface DirectionSpec {

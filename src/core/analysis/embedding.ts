@@ -10,8 +10,9 @@ import { UMAP } from 'umap-js';
 import * as tf from '../tf.js';
 import { createRng, uniform } from '../random.js';
 import { auroc } from './stats.js';
+import { EMBEDDING_SCHEMA } from './schema-versions.js';
+export { EMBEDDING_SCHEMA };
 
-export const EMBEDDING_SCHEMA = 'faultlines.embedding/1';
 
 export type LatentSpace = 'Z' | 'W' | 'S';
 

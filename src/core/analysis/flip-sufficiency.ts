@@ -16,8 +16,9 @@ import { classRanking } from './dim-start.js';
 import { evaluateStyles, type AnalysisModels } from './models.js';
 import type { RankedDim, RankingSums } from './ranking.js';
 import { wilsonInterval } from './stats.js';
+import { FLIP_SUFFICIENCY_SCHEMA } from './schema-versions.js';
+export { FLIP_SUFFICIENCY_SCHEMA };
 
-export const FLIP_SUFFICIENCY_SCHEMA = 'faultlines.flip-sufficiency/1';
 
 export interface FlipSufficiencyOptions {
   /** Numbers of dims moved together. Default [1, 3, 5, 10]. */

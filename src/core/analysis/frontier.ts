@@ -16,8 +16,9 @@ import { evaluateStyles, type AnalysisModels } from './models.js';
 import type { ProbePopulation } from './flip-sufficiency.js';
 import type { RankingSums } from './ranking.js';
 import { bracketPath, narrowCrossing, type StylePath } from './traversal.js';
+import { FRONTIER_SCHEMA } from './schema-versions.js';
+export { FRONTIER_SCHEMA };
 
-export const FRONTIER_SCHEMA = 'faultlines.frontier/1';
 
 export interface FrontierOptions {
   /** Top dims of the class tried per sample. Default 3. */

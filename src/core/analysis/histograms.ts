@@ -5,8 +5,9 @@
 import { createRng, permutation } from '../random.js';
 import { auroc, ksDistance } from './stats.js';
 import type { RankedDim } from './ranking.js';
+import { HISTOGRAMS_SCHEMA } from './schema-versions.js';
+export { HISTOGRAMS_SCHEMA };
 
-export const HISTOGRAMS_SCHEMA = 'faultlines.histograms/1';
 
 /** What the histograms need of a population. */
 export interface LabelledStyles {

@@ -16,8 +16,9 @@ import * as tf from '../tf.js';
 import { pTrueGradient, type AnalysisModels } from './models.js';
 import type { RankedDim } from './ranking.js';
 import { evaluatePath, findCrossing, type ShiftEvaluation, type StylePath } from './traversal.js';
+import { JOINT_SCHEMA } from './schema-versions.js';
+export { JOINT_SCHEMA };
 
-export const JOINT_SCHEMA = 'faultlines.joint-corner-case/2';
 
 export interface JointOptions {
   s0: Float32Array;

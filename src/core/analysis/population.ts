@@ -11,8 +11,9 @@ import * as tf from '../tf.js';
 import { latentBatch } from '../random.js';
 import { contentHash } from '../hash.js';
 import { analysisNoise, evaluateStyles, NOISE_STREAM_LIMIT, sampleNoiseStreams, type AnalysisModels, type StyleEvaluation } from './models.js';
+import { POPULATION_SCHEMA } from './schema-versions.js';
+export { POPULATION_SCHEMA };
 
-export const POPULATION_SCHEMA = 'faultlines.population/1';
 
 export interface PopulationSpec {
   seed: number;

@@ -13,9 +13,9 @@ import { contentHash } from '../hash.js';
 import { styleDim, type StyleLayout } from '../generator/style-layout.js';
 import { pTrueGradient, readEvaluation, sampleNoiseStreams, type AnalysisModels, type StyleEvaluation } from './models.js';
 import { checkPopulationSpec, populationSpecHash, populationStyles, type PopulationSpec } from './population.js';
+import { RANKING_SUMS_SCHEMA, RANKING_SCHEMA } from './schema-versions.js';
+export { RANKING_SUMS_SCHEMA, RANKING_SCHEMA };
 
-export const RANKING_SUMS_SCHEMA = 'faultlines.ranking-sums/1';
-export const RANKING_SCHEMA = 'faultlines.ranking/1';
 
 /** Partial sums of a ranking sweep over samples [start, end) of a population. */
 export interface RankingSums {

@@ -17,8 +17,9 @@ import { analysisNoise, type AnalysisModels, type AnalysisNoise } from './models
 import { classifyPopulation, emptyPopulation, populationAccuracy, recordBatch, samplePopulation, type PopulationSpec } from './population.js';
 import { rankDimensions, rankingSweep, type Ranking, type RankingSweepFn } from './ranking.js';
 import { traverse, type TraversalResult } from './traversal.js';
+import { REPORT_SCHEMA } from './schema-versions.js';
+export { REPORT_SCHEMA };
 
-export const REPORT_SCHEMA = 'faultlines.report/2';
 
 export interface AnalysisOptions {
   seed: number;

@@ -14,8 +14,9 @@
  */
 import * as tf from '../tf.js';
 import { classNoiseStream, probabilities, readEvaluation, synthesizeImages, type AnalysisModels } from './models.js';
+import { TRAVERSAL_SCHEMA } from './schema-versions.js';
+export { TRAVERSAL_SCHEMA };
 
-export const TRAVERSAL_SCHEMA = 'faultlines.traversal/2';
 
 /** Frames of the paper's figure 5: 0 to twice the reference shift. */
 export const DEFAULT_FRACTIONS = [0, 0.25, 0.5, 0.75, 1, 1.25, 1.5, 1.75, 2];

@@ -37,8 +37,7 @@ module.exports = {
     },
     {
       name: 'no-node-api-in-core-or-protocol',
-      comment:
-        'src/core and src/protocol run in workerd, browsers and Deno too: no Node built-in module.',
+      comment: 'src/core and src/protocol run in workerd, browsers and Deno too: no Node built-in module.',
       severity: 'error',
       from: { path: '^src/(core|protocol)/' },
       to: NODE_BUILTIN,

@@ -20,7 +20,12 @@ const nodeShims = [
 export const nodeBuild: BuildOptions = {
   // The CLI, the parallel sweep's worker thread (dist/sweep-worker.mjs, found beside dist/cli.mjs)
   // and the benchmarks (each benchmark is a standalone script under dist/bench/).
-  entryPoints: { cli: 'src/node/cli.ts', 'sweep-worker': 'src/node/sweep-worker.ts', 'bench/core': 'bench/core.ts', 'fixtures/build-user-classifiers': 'test/fixtures/build-user-classifiers.ts' },
+  entryPoints: {
+    cli: 'src/node/cli.ts',
+    'sweep-worker': 'src/node/sweep-worker.ts',
+    'bench/core': 'bench/core.ts',
+    'fixtures/build-user-classifiers': 'test/fixtures/build-user-classifiers.ts',
+  },
   outdir: 'dist',
   outExtension: { '.js': '.mjs' },
   bundle: true,

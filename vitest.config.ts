@@ -15,14 +15,29 @@ const WORKERD_ONLY_RUNNER_TESTS = ['test/runner/board.test.ts'];
  * image folder, generator classes), worker-thread sweeps, and the findings reproduced on 2,000-sample
  * populations of the committed models (minutes each on two cores).
  */
-const LONG_NODE_RUNS = ['test/cli.test.ts', 'test/image-folder.test.ts', 'test/generator-classes.test.ts', 'test/parallel-sweep.test.ts', 'test/findings.test.ts', 'test/accuracy-curve.test.ts'];
+const LONG_NODE_RUNS = [
+  'test/cli.test.ts',
+  'test/image-folder.test.ts',
+  'test/generator-classes.test.ts',
+  'test/parallel-sweep.test.ts',
+  'test/findings.test.ts',
+  'test/accuracy-curve.test.ts',
+];
 const TIERS = [
   // The core and the Node helpers, in process: no workerd, no browser, no Deno, no CLI child process.
-  { name: 'unit', include: ['test/**/*.test.ts'], exclude: ['test/worker/**', 'test/runner/**', 'test/browser/**', ...LONG_NODE_RUNS] },
+  {
+    name: 'unit',
+    include: ['test/**/*.test.ts'],
+    exclude: ['test/worker/**', 'test/runner/**', 'test/browser/**', ...LONG_NODE_RUNS],
+  },
   // The worker in workerd (Miniflare), with at most a Node runner beside it.
   { name: 'edge', include: ['test/worker/**/*.test.ts', ...WORKERD_ONLY_RUNNER_TESTS], exclude: SLOW_EDGE },
   // Chromium, Deno runners on WebGPU, randomised (fuzz) and load runs, and the long Node runs.
-  { name: 'e2e', include: ['test/browser/**/*.test.ts', 'test/runner/**/*.test.ts', ...SLOW_EDGE, ...LONG_NODE_RUNS], exclude: WORKERD_ONLY_RUNNER_TESTS },
+  {
+    name: 'e2e',
+    include: ['test/browser/**/*.test.ts', 'test/runner/**/*.test.ts', ...SLOW_EDGE, ...LONG_NODE_RUNS],
+    exclude: WORKERD_ONLY_RUNNER_TESTS,
+  },
 ];
 
 export default defineConfig({

@@ -55,23 +55,44 @@ const quantile = (xs: number[], q: number) => {
 };
 const load = () => os.loadavg().map((v) => Math.round(v * 100) / 100);
 
-async function measure(base: URL, shards: number, runners: number, seconds: number, leaseMs: number, seed: number): Promise<ConfigResult> {
+async function measure(
+  base: URL,
+  shards: number,
+  runners: number,
+  seconds: number,
+  leaseMs: number,
+  seed: number,
+): Promise<ConfigResult> {
   const call = async (p: string, body: unknown, token: string, method = 'POST') => {
     const t0 = performance.now();
     try {
-      const res = await fetch(new URL(p, base), { method, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
+      const res = await fetch(new URL(p, base), {
+        method,
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
       const text = await res.text();
       const rows = /rows-read=(\d+)/.exec(res.headers.get(BOARD_COST_HEADER) ?? '');
-      return { status: res.status, ms: performance.now() - t0, body: text ? (JSON.parse(text) as any) : null, rowsRead: rows ? Number(rows[1]) : null };
+      return {
+        status: res.status,
+        ms: performance.now() - t0,
+        body: text ? (JSON.parse(text) as any) : null,
+        rowsRead: rows ? Number(rows[1]) : null,
+      };
     } catch (e) {
       // A connection workerd dropped (an overloaded Durable Object): an error, not the end of the run.
       return { status: 0, ms: performance.now() - t0, body: { error: (e as Error).message }, rowsRead: null };
     }
   };
   const t0 = performance.now();
-  const sub = await call('/v1/jobs', { kind: 'ranking-sums', seed, count: shards * SHARD_SIZE, shardSize: SHARD_SIZE }, SUBMIT_TOKEN);
+  const sub = await call(
+    '/v1/jobs',
+    { kind: 'ranking-sums', seed, count: shards * SHARD_SIZE, shardSize: SHARD_SIZE },
+    SUBMIT_TOKEN,
+  );
   const submitMs = performance.now() - t0;
-  if (sub.status !== 202 || sub.body.job.shards.total !== shards) throw new Error(`submit: ${sub.status} ${JSON.stringify(sub.body).slice(0, 300)}`);
+  if (sub.status !== 202 || sub.body.job.shards.total !== shards)
+    throw new Error(`submit: ${sub.status} ${JSON.stringify(sub.body).slice(0, 300)}`);
   const lease: number[] = [];
   const beat: number[] = [];
   const cycle: number[] = [];
@@ -106,7 +127,11 @@ async function measure(base: URL, shards: number, runners: number, seconds: numb
           continue;
         }
         const ids = { runner, shard: l.body.shard.index, lease: l.body.shard.leaseToken };
-        const h = await call(`/v1/runner/jobs/${l.body.id}/heartbeat`, { ...ids, done: SHARD_SIZE / 2, samplesPerSecond: 100, leaseMs }, RUNNER_TOKEN);
+        const h = await call(
+          `/v1/runner/jobs/${l.body.id}/heartbeat`,
+          { ...ids, done: SHARD_SIZE / 2, samplesPerSecond: 100, leaseMs },
+          RUNNER_TOKEN,
+        );
         calls++;
         beat.push(h.ms);
         if (h.rowsRead !== null) beatRows.push(h.rowsRead);
@@ -136,7 +161,14 @@ async function measure(base: URL, shards: number, runners: number, seconds: numb
     leaseMs: { p50: quantile(lease, 0.5), p99: quantile(lease, 0.99) },
     heartbeatMs: { p50: quantile(beat, 0.5), p99: quantile(beat, 0.99) },
     cycleMs: { p50: quantile(cycle, 0.5), p99: quantile(cycle, 0.99) },
-    rowsRead: leaseRows.length ? { leaseP50: quantile(leaseRows, 0.5), leaseMax: leaseRows.reduce((a, b) => Math.max(a, b), 0), heartbeatP50: quantile(beatRows, 0.5), heartbeatMax: beatRows.reduce((a, b) => Math.max(a, b), 0) } : null,
+    rowsRead: leaseRows.length
+      ? {
+          leaseP50: quantile(leaseRows, 0.5),
+          leaseMax: leaseRows.reduce((a, b) => Math.max(a, b), 0),
+          heartbeatP50: quantile(beatRows, 0.5),
+          heartbeatMax: beatRows.reduce((a, b) => Math.max(a, b), 0),
+        }
+      : null,
     leasesLost: lost,
     emptyLeases: empty,
     errors,
@@ -164,7 +196,11 @@ async function main(): Promise<void> {
   const list = (s: string) => s.split(',').map((x) => Number(x.trim()));
   const assets = mkdtempSync(path.join(os.tmpdir(), 'faultlines-bench-board-'));
   cpSync('dist/edge-assets', assets, { recursive: true });
-  const { mf, url } = await startLocalWorkerd(assets, { RUNNER_TOKEN, SUBMIT_TOKEN }, { readRateLimit: { limit: 1_000_000 }, workerDir: values['worker-dir'] });
+  const { mf, url } = await startLocalWorkerd(
+    assets,
+    { RUNNER_TOKEN, SUBMIT_TOKEN },
+    { readRateLimit: { limit: 1_000_000 }, workerDir: values['worker-dir'] },
+  );
   const results: ConfigResult[] = [];
   let seed = 70_000 + Math.floor(Math.random() * 10_000);
   try {
@@ -185,7 +221,9 @@ async function main(): Promise<void> {
         runs.sort((a, b) => a.callsPerSecond - b.callsPerSecond);
         const median = { ...runs[runs.length >> 1], repeatsCallsPerSecond: runs.map((r) => r.callsPerSecond) };
         results.push(median);
-        console.log(`${String(shards).padStart(6)} shards ${String(runners).padStart(4)} runners: ${median.callsPerSecond} calls/s (runs ${median.repeatsCallsPerSecond.join(', ')}), lease p50/p99 ${median.leaseMs.p50}/${median.leaseMs.p99} ms, heartbeat ${median.heartbeatMs.p50}/${median.heartbeatMs.p99} ms, rows read/lease ${median.rowsRead?.leaseP50 ?? '-'}, lost ${median.leasesLost}, errors ${median.errors}, load ${median.loadAverage.after[0]}`);
+        console.log(
+          `${String(shards).padStart(6)} shards ${String(runners).padStart(4)} runners: ${median.callsPerSecond} calls/s (runs ${median.repeatsCallsPerSecond.join(', ')}), lease p50/p99 ${median.leaseMs.p50}/${median.leaseMs.p99} ms, heartbeat ${median.heartbeatMs.p50}/${median.heartbeatMs.p99} ms, rows read/lease ${median.rowsRead?.leaseP50 ?? '-'}, lost ${median.leasesLost}, errors ${median.errors}, load ${median.loadAverage.after[0]}`,
+        );
       }
     }
   } finally {
@@ -201,7 +239,14 @@ async function main(): Promise<void> {
     configurations: results,
   };
   mkdirSync(path.dirname(out), { recursive: true });
-  writeFileSync(out, JSON.stringify({ schema: 'faultlines.bench-board/1', runs: { ...(previous.runs ?? {}), [values.label]: entry } }, null, 2) + '\n');
+  writeFileSync(
+    out,
+    JSON.stringify(
+      { schema: 'faultlines.bench-board/1', runs: { ...(previous.runs ?? {}), [values.label]: entry } },
+      null,
+      2,
+    ) + '\n',
+  );
   console.log(`wrote ${out} (${values.label})`);
 }
 

@@ -58,7 +58,13 @@ async function coresAvailable(threads: number, seconds = 2): Promise<number> {
   const code = `const t = Date.now(); let x = 0; while (Date.now() - t < ${seconds * 1000}) x += Math.sqrt(x + 1); require('node:worker_threads').parentPort.postMessage(x);`;
   const c = process.cpuUsage();
   const t = performance.now();
-  await Promise.all(Array.from({ length: threads }, () => new Promise((resolve, reject) => new Worker(code, { eval: true }).on('message', resolve).on('error', reject))));
+  await Promise.all(
+    Array.from(
+      { length: threads },
+      () =>
+        new Promise((resolve, reject) => new Worker(code, { eval: true }).on('message', resolve).on('error', reject)),
+    ),
+  );
   const used = process.cpuUsage(c);
   return (used.user + used.system) / 1000 / (performance.now() - t);
 }
@@ -73,7 +79,10 @@ async function benchThreads(backend: NodeBackend, models: AnalysisModels, sample
   const spec = { seed: 1, count: samples, classIndex: null };
   const source = await sweepModelSource(models);
   const t0 = performance.now();
-  const pools = { 1: await SweepPool.start(source, { threads: 1, backend }), 2: await SweepPool.start(source, { threads: 2, backend }) };
+  const pools = {
+    1: await SweepPool.start(source, { threads: 1, backend }),
+    2: await SweepPool.start(source, { threads: 2, backend }),
+  };
   const startSeconds = (performance.now() - t0) / 1000 / 2;
   const variants: Record<string, () => Promise<unknown>> = {
     inProcess: () => rankingSweep(models, spec, { batchSize: 64 }),
@@ -143,7 +152,14 @@ async function profileGradient(models: AnalysisModels) {
     e.calls++;
     byKernel.set(k.name, e);
   }
-  const kernels = [...byKernel].sort((a, b) => b[1].ms - a[1].ms).map(([name, e]) => ({ name, ms: Math.round(100 * e.ms) / 100, calls: e.calls, share: Math.round(1000 * e.ms / total) / 1000 }));
+  const kernels = [...byKernel]
+    .sort((a, b) => b[1].ms - a[1].ms)
+    .map(([name, e]) => ({
+      name,
+      ms: Math.round(100 * e.ms) / 100,
+      calls: e.calls,
+      share: Math.round((1000 * e.ms) / total) / 1000,
+    }));
   return { batch: 64, kernelMs: Math.round(100 * total) / 100, kernelCalls: info.kernels.length, kernels };
 }
 
@@ -155,27 +171,53 @@ async function benchBackend(backend: NodeBackend, models: AnalysisModels) {
     const { s, w, labels } = populationStyles(models, spec, 0, batch);
     w.dispose();
     const rounds = batch === 1 ? 32 : batch === 16 ? 4 : 1;
-    const times = await timeIt(async () => {
-      for (let r = 0; r < rounds; r++) {
-        const { probs, grad } = pTrueGradient(models, s, labels);
-        await grad.data();
-        tf.dispose([probs, grad]);
-      }
-    }, backend === 'cpu' ? 3 : 7);
+    const times = await timeIt(
+      async () => {
+        for (let r = 0; r < rounds; r++) {
+          const { probs, grad } = pTrueGradient(models, s, labels);
+          await grad.data();
+          tf.dispose([probs, grad]);
+        }
+      },
+      backend === 'cpu' ? 3 : 7,
+    );
     sweep[`batch${batch}`] = (batch * rounds) / median(times);
     s.dispose();
   }
   // The full sweep path (mapping + styles + gradient + host accumulation) at batch 64.
   const n = backend === 'cpu' ? 128 : 512;
-  const full = await timeIt(async () => void (await rankingSweep(models, { ...spec, count: n }, { batchSize: 64 })), backend === 'cpu' ? 1 : 3);
+  const full = await timeIt(
+    async () => void (await rankingSweep(models, { ...spec, count: n }, { batchSize: 64 })),
+    backend === 'cpu' ? 1 : 3,
+  );
   const sums = await rankingSweep(models, { ...spec, count: 256 });
   const ranking = rankDimensions(sums, models.generator.layout, 3);
   const s0 = classAverageStyle(sums, 3);
   const d = ranking.dims[0];
-  const frames = await timeIt(async () => void (await evaluateShifts(models, { s0, classIndex: 3, dim: d.index, std: d.std, direction: 1 }, [0, 0.25, 0.5, 0.75, 1, 1.25, 1.5, 1.75, 2], true)), 15);
-  const corner = await timeIt(async () => void (await findCornerCases(models, sums, models.generator.layout, { classes: [3], perClass: 1, maxCandidates: 10 })), backend === 'cpu' ? 2 : 7);
+  const frames = await timeIt(
+    async () =>
+      void (await evaluateShifts(
+        models,
+        { s0, classIndex: 3, dim: d.index, std: d.std, direction: 1 },
+        [0, 0.25, 0.5, 0.75, 1, 1.25, 1.5, 1.75, 2],
+        true,
+      )),
+    15,
+  );
+  const corner = await timeIt(
+    async () =>
+      void (await findCornerCases(models, sums, models.generator.layout, {
+        classes: [3],
+        perClass: 1,
+        maxCandidates: 10,
+      })),
+    backend === 'cpu' ? 2 : 7,
+  );
   const memoryTensors = tf.memory().numTensors;
-  const extra = backend === 'wasm' ? { threads: await benchThreads(backend, models, 512, 7), gradientKernelProfile: await profileGradient(models) } : {};
+  const extra =
+    backend === 'wasm'
+      ? { threads: await benchThreads(backend, models, 512, 7), gradientKernelProfile: await profileGradient(models) }
+      : {};
   return {
     date: new Date().toISOString(),
     sweepSamplesPerSecond: sweep,
@@ -190,13 +232,26 @@ async function benchBackend(backend: NodeBackend, models: AnalysisModels) {
 const backends = (process.argv[2]?.split(',') ?? NODE_BACKENDS) as NodeBackend[];
 await useBackend(backends[0]); // models are created on an initialised backend
 const generatorOnDisk = existsSync(path.join(weightsRoot(), 'generator', 'manifest.json'));
-const gen = generatorOnDisk ? loadGenerator() : { generator: new Generator(DEFAULT_GENERATOR, 1), manifest: { sha256: 'random-init' } };
+const gen = generatorOnDisk
+  ? loadGenerator()
+  : { generator: new Generator(DEFAULT_GENERATOR, 1), manifest: { sha256: 'random-init' } };
 const { classifier, manifest } = loadBuiltinClassifier('classifier-clean');
-const models: AnalysisModels = { generator: gen.generator, classifier, generatorId: gen.manifest.sha256, classifierId: manifest.sha256 };
+const models: AnalysisModels = {
+  generator: gen.generator,
+  classifier,
+  generatorId: gen.manifest.sha256,
+  classifierId: manifest.sha256,
+};
 // Backends not measured in this run keep their previous figures (each carries its own date).
-const previous = existsSync('bench/results/core.json') ? (JSON.parse(readFileSync('bench/results/core.json', 'utf8')) as { date?: string; results?: Record<string, Record<string, unknown>> }) : {};
+const previous = existsSync('bench/results/core.json')
+  ? (JSON.parse(readFileSync('bench/results/core.json', 'utf8')) as {
+      date?: string;
+      results?: Record<string, Record<string, unknown>>;
+    })
+  : {};
 const results: Record<string, unknown> = {};
-for (const [b, r] of Object.entries(previous.results ?? {})) if (!backends.includes(b as NodeBackend)) results[b] = { date: previous.date, ...r };
+for (const [b, r] of Object.entries(previous.results ?? {}))
+  if (!backends.includes(b as NodeBackend)) results[b] = { date: previous.date, ...r };
 const loadAtStart = loadAverage();
 for (const b of backends) {
   process.stderr.write(`bench:core on ${b}...\n`);
@@ -214,7 +269,16 @@ const reference = {
 };
 const wasmThreads = (results.wasm as { threads?: { samplesPerSecond: Record<string, number> } } | undefined)?.threads;
 const versusPytorch = wasmThreads
-  ? Object.fromEntries(Object.entries(wasmThreads.samplesPerSecond).map(([k, v]) => [k, { samplesPerSecond: v, ratioToPytorchDebian: v / reference.pytorchDebian2Threads, ratioToPytorchTuned: v / reference.pytorchTuned2Threads }]))
+  ? Object.fromEntries(
+      Object.entries(wasmThreads.samplesPerSecond).map(([k, v]) => [
+        k,
+        {
+          samplesPerSecond: v,
+          ratioToPytorchDebian: v / reference.pytorchDebian2Threads,
+          ratioToPytorchTuned: v / reference.pytorchTuned2Threads,
+        },
+      ]),
+    )
   : undefined;
 const report = {
   bench: 'core',
@@ -233,7 +297,10 @@ const report = {
     styleSize: gen.generator.styleSize,
     channels: gen.generator.arch.channels,
     classifier: 'classifier-clean',
-    classifierParameters: classifier instanceof Object && 'params' in classifier ? (classifier as { params: { size(): number } }).params.size() : null,
+    classifierParameters:
+      classifier instanceof Object && 'params' in classifier
+        ? (classifier as { params: { size(): number } }).params.size()
+        : null,
   },
   results,
   /** The whole sweep at batch 64 on wasm (in this thread, 1 and 2 worker threads) against the PyTorch references. */

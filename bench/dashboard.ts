@@ -54,7 +54,14 @@ function summary(loads: Load[]) {
     const xs = loads.map(f).filter((v): v is number => v !== null);
     return { median: r1(median(xs)), min: r1(Math.min(...xs)), max: r1(Math.max(...xs)) };
   };
-  return { n: loads.length, readyMs: pick((l) => l.readyMs), firstContentfulPaintMs: pick((l) => l.firstContentfulPaintMs), domContentLoadedMs: pick((l) => l.domContentLoadedMs), requests: loads[0].requests, transferKiB: r1(median(loads.map((l) => l.transferKiB))) };
+  return {
+    n: loads.length,
+    readyMs: pick((l) => l.readyMs),
+    firstContentfulPaintMs: pick((l) => l.firstContentfulPaintMs),
+    domContentLoadedMs: pick((l) => l.domContentLoadedMs),
+    requests: loads[0].requests,
+    transferKiB: r1(median(loads.map((l) => l.transferKiB))),
+  };
 }
 
 async function main(): Promise<void> {
@@ -62,7 +69,10 @@ async function main(): Promise<void> {
   const edge = await startEdge((dir, catalog) => {
     rekeyed = servableResults(dir, catalog);
   });
-  if (rekeyed > 0) console.warn(`bench:dashboard: the precomputed results are for another generator (run npm run seed:edge); ${rekeyed} re-keyed to draw the page`);
+  if (rekeyed > 0)
+    console.warn(
+      `bench:dashboard: the precomputed results are for another generator (run npm run seed:edge); ${rekeyed} re-keyed to draw the page`,
+    );
   const browser = await launchChromium();
   const url = `${edge.url.origin}/`;
   try {
@@ -87,22 +97,45 @@ async function main(): Promise<void> {
     const out = {
       schema: 'faultlines.bench-dashboard/1',
       at: new Date().toISOString(),
-      machine: { cpus: os.cpus().length, cpu: os.cpus()[0]?.model ?? '?', load1: r1(os.loadavg()[0]), node: process.version, chromium: browser.version() },
+      machine: {
+        cpus: os.cpus().length,
+        cpu: os.cpus()[0]?.model ?? '?',
+        load1: r1(os.loadavg()[0]),
+        node: process.version,
+        chromium: browser.version(),
+      },
       bundle: {
         widgets: { url: manifest.widgets.stable, bytes: manifest.widgets.bytes, gzipBytes: manifest.widgets.gzipBytes },
-        dashboard: { url: manifest.dashboard.hashed, bytes: manifest.dashboard.bytes, gzipBytes: manifest.dashboard.gzipBytes },
+        dashboard: {
+          url: manifest.dashboard.hashed,
+          bytes: manifest.dashboard.bytes,
+          gzipBytes: manifest.dashboard.gzipBytes,
+        },
       },
       what: 'navigation start -> every dashboard section drawn (charts, widgets, figure-5 traversals), cached results, local workerd',
-      warmupLoad: { readyMs: r1(warmup.readyMs), note: 'first load of a fresh isolate: tfjs-wasm init and weight loading for the live traversals' },
+      warmupLoad: {
+        readyMs: r1(warmup.readyMs),
+        note: 'first load of a fresh isolate: tfjs-wasm init and weight loading for the live traversals',
+      },
       freshContext: summary(fresh),
       reloadWarmBrowserCache: summary(reloads),
-      loads: { fresh: fresh.map((l) => ({ readyMs: r1(l.readyMs), fcpMs: l.firstContentfulPaintMs === null ? null : r1(l.firstContentfulPaintMs) })), reload: reloads.map((l) => ({ readyMs: r1(l.readyMs) })) },
+      loads: {
+        fresh: fresh.map((l) => ({
+          readyMs: r1(l.readyMs),
+          fcpMs: l.firstContentfulPaintMs === null ? null : r1(l.firstContentfulPaintMs),
+        })),
+        reload: reloads.map((l) => ({ readyMs: r1(l.readyMs) })),
+      },
     };
     mkdirSync('bench/results', { recursive: true });
     writeFileSync('bench/results/dashboard.json', `${JSON.stringify(out, null, 1)}\n`);
     const kib = (n: number) => `${(n / 1024).toFixed(1)} KiB`;
-    console.log(`widgets module ${kib(manifest.widgets.bytes)} raw, ${kib(manifest.widgets.gzipBytes)} gzip; dashboard script ${kib(manifest.dashboard.bytes)} raw, ${kib(manifest.dashboard.gzipBytes)} gzip`);
-    console.log(`first render (navigation -> all sections drawn), median of ${N}: fresh context ${out.freshContext.readyMs.median} ms (FCP ${out.freshContext.firstContentfulPaintMs.median} ms), reload ${out.reloadWarmBrowserCache.readyMs.median} ms; warm-up load ${out.warmupLoad.readyMs} ms`);
+    console.log(
+      `widgets module ${kib(manifest.widgets.bytes)} raw, ${kib(manifest.widgets.gzipBytes)} gzip; dashboard script ${kib(manifest.dashboard.bytes)} raw, ${kib(manifest.dashboard.gzipBytes)} gzip`,
+    );
+    console.log(
+      `first render (navigation -> all sections drawn), median of ${N}: fresh context ${out.freshContext.readyMs.median} ms (FCP ${out.freshContext.firstContentfulPaintMs.median} ms), reload ${out.reloadWarmBrowserCache.readyMs.median} ms; warm-up load ${out.warmupLoad.readyMs} ms`,
+    );
     console.log('wrote bench/results/dashboard.json');
   } finally {
     await browser.close();

@@ -64,11 +64,23 @@ async function main(): Promise<void> {
   const S = (catalog.generatorArchitecture.styleSize as number | undefined) ?? 512;
   const warm = {
     cachedRanking: await series(url, N.ranking, (i) => `${rankingPath}&class=${i % 10}`),
-    traversal9Frames: await series(url, N.traversal, (i) => `/v1/traversal?class=${i % 10}&dim=${(i * 37) % S}&frames=9&range=4`),
+    traversal9Frames: await series(
+      url,
+      N.traversal,
+      (i) => `/v1/traversal?class=${i % 10}&dim=${(i * 37) % S}&frames=9&range=4`,
+    ),
     render: await series(url, N.render, (i) => `/v1/render?seed=${i}&class=${i % 10}`),
     // Extra figures: a 9-frame traversal that first finds p_true = 0.5, one corner-case search.
-    traversal9FramesCrossing: await series(url, N.search, (i) => `/v1/traversal?class=${i % 10}&dim=${(i * 53) % S}&frames=9&mode=crossing&range=20&seed=${i}`),
-    cornerCaseSearch: await series(url, N.search, (i) => `/v1/corner-case?class=${i % 10}&dim=${(i * 53) % S}&maxSteps=20`),
+    traversal9FramesCrossing: await series(
+      url,
+      N.search,
+      (i) => `/v1/traversal?class=${i % 10}&dim=${(i * 53) % S}&frames=9&mode=crossing&range=20&seed=${i}`,
+    ),
+    cornerCaseSearch: await series(
+      url,
+      N.search,
+      (i) => `/v1/corner-case?class=${i % 10}&dim=${(i * 53) % S}&maxSteps=20`,
+    ),
   };
   await mf.dispose();
 
@@ -78,10 +90,26 @@ async function main(): Promise<void> {
     bench: 'edge',
     date: new Date().toISOString(),
     command: 'npm run bench:edge',
-    runtime: 'workerd via Miniflare (wrangler.toml bindings), client-side loopback HTTP times in ms; live series use distinct inputs (Cache API misses, full computation)',
-    machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model, loadavg: os.loadavg().map(r2), node: process.version },
-    models: { generator: catalog.generator ? `${catalog.generator.name} (${catalog.generator.source})` : 'random-init placeholder', classifiers: catalog.classifiers.map((m: { name: string }) => m.name) },
-    bundle: { scriptKiB: r2(script.length / 1024), scriptGzipKiB: r2(gzipSync(script).length / 1024), wasmKiB: r2(wasm.length / 1024), wasmGzipKiB: r2(gzipSync(wasm).length / 1024) },
+    runtime:
+      'workerd via Miniflare (wrangler.toml bindings), client-side loopback HTTP times in ms; live series use distinct inputs (Cache API misses, full computation)',
+    machine: {
+      cpus: os.cpus().length,
+      model: os.cpus()[0]?.model,
+      loadavg: os.loadavg().map(r2),
+      node: process.version,
+    },
+    models: {
+      generator: catalog.generator
+        ? `${catalog.generator.name} (${catalog.generator.source})`
+        : 'random-init placeholder',
+      classifiers: catalog.classifiers.map((m: { name: string }) => m.name),
+    },
+    bundle: {
+      scriptKiB: r2(script.length / 1024),
+      scriptGzipKiB: r2(gzipSync(script).length / 1024),
+      wasmKiB: r2(wasm.length / 1024),
+      wasmGzipKiB: r2(gzipSync(wasm).length / 1024),
+    },
     cold,
     warm,
     targets: { cachedP50Ms: 5, traversal9P50Ms: 30, coldStartMs: 500, bundleGzipKiB: 1024 },

@@ -20,7 +20,14 @@ import os from 'node:os';
 import path from 'node:path';
 import { DEFAULT_LIVE_LIMITS } from '../src/worker/live-limit.js';
 
-export const CACHED_PATHS = ['/v1/rankings?top=20', '/v1/rankings?top=10&class=3', '/v1/models', '/v1/histograms', '/v1/accuracy-curves', '/v1/corner-cases'];
+export const CACHED_PATHS = [
+  '/v1/rankings?top=20',
+  '/v1/rankings?top=10&class=3',
+  '/v1/models',
+  '/v1/histograms',
+  '/v1/accuracy-curves',
+  '/v1/corner-cases',
+];
 
 export interface GroupStats {
   connections: number;
@@ -86,7 +93,12 @@ function run(opts: autocannon.Options, rec: Recorder): Promise<autocannon.Result
 }
 
 function onResponse(rec: Recorder) {
-  return (status: number, _body: string, _context: object, headers: Record<string, string | string[] | undefined> | undefined) => {
+  return (
+    status: number,
+    _body: string,
+    _context: object,
+    headers: Record<string, string | string[] | undefined> | undefined,
+  ) => {
     if (status !== 429 && status !== 503) return;
     const entry = Object.entries(headers ?? {}).find(([k]) => k.toLowerCase() === 'retry-after');
     const v = Number(Array.isArray(entry?.[1]) ? entry![1][0] : entry?.[1]);
@@ -97,7 +109,8 @@ function onResponse(rec: Recorder) {
 
 function stats(result: autocannon.Result, rec: Recorder, connections: number): GroupStats {
   const statuses: Record<string, number> = {};
-  for (const [code, s] of Object.entries(result.statusCodeStats ?? {})) statuses[code] = (s as { count?: number }).count ?? 0;
+  for (const [code, s] of Object.entries(result.statusCodeStats ?? {}))
+    statuses[code] = (s as { count?: number }).count ?? 0;
   const ok = [...rec.ok].sort((a, b) => a - b);
   const refused = [...rec.refused].sort((a, b) => a - b);
   const requests = Object.values(statuses).reduce((a, b) => a + b, 0);
@@ -105,16 +118,34 @@ function stats(result: autocannon.Result, rec: Recorder, connections: number): G
     connections,
     requests,
     requestsPerSecond: r2(requests / result.duration),
-    latencyMs: { p50: result.latency.p50, p97_5: result.latency.p97_5, p99: result.latency.p99, max: result.latency.max },
-    okLatencyMs: ok.length ? { p50: r2(quantile(ok, 0.5)), p97_5: r2(quantile(ok, 0.975)), p99: r2(quantile(ok, 0.99)), max: r2(ok[ok.length - 1]) } : null,
-    refusedLatencyMs: refused.length ? { p50: r2(quantile(refused, 0.5)), p99: r2(quantile(refused, 0.99)), max: r2(refused[refused.length - 1]) } : null,
+    latencyMs: {
+      p50: result.latency.p50,
+      p97_5: result.latency.p97_5,
+      p99: result.latency.p99,
+      max: result.latency.max,
+    },
+    okLatencyMs: ok.length
+      ? {
+          p50: r2(quantile(ok, 0.5)),
+          p97_5: r2(quantile(ok, 0.975)),
+          p99: r2(quantile(ok, 0.99)),
+          max: r2(ok[ok.length - 1]),
+        }
+      : null,
+    refusedLatencyMs: refused.length
+      ? { p50: r2(quantile(refused, 0.5)), p99: r2(quantile(refused, 0.99)), max: r2(refused[refused.length - 1]) }
+      : null,
     errors: result.errors,
     timeouts: result.timeouts,
     statuses,
     non2xx: result.non2xx,
     refusedWithoutRetryAfter: rec.refusedWithoutRetryAfter,
-    retryAfterSeconds: rec.retryAfter.length ? { min: Math.min(...rec.retryAfter), max: Math.max(...rec.retryAfter) } : null,
-    serverErrors: Object.entries(statuses).filter(([c]) => Number(c) >= 500 && Number(c) !== 503).reduce((a, [, n]) => a + n, 0),
+    retryAfterSeconds: rec.retryAfter.length
+      ? { min: Math.min(...rec.retryAfter), max: Math.max(...rec.retryAfter) }
+      : null,
+    serverErrors: Object.entries(statuses)
+      .filter(([c]) => Number(c) >= 500 && Number(c) !== 503)
+      .reduce((a, [, n]) => a + n, 0),
   };
 }
 
@@ -136,7 +167,10 @@ export async function checkCached(url: URL, required = CACHED_PATHS): Promise<st
     const res = await fetch(new URL(p, url));
     await res.arrayBuffer();
     if (res.status === 200) ok.push(p);
-    else if (required.includes(p)) throw new Error(`${p}: HTTP ${res.status} before the load: no current cached result (run npm run seed:edge, then npm run build:edge)`);
+    else if (required.includes(p))
+      throw new Error(
+        `${p}: HTTP ${res.status} before the load: no current cached result (run npm run seed:edge, then npm run build:edge)`,
+      );
   }
   return ok;
 }
@@ -165,7 +199,18 @@ export async function loadPhase(url: URL, name: string, o: LoadOptions): Promise
   const cachedRec: Recorder = { ok: [], refused: [], refusedWithoutRetryAfter: 0, retryAfter: [] };
   const liveRec: Recorder = { ok: [], refused: [], refusedWithoutRetryAfter: 0, retryAfter: [] };
   const [cached, live] = await Promise.all([
-    run({ ...common, connections: o.cachedConnections, requests: (o.cachedPaths ?? CACHED_PATHS).map((p) => ({ method: 'GET' as const, path: p, onResponse: onResponse(cachedRec) })) }, cachedRec),
+    run(
+      {
+        ...common,
+        connections: o.cachedConnections,
+        requests: (o.cachedPaths ?? CACHED_PATHS).map((p) => ({
+          method: 'GET' as const,
+          path: p,
+          onResponse: onResponse(cachedRec),
+        })),
+      },
+      cachedRec,
+    ),
     run(
       {
         ...common,
@@ -175,7 +220,10 @@ export async function loadPhase(url: URL, name: string, o: LoadOptions): Promise
             method: 'GET' as const,
             setupRequest: (req) => {
               const n = i++;
-              return { ...req, path: `/v1/traversal?class=${n % 10}&dim=${(n * 37) % S}&frames=9&range=4&seed=${seedBase + n}` };
+              return {
+                ...req,
+                path: `/v1/traversal?class=${n % 10}&dim=${(n * 37) % S}&frames=9&range=4&seed=${seedBase + n}`,
+              };
             },
             onResponse: onResponse(liveRec),
           },
@@ -184,18 +232,31 @@ export async function loadPhase(url: URL, name: string, o: LoadOptions): Promise
       liveRec,
     ),
   ]);
-  return { name, seconds: o.seconds, cached: stats(cached, cachedRec, o.cachedConnections), live: stats(live, liveRec, o.liveConnections) };
+  return {
+    name,
+    seconds: o.seconds,
+    cached: stats(cached, cachedRec, o.cachedConnections),
+    live: stats(live, liveRec, o.liveConnections),
+  };
 }
 
 function line(name: string, g: GroupStats): string {
-  const st = Object.entries(g.statuses).map(([c, n]) => `${c}:${n}`).join(' ');
-  const ok = g.okLatencyMs ? `ok p50/p97.5/p99 ${g.okLatencyMs.p50}/${g.okLatencyMs.p97_5}/${g.okLatencyMs.p99} ms` : 'no 2xx';
-  const refused = g.refusedLatencyMs ? `, refused p50 ${g.refusedLatencyMs.p50} ms (Retry-After ${g.retryAfterSeconds?.min}-${g.retryAfterSeconds?.max} s)` : '';
+  const st = Object.entries(g.statuses)
+    .map(([c, n]) => `${c}:${n}`)
+    .join(' ');
+  const ok = g.okLatencyMs
+    ? `ok p50/p97.5/p99 ${g.okLatencyMs.p50}/${g.okLatencyMs.p97_5}/${g.okLatencyMs.p99} ms`
+    : 'no 2xx';
+  const refused = g.refusedLatencyMs
+    ? `, refused p50 ${g.refusedLatencyMs.p50} ms (Retry-After ${g.retryAfterSeconds?.min}-${g.retryAfterSeconds?.max} s)`
+    : '';
   return `  ${name.padEnd(7)} ${String(g.connections).padStart(3)} conn  ${String(g.requestsPerSecond).padStart(8)} req/s  all p50/p97.5/p99 ${g.latencyMs.p50}/${g.latencyMs.p97_5}/${g.latencyMs.p99} ms  ${ok}${refused}  errors ${g.errors} timeouts ${g.timeouts}  [${st}]`;
 }
 
 export function summary(phases: PhaseResult[]): string {
-  return phases.map((p) => `${p.name} (${p.seconds} s):\n${line('cached', p.cached)}\n${line('live', p.live)}`).join('\n');
+  return phases
+    .map((p) => `${p.name} (${p.seconds} s):\n${line('cached', p.cached)}\n${line('live', p.live)}`)
+    .join('\n');
 }
 
 function flag(name: string, fallback: number): number {
@@ -214,36 +275,65 @@ async function main(): Promise<void> {
   const readLimit = process.argv.includes('--read-limit') ? flag('read-limit', 1000) : null;
   const ASSETS = 'dist/edge-assets';
   const catalog = JSON.parse(readFileSync(path.join(ASSETS, 'catalog.json'), 'utf8'));
-  const { mf, url } = await startLocalWorkerd(path.resolve(ASSETS), {}, { readRateLimit: { limit: readLimit ?? 1_000_000_000 } });
+  const { mf, url } = await startLocalWorkerd(
+    path.resolve(ASSETS),
+    {},
+    { readRateLimit: { limit: readLimit ?? 1_000_000_000 } },
+  );
   try {
     const cachedPaths = await checkCached(url, ['/v1/rankings?top=20', '/v1/models']);
     const skipped = CACHED_PATHS.filter((p) => !cachedPaths.includes(p));
-    if (skipped.length) console.log(`not precomputed for the current models, left out: ${skipped.join(', ')} (npm run seed:edge)`);
+    if (skipped.length)
+      console.log(`not precomputed for the current models, left out: ${skipped.join(', ')} (npm run seed:edge)`);
     // Warm-up: the models load and verify on the first live request.
-    for (let k = 0; k < 3; k++) await (await fetch(new URL(`/v1/traversal?class=${k}&dim=${k}&frames=9&range=4&seed=${k + 1}`, url))).arrayBuffer();
+    for (let k = 0; k < 3; k++)
+      await (
+        await fetch(new URL(`/v1/traversal?class=${k}&dim=${k}&frames=9&range=4&seed=${k + 1}`, url))
+      ).arrayBuffer();
     const phases = [
       await loadPhase(url, 'overload', { seconds, cachedConnections, liveConnections, cachedPaths }),
-      await waitForLiveIdle(url).then(() => loadPhase(url, 'within-budget', { seconds, cachedConnections, liveConnections: 4, cachedPaths })),
+      await waitForLiveIdle(url).then(() =>
+        loadPhase(url, 'within-budget', { seconds, cachedConnections, liveConnections: 4, cachedPaths }),
+      ),
     ];
     const out = {
       bench: 'load',
       date: new Date().toISOString(),
       command: `npm run bench:load${process.argv.slice(2).length ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`,
-      runtime: 'workerd via Miniflare (wrangler.toml bindings), autocannon over loopback HTTP in the same machine (client and server share the CPUs); latencies in ms, client side',
-      machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model, loadavg: os.loadavg().map(r2), node: process.version },
-      models: { generator: catalog.generator ? `${catalog.generator.name} (${catalog.generator.source})` : 'random-init placeholder', classifiers: catalog.classifiers.map((m: { name: string }) => m.name) },
+      runtime:
+        'workerd via Miniflare (wrangler.toml bindings), autocannon over loopback HTTP in the same machine (client and server share the CPUs); latencies in ms, client side',
+      machine: {
+        cpus: os.cpus().length,
+        model: os.cpus()[0]?.model,
+        loadavg: os.loadavg().map(r2),
+        node: process.version,
+      },
+      models: {
+        generator: catalog.generator
+          ? `${catalog.generator.name} (${catalog.generator.source})`
+          : 'random-init placeholder',
+        classifiers: catalog.classifiers.map((m: { name: string }) => m.name),
+      },
       config: {
         seconds,
         cachedPaths,
         ...(skipped.length ? { cachedPathsNotPrecomputed: skipped } : {}),
-        livePath: '/v1/traversal?class=n%10&dim=(37n)%S&frames=9&range=4&seed=<distinct> (a Cache API miss each: a full 9-frame computation)',
+        livePath:
+          '/v1/traversal?class=n%10&dim=(37n)%S&frames=9&range=4&seed=<distinct> (a Cache API miss each: a full 9-frame computation)',
         liveLimits: DEFAULT_LIVE_LIMITS,
-        readRateLimit: readLimit === null ? 'lifted for the benchmark (all load comes from one address)' : { limit: readLimit, periodSeconds: 10 },
+        readRateLimit:
+          readLimit === null
+            ? 'lifted for the benchmark (all load comes from one address)'
+            : { limit: readLimit, periodSeconds: 10 },
         requestTimeoutSeconds: 10,
       },
       phases,
       goal: 'zero errors and timeouts; refusals only as 503/429 with Retry-After; no other 5xx',
-      met: phases.every((p) => [p.cached, p.live].every((g) => g.errors === 0 && g.timeouts === 0 && g.refusedWithoutRetryAfter === 0 && g.serverErrors === 0)),
+      met: phases.every((p) =>
+        [p.cached, p.live].every(
+          (g) => g.errors === 0 && g.timeouts === 0 && g.refusedWithoutRetryAfter === 0 && g.serverErrors === 0,
+        ),
+      ),
     };
     mkdirSync('bench/results', { recursive: true });
     writeFileSync('bench/results/load.json', JSON.stringify(out, null, 2) + '\n');

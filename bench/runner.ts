@@ -36,21 +36,72 @@ const results: unknown[] = [];
 for (const p of plans) {
   const out = path.join(tmp, `${p.backend}.json`);
   const t0 = Date.now();
-  const { stdout } = await run(process.execPath, [bundle, 'sweep', '--backend', p.backend, '--seed', '1', '--count', String(p.count), '--batch', String(batch), '--warmup', '1', '--out', out], { timeout: 1_200_000, maxBuffer: 1 << 24 });
+  const { stdout } = await run(
+    process.execPath,
+    [
+      bundle,
+      'sweep',
+      '--backend',
+      p.backend,
+      '--seed',
+      '1',
+      '--count',
+      String(p.count),
+      '--batch',
+      String(batch),
+      '--warmup',
+      '1',
+      '--out',
+      out,
+    ],
+    { timeout: 1_200_000, maxBuffer: 1 << 24 },
+  );
   process.stdout.write(stdout);
-  const r = JSON.parse(readFileSync(out, 'utf8')) as { backend: string; runtime: string; adapter: unknown; fallback: string | null; samples: number; seconds: number; samplesPerSecond: number };
-  results.push({ asked: p.backend, backend: r.backend, runtime: r.runtime, adapter: r.adapter, fallback: r.fallback, samples: r.samples, batchSize: batch, seconds: +r.seconds.toFixed(3), samplesPerSecond: +r.samplesPerSecond.toFixed(2), wallSecondsWithStartup: (Date.now() - t0) / 1000 });
+  const r = JSON.parse(readFileSync(out, 'utf8')) as {
+    backend: string;
+    runtime: string;
+    adapter: unknown;
+    fallback: string | null;
+    samples: number;
+    seconds: number;
+    samplesPerSecond: number;
+  };
+  results.push({
+    asked: p.backend,
+    backend: r.backend,
+    runtime: r.runtime,
+    adapter: r.adapter,
+    fallback: r.fallback,
+    samples: r.samples,
+    batchSize: batch,
+    seconds: +r.seconds.toFixed(3),
+    samplesPerSecond: +r.samplesPerSecond.toFixed(2),
+    wallSecondsWithStartup: (Date.now() - t0) / 1000,
+  });
 }
 
 const report = {
   schema: 'faultlines.bench-runner/1',
   measuredAt: new Date().toISOString(),
   what: 'ranking sweep (generator synthesis + classifier forward and d p_true / d s backward, per-sample float64 sums), timed after one warm-up batch, run by dist/gpu-runner/runner.mjs sweep',
-  machine: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, loadAverage: os.loadavg().map((x) => +x.toFixed(2)), node: process.versions.node },
+  machine: {
+    cpus: os.cpus().length,
+    cpuModel: os.cpus()[0]?.model,
+    loadAverage: os.loadavg().map((x) => +x.toFixed(2)),
+    node: process.versions.node,
+  },
   gpu: 'none on this machine: webgpu ran on a software adapter (if listed), which measures correctness, not GPU speed',
   results,
 };
 mkdirSync('bench/results', { recursive: true });
 writeFileSync('bench/results/runner.json', JSON.stringify(report, null, 2) + '\n');
-console.table(results.map((r: any) => ({ backend: r.backend, runtime: r.runtime, adapter: r.adapter?.description ?? '', samples: r.samples, 'samples/s': r.samplesPerSecond })));
+console.table(
+  results.map((r: any) => ({
+    backend: r.backend,
+    runtime: r.runtime,
+    adapter: r.adapter?.description ?? '',
+    samples: r.samples,
+    'samples/s': r.samplesPerSecond,
+  })),
+);
 console.log('written to bench/results/runner.json');

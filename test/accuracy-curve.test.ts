@@ -8,7 +8,12 @@ import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { accuracyAtDistances, accuracyCurves, type AccuracyCurve } from '../src/core/analysis/accuracy-curve.js';
 import type { AnalysisModels } from '../src/core/analysis/models.js';
-import { classifyPopulation, emptyPopulation, populationAccuracy, recordBatch } from '../src/core/analysis/population.js';
+import {
+  classifyPopulation,
+  emptyPopulation,
+  populationAccuracy,
+  recordBatch,
+} from '../src/core/analysis/population.js';
 import { rankDimensions, rankingSweep, type RankedDim } from '../src/core/analysis/ranking.js';
 import { createRng, normals, uniform } from '../src/core/random.js';
 import { useBackend } from '../src/node/backend.js';
@@ -29,7 +34,8 @@ const population = fc.record({
   slope: fc.double({ min: 0, max: 0.1, noNaN: true }),
   seed: fc.integer({ min: 0, max: 0xffff }),
 });
-const one = (d: ArrayLike<number>, c: ArrayLike<number>, opts = {}) => accuracyAtDistances(d, c, [{ classifier: 'a', correct: c }], opts).curves[0];
+const one = (d: ArrayLike<number>, c: ArrayLike<number>, opts = {}) =>
+  accuracyAtDistances(d, c, [{ classifier: 'a', correct: c }], opts).curves[0];
 const groups = (c: AccuracyCurve) => [...c.bins, c.beyond];
 /** Fixed seeds: the properties are checked on the same 100 populations on every run. */
 const RUNS = { seed: 20240613, numRuns: 100 };
@@ -39,31 +45,38 @@ describe('robustness score', () => {
     let flipped = 0;
     let worst = 0;
     fc.assert(
-      fc.property(population, fc.double({ min: 1.01, max: 1000, noNaN: true }), fc.boolean(), (p, farFactor, farCorrect) => {
-        const { d, c } = synthetic(p);
-        let max = 0;
-        for (const x of d) max = Math.max(max, x);
-        const before = one(d, c, { resamples: 0 });
-        const after = one([...d, max * farFactor], [...c, farCorrect ? 1 : 0], { resamples: 0 });
-        const delta = Math.abs(after.robustness.score - before.robustness.score);
-        // A well-classified far sample moves the scale (a percentile of the well-classified) by one
-        // rank, so a few samples near bin edges change bins, each moving two bins' accuracies by at
-        // most 1/minCount; a bin that crosses minCount enters or leaves the mean (up to 1/bins).
-        const crossed = before.bins.filter((g, k) => g.sparse !== after.bins[k].sparse).length;
-        flipped += crossed ? 1 : 0;
-        if (!crossed) worst = Math.max(worst, delta * p.n);
-        expect(delta).toBeLessThanOrEqual(12 / p.n + crossed / before.bins.length);
-        // A mis-classified far sample is beyond the scale and changes nothing in the score.
-        if (!farCorrect) expect(delta).toBe(0);
-        // Nor does it stretch the axis: a mis-classified one leaves the scale (and every bin) as it was.
-        if (!farCorrect) {
-          expect(after.bins).toEqual(before.bins);
-          expect(after.beyond.count).toBe(before.beyond.count + 1);
-        }
-      }),
+      fc.property(
+        population,
+        fc.double({ min: 1.01, max: 1000, noNaN: true }),
+        fc.boolean(),
+        (p, farFactor, farCorrect) => {
+          const { d, c } = synthetic(p);
+          let max = 0;
+          for (const x of d) max = Math.max(max, x);
+          const before = one(d, c, { resamples: 0 });
+          const after = one([...d, max * farFactor], [...c, farCorrect ? 1 : 0], { resamples: 0 });
+          const delta = Math.abs(after.robustness.score - before.robustness.score);
+          // A well-classified far sample moves the scale (a percentile of the well-classified) by one
+          // rank, so a few samples near bin edges change bins, each moving two bins' accuracies by at
+          // most 1/minCount; a bin that crosses minCount enters or leaves the mean (up to 1/bins).
+          const crossed = before.bins.filter((g, k) => g.sparse !== after.bins[k].sparse).length;
+          flipped += crossed ? 1 : 0;
+          if (!crossed) worst = Math.max(worst, delta * p.n);
+          expect(delta).toBeLessThanOrEqual(12 / p.n + crossed / before.bins.length);
+          // A mis-classified far sample is beyond the scale and changes nothing in the score.
+          if (!farCorrect) expect(delta).toBe(0);
+          // Nor does it stretch the axis: a mis-classified one leaves the scale (and every bin) as it was.
+          if (!farCorrect) {
+            expect(after.bins).toEqual(before.bins);
+            expect(after.beyond.count).toBe(before.beyond.count + 1);
+          }
+        },
+      ),
       RUNS,
     );
-    console.log(`far-sample property: ${flipped} of ${RUNS.numRuns} populations had a bin cross minCount; largest change otherwise ${worst.toFixed(2)}/N`);
+    console.log(
+      `far-sample property: ${flipped} of ${RUNS.numRuns} populations had a bin cross minCount; largest change otherwise ${worst.toFixed(2)}/N`,
+    );
   });
 
   it('a far mis-classified sample leaves it unchanged through accuracyCurves (centres and scale unchanged)', () => {
@@ -73,10 +86,17 @@ describe('robustness score', () => {
     // Styles whose first coordinate carries the distance: dims of std 1, centre near the origin.
     const rng = createRng(3);
     const styles = new Float32Array((n + 1) * S);
-    for (let i = 0; i < n; i++) for (let k = 0; k < S; k++) styles[i * S + k] = k === 0 ? d[i] * (uniform(rng) < 0.5 ? -1 : 1) : 0.01 * normals(rng, 1)[0];
+    for (let i = 0; i < n; i++)
+      for (let k = 0; k < S; k++)
+        styles[i * S + k] = k === 0 ? d[i] * (uniform(rng) < 0.5 ? -1 : 1) : 0.01 * normals(rng, 1)[0];
     styles[n * S] = 1e6; // the far sample
     const ranking = Array.from({ length: S }, (_, k) => ({ index: k, std: 1 }) as RankedDim);
-    const pop = (count: number, correct: Uint8Array) => ({ count, styleSize: S, styles: styles.subarray(0, count * S), correct });
+    const pop = (count: number, correct: Uint8Array) => ({
+      count,
+      styleSize: S,
+      styles: styles.subarray(0, count * S),
+      correct,
+    });
     const before = accuracyCurves(pop(n, c), 'a', { ranking, resamples: 0 });
     const after = accuracyCurves(pop(n + 1, Uint8Array.from([...c, 0])), 'a', { ranking, resamples: 0 });
     expect(after.normalisation.scale).toBe(before.normalisation.scale);
@@ -88,14 +108,25 @@ describe('robustness score', () => {
   it('keeps bins under minCount out: the score is the mean accuracy of the others, whatever the sparse ones hold', () => {
     // Hand-made, scale 10 (the farthest well-classified sample, percentile 100): bin 0 (x < 0.1)
     // holds 5 samples, all wrong; 430 samples from x = 0.2 to 1 are all right.
-    const d = [0.2, 0.3, 0.4, 0.5, 0.6, ...Array.from({ length: 400 }, (_, i) => 2 + (7.5 * i) / 400), ...Array.from({ length: 30 }, () => 10)];
+    const d = [
+      0.2,
+      0.3,
+      0.4,
+      0.5,
+      0.6,
+      ...Array.from({ length: 400 }, (_, i) => 2 + (7.5 * i) / 400),
+      ...Array.from({ length: 30 }, () => 10),
+    ];
     const c = d.map((x) => (x < 1 ? 0 : 1));
     const r = one(d, c, { scalePercentile: 100, resamples: 0 });
     expect(r.bins[0]).toMatchObject({ count: 5, correct: 0, sparse: true });
     expect(r.bins.slice(2).every((b) => !b.sparse)).toBe(true);
     expect(r.robustness).toMatchObject({ score: 1, samples: 430 });
     // With minCount 5 bin 0 counts, as one bin of accuracy 0 among 9 of accuracy 1.
-    expect(one(d, c, { scalePercentile: 100, minCount: 5, resamples: 0 }).robustness).toMatchObject({ score: 8 / 9, samples: 435 });
+    expect(one(d, c, { scalePercentile: 100, minCount: 5, resamples: 0 }).robustness).toMatchObject({
+      score: 8 / 9,
+      samples: 435,
+    });
     fc.assert(
       fc.property(population, fc.integer({ min: 5, max: 60 }), fc.integer(), (p, minCount, flipSeed) => {
         const { d, c } = synthetic(p);
@@ -112,7 +143,10 @@ describe('robustness score', () => {
           return groups(base)[b].sparse && uniform(rng) < 0.5 ? 1 - v : v;
         });
         // (the scale stays the reference's, from `c`)
-        const again = accuracyAtDistances(d, c, [{ classifier: 'a', correct: flippedCorrect }], { minCount, resamples: 0 }).curves[0];
+        const again = accuracyAtDistances(d, c, [{ classifier: 'a', correct: flippedCorrect }], {
+          minCount,
+          resamples: 0,
+        }).curves[0];
         expect(again.robustness.score).toBe(base.robustness.score);
       }),
       RUNS,
@@ -150,7 +184,12 @@ describe('robustness score', () => {
     const correct = Uint8Array.from({ length: n }, () => (uniform(rng) < 0.9 ? 1 : 0));
     const ranking = Array.from({ length: S }, (_, k) => ({ index: k, std: 1 }) as RankedDim);
     const t0 = performance.now();
-    const r = accuracyCurves({ count: n, styleSize: S, styles, correct }, 'a', { ranking }, { b: Uint8Array.from(correct, (v) => 1 - v) });
+    const r = accuracyCurves(
+      { count: n, styleSize: S, styles, correct },
+      'a',
+      { ranking },
+      { b: Uint8Array.from(correct, (v) => 1 - v) },
+    );
     console.log(`200,000 samples, 2 curves, 200 resamples: ${((performance.now() - t0) / 1000).toFixed(1)} s`);
     expect(groups(r.curves[0]).reduce((a, g) => a + g.count, 0)).toBe(n);
     expect(r.curves[0].robustness.ciLow).toBeLessThan(r.curves[0].robustness.ciHigh);
@@ -169,17 +208,38 @@ describe('on the committed models', () => {
   });
 
   it('classifier-corrupted is more robust than classifier-clean for seeds 1, 2 and 3 (2,000 samples)', async () => {
-    const rows: Array<{ seed: number; corrupted: AccuracyCurve['robustness']; clean: AccuracyCurve['robustness']; accCorrupted: number; accClean: number }> = [];
+    const rows: Array<{
+      seed: number;
+      corrupted: AccuracyCurve['robustness'];
+      clean: AccuracyCurve['robustness'];
+      accCorrupted: number;
+      accClean: number;
+    }> = [];
     for (const seed of [1, 2, 3]) {
       // As the findings do: the corruption-trained classifier's sweep, its top-100 dims, per-class centres.
       const spec = { seed, count: 2000, classIndex: null };
       const pop = emptyPopulation(corrupted, spec);
-      const sums = await rankingSweep(corrupted, spec, { batchSize: 64, onBatch: (b) => recordBatch(pop, b.start, b.labels, b.styles, b.evaluation) });
+      const sums = await rankingSweep(corrupted, spec, {
+        batchSize: 64,
+        onBatch: (b) => recordBatch(pop, b.start, b.labels, b.styles, b.evaluation),
+      });
       const cleanCorrect = (await classifyPopulation(clean, pop)).correct;
-      const r = accuracyCurves(pop, 'classifier-corrupted', { ranking: rankDimensions(sums, corrupted.generator.layout).dims, labels: pop.labels }, { 'classifier-clean': cleanCorrect });
-      rows.push({ seed, corrupted: r.curves[0].robustness, clean: r.curves[1].robustness, accCorrupted: populationAccuracy(pop), accClean: populationAccuracy({ correct: cleanCorrect, count: pop.count }) });
+      const r = accuracyCurves(
+        pop,
+        'classifier-corrupted',
+        { ranking: rankDimensions(sums, corrupted.generator.layout).dims, labels: pop.labels },
+        { 'classifier-clean': cleanCorrect },
+      );
+      rows.push({
+        seed,
+        corrupted: r.curves[0].robustness,
+        clean: r.curves[1].robustness,
+        accCorrupted: populationAccuracy(pop),
+        accClean: populationAccuracy({ correct: cleanCorrect, count: pop.count }),
+      });
     }
-    const f = (x: AccuracyCurve['robustness']) => `${x.score.toFixed(4)} [${x.ciLow.toFixed(4)}, ${x.ciHigh.toFixed(4)}] (${x.samples} samples)`;
+    const f = (x: AccuracyCurve['robustness']) =>
+      `${x.score.toFixed(4)} [${x.ciLow.toFixed(4)}, ${x.ciHigh.toFixed(4)}] (${x.samples} samples)`;
     const spread = (k: 'corrupted' | 'clean') => {
       const s = rows.map((r) => r[k].score);
       const mean = s.reduce((a, b) => a + b, 0) / s.length;
@@ -188,7 +248,10 @@ describe('on the committed models', () => {
     console.log(
       [
         'robustness score [95% bootstrap CI] at 2,000 samples:',
-        ...rows.map((r) => `  seed ${r.seed}: classifier-corrupted ${f(r.corrupted)}, classifier-clean ${f(r.clean)}; accuracy ${r.accCorrupted.toFixed(4)} / ${r.accClean.toFixed(4)}`),
+        ...rows.map(
+          (r) =>
+            `  seed ${r.seed}: classifier-corrupted ${f(r.corrupted)}, classifier-clean ${f(r.clean)}; accuracy ${r.accCorrupted.toFixed(4)} / ${r.accClean.toFixed(4)}`,
+        ),
         `  classifier-corrupted: ${spread('corrupted')}`,
         `  classifier-clean: ${spread('clean')}`,
       ].join('\n'),

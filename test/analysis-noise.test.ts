@@ -10,8 +10,18 @@ import * as tf from '../src/core/tf.js';
 import { useBackend } from '../src/node/backend.js';
 import { analysisModels, loadBuiltinClassifier, loadGenerator } from '../src/node/models.js';
 import { loadDigits } from '../src/node/mnist.js';
-import { analysisNoiseOf, DEFAULT_ANALYSIS_NOISE, type AnalysisModels, type AnalysisNoise } from '../src/core/analysis/models.js';
-import { classifyPopulation, populationSpecHash, samplePopulation, type PopulationSpec } from '../src/core/analysis/population.js';
+import {
+  analysisNoiseOf,
+  DEFAULT_ANALYSIS_NOISE,
+  type AnalysisModels,
+  type AnalysisNoise,
+} from '../src/core/analysis/models.js';
+import {
+  classifyPopulation,
+  populationSpecHash,
+  samplePopulation,
+  type PopulationSpec,
+} from '../src/core/analysis/population.js';
 import { analyze } from '../src/core/analysis/report.js';
 import { evaluateShifts } from '../src/core/analysis/traversal.js';
 import { measureNoiseCorrelation, type NoiseCorrelationReport } from '../src/core/evaluation/noise-correlation.js';
@@ -20,7 +30,8 @@ import { resultKey } from '../src/protocol/catalog.js';
 
 /** The trained generator with its noise inputs given weight (its own noise strengths are ~1e-3). */
 function withNoiseStrength(g: Generator, strength: number): Generator {
-  for (const name of g.params.names()) if (name.endsWith('noise_strength')) tf.tidy(() => g.params.get(name).assign(tf.tensor([strength])));
+  for (const name of g.params.names())
+    if (name.endsWith('noise_strength')) tf.tidy(() => g.params.get(name).assign(tf.tensor([strength])));
   return g;
 }
 
@@ -62,16 +73,23 @@ describe('per-sample noise is carried with the sample', () => {
   it('noise mode and seed are part of the population spec hash and the edge result key', () => {
     const hash = (noise?: AnalysisNoise) => populationSpecHash({ ...noisy, noise }, spec);
     expect(hash()).toBe(hash(DEFAULT_ANALYSIS_NOISE));
-    const hashes = new Set([hash(analysisNoiseOf('const')), hash(analysisNoiseOf('per-sample', 1)), hash(analysisNoiseOf('per-sample', 2))]);
+    const hashes = new Set([
+      hash(analysisNoiseOf('const')),
+      hash(analysisNoiseOf('per-sample', 1)),
+      hash(analysisNoiseOf('per-sample', 2)),
+    ]);
     expect(hashes.size).toBe(3);
-    const key = (noise?: AnalysisNoise) => resultKey({ kind: 'ranking-sums', generatorId: 'g', classifierId: 'c', sweep: { seed: 1, count: 10 }, noise });
+    const key = (noise?: AnalysisNoise) =>
+      resultKey({ kind: 'ranking-sums', generatorId: 'g', classifierId: 'c', sweep: { seed: 1, count: 10 }, noise });
     expect(key()).toBe(key(DEFAULT_ANALYSIS_NOISE));
     expect(key(analysisNoiseOf('const'))).not.toBe(key(analysisNoiseOf('per-sample')));
     expect(() => populationSpecHash({ ...noisy, noise: { mode: 'per-sample', seed: -1 } }, spec)).toThrow(/noise seed/);
   });
 
   it('analyze refuses to compare classifiers on differently rendered images', async () => {
-    await expect(analyze(noisy, { samples: 10 }, { ...noisy, noise: analysisNoiseOf('const') })).rejects.toThrow(/noise/);
+    await expect(analyze(noisy, { samples: 10 }, { ...noisy, noise: analysisNoiseOf('const') })).rejects.toThrow(
+      /noise/,
+    );
   });
 });
 
@@ -96,11 +114,15 @@ describe('residual correlation of generated noise (docs/analysis/noise-modes.jso
     const gen = loadGenerator();
     const recorded = JSON.parse(readFileSync('docs/analysis/noise-modes.json', 'utf8')) as NoiseCorrelationReport;
     expect(recorded.generatorId).toBe(gen.manifest.sha256);
-    const r = await measureNoiseCorrelation(gen.generator, gen.manifest.sha256, real(), { seed: recorded.seed, count: recorded.count });
+    const r = await measureNoiseCorrelation(gen.generator, gen.manifest.sha256, real(), {
+      seed: recorded.seed,
+      count: recorded.count,
+    });
     expect(r.sets.map((s) => s.name)).toEqual(recorded.sets.map((s) => s.name));
     r.sets.forEach((s, k) => {
       const want = recorded.sets[k];
-      for (const key of ['mean', 'median', 'max'] as const) expect(Math.abs(s[key] - want[key]), `${s.name} ${key}`).toBeLessThan(2e-3);
+      for (const key of ['mean', 'median', 'max'] as const)
+        expect(Math.abs(s[key] - want[key]), `${s.name} ${key}`).toBeLessThan(2e-3);
       expect(Math.abs(s.shifted.mean - want.shifted.mean)).toBeLessThan(2e-3);
     });
     // What it says: this generator's noise inputs carry almost no weight, so both modes share one

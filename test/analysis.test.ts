@@ -11,8 +11,20 @@ import { styleHistograms } from '../src/core/analysis/histograms.js';
 import { jointCornerCase } from '../src/core/analysis/joint.js';
 import { dimStart } from '../src/core/analysis/dim-start.js';
 import { evaluateStyles, pTrueGradient, type AnalysisModels } from '../src/core/analysis/models.js';
-import { emptyPopulation, populationStyles, recordBatch, samplePopulation, type PopulationSpec } from '../src/core/analysis/population.js';
-import { mergeRankingSums, rankDimensions, rankingSweep, sumsCount, type RankingSums } from '../src/core/analysis/ranking.js';
+import {
+  emptyPopulation,
+  populationStyles,
+  recordBatch,
+  samplePopulation,
+  type PopulationSpec,
+} from '../src/core/analysis/population.js';
+import {
+  mergeRankingSums,
+  rankDimensions,
+  rankingSweep,
+  sumsCount,
+  type RankingSums,
+} from '../src/core/analysis/ranking.js';
 import { auroc, ksDistance, wilsonInterval } from '../src/core/analysis/stats.js';
 import { traverse } from '../src/core/analysis/traversal.js';
 import * as tf from '../src/core/tf.js';
@@ -81,7 +93,9 @@ describe('gradient of p_true with respect to s', () => {
     // The dims with the largest gradients (well above float32 noise) of two samples.
     let checked = 0;
     for (const i of [0, 1]) {
-      const order = Array.from({ length: S }, (_, j) => j).sort((a, b) => Math.abs(g[i * S + b]) - Math.abs(g[i * S + a]));
+      const order = Array.from({ length: S }, (_, j) => j).sort(
+        (a, b) => Math.abs(g[i * S + b]) - Math.abs(g[i * S + a]),
+      );
       for (const j of order.slice(0, 3)) {
         const eps = 1e-3;
         const fd = ((await pAt(i, j, eps)) - (await pAt(i, j, -eps))) / (2 * eps);
@@ -102,7 +116,11 @@ describe('ranking sweep', () => {
   });
 
   it('merges shards exactly whatever their order, and matches the unsharded sweep', async () => {
-    const parts = [await rankingSweep(models, spec, { start: 0, end: 40 }), await rankingSweep(models, spec, { start: 40, end: 70 }), await rankingSweep(models, spec, { start: 70, end: 96 })];
+    const parts = [
+      await rankingSweep(models, spec, { start: 0, end: 40 }),
+      await rankingSweep(models, spec, { start: 40, end: 70 }),
+      await rankingSweep(models, spec, { start: 70, end: 96 }),
+    ];
     const m1 = mergeRankingSums(parts);
     const m2 = mergeRankingSums([parts[2], parts[0], parts[1]]);
     expect(m2).toEqual(m1);
@@ -111,7 +129,8 @@ describe('ranking sweep', () => {
     expect(m1.count).toEqual(whole.count);
     expect(m1.correct).toEqual(whole.correct);
     for (const key of ['gradSum', 'gradSqSum', 'styleSum', 'styleSqSum'] as const) {
-      for (let i = 0; i < whole[key].length; i++) expect(Math.abs(m1[key][i] - whole[key][i])).toBeLessThanOrEqual(1e-9 * Math.max(1, Math.abs(whole[key][i])));
+      for (let i = 0; i < whole[key].length; i++)
+        expect(Math.abs(m1[key][i] - whole[key][i])).toBeLessThanOrEqual(1e-9 * Math.max(1, Math.abs(whole[key][i])));
     }
     const r1 = rankDimensions(m1, models.generator.layout);
     const r2 = rankDimensions(whole, models.generator.layout);
@@ -121,7 +140,9 @@ describe('ranking sweep', () => {
   it('records the same population as a forward-only pass', async () => {
     const direct = await samplePopulation(models, spec);
     const viaSweep = emptyPopulation(models, spec);
-    await rankingSweep(models, spec, { onBatch: (b) => recordBatch(viaSweep, b.start, b.labels, b.styles, b.evaluation) });
+    await rankingSweep(models, spec, {
+      onBatch: (b) => recordBatch(viaSweep, b.start, b.labels, b.styles, b.evaluation),
+    });
     expect(viaSweep.styles).toEqual(direct.styles);
     expect(viaSweep.labels).toEqual(direct.labels);
     expect(viaSweep.predicted).toEqual(direct.predicted);
@@ -144,7 +165,8 @@ describe('ranking sweep', () => {
       expect(d.direction).toBe(d.score >= 0 ? 'increase' : 'decrease');
       expect(models.generator.layout.layers.find((l) => l.name === d.layer)!.offset + d.channel).toBe(d.index);
     }
-    for (let i = 1; i < r.dims.length; i++) expect(Math.abs(r.dims[i - 1].score)).toBeGreaterThanOrEqual(Math.abs(r.dims[i].score));
+    for (let i = 1; i < r.dims.length; i++)
+      expect(Math.abs(r.dims[i - 1].score)).toBeGreaterThanOrEqual(Math.abs(r.dims[i].score));
     const perClass = rankDimensions(whole, models.generator.layout, 3);
     expect(perClass.count).toBe(whole.count[3]);
   });
@@ -180,7 +202,15 @@ describe('traversal, corner cases and joint corner cases', () => {
     let found = false;
     for (const d of ranking.dims.slice(0, 30)) {
       // The sample's own noise stream (its index): the traversal starts at the sample's image.
-      const t = await traverse(models, { s0, classIndex: c, dim: d.index, std: d.std, direction: d.direction === 'increase' ? 1 : -1, maxSteps: 30, noiseStream: i });
+      const t = await traverse(models, {
+        s0,
+        classIndex: c,
+        dim: d.index,
+        std: d.std,
+        direction: d.direction === 'increase' ? 1 : -1,
+        maxSteps: 30,
+        noiseStream: i,
+      });
       expect(t.start.pTrue).toBeCloseTo(pop.pTrue[i], 4);
       expect(t.start.predicted).toBe(c);
       if (!t.flipped) {
@@ -215,7 +245,15 @@ describe('traversal, corner cases and joint corner cases', () => {
     const wrong = pop.correct.findIndex((x) => x === 0);
     expect(wrong).toBeGreaterThanOrEqual(0);
     const d = ranking.dims[0];
-    const t = await traverse(models, { s0: pop.styles.slice(wrong * S, (wrong + 1) * S), classIndex: pop.labels[wrong], dim: d.index, std: d.std, direction: d.direction === 'increase' ? 1 : -1, maxSteps: 5, noiseStream: wrong });
+    const t = await traverse(models, {
+      s0: pop.styles.slice(wrong * S, (wrong + 1) * S),
+      classIndex: pop.labels[wrong],
+      dim: d.index,
+      std: d.std,
+      direction: d.direction === 'increase' ? 1 : -1,
+      maxSteps: 5,
+      noiseStream: wrong,
+    });
     expect(t.outcome).toBe('already-misclassified');
     expect(t.flipped).toBe(false);
     expect(t.decisionShift).toBeNull();
@@ -223,7 +261,15 @@ describe('traversal, corner cases and joint corner cases', () => {
     // A correct sample whose p_true is below 0.5: not "already misclassified".
     const low = pop.pTrue.findIndex((p, k) => p < 0.5 && pop.correct[k] === 1);
     if (low >= 0) {
-      const u = await traverse(models, { s0: pop.styles.slice(low * S, (low + 1) * S), classIndex: pop.labels[low], dim: d.index, std: d.std, direction: d.direction === 'increase' ? 1 : -1, maxSteps: 5, noiseStream: low });
+      const u = await traverse(models, {
+        s0: pop.styles.slice(low * S, (low + 1) * S),
+        classIndex: pop.labels[low],
+        dim: d.index,
+        std: d.std,
+        direction: d.direction === 'increase' ? 1 : -1,
+        maxSteps: 5,
+        noiseStream: low,
+      });
       expect(u.outcome).not.toBe('already-misclassified');
       expect(u.pTrueHalfShift).toBe(0);
       expect(u.reasons[0]).toMatch(/below 0\.5 at the start .* still the true class/);
@@ -234,7 +280,9 @@ describe('traversal, corner cases and joint corner cases', () => {
     const s0 = new Float32Array(models.generator.styleSize);
     await expect(traverse(models, { s0, classIndex: 0, dim: -1, std: 1, direction: 1 })).rejects.toThrow(/dim/);
     await expect(traverse(models, { s0, classIndex: 0, dim: 0, std: 0, direction: 1 })).rejects.toThrow(/std/);
-    await expect(traverse(models, { s0: new Float32Array(3), classIndex: 0, dim: 0, std: 1, direction: 1 })).rejects.toThrow(/s0/);
+    await expect(
+      traverse(models, { s0: new Float32Array(3), classIndex: 0, dim: 0, std: 1, direction: 1 }),
+    ).rejects.toThrow(/s0/);
   });
 
   it('finds decision corner cases that are misclassified when re-rendered, and reports skipped dims with what happened', async () => {
@@ -242,12 +290,23 @@ describe('traversal, corner cases and joint corner cases', () => {
     // test/worker/edge-sources.test.ts). The random-init generator of the other tests is no use
     // here: every class-average style of it is already misclassified, so it has no corner case at all.
     const { generator } = loadGenerator();
-    const trained: AnalysisModels = { generator, classifier: models.classifier, generatorId: 'committed', classifierId: models.classifierId };
+    const trained: AnalysisModels = {
+      generator,
+      classifier: models.classifier,
+      generatorId: 'committed',
+      classifierId: models.classifierId,
+    };
     const index = JSON.parse(readFileSync('data/precomputed/index.json', 'utf8')) as ResultsIndex;
     const entry0 = index.entries.find((e) => e.kind === 'ranking-sums' && e.classifier === 'classifier-clean');
     expect(entry0, 'committed ranking sums of classifier-clean').toBeDefined();
-    const committedSums = (JSON.parse(readFileSync(`data/precomputed/${entry0!.key}.json`, 'utf8')) as StoredResult).payload as RankingSums;
-    const cc = await findCornerCases(trained, committedSums, generator.layout, { classes: [0, 1], perClass: 3, maxCandidates: 12, maxSteps: 30 });
+    const committedSums = (JSON.parse(readFileSync(`data/precomputed/${entry0!.key}.json`, 'utf8')) as StoredResult)
+      .payload as RankingSums;
+    const cc = await findCornerCases(trained, committedSums, generator.layout, {
+      classes: [0, 1],
+      perClass: 3,
+      maxCandidates: 12,
+      maxSteps: 30,
+    });
     expect(cc.classes.map((e) => e.classIndex)).toEqual([0, 1]);
     for (const entry of cc.classes) {
       // Every class of the committed models has dims that flip its decision within 20 std (README):
@@ -274,7 +333,13 @@ describe('traversal, corner cases and joint corner cases', () => {
     const pop = await samplePopulation(models, spec);
     const S = pop.styleSize;
     const i = pop.pTrue.findIndex((p, k) => p > 0.8 && pop.correct[k] === 1);
-    const j = await jointCornerCase(models, { s0: pop.styles.slice(i * S, (i + 1) * S), classIndex: pop.labels[i], dims: ranking.dims.slice(0, 5), maxSteps: 30, noiseStream: i });
+    const j = await jointCornerCase(models, {
+      s0: pop.styles.slice(i * S, (i + 1) * S),
+      classIndex: pop.labels[i],
+      dims: ranking.dims.slice(0, 5),
+      maxSteps: 30,
+      noiseStream: i,
+    });
     expect(j.converged).toBe(true);
     expect(j.predicted).not.toBe(pop.labels[i]);
     expect(Math.abs(j.pTrue - j.pRunnerUp)).toBeLessThanOrEqual(0.01);
@@ -292,7 +357,8 @@ describe('histograms, accuracy curves and embeddings', () => {
     const ranking = rankDimensions(sums, models.generator.layout);
     const h = styleHistograms(pop, { ranking: ranking.dims, top: 3, random: 3, bins: 10 });
     expect(h.dims).toHaveLength(6);
-    for (const d of h.dims) expect(d.well.reduce((a, b) => a + b, 0) + d.mis.reduce((a, b) => a + b, 0)).toBe(pop.count);
+    for (const d of h.dims)
+      expect(d.well.reduce((a, b) => a + b, 0) + d.mis.reduce((a, b) => a + b, 0)).toBe(pop.count);
     const flipped = Uint8Array.from(pop.correct, (c) => 1 - c);
     const curves = accuracyCurves(pop, 'a', { ranking: ranking.dims, topDims: 100, bins: 5 }, { b: flipped });
     expect(curves.curves).toHaveLength(2);
@@ -307,7 +373,15 @@ describe('histograms, accuracy curves and embeddings', () => {
     expect(perClass.curves[0].bins.reduce((a, b) => a + b.count, 0) + perClass.curves[0].beyond.count).toBe(pop.count);
     expect(perClass.normalisation.maxDistance).toBeLessThan(curves.normalisation.maxDistance);
     expect(() => accuracyCurves(pop, 'a', { ranking: ranking.dims, centres: 'per-class' })).toThrow(/labels/);
-    const e = await embedSpaces({ count: pop.count, labels: pop.labels, correct: pop.correct, spaces: [{ space: 'S', values: pop.styles, dims: pop.styleSize }] }, { nNeighbors: 8 });
+    const e = await embedSpaces(
+      {
+        count: pop.count,
+        labels: pop.labels,
+        correct: pop.correct,
+        spaces: [{ space: 'S', values: pop.styles, dims: pop.styleSize }],
+      },
+      { nNeighbors: 8 },
+    );
     expect(e.spaces[0].points).toHaveLength(pop.count);
   });
 });

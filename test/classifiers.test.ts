@@ -24,7 +24,7 @@ describe('committed classifiers', () => {
     }
   });
 
-  it('the corruption-trained CNN reaches at least the paper\'s 97% on corrupted test digits', () => {
+  it("the corruption-trained CNN reaches at least the paper's 97% on corrupted test digits", () => {
     expect(accuracy['classifier-corrupted'].corrupted).toBeGreaterThanOrEqual(0.97);
     expect(accuracy['classifier-corrupted'].clean).toBeGreaterThanOrEqual(0.98);
   });

@@ -12,8 +12,6 @@ import { useBackend } from '../src/node/backend.js';
 import { writeWeightsDir } from '../src/node/weights-fs.js';
 import { DEFAULT_ANALYSIS_NOISE } from '../src/core/analysis/noise.js';
 
-
-
 describe('faultlines CLI', () => {
   it('lists its commands and rejects unknown ones', async () => {
     const help = await faultlines('--help');
@@ -34,7 +32,7 @@ describe('faultlines CLI', () => {
     expect(r3.stderr).toMatch(/--noise must be one of const, per-sample/);
   });
 
-  it('evaluate prints both classifiers\' accuracies as JSON', async () => {
+  it("evaluate prints both classifiers' accuracies as JSON", async () => {
     const r = await faultlines('evaluate', '--json');
     expect(r.code).toBe(0);
     const rows = JSON.parse(r.stdout) as Array<{ classifier: string; clean: number; corrupted: number }>;
@@ -56,22 +54,44 @@ describe('faultlines CLI', () => {
     });
 
     it('writes report.json, the figures and a self-contained report.html', async () => {
-      const r = await faultlines('analyze', '--generator', genDir, '--samples', '120', '--direction-dims', '6', '--direction-samples', '6', '--corner-direction-samples', '2', '--out', out);
+      const r = await faultlines(
+        'analyze',
+        '--generator',
+        genDir,
+        '--samples',
+        '120',
+        '--direction-dims',
+        '6',
+        '--direction-samples',
+        '6',
+        '--corner-direction-samples',
+        '2',
+        '--out',
+        out,
+      );
       expect(r.stderr + r.stdout).toContain('wrote');
       expect(r.code).toBe(0);
-      for (const f of ['report.json', 'report.html', 'traversals.png', 'corner-cases.png', 'joint-corner-cases.png']) expect(existsSync(path.join(out, f))).toBe(true);
+      for (const f of ['report.json', 'report.html', 'traversals.png', 'corner-cases.png', 'joint-corner-cases.png'])
+        expect(existsSync(path.join(out, f))).toBe(true);
       const report = JSON.parse(readFileSync(path.join(out, 'report.json'), 'utf8'));
       expect(report.schema).toBe('faultlines.report/2');
       expect(report.noise).toEqual(DEFAULT_ANALYSIS_NOISE); // recorded, the default
-      expect(report.classifiers.map((c: { name: string }) => c.name)).toEqual(['classifier-corrupted', 'classifier-clean']);
+      expect(report.classifiers.map((c: { name: string }) => c.name)).toEqual([
+        'classifier-corrupted',
+        'classifier-clean',
+      ]);
       expect(report.ranking.dims).toHaveLength(report.ranking.dims.length);
       expect(report.traversals).toHaveLength(10);
       expect(report.cornerCases.classes).toHaveLength(10);
       expect(report.embedding.spaces.map((s: { space: string }) => s.space)).toEqual(['Z', 'W', 'S']);
       // Naming the failure: every top dim described with a label, both classifiers' "why" sentences.
       expect(report.directions.result.directions).toHaveLength(6);
-      for (const d of report.directions.result.directions) expect(d.label.text).toMatch(/^(entangled: |no visible change|[a-z])/);
-      expect(report.directions.why.map((w: { classifier: string }) => w.classifier)).toEqual(['classifier-corrupted', 'classifier-clean']);
+      for (const d of report.directions.result.directions)
+        expect(d.label.text).toMatch(/^(entangled: |no visible change|[a-z])/);
+      expect(report.directions.why.map((w: { classifier: string }) => w.classifier)).toEqual([
+        'classifier-corrupted',
+        'classifier-clean',
+      ]);
       expect(r.stdout).toContain('why: classifier-corrupted');
       const html = readFileSync(path.join(out, 'report.html'), 'utf8');
       expect(html).toContain('What the directions do to the image');
@@ -83,7 +103,19 @@ describe('faultlines CLI', () => {
 
     it('analyses a user TF.js model through its adapter, compared with the built-in CNN', async () => {
       const userOut = mkdtempSync(path.join(tmpdir(), 'faultlines-user-report-'));
-      const r = await faultlines('analyze', '--generator', genDir, '--samples', '60', '--classifier', 'test/fixtures/mlp-layers', '--adapter', 'test/fixtures/mlp-layers/adapter.json', '--out', userOut);
+      const r = await faultlines(
+        'analyze',
+        '--generator',
+        genDir,
+        '--samples',
+        '60',
+        '--classifier',
+        'test/fixtures/mlp-layers',
+        '--adapter',
+        'test/fixtures/mlp-layers/adapter.json',
+        '--out',
+        userOut,
+      );
       expect(r.stderr + r.stdout).toContain('wrote');
       const report = JSON.parse(readFileSync(path.join(userOut, 'report.json'), 'utf8'));
       expect(report.classifiers.map((c: { name: string }) => c.name)).toEqual(['mlp-layers', 'classifier-corrupted']);
@@ -92,10 +124,27 @@ describe('faultlines CLI', () => {
 
     it('ranks with the built-in CNN when the user model has no gradient, and measures the user model on the same dims', async () => {
       const userOut = mkdtempSync(path.join(tmpdir(), 'faultlines-user-report-'));
-      const r = await faultlines('analyze', '--generator', genDir, '--samples', '60', '--classifier', 'test/fixtures/mlp-graph-equal', '--adapter', 'test/fixtures/mlp-graph-equal/adapter.json', '--out', userOut);
-      expect(r.stderr).toMatch(/no gradient for op Equal; ranking, traversals and corner cases use classifier-corrupted/);
+      const r = await faultlines(
+        'analyze',
+        '--generator',
+        genDir,
+        '--samples',
+        '60',
+        '--classifier',
+        'test/fixtures/mlp-graph-equal',
+        '--adapter',
+        'test/fixtures/mlp-graph-equal/adapter.json',
+        '--out',
+        userOut,
+      );
+      expect(r.stderr).toMatch(
+        /no gradient for op Equal; ranking, traversals and corner cases use classifier-corrupted/,
+      );
       const report = JSON.parse(readFileSync(path.join(userOut, 'report.json'), 'utf8'));
-      expect(report.classifiers.map((c: { name: string }) => c.name)).toEqual(['classifier-corrupted', 'mlp-graph-equal']);
+      expect(report.classifiers.map((c: { name: string }) => c.name)).toEqual([
+        'classifier-corrupted',
+        'mlp-graph-equal',
+      ]);
       expect(report.accuracyCurves.curves).toHaveLength(2);
     });
 

@@ -38,7 +38,9 @@ describe('corrupted MNIST', () => {
 
   it('is deterministic', () => {
     const again = loadDigits('test', 'corrupted');
-    expect(again.images.subarray(9000 * 1024, 9001 * 1024)).toEqual(corrupted.images.subarray(9000 * 1024, 9001 * 1024));
+    expect(again.images.subarray(9000 * 1024, 9001 * 1024)).toEqual(
+      corrupted.images.subarray(9000 * 1024, 9001 * 1024),
+    );
   });
 
   it('matches its metadata: more blur is measurably blurrier, more noise measurably noisier', () => {
@@ -61,7 +63,9 @@ describe('corrupted MNIST', () => {
 
   it('blurs the same digit more at a higher severity, without noise', () => {
     const img = digitImage(clean, 7);
-    const levels = [1, 2, 3].map((b) => blurLevel(corrupt(img, IMAGE_SIZE, { blur: b as 1 | 2 | 3, noise: 0 }, createRng(1)), IMAGE_SIZE));
+    const levels = [1, 2, 3].map((b) =>
+      blurLevel(corrupt(img, IMAGE_SIZE, { blur: b as 1 | 2 | 3, noise: 0 }, createRng(1)), IMAGE_SIZE),
+    );
     expect(levels[0]).toBeGreaterThan(blurLevel(img, IMAGE_SIZE));
     expect(levels[1]).toBeGreaterThan(levels[0]);
     expect(levels[2]).toBeGreaterThan(levels[1]);

@@ -31,10 +31,23 @@ describe('domains of classifier/generator pairs', () => {
 
   it('refuses a pair of different domains, classes or image shapes, naming both models', () => {
     const fashion = { ...cls, manifest: { ...cls.manifest, domain: domainStamp(FASHION) } };
-    expect(() => analysisModels(gen, fashion)).toThrow(/classifier classifier-clean is for domain "fashion" but generator generator is for domain "mnist"/);
-    const renamed = { ...cls, manifest: { ...cls.manifest, domain: { ...domainStamp(MNIST), classNames: ['zero', ...MNIST.classNames.slice(1)] } } };
-    expect(() => analysisModels(gen, renamed)).toThrow(/classifier classifier-clean has classes \[zero, 1, .*\] but generator generator has \[0, 1, /);
-    const rgb = { ...cls, manifest: { ...cls.manifest, domain: { ...domainStamp(MNIST), image: { size: 32, channels: 3 } } } };
+    expect(() => analysisModels(gen, fashion)).toThrow(
+      /classifier classifier-clean is for domain "fashion" but generator generator is for domain "mnist"/,
+    );
+    const renamed = {
+      ...cls,
+      manifest: {
+        ...cls.manifest,
+        domain: { ...domainStamp(MNIST), classNames: ['zero', ...MNIST.classNames.slice(1)] },
+      },
+    };
+    expect(() => analysisModels(gen, renamed)).toThrow(
+      /classifier classifier-clean has classes \[zero, 1, .*\] but generator generator has \[0, 1, /,
+    );
+    const rgb = {
+      ...cls,
+      manifest: { ...cls.manifest, domain: { ...domainStamp(MNIST), image: { size: 32, channels: 3 } } },
+    };
     expect(() => analysisModels(gen, rgb)).toThrow(/takes 32x32x3 images but generator generator gives 32x32x1/);
     // Stamped on both sides and equal: accepted.
     const stampedGen = { ...gen, manifest: { ...gen.manifest, domain: domainStamp(FASHION) } };
@@ -44,31 +57,51 @@ describe('domains of classifier/generator pairs', () => {
   it('leaves a generator of a user folder (unknown domain) to the class-count checks', () => {
     const folderGen = loadGenerator(path.resolve('test/fixtures/generator-3class'));
     expect(manifestDomain(folderGen.manifest)).toBeNull();
-    expect(() => assertSameDomain({ label: 'c', manifest: cls.manifest }, { label: 'g', manifest: folderGen.manifest })).not.toThrow();
+    expect(() =>
+      assertSameDomain({ label: 'c', manifest: cls.manifest }, { label: 'g', manifest: folderGen.manifest }),
+    ).not.toThrow();
   });
 
   it('keeps the domain through a manifest round trip and rejects a malformed one, naming the field', () => {
-    const info = { name: 'x', kind: 'classifier' as const, architecture: {}, weightsFile: 'weights.bin', provenance: {}, metrics: {}, domain: domainStamp(FASHION) };
+    const info = {
+      name: 'x',
+      kind: 'classifier' as const,
+      architecture: {},
+      weightsFile: 'weights.bin',
+      provenance: {},
+      metrics: {},
+      domain: domainStamp(FASHION),
+    };
     const { manifest } = encodeWeights(info, [['w', { shape: [1], values: new Float32Array([1]) }]]);
     expect(parseManifest(JSON.parse(JSON.stringify(manifest)), 'm.json').domain).toEqual(domainStamp(FASHION));
-    expect(() => parseManifest({ ...manifest, domain: { ...domainStamp(FASHION), image: { size: 32, channels: 0 } } }, 'm.json')).toThrow(/invalid manifest at "domain\.image\.channels"/);
+    expect(() =>
+      parseManifest({ ...manifest, domain: { ...domainStamp(FASHION), image: { size: 32, channels: 0 } } }, 'm.json'),
+    ).toThrow(/invalid manifest at "domain\.image\.channels"/);
   });
 
   it('finds built-in models per domain and refuses unknown domains and --data with --domain', async () => {
     expect(builtinModelPath('classifier-clean')).toBe('classifier-clean');
     expect(builtinModelPath('generator', 'fashion')).toBe('fashion/generator');
     expect(() => getDomain('cifar')).toThrow(/unknown domain "cifar" \(known: mnist, fashion\)/);
-    await expect(trainGenerator(['--domain', 'fashion', '--data', 'some/folder'])).rejects.toThrow(/--data and --domain exclude each other/);
+    await expect(trainGenerator(['--domain', 'fashion', '--data', 'some/folder'])).rejects.toThrow(
+      /--data and --domain exclude each other/,
+    );
     await expect(trainGenerator(['--domain', 'cifar'])).rejects.toThrow(/unknown domain "cifar"/);
-    await expect(evaluate(['--domain', 'cifar'])).rejects.toThrow(/--domain must be one of mnist, fashion, got "cifar"/);
+    await expect(evaluate(['--domain', 'cifar'])).rejects.toThrow(
+      /--domain must be one of mnist, fashion, got "cifar"/,
+    );
   });
 
   it('names the command that makes a built-in model a domain does not have yet', () => {
     const was = process.env.FAULTLINES_WEIGHTS;
     process.env.FAULTLINES_WEIGHTS = mkdtempSync(path.join(tmpdir(), 'faultlines-weights-'));
     try {
-      expect(() => loadGenerator(undefined, 'fashion')).toThrow(/no generator for domain "fashion" in weights\/fashion\/generator yet \(made by: npm run train:generator -- --domain fashion\)/);
-      expect(() => loadBuiltinClassifier('classifier-clean', 'fashion')).toThrow(/no classifier-clean for domain "fashion" .*npm run train:classifier -- --domain fashion/);
+      expect(() => loadGenerator(undefined, 'fashion')).toThrow(
+        /no generator for domain "fashion" in weights\/fashion\/generator yet \(made by: npm run train:generator -- --domain fashion\)/,
+      );
+      expect(() => loadBuiltinClassifier('classifier-clean', 'fashion')).toThrow(
+        /no classifier-clean for domain "fashion" .*npm run train:classifier -- --domain fashion/,
+      );
     } finally {
       if (was === undefined) delete process.env.FAULTLINES_WEIGHTS;
       else process.env.FAULTLINES_WEIGHTS = was;

@@ -20,7 +20,10 @@ describe('evaluate --by-severity', () => {
   it('splits the corrupted-split accuracy into its halves and 3x3 severity cells', async () => {
     const full = loadDomainSet('mnist', 'test', 'corrupted');
     // Every 10th sample: 500 from the clean half, 500 from the corrupted half.
-    const test = selectDigits(full, Array.from({ length: 1000 }, (_, i) => i * 10));
+    const test = selectDigits(
+      full,
+      Array.from({ length: 1000 }, (_, i) => i * 10),
+    );
     const { classifier } = loadBuiltinClassifier('classifier-clean');
     const whole = (await evaluateClassifier(classifier, test.images, test.labels)).accuracy;
     const s = await bySeverity(classifier, test);

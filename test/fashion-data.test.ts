@@ -15,7 +15,8 @@ import { loadDomainSet, readFashionRows } from '../src/node/domain-data.js';
 
 const require = createRequire(import.meta.url);
 const clothes = path.join(path.dirname(require.resolve('fashion-mnist/package.json')), 'src', 'clothes');
-const rawClass = (c: number): number[][] => (JSON.parse(readFileSync(path.join(clothes, `${c}.json`), 'utf8')) as { data: number[][] }).data;
+const rawClass = (c: number): number[][] =>
+  (JSON.parse(readFileSync(path.join(clothes, `${c}.json`), 'utf8')) as { data: number[][] }).data;
 
 function perClassCounts(set: DigitSet, from = 0, to = set.count): number[] {
   const counts = new Array<number>(10).fill(0);
@@ -27,7 +28,8 @@ function perClassCounts(set: DigitSet, from = 0, to = set.count): number[] {
 function unpad(img: Float32Array): number[] {
   const pad = (IMAGE_SIZE - 28) / 2;
   const out: number[] = [];
-  for (let y = 0; y < 28; y++) for (let x = 0; x < 28; x++) out.push(Math.round(img[(y + pad) * IMAGE_SIZE + x + pad] * 255));
+  for (let y = 0; y < 28; y++)
+    for (let x = 0; x < 28; x++) out.push(Math.round(img[(y + pad) * IMAGE_SIZE + x + pad] * 255));
   return out;
 }
 
@@ -46,7 +48,9 @@ describe('Fashion-MNIST data', () => {
     expect(perClassCounts(train)).toEqual(new Array(10).fill(FASHION_TRAIN_PER_CLASS));
     expect(perClassCounts(test)).toEqual(new Array(10).fill(FASHION_TEST_PER_CLASS));
     // Interleaved: sample k is class k mod 10, so each half holds half of every class.
-    expect(Array.from(train.labels.subarray(0, 20))).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    expect(Array.from(train.labels.subarray(0, 20))).toEqual([
+      0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9,
+    ]);
     expect(perClassCounts(train, 0, train.count / 2)).toEqual(new Array(10).fill(FASHION_TRAIN_PER_CLASS / 2));
     // Class 0's file has an empty array at position 1000: its 1,001st training image is package row 1001,
     // and its first test image is row 6001 (6,000 valid rows before it plus the skipped one).
@@ -66,11 +70,18 @@ describe('Fashion-MNIST data', () => {
     const a = fashionSet(rows, 'test');
     const b = fashionSet(rows, 'test');
     expect(Buffer.from(a.images.buffer).equals(Buffer.from(b.images.buffer))).toBe(true);
-    expect(Buffer.from(a.images.buffer).equals(Buffer.from(loadDomainSet('fashion', 'test', 'clean').images.buffer))).toBe(true);
+    expect(
+      Buffer.from(a.images.buffer).equals(Buffer.from(loadDomainSet('fashion', 'test', 'clean').images.buffer)),
+    ).toBe(true);
     const swapped = rows.slice();
     [swapped[1], swapped[2]] = [swapped[2], swapped[1]];
     expect(Buffer.from(fashionSet(swapped, 'test').images.buffer).equals(Buffer.from(a.images.buffer))).toBe(false);
-    expect(() => fashionSet(rows.map((r) => r.slice(0, 6999)), 'test')).toThrow(/class 0 has 6999 valid images, the split needs 7000/);
+    expect(() =>
+      fashionSet(
+        rows.map((r) => r.slice(0, 6999)),
+        'test',
+      ),
+    ).toThrow(/class 0 has 6999 valid images, the split needs 7000/);
   });
 
   it('corrupts deterministically: first half clean, second half blur and noise severities 1-3, balanced per class', () => {
@@ -82,8 +93,12 @@ describe('Fashion-MNIST data', () => {
     const half = clean.count / 2;
     const px = IMAGE_SIZE * IMAGE_SIZE;
     // First half untouched, second half all changed, with severities in {1, 2, 3} each used.
-    expect(Buffer.from(corrupted.images.buffer, 0, half * px * 4).equals(Buffer.from(clean.images.buffer, 0, half * px * 4))).toBe(true);
-    expect(corrupted.blur.subarray(0, half).every((v) => v === 0) && corrupted.noise.subarray(0, half).every((v) => v === 0)).toBe(true);
+    expect(
+      Buffer.from(corrupted.images.buffer, 0, half * px * 4).equals(Buffer.from(clean.images.buffer, 0, half * px * 4)),
+    ).toBe(true);
+    expect(
+      corrupted.blur.subarray(0, half).every((v) => v === 0) && corrupted.noise.subarray(0, half).every((v) => v === 0),
+    ).toBe(true);
     const blur = Array.from(corrupted.blur.subarray(half));
     const noise = Array.from(corrupted.noise.subarray(half));
     expect(new Set(blur)).toEqual(new Set([1, 2, 3]));

@@ -20,7 +20,14 @@ import { frontierDistance } from '../src/core/analysis/frontier.js';
 import { styleHistograms } from '../src/core/analysis/histograms.js';
 import { dimStart } from '../src/core/analysis/dim-start.js';
 import { evaluateStyles, type AnalysisModels } from '../src/core/analysis/models.js';
-import { classifyPopulation, emptyPopulation, populationAccuracy, recordBatch, type Population, type PopulationSpec } from '../src/core/analysis/population.js';
+import {
+  classifyPopulation,
+  emptyPopulation,
+  populationAccuracy,
+  recordBatch,
+  type Population,
+  type PopulationSpec,
+} from '../src/core/analysis/population.js';
 import { rankDimensions, rankingSweep, type Ranking, type RankingSums } from '../src/core/analysis/ranking.js';
 import { useBackend } from '../src/node/backend.js';
 import { analysisModels, loadBuiltinClassifier, loadGenerator } from '../src/node/models.js';
@@ -43,39 +50,67 @@ beforeAll(async () => {
   corrupted = analysisModels(generator, loadBuiltinClassifier('classifier-corrupted'));
   clean = analysisModels(generator, loadBuiltinClassifier('classifier-clean'));
   pop = emptyPopulation(corrupted, spec);
-  sums = await rankingSweep(corrupted, spec, { batchSize: 64, onBatch: (b) => recordBatch(pop, b.start, b.labels, b.styles, b.evaluation) });
+  sums = await rankingSweep(corrupted, spec, {
+    batchSize: 64,
+    onBatch: (b) => recordBatch(pop, b.start, b.labels, b.styles, b.evaluation),
+  });
   ranking = rankDimensions(sums, corrupted.generator.layout);
   cleanPop = emptyPopulation(clean, spec);
-  const cleanSums = await rankingSweep(clean, spec, { batchSize: 64, onBatch: (b) => recordBatch(cleanPop, b.start, b.labels, b.styles, b.evaluation) });
+  const cleanSums = await rankingSweep(clean, spec, {
+    batchSize: 64,
+    onBatch: (b) => recordBatch(cleanPop, b.start, b.labels, b.styles, b.evaluation),
+  });
   cleanRanking = rankDimensions(cleanSums, clean.generator.layout);
   cleanCorrect = (await classifyPopulation(clean, pop)).correct;
   expect(cleanPop.correct).toEqual(cleanCorrect); // same samples, same images
 }, 600_000);
 
-const meanScore = (curves: AccuracyCurvesResult[], k: number) => curves.reduce((a, c) => a + c.curves[k].robustness.score, 0) / curves.length;
+const meanScore = (curves: AccuracyCurvesResult[], k: number) =>
+  curves.reduce((a, c) => a + c.curves[k].robustness.score, 0) / curves.length;
 
 describe('findings on the default models', () => {
   it('the corruption-trained classifier beats the clean-trained one on generated digits, along the whole curve', () => {
     const accCorrupted = populationAccuracy(pop);
     const accClean = populationAccuracy({ correct: cleanCorrect, count: pop.count });
     // Measured (2,000 samples): 95.2% vs 90.1%.
-    console.log(`accuracy on generated digits: corrupted-trained ${(accCorrupted * 100).toFixed(1)}%, clean-trained ${(accClean * 100).toFixed(1)}%`);
+    console.log(
+      `accuracy on generated digits: corrupted-trained ${(accCorrupted * 100).toFixed(1)}%, clean-trained ${(accClean * 100).toFixed(1)}%`,
+    );
     expect(accCorrupted).toBeGreaterThan(accClean + 0.02);
 
-    const global = accuracyCurves(pop, 'classifier-corrupted', { ranking: ranking.dims, labels: pop.labels }, { 'classifier-clean': cleanCorrect });
+    const global = accuracyCurves(
+      pop,
+      'classifier-corrupted',
+      { ranking: ranking.dims, labels: pop.labels },
+      { 'classifier-clean': cleanCorrect },
+    );
     expect(global.centres).toBe('per-class');
     const perClass = Array.from({ length: 10 }, (_, c) =>
-      accuracyCurves(pop, 'classifier-corrupted', { ranking: rankDimensions(sums, corrupted.generator.layout, c).dims, classIndex: c, labels: pop.labels }, { 'classifier-clean': cleanCorrect }),
+      accuracyCurves(
+        pop,
+        'classifier-corrupted',
+        { ranking: rankDimensions(sums, corrupted.generator.layout, c).dims, classIndex: c, labels: pop.labels },
+        { 'classifier-clean': cleanCorrect },
+      ),
     );
-    const rb = (c: AccuracyCurvesResult['curves'][number]) => `${c.robustness.score.toFixed(3)} [${c.robustness.ciLow.toFixed(3)}, ${c.robustness.ciHigh.toFixed(3)}]`;
-    console.log(`robustness: global ${rb(global.curves[0])} vs ${rb(global.curves[1])}; mean per class ${meanScore(perClass, 0).toFixed(3)} vs ${meanScore(perClass, 1).toFixed(3)}`);
+    const rb = (c: AccuracyCurvesResult['curves'][number]) =>
+      `${c.robustness.score.toFixed(3)} [${c.robustness.ciLow.toFixed(3)}, ${c.robustness.ciHigh.toFixed(3)}]`;
+    console.log(
+      `robustness: global ${rb(global.curves[0])} vs ${rb(global.curves[1])}; mean per class ${meanScore(perClass, 0).toFixed(3)} vs ${meanScore(perClass, 1).toFixed(3)}`,
+    );
     expect(global.curves[0].robustness.score).toBeGreaterThan(global.curves[1].robustness.score);
     expect(meanScore(perClass, 0)).toBeGreaterThan(meanScore(perClass, 1));
     // Accuracy falls with distance from the well-classified centre: the samples nearer than 0.4 of
     // the scale (about a quarter of them) are classified better than those beyond 0.7 (about a fifth).
     const dAcc = (curve: AccuracyCurvesResult['curves'][number], from: number, to: number, beyond = false) => {
       const groups = [...curve.bins.slice(from, to), ...(beyond ? [curve.beyond] : [])];
-      return groups.reduce((a, b) => a + b.correct, 0) / Math.max(1, groups.reduce((a, b) => a + b.count, 0));
+      return (
+        groups.reduce((a, b) => a + b.correct, 0) /
+        Math.max(
+          1,
+          groups.reduce((a, b) => a + b.count, 0),
+        )
+      );
     };
     expect(dAcc(global.curves[0], 0, 4)).toBeGreaterThan(dAcc(global.curves[0], 7, 10, true));
   });
@@ -88,13 +123,19 @@ describe('findings on the default models', () => {
     // 10,000; for the corruption-trained classifier, whose rarer errors are less about corruption,
     // 0.175 vs 0.135 at 10,000. Threshold: top >= 1.4 x random.
     const h = styleHistograms(cleanPop, { ranking: cleanRanking.dims, top: 3, random: 30, seed: 1 });
-    console.log(`mean KS (clean-trained): top-3 ${h.meanKsTop.toFixed(3)}, random ${h.meanKsRandom.toFixed(3)} (${h.misCount} mis-classified)`);
+    console.log(
+      `mean KS (clean-trained): top-3 ${h.meanKsTop.toFixed(3)}, random ${h.meanKsRandom.toFixed(3)} (${h.misCount} mis-classified)`,
+    );
     expect(h.misCount).toBeGreaterThan(100);
     expect(h.meanKsTop).toBeGreaterThan(1.4 * h.meanKsRandom);
   });
 
   it('finds decision corner cases for every class, each misclassified when re-rendered independently', async () => {
-    const result = await findCornerCases(corrupted, sums, corrupted.generator.layout, { perClass: 3, maxSteps: 20, tolerance: 0.01 });
+    const result = await findCornerCases(corrupted, sums, corrupted.generator.layout, {
+      perClass: 3,
+      maxSteps: 20,
+      tolerance: 0.01,
+    });
     expect(result.classes.map((c) => c.classIndex)).toEqual([...Array(10).keys()]);
     let halfStillCorrect = 0;
     let halves = 0;
@@ -117,13 +158,27 @@ describe('findings on the default models', () => {
         }
       }
     }
-    console.log(`decision corner cases per class: ${result.classes.map((c) => `${c.classIndex}:${c.cases.length}`).join(' ')}; p_true = 0.5 points still read as the true class: ${halfStillCorrect}/${halves}`);
-    console.log(`dims tried / reaching p_true = 0.5 / flipping the decision per class: ${result.classes.map((c) => `${c.classIndex}:${c.counts.tried}/${c.counts.pTrueHalf}/${c.counts.decision}`).join(' ')}`);
+    console.log(
+      `decision corner cases per class: ${result.classes.map((c) => `${c.classIndex}:${c.cases.length}`).join(' ')}; p_true = 0.5 points still read as the true class: ${halfStillCorrect}/${halves}`,
+    );
+    console.log(
+      `dims tried / reaching p_true = 0.5 / flipping the decision per class: ${result.classes.map((c) => `${c.classIndex}:${c.counts.tried}/${c.counts.pTrueHalf}/${c.counts.decision}`).join(' ')}`,
+    );
   });
 
   it('flip sufficiency: the top dims flip far more decisions than random dims, and the flips are real', async () => {
-    const r = await flipSufficiency([corrupted, clean], ['classifier-corrupted', 'classifier-clean'], pop, sums, corrupted.generator.layout, { samples: 200 });
-    for (const c of r.classifiers) console.log(`flip sufficiency ${c.classifier}: ${c.cells.map((x) => `k${x.k}/t${x.t} ${(100 * x.top.share).toFixed(0)}% vs ${(100 * x.random.share).toFixed(0)}%`).join(', ')}`);
+    const r = await flipSufficiency(
+      [corrupted, clean],
+      ['classifier-corrupted', 'classifier-clean'],
+      pop,
+      sums,
+      corrupted.generator.layout,
+      { samples: 200 },
+    );
+    for (const c of r.classifiers)
+      console.log(
+        `flip sufficiency ${c.classifier}: ${c.cells.map((x) => `k${x.k}/t${x.t} ${(100 * x.top.share).toFixed(0)}% vs ${(100 * x.random.share).toFixed(0)}%`).join(', ')}`,
+      );
     for (const c of r.classifiers) {
       const at = (k: number, t: number) => c.cells.find((x) => x.k === k && x.t === t)!;
       // Measured (300 samples; 200 here): clean k5/t4 and k10/t4 well above 50% against at most ~15% for random dims.
@@ -138,16 +193,34 @@ describe('findings on the default models', () => {
     const c = pop.labels[i];
     const S = pop.styleSize;
     const s = pop.styles.slice(i * S, (i + 1) * S);
-    for (const d of rankDimensions(sums, corrupted.generator.layout, c).dims.slice(0, 10)) s[d.index] += 4 * d.std * (d.direction === 'increase' ? 1 : -1);
-    const one = await flipSufficiency([corrupted], ['classifier-corrupted'], { count: 1, styleSize: S, labels: [c], styles: pop.styles.subarray(i * S, (i + 1) * S) }, sums, corrupted.generator.layout, { ks: [10], ts: [4], samples: 1, samplesPerBatch: 1 });
+    for (const d of rankDimensions(sums, corrupted.generator.layout, c).dims.slice(0, 10))
+      s[d.index] += 4 * d.std * (d.direction === 'increase' ? 1 : -1);
+    const one = await flipSufficiency(
+      [corrupted],
+      ['classifier-corrupted'],
+      { count: 1, styleSize: S, labels: [c], styles: pop.styles.subarray(i * S, (i + 1) * S) },
+      sums,
+      corrupted.generator.layout,
+      { ks: [10], ts: [4], samples: 1, samplesPerBatch: 1 },
+    );
     // The probe renders the single sample with noise stream 0 (its index in the probe population).
     const ev = await evaluateStyles(corrupted, s, [c], [0]);
     expect(one.classifiers[0].cells[0].top.flipped).toBe(ev.predicted[0] !== c ? 1 : 0);
   });
 
   it('frontier distance: per class, the median shift that flips a correct sample, side by side', async () => {
-    const f = await frontierDistance([corrupted, clean], ['classifier-corrupted', 'classifier-clean'], pop, sums, corrupted.generator.layout, { samplesPerClass: 5, topDims: 3 });
-    for (const c of f.classifiers) console.log(`frontier ${c.classifier}: median ${c.median?.toFixed(2)}; per class ${c.classes.map((k) => (k.median === null ? '>' : k.median.toFixed(1))).join(' ')}`);
+    const f = await frontierDistance(
+      [corrupted, clean],
+      ['classifier-corrupted', 'classifier-clean'],
+      pop,
+      sums,
+      corrupted.generator.layout,
+      { samplesPerClass: 5, topDims: 3 },
+    );
+    for (const c of f.classifiers)
+      console.log(
+        `frontier ${c.classifier}: median ${c.median?.toFixed(2)}; per class ${c.classes.map((k) => (k.median === null ? '>' : k.median.toFixed(1))).join(' ')}`,
+      );
     expect(f.classifiers[0].classes).toHaveLength(10);
     for (const c of f.classifiers) {
       for (const k of c.classes) {

@@ -46,7 +46,9 @@ describe('the committed generator', () => {
     expect(generator.styleSize).toBe(512);
     // The recorded figures agree with each other and with the classifier's own manifest (`npm run evaluate`).
     expect(q!.frechetRatio).toBeCloseTo(q!.frechet / q!.frechetFloor, 12);
-    const corrupted = JSON.parse(readFileSync('weights/classifier-corrupted/manifest.json', 'utf8')) as { metrics: { accuracy_test_corrupted: number } };
+    const corrupted = JSON.parse(readFileSync('weights/classifier-corrupted/manifest.json', 'utf8')) as {
+      metrics: { accuracy_test_corrupted: number };
+    };
     expect(q!.classifierRealAccuracy).toBe(corrupted.metrics.accuracy_test_corrupted);
   });
 
@@ -56,27 +58,38 @@ describe('the committed generator', () => {
     const { classifier } = loadBuiltinClassifier('classifier-corrupted');
     const set = await generateSamples(generator, N, 7, 200);
     expect(set.images.every((v) => Number.isFinite(v) && v >= 0 && v <= 1)).toBe(true);
-    const predicted = tf.tidy(() => tf.argMax(classifier.logits(tf.tensor4d(set.images, [set.count, 32, 32, 1])), 1).dataSync());
+    const predicted = tf.tidy(() =>
+      tf.argMax(classifier.logits(tf.tensor4d(set.images, [set.count, 32, 32, 1])), 1).dataSync(),
+    );
     let hits = 0;
     predicted.forEach((p, i) => {
       hits += p === set.labels[i] ? 1 : 0;
     });
     const consistency = hits / set.count;
     // Binomial standard error at 600 samples is about 1.5 points: 4.5 points is 3 of them.
-    console.log(`class consistency on ${N} samples: ${(100 * consistency).toFixed(1)}% (manifest, ${q.samples} samples: ${(100 * q.classConsistency).toFixed(1)}%)`);
+    console.log(
+      `class consistency on ${N} samples: ${(100 * consistency).toFixed(1)}% (manifest, ${q.samples} samples: ${(100 * q.classConsistency).toFixed(1)}%)`,
+    );
     expect(Math.abs(consistency - q.classConsistency)).toBeLessThan(0.045);
 
     // The classifier's accuracy on real corrupted digits, the reference the consistency is held to,
     // measured again on 600 evenly spread test digits (as eval:generator spreads its subsets).
     const real = loadDigits('test', 'corrupted');
-    const picked = selectDigits(real, Array.from({ length: N }, (_, i) => Math.floor((i * real.count) / N)));
-    const realPredicted = tf.tidy(() => tf.argMax(classifier.logits(tf.tensor4d(picked.images, [picked.count, 32, 32, 1])), 1).dataSync());
+    const picked = selectDigits(
+      real,
+      Array.from({ length: N }, (_, i) => Math.floor((i * real.count) / N)),
+    );
+    const realPredicted = tf.tidy(() =>
+      tf.argMax(classifier.logits(tf.tensor4d(picked.images, [picked.count, 32, 32, 1])), 1).dataSync(),
+    );
     let realHits = 0;
     realPredicted.forEach((p, i) => {
       realHits += p === picked.labels[i] ? 1 : 0;
     });
     const realAccuracy = realHits / picked.count;
-    console.log(`real corrupted accuracy on ${N} digits: ${(100 * realAccuracy).toFixed(1)}% (manifest: ${(100 * q.classifierRealAccuracy).toFixed(1)}%)`);
+    console.log(
+      `real corrupted accuracy on ${N} digits: ${(100 * realAccuracy).toFixed(1)}% (manifest: ${(100 * q.classifierRealAccuracy).toFixed(1)}%)`,
+    );
     // Binomial standard error of a 98% accuracy at 600 digits is 0.6 points: 2 points is 3 of them.
     expect(Math.abs(realAccuracy - q.classifierRealAccuracy)).toBeLessThan(0.02);
     // The issue's target, on the recomputed figures: consistency within 5 points of the real accuracy.

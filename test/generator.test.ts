@@ -20,7 +20,13 @@ import { lrelu, lreluFused } from '../src/core/generator/layers.js';
 import { GanTrainer, DEFAULT_HYPER } from '../src/node/training/gan-trainer.js';
 import type { DigitSet } from '../src/core/data/digits.js';
 import { WeightsError } from '../src/core/weights/codec.js';
-import { DEFAULT_ANALYSIS_NOISE, sampleNoiseStreams, synthesizeImages, type AnalysisModels, type AnalysisNoise } from '../src/core/analysis/models.js';
+import {
+  DEFAULT_ANALYSIS_NOISE,
+  sampleNoiseStreams,
+  synthesizeImages,
+  type AnalysisModels,
+  type AnalysisNoise,
+} from '../src/core/analysis/models.js';
 import { populationStyles, samplePopulation } from '../src/core/analysis/population.js';
 import { sweepBatch } from '../src/core/analysis/ranking.js';
 import { DEFAULT_CNN_CONFIG, SimpleCnn } from '../src/core/classifier/simple-cnn.js';
@@ -52,7 +58,14 @@ function perturbedGenerator(seed = 3): Generator {
   for (const name of g.params.names()) {
     if (name.endsWith('noise_strength') || name.endsWith('/bias')) {
       const v = g.params.get(name);
-      tf.tidy(() => v.assign(tf.tensor(normals(rng, v.size).map((x) => 0.3 * x), v.shape)));
+      tf.tidy(() =>
+        v.assign(
+          tf.tensor(
+            normals(rng, v.size).map((x) => 0.3 * x),
+            v.shape,
+          ),
+        ),
+      );
     }
   }
   return g;
@@ -62,7 +75,17 @@ describe('style layout', () => {
   const layout = buildStyleLayout(DEFAULT_GENERATOR);
   it('covers every modulated conv and toRGB layer', () => {
     expect(layout.layers.map((l) => l.name)).toEqual([
-      'b4.conv1', 'b4.torgb', 'b8.conv0', 'b8.conv1', 'b8.torgb', 'b16.conv0', 'b16.conv1', 'b16.torgb', 'b32.conv0', 'b32.conv1', 'b32.torgb',
+      'b4.conv1',
+      'b4.torgb',
+      'b8.conv0',
+      'b8.conv1',
+      'b8.torgb',
+      'b16.conv0',
+      'b16.conv1',
+      'b16.torgb',
+      'b32.conv0',
+      'b32.conv1',
+      'b32.torgb',
     ]);
     expect(layout.size).toBe(512);
     expect(layout.layers.reduce((a, l) => a + l.channels, 0)).toBe(layout.size);
@@ -105,7 +128,9 @@ describe('generator on cpu', () => {
     const b = await host(g.generate(z, CLASSES));
     expect(maxAbsDiff(a, b)).toBe(0);
     // One-hot class tensors are accepted too.
-    const c = await host(tf.tidy(() => g.generate(z, tf.cast(tf.oneHot(tf.tensor1d(CLASSES, 'int32'), 10), 'float32') as tf.Tensor2D)));
+    const c = await host(
+      tf.tidy(() => g.generate(z, tf.cast(tf.oneHot(tf.tensor1d(CLASSES, 'int32'), 10), 'float32') as tf.Tensor2D)),
+    );
     expect(maxAbsDiff(a, c)).toBe(0);
     z.dispose();
   });
@@ -123,7 +148,9 @@ describe('generator on cpu', () => {
     expect(maxAbsDiff(r1, r2)).toBe(0);
     expect(maxAbsDiff(r1, r3)).toBeGreaterThan(1e-3);
     // Sample 0 alone gets the same noise as in the batch.
-    const alone = await host(tf.tidy(() => g.synthesisRaw(tf.slice(s, [0, 0], [1, -1]) as tf.Tensor2D, { noiseMode: 'random', noiseSeed: 5 })));
+    const alone = await host(
+      tf.tidy(() => g.synthesisRaw(tf.slice(s, [0, 0], [1, -1]) as tf.Tensor2D, { noiseMode: 'random', noiseSeed: 5 })),
+    );
     expect(maxAbsDiff(alone, r1.subarray(0, 1024))).toBeLessThan(1e-5);
     const q1 = await host(g.synthesisRaw(s, { noiseMode: 'random', noiseRng: createRng(1) }));
     const q2 = await host(g.synthesisRaw(s, { noiseMode: 'random', noiseRng: createRng(1) }));
@@ -136,18 +163,32 @@ describe('generator on cpu', () => {
     const s = tf.tidy(() => g.styles(g.mapping(zBatch(), CLASSES)));
     const byRow = await host(g.synthesisRaw(s, { noiseMode: 'random', noiseSeed: 5 }));
     // Explicit streams [0, 1, 2] are the default (the row index).
-    expect(maxAbsDiff(await host(g.synthesisRaw(s, { noiseMode: 'random', noiseSeed: 5, noiseStreams: [0, 1, 2] })), byRow)).toBe(0);
+    expect(
+      maxAbsDiff(await host(g.synthesisRaw(s, { noiseMode: 'random', noiseSeed: 5, noiseStreams: [0, 1, 2] })), byRow),
+    ).toBe(0);
     // Row 0's style three times: streams [7, 7, 8] give two identical images and a third that differs.
     const s0 = tf.tidy(() => tf.tile(tf.slice(s, [0, 0], [1, -1]), [3, 1]) as tf.Tensor2D);
     const shared = await host(g.synthesisRaw(s0, { noiseMode: 'random', noiseSeed: 5, noiseStreams: [7, 7, 8] }));
     expect(maxAbsDiff(shared.subarray(0, 1024), shared.subarray(1024, 2048))).toBe(0);
     expect(maxAbsDiff(shared.subarray(0, 1024), shared.subarray(2048))).toBeGreaterThan(1e-3);
     // Stream 7 alone (a batch of one) gives the same image as in the batch.
-    const alone = await host(tf.tidy(() => g.synthesisRaw(tf.slice(s, [0, 0], [1, -1]) as tf.Tensor2D, { noiseMode: 'random', noiseSeed: 5, noiseStreams: [7] })));
+    const alone = await host(
+      tf.tidy(() =>
+        g.synthesisRaw(tf.slice(s, [0, 0], [1, -1]) as tf.Tensor2D, {
+          noiseMode: 'random',
+          noiseSeed: 5,
+          noiseStreams: [7],
+        }),
+      ),
+    );
     expect(maxAbsDiff(alone, shared.subarray(0, 1024))).toBeLessThan(1e-5);
     expect(maxAbsDiff(alone, byRow.subarray(0, 1024))).toBeGreaterThan(1e-3);
-    expect(() => g.synthesisRaw(s, { noiseMode: 'random', noiseSeed: 5, noiseStreams: [0, 1] })).toThrow(/noiseStreams/);
-    expect(() => g.synthesisRaw(s, { noiseMode: 'random', noiseRng: createRng(1), noiseStreams: [0, 1, 2] })).toThrow(/noiseStreams/);
+    expect(() => g.synthesisRaw(s, { noiseMode: 'random', noiseSeed: 5, noiseStreams: [0, 1] })).toThrow(
+      /noiseStreams/,
+    );
+    expect(() => g.synthesisRaw(s, { noiseMode: 'random', noiseRng: createRng(1), noiseStreams: [0, 1, 2] })).toThrow(
+      /noiseStreams/,
+    );
     tf.dispose([s, s0]);
   });
 
@@ -160,9 +201,16 @@ describe('generator on cpu', () => {
     const grad = await host(tf.grad(f)(s0));
     const sv = await s0.data();
     const layout = g.layout;
-    const dims = ['b4.conv1', 'b4.torgb', 'b8.conv0', 'b16.conv1', 'b16.torgb', 'b32.conv0', 'b32.conv1', 'b32.torgb'].map((layer) =>
-      styleIndex(layout, { layer, channel: 2 }),
-    );
+    const dims = [
+      'b4.conv1',
+      'b4.torgb',
+      'b8.conv0',
+      'b16.conv1',
+      'b16.torgb',
+      'b32.conv0',
+      'b32.conv1',
+      'b32.torgb',
+    ].map((layer) => styleIndex(layout, { layer, channel: 2 }));
     const eps = 1e-3;
     const fds = dims.map((d) => {
       const at = (delta: number) => {
@@ -212,7 +260,10 @@ describe('generator on cpu', () => {
 
   it('R1 second-order gradient matches finite differences on a D weight', async () => {
     const d = new Discriminator();
-    const reals = tf.tensor4d(normals(createRng(8), 4 * 1024).map((x) => 0.5 * x), [4, 32, 32, 1]);
+    const reals = tf.tensor4d(
+      normals(createRng(8), 4 * 1024).map((x) => 0.5 * x),
+      [4, 32, 32, 1],
+    );
     const labels = [1, 2, 3, 4];
     const names = ['D/b8/conv1/weight', 'D/b4/out/weight'];
     const vars = names.map((n) => d.params.get(n));
@@ -272,9 +323,18 @@ describe('per-sample analysis noise (src/core/analysis/noise.ts)', () => {
     tf.dispose([s, w]);
     return img;
   };
-  const modelsOn = async (backend: 'cpu' | 'wasm', noise: AnalysisNoise = DEFAULT_ANALYSIS_NOISE): Promise<AnalysisModels> => {
+  const modelsOn = async (
+    backend: 'cpu' | 'wasm',
+    noise: AnalysisNoise = DEFAULT_ANALYSIS_NOISE,
+  ): Promise<AnalysisModels> => {
     await useBackend(backend);
-    return { generator: perturbedGenerator(), classifier: new SimpleCnn('test-cnn', DEFAULT_CNN_CONFIG, 4), generatorId: 'perturbed-3', classifierId: 'cnn-4', noise };
+    return {
+      generator: perturbedGenerator(),
+      classifier: new SimpleCnn('test-cnn', DEFAULT_CNN_CONFIG, 4),
+      generatorId: 'perturbed-3',
+      classifierId: 'cnn-4',
+      noise,
+    };
   };
   const dispose = (m: AnalysisModels) => {
     m.generator.dispose();
@@ -295,8 +355,15 @@ describe('per-sample analysis noise (src/core/analysis/noise.ts)', () => {
   it("sample i's image and verdict do not depend on the batch size or where the range starts", async () => {
     const m = await modelsOn('wasm');
     const whole = await render(m, 0, 12);
-    for (const [start, n] of [[3, 4], [7, 5], [11, 1]]) {
-      expect(maxAbsDiff(await render(m, start, n), whole.subarray(start * 1024, (start + n) * 1024)), `[${start}, ${start + n})`).toBeLessThan(1e-5);
+    for (const [start, n] of [
+      [3, 4],
+      [7, 5],
+      [11, 1],
+    ]) {
+      expect(
+        maxAbsDiff(await render(m, start, n), whole.subarray(start * 1024, (start + n) * 1024)),
+        `[${start}, ${start + n})`,
+      ).toBeLessThan(1e-5);
     }
     // Samples get different noise: the same style with its own stream vs another sample's differs.
     const constImages = await render({ ...m, noise: { mode: 'const' } }, 0, 12);
@@ -353,7 +420,10 @@ describe('fused leaky ReLU and shared wasm buffers', () => {
       const values = Float32Array.from([...normals(createRng(5), 4093), 0, -0, 1e-30, -1e-30, 3.4e38, -3.4e38, 1e-45]);
       const x = tf.tensor1d(values);
       const dy = tf.tensor1d(normals(createRng(6), values.length));
-      for (const [name, f] of [['value', (t: tf.Tensor) => t], ['gradient', (t: tf.Tensor) => tf.mul(t, dy)]] as const) {
+      for (const [name, f] of [
+        ['value', (t: tf.Tensor) => t],
+        ['gradient', (t: tf.Tensor) => tf.mul(t, dy)],
+      ] as const) {
         const stock = tf.grad((t: tf.Tensor) => tf.sum(f(lrelu(t))));
         const fused = tf.grad((t: tf.Tensor) => tf.sum(f(lreluFused(t))));
         const a = await host(stock(x));
@@ -363,7 +433,8 @@ describe('fused leaky ReLU and shared wasm buffers', () => {
       const y = [await host(tf.tidy(() => lrelu(x))), await host(tf.tidy(() => lreluFused(x)))];
       expect(y[1].filter((v, i) => !Object.is(v, y[0][i])).length, `${backend} forward`).toBe(0);
       // Second order: d/dx of sum(dy * d lrelu/dx) is zero almost everywhere for both.
-      const second = (g: (t: tf.Tensor) => tf.Tensor) => tf.grad((t: tf.Tensor) => tf.sum(tf.mul(tf.grad((u: tf.Tensor) => tf.sum(tf.mul(g(u), dy)))(t), dy)));
+      const second = (g: (t: tf.Tensor) => tf.Tensor) =>
+        tf.grad((t: tf.Tensor) => tf.sum(tf.mul(tf.grad((u: tf.Tensor) => tf.sum(tf.mul(g(u), dy)))(t), dy)));
       const s = [await host(second(lrelu)(x)), await host(second(lreluFused)(x))];
       expect(maxAbsDiff(s[0], s[1])).toBe(0);
       tf.dispose([x, dy]);

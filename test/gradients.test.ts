@@ -12,7 +12,13 @@ import { useBackend } from '../src/node/backend.js';
 const BACKENDS = ['cpu', 'wasm'] as const;
 
 function seeded(shape: number[], seed: number): tf.Tensor {
-  return tf.tensor(normals(createRng(seed), shape.reduce((a, b) => a * b, 1)), shape);
+  return tf.tensor(
+    normals(
+      createRng(seed),
+      shape.reduce((a, b) => a * b, 1),
+    ),
+    shape,
+  );
 }
 
 /** max |a - b| / max(|b|) over all elements. */
@@ -63,8 +69,16 @@ describe.each(BACKENDS)('portable gradients on %s', (backend) => {
       const x = seeded(xs, 1) as tf.Tensor4D;
       const w = seeded(ws, 2) as tf.Tensor4D;
       const dy = seeded([3, 8, 8, 5], 3);
-      const [gx, gw] = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, 1, 'same'), dy)))([x, w]);
-      const ref = naiveConvGrads((await x.data()) as Float32Array, xs, (await w.data()) as Float32Array, ws, (await dy.data()) as Float32Array);
+      const [gx, gw] = tf.grads((a: tf.Tensor, b: tf.Tensor) =>
+        tf.sum(tf.mul(tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, 1, 'same'), dy)),
+      )([x, w]);
+      const ref = naiveConvGrads(
+        (await x.data()) as Float32Array,
+        xs,
+        (await w.data()) as Float32Array,
+        ws,
+        (await dy.data()) as Float32Array,
+      );
       expect(relativeError(await gx.data(), ref.dx)).toBeLessThan(1e-5);
       expect(relativeError(await gw.data(), ref.dw)).toBeLessThan(1e-5);
       tf.dispose([x, w, dy, gx, gw]);
@@ -88,10 +102,17 @@ describe.each(BACKENDS)('portable gradients on %s', (backend) => {
     const dy = seeded([4, 3], 8) as tf.Tensor2D;
     const refA = await tf.matMul(dy, tf.transpose(b)).data();
     const refB = await tf.matMul(tf.transpose(a), dy).data();
-    for (const [ta, tb] of [[false, false], [true, false], [false, true], [true, true]] as const) {
+    for (const [ta, tb] of [
+      [false, false],
+      [true, false],
+      [false, true],
+      [true, true],
+    ] as const) {
       const A = ta ? tf.transpose(a) : a;
       const B = tb ? tf.transpose(b) : b;
-      const [ga, gb] = tf.grads((p: tf.Tensor, q: tf.Tensor) => tf.sum(tf.mul(tf.matMul(p as tf.Tensor2D, q as tf.Tensor2D, ta, tb), dy)))([A, B]);
+      const [ga, gb] = tf.grads((p: tf.Tensor, q: tf.Tensor) =>
+        tf.sum(tf.mul(tf.matMul(p as tf.Tensor2D, q as tf.Tensor2D, ta, tb), dy)),
+      )([A, B]);
       const gaN = ta ? tf.transpose(ga) : ga;
       const gbN = tb ? tf.transpose(gb) : gb;
       expect(relativeError(await gaN.data(), refA)).toBeLessThan(1e-5);
@@ -110,7 +131,7 @@ describe.each(BACKENDS)('portable gradients on %s', (backend) => {
     tf.dispose([x, dy, gx, expected]);
   });
 
-  it('the synthesis network\'s pooled gradients (upsample2PooledGrad, scaleChannels) equal the stock ones to float32 rounding', async () => {
+  it("the synthesis network's pooled gradients (upsample2PooledGrad, scaleChannels) equal the stock ones to float32 rounding", async () => {
     await useBackend(backend);
     const before = tf.memory().numTensors;
     const x = seeded([4, 8, 8, 3], 21) as tf.Tensor4D;
@@ -125,7 +146,9 @@ describe.each(BACKENDS)('portable gradients on %s', (backend) => {
     const [v0, v1] = [tf.tidy(() => stockScale(x, s)), scaleChannels(x, s)];
     expect(Array.from(await v1.data())).toEqual(Array.from(await v0.data()));
     const [gx0, gs0] = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(stockScale(a, b), dy)))([x, s]);
-    const [gx1, gs1] = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(scaleChannels(a as tf.Tensor4D, b as tf.Tensor2D), dy)))([x, s]);
+    const [gx1, gs1] = tf.grads((a: tf.Tensor, b: tf.Tensor) =>
+      tf.sum(tf.mul(scaleChannels(a as tf.Tensor4D, b as tf.Tensor2D), dy)),
+    )([x, s]);
     expect(Array.from(await gx1.data())).toEqual(Array.from(await gx0.data()));
     expect(relativeError(await gs1.data(), await gs0.data())).toBeLessThan(1e-6);
     tf.dispose([x, s, up, dy, stockUp, fastUp, v0, v1, gx0, gs0, gx1, gs1]);
@@ -137,7 +160,9 @@ describe.each(BACKENDS)('portable gradients on %s', (backend) => {
     const w = seeded([3, 3, 1, 2], 11) as tf.Tensor4D;
     const x = seeded([2, 4, 4, 1], 12) as tf.Tensor4D;
     const r1 = (wt: tf.Tensor) => {
-      const gx = tf.grad((xx: tf.Tensor) => tf.sum(tf.leakyRelu(tf.conv2d(xx as tf.Tensor4D, wt as tf.Tensor4D, 1, 'same'), 0.2)))(x);
+      const gx = tf.grad((xx: tf.Tensor) =>
+        tf.sum(tf.leakyRelu(tf.conv2d(xx as tf.Tensor4D, wt as tf.Tensor4D, 1, 'same'), 0.2)),
+      )(x);
       return tf.sum(tf.square(gx));
     };
     const g = tf.grad(r1)(w);

@@ -39,7 +39,9 @@ function morph(img: Float32Array, op: 'max' | 'min'): Float32Array {
 
 function shift(img: Float32Array, dx: number, dy: number): Float32Array {
   const out = new Float32Array(img.length);
-  for (let y = 0; y < S; y++) for (let x = 0; x < S; x++) if (y - dy >= 0 && y - dy < S && x - dx >= 0 && x - dx < S) out[y * S + x] = img[(y - dy) * S + (x - dx)];
+  for (let y = 0; y < S; y++)
+    for (let x = 0; x < S; x++)
+      if (y - dy >= 0 && y - dy < S && x - dx >= 0 && x - dx < S) out[y * S + x] = img[(y - dy) * S + (x - dx)];
   return out;
 }
 
@@ -58,7 +60,8 @@ function zoom(img: Float32Array, z: number): Float32Array {
 }
 
 const measure = (img: Float32Array): FactorValues => measureFactors(img, S);
-const ratios = (change: (img: Float32Array, i: number) => Float32Array, factor: keyof FactorValues) => digits.map((d, i) => (measure(change(d, i))[factor] as number) / (measure(d)[factor] as number));
+const ratios = (change: (img: Float32Array, i: number) => Float32Array, factor: keyof FactorValues) =>
+  digits.map((d, i) => (measure(change(d, i))[factor] as number) / (measure(d)[factor] as number));
 const median = (v: number[]) => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)];
 
 describe('image factors on real MNIST digits', () => {
@@ -84,7 +87,8 @@ describe('image factors on real MNIST digits', () => {
     for (const r of ratios((d) => morph(d, 'max'), 'area')) expect(r).toBeGreaterThan(1.4);
     // MNIST strokes are 2-3 px wide, so a 3x3 erosion of the digit itself erases most of it: thin
     // the dilated digit back instead.
-    for (const d of digits) expect(measure(morph(morph(d, 'max'), 'min')).thickness).toBeLessThan(0.8 * measure(morph(d, 'max')).thickness);
+    for (const d of digits)
+      expect(measure(morph(morph(d, 'max'), 'min')).thickness).toBeLessThan(0.8 * measure(morph(d, 'max')).thickness);
   });
 
   it('intensity: halving the ink halves the stroke intensity and keeps its area (the threshold adapts)', () => {
@@ -96,7 +100,10 @@ describe('image factors on real MNIST digits', () => {
   it('position: a shift by (3, -2) px moves the centroid by exactly that and changes nothing else', () => {
     // Only digits whose ink stays 2 px off the edge after the shift (MNIST centres by mass, so some
     // strokes come close to it; the median filter replicates edge pixels).
-    const clear = (v: Float32Array) => v.every((x, i) => x === 0 || (i % S >= 2 && i % S < S - 2 && Math.floor(i / S) >= 2 && Math.floor(i / S) < S - 2));
+    const clear = (v: Float32Array) =>
+      v.every(
+        (x, i) => x === 0 || (i % S >= 2 && i % S < S - 2 && Math.floor(i / S) >= 2 && Math.floor(i / S) < S - 2),
+      );
     const whole = digits.filter((d) => clear(d) && clear(shift(d, 3, -2)));
     expect(whole.length).toBeGreaterThanOrEqual(10);
     for (const d of whole) {
@@ -104,7 +111,8 @@ describe('image factors on real MNIST digits', () => {
       const b = measure(shift(d, 3, -2));
       expect(b.centroidX - a.centroidX).toBeCloseTo(3, 4);
       expect(b.centroidY - a.centroidY).toBeCloseTo(-2, 4);
-      for (const f of ['noise', 'sharpness', 'intensity', 'contrast', 'area', 'thickness', 'scale'] as const) expect(b[f]).toBeCloseTo(a[f], 5);
+      for (const f of ['noise', 'sharpness', 'intensity', 'contrast', 'area', 'thickness', 'scale'] as const)
+        expect(b[f]).toBeCloseTo(a[f], 5);
     }
   });
 

@@ -31,13 +31,21 @@ function makeFolder(): string {
         for (let x = 0; x < size; x++) {
           const c = size / 2;
           const r = Math.hypot(x - c, y - c);
-          const on = k === 0 ? Math.abs(x - c - i + 3) < 2 : k === 1 ? Math.max(Math.abs(x - c), Math.abs(y - c)) < 6 + i : Math.abs(r - 7 - i / 2) < 1.5;
+          const on =
+            k === 0
+              ? Math.abs(x - c - i + 3) < 2
+              : k === 1
+                ? Math.max(Math.abs(x - c), Math.abs(y - c)) < 6 + i
+                : Math.abs(r - 7 - i / 2) < 1.5;
           const v = on ? 255 : 0;
           if (rgb) data.set([v, v, v], (y * size + x) * 3);
           else data[y * size + x] = v;
         }
       }
-      writeFileSync(path.join(dir, name, `${i}.png`), encode({ width: size, height: size, data, channels: rgb ? 3 : 1, depth: 8 }));
+      writeFileSync(
+        path.join(dir, name, `${i}.png`),
+        encode({ width: size, height: size, data, channels: rgb ? 3 : 1, depth: 8 }),
+      );
     }
   });
   return dir;
@@ -61,7 +69,10 @@ describe('user image folders', () => {
 
   it('refuses unsupported sizes and folders without classes, naming the file', () => {
     const bad = makeFolder();
-    writeFileSync(path.join(bad, 'bars', 'big.png'), encode({ width: 64, height: 64, data: new Uint8Array(64 * 64), channels: 1, depth: 8 }));
+    writeFileSync(
+      path.join(bad, 'bars', 'big.png'),
+      encode({ width: 64, height: 64, data: new Uint8Array(64 * 64), channels: 1, depth: 8 }),
+    );
     expect(() => loadImageFolder(bad)).toThrow(/big\.png: 64x64 images are not supported; the generator is 32x32/);
     const empty = mkdtempSync(path.join(tmpdir(), 'faultlines-empty-'));
     expect(() => loadImageFolder(empty)).toThrow(/needs one subfolder per class/);
@@ -70,7 +81,26 @@ describe('user image folders', () => {
   it('trains a generator for a few iterations into a loadable model (npm run train:generator -- --data DIR)', async () => {
     const out = mkdtempSync(path.join(tmpdir(), 'faultlines-usergen-'));
     const ckpt = mkdtempSync(path.join(tmpdir(), 'faultlines-userckpt-'));
-    const r = await run(process.execPath, [path.resolve('dist/cli.mjs'), 'train-generator', '--data', dir, '--iterations', '2', '--batch', '4', '--out', out, '--checkpoint-dir', ckpt, '--sample-every', '1000'], { maxBuffer: 16 << 20 });
+    const r = await run(
+      process.execPath,
+      [
+        path.resolve('dist/cli.mjs'),
+        'train-generator',
+        '--data',
+        dir,
+        '--iterations',
+        '2',
+        '--batch',
+        '4',
+        '--out',
+        out,
+        '--checkpoint-dir',
+        ckpt,
+        '--sample-every',
+        '1000',
+      ],
+      { maxBuffer: 16 << 20 },
+    );
     expect(r.stderr).toContain(`wrote ${out}`);
     await useBackend('cpu');
     const { generator, manifest } = loadGenerator(out);
@@ -80,7 +110,10 @@ describe('user image folders', () => {
     expect(manifest.classes).toEqual({ names: ['bars', 'rings', 'squares'], traversalClass: 2 });
     expect(generator.classes).toEqual({ names: ['bars', 'rings', 'squares'], traversalClass: 2 });
     expect(String(manifest.provenance.data)).toContain('18 images');
-    const img = generator.generate(tf.tensor2d(latentBatch(1, 0, 3, generator.arch.zDim), [3, generator.arch.zDim]), [0, 1, 2]);
+    const img = generator.generate(
+      tf.tensor2d(latentBatch(1, 0, 3, generator.arch.zDim), [3, generator.arch.zDim]),
+      [0, 1, 2],
+    );
     expect(img.shape).toEqual([3, 32, 32, 1]);
     img.dispose();
     generator.dispose();

@@ -11,7 +11,13 @@ import { nodeBuild } from '../esbuild.config.js';
 import { DEFAULT_GENERATOR, Generator } from '../src/core/generator/index.js';
 import type { AnalysisModels } from '../src/core/analysis/models.js';
 import { emptyPopulation, recordBatch, type Population, type PopulationSpec } from '../src/core/analysis/population.js';
-import { mergeRankingSums, rankDimensions, rankingSweep, type RankingSums, type RankingSweepOptions } from '../src/core/analysis/ranking.js';
+import {
+  mergeRankingSums,
+  rankDimensions,
+  rankingSweep,
+  type RankingSums,
+  type RankingSweepOptions,
+} from '../src/core/analysis/ranking.js';
 import { analyze } from '../src/core/analysis/report.js';
 import * as tf from '../src/core/tf.js';
 import { useBackend } from '../src/node/backend.js';
@@ -24,10 +30,14 @@ let pool: SweepPool;
 const spec: PopulationSpec = { seed: 11, count: 96, classIndex: null };
 
 beforeAll(async () => {
-  await Promise.all([build({ ...nodeBuild, entryPoints: { 'sweep-worker': 'src/node/sweep-worker.ts' } }), useBackend('wasm')]);
+  await Promise.all([
+    build({ ...nodeBuild, entryPoints: { 'sweep-worker': 'src/node/sweep-worker.ts' } }),
+    useBackend('wasm'),
+  ]);
   const generator = new Generator(DEFAULT_GENERATOR, 3);
   // Noise inputs with weight (a fresh generator's strengths are 0), so the per-sample noise matters.
-  for (const name of generator.params.names()) if (name.endsWith('/noise_strength')) tf.tidy(() => generator.params.get(name).assign(tf.tensor([0.5])));
+  for (const name of generator.params.names())
+    if (name.endsWith('/noise_strength')) tf.tidy(() => generator.params.get(name).assign(tf.tensor([0.5])));
   const { classifier, manifest } = loadBuiltinClassifier('classifier-clean');
   models = { generator, classifier, generatorId: 'random-init-3', classifierId: manifest.sha256 };
   pool = await SweepPool.start(await sweepModelSource(models), { threads: 2, backend: 'wasm', workerFile });
@@ -50,7 +60,8 @@ function expectSameSums(a: RankingSums, b: RankingSums) {
   expect(a.ranges).toEqual(b.ranges);
   expect(a.count).toEqual(b.count);
   expect(a.correct).toEqual(b.correct);
-  for (const key of ['gradSum', 'gradSqSum', 'styleSum', 'styleSqSum'] as const) expectBitIdentical(a[key], b[key], key);
+  for (const key of ['gradSum', 'gradSqSum', 'styleSum', 'styleSqSum'] as const)
+    expectBitIdentical(a[key], b[key], key);
 }
 
 /** A sweep that records the population and the order of its batches. */
@@ -70,7 +81,8 @@ async function sweepRecording(sweep: typeof rankingSweep, opts: RankingSweepOpti
 }
 
 function expectSamePopulation(a: Population, b: Population) {
-  for (const key of ['styles', 'pTrue', 'labels', 'predicted', 'correct'] as const) expectBitIdentical(a[key], b[key], key);
+  for (const key of ['styles', 'pTrue', 'labels', 'predicted', 'correct'] as const)
+    expectBitIdentical(a[key], b[key], key);
 }
 
 describe('sweep over worker threads', () => {
@@ -87,7 +99,9 @@ describe('sweep over worker threads', () => {
     }
     // The ranking that comes out is then the same too.
     const sums = await pool.sweep(models, spec);
-    expect(rankDimensions(sums, models.generator.layout)).toEqual(rankDimensions(await rankingSweep(models, spec), models.generator.layout));
+    expect(rankDimensions(sums, models.generator.layout)).toEqual(
+      rankDimensions(await rankingSweep(models, spec), models.generator.layout),
+    );
   });
 
   it('sweeps sub-ranges (shards) like the in-process sweep, and their merge is the one-pass result', async () => {
@@ -102,12 +116,26 @@ describe('sweep over worker threads', () => {
     expect(merged.ranges).toEqual([[0, 96]]);
     expect(merged.count).toEqual(whole.count);
     let worst = 0;
-    for (let i = 0; i < whole.gradSum.length; i++) worst = Math.max(worst, Math.abs(merged.gradSum[i] - whole.gradSum[i]) / (96 * 2 ** -52 * Math.sqrt(96 * whole.gradSqSum[i]) + Number.MIN_VALUE));
+    for (let i = 0; i < whole.gradSum.length; i++)
+      worst = Math.max(
+        worst,
+        Math.abs(merged.gradSum[i] - whole.gradSum[i]) /
+          (96 * 2 ** -52 * Math.sqrt(96 * whole.gradSqSum[i]) + Number.MIN_VALUE),
+      );
     expect(worst).toBeLessThanOrEqual(1);
   });
 
   it('gives analyze the same report as the in-process sweep', async () => {
-    const options = { seed: 11, samples: 96, classIndex: 3, traversalDims: 1, cornerCasesPerClass: 1, jointDims: 2, embeddingSamples: 40, batchSize: 32 };
+    const options = {
+      seed: 11,
+      samples: 96,
+      classIndex: 3,
+      traversalDims: 1,
+      cornerCasesPerClass: 1,
+      jointDims: 2,
+      embeddingSamples: 40,
+      batchSize: 32,
+    };
     const before = tf.memory().numTensors;
     const one = await analyze(models, options);
     const two = await analyze(models, options, undefined, undefined, { sweep: pool.sweep });
@@ -116,9 +144,13 @@ describe('sweep over worker threads', () => {
     expect(strip(two)).toEqual(strip(one));
   });
 
-  it('renders with the models\' noise: a const-noise pool matches the in-process const sweep, and differs from per-sample', async () => {
+  it("renders with the models' noise: a const-noise pool matches the in-process const sweep, and differs from per-sample", async () => {
     const constModels: AnalysisModels = { ...models, noise: { mode: 'const' } };
-    const constPool = await SweepPool.start(await sweepModelSource(constModels), { threads: 2, backend: 'wasm', workerFile });
+    const constPool = await SweepPool.start(await sweepModelSource(constModels), {
+      threads: 2,
+      backend: 'wasm',
+      workerFile,
+    });
     try {
       const one = await rankingSweep(constModels, spec, { batchSize: 32 });
       expectSameSums(await constPool.sweep(constModels, spec, { batchSize: 32 }), one);
@@ -137,7 +169,13 @@ describe('sweep over worker threads', () => {
     const other: AnalysisModels = { ...models, generatorId: 'another-generator' };
     await expect(pool.sweep(other, spec)).rejects.toThrow(/other models/);
     await expect(pool.sweep(models, spec, { start: 90, end: 100 })).rejects.toThrow(/sample range/);
-    await expect(SweepPool.start(await sweepModelSource(models), { threads: 1, backend: 'wasm', workerFile: path.resolve('dist', 'no-such-worker.mjs') })).rejects.toThrow(/sweep worker 0/);
+    await expect(
+      SweepPool.start(await sweepModelSource(models), {
+        threads: 1,
+        backend: 'wasm',
+        workerFile: path.resolve('dist', 'no-such-worker.mjs'),
+      }),
+    ).rejects.toThrow(/sweep worker 0/);
     const closed = await SweepPool.start(await sweepModelSource(models), { threads: 1, backend: 'wasm', workerFile });
     await closed.close();
     await expect(closed.sweep(models, spec)).rejects.toThrow(/closed/);

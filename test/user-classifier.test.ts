@@ -40,7 +40,11 @@ describe('user TF.js classifiers', () => {
     x.dispose();
     graph.classifier.dispose();
     // The adapter's 28x28 centre crop undoes the padding: the MLP is accurate on real digits.
-    const r = await evaluateClassifier(layers.classifier, test.images.subarray(0, 2000 * 1024), test.labels.subarray(0, 2000));
+    const r = await evaluateClassifier(
+      layers.classifier,
+      test.images.subarray(0, 2000 * 1024),
+      test.labels.subarray(0, 2000),
+    );
     expect(r.accuracy).toBeGreaterThan(0.9);
     layers.classifier.dispose();
   });
@@ -64,7 +68,9 @@ describe('user TF.js classifiers', () => {
     expect(equal.classifier.check.differentiable).toBe(false);
     expect(equal.classifier.check.nonDifferentiableOp).toBe('Equal');
     const x = tf.fill([3, 32, 32, 1], 0.25) as tf.Tensor4D;
-    expect(Array.from(await equal.classifier.logits(x).data())).toEqual(Array.from(await graph.classifier.logits(x).data()));
+    expect(Array.from(await equal.classifier.logits(x).data())).toEqual(
+      Array.from(await graph.classifier.logits(x).data()),
+    );
     x.dispose();
     equal.classifier.dispose();
     graph.classifier.dispose();
@@ -89,21 +95,36 @@ describe('user TF.js classifiers', () => {
   it('refuses an adapter that does not fit the model, at registration', async () => {
     const { files } = readTfjsModelDir(fixture('mlp-layers'));
     const base = readAdapter(fixture('mlp-layers/adapter.json'));
-    await expect(TfjsClassifier.create('m', files, { ...base, input: { ...base.input, height: 32, width: 32 } }, 'mlp-layers')).rejects.toThrow(/takes input \[N,28,28,1\], the adapter gives \[N,32,32,1\]/);
-    await expect(TfjsClassifier.create('m', files, { ...base, classes: { names: ['a', 'b', 'c'], generatorToModel: [0, 1, 2] } }, 'mlp-layers')).rejects.toThrow(/10 outputs, the adapter names 3 classes/);
+    await expect(
+      TfjsClassifier.create('m', files, { ...base, input: { ...base.input, height: 32, width: 32 } }, 'mlp-layers'),
+    ).rejects.toThrow(/takes input \[N,28,28,1\], the adapter gives \[N,32,32,1\]/);
+    await expect(
+      TfjsClassifier.create(
+        'm',
+        files,
+        { ...base, classes: { names: ['a', 'b', 'c'], generatorToModel: [0, 1, 2] } },
+        'mlp-layers',
+      ),
+    ).rejects.toThrow(/10 outputs, the adapter names 3 classes/);
   });
 
   it('rejects invalid adapters, naming the field', () => {
     const base = JSON.parse(readFileSync(fixture('mlp-layers/adapter.json'), 'utf8'));
-    expect(() => parseAdapter({ ...base, input: { ...base.input, channels: 2 } }, 'a.json')).toThrow(/a\.json: invalid adapter at "input\.channels"/);
-    expect(() => parseAdapter({ ...base, classes: { names: ['x', 'y'], generatorToModel: [0, 5] } }, 'a.json')).toThrow(/"classes\.generatorToModel\.1": output 5 does not exist/);
+    expect(() => parseAdapter({ ...base, input: { ...base.input, channels: 2 } }, 'a.json')).toThrow(
+      /a\.json: invalid adapter at "input\.channels"/,
+    );
+    expect(() => parseAdapter({ ...base, classes: { names: ['x', 'y'], generatorToModel: [0, 5] } }, 'a.json')).toThrow(
+      /"classes\.generatorToModel\.1": output 5 does not exist/,
+    );
     expect(() => parseAdapter({ ...base, output: { kind: 'scores' } }, 'a.json')).toThrow(/"output\.kind"/);
   });
 
   it('rejects a truncated weight shard and a missing one with clear errors', async () => {
     const dir = copy('mlp-graph');
     truncateSync(path.join(dir, 'group1-shard1of1.bin'), 1000);
-    await expect(loadUserClassifier(dir, path.join(dir, 'adapter.json'))).rejects.toThrow(/weight shards hold 1000 bytes, model.json's weightsManifest needs 203568 \(truncated shard\)/);
+    await expect(loadUserClassifier(dir, path.join(dir, 'adapter.json'))).rejects.toThrow(
+      /weight shards hold 1000 bytes, model.json's weightsManifest needs 203568 \(truncated shard\)/,
+    );
     rmSync(path.join(dir, 'group1-shard1of1.bin'));
     expect(() => readTfjsModelDir(dir)).toThrow(/group1-shard1of1\.bin: weight shard listed in model.json is missing/);
     writeFileSync(path.join(dir, 'model.json'), '{"modelTopology": null}');

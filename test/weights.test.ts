@@ -83,9 +83,13 @@ describe('weights format and loader', () => {
     const { tensors } = readWeightsDir(dir);
     const missing = new Map(tensors);
     missing.delete('dense1/bias');
-    expect(() => SimpleCnn.fromWeights('x', DEFAULT_CNN_CONFIG, missing, 'f.bin')).toThrow(/f\.bin: missing tensor "dense1\/bias"/);
+    expect(() => SimpleCnn.fromWeights('x', DEFAULT_CNN_CONFIG, missing, 'f.bin')).toThrow(
+      /f\.bin: missing tensor "dense1\/bias"/,
+    );
     const other = { ...DEFAULT_CNN_CONFIG, hidden: 64 };
-    expect(() => SimpleCnn.fromWeights('x', other, tensors, 'f.bin')).toThrow(/shape \[1024,128\], the model expects \[1024,64\]/);
+    expect(() => SimpleCnn.fromWeights('x', other, tensors, 'f.bin')).toThrow(
+      /shape \[1024,128\], the model expects \[1024,64\]/,
+    );
   });
 
   it('rejects an invalid manifest and a missing binary', async () => {

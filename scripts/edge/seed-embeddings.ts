@@ -14,28 +14,51 @@ import { EMBEDDINGS_OPTIONS, type EmbeddingsPayload } from '../../src/worker/emb
 const r4 = (v: number) => Math.round(v * 1e4) / 1e4;
 
 /** Payload per classifier name. */
-export async function computeEmbeddings(models: AnalysisModels[], sweep: SweepSpec): Promise<Map<string, EmbeddingsPayload>> {
+export async function computeEmbeddings(
+  models: AnalysisModels[],
+  sweep: SweepSpec,
+): Promise<Map<string, EmbeddingsPayload>> {
   const o = EMBEDDINGS_OPTIONS;
   const n = Math.min(o.samples, sweep.count);
   const out = new Map<string, EmbeddingsPayload>();
   if (models.length === 0) return out;
   const g = models[0].generator.arch;
-  const head = await samplePopulation(models[0], { seed: sweep.seed, count: n, classIndex: null, batchSize: 100, keepLatents: true });
+  const head = await samplePopulation(models[0], {
+    seed: sweep.seed,
+    count: n,
+    classIndex: null,
+    batchSize: 100,
+    keepLatents: true,
+  });
   const spaces = [
     { space: 'Z' as const, values: head.z!, dims: g.zDim },
     { space: 'W' as const, values: head.w!, dims: g.wDim },
     { space: 'S' as const, values: head.styles, dims: head.styleSize },
   ];
-  const first = await embedSpaces({ count: n, labels: head.labels, correct: head.correct, spaces }, { seed: o.seed, k: o.k, nNeighbors: o.nNeighbors });
+  const first = await embedSpaces(
+    { count: n, labels: head.labels, correct: head.correct, spaces },
+    { seed: o.seed, k: o.k, nNeighbors: o.nNeighbors },
+  );
   const shape = (correct: Uint8Array, aurocs: number[]): EmbeddingsPayload => ({
     schema: 'faultlines.embedding/1',
     count: n,
     labels: Array.from(head.labels),
     correct: Array.from(correct),
     k: o.k,
-    spaces: first.spaces.map((s, i) => ({ space: s.space, dims: s.dims, points: s.points.map(([x, y]) => [r4(x), r4(y)] as [number, number]), knnAuroc: aurocs[i] })),
+    spaces: first.spaces.map((s, i) => ({
+      space: s.space,
+      dims: s.dims,
+      points: s.points.map(([x, y]) => [r4(x), r4(y)] as [number, number]),
+      knnAuroc: aurocs[i],
+    })),
   });
-  out.set(models[0].classifier.name, shape(head.correct, first.spaces.map((s) => s.knnAuroc)));
+  out.set(
+    models[0].classifier.name,
+    shape(
+      head.correct,
+      first.spaces.map((s) => s.knnAuroc),
+    ),
+  );
   for (const m of models.slice(1)) {
     const pop = await samplePopulation(m, { seed: sweep.seed, count: n, classIndex: null, batchSize: 100 });
     const aurocs: number[] = [];

@@ -16,9 +16,28 @@ import { DEFAULT_GENERATOR } from '../../src/core/generator/architecture.js';
 import { Generator } from '../../src/core/generator/generator.js';
 import { decodeWeights } from '../../src/core/weights/codec.js';
 import { rankingSweep } from '../../src/core/analysis/ranking.js';
-import { accuracyCurvesResult, compactResult, cornerCasesResult, histogramsResult, resultPopulation, type ResultInput } from '../../src/core/analysis/derived-results.js';
+import {
+  accuracyCurvesResult,
+  compactResult,
+  cornerCasesResult,
+  histogramsResult,
+  resultPopulation,
+  type ResultInput,
+} from '../../src/core/analysis/derived-results.js';
 import type { AnalysisModels } from '../../src/core/analysis/models.js';
-import { DEFAULT_OPTIONS, DEFAULT_SWEEP, RANDOM_INIT_ID, RANDOM_INIT_SEED, RESULT_SCHEMA, comparedClassifiers, resultKey, type ResultKind, type ResultsIndex, type StoredResult, type SweepSpec } from '../../src/protocol/catalog.js';
+import {
+  DEFAULT_OPTIONS,
+  DEFAULT_SWEEP,
+  RANDOM_INIT_ID,
+  RANDOM_INIT_SEED,
+  RESULT_SCHEMA,
+  comparedClassifiers,
+  resultKey,
+  type ResultKind,
+  type ResultsIndex,
+  type StoredResult,
+  type SweepSpec,
+} from '../../src/protocol/catalog.js';
 import { PRECOMPUTED_DIR } from '../../src/worker/build/assets.js';
 import { pinGenerator, resolveEdgeModels } from '../../src/worker/build/sources.js';
 import { EMBEDDINGS_KIND, EMBEDDINGS_OPTIONS, embeddingsKey } from '../../src/worker/embeddings.js';
@@ -36,28 +55,53 @@ async function main(): Promise<void> {
   if (arg('only') === 'embeddings') return seedEmbeddingsOnly();
   const sweep: SweepSpec = { seed: DEFAULT_SWEEP.seed, count: Number(arg('count') ?? DEFAULT_SWEEP.count) };
   const edge = resolveEdgeModels(process.cwd(), { fresh: true });
-  if (edge.classifiers.length === 0) throw new Error('no classifier weights under weights/: train them first (npm run train:classifier)');
+  if (edge.classifiers.length === 0)
+    throw new Error('no classifier weights under weights/: train them first (npm run train:classifier)');
   let generator: Generator;
   let generatorId: string;
   if (edge.generator) {
-    generator = Generator.fromWeights(edge.generator.manifest, decodeWeights(edge.generator.manifest, edge.generator.bytes), edge.generator.entry.name);
+    generator = Generator.fromWeights(
+      edge.generator.manifest,
+      decodeWeights(edge.generator.manifest, edge.generator.bytes),
+      edge.generator.entry.name,
+    );
     generatorId = edge.generator.entry.sha256;
     if (edge.generator.entry.source === 'checkpoint') pinGenerator(edge.generator);
   } else {
     generator = new Generator(DEFAULT_GENERATOR, RANDOM_INIT_SEED);
     generatorId = RANDOM_INIT_ID;
   }
-  console.log(`seed:edge: generator ${edge.generator?.entry.label ?? 'random-init placeholder'} (${generatorId.slice(0, 12)}), ${edge.classifiers.length} classifier(s), sweep seed ${sweep.seed} count ${sweep.count}, backend ${backend}`);
+  console.log(
+    `seed:edge: generator ${edge.generator?.entry.label ?? 'random-init placeholder'} (${generatorId.slice(0, 12)}), ${edge.classifiers.length} classifier(s), sweep seed ${sweep.seed} count ${sweep.count}, backend ${backend}`,
+  );
 
   const classifiers = edge.classifiers.map((m) => {
     const file = `weights/${m.entry.name}/${m.manifest.weightsFile}`;
-    return { name: m.entry.name, id: m.entry.sha256, model: SimpleCnn.fromWeights(m.entry.name, parseCnnConfig(m.manifest.architecture, file), decodeWeights(m.manifest, m.bytes, file), file) };
+    return {
+      name: m.entry.name,
+      id: m.entry.sha256,
+      model: SimpleCnn.fromWeights(
+        m.entry.name,
+        parseCnnConfig(m.manifest.architecture, file),
+        decodeWeights(m.manifest, m.bytes, file),
+        file,
+      ),
+    };
   });
-  const modelsOf = (c: (typeof classifiers)[number]): AnalysisModels => ({ generator, classifier: c.model, generatorId, classifierId: c.id });
+  const modelsOf = (c: (typeof classifiers)[number]): AnalysisModels => ({
+    generator,
+    classifier: c.model,
+    generatorId,
+    classifierId: c.id,
+  });
 
   rmSync(PRECOMPUTED_DIR, { recursive: true, force: true });
   mkdirSync(PRECOMPUTED_DIR, { recursive: true });
-  const index: ResultsIndex = { schema: 'faultlines.edge-results-index/1', generatedAt: new Date().toISOString(), entries: [] };
+  const index: ResultsIndex = {
+    schema: 'faultlines.edge-results-index/1',
+    generatedAt: new Date().toISOString(),
+    entries: [],
+  };
   const write = (kind: ResultKind, c: (typeof classifiers)[number], payload: unknown, seconds: number) => {
     const options = DEFAULT_OPTIONS[kind];
     const key = resultKey({ kind, generatorId, classifierId: c.id, sweep, options });
@@ -70,7 +114,12 @@ async function main(): Promise<void> {
       classifier: c.name,
       sweep,
       options,
-      computed: { by: 'npm run seed:edge', backend: tf.getBackend(), seconds: Math.round(seconds * 10) / 10, at: new Date().toISOString() },
+      computed: {
+        by: 'npm run seed:edge',
+        backend: tf.getBackend(),
+        seconds: Math.round(seconds * 10) / 10,
+        at: new Date().toISOString(),
+      },
       payload: compactResult(payload),
     };
     const text = JSON.stringify(stored);
@@ -95,19 +144,39 @@ async function main(): Promise<void> {
     const input: ResultInput = { models, name: c.name, sweep, sums };
 
     t0 = Date.now();
-    write('histograms', c, await histogramsResult(input, DEFAULT_OPTIONS.histograms, pop), popSeconds + (Date.now() - t0) / 1000);
+    write(
+      'histograms',
+      c,
+      await histogramsResult(input, DEFAULT_OPTIONS.histograms, pop),
+      popSeconds + (Date.now() - t0) / 1000,
+    );
 
     t0 = Date.now();
-    const compare = comparedClassifiers(classifiers.map((o) => ({ ...o, sha256: o.id })), c.id).map((o) => ({ name: o.name, classifier: o.model, classifierId: o.id }));
-    write('accuracy-curves', c, await accuracyCurvesResult(input, DEFAULT_OPTIONS['accuracy-curves'], compare, pop), popSeconds + (Date.now() - t0) / 1000);
+    const compare = comparedClassifiers(
+      classifiers.map((o) => ({ ...o, sha256: o.id })),
+      c.id,
+    ).map((o) => ({ name: o.name, classifier: o.model, classifierId: o.id }));
+    write(
+      'accuracy-curves',
+      c,
+      await accuracyCurvesResult(input, DEFAULT_OPTIONS['accuracy-curves'], compare, pop),
+      popSeconds + (Date.now() - t0) / 1000,
+    );
 
     t0 = Date.now();
-    write('corner-cases', c, await cornerCasesResult(input, DEFAULT_OPTIONS['corner-cases'], pop), (Date.now() - t0) / 1000);
+    write(
+      'corner-cases',
+      c,
+      await cornerCasesResult(input, DEFAULT_OPTIONS['corner-cases'], pop),
+      (Date.now() - t0) / 1000,
+    );
   }
   await writeEmbeddings(classifiers.map(modelsOf), sweep, index);
   writeFileSync(path.join(PRECOMPUTED_DIR, 'index.json'), JSON.stringify(index, null, 1));
   const total = readdirSync(PRECOMPUTED_DIR).length;
-  console.log(`seed:edge: wrote ${total} files to ${PRECOMPUTED_DIR}; rebuild the worker assets with npm run build:edge`);
+  console.log(
+    `seed:edge: wrote ${total} files to ${PRECOMPUTED_DIR}; rebuild the worker assets with npm run build:edge`,
+  );
 }
 
 /** Embeddings (figure 3) for every classifier, added to `index` (replacing earlier ones). */
@@ -117,10 +186,34 @@ async function writeEmbeddings(models: AnalysisModels[], sweep: SweepSpec, index
   index.entries = index.entries.filter((e) => e.kind !== EMBEDDINGS_KIND);
   for (const m of models) {
     const key = embeddingsKey(m.generatorId, m.classifierId, sweep);
-    const stored = { schema: RESULT_SCHEMA, key, kind: EMBEDDINGS_KIND, generatorId: m.generatorId, classifierId: m.classifierId, classifier: m.classifier.name, sweep, options: EMBEDDINGS_OPTIONS, computed: { by: 'npm run seed:edge', backend: tf.getBackend(), seconds: Math.round((Date.now() - t0) / 100) / 10, at: new Date().toISOString() }, payload: payloads.get(m.classifier.name) };
+    const stored = {
+      schema: RESULT_SCHEMA,
+      key,
+      kind: EMBEDDINGS_KIND,
+      generatorId: m.generatorId,
+      classifierId: m.classifierId,
+      classifier: m.classifier.name,
+      sweep,
+      options: EMBEDDINGS_OPTIONS,
+      computed: {
+        by: 'npm run seed:edge',
+        backend: tf.getBackend(),
+        seconds: Math.round((Date.now() - t0) / 100) / 10,
+        at: new Date().toISOString(),
+      },
+      payload: payloads.get(m.classifier.name),
+    };
     const text = JSON.stringify(stored);
     writeFileSync(path.join(PRECOMPUTED_DIR, `${key}.json`), text);
-    index.entries.push({ key, kind: EMBEDDINGS_KIND, classifier: m.classifier.name, generatorId: m.generatorId, classifierId: m.classifierId, sweep, bytes: text.length });
+    index.entries.push({
+      key,
+      kind: EMBEDDINGS_KIND,
+      classifier: m.classifier.name,
+      generatorId: m.generatorId,
+      classifierId: m.classifierId,
+      sweep,
+      bytes: text.length,
+    });
     console.log(`  embeddings ${m.classifier.name}: ${(text.length / 1024).toFixed(0)} KiB`);
   }
   console.log(`  embeddings: ${((Date.now() - t0) / 1000).toFixed(1)} s`);
@@ -132,12 +225,31 @@ async function seedEmbeddingsOnly(): Promise<void> {
   const first = index.entries.find((e) => e.kind !== EMBEDDINGS_KIND);
   if (!first) throw new Error('no precomputed results: run npm run seed:edge');
   const edge = resolveEdgeModels(process.cwd());
-  const generator = edge.generator ? Generator.fromWeights(edge.generator.manifest, decodeWeights(edge.generator.manifest, edge.generator.bytes), edge.generator.entry.name) : new Generator(DEFAULT_GENERATOR, RANDOM_INIT_SEED);
+  const generator = edge.generator
+    ? Generator.fromWeights(
+        edge.generator.manifest,
+        decodeWeights(edge.generator.manifest, edge.generator.bytes),
+        edge.generator.entry.name,
+      )
+    : new Generator(DEFAULT_GENERATOR, RANDOM_INIT_SEED);
   const generatorId = edge.generator?.entry.sha256 ?? RANDOM_INIT_ID;
-  if (generatorId !== first.generatorId) throw new Error(`the precomputed results are for generator ${first.generatorId.slice(0, 12)}, the available one is ${generatorId.slice(0, 12)}: run the whole npm run seed:edge`);
+  if (generatorId !== first.generatorId)
+    throw new Error(
+      `the precomputed results are for generator ${first.generatorId.slice(0, 12)}, the available one is ${generatorId.slice(0, 12)}: run the whole npm run seed:edge`,
+    );
   const models: AnalysisModels[] = edge.classifiers.map((m) => {
     const file = `weights/${m.entry.name}/${m.manifest.weightsFile}`;
-    return { generator, generatorId, classifierId: m.entry.sha256, classifier: SimpleCnn.fromWeights(m.entry.name, parseCnnConfig(m.manifest.architecture, file), decodeWeights(m.manifest, m.bytes, file), file) };
+    return {
+      generator,
+      generatorId,
+      classifierId: m.entry.sha256,
+      classifier: SimpleCnn.fromWeights(
+        m.entry.name,
+        parseCnnConfig(m.manifest.architecture, file),
+        decodeWeights(m.manifest, m.bytes, file),
+        file,
+      ),
+    };
   });
   await writeEmbeddings(models, first.sweep, index);
   writeFileSync(path.join(PRECOMPUTED_DIR, 'index.json'), JSON.stringify(index, null, 1));

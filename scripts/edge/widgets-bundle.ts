@@ -13,7 +13,6 @@ import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { WIDGETS_MANIFEST_PATH, type WidgetsManifest } from '../../src/protocol/widgets-manifest.js';
 
-
 async function bundle(entry: string, plugins: Plugin[] = []): Promise<Uint8Array> {
   const r = await build({
     entryPoints: [entry],
@@ -56,8 +55,19 @@ export async function buildWidgets(assetsDir: string): Promise<WidgetsManifest> 
   put(dashboardHashed, dashboard);
   const manifest: WidgetsManifest = {
     schema: 'faultlines.widgets-manifest/1',
-    widgets: { stable: '/widgets/v1/faultlines-widgets.js', hashed: widgetsHashed, bytes: widgets.length, gzipBytes: gzipSync(widgets, { level: 9 }).length, sha256: wh },
-    dashboard: { hashed: dashboardHashed, bytes: dashboard.length, gzipBytes: gzipSync(dashboard, { level: 9 }).length, sha256: dh },
+    widgets: {
+      stable: '/widgets/v1/faultlines-widgets.js',
+      hashed: widgetsHashed,
+      bytes: widgets.length,
+      gzipBytes: gzipSync(widgets, { level: 9 }).length,
+      sha256: wh,
+    },
+    dashboard: {
+      hashed: dashboardHashed,
+      bytes: dashboard.length,
+      gzipBytes: gzipSync(dashboard, { level: 9 }).length,
+      sha256: dh,
+    },
   };
   put(WIDGETS_MANIFEST_PATH, new TextEncoder().encode(JSON.stringify(manifest, null, 1)));
   return manifest;

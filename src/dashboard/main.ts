@@ -18,7 +18,8 @@ import { ARROW, ApiError, Chart, PALETTE, getJson, pct, submitCurl, type Request
 
 const API = location.origin;
 const $ = <T extends HTMLElement = HTMLElement>(id: string) => document.getElementById(id) as T;
-const esc = (s: string) => s.replace(/[&<>"]/g, (ch) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[ch]!);
+const esc = (s: string) =>
+  s.replace(/[&<>"]/g, (ch) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[ch]!);
 const charts = new Map<string, Chart>();
 (window as unknown as { faultlinesCharts: Map<string, Chart> }).faultlinesCharts = charts;
 
@@ -54,7 +55,10 @@ function chart(id: string, parent: HTMLElement, config: any, label: string, cls 
   const canvas = box.querySelector('canvas')!;
   // The chart's text alternative: its key numbers in words.
   canvas.setAttribute('aria-label', label);
-  charts.set(id, new Chart(canvas, { ...config, options: { responsive: true, maintainAspectRatio: false, ...config.options } }));
+  charts.set(
+    id,
+    new Chart(canvas, { ...config, options: { responsive: true, maintainAspectRatio: false, ...config.options } }),
+  );
 }
 
 /**
@@ -62,7 +66,10 @@ function chart(id: string, parent: HTMLElement, config: any, label: string, cls 
  * computed yet also gets the curl line that submits its job.
  */
 function fail(el: HTMLElement, e: unknown, retry?: () => void): void {
-  const how = e instanceof ApiError && e.submit ? `<p class="note">Not computed yet: a GPU runner computes it once this job is submitted with the submitter token (<code>SUBMIT_TOKEN</code>):</p><pre class="curl">${esc(submitCurl(API, e.submit))}</pre>` : '';
+  const how =
+    e instanceof ApiError && e.submit
+      ? `<p class="note">Not computed yet: a GPU runner computes it once this job is submitted with the submitter token (<code>SUBMIT_TOKEN</code>):</p><pre class="curl">${esc(submitCurl(API, e.submit))}</pre>`
+      : '';
   // One block, also where `el` is a grid of charts.
   el.innerHTML = `<div><div class="err" role="alert">${esc((e as Error).message)}${retry ? ' <button type="button" class="retry">Retry</button>' : ''}</div>${how}</div>`;
   if (retry) el.querySelector<HTMLButtonElement>('button.retry')!.addEventListener('click', retry, { once: true });
@@ -80,7 +87,8 @@ interface ClassifierInfo {
 }
 
 /** How a classifier is shown: a built-in one by name, a registered one by its label and short id. */
-const shown = (c: ClassifierInfo) => (c.source === 'registered' ? `${c.displayName ?? 'registered'} (${c.name.slice(0, 8)}, registered)` : c.name);
+const shown = (c: ClassifierInfo) =>
+  c.source === 'registered' ? `${c.displayName ?? 'registered'} (${c.name.slice(0, 8)}, registered)` : c.name;
 
 let classifiers: ClassifierInfo[] = [];
 /** Why the classifier list could not be read (the comparison then says so). */
@@ -101,16 +109,26 @@ async function comparison(): Promise<void> {
     });
   const rows = await Promise.all(
     classifiers.map(async (c) => {
-      const [rank, curves, emb] = await Promise.all([get('/v1/rankings', { classifier: c.name, top: 1 }), get('/v1/accuracy-curves', { classifier: c.name }), get('/v1/embeddings', { classifier: c.name })]);
+      const [rank, curves, emb] = await Promise.all([
+        get('/v1/rankings', { classifier: c.name, top: 1 }),
+        get('/v1/accuracy-curves', { classifier: c.name }),
+        get('/v1/embeddings', { classifier: c.name }),
+      ]);
       const m = c.metrics ?? {};
-      const knn = Object.fromEntries(((emb?.payload.spaces ?? []) as Array<{ space: string; knnAuroc: number }>).map((s) => [s.space, s.knnAuroc]));
+      const knn = Object.fromEntries(
+        ((emb?.payload.spaces ?? []) as Array<{ space: string; knnAuroc: number }>).map((s) => [s.space, s.knnAuroc]),
+      );
       return {
         name: shown(c),
         answered: rank !== null || curves !== null || emb !== null,
         clean: typeof m.accuracy_test_clean === 'number' ? m.accuracy_test_clean : null,
         corrupted: typeof m.accuracy_test_corrupted === 'number' ? m.accuracy_test_corrupted : null,
         sweep: (rank?.accuracy ?? null) as number | null,
-        robustness: (curves?.payload.curves[0]?.robustness ?? null) as { score: number | null; ciLow: number | null; ciHigh: number | null } | null,
+        robustness: (curves?.payload.curves[0]?.robustness ?? null) as {
+          score: number | null;
+          ciLow: number | null;
+          ciHigh: number | null;
+        } | null,
         knn,
       };
     }),
@@ -122,9 +140,13 @@ async function comparison(): Promise<void> {
   }
   el.innerHTML = '<div class="chart tall" id="compare-chart-box"></div><div class="scroll" id="compare-table"></div>';
   const f = (v: number | null) => (v === null ? '—' : pct(v));
-  $('compare-table').innerHTML = `<table><thead><tr><th scope="col">classifier</th><th scope="col">clean test</th><th scope="col">corrupted test</th><th scope="col">generated sweep</th><th scope="col">robustness [95% CI]</th><th scope="col">kNN AUROC Z / W / S</th></tr></thead><tbody>${rows
-    .map((r) => `<tr><td>${esc(r.name)}</td><td class="num">${f(r.clean)}</td><td class="num">${f(r.corrupted)}</td><td class="num">${f(r.sweep)}</td><td class="num">${r.robustness?.score == null ? '—' : `${r.robustness.score.toFixed(3)} <small>[${r.robustness.ciLow?.toFixed(3) ?? '—'}, ${r.robustness.ciHigh?.toFixed(3) ?? '—'}]</small>`}</td><td class="num">${['Z', 'W', 'S'].map((s) => (r.knn[s] === undefined ? '—' : r.knn[s].toFixed(2))).join(' / ')}</td></tr>`)
-    .join('')}</tbody></table>`;
+  $('compare-table').innerHTML =
+    `<table><thead><tr><th scope="col">classifier</th><th scope="col">clean test</th><th scope="col">corrupted test</th><th scope="col">generated sweep</th><th scope="col">robustness [95% CI]</th><th scope="col">kNN AUROC Z / W / S</th></tr></thead><tbody>${rows
+      .map(
+        (r) =>
+          `<tr><td>${esc(r.name)}</td><td class="num">${f(r.clean)}</td><td class="num">${f(r.corrupted)}</td><td class="num">${f(r.sweep)}</td><td class="num">${r.robustness?.score == null ? '—' : `${r.robustness.score.toFixed(3)} <small>[${r.robustness.ciLow?.toFixed(3) ?? '—'}, ${r.robustness.ciHigh?.toFixed(3) ?? '—'}]</small>`}</td><td class="num">${['Z', 'W', 'S'].map((s) => (r.knn[s] === undefined ? '—' : r.knn[s].toFixed(2))).join(' / ')}</td></tr>`,
+      )
+      .join('')}</tbody></table>`;
   const metrics = [
     ['clean test accuracy', (r: (typeof rows)[number]) => r.clean],
     ['corrupted test accuracy', (r: (typeof rows)[number]) => r.corrupted],
@@ -138,8 +160,17 @@ async function comparison(): Promise<void> {
     {
       type: 'bar',
       // A missing metric is no bar (null), as the table's "—", never a bar at 0.
-      data: { labels: metrics.map(([l]) => l), datasets: rows.map((r, i) => ({ label: r.name, data: metrics.map(([, g]) => g(r)), backgroundColor: PALETTE[i % PALETTE.length] })) },
-      options: { scales: { y: { min: 0, max: 1, title: { display: true, text: 'accuracy / robustness score (0-1)' } } } },
+      data: {
+        labels: metrics.map(([l]) => l),
+        datasets: rows.map((r, i) => ({
+          label: r.name,
+          data: metrics.map(([, g]) => g(r)),
+          backgroundColor: PALETTE[i % PALETTE.length],
+        })),
+      },
+      options: {
+        scales: { y: { min: 0, max: 1, title: { display: true, text: 'accuracy / robustness score (0-1)' } } },
+      },
     },
     label,
     'chart tall',
@@ -155,7 +186,21 @@ async function histograms(view: View, signal: AbortSignal): Promise<void> {
   try {
     const r = await getJson(API, '/v1/histograms', { classifier: view.classifier }, opts(signal));
     if (signal.aborted) return;
-    const p = r.payload as { wellCount: number; misCount: number; meanKsTop: number; meanKsRandom: number; dims: Array<{ dim: number; group: string; rank: number | null; edges: number[]; well: number[]; mis: number[]; ks: number }> };
+    const p = r.payload as {
+      wellCount: number;
+      misCount: number;
+      meanKsTop: number;
+      meanKsRandom: number;
+      dims: Array<{
+        dim: number;
+        group: string;
+        rank: number | null;
+        edges: number[];
+        well: number[];
+        mis: number[];
+        ks: number;
+      }>;
+    };
     note.textContent = `Values of the top-3 and 3 random dims of S for ${p.wellCount} well- vs ${p.misCount} mis-classified samples of ${view.classifier} (each bar: the share of its group in that bin). Mean KS: top ${p.meanKsTop.toFixed(3)}, random ${p.meanKsRandom.toFixed(3)}.`;
     p.dims.forEach((d, i) => {
       const share = (xs: number[]) => {
@@ -172,13 +217,28 @@ async function histograms(view: View, signal: AbortSignal): Promise<void> {
           data: {
             labels,
             datasets: [
-              { label: 'well', data: share(d.well), backgroundColor: 'rgba(52,97,193,0.55)', barPercentage: 1, categoryPercentage: 1 },
-              { label: 'mis', data: share(d.mis), backgroundColor: 'rgba(217,72,15,0.55)', barPercentage: 1, categoryPercentage: 1 },
+              {
+                label: 'well',
+                data: share(d.well),
+                backgroundColor: 'rgba(52,97,193,0.55)',
+                barPercentage: 1,
+                categoryPercentage: 1,
+              },
+              {
+                label: 'mis',
+                data: share(d.mis),
+                backgroundColor: 'rgba(217,72,15,0.55)',
+                barPercentage: 1,
+                categoryPercentage: 1,
+              },
             ],
           },
           options: {
             plugins: { title: { display: true, text: title }, legend: { display: i === 0 } },
-            scales: { x: { stacked: false, ticks: { maxTicksLimit: 5 }, title: { display: true, text: `s_${d.dim}` } }, y: { ticks: { maxTicksLimit: 4 }, title: { display: true, text: 'share of group' } } },
+            scales: {
+              x: { stacked: false, ticks: { maxTicksLimit: 5 }, title: { display: true, text: `s_${d.dim}` } },
+              y: { ticks: { maxTicksLimit: 4 }, title: { display: true, text: 'share of group' } },
+            },
           },
         },
         `Histogram of ${title}: well-classified (${p.wellCount}) vs misclassified (${p.misCount}) samples, share per bin.`,
@@ -191,7 +251,17 @@ async function histograms(view: View, signal: AbortSignal): Promise<void> {
   }
 }
 
-type Traversal = { direction: 'increase' | 'decrease'; flipped: boolean; outcome: string; decision: { predicted: number }; decisionShift: number; pTrueHalfShift: number | null; start: { predicted: number }; strip: string; frames: Array<{ pTrue: number }> };
+type Traversal = {
+  direction: 'increase' | 'decrease';
+  flipped: boolean;
+  outcome: string;
+  decision: { predicted: number };
+  decisionShift: number;
+  pTrueHalfShift: number | null;
+  start: { predicted: number };
+  strip: string;
+  frames: Array<{ pTrue: number }>;
+};
 type RankedDim = { index: number; direction: 'increase' | 'decrease'; layer: string; channel: number };
 
 /** One figure-5 row: the live traversal of `d`, or why it failed and a retry. */
@@ -199,10 +269,21 @@ async function figure5Row(row: HTMLElement, view: View, d: RankedDim, signal: Ab
   const label = `<button type="button" class="pick" data-dim="${d.index}" aria-label="open the traversal of dim ${d.index}">dim ${d.index}</button> ${ARROW[d.direction]}<br><span class="muted">${esc(d.layer)}:${d.channel}</span>`;
   row.innerHTML = `<div class="dim">${label}</div><div class="muted">computing…</div>`;
   try {
-    const t = (await getJson(API, '/v1/traversal', { classifier: view.classifier, class: view.cls, dim: d.index, mode: 'crossing', frames: 9, range: 20, scale: 2 }, opts(signal))) as Traversal;
+    const t = (await getJson(
+      API,
+      '/v1/traversal',
+      { classifier: view.classifier, class: view.cls, dim: d.index, mode: 'crossing', frames: 9, range: 20, scale: 2 },
+      opts(signal),
+    )) as Traversal;
     if (signal.aborted) return;
     const cls = view.cls;
-    const what = t.flipped ? `→ ${t.decision.predicted} at ${Number(t.decisionShift).toFixed(2)} std` : t.outcome === 'already-misclassified' ? `misread at the start (${t.start.predicted})` : t.pTrueHalfShift !== null ? `p_true 0.5 at ${Number(t.pTrueHalfShift).toFixed(2)}, still ${cls}` : `still ${cls}`;
+    const what = t.flipped
+      ? `→ ${t.decision.predicted} at ${Number(t.decisionShift).toFixed(2)} std`
+      : t.outcome === 'already-misclassified'
+        ? `misread at the start (${t.start.predicted})`
+        : t.pTrueHalfShift !== null
+          ? `p_true 0.5 at ${Number(t.pTrueHalfShift).toFixed(2)}, still ${cls}`
+          : `still ${cls}`;
     const ps = t.frames.map((f) => f.pTrue.toFixed(2));
     row.innerHTML = `<div class="dim">${label}<br>${what}</div><div><img src="${t.strip}" alt="traversal of dim ${d.index} from the class ${cls} average: ${esc(what)}; p_true ${ps.join(', ')}"><div class="p" aria-hidden="true">${ps.map((p) => `<span>${p}</span>`).join('')}</div></div>`;
     row.dataset.state = 'ready';
@@ -210,7 +291,9 @@ async function figure5Row(row: HTMLElement, view: View, d: RankedDim, signal: Ab
     if (aborted(e) || signal.aborted) return;
     row.dataset.state = 'error';
     row.innerHTML = `<div class="dim">${label}</div><div class="err" role="alert">${esc((e as Error).message)} <button type="button" class="retry">Retry</button></div>`;
-    row.querySelector<HTMLButtonElement>('button.retry')!.addEventListener('click', () => void figure5Row(row, view, d, signal), { once: true });
+    row
+      .querySelector<HTMLButtonElement>('button.retry')!
+      .addEventListener('click', () => void figure5Row(row, view, d, signal), { once: true });
   }
 }
 
@@ -220,7 +303,12 @@ async function figure5(view: View, signal: AbortSignal): Promise<void> {
   el.innerHTML = '<p class="muted">Loading the ranking…</p>';
   $('traversal-slot').replaceChildren();
   try {
-    const rank = await getJson(API, '/v1/rankings', { classifier: view.classifier, class: view.cls, top: 10 }, opts(signal));
+    const rank = await getJson(
+      API,
+      '/v1/rankings',
+      { classifier: view.classifier, class: view.cls, top: 10 },
+      opts(signal),
+    );
     if (signal.aborted) return;
     const dims = rank.payload.dims as RankedDim[];
     el.innerHTML = `<div class="row" aria-hidden="true"><div class="dim">progress</div><div class="p">${Array.from({ length: 9 }, (_, i) => `<span>${(i / 4).toFixed(2)}</span>`).join('')}</div></div>`;
@@ -244,11 +332,17 @@ async function figure5(view: View, signal: AbortSignal): Promise<void> {
 function slider(view: View, dim: number, signal: AbortSignal): Promise<void> {
   ($('dim') as HTMLInputElement).value = String(dim);
   $('slider-heading').textContent = `Slider: dim ${dim} from the class ${view.cls} average`;
-  return widget('traversal-slot', 'faultlines-traversal', { classifier: view.classifier, class: String(view.cls), dim: String(dim), range: '6' }, signal);
+  return widget(
+    'traversal-slot',
+    'faultlines-traversal',
+    { classifier: view.classifier, class: String(view.cls), dim: String(dim), range: '6' },
+    signal,
+  );
 }
 
 function markDim(dim: number | null): void {
-  for (const r of Array.from(document.querySelectorAll<HTMLElement>('#fig5 .row[data-dim]'))) r.classList.toggle('selected', Number(r.dataset.dim) === dim);
+  for (const r of Array.from(document.querySelectorAll<HTMLElement>('#fig5 .row[data-dim]')))
+    r.classList.toggle('selected', Number(r.dataset.dim) === dim);
 }
 
 async function embeddings(view: View, signal: AbortSignal): Promise<void> {
@@ -257,7 +351,11 @@ async function embeddings(view: View, signal: AbortSignal): Promise<void> {
   try {
     const r = await getJson(API, '/v1/embeddings', { classifier: view.classifier }, opts(signal));
     if (signal.aborted) return;
-    const p = r.payload as { labels: number[]; correct: number[]; spaces: Array<{ space: string; points: Array<[number, number]>; knnAuroc: number }> };
+    const p = r.payload as {
+      labels: number[];
+      correct: number[];
+      spaces: Array<{ space: string; points: Array<[number, number]>; knnAuroc: number }>;
+    };
     const misCount = p.correct.filter((c) => !c).length;
     for (const s of p.spaces) {
       const point = (i: number) => ({ x: s.points[i][0], y: s.points[i][1], i });
@@ -268,7 +366,14 @@ async function embeddings(view: View, signal: AbortSignal): Promise<void> {
         backgroundColor: `${PALETTE[k]}99`,
         pointRadius: 2,
       }));
-      const mis = { label: 'misclassified', data: all.filter((i) => !p.correct[i]).map(point), backgroundColor: '#111', borderColor: '#111', pointStyle: 'crossRot' as const, pointRadius: 3 };
+      const mis = {
+        label: 'misclassified',
+        data: all.filter((i) => !p.correct[i]).map(point),
+        backgroundColor: '#111',
+        borderColor: '#111',
+        pointStyle: 'crossRot' as const,
+        pointRadius: 3,
+      };
       chart(
         `emb-${s.space}`,
         el,
@@ -279,7 +384,12 @@ async function embeddings(view: View, signal: AbortSignal): Promise<void> {
             plugins: {
               title: { display: true, text: `${s.space} (kNN AUROC ${s.knnAuroc.toFixed(2)})` },
               legend: { display: false },
-              tooltip: { callbacks: { label: (item: { raw: { i: number } }) => `sample ${item.raw.i}: class ${p.labels[item.raw.i]}, ${p.correct[item.raw.i] ? 'classified correctly' : 'misclassified'} (click: traverse class ${p.labels[item.raw.i]})` } },
+              tooltip: {
+                callbacks: {
+                  label: (item: { raw: { i: number } }) =>
+                    `sample ${item.raw.i}: class ${p.labels[item.raw.i]}, ${p.correct[item.raw.i] ? 'classified correctly' : 'misclassified'} (click: traverse class ${p.labels[item.raw.i]})`,
+                },
+              },
             },
             scales: { x: { display: false }, y: { display: false } },
             // Drill-down: a point opens its class's traversals.
@@ -303,7 +413,8 @@ async function embeddings(view: View, signal: AbortSignal): Promise<void> {
 
 /** The embeddings' legend (one for the three charts): the ten class colours and the misclassified marker. */
 function embeddingsLegend(): void {
-  $('emb-legend').innerHTML = `${Array.from({ length: 10 }, (_, k) => `<li><span class="swatch" style="background:${PALETTE[k]}"></span>class ${k}</li>`).join('')}<li><span class="cross" aria-hidden="true">✕</span>misclassified (any class)</li>`;
+  $('emb-legend').innerHTML =
+    `${Array.from({ length: 10 }, (_, k) => `<li><span class="swatch" style="background:${PALETTE[k]}"></span>class ${k}</li>`).join('')}<li><span class="cross" aria-hidden="true">✕</span>misclassified (any class)</li>`;
 }
 
 let jobsTimer: ReturnType<typeof setTimeout> | null = null;
@@ -311,7 +422,14 @@ async function jobs(): Promise<void> {
   const el = $('jobs-table');
   try {
     const r = await getJson(API, '/v1/jobs', { limit: 20 }, opts());
-    const list = r.jobs as Array<{ id: string; kind: string; status: string; progress: { done: number; total: number }; spec?: { classifier?: string; seed?: number; count?: number }; runners?: { note: string | null } }>;
+    const list = r.jobs as Array<{
+      id: string;
+      kind: string;
+      status: string;
+      progress: { done: number; total: number };
+      spec?: { classifier?: string; seed?: number; count?: number };
+      runners?: { note: string | null };
+    }>;
     el.innerHTML = list.length
       ? `<div class="scroll"><table><thead><tr><th scope="col">job</th><th scope="col">kind</th><th scope="col">classifier</th><th scope="col">sweep</th><th scope="col">status</th><th scope="col">progress</th></tr></thead><tbody>${list
           .map(
@@ -332,7 +450,12 @@ async function jobs(): Promise<void> {
 /** Puts a widget in `slot`; resolves when it is ready or failed, or when the selection is left. */
 function widget(slot: string, tag: string, attrs: Record<string, string>, signal: AbortSignal): Promise<void> {
   const el = document.createElement(tag);
-  for (const [k, v] of Object.entries({ api: API, ...attrs, ...(TIMEOUT_MS ? { timeout: String(TIMEOUT_MS / 1000) } : {}) })) el.setAttribute(k, v);
+  for (const [k, v] of Object.entries({
+    api: API,
+    ...attrs,
+    ...(TIMEOUT_MS ? { timeout: String(TIMEOUT_MS / 1000) } : {}),
+  }))
+    el.setAttribute(k, v);
   const done = new Promise<void>((resolve) => {
     el.addEventListener('faultlines-ready', () => resolve(), { once: true });
     el.addEventListener('faultlines-error', () => resolve(), { once: true });
@@ -392,10 +515,17 @@ async function renderAll(v: View): Promise<void> {
   setReady(false);
   $('selection').textContent = `${v.classifier}, class ${v.cls}`;
   // Per-panel export: the flat tables of the same results (src/worker/routes/tables.ts).
-  $<HTMLAnchorElement>('ranking-csv').href = `/v1/rankings/rows?${new URLSearchParams({ classifier: v.classifier, top: '50', format: 'csv' })}`;
-  $<HTMLAnchorElement>('curves-csv').href = `/v1/accuracy-curves/rows?${new URLSearchParams({ classifier: v.classifier, format: 'csv' })}`;
+  $<HTMLAnchorElement>('ranking-csv').href =
+    `/v1/rankings/rows?${new URLSearchParams({ classifier: v.classifier, top: '50', format: 'csv' })}`;
+  $<HTMLAnchorElement>('curves-csv').href =
+    `/v1/accuracy-curves/rows?${new URLSearchParams({ classifier: v.classifier, format: 'csv' })}`;
   await Promise.all([
-    widget('ranking-slot', 'faultlines-ranking', { classifier: v.classifier, top: '10', 'thumb-class': String(v.cls) }, c.signal),
+    widget(
+      'ranking-slot',
+      'faultlines-ranking',
+      { classifier: v.classifier, top: '10', 'thumb-class': String(v.cls) },
+      c.signal,
+    ),
     widget('corner-slot', 'faultlines-corner-cases', { classifier: v.classifier }, c.signal),
     widget('curves-slot', 'faultlines-accuracy-curve', { classifier: v.classifier, compare: v.compare }, c.signal),
     histograms(v, c.signal),
@@ -426,8 +556,15 @@ function select(change: Partial<View>, history: 'push' | 'none' = 'push'): void 
   const next: View = { ...view, ...change };
   view = next;
   showControls(next);
-  if (history === 'push' && urlOf(next) !== `${location.pathname}${location.search}`) window.history.pushState(null, '', urlOf(next));
-  if (next.classifier !== prev.classifier || next.cls !== prev.cls || next.compare !== prev.compare || drawnFor === null) void renderAll(next);
+  if (history === 'push' && urlOf(next) !== `${location.pathname}${location.search}`)
+    window.history.pushState(null, '', urlOf(next));
+  if (
+    next.classifier !== prev.classifier ||
+    next.cls !== prev.cls ||
+    next.compare !== prev.compare ||
+    drawnFor === null
+  )
+    void renderAll(next);
   else if (next.dim !== prev.dim) {
     if (next.dim !== null) $('traversals').scrollIntoView({ block: 'start' });
     void openDim(next);
@@ -440,15 +577,23 @@ async function loadClassifiers(): Promise<void> {
   const sel = $<HTMLSelectElement>('classifier');
   const cmp = $<HTMLSelectElement>('compare-with');
   try {
-    const [cl, models] = await Promise.all([getJson(API, '/v1/classifiers', {}, opts()), getJson(API, '/v1/models', {}, opts())]);
+    const [cl, models] = await Promise.all([
+      getJson(API, '/v1/classifiers', {}, opts()),
+      getJson(API, '/v1/models', {}, opts()),
+    ]);
     classifiers = cl.classifiers;
     classifiersError = null;
     defaultClassifier = cl.defaultClassifier;
-    sel.innerHTML = classifiers.map((c) => `<option value="${esc(c.name)}" title="${esc(c.label)}">${esc(shown(c))}</option>`).join('');
+    sel.innerHTML = classifiers
+      .map((c) => `<option value="${esc(c.name)}" title="${esc(c.label)}">${esc(shown(c))}</option>`)
+      .join('');
     cmp.innerHTML = `<option value="">every classifier</option><option value="none">none</option>${classifiers.map((c) => `<option value="${esc(c.name)}">${esc(shown(c))}</option>`).join('')}`;
-    const g = (models.models as Array<{ kind: string; name: string; label: string }>).find((m) => m.kind === 'generator');
+    const g = (models.models as Array<{ kind: string; name: string; label: string }>).find(
+      (m) => m.kind === 'generator',
+    );
     const registered = classifiers.filter((c) => c.source === 'registered').length;
-    $('models').textContent = `generator: ${g ? `${g.name} — ${g.label}` : 'none'}; ${classifiers.length} classifiers${registered ? ` (${registered} registered)` : ''}`;
+    $('models').textContent =
+      `generator: ${g ? `${g.name} — ${g.label}` : 'none'}; ${classifiers.length} classifiers${registered ? ` (${registered} registered)` : ''}`;
   } catch (e) {
     classifiersError = e;
     fail($('models'), e);
@@ -462,9 +607,15 @@ async function main(): Promise<void> {
   view = viewFromUrl();
   showControls(view);
   window.history.replaceState(null, '', urlOf(view));
-  $<HTMLSelectElement>('classifier').addEventListener('change', (e) => select({ classifier: (e.target as HTMLSelectElement).value, dim: null }));
-  $<HTMLSelectElement>('class').addEventListener('change', (e) => select({ cls: Number((e.target as HTMLSelectElement).value), dim: null }));
-  $<HTMLSelectElement>('compare-with').addEventListener('change', (e) => select({ compare: (e.target as HTMLSelectElement).value }));
+  $<HTMLSelectElement>('classifier').addEventListener('change', (e) =>
+    select({ classifier: (e.target as HTMLSelectElement).value, dim: null }),
+  );
+  $<HTMLSelectElement>('class').addEventListener('change', (e) =>
+    select({ cls: Number((e.target as HTMLSelectElement).value), dim: null }),
+  );
+  $<HTMLSelectElement>('compare-with').addEventListener('change', (e) =>
+    select({ compare: (e.target as HTMLSelectElement).value }),
+  );
   $('dim-form').addEventListener('submit', (e) => {
     e.preventDefault();
     const v = ($('dim') as HTMLInputElement).valueAsNumber;

@@ -65,7 +65,10 @@ export async function probeAdapter(): Promise<{ adapter: AdapterDescription } | 
   } catch (e) {
     return { none: `navigator.gpu.requestAdapter() threw: ${(e as Error).message}` };
   }
-  if (!a) return { none: 'navigator.gpu.requestAdapter() returned null: no WebGPU adapter (no GPU and no software Vulkan driver such as lavapipe: apt-get install mesa-vulkan-drivers libvulkan1)' };
+  if (!a)
+    return {
+      none: 'navigator.gpu.requestAdapter() returned null: no WebGPU adapter (no GPU and no software Vulkan driver such as lavapipe: apt-get install mesa-vulkan-drivers libvulkan1)',
+    };
   const i = a.info ?? {};
   const text = [i.vendor, i.architecture, i.device, i.description].filter(Boolean).join(' ');
   return {
@@ -83,7 +86,9 @@ let wasmPathsSet = false;
 function pointWasmAtNodeModules(): void {
   if (wasmPathsSet) return;
   const require = createRequire(import.meta.url);
-  setWasmPaths(path.join(path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json')), 'dist') + path.sep);
+  setWasmPaths(
+    path.join(path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json')), 'dist') + path.sep,
+  );
   wasmPathsSet = true;
 }
 
@@ -96,11 +101,18 @@ async function use(name: 'webgpu' | 'wasm' | 'cpu'): Promise<void> {
 
 /** One line naming an adapter (empty and "0" fields left out). */
 export function adapterName(a: AdapterDescription): string {
-  return [a.description, a.device, a.vendor && `vendor ${a.vendor}`, a.architecture].filter((x) => x && x !== '0').join(' / ') || 'unnamed adapter';
+  return (
+    [a.description, a.device, a.vendor && `vendor ${a.vendor}`, a.architecture]
+      .filter((x) => x && x !== '0')
+      .join(' / ') || 'unnamed adapter'
+  );
 }
 
 /** Chooses and initialises the backend; `log` receives the lines an operator needs. */
-export async function initBackend(choice: RunnerBackendChoice, log: (line: string) => void = () => undefined): Promise<BackendInfo> {
+export async function initBackend(
+  choice: RunnerBackendChoice,
+  log: (line: string) => void = () => undefined,
+): Promise<BackendInfo> {
   const runtime = runtimeName();
   if (choice === 'wasm' || choice === 'cpu') {
     await use(choice);
@@ -115,7 +127,9 @@ export async function initBackend(choice: RunnerBackendChoice, log: (line: strin
   }
   const a = probe.adapter;
   const name = adapterName(a);
-  log(`WebGPU adapter: ${name} — ${a.software ? 'SOFTWARE adapter (CPU emulation: proves correctness, not speed)' : 'hardware GPU'}`);
+  log(
+    `WebGPU adapter: ${name} — ${a.software ? 'SOFTWARE adapter (CPU emulation: proves correctness, not speed)' : 'hardware GPU'}`,
+  );
   if (choice === 'auto' && a.software) {
     // Measured: 0.3 samples/s on llvmpipe against 35 on wasm, with first batches longer than a
     // lease. `auto` never runs jobs on a software adapter; `--backend webgpu` still can (tests).

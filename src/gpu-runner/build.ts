@@ -11,7 +11,15 @@ import { nodeBuild } from '../../esbuild.config.js';
 export const RUNNER_BUNDLE = 'dist/gpu-runner/runner.mjs';
 
 export async function buildRunner(): Promise<string> {
-  await build({ ...nodeBuild, entryPoints: { 'gpu-runner/runner': 'src/gpu-runner/main.ts', 'gpu-runner/compute-worker': 'src/gpu-runner/compute-worker.ts' }, outdir: 'dist', sourcemap: false });
+  await build({
+    ...nodeBuild,
+    entryPoints: {
+      'gpu-runner/runner': 'src/gpu-runner/main.ts',
+      'gpu-runner/compute-worker': 'src/gpu-runner/compute-worker.ts',
+    },
+    outdir: 'dist',
+    sourcemap: false,
+  });
   return RUNNER_BUNDLE;
 }
 

@@ -55,7 +55,12 @@ export class EdgeClient {
      * giving up; a restarted edge took 21 s to answer again, and a computed shard result is worth
      * waiting a whole lease for (the default, 120 s). retries: a cap on attempts (default none).
      */
-    private readonly opts: { retries?: number; retryForMs?: number; log?: (line: string) => void; giveUp?: () => boolean } = {},
+    private readonly opts: {
+      retries?: number;
+      retryForMs?: number;
+      log?: (line: string) => void;
+      giveUp?: () => boolean;
+    } = {},
   ) {
     this.base = api.replace(/\/+$/, '');
   }
@@ -69,7 +74,10 @@ export class EdgeClient {
       try {
         res = await fetch(this.base + path, {
           method,
-          headers: { authorization: `Bearer ${this.token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+          headers: {
+            authorization: `Bearer ${this.token}`,
+            ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+          },
           body: body === undefined ? undefined : JSON.stringify(body),
         });
       } catch (e) {
@@ -82,7 +90,9 @@ export class EdgeClient {
       }
       if (res) await res.body?.cancel();
       const wait = Math.max(0, Math.min(10_000, 250 * 2 ** attempt, deadline - Date.now()));
-      this.opts.log?.(`${method} ${path}: ${res ? `HTTP ${res.status}` : (err as Error).message}; retrying in ${wait} ms`);
+      this.opts.log?.(
+        `${method} ${path}: ${res ? `HTTP ${res.status}` : (err as Error).message}; retrying in ${wait} ms`,
+      );
       await sleep(wait);
     }
   }
@@ -100,11 +110,26 @@ export class EdgeClient {
     return this.jsonOrThrow<LeaseView>(res, 'lease');
   }
 
-  async heartbeat(jobId: string, body: { runner: string; shard: number; lease: string; done: number; total: number; samplesPerSecond?: number; etaSeconds?: number; leaseMs: number }): Promise<void> {
+  async heartbeat(
+    jobId: string,
+    body: {
+      runner: string;
+      shard: number;
+      lease: string;
+      done: number;
+      total: number;
+      samplesPerSecond?: number;
+      etaSeconds?: number;
+      leaseMs: number;
+    },
+  ): Promise<void> {
     await this.jsonOrThrow(await this.request('POST', `/v1/runner/jobs/${jobId}/heartbeat`, body), 'heartbeat');
   }
 
-  async complete(jobId: string, body: { runner: string; shard: number; lease: string; payload: unknown; computed: Record<string, unknown> }): Promise<{ status: string }> {
+  async complete(
+    jobId: string,
+    body: { runner: string; shard: number; lease: string; payload: unknown; computed: Record<string, unknown> },
+  ): Promise<{ status: string }> {
     return this.jsonOrThrow(await this.request('POST', `/v1/runner/jobs/${jobId}/complete`, body), 'complete');
   }
 
@@ -124,7 +149,16 @@ export class EdgeClient {
   }
 
   /** A stored result (GET /v1/results/{key}, immutable): what it was computed from and its payload. */
-  async result<T = unknown>(key: string): Promise<{ key: string; kind: string; generatorId: string; classifierId: string; sweep: { seed: number; count: number }; payload: T }> {
+  async result<T = unknown>(
+    key: string,
+  ): Promise<{
+    key: string;
+    kind: string;
+    generatorId: string;
+    classifierId: string;
+    sweep: { seed: number; count: number };
+    payload: T;
+  }> {
     return this.jsonOrThrow(await this.request('GET', `/v1/results/${encodeURIComponent(key)}`), `result ${key}`);
   }
 

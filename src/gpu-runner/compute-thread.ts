@@ -11,13 +11,24 @@ import { Worker } from 'node:worker_threads';
 import type { ResultProgress } from '../core/analysis/derived-results.js';
 import type { BackendInfo, RunnerBackendChoice } from './backend.js';
 import type { EdgeClient, LeaseView } from './client.js';
-import { fromThreadError, threadError, type ComputeInit, type EdgeRead, type FromCompute, type ToCompute } from './compute-messages.js';
+import {
+  fromThreadError,
+  threadError,
+  type ComputeInit,
+  type EdgeRead,
+  type FromCompute,
+  type ToCompute,
+} from './compute-messages.js';
 
 /** The compute thread's bundle, beside the runner's (dist/gpu-runner/). */
 const WORKER_URL = new URL('./compute-worker.mjs', import.meta.url);
 
 export class ComputeThread {
-  private job: { resolve: (payload: unknown) => void; reject: (e: Error) => void; onProgress: (p: ResultProgress) => void } | null = null;
+  private job: {
+    resolve: (payload: unknown) => void;
+    reject: (e: Error) => void;
+    onProgress: (p: ResultProgress) => void;
+  } | null = null;
   private exited: Error | null = null;
 
   private constructor(
@@ -48,7 +59,8 @@ export class ComputeThread {
           reject(fromThreadError(m.error));
         }
       };
-      const onExit = (code: number) => reject(new Error(`the compute thread exited (code ${code}) before its backend was ready`));
+      const onExit = (code: number) =>
+        reject(new Error(`the compute thread exited (code ${code}) before its backend was ready`));
       worker.on('message', onMessage);
       worker.on('exit', onExit);
       worker.once('error', (e) => reject(new Error(`the compute thread failed to start: ${e.message}`)));
@@ -115,7 +127,12 @@ export class ComputeThread {
   /** One edge read for the thread, with the client's retries; its failure is the thread's to report. */
   private async read(id: number, r: EdgeRead): Promise<void> {
     try {
-      const value = r.what === 'model' ? await this.edge.modelFile(r.id, r.file) : r.what === 'classifier' ? await this.edge.classifierFile(r.id, r.file) : await this.edge.result(r.key);
+      const value =
+        r.what === 'model'
+          ? await this.edge.modelFile(r.id, r.file)
+          : r.what === 'classifier'
+            ? await this.edge.classifierFile(r.id, r.file)
+            : await this.edge.result(r.key);
       if (!this.exited) this.send({ type: 'read', id, value });
     } catch (e) {
       if (!this.exited) this.send({ type: 'read-failed', id, error: threadError(e) });

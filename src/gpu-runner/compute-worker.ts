@@ -14,17 +14,29 @@
  * thread's edge client and relayed here, and checked here with the core codec as before.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { DERIVED_KINDS, derivedResult, type DerivedKind, type ResultProgress } from '../core/analysis/derived-results.js';
+import {
+  DERIVED_KINDS,
+  derivedResult,
+  type DerivedKind,
+  type ResultProgress,
+} from '../core/analysis/derived-results.js';
 import type { AnalysisModels } from '../core/analysis/models.js';
 import type { RankingSums } from '../core/analysis/ranking.js';
 import { initBackend } from './backend.js';
 import type { LeaseView } from './client.js';
-import { fromThreadError, threadError, type ComputeInit, type EdgeRead, type FromCompute, type ToCompute } from './compute-messages.js';
+import {
+  fromThreadError,
+  threadError,
+  type ComputeInit,
+  type EdgeRead,
+  type FromCompute,
+  type ToCompute,
+} from './compute-messages.js';
 import { jobModels, type ModelFiles } from './models.js';
 import { shardSweep } from './sweep.js';
 
 const port = parentPort;
-if (port === null) throw new Error('compute-worker.mjs runs as the GPU runner\'s compute thread');
+if (port === null) throw new Error("compute-worker.mjs runs as the GPU runner's compute thread");
 const init = workerData as ComputeInit;
 const post = (m: FromCompute) => port.postMessage(m);
 
@@ -50,26 +62,47 @@ const files: ModelFiles = {
  * A histograms, accuracy-curves or corner-cases job: the sweep's ranking sums as the edge stores
  * them, the compared classifiers the job names, then the core's computation with its options.
  */
-async function derived(lease: LeaseView, models: AnalysisModels, onProgress: (p: ResultProgress) => void): Promise<unknown> {
+async function derived(
+  lease: LeaseView,
+  models: AnalysisModels,
+  onProgress: (p: ResultProgress) => void,
+): Promise<unknown> {
   const { spec } = lease;
-  if (!(DERIVED_KINDS as readonly string[]).includes(lease.kind)) throw new Error(`this runner cannot compute results of kind "${lease.kind}"`);
+  if (!(DERIVED_KINDS as readonly string[]).includes(lease.kind))
+    throw new Error(`this runner cannot compute results of kind "${lease.kind}"`);
   if (!spec.sums) throw new Error(`the ${lease.kind} job names no ranking sums to derive from`);
   const stored = await read<{ kind: string; payload: RankingSums }>({ what: 'result', key: spec.sums });
-  if (stored.kind !== 'ranking-sums') throw new Error(`result ${spec.sums} is a ${stored.kind} result, not ranking sums`);
+  if (stored.kind !== 'ranking-sums')
+    throw new Error(`result ${spec.sums} is a ${stored.kind} result, not ranking sums`);
   const compare = [];
   for (const c of spec.compare ?? []) {
     const m = await jobModels(files, spec.generatorId, c.classifierId, c.classifierFormat);
     compare.push({ name: c.classifier, classifier: m.classifier, classifierId: c.classifierId });
   }
-  const input = { models, name: spec.classifier, sweep: { seed: spec.seed, count: spec.count }, sums: stored.payload, onProgress };
+  const input = {
+    models,
+    name: spec.classifier,
+    sweep: { seed: spec.seed, count: spec.count },
+    sums: stored.payload,
+    onProgress,
+  };
   return derivedResult(lease.kind as DerivedKind, input, spec.options ?? {}, compare);
 }
 
 async function compute(lease: LeaseView, batchSize: number): Promise<unknown> {
   const { spec, shard } = lease;
   const models = await jobModels(files, spec.generatorId, spec.classifierId, spec.classifierFormat);
-  const onProgress = (p: ResultProgress) => post({ type: 'progress', done: p.done, total: p.total, samplesPerSecond: p.samplesPerSecond });
-  if (lease.kind === 'ranking-sums') return shardSweep(models, { seed: spec.seed, count: spec.count, classIndex: null }, shard.start, shard.end, batchSize, onProgress);
+  const onProgress = (p: ResultProgress) =>
+    post({ type: 'progress', done: p.done, total: p.total, samplesPerSecond: p.samplesPerSecond });
+  if (lease.kind === 'ranking-sums')
+    return shardSweep(
+      models,
+      { seed: spec.seed, count: spec.count, classIndex: null },
+      shard.start,
+      shard.end,
+      batchSize,
+      onProgress,
+    );
   return derived(lease, models, onProgress);
 }
 

@@ -8,9 +8,16 @@ import path from 'node:path';
 export function findDeno(): string | null {
   if (process.env.DENO_BIN && existsSync(process.env.DENO_BIN)) return process.env.DENO_BIN;
   const require = createRequire(import.meta.url);
-  for (const pkg of [`@deno/${process.platform}-${process.arch}-glibc`, `@deno/${process.platform}-${process.arch}`, 'deno']) {
+  for (const pkg of [
+    `@deno/${process.platform}-${process.arch}-glibc`,
+    `@deno/${process.platform}-${process.arch}`,
+    'deno',
+  ]) {
     try {
-      const bin = path.join(path.dirname(require.resolve(`${pkg}/package.json`)), process.platform === 'win32' ? 'deno.exe' : 'deno');
+      const bin = path.join(
+        path.dirname(require.resolve(`${pkg}/package.json`)),
+        process.platform === 'win32' ? 'deno.exe' : 'deno',
+      );
       if (existsSync(bin)) return bin;
     } catch {
       /* not installed */

@@ -18,7 +18,8 @@ function readModel(assets: string, entry: CatalogModel) {
   const manifest = parseManifest(JSON.parse(readFileSync(file, 'utf8')), file);
   const bin = path.join(dir, manifest.weightsFile);
   const tensors = decodeWeights(manifest, new Uint8Array(readFileSync(bin)), bin);
-  if (manifest.sha256 !== entry.sha256) throw new Error(`${bin}: sha256 ${manifest.sha256} is not the catalog's ${entry.sha256}`);
+  if (manifest.sha256 !== entry.sha256)
+    throw new Error(`${bin}: sha256 ${manifest.sha256} is not the catalog's ${entry.sha256}`);
   return { manifest, tensors, file: bin };
 }
 
@@ -31,7 +32,8 @@ export function localModels(assets: string, classifier?: string): AnalysisModels
   const catalog = readCatalog(assets);
   const gid = generatorId(catalog);
   let generator: Generator;
-  if (catalog.generator === null || gid === RANDOM_INIT_ID) generator = new Generator(DEFAULT_GENERATOR, RANDOM_INIT_SEED);
+  if (catalog.generator === null || gid === RANDOM_INIT_ID)
+    generator = new Generator(DEFAULT_GENERATOR, RANDOM_INIT_SEED);
   else {
     const g = readModel(assets, catalog.generator);
     generator = Generator.fromWeights(g.manifest, g.tensors, g.file);

@@ -64,11 +64,18 @@ function stamp(name: string) {
 }
 
 /** In Node with a WebGPU backend asked for: re-launch in Deno. Returns null when staying here. */
-function relaunchInDeno(backend: RunnerBackendChoice, args: Args, argv: string[], log: (l: string) => void): Promise<number> | null {
+function relaunchInDeno(
+  backend: RunnerBackendChoice,
+  args: Args,
+  argv: string[],
+  log: (l: string) => void,
+): Promise<number> | null {
   if (isDeno() || (backend !== 'webgpu' && backend !== 'auto') || args['no-deno'] === true) return null;
   const deno = findDeno();
   if (!deno) {
-    log(`WebGPU needs Deno (navigator.gpu) and no Deno binary was found (npm package "deno", $DENO_BIN or PATH); continuing in ${runtimeName()}`);
+    log(
+      `WebGPU needs Deno (navigator.gpu) and no Deno binary was found (npm package "deno", $DENO_BIN or PATH); continuing in ${runtimeName()}`,
+    );
     return null;
   }
   const script = fileURLToPath(import.meta.url);
@@ -77,14 +84,25 @@ function relaunchInDeno(backend: RunnerBackendChoice, args: Args, argv: string[]
   // The token travels in the environment, never on the child's command line (`ps` shows those).
   const { argv: rest, token } = withoutToken(argv);
   const tokenEnv = token === undefined ? {} : { FAULTLINES_RUNNER_TOKEN: token };
-  const child = spawn(deno, denoArgs(script, rest), { stdio: 'inherit', env: { ...process.env, ...tokenEnv, DENO_NO_UPDATE_CHECK: '1', XDG_RUNTIME_DIR: xdg, FAULTLINES_RUNNER_PARENT: String(process.pid) } });
+  const child = spawn(deno, denoArgs(script, rest), {
+    stdio: 'inherit',
+    env: {
+      ...process.env,
+      ...tokenEnv,
+      DENO_NO_UPDATE_CHECK: '1',
+      XDG_RUNTIME_DIR: xdg,
+      FAULTLINES_RUNNER_PARENT: String(process.pid),
+    },
+  });
   for (const sig of ['SIGTERM', 'SIGINT'] as const) process.on(sig, () => child.kill(sig));
   // The launcher's own watched parent (e.g. a test process) gone: stop the Deno child with it.
   watchParent(() => {
     child.kill('SIGTERM');
     setTimeout(() => child.kill('SIGKILL'), 5000).unref();
   });
-  return new Promise((resolve) => child.on('exit', (code, signal) => resolve(code ?? (signal ? 128 + (os.constants.signals[signal] ?? 1) : 1))));
+  return new Promise((resolve) =>
+    child.on('exit', (code, signal) => resolve(code ?? (signal ? 128 + (os.constants.signals[signal] ?? 1) : 1))),
+  );
 }
 
 /** argv without `--token T` / `--token=T`, and the token it held. */
@@ -128,16 +146,23 @@ function watchParent(stop: (why: string) => void): void {
 
 function backendOf(args: Args, d: RunnerBackendChoice): RunnerBackendChoice {
   const b = str(args, 'backend', d);
-  if (!(RUNNER_BACKENDS as readonly string[]).includes(b)) throw new Error(`--backend must be one of ${RUNNER_BACKENDS.join(', ')}`);
+  if (!(RUNNER_BACKENDS as readonly string[]).includes(b))
+    throw new Error(`--backend must be one of ${RUNNER_BACKENDS.join(', ')}`);
   return b as RunnerBackendChoice;
 }
 
 /** `--kinds a,b`: only jobs of these result kinds (default: every kind). */
 function kindsOf(args: Args): string[] {
   const v = str(args, 'kinds', RESULT_KINDS.join(','));
-  const kinds = v.split(',').map((k) => k.trim()).filter(Boolean);
+  const kinds = v
+    .split(',')
+    .map((k) => k.trim())
+    .filter(Boolean);
   const unknown = kinds.filter((k) => !(RESULT_KINDS as readonly string[]).includes(k));
-  if (kinds.length === 0 || unknown.length) throw new Error(`--kinds must list some of ${RESULT_KINDS.join(', ')}${unknown.length ? `, not ${unknown.join(', ')}` : ''}`);
+  if (kinds.length === 0 || unknown.length)
+    throw new Error(
+      `--kinds must list some of ${RESULT_KINDS.join(', ')}${unknown.length ? `, not ${unknown.join(', ')}` : ''}`,
+    );
   return kinds;
 }
 
@@ -151,8 +176,14 @@ async function runCommand(args: Args, argv: string[]): Promise<number> {
   // The runner scope's token: --token, else $FAULTLINES_RUNNER_TOKEN, else $RUNNER_TOKEN (as exported
   // from the local .dev.vars: `set -a; . ./.dev.vars; set +a`). Never the submitter's SUBMIT_TOKEN.
   const token = str(args, 'token', process.env.FAULTLINES_RUNNER_TOKEN ?? process.env.RUNNER_TOKEN ?? '');
-  if (typeof args.token === 'string' && !isDeno()) log('warning: --token puts the runner token on the command line, where any user of this machine can read it (ps); set $FAULTLINES_RUNNER_TOKEN instead');
-  if (!api || !token) throw new Error('--api URL and --token T (or $FAULTLINES_API, $FAULTLINES_RUNNER_TOKEN / $RUNNER_TOKEN) are required');
+  if (typeof args.token === 'string' && !isDeno())
+    log(
+      'warning: --token puts the runner token on the command line, where any user of this machine can read it (ps); set $FAULTLINES_RUNNER_TOKEN instead',
+    );
+  if (!api || !token)
+    throw new Error(
+      '--api URL and --token T (or $FAULTLINES_API, $FAULTLINES_RUNNER_TOKEN / $RUNNER_TOKEN) are required',
+    );
   const leaseMs = int(args, 'lease-ms', 120_000);
   const drainMs = int(args, 'drain-s', 60) * 1000;
   let stopping = () => false;
@@ -225,16 +256,38 @@ async function sweepCommand(args: Args, argv: string[]): Promise<number> {
   const count = int(args, 'count', 256);
   const start = int(args, 'start', 0);
   const end = int(args, 'end', count);
-  const models = localModels(str(args, 'assets', 'dist/edge-assets'), typeof args.classifier === 'string' ? args.classifier : undefined);
+  const models = localModels(
+    str(args, 'assets', 'dist/edge-assets'),
+    typeof args.classifier === 'string' ? args.classifier : undefined,
+  );
   const batchSize = Math.max(1, int(args, 'batch', 64));
   // Warm-up batch (shader compilation, wasm start) outside the timing.
   const warm = int(args, 'warmup', 1);
-  if (warm > 0) await shardSweep(models, { seed: int(args, 'seed', 1), count, classIndex: null }, start, Math.min(end, start + batchSize), batchSize);
+  if (warm > 0)
+    await shardSweep(
+      models,
+      { seed: int(args, 'seed', 1), count, classIndex: null },
+      start,
+      Math.min(end, start + batchSize),
+      batchSize,
+    );
   const t0 = performance.now();
   const sums = await shardSweep(models, { seed: int(args, 'seed', 1), count, classIndex: null }, start, end, batchSize);
   const seconds = (performance.now() - t0) / 1000;
-  const out = { backend: info.backend, runtime: info.runtime, adapter: info.adapter, fallback: info.fallback, batchSize, samples: end - start, seconds, samplesPerSecond: (end - start) / seconds, sums };
-  log(`${info.backend} on ${info.runtime}: ${end - start} samples in ${seconds.toFixed(2)} s = ${out.samplesPerSecond.toFixed(1)} samples/s`);
+  const out = {
+    backend: info.backend,
+    runtime: info.runtime,
+    adapter: info.adapter,
+    fallback: info.fallback,
+    batchSize,
+    samples: end - start,
+    seconds,
+    samplesPerSecond: (end - start) / seconds,
+    sums,
+  };
+  log(
+    `${info.backend} on ${info.runtime}: ${end - start} samples in ${seconds.toFixed(2)} s = ${out.samplesPerSecond.toFixed(1)} samples/s`,
+  );
   if (typeof args.out === 'string') writeFileSync(args.out, JSON.stringify(out));
   return 0;
 }

@@ -25,7 +25,12 @@ export async function fetchVerified(client: ModelFiles, id: string) {
   const manifestJson = await client.modelFile(id, 'manifest');
   const where = `${client.base}/v1/runner/models/${id}`;
   const manifest = parseManifest(JSON.parse(new TextDecoder().decode(manifestJson)), `${where}/manifest`);
-  if (manifest.sha256 !== id) throw new WeightsError(`${where}/manifest`, 'checksum', `manifest sha256 ${manifest.sha256} is not the requested model ${id}`);
+  if (manifest.sha256 !== id)
+    throw new WeightsError(
+      `${where}/manifest`,
+      'checksum',
+      `manifest sha256 ${manifest.sha256} is not the requested model ${id}`,
+    );
   const bytes = await client.modelFile(id, 'weights');
   return { manifest, tensors: decodeWeights(manifest, bytes, `${where}/weights`) };
 }
@@ -49,7 +54,11 @@ function once<T>(cache: Map<string, Promise<T>>, key: string, load: () => Promis
  */
 export async function fetchRegisteredClassifier(client: ModelFiles, id: string): Promise<TfjsClassifier> {
   const where = `${client.base}/v1/runner/classifiers/${id}`;
-  const [model, weights, adapterBytes] = await Promise.all([client.classifierFile(id, 'model'), client.classifierFile(id, 'weights'), client.classifierFile(id, 'adapter')]);
+  const [model, weights, adapterBytes] = await Promise.all([
+    client.classifierFile(id, 'model'),
+    client.classifierFile(id, 'weights'),
+    client.classifierFile(id, 'adapter'),
+  ]);
   const adapter = parseAdapter(JSON.parse(new TextDecoder().decode(adapterBytes)), `${where}/adapter`);
   const got = tfjsClassifierId(tfjsModelSha256(model, [weights]), adapter);
   if (got !== id) throw new WeightsError(where, 'checksum', `the files served for classifier ${id} hash to ${got}`);
@@ -61,7 +70,12 @@ export async function fetchRegisteredClassifier(client: ModelFiles, id: string):
  * The generator and classifier a job names, identified by the sha256 of their weights (a built-in
  * classifier) or by their content hash (`classifierFormat` 'tfjs': a registered classifier).
  */
-export async function jobModels(client: ModelFiles, generatorId: string, classifierId: string, classifierFormat?: string): Promise<AnalysisModels> {
+export async function jobModels(
+  client: ModelFiles,
+  generatorId: string,
+  classifierId: string,
+  classifierFormat?: string,
+): Promise<AnalysisModels> {
   const generator = await once(generators, generatorId, async () => {
     // The edge's placeholder when it was built without generator weights: seeded, reproducible.
     if (generatorId === RANDOM_INIT_ID) return new Generator(DEFAULT_GENERATOR, RANDOM_INIT_SEED);
@@ -72,8 +86,14 @@ export async function jobModels(client: ModelFiles, generatorId: string, classif
     if (classifierFormat === 'tfjs') return fetchRegisteredClassifier(client, classifierId);
     const { manifest, tensors } = await fetchVerified(client, classifierId);
     const file = `${client.base}/v1/runner/models/${classifierId}/weights`;
-    if (manifest.kind !== 'classifier') throw new WeightsError(file, 'invalid-manifest', `model ${classifierId} is a ${manifest.kind}, not a classifier`);
-    return SimpleCnn.fromWeights(manifest.name ?? classifierId, parseCnnConfig(manifest.architecture, file), tensors, file);
+    if (manifest.kind !== 'classifier')
+      throw new WeightsError(file, 'invalid-manifest', `model ${classifierId} is a ${manifest.kind}, not a classifier`);
+    return SimpleCnn.fromWeights(
+      manifest.name ?? classifierId,
+      parseCnnConfig(manifest.architecture, file),
+      tensors,
+      file,
+    );
   });
   return { generator, classifier, generatorId, classifierId };
 }

@@ -101,7 +101,9 @@ export class Runner {
     } else {
       this.stopping = true;
       this.stopAt = Date.now() + this.opts.drainMs;
-      this.opts.log(`${signal}: stopping — the current shard is finished if it fits in ${Math.round(this.opts.drainMs / 1000)} s, else released`);
+      this.opts.log(
+        `${signal}: stopping — the current shard is finished if it fits in ${Math.round(this.opts.drainMs / 1000)} s, else released`,
+      );
       this.wake?.();
     }
     this.recheck?.();
@@ -115,7 +117,8 @@ export class Runner {
         lease = await this.client.lease(this.opts.name, this.opts.leaseMs, [...(this.opts.kinds ?? RESULT_KINDS)]);
       } catch (e) {
         // A refused token or disabled runner endpoints will not heal by retrying.
-        if (e instanceof EdgeError && (e.status === 401 || e.status === 403)) throw new Error(`the edge refused this runner: ${e.message}`);
+        if (e instanceof EdgeError && (e.status === 401 || e.status === 403))
+          throw new Error(`the edge refused this runner: ${e.message}`);
         log(`lease failed: ${(e as Error).message}`);
         await this.idle(this.opts.pollMs * 4);
         continue;
@@ -155,12 +158,20 @@ export class Runner {
   /** Gives the lease back, waiting at most RELEASE_WAIT_MS for the answer. */
   private async release(lease: LeaseView, tag: string, why: string): Promise<void> {
     const { log, name } = this.opts;
-    const released = this.client.release(lease.id, { runner: name, shard: lease.shard.index, lease: lease.shard.leaseToken }).then(
-      () => log(`${tag}: lease released (${why})`),
-      (err: unknown) => log(`${tag}: release failed (${(err as Error).message}); the lease will expire`),
-    );
+    const released = this.client
+      .release(lease.id, { runner: name, shard: lease.shard.index, lease: lease.shard.leaseToken })
+      .then(
+        () => log(`${tag}: lease released (${why})`),
+        (err: unknown) => log(`${tag}: release failed (${(err as Error).message}); the lease will expire`),
+      );
     let timer: ReturnType<typeof setTimeout> | undefined;
-    const late = new Promise<void>((r) => (timer = setTimeout(() => r(log(`${tag}: no answer to the release within ${RELEASE_WAIT_MS / 1000} s; the lease will expire`)), RELEASE_WAIT_MS)));
+    const late = new Promise<void>(
+      (r) =>
+        (timer = setTimeout(
+          () => r(log(`${tag}: no answer to the release within ${RELEASE_WAIT_MS / 1000} s; the lease will expire`)),
+          RELEASE_WAIT_MS,
+        )),
+    );
     await Promise.race([released, late]);
     clearTimeout(timer);
   }
@@ -179,7 +190,8 @@ export class Runner {
     const abandoned = new Promise<Abandon>((resolve) => (abandon = resolve));
     const check = () => {
       if (lost) abandon('lease-lost');
-      else if (this.stopping && (this.releaseNow || Date.now() + progress.etaSeconds * 1000 > this.stopAt)) abandon('shutdown');
+      else if (this.stopping && (this.releaseNow || Date.now() + progress.etaSeconds * 1000 > this.stopAt))
+        abandon('shutdown');
     };
     let beating: Promise<void> = Promise.resolve();
     let inFlight = false;
@@ -191,7 +203,16 @@ export class Runner {
       lastBeat = Date.now();
       const eta = Number.isFinite(progress.etaSeconds) ? progress.etaSeconds : undefined;
       beating = this.client
-        .heartbeat(id, { runner: name, shard: shard.index, lease: shard.leaseToken, done: progress.done, total, samplesPerSecond: progress.samplesPerSecond || undefined, etaSeconds: progress.samplesPerSecond ? eta : undefined, leaseMs: this.opts.leaseMs })
+        .heartbeat(id, {
+          runner: name,
+          shard: shard.index,
+          lease: shard.leaseToken,
+          done: progress.done,
+          total,
+          samplesPerSecond: progress.samplesPerSecond || undefined,
+          etaSeconds: progress.samplesPerSecond ? eta : undefined,
+          leaseMs: this.opts.leaseMs,
+        })
         .catch((e: unknown) => {
           if (e instanceof EdgeError && (e.status === 409 || e.status === 404)) {
             lost = true;
@@ -208,7 +229,8 @@ export class Runner {
     this.recheck = () => {
       check();
       // Draining: a shard still running at the drain deadline is released then.
-      if (this.stopping && drainDeadline === undefined) drainDeadline = setTimeout(check, Math.max(0, this.stopAt - Date.now()));
+      if (this.stopping && drainDeadline === undefined)
+        drainDeadline = setTimeout(check, Math.max(0, this.stopAt - Date.now()));
     };
     this.recheck(); // a signal that came while the lease was being requested
     const settle = () => {
@@ -230,14 +252,19 @@ export class Runner {
         progress.done = p.done;
         progress.samplesPerSecond = p.samplesPerSecond;
         progress.etaSeconds = (p.total - p.done) / Math.max(1e-9, p.samplesPerSecond);
-        log(`${tag}: ${p.done}/${p.total} samples, ${p.samplesPerSecond.toFixed(1)} samples/s, ETA ${progress.etaSeconds.toFixed(1)} s`);
+        log(
+          `${tag}: ${p.done}/${p.total} samples, ${p.samplesPerSecond.toFixed(1)} samples/s, ETA ${progress.etaSeconds.toFixed(1)} s`,
+        );
         // Progress-driven heartbeats (the timer covers the time between progress reports).
         if (p.done < p.total && Date.now() - lastBeat >= this.opts.heartbeatMs) beat();
         if (p.done < p.total) check();
       };
       const sweeps = lease.kind === 'ranking-sums';
       const computing = this.compute!.run(lease, this.opts.batchSize, onProgress);
-      const outcome = await Promise.race([computing.then((payload: unknown) => ({ payload })), abandoned.then((why) => ({ why }))]);
+      const outcome = await Promise.race([
+        computing.then((payload: unknown) => ({ payload })),
+        abandoned.then((why) => ({ why })),
+      ]);
       if ('why' in outcome) {
         settle();
         computing.catch(() => undefined); // rejected by the termination below
@@ -259,8 +286,16 @@ export class Runner {
         seconds,
         samplesPerSecond: total / Math.max(1e-3, seconds),
       };
-      const done = await this.client.complete(id, { runner: name, shard: shard.index, lease: shard.leaseToken, payload: outcome.payload, computed });
-      log(`${tag}: completed in ${seconds.toFixed(1)} s (${computed.samplesPerSecond.toFixed(1)} samples/s); job ${done.status}`);
+      const done = await this.client.complete(id, {
+        runner: name,
+        shard: shard.index,
+        lease: shard.leaseToken,
+        payload: outcome.payload,
+        computed,
+      });
+      log(
+        `${tag}: completed in ${seconds.toFixed(1)} s (${computed.samplesPerSecond.toFixed(1)} samples/s); job ${done.status}`,
+      );
     } catch (e) {
       settle();
       await beating;
@@ -271,7 +306,14 @@ export class Runner {
       }
       const message = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
       log(`${tag}: failed: ${message}`);
-      await this.client.fail(id, { runner: name, shard: shard.index, lease: shard.leaseToken, error: `${backend.backend}: ${message}`.slice(0, 2000) }).catch((err: unknown) => log(`${tag}: reporting the failure failed: ${(err as Error).message}`));
+      await this.client
+        .fail(id, {
+          runner: name,
+          shard: shard.index,
+          lease: shard.leaseToken,
+          error: `${backend.backend}: ${message}`.slice(0, 2000),
+        })
+        .catch((err: unknown) => log(`${tag}: reporting the failure failed: ${(err as Error).message}`));
       await sleep(1000);
     }
   }

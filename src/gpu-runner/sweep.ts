@@ -37,7 +37,14 @@ function stallForTests(): void {
 }
 
 /** Sums of samples [start, end) of `spec`; `onProgress` may throw to abandon the shard. */
-export async function shardSweep(models: AnalysisModels, spec: PopulationSpec, start: number, end: number, batchSize: number, onProgress?: (p: ShardProgress) => void): Promise<RankingSums> {
+export async function shardSweep(
+  models: AnalysisModels,
+  spec: PopulationSpec,
+  start: number,
+  end: number,
+  batchSize: number,
+  onProgress?: (p: ShardProgress) => void,
+): Promise<RankingSums> {
   const parts: RankingSums[] = [];
   const t0 = performance.now();
   for (let b = start; b < end; b += batchSize) {
@@ -45,7 +52,11 @@ export async function shardSweep(models: AnalysisModels, spec: PopulationSpec, s
     stallForTests();
     parts.push(await rankingSweep(models, spec, { start: b, end: e, batchSize }));
     const done = e - start;
-    onProgress?.({ done, total: end - start, samplesPerSecond: done / Math.max(1e-3, (performance.now() - t0) / 1000) });
+    onProgress?.({
+      done,
+      total: end - start,
+      samplesPerSecond: done / Math.max(1e-3, (performance.now() - t0) / 1000),
+    });
     // Lets the progress message just posted, and any relayed reply, go before the next batch.
     await yieldToEventLoop();
   }

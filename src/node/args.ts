@@ -1,9 +1,18 @@
 /** Command-line options with node:util parseArgs, plus typed number/enum helpers with clear errors. */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 
-export function parseOptions<T extends NonNullable<ParseArgsConfig['options']>>(args: string[], options: T, usage: string) {
+export function parseOptions<T extends NonNullable<ParseArgsConfig['options']>>(
+  args: string[],
+  options: T,
+  usage: string,
+) {
   try {
-    return parseArgs({ args, options: { ...options, help: { type: 'boolean', short: 'h' } }, allowPositionals: false, strict: true }).values;
+    return parseArgs({
+      args,
+      options: { ...options, help: { type: 'boolean', short: 'h' } },
+      allowPositionals: false,
+      strict: true,
+    }).values;
   } catch (err) {
     throw new Error(`${(err as Error).message}\n\n${usage}`);
   }
@@ -11,7 +20,8 @@ export function parseOptions<T extends NonNullable<ParseArgsConfig['options']>>(
 
 export function intOption(value: unknown, name: string, min: number, max = Number.MAX_SAFE_INTEGER): number {
   const n = Number(value);
-  if (!Number.isInteger(n) || n < min || n > max) throw new Error(`--${name} must be an integer in [${min}, ${max}], got "${String(value)}"`);
+  if (!Number.isInteger(n) || n < min || n > max)
+    throw new Error(`--${name} must be an integer in [${min}, ${max}], got "${String(value)}"`);
   return n;
 }
 

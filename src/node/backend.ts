@@ -52,7 +52,9 @@ export function shareBuffersOnWasm(): () => void {
     ...cast,
     kernelFunc: (args) => {
       const x = args.inputs.x!;
-      return x.dtype !== 'string' && x.dtype === (args.attrs as { dtype?: unknown }).dtype ? share(x, args.backend) : cast.kernelFunc(args);
+      return x.dtype !== 'string' && x.dtype === (args.attrs as { dtype?: unknown }).dtype
+        ? share(x, args.backend)
+        : cast.kernelFunc(args);
     },
   });
   return () => original.forEach((k) => replace(k!));

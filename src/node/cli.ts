@@ -14,7 +14,9 @@ const commands: Record<string, () => Promise<{ run(args: string[]): Promise<void
 async function main(): Promise<void> {
   const [name, ...args] = process.argv.slice(2);
   if (name === undefined || name === '--help' || name === '-h' || !(name in commands)) {
-    const lines = await Promise.all(Object.entries(commands).map(async ([n, load]) => `  ${n.padEnd(18)} ${(await load()).summary}`));
+    const lines = await Promise.all(
+      Object.entries(commands).map(async ([n, load]) => `  ${n.padEnd(18)} ${(await load()).summary}`),
+    );
     const out = `usage: faultlines <command> [options]\n\ncommands:\n${lines.join('\n')}\n`;
     if (name !== undefined && name !== '--help' && name !== '-h') {
       process.stderr.write(`unknown command "${name}"\n\n${out}`);

@@ -42,7 +42,10 @@ export function loadDomainSet(domain: string | DomainDescriptor, split: Split, v
   const key = `${d.name}/${split}/${variant}`;
   const hit = cache.get(key);
   if (hit) return hit;
-  const set = variant === 'clean' ? fashionSet(readFashionRows(), split) : corruptDigits(loadDomainSet(d, split, 'clean'), d.corruptionSeeds[split], d.corruption);
+  const set =
+    variant === 'clean'
+      ? fashionSet(readFashionRows(), split)
+      : corruptDigits(loadDomainSet(d, split, 'clean'), d.corruptionSeeds[split], d.corruption);
   cache.set(key, set);
   return set;
 }

@@ -35,16 +35,22 @@ function toGray(file: string, png: ReturnType<typeof decode>): Float32Array {
 export function loadImageFolder(dir: string): ImageFolder {
   let entries: string[];
   try {
-    entries = readdirSync(dir).filter((e) => statSync(path.join(dir, e)).isDirectory()).sort();
+    entries = readdirSync(dir)
+      .filter((e) => statSync(path.join(dir, e)).isDirectory())
+      .sort();
   } catch (err) {
     throw new Error(`${dir}: cannot read the data folder: ${(err as Error).message}`);
   }
-  if (entries.length < 2) throw new Error(`${dir}: needs one subfolder per class (at least 2), found ${entries.length}`);
+  if (entries.length < 2)
+    throw new Error(`${dir}: needs one subfolder per class (at least 2), found ${entries.length}`);
   const images: Float32Array[] = [];
   const labels: number[] = [];
   entries.forEach((cls, k) => {
-    const files = readdirSync(path.join(dir, cls)).filter((f) => f.toLowerCase().endsWith('.png')).sort();
-    if (files.length < MIN_IMAGES_PER_CLASS) throw new Error(`${path.join(dir, cls)}: no PNG images for class "${cls}"`);
+    const files = readdirSync(path.join(dir, cls))
+      .filter((f) => f.toLowerCase().endsWith('.png'))
+      .sort();
+    if (files.length < MIN_IMAGES_PER_CLASS)
+      throw new Error(`${path.join(dir, cls)}: no PNG images for class "${cls}"`);
     for (const f of files) {
       const file = path.join(dir, cls, f);
       let png: ReturnType<typeof decode>;
@@ -60,14 +66,22 @@ export function loadImageFolder(dir: string): ImageFolder {
         img = new Float32Array(IMAGE_SIZE * IMAGE_SIZE);
         for (let y = 0; y < 28; y++) img.set(gray.subarray(y * 28, (y + 1) * 28), (y + 2) * IMAGE_SIZE + 2);
       } else {
-        throw new Error(`${file}: ${png.width}x${png.height} images are not supported; the generator is 32x32 (28x28 is padded)`);
+        throw new Error(
+          `${file}: ${png.width}x${png.height} images are not supported; the generator is 32x32 (28x28 is padded)`,
+        );
       }
       images.push(img);
       labels.push(k);
     }
   });
   const count = images.length;
-  const set: DigitSet = { count, images: new Float32Array(count * IMAGE_SIZE * IMAGE_SIZE), labels: Uint8Array.from(labels), blur: new Uint8Array(count), noise: new Uint8Array(count) };
+  const set: DigitSet = {
+    count,
+    images: new Float32Array(count * IMAGE_SIZE * IMAGE_SIZE),
+    labels: Uint8Array.from(labels),
+    blur: new Uint8Array(count),
+    noise: new Uint8Array(count),
+  };
   images.forEach((img, i) => set.images.set(img, i * IMAGE_SIZE * IMAGE_SIZE));
   return { set, classNames: entries, dir };
 }

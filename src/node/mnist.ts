@@ -33,7 +33,10 @@ export function loadDigits(split: Split, variant: Variant): DigitSet {
     const dir = mnistDir();
     const imagesFile = path.join(dir, `${prefix}-images-idx3-ubyte`);
     const labelsFile = path.join(dir, `${prefix}-labels-idx1-ubyte`);
-    set = padDigits(parseIdxImages(readFileSync(imagesFile), imagesFile), parseIdxLabels(readFileSync(labelsFile), labelsFile));
+    set = padDigits(
+      parseIdxImages(readFileSync(imagesFile), imagesFile),
+      parseIdxLabels(readFileSync(labelsFile), labelsFile),
+    );
   } else {
     set = corruptDigits(loadDigits(split, 'clean'), CORRUPTION_SEEDS[split]);
   }

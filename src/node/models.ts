@@ -22,24 +22,37 @@ export function builtinModelPath(name: string, domain: string = DEFAULT_DOMAIN):
 function readBuiltin(name: string, domain: string) {
   const rel = builtinModelPath(name, domain);
   if (!existsSync(path.join(weightsRoot(), rel, 'manifest.json'))) {
-    const make = name === 'generator' ? `npm run train:generator -- --domain ${domain}` : `npm run train:classifier -- --domain ${domain}`;
+    const make =
+      name === 'generator'
+        ? `npm run train:generator -- --domain ${domain}`
+        : `npm run train:classifier -- --domain ${domain}`;
     throw new Error(`no ${name} for domain "${domain}" in weights/${rel} yet (made by: ${make})`);
   }
   return readModelWeights(rel);
 }
 
-export function loadBuiltinClassifier(name: string, domain: string = DEFAULT_DOMAIN): { classifier: SimpleCnn; manifest: WeightsManifest } {
+export function loadBuiltinClassifier(
+  name: string,
+  domain: string = DEFAULT_DOMAIN,
+): { classifier: SimpleCnn; manifest: WeightsManifest } {
   const { manifest, tensors, dir } = readBuiltin(name, domain);
   const file = path.join(dir, manifest.weightsFile);
-  if (manifest.kind !== 'classifier') throw new Error(`${file}: model "${name}" is a ${manifest.kind}, not a classifier`);
-  return { classifier: SimpleCnn.fromWeights(name, parseCnnConfig(manifest.architecture, file), tensors, file), manifest };
+  if (manifest.kind !== 'classifier')
+    throw new Error(`${file}: model "${name}" is a ${manifest.kind}, not a classifier`);
+  return {
+    classifier: SimpleCnn.fromWeights(name, parseCnnConfig(manifest.architecture, file), tensors, file),
+    manifest,
+  };
 }
 
 /**
  * The generator: the built-in `weights/generator`, or any folder in the weights format (a training
  * checkpoint's EMA generator, a user's generator).
  */
-export function loadGenerator(dir?: string, domain: string = DEFAULT_DOMAIN): { generator: Generator; manifest: WeightsManifest } {
+export function loadGenerator(
+  dir?: string,
+  domain: string = DEFAULT_DOMAIN,
+): { generator: Generator; manifest: WeightsManifest } {
   const { manifest, tensors, dir: from } = dir ? readWeightsDir(dir) : readBuiltin('generator', domain);
   const generator = Generator.fromWeights(manifest, tensors, path.join(from, manifest.weightsFile));
   return { generator, manifest };
@@ -49,7 +62,18 @@ export function loadGenerator(dir?: string, domain: string = DEFAULT_DOMAIN): { 
  * AnalysisModels for a generator and a built-in classifier, identified by their weights' sha256;
  * throws when their manifests are for different domains, classes or image shapes.
  */
-export function analysisModels(gen: { generator: Generator; manifest: WeightsManifest }, cls: { classifier: Classifier; manifest: WeightsManifest }): AnalysisModels {
-  assertSameDomain({ label: `classifier ${cls.manifest.name}`, manifest: cls.manifest }, { label: `generator ${gen.manifest.name}`, manifest: gen.manifest });
-  return { generator: gen.generator, classifier: cls.classifier, generatorId: gen.manifest.sha256, classifierId: cls.manifest.sha256 };
+export function analysisModels(
+  gen: { generator: Generator; manifest: WeightsManifest },
+  cls: { classifier: Classifier; manifest: WeightsManifest },
+): AnalysisModels {
+  assertSameDomain(
+    { label: `classifier ${cls.manifest.name}`, manifest: cls.manifest },
+    { label: `generator ${gen.manifest.name}`, manifest: gen.manifest },
+  );
+  return {
+    generator: gen.generator,
+    classifier: cls.classifier,
+    generatorId: gen.manifest.sha256,
+    classifierId: cls.manifest.sha256,
+  };
 }

@@ -20,9 +20,22 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { SimpleCnn, type SimpleCnnConfig } from '../core/classifier/simple-cnn.js';
 import type { GeneratorArchitecture } from '../core/generator/architecture.js';
-import { analysisNoise, type AnalysisModels, type AnalysisNoise, type StyleEvaluation } from '../core/analysis/models.js';
+import {
+  analysisNoise,
+  type AnalysisModels,
+  type AnalysisNoise,
+  type StyleEvaluation,
+} from '../core/analysis/models.js';
 import type { PopulationSpec } from '../core/analysis/population.js';
-import { accumulateBatch, emptyRankingSums, sweepRange, type RankingSums, type RankingSweepFn, type RankingSweepOptions, type SweepBatch } from '../core/analysis/ranking.js';
+import {
+  accumulateBatch,
+  emptyRankingSums,
+  sweepRange,
+  type RankingSums,
+  type RankingSweepFn,
+  type RankingSweepOptions,
+  type SweepBatch,
+} from '../core/analysis/ranking.js';
 import type { HostTensor } from '../core/weights/codec.js';
 import { canonicalJson } from '../core/hash.js';
 import type { NodeBackend } from './backend.js';
@@ -50,16 +63,32 @@ export interface SweepModelSource {
  * now (a loaded or a freshly initialised model alike); a user's TF.js classifier by its folder and
  * adapter file (`userClassifier`), which each worker loads and checks itself.
  */
-export async function sweepModelSource(models: AnalysisModels, userClassifier?: { dir: string; adapter: string }): Promise<SweepModelSource> {
+export async function sweepModelSource(
+  models: AnalysisModels,
+  userClassifier?: { dir: string; adapter: string },
+): Promise<SweepModelSource> {
   let classifier: SweepClassifierSource;
   if (models.classifier instanceof SimpleCnn) {
-    classifier = { kind: 'simple-cnn', name: models.classifier.name, config: models.classifier.config, tensors: await models.classifier.params.toHost() };
+    classifier = {
+      kind: 'simple-cnn',
+      name: models.classifier.name,
+      config: models.classifier.config,
+      tensors: await models.classifier.params.toHost(),
+    };
   } else if (userClassifier !== undefined) {
     classifier = { kind: 'tfjs-dir', dir: userClassifier.dir, adapter: userClassifier.adapter };
   } else {
-    throw new Error(`classifier "${models.classifier.name}" cannot be rebuilt in a worker thread (neither a SimpleCnn nor a TF.js model folder)`);
+    throw new Error(
+      `classifier "${models.classifier.name}" cannot be rebuilt in a worker thread (neither a SimpleCnn nor a TF.js model folder)`,
+    );
   }
-  return { generator: { arch: models.generator.arch, tensors: await models.generator.toHost() }, classifier, generatorId: models.generatorId, classifierId: models.classifierId, noise: analysisNoise(models) };
+  return {
+    generator: { arch: models.generator.arch, tensors: await models.generator.toHost() },
+    classifier,
+    generatorId: models.generatorId,
+    classifierId: models.classifierId,
+    noise: analysisNoise(models),
+  };
 }
 
 /** Cores this process may use (os.availableParallelism). */
@@ -76,14 +105,26 @@ export function defaultWorkerFile(): string {
     const file = fileURLToPath(new URL(rel, import.meta.url));
     if (existsSync(file)) return file;
   }
-  throw new Error(`the sweep worker bundle (${SWEEP_WORKER_BUNDLE}) is not beside ${fileURLToPath(import.meta.url)}: run \`npm run build\``);
+  throw new Error(
+    `the sweep worker bundle (${SWEEP_WORKER_BUNDLE}) is not beside ${fileURLToPath(import.meta.url)}: run \`npm run build\``,
+  );
 }
 
 /** Messages between the pool and its workers. */
 export type ToWorker = { type: 'batch'; id: number; spec: PopulationSpec; start: number; n: number };
 export type FromWorker =
   | { type: 'ready' }
-  | { type: 'batch'; id: number; start: number; labels: number[]; styles: Float32Array; grads: Float32Array; pTrue: Float32Array; predicted: Int32Array; runnerUp: Int32Array }
+  | {
+      type: 'batch';
+      id: number;
+      start: number;
+      labels: number[];
+      styles: Float32Array;
+      grads: Float32Array;
+      pTrue: Float32Array;
+      predicted: Int32Array;
+      runnerUp: Int32Array;
+    }
   | { type: 'error'; id: number | null; message: string };
 
 export interface WorkerInit {
@@ -98,7 +139,10 @@ class SweepWorker {
   private nextId = 0;
   readonly ready: Promise<void>;
 
-  constructor(readonly worker: Worker, readonly index: number) {
+  constructor(
+    readonly worker: Worker,
+    readonly index: number,
+  ) {
     let markReady!: () => void;
     let failReady!: (e: Error) => void;
     this.ready = new Promise<void>((res, rej) => {
@@ -154,7 +198,10 @@ export interface SweepPoolOptions {
 export class SweepPool {
   private closed = false;
 
-  private constructor(private readonly workers: SweepWorker[], private readonly source: Pick<SweepModelSource, 'generatorId' | 'classifierId' | 'noise'>) {}
+  private constructor(
+    private readonly workers: SweepWorker[],
+    private readonly source: Pick<SweepModelSource, 'generatorId' | 'classifierId' | 'noise'>,
+  ) {}
 
   get threads(): number {
     return this.workers.length;
@@ -162,11 +209,19 @@ export class SweepPool {
 
   /** Starts the workers and waits until every one has its backend and models. */
   static async start(source: SweepModelSource, opts: SweepPoolOptions): Promise<SweepPool> {
-    if (!Number.isInteger(opts.threads) || opts.threads < 1) throw new RangeError(`threads must be a positive integer, got ${opts.threads}`);
+    if (!Number.isInteger(opts.threads) || opts.threads < 1)
+      throw new RangeError(`threads must be a positive integer, got ${opts.threads}`);
     const file = path.resolve(opts.workerFile ?? defaultWorkerFile());
     const init: WorkerInit = { backend: opts.backend, source };
-    const workers = Array.from({ length: opts.threads }, (_, i) => new SweepWorker(new Worker(file, { workerData: init }), i));
-    const pool = new SweepPool(workers, { generatorId: source.generatorId, classifierId: source.classifierId, noise: source.noise });
+    const workers = Array.from(
+      { length: opts.threads },
+      (_, i) => new SweepWorker(new Worker(file, { workerData: init }), i),
+    );
+    const pool = new SweepPool(workers, {
+      generatorId: source.generatorId,
+      classifierId: source.classifierId,
+      noise: source.noise,
+    });
     try {
       await Promise.all(workers.map((w) => w.ready));
     } catch (err) {
@@ -177,18 +232,25 @@ export class SweepPool {
   }
 
   /** `rankingSweep` over the workers: the same sums, `onBatch` for every batch in sample order. */
-  readonly sweep: RankingSweepFn = async (models: AnalysisModels, spec: PopulationSpec, opts: RankingSweepOptions = {}): Promise<RankingSums> => {
+  readonly sweep: RankingSweepFn = async (
+    models: AnalysisModels,
+    spec: PopulationSpec,
+    opts: RankingSweepOptions = {},
+  ): Promise<RankingSums> => {
     if (this.closed) throw new Error('the sweep pool is closed');
     if (models.generatorId !== this.source.generatorId || models.classifierId !== this.source.classifierId) {
       throw new Error('the sweep pool holds other models than the ones asked for (generator or classifier id differ)');
     }
     if (canonicalJson(analysisNoise(models)) !== canonicalJson(this.source.noise)) {
-      throw new Error(`the sweep pool renders with noise ${JSON.stringify(this.source.noise)}, the models ask for ${JSON.stringify(analysisNoise(models))}`);
+      throw new Error(
+        `the sweep pool renders with noise ${JSON.stringify(this.source.noise)}, the models ask for ${JSON.stringify(analysisNoise(models))}`,
+      );
     }
     const [start, end] = sweepRange(models, spec, opts);
     const sums = emptyRankingSums(models, spec, start, end);
     const batch = opts.batchSize ?? 64;
-    if (!Number.isInteger(batch) || batch < 1) throw new RangeError(`batchSize must be a positive integer, got ${batch}`);
+    if (!Number.isInteger(batch) || batch < 1)
+      throw new RangeError(`batchSize must be a positive integer, got ${batch}`);
     const total = Math.ceil((end - start) / batch);
     const arrived = new Map<number, SweepBatch>();
     let dispatched = 0;
@@ -203,7 +265,11 @@ export class SweepPool {
         accumulateBatch(sums, b);
         accumulated++;
         const done = Math.min(end, b.start + b.labels.length) - start;
-        opts.onProgress?.({ done, total: end - start, samplesPerSecond: done / Math.max(1e-3, (Date.now() - t0) / 1000) });
+        opts.onProgress?.({
+          done,
+          total: end - start,
+          samplesPerSecond: done / Math.max(1e-3, (Date.now() - t0) / 1000),
+        });
       }
     };
     const lane = async (w: SweepWorker) => {
@@ -215,10 +281,14 @@ export class SweepPool {
       }
     };
     try {
-      await Promise.all(this.workers.slice(0, total).map((w) => lane(w).catch((e) => {
-        failed = true;
-        throw e;
-      })));
+      await Promise.all(
+        this.workers.slice(0, total).map((w) =>
+          lane(w).catch((e) => {
+            failed = true;
+            throw e;
+          }),
+        ),
+      );
     } catch (err) {
       // A worker died or onBatch threw: the pool's state is unknown, so it is not reused.
       await this.close();
@@ -239,7 +309,10 @@ export class SweepPool {
  * The pool for `analyze`'s sweep when threads > 1 (the caller closes it); null for 1 thread, where
  * the core's in-process `rankingSweep` runs unchanged.
  */
-export async function startSweepPool(models: AnalysisModels, opts: SweepPoolOptions & { userClassifier?: { dir: string; adapter: string } }): Promise<SweepPool | null> {
+export async function startSweepPool(
+  models: AnalysisModels,
+  opts: SweepPoolOptions & { userClassifier?: { dir: string; adapter: string } },
+): Promise<SweepPool | null> {
   if (opts.threads <= 1) return null;
   return SweepPool.start(await sweepModelSource(models, opts.userClassifier), opts);
 }

@@ -31,13 +31,19 @@ export function progressBar(label: string, total: number, unit = 'it', start = 0
         const rate = seconds >= 1 ? (done - start) / seconds : NaN;
         const eta = rate > 0 ? (total - done) / rate : NaN;
         const rateText = Number.isFinite(rate) ? `${rate.toFixed(2)} ${unit}/s` : `- ${unit}/s`;
-        process.stderr.write(`${label} ${done}/${total} ${rateText} ETA ${Number.isFinite(eta) ? Math.round(eta) + 's' : '?'} ${fmt(values)}\n`);
+        process.stderr.write(
+          `${label} ${done}/${total} ${rateText} ETA ${Number.isFinite(eta) ? Math.round(eta) + 's' : '?'} ${fmt(values)}\n`,
+        );
       },
       stop() {},
     };
   }
   const bar = new SingleBar(
-    { format: `${label} [{bar}] {value}/{total} | {rate} ${unit}/s | ETA {eta_formatted} | {extra}`, hideCursor: true, etaBuffer: 50 },
+    {
+      format: `${label} [{bar}] {value}/{total} | {rate} ${unit}/s | ETA {eta_formatted} | {extra}`,
+      hideCursor: true,
+      etaBuffer: 50,
+    },
     Presets.shades_classic,
   );
   bar.start(total, start, { rate: '0', extra: '' });

@@ -24,9 +24,16 @@ async function buildModels(source: SweepModelSource): Promise<AnalysisModels> {
   generator.load(new Map(tensors), 'sweep pool (generator)');
   let classifier: Classifier;
   const c = source.classifier;
-  if (c.kind === 'simple-cnn') classifier = SimpleCnn.fromWeights(c.name, c.config, new Map(c.tensors), 'sweep pool (classifier)');
+  if (c.kind === 'simple-cnn')
+    classifier = SimpleCnn.fromWeights(c.name, c.config, new Map(c.tensors), 'sweep pool (classifier)');
   else classifier = (await loadUserClassifier(c.dir, c.adapter)).classifier;
-  return { generator, classifier, generatorId: source.generatorId, classifierId: source.classifierId, noise: source.noise };
+  return {
+    generator,
+    classifier,
+    generatorId: source.generatorId,
+    classifierId: source.classifierId,
+    noise: source.noise,
+  };
 }
 
 /** The array itself when it owns its whole buffer (transferable), else a copy that does. */
@@ -50,7 +57,13 @@ try {
         const styles = owned(b.styles, transfer);
         const grads = owned(b.grads, transfer);
         const { pTrue, predicted, runnerUp } = b.evaluation;
-        post({ type: 'batch', id: m.id, start: b.start, labels: b.labels, styles, grads, pTrue, predicted, runnerUp }, [styles.buffer, grads.buffer, pTrue.buffer, predicted.buffer, runnerUp.buffer] as ArrayBuffer[]);
+        post({ type: 'batch', id: m.id, start: b.start, labels: b.labels, styles, grads, pTrue, predicted, runnerUp }, [
+          styles.buffer,
+          grads.buffer,
+          pTrue.buffer,
+          predicted.buffer,
+          runnerUp.buffer,
+        ] as ArrayBuffer[]);
       } catch (err) {
         post({ type: 'error', id: m.id, message: (err as Error).stack ?? String(err) });
       }

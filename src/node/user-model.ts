@@ -2,7 +2,12 @@
 import { readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { parseAdapter, type Adapter } from '../core/classifier/adapter.js';
-import { ModelFormatError, TfjsClassifier, tfjsClassifierId, type TfjsModelFiles } from '../core/classifier/tfjs-model.js';
+import {
+  ModelFormatError,
+  TfjsClassifier,
+  tfjsClassifierId,
+  type TfjsModelFiles,
+} from '../core/classifier/tfjs-model.js';
 import { sha256Hex } from '../core/weights/codec.js';
 import type * as tf from '../core/tf.js';
 
@@ -24,14 +29,16 @@ export function readTfjsModelDir(dir: string): { files: TfjsModelFiles; id: stri
   } catch (err) {
     throw new ModelFormatError(jsonFile, `not JSON: ${(err as Error).message}`);
   }
-  if (!modelJson || typeof modelJson !== 'object' || !modelJson.modelTopology) throw new ModelFormatError(jsonFile, 'no modelTopology: not a TF.js model.json');
+  if (!modelJson || typeof modelJson !== 'object' || !modelJson.modelTopology)
+    throw new ModelFormatError(jsonFile, 'no modelTopology: not a TF.js model.json');
   const parts: Buffer[] = [raw];
   let total = 0;
   const shards: Buffer[] = [];
   for (const group of modelJson.weightsManifest ?? []) {
     for (const p of group.paths) {
       const file = path.resolve(dir, p);
-      if (path.relative(dir, file).startsWith('..')) throw new ModelFormatError(jsonFile, `weight path "${p}" leaves the model folder`);
+      if (path.relative(dir, file).startsWith('..'))
+        throw new ModelFormatError(jsonFile, `weight path "${p}" leaves the model folder`);
       let size: number;
       try {
         size = statSync(file).size;
@@ -64,7 +71,10 @@ export function readAdapter(file: string): Adapter {
  * A user classifier, checked against its adapter. Its id hashes the model's bytes and the adapter
  * (`tfjsClassifierId`): the id the edge API gives the same files when they are registered there.
  */
-export async function loadUserClassifier(dir: string, adapterFile: string): Promise<{ classifier: TfjsClassifier; id: string }> {
+export async function loadUserClassifier(
+  dir: string,
+  adapterFile: string,
+): Promise<{ classifier: TfjsClassifier; id: string }> {
   const { files, id: modelSha256 } = readTfjsModelDir(dir);
   const adapter = readAdapter(adapterFile);
   const classifier = await TfjsClassifier.create(path.basename(path.resolve(dir)), files, adapter, dir);

@@ -2,7 +2,15 @@
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { WeightsError, decodeWeights, encodeWeights, parseManifest, type HostTensor, type HostTensorMap, type ManifestInfo } from '../core/weights/codec.js';
+import {
+  WeightsError,
+  decodeWeights,
+  encodeWeights,
+  parseManifest,
+  type HostTensor,
+  type HostTensorMap,
+  type ManifestInfo,
+} from '../core/weights/codec.js';
 import type { WeightsManifest } from '../core/weights/manifest.js';
 
 /** The repository's weights/ folder (dist/ and src/node/ both sit two levels below the root's children). */
@@ -52,7 +60,11 @@ export function readModelWeights(name: string): LoadedWeights {
 }
 
 /** Writes a model folder atomically (temp files renamed into place). */
-export function writeWeightsDir(dir: string, info: ManifestInfo, tensors: ReadonlyArray<readonly [string, HostTensor]>): WeightsManifest {
+export function writeWeightsDir(
+  dir: string,
+  info: ManifestInfo,
+  tensors: ReadonlyArray<readonly [string, HostTensor]>,
+): WeightsManifest {
   const { manifest, bytes } = encodeWeights(info, tensors);
   mkdirSync(dir, { recursive: true });
   const bin = path.join(dir, manifest.weightsFile);

@@ -75,7 +75,7 @@ export type ResultOptions = { 'ranking-sums': Record<string, never> } & DerivedO
  */
 export const DEFAULT_OPTIONS: ResultOptions = {
   'ranking-sums': {},
-  'histograms': { top: 3, random: 3, bins: 30, seed: 0 },
+  histograms: { top: 3, random: 3, bins: 30, seed: 0 },
   'accuracy-curves': { topDims: 100, bins: 10, centres: 'per-class' },
   'corner-cases': { perClass: 3, maxCandidates: 8, maxSteps: 20, tolerance: 0.01 },
 };
@@ -86,7 +86,10 @@ export const DEFAULT_OPTIONS: ResultOptions = {
  * always did; implied by the catalog, so the seeded keys stand), for a registered classifier every
  * built-in one (named in its key: `resultOptions`).
  */
-export function comparedClassifiers<T extends Pick<CatalogModel, 'sha256'>>(builtIn: readonly T[], classifierId: string): T[] {
+export function comparedClassifiers<T extends Pick<CatalogModel, 'sha256'>>(
+  builtIn: readonly T[],
+  classifierId: string,
+): T[] {
   return builtIn.filter((c) => c.sha256 !== classifierId);
 }
 
@@ -94,9 +97,17 @@ export function comparedClassifiers<T extends Pick<CatalogModel, 'sha256'>>(buil
  * The options a result of `classifierId` is keyed and computed with: DEFAULT_OPTIONS, and for a
  * registered classifier's accuracy curves also the ids of the classifiers compared (`compare`).
  */
-export function resultOptions(kind: ResultKind, catalog: Pick<Catalog, 'classifiers'>, classifierId: string): Record<string, unknown> {
-  if (kind !== 'accuracy-curves' || catalog.classifiers.some((c) => c.sha256 === classifierId)) return DEFAULT_OPTIONS[kind];
-  return { ...DEFAULT_OPTIONS[kind], compare: comparedClassifiers(catalog.classifiers, classifierId).map((c) => c.sha256) };
+export function resultOptions(
+  kind: ResultKind,
+  catalog: Pick<Catalog, 'classifiers'>,
+  classifierId: string,
+): Record<string, unknown> {
+  if (kind !== 'accuracy-curves' || catalog.classifiers.some((c) => c.sha256 === classifierId))
+    return DEFAULT_OPTIONS[kind];
+  return {
+    ...DEFAULT_OPTIONS[kind],
+    compare: comparedClassifiers(catalog.classifiers, classifierId).map((c) => c.sha256),
+  };
 }
 
 /**

@@ -25,7 +25,9 @@ export const JobSpecSchema = z
     /** Derived kinds: the key of the sweep's ranking-sums result they derive from. */
     sums: z.string().optional(),
     /** Accuracy curves: the (built-in) classifiers measured on the same samples, in order. */
-    compare: z.array(z.object({ classifier: z.string(), classifierId: z.string(), classifierFormat: z.string().optional() })).optional(),
+    compare: z
+      .array(z.object({ classifier: z.string(), classifierId: z.string(), classifierFormat: z.string().optional() }))
+      .optional(),
   })
   .passthrough();
 export type JobSpec = z.infer<typeof JobSpecSchema>;
@@ -51,7 +53,13 @@ export const ShardSchema = z.object({
 });
 export type Shard = z.infer<typeof ShardSchema>;
 
-export const JobShardCountsSchema = z.object({ total: z.number().int(), queued: z.number().int(), running: z.number().int(), done: z.number().int(), dead: z.number().int() });
+export const JobShardCountsSchema = z.object({
+  total: z.number().int(),
+  queued: z.number().int(),
+  running: z.number().int(),
+  done: z.number().int(),
+  dead: z.number().int(),
+});
 
 export const JobSchema = z.object({
   id: z.string(),
@@ -60,7 +68,12 @@ export const JobSchema = z.object({
   kind: z.string(),
   spec: JobSpecSchema,
   status: z.enum(JOB_STATUSES),
-  progress: z.object({ done: z.number(), total: z.number(), samplesPerSecond: z.number().nullable(), etaSeconds: z.number().nullable() }),
+  progress: z.object({
+    done: z.number(),
+    total: z.number(),
+    samplesPerSecond: z.number().nullable(),
+    etaSeconds: z.number().nullable(),
+  }),
   /** Most leases used by any shard. */
   attempts: z.number().int(),
   /** The first running shard's lease. */
@@ -72,7 +85,9 @@ export const JobSchema = z.object({
   createdAt: z.string(),
   updatedAt: z.string(),
   /** The result this job waits for (its key) and the job computing it, if any. */
-  needs: z.object({ key: z.string(), jobId: z.string().nullable(), status: z.enum(JOB_STATUSES).nullable() }).nullable(),
+  needs: z
+    .object({ key: z.string(), jobId: z.string().nullable(), status: z.enum(JOB_STATUSES).nullable() })
+    .nullable(),
   /** When any runner last called the board, and a note while a waiting job has none computing it. */
   runners: z.object({ lastContactAt: z.string().nullable(), note: z.string().nullable() }),
 });

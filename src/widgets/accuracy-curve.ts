@@ -73,12 +73,29 @@ export class AccuracyCurve extends FaultlinesElement {
   }
 
   protected async load(signal: AbortSignal): Promise<void> {
-    const r = await getJson(this.base, '/v1/accuracy-curves', { classifier: this.classifier }, this.requestOptions(signal));
+    const r = await getJson(
+      this.base,
+      '/v1/accuracy-curves',
+      { classifier: this.classifier },
+      this.requestOptions(signal),
+    );
     // Results of schema /1 (min-max axis, bin-averaged score) have none of the fields below.
-    if (r.payload.schema !== 'faultlines.accuracy-curve/2') throw new Error(`the stored accuracy curves are of schema ${r.payload.schema}; recompute them (npm run seed:edge or a job)`);
+    if (r.payload.schema !== 'faultlines.accuracy-curve/2')
+      throw new Error(
+        `the stored accuracy curves are of schema ${r.payload.schema}; recompute them (npm run seed:edge or a job)`,
+      );
     const all = r.payload.curves as Curve[];
     const want = this.compare.trim();
-    this.curves = all.filter((c, i) => i === 0 || want === '' || (want !== 'none' && want.split(',').map((s) => s.trim()).includes(c.classifier)));
+    this.curves = all.filter(
+      (c, i) =>
+        i === 0 ||
+        want === '' ||
+        (want !== 'none' &&
+          want
+            .split(',')
+            .map((s) => s.trim())
+            .includes(c.classifier)),
+    );
     const n = r.payload.normalisation as { scale: number; percentile: number };
     const beyond = this.curves.map((c) => `${c.classifier} ${f3(c.beyond.accuracy)}`).join(', ');
     this.minCount = r.payload.minCount;
@@ -109,15 +126,38 @@ export class AccuracyCurve extends FaultlinesElement {
           backgroundColor: color,
           pointBackgroundColor: c.bins.map((b) => (b.sparse ? 'transparent' : color)),
           pointRadius: c.bins.map((b) => (b.sparse ? 4 : 3)),
-          segment: { borderDash: (s: { p0DataIndex: number; p1DataIndex: number }) => (sparse(s.p0DataIndex) || sparse(s.p1DataIndex) ? [4, 4] : undefined) },
+          segment: {
+            borderDash: (s: { p0DataIndex: number; p1DataIndex: number }) =>
+              sparse(s.p0DataIndex) || sparse(s.p1DataIndex) ? [4, 4] : undefined,
+          },
           tension: 0.2,
         },
-        { label: `${c.classifier} 95% low`, data: c.bins.map((b) => ({ x: x(b), y: drawn(b) ? b.ciLow : null })), borderColor: 'transparent', pointRadius: 0, fill: false },
-        { label: `${c.classifier} 95% high`, data: c.bins.map((b) => ({ x: x(b), y: drawn(b) ? b.ciHigh : null })), borderColor: 'transparent', backgroundColor: `${color}26`, pointRadius: 0, fill: '-1' },
+        {
+          label: `${c.classifier} 95% low`,
+          data: c.bins.map((b) => ({ x: x(b), y: drawn(b) ? b.ciLow : null })),
+          borderColor: 'transparent',
+          pointRadius: 0,
+          fill: false,
+        },
+        {
+          label: `${c.classifier} 95% high`,
+          data: c.bins.map((b) => ({ x: x(b), y: drawn(b) ? b.ciHigh : null })),
+          borderColor: 'transparent',
+          backgroundColor: `${color}26`,
+          pointRadius: 0,
+          fill: '-1',
+        },
       ];
     });
     const theme = themeColors(this);
-    const axis = (text: string) => ({ min: 0, max: 1, title: { display: true, text, color: theme.text }, ticks: { color: theme.muted }, grid: { color: theme.grid }, border: { color: theme.grid } });
+    const axis = (text: string) => ({
+      min: 0,
+      max: 1,
+      title: { display: true, text, color: theme.text },
+      ticks: { color: theme.muted },
+      grid: { color: theme.grid },
+      border: { color: theme.grid },
+    });
     this.chart = new Chart(canvas, {
       type: 'line',
       data: { datasets },
@@ -136,7 +176,9 @@ export class AccuracyCurve extends FaultlinesElement {
               label: (item) => {
                 const c = this.curves[Math.floor(item.datasetIndex / 3)];
                 const b = c?.bins[item.dataIndex];
-                return b ? `${c.classifier}: accuracy ${f3(b.accuracy)} [${f3(b.ciLow)}, ${f3(b.ciHigh)}], ${b.count} samples${b.sparse ? ' (sparse, out of the score)' : ''}` : '';
+                return b
+                  ? `${c.classifier}: accuracy ${f3(b.accuracy)} [${f3(b.ciLow)}, ${f3(b.ciHigh)}], ${b.count} samples${b.sparse ? ' (sparse, out of the score)' : ''}`
+                  : '';
               },
             },
           },
@@ -160,7 +202,8 @@ export class AccuracyCurve extends FaultlinesElement {
           <tbody>
             ${this.curves.flatMap((c) =>
               c.bins.map(
-                (b) => html`<tr class=${drawn(b) ? '' : 'hidden-bin'} data-count=${b.count}><td>${classifierTitle(c.classifier)}</td><td>${b.lo.toFixed(2)}–${b.hi.toFixed(2)}</td><td>${b.count}</td><td>${f3(b.accuracy)}${drawn(b) ? (b.count < this.minCount ? ' (sparse)' : '') : ' (not drawn)'}</td><td>${f3(b.ciLow)}–${f3(b.ciHigh)}</td></tr>`,
+                (b) =>
+                  html`<tr class=${drawn(b) ? '' : 'hidden-bin'} data-count=${b.count}><td>${classifierTitle(c.classifier)}</td><td>${b.lo.toFixed(2)}–${b.hi.toFixed(2)}</td><td>${b.count}</td><td>${f3(b.accuracy)}${drawn(b) ? (b.count < this.minCount ? ' (sparse)' : '') : ' (not drawn)'}</td><td>${f3(b.ciLow)}–${f3(b.ciHigh)}</td></tr>`,
               ),
             )}
           </tbody>

@@ -53,7 +53,8 @@ export type Params = Record<string, string | number | boolean | null | undefined
 
 export function apiUrl(base: string, path: string, params: Params = {}): string {
   const url = new URL(path, `${base}/`);
-  for (const [k, v] of Object.entries(params)) if (v !== undefined && v !== null && v !== '') url.searchParams.set(k, String(v));
+  for (const [k, v] of Object.entries(params))
+    if (v !== undefined && v !== null && v !== '') url.searchParams.set(k, String(v));
   return url.toString();
 }
 
@@ -140,7 +141,13 @@ function retryDelayMs(retryAfter: string | null, attempt: number): number {
  * 503/429; `read` turns the successful response into the result inside the attempt (so its body
  * counts against the timeout). Every failure is an ApiError with a readable message.
  */
-async function request<T>(base: string, path: string, params: Params, opts: RequestOptions, read: (res: Response) => Promise<T>): Promise<T> {
+async function request<T>(
+  base: string,
+  path: string,
+  params: Params,
+  opts: RequestOptions,
+  read: (res: Response) => Promise<T>,
+): Promise<T> {
   const url = apiUrl(base, path, params);
   const live = LIVE_PATH.test(path);
   const timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
@@ -189,9 +196,19 @@ async function request<T>(base: string, path: string, params: Params, opts: Requ
     function networkError(e: unknown): Error {
       if (e instanceof ApiError) return e;
       if (opts.signal?.aborted) return abortError();
-      if (timedOut) return new ApiError(`The Faultlines API at ${base} did not answer ${path} within ${Math.round(timeoutMs / 100) / 10} s.`, null, undefined, undefined, true);
+      if (timedOut)
+        return new ApiError(
+          `The Faultlines API at ${base} did not answer ${path} within ${Math.round(timeoutMs / 100) / 10} s.`,
+          null,
+          undefined,
+          undefined,
+          true,
+        );
       if ((e as Error).name === 'AbortError') return e as Error;
-      return new ApiError(`The Faultlines API at ${base} is unreachable (${(e as Error).message || 'network error'}).`, null);
+      return new ApiError(
+        `The Faultlines API at ${base} is unreachable (${(e as Error).message || 'network error'}).`,
+        null,
+      );
     }
   }
 }
@@ -202,26 +219,48 @@ async function problemOf(res: Response, path: string): Promise<ApiError> {
   if (res.status === 202) {
     const body = (await res.json().catch(() => ({}))) as { job?: { progress?: { done: number; total: number } } };
     const p = body.job?.progress;
-    return new ApiError(`This result is still being computed${p ? ` (${p.done}/${p.total})` : ''}; try again later.`, 202);
+    return new ApiError(
+      `This result is still being computed${p ? ` (${p.done}/${p.total})` : ''}; try again later.`,
+      202,
+    );
   }
   if (type.includes('json')) {
-    const p = (await res.json().catch(() => ({}))) as { title?: string; detail?: string; field?: string; submit?: JobSubmission };
-    const submit = p.submit && typeof p.submit.href === 'string' && typeof p.submit.body === 'object' && p.submit.body !== null ? p.submit : undefined;
+    const p = (await res.json().catch(() => ({}))) as {
+      title?: string;
+      detail?: string;
+      field?: string;
+      submit?: JobSubmission;
+    };
+    const submit =
+      p.submit && typeof p.submit.href === 'string' && typeof p.submit.body === 'object' && p.submit.body !== null
+        ? p.submit
+        : undefined;
     return new ApiError(`${p.title ?? `HTTP ${res.status}`}: ${p.detail ?? ''}`.trim(), res.status, p.field, submit);
   }
   return new ApiError(`The Faultlines API answered HTTP ${res.status} for ${path}.`, res.status);
 }
 
-const toOptions = (o: AbortSignal | RequestOptions | undefined): RequestOptions => (o === undefined ? {} : o instanceof AbortSignal ? { signal: o } : o);
+const toOptions = (o: AbortSignal | RequestOptions | undefined): RequestOptions =>
+  o === undefined ? {} : o instanceof AbortSignal ? { signal: o } : o;
 
 /** GET a JSON document; throws ApiError with a readable message. 202 (result pending) is an error too. */
 // biome-ignore lint/suspicious/noExplicitAny: callers name the payload type; untyped callers get today's `any`.
-export function getJson<T = any>(base: string, path: string, params: Params = {}, opts?: AbortSignal | RequestOptions): Promise<T> {
+export function getJson<T = any>(
+  base: string,
+  path: string,
+  params: Params = {},
+  opts?: AbortSignal | RequestOptions,
+): Promise<T> {
   return request(base, path, params, toOptions(opts), (res) => res.json() as Promise<T>);
 }
 
 /** GET an image (a PNG traversal strip) as an object URL, through the same queue, timeout and retries; the caller revokes it. */
-export function getImageUrl(base: string, path: string, params: Params = {}, opts?: AbortSignal | RequestOptions): Promise<string> {
+export function getImageUrl(
+  base: string,
+  path: string,
+  params: Params = {},
+  opts?: AbortSignal | RequestOptions,
+): Promise<string> {
   return request(base, path, params, toOptions(opts), async (res) => URL.createObjectURL(await res.blob()));
 }
 
@@ -243,18 +282,32 @@ export class AttributeError extends Error {
  * An integer attribute in [min, max]: `fallback` when unset or empty; an AttributeError naming the
  * attribute for anything else.
  */
-export function intAttribute(name: string, v: string | null | undefined, min: number, max: number, fallback: number | null = null): number | null {
+export function intAttribute(
+  name: string,
+  v: string | null | undefined,
+  min: number,
+  max: number,
+  fallback: number | null = null,
+): number | null {
   if (v === null || v === undefined || v.trim() === '') return fallback;
   const n = Number(v);
-  if (!Number.isInteger(n) || n < min || n > max) throw new AttributeError(name, v, `expected an integer from ${min} to ${max}`);
+  if (!Number.isInteger(n) || n < min || n > max)
+    throw new AttributeError(name, v, `expected an integer from ${min} to ${max}`);
   return n;
 }
 
 /** A number attribute in [min, max] (`fallback` when unset or empty; an AttributeError otherwise). */
-export function numAttribute(name: string, v: string | null | undefined, min: number, max: number, fallback: number): number {
+export function numAttribute(
+  name: string,
+  v: string | null | undefined,
+  min: number,
+  max: number,
+  fallback: number,
+): number {
   if (v === null || v === undefined || v.trim() === '') return fallback;
   const n = Number(v);
-  if (!Number.isFinite(n) || n < min || n > max) throw new AttributeError(name, v, `expected a number from ${min} to ${max}`);
+  if (!Number.isFinite(n) || n < min || n > max)
+    throw new AttributeError(name, v, `expected a number from ${min} to ${max}`);
   return n;
 }
 
@@ -266,7 +319,8 @@ export function intAttr(v: string | null | undefined, fallback: number | null = 
 }
 
 /** A classifier as titles show it: a registered classifier's 64-hex id shortened (the full id stays in the attribute). */
-export const classifierTitle = (name: string) => (/^[0-9a-f]{64}$/.test(name) ? `registered ${name.slice(0, 12)}…` : name);
+export const classifierTitle = (name: string) =>
+  /^[0-9a-f]{64}$/.test(name) ? `registered ${name.slice(0, 12)}…` : name;
 
 export const ARROW = { increase: '↑', decrease: '↓' } as const;
 export const pct = (v: number) => `${(v * 100).toFixed(1)}%`;

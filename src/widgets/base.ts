@@ -115,10 +115,19 @@ export abstract class FaultlinesElement extends LitElement {
       this.dispatchEvent(new CustomEvent('faultlines-ready', { bubbles: true, composed: true }));
     } catch (e) {
       if (controller.signal.aborted || (e as Error).name === 'AbortError') return;
-      this.error = e instanceof ApiError || e instanceof AttributeError ? e.message : `Could not show this widget: ${(e as Error).message}`;
+      this.error =
+        e instanceof ApiError || e instanceof AttributeError
+          ? e.message
+          : `Could not show this widget: ${(e as Error).message}`;
       this.howTo = e instanceof ApiError && e.submit ? submitCurl(this.base, e.submit) : null;
       this.state = 'error';
-      this.dispatchEvent(new CustomEvent('faultlines-error', { bubbles: true, composed: true, detail: { message: this.error, attribute: e instanceof AttributeError ? e.attribute : undefined } }));
+      this.dispatchEvent(
+        new CustomEvent('faultlines-error', {
+          bubbles: true,
+          composed: true,
+          detail: { message: this.error, attribute: e instanceof AttributeError ? e.attribute : undefined },
+        }),
+      );
     }
   }
 
@@ -133,7 +142,9 @@ export abstract class FaultlinesElement extends LitElement {
     const level = /^[1-6]$/.test(this.headingLevel) ? this.headingLevel : undefined;
     const head = title ? html`<h3 part="title" aria-level=${ifDefined(level)}>${title}</h3>` : html``;
     if (this.state === 'error') {
-      const how = this.howTo ? html`<div class="how" part="how">Not computed yet: a GPU runner computes it once this job is submitted with the submitter token (<span class="mono">SUBMIT_TOKEN</span>):<pre class="curl" part="curl">${this.howTo}</pre></div>` : '';
+      const how = this.howTo
+        ? html`<div class="how" part="how">Not computed yet: a GPU runner computes it once this job is submitted with the submitter token (<span class="mono">SUBMIT_TOKEN</span>):<pre class="curl" part="curl">${this.howTo}</pre></div>`
+        : '';
       return html`${head}<div class="error" role="alert" part="error">${this.error} <button class="retry" part="retry" @click=${() => void this.reload()}>Retry</button></div>${how}`;
     }
     if (this.state !== 'ready') return html`${head}<div class="loading" part="loading">Loading…</div>`;

@@ -39,7 +39,10 @@ const noneText = (k: ClassCases) =>
     : `no decision corner case within the bound: still ${k.classIndex} along every dim tried${k.skipped[0] ? ` (${k.skipped[0].reason})` : ''}`;
 
 /** What the image at p_true = 0.5 is read as, honestly: usually still the true class. */
-export const halfCaption = (k: number, p: Point | null) => (p === null ? 'p_true < 0.5 at the start' : `p_true 0.5 at ${p.shift.toFixed(2)}: ${p.predicted === k ? `still ${k}` : `→ ${p.predicted}`}`);
+export const halfCaption = (k: number, p: Point | null) =>
+  p === null
+    ? 'p_true < 0.5 at the start'
+    : `p_true 0.5 at ${p.shift.toFixed(2)}: ${p.predicted === k ? `still ${k}` : `→ ${p.predicted}`}`;
 
 export class CornerCases extends FaultlinesElement {
   static override properties = { ...FaultlinesElement.properties, class: { type: String } };
@@ -86,14 +89,25 @@ export class CornerCases extends FaultlinesElement {
     this.classifierName = '';
     this.shownClass = null;
     const cls = intAttribute('class', this.class, 0, 9999);
-    const r = await getJson(this.base, '/v1/corner-cases', { classifier: this.classifier, class: cls }, this.requestOptions(signal));
+    const r = await getJson(
+      this.base,
+      '/v1/corner-cases',
+      { classifier: this.classifier, class: cls },
+      this.requestOptions(signal),
+    );
     this.classifierName = classifierTitle(r.classifier);
     this.shownClass = cls;
     this.classes = r.payload.classes;
   }
 
   private pick(cls: number, dim: number): void {
-    this.dispatchEvent(new CustomEvent('faultlines-select', { bubbles: true, composed: true, detail: { class: cls, dim, classifier: this.classifier } }));
+    this.dispatchEvent(
+      new CustomEvent('faultlines-select', {
+        bubbles: true,
+        composed: true,
+        detail: { class: cls, dim, classifier: this.classifier },
+      }),
+    );
   }
 
   protected renderReady(): TemplateResult {
@@ -101,11 +115,15 @@ export class CornerCases extends FaultlinesElement {
       ${this.classes.map(
         (k) => html`<div class="row" data-class=${k.classIndex}>
           <div class="label">${k.classIndex}</div>
-          ${k.start
-            ? html`<figure class="start"><figcaption>start</figcaption><img class="px" src=${k.start.image} alt="class ${k.classIndex} average" /><figcaption>p ${k.start.pTrue.toFixed(2)}</figcaption></figure>`
-            : ''}
+          ${
+            k.start
+              ? html`<figure class="start"><figcaption>start</figcaption><img class="px" src=${k.start.image} alt="class ${k.classIndex} average" /><figcaption>p ${k.start.pTrue.toFixed(2)}</figcaption></figure>`
+              : ''
+          }
           ${k.cases.map(
-            (x) => html`<figure class="case" data-dim=${x.dim.index} title="dim ${x.dim.index} (${x.dim.layer}:${x.dim.channel}), rank ${x.dim.rank}: read as ${x.decision.predicted} after ${x.decision.shift.toFixed(2)} std (p_true ${x.decision.pTrue.toFixed(2)}, p_${x.decision.predicted} ${x.decision.pRunnerUp.toFixed(2)})">
+            (
+              x,
+            ) => html`<figure class="case" data-dim=${x.dim.index} title="dim ${x.dim.index} (${x.dim.layer}:${x.dim.channel}), rank ${x.dim.rank}: read as ${x.decision.predicted} after ${x.decision.shift.toFixed(2)} std (p_true ${x.decision.pTrue.toFixed(2)}, p_${x.decision.predicted} ${x.decision.pRunnerUp.toFixed(2)})">
               <figcaption class="mono">${x.dim.index} ${ARROW[x.dim.direction]}</figcaption>
               <button class="pick" part="pick" data-class=${k.classIndex} data-dim=${x.dim.index} @click=${() => this.pick(k.classIndex, x.dim.index)}><img class="px" src=${x.decision.image} alt="decision corner case of class ${k.classIndex} along dim ${x.dim.index}: read as ${x.decision.predicted}; open its traversal" /></button>
               <figcaption class="decision">${k.classIndex} → ${x.decision.predicted} at ${x.decision.shift.toFixed(2)}</figcaption>

@@ -19,6 +19,18 @@ export const WIDGETS = {
 for (const [name, cls] of Object.entries(WIDGETS)) if (!customElements.get(name)) customElements.define(name, cls);
 
 export { AccuracyCurve, CornerCases, Ranking, Traversal };
-export { ApiError, AttributeError, DEFAULT_TIMEOUT_MS, apiBase, apiUrl, getImageUrl, getJson, pct, submitCurl, ARROW, type RequestOptions } from './api.js';
+export {
+  ApiError,
+  AttributeError,
+  DEFAULT_TIMEOUT_MS,
+  apiBase,
+  apiUrl,
+  getImageUrl,
+  getJson,
+  pct,
+  submitCurl,
+  ARROW,
+  type RequestOptions,
+} from './api.js';
 export { Chart, PALETTE, themeColors } from './chart.js';
 export { FaultlinesElement, baseStyles } from './base.js';

@@ -78,7 +78,12 @@ export class Ranking extends FaultlinesElement {
     const cls = intAttribute('class', this.class, 0, 9999);
     const top = intAttribute('top', this.top, 1, 50, 10)!;
     const thumbClass = cls ?? intAttribute('thumb-class', this.thumbClass, 0, 9999, 0)!;
-    const r = await getJson(this.base, '/v1/rankings', { classifier: this.classifier, class: cls, top }, this.requestOptions(signal));
+    const r = await getJson(
+      this.base,
+      '/v1/rankings',
+      { classifier: this.classifier, class: cls, top },
+      this.requestOptions(signal),
+    );
     this.dims = r.payload.dims;
     this.accuracy = r.accuracy ?? null;
     this.classifierName = classifierTitle(r.classifier);
@@ -90,7 +95,12 @@ export class Ranking extends FaultlinesElement {
   /** One thumbnail; a failure is kept as its reason (the rest of the table still draws). */
   private async loadThumb(dim: number, signal: AbortSignal): Promise<void> {
     try {
-      const url = await getImageUrl(this.base, '/v1/traversal', { ...this.thumbParams, dim, frames: 5, range: 3, scale: 1, format: 'png' }, this.requestOptions(signal));
+      const url = await getImageUrl(
+        this.base,
+        '/v1/traversal',
+        { ...this.thumbParams, dim, frames: 5, range: 3, scale: 1, format: 'png' },
+        this.requestOptions(signal),
+      );
       if (signal.aborted) URL.revokeObjectURL(url);
       else this.thumbUrls.set(dim, { url });
     } catch (e) {
@@ -118,13 +128,20 @@ export class Ranking extends FaultlinesElement {
   }
 
   private pick(dim: number): void {
-    this.dispatchEvent(new CustomEvent('faultlines-select', { bubbles: true, composed: true, detail: { dim, class: this.thumbParams.class, classifier: this.classifier } }));
+    this.dispatchEvent(
+      new CustomEvent('faultlines-select', {
+        bubbles: true,
+        composed: true,
+        detail: { dim, class: this.thumbParams.class, classifier: this.classifier },
+      }),
+    );
   }
 
   private thumb(dim: number): TemplateResult {
     const t = this.thumbUrls.get(dim);
     if (!t) return html`<span class="sub">loading…</span>`;
-    if ('error' in t) return html`<span class="thumb-err" role="alert" title=${t.error}>⚠ ${t.error}</span> <button class="retry" @click=${() => this.retryThumb(dim)}>Retry</button>`;
+    if ('error' in t)
+      return html`<span class="thumb-err" role="alert" title=${t.error}>⚠ ${t.error}</span> <button class="retry" @click=${() => this.retryThumb(dim)}>Retry</button>`;
     return html`<img class="px" alt="traversal of dim ${dim}, class ${this.thumbParams.class}, -3 to +3 std" src=${t.url} />`;
   }
 
@@ -144,9 +161,7 @@ export class Ranking extends FaultlinesElement {
               <td title=${d.direction} aria-label=${d.direction}>${ARROW[d.direction]}</td>
               <td class="num">${d.score.toExponential(2)}</td>
                <td><div class="bar" role="presentation" style="width:${((100 * Math.abs(d.score)) / max).toFixed(1)}%"></div></td>
-              ${showThumbs
-                ? html`<td class="thumb">${this.thumb(d.index)}</td>`
-                : ''}
+              ${showThumbs ? html`<td class="thumb">${this.thumb(d.index)}</td>` : ''}
             </tr>`,
           )}
         </tbody>

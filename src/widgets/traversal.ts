@@ -28,7 +28,8 @@ interface Frame {
 }
 
 /** What a frame is read as, honestly: "still 3" while the arg-max is the true class. */
-export const verdict = (cls: number | null, f: Pick<Frame, 'predicted'>) => (f.predicted === cls ? `still ${cls}` : `${cls} → ${f.predicted}`);
+export const verdict = (cls: number | null, f: Pick<Frame, 'predicted'>) =>
+  f.predicted === cls ? `still ${cls}` : `${cls} → ${f.predicted}`;
 
 export class Traversal extends FaultlinesElement {
   static override properties = {
@@ -62,7 +63,15 @@ export class Traversal extends FaultlinesElement {
   declare seed: string;
   declare range: string;
   declare shift: number;
-  declare frame: { strip: string; index: number; frame: Frame; start: Frame; name: string; lowers: 'increase' | 'decrease' | null; busy: boolean } | null;
+  declare frame: {
+    strip: string;
+    index: number;
+    frame: Frame;
+    start: Frame;
+    name: string;
+    lowers: 'increase' | 'decrease' | null;
+    busy: boolean;
+  } | null;
   /** Why the last slider request failed (the frame shown is the last good one); null when it did not. */
   declare frameError: string | null;
   /** The attributes of the frames shown, validated by the last load. */
@@ -102,11 +111,27 @@ export class Traversal extends FaultlinesElement {
     const t = await getJson(
       this.base,
       '/v1/traversal',
-      { classifier: this.classifier, class: this.view.cls, dim: this.view.dim, seed: this.view.seed, frames: 3, range: Number(r.toFixed(4)), scale: SCALE },
+      {
+        classifier: this.classifier,
+        class: this.view.cls,
+        dim: this.view.dim,
+        seed: this.view.seed,
+        frames: 3,
+        range: Number(r.toFixed(4)),
+        scale: SCALE,
+      },
       this.requestOptions(signal),
     );
     const index = x === 0 ? 1 : x > 0 ? 2 : 0;
-    return { strip: t.strip as string, index, frame: t.frames[index] as Frame, start: t.frames[1] as Frame, name: t.name as string, lowers: (t.ranking?.direction ?? null) as 'increase' | 'decrease' | null, busy: false };
+    return {
+      strip: t.strip as string,
+      index,
+      frame: t.frames[index] as Frame,
+      start: t.frames[1] as Frame,
+      name: t.name as string,
+      lowers: (t.ranking?.direction ?? null) as 'increase' | 'decrease' | null,
+      busy: false,
+    };
   }
 
   protected async load(signal: AbortSignal): Promise<void> {
@@ -136,7 +161,13 @@ export class Traversal extends FaultlinesElement {
       this.frameError = null;
       this.requests++;
       await this.updateComplete;
-      this.dispatchEvent(new CustomEvent('faultlines-frame', { bubbles: true, composed: true, detail: { shift: x, pTrue: f.frame.pTrue, predicted: f.frame.predicted } }));
+      this.dispatchEvent(
+        new CustomEvent('faultlines-frame', {
+          bubbles: true,
+          composed: true,
+          detail: { shift: x, pTrue: f.frame.pTrue, predicted: f.frame.predicted },
+        }),
+      );
     } catch (e) {
       if (c.signal.aborted || (e as Error).name === 'AbortError') return;
       // The last good frame stays (no longer marked busy); the reason goes under it.
@@ -144,7 +175,9 @@ export class Traversal extends FaultlinesElement {
       if (this.frame) this.frame = { ...this.frame, busy: false };
       this.frameError = message;
       await this.updateComplete;
-      this.dispatchEvent(new CustomEvent('faultlines-error', { bubbles: true, composed: true, detail: { message, shift: x } }));
+      this.dispatchEvent(
+        new CustomEvent('faultlines-error', { bubbles: true, composed: true, detail: { message, shift: x } }),
+      );
     }
   }
 

@@ -37,7 +37,9 @@ export function buildApp(): OpenAPIHono<AppEnv> {
         problem(400, 'validation', detail, {
           field,
           in: result.target,
-          errors: result.error.issues.slice(0, 20).map((i) => ({ field: i.path.map(String).join('.') || result.target, message: i.message })),
+          errors: result.error.issues
+            .slice(0, 20)
+            .map((i) => ({ field: i.path.map(String).join('.') || result.target, message: i.message })),
         }),
       );
     },
@@ -78,7 +80,9 @@ export function buildApp(): OpenAPIHono<AppEnv> {
   registerEmbeddings(app);
   registerEmbed(app);
 
-  app.notFound((c) => problemResponse(problem(404, 'not-found', `no route ${c.req.method} ${new URL(c.req.url).pathname}`)));
+  app.notFound((c) =>
+    problemResponse(problem(404, 'not-found', `no route ${c.req.method} ${new URL(c.req.url).pathname}`)),
+  );
 
   app.onError((err) => {
     if (err instanceof ProblemError) return problemResponse(err.problem, err.headers);
@@ -86,11 +90,28 @@ export function buildApp(): OpenAPIHono<AppEnv> {
       // Hono middleware that built its own reply (bearerAuth with our problem+json bodies): send it.
       if (err.res) return err.getResponse();
       const status = err.status;
-      if (status === 415) return problemResponse(problem(415, 'unsupported-media-type', 'the request body must be application/json', { field: 'content-type' }));
-      const slug = status === 400 ? 'malformed-body' : status === 413 ? 'body-too-large' : status === 401 ? 'unauthorized' : status < 500 ? 'validation' : 'internal';
-      return problemResponse(problem(status, slug, err.message || 'bad request', status === 400 ? { field: 'body' } : {}));
+      if (status === 415)
+        return problemResponse(
+          problem(415, 'unsupported-media-type', 'the request body must be application/json', {
+            field: 'content-type',
+          }),
+        );
+      const slug =
+        status === 400
+          ? 'malformed-body'
+          : status === 413
+            ? 'body-too-large'
+            : status === 401
+              ? 'unauthorized'
+              : status < 500
+                ? 'validation'
+                : 'internal';
+      return problemResponse(
+        problem(status, slug, err.message || 'bad request', status === 400 ? { field: 'body' } : {}),
+      );
     }
-    if (err instanceof WeightsError) return problemResponse(problem(503, 'weights-refused', err.message, { problem: err.problem }));
+    if (err instanceof WeightsError)
+      return problemResponse(problem(503, 'weights-refused', err.message, { problem: err.problem }));
     // Core argument checks (RangeError) only fire on client-controlled values the schemas let through.
     if (err instanceof RangeError) return problemResponse(problem(400, 'out-of-range', err.message));
     console.error('unhandled', err);

@@ -43,12 +43,14 @@ export function registerSecuritySchemes(app: OpenAPIHono<AppEnv>): void {
   app.openAPIRegistry.registerComponent('securitySchemes', 'submitToken', {
     type: 'http',
     scheme: 'bearer',
-    description: 'Submitter scope: the Worker secret SUBMIT_TOKEN (`npx wrangler secret put SUBMIT_TOKEN`; locally `.dev.vars`). Needed by POST /v1/jobs and POST /v1/classifiers; refused by the runner endpoints.',
+    description:
+      'Submitter scope: the Worker secret SUBMIT_TOKEN (`npx wrangler secret put SUBMIT_TOKEN`; locally `.dev.vars`). Needed by POST /v1/jobs and POST /v1/classifiers; refused by the runner endpoints.',
   });
   app.openAPIRegistry.registerComponent('securitySchemes', 'runnerToken', {
     type: 'http',
     scheme: 'bearer',
-    description: 'Runner scope: the Worker secret RUNNER_TOKEN (`npx wrangler secret put RUNNER_TOKEN`; locally `.dev.vars`). Needed by /v1/runner/*; refused by job submission.',
+    description:
+      'Runner scope: the Worker secret RUNNER_TOKEN (`npx wrangler secret put RUNNER_TOKEN`; locally `.dev.vars`). Needed by /v1/runner/*; refused by job submission.',
   });
 }
 
@@ -67,18 +69,34 @@ function scopeGuard(scope: Scope): MiddlewareHandler<AppEnv> {
   const theirs = SCOPES[other(scope)];
   const challenge = `Bearer realm="faultlines", scope="${scope}"`;
   const unauthorized = (detail: string) => () =>
-    problemResponse(problem(401, 'unauthorized', detail, { field: 'authorization', scope }), { 'www-authenticate': challenge });
-  const missing = { message: unauthorized(`${own.what} need Authorization: Bearer <${own.secret}>`), wwwAuthenticateHeader: challenge };
+    problemResponse(problem(401, 'unauthorized', detail, { field: 'authorization', scope }), {
+      'www-authenticate': challenge,
+    });
+  const missing = {
+    message: unauthorized(`${own.what} need Authorization: Bearer <${own.secret}>`),
+    wwwAuthenticateHeader: challenge,
+  };
   return bearerAuth<AppEnv>({
     noAuthenticationHeader: missing,
     invalidAuthenticationHeader: missing,
-    invalidToken: { message: unauthorized(`wrong token for ${own.what} (Authorization: Bearer <${own.secret}>)`), wwwAuthenticateHeader: challenge },
+    invalidToken: {
+      message: unauthorized(`wrong token for ${own.what} (Authorization: Bearer <${own.secret}>)`),
+      wwwAuthenticateHeader: challenge,
+    },
     verifyToken: async (token, c) => {
       const secret = secretOf(c.env, scope) ?? '';
       const otherSecret = secretOf(c.env, other(scope));
-      const [mine, wrongScope] = await Promise.all([timingSafeEqual(token, secret), otherSecret ? timingSafeEqual(token, otherSecret) : Promise.resolve(false)]);
+      const [mine, wrongScope] = await Promise.all([
+        timingSafeEqual(token, secret),
+        otherSecret ? timingSafeEqual(token, otherSecret) : Promise.resolve(false),
+      ]);
       if (!mine && wrongScope) {
-        throw new ProblemError(403, 'forbidden', `this is the ${theirs.secret}; ${own.what} need the ${own.secret} (scope "${scope}")`, { field: 'authorization', scope });
+        throw new ProblemError(
+          403,
+          'forbidden',
+          `this is the ${theirs.secret}; ${own.what} need the ${own.secret} (scope "${scope}")`,
+          { field: 'authorization', scope },
+        );
       }
       return mine;
     },
@@ -100,10 +118,20 @@ export const requireScopeFor =
     const secret = secretOf(c.env, scope);
     const otherSecret = secretOf(c.env, other(scope));
     if (!secret) {
-      throw new ProblemError(403, 'forbidden', `${own.what} are disabled: the worker has no ${own.secret} secret (npx wrangler secret put ${own.secret}; locally .dev.vars)`, { field: 'authorization', scope });
+      throw new ProblemError(
+        403,
+        'forbidden',
+        `${own.what} are disabled: the worker has no ${own.secret} secret (npx wrangler secret put ${own.secret}; locally .dev.vars)`,
+        { field: 'authorization', scope },
+      );
     }
     if (otherSecret && (await timingSafeEqual(secret, otherSecret))) {
-      throw new ProblemError(403, 'forbidden', `${own.what} are disabled: ${own.secret} equals ${theirs.secret}; the two scopes need different secrets`, { field: 'authorization', scope });
+      throw new ProblemError(
+        403,
+        'forbidden',
+        `${own.what} are disabled: ${own.secret} equals ${theirs.secret}; the two scopes need different secrets`,
+        { field: 'authorization', scope },
+      );
     }
     return GUARDS[scope](c, next);
   };

@@ -18,7 +18,10 @@ export const RUNNER_BODY_BYTES = 16 * 1024 * 1024;
 
 /** Hono's bodyLimit answering 413 problem+json with the limit (its own reply is plain text). */
 const limit = (maxSize: number, detail = `request bodies are limited to ${maxSize} bytes`) =>
-  bodyLimit({ maxSize, onError: () => problemResponse(problem(413, 'body-too-large', detail, { field: 'body', limit: maxSize })) });
+  bodyLimit({
+    maxSize,
+    onError: () => problemResponse(problem(413, 'body-too-large', detail, { field: 'body', limit: maxSize })),
+  });
 
 const isUpload = (c: Context) => c.req.method === 'POST' && c.req.path === '/v1/classifiers';
 

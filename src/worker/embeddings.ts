@@ -11,7 +11,16 @@ export const EMBEDDINGS_KIND = 'embeddings';
 export const EMBEDDINGS_OPTIONS = { samples: 500, nNeighbors: 15, k: 10, seed: 0 } as const;
 
 export function embeddingsKey(generatorId: string, classifierId: string, sweep: SweepSpec): string {
-  return contentHash({ schema: RESULT_SCHEMA, kind: EMBEDDINGS_KIND, generator: generatorId, classifier: classifierId, noise: RESULT_NOISE, seed: sweep.seed, count: sweep.count, options: EMBEDDINGS_OPTIONS });
+  return contentHash({
+    schema: RESULT_SCHEMA,
+    kind: EMBEDDINGS_KIND,
+    generator: generatorId,
+    classifier: classifierId,
+    noise: RESULT_NOISE,
+    seed: sweep.seed,
+    count: sweep.count,
+    options: EMBEDDINGS_OPTIONS,
+  });
 }
 
 export interface EmbeddingsPayload {

@@ -33,8 +33,16 @@ export interface R2ObjectBody {
 
 export interface R2Bucket {
   get(key: string): Promise<R2ObjectBody | null>;
-  put(key: string, value: ArrayBuffer | Uint8Array | string, options?: { httpMetadata?: { contentType?: string } }): Promise<unknown>;
-  list(options?: { prefix?: string; cursor?: string; limit?: number }): Promise<{ objects: Array<{ key: string; size: number }>; truncated: boolean; cursor?: string }>;
+  put(
+    key: string,
+    value: ArrayBuffer | Uint8Array | string,
+    options?: { httpMetadata?: { contentType?: string } },
+  ): Promise<unknown>;
+  list(options?: {
+    prefix?: string;
+    cursor?: string;
+    limit?: number;
+  }): Promise<{ objects: Array<{ key: string; size: number }>; truncated: boolean; cursor?: string }>;
 }
 
 export interface DurableObjectId {
@@ -65,7 +73,9 @@ export interface DurableObjectState {
 }
 
 /** RPC methods of the job board as seen through a stub (every call is async). */
-export type Stub<T> = { [K in keyof T]: T[K] extends (...a: infer A) => infer R ? (...a: A) => Promise<Awaited<R>> : never };
+export type Stub<T> = {
+  [K in keyof T]: T[K] extends (...a: infer A) => infer R ? (...a: A) => Promise<Awaited<R>> : never;
+};
 
 /** The platform's rate limiting binding (`[[ratelimits]]`): counts `key` in the binding's window. */
 export interface RateLimiter {

@@ -31,19 +31,34 @@ export function notModified(c: AppContext, etag: string, cacheControl: string): 
   return new Response(null, { status: 304, headers: { etag, 'cache-control': cacheControl } });
 }
 
-export function json(body: unknown, init: { status?: number; etag?: string; cacheControl?: string; headers?: Record<string, string> } = {}): Response {
+export function json(
+  body: unknown,
+  init: { status?: number; etag?: string; cacheControl?: string; headers?: Record<string, string> } = {},
+): Response {
   const headers: Record<string, string> = { 'content-type': 'application/json; charset=utf-8', ...init.headers };
   if (init.etag) headers.etag = init.etag;
   headers['cache-control'] = init.cacheControl ?? 'no-store';
   return new Response(JSON.stringify(body), { status: init.status ?? 200, headers });
 }
 
-export function png(bytes: Uint8Array, etag: string, cacheControl: string, headers: Record<string, string> = {}): Response {
-  return new Response(bytes as unknown as BodyInit, { status: 200, headers: { 'content-type': 'image/png', etag, 'cache-control': cacheControl, ...headers } });
+export function png(
+  bytes: Uint8Array,
+  etag: string,
+  cacheControl: string,
+  headers: Record<string, string> = {},
+): Response {
+  return new Response(bytes as unknown as BodyInit, {
+    status: 200,
+    headers: { 'content-type': 'image/png', etag, 'cache-control': cacheControl, ...headers },
+  });
 }
 
 /** Registers an OpenAPI route whose handler returns plain Responses (PNG, 304, problems). */
-export function route<R extends RouteConfig>(app: OpenAPIHono<AppEnv>, config: R, handler: (c: AppContext) => Promise<Response>): void {
+export function route<R extends RouteConfig>(
+  app: OpenAPIHono<AppEnv>,
+  config: R,
+  handler: (c: AppContext) => Promise<Response>,
+): void {
   app.openapi(config, handler as never);
 }
 

@@ -10,7 +10,15 @@ import { Generator } from '../core/generator/generator.js';
 import type { AnalysisModels } from '../core/analysis/models.js';
 import { decodeWeights, parseManifest, WeightsError } from '../core/weights/codec.js';
 import type { WeightsManifest } from '../core/weights/manifest.js';
-import { CATALOG_PATH, CATALOG_SCHEMA, RANDOM_INIT_ID, RANDOM_INIT_SEED, generatorId, type Catalog, type CatalogModel } from '../protocol/catalog.js';
+import {
+  CATALOG_PATH,
+  CATALOG_SCHEMA,
+  RANDOM_INIT_ID,
+  RANDOM_INIT_SEED,
+  generatorId,
+  type Catalog,
+  type CatalogModel,
+} from '../protocol/catalog.js';
 import type { Env } from './env.js';
 import { ProblemError } from './problem.js';
 import { ensureBackend } from './wasm/backend.js';
@@ -33,7 +41,13 @@ interface Pending<T> {
 const STALE_MS = 30_000;
 
 /** Per-isolate memo: one load per key; a rejected load is forgotten when `retry` says so. */
-function memo<T>(cache: Map<string, Pending<T>>, key: string, load: () => Promise<T>, keepAlive: KeepAlive | undefined, retry: (e: unknown) => boolean): Promise<T> {
+function memo<T>(
+  cache: Map<string, Pending<T>>,
+  key: string,
+  load: () => Promise<T>,
+  keepAlive: KeepAlive | undefined,
+  retry: (e: unknown) => boolean,
+): Promise<T> {
   const hit = cache.get(key);
   if (hit && (hit.settled || Date.now() - hit.startedAt < STALE_MS)) return hit.promise;
   const entry: Pending<T> = { promise: load(), startedAt: Date.now(), settled: false };
@@ -58,9 +72,15 @@ export function getCatalog(env: Env, keepAlive?: KeepAlive): Promise<Catalog> {
     'catalog',
     async () => {
       const res = await fetchAsset(env, CATALOG_PATH);
-      if (!res.ok) throw new ProblemError(503, 'unavailable', 'the model catalog is missing from the static assets (run `npm run build:edge`)');
+      if (!res.ok)
+        throw new ProblemError(
+          503,
+          'unavailable',
+          'the model catalog is missing from the static assets (run `npm run build:edge`)',
+        );
       const catalog = (await res.json()) as Catalog;
-      if (catalog.schema !== CATALOG_SCHEMA) throw new ProblemError(503, 'unavailable', `catalog schema "${catalog.schema}" is not ${CATALOG_SCHEMA}`);
+      if (catalog.schema !== CATALOG_SCHEMA)
+        throw new ProblemError(503, 'unavailable', `catalog schema "${catalog.schema}" is not ${CATALOG_SCHEMA}`);
       return catalog;
     },
     keepAlive,
@@ -91,10 +111,19 @@ export interface ModelInfo {
   nonDifferentiableOp?: string | null;
 }
 
-async function loadWeights(env: Env, entry: CatalogModel): Promise<{ manifest: WeightsManifest; tensors: ReturnType<typeof decodeWeights>; manifestText: string; bytes: Uint8Array<ArrayBuffer> }> {
+async function loadWeights(
+  env: Env,
+  entry: CatalogModel,
+): Promise<{
+  manifest: WeightsManifest;
+  tensors: ReturnType<typeof decodeWeights>;
+  manifestText: string;
+  bytes: Uint8Array<ArrayBuffer>;
+}> {
   const file = `${entry.path}manifest.json`;
   const mres = await fetchAsset(env, file);
-  if (!mres.ok) throw new WeightsError(file, 'invalid-manifest', `manifest missing from the assets (HTTP ${mres.status})`);
+  if (!mres.ok)
+    throw new WeightsError(file, 'invalid-manifest', `manifest missing from the assets (HTTP ${mres.status})`);
   const manifestText = await mres.text();
   let manifestJson: unknown;
   try {
@@ -104,11 +133,16 @@ async function loadWeights(env: Env, entry: CatalogModel): Promise<{ manifest: W
   }
   const manifest = parseManifest(manifestJson, file);
   if (manifest.sha256 !== entry.sha256) {
-    throw new WeightsError(file, 'checksum', `manifest sha256 ${manifest.sha256} differs from the catalog's ${entry.sha256}`);
+    throw new WeightsError(
+      file,
+      'checksum',
+      `manifest sha256 ${manifest.sha256} differs from the catalog's ${entry.sha256}`,
+    );
   }
   const binPath = `${entry.path}${manifest.weightsFile}`;
   const bres = await fetchAsset(env, binPath);
-  if (!bres.ok) throw new WeightsError(binPath, 'truncated', `weights file missing from the assets (HTTP ${bres.status})`);
+  if (!bres.ok)
+    throw new WeightsError(binPath, 'truncated', `weights file missing from the assets (HTTP ${bres.status})`);
   const bytes = new Uint8Array(await bres.arrayBuffer());
   return { manifest, tensors: decodeWeights(manifest, bytes, binPath), manifestText, bytes };
 }
@@ -120,7 +154,10 @@ async function loadWeights(env: Env, entry: CatalogModel): Promise<{ manifest: W
  * is refused (503 weights-refused naming the model and the problem), never handed out, and served
  * again once repaired.
  */
-export async function verifiedModelFiles(env: Env, entry: CatalogModel): Promise<{ manifest: string; weights: Uint8Array<ArrayBuffer> }> {
+export async function verifiedModelFiles(
+  env: Env,
+  entry: CatalogModel,
+): Promise<{ manifest: string; weights: Uint8Array<ArrayBuffer> }> {
   try {
     const { manifestText, bytes } = await loadWeights(env, entry);
     return { manifest: manifestText, weights: bytes };
@@ -131,10 +168,15 @@ export async function verifiedModelFiles(env: Env, entry: CatalogModel): Promise
 
 function refused(name: string, e: unknown): ProblemError {
   if (e instanceof WeightsError) {
-    return new ProblemError(503, 'weights-refused', `weights of model "${name}" refused: ${e.message}`, { model: name, problem: e.problem });
+    return new ProblemError(503, 'weights-refused', `weights of model "${name}" refused: ${e.message}`, {
+      model: name,
+      problem: e.problem,
+    });
   }
   if (e instanceof ProblemError) return e;
-  return new ProblemError(503, 'weights-refused', `model "${name}" could not be built: ${(e as Error).message}`, { model: name });
+  return new ProblemError(503, 'weights-refused', `model "${name}" could not be built: ${(e as Error).message}`, {
+    model: name,
+  });
 }
 
 interface Built<T> {
@@ -188,7 +230,14 @@ export function registeredInfo(r: RegisteredRecord): ModelInfo {
     source: 'registered',
     byteLength: r.bytes.weights,
     sha256: r.modelSha256,
-    architecture: { format: r.format, inputShape: r.inputShape, outputUnits: r.outputUnits, parameters: r.parameters, classes: r.classes, adapter: r.adapter },
+    architecture: {
+      format: r.format,
+      inputShape: r.inputShape,
+      outputUnits: r.outputUnits,
+      parameters: r.parameters,
+      classes: r.classes,
+      adapter: r.adapter,
+    },
     provenance: { origin: r.origin, registeredAt: r.registeredAt, shards: r.shards, modelJsonBytes: r.bytes.modelJson },
     metrics: {},
     displayName: r.displayName,
@@ -207,13 +256,30 @@ export async function classifierEntry(env: Env, name: string | undefined): Promi
   const entry = catalog.classifiers.find((c) => c.name === wanted);
   if (entry === undefined) {
     const record = wanted !== null && isRegisteredId(wanted) ? await getRecord(env, wanted) : null;
-    if (record) return { name: record.id, kind: 'classifier', sha256: record.id, label: registeredLabel(record), source: 'registered', record };
-    throw new ProblemError(404, 'not-found', `no classifier "${wanted}"; available: ${catalog.classifiers.map((c) => c.name).join(', ') || 'none'}, or the id of a registered classifier (GET /v1/classifiers)`, { field: 'classifier' });
+    if (record)
+      return {
+        name: record.id,
+        kind: 'classifier',
+        sha256: record.id,
+        label: registeredLabel(record),
+        source: 'registered',
+        record,
+      };
+    throw new ProblemError(
+      404,
+      'not-found',
+      `no classifier "${wanted}"; available: ${catalog.classifiers.map((c) => c.name).join(', ') || 'none'}, or the id of a registered classifier (GET /v1/classifiers)`,
+      { field: 'classifier' },
+    );
   }
   return entry;
 }
 
-export async function getClassifier(env: Env, name: string | undefined, keepAlive?: KeepAlive): Promise<Built<Classifier>> {
+export async function getClassifier(
+  env: Env,
+  name: string | undefined,
+  keepAlive?: KeepAlive,
+): Promise<Built<Classifier>> {
   const found = await classifierEntry(env, name);
   if (found.source === 'registered') {
     const record = found.record;
@@ -228,9 +294,13 @@ export async function getClassifier(env: Env, name: string | undefined, keepAliv
       await ensureBackend();
       try {
         const { manifest, tensors } = await loadWeights(env, entry);
-        if (manifest.kind !== 'classifier') throw new WeightsError(entry.path, 'invalid-manifest', `kind is "${manifest.kind}", expected "classifier"`);
+        if (manifest.kind !== 'classifier')
+          throw new WeightsError(entry.path, 'invalid-manifest', `kind is "${manifest.kind}", expected "classifier"`);
         const file = `${entry.path}${manifest.weightsFile}`;
-        return { model: SimpleCnn.fromWeights(entry.name, parseCnnConfig(manifest.architecture, file), tensors, file), info: describe(entry, manifest) };
+        return {
+          model: SimpleCnn.fromWeights(entry.name, parseCnnConfig(manifest.architecture, file), tensors, file),
+          info: describe(entry, manifest),
+        };
       } catch (e) {
         throw refused(entry.name, e);
       }
@@ -254,7 +324,8 @@ export async function getGenerator(env: Env, keepAlive?: KeepAlive): Promise<Bui
           name: 'generator-random-init',
           kind: 'generator',
           id: RANDOM_INIT_ID,
-          label: 'UNTRAINED placeholder: seeded random initialisation (no weights/generator and no checkpoint were available at build time); images are noise-like and results are not meaningful',
+          label:
+            'UNTRAINED placeholder: seeded random initialisation (no weights/generator and no checkpoint were available at build time); images are noise-like and results are not meaningful',
           source: 'random-init',
           byteLength: 0,
           sha256: null,
@@ -266,7 +337,10 @@ export async function getGenerator(env: Env, keepAlive?: KeepAlive): Promise<Bui
       }
       try {
         const { manifest, tensors } = await loadWeights(env, entry);
-        return { model: Generator.fromWeights(manifest, tensors, `${entry.path}${manifest.weightsFile}`), info: describe(entry, manifest) };
+        return {
+          model: Generator.fromWeights(manifest, tensors, `${entry.path}${manifest.weightsFile}`),
+          info: describe(entry, manifest),
+        };
       } catch (e) {
         throw refused(entry.name, e);
       }
@@ -277,7 +351,11 @@ export async function getGenerator(env: Env, keepAlive?: KeepAlive): Promise<Bui
 }
 
 /** The generator and a classifier, with their ids, as the core's analyses want them. */
-export async function getModels(env: Env, classifier: string | undefined, keepAlive?: KeepAlive): Promise<AnalysisModels & { classifierName: string; differentiable: boolean; nonDifferentiableOp: string | null }> {
+export async function getModels(
+  env: Env,
+  classifier: string | undefined,
+  keepAlive?: KeepAlive,
+): Promise<AnalysisModels & { classifierName: string; differentiable: boolean; nonDifferentiableOp: string | null }> {
   const catalog = await getCatalog(env, keepAlive);
   // allSettled, not all: a load started by this request must finish inside it. workerd cancels a
   // finished request's pending I/O, and a later request awaiting the shared promise would hang.
@@ -286,11 +364,22 @@ export async function getModels(env: Env, classifier: string | undefined, keepAl
   if (cs.status === 'rejected') throw cs.reason;
   const g = gs.value;
   const c = cs.value;
-  return { generator: g.model, classifier: c.model, generatorId: generatorId(catalog), classifierId: c.info.id, classifierName: c.info.name, differentiable: c.info.differentiable ?? true, nonDifferentiableOp: c.info.nonDifferentiableOp ?? null };
+  return {
+    generator: g.model,
+    classifier: c.model,
+    generatorId: generatorId(catalog),
+    classifierId: c.info.id,
+    classifierName: c.info.name,
+    differentiable: c.info.differentiable ?? true,
+    nonDifferentiableOp: c.info.nonDifferentiableOp ?? null,
+  };
 }
 
 /** Every model: the built-in ones built (and so verified) on first use, then the registered classifiers as registered. */
-export async function modelInfos(env: Env, keepAlive?: KeepAlive): Promise<Array<ModelInfo | { name: string; kind: string; status: 'refused'; problem: unknown }>> {
+export async function modelInfos(
+  env: Env,
+  keepAlive?: KeepAlive,
+): Promise<Array<ModelInfo | { name: string; kind: string; status: 'refused'; problem: unknown }>> {
   const catalog = await getCatalog(env);
   const out: Array<ModelInfo | { name: string; kind: string; status: 'refused'; problem: unknown }> = [];
   const settle = async <T>(name: string, kind: string, f: () => Promise<Built<T>>) => {

@@ -86,7 +86,13 @@ export class LiveLimiter {
 
   stats(): LimiterStats {
     this.prune();
-    return { inFlight: this.slots.size, queued: this.queue.length, meanMs: Math.round(this.meanMs), admitted: this.admitted, refused: this.refused };
+    return {
+      inFlight: this.slots.size,
+      queued: this.queue.length,
+      meanMs: Math.round(this.meanMs),
+      admitted: this.admitted,
+      refused: this.refused,
+    };
   }
 
   /** Runs `fn` within the limits, or throws a 503 ProblemError with Retry-After. */
@@ -112,7 +118,8 @@ export class LiveLimiter {
   /** Drops stale queue entries and expired slots. */
   private prune(): void {
     const now = this.now();
-    for (let i = this.queue.length - 1; i >= 0; i--) if (now - this.queue[i].lastPoll > STALE_MS) this.queue.splice(i, 1);
+    for (let i = this.queue.length - 1; i >= 0; i--)
+      if (now - this.queue[i].lastPoll > STALE_MS) this.queue.splice(i, 1);
     for (const [id, started] of this.slots) if (now - started > SLOT_TTL_MS) this.slots.delete(id);
   }
 
@@ -128,7 +135,15 @@ export class LiveLimiter {
       503,
       'overloaded',
       `live computation is at capacity (${reason}); retry after ${retry} s, or use the cached results`,
-      { retryAfterSeconds: retry, inFlight: this.slots.size, queued: this.queue.length, meanComputeMs: Math.round(this.meanMs), maxInFlight: limits.maxInFlight, maxQueue: limits.maxQueue, maxWaitMs: limits.maxWaitMs },
+      {
+        retryAfterSeconds: retry,
+        inFlight: this.slots.size,
+        queued: this.queue.length,
+        meanComputeMs: Math.round(this.meanMs),
+        maxInFlight: limits.maxInFlight,
+        maxQueue: limits.maxQueue,
+        maxWaitMs: limits.maxWaitMs,
+      },
       { 'retry-after': String(retry), 'cache-control': 'no-store' },
     );
   }
@@ -145,8 +160,10 @@ export class LiveLimiter {
     if (this.slots.size < limits.maxInFlight && this.queue.length === 0) return this.take();
     const position = this.queue.length;
     const projected = this.projectedWaitMs(position, limits);
-    if (position >= limits.maxQueue) throw this.busy(limits, `${this.slots.size} running, ${position} waiting: the queue is full`, projected);
-    if (projected > limits.maxWaitMs) throw this.busy(limits, `projected wait ${projected} ms exceeds ${limits.maxWaitMs} ms`, projected);
+    if (position >= limits.maxQueue)
+      throw this.busy(limits, `${this.slots.size} running, ${position} waiting: the queue is full`, projected);
+    if (projected > limits.maxWaitMs)
+      throw this.busy(limits, `projected wait ${projected} ms exceeds ${limits.maxWaitMs} ms`, projected);
     const me: Waiter = { enqueuedAt: this.now(), lastPoll: this.now() };
     this.queue.push(me);
     for (;;) {
@@ -166,7 +183,11 @@ export class LiveLimiter {
       }
       if (this.now() - me.enqueuedAt >= limits.maxWaitMs) {
         this.queue.splice(this.queue.indexOf(me), 1);
-        throw this.busy(limits, `waited ${limits.maxWaitMs} ms for a slot`, this.projectedWaitMs(this.queue.length, limits));
+        throw this.busy(
+          limits,
+          `waited ${limits.maxWaitMs} ms for a slot`,
+          this.projectedWaitMs(this.queue.length, limits),
+        );
       }
     }
   }

@@ -13,7 +13,12 @@ export const LiveStatistics = z
     kind: z.literal('ranking-sums'),
     key: z.string(),
     resultUrl: z.string(),
-    classifier: z.string().openapi({ description: "The classifier whose sweep the sums are of: the request's own, or (a classifier that cannot be ranked, render edits) the default one, whose style moments are the same" }),
+    classifier: z
+      .string()
+      .openapi({
+        description:
+          "The classifier whose sweep the sums are of: the request's own, or (a classifier that cannot be ranked, render edits) the default one, whose style moments are the same",
+      }),
     sweep: z.object({ seed: z.number().int(), count: z.number().int() }).strict(),
     use: z.enum(['start, std and ranking', 'start and std']),
   })
@@ -22,12 +27,22 @@ export const LiveStatistics = z
 
 /** The dim as the class ranking sees it (null when the classifier has no ranking of its own). */
 const RankingOfDim = z
-  .object({ rank: z.number().int(), score: z.number(), direction: Direction.openapi({ description: 'The way that lowers p_true on average over the class' }) })
+  .object({
+    rank: z.number().int(),
+    score: z.number(),
+    direction: Direction.openapi({ description: 'The way that lowers p_true on average over the class' }),
+  })
   .strict()
   .nullable();
 
 export const TraversalFrame = z
-  .object({ shift: z.number(), pTrue: z.number(), predicted: z.number().int(), runnerUp: z.number().int(), pRunnerUp: z.number() })
+  .object({
+    shift: z.number(),
+    pTrue: z.number(),
+    predicted: z.number().int(),
+    runnerUp: z.number().int(),
+    pRunnerUp: z.number(),
+  })
   .strict()
   .openapi('TraversalFrame');
 
@@ -37,7 +52,9 @@ const common = {
   class: z.number().int(),
   dim: z.number().int(),
   name: z.string().openapi({ description: 'layer:channel of the dim' }),
-  std: z.number().openapi({ description: "The unit of every shift: std of s_dim over the class's samples of the sweep" }),
+  std: z
+    .number()
+    .openapi({ description: "The unit of every shift: std of s_dim over the class's samples of the sweep" }),
   startStyle: z.union([z.literal('class-average'), z.object({ seed: z.number().int() }).strict()]),
   statistics: LiveStatistics,
   ranking: RankingOfDim,
@@ -47,7 +64,11 @@ const common = {
 };
 
 export const RangeTraversal = z
-  .object({ ...common, mode: z.literal('range'), direction: z.literal('increase').openapi({ description: 'Shifts are signed along +s_dim' }) })
+  .object({
+    ...common,
+    mode: z.literal('range'),
+    direction: z.literal('increase').openapi({ description: 'Shifts are signed along +s_dim' }),
+  })
   .strict()
   .openapi('RangeTraversal');
 
@@ -61,11 +82,19 @@ export const CrossingTraversal = z
     outcome: z.enum(['flipped', 'already-misclassified', 'no-flip']),
     flipped: z.boolean().openapi({ description: 'The prediction really left the true class within the range' }),
     reasons: z.array(z.string()),
-    decisionShift: z.number().nullable().openapi({ description: 'Smallest shift (std) where the arg-max leaves the true class' }),
+    decisionShift: z
+      .number()
+      .nullable()
+      .openapi({ description: 'Smallest shift (std) where the arg-max leaves the true class' }),
     decision: TraversalFrame.nullable(),
-    pTrueHalfShift: z.number().nullable().openapi({ description: "The paper's point: where p_true first falls to 0.5 (may still be the true class)" }),
+    pTrueHalfShift: z
+      .number()
+      .nullable()
+      .openapi({ description: "The paper's point: where p_true first falls to 0.5 (may still be the true class)" }),
     pTrueHalf: TraversalFrame.nullable(),
-    frameBase: z.enum(['decision', 'p-true-half', 'max-steps']).openapi({ description: 'What the frames span 0..2x of' }),
+    frameBase: z
+      .enum(['decision', 'p-true-half', 'max-steps'])
+      .openapi({ description: 'What the frames span 0..2x of' }),
   })
   .strict()
   .openapi('CrossingTraversal');
@@ -75,7 +104,11 @@ export const TraversalResponse = z.discriminatedUnion('mode', [RangeTraversal, C
 const RankedDimJson = z
   .object({
     index: z.number().int(),
-    rank: z.number().int().nullable().openapi({ description: 'In the class ranking; null (live, a classifier that cannot be ranked): none' }),
+    rank: z
+      .number()
+      .int()
+      .nullable()
+      .openapi({ description: 'In the class ranking; null (live, a classifier that cannot be ranked): none' }),
     layer: z.string(),
     channel: z.number().int(),
     score: z.number().nullable(),
@@ -85,7 +118,14 @@ const RankedDimJson = z
   .strict();
 
 export const BoundaryPoint = z
-  .object({ shift: z.number(), pTrue: z.number(), predicted: z.number().int(), runnerUp: z.number().int(), pRunnerUp: z.number(), image: z.string().openapi({ description: 'PNG data URL' }) })
+  .object({
+    shift: z.number(),
+    pTrue: z.number(),
+    predicted: z.number().int(),
+    runnerUp: z.number().int(),
+    pRunnerUp: z.number(),
+    image: z.string().openapi({ description: 'PNG data URL' }),
+  })
   .strict()
   .openapi('BoundaryPoint');
 
@@ -93,15 +133,26 @@ export const BoundaryPoint = z
 export const CornerCaseJson = z
   .object({
     dim: RankedDimJson,
-    decision: BoundaryPoint.openapi({ description: 'The decision corner case: the first shift where the arg-max leaves the true class (predicted is the class it is read as)' }),
-    pTrueHalf: BoundaryPoint.nullable().openapi({ description: "The paper's p_true = 0.5 point (may still be read as the true class); null when p_true starts below 0.5" }),
+    decision: BoundaryPoint.openapi({
+      description:
+        'The decision corner case: the first shift where the arg-max leaves the true class (predicted is the class it is read as)',
+    }),
+    pTrueHalf: BoundaryPoint.nullable().openapi({
+      description:
+        "The paper's p_true = 0.5 point (may still be read as the true class); null when p_true starts below 0.5",
+    }),
   })
   .strict()
   .openapi('CornerCase');
 
 /** A searched dim without a corner case, as in the cached /v1/corner-cases. */
 export const SkippedJson = z
-  .object({ dim: z.number().int(), outcome: z.enum(['already-misclassified', 'no-flip', 'zero-variance']), reason: z.string(), pTrueHalfShift: z.number().nullable() })
+  .object({
+    dim: z.number().int(),
+    outcome: z.enum(['already-misclassified', 'no-flip', 'zero-variance']),
+    reason: z.string(),
+    pTrueHalfShift: z.number().nullable(),
+  })
   .strict()
   .openapi('SkippedDim');
 
@@ -119,14 +170,19 @@ export const LiveCornerCase = z
     ranking: RankingOfDim,
     maxSteps: z.number().int(),
     tolerance: z.number(),
-    start: z.object({ pTrue: z.number(), predicted: z.number().int(), image: z.string() }).strict().openapi({ description: 'The class-average style' }),
+    start: z
+      .object({ pTrue: z.number(), predicted: z.number().int(), image: z.string() })
+      .strict()
+      .openapi({ description: 'The class-average style' }),
     outcome: z.enum(['flipped', 'already-misclassified', 'no-flip', 'zero-variance']),
     flipped: z.boolean(),
     reasons: z.array(z.string()),
     cornerCase: CornerCaseJson.nullable(),
     skipped: SkippedJson.nullable(),
     evaluations: z.number().int(),
-    images: z.string().openapi({ description: 'PNG data URL: start, decision corner case, p_true = 0.5 point (those that exist)' }),
+    images: z
+      .string()
+      .openapi({ description: 'PNG data URL: start, decision corner case, p_true = 0.5 point (those that exist)' }),
   })
   .strict()
   .openapi('LiveCornerCase');

@@ -6,7 +6,7 @@
 import { z } from '@hono/zod-openapi';
 
 export const PROBLEM_TYPES = {
-  'validation': 'Invalid request',
+  validation: 'Invalid request',
   'malformed-body': 'Malformed request body',
   'body-too-large': 'Request body too large',
   'unsupported-media-type': 'Unsupported media type',
@@ -16,17 +16,17 @@ export const PROBLEM_TYPES = {
   'job-pending': 'Job not finished',
   'job-failed': 'Job failed',
   'job-cancelled': 'Job cancelled',
-  'conflict': 'Conflict',
-  'forbidden': 'Forbidden',
-  'unauthorized': 'Unauthorized',
+  conflict: 'Conflict',
+  forbidden: 'Forbidden',
+  unauthorized: 'Unauthorized',
   'method-not-allowed': 'Method not allowed',
   'weights-refused': 'Model weights refused',
   'model-refused': 'Model refused at registration',
   'not-differentiable': 'Classifier not differentiable',
   'rate-limited': 'Too many requests',
-  'overloaded': 'Live computation busy',
-  'unavailable': 'Service unavailable',
-  'internal': 'Internal error',
+  overloaded: 'Live computation busy',
+  unavailable: 'Service unavailable',
+  internal: 'Internal error',
 } as const;
 export type ProblemSlug = keyof typeof PROBLEM_TYPES;
 
@@ -53,12 +53,20 @@ const ProblemSchema = z
 export const problemContent = { 'application/problem+json': { schema: ProblemSchema } } as const;
 
 /** A response body for `status`; `extra` may carry `field` and context. */
-export function problem(status: number, slug: ProblemSlug, detail: string, extra: Record<string, unknown> = {}): Problem {
+export function problem(
+  status: number,
+  slug: ProblemSlug,
+  detail: string,
+  extra: Record<string, unknown> = {},
+): Problem {
   return { type: `/problems/${slug}`, title: PROBLEM_TYPES[slug], status, detail, ...extra };
 }
 
 export function problemResponse(p: Problem, headers: Record<string, string> = {}): Response {
-  return new Response(JSON.stringify(p), { status: p.status, headers: { 'content-type': 'application/problem+json', ...headers } });
+  return new Response(JSON.stringify(p), {
+    status: p.status,
+    headers: { 'content-type': 'application/problem+json', ...headers },
+  });
 }
 
 /** Thrown anywhere in a handler; the app's error handler turns it into its problem response. */
@@ -66,7 +74,13 @@ export class ProblemError extends Error {
   readonly problem: Problem;
   /** Response headers (Retry-After, WWW-Authenticate). */
   readonly headers: Record<string, string>;
-  constructor(status: number, slug: ProblemSlug, detail: string, extra: Record<string, unknown> = {}, headers: Record<string, string> = {}) {
+  constructor(
+    status: number,
+    slug: ProblemSlug,
+    detail: string,
+    extra: Record<string, unknown> = {},
+    headers: Record<string, string> = {},
+  ) {
     super(detail);
     this.name = 'ProblemError';
     this.problem = problem(status, slug, detail, extra);
@@ -84,7 +98,9 @@ export function badField(field: string, problem: 'out-of-range' | 'validation', 
 }
 
 /** Standard error responses for route definitions. */
-export function errorResponses(...statuses: number[]): Record<number, { description: string; content: typeof problemContent }> {
+export function errorResponses(
+  ...statuses: number[]
+): Record<number, { description: string; content: typeof problemContent }> {
   const out: Record<number, { description: string; content: typeof problemContent }> = {};
   const describe: Record<number, string> = {
     400: 'Invalid input (the body names the offending field)',

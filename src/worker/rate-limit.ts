@@ -34,7 +34,12 @@ export function readRateLimit(): MiddlewareHandler<AppEnv> {
     if (allowed) return next();
     const retry = ratePeriodSeconds(c.env);
     return problemResponse(
-      problem(429, 'rate-limited', `too many requests from ${ip}: the read rate limit is per client and per ${retry} s; retry after ${retry} s`, { retryAfterSeconds: retry }),
+      problem(
+        429,
+        'rate-limited',
+        `too many requests from ${ip}: the read rate limit is per client and per ${retry} s; retry after ${retry} s`,
+        { retryAfterSeconds: retry },
+      ),
       { 'retry-after': String(retry), 'cache-control': 'no-store' },
     );
   };

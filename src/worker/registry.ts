@@ -75,7 +75,12 @@ const RECORD_PREFIX = 'records/';
 export const isRegisteredId = (name: string) => /^[0-9a-f]{64}$/.test(name);
 
 export function bucket(env: Env): R2Bucket {
-  if (!env.CLASSIFIERS) throw new ProblemError(503, 'unavailable', 'registered classifiers are unavailable: the worker has no R2 bucket bound as CLASSIFIERS (see wrangler.toml)');
+  if (!env.CLASSIFIERS)
+    throw new ProblemError(
+      503,
+      'unavailable',
+      'registered classifiers are unavailable: the worker has no R2 bucket bound as CLASSIFIERS (see wrangler.toml)',
+    );
   return env.CLASSIFIERS;
 }
 
@@ -106,7 +111,9 @@ export async function listRecords(env: Env): Promise<RegisteredRecord[]> {
     }
     cursor = page.truncated ? page.cursor : undefined;
   } while (cursor !== undefined && ids.length < UPLOAD_LIMITS.listed);
-  const out = (await Promise.all(ids.slice(0, UPLOAD_LIMITS.listed).map((id) => getRecord(env, id)))).filter((r): r is RegisteredRecord => r !== null);
+  const out = (await Promise.all(ids.slice(0, UPLOAD_LIMITS.listed).map((id) => getRecord(env, id)))).filter(
+    (r): r is RegisteredRecord => r !== null,
+  );
   return out.sort((a, b) => (a.registeredAt < b.registeredAt ? -1 : a.registeredAt > b.registeredAt ? 1 : 0));
 }
 
@@ -155,12 +162,21 @@ function parseAdapterField(json: unknown): Adapter {
  * forward pass runs, whether gradients flow) and stores it. Idempotent: content already registered
  * returns its record with `created: false`.
  */
-export async function registerClassifier(env: Env, input: RegistrationInput, generatorClasses: number): Promise<{ record: RegisteredRecord; created: boolean }> {
+export async function registerClassifier(
+  env: Env,
+  input: RegistrationInput,
+  generatorClasses: number,
+): Promise<{ record: RegisteredRecord; created: boolean }> {
   const r2 = bucket(env);
   const core = await tfjsModel();
   const adapter = parseAdapterField(input.adapter);
   if (adapter.classes.generatorToModel.length !== generatorClasses) {
-    throw new ProblemError(422, 'model-refused', `adapter.classes.generatorToModel maps ${adapter.classes.generatorToModel.length} classes; the generator has ${generatorClasses} (one model output per generator class, in the generator's order)`, { field: 'adapter.classes.generatorToModel' });
+    throw new ProblemError(
+      422,
+      'model-refused',
+      `adapter.classes.generatorToModel maps ${adapter.classes.generatorToModel.length} classes; the generator has ${generatorClasses} (one model output per generator class, in the generator's order)`,
+      { field: 'adapter.classes.generatorToModel' },
+    );
   }
   let modelJson: tf.io.ModelJSON;
   try {
@@ -169,18 +185,35 @@ export async function registerClassifier(env: Env, input: RegistrationInput, gen
     throw await asProblem(err);
   }
   const paths = core.weightPaths(modelJson);
-  if (paths.length > UPLOAD_LIMITS.shards) throw new ProblemError(422, 'model-refused', `model.json names ${paths.length} weight shards; at most ${UPLOAD_LIMITS.shards}`, { field: 'model' });
+  if (paths.length > UPLOAD_LIMITS.shards)
+    throw new ProblemError(
+      422,
+      'model-refused',
+      `model.json names ${paths.length} weight shards; at most ${UPLOAD_LIMITS.shards}`,
+      { field: 'model' },
+    );
   const ordered: Uint8Array[] = [];
   for (const p of paths) {
     const s = shardFor(p, input.shards);
     if (s === undefined) {
-      throw new ProblemError(400, 'validation', `weights: model.json's weightsManifest names "${p}", which ${input.origin.kind === 'upload' ? `is not among the uploaded weight files (${[...input.shards.keys()].join(', ') || 'none'})` : 'could not be read'}`, { field: 'weights', missing: p });
+      throw new ProblemError(
+        400,
+        'validation',
+        `weights: model.json's weightsManifest names "${p}", which ${input.origin.kind === 'upload' ? `is not among the uploaded weight files (${[...input.shards.keys()].join(', ') || 'none'})` : 'could not be read'}`,
+        { field: 'weights', missing: p },
+      );
     }
     ordered.push(s);
   }
   const used = new Set(ordered);
   const extra = [...input.shards].filter(([, b]) => !used.has(b)).map(([k]) => k);
-  if (extra.length > 0) throw new ProblemError(400, 'validation', `weights: ${extra.join(', ')} ${extra.length > 1 ? 'are' : 'is'} not named by model.json's weightsManifest (${paths.join(', ') || 'no shards'})`, { field: 'weights' });
+  if (extra.length > 0)
+    throw new ProblemError(
+      400,
+      'validation',
+      `weights: ${extra.join(', ')} ${extra.length > 1 ? 'are' : 'is'} not named by model.json's weightsManifest (${paths.join(', ') || 'no shards'})`,
+      { field: 'weights' },
+    );
   const sizes = new Map(paths.map((p, i) => [p, ordered[i].byteLength]));
   try {
     core.checkShardSizes(modelJson, (p) => sizes.get(p) ?? 0, 'model.json');
@@ -240,16 +273,30 @@ export async function registerClassifier(env: Env, input: RegistrationInput, gen
 }
 
 /** The stored files of a registered classifier, checked against its record's sha256. */
-export async function storedFiles(env: Env, record: RegisteredRecord): Promise<{ modelJson: Uint8Array; weights: Uint8Array; adapter: Adapter }> {
+export async function storedFiles(
+  env: Env,
+  record: RegisteredRecord,
+): Promise<{ modelJson: Uint8Array; weights: Uint8Array; adapter: Adapter }> {
   const r2 = bucket(env);
   const [m, w] = await Promise.all([r2.get(modelKey(record.id)), r2.get(weightsKey(record.id))]);
-  if (m === null || w === null) throw new ProblemError(503, 'weights-refused', `classifier ${record.id}: its ${m === null ? 'model.json' : 'weights'} is missing from storage`, { model: record.id, problem: 'missing' });
+  if (m === null || w === null)
+    throw new ProblemError(
+      503,
+      'weights-refused',
+      `classifier ${record.id}: its ${m === null ? 'model.json' : 'weights'} is missing from storage`,
+      { model: record.id, problem: 'missing' },
+    );
   const modelJson = new Uint8Array(await m.arrayBuffer());
   const weights = new Uint8Array(await w.arrayBuffer());
   const { tfjsModelSha256 } = await tfjsModel();
   const sha = tfjsModelSha256(modelJson, [weights]);
   if (sha !== record.modelSha256) {
-    throw new ProblemError(503, 'weights-refused', `classifier ${record.id}: stored model has sha256 ${sha}, registered as ${record.modelSha256}; refused`, { model: record.id, problem: 'checksum' });
+    throw new ProblemError(
+      503,
+      'weights-refused',
+      `classifier ${record.id}: stored model has sha256 ${sha}, registered as ${record.modelSha256}; refused`,
+      { model: record.id, problem: 'checksum' },
+    );
   }
   return { modelJson, weights, adapter: record.adapter };
 }
@@ -292,7 +339,11 @@ function remember(id: string, b: Build): void {
 }
 
 function disposeEvicted(): void {
-  for (const p of evicted.splice(0)) p.then((m) => m.dispose(), () => undefined);
+  for (const p of evicted.splice(0))
+    p.then(
+      (m) => m.dispose(),
+      () => undefined,
+    );
 }
 
 /** Middleware bookkeeping: evicted models are disposed when the last request in flight ends. */
@@ -311,11 +362,19 @@ export async function trackRequests(next: () => Promise<void>): Promise<void> {
 
 /** Built registered classifiers in this isolate (tests, health). */
 export function builtRegistered(): { models: number; weightBytes: number; awaitingDisposal: number } {
-  return { models: builds.size, weightBytes: [...builds.values()].reduce((a, x) => a + x.bytes, 0), awaitingDisposal: evicted.length };
+  return {
+    models: builds.size,
+    weightBytes: [...builds.values()].reduce((a, x) => a + x.bytes, 0),
+    awaitingDisposal: evicted.length,
+  };
 }
 
 /** The registered classifier, built once per isolate (while it stays among the recently used) from its verified stored files. */
-export function registeredClassifier(env: Env, record: RegisteredRecord, keepAlive?: (p: Promise<unknown>) => void): Promise<TfjsClassifier> {
+export function registeredClassifier(
+  env: Env,
+  record: RegisteredRecord,
+  keepAlive?: (p: Promise<unknown>) => void,
+): Promise<TfjsClassifier> {
   const hit = builds.get(record.id);
   if (hit && (hit.settled || Date.now() - hit.startedAt < STALE_MS)) {
     remember(record.id, hit);
@@ -327,10 +386,23 @@ export function registeredClassifier(env: Env, record: RegisteredRecord, keepAli
     const core = await tfjsModel();
     await ensureBackend();
     try {
-      const weightData = weights.buffer.slice(weights.byteOffset, weights.byteOffset + weights.byteLength) as ArrayBuffer;
-      return await core.TfjsClassifier.create(record.id, { modelJson: core.parseModelJson(modelJson, 'model.json'), weightData }, adapter, `classifier ${record.id}`);
+      const weightData = weights.buffer.slice(
+        weights.byteOffset,
+        weights.byteOffset + weights.byteLength,
+      ) as ArrayBuffer;
+      return await core.TfjsClassifier.create(
+        record.id,
+        { modelJson: core.parseModelJson(modelJson, 'model.json'), weightData },
+        adapter,
+        `classifier ${record.id}`,
+      );
     } catch (err) {
-      throw new ProblemError(503, 'weights-refused', `classifier ${record.id} could not be built: ${(err as Error).message}`, { model: record.id });
+      throw new ProblemError(
+        503,
+        'weights-refused',
+        `classifier ${record.id} could not be built: ${(err as Error).message}`,
+        { model: record.id },
+      );
     }
   })();
   const entry: Build = { promise: p, startedAt: Date.now(), settled: false, bytes: record.bytes.weights };
@@ -370,12 +442,20 @@ function allowList(env: Env): string[] {
  * not `https://host/models-evil/x.json` nor `https://host/modelsx`.
  */
 function urlAllowed(href: string, prefixes: string[]): boolean {
-  return prefixes.some((p) => href.startsWith(p) && (p.endsWith('/') || href.length === p.length || '/?#'.includes(href[p.length])));
+  return prefixes.some(
+    (p) => href.startsWith(p) && (p.endsWith('/') || href.length === p.length || '/?#'.includes(href[p.length])),
+  );
 }
 
 async function readCapped(res: Response, cap: number, what: string, used: number): Promise<Uint8Array> {
   const declared = Number(res.headers.get('content-length') ?? NaN);
-  const tooLarge = () => new ProblemError(413, 'body-too-large', `${what} exceeds the registration limit of ${UPLOAD_LIMITS.bodyBytes} bytes in all (model.json at most ${UPLOAD_LIMITS.modelJsonBytes})`, { field: 'url', limit: UPLOAD_LIMITS.bodyBytes });
+  const tooLarge = () =>
+    new ProblemError(
+      413,
+      'body-too-large',
+      `${what} exceeds the registration limit of ${UPLOAD_LIMITS.bodyBytes} bytes in all (model.json at most ${UPLOAD_LIMITS.modelJsonBytes})`,
+      { field: 'url', limit: UPLOAD_LIMITS.bodyBytes },
+    );
   if (Number.isFinite(declared) && (declared > cap || used + declared > UPLOAD_LIMITS.bodyBytes)) {
     await res.body?.cancel();
     throw tooLarge();
@@ -404,24 +484,46 @@ async function readCapped(res: Response, cap: number, what: string, used: number
   return out;
 }
 
-async function fetchAllowed(href: string, prefixes: string[], cap: number, used: number, what: string): Promise<Uint8Array> {
+async function fetchAllowed(
+  href: string,
+  prefixes: string[],
+  cap: number,
+  used: number,
+  what: string,
+): Promise<Uint8Array> {
   if (!urlAllowed(href, prefixes)) {
-    throw new ProblemError(403, 'forbidden', `${what} ${href} is not under an operator-allowed prefix (MODEL_URL_ALLOWLIST)`, { field: 'url', url: href });
+    throw new ProblemError(
+      403,
+      'forbidden',
+      `${what} ${href} is not under an operator-allowed prefix (MODEL_URL_ALLOWLIST)`,
+      { field: 'url', url: href },
+    );
   }
   let res: Response;
   try {
     // Redirects are not followed: the target could lie outside the allow-list.
     res = await fetch(href, { redirect: 'manual', headers: { accept: 'application/json, application/octet-stream' } });
   } catch (err) {
-    throw new ProblemError(422, 'model-refused', `${what} ${href} could not be fetched: ${(err as Error).message}`, { field: 'url', url: href });
+    throw new ProblemError(422, 'model-refused', `${what} ${href} could not be fetched: ${(err as Error).message}`, {
+      field: 'url',
+      url: href,
+    });
   }
   if (res.status >= 300 && res.status < 400) {
     await res.body?.cancel();
-    throw new ProblemError(422, 'model-refused', `${what} ${href} answered a redirect (HTTP ${res.status} to ${res.headers.get('location') ?? '?'}); redirects are not followed: register the final URL`, { field: 'url', url: href });
+    throw new ProblemError(
+      422,
+      'model-refused',
+      `${what} ${href} answered a redirect (HTTP ${res.status} to ${res.headers.get('location') ?? '?'}); redirects are not followed: register the final URL`,
+      { field: 'url', url: href },
+    );
   }
   if (!res.ok) {
     await res.body?.cancel();
-    throw new ProblemError(422, 'model-refused', `${what} ${href} answered HTTP ${res.status}`, { field: 'url', url: href });
+    throw new ProblemError(422, 'model-refused', `${what} ${href} answered HTTP ${res.status}`, {
+      field: 'url',
+      url: href,
+    });
   }
   return readCapped(res, cap, `${what} ${href}`, used);
 }
@@ -430,7 +532,12 @@ async function fetchAllowed(href: string, prefixes: string[], cap: number, used:
 export async function fetchFromUrl(env: Env, url: string): Promise<Pick<RegistrationInput, 'modelJson' | 'shards'>> {
   const prefixes = allowList(env);
   if (prefixes.length === 0) {
-    throw new ProblemError(403, 'forbidden', 'registration from URLs is disabled: the operator has allowed no URL prefixes (MODEL_URL_ALLOWLIST)', { field: 'url' });
+    throw new ProblemError(
+      403,
+      'forbidden',
+      'registration from URLs is disabled: the operator has allowed no URL prefixes (MODEL_URL_ALLOWLIST)',
+      { field: 'url' },
+    );
   }
   let href: string;
   try {
@@ -440,7 +547,9 @@ export async function fetchFromUrl(env: Env, url: string): Promise<Pick<Registra
     u.hash = '';
     href = u.href;
   } catch (err) {
-    throw new ProblemError(400, 'validation', `url: not an http(s) URL of a model.json (${(err as Error).message})`, { field: 'url' });
+    throw new ProblemError(400, 'validation', `url: not an http(s) URL of a model.json (${(err as Error).message})`, {
+      field: 'url',
+    });
   }
   const modelJson = await fetchAllowed(href, prefixes, UPLOAD_LIMITS.modelJsonBytes, 0, 'model.json at');
   let paths: string[];
@@ -450,7 +559,13 @@ export async function fetchFromUrl(env: Env, url: string): Promise<Pick<Registra
   } catch (err) {
     throw await asProblem(err);
   }
-  if (paths.length > UPLOAD_LIMITS.shards) throw new ProblemError(422, 'model-refused', `model.json names ${paths.length} weight shards; at most ${UPLOAD_LIMITS.shards}`, { field: 'model' });
+  if (paths.length > UPLOAD_LIMITS.shards)
+    throw new ProblemError(
+      422,
+      'model-refused',
+      `model.json names ${paths.length} weight shards; at most ${UPLOAD_LIMITS.shards}`,
+      { field: 'model' },
+    );
   const shards = new Map<string, Uint8Array>();
   let used = modelJson.byteLength;
   for (const p of paths) {

@@ -13,7 +13,10 @@ const int = (name: string, min: number, max: number) =>
 
 export const SeedParam = int('seed', 0, LIMITS.seed - 1).openapi({ description: 'Latent seed (32-bit)', example: 7 });
 export const ClassParam = int('class', 0, 9).openapi({ description: 'Digit class 0-9', example: 3 });
-export const DimParam = int('dim', 0, 65535).openapi({ description: 'Flat StyleSpace index (must be < S; see /v1/models)', example: 17 });
+export const DimParam = int('dim', 0, 65535).openapi({
+  description: 'Flat StyleSpace index (must be < S; see /v1/models)',
+  example: 17,
+});
 export const ClassifierParam = z
   .string()
   .min(1)
@@ -21,13 +24,20 @@ export const ClassifierParam = z
   .regex(/^[a-z0-9][a-z0-9-]*$/, 'classifier must be a model name like "classifier-clean"')
   .optional()
   .openapi({ description: 'Classifier name (default: the catalog default)', example: 'classifier-clean' });
-export const FormatParam = z.enum(['json', 'png']).default('json').openapi({ description: 'json (with a PNG data URL) or png' });
+export const FormatParam = z
+  .enum(['json', 'png'])
+  .default('json')
+  .openapi({ description: 'json (with a PNG data URL) or png' });
 export const ScaleParam = int('scale', 1, LIMITS.scale).default(4).openapi({ description: 'PNG upscaling factor' });
 
 /** Which sweep a cached result comes from (default: the built-in one). */
 export const SweepQuery = {
-  seed: int('seed', 0, LIMITS.seed - 1).default(DEFAULT_SWEEP.seed).openapi({ description: 'Population seed of the sweep' }),
-  count: int('count', 1, LIMITS.jobSamples).default(DEFAULT_SWEEP.count).openapi({ description: 'Population size of the sweep' }),
+  seed: int('seed', 0, LIMITS.seed - 1)
+    .default(DEFAULT_SWEEP.seed)
+    .openapi({ description: 'Population seed of the sweep' }),
+  count: int('count', 1, LIMITS.jobSamples)
+    .default(DEFAULT_SWEEP.count)
+    .openapi({ description: 'Population size of the sweep' }),
 };
 
 export const EditSchema = z
@@ -36,5 +46,7 @@ export const EditSchema = z
     shift: z.number().min(-100).max(100).optional().openapi({ description: 'Shift in std units of the dim' }),
     value: z.number().min(-1e4).max(1e4).optional().openapi({ description: 'Absolute value to set' }),
   })
-  .refine((e) => (e.shift === undefined) !== (e.value === undefined), { message: 'an edit needs exactly one of shift or value' })
+  .refine((e) => (e.shift === undefined) !== (e.value === undefined), {
+    message: 'an edit needs exactly one of shift or value',
+  })
   .openapi('StyleEdit');

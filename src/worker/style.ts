@@ -56,12 +56,22 @@ export function statisticsJson(st: LiveStats) {
  * caller refuses what needs its ranking. `need: 'moments'` takes the default classifier's sums when
  * the classifier has none of its own. `neededBy` opens a miss's message (e.g. "the live traversal").
  */
-export async function liveStats(c: AppContext, classifier: string | undefined, need: StatsNeed, neededBy: string): Promise<LiveStats | Response> {
+export async function liveStats(
+  c: AppContext,
+  classifier: string | undefined,
+  need: StatsNeed,
+  neededBy: string,
+): Promise<LiveStats | Response> {
   const own = await locate(c, 'ranking-sums', classifier, DEFAULT_SWEEP);
   const layout = catalogLayout(own.catalog);
   const stats = (r: { payload: unknown }, name: string, isOwn: boolean, key: string): LiveStats => {
     const sums = r.payload as RankingSums;
-    if (sums.styleSize !== layout.size) throw new ProblemError(409, 'conflict', `cached sums ${key} have S = ${sums.styleSize}, the generator ${layout.size}`);
+    if (sums.styleSize !== layout.size)
+      throw new ProblemError(
+        409,
+        'conflict',
+        `cached sums ${key} have S = ${sums.styleSize}, the generator ${layout.size}`,
+      );
     return { sums, key, classifier: name, sweep: DEFAULT_SWEEP, own: isOwn, layout };
   };
   const hit = await getResult(c.env, own.key);
@@ -75,7 +85,13 @@ export async function liveStats(c: AppContext, classifier: string | undefined, n
     const r = await getResult(c.env, other.key);
     if (r) return stats(r, other.entry.name, false, other.key);
     // Only a rankable classifier's own sums can be computed for it; else name the default's.
-    if (!rankable) return missResponse(c, other.key, other.spec, `${neededBy} takes its start style and std unit from the ranking sums of the default classifier on the default sweep (classifier ${own.entry.name} cannot be ranked)`);
+    if (!rankable)
+      return missResponse(
+        c,
+        other.key,
+        other.spec,
+        `${neededBy} takes its start style and std unit from the ranking sums of the default classifier on the default sweep (classifier ${own.entry.name} cannot be ranked)`,
+      );
   }
   return missResponse(c, own.key, own.spec, why);
 }
@@ -83,10 +99,12 @@ export async function liveStats(c: AppContext, classifier: string | undefined, n
 /** 400 unless `classIndex` is one of the generator's classes (its architecture in the catalog, without loading it). */
 export function checkClass(catalog: Pick<Catalog, 'generatorArchitecture'>, classIndex: number, field: string): void {
   const K = Number((catalog.generatorArchitecture as { numClasses?: number }).numClasses ?? 10);
-  if (classIndex >= K) throw badField(field, 'out-of-range', `${field} must be < ${K} (the generator's classes), got ${classIndex}`);
+  if (classIndex >= K)
+    throw badField(field, 'out-of-range', `${field} must be < ${K} (the generator's classes), got ${classIndex}`);
 }
 
 /** 400 unless `dim` is a dim of S (checked against the generator's layout, without loading it). */
 export function checkDim(layout: StyleLayout, dim: number, field: string): void {
-  if (dim >= layout.size) throw badField(field, 'out-of-range', `${field} must be < ${layout.size} (the size of StyleSpace S), got ${dim}`);
+  if (dim >= layout.size)
+    throw badField(field, 'out-of-range', `${field} must be < ${layout.size} (the size of StyleSpace S), got ${dim}`);
 }

@@ -29,10 +29,16 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const READY = 120_000;
 const waitReady = (page: Page) => page.waitForSelector('html[data-ready="true"]', { timeout: READY });
 const param = (route: Route, name: string) => new URL(route.request().url()).searchParams.get(name);
-const problemJson = (status: number, title: string, detail: string, headers: Record<string, string> = {}) => ({ status, headers: { 'content-type': 'application/problem+json', ...headers }, body: JSON.stringify({ type: 'about:blank', title, status, detail }) });
+const problemJson = (status: number, title: string, detail: string, headers: Record<string, string> = {}) => ({
+  status,
+  headers: { 'content-type': 'application/problem+json', ...headers },
+  body: JSON.stringify({ type: 'about:blank', title, status, detail }),
+});
 
 async function topDims(classifier: string, cls: number): Promise<number[]> {
-  const r = (await (await edge.fetch(`/v1/rankings?classifier=${classifier}&class=${cls}&top=10`)).json()) as { payload: { dims: Array<{ index: number }> } };
+  const r = (await (await edge.fetch(`/v1/rankings?classifier=${classifier}&class=${cls}&top=10`)).json()) as {
+    payload: { dims: Array<{ index: number }> };
+  };
   return r.payload.dims.map((d) => d.index);
 }
 
@@ -52,7 +58,14 @@ describe('cold load (defect 3)', () => {
     expect(await page.locator('#fig5 .err').count()).toBe(0);
     expect(await page.locator('faultlines-ranking .thumb-err').count()).toBe(0);
     expect(await page.locator('faultlines-ranking td.thumb img').count()).toBe(10);
-    await page.waitForFunction(() => Array.from(document.querySelector('faultlines-ranking')!.shadowRoot!.querySelectorAll('img')).every((i) => i.complete && i.naturalWidth > 0), null, { timeout: 30_000 });
+    await page.waitForFunction(
+      () =>
+        Array.from(document.querySelector('faultlines-ranking')!.shadowRoot!.querySelectorAll('img')).every(
+          (i) => i.complete && i.naturalWidth > 0,
+        ),
+      null,
+      { timeout: 30_000 },
+    );
     expect(await page.locator('faultlines-traversal').getAttribute('state')).toBe('ready');
     expect(errors.filter((e) => !e.includes('503'))).toEqual([]);
     await page.context().close();
@@ -71,7 +84,9 @@ describe('cold load (defect 3)', () => {
         seen.set(dim, n);
         // dims[1]: refused once, then served; dims[2]: refused until the test lifts the block.
         if ((dim === String(dims[1]) && n === 1) || (dim === String(dims[2]) && blocked)) {
-          await route.fulfill(problemJson(503, 'Live computation busy', 'injected: the live queue is full', { 'retry-after': '1' }));
+          await route.fulfill(
+            problemJson(503, 'Live computation busy', 'injected: the live queue is full', { 'retry-after': '1' }),
+          );
           return;
         }
         await route.continue();
@@ -98,8 +113,12 @@ describe('stale responses (defect 1)', () => {
     const page = await newPage();
     await page.goto(`${api}/`);
     await waitReady(page);
-    const clean = (await (await edge.fetch('/v1/histograms?classifier=classifier-clean')).json()) as { payload: { wellCount: number; misCount: number } };
-    const corrupted = (await (await edge.fetch('/v1/histograms?classifier=classifier-corrupted')).json()) as { payload: { wellCount: number; misCount: number } };
+    const clean = (await (await edge.fetch('/v1/histograms?classifier=classifier-clean')).json()) as {
+      payload: { wellCount: number; misCount: number };
+    };
+    const corrupted = (await (await edge.fetch('/v1/histograms?classifier=classifier-corrupted')).json()) as {
+      payload: { wellCount: number; misCount: number };
+    };
     expect(corrupted.payload.wellCount).not.toBe(clean.payload.wellCount);
     // The corrupted classifier's answers come 4 s late.
     const delayed: Array<Promise<void>> = [];
@@ -123,8 +142,18 @@ describe('stale responses (defect 1)', () => {
     const note = await page.locator('#hist-note').textContent();
     expect(note).toContain(`${clean.payload.wellCount} well-`);
     expect(note).not.toContain(`${corrupted.payload.wellCount} well-`);
-    expect(await page.locator('#fig5 .row[data-dim]').evaluateAll((rows) => rows.map((r) => Number((r as HTMLElement).dataset.dim)))).toEqual(await topDims('classifier-clean', 0));
-    for (const tag of ['faultlines-traversal', 'faultlines-ranking', 'faultlines-corner-cases', 'faultlines-accuracy-curve']) expect(await page.locator(tag).getAttribute('classifier')).toBe('classifier-clean');
+    expect(
+      await page
+        .locator('#fig5 .row[data-dim]')
+        .evaluateAll((rows) => rows.map((r) => Number((r as HTMLElement).dataset.dim))),
+    ).toEqual(await topDims('classifier-clean', 0));
+    for (const tag of [
+      'faultlines-traversal',
+      'faultlines-ranking',
+      'faultlines-corner-cases',
+      'faultlines-accuracy-curve',
+    ])
+      expect(await page.locator(tag).getAttribute('classifier')).toBe('classifier-clean');
     await page.context().close();
   }, 180_000);
 });
@@ -136,7 +165,10 @@ describe('phone layout (defect 2)', () => {
     await waitReady(page);
     const widths = await page.evaluate(() => ({
       page: document.documentElement.scrollWidth,
-      sections: Array.from(document.querySelectorAll('section')).map((s) => ({ id: s.id, right: s.getBoundingClientRect().right })),
+      sections: Array.from(document.querySelectorAll('section')).map((s) => ({
+        id: s.id,
+        right: s.getBoundingClientRect().right,
+      })),
     }));
     expect(widths.page).toBeLessThanOrEqual(390);
     for (const s of widths.sections) expect(s.right, s.id).toBeLessThanOrEqual(390);
@@ -150,7 +182,11 @@ describe('slider and timeouts (defects 4, 5)', () => {
     const page = await newPage();
     await page.goto(`${api}/embed/traversal?classifier=classifier-clean&class=0&dim=${dim}`);
     const t = page.locator('faultlines-traversal');
-    await page.waitForFunction(() => document.querySelector('faultlines-traversal')?.getAttribute('state') === 'ready', null, { timeout: 60_000 });
+    await page.waitForFunction(
+      () => document.querySelector('faultlines-traversal')?.getAttribute('state') === 'ready',
+      null,
+      { timeout: 60_000 },
+    );
     await page.evaluate(() => {
       const w = window as unknown as { errs: unknown[] };
       w.errs = [];
@@ -163,7 +199,9 @@ describe('slider and timeouts (defects 4, 5)', () => {
       (route) => (fail ? route.fulfill(problemJson(500, 'Internal', 'injected slider failure')) : route.continue()),
     );
     await t.locator('input[type="range"]').fill('3');
-    await page.waitForFunction(() => (window as unknown as { errs: unknown[] }).errs.length > 0, null, { timeout: 30_000 });
+    await page.waitForFunction(() => (window as unknown as { errs: unknown[] }).errs.length > 0, null, {
+      timeout: 30_000,
+    });
     expect(await t.getAttribute('state')).toBe('ready');
     expect(await t.locator('[part="image"]').getAttribute('style')).toBe(before);
     expect(await t.locator('input[type="range"]').count()).toBe(1);
@@ -171,7 +209,11 @@ describe('slider and timeouts (defects 4, 5)', () => {
     fail = false;
     const requests = await t.evaluate((el) => (el as unknown as { requests: number }).requests);
     await t.locator('[part="frame-error"] button').click();
-    await page.waitForFunction((n) => (document.querySelector('faultlines-traversal') as unknown as { requests: number }).requests > n, requests, { timeout: 60_000 });
+    await page.waitForFunction(
+      (n) => (document.querySelector('faultlines-traversal') as unknown as { requests: number }).requests > n,
+      requests,
+      { timeout: 60_000 },
+    );
     expect(await t.locator('[part="frame-error"]').count()).toBe(0);
     await page.context().close();
   }, 120_000);
@@ -193,7 +235,9 @@ describe('slider and timeouts (defects 4, 5)', () => {
     expect(await alert.textContent()).toMatch(/did not answer \/v1\/histograms within 2 s/);
     hang = false;
     await alert.locator('button.retry').click();
-    await page.waitForFunction(() => document.querySelectorAll('#hist-charts canvas').length === 6, null, { timeout: 60_000 });
+    await page.waitForFunction(() => document.querySelectorAll('#hist-charts canvas').length === 6, null, {
+      timeout: 60_000,
+    });
     await Promise.all(hung.map((r) => r.abort().catch(() => {})));
     await page.context().close();
   }, 120_000);
@@ -206,9 +250,22 @@ describe('charts (defect 6)', () => {
     await page.route(
       (url) => url.pathname === '/v1/accuracy-curves',
       async (route) => {
-        if (param(route, 'classifier') === 'classifier-corrupted') return route.fulfill(problemJson(404, 'Not found', 'injected: no accuracy curves'));
+        if (param(route, 'classifier') === 'classifier-corrupted')
+          return route.fulfill(problemJson(404, 'Not found', 'injected: no accuracy curves'));
         const res = await route.fetch();
-        const body = (await res.json()) as { payload: { curves: Array<{ bins: Array<{ count: number; accuracy: number | null; ciLow: number | null; ciHigh: number | null; sparse: boolean }> }> } };
+        const body = (await res.json()) as {
+          payload: {
+            curves: Array<{
+              bins: Array<{
+                count: number;
+                accuracy: number | null;
+                ciLow: number | null;
+                ciHigh: number | null;
+                sparse: boolean;
+              }>;
+            }>;
+          };
+        };
         const bins = body.payload.curves[0].bins;
         Object.assign(bins[bins.length - 1], { count: 1, accuracy: 1, ciLow: 0.21, ciHigh: 1, sparse: true });
         return route.fulfill({ response: res, json: body });
@@ -217,14 +274,24 @@ describe('charts (defect 6)', () => {
     await page.goto(`${api}/`);
     await waitReady(page);
     const compare = await page.evaluate(() => {
-      const c = (window as unknown as { faultlinesCharts: Map<string, { options: any; data: any }> }).faultlinesCharts.get('compare')!;
-      return { yTitle: c.options.scales.y.title, datasets: c.data.datasets.map((d: { label: string; data: Array<number | null> }) => ({ label: d.label, data: d.data })) };
+      const c = (
+        window as unknown as { faultlinesCharts: Map<string, { options: any; data: any }> }
+      ).faultlinesCharts.get('compare')!;
+      return {
+        yTitle: c.options.scales.y.title,
+        datasets: c.data.datasets.map((d: { label: string; data: Array<number | null> }) => ({
+          label: d.label,
+          data: d.data,
+        })),
+      };
     });
     expect(compare.yTitle.display).toBe(true);
     expect(compare.yTitle.text.length).toBeGreaterThan(0);
     expect(compare.datasets.find((d: { label: string }) => d.label === 'classifier-corrupted').data[3]).toBeNull();
     const hist = await page.evaluate(() => {
-      const c = (window as unknown as { faultlinesCharts: Map<string, { options: any }> }).faultlinesCharts.get('hist-0')!;
+      const c = (window as unknown as { faultlinesCharts: Map<string, { options: any }> }).faultlinesCharts.get(
+        'hist-0',
+      )!;
       return { x: c.options.scales.x.title, y: c.options.scales.y.title };
     });
     expect(hist.x.display && hist.y.display).toBe(true);
@@ -235,7 +302,8 @@ describe('charts (defect 6)', () => {
     expect(await page.locator('#emb-legend li').count()).toBe(11);
     const curve = page.locator('faultlines-accuracy-curve');
     const last = await curve.evaluate((el) => {
-      const ch = (el as unknown as { chart: { data: { datasets: Array<{ data: Array<{ y: number | null }> }> } } }).chart;
+      const ch = (el as unknown as { chart: { data: { datasets: Array<{ data: Array<{ y: number | null }> }> } } })
+        .chart;
       const d = ch.data.datasets[0].data;
       return d[d.length - 1].y;
     });
@@ -247,10 +315,19 @@ describe('charts (defect 6)', () => {
   it('dark-theme chart text has at least 4.5:1 contrast and the grid is visible', async () => {
     const page = await newPage();
     await page.goto(`${api}/embed/accuracy-curve?classifier=classifier-clean&theme=dark`);
-    await page.waitForFunction(() => document.querySelector('faultlines-accuracy-curve')?.getAttribute('state') === 'ready', null, { timeout: 60_000 });
+    await page.waitForFunction(
+      () => document.querySelector('faultlines-accuracy-curve')?.getAttribute('state') === 'ready',
+      null,
+      { timeout: 60_000 },
+    );
     const colors = await page.locator('faultlines-accuracy-curve').evaluate((el) => {
       const o = (el as unknown as { chart: { options: any } }).chart.options;
-      return { ticks: o.scales.x.ticks.color, title: o.scales.x.title.color, legend: o.plugins.legend.labels.color, grid: o.scales.x.grid.color };
+      return {
+        ticks: o.scales.x.ticks.color,
+        title: o.scales.x.title.color,
+        legend: o.plugins.legend.labels.color,
+        grid: o.scales.x.grid.color,
+      };
     });
     const bg = '#111418';
     expect(contrast(colors.ticks, bg)).toBeGreaterThanOrEqual(4.5);
@@ -279,12 +356,20 @@ describe('stale or invalid headings and attributes (defect 7)', () => {
   it('a widget names no old classifier after a failed switch, and refuses class="abc" visibly', async () => {
     const page = await newPage();
     await page.goto(`${site.url}/`);
-    await page.waitForFunction(() => document.querySelector('#ranking')?.getAttribute('state') === 'ready', null, { timeout: 60_000 });
+    await page.waitForFunction(() => document.querySelector('#ranking')?.getAttribute('state') === 'ready', null, {
+      timeout: 60_000,
+    });
     expect(await page.locator('#ranking h3').textContent()).toContain('classifier-clean');
     await page.locator('#ranking').evaluate((el) => el.setAttribute('classifier', 'no-such-classifier'));
-    await page.waitForFunction(() => document.querySelector('#ranking')?.getAttribute('state') === 'error', null, { timeout: 60_000 });
+    await page.waitForFunction(() => document.querySelector('#ranking')?.getAttribute('state') === 'error', null, {
+      timeout: 60_000,
+    });
     expect(await page.locator('#ranking h3').textContent()).not.toContain('classifier-clean');
-    await page.waitForFunction(() => ['ready', 'error'].includes(document.querySelector('#bad-class')?.getAttribute('state') ?? ''), null, { timeout: 60_000 });
+    await page.waitForFunction(
+      () => ['ready', 'error'].includes(document.querySelector('#bad-class')?.getAttribute('state') ?? ''),
+      null,
+      { timeout: 60_000 },
+    );
     expect(await page.locator('#bad-class').getAttribute('state')).toBe('error');
     expect(await page.locator('#bad-class [role="alert"]').textContent()).toContain('class="abc"');
     expect(await page.locator('#bad-class h3').textContent()).not.toContain('abc');
@@ -300,14 +385,19 @@ describe('stale or invalid headings and attributes (defect 7)', () => {
     expect(text).toContain('cannot be shown');
     expect(text).toContain('class');
     // API clients still get problem+json.
-    const api400 = await edge.fetch('/embed/traversal?classifier=classifier-clean&class=abc&dim=3', { headers: { accept: 'application/json' } });
+    const api400 = await edge.fetch('/embed/traversal?classifier=classifier-clean&class=abc&dim=3', {
+      headers: { accept: 'application/json' },
+    });
     expect(api400.headers.get('content-type')).toContain('problem+json');
     await page.context().close();
   });
 
   it('with the API down, the comparison section shows an error, not an empty chart', async () => {
     const page = await newPage();
-    await page.route((url) => url.pathname.startsWith('/v1/'), (route) => route.abort('connectionrefused'));
+    await page.route(
+      (url) => url.pathname.startsWith('/v1/'),
+      (route) => route.abort('connectionrefused'),
+    );
     await page.goto(`${api}/`);
     await waitReady(page);
     expect(await page.locator('#compare [role="alert"]').textContent()).toContain('unreachable');

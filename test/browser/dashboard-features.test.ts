@@ -35,7 +35,9 @@ const waitReady = (page: Page) => page.waitForSelector('html[data-ready="true"]'
 const query = (page: Page) => Object.fromEntries(new URL(page.url()).searchParams);
 
 async function topDims(classifier: string, cls: number): Promise<number[]> {
-  const r = (await (await edge.fetch(`/v1/rankings?classifier=${classifier}&class=${cls}&top=10`)).json()) as { payload: { dims: Array<{ index: number }> } };
+  const r = (await (await edge.fetch(`/v1/rankings?classifier=${classifier}&class=${cls}&top=10`)).json()) as {
+    payload: { dims: Array<{ index: number }> };
+  };
   return r.payload.dims.map((d) => d.index);
 }
 
@@ -95,7 +97,11 @@ describe('drill-down (feature 8)', () => {
       return { k: best.k, x: r.left + best.x, y: r.top + best.y };
     }, cls);
     await page.mouse.click(target.x, target.y);
-    await page.waitForFunction((k) => (document.querySelector('#class') as HTMLSelectElement).value === String(k), target.k, { timeout: 30_000 });
+    await page.waitForFunction(
+      (k) => (document.querySelector('#class') as HTMLSelectElement).value === String(k),
+      target.k,
+      { timeout: 30_000 },
+    );
     await waitReady(page);
     expect(await page.locator('faultlines-traversal').getAttribute('class')).toBe(String(target.k));
     await page.context().close();
@@ -146,7 +152,15 @@ describe('what the page is (feature 12)', () => {
     await page.goto(`${api}/`);
     await waitReady(page);
     expect((await page.locator('header .about').textContent())!.length).toBeGreaterThan(80);
-    const sections = await page.locator('section').evaluateAll((els) => els.map((s) => ({ id: s.id, help: s.querySelector('details.help')?.textContent ?? null, link: s.querySelector('details.help a[href]') !== null })));
+    const sections = await page
+      .locator('section')
+      .evaluateAll((els) =>
+        els.map((s) => ({
+          id: s.id,
+          help: s.querySelector('details.help')?.textContent ?? null,
+          link: s.querySelector('details.help a[href]') !== null,
+        })),
+      );
     for (const s of sections.filter((x) => x.id !== 'jobs')) {
       expect(s.help, s.id).not.toBeNull();
       expect(s.link, s.id).toBe(true);
@@ -161,8 +175,23 @@ describe('accessibility (feature 13)', () => {
   async function axe(page: Page): Promise<string[]> {
     await page.addScriptTag({ content: AXE });
     const r = await page.evaluate(async () => {
-      const res = await (window as unknown as { axe: { run(ctx: Document, o: object): Promise<{ violations: Array<{ id: string; nodes: Array<{ target: unknown[] }> }> }> } }).axe.run(document, { resultTypes: ['violations'] });
-      return res.violations.map((v) => `${v.id}: ${v.nodes.slice(0, 3).map((n) => JSON.stringify(n.target)).join(' ')}`);
+      const res = await (
+        window as unknown as {
+          axe: {
+            run(
+              ctx: Document,
+              o: object,
+            ): Promise<{ violations: Array<{ id: string; nodes: Array<{ target: unknown[] }> }> }>;
+          };
+        }
+      ).axe.run(document, { resultTypes: ['violations'] });
+      return res.violations.map(
+        (v) =>
+          `${v.id}: ${v.nodes
+            .slice(0, 3)
+            .map((n) => JSON.stringify(n.target))
+            .join(' ')}`,
+      );
     });
     return r;
   }
@@ -178,9 +207,18 @@ describe('accessibility (feature 13)', () => {
   it('axe-core reports no violations on the embeds (light and dark)', async () => {
     const dim = (await topDims('classifier-clean', 0))[0];
     const page = await newPage({ width: 800, height: 700 });
-    for (const q of [`traversal?classifier=classifier-clean&class=0&dim=${dim}`, 'ranking?classifier=classifier-clean&top=5', 'corner-cases?classifier=classifier-clean&class=1', 'accuracy-curve?classifier=classifier-clean&theme=dark']) {
+    for (const q of [
+      `traversal?classifier=classifier-clean&class=0&dim=${dim}`,
+      'ranking?classifier=classifier-clean&top=5',
+      'corner-cases?classifier=classifier-clean&class=1',
+      'accuracy-curve?classifier=classifier-clean&theme=dark',
+    ]) {
       await page.goto(`${api}/embed/${q}`);
-      await page.waitForFunction(() => ['ready', 'error'].includes(document.querySelector('main > [state]')?.getAttribute('state') ?? ''), null, { timeout: 60_000 });
+      await page.waitForFunction(
+        () => ['ready', 'error'].includes(document.querySelector('main > [state]')?.getAttribute('state') ?? ''),
+        null,
+        { timeout: 60_000 },
+      );
       expect(await page.locator('main > [state]').first().getAttribute('state'), q).toBe('ready');
       expect(await axe(page), q).toEqual([]);
     }
@@ -197,10 +235,16 @@ describe('accessibility (feature 13)', () => {
     await page.keyboard.press('Enter');
     await sliderOn(page, 0, dim);
     const slider = page.locator('faultlines-traversal input[type="range"]');
-    const requests = await page.locator('faultlines-traversal').evaluate((el) => (el as unknown as { requests: number }).requests);
+    const requests = await page
+      .locator('faultlines-traversal')
+      .evaluate((el) => (el as unknown as { requests: number }).requests);
     await slider.focus();
     await page.keyboard.press('ArrowRight');
-    await page.waitForFunction((n) => (document.querySelector('faultlines-traversal') as unknown as { requests: number }).requests > n, requests, { timeout: 60_000 });
+    await page.waitForFunction(
+      (n) => (document.querySelector('faultlines-traversal') as unknown as { requests: number }).requests > n,
+      requests,
+      { timeout: 60_000 },
+    );
     expect(await page.locator('faultlines-traversal').getAttribute('shift')).not.toBe('0');
     expect(await slider.getAttribute('aria-valuetext')).toMatch(/std: p_true [0-9.e-]+, /);
     await page.context().close();
@@ -210,13 +254,19 @@ describe('accessibility (feature 13)', () => {
     const page = await newPage();
     await page.goto(`${api}/`);
     await waitReady(page);
-    const canvases = await page.locator('canvas').evaluateAll((els) => els.map((c) => ({ role: c.getAttribute('role'), label: c.getAttribute('aria-label') ?? '' })));
+    const canvases = await page
+      .locator('canvas')
+      .evaluateAll((els) =>
+        els.map((c) => ({ role: c.getAttribute('role'), label: c.getAttribute('aria-label') ?? '' })),
+      );
     expect(canvases.length).toBe(1 + 6 + 3 + 1);
     for (const c of canvases) {
       expect(c.role).toBe('img');
       expect(c.label).toMatch(/\d/);
     }
-    expect(await page.locator('faultlines-accuracy-curve canvas').getAttribute('aria-label')).toMatch(/robustness \d\.\d{3}/);
+    expect(await page.locator('faultlines-accuracy-curve canvas').getAttribute('aria-label')).toMatch(
+      /robustness \d\.\d{3}/,
+    );
     expect(await page.locator('faultlines-accuracy-curve details table tbody tr').count()).toBeGreaterThan(0);
     await page.context().close();
   }, 120_000);
@@ -231,11 +281,21 @@ describe('screenshots against committed references', () => {
       const page = await newPage(viewport);
       await page.goto(`${api}/`);
       await waitReady(page);
-      await page.waitForFunction(() => Array.from(document.querySelectorAll('img')).every((i) => i.complete), null, { timeout: 30_000 });
+      await page.waitForFunction(() => Array.from(document.querySelectorAll('img')).every((i) => i.complete), null, {
+        timeout: 30_000,
+      });
       // Charts and images are checked by the other tests; masked here, the layout and the text are compared.
-      const png = await page.screenshot({ mask: [page.locator('canvas'), page.locator('img')], maskColor: '#8a8f99', animations: 'disabled', caret: 'hide' });
+      const png = await page.screenshot({
+        mask: [page.locator('canvas'), page.locator('img')],
+        maskColor: '#8a8f99',
+        animations: 'disabled',
+        caret: 'hide',
+      });
       const c = compareWithReference(name, png);
-      expect(c.differing, `${name}: ${(c.differing * 100).toFixed(2)}% of the pixels differ (see test/browser/screenshots/latest/${name}.diff.png)`).toBeLessThanOrEqual(0.01);
+      expect(
+        c.differing,
+        `${name}: ${(c.differing * 100).toFixed(2)}% of the pixels differ (see test/browser/screenshots/latest/${name}.diff.png)`,
+      ).toBeLessThanOrEqual(0.01);
       await page.context().close();
     }, 120_000);
   }

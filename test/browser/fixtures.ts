@@ -8,7 +8,14 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { generatorId, resultKey, resultPath, type Catalog, type ResultKind, type ResultsIndex } from '../../src/protocol/catalog.js';
+import {
+  generatorId,
+  resultKey,
+  resultPath,
+  type Catalog,
+  type ResultKind,
+  type ResultsIndex,
+} from '../../src/protocol/catalog.js';
 import { EMBEDDINGS_KIND, embeddingsKey } from '../../src/worker/embeddings.js';
 
 /** Returns how many results were re-keyed. */
@@ -18,9 +25,20 @@ export function servableResults(assetsDir: string, catalog: Catalog): number {
   let n = 0;
   for (const e of index.entries) {
     if (e.generatorId === gid || !catalog.classifiers.some((m) => m.sha256 === e.classifierId)) continue;
-    const key = e.kind === EMBEDDINGS_KIND ? embeddingsKey(gid, e.classifierId, e.sweep) : resultKey({ kind: e.kind as ResultKind, generatorId: gid, classifierId: e.classifierId, sweep: e.sweep });
+    const key =
+      e.kind === EMBEDDINGS_KIND
+        ? embeddingsKey(gid, e.classifierId, e.sweep)
+        : resultKey({ kind: e.kind as ResultKind, generatorId: gid, classifierId: e.classifierId, sweep: e.sweep });
     const stored = JSON.parse(readFileSync(path.join(assetsDir, resultPath(e.key)), 'utf8')) as Record<string, unknown>;
-    writeFileSync(path.join(assetsDir, resultPath(key)), JSON.stringify({ ...stored, key, generatorId: gid, computed: { ...(stored.computed as object), rekeyedForTests: `from generator ${e.generatorId.slice(0, 12)}` } }));
+    writeFileSync(
+      path.join(assetsDir, resultPath(key)),
+      JSON.stringify({
+        ...stored,
+        key,
+        generatorId: gid,
+        computed: { ...(stored.computed as object), rekeyedForTests: `from generator ${e.generatorId.slice(0, 12)}` },
+      }),
+    );
     n++;
   }
   return n;

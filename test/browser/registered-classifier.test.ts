@@ -41,13 +41,32 @@ beforeAll(async () => {
   id = ((await res.json()) as { id: string }).id;
 
   // Its ranking on the default sweep: the job submitted, leased and completed through the runner endpoints.
-  const job = (await (await edge.fetch('/v1/jobs', { method: 'POST', headers: { ...SUBMIT_AUTH, 'content-type': 'application/json' }, body: JSON.stringify({ kind: 'ranking-sums', classifier: id, ...DEFAULT_SWEEP, shardSize: DEFAULT_SWEEP.count }) })).json()) as { job: { id: string; spec: { generatorId: string; classifierId: string } } };
+  const job = (await (
+    await edge.fetch('/v1/jobs', {
+      method: 'POST',
+      headers: { ...SUBMIT_AUTH, 'content-type': 'application/json' },
+      body: JSON.stringify({ kind: 'ranking-sums', classifier: id, ...DEFAULT_SWEEP, shardSize: DEFAULT_SWEEP.count }),
+    })
+  ).json()) as { job: { id: string; spec: { generatorId: string; classifierId: string } } };
   const runner = { 'content-type': 'application/json', authorization: `Bearer ${RUNNER_TOKEN}` };
-  const lease = await edge.fetch('/v1/runner/lease', { method: 'POST', headers: runner, body: JSON.stringify({ runner: 'synthetic' }) });
+  const lease = await edge.fetch('/v1/runner/lease', {
+    method: 'POST',
+    headers: runner,
+    body: JSON.stringify({ runner: 'synthetic' }),
+  });
   expect(lease.status).toBe(200);
   const { shard } = (await lease.json()) as { shard: { leaseToken: string } };
   const spec = { ...job.job.spec, ...DEFAULT_SWEEP };
-  const done = await edge.fetch(`/v1/runner/jobs/${job.job.id}/complete`, { method: 'POST', headers: runner, body: JSON.stringify({ runner: 'synthetic', shard: 0, lease: shard.leaseToken, payload: shardSums(edge.catalog, spec, 0, DEFAULT_SWEEP.count) }) });
+  const done = await edge.fetch(`/v1/runner/jobs/${job.job.id}/complete`, {
+    method: 'POST',
+    headers: runner,
+    body: JSON.stringify({
+      runner: 'synthetic',
+      shard: 0,
+      lease: shard.leaseToken,
+      payload: shardSums(edge.catalog, spec, 0, DEFAULT_SWEEP.count),
+    }),
+  });
   expect(done.status, await done.clone().text()).toBe(200);
 
   site = await staticSite({
@@ -72,7 +91,9 @@ describe('a registered classifier in the dashboard and the widgets', () => {
     const errors = watchConsole(page);
     await page.goto(`${api}/?classifier=${id}`);
     await page.waitForSelector('html[data-ready="true"]', { timeout: 90_000 });
-    const options = await page.locator('#classifier option').evaluateAll((os) => os.map((o) => ({ value: (o as HTMLOptionElement).value, text: o.textContent })));
+    const options = await page
+      .locator('#classifier option')
+      .evaluateAll((os) => os.map((o) => ({ value: (o as HTMLOptionElement).value, text: o.textContent })));
     expect(options.map((o) => o.value)).toEqual([...edge.catalog.classifiers.map((m) => m.name), id]);
     expect(options[options.length - 1].text).toBe(`mlp-layers (${id.slice(0, 8)}, registered)`);
     expect(await page.locator('#classifier').inputValue()).toBe(id);
@@ -85,7 +106,14 @@ describe('a registered classifier in the dashboard and the widgets', () => {
     expect(await page.locator('faultlines-ranking tbody tr').count()).toBe(10);
     expect(await page.locator('faultlines-ranking h3').textContent()).toContain(`registered ${id.slice(0, 12)}…`);
     expect(await page.locator('#fig5 .row img').count()).toBe(10);
-    await page.waitForFunction(() => Array.from(document.querySelectorAll('#fig5 img, faultlines-ranking img')).every((i) => (i as HTMLImageElement).complete && (i as HTMLImageElement).naturalWidth > 0), null, { timeout: 60_000 });
+    await page.waitForFunction(
+      () =>
+        Array.from(document.querySelectorAll('#fig5 img, faultlines-ranking img')).every(
+          (i) => (i as HTMLImageElement).complete && (i as HTMLImageElement).naturalWidth > 0,
+        ),
+      null,
+      { timeout: 60_000 },
+    );
     await page.screenshot({ path: path.join(SCREENSHOTS, 'dashboard-registered-classifier.png'), fullPage: true });
     // Back to a built-in classifier and again to the registered one.
     await page.selectOption('#classifier', edge.catalog.classifiers[0].name);
@@ -105,11 +133,21 @@ describe('a registered classifier in the dashboard and the widgets', () => {
     await page.goto(`${api}/?classifier=${id}`);
     await page.waitForSelector('html[data-ready="true"]', { timeout: 90_000 });
     const body = (kind: string) => ({ kind, classifier: id, ...DEFAULT_SWEEP });
-    const curl = (kind: string) => `curl -H "Authorization: Bearer $SUBMIT_TOKEN" -H 'content-type: application/json' -d '${JSON.stringify(body(kind))}' ${api}/v1/jobs`;
-    const shown = { 'histograms': '#hist-charts pre.curl', 'corner-cases': 'faultlines-corner-cases pre.curl', 'accuracy-curves': 'faultlines-accuracy-curve pre.curl' };
-    for (const [kind, sel] of Object.entries(shown)) expect(await page.locator(sel).textContent(), kind).toBe(curl(kind));
+    const curl = (kind: string) =>
+      `curl -H "Authorization: Bearer $SUBMIT_TOKEN" -H 'content-type: application/json' -d '${JSON.stringify(body(kind))}' ${api}/v1/jobs`;
+    const shown = {
+      histograms: '#hist-charts pre.curl',
+      'corner-cases': 'faultlines-corner-cases pre.curl',
+      'accuracy-curves': 'faultlines-accuracy-curve pre.curl',
+    };
+    for (const [kind, sel] of Object.entries(shown))
+      expect(await page.locator(sel).textContent(), kind).toBe(curl(kind));
     // No secret in the page, its widgets' shadow roots included.
-    const everything = await page.evaluate(() => document.documentElement.outerHTML + Array.from(document.querySelectorAll('*'), (e) => e.shadowRoot?.innerHTML ?? '').join(''));
+    const everything = await page.evaluate(
+      () =>
+        document.documentElement.outerHTML +
+        Array.from(document.querySelectorAll('*'), (e) => e.shadowRoot?.innerHTML ?? '').join(''),
+    );
     expect(everything).toContain('$SUBMIT_TOKEN');
     expect(everything).not.toContain(SUBMIT_TOKEN);
     await page.screenshot({ path: path.join(SCREENSHOTS, 'dashboard-registered-not-computed.png'), fullPage: true });
@@ -117,7 +155,11 @@ describe('a registered classifier in the dashboard and the widgets', () => {
     // What the lines submit, computed by a runner process.
     const subs = [];
     for (const kind of Object.keys(shown)) {
-      const res = await edge.fetch('/v1/jobs', { method: 'POST', headers: { ...SUBMIT_AUTH, 'content-type': 'application/json' }, body: JSON.stringify(body(kind)) });
+      const res = await edge.fetch('/v1/jobs', {
+        method: 'POST',
+        headers: { ...SUBMIT_AUTH, 'content-type': 'application/json' },
+        body: JSON.stringify(body(kind)),
+      });
       expect(res.status, await res.clone().text()).toBe(202);
       subs.push(((await res.json()) as { statusUrl: string }).statusUrl);
     }
@@ -133,9 +175,15 @@ describe('a registered classifier in the dashboard and the widgets', () => {
     expect(await page.locator('faultlines-corner-cases .row').count()).toBe(10);
     const curves = page.locator('faultlines-accuracy-curve');
     expect(await curves.getAttribute('state')).toBe('ready');
-    expect(await curves.evaluate((el) => (el as unknown as { curves: Array<{ classifier: string }> }).curves.map((c) => c.classifier))).toEqual([id, ...edge.catalog.classifiers.map((m) => m.name)]);
+    expect(
+      await curves.evaluate((el) =>
+        (el as unknown as { curves: Array<{ classifier: string }> }).curves.map((c) => c.classifier),
+      ),
+    ).toEqual([id, ...edge.catalog.classifiers.map((m) => m.name)]);
     // Its robustness score with its 95% interval in the comparison table ('—' when no bin of its sweep has 20 samples).
-    expect(await page.locator('#compare-table tbody tr:last-child td:nth-child(5)').textContent()).toMatch(/^(0\.\d{3}|1\.000) \[(0\.\d{3}|1\.000|—), (0\.\d{3}|1\.000|—)\]$|^—$/);
+    expect(await page.locator('#compare-table tbody tr:last-child td:nth-child(5)').textContent()).toMatch(
+      /^(0\.\d{3}|1\.000) \[(0\.\d{3}|1\.000|—), (0\.\d{3}|1\.000|—)\]$|^—$/,
+    );
     await page.screenshot({ path: path.join(SCREENSHOTS, 'dashboard-registered-computed.png'), fullPage: true });
     expect(errors.filter((e) => !/the server responded with a status of 404/.test(e))).toEqual([]);
     await page.close();
@@ -145,7 +193,11 @@ describe('a registered classifier in the dashboard and the widgets', () => {
     const page = await browser.newPage({ viewport: { width: 900, height: 700 } });
     await page.goto(site.url);
     for (const sel of ['#traversal', '#ranking']) {
-      await page.waitForFunction((s) => ['ready', 'error'].includes(document.querySelector(s)?.getAttribute('state') ?? ''), sel, { timeout: 60_000 });
+      await page.waitForFunction(
+        (s) => ['ready', 'error'].includes(document.querySelector(s)?.getAttribute('state') ?? ''),
+        sel,
+        { timeout: 60_000 },
+      );
       expect(await page.locator(sel).getAttribute('state'), sel).toBe('ready');
     }
     await page.screenshot({ path: path.join(SCREENSHOTS, 'widget-registered-classifier.png') });

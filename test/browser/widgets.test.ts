@@ -48,11 +48,17 @@ const fmt = (p: number) => (p >= 0.01 || p === 0 ? p.toFixed(3) : p.toExponentia
  */
 async function traversalCase(): Promise<{ cls: number; dim: number }> {
   const p = async (cls: number, dim: number, x: number) => {
-    const t = (await (await edge.fetch(`/v1/traversal?classifier=classifier-clean&class=${cls}&dim=${dim}&frames=3&range=${Math.abs(x)}&scale=4`)).json()) as { frames: Array<{ pTrue: number }> };
+    const t = (await (
+      await edge.fetch(
+        `/v1/traversal?classifier=classifier-clean&class=${cls}&dim=${dim}&frames=3&range=${Math.abs(x)}&scale=4`,
+      )
+    ).json()) as { frames: Array<{ pTrue: number }> };
     return { at0: fmt(t.frames[1].pTrue), at: fmt(t.frames[x > 0 ? 2 : 0].pTrue) };
   };
   for (let cls = 0; cls < 10; cls++) {
-    const ranking = (await (await edge.fetch(`/v1/rankings?classifier=classifier-clean&class=${cls}&top=3`)).json()) as { payload: { dims: Array<{ index: number }> } };
+    const ranking = (await (
+      await edge.fetch(`/v1/rankings?classifier=classifier-clean&class=${cls}&top=3`)
+    ).json()) as { payload: { dims: Array<{ index: number }> } };
     for (const { index: dim } of ranking.payload.dims) {
       const a = await p(cls, dim, MOVES[0]);
       const b = await p(cls, dim, MOVES[1]);
@@ -77,20 +83,46 @@ afterAll(async () => {
 });
 
 async function waitReady(page: Page, selector: string, timeout = 60_000): Promise<void> {
-  await page.waitForFunction((sel) => document.querySelector(sel)?.getAttribute('state') === 'ready', selector, { timeout });
+  await page.waitForFunction((sel) => document.querySelector(sel)?.getAttribute('state') === 'ready', selector, {
+    timeout,
+  });
 }
 
 describe('dashboard', () => {
   it('draws the whole analysis of the built-in default, with a job in progress', async () => {
     // A sweep in progress for the jobs panel: submitted, leased by a runner, a quarter done.
-    const job = await (await edge.fetch('/v1/jobs', { method: 'POST', headers: { 'content-type': 'application/json', ...SUBMIT_AUTH }, body: JSON.stringify({ kind: 'ranking-sums', classifier: 'classifier-clean', seed: 7, count: 20000 }) })).json();
+    const job = await (
+      await edge.fetch('/v1/jobs', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...SUBMIT_AUTH },
+        body: JSON.stringify({ kind: 'ranking-sums', classifier: 'classifier-clean', seed: 7, count: 20000 }),
+      })
+    ).json();
     const auth = { 'content-type': 'application/json', authorization: `Bearer ${RUNNER_TOKEN}` };
-    const lease = await edge.fetch('/v1/runner/lease', { method: 'POST', headers: auth, body: JSON.stringify({ runner: 'gpu-1' }) });
+    const lease = await edge.fetch('/v1/runner/lease', {
+      method: 'POST',
+      headers: auth,
+      body: JSON.stringify({ runner: 'gpu-1' }),
+    });
     let progressed = false;
     if (lease.status === 200) {
-      const leased = (await lease.json()) as { id: string; progress?: { total?: number }; shard: { index: number; leaseToken: string } };
+      const leased = (await lease.json()) as {
+        id: string;
+        progress?: { total?: number };
+        shard: { index: number; leaseToken: string };
+      };
       const total = leased.progress?.total ?? 20000;
-      const hb = await edge.fetch(`/v1/runner/jobs/${leased.id}/heartbeat`, { method: 'POST', headers: auth, body: JSON.stringify({ runner: 'gpu-1', shard: leased.shard.index, lease: leased.shard.leaseToken, done: Math.floor(total / 4), total }) });
+      const hb = await edge.fetch(`/v1/runner/jobs/${leased.id}/heartbeat`, {
+        method: 'POST',
+        headers: auth,
+        body: JSON.stringify({
+          runner: 'gpu-1',
+          shard: leased.shard.index,
+          lease: leased.shard.leaseToken,
+          done: Math.floor(total / 4),
+          total,
+        }),
+      });
       progressed = hb.ok;
     }
 
@@ -117,7 +149,11 @@ describe('dashboard', () => {
     expect(Number(await bar.getAttribute('max'))).toBeGreaterThan(0);
     if (progressed) expect(Number(await bar.getAttribute('value'))).toBeGreaterThan(0);
     // Every image on the page decoded (no broken thumbnails).
-    await page.waitForFunction(() => Array.from(document.querySelectorAll('img')).every((i) => i.complete && i.naturalWidth > 0), null, { timeout: 30_000 });
+    await page.waitForFunction(
+      () => Array.from(document.querySelectorAll('img')).every((i) => i.complete && i.naturalWidth > 0),
+      null,
+      { timeout: 30_000 },
+    );
     const readyMs = await page.evaluate(() => (window as unknown as { faultlinesReady: number }).faultlinesReady);
     expect(readyMs).toBeGreaterThan(0);
     await page.screenshot({ path: shot('dashboard'), fullPage: true });
@@ -153,12 +189,25 @@ describe('widgets embedded from another origin', () => {
   it('renders every widget cross-origin, and the iframe embed', async () => {
     expect(await page.locator('#ranking tbody tr').count()).toBe(6);
     expect(await page.locator('#curve canvas').count()).toBe(1);
-    expect(await page.evaluate(() => (document.querySelector('#curve') as unknown as { curves: Array<{ classifier: string }> }).curves.map((c) => c.classifier))).toEqual(['classifier-clean', 'classifier-corrupted']);
+    expect(
+      await page.evaluate(() =>
+        (document.querySelector('#curve') as unknown as { curves: Array<{ classifier: string }> }).curves.map(
+          (c) => c.classifier,
+        ),
+      ),
+    ).toEqual(['classifier-clean', 'classifier-corrupted']);
     expect(await page.locator('#corner .row').count()).toBe(1);
     const frame = page.frameLocator('#embed');
     await frame.locator('faultlines-corner-cases[state="ready"]').waitFor({ timeout: 60_000 });
     expect(await frame.locator('faultlines-corner-cases .row').count()).toBe(1);
-    await page.waitForFunction(() => Array.from(document.querySelectorAll('faultlines-ranking#ranking')).every((r) => Array.from(r.shadowRoot!.querySelectorAll('img')).every((i) => i.complete && i.naturalWidth > 0)), null, { timeout: 30_000 });
+    await page.waitForFunction(
+      () =>
+        Array.from(document.querySelectorAll('faultlines-ranking#ranking')).every((r) =>
+          Array.from(r.shadowRoot!.querySelectorAll('img')).every((i) => i.complete && i.naturalWidth > 0),
+        ),
+      null,
+      { timeout: 30_000 },
+    );
     await page.screenshot({ path: shot('third-party-page'), fullPage: true });
     // Only the deliberately unreachable widget may have logged network errors.
     expect(errors.filter((e) => !e.includes(down))).toEqual([]);
@@ -169,14 +218,22 @@ describe('widgets embedded from another origin', () => {
     const read = () =>
       t.evaluate((el) => {
         const root = el.shadowRoot!;
-        return { pTrue: root.querySelector('.ptrue')!.textContent, image: (root.querySelector('[part="image"]') as HTMLElement).getAttribute('style'), requests: (el as unknown as { requests: number }).requests };
+        return {
+          pTrue: root.querySelector('.ptrue')!.textContent,
+          image: (root.querySelector('[part="image"]') as HTMLElement).getAttribute('style'),
+          requests: (el as unknown as { requests: number }).requests,
+        };
       });
     const before = await read();
     expect(Number.isFinite(Number(before.pTrue))).toBe(true);
     for (const value of MOVES.map(String)) {
       const prev = await read();
       await t.locator('input[type="range"]').fill(value);
-      await page.waitForFunction((n) => (document.querySelector('#traversal') as unknown as { requests: number }).requests > n, prev.requests, { timeout: 30_000 });
+      await page.waitForFunction(
+        (n) => (document.querySelector('#traversal') as unknown as { requests: number }).requests > n,
+        prev.requests,
+        { timeout: 30_000 },
+      );
       const after = await read();
       expect(after.image).not.toBe(prev.image);
       expect(after.pTrue).not.toBe(prev.pTrue);
@@ -191,20 +248,28 @@ describe('widgets embedded from another origin', () => {
       const rows = await fetch(`${base}/v1/accuracy-curves/rows`).then((x) => x.json());
       let write = 'allowed';
       try {
-        await fetch(`${base}/v1/jobs`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ kind: 'histograms', seed: 1, count: 10 }) });
+        await fetch(`${base}/v1/jobs`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ kind: 'histograms', seed: 1, count: 10 }),
+        });
       } catch (e) {
         write = `refused: ${(e as Error).name}`;
       }
       return { csv, rows: rows.length, write };
     }, api);
-    expect(r.csv.split('\r\n')[0]).toBe('classifier,class,rank,dim,layer,channel,direction,score,meanGradient,standardError,mean,std');
+    expect(r.csv.split('\r\n')[0]).toBe(
+      'classifier,class,rank,dim,layer,channel,direction,score,meanGradient,standardError,mean,std',
+    );
     expect(r.rows).toBeGreaterThan(0);
     expect(r.write).toBe('refused: TypeError');
   });
 
   it('an unreachable API degrades to a clear message', async () => {
     const widget = page.locator('#down');
-    await page.waitForFunction(() => document.querySelector('#down')?.getAttribute('state') === 'error', null, { timeout: 30_000 });
+    await page.waitForFunction(() => document.querySelector('#down')?.getAttribute('state') === 'error', null, {
+      timeout: 30_000,
+    });
     const message = await widget.locator('[role="alert"]').textContent();
     expect(message).toContain(`The Faultlines API at ${down} is unreachable`);
     await widget.screenshot({ path: shot('unreachable') });

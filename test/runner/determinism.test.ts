@@ -41,7 +41,26 @@ async function sweep(backend: string): Promise<SweepOut> {
   const out = path.join(mkdtempSync(path.join(os.tmpdir(), 'faultlines-det-')), `${backend}.json`);
   // FAULTLINES_RUNNER_PARENT: the sweep (and its Deno child for webgpu) stops when this process dies,
   // whatever kills it; `timeout` kills a sweep that hangs while this process lives.
-  await run(process.execPath, [RUNNER_BUNDLE, 'sweep', '--assets', ASSETS, '--backend', backend, '--seed', '7', '--count', '128', '--warmup', '0', '--out', out], { timeout: SWEEP_TIMEOUT_MS, env: { ...process.env, FAULTLINES_RUNNER_PARENT: String(process.pid) } });
+  await run(
+    process.execPath,
+    [
+      RUNNER_BUNDLE,
+      'sweep',
+      '--assets',
+      ASSETS,
+      '--backend',
+      backend,
+      '--seed',
+      '7',
+      '--count',
+      '128',
+      '--warmup',
+      '0',
+      '--out',
+      out,
+    ],
+    { timeout: SWEEP_TIMEOUT_MS, env: { ...process.env, FAULTLINES_RUNNER_PARENT: String(process.pid) } },
+  );
   return JSON.parse(readFileSync(out, 'utf8')) as SweepOut;
 }
 
@@ -50,23 +69,29 @@ beforeAll(async () => {
 });
 
 describe('determinism across backends', () => {
-  it('cpu, wasm and webgpu give the same top-10 dims and scores within the stated tolerance', async () => {
-    const results: SweepOut[] = [];
-    for (const b of ['cpu', 'wasm', 'webgpu']) results.push(await sweep(b));
-    expect(results.map((r) => r.backend)).toEqual(['cpu', 'wasm', 'webgpu']);
-    expect(results[1].runtime).toMatch(/^node/);
-    expect(results[2].runtime).toMatch(/^deno/);
-    expect(results[2].adapter).not.toBeNull();
-    const layout = buildStyleLayout(GeneratorArchitectureSchema.parse(readCatalog(ASSETS).generatorArchitecture));
-    const [ref, ...others] = results.map((r) => rankDimensions(r.sums, layout));
-    for (const [i, r] of others.entries()) {
-      const name = results[i + 1].backend;
-      expect(results[i + 1].sums.correct, name).toEqual(results[0].sums.correct);
-      const { worstScore, worstOrder } = compareTopDims(ref, r);
-      const sameOrder = r.dims.slice(0, 10).every((d, k) => d.index === ref.dims[k].index);
-      console.log(`${name} vs cpu: worst top-10 score difference ${worstScore.toExponential(2)} of the leading score, order gap ${worstOrder.toExponential(2)}, same order ${sameOrder} (${results[i + 1].samplesPerSecond.toFixed(1)} samples/s)`);
-      expect(worstScore, name).toBeLessThan(SCORE_RELATIVE_TOLERANCE);
-      expect(worstOrder, name).toBeLessThan(SCORE_RELATIVE_TOLERANCE);
-    }
-  }, 3 * SWEEP_TIMEOUT_MS + 30_000);
+  it(
+    'cpu, wasm and webgpu give the same top-10 dims and scores within the stated tolerance',
+    async () => {
+      const results: SweepOut[] = [];
+      for (const b of ['cpu', 'wasm', 'webgpu']) results.push(await sweep(b));
+      expect(results.map((r) => r.backend)).toEqual(['cpu', 'wasm', 'webgpu']);
+      expect(results[1].runtime).toMatch(/^node/);
+      expect(results[2].runtime).toMatch(/^deno/);
+      expect(results[2].adapter).not.toBeNull();
+      const layout = buildStyleLayout(GeneratorArchitectureSchema.parse(readCatalog(ASSETS).generatorArchitecture));
+      const [ref, ...others] = results.map((r) => rankDimensions(r.sums, layout));
+      for (const [i, r] of others.entries()) {
+        const name = results[i + 1].backend;
+        expect(results[i + 1].sums.correct, name).toEqual(results[0].sums.correct);
+        const { worstScore, worstOrder } = compareTopDims(ref, r);
+        const sameOrder = r.dims.slice(0, 10).every((d, k) => d.index === ref.dims[k].index);
+        console.log(
+          `${name} vs cpu: worst top-10 score difference ${worstScore.toExponential(2)} of the leading score, order gap ${worstOrder.toExponential(2)}, same order ${sameOrder} (${results[i + 1].samplesPerSecond.toFixed(1)} samples/s)`,
+        );
+        expect(worstScore, name).toBeLessThan(SCORE_RELATIVE_TOLERANCE);
+        expect(worstOrder, name).toBeLessThan(SCORE_RELATIVE_TOLERANCE);
+      }
+    },
+    3 * SWEEP_TIMEOUT_MS + 30_000,
+  );
 });

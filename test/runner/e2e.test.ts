@@ -23,7 +23,14 @@ import { useBackend } from '../../src/node/backend.js';
 import { localModels } from '../../src/gpu-runner/local.js';
 import { shardSweep } from '../../src/gpu-runner/sweep.js';
 import { RUNNER_TOKEN, SUBMIT_AUTH, startEdge, type EdgeServer } from '../worker/harness.js';
-import { RunnerPool, SCORE_RELATIVE_TOLERANCE, commandLinesContaining, compareTopDims, ensureRunnerBuilt, watchJob } from './helpers.js';
+import {
+  RunnerPool,
+  SCORE_RELATIVE_TOLERANCE,
+  commandLinesContaining,
+  compareTopDims,
+  ensureRunnerBuilt,
+  watchJob,
+} from './helpers.js';
 import { runnerPseudonym } from '../../src/worker/jobs/pseudonym.js';
 
 let edge: EdgeServer;
@@ -32,7 +39,14 @@ let layout: StyleLayout;
 const pool = new RunnerPool(() => edge);
 
 /** Job submissions (the only POSTs here), with the submitter token. */
-const post = async (p: string, body: unknown) => (await edge.fetch(p, { method: 'POST', headers: { 'content-type': 'application/json', ...SUBMIT_AUTH }, body: JSON.stringify(body) })).json() as Promise<any>;
+const post = async (p: string, body: unknown) =>
+  (
+    await edge.fetch(p, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...SUBMIT_AUTH },
+      body: JSON.stringify(body),
+    })
+  ).json() as Promise<any>;
 const get = async (p: string) => (await edge.fetch(p)).json() as Promise<any>;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -64,17 +78,38 @@ describe('GPU runner end to end', () => {
     expect(sub.job.shards.total).toBe(4);
     // The WebGPU runner first (its shaders take a while to compile on a software adapter), so it
     // holds a shard before the fast wasm runner empties the board.
-    const gpu = runner('gpu-1', ['--backend', 'webgpu', '--lease-ms', '60000', '--heartbeat-ms', '1000', '--batch', '32']);
+    const gpu = runner('gpu-1', [
+      '--backend',
+      'webgpu',
+      '--lease-ms',
+      '60000',
+      '--heartbeat-ms',
+      '1000',
+      '--batch',
+      '32',
+    ]);
     const adapter = await gpu.waitFor(/WebGPU adapter: (.*)/, 60_000);
     console.log(`webgpu runner adapter: ${adapter[1]}`);
     await gpu.waitFor(/backend webgpu on deno/, 60_000);
     await gpu.waitFor(/leased job/, 60_000);
     // The runner token is on no process's command line (Node launcher and Deno child alike).
     expect(commandLinesContaining(RUNNER_TOKEN)).toEqual([]);
-    const cpu = runner('wasm-1', ['--backend', 'wasm', '--lease-ms', '60000', '--heartbeat-ms', '500', '--batch', '32']);
+    const cpu = runner('wasm-1', [
+      '--backend',
+      'wasm',
+      '--lease-ms',
+      '60000',
+      '--heartbeat-ms',
+      '500',
+      '--batch',
+      '32',
+    ]);
     const seen = await watch(sub.statusUrl, 170_000);
     expect(seen.some((j) => j.status === 'running' && j.progress.done > 0 && j.progress.done < 256)).toBe(true);
-    expect(seen.some((j) => j.progress.samplesPerSecond > 0 && j.progress.etaSeconds !== null), JSON.stringify(seen.map((j) => j.progress))).toBe(true);
+    expect(
+      seen.some((j) => j.progress.samplesPerSecond > 0 && j.progress.etaSeconds !== null),
+      JSON.stringify(seen.map((j) => j.progress)),
+    ).toBe(true);
 
     const result = await get(`${sub.statusUrl}/result`);
     const backends = new Map(result.computed.shards.map((s: any) => [s.runner, s.backend]));
@@ -86,7 +121,9 @@ describe('GPU runner end to end', () => {
     const local = rankDimensions(await rankingSweep(models, { ...sweep, classIndex: null }), layout);
     expect(served.payload.count).toBe(256);
     const { worstScore, worstOrder } = compareTopDims(local, served.payload);
-    console.log(`edge (webgpu + wasm shards) vs in-process wasm: worst top-10 score difference ${worstScore.toExponential(2)} of the leading score, order gap ${worstOrder.toExponential(2)}`);
+    console.log(
+      `edge (webgpu + wasm shards) vs in-process wasm: worst top-10 score difference ${worstScore.toExponential(2)} of the leading score, order gap ${worstOrder.toExponential(2)}`,
+    );
     expect(worstScore).toBeLessThan(SCORE_RELATIVE_TOLERANCE);
     expect(worstOrder).toBeLessThan(SCORE_RELATIVE_TOLERANCE);
 
@@ -101,7 +138,16 @@ describe('GPU runner end to end', () => {
     const sub = await post('/v1/jobs', { kind: 'ranking-sums', ...spec, shardSize: 96 });
     // `late` stalls (SIGSTOP) past its 1 s lease: the shard is leased again to `second`, which
     // completes it; `late` then resumes, and its result is refused.
-    const late = runner('late', ['--backend', 'wasm', '--lease-ms', '1000', '--heartbeat-ms', '600000', '--batch', '8']);
+    const late = runner('late', [
+      '--backend',
+      'wasm',
+      '--lease-ms',
+      '1000',
+      '--heartbeat-ms',
+      '600000',
+      '--batch',
+      '8',
+    ]);
     await late.waitFor(/ 8\/96 samples/, 60_000);
     late.child.kill('SIGSTOP');
     await sleep(1100);
@@ -111,7 +157,9 @@ describe('GPU runner end to end', () => {
     await late.waitFor(/not accepted, the lease is gone|lease lost/, 60_000);
     const shards = (await get(`/v1/jobs/${sub.job.id}/shards`)).shards;
     expect(shards[0]).toMatchObject({ status: 'done', completedBy: runnerPseudonym('second'), attempts: 2 });
-    expect((await get(`${sub.statusUrl}/result`)).payload).toEqual(await shardSweep(models, { ...spec, classIndex: null }, 0, 96, 64));
+    expect((await get(`${sub.statusUrl}/result`)).payload).toEqual(
+      await shardSweep(models, { ...spec, classIndex: null }, 0, 96, 64),
+    );
     for (const r of [late, second]) r.child.kill('SIGTERM');
     await Promise.all([late.exited, second.exited]);
   });

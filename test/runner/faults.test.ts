@@ -16,7 +16,16 @@ import type { AnalysisModels } from '../../src/core/analysis/models.js';
 import { useBackend } from '../../src/node/backend.js';
 import { localModels } from '../../src/gpu-runner/local.js';
 import { RUNNER_TOKEN, SUBMIT_AUTH, corruptWeights, problemOf, startEdge, type EdgeServer } from '../worker/harness.js';
-import { RunnerPool, cleanRunShards, ensureRunnerBuilt, jobSpecHash, recordLease, shardSums, watchJob, withLease } from './helpers.js';
+import {
+  RunnerPool,
+  cleanRunShards,
+  ensureRunnerBuilt,
+  jobSpecHash,
+  recordLease,
+  shardSums,
+  watchJob,
+  withLease,
+} from './helpers.js';
 import { runnerPseudonym } from '../../src/worker/jobs/pseudonym.js';
 
 let edge: EdgeServer;
@@ -25,7 +34,17 @@ const pool = new RunnerPool(() => edge);
 
 /** Every runner here, and the clean reference, sweeps in batches of this size (the sums' grouping). */
 const BATCH = 8;
-const wasmRunner = (leaseMs: number, extra: string[] = []) => ['--backend', 'wasm', '--lease-ms', String(leaseMs), '--heartbeat-ms', '300', '--batch', String(BATCH), ...extra];
+const wasmRunner = (leaseMs: number, extra: string[] = []) => [
+  '--backend',
+  'wasm',
+  '--lease-ms',
+  String(leaseMs),
+  '--heartbeat-ms',
+  '300',
+  '--batch',
+  String(BATCH),
+  ...extra,
+];
 
 const runnerAuth = { authorization: `Bearer ${RUNNER_TOKEN}` };
 
@@ -34,7 +53,11 @@ interface Answer {
   body: any;
 }
 async function call(method: string, p: string, body?: unknown, headers: Record<string, string> = {}): Promise<Answer> {
-  const res = await edge.fetch(p, { method, headers: { ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers }, body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body) });
+  const res = await edge.fetch(p, {
+    method,
+    headers: { ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
+    body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+  });
   const text = await res.text();
   let parsed: unknown = text;
   try {
@@ -59,14 +82,21 @@ const shardsOf = async (id: string) => (await get(`/v1/jobs/${id}/shards`)).body
  */
 function declaredLength(p: string, bytes: number): Promise<{ status: number; text: string }> {
   return new Promise((resolve, reject) => {
-    const req = http.request(new URL(p, edge.url), { method: 'POST', headers: { ...runnerAuth, 'content-type': 'application/json', 'content-length': String(bytes) } }, (res) => {
-      let text = '';
-      res.on('data', (d: Buffer) => (text += d.toString()));
-      res.on('end', () => {
-        req.destroy();
-        resolve({ status: res.statusCode ?? 0, text });
-      });
-    });
+    const req = http.request(
+      new URL(p, edge.url),
+      {
+        method: 'POST',
+        headers: { ...runnerAuth, 'content-type': 'application/json', 'content-length': String(bytes) },
+      },
+      (res) => {
+        let text = '';
+        res.on('data', (d: Buffer) => (text += d.toString()));
+        res.on('end', () => {
+          req.destroy();
+          resolve({ status: res.statusCode ?? 0, text });
+        });
+      },
+    );
     req.on('error', reject);
     req.write('{"runner":"garbage","shard":0,"payload":[');
   });
@@ -115,7 +145,8 @@ describe('faults', () => {
     const during = await shardsOf(id);
     expect(during[0]).toMatchObject({ status: 'done', completedBy: runnerPseudonym('victim'), attempts: 1 });
     // Still the victim's lease, or (on a slow machine, past its 2 s) shown as queued again at once.
-    if (during[1].status === 'running') expect(during[1]).toMatchObject({ attempts: 1, lease: { holder: runnerPseudonym('victim') } });
+    if (during[1].status === 'running')
+      expect(during[1]).toMatchObject({ attempts: 1, lease: { holder: runnerPseudonym('victim') } });
     else expect(during[1]).toMatchObject({ status: 'queued', attempts: 1, lease: null });
     expect((await problemOf(await edge.fetch(`/v1/jobs/${id}/result`))).type).toBe('/problems/job-pending');
 
@@ -126,7 +157,10 @@ describe('faults', () => {
     expect(after[0]).toMatchObject({ status: 'done', completedBy: runnerPseudonym('victim'), attempts: 1 });
     expect(after[1]).toMatchObject({ status: 'done', completedBy: runnerPseudonym('rescuer'), attempts: 2 });
     const result = await expectCleanResult(id, clean);
-    expect(result.computed.shards.map((s: any) => s.runner)).toEqual([runnerPseudonym('victim'), runnerPseudonym('rescuer')]);
+    expect(result.computed.shards.map((s: any) => s.runner)).toEqual([
+      runnerPseudonym('victim'),
+      runnerPseudonym('rescuer'),
+    ]);
     expect(rescuer.output()).toMatch(/shard 1 \[64, 128\) attempt 2/);
   });
 
@@ -135,7 +169,15 @@ describe('faults', () => {
     const small = await submit({ kind: 'ranking-sums', seed: 812, count: 16, shardSize: 16 });
     const smallLease = await asRunner('/v1/runner/lease', { runner: 'synthetic', leaseMs: 60_000 });
     expect(smallLease.body.id).toBe(small.body.job.id);
-    expect((await asRunner(`/v1/runner/jobs/${small.body.job.id}/complete`, { runner: 'synthetic', shard: 0, payload: shardSums(edge.catalog, smallLease.body.spec, 0, 16) })).body.status).toBe('done');
+    expect(
+      (
+        await asRunner(`/v1/runner/jobs/${small.body.job.id}/complete`, {
+          runner: 'synthetic',
+          shard: 0,
+          payload: shardSums(edge.catalog, smallLease.body.spec, 0, 16),
+        })
+      ).body.status,
+    ).toBe('done');
     const smallResult = await edge.fetch(`/v1/jobs/${small.body.job.id}/result`).then((r) => r.text());
 
     const spec = { seed: 802, count: 96 };
@@ -163,18 +205,39 @@ describe('faults', () => {
     const again = await submit({ kind: 'ranking-sums', ...spec });
     expect(again.body).toMatchObject({ created: false, job: { id } });
     expect(await edge.fetch(`/v1/jobs/${small.body.job.id}/result`).then((r) => r.text())).toBe(smallResult);
-    expect((await submit({ kind: 'ranking-sums', seed: 812, count: 16 })).body).toMatchObject({ status: 'done', key: small.body.job.key });
+    expect((await submit({ kind: 'ranking-sums', seed: 812, count: 16 })).body).toMatchObject({
+      status: 'done',
+      key: small.body.job.key,
+    });
 
     // The ghost's lease still works after the restart; it shortens it and goes silent.
-    expect((await asRunner(`/v1/runner/jobs/${id}/heartbeat`, { runner: 'ghost', shard: 0, done: 0, leaseMs: 1000 })).status).toBe(200);
+    expect(
+      (await asRunner(`/v1/runner/jobs/${id}/heartbeat`, { runner: 'ghost', shard: 0, done: 0, leaseMs: 1000 })).status,
+    ).toBe(200);
     await watchJob(edge, sub.body.statusUrl, 90_000, () => pool.tails());
     const final = await shardsOf(id);
-    expect(final.map((s) => [s.completedBy, s.attempts])).toEqual([[runnerPseudonym('survivor'), 2], [runnerPseudonym('survivor'), 1], [runnerPseudonym('survivor'), 1]]);
+    expect(final.map((s) => [s.completedBy, s.attempts])).toEqual([
+      [runnerPseudonym('survivor'), 2],
+      [runnerPseudonym('survivor'), 1],
+      [runnerPseudonym('survivor'), 1],
+    ]);
     await expectCleanResult(id, clean);
     // The ghost's late completion is refused: a garbage one at its payload (400), a well-formed one at its lease (409).
-    expect((await asRunner(`/v1/runner/jobs/${id}/complete`, { runner: 'ghost', shard: 0, payload: {} })).status).toBe(400);
-    expect((await asRunner(`/v1/runner/jobs/${id}/complete`, { runner: 'ghost', shard: 0, payload: shardSums(edge.catalog, ghost.body.spec, 0, 32) })).status).toBe(409);
-    console.log(`worker restart: ${restartMs} ms; the survivor ${/retrying in/.test(survivor.output()) ? 'retried requests during it' : 'made no request during it'}`);
+    expect((await asRunner(`/v1/runner/jobs/${id}/complete`, { runner: 'ghost', shard: 0, payload: {} })).status).toBe(
+      400,
+    );
+    expect(
+      (
+        await asRunner(`/v1/runner/jobs/${id}/complete`, {
+          runner: 'ghost',
+          shard: 0,
+          payload: shardSums(edge.catalog, ghost.body.spec, 0, 32),
+        })
+      ).status,
+    ).toBe(409);
+    console.log(
+      `worker restart: ${restartMs} ms; the survivor ${/retrying in/.test(survivor.output()) ? 'retried requests during it' : 'made no request during it'}`,
+    );
   });
 
   it('a runner uploading garbage is refused with 4xx and changes nothing; a good runner then completes the job as the clean run', async () => {
@@ -189,7 +252,12 @@ describe('faults', () => {
     const before = await snapshot();
 
     const good = parts[0];
-    const body = (payload: unknown, extra: Record<string, unknown> = {}) => ({ runner: 'garbage', shard: 0, payload, ...extra });
+    const body = (payload: unknown, extra: Record<string, unknown> = {}) => ({
+      runner: 'garbage',
+      shard: 0,
+      payload,
+      ...extra,
+    });
     const token = lease.body.shard.leaseToken as string;
     const raw = (text: string) => `{"runner":"garbage","shard":0,"lease":"${token}","payload":${text}}`;
     const goodText = JSON.stringify(good);
@@ -198,17 +266,59 @@ describe('faults', () => {
     const cases: Array<[string, string, unknown, number, (string | RegExp)?]> = [
       ['not JSON', 'complete', '{"runner":"garbage","shard":0,"payload":{"schema":', 400],
       ['a NaN literal', 'complete', raw(goodText.replace(`"gradSum":[${firstGrad}`, '"gradSum":[NaN')), 400],
-      ['Infinity (1e999)', 'complete', raw(goodText.replace(`"gradSum":[${firstGrad}`, '"gradSum":[1e999')), 400, 'payload.gradSum.0'],
-      ['null (NaN through JSON.stringify)', 'complete', body({ ...good, gradSum: good.gradSum.map((x, i) => (i === 3 ? NaN : x)) }), 400, 'payload.gradSum.3'],
-      ['numbers as strings', 'complete', body({ ...good, styleSum: good.styleSum.map(String) }), 400, 'payload.styleSum.0'],
+      [
+        'Infinity (1e999)',
+        'complete',
+        raw(goodText.replace(`"gradSum":[${firstGrad}`, '"gradSum":[1e999')),
+        400,
+        'payload.gradSum.0',
+      ],
+      [
+        'null (NaN through JSON.stringify)',
+        'complete',
+        body({ ...good, gradSum: good.gradSum.map((x, i) => (i === 3 ? NaN : x)) }),
+        400,
+        'payload.gradSum.3',
+      ],
+      [
+        'numbers as strings',
+        'complete',
+        body({ ...good, styleSum: good.styleSum.map(String) }),
+        400,
+        'payload.styleSum.0',
+      ],
       ['no payload', 'complete', { runner: 'garbage', shard: 0 }, 400, 'payload'],
       ['an empty payload', 'complete', body({}), 400, 'payload.schema'],
       ['a truncated array', 'complete', body({ ...good, gradSum: good.gradSum.slice(0, -1) }), 400, 'payload.gradSum'],
-      ['a wrong shape', 'complete', body({ ...good, styleSize: good.styleSize / 2, gradSum: good.gradSum.slice(0, good.gradSum.length / 2) }), 400, 'payload.styleSize'],
+      [
+        'a wrong shape',
+        'complete',
+        body({ ...good, styleSize: good.styleSize / 2, gradSum: good.gradSum.slice(0, good.gradSum.length / 2) }),
+        400,
+        'payload.styleSize',
+      ],
       ['negative counts', 'complete', body({ ...good, count: good.count.map((n) => -n) }), 400, 'payload.count.0'],
-      ['negative sums of squares', 'complete', body({ ...good, gradSqSum: good.gradSqSum.map((x) => -x) }), 400, /^payload\.gradSqSum\.\d+$/],
-      ['sums of squares too small for the sums', 'complete', body({ ...good, styleSqSum: good.styleSqSum.map((x) => x / 100) }), 400, /^payload\.styleSqSum\.\d+$/],
-      ["another sweep's spec hash", 'complete', body({ ...good, specHash: jobSpecHash(other) }), 400, 'payload.specHash'],
+      [
+        'negative sums of squares',
+        'complete',
+        body({ ...good, gradSqSum: good.gradSqSum.map((x) => -x) }),
+        400,
+        /^payload\.gradSqSum\.\d+$/,
+      ],
+      [
+        'sums of squares too small for the sums',
+        'complete',
+        body({ ...good, styleSqSum: good.styleSqSum.map((x) => x / 100) }),
+        400,
+        /^payload\.styleSqSum\.\d+$/,
+      ],
+      [
+        "another sweep's spec hash",
+        'complete',
+        body({ ...good, specHash: jobSpecHash(other) }),
+        400,
+        'payload.specHash',
+      ],
       ["the other shard's result", 'complete', body(parts[1]), 400, 'payload.ranges'],
       ['a shard it does not hold', 'complete', body(parts[1], { shard: 1 }), 409],
       ['a shard that does not exist', 'complete', body(good, { shard: 5 }), 404],
@@ -216,7 +326,13 @@ describe('faults', () => {
       ["another runner's name", 'complete', body(good, { runner: 'intruder' }), 409],
       ["the holder's name with a guessed lease token", 'complete', body(good, { lease: 'f'.repeat(64) }), 409],
       ['no lease token', 'complete', `{"runner":"garbage","shard":0,"payload":${goodText}}`, 400, 'lease'],
-      ['a heartbeat claiming NaN progress', 'heartbeat', raw('null').replace(',"payload":null', ',"done":"NaN"'), 400, 'done'],
+      [
+        'a heartbeat claiming NaN progress',
+        'heartbeat',
+        raw('null').replace(',"payload":null', ',"done":"NaN"'),
+        400,
+        'done',
+      ],
     ];
     for (const [label, action, payload, status, field] of cases) {
       const [verb, jobId = id] = action.split(':');
@@ -236,11 +352,17 @@ describe('faults', () => {
     expect((await get(`/v1/rankings?seed=${spec.seed}&count=${spec.count}`)).status).toBe(202); // pending, nothing served
 
     // The garbage runner goes silent; its lease runs out and a good runner does the work.
-    expect((await asRunner(`/v1/runner/jobs/${id}/heartbeat`, { runner: 'garbage', shard: 0, done: 0, leaseMs: 1000 })).status).toBe(200);
+    expect(
+      (await asRunner(`/v1/runner/jobs/${id}/heartbeat`, { runner: 'garbage', shard: 0, done: 0, leaseMs: 1000 }))
+        .status,
+    ).toBe(200);
     pool.start('good', wasmRunner(60_000));
     await watchJob(edge, sub.body.statusUrl, 90_000, () => pool.tails());
     const after = await shardsOf(id);
-    expect(after.map((s) => [s.completedBy, s.attempts])).toEqual([[runnerPseudonym('good'), 2], [runnerPseudonym('good'), 1]]);
+    expect(after.map((s) => [s.completedBy, s.attempts])).toEqual([
+      [runnerPseudonym('good'), 2],
+      [runnerPseudonym('good'), 1],
+    ]);
     const result = await expectCleanResult(id, clean);
     // A late upload from the garbage runner, even a well-formed one, is refused; the result stays.
     expect((await asRunner(`/v1/runner/jobs/${id}/complete`, body(good))).status).toBe(409);
@@ -250,7 +372,9 @@ describe('faults', () => {
   it('the same job submitted concurrently is one job: every caller gets its id, and it is computed once', async () => {
     const spec = { seed: 804, count: 32 };
     const clean = mergeRankingSums(await cleanRunShards(models, spec, 16, BATCH));
-    const subs = await Promise.all(Array.from({ length: 8 }, () => submit({ kind: 'ranking-sums', ...spec, shardSize: 16 })));
+    const subs = await Promise.all(
+      Array.from({ length: 8 }, () => submit({ kind: 'ranking-sums', ...spec, shardSize: 16 })),
+    );
     expect(subs.map((s) => s.status)).toEqual(new Array(8).fill(202));
     const id = subs[0].body.job.id as string;
     expect(new Set(subs.map((s) => s.body.job.id))).toEqual(new Set([id]));
@@ -264,7 +388,10 @@ describe('faults', () => {
     expect((await get(`/v1/jobs/${id}`)).body.status).toBe('done');
     // Each shard leased and computed exactly once.
     expect(r.output().match(new RegExp(`leased job ${id.slice(0, 8)}`, 'g'))?.length).toBe(2);
-    expect((await shardsOf(id)).map((s) => [s.completedBy, s.attempts])).toEqual([[runnerPseudonym('once'), 1], [runnerPseudonym('once'), 1]]);
+    expect((await shardsOf(id)).map((s) => [s.completedBy, s.attempts])).toEqual([
+      [runnerPseudonym('once'), 1],
+      [runnerPseudonym('once'), 1],
+    ]);
     const result = await expectCleanResult(id, clean);
     expect(result.computed.shards.length).toBe(2);
     // Submitted again, concurrently, once it is done: the result, no new job.
@@ -274,7 +401,8 @@ describe('faults', () => {
   });
 
   it('a weight file corrupted on disk is refused (the edge serves it to nobody, the job fails naming it); repaired, the job completes as the clean run', async () => {
-    const cls = edge.catalog.classifiers.find((c) => c.name !== edge.catalog.defaultClassifier) ?? edge.catalog.classifiers[0];
+    const cls =
+      edge.catalog.classifiers.find((c) => c.name !== edge.catalog.defaultClassifier) ?? edge.catalog.classifiers[0];
     const spec = { seed: 805, count: 32 };
     const clean = mergeRankingSums(await cleanRunShards(localModels(edge.assets, cls.name), spec, 32, BATCH));
     const file = path.join(edge.assets, cls.path, 'weights.bin');
@@ -284,9 +412,17 @@ describe('faults', () => {
       // The worker checks the bytes before handing them to a runner, and will not use them itself.
       for (const f of ['manifest', 'weights']) {
         const p = await problemOf(await edge.fetch(`/v1/runner/models/${cls.sha256}/${f}`, { headers: runnerAuth }));
-        expect(p).toMatchObject({ status: 503, type: '/problems/weights-refused', problem: 'checksum', model: cls.name });
+        expect(p).toMatchObject({
+          status: 503,
+          type: '/problems/weights-refused',
+          problem: 'checksum',
+          model: cls.name,
+        });
       }
-      expect(await problemOf(await edge.fetch(`/v1/models/${cls.name}`))).toMatchObject({ status: 503, problem: 'checksum' });
+      expect(await problemOf(await edge.fetch(`/v1/models/${cls.name}`))).toMatchObject({
+        status: 503,
+        problem: 'checksum',
+      });
 
       const sub = await submit({ kind: 'ranking-sums', classifier: cls.name, ...spec, shardSize: 32 });
       const id = sub.body.job.id as string;
@@ -300,8 +436,13 @@ describe('faults', () => {
       // Nothing was computed with the bad file, and nothing is served for it.
       expect(r.output()).not.toMatch(/samples\/s, ETA/);
       expect((await problemOf(await edge.fetch(`/v1/jobs/${id}/result`))).type).toBe('/problems/job-failed');
-      expect((await problemOf(await edge.fetch(`/v1/rankings?classifier=${cls.name}&seed=${spec.seed}&count=${spec.count}`))).type).toBe('/problems/job-failed');
-      const dead = (await call('GET', '/v1/runner/dead-letter', undefined, runnerAuth)).body.shards.find((s: any) => s.jobId === id);
+      expect(
+        (await problemOf(await edge.fetch(`/v1/rankings?classifier=${cls.name}&seed=${spec.seed}&count=${spec.count}`)))
+          .type,
+      ).toBe('/problems/job-failed');
+      const dead = (await call('GET', '/v1/runner/dead-letter', undefined, runnerAuth)).body.shards.find(
+        (s: any) => s.jobId === id,
+      );
       expect(dead.shard).toMatchObject({ status: 'dead', attempts: 3 });
 
       // Repaired on disk: served again, and the same runner (which cached nothing bad) completes it.

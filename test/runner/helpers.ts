@@ -41,7 +41,11 @@ export interface TopDimsAgreement {
 }
 
 /** Compares the top-k of `other` with the reference ranking `ref` (any objects with dims of index and score). */
-export function compareTopDims(ref: { dims: ReadonlyArray<{ index: number; score: number }> }, other: { dims: ReadonlyArray<{ index: number; score: number }> }, k = 10): TopDimsAgreement {
+export function compareTopDims(
+  ref: { dims: ReadonlyArray<{ index: number; score: number }> },
+  other: { dims: ReadonlyArray<{ index: number; score: number }> },
+  k = 10,
+): TopDimsAgreement {
   const scale = Math.abs(ref.dims[0].score);
   const refScore = new Map(ref.dims.map((d) => [d.index, d.score]));
   const otherScore = new Map(other.dims.map((d) => [d.index, d.score]));
@@ -52,7 +56,10 @@ export function compareTopDims(ref: { dims: ReadonlyArray<{ index: number; score
     const o = otherScore.get(d.index);
     worstScore = Math.max(worstScore, o === undefined ? Infinity : Math.abs(o - d.score) / scale);
     const atRank = refScore.get(other.dims[r].index);
-    worstOrder = Math.max(worstOrder, atRank === undefined ? Infinity : Math.abs(Math.abs(atRank) - Math.abs(d.score)) / scale);
+    worstOrder = Math.max(
+      worstOrder,
+      atRank === undefined ? Infinity : Math.abs(Math.abs(atRank) - Math.abs(d.score)) / scale,
+    );
   }
   return { worstScore, worstOrder };
 }
@@ -72,12 +79,26 @@ export interface RunnerProcess {
 }
 
 /** `env`: variables added to the runner's environment (test hooks such as FAULTLINES_TEST_BATCH_STALL_MS). */
-export function startRunner(args: string[], name: string, token?: string, env: Record<string, string> = {}): RunnerProcess {
+export function startRunner(
+  args: string[],
+  name: string,
+  token?: string,
+  env: Record<string, string> = {},
+): RunnerProcess {
   // Its own process group, so cleanup also reaches a Deno child (see stopRunner). The token goes in
   // the environment, as the README says to: never on a command line (`ps` shows those to everyone).
   // The runner stops when this process dies, whatever kills it (a test run killed on timeout).
-  const childEnv = { ...process.env, ...env, FAULTLINES_RUNNER_PARENT: String(process.pid), ...(token === undefined ? {} : { FAULTLINES_RUNNER_TOKEN: token }) };
-  const child = spawn(process.execPath, [RUNNER_BUNDLE, 'run', '--name', name, ...args], { stdio: ['ignore', 'pipe', 'pipe'], detached: true, env: childEnv });
+  const childEnv = {
+    ...process.env,
+    ...env,
+    FAULTLINES_RUNNER_PARENT: String(process.pid),
+    ...(token === undefined ? {} : { FAULTLINES_RUNNER_TOKEN: token }),
+  };
+  const child = spawn(process.execPath, [RUNNER_BUNDLE, 'run', '--name', name, ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
+    env: childEnv,
+  });
   let out = '';
   const listeners = new Set<() => void>();
   const onData = (d: Buffer) => {
@@ -86,10 +107,12 @@ export function startRunner(args: string[], name: string, token?: string, env: R
   };
   child.stdout!.on('data', onData);
   child.stderr!.on('data', onData);
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('exit', (code, signal) => {
-    for (const l of listeners) l();
-    resolve({ code, signal });
-  }));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.on('exit', (code, signal) => {
+      for (const l of listeners) l();
+      resolve({ code, signal });
+    }),
+  );
   let done = false;
   void exited.then(() => (done = true));
   return {
@@ -169,15 +192,23 @@ export class RunnerPool {
  * Polls a job's public status until it is `want` (default done; the other final status throws, as
  * does the timeout, with `context()` in the message); returns the snapshots seen.
  */
-export async function watchJob(edge: { fetch(pathname: string): Promise<Response> }, statusUrl: string, timeoutMs: number, context: () => string = () => '', want: 'done' | 'failed' = 'done'): Promise<any[]> {
+export async function watchJob(
+  edge: { fetch(pathname: string): Promise<Response> },
+  statusUrl: string,
+  timeoutMs: number,
+  context: () => string = () => '',
+  want: 'done' | 'failed' = 'done',
+): Promise<any[]> {
   const seen: any[] = [];
   const until = Date.now() + timeoutMs;
   for (;;) {
     const job = (await (await edge.fetch(statusUrl)).json()) as any;
     seen.push(job);
     if (job.status === want) return seen;
-    if (job.status === 'failed' || job.status === 'done') throw new Error(`job ${job.status}${job.error ? `: ${job.error}` : ''} (waiting for ${want})\n${context()}`);
-    if (Date.now() > until) throw new Error(`job not ${want} after ${timeoutMs} ms: ${JSON.stringify(job)}\n${context()}`);
+    if (job.status === 'failed' || job.status === 'done')
+      throw new Error(`job ${job.status}${job.error ? `: ${job.error}` : ''} (waiting for ${want})\n${context()}`);
+    if (Date.now() > until)
+      throw new Error(`job not ${want} after ${timeoutMs} ms: ${JSON.stringify(job)}\n${context()}`);
     await new Promise((r) => setTimeout(r, 250));
   }
 }
@@ -188,10 +219,23 @@ export async function watchJob(edge: { fetch(pathname: string): Promise<Response
  * `mergeRankingSums`, as the edge merges them, they are the job's clean result; runners on wasm
  * reproduce it bit for bit.
  */
-export async function cleanRunShards(models: AnalysisModels, spec: { seed: number; count: number }, shardSize: number, batchSize: number): Promise<RankingSums[]> {
+export async function cleanRunShards(
+  models: AnalysisModels,
+  spec: { seed: number; count: number },
+  shardSize: number,
+  batchSize: number,
+): Promise<RankingSums[]> {
   const parts: RankingSums[] = [];
   for (let start = 0; start < spec.count; start += shardSize) {
-    parts.push(await shardSweep(models, { seed: spec.seed, count: spec.count, classIndex: null }, start, Math.min(spec.count, start + shardSize), batchSize));
+    parts.push(
+      await shardSweep(
+        models,
+        { seed: spec.seed, count: spec.count, classIndex: null },
+        start,
+        Math.min(spec.count, start + shardSize),
+        batchSize,
+      ),
+    );
   }
   return parts;
 }
@@ -199,11 +243,19 @@ export async function cleanRunShards(models: AnalysisModels, spec: { seed: numbe
 /** The spec hash a job's shard results must carry (models + population). */
 export function jobSpecHash(spec: { generatorId: string; classifierId: string; seed: number; count: number }): string {
   // The core's own hash (models, the edge's noise, population), as a runner computes it.
-  return populationSpecHash({ generatorId: spec.generatorId, classifierId: spec.classifierId }, { seed: spec.seed, count: spec.count, classIndex: null });
+  return populationSpecHash(
+    { generatorId: spec.generatorId, classifierId: spec.classifierId },
+    { seed: spec.seed, count: spec.count, classIndex: null },
+  );
 }
 
 /** Synthetic but well-formed shard sums for samples [start, end) of a job (no model needed). */
-export function shardSums(catalog: Catalog, spec: { generatorId: string; classifierId: string; seed: number; count: number }, start: number, end: number) {
+export function shardSums(
+  catalog: Catalog,
+  spec: { generatorId: string; classifierId: string; seed: number; count: number },
+  start: number,
+  end: number,
+) {
   const S = buildStyleLayout(GeneratorArchitectureSchema.parse(catalog.generatorArchitecture)).size;
   const K = 10;
   const count = new Array<number>(K).fill(0);

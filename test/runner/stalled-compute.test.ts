@@ -20,8 +20,16 @@ let edge: EdgeServer;
 const pool = new RunnerPool(() => edge);
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const submit = async (body: unknown) => (await edge.fetch('/v1/jobs', { method: 'POST', headers: { 'content-type': 'application/json', ...SUBMIT_AUTH }, body: JSON.stringify(body) })).json() as Promise<any>;
-const shardsOf = async (id: string) => ((await (await edge.fetch(`/v1/jobs/${id}/shards`)).json()) as any).shards as any[];
+const submit = async (body: unknown) =>
+  (
+    await edge.fetch('/v1/jobs', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...SUBMIT_AUTH },
+      body: JSON.stringify(body),
+    })
+  ).json() as Promise<any>;
+const shardsOf = async (id: string) =>
+  ((await (await edge.fetch(`/v1/jobs/${id}/shards`)).json()) as any).shards as any[];
 const alive = (pid: number) => {
   try {
     process.kill(pid, 0);
@@ -53,11 +61,19 @@ afterAll(async () => {
 });
 
 describe('a compute batch that blocks longer than the lease', () => {
-  for (const [backend, seed] of [['wasm', 61], ['webgpu', 62]] as const) {
+  for (const [backend, seed] of [
+    ['wasm', 61],
+    ['webgpu', 62],
+  ] as const) {
     it(`${backend}: heartbeats keep the lease while the batch blocks; SIGTERM releases it and the runner exits within the bound`, async () => {
       submitted.push((await submit({ kind: 'ranking-sums', seed, count: 32, shardSize: 32 })).job.id);
       const name = `stalled-${backend}`;
-      const r = pool.start(name, ['--backend', backend, '--lease-ms', String(LEASE_MS), '--heartbeat-ms', '300', '--batch', '8'], RUNNER_TOKEN, STALL);
+      const r = pool.start(
+        name,
+        ['--backend', backend, '--lease-ms', String(LEASE_MS), '--heartbeat-ms', '300', '--batch', '8'],
+        RUNNER_TOKEN,
+        STALL,
+      );
       const pid = Number((await r.waitFor(/\(pid (\d+), (?:wasm|webgpu) on/, 120_000))[1]);
       const prefix = (await r.waitFor(/leased job (\w+)/, 60_000))[1];
       const leased = Date.now();
@@ -71,7 +87,11 @@ describe('a compute batch that blocks longer than the lease', () => {
       while (Date.now() - leased < 3 * LEASE_MS) {
         await sleep(250);
         last = (await shardsOf(job))[0];
-        expect(last, `the lease lapsed while the batch blocked:\n${r.output().slice(-2000)}`).toMatchObject({ status: 'running', attempts: 1, lease: { holder: runnerPseudonym(name) } });
+        expect(last, `the lease lapsed while the batch blocked:\n${r.output().slice(-2000)}`).toMatchObject({
+          status: 'running',
+          attempts: 1,
+          lease: { holder: runnerPseudonym(name) },
+        });
       }
       expect(Date.parse(last.lease.expiresAt)).toBeGreaterThan(Date.parse(first.lease.expiresAt) + LEASE_MS);
       // The heartbeats went out while the batch was blocked: no batch ever finished.

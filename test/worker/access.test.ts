@@ -31,7 +31,10 @@ let bare: ConfiguredEdge; // no secrets; a small read rate limit
 let same: ConfiguredEdge; // both secrets equal
 
 beforeAll(async () => {
-  edge = await startConfiguredEdge({ RUNNER_TOKEN, SUBMIT_TOKEN, LIVE_MAX_INFLIGHT: '1', LIVE_MAX_QUEUE: '2', LIVE_MAX_WAIT_MS: '3000' }, { limit: 1_000_000 });
+  edge = await startConfiguredEdge(
+    { RUNNER_TOKEN, SUBMIT_TOKEN, LIVE_MAX_INFLIGHT: '1', LIVE_MAX_QUEUE: '2', LIVE_MAX_WAIT_MS: '3000' },
+    { limit: 1_000_000 },
+  );
   bare = await startConfiguredEdge({}, { limit: 5, period: 10 });
   same = await startConfiguredEdge({ RUNNER_TOKEN: 'same-secret', SUBMIT_TOKEN: 'same-secret' }, { limit: 1_000_000 });
 }, 240_000);
@@ -40,7 +43,8 @@ afterAll(async () => {
   await Promise.all([edge?.close(), bare?.close(), same?.close()]);
 });
 
-const post = (e: ConfiguredEdge, p: string, body: unknown, headers: Record<string, string> = {}) => e.fetch(p, { method: 'POST', headers: { ...json, ...headers }, body: JSON.stringify(body) });
+const post = (e: ConfiguredEdge, p: string, body: unknown, headers: Record<string, string> = {}) =>
+  e.fetch(p, { method: 'POST', headers: { ...json, ...headers }, body: JSON.stringify(body) });
 
 async function refusal(res: Response, status: number) {
   expect(res.status).toBe(status);
@@ -59,7 +63,10 @@ describe('access scopes', () => {
     await refusal(await post(edge, '/v1/jobs', JOB, bearer(`${SUBMIT_TOKEN}x`)), 401);
     await refusal(await post(edge, '/v1/jobs', JOB, { authorization: SUBMIT_TOKEN }), 401); // no scheme
     // A header that is not `Bearer <token68>` is refused like a missing token, on the runner scope too.
-    const malformed = await refusal(await post(edge, '/v1/runner/lease', { runner: 'x' }, { authorization: `Basic ${RUNNER_TOKEN}` }), 401);
+    const malformed = await refusal(
+      await post(edge, '/v1/runner/lease', { runner: 'x' }, { authorization: `Basic ${RUNNER_TOKEN}` }),
+      401,
+    );
     expect(malformed.detail).toContain('RUNNER_TOKEN');
     const runnerTries = await refusal(await post(edge, '/v1/jobs', JOB, bearer(RUNNER_TOKEN)), 403);
     expect(runnerTries.detail).toContain('SUBMIT_TOKEN');
@@ -74,7 +81,9 @@ describe('access scopes', () => {
   });
 
   it("the submitter token cannot do a runner's work; the runner token can", async () => {
-    const sub = (await (await post(edge, '/v1/jobs', { ...JOB, seed: 4343 }, bearer(SUBMIT_TOKEN))).json()) as { job: { id: string } };
+    const sub = (await (await post(edge, '/v1/jobs', { ...JOB, seed: 4343 }, bearer(SUBMIT_TOKEN))).json()) as {
+      job: { id: string };
+    };
     const id = sub.job.id;
     const gid = edge.catalog.generator?.sha256 ?? edge.catalog.classifiers[0].sha256;
     const asSubmitter = bearer(SUBMIT_TOKEN);
@@ -99,7 +108,16 @@ describe('access scopes', () => {
     const lease = await post(edge, '/v1/runner/lease', { runner: 'r1', leaseMs: 60_000 }, bearer(RUNNER_TOKEN));
     expect(lease.status).toBe(200);
     const leased = (await lease.json()) as { id: string; shard: { index: number; leaseToken: string } };
-    expect((await post(edge, `/v1/runner/jobs/${leased.id}/release`, { runner: 'r1', shard: leased.shard.index, lease: leased.shard.leaseToken }, bearer(RUNNER_TOKEN))).status).toBe(200);
+    expect(
+      (
+        await post(
+          edge,
+          `/v1/runner/jobs/${leased.id}/release`,
+          { runner: 'r1', shard: leased.shard.index, lease: leased.shard.leaseToken },
+          bearer(RUNNER_TOKEN),
+        )
+      ).status,
+    ).toBe(200);
     expect((await edge.fetch(`/v1/runner/models/${gid}/manifest`, { headers: bearer(RUNNER_TOKEN) })).status).toBe(200);
   });
 
@@ -116,7 +134,9 @@ describe('access scopes', () => {
   });
 
   it('equal secrets disable both scopes (they would not be separate)', async () => {
-    expect((await refusal(await post(same, '/v1/jobs', JOB, bearer('same-secret')), 403)).detail).toContain('SUBMIT_TOKEN equals RUNNER_TOKEN');
+    expect((await refusal(await post(same, '/v1/jobs', JOB, bearer('same-secret')), 403)).detail).toContain(
+      'SUBMIT_TOKEN equals RUNNER_TOKEN',
+    );
     await refusal(await post(same, '/v1/runner/lease', { runner: 'x' }, bearer('same-secret')), 403);
   });
 
@@ -133,9 +153,22 @@ describe('access scopes', () => {
 describe('CORS only on reads', () => {
   it('write endpoints send no CORS headers and refuse preflights', async () => {
     for (const p of ['/v1/jobs', '/v1/runner/lease', '/v1/runner/jobs/00000000-0000-4000-8000-000000000000/complete']) {
-      const pre = await edge.fetch(p, { method: 'OPTIONS', headers: { ...ORIGIN, 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization, content-type' } });
+      const pre = await edge.fetch(p, {
+        method: 'OPTIONS',
+        headers: {
+          ...ORIGIN,
+          'access-control-request-method': 'POST',
+          'access-control-request-headers': 'authorization, content-type',
+        },
+      });
       expect(pre.status, p).toBeGreaterThanOrEqual(400);
-      for (const h of ['access-control-allow-origin', 'access-control-allow-methods', 'access-control-allow-headers', 'access-control-allow-credentials']) expect(pre.headers.get(h), `${p} ${h}`).toBeNull();
+      for (const h of [
+        'access-control-allow-origin',
+        'access-control-allow-methods',
+        'access-control-allow-headers',
+        'access-control-allow-credentials',
+      ])
+        expect(pre.headers.get(h), `${p} ${h}`).toBeNull();
     }
     const accepted = await post(edge, '/v1/jobs', { ...JOB, seed: 4444 }, { ...ORIGIN, ...bearer(SUBMIT_TOKEN) });
     expect(accepted.status).toBe(202);
@@ -149,10 +182,20 @@ describe('CORS only on reads', () => {
     const register = await post(edge, '/v1/classifiers', {}, ORIGIN);
     expect(register.status).toBeGreaterThanOrEqual(400);
     expect(register.headers.get('access-control-allow-origin')).toBeNull();
-    const registerPre = await edge.fetch('/v1/classifiers', { method: 'OPTIONS', headers: { ...ORIGIN, 'access-control-request-method': 'POST' } });
+    const registerPre = await edge.fetch('/v1/classifiers', {
+      method: 'OPTIONS',
+      headers: { ...ORIGIN, 'access-control-request-method': 'POST' },
+    });
     expect(registerPre.headers.get('access-control-allow-methods') ?? '').not.toContain('POST');
     // A read endpoint's preflight allows reads only, and never the authorization header.
-    const readPre = await edge.fetch('/v1/render', { method: 'OPTIONS', headers: { ...ORIGIN, 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization' } });
+    const readPre = await edge.fetch('/v1/render', {
+      method: 'OPTIONS',
+      headers: {
+        ...ORIGIN,
+        'access-control-request-method': 'POST',
+        'access-control-request-headers': 'authorization',
+      },
+    });
     expect(readPre.headers.get('access-control-allow-methods')?.split(/,\s*/)).toEqual(['GET', 'HEAD']);
     expect(readPre.headers.get('access-control-allow-headers') ?? '').not.toContain('authorization');
   });
@@ -190,7 +233,10 @@ describe('live-compute budget', () => {
     const first = await edge.fetch(warm);
     expect(first.status).toBe(200); // computed (loads the models)
     await first.arrayBuffer();
-    const burst = Array.from({ length: 14 }, (_, i) => `/v1/traversal?class=${i % 10}&dim=${(i * 37 + 5) % S}&frames=9&mode=crossing&range=20&seed=${900 + i}`);
+    const burst = Array.from(
+      { length: 14 },
+      (_, i) => `/v1/traversal?class=${i % 10}&dim=${(i * 37 + 5) % S}&frames=9&mode=crossing&range=20&seed=${900 + i}`,
+    );
     const t0 = performance.now();
     const pending = Promise.all(
       burst.map(async (p) => {
@@ -208,7 +254,10 @@ describe('live-compute budget', () => {
     await hit.arrayBuffer();
     const results = await pending;
     const statuses = results.map((r) => r.status);
-    expect(statuses.every((s) => s === 200 || s === 503), statuses.join(',')).toBe(true);
+    expect(
+      statuses.every((s) => s === 200 || s === 503),
+      statuses.join(','),
+    ).toBe(true);
     const refused = results.filter((r) => r.status === 503);
     // 1 running + 2 queued at a time: most of the burst is refused (some may arrive after a slot freed).
     expect(refused.length, statuses.join(',')).toBeGreaterThanOrEqual(5);
@@ -232,10 +281,15 @@ describe('live-compute budget', () => {
   it('clients that disconnect while queued or computing do not leak the budget', async () => {
     const ac = new AbortController();
     const gone = Array.from({ length: 10 }, (_, i) =>
-      edge.fetch(`/v1/traversal?class=${i % 10}&dim=${(i * 41 + 3) % 512}&frames=9&mode=crossing&range=20&seed=${5000 + i}`, { signal: ac.signal }).then(
-        (r) => r.arrayBuffer().then(() => r.status),
-        () => 'aborted',
-      ),
+      edge
+        .fetch(
+          `/v1/traversal?class=${i % 10}&dim=${(i * 41 + 3) % 512}&frames=9&mode=crossing&range=20&seed=${5000 + i}`,
+          { signal: ac.signal },
+        )
+        .then(
+          (r) => r.arrayBuffer().then(() => r.status),
+          () => 'aborted',
+        ),
     );
     await new Promise((r) => setTimeout(r, 40));
     ac.abort();
@@ -243,7 +297,9 @@ describe('live-compute budget', () => {
     // Stale queue entries are dropped within a second; then live requests compute again.
     await new Promise((r) => setTimeout(r, 1500));
     for (let i = 0; i < 3; i++) {
-      const res = await edge.fetch(`/v1/traversal?class=${i}&dim=${(i * 43 + 9) % 512}&frames=5&range=3&seed=${5100 + i}`);
+      const res = await edge.fetch(
+        `/v1/traversal?class=${i}&dim=${(i * 43 + 9) % 512}&frames=5&range=3&seed=${5100 + i}`,
+      );
       const body = res.status === 200 ? '' : await res.text();
       expect(res.status, body).toBe(200);
       await res.arrayBuffer().catch(() => undefined);
@@ -252,9 +308,22 @@ describe('live-compute budget', () => {
 
   it('classify and render are within the same budget', async () => {
     const image = new Array(1024).fill(0);
-    const calls = Array.from({ length: 10 }, (_, i) => (i % 2 ? post(edge, '/v1/classify', { images: Array.from({ length: 16 }, () => image) }) : post(edge, '/v1/render', { seed: 7000 + i, class: i % 10, edits: [{ dim: i, shift: 2 }] })));
-    const statuses = await Promise.all(calls.map(async (p) => { const r = await p; await r.arrayBuffer(); return r.status; }));
-    expect(statuses.every((s) => s === 200 || s === 503), statuses.join(',')).toBe(true);
+    const calls = Array.from({ length: 10 }, (_, i) =>
+      i % 2
+        ? post(edge, '/v1/classify', { images: Array.from({ length: 16 }, () => image) })
+        : post(edge, '/v1/render', { seed: 7000 + i, class: i % 10, edits: [{ dim: i, shift: 2 }] }),
+    );
+    const statuses = await Promise.all(
+      calls.map(async (p) => {
+        const r = await p;
+        await r.arrayBuffer();
+        return r.status;
+      }),
+    );
+    expect(
+      statuses.every((s) => s === 200 || s === 503),
+      statuses.join(','),
+    ).toBe(true);
   });
 });
 
@@ -270,10 +339,18 @@ describe('LiveLimiter (unit)', () => {
     const limits = { maxInFlight: 1, maxQueue: 2, maxWaitMs: 60_000 };
     const gates = [deferred(), deferred(), deferred()];
     const order: number[] = [];
-    const runs = gates.map((g, i) => lim.run(limits, async () => { order.push(i); await g.promise; return i; }));
+    const runs = gates.map((g, i) =>
+      lim.run(limits, async () => {
+        order.push(i);
+        await g.promise;
+        return i;
+      }),
+    );
     await Promise.resolve();
     expect(lim.stats()).toMatchObject({ inFlight: 1, queued: 2 });
-    const refused = await lim.run(limits, async () => 99).catch((e: unknown) => e as { problem: { status: number; type: string }; headers: Record<string, string> });
+    const refused = await lim
+      .run(limits, async () => 99)
+      .catch((e: unknown) => e as { problem: { status: number; type: string }; headers: Record<string, string> });
     expect(refused).toMatchObject({ problem: { status: 503, type: '/problems/overloaded' } });
     expect(Number((refused as { headers: Record<string, string> }).headers['retry-after'])).toBeGreaterThanOrEqual(1);
     gates.forEach((g) => g.resolve());
@@ -281,7 +358,11 @@ describe('LiveLimiter (unit)', () => {
     expect(order).toEqual([0, 1, 2]);
     expect(lim.stats()).toMatchObject({ inFlight: 0, queued: 0, admitted: 3, refused: 1 });
     // A failing computation frees its slot too.
-    await expect(lim.run(limits, async () => { throw new Error('boom'); })).rejects.toThrow('boom');
+    await expect(
+      lim.run(limits, async () => {
+        throw new Error('boom');
+      }),
+    ).rejects.toThrow('boom');
     expect(await lim.run(limits, async () => 'free')).toBe('free');
   });
 
@@ -290,11 +371,15 @@ describe('LiveLimiter (unit)', () => {
     const gate = deferred();
     const running = lim.run({ maxInFlight: 1, maxQueue: 8, maxWaitMs: 50 }, () => gate.promise);
     const t0 = Date.now();
-    const waited = await lim.run({ maxInFlight: 1, maxQueue: 8, maxWaitMs: 50 }, async () => 'ran').catch((e: { problem: { status: number; detail: string } }) => e.problem);
+    const waited = await lim
+      .run({ maxInFlight: 1, maxQueue: 8, maxWaitMs: 50 }, async () => 'ran')
+      .catch((e: { problem: { status: number; detail: string } }) => e.problem);
     expect(waited).toMatchObject({ status: 503 });
     expect(Date.now() - t0).toBeGreaterThanOrEqual(45);
     // Mean computation time 50 ms (initial estimate): with maxWaitMs 10 the projected wait is over.
-    const projected = await lim.run({ maxInFlight: 1, maxQueue: 8, maxWaitMs: 10 }, async () => 'ran').catch((e: { problem: { detail: string } }) => e.problem);
+    const projected = await lim
+      .run({ maxInFlight: 1, maxQueue: 8, maxWaitMs: 10 }, async () => 'ran')
+      .catch((e: { problem: { detail: string } }) => e.problem);
     expect((projected as { detail: string }).detail).toContain('projected wait');
     gate.resolve();
     await running;

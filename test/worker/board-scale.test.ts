@@ -35,8 +35,15 @@ function costOf(res: Response): Cost {
   return { statements: Number(m[1]), rowsRead: Number(m[2]), rowsWritten: Number(m[3]) };
 }
 
-async function runnerCall(path: string, body: Record<string, unknown>): Promise<{ status: number; body: any; cost: Cost }> {
-  const res = await edge.fetch(path, { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: JSON.stringify(withLease(path, body)) });
+async function runnerCall(
+  path: string,
+  body: Record<string, unknown>,
+): Promise<{ status: number; body: any; cost: Cost }> {
+  const res = await edge.fetch(path, {
+    method: 'POST',
+    headers: { ...auth, 'content-type': 'application/json' },
+    body: JSON.stringify(withLease(path, body)),
+  });
   const cost = costOf(res);
   const out = { status: res.status, body: await res.json(), cost };
   if (path === '/v1/runner/lease') recordLease(body.runner as string, out.body);
@@ -44,7 +51,11 @@ async function runnerCall(path: string, body: Record<string, unknown>): Promise<
 }
 
 async function submit(seed: number, count: number, shardSize: number): Promise<any> {
-  const res = await edge.fetch('/v1/jobs', { method: 'POST', headers: { ...SUBMIT_AUTH, 'content-type': 'application/json' }, body: JSON.stringify({ kind: 'ranking-sums', seed, count, shardSize }) });
+  const res = await edge.fetch('/v1/jobs', {
+    method: 'POST',
+    headers: { ...SUBMIT_AUTH, 'content-type': 'application/json' },
+    body: JSON.stringify({ kind: 'ranking-sums', seed, count, shardSize }),
+  });
   expect(res.status).toBe(202);
   return ((await res.json()) as any).job;
 }
@@ -58,11 +69,22 @@ async function costsOfCalls(job: any, runner: string): Promise<Record<string, Co
   const lease0 = await runnerCall('/v1/runner/lease', { runner, leaseMs: 60_000 });
   expect(lease0.body).toMatchObject({ id: job.id, shard: { index: 0 } });
   costs.lease = lease0.cost;
-  const beat = await runnerCall(`/v1/runner/jobs/${job.id}/heartbeat`, { runner, shard: 0, done: 8, samplesPerSecond: 4, leaseMs: 60_000 });
+  const beat = await runnerCall(`/v1/runner/jobs/${job.id}/heartbeat`, {
+    runner,
+    shard: 0,
+    done: 8,
+    samplesPerSecond: 4,
+    leaseMs: 60_000,
+  });
   expect(beat.status).toBe(200);
   costs.heartbeat = beat.cost;
   const payload = shardSums(edge.catalog, lease0.body.spec, lease0.body.shard.start, lease0.body.shard.end);
-  const done = await runnerCall(`/v1/runner/jobs/${job.id}/complete`, { runner, shard: 0, payload, computed: { backend: 'test' } });
+  const done = await runnerCall(`/v1/runner/jobs/${job.id}/complete`, {
+    runner,
+    shard: 0,
+    payload,
+    computed: { backend: 'test' },
+  });
   expect(done.status, JSON.stringify(done.body).slice(0, 300)).toBe(200);
   costs.complete = done.cost;
   const lease1 = await runnerCall('/v1/runner/lease', { runner, leaseMs: 60_000 });
@@ -106,13 +128,19 @@ describe('job board cost per call', () => {
   it('folds shards completed in any order into exactly the merge of all of them', async () => {
     const job = await submit(43, 20 * 16, 16);
     const leases: any[] = [];
-    for (let i = 0; i < 20; i++) leases.push((await runnerCall('/v1/runner/lease', { runner: 'fold-runner', leaseMs: 60_000 })).body);
+    for (let i = 0; i < 20; i++)
+      leases.push((await runnerCall('/v1/runner/lease', { runner: 'fold-runner', leaseMs: 60_000 })).body);
     expect(leases.map((l) => l.shard.index)).toEqual([...Array(20).keys()]);
     const parts = leases.map((l) => shardSums(edge.catalog, l.spec, l.shard.start, l.shard.end));
     // A fixed shuffle: shards finish ahead of the running sum's head and wait for it.
     const order = [7, 3, 19, 0, 1, 12, 2, 5, 4, 18, 6, 8, 10, 9, 11, 13, 15, 14, 17, 16];
     for (const i of order) {
-      const r = await runnerCall(`/v1/runner/jobs/${job.id}/complete`, { runner: 'fold-runner', shard: i, payload: parts[i], computed: { backend: 'test' } });
+      const r = await runnerCall(`/v1/runner/jobs/${job.id}/complete`, {
+        runner: 'fold-runner',
+        shard: i,
+        payload: parts[i],
+        computed: { backend: 'test' },
+      });
       expect(r.status).toBe(200);
     }
     const result = (await (await edge.fetch(`/v1/jobs/${job.id}/result`)).json()) as any;

@@ -27,7 +27,10 @@ const GROUPS: Array<{ method: string; path: string; limit: number }> = [
 
 /** A body of `bytes` bytes, announced (Content-Length) or streamed in 64 KiB chunks without a length. */
 function send(method: string, path: string, bytes: number, streamed: boolean): Promise<Response> {
-  if (!streamed) return Promise.resolve(app.request(path, { method, headers: { 'content-length': String(bytes) }, body: new Uint8Array(bytes) }));
+  if (!streamed)
+    return Promise.resolve(
+      app.request(path, { method, headers: { 'content-length': String(bytes) }, body: new Uint8Array(bytes) }),
+    );
   let left = bytes;
   const body = new ReadableStream<Uint8Array>({
     pull(controller) {

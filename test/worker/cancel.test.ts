@@ -19,7 +19,11 @@ afterAll(async () => {
 });
 
 async function runnerCall(path: string, body: Record<string, unknown>): Promise<Response> {
-  return edge.fetch(path, { method: 'POST', headers: { ...runnerAuth, 'content-type': 'application/json' }, body: JSON.stringify(withLease(path, body)) });
+  return edge.fetch(path, {
+    method: 'POST',
+    headers: { ...runnerAuth, 'content-type': 'application/json' },
+    body: JSON.stringify(withLease(path, body)),
+  });
 }
 
 async function lease(runner: string): Promise<any | null> {
@@ -31,12 +35,17 @@ async function lease(runner: string): Promise<any | null> {
 }
 
 async function submit(seed: number, count: number, shardSize = 16): Promise<any> {
-  const res = await edge.fetch('/v1/jobs', { method: 'POST', headers: { ...SUBMIT_AUTH, 'content-type': 'application/json' }, body: JSON.stringify({ kind: 'ranking-sums', seed, count, shardSize }) });
+  const res = await edge.fetch('/v1/jobs', {
+    method: 'POST',
+    headers: { ...SUBMIT_AUTH, 'content-type': 'application/json' },
+    body: JSON.stringify({ kind: 'ranking-sums', seed, count, shardSize }),
+  });
   expect(res.status).toBe(202);
   return res.json();
 }
 
-const cancel = (id: string, headers: Record<string, string> = SUBMIT_AUTH) => edge.fetch(`/v1/jobs/${id}`, { method: 'DELETE', headers });
+const cancel = (id: string, headers: Record<string, string> = SUBMIT_AUTH) =>
+  edge.fetch(`/v1/jobs/${id}`, { method: 'DELETE', headers });
 
 describe('DELETE /v1/jobs/{id}', () => {
   it('cancels a queued job: nothing leasable, twice harmless, resubmitting computes it afresh', async () => {
@@ -46,7 +55,10 @@ describe('DELETE /v1/jobs/{id}', () => {
     const first = await cancel(job.id);
     expect(first.status).toBe(200);
     const body = (await first.json()) as any;
-    expect(body).toMatchObject({ cancelled: true, job: { id: job.id, status: 'cancelled', shards: { total: 3, queued: 0, running: 0 } } });
+    expect(body).toMatchObject({
+      cancelled: true,
+      job: { id: job.id, status: 'cancelled', shards: { total: 3, queued: 0, running: 0 } },
+    });
     expect(body.job.error).toMatch(/cancelled by its submitter/);
     expect(await lease('cancel-q')).toBeNull();
     // Twice: the same job, nothing changed.
@@ -69,20 +81,37 @@ describe('DELETE /v1/jobs/{id}', () => {
     const l1 = await lease('cancel-r');
     expect([l0.shard.index, l1.shard.index]).toEqual([0, 1]);
     // One shard finished before the cancel: its partial sums must not be published.
-    const done0 = await runnerCall(`/v1/runner/jobs/${job.id}/complete`, { runner: 'cancel-r', shard: 0, payload: shardSums(edge.catalog, l0.spec, 0, 16) });
+    const done0 = await runnerCall(`/v1/runner/jobs/${job.id}/complete`, {
+      runner: 'cancel-r',
+      shard: 0,
+      payload: shardSums(edge.catalog, l0.spec, 0, 16),
+    });
     expect(done0.status).toBe(200);
     expect(((await done0.json()) as any).status).toBe('running');
     const res = await cancel(job.id);
     expect(((await res.json()) as any).job).toMatchObject({ status: 'cancelled', progress: { done: 0 } });
-    const beat = await runnerCall(`/v1/runner/jobs/${job.id}/heartbeat`, { runner: 'cancel-r', shard: 1, done: 8, leaseMs: 60_000 });
+    const beat = await runnerCall(`/v1/runner/jobs/${job.id}/heartbeat`, {
+      runner: 'cancel-r',
+      shard: 1,
+      done: 8,
+      leaseMs: 60_000,
+    });
     expect(beat.status).toBe(409);
     const p = await problemOf(beat);
     expect(p.type).toBe('/problems/job-cancelled');
     expect(p.detail).toMatch(/cancelled by its submitter: drop shard 1/);
-    const late = await runnerCall(`/v1/runner/jobs/${job.id}/complete`, { runner: 'cancel-r', shard: 1, payload: shardSums(edge.catalog, l1.spec, 16, 32) });
+    const late = await runnerCall(`/v1/runner/jobs/${job.id}/complete`, {
+      runner: 'cancel-r',
+      shard: 1,
+      payload: shardSums(edge.catalog, l1.spec, 16, 32),
+    });
     expect((await problemOf(late)).type).toBe('/problems/job-cancelled');
     for (const call of ['fail', 'release'] as const) {
-      const r = await runnerCall(`/v1/runner/jobs/${job.id}/${call}`, { runner: 'cancel-r', shard: 1, ...(call === 'fail' ? { error: 'x' } : {}) });
+      const r = await runnerCall(`/v1/runner/jobs/${job.id}/${call}`, {
+        runner: 'cancel-r',
+        shard: 1,
+        ...(call === 'fail' ? { error: 'x' } : {}),
+      });
       expect((await problemOf(r)).type, call).toBe('/problems/job-cancelled');
     }
     expect((await edge.fetch(`/v1/results/${job.key}`)).status).toBe(404);
@@ -99,23 +128,40 @@ describe('DELETE /v1/jobs/{id}', () => {
         l = await lease('cancel-f');
       }
       expect(l.id).toBe(job.id);
-      expect((await runnerCall(`/v1/runner/jobs/${job.id}/fail`, { runner: 'cancel-f', shard: 0, error: 'device lost' })).status).toBe(200);
+      expect(
+        (await runnerCall(`/v1/runner/jobs/${job.id}/fail`, { runner: 'cancel-f', shard: 0, error: 'device lost' }))
+          .status,
+      ).toBe(200);
     }
     expect((await (await edge.fetch(`/v1/jobs/${job.id}`)).json()) as any).toMatchObject({ status: 'failed' });
-    expect(((await (await cancel(job.id)).json()) as any).job).toMatchObject({ status: 'cancelled', shards: { dead: 0 } });
+    expect(((await (await cancel(job.id)).json()) as any).job).toMatchObject({
+      status: 'cancelled',
+      shards: { dead: 0 },
+    });
     const letters = (await (await edge.fetch('/v1/runner/dead-letter', { headers: runnerAuth })).json()) as any;
     expect(letters.shards.filter((s: any) => s.jobId === job.id)).toEqual([]);
 
     // Done: its result is published; cancel is refused and says how to remove it.
     const done = await submit(804, 16);
     const l = await lease('cancel-d');
-    expect((await runnerCall(`/v1/runner/jobs/${done.job.id}/complete`, { runner: 'cancel-d', shard: 0, payload: shardSums(edge.catalog, l.spec, 0, 16) })).status).toBe(200);
+    expect(
+      (
+        await runnerCall(`/v1/runner/jobs/${done.job.id}/complete`, {
+          runner: 'cancel-d',
+          shard: 0,
+          payload: shardSums(edge.catalog, l.spec, 0, 16),
+        })
+      ).status,
+    ).toBe(200);
     const refused = await problemOf(await cancel(done.job.id));
     expect(refused).toMatchObject({ status: 409, field: 'id' });
     expect(refused.detail).toContain(`DELETE /v1/results/${done.job.key}`);
     expect((await edge.fetch(`/v1/results/${done.job.key}`)).status).toBe(200);
 
-    expect(await problemOf(await cancel('00000000-0000-4000-8000-000000000000'))).toMatchObject({ status: 404, field: 'id' });
+    expect(await problemOf(await cancel('00000000-0000-4000-8000-000000000000'))).toMatchObject({
+      status: 404,
+      field: 'id',
+    });
     expect(await problemOf(await cancel('not-a-job'))).toMatchObject({ status: 400, field: 'id' });
   });
 });

@@ -20,7 +20,10 @@ export interface ConfiguredEdge {
   close(): Promise<void>;
 }
 
-export async function startConfiguredEdge(bindings: Record<string, string>, readRateLimit?: ReadRateLimit): Promise<ConfiguredEdge> {
+export async function startConfiguredEdge(
+  bindings: Record<string, string>,
+  readRateLimit?: ReadRateLimit,
+): Promise<ConfiguredEdge> {
   await ensureBuilt();
   const assets = mkdtempSync(path.join(os.tmpdir(), 'faultlines-edge-'));
   cpSync('dist/edge-assets', assets, { recursive: true });

@@ -54,7 +54,15 @@ describe('API docs on workerd', () => {
     const css = await rawGet(edge.url, '/docs/swagger-ui.css');
     expect(css.status).toBe(200);
     expect(css.head).toContain('content-type: text/css');
-    for (const target of ['/docs/../catalog.json', '/docs/..%2Fcatalog.json', '/docs/..%2fcatalog.json', '/docs/%2e%2e/catalog.json', '/docs/%2e%2e%2fcatalog.json', '/docs/..%5Ccatalog.json', '/docs/swagger-ui.css/../../catalog.json']) {
+    for (const target of [
+      '/docs/../catalog.json',
+      '/docs/..%2Fcatalog.json',
+      '/docs/..%2fcatalog.json',
+      '/docs/%2e%2e/catalog.json',
+      '/docs/%2e%2e%2fcatalog.json',
+      '/docs/..%5Ccatalog.json',
+      '/docs/swagger-ui.css/../../catalog.json',
+    ]) {
       const res = await rawGet(edge.url, target);
       expect(res.status, target).toBeGreaterThanOrEqual(400);
       expect(res.status, target).toBeLessThan(500);

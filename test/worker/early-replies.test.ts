@@ -26,20 +26,65 @@ interface Refused {
 }
 
 const REFUSED: Refused[] = [
-  { name: 'job without a token', method: 'POST', path: '/v1/jobs', body: JOB, headers: { 'content-type': 'application/json' }, status: 401 },
-  { name: 'job with a wrong token', method: 'POST', path: '/v1/jobs', body: JOB, headers: { 'content-type': 'application/json', authorization: 'Bearer nope' }, status: 401 },
-  { name: 'runner lease without a token', method: 'POST', path: '/v1/runner/lease', body: JSON.stringify({ runner: 'x' }), headers: { 'content-type': 'application/json' }, status: 401 },
-  { name: 'no such route', method: 'POST', path: '/v1/no-such-route', body: JOB, headers: { 'content-type': 'application/json' }, status: 404 },
-  { name: 'body over the limit', method: 'POST', path: '/v1/render', body: BIG, headers: { 'content-type': 'application/json' }, status: 413 },
-  { name: 'chunked body over the limit', method: 'POST', path: '/v1/render', body: BIG, headers: { 'content-type': 'application/json' }, chunked: true, status: 413 },
+  {
+    name: 'job without a token',
+    method: 'POST',
+    path: '/v1/jobs',
+    body: JOB,
+    headers: { 'content-type': 'application/json' },
+    status: 401,
+  },
+  {
+    name: 'job with a wrong token',
+    method: 'POST',
+    path: '/v1/jobs',
+    body: JOB,
+    headers: { 'content-type': 'application/json', authorization: 'Bearer nope' },
+    status: 401,
+  },
+  {
+    name: 'runner lease without a token',
+    method: 'POST',
+    path: '/v1/runner/lease',
+    body: JSON.stringify({ runner: 'x' }),
+    headers: { 'content-type': 'application/json' },
+    status: 401,
+  },
+  {
+    name: 'no such route',
+    method: 'POST',
+    path: '/v1/no-such-route',
+    body: JOB,
+    headers: { 'content-type': 'application/json' },
+    status: 404,
+  },
+  {
+    name: 'body over the limit',
+    method: 'POST',
+    path: '/v1/render',
+    body: BIG,
+    headers: { 'content-type': 'application/json' },
+    status: 413,
+  },
+  {
+    name: 'chunked body over the limit',
+    method: 'POST',
+    path: '/v1/render',
+    body: BIG,
+    headers: { 'content-type': 'application/json' },
+    chunked: true,
+    status: 413,
+  },
 ];
 
 /** A body the client streams in pieces: no content-length, so the server finds the size by reading. */
 function chunkedBody(text: string): Readable {
   const bytes = Buffer.from(text);
-  return Readable.from((function* () {
-    for (let i = 0; i < bytes.length; i += 8192) yield bytes.subarray(i, i + 8192);
-  })());
+  return Readable.from(
+    (function* () {
+      for (let i = 0; i < bytes.length; i += 8192) yield bytes.subarray(i, i + 8192);
+    })(),
+  );
 }
 
 describe('early replies', () => {
@@ -67,7 +112,11 @@ describe('early replies', () => {
           failures.push(`${i} ${r.name}: ${(err as Error).message}`);
         }
         try {
-          const res = await request(new URL('/v1/models', edgeOf().url), { dispatcher: agent, headersTimeout: 20_000, bodyTimeout: 20_000 });
+          const res = await request(new URL('/v1/models', edgeOf().url), {
+            dispatcher: agent,
+            headersTimeout: 20_000,
+            bodyTimeout: 20_000,
+          });
           await res.body.text();
           if (res.statusCode !== 200) failures.push(`${i} GET /v1/models after ${r.name}: ${res.statusCode}`);
         } catch (err) {

@@ -10,7 +10,17 @@ import { DERIVED_PAYLOAD_SCHEMAS } from '../../src/worker/jobs/payloads.js';
 import { populationSpecHash } from '../../src/core/analysis/population.js';
 import type { AnalysisModels } from '../../src/core/analysis/models.js';
 import { CrossingTraversal, LiveCornerCase, RangeTraversal } from '../../src/worker/live-schemas.js';
-import { RUNNER_TOKEN, SUBMIT_AUTH, ensureCachedResults, problemOf, recordLease, startEdge, syntheticSums, withLease, type EdgeServer } from './harness.js';
+import {
+  RUNNER_TOKEN,
+  SUBMIT_AUTH,
+  ensureCachedResults,
+  problemOf,
+  recordLease,
+  startEdge,
+  syntheticSums,
+  withLease,
+  type EdgeServer,
+} from './harness.js';
 
 let edge: EdgeServer;
 let keys: Record<string, string>;
@@ -32,8 +42,13 @@ const getJson = async (p: string, init?: RequestInit) => {
 };
 /** A POST; runner calls carry their runner's lease token, as the runner does (test/runner/helpers.ts). */
 const post = async (p: string, body: unknown, headers: Record<string, string> = {}) => {
-  const res = await edge.fetch(p, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(withLease(p, body)) });
-  if (p === '/v1/runner/lease' && res.status === 200) recordLease((body as { runner: string }).runner, (await res.clone().json()) as any);
+  const res = await edge.fetch(p, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: JSON.stringify(withLease(p, body)),
+  });
+  if (p === '/v1/runner/lease' && res.status === 200)
+    recordLease((body as { runner: string }).runner, (await res.clone().json()) as any);
   return res;
 };
 
@@ -57,7 +72,24 @@ describe('meta', () => {
     expect(warm.body.backend).toBe('wasm');
     const doc = await getJson('/openapi.json');
     expect(doc.body.openapi).toBe('3.1.0');
-    for (const p of ['/v1/models', '/v1/models/{name}', '/v1/classifiers', '/v1/rankings', '/v1/histograms', '/v1/accuracy-curves', '/v1/corner-cases', '/v1/results/{key}', '/v1/render', '/v1/classify', '/v1/traversal', '/v1/corner-case', '/v1/jobs', '/v1/jobs/{id}', '/v1/jobs/{id}/result', '/v1/runner/lease']) {
+    for (const p of [
+      '/v1/models',
+      '/v1/models/{name}',
+      '/v1/classifiers',
+      '/v1/rankings',
+      '/v1/histograms',
+      '/v1/accuracy-curves',
+      '/v1/corner-cases',
+      '/v1/results/{key}',
+      '/v1/render',
+      '/v1/classify',
+      '/v1/traversal',
+      '/v1/corner-case',
+      '/v1/jobs',
+      '/v1/jobs/{id}',
+      '/v1/jobs/{id}/result',
+      '/v1/runner/lease',
+    ]) {
       expect(doc.body.paths[p], p).toBeDefined();
     }
     const docs = await edge.fetch('/docs');
@@ -123,7 +155,12 @@ describe('cached results', () => {
   });
 
   it('histograms, accuracy curves, corner cases, the index and results by key', async () => {
-    const served: Array<[string, DerivedKind]> = [['/v1/histograms', 'histograms'], ['/v1/accuracy-curves', 'accuracy-curves'], ['/v1/corner-cases', 'corner-cases'], ['/v1/corner-cases?class=3', 'corner-cases']];
+    const served: Array<[string, DerivedKind]> = [
+      ['/v1/histograms', 'histograms'],
+      ['/v1/accuracy-curves', 'accuracy-curves'],
+      ['/v1/corner-cases', 'corner-cases'],
+      ['/v1/corner-cases?class=3', 'corner-cases'],
+    ];
     for (const [p, kind] of served) {
       const { res, body } = await getJson(p);
       expect(res.status, p).toBe(200);
@@ -205,15 +242,37 @@ describe('jobs', () => {
     const status = (await (await edge.fetch(s1.statusUrl)).json()) as any;
     expect(status.status).toBe('running');
     expect(status.progress).toMatchObject({ done: 250, total: 500 });
-    expect((await problemOf(await post(`/v1/runner/jobs/${leased.id}/heartbeat`, { runner: 'intruder', done: 1, total: 500 }, auth))).status).toBe(409);
+    expect(
+      (
+        await problemOf(
+          await post(`/v1/runner/jobs/${leased.id}/heartbeat`, { runner: 'intruder', done: 1, total: 500 }, auth),
+        )
+      ).status,
+    ).toBe(409);
 
     // Shard results must carry this job's spec hash (models + population), as a real sweep's do.
-    const payload = syntheticSums(edge.catalog, sweep, populationSpecHash(s1.job.spec as AnalysisModels, { ...sweep, classIndex: null }));
-    const badPayload = await post(`/v1/runner/jobs/${leased.id}/complete`, { runner: 'r1', payload: { ...payload, gradSum: [1, 2, 3] } }, auth);
+    const payload = syntheticSums(
+      edge.catalog,
+      sweep,
+      populationSpecHash(s1.job.spec as AnalysisModels, { ...sweep, classIndex: null }),
+    );
+    const badPayload = await post(
+      `/v1/runner/jobs/${leased.id}/complete`,
+      { runner: 'r1', payload: { ...payload, gradSum: [1, 2, 3] } },
+      auth,
+    );
     expect((await problemOf(badPayload)).field).toBe('payload.gradSum');
-    const nanPayload = await post(`/v1/runner/jobs/${leased.id}/complete`, { runner: 'r1', payload: { ...payload, schema: 'other' } }, auth);
+    const nanPayload = await post(
+      `/v1/runner/jobs/${leased.id}/complete`,
+      { runner: 'r1', payload: { ...payload, schema: 'other' } },
+      auth,
+    );
     expect((await problemOf(nanPayload)).field).toBe('payload.schema');
-    const done = await post(`/v1/runner/jobs/${leased.id}/complete`, { runner: 'r1', payload, computed: { backend: 'test' } }, auth);
+    const done = await post(
+      `/v1/runner/jobs/${leased.id}/complete`,
+      { runner: 'r1', payload, computed: { backend: 'test' } },
+      auth,
+    );
     expect(done.status).toBe(200);
     expect(((await done.json()) as any).status).toBe('done');
 
@@ -236,35 +295,53 @@ describe('jobs', () => {
 
   it('an expired lease returns the job to the queue; failures are retried, then the job fails', async () => {
     const auth = { authorization: `Bearer ${RUNNER_TOKEN}` };
-    const sub = (await (await post('/v1/jobs', { kind: 'ranking-sums', seed: 77, count: 300 }, SUBMIT_AUTH)).json()) as any;
+    const sub = (await (
+      await post('/v1/jobs', { kind: 'ranking-sums', seed: 77, count: 300 }, SUBMIT_AUTH)
+    ).json()) as any;
     const first = (await (await post('/v1/runner/lease', { runner: 'slow', leaseMs: 1000 }, auth)).json()) as any;
     expect(first.id).toBe(sub.job.id);
     await new Promise((r) => setTimeout(r, 1200));
     const second = (await (await post('/v1/runner/lease', { runner: 'fast', leaseMs: 60_000 }, auth)).json()) as any;
     expect(second.id).toBe(sub.job.id);
     expect(second.attempts).toBe(2);
-    expect((await problemOf(await post(`/v1/runner/jobs/${sub.job.id}/heartbeat`, { runner: 'slow', done: 1, total: 300 }, auth))).status).toBe(409);
-    const failed = (await (await post(`/v1/runner/jobs/${sub.job.id}/fail`, { runner: 'fast', error: 'out of memory' }, auth)).json()) as any;
+    expect(
+      (
+        await problemOf(
+          await post(`/v1/runner/jobs/${sub.job.id}/heartbeat`, { runner: 'slow', done: 1, total: 300 }, auth),
+        )
+      ).status,
+    ).toBe(409);
+    const failed = (await (
+      await post(`/v1/runner/jobs/${sub.job.id}/fail`, { runner: 'fast', error: 'out of memory' }, auth)
+    ).json()) as any;
     expect(failed.status).toBe('queued');
     // Retried after a backoff (1 s after the first failure), not at once.
     expect(failed.retryAt).toBeTruthy();
     expect((await post('/v1/runner/lease', { runner: 'fast' }, auth)).status).toBe(204);
     await new Promise((r) => setTimeout(r, Date.parse(failed.retryAt) - Date.now() + 100));
     expect((await post('/v1/runner/lease', { runner: 'fast' }, auth)).status).toBe(200);
-    const final = (await (await post(`/v1/runner/jobs/${sub.job.id}/fail`, { runner: 'fast', error: 'out of memory again' }, auth)).json()) as any;
+    const final = (await (
+      await post(`/v1/runner/jobs/${sub.job.id}/fail`, { runner: 'fast', error: 'out of memory again' }, auth)
+    ).json()) as any;
     expect(final.status).toBe('failed');
     const miss = await problemOf(await edge.fetch('/v1/rankings?seed=77&count=300'));
     expect(miss.type).toBe('/problems/job-failed');
     expect((await problemOf(await edge.fetch(`/v1/jobs/${sub.job.id}/result`))).type).toBe('/problems/job-failed');
-    const retry = (await (await post('/v1/jobs', { kind: 'ranking-sums', seed: 77, count: 300 }, SUBMIT_AUTH)).json()) as any;
+    const retry = (await (
+      await post('/v1/jobs', { kind: 'ranking-sums', seed: 77, count: 300 }, SUBMIT_AUTH)
+    ).json()) as any;
     expect(retry.job.id).toBe(sub.job.id);
     expect(retry.job.status).toBe('queued');
     expect(retry.job.error).toBe('out of memory again');
   });
 
   it('job validation and unknown jobs', async () => {
-    expect((await problemOf(await post('/v1/jobs', { kind: 'everything', seed: 1, count: 10 }, SUBMIT_AUTH))).field).toBe('kind');
-    expect((await problemOf(await post('/v1/jobs', { kind: 'histograms', seed: 1, count: 10_000_000 }, SUBMIT_AUTH))).field).toBe('count');
+    expect(
+      (await problemOf(await post('/v1/jobs', { kind: 'everything', seed: 1, count: 10 }, SUBMIT_AUTH))).field,
+    ).toBe('kind');
+    expect(
+      (await problemOf(await post('/v1/jobs', { kind: 'histograms', seed: 1, count: 10_000_000 }, SUBMIT_AUTH))).field,
+    ).toBe('count');
     expect((await problemOf(await edge.fetch('/v1/jobs/not-a-uuid'))).field).toBe('id');
     expect((await problemOf(await edge.fetch('/v1/jobs/00000000-0000-4000-8000-000000000000'))).status).toBe(404);
   });
@@ -290,13 +367,22 @@ describe('live', () => {
 
   it('render a style vector with edits; errors name the field', async () => {
     const base = (await (await post('/v1/render', { seed: 7, class: 3 })).json()) as any;
-    const edited = await post('/v1/render', { seed: 7, class: 3, edits: [{ dim: 5, shift: 3 }, { dim: 9, value: 0 }] });
+    const edited = await post('/v1/render', {
+      seed: 7,
+      class: 3,
+      edits: [
+        { dim: 5, shift: 3 },
+        { dim: 9, value: 0 },
+      ],
+    });
     expect(edited.status).toBe(200);
     const e = (await edited.json()) as any;
     expect(e.edits).toHaveLength(2);
     expect(e.edits[0].name).toMatch(/^b\d+\.\w+:\d+$/);
     // A shift edit's unit: the class's std in the cached ranking sums (the traversals' unit).
-    const dim5 = ((await getJson('/v1/rankings?class=3&top=4096')).body.payload.dims as Array<{ index: number; std: number }>).find((d) => d.index === 5)!;
+    const dim5 = (
+      (await getJson('/v1/rankings?class=3&top=4096')).body.payload.dims as Array<{ index: number; std: number }>
+    ).find((d) => d.index === 5)!;
     expect(e.edits[0].std).toBeCloseTo(dim5.std, 5);
     expect(e.edits[1].std).toBeNull();
     expect(e.statistics).toMatchObject({ kind: 'ranking-sums', key: keys['ranking-sums'] });
@@ -306,9 +392,19 @@ describe('live', () => {
     expect(style.headers.get('content-type')).toBe('image/png');
     expect((await problemOf(await post('/v1/render', { class: 1, style: [1, 2, 3] }))).field).toBe('style');
     expect((await problemOf(await post('/v1/render', { class: 1 }))).field).toBe('seed');
-    expect((await problemOf(await post('/v1/render', { seed: 1, class: 1, edits: [{ dim: S, shift: 1 }] }))).field).toBe('edits.0.dim');
-    expect((await problemOf(await post('/v1/render', { seed: 1, class: 1, edits: [{ dim: 1 }] }))).field).toBe('edits.0');
-    expect((await problemOf(await post('/v1/render', { seed: 1, class: 1, edits: new Array(33).fill({ dim: 1, shift: 1 }) }))).field).toBe('edits');
+    expect(
+      (await problemOf(await post('/v1/render', { seed: 1, class: 1, edits: [{ dim: S, shift: 1 }] }))).field,
+    ).toBe('edits.0.dim');
+    expect((await problemOf(await post('/v1/render', { seed: 1, class: 1, edits: [{ dim: 1 }] }))).field).toBe(
+      'edits.0',
+    );
+    expect(
+      (
+        await problemOf(
+          await post('/v1/render', { seed: 1, class: 1, edits: new Array(33).fill({ dim: 1, shift: 1 }) }),
+        )
+      ).field,
+    ).toBe('edits');
   });
 
   it('classify images; limits on batch and body size', async () => {
@@ -325,7 +421,11 @@ describe('live', () => {
     const big = await post('/v1/classify', { images: [img], pad: 'x'.repeat(400_000) });
     expect(big.status).toBe(413);
     expect((await problemOf(big)).type).toBe('/problems/body-too-large');
-    const bad = await edge.fetch('/v1/classify', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"images": [' });
+    const bad = await edge.fetch('/v1/classify', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"images": [',
+    });
     expect((await problemOf(bad)).status).toBe(400);
   });
 
@@ -341,22 +441,44 @@ describe('live', () => {
     expect([...new Uint8Array(await png.arrayBuffer()).slice(0, 4)]).toEqual(PNG_SIGNATURE);
     // Start, unit and direction of the cached corner cases: the class's std and ranking direction.
     expect(RangeTraversal.parse(body)).toBeTruthy();
-    const ranked = ((await getJson('/v1/rankings?class=3&top=4096')).body.payload.dims as Array<{ index: number; std: number; direction: string; rank: number }>).find((d) => d.index === 17)!;
+    const ranked = (
+      (await getJson('/v1/rankings?class=3&top=4096')).body.payload.dims as Array<{
+        index: number;
+        std: number;
+        direction: string;
+        rank: number;
+      }>
+    ).find((d) => d.index === 17)!;
     expect(body.std).toBeCloseTo(ranked.std, 5);
     expect(body.ranking).toEqual({ rank: ranked.rank, score: expect.any(Number), direction: ranked.direction });
-    expect(body.statistics).toMatchObject({ kind: 'ranking-sums', key: keys['ranking-sums'], use: 'start, std and ranking' });
+    expect(body.statistics).toMatchObject({
+      kind: 'ranking-sums',
+      key: keys['ranking-sums'],
+      use: 'start, std and ranking',
+    });
     const crossing = await getJson('/v1/traversal?class=3&dim=17&frames=5&mode=crossing&range=10');
     expect(crossing.res.status).toBe(200);
     expect(CrossingTraversal.parse(crossing.body)).toBeTruthy();
     expect(crossing.body.frames).toHaveLength(5);
-    expect(crossing.body).toMatchObject({ direction: ranked.direction, directionFrom: 'ranking', flipped: crossing.body.outcome === 'flipped' });
+    expect(crossing.body).toMatchObject({
+      direction: ranked.direction,
+      directionFrom: 'ranking',
+      flipped: crossing.body.outcome === 'flipped',
+    });
     expect(crossing.body.reasons.length).toBeGreaterThan(0);
     if (crossing.body.flipped) {
       expect(crossing.body.decision.predicted).not.toBe(3);
       expect(crossing.body.decision.shift).toBe(crossing.body.decisionShift);
     } else expect(crossing.body.decision).toBeNull();
-    const seeded = await getJson('/v1/traversal?class=3&dim=17&frames=5&mode=crossing&range=10&seed=4&direction=increase');
-    expect(seeded.body).toMatchObject({ startStyle: { seed: 4 }, std: body.std, direction: 'increase', directionFrom: 'caller' });
+    const seeded = await getJson(
+      '/v1/traversal?class=3&dim=17&frames=5&mode=crossing&range=10&seed=4&direction=increase',
+    );
+    expect(seeded.body).toMatchObject({
+      startStyle: { seed: 4 },
+      std: body.std,
+      direction: 'increase',
+      directionFrom: 'caller',
+    });
     expect((await problemOf(await edge.fetch('/v1/traversal?class=3&dim=17&frames=18'))).field).toBe('frames');
     expect((await problemOf(await edge.fetch('/v1/traversal?class=3&dim=100000'))).field).toBe('dim');
     expect((await problemOf(await edge.fetch('/v1/traversal?class=3&dim=4000'))).field).toBe('dim');
@@ -368,7 +490,11 @@ describe('live', () => {
     const { res, body } = await getJson('/v1/corner-case?class=5&dim=3&maxSteps=10');
     expect(res.status).toBe(200);
     expect(LiveCornerCase.parse(body)).toBeTruthy();
-    expect(body.statistics).toMatchObject({ kind: 'ranking-sums', key: keys['ranking-sums'], use: 'start, std and ranking' });
+    expect(body.statistics).toMatchObject({
+      kind: 'ranking-sums',
+      key: keys['ranking-sums'],
+      use: 'start, std and ranking',
+    });
     expect(typeof body.flipped).toBe('boolean');
     expect(body.start.pTrue).toBeGreaterThanOrEqual(0);
     expect(body.reasons.length).toBeGreaterThan(0);
@@ -388,10 +514,22 @@ describe('live', () => {
 
   it('no client input produces a 5xx', async () => {
     const probes = [
-      '/v1/render?seed=4294967296&class=1', '/v1/render?seed=1.5&class=1', '/v1/render?seed=&class=', '/v1/render?seed=1&class=1&scale=99',
-      '/v1/render?seed=1&class=1&format=gif', '/v1/traversal?class=1&dim=-1', '/v1/traversal?class=1&dim=1&frames=1', '/v1/traversal?class=1&dim=1&range=NaN',
-      '/v1/traversal?class=1&dim=1&mode=sideways', '/v1/rankings?top=99999', '/v1/corner-case?class=1&dim=1&tolerance=0', '/v1/jobs?limit=1000',
-      '/v1/models/%00', '/v1/results/' + 'f'.repeat(64), '/v1/health?warm=maybe', '/problems/none',
+      '/v1/render?seed=4294967296&class=1',
+      '/v1/render?seed=1.5&class=1',
+      '/v1/render?seed=&class=',
+      '/v1/render?seed=1&class=1&scale=99',
+      '/v1/render?seed=1&class=1&format=gif',
+      '/v1/traversal?class=1&dim=-1',
+      '/v1/traversal?class=1&dim=1&frames=1',
+      '/v1/traversal?class=1&dim=1&range=NaN',
+      '/v1/traversal?class=1&dim=1&mode=sideways',
+      '/v1/rankings?top=99999',
+      '/v1/corner-case?class=1&dim=1&tolerance=0',
+      '/v1/jobs?limit=1000',
+      '/v1/models/%00',
+      '/v1/results/' + 'f'.repeat(64),
+      '/v1/health?warm=maybe',
+      '/problems/none',
     ];
     for (const p of probes) {
       const res = await edge.fetch(p);
@@ -399,14 +537,27 @@ describe('live', () => {
       expect(res.status, p).toBeLessThan(500);
       await problemOf(res);
     }
-    const bodies: unknown[] = [null, [], 'x', 1, { seed: 'a', class: 1 }, { seed: 1, class: 1, style: 'abc' }, { seed: 1, class: 1, edits: 'x' }, { seed: 1, class: 1, edits: [{ dim: 1, shift: 1e9 }] }];
+    const bodies: unknown[] = [
+      null,
+      [],
+      'x',
+      1,
+      { seed: 'a', class: 1 },
+      { seed: 1, class: 1, style: 'abc' },
+      { seed: 1, class: 1, edits: 'x' },
+      { seed: 1, class: 1, edits: [{ dim: 1, shift: 1e9 }] },
+    ];
     for (const b of bodies) {
       const res = await post('/v1/render', b);
       expect(res.status, JSON.stringify(b)).toBe(400);
       await problemOf(res);
     }
     expect((await problemOf(await edge.fetch('/v1/render?seed=&class=2'))).field).toBe('seed');
-    const text = await edge.fetch('/v1/render', { method: 'POST', headers: { 'content-type': 'text/plain' }, body: 'hello' });
+    const text = await edge.fetch('/v1/render', {
+      method: 'POST',
+      headers: { 'content-type': 'text/plain' },
+      body: 'hello',
+    });
     expect(text.status).toBe(415);
     expect((await problemOf(text)).field).toBe('content-type');
   });

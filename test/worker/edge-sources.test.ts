@@ -13,7 +13,15 @@ import { DEFAULT_GENERATOR, Generator } from '../../src/core/generator/index.js'
 import { decodeWeights, type HostTensor } from '../../src/core/weights/codec.js';
 import { resolveEdgeModels } from '../../src/worker/build/sources.js';
 import { PRECOMPUTED_DIR, writeEdgeAssets } from '../../src/worker/build/assets.js';
-import { DEFAULT_SWEEP, RANDOM_INIT_ID, RESULT_KINDS, generatorId, resultKey, type Catalog, type ResultsIndex } from '../../src/protocol/catalog.js';
+import {
+  DEFAULT_SWEEP,
+  RANDOM_INIT_ID,
+  RESULT_KINDS,
+  generatorId,
+  resultKey,
+  type Catalog,
+  type ResultsIndex,
+} from '../../src/protocol/catalog.js';
 
 let root: string;
 let gTensors: Array<[string, HostTensor]>;
@@ -29,7 +37,18 @@ beforeAll(async () => {
   mkdirSync(path.join(root, 'weights', 'classifier-clean'), { recursive: true });
   const bytes = readFileSync('weights/classifier-clean/weights.bin');
   const tensors = decodeWeights(real, new Uint8Array(bytes));
-  writeWeightsDir(path.join(root, 'weights', 'classifier-clean'), { name: real.name, kind: 'classifier', architecture: real.architecture, weightsFile: 'weights.bin', provenance: real.provenance, metrics: real.metrics }, [...tensors.entries()]);
+  writeWeightsDir(
+    path.join(root, 'weights', 'classifier-clean'),
+    {
+      name: real.name,
+      kind: 'classifier',
+      architecture: real.architecture,
+      weightsFile: 'weights.bin',
+      provenance: real.provenance,
+      metrics: real.metrics,
+    },
+    [...tensors.entries()],
+  );
 });
 
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -43,15 +62,28 @@ describe('edge model sources', () => {
     const catalog: Catalog = writeEdgeAssets(out, m, path.join(root, 'none'));
     expect(generatorId(catalog)).toBe(RANDOM_INIT_ID);
     expect(catalog.defaultClassifier).toBe('classifier-clean');
-    expect(readFileSync(path.join(out, 'models', 'classifier-clean', 'weights.bin')).length).toBe(m.classifiers[0].bytes.length);
+    expect(readFileSync(path.join(out, 'models', 'classifier-clean', 'weights.bin')).length).toBe(
+      m.classifiers[0].bytes.length,
+    );
   });
 
   it('a training checkpoint: its EMA generator, re-encoded and loadable, labelled as a checkpoint', () => {
     const ckpt = path.join(root, 'checkpoints', 'generator', 'latest');
     writeWeightsDir(
       ckpt,
-      { name: 'generator-checkpoint', kind: 'generator', architecture: { generator: DEFAULT_GENERATOR, discriminator: {}, styleSize: 0 }, weightsFile: 'weights.bin', provenance: { iteration: 1234, trainSeconds: 1 }, metrics: {} },
-      [...gTensors.map(([n, t]) => [`G/${n}`, t] as [string, HostTensor]), ...gTensors.map(([n, t]) => [`G_ema/${n}`, t] as [string, HostTensor]), ['D/x', { shape: [1], values: Float32Array.of(1) }]],
+      {
+        name: 'generator-checkpoint',
+        kind: 'generator',
+        architecture: { generator: DEFAULT_GENERATOR, discriminator: {}, styleSize: 0 },
+        weightsFile: 'weights.bin',
+        provenance: { iteration: 1234, trainSeconds: 1 },
+        metrics: {},
+      },
+      [
+        ...gTensors.map(([n, t]) => [`G/${n}`, t] as [string, HostTensor]),
+        ...gTensors.map(([n, t]) => [`G_ema/${n}`, t] as [string, HostTensor]),
+        ['D/x', { shape: [1], values: Float32Array.of(1) }],
+      ],
     );
     const m = resolveEdgeModels(root, { fresh: true });
     expect(m.generator?.entry.source).toBe('checkpoint');
@@ -63,7 +95,11 @@ describe('edge model sources', () => {
   });
 
   it('weights/generator/ takes over when dropped in', () => {
-    writeWeightsDir(path.join(root, 'weights', 'generator'), new Generator(DEFAULT_GENERATOR, 0).weightsInfo('generator', { note: 'test' }), gTensors);
+    writeWeightsDir(
+      path.join(root, 'weights', 'generator'),
+      new Generator(DEFAULT_GENERATOR, 0).weightsInfo('generator', { note: 'test' }),
+      gTensors,
+    );
     const m = resolveEdgeModels(root);
     expect(m.generator?.entry.source).toBe('weights');
     expect(m.generator?.entry.name).toBe('generator');
@@ -82,8 +118,14 @@ describe('committed precomputed results', () => {
     const missing: string[] = [];
     for (const m of catalog.classifiers) {
       for (const kind of RESULT_KINDS) {
-        const key = resultKey({ kind, generatorId: generatorId(catalog), classifierId: m.sha256, sweep: DEFAULT_SWEEP });
-        if (!keys.has(key) || !existsSync(path.join(PRECOMPUTED_DIR, `${key}.json`))) missing.push(`${kind} of ${m.name}`);
+        const key = resultKey({
+          kind,
+          generatorId: generatorId(catalog),
+          classifierId: m.sha256,
+          sweep: DEFAULT_SWEEP,
+        });
+        if (!keys.has(key) || !existsSync(path.join(PRECOMPUTED_DIR, `${key}.json`)))
+          missing.push(`${kind} of ${m.name}`);
       }
     }
     expect(catalog.classifiers.length).toBeGreaterThan(0);

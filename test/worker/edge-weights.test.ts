@@ -30,7 +30,9 @@ describe('weights with a bad checksum', () => {
     expect(p.detail).toContain('checksum');
     const render = await problemOf(await edge.fetch(`/v1/render?seed=1&class=1&classifier=${corrupted}`));
     expect(render.status).toBe(503);
-    const list = (await (await edge.fetch('/v1/models')).json()) as { models: Array<{ name: string; kind: string; status: string }> };
+    const list = (await (await edge.fetch('/v1/models')).json()) as {
+      models: Array<{ name: string; kind: string; status: string }>;
+    };
     expect(list.models.find((m) => m.name === corrupted)?.status).toBe('refused');
     expect(list.models.find((m) => m.kind === 'generator')?.status).toBe('ready');
   });
@@ -57,10 +59,16 @@ describe('weights with a bad checksum', () => {
 describe('deployment', () => {
   it('wrangler deploy --dry-run passes; the bundle is under 1 MB gzip without weights', async () => {
     await ensureBuilt();
-    const r = spawnSync('npx', ['wrangler', 'deploy', '--dry-run', '--outdir', 'dist/wrangler-dry-run'], { encoding: 'utf8', env: { ...process.env, WRANGLER_SEND_METRICS: 'false', CI: '1' }, timeout: 90_000 });
+    const r = spawnSync('npx', ['wrangler', 'deploy', '--dry-run', '--outdir', 'dist/wrangler-dry-run'], {
+      encoding: 'utf8',
+      env: { ...process.env, WRANGLER_SEND_METRICS: 'false', CI: '1' },
+      timeout: 90_000,
+    });
     expect(r.status, r.stderr + r.stdout).toBe(0);
     expect(r.stdout).toContain('--dry-run: exiting now.');
-    const gz = gzipSync(readFileSync('dist/worker/index.mjs')).length + gzipSync(readFileSync('dist/worker/tfjs-backend-wasm-simd.wasm')).length;
+    const gz =
+      gzipSync(readFileSync('dist/worker/index.mjs')).length +
+      gzipSync(readFileSync('dist/worker/tfjs-backend-wasm-simd.wasm')).length;
     expect(gz).toBeLessThan(1024 * 1024);
   });
 });

@@ -41,7 +41,9 @@ function generatedBindings(): Map<string, string> {
 /** Property name → the type name it is declared with, in env.ts's `interface Env`. */
 function declaredEnv(): Map<string, string> {
   const file = ts.createSourceFile('env.ts', readFileSync('src/worker/env.ts', 'utf8'), ts.ScriptTarget.ES2022);
-  const env = file.statements.find((s): s is ts.InterfaceDeclaration => ts.isInterfaceDeclaration(s) && s.name.text === 'Env');
+  const env = file.statements.find(
+    (s): s is ts.InterfaceDeclaration => ts.isInterfaceDeclaration(s) && s.name.text === 'Env',
+  );
   const out = new Map<string, string>();
   for (const m of env?.members ?? []) {
     if (!ts.isPropertySignature(m) || !m.type) continue;
@@ -61,7 +63,9 @@ describe('Env matches wrangler.toml', () => {
       expect(declared.get(name), `Env.${name}`).toBe(KIND[kind]);
     }
     const bindingKinds = new Set(Object.values(KIND));
-    const stale = [...declared].filter(([name, type]) => bindingKinds.has(type) && !generated.has(name)).map(([name]) => name);
+    const stale = [...declared]
+      .filter(([name, type]) => bindingKinds.has(type) && !generated.has(name))
+      .map(([name]) => name);
     expect(stale, 'bindings in Env that wrangler.toml does not declare').toEqual([]);
   }, 180_000);
 });

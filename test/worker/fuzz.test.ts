@@ -17,8 +17,50 @@ interface Operation {
   hasBody: boolean;
 }
 
-const HOSTILE_NUMBERS = ['-1', '0', '1', '9', '10', '511', '512', '513', '1e309', '-1e309', 'NaN', 'Infinity', '-Infinity', '1.5', '99999999999999999999', '0x10', '', ' ', '3abc', '-0'];
-const HOSTILE_STRINGS = ['', '../../etc/passwd', '..%2F..%2Fweights', '%00', '<script>alert(1)</script>', 'classifier-clean', 'classifier-corrupted', 'no-such-model', 'a'.repeat(5000), '{"$ne":1}', '\u0000\u0001', 'png', 'json', 'csv', 'rows', 'range', 'crossing', 'increase', 'decrease', 'true'];
+const HOSTILE_NUMBERS = [
+  '-1',
+  '0',
+  '1',
+  '9',
+  '10',
+  '511',
+  '512',
+  '513',
+  '1e309',
+  '-1e309',
+  'NaN',
+  'Infinity',
+  '-Infinity',
+  '1.5',
+  '99999999999999999999',
+  '0x10',
+  '',
+  ' ',
+  '3abc',
+  '-0',
+];
+const HOSTILE_STRINGS = [
+  '',
+  '../../etc/passwd',
+  '..%2F..%2Fweights',
+  '%00',
+  '<script>alert(1)</script>',
+  'classifier-clean',
+  'classifier-corrupted',
+  'no-such-model',
+  'a'.repeat(5000),
+  '{"$ne":1}',
+  '\u0000\u0001',
+  'png',
+  'json',
+  'csv',
+  'rows',
+  'range',
+  'crossing',
+  'increase',
+  'decrease',
+  'true',
+];
 
 const value = fc.oneof(
   fc.constantFrom(...HOSTILE_NUMBERS),
@@ -38,25 +80,63 @@ const jsonValue: fc.Arbitrary<unknown> = fc.letrec((tie) => ({
     fc.boolean(),
     fc.constant(null),
     fc.array(tie('v'), { maxLength: 6 }),
-    fc.dictionary(fc.constantFrom('seed', 'class', 'style', 'edits', 'dim', 'delta', 'spec', 'kind', 'samples', 'classifier', 'images', 'count', 'x'), tie('v'), { maxKeys: 5 }),
+    fc.dictionary(
+      fc.constantFrom(
+        'seed',
+        'class',
+        'style',
+        'edits',
+        'dim',
+        'delta',
+        'spec',
+        'kind',
+        'samples',
+        'classifier',
+        'images',
+        'count',
+        'x',
+      ),
+      tie('v'),
+      { maxKeys: 5 },
+    ),
   ),
 })).v;
 
 const body = fc.oneof(
   jsonValue.map((v) => JSON.stringify(v)),
-  fc.constantFrom('{', '{"seed":', 'null', '[]', '"x"', '{"style": [' + '1,'.repeat(600) + '1]}', '{"style":' + JSON.stringify(new Array(512).fill(1e308)) + '}'),
+  fc.constantFrom(
+    '{',
+    '{"seed":',
+    'null',
+    '[]',
+    '"x"',
+    '{"style": [' + '1,'.repeat(600) + '1]}',
+    '{"style":' + JSON.stringify(new Array(512).fill(1e308)) + '}',
+  ),
   fc.string({ maxLength: 200 }),
   fc.constant('x'.repeat(70_000)), // over the 64 KiB body limit
 );
 
-function operationsOf(doc: { paths: Record<string, Record<string, { parameters?: Array<{ name: string; in: string; schema?: { type?: string } }>; requestBody?: unknown }>> }): Operation[] {
+function operationsOf(doc: {
+  paths: Record<
+    string,
+    Record<
+      string,
+      { parameters?: Array<{ name: string; in: string; schema?: { type?: string } }>; requestBody?: unknown }
+    >
+  >;
+}): Operation[] {
   const ops: Operation[] = [];
   for (const [p, methods] of Object.entries(doc.paths)) {
     for (const [method, op] of Object.entries(methods)) {
       ops.push({
         method: method.toUpperCase(),
         path: p,
-        params: (op.parameters ?? []).map((x) => ({ name: x.name, in: x.in as Operation['params'][number]['in'], type: x.schema?.type })),
+        params: (op.parameters ?? []).map((x) => ({
+          name: x.name,
+          in: x.in as Operation['params'][number]['in'],
+          type: x.schema?.type,
+        })),
         hasBody: op.requestBody !== undefined,
       });
     }
@@ -67,10 +147,20 @@ function operationsOf(doc: { paths: Record<string, Record<string, { parameters?:
 describe('fuzzing every endpoint on workerd', () => {
   let edge: EdgeServer;
   let ops: Operation[];
-  const stats: { requests: number; byStatus: Map<number, number>; connectionResets?: number } = { requests: 0, byStatus: new Map() };
+  const stats: { requests: number; byStatus: Map<number, number>; connectionResets?: number } = {
+    requests: 0,
+    byStatus: new Map(),
+  };
 
   /** Requests answered before the fuzzing, to be answered identically after it. */
-  const PROBES = ['/v1/models', '/v1/classifiers', '/v1/rankings?top=5', '/v1/render?seed=1&class=3', '/v1/traversal?class=3&dim=7&frames=5&mode=range', '/v1/jobs'];
+  const PROBES = [
+    '/v1/models',
+    '/v1/classifiers',
+    '/v1/rankings?top=5',
+    '/v1/render?seed=1&class=3',
+    '/v1/traversal?class=3&dim=7&frames=5&mode=range',
+    '/v1/jobs',
+  ];
   const before = new Map<string, { status: number; body: string }>();
   const answer = async (p: string) => {
     const res = await edge.fetch(p);
@@ -84,7 +174,9 @@ describe('fuzzing every endpoint on workerd', () => {
   }, 240_000);
   afterAll(async () => {
     await edge?.close();
-    process.stderr.write(`fuzz: ${stats.requests} requests, statuses ${JSON.stringify(Object.fromEntries([...stats.byStatus].sort((a, b) => a[0] - b[0])))}, connection resets retried: ${stats.connectionResets ?? 0}\n`);
+    process.stderr.write(
+      `fuzz: ${stats.requests} requests, statuses ${JSON.stringify(Object.fromEntries([...stats.byStatus].sort((a, b) => a[0] - b[0])))}, connection resets retried: ${stats.connectionResets ?? 0}\n`,
+    );
   });
 
   it('covers every documented operation', () => {
@@ -139,10 +231,17 @@ describe('fuzzing every endpoint on workerd', () => {
         stats.requests++;
         stats.byStatus.set(res.status, (stats.byStatus.get(res.status) ?? 0) + 1);
         const text = await res.text();
-        if (res.status >= 500) throw new Error(`${op.method} ${pathname}?${qs} -> ${res.status}: ${text.slice(0, 300)}`);
+        if (res.status >= 500)
+          throw new Error(`${op.method} ${pathname}?${qs} -> ${res.status}: ${text.slice(0, 300)}`);
         if (res.status >= 400) {
           expect(res.headers.get('content-type') ?? '').toContain('application/problem+json');
-          const problem = JSON.parse(text) as { type?: string; title?: string; detail?: string; field?: string; status?: number };
+          const problem = JSON.parse(text) as {
+            type?: string;
+            title?: string;
+            detail?: string;
+            field?: string;
+            status?: number;
+          };
           expect(typeof problem.type).toBe('string');
           expect(typeof problem.title).toBe('string');
           expect(typeof problem.detail).toBe('string');

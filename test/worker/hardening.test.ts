@@ -10,7 +10,15 @@ const edgeOf = edgeForFile();
 
 describe('edge hardening', () => {
   it('built-in object names are not docs files or problem types', async () => {
-    for (const p of ['/docs/toString', '/docs/constructor', '/docs/__proto__', '/docs/hasOwnProperty', '/problems/toString', '/problems/constructor', '/problems/__proto__']) {
+    for (const p of [
+      '/docs/toString',
+      '/docs/constructor',
+      '/docs/__proto__',
+      '/docs/hasOwnProperty',
+      '/problems/toString',
+      '/problems/constructor',
+      '/problems/__proto__',
+    ]) {
       const res = await edgeOf().fetch(p);
       expect(res.status, p).toBe(404);
       expect(res.headers.get('content-type'), p).toMatch(/problem\+json/);
@@ -19,7 +27,9 @@ describe('edge hardening', () => {
   });
 
   it('If-None-Match: * never answers 304 for a thing that does not exist', async () => {
-    const missing = await edgeOf().fetch('/v1/rankings?classifier=no-such-classifier', { headers: { 'if-none-match': '*' } });
+    const missing = await edgeOf().fetch('/v1/rankings?classifier=no-such-classifier', {
+      headers: { 'if-none-match': '*' },
+    });
     expect(missing.status).toBe(404);
     const missingDim = await edgeOf().fetch('/v1/traversal?class=3&dim=99999', { headers: { 'if-none-match': '*' } });
     expect(missingDim.status).toBe(400);
@@ -27,7 +37,9 @@ describe('edge hardening', () => {
     const res = await edgeOf().fetch('/v1/render?seed=1&class=3');
     expect(res.status).toBe(200);
     const etag = res.headers.get('etag')!;
-    expect((await edgeOf().fetch('/v1/render?seed=1&class=3', { headers: { 'if-none-match': etag } })).status).toBe(304);
+    expect((await edgeOf().fetch('/v1/render?seed=1&class=3', { headers: { 'if-none-match': etag } })).status).toBe(
+      304,
+    );
     expect((await edgeOf().fetch('/v1/render?seed=1&class=3', { headers: { 'if-none-match': '*' } })).status).toBe(200);
   });
 
@@ -40,7 +52,11 @@ describe('edge hardening', () => {
     const images = Array.from({ length: 16 }, () => Array.from({ length: 1024 }, () => rand()));
     const body = JSON.stringify({ images });
     expect(body.length).toBeGreaterThan(64 * 1024);
-    const res = await edgeOf().fetch('/v1/classify', { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+    const res = await edgeOf().fetch('/v1/classify', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body,
+    });
     expect(res.status, await res.clone().text()).toBe(200);
     const out = (await res.json()) as { results?: unknown[]; predictions?: unknown[] };
     expect(JSON.stringify(out).length).toBeGreaterThan(100);

@@ -9,13 +9,31 @@ import os from 'node:os';
 import path from 'node:path';
 import { startLocalWorkerd } from '../../src/worker/build/local-workerd.js';
 import { buildEdge } from '../../src/worker/build/build.js';
-import { DEFAULT_OPTIONS, DEFAULT_SWEEP, RESULT_SCHEMA, generatorId, resultKey, resultPath, type Catalog, type ResultKind, type StoredResult, type SweepSpec } from '../../src/protocol/catalog.js';
+import {
+  DEFAULT_OPTIONS,
+  DEFAULT_SWEEP,
+  RESULT_SCHEMA,
+  generatorId,
+  resultKey,
+  resultPath,
+  type Catalog,
+  type ResultKind,
+  type StoredResult,
+  type SweepSpec,
+} from '../../src/protocol/catalog.js';
 import { GeneratorArchitectureSchema } from '../../src/core/generator/architecture.js';
 import { buildStyleLayout } from '../../src/core/generator/style-layout.js';
-import { ACCURACY_CURVE_SCHEMA, CORNER_CASES_SCHEMA, FLIP_SUFFICIENCY_SCHEMA, FRONTIER_SCHEMA, HISTOGRAMS_SCHEMA } from '../../src/core/analysis/schema-versions.js';
+import {
+  ACCURACY_CURVE_SCHEMA,
+  CORNER_CASES_SCHEMA,
+  FLIP_SUFFICIENCY_SCHEMA,
+  FRONTIER_SCHEMA,
+  HISTOGRAMS_SCHEMA,
+} from '../../src/core/analysis/schema-versions.js';
 
 /** A 1x1 gray PNG as a data URL: the image of a synthetic corner case's start. */
-const ONE_PIXEL_PNG = 'data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAAAAAA6fptVAAAACklEQVR4nGNgAAAAAgABSK+kcQAAAABJRU5ErkJggg==';
+const ONE_PIXEL_PNG =
+  'data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAAAAAA6fptVAAAACklEQVR4nGNgAAAAAgABSK+kcQAAAABJRU5ErkJggg==';
 
 export const RUNNER_TOKEN = 'test-runner-token';
 /** The submitter scope's secret (POST /v1/jobs); different from the runner's (src/worker/auth.ts). */
@@ -71,7 +89,10 @@ export function edgeForFile(): () => EdgeServer {
 }
 
 /** A copy of the built assets, optionally altered before the server starts. */
-export async function startEdge(alter?: (assetsDir: string, catalog: Catalog) => void, opts: EdgeOptions = {}): Promise<EdgeServer> {
+export async function startEdge(
+  alter?: (assetsDir: string, catalog: Catalog) => void,
+  opts: EdgeOptions = {},
+): Promise<EdgeServer> {
   await ensureBuilt();
   const assets = mkdtempSync(path.join(os.tmpdir(), 'faultlines-edge-'));
   cpSync('dist/edge-assets', assets, { recursive: true });
@@ -92,7 +113,13 @@ export async function startEdge(alter?: (assetsDir: string, catalog: Catalog) =>
       await mf.dispose();
       // Down for a while, as a real restart or deploy can be (runners must wait it out).
       if (downMs > 0) await new Promise((r) => setTimeout(r, downMs));
-      mf = (await startLocalWorkerd(assets, bindings, { persistDir, port: Number(url.port), readRateLimit: TEST_READ_RATE_LIMIT })).mf;
+      mf = (
+        await startLocalWorkerd(assets, bindings, {
+          persistDir,
+          port: Number(url.port),
+          readRateLimit: TEST_READ_RATE_LIMIT,
+        })
+      ).mf;
     },
     close: async () => {
       await mf.dispose();
@@ -136,15 +163,49 @@ export function ensureCachedResults(assetsDir: string, catalog: Catalog): Record
   const start = { pTrue: 0.9, predicted: 3, image: ONE_PIXEL_PNG };
   const payloads: Record<ResultKind, unknown> = {
     'ranking-sums': syntheticSums(catalog, DEFAULT_SWEEP),
-    'histograms': { schema: HISTOGRAMS_SCHEMA, specHash: 'synthetic', wellCount: 1, misCount: 1, dims: [], meanKsTop: 0.5, meanKsRandom: 0.1 },
-    'accuracy-curves': { schema: ACCURACY_CURVE_SCHEMA, specHash: 'synthetic', classIndex: null, dims: [], centredOn: 'well-classified', centres: 'per-class', normalisation: { scale: 1, percentile: 95, minDistance: 0, maxDistance: 1 }, minCount: 20, bootstrap: { resamples: 200, seed: 1 }, count: 1, curves: [] },
+    histograms: {
+      schema: HISTOGRAMS_SCHEMA,
+      specHash: 'synthetic',
+      wellCount: 1,
+      misCount: 1,
+      dims: [],
+      meanKsTop: 0.5,
+      meanKsRandom: 0.1,
+    },
+    'accuracy-curves': {
+      schema: ACCURACY_CURVE_SCHEMA,
+      specHash: 'synthetic',
+      classIndex: null,
+      dims: [],
+      centredOn: 'well-classified',
+      centres: 'per-class',
+      normalisation: { scale: 1, percentile: 95, minDistance: 0, maxDistance: 1 },
+      minCount: 20,
+      bootstrap: { resamples: 200, seed: 1 },
+      count: 1,
+      curves: [],
+    },
     'corner-cases': {
       schema: CORNER_CASES_SCHEMA,
       specHash: 'synthetic',
       maxSteps: 20,
       tolerance: 0.01,
-      classes: [3, 4].map((classIndex) => ({ classIndex, start: { ...start, predicted: classIndex }, cases: [], skipped: [], counts: { tried: 0, pTrueHalf: 0, decision: 0 } })),
-      flipSufficiency: { schema: FLIP_SUFFICIENCY_SCHEMA, ks: [], ts: [], seed: 1, samples: 0, randomDims: [], classifiers: [] },
+      classes: [3, 4].map((classIndex) => ({
+        classIndex,
+        start: { ...start, predicted: classIndex },
+        cases: [],
+        skipped: [],
+        counts: { tried: 0, pTrueHalf: 0, decision: 0 },
+      })),
+      flipSufficiency: {
+        schema: FLIP_SUFFICIENCY_SCHEMA,
+        ks: [],
+        ts: [],
+        seed: 1,
+        samples: 0,
+        randomDims: [],
+        classifiers: [],
+      },
       frontier: { schema: FRONTIER_SCHEMA, topDims: 3, maxSteps: 20, dims: [], classifiers: [] },
     },
   };
@@ -158,7 +219,18 @@ export function ensureCachedResults(assetsDir: string, catalog: Catalog): Record
     } catch {
       /* write a synthetic one */
     }
-    const stored: StoredResult = { schema: RESULT_SCHEMA, key, kind, generatorId: gid, classifierId: cls.sha256, classifier: cls.name, sweep: DEFAULT_SWEEP, options: DEFAULT_OPTIONS[kind], computed: { by: 'test (synthetic)' }, payload: payloads[kind] };
+    const stored: StoredResult = {
+      schema: RESULT_SCHEMA,
+      key,
+      kind,
+      generatorId: gid,
+      classifierId: cls.sha256,
+      classifier: cls.name,
+      sweep: DEFAULT_SWEEP,
+      options: DEFAULT_OPTIONS[kind],
+      computed: { by: 'test (synthetic)' },
+      payload: payloads[kind],
+    };
     writeFileSync(file, JSON.stringify(stored));
   }
   return keys;
@@ -172,9 +244,13 @@ export function corruptWeights(assetsDir: string, modelPath: string): void {
   writeFileSync(file, bytes);
 }
 
-export async function problemOf(res: Response): Promise<{ type: string; title: string; status: number; detail: string; field?: string; [k: string]: unknown }> {
+export async function problemOf(
+  res: Response,
+): Promise<{ type: string; title: string; status: number; detail: string; field?: string; [k: string]: unknown }> {
   if (!res.headers.get('content-type')?.startsWith('application/problem+json')) {
-    throw new Error(`expected application/problem+json, got ${res.headers.get('content-type')} (status ${res.status}): ${(await res.text()).slice(0, 300)}`);
+    throw new Error(
+      `expected application/problem+json, got ${res.headers.get('content-type')} (status ${res.status}): ${(await res.text()).slice(0, 300)}`,
+    );
   }
   return res.json() as Promise<never>;
 }
@@ -187,13 +263,24 @@ export const fixtureFile = (p: string) => new Blob([readFileSync(p)]);
  * The multipart body curl sends for `-F model=@… -F weights=@… -F adapter=@…` (POST
  * /v1/classifiers) from a model folder; `weights` and `adapter` replace the folder's.
  */
-export function classifierUpload(dir: string, opts: { adapter?: unknown; weights?: Array<[string, Blob]>; name?: string } = {}): FormData {
+export function classifierUpload(
+  dir: string,
+  opts: { adapter?: unknown; weights?: Array<[string, Blob]>; name?: string } = {},
+): FormData {
   const form = new FormData();
   form.append('model', fixtureFile(path.join(dir, 'model.json')), 'model.json');
-  const modelJson = JSON.parse(readFileSync(path.join(dir, 'model.json'), 'utf8')) as { weightsManifest: Array<{ paths: string[] }> };
-  const weights = opts.weights ?? modelJson.weightsManifest.flatMap((g) => g.paths).map((p): [string, Blob] => [p, fixtureFile(path.join(dir, p))]);
+  const modelJson = JSON.parse(readFileSync(path.join(dir, 'model.json'), 'utf8')) as {
+    weightsManifest: Array<{ paths: string[] }>;
+  };
+  const weights =
+    opts.weights ??
+    modelJson.weightsManifest.flatMap((g) => g.paths).map((p): [string, Blob] => [p, fixtureFile(path.join(dir, p))]);
   for (const [name, blob] of weights) form.append('weights', blob, name);
-  form.append('adapter', opts.adapter === undefined ? fixtureFile(path.join(dir, 'adapter.json')) : new Blob([JSON.stringify(opts.adapter)]), 'adapter.json');
+  form.append(
+    'adapter',
+    opts.adapter === undefined ? fixtureFile(path.join(dir, 'adapter.json')) : new Blob([JSON.stringify(opts.adapter)]),
+    'adapter.json',
+  );
   if (opts.name) form.append('name', opts.name);
   return form;
 }
@@ -208,7 +295,10 @@ const leaseTokens = new Map<string, string>();
 const NOBODYS_TOKEN = '0'.repeat(64);
 
 /** Remembers the token of a lease response (`lease`: the body of POST /v1/runner/lease). */
-export function recordLease(runner: string, lease: { id: string; shard: { index: number; leaseToken: string } } | null): void {
+export function recordLease(
+  runner: string,
+  lease: { id: string; shard: { index: number; leaseToken: string } } | null,
+): void {
   if (lease) leaseTokens.set(`${lease.id}:${lease.shard.index}:${runner}`, lease.shard.leaseToken);
 }
 

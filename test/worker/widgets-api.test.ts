@@ -7,8 +7,38 @@ import { servableResults } from '../browser/fixtures.js';
 import { problemOf, startEdge, type EdgeServer } from './harness.js';
 
 let edge: EdgeServer;
-const RANKING_COLUMNS = ['classifier', 'class', 'rank', 'dim', 'layer', 'channel', 'direction', 'score', 'meanGradient', 'standardError', 'mean', 'std'];
-const CURVE_COLUMNS = ['reference', 'classifier', 'bin', 'lo', 'hi', 'mid', 'count', 'correct', 'accuracy', 'ciLow', 'ciHigh', 'sparse', 'robustness', 'robustnessLow', 'robustnessHigh', 'overallAccuracy'];
+const RANKING_COLUMNS = [
+  'classifier',
+  'class',
+  'rank',
+  'dim',
+  'layer',
+  'channel',
+  'direction',
+  'score',
+  'meanGradient',
+  'standardError',
+  'mean',
+  'std',
+];
+const CURVE_COLUMNS = [
+  'reference',
+  'classifier',
+  'bin',
+  'lo',
+  'hi',
+  'mid',
+  'count',
+  'correct',
+  'accuracy',
+  'ciLow',
+  'ciHigh',
+  'sparse',
+  'robustness',
+  'robustnessLow',
+  'robustnessHigh',
+  'overallAccuracy',
+];
 
 beforeAll(async () => {
   edge = await startEdge(servableResults);
@@ -105,8 +135,14 @@ describe('widgets module, embeds and dashboard', () => {
     // No API origin in the page (never the Host header): the widget uses its module's origin.
     expect(html).toMatch(/<faultlines-traversal classifier="classifier-corrupted" class="4" dim="17" range="3">/);
     // The problem type says what is wrong: a missing dim is invalid, a dim past S out of range.
-    expect(await problemOf(await edge.fetch('/embed/traversal'))).toMatchObject({ field: 'dim', type: '/problems/validation' });
-    expect(await problemOf(await edge.fetch('/embed/traversal?dim=4000'))).toMatchObject({ field: 'dim', type: '/problems/out-of-range' });
+    expect(await problemOf(await edge.fetch('/embed/traversal'))).toMatchObject({
+      field: 'dim',
+      type: '/problems/validation',
+    });
+    expect(await problemOf(await edge.fetch('/embed/traversal?dim=4000'))).toMatchObject({
+      field: 'dim',
+      type: '/problems/out-of-range',
+    });
     expect((await problemOf(await edge.fetch('/embed/ranking?classifier=nope'))).status).toBe(404);
     expect((await problemOf(await edge.fetch('/embed/gauge'))).field).toBe('widget');
     expect((await problemOf(await edge.fetch('/embed/accuracy-curve?compare=%3Cscript%3E'))).field).toBe('compare');
@@ -130,28 +166,47 @@ describe('widgets module, embeds and dashboard', () => {
 describe('OpenAPI', () => {
   it('documents the tables, embeddings and embed routes', async () => {
     const doc = (await (await edge.fetch('/openapi.json')).json()) as { paths: Record<string, unknown> };
-    for (const p of ['/v1/rankings/rows', '/v1/accuracy-curves/rows', '/v1/embeddings', '/embed/{widget}']) expect(doc.paths[p], p).toBeDefined();
+    for (const p of ['/v1/rankings/rows', '/v1/accuracy-curves/rows', '/v1/embeddings', '/embed/{widget}'])
+      expect(doc.paths[p], p).toBeDefined();
   });
 });
 
 describe('CORS', () => {
   it('reads allow any origin; writes and runner routes get no CORS headers', async () => {
-    for (const p of ['/v1/rankings?top=1', '/v1/accuracy-curves', '/v1/corner-cases?class=1', '/v1/traversal?class=1&dim=3&frames=3', '/v1/models', '/v1/embeddings?space=Z']) {
+    for (const p of [
+      '/v1/rankings?top=1',
+      '/v1/accuracy-curves',
+      '/v1/corner-cases?class=1',
+      '/v1/traversal?class=1&dim=3&frames=3',
+      '/v1/models',
+      '/v1/embeddings?space=Z',
+    ]) {
       const res = await edge.fetch(p, { headers: ORIGIN });
       expect(res.status, p).toBe(200);
       expect(res.headers.get('access-control-allow-origin'), p).toBe('*');
       expect(res.headers.get('access-control-allow-credentials'), p).toBeNull();
       // Widgets read these (ETag revalidation, Retry-After of a 429/503, the traversal's outcome).
-      expect(res.headers.get('access-control-expose-headers')?.split(/,\s*/), p).toEqual(expect.arrayContaining(['etag', 'retry-after', 'x-outcome']));
+      expect(res.headers.get('access-control-expose-headers')?.split(/,\s*/), p).toEqual(
+        expect.arrayContaining(['etag', 'retry-after', 'x-outcome']),
+      );
     }
     const bad = await edge.fetch('/v1/rankings?top=0', { headers: ORIGIN });
     expect(bad.headers.get('access-control-allow-origin')).toBe('*'); // widgets can read the problem
-    const pre = await edge.fetch('/v1/render', { method: 'OPTIONS', headers: { ...ORIGIN, 'access-control-request-method': 'POST' } });
+    const pre = await edge.fetch('/v1/render', {
+      method: 'OPTIONS',
+      headers: { ...ORIGIN, 'access-control-request-method': 'POST' },
+    });
     expect(pre.headers.get('access-control-allow-methods')?.split(/,\s*/)).toEqual(['GET', 'HEAD']);
-    const write = await edge.fetch('/v1/render', { method: 'POST', headers: { ...ORIGIN, 'content-type': 'application/json' }, body: JSON.stringify({ seed: 1, class: 1 }) });
+    const write = await edge.fetch('/v1/render', {
+      method: 'POST',
+      headers: { ...ORIGIN, 'content-type': 'application/json' },
+      body: JSON.stringify({ seed: 1, class: 1 }),
+    });
     expect(write.headers.get('access-control-allow-origin')).toBeNull();
     const jobs = await edge.fetch('/v1/jobs', { headers: ORIGIN });
     expect(jobs.headers.get('access-control-allow-origin')).toBeNull();
-    expect((await edge.fetch('/v1/jobs', { method: 'OPTIONS', headers: ORIGIN })).headers.get('access-control-allow-origin')).toBeNull();
+    expect(
+      (await edge.fetch('/v1/jobs', { method: 'OPTIONS', headers: ORIGIN })).headers.get('access-control-allow-origin'),
+    ).toBeNull();
   });
 });

@@ -44,7 +44,6 @@ import type { RankedDim } from './ranking.js';
 import { ACCURACY_CURVE_SCHEMA } from './schema-versions.js';
 export { ACCURACY_CURVE_SCHEMA };
 
-
 /** Counts of a group of samples, with the accuracy and its 95% Wilson interval (NaN when empty). */
 export interface AccuracyCount {
   count: number;
@@ -173,9 +172,12 @@ export function accuracyAtDistances(
   const minCount = opts.minCount ?? 20;
   const resamples = opts.resamples ?? 200;
   if (!(nb >= 1 && Number.isInteger(nb))) throw new RangeError(`bins must be a positive integer, got ${nb}`);
-  if (!(percentile > 0 && percentile <= 100)) throw new RangeError(`scalePercentile must be in (0, 100], got ${percentile}`);
-  if (!(minCount >= 0) || !(resamples >= 0 && Number.isInteger(resamples))) throw new RangeError('minCount and resamples must be non-negative');
-  if (scaleFrom.length !== n || curves.some((c) => c.correct.length !== n)) throw new Error('distances, scaleFrom and every correctness must have one entry per sample');
+  if (!(percentile > 0 && percentile <= 100))
+    throw new RangeError(`scalePercentile must be in (0, 100], got ${percentile}`);
+  if (!(minCount >= 0) || !(resamples >= 0 && Number.isInteger(resamples)))
+    throw new RangeError('minCount and resamples must be non-negative');
+  if (scaleFrom.length !== n || curves.some((c) => c.correct.length !== n))
+    throw new Error('distances, scaleFrom and every correctness must have one entry per sample');
   const d = Float64Array.from(distances);
   let minD = Infinity;
   let maxD = -Infinity;
@@ -275,12 +277,20 @@ export function accuracyAtDistances(
       const [area, bins, kept] = point[k];
       const sorted = Float64Array.from(boot[k]).sort();
       // Half the resamples or more without a score (too few samples): no interval.
-      const ci = kept > 0 && sorted.length * 2 >= resamples && sorted.length > 0 ? [quantileSorted(sorted, 0.025), quantileSorted(sorted, 0.975)] : [NaN, NaN];
+      const ci =
+        kept > 0 && sorted.length * 2 >= resamples && sorted.length > 0
+          ? [quantileSorted(sorted, 0.025), quantileSorted(sorted, 0.975)]
+          : [NaN, NaN];
       let all = 0;
       for (let i = 0; i < n; i++) all += corrects[k][i];
       return {
         classifier: c.classifier,
-        bins: Array.from({ length: nb }, (_, b) => ({ lo: b / nb, hi: (b + 1) / nb, ...counted(at.count[b], at.hits[k][b]), sparse: sparse(at.count[b]) })),
+        bins: Array.from({ length: nb }, (_, b) => ({
+          lo: b / nb,
+          hi: (b + 1) / nb,
+          ...counted(at.count[b], at.hits[k][b]),
+          sparse: sparse(at.count[b]),
+        })),
         beyond: { ...counted(at.count[nb], at.hits[k][nb]), sparse: sparse(at.count[nb]) },
         robustness: { score: bins > 0 ? area / bins : NaN, ciLow: ci[0], ciHigh: ci[1], samples: kept },
         accuracy: n ? all / n : NaN,
@@ -295,7 +305,12 @@ export function accuracyAtDistances(
  * @example
  * const r = accuracyCurves(popClean, 'classifier-clean', { ranking: ranking.dims }, { 'classifier-corrupted': popCorrupted.correct });
  */
-export function accuracyCurves(pop: LabelledStyles, name: string, opts: AccuracyCurveOptions, others: Record<string, Uint8Array> = {}): AccuracyCurvesResult {
+export function accuracyCurves(
+  pop: LabelledStyles,
+  name: string,
+  opts: AccuracyCurveOptions,
+  others: Record<string, Uint8Array> = {},
+): AccuracyCurvesResult {
   const dims = opts.ranking.slice(0, opts.topDims ?? 100);
   const classIndex = opts.classIndex ?? null;
   if (classIndex !== null && opts.labels === undefined) throw new Error('a per-class accuracy curve needs labels');
@@ -303,7 +318,8 @@ export function accuracyCurves(pop: LabelledStyles, name: string, opts: Accuracy
   for (let i = 0; i < pop.count; i++) if (classIndex === null || opts.labels![i] === classIndex) members.push(i);
   if (members.length === 0) throw new Error(`no samples${classIndex === null ? '' : ` of class ${classIndex}`}`);
   for (const [other, correct] of Object.entries(others)) {
-    if (correct.length !== pop.count) throw new Error(`correctness of ${other} has ${correct.length} samples, the population ${pop.count}`);
+    if (correct.length !== pop.count)
+      throw new Error(`correctness of ${other} has ${correct.length} samples, the population ${pop.count}`);
   }
   // Centres: mean style of the reference classifier's well-classified samples, per class when the
   // labels allow it (a single class is one group either way).
@@ -345,7 +361,10 @@ export function accuracyCurves(pop: LabelledStyles, name: string, opts: Accuracy
   const anyWell = members.some((i) => pop.correct[i] === 1);
   const scaleFrom = Uint8Array.from(members, (i) => (anyWell ? pop.correct[i] : 1));
   const of = (correct: Uint8Array) => Uint8Array.from(members, (i) => correct[i]);
-  const curves = [{ classifier: name, correct: of(pop.correct) }, ...Object.entries(others).map(([n, c]) => ({ classifier: n, correct: of(c) }))];
+  const curves = [
+    { classifier: name, correct: of(pop.correct) },
+    ...Object.entries(others).map(([n, c]) => ({ classifier: n, correct: of(c) })),
+  ];
   const r = accuracyAtDistances(dist, scaleFrom, curves, opts);
   return {
     schema: ACCURACY_CURVE_SCHEMA,

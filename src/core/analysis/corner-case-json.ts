@@ -14,17 +14,36 @@ export const imageUrl = (img: Float32Array) => pngDataUrl(gridPng([img], { size:
 
 /** A ranked dim as a corner case names it. */
 export function rankedDimJson(d: RankedDim) {
-  return { index: d.index, rank: d.rank, layer: d.layer, channel: d.channel, score: d.score, direction: d.direction, std: d.std };
+  return {
+    index: d.index,
+    rank: d.rank,
+    layer: d.layer,
+    channel: d.channel,
+    score: d.score,
+    direction: d.direction,
+    std: d.std,
+  };
 }
 
 /** A boundary point (the decision corner case, the p_true = 0.5 point) with its image. */
 export function boundaryPointJson(p: BoundaryPoint) {
-  return { shift: p.shift, pTrue: p.pTrue, predicted: p.predicted, runnerUp: p.runnerUp, pRunnerUp: p.pRunnerUp, image: imageUrl(p.image) };
+  return {
+    shift: p.shift,
+    pTrue: p.pTrue,
+    predicted: p.predicted,
+    runnerUp: p.runnerUp,
+    pRunnerUp: p.pRunnerUp,
+    image: imageUrl(p.image),
+  };
 }
 
 /** A corner case: the decision corner case (the headline) and the paper's p_true = 0.5 point. */
 export function cornerCaseJson(x: CornerCase) {
-  return { dim: rankedDimJson(x.dim), decision: boundaryPointJson(x.decision), pTrueHalf: x.pTrueHalf === null ? null : boundaryPointJson(x.pTrueHalf) };
+  return {
+    dim: rankedDimJson(x.dim),
+    decision: boundaryPointJson(x.decision),
+    pTrueHalf: x.pTrueHalf === null ? null : boundaryPointJson(x.pTrueHalf),
+  };
 }
 
 /** A dim searched without a corner case: what happened. */
@@ -44,9 +63,18 @@ export type SkippedJson = ReturnType<typeof skippedJson>;
  * The start's evaluation (image included) of a search: the traversal's frame at shift 0, or, when
  * the search moved nowhere (zero variance), one evaluation of the start style.
  */
-export async function searchStart(models: AnalysisModels, start: DimStart, search: CornerCaseSearch): Promise<ShiftEvaluation> {
+export async function searchStart(
+  models: AnalysisModels,
+  start: DimStart,
+  search: CornerCaseSearch,
+): Promise<ShiftEvaluation> {
   const frame = search.traversal?.frames.find((f) => f.shift === 0 && f.image !== undefined);
   if (frame) return frame;
-  const [e] = await evaluateShifts(models, { s0: start.s0, classIndex: start.classIndex, dim: start.dim.index, std: 1, direction: 1 }, [0], true);
+  const [e] = await evaluateShifts(
+    models,
+    { s0: start.s0, classIndex: start.classIndex, dim: start.dim.index, std: 1, direction: 1 },
+    [0],
+    true,
+  );
   return e;
 }

@@ -9,13 +9,18 @@
 import type { StyleLayout } from '../generator/style-layout.js';
 import { classAverageStyle, classRanking, dimStart, type DimStart } from './dim-start.js';
 import type { RankedDim, RankingSums } from './ranking.js';
-import { evaluateShifts, traverse, type ShiftEvaluation, type TraversalOutcome, type TraversalResult } from './traversal.js';
+import {
+  evaluateShifts,
+  traverse,
+  type ShiftEvaluation,
+  type TraversalOutcome,
+  type TraversalResult,
+} from './traversal.js';
 import type { AnalysisModels } from './models.js';
 import { CORNER_CASES_SCHEMA } from './schema-versions.js';
 export { CORNER_CASES_SCHEMA };
 
 export { classAverageStyle } from './dim-start.js';
-
 
 export interface CornerCaseOptions {
   /** Classes to analyse; default all. */
@@ -86,22 +91,59 @@ export interface CornerCaseSearch {
   traversal: TraversalResult | null;
 }
 
-const point = (e: ShiftEvaluation | null): BoundaryPoint | null => (e === null ? null : { shift: e.shift, pTrue: e.pTrue, predicted: e.predicted, runnerUp: e.runnerUp, pRunnerUp: e.pRunnerUp, image: e.image! });
+const point = (e: ShiftEvaluation | null): BoundaryPoint | null =>
+  e === null
+    ? null
+    : {
+        shift: e.shift,
+        pTrue: e.pTrue,
+        predicted: e.predicted,
+        runnerUp: e.runnerUp,
+        pRunnerUp: e.pRunnerUp,
+        image: e.image!,
+      };
 
 /**
  * The corner-case search along one dim from a start (dim-start.ts): the one function behind the
  * cached corner cases and the live /v1/corner-case.
  */
-export async function cornerCaseAlong(models: AnalysisModels, start: DimStart, opts: { maxSteps?: number; tolerance?: number } = {}): Promise<CornerCaseSearch> {
+export async function cornerCaseAlong(
+  models: AnalysisModels,
+  start: DimStart,
+  opts: { maxSteps?: number; tolerance?: number } = {},
+): Promise<CornerCaseSearch> {
   const maxSteps = opts.maxSteps ?? 20;
   const dim = start.dim;
   if (!(start.std > 0)) {
-    return { cornerCase: null, skipped: { dim, outcome: 'zero-variance', reason: 'zero variance in the population: no std unit to move in', pTrueHalfShift: null }, traversal: null };
+    return {
+      cornerCase: null,
+      skipped: {
+        dim,
+        outcome: 'zero-variance',
+        reason: 'zero variance in the population: no std unit to move in',
+        pTrueHalfShift: null,
+      },
+      traversal: null,
+    };
   }
-  const t = await traverse(models, { s0: start.s0, classIndex: start.classIndex, dim: dim.index, std: start.std, direction: start.direction, maxSteps, tolerance: opts.tolerance ?? 0.01, fractions: [0] });
+  const t = await traverse(models, {
+    s0: start.s0,
+    classIndex: start.classIndex,
+    dim: dim.index,
+    std: start.std,
+    direction: start.direction,
+    maxSteps,
+    tolerance: opts.tolerance ?? 0.01,
+    fractions: [0],
+  });
   const half = t.pTrueHalfShift !== null && t.pTrueHalfShift > 0 ? point(t.pTrueHalf) : null;
-  if (t.outcome === 'flipped') return { cornerCase: { dim, decision: point(t.decision)!, pTrueHalf: half }, skipped: null, traversal: t };
-  return { cornerCase: null, skipped: { dim, outcome: t.outcome, reason: t.reasons.join('; '), pTrueHalfShift: t.pTrueHalfShift }, traversal: t };
+  if (t.outcome === 'flipped')
+    return { cornerCase: { dim, decision: point(t.decision)!, pTrueHalf: half }, skipped: null, traversal: t };
+  return {
+    cornerCase: null,
+    skipped: { dim, outcome: t.outcome, reason: t.reasons.join('; '), pTrueHalfShift: t.pTrueHalfShift },
+    traversal: t,
+  };
 }
 
 /**
@@ -109,23 +151,45 @@ export async function cornerCaseAlong(models: AnalysisModels, start: DimStart, o
  * const cc = await findCornerCases(models, sums, generator.layout, { classes: [3] });
  * for (const k of cc.classes[0].cases) console.log(`dim ${k.dim.index}: 3 -> ${k.decision.predicted} after ${k.decision.shift} std`);
  */
-export async function findCornerCases(models: AnalysisModels, sums: RankingSums, layout: StyleLayout, opts: CornerCaseOptions = {}): Promise<CornerCasesResult> {
+export async function findCornerCases(
+  models: AnalysisModels,
+  sums: RankingSums,
+  layout: StyleLayout,
+  opts: CornerCaseOptions = {},
+): Promise<CornerCasesResult> {
   const perClass = opts.perClass ?? 10;
   const maxCandidates = opts.maxCandidates ?? 40;
   const maxSteps = opts.maxSteps ?? 20;
   const tolerance = opts.tolerance ?? 0.01;
   const classes = opts.classes ?? [...Array(sums.numClasses).keys()];
-  const out: CornerCasesResult = { schema: CORNER_CASES_SCHEMA, specHash: sums.specHash, maxSteps, tolerance, classes: [] };
+  const out: CornerCasesResult = {
+    schema: CORNER_CASES_SCHEMA,
+    specHash: sums.specHash,
+    maxSteps,
+    tolerance,
+    classes: [],
+  };
   for (const c of classes) {
     const ranking = classRanking(sums, layout, c).ranking;
     const s0 = classAverageStyle(sums, c);
     const [start] = await evaluateShifts(models, { s0, classIndex: c, dim: 0, std: 1, direction: 1 }, [0], true);
-    const entry: ClassCornerCases = { classIndex: c, start, cases: [], skipped: [], counts: { tried: 0, pTrueHalf: 0, decision: 0 } };
+    const entry: ClassCornerCases = {
+      classIndex: c,
+      start,
+      cases: [],
+      skipped: [],
+      counts: { tried: 0, pTrueHalf: 0, decision: 0 },
+    };
     for (const dim of ranking.dims.slice(0, maxCandidates)) {
       if (entry.cases.length >= perClass) break;
       if (start.predicted !== c) {
         // No shift can flip a decision that is already wrong at the start.
-        entry.skipped.push({ dim, outcome: 'already-misclassified', reason: `the class-average style is already misclassified (predicted ${start.predicted}, p_true ${start.pTrue.toFixed(3)})`, pTrueHalfShift: start.pTrue < 0.5 ? 0 : null });
+        entry.skipped.push({
+          dim,
+          outcome: 'already-misclassified',
+          reason: `the class-average style is already misclassified (predicted ${start.predicted}, p_true ${start.pTrue.toFixed(3)})`,
+          pTrueHalfShift: start.pTrue < 0.5 ? 0 : null,
+        });
         break;
       }
       const r = await cornerCaseAlong(models, dimStart(sums, layout, c, dim.index, { s0 }), { maxSteps, tolerance });

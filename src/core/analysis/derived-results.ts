@@ -36,7 +36,7 @@ export type AccuracyCurvesOptions = {
 };
 export type CornerCasesOptions = { perClass: number; maxCandidates: number; maxSteps: number; tolerance: number };
 export interface DerivedOptions {
-  'histograms': HistogramsOptions;
+  histograms: HistogramsOptions;
   'accuracy-curves': AccuracyCurvesOptions;
   'corner-cases': CornerCasesOptions;
 }
@@ -80,7 +80,8 @@ export interface ComparedClassifier {
 export function compactResult<T>(value: T): T {
   return JSON.parse(
     JSON.stringify(value, (_k, v: unknown) => {
-      if (v instanceof Float32Array || v instanceof Float64Array) return Array.from(v, (x) => (Number.isFinite(x) ? Number(x.toPrecision(9)) : null));
+      if (v instanceof Float32Array || v instanceof Float64Array)
+        return Array.from(v, (x) => (Number.isFinite(x) ? Number(x.toPrecision(9)) : null));
       if (ArrayBuffer.isView(v)) return Array.from(v as Uint8Array);
       if (typeof v === 'number' && !Number.isInteger(v) && Number.isFinite(v)) return Number(v.toPrecision(9));
       if (typeof v === 'number' && !Number.isFinite(v)) return null;
@@ -90,33 +91,58 @@ export function compactResult<T>(value: T): T {
 }
 
 /** The spec hash every payload of (models, sweep) carries: the population's, the same as its ranking sums'. */
-export function resultSpecHash(ids: Pick<AnalysisModels, 'generatorId' | 'classifierId'>, sweep: { seed: number; count: number }): string {
+export function resultSpecHash(
+  ids: Pick<AnalysisModels, 'generatorId' | 'classifierId'>,
+  sweep: { seed: number; count: number },
+): string {
   return populationSpecHash(ids as AnalysisModels, { seed: sweep.seed, count: sweep.count, classIndex: null });
 }
 
 /** Throws unless `sums` are the whole sweep of these models (not another classifier's, seed's or count's). */
 export function checkResultSums(input: Pick<ResultInput, 'models' | 'sweep' | 'sums'>): void {
   const { sums, sweep, models } = input;
-  if (sums.schema !== RANKING_SUMS_SCHEMA) throw new Error(`ranking sums of schema "${sums.schema}", expected ${RANKING_SUMS_SCHEMA}`);
+  if (sums.schema !== RANKING_SUMS_SCHEMA)
+    throw new Error(`ranking sums of schema "${sums.schema}", expected ${RANKING_SUMS_SCHEMA}`);
   const expected = resultSpecHash(models, sweep);
-  if (sums.specHash !== expected) throw new Error(`the ranking sums are of another sweep or models (spec hash ${sums.specHash}, expected ${expected})`);
+  if (sums.specHash !== expected)
+    throw new Error(
+      `the ranking sums are of another sweep or models (spec hash ${sums.specHash}, expected ${expected})`,
+    );
   const whole = sums.ranges.length === 1 && sums.ranges[0][0] === 0 && sums.ranges[0][1] === sweep.count;
-  if (!whole || sumsCount(sums) !== sweep.count) throw new Error(`the ranking sums cover ${JSON.stringify(sums.ranges)}, not the whole sweep [0, ${sweep.count})`);
-  if (sums.styleSize !== models.generator.styleSize) throw new Error(`the ranking sums have S = ${sums.styleSize}, the generator ${models.generator.styleSize}`);
+  if (!whole || sumsCount(sums) !== sweep.count)
+    throw new Error(`the ranking sums cover ${JSON.stringify(sums.ranges)}, not the whole sweep [0, ${sweep.count})`);
+  if (sums.styleSize !== models.generator.styleSize)
+    throw new Error(`the ranking sums have S = ${sums.styleSize}, the generator ${models.generator.styleSize}`);
 }
 
 /** The sweep's population for the classifier (styles, labels, verdicts), batch by batch. */
 export function resultPopulation(input: Pick<ResultInput, 'models' | 'sweep' | 'onProgress'>): Promise<Population> {
-  return samplePopulation(input.models, { seed: input.sweep.seed, count: input.sweep.count, classIndex: null, batchSize: RESULT_POPULATION_BATCH, onProgress: input.onProgress });
+  return samplePopulation(input.models, {
+    seed: input.sweep.seed,
+    count: input.sweep.count,
+    classIndex: null,
+    batchSize: RESULT_POPULATION_BATCH,
+    onProgress: input.onProgress,
+  });
 }
 
 const globalRanking = (input: ResultInput) => rankDimensions(input.sums, input.models.generator.layout, null);
 
 /** Histograms of the top and random dims, well- vs mis-classified (figure 4). `pop`: the population if already sampled. */
-export async function histogramsResult(input: ResultInput, o: HistogramsOptions, pop?: Population): Promise<HistogramsResult & { specHash: string }> {
+export async function histogramsResult(
+  input: ResultInput,
+  o: HistogramsOptions,
+  pop?: Population,
+): Promise<HistogramsResult & { specHash: string }> {
   checkResultSums(input);
   const p = pop ?? (await resultPopulation(input));
-  const r = styleHistograms(p, { ranking: globalRanking(input).dims, top: o.top, random: o.random, bins: o.bins, seed: o.seed });
+  const r = styleHistograms(p, {
+    ranking: globalRanking(input).dims,
+    top: o.top,
+    random: o.random,
+    bins: o.bins,
+    seed: o.seed,
+  });
   return compactResult({ ...r, specHash: p.specHash });
 }
 
@@ -124,7 +150,12 @@ export async function histogramsResult(input: ResultInput, o: HistogramsOptions,
  * Accuracy against distance in the classifier's top dims (figure 6), for it and for `compare`
  * measured on the very same samples (its population's styles, hence images), in that order.
  */
-export async function accuracyCurvesResult(input: ResultInput, o: AccuracyCurvesOptions, compare: readonly ComparedClassifier[], pop?: Population): Promise<AccuracyCurvesResult & { specHash: string }> {
+export async function accuracyCurvesResult(
+  input: ResultInput,
+  o: AccuracyCurvesOptions,
+  compare: readonly ComparedClassifier[],
+  pop?: Population,
+): Promise<AccuracyCurvesResult & { specHash: string }> {
   checkResultSums(input);
   const p = pop ?? (await resultPopulation(input));
   const others: Record<string, Uint8Array> = {};
@@ -133,13 +164,22 @@ export async function accuracyCurvesResult(input: ResultInput, o: AccuracyCurves
     const models: AnalysisModels = { ...input.models, classifier: c.classifier, classifierId: c.classifierId };
     others[c.name] = (await classifyPopulation(models, p, RESULT_POPULATION_BATCH)).correct;
   }
-  const r = accuracyCurves(p, input.name, { ranking: globalRanking(input).dims, topDims: o.topDims, bins: o.bins, centres: o.centres, labels: p.labels }, others);
+  const r = accuracyCurves(
+    p,
+    input.name,
+    { ranking: globalRanking(input).dims, topDims: o.topDims, bins: o.bins, centres: o.centres, labels: p.labels },
+    others,
+  );
   return compactResult({ ...r, specHash: p.specHash });
 }
 
-
 /** Flip sufficiency in a cached corner-cases result (fixed: part of the schema, so every producer agrees). */
-export const RESULT_FLIP_SUFFICIENCY = { ks: [1, 3, 5, 10], ts: [2, 4], samples: 500, seed: 0 } as const satisfies FlipSufficiencyOptions;
+export const RESULT_FLIP_SUFFICIENCY = {
+  ks: [1, 3, 5, 10],
+  ts: [2, 4],
+  samples: 500,
+  seed: 0,
+} as const satisfies FlipSufficiencyOptions;
 /** Frontier distance in a cached corner-cases result (the bound is the options' maxSteps). */
 export const RESULT_FRONTIER = { topDims: 3, samplesPerClass: 10 } as const satisfies FrontierOptions;
 
@@ -164,14 +204,33 @@ export async function cornerCasesResult(input: ResultInput, o: CornerCasesOption
       counts: k.counts,
     });
     const done = Math.round((input.sweep.count * (c + 1)) / (K + 1));
-    await input.onProgress?.({ done, total: input.sweep.count, samplesPerSecond: done / Math.max(1e-3, (Date.now() - t0) / 1000) });
+    await input.onProgress?.({
+      done,
+      total: input.sweep.count,
+      samplesPerSecond: done / Math.max(1e-3, (Date.now() - t0) / 1000),
+    });
   }
   // The decision-level probes of the same sweep (its population: styles and labels; `pop` if sampled already).
   const p = pop ?? (await resultPopulation({ models, sweep: input.sweep }));
   const flip = await flipSufficiency([models], [input.name], p, sums, models.generator.layout, RESULT_FLIP_SUFFICIENCY);
-  const frontier = await frontierDistance([models], [input.name], p, sums, models.generator.layout, { ...RESULT_FRONTIER, maxSteps: o.maxSteps });
-  await input.onProgress?.({ done: input.sweep.count, total: input.sweep.count, samplesPerSecond: input.sweep.count / Math.max(1e-3, (Date.now() - t0) / 1000) });
-  return compactResult({ schema: CORNER_CASES_SCHEMA, specHash: sums.specHash, maxSteps: o.maxSteps, tolerance: o.tolerance, classes, flipSufficiency: flip, frontier });
+  const frontier = await frontierDistance([models], [input.name], p, sums, models.generator.layout, {
+    ...RESULT_FRONTIER,
+    maxSteps: o.maxSteps,
+  });
+  await input.onProgress?.({
+    done: input.sweep.count,
+    total: input.sweep.count,
+    samplesPerSecond: input.sweep.count / Math.max(1e-3, (Date.now() - t0) / 1000),
+  });
+  return compactResult({
+    schema: CORNER_CASES_SCHEMA,
+    specHash: sums.specHash,
+    maxSteps: o.maxSteps,
+    tolerance: o.tolerance,
+    classes,
+    flipSufficiency: flip,
+    frontier,
+  });
 }
 
 const isInt = (v: unknown, min: number): v is number => Number.isSafeInteger(v) && (v as number) >= min;
@@ -181,38 +240,67 @@ const isInt = (v: unknown, min: number): v is number => Number.isSafeInteger(v) 
  * the fields the kind knows are kept.
  */
 export function parseDerivedOptions<K extends DerivedKind>(kind: K, raw: Record<string, unknown>): DerivedOptions[K] {
-  const bad = (field: string, want: string) => new Error(`${kind} option ${field} must be ${want}, got ${JSON.stringify(raw[field])}`);
+  const bad = (field: string, want: string) =>
+    new Error(`${kind} option ${field} must be ${want}, got ${JSON.stringify(raw[field])}`);
   const int = (field: string, min: number) => {
     if (!isInt(raw[field], min)) throw bad(field, `an integer >= ${min}`);
     return raw[field] as number;
   };
   if (kind === 'histograms') {
-    return { top: int('top', 1), random: int('random', 0), bins: int('bins', 1), seed: int('seed', 0) } as DerivedOptions[K];
+    return {
+      top: int('top', 1),
+      random: int('random', 0),
+      bins: int('bins', 1),
+      seed: int('seed', 0),
+    } as DerivedOptions[K];
   }
   if (kind === 'accuracy-curves') {
     const centres = raw.centres;
     if (centres !== 'pooled' && centres !== 'per-class') throw bad('centres', '"pooled" or "per-class"');
     const compare = raw.compare;
-    if (compare !== undefined && !(Array.isArray(compare) && compare.every((x) => typeof x === 'string'))) throw bad('compare', 'a list of classifier ids');
-    return { topDims: int('topDims', 1), bins: int('bins', 1), centres, ...(compare === undefined ? {} : { compare: compare as string[] }) } as DerivedOptions[K];
+    if (compare !== undefined && !(Array.isArray(compare) && compare.every((x) => typeof x === 'string')))
+      throw bad('compare', 'a list of classifier ids');
+    return {
+      topDims: int('topDims', 1),
+      bins: int('bins', 1),
+      centres,
+      ...(compare === undefined ? {} : { compare: compare as string[] }),
+    } as DerivedOptions[K];
   }
   const maxSteps = raw.maxSteps;
   const tolerance = raw.tolerance;
-  if (typeof maxSteps !== 'number' || !(maxSteps > 0) || !Number.isFinite(maxSteps)) throw bad('maxSteps', 'a positive number');
-  if (typeof tolerance !== 'number' || !(tolerance > 0 && tolerance < 0.5)) throw bad('tolerance', 'a number in (0, 0.5)');
-  return { perClass: int('perClass', 1), maxCandidates: int('maxCandidates', 1), maxSteps, tolerance } as DerivedOptions[K];
+  if (typeof maxSteps !== 'number' || !(maxSteps > 0) || !Number.isFinite(maxSteps))
+    throw bad('maxSteps', 'a positive number');
+  if (typeof tolerance !== 'number' || !(tolerance > 0 && tolerance < 0.5))
+    throw bad('tolerance', 'a number in (0, 0.5)');
+  return {
+    perClass: int('perClass', 1),
+    maxCandidates: int('maxCandidates', 1),
+    maxSteps,
+    tolerance,
+  } as DerivedOptions[K];
 }
 
 /**
  * One derived result of `kind` with the job's options (JSON, checked): what a runner computes for
  * a job. `compare`: the classifiers an accuracy-curves result measures too.
  */
-export async function derivedResult(kind: DerivedKind, input: ResultInput, options: Record<string, unknown>, compare: readonly ComparedClassifier[] = []): Promise<unknown> {
+export async function derivedResult(
+  kind: DerivedKind,
+  input: ResultInput,
+  options: Record<string, unknown>,
+  compare: readonly ComparedClassifier[] = [],
+): Promise<unknown> {
   if (kind === 'histograms') return histogramsResult(input, parseDerivedOptions(kind, options));
   if (kind === 'accuracy-curves') {
     const o = parseDerivedOptions(kind, options);
-    if (o.compare && (o.compare.length !== compare.length || o.compare.some((id, i) => compare[i].classifierId !== id))) {
-      throw new Error(`the options compare ${o.compare.join(', ')}, the job names ${compare.map((c) => c.classifierId).join(', ')}`);
+    if (
+      o.compare &&
+      (o.compare.length !== compare.length || o.compare.some((id, i) => compare[i].classifierId !== id))
+    ) {
+      throw new Error(
+        `the options compare ${o.compare.join(', ')}, the job names ${compare.map((c) => c.classifierId).join(', ')}`,
+      );
     }
     return accuracyCurvesResult(input, o, compare);
   }

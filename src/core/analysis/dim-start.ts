@@ -34,7 +34,11 @@ export type DirectionChoice = 'ranking' | 'increase' | 'decrease';
 const rankingCache = new WeakMap<RankingSums, Map<number, { ranking: Ranking; byIndex: Map<number, RankedDim> }>>();
 
 /** The class ranking of `sums` (memoised per sums object) with its dims by flat index. */
-export function classRanking(sums: RankingSums, layout: StyleLayout, classIndex: number): { ranking: Ranking; byIndex: Map<number, RankedDim> } {
+export function classRanking(
+  sums: RankingSums,
+  layout: StyleLayout,
+  classIndex: number,
+): { ranking: Ranking; byIndex: Map<number, RankedDim> } {
   let perClass = rankingCache.get(sums);
   if (perClass === undefined) {
     perClass = new Map();
@@ -61,13 +65,29 @@ export function classAverageStyle(sums: RankingSums, classIndex: number): Float3
  * const start = dimStart(sums, generator.layout, 3, 408);
  * const t = await traverse(models, { ...start, dim: start.dim.index });
  */
-export function dimStart(sums: RankingSums, layout: StyleLayout, classIndex: number, dim: number, opts: { s0?: Float32Array; direction?: DirectionChoice } = {}): DimStart {
-  if (!Number.isInteger(classIndex) || classIndex < 0 || classIndex >= sums.numClasses) throw new RangeError(`class must be an integer in [0, ${sums.numClasses}), got ${classIndex}`);
-  if (!Number.isInteger(dim) || dim < 0 || dim >= sums.styleSize) throw new RangeError(`dim must be an integer in [0, ${sums.styleSize}), got ${dim}`);
+export function dimStart(
+  sums: RankingSums,
+  layout: StyleLayout,
+  classIndex: number,
+  dim: number,
+  opts: { s0?: Float32Array; direction?: DirectionChoice } = {},
+): DimStart {
+  if (!Number.isInteger(classIndex) || classIndex < 0 || classIndex >= sums.numClasses)
+    throw new RangeError(`class must be an integer in [0, ${sums.numClasses}), got ${classIndex}`);
+  if (!Number.isInteger(dim) || dim < 0 || dim >= sums.styleSize)
+    throw new RangeError(`dim must be an integer in [0, ${sums.styleSize}), got ${dim}`);
   const ranked = classRanking(sums, layout, classIndex).byIndex.get(dim)!;
   const s0 = opts.s0 ?? classAverageStyle(sums, classIndex);
   if (s0.length !== sums.styleSize) throw new RangeError(`start style has ${s0.length} dims, S has ${sums.styleSize}`);
   const choice = opts.direction ?? 'ranking';
-  const direction: 1 | -1 = choice === 'ranking' ? (ranked.direction === 'increase' ? 1 : -1) : choice === 'increase' ? 1 : -1;
-  return { classIndex, dim: ranked, s0, std: ranked.std, direction, directionFrom: choice === 'ranking' ? 'ranking' : 'caller' };
+  const direction: 1 | -1 =
+    choice === 'ranking' ? (ranked.direction === 'increase' ? 1 : -1) : choice === 'increase' ? 1 : -1;
+  return {
+    classIndex,
+    dim: ranked,
+    s0,
+    std: ranked.std,
+    direction,
+    directionFrom: choice === 'ranking' ? 'ranking' : 'caller',
+  };
 }

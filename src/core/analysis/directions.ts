@@ -28,7 +28,6 @@ import type { RankedDim } from './ranking.js';
 import { DIRECTIONS_SCHEMA } from './schema-versions.js';
 export { DIRECTIONS_SCHEMA };
 
-
 /** A direction in S to describe. */
 export interface DirectionSpec {
   /** Stable name: "dim:408", "class 3 dim:137", "joint class 3: 408+137". */
@@ -45,14 +44,28 @@ export interface DirectionSpec {
 export function dimDirection(dim: RankedDim, classIndex: number | null, styleSize: number): DirectionSpec {
   const step = new Float32Array(styleSize);
   step[dim.index] = dim.std * (dim.direction === 'increase' ? 1 : -1);
-  return { id: `${classIndex === null ? '' : `class ${classIndex} `}dim:${dim.index}`, classIndex, dims: [dim.index], step };
+  return {
+    id: `${classIndex === null ? '' : `class ${classIndex} `}dim:${dim.index}`,
+    classIndex,
+    dims: [dim.index],
+    step,
+  };
 }
 
 /** Several dims together, each one std per step in its harmful direction (as flip sufficiency moves them). */
-export function jointDirection(dims: readonly RankedDim[], classIndex: number | null, styleSize: number): DirectionSpec {
+export function jointDirection(
+  dims: readonly RankedDim[],
+  classIndex: number | null,
+  styleSize: number,
+): DirectionSpec {
   const step = new Float32Array(styleSize);
   for (const d of dims) step[d.index] = d.std * (d.direction === 'increase' ? 1 : -1);
-  return { id: `joint${classIndex === null ? '' : ` class ${classIndex}`}: ${dims.map((d) => d.index).join('+')}`, classIndex, dims: dims.map((d) => d.index), step };
+  return {
+    id: `joint${classIndex === null ? '' : ` class ${classIndex}`}: ${dims.map((d) => d.index).join('+')}`,
+    classIndex,
+    dims: dims.map((d) => d.index),
+    step,
+  };
 }
 
 /** The population the directions start from: styles and labels; sample i renders with noise stream i. */
@@ -111,7 +124,18 @@ const FAMILY: Record<Factor, string> = {
  * Factors whose changes are relative: a residual that doubles on a clean digit matters as much as one
  * that doubles on a noisy digit, so their effect is measured on log(factor). (Position is absolute.)
  */
-const RELATIVE: ReadonlySet<Factor> = new Set<Factor>(['noise', 'sharpness', 'intensity', 'area', 'thickness', 'scale', 'fgSaturation', 'fgBrightness', 'bgSaturation', 'bgBrightness']);
+const RELATIVE: ReadonlySet<Factor> = new Set<Factor>([
+  'noise',
+  'sharpness',
+  'intensity',
+  'area',
+  'thickness',
+  'scale',
+  'fgSaturation',
+  'fgBrightness',
+  'bgSaturation',
+  'bgBrightness',
+]);
 
 /** The scale an effect is measured on: log for relative factors (floored so a blank frame stays finite). */
 function effectScale(factor: Factor, v: number): number {
@@ -217,7 +241,8 @@ export interface DirectionsResult {
 /** Population indices of the first `n` samples of `classIndex` (every class when null). */
 function pickSamples(pop: DirectionPopulation, classIndex: number | null, n: number): number[] {
   const out: number[] = [];
-  for (let i = 0; i < pop.count && out.length < n; i++) if (classIndex === null || pop.labels[i] === classIndex) out.push(i);
+  for (let i = 0; i < pop.count && out.length < n; i++)
+    if (classIndex === null || pop.labels[i] === classIndex) out.push(i);
   return out;
 }
 
@@ -259,8 +284,14 @@ export function labelDirection(effects: readonly FactorEffect[], minEffect: numb
   if (!top || !passes(top)) return { kind: 'unchanged', text: 'no visible change', factor: null, margin: 0 };
   const rival = effects.find((e) => FAMILY[e.factor] !== FAMILY[top.factor]);
   const margin = rival && Math.abs(rival.effect) > 0 ? Math.abs(top.effect) / Math.abs(rival.effect) : Infinity;
-  if (margin >= dominance) return { kind: 'dominant', text: factorPhrase(top.factor, top.effect), factor: top.factor, margin };
-  return { kind: 'entangled', text: `entangled: ${factorPhrase(top.factor, top.effect)} + ${factorPhrase(rival!.factor, rival!.effect)}`, factor: top.factor, margin };
+  if (margin >= dominance)
+    return { kind: 'dominant', text: factorPhrase(top.factor, top.effect), factor: top.factor, margin };
+  return {
+    kind: 'entangled',
+    text: `entangled: ${factorPhrase(top.factor, top.effect)} + ${factorPhrase(rival!.factor, rival!.effect)}`,
+    factor: top.factor,
+    margin,
+  };
 }
 
 /**
@@ -271,10 +302,19 @@ export function labelDirection(effects: readonly FactorEffect[], minEffect: numb
  * const r = await describeDirections([clean, corrupted], ['classifier-clean', 'classifier-corrupted'], pop, [dimDirection(top[0], null, S)]);
  * console.log(r.directions[0].label.text, r.directions[0].contrastive);
  */
-export async function describeDirections(classifiers: readonly AnalysisModels[], names: readonly string[], pop: DirectionPopulation, directions: readonly DirectionSpec[], opts: DirectionOptions = {}): Promise<DirectionsResult> {
-  if (classifiers.length === 0 || classifiers.length !== names.length) throw new Error('directions need one name per classifier, and at least one');
+export async function describeDirections(
+  classifiers: readonly AnalysisModels[],
+  names: readonly string[],
+  pop: DirectionPopulation,
+  directions: readonly DirectionSpec[],
+  opts: DirectionOptions = {},
+): Promise<DirectionsResult> {
+  if (classifiers.length === 0 || classifiers.length !== names.length)
+    throw new Error('directions need one name per classifier, and at least one');
   const g = classifiers[0].generator;
-  for (const m of classifiers) if (m.generator !== g) throw new Error('directions: every classifier must use the same generator (the frames are rendered once)');
+  for (const m of classifiers)
+    if (m.generator !== g)
+      throw new Error('directions: every classifier must use the same generator (the frames are rendered once)');
   const n = opts.samples ?? 24;
   const shifts = opts.shifts ?? [0, 1, 2, 3, 4];
   const B = opts.bootstrap ?? 200;
@@ -283,7 +323,12 @@ export async function describeDirections(classifiers: readonly AnalysisModels[],
   const minEffect = opts.minEffect ?? 0.25;
   const dominance = opts.dominance ?? 1.5;
   if (!Number.isInteger(n) || n < 2) throw new RangeError(`samples must be an integer >= 2, got ${n}`);
-  if (shifts.length < 2 || shifts[0] !== 0 || shifts.some((t, i) => !Number.isFinite(t) || (i > 0 && t <= shifts[i - 1]))) throw new RangeError('shifts must start at 0 and increase');
+  if (
+    shifts.length < 2 ||
+    shifts[0] !== 0 ||
+    shifts.some((t, i) => !Number.isFinite(t) || (i > 0 && t <= shifts[i - 1]))
+  )
+    throw new RangeError('shifts must start at 0 and increase');
   if (!Number.isInteger(B) || B < 10) throw new RangeError(`bootstrap must be an integer >= 10, got ${B}`);
   const S = pop.styleSize;
   // The generator renders square images at its last resolution.
@@ -295,9 +340,13 @@ export async function describeDirections(classifiers: readonly AnalysisModels[],
 
   const out: DirectionDescription[] = [];
   for (const [d, dir] of directions.entries()) {
-    if (dir.step.length !== S) throw new RangeError(`direction ${dir.id}: step has ${dir.step.length} dims, S has ${S}`);
+    if (dir.step.length !== S)
+      throw new RangeError(`direction ${dir.id}: step has ${dir.step.length} dims, S has ${S}`);
     const idx = pickSamples(pop, dir.classIndex, n);
-    if (idx.length < 2) throw new Error(`direction ${dir.id}: the population has ${idx.length} samples of class ${dir.classIndex}, needs 2`);
+    if (idx.length < 2)
+      throw new Error(
+        `direction ${dir.id}: the population has ${idx.length} samples of class ${dir.classIndex}, needs 2`,
+      );
     const rows = idx.length * M;
     // values[(sample * M + shift) * F + factor]; correct / pTrue per classifier per row.
     const values = new Float64Array(rows * F);
@@ -330,7 +379,11 @@ export async function describeDirections(classifiers: readonly AnalysisModels[],
       const px = (await images.data()) as Float32Array;
       images.dispose();
       const per = size * size * channels;
-      for (let k = 0; k < nr; k++) values.set(factorVector(measureFactors(px.subarray(k * per, (k + 1) * per), size, channels), factors), (r0 + k) * F);
+      for (let k = 0; k < nr; k++)
+        values.set(
+          factorVector(measureFactors(px.subarray(k * per, (k + 1) * per), size, channels), factors),
+          (r0 + k) * F,
+        );
     }
 
     // Per sample, per factor: slope against the shift; unit: the factor's std at shift 0.
@@ -353,7 +406,16 @@ export async function describeDirections(classifiers: readonly AnalysisModels[],
         boot[b] = acc / ns / unit;
       }
       boot.sort();
-      return { factor, effect: mean(slopes[f]) / unit, ciLow: boot[Math.floor(0.025 * (B - 1))], ciHigh: boot[Math.ceil(0.975 * (B - 1))], start: mean(first), end: mean(at(M - 1)), std: unit, relative: RELATIVE.has(factor) };
+      return {
+        factor,
+        effect: mean(slopes[f]) / unit,
+        ciLow: boot[Math.floor(0.025 * (B - 1))],
+        ciHigh: boot[Math.ceil(0.975 * (B - 1))],
+        start: mean(first),
+        end: mean(at(M - 1)),
+        std: unit,
+        relative: RELATIVE.has(factor),
+      };
     });
     effects.sort((a, b) => Math.abs(b.effect) - Math.abs(a.effect) || a.factor.localeCompare(b.factor));
 
@@ -372,7 +434,14 @@ export async function describeDirections(classifiers: readonly AnalysisModels[],
         }
       }
       const pt = shifts.map((_, k) => mean(col(k).map((r) => pTrue[m][r])));
-      return { classifier: names[m], pTrue: pt, accuracy: shifts.map((_, k) => mean(col(k).map((r) => correct[m][r]))), correctAtStart, flipped, drop: pt[0] - pt[M - 1] };
+      return {
+        classifier: names[m],
+        pTrue: pt,
+        accuracy: shifts.map((_, k) => mean(col(k).map((r) => correct[m][r]))),
+        correctAtStart,
+        flipped,
+        drop: pt[0] - pt[M - 1],
+      };
     });
     out.push({
       id: dir.id,
@@ -385,7 +454,20 @@ export async function describeDirections(classifiers: readonly AnalysisModels[],
       contrastive: along.length > 1 ? along[0].drop - along[1].drop : null,
     });
   }
-  return { schema: DIRECTIONS_SCHEMA, shifts, samples: n, seed, bootstrap: B, minEffect, dominance, rule: LABEL_RULE, factors, classifiers: [...names], reference: names.length > 1 ? names[1] : null, directions: out };
+  return {
+    schema: DIRECTIONS_SCHEMA,
+    shifts,
+    samples: n,
+    seed,
+    bootstrap: B,
+    minEffect,
+    dominance,
+    rule: LABEL_RULE,
+    factors,
+    classifiers: [...names],
+    reference: names.length > 1 ? names[1] : null,
+    directions: out,
+  };
 }
 
 /** The directions ranked by their contrastive score (largest first); null without a reference. */
@@ -439,39 +521,64 @@ export function whyItFails(result: DirectionsResult): WhyItFails[] {
       e.directions.push(d.id);
       byLabel.set(key, e);
     }
-    const factors = [...byLabel.values()].map((e) => ({ ...e, share: total ? e.flips / total : 0 })).sort((a, b) => b.flips - a.flips || a.label.localeCompare(b.label));
-    return { classifier: name, counted: contrast ? 'flips-beyond-reference' : 'flips', flips: total, factors, sentence: failureSentence(result, m, factors, total, contrast) };
+    const factors = [...byLabel.values()]
+      .map((e) => ({ ...e, share: total ? e.flips / total : 0 }))
+      .sort((a, b) => b.flips - a.flips || a.label.localeCompare(b.label));
+    return {
+      classifier: name,
+      counted: contrast ? 'flips-beyond-reference' : 'flips',
+      flips: total,
+      factors,
+      sentence: failureSentence(result, m, factors, total, contrast),
+    };
   });
 }
 
 const fmt = (v: number, d = 2) => v.toFixed(d);
 
-function failureSentence(result: DirectionsResult, m: number, factors: readonly FailureFactor[], total: number, contrast: boolean): string {
+function failureSentence(
+  result: DirectionsResult,
+  m: number,
+  factors: readonly FailureFactor[],
+  total: number,
+  contrast: boolean,
+): string {
   const name = result.classifiers[m];
-  if (factors.length === 0) return `${name}: no decision flips along the ${result.directions.length} directions described (up to ${result.shifts[result.shifts.length - 1]} std).`;
+  if (factors.length === 0)
+    return `${name}: no decision flips along the ${result.directions.length} directions described (up to ${result.shifts[result.shifts.length - 1]} std).`;
   // The headline names a factor: directions with no visible change pool many dims whose effect the
   // factors do not capture, so their share is reported beside it rather than as the reason.
   const unnamed = factors.find((f) => f.factor === null);
   const unnamedNote = unnamed ? `; ${Math.round(100 * unnamed.share)}% along directions with no visible change` : '';
   const top = factors.find((f) => f.factor !== null);
-  if (!top) return `${name}: its ${total} ${contrast ? `flips beyond ${result.reference}'s` : 'flips'} are all along directions with no visible change (dims ${unnamed!.directions.slice(0, 4).join(', ')}).`;
+  if (!top)
+    return `${name}: its ${total} ${contrast ? `flips beyond ${result.reference}'s` : 'flips'} are all along directions with no visible change (dims ${unnamed!.directions.slice(0, 4).join(', ')}).`;
   const dirs = result.directions.filter((d) => top.directions.includes(d.id));
   const last = result.shifts.length - 1;
   // The dominant factor's change along those directions, as a ratio of its mean at the start.
-  const factorChange = top.factor === null ? '' : (() => {
-    const e = dirs.map((d) => d.effects.find((x) => x.factor === top.factor)!);
-    const start = mean(e.map((x) => x.start));
-    const end = mean(e.map((x) => x.end));
-    // Magnitudes as a ratio ("noise x2.10"), positions as a difference ("centroidY +0.97").
-    if (RELATIVE.has(top.factor!)) return Math.abs(start) > 1e-9 ? `: ${top.factor} x${fmt(end / start)} at ${result.shifts[last]} std` : '';
-    return `: ${top.factor} ${end >= start ? '+' : ''}${fmt(end - start)} at ${result.shifts[last]} std`;
-  })();
+  const factorChange =
+    top.factor === null
+      ? ''
+      : (() => {
+          const e = dirs.map((d) => d.effects.find((x) => x.factor === top.factor)!);
+          const start = mean(e.map((x) => x.start));
+          const end = mean(e.map((x) => x.end));
+          // Magnitudes as a ratio ("noise x2.10"), positions as a difference ("centroidY +0.97").
+          if (RELATIVE.has(top.factor!))
+            return Math.abs(start) > 1e-9 ? `: ${top.factor} x${fmt(end / start)} at ${result.shifts[last]} std` : '';
+          return `: ${top.factor} ${end >= start ? '+' : ''}${fmt(end - start)} at ${result.shifts[last]} std`;
+        })();
   const dimList = [...new Set(dirs.flatMap((d) => d.dims))].slice(0, 4).join(', ');
   const others = result.classifiers
     .map((other, k) => ({ other, k }))
     .filter(({ k }) => k !== m)
-    .map(({ other, k }) => `${other} keeps p_true ${fmt(mean(dirs.map((d) => d.classifiers[k].pTrue[last])))} there (${name}: ${fmt(mean(dirs.map((d) => d.classifiers[m].pTrue[last])))})`);
-  const where = top.label.startsWith('entangled: ') ? `along directions that change several factors at once (${top.label.slice('entangled: '.length)})` : `where the image ${top.label}`;
+    .map(
+      ({ other, k }) =>
+        `${other} keeps p_true ${fmt(mean(dirs.map((d) => d.classifiers[k].pTrue[last])))} there (${name}: ${fmt(mean(dirs.map((d) => d.classifiers[m].pTrue[last])))})`,
+    );
+  const where = top.label.startsWith('entangled: ')
+    ? `along directions that change several factors at once (${top.label.slice('entangled: '.length)})`
+    : `where the image ${top.label}`;
   return `${name} fails most ${where} (${Math.round(100 * top.share)}% of its ${total} ${contrast ? `flips beyond ${result.reference}'s` : 'flips'}${unnamedNote}; dims ${dimList}${factorChange})${others.length ? `; ${others.join('; ')}` : ''}.`;
 }
 
@@ -500,7 +607,15 @@ export interface DirectionsReportOptions extends DirectionOptions {
  * against the second classifier, why each classifier fails, and the corner cases' dims.
  * @param cornerCases per class, the ranked dims of its corner cases
  */
-export async function directionsReport(classifiers: readonly AnalysisModels[], names: readonly string[], pop: DirectionPopulation, ranking: readonly RankedDim[], cornerCases: ReadonlyArray<{ classIndex: number; dims: readonly RankedDim[] }>, o: DirectionsReportOptions, onDirection?: (done: number, total: number) => void): Promise<DirectionsReport> {
+export async function directionsReport(
+  classifiers: readonly AnalysisModels[],
+  names: readonly string[],
+  pop: DirectionPopulation,
+  ranking: readonly RankedDim[],
+  cornerCases: ReadonlyArray<{ classIndex: number; dims: readonly RankedDim[] }>,
+  o: DirectionsReportOptions,
+  onDirection?: (done: number, total: number) => void,
+): Promise<DirectionsReport> {
   const S = pop.styleSize;
   const top = ranking.slice(0, o.dims).map((d) => dimDirection(d, null, S));
   // A class with fewer than 2 samples in the population (tiny populations) has no spread to measure.
@@ -509,7 +624,10 @@ export async function directionsReport(classifiers: readonly AnalysisModels[], n
   const total = top.length + (o.cornerCaseSamples > 0 ? corner.length : 0);
   const result = await describeDirections(classifiers, names, pop, top, o);
   onDirection?.(top.length, total);
-  const cornerResult = o.cornerCaseSamples > 0 && corner.length > 0 ? await describeDirections(classifiers, names, pop, corner, { ...o, samples: o.cornerCaseSamples }) : null;
+  const cornerResult =
+    o.cornerCaseSamples > 0 && corner.length > 0
+      ? await describeDirections(classifiers, names, pop, corner, { ...o, samples: o.cornerCaseSamples })
+      : null;
   onDirection?.(total, total);
   return {
     result,

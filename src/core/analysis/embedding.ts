@@ -13,7 +13,6 @@ import { auroc } from './stats.js';
 import { EMBEDDING_SCHEMA } from './schema-versions.js';
 export { EMBEDDING_SCHEMA };
 
-
 export type LatentSpace = 'Z' | 'W' | 'S';
 
 export interface SpaceEmbedding {
@@ -42,7 +41,13 @@ export interface EmbeddingInput {
 }
 
 /** Leave-one-out kNN AUROC of `correct` = 0 (mis) vs 1 (well); distances computed with tfjs. */
-export async function knnAuroc(values: Float32Array, n: number, d: number, correct: Uint8Array, k = 10): Promise<number> {
+export async function knnAuroc(
+  values: Float32Array,
+  n: number,
+  d: number,
+  correct: Uint8Array,
+  k = 10,
+): Promise<number> {
   const dist = tf.tidy(() => {
     const x = tf.tensor2d(values, [n, d]);
     // Standardise each dim so no single large-variance dim dominates the metric.
@@ -58,7 +63,10 @@ export async function knnAuroc(values: Float32Array, n: number, d: number, corre
   const order = Array.from({ length: n }, (_, j) => j);
   for (let i = 0; i < n; i++) {
     const row = dm.subarray(i * n, (i + 1) * n);
-    const nearest = order.filter((j) => j !== i).sort((a, b) => row[a] - row[b]).slice(0, k);
+    const nearest = order
+      .filter((j) => j !== i)
+      .sort((a, b) => row[a] - row[b])
+      .slice(0, k);
     const score = nearest.reduce((a, j) => a + (correct[j] ? 0 : 1), 0) / k;
     (correct[i] ? wellScores : misScores).push(score);
   }
@@ -69,16 +77,34 @@ export async function knnAuroc(values: Float32Array, n: number, d: number, corre
  * @example
  * const e = await embedSpaces({ count, labels, correct, spaces: [{ space: 'S', values: styles, dims: 512 }] });
  */
-export async function embedSpaces(input: EmbeddingInput, opts: { k?: number; seed?: number; nNeighbors?: number } = {}): Promise<EmbeddingResult> {
+export async function embedSpaces(
+  input: EmbeddingInput,
+  opts: { k?: number; seed?: number; nNeighbors?: number } = {},
+): Promise<EmbeddingResult> {
   const k = opts.k ?? 10;
   const spaces: SpaceEmbedding[] = [];
   for (const sp of input.spaces) {
-    if (sp.values.length !== input.count * sp.dims) throw new Error(`${sp.space}: ${sp.values.length} values for ${input.count} x ${sp.dims}`);
-    const rows = Array.from({ length: input.count }, (_, i) => Array.from(sp.values.subarray(i * sp.dims, (i + 1) * sp.dims)));
+    if (sp.values.length !== input.count * sp.dims)
+      throw new Error(`${sp.space}: ${sp.values.length} values for ${input.count} x ${sp.dims}`);
+    const rows = Array.from({ length: input.count }, (_, i) =>
+      Array.from(sp.values.subarray(i * sp.dims, (i + 1) * sp.dims)),
+    );
     const rng = createRng(opts.seed ?? 0);
     const umap = new UMAP({ nComponents: 2, nNeighbors: opts.nNeighbors ?? 15, random: () => uniform(rng) });
     const points = umap.fit(rows).map((p) => [p[0], p[1]] as [number, number]);
-    spaces.push({ space: sp.space, dims: sp.dims, points, knnAuroc: await knnAuroc(sp.values, input.count, sp.dims, input.correct, k) });
+    spaces.push({
+      space: sp.space,
+      dims: sp.dims,
+      points,
+      knnAuroc: await knnAuroc(sp.values, input.count, sp.dims, input.correct, k),
+    });
   }
-  return { schema: EMBEDDING_SCHEMA, count: input.count, labels: Array.from(input.labels), correct: Array.from(input.correct), k, spaces };
+  return {
+    schema: EMBEDDING_SCHEMA,
+    count: input.count,
+    labels: Array.from(input.labels),
+    correct: Array.from(input.correct),
+    k,
+    spaces,
+  };
 }

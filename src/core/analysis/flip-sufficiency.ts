@@ -19,7 +19,6 @@ import { wilsonInterval } from './stats.js';
 import { FLIP_SUFFICIENCY_SCHEMA } from './schema-versions.js';
 export { FLIP_SUFFICIENCY_SCHEMA };
 
-
 export interface FlipSufficiencyOptions {
   /** Numbers of dims moved together. Default [1, 3, 5, 10]. */
   ks?: number[];
@@ -82,8 +81,12 @@ function share(flipped: number, samples: number): FlipShare {
 }
 
 function checkOptions(ks: number[], ts: number[], S: number): void {
-  for (const k of ks) if (!Number.isInteger(k) || k < 1 || k > S) throw new RangeError(`flip sufficiency: k must be an integer in [1, ${S}], got ${k}`);
-  for (const t of ts) if (!(t > 0) || !Number.isFinite(t)) throw new RangeError(`flip sufficiency: t must be a positive number of std, got ${t}`);
+  for (const k of ks)
+    if (!Number.isInteger(k) || k < 1 || k > S)
+      throw new RangeError(`flip sufficiency: k must be an integer in [1, ${S}], got ${k}`);
+  for (const t of ts)
+    if (!(t > 0) || !Number.isFinite(t))
+      throw new RangeError(`flip sufficiency: t must be a positive number of std, got ${t}`);
 }
 
 /**
@@ -93,13 +96,21 @@ function checkOptions(ks: number[], ts: number[], S: number): void {
  * const r = await flipSufficiency([models], ['classifier-clean'], pop, sums, generator.layout);
  * console.log(r.classifiers[0].cells.map((c) => `${c.k}@${c.t}: ${c.top.share} vs ${c.random.share}`));
  */
-export async function flipSufficiency(classifiers: readonly AnalysisModels[], names: readonly string[], pop: ProbePopulation, sums: RankingSums, layout: StyleLayout, opts: FlipSufficiencyOptions = {}): Promise<FlipSufficiencyResult> {
+export async function flipSufficiency(
+  classifiers: readonly AnalysisModels[],
+  names: readonly string[],
+  pop: ProbePopulation,
+  sums: RankingSums,
+  layout: StyleLayout,
+  opts: FlipSufficiencyOptions = {},
+): Promise<FlipSufficiencyResult> {
   const ks = opts.ks ?? [1, 3, 5, 10];
   const ts = opts.ts ?? [2, 4];
   const seed = opts.seed ?? 0;
   const S = pop.styleSize;
   checkOptions(ks, ts, S);
-  if (classifiers.length === 0 || classifiers.length !== names.length) throw new Error('flip sufficiency needs one name per classifier, and at least one');
+  if (classifiers.length === 0 || classifiers.length !== names.length)
+    throw new Error('flip sufficiency needs one name per classifier, and at least one');
   const kMax = ks.reduce((a, k) => Math.max(a, k), 0);
   const n = Math.min(pop.count, opts.samples ?? 1000);
   const K = sums.numClasses;
@@ -114,9 +125,16 @@ export async function flipSufficiency(classifiers: readonly AnalysisModels[], na
     const perm = permutation(createRng(seed, c), S);
     random[c] = Array.from(perm.subarray(0, kMax), (j) => byIndex.get(j)!);
   }
-  for (let i = 0; i < n; i++) if (top[pop.labels[i]].length === 0) throw new Error(`flip sufficiency: the sums have fewer than 2 samples of class ${pop.labels[i]}`);
+  for (let i = 0; i < n; i++)
+    if (top[pop.labels[i]].length === 0)
+      throw new Error(`flip sufficiency: the sums have fewer than 2 samples of class ${pop.labels[i]}`);
   // Rows of one sample: for each k, t and dim set (top, random), the shifted style.
-  const variants = ks.flatMap((k) => ts.flatMap((t) => [{ k, t, set: top }, { k, t, set: random }]));
+  const variants = ks.flatMap((k) =>
+    ts.flatMap((t) => [
+      { k, t, set: top },
+      { k, t, set: random },
+    ]),
+  );
   const perBatch = opts.samplesPerBatch ?? 4;
 
   const out: ClassifierFlipSufficiency[] = [];
@@ -128,7 +146,12 @@ export async function flipSufficiency(classifiers: readonly AnalysisModels[], na
       const idx = Array.from({ length: Math.min(perBatch, n - start) }, (_, i) => start + i);
       const labels = idx.map((i) => pop.labels[i]);
       // Is the sample itself correct for this classifier? (with its own noise)
-      const base = await evaluateStyles(models, pop.styles.slice(idx[0] * S, (idx[idx.length - 1] + 1) * S), labels, idx);
+      const base = await evaluateStyles(
+        models,
+        pop.styles.slice(idx[0] * S, (idx[idx.length - 1] + 1) * S),
+        labels,
+        idx,
+      );
       const keep = idx.filter((_, r) => base.predicted[r] === labels[r]);
       if (keep.length === 0) continue;
       probed += keep.length;
@@ -140,7 +163,8 @@ export async function flipSufficiency(classifiers: readonly AnalysisModels[], na
         variants.forEach((v, b) => {
           const off = (a * variants.length + b) * S;
           rows.set(pop.styles.subarray(i * S, (i + 1) * S), off);
-          for (const d of v.set[c].slice(0, v.k)) rows[off + d.index] += v.t * d.std * (d.direction === 'increase' ? 1 : -1);
+          for (const d of v.set[c].slice(0, v.k))
+            rows[off + d.index] += v.t * d.std * (d.direction === 'increase' ? 1 : -1);
           rowLabels.push(c);
           streams.push(i);
         });
@@ -149,8 +173,22 @@ export async function flipSufficiency(classifiers: readonly AnalysisModels[], na
       for (let r = 0; r < rowLabels.length; r++) if (ev.predicted[r] !== rowLabels[r]) flips[r % variants.length]++;
     }
     const cells: FlipCell[] = [];
-    for (let v = 0; v < variants.length; v += 2) cells.push({ k: variants[v].k, t: variants[v].t, top: share(flips[v], probed), random: share(flips[v + 1], probed) });
+    for (let v = 0; v < variants.length; v += 2)
+      cells.push({
+        k: variants[v].k,
+        t: variants[v].t,
+        top: share(flips[v], probed),
+        random: share(flips[v + 1], probed),
+      });
     out.push({ classifier: names[m], cells });
   }
-  return { schema: FLIP_SUFFICIENCY_SCHEMA, ks, ts, seed, samples: n, randomDims: random.map((r) => r.map((d) => d.index)), classifiers: out };
+  return {
+    schema: FLIP_SUFFICIENCY_SCHEMA,
+    ks,
+    ts,
+    seed,
+    samples: n,
+    randomDims: random.map((r) => r.map((d) => d.index)),
+    classifiers: out,
+  };
 }

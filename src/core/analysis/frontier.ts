@@ -19,7 +19,6 @@ import { bracketPath, narrowCrossing, type StylePath } from './traversal.js';
 import { FRONTIER_SCHEMA } from './schema-versions.js';
 export { FRONTIER_SCHEMA };
 
-
 export interface FrontierOptions {
   /** Top dims of the class tried per sample. Default 3. */
   topDims?: number;
@@ -72,21 +71,34 @@ function quantile(sorted: readonly number[], q: number): number | null {
  * @example
  * const f = await frontierDistance([models, other], ['classifier-clean', 'classifier-corrupted'], pop, sums, generator.layout);
  */
-export async function frontierDistance(classifiers: readonly AnalysisModels[], names: readonly string[], pop: ProbePopulation, sums: RankingSums, layout: StyleLayout, opts: FrontierOptions = {}): Promise<FrontierResult> {
+export async function frontierDistance(
+  classifiers: readonly AnalysisModels[],
+  names: readonly string[],
+  pop: ProbePopulation,
+  sums: RankingSums,
+  layout: StyleLayout,
+  opts: FrontierOptions = {},
+): Promise<FrontierResult> {
   const topDims = opts.topDims ?? 3;
   const perClass = opts.samplesPerClass ?? 20;
   const maxSteps = opts.maxSteps ?? 20;
   const tolerance = opts.tolerance ?? 0.05;
-  if (!Number.isInteger(topDims) || topDims < 1) throw new RangeError(`frontier: topDims must be a positive integer, got ${topDims}`);
-  if (!Number.isInteger(maxSteps) || maxSteps < 1) throw new RangeError(`frontier: maxSteps must be a positive integer, got ${maxSteps}`);
-  if (classifiers.length === 0 || classifiers.length !== names.length) throw new Error('frontier needs one name per classifier, and at least one');
+  if (!Number.isInteger(topDims) || topDims < 1)
+    throw new RangeError(`frontier: topDims must be a positive integer, got ${topDims}`);
+  if (!Number.isInteger(maxSteps) || maxSteps < 1)
+    throw new RangeError(`frontier: maxSteps must be a positive integer, got ${maxSteps}`);
+  if (classifiers.length === 0 || classifiers.length !== names.length)
+    throw new Error('frontier needs one name per classifier, and at least one');
   const S = pop.styleSize;
   const K = sums.numClasses;
   // Dims of the classes the sums cover (a one-class population has one class's sums).
-  const dims = Array.from({ length: K }, (_, c) => (sums.count[c] < 2 ? [] : classRanking(sums, layout, c).ranking.dims.slice(0, topDims)));
+  const dims = Array.from({ length: K }, (_, c) =>
+    sums.count[c] < 2 ? [] : classRanking(sums, layout, c).ranking.dims.slice(0, topDims),
+  );
   // The first samples of each class (the same ones for every classifier).
   const members: number[][] = Array.from({ length: K }, () => []);
-  for (let i = 0; i < pop.count; i++) if (dims[pop.labels[i]].length > 0 && members[pop.labels[i]].length < perClass) members[pop.labels[i]].push(i);
+  for (let i = 0; i < pop.count; i++)
+    if (dims[pop.labels[i]].length > 0 && members[pop.labels[i]].length < perClass) members[pop.labels[i]].push(i);
 
   const out: ClassifierFrontier[] = [];
   for (let m = 0; m < classifiers.length; m++) {
@@ -99,7 +111,12 @@ export async function frontierDistance(classifiers: readonly AnalysisModels[], n
       if (idx.length > 0) {
         const styles = new Float32Array(idx.length * S);
         idx.forEach((i, r) => styles.set(pop.styles.subarray(i * S, (i + 1) * S), r * S));
-        const base = await evaluateStyles(models, styles, idx.map(() => c), idx);
+        const base = await evaluateStyles(
+          models,
+          styles,
+          idx.map(() => c),
+          idx,
+        );
         for (let r = 0; r < idx.length; r++) {
           if (base.predicted[r] !== c) continue;
           let best = Infinity;
@@ -111,7 +128,12 @@ export async function frontierDistance(classifiers: readonly AnalysisModels[], n
             // Only shifts shorter than the best so far can lower the minimum.
             const bound = Math.min(maxSteps, Math.ceil(best));
             const steps = await bracketPath(models, path, { maxShift: bound, stepSize: 1 });
-            const x = await narrowCrossing(models, path, steps, 'decision', { maxShift: bound, stepSize: 1, tolerance, pointsPerRound: 8 });
+            const x = await narrowCrossing(models, path, steps, 'decision', {
+              maxShift: bound,
+              stepSize: 1,
+              tolerance,
+              pointsPerRound: 8,
+            });
             if (x.reference && x.reference.shift < best) best = x.reference.shift;
           }
           shifts.push(best);
@@ -120,10 +142,23 @@ export async function frontierDistance(classifiers: readonly AnalysisModels[], n
       shifts.sort((a, b) => a - b);
       all.push(...shifts);
       const censored = shifts.length ? shifts.filter((v) => !Number.isFinite(v)).length / shifts.length : NaN;
-      classes.push({ classIndex: c, samples: shifts.length, median: quantile(shifts, 0.5), q1: quantile(shifts, 0.25), q3: quantile(shifts, 0.75), censored });
+      classes.push({
+        classIndex: c,
+        samples: shifts.length,
+        median: quantile(shifts, 0.5),
+        q1: quantile(shifts, 0.25),
+        q3: quantile(shifts, 0.75),
+        censored,
+      });
     }
     all.sort((a, b) => a - b);
     out.push({ classifier: names[m], classes, median: quantile(all, 0.5) });
   }
-  return { schema: FRONTIER_SCHEMA, topDims, maxSteps, dims: dims.map((ds) => ds.map((d) => d.index)), classifiers: out };
+  return {
+    schema: FRONTIER_SCHEMA,
+    topDims,
+    maxSteps,
+    dims: dims.map((ds) => ds.map((d) => d.index)),
+    classifiers: out,
+  };
 }

@@ -8,7 +8,6 @@ import type { RankedDim } from './ranking.js';
 import { HISTOGRAMS_SCHEMA } from './schema-versions.js';
 export { HISTOGRAMS_SCHEMA };
 
-
 /** What the histograms need of a population. */
 export interface LabelledStyles {
   count: number;
@@ -55,7 +54,13 @@ export interface HistogramOptions {
   bins?: number;
 }
 
-function dimHistogram(pop: LabelledStyles, dim: number, bins: number, group: DimHistogram['group'], rank: number | null): DimHistogram {
+function dimHistogram(
+  pop: LabelledStyles,
+  dim: number,
+  bins: number,
+  group: DimHistogram['group'],
+  rank: number | null,
+): DimHistogram {
   const well: number[] = [];
   const mis: number[] = [];
   let lo = Infinity;
@@ -73,7 +78,16 @@ function dimHistogram(pop: LabelledStyles, dim: number, bins: number, group: Dim
     for (const v of xs) h[Math.min(bins - 1, Math.floor(((v - lo) / (hi - lo)) * bins))]++;
     return h;
   };
-  return { dim, group, rank, edges, well: count(well), mis: count(mis), ks: ksDistance(well, mis), auroc: auroc(mis, well) };
+  return {
+    dim,
+    group,
+    rank,
+    edges,
+    well: count(well),
+    mis: count(mis),
+    ks: ksDistance(well, mis),
+    auroc: auroc(mis, well),
+  };
 }
 
 export function styleHistograms(pop: LabelledStyles, opts: HistogramOptions): HistogramsResult {
@@ -96,5 +110,12 @@ export function styleHistograms(pop: LabelledStyles, opts: HistogramOptions): Hi
     const ks = dims.filter((d) => d.group === g).map((d) => d.ks);
     return ks.reduce((a, b) => a + b, 0) / ks.length;
   };
-  return { schema: HISTOGRAMS_SCHEMA, wellCount, misCount: pop.count - wellCount, dims, meanKsTop: mean('top'), meanKsRandom: mean('random') };
+  return {
+    schema: HISTOGRAMS_SCHEMA,
+    wellCount,
+    misCount: pop.count - wellCount,
+    dims,
+    meanKsTop: mean('top'),
+    meanKsRandom: mean('random'),
+  };
 }

@@ -19,7 +19,6 @@ import { evaluatePath, findCrossing, type ShiftEvaluation, type StylePath } from
 import { JOINT_SCHEMA } from './schema-versions.js';
 export { JOINT_SCHEMA };
 
-
 export interface JointOptions {
   s0: Float32Array;
   classIndex: number;
@@ -70,7 +69,8 @@ const dot = (a: Float64Array, b: Float64Array) => a.reduce((acc, x, i) => acc + 
 export async function jointCornerCase(models: AnalysisModels, opts: JointOptions): Promise<JointResult> {
   const k = opts.dims.length;
   if (k < 1) throw new RangeError('joint corner case needs at least one dim');
-  if (opts.s0.length !== models.generator.styleSize) throw new RangeError(`s0 has ${opts.s0.length} dims, S has ${models.generator.styleSize}`);
+  if (opts.s0.length !== models.generator.styleSize)
+    throw new RangeError(`s0 has ${opts.s0.length} dims, S has ${models.generator.styleSize}`);
   const tolerance = opts.tolerance ?? 0.01;
   const maxSteps = opts.maxSteps ?? 20;
   const c = opts.classIndex;
@@ -89,7 +89,12 @@ export async function jointCornerCase(models: AnalysisModels, opts: JointOptions
     const path = pathOf(d);
     const s = Float32Array.from(path.s0, (v, j) => v + r * path.step[j]);
     const st = tf.tensor2d(s, [1, S]);
-    const { probs, grad } = pTrueGradient(models, st, [c], opts.noiseStream === undefined ? undefined : [opts.noiseStream]);
+    const { probs, grad } = pTrueGradient(
+      models,
+      st,
+      [c],
+      opts.noiseStream === undefined ? undefined : [opts.noiseStream],
+    );
     const g = await grad.data();
     tf.dispose([st, probs, grad]);
     return Float64Array.from(opts.dims, (dim) => g[dim.index] * dim.std);
@@ -142,7 +147,22 @@ export async function jointCornerCase(models: AnalysisModels, opts: JointOptions
   }
 
   if (best === null) {
-    return { schema: JOINT_SCHEMA, classIndex: c, dims: opts.dims.map((d) => d.index), converged: false, shift: new Array(k).fill(0), norm: 0, pTrue: NaN, predicted: -1, pRunnerUp: NaN, image: null, pTrueHalf: null, iterations, bestSingle, ratio: null };
+    return {
+      schema: JOINT_SCHEMA,
+      classIndex: c,
+      dims: opts.dims.map((d) => d.index),
+      converged: false,
+      shift: new Array(k).fill(0),
+      norm: 0,
+      pTrue: NaN,
+      predicted: -1,
+      pRunnerUp: NaN,
+      image: null,
+      pTrueHalf: null,
+      iterations,
+      bestSingle,
+      ratio: null,
+    };
   }
   const [final] = await evaluatePath(models, pathOf(best.d), [best.ref.shift], true);
   const half = (await findCrossing(models, pathOf(best.d), 'p-true-half', crossing)).reference;

@@ -27,7 +27,11 @@ export * from './noise.js';
  * Images [N, R, R, C] in [0, 1] of styles s [N, S] with the models' noise; row i uses noise stream
  * streams[i] (per-sample mode; default SHARED_NOISE_STREAM for every row).
  */
-export function synthesizeImages(models: Pick<AnalysisModels, 'generator' | 'noise'>, s: tf.Tensor2D, streams?: ArrayLike<number>): tf.Tensor4D {
+export function synthesizeImages(
+  models: Pick<AnalysisModels, 'generator' | 'noise'>,
+  s: tf.Tensor2D,
+  streams?: ArrayLike<number>,
+): tf.Tensor4D {
   const noise = analysisNoise(models);
   if (noise.mode === 'const') return models.generator.synthesis(s, { noiseMode: 'const' });
   const noiseStreams = streams ?? new Uint32Array(s.shape[0]).fill(SHARED_NOISE_STREAM);
@@ -58,7 +62,12 @@ export function probabilities(models: AnalysisModels, s: tf.Tensor2D, streams?: 
 export async function readEvaluation(probs: tf.Tensor2D, labels: ArrayLike<number>): Promise<MarginEvaluation> {
   const [n, k] = probs.shape;
   const p = (await probs.data()) as Float32Array;
-  const out: MarginEvaluation = { pTrue: new Float32Array(n), predicted: new Int32Array(n), runnerUp: new Int32Array(n), pRunnerUp: new Float32Array(n) };
+  const out: MarginEvaluation = {
+    pTrue: new Float32Array(n),
+    predicted: new Int32Array(n),
+    runnerUp: new Int32Array(n),
+    pRunnerUp: new Float32Array(n),
+  };
   for (let i = 0; i < n; i++) {
     const y = labels[i];
     let best = -1;
@@ -80,9 +89,16 @@ export async function readEvaluation(probs: tf.Tensor2D, labels: ArrayLike<numbe
  * Evaluates styles [N, S] (host values) against their true classes; row i with noise stream
  * streams[i] (a sample's global index; default: the reserved stream of the row's class).
  */
-export async function evaluateStyles(models: AnalysisModels, s: Float32Array, labels: ArrayLike<number>, streams?: ArrayLike<number>): Promise<MarginEvaluation> {
+export async function evaluateStyles(
+  models: AnalysisModels,
+  s: Float32Array,
+  labels: ArrayLike<number>,
+  streams?: ArrayLike<number>,
+): Promise<MarginEvaluation> {
   const n = labels.length;
-  const probs = tf.tidy(() => probabilities(models, tf.tensor2d(s, [n, s.length / n]), streams ?? classNoiseStreams(labels)));
+  const probs = tf.tidy(() =>
+    probabilities(models, tf.tensor2d(s, [n, s.length / n]), streams ?? classNoiseStreams(labels)),
+  );
   try {
     return await readEvaluation(probs, labels);
   } finally {
@@ -95,7 +111,12 @@ export async function evaluateStyles(models: AnalysisModels, s: Float32Array, la
  * statistics anywhere), so the gradient of the summed p_true is the per-sample gradient. Row i uses
  * noise stream streams[i] (a sample's global index; default: the reserved stream of its class).
  */
-export function pTrueGradient(models: AnalysisModels, s: tf.Tensor2D, labels: ArrayLike<number>, streams?: ArrayLike<number>): { probs: tf.Tensor2D; grad: tf.Tensor2D } {
+export function pTrueGradient(
+  models: AnalysisModels,
+  s: tf.Tensor2D,
+  labels: ArrayLike<number>,
+  streams?: ArrayLike<number>,
+): { probs: tf.Tensor2D; grad: tf.Tensor2D } {
   const onehot = oneHotFloat(labels, models.classifier.numClasses);
   const rows = streams ?? classNoiseStreams(labels);
   let probs: tf.Tensor2D | null = null;

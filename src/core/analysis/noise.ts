@@ -47,7 +47,8 @@ export const NOISE_STREAM_LIMIT = 0xffff_0000;
  * style given by hand) and whose rows name no stream: the reserved stream of their class.
  */
 export function classNoiseStream(classIndex: number): number {
-  if (!Number.isInteger(classIndex) || classIndex < 0 || classIndex >= 0xff00) throw new RangeError(`class index must be an integer in [0, 65280), got ${classIndex}`);
+  if (!Number.isInteger(classIndex) || classIndex < 0 || classIndex >= 0xff00)
+    throw new RangeError(`class index must be an integer in [0, 65280), got ${classIndex}`);
   return NOISE_STREAM_LIMIT + classIndex;
 }
 
@@ -56,7 +57,10 @@ export const SHARED_NOISE_STREAM = 0xffff_ffff;
 
 /** Streams of samples [start, start + n) of a population: their global indices. */
 export function sampleNoiseStreams(start: number, n: number): Uint32Array {
-  if (!Number.isSafeInteger(start) || start < 0 || start + n > NOISE_STREAM_LIMIT) throw new RangeError(`samples [${start}, ${start + n}) are not below the reserved noise streams (${NOISE_STREAM_LIMIT})`);
+  if (!Number.isSafeInteger(start) || start < 0 || start + n > NOISE_STREAM_LIMIT)
+    throw new RangeError(
+      `samples [${start}, ${start + n}) are not below the reserved noise streams (${NOISE_STREAM_LIMIT})`,
+    );
   return Uint32Array.from({ length: n }, (_, k) => start + k);
 }
 
@@ -67,8 +71,12 @@ export function classNoiseStreams(labels: ArrayLike<number>): Uint32Array {
 
 export function checkAnalysisNoise(noise: AnalysisNoise): AnalysisNoise {
   if (noise.mode === 'const') return noise;
-  if (noise.mode !== 'per-sample') throw new RangeError(`noise mode must be one of ${ANALYSIS_NOISE_MODES.join(', ')}, got "${(noise as { mode: unknown }).mode}"`);
-  if (!Number.isSafeInteger(noise.seed) || noise.seed < 0 || noise.seed > 0xffffffff) throw new RangeError(`noise seed must be an integer in [0, 2^32), got ${noise.seed}`);
+  if (noise.mode !== 'per-sample')
+    throw new RangeError(
+      `noise mode must be one of ${ANALYSIS_NOISE_MODES.join(', ')}, got "${(noise as { mode: unknown }).mode}"`,
+    );
+  if (!Number.isSafeInteger(noise.seed) || noise.seed < 0 || noise.seed > 0xffffffff)
+    throw new RangeError(`noise seed must be an integer in [0, 2^32), got ${noise.seed}`);
   return noise;
 }
 

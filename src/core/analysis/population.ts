@@ -10,10 +10,16 @@
 import * as tf from '../tf.js';
 import { latentBatch } from '../random.js';
 import { contentHash } from '../hash.js';
-import { analysisNoise, evaluateStyles, NOISE_STREAM_LIMIT, sampleNoiseStreams, type AnalysisModels, type StyleEvaluation } from './models.js';
+import {
+  analysisNoise,
+  evaluateStyles,
+  NOISE_STREAM_LIMIT,
+  sampleNoiseStreams,
+  type AnalysisModels,
+  type StyleEvaluation,
+} from './models.js';
 import { POPULATION_SCHEMA } from './schema-versions.js';
 export { POPULATION_SCHEMA };
-
 
 export interface PopulationSpec {
   seed: number;
@@ -55,9 +61,14 @@ export interface Population {
 }
 
 export function checkPopulationSpec(spec: PopulationSpec, numClasses: number): void {
-  if (!Number.isSafeInteger(spec.seed) || spec.seed < 0 || spec.seed > 0xffffffff) throw new RangeError(`seed must be an integer in [0, 2^32), got ${spec.seed}`);
-  if (!Number.isSafeInteger(spec.count) || spec.count < 1 || spec.count > NOISE_STREAM_LIMIT) throw new RangeError(`count must be an integer in [1, ${NOISE_STREAM_LIMIT}], got ${spec.count}`);
-  if (spec.classIndex !== null && (!Number.isInteger(spec.classIndex) || spec.classIndex < 0 || spec.classIndex >= numClasses)) {
+  if (!Number.isSafeInteger(spec.seed) || spec.seed < 0 || spec.seed > 0xffffffff)
+    throw new RangeError(`seed must be an integer in [0, 2^32), got ${spec.seed}`);
+  if (!Number.isSafeInteger(spec.count) || spec.count < 1 || spec.count > NOISE_STREAM_LIMIT)
+    throw new RangeError(`count must be an integer in [1, ${NOISE_STREAM_LIMIT}], got ${spec.count}`);
+  if (
+    spec.classIndex !== null &&
+    (!Number.isInteger(spec.classIndex) || spec.classIndex < 0 || spec.classIndex >= numClasses)
+  ) {
     throw new RangeError(`classIndex must be null or an integer in [0, ${numClasses}), got ${spec.classIndex}`);
   }
 }
@@ -68,7 +79,12 @@ export function populationClasses(spec: PopulationSpec, numClasses: number, star
 }
 
 /** Styles [n, S] (and w) of samples [start, start + n) as tensors; the caller disposes them. */
-export function populationStyles(models: Pick<AnalysisModels, 'generator'>, spec: PopulationSpec, start: number, n: number): { s: tf.Tensor2D; w: tf.Tensor2D; z: Float32Array; labels: number[] } {
+export function populationStyles(
+  models: Pick<AnalysisModels, 'generator'>,
+  spec: PopulationSpec,
+  start: number,
+  n: number,
+): { s: tf.Tensor2D; w: tf.Tensor2D; z: Float32Array; labels: number[] } {
   const g = models.generator;
   const labels = populationClasses(spec, g.arch.numClasses, start, n);
   const z = latentBatch(spec.seed, start, n, g.arch.zDim);
@@ -79,8 +95,19 @@ export function populationStyles(models: Pick<AnalysisModels, 'generator'>, spec
 }
 
 /** Hash of (models, their noise, spec): sums and results of a population are keyed on it. */
-export function populationSpecHash(models: Pick<AnalysisModels, 'generatorId' | 'classifierId' | 'noise'>, spec: PopulationSpec): string {
-  return contentHash({ kind: 'population', generator: models.generatorId, classifier: models.classifierId, noise: analysisNoise(models), seed: spec.seed, count: spec.count, classIndex: spec.classIndex });
+export function populationSpecHash(
+  models: Pick<AnalysisModels, 'generatorId' | 'classifierId' | 'noise'>,
+  spec: PopulationSpec,
+): string {
+  return contentHash({
+    kind: 'population',
+    generator: models.generatorId,
+    classifier: models.classifierId,
+    noise: analysisNoise(models),
+    seed: spec.seed,
+    count: spec.count,
+    classIndex: spec.classIndex,
+  });
 }
 
 /** A population with its arrays allocated and nothing recorded yet. */
@@ -112,7 +139,13 @@ export function emptyPopulation(models: AnalysisModels, spec: PopulationSpec, ke
 }
 
 /** Records samples [start, start + labels.length): their styles and the classifier's verdict. */
-export function recordBatch(pop: Population, start: number, labels: ArrayLike<number>, styles: Float32Array, ev: StyleEvaluation): void {
+export function recordBatch(
+  pop: Population,
+  start: number,
+  labels: ArrayLike<number>,
+  styles: Float32Array,
+  ev: StyleEvaluation,
+): void {
   pop.styles.set(styles, start * pop.styleSize);
   for (let k = 0; k < labels.length; k++) {
     const i = start + k;
@@ -145,7 +178,11 @@ export async function samplePopulation(models: AnalysisModels, opts: PopulationO
     const ev = await evaluateStyles(models, sHost, labels, sampleNoiseStreams(start, n));
     recordBatch(pop, start, labels, sHost, ev);
     const done = start + n;
-    await opts.onProgress?.({ done, total: spec.count, samplesPerSecond: done / Math.max(1e-3, (Date.now() - t0) / 1000) });
+    await opts.onProgress?.({
+      done,
+      total: spec.count,
+      samplesPerSecond: done / Math.max(1e-3, (Date.now() - t0) / 1000),
+    });
   }
   pop.seconds = (Date.now() - t0) / 1000;
   return pop;
@@ -162,12 +199,25 @@ export function populationAccuracy(pop: Pick<Population, 'correct' | 'count'>): 
  * Correctness of another classifier on the same population (same styles, so the same images): for
  * comparing classifiers on identical samples.
  */
-export async function classifyPopulation(models: AnalysisModels, pop: Population, batchSize = 256): Promise<{ correct: Uint8Array; predicted: Uint8Array; pTrue: Float32Array }> {
+export async function classifyPopulation(
+  models: AnalysisModels,
+  pop: Population,
+  batchSize = 256,
+): Promise<{ correct: Uint8Array; predicted: Uint8Array; pTrue: Float32Array }> {
   const S = pop.styleSize;
-  const out = { correct: new Uint8Array(pop.count), predicted: new Uint8Array(pop.count), pTrue: new Float32Array(pop.count) };
+  const out = {
+    correct: new Uint8Array(pop.count),
+    predicted: new Uint8Array(pop.count),
+    pTrue: new Float32Array(pop.count),
+  };
   for (let start = 0; start < pop.count; start += batchSize) {
     const n = Math.min(batchSize, pop.count - start);
-    const ev = await evaluateStyles(models, pop.styles.subarray(start * S, (start + n) * S), pop.labels.subarray(start, start + n), sampleNoiseStreams(start, n));
+    const ev = await evaluateStyles(
+      models,
+      pop.styles.subarray(start * S, (start + n) * S),
+      pop.labels.subarray(start, start + n),
+      sampleNoiseStreams(start, n),
+    );
     for (let k = 0; k < n; k++) {
       out.predicted[start + k] = ev.predicted[k];
       out.pTrue[start + k] = ev.pTrue[k];

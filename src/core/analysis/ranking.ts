@@ -11,11 +11,16 @@
 import * as tf from '../tf.js';
 import { contentHash } from '../hash.js';
 import { styleDim, type StyleLayout } from '../generator/style-layout.js';
-import { pTrueGradient, readEvaluation, sampleNoiseStreams, type AnalysisModels, type StyleEvaluation } from './models.js';
+import {
+  pTrueGradient,
+  readEvaluation,
+  sampleNoiseStreams,
+  type AnalysisModels,
+  type StyleEvaluation,
+} from './models.js';
 import { checkPopulationSpec, populationSpecHash, populationStyles, type PopulationSpec } from './population.js';
 import { RANKING_SUMS_SCHEMA, RANKING_SCHEMA } from './schema-versions.js';
 export { RANKING_SUMS_SCHEMA, RANKING_SCHEMA };
-
 
 /** Partial sums of a ranking sweep over samples [start, end) of a population. */
 export interface RankingSums {
@@ -52,7 +57,11 @@ export interface RankingSweepOptions {
  * `onBatch` called for every batch in sample order), e.g. one that spreads the batches over
  * threads. `analyze` takes one so a runtime can bring its own without the core knowing how.
  */
-export type RankingSweepFn = (models: AnalysisModels, spec: PopulationSpec, opts?: RankingSweepOptions) => Promise<RankingSums>;
+export type RankingSweepFn = (
+  models: AnalysisModels,
+  spec: PopulationSpec,
+  opts?: RankingSweepOptions,
+) => Promise<RankingSums>;
 
 /** What one batch of a sweep computes, per sample: style, d p_true / d s and the verdict. */
 export interface SweepBatch {
@@ -68,11 +77,27 @@ export interface SweepBatch {
 
 function emptySums(specHash: string, S: number, K: number, ranges: Array<[number, number]>): RankingSums {
   const z = () => new Array<number>(S * K).fill(0);
-  return { schema: RANKING_SUMS_SCHEMA, specHash, ranges, styleSize: S, numClasses: K, count: new Array(K).fill(0), correct: new Array(K).fill(0), gradSum: z(), gradSqSum: z(), styleSum: z(), styleSqSum: z() };
+  return {
+    schema: RANKING_SUMS_SCHEMA,
+    specHash,
+    ranges,
+    styleSize: S,
+    numClasses: K,
+    count: new Array(K).fill(0),
+    correct: new Array(K).fill(0),
+    gradSum: z(),
+    gradSqSum: z(),
+    styleSum: z(),
+    styleSqSum: z(),
+  };
 }
 
 /** Checks [start, end) against the population and returns it (defaults: the whole population). */
-export function sweepRange(models: AnalysisModels, spec: PopulationSpec, opts: Pick<RankingSweepOptions, 'start' | 'end'> = {}): [number, number] {
+export function sweepRange(
+  models: AnalysisModels,
+  spec: PopulationSpec,
+  opts: Pick<RankingSweepOptions, 'start' | 'end'> = {},
+): [number, number] {
   checkPopulationSpec(spec, models.generator.arch.numClasses);
   const start = opts.start ?? 0;
   const end = opts.end ?? spec.count;
@@ -83,8 +108,15 @@ export function sweepRange(models: AnalysisModels, spec: PopulationSpec, opts: P
 }
 
 /** Zero sums for samples [start, end) of `spec`, to be filled by `accumulateBatch`. */
-export function emptyRankingSums(models: AnalysisModels, spec: PopulationSpec, start: number, end: number): RankingSums {
-  return emptySums(populationSpecHash(models, spec), models.generator.styleSize, models.generator.arch.numClasses, [[start, end]]);
+export function emptyRankingSums(
+  models: AnalysisModels,
+  spec: PopulationSpec,
+  start: number,
+  end: number,
+): RankingSums {
+  return emptySums(populationSpecHash(models, spec), models.generator.styleSize, models.generator.arch.numClasses, [
+    [start, end],
+  ]);
 }
 
 /**
@@ -92,7 +124,12 @@ export function emptyRankingSums(models: AnalysisModels, spec: PopulationSpec, s
  * the host. A batch's values depend only on (models, spec, start, n), not on where it is computed
  * (sample i depends only on (seed, i) and noise stream i; samples never interact).
  */
-export async function sweepBatch(models: AnalysisModels, spec: PopulationSpec, start: number, n: number): Promise<SweepBatch> {
+export async function sweepBatch(
+  models: AnalysisModels,
+  spec: PopulationSpec,
+  start: number,
+  n: number,
+): Promise<SweepBatch> {
   const { s, w, labels } = populationStyles(models, spec, start, n);
   w.dispose();
   const { probs, grad } = pTrueGradient(models, s, labels, sampleNoiseStreams(start, n));
@@ -109,7 +146,10 @@ export async function sweepBatch(models: AnalysisModels, spec: PopulationSpec, s
  * threaded) accumulates through this function in sample order, so equal batches give bit-identical
  * sums.
  */
-export function accumulateBatch(sums: RankingSums, b: Pick<SweepBatch, 'labels' | 'styles' | 'grads'> & { evaluation: Pick<StyleEvaluation, 'predicted'> }): void {
+export function accumulateBatch(
+  sums: RankingSums,
+  b: Pick<SweepBatch, 'labels' | 'styles' | 'grads'> & { evaluation: Pick<StyleEvaluation, 'predicted'> },
+): void {
   const S = sums.styleSize;
   const { labels, styles: sv, grads: gv } = b;
   const predicted = b.evaluation.predicted;
@@ -137,7 +177,11 @@ export function accumulateBatch(sums: RankingSums, b: Pick<SweepBatch, 'labels' 
  * const sums = await rankingSweep(models, { seed: 1, count: 10_000, classIndex: null });
  * const ranking = rankDimensions(sums, models.generator.layout);
  */
-export async function rankingSweep(models: AnalysisModels, spec: PopulationSpec, opts: RankingSweepOptions = {}): Promise<RankingSums> {
+export async function rankingSweep(
+  models: AnalysisModels,
+  spec: PopulationSpec,
+  opts: RankingSweepOptions = {},
+): Promise<RankingSums> {
   const [start, end] = sweepRange(models, spec, opts);
   const sums = emptyRankingSums(models, spec, start, end);
   const batch = opts.batchSize ?? 64;
@@ -163,12 +207,14 @@ export function mergeRankingSums(parts: readonly RankingSums[]): RankingSums {
   for (const p of parts) {
     if (p.schema !== RANKING_SUMS_SCHEMA) throw new Error(`cannot merge sums of schema "${p.schema}"`);
     if (p.specHash !== first.specHash) throw new Error('cannot merge sums of different sweeps (spec hashes differ)');
-    if (p.styleSize !== first.styleSize || p.numClasses !== first.numClasses) throw new Error('cannot merge sums of different shapes');
+    if (p.styleSize !== first.styleSize || p.numClasses !== first.numClasses)
+      throw new Error('cannot merge sums of different shapes');
   }
   const sorted = [...parts].sort((a, b) => a.ranges[0][0] - b.ranges[0][0]);
   const ranges = sorted.flatMap((p) => p.ranges).sort((a, b) => a[0] - b[0]);
   for (let i = 1; i < ranges.length; i++) {
-    if (ranges[i][0] < ranges[i - 1][1]) throw new Error(`sample ranges overlap: [${ranges[i - 1]}) and [${ranges[i]})`);
+    if (ranges[i][0] < ranges[i - 1][1])
+      throw new Error(`sample ranges overlap: [${ranges[i - 1]}) and [${ranges[i]})`);
   }
   const out = emptySums(first.specHash, first.styleSize, first.numClasses, mergeAdjacent(ranges));
   for (const p of sorted) {
@@ -228,7 +274,10 @@ export interface Ranking {
 }
 
 /** Per-dim mean and std of s over the selected classes (null = all). */
-export function styleMoments(sums: RankingSums, classIndex: number | null): { count: number; mean: Float64Array; std: Float64Array } {
+export function styleMoments(
+  sums: RankingSums,
+  classIndex: number | null,
+): { count: number; mean: Float64Array; std: Float64Array } {
   const S = sums.styleSize;
   const classes = classIndex === null ? [...Array(sums.numClasses).keys()] : [classIndex];
   const mean = new Float64Array(S);
@@ -253,10 +302,14 @@ export function styleMoments(sums: RankingSums, classIndex: number | null): { co
 export function rankDimensions(sums: RankingSums, layout: StyleLayout, classIndex: number | null = null): Ranking {
   const S = sums.styleSize;
   if (layout.size !== S) throw new Error(`layout has ${layout.size} dims, sums have ${S}`);
-  if (classIndex !== null && (classIndex < 0 || classIndex >= sums.numClasses)) throw new RangeError(`no class ${classIndex}`);
+  if (classIndex !== null && (classIndex < 0 || classIndex >= sums.numClasses))
+    throw new RangeError(`no class ${classIndex}`);
   const classes = classIndex === null ? [...Array(sums.numClasses).keys()] : [classIndex];
   const { count: n, mean, std } = styleMoments(sums, classIndex);
-  if (n < 2) throw new Error(`ranking needs at least 2 samples${classIndex === null ? '' : ` of class ${classIndex}`}, got ${n}`);
+  if (n < 2)
+    throw new Error(
+      `ranking needs at least 2 samples${classIndex === null ? '' : ` of class ${classIndex}`}, got ${n}`,
+    );
   const dims: RankedDim[] = [];
   for (let j = 0; j < S; j++) {
     let g = 0;
@@ -269,9 +322,26 @@ export function rankDimensions(sums: RankingSums, layout: StyleLayout, classInde
     const variance = Math.max(0, (g2 - n * meanGradient * meanGradient) / (n - 1));
     const score = -meanGradient * std[j];
     const { layer, channel } = styleDim(layout, j);
-    dims.push({ rank: 0, index: j, layer, channel, score, meanGradient, standardError: Math.sqrt(variance / n), direction: score >= 0 ? 'increase' : 'decrease', mean: mean[j], std: std[j] });
+    dims.push({
+      rank: 0,
+      index: j,
+      layer,
+      channel,
+      score,
+      meanGradient,
+      standardError: Math.sqrt(variance / n),
+      direction: score >= 0 ? 'increase' : 'decrease',
+      mean: mean[j],
+      std: std[j],
+    });
   }
   dims.sort((a, b) => Math.abs(b.score) - Math.abs(a.score) || a.index - b.index);
   dims.forEach((d, i) => (d.rank = i + 1));
-  return { schema: RANKING_SCHEMA, specHash: contentHash({ sums: sums.specHash, classIndex }), classIndex, count: n, dims };
+  return {
+    schema: RANKING_SCHEMA,
+    specHash: contentHash({ sums: sums.specHash, classIndex }),
+    classIndex,
+    count: n,
+    dims,
+  };
 }

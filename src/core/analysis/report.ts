@@ -14,12 +14,18 @@ import { flipSufficiency, type FlipSufficiencyResult } from './flip-sufficiency.
 import { frontierDistance, type FrontierResult } from './frontier.js';
 import { jointCornerCase, type JointResult } from './joint.js';
 import { analysisNoise, type AnalysisModels, type AnalysisNoise } from './models.js';
-import { classifyPopulation, emptyPopulation, populationAccuracy, recordBatch, samplePopulation, type PopulationSpec } from './population.js';
+import {
+  classifyPopulation,
+  emptyPopulation,
+  populationAccuracy,
+  recordBatch,
+  samplePopulation,
+  type PopulationSpec,
+} from './population.js';
 import { rankDimensions, rankingSweep, type Ranking, type RankingSweepFn } from './ranking.js';
 import { traverse, type TraversalResult } from './traversal.js';
 import { REPORT_SCHEMA } from './schema-versions.js';
 export { REPORT_SCHEMA };
-
 
 export interface AnalysisOptions {
   seed: number;
@@ -128,7 +134,17 @@ export interface AnalysisReport {
   timings: Record<string, number>;
 }
 
-export type AnalysisStage = 'sweep' | 'compare' | 'traversals' | 'corner-cases' | 'joint' | 'flip-sufficiency' | 'frontier' | 'directions' | 'curves' | 'embedding';
+export type AnalysisStage =
+  | 'sweep'
+  | 'compare'
+  | 'traversals'
+  | 'corner-cases'
+  | 'joint'
+  | 'flip-sufficiency'
+  | 'frontier'
+  | 'directions'
+  | 'curves'
+  | 'embedding';
 
 export interface AnalysisProgress {
   stage: AnalysisStage;
@@ -155,20 +171,39 @@ export interface AnalysisRuntime {
  * @example
  * const report = await analyze(models, DEFAULT_ANALYSIS, other, (p) => console.log(p.stage, p.done));
  */
-export async function analyze(models: AnalysisModels, options: Partial<AnalysisOptions> = {}, compare?: AnalysisModels, onProgress?: (p: AnalysisProgress) => void, runtime: AnalysisRuntime = {}): Promise<AnalysisReport> {
+export async function analyze(
+  models: AnalysisModels,
+  options: Partial<AnalysisOptions> = {},
+  compare?: AnalysisModels,
+  onProgress?: (p: AnalysisProgress) => void,
+  runtime: AnalysisRuntime = {},
+): Promise<AnalysisReport> {
   const given: AnalysisOptions = { ...DEFAULT_ANALYSIS, ...options };
   const K = models.generator.arch.numClasses;
   const classCount = `the generator has ${K} classes: ${models.generator.classes.names.join(', ')}`;
-  if (compare && compare.generatorId !== models.generatorId) throw new Error('classifiers can only be compared on the same generator');
-  if (compare && contentHash(analysisNoise(compare)) !== contentHash(analysisNoise(models))) throw new Error('classifiers can only be compared on the same images (their noise differs)');
+  if (compare && compare.generatorId !== models.generatorId)
+    throw new Error('classifiers can only be compared on the same generator');
+  if (compare && contentHash(analysisNoise(compare)) !== contentHash(analysisNoise(models)))
+    throw new Error('classifiers can only be compared on the same images (their noise differs)');
   for (const m of [models, ...(compare ? [compare] : [])]) {
-    if (m.classifier.numClasses !== K) throw new RangeError(`classifier ${m.classifier.name} has ${m.classifier.numClasses} classes, ${classCount}`);
+    if (m.classifier.numClasses !== K)
+      throw new RangeError(`classifier ${m.classifier.name} has ${m.classifier.numClasses} classes, ${classCount}`);
   }
-  if (given.classIndex !== null && (!Number.isInteger(given.classIndex) || given.classIndex < 0 || given.classIndex >= K)) throw new RangeError(`classIndex must be null or an integer in [0, ${K - 1}] (${classCount}), got ${given.classIndex}`);
+  if (
+    given.classIndex !== null &&
+    (!Number.isInteger(given.classIndex) || given.classIndex < 0 || given.classIndex >= K)
+  )
+    throw new RangeError(
+      `classIndex must be null or an integer in [0, ${K - 1}] (${classCount}), got ${given.classIndex}`,
+    );
   // A one-class population only has that class's average style to start traversals from.
   const traversalClass = given.traversalClass ?? given.classIndex ?? models.generator.classes.traversalClass;
-  if (!Number.isInteger(traversalClass) || traversalClass < 0 || traversalClass >= K) throw new RangeError(`traversalClass must be an integer in [0, ${K - 1}] (${classCount}), got ${traversalClass}`);
-  if (given.classIndex !== null && traversalClass !== given.classIndex) throw new RangeError(`traversalClass ${traversalClass} differs from classIndex ${given.classIndex}: a one-class population has only class ${given.classIndex}'s average style`);
+  if (!Number.isInteger(traversalClass) || traversalClass < 0 || traversalClass >= K)
+    throw new RangeError(`traversalClass must be an integer in [0, ${K - 1}] (${classCount}), got ${traversalClass}`);
+  if (given.classIndex !== null && traversalClass !== given.classIndex)
+    throw new RangeError(
+      `traversalClass ${traversalClass} differs from classIndex ${given.classIndex}: a one-class population has only class ${given.classIndex}'s average style`,
+    );
   const o = { ...given, traversalClass };
   const layout = models.generator.layout;
   const spec: PopulationSpec = { seed: o.seed, count: o.samples, classIndex: o.classIndex };
@@ -179,12 +214,19 @@ export async function analyze(models: AnalysisModels, options: Partial<AnalysisO
     timings[name] = (Date.now() - t0) / 1000;
     return r;
   };
-  const progress = (stage: AnalysisStage) => (p: { done: number; total: number }) => onProgress?.({ stage, done: p.done, total: p.total });
+  const progress = (stage: AnalysisStage) => (p: { done: number; total: number }) =>
+    onProgress?.({ stage, done: p.done, total: p.total });
 
   // One pass: the gradient sweep also records the population (styles and verdicts).
   const pop = emptyPopulation(models, spec);
   const sweep = runtime.sweep ?? rankingSweep;
-  const sums = await timed('sweep', () => sweep(models, spec, { batchSize: o.batchSize, onProgress: progress('sweep'), onBatch: (b) => recordBatch(pop, b.start, b.labels, b.styles, b.evaluation) }));
+  const sums = await timed('sweep', () =>
+    sweep(models, spec, {
+      batchSize: o.batchSize,
+      onProgress: progress('sweep'),
+      onBatch: (b) => recordBatch(pop, b.start, b.labels, b.styles, b.evaluation),
+    }),
+  );
   const other = compare ? await timed('compare', () => classifyPopulation(compare, pop)) : null;
 
   const ranking = rankDimensions(sums, layout, o.classIndex);
@@ -199,16 +241,35 @@ export async function analyze(models: AnalysisModels, options: Partial<AnalysisO
     const s0 = classAverageStyle(sums, traversalClass);
     const out: TraversalResult[] = [];
     for (const d of ranking.dims.slice(0, o.traversalDims)) {
-      out.push(await traverse(models, { s0, classIndex: traversalClass, dim: d.index, std: d.std, direction: d.direction === 'increase' ? 1 : -1, maxSteps: o.maxSteps }));
+      out.push(
+        await traverse(models, {
+          s0,
+          classIndex: traversalClass,
+          dim: d.index,
+          std: d.std,
+          direction: d.direction === 'increase' ? 1 : -1,
+          maxSteps: o.maxSteps,
+        }),
+      );
       onProgress?.({ stage: 'traversals', done: out.length, total: o.traversalDims });
     }
     return out;
   });
 
   const cornerCases = await timed('corner-cases', async () => {
-    const result: CornerCasesResult = { schema: CORNER_CASES_SCHEMA, specHash: sums.specHash, maxSteps: o.maxSteps, tolerance: 0.01, classes: [] };
+    const result: CornerCasesResult = {
+      schema: CORNER_CASES_SCHEMA,
+      specHash: sums.specHash,
+      maxSteps: o.maxSteps,
+      tolerance: 0.01,
+      classes: [],
+    };
     for (const c of classes) {
-      const one = await findCornerCases(models, sums, layout, { classes: [c], perClass: o.cornerCasesPerClass, maxSteps: o.maxSteps });
+      const one = await findCornerCases(models, sums, layout, {
+        classes: [c],
+        perClass: o.cornerCasesPerClass,
+        maxSteps: o.maxSteps,
+      });
       result.classes.push(...one.classes);
       onProgress?.({ stage: 'corner-cases', done: result.classes.length, total: classes.length });
     }
@@ -219,7 +280,9 @@ export async function analyze(models: AnalysisModels, options: Partial<AnalysisO
     const out: JointResult[] = [];
     for (const c of classes) {
       const dims = rankDimensions(sums, layout, c).dims.slice(0, o.jointDims);
-      out.push(await jointCornerCase(models, { s0: classAverageStyle(sums, c), classIndex: c, dims, maxSteps: o.maxSteps }));
+      out.push(
+        await jointCornerCase(models, { s0: classAverageStyle(sums, c), classIndex: c, dims, maxSteps: o.maxSteps }),
+      );
       onProgress?.({ stage: 'joint', done: out.length, total: classes.length });
     }
     return out;
@@ -230,32 +293,70 @@ export async function analyze(models: AnalysisModels, options: Partial<AnalysisO
   const probedNames = probed.map((m) => m.classifier.name);
   const flip = await timed('flip-sufficiency', async () => {
     onProgress?.({ stage: 'flip-sufficiency', done: 0, total: 1 });
-    const r = await flipSufficiency(probed, probedNames, pop, sums, layout, { ks: o.flipKs, ts: o.flipTs, samples: o.flipSamples, seed: o.seed });
+    const r = await flipSufficiency(probed, probedNames, pop, sums, layout, {
+      ks: o.flipKs,
+      ts: o.flipTs,
+      samples: o.flipSamples,
+      seed: o.seed,
+    });
     onProgress?.({ stage: 'flip-sufficiency', done: 1, total: 1 });
     return r;
   });
   const frontier = await timed('frontier', async () => {
     onProgress?.({ stage: 'frontier', done: 0, total: 1 });
-    const r = await frontierDistance(probed, probedNames, pop, sums, layout, { topDims: o.frontierDims, samplesPerClass: o.frontierSamplesPerClass, maxSteps: o.maxSteps });
+    const r = await frontierDistance(probed, probedNames, pop, sums, layout, {
+      topDims: o.frontierDims,
+      samplesPerClass: o.frontierSamplesPerClass,
+      maxSteps: o.maxSteps,
+    });
     onProgress?.({ stage: 'frontier', done: 1, total: 1 });
     return r;
   });
 
   // The compared classifier is the reference reader of the contrastive ranking.
-  const directions = await timed('directions', () => directionsReport(probed, probedNames, pop, ranking.dims, cornerCases.classes.map((c) => ({ classIndex: c.classIndex, dims: c.cases.map((k) => k.dim) })), {
-    dims: o.directionDims,
-    samples: o.directionSamples,
-    shifts: o.directionShifts,
-    cornerCaseSamples: o.cornerCaseDirectionSamples,
-    seed: o.seed,
-    batchSize: o.batchSize,
-  }, (done, total) => onProgress?.({ stage: 'directions', done, total })));
+  const directions = await timed('directions', () =>
+    directionsReport(
+      probed,
+      probedNames,
+      pop,
+      ranking.dims,
+      cornerCases.classes.map((c) => ({ classIndex: c.classIndex, dims: c.cases.map((k) => k.dim) })),
+      {
+        dims: o.directionDims,
+        samples: o.directionSamples,
+        shifts: o.directionShifts,
+        cornerCaseSamples: o.cornerCaseDirectionSamples,
+        seed: o.seed,
+        batchSize: o.batchSize,
+      },
+      (done, total) => onProgress?.({ stage: 'directions', done, total }),
+    ),
+  );
 
   const others = other && compare ? { [compare.classifier.name]: other.correct } : {};
-  const curves = accuracyCurves(pop, models.classifier.name, { ranking: ranking.dims, topDims: o.curveDims, bins: o.curveBins, labels: pop.labels }, others);
-  const classCurves = o.classIndex === null
-    ? classes.map((c) => accuracyCurves(pop, models.classifier.name, { ranking: rankDimensions(sums, layout, c).dims, topDims: o.curveDims, bins: o.curveBins, classIndex: c, labels: pop.labels }, others))
-    : [];
+  const curves = accuracyCurves(
+    pop,
+    models.classifier.name,
+    { ranking: ranking.dims, topDims: o.curveDims, bins: o.curveBins, labels: pop.labels },
+    others,
+  );
+  const classCurves =
+    o.classIndex === null
+      ? classes.map((c) =>
+          accuracyCurves(
+            pop,
+            models.classifier.name,
+            {
+              ranking: rankDimensions(sums, layout, c).dims,
+              topDims: o.curveDims,
+              bins: o.curveBins,
+              classIndex: c,
+              labels: pop.labels,
+            },
+            others,
+          ),
+        )
+      : [];
 
   const embedding = await timed('embedding', async () => {
     const n = Math.min(o.embeddingSamples, pop.count);
@@ -263,28 +364,49 @@ export async function analyze(models: AnalysisModels, options: Partial<AnalysisO
     onProgress?.({ stage: 'embedding', done: 0, total: 1 });
     // The first n samples again, with their z and w (sample i does not depend on the count).
     const head = await samplePopulation(models, { ...spec, count: n, batchSize: 256, keepLatents: true });
-    const e = await embedSpaces({
-      count: n,
-      labels: head.labels,
-      correct: head.correct,
-      spaces: [
-        { space: 'Z', values: head.z!, dims: g.zDim },
-        { space: 'W', values: head.w!, dims: g.wDim },
-        { space: 'S', values: head.styles, dims: head.styleSize },
-      ],
-    }, { seed: o.seed });
+    const e = await embedSpaces(
+      {
+        count: n,
+        labels: head.labels,
+        correct: head.correct,
+        spaces: [
+          { space: 'Z', values: head.z!, dims: g.zDim },
+          { space: 'W', values: head.w!, dims: g.wDim },
+          { space: 'S', values: head.styles, dims: head.styleSize },
+        ],
+      },
+      { seed: o.seed },
+    );
     onProgress?.({ stage: 'embedding', done: 1, total: 1 });
     return e;
   });
 
   const summaries: ClassifierSummary[] = [
-    { name: models.classifier.name, id: models.classifierId, accuracy: populationAccuracy(pop), robustness: curves.curves[0].robustness },
+    {
+      name: models.classifier.name,
+      id: models.classifierId,
+      accuracy: populationAccuracy(pop),
+      robustness: curves.curves[0].robustness,
+    },
   ];
-  if (compare && other) summaries.push({ name: compare.classifier.name, id: compare.classifierId, accuracy: populationAccuracy({ correct: other.correct, count: pop.count }), robustness: curves.curves[1].robustness });
+  if (compare && other)
+    summaries.push({
+      name: compare.classifier.name,
+      id: compare.classifierId,
+      accuracy: populationAccuracy({ correct: other.correct, count: pop.count }),
+      robustness: curves.curves[1].robustness,
+    });
 
   return {
     schema: REPORT_SCHEMA,
-    specHash: contentHash({ kind: 'report', generator: models.generatorId, classifier: models.classifierId, compare: compare?.classifierId ?? null, noise: analysisNoise(models), options: o }),
+    specHash: contentHash({
+      kind: 'report',
+      generator: models.generatorId,
+      classifier: models.classifierId,
+      compare: compare?.classifierId ?? null,
+      noise: analysisNoise(models),
+      options: o,
+    }),
     options: o,
     generatorId: models.generatorId,
     noise: analysisNoise(models),

@@ -22,7 +22,9 @@ export function auroc(positive: ArrayLike<number>, negative: ArrayLike<number>):
   const np = positive.length;
   const nn = negative.length;
   if (np === 0 || nn === 0) return NaN;
-  const all = [...Array.from(positive, (v) => [v, 1] as const), ...Array.from(negative, (v) => [v, 0] as const)].sort((p, q) => p[0] - q[0]);
+  const all = [...Array.from(positive, (v) => [v, 1] as const), ...Array.from(negative, (v) => [v, 0] as const)].sort(
+    (p, q) => p[0] - q[0],
+  );
   let rankSum = 0;
   for (let i = 0; i < all.length; ) {
     let j = i;

@@ -14,7 +14,9 @@ import { latentBatch } from '../random.js';
 
 /** s of sample `seed` of class `classIndex` ([S]): its latent is stream (seed, 0), as in a population of one. */
 export function seedStyle(g: Generator, seed: number, classIndex: number): Float32Array {
-  const s = tf.tidy(() => g.styles(g.mapping(tf.tensor2d(latentBatch(seed, 0, 1, g.arch.zDim), [1, g.arch.zDim]), [classIndex])));
+  const s = tf.tidy(() =>
+    g.styles(g.mapping(tf.tensor2d(latentBatch(seed, 0, 1, g.arch.zDim), [1, g.arch.zDim]), [classIndex])),
+  );
   const v = Float32Array.from(s.dataSync() as Float32Array);
   s.dispose();
   return v;
@@ -39,9 +41,15 @@ export interface AppliedEdit extends StyleEdit {
  * Applies edits to `s` in place, in order. `std(dim)` is the unit of a `shift` edit (called only
  * for those); a dim outside S throws a RangeError naming the edit.
  */
-export function applyStyleEdits(g: Generator, s: Float32Array, edits: readonly StyleEdit[], std: (dim: number) => number): AppliedEdit[] {
+export function applyStyleEdits(
+  g: Generator,
+  s: Float32Array,
+  edits: readonly StyleEdit[],
+  std: (dim: number) => number,
+): AppliedEdit[] {
   return edits.map((e, i) => {
-    if (!Number.isInteger(e.dim) || e.dim < 0 || e.dim >= g.styleSize) throw new RangeError(`edits.${i}.dim must be an integer in [0, ${g.styleSize}), got ${e.dim}`);
+    if (!Number.isInteger(e.dim) || e.dim < 0 || e.dim >= g.styleSize)
+      throw new RangeError(`edits.${i}.dim must be an integer in [0, ${g.styleSize}), got ${e.dim}`);
     if (e.value !== undefined) {
       s[e.dim] = e.value;
       return { ...e, name: styleDimName(g.layout, e.dim), std: null };

@@ -17,7 +17,6 @@ import { classNoiseStream, probabilities, readEvaluation, synthesizeImages, type
 import { TRAVERSAL_SCHEMA } from './schema-versions.js';
 export { TRAVERSAL_SCHEMA };
 
-
 /** Frames of the paper's figure 5: 0 to twice the reference shift. */
 export const DEFAULT_FRACTIONS = [0, 0.25, 0.5, 0.75, 1, 1.25, 1.5, 1.75, 2];
 
@@ -57,7 +56,11 @@ export interface ShiftEvaluation {
 export type Boundary = 'decision' | 'p-true-half';
 
 /** Whether `e` is past `boundary` (misclassified, or p_true below 0.5). */
-export function isPast(boundary: Boundary, classIndex: number, e: Pick<ShiftEvaluation, 'pTrue' | 'predicted'>): boolean {
+export function isPast(
+  boundary: Boundary,
+  classIndex: number,
+  e: Pick<ShiftEvaluation, 'pTrue' | 'predicted'>,
+): boolean {
   return boundary === 'decision' ? e.predicted !== classIndex : e.pTrue < 0.5;
 }
 
@@ -134,7 +137,12 @@ export function dimPath(p: ShiftPath): StylePath {
 }
 
 /** Evaluates s0 + shift * step for every shift, in one batch. */
-export async function evaluatePath(models: AnalysisModels, path: StylePath, shifts: readonly number[], withImages = false): Promise<ShiftEvaluation[]> {
+export async function evaluatePath(
+  models: AnalysisModels,
+  path: StylePath,
+  shifts: readonly number[],
+  withImages = false,
+): Promise<ShiftEvaluation[]> {
   const S = path.s0.length;
   const n = shifts.length;
   if (n === 0) return [];
@@ -165,7 +173,12 @@ export async function evaluatePath(models: AnalysisModels, path: StylePath, shif
 }
 
 /** Evaluates s0 + shift * std * direction * e_dim for every shift, in one batch. */
-export function evaluateShifts(models: AnalysisModels, path: ShiftPath, shifts: readonly number[], withImages = false): Promise<ShiftEvaluation[]> {
+export function evaluateShifts(
+  models: AnalysisModels,
+  path: ShiftPath,
+  shifts: readonly number[],
+  withImages = false,
+): Promise<ShiftEvaluation[]> {
   return evaluatePath(models, dimPath(path), shifts, withImages);
 }
 
@@ -190,9 +203,17 @@ export interface Crossing {
 }
 
 /** Bracketing evaluations at 0, stepSize, 2 stepSize, ... maxShift, in one batch. */
-export function bracketPath(models: AnalysisModels, path: StylePath, o: Pick<CrossingOptions, 'maxShift' | 'stepSize'>): Promise<ShiftEvaluation[]> {
+export function bracketPath(
+  models: AnalysisModels,
+  path: StylePath,
+  o: Pick<CrossingOptions, 'maxShift' | 'stepSize'>,
+): Promise<ShiftEvaluation[]> {
   const count = Math.floor(o.maxShift / o.stepSize + 1e-9);
-  return evaluatePath(models, path, Array.from({ length: count + 1 }, (_, i) => i * o.stepSize));
+  return evaluatePath(
+    models,
+    path,
+    Array.from({ length: count + 1 }, (_, i) => i * o.stepSize),
+  );
 }
 
 /**
@@ -200,7 +221,13 @@ export function bracketPath(models: AnalysisModels, path: StylePath, o: Pick<Cro
  * rounds (one batch each). Invariant: lo is before the boundary, hi past it; the answer is always
  * hi, so a decision crossing is misclassified by construction, at most `tolerance` past the margin.
  */
-export async function narrowCrossing(models: AnalysisModels, path: StylePath, steps: readonly ShiftEvaluation[], boundary: Boundary, o: CrossingOptions): Promise<Crossing> {
+export async function narrowCrossing(
+  models: AnalysisModels,
+  path: StylePath,
+  steps: readonly ShiftEvaluation[],
+  boundary: Boundary,
+  o: CrossingOptions,
+): Promise<Crossing> {
   const past = (e: ShiftEvaluation) => isPast(boundary, path.classIndex, e);
   if (past(steps[0])) return { boundary, startsPast: true, reference: steps[0], evaluations: 0 };
   const first = steps.findIndex(past);
@@ -209,9 +236,17 @@ export async function narrowCrossing(models: AnalysisModels, path: StylePath, st
   let hi = steps[first];
   let evaluations = 0;
   const k = o.pointsPerRound;
-  for (let round = 0; round < 16 && Math.abs(boundaryGap(boundary, hi)) > o.tolerance && hi.shift - lo.shift > 1e-6; round++) {
+  for (
+    let round = 0;
+    round < 16 && Math.abs(boundaryGap(boundary, hi)) > o.tolerance && hi.shift - lo.shift > 1e-6;
+    round++
+  ) {
     const width = hi.shift - lo.shift;
-    const points = await evaluatePath(models, path, Array.from({ length: k }, (_, i) => lo.shift + (width * (i + 1)) / (k + 1)));
+    const points = await evaluatePath(
+      models,
+      path,
+      Array.from({ length: k }, (_, i) => lo.shift + (width * (i + 1)) / (k + 1)),
+    );
     evaluations += points.length;
     const j = points.findIndex(past);
     if (j === -1) lo = points[k - 1];
@@ -224,7 +259,12 @@ export async function narrowCrossing(models: AnalysisModels, path: StylePath, st
 }
 
 /** First crossing of `boundary` along a path: bracketing in one batch, then narrowing. */
-export async function findCrossing(models: AnalysisModels, path: StylePath, boundary: Boundary, o: CrossingOptions): Promise<Crossing & { steps: ShiftEvaluation[] }> {
+export async function findCrossing(
+  models: AnalysisModels,
+  path: StylePath,
+  boundary: Boundary,
+  o: CrossingOptions,
+): Promise<Crossing & { steps: ShiftEvaluation[] }> {
   const steps = await bracketPath(models, path, o);
   const c = await narrowCrossing(models, path, steps, boundary, o);
   return { ...c, steps, evaluations: c.evaluations + steps.length };
@@ -232,29 +272,48 @@ export async function findCrossing(models: AnalysisModels, path: StylePath, boun
 
 function checkOptions(o: TraversalOptions, styleSize: number): void {
   if (o.s0.length !== styleSize) throw new RangeError(`s0 has ${o.s0.length} dims, S has ${styleSize}`);
-  if (!Number.isInteger(o.dim) || o.dim < 0 || o.dim >= styleSize) throw new RangeError(`dim must be an integer in [0, ${styleSize}), got ${o.dim}`);
-  if (!(o.std > 0) || !Number.isFinite(o.std)) throw new RangeError(`std must be a positive finite number, got ${o.std}`);
+  if (!Number.isInteger(o.dim) || o.dim < 0 || o.dim >= styleSize)
+    throw new RangeError(`dim must be an integer in [0, ${styleSize}), got ${o.dim}`);
+  if (!(o.std > 0) || !Number.isFinite(o.std))
+    throw new RangeError(`std must be a positive finite number, got ${o.std}`);
   if (o.direction !== 1 && o.direction !== -1) throw new RangeError('direction must be 1 or -1');
   const maxSteps = o.maxSteps ?? 20;
-  if (!Number.isInteger(maxSteps) || maxSteps < 1 || maxSteps > 200) throw new RangeError(`maxSteps must be an integer in [1, 200], got ${maxSteps}`);
+  if (!Number.isInteger(maxSteps) || maxSteps < 1 || maxSteps > 200)
+    throw new RangeError(`maxSteps must be an integer in [1, 200], got ${maxSteps}`);
   const tol = o.tolerance ?? 0.01;
   if (!(tol > 0 && tol < 0.5)) throw new RangeError(`tolerance must be in (0, 0.5), got ${tol}`);
-  for (const f of o.fractions ?? []) if (!Number.isFinite(f) || f < 0 || f > 10) throw new RangeError(`fractions must be in [0, 10], got ${f}`);
+  for (const f of o.fractions ?? [])
+    if (!Number.isFinite(f) || f < 0 || f > 10) throw new RangeError(`fractions must be in [0, 10], got ${f}`);
 }
 
 const fmt = (v: number, d = 3) => Number(v.toFixed(d));
 
 /** The reasons list of a traversal: what happened at the start, at p_true = 0.5 and at the decision boundary. */
-function traversalReasons(classIndex: number, maxSteps: number, start: ShiftEvaluation, half: Crossing, decision: Crossing): string[] {
+function traversalReasons(
+  classIndex: number,
+  maxSteps: number,
+  start: ShiftEvaluation,
+  half: Crossing,
+  decision: Crossing,
+): string[] {
   const reasons: string[] = [];
   if (start.predicted !== classIndex) {
     reasons.push(`already misclassified at the start: predicted ${start.predicted}, p_true ${fmt(start.pTrue)}`);
     return reasons;
   }
-  if (half.startsPast) reasons.push(`p_true is below 0.5 at the start (${fmt(start.pTrue)}) but the prediction is still the true class ${classIndex}`);
-  else if (half.reference) reasons.push(`p_true falls to 0.5 after ${fmt(half.reference.shift)} std (predicted there: ${half.reference.predicted})`);
+  if (half.startsPast)
+    reasons.push(
+      `p_true is below 0.5 at the start (${fmt(start.pTrue)}) but the prediction is still the true class ${classIndex}`,
+    );
+  else if (half.reference)
+    reasons.push(
+      `p_true falls to 0.5 after ${fmt(half.reference.shift)} std (predicted there: ${half.reference.predicted})`,
+    );
   else reasons.push(`p_true stays above 0.5 up to ${maxSteps} std`);
-  if (decision.reference) reasons.push(`the prediction leaves ${classIndex} for ${decision.reference.predicted} after ${fmt(decision.reference.shift)} std`);
+  if (decision.reference)
+    reasons.push(
+      `the prediction leaves ${classIndex} for ${decision.reference.predicted} after ${fmt(decision.reference.shift)} std`,
+    );
   else reasons.push(`the prediction stays ${classIndex} up to ${maxSteps} std`);
   return reasons;
 }
@@ -276,7 +335,9 @@ export async function traverse(models: AnalysisModels, opts: TraversalOptions): 
   const start = steps[0];
   let half = await narrowCrossing(models, path, steps, 'p-true-half', o);
   const misclassifiedAtStart = start.predicted !== opts.classIndex;
-  const decision: Crossing = misclassifiedAtStart ? { boundary: 'decision', startsPast: true, reference: null, evaluations: 0 } : await narrowCrossing(models, path, steps, 'decision', o);
+  const decision: Crossing = misclassifiedAtStart
+    ? { boundary: 'decision', startsPast: true, reference: null, evaluations: 0 }
+    : await narrowCrossing(models, path, steps, 'decision', o);
   let evaluations = steps.length + half.evaluations + decision.evaluations;
   const flip = decision.reference;
   if (flip && half.reference && half.reference.shift > flip.shift) {
@@ -289,15 +350,24 @@ export async function traverse(models: AnalysisModels, opts: TraversalOptions): 
 
   const decisionShift = decision.reference?.shift ?? null;
   const halfShift = half.reference?.shift ?? null;
-  const frameBase = decisionShift !== null ? 'decision' : halfShift !== null && halfShift > 0 ? 'p-true-half' : 'max-steps';
+  const frameBase =
+    decisionShift !== null ? 'decision' : halfShift !== null && halfShift > 0 ? 'p-true-half' : 'max-steps';
   const base = frameBase === 'decision' ? decisionShift! : frameBase === 'p-true-half' ? halfShift! : maxSteps;
   // One batch: the frames, then the two boundary points (re-rendered with images; same values).
-  const shifts = [...fractions.map((f) => f * base), ...(decisionShift === null ? [] : [decisionShift]), ...(halfShift === null ? [] : [halfShift])];
+  const shifts = [
+    ...fractions.map((f) => f * base),
+    ...(decisionShift === null ? [] : [decisionShift]),
+    ...(halfShift === null ? [] : [halfShift]),
+  ];
   const rendered = await evaluatePath(models, path, shifts, true);
   evaluations += rendered.length;
   const decisionPoint = decisionShift === null ? null : rendered[fractions.length];
   const halfPoint = halfShift === null ? null : rendered[rendered.length - 1];
-  const outcome: TraversalOutcome = misclassifiedAtStart ? 'already-misclassified' : decisionPoint ? 'flipped' : 'no-flip';
+  const outcome: TraversalOutcome = misclassifiedAtStart
+    ? 'already-misclassified'
+    : decisionPoint
+      ? 'flipped'
+      : 'no-flip';
   return {
     schema: TRAVERSAL_SCHEMA,
     dim: opts.dim,

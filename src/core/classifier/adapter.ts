@@ -22,7 +22,9 @@ export const AdapterSchema = z
       height: z.number().int().min(8).max(512),
       width: z.number().int().min(8).max(512),
       /** 1 (grayscale) or 3 (the gray image repeated). */
-      channels: z.union([z.literal(1), z.literal(3)], { error: 'channels must be 1 (grayscale) or 3 (the gray image repeated)' }),
+      channels: z.union([z.literal(1), z.literal(3)], {
+        error: 'channels must be 1 (grayscale) or 3 (the gray image repeated)',
+      }),
       /** Pixel range the model expects: [0, 1] maps to [range[0], range[1]]. */
       range: z.tuple([z.number(), z.number()]).default([0, 1]),
       /** Per-channel normalisation after the range: (x - mean) / std. */
@@ -44,10 +46,17 @@ export const AdapterSchema = z
   })
   .superRefine((a, ctx) => {
     const c = a.input.channels;
-    if (a.input.mean.length !== 1 && a.input.mean.length !== c) ctx.addIssue({ code: 'custom', path: ['input', 'mean'], message: `needs 1 or ${c} values` });
-    if (a.input.std.length !== 1 && a.input.std.length !== c) ctx.addIssue({ code: 'custom', path: ['input', 'std'], message: `needs 1 or ${c} values` });
+    if (a.input.mean.length !== 1 && a.input.mean.length !== c)
+      ctx.addIssue({ code: 'custom', path: ['input', 'mean'], message: `needs 1 or ${c} values` });
+    if (a.input.std.length !== 1 && a.input.std.length !== c)
+      ctx.addIssue({ code: 'custom', path: ['input', 'std'], message: `needs 1 or ${c} values` });
     a.classes.generatorToModel.forEach((m, i) => {
-      if (m >= a.classes.names.length) ctx.addIssue({ code: 'custom', path: ['classes', 'generatorToModel', i], message: `output ${m} does not exist (${a.classes.names.length} class names)` });
+      if (m >= a.classes.names.length)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['classes', 'generatorToModel', i],
+          message: `output ${m} does not exist (${a.classes.names.length} class names)`,
+        });
     });
   });
 

@@ -21,7 +21,12 @@ export interface SimpleCnnConfig {
   imageSize: number;
 }
 
-export const DEFAULT_CNN_CONFIG: SimpleCnnConfig = { channels: [16, 32, 64], hidden: 128, numClasses: 10, imageSize: 32 };
+export const DEFAULT_CNN_CONFIG: SimpleCnnConfig = {
+  channels: [16, 32, 64],
+  hidden: 128,
+  numClasses: 10,
+  imageSize: 32,
+};
 
 export class SimpleCnn implements Classifier {
   readonly params: ParameterSet;
@@ -45,7 +50,9 @@ export class SimpleCnn implements Classifier {
     const flat = (config.imageSize / 8) ** 2 * cin;
     this.params.create('dense1/kernel', [flat, config.hidden], { normalStd: Math.sqrt(2 / flat) });
     this.params.create('dense1/bias', [config.hidden], 'zeros');
-    this.params.create('logits/kernel', [config.hidden, config.numClasses], { normalStd: Math.sqrt(1 / config.hidden) });
+    this.params.create('logits/kernel', [config.hidden, config.numClasses], {
+      normalStd: Math.sqrt(1 / config.hidden),
+    });
     this.params.create('logits/bias', [config.numClasses], 'zeros');
   }
 
@@ -66,12 +73,20 @@ export class SimpleCnn implements Classifier {
         x = avgPool2(tf.relu(tf.add(tf.conv2d(x, k, 1, 'same'), b)) as tf.Tensor4D);
       }
       const flat = tf.reshape(x, [x.shape[0], -1]) as tf.Tensor2D;
-      return tf.relu(tf.add(tf.matMul(flat, this.params.get('dense1/kernel') as tf.Tensor2D), this.params.get('dense1/bias'))) as tf.Tensor2D;
+      return tf.relu(
+        tf.add(tf.matMul(flat, this.params.get('dense1/kernel') as tf.Tensor2D), this.params.get('dense1/bias')),
+      ) as tf.Tensor2D;
     });
   }
 
   logits(images: tf.Tensor4D): tf.Tensor2D {
-    return tf.tidy(() => tf.add(tf.matMul(this.features(images), this.params.get('logits/kernel') as tf.Tensor2D), this.params.get('logits/bias')) as tf.Tensor2D);
+    return tf.tidy(
+      () =>
+        tf.add(
+          tf.matMul(this.features(images), this.params.get('logits/kernel') as tf.Tensor2D),
+          this.params.get('logits/bias'),
+        ) as tf.Tensor2D,
+    );
   }
 
   dispose(): void {
@@ -84,8 +99,17 @@ export function parseCnnConfig(arch: Record<string, unknown>, file: string): Sim
   const c = arch as Partial<SimpleCnnConfig> & { type?: unknown };
   const ok =
     c.type === 'simple-cnn' &&
-    Array.isArray(c.channels) && c.channels.length === 3 && c.channels.every((v) => Number.isInteger(v) && v > 0) &&
-    Number.isInteger(c.hidden) && Number.isInteger(c.numClasses) && Number.isInteger(c.imageSize);
+    Array.isArray(c.channels) &&
+    c.channels.length === 3 &&
+    c.channels.every((v) => Number.isInteger(v) && v > 0) &&
+    Number.isInteger(c.hidden) &&
+    Number.isInteger(c.numClasses) &&
+    Number.isInteger(c.imageSize);
   if (!ok) throw new Error(`${file}: architecture is not a valid simple-cnn description`);
-  return { channels: c.channels as [number, number, number], hidden: c.hidden!, numClasses: c.numClasses!, imageSize: c.imageSize! };
+  return {
+    channels: c.channels as [number, number, number],
+    hidden: c.hidden!,
+    numClasses: c.numClasses!,
+    imageSize: c.imageSize!,
+  };
 }

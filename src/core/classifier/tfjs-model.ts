@@ -24,7 +24,11 @@ export interface TfjsModelFiles {
  * fault (`model`, `weights`, or the adapter's field such as `adapter.input`) for API errors.
  */
 export class ModelFormatError extends Error {
-  constructor(readonly source: string, readonly detail: string, readonly field: string = 'model') {
+  constructor(
+    readonly source: string,
+    readonly detail: string,
+    readonly field: string = 'model',
+  ) {
     super(`${source}: ${detail}`);
     this.name = 'ModelFormatError';
   }
@@ -39,12 +43,24 @@ export function parseModelJson(bytes: Uint8Array, source: string): tf.io.ModelJS
     throw new ModelFormatError(source, `not JSON: ${(err as Error).message}`);
   }
   const m = json as tf.io.ModelJSON | null;
-  if (!m || typeof m !== 'object' || Array.isArray(m) || !m.modelTopology || typeof m.modelTopology !== 'object') throw new ModelFormatError(source, 'no modelTopology: not a TF.js model.json');
+  if (!m || typeof m !== 'object' || Array.isArray(m) || !m.modelTopology || typeof m.modelTopology !== 'object')
+    throw new ModelFormatError(source, 'no modelTopology: not a TF.js model.json');
   const manifest = m.weightsManifest ?? [];
   if (!Array.isArray(manifest)) throw new ModelFormatError(source, 'weightsManifest is not a list');
   manifest.forEach((g, i) => {
-    if (!g || !Array.isArray(g.paths) || !g.paths.every((p) => typeof p === 'string' && p.length > 0)) throw new ModelFormatError(source, `weightsManifest[${i}].paths must be a list of file names`);
-    if (!Array.isArray(g.weights) || !g.weights.every((w) => w && typeof w.name === 'string' && Array.isArray(w.shape) && w.shape.every((d) => Number.isInteger(d) && d >= 0) && typeof w.dtype === 'string')) {
+    if (!g || !Array.isArray(g.paths) || !g.paths.every((p) => typeof p === 'string' && p.length > 0))
+      throw new ModelFormatError(source, `weightsManifest[${i}].paths must be a list of file names`);
+    if (
+      !Array.isArray(g.weights) ||
+      !g.weights.every(
+        (w) =>
+          w &&
+          typeof w.name === 'string' &&
+          Array.isArray(w.shape) &&
+          w.shape.every((d) => Number.isInteger(d) && d >= 0) &&
+          typeof w.dtype === 'string',
+      )
+    ) {
       throw new ModelFormatError(source, `weightsManifest[${i}].weights must list {name, shape, dtype}`);
     }
   });
@@ -69,10 +85,17 @@ export function checkShardSizes(modelJson: tf.io.ModelJSON, sizeOf: (path: strin
     const have = group.paths.reduce((a, p) => a + sizeOf(p), 0);
     if (have !== need) {
       const several = group.paths.length > 1;
-      const files = several ? `weight shards ${group.paths.map((p) => `${p} (${sizeOf(p)} bytes)`).join(', ')} hold` : `weight shard ${group.paths[0]} holds`;
+      const files = several
+        ? `weight shards ${group.paths.map((p) => `${p} (${sizeOf(p)} bytes)`).join(', ')} hold`
+        : `weight shard ${group.paths[0]} holds`;
       const names = group.weights.map((w) => w.name);
-      const tensors = names.length > 4 ? `${names.slice(0, 4).join(', ')} and ${names.length - 4} more` : names.join(', ');
-      throw new ModelFormatError(source, `${files} ${have} bytes, model.json's weightsManifest declares ${need} (for ${tensors}): ${have < need ? 'truncated shard' : 'extra bytes'}`, 'weights');
+      const tensors =
+        names.length > 4 ? `${names.slice(0, 4).join(', ')} and ${names.length - 4} more` : names.join(', ');
+      throw new ModelFormatError(
+        source,
+        `${files} ${have} bytes, model.json's weightsManifest declares ${need} (for ${tensors}): ${have < need ? 'truncated shard' : 'extra bytes'}`,
+        'weights',
+      );
     }
   }
 }
@@ -96,7 +119,17 @@ export function tfjsClassifierId(modelSha256: string, adapter: Adapter): string 
 
 /** Bytes that model.json's weight manifest says the shards hold (unquantised dtypes only). */
 export function expectedWeightBytes(modelJson: tf.io.ModelJSON): number {
-  const bytesOf: Record<string, number> = { float32: 4, int32: 4, bool: 1, uint8: 1, int16: 2, uint16: 2, float16: 2, string: NaN, complex64: 8 };
+  const bytesOf: Record<string, number> = {
+    float32: 4,
+    int32: 4,
+    bool: 1,
+    uint8: 1,
+    int16: 2,
+    uint16: 2,
+    float16: 2,
+    string: NaN,
+    complex64: 8,
+  };
   let total = 0;
   for (const group of modelJson.weightsManifest ?? []) {
     for (const w of group.weights) {
@@ -130,7 +163,11 @@ export async function loadTfjsModel(files: TfjsModelFiles, source: string): Prom
   const format = modelFormat(files.modelJson, source);
   const expected = expectedWeightBytes(files.modelJson);
   if (Number.isFinite(expected) && files.weightData.byteLength !== expected) {
-    throw new ModelFormatError(source, `weight shards hold ${files.weightData.byteLength} bytes, model.json's weightsManifest needs ${expected} (${files.weightData.byteLength < expected ? 'truncated shard' : 'extra bytes'})`, 'weights');
+    throw new ModelFormatError(
+      source,
+      `weight shards hold ${files.weightData.byteLength} bytes, model.json's weightsManifest needs ${expected} (${files.weightData.byteLength < expected ? 'truncated shard' : 'extra bytes'})`,
+      'weights',
+    );
   }
   const artifacts: tf.io.ModelArtifacts = {
     modelTopology: files.modelJson.modelTopology,
@@ -147,11 +184,21 @@ export async function loadTfjsModel(files: TfjsModelFiles, source: string): Prom
     if (format === 'layers-model') {
       const m = await tfl.loadLayersModel(tf.io.fromMemory(artifacts));
       const shape = m.inputs[0].shape;
-      return { format, inputShape: shape, predict: (x) => m.apply(x, { training: false }) as tf.Tensor | tf.Tensor[], dispose: () => m.dispose() };
+      return {
+        format,
+        inputShape: shape,
+        predict: (x) => m.apply(x, { training: false }) as tf.Tensor | tf.Tensor[],
+        dispose: () => m.dispose(),
+      };
     }
     const g: GraphModel = await loadGraphModel(tf.io.fromMemory(artifacts));
     const shape = g.inputs[0]?.shape ?? [];
-    return { format, inputShape: shape.map((d) => (d === -1 ? null : d)), predict: (x) => g.predict(x) as tf.Tensor | tf.Tensor[], dispose: () => g.dispose() };
+    return {
+      format,
+      inputShape: shape.map((d) => (d === -1 ? null : d)),
+      predict: (x) => g.predict(x) as tf.Tensor | tf.Tensor[],
+      dispose: () => g.dispose(),
+    };
   } catch (err) {
     if (err instanceof ModelFormatError) throw err;
     throw new ModelFormatError(source, `cannot load the ${format}: ${(err as Error).message}`);
@@ -175,7 +222,9 @@ export interface ModelCheck {
  * next successful gradient anywhere in the process. Releases them as a successful call would.
  */
 function releaseFailedTape(): void {
-  const state = (tf.engine() as unknown as { state: { gradientDepth: number; activeTape: Array<{ saved?: tf.Tensor[] }> | null } }).state;
+  const state = (
+    tf.engine() as unknown as { state: { gradientDepth: number; activeTape: Array<{ saved?: tf.Tensor[] }> | null } }
+  ).state;
   if (state.gradientDepth !== 0 || !state.activeTape) return;
   for (const node of state.activeTape) for (const t of node.saved ?? []) t.dispose();
   state.activeTape = null;
@@ -185,7 +234,12 @@ export class TfjsClassifier implements Classifier {
   readonly numClasses: number;
   private readonly selection: tf.Tensor2D;
 
-  private constructor(readonly name: string, private readonly model: LoadedModel, readonly adapter: Adapter, readonly check: ModelCheck) {
+  private constructor(
+    readonly name: string,
+    private readonly model: LoadedModel,
+    readonly adapter: Adapter,
+    readonly check: ModelCheck,
+  ) {
     this.numClasses = adapter.classes.generatorToModel.length;
     const sel = new Float32Array(check.outputUnits * this.numClasses);
     adapter.classes.generatorToModel.forEach((m, k) => (sel[m * this.numClasses + k] = 1));
@@ -201,35 +255,69 @@ export class TfjsClassifier implements Classifier {
     try {
       const { height, width, channels } = adapter.input;
       const [, h, w, c] = model.inputShape;
-      if (model.inputShape.length !== 4 || (h !== null && h !== height) || (w !== null && w !== width) || (c !== null && c !== channels)) {
-        throw new ModelFormatError(source, `the model takes input [${model.inputShape.map((d) => d ?? 'N')}], the adapter gives [N,${height},${width},${channels}]`, 'adapter.input');
+      if (
+        model.inputShape.length !== 4 ||
+        (h !== null && h !== height) ||
+        (w !== null && w !== width) ||
+        (c !== null && c !== channels)
+      ) {
+        throw new ModelFormatError(
+          source,
+          `the model takes input [${model.inputShape.map((d) => d ?? 'N')}], the adapter gives [N,${height},${width},${channels}]`,
+          'adapter.input',
+        );
       }
       let probe: tf.Tensor;
       try {
         probe = tf.tidy(() => {
           const out = model.predict(tf.zeros([2, height, width, channels]));
           const y = Array.isArray(out) ? out[adapter.output.index] : out;
-          if (y === undefined) throw new ModelFormatError(source, `the model has no output ${adapter.output.index}`, 'adapter.output.index');
+          if (y === undefined)
+            throw new ModelFormatError(
+              source,
+              `the model has no output ${adapter.output.index}`,
+              'adapter.output.index',
+            );
           return y;
         });
       } catch (err) {
         if (err instanceof ModelFormatError) throw err;
-        throw new ModelFormatError(source, `a forward pass on [2,${height},${width},${channels}] fails: ${(err as Error).message}`);
+        throw new ModelFormatError(
+          source,
+          `a forward pass on [2,${height},${width},${channels}] fails: ${(err as Error).message}`,
+        );
       }
       const outShape = probe.shape;
       probe.dispose();
-      if (outShape.length !== 2 || outShape[0] !== 2) throw new ModelFormatError(source, `the model's output has shape [${outShape}], expected [N, classes]`);
+      if (outShape.length !== 2 || outShape[0] !== 2)
+        throw new ModelFormatError(source, `the model's output has shape [${outShape}], expected [N, classes]`);
       if (outShape[1] !== adapter.classes.names.length) {
-        throw new ModelFormatError(source, `the model has ${outShape[1]} outputs, the adapter names ${adapter.classes.names.length} classes`, 'adapter.classes.names');
+        throw new ModelFormatError(
+          source,
+          `the model has ${outShape[1]} outputs, the adapter names ${adapter.classes.names.length} classes`,
+          'adapter.classes.names',
+        );
       }
-      const check: ModelCheck = { format: model.format, inputShape: model.inputShape, outputUnits: outShape[1], differentiable: true, nonDifferentiableOp: null };
+      const check: ModelCheck = {
+        format: model.format,
+        inputShape: model.inputShape,
+        outputUnits: outShape[1],
+        differentiable: true,
+        nonDifferentiableOp: null,
+      };
       const classifier = new TfjsClassifier(name, model, adapter, check);
       try {
         // tidy keeps what its function returns: return nothing, so the probe's gradient is freed too.
-        tf.tidy(() => void tf.grad((x: tf.Tensor) => tf.sum(classifier.logits(x as tf.Tensor4D)))(tf.fill([1, 32, 32, 1], 0.5)));
+        tf.tidy(
+          () =>
+            void tf.grad((x: tf.Tensor) => tf.sum(classifier.logits(x as tf.Tensor4D)))(tf.fill([1, 32, 32, 1], 0.5)),
+        );
       } catch (err) {
         releaseFailedTape();
-        const m = /gradient function not found for (\w+)|Cannot compute gradient[^:]*: gradient function not found for (\w+)/i.exec((err as Error).message);
+        const m =
+          /gradient function not found for (\w+)|Cannot compute gradient[^:]*: gradient function not found for (\w+)/i.exec(
+            (err as Error).message,
+          );
         check.differentiable = false;
         check.nonDifferentiableOp = m?.[1] ?? m?.[2] ?? (err as Error).message;
       }
@@ -250,9 +338,10 @@ export class TfjsClassifier implements Classifier {
         const dy = H - a.height;
         const dx = W - a.width;
         // A smaller, centred, even margin is a crop (28 from 32 undoes MNIST's padding exactly).
-        x = dy >= 0 && dx >= 0 && dy % 2 === 0 && dx % 2 === 0
-          ? (tf.slice(x, [0, dy / 2, dx / 2, 0], [-1, a.height, a.width, -1]) as tf.Tensor4D)
-          : tf.image.resizeBilinear(x, [a.height, a.width], true);
+        x =
+          dy >= 0 && dx >= 0 && dy % 2 === 0 && dx % 2 === 0
+            ? (tf.slice(x, [0, dy / 2, dx / 2, 0], [-1, a.height, a.width, -1]) as tf.Tensor4D)
+            : tf.image.resizeBilinear(x, [a.height, a.width], true);
       }
       if (a.channels === 3) x = tf.tile(x, [1, 1, 1, 3]) as tf.Tensor4D;
       const [lo, hi] = a.range;

@@ -46,7 +46,12 @@ function gaussianKernel(sigma: number): Float32Array {
  * Separable Gaussian blur of one size x size image, zero outside the image (MNIST's background),
  * written into `out`.
  */
-export function gaussianBlur(img: Float32Array, size: number, sigma: number, out = new Float32Array(img.length)): Float32Array {
+export function gaussianBlur(
+  img: Float32Array,
+  size: number,
+  sigma: number,
+  out = new Float32Array(img.length),
+): Float32Array {
   const k = gaussianKernel(sigma);
   const r = (k.length - 1) / 2;
   const tmp = new Float32Array(img.length);
@@ -81,7 +86,13 @@ export function addGaussianNoise(img: Float32Array, std: number, rng: Rng): Floa
 }
 
 /** Applies `c` to a copy of a size x size image in [0, 1]: blur first, then noise. */
-export function corrupt(img: Float32Array, size: number, c: Corruption, rng: Rng, params: CorruptionParams = { blurSigmas: BLUR_SIGMAS, noiseStds: NOISE_STDS }): Float32Array {
+export function corrupt(
+  img: Float32Array,
+  size: number,
+  c: Corruption,
+  rng: Rng,
+  params: CorruptionParams = { blurSigmas: BLUR_SIGMAS, noiseStds: NOISE_STDS },
+): Float32Array {
   let out: Float32Array = Float32Array.from(img);
   if (c.blur > 0) out = gaussianBlur(out, size, params.blurSigmas[c.blur - 1]);
   if (c.noise > 0) addGaussianNoise(out, params.noiseStds[c.noise - 1], rng);

@@ -37,7 +37,13 @@ export function padDigits(idx: IdxImages, labels: Uint8Array): DigitSet {
       }
     }
   }
-  return { count: idx.count, images, labels: Uint8Array.from(labels), blur: new Uint8Array(idx.count), noise: new Uint8Array(idx.count) };
+  return {
+    count: idx.count,
+    images,
+    labels: Uint8Array.from(labels),
+    blur: new Uint8Array(idx.count),
+    noise: new Uint8Array(idx.count),
+  };
 }
 
 /**
@@ -77,7 +83,13 @@ export function digitImage(set: DigitSet, i: number): Float32Array {
 export function selectDigits(set: DigitSet, indices: ArrayLike<number>): DigitSet {
   const px = IMAGE_SIZE * IMAGE_SIZE;
   const n = indices.length;
-  const out: DigitSet = { count: n, images: new Float32Array(n * px), labels: new Uint8Array(n), blur: new Uint8Array(n), noise: new Uint8Array(n) };
+  const out: DigitSet = {
+    count: n,
+    images: new Float32Array(n * px),
+    labels: new Uint8Array(n),
+    blur: new Uint8Array(n),
+    noise: new Uint8Array(n),
+  };
   for (let k = 0; k < n; k++) {
     const i = indices[k];
     out.images.set(digitImage(set, i), k * px);

@@ -67,7 +67,18 @@ export const FASHION_TEST_PER_CLASS = 1000;
 export const FASHION: DomainDescriptor = {
   name: 'fashion',
   title: 'Fashion-MNIST',
-  classNames: ['T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle boot'],
+  classNames: [
+    'T-shirt/top',
+    'Trouser',
+    'Pullover',
+    'Dress',
+    'Coat',
+    'Sandal',
+    'Shirt',
+    'Sneaker',
+    'Bag',
+    'Ankle boot',
+  ],
   image: { size: 32, channels: 1 },
   sourceSize: 28,
   corruption: { blurSigmas: BLUR_SIGMAS, noiseStds: NOISE_STDS },
@@ -105,7 +116,10 @@ export function domainStamp(d: DomainDescriptor): DomainStamp {
  * Why a classifier and a generator cannot be analysed together, or null when they agree on
  * domain name, classes and image shape. `a` and `b` name the two models in the message.
  */
-export function domainMismatch(a: { label: string; domain: DomainStamp }, b: { label: string; domain: DomainStamp }): string | null {
+export function domainMismatch(
+  a: { label: string; domain: DomainStamp },
+  b: { label: string; domain: DomainStamp },
+): string | null {
   const x = a.domain;
   const y = b.domain;
   if (x.name !== y.name) return `${a.label} is for domain "${x.name}" but ${b.label} is for domain "${y.name}"`;
@@ -123,12 +137,18 @@ export function domainMismatch(a: { label: string; domain: DomainStamp }, b: { l
  * domains existed), MNIST's for a classifier and for a generator whose classes are MNIST's ten
  * digits "0".."9", and null (unknown: a generator trained on a user's folder) otherwise.
  */
-export function manifestDomain(m: { kind: string; domain?: DomainStamp; classes?: { names?: string[] }; architecture: Record<string, unknown> }): DomainStamp | null {
+export function manifestDomain(m: {
+  kind: string;
+  domain?: DomainStamp;
+  classes?: { names?: string[] };
+  architecture: Record<string, unknown>;
+}): DomainStamp | null {
   if (m.domain) return m.domain;
   if (m.kind !== 'generator') return domainStamp(MNIST);
   const k = m.architecture.numClasses;
   const names = m.classes?.names ?? MNIST.classNames;
-  const mnistLike = k === MNIST.classNames.length && names.length === k && names.every((n, i) => n === MNIST.classNames[i]);
+  const mnistLike =
+    k === MNIST.classNames.length && names.length === k && names.every((n, i) => n === MNIST.classNames[i]);
   return mnistLike ? domainStamp(MNIST) : null;
 }
 
@@ -137,10 +157,14 @@ export function manifestDomain(m: { kind: string; domain?: DomainStamp; classes?
  * image shapes; a pair with an unknown side (a user's folder generator) is left to the class-count
  * checks of the caller.
  */
-export function assertSameDomain(classifier: { label: string; manifest: Parameters<typeof manifestDomain>[0] }, generator: { label: string; manifest: Parameters<typeof manifestDomain>[0] }): void {
+export function assertSameDomain(
+  classifier: { label: string; manifest: Parameters<typeof manifestDomain>[0] },
+  generator: { label: string; manifest: Parameters<typeof manifestDomain>[0] },
+): void {
   const c = manifestDomain(classifier.manifest);
   const g = manifestDomain(generator.manifest);
   if (c === null || g === null) return;
   const why = domainMismatch({ label: classifier.label, domain: c }, { label: generator.label, domain: g });
-  if (why !== null) throw new Error(`cannot analyse this pair: ${why}; use a classifier and a generator of one domain (--domain)`);
+  if (why !== null)
+    throw new Error(`cannot analyse this pair: ${why}; use a classifier and a generator of one domain (--domain)`);
 }

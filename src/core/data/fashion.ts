@@ -20,10 +20,12 @@ export function validRows(rows: ArrayLike<ArrayLike<number>>, label: string): Ar
   for (let i = 0; i < rows.length; i++) {
     const r = rows[i];
     if (r.length === 0) continue;
-    if (r.length !== SOURCE_PIXELS) throw new Error(`${label}: image ${i} has ${r.length} values, expected ${SOURCE_PIXELS} (28x28)`);
+    if (r.length !== SOURCE_PIXELS)
+      throw new Error(`${label}: image ${i} has ${r.length} values, expected ${SOURCE_PIXELS} (28x28)`);
     for (let j = 0; j < r.length; j++) {
       const v = r[j];
-      if (!Number.isInteger(v) || v < 0 || v > 255) throw new Error(`${label}: image ${i} pixel ${j} is ${v}, expected an integer in [0, 255]`);
+      if (!Number.isInteger(v) || v < 0 || v > 255)
+        throw new Error(`${label}: image ${i} pixel ${j} is ${v}, expected an integer in [0, 255]`);
     }
     out.push(r);
   }
@@ -44,7 +46,9 @@ export function fashionSet(perClass: readonly ArrayLike<number>[][], split: Fash
   const start = split === 'train' ? 0 : FASHION_TRAIN_PER_CLASS;
   perClass.forEach((rows, c) => {
     if (rows.length < FASHION_TRAIN_PER_CLASS + FASHION_TEST_PER_CLASS) {
-      throw new Error(`fashion-mnist: class ${c} has ${rows.length} valid images, the split needs ${FASHION_TRAIN_PER_CLASS + FASHION_TEST_PER_CLASS}`);
+      throw new Error(
+        `fashion-mnist: class ${c} has ${rows.length} valid images, the split needs ${FASHION_TRAIN_PER_CLASS + FASHION_TEST_PER_CLASS}`,
+      );
     }
   });
   const count = per * k;
@@ -56,6 +60,7 @@ export function fashionSet(perClass: readonly ArrayLike<number>[][], split: Fash
     labels[s] = c;
   }
   const set = padDigits({ count, rows: FASHION.sourceSize, cols: FASHION.sourceSize, pixels }, labels);
-  if (set.images.length !== count * IMAGE_SIZE * IMAGE_SIZE) throw new Error('fashion-mnist: padding produced the wrong size');
+  if (set.images.length !== count * IMAGE_SIZE * IMAGE_SIZE)
+    throw new Error('fashion-mnist: padding produced the wrong size');
   return set;
 }

@@ -12,7 +12,8 @@ function header(bytes: Uint8Array, what: string, magic: number, dims: number): n
   if (bytes.byteLength < 4 + 4 * dims) throw new Error(`${what}: file too short for an IDX header`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const m = view.getUint32(0);
-  if (m !== magic) throw new Error(`${what}: not an IDX file (magic 0x${m.toString(16)}, expected 0x${magic.toString(16)})`);
+  if (m !== magic)
+    throw new Error(`${what}: not an IDX file (magic 0x${m.toString(16)}, expected 0x${magic.toString(16)})`);
   return Array.from({ length: dims }, (_, i) => view.getUint32(4 + 4 * i));
 }
 

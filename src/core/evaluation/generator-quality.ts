@@ -26,7 +26,13 @@ export interface GeneratedSet {
  * Unfiltered, untruncated samples: z ~ N(0, I) from stream (seed, i), class i mod K, fresh seeded
  * per-pixel noise (the generator's training distribution).
  */
-export async function generateSamples(generator: Generator, count: number, seed: number, batch = 250, onProgress?: (done: number) => void): Promise<GeneratedSet> {
+export async function generateSamples(
+  generator: Generator,
+  count: number,
+  seed: number,
+  batch = 250,
+  onProgress?: (done: number) => void,
+): Promise<GeneratedSet> {
   const K = generator.arch.numClasses;
   const out: GeneratedSet = { count, images: new Float32Array(count * PX), labels: new Uint8Array(count) };
   for (let start = 0; start < count; start += batch) {
@@ -34,7 +40,13 @@ export async function generateSamples(generator: Generator, count: number, seed:
     const labels = Array.from({ length: n }, (_, k) => (start + k) % K);
     // Noise streams are (noiseSeed, index in batch): a seed per batch gives every sample its own.
     const noiseSeed = (seed + 1 + start) % 0x100000000;
-    const img = tf.tidy(() => generator.generate(tf.tensor2d(latentBatch(seed, start, n, generator.arch.zDim), [n, generator.arch.zDim]), labels, { noiseMode: 'random', noiseSeed }));
+    const img = tf.tidy(() =>
+      generator.generate(
+        tf.tensor2d(latentBatch(seed, start, n, generator.arch.zDim), [n, generator.arch.zDim]),
+        labels,
+        { noiseMode: 'random', noiseSeed },
+      ),
+    );
     out.images.set((await img.data()) as Float32Array, start * PX);
     img.dispose();
     labels.forEach((l, k) => (out.labels[start + k] = l));
@@ -43,18 +55,29 @@ export async function generateSamples(generator: Generator, count: number, seed:
   return out;
 }
 
-async function batched<T extends tf.Tensor>(images: Float32Array, count: number, fn: (x: tf.Tensor4D) => T, batch = 500): Promise<Float32Array[]> {
+async function batched<T extends tf.Tensor>(
+  images: Float32Array,
+  count: number,
+  fn: (x: tf.Tensor4D) => T,
+  batch = 500,
+): Promise<Float32Array[]> {
   const parts: Float32Array[] = [];
   for (let start = 0; start < count; start += batch) {
     const n = Math.min(batch, count - start);
-    const y = tf.tidy(() => fn(tf.tensor4d(images.subarray(start * PX, (start + n) * PX), [n, IMAGE_SIZE, IMAGE_SIZE, 1])));
+    const y = tf.tidy(() =>
+      fn(tf.tensor4d(images.subarray(start * PX, (start + n) * PX), [n, IMAGE_SIZE, IMAGE_SIZE, 1])),
+    );
     parts.push((await y.data()) as Float32Array);
     y.dispose();
   }
   return parts;
 }
 
-async function features(extractor: SimpleCnn, images: Float32Array, count: number): Promise<{ values: Float32Array; dims: number }> {
+async function features(
+  extractor: SimpleCnn,
+  images: Float32Array,
+  count: number,
+): Promise<{ values: Float32Array; dims: number }> {
   const parts = await batched(images, count, (x) => extractor.features(x));
   const values = new Float32Array(parts.reduce((a, p) => a + p.length, 0));
   let o = 0;
@@ -135,7 +158,12 @@ export function bestThreshold(values: number[], positive: boolean[]): number {
   return best.t;
 }
 
-function summarise(noise: number[], blur: number[], t: { noise: number; blur: number }, bins: { noise: number[]; blur: number[] }): MeasureSummary {
+function summarise(
+  noise: number[],
+  blur: number[],
+  t: { noise: number; blur: number },
+  bins: { noise: number[]; blur: number[] },
+): MeasureSummary {
   const n = noise.length;
   let noisy = 0;
   let blurred = 0;
@@ -156,7 +184,13 @@ function summarise(noise: number[], blur: number[], t: { noise: number; blur: nu
     }
     return h.map((c) => c / xs.length);
   };
-  return { noisy: noisy / n, blurred: blurred / n, clean: clean / n, noiseHistogram: hist(noise, bins.noise), blurHistogram: hist(blur, bins.blur) };
+  return {
+    noisy: noisy / n,
+    blurred: blurred / n,
+    clean: clean / n,
+    noiseHistogram: hist(noise, bins.noise),
+    blurHistogram: hist(blur, bins.blur),
+  };
 }
 
 /**
@@ -210,7 +244,10 @@ export async function generatorQuality(
   const isNoisy = Array.from(real.noise, (v) => v > 0);
   const isBlurred = Array.from(real.blur, (v) => v > 0);
   const thresholds = { noise: bestThreshold(r.noise, isNoisy), blur: bestThreshold(r.blur, isBlurred) };
-  const detectorBalancedAccuracy = { noise: balancedAccuracy(r.noise, isNoisy, thresholds.noise), blur: balancedAccuracy(r.blur, isBlurred, thresholds.blur) };
+  const detectorBalancedAccuracy = {
+    noise: balancedAccuracy(r.noise, isNoisy, thresholds.noise),
+    blur: balancedAccuracy(r.blur, isBlurred, thresholds.blur),
+  };
   const edges = (xs: number[]) => {
     // A loop, not Math.min(...xs): a spread of more than ~125k values overflows the stack.
     let lo = Infinity;
@@ -228,13 +265,26 @@ export async function generatorQuality(
   return {
     schema: GENERATOR_QUALITY_SCHEMA,
     samples: generated.count,
-    classConsistency: { generated: consistency, realAccuracy, gap: realAccuracy - consistency, classifier: classifier.name, perClass: perHit.map((h, c) => h / perTotal[c]) },
+    classConsistency: {
+      generated: consistency,
+      realAccuracy,
+      gap: realAccuracy - consistency,
+      classifier: classifier.name,
+      perClass: perHit.map((h, c) => h / perTotal[c]),
+    },
     frechet: {
       generatedVsReal,
       realVsReal,
       ratio: generatedVsReal / realVsReal,
       featureSpace: `penultimate layer (${fReal.dims} units) of ${extractor.name}, a CNN trained only for evaluation on corrupted MNIST (not Inception)`,
     },
-    coverage: { thresholds, bins, real: summarise(r.noise, r.blur, thresholds, bins), generated: summarise(g.noise, g.blur, thresholds, bins), realCorruptedByMetadata: corrupted / real.count, detectorBalancedAccuracy },
+    coverage: {
+      thresholds,
+      bins,
+      real: summarise(r.noise, r.blur, thresholds, bins),
+      generated: summarise(g.noise, g.blur, thresholds, bins),
+      realCorruptedByMetadata: corrupted / real.count,
+      detectorBalancedAccuracy,
+    },
   };
 }

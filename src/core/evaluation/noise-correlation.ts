@@ -11,7 +11,13 @@ import * as tf from '../tf.js';
 import { IMAGE_SIZE, type DigitSet } from '../data/digits.js';
 import { noiseLevel } from '../data/measures.js';
 import type { Generator } from '../generator/generator.js';
-import { analysisNoise, analysisNoiseOf, sampleNoiseStreams, synthesizeImages, type AnalysisNoise } from '../analysis/models.js';
+import {
+  analysisNoise,
+  analysisNoiseOf,
+  sampleNoiseStreams,
+  synthesizeImages,
+  type AnalysisNoise,
+} from '../analysis/models.js';
 import { populationStyles } from '../analysis/population.js';
 import { bestThreshold } from './generator-quality.js';
 
@@ -21,7 +27,8 @@ export const NOISE_CORRELATION_SCHEMA = 'faultlines.noise-correlation/1';
 export function medianResidual(img: Float32Array, size: number): Float32Array {
   const out = new Float32Array(size * size);
   const w = new Float32Array(9);
-  const at = (y: number, x: number) => img[Math.min(size - 1, Math.max(0, y)) * size + Math.min(size - 1, Math.max(0, x))];
+  const at = (y: number, x: number) =>
+    img[Math.min(size - 1, Math.max(0, y)) * size + Math.min(size - 1, Math.max(0, x))];
   for (let y = 0; y < size; y++) {
     for (let x = 0; x < size; x++) {
       let k = 0;
@@ -110,8 +117,13 @@ export function residualCorrelation(images: Float32Array, count: number, size = 
 /** Noise-detector threshold on `noiseLevel`, fitted on real digits against their noise metadata. */
 export function noiseThreshold(real: DigitSet): number {
   const px = IMAGE_SIZE * IMAGE_SIZE;
-  const levels = Array.from({ length: real.count }, (_, i) => noiseLevel(real.images.subarray(i * px, (i + 1) * px), IMAGE_SIZE));
-  return bestThreshold(levels, Array.from(real.noise, (s) => s > 0));
+  const levels = Array.from({ length: real.count }, (_, i) =>
+    noiseLevel(real.images.subarray(i * px, (i + 1) * px), IMAGE_SIZE),
+  );
+  return bestThreshold(
+    levels,
+    Array.from(real.noise, (s) => s > 0),
+  );
 }
 
 /** The first `count` digits of `real` with noise (metadata severity > 0), [count, 32, 32]. */
@@ -119,7 +131,8 @@ export function realNoisyDigits(real: DigitSet, count: number): Float32Array {
   const px = IMAGE_SIZE * IMAGE_SIZE;
   const out = new Float32Array(count * px);
   let k = 0;
-  for (let i = 0; i < real.count && k < count; i++) if (real.noise[i] > 0) out.set(real.images.subarray(i * px, (i + 1) * px), px * k++);
+  for (let i = 0; i < real.count && k < count; i++)
+    if (real.noise[i] > 0) out.set(real.images.subarray(i * px, (i + 1) * px), px * k++);
   if (k < count) throw new RangeError(`only ${k} noisy digits in the real set, ${count} asked for`);
   return out;
 }
@@ -128,7 +141,11 @@ export function realNoisyDigits(real: DigitSet, count: number): Float32Array {
  * The first `count` noisy digits (noiseLevel > threshold) of the population (seed, all classes)
  * rendered with `noise` exactly as the analyses render them (sample i with noise stream i).
  */
-export async function generatedNoisyDigits(generator: Generator, noise: AnalysisNoise, opts: { seed: number; count: number; threshold: number; maxScan?: number; batch?: number }): Promise<{ images: Float32Array; scanned: number }> {
+export async function generatedNoisyDigits(
+  generator: Generator,
+  noise: AnalysisNoise,
+  opts: { seed: number; count: number; threshold: number; maxScan?: number; batch?: number },
+): Promise<{ images: Float32Array; scanned: number }> {
   const px = IMAGE_SIZE * IMAGE_SIZE;
   const models = { generator, noise: analysisNoise({ noise }) };
   const maxScan = opts.maxScan ?? 50 * opts.count;
@@ -148,7 +165,10 @@ export async function generatedNoisyDigits(generator: Generator, noise: Analysis
       if (noiseLevel(one, IMAGE_SIZE) > opts.threshold) out.set(one, px * k++);
     }
   }
-  if (k < opts.count) throw new RangeError(`only ${k} noisy digits in the first ${maxScan} samples (${noise.mode} noise), ${opts.count} asked for`);
+  if (k < opts.count)
+    throw new RangeError(
+      `only ${k} noisy digits in the first ${maxScan} samples (${noise.mode} noise), ${opts.count} asked for`,
+    );
   return { images: out, scanned };
 }
 
@@ -184,9 +204,34 @@ export async function measureNoiseCorrelation(
   const sets: NoiseCorrelationReport['sets'] = [];
   for (const noise of modes) {
     const g = await generatedNoisyDigits(generator, noise, { seed: opts.seed, count: opts.count, threshold });
-    sets.push({ name: `generated, ${noise.mode} noise`, noise, scanned: g.scanned, ...residualCorrelation(g.images, opts.count) });
+    sets.push({
+      name: `generated, ${noise.mode} noise`,
+      noise,
+      scanned: g.scanned,
+      ...residualCorrelation(g.images, opts.count),
+    });
   }
-  sets.push({ name: 'real corrupted MNIST (test split, noised)', ...residualCorrelation(realNoisyDigits(real, opts.count), opts.count) });
-  const noiseStrengths = Object.fromEntries(generator.params.names().filter((n) => n.endsWith('/noise_strength')).map((n) => [n.slice(0, -'/noise_strength'.length), Number((generator.params.get(n).dataSync() as Float32Array)[0].toPrecision(4))]));
-  return { schema: NOISE_CORRELATION_SCHEMA, generatorId, seed: opts.seed, count: opts.count, residual: 'image minus its 3x3 median filter', noiseStrengths, noiseThreshold: Number(threshold.toFixed(5)), sets };
+  sets.push({
+    name: 'real corrupted MNIST (test split, noised)',
+    ...residualCorrelation(realNoisyDigits(real, opts.count), opts.count),
+  });
+  const noiseStrengths = Object.fromEntries(
+    generator.params
+      .names()
+      .filter((n) => n.endsWith('/noise_strength'))
+      .map((n) => [
+        n.slice(0, -'/noise_strength'.length),
+        Number((generator.params.get(n).dataSync() as Float32Array)[0].toPrecision(4)),
+      ]),
+  );
+  return {
+    schema: NOISE_CORRELATION_SCHEMA,
+    generatorId,
+    seed: opts.seed,
+    count: opts.count,
+    residual: 'image minus its 3x3 median filter',
+    noiseStrengths,
+    noiseThreshold: Number(threshold.toFixed(5)),
+    sets,
+  };
 }

@@ -68,7 +68,8 @@ export const DEFAULT_DISCRIMINATOR: DiscriminatorArchitecture = {
 
 export function checkGeneratorArchitecture(arch: GeneratorArchitecture): GeneratorArchitecture {
   const a = GeneratorArchitectureSchema.parse(arch);
-  if (a.channels.length !== a.resolutions.length) throw new Error('generator: channels and resolutions differ in length');
+  if (a.channels.length !== a.resolutions.length)
+    throw new Error('generator: channels and resolutions differ in length');
   a.resolutions.forEach((r, i) => {
     if (r !== 4 * 2 ** i) throw new Error(`generator: block ${i} has resolution ${r}, expected ${4 * 2 ** i}`);
   });

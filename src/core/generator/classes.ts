@@ -37,19 +37,36 @@ export function defaultTraversalClass(numClasses: number): number {
  * legacy `provenance.classNames`), with the fallbacks above. Throws naming `source` when the names
  * do not match K or the traversal class is out of range.
  */
-export function resolveGeneratorClasses(numClasses: number, input: GeneratorClassesInput = {}, source = 'generator', legacyNames?: unknown): GeneratorClasses {
+export function resolveGeneratorClasses(
+  numClasses: number,
+  input: GeneratorClassesInput = {},
+  source = 'generator',
+  legacyNames?: unknown,
+): GeneratorClasses {
   const parsed = GeneratorClassesSchema.safeParse(input);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     throw new Error(`${source}: invalid "classes.${issue.path.join('.')}": ${issue.message}`);
   }
   const c = parsed.data;
-  const legacy = Array.isArray(legacyNames) && legacyNames.length === numClasses && legacyNames.every((n) => typeof n === 'string' && n.length > 0) ? (legacyNames as string[]) : undefined;
+  const legacy =
+    Array.isArray(legacyNames) &&
+    legacyNames.length === numClasses &&
+    legacyNames.every((n) => typeof n === 'string' && n.length > 0)
+      ? (legacyNames as string[])
+      : undefined;
   const names = c.names ?? legacy ?? Array.from({ length: numClasses }, (_, i) => String(i));
-  if (names.length !== numClasses) throw new Error(`${source}: classes.names has ${names.length} names, the generator has ${numClasses} classes (architecture.numClasses)`);
-  if (new Set(names).size !== names.length) throw new Error(`${source}: classes.names must be distinct, got ${JSON.stringify(names)}`);
+  if (names.length !== numClasses)
+    throw new Error(
+      `${source}: classes.names has ${names.length} names, the generator has ${numClasses} classes (architecture.numClasses)`,
+    );
+  if (new Set(names).size !== names.length)
+    throw new Error(`${source}: classes.names must be distinct, got ${JSON.stringify(names)}`);
   const traversalClass = c.traversalClass ?? defaultTraversalClass(numClasses);
-  if (traversalClass >= numClasses) throw new Error(`${source}: classes.traversalClass must be in [0, ${numClasses - 1}] (the generator has ${numClasses} classes), got ${traversalClass}`);
+  if (traversalClass >= numClasses)
+    throw new Error(
+      `${source}: classes.traversalClass must be in [0, ${numClasses - 1}] (the generator has ${numClasses} classes), got ${traversalClass}`,
+    );
   return { names: [...names], traversalClass };
 }
 

@@ -14,7 +14,12 @@ import { ParameterSet } from '../nn/params.js';
 import { createRng, normals, type Rng } from '../random.js';
 import type { HostTensor, HostTensorMap, ManifestInfo } from '../weights/codec.js';
 import type { WeightsManifest } from '../weights/manifest.js';
-import { checkGeneratorArchitecture, DEFAULT_GENERATOR, GeneratorArchitectureSchema, type GeneratorArchitecture } from './architecture.js';
+import {
+  checkGeneratorArchitecture,
+  DEFAULT_GENERATOR,
+  GeneratorArchitectureSchema,
+  type GeneratorArchitecture,
+} from './architecture.js';
 import { MappingNetwork, type ClassInput, type MappingOptions } from './mapping.js';
 import { SynthesisBlock } from './synthesis-block.js';
 import { createAffine } from './synthesis-layer.js';
@@ -100,7 +105,10 @@ export class Generator {
 
   /** Variables the optimiser trains (everything but the noise buffers and w_avg), in definition order. */
   trainableVariables(): tf.Variable[] {
-    return this.params.names().filter((n) => !isBufferName(n)).map((n) => this.params.get(n));
+    return this.params
+      .names()
+      .filter((n) => !isBufferName(n))
+      .map((n) => this.params.get(n));
   }
 
   mapping(z: tf.Tensor2D, classes: ClassInput, opts: MappingOptions = {}): tf.Tensor2D {
@@ -109,12 +117,19 @@ export class Generator {
 
   /** w [N, wDim] -> s [N, S]: every layer's affine output, concatenated in layout order. */
   styles(w: tf.Tensor2D): tf.Tensor2D {
-    return tf.tidy(() => tf.concat(this.affines.map((a) => a.apply(w)), 1) as tf.Tensor2D);
+    return tf.tidy(
+      () =>
+        tf.concat(
+          this.affines.map((a) => a.apply(w)),
+          1,
+        ) as tf.Tensor2D,
+    );
   }
 
   /** s [N, S] -> raw image [N, R, R, C] in the GAN range (unclipped). */
   synthesisRaw(s: tf.Tensor2D, opts: SynthesisOptions = {}): tf.Tensor4D {
-    if (s.rank !== 2 || s.shape[1] !== this.layout.size) throw new RangeError(`s must be [N, ${this.layout.size}], got [${s.shape}]`);
+    if (s.rank !== 2 || s.shape[1] !== this.layout.size)
+      throw new RangeError(`s must be [N, ${this.layout.size}], got [${s.shape}]`);
     const n = s.shape[0];
     const mode = opts.noiseMode ?? 'const';
     // Random noise is drawn on the host before the tidy (the rng is plain JS).
@@ -128,7 +143,8 @@ export class Generator {
       } else {
         if (opts.noiseSeed === undefined) throw new Error("noiseMode 'random' needs noiseSeed or noiseRng");
         const streams = opts.noiseStreams;
-        if (streams !== undefined && streams.length !== n) throw new RangeError(`noiseStreams has ${streams.length} entries for ${n} rows`);
+        if (streams !== undefined && streams.length !== n)
+          throw new RangeError(`noiseStreams has ${streams.length} entries for ${n} rows`);
         noiseHost = convs.map((c) => new Float32Array(n * c.layer.resolution ** 2));
         // Every layer's noise of one stream, drawn once however many rows share it.
         const drawn = new Map<number, Float32Array[]>();
@@ -185,7 +201,11 @@ export class Generator {
   }
 
   /** Manifest fields of this generator's weights. */
-  weightsInfo(name: string, provenance: Record<string, unknown> = {}, metrics: Record<string, unknown> = {}): ManifestInfo {
+  weightsInfo(
+    name: string,
+    provenance: Record<string, unknown> = {},
+    metrics: Record<string, unknown> = {},
+  ): ManifestInfo {
     return {
       name,
       kind: 'generator',

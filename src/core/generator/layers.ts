@@ -57,7 +57,10 @@ export class EqualizedFc {
     this.gain = this.lrMul / Math.sqrt(inFeatures);
     this.activation = opts.activation ?? 'linear';
     this.weight = params.create(`${name}/weight`, [inFeatures, outFeatures], { normalStd: 1 / this.lrMul });
-    this.bias = opts.bias === false ? null : params.create(`${name}/bias`, [outFeatures], { constant: (opts.biasInit ?? 0) / this.lrMul });
+    this.bias =
+      opts.bias === false
+        ? null
+        : params.create(`${name}/bias`, [outFeatures], { constant: (opts.biasInit ?? 0) / this.lrMul });
   }
 
   apply(x: tf.Tensor2D): tf.Tensor2D {

@@ -13,7 +13,10 @@ export function generatorLoss(fakeLogits: tf.Tensor1D): tf.Scalar {
 }
 
 /** D: mean softplus(D(fake)) + mean softplus(-D(real)). */
-export function discriminatorLoss(fakeLogits: tf.Tensor1D, realLogits: tf.Tensor1D): { fake: tf.Scalar; real: tf.Scalar } {
+export function discriminatorLoss(
+  fakeLogits: tf.Tensor1D,
+  realLogits: tf.Tensor1D,
+): { fake: tf.Scalar; real: tf.Scalar } {
   return {
     fake: tf.mean(tf.softplus(fakeLogits)) as tf.Scalar,
     real: tf.mean(tf.softplus(tf.neg(realLogits))) as tf.Scalar,

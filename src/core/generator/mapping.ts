@@ -34,11 +34,16 @@ export class MappingNetwork {
   /** Running average of w (non-trainable). */
   readonly wAvg: tf.Variable;
 
-  constructor(params: ParameterSet, private readonly arch: GeneratorArchitecture) {
+  constructor(
+    params: ParameterSet,
+    private readonly arch: GeneratorArchitecture,
+  ) {
     this.embed = new EqualizedFc(params, 'mapping/embed', arch.numClasses, arch.wDim);
     let inF = arch.zDim + arch.wDim;
     for (let i = 0; i < arch.mappingLayers; i++) {
-      this.layers.push(new EqualizedFc(params, `mapping/fc${i}`, inF, arch.wDim, { lrMul: arch.mappingLrMul, activation: 'lrelu' }));
+      this.layers.push(
+        new EqualizedFc(params, `mapping/fc${i}`, inF, arch.wDim, { lrMul: arch.mappingLrMul, activation: 'lrelu' }),
+      );
       inF = arch.wDim;
     }
     this.wAvg = params.create('mapping/w_avg', [arch.wDim], 'zeros');
@@ -47,7 +52,8 @@ export class MappingNetwork {
   /** z [N, zDim], classes -> w [N, wDim]. */
   apply(z: tf.Tensor2D, classes: ClassInput, opts: MappingOptions = {}): tf.Tensor2D {
     return tf.tidy(() => {
-      if (z.rank !== 2 || z.shape[1] !== this.arch.zDim) throw new RangeError(`z must be [N, ${this.arch.zDim}], got [${z.shape}]`);
+      if (z.rank !== 2 || z.shape[1] !== this.arch.zDim)
+        throw new RangeError(`z must be [N, ${this.arch.zDim}], got [${z.shape}]`);
       const c = classOneHot(classes, this.arch.numClasses);
       if (c.shape[0] !== z.shape[0]) throw new RangeError(`${z.shape[0]} latents but ${c.shape[0]} classes`);
       const x = normalize2ndMoment(z);

@@ -44,9 +44,24 @@ export function buildStyleLayout(arch: GeneratorArchitecture): StyleLayout {
   };
   arch.resolutions.forEach((res, i) => {
     const cout = arch.channels[i];
-    if (i > 0) add({ name: `b${res}.conv0`, kind: 'conv', resolution: res, channels: arch.channels[i - 1], outChannels: cout, up: true });
+    if (i > 0)
+      add({
+        name: `b${res}.conv0`,
+        kind: 'conv',
+        resolution: res,
+        channels: arch.channels[i - 1],
+        outChannels: cout,
+        up: true,
+      });
     add({ name: `b${res}.conv1`, kind: 'conv', resolution: res, channels: cout, outChannels: cout, up: false });
-    add({ name: `b${res}.torgb`, kind: 'torgb', resolution: res, channels: cout, outChannels: arch.imageChannels, up: false });
+    add({
+      name: `b${res}.torgb`,
+      kind: 'torgb',
+      resolution: res,
+      channels: cout,
+      outChannels: arch.imageChannels,
+      up: false,
+    });
   });
   return { layers, size: offset };
 }

@@ -32,7 +32,12 @@ export class ModulatedConvLayer {
   readonly noiseConst: tf.Variable;
   private readonly gain: number;
 
-  constructor(params: ParameterSet, readonly layer: StyleLayer, constNoiseSeed: number, layerIndex: number) {
+  constructor(
+    params: ParameterSet,
+    readonly layer: StyleLayer,
+    constNoiseSeed: number,
+    layerIndex: number,
+  ) {
     const p = `synthesis/${layer.name}`;
     this.gain = 1 / Math.sqrt(layer.channels * 9);
     this.weight = params.create(`${p}/weight`, [3, 3, layer.channels, layer.outChannels], 'normal');
@@ -63,7 +68,10 @@ export class ToRgbLayer {
   readonly bias: tf.Variable;
   private readonly gain: number;
 
-  constructor(params: ParameterSet, readonly layer: StyleLayer) {
+  constructor(
+    params: ParameterSet,
+    readonly layer: StyleLayer,
+  ) {
     const p = `synthesis/${layer.name}`;
     this.gain = 1 / Math.sqrt(layer.channels);
     this.weight = params.create(`${p}/weight`, [1, 1, layer.channels, layer.outChannels], 'normal');

@@ -54,11 +54,7 @@ export function registerConv2DGradient(): void {
       const dy4 = dy as Tensor4D;
       return {
         x: () => conv2d(dy4, transpose(reverse(w4, [0, 1]), [0, 1, 3, 2]), 1, 'same'),
-        filter: () =>
-          transpose(
-            conv2d(transpose(x4, [3, 1, 2, 0]), transpose(dy4, [1, 2, 0, 3]), 1, p),
-            [1, 2, 0, 3],
-          ),
+        filter: () => transpose(conv2d(transpose(x4, [3, 1, 2, 0]), transpose(dy4, [1, 2, 0, 3]), 1, p), [1, 2, 0, 3]),
       };
     },
   };

@@ -14,8 +14,25 @@
  */
 
 /** Factors of a gray (or luminance) image; colour factors join them for 3-channel images. */
-export const GRAY_FACTORS = ['noise', 'sharpness', 'intensity', 'contrast', 'area', 'thickness', 'centroidX', 'centroidY', 'scale'] as const;
-export const COLOUR_FACTORS = ['fgHue', 'fgSaturation', 'fgBrightness', 'bgHue', 'bgSaturation', 'bgBrightness'] as const;
+export const GRAY_FACTORS = [
+  'noise',
+  'sharpness',
+  'intensity',
+  'contrast',
+  'area',
+  'thickness',
+  'centroidX',
+  'centroidY',
+  'scale',
+] as const;
+export const COLOUR_FACTORS = [
+  'fgHue',
+  'fgSaturation',
+  'fgBrightness',
+  'bgHue',
+  'bgSaturation',
+  'bgBrightness',
+] as const;
 export type GrayFactor = (typeof GRAY_FACTORS)[number];
 export type ColourFactor = (typeof COLOUR_FACTORS)[number];
 export type Factor = GrayFactor | ColourFactor;
@@ -35,7 +52,7 @@ export const FACTOR_MEANING: Record<Factor, string> = {
   thickness: 'stroke width in px: foreground pixels per skeleton pixel',
   centroidX: 'intensity-weighted centre of the stroke, x, px from the image centre (+ = right)',
   centroidY: 'intensity-weighted centre of the stroke, y, px from the image centre (+ = down)',
-  scale: 'larger side of the stroke skeleton\'s bounding box, px',
+  scale: "larger side of the stroke skeleton's bounding box, px",
   fgHue: 'circular mean hue of the foreground, turns [0, 1)',
   fgSaturation: 'mean HSV saturation of the foreground',
   fgBrightness: 'mean HSV value of the foreground',
@@ -60,7 +77,8 @@ export function medianFilter3(img: Float32Array, size: number): Float32Array {
   for (let y = 0; y < size; y++) {
     for (let x = 0; x < size; x++) {
       let k = 0;
-      for (let dy = -1; dy <= 1; dy++) for (let dx = -1; dx <= 1; dx++) w[k++] = img[clamp(y + dy) * size + clamp(x + dx)];
+      for (let dy = -1; dy <= 1; dy++)
+        for (let dx = -1; dx <= 1; dx++) w[k++] = img[clamp(y + dy) * size + clamp(x + dx)];
       w.sort();
       out[y * size + x] = w[4];
     }
@@ -124,13 +142,27 @@ export function skeleton(mask: Uint8Array, size: number): Uint8Array {
         for (let x = 0; x < size; x++) {
           if (!m[y * size + x]) continue;
           // Neighbours p2..p9, clockwise from north.
-          const p = [at(y - 1, x), at(y - 1, x + 1), at(y, x + 1), at(y + 1, x + 1), at(y + 1, x), at(y + 1, x - 1), at(y, x - 1), at(y - 1, x - 1)];
+          const p = [
+            at(y - 1, x),
+            at(y - 1, x + 1),
+            at(y, x + 1),
+            at(y + 1, x + 1),
+            at(y + 1, x),
+            at(y + 1, x - 1),
+            at(y, x - 1),
+            at(y - 1, x - 1),
+          ];
           const b = p[0] + p[1] + p[2] + p[3] + p[4] + p[5] + p[6] + p[7];
           if (b < 2 || b > 6) continue;
           let a = 0;
           for (let k = 0; k < 8; k++) if (p[k] === 0 && p[(k + 1) % 8] === 1) a++;
           if (a !== 1) continue;
-          if (pass === 0 ? p[0] * p[2] * p[4] === 0 && p[2] * p[4] * p[6] === 0 : p[0] * p[2] * p[6] === 0 && p[0] * p[4] * p[6] === 0) remove.push(y * size + x);
+          if (
+            pass === 0
+              ? p[0] * p[2] * p[4] === 0 && p[2] * p[4] * p[6] === 0
+              : p[0] * p[2] * p[6] === 0 && p[0] * p[4] * p[6] === 0
+          )
+            remove.push(y * size + x);
         }
       }
       for (const i of remove) m[i] = 0;
@@ -162,9 +194,16 @@ function hsv(r: number, g: number, b: number): [number, number, number] {
  */
 export function measureFactors(img: Float32Array, size: number, channels = 1): FactorValues {
   if (channels !== 1 && channels !== 3) throw new RangeError(`channels must be 1 or 3, got ${channels}`);
-  if (img.length !== size * size * channels) throw new RangeError(`image has ${img.length} values, ${size}x${size}x${channels} needs ${size * size * channels}`);
+  if (img.length !== size * size * channels)
+    throw new RangeError(`image has ${img.length} values, ${size}x${size}x${channels} needs ${size * size * channels}`);
   const N = size * size;
-  const gray = channels === 1 ? img : Float32Array.from({ length: N }, (_, i) => 0.299 * img[3 * i] + 0.587 * img[3 * i + 1] + 0.114 * img[3 * i + 2]);
+  const gray =
+    channels === 1
+      ? img
+      : Float32Array.from(
+          { length: N },
+          (_, i) => 0.299 * img[3 * i] + 0.587 * img[3 * i + 1] + 0.114 * img[3 * i + 2],
+        );
   const med = medianFilter3(gray, size);
 
   let residual = 0;
@@ -258,7 +297,7 @@ function colourFactors(img: Float32Array, mask: Uint8Array, N: number): Record<C
     a[3] += v;
     a[4]++;
   }
-  const hue = (a: Float64Array) => ((Math.atan2(a[0], a[1]) / (2 * Math.PI)) % 1 + 1) % 1;
+  const hue = (a: Float64Array) => (((Math.atan2(a[0], a[1]) / (2 * Math.PI)) % 1) + 1) % 1;
   const mean = (a: Float64Array, k: number) => (a[4] > 0 ? a[k] / a[4] : 0);
   return {
     fgHue: hue(acc[1]),

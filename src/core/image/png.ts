@@ -27,7 +27,8 @@ export function gridPng(tiles: ReadonlyArray<ArrayLike<number>>, opts: GridOptio
   const height = rows * cell + (rows - 1) * gap;
   const data = new Uint8Array(width * height).fill(64);
   tiles.forEach((tile, t) => {
-    if (tile.length !== opts.size * opts.size) throw new Error(`tile ${t} has ${tile.length} pixels, expected ${opts.size ** 2}`);
+    if (tile.length !== opts.size * opts.size)
+      throw new Error(`tile ${t} has ${tile.length} pixels, expected ${opts.size ** 2}`);
     const x0 = (t % cols) * (cell + gap);
     const y0 = Math.floor(t / cols) * (cell + gap);
     for (let y = 0; y < cell; y++) {

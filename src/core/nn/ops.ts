@@ -31,13 +31,15 @@ export function upsample2(x: tf.Tensor4D): tf.Tensor4D {
  * need AvgPoolGrad, which the wasm backend lacks. Used in the synthesis network (the sweep's
  * gradient, generator training), never inside a second-order gradient.
  */
-export const upsample2PooledGrad: (x: tf.Tensor4D) => tf.Tensor4D = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
-  const x = args[0] as tf.Tensor4D;
-  return {
-    value: upsample2(x),
-    gradFunc: (dy: tf.Tensor) => tf.mul(tf.avgPool(dy as tf.Tensor4D, 2, 2, 'valid'), 4),
-  };
-}) as (x: tf.Tensor4D) => tf.Tensor4D;
+export const upsample2PooledGrad: (x: tf.Tensor4D) => tf.Tensor4D = tf.customGrad(
+  (...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
+    const x = args[0] as tf.Tensor4D;
+    return {
+      value: upsample2(x),
+      gradFunc: (dy: tf.Tensor) => tf.mul(tf.avgPool(dy as tf.Tensor4D, 2, 2, 'valid'), 4),
+    };
+  },
+) as (x: tf.Tensor4D) => tf.Tensor4D;
 
 /**
  * x [N,H,W,C] times one scale per sample and channel s [N,C] (StyleGAN2's modulation and
@@ -47,20 +49,25 @@ export const upsample2PooledGrad: (x: tf.Tensor4D) => tf.Tensor4D = tf.customGra
  * equals it up to float32 summation order (H*W is a power of two in this model, so the scaling is
  * exact). First-order only, like `upsample2PooledGrad`.
  */
-export const scaleChannels: (x: tf.Tensor4D, s: tf.Tensor2D) => tf.Tensor4D = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
-  const [x, s, save] = args as [tf.Tensor4D, tf.Tensor2D, tf.GradSaveFunc];
-  const [n, h, w, c] = x.shape;
-  save([x, s]);
-  return {
-    value: tf.mul(x, tf.reshape(s, [n, 1, 1, c])),
-    gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
-      const [xs, ss] = saved as [tf.Tensor4D, tf.Tensor2D];
-      const dx = tf.mul(dy, tf.reshape(ss, [n, 1, 1, c]));
-      const ds = tf.reshape(tf.mul(tf.avgPool(tf.mul(dy, xs) as tf.Tensor4D, [h, w], [h, w], 'valid'), h * w), [n, c]);
-      return [dx, ds];
-    },
-  };
-}) as (x: tf.Tensor4D, s: tf.Tensor2D) => tf.Tensor4D;
+export const scaleChannels: (x: tf.Tensor4D, s: tf.Tensor2D) => tf.Tensor4D = tf.customGrad(
+  (...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
+    const [x, s, save] = args as [tf.Tensor4D, tf.Tensor2D, tf.GradSaveFunc];
+    const [n, h, w, c] = x.shape;
+    save([x, s]);
+    return {
+      value: tf.mul(x, tf.reshape(s, [n, 1, 1, c])),
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const [xs, ss] = saved as [tf.Tensor4D, tf.Tensor2D];
+        const dx = tf.mul(dy, tf.reshape(ss, [n, 1, 1, c]));
+        const ds = tf.reshape(tf.mul(tf.avgPool(tf.mul(dy, xs) as tf.Tensor4D, [h, w], [h, w], 'valid'), h * w), [
+          n,
+          c,
+        ]);
+        return [dx, ds];
+      },
+    };
+  },
+) as (x: tf.Tensor4D, s: tf.Tensor2D) => tf.Tensor4D;
 
 /** Row-wise one-hot as float32 (matMul with it replaces gathers, whose gradient wasm lacks). */
 export function oneHotFloat(labels: ArrayLike<number>, depth: number): tf.Tensor2D {

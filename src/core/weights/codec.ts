@@ -1,11 +1,6 @@
 import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex } from '@noble/hashes/utils.js';
-import {
-  WEIGHTS_FORMAT,
-  WeightsManifestSchema,
-  type TensorEntry,
-  type WeightsManifest,
-} from './manifest.js';
+import { WEIGHTS_FORMAT, WeightsManifestSchema, type TensorEntry, type WeightsManifest } from './manifest.js';
 
 /** A weights file that must not be used, with the file and the problem named. */
 export class WeightsError extends Error {
@@ -47,11 +42,7 @@ export function parseManifest(json: unknown, file: string): WeightsManifest {
   const parsed = WeightsManifestSchema.safeParse(json);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    throw new WeightsError(
-      file,
-      'invalid-manifest',
-      `invalid manifest at "${issue.path.join('.')}": ${issue.message}`,
-    );
+    throw new WeightsError(file, 'invalid-manifest', `invalid manifest at "${issue.path.join('.')}": ${issue.message}`);
   }
   return parsed.data;
 }

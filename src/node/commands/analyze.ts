@@ -7,10 +7,22 @@ import path from 'node:path';
 import { analyze, DEFAULT_ANALYSIS, type AnalysisReport, type AnalysisStage } from '../../core/analysis/report.js';
 import { enumOption, intOption, parseOptions } from '../args.js';
 import { NODE_BACKENDS, useBackend } from '../backend.js';
-import { analysisModels, BUILTIN_CLASSIFIERS, builtinModelPath, loadBuiltinClassifier, loadGenerator } from '../models.js';
+import {
+  analysisModels,
+  BUILTIN_CLASSIFIERS,
+  builtinModelPath,
+  loadBuiltinClassifier,
+  loadGenerator,
+} from '../models.js';
 import { loadUserClassifier } from '../user-model.js';
 import { availableCores, startSweepPool } from '../parallel-sweep.js';
-import { ANALYSIS_NOISE_MODES, analysisNoiseOf, DEFAULT_ANALYSIS_NOISE, DEFAULT_NOISE_SEED, type AnalysisModels } from '../../core/analysis/models.js';
+import {
+  ANALYSIS_NOISE_MODES,
+  analysisNoiseOf,
+  DEFAULT_ANALYSIS_NOISE,
+  DEFAULT_NOISE_SEED,
+  type AnalysisModels,
+} from '../../core/analysis/models.js';
 import { progressBar, type Progress } from '../progress.js';
 import { cornerCaseGrid, jointGrid, reportJson, traversalGrid } from '../report/figures.js';
 import { reportHtml } from '../report/html.js';
@@ -52,40 +64,53 @@ const usage = `usage: faultlines analyze [options]
   --out DIR              output folder (default out/report)`;
 
 export async function run(args: string[]): Promise<void> {
-  const o = parseOptions(args, {
-    classifier: { type: 'string', default: 'classifier-corrupted' },
-    adapter: { type: 'string' },
-    compare: { type: 'string' },
-    class: { type: 'string', default: 'all' },
-    samples: { type: 'string', default: String(DEFAULT_ANALYSIS.samples) },
-    seed: { type: 'string', default: String(DEFAULT_ANALYSIS.seed) },
-    noise: { type: 'string', default: DEFAULT_ANALYSIS_NOISE.mode },
-    'noise-seed': { type: 'string', default: String(DEFAULT_NOISE_SEED) },
-    backend: { type: 'string', default: 'wasm' },
-    generator: { type: 'string' },
-    threads: { type: 'string', default: String(availableCores()) },
-    out: { type: 'string', default: 'out/report' },
-    'direction-dims': { type: 'string', default: String(DEFAULT_ANALYSIS.directionDims) },
-    'direction-samples': { type: 'string', default: String(DEFAULT_ANALYSIS.directionSamples) },
-    'corner-direction-samples': { type: 'string', default: String(DEFAULT_ANALYSIS.cornerCaseDirectionSamples) },
-    domain: { type: 'string', default: DEFAULT_DOMAIN },
-  }, usage);
+  const o = parseOptions(
+    args,
+    {
+      classifier: { type: 'string', default: 'classifier-corrupted' },
+      adapter: { type: 'string' },
+      compare: { type: 'string' },
+      class: { type: 'string', default: 'all' },
+      samples: { type: 'string', default: String(DEFAULT_ANALYSIS.samples) },
+      seed: { type: 'string', default: String(DEFAULT_ANALYSIS.seed) },
+      noise: { type: 'string', default: DEFAULT_ANALYSIS_NOISE.mode },
+      'noise-seed': { type: 'string', default: String(DEFAULT_NOISE_SEED) },
+      backend: { type: 'string', default: 'wasm' },
+      generator: { type: 'string' },
+      threads: { type: 'string', default: String(availableCores()) },
+      out: { type: 'string', default: 'out/report' },
+      'direction-dims': { type: 'string', default: String(DEFAULT_ANALYSIS.directionDims) },
+      'direction-samples': { type: 'string', default: String(DEFAULT_ANALYSIS.directionSamples) },
+      'corner-direction-samples': { type: 'string', default: String(DEFAULT_ANALYSIS.cornerCaseDirectionSamples) },
+      domain: { type: 'string', default: DEFAULT_DOMAIN },
+    },
+    usage,
+  );
   if (o.help) return void process.stdout.write(usage + '\n');
   const builtin = (BUILTIN_CLASSIFIERS as readonly string[]).includes(o.classifier!);
-  if (!builtin && o.adapter === undefined) throw new Error(`--classifier "${o.classifier}" is not a built-in classifier (${BUILTIN_CLASSIFIERS.join(', ')}); for your own TF.js model give its folder and --adapter FILE`);
-  if (builtin && o.adapter !== undefined) throw new Error('--adapter is only for your own TF.js model, not a built-in classifier');
+  if (!builtin && o.adapter === undefined)
+    throw new Error(
+      `--classifier "${o.classifier}" is not a built-in classifier (${BUILTIN_CLASSIFIERS.join(', ')}); for your own TF.js model give its folder and --adapter FILE`,
+    );
+  if (builtin && o.adapter !== undefined)
+    throw new Error('--adapter is only for your own TF.js model, not a built-in classifier');
   const defaultCompare = builtin ? BUILTIN_CLASSIFIERS.find((n) => n !== o.classifier)! : 'classifier-corrupted';
-  let compareName = o.compare === 'none' ? null : enumOption(o.compare ?? defaultCompare, 'compare', BUILTIN_CLASSIFIERS);
+  let compareName =
+    o.compare === 'none' ? null : enumOption(o.compare ?? defaultCompare, 'compare', BUILTIN_CLASSIFIERS);
   if (compareName === o.classifier) throw new Error('--compare must name a different classifier');
   const samples = intOption(o.samples, 'samples', 10, 1_000_000);
   const seed = intOption(o.seed, 'seed', 0, 0xffffffff);
-  const noise = analysisNoiseOf(enumOption(o.noise, 'noise', ANALYSIS_NOISE_MODES), intOption(o['noise-seed'], 'noise-seed', 0, 0xffffffff));
+  const noise = analysisNoiseOf(
+    enumOption(o.noise, 'noise', ANALYSIS_NOISE_MODES),
+    intOption(o['noise-seed'], 'noise-seed', 0, 0xffffffff),
+  );
   const threads = intOption(o.threads, 'threads', 1, 256);
   const directionDims = intOption(o['direction-dims'], 'direction-dims', 1, 512);
   const directionSamples = intOption(o['direction-samples'], 'direction-samples', 2, 10_000);
   const cornerCaseDirectionSamples = intOption(o['corner-direction-samples'], 'corner-direction-samples', 0, 10_000);
   // One sample has no spread to bootstrap an effect size from.
-  if (cornerCaseDirectionSamples === 1) throw new Error('--corner-direction-samples must be 0 (corner cases not named) or at least 2, got 1');
+  if (cornerCaseDirectionSamples === 1)
+    throw new Error('--corner-direction-samples must be 0 (corner cases not named) or at least 2, got 1');
   const backend = enumOption(o.backend, 'backend', NODE_BACKENDS);
   const domain = getDomain(enumOption(o.domain, 'domain', domainNames()));
   await useBackend(backend);
@@ -97,15 +122,24 @@ export async function run(args: string[]): Promise<void> {
   const classIndex = o.class === 'all' ? null : classOption(o.class!, gen.generator.classes.names, genClasses);
   const builtinClasses = (name: string) => {
     const c = loadBuiltinClassifier(name, domain.name);
-    return { c, fits: c.classifier.numClasses === K, what: `${name} has ${c.classifier.numClasses} classes (${domain.title}), ${genClasses}` };
+    return {
+      c,
+      fits: c.classifier.numClasses === K,
+      what: `${name} has ${c.classifier.numClasses} classes (${domain.title}), ${genClasses}`,
+    };
   };
   const own = builtin ? builtinClasses(o.classifier!) : undefined;
-  if (own && !own.fits) throw new Error(`--classifier ${own.what}; analyse a classifier of the generator's classes: --classifier DIR --adapter FILE, whose classes.generatorToModel maps each of the ${K} generator classes to one of the model's outputs`);
+  if (own && !own.fits)
+    throw new Error(
+      `--classifier ${own.what}; analyse a classifier of the generator's classes: --classifier DIR --adapter FILE, whose classes.generatorToModel maps each of the ${K} generator classes to one of the model's outputs`,
+    );
   let compareBuiltin = compareName ? builtinClasses(compareName) : undefined;
   const unfitCompare = compareBuiltin && !compareBuiltin.fits ? compareBuiltin.what : undefined;
   if (compareBuiltin && !compareBuiltin.fits) {
     if (o.compare !== undefined) throw new Error(`--compare ${compareBuiltin.what}; use --compare none`);
-    process.stderr.write(`note: no comparison classifier: ${compareBuiltin.what} (give --compare none to silence this)\n`);
+    process.stderr.write(
+      `note: no comparison classifier: ${compareBuiltin.what} (give --compare none to silence this)\n`,
+    );
     compareName = null;
     compareBuiltin = undefined;
   }
@@ -117,13 +151,26 @@ export async function run(args: string[]): Promise<void> {
   else {
     userClassifier = { dir: path.resolve(o.classifier!), adapter: path.resolve(o.adapter!) };
     const user = await loadUserClassifier(userClassifier.dir, userClassifier.adapter);
-    if (user.classifier.numClasses !== K) throw new Error(`--adapter ${o.adapter}: classes.generatorToModel maps ${user.classifier.numClasses} classes, ${genClasses}`);
-    models = { generator: gen.generator, classifier: user.classifier, generatorId: gen.manifest.sha256, classifierId: user.id };
+    if (user.classifier.numClasses !== K)
+      throw new Error(
+        `--adapter ${o.adapter}: classes.generatorToModel maps ${user.classifier.numClasses} classes, ${genClasses}`,
+      );
+    models = {
+      generator: gen.generator,
+      classifier: user.classifier,
+      generatorId: gen.manifest.sha256,
+      classifierId: user.id,
+    };
     if (!user.classifier.check.differentiable) {
       // No gradient through the user's model: rank (and traverse) with the built-in classifier, and
       // measure the user's model on the same samples and dims (accuracy curve, robustness).
-      if (compareModels === undefined) throw new Error(`${o.classifier}: the model has no gradient for op ${user.classifier.check.nonDifferentiableOp}, so the gradient ranking needs another classifier: ${o.compare === 'none' ? 'drop --compare none' : `no built-in classifier fits: ${unfitCompare ?? genClasses}`}`);
-      process.stderr.write(`${o.classifier}: no gradient for op ${user.classifier.check.nonDifferentiableOp}; ranking, traversals and corner cases use ${compareName}, and ${user.classifier.name} is measured on the same samples and dims\n`);
+      if (compareModels === undefined)
+        throw new Error(
+          `${o.classifier}: the model has no gradient for op ${user.classifier.check.nonDifferentiableOp}, so the gradient ranking needs another classifier: ${o.compare === 'none' ? 'drop --compare none' : `no built-in classifier fits: ${unfitCompare ?? genClasses}`}`,
+        );
+      process.stderr.write(
+        `${o.classifier}: no gradient for op ${user.classifier.check.nonDifferentiableOp}; ranking, traversals and corner cases use ${compareName}, and ${user.classifier.name} is measured on the same samples and dims\n`,
+      );
       compare = models;
       models = compareModels;
     }
@@ -140,16 +187,30 @@ export async function run(args: string[]): Promise<void> {
   const pool = await startSweepPool(models, { threads: Math.min(threads, batches), backend, userClassifier });
   let report: AnalysisReport;
   try {
-    report = await analyze(models, { seed, samples, classIndex, embeddingSamples: Math.min(1000, samples), directionDims, directionSamples, cornerCaseDirectionSamples }, compare, (p) => {
-      if (p.stage !== stage) {
-        bar?.stop();
-        stage = p.stage;
-        bar = progressBar(p.stage.padEnd(12), p.total, p.stage === 'sweep' ? 'samples' : 'items');
-      }
-      bar!.update(p.done);
-      // The workers are only needed for the sweep.
-      if (p.stage !== 'sweep') void pool?.close();
-    }, { sweep: pool?.sweep });
+    report = await analyze(
+      models,
+      {
+        seed,
+        samples,
+        classIndex,
+        embeddingSamples: Math.min(1000, samples),
+        directionDims,
+        directionSamples,
+        cornerCaseDirectionSamples,
+      },
+      compare,
+      (p) => {
+        if (p.stage !== stage) {
+          bar?.stop();
+          stage = p.stage;
+          bar = progressBar(p.stage.padEnd(12), p.total, p.stage === 'sweep' ? 'samples' : 'items');
+        }
+        bar!.update(p.done);
+        // The workers are only needed for the sweep.
+        if (p.stage !== 'sweep') void pool?.close();
+      },
+      { sweep: pool?.sweep },
+    );
   } finally {
     await pool?.close();
   }
@@ -167,15 +228,33 @@ export async function run(args: string[]): Promise<void> {
   const tMax = report.flipSufficiency.ts.reduce((a, t) => Math.max(a, t), 0);
   const lines = [
     `analysis of ${report.options.samples} samples in ${((Date.now() - t0) / 1000).toFixed(0)} s (${report.backend}; sweep ${report.timings.sweep.toFixed(1)} s on ${pool ? `${pool.threads} worker threads` : 'this thread'})`,
-    ...report.classifiers.map((c) => `  ${c.name.padEnd(22)} accuracy ${(100 * c.accuracy).toFixed(2)}%  robustness ${c.robustness.score.toFixed(4)} [${c.robustness.ciLow.toFixed(4)}, ${c.robustness.ciHigh.toFixed(4)}]`),
-    `  noise: ${report.noise.mode === 'const' ? 'const (the generator\'s stored pattern)' : `per-sample (noise seed ${report.noise.seed})`}`,
-    `  top dims: ${report.ranking.dims.slice(0, 10).map((d) => `${d.layer}:${d.channel}`).join(', ')}`,
+    ...report.classifiers.map(
+      (c) =>
+        `  ${c.name.padEnd(22)} accuracy ${(100 * c.accuracy).toFixed(2)}%  robustness ${c.robustness.score.toFixed(4)} [${c.robustness.ciLow.toFixed(4)}, ${c.robustness.ciHigh.toFixed(4)}]`,
+    ),
+    `  noise: ${report.noise.mode === 'const' ? "const (the generator's stored pattern)" : `per-sample (noise seed ${report.noise.seed})`}`,
+    `  top dims: ${report.ranking.dims
+      .slice(0, 10)
+      .map((d) => `${d.layer}:${d.channel}`)
+      .join(', ')}`,
     `  traversals from class ${classLabel({ names: report.classNames }, report.options.traversalClass)}`,
     `  decision corner cases (the prediction really changes) per class: ${report.cornerCases.classes.map((c) => `${classLabel({ names: report.classNames }, c.classIndex)}:${c.cases.length}`).join(' ')}`,
     `  of the dims tried, reaching p_true = 0.5 / flipping the decision: ${report.cornerCases.classes.reduce((a, c) => a + c.counts.pTrueHalf, 0)} / ${report.cornerCases.classes.reduce((a, c) => a + c.counts.decision, 0)} of ${report.cornerCases.classes.reduce((a, c) => a + c.counts.tried, 0)}`,
-    ...report.flipSufficiency.classifiers.map((c) => `  flip sufficiency ${c.classifier}: ${c.cells.filter((x) => x.t === tMax).map((x) => `k=${x.k} ${(100 * x.top.share).toFixed(0)}% vs random ${(100 * x.random.share).toFixed(0)}%`).join(', ')} (t = ${tMax} std)`),
-    ...report.frontier.classifiers.map((c) => `  frontier distance ${c.classifier}: median ${c.median === null ? `> ${report.frontier.maxSteps}` : c.median.toFixed(2)} std over classes (${c.classes.map((k) => (k.median === null ? '>' : k.median.toFixed(1))).join(' ')})`),
-    `  top dims, what they do: ${report.directions.result.directions.slice(0, 5).map((d) => `${d.dims.join('+')} ${d.label.text}`).join('; ')}`,
+    ...report.flipSufficiency.classifiers.map(
+      (c) =>
+        `  flip sufficiency ${c.classifier}: ${c.cells
+          .filter((x) => x.t === tMax)
+          .map((x) => `k=${x.k} ${(100 * x.top.share).toFixed(0)}% vs random ${(100 * x.random.share).toFixed(0)}%`)
+          .join(', ')} (t = ${tMax} std)`,
+    ),
+    ...report.frontier.classifiers.map(
+      (c) =>
+        `  frontier distance ${c.classifier}: median ${c.median === null ? `> ${report.frontier.maxSteps}` : c.median.toFixed(2)} std over classes (${c.classes.map((k) => (k.median === null ? '>' : k.median.toFixed(1))).join(' ')})`,
+    ),
+    `  top dims, what they do: ${report.directions.result.directions
+      .slice(0, 5)
+      .map((d) => `${d.dims.join('+')} ${d.label.text}`)
+      .join('; ')}`,
     ...report.directions.why.map((w) => `  why: ${w.sentence}`),
     `wrote ${path.relative(process.cwd(), out) || '.'}/report.html, report.json, traversals.png, corner-cases.png, joint-corner-cases.png`,
   ];
@@ -186,5 +265,7 @@ export async function run(args: string[]): Promise<void> {
 function classOption(value: string, names: readonly string[], generator: string): number {
   const n = /^\d+$/.test(value) ? Number(value) : names.indexOf(value);
   if (Number.isInteger(n) && n >= 0 && n < names.length) return n;
-  throw new Error(`--class must be all, a class index in [0, ${names.length - 1}] or a class name; ${generator}; got "${value}"`);
+  throw new Error(
+    `--class must be all, a class index in [0, ${names.length - 1}] or a class name; ${generator}; got "${value}"`,
+  );
 }

@@ -29,31 +29,47 @@ const usage = `usage: faultlines eval-generator [--domain ${domainNames().join('
             weights/<domain>/generator and --out to docs/<domain>/generator`;
 
 export async function run(args: string[]): Promise<void> {
-  const o = parseOptions(args, {
-    generator: { type: 'string' },
-    samples: { type: 'string', default: '10000' },
-    seed: { type: 'string', default: '7' },
-    out: { type: 'string' },
-    domain: { type: 'string', default: DEFAULT_DOMAIN },
-    'update-manifest': { type: 'boolean', default: false },
-    backend: { type: 'string', default: 'wasm' },
-  }, usage);
+  const o = parseOptions(
+    args,
+    {
+      generator: { type: 'string' },
+      samples: { type: 'string', default: '10000' },
+      seed: { type: 'string', default: '7' },
+      out: { type: 'string' },
+      domain: { type: 'string', default: DEFAULT_DOMAIN },
+      'update-manifest': { type: 'boolean', default: false },
+      backend: { type: 'string', default: 'wasm' },
+    },
+    usage,
+  );
   if (o.help) return void process.stdout.write(usage + '\n');
   const samples = intOption(o.samples, 'samples', 100, 100_000);
   const seed = intOption(o.seed, 'seed', 0, 0xffffffff);
   const domain = getDomain(enumOption(o.domain, 'domain', domainNames()));
   const outDir = o.out ?? (domain.name === DEFAULT_DOMAIN ? 'docs/generator' : `docs/${domain.name}/generator`);
   await useBackend(enumOption(o.backend, 'backend', NODE_BACKENDS));
-  const genDir = o.generator ? path.resolve(o.generator) : path.join(weightsRoot(), builtinModelPath('generator', domain.name));
+  const genDir = o.generator
+    ? path.resolve(o.generator)
+    : path.join(weightsRoot(), builtinModelPath('generator', domain.name));
   const { generator, manifest: genManifest } = loadGenerator(genDir);
   const { classifier, manifest: clsManifest } = loadBuiltinClassifier('classifier-corrupted', domain.name);
-  assertSameDomain({ label: `classifier ${clsManifest.name} (${domain.name})`, manifest: clsManifest }, { label: `generator ${path.relative(process.cwd(), genDir) || genDir}`, manifest: genManifest });
+  assertSameDomain(
+    { label: `classifier ${clsManifest.name} (${domain.name})`, manifest: clsManifest },
+    { label: `generator ${path.relative(process.cwd(), genDir) || genDir}`, manifest: genManifest },
+  );
   // Every figure compares with real MNIST digits through the built-in 10-class CNNs.
   if (generator.arch.numClasses !== classifier.numClasses) {
-    throw new Error(`eval-generator measures a generator of the ${classifier.numClasses} ${domain.title} classes against ${domain.title}; ${path.relative(process.cwd(), genDir) || genDir} has ${generator.arch.numClasses} classes (${generator.classes.names.join(', ')})`);
+    throw new Error(
+      `eval-generator measures a generator of the ${classifier.numClasses} ${domain.title} classes against ${domain.title}; ${path.relative(process.cwd(), genDir) || genDir} has ${generator.arch.numClasses} classes (${generator.classes.names.join(', ')})`,
+    );
   }
   const fx = readModelWeights(builtinModelPath('feature-extractor', domain.name));
-  const extractor = SimpleCnn.fromWeights('feature-extractor', parseCnnConfig(fx.manifest.architecture, fx.dir), fx.tensors, fx.dir);
+  const extractor = SimpleCnn.fromWeights(
+    'feature-extractor',
+    parseCnnConfig(fx.manifest.architecture, fx.dir),
+    fx.tensors,
+    fx.dir,
+  );
 
   const t0 = Date.now();
   const bar = progressBar('generate', samples, 'samples');
@@ -73,29 +89,63 @@ export async function run(args: string[]): Promise<void> {
   const z = latentBatch(seed, 0, 10, generator.arch.zDim);
   const tiles: Float32Array[] = [];
   for (let c = 0; c < 10; c++) {
-    const img = tf.tidy(() => generator.generate(tf.tensor2d(z, [10, generator.arch.zDim]), new Array(10).fill(c), { noiseMode: 'const' }));
+    const img = tf.tidy(() =>
+      generator.generate(tf.tensor2d(z, [10, generator.arch.zDim]), new Array(10).fill(c), { noiseMode: 'const' }),
+    );
     const px = (await img.data()) as Float32Array;
     img.dispose();
     for (let k = 0; k < 10; k++) tiles.push(px.slice(k * 1024, (k + 1) * 1024));
   }
   const out = path.resolve(outDir);
   mkdirSync(out, { recursive: true });
-  const result = { ...quality, generator: path.relative(process.cwd(), genDir), seconds: Math.round((Date.now() - t0) / 1000), command: `npm run eval:generator -- ${domain.name === DEFAULT_DOMAIN ? '' : `--domain ${domain.name} `}--samples ${samples} --seed ${seed}` };
+  const result = {
+    ...quality,
+    generator: path.relative(process.cwd(), genDir),
+    seconds: Math.round((Date.now() - t0) / 1000),
+    command: `npm run eval:generator -- ${domain.name === DEFAULT_DOMAIN ? '' : `--domain ${domain.name} `}--samples ${samples} --seed ${seed}`,
+  };
   writeFileSync(path.join(out, 'quality.json'), JSON.stringify(result, null, 2) + '\n');
   writeFileSync(path.join(out, 'samples.png'), gridPng(tiles, { size: 32, columns: 10, scale: 2 }));
 
   if (o['update-manifest']) {
     const file = path.join(genDir, 'manifest.json');
     const manifest = JSON.parse(readFileSync(file, 'utf8'));
-    manifest.metrics = { ...manifest.metrics, quality: { classConsistency: quality.classConsistency.generated, classifierRealAccuracy: quality.classConsistency.realAccuracy, frechet: quality.frechet.generatedVsReal, frechetFloor: quality.frechet.realVsReal, frechetRatio: quality.frechet.ratio, featureSpace: quality.frechet.featureSpace, coverage: { generated: { clean: quality.coverage.generated.clean, noisy: quality.coverage.generated.noisy, blurred: quality.coverage.generated.blurred }, real: { clean: quality.coverage.real.clean, noisy: quality.coverage.real.noisy, blurred: quality.coverage.real.blurred }, detectorBalancedAccuracy: quality.coverage.detectorBalancedAccuracy }, samples, command: result.command } };
+    manifest.metrics = {
+      ...manifest.metrics,
+      quality: {
+        classConsistency: quality.classConsistency.generated,
+        classifierRealAccuracy: quality.classConsistency.realAccuracy,
+        frechet: quality.frechet.generatedVsReal,
+        frechetFloor: quality.frechet.realVsReal,
+        frechetRatio: quality.frechet.ratio,
+        featureSpace: quality.frechet.featureSpace,
+        coverage: {
+          generated: {
+            clean: quality.coverage.generated.clean,
+            noisy: quality.coverage.generated.noisy,
+            blurred: quality.coverage.generated.blurred,
+          },
+          real: {
+            clean: quality.coverage.real.clean,
+            noisy: quality.coverage.real.noisy,
+            blurred: quality.coverage.real.blurred,
+          },
+          detectorBalancedAccuracy: quality.coverage.detectorBalancedAccuracy,
+        },
+        samples,
+        command: result.command,
+      },
+    };
     writeFileSync(file, JSON.stringify(manifest, null, 2) + '\n');
   }
   const q = quality;
-  process.stdout.write([
-    `class consistency ${(100 * q.classConsistency.generated).toFixed(2)}% (classifier on real corrupted test digits: ${(100 * q.classConsistency.realAccuracy).toFixed(2)}%, gap ${(100 * q.classConsistency.gap).toFixed(2)} points)`,
-    `Fréchet distance ${q.frechet.generatedVsReal.toFixed(3)} vs real-vs-real floor ${q.frechet.realVsReal.toFixed(3)} (ratio ${q.frechet.ratio.toFixed(2)})`,
-    `coverage (clean / noisy / blurred): generated ${[q.coverage.generated.clean, q.coverage.generated.noisy, q.coverage.generated.blurred].map((v) => (100 * v).toFixed(1) + '%').join(' / ')}, real ${[q.coverage.real.clean, q.coverage.real.noisy, q.coverage.real.blurred].map((v) => (100 * v).toFixed(1) + '%').join(' / ')}`,
-    `  (detectors' balanced accuracy on real digits vs their metadata: noise ${(100 * q.coverage.detectorBalancedAccuracy.noise).toFixed(1)}%, blur ${(100 * q.coverage.detectorBalancedAccuracy.blur).toFixed(1)}%)`,
-    `wrote ${path.relative(process.cwd(), out)}/quality.json and samples.png`,
-  ].join('\n') + '\n');
+  process.stdout.write(
+    [
+      `class consistency ${(100 * q.classConsistency.generated).toFixed(2)}% (classifier on real corrupted test digits: ${(100 * q.classConsistency.realAccuracy).toFixed(2)}%, gap ${(100 * q.classConsistency.gap).toFixed(2)} points)`,
+      `Fréchet distance ${q.frechet.generatedVsReal.toFixed(3)} vs real-vs-real floor ${q.frechet.realVsReal.toFixed(3)} (ratio ${q.frechet.ratio.toFixed(2)})`,
+      `coverage (clean / noisy / blurred): generated ${[q.coverage.generated.clean, q.coverage.generated.noisy, q.coverage.generated.blurred].map((v) => (100 * v).toFixed(1) + '%').join(' / ')}, real ${[q.coverage.real.clean, q.coverage.real.noisy, q.coverage.real.blurred].map((v) => (100 * v).toFixed(1) + '%').join(' / ')}`,
+      `  (detectors' balanced accuracy on real digits vs their metadata: noise ${(100 * q.coverage.detectorBalancedAccuracy.noise).toFixed(1)}%, blur ${(100 * q.coverage.detectorBalancedAccuracy.blur).toFixed(1)}%)`,
+      `wrote ${path.relative(process.cwd(), out)}/quality.json and samples.png`,
+    ].join('\n') + '\n',
+  );
 }

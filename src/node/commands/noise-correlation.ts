@@ -26,13 +26,17 @@ const usage = `usage: faultlines noise-correlation [options]
   --out FILE         output JSON (default docs/analysis/noise-modes.json)`;
 
 export async function run(args: string[]): Promise<void> {
-  const o = parseOptions(args, {
-    samples: { type: 'string', default: '200' },
-    seed: { type: 'string', default: '1' },
-    backend: { type: 'string', default: 'wasm' },
-    generator: { type: 'string' },
-    out: { type: 'string', default: 'docs/analysis/noise-modes.json' },
-  }, usage);
+  const o = parseOptions(
+    args,
+    {
+      samples: { type: 'string', default: '200' },
+      seed: { type: 'string', default: '1' },
+      backend: { type: 'string', default: 'wasm' },
+      generator: { type: 'string' },
+      out: { type: 'string', default: 'docs/analysis/noise-modes.json' },
+    },
+    usage,
+  );
   if (o.help) return void process.stdout.write(usage + '\n');
   const count = intOption(o.samples, 'samples', 2, 2000);
   const seed = intOption(o.seed, 'seed', 0, 0xffffffff);
@@ -43,16 +47,45 @@ export async function run(args: string[]): Promise<void> {
   const report = await measureNoiseCorrelation(gen.generator, gen.manifest.sha256, real, { seed, count });
   // The mechanism, on the same generator with its noise inputs given weight (every strength set to
   // WEIGHTED_STRENGTH; its own are ~1e-3): what per-sample noise does when the noise is used.
-  for (const name of gen.generator.params.names()) if (name.endsWith('/noise_strength')) tf.tidy(() => gen.generator.params.get(name).assign(tf.tensor([WEIGHTED_STRENGTH])));
+  for (const name of gen.generator.params.names())
+    if (name.endsWith('/noise_strength'))
+      tf.tidy(() => gen.generator.params.get(name).assign(tf.tensor([WEIGHTED_STRENGTH])));
   const weighted = await measureNoiseCorrelation(gen.generator, gen.manifest.sha256, real, { seed, count });
   const out = path.resolve(o.out);
   mkdirSync(path.dirname(out), { recursive: true });
-  writeFileSync(out, JSON.stringify({ ...report, withNoiseInputsWeighted: { noiseStrength: WEIGHTED_STRENGTH, sets: weighted.sets }, computed: { by: `faultlines noise-correlation --samples ${count} --seed ${seed}`, backend: tf.getBackend(), seconds: Math.round((Date.now() - t0) / 100) / 10 } }, null, 2) + '\n');
+  writeFileSync(
+    out,
+    JSON.stringify(
+      {
+        ...report,
+        withNoiseInputsWeighted: { noiseStrength: WEIGHTED_STRENGTH, sets: weighted.sets },
+        computed: {
+          by: `faultlines noise-correlation --samples ${count} --seed ${seed}`,
+          backend: tf.getBackend(),
+          seconds: Math.round((Date.now() - t0) / 100) / 10,
+        },
+      },
+      null,
+      2,
+    ) + '\n',
+  );
   const f = (x: number) => x.toFixed(3).padStart(7);
-  process.stdout.write(`residual (image - 3x3 median) correlation between different noisy digits, ${count} per set\n\n`);
-  process.stdout.write(`${'set'.padEnd(44)} ${'mean r'.padStart(7)} ${'median'.padStart(7)} ${'max r'.padStart(7)} ${'1-px shifted mean'.padStart(18)}\n`);
-  for (const s of report.sets) process.stdout.write(`${s.name.padEnd(44)} ${f(s.mean)} ${f(s.median)} ${f(s.max)} ${f(s.shifted.mean).padStart(18)}\n`);
-  process.stdout.write(`\nthe same generator with every noise strength set to ${WEIGHTED_STRENGTH} (its own: ~1e-3):\n`);
-  for (const s of weighted.sets.slice(0, -1)) process.stdout.write(`${s.name.padEnd(44)} ${f(s.mean)} ${f(s.median)} ${f(s.max)} ${f(s.shifted.mean).padStart(18)}\n`);
+  process.stdout.write(
+    `residual (image - 3x3 median) correlation between different noisy digits, ${count} per set\n\n`,
+  );
+  process.stdout.write(
+    `${'set'.padEnd(44)} ${'mean r'.padStart(7)} ${'median'.padStart(7)} ${'max r'.padStart(7)} ${'1-px shifted mean'.padStart(18)}\n`,
+  );
+  for (const s of report.sets)
+    process.stdout.write(
+      `${s.name.padEnd(44)} ${f(s.mean)} ${f(s.median)} ${f(s.max)} ${f(s.shifted.mean).padStart(18)}\n`,
+    );
+  process.stdout.write(
+    `\nthe same generator with every noise strength set to ${WEIGHTED_STRENGTH} (its own: ~1e-3):\n`,
+  );
+  for (const s of weighted.sets.slice(0, -1))
+    process.stdout.write(
+      `${s.name.padEnd(44)} ${f(s.mean)} ${f(s.median)} ${f(s.max)} ${f(s.shifted.mean).padStart(18)}\n`,
+    );
   process.stdout.write(`\nwrote ${path.relative(process.cwd(), out)}\n`);
 }

@@ -35,7 +35,14 @@ const FEATURE_EXTRACTOR_SEED_OFFSET = 1000;
 
 const PX = IMAGE_SIZE * IMAGE_SIZE;
 
-async function trainOne(domain: DomainDescriptor, variant: TrainVariant, epochs: number, batch: number, seed: number, outRoot: string): Promise<void> {
+async function trainOne(
+  domain: DomainDescriptor,
+  variant: TrainVariant,
+  epochs: number,
+  batch: number,
+  seed: number,
+  outRoot: string,
+): Promise<void> {
   const isEval = variant === 'feature-extractor';
   const data: Variant = isEval ? 'corrupted' : variant;
   const train = loadDomainSet(domain, 'train', data);
@@ -84,7 +91,9 @@ async function trainOne(domain: DomainDescriptor, variant: TrainVariant, epochs:
     const r = await evaluateClassifier(model, test.images, test.labels);
     metrics[`accuracy_test_${testVariant}`] = r.accuracy;
     metrics[`accuracy_test_${testVariant}_per_class`] = r.perClass;
-    process.stderr.write(`${name} (${domain.name}): accuracy on ${testVariant} test images ${(100 * r.accuracy).toFixed(2)}%\n`);
+    process.stderr.write(
+      `${name} (${domain.name}): accuracy on ${testVariant} test images ${(100 * r.accuracy).toFixed(2)}%\n`,
+    );
   }
   metrics.command = `npm run evaluate -- --domain ${domain.name}`;
   const manifest = writeWeightsDir(
@@ -110,26 +119,36 @@ async function trainOne(domain: DomainDescriptor, variant: TrainVariant, epochs:
     },
     await model.params.toHost(),
   );
-  process.stderr.write(`${name}: ${model.params.size()} parameters, ${manifest.byteLength} bytes, trained in ${seconds.toFixed(0)} s\n`);
+  process.stderr.write(
+    `${name}: ${model.params.size()} parameters, ${manifest.byteLength} bytes, trained in ${seconds.toFixed(0)} s\n`,
+  );
   model.dispose();
 }
 
 export async function run(args: string[]): Promise<void> {
-  const o = parseOptions(args, {
-    variant: { type: 'string', default: 'both' },
-    epochs: { type: 'string', default: '6' },
-    batch: { type: 'string', default: '64' },
-    seed: { type: 'string', default: '1' },
-    out: { type: 'string' },
-    domain: { type: 'string', default: DEFAULT_DOMAIN },
-  }, usage);
+  const o = parseOptions(
+    args,
+    {
+      variant: { type: 'string', default: 'both' },
+      epochs: { type: 'string', default: '6' },
+      batch: { type: 'string', default: '64' },
+      seed: { type: 'string', default: '1' },
+      out: { type: 'string' },
+      domain: { type: 'string', default: DEFAULT_DOMAIN },
+    },
+    usage,
+  );
   if (o.help) return void process.stdout.write(usage + '\n');
   const variant = enumOption(o.variant, 'variant', ['clean', 'corrupted', 'both', 'feature-extractor'] as const);
   const epochs = intOption(o.epochs, 'epochs', 1, 100);
   const batch = intOption(o.batch, 'batch', 1, 4096);
   const seed = intOption(o.seed, 'seed', 0, 0xffffffff);
   const domain = getDomain(enumOption(o.domain, 'domain', domainNames()));
-  const outRoot = o.out ? path.resolve(o.out) : domain.name === DEFAULT_DOMAIN ? weightsRoot() : path.join(weightsRoot(), domain.name);
+  const outRoot = o.out
+    ? path.resolve(o.out)
+    : domain.name === DEFAULT_DOMAIN
+      ? weightsRoot()
+      : path.join(weightsRoot(), domain.name);
   await useBackend('wasm');
   for (const v of variant === 'both' ? (['clean', 'corrupted'] as const) : [variant]) {
     await trainOne(domain, v, epochs, batch, seed, outRoot);

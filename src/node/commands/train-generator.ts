@@ -76,7 +76,9 @@ export async function sampleGrid(g: Generator): Promise<Uint8Array> {
 function traversalClassIndex(value: string, names: readonly string[]): number {
   const n = /^\d+$/.test(value) ? Number(value) : names.indexOf(value);
   if (n >= 0 && n < names.length) return n;
-  throw new Error(`--traversal-class must be a class index in [0, ${names.length - 1}] or a class name (${names.join(', ')}), got "${value}"`);
+  throw new Error(
+    `--traversal-class must be a class index in [0, ${names.length - 1}] or a class name (${names.join(', ')}), got "${value}"`,
+  );
 }
 
 function parseArgs(args: string[]) {
@@ -108,47 +110,112 @@ function parseArgs(args: string[]) {
   for (let i = 0; i < args.length; i++) {
     const a = args[i];
     switch (a) {
-      case '--iterations': opts.iterations = num(++i, a); break;
-      case '--batch': opts.batch = num(++i, a); break;
-      case '--seed': opts.seed = num(++i, a); break;
-      case '--r1-gamma': opts.r1Gamma = num(++i, a); break;
-      case '--lr': opts.lr = num(++i, a); break;
-      case '--mode-seeking': opts.modeSeeking = num(++i, a); break;
-      case '--data': opts.data = args[++i]; break;
-      case '--domain': opts.domain = args[++i]; break;
-      case '--traversal-class': opts.traversalClass = args[++i]; break;
-      case '--out': opts.out = args[++i]; break;
-      case '--checkpoint-dir': opts.checkpointDir = args[++i]; break;
-      case '--checkpoint-minutes': opts.checkpointMinutes = num(++i, a); break;
-      case '--sample-every': opts.sampleEvery = num(++i, a); break;
-      case '--fresh': opts.fresh = true; break;
-      case '--retune': opts.retune = true; break;
-      case '--resume': opts.fresh = false; break;
-      case '--export-only': opts.exportOnly = true; break;
-      case '--allow-data-change': opts.allowDataChange = true; break;
-      case '--backend': opts.backend = args[++i]; break;
-      case '--help': case '-h': process.stdout.write(USAGE); process.exit(0); break;
-      default: throw new Error(`unknown option "${a}"\n${USAGE}`);
+      case '--iterations':
+        opts.iterations = num(++i, a);
+        break;
+      case '--batch':
+        opts.batch = num(++i, a);
+        break;
+      case '--seed':
+        opts.seed = num(++i, a);
+        break;
+      case '--r1-gamma':
+        opts.r1Gamma = num(++i, a);
+        break;
+      case '--lr':
+        opts.lr = num(++i, a);
+        break;
+      case '--mode-seeking':
+        opts.modeSeeking = num(++i, a);
+        break;
+      case '--data':
+        opts.data = args[++i];
+        break;
+      case '--domain':
+        opts.domain = args[++i];
+        break;
+      case '--traversal-class':
+        opts.traversalClass = args[++i];
+        break;
+      case '--out':
+        opts.out = args[++i];
+        break;
+      case '--checkpoint-dir':
+        opts.checkpointDir = args[++i];
+        break;
+      case '--checkpoint-minutes':
+        opts.checkpointMinutes = num(++i, a);
+        break;
+      case '--sample-every':
+        opts.sampleEvery = num(++i, a);
+        break;
+      case '--fresh':
+        opts.fresh = true;
+        break;
+      case '--retune':
+        opts.retune = true;
+        break;
+      case '--resume':
+        opts.fresh = false;
+        break;
+      case '--export-only':
+        opts.exportOnly = true;
+        break;
+      case '--allow-data-change':
+        opts.allowDataChange = true;
+        break;
+      case '--backend':
+        opts.backend = args[++i];
+        break;
+      case '--help':
+      case '-h':
+        process.stdout.write(USAGE);
+        process.exit(0);
+        break;
+      default:
+        throw new Error(`unknown option "${a}"\n${USAGE}`);
     }
   }
-  if (opts.data !== undefined && opts.domain !== undefined) throw new Error(`--data and --domain exclude each other (a folder is its own domain)\n${USAGE}`);
+  if (opts.data !== undefined && opts.domain !== undefined)
+    throw new Error(`--data and --domain exclude each other (a folder is its own domain)\n${USAGE}`);
   const domain = getDomain(opts.domain ?? DEFAULT_DOMAIN);
   if (opts.data === undefined && domain.name !== DEFAULT_DOMAIN) {
-    return { ...opts, domain, out: opts.out ?? `weights/${domain.name}/generator`, checkpointDir: opts.checkpointDir ?? `checkpoints/${domain.name}/generator` };
+    return {
+      ...opts,
+      domain,
+      out: opts.out ?? `weights/${domain.name}/generator`,
+      checkpointDir: opts.checkpointDir ?? `checkpoints/${domain.name}/generator`,
+    };
   }
   const suffix = opts.data === undefined ? '' : `-${path.basename(path.resolve(opts.data))}`;
-  return { ...opts, domain, out: opts.out ?? `weights/generator${suffix}`, checkpointDir: opts.checkpointDir ?? `checkpoints/generator${suffix}` };
+  return {
+    ...opts,
+    domain,
+    out: opts.out ?? `weights/generator${suffix}`,
+    checkpointDir: opts.checkpointDir ?? `checkpoints/generator${suffix}`,
+  };
 }
 
-async function exportGenerator(trainer: GanTrainer, out: string, info: Record<string, unknown>, classNames?: string[], traversalClass?: string, domain?: DomainDescriptor): Promise<void> {
+async function exportGenerator(
+  trainer: GanTrainer,
+  out: string,
+  info: Record<string, unknown>,
+  classNames?: string[],
+  traversalClass?: string,
+  domain?: DomainDescriptor,
+): Promise<void> {
   const g = trainer.Gema;
   // The manifest's `classes`: the data folder's class names, the default traversal class.
   if (classNames) g.setClasses({ names: classNames }, out);
-  if (traversalClass !== undefined) g.setClasses({ traversalClass: traversalClassIndex(traversalClass, g.classes.names) }, '--traversal-class');
+  if (traversalClass !== undefined)
+    g.setClasses({ traversalClass: traversalClassIndex(traversalClass, g.classes.names) }, '--traversal-class');
   const manifest = writeWeightsDir(
     out,
     // A folder's generator has no built-in domain; a built-in domain's is stamped so loaders can check pairs.
-    { ...g.weightsInfo(path.basename(out), { ...info, command: 'faultlines train-generator', note: 'EMA generator' }), ...(domain ? { domain: domainStamp(domain) } : {}) },
+    {
+      ...g.weightsInfo(path.basename(out), { ...info, command: 'faultlines train-generator', note: 'EMA generator' }),
+      ...(domain ? { domain: domainStamp(domain) } : {}),
+    },
     await g.toHost(),
   );
   process.stderr.write(`wrote ${out} (${manifest.byteLength} bytes, S = ${g.styleSize} dims)\n`);
@@ -161,7 +228,8 @@ export async function run(args: string[]): Promise<void> {
   const dir = opts.checkpointDir;
   const resume = !opts.fresh && hasCheckpoint(dir);
   // Exporting an untrained generator by accident would ship noise under a real name.
-  if (opts.exportOnly && !resume) throw new Error(`--export-only needs a checkpoint: none in ${path.join(dir, 'latest')}`);
+  if (opts.exportOnly && !resume)
+    throw new Error(`--export-only needs a checkpoint: none in ${path.join(dir, 'latest')}`);
   mkdirSync(path.join(dir, 'samples'), { recursive: true });
   const ckpt = resume ? readCheckpoint(dir) : null;
   const retuned: Partial<GanHyper> = {};
@@ -180,8 +248,17 @@ export async function run(args: string[]): Promise<void> {
         modeSeeking: opts.modeSeeking ?? DEFAULT_HYPER.modeSeeking,
       };
   if (ckpt && opts.retune) process.stderr.write(`retuning the resumed run: ${JSON.stringify(retuned)}\n`);
-  else if (ckpt && (opts.batch !== undefined || opts.seed !== undefined || opts.r1Gamma !== undefined || opts.lr !== undefined || opts.modeSeeking !== undefined)) {
-    process.stderr.write('note: resuming — batch/seed/r1-gamma/lr come from the checkpoint (use --fresh to start over)\n');
+  else if (
+    ckpt &&
+    (opts.batch !== undefined ||
+      opts.seed !== undefined ||
+      opts.r1Gamma !== undefined ||
+      opts.lr !== undefined ||
+      opts.modeSeeking !== undefined)
+  ) {
+    process.stderr.write(
+      'note: resuming — batch/seed/r1-gamma/lr come from the checkpoint (use --fresh to start over)\n',
+    );
   }
   const folder = opts.data === undefined ? null : loadImageFolder(opts.data);
   const data = folder ? folder.set : loadDomainSet(opts.domain, 'train', 'corrupted');
@@ -190,26 +267,49 @@ export async function run(args: string[]): Promise<void> {
     : describeDomainData(opts.domain, 'train', 'corrupted');
   const numClasses = folder ? folder.classNames.length : opts.domain.classNames.length;
   // MNIST's generator keeps its index names ("0".."9"); another built-in domain names its classes.
-  const classNames = folder ? folder.classNames : opts.domain.name === DEFAULT_DOMAIN ? undefined : [...opts.domain.classNames];
+  const classNames = folder
+    ? folder.classNames
+    : opts.domain.name === DEFAULT_DOMAIN
+      ? undefined
+      : [...opts.domain.classNames];
   const builtinDomain = folder ? undefined : opts.domain;
   // Checked now, not after training.
-  if (opts.traversalClass !== undefined) traversalClassIndex(opts.traversalClass, classNames ?? Array.from({ length: numClasses }, (_, i) => String(i)));
+  if (opts.traversalClass !== undefined)
+    traversalClassIndex(opts.traversalClass, classNames ?? Array.from({ length: numClasses }, (_, i) => String(i)));
   // Fingerprint of the training set: a resumed run must see the same data.
   const dataSha256 = sha256Hex(new Uint8Array(data.images.buffer, data.images.byteOffset, data.images.byteLength));
-  const trainer = new GanTrainer(data, hyper, { ...DEFAULT_GENERATOR, numClasses }, { ...DEFAULT_DISCRIMINATOR, numClasses });
+  const trainer = new GanTrainer(
+    data,
+    hyper,
+    { ...DEFAULT_GENERATOR, numClasses },
+    { ...DEFAULT_DISCRIMINATOR, numClasses },
+  );
   let trainSeconds = 0;
   if (ckpt) {
     const was = (ckpt.info as unknown as { dataSha256?: string }).dataSha256;
     if (was !== dataSha256 && !opts.allowDataChange) {
-      throw new Error(`the training data changed since ${ckpt.dir} (sha256 ${was} -> ${dataSha256}); start over with --fresh or pass --allow-data-change`);
+      throw new Error(
+        `the training data changed since ${ckpt.dir} (sha256 ${was} -> ${dataSha256}); start over with --fresh or pass --allow-data-change`,
+      );
     }
     await trainer.loadState(ckpt.tensors, ckpt.dir, ckpt.info.iteration);
     trainSeconds = ckpt.info.trainSeconds ?? 0;
     process.stderr.write(`resumed from ${ckpt.dir} at iteration ${trainer.iteration}\n`);
   } else {
-    process.stderr.write(`fresh run: G ${trainer.G.params.size()} params (S = ${trainer.G.styleSize}), D ${trainer.D.params.size()} params\n`);
+    process.stderr.write(
+      `fresh run: G ${trainer.G.params.size()} params (S = ${trainer.G.styleSize}), D ${trainer.D.params.size()} params\n`,
+    );
   }
-  const provenance = () => ({ data: dataDescription, classNames: classNames ?? null, iteration: trainer.iteration, hyper, dataSha256, trainSeconds: Math.round(trainSeconds), images: trainer.iteration * hyper.batch, backend: opts.backend });
+  const provenance = () => ({
+    data: dataDescription,
+    classNames: classNames ?? null,
+    iteration: trainer.iteration,
+    hyper,
+    dataSha256,
+    trainSeconds: Math.round(trainSeconds),
+    images: trainer.iteration * hyper.batch,
+    backend: opts.backend,
+  });
   if (opts.exportOnly) {
     await exportGenerator(trainer, opts.out, provenance(), classNames, opts.traversalClass, builtinDomain);
     trainer.dispose();
@@ -227,7 +327,12 @@ export async function run(args: string[]): Promise<void> {
 
   const logFile = path.join(dir, 'log.jsonl');
   const save = async () => {
-    await saveCheckpoint(dir, trainer, { iteration: trainer.iteration, hyper, trainSeconds }, { dataSha256, data: dataDescription });
+    await saveCheckpoint(
+      dir,
+      trainer,
+      { iteration: trainer.iteration, hyper, trainSeconds },
+      { dataSha256, data: dataDescription },
+    );
     const png = await sampleGrid(trainer.Gema);
     writeFileSync(path.join(dir, 'samples', 'latest.png'), png);
   };
@@ -264,7 +369,13 @@ export async function run(args: string[]): Promise<void> {
         time: new Date().toISOString(),
       };
       appendFileSync(logFile, JSON.stringify(rec) + '\n');
-      bar.update(it, { G: rec.lossG, Dr: rec.lossDreal, Df: rec.lossDfake, 's/it': secPerIt, tensors: rec.tensors - baseTensors });
+      bar.update(it, {
+        G: rec.lossG,
+        Dr: rec.lossDreal,
+        Df: rec.lossDfake,
+        's/it': secPerIt,
+        tensors: rec.tensors - baseTensors,
+      });
       Object.assign(acc, { lossG: 0, lossDreal: 0, lossDfake: 0, n: 0, r1: 0, nr1: 0, t0: Date.now() });
     }
     if (it % opts.sampleEvery === 0) {
@@ -279,6 +390,7 @@ export async function run(args: string[]): Promise<void> {
   bar.stop();
   await save();
   process.stderr.write(`checkpoint at iteration ${trainer.iteration} in ${dir}/latest\n`);
-  if (trainer.iteration >= opts.iterations) await exportGenerator(trainer, opts.out, provenance(), classNames, opts.traversalClass, builtinDomain);
+  if (trainer.iteration >= opts.iterations)
+    await exportGenerator(trainer, opts.out, provenance(), classNames, opts.traversalClass, builtinDomain);
   trainer.dispose();
 }

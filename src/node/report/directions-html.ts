@@ -12,19 +12,30 @@ const n2 = (v: number | null) => (v === null || !Number.isFinite(v) ? '—' : v.
 
 /** The label of top dim `dim` (global ranking), or '' when it was not described. */
 export function dimLabel(r: AnalysisReport, dim: number): string {
-  return r.directions.result.directions.find((d) => d.classIndex === null && d.dims.length === 1 && d.dims[0] === dim)?.label.text ?? '';
+  return (
+    r.directions.result.directions.find((d) => d.classIndex === null && d.dims.length === 1 && d.dims[0] === dim)?.label
+      .text ?? ''
+  );
 }
 
 /** The label of the corner case of class `classIndex` along `dim`, or '' when corner cases were not described. */
 export function cornerCaseLabel(r: AnalysisReport, classIndex: number, dim: number): string {
-  return r.directions.cornerCases?.directions.find((d) => d.classIndex === classIndex && d.dims[0] === dim)?.label.text ?? '';
+  return (
+    r.directions.cornerCases?.directions.find((d) => d.classIndex === classIndex && d.dims[0] === dim)?.label.text ?? ''
+  );
 }
 
-const effectCell = (e: FactorEffect) => `${esc(e.factor)} ${e.effect >= 0 ? '+' : '−'}${n2(Math.abs(e.effect))} <span class="note">[${n2(e.ciLow)}, ${n2(e.ciHigh)}]</span>`;
+const effectCell = (e: FactorEffect) =>
+  `${esc(e.factor)} ${e.effect >= 0 ? '+' : '−'}${n2(Math.abs(e.effect))} <span class="note">[${n2(e.ciLow)}, ${n2(e.ciHigh)}]</span>`;
 
 function directionRow(r: AnalysisReport, d: DirectionDescription, rank: number): string {
   const last = r.directions.result.shifts.length - 1;
-  const cls = d.classifiers.map((c) => `<td>${n2(c.pTrue[0])} → ${n2(c.pTrue[last])} <span class="note">(${c.flipped}/${c.correctAtStart} flip)</span></td>`).join('');
+  const cls = d.classifiers
+    .map(
+      (c) =>
+        `<td>${n2(c.pTrue[0])} → ${n2(c.pTrue[last])} <span class="note">(${c.flipped}/${c.correctAtStart} flip)</span></td>`,
+    )
+    .join('');
   return `<tr><td>${rank}</td><td>${esc(d.id)}</td><td><b>${esc(d.label.text)}</b>${d.label.kind === 'unchanged' ? '' : ` <span class="note">(margin ${n2(d.label.margin)})</span>`}</td><td>${d.effects.slice(0, 3).map(effectCell).join('<br>')}</td>${cls}<td>${n2(d.contrastive)}</td></tr>`;
 }
 
@@ -34,9 +45,26 @@ export function directionsSection(r: AnalysisReport): string {
   const byId = new Map(res.directions.map((d) => [d.id, d]));
   const head = `<tr><th>rank</th><th>direction</th><th>label</th><th>largest factor effects (factor stds per std, 95% CI)</th>${res.classifiers.map((c) => `<th>${esc(c)}: p<sub>true</sub> 0 → ${res.shifts[res.shifts.length - 1]} std</th>`).join('')}<th>contrastive (drop − ${esc(res.reference ?? 'no reference')}'s)</th></tr>`;
   const gradient = x.gradientOrder.map((id, i) => directionRow(r, byId.get(id)!, i + 1)).join('');
-  const contrastive = x.contrastiveOrder ? x.contrastiveOrder.map((id, i) => `<tr><td>${i + 1}</td><td>${esc(id)}</td><td>${esc(byId.get(id)!.label.text)}</td><td>${n2(byId.get(id)!.contrastive)}</td></tr>`).join('') : '';
-  const gradientShort = x.gradientOrder.map((id, i) => `<tr><td>${i + 1}</td><td>${esc(id)}</td><td>${esc(byId.get(id)!.label.text)}</td><td>${n2(byId.get(id)!.classifiers[0].drop)}</td></tr>`).join('');
-  const why = x.why.map((w) => `<h3>${esc(w.classifier)}</h3><p><b>${esc(w.sentence)}</b></p><table><tr><th>label</th><th>share of ${w.counted === 'flips' ? 'flips' : 'flips beyond the reference'}</th><th>flips</th><th>directions</th></tr>${w.factors.map((f) => `<tr><td>${esc(f.label)}</td><td>${(100 * f.share).toFixed(0)}%</td><td>${f.flips}</td><td>${esc(f.directions.join(', '))}</td></tr>`).join('')}</table>`).join('');
+  const contrastive = x.contrastiveOrder
+    ? x.contrastiveOrder
+        .map(
+          (id, i) =>
+            `<tr><td>${i + 1}</td><td>${esc(id)}</td><td>${esc(byId.get(id)!.label.text)}</td><td>${n2(byId.get(id)!.contrastive)}</td></tr>`,
+        )
+        .join('')
+    : '';
+  const gradientShort = x.gradientOrder
+    .map(
+      (id, i) =>
+        `<tr><td>${i + 1}</td><td>${esc(id)}</td><td>${esc(byId.get(id)!.label.text)}</td><td>${n2(byId.get(id)!.classifiers[0].drop)}</td></tr>`,
+    )
+    .join('');
+  const why = x.why
+    .map(
+      (w) =>
+        `<h3>${esc(w.classifier)}</h3><p><b>${esc(w.sentence)}</b></p><table><tr><th>label</th><th>share of ${w.counted === 'flips' ? 'flips' : 'flips beyond the reference'}</th><th>flips</th><th>directions</th></tr>${w.factors.map((f) => `<tr><td>${esc(f.label)}</td><td>${(100 * f.share).toFixed(0)}%</td><td>${f.flips}</td><td>${esc(f.directions.join(', '))}</td></tr>`).join('')}</table>`,
+    )
+    .join('');
   const factors = res.factors.map((f) => `<tr><td>${f}</td><td>${esc(FACTOR_MEANING[f])}</td></tr>`).join('');
   return `<h2>What the directions do to the image, and whom they break</h2>
 <p class="note">Each of the top ${res.directions.length} dims moved ${res.shifts.join(', ')} std in the direction that lowers p<sub>true</sub>, from the first ${res.samples} samples of the population (each with its own noise); every frame measured (image factors below) and read by every classifier. Effect: mean slope of the factor per std, in stds of the factor over the samples at the start (log scale for magnitudes), with a seeded ${res.bootstrap}-resample bootstrap 95% interval. ${esc(res.rule)}</p>

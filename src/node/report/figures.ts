@@ -10,7 +10,8 @@ export function traversalGrid(report: AnalysisReport, scale = 2): Uint8Array {
   const cols = report.traversals.length;
   const rows = report.traversals[0]?.frames.length ?? 0;
   const tiles: Float32Array[] = [];
-  for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) tiles.push(report.traversals[c].frames[r].image ?? blank());
+  for (let r = 0; r < rows; r++)
+    for (let c = 0; c < cols; c++) tiles.push(report.traversals[c].frames[r].image ?? blank());
   return gridPng(tiles, { size: SIZE, columns: Math.max(1, cols), scale });
 }
 

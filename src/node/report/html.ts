@@ -31,20 +31,71 @@ function chartJs(): string {
 export function reportHtml(report: AnalysisReport, images: ReportImages): string {
   const r = report;
   // Classes by index and name ("3", or "2 (three)" when the generator names its classes).
-  const cls = (i: number | null | undefined) => (i === null || i === undefined ? '—' : esc(classLabel({ names: r.classNames }, i)));
-  const rankingRows = r.ranking.dims.slice(0, 20).map((d) => `<tr><td>${d.rank}</td><td>${esc(d.layer)}:${d.channel}</td><td>${d.index}</td><td>${num(d.score, 5)}</td><td>${num(d.meanGradient, 5)} ± ${num(d.standardError, 5)}</td><td>${d.direction}</td><td>${num(d.std, 3)}</td><td>${esc(dimLabel(r, d.index))}</td></tr>`).join('');
-  const traversalRows = r.traversals.map((t, i) => `<tr><td>${i + 1}</td><td>${t.dim}</td><td>${t.direction > 0 ? '+' : '−'}</td><td>${t.outcome === 'already-misclassified' ? `misclassified at the start (${cls(t.start.predicted)})` : t.decision ? `${num(t.decisionShift!, 3)} → ${cls(t.decision.predicted)}` : `no flip within ${r.options.maxSteps} std`}</td><td>${t.pTrueHalfShift === null ? '—' : `${num(t.pTrueHalfShift, 3)} (read as ${cls(t.pTrueHalf?.predicted)})`}</td><td>${esc(t.reasons.join('; '))}</td></tr>`).join('');
-  const cornerRows = r.cornerCases.classes.map((c) => `<tr><td>${cls(c.classIndex)}</td><td>${num(c.start.pTrue, 3)}</td><td>${c.counts.tried}</td><td>${c.counts.pTrueHalf}</td><td>${c.counts.decision}</td><td>${c.cases.map((k) => `${k.dim.index}→${cls(k.decision.predicted)} (${num(k.decision.shift, 2)}${cornerCaseLabel(r, c.classIndex, k.dim.index) ? `; ${esc(cornerCaseLabel(r, c.classIndex, k.dim.index))}` : ''}${k.pTrueHalf ? `; p<sub>true</sub>=0.5 at ${num(k.pTrueHalf.shift, 2)}` : ''})`).join(', ')}</td></tr>`).join('');
-  const jointRows = r.joint.map((j) => `<tr><td>${cls(j.classIndex)}</td><td>${j.dims.join(', ')}</td><td>${j.converged ? num(j.norm, 3) : 'not found'}</td><td>${j.bestSingle ? `${num(j.bestSingle.shift, 3)} (dim ${j.bestSingle.dim})` : 'none'}</td><td>${j.ratio === null ? '—' : num(j.ratio, 3)}</td><td>${j.converged ? cls(j.predicted) : '—'}</td><td>${j.pTrueHalf ? `${num(j.pTrueHalf.norm, 3)} (read as ${cls(j.pTrueHalf.predicted)})` : '—'}</td></tr>`).join('');
-  const classifierRows = r.classifiers.map((c) => `<tr><td>${esc(c.name)}</td><td>${pct(c.accuracy)}</td><td>${num(c.robustness.score, 4)} <small>[${num(c.robustness.ciLow, 4)}, ${num(c.robustness.ciHigh, 4)}]</small></td><td><code>${c.id.slice(0, 12)}</code></td></tr>`).join('');
-  const timingRows = Object.entries(r.timings).map(([k, v]) => `<tr><td>${k}</td><td>${v.toFixed(1)} s</td></tr>`).join('');
-  const flipHead = r.flipSufficiency.classifiers.map((c) => `<th>${esc(c.classifier)}: top dims</th><th>${esc(c.classifier)}: random dims</th>`).join('');
-  const flipShare = (x: { share: number; ciLow: number; ciHigh: number }) => `${pct(x.share)} <span class="note">[${pct(x.ciLow)}, ${pct(x.ciHigh)}]</span>`;
-  const flipRows = (r.flipSufficiency.classifiers[0]?.cells ?? []).map((cell, i) => `<tr><td>${cell.k}</td><td>${cell.t}</td>${r.flipSufficiency.classifiers.map((c) => `<td>${flipShare(c.cells[i].top)}</td><td>${flipShare(c.cells[i].random)}</td>`).join('')}</tr>`).join('');
+  const cls = (i: number | null | undefined) =>
+    i === null || i === undefined ? '—' : esc(classLabel({ names: r.classNames }, i));
+  const rankingRows = r.ranking.dims
+    .slice(0, 20)
+    .map(
+      (d) =>
+        `<tr><td>${d.rank}</td><td>${esc(d.layer)}:${d.channel}</td><td>${d.index}</td><td>${num(d.score, 5)}</td><td>${num(d.meanGradient, 5)} ± ${num(d.standardError, 5)}</td><td>${d.direction}</td><td>${num(d.std, 3)}</td><td>${esc(dimLabel(r, d.index))}</td></tr>`,
+    )
+    .join('');
+  const traversalRows = r.traversals
+    .map(
+      (t, i) =>
+        `<tr><td>${i + 1}</td><td>${t.dim}</td><td>${t.direction > 0 ? '+' : '−'}</td><td>${t.outcome === 'already-misclassified' ? `misclassified at the start (${cls(t.start.predicted)})` : t.decision ? `${num(t.decisionShift!, 3)} → ${cls(t.decision.predicted)}` : `no flip within ${r.options.maxSteps} std`}</td><td>${t.pTrueHalfShift === null ? '—' : `${num(t.pTrueHalfShift, 3)} (read as ${cls(t.pTrueHalf?.predicted)})`}</td><td>${esc(t.reasons.join('; '))}</td></tr>`,
+    )
+    .join('');
+  const cornerRows = r.cornerCases.classes
+    .map(
+      (c) =>
+        `<tr><td>${cls(c.classIndex)}</td><td>${num(c.start.pTrue, 3)}</td><td>${c.counts.tried}</td><td>${c.counts.pTrueHalf}</td><td>${c.counts.decision}</td><td>${c.cases.map((k) => `${k.dim.index}→${cls(k.decision.predicted)} (${num(k.decision.shift, 2)}${cornerCaseLabel(r, c.classIndex, k.dim.index) ? `; ${esc(cornerCaseLabel(r, c.classIndex, k.dim.index))}` : ''}${k.pTrueHalf ? `; p<sub>true</sub>=0.5 at ${num(k.pTrueHalf.shift, 2)}` : ''})`).join(', ')}</td></tr>`,
+    )
+    .join('');
+  const jointRows = r.joint
+    .map(
+      (j) =>
+        `<tr><td>${cls(j.classIndex)}</td><td>${j.dims.join(', ')}</td><td>${j.converged ? num(j.norm, 3) : 'not found'}</td><td>${j.bestSingle ? `${num(j.bestSingle.shift, 3)} (dim ${j.bestSingle.dim})` : 'none'}</td><td>${j.ratio === null ? '—' : num(j.ratio, 3)}</td><td>${j.converged ? cls(j.predicted) : '—'}</td><td>${j.pTrueHalf ? `${num(j.pTrueHalf.norm, 3)} (read as ${cls(j.pTrueHalf.predicted)})` : '—'}</td></tr>`,
+    )
+    .join('');
+  const classifierRows = r.classifiers
+    .map(
+      (c) =>
+        `<tr><td>${esc(c.name)}</td><td>${pct(c.accuracy)}</td><td>${num(c.robustness.score, 4)} <small>[${num(c.robustness.ciLow, 4)}, ${num(c.robustness.ciHigh, 4)}]</small></td><td><code>${c.id.slice(0, 12)}</code></td></tr>`,
+    )
+    .join('');
+  const timingRows = Object.entries(r.timings)
+    .map(([k, v]) => `<tr><td>${k}</td><td>${v.toFixed(1)} s</td></tr>`)
+    .join('');
+  const flipHead = r.flipSufficiency.classifiers
+    .map((c) => `<th>${esc(c.classifier)}: top dims</th><th>${esc(c.classifier)}: random dims</th>`)
+    .join('');
+  const flipShare = (x: { share: number; ciLow: number; ciHigh: number }) =>
+    `${pct(x.share)} <span class="note">[${pct(x.ciLow)}, ${pct(x.ciHigh)}]</span>`;
+  const flipRows = (r.flipSufficiency.classifiers[0]?.cells ?? [])
+    .map(
+      (cell, i) =>
+        `<tr><td>${cell.k}</td><td>${cell.t}</td>${r.flipSufficiency.classifiers.map((c) => `<td>${flipShare(c.cells[i].top)}</td><td>${flipShare(c.cells[i].random)}</td>`).join('')}</tr>`,
+    )
+    .join('');
   const frontierHead = r.frontier.classifiers.map((c) => `<th>${esc(c.classifier)}</th>`).join('');
-  const frontierCell = (x: { median: number | null; q1: number | null; q3: number | null; censored: number; samples: number }) => `${x.median === null ? `&gt; ${r.frontier.maxSteps}` : num(x.median, 2)} <span class="note">(IQR ${x.q1 === null ? '—' : num(x.q1, 2)}–${x.q3 === null ? `&gt;${r.frontier.maxSteps}` : num(x.q3, 2)}; n ${x.samples}${x.censored > 0 ? `, ${pct(x.censored)} no flip` : ''})</span>`;
-  const frontierRows = (r.frontier.classifiers[0]?.classes ?? []).map((k, i) => `<tr><td>${cls(k.classIndex)}</td>${r.frontier.classifiers.map((c) => `<td>${frontierCell(c.classes[i])}</td>`).join('')}</tr>`).join('');
-  const embedRows = r.embedding.spaces.map((s) => `<tr><td>${s.space}</td><td>${s.dims}</td><td>${num(s.knnAuroc, 3)}</td></tr>`).join('');
+  const frontierCell = (x: {
+    median: number | null;
+    q1: number | null;
+    q3: number | null;
+    censored: number;
+    samples: number;
+  }) =>
+    `${x.median === null ? `&gt; ${r.frontier.maxSteps}` : num(x.median, 2)} <span class="note">(IQR ${x.q1 === null ? '—' : num(x.q1, 2)}–${x.q3 === null ? `&gt;${r.frontier.maxSteps}` : num(x.q3, 2)}; n ${x.samples}${x.censored > 0 ? `, ${pct(x.censored)} no flip` : ''})</span>`;
+  const frontierRows = (r.frontier.classifiers[0]?.classes ?? [])
+    .map(
+      (k, i) =>
+        `<tr><td>${cls(k.classIndex)}</td>${r.frontier.classifiers.map((c) => `<td>${frontierCell(c.classes[i])}</td>`).join('')}</tr>`,
+    )
+    .join('');
+  const embedRows = r.embedding.spaces
+    .map((s) => `<tr><td>${s.space}</td><td>${s.dims}</td><td>${num(s.knnAuroc, 3)}</td></tr>`)
+    .join('');
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Faultlines report</title>
 <meta name="viewport" content="width=device-width, initial-scale=1">

@@ -6,5 +6,12 @@ import { build } from 'esbuild';
 import { nodeBuild } from '../../../esbuild.config.js';
 
 const outfile = process.argv[2] ?? 'checkpoints/generator/train-cli.mjs';
-await build({ ...nodeBuild, entryPoints: ['src/node/training/gan-main.ts'], outdir: undefined, outExtension: undefined, outfile, sourcemap: false });
+await build({
+  ...nodeBuild,
+  entryPoints: ['src/node/training/gan-main.ts'],
+  outdir: undefined,
+  outExtension: undefined,
+  outfile,
+  sourcemap: false,
+});
 process.stdout.write(`wrote ${outfile}\n`);

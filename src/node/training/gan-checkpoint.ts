@@ -24,7 +24,12 @@ export function hasCheckpoint(dir: string): boolean {
   return existsSync(path.join(latestCheckpointDir(dir), 'manifest.json'));
 }
 
-export async function saveCheckpoint(dir: string, trainer: GanTrainer, info: CheckpointInfo, extra: Record<string, unknown> = {}): Promise<WeightsManifest> {
+export async function saveCheckpoint(
+  dir: string,
+  trainer: GanTrainer,
+  info: CheckpointInfo,
+  extra: Record<string, unknown> = {},
+): Promise<WeightsManifest> {
   const tensors = await trainer.stateTensors();
   const tmp = path.join(dir, 'latest.tmp');
   rmSync(tmp, { recursive: true, force: true });

@@ -10,7 +10,12 @@ import { Generator, isBufferName, toGanRange } from '../../core/generator/genera
 import { Discriminator } from '../../core/generator/discriminator.js';
 import { discriminatorLoss, generatorLoss, r1Penalty } from '../../core/generator/losses.js';
 import type { HostTensor, HostTensorMap } from '../../core/weights/codec.js';
-import { DEFAULT_DISCRIMINATOR, DEFAULT_GENERATOR, type DiscriminatorArchitecture, type GeneratorArchitecture } from '../../core/generator/architecture.js';
+import {
+  DEFAULT_DISCRIMINATOR,
+  DEFAULT_GENERATOR,
+  type DiscriminatorArchitecture,
+  type GeneratorArchitecture,
+} from '../../core/generator/architecture.js';
 
 export interface GanHyper {
   batch: number;
@@ -174,7 +179,12 @@ export class GanTrainer {
         const img = this.G.synthesisRaw(this.G.styles(w), { noiseMode: 'random', noiseRng: noiseG });
         const adversarial = generatorLoss(this.D.apply(img, gLabels));
         if (ms === 0) return adversarial;
-        const dImg = tf.mean(tf.abs(tf.sub(tf.slice(img, [0, 0, 0, 0], [half, -1, -1, -1]), tf.slice(img, [half, 0, 0, 0], [half, -1, -1, -1]))), [1, 2, 3]);
+        const dImg = tf.mean(
+          tf.abs(
+            tf.sub(tf.slice(img, [0, 0, 0, 0], [half, -1, -1, -1]), tf.slice(img, [half, 0, 0, 0], [half, -1, -1, -1])),
+          ),
+          [1, 2, 3],
+        );
         const dZ = tf.mean(tf.abs(tf.sub(tf.slice(z, [0, 0], [half, -1]), tf.slice(z, [half, 0], [half, -1]))), 1);
         return tf.add(adversarial, tf.mul(tf.mean(tf.div(dZ, tf.add(dImg, 1e-5))), ms)) as tf.Scalar;
       },
@@ -211,18 +221,29 @@ export class GanTrainer {
     for (const [name, t] of await this.G.toHost()) out.push([`G/${name}`, t]);
     for (const [name, t] of await this.Gema.toHost()) out.push([`G_ema/${name}`, t]);
     for (const [name, t] of await this.D.params.toHost()) out.push([`D/${name}`, t]);
-    await this.optimizerTensors('optG', this.optG, this.G.params.names().filter((x) => !isBufferName(x)), out);
+    await this.optimizerTensors(
+      'optG',
+      this.optG,
+      this.G.params.names().filter((x) => !isBufferName(x)),
+      out,
+    );
     await this.optimizerTensors('optD', this.optD, this.D.params.names(), out);
     return out;
   }
 
-  private async optimizerTensors(prefix: string, opt: tf.AdamOptimizer, names: string[], out: Array<[string, HostTensor]>): Promise<void> {
+  private async optimizerTensors(
+    prefix: string,
+    opt: tf.AdamOptimizer,
+    names: string[],
+    out: Array<[string, HostTensor]>,
+  ): Promise<void> {
     const ws = await opt.getWeights();
     const iter = (await ws[0].tensor.data())[0];
     out.push([`${prefix}/iter`, { shape: [1], values: Float32Array.of(iter) }]);
     const rest = ws.slice(1);
     if (rest.length === 0) return;
-    if (rest.length !== 2 * names.length) throw new Error(`${prefix}: ${rest.length} moments for ${names.length} variables`);
+    if (rest.length !== 2 * names.length)
+      throw new Error(`${prefix}: ${rest.length} moments for ${names.length} variables`);
     for (const [k, kind] of (['m', 'v'] as const).entries()) {
       for (let i = 0; i < names.length; i++) {
         const t = rest[k * names.length + i].tensor;
@@ -242,7 +263,12 @@ export class GanTrainer {
     this.G.load(pick('G/'), file);
     this.Gema.load(pick('G_ema/'), file);
     this.D.load(pick('D/'), file);
-    await this.loadOptimizer(pick('optG/'), this.optG, this.G.params.names().filter((x) => !isBufferName(x)), file);
+    await this.loadOptimizer(
+      pick('optG/'),
+      this.optG,
+      this.G.params.names().filter((x) => !isBufferName(x)),
+      file,
+    );
     await this.loadOptimizer(pick('optD/'), this.optD, this.D.params.names(), file);
     this.iteration = iteration;
   }
@@ -250,7 +276,9 @@ export class GanTrainer {
   private async loadOptimizer(t: HostTensorMap, opt: tf.AdamOptimizer, names: string[], file: string): Promise<void> {
     const iter = t.get('iter');
     if (iter === undefined) throw new Error(`${file}: optimiser state without iter`);
-    const ws: Awaited<ReturnType<tf.AdamOptimizer['getWeights']>> = [{ name: 'iter', tensor: tf.scalar(iter.values[0], 'int32') }];
+    const ws: Awaited<ReturnType<tf.AdamOptimizer['getWeights']>> = [
+      { name: 'iter', tensor: tf.scalar(iter.values[0], 'int32') },
+    ];
     if (t.size > 1) {
       for (const kind of ['m', 'v']) {
         for (const name of names) {

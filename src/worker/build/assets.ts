@@ -6,7 +6,15 @@
 import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { CATALOG_SCHEMA, DEFAULT_SWEEP, generatorId, resultKey, type Catalog, type CatalogModel, type ResultsIndex } from '../../protocol/catalog.js';
+import {
+  CATALOG_SCHEMA,
+  DEFAULT_SWEEP,
+  generatorId,
+  resultKey,
+  type Catalog,
+  type CatalogModel,
+  type ResultsIndex,
+} from '../../protocol/catalog.js';
 import { resolveEdgeModels, type EdgeModels } from './sources.js';
 
 export const ASSETS_DIR = 'dist/edge-assets';
@@ -14,7 +22,11 @@ export const ASSETS_DIR = 'dist/edge-assets';
 export const DOCS_FILES = ['swagger-ui-bundle.js', 'swagger-ui.css'] as const;
 export const PRECOMPUTED_DIR = 'data/precomputed';
 
-export function writeEdgeAssets(out = ASSETS_DIR, models: EdgeModels = resolveEdgeModels(), precomputed = PRECOMPUTED_DIR): Catalog {
+export function writeEdgeAssets(
+  out = ASSETS_DIR,
+  models: EdgeModels = resolveEdgeModels(),
+  precomputed = PRECOMPUTED_DIR,
+): Catalog {
   rmSync(out, { recursive: true, force: true });
   mkdirSync(path.join(out, 'results'), { recursive: true });
   const place = (m: NonNullable<EdgeModels['generator']>): CatalogModel => {
@@ -41,13 +53,19 @@ export function writeEdgeAssets(out = ASSETS_DIR, models: EdgeModels = resolveEd
   let index: ResultsIndex = { schema: 'faultlines.edge-results-index/1', generatedAt: '', entries: [] };
   if (existsSync(path.join(precomputed, 'index.json'))) {
     index = JSON.parse(readFileSync(path.join(precomputed, 'index.json'), 'utf8')) as ResultsIndex;
-    for (const f of readdirSync(precomputed)) if (/^[0-9a-f]{64}\.json$/.test(f)) copyFileSync(path.join(precomputed, f), path.join(out, 'results', f));
+    for (const f of readdirSync(precomputed))
+      if (/^[0-9a-f]{64}\.json$/.test(f)) copyFileSync(path.join(precomputed, f), path.join(out, 'results', f));
   }
   writeFileSync(path.join(out, 'results', 'index.json'), JSON.stringify(index));
   const gid = generatorId(catalog);
-  const stale = index.entries.filter((e) => e.generatorId !== gid || !catalog.classifiers.some((m) => m.sha256 === e.classifierId));
+  const stale = index.entries.filter(
+    (e) => e.generatorId !== gid || !catalog.classifiers.some((m) => m.sha256 === e.classifierId),
+  );
   if (index.entries.length === 0) console.warn('edge assets: no precomputed results (run `npm run seed:edge`)');
-  else if (stale.length > 0) console.warn(`edge assets: ${stale.length}/${index.entries.length} precomputed results are for other models (run \`npm run seed:edge\` to recompute them)`);
+  else if (stale.length > 0)
+    console.warn(
+      `edge assets: ${stale.length}/${index.entries.length} precomputed results are for other models (run \`npm run seed:edge\` to recompute them)`,
+    );
   return catalog;
 }
 
@@ -56,8 +74,18 @@ export function classifiersWithoutResults(out = ASSETS_DIR): string[] {
   const catalog = JSON.parse(readFileSync(path.join(out, 'catalog.json'), 'utf8')) as Catalog;
   const index = JSON.parse(readFileSync(path.join(out, 'results', 'index.json'), 'utf8')) as ResultsIndex;
   const gid = generatorId(catalog);
-  return catalog.classifiers
-    // By key: results keyed otherwise (e.g. another noise mode: catalog.ts RESULT_NOISE) are stale too.
-    .filter((m) => !index.entries.some((e) => e.kind === 'ranking-sums' && e.key === resultKey({ kind: 'ranking-sums', generatorId: gid, classifierId: m.sha256, sweep: DEFAULT_SWEEP })))
-    .map((m) => m.name);
+  return (
+    catalog.classifiers
+      // By key: results keyed otherwise (e.g. another noise mode: catalog.ts RESULT_NOISE) are stale too.
+      .filter(
+        (m) =>
+          !index.entries.some(
+            (e) =>
+              e.kind === 'ranking-sums' &&
+              e.key ===
+                resultKey({ kind: 'ranking-sums', generatorId: gid, classifierId: m.sha256, sweep: DEFAULT_SWEEP }),
+          ),
+      )
+      .map((m) => m.name)
+  );
 }

@@ -29,14 +29,25 @@ export async function buildEdge(opts: { quiet?: boolean } = {}): Promise<BundleS
   await build(workerBuild);
   const script = readFileSync(path.join(WORKER_OUTDIR, 'index.mjs'));
   const wasm = readFileSync(path.join(WORKER_OUTDIR, WASM_BINARY));
-  const size = { scriptBytes: script.length, scriptGzipBytes: gzipSync(script).length, wasmBytes: wasm.length, wasmGzipBytes: gzipSync(wasm).length };
+  const size = {
+    scriptBytes: script.length,
+    scriptGzipBytes: gzipSync(script).length,
+    wasmBytes: wasm.length,
+    wasmGzipBytes: gzipSync(wasm).length,
+  };
   const catalog = writeEdgeAssets();
   const widgets = await buildWidgets(ASSETS_DIR);
   if (!opts.quiet) {
     const kib = (n: number) => `${(n / 1024).toFixed(0)} KiB`;
-    console.log(`worker: ${WORKER_OUTDIR}/index.mjs ${kib(size.scriptBytes)} (${kib(size.scriptGzipBytes)} gzip) + ${WASM_BINARY} ${kib(size.wasmBytes)} (${kib(size.wasmGzipBytes)} gzip)`);
-    console.log(`widgets: ${widgets.widgets.stable} ${kib(widgets.widgets.bytes)} (${kib(widgets.widgets.gzipBytes)} gzip); dashboard ${kib(widgets.dashboard.bytes)} (${kib(widgets.dashboard.gzipBytes)} gzip)`);
-    console.log(`assets: generator ${catalog.generator ? `${catalog.generator.name} (${catalog.generator.source})` : 'none: random-init placeholder'}; classifiers ${catalog.classifiers.map((m) => m.name).join(', ') || 'none'}`);
+    console.log(
+      `worker: ${WORKER_OUTDIR}/index.mjs ${kib(size.scriptBytes)} (${kib(size.scriptGzipBytes)} gzip) + ${WASM_BINARY} ${kib(size.wasmBytes)} (${kib(size.wasmGzipBytes)} gzip)`,
+    );
+    console.log(
+      `widgets: ${widgets.widgets.stable} ${kib(widgets.widgets.bytes)} (${kib(widgets.widgets.gzipBytes)} gzip); dashboard ${kib(widgets.dashboard.bytes)} (${kib(widgets.dashboard.gzipBytes)} gzip)`,
+    );
+    console.log(
+      `assets: generator ${catalog.generator ? `${catalog.generator.name} (${catalog.generator.source})` : 'none: random-init placeholder'}; classifiers ${catalog.classifiers.map((m) => m.name).join(', ') || 'none'}`,
+    );
   }
   return size;
 }
@@ -46,7 +57,9 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   // --seed-if-stale (npm run dev:edge): compute the built-in results when the models changed.
   const missing = process.argv.includes('--seed-if-stale') ? classifiersWithoutResults() : [];
   if (missing.length > 0) {
-    console.log(`no current precomputed results for ${missing.join(', ')}: running npm run seed:edge (about a minute on 2 cores)`);
+    console.log(
+      `no current precomputed results for ${missing.join(', ')}: running npm run seed:edge (about a minute on 2 cores)`,
+    );
     const r = spawnSync('npm', ['run', 'seed:edge'], { stdio: 'inherit' });
     if (r.status !== 0) process.exit(r.status ?? 1);
     writeEdgeAssets();

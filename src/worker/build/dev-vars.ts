@@ -35,7 +35,12 @@ export function ensureDevVars(file = path.resolve('.dev.vars')): DevVarsResult {
   const vars = before === null ? {} : parseDevVars(before);
   const created = DEV_SECRETS.filter((k) => !vars[k]);
   if (created.length > 0) {
-    const header = before === null ? '# Local secrets for `wrangler dev` (npm run dev:edge). Git-ignored; never commit them.\n# Deployed workers: npx wrangler secret put SUBMIT_TOKEN / RUNNER_TOKEN.\n' : before.endsWith('\n') || before === '' ? '' : '\n';
+    const header =
+      before === null
+        ? '# Local secrets for `wrangler dev` (npm run dev:edge). Git-ignored; never commit them.\n# Deployed workers: npx wrangler secret put SUBMIT_TOKEN / RUNNER_TOKEN.\n'
+        : before.endsWith('\n') || before === ''
+          ? ''
+          : '\n';
     const lines = created.map((k) => {
       vars[k] = randomBytes(32).toString('hex');
       return `${k}="${vars[k]}"\n`;
@@ -49,12 +54,18 @@ export function ensureDevVars(file = path.resolve('.dev.vars')): DevVarsResult {
 /** What `npm run dev:edge` prints about the local secrets. */
 export function describeDevVars(r: DevVarsResult, api = 'http://127.0.0.1:8787'): string {
   const rel = path.relative(process.cwd(), r.file) || r.file;
-  const state = r.created.length === DEV_SECRETS.length ? 'created now, random' : r.created.length > 0 ? `added ${r.created.join(', ')}` : 'kept as they are';
+  const state =
+    r.created.length === DEV_SECRETS.length
+      ? 'created now, random'
+      : r.created.length > 0
+        ? `added ${r.created.join(', ')}`
+        : 'kept as they are';
   const lines = [
     `local secrets: ${r.file} (SUBMIT_TOKEN, RUNNER_TOKEN; ${state}; git-ignored; wrangler dev reads them)`,
     `  a GPU runner: set -a; . ./${rel}; set +a; npm run runner -- --api ${api} --token "$RUNNER_TOKEN"`,
     `  submit a job: curl -X POST ${api}/v1/jobs -H "authorization: Bearer $SUBMIT_TOKEN" -H 'content-type: application/json' -d '{"kind":"ranking-sums","seed":1,"count":1000}'`,
   ];
-  if (r.vars.SUBMIT_TOKEN && r.vars.SUBMIT_TOKEN === r.vars.RUNNER_TOKEN) lines.push(`  WARNING: SUBMIT_TOKEN equals RUNNER_TOKEN in ${rel}: both scopes are disabled until they differ`);
+  if (r.vars.SUBMIT_TOKEN && r.vars.SUBMIT_TOKEN === r.vars.RUNNER_TOKEN)
+    lines.push(`  WARNING: SUBMIT_TOKEN equals RUNNER_TOKEN in ${rel}: both scopes are disabled until they differ`);
   return lines.join('\n');
 }

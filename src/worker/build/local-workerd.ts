@@ -28,8 +28,14 @@ export interface ReadRateLimit {
 }
 
 /** Starts the bundle on a loopback port, serving `assetsDir` as its static assets. */
-export async function startLocalWorkerd(assetsDir: string, bindings: Record<string, string> = {}, opts: LocalWorkerdOptions & { readRateLimit?: ReadRateLimit } = {}): Promise<{ mf: Miniflare; url: URL }> {
-  const { workerOptions } = unstable_getMiniflareWorkerOptions('wrangler.toml', undefined, { overrides: { assets: { directory: assetsDir } } });
+export async function startLocalWorkerd(
+  assetsDir: string,
+  bindings: Record<string, string> = {},
+  opts: LocalWorkerdOptions & { readRateLimit?: ReadRateLimit } = {},
+): Promise<{ mf: Miniflare; url: URL }> {
+  const { workerOptions } = unstable_getMiniflareWorkerOptions('wrangler.toml', undefined, {
+    overrides: { assets: { directory: assetsDir } },
+  });
   const mf = new Miniflare({
     ...(workerOptions as object),
     modules: true,
@@ -41,7 +47,13 @@ export async function startLocalWorkerd(assetsDir: string, bindings: Record<stri
     ],
     // The worker's vars and secrets are exactly these (a developer's .dev.vars is not read).
     bindings,
-    ...(opts.readRateLimit === undefined ? {} : { ratelimits: { READ_LIMITER: { simple: { limit: opts.readRateLimit.limit, period: opts.readRateLimit.period ?? 10 } } } }),
+    ...(opts.readRateLimit === undefined
+      ? {}
+      : {
+          ratelimits: {
+            READ_LIMITER: { simple: { limit: opts.readRateLimit.limit, period: opts.readRateLimit.period ?? 10 } },
+          },
+        }),
     host: '127.0.0.1',
     port: opts.port ?? 0,
     ...(opts.persistDir === undefined ? {} : { defaultPersistRoot: opts.persistDir }),

@@ -43,7 +43,8 @@ function fromCheckpoint(dir: string): EdgeModel {
   const arch = GeneratorArchitectureSchema.parse((manifest.architecture as { generator?: unknown }).generator);
   const tensors = decodeWeights(manifest, bytes);
   const picked: Array<[string, HostTensor]> = [];
-  for (const t of manifest.tensors) if (t.name.startsWith('G_ema/')) picked.push([t.name.slice('G_ema/'.length), tensors.get(t.name)!]);
+  for (const t of manifest.tensors)
+    if (t.name.startsWith('G_ema/')) picked.push([t.name.slice('G_ema/'.length), tensors.get(t.name)!]);
   if (picked.length === 0) throw new Error(`${dir}: checkpoint has no G_ema/ tensors`);
   const prov = manifest.provenance as { iteration?: number; trainSeconds?: number; savedAt?: string };
   const styleSize = buildStyleLayout(arch).size;
@@ -53,13 +54,26 @@ function fromCheckpoint(dir: string): EdgeModel {
       kind: 'generator',
       architecture: { ...arch, styleSize, outputRange: '[0,1] via clip((x+1)/2)' },
       weightsFile: 'weights.bin',
-      provenance: { from: 'checkpoints/generator/latest (G_ema)', iteration: prov.iteration, trainSeconds: prov.trainSeconds, savedAt: prov.savedAt, checkpointSha256: manifest.sha256 },
+      provenance: {
+        from: 'checkpoints/generator/latest (G_ema)',
+        iteration: prov.iteration,
+        trainSeconds: prov.trainSeconds,
+        savedAt: prov.savedAt,
+        checkpointSha256: manifest.sha256,
+      },
       metrics: {},
     },
     picked,
   );
   return {
-    entry: { name: 'generator-checkpoint', kind: 'generator', sha256: encoded.manifest.sha256, byteLength: encoded.bytes.byteLength, source: 'checkpoint', label: `training checkpoint (EMA generator) at iteration ${prov.iteration ?? '?'}, not the final weights` },
+    entry: {
+      name: 'generator-checkpoint',
+      kind: 'generator',
+      sha256: encoded.manifest.sha256,
+      byteLength: encoded.bytes.byteLength,
+      source: 'checkpoint',
+      label: `training checkpoint (EMA generator) at iteration ${prov.iteration ?? '?'}, not the final weights`,
+    },
     manifest: encoded.manifest,
     bytes: encoded.bytes,
   };
@@ -102,7 +116,18 @@ export function resolveEdgeModels(root = process.cwd(), opts: { fresh?: boolean 
   const pinned = opts.fresh ? null : pinnedGenerator(root);
   if (existsSync(path.join(trained, 'manifest.json'))) {
     const { manifest, bytes } = readDir(trained);
-    generator = { entry: { name: manifest.name, kind: 'generator', sha256: manifest.sha256, byteLength: bytes.byteLength, source: 'weights', label: 'trained generator' }, manifest, bytes };
+    generator = {
+      entry: {
+        name: manifest.name,
+        kind: 'generator',
+        sha256: manifest.sha256,
+        byteLength: bytes.byteLength,
+        source: 'weights',
+        label: 'trained generator',
+      },
+      manifest,
+      bytes,
+    };
   } else if (pinned) {
     generator = pinned;
   } else if (existsSync(path.join(checkpoint, 'manifest.json'))) {
@@ -114,16 +139,36 @@ export function resolveEdgeModels(root = process.cwd(), opts: { fresh?: boolean 
     }
   }
   const classifiers: EdgeModel[] = [];
-  const names = existsSync(weights) ? readdirSync(weights).filter((n) => existsSync(path.join(weights, n, 'manifest.json'))) : [];
+  const names = existsSync(weights)
+    ? readdirSync(weights).filter((n) => existsSync(path.join(weights, n, 'manifest.json')))
+    : [];
   names.sort((a, b) => (PREFERRED.indexOf(a) + 1 || 99) - (PREFERRED.indexOf(b) + 1 || 99) || a.localeCompare(b));
   for (const name of names) {
     const m = JSON.parse(readFileSync(path.join(weights, name, 'manifest.json'), 'utf8')) as { kind?: string };
     if (m.kind !== 'classifier') continue;
     const { manifest, bytes } = readDir(path.join(weights, name));
     const metrics = manifest.metrics as { accuracy_test_clean?: number; accuracy_test_corrupted?: number };
-    const acc = [metrics.accuracy_test_clean !== undefined ? `clean test accuracy ${metrics.accuracy_test_clean}` : '', metrics.accuracy_test_corrupted !== undefined ? `corrupted ${metrics.accuracy_test_corrupted}` : ''].filter(Boolean).join(', ');
-    classifiers.push({ entry: { name, kind: 'classifier', sha256: manifest.sha256, byteLength: bytes.byteLength, source: 'weights', label: acc || name }, manifest, bytes });
+    const acc = [
+      metrics.accuracy_test_clean !== undefined ? `clean test accuracy ${metrics.accuracy_test_clean}` : '',
+      metrics.accuracy_test_corrupted !== undefined ? `corrupted ${metrics.accuracy_test_corrupted}` : '',
+    ]
+      .filter(Boolean)
+      .join(', ');
+    classifiers.push({
+      entry: {
+        name,
+        kind: 'classifier',
+        sha256: manifest.sha256,
+        byteLength: bytes.byteLength,
+        source: 'weights',
+        label: acc || name,
+      },
+      manifest,
+      bytes,
+    });
   }
-  const generatorArchitecture = generator ? (generator.manifest.architecture as Record<string, unknown>) : { ...DEFAULT_GENERATOR };
+  const generatorArchitecture = generator
+    ? (generator.manifest.architecture as Record<string, unknown>)
+    : { ...DEFAULT_GENERATOR };
   return { generator, generatorArchitecture, classifiers };
 }

@@ -50,10 +50,19 @@ export function tfjsWasmWorkerdPlugin(outdir: string): Plugin {
         path: args.path.endsWith('.worker.js') ? 'threaded-worker' : 'threaded',
         namespace: 'tfjs-wasm-stub',
       }));
-      build.onResolve({ filter: /wasm-out\/tfjs-backend-wasm\.js$/ }, () => ({ path: 'shim', namespace: 'tfjs-wasm-shim' }));
-      build.onResolve({ filter: /^faultlines-real-wasm-factory$/ }, () => ({ path: path.join(wasmOut, 'tfjs-backend-wasm.js') }));
+      build.onResolve({ filter: /wasm-out\/tfjs-backend-wasm\.js$/ }, () => ({
+        path: 'shim',
+        namespace: 'tfjs-wasm-shim',
+      }));
+      build.onResolve({ filter: /^faultlines-real-wasm-factory$/ }, () => ({
+        path: path.join(wasmOut, 'tfjs-backend-wasm.js'),
+      }));
       build.onResolve({ filter: /\.wasm$/ }, (args) => ({ path: args.path, external: true }));
-      build.onLoad({ filter: /.*/, namespace: 'tfjs-wasm-shim' }, () => ({ contents: SHIM, loader: 'js', resolveDir: wasmOut }));
+      build.onLoad({ filter: /.*/, namespace: 'tfjs-wasm-shim' }, () => ({
+        contents: SHIM,
+        loader: 'js',
+        resolveDir: wasmOut,
+      }));
       build.onLoad({ filter: /.*/, namespace: 'tfjs-wasm-stub' }, (args) => ({
         contents: args.path === 'threaded-worker' ? "export const wasmWorkerContents = '';" : THREADED_STUB,
         loader: 'js',

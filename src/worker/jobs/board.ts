@@ -33,7 +33,16 @@
  */
 import { DurableObject } from 'cloudflare:workers';
 import { RESULT_SCHEMA, type ResultKind, type StoredResult } from '../../protocol/catalog.js';
-import { BOARD_COST_HEADER, JOB_STATUSES, SHARD_STATUSES, type Job, type JobSpec, type JobStatus, type Shard, type ShardStatus } from '../../protocol/job.js';
+import {
+  BOARD_COST_HEADER,
+  JOB_STATUSES,
+  SHARD_STATUSES,
+  type Job,
+  type JobSpec,
+  type JobStatus,
+  type Shard,
+  type ShardStatus,
+} from '../../protocol/job.js';
 import type { DurableObjectState, Env } from '../env.js';
 import { kvKey } from '../result-cache.js';
 import { runnerPseudonym } from './pseudonym.js';
@@ -74,7 +83,9 @@ export interface BoardCost {
 }
 
 /** A board call's cost as a response header (BOARD_COST_HEADER). */
-export const boardCostHeader = (c: BoardCost) => ({ [BOARD_COST_HEADER]: `statements=${c.statements}; rows-read=${c.rowsRead}; rows-written=${c.rowsWritten}` });
+export const boardCostHeader = (c: BoardCost) => ({
+  [BOARD_COST_HEADER]: `statements=${c.statements}; rows-read=${c.rowsRead}; rows-written=${c.rowsWritten}`,
+});
 
 /** A waiting job says no runner is connected when none has called the board for this long. */
 export const RUNNER_QUIET_MS = 30_000;
@@ -134,14 +145,22 @@ interface ShardRow {
   completed_by: string | null;
 }
 
-export type BoardResult = { ok: true; job: JobRecord; cost: BoardCost } | { ok: false; status: 404 | 409; type: 'not-found' | 'conflict' | 'job-cancelled'; detail: string; cost: BoardCost };
-type Owned = { ok: true; job: JobRow; shard: ShardRow } | { ok: false; status: 404 | 409; type: 'not-found' | 'conflict' | 'job-cancelled'; detail: string };
-export type CancelResult = { ok: true; job: JobRecord; cancelled: boolean } | { ok: false; status: 404 | 409; detail: string };
+export type BoardResult =
+  | { ok: true; job: JobRecord; cost: BoardCost }
+  | { ok: false; status: 404 | 409; type: 'not-found' | 'conflict' | 'job-cancelled'; detail: string; cost: BoardCost };
+type Owned =
+  | { ok: true; job: JobRow; shard: ShardRow }
+  | { ok: false; status: 404 | 409; type: 'not-found' | 'conflict' | 'job-cancelled'; detail: string };
+export type CancelResult =
+  | { ok: true; job: JobRecord; cancelled: boolean }
+  | { ok: false; status: 404 | 409; detail: string };
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
-const JOB_COLUMNS = 'id, key, kind, spec, status, total, shard_size, error, created_at, updated_at, needs, started_at, n_shards, n_queued, n_running, n_done, n_dead, done_samples, max_attempts, merged, merge_head';
-const SHARD_COLUMNS = 'job_id, idx, start, end, status, done, attempts, failures, due, holder, lease_token, rate, error, completed_by';
+const JOB_COLUMNS =
+  'id, key, kind, spec, status, total, shard_size, error, created_at, updated_at, needs, started_at, n_shards, n_queued, n_running, n_done, n_dead, done_samples, max_attempts, merged, merge_head';
+const SHARD_COLUMNS =
+  'job_id, idx, start, end, status, done, attempts, failures, due, holder, lease_token, rate, error, completed_by';
 /** The schema this code writes (board_meta.schema); an older board's tables are replaced. */
 const SCHEMA_VERSION = '2';
 
@@ -157,7 +176,10 @@ function shardRecord(r: ShardRow, now: number): ShardRecord {
     done: r.status === 'done' ? r.end - r.start : expired ? 0 : r.done,
     attempts: r.attempts,
     failures: r.failures,
-    lease: r.status === 'running' && !expired && r.holder !== null ? { holder: runnerPseudonym(r.holder), expiresAt: iso(r.due) } : null,
+    lease:
+      r.status === 'running' && !expired && r.holder !== null
+        ? { holder: runnerPseudonym(r.holder), expiresAt: iso(r.due) }
+        : null,
     retryAt: r.status === 'queued' && r.due > now ? iso(r.due) : null,
     samplesPerSecond: r.status === 'running' ? r.rate : null,
     error: r.error,
@@ -182,7 +204,10 @@ export class JobBoard extends DurableObject<Env> {
       // A board written by the first schema (local development state only: none was deployed) kept
       // no counters; its jobs are dropped, their results stay in KV and are still served.
       for (const t of ['shard_results', 'shards', 'jobs', 'merge_parts']) sql.exec(`DROP TABLE IF EXISTS ${t}`);
-      sql.exec("INSERT INTO board_meta (k, v) VALUES ('schema', ?) ON CONFLICT (k) DO UPDATE SET v = excluded.v", SCHEMA_VERSION);
+      sql.exec(
+        "INSERT INTO board_meta (k, v) VALUES ('schema', ?) ON CONFLICT (k) DO UPDATE SET v = excluded.v",
+        SCHEMA_VERSION,
+      );
     }
     sql.exec(`CREATE TABLE IF NOT EXISTS jobs (
       id TEXT PRIMARY KEY,
@@ -244,7 +269,9 @@ export class JobBoard extends DurableObject<Env> {
       PRIMARY KEY (job_id, idx, what, part)
     )`);
     // The running sum of a job's folded shards (float64 bytes, in pieces of at most 1 MiB).
-    sql.exec('CREATE TABLE IF NOT EXISTS merge_parts (job_id TEXT NOT NULL, part INTEGER NOT NULL, data BLOB NOT NULL, PRIMARY KEY (job_id, part))');
+    sql.exec(
+      'CREATE TABLE IF NOT EXISTS merge_parts (job_id TEXT NOT NULL, part INTEGER NOT NULL, data BLOB NOT NULL, PRIMARY KEY (job_id, part))',
+    );
   }
 
   /** Runs a statement, counting it and the rows it read and wrote into the current call's cost. */
@@ -271,7 +298,9 @@ export class JobBoard extends DurableObject<Env> {
   }
 
   private shardRow(jobId: string, index: number): ShardRow | null {
-    return this.q<ShardRow>(`SELECT ${SHARD_COLUMNS} FROM shards WHERE job_id = ? AND idx = ?`, jobId, index)[0] ?? null;
+    return (
+      this.q<ShardRow>(`SELECT ${SHARD_COLUMNS} FROM shards WHERE job_id = ? AND idx = ?`, jobId, index)[0] ?? null
+    );
   }
 
   /**
@@ -287,20 +316,41 @@ export class JobBoard extends DurableObject<Env> {
       now,
     )[0];
     const expired = r.n_running - live.n;
-    const retryAt = this.q<{ t: number | null }>("SELECT MIN(due) AS t FROM shards WHERE job_id = ? AND status = 'queued' AND due > ?", r.id, now)[0].t;
-    const lease = live.n === 0 ? undefined : this.q<{ holder: string | null; due: number }>("SELECT holder, due FROM shards WHERE job_id = ? AND status = 'running' AND due >= ? ORDER BY idx LIMIT 1", r.id, now)[0];
+    const retryAt = this.q<{ t: number | null }>(
+      "SELECT MIN(due) AS t FROM shards WHERE job_id = ? AND status = 'queued' AND due > ?",
+      r.id,
+      now,
+    )[0].t;
+    const lease =
+      live.n === 0
+        ? undefined
+        : this.q<{ holder: string | null; due: number }>(
+            "SELECT holder, due FROM shards WHERE job_id = ? AND status = 'running' AND due >= ? ORDER BY idx LIMIT 1",
+            r.id,
+            now,
+          )[0];
     const done = r.done_samples + live.samples;
     // Shards that finish between two heartbeats never report a rate: then the job's own
     // throughput since its first lease stands in.
     const elapsed = r.started_at === null ? 0 : (now - r.started_at) / 1000;
-    const rate = live.rate_n > 0 ? live.rate_sum : r.status === 'running' && done > 0 && elapsed > 0 ? done / elapsed : null;
+    const rate =
+      live.rate_n > 0 ? live.rate_sum : r.status === 'running' && done > 0 && elapsed > 0 ? done / elapsed : null;
     const pre = r.needs === null ? null : this.jobRow('key', r.needs);
-    const blocked = (pre?.status === 'failed' || pre?.status === 'cancelled') && r.status !== 'done' && r.status !== 'cancelled';
+    const blocked =
+      (pre?.status === 'failed' || pre?.status === 'cancelled') && r.status !== 'done' && r.status !== 'cancelled';
     const last = this.q<{ t: number | null }>('SELECT MAX(last_seen) AS t FROM runner_contacts')[0].t;
     const waiting = !blocked && (r.status === 'queued' || r.status === 'running') && live.n === 0;
     const quiet = last === null ? null : now - last;
-    const note = waiting && (quiet === null || quiet > RUNNER_QUIET_MS) ? (quiet === null ? 'no runner has contacted the board yet: start one (npm run runner)' : `no runner seen for ${Math.round(quiet / 1000)} s: start one (npm run runner)`) : null;
-    const preError = pre?.status === 'cancelled' ? `the ${pre.kind} job ${pre.id} it needs was cancelled (submitting this job again retries it)` : `the ${pre?.kind} job ${pre?.id} it needs failed: ${pre?.error ?? 'unknown error'} (submitting this job again retries it)`;
+    const note =
+      waiting && (quiet === null || quiet > RUNNER_QUIET_MS)
+        ? quiet === null
+          ? 'no runner has contacted the board yet: start one (npm run runner)'
+          : `no runner seen for ${Math.round(quiet / 1000)} s: start one (npm run runner)`
+        : null;
+    const preError =
+      pre?.status === 'cancelled'
+        ? `the ${pre.kind} job ${pre.id} it needs was cancelled (submitting this job again retries it)`
+        : `the ${pre?.kind} job ${pre?.id} it needs failed: ${pre?.error ?? 'unknown error'} (submitting this job again retries it)`;
     return {
       id: r.id,
       key: r.key,
@@ -308,9 +358,15 @@ export class JobBoard extends DurableObject<Env> {
       spec: JSON.parse(r.spec) as JobSpec,
       // A running job whose every lease expired and nothing finished is waiting again: queued.
       status: blocked ? 'failed' : r.status === 'running' && live.n === 0 && r.n_done === 0 ? 'queued' : r.status,
-      progress: { done: r.status === 'done' ? r.total : done, total: r.total, samplesPerSecond: rate, etaSeconds: rate && r.status === 'running' ? Math.max(0, (r.total - done) / rate) : null },
+      progress: {
+        done: r.status === 'done' ? r.total : done,
+        total: r.total,
+        samplesPerSecond: rate,
+        etaSeconds: rate && r.status === 'running' ? Math.max(0, (r.total - done) / rate) : null,
+      },
       attempts: r.max_attempts,
-      lease: lease && lease.holder !== null ? { holder: runnerPseudonym(lease.holder), expiresAt: iso(lease.due) } : null,
+      lease:
+        lease && lease.holder !== null ? { holder: runnerPseudonym(lease.holder), expiresAt: iso(lease.due) } : null,
       shardSize: r.shard_size,
       shards: { total: r.n_shards, queued: r.n_queued + expired, running: live.n, done: r.n_done, dead: r.n_dead },
       retryAt: retryAt === null ? null : iso(retryAt),
@@ -342,7 +398,14 @@ export class JobBoard extends DurableObject<Env> {
    * (`created: false`); a failed one has its dead shards queued again (finished shards are kept); a
    * cancelled one is created afresh.
    */
-  submit(input: { key: string; kind: string; spec: Record<string, unknown>; total: number; shardSize?: number; needs?: string }): { job: JobRecord; created: boolean; cost: BoardCost } {
+  submit(input: {
+    key: string;
+    kind: string;
+    spec: Record<string, unknown>;
+    total: number;
+    shardSize?: number;
+    needs?: string;
+  }): { job: JobRecord; created: boolean; cost: BoardCost } {
     this.begin();
     return this.ctx.storage.transactionSync(() => {
       let existing = this.jobRow('key', input.key);
@@ -351,9 +414,16 @@ export class JobBoard extends DurableObject<Env> {
         existing = null;
       }
       if (existing && existing.status === 'failed') {
-        const requeued = this.q<{ idx: number }>("UPDATE shards SET status = 'queued', attempts = 0, failures = 0, done = 0, due = 0, holder = NULL, lease_token = NULL, rate = NULL WHERE job_id = ? AND status = 'dead' RETURNING idx", existing.id).length;
+        const requeued = this.q<{ idx: number }>(
+          "UPDATE shards SET status = 'queued', attempts = 0, failures = 0, done = 0, due = 0, holder = NULL, lease_token = NULL, rate = NULL WHERE job_id = ? AND status = 'dead' RETURNING idx",
+          existing.id,
+        ).length;
         // Resubmitting is rare: the most leases any shard used is recounted over the job's shards.
-        this.q('UPDATE jobs SET n_dead = n_dead - ?1, n_queued = n_queued + ?1, started_at = NULL, max_attempts = (SELECT COALESCE(MAX(attempts), 0) FROM shards WHERE job_id = ?2) WHERE id = ?2', requeued, existing.id);
+        this.q(
+          'UPDATE jobs SET n_dead = n_dead - ?1, n_queued = n_queued + ?1, started_at = NULL, max_attempts = (SELECT COALESCE(MAX(attempts), 0) FROM shards WHERE job_id = ?2) WHERE id = ?2',
+          requeued,
+          existing.id,
+        );
         this.refresh(existing.id);
         return { job: this.view(existing.id), created: false, cost: this.spent() };
       }
@@ -362,17 +432,38 @@ export class JobBoard extends DurableObject<Env> {
       const id = crypto.randomUUID();
       // Only ranking sums are mergeable; other kinds are computed whole.
       // At most MAX_SHARDS per job: a smaller shard size asked for is raised to fit.
-      const size = input.kind === 'ranking-sums' ? Math.max(1, Math.ceil(input.total / MAX_SHARDS), Math.min(input.total, input.shardSize ?? DEFAULT_SHARD_SIZE)) : input.total;
+      const size =
+        input.kind === 'ranking-sums'
+          ? Math.max(
+              1,
+              Math.ceil(input.total / MAX_SHARDS),
+              Math.min(input.total, input.shardSize ?? DEFAULT_SHARD_SIZE),
+            )
+          : input.total;
       const n = Math.ceil(input.total / size);
       this.q(
         'INSERT INTO jobs (id, key, kind, spec, status, total, shard_size, created_at, updated_at, needs, n_shards, n_queued) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
-        id, input.key, input.kind, JSON.stringify(input.spec), 'queued', input.total, size, now, now, input.needs ?? null, n, n,
+        id,
+        input.key,
+        input.kind,
+        JSON.stringify(input.spec),
+        'queued',
+        input.total,
+        size,
+        now,
+        now,
+        input.needs ?? null,
+        n,
+        n,
       );
       // Every shard in one statement: a 12,500-shard job is submitted in one round of SQLite work.
       this.q(
         `WITH RECURSIVE s(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM s WHERE i + 1 < ?2)
          INSERT INTO shards (job_id, idx, start, end, status) SELECT ?1, i, i * ?3, MIN(?4, (i + 1) * ?3), 'queued' FROM s`,
-        id, n, size, input.total,
+        id,
+        n,
+        size,
+        input.total,
       );
       return { job: this.view(id), created: true, cost: this.spent() };
     });
@@ -433,7 +524,12 @@ export class JobBoard extends DurableObject<Env> {
     return this.ctx.storage.transactionSync(() => {
       const job = this.jobRow('id', id);
       if (!job) return { ok: false, status: 404, detail: `no job ${id}` };
-      if (job.status === 'done') return { ok: false, status: 409, detail: `job ${id} is done: its result ${job.key} is published (DELETE /v1/results/${job.key} removes it)` };
+      if (job.status === 'done')
+        return {
+          ok: false,
+          status: 409,
+          detail: `job ${id} is done: its result ${job.key} is published (DELETE /v1/results/${job.key} removes it)`,
+        };
       if (job.status === 'cancelled') return { ok: true, job: this.record(job), cancelled: false };
       this.q('DELETE FROM shards WHERE job_id = ?', id);
       this.q('DELETE FROM shard_results WHERE job_id = ?', id);
@@ -460,11 +556,22 @@ export class JobBoard extends DurableObject<Env> {
    */
   list(limit: number, cursor?: string): { jobs: JobRecord[]; next: string | null } {
     this.begin();
-    const [at, id] = cursor ? [Number(cursor.slice(0, cursor.indexOf(':'))), cursor.slice(cursor.indexOf(':') + 1)] : [Number.MAX_SAFE_INTEGER, ''];
-    const rows = this.q<JobRow>(`SELECT ${JOB_COLUMNS} FROM jobs WHERE created_at < ? OR (created_at = ? AND id < ?) ORDER BY created_at DESC, id DESC LIMIT ?`, at, at, id, limit + 1);
+    const [at, id] = cursor
+      ? [Number(cursor.slice(0, cursor.indexOf(':'))), cursor.slice(cursor.indexOf(':') + 1)]
+      : [Number.MAX_SAFE_INTEGER, ''];
+    const rows = this.q<JobRow>(
+      `SELECT ${JOB_COLUMNS} FROM jobs WHERE created_at < ? OR (created_at = ? AND id < ?) ORDER BY created_at DESC, id DESC LIMIT ?`,
+      at,
+      at,
+      id,
+      limit + 1,
+    );
     const page = rows.slice(0, limit);
     const last = page[page.length - 1];
-    return { jobs: page.map((r) => this.record(r)), next: rows.length > limit && last ? `${last.created_at}:${last.id}` : null };
+    return {
+      jobs: page.map((r) => this.record(r)),
+      next: rows.length > limit && last ? `${last.created_at}:${last.id}` : null,
+    };
   }
 
   /** Every shard of a job (status, leases, retries). */
@@ -472,7 +579,9 @@ export class JobBoard extends DurableObject<Env> {
     this.begin();
     if (!this.jobRow('id', id)) return null;
     const now = Date.now();
-    return this.q<ShardRow>(`SELECT ${SHARD_COLUMNS} FROM shards WHERE job_id = ? ORDER BY idx`, id).map((s) => shardRecord(s, now));
+    return this.q<ShardRow>(`SELECT ${SHARD_COLUMNS} FROM shards WHERE job_id = ? ORDER BY idx`, id).map((s) =>
+      shardRecord(s, now),
+    );
   }
 
   /** Dead-lettered shards, newest jobs first. */
@@ -480,9 +589,16 @@ export class JobBoard extends DurableObject<Env> {
     this.begin();
     const now = Date.now();
     const out: Array<{ jobId: string; key: string; shard: ShardRecord }> = [];
-    for (const j of this.q<{ id: string; key: string }>('SELECT id, key FROM jobs WHERE n_dead > 0 ORDER BY created_at DESC')) {
+    for (const j of this.q<{ id: string; key: string }>(
+      'SELECT id, key FROM jobs WHERE n_dead > 0 ORDER BY created_at DESC',
+    )) {
       if (out.length >= limit) break;
-      for (const s of this.q<ShardRow>(`SELECT ${SHARD_COLUMNS} FROM shards WHERE job_id = ? AND status = 'dead' ORDER BY idx LIMIT ?`, j.id, limit - out.length)) out.push({ jobId: j.id, key: j.key, shard: shardRecord(s, now) });
+      for (const s of this.q<ShardRow>(
+        `SELECT ${SHARD_COLUMNS} FROM shards WHERE job_id = ? AND status = 'dead' ORDER BY idx LIMIT ?`,
+        j.id,
+        limit - out.length,
+      ))
+        out.push({ jobId: j.id, key: j.key, shard: shardRecord(s, now) });
     }
     return out;
   }
@@ -511,35 +627,66 @@ export class JobBoard extends DurableObject<Env> {
       for (const j of open) {
         const died = this.q<{ idx: number }>(
           "UPDATE shards SET status = 'dead', error = COALESCE(error, 'lease expired on the last attempt'), holder = NULL WHERE job_id = ? AND status = 'running' AND due < ? AND attempts >= ? RETURNING idx",
-          j.id, now, MAX_ATTEMPTS,
+          j.id,
+          now,
+          MAX_ATTEMPTS,
         ).length;
         if (died > 0) {
           this.q('UPDATE jobs SET n_running = n_running - ?, n_dead = n_dead + ? WHERE id = ?', died, died, j.id);
           this.refresh(j.id, `shard lease expired after ${MAX_ATTEMPTS} attempts`);
           continue;
         }
-        const expired = this.q<{ idx: number }>("SELECT idx FROM shards WHERE job_id = ? AND status = 'running' AND due < ? ORDER BY due LIMIT 1", j.id, now)[0];
+        const expired = this.q<{ idx: number }>(
+          "SELECT idx FROM shards WHERE job_id = ? AND status = 'running' AND due < ? ORDER BY due LIMIT 1",
+          j.id,
+          now,
+        )[0];
         // Queued and leasable shards have due 0 (index order gives the lowest index); a queued
         // shard in backoff has its retry time, taken once it has passed.
         const queued =
-          this.q<{ idx: number }>("SELECT idx FROM shards WHERE job_id = ? AND status = 'queued' AND due = 0 ORDER BY idx LIMIT 1", j.id)[0] ??
-          this.q<{ idx: number }>("SELECT idx FROM shards WHERE job_id = ? AND status = 'queued' AND due BETWEEN 1 AND ? ORDER BY due LIMIT 1", j.id, now)[0];
-        const pick = expired && (!queued || expired.idx < queued.idx) ? { idx: expired.idx, wasQueued: false } : queued ? { idx: queued.idx, wasQueued: true } : null;
+          this.q<{ idx: number }>(
+            "SELECT idx FROM shards WHERE job_id = ? AND status = 'queued' AND due = 0 ORDER BY idx LIMIT 1",
+            j.id,
+          )[0] ??
+          this.q<{ idx: number }>(
+            "SELECT idx FROM shards WHERE job_id = ? AND status = 'queued' AND due BETWEEN 1 AND ? ORDER BY due LIMIT 1",
+            j.id,
+            now,
+          )[0];
+        const pick =
+          expired && (!queued || expired.idx < queued.idx)
+            ? { idx: expired.idx, wasQueued: false }
+            : queued
+              ? { idx: queued.idx, wasQueued: true }
+              : null;
         if (!pick) continue;
         // 244 random bits: unguessable, and new for every lease.
         const leaseToken = `${crypto.randomUUID()}${crypto.randomUUID()}`.replace(/-/g, '');
         const attempts = this.q<{ attempts: number }>(
           "UPDATE shards SET status = 'running', holder = ?, lease_token = ?, due = ?, attempts = attempts + 1, done = 0, rate = NULL WHERE job_id = ? AND idx = ? RETURNING attempts",
-          owner, leaseToken, now + ttlMs, j.id, pick.idx,
+          owner,
+          leaseToken,
+          now + ttlMs,
+          j.id,
+          pick.idx,
         )[0].attempts;
         const moved = pick.wasQueued ? 1 : 0;
         this.q(
           "UPDATE jobs SET n_queued = n_queued - ?, n_running = n_running + ?, max_attempts = MAX(max_attempts, ?), started_at = COALESCE(started_at, ?), status = 'running', updated_at = ? WHERE id = ?",
-          moved, moved, attempts, now, now, j.id,
+          moved,
+          moved,
+          attempts,
+          now,
+          now,
+          j.id,
         );
         const job = this.view(j.id);
         const shard = shardRecord(this.shardRow(j.id, pick.idx)!, now);
-        return { job: { ...job, attempts: shard.attempts, lease: shard.lease }, shard: { ...shard, leaseToken }, cost: this.spent() };
+        return {
+          job: { ...job, attempts: shard.attempts, lease: shard.lease },
+          shard: { ...shard, leaseToken },
+          cost: this.spent(),
+        };
       }
       return null;
     });
@@ -547,19 +694,36 @@ export class JobBoard extends DurableObject<Env> {
 
   /** Records that a runner called the board. */
   private contact(runner: string): void {
-    this.q('INSERT INTO runner_contacts (runner, last_seen) VALUES (?, ?) ON CONFLICT (runner) DO UPDATE SET last_seen = excluded.last_seen', runner, Date.now());
+    this.q(
+      'INSERT INTO runner_contacts (runner, last_seen) VALUES (?, ?) ON CONFLICT (runner) DO UPDATE SET last_seen = excluded.last_seen',
+      runner,
+      Date.now(),
+    );
   }
 
   /** The shard `index` of job `id` when `token` is its unexpired lease's (the runner name is a label). */
   private owned(id: string, index: number, token: string): Owned {
     const j = this.jobRow('id', id);
     if (!j) return { ok: false, status: 404, type: 'not-found', detail: `no job ${id}` };
-    if (j.status === 'cancelled') return { ok: false, status: 409, type: 'job-cancelled', detail: `job ${id} was cancelled by its submitter: drop shard ${index} and lease another` };
+    if (j.status === 'cancelled')
+      return {
+        ok: false,
+        status: 409,
+        type: 'job-cancelled',
+        detail: `job ${id} was cancelled by its submitter: drop shard ${index} and lease another`,
+      };
     const s = this.shardRow(id, index);
     if (!s) return { ok: false, status: 404, type: 'not-found', detail: `job ${id} has no shard ${index}` };
-    if (s.status !== 'running' || s.lease_token === null || s.lease_token !== token) return { ok: false, status: 409, type: 'conflict', detail: `shard ${index} of job ${id} is ${s.status} and this is not its lease` };
+    if (s.status !== 'running' || s.lease_token === null || s.lease_token !== token)
+      return {
+        ok: false,
+        status: 409,
+        type: 'conflict',
+        detail: `shard ${index} of job ${id} is ${s.status} and this is not its lease`,
+      };
     if (s.holder !== null) this.contact(s.holder);
-    if (s.due < Date.now()) return { ok: false, status: 409, type: 'conflict', detail: `the lease of shard ${index} of job ${id} expired` };
+    if (s.due < Date.now())
+      return { ok: false, status: 409, type: 'conflict', detail: `the lease of shard ${index} of job ${id} expired` };
     return { ok: true, job: j, shard: s };
   }
 
@@ -568,13 +732,26 @@ export class JobBoard extends DurableObject<Env> {
   }
 
   /** Extends the lease and records progress (samples done in the shard, samples/s). */
-  heartbeat(id: string, index: number, token: string, progress: { done: number; samplesPerSecond?: number }, ttlMs: number): BoardResult {
+  heartbeat(
+    id: string,
+    index: number,
+    token: string,
+    progress: { done: number; samplesPerSecond?: number },
+    ttlMs: number,
+  ): BoardResult {
     this.begin();
     const o = this.owned(id, index, token);
     if (!o.ok) return this.refused(o);
     const now = Date.now();
     const done = Math.min(progress.done, o.shard.end - o.shard.start);
-    this.q('UPDATE shards SET done = ?, rate = ?, due = ? WHERE job_id = ? AND idx = ?', done, progress.samplesPerSecond ?? null, now + ttlMs, id, index);
+    this.q(
+      'UPDATE shards SET done = ?, rate = ?, due = ? WHERE job_id = ? AND idx = ?',
+      done,
+      progress.samplesPerSecond ?? null,
+      now + ttlMs,
+      id,
+      index,
+    );
     this.q('UPDATE jobs SET updated_at = ? WHERE id = ?', now, id);
     return { ok: true, job: this.view(id), cost: this.spent() };
   }
@@ -585,7 +762,11 @@ export class JobBoard extends DurableObject<Env> {
     return this.ctx.storage.transactionSync(() => {
       const o = this.owned(id, index, token);
       if (!o.ok) return this.refused(o);
-      this.q("UPDATE shards SET status = 'queued', attempts = MAX(0, attempts - 1), done = 0, rate = NULL, holder = NULL, lease_token = NULL, due = 0 WHERE job_id = ? AND idx = ?", id, index);
+      this.q(
+        "UPDATE shards SET status = 'queued', attempts = MAX(0, attempts - 1), done = 0, rate = NULL, holder = NULL, lease_token = NULL, due = 0 WHERE job_id = ? AND idx = ?",
+        id,
+        index,
+      );
       this.q('UPDATE jobs SET n_running = n_running - 1, n_queued = n_queued + 1 WHERE id = ?', id);
       this.refresh(id);
       return { ok: true, job: this.view(id), cost: this.spent() };
@@ -602,9 +783,17 @@ export class JobBoard extends DurableObject<Env> {
       const dead = o.shard.attempts >= MAX_ATTEMPTS;
       this.q(
         'UPDATE shards SET status = ?, failures = ?, due = ?, error = ?, done = 0, rate = NULL, holder = NULL, lease_token = NULL WHERE job_id = ? AND idx = ?',
-        dead ? 'dead' : 'queued', failures, dead ? 0 : Date.now() + backoffMs(failures), error.slice(0, 2000), id, index,
+        dead ? 'dead' : 'queued',
+        failures,
+        dead ? 0 : Date.now() + backoffMs(failures),
+        error.slice(0, 2000),
+        id,
+        index,
       );
-      this.q(`UPDATE jobs SET n_running = n_running - 1, ${dead ? 'n_dead = n_dead + 1' : 'n_queued = n_queued + 1'} WHERE id = ?`, id);
+      this.q(
+        `UPDATE jobs SET n_running = n_running - 1, ${dead ? 'n_dead = n_dead + 1' : 'n_queued = n_queued + 1'} WHERE id = ?`,
+        id,
+      );
       this.refresh(id, error.slice(0, 2000));
       return { ok: true, job: this.view(id), cost: this.spent() };
     });
@@ -615,7 +804,14 @@ export class JobBoard extends DurableObject<Env> {
    * at the head of the job into the running sum, and when it is the last one, writes the merged
    * result to the cache under the job key and marks the job done.
    */
-  async complete(id: string, index: number, token: string, owner: string, payload: unknown, computed: Record<string, unknown>): Promise<BoardResult> {
+  async complete(
+    id: string,
+    index: number,
+    token: string,
+    owner: string,
+    payload: unknown,
+    computed: Record<string, unknown>,
+  ): Promise<BoardResult> {
     this.begin();
     const o = this.owned(id, index, token);
     if (!o.ok) {
@@ -629,8 +825,17 @@ export class JobBoard extends DurableObject<Env> {
     }
     const finished = this.ctx.storage.transactionSync(() => {
       // The token stays with the done shard: a repeated acknowledgement (lost answer) must carry it.
-      this.q("UPDATE shards SET status = 'done', done = end - start, rate = NULL, holder = NULL, completed_by = ? WHERE job_id = ? AND idx = ?", owner, id, index);
-      this.q('UPDATE jobs SET n_running = n_running - 1, n_done = n_done + 1, done_samples = done_samples + ? WHERE id = ?', o.shard.end - o.shard.start, id);
+      this.q(
+        "UPDATE shards SET status = 'done', done = end - start, rate = NULL, holder = NULL, completed_by = ? WHERE job_id = ? AND idx = ?",
+        owner,
+        id,
+        index,
+      );
+      this.q(
+        'UPDATE jobs SET n_running = n_running - 1, n_done = n_done + 1, done_samples = done_samples + ? WHERE id = ?',
+        o.shard.end - o.shard.start,
+        id,
+      );
       this.storeText(id, index, 'computed', JSON.stringify(computed));
       this.storeText(id, index, 'payload', JSON.stringify(payload));
       if (o.job.kind === 'ranking-sums') this.foldReady(id);
@@ -653,7 +858,11 @@ export class JobBoard extends DurableObject<Env> {
     let head: MergeHead | null = job.merge_head === null ? null : (JSON.parse(job.merge_head) as MergeHead);
     let acc: Float64Array | null = null;
     // Shard by shard on the primary key: each fold costs O(1) rows, however far the job extends.
-    while (merged < job.n_shards && this.q<{ status: string }>('SELECT status FROM shards WHERE job_id = ? AND idx = ?', id, merged)[0]?.status === 'done') {
+    while (
+      merged < job.n_shards &&
+      this.q<{ status: string }>('SELECT status FROM shards WHERE job_id = ? AND idx = ?', id, merged)[0]?.status ===
+        'done'
+    ) {
       const part = JSON.parse(this.readText(id, merged, 'payload'));
       if (acc === null && head !== null) acc = this.readMerge(id, head);
       const folded = foldShard(head, acc, part);
@@ -674,17 +883,26 @@ export class JobBoard extends DurableObject<Env> {
     await this.ctx.blockConcurrencyWhile(async () => {
       const job = this.jobRow('id', id);
       if (!job || job.status === 'done' || job.status === 'cancelled' || job.n_done !== job.n_shards) return;
-      const rows = this.q<{ idx: number; completed_by: string }>("SELECT idx, completed_by FROM shards WHERE job_id = ? ORDER BY idx", id);
+      const rows = this.q<{ idx: number; completed_by: string }>(
+        'SELECT idx, completed_by FROM shards WHERE job_id = ? ORDER BY idx',
+        id,
+      );
       const computed = rows.map((r) => JSON.parse(this.readText(id, r.idx, 'computed')) as Record<string, unknown>);
       let payload: unknown;
       if (job.kind === 'ranking-sums') {
-        if (job.merged !== job.n_shards || job.merge_head === null) throw new Error(`job ${id}: ${job.merged} of ${job.n_shards} shards merged`);
+        if (job.merged !== job.n_shards || job.merge_head === null)
+          throw new Error(`job ${id}: ${job.merged} of ${job.n_shards} shards merged`);
         const head = JSON.parse(job.merge_head) as MergeHead;
         const merged = mergedSums(head, this.readMerge(id, head), job.total);
         // Never store a merge that is not finite (it would be served as nulls): fail the job instead.
         if ('notFinite' in merged) {
           this.ctx.storage.transactionSync(() => {
-            this.q("UPDATE jobs SET status = 'failed', error = ?, n_done = 0, n_dead = n_shards, done_samples = 0, merged = 0, merge_head = NULL, updated_at = ? WHERE id = ?", `the merged shards are not finite (${merged.notFinite}): resubmit to recompute`, Date.now(), id);
+            this.q(
+              "UPDATE jobs SET status = 'failed', error = ?, n_done = 0, n_dead = n_shards, done_samples = 0, merged = 0, merge_head = NULL, updated_at = ? WHERE id = ?",
+              `the merged shards are not finite (${merged.notFinite}): resubmit to recompute`,
+              Date.now(),
+              id,
+            );
             this.q("UPDATE shards SET status = 'dead' WHERE job_id = ?", id);
             this.q('DELETE FROM shard_results WHERE job_id = ?', id);
             this.q('DELETE FROM merge_parts WHERE job_id = ?', id);
@@ -731,12 +949,24 @@ export class JobBoard extends DurableObject<Env> {
   private storeText(id: string, index: number, what: 'payload' | 'computed', text: string): void {
     this.q('DELETE FROM shard_results WHERE job_id = ? AND idx = ? AND what = ?', id, index, what);
     for (let part = 0, at = 0; at < text.length || part === 0; part++, at += PART_CHARS) {
-      this.q('INSERT INTO shard_results (job_id, idx, what, part, data) VALUES (?, ?, ?, ?, ?)', id, index, what, part, text.slice(at, at + PART_CHARS));
+      this.q(
+        'INSERT INTO shard_results (job_id, idx, what, part, data) VALUES (?, ?, ?, ?, ?)',
+        id,
+        index,
+        what,
+        part,
+        text.slice(at, at + PART_CHARS),
+      );
     }
   }
 
   private readText(id: string, index: number, what: 'payload' | 'computed'): string {
-    return this.q<{ data: string }>('SELECT data FROM shard_results WHERE job_id = ? AND idx = ? AND what = ? ORDER BY part', id, index, what)
+    return this.q<{ data: string }>(
+      'SELECT data FROM shard_results WHERE job_id = ? AND idx = ? AND what = ? ORDER BY part',
+      id,
+      index,
+      what,
+    )
       .map((r) => r.data)
       .join('');
   }

@@ -21,12 +21,24 @@ export interface MergeHead {
 const FIELDS = ['gradSum', 'gradSqSum', 'styleSum', 'styleSqSum'] as const;
 
 /** Adds one shard (the next one: its range starts where the sum ends) to the running sum. */
-export function foldShard(head: MergeHead | null, acc: Float64Array | null, part: RankingSums): { head: MergeHead; acc: Float64Array } {
+export function foldShard(
+  head: MergeHead | null,
+  acc: Float64Array | null,
+  part: RankingSums,
+): { head: MergeHead; acc: Float64Array } {
   const K = part.numClasses;
   const SK = part.styleSize * K;
-  const h = head ?? { specHash: part.specHash, styleSize: part.styleSize, numClasses: K, end: 0, length: 2 * K + 4 * SK };
-  if (part.specHash !== h.specHash || part.styleSize !== h.styleSize || part.numClasses !== h.numClasses) throw new Error('cannot fold sums of another sweep or shape into the running sum');
-  if (part.ranges.length !== 1 || part.ranges[0][0] !== h.end) throw new Error(`shard ${JSON.stringify(part.ranges)} does not continue the running sum at ${h.end}`);
+  const h = head ?? {
+    specHash: part.specHash,
+    styleSize: part.styleSize,
+    numClasses: K,
+    end: 0,
+    length: 2 * K + 4 * SK,
+  };
+  if (part.specHash !== h.specHash || part.styleSize !== h.styleSize || part.numClasses !== h.numClasses)
+    throw new Error('cannot fold sums of another sweep or shape into the running sum');
+  if (part.ranges.length !== 1 || part.ranges[0][0] !== h.end)
+    throw new Error(`shard ${JSON.stringify(part.ranges)} does not continue the running sum at ${h.end}`);
   const out = acc ?? new Float64Array(h.length);
   for (let c = 0; c < K; c++) {
     out[c] += part.count[c];
@@ -44,7 +56,11 @@ export function foldShard(head: MergeHead | null, acc: Float64Array | null, part
  * The running sum as the RankingSums mergeRankingSums would return for the same shards (same
  * fields, same order, same values), or which value is not finite.
  */
-export function mergedSums(head: MergeHead, acc: Float64Array, total: number): { sums: RankingSums } | { notFinite: string } {
+export function mergedSums(
+  head: MergeHead,
+  acc: Float64Array,
+  total: number,
+): { sums: RankingSums } | { notFinite: string } {
   if (head.end !== total) throw new Error(`the running sum covers [0, ${head.end}), not [0, ${total})`);
   const K = head.numClasses;
   const SK = head.styleSize * K;

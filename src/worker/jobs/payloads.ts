@@ -22,14 +22,17 @@ export interface PayloadFrame {
   numClasses: number;
 }
 
-export const payloadError = (field: string, detail: string) => new ProblemError(400, 'validation', `payload.${field}${detail}`, { field: `payload.${field}` });
+export const payloadError = (field: string, detail: string) =>
+  new ProblemError(400, 'validation', `payload.${field}${detail}`, { field: `payload.${field}` });
 
 /** `payload` parsed by `schema`, or a 400 naming the first offending field. */
 export function parsePayload<S extends z.ZodType>(schema: S, payload: unknown): z.infer<S> {
   const parsed = schema.safeParse(payload);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    throw new ProblemError(400, 'validation', `payload.${issue.path.join('.')}: ${issue.message}`, { field: ['payload', ...issue.path.map(String)].join('.') });
+    throw new ProblemError(400, 'validation', `payload.${issue.path.join('.')}: ${issue.message}`, {
+      field: ['payload', ...issue.path.map(String)].join('.'),
+    });
   }
   return parsed.data;
 }
@@ -41,7 +44,10 @@ const unit = z.number().min(0).max(1);
 const unitOrNull = unit.nullable();
 /** One 32x32 gray PNG as a data URL (about 1.4 KB; 16 KiB is far above any). */
 const PNG_URL = /^data:image\/png;base64,iVBORw0KGgo[A-Za-z0-9+/]*={0,2}$/;
-const pngUrl = z.string().max(16 * 1024).regex(PNG_URL, 'must be a PNG data URL');
+const pngUrl = z
+  .string()
+  .max(16 * 1024)
+  .regex(PNG_URL, 'must be a PNG data URL');
 const LIST_MAX = 4096;
 
 const Histograms = z
@@ -51,14 +57,34 @@ const Histograms = z
     wellCount: count,
     misCount: count,
     dims: z
-      .array(z.object({ dim: count, group: z.enum(['top', 'random']), rank: z.number().int().min(1).nullable(), edges: z.array(finite).max(LIST_MAX), well: z.array(count).max(LIST_MAX), mis: z.array(count).max(LIST_MAX), ks: unitOrNull, auroc: unitOrNull }).strict())
+      .array(
+        z
+          .object({
+            dim: count,
+            group: z.enum(['top', 'random']),
+            rank: z.number().int().min(1).nullable(),
+            edges: z.array(finite).max(LIST_MAX),
+            well: z.array(count).max(LIST_MAX),
+            mis: z.array(count).max(LIST_MAX),
+            ks: unitOrNull,
+            auroc: unitOrNull,
+          })
+          .strict(),
+      )
       .max(LIST_MAX),
     meanKsTop: unitOrNull,
     meanKsRandom: unitOrNull,
   })
   .strict();
 
-const Group = { count, correct: count, accuracy: unitOrNull, ciLow: unitOrNull, ciHigh: unitOrNull, sparse: z.boolean() };
+const Group = {
+  count,
+  correct: count,
+  accuracy: unitOrNull,
+  ciLow: unitOrNull,
+  ciHigh: unitOrNull,
+  sparse: z.boolean(),
+};
 const Bin = z.object({ lo: unit, hi: unit, ...Group }).strict();
 /** NaN (no group of minCount samples) is stored as null. */
 const Robustness = z.object({ score: unitOrNull, ciLow: unitOrNull, ciHigh: unitOrNull, samples: count }).strict();
@@ -70,17 +96,40 @@ const AccuracyCurves = z
     dims: z.array(count).max(LIST_MAX),
     centredOn: z.enum(['well-classified', 'all']),
     centres: z.enum(['pooled', 'per-class']),
-    normalisation: z.object({ scale: finite.positive(), percentile: z.number().gt(0).max(100), minDistance: finite.min(0), maxDistance: finite.min(0) }).strict(),
+    normalisation: z
+      .object({
+        scale: finite.positive(),
+        percentile: z.number().gt(0).max(100),
+        minDistance: finite.min(0),
+        maxDistance: finite.min(0),
+      })
+      .strict(),
     minCount: count,
     bootstrap: z.object({ resamples: count.max(100_000), seed: count }).strict(),
     count,
-    curves: z.array(z.object({ classifier: z.string().max(128), bins: z.array(Bin).max(LIST_MAX), beyond: z.object(Group).strict(), robustness: Robustness, accuracy: unit }).strict()).max(64),
+    curves: z
+      .array(
+        z
+          .object({
+            classifier: z.string().max(128),
+            bins: z.array(Bin).max(LIST_MAX),
+            beyond: z.object(Group).strict(),
+            robustness: Robustness,
+            accuracy: unit,
+          })
+          .strict(),
+      )
+      .max(64),
   })
   .strict();
 
 const Shown = { pTrue: unit, predicted: count, image: pngUrl };
-const Point = z.object({ shift: finite.min(0), pTrue: unit, predicted: count, runnerUp: count, pRunnerUp: unit, image: pngUrl }).strict();
-const Share = z.object({ samples: count, flipped: count, share: unitOrNull, ciLow: unitOrNull, ciHigh: unitOrNull }).strict();
+const Point = z
+  .object({ shift: finite.min(0), pTrue: unit, predicted: count, runnerUp: count, pRunnerUp: unit, image: pngUrl })
+  .strict();
+const Share = z
+  .object({ samples: count, flipped: count, share: unitOrNull, ciLow: unitOrNull, ciHigh: unitOrNull })
+  .strict();
 const FlipSufficiency = z
   .object({
     schema: z.literal(FLIP_SUFFICIENCY_SCHEMA),
@@ -89,7 +138,16 @@ const FlipSufficiency = z
     seed: count,
     samples: count,
     randomDims: z.array(z.array(count).max(LIST_MAX)).max(1024),
-    classifiers: z.array(z.object({ classifier: z.string().max(128), cells: z.array(z.object({ k: count, t: finite, top: Share, random: Share }).strict()).max(256) }).strict()).max(64),
+    classifiers: z
+      .array(
+        z
+          .object({
+            classifier: z.string().max(128),
+            cells: z.array(z.object({ k: count, t: finite, top: Share, random: Share }).strict()).max(256),
+          })
+          .strict(),
+      )
+      .max(64),
   })
   .strict();
 const shiftOrNull = finite.min(0).nullable();
@@ -100,7 +158,28 @@ const Frontier = z
     maxSteps: finite,
     dims: z.array(z.array(count).max(LIST_MAX)).max(1024),
     classifiers: z
-      .array(z.object({ classifier: z.string().max(128), median: shiftOrNull, classes: z.array(z.object({ classIndex: count, samples: count, median: shiftOrNull, q1: shiftOrNull, q3: shiftOrNull, censored: unitOrNull }).strict()).max(1024) }).strict())
+      .array(
+        z
+          .object({
+            classifier: z.string().max(128),
+            median: shiftOrNull,
+            classes: z
+              .array(
+                z
+                  .object({
+                    classIndex: count,
+                    samples: count,
+                    median: shiftOrNull,
+                    q1: shiftOrNull,
+                    q3: shiftOrNull,
+                    censored: unitOrNull,
+                  })
+                  .strict(),
+              )
+              .max(1024),
+          })
+          .strict(),
+      )
       .max(64),
   })
   .strict();
@@ -120,14 +199,35 @@ const CornerCases = z
               .array(
                 z
                   .object({
-                    dim: z.object({ index: count, rank: z.number().int().min(1), layer: z.string().max(64), channel: count, score: finite, direction: z.enum(['increase', 'decrease']), std: finite.positive() }).strict(),
+                    dim: z
+                      .object({
+                        index: count,
+                        rank: z.number().int().min(1),
+                        layer: z.string().max(64),
+                        channel: count,
+                        score: finite,
+                        direction: z.enum(['increase', 'decrease']),
+                        std: finite.positive(),
+                      })
+                      .strict(),
                     decision: Point,
                     pTrueHalf: Point.nullable(),
                   })
                   .strict(),
               )
               .max(LIST_MAX),
-            skipped: z.array(z.object({ dim: count, outcome: z.enum(['already-misclassified', 'no-flip', 'zero-variance']), reason: z.string().max(400), pTrueHalfShift: shiftOrNull }).strict()).max(LIST_MAX),
+            skipped: z
+              .array(
+                z
+                  .object({
+                    dim: count,
+                    outcome: z.enum(['already-misclassified', 'no-flip', 'zero-variance']),
+                    reason: z.string().max(400),
+                    pTrueHalfShift: shiftOrNull,
+                  })
+                  .strict(),
+              )
+              .max(LIST_MAX),
             counts: z.object({ tried: count, pTrueHalf: count, decision: count }).strict(),
           })
           .strict(),
@@ -153,11 +253,23 @@ function histograms(payload: unknown, frame: PayloadFrame, spec: JobSpec): void 
   const p = parsePayload(Histograms, payload);
   const o = parseDerivedOptions('histograms', spec.options ?? {});
   const S = frame.styleSize;
-  if (p.wellCount + p.misCount !== spec.count) throw payloadError('wellCount', ` + misCount (${p.wellCount + p.misCount}) is not the sweep's ${spec.count} samples`);
+  if (p.wellCount + p.misCount !== spec.count)
+    throw payloadError(
+      'wellCount',
+      ` + misCount (${p.wellCount + p.misCount}) is not the sweep's ${spec.count} samples`,
+    );
   const top = Math.min(o.top, S);
   const random = Math.max(0, Math.min(o.random, S - Math.max(o.top, Math.ceil(S * 0.1))));
-  if (p.dims.length !== top + random) throw payloadError('dims', ` has ${p.dims.length} entries, the options ask for ${top} top and ${random} random dims`);
-  checkDims('dims', p.dims.map((d) => d.dim), S);
+  if (p.dims.length !== top + random)
+    throw payloadError(
+      'dims',
+      ` has ${p.dims.length} entries, the options ask for ${top} top and ${random} random dims`,
+    );
+  checkDims(
+    'dims',
+    p.dims.map((d) => d.dim),
+    S,
+  );
   p.dims.forEach((d, i) => {
     const f = `dims.${i}`;
     const group = i < top ? 'top' : 'random';
@@ -165,9 +277,12 @@ function histograms(payload: unknown, frame: PayloadFrame, spec: JobSpec): void 
     if (group === 'top' && d.rank !== i + 1) throw payloadError(`${f}.rank`, ` is ${d.rank}, expected ${i + 1}`);
     if (d.edges.length !== o.bins + 1) throw payloadError(`${f}.edges`, ` must have bins + 1 = ${o.bins + 1} entries`);
     if (d.edges.some((e, k) => k > 0 && e < d.edges[k - 1])) throw payloadError(`${f}.edges`, ' must not decrease');
-    if (d.well.length !== o.bins || d.mis.length !== o.bins) throw payloadError(`${f}.well`, ` and mis must have bins = ${o.bins} entries`);
-    if (sum(d.well) !== p.wellCount) throw payloadError(`${f}.well`, ` sums to ${sum(d.well)}, not wellCount (${p.wellCount})`);
-    if (sum(d.mis) !== p.misCount) throw payloadError(`${f}.mis`, ` sums to ${sum(d.mis)}, not misCount (${p.misCount})`);
+    if (d.well.length !== o.bins || d.mis.length !== o.bins)
+      throw payloadError(`${f}.well`, ` and mis must have bins = ${o.bins} entries`);
+    if (sum(d.well) !== p.wellCount)
+      throw payloadError(`${f}.well`, ` sums to ${sum(d.well)}, not wellCount (${p.wellCount})`);
+    if (sum(d.mis) !== p.misCount)
+      throw payloadError(`${f}.mis`, ` sums to ${sum(d.mis)}, not misCount (${p.misCount})`);
   });
 }
 
@@ -176,40 +291,63 @@ function accuracyCurves(payload: unknown, frame: PayloadFrame, spec: JobSpec): v
   const o = parseDerivedOptions('accuracy-curves', spec.options ?? {});
   if (p.count !== spec.count) throw payloadError('count', ` is ${p.count}, the sweep has ${spec.count} samples`);
   if (p.centres !== o.centres) throw payloadError('centres', ` is ${p.centres}, the options say ${o.centres}`);
-  if (p.dims.length !== Math.min(o.topDims, frame.styleSize)) throw payloadError('dims', ` has ${p.dims.length} entries, the options ask for the top ${o.topDims}`);
+  if (p.dims.length !== Math.min(o.topDims, frame.styleSize))
+    throw payloadError('dims', ` has ${p.dims.length} entries, the options ask for the top ${o.topDims}`);
   checkDims('dims', p.dims, frame.styleSize);
-  if (p.normalisation.minDistance > p.normalisation.maxDistance) throw payloadError('normalisation.minDistance', ' exceeds maxDistance');
+  if (p.normalisation.minDistance > p.normalisation.maxDistance)
+    throw payloadError('normalisation.minDistance', ' exceeds maxDistance');
   const names = [spec.classifier, ...(spec.compare ?? []).map((c) => c.classifier)];
   if (p.curves.length !== names.length || p.curves.some((c, i) => c.classifier !== names[i])) {
-    throw payloadError('curves', ` are of ${p.curves.map((c) => c.classifier).join(', ')}, the job asks for ${names.join(', ')} in that order`);
+    throw payloadError(
+      'curves',
+      ` are of ${p.curves.map((c) => c.classifier).join(', ')}, the job asks for ${names.join(', ')} in that order`,
+    );
   }
   const counts = [...p.curves[0].bins, p.curves[0].beyond].map((b) => b.count);
   p.curves.forEach((c, i) => {
     const f = `curves.${i}`;
     if (c.bins.length !== o.bins) throw payloadError(`${f}.bins`, ` must have ${o.bins} entries`);
     c.bins.forEach((b, k) => {
-      if (Math.abs(b.lo - k / o.bins) > 1e-6 || Math.abs(b.hi - (k + 1) / o.bins) > 1e-6) throw payloadError(`${f}.bins.${k}`, ` is [${b.lo}, ${b.hi}), expected [${k / o.bins}, ${(k + 1) / o.bins})`);
+      if (Math.abs(b.lo - k / o.bins) > 1e-6 || Math.abs(b.hi - (k + 1) / o.bins) > 1e-6)
+        throw payloadError(`${f}.bins.${k}`, ` is [${b.lo}, ${b.hi}), expected [${k / o.bins}, ${(k + 1) / o.bins})`);
     });
     const groups = [...c.bins, c.beyond];
     groups.forEach((b, k) => {
       const at = k < o.bins ? `${f}.bins.${k}` : `${f}.beyond`;
       // The same samples in the same bins for every classifier: only their correctness differs.
-      if (b.count !== counts[k]) throw payloadError(`${at}.count`, ` (${b.count}) differs from curves.0's (${counts[k]}): the curves must share their samples`);
+      if (b.count !== counts[k])
+        throw payloadError(
+          `${at}.count`,
+          ` (${b.count}) differs from curves.0's (${counts[k]}): the curves must share their samples`,
+        );
       if (b.correct > b.count) throw payloadError(`${at}.correct`, ` (${b.correct}) exceeds count (${b.count})`);
       const acc = b.count ? b.correct / b.count : null;
-      if (acc === null ? b.accuracy !== null : b.accuracy === null || Math.abs(b.accuracy - acc) > 1e-6) throw payloadError(`${at}.accuracy`, ` (${b.accuracy}) is not correct / count (${acc})`);
-      if (b.sparse !== (b.count === 0 || b.count < p.minCount)) throw payloadError(`${at}.sparse`, ` is ${b.sparse} for ${b.count} samples (minCount ${p.minCount})`);
+      if (acc === null ? b.accuracy !== null : b.accuracy === null || Math.abs(b.accuracy - acc) > 1e-6)
+        throw payloadError(`${at}.accuracy`, ` (${b.accuracy}) is not correct / count (${acc})`);
+      if (b.sparse !== (b.count === 0 || b.count < p.minCount))
+        throw payloadError(`${at}.sparse`, ` is ${b.sparse} for ${b.count} samples (minCount ${p.minCount})`);
     });
-    if (Math.abs(c.accuracy - sum(groups.map((b) => b.correct)) / p.count) > 1e-6) throw payloadError(`${f}.accuracy`, ` (${c.accuracy}) is not the share of correct samples`);
+    if (Math.abs(c.accuracy - sum(groups.map((b) => b.correct)) / p.count) > 1e-6)
+      throw payloadError(`${f}.accuracy`, ` (${c.accuracy}) is not the share of correct samples`);
     // The score: the area under the curve, the mean accuracy of the non-sparse bins (not `beyond`).
     const kept = c.bins.filter((b) => !b.sparse);
     const r = c.robustness;
-    if (r.samples !== sum(kept.map((b) => b.count))) throw payloadError(`${f}.robustness.samples`, ` (${r.samples}) is not the non-sparse bins' ${sum(kept.map((b) => b.count))} samples`);
+    if (r.samples !== sum(kept.map((b) => b.count)))
+      throw payloadError(
+        `${f}.robustness.samples`,
+        ` (${r.samples}) is not the non-sparse bins' ${sum(kept.map((b) => b.count))} samples`,
+      );
     const score = kept.length ? sum(kept.map((b) => b.correct / b.count)) / kept.length : null;
-    if (score === null ? r.score !== null : r.score === null || Math.abs(r.score - score) > 1e-6) throw payloadError(`${f}.robustness.score`, ` (${r.score}) is not the mean accuracy of the non-sparse bins (${score})`);
-    if ((r.ciLow === null) !== (r.ciHigh === null) || (r.ciLow !== null && r.ciHigh !== null && r.ciLow > r.ciHigh)) throw payloadError(`${f}.robustness.ciLow`, ` (${r.ciLow}) and ciHigh (${r.ciHigh}) are not an interval`);
+    if (score === null ? r.score !== null : r.score === null || Math.abs(r.score - score) > 1e-6)
+      throw payloadError(
+        `${f}.robustness.score`,
+        ` (${r.score}) is not the mean accuracy of the non-sparse bins (${score})`,
+      );
+    if ((r.ciLow === null) !== (r.ciHigh === null) || (r.ciLow !== null && r.ciHigh !== null && r.ciLow > r.ciHigh))
+      throw payloadError(`${f}.robustness.ciLow`, ` (${r.ciLow}) and ciHigh (${r.ciHigh}) are not an interval`);
   });
-  if (sum(counts) !== p.count) throw payloadError('curves.0.bins', ` and beyond hold ${sum(counts)} samples, not count (${p.count})`);
+  if (sum(counts) !== p.count)
+    throw payloadError('curves.0.bins', ` and beyond hold ${sum(counts)} samples, not count (${p.count})`);
 }
 
 function cornerCases(payload: unknown, frame: PayloadFrame, spec: JobSpec): void {
@@ -217,7 +355,8 @@ function cornerCases(payload: unknown, frame: PayloadFrame, spec: JobSpec): void
   const o = parseDerivedOptions('corner-cases', spec.options ?? {});
   const { styleSize: S, numClasses: K } = frame;
   if (p.maxSteps !== o.maxSteps) throw payloadError('maxSteps', ` is ${p.maxSteps}, the options say ${o.maxSteps}`);
-  if (p.tolerance !== o.tolerance) throw payloadError('tolerance', ` is ${p.tolerance}, the options say ${o.tolerance}`);
+  if (p.tolerance !== o.tolerance)
+    throw payloadError('tolerance', ` is ${p.tolerance}, the options say ${o.tolerance}`);
   if (p.classes.length !== K) throw payloadError('classes', ` must have one entry per class (${K})`);
   const cls = (field: string, v: number) => {
     if (v >= K) throw payloadError(field, ` (${v}) is not a class (0-${K - 1})`);
@@ -226,32 +365,58 @@ function cornerCases(payload: unknown, frame: PayloadFrame, spec: JobSpec): void
     const f = `classes.${c}`;
     if (k.classIndex !== c) throw payloadError(`${f}.classIndex`, ` is ${k.classIndex}, expected ${c}`);
     cls(`${f}.start.predicted`, k.start.predicted);
-    if (k.cases.length > o.perClass) throw payloadError(`${f}.cases`, ` has ${k.cases.length} entries, the options allow ${o.perClass}`);
-    if (k.cases.length + k.skipped.length > o.maxCandidates) throw payloadError(`${f}.skipped`, ` and cases try more than maxCandidates (${o.maxCandidates}) dims`);
+    if (k.cases.length > o.perClass)
+      throw payloadError(`${f}.cases`, ` has ${k.cases.length} entries, the options allow ${o.perClass}`);
+    if (k.cases.length + k.skipped.length > o.maxCandidates)
+      throw payloadError(`${f}.skipped`, ` and cases try more than maxCandidates (${o.maxCandidates}) dims`);
     checkDims(`${f}.dims`, [...k.cases.map((x) => x.dim.index), ...k.skipped.map((x) => x.dim)], S);
     k.cases.forEach((x, i) => {
       const at = `${f}.cases.${i}`;
       if (x.dim.rank > S) throw payloadError(`${at}.dim.rank`, ` (${x.dim.rank}) exceeds S (${S})`);
-      if (x.decision.shift > o.maxSteps) throw payloadError(`${at}.decision.shift`, ` (${x.decision.shift}) is outside [0, maxSteps = ${o.maxSteps}] std`);
+      if (x.decision.shift > o.maxSteps)
+        throw payloadError(
+          `${at}.decision.shift`,
+          ` (${x.decision.shift}) is outside [0, maxSteps = ${o.maxSteps}] std`,
+        );
       cls(`${at}.decision.predicted`, x.decision.predicted);
       // A decision corner case is misclassified by definition.
-      if (x.decision.predicted === c) throw payloadError(`${at}.decision.predicted`, ` is the true class ${c}: not a decision corner case`);
-      if (x.pTrueHalf && x.pTrueHalf.shift > x.decision.shift) throw payloadError(`${at}.pTrueHalf.shift`, ` (${x.pTrueHalf.shift}) is past the decision shift (${x.decision.shift}): a flip needs p_true < 0.5 first`);
+      if (x.decision.predicted === c)
+        throw payloadError(`${at}.decision.predicted`, ` is the true class ${c}: not a decision corner case`);
+      if (x.pTrueHalf && x.pTrueHalf.shift > x.decision.shift)
+        throw payloadError(
+          `${at}.pTrueHalf.shift`,
+          ` (${x.pTrueHalf.shift}) is past the decision shift (${x.decision.shift}): a flip needs p_true < 0.5 first`,
+        );
     });
-    if (k.counts.decision !== k.cases.length) throw payloadError(`${f}.counts.decision`, ` (${k.counts.decision}) is not the number of cases (${k.cases.length})`);
+    if (k.counts.decision !== k.cases.length)
+      throw payloadError(
+        `${f}.counts.decision`,
+        ` (${k.counts.decision}) is not the number of cases (${k.cases.length})`,
+      );
   });
-  if (p.flipSufficiency.classifiers.length !== 1 || p.flipSufficiency.classifiers[0].classifier !== spec.classifier) throw payloadError('flipSufficiency.classifiers', ` must be this job's classifier (${spec.classifier}) alone`);
-  if (p.frontier.classifiers.length !== 1 || p.frontier.classifiers[0].classifier !== spec.classifier) throw payloadError('frontier.classifiers', ` must be this job's classifier (${spec.classifier}) alone`);
+  if (p.flipSufficiency.classifiers.length !== 1 || p.flipSufficiency.classifiers[0].classifier !== spec.classifier)
+    throw payloadError('flipSufficiency.classifiers', ` must be this job's classifier (${spec.classifier}) alone`);
+  if (p.frontier.classifiers.length !== 1 || p.frontier.classifiers[0].classifier !== spec.classifier)
+    throw payloadError('frontier.classifiers', ` must be this job's classifier (${spec.classifier}) alone`);
   p.flipSufficiency.classifiers[0].cells.forEach((cell, i) => {
-    for (const side of ['top', 'random'] as const) if (cell[side].flipped > cell[side].samples) throw payloadError(`flipSufficiency.classifiers.0.cells.${i}.${side}.flipped`, ` (${cell[side].flipped}) exceeds samples (${cell[side].samples})`);
+    for (const side of ['top', 'random'] as const)
+      if (cell[side].flipped > cell[side].samples)
+        throw payloadError(
+          `flipSufficiency.classifiers.0.cells.${i}.${side}.flipped`,
+          ` (${cell[side].flipped}) exceeds samples (${cell[side].samples})`,
+        );
   });
 }
 
 /** The shape of each derived kind's payload (what the routes serve; tests check served results by it). */
-export const DERIVED_PAYLOAD_SCHEMAS: Record<DerivedKind, z.ZodType> = { 'histograms': Histograms, 'accuracy-curves': AccuracyCurves, 'corner-cases': CornerCases };
+export const DERIVED_PAYLOAD_SCHEMAS: Record<DerivedKind, z.ZodType> = {
+  histograms: Histograms,
+  'accuracy-curves': AccuracyCurves,
+  'corner-cases': CornerCases,
+};
 
 const CHECKS: Record<DerivedKind, (payload: unknown, frame: PayloadFrame, spec: JobSpec) => void> = {
-  'histograms': histograms,
+  histograms: histograms,
   'accuracy-curves': accuracyCurves,
   'corner-cases': cornerCases,
 };
@@ -261,5 +426,9 @@ export function checkDerivedPayload(kind: DerivedKind, payload: unknown, frame: 
   CHECKS[kind](payload, frame, spec);
   const expected = resultSpecHash(spec, spec);
   const got = (payload as { specHash: string }).specHash;
-  if (got !== expected) throw payloadError('specHash', ` ${got} is not this job's (models ${spec.generatorId.slice(0, 12)}/${spec.classifierId.slice(0, 12)}, seed ${spec.seed}, count ${spec.count}): ${expected}`);
+  if (got !== expected)
+    throw payloadError(
+      'specHash',
+      ` ${got} is not this job's (models ${spec.generatorId.slice(0, 12)}/${spec.classifierId.slice(0, 12)}, seed ${spec.seed}, count ${spec.count}): ${expected}`,
+    );
 }

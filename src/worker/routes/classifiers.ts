@@ -16,7 +16,15 @@
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
 import { SECURITY, requireScope } from '../auth.js';
 import { getCatalog, registeredInfo } from '../isolate-models.js';
-import { UPLOAD_LIMITS, bucket, fetchFromUrl, getRecord, registerClassifier, storedFiles, type RegistrationInput } from '../registry.js';
+import {
+  UPLOAD_LIMITS,
+  bucket,
+  fetchFromUrl,
+  getRecord,
+  registerClassifier,
+  storedFiles,
+  type RegistrationInput,
+} from '../registry.js';
 import { json, route, valid, type AppContext, type AppEnv } from '../http.js';
 import { ProblemError, errorResponses, problemContent } from '../problem.js';
 
@@ -30,11 +38,21 @@ const DisplayName = z
   .regex(/^[^\u0000-\u001f\u007f]+$/, 'name must be printable text')
   .openapi({ description: 'A label for people (not unique: the id is)', example: 'my-mlp' });
 
-const AdapterDoc = z.record(z.string(), z.unknown()).openapi({ description: 'The adapter JSON (format faultlines-adapter/1; see docs/bring-your-own-model.md)' });
+const AdapterDoc = z
+  .record(z.string(), z.unknown())
+  .openapi({ description: 'The adapter JSON (format faultlines-adapter/1; see docs/bring-your-own-model.md)' });
 
 const UrlBody = z
   .object({
-    url: z.string().min(1).max(2048).openapi({ description: 'URL of model.json; its weight shards are fetched relative to it. Must lie under an operator-allowed prefix (MODEL_URL_ALLOWLIST).', example: 'https://models.example.com/mlp/model.json' }),
+    url: z
+      .string()
+      .min(1)
+      .max(2048)
+      .openapi({
+        description:
+          'URL of model.json; its weight shards are fetched relative to it. Must lie under an operator-allowed prefix (MODEL_URL_ALLOWLIST).',
+        example: 'https://models.example.com/mlp/model.json',
+      }),
     adapter: AdapterDoc,
     name: DisplayName.optional(),
   })
@@ -43,16 +61,27 @@ const UrlBody = z
 const UploadDoc = z
   .object({
     model: z.string().openapi({ format: 'binary', description: 'model.json' }),
-    weights: z.array(z.string().openapi({ format: 'binary' })).openapi({ description: "Every weight shard model.json's weightsManifest names (matched by file name), one part each" }),
+    weights: z
+      .array(z.string().openapi({ format: 'binary' }))
+      .openapi({
+        description: "Every weight shard model.json's weightsManifest names (matched by file name), one part each",
+      }),
     adapter: z.string().openapi({ format: 'binary', description: 'The adapter JSON' }),
     name: z.string().optional().openapi({ description: 'A label for people' }),
   })
   .openapi('ClassifierUpload');
 
-const Registered = z.object({ created: z.boolean(), id: z.string(), classifier: z.object({ id: z.string() }).passthrough() }).openapi('RegisteredClassifier');
+const Registered = z
+  .object({ created: z.boolean(), id: z.string(), classifier: z.object({ id: z.string() }).passthrough() })
+  .openapi('RegisteredClassifier');
 
-const IdParam = z.object({ id: z.string().regex(/^[0-9a-f]{64}$/, 'id must be a registered classifier id (64 hex digits)') });
-const RunnerFileParam = z.object({ id: z.string().regex(/^[0-9a-f]{64}$/, 'id must be a registered classifier id (64 hex digits)'), file: z.enum(['model', 'weights', 'adapter']) });
+const IdParam = z.object({
+  id: z.string().regex(/^[0-9a-f]{64}$/, 'id must be a registered classifier id (64 hex digits)'),
+});
+const RunnerFileParam = z.object({
+  id: z.string().regex(/^[0-9a-f]{64}$/, 'id must be a registered classifier id (64 hex digits)'),
+  file: z.enum(['model', 'weights', 'adapter']),
+});
 
 const ALLOWED_FIELDS = new Set(['model', 'weights', 'adapter', 'name']);
 
@@ -74,33 +103,87 @@ async function uploadInput(c: AppContext): Promise<RegistrationInput> {
   try {
     form = await c.req.raw.formData();
   } catch (err) {
-    throw new ProblemError(400, 'malformed-body', `the multipart body cannot be read: ${(err as Error).message}`, { field: 'body' });
+    throw new ProblemError(400, 'malformed-body', `the multipart body cannot be read: ${(err as Error).message}`, {
+      field: 'body',
+    });
   }
   const unknown: string[] = [];
   form.forEach((_, key) => void (ALLOWED_FIELDS.has(key) || unknown.push(key)));
-  if (unknown.length > 0) throw new ProblemError(400, 'validation', `${unknown[0]}: unknown form field (expected model, weights, adapter, name)`, { field: unknown[0] });
+  if (unknown.length > 0)
+    throw new ProblemError(
+      400,
+      'validation',
+      `${unknown[0]}: unknown form field (expected model, weights, adapter, name)`,
+      { field: unknown[0] },
+    );
   const models = form.getAll('model');
-  if (models.length !== 1) throw new ProblemError(400, 'validation', `model: ${models.length === 0 ? 'missing' : 'given more than once'}: one model.json (curl -F model=@model.json)`, { field: 'model' });
+  if (models.length !== 1)
+    throw new ProblemError(
+      400,
+      'validation',
+      `model: ${models.length === 0 ? 'missing' : 'given more than once'}: one model.json (curl -F model=@model.json)`,
+      { field: 'model' },
+    );
   const modelJson = await bytesOf(models[0]);
-  if (modelJson.byteLength > UPLOAD_LIMITS.modelJsonBytes) throw new ProblemError(413, 'body-too-large', `model: model.json has ${modelJson.byteLength} bytes; at most ${UPLOAD_LIMITS.modelJsonBytes} (${MiB(UPLOAD_LIMITS.modelJsonBytes)})`, { field: 'model', limit: UPLOAD_LIMITS.modelJsonBytes });
+  if (modelJson.byteLength > UPLOAD_LIMITS.modelJsonBytes)
+    throw new ProblemError(
+      413,
+      'body-too-large',
+      `model: model.json has ${modelJson.byteLength} bytes; at most ${UPLOAD_LIMITS.modelJsonBytes} (${MiB(UPLOAD_LIMITS.modelJsonBytes)})`,
+      { field: 'model', limit: UPLOAD_LIMITS.modelJsonBytes },
+    );
   const adapters = form.getAll('adapter');
-  if (adapters.length !== 1) throw new ProblemError(400, 'validation', `adapter: ${adapters.length === 0 ? 'missing' : 'given more than once'}: one adapter JSON (curl -F adapter=@adapter.json)`, { field: 'adapter' });
+  if (adapters.length !== 1)
+    throw new ProblemError(
+      400,
+      'validation',
+      `adapter: ${adapters.length === 0 ? 'missing' : 'given more than once'}: one adapter JSON (curl -F adapter=@adapter.json)`,
+      { field: 'adapter' },
+    );
   const adapterBytes = await bytesOf(adapters[0]);
-  if (adapterBytes.byteLength > UPLOAD_LIMITS.adapterBytes) throw new ProblemError(413, 'body-too-large', `adapter: ${adapterBytes.byteLength} bytes; at most ${UPLOAD_LIMITS.adapterBytes}`, { field: 'adapter', limit: UPLOAD_LIMITS.adapterBytes });
+  if (adapterBytes.byteLength > UPLOAD_LIMITS.adapterBytes)
+    throw new ProblemError(
+      413,
+      'body-too-large',
+      `adapter: ${adapterBytes.byteLength} bytes; at most ${UPLOAD_LIMITS.adapterBytes}`,
+      { field: 'adapter', limit: UPLOAD_LIMITS.adapterBytes },
+    );
   const shards = new Map<string, Uint8Array>();
   const parts = form.getAll('weights');
-  if (parts.length > UPLOAD_LIMITS.shards) throw new ProblemError(400, 'validation', `weights: ${parts.length} files; at most ${UPLOAD_LIMITS.shards}`, { field: 'weights' });
+  if (parts.length > UPLOAD_LIMITS.shards)
+    throw new ProblemError(400, 'validation', `weights: ${parts.length} files; at most ${UPLOAD_LIMITS.shards}`, {
+      field: 'weights',
+    });
   for (const part of parts) {
-    if (typeof part === 'string') throw new ProblemError(400, 'validation', 'weights: each weight shard must be a file part (curl -F weights=@group1-shard1of1.bin)', { field: 'weights' });
-    if (!part.name) throw new ProblemError(400, 'validation', 'weights: a weight file part has no file name (it is matched to weightsManifest by name)', { field: 'weights' });
-    if (shards.has(part.name)) throw new ProblemError(400, 'validation', `weights: "${part.name}" given more than once`, { field: 'weights' });
+    if (typeof part === 'string')
+      throw new ProblemError(
+        400,
+        'validation',
+        'weights: each weight shard must be a file part (curl -F weights=@group1-shard1of1.bin)',
+        { field: 'weights' },
+      );
+    if (!part.name)
+      throw new ProblemError(
+        400,
+        'validation',
+        'weights: a weight file part has no file name (it is matched to weightsManifest by name)',
+        { field: 'weights' },
+      );
+    if (shards.has(part.name))
+      throw new ProblemError(400, 'validation', `weights: "${part.name}" given more than once`, { field: 'weights' });
     shards.set(part.name, new Uint8Array(await part.arrayBuffer()));
   }
   const names = form.getAll('name');
   let displayName: string | undefined;
   if (names.length > 0) {
     const r = DisplayName.safeParse(typeof names[0] === 'string' ? names[0] : '');
-    if (names.length > 1 || !r.success) throw new ProblemError(400, 'validation', `name: ${r.success ? 'given more than once' : r.error.issues[0].message}`, { field: 'name' });
+    if (names.length > 1 || !r.success)
+      throw new ProblemError(
+        400,
+        'validation',
+        `name: ${r.success ? 'given more than once' : r.error.issues[0].message}`,
+        { field: 'name' },
+      );
     displayName = r.data;
   }
   return { modelJson, shards, adapter: jsonOf(adapterBytes, 'adapter'), displayName, origin: { kind: 'upload' } };
@@ -111,7 +194,9 @@ async function urlInput(c: AppContext): Promise<RegistrationInput> {
   try {
     body = await c.req.json();
   } catch (err) {
-    throw new ProblemError(400, 'malformed-body', `the JSON body cannot be parsed: ${(err as Error).message}`, { field: 'body' });
+    throw new ProblemError(400, 'malformed-body', `the JSON body cannot be parsed: ${(err as Error).message}`, {
+      field: 'body',
+    });
   }
   const r = UrlBody.safeParse(body);
   if (!r.success) {
@@ -120,7 +205,13 @@ async function urlInput(c: AppContext): Promise<RegistrationInput> {
     throw new ProblemError(400, 'validation', `${field}: ${issue.message}`, { field });
   }
   const { modelJson, shards } = await fetchFromUrl(c.env, r.data.url);
-  return { modelJson, shards, adapter: r.data.adapter, displayName: r.data.name, origin: { kind: 'url', url: r.data.url } };
+  return {
+    modelJson,
+    shards,
+    adapter: r.data.adapter,
+    displayName: r.data.name,
+    origin: { kind: 'url', url: r.data.url },
+  };
 }
 
 export function registerClassifiers(app: OpenAPIHono<AppEnv>): void {
@@ -150,8 +241,14 @@ export function registerClassifiers(app: OpenAPIHono<AppEnv>): void {
       },
     },
     responses: {
-      201: { description: 'Registered: the classifier, whose id works as `classifier` everywhere', content: { 'application/json': { schema: Registered } } },
-      200: { description: 'Already registered (same model and adapter): the same id', content: { 'application/json': { schema: Registered } } },
+      201: {
+        description: 'Registered: the classifier, whose id works as `classifier` everywhere',
+        content: { 'application/json': { schema: Registered } },
+      },
+      200: {
+        description: 'Already registered (same model and adapter): the same id',
+        content: { 'application/json': { schema: Registered } },
+      },
       415: { description: 'Neither multipart/form-data nor application/json', content: problemContent },
       ...errorResponses(400, 401, 403, 413, 422, 503),
     },
@@ -163,12 +260,21 @@ export function registerClassifiers(app: OpenAPIHono<AppEnv>): void {
     bucket(c.env); // 503 before any work when storage is missing
     if (type.startsWith('multipart/form-data')) input = await uploadInput(c);
     else if (type.startsWith('application/json')) input = await urlInput(c);
-    else throw new ProblemError(415, 'unsupported-media-type', 'upload the model as multipart/form-data (model, weights, adapter, name), or send application/json {url, adapter, name} to fetch it from an allowed URL', { field: 'content-type' });
+    else
+      throw new ProblemError(
+        415,
+        'unsupported-media-type',
+        'upload the model as multipart/form-data (model, weights, adapter, name), or send application/json {url, adapter, name} to fetch it from an allowed URL',
+        { field: 'content-type' },
+      );
     const catalog = await getCatalog(c.env);
     const generatorClasses = Number((catalog.generatorArchitecture as { numClasses?: number }).numClasses ?? 10);
     const { record, created } = await registerClassifier(c.env, input, generatorClasses);
     const location = `/v1/classifiers/${record.id}`;
-    return json({ created, id: record.id, classifier: { ...registeredInfo(record), status: 'registered' } }, { status: created ? 201 : 200, headers: { location } });
+    return json(
+      { created, id: record.id, classifier: { ...registeredInfo(record), status: 'registered' } },
+      { status: created ? 201 : 200, headers: { location } },
+    );
   });
 
   route(
@@ -179,13 +285,22 @@ export function registerClassifiers(app: OpenAPIHono<AppEnv>): void {
       tags: ['models'],
       summary: 'A registered classifier: what registration found (format, shapes, differentiability, sizes, adapter)',
       request: { params: IdParam },
-      responses: { 200: { description: 'The classifier', content: { 'application/json': { schema: z.object({ id: z.string() }).passthrough() } } }, ...errorResponses(400, 404) },
+      responses: {
+        200: {
+          description: 'The classifier',
+          content: { 'application/json': { schema: z.object({ id: z.string() }).passthrough() } },
+        },
+        ...errorResponses(400, 404),
+      },
     }),
     async (c) => {
       const { id } = valid(c, 'param', IdParam);
       const record = await getRecord(c.env, id);
       if (!record) throw new ProblemError(404, 'not-found', `no registered classifier ${id}`, { field: 'id' });
-      return json({ ...registeredInfo(record), status: 'registered' }, { etag: `"${id}"`, cacheControl: 'public, max-age=31536000, immutable' });
+      return json(
+        { ...registeredInfo(record), status: 'registered' },
+        { etag: `"${id}"`, cacheControl: 'public, max-age=31536000, immutable' },
+      );
     },
   );
 
@@ -196,7 +311,8 @@ export function registerClassifiers(app: OpenAPIHono<AppEnv>): void {
       path: '/v1/runner/classifiers/{id}/{file}',
       tags: ['runner'],
       security: SECURITY.runner,
-      summary: "A registered classifier's model.json, weights (the shards concatenated in manifest order) or adapter, as stored (verify: tfjsClassifierId(sha256(model ‖ weights), adapter) = id)",
+      summary:
+        "A registered classifier's model.json, weights (the shards concatenated in manifest order) or adapter, as stored (verify: tfjsClassifierId(sha256(model ‖ weights), adapter) = id)",
       request: { params: RunnerFileParam },
       responses: { 200: { description: 'The file' }, ...errorResponses(400, 401, 403, 404, 503) },
     }),
@@ -206,9 +322,17 @@ export function registerClassifiers(app: OpenAPIHono<AppEnv>): void {
       if (!record) throw new ProblemError(404, 'not-found', `no registered classifier ${id}`, { field: 'id' });
       const files = await storedFiles(c.env, record);
       const headers = { 'cache-control': 'private, max-age=3600' };
-      if (file === 'adapter') return new Response(JSON.stringify(files.adapter), { headers: { ...headers, 'content-type': 'application/json' } });
-      if (file === 'model') return new Response(files.modelJson as unknown as BodyInit, { headers: { ...headers, 'content-type': 'application/json' } });
-      return new Response(files.weights as unknown as BodyInit, { headers: { ...headers, 'content-type': 'application/octet-stream', 'x-model-sha256': record.modelSha256 } });
+      if (file === 'adapter')
+        return new Response(JSON.stringify(files.adapter), {
+          headers: { ...headers, 'content-type': 'application/json' },
+        });
+      if (file === 'model')
+        return new Response(files.modelJson as unknown as BodyInit, {
+          headers: { ...headers, 'content-type': 'application/json' },
+        });
+      return new Response(files.weights as unknown as BodyInit, {
+        headers: { ...headers, 'content-type': 'application/octet-stream', 'x-model-sha256': record.modelSha256 },
+      });
     },
   );
 }

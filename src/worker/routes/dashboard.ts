@@ -8,19 +8,28 @@ import type { AppEnv } from '../http.js';
 import { widgetsManifest } from './widgets.js';
 
 /** The method's paper (Le Coz, Herbin, Adjed), found by its title: no identifier is stored in this repository. */
-const METHOD_URL = 'https://arxiv.org/search/?searchtype=title&query=Leveraging+generative+models+to+characterize+the+failure+conditions+of+image+classifiers';
+const METHOD_URL =
+  'https://arxiv.org/search/?searchtype=title&query=Leveraging+generative+models+to+characterize+the+failure+conditions+of+image+classifiers';
 
 /** Per-section help, for readers who have not read the paper: what the numbers mean. */
 const HELP: Record<string, string> = {
-  compare: '<p><b>Robustness</b>: accuracy as a function of how far a generated sample is from the typical well-classified one, averaged over that distance (1 = never fails, however unusual the image). <b>kNN AUROC</b>: how well the misclassified samples can be told apart from the correct ones by their neighbours in each latent space (0.5 = not at all, 1 = perfectly).</p>',
-  ranking: '<p>Each StyleSpace dim is one channel of the generator\'s style (stroke width, slant, blur…). <b>p_true</b> is the probability the classifier gives the true class. The <b>score</b> says how strongly moving the dim lowers p_true on average; the arrow is the direction that lowers it.</p>',
-  histograms: '<p>For one dim, the values it takes on samples the classifier gets right (well) and wrong (mis). <b>KS</b> (Kolmogorov–Smirnov distance, 0 to 1) measures how different the two groups are: the top-ranked dims should separate them far more than random dims.</p>',
-  traversals: '<p>Each row starts from the class\'s average image and moves one dim, step by step, until the classifier reads another class (the <b>decision corner case</b>); the numbers are p_true at each frame. The slider does the same for any dim and shift, live.</p>',
-  corner: '<p>Per class, the smallest move along each top dim that changes the classifier\'s answer: the image shown is the first one it reads as another class. The <b>p_true = 0.5</b> point is where the true class\'s probability falls to one half (often still read as the true class).</p>',
-  curves: '<p>Accuracy of generated samples grouped by their distance (in the top dims) from the well-classified centre of their class; 1 = the 95th percentile of the well-classified samples\' distances. Shaded: 95% intervals. Hollow points: bins with too few samples to count in the robustness score.</p>',
-  embeddings: '<p>Each point is a generated sample, laid out in 2-D by UMAP from its noise z, its latent w or its style s. Misclassified samples that cluster in one space mean that space explains the failures.</p>',
+  compare:
+    '<p><b>Robustness</b>: accuracy as a function of how far a generated sample is from the typical well-classified one, averaged over that distance (1 = never fails, however unusual the image). <b>kNN AUROC</b>: how well the misclassified samples can be told apart from the correct ones by their neighbours in each latent space (0.5 = not at all, 1 = perfectly).</p>',
+  ranking:
+    "<p>Each StyleSpace dim is one channel of the generator's style (stroke width, slant, blur…). <b>p_true</b> is the probability the classifier gives the true class. The <b>score</b> says how strongly moving the dim lowers p_true on average; the arrow is the direction that lowers it.</p>",
+  histograms:
+    '<p>For one dim, the values it takes on samples the classifier gets right (well) and wrong (mis). <b>KS</b> (Kolmogorov–Smirnov distance, 0 to 1) measures how different the two groups are: the top-ranked dims should separate them far more than random dims.</p>',
+  traversals:
+    "<p>Each row starts from the class's average image and moves one dim, step by step, until the classifier reads another class (the <b>decision corner case</b>); the numbers are p_true at each frame. The slider does the same for any dim and shift, live.</p>",
+  corner:
+    "<p>Per class, the smallest move along each top dim that changes the classifier's answer: the image shown is the first one it reads as another class. The <b>p_true = 0.5</b> point is where the true class's probability falls to one half (often still read as the true class).</p>",
+  curves:
+    "<p>Accuracy of generated samples grouped by their distance (in the top dims) from the well-classified centre of their class; 1 = the 95th percentile of the well-classified samples' distances. Shaded: 95% intervals. Hollow points: bins with too few samples to count in the robustness score.</p>",
+  embeddings:
+    '<p>Each point is a generated sample, laid out in 2-D by UMAP from its noise z, its latent w or its style s. Misclassified samples that cluster in one space mean that space explains the failures.</p>',
 };
-const help = (section: string) => `<details class="help"><summary>What does this show?</summary>${HELP[section]}<p>The method: <a href="${METHOD_URL}">“Leveraging generative models to characterize the failure conditions of image classifiers”</a> (Le Coz, Herbin, Adjed).</p></details>`;
+const help = (section: string) =>
+  `<details class="help"><summary>What does this show?</summary>${HELP[section]}<p>The method: <a href="${METHOD_URL}">“Leveraging generative models to characterize the failure conditions of image classifiers”</a> (Le Coz, Herbin, Adjed).</p></details>`;
 
 export function dashboardHtml(widgetsUrl: string, dashboardUrl: string): string {
   return `<!doctype html>
@@ -104,7 +113,9 @@ faultlines-corner-cases,faultlines-ranking,faultlines-accuracy-curve,faultlines-
 export function registerDashboard(app: OpenAPIHono<AppEnv>): void {
   const page = async (c: { env: AppEnv['Bindings'] }) => {
     const m = await widgetsManifest(c.env);
-    return new Response(dashboardHtml(m.widgets.hashed, m.dashboard.hashed), { headers: { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-cache' } });
+    return new Response(dashboardHtml(m.widgets.hashed, m.dashboard.hashed), {
+      headers: { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-cache' },
+    });
   };
   app.get('/dashboard', page);
   // `/`: browsers get the dashboard; API clients (no text/html in Accept) the JSON index (meta.ts).

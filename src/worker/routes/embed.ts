@@ -19,23 +19,42 @@ export const EMBED_WIDGETS = ['corner-cases', 'traversal', 'ranking', 'accuracy-
 const WidgetParam = z.object({ widget: z.enum(EMBED_WIDGETS).openapi({ description: 'Which widget' }) });
 const EmbedQuery = z.object({
   classifier: ClassifierParam,
-  class: ClassParam.optional().openapi({ description: 'corner-cases, ranking: one class (default all); traversal: the class (default 0)' }),
+  class: ClassParam.optional().openapi({
+    description: 'corner-cases, ranking: one class (default all); traversal: the class (default 0)',
+  }),
   dim: DimParam.optional().openapi({ description: 'traversal: the dim (required)' }),
-  seed: SeedParam.optional().openapi({ description: 'traversal: start from the sample (seed, class) instead of the class average' }),
-  range: z.coerce.number().min(0.5).max(LIMITS.maxSteps).optional().openapi({ description: 'traversal: slider range in std (default 4)' }),
+  seed: SeedParam.optional().openapi({
+    description: 'traversal: start from the sample (seed, class) instead of the class average',
+  }),
+  range: z.coerce
+    .number()
+    .min(0.5)
+    .max(LIMITS.maxSteps)
+    .optional()
+    .openapi({ description: 'traversal: slider range in std (default 4)' }),
   top: z.coerce.number().int().min(1).max(50).optional().openapi({ description: 'ranking: dims shown (default 10)' }),
   compare: z
     .string()
     .max(200)
-    .regex(/^(none|[a-z0-9][a-z0-9-]*(,[a-z0-9][a-z0-9-]*)*)$/, 'compare must be "none" or classifier names separated by commas')
+    .regex(
+      /^(none|[a-z0-9][a-z0-9-]*(,[a-z0-9][a-z0-9-]*)*)$/,
+      'compare must be "none" or classifier names separated by commas',
+    )
     .optional()
     .openapi({ description: 'accuracy-curve: the other classifiers to show (default all)' }),
   theme: z.enum(['light', 'dark']).default('light'),
 });
 
-const escapeAttr = (s: string) => s.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+const escapeAttr = (s: string) =>
+  s.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 
-export function embedHtml(opts: { widget: (typeof EMBED_WIDGETS)[number]; api: string; moduleUrl: string; attrs: Record<string, string | number | undefined>; theme: 'light' | 'dark' }): string {
+export function embedHtml(opts: {
+  widget: (typeof EMBED_WIDGETS)[number];
+  api: string;
+  moduleUrl: string;
+  attrs: Record<string, string | number | undefined>;
+  theme: 'light' | 'dark';
+}): string {
   const tag = `faultlines-${opts.widget}`;
   // heading-level 2: the widget's title comes right under the page's (visually hidden) h1.
   const attrs = Object.entries({ api: opts.api, 'heading-level': 2, ...opts.attrs })
@@ -67,8 +86,16 @@ export function registerEmbed(app: OpenAPIHono<AppEnv>): void {
   app.use('/embed/*', async (c, next) => {
     await next();
     const res = c.res;
-    if (res.status < 400 || !(res.headers.get('content-type') ?? '').includes('problem+json') || !(c.req.header('accept') ?? '').includes('text/html')) return;
-    const p = (await res.clone().json().catch(() => ({}))) as { title?: string; detail?: string; field?: string };
+    if (
+      res.status < 400 ||
+      !(res.headers.get('content-type') ?? '').includes('problem+json') ||
+      !(c.req.header('accept') ?? '').includes('text/html')
+    )
+      return;
+    const p = (await res
+      .clone()
+      .json()
+      .catch(() => ({}))) as { title?: string; detail?: string; field?: string };
     const headers = new Headers(res.headers);
     headers.set('content-type', 'text/html; charset=utf-8');
     headers.set('vary', 'accept');
@@ -82,7 +109,10 @@ export function registerEmbed(app: OpenAPIHono<AppEnv>): void {
       tags: ['embeds'],
       summary: 'One widget as an HTML page for an iframe',
       request: { params: WidgetParam, query: EmbedQuery },
-      responses: { 200: { description: 'The page', content: { 'text/html': { schema: z.string() } } }, ...errorResponses(400, 404, 503) },
+      responses: {
+        200: { description: 'The page', content: { 'text/html': { schema: z.string() } } },
+        ...errorResponses(400, 404, 503),
+      },
     }),
     async (c) => {
       const { widget } = valid(c, 'param', WidgetParam);

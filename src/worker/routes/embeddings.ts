@@ -21,9 +21,19 @@ export function registerEmbeddings(app: OpenAPIHono<AppEnv>): void {
       method: 'get',
       path: '/v1/embeddings',
       tags: ['results'],
-      summary: '2-D UMAP embeddings of the sweep head in Z, W and S, with the kNN AUROC of mis- vs well-classified per space',
+      summary:
+        '2-D UMAP embeddings of the sweep head in Z, W and S, with the kNN AUROC of mis- vs well-classified per space',
       request: { query: EmbeddingsQuery },
-      responses: { 200: { description: 'The embeddings', content: { 'application/json': { schema: z.object({ key: z.string(), payload: z.unknown() }).passthrough() } } }, 304: { description: 'Not modified' }, ...errorResponses(400, 404) },
+      responses: {
+        200: {
+          description: 'The embeddings',
+          content: {
+            'application/json': { schema: z.object({ key: z.string(), payload: z.unknown() }).passthrough() },
+          },
+        },
+        304: { description: 'Not modified' },
+        ...errorResponses(400, 404),
+      },
     }),
     async (c) => {
       const q = valid(c, 'query', EmbeddingsQuery);
@@ -34,9 +44,32 @@ export function registerEmbeddings(app: OpenAPIHono<AppEnv>): void {
       const nm = notModified(c, etag, REVALIDATE);
       if (nm) return nm;
       const r = await getResult<EmbeddingsPayload>(c.env, key);
-      if (r === null) throw new ProblemError(404, 'not-computed', `no ${EMBEDDINGS_KIND} for classifier "${entry.name}" on the sweep (seed ${q.seed}, count ${q.count}) with the current generator; embeddings are seeded, not jobs: run npm run seed:edge`, { key });
-      const payload = q.space === undefined ? r.payload : { ...r.payload, spaces: r.payload.spaces.filter((s) => s.space === q.space) };
-      return json({ key, resultUrl: `/v1/results/${key}`, kind: EMBEDDINGS_KIND, classifier: r.classifier, generatorId: r.generatorId, classifierId: r.classifierId, sweep: r.sweep, options: r.options, computed: r.computed, payload }, { etag, cacheControl: REVALIDATE });
+      if (r === null)
+        throw new ProblemError(
+          404,
+          'not-computed',
+          `no ${EMBEDDINGS_KIND} for classifier "${entry.name}" on the sweep (seed ${q.seed}, count ${q.count}) with the current generator; embeddings are seeded, not jobs: run npm run seed:edge`,
+          { key },
+        );
+      const payload =
+        q.space === undefined
+          ? r.payload
+          : { ...r.payload, spaces: r.payload.spaces.filter((s) => s.space === q.space) };
+      return json(
+        {
+          key,
+          resultUrl: `/v1/results/${key}`,
+          kind: EMBEDDINGS_KIND,
+          classifier: r.classifier,
+          generatorId: r.generatorId,
+          classifierId: r.classifierId,
+          sweep: r.sweep,
+          options: r.options,
+          computed: r.computed,
+          payload,
+        },
+        { etag, cacheControl: REVALIDATE },
+      );
     },
   );
 }

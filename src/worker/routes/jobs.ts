@@ -24,9 +24,26 @@ export const JobSubmit = z
   .object({
     kind: z.enum(RESULT_KINDS).openapi({ description: 'The result to compute (ranking-sums feeds /v1/rankings)' }),
     classifier: ClassifierParam,
-    seed: z.number().int().min(0).max(LIMITS.seed - 1),
-    count: z.number().int().min(1).max(LIMITS.jobSamples).openapi({ description: `Population size (at most ${LIMITS.jobSamples})` }),
-    shardSize: z.number().int().min(16).max(LIMITS.jobSamples).optional().openapi({ description: `Samples per shard of a ranking-sums job (default ${DEFAULT_SHARD_SIZE}); for another kind, of the ranking-sums job it submits when the sweep's sums are not computed yet (the derived job itself is computed whole). Not part of a job's identity: the first submission decides.` }),
+    seed: z
+      .number()
+      .int()
+      .min(0)
+      .max(LIMITS.seed - 1),
+    count: z
+      .number()
+      .int()
+      .min(1)
+      .max(LIMITS.jobSamples)
+      .openapi({ description: `Population size (at most ${LIMITS.jobSamples})` }),
+    shardSize: z
+      .number()
+      .int()
+      .min(16)
+      .max(LIMITS.jobSamples)
+      .optional()
+      .openapi({
+        description: `Samples per shard of a ranking-sums job (default ${DEFAULT_SHARD_SIZE}); for another kind, of the ranking-sums job it submits when the sweep's sums are not computed yet (the derived job itself is computed whole). Not part of a job's identity: the first submission decides.`,
+      }),
   })
   .openapi('JobSubmit');
 
@@ -55,8 +72,20 @@ export function registerJobs(app: OpenAPIHono<AppEnv>): void {
       summary: 'Submit a heavy sweep (computed by GPU runners, never inline); needs the submitter token',
       request: { body: { content: { 'application/json': { schema: JobSubmit } }, required: true } },
       responses: {
-        202: { description: 'Accepted: the job (new or already known) and its status URL', content: { 'application/json': { schema: z.object({ job: JobSchema, statusUrl: z.string(), created: z.boolean() }) } } },
-        200: { description: 'Already computed: the result URL', content: { 'application/json': { schema: z.object({ status: z.literal('done'), resultUrl: z.string() }).passthrough() } } },
+        202: {
+          description: 'Accepted: the job (new or already known) and its status URL',
+          content: {
+            'application/json': { schema: z.object({ job: JobSchema, statusUrl: z.string(), created: z.boolean() }) },
+          },
+        },
+        200: {
+          description: 'Already computed: the result URL',
+          content: {
+            'application/json': {
+              schema: z.object({ status: z.literal('done'), resultUrl: z.string() }).passthrough(),
+            },
+          },
+        },
         ...errorResponses(400, 401, 403, 404, 413, 422),
       },
     }),
@@ -65,40 +94,100 @@ export function registerJobs(app: OpenAPIHono<AppEnv>): void {
       const sweep = { seed: b.seed, count: b.count };
       const { key, spec, catalog, entry, options } = await locate(c, b.kind, b.classifier, sweep);
       if (entry.source === 'registered' && !entry.record.differentiable) {
-        const why = b.kind === 'ranking-sums' ? 'the ranking takes d p_true / d s through the classifier' : `${b.kind} derive from the classifier's own ranking (d p_true / d s through it)`;
-        throw new ProblemError(422, 'not-differentiable', `${why}, and registered classifier ${entry.name} has no gradient for op ${entry.record.nonDifferentiableOp}: rank with a differentiable classifier (e.g. ${catalog.defaultClassifier ?? 'a built-in one'}) and use this one in the live classify, render and traversal endpoints (direction increase or decrease)${b.kind === 'ranking-sums' ? '' : ', or measure it on those dims with the CLI (npx faultlines analyze --classifier DIR --adapter FILE)'}`, { field: 'classifier', classifier: entry.name });
+        const why =
+          b.kind === 'ranking-sums'
+            ? 'the ranking takes d p_true / d s through the classifier'
+            : `${b.kind} derive from the classifier's own ranking (d p_true / d s through it)`;
+        throw new ProblemError(
+          422,
+          'not-differentiable',
+          `${why}, and registered classifier ${entry.name} has no gradient for op ${entry.record.nonDifferentiableOp}: rank with a differentiable classifier (e.g. ${catalog.defaultClassifier ?? 'a built-in one'}) and use this one in the live classify, render and traversal endpoints (direction increase or decrease)${b.kind === 'ranking-sums' ? '' : ', or measure it on those dims with the CLI (npx faultlines analyze --classifier DIR --adapter FILE)'}`,
+          { field: 'classifier', classifier: entry.name },
+        );
       }
       if ((await getResult(c.env, key)) !== null) return json({ status: 'done', key, resultUrl: `/v1/results/${key}` });
       // What a runner needs to compute exactly this result and check it holds the same models.
       // A registered classifier is a TF.js model the runner fetches from /v1/runner/classifiers/{id}.
-      const models = { generatorId: generatorId(catalog), classifierId: entry.sha256, ...(entry.source === 'registered' ? { classifierFormat: 'tfjs' } : {}) };
+      const models = {
+        generatorId: generatorId(catalog),
+        classifierId: entry.sha256,
+        ...(entry.source === 'registered' ? { classifierFormat: 'tfjs' } : {}),
+      };
       const stub = board(c.env);
       let derived: Record<string, unknown> = {};
       let needs: string | undefined;
       if (b.kind !== 'ranking-sums') {
         const sums = await locate(c, 'ranking-sums', b.classifier, sweep);
         if ((await getResult(c.env, sums.key)) === null) {
-          await stub.submit({ key: sums.key, kind: 'ranking-sums', spec: { ...sums.spec, options: sums.options, ...models }, total: b.count, shardSize: b.shardSize });
+          await stub.submit({
+            key: sums.key,
+            kind: 'ranking-sums',
+            spec: { ...sums.spec, options: sums.options, ...models },
+            total: b.count,
+            shardSize: b.shardSize,
+          });
           needs = sums.key;
         }
         // Accuracy curves measure the compared (built-in) classifiers on the same samples.
-        const compare = b.kind === 'accuracy-curves' ? { compare: comparedClassifiers(catalog.classifiers, entry.sha256).map((m) => ({ classifier: m.name, classifierId: m.sha256 })) } : {};
+        const compare =
+          b.kind === 'accuracy-curves'
+            ? {
+                compare: comparedClassifiers(catalog.classifiers, entry.sha256).map((m) => ({
+                  classifier: m.name,
+                  classifierId: m.sha256,
+                })),
+              }
+            : {};
         derived = { sums: sums.key, ...compare };
       }
       const full = { ...spec, options, ...models, ...derived };
-      const { job, created } = await stub.submit({ key, kind: b.kind, spec: full, total: b.count, shardSize: b.shardSize, needs });
+      const { job, created } = await stub.submit({
+        key,
+        kind: b.kind,
+        spec: full,
+        total: b.count,
+        shardSize: b.shardSize,
+        needs,
+      });
       const view = jobView(job);
-      return json({ created, statusUrl: view.statusUrl, job: view }, { status: 202, headers: { location: view.statusUrl } });
+      return json(
+        { created, statusUrl: view.statusUrl, job: view },
+        { status: 202, headers: { location: view.statusUrl } },
+      );
     },
   );
 
   const ListQuery = z.object({
     limit: z.coerce.number().int().min(1).max(100).default(20),
-    cursor: z.string().regex(/^\d{1,16}:[0-9a-f-]{36}$/, 'cursor must be the `next` of a previous page').optional().openapi({ description: 'The `next` of the previous page (jobs older than its last one)' }),
+    cursor: z
+      .string()
+      .regex(/^\d{1,16}:[0-9a-f-]{36}$/, 'cursor must be the `next` of a previous page')
+      .optional()
+      .openapi({ description: 'The `next` of the previous page (jobs older than its last one)' }),
   });
   route(
     app,
-    createRoute({ method: 'get', path: '/v1/jobs', tags: ['jobs'], summary: 'Recent jobs, newest first, a page at a time', request: { query: ListQuery }, responses: { 200: { description: 'Jobs', content: { 'application/json': { schema: z.object({ jobs: z.array(JobSchema), next: z.string().nullable().openapi({ description: 'cursor of the next page; null on the last' }) }) } } }, ...errorResponses(400) } }),
+    createRoute({
+      method: 'get',
+      path: '/v1/jobs',
+      tags: ['jobs'],
+      summary: 'Recent jobs, newest first, a page at a time',
+      request: { query: ListQuery },
+      responses: {
+        200: {
+          description: 'Jobs',
+          content: {
+            'application/json': {
+              schema: z.object({
+                jobs: z.array(JobSchema),
+                next: z.string().nullable().openapi({ description: 'cursor of the next page; null on the last' }),
+              }),
+            },
+          },
+        },
+        ...errorResponses(400),
+      },
+    }),
     async (c) => {
       const { limit, cursor } = valid(c, 'query', ListQuery);
       const page = await board(c.env).list(limit, cursor);
@@ -108,7 +197,17 @@ export function registerJobs(app: OpenAPIHono<AppEnv>): void {
 
   route(
     app,
-    createRoute({ method: 'get', path: '/v1/jobs/{id}', tags: ['jobs'], summary: 'Status and progress of a job', request: { params: IdParam }, responses: { 200: { description: 'The job', content: { 'application/json': { schema: JobSchema } } }, ...errorResponses(400, 404) } }),
+    createRoute({
+      method: 'get',
+      path: '/v1/jobs/{id}',
+      tags: ['jobs'],
+      summary: 'Status and progress of a job',
+      request: { params: IdParam },
+      responses: {
+        200: { description: 'The job', content: { 'application/json': { schema: JobSchema } } },
+        ...errorResponses(400, 404),
+      },
+    }),
     async (c) => {
       const { id } = valid(c, 'param', IdParam);
       const found = await board(c.env).status(id);
@@ -128,20 +227,40 @@ export function registerJobs(app: OpenAPIHono<AppEnv>): void {
       description:
         'Runners holding a lease of it are answered 409 `/problems/job-cancelled` at their next heartbeat or completion and move on. Cancelling a cancelled job changes nothing (`cancelled: false`); a done job is refused with 409 (its result is published: `DELETE /v1/results/{key}` removes it). Submitting a cancelled job again computes it afresh, as a new job.',
       request: { params: IdParam },
-      responses: { 200: { description: 'The cancelled job; `cancelled` is false when it already was', content: { 'application/json': { schema: z.object({ cancelled: z.boolean(), job: JobSchema }) } } }, ...errorResponses(400, 401, 403, 404, 409) },
+      responses: {
+        200: {
+          description: 'The cancelled job; `cancelled` is false when it already was',
+          content: { 'application/json': { schema: z.object({ cancelled: z.boolean(), job: JobSchema }) } },
+        },
+        ...errorResponses(400, 401, 403, 404, 409),
+      },
     }),
     async (c) => {
       await requireScope(c, 'submit');
       const { id } = valid(c, 'param', IdParam);
       const r = await board(c.env).cancel(id);
-      if (!r.ok) throw new ProblemError(r.status, r.status === 404 ? 'not-found' : 'conflict', r.detail, { field: 'id' });
+      if (!r.ok)
+        throw new ProblemError(r.status, r.status === 404 ? 'not-found' : 'conflict', r.detail, { field: 'id' });
       return json({ cancelled: r.cancelled, job: jobView(r.job) });
     },
   );
 
   route(
     app,
-    createRoute({ method: 'get', path: '/v1/jobs/{id}/shards', tags: ['jobs'], summary: 'The shards of a job: ranges, status, attempts, leases, retries', request: { params: IdParam }, responses: { 200: { description: 'Shards', content: { 'application/json': { schema: z.object({ jobId: z.string(), shards: z.array(ShardSchema) }) } } }, ...errorResponses(400, 404) } }),
+    createRoute({
+      method: 'get',
+      path: '/v1/jobs/{id}/shards',
+      tags: ['jobs'],
+      summary: 'The shards of a job: ranges, status, attempts, leases, retries',
+      request: { params: IdParam },
+      responses: {
+        200: {
+          description: 'Shards',
+          content: { 'application/json': { schema: z.object({ jobId: z.string(), shards: z.array(ShardSchema) }) } },
+        },
+        ...errorResponses(400, 404),
+      },
+    }),
     async (c) => {
       const { id } = valid(c, 'param', IdParam);
       const shards = await board(c.env).shards(id);
@@ -158,20 +277,40 @@ export function registerJobs(app: OpenAPIHono<AppEnv>): void {
       tags: ['jobs'],
       summary: 'The result of a finished job',
       request: { params: IdParam },
-      responses: { 200: { description: 'The stored result', content: { 'application/json': { schema: z.object({ key: z.string() }).passthrough() } } }, 304: { description: 'Not modified' }, ...errorResponses(400, 404, 409) },
+      responses: {
+        200: {
+          description: 'The stored result',
+          content: { 'application/json': { schema: z.object({ key: z.string() }).passthrough() } },
+        },
+        304: { description: 'Not modified' },
+        ...errorResponses(400, 404, 409),
+      },
     }),
     async (c) => {
       const { id } = valid(c, 'param', IdParam);
       const job = await board(c.env).get(id);
       if (!job) throw new ProblemError(404, 'not-found', `no job ${id}`, { field: 'id' });
-      if (job.status === 'failed') throw new ProblemError(409, 'job-failed', `job ${id} failed: ${job.error ?? 'unknown error'}`, { job: `/v1/jobs/${id}` });
-      if (job.status === 'cancelled') throw new ProblemError(409, 'job-cancelled', `job ${id} was cancelled: ${job.error ?? ''}`, { job: `/v1/jobs/${id}` });
-      if (job.status !== 'done') throw new ProblemError(409, 'job-pending', `job ${id} is ${job.status} (${job.progress.done}/${job.progress.total})`, { job: `/v1/jobs/${id}` });
+      if (job.status === 'failed')
+        throw new ProblemError(409, 'job-failed', `job ${id} failed: ${job.error ?? 'unknown error'}`, {
+          job: `/v1/jobs/${id}`,
+        });
+      if (job.status === 'cancelled')
+        throw new ProblemError(409, 'job-cancelled', `job ${id} was cancelled: ${job.error ?? ''}`, {
+          job: `/v1/jobs/${id}`,
+        });
+      if (job.status !== 'done')
+        throw new ProblemError(
+          409,
+          'job-pending',
+          `job ${id} is ${job.status} (${job.progress.done}/${job.progress.total})`,
+          { job: `/v1/jobs/${id}` },
+        );
       const etag = `"${job.key}"`;
       const nm = notModified(c, etag, IMMUTABLE);
       if (nm) return nm;
       const r = await getResult(c.env, job.key);
-      if (r === null) throw new ProblemError(404, 'not-found', `job ${id} is done but its result ${job.key} is missing`);
+      if (r === null)
+        throw new ProblemError(404, 'not-found', `job ${id} is done but its result ${job.key} is missing`);
       return json(r, { etag, cacheControl: IMMUTABLE });
     },
   );

@@ -10,7 +10,19 @@ import { gridPng } from '../../core/image/png.js';
 import { generatorId } from '../../protocol/catalog.js';
 import { classifierEntry, getCatalog, getModels } from '../isolate-models.js';
 import { etagOf } from '../result-cache.js';
-import { LIVE, json, keep, viaCache, notModified, png, pngDataUrl, route, valid, type AppContext, type AppEnv } from '../http.js';
+import {
+  LIVE,
+  json,
+  keep,
+  viaCache,
+  notModified,
+  png,
+  pngDataUrl,
+  route,
+  valid,
+  type AppContext,
+  type AppEnv,
+} from '../http.js';
 import { LIMITS } from '../limits.js';
 import { badField, errorResponses } from '../problem.js';
 import { ClassParam, ClassifierParam, EditSchema, FormatParam, ScaleParam, SeedParam } from '../schemas.js';
@@ -24,7 +36,12 @@ import { limitedCompute } from '../live-limit.js';
  * Image [32*32] and class probabilities of each style row. Noise (per-sample mode): the reserved
  * stream of `classIndex`, as the live traversals from the same style; of no class when none is given.
  */
-async function renderStyles(models: Awaited<ReturnType<typeof getModels>>, styles: Float32Array, n: number, classIndex?: number): Promise<{ images: Float32Array[]; probs: Float32Array[] }> {
+async function renderStyles(
+  models: Awaited<ReturnType<typeof getModels>>,
+  styles: Float32Array,
+  n: number,
+  classIndex?: number,
+): Promise<{ images: Float32Array[]; probs: Float32Array[] }> {
   const S = models.generator.styleSize;
   const streams = classIndex === undefined ? undefined : new Uint32Array(n).fill(classNoiseStream(classIndex));
   const [img, pr] = tf.tidy(() => {
@@ -35,13 +52,21 @@ async function renderStyles(models: Awaited<ReturnType<typeof getModels>>, style
   tf.dispose([img, pr]);
   const px = iv.length / n;
   const K = pv.length / n;
-  return { images: Array.from({ length: n }, (_, i) => iv.slice(i * px, (i + 1) * px)), probs: Array.from({ length: n }, (_, i) => pv.slice(i * K, (i + 1) * K)) };
+  return {
+    images: Array.from({ length: n }, (_, i) => iv.slice(i * px, (i + 1) * px)),
+    probs: Array.from({ length: n }, (_, i) => pv.slice(i * K, (i + 1) * K)),
+  };
 }
 
 function classification(p: Float32Array, trueClass?: number) {
   let best = 0;
   for (let k = 1; k < p.length; k++) if (p[k] > p[best]) best = k;
-  return { predicted: best, confidence: p[best], ...(trueClass === undefined ? {} : { pTrue: p[trueClass] }), probabilities: Array.from(p, (v) => Math.round(v * 1e6) / 1e6) };
+  return {
+    predicted: best,
+    confidence: p[best],
+    ...(trueClass === undefined ? {} : { pTrue: p[trueClass] }),
+    probabilities: Array.from(p, (v) => Math.round(v * 1e6) / 1e6),
+  };
 }
 
 /** Ids of the models a request will use, without building them (for ETags and 304s). */
@@ -51,27 +76,65 @@ export async function modelIds(c: AppContext, classifier: string | undefined) {
   return { generatorId: generatorId(catalog), classifierId: entry.sha256, classifier: entry.name };
 }
 
-const RenderQuery = z.object({ seed: SeedParam, class: ClassParam, classifier: ClassifierParam, format: FormatParam, scale: ScaleParam });
+const RenderQuery = z.object({
+  seed: SeedParam,
+  class: ClassParam,
+  classifier: ClassifierParam,
+  format: FormatParam,
+  scale: ScaleParam,
+});
 const RenderBody = z
   .object({
-    seed: z.number().int().min(0).max(LIMITS.seed - 1).optional().openapi({ description: 'Start from the style of (seed, class)' }),
-    class: z.number().int().min(0).max(9).openapi({ description: 'Class of the sample (and the true class for p_true)' }),
-    style: z.array(z.number().min(-1e4).max(1e4)).min(1).max(4096).optional().openapi({ description: 'A whole style vector s (length S) instead of a seed' }),
+    seed: z
+      .number()
+      .int()
+      .min(0)
+      .max(LIMITS.seed - 1)
+      .optional()
+      .openapi({ description: 'Start from the style of (seed, class)' }),
+    class: z
+      .number()
+      .int()
+      .min(0)
+      .max(9)
+      .openapi({ description: 'Class of the sample (and the true class for p_true)' }),
+    style: z
+      .array(z.number().min(-1e4).max(1e4))
+      .min(1)
+      .max(4096)
+      .optional()
+      .openapi({ description: 'A whole style vector s (length S) instead of a seed' }),
     edits: z.array(EditSchema).max(LIMITS.edits).default([]),
     classifier: ClassifierParam,
     format: z.enum(['json', 'png']).default('json'),
     scale: z.number().int().min(1).max(LIMITS.scale).default(4),
   })
-  .refine((b) => (b.seed === undefined) !== (b.style === undefined), { message: 'give exactly one of seed or style', path: ['seed'] })
+  .refine((b) => (b.seed === undefined) !== (b.style === undefined), {
+    message: 'give exactly one of seed or style',
+    path: ['seed'],
+  })
   .openapi('RenderRequest');
 
 const RenderResult = z
-  .object({ generatorId: z.string(), classifier: z.string(), predicted: z.number().int(), pTrue: z.number(), probabilities: z.array(z.number()), image: z.string().openapi({ description: 'PNG data URL' }) })
+  .object({
+    generatorId: z.string(),
+    classifier: z.string(),
+    predicted: z.number().int(),
+    pTrue: z.number(),
+    probabilities: z.array(z.number()),
+    image: z.string().openapi({ description: 'PNG data URL' }),
+  })
   .passthrough()
   .openapi('RenderResult');
 
 const renderResponses = {
-  200: { description: 'The image (JSON with a PNG data URL, or image/png)', content: { 'application/json': { schema: RenderResult }, 'image/png': { schema: z.string().openapi({ format: 'binary' }) } } },
+  200: {
+    description: 'The image (JSON with a PNG data URL, or image/png)',
+    content: {
+      'application/json': { schema: RenderResult },
+      'image/png': { schema: z.string().openapi({ format: 'binary' }) },
+    },
+  },
   304: { description: 'Not modified' },
   ...errorResponses(400, 404, 413, 429, 503),
 };
@@ -81,7 +144,17 @@ function renderOne(c: AppContext, args: Parameters<typeof renderNow>[1]): Promis
   return limitedCompute(c.env, () => renderNow(c, args));
 }
 
-async function renderNow(c: AppContext, args: { classifier?: string; class: number; format: 'json' | 'png'; scale: number; etag: string; style: (m: Awaited<ReturnType<typeof getModels>>) => { s: Float32Array; meta: Record<string, unknown> } }): Promise<Response> {
+async function renderNow(
+  c: AppContext,
+  args: {
+    classifier?: string;
+    class: number;
+    format: 'json' | 'png';
+    scale: number;
+    etag: string;
+    style: (m: Awaited<ReturnType<typeof getModels>>) => { s: Float32Array; meta: Record<string, unknown> };
+  },
+): Promise<Response> {
   const models = await getModels(c.env, args.classifier, keep(c));
   const { s, meta } = args.style(models);
   const { images, probs } = await renderStyles(models, s, 1, args.class);
@@ -90,7 +163,18 @@ async function renderNow(c: AppContext, args: { classifier?: string; class: numb
   if (args.format === 'png') {
     return png(bytes, args.etag, LIVE, { 'x-predicted-class': String(cls.predicted), 'x-p-true': String(cls.pTrue) });
   }
-  return json({ generatorId: models.generatorId, classifier: models.classifierName, classifierId: models.classifierId, class: args.class, ...meta, ...cls, image: pngDataUrl(bytes) }, { etag: args.etag, cacheControl: LIVE });
+  return json(
+    {
+      generatorId: models.generatorId,
+      classifier: models.classifierName,
+      classifierId: models.classifierId,
+      class: args.class,
+      ...meta,
+      ...cls,
+      image: pngDataUrl(bytes),
+    },
+    { etag: args.etag, cacheControl: LIVE },
+  );
 }
 
 const ClassifyBody = z
@@ -100,21 +184,36 @@ const ClassifyBody = z
       .array(z.array(z.number().min(0).max(1)).length(1024, 'each image must have 32*32 = 1024 pixels in [0, 1]'))
       .min(1)
       .max(LIMITS.classifyBatch)
-      .openapi({ description: `Up to ${LIMITS.classifyBatch} images, each 1024 grey values in [0, 1], row-major 32x32 (1 = ink); the body may be up to ${LIMITS.classifyBodyBytes / 1024} KiB (a full batch at full float precision)` }),
+      .openapi({
+        description: `Up to ${LIMITS.classifyBatch} images, each 1024 grey values in [0, 1], row-major 32x32 (1 = ink); the body may be up to ${LIMITS.classifyBodyBytes / 1024} KiB (a full batch at full float precision)`,
+      }),
   })
   .openapi('ClassifyRequest');
 
 export function registerLive(app: OpenAPIHono<AppEnv>): void {
   route(
     app,
-    createRoute({ method: 'get', path: '/v1/render', tags: ['live'], summary: 'Render the sample (seed, class) and classify it', request: { query: RenderQuery }, responses: renderResponses }),
+    createRoute({
+      method: 'get',
+      path: '/v1/render',
+      tags: ['live'],
+      summary: 'Render the sample (seed, class) and classify it',
+      request: { query: RenderQuery },
+      responses: renderResponses,
+    }),
     async (c) => {
       const q = valid(c, 'query', RenderQuery);
       const ids = await modelIds(c, q.classifier);
       const etag = etagOf('render', ids, q);
       const nm = notModified(c, etag, LIVE);
       if (nm) return nm;
-      return viaCache(c, etag, () => renderOne(c, { ...q, etag, style: (m) => ({ s: seedStyle(m.generator, q.seed, q.class), meta: { seed: q.seed } }) }));
+      return viaCache(c, etag, () =>
+        renderOne(c, {
+          ...q,
+          etag,
+          style: (m) => ({ s: seedStyle(m.generator, q.seed, q.class), meta: { seed: q.seed } }),
+        }),
+      );
     },
   );
 
@@ -147,20 +246,35 @@ export function registerLive(app: OpenAPIHono<AppEnv>): void {
       const etag = etagOf('render-post', ids, b, st?.key ?? null);
       const nm = notModified(c, etag, LIVE);
       if (nm) return nm;
-      return viaCache(c, etag, () => renderOne(c, {
-        ...b,
-        etag,
-        style: (m) => {
-          const S = m.generator.styleSize;
-          let s: Float32Array;
-          if (b.style !== undefined) {
-            if (b.style.length !== S) throw badField('style', 'validation', `style must have S = ${S} values, got ${b.style.length}`);
-            s = Float32Array.from(b.style);
-          } else s = seedStyle(m.generator, b.seed!, b.class);
-          const edits = applyStyleEdits(m.generator, s, b.edits, (dim) => classRanking(st!.sums, st!.layout, b.class).byIndex.get(dim)!.std);
-          return { s, meta: { ...(b.seed === undefined ? {} : { seed: b.seed }), edits, ...(st ? { statistics: statisticsJson(st) } : {}) } };
-        },
-      }));
+      return viaCache(c, etag, () =>
+        renderOne(c, {
+          ...b,
+          etag,
+          style: (m) => {
+            const S = m.generator.styleSize;
+            let s: Float32Array;
+            if (b.style !== undefined) {
+              if (b.style.length !== S)
+                throw badField('style', 'validation', `style must have S = ${S} values, got ${b.style.length}`);
+              s = Float32Array.from(b.style);
+            } else s = seedStyle(m.generator, b.seed!, b.class);
+            const edits = applyStyleEdits(
+              m.generator,
+              s,
+              b.edits,
+              (dim) => classRanking(st!.sums, st!.layout, b.class).byIndex.get(dim)!.std,
+            );
+            return {
+              s,
+              meta: {
+                ...(b.seed === undefined ? {} : { seed: b.seed }),
+                edits,
+                ...(st ? { statistics: statisticsJson(st) } : {}),
+              },
+            };
+          },
+        }),
+      );
     },
   );
 
@@ -172,19 +286,30 @@ export function registerLive(app: OpenAPIHono<AppEnv>): void {
       tags: ['live'],
       summary: 'Classify images',
       request: { body: { content: { 'application/json': { schema: ClassifyBody } }, required: true } },
-      responses: { 200: { description: 'Predictions', content: { 'application/json': { schema: z.object({ results: z.array(z.unknown()) }).passthrough() } } }, ...errorResponses(400, 404, 413, 429, 503) },
+      responses: {
+        200: {
+          description: 'Predictions',
+          content: { 'application/json': { schema: z.object({ results: z.array(z.unknown()) }).passthrough() } },
+        },
+        ...errorResponses(400, 404, 413, 429, 503),
+      },
     }),
-    async (c) => limitedCompute(c.env, async () => {
-      const b = valid(c, 'json', ClassifyBody);
-      const models = await getModels(c.env, b.classifier, keep(c));
-      const n = b.images.length;
-      const flat = new Float32Array(n * 1024);
-      b.images.forEach((im, i) => flat.set(im, i * 1024));
-      const p = tf.tidy(() => tf.softmax(models.classifier.logits(tf.tensor4d(flat, [n, 32, 32, 1]))));
-      const pv = (await p.data()) as Float32Array;
-      p.dispose();
-      const K = pv.length / n;
-      return json({ classifier: models.classifierName, classifierId: models.classifierId, results: Array.from({ length: n }, (_, i) => classification(pv.slice(i * K, (i + 1) * K))) });
-    }),
+    async (c) =>
+      limitedCompute(c.env, async () => {
+        const b = valid(c, 'json', ClassifyBody);
+        const models = await getModels(c.env, b.classifier, keep(c));
+        const n = b.images.length;
+        const flat = new Float32Array(n * 1024);
+        b.images.forEach((im, i) => flat.set(im, i * 1024));
+        const p = tf.tidy(() => tf.softmax(models.classifier.logits(tf.tensor4d(flat, [n, 32, 32, 1]))));
+        const pv = (await p.data()) as Float32Array;
+        p.dispose();
+        const K = pv.length / n;
+        return json({
+          classifier: models.classifierName,
+          classifierId: models.classifierId,
+          results: Array.from({ length: n }, (_, i) => classification(pv.slice(i * K, (i + 1) * K))),
+        });
+      }),
   );
 }

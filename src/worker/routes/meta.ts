@@ -19,7 +19,10 @@ const DOCS_HTML = `<!doctype html>
 <script>SwaggerUIBundle({ url: '/openapi.json', dom_id: '#ui', deepLinking: true });</script>
 </body></html>`;
 
-const DOCS_TYPES: Record<string, string> = { 'swagger-ui-bundle.js': 'text/javascript; charset=utf-8', 'swagger-ui.css': 'text/css; charset=utf-8' };
+const DOCS_TYPES: Record<string, string> = {
+  'swagger-ui-bundle.js': 'text/javascript; charset=utf-8',
+  'swagger-ui.css': 'text/css; charset=utf-8',
+};
 
 const startedAt = Date.now();
 
@@ -51,7 +54,20 @@ export function registerMeta(app: OpenAPIHono<AppEnv>): void {
       name: 'faultlines',
       docs: '/docs',
       openapi: '/openapi.json',
-      endpoints: ['/v1/health', '/v1/models', '/v1/rankings', '/v1/histograms', '/v1/accuracy-curves', '/v1/corner-cases', '/v1/results', '/v1/render', '/v1/classify', '/v1/traversal', '/v1/corner-case', '/v1/jobs'],
+      endpoints: [
+        '/v1/health',
+        '/v1/models',
+        '/v1/rankings',
+        '/v1/histograms',
+        '/v1/accuracy-curves',
+        '/v1/corner-cases',
+        '/v1/results',
+        '/v1/render',
+        '/v1/classify',
+        '/v1/traversal',
+        '/v1/corner-case',
+        '/v1/jobs',
+      ],
     }),
   );
 
@@ -64,16 +80,31 @@ export function registerMeta(app: OpenAPIHono<AppEnv>): void {
       tags: ['meta'],
       summary: 'What a problem type means',
       request: { params: ProblemSlugParam },
-      responses: { 200: { description: 'The problem type', content: { 'application/json': { schema: z.object({ type: z.string(), title: z.string() }) } } }, ...errorResponses(404) },
+      responses: {
+        200: {
+          description: 'The problem type',
+          content: { 'application/json': { schema: z.object({ type: z.string(), title: z.string() }) } },
+        },
+        ...errorResponses(404),
+      },
     }),
     async (c) => {
       const { slug } = valid(c, 'param', ProblemSlugParam);
-      if (!Object.hasOwn(PROBLEM_TYPES, slug)) throw new ProblemError(404, 'not-found', `no problem type "${slug}"`, { field: 'slug' });
-      return json({ type: `/problems/${slug}`, title: PROBLEM_TYPES[slug as ProblemSlug] }, { cacheControl: 'public, max-age=86400' });
+      if (!Object.hasOwn(PROBLEM_TYPES, slug))
+        throw new ProblemError(404, 'not-found', `no problem type "${slug}"`, { field: 'slug' });
+      return json(
+        { type: `/problems/${slug}`, title: PROBLEM_TYPES[slug as ProblemSlug] },
+        { cacheControl: 'public, max-age=86400' },
+      );
     },
   );
 
-  const HealthQuery = z.object({ warm: z.enum(['true', 'false']).default('false').openapi({ description: 'Also initialise the wasm backend and build the generator' }) });
+  const HealthQuery = z.object({
+    warm: z
+      .enum(['true', 'false'])
+      .default('false')
+      .openapi({ description: 'Also initialise the wasm backend and build the generator' }),
+  });
   route(
     app,
     createRoute({
@@ -82,7 +113,13 @@ export function registerMeta(app: OpenAPIHono<AppEnv>): void {
       tags: ['meta'],
       summary: 'Liveness, backend and limits',
       request: { query: HealthQuery },
-      responses: { 200: { description: 'Healthy', content: { 'application/json': { schema: z.object({ ok: z.boolean() }).passthrough() } } }, ...errorResponses(400, 503) },
+      responses: {
+        200: {
+          description: 'Healthy',
+          content: { 'application/json': { schema: z.object({ ok: z.boolean() }).passthrough() } },
+        },
+        ...errorResponses(400, 503),
+      },
     }),
     async (c) => {
       const { warm } = valid(c, 'query', HealthQuery);

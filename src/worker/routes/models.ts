@@ -31,16 +31,31 @@ export function registerModels(app: OpenAPIHono<AppEnv>): void {
       path: '/v1/models',
       tags: ['models'],
       summary: 'The generator and every classifier (weights verified on first use)',
-      responses: { 200: { description: 'Models', content: { 'application/json': { schema: z.object({ models: z.array(ModelInfoSchema) }) } } }, ...errorResponses(503) },
+      responses: {
+        200: {
+          description: 'Models',
+          content: { 'application/json': { schema: z.object({ models: z.array(ModelInfoSchema) }) } },
+        },
+        ...errorResponses(503),
+      },
     }),
     async (c) => {
       const catalog = await getCatalog(c.env);
-      const etag = etagOf('models', catalog.builtAt, generatorId(catalog), catalog.classifiers.map((m) => m.sha256), (await listRecords(c.env)).map((r) => r.id));
+      const etag = etagOf(
+        'models',
+        catalog.builtAt,
+        generatorId(catalog),
+        catalog.classifiers.map((m) => m.sha256),
+        (await listRecords(c.env)).map((r) => r.id),
+      );
       const nm = notModified(c, etag, REVALIDATE);
       if (nm) return nm;
       const models = await modelInfos(c.env, keep(c));
       const refused = models.some((m) => 'status' in m && m.status === 'refused');
-      return json({ defaultClassifier: catalog.defaultClassifier, models }, refused ? {} : { etag, cacheControl: REVALIDATE });
+      return json(
+        { defaultClassifier: catalog.defaultClassifier, models },
+        refused ? {} : { etag, cacheControl: REVALIDATE },
+      );
     },
   );
 
@@ -51,12 +66,21 @@ export function registerModels(app: OpenAPIHono<AppEnv>): void {
       path: '/v1/classifiers',
       tags: ['models'],
       summary: 'The classifiers with their metrics: the built-in ones, then the registered ones (POST /v1/classifiers)',
-      responses: { 200: { description: 'Classifiers', content: { 'application/json': { schema: z.object({ classifiers: z.array(ModelInfoSchema) }) } } }, ...errorResponses(503) },
+      responses: {
+        200: {
+          description: 'Classifiers',
+          content: { 'application/json': { schema: z.object({ classifiers: z.array(ModelInfoSchema) }) } },
+        },
+        ...errorResponses(503),
+      },
     }),
     async (c) => {
       const catalog = await getCatalog(c.env);
       const models = await modelInfos(c.env, keep(c));
-      return json({ defaultClassifier: catalog.defaultClassifier, classifiers: models.filter((m) => m.kind === 'classifier') });
+      return json({
+        defaultClassifier: catalog.defaultClassifier,
+        classifiers: models.filter((m) => m.kind === 'classifier'),
+      });
     },
   );
 
@@ -68,7 +92,10 @@ export function registerModels(app: OpenAPIHono<AppEnv>): void {
       tags: ['models'],
       summary: 'One model; 503 when its weights fail verification',
       request: { params: NameParam },
-      responses: { 200: { description: 'The model', content: { 'application/json': { schema: ModelInfoSchema } } }, ...errorResponses(404, 503) },
+      responses: {
+        200: { description: 'The model', content: { 'application/json': { schema: ModelInfoSchema } } },
+        ...errorResponses(404, 503),
+      },
     }),
     async (c) => {
       const { name } = valid(c, 'param', NameParam);
@@ -76,7 +103,10 @@ export function registerModels(app: OpenAPIHono<AppEnv>): void {
       const genName = catalog.generator?.name ?? 'generator-random-init';
       if (name === genName || name === 'generator') {
         const g = await getGenerator(c.env, keep(c));
-        return json({ ...g.info, status: 'ready', styleSize: g.model.styleSize, layers: g.model.layout.layers }, { cacheControl: REVALIDATE });
+        return json(
+          { ...g.info, status: 'ready', styleSize: g.model.styleSize, layers: g.model.layout.layers },
+          { cacheControl: REVALIDATE },
+        );
       }
       if (!catalog.classifiers.some((m) => m.name === name)) {
         const record = await getRecord(c.env, name);

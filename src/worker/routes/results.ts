@@ -7,7 +7,18 @@ import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
 import type { RankingSums } from '../../core/analysis/ranking.js';
 import { GeneratorArchitectureSchema } from '../../core/generator/architecture.js';
 import { buildStyleLayout, type StyleLayout } from '../../core/generator/style-layout.js';
-import { DEFAULT_OPTIONS, RESULTS_INDEX_PATH, generatorId, resultKey, resultOptions, type Catalog, type ResultKind, type ResultsIndex, type StoredResult, type SweepSpec } from '../../protocol/catalog.js';
+import {
+  DEFAULT_OPTIONS,
+  RESULTS_INDEX_PATH,
+  generatorId,
+  resultKey,
+  resultOptions,
+  type Catalog,
+  type ResultKind,
+  type ResultsIndex,
+  type StoredResult,
+  type SweepSpec,
+} from '../../protocol/catalog.js';
 import { board } from '../jobs/board.js';
 import { classifierEntry, getCatalog } from '../isolate-models.js';
 import { deleteResult, etagOf, getResult, isBuiltInResult, rankingFromSums } from '../result-cache.js';
@@ -55,18 +66,40 @@ export async function missResponse(c: AppContext, key: string, spec: JobSpec, ne
   if (job && (job.status === 'queued' || job.status === 'running')) {
     const statusUrl = `/v1/jobs/${job.id}`;
     return json(
-      { status: 'pending', ...(neededBy === undefined ? {} : { detail: `${why}the ${spec.kind} result of classifier "${spec.classifier}" on the sweep (seed ${spec.seed}, count ${spec.count}) is being computed by the job below; retry when it is done` }), key, job: { id: job.id, status: job.status, progress: job.progress }, statusUrl },
+      {
+        status: 'pending',
+        ...(neededBy === undefined
+          ? {}
+          : {
+              detail: `${why}the ${spec.kind} result of classifier "${spec.classifier}" on the sweep (seed ${spec.seed}, count ${spec.count}) is being computed by the job below; retry when it is done`,
+            }),
+        key,
+        job: { id: job.id, status: job.status, progress: job.progress },
+        statusUrl,
+      },
       { status: 202, headers: { location: statusUrl, 'retry-after': '30' } },
     );
   }
   if (job && job.status === 'failed') {
-    return problemResponse(problem(404, 'job-failed', `${why}the job computing ${neededBy === undefined ? 'this result' : `the ${spec.kind} result of classifier "${spec.classifier}"`} failed: ${job.error ?? 'unknown error'}`, { key, job: `/v1/jobs/${job.id}` }));
+    return problemResponse(
+      problem(
+        404,
+        'job-failed',
+        `${why}the job computing ${neededBy === undefined ? 'this result' : `the ${spec.kind} result of classifier "${spec.classifier}"`} failed: ${job.error ?? 'unknown error'}`,
+        { key, job: `/v1/jobs/${job.id}` },
+      ),
+    );
   }
   return problemResponse(
-    problem(404, 'not-computed', `${why}no ${spec.kind} result for classifier "${spec.classifier}" on the sweep (seed ${spec.seed}, count ${spec.count}) with the current generator; results are never computed inline: submit the job below`, {
-      key,
-      submit: { method: 'POST', href: '/v1/jobs', body: spec },
-    }),
+    problem(
+      404,
+      'not-computed',
+      `${why}no ${spec.kind} result for classifier "${spec.classifier}" on the sweep (seed ${spec.seed}, count ${spec.count}) with the current generator; results are never computed inline: submit the job below`,
+      {
+        key,
+        submit: { method: 'POST', href: '/v1/jobs', body: spec },
+      },
+    ),
   );
 }
 
@@ -74,20 +107,54 @@ const Common = { classifier: ClassifierParam, ...SweepQuery };
 const RankingQuery = z.object({
   ...Common,
   class: ClassParam.optional().openapi({ description: 'Ranking of one class (default: all classes)' }),
-  top: z.coerce.number().int().min(1).max(LIMITS.top).default(20).openapi({ description: 'Dims returned (most influential first)' }),
+  top: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(LIMITS.top)
+    .default(20)
+    .openapi({ description: 'Dims returned (most influential first)' }),
 });
 const PlainQuery = z.object(Common);
 const CornerQuery = z.object({ ...Common, class: ClassParam.optional().openapi({ description: 'Only this class' }) });
 const KeyParam = z.object({ key: z.string().regex(/^[0-9a-f]{64}$/, 'key must be a 64-hex content hash') });
 
 const ResultEnvelope = z.object({ key: z.string(), resultUrl: z.string(), payload: z.unknown() }).passthrough();
-const ok = (description: string) => ({ 200: { description, content: { 'application/json': { schema: ResultEnvelope } } }, 202: { description: 'Not computed yet; the job that computes it', content: { 'application/json': { schema: z.object({ status: z.literal('pending'), statusUrl: z.string() }).passthrough() } } }, 304: { description: 'Not modified (If-None-Match)' }, ...errorResponses(400, 404) });
+const ok = (description: string) => ({
+  200: { description, content: { 'application/json': { schema: ResultEnvelope } } },
+  202: {
+    description: 'Not computed yet; the job that computes it',
+    content: {
+      'application/json': { schema: z.object({ status: z.literal('pending'), statusUrl: z.string() }).passthrough() },
+    },
+  },
+  304: { description: 'Not modified (If-None-Match)' },
+  ...errorResponses(400, 404),
+});
 
 function envelope(r: StoredResult, payload: unknown, extra: Record<string, unknown> = {}) {
-  return { key: r.key, resultUrl: `/v1/results/${r.key}`, kind: r.kind, classifier: r.classifier, generatorId: r.generatorId, classifierId: r.classifierId, sweep: r.sweep, options: r.options, computed: r.computed, ...extra, payload };
+  return {
+    key: r.key,
+    resultUrl: `/v1/results/${r.key}`,
+    kind: r.kind,
+    classifier: r.classifier,
+    generatorId: r.generatorId,
+    classifierId: r.classifierId,
+    sweep: r.sweep,
+    options: r.options,
+    computed: r.computed,
+    ...extra,
+    payload,
+  };
 }
 
-async function serve(c: AppContext, kind: ResultKind, q: { classifier?: string; seed: number; count: number }, view: string[], shape: (r: StoredResult, catalog: Catalog) => unknown): Promise<Response> {
+async function serve(
+  c: AppContext,
+  kind: ResultKind,
+  q: { classifier?: string; seed: number; count: number },
+  view: string[],
+  shape: (r: StoredResult, catalog: Catalog) => unknown,
+): Promise<Response> {
   const { catalog, key, spec } = await locate(c, kind, q.classifier, { seed: q.seed, count: q.count });
   const etag = etagOf(key, view);
   const nm = notModified(c, etag, REVALIDATE);
@@ -100,29 +167,71 @@ async function serve(c: AppContext, kind: ResultKind, q: { classifier?: string; 
 export function registerResults(app: OpenAPIHono<AppEnv>): void {
   route(
     app,
-    createRoute({ method: 'get', path: '/v1/rankings', tags: ['results'], summary: 'Ranking of StyleSpace dims by their effect on p_true (global or per class)', request: { query: RankingQuery }, responses: ok('The ranking') }),
+    createRoute({
+      method: 'get',
+      path: '/v1/rankings',
+      tags: ['results'],
+      summary: 'Ranking of StyleSpace dims by their effect on p_true (global or per class)',
+      request: { query: RankingQuery },
+      responses: ok('The ranking'),
+    }),
     async (c) => {
       const q = valid(c, 'query', RankingQuery);
       return serve(c, 'ranking-sums', q, ['ranking', String(q.class ?? 'all'), String(q.top)], (r, catalog) => {
         const sums = r.payload as RankingSums;
         const layout = catalogLayout(catalog);
-        if (sums.styleSize !== layout.size) throw new ProblemError(409, 'conflict', `cached sums have S = ${sums.styleSize}, the generator ${layout.size}`);
+        if (sums.styleSize !== layout.size)
+          throw new ProblemError(
+            409,
+            'conflict',
+            `cached sums have S = ${sums.styleSize}, the generator ${layout.size}`,
+          );
         let ranking: ReturnType<typeof rankingFromSums>;
         try {
           ranking = rankingFromSums(r.key, sums, layout, q.class ?? null);
         } catch (e) {
-          throw new ProblemError(404, 'not-computed', `this sweep cannot rank ${q.class === undefined ? 'all classes' : `class ${q.class}`}: ${(e as Error).message}`, { field: 'class' });
+          throw new ProblemError(
+            404,
+            'not-computed',
+            `this sweep cannot rank ${q.class === undefined ? 'all classes' : `class ${q.class}`}: ${(e as Error).message}`,
+            { field: 'class' },
+          );
         }
-        return envelope(r, { schema: ranking.schema, specHash: ranking.specHash, classIndex: ranking.classIndex, count: ranking.count, styleSize: sums.styleSize, dims: ranking.dims.slice(0, q.top) }, {
-          accuracy: q.class === undefined ? sums.correct.reduce((a, b) => a + b, 0) / Math.max(1, sums.count.reduce((a, b) => a + b, 0)) : sums.correct[q.class] / Math.max(1, sums.count[q.class]),
-        });
+        return envelope(
+          r,
+          {
+            schema: ranking.schema,
+            specHash: ranking.specHash,
+            classIndex: ranking.classIndex,
+            count: ranking.count,
+            styleSize: sums.styleSize,
+            dims: ranking.dims.slice(0, q.top),
+          },
+          {
+            accuracy:
+              q.class === undefined
+                ? sums.correct.reduce((a, b) => a + b, 0) /
+                  Math.max(
+                    1,
+                    sums.count.reduce((a, b) => a + b, 0),
+                  )
+                : sums.correct[q.class] / Math.max(1, sums.count[q.class]),
+          },
+        );
       });
     },
   );
 
   route(
     app,
-    createRoute({ method: 'get', path: '/v1/histograms', tags: ['results'], summary: 'Histograms of top and random dims for well- vs mis-classified samples', request: { query: PlainQuery }, responses: ok('The histograms') }),
+    createRoute({
+      method: 'get',
+      path: '/v1/histograms',
+      tags: ['results'],
+      summary: 'Histograms of top and random dims for well- vs mis-classified samples',
+      request: { query: PlainQuery },
+      responses: ok('The histograms'),
+    }),
     async (c) => {
       const q = valid(c, 'query', PlainQuery);
       return serve(c, 'histograms', q, ['histograms'], (r) => envelope(r, r.payload));
@@ -131,7 +240,14 @@ export function registerResults(app: OpenAPIHono<AppEnv>): void {
 
   route(
     app,
-    createRoute({ method: 'get', path: '/v1/accuracy-curves', tags: ['results'], summary: 'Accuracy vs distance from the well-classified centre (this classifier is the reference)', request: { query: PlainQuery }, responses: ok('The curves') }),
+    createRoute({
+      method: 'get',
+      path: '/v1/accuracy-curves',
+      tags: ['results'],
+      summary: 'Accuracy vs distance from the well-classified centre (this classifier is the reference)',
+      request: { query: PlainQuery },
+      responses: ok('The curves'),
+    }),
     async (c) => {
       const q = valid(c, 'query', PlainQuery);
       return serve(c, 'accuracy-curves', q, ['accuracy-curves'], (r) => envelope(r, r.payload));
@@ -140,36 +256,76 @@ export function registerResults(app: OpenAPIHono<AppEnv>): void {
 
   route(
     app,
-    createRoute({ method: 'get', path: '/v1/corner-cases', tags: ['results'], summary: 'Corner cases per class (images as PNG data URLs)', request: { query: CornerQuery }, responses: ok('The corner cases') }),
+    createRoute({
+      method: 'get',
+      path: '/v1/corner-cases',
+      tags: ['results'],
+      summary: 'Corner cases per class (images as PNG data URLs)',
+      request: { query: CornerQuery },
+      responses: ok('The corner cases'),
+    }),
     async (c) => {
       const q = valid(c, 'query', CornerQuery);
       return serve(c, 'corner-cases', q, ['corner-cases', String(q.class ?? 'all')], (r) => {
         const p = r.payload as { classes: Array<{ classIndex: number }> };
-        return envelope(r, q.class === undefined ? p : { ...p, classes: p.classes.filter((x) => x.classIndex === q.class) });
+        return envelope(
+          r,
+          q.class === undefined ? p : { ...p, classes: p.classes.filter((x) => x.classIndex === q.class) },
+        );
       });
     },
   );
 
   route(
     app,
-    createRoute({ method: 'get', path: '/v1/results', tags: ['results'], summary: 'The built-in precomputed results', responses: { 200: { description: 'Index', content: { 'application/json': { schema: z.object({ entries: z.array(z.unknown()) }).passthrough() } } } } }),
+    createRoute({
+      method: 'get',
+      path: '/v1/results',
+      tags: ['results'],
+      summary: 'The built-in precomputed results',
+      responses: {
+        200: {
+          description: 'Index',
+          content: { 'application/json': { schema: z.object({ entries: z.array(z.unknown()) }).passthrough() } },
+        },
+      },
+    }),
     async (c) => {
       const catalog = await getCatalog(c.env);
       const res = await fetchAsset(c.env, RESULTS_INDEX_PATH);
-      const index: ResultsIndex = res.ok ? await res.json() : { schema: 'faultlines.edge-results-index/1', generatedAt: '', entries: [] };
+      const index: ResultsIndex = res.ok
+        ? await res.json()
+        : { schema: 'faultlines.edge-results-index/1', generatedAt: '', entries: [] };
       const gid = generatorId(catalog);
       const ids = new Set(catalog.classifiers.map((m) => m.sha256));
-      return json({
-        generatedAt: index.generatedAt,
-        defaults: { sweep: { seed: SweepQuery.seed.parse(undefined), count: SweepQuery.count.parse(undefined) }, options: DEFAULT_OPTIONS },
-        entries: index.entries.map((e) => ({ ...e, url: `/v1/results/${e.key}`, current: e.generatorId === gid && ids.has(e.classifierId) })),
-      }, { cacheControl: REVALIDATE });
+      return json(
+        {
+          generatedAt: index.generatedAt,
+          defaults: {
+            sweep: { seed: SweepQuery.seed.parse(undefined), count: SweepQuery.count.parse(undefined) },
+            options: DEFAULT_OPTIONS,
+          },
+          entries: index.entries.map((e) => ({
+            ...e,
+            url: `/v1/results/${e.key}`,
+            current: e.generatorId === gid && ids.has(e.classifierId),
+          })),
+        },
+        { cacheControl: REVALIDATE },
+      );
     },
   );
 
   route(
     app,
-    createRoute({ method: 'get', path: '/v1/results/{key}', tags: ['results'], summary: 'A result by its content hash (immutable)', request: { params: KeyParam }, responses: ok('The stored result') }),
+    createRoute({
+      method: 'get',
+      path: '/v1/results/{key}',
+      tags: ['results'],
+      summary: 'A result by its content hash (immutable)',
+      request: { params: KeyParam },
+      responses: ok('The stored result'),
+    }),
     async (c) => {
       const { key } = valid(c, 'param', KeyParam);
       const etag = `"${key}"`;
@@ -188,15 +344,33 @@ export function registerResults(app: OpenAPIHono<AppEnv>): void {
       path: '/v1/results/{key}',
       tags: ['results'],
       security: SECURITY.submit,
-      summary: 'Invalidate a result computed by a job (submitter token), so that submitting its job again recomputes it',
-      description: 'Removes the stored result and forgets its job; idempotent. Built-in results (static assets) cannot be removed: regenerate them with `npm run seed:edge`. Clients and caches may still hold a copy they fetched before (results are served as immutable).',
+      summary:
+        'Invalidate a result computed by a job (submitter token), so that submitting its job again recomputes it',
+      description:
+        'Removes the stored result and forgets its job; idempotent. Built-in results (static assets) cannot be removed: regenerate them with `npm run seed:edge`. Clients and caches may still hold a copy they fetched before (results are served as immutable).',
       request: { params: KeyParam },
-      responses: { 200: { description: 'What was removed', content: { 'application/json': { schema: z.object({ key: z.string(), deleted: z.boolean(), jobForgotten: z.boolean() }) } } }, ...errorResponses(400, 401, 403, 409) },
+      responses: {
+        200: {
+          description: 'What was removed',
+          content: {
+            'application/json': {
+              schema: z.object({ key: z.string(), deleted: z.boolean(), jobForgotten: z.boolean() }),
+            },
+          },
+        },
+        ...errorResponses(400, 401, 403, 409),
+      },
     }),
     async (c) => {
       await requireScope(c, 'submit');
       const { key } = valid(c, 'param', KeyParam);
-      if (await isBuiltInResult(c.env, key)) throw new ProblemError(409, 'conflict', `result ${key} is built in (static assets): regenerate it with npm run seed:edge`, { field: 'key' });
+      if (await isBuiltInResult(c.env, key))
+        throw new ProblemError(
+          409,
+          'conflict',
+          `result ${key} is built in (static assets): regenerate it with npm run seed:edge`,
+          { field: 'key' },
+        );
       const deleted = await deleteResult(c.env, key);
       const jobForgotten = await board(c.env).forget(key);
       return json({ key, deleted, jobForgotten });

@@ -45,7 +45,13 @@ const bad = payloadError;
  * Checks a runner's shard result against the shard it answers before it becomes part of an
  * immutable result (it is served, and rankings are computed from it).
  */
-export function checkPayload(kind: string, payload: unknown, catalog: Catalog, spec: JobSpec, shard: Pick<ShardRecord, 'start' | 'end'>): void {
+export function checkPayload(
+  kind: string,
+  payload: unknown,
+  catalog: Catalog,
+  spec: JobSpec,
+  shard: Pick<ShardRecord, 'start' | 'end'>,
+): void {
   const S = catalogLayout(catalog).size;
   const K = Number((catalog.generatorArchitecture as { numClasses?: number }).numClasses ?? 10);
   if ((DERIVED_KINDS as readonly string[]).includes(kind)) {
@@ -56,26 +62,38 @@ export function checkPayload(kind: string, payload: unknown, catalog: Catalog, s
   const p = parsePayload(RankingSumsPayload, payload);
   if (p.styleSize !== S) throw bad('styleSize', ` is ${p.styleSize}, the generator's S is ${S}`);
   if (p.numClasses !== K) throw bad('numClasses', ` is ${p.numClasses}, the generator has ${K} classes`);
-  for (const f of ['count', 'correct'] as const) if (p[f].length !== K) throw bad(f, ` must have numClasses = ${K} entries`);
+  for (const f of ['count', 'correct'] as const)
+    if (p[f].length !== K) throw bad(f, ` must have numClasses = ${K} entries`);
   for (const f of ['gradSum', 'gradSqSum', 'styleSum', 'styleSqSum'] as const) {
     if (p[f].length !== S * K) throw bad(f, ` must have styleSize * numClasses = ${S * K} entries`);
   }
   const ids = { generatorId: spec.generatorId, classifierId: spec.classifierId } as AnalysisModels;
   const expectedHash = populationSpecHash(ids, { seed: spec.seed, count: spec.count, classIndex: null });
-  if (p.specHash !== expectedHash) throw bad('specHash', ` ${p.specHash} is not this job's (models ${spec.generatorId.slice(0, 12)}/${spec.classifierId.slice(0, 12)}, seed ${spec.seed}, count ${spec.count}): ${expectedHash}`);
+  if (p.specHash !== expectedHash)
+    throw bad(
+      'specHash',
+      ` ${p.specHash} is not this job's (models ${spec.generatorId.slice(0, 12)}/${spec.classifierId.slice(0, 12)}, seed ${spec.seed}, count ${spec.count}): ${expectedHash}`,
+    );
   if (p.ranges.length !== 1 || p.ranges[0][0] !== shard.start || p.ranges[0][1] !== shard.end) {
     throw bad('ranges', ` ${JSON.stringify(p.ranges)} is not this shard's range [[${shard.start},${shard.end}]]`);
   }
   // Sample i has class i mod K: the range fixes every class's count.
   for (let c = 0; c < K; c++) {
     const n = Math.max(0, Math.ceil((shard.end - c) / K) - Math.ceil((shard.start - c) / K));
-    if (p.count[c] !== n) throw bad(`count.${c}`, ` is ${p.count[c]}, the range [${shard.start}, ${shard.end}) holds ${n} samples of class ${c}`);
+    if (p.count[c] !== n)
+      throw bad(
+        `count.${c}`,
+        ` is ${p.count[c]}, the range [${shard.start}, ${shard.end}) holds ${n} samples of class ${c}`,
+      );
     if (p.correct[c] > p.count[c]) throw bad(`correct.${c}`, ` (${p.correct[c]}) exceeds count.${c} (${p.count[c]})`);
   }
   // Sums of squares are sums of squares: never negative, and (Cauchy-Schwarz) sum^2 <= n * sum of
   // squares over a class's n samples. Exact sums meet this up to float64 rounding (1e-9 is far above
   // it); numbers made up or mangled on the way rarely do.
-  for (const [sum, sq] of [['gradSum', 'gradSqSum'], ['styleSum', 'styleSqSum']] as const) {
+  for (const [sum, sq] of [
+    ['gradSum', 'gradSqSum'],
+    ['styleSum', 'styleSqSum'],
+  ] as const) {
     for (let c = 0; c < K; c++) {
       for (let j = 0; j < S; j++) {
         const i = c * S + j;
@@ -84,9 +102,21 @@ export function checkPayload(kind: string, payload: unknown, catalog: Catalog, s
         if (x2 < 0) throw bad(`${sq}.${i}`, ` (${x2}) is negative: it is a sum of squares`);
         // Finite shards could still merge into infinity (1e308 + 1e308): bound every shard so that
         // any merge of the most shards a job can have stays finite, squares of sums included.
-        if (Math.abs(x) > MAX_SUM) throw bad(`${sum}.${i}`, ` (${x}) is beyond ${MAX_SUM}: no sweep of this model produces it, and merged it could overflow`);
-        if (x2 > MAX_SUM * MAX_SUM) throw bad(`${sq}.${i}`, ` (${x2}) is beyond ${MAX_SUM * MAX_SUM}: no sweep of this model produces it, and merged it could overflow`);
-        if (x * x > p.count[c] * x2 * (1 + 1e-9)) throw bad(`${sq}.${i}`, ` (${x2}) is below ${sum}.${i}^2 / count.${c} (${(x * x) / p.count[c]}): not the sums of the same ${p.count[c]} samples`);
+        if (Math.abs(x) > MAX_SUM)
+          throw bad(
+            `${sum}.${i}`,
+            ` (${x}) is beyond ${MAX_SUM}: no sweep of this model produces it, and merged it could overflow`,
+          );
+        if (x2 > MAX_SUM * MAX_SUM)
+          throw bad(
+            `${sq}.${i}`,
+            ` (${x2}) is beyond ${MAX_SUM * MAX_SUM}: no sweep of this model produces it, and merged it could overflow`,
+          );
+        if (x * x > p.count[c] * x2 * (1 + 1e-9))
+          throw bad(
+            `${sq}.${i}`,
+            ` (${x2}) is below ${sum}.${i}^2 / count.${c} (${(x * x) / p.count[c]}): not the sums of the same ${p.count[c]} samples`,
+          );
       }
     }
   }
@@ -101,10 +131,16 @@ const MAX_SUM = 1e100;
 
 const LEASE_MS = { default: 120_000, max: 900_000 };
 
-
 function unwrap(r: BoardResult): Response {
   // A cancelled job is its own problem type: the runner drops the shard and leases another.
-  if (!r.ok) throw new ProblemError(r.status, r.type, r.detail, r.type === 'job-cancelled' ? { field: 'id' } : {}, boardCostHeader(r.cost));
+  if (!r.ok)
+    throw new ProblemError(
+      r.status,
+      r.type,
+      r.detail,
+      r.type === 'job-cancelled' ? { field: 'id' } : {},
+      boardCostHeader(r.cost),
+    );
   return json(jobView(r.job), { headers: boardCostHeader(r.cost) });
 }
 
@@ -114,10 +150,26 @@ export function leaseView(l: LeaseRecord): LeaseView {
 }
 
 const Owner = z.string().min(1).max(128);
-const LeaseToken = z.string().regex(/^[0-9a-f]{64}$/, 'lease must be the leaseToken this shard was leased with').openapi({ description: "The shard's leaseToken from the lease response: only the lease's holder knows it" });
-const ShardIndex = z.number().int().min(0).default(0).openapi({ description: 'Shard index (from the lease); 0 for single-shard jobs' });
+const LeaseToken = z
+  .string()
+  .regex(/^[0-9a-f]{64}$/, 'lease must be the leaseToken this shard was leased with')
+  .openapi({ description: "The shard's leaseToken from the lease response: only the lease's holder knows it" });
+const ShardIndex = z
+  .number()
+  .int()
+  .min(0)
+  .default(0)
+  .openapi({ description: 'Shard index (from the lease); 0 for single-shard jobs' });
 const LeaseMs = z.number().int().min(1000).max(LEASE_MS.max).default(LEASE_MS.default);
-const LeaseBody = z.object({ runner: Owner, leaseMs: LeaseMs, kinds: z.array(z.string().min(1).max(64)).max(8).optional().openapi({ description: 'Only jobs of these kinds (default: any)' }) });
+const LeaseBody = z.object({
+  runner: Owner,
+  leaseMs: LeaseMs,
+  kinds: z
+    .array(z.string().min(1).max(64))
+    .max(8)
+    .optional()
+    .openapi({ description: 'Only jobs of these kinds (default: any)' }),
+});
 const HeartbeatBody = z.object({
   runner: Owner,
   shard: ShardIndex,
@@ -128,7 +180,13 @@ const HeartbeatBody = z.object({
   etaSeconds: z.number().min(0).optional(),
   leaseMs: LeaseMs,
 });
-const CompleteBody = z.object({ runner: Owner, shard: ShardIndex, lease: LeaseToken, payload: z.record(z.string(), z.unknown()), computed: z.record(z.string(), z.unknown()).default({}) });
+const CompleteBody = z.object({
+  runner: Owner,
+  shard: ShardIndex,
+  lease: LeaseToken,
+  payload: z.record(z.string(), z.unknown()),
+  computed: z.record(z.string(), z.unknown()).default({}),
+});
 const FailBody = z.object({ runner: Owner, shard: ShardIndex, lease: LeaseToken, error: z.string().min(1).max(2000) });
 const ReleaseBody = z.object({ runner: Owner, shard: ShardIndex, lease: LeaseToken });
 const IdParam = z.object({ id: z.string().uuid() });
@@ -150,7 +208,8 @@ function checkNesting(value: unknown, field: string): void {
   while (stack.length > 0) {
     const [v, depth] = stack.pop()!;
     if (v === null || typeof v !== 'object') continue;
-    if (depth > MAX_NESTING) throw new ProblemError(400, 'validation', `${field} is nested more than ${MAX_NESTING} levels deep`, { field });
+    if (depth > MAX_NESTING)
+      throw new ProblemError(400, 'validation', `${field} is nested more than ${MAX_NESTING} levels deep`, { field });
     for (const child of Object.values(v as Record<string, unknown>)) stack.push([child, depth + 1]);
   }
 }
@@ -162,27 +221,72 @@ function modelById(catalog: Catalog, id: string): CatalogModel | undefined {
 export function registerRunner(app: OpenAPIHono<AppEnv>): void {
   route(
     app,
-    createRoute({ method: 'post', path: '/v1/runner/lease', tags: ['runner'], security, summary: 'Lease the next shard (oldest job first; 204 when none)', request: { body: { content: { 'application/json': { schema: LeaseBody } }, required: true } }, responses: { 200: { description: 'The lease: the job, its spec and the shard with its leaseToken', content: { 'application/json': { schema: LeaseViewSchema } } }, 204: { description: 'Nothing to do' }, ...errorResponses(400, 401, 403) } }),
+    createRoute({
+      method: 'post',
+      path: '/v1/runner/lease',
+      tags: ['runner'],
+      security,
+      summary: 'Lease the next shard (oldest job first; 204 when none)',
+      request: { body: { content: { 'application/json': { schema: LeaseBody } }, required: true } },
+      responses: {
+        200: {
+          description: 'The lease: the job, its spec and the shard with its leaseToken',
+          content: { 'application/json': { schema: LeaseViewSchema } },
+        },
+        204: { description: 'Nothing to do' },
+        ...errorResponses(400, 401, 403),
+      },
+    }),
     async (c) => {
       const b = valid(c, 'json', LeaseBody);
       const lease = await board(c.env).lease(b.runner, b.leaseMs, b.kinds);
-      return lease ? json(leaseView(lease), { headers: boardCostHeader(lease.cost) }) : new Response(null, { status: 204 });
+      return lease
+        ? json(leaseView(lease), { headers: boardCostHeader(lease.cost) })
+        : new Response(null, { status: 204 });
     },
   );
 
   route(
     app,
-    createRoute({ method: 'post', path: '/v1/runner/jobs/{id}/heartbeat', tags: ['runner'], security, summary: 'Report progress of a shard and extend its lease', request: { params: IdParam, body: { content: { 'application/json': { schema: HeartbeatBody } }, required: true } }, responses: { ...jobOut, ...errorResponses(400, 401, 403, 404, 409) } }),
+    createRoute({
+      method: 'post',
+      path: '/v1/runner/jobs/{id}/heartbeat',
+      tags: ['runner'],
+      security,
+      summary: 'Report progress of a shard and extend its lease',
+      request: {
+        params: IdParam,
+        body: { content: { 'application/json': { schema: HeartbeatBody } }, required: true },
+      },
+      responses: { ...jobOut, ...errorResponses(400, 401, 403, 404, 409) },
+    }),
     async (c) => {
       const { id } = valid(c, 'param', IdParam);
       const b = valid(c, 'json', HeartbeatBody);
-      return unwrap(await board(c.env).heartbeat(id, b.shard, b.lease, { done: b.done, samplesPerSecond: b.samplesPerSecond }, b.leaseMs));
+      return unwrap(
+        await board(c.env).heartbeat(
+          id,
+          b.shard,
+          b.lease,
+          { done: b.done, samplesPerSecond: b.samplesPerSecond },
+          b.leaseMs,
+        ),
+      );
     },
   );
 
   route(
     app,
-    createRoute({ method: 'post', path: '/v1/runner/jobs/{id}/complete', tags: ['runner'], security, summary: "Acknowledge a shard with its validated result; the last shard's completion merges them into the cached result", request: { params: IdParam, body: { content: { 'application/json': { schema: CompleteBody } }, required: true } }, responses: { ...jobOut, ...errorResponses(400, 401, 403, 404, 409, 413) } }),
+    createRoute({
+      method: 'post',
+      path: '/v1/runner/jobs/{id}/complete',
+      tags: ['runner'],
+      security,
+      summary:
+        "Acknowledge a shard with its validated result; the last shard's completion merges them into the cached result",
+      request: { params: IdParam, body: { content: { 'application/json': { schema: CompleteBody } }, required: true } },
+      responses: { ...jobOut, ...errorResponses(400, 401, 403, 404, 409, 413) },
+    }),
     async (c) => {
       const { id } = valid(c, 'param', IdParam);
       const b = valid(c, 'json', CompleteBody);
@@ -193,19 +297,39 @@ export function registerRunner(app: OpenAPIHono<AppEnv>): void {
       const found = await stub.shard(id, b.shard);
       if (!found) throw new ProblemError(404, 'not-found', `no job ${id}`, { field: 'id' });
       const { job, shard } = found;
-      if (job.status === 'cancelled') throw new ProblemError(409, 'job-cancelled', `job ${id} was cancelled by its submitter: drop shard ${b.shard} and lease another`, { field: 'id' });
+      if (job.status === 'cancelled')
+        throw new ProblemError(
+          409,
+          'job-cancelled',
+          `job ${id} was cancelled by its submitter: drop shard ${b.shard} and lease another`,
+          { field: 'id' },
+        );
       if (!shard) throw new ProblemError(404, 'not-found', `job ${id} has no shard ${b.shard}`, { field: 'shard' });
-      if (shard.status !== 'running' && shard.status !== 'done') throw new ProblemError(409, 'conflict', `shard ${b.shard} of job ${id} is ${shard.status}: not leased`);
+      if (shard.status !== 'running' && shard.status !== 'done')
+        throw new ProblemError(409, 'conflict', `shard ${b.shard} of job ${id} is ${shard.status}: not leased`);
       // Checked before the lease (the board checks it): a repeated acknowledgement is checked like
       // the first, so a garbage payload is never a 200.
       checkPayload(job.kind, b.payload, await getCatalog(c.env), job.spec, shard);
-      return unwrap(await stub.complete(id, b.shard, b.lease, b.runner, b.payload, { ...b.computed, completedAt: new Date().toISOString() }));
+      return unwrap(
+        await stub.complete(id, b.shard, b.lease, b.runner, b.payload, {
+          ...b.computed,
+          completedAt: new Date().toISOString(),
+        }),
+      );
     },
   );
 
   route(
     app,
-    createRoute({ method: 'post', path: '/v1/runner/jobs/{id}/fail', tags: ['runner'], security, summary: 'Report a failed shard (retried after a backoff; dead-lettered after the last attempt)', request: { params: IdParam, body: { content: { 'application/json': { schema: FailBody } }, required: true } }, responses: { ...jobOut, ...errorResponses(400, 401, 403, 404, 409) } }),
+    createRoute({
+      method: 'post',
+      path: '/v1/runner/jobs/{id}/fail',
+      tags: ['runner'],
+      security,
+      summary: 'Report a failed shard (retried after a backoff; dead-lettered after the last attempt)',
+      request: { params: IdParam, body: { content: { 'application/json': { schema: FailBody } }, required: true } },
+      responses: { ...jobOut, ...errorResponses(400, 401, 403, 404, 409) },
+    }),
     async (c) => {
       const { id } = valid(c, 'param', IdParam);
       const b = valid(c, 'json', FailBody);
@@ -215,7 +339,15 @@ export function registerRunner(app: OpenAPIHono<AppEnv>): void {
 
   route(
     app,
-    createRoute({ method: 'post', path: '/v1/runner/jobs/{id}/release', tags: ['runner'], security, summary: 'Give a shard back unfinished (queued again at once; the attempt is not counted)', request: { params: IdParam, body: { content: { 'application/json': { schema: ReleaseBody } }, required: true } }, responses: { ...jobOut, ...errorResponses(400, 401, 403, 404, 409) } }),
+    createRoute({
+      method: 'post',
+      path: '/v1/runner/jobs/{id}/release',
+      tags: ['runner'],
+      security,
+      summary: 'Give a shard back unfinished (queued again at once; the attempt is not counted)',
+      request: { params: IdParam, body: { content: { 'application/json': { schema: ReleaseBody } }, required: true } },
+      responses: { ...jobOut, ...errorResponses(400, 401, 403, 404, 409) },
+    }),
     async (c) => {
       const { id } = valid(c, 'param', IdParam);
       const b = valid(c, 'json', ReleaseBody);
@@ -225,7 +357,25 @@ export function registerRunner(app: OpenAPIHono<AppEnv>): void {
 
   route(
     app,
-    createRoute({ method: 'get', path: '/v1/runner/dead-letter', tags: ['runner'], security, summary: 'Dead-lettered shards (their last error)', request: { query: DeadQuery }, responses: { 200: { description: 'Dead shards', content: { 'application/json': { schema: z.object({ shards: z.array(z.object({ jobId: z.string() }).passthrough()) }) } } }, ...errorResponses(400, 401, 403) } }),
+    createRoute({
+      method: 'get',
+      path: '/v1/runner/dead-letter',
+      tags: ['runner'],
+      security,
+      summary: 'Dead-lettered shards (their last error)',
+      request: { query: DeadQuery },
+      responses: {
+        200: {
+          description: 'Dead shards',
+          content: {
+            'application/json': {
+              schema: z.object({ shards: z.array(z.object({ jobId: z.string() }).passthrough()) }),
+            },
+          },
+        },
+        ...errorResponses(400, 401, 403),
+      },
+    }),
     async (c) => {
       const { limit } = valid(c, 'query', DeadQuery);
       return json({ shards: await board(c.env).deadLetters(limit) });
@@ -239,9 +389,13 @@ export function registerRunner(app: OpenAPIHono<AppEnv>): void {
       path: '/v1/runner/models/{id}/{file}',
       tags: ['runner'],
       security,
-      summary: "A model's manifest or weights, byte for byte as the edge holds them (id = sha256 of the weights; verify it)",
+      summary:
+        "A model's manifest or weights, byte for byte as the edge holds them (id = sha256 of the weights; verify it)",
       request: { params: ModelParam },
-      responses: { 200: { description: 'manifest.json or the weights binary' }, ...errorResponses(400, 401, 403, 404, 503) },
+      responses: {
+        200: { description: 'manifest.json or the weights binary' },
+        ...errorResponses(400, 401, 403, 404, 503),
+      },
     }),
     async (c) => {
       const { id, file } = valid(c, 'param', ModelParam);
@@ -249,8 +403,17 @@ export function registerRunner(app: OpenAPIHono<AppEnv>): void {
       if (!entry) throw new ProblemError(404, 'not-found', `no model with id ${id} in the catalog`, { field: 'id' });
       // Checked before it is handed out: a file corrupted on disk is refused (503), never served.
       const files = await verifiedModelFiles(c.env, entry);
-      if (file === 'manifest') return new Response(files.manifest, { headers: { 'content-type': 'application/json', 'cache-control': 'private, max-age=3600' } });
-      return new Response(files.weights, { headers: { 'content-type': 'application/octet-stream', 'cache-control': 'private, max-age=3600', 'x-sha256': entry.sha256 } });
+      if (file === 'manifest')
+        return new Response(files.manifest, {
+          headers: { 'content-type': 'application/json', 'cache-control': 'private, max-age=3600' },
+        });
+      return new Response(files.weights, {
+        headers: {
+          'content-type': 'application/octet-stream',
+          'cache-control': 'private, max-age=3600',
+          'x-sha256': entry.sha256,
+        },
+      });
     },
   );
 }

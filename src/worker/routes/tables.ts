@@ -18,13 +18,22 @@ import { catalogLayout, locate, missResponse } from './results.js';
 
 type Row = Record<string, string | number | boolean | null>;
 
-const TableFormat = z.enum(['json', 'csv']).default('json').openapi({ description: 'json: an array of flat rows; csv: the same rows as text/csv with a header' });
+const TableFormat = z
+  .enum(['json', 'csv'])
+  .default('json')
+  .openapi({ description: 'json: an array of flat rows; csv: the same rows as text/csv with a header' });
 
 const RankingRowsQuery = z.object({
   classifier: ClassifierParam,
   ...SweepQuery,
   class: ClassParam.optional().openapi({ description: 'Ranking of one class (default: all classes)' }),
-  top: z.coerce.number().int().min(1).max(LIMITS.top).default(20).openapi({ description: 'Rows (most influential dims first)' }),
+  top: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(LIMITS.top)
+    .default(20)
+    .openapi({ description: 'Rows (most influential dims first)' }),
   format: TableFormat,
 });
 const CurveRowsQuery = z.object({ classifier: ClassifierParam, ...SweepQuery, format: TableFormat });
@@ -36,18 +45,33 @@ function csvCell(v: Row[string]): string {
 }
 
 function toCsv(rows: Row[], columns: string[]): string {
-  return [columns.join(','), ...rows.map((r) => columns.map((c) => csvCell(r[c] ?? null)).join(','))].join('\r\n') + '\r\n';
+  return (
+    [columns.join(','), ...rows.map((r) => columns.map((c) => csvCell(r[c] ?? null)).join(','))].join('\r\n') + '\r\n'
+  );
 }
 
 function table(rows: Row[], columns: string[], format: 'json' | 'csv', etag: string, filename: string): Response {
   const headers: Record<string, string> = { etag, 'cache-control': REVALIDATE };
   if (format === 'csv') {
-    return new Response(toCsv(rows, columns), { headers: { ...headers, 'content-type': 'text/csv; charset=utf-8; header=present', 'content-disposition': `inline; filename="${filename}.csv"` } });
+    return new Response(toCsv(rows, columns), {
+      headers: {
+        ...headers,
+        'content-type': 'text/csv; charset=utf-8; header=present',
+        'content-disposition': `inline; filename="${filename}.csv"`,
+      },
+    });
   }
-  return new Response(JSON.stringify(rows), { headers: { ...headers, 'content-type': 'application/json; charset=utf-8' } });
+  return new Response(JSON.stringify(rows), {
+    headers: { ...headers, 'content-type': 'application/json; charset=utf-8' },
+  });
 }
 
-async function cached(c: AppContext, kind: ResultKind, q: { classifier?: string; seed: number; count: number }, view: unknown[]): Promise<{ etag: string; r: StoredResult | null; miss: () => Promise<Response>; nm: Response | null }> {
+async function cached(
+  c: AppContext,
+  kind: ResultKind,
+  q: { classifier?: string; seed: number; count: number },
+  view: unknown[],
+): Promise<{ etag: string; r: StoredResult | null; miss: () => Promise<Response>; nm: Response | null }> {
   const { key, spec } = await locate(c, kind, q.classifier, { seed: q.seed, count: q.count });
   const etag = etagOf(key, 'rows', ...view);
   const nm = notModified(c, etag, REVALIDATE);
@@ -56,20 +80,66 @@ async function cached(c: AppContext, kind: ResultKind, q: { classifier?: string;
 }
 
 const tableResponses = (description: string) => ({
-  200: { description, content: { 'application/json': { schema: z.array(z.record(z.string(), z.unknown())) }, 'text/csv': { schema: z.string() } } },
-  202: { description: 'Not computed yet; the job that computes it', content: { 'application/json': { schema: z.object({ status: z.literal('pending') }).passthrough() } } },
+  200: {
+    description,
+    content: {
+      'application/json': { schema: z.array(z.record(z.string(), z.unknown())) },
+      'text/csv': { schema: z.string() },
+    },
+  },
+  202: {
+    description: 'Not computed yet; the job that computes it',
+    content: { 'application/json': { schema: z.object({ status: z.literal('pending') }).passthrough() } },
+  },
   304: { description: 'Not modified (If-None-Match)' },
   ...errorResponses(400, 404),
 });
 
-export const RANKING_COLUMNS = ['classifier', 'class', 'rank', 'dim', 'layer', 'channel', 'direction', 'score', 'meanGradient', 'standardError', 'mean', 'std'];
+export const RANKING_COLUMNS = [
+  'classifier',
+  'class',
+  'rank',
+  'dim',
+  'layer',
+  'channel',
+  'direction',
+  'score',
+  'meanGradient',
+  'standardError',
+  'mean',
+  'std',
+];
 /** One row per classifier and distance bin, then one for the samples beyond the scale (lo 1, hi and mid null); the robustness columns repeat the curve's. */
-export const CURVE_COLUMNS = ['reference', 'classifier', 'bin', 'lo', 'hi', 'mid', 'count', 'correct', 'accuracy', 'ciLow', 'ciHigh', 'sparse', 'robustness', 'robustnessLow', 'robustnessHigh', 'overallAccuracy'];
+export const CURVE_COLUMNS = [
+  'reference',
+  'classifier',
+  'bin',
+  'lo',
+  'hi',
+  'mid',
+  'count',
+  'correct',
+  'accuracy',
+  'ciLow',
+  'ciHigh',
+  'sparse',
+  'robustness',
+  'robustnessLow',
+  'robustnessHigh',
+  'overallAccuracy',
+];
 
 export function registerTables(app: OpenAPIHono<AppEnv>): void {
   route(
     app,
-    createRoute({ method: 'get', path: '/v1/rankings/rows', tags: ['tables'], summary: 'The ranking as flat rows (JSON array or CSV), one per dim', request: { query: RankingRowsQuery }, responses: tableResponses('One row per dim') }),
+    createRoute({
+      method: 'get',
+      path: '/v1/rankings/rows',
+      tags: ['tables'],
+      summary: 'The ranking as flat rows (JSON array or CSV), one per dim',
+      request: { query: RankingRowsQuery },
+      responses: tableResponses('One row per dim'),
+    }),
     async (c) => {
       const q = valid(c, 'query', RankingRowsQuery);
       const { etag, r, miss, nm } = await cached(c, 'ranking-sums', q, [q.class ?? 'all', q.top, q.format]);
@@ -77,12 +147,22 @@ export function registerTables(app: OpenAPIHono<AppEnv>): void {
       if (r === null) return miss();
       const catalog = await getCatalog(c.env);
       const sums = r.payload as RankingSums;
-      if (sums.styleSize !== catalogLayout(catalog).size) throw new ProblemError(409, 'conflict', `cached sums have S = ${sums.styleSize}, the generator ${catalogLayout(catalog).size}`);
+      if (sums.styleSize !== catalogLayout(catalog).size)
+        throw new ProblemError(
+          409,
+          'conflict',
+          `cached sums have S = ${sums.styleSize}, the generator ${catalogLayout(catalog).size}`,
+        );
       let ranking: ReturnType<typeof rankingFromSums>;
       try {
         ranking = rankingFromSums(r.key, sums, catalogLayout(catalog), q.class ?? null);
       } catch (e) {
-        throw new ProblemError(404, 'not-computed', `this sweep cannot rank ${q.class === undefined ? 'all classes' : `class ${q.class}`}: ${(e as Error).message}`, { field: 'class' });
+        throw new ProblemError(
+          404,
+          'not-computed',
+          `this sweep cannot rank ${q.class === undefined ? 'all classes' : `class ${q.class}`}: ${(e as Error).message}`,
+          { field: 'class' },
+        );
       }
       const rows: Row[] = ranking.dims.slice(0, q.top).map((d) => ({
         classifier: r.classifier,
@@ -104,7 +184,15 @@ export function registerTables(app: OpenAPIHono<AppEnv>): void {
 
   route(
     app,
-    createRoute({ method: 'get', path: '/v1/accuracy-curves/rows', tags: ['tables'], summary: 'The accuracy curves as flat rows (JSON array or CSV), one per (classifier, distance bin), then one per classifier for the samples beyond the scale (lo 1, hi null)', request: { query: CurveRowsQuery }, responses: tableResponses('One row per classifier and bin') }),
+    createRoute({
+      method: 'get',
+      path: '/v1/accuracy-curves/rows',
+      tags: ['tables'],
+      summary:
+        'The accuracy curves as flat rows (JSON array or CSV), one per (classifier, distance bin), then one per classifier for the samples beyond the scale (lo 1, hi null)',
+      request: { query: CurveRowsQuery },
+      responses: tableResponses('One row per classifier and bin'),
+    }),
     async (c) => {
       const q = valid(c, 'query', CurveRowsQuery);
       const { etag, r, miss, nm } = await cached(c, 'accuracy-curves', q, [q.format]);

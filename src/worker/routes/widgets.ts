@@ -19,7 +19,16 @@ const CORS_READ = [
   /^\/widgets\/v1\/[^/]+$/,
   /^\/openapi\.json$/,
 ];
-const EXPOSE = ['etag', 'location', 'retry-after', 'x-faultlines-cache', 'x-p-true', 'x-predicted-class', 'x-flipped', 'x-outcome'];
+const EXPOSE = [
+  'etag',
+  'location',
+  'retry-after',
+  'x-faultlines-cache',
+  'x-p-true',
+  'x-predicted-class',
+  'x-flipped',
+  'x-outcome',
+];
 /** GET and HEAD are the reads; OPTIONS is their preflight. */
 const CORS_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
@@ -40,7 +49,15 @@ export function widgetsManifest(env: Env): Promise<WidgetsManifest> {
 async function serveModule(env: Env, pathname: string, cacheControl: string, etag: string): Promise<Response> {
   const res = await fetchAsset(env, pathname);
   if (!res.ok) return problemResponse(problem(404, 'not-found', `no module ${pathname}`));
-  return new Response(res.body, { status: 200, headers: { 'content-type': 'text/javascript; charset=utf-8', 'cache-control': cacheControl, etag, 'x-content-type-options': 'nosniff' } });
+  return new Response(res.body, {
+    status: 200,
+    headers: {
+      'content-type': 'text/javascript; charset=utf-8',
+      'cache-control': cacheControl,
+      etag,
+      'x-content-type-options': 'nosniff',
+    },
+  });
 }
 
 export function registerWidgets(app: OpenAPIHono<AppEnv>): void {
@@ -48,8 +65,16 @@ export function registerWidgets(app: OpenAPIHono<AppEnv>): void {
   // run only on the read paths and the methods a widget may use: a POST on a read path (POST
   // /v1/render, POST /v1/classifiers) and every write path get no CORS headers at all, so browsers
   // refuse cross-origin writes; a preflight on a write path falls through to the app (404).
-  const readCors = cors({ origin: '*', allowMethods: ['GET', 'HEAD'], allowHeaders: ['if-none-match'], exposeHeaders: EXPOSE, maxAge: 86400 });
-  app.use('*', (c, next) => (corsReadable(new URL(c.req.url).pathname) && CORS_METHODS.has(c.req.method) ? readCors(c, next) : next()));
+  const readCors = cors({
+    origin: '*',
+    allowMethods: ['GET', 'HEAD'],
+    allowHeaders: ['if-none-match'],
+    exposeHeaders: EXPOSE,
+    maxAge: 86400,
+  });
+  app.use('*', (c, next) =>
+    corsReadable(new URL(c.req.url).pathname) && CORS_METHODS.has(c.req.method) ? readCors(c, next) : next(),
+  );
 
   // The widgets module: a stable v1 URL (revalidated) and its content-addressed twin (immutable).
   app.get('/widgets/v1/:file', async (c) => {
@@ -58,13 +83,17 @@ export function registerWidgets(app: OpenAPIHono<AppEnv>): void {
     const etag = `"${m.widgets.sha256.slice(0, 32)}"`;
     if (c.req.header('if-none-match') === etag) return new Response(null, { status: 304, headers: { etag } });
     if (`/widgets/v1/${file}` === m.widgets.hashed) return serveModule(c.env, m.widgets.hashed, IMMUTABLE, etag);
-    if (`/widgets/v1/${file}` === m.widgets.stable) return serveModule(c.env, m.widgets.stable, 'public, max-age=300, stale-while-revalidate=86400', etag);
-    return problemResponse(problem(404, 'not-found', `no widgets module ${file}; the current one is ${m.widgets.stable}`));
+    if (`/widgets/v1/${file}` === m.widgets.stable)
+      return serveModule(c.env, m.widgets.stable, 'public, max-age=300, stale-while-revalidate=86400', etag);
+    return problemResponse(
+      problem(404, 'not-found', `no widgets module ${file}; the current one is ${m.widgets.stable}`),
+    );
   });
 
   app.get('/dashboard/v1/:file', async (c) => {
     const m = await widgetsManifest(c.env);
-    if (`/dashboard/v1/${c.req.param('file')}` !== m.dashboard.hashed) return problemResponse(problem(404, 'not-found', `no dashboard module ${c.req.param('file')}`));
+    if (`/dashboard/v1/${c.req.param('file')}` !== m.dashboard.hashed)
+      return problemResponse(problem(404, 'not-found', `no dashboard module ${c.req.param('file')}`));
     return serveModule(c.env, m.dashboard.hashed, IMMUTABLE, `"${m.dashboard.sha256.slice(0, 32)}"`);
   });
 }

@@ -13,12 +13,10 @@ export const LiveStatistics = z
     kind: z.literal('ranking-sums'),
     key: z.string(),
     resultUrl: z.string(),
-    classifier: z
-      .string()
-      .openapi({
-        description:
-          "The classifier whose sweep the sums are of: the request's own, or (a classifier that cannot be ranked, render edits) the default one, whose style moments are the same",
-      }),
+    classifier: z.string().openapi({
+      description:
+        "The classifier whose sweep the sums are of: the request's own, or (a classifier that cannot be ranked, render edits) the default one, whose style moments are the same",
+    }),
     sweep: z.object({ seed: z.number().int(), count: z.number().int() }).strict(),
     use: z.enum(['start, std and ranking', 'start and std']),
   })

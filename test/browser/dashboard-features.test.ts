@@ -152,15 +152,13 @@ describe('what the page is (feature 12)', () => {
     await page.goto(`${api}/`);
     await waitReady(page);
     expect((await page.locator('header .about').textContent())!.length).toBeGreaterThan(80);
-    const sections = await page
-      .locator('section')
-      .evaluateAll((els) =>
-        els.map((s) => ({
-          id: s.id,
-          help: s.querySelector('details.help')?.textContent ?? null,
-          link: s.querySelector('details.help a[href]') !== null,
-        })),
-      );
+    const sections = await page.locator('section').evaluateAll((els) =>
+      els.map((s) => ({
+        id: s.id,
+        help: s.querySelector('details.help')?.textContent ?? null,
+        link: s.querySelector('details.help a[href]') !== null,
+      })),
+    );
     for (const s of sections.filter((x) => x.id !== 'jobs')) {
       expect(s.help, s.id).not.toBeNull();
       expect(s.link, s.id).toBe(true);

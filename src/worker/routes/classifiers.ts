@@ -44,15 +44,11 @@ const AdapterDoc = z
 
 const UrlBody = z
   .object({
-    url: z
-      .string()
-      .min(1)
-      .max(2048)
-      .openapi({
-        description:
-          'URL of model.json; its weight shards are fetched relative to it. Must lie under an operator-allowed prefix (MODEL_URL_ALLOWLIST).',
-        example: 'https://models.example.com/mlp/model.json',
-      }),
+    url: z.string().min(1).max(2048).openapi({
+      description:
+        'URL of model.json; its weight shards are fetched relative to it. Must lie under an operator-allowed prefix (MODEL_URL_ALLOWLIST).',
+      example: 'https://models.example.com/mlp/model.json',
+    }),
     adapter: AdapterDoc,
     name: DisplayName.optional(),
   })
@@ -61,11 +57,9 @@ const UrlBody = z
 const UploadDoc = z
   .object({
     model: z.string().openapi({ format: 'binary', description: 'model.json' }),
-    weights: z
-      .array(z.string().openapi({ format: 'binary' }))
-      .openapi({
-        description: "Every weight shard model.json's weightsManifest names (matched by file name), one part each",
-      }),
+    weights: z.array(z.string().openapi({ format: 'binary' })).openapi({
+      description: "Every weight shard model.json's weightsManifest names (matched by file name), one part each",
+    }),
     adapter: z.string().openapi({ format: 'binary', description: 'The adapter JSON' }),
     name: z.string().optional().openapi({ description: 'A label for people' }),
   })

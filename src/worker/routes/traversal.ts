@@ -70,21 +70,13 @@ const TraversalQuery = z.object({
     .max(LIMITS.frames)
     .default(9)
     .openapi({ description: `Frames (at most ${LIMITS.frames})` }),
-  range: z.coerce
-    .number()
-    .min(0.1)
-    .max(LIMITS.maxSteps)
-    .default(4)
-    .openapi({
-      description: 'range mode: frames span [-range, +range] std; crossing mode: the bracketing bound in std',
-    }),
-  mode: z
-    .enum(['range', 'crossing'])
-    .default('range')
-    .openapi({
-      description:
-        'range: frames evenly over [-range, range] (one batch); crossing: find the decision boundary (and p_true = 0.5) first, frames at 0..2x the decision shift (paper fig. 5)',
-    }),
+  range: z.coerce.number().min(0.1).max(LIMITS.maxSteps).default(4).openapi({
+    description: 'range mode: frames span [-range, +range] std; crossing mode: the bracketing bound in std',
+  }),
+  mode: z.enum(['range', 'crossing']).default('range').openapi({
+    description:
+      'range: frames evenly over [-range, range] (one batch); crossing: find the decision boundary (and p_true = 0.5) first, frames at 0..2x the decision shift (paper fig. 5)',
+  }),
   direction: DIRECTION.openapi({
     description:
       "crossing mode: which way to move (auto: the class ranking's direction, the one the cached corner cases take)",

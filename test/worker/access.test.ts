@@ -237,13 +237,12 @@ describe('live-compute budget', () => {
       { length: 14 },
       (_, i) => `/v1/traversal?class=${i % 10}&dim=${(i * 37 + 5) % S}&frames=9&mode=crossing&range=20&seed=${900 + i}`,
     );
-    const t0 = performance.now();
     const pending = Promise.all(
       burst.map(async (p) => {
         const res = await edge.fetch(p);
         const body = res.status === 200 ? null : await problemOf(res);
         if (res.status === 200) await res.arrayBuffer();
-        return { status: res.status, retryAfter: res.headers.get('retry-after'), body, ms: performance.now() - t0 };
+        return { status: res.status, retryAfter: res.headers.get('retry-after'), body };
       }),
     );
     // While the budget is exhausted, a cached live answer does not wait for it.
@@ -267,8 +266,10 @@ describe('live-compute budget', () => {
       expect(Number.isInteger(Number(r.retryAfter))).toBe(true);
       expect(r.body).toMatchObject({ status: 503, type: '/problems/overloaded' });
     }
-    // Refusals are immediate, not after the wait bound.
-    expect(Math.min(...refused.map((r) => r.ms))).toBeLessThan(3000);
+    // Refused at admission (queue full or projected wait too long), not after waiting the bound:
+    // the limiter says which, so this holds however slow the machine is.
+    const atAdmission = refused.filter((r) => /queue is full|projected wait/.test(String(r.body?.detail)));
+    expect(atAdmission.length, refused.map((r) => r.body?.detail).join(' | ')).toBeGreaterThanOrEqual(1);
 
     // Recovered: the refused requests compute when retried one at a time.
     for (const p of burst.filter((_, i) => results[i].status === 503).slice(0, 3)) {

@@ -133,7 +133,10 @@ describe('widgets module, embeds and dashboard', () => {
     expect(res.headers.get('content-type')).toMatch(/^text\/html/);
     const html = await res.text();
     // No API origin in the page (never the Host header): the widget uses its module's origin.
-    expect(html).toMatch(/<faultlines-traversal classifier="classifier-corrupted" class="4" dim="17" range="3">/);
+    expect(html).toMatch(
+      /<faultlines-traversal heading-level="2" classifier="classifier-corrupted" class="4" dim="17" range="3">/,
+    );
+    expect(html).not.toMatch(/<faultlines-traversal[^>]* api=/);
     // The problem type says what is wrong: a missing dim is invalid, a dim past S out of range.
     expect(await problemOf(await edge.fetch('/embed/traversal'))).toMatchObject({
       field: 'dim',

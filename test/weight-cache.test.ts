@@ -17,6 +17,8 @@ import {
 } from '../src/core/analysis/models.js';
 import { populationStyles } from '../src/core/analysis/population.js';
 import { sweepBatch } from '../src/core/analysis/ranking.js';
+import { GanTrainer, DEFAULT_HYPER } from '../src/node/training/gan-trainer.js';
+import type { DigitSet } from '../src/core/data/digits.js';
 import { DEFAULT_CNN_CONFIG, SimpleCnn } from '../src/core/classifier/simple-cnn.js';
 
 const spec = { seed: 11, count: 40, classIndex: null };
@@ -133,6 +135,18 @@ describe.each(['cpu', 'wasm'] as const)('weight-terms cache (%s)', (backend) => 
 describe('weight-terms cache and training', () => {
   it('is off on the trained generator, so gradients reach its synthesis weights', async () => {
     await useBackend('cpu');
+    const data: DigitSet = {
+      count: 8,
+      images: new Float32Array(8 * 1024),
+      labels: Uint8Array.from({ length: 8 }, (_, i) => i),
+      blur: new Uint8Array(8),
+      noise: new Uint8Array(8),
+    };
+    const trainer = new GanTrainer(data, { ...DEFAULT_HYPER, batch: 4 });
+    expect(trainer.G.weightCacheEnabled).toBe(false);
+    expect(trainer.Gema.weightCacheEnabled).toBe(true);
+    trainer.dispose();
+    // What being off buys: the gradient of a synthesis weight exists (a cached term would cut it).
     const g = new Generator(DEFAULT_GENERATOR, 3);
     const weight = g.params.get('synthesis/b8.conv0/weight');
     const s = tf.ones([2, g.styleSize]) as tf.Tensor2D;

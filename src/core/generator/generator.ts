@@ -24,6 +24,7 @@ import { MappingNetwork, type ClassInput, type MappingOptions } from './mapping.
 import { SynthesisBlock } from './synthesis-block.js';
 import { createAffine } from './synthesis-layer.js';
 import type { EqualizedFc } from './layers.js';
+import { WeightTermsCache } from '../nn/weight-terms.js';
 import { buildStyleLayout, type StyleLayout } from './style-layout.js';
 import { resolveGeneratorClasses, type GeneratorClasses, type GeneratorClassesInput } from './classes.js';
 
@@ -76,6 +77,12 @@ export class Generator {
    * loaded, the fallbacks ("0".."K-1", min(3, K-1)) for a fresh generator; set with `setClasses`.
    */
   classes: GeneratorClasses;
+  /**
+   * The synthesis layers' weight-only terms, computed once per weight value (nn/weight-terms.ts):
+   * bit-identical results, recomputed after any assignment to a weight. Off (`setWeightCache(false)`)
+   * for a generator whose own weights are trained (the GAN trainer's G).
+   */
+  private readonly weightCache = new WeightTermsCache();
 
   /** Builds a freshly initialised generator (initial weights from `seed`). */
   constructor(arch: GeneratorArchitecture = DEFAULT_GENERATOR, seed = 0) {
@@ -90,8 +97,34 @@ export class Generator {
       const layers = this.layout.layers.filter((l) => l.resolution === res);
       const convs = layers.filter((l) => l.kind === 'conv').map((layer) => ({ layer, index: convIndex++ }));
       const torgb = layers.find((l) => l.kind === 'torgb')!;
-      return new SynthesisBlock(this.params, res, convs, torgb, this.arch.constNoiseSeed);
+      return new SynthesisBlock(this.params, res, convs, torgb, this.arch.constNoiseSeed, this.weightCache);
     });
+    this.warmWeightCache();
+  }
+
+  /**
+   * Switches the weight-terms cache on (default) or off. Off disposes the cached terms and computes
+   * them on every call, so gradients reach the weights: required while training this generator.
+   */
+  setWeightCache(on: boolean): void {
+    this.weightCache.enabled = on;
+    this.warmWeightCache();
+  }
+
+  get weightCacheEnabled(): boolean {
+    return this.weightCache.enabled;
+  }
+
+  /**
+   * Computes every cached term now (after construction and loading), so the tensor count does not
+   * grow on the first call (an assignment later swaps terms one for one on next use).
+   */
+  private warmWeightCache(): void {
+    if (!this.weightCache.enabled) return;
+    for (const b of this.blocks) {
+      for (const c of b.convs) c.weightTerms();
+      b.torgb.scaledWeight();
+    }
   }
 
   /** Size of StyleSpace S. */
@@ -220,6 +253,7 @@ export class Generator {
   /** Assigns all tensors from decoded weights (names and shapes checked). */
   load(tensors: HostTensorMap, file: string): void {
     this.params.load(tensors, file);
+    this.warmWeightCache();
   }
 
   /** Rebuilds a generator from a weights manifest and its tensors. */
@@ -233,6 +267,7 @@ export class Generator {
   }
 
   dispose(): void {
+    this.weightCache.clear();
     this.params.dispose();
   }
 }

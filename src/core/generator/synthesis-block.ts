@@ -7,6 +7,7 @@ import type { ParameterSet } from '../nn/params.js';
 import { upsample2PooledGrad } from '../nn/ops.js';
 import { ModulatedConvLayer, ToRgbLayer } from './synthesis-layer.js';
 import type { StyleLayer } from './style-layout.js';
+import { WeightTermsCache } from '../nn/weight-terms.js';
 
 /** Noise for each conv layer of a block ([N,R,R,1] or null). */
 export type BlockNoise = Array<tf.Tensor4D | null>;
@@ -22,11 +23,14 @@ export class SynthesisBlock {
     convLayers: Array<{ layer: StyleLayer; index: number }>,
     torgbLayer: StyleLayer,
     constNoiseSeed: number,
+    cache: WeightTermsCache = new WeightTermsCache(),
   ) {
     this.const =
       resolution === 4 ? params.create(`synthesis/b4.const`, [1, 4, 4, convLayers[0].layer.channels], 'normal') : null;
-    this.convs = convLayers.map(({ layer, index }) => new ModulatedConvLayer(params, layer, constNoiseSeed, index));
-    this.torgb = new ToRgbLayer(params, torgbLayer);
+    this.convs = convLayers.map(
+      ({ layer, index }) => new ModulatedConvLayer(params, layer, constNoiseSeed, index, cache),
+    );
+    this.torgb = new ToRgbLayer(params, torgbLayer, cache);
   }
 
   /**

@@ -12,6 +12,9 @@ import { createRng, normals } from '../random.js';
 import { EqualizedFc, lreluFused } from './layers.js';
 import { scaleChannels, upsample2PooledGrad } from '../nn/ops.js';
 import type { StyleLayer } from './style-layout.js';
+import { WeightTermsCache } from '../nn/weight-terms.js';
+import { flipFilter, registerFlippedFilter } from '../gradients/conv2d.js';
+import { registerTransposed } from '../gradients/matmul.js';
 
 /** Affine w -> style of a layer (bias init 1, so styles start around 1). */
 export function createAffine(params: ParameterSet, layer: StyleLayer, wDim: number): EqualizedFc {
@@ -37,6 +40,7 @@ export class ModulatedConvLayer {
     readonly layer: StyleLayer,
     constNoiseSeed: number,
     layerIndex: number,
+    private readonly cache: WeightTermsCache = new WeightTermsCache(),
   ) {
     const p = `synthesis/${layer.name}`;
     this.gain = 1 / Math.sqrt(layer.channels * 9);
@@ -52,13 +56,41 @@ export class ModulatedConvLayer {
   /** x [N,H,W,Cin] (H = resolution/2 when upsampling), s [N,Cin], noise [N,R,R,1] or null. */
   apply(x: tf.Tensor4D, s: tf.Tensor2D, noise: tf.Tensor4D | null): tf.Tensor4D {
     if (this.layer.up) x = upsample2PooledGrad(x);
-    const w = tf.mul(this.weight, this.gain) as tf.Tensor4D;
+    const [w, wsq] = this.weightTerms();
     let y: tf.Tensor = tf.conv2d(modulate(x, s), w, 1, 'same');
-    const wsq = tf.sum(tf.square(w), [0, 1]) as tf.Tensor2D; // [Cin, Cout]
     const d = tf.rsqrt(tf.add(tf.matMul(tf.square(s), wsq), 1e-8));
     y = scaleChannels(y as tf.Tensor4D, d as tf.Tensor2D);
     if (noise !== null) y = tf.add(y, tf.mul(noise, this.noiseStrength));
     return lreluFused(tf.add(y, this.bias)) as tf.Tensor4D;
+  }
+
+  /**
+   * The scaled weight w [3,3,Cin,Cout] and the demodulation's sum of squares wsq [Cin,Cout]: per
+   * call when the cache is off; else once per weight value, with the conv gradient's flipped w and
+   * wsq's transpose (the matMul gradient's) recorded for the gradient w.r.t. s.
+   */
+  weightTerms(): [tf.Tensor4D, tf.Tensor2D] {
+    if (!this.cache.enabled) {
+      const w = tf.mul(this.weight, this.gain) as tf.Tensor4D;
+      return [w, tf.sum(tf.square(w), [0, 1]) as tf.Tensor2D];
+    }
+    const [w, wsq] = this.cache.terms(
+      this.weight,
+      () => {
+        const w = tf.mul(this.weight, this.gain) as tf.Tensor4D;
+        const wsq = tf.sum(tf.square(w), [0, 1]) as tf.Tensor2D;
+        return [w, wsq, flipFilter(w), tf.transpose(wsq) as tf.Tensor2D];
+      },
+      ([w, wsq, flipped, wsqT]) => {
+        const forgetFlipped = registerFlippedFilter(w as tf.Tensor4D, flipped as tf.Tensor4D);
+        const forgetT = registerTransposed(wsq as tf.Tensor2D, wsqT as tf.Tensor2D);
+        return () => {
+          forgetFlipped();
+          forgetT();
+        };
+      },
+    );
+    return [w as tf.Tensor4D, wsq as tf.Tensor2D];
   }
 }
 
@@ -71,6 +103,7 @@ export class ToRgbLayer {
   constructor(
     params: ParameterSet,
     readonly layer: StyleLayer,
+    private readonly cache: WeightTermsCache = new WeightTermsCache(),
   ) {
     const p = `synthesis/${layer.name}`;
     this.gain = 1 / Math.sqrt(layer.channels);
@@ -79,7 +112,21 @@ export class ToRgbLayer {
   }
 
   apply(x: tf.Tensor4D, s: tf.Tensor2D): tf.Tensor4D {
-    const y = tf.conv2d(modulate(x, s), tf.mul(this.weight, this.gain) as tf.Tensor4D, 1, 'same');
+    const y = tf.conv2d(modulate(x, s), this.scaledWeight(), 1, 'same');
     return tf.add(y, this.bias) as tf.Tensor4D;
+  }
+
+  /** The scaled weight [1,1,Cin,C]: per call when the cache is off, else once per weight value. */
+  scaledWeight(): tf.Tensor4D {
+    if (!this.cache.enabled) return tf.mul(this.weight, this.gain) as tf.Tensor4D;
+    const [w] = this.cache.terms(
+      this.weight,
+      () => {
+        const w = tf.mul(this.weight, this.gain) as tf.Tensor4D;
+        return [w, flipFilter(w)];
+      },
+      ([w, flipped]) => registerFlippedFilter(w as tf.Tensor4D, flipped as tf.Tensor4D),
+    );
+    return w as tf.Tensor4D;
   }
 }

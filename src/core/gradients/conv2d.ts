@@ -12,6 +12,30 @@ import {
   type Tensor4D,
 } from '@tensorflow/tfjs-core';
 
+/**
+ * Input-gradient filters computed once per model (weight-terms cache): the filter's dataId ->
+ * `flipFilter(filter)`. The gradient's saved filter is a clone that shares the dataId, so a conv
+ * whose filter is a cached tensor finds its flipped filter here instead of flipping it per call.
+ */
+const flippedFilters = new WeakMap<object, Tensor4D>();
+
+/** The input gradient's filter: W flipped spatially with in/out channels swapped. */
+export function flipFilter(w: Tensor4D): Tensor4D {
+  return transpose(reverse(w, [0, 1]), [0, 1, 3, 2]);
+}
+
+/**
+ * Records `flipped` (= flipFilter(filter), kept by the caller) for the conv gradient; returns the
+ * function that forgets it (call it before disposing either tensor).
+ */
+export function registerFlippedFilter(filter: Tensor4D, flipped: Tensor4D): () => void {
+  const key = filter.dataId;
+  flippedFilters.set(key, flipped);
+  return () => {
+    if (flippedFilters.get(key) === flipped) flippedFilters.delete(key);
+  };
+}
+
 /** True when a 2-vector attribute (strides, dilations) is 1 in both directions. */
 function isUnit(v: number | [number, number] | undefined): boolean {
   if (v === undefined) return true;
@@ -53,7 +77,11 @@ export function registerConv2DGradient(): void {
       }
       const dy4 = dy as Tensor4D;
       return {
-        x: () => conv2d(dy4, transpose(reverse(w4, [0, 1]), [0, 1, 3, 2]), 1, 'same'),
+        x: () => {
+          const cached = flippedFilters.get(w4.dataId);
+          const flipped = cached !== undefined && !cached.isDisposed ? cached : flipFilter(w4);
+          return conv2d(dy4, flipped, 1, 'same');
+        },
         filter: () => transpose(conv2d(transpose(x4, [3, 1, 2, 0]), transpose(dy4, [1, 2, 0, 3]), 1, p), [1, 2, 0, 3]),
       };
     },

@@ -12,6 +12,22 @@ import {
 } from '@tensorflow/tfjs-core';
 
 /**
+ * Transposes computed once per model (weight-terms cache): a matrix's dataId -> its transpose. The
+ * gradient's saved operands are clones sharing the dataId, so a cached operand's transpose is
+ * found here instead of being recomputed per call.
+ */
+const transposed = new WeakMap<object, Tensor2D>();
+
+/** Records `t` (= transpose(m), kept by the caller); returns the function that forgets it. */
+export function registerTransposed(m: Tensor2D, t: Tensor2D): () => void {
+  const key = m.dataId;
+  transposed.set(key, t);
+  return () => {
+    if (transposed.get(key) === t) transposed.delete(key);
+  };
+}
+
+/**
  * MatMul gradient with explicit transposes instead of transpose flags (the wasm backend's
  * transposed matMul takes a slow path). Rank-2 only; batched matMuls use the stock gradient.
  */
@@ -28,7 +44,10 @@ export function registerMatMulGradient(): void {
         return stock.gradFunc(dy, saved, attrs);
       }
       const { transposeA, transposeB } = attrs as unknown as BatchMatMulAttrs;
-      const t = (m: Tensor2D) => transpose(m) as Tensor2D;
+      const t = (m: Tensor2D) => {
+        const cached = transposed.get(m.dataId);
+        return cached !== undefined && !cached.isDisposed ? cached : (transpose(m) as Tensor2D);
+      };
       if (!transposeA && !transposeB) return { a: () => matMul(d, t(b)), b: () => matMul(t(a), d) };
       if (transposeA && !transposeB) return { a: () => matMul(b, t(d)), b: () => matMul(a, d) };
       if (!transposeA && transposeB) return { a: () => matMul(d, b), b: () => matMul(t(d), a) };

@@ -87,6 +87,8 @@ export class GanTrainer {
     dArch: DiscriminatorArchitecture = DEFAULT_DISCRIMINATOR,
   ) {
     this.G = new Generator(gArch, hyper.seed);
+    // G's weights are differentiated: cached weight terms would be constants on the tape.
+    this.G.setWeightCache(false);
     this.Gema = new Generator(gArch, hyper.seed);
     this.D = new Discriminator(dArch, hyper.seed + 1);
     this.gVars = this.G.trainableVariables();

@@ -22,6 +22,7 @@ const LONG_NODE_RUNS = [
   'test/parallel-sweep.test.ts',
   'test/findings.test.ts',
   'test/accuracy-curve.test.ts',
+  'test/planted-recovery.test.ts',
 ];
 const TIERS = [
   // The core and the Node helpers, in process: no workerd, no browser, no Deno, no CLI child process.

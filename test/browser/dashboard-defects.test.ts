@@ -5,10 +5,11 @@
  * stale or invalid headings and attributes. Slow or failing API answers are made with Playwright's
  * request interception (delays, 503s, hangs), so every test waits for outcomes, never for time.
  */
-import type { Browser, Page, Route } from 'playwright-core';
+import type { Browser, Route } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEdge, type EdgeServer } from '../worker/harness.js';
 import { servableResults } from './fixtures.js';
+import { newPage, topDims, waitReady } from './dashboard-page.js';
 import { launchChromium, staticSite, watchConsole, type StaticSite } from './browser.js';
 
 let edge: EdgeServer;
@@ -26,8 +27,6 @@ afterAll(async () => {
 });
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-const READY = 120_000;
-const waitReady = (page: Page) => page.waitForSelector('html[data-ready="true"]', { timeout: READY });
 const param = (route: Route, name: string) => new URL(route.request().url()).searchParams.get(name);
 const problemJson = (status: number, title: string, detail: string, headers: Record<string, string> = {}) => ({
   status,
@@ -35,22 +34,10 @@ const problemJson = (status: number, title: string, detail: string, headers: Rec
   body: JSON.stringify({ type: 'about:blank', title, status, detail }),
 });
 
-async function topDims(classifier: string, cls: number): Promise<number[]> {
-  const r = (await (await edge.fetch(`/v1/rankings?classifier=${classifier}&class=${cls}&top=10`)).json()) as {
-    payload: { dims: Array<{ index: number }> };
-  };
-  return r.payload.dims.map((d) => d.index);
-}
-
-async function newPage(viewport = { width: 1366, height: 900 }): Promise<Page> {
-  const ctx = await browser.newContext({ viewport });
-  return ctx.newPage();
-}
-
 describe('cold load (defect 3)', () => {
   // First in the file: the worker's isolate is fresh and no live traversal is cached.
   it('a first load on a fresh isolate draws every live traversal and thumbnail', async () => {
-    const page = await newPage();
+    const page = await newPage(browser);
     const errors = watchConsole(page);
     await page.goto(`${api}/`);
     await waitReady(page);
@@ -72,8 +59,8 @@ describe('cold load (defect 3)', () => {
   }, 180_000);
 
   it('a refused live traversal is retried after Retry-After; one refused every time shows why, with a retry', async () => {
-    const page = await newPage();
-    const dims = await topDims('classifier-clean', 0);
+    const page = await newPage(browser);
+    const dims = await topDims(edge, 'classifier-clean', 0);
     const seen = new Map<string, number>();
     let blocked = true;
     await page.route(
@@ -110,7 +97,7 @@ describe('cold load (defect 3)', () => {
 
 describe('stale responses (defect 1)', () => {
   it('switching classifiers quickly never draws the old selection', async () => {
-    const page = await newPage();
+    const page = await newPage(browser);
     await page.goto(`${api}/`);
     await waitReady(page);
     const clean = (await (await edge.fetch('/v1/histograms?classifier=classifier-clean')).json()) as {
@@ -146,7 +133,7 @@ describe('stale responses (defect 1)', () => {
       await page
         .locator('#fig5 .row[data-dim]')
         .evaluateAll((rows) => rows.map((r) => Number((r as HTMLElement).dataset.dim))),
-    ).toEqual(await topDims('classifier-clean', 0));
+    ).toEqual(await topDims(edge, 'classifier-clean', 0));
     for (const tag of [
       'faultlines-traversal',
       'faultlines-ranking',
@@ -160,7 +147,7 @@ describe('stale responses (defect 1)', () => {
 
 describe('phone layout (defect 2)', () => {
   it('a 390 px wide screen has no horizontal overflow', async () => {
-    const page = await newPage({ width: 390, height: 844 });
+    const page = await newPage(browser, { width: 390, height: 844 });
     await page.goto(`${api}/`);
     await waitReady(page);
     const widths = await page.evaluate(() => ({
@@ -178,8 +165,8 @@ describe('phone layout (defect 2)', () => {
 
 describe('slider and timeouts (defects 4, 5)', () => {
   it('a failed slider request keeps the last good frame, shows the error inline and fires an error event', async () => {
-    const dim = (await topDims('classifier-clean', 0))[0];
-    const page = await newPage();
+    const dim = (await topDims(edge, 'classifier-clean', 0))[0];
+    const page = await newPage(browser);
     await page.goto(`${api}/embed/traversal?classifier=classifier-clean&class=0&dim=${dim}`);
     const t = page.locator('faultlines-traversal');
     await page.waitForFunction(
@@ -219,7 +206,7 @@ describe('slider and timeouts (defects 4, 5)', () => {
   }, 120_000);
 
   it('a hung API times out with a message and a retry', async () => {
-    const page = await newPage();
+    const page = await newPage(browser);
     const hung: Route[] = [];
     let hang = true;
     await page.route(
@@ -245,7 +232,7 @@ describe('slider and timeouts (defects 4, 5)', () => {
 
 describe('charts (defect 6)', () => {
   it('comparison y title, missing metric not drawn as 0, histogram axes and shares, embeddings legend, thin bins hidden with counts', async () => {
-    const page = await newPage();
+    const page = await newPage(browser);
     // The corrupted classifier's accuracy curves are missing; one bin of the clean one's holds 1 sample.
     await page.route(
       (url) => url.pathname === '/v1/accuracy-curves',
@@ -313,7 +300,7 @@ describe('charts (defect 6)', () => {
   }, 120_000);
 
   it('dark-theme chart text has at least 4.5:1 contrast and the grid is visible', async () => {
-    const page = await newPage();
+    const page = await newPage(browser);
     await page.goto(`${api}/embed/accuracy-curve?classifier=classifier-clean&theme=dark`);
     await page.waitForFunction(
       () => document.querySelector('faultlines-accuracy-curve')?.getAttribute('state') === 'ready',
@@ -341,7 +328,7 @@ describe('charts (defect 6)', () => {
 describe('stale or invalid headings and attributes (defect 7)', () => {
   let site: StaticSite;
   beforeAll(async () => {
-    const dim = (await topDims('classifier-clean', 0))[0];
+    const dim = (await topDims(edge, 'classifier-clean', 0))[0];
     site = await staticSite({
       '/': `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>widgets</title><link rel="icon" href="data:,"><script type="module" src="${api}/widgets/v1/faultlines-widgets.js"></script></head><body>
 <faultlines-ranking id="ranking" api="${api}" classifier="classifier-clean" top="3" thumbs="false"></faultlines-ranking>
@@ -354,7 +341,7 @@ describe('stale or invalid headings and attributes (defect 7)', () => {
   });
 
   it('a widget names no old classifier after a failed switch, and refuses class="abc" visibly', async () => {
-    const page = await newPage();
+    const page = await newPage(browser);
     await page.goto(`${site.url}/`);
     await page.waitForFunction(() => document.querySelector('#ranking')?.getAttribute('state') === 'ready', null, {
       timeout: 60_000,
@@ -377,7 +364,7 @@ describe('stale or invalid headings and attributes (defect 7)', () => {
   }, 120_000);
 
   it('an invalid /embed parameter is a readable HTML page, not raw problem+json', async () => {
-    const page = await newPage();
+    const page = await newPage(browser);
     const res = await page.goto(`${api}/embed/traversal?classifier=classifier-clean&class=abc&dim=3`);
     expect(res!.status()).toBe(400);
     expect(res!.headers()['content-type']).toContain('text/html');
@@ -393,7 +380,7 @@ describe('stale or invalid headings and attributes (defect 7)', () => {
   });
 
   it('with the API down, the comparison section shows an error, not an empty chart', async () => {
-    const page = await newPage();
+    const page = await newPage(browser);
     await page.route(
       (url) => url.pathname.startsWith('/v1/'),
       (route) => route.abort('connectionrefused'),
@@ -406,7 +393,7 @@ describe('stale or invalid headings and attributes (defect 7)', () => {
   });
 
   it('"ready" comes after the slider has drawn its frame', async () => {
-    const page = await newPage();
+    const page = await newPage(browser);
     await page.route(
       (url) => url.pathname === '/v1/traversal' && url.searchParams.get('frames') === '3',
       async (route) => {

@@ -12,6 +12,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEdge, type EdgeServer } from '../worker/harness.js';
 import { servableResults } from './fixtures.js';
+import { newPage, READY, topDims, waitReady } from './dashboard-page.js';
 import { launchChromium } from './browser.js';
 import { compareWithReference } from './screenshot-compare.js';
 
@@ -30,21 +31,7 @@ afterAll(async () => {
   await edge?.close();
 });
 
-const READY = 120_000;
-const waitReady = (page: Page) => page.waitForSelector('html[data-ready="true"]', { timeout: READY });
 const query = (page: Page) => Object.fromEntries(new URL(page.url()).searchParams);
-
-async function topDims(classifier: string, cls: number): Promise<number[]> {
-  const r = (await (await edge.fetch(`/v1/rankings?classifier=${classifier}&class=${cls}&top=10`)).json()) as {
-    payload: { dims: Array<{ index: number }> };
-  };
-  return r.payload.dims.map((d) => d.index);
-}
-
-async function newPage(viewport = { width: 1366, height: 900 }): Promise<Page> {
-  const ctx = await browser.newContext({ viewport });
-  return ctx.newPage();
-}
 
 /** Waits until the slider shows (class, dim) of `classifier` and the page is ready. */
 async function sliderOn(page: Page, cls: number, dim: number): Promise<void> {
@@ -54,10 +41,10 @@ async function sliderOn(page: Page, cls: number, dim: number): Promise<void> {
 
 describe('drill-down (feature 8)', () => {
   it('a ranked dim, a figure-5 row, a corner case and an embedding point open the traversal on them', async () => {
-    const page = await newPage();
+    const page = await newPage(browser);
     await page.goto(`${api}/`);
     await waitReady(page);
-    const top = await topDims('classifier-clean', 0);
+    const top = await topDims(edge, 'classifier-clean', 0);
     expect(await page.locator('faultlines-traversal').getAttribute('dim')).toBe(String(top[0]));
 
     // A ranked dim (the global ranking; the slider stays on the selected class).
@@ -110,8 +97,8 @@ describe('drill-down (feature 8)', () => {
 
 describe('shareable state (feature 11)', () => {
   it('the URL restores classifier, class, dim and compare; back/forward and reload restore the view', async () => {
-    const dim = (await topDims('classifier-corrupted', 3))[4];
-    const page = await newPage();
+    const dim = (await topDims(edge, 'classifier-corrupted', 3))[4];
+    const page = await newPage(browser);
     await page.goto(`${api}/?classifier=classifier-corrupted&class=3&dim=${dim}&compare=none`);
     await sliderOn(page, 3, dim);
     expect(await page.locator('#classifier').inputValue()).toBe('classifier-corrupted');
@@ -148,7 +135,7 @@ describe('shareable state (feature 11)', () => {
 
 describe('what the page is (feature 12)', () => {
   it('a header line and per-section help that explain p_true, KS, AUROC and robustness, with the method', async () => {
-    const page = await newPage();
+    const page = await newPage(browser);
     await page.goto(`${api}/`);
     await waitReady(page);
     expect((await page.locator('header .about').textContent())!.length).toBeGreaterThan(80);
@@ -195,7 +182,7 @@ describe('accessibility (feature 13)', () => {
   }
 
   it('axe-core reports no violations on the dashboard', async () => {
-    const page = await newPage();
+    const page = await newPage(browser);
     await page.goto(`${api}/`);
     await waitReady(page);
     expect(await axe(page)).toEqual([]);
@@ -203,8 +190,8 @@ describe('accessibility (feature 13)', () => {
   }, 120_000);
 
   it('axe-core reports no violations on the embeds (light and dark)', async () => {
-    const dim = (await topDims('classifier-clean', 0))[0];
-    const page = await newPage({ width: 800, height: 700 });
+    const dim = (await topDims(edge, 'classifier-clean', 0))[0];
+    const page = await newPage(browser, { width: 800, height: 700 });
     for (const q of [
       `traversal?classifier=classifier-clean&class=0&dim=${dim}`,
       'ranking?classifier=classifier-clean&top=5',
@@ -224,7 +211,7 @@ describe('accessibility (feature 13)', () => {
   }, 180_000);
 
   it('keyboard: a ranked dim opens with Enter; the slider moves with the arrow keys and announces p_true', async () => {
-    const page = await newPage();
+    const page = await newPage(browser);
     await page.goto(`${api}/`);
     await waitReady(page);
     const pick = page.locator('faultlines-ranking button.pick').nth(2);
@@ -249,7 +236,7 @@ describe('accessibility (feature 13)', () => {
   }, 180_000);
 
   it('every chart has a text alternative with its key numbers', async () => {
-    const page = await newPage();
+    const page = await newPage(browser);
     await page.goto(`${api}/`);
     await waitReady(page);
     const canvases = await page
@@ -276,7 +263,7 @@ describe('screenshots against committed references', () => {
     ['dashboard-phone', { width: 390, height: 844 }],
   ] as const) {
     it(`${name} matches its reference within the tolerance`, async () => {
-      const page = await newPage(viewport);
+      const page = await newPage(browser, viewport);
       await page.goto(`${api}/`);
       await waitReady(page);
       await page.waitForFunction(() => Array.from(document.querySelectorAll('img')).every((i) => i.complete), null, {

@@ -40,6 +40,22 @@ import { checkClass, checkDim, liveStats, statisticsJson, type LiveStats } from 
 import { modelIds } from './live.js';
 import { limitedCompute } from '../live-limit.js';
 
+/** A live route's answer while the classifier's ranking sums are still being computed. */
+const PENDING_SUMS_RESPONSE = {
+  description: "The classifier's ranking sums are being computed (the job that computes them)",
+  content: {
+    'application/json': {
+      schema: z.object({
+        status: z.literal('pending'),
+        detail: z.string(),
+        key: z.string(),
+        job: z.object({ id: z.string(), status: z.string(), progress: z.unknown() }),
+        statusUrl: z.string(),
+      }),
+    },
+  },
+};
+
 type Models = Awaited<ReturnType<typeof getModels>>;
 
 const round = (v: number, d = 6) => Math.round(v * 10 ** d) / 10 ** d;
@@ -187,20 +203,7 @@ export function registerTraversal(app: OpenAPIHono<AppEnv>): void {
             'image/png': { schema: z.string().openapi({ format: 'binary' }) },
           },
         },
-        202: {
-          description: "The classifier's ranking sums are being computed (the job that computes them)",
-          content: {
-            'application/json': {
-              schema: z.object({
-                status: z.literal('pending'),
-                detail: z.string(),
-                key: z.string(),
-                job: z.object({ id: z.string(), status: z.string(), progress: z.unknown() }),
-                statusUrl: z.string(),
-              }),
-            },
-          },
-        },
+        202: PENDING_SUMS_RESPONSE,
         304: { description: 'Not modified' },
         ...errorResponses(400, 404, 409, 422, 429, 503),
       },
@@ -288,20 +291,7 @@ export function registerTraversal(app: OpenAPIHono<AppEnv>): void {
             'image/png': { schema: z.string().openapi({ format: 'binary' }) },
           },
         },
-        202: {
-          description: "The classifier's ranking sums are being computed (the job that computes them)",
-          content: {
-            'application/json': {
-              schema: z.object({
-                status: z.literal('pending'),
-                detail: z.string(),
-                key: z.string(),
-                job: z.object({ id: z.string(), status: z.string(), progress: z.unknown() }),
-                statusUrl: z.string(),
-              }),
-            },
-          },
-        },
+        202: PENDING_SUMS_RESPONSE,
         304: { description: 'Not modified' },
         ...errorResponses(400, 404, 409, 422, 429, 503),
       },

@@ -84,8 +84,12 @@ export class Generator {
    */
   private readonly weightCache = new WeightTermsCache();
 
-  /** Builds a freshly initialised generator (initial weights from `seed`). */
-  constructor(arch: GeneratorArchitecture = DEFAULT_GENERATOR, seed = 0) {
+  /**
+   * Builds a freshly initialised generator (initial weights from `seed`). `warmCache` false skips
+   * computing the weight terms of those initial weights: for a caller that loads others at once
+   * (`fromWeights`), where they would be thrown away at start-up.
+   */
+  constructor(arch: GeneratorArchitecture = DEFAULT_GENERATOR, seed = 0, warmCache = true) {
     this.arch = checkGeneratorArchitecture(arch);
     this.classes = resolveGeneratorClasses(this.arch.numClasses);
     this.params = new ParameterSet(createRng(seed));
@@ -99,7 +103,7 @@ export class Generator {
       const torgb = layers.find((l) => l.kind === 'torgb')!;
       return new SynthesisBlock(this.params, res, convs, torgb, this.arch.constNoiseSeed, this.weightCache);
     });
-    this.warmWeightCache();
+    if (warmCache) this.warmWeightCache();
   }
 
   /**
@@ -260,7 +264,7 @@ export class Generator {
   static fromWeights(manifest: WeightsManifest, tensors: HostTensorMap, file = manifest.name): Generator {
     if (manifest.kind !== 'generator') throw new Error(`${file}: kind is "${manifest.kind}", expected "generator"`);
     const arch = GeneratorArchitectureSchema.parse(manifest.architecture);
-    const g = new Generator(arch);
+    const g = new Generator(arch, 0, false);
     g.classes = resolveGeneratorClasses(g.arch.numClasses, manifest.classes, file, manifest.provenance?.classNames);
     g.load(tensors, file);
     return g;

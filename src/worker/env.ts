@@ -13,6 +13,7 @@
  * checks that every binding it derives is declared here with its kind, and no other.
  */
 import type { JobBoard } from './jobs/board.js';
+import type { JobIndex } from './jobs/job-index.js';
 
 export interface AssetsFetcher {
   fetch(input: Request | string): Promise<Response>;
@@ -87,8 +88,10 @@ export interface Env {
   ASSETS: AssetsFetcher;
   /** Results written by jobs, keyed `result:<content hash>`; immutable once written. */
   RESULTS: KvNamespace;
-  /** The job board (one SQLite-backed Durable Object). */
+  /** The job boards (SQLite-backed Durable Objects, one per job, addressed by the job's id). */
   JOBS: DurableObjectNamespace<Stub<JobBoard>>;
+  /** The job index (one SQLite-backed Durable Object): job keys, statuses, and where leases go. */
+  JOB_INDEX: DurableObjectNamespace<Stub<JobIndex>>;
   /** Registered classifiers (wrangler.toml [[r2_buckets]]; src/worker/registry.ts). */
   CLASSIFIERS?: R2Bucket;
   /**

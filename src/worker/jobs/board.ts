@@ -1,7 +1,10 @@
 /**
- * The job board: a SQLite-backed Durable Object holding every heavy job (a sweep the edge will not
- * compute inline). A job is keyed by the content hash of the result it will produce (its
- * idempotency key), so submitting the same work twice returns the same job and it runs once.
+ * A job's board: a SQLite-backed Durable Object holding one heavy job (a sweep the edge will not
+ * compute inline), addressed by the job's id (`jobBoard(env, id)`), so the boards of different jobs
+ * run side by side. The job index (job-index.ts: one small object) maps each job's key — the content
+ * hash of the result it will produce, its idempotency key — to its id, and routes leases to the
+ * oldest job with work; every other runner call goes straight to the job's board. A board tells the
+ * index when its job changes status or has leasable shards again (`sync`).
  *
  * A job is cut into shards (sample ranges [start, end) of its population, `shardSize` samples
  * each) that runners lease independently, so several runners share one sweep:
@@ -45,6 +48,7 @@ import {
 } from '../../protocol/job.js';
 import type { DurableObjectState, Env } from '../env.js';
 import { kvKey } from '../result-cache.js';
+import { jobIndex, type IndexContext } from './stubs.js';
 import { runnerPseudonym } from './pseudonym.js';
 import { foldShard, mergedSums, type MergeHead } from './merge.js';
 
@@ -66,13 +70,9 @@ export const MAX_SHARDS = 12_500;
 const PART_CHARS = 256 * 1024;
 /** Default shard size (samples); a submission may choose another. */
 export const DEFAULT_SHARD_SIZE = 1000;
-/**
- * Open jobs (of the runner's kinds, prerequisites done) one lease looks at, oldest first, before it
- * answers that there is nothing to do: each whose shards are all leased costs a few statements.
- */
-const LEASE_SCAN_JOBS = 64;
 
 export type ShardRecord = Shard;
+export { jobBoard } from './stubs.js';
 export type JobRecord = Job;
 
 /** What one board call cost in SQLite: statements run, rows read and written (cursor counters). */
@@ -97,6 +97,29 @@ export interface LeaseRecord {
   shard: ShardRecord & { leaseToken: string };
   cost: BoardCost;
 }
+
+/**
+ * What a board answers the index's lease: a lease, or nothing leasable with the job's status and
+ * the earliest time a shard frees up (a lease expiring, a backoff ending; null: none will by
+ * itself — the board wakes the index when one is released or the job is resubmitted).
+ */
+export type ShardLease =
+  | { lease: LeaseRecord; status: JobStatus }
+  | { lease: null; status: JobStatus | null; busyUntil: number | null; cost: BoardCost };
+
+/** The cost between two readings of a call's counter. */
+const costSince = (start: BoardCost, now: BoardCost): BoardCost => ({
+  statements: now.statements - start.statements,
+  rowsRead: now.rowsRead - start.rowsRead,
+  rowsWritten: now.rowsWritten - start.rowsWritten,
+});
+
+/** Adds two calls' costs (a lease is the index's and the board's). */
+export const addCost = (a: BoardCost, b: BoardCost): BoardCost => ({
+  statements: a.statements + b.statements,
+  rowsRead: a.rowsRead + b.rowsRead,
+  rowsWritten: a.rowsWritten + b.rowsWritten,
+});
 
 interface JobRow {
   id: string;
@@ -125,6 +148,17 @@ interface JobRow {
   merged: number;
   /** Spec hash and shape of the running sum (JSON), set by the first fold. */
   merge_head: string | null;
+  /** The prerequisite's job as the index last described it (`needs`); null without one. */
+  pre_id: string | null;
+  pre_kind: string | null;
+  pre_status: JobStatus | null;
+  pre_error: string | null;
+  /** The last runner contact the index reported (leases go to the index, not to this board). */
+  index_contact: number | null;
+  /** The status the index holds for this job (null: not told yet). */
+  indexed: JobStatus | null;
+  /** 1 once this board answered the index that nothing is leasable: a release or requeue must wake it. */
+  idle: number;
 }
 
 interface ShardRow {
@@ -158,11 +192,11 @@ export type CancelResult =
 const iso = (ms: number) => new Date(ms).toISOString();
 
 const JOB_COLUMNS =
-  'id, key, kind, spec, status, total, shard_size, error, created_at, updated_at, needs, started_at, n_shards, n_queued, n_running, n_done, n_dead, done_samples, max_attempts, merged, merge_head';
+  'id, key, kind, spec, status, total, shard_size, error, created_at, updated_at, needs, started_at, n_shards, n_queued, n_running, n_done, n_dead, done_samples, max_attempts, merged, merge_head, pre_id, pre_kind, pre_status, pre_error, index_contact, indexed, idle';
 const SHARD_COLUMNS =
   'job_id, idx, start, end, status, done, attempts, failures, due, holder, lease_token, rate, error, completed_by';
 /** The schema this code writes (board_meta.schema); an older board's tables are replaced. */
-const SCHEMA_VERSION = '2';
+const SCHEMA_VERSION = '3';
 
 function shardRecord(r: ShardRow, now: number): ShardRecord {
   // A lease that expired is shown as what it is, queued again (the next lease call takes it),
@@ -201,8 +235,9 @@ export class JobBoard extends DurableObject<Env> {
     sql.exec('CREATE TABLE IF NOT EXISTS board_meta (k TEXT PRIMARY KEY, v TEXT NOT NULL)');
     const version = sql.exec<{ v: string }>("SELECT v FROM board_meta WHERE k = 'schema'").toArray()[0]?.v;
     if (version !== SCHEMA_VERSION) {
-      // A board written by the first schema (local development state only: none was deployed) kept
-      // no counters; its jobs are dropped, their results stay in KV and are still served.
+      // A board written by an earlier schema (local development state only: none was deployed;
+      // schema 2 was the single board of every job) is replaced; its jobs are dropped, their results
+      // stay in KV and are still served.
       for (const t of ['shard_results', 'shards', 'jobs', 'merge_parts']) sql.exec(`DROP TABLE IF EXISTS ${t}`);
       sql.exec(
         "INSERT INTO board_meta (k, v) VALUES ('schema', ?) ON CONFLICT (k) DO UPDATE SET v = excluded.v",
@@ -230,7 +265,14 @@ export class JobBoard extends DurableObject<Env> {
       done_samples INTEGER NOT NULL DEFAULT 0,
       max_attempts INTEGER NOT NULL DEFAULT 0,
       merged INTEGER NOT NULL DEFAULT 0,
-      merge_head TEXT
+      merge_head TEXT,
+      pre_id TEXT,
+      pre_kind TEXT,
+      pre_status TEXT,
+      pre_error TEXT,
+      index_contact INTEGER,
+      indexed TEXT,
+      idle INTEGER NOT NULL DEFAULT 0
     )`);
     // Leasing walks the open jobs oldest first; listing pages newest first.
     sql.exec('CREATE INDEX IF NOT EXISTS jobs_by_status ON jobs (status, created_at)');
@@ -293,6 +335,16 @@ export class JobBoard extends DurableObject<Env> {
     return { ...this.cost };
   }
 
+  /**
+   * Runs synchronous work and returns what it cost on its own: after an await (a call to the index,
+   * the final merge) other calls may have begun, so a call adds up its segments.
+   */
+  private measured<T>(fn: () => T): [T, BoardCost] {
+    const before = this.spent();
+    const out = fn();
+    return [out, costSince(before, this.spent())];
+  }
+
   private jobRow(where: 'id' | 'key', value: unknown): JobRow | null {
     return this.q<JobRow>(`SELECT ${JOB_COLUMNS} FROM jobs WHERE ${where} = ?`, value)[0] ?? null;
   }
@@ -307,7 +359,18 @@ export class JobBoard extends DurableObject<Env> {
    * A job as the API shows it, from its row's counters and its running shards (an index range: one
    * row per busy runner), never from all its shards.
    */
-  private record(r: JobRow): JobRecord {
+  private record(row: JobRow, ctx?: IndexContext): JobRecord {
+    // The index's newer word on the prerequisite and the runners, when the caller asked it.
+    const r: JobRow = ctx
+      ? {
+          ...row,
+          pre_id: ctx.pre?.id ?? null,
+          pre_kind: ctx.pre?.kind ?? null,
+          pre_status: ctx.pre?.status ?? null,
+          pre_error: ctx.pre?.error ?? null,
+          index_contact: ctx.lastContact,
+        }
+      : row;
     const now = Date.now();
     const live = this.q<{ n: number; samples: number; rate_sum: number; rate_n: number }>(
       `SELECT COUNT(*) AS n, COALESCE(SUM(done), 0) AS samples, COALESCE(SUM(CASE WHEN rate > 0 THEN rate ELSE 0 END), 0) AS rate_sum, COALESCE(SUM(rate > 0), 0) AS rate_n
@@ -335,10 +398,16 @@ export class JobBoard extends DurableObject<Env> {
     const elapsed = r.started_at === null ? 0 : (now - r.started_at) / 1000;
     const rate =
       live.rate_n > 0 ? live.rate_sum : r.status === 'running' && done > 0 && elapsed > 0 ? done / elapsed : null;
-    const pre = r.needs === null ? null : this.jobRow('key', r.needs);
+    // The prerequisite lives on its own board: what the index last said of it.
+    const pre =
+      r.needs === null || r.pre_id === null
+        ? null
+        : { id: r.pre_id, kind: r.pre_kind, status: r.pre_status, error: r.pre_error };
     const blocked =
       (pre?.status === 'failed' || pre?.status === 'cancelled') && r.status !== 'done' && r.status !== 'cancelled';
-    const last = this.q<{ t: number | null }>('SELECT MAX(last_seen) AS t FROM runner_contacts')[0].t;
+    // Runners lease through the index; they heartbeat and complete here: the latest of both.
+    const own = this.q<{ t: number | null }>('SELECT MAX(last_seen) AS t FROM runner_contacts')[0].t;
+    const last = own === null ? r.index_contact : r.index_contact === null ? own : Math.max(own, r.index_contact);
     const waiting = !blocked && (r.status === 'queued' || r.status === 'running') && live.n === 0;
     const quiet = last === null ? null : now - last;
     const note =
@@ -389,47 +458,86 @@ export class JobBoard extends DurableObject<Env> {
     );
   }
 
-  private view(id: string): JobRecord {
-    return this.record(this.jobRow('id', id)!);
+  private view(id: string, ctx?: IndexContext): JobRecord {
+    return this.record(this.jobRow('id', id)!, ctx);
+  }
+
+  /** Keeps what the index said of the prerequisite and of the runners (shown by later views). */
+  private remember(id: string, ctx: IndexContext): void {
+    this.q(
+      'UPDATE jobs SET pre_id = ?, pre_kind = ?, pre_status = ?, pre_error = ?, index_contact = ? WHERE id = ?',
+      ctx.pre?.id ?? null,
+      ctx.pre?.kind ?? null,
+      ctx.pre?.status ?? null,
+      ctx.pre?.error ?? null,
+      ctx.lastContact,
+      id,
+    );
   }
 
   /**
-   * Creates the job of `key` cut into shards of `shardSize` samples, or returns the existing one
-   * (`created: false`); a failed one has its dead shards queued again (finished shards are kept); a
-   * cancelled one is created afresh.
+   * Tells the index what changed: the job's status (when the index holds another), and that a
+   * shard is leasable again from `wakeAt` when the index was told that nothing was (a release, a
+   * retry after its backoff, a resubmission). A call whose status did not change and that freed no
+   * shard costs one row read here and no call to the index.
    */
-  submit(input: {
-    key: string;
-    kind: string;
-    spec: Record<string, unknown>;
-    total: number;
-    shardSize?: number;
-    needs?: string;
-  }): { job: JobRecord; created: boolean; cost: BoardCost } {
+  private async sync(id: string, wakeAt?: number): Promise<BoardCost> {
+    const [j, read] = this.measured(() => this.jobRow('id', id));
+    if (!j) return read;
+    const wake = wakeAt !== undefined && j.idle === 1;
+    if (j.status === j.indexed && !wake) return read;
+    await jobIndex(this.env).update(id, { status: j.status, error: j.error, wakeAt: wake ? wakeAt : undefined });
+    // The status sent, not a newer one: a change made while the index was answering is sent next time.
+    const [, write] = this.measured(() =>
+      this.q(
+        'UPDATE jobs SET indexed = ?, idle = CASE WHEN ? THEN 0 ELSE idle END WHERE id = ?',
+        j.status,
+        wake ? 1 : 0,
+        id,
+      ),
+    );
+    return addCost(read, write);
+  }
+
+  /**
+   * Creates the job `id` (its key, spec and shards of `shardSize` samples), or returns it when this
+   * board already holds it (`created: false`); a failed one has its dead shards queued again
+   * (finished shards are kept). The index chose the id (a cancelled job's key gets a new id, so a
+   * new board); `ctx` is what it knows of the prerequisite and the runners.
+   */
+  async submit(
+    input: {
+      id: string;
+      key: string;
+      kind: string;
+      spec: Record<string, unknown>;
+      total: number;
+      shardSize?: number;
+      needs?: string;
+    },
+    ctx: IndexContext,
+  ): Promise<{ job: JobRecord; created: boolean; cost: BoardCost }> {
     this.begin();
-    return this.ctx.storage.transactionSync(() => {
-      let existing = this.jobRow('key', input.key);
-      if (existing && existing.status === 'cancelled') {
-        this.drop(existing.id);
-        existing = null;
-      }
-      if (existing && existing.status === 'failed') {
+    const { id } = input;
+    const created = this.ctx.storage.transactionSync(() => {
+      const existing = this.jobRow('id', id);
+      if (existing) {
+        this.remember(id, ctx);
+        if (existing.status !== 'failed') return false;
         const requeued = this.q<{ idx: number }>(
           "UPDATE shards SET status = 'queued', attempts = 0, failures = 0, done = 0, due = 0, holder = NULL, lease_token = NULL, rate = NULL WHERE job_id = ? AND status = 'dead' RETURNING idx",
-          existing.id,
+          id,
         ).length;
         // Resubmitting is rare: the most leases any shard used is recounted over the job's shards.
         this.q(
           'UPDATE jobs SET n_dead = n_dead - ?1, n_queued = n_queued + ?1, started_at = NULL, max_attempts = (SELECT COALESCE(MAX(attempts), 0) FROM shards WHERE job_id = ?2) WHERE id = ?2',
           requeued,
-          existing.id,
+          id,
         );
-        this.refresh(existing.id);
-        return { job: this.view(existing.id), created: false, cost: this.spent() };
+        this.refresh(id);
+        return false;
       }
-      if (existing) return { job: this.record(existing), created: false, cost: this.spent() };
       const now = Date.now();
-      const id = crypto.randomUUID();
       // Only ranking sums are mergeable; other kinds are computed whole.
       // At most MAX_SHARDS per job: a smaller shard size asked for is raised to fit.
       const size =
@@ -456,6 +564,7 @@ export class JobBoard extends DurableObject<Env> {
         n,
         n,
       );
+      this.remember(id, ctx);
       // Every shard in one statement: a 12,500-shard job is submitted in one round of SQLite work.
       this.q(
         `WITH RECURSIVE s(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM s WHERE i + 1 < ?2)
@@ -465,8 +574,13 @@ export class JobBoard extends DurableObject<Env> {
         size,
         input.total,
       );
-      return { job: this.view(id), created: true, cost: this.spent() };
+      return true;
     });
+    const base = this.spent();
+    // A new job (the index holds it as queued already) or a requeued one: leasable now.
+    const told = await this.sync(id, Date.now());
+    const [job, read] = this.measured(() => this.view(id));
+    return { job, created, cost: addCost(addCost(base, told), read) };
   }
 
   /** Deletes a job and everything stored for it. */
@@ -477,15 +591,16 @@ export class JobBoard extends DurableObject<Env> {
     this.q('DELETE FROM jobs WHERE id = ?', id);
   }
 
-  get(id: string): JobRecord | null {
+  /** The job (null when this board holds none), described with the index's `ctx` when given. */
+  get(id: string, ctx?: IndexContext): JobRecord | null {
     this.begin();
     const r = this.jobRow('id', id);
-    return r ? this.record(r) : null;
+    return r ? this.record(r, ctx) : null;
   }
 
   /** A job and what reading it cost (GET /v1/jobs/{id}: its status is polled). */
-  status(id: string): { job: JobRecord; cost: BoardCost } | null {
-    const job = this.get(id);
+  status(id: string, ctx?: IndexContext): { job: JobRecord; cost: BoardCost } | null {
+    const job = this.get(id, ctx);
     return job ? { job, cost: this.spent() } : null;
   }
 
@@ -499,15 +614,15 @@ export class JobBoard extends DurableObject<Env> {
   }
 
   /**
-   * Forgets the job of `key` and its shards (its result was invalidated): a later submission of the
-   * same key creates a fresh job. A runner still holding a lease of it gets 404 at its next call.
+   * Forgets the job and its shards (its result was invalidated; the index forgot its key first, so
+   * a later submission creates a fresh job). A runner still holding a lease of it gets 404 at its
+   * next call.
    */
-  forget(key: string): boolean {
+  forget(id: string): boolean {
     this.begin();
     return this.ctx.storage.transactionSync(() => {
-      const job = this.jobRow('key', key);
-      if (!job) return false;
-      this.drop(job.id);
+      if (!this.jobRow('id', id)) return false;
+      this.drop(id);
       return true;
     });
   }
@@ -519,9 +634,9 @@ export class JobBoard extends DurableObject<Env> {
    * nothing (`cancelled: false`); a done job cannot be cancelled (its result is published: remove it
    * with DELETE /v1/results/{key}).
    */
-  cancel(id: string): CancelResult {
+  async cancel(id: string, ctx?: IndexContext): Promise<CancelResult> {
     this.begin();
-    return this.ctx.storage.transactionSync(() => {
+    const out = this.ctx.storage.transactionSync((): CancelResult => {
       const job = this.jobRow('id', id);
       if (!job) return { ok: false, status: 404, detail: `no job ${id}` };
       if (job.status === 'done')
@@ -530,7 +645,7 @@ export class JobBoard extends DurableObject<Env> {
           status: 409,
           detail: `job ${id} is done: its result ${job.key} is published (DELETE /v1/results/${job.key} removes it)`,
         };
-      if (job.status === 'cancelled') return { ok: true, job: this.record(job), cancelled: false };
+      if (job.status === 'cancelled') return { ok: true, job: this.record(job, ctx), cancelled: false };
       this.q('DELETE FROM shards WHERE job_id = ?', id);
       this.q('DELETE FROM shard_results WHERE job_id = ?', id);
       this.q('DELETE FROM merge_parts WHERE job_id = ?', id);
@@ -540,158 +655,147 @@ export class JobBoard extends DurableObject<Env> {
         Date.now(),
         id,
       );
-      return { ok: true, job: this.view(id), cancelled: true };
+      return { ok: true, job: this.view(id, ctx), cancelled: true };
     });
-  }
-
-  byKey(key: string): JobRecord | null {
-    this.begin();
-    const r = this.jobRow('key', key);
-    return r ? this.record(r) : null;
-  }
-
-  /**
-   * A page of jobs, newest first: `cursor` ("created_at:id" of the previous page's last job) keeps
-   * pages stable while jobs are added. O(page): each job's figures come from its row's counters.
-   */
-  list(limit: number, cursor?: string): { jobs: JobRecord[]; next: string | null } {
-    this.begin();
-    const [at, id] = cursor
-      ? [Number(cursor.slice(0, cursor.indexOf(':'))), cursor.slice(cursor.indexOf(':') + 1)]
-      : [Number.MAX_SAFE_INTEGER, ''];
-    const rows = this.q<JobRow>(
-      `SELECT ${JOB_COLUMNS} FROM jobs WHERE created_at < ? OR (created_at = ? AND id < ?) ORDER BY created_at DESC, id DESC LIMIT ?`,
-      at,
-      at,
-      id,
-      limit + 1,
-    );
-    const page = rows.slice(0, limit);
-    const last = page[page.length - 1];
-    return {
-      jobs: page.map((r) => this.record(r)),
-      next: rows.length > limit && last ? `${last.created_at}:${last.id}` : null,
-    };
-  }
-
-  /** Every shard of a job (status, leases, retries). */
-  shards(id: string): ShardRecord[] | null {
-    this.begin();
-    if (!this.jobRow('id', id)) return null;
-    const now = Date.now();
-    return this.q<ShardRow>(`SELECT ${SHARD_COLUMNS} FROM shards WHERE job_id = ? ORDER BY idx`, id).map((s) =>
-      shardRecord(s, now),
-    );
-  }
-
-  /** Dead-lettered shards, newest jobs first. */
-  deadLetters(limit: number): Array<{ jobId: string; key: string; shard: ShardRecord }> {
-    this.begin();
-    const now = Date.now();
-    const out: Array<{ jobId: string; key: string; shard: ShardRecord }> = [];
-    for (const j of this.q<{ id: string; key: string }>(
-      'SELECT id, key FROM jobs WHERE n_dead > 0 ORDER BY created_at DESC',
-    )) {
-      if (out.length >= limit) break;
-      for (const s of this.q<ShardRow>(
-        `SELECT ${SHARD_COLUMNS} FROM shards WHERE job_id = ? AND status = 'dead' ORDER BY idx LIMIT ?`,
-        j.id,
-        limit - out.length,
-      ))
-        out.push({ jobId: j.id, key: j.key, shard: shardRecord(s, now) });
-    }
+    // Also when it already was: an earlier cancel whose message to the index failed is sent again.
+    if (out.ok) await this.sync(id);
     return out;
   }
 
   /**
-   * Leases the first available shard of the oldest open job (of one of `kinds`, its prerequisite
-   * done) to `owner` for `ttlMs`: a running one whose lease expired or the lowest queued one past its
-   * backoff, whichever has the lower index. An expired shard that used its last attempt is
-   * dead-lettered instead (and fails its job).
+   * A page of the job's shards in index order, from shard `after + 1`: O(page) rows on the primary
+   * key, whatever the job's shard count; `next` is the last shard's index when more follow.
    */
-  lease(owner: string, ttlMs: number, kinds?: string[]): LeaseRecord | null {
+  shards(id: string, limit: number, after = -1): { shards: ShardRecord[]; next: number | null } | null {
+    this.begin();
+    if (!this.jobRow('id', id)) return null;
+    const now = Date.now();
+    const rows = this.q<ShardRow>(
+      `SELECT ${SHARD_COLUMNS} FROM shards WHERE job_id = ? AND idx > ? ORDER BY idx LIMIT ?`,
+      id,
+      after,
+      limit + 1,
+    );
+    const page = rows.slice(0, limit);
+    return {
+      shards: page.map((s) => shardRecord(s, now)),
+      next: rows.length > limit ? page[page.length - 1].idx : null,
+    };
+  }
+
+  /** The job's dead-lettered shards, lowest index first. */
+  deadShards(id: string, limit: number): { jobId: string; key: string; shard: ShardRecord }[] {
+    this.begin();
+    const j = this.jobRow('id', id);
+    if (!j || j.n_dead === 0) return [];
+    const now = Date.now();
+    return this.q<ShardRow>(
+      `SELECT ${SHARD_COLUMNS} FROM shards WHERE job_id = ? AND status = 'dead' ORDER BY idx LIMIT ?`,
+      id,
+      limit,
+    ).map((s) => ({ jobId: id, key: j.key, shard: shardRecord(s, now) }));
+  }
+
+  /**
+   * Leases the job's first available shard to `owner` for `ttlMs` (the index chose this job: the
+   * oldest open one of the runner's kinds, its prerequisite done): a running one whose lease expired
+   * or the lowest queued one past its backoff, whichever has the lower index. An expired shard that
+   * used its last attempt is dead-lettered instead (and fails the job). With nothing leasable it
+   * answers when a shard frees up, and the index skips the job until then.
+   */
+  leaseShard(id: string, owner: string, ttlMs: number, ctx: IndexContext): ShardLease {
     this.begin();
     const now = Date.now();
     this.contact(owner);
-    return this.ctx.storage.transactionSync(() => {
-      // Kinds and prerequisites are filtered in SQLite (a key lookup per open job), so jobs waiting
-      // for their ranking sums never use up the LEASE_SCAN_JOBS looked at.
-      const kindFilter = kinds && kinds.length ? `AND j.kind IN (${kinds.map(() => '?').join(', ')})` : '';
-      const open = this.q<{ id: string }>(
-        `SELECT j.id FROM jobs j WHERE j.status IN ('queued', 'running') ${kindFilter}
-           AND (j.needs IS NULL OR EXISTS (SELECT 1 FROM jobs d WHERE d.key = j.needs AND d.status = 'done'))
-         ORDER BY j.created_at LIMIT ?`,
-        ...(kinds && kinds.length ? kinds : []),
-        LEASE_SCAN_JOBS,
-      );
-      for (const j of open) {
-        const died = this.q<{ idx: number }>(
-          "UPDATE shards SET status = 'dead', error = COALESCE(error, 'lease expired on the last attempt'), holder = NULL WHERE job_id = ? AND status = 'running' AND due < ? AND attempts >= ? RETURNING idx",
-          j.id,
-          now,
-          MAX_ATTEMPTS,
-        ).length;
-        if (died > 0) {
-          this.q('UPDATE jobs SET n_running = n_running - ?, n_dead = n_dead + ? WHERE id = ?', died, died, j.id);
-          this.refresh(j.id, `shard lease expired after ${MAX_ATTEMPTS} attempts`);
-          continue;
-        }
-        const expired = this.q<{ idx: number }>(
-          "SELECT idx FROM shards WHERE job_id = ? AND status = 'running' AND due < ? ORDER BY due LIMIT 1",
-          j.id,
+    return this.ctx.storage.transactionSync((): ShardLease => {
+      const j = this.jobRow('id', id);
+      if (!j) return { lease: null, status: null, busyUntil: null, cost: this.spent() };
+      this.remember(id, ctx);
+      // The index learns the status from this answer: nothing else to tell it.
+      const answered = (status: JobStatus, idle: boolean) =>
+        this.q('UPDATE jobs SET indexed = ?, idle = ? WHERE id = ?', status, idle ? 1 : 0, id);
+      if (j.status !== 'queued' && j.status !== 'running') {
+        answered(j.status, true);
+        return { lease: null, status: j.status, busyUntil: null, cost: this.spent() };
+      }
+      const died = this.q<{ idx: number }>(
+        "UPDATE shards SET status = 'dead', error = COALESCE(error, 'lease expired on the last attempt'), holder = NULL WHERE job_id = ? AND status = 'running' AND due < ? AND attempts >= ? RETURNING idx",
+        id,
+        now,
+        MAX_ATTEMPTS,
+      ).length;
+      if (died > 0) {
+        this.q('UPDATE jobs SET n_running = n_running - ?, n_dead = n_dead + ? WHERE id = ?', died, died, id);
+        this.refresh(id, `shard lease expired after ${MAX_ATTEMPTS} attempts`);
+        const status = this.jobRow('id', id)!.status;
+        answered(status, true);
+        return { lease: null, status, busyUntil: null, cost: this.spent() };
+      }
+      const expired = this.q<{ idx: number }>(
+        "SELECT idx FROM shards WHERE job_id = ? AND status = 'running' AND due < ? ORDER BY due LIMIT 1",
+        id,
+        now,
+      )[0];
+      // Queued and leasable shards have due 0 (index order gives the lowest index); a queued
+      // shard in backoff has its retry time, taken once it has passed.
+      const queued =
+        this.q<{ idx: number }>(
+          "SELECT idx FROM shards WHERE job_id = ? AND status = 'queued' AND due = 0 ORDER BY idx LIMIT 1",
+          id,
+        )[0] ??
+        this.q<{ idx: number }>(
+          "SELECT idx FROM shards WHERE job_id = ? AND status = 'queued' AND due BETWEEN 1 AND ? ORDER BY due LIMIT 1",
+          id,
           now,
         )[0];
-        // Queued and leasable shards have due 0 (index order gives the lowest index); a queued
-        // shard in backoff has its retry time, taken once it has passed.
-        const queued =
-          this.q<{ idx: number }>(
-            "SELECT idx FROM shards WHERE job_id = ? AND status = 'queued' AND due = 0 ORDER BY idx LIMIT 1",
-            j.id,
-          )[0] ??
-          this.q<{ idx: number }>(
-            "SELECT idx FROM shards WHERE job_id = ? AND status = 'queued' AND due BETWEEN 1 AND ? ORDER BY due LIMIT 1",
-            j.id,
-            now,
-          )[0];
-        const pick =
-          expired && (!queued || expired.idx < queued.idx)
-            ? { idx: expired.idx, wasQueued: false }
-            : queued
-              ? { idx: queued.idx, wasQueued: true }
-              : null;
-        if (!pick) continue;
-        // 244 random bits: unguessable, and new for every lease.
-        const leaseToken = `${crypto.randomUUID()}${crypto.randomUUID()}`.replace(/-/g, '');
-        const attempts = this.q<{ attempts: number }>(
-          "UPDATE shards SET status = 'running', holder = ?, lease_token = ?, due = ?, attempts = attempts + 1, done = 0, rate = NULL WHERE job_id = ? AND idx = ? RETURNING attempts",
-          owner,
-          leaseToken,
-          now + ttlMs,
-          j.id,
-          pick.idx,
-        )[0].attempts;
-        const moved = pick.wasQueued ? 1 : 0;
-        this.q(
-          "UPDATE jobs SET n_queued = n_queued - ?, n_running = n_running + ?, max_attempts = MAX(max_attempts, ?), started_at = COALESCE(started_at, ?), status = 'running', updated_at = ? WHERE id = ?",
-          moved,
-          moved,
-          attempts,
-          now,
-          now,
-          j.id,
-        );
-        const job = this.view(j.id);
-        const shard = shardRecord(this.shardRow(j.id, pick.idx)!, now);
-        return {
+      const pick =
+        expired && (!queued || expired.idx < queued.idx)
+          ? { idx: expired.idx, wasQueued: false }
+          : queued
+            ? { idx: queued.idx, wasQueued: true }
+            : null;
+      if (!pick) {
+        // Every shard is leased, in backoff or finished: the first lease to expire or the first
+        // backoff to end (both the head of an index range) is when to ask again.
+        const next = this.q<{ t: number | null }>(
+          "SELECT MIN(t) AS t FROM (SELECT MIN(due) AS t FROM shards WHERE job_id = ?1 AND status = 'running' UNION ALL SELECT MIN(due) AS t FROM shards WHERE job_id = ?1 AND status = 'queued' AND due > 0)",
+          id,
+        )[0].t;
+        answered(j.status, true);
+        return { lease: null, status: j.status, busyUntil: next, cost: this.spent() };
+      }
+      // 244 random bits: unguessable, and new for every lease.
+      const leaseToken = `${crypto.randomUUID()}${crypto.randomUUID()}`.replace(/-/g, '');
+      const attempts = this.q<{ attempts: number }>(
+        "UPDATE shards SET status = 'running', holder = ?, lease_token = ?, due = ?, attempts = attempts + 1, done = 0, rate = NULL WHERE job_id = ? AND idx = ? RETURNING attempts",
+        owner,
+        leaseToken,
+        now + ttlMs,
+        id,
+        pick.idx,
+      )[0].attempts;
+      const moved = pick.wasQueued ? 1 : 0;
+      this.q(
+        "UPDATE jobs SET n_queued = n_queued - ?, n_running = n_running + ?, max_attempts = MAX(max_attempts, ?), started_at = COALESCE(started_at, ?), status = 'running', indexed = 'running', idle = 0, updated_at = ? WHERE id = ?",
+        moved,
+        moved,
+        attempts,
+        now,
+        now,
+        id,
+      );
+      const job = this.view(id);
+      const shard = shardRecord(this.shardRow(id, pick.idx)!, now);
+      return {
+        lease: {
           job: { ...job, attempts: shard.attempts, lease: shard.lease },
           shard: { ...shard, leaseToken },
           cost: this.spent(),
-        };
-      }
-      return null;
+        },
+        status: 'running',
+      };
     });
   }
-
   /** Records that a runner called the board. */
   private contact(runner: string): void {
     this.q(
@@ -757,9 +861,9 @@ export class JobBoard extends DurableObject<Env> {
   }
 
   /** Gives a lease back unfinished (graceful shutdown): queued again at once, the attempt not counted. */
-  release(id: string, index: number, token: string): BoardResult {
+  async release(id: string, index: number, token: string): Promise<BoardResult> {
     this.begin();
-    return this.ctx.storage.transactionSync(() => {
+    const out = this.ctx.storage.transactionSync(() => {
       const o = this.owned(id, index, token);
       if (!o.ok) return this.refused(o);
       this.q(
@@ -769,23 +873,28 @@ export class JobBoard extends DurableObject<Env> {
       );
       this.q('UPDATE jobs SET n_running = n_running - 1, n_queued = n_queued + 1 WHERE id = ?', id);
       this.refresh(id);
-      return { ok: true, job: this.view(id), cost: this.spent() };
+      return { ok: true, job: this.view(id), cost: this.spent() } as BoardResult;
     });
+    if (!out.ok) return out;
+    // Leasable again at once: the index may be skipping this job as busy.
+    return { ...out, cost: addCost(out.cost, await this.sync(id, Date.now())) };
   }
 
   /** Records a failure: the shard is retried after a backoff, or dead-lettered on its last attempt. */
-  fail(id: string, index: number, token: string, error: string): BoardResult {
+  async fail(id: string, index: number, token: string, error: string): Promise<BoardResult> {
     this.begin();
-    return this.ctx.storage.transactionSync(() => {
+    let retryAt: number | undefined;
+    const out = this.ctx.storage.transactionSync(() => {
       const o = this.owned(id, index, token);
       if (!o.ok) return this.refused(o);
       const failures = o.shard.failures + 1;
       const dead = o.shard.attempts >= MAX_ATTEMPTS;
+      if (!dead) retryAt = Date.now() + backoffMs(failures);
       this.q(
         'UPDATE shards SET status = ?, failures = ?, due = ?, error = ?, done = 0, rate = NULL, holder = NULL, lease_token = NULL WHERE job_id = ? AND idx = ?',
         dead ? 'dead' : 'queued',
         failures,
-        dead ? 0 : Date.now() + backoffMs(failures),
+        retryAt ?? 0,
         error.slice(0, 2000),
         id,
         index,
@@ -795,8 +904,11 @@ export class JobBoard extends DurableObject<Env> {
         id,
       );
       this.refresh(id, error.slice(0, 2000));
-      return { ok: true, job: this.view(id), cost: this.spent() };
+      return { ok: true, job: this.view(id), cost: this.spent() } as BoardResult;
     });
+    if (!out.ok) return out;
+    // Failed (dead letter) or leasable again after the backoff: the index is told either.
+    return { ...out, cost: addCost(out.cost, await this.sync(id, retryAt)) };
   }
 
   /**
@@ -820,8 +932,12 @@ export class JobBoard extends DurableObject<Env> {
       const s = o.type === 'job-cancelled' ? null : this.shardRow(id, index);
       if (!s || s.status !== 'done' || s.lease_token !== token) return this.refused(o);
       const j = this.jobRow('id', id)!;
-      if (j.status !== 'done' && j.n_done === j.n_shards) await this.finish(id);
-      return { ok: true, job: this.view(id), cost: this.spent() };
+      let cost = this.spent();
+      if (j.status !== 'done' && j.n_done === j.n_shards) cost = addCost(cost, await this.finish(id));
+      // And finishes telling the index (its dependents wait for `done` there).
+      cost = addCost(cost, await this.sync(id));
+      const [job, read] = this.measured(() => this.view(id));
+      return { ok: true, job, cost: addCost(cost, read) };
     }
     const finished = this.ctx.storage.transactionSync(() => {
       // The token stays with the done shard: a repeated acknowledgement (lost answer) must carry it.
@@ -843,8 +959,11 @@ export class JobBoard extends DurableObject<Env> {
       const j = this.jobRow('id', id)!;
       return j.n_done === j.n_shards;
     });
-    if (finished) await this.finish(id);
-    return { ok: true, job: this.view(id), cost: this.spent() };
+    let cost = this.spent();
+    if (finished) cost = addCost(cost, await this.finish(id));
+    cost = addCost(cost, await this.sync(id));
+    const [job, read] = this.measured(() => this.view(id));
+    return { ok: true, job, cost: addCost(cost, read) };
   }
 
   /**
@@ -877,71 +996,78 @@ export class JobBoard extends DurableObject<Env> {
   }
 
   /** Writes the job's result (idempotent) once every shard is done; other calls wait while it does. */
-  private async finish(id: string): Promise<void> {
+  private async finish(id: string): Promise<BoardCost> {
     // The KV writes are awaited: no other call (a cancel, a second completion) may interleave with
-    // them, or a cancelled job could still publish.
-    await this.ctx.blockConcurrencyWhile(async () => {
-      const job = this.jobRow('id', id);
-      if (!job || job.status === 'done' || job.status === 'cancelled' || job.n_done !== job.n_shards) return;
-      const rows = this.q<{ idx: number; completed_by: string }>(
-        'SELECT idx, completed_by FROM shards WHERE job_id = ? ORDER BY idx',
-        id,
-      );
-      const computed = rows.map((r) => JSON.parse(this.readText(id, r.idx, 'computed')) as Record<string, unknown>);
-      let payload: unknown;
-      if (job.kind === 'ranking-sums') {
-        if (job.merged !== job.n_shards || job.merge_head === null)
-          throw new Error(`job ${id}: ${job.merged} of ${job.n_shards} shards merged`);
-        const head = JSON.parse(job.merge_head) as MergeHead;
-        const merged = mergedSums(head, this.readMerge(id, head), job.total);
-        // Never store a merge that is not finite (it would be served as nulls): fail the job instead.
-        if ('notFinite' in merged) {
-          this.ctx.storage.transactionSync(() => {
-            this.q(
-              "UPDATE jobs SET status = 'failed', error = ?, n_done = 0, n_dead = n_shards, done_samples = 0, merged = 0, merge_head = NULL, updated_at = ? WHERE id = ?",
-              `the merged shards are not finite (${merged.notFinite}): resubmit to recompute`,
-              Date.now(),
-              id,
-            );
-            this.q("UPDATE shards SET status = 'dead' WHERE job_id = ?", id);
-            this.q('DELETE FROM shard_results WHERE job_id = ?', id);
-            this.q('DELETE FROM merge_parts WHERE job_id = ?', id);
-          });
-          return;
-        }
-        payload = merged.sums;
-      } else {
-        payload = JSON.parse(this.readText(id, rows[0].idx, 'payload'));
+    // them, or a cancelled job could still publish. Nor can another call's cost mix with this one's.
+    return this.ctx.blockConcurrencyWhile(async () => {
+      const start = this.spent();
+      await this.publish(id);
+      return costSince(start, this.spent());
+    });
+  }
+
+  /** The final merge and its KV write (finish runs it with no other call interleaving). */
+  private async publish(id: string): Promise<void> {
+    const job = this.jobRow('id', id);
+    if (!job || job.status === 'done' || job.status === 'cancelled' || job.n_done !== job.n_shards) return;
+    const rows = this.q<{ idx: number; completed_by: string }>(
+      'SELECT idx, completed_by FROM shards WHERE job_id = ? ORDER BY idx',
+      id,
+    );
+    const computed = rows.map((r) => JSON.parse(this.readText(id, r.idx, 'computed')) as Record<string, unknown>);
+    let payload: unknown;
+    if (job.kind === 'ranking-sums') {
+      if (job.merged !== job.n_shards || job.merge_head === null)
+        throw new Error(`job ${id}: ${job.merged} of ${job.n_shards} shards merged`);
+      const head = JSON.parse(job.merge_head) as MergeHead;
+      const merged = mergedSums(head, this.readMerge(id, head), job.total);
+      // Never store a merge that is not finite (it would be served as nulls): fail the job instead.
+      if ('notFinite' in merged) {
+        this.ctx.storage.transactionSync(() => {
+          this.q(
+            "UPDATE jobs SET status = 'failed', error = ?, n_done = 0, n_dead = n_shards, done_samples = 0, merged = 0, merge_head = NULL, updated_at = ? WHERE id = ?",
+            `the merged shards are not finite (${merged.notFinite}): resubmit to recompute`,
+            Date.now(),
+            id,
+          );
+          this.q("UPDATE shards SET status = 'dead' WHERE job_id = ?", id);
+          this.q('DELETE FROM shard_results WHERE job_id = ?', id);
+          this.q('DELETE FROM merge_parts WHERE job_id = ?', id);
+        });
+        return;
       }
-      const spec = JSON.parse(job.spec) as JobSpec;
-      const stored: StoredResult = {
-        schema: RESULT_SCHEMA,
-        key: job.key,
-        kind: job.kind as ResultKind,
-        generatorId: spec.generatorId,
-        classifierId: spec.classifierId,
-        classifier: spec.classifier,
-        sweep: { seed: spec.seed, count: spec.count },
-        options: spec.options ?? {},
-        computed: {
-          ...(rows.length === 1 ? computed[0] : {}),
-          jobId: id,
-          // Runners by pseudonym (a hash of the self-chosen name, often a hostname): results are public.
-          shards: rows.map((r, i) => ({ index: r.idx, ...computed[i], runner: runnerPseudonym(r.completed_by) })),
-          runners: [...new Set(rows.map((r) => runnerPseudonym(r.completed_by)))],
-          completedAt: new Date().toISOString(),
-        },
-        payload,
-      };
-      // Results are immutable: an existing entry under the key wins.
-      if ((await this.env.RESULTS.get(kvKey(job.key), 'text')) === null) {
-        await this.env.RESULTS.put(kvKey(job.key), JSON.stringify(stored), { metadata: { kind: stored.kind } });
-      }
-      this.ctx.storage.transactionSync(() => {
-        this.q("UPDATE jobs SET status = 'done', error = NULL, updated_at = ? WHERE id = ?", Date.now(), id);
-        this.q('DELETE FROM shard_results WHERE job_id = ?', id);
-        this.q('DELETE FROM merge_parts WHERE job_id = ?', id);
-      });
+      payload = merged.sums;
+    } else {
+      payload = JSON.parse(this.readText(id, rows[0].idx, 'payload'));
+    }
+    const spec = JSON.parse(job.spec) as JobSpec;
+    const stored: StoredResult = {
+      schema: RESULT_SCHEMA,
+      key: job.key,
+      kind: job.kind as ResultKind,
+      generatorId: spec.generatorId,
+      classifierId: spec.classifierId,
+      classifier: spec.classifier,
+      sweep: { seed: spec.seed, count: spec.count },
+      options: spec.options ?? {},
+      computed: {
+        ...(rows.length === 1 ? computed[0] : {}),
+        jobId: id,
+        // Runners by pseudonym (a hash of the self-chosen name, often a hostname): results are public.
+        shards: rows.map((r, i) => ({ index: r.idx, ...computed[i], runner: runnerPseudonym(r.completed_by) })),
+        runners: [...new Set(rows.map((r) => runnerPseudonym(r.completed_by)))],
+        completedAt: new Date().toISOString(),
+      },
+      payload,
+    };
+    // Results are immutable: an existing entry under the key wins.
+    if ((await this.env.RESULTS.get(kvKey(job.key), 'text')) === null) {
+      await this.env.RESULTS.put(kvKey(job.key), JSON.stringify(stored), { metadata: { kind: stored.kind } });
+    }
+    this.ctx.storage.transactionSync(() => {
+      this.q("UPDATE jobs SET status = 'done', error = NULL, updated_at = ? WHERE id = ?", Date.now(), id);
+      this.q('DELETE FROM shard_results WHERE job_id = ?', id);
+      this.q('DELETE FROM merge_parts WHERE job_id = ?', id);
     });
   }
 
@@ -995,8 +1121,3 @@ export class JobBoard extends DurableObject<Env> {
 
 /** Float64 values per stored piece of a running sum (1 MiB: under the 2 MB row limit). */
 const MERGE_PART_VALUES = 128 * 1024;
-
-/** The board's single instance. */
-export function board(env: Env) {
-  return env.JOBS.get(env.JOBS.idFromName('board'));
-}

@@ -10,7 +10,8 @@
  */
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
 import { RESULT_KINDS, comparedClassifiers, generatorId } from '../../protocol/catalog.js';
-import { DEFAULT_SHARD_SIZE, board, boardCostHeader, type JobRecord } from '../jobs/board.js';
+import { DEFAULT_SHARD_SIZE, boardCostHeader, type JobRecord } from '../jobs/board.js';
+import { jobBoard, jobIndex, jobStatus, listJobs, submitJob } from '../jobs/board-client.js';
 import { ShardSchema, JobViewSchema, type JobView } from '../../protocol/job.js';
 import { getResult } from '../result-cache.js';
 import { IMMUTABLE, json, notModified, route, valid, type AppEnv } from '../http.js';
@@ -113,13 +114,12 @@ export function registerJobs(app: OpenAPIHono<AppEnv>): void {
         classifierId: entry.sha256,
         ...(entry.source === 'registered' ? { classifierFormat: 'tfjs' } : {}),
       };
-      const stub = board(c.env);
       let derived: Record<string, unknown> = {};
       let needs: string | undefined;
       if (b.kind !== 'ranking-sums') {
         const sums = await locate(c, 'ranking-sums', b.classifier, sweep);
         if ((await getResult(c.env, sums.key)) === null) {
-          await stub.submit({
+          await submitJob(c.env, {
             key: sums.key,
             kind: 'ranking-sums',
             spec: { ...sums.spec, options: sums.options, ...models },
@@ -141,7 +141,7 @@ export function registerJobs(app: OpenAPIHono<AppEnv>): void {
         derived = { sums: sums.key, ...compare };
       }
       const full = { ...spec, options, ...models, ...derived };
-      const { job, created } = await stub.submit({
+      const { job, created } = await submitJob(c.env, {
         key,
         kind: b.kind,
         spec: full,
@@ -190,7 +190,7 @@ export function registerJobs(app: OpenAPIHono<AppEnv>): void {
     }),
     async (c) => {
       const { limit, cursor } = valid(c, 'query', ListQuery);
-      const page = await board(c.env).list(limit, cursor);
+      const page = await listJobs(c.env, limit, cursor);
       return json({ jobs: page.jobs.map(jobView), next: page.next });
     },
   );
@@ -210,7 +210,7 @@ export function registerJobs(app: OpenAPIHono<AppEnv>): void {
     }),
     async (c) => {
       const { id } = valid(c, 'param', IdParam);
-      const found = await board(c.env).status(id);
+      const found = await jobStatus(c.env, id);
       if (!found) throw new ProblemError(404, 'not-found', `no job ${id}`, { field: 'id' });
       return json(jobView(found.job), { headers: boardCostHeader(found.cost) });
     },
@@ -238,34 +238,52 @@ export function registerJobs(app: OpenAPIHono<AppEnv>): void {
     async (c) => {
       await requireScope(c, 'submit');
       const { id } = valid(c, 'param', IdParam);
-      const r = await board(c.env).cancel(id);
+      const r = await jobBoard(c.env, id).cancel(id, (await jobIndex(c.env).context(id)) ?? undefined);
       if (!r.ok)
         throw new ProblemError(r.status, r.status === 404 ? 'not-found' : 'conflict', r.detail, { field: 'id' });
       return json({ cancelled: r.cancelled, job: jobView(r.job) });
     },
   );
 
+  const ShardsQuery = z.object({
+    limit: z.coerce.number().int().min(1).max(1000).default(100),
+    cursor: z
+      .string()
+      .regex(/^\d{1,6}$/, 'cursor must be the `next` of a previous page')
+      .optional()
+      .openapi({ description: 'The `next` of the previous page (shards after its last one)' }),
+  });
   route(
     app,
     createRoute({
       method: 'get',
       path: '/v1/jobs/{id}/shards',
       tags: ['jobs'],
-      summary: 'The shards of a job: ranges, status, attempts, leases, retries',
-      request: { params: IdParam },
+      summary: 'The shards of a job, in index order, a page at a time: ranges, status, attempts, leases, retries',
+      request: { params: IdParam, query: ShardsQuery },
       responses: {
         200: {
           description: 'Shards',
-          content: { 'application/json': { schema: z.object({ jobId: z.string(), shards: z.array(ShardSchema) }) } },
+          content: {
+            'application/json': {
+              schema: z.object({
+                jobId: z.string(),
+                shards: z.array(ShardSchema),
+                next: z.string().nullable().openapi({ description: 'cursor of the next page; null on the last' }),
+              }),
+            },
+          },
         },
         ...errorResponses(400, 404),
       },
     }),
     async (c) => {
       const { id } = valid(c, 'param', IdParam);
-      const shards = await board(c.env).shards(id);
-      if (!shards) throw new ProblemError(404, 'not-found', `no job ${id}`, { field: 'id' });
-      return json({ jobId: id, shards });
+      const { limit, cursor } = valid(c, 'query', ShardsQuery);
+      // A page costs its own rows on the board's primary key, whatever the job's shard count.
+      const page = await jobBoard(c.env, id).shards(id, limit, cursor === undefined ? -1 : Number(cursor));
+      if (!page) throw new ProblemError(404, 'not-found', `no job ${id}`, { field: 'id' });
+      return json({ jobId: id, shards: page.shards, next: page.next === null ? null : String(page.next) });
     },
   );
 
@@ -288,7 +306,7 @@ export function registerJobs(app: OpenAPIHono<AppEnv>): void {
     }),
     async (c) => {
       const { id } = valid(c, 'param', IdParam);
-      const job = await board(c.env).get(id);
+      const job = (await jobStatus(c.env, id))?.job;
       if (!job) throw new ProblemError(404, 'not-found', `no job ${id}`, { field: 'id' });
       if (job.status === 'failed')
         throw new ProblemError(409, 'job-failed', `job ${id} failed: ${job.error ?? 'unknown error'}`, {

@@ -19,7 +19,7 @@ import {
   type StoredResult,
   type SweepSpec,
 } from '../../protocol/catalog.js';
-import { board } from '../jobs/board.js';
+import { forgetJob, jobByKey } from '../jobs/board-client.js';
 import { classifierEntry, getCatalog } from '../isolate-models.js';
 import { deleteResult, etagOf, getResult, isBuiltInResult, rankingFromSums } from '../result-cache.js';
 import { SECURITY, requireScope } from '../auth.js';
@@ -61,7 +61,7 @@ export async function locate(c: AppContext, kind: ResultKind, classifier: string
  * result (a live endpoint that reads it), said first in the answer.
  */
 export async function missResponse(c: AppContext, key: string, spec: JobSpec, neededBy?: string): Promise<Response> {
-  const job = await board(c.env).byKey(key);
+  const job = await jobByKey(c.env, key);
   const why = neededBy === undefined ? '' : `${neededBy}: `;
   if (job && (job.status === 'queued' || job.status === 'running')) {
     const statusUrl = `/v1/jobs/${job.id}`;
@@ -372,7 +372,7 @@ export function registerResults(app: OpenAPIHono<AppEnv>): void {
           { field: 'key' },
         );
       const deleted = await deleteResult(c.env, key);
-      const jobForgotten = await board(c.env).forget(key);
+      const jobForgotten = await forgetJob(c.env, key);
       return json({ key, deleted, jobForgotten });
     },
   );

@@ -17,7 +17,8 @@ import { DERIVED_KINDS, type DerivedKind } from '../../core/analysis/derived-res
 import { checkDerivedPayload, finite, parsePayload, payloadError } from '../jobs/payloads.js';
 import { JobViewSchema, LeaseViewSchema, type JobSpec, type LeaseView } from '../../protocol/job.js';
 import type { AnalysisModels } from '../../core/analysis/models.js';
-import { board, boardCostHeader, type BoardResult, type LeaseRecord, type ShardRecord } from '../jobs/board.js';
+import { boardCostHeader, type BoardResult, type LeaseRecord, type ShardRecord } from '../jobs/board.js';
+import { deadLetters, jobBoard, jobIndex } from '../jobs/board-client.js';
 import { getCatalog, verifiedModelFiles } from '../isolate-models.js';
 import { json, route, valid, type AppEnv } from '../http.js';
 import { ProblemError, errorResponses } from '../problem.js';
@@ -239,7 +240,7 @@ export function registerRunner(app: OpenAPIHono<AppEnv>): void {
     }),
     async (c) => {
       const b = valid(c, 'json', LeaseBody);
-      const lease = await board(c.env).lease(b.runner, b.leaseMs, b.kinds);
+      const lease = await jobIndex(c.env).lease(b.runner, b.leaseMs, b.kinds);
       return lease
         ? json(leaseView(lease), { headers: boardCostHeader(lease.cost) })
         : new Response(null, { status: 204 });
@@ -264,7 +265,7 @@ export function registerRunner(app: OpenAPIHono<AppEnv>): void {
       const { id } = valid(c, 'param', IdParam);
       const b = valid(c, 'json', HeartbeatBody);
       return unwrap(
-        await board(c.env).heartbeat(
+        await jobBoard(c.env, id).heartbeat(
           id,
           b.shard,
           b.lease,
@@ -292,7 +293,7 @@ export function registerRunner(app: OpenAPIHono<AppEnv>): void {
       const b = valid(c, 'json', CompleteBody);
       checkNesting(b.computed, 'computed');
       checkNesting(b.payload, 'payload');
-      const stub = board(c.env);
+      const stub = jobBoard(c.env, id);
       // The job and this one shard (two primary-key reads, whatever the job's shard count).
       const found = await stub.shard(id, b.shard);
       if (!found) throw new ProblemError(404, 'not-found', `no job ${id}`, { field: 'id' });
@@ -333,7 +334,7 @@ export function registerRunner(app: OpenAPIHono<AppEnv>): void {
     async (c) => {
       const { id } = valid(c, 'param', IdParam);
       const b = valid(c, 'json', FailBody);
-      return unwrap(await board(c.env).fail(id, b.shard, b.lease, b.error));
+      return unwrap(await jobBoard(c.env, id).fail(id, b.shard, b.lease, b.error));
     },
   );
 
@@ -351,7 +352,7 @@ export function registerRunner(app: OpenAPIHono<AppEnv>): void {
     async (c) => {
       const { id } = valid(c, 'param', IdParam);
       const b = valid(c, 'json', ReleaseBody);
-      return unwrap(await board(c.env).release(id, b.shard, b.lease));
+      return unwrap(await jobBoard(c.env, id).release(id, b.shard, b.lease));
     },
   );
 
@@ -378,7 +379,7 @@ export function registerRunner(app: OpenAPIHono<AppEnv>): void {
     }),
     async (c) => {
       const { limit } = valid(c, 'query', DeadQuery);
-      return json({ shards: await board(c.env).deadLetters(limit) });
+      return json({ shards: await deadLetters(c.env, limit) });
     },
   );
 

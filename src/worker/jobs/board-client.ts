@@ -1,0 +1,75 @@
+/**
+ * The routes' side of the job board: which Durable Object each request goes to. Runner calls on a
+ * lease (heartbeat, complete, fail, release) go straight to the job's board (`jobBoard`); a lease
+ * goes to the index; what is looked up by key, listed or submitted asks the index for the job's id
+ * first, then its board.
+ */
+import type { Env } from '../env.js';
+import type { BoardCost, JobRecord, ShardRecord } from './board.js';
+import { jobBoard, jobIndex } from './stubs.js';
+
+export { jobBoard, jobIndex };
+
+/**
+ * Submits the job computing `input.key` (the same job for the same key unless it was cancelled):
+ * the index gives its id, its board creates it, or requeues its dead shards when it failed.
+ */
+export async function submitJob(
+  env: Env,
+  input: {
+    key: string;
+    kind: string;
+    spec: Record<string, unknown>;
+    total: number;
+    shardSize?: number;
+    needs?: string;
+  },
+): Promise<{ job: JobRecord; created: boolean; cost: BoardCost }> {
+  const { id, ctx } = await jobIndex(env).claim({ key: input.key, kind: input.kind, needs: input.needs });
+  return jobBoard(env, id).submit({ ...input, id }, ctx);
+}
+
+/**
+ * Job `id` as the API shows it, and what reading it cost its board (null: no such job). A job the
+ * index no longer lists (cancelled, then submitted again under a new id) is still on its board.
+ */
+export async function jobStatus(env: Env, id: string): Promise<{ job: JobRecord; cost: BoardCost } | null> {
+  const ctx = await jobIndex(env).context(id);
+  return jobBoard(env, id).status(id, ctx ?? undefined);
+}
+
+/** The job computing `key`, if there is one. */
+export async function jobByKey(env: Env, key: string): Promise<JobRecord | null> {
+  const id = await jobIndex(env).idOf(key);
+  return id === null ? null : ((await jobStatus(env, id))?.job ?? null);
+}
+
+/** Forgets the job of `key` (its result was invalidated): in the index first, so it is no longer leased. */
+export async function forgetJob(env: Env, key: string): Promise<boolean> {
+  const id = await jobIndex(env).forget(key);
+  return id !== null && (await jobBoard(env, id).forget(id));
+}
+
+/** A page of jobs, newest first (the index pages; each job's board describes it, all at once). */
+export async function listJobs(
+  env: Env,
+  limit: number,
+  cursor?: string,
+): Promise<{ jobs: JobRecord[]; next: string | null }> {
+  const page = await jobIndex(env).list(limit, cursor);
+  const jobs = await Promise.all(page.ids.map((id, i) => jobBoard(env, id).get(id, page.contexts[i])));
+  return { jobs: jobs.filter((j): j is JobRecord => j !== null), next: page.next };
+}
+
+/** Dead-lettered shards, newest failed jobs first, at most `limit`. */
+export async function deadLetters(
+  env: Env,
+  limit: number,
+): Promise<Array<{ jobId: string; key: string; shard: ShardRecord }>> {
+  const out: Array<{ jobId: string; key: string; shard: ShardRecord }> = [];
+  for (const id of await jobIndex(env).failed(limit)) {
+    if (out.length >= limit) break;
+    out.push(...(await jobBoard(env, id).deadShards(id, limit - out.length)));
+  }
+  return out;
+}

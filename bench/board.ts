@@ -1,9 +1,14 @@
 /**
- * `npm run bench:board [-- --runners 10,50,200 --shards 100,1000,12500 --seconds 8 --lease-ms 10000 --label after]`
+ * `npm run bench:board [-- --runners 10,50,200 --shards 100,1000,12500 --jobs 1,4 --seconds 8 --lease-ms 10000 --label after]`
  * — the job board under many runners: the real worker bundle on local workerd (Miniflare,
- * configured from wrangler.toml), one queued ranking-sums job of 16-sample shards per
- * configuration, and N simulated runners each looping lease -> heartbeat -> release over loopback
- * HTTP as fast as the board answers (no computation: the board's own cost is what is measured).
+ * configured from wrangler.toml), `--jobs` queued ranking-sums jobs of `--shards` 16-sample shards
+ * each per configuration (one board per job; leases go through the job index), and N simulated
+ * runners each looping lease -> heartbeat -> release over loopback HTTP as fast as the board
+ * answers (no computation: the board's own cost is what is measured).
+ *
+ * Client and server share the machine's cores: each configuration records the CPU seconds the
+ * client (this process) and workerd (its child process, from /proc) used, so whether the client or
+ * the server is the bottleneck is measured, not guessed. With several jobs, the leases each job got.
  *
  * Records per configuration: board calls/s, lease and heartbeat latency p50/p99, and leases lost
  * (a heartbeat or release answered 409 because the lease expired while the call waited), with the
@@ -13,7 +18,7 @@
  * run is reported. Writes
  * bench/results/board.json, keeping the other labels' entries (`--label before` / `after`).
  */
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -26,6 +31,8 @@ const SHARD_SIZE = 16;
 
 interface ConfigResult {
   shards: number;
+  /** Jobs queued at once (one board each), every one of `shards` shards. */
+  jobs: number;
   runners: number;
   seconds: number;
   calls: number;
@@ -46,7 +53,45 @@ interface ConfigResult {
   loadAverage: { before: number[]; after: number[] };
   /** Every repeat's calls/s (the reported run is the median one). */
   repeatsCallsPerSecond: number[];
+  /** Leases each job got (by submission order). */
+  leasesPerJob: number[];
+  /**
+   * CPU seconds over the measured window: the client (this process) and workerd (the server, all
+   * its threads); `coreShare` is each as a fraction of the machine's cores over the window.
+   */
+  cpu: { clientS: number; serverS: number; wallS: number; cores: number; clientShare: number; serverShare: number };
 }
+
+/** CPU seconds (user + system) of the workerd processes this one started (Linux /proc; 0 elsewhere). */
+function serverCpuSeconds(): number {
+  const tick = 100; // USER_HZ: 100 on Linux
+  let total = 0;
+  let entries: string[] = [];
+  try {
+    entries = readdirSync('/proc');
+  } catch {
+    return 0;
+  }
+  for (const pid of entries) {
+    if (!/^\d+$/.test(pid)) continue;
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      // comm may hold spaces: the fields after it start past the last ')'.
+      const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (!comm.includes('workerd') || Number(f[1]) !== process.pid) continue;
+      total += (Number(f[11]) + Number(f[12])) / tick;
+    } catch {
+      // A process that ended while listed.
+    }
+  }
+  return total;
+}
+
+const clientCpuSeconds = () => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1e6;
+};
 
 const quantile = (xs: number[], q: number) => {
   if (xs.length === 0) return 0;
@@ -58,6 +103,7 @@ const load = () => os.loadavg().map((v) => Math.round(v * 100) / 100);
 async function measure(
   base: URL,
   shards: number,
+  jobs: number,
   runners: number,
   seconds: number,
   leaseMs: number,
@@ -85,14 +131,20 @@ async function measure(
     }
   };
   const t0 = performance.now();
-  const sub = await call(
-    '/v1/jobs',
-    { kind: 'ranking-sums', seed, count: shards * SHARD_SIZE, shardSize: SHARD_SIZE },
-    SUBMIT_TOKEN,
-  );
-  const submitMs = performance.now() - t0;
-  if (sub.status !== 202 || sub.body.job.shards.total !== shards)
-    throw new Error(`submit: ${sub.status} ${JSON.stringify(sub.body).slice(0, 300)}`);
+  const subs: any[] = [];
+  for (let j = 0; j < jobs; j++) {
+    const sub = await call(
+      '/v1/jobs',
+      { kind: 'ranking-sums', seed: seed * 16 + j, count: shards * SHARD_SIZE, shardSize: SHARD_SIZE },
+      SUBMIT_TOKEN,
+    );
+    if (sub.status !== 202 || sub.body.job.shards.total !== shards)
+      throw new Error(`submit: ${sub.status} ${JSON.stringify(sub.body).slice(0, 300)}`);
+    subs.push(sub.body.job);
+  }
+  const submitMs = (performance.now() - t0) / jobs;
+  const jobOrder = new Map(subs.map((j, i) => [j.id as string, i]));
+  const leasesPerJob = subs.map(() => 0);
   const lease: number[] = [];
   const beat: number[] = [];
   const cycle: number[] = [];
@@ -106,6 +158,7 @@ async function measure(
   // By HTTP status (0: the connection was dropped).
   const errorStatuses: Record<number, number> = {};
   const before = load();
+  const cpu0 = { client: clientCpuSeconds(), server: serverCpuSeconds() };
   const start = performance.now();
   const end = start + seconds * 1000;
   await Promise.all(
@@ -126,6 +179,7 @@ async function measure(
           errorStatuses[l.status] = (errorStatuses[l.status] ?? 0) + 1;
           continue;
         }
+        leasesPerJob[jobOrder.get(l.body.id) ?? 0]++;
         const ids = { runner, shard: l.body.shard.index, lease: l.body.shard.leaseToken };
         const h = await call(
           `/v1/runner/jobs/${l.body.id}/heartbeat`,
@@ -149,11 +203,15 @@ async function measure(
     }),
   );
   const elapsed = (performance.now() - start) / 1000;
+  const cpu1 = { client: clientCpuSeconds(), server: serverCpuSeconds() };
   const after = load();
-  // Forget the job (it has no result) so that the next configuration's job is the one leased.
-  await call(`/v1/results/${sub.body.job.key}`, undefined, SUBMIT_TOKEN, 'DELETE');
+  // Forget the jobs (they have no result) so that the next configuration's jobs are the ones leased.
+  for (const job of subs) await call(`/v1/results/${job.key}`, undefined, SUBMIT_TOKEN, 'DELETE');
+  const cores = os.cpus().length;
+  const r2 = (x: number) => Math.round(x * 100) / 100;
   return {
     shards,
+    jobs,
     runners,
     seconds: Math.round(elapsed * 100) / 100,
     calls,
@@ -176,6 +234,15 @@ async function measure(
     submitMs: Math.round(submitMs),
     loadAverage: { before, after },
     repeatsCallsPerSecond: [],
+    leasesPerJob,
+    cpu: {
+      clientS: r2(cpu1.client - cpu0.client),
+      serverS: r2(cpu1.server - cpu0.server),
+      wallS: r2(elapsed),
+      cores,
+      clientShare: r2((cpu1.client - cpu0.client) / (elapsed * cores)),
+      serverShare: r2((cpu1.server - cpu0.server) / (elapsed * cores)),
+    },
   };
 }
 
@@ -184,6 +251,7 @@ async function main(): Promise<void> {
     options: {
       runners: { type: 'string', default: '10,50,200' },
       shards: { type: 'string', default: '100,1000,12500' },
+      jobs: { type: 'string', default: '1' },
       seconds: { type: 'string', default: '8' },
       'lease-ms': { type: 'string', default: '10000' },
       repeats: { type: 'string', default: '3' },
@@ -208,22 +276,35 @@ async function main(): Promise<void> {
     // that the machine's load drifting during the run spreads over all configurations alike.
     const runsOf = new Map<string, ConfigResult[]>();
     for (let i = 0; i < Number(values.repeats); i++) {
-      for (const shards of list(values.shards)) {
-        for (const runners of list(values.runners)) {
-          const r = await measure(url, shards, runners, Number(values.seconds), Number(values['lease-ms']), seed++);
-          runsOf.set(`${shards}/${runners}`, [...(runsOf.get(`${shards}/${runners}`) ?? []), r]);
+      for (const jobs of list(values.jobs)) {
+        for (const shards of list(values.shards)) {
+          for (const runners of list(values.runners)) {
+            const r = await measure(
+              url,
+              shards,
+              jobs,
+              runners,
+              Number(values.seconds),
+              Number(values['lease-ms']),
+              seed++,
+            );
+            const k = `${jobs}/${shards}/${runners}`;
+            runsOf.set(k, [...(runsOf.get(k) ?? []), r]);
+          }
         }
       }
     }
-    for (const shards of list(values.shards)) {
-      for (const runners of list(values.runners)) {
-        const runs = runsOf.get(`${shards}/${runners}`)!;
-        runs.sort((a, b) => a.callsPerSecond - b.callsPerSecond);
-        const median = { ...runs[runs.length >> 1], repeatsCallsPerSecond: runs.map((r) => r.callsPerSecond) };
-        results.push(median);
-        console.log(
-          `${String(shards).padStart(6)} shards ${String(runners).padStart(4)} runners: ${median.callsPerSecond} calls/s (runs ${median.repeatsCallsPerSecond.join(', ')}), lease p50/p99 ${median.leaseMs.p50}/${median.leaseMs.p99} ms, heartbeat ${median.heartbeatMs.p50}/${median.heartbeatMs.p99} ms, rows read/lease ${median.rowsRead?.leaseP50 ?? '-'}, lost ${median.leasesLost}, errors ${median.errors}, load ${median.loadAverage.after[0]}`,
-        );
+    for (const jobs of list(values.jobs)) {
+      for (const shards of list(values.shards)) {
+        for (const runners of list(values.runners)) {
+          const runs = runsOf.get(`${jobs}/${shards}/${runners}`)!;
+          runs.sort((a, b) => a.callsPerSecond - b.callsPerSecond);
+          const median = { ...runs[runs.length >> 1], repeatsCallsPerSecond: runs.map((r) => r.callsPerSecond) };
+          results.push(median);
+          console.log(
+            `${jobs} job(s) x ${String(shards).padStart(6)} shards ${String(runners).padStart(4)} runners: ${median.callsPerSecond} calls/s (runs ${median.repeatsCallsPerSecond.join(', ')}), lease p50/p99 ${median.leaseMs.p50}/${median.leaseMs.p99} ms, heartbeat ${median.heartbeatMs.p50}/${median.heartbeatMs.p99} ms, rows read/lease ${median.rowsRead?.leaseP50 ?? '-'}, lost ${median.leasesLost}, errors ${median.errors}, leases/job ${median.leasesPerJob.join('/')}, cpu client ${median.cpu.clientS} s server ${median.cpu.serverS} s of ${median.cpu.wallS} s x ${median.cpu.cores} cores, load ${median.loadAverage.after[0]}`,
+          );
+        }
       }
     }
   } finally {
@@ -235,7 +316,7 @@ async function main(): Promise<void> {
   const entry = {
     measuredAt: new Date().toISOString(),
     machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model ?? 'unknown', node: process.version },
-    method: `lease -> heartbeat -> release per simulated runner, as fast as answered, ${values.seconds} s per configuration, median of ${values.repeats} runs; shards of ${SHARD_SIZE} samples; leaseMs ${values['lease-ms']}; client and workerd share the machine`,
+    method: `lease -> heartbeat -> release per simulated runner, as fast as answered, ${values.seconds} s per configuration, median of ${values.repeats} runs; ${values.jobs} job(s) at once, shards of ${SHARD_SIZE} samples; leaseMs ${values['lease-ms']}; client and workerd share the machine (cpu: each one's CPU seconds)`,
     configurations: results,
   };
   mkdirSync(path.dirname(out), { recursive: true });

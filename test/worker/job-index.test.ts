@@ -82,15 +82,18 @@ describe('the job index', () => {
   });
 
   it('is woken by a release at once, and by a failure when its backoff ends', async () => {
-    const job = await submit(960, 16);
-    const first = await lease('wake-a');
-    expect(first.body).toMatchObject({ id: job.id, shard: { index: 0 } });
-    // The only shard is leased: nothing for b, and the index now skips the job for the lease's 60 s.
+    // Two shards, both leased: the job stays running throughout (a job whose status changes tells
+    // the index anyway), so only the wake can make the index ask its board again.
+    const job = await submit(960, 32);
+    expect((await lease('wake-a')).body).toMatchObject({ id: job.id, shard: { index: 0 } });
+    expect((await lease('wake-c')).body).toMatchObject({ id: job.id, shard: { index: 1 } });
+    // Nothing for b, and the index now skips the job until the first lease expires (60 s).
     expect((await lease('wake-b')).status).toBe(204);
     expect((await runnerCall(`/v1/runner/jobs/${job.id}/release`, { runner: 'wake-a', shard: 0 })).status).toBe(200);
     // Released: leasable at once, not when the skipped lease would have expired.
     const second = await lease('wake-b');
-    expect(second.body).toMatchObject({ id: job.id, shard: { index: 0 } });
+    expect(second.status).toBe(200);
+    expect(second.body).toMatchObject({ id: job.id, status: 'running', shard: { index: 0 } });
 
     expect((await lease('wake-a')).status).toBe(204);
     const failed = await runnerCall(`/v1/runner/jobs/${job.id}/fail`, {
@@ -99,11 +102,15 @@ describe('the job index', () => {
       error: 'device lost',
     });
     expect(failed.status).toBe(200);
-    const retryAt = Date.parse(((await failed.json()) as any).retryAt);
-    // In backoff (1 s): not yet; once it has passed, leased again.
+    const view = (await failed.json()) as any;
+    expect(view.status).toBe('running');
+    const retryAt = Date.parse(view.retryAt);
+    // In backoff (1 s): not yet; once it has passed, leased again (long before the 60 s lease of
+    // shard 1 expires, which is all the index would otherwise wait for).
     expect((await lease('wake-a')).status).toBe(204);
     await new Promise((r) => setTimeout(r, Math.max(0, retryAt - Date.now()) + 300));
     const third = await lease('wake-a');
+    expect(third.status).toBe(200);
     expect(third.body).toMatchObject({ id: job.id, shard: { index: 0, failures: 1 } });
     expect((await cancel(job.id)).status).toBe(200);
   });

@@ -1,5 +1,6 @@
 /**
  * `npm run bench:board [-- --runners 10,50,200 --shards 100,1000,12500 --jobs 1,4 --seconds 8 --lease-ms 10000 --label after]`
+ * (`--worker-dir DIR --config TOML`: a saved earlier build and its wrangler.toml, the peer of a change)
  * — the job board under many runners: the real worker bundle on local workerd (Miniflare,
  * configured from wrangler.toml), `--jobs` queued ranking-sums jobs of `--shards` 16-sample shards
  * each per configuration (one board per job; leases go through the job index), and N simulated
@@ -257,8 +258,10 @@ async function main(): Promise<void> {
       repeats: { type: 'string', default: '3' },
       label: { type: 'string', default: 'after' },
       out: { type: 'string', default: 'bench/results/board.json' },
-      // A saved earlier build (e.g. the board before a change) instead of dist/worker.
+      // A saved earlier build (e.g. the board before a change) instead of dist/worker, and the
+      // wrangler.toml it was built with (its Durable Object bindings).
       'worker-dir': { type: 'string' },
+      config: { type: 'string' },
     },
   });
   const list = (s: string) => s.split(',').map((x) => Number(x.trim()));
@@ -267,7 +270,7 @@ async function main(): Promise<void> {
   const { mf, url } = await startLocalWorkerd(
     assets,
     { RUNNER_TOKEN, SUBMIT_TOKEN },
-    { readRateLimit: { limit: 1_000_000 }, workerDir: values['worker-dir'] },
+    { readRateLimit: { limit: 1_000_000 }, workerDir: values['worker-dir'], configPath: values.config },
   );
   const results: ConfigResult[] = [];
   let seed = 70_000 + Math.floor(Math.random() * 10_000);

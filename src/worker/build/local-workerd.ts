@@ -16,6 +16,8 @@ export interface LocalWorkerdOptions {
   port?: number;
   /** The built worker to run (default dist/worker): a benchmark may run a saved earlier build against the current one. */
   workerDir?: string;
+  /** Its wrangler configuration (default wrangler.toml): an earlier build needs its own bindings. */
+  configPath?: string;
 }
 
 /**
@@ -33,7 +35,7 @@ export async function startLocalWorkerd(
   bindings: Record<string, string> = {},
   opts: LocalWorkerdOptions & { readRateLimit?: ReadRateLimit } = {},
 ): Promise<{ mf: Miniflare; url: URL }> {
-  const { workerOptions } = unstable_getMiniflareWorkerOptions('wrangler.toml', undefined, {
+  const { workerOptions } = unstable_getMiniflareWorkerOptions(opts.configPath ?? 'wrangler.toml', undefined, {
     overrides: { assets: { directory: assetsDir } },
   });
   const mf = new Miniflare({

@@ -25,17 +25,19 @@ export async function submitJob(
     needs?: string;
   },
 ): Promise<{ job: JobRecord; created: boolean; cost: BoardCost }> {
-  const { id, ctx } = await jobIndex(env).claim({ key: input.key, kind: input.kind, needs: input.needs });
+  const { id, ctx, superseded } = await jobIndex(env).claim({ key: input.key, kind: input.kind, needs: input.needs });
+  // A cancelled job submitted again is computed afresh as a new job: the old one is gone.
+  if (superseded !== null) await jobBoard(env, superseded).forget(superseded);
   return jobBoard(env, id).submit({ ...input, id }, ctx);
 }
 
 /**
- * Job `id` as the API shows it, and what reading it cost its board (null: no such job). A job the
- * index no longer lists (cancelled, then submitted again under a new id) is still on its board.
+ * Job `id` as the API shows it, and what reading it cost its board (null: no such job). An id the
+ * index does not know is answered without waking a board for it.
  */
 export async function jobStatus(env: Env, id: string): Promise<{ job: JobRecord; cost: BoardCost } | null> {
   const ctx = await jobIndex(env).context(id);
-  return jobBoard(env, id).status(id, ctx ?? undefined);
+  return ctx === null ? null : jobBoard(env, id).status(id, ctx);
 }
 
 /** The job computing `key`, if there is one. */

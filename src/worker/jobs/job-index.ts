@@ -104,13 +104,17 @@ export class JobIndex extends DurableObject<Env> {
    * The job id for `key`: the existing job's (unless it was cancelled: a new job, on a new board),
    * or a new one, queued. The caller then creates (or resubmits) it on its board.
    */
-  claim(input: { key: string; kind: string; needs?: string }): { id: string; ctx: IndexContext } {
+  claim(input: { key: string; kind: string; needs?: string }): {
+    id: string;
+    ctx: IndexContext;
+    superseded: string | null;
+  } {
     const cost = zero();
     return this.ctx.storage.transactionSync(() => {
       const existing = this.row(cost, 'key', input.key);
       if (existing && existing.status !== 'cancelled')
-        return { id: existing.id, ctx: this.contextOf(cost, existing.needs) };
-      // The cancelled job stays on its board (GET /v1/jobs/{its id} still says it was cancelled).
+        return { id: existing.id, ctx: this.contextOf(cost, existing.needs), superseded: null };
+      // A cancelled job is replaced by a new one (a new id, a new board); the caller empties its board.
       if (existing) this.q(cost, 'DELETE FROM jobs WHERE id = ?', existing.id);
       const id = crypto.randomUUID();
       this.q(
@@ -122,7 +126,7 @@ export class JobIndex extends DurableObject<Env> {
         Date.now(),
         input.needs ?? null,
       );
-      return { id, ctx: this.contextOf(cost, input.needs ?? null) };
+      return { id, ctx: this.contextOf(cost, input.needs ?? null), superseded: existing?.id ?? null };
     });
   }
 

@@ -238,7 +238,9 @@ export function registerJobs(app: OpenAPIHono<AppEnv>): void {
     async (c) => {
       await requireScope(c, 'submit');
       const { id } = valid(c, 'param', IdParam);
-      const r = await jobBoard(c.env, id).cancel(id, (await jobIndex(c.env).context(id)) ?? undefined);
+      const ctx = await jobIndex(c.env).context(id);
+      if (!ctx) throw new ProblemError(404, 'not-found', `no job ${id}`, { field: 'id' });
+      const r = await jobBoard(c.env, id).cancel(id, ctx);
       if (!r.ok)
         throw new ProblemError(r.status, r.status === 404 ? 'not-found' : 'conflict', r.detail, { field: 'id' });
       return json({ cancelled: r.cancelled, job: jobView(r.job) });
@@ -280,6 +282,9 @@ export function registerJobs(app: OpenAPIHono<AppEnv>): void {
     async (c) => {
       const { id } = valid(c, 'param', IdParam);
       const { limit, cursor } = valid(c, 'query', ShardsQuery);
+      // An id the index does not know never wakes a board.
+      if (!(await jobIndex(c.env).context(id)))
+        throw new ProblemError(404, 'not-found', `no job ${id}`, { field: 'id' });
       // A page costs its own rows on the board's primary key, whatever the job's shard count.
       const page = await jobBoard(c.env, id).shards(id, limit, cursor === undefined ? -1 : Number(cursor));
       if (!page) throw new ProblemError(404, 'not-found', `no job ${id}`, { field: 'id' });

@@ -72,7 +72,6 @@ const PART_CHARS = 256 * 1024;
 export const DEFAULT_SHARD_SIZE = 1000;
 
 export type ShardRecord = Shard;
-export { jobBoard } from './stubs.js';
 export type JobRecord = Job;
 
 /** What one board call cost in SQLite: statements run, rows read and written (cursor counters). */
@@ -274,9 +273,7 @@ export class JobBoard extends DurableObject<Env> {
       indexed TEXT,
       idle INTEGER NOT NULL DEFAULT 0
     )`);
-    // Leasing walks the open jobs oldest first; listing pages newest first.
-    sql.exec('CREATE INDEX IF NOT EXISTS jobs_by_status ON jobs (status, created_at)');
-    sql.exec('CREATE INDEX IF NOT EXISTS jobs_recent ON jobs (created_at, id)');
+    // One job per board (its id is the board's name): leasing order and listing are the index's.
     sql.exec(`CREATE TABLE IF NOT EXISTS shards (
       job_id TEXT NOT NULL,
       idx INTEGER NOT NULL,
@@ -345,8 +342,8 @@ export class JobBoard extends DurableObject<Env> {
     return [out, costSince(before, this.spent())];
   }
 
-  private jobRow(where: 'id' | 'key', value: unknown): JobRow | null {
-    return this.q<JobRow>(`SELECT ${JOB_COLUMNS} FROM jobs WHERE ${where} = ?`, value)[0] ?? null;
+  private jobRow(id: string): JobRow | null {
+    return this.q<JobRow>(`SELECT ${JOB_COLUMNS} FROM jobs WHERE id = ?`, id)[0] ?? null;
   }
 
   private shardRow(jobId: string, index: number): ShardRow | null {
@@ -459,7 +456,7 @@ export class JobBoard extends DurableObject<Env> {
   }
 
   private view(id: string, ctx?: IndexContext): JobRecord {
-    return this.record(this.jobRow('id', id)!, ctx);
+    return this.record(this.jobRow(id)!, ctx);
   }
 
   /** Keeps what the index said of the prerequisite and of the runners (shown by later views). */
@@ -482,7 +479,7 @@ export class JobBoard extends DurableObject<Env> {
    * shard costs one row read here and no call to the index.
    */
   private async sync(id: string, wakeAt?: number): Promise<BoardCost> {
-    const [j, read] = this.measured(() => this.jobRow('id', id));
+    const [j, read] = this.measured(() => this.jobRow(id));
     if (!j) return read;
     const wake = wakeAt !== undefined && j.idle === 1;
     if (j.status === j.indexed && !wake) return read;
@@ -520,7 +517,7 @@ export class JobBoard extends DurableObject<Env> {
     this.begin();
     const { id } = input;
     const created = this.ctx.storage.transactionSync(() => {
-      const existing = this.jobRow('id', id);
+      const existing = this.jobRow(id);
       if (existing) {
         this.remember(id, ctx);
         if (existing.status !== 'failed') return false;
@@ -594,7 +591,7 @@ export class JobBoard extends DurableObject<Env> {
   /** The job (null when this board holds none), described with the index's `ctx` when given. */
   get(id: string, ctx?: IndexContext): JobRecord | null {
     this.begin();
-    const r = this.jobRow('id', id);
+    const r = this.jobRow(id);
     return r ? this.record(r, ctx) : null;
   }
 
@@ -607,7 +604,7 @@ export class JobBoard extends DurableObject<Env> {
   /** A job and one of its shards (what the complete route checks a result against); null when either is missing. */
   shard(id: string, index: number): { job: JobRecord; shard: ShardRecord | null } | null {
     this.begin();
-    const r = this.jobRow('id', id);
+    const r = this.jobRow(id);
     if (!r) return null;
     const s = this.shardRow(id, index);
     return { job: this.record(r), shard: s ? shardRecord(s, Date.now()) : null };
@@ -621,7 +618,7 @@ export class JobBoard extends DurableObject<Env> {
   forget(id: string): boolean {
     this.begin();
     return this.ctx.storage.transactionSync(() => {
-      if (!this.jobRow('id', id)) return false;
+      if (!this.jobRow(id)) return false;
       this.drop(id);
       return true;
     });
@@ -637,7 +634,7 @@ export class JobBoard extends DurableObject<Env> {
   async cancel(id: string, ctx?: IndexContext): Promise<CancelResult> {
     this.begin();
     const out = this.ctx.storage.transactionSync((): CancelResult => {
-      const job = this.jobRow('id', id);
+      const job = this.jobRow(id);
       if (!job) return { ok: false, status: 404, detail: `no job ${id}` };
       if (job.status === 'done')
         return {
@@ -668,7 +665,7 @@ export class JobBoard extends DurableObject<Env> {
    */
   shards(id: string, limit: number, after = -1): { shards: ShardRecord[]; next: number | null } | null {
     this.begin();
-    if (!this.jobRow('id', id)) return null;
+    if (!this.jobRow(id)) return null;
     const now = Date.now();
     const rows = this.q<ShardRow>(
       `SELECT ${SHARD_COLUMNS} FROM shards WHERE job_id = ? AND idx > ? ORDER BY idx LIMIT ?`,
@@ -686,7 +683,7 @@ export class JobBoard extends DurableObject<Env> {
   /** The job's dead-lettered shards, lowest index first. */
   deadShards(id: string, limit: number): { jobId: string; key: string; shard: ShardRecord }[] {
     this.begin();
-    const j = this.jobRow('id', id);
+    const j = this.jobRow(id);
     if (!j || j.n_dead === 0) return [];
     const now = Date.now();
     return this.q<ShardRow>(
@@ -708,7 +705,7 @@ export class JobBoard extends DurableObject<Env> {
     const now = Date.now();
     this.contact(owner);
     return this.ctx.storage.transactionSync((): ShardLease => {
-      const j = this.jobRow('id', id);
+      const j = this.jobRow(id);
       if (!j) return { lease: null, status: null, busyUntil: null, cost: this.spent() };
       this.remember(id, ctx);
       // The index learns the status from this answer: nothing else to tell it.
@@ -727,7 +724,7 @@ export class JobBoard extends DurableObject<Env> {
       if (died > 0) {
         this.q('UPDATE jobs SET n_running = n_running - ?, n_dead = n_dead + ? WHERE id = ?', died, died, id);
         this.refresh(id, `shard lease expired after ${MAX_ATTEMPTS} attempts`);
-        const status = this.jobRow('id', id)!.status;
+        const status = this.jobRow(id)!.status;
         answered(status, true);
         return { lease: null, status, busyUntil: null, cost: this.spent() };
       }
@@ -807,7 +804,7 @@ export class JobBoard extends DurableObject<Env> {
 
   /** The shard `index` of job `id` when `token` is its unexpired lease's (the runner name is a label). */
   private owned(id: string, index: number, token: string): Owned {
-    const j = this.jobRow('id', id);
+    const j = this.jobRow(id);
     if (!j) return { ok: false, status: 404, type: 'not-found', detail: `no job ${id}` };
     if (j.status === 'cancelled')
       return {
@@ -931,7 +928,7 @@ export class JobBoard extends DurableObject<Env> {
       // an earlier attempt at it was interrupted.
       const s = o.type === 'job-cancelled' ? null : this.shardRow(id, index);
       if (!s || s.status !== 'done' || s.lease_token !== token) return this.refused(o);
-      const j = this.jobRow('id', id)!;
+      const j = this.jobRow(id)!;
       let cost = this.spent();
       if (j.status !== 'done' && j.n_done === j.n_shards) cost = addCost(cost, await this.finish(id));
       // And finishes telling the index (its dependents wait for `done` there).
@@ -956,7 +953,7 @@ export class JobBoard extends DurableObject<Env> {
       this.storeText(id, index, 'payload', JSON.stringify(payload));
       if (o.job.kind === 'ranking-sums') this.foldReady(id);
       this.refresh(id);
-      const j = this.jobRow('id', id)!;
+      const j = this.jobRow(id)!;
       return j.n_done === j.n_shards;
     });
     let cost = this.spent();
@@ -972,7 +969,7 @@ export class JobBoard extends DurableObject<Env> {
    * head waits, stored, until the shards before it are in.
    */
   private foldReady(id: string): void {
-    const job = this.jobRow('id', id)!;
+    const job = this.jobRow(id)!;
     let merged = job.merged;
     let head: MergeHead | null = job.merge_head === null ? null : (JSON.parse(job.merge_head) as MergeHead);
     let acc: Float64Array | null = null;
@@ -1008,7 +1005,7 @@ export class JobBoard extends DurableObject<Env> {
 
   /** The final merge and its KV write (finish runs it with no other call interleaving). */
   private async publish(id: string): Promise<void> {
-    const job = this.jobRow('id', id);
+    const job = this.jobRow(id);
     if (!job || job.status === 'done' || job.status === 'cancelled' || job.n_done !== job.n_shards) return;
     const rows = this.q<{ idx: number; completed_by: string }>(
       'SELECT idx, completed_by FROM shards WHERE job_id = ? ORDER BY idx',

@@ -87,7 +87,8 @@ export function chartsCanvas(panel: Element): HTMLCanvasElement {
 }
 
 interface FigureRow {
-  label: string;
+  /** Lines of the row's label. */
+  label: string[];
   image: HTMLImageElement | null;
   numbers: string[];
 }
@@ -98,9 +99,9 @@ function figureRows(panel: Element): { rows: FigureRow[]; cell: number } {
   if (table) {
     const rows: FigureRow[] = [];
     const head = Array.from(table.querySelectorAll('thead th')).slice(1);
-    rows.push({ label: 'shift (std)', image: null, numbers: head.map((h) => h.textContent ?? '') });
+    rows.push({ label: ['shift (std)'], image: null, numbers: head.map((h) => h.textContent ?? '') });
     for (const tr of Array.from(table.querySelectorAll('tbody tr'))) {
-      const label = tr.querySelector('th')?.textContent ?? '';
+      const label = [tr.querySelector('th')?.textContent ?? ''];
       const img = tr.querySelector('img');
       rows.push({
         label,
@@ -116,42 +117,58 @@ function figureRows(panel: Element): { rows: FigureRow[]; cell: number } {
   const progress: FigureRow[] = header
     ? [
         {
-          label: 'x decision shift',
+          label: ['× decision shift'],
           image: null,
           numbers: Array.from(header.querySelectorAll('.p span')).map((s) => s.textContent ?? ''),
         },
       ]
     : [];
   const dims = Array.from(panel.querySelectorAll<HTMLElement>('#fig5 .row[data-dim]')).map((row) => ({
-    label: (row.querySelector('.dim')?.textContent ?? '').replace(/\s+/g, ' ').trim(),
+    // innerText keeps the label's line breaks (dim and direction / layer:channel / outcome).
+    label: (row.querySelector<HTMLElement>('.dim')?.innerText ?? '')
+      .split('\n')
+      .map((l) => l.trim())
+      .filter(Boolean),
     image: row.querySelector('img'),
     numbers: Array.from(row.querySelectorAll('.p span')).map((s) => s.textContent ?? ''),
   }));
   return { rows: [...progress, ...dims], cell: 66 };
 }
 
-/** A traversal figure: label column, then each row's strip (its own pixels) and the numbers under its frames. */
+/**
+ * A traversal figure: a title (the panel's heading and what it shows), then per row its label, its
+ * strip (its own pixels) and the numbers under its frames.
+ */
 export function traversalCanvas(panel: Element): HTMLCanvasElement {
   const { rows, cell } = figureRows(panel);
   const drawn = rows.filter((r) => r.image?.complete || r.numbers.length > 0);
   if (!drawn.some((r) => r.image)) throw new Error('no traversal drawn yet');
+  const what = panel.querySelector('#sbs-heading')?.textContent ?? document.getElementById('selection')?.textContent;
+  const title = `${panel.querySelector('h2')?.textContent ?? 'Traversals'}${what ? `: ${what}` : ''}`;
   const LABEL = 230;
   const LINE = 16;
-  const heightOf = (r: FigureRow) => (r.image ? r.image.naturalHeight + 4 : 0) + (r.numbers.length ? LINE * 2 : 0);
-  const width =
-    LABEL + Math.max(...drawn.map((r) => Math.max(r.image?.naturalWidth ?? 0, r.numbers.length * cell))) + 8;
+  const TITLE = 24;
+  const heightOf = (r: FigureRow) =>
+    Math.max(r.label.length * LINE, (r.image ? r.image.naturalHeight + 4 : 0) + (r.numbers.length ? LINE * 2 : 0));
+  const width = Math.max(
+    LABEL + Math.max(...drawn.map((r) => Math.max(r.image?.naturalWidth ?? 0, r.numbers.length * cell))) + 8,
+    title.length * 8,
+  );
   const out = document.createElement('canvas');
   out.width = width;
-  out.height = drawn.reduce((h, r) => h + heightOf(r), 0) + 8;
+  out.height = TITLE + drawn.reduce((h, r) => h + heightOf(r), 0) + 8;
   const g = out.getContext('2d')!;
   g.fillStyle = '#fff';
   g.fillRect(0, 0, out.width, out.height);
-  g.font = '12px ui-monospace, Menlo, monospace';
   g.textBaseline = 'top';
-  let y = 4;
+  g.fillStyle = '#1d2433';
+  g.font = 'bold 13px system-ui, sans-serif';
+  g.fillText(title, 4, 4);
+  g.font = '12px ui-monospace, Menlo, monospace';
+  let y = TITLE;
   for (const r of drawn) {
     g.fillStyle = '#1d2433';
-    g.fillText(r.label.slice(0, 34), 4, y + 2);
+    r.label.forEach((line, i) => g.fillText(line.slice(0, 30), 4, y + 2 + i * LINE));
     let dy = 0;
     if (r.image) {
       g.drawImage(r.image, LABEL, y);

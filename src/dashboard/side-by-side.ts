@@ -161,7 +161,7 @@ export async function sideBySide(ctx: PageContext, view: View, dim: number, sign
     const strips: Array<[string, string]> = same
       ? [['frames', strip(ts[0])]]
       : ts.map((t) => [`${t.classifier}’s frames`, strip(t)]);
-    el.innerHTML = `<div class="scroll">${framesTable(view.cls, ts, strips)}</div><p class="note" data-same-frames="${same}">${
+    el.innerHTML = `<div class="scroll" tabindex="0" role="region" aria-label="frames and each classifier’s p_true (scrolls sideways)">${framesTable(view.cls, ts, strips)}</div><p class="note" data-same-frames="${same}">${
       same
         ? `The same ${FRAMES} images for ${names.length > 1 ? 'both classifiers' : 'the classifier'} (checked: identical strips), ${range} std either side of the class average.`
         : 'The classifiers’ frames differ (their style statistics differ): each classifier’s own frames are shown.'

@@ -80,7 +80,26 @@ async function main(): Promise<void> {
     const viewport = { width: 1400, height: 1000 };
     const warm = await browser.newContext({ viewport });
     const warmPage = await warm.newPage();
+    // The first load on a fresh isolate: every answer of 400 or more (503s of the live limiter are
+    // retried by the page) and every request that failed outright, and what the page still shows as failed.
+    const refused: string[] = [];
+    const failed: string[] = [];
+    warmPage.on('response', (r) => {
+      if (r.status() >= 400) refused.push(`${r.status()} ${new URL(r.url()).pathname}`);
+    });
+    warmPage.on('requestfailed', (r) =>
+      failed.push(`${r.failure()?.errorText ?? 'failed'} ${new URL(r.url()).pathname}`),
+    );
     const warmup = await measure(warmPage, url);
+    const shownFailed = await warmPage.evaluate(
+      () =>
+        document.querySelectorAll('#fig5 .err, [role="alert"], #sbs-body[data-state="error"]').length +
+        Array.from(
+          document.querySelectorAll(
+            'faultlines-ranking, faultlines-traversal, faultlines-corner-cases, faultlines-accuracy-curve',
+          ),
+        ).filter((w) => w.getAttribute('state') !== 'ready' || w.shadowRoot?.querySelector('.thumb-err')).length,
+    );
     await warm.close();
     const fresh: Load[] = [];
     for (let i = 0; i < N; i++) {
@@ -116,6 +135,9 @@ async function main(): Promise<void> {
       warmupLoad: {
         readyMs: r1(warmup.readyMs),
         note: 'first load of a fresh isolate: tfjs-wasm init and weight loading for the live traversals',
+        refusedThenRetried: refused,
+        failedRequests: failed,
+        sectionsShowingAnError: shownFailed,
       },
       freshContext: summary(fresh),
       reloadWarmBrowserCache: summary(reloads),
@@ -135,6 +157,9 @@ async function main(): Promise<void> {
     );
     console.log(
       `first render (navigation -> all sections drawn), median of ${N}: fresh context ${out.freshContext.readyMs.median} ms (FCP ${out.freshContext.firstContentfulPaintMs.median} ms), reload ${out.reloadWarmBrowserCache.readyMs.median} ms; warm-up load ${out.warmupLoad.readyMs} ms`,
+    );
+    console.log(
+      `first load on a fresh isolate: ${refused.length} answers >= 400 (retried: ${refused.join(', ') || 'none'}), ${failed.length} failed requests, ${shownFailed} sections showing an error; load average ${out.machine.load1}`,
     );
     console.log('wrote bench/results/dashboard.json');
   } finally {

@@ -15,11 +15,13 @@
  * `?timeout=<s>` sets how long each request may take before the page reports it (default 30 s).
  */
 import { ARROW, ApiError, Chart, PALETTE, getJson, pct, submitCurl, type RequestOptions } from '../widgets/index.js';
+import { aborted, esc, type ClassifierInfo, type PageContext, type View } from './context.js';
+import { embeddings } from './embeddings.js';
+import { panelTools } from './export.js';
+import { sideBySide } from './side-by-side.js';
 
 const API = location.origin;
 const $ = <T extends HTMLElement = HTMLElement>(id: string) => document.getElementById(id) as T;
-const esc = (s: string) =>
-  s.replace(/[&<>"]/g, (ch) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[ch]!);
 const charts = new Map<string, Chart>();
 (window as unknown as { faultlinesCharts: Map<string, Chart> }).faultlinesCharts = charts;
 
@@ -29,15 +31,6 @@ Chart.defaults.color = '#4a5263';
 const TIMEOUT_S = Number(new URLSearchParams(location.search).get('timeout'));
 const TIMEOUT_MS = Number.isFinite(TIMEOUT_S) && TIMEOUT_S > 0 ? TIMEOUT_S * 1000 : undefined;
 const opts = (signal?: AbortSignal): RequestOptions => ({ signal, timeoutMs: TIMEOUT_MS });
-
-/** What the page shows; mirrored in the URL. `dim` null: the top dim of the class's ranking. */
-interface View {
-  classifier: string;
-  cls: number;
-  dim: number | null;
-  /** The accuracy-curve widget's `compare`: '' (every classifier), 'none' or a classifier name. */
-  compare: string;
-}
 
 // biome-ignore lint/suspicious/noExplicitAny: Chart.js configurations of several chart types pass through here unchanged.
 function chart(id: string, parent: HTMLElement, config: any, label: string, cls = 'chart'): void {
@@ -73,17 +66,6 @@ function fail(el: HTMLElement, e: unknown, retry?: () => void): void {
   // One block, also where `el` is a grid of charts.
   el.innerHTML = `<div><div class="err" role="alert">${esc((e as Error).message)}${retry ? ' <button type="button" class="retry">Retry</button>' : ''}</div>${how}</div>`;
   if (retry) el.querySelector<HTMLButtonElement>('button.retry')!.addEventListener('click', retry, { once: true });
-}
-
-const aborted = (e: unknown) => (e as Error)?.name === 'AbortError';
-
-interface ClassifierInfo {
-  name: string;
-  label: string;
-  metrics?: Record<string, unknown>;
-  /** Registered classifiers (POST /v1/classifiers): `name` is their id, `displayName` the submitter's label. */
-  source?: string;
-  displayName?: string;
 }
 
 /** How a classifier is shown: a built-in one by name, a registered one by its label and short id. */
@@ -332,89 +314,21 @@ async function figure5(view: View, signal: AbortSignal): Promise<void> {
 function slider(view: View, dim: number, signal: AbortSignal): Promise<void> {
   ($('dim') as HTMLInputElement).value = String(dim);
   $('slider-heading').textContent = `Slider: dim ${dim} from the class ${view.cls} average`;
-  return widget(
-    'traversal-slot',
-    'faultlines-traversal',
-    { classifier: view.classifier, class: String(view.cls), dim: String(dim), range: '6' },
-    signal,
-  );
+  return Promise.all([
+    widget(
+      'traversal-slot',
+      'faultlines-traversal',
+      { classifier: view.classifier, class: String(view.cls), dim: String(dim), range: '6' },
+      signal,
+    ),
+    // The same (class, dim) for two classifiers side by side.
+    sideBySide(ctx, view, dim, signal),
+  ]).then(() => undefined);
 }
 
 function markDim(dim: number | null): void {
   for (const r of Array.from(document.querySelectorAll<HTMLElement>('#fig5 .row[data-dim]')))
     r.classList.toggle('selected', Number(r.dataset.dim) === dim);
-}
-
-async function embeddings(view: View, signal: AbortSignal): Promise<void> {
-  const el = $('emb-charts');
-  el.innerHTML = '';
-  try {
-    const r = await getJson(API, '/v1/embeddings', { classifier: view.classifier }, opts(signal));
-    if (signal.aborted) return;
-    const p = r.payload as {
-      labels: number[];
-      correct: number[];
-      spaces: Array<{ space: string; points: Array<[number, number]>; knnAuroc: number }>;
-    };
-    const misCount = p.correct.filter((c) => !c).length;
-    for (const s of p.spaces) {
-      const point = (i: number) => ({ x: s.points[i][0], y: s.points[i][1], i });
-      const all = s.points.map((_, i) => i);
-      const byClass = Array.from({ length: 10 }, (_, k) => ({
-        label: `class ${k}`,
-        data: all.filter((i) => p.labels[i] === k && p.correct[i]).map(point),
-        backgroundColor: `${PALETTE[k]}99`,
-        pointRadius: 2,
-      }));
-      const mis = {
-        label: 'misclassified',
-        data: all.filter((i) => !p.correct[i]).map(point),
-        backgroundColor: '#111',
-        borderColor: '#111',
-        pointStyle: 'crossRot' as const,
-        pointRadius: 3,
-      };
-      chart(
-        `emb-${s.space}`,
-        el,
-        {
-          type: 'scatter',
-          data: { datasets: [...byClass, mis] },
-          options: {
-            plugins: {
-              title: { display: true, text: `${s.space} (kNN AUROC ${s.knnAuroc.toFixed(2)})` },
-              legend: { display: false },
-              tooltip: {
-                callbacks: {
-                  label: (item: { raw: { i: number } }) =>
-                    `sample ${item.raw.i}: class ${p.labels[item.raw.i]}, ${p.correct[item.raw.i] ? 'classified correctly' : 'misclassified'} (click: traverse class ${p.labels[item.raw.i]})`,
-                },
-              },
-            },
-            scales: { x: { display: false }, y: { display: false } },
-            // Drill-down: a point opens its class's traversals.
-            onClick: (_e: unknown, elements: Array<{ datasetIndex: number; index: number }>) => {
-              const hit = elements[0];
-              if (!hit) return;
-              const i = (hit.datasetIndex < 10 ? byClass[hit.datasetIndex].data : mis.data)[hit.index].i;
-              select({ cls: p.labels[i], dim: null });
-            },
-          },
-        },
-        `UMAP of ${s.space} for ${s.points.length} samples (${misCount} misclassified), coloured by class; kNN AUROC of misclassified vs correct ${s.knnAuroc.toFixed(2)}.`,
-        'chart tall',
-      );
-    }
-  } catch (e) {
-    if (aborted(e) || signal.aborted) return;
-    fail(el, e, () => void embeddings(view, signal));
-  }
-}
-
-/** The embeddings' legend (one for the three charts): the ten class colours and the misclassified marker. */
-function embeddingsLegend(): void {
-  $('emb-legend').innerHTML =
-    `${Array.from({ length: 10 }, (_, k) => `<li><span class="swatch" style="background:${PALETTE[k]}"></span>class ${k}</li>`).join('')}<li><span class="cross" aria-hidden="true">✕</span>misclassified (any class)</li>`;
 }
 
 let jobsTimer: ReturnType<typeof setTimeout> | null = null;
@@ -529,7 +443,7 @@ async function renderAll(v: View): Promise<void> {
     widget('corner-slot', 'faultlines-corner-cases', { classifier: v.classifier }, c.signal),
     widget('curves-slot', 'faultlines-accuracy-curve', { classifier: v.classifier, compare: v.compare }, c.signal),
     histograms(v, c.signal),
-    embeddings(v, c.signal),
+    embeddings(ctx, v, c.signal),
     figure5(v, c.signal),
   ]);
   if (c.signal.aborted) return;
@@ -573,6 +487,18 @@ function select(change: Partial<View>, history: 'push' | 'none' = 'push'): void 
 
 let defaultClassifier = '';
 
+/** What the panel modules (embeddings, side by side) use of the page. */
+const ctx: PageContext = {
+  api: API,
+  opts,
+  chart,
+  charts,
+  fail,
+  select: (change) => select(change),
+  classifiers: () => classifiers,
+  shown,
+};
+
 async function loadClassifiers(): Promise<void> {
   const sel = $<HTMLSelectElement>('classifier');
   const cmp = $<HTMLSelectElement>('compare-with');
@@ -602,7 +528,11 @@ async function loadClassifiers(): Promise<void> {
 
 async function main(): Promise<void> {
   (window as unknown as { faultlinesScriptStart: number }).faultlinesScriptStart = performance.now();
-  embeddingsLegend();
+  panelTools(
+    API,
+    (panel) =>
+      `faultlines-${panel}-${view.classifier}-class${view.cls}${view.dim === null ? '' : `-dim${view.dim}`}.png`,
+  );
   await loadClassifiers();
   view = viewFromUrl();
   showControls(view);

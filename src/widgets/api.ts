@@ -79,7 +79,7 @@ export const DEFAULT_TIMEOUT_MS = 30_000;
  * A page that fires many at once gets most refused with 503; the page queue keeps at most
  * LIVE_CONCURRENCY of them in flight per API, so the worker's queue stays short.
  */
-const LIVE_PATH = /^\/v1\/(traversal|render|classify|corner-case)$/;
+const LIVE_PATH = /^\/v1\/(traversal|render|classify|corner-case|embeddings\/sample)$/;
 const LIVE_CONCURRENCY = 2;
 
 class Slots {

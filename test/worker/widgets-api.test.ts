@@ -110,6 +110,31 @@ describe('embeddings', () => {
     expect(s.classifier).toBe('classifier-corrupted');
     expect((await problemOf(await edge.fetch('/v1/embeddings?space=X'))).field).toBe('space');
   });
+
+  it("a point's sample, rendered and classified again, is the embeddings' sample: its class and verdict; bad input names the field", async () => {
+    for (const classifier of ['classifier-clean', 'classifier-corrupted']) {
+      const emb = (await (await edge.fetch(`/v1/embeddings?classifier=${classifier}&space=Z`)).json()) as any;
+      const p = emb.payload as { labels: number[]; correct: number[] };
+      // Every misclassified point (at most 25) and as many correct ones: the verdicts must be the cached ones.
+      const mis = p.correct.flatMap((c, i) => (c ? [] : [i])).slice(0, 25);
+      const ok = p.correct.flatMap((c, i) => (c ? [i] : [])).slice(0, Math.max(5, mis.length));
+      expect(mis.length, classifier).toBeGreaterThan(0);
+      for (const i of [...mis, ...ok]) {
+        const r = await edge.fetch(`/v1/embeddings/sample?classifier=${classifier}&index=${i}&scale=1`);
+        expect(r.status, `${classifier} ${i}`).toBe(200);
+        const b = (await r.json()) as any;
+        expect(b.class, `${classifier} ${i}`).toBe(p.labels[i]);
+        expect(b.correct, `${classifier} ${i}`).toBe(p.correct[i] === 1);
+        expect(b.predicted === b.class).toBe(b.correct);
+        expect(b.image).toMatch(/^data:image\/png;base64,/);
+      }
+    }
+    const png = await edge.fetch('/v1/embeddings/sample?index=3&format=png');
+    expect(png.headers.get('content-type')).toBe('image/png');
+    expect(png.headers.get('x-predicted-class')).toMatch(/^\d$/);
+    for (const q of ['', 'index=-1', 'index=abc', 'index=1.5', 'index=10&count=10'])
+      expect((await problemOf(await edge.fetch(`/v1/embeddings/sample?${q}`))).field, q).toBe('index');
+  }, 300_000);
 });
 
 describe('widgets module, embeds and dashboard', () => {

@@ -21,12 +21,14 @@ const HELP: Record<string, string> = {
     '<p>For one dim, the values it takes on samples the classifier gets right (well) and wrong (mis). <b>KS</b> (Kolmogorov–Smirnov distance, 0 to 1) measures how different the two groups are: the top-ranked dims should separate them far more than random dims.</p>',
   traversals:
     "<p>Each row starts from the class's average image and moves one dim, step by step, until the classifier reads another class (the <b>decision corner case</b>); the numbers are p_true at each frame. The slider does the same for any dim and shift, live.</p>",
+  sideBySide:
+    "<p>The same images, classified by two classifiers: the frames move the slider's dim from the class's average style, in the same unit for both, and under each frame are each classifier's <b>p_true</b> and, where it no longer reads the true class, the class it reads. Below, each classifier's own corner case for that dim: where its answer changes first, in the direction that lowers its p_true.</p>",
   corner:
     "<p>Per class, the smallest move along each top dim that changes the classifier's answer: the image shown is the first one it reads as another class. The <b>p_true = 0.5</b> point is where the true class's probability falls to one half (often still read as the true class).</p>",
   curves:
     "<p>Accuracy of generated samples grouped by their distance (in the top dims) from the well-classified centre of their class; 1 = the 95th percentile of the well-classified samples' distances. Shaded: 95% intervals. Hollow points: bins with too few samples to count in the robustness score.</p>",
   embeddings:
-    '<p>Each point is a generated sample, laid out in 2-D by UMAP from its noise z, its latent w or its style s. Misclassified samples that cluster in one space mean that space explains the failures.</p>',
+    '<p>Each point is a generated sample, laid out in 2-D by UMAP from its noise z, its latent w or its style s. Misclassified samples that cluster in one space mean that space explains the failures. Colour the points by class, by correctness, or by which of two classifiers gets each sample wrong; hover a point (or use the arrow keys on a chart) to see the sample, its true class and the class the classifier reads.</p>',
 };
 const help = (section: string) =>
   `<details class="help"><summary>What does this show?</summary>${HELP[section]}<p>The method: <a href="${METHOD_URL}">“Leveraging generative models to characterize the failure conditions of image classifiers”</a> (Le Coz, Herbin, Adjed).</p></details>`;
@@ -82,6 +84,28 @@ td.num{text-align:right;font-variant-numeric:tabular-nums}
 .fig5 .p{display:flex;font:11px ui-monospace,Menlo,monospace;color:#5b6475}
 .fig5 .p span{width:66px;text-align:center}
 progress{width:160px}
+div.tools{display:flex;flex-wrap:wrap;gap:6px 12px;align-items:flex-start;margin-top:8px;font-size:12px}
+button.tool{font:inherit;font-size:12px;padding:2px 8px;border:1px solid #c9d0dc;border-radius:4px;background:#fff;color:#1d2433;cursor:pointer}
+details.snippet summary{cursor:pointer;color:#2f57ad}
+details.snippet label{display:block;margin:4px 0}
+details.snippet textarea{display:block;width:min(640px,80vw);font:11px/1.4 ui-monospace,Menlo,monospace}
+.chart canvas:focus-visible{outline:3px solid #3461c1;outline-offset:2px}
+#emb-inspect{display:flex;gap:12px;align-items:center;min-height:100px;margin-top:8px;font-size:13px}
+#emb-inspect img,.sbs-corner img{image-rendering:pixelated;display:block;width:96px;height:96px;border-radius:4px}
+#emb-inspect p{margin:0}
+.flip{color:#b3261e}
+table.sbs-frames{width:auto}
+table.sbs-frames td{width:66px;min-width:66px;padding:2px 0;text-align:center;font:11px ui-monospace,Menlo,monospace}
+table.sbs-frames tr.strip td{text-align:left}
+table.sbs-frames th{white-space:nowrap}
+table.sbs-frames caption{text-align:left;font-size:12px;color:#5b6475}
+img.sbs-strip{image-rendering:pixelated;display:block}
+.sbs-corners{display:flex;flex-wrap:wrap;gap:16px 32px}
+.sbs-corner h4{margin:4px 0;font-size:13px}
+.sbs-corner .figs{display:flex;gap:10px;flex-wrap:wrap}
+.sbs-corner figure{margin:0;font-size:11px;max-width:110px}
+.sbs-corner img{width:64px;height:64px}
+h3.sbs-sub{font-size:14px;margin:12px 0 4px}
 .err{color:#8a1c1c;background:#fdecec;border:1px solid #f3b6b6;border-radius:6px;padding:8px 10px}
 pre.curl{margin:4px 0 0;padding:6px 8px;white-space:pre-wrap;word-break:break-all;font:11px/1.4 ui-monospace,Menlo,monospace;background:#f4f6fa;border:1px solid #d8dde6;border-radius:6px}
 faultlines-corner-cases,faultlines-ranking,faultlines-accuracy-curve,faultlines-traversal{border:none;padding:0;overflow-x:auto;max-width:100%}
@@ -96,14 +120,15 @@ faultlines-corner-cases,faultlines-ranking,faultlines-accuracy-curve,faultlines-
 <a href="/docs" style="font-size:13px">API docs</a>
 <p class="about">Where and why an image classifier fails: a generator (StyleGAN2) draws digits, and the page shows which of its style directions (StyleSpace dims) make the classifier wrong, what the images look like on the way, and how two classifiers compare on the same changes. Showing <strong id="selection">…</strong>; the address bar keeps the view (share it, or use back/forward). <a href="${METHOD_URL}">The method (paper)</a>.</p></header>
 <main>
-<section class="wide" id="compare"><h2>Classifier comparison</h2><p class="note">Test accuracy of each classifier, its accuracy on the generated sweep, robustness (the accuracy of the samples in its accuracy-vs-distance curve's groups of at least 20, with a 95% bootstrap interval) and how well each latent space separates its mistakes (kNN AUROC).</p>${help('compare')}<div class="charts" id="compare-body"><p class="muted">Loading…</p></div></section>
-<section id="ranking"><h2>Ranking</h2><p class="note">StyleSpace dims whose gradient moves p_true the most (global); thumbnails traverse each dim from the selected class's average. Choose a dim to open its traversal.</p>${help('ranking')}<div id="ranking-slot"></div><p class="note"><a id="ranking-csv" download>Download the ranking (CSV)</a></p></section>
-<section id="histograms"><h2>Histograms (fig. 4)</h2><p class="note" id="hist-note">Values of the top-3 and 3 random dims for well- vs mis-classified samples.</p>${help('histograms')}<div class="charts" id="hist-charts"></div></section>
+<section class="wide" id="compare"><h2>Classifier comparison</h2><p class="note">Test accuracy of each classifier, its accuracy on the generated sweep, robustness (the accuracy of the samples in its accuracy-vs-distance curve's groups of at least 20, with a 95% bootstrap interval) and how well each latent space separates its mistakes (kNN AUROC).</p>${help('compare')}<div class="charts" id="compare-body"><p class="muted">Loading…</p></div><div class="tools" data-panel="comparison" data-png="charts"></div></section>
+<section id="ranking"><h2>Ranking</h2><p class="note">StyleSpace dims whose gradient moves p_true the most (global); thumbnails traverse each dim from the selected class's average. Choose a dim to open its traversal.</p>${help('ranking')}<div id="ranking-slot"></div><div class="tools" data-panel="ranking" data-slot="ranking-slot"><a id="ranking-csv" download>Download the ranking (CSV)</a></div></section>
+<section id="histograms"><h2>Histograms (fig. 4)</h2><p class="note" id="hist-note">Values of the top-3 and 3 random dims for well- vs mis-classified samples.</p>${help('histograms')}<div class="charts" id="hist-charts"></div><div class="tools" data-panel="histograms" data-png="charts"></div></section>
 <section class="wide" id="traversals"><h2>Traversals (fig. 5)</h2><p class="note">From the selected class's average style, the top 10 dims of its ranking, each moved in the direction that lowers p_true until the prediction leaves the class; frames at 0, ¼, ½, ¾, 1, … of that decision shift (of the p_true = 0.5 shift when the decision does not flip; p_true under each frame). Choose a dim to move along it with the slider.</p>${help('traversals')}<div class="fig5" id="fig5"></div>
-<form class="dim" id="dim-form"><h3 id="slider-heading" style="margin:0;font-size:14px">Slider</h3><label>dim <input id="dim" type="number" min="0" step="1" inputmode="numeric"></label><button type="submit">Open</button></form><div id="traversal-slot"></div></section>
-<section class="wide" id="corner"><h2>Corner cases (fig. 7)</h2>${help('corner')}<div id="corner-slot"></div></section>
-<section id="curves"><h2>Accuracy curves (fig. 6)</h2>${help('curves')}<div id="curves-slot"></div><p class="note"><a id="curves-csv" download>Download the curves (CSV)</a></p></section>
-<section id="embeddings"><h2>Embeddings in Z, W, S (fig. 3)</h2><p class="note">UMAP of the first samples of the sweep, coloured by class; misclassified samples are the dark crosses. Click a point to open its class.</p>${help('embeddings')}<ul class="legend" id="emb-legend" aria-label="legend"></ul><div class="charts" id="emb-charts"></div></section>
+<form class="dim" id="dim-form"><h3 id="slider-heading" style="margin:0;font-size:14px">Slider</h3><label>dim <input id="dim" type="number" min="0" step="1" inputmode="numeric"></label><button type="submit">Open</button></form><div id="traversal-slot"></div><div class="tools" data-panel="traversals" data-png="traversals" data-slot="traversal-slot"></div></section>
+<section class="wide" id="side-by-side"><h2>Two classifiers on one direction</h2><p class="note">The slider's class and dim, for the selected classifier and another one: the same frames with each classifier's p_true (and the class it reads, where that changed) under each frame, then both corner cases of that dim.</p>${help('sideBySide')}<label>compare with <select id="vs"></select></label><h3 id="sbs-heading" class="sbs-sub">…</h3><div id="sbs-body"></div><div class="tools" data-panel="side-by-side" data-png="traversals"></div></section>
+<section class="wide" id="corner"><h2>Corner cases (fig. 7)</h2>${help('corner')}<div id="corner-slot"></div><div class="tools" data-panel="corner-cases" data-slot="corner-slot"></div></section>
+<section id="curves"><h2>Accuracy curves (fig. 6)</h2>${help('curves')}<div id="curves-slot"></div><div class="tools" data-panel="accuracy-curves" data-png="charts" data-slot="curves-slot"><a id="curves-csv" download>Download the curves (CSV)</a></div></section>
+<section id="embeddings"><h2>Embeddings in Z, W, S (fig. 3)</h2><p class="note">UMAP of the first samples of the sweep. Hover a point to see its sample; click it (or Enter) to open its class.</p>${help('embeddings')}<label>colour by <select id="emb-colour"><option value="class">class (misclassified: crosses)</option></select></label><ul class="legend" id="emb-legend" aria-label="legend"></ul><p class="note" id="emb-keys">Keyboard: Tab to a chart, the arrow keys move between points (the sample shows below), Enter opens its class, Escape leaves it.</p><div class="charts" id="emb-charts"></div><div id="emb-inspect" aria-live="polite" data-state="idle"></div><div class="tools" data-panel="embeddings" data-png="charts"></div></section>
 <section class="wide" id="jobs"><h2>Jobs</h2><p class="note">Sweeps submitted to the GPU runners (refreshes every 5 s while any is queued or running).</p><div id="jobs-table"></div></section>
 </main>
 <noscript><p style="padding:24px">The dashboard needs JavaScript. The API is documented at <a href="/docs">/docs</a>.</p></noscript>

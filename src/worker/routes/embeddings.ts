@@ -1,18 +1,66 @@
-/** GET /v1/embeddings: the cached Z/W/S embeddings (paper figure 3), seeded by `npm run seed:edge`. */
+/**
+ * GET /v1/embeddings: the cached Z/W/S embeddings (paper figure 3), seeded by `npm run seed:edge`.
+ * GET /v1/embeddings/sample: one sample of the sweep those points are, rendered and classified live
+ * exactly as the sweep made it (its latent stream, class and noise stream), for the dashboard's
+ * hover inspection: the image behind a point, its true and predicted class.
+ */
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
+import * as tf from '../../core/tf.js';
+import { readEvaluation, sampleNoiseStreams, synthesizeImages } from '../../core/analysis/models.js';
+import { populationStyles } from '../../core/analysis/population.js';
+import { gridPng } from '../../core/image/png.js';
 import { generatorId } from '../../protocol/catalog.js';
 import { EMBEDDINGS_KIND, embeddingsKey, type EmbeddingsPayload } from '../embeddings.js';
-import { classifierEntry, getCatalog } from '../isolate-models.js';
+import { classifierEntry, getCatalog, getModels } from '../isolate-models.js';
 import { etagOf, getResult } from '../result-cache.js';
-import { REVALIDATE, json, notModified, route, valid, type AppEnv } from '../http.js';
-import { ProblemError, errorResponses } from '../problem.js';
-import { ClassifierParam, SweepQuery } from '../schemas.js';
+import {
+  LIVE,
+  REVALIDATE,
+  json,
+  keep,
+  notModified,
+  png,
+  pngDataUrl,
+  route,
+  valid,
+  viaCache,
+  type AppEnv,
+} from '../http.js';
+import { badField, ProblemError, errorResponses } from '../problem.js';
+import { ClassifierParam, FormatParam, ScaleParam, SweepQuery } from '../schemas.js';
+import { limitedCompute } from '../live-limit.js';
+import { modelIds } from './live.js';
 
 const EmbeddingsQuery = z.object({
   classifier: ClassifierParam,
   ...SweepQuery,
   space: z.enum(['Z', 'W', 'S']).optional().openapi({ description: 'Only this latent space (default: all three)' }),
 });
+
+const SampleQuery = z.object({
+  classifier: ClassifierParam,
+  ...SweepQuery,
+  index: z.coerce
+    .number({ error: (iss) => (iss.code === 'invalid_type' ? 'index must be a number' : undefined) })
+    .int('index must be an integer')
+    .min(0)
+    .openapi({ description: "The sample's index in the sweep (the embeddings' points are samples 0..count-1)" }),
+  format: FormatParam,
+  scale: ScaleParam,
+});
+
+const SampleResult = z
+  .object({
+    classifier: z.string(),
+    index: z.number().int(),
+    class: z.number().int().openapi({ description: 'The true (conditioning) class: index mod the number of classes' }),
+    predicted: z.number().int(),
+    correct: z.boolean(),
+    pTrue: z.number(),
+    image: z.string().openapi({ description: 'PNG data URL' }),
+  })
+  .passthrough()
+  .openapi('SweepSample');
 
 export function registerEmbeddings(app: OpenAPIHono<AppEnv>): void {
   route(
@@ -69,6 +117,75 @@ export function registerEmbeddings(app: OpenAPIHono<AppEnv>): void {
           payload,
         },
         { etag, cacheControl: REVALIDATE },
+      );
+    },
+  );
+
+  route(
+    app,
+    createRoute({
+      method: 'get',
+      path: '/v1/embeddings/sample',
+      tags: ['live'],
+      summary: "One sample of the sweep (an embedding point): its image, true class and the classifier's prediction",
+      request: { query: SampleQuery },
+      responses: {
+        200: {
+          description: 'The sample (JSON with a PNG data URL, or image/png)',
+          content: {
+            'application/json': { schema: SampleResult },
+            'image/png': { schema: z.string().openapi({ format: 'binary' }) },
+          },
+        },
+        304: { description: 'Not modified' },
+        ...errorResponses(400, 404, 429, 503),
+      },
+    }),
+    async (c) => {
+      const q = valid(c, 'query', SampleQuery);
+      if (q.index >= q.count)
+        throw badField('index', 'validation', `index must be below the sweep's count (${q.count}), got ${q.index}`);
+      const ids = await modelIds(c, q.classifier);
+      const etag = etagOf('embeddings-sample', ids, q);
+      const nm = notModified(c, etag, LIVE);
+      if (nm) return nm;
+      return viaCache(c, etag, () =>
+        limitedCompute(c.env, async () => {
+          const models = await getModels(c.env, q.classifier, keep(c));
+          // Sample `index` of the population (seed, count): its latent stream, class and noise stream,
+          // so the verdict is the one the embeddings' `correct` recorded.
+          const spec = { seed: q.seed, count: q.count, classIndex: null };
+          const { s, w, labels } = populationStyles(models, spec, q.index, 1);
+          const streams = sampleNoiseStreams(q.index, 1);
+          // The sweep's evaluation (models.ts `probabilities`), keeping the image it classified.
+          const [img, probs] = tf.tidy(() => {
+            const image = synthesizeImages(models, s, streams);
+            return [image, tf.softmax(models.classifier.logits(image)) as tf.Tensor2D];
+          });
+          const [pixels, ev] = await Promise.all([img.data() as Promise<Float32Array>, readEvaluation(probs, labels)]);
+          tf.dispose([s, w, img, probs]);
+          const bytes = gridPng([pixels], { size: 32, columns: 1, scale: q.scale, gap: 0 });
+          const predicted = ev.predicted[0];
+          if (q.format === 'png')
+            return png(bytes, etag, LIVE, { 'x-predicted-class': String(predicted), 'x-p-true': String(ev.pTrue[0]) });
+          return json(
+            {
+              generatorId: models.generatorId,
+              classifier: models.classifierName,
+              classifierId: models.classifierId,
+              sweep: { seed: q.seed, count: q.count },
+              index: q.index,
+              class: labels[0],
+              predicted,
+              correct: predicted === labels[0],
+              pTrue: Math.round(ev.pTrue[0] * 1e6) / 1e6,
+              runnerUp: ev.runnerUp[0],
+              pRunnerUp: Math.round(ev.pRunnerUp[0] * 1e6) / 1e6,
+              image: pngDataUrl(bytes),
+            },
+            { etag, cacheControl: LIVE },
+          );
+        }),
       );
     },
   );

@@ -25,6 +25,7 @@ export const nodeBuild: BuildOptions = {
     'sweep-worker': 'src/node/sweep-worker.ts',
     'bench/core': 'bench/core.ts',
     'fixtures/build-user-classifiers': 'test/fixtures/build-user-classifiers.ts',
+    'fixtures/build-normalised-classifier': 'test/fixtures/build-normalised-classifier.ts',
     'fixtures/build-planted-classifiers': 'test/fixtures/build-planted-classifiers.ts',
     'fixtures/measure-planted': 'test/fixtures/measure-planted.ts',
   },

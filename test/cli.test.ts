@@ -2,7 +2,7 @@
  * The CLI as a user runs it: the built bundle (dist/cli.mjs, built by `npm test`) in a child
  * process.
  */
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -11,6 +11,10 @@ import { DEFAULT_GENERATOR, Generator } from '../src/core/generator/index.js';
 import { useBackend } from '../src/node/backend.js';
 import { writeWeightsDir } from '../src/node/weights-fs.js';
 import { DEFAULT_ANALYSIS_NOISE } from '../src/core/analysis/noise.js';
+import { tfjsClassifierId, tfjsModelSha256 } from '../src/core/classifier/tfjs-model.js';
+
+/** The naming of the failure kept small in the user-model runs: its fixed cost would dominate them. */
+const SMALL_NAMING = ['--direction-dims', '4', '--direction-samples', '4', '--corner-direction-samples', '0'];
 
 describe('faultlines CLI', () => {
   it('lists its commands and rejects unknown ones', async () => {
@@ -147,6 +151,165 @@ describe('faultlines CLI', () => {
       ]);
       expect(report.accuracyCurves.curves).toHaveLength(2);
     });
+
+    it('describes your model in the report: name, files, adapter, hashes, the adapter check, side by side with every built-in classifier', async () => {
+      const userOut = mkdtempSync(path.join(tmpdir(), 'faultlines-user-report-'));
+      const r = await faultlines(
+        'analyze',
+        '--generator',
+        genDir,
+        '--samples',
+        '20',
+        '--classifier',
+        'test/fixtures/mlp-normalised/model',
+        '--adapter',
+        'test/fixtures/mlp-normalised/adapter.json',
+        ...SMALL_NAMING,
+        '--out',
+        userOut,
+      );
+      expect(r.stderr + r.stdout).toContain('wrote');
+      expect(r.stderr).not.toContain('WARNING');
+      expect(r.stdout).toMatch(
+        /adapter check of mlp-normalised on real test images[^\n]*\n +clean +accuracy +92\.7% of 2000\n +corrupted +accuracy +51\.3% of 2000\n +plausible/,
+      );
+      const report = JSON.parse(readFileSync(path.join(userOut, 'report.json'), 'utf8'));
+      // Named after the folder above the generic "model"; compared with the corruption-trained CNN.
+      expect(report.classifiers.map((c: { name: string }) => c.name)).toEqual([
+        'mlp-normalised',
+        'classifier-corrupted',
+      ]);
+      const [mine, reference] = report.classifiers;
+      const shards = ['group1-shard1of2.bin', 'group1-shard2of2.bin'].map((f) =>
+        readFileSync(path.join('test/fixtures/mlp-normalised/model', f)),
+      );
+      const modelJson = readFileSync('test/fixtures/mlp-normalised/model/model.json');
+      expect(mine.model).toMatchObject({
+        source: 'tfjs',
+        path: 'test/fixtures/mlp-normalised/model',
+        adapterPath: 'test/fixtures/mlp-normalised/adapter.json',
+        format: 'layers-model',
+        modelSha256: tfjsModelSha256(modelJson, shards),
+        adapter: { input: { range: [0, 1], mean: [0.1307], std: [0.3081] }, output: { kind: 'probabilities' } },
+        sanityCheck: { plausible: true, warning: null },
+      });
+      expect(mine.model.adapter.classes.generatorToModel).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+      // The id hashes model and adapter; it is not the model's sha256.
+      expect(mine.id).toBe(tfjsClassifierId(mine.model.modelSha256, mine.model.adapter));
+      expect(mine.id).not.toBe(mine.model.modelSha256);
+      expect(reference.model).toMatchObject({ source: 'built-in', weights: 'weights/classifier-corrupted' });
+      expect(reference.model.weightsSha256).toBe(reference.id);
+      // Side by side on its top dims: it, the compared CNN and the other built-in CNN, on the same samples.
+      expect(report.sideBySide.rankedBy).toBe('mlp-normalised');
+      expect(report.sideBySide.classifiers).toEqual(['mlp-normalised', 'classifier-corrupted', 'classifier-clean']);
+      expect(report.sideBySide.dims.map((d: { index: number }) => d.index)).toEqual(
+        report.ranking.dims.slice(0, 10).map((d: { index: number }) => d.index),
+      );
+      for (const d of report.sideBySide.dims)
+        for (const c of d.cells) {
+          expect(c.score).toEqual(expect.any(Number));
+          expect(c.pTrueAfter).toBeGreaterThanOrEqual(0);
+        }
+      const html = readFileSync(path.join(userOut, 'report.html'), 'utf8');
+      for (const text of [
+        'classifier id (results and API)',
+        'weights sha256</th>',
+        'mean [0.1307], std [0.3081]',
+        mine.model.modelSha256,
+        "Side by side on mlp-normalised's top dims",
+        'Adapter check on real test images',
+      ])
+        expect(html).toContain(text);
+    }, 240_000);
+
+    it('warns loudly about an implausible adapter, names the model with --name, and compares with another user model', async () => {
+      const dir = mkdtempSync(path.join(tmpdir(), 'faultlines-adapter-'));
+      const adapter = JSON.parse(readFileSync('test/fixtures/mlp-normalised/adapter.json', 'utf8'));
+      // The README's old example: mean 0 / std 1, wrong for this normalised model.
+      writeFileSync(
+        path.join(dir, 'adapter.json'),
+        JSON.stringify({ ...adapter, input: { ...adapter.input, mean: [0], std: [1] } }),
+      );
+      const userOut = mkdtempSync(path.join(tmpdir(), 'faultlines-user-report-'));
+      const r = await faultlines(
+        'analyze',
+        '--generator',
+        genDir,
+        '--samples',
+        '20',
+        '--classifier',
+        'test/fixtures/mlp-normalised/model',
+        '--adapter',
+        path.join(dir, 'adapter.json'),
+        '--name',
+        'my-digits',
+        '--compare',
+        'test/fixtures/mlp-layers',
+        '--compare-adapter',
+        'test/fixtures/mlp-layers/adapter.json',
+        ...SMALL_NAMING,
+        '--out',
+        userOut,
+      );
+      expect(r.stderr + r.stdout).toContain('wrote');
+      expect(r.stderr).toMatch(
+        /WARNING: classifier my-digits: 26\.7% accuracy on 2000 real clean test images \(far below the 50\.0%/,
+      );
+      expect(r.stderr).toMatch(/check adapter\.input\.range, adapter\.input\.mean, adapter\.input\.std/);
+      expect(r.stdout).toMatch(/IMPLAUSIBLE/);
+      const report = JSON.parse(readFileSync(path.join(userOut, 'report.json'), 'utf8'));
+      expect(report.classifiers.map((c: { name: string }) => c.name)).toEqual(['my-digits', 'mlp-layers']);
+      expect(report.classifiers[0].model.sanityCheck).toMatchObject({ plausible: false });
+      expect(report.classifiers[1].model).toMatchObject({ source: 'tfjs', sanityCheck: { plausible: true } });
+      expect(report.sideBySide.classifiers).toEqual([
+        'my-digits',
+        'mlp-layers',
+        'classifier-clean',
+        'classifier-corrupted',
+      ]);
+      expect(readFileSync(path.join(userOut, 'report.html'), 'utf8')).toContain(
+        '<p class="warning"><strong>Warning:</strong>',
+      );
+    }, 240_000);
+
+    it('says what to fix: a truncated shard among several, a mean of the wrong length, a dangling graph input, too few samples', async () => {
+      const dir = mkdtempSync(path.join(tmpdir(), 'faultlines-model-'));
+      cpSync('test/fixtures/mlp-normalised', dir, { recursive: true });
+      truncateSync(path.join(dir, 'model', 'group1-shard2of2.bin'), 1000);
+      const args = ['analyze', '--generator', genDir, '--samples', '20', '--adapter', path.join(dir, 'adapter.json')];
+      const truncated = await faultlines(...args, '--classifier', path.join(dir, 'model'));
+      expect(truncated.code).toBe(1);
+      expect(truncated.stderr).toMatch(
+        /weight shards group1-shard1of2\.bin \(100000 bytes\), group1-shard2of2\.bin \(1000 bytes\) hold 101000 bytes, model\.json's weightsManifest declares 203560 .*truncated shard/,
+      );
+      const adapter = JSON.parse(readFileSync(path.join(dir, 'adapter.json'), 'utf8'));
+      writeFileSync(
+        path.join(dir, 'bad.json'),
+        JSON.stringify({ ...adapter, input: { ...adapter.input, mean: [0.1, 0.1, 0.1] } }),
+      );
+      const mean = await faultlines(
+        ...args.slice(0, -1),
+        path.join(dir, 'bad.json'),
+        '--classifier',
+        'test/fixtures/mlp-layers',
+      );
+      expect(mean.stderr).toMatch(/invalid adapter at "input\.mean": needs 1 value for channels 1, got 3/);
+      const graph = path.join(dir, 'graph');
+      cpSync('test/fixtures/mlp-graph', graph, { recursive: true });
+      const m = JSON.parse(readFileSync(path.join(graph, 'model.json'), 'utf8'));
+      m.modelTopology.node.find((n: { name: string }) => n.name === 'hidden/MatMul').input[0] = 'flatten/Reshaped';
+      writeFileSync(path.join(graph, 'model.json'), JSON.stringify(m));
+      const dangling = await faultlines(...args.slice(0, -1), path.join(graph, 'adapter.json'), '--classifier', graph);
+      expect(dangling.stderr).toMatch(
+        /graph node "hidden\/MatMul" \(MatMul\) takes input "flatten\/Reshaped", but the graph has no node "flatten\/Reshaped"/,
+      );
+      expect(dangling.stderr).not.toMatch(/TypeError/);
+      const few = await faultlines('analyze', '--generator', genDir, '--samples', '10');
+      expect(few.code).toBe(1);
+      expect(few.stderr).toMatch(/--samples must be at least 20 \(2 samples of each of the generator's 10 classes/);
+      const oneClass = await faultlines('analyze', '--generator', genDir, '--samples', '1', '--class', '3');
+      expect(oneClass.stderr).toMatch(/--samples must be an integer in \[2, /);
+    }, 240_000);
 
     it('refuses a user model without an adapter, and an adapter for a built-in model', async () => {
       const a = await faultlines('analyze', '--classifier', 'test/fixtures/mlp-layers');

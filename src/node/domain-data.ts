@@ -10,6 +10,7 @@ import { corruptDigits, type DigitSet } from '../core/data/digits.js';
 import { FASHION, getDomain, type DomainDescriptor } from '../core/data/domain.js';
 import { fashionSet, validRows } from '../core/data/fashion.js';
 import { describeData, loadDigits, type Split, type Variant } from './mnist.js';
+import type { SanityCheckImages } from '../core/classifier/sanity-check.js';
 
 function fashionDir(): string {
   const require = createRequire(import.meta.url);
@@ -55,4 +56,34 @@ export function describeDomainData(domain: string | DomainDescriptor, split: Spl
   const d = typeof domain === 'string' ? getDomain(domain) : domain;
   if (d.name === 'mnist') return describeData(split, variant);
   return `${d.source}; ${split} (${d.counts[split]} images, interleaved by class), ${variant}${variant === 'corrupted' ? ` (seed ${d.corruptionSeeds[split]})` : ''}, padded to ${d.image.size}x${d.image.size}`;
+}
+
+/** Real test images per split of the adapter sanity check (src/core/classifier/sanity-check.ts). */
+export const SANITY_CHECK_IMAGES = 2000;
+
+/**
+ * The sanity check's images of a domain: the first `perSplit` clean test images, and the first
+ * `perSplit` of the corrupted test split's corrupted half (its first half is left clean).
+ */
+export function sanityCheckImages(
+  domain: string | DomainDescriptor,
+  perSplit = SANITY_CHECK_IMAGES,
+): { sets: SanityCheckImages[]; data: string } {
+  const d = typeof domain === 'string' ? getDomain(domain) : domain;
+  const clean = loadDomainSet(d, 'test', 'clean');
+  const corrupted = loadDomainSet(d, 'test', 'corrupted');
+  const px = d.image.size * d.image.size * d.image.channels;
+  const half = Math.floor(corrupted.count / 2);
+  const n = Math.min(perSplit, clean.count, corrupted.count - half);
+  return {
+    sets: [
+      { split: 'clean', images: clean.images.subarray(0, n * px), labels: clean.labels.subarray(0, n) },
+      {
+        split: 'corrupted',
+        images: corrupted.images.subarray(half * px, (half + n) * px),
+        labels: corrupted.labels.subarray(half, half + n),
+      },
+    ],
+    data: `${d.title} test split: the first ${n} clean images and the first ${n} corrupted ones (blur and noise, severities 1-3, of the corrupted split's second half)`,
+  };
 }

@@ -39,6 +39,7 @@ export interface R2Bucket {
     value: ArrayBuffer | Uint8Array | string,
     options?: { httpMetadata?: { contentType?: string } },
   ): Promise<unknown>;
+  delete(keys: string | string[]): Promise<void>;
   list(options?: {
     prefix?: string;
     cursor?: string;

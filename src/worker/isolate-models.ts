@@ -109,6 +109,9 @@ export interface ModelInfo {
   displayName?: string;
   differentiable?: boolean;
   nonDifferentiableOp?: string | null;
+  /** Registered classifiers: the adapter's check on real test images (registry.ts). */
+  sanityCheck?: RegisteredRecord['sanityCheck'];
+  sanityCheckSkipped?: string;
 }
 
 async function loadWeights(
@@ -243,6 +246,8 @@ export function registeredInfo(r: RegisteredRecord): ModelInfo {
     displayName: r.displayName,
     differentiable: r.differentiable,
     nonDifferentiableOp: r.nonDifferentiableOp,
+    sanityCheck: r.sanityCheck ?? null,
+    ...(r.sanityCheckSkipped ? { sanityCheckSkipped: r.sanityCheckSkipped } : {}),
   };
 }
 

@@ -22,6 +22,8 @@ import type * as tf from '../core/tf.js';
 import type { Env, R2Bucket } from './env.js';
 import { ProblemError } from './problem.js';
 import { ensureBackend } from './wasm/backend.js';
+import { edgeSanityCheck } from './sanity.js';
+import type { AdapterSanityCheck } from '../core/classifier/sanity-check.js';
 
 /** Bounds of a registration (uploads and URL fetches alike). */
 export const UPLOAD_LIMITS = {
@@ -61,6 +63,13 @@ export interface RegisteredRecord {
   bytes: { modelJson: number; weights: number };
   shards: Array<{ path: string; bytes: number }>;
   adapter: Adapter;
+  /**
+   * The adapter on the edge's sample of real test images (accuracy clean and corrupted, and whether
+   * it is plausible); null when skipped (`sanityCheckSkipped` says why). Absent in records written
+   * before the check existed.
+   */
+  sanityCheck?: AdapterSanityCheck | null;
+  sanityCheckSkipped?: string;
   origin: { kind: 'upload' } | { kind: 'url'; url: string };
   registeredAt: string;
 }
@@ -241,6 +250,13 @@ export async function registerClassifier(
     throw await asProblem(err);
   }
   const check = classifier.check;
+  let sanity: Awaited<ReturnType<typeof edgeSanityCheck>>;
+  try {
+    sanity = await edgeSanityCheck(env, classifier, generatorClasses);
+  } catch (err) {
+    classifier.dispose();
+    throw err;
+  }
   const weightSpecs = (modelJson.weightsManifest ?? []).flatMap((g) => g.weights);
   const record: RegisteredRecord = {
     schema: RECORD_SCHEMA,
@@ -257,6 +273,8 @@ export async function registerClassifier(
     bytes: { modelJson: input.modelJson.byteLength, weights: total },
     shards: paths.map((p) => ({ path: p, bytes: sizes.get(p)! })),
     adapter,
+    sanityCheck: sanity.check,
+    ...(sanity.skipped ? { sanityCheckSkipped: sanity.skipped } : {}),
     origin: input.origin,
     registeredAt: new Date().toISOString(),
   };
@@ -270,6 +288,27 @@ export async function registerClassifier(
   // The checked model serves this isolate's next requests.
   remember(id, { promise: Promise.resolve(classifier), startedAt: Date.now(), settled: true, bytes: total });
   return { record, created: true };
+}
+
+/**
+ * Removes a registered classifier: its record first (from then on it does not exist: registration
+ * writes the record last, deletion removes it first, so no half-registered state is ever visible),
+ * then its files, and this isolate's cached record and built model (disposed once no request is in
+ * flight). Idempotent; returns whether it was registered. Other isolates drop their cached record
+ * when they are recycled; until then a use of it finds its files gone (503 `weights-refused`).
+ */
+export async function deleteClassifier(env: Env, id: string): Promise<boolean> {
+  const r2 = bucket(env);
+  const existed = (await r2.get(recordKey(id))) !== null;
+  await r2.delete(recordKey(id));
+  await r2.delete([modelKey(id), weightsKey(id), adapterKey(id)]);
+  records.delete(id);
+  const built = builds.get(id);
+  if (built) {
+    builds.delete(id);
+    evicted.push(built.promise);
+  }
+  return existed;
 }
 
 /** The stored files of a registered classifier, checked against its record's sha256. */

@@ -24,6 +24,8 @@ import {
 } from './population.js';
 import { rankDimensions, rankingSweep, type Ranking, type RankingSweepFn } from './ranking.js';
 import { traverse, type TraversalResult } from './traversal.js';
+import { DEFAULT_SIDE_BY_SIDE, sideBySide, type SideBySideResult } from './side-by-side.js';
+import type { ClassifierDescription } from '../classifier/description.js';
 import { REPORT_SCHEMA } from './schema-versions.js';
 export { REPORT_SCHEMA };
 
@@ -95,7 +97,13 @@ export const DEFAULT_ANALYSIS: AnalysisOptions = {
 
 export interface ClassifierSummary {
   name: string;
+  /**
+   * The classifier's id in result keys and the edge API: a built-in classifier's weights sha256; a
+   * TF.js model's `tfjsClassifierId`, a hash of its model's sha256 and its adapter (`model.idIs` says which).
+   */
   id: string;
+  /** What the classifier is: its files, hashes, adapter and sanity check (set by the caller, who loaded it). */
+  model?: ClassifierDescription;
   /** Accuracy on the generated population. */
   accuracy: number;
   /** Robustness score (accuracy over the accuracy curve's non-sparse groups) with its 95% bootstrap interval. */
@@ -127,6 +135,8 @@ export interface AnalysisReport {
   flipSufficiency: FlipSufficiencyResult;
   /** Per class, the median smallest decision-flipping shift of correct samples; per classifier. */
   frontier: FrontierResult;
+  /** The analysed classifier next to the compared and every other given classifier on its top dims (score, p_true after t std). */
+  sideBySide: SideBySideResult;
   /** What the top dims and the corner cases' dims do to the image (labels, factor effect sizes), the contrastive ranking against the compared classifier, and why each classifier fails. */
   directions: DirectionsReport;
   embedding: EmbeddingResult;
@@ -144,6 +154,7 @@ export type AnalysisStage =
   | 'frontier'
   | 'directions'
   | 'curves'
+  | 'side-by-side'
   | 'embedding';
 
 export interface AnalysisProgress {
@@ -168,6 +179,8 @@ export interface AnalysisRuntime {
  * @param models the classifier analysed (its ranking drives every figure)
  * @param compare a second classifier on the same generator, compared on the same samples and dims
  * @param runtime injected implementations (e.g. a threaded sweep); the core's own by default
+ * @param alongside more classifiers on the same generator, shown next to the analysed one on its
+ * top dims (`sideBySide`; the compared one is always there)
  * @example
  * const report = await analyze(models, DEFAULT_ANALYSIS, other, (p) => console.log(p.stage, p.done));
  */
@@ -177,6 +190,7 @@ export async function analyze(
   compare?: AnalysisModels,
   onProgress?: (p: AnalysisProgress) => void,
   runtime: AnalysisRuntime = {},
+  alongside: readonly AnalysisModels[] = [],
 ): Promise<AnalysisReport> {
   const given: AnalysisOptions = { ...DEFAULT_ANALYSIS, ...options };
   const K = models.generator.arch.numClasses;
@@ -185,7 +199,9 @@ export async function analyze(
     throw new Error('classifiers can only be compared on the same generator');
   if (compare && contentHash(analysisNoise(compare)) !== contentHash(analysisNoise(models)))
     throw new Error('classifiers can only be compared on the same images (their noise differs)');
-  for (const m of [models, ...(compare ? [compare] : [])]) {
+  for (const m of alongside)
+    if (m.generatorId !== models.generatorId) throw new Error('classifiers can only be compared on the same generator');
+  for (const m of [models, ...(compare ? [compare] : []), ...alongside]) {
     if (m.classifier.numClasses !== K)
       throw new RangeError(`classifier ${m.classifier.name} has ${m.classifier.numClasses} classes, ${classCount}`);
   }
@@ -358,6 +374,23 @@ export async function analyze(
         )
       : [];
 
+  // The compared classifier and the others, each once, on the same images (the analysed one's noise).
+  const sideModels = [models, ...(compare ? [compare] : []), ...alongside].filter(
+    (m, i, a) => a.findIndex((x) => x.classifierId === m.classifierId) === i,
+  );
+  const side = await timed('side-by-side', async () => {
+    onProgress?.({ stage: 'side-by-side', done: 0, total: 1 });
+    const r = await sideBySide(
+      sideModels.map((m) => ({ ...m, noise: models.noise })),
+      sideModels.map((m) => m.classifier.name),
+      pop,
+      ranking.dims,
+      { ...DEFAULT_SIDE_BY_SIDE, dims: o.traversalDims, batchSize: Math.min(o.batchSize, 32) },
+    );
+    onProgress?.({ stage: 'side-by-side', done: 1, total: 1 });
+    return r;
+  });
+
   const embedding = await timed('embedding', async () => {
     const n = Math.min(o.embeddingSamples, pop.count);
     const g = models.generator.arch;
@@ -404,6 +437,8 @@ export async function analyze(
       generator: models.generatorId,
       classifier: models.classifierId,
       compare: compare?.classifierId ?? null,
+      // Only when given, so that reports without them keep their hash.
+      ...(alongside.length > 0 ? { alongside: alongside.map((m) => m.classifierId) } : {}),
       noise: analysisNoise(models),
       options: o,
     }),
@@ -424,6 +459,7 @@ export async function analyze(
     flipSufficiency: flip,
     frontier,
     directions,
+    sideBySide: side,
     embedding,
     timings,
   };

@@ -46,10 +46,17 @@ export const AdapterSchema = z
   })
   .superRefine((a, ctx) => {
     const c = a.input.channels;
-    if (a.input.mean.length !== 1 && a.input.mean.length !== c)
-      ctx.addIssue({ code: 'custom', path: ['input', 'mean'], message: `needs 1 or ${c} values` });
-    if (a.input.std.length !== 1 && a.input.std.length !== c)
-      ctx.addIssue({ code: 'custom', path: ['input', 'std'], message: `needs 1 or ${c} values` });
+    // One value applies to every channel; otherwise one per channel.
+    const counts = c === 1 ? '1 value' : `1 value (for every channel) or ${c} (one per channel)`;
+    for (const field of ['mean', 'std'] as const) {
+      const n = a.input[field].length;
+      if (n !== 1 && n !== c)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['input', field],
+          message: `needs ${counts} for channels ${c}, got ${n}`,
+        });
+    }
     a.classes.generatorToModel.forEach((m, i) => {
       if (m >= a.classes.names.length)
         ctx.addIssue({

@@ -22,6 +22,8 @@ export interface EvaluationResult {
   accuracy: number;
   /** Accuracy per true class (NaN where a class has no samples). */
   perClass: number[];
+  /** How many images were predicted as each class. */
+  predictedCounts: number[];
 }
 
 /** Top-1 accuracy of `classifier` on images `[count, 32*32]` in [0, 1], in batches. */
@@ -37,6 +39,7 @@ export async function evaluateClassifier(
   const side = Math.round(Math.sqrt(px));
   const hits = new Array<number>(classifier.numClasses).fill(0);
   const totals = new Array<number>(classifier.numClasses).fill(0);
+  const predictedCounts = new Array<number>(classifier.numClasses).fill(0);
   for (let start = 0; start < count; start += batchSize) {
     const n = Math.min(batchSize, count - start);
     const predicted = tf.tidy(() => {
@@ -48,10 +51,11 @@ export async function evaluateClassifier(
     for (let i = 0; i < n; i++) {
       const y = labels[start + i];
       totals[y]++;
+      predictedCounts[p[i]]++;
       if (p[i] === y) hits[y]++;
     }
     onProgress?.(start + n);
   }
   const correct = hits.reduce((a, b) => a + b, 0);
-  return { count, accuracy: correct / count, perClass: hits.map((h, c) => h / totals[c]) };
+  return { count, accuracy: correct / count, perClass: hits.map((h, c) => h / totals[c]), predictedCounts };
 }

@@ -64,8 +64,32 @@ export function parseModelJson(bytes: Uint8Array, source: string): tf.io.ModelJS
       throw new ModelFormatError(source, `weightsManifest[${i}].weights must list {name, shape, dtype}`);
     }
   });
-  modelFormat(m, source);
+  if (modelFormat(m, source) === 'graph-model') checkGraphInputs(m, source);
   return m;
+}
+
+/**
+ * Every input a GraphDef node names is a node of the graph. tfjs-converter would otherwise fail on
+ * the first use with a TypeError about `children` of undefined, naming nothing. Inputs are written
+ * `name`, `name:k` (output k) or `^name` (a control dependency).
+ */
+function checkGraphInputs(modelJson: tf.io.ModelJSON, source: string): void {
+  const nodes = (modelJson.modelTopology as { node?: unknown }).node;
+  if (!Array.isArray(nodes)) throw new ModelFormatError(source, 'modelTopology.node must be a list of graph nodes');
+  const names = new Set<string>();
+  for (const n of nodes as Array<{ name?: unknown }>) if (typeof n?.name === 'string') names.add(n.name);
+  for (const [i, n] of (nodes as Array<{ name?: unknown; op?: unknown; input?: unknown }>).entries()) {
+    if (typeof n?.name !== 'string' || typeof n.op !== 'string')
+      throw new ModelFormatError(source, `modelTopology.node[${i}] needs a name and an op`);
+    for (const input of Array.isArray(n.input) ? n.input : []) {
+      const ref = String(input).replace(/^\^/, '').replace(/:\d+$/, '');
+      if (!names.has(ref))
+        throw new ModelFormatError(
+          source,
+          `graph node "${n.name}" (${n.op}) takes input "${input}", but the graph has no node "${ref}" (a dangling input: was the graph cut or renamed after conversion?)`,
+        );
+    }
+  }
 }
 
 /** The weight shard files model.json names, in manifest order (what to read, upload or fetch). */

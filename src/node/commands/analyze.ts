@@ -15,6 +15,9 @@ import {
   loadGenerator,
 } from '../models.js';
 import { loadUserClassifier } from '../user-model.js';
+import { sanityCheckImages } from '../domain-data.js';
+import { adapterSanityCheck, type AdapterSanityCheck } from '../../core/classifier/sanity-check.js';
+import type { ClassifierDescription } from '../../core/classifier/description.js';
 import { availableCores, startSweepPool } from '../parallel-sweep.js';
 import {
   ANALYSIS_NOISE_MODES,
@@ -27,7 +30,7 @@ import { progressBar, type Progress } from '../progress.js';
 import { cornerCaseGrid, jointGrid, reportJson, traversalGrid } from '../report/figures.js';
 import { reportHtml } from '../report/html.js';
 import { classLabel } from '../../core/generator/classes.js';
-import { DEFAULT_DOMAIN, domainNames, getDomain } from '../../core/data/domain.js';
+import { DEFAULT_DOMAIN, domainNames, getDomain, manifestDomain } from '../../core/data/domain.js';
 
 export const summary = 'run the whole analysis and write report.json, figures and report.html';
 
@@ -38,14 +41,22 @@ const usage = `usage: faultlines analyze [options]
                          generator of different domains, classes or image shapes are refused
   --classifier NAME|DIR  classifier analysed: ${BUILTIN_CLASSIFIERS.join(' | ')} (default classifier-corrupted),
                          or a folder with a TF.js model.json (LayersModel or GraphModel) — needs --adapter
-  --adapter FILE         adapter JSON of a TF.js model (input size, channels, range, normalisation, classes)
-  --compare NAME|none    second classifier compared on the same samples (default: the other built-in one,
-                         or classifier-corrupted when analysing your own model; none when the generator's
-                         classes are not the built-in classifiers' 10 digits)
+  --adapter FILE         adapter JSON of a TF.js model (input size, channels, range, normalisation, classes);
+                         checked at load on the domain's real test images (clean and corrupted accuracy)
+  --name NAME            your model's name in the report (default: its folder's name, or the folder above
+                         when that is generic such as "model" or "web_model")
+  --compare NAME|DIR|none  second classifier compared on the same samples: a built-in one, or your own
+                         TF.js model's folder with --compare-adapter (default: the other built-in one, or
+                         classifier-corrupted when analysing your own model; none when the generator's
+                         classes are not the built-in classifiers' 10 digits). Every built-in classifier
+                         that fits is also shown next to yours on your top dims (report: sideBySide)
+  --compare-adapter FILE adapter JSON of the --compare model
+  --compare-name NAME    its name in the report (default as for --name)
   --class N|NAME|all     one class (index, or name from the generator's manifest) or all classes (default
                          all); the traversal grid starts from this class (with all: the generator's default
                          traversal class, its manifest's classes.traversalClass, else min(3, classes - 1))
-  --samples N            population size (default ${DEFAULT_ANALYSIS.samples})
+  --samples N            population size (default ${DEFAULT_ANALYSIS.samples}); at least 2 per class (the ranking
+                         estimates each class's style spread): 2 x classes, or 2 with --class
   --seed N               population seed (default ${DEFAULT_ANALYSIS.seed})
   --noise const|per-sample  per-pixel noise of the generated digits (default ${DEFAULT_ANALYSIS_NOISE.mode}): per-sample
                          draws each sample's own noise from (noise seed, sample index); const gives every image
@@ -69,7 +80,10 @@ export async function run(args: string[]): Promise<void> {
     {
       classifier: { type: 'string', default: 'classifier-corrupted' },
       adapter: { type: 'string' },
+      name: { type: 'string' },
       compare: { type: 'string' },
+      'compare-adapter': { type: 'string' },
+      'compare-name': { type: 'string' },
       class: { type: 'string', default: 'all' },
       samples: { type: 'string', default: String(DEFAULT_ANALYSIS.samples) },
       seed: { type: 'string', default: String(DEFAULT_ANALYSIS.seed) },
@@ -87,18 +101,33 @@ export async function run(args: string[]): Promise<void> {
     usage,
   );
   if (o.help) return void process.stdout.write(usage + '\n');
-  const builtin = (BUILTIN_CLASSIFIERS as readonly string[]).includes(o.classifier!);
+  const isBuiltin = (name: string) => (BUILTIN_CLASSIFIERS as readonly string[]).includes(name);
+  const builtin = isBuiltin(o.classifier!);
   if (!builtin && o.adapter === undefined)
     throw new Error(
       `--classifier "${o.classifier}" is not a built-in classifier (${BUILTIN_CLASSIFIERS.join(', ')}); for your own TF.js model give its folder and --adapter FILE`,
     );
   if (builtin && o.adapter !== undefined)
     throw new Error('--adapter is only for your own TF.js model, not a built-in classifier');
+  if (builtin && o.name !== undefined) throw new Error('--name is only for your own TF.js model');
+  const compareUser = o.compare !== undefined && o.compare !== 'none' && !isBuiltin(o.compare);
+  if (compareUser && o['compare-adapter'] === undefined)
+    throw new Error(
+      `--compare "${o.compare}" is not a built-in classifier (${BUILTIN_CLASSIFIERS.join(', ')}) nor none; to compare with your own TF.js model give its folder and --compare-adapter FILE`,
+    );
+  if (!compareUser && (o['compare-adapter'] !== undefined || o['compare-name'] !== undefined))
+    throw new Error(
+      '--compare-adapter and --compare-name are only for a --compare that is your own TF.js model folder',
+    );
+  if (compareUser && path.resolve(o.compare!) === path.resolve(o.classifier!) && o['compare-adapter'] === o.adapter)
+    throw new Error('--compare must name a different classifier');
   const defaultCompare = builtin ? BUILTIN_CLASSIFIERS.find((n) => n !== o.classifier)! : 'classifier-corrupted';
-  let compareName =
-    o.compare === 'none' ? null : enumOption(o.compare ?? defaultCompare, 'compare', BUILTIN_CLASSIFIERS);
+  let compareName: string | null =
+    o.compare === 'none' || compareUser
+      ? null
+      : enumOption(o.compare ?? defaultCompare, 'compare', BUILTIN_CLASSIFIERS);
   if (compareName === o.classifier) throw new Error('--compare must name a different classifier');
-  const samples = intOption(o.samples, 'samples', 10, 1_000_000);
+  const samples = intOption(o.samples, 'samples', 2, 1_000_000);
   const seed = intOption(o.seed, 'seed', 0, 0xffffffff);
   const noise = analysisNoiseOf(
     enumOption(o.noise, 'noise', ANALYSIS_NOISE_MODES),
@@ -113,13 +142,21 @@ export async function run(args: string[]): Promise<void> {
     throw new Error('--corner-direction-samples must be 0 (corner cases not named) or at least 2, got 1');
   const backend = enumOption(o.backend, 'backend', NODE_BACKENDS);
   const domain = getDomain(enumOption(o.domain, 'domain', domainNames()));
-  await useBackend(backend);
 
+  await useBackend(backend);
   const gen = loadGenerator(o.generator ? path.resolve(o.generator) : undefined, domain.name);
   // Class count, names and the default traversal class come from the generator's manifest.
   const K = gen.generator.arch.numClasses;
-  const genClasses = `the generator (${o.generator ?? `weights/${builtinModelPath('generator', domain.name)}`}) has ${K} classes: ${gen.generator.classes.names.join(', ')}`;
-  const classIndex = o.class === 'all' ? null : classOption(o.class!, gen.generator.classes.names, genClasses);
+  const genNames = gen.generator.classes.names;
+  const genClasses = `the generator (${o.generator ?? `weights/${builtinModelPath('generator', domain.name)}`}) has ${K} classes: ${genNames.join(', ')}`;
+  const classIndex = o.class === 'all' ? null : classOption(o.class!, genNames, genClasses);
+  // The ranking estimates every analysed class's style spread: two samples of each at least
+  // (samples are dealt to the classes in turn). Checked before any model is run.
+  const minSamples = 2 * (classIndex === null ? K : 1);
+  if (samples < minSamples)
+    throw new Error(
+      `--samples must be at least ${minSamples} (2 samples of each ${classIndex === null ? `of the generator's ${K} classes` : 'analysed class'}: the ranking estimates each class's style spread), got ${samples}`,
+    );
   const builtinClasses = (name: string) => {
     const c = loadBuiltinClassifier(name, domain.name);
     return {
@@ -143,37 +180,101 @@ export async function run(args: string[]): Promise<void> {
     compareName = null;
     compareBuiltin = undefined;
   }
-  const compareModels = compareBuiltin ? analysisModels(gen, compareBuiltin.c) : undefined;
-  let models: AnalysisModels;
-  let compare = compareModels;
-  let userClassifier: { dir: string; adapter: string } | undefined;
-  if (own) models = analysisModels(gen, own.c);
-  else {
-    userClassifier = { dir: path.resolve(o.classifier!), adapter: path.resolve(o.adapter!) };
-    const user = await loadUserClassifier(userClassifier.dir, userClassifier.adapter);
+  // The real images of the generator's domain, for the adapters' sanity checks (none for a
+  // generator trained on a user's folder: its classes have no labelled test split here).
+  const genDomain = manifestDomain(gen.manifest);
+  const sanityImages = genDomain ? sanityCheckImages(genDomain.name) : null;
+  const sanitySkipped = genDomain
+    ? undefined
+    : `no labelled real test images for the generator's classes (${genNames.join(', ')}): it is not one of the built-in domains (${domainNames().join(', ')})`;
+  const describeBuiltin = (name: string, manifest: { sha256: string }): ClassifierDescription => ({
+    source: 'built-in',
+    weights: `weights/${builtinModelPath(name, domain.name)}`,
+    weightsSha256: manifest.sha256,
+    idIs: 'the weights sha256',
+  });
+  const descriptions = new Map<string, ClassifierDescription>();
+  const userDirs = new Map<string, { dir: string; adapter: string }>();
+  /** Loads a user model, checks its classes and its adapter on real images (printed, warned loudly when implausible). */
+  const loadUser = async (dirArg: string, adapterArg: string, name: string | undefined, flag: string) => {
+    const files = { dir: path.resolve(dirArg), adapter: path.resolve(adapterArg) };
+    const user = await loadUserClassifier(files.dir, files.adapter, name);
     if (user.classifier.numClasses !== K)
       throw new Error(
-        `--adapter ${o.adapter}: classes.generatorToModel maps ${user.classifier.numClasses} classes, ${genClasses}`,
+        `${flag} ${adapterArg}: classes.generatorToModel maps ${user.classifier.numClasses} classes, ${genClasses}`,
       );
-    models = {
+    const check = sanityImages ? await adapterSanityCheck(user.classifier, sanityImages.sets, sanityImages.data) : null;
+    process.stdout.write(`${sanityCheckLines(user.classifier.name, check, sanitySkipped).join('\n')}\n`);
+    if (check && !check.plausible) process.stderr.write(`\nWARNING: ${check.warning}\n\n`);
+    const c = user.classifier.check;
+    descriptions.set(user.id, {
+      source: 'tfjs',
+      path: dirArg,
+      adapterPath: adapterArg,
+      format: c.format,
+      modelSha256: user.modelSha256,
+      idIs: 'tfjsClassifierId: a hash of the model sha256 and the parsed adapter',
+      inputShape: c.inputShape,
+      outputUnits: c.outputUnits,
+      differentiable: c.differentiable,
+      nonDifferentiableOp: c.nonDifferentiableOp,
+      adapter: user.classifier.adapter,
+      sanityCheck: check,
+      ...(sanitySkipped ? { sanityCheckSkipped: sanitySkipped } : {}),
+    });
+    userDirs.set(user.id, files);
+    const m: AnalysisModels = {
       generator: gen.generator,
       classifier: user.classifier,
       generatorId: gen.manifest.sha256,
       classifierId: user.id,
     };
+    return { models: m, user };
+  };
+  let compareModels: AnalysisModels | undefined;
+  if (compareBuiltin) {
+    compareModels = analysisModels(gen, compareBuiltin.c);
+    descriptions.set(compareModels.classifierId, describeBuiltin(compareName!, compareBuiltin.c.manifest));
+  } else if (compareUser) {
+    compareModels = (await loadUser(o.compare!, o['compare-adapter']!, o['compare-name'], '--compare-adapter')).models;
+    compareName = compareModels.classifier.name;
+  }
+  let models: AnalysisModels;
+  let compare = compareModels;
+  if (own) {
+    models = analysisModels(gen, own.c);
+    descriptions.set(models.classifierId, describeBuiltin(o.classifier!, own.c.manifest));
+  } else {
+    const { models: userModels, user } = await loadUser(o.classifier!, o.adapter!, o.name, '--adapter');
+    models = userModels;
     if (!user.classifier.check.differentiable) {
-      // No gradient through the user's model: rank (and traverse) with the built-in classifier, and
+      // No gradient through the user's model: rank (and traverse) with the compared classifier, and
       // measure the user's model on the same samples and dims (accuracy curve, robustness).
       if (compareModels === undefined)
         throw new Error(
           `${o.classifier}: the model has no gradient for op ${user.classifier.check.nonDifferentiableOp}, so the gradient ranking needs another classifier: ${o.compare === 'none' ? 'drop --compare none' : `no built-in classifier fits: ${unfitCompare ?? genClasses}`}`,
         );
+      if (!((compareModels.classifier as { check?: { differentiable: boolean } }).check?.differentiable ?? true))
+        throw new Error(`${o.compare}: no gradient through the compared model either; the ranking needs one of them`);
       process.stderr.write(
         `${o.classifier}: no gradient for op ${user.classifier.check.nonDifferentiableOp}; ranking, traversals and corner cases use ${compareName}, and ${user.classifier.name} is measured on the same samples and dims\n`,
       );
       compare = models;
       models = compareModels;
     }
+  }
+  // Every built-in classifier that fits, next to the analysed one on its top dims.
+  const alongside: AnalysisModels[] = [];
+  for (const name of BUILTIN_CLASSIFIERS) {
+    const b = builtinClasses(name);
+    if (!b.fits) continue;
+    const m = analysisModels(gen, b.c);
+    if (m.classifierId === models.classifierId || m.classifierId === compare?.classifierId) {
+      b.c.classifier.dispose();
+      continue;
+    }
+    descriptions.set(m.classifierId, describeBuiltin(name, b.c.manifest));
+    alongside.push({ ...m, noise });
   }
   // Both classifiers see the same images: the chosen noise.
   models = { ...models, noise };
@@ -184,7 +285,11 @@ export async function run(args: string[]): Promise<void> {
   const t0 = Date.now();
   // The sweep over worker threads (more threads than batches would idle).
   const batches = Math.ceil(samples / DEFAULT_ANALYSIS.batchSize);
-  const pool = await startSweepPool(models, { threads: Math.min(threads, batches), backend, userClassifier });
+  const pool = await startSweepPool(models, {
+    threads: Math.min(threads, batches),
+    backend,
+    userClassifier: userDirs.get(models.classifierId),
+  });
   let report: AnalysisReport;
   try {
     report = await analyze(
@@ -210,11 +315,17 @@ export async function run(args: string[]): Promise<void> {
         if (p.stage !== 'sweep') void pool?.close();
       },
       { sweep: pool?.sweep },
+      alongside,
     );
   } finally {
     await pool?.close();
   }
   (bar as Progress | null)?.stop();
+
+  for (const c of report.classifiers) {
+    const d = descriptions.get(c.id);
+    if (d) c.model = d;
+  }
 
   const out = path.resolve(o.out);
   mkdirSync(out, { recursive: true });
@@ -256,6 +367,14 @@ export async function run(args: string[]): Promise<void> {
       .map((d) => `${d.dims.join('+')} ${d.label.text}`)
       .join('; ')}`,
     ...report.directions.why.map((w) => `  why: ${w.sentence}`),
+    `  side by side on ${report.sideBySide.rankedBy}'s top ${report.sideBySide.dims.length} dims, mean p_true after ${report.sideBySide.t} std (before): ${report.sideBySide.classifiers
+      .map((name, c) => {
+        const cells = report.sideBySide.dims.map((d) => d.cells[c]);
+        const mean = (f: (x: (typeof cells)[number]) => number) =>
+          cells.reduce((a, x) => a + f(x), 0) / Math.max(1, cells.length);
+        return `${name} ${mean((x) => x.pTrueAfter).toFixed(3)} (${mean((x) => x.pTrue).toFixed(3)})`;
+      })
+      .join(', ')}`,
     `wrote ${path.relative(process.cwd(), out) || '.'}/report.html, report.json, traversals.png, corner-cases.png, joint-corner-cases.png`,
   ];
   process.stdout.write(lines.join('\n') + '\n');
@@ -268,4 +387,17 @@ function classOption(value: string, names: readonly string[], generator: string)
   throw new Error(
     `--class must be all, a class index in [0, ${names.length - 1}] or a class name; ${generator}; got "${value}"`,
   );
+}
+
+/** The sanity check as printed: accuracy per split, and the verdict. */
+export function sanityCheckLines(name: string, check: AdapterSanityCheck | null, skipped?: string): string[] {
+  if (!check) return [`adapter check of ${name}: skipped, ${skipped}`];
+  const pct = (v: number) => `${(100 * v).toFixed(1)}%`;
+  return [
+    `adapter check of ${name} on real test images (${check.data}):`,
+    ...check.splits.map((s) => `  ${s.split.padEnd(10)} accuracy ${pct(s.accuracy).padStart(6)} of ${s.count}`),
+    check.plausible
+      ? `  plausible (clean accuracy at least ${pct(check.threshold)}; chance ${pct(check.chance)})`
+      : `  IMPLAUSIBLE: check ${check.fieldsToCheck.join(', ')}`,
+  ];
 }

@@ -59,9 +59,57 @@ export function reportHtml(report: AnalysisReport, images: ReportImages): string
     )
     .join('');
   const classifierRows = r.classifiers
+    .map((c) => {
+      const m = c.model;
+      const source = !m
+        ? '—'
+        : m.source === 'built-in'
+          ? `built-in, <code>${esc(m.weights)}</code>`
+          : `TF.js ${m.format} <code>${esc(m.path)}</code>, adapter <code>${esc(m.adapterPath)}</code>`;
+      const sha = !m ? '—' : `<code>${(m.source === 'built-in' ? m.weightsSha256 : m.modelSha256).slice(0, 12)}</code>`;
+      return `<tr><td>${esc(c.name)}</td><td>${pct(c.accuracy)}</td><td>${num(c.robustness.score, 4)} <small>[${num(c.robustness.ciLow, 4)}, ${num(c.robustness.ciHigh, 4)}]</small></td><td>${source}</td><td><code title="${esc(c.id)}">${c.id.slice(0, 12)}</code></td><td>${sha}</td></tr>`;
+    })
+    .join('');
+  const userModels = r.classifiers.flatMap((c) => (c.model?.source === 'tfjs' ? [{ name: c.name, m: c.model }] : []));
+  const userSection = userModels
+    .map(({ name, m }) => {
+      const a = m.adapter;
+      const check = m.sanityCheck;
+      const checkRows = check
+        ? check.splits
+            .map(
+              (x) =>
+                `<tr><td>${x.split}</td><td>${x.count}</td><td>${pct(x.accuracy)}</td><td>${cls(x.mostPredicted.classIndex)} (${pct(x.mostPredicted.share)})</td></tr>`,
+            )
+            .join('')
+        : '';
+      const verdict = !check
+        ? `<p class="note">Adapter check skipped: ${esc(m.sanityCheckSkipped ?? '')}.</p>`
+        : check.plausible
+          ? `<p class="note">Plausible: clean accuracy at least ${pct(check.threshold)} (chance ${pct(check.chance)}).</p>`
+          : `<p class="warning"><strong>Warning:</strong> ${esc(check.warning ?? '')}</p>`;
+      return `<h3>${esc(name)}</h3>
+<table><tr><th>what</th><th>value</th></tr>
+<tr><td>model folder</td><td><code>${esc(m.path)}</code> (${m.format}, input [${m.inputShape.map((d) => d ?? 'N').join(', ')}], ${m.outputUnits} outputs${m.differentiable ? '' : `, no gradient through op ${esc(m.nonDifferentiableOp ?? '?')}`})</td></tr>
+<tr><td>adapter file</td><td><code>${esc(m.adapterPath)}</code></td></tr>
+<tr><td>input</td><td>${a.input.height}x${a.input.width}x${a.input.channels}, range [${a.input.range.join(', ')}], mean [${a.input.mean.join(', ')}], std [${a.input.std.join(', ')}]</td></tr>
+<tr><td>output</td><td>${a.output.kind} (output ${a.output.index})</td></tr>
+<tr><td>class map (generator class → model output)</td><td>${a.classes.generatorToModel.map((o, k) => `${cls(k)} → ${o} (${esc(a.classes.names[o])})`).join(', ')}</td></tr>
+<tr><td>model sha256 (model.json and its shards)</td><td><code>${m.modelSha256}</code></td></tr>
+<tr><td>classifier id (${esc(m.idIs)})</td><td><code>${esc(r.classifiers.find((c) => c.name === name)?.id ?? '')}</code></td></tr>
+</table>
+${check ? `<p class="note">Adapter check on real test images: ${esc(check.data)}.</p><table><tr><th>split</th><th>images</th><th>accuracy</th><th>most predicted class (share)</th></tr>${checkRows}</table>` : ''}
+${verdict}`;
+    })
+    .join('\n');
+  const side = r.sideBySide;
+  const sideHead = side.classifiers
+    .map((c) => `<th>${esc(c)}: score</th><th>${esc(c)}: p<sub>true</sub> → after</th>`)
+    .join('');
+  const sideRows = side.dims
     .map(
-      (c) =>
-        `<tr><td>${esc(c.name)}</td><td>${pct(c.accuracy)}</td><td>${num(c.robustness.score, 4)} <small>[${num(c.robustness.ciLow, 4)}, ${num(c.robustness.ciHigh, 4)}]</small></td><td><code>${c.id.slice(0, 12)}</code></td></tr>`,
+      (d) =>
+        `<tr><td>${d.rank}</td><td>${esc(d.layer)}:${d.channel} (${d.index})</td><td>${d.direction === 'increase' ? '+' : '−'}</td>${d.cells.map((x) => `<td>${x.score === null ? '— (no gradient)' : num(x.score, 4)}</td><td>${num(x.pTrue, 3)} → ${num(x.pTrueAfter, 3)} <span class="note">(acc ${pct(x.accuracyAfter)})</span></td>`).join('')}</tr>`,
     )
     .join('');
   const timingRows = Object.entries(r.timings)
@@ -105,14 +153,20 @@ h1{margin-bottom:.2rem} h2{margin-top:2.2rem;border-bottom:1px solid #ddd}
 table{border-collapse:collapse;margin:.5rem 0} td,th{border:1px solid #ddd;padding:.2rem .5rem;text-align:right} th{background:#f4f4f4}
 td:first-child,th:first-child{text-align:left} .grid{image-rendering:pixelated;border:1px solid #ccc;max-width:100%}
 .charts{display:grid;grid-template-columns:repeat(3,1fr);gap:1rem} .charts>div{min-height:220px} .note{color:#555}
-code{font-size:12px}
+code{font-size:12px} .warning{background:#fdecea;border:1px solid #d62728;padding:.5rem}
 </style></head><body>
 <h1>Faultlines report</h1>
 <p class="note">Generator <code>${r.generatorId.slice(0, 12)}</code>, ${r.options.samples.toLocaleString('en')} samples (seed ${r.options.seed}, ${r.options.classIndex === null ? 'all classes' : `class ${cls(r.options.classIndex)}`}), backend ${r.backend}. ${r.classNames.length} classes: ${r.classNames.map((_, i) => cls(i)).join(', ')}. Schema ${r.schema}, spec hash <code>${r.specHash.slice(0, 16)}</code>.</p>
 
 <h2>Classifiers</h2>
 <p class="note">Accuracy on the generated population and robustness score with its 95% bootstrap interval (accuracy of the samples in the accuracy-vs-distance curve's groups of at least ${r.accuracyCurves.minCount} samples, figure 6; 1 = never fails). Both on the same samples and the same top-${r.options.curveDims} dims.</p>
-<table><tr><th>classifier</th><th>accuracy</th><th>robustness</th><th>weights sha256</th></tr>${classifierRows}</table>
+<table><tr><th>classifier</th><th>accuracy</th><th>robustness</th><th>source</th><th>classifier id (results and API)</th><th>weights sha256</th></tr>${classifierRows}</table>
+<p class="note">Classifier id: a built-in classifier's weights sha256; for a TF.js model a hash of its model sha256 and its adapter, the id the edge API gives the same files. Weights sha256: of the weights file (built-in), of model.json followed by its shards (TF.js).</p>
+${userModels.length > 0 ? `<h2>Your model${userModels.length > 1 ? 's' : ''}: files, adapter and its check on real images</h2>\n${userSection}` : ''}
+
+<h2>Side by side on ${esc(side.rankedBy)}'s top dims</h2>
+<p class="note">Per top dim of ${esc(side.rankedBy)}'s ranking, for each classifier on the same ${side.samples} samples (each with its own noise): the ranking score −mean(∂p<sub>true</sub>/∂s<sub>j</sub>) · std(s<sub>j</sub>), and the mean p<sub>true</sub> before and after moving the dim ${side.t} std in the direction that lowers ${esc(side.rankedBy)}'s p<sub>true</sub> (with the accuracy after). A lower p<sub>true</sub> after the shift: more fragile along that dim.</p>
+<table><tr><th>rank</th><th>dim</th><th>dir</th>${sideHead}</tr>${sideRows}</table>
 
 <h2>Most influential StyleSpace dimensions</h2>
 <p class="note">score = −mean(∂p<sub>true</sub>/∂s<sub>j</sub>) · std(s<sub>j</sub>) over the population of ${r.ranking.count.toLocaleString('en')}; ranked by |score|; direction: how to move s<sub>j</sub> to lower p<sub>true</sub>.</p>

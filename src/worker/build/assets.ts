@@ -16,11 +16,14 @@ import {
   type ResultsIndex,
 } from '../../protocol/catalog.js';
 import { resolveEdgeModels, type EdgeModels } from './sources.js';
+import { SANITY_SAMPLE_PATH } from '../../protocol/sanity-sample.js';
 
 export const ASSETS_DIR = 'dist/edge-assets';
 /** The API viewer's files, served at /docs/<file>. */
 export const DOCS_FILES = ['swagger-ui-bundle.js', 'swagger-ui.css'] as const;
 export const PRECOMPUTED_DIR = 'data/precomputed';
+/** The committed sample of real test images of the adapter sanity check (scripts/edge/write-sanity-sample.ts). */
+export const SANITY_SAMPLE_DIR = 'data/sanity';
 
 export function writeEdgeAssets(
   out = ASSETS_DIR,
@@ -45,6 +48,10 @@ export function writeEdgeAssets(
     defaultClassifier: models.classifiers[0]?.entry.name ?? null,
   };
   writeFileSync(path.join(out, 'catalog.json'), JSON.stringify(catalog, null, 1));
+  mkdirSync(path.join(out, path.dirname(SANITY_SAMPLE_PATH.header)), { recursive: true });
+  for (const f of Object.values(SANITY_SAMPLE_PATH))
+    if (existsSync(path.join(SANITY_SAMPLE_DIR, path.basename(f))))
+      copyFileSync(path.join(SANITY_SAMPLE_DIR, path.basename(f)), path.join(out, f));
   // The /docs viewer (swagger-ui-dist), served by the worker itself: no CDN at run time.
   mkdirSync(path.join(out, 'docs'), { recursive: true });
   const swaggerUi = path.dirname(createRequire(import.meta.url).resolve('swagger-ui-dist/package.json'));

@@ -19,6 +19,7 @@ import { getCatalog, registeredInfo } from '../isolate-models.js';
 import {
   UPLOAD_LIMITS,
   bucket,
+  deleteClassifier,
   fetchFromUrl,
   getRecord,
   registerClassifier,
@@ -26,6 +27,8 @@ import {
   type RegistrationInput,
 } from '../registry.js';
 import { json, route, valid, type AppContext, type AppEnv } from '../http.js';
+import { board } from '../jobs/board.js';
+import { deleteResult } from '../result-cache.js';
 import { ProblemError, errorResponses, problemContent } from '../problem.js';
 
 const MiB = (n: number) => `${(n / 1024 / 1024).toFixed(0)} MiB`;
@@ -66,7 +69,26 @@ const UploadDoc = z
   .openapi('ClassifierUpload');
 
 const Registered = z
-  .object({ created: z.boolean(), id: z.string(), classifier: z.object({ id: z.string() }).passthrough() })
+  .object({
+    created: z.boolean(),
+    id: z.string(),
+    sanityCheck: z
+      .object({
+        plausible: z.boolean(),
+        splits: z.array(z.object({ split: z.string(), accuracy: z.number() }).passthrough()),
+      })
+      .passthrough()
+      .nullable()
+      .openapi({
+        description:
+          "The adapter on the edge's sample of real test images (500 clean, 500 corrupted): accuracy per split, plausible or not (null: skipped)",
+      }),
+    warning: z
+      .string()
+      .nullable()
+      .openapi({ description: 'Set when the accuracy is implausible: which adapter fields to check' }),
+    classifier: z.object({ id: z.string() }).passthrough(),
+  })
   .openapi('RegisteredClassifier');
 
 const IdParam = z.object({
@@ -265,8 +287,16 @@ export function registerClassifiers(app: OpenAPIHono<AppEnv>): void {
     const generatorClasses = Number((catalog.generatorArchitecture as { numClasses?: number }).numClasses ?? 10);
     const { record, created } = await registerClassifier(c.env, input, generatorClasses);
     const location = `/v1/classifiers/${record.id}`;
+    // The adapter check up front: a wrong adapter registers (it is the user's to fix) but says so.
+    const sanity = record.sanityCheck ?? null;
     return json(
-      { created, id: record.id, classifier: { ...registeredInfo(record), status: 'registered' } },
+      {
+        created,
+        id: record.id,
+        sanityCheck: sanity,
+        warning: sanity && !sanity.plausible ? sanity.warning : null,
+        classifier: { ...registeredInfo(record), status: 'registered' },
+      },
       { status: created ? 201 : 200, headers: { location } },
     );
   });
@@ -295,6 +325,50 @@ export function registerClassifiers(app: OpenAPIHono<AppEnv>): void {
         { ...registeredInfo(record), status: 'registered' },
         { etag: `"${id}"`, cacheControl: 'public, max-age=31536000, immutable' },
       );
+    },
+  );
+
+  route(
+    app,
+    createRoute({
+      method: 'delete',
+      path: '/v1/classifiers/{id}',
+      tags: ['models'],
+      security: SECURITY.submit,
+      summary:
+        'Delete a registered classifier (submitter token): its record and files, its jobs and every result they stored',
+      description:
+        'Idempotent: deleting an unknown or already deleted id answers 200 with `deleted: false`. Built-in classifiers are not registered and cannot be deleted. Clients and caches may still hold results they fetched before (results are served as immutable).',
+      request: { params: IdParam },
+      responses: {
+        200: {
+          description: 'What was removed',
+          content: {
+            'application/json': {
+              schema: z
+                .object({
+                  id: z.string(),
+                  deleted: z.boolean().openapi({ description: 'Whether it was registered' }),
+                  jobsForgotten: z.number().int(),
+                  resultsDeleted: z.number().int(),
+                })
+                .openapi('DeletedClassifier'),
+            },
+          },
+        },
+        ...errorResponses(400, 401, 403, 503),
+      },
+    }),
+    async (c) => {
+      await requireScope(c, 'submit');
+      const { id } = valid(c, 'param', IdParam);
+      bucket(c.env); // 503 before any work when storage is missing
+      // The record goes first: from then on nothing computes for it, and its results can go.
+      const deleted = await deleteClassifier(c.env, id);
+      const keys = await board(c.env).forgetClassifier(id);
+      let resultsDeleted = 0;
+      for (const key of keys) if (await deleteResult(c.env, key)) resultsDeleted++;
+      return json({ id, deleted, jobsForgotten: keys.length, resultsDeleted });
     },
   );
 

@@ -96,7 +96,9 @@ export function registerEmbeddings(app: OpenAPIHono<AppEnv>): void {
         throw new ProblemError(
           404,
           'not-computed',
-          `no ${EMBEDDINGS_KIND} for classifier "${entry.name}" on the sweep (seed ${q.seed}, count ${q.count}) with the current generator; embeddings are seeded, not jobs: run npm run seed:edge`,
+          entry.source === 'registered'
+            ? `no ${EMBEDDINGS_KIND} for registered classifier ${entry.name}: the edge computes embeddings for the built-in classifiers only (seeded), not as a job; the CLI computes them for your model: npx faultlines analyze --classifier DIR --adapter FILE (report.json's embedding)`
+            : `no ${EMBEDDINGS_KIND} for classifier "${entry.name}" on the sweep (seed ${q.seed}, count ${q.count}) with the current generator; embeddings of the built-in classifiers are seeded, not jobs: an operator runs npm run seed:edge`,
           { key },
         );
       const payload =

@@ -5,6 +5,7 @@
 const commands: Record<string, () => Promise<{ run(args: string[]): Promise<void>; summary: string }>> = {
   analyze: () => import('./commands/analyze.js'),
   evaluate: () => import('./commands/evaluate.js'),
+  explain: () => import('./commands/explain.js'),
   'eval-generator': () => import('./commands/eval-generator.js'),
   'noise-correlation': () => import('./commands/noise-correlation.js'),
   'train-classifier': () => import('./commands/train-classifier.js'),

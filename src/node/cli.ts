@@ -7,6 +7,7 @@ const commands: Record<string, () => Promise<{ run(args: string[]): Promise<void
   evaluate: () => import('./commands/evaluate.js'),
   explain: () => import('./commands/explain.js'),
   'eval-generator': () => import('./commands/eval-generator.js'),
+  'eval-projection': () => import('./commands/eval-projection.js'),
   'noise-correlation': () => import('./commands/noise-correlation.js'),
   'train-classifier': () => import('./commands/train-classifier.js'),
   'train-generator': () => import('./commands/train-generator.js'),

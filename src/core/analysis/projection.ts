@@ -44,7 +44,7 @@ export interface ProjectionModels {
 }
 
 export interface ProjectionOptions {
-  /** Optimisation steps in all (both phases). Default 200. */
+  /** Optimisation steps in all (both phases). Default 100 (docs/explain.md: PSNR per budget). */
   steps?: number;
   /** Share of the steps spent in W (the rest in S). Default 0.5. */
   wShare?: number;
@@ -53,6 +53,13 @@ export interface ProjectionOptions {
   learningRateS?: number;
   /** Weight of the relative feature distance in the loss. Default 0.05. */
   featureWeight?: number;
+  /**
+   * Weight of the prior: the mean square of the normalised variable (stds from the start). Adam moves
+   * every element about one learning rate per step however small its gradient, so without a pull back
+   * the dims that barely change the image would drift as far as those that do, and the deviations
+   * the explanation ranks would be noise. Default 0.01.
+   */
+  priorWeight?: number;
   /** Seed of the latents whose mean and std (per class) start and scale the optimisation. Default 1. */
   seed?: number;
   /** Latents per class drawn for that mean and std. Default 64. */
@@ -80,11 +87,12 @@ export interface ProjectionResult {
 }
 
 export const DEFAULT_PROJECTION: Required<Omit<ProjectionOptions, 'onStep'>> = {
-  steps: 200,
+  steps: 100,
   wShare: 0.5,
   learningRateW: 0.1,
   learningRateS: 0.05,
   featureWeight: 0.05,
+  priorWeight: 0.01,
   seed: 1,
   initSamples: 64,
 };
@@ -95,8 +103,8 @@ function checkOptions(o: Required<Omit<ProjectionOptions, 'onStep'>>): void {
   if (!(o.wShare >= 0 && o.wShare <= 1)) throw new RangeError(`wShare must be in [0, 1], got ${o.wShare}`);
   for (const k of ['learningRateW', 'learningRateS'] as const)
     if (!(o[k] > 0 && Number.isFinite(o[k]))) throw new RangeError(`${k} must be a positive number, got ${o[k]}`);
-  if (!(o.featureWeight >= 0 && Number.isFinite(o.featureWeight)))
-    throw new RangeError(`featureWeight must be a non-negative number, got ${o.featureWeight}`);
+  for (const k of ['featureWeight', 'priorWeight'] as const)
+    if (!(o[k] >= 0 && Number.isFinite(o[k]))) throw new RangeError(`${k} must be a non-negative number, got ${o[k]}`);
   if (!Number.isInteger(o.initSamples) || o.initSamples < 2 || o.initSamples > 10_000)
     throw new RangeError(`initSamples must be an integer in [2, 10000], got ${o.initSamples}`);
   if (!Number.isSafeInteger(o.seed) || o.seed < 0 || o.seed > 0xffffffff)
@@ -252,7 +260,9 @@ export async function projectImages(
       try {
         for (let k = 0; k < steps; k++) {
           const { value, grad } = tf.tidy(() => {
-            const r = tf.valueAndGrad((x: tf.Tensor) => tf.sum(lossOf(toStyle(x))))(u);
+            const r = tf.valueAndGrad((x: tf.Tensor) =>
+              tf.add(tf.sum(lossOf(toStyle(x))), tf.mul(tf.sum(tf.mean(tf.square(x), 1)), o.priorWeight)),
+            )(u);
             return { value: r.value, grad: r.grad };
           });
           const next = adam.step(u, grad);

@@ -95,9 +95,8 @@ ${verdict}
 }
 
 export async function run(args: string[]): Promise<void> {
-  let parsed;
-  try {
-    parsed = parseArgs({
+  const parse = () =>
+    parseArgs({
       args,
       allowPositionals: true,
       strict: true,
@@ -113,6 +112,9 @@ export async function run(args: string[]): Promise<void> {
         help: { type: 'boolean', short: 'h' },
       },
     });
+  let parsed: ReturnType<typeof parse>;
+  try {
+    parsed = parse();
   } catch (err) {
     throw new Error(`${(err as Error).message}\n\n${usage}`);
   }
@@ -131,19 +133,19 @@ export async function run(args: string[]): Promise<void> {
   const top = intOption(o.top, 'top', 1, 64);
   const backend = enumOption(o.backend, 'backend', NODE_BACKENDS);
 
-  // Inputs are checked before any model is loaded: a bad image costs nothing.
+  // The image and label are checked before the classifier and the sums are loaded.
   let bytes: Uint8Array;
   try {
     bytes = readFileSync(file);
   } catch (err) {
     throw new Error(`${file}: cannot read: ${(err as Error).message}`);
   }
+  await useBackend(backend);
   const gen = loadGenerator();
   const g = gen.generator;
   const label = checkLabel(o.label, g.arch.numClasses, '--label');
   const image = readDomainPng(bytes, { size: g.resolution, channels: g.arch.imageChannels }, file);
 
-  await useBackend(backend);
   const models = { ...analysisModels(gen, loadBuiltinClassifier(classifierName)), noise };
   const { featureExtractor } = loadFeatureExtractor();
   const { sums, source } = await sweepSums(models, EXPLAIN_SWEEP);

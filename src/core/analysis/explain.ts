@@ -260,7 +260,9 @@ async function counterfactual(
       };
     best = { dims, t, distance: distanceOf(dims, t) };
     reason = `no move of the top ${deviations.length} dims suffices; moving all of S ${(t * 100).toFixed(1)}% of the way back to the class centre (${best.distance.toFixed(2)} std) does`;
-  } else
+  } else if (best.t === 0)
+    reason = `the projection itself is already read as ${label}: nothing to move (see the warnings)`;
+  else
     reason = `moving ${best.dims.length} dim(s) ${(best.t * 100).toFixed(1)}% of the way back to the class centre (${best.distance.toFixed(2)} std) makes the classifier read ${label}`;
   const fractions = Array.from({ length: frames }, (_, i) => (best!.t * i) / Math.max(1, frames - 1));
   const ev = await evaluatePath(models, pathOf(best.dims), fractions, true);

@@ -5,7 +5,9 @@
 const commands: Record<string, () => Promise<{ run(args: string[]): Promise<void>; summary: string }>> = {
   analyze: () => import('./commands/analyze.js'),
   evaluate: () => import('./commands/evaluate.js'),
+  explain: () => import('./commands/explain.js'),
   'eval-generator': () => import('./commands/eval-generator.js'),
+  'eval-projection': () => import('./commands/eval-projection.js'),
   'noise-correlation': () => import('./commands/noise-correlation.js'),
   'train-classifier': () => import('./commands/train-classifier.js'),
   'train-generator': () => import('./commands/train-generator.js'),

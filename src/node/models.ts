@@ -77,3 +77,23 @@ export function analysisModels(
     classifierId: cls.manifest.sha256,
   };
 }
+
+/** The evaluation CNN of a domain (`weights/feature-extractor`): never a classifier under analysis. */
+export function loadFeatureExtractor(domain: string = DEFAULT_DOMAIN): {
+  featureExtractor: SimpleCnn;
+  manifest: WeightsManifest;
+} {
+  const { manifest, tensors, dir } = readBuiltin('feature-extractor', domain);
+  const file = path.join(dir, manifest.weightsFile);
+  if (manifest.kind !== 'feature-extractor')
+    throw new Error(`${file}: model "feature-extractor" is a ${manifest.kind}, not a feature extractor`);
+  return {
+    featureExtractor: SimpleCnn.fromWeights(
+      'feature-extractor',
+      parseCnnConfig(manifest.architecture, file),
+      tensors,
+      file,
+    ),
+    manifest,
+  };
+}

@@ -4,7 +4,7 @@
  */
 import * as tf from '../tf.js';
 import type { Classifier } from '../classifier/classifier.js';
-import type { Generator } from '../generator/generator.js';
+import type { Generator, SynthesisOptions } from '../generator/generator.js';
 import { oneHotFloat } from '../nn/ops.js';
 import { analysisNoise, classNoiseStreams, SHARED_NOISE_STREAM, type AnalysisNoise } from './noise.js';
 
@@ -32,10 +32,19 @@ export function synthesizeImages(
   s: tf.Tensor2D,
   streams?: ArrayLike<number>,
 ): tf.Tensor4D {
+  return models.generator.synthesis(s, analysisSynthesisOptions(models, s.shape[0], streams));
+}
+
+/** The synthesis options that render n rows with the models' noise (see `synthesizeImages`). */
+export function analysisSynthesisOptions(
+  models: Pick<AnalysisModels, 'noise'>,
+  n: number,
+  streams?: ArrayLike<number>,
+): SynthesisOptions {
   const noise = analysisNoise(models);
-  if (noise.mode === 'const') return models.generator.synthesis(s, { noiseMode: 'const' });
-  const noiseStreams = streams ?? new Uint32Array(s.shape[0]).fill(SHARED_NOISE_STREAM);
-  return models.generator.synthesis(s, { noiseMode: 'random', noiseSeed: noise.seed, noiseStreams });
+  if (noise.mode === 'const') return { noiseMode: 'const' };
+  const noiseStreams = streams ?? new Uint32Array(n).fill(SHARED_NOISE_STREAM);
+  return { noiseMode: 'random', noiseSeed: noise.seed, noiseStreams };
 }
 
 export interface StyleEvaluation {

@@ -29,3 +29,7 @@ export const RANKING_SCHEMA = 'faultlines.ranking/1';
 export const REPORT_SCHEMA = 'faultlines.report/2';
 /** traversal.ts */
 export const TRAVERSAL_SCHEMA = 'faultlines.traversal/2';
+/** projection.ts */
+export const PROJECTION_SCHEMA = 'faultlines.projection/1';
+/** explain.ts */
+export const EXPLANATION_SCHEMA = 'faultlines.explanation/1';

@@ -15,6 +15,7 @@
  * `?timeout=<s>` sets how long each request may take before the page reports it (default 30 s).
  */
 import { ARROW, ApiError, Chart, PALETTE, getJson, pct, submitCurl, type RequestOptions } from '../widgets/index.js';
+import { directionsPanel } from './directions-panel.js';
 
 const API = location.origin;
 const $ = <T extends HTMLElement = HTMLElement>(id: string) => document.getElementById(id) as T;
@@ -528,6 +529,7 @@ async function renderAll(v: View): Promise<void> {
     ),
     widget('corner-slot', 'faultlines-corner-cases', { classifier: v.classifier }, c.signal),
     widget('curves-slot', 'faultlines-accuracy-curve', { classifier: v.classifier, compare: v.compare }, c.signal),
+    directionsPanel(widget, v, c.signal),
     histograms(v, c.signal),
     embeddings(v, c.signal),
     figure5(v, c.signal),

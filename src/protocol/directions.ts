@@ -12,8 +12,6 @@ import { DIRECTIONS_RESULT_SCHEMA, DIRECTIONS_SCHEMA } from '../core/analysis/sc
 const finite = z.number().refine(Number.isFinite, 'must be finite');
 const count = z.number().int().nonnegative();
 const unit = z.number().min(0).max(1);
-/** NaN (an empty group) is stored as null. */
-const unitOrNull = unit.nullable();
 const name = z.string().max(128);
 const LIST_MAX = 4096;
 /** A strip of up to 16 frames of 32x32 as a PNG data URL (about 6 KB; 64 KiB is far above any). */

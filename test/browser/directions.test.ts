@@ -76,10 +76,13 @@ describe('<faultlines-directions>', () => {
     await page.goto(site.url);
     await ready(page, '#all');
     await ready(page, '#cls');
-    await page.waitForFunction(() =>
-      Array.from(document.querySelector('#all')!.shadowRoot!.querySelectorAll('td.strip img')).every(
-        (i) => (i as HTMLImageElement).complete && (i as HTMLImageElement).naturalWidth > 0,
-      ),
+    await page.waitForFunction(
+      () =>
+        Array.from(document.querySelector('#all')!.shadowRoot!.querySelectorAll('td.strip img')).every(
+          (i) => (i as HTMLImageElement).complete && (i as HTMLImageElement).naturalWidth > 0,
+        ),
+      undefined,
+      { timeout: READY },
     );
     await page.screenshot({ path: shot('directions-widget'), fullPage: true });
 
@@ -114,7 +117,9 @@ describe('<faultlines-directions>', () => {
     expect(await page.locator('#cls h3').textContent()).toContain('class 3');
 
     // A bad attribute: a message naming it, no table.
-    await page.waitForFunction(() => document.querySelector('#bad')?.getAttribute('state') === 'error');
+    await page.waitForFunction(() => document.querySelector('#bad')?.getAttribute('state') === 'error', undefined, {
+      timeout: READY,
+    });
     expect(await page.locator('#bad .error').textContent()).toContain('class');
     expect(await page.locator('#bad table').count()).toBe(0);
 
@@ -128,7 +133,8 @@ describe('<faultlines-directions>', () => {
     await page.locator(`#all button.pick[data-dim="${shown[1].dim}"]`).click();
     expect(await detail).toEqual({ dim: shown[1].dim, classifier: 'classifier-clean' });
     expect(errors).toEqual([]);
-  });
+    // Bounds for a loaded machine (each wait is bounded by READY), not timings.
+  }, 400_000);
 });
 
 describe('dashboard: What the top dims do', () => {
@@ -166,5 +172,5 @@ describe('dashboard: What the top dims do', () => {
     await page.waitForSelector(`faultlines-traversal[class="7"][dim="${dim}"][state="ready"]`, { timeout: READY });
     expect(new URL(page.url()).searchParams.get('dim')).toBe(String(dim));
     expect(errors).toEqual([]);
-  });
+  }, 400_000);
 });

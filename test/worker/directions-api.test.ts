@@ -178,6 +178,12 @@ describe('GET /v1/directions', () => {
     });
     expect(page.status).toBe(200);
     expect(await page.text()).toMatch(/<faultlines-directions [^>]*classifier="classifier-clean" class="3"/);
+    // Readable by a widget on another origin (CORS on the read endpoints).
+    const cross = await edge.fetch('/v1/directions?classifier=classifier-clean', {
+      headers: { origin: 'https://dashboards.example' },
+    });
+    expect(cross.status).toBe(200);
+    expect(cross.headers.get('access-control-allow-origin')).toBe('*');
   });
 
   it("the edge's checks refuse a runner's directions that do not fit the job, naming the field", async () => {

@@ -1,11 +1,12 @@
 /**
  * `npm run seed:edge`: computes the built-in precomputed results the edge serves (ranking sums,
- * histograms, accuracy curves, corner cases for every classifier, on the default sweep) with the
+ * histograms, accuracy curves, corner cases, directions for every classifier, on the default sweep) with the
  * same models the asset build packages, and writes them to data/precomputed/ keyed by
  * content hash. Rerun it whenever the generator or a classifier changes (the asset build warns).
  *
  * Options: --count N (population size; default DEFAULT_SWEEP.count, which the API's default
- * queries use), --backend cpu|wasm (default wasm).
+ * queries use), --backend cpu|wasm (default wasm), --only embeddings|directions (add that kind to
+ * the existing results, from their stored ranking sums, with the models they were computed with).
  */
 import { mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -20,11 +21,13 @@ import {
   accuracyCurvesResult,
   compactResult,
   cornerCasesResult,
+  directionsResult,
   histogramsResult,
   resultPopulation,
   type ResultInput,
 } from '../../src/core/analysis/derived-results.js';
 import type { AnalysisModels } from '../../src/core/analysis/models.js';
+import type { RankingSums } from '../../src/core/analysis/ranking.js';
 import {
   DEFAULT_OPTIONS,
   DEFAULT_SWEEP,
@@ -53,6 +56,8 @@ async function main(): Promise<void> {
   if (!isNodeBackend(backend)) throw new Error(`--backend must be cpu or wasm, got ${backend}`);
   await useBackend(backend);
   if (arg('only') === 'embeddings') return seedEmbeddingsOnly();
+  if (arg('only') === 'directions') return seedDirectionsOnly();
+  if (arg('only') !== undefined) throw new Error(`--only must be embeddings or directions, got ${arg('only')}`);
   const sweep: SweepSpec = { seed: DEFAULT_SWEEP.seed, count: Number(arg('count') ?? DEFAULT_SWEEP.count) };
   const edge = resolveEdgeModels(process.cwd(), { fresh: true });
   if (edge.classifiers.length === 0)
@@ -170,6 +175,14 @@ async function main(): Promise<void> {
       await cornerCasesResult(input, DEFAULT_OPTIONS['corner-cases'], pop),
       (Date.now() - t0) / 1000,
     );
+
+    t0 = Date.now();
+    write(
+      'directions',
+      c,
+      await directionsResult(input, DEFAULT_OPTIONS.directions, compare),
+      (Date.now() - t0) / 1000,
+    );
   }
   await writeEmbeddings(classifiers.map(modelsOf), sweep, index);
   writeFileSync(path.join(PRECOMPUTED_DIR, 'index.json'), JSON.stringify(index, null, 1));
@@ -177,6 +190,83 @@ async function main(): Promise<void> {
   console.log(
     `seed:edge: wrote ${total} files to ${PRECOMPUTED_DIR}; rebuild the worker assets with npm run build:edge`,
   );
+}
+
+/**
+ * `--only directions`: adds the directions of every classifier to the existing results, derived from
+ * their stored ranking sums (as a runner derives them) with the models they were computed with.
+ */
+async function seedDirectionsOnly(): Promise<void> {
+  const index = JSON.parse(readFileSync(path.join(PRECOMPUTED_DIR, 'index.json'), 'utf8')) as ResultsIndex;
+  const sumsEntries = index.entries.filter((e) => e.kind === 'ranking-sums');
+  if (sumsEntries.length === 0) throw new Error('no precomputed ranking sums: run npm run seed:edge');
+  const models = loadSeededModels(sumsEntries[0].generatorId);
+  const byId = new Map(models.map((m) => [m.classifierId, m]));
+  index.entries = index.entries.filter((e) => e.kind !== 'directions');
+  for (const e of sumsEntries) {
+    const m = byId.get(e.classifierId);
+    if (!m)
+      throw new Error(
+        `the precomputed sums of ${e.classifier} are for classifier weights ${e.classifierId.slice(0, 12)}, not under weights/: run the whole npm run seed:edge`,
+      );
+    const sums = (
+      JSON.parse(readFileSync(path.join(PRECOMPUTED_DIR, `${e.key}.json`), 'utf8')) as StoredResult<RankingSums>
+    ).payload;
+    const compare = comparedClassifiers(
+      models.map((o) => ({ ...o, sha256: o.classifierId })),
+      m.classifierId,
+    ).map((o) => ({
+      name: o.classifier.name,
+      classifier: o.classifier,
+      classifierId: o.classifierId,
+    }));
+    const t0 = Date.now();
+    const payload = await directionsResult(
+      { models: m, name: e.classifier, sweep: e.sweep, sums },
+      DEFAULT_OPTIONS.directions,
+      compare,
+    );
+    const options = DEFAULT_OPTIONS.directions;
+    const key = resultKey({
+      kind: 'directions',
+      generatorId: m.generatorId,
+      classifierId: m.classifierId,
+      sweep: e.sweep,
+      options,
+    });
+    const stored: StoredResult = {
+      schema: RESULT_SCHEMA,
+      key,
+      kind: 'directions',
+      generatorId: m.generatorId,
+      classifierId: m.classifierId,
+      classifier: e.classifier,
+      sweep: e.sweep,
+      options,
+      computed: {
+        by: 'npm run seed:edge -- --only directions',
+        backend: tf.getBackend(),
+        seconds: Math.round((Date.now() - t0) / 100) / 10,
+        at: new Date().toISOString(),
+      },
+      payload,
+    };
+    const text = JSON.stringify(stored);
+    writeFileSync(path.join(PRECOMPUTED_DIR, `${key}.json`), text);
+    index.entries.push({
+      key,
+      kind: 'directions',
+      classifier: e.classifier,
+      generatorId: m.generatorId,
+      classifierId: m.classifierId,
+      sweep: e.sweep,
+      bytes: text.length,
+    });
+    console.log(
+      `  directions ${e.classifier}: ${(text.length / 1024).toFixed(0)} KiB, ${((Date.now() - t0) / 1000).toFixed(1)} s`,
+    );
+  }
+  writeFileSync(path.join(PRECOMPUTED_DIR, 'index.json'), JSON.stringify(index, null, 1));
 }
 
 /** Embeddings (figure 3) for every classifier, added to `index` (replacing earlier ones). */
@@ -224,6 +314,12 @@ async function seedEmbeddingsOnly(): Promise<void> {
   const index = JSON.parse(readFileSync(path.join(PRECOMPUTED_DIR, 'index.json'), 'utf8')) as ResultsIndex;
   const first = index.entries.find((e) => e.kind !== EMBEDDINGS_KIND);
   if (!first) throw new Error('no precomputed results: run npm run seed:edge');
+  await writeEmbeddings(loadSeededModels(first.generatorId), first.sweep, index);
+  writeFileSync(path.join(PRECOMPUTED_DIR, 'index.json'), JSON.stringify(index, null, 1));
+}
+
+/** The models under weights/ (the pinned generator), checked to be those of the seeded results (`generatorId`). */
+function loadSeededModels(seededGeneratorId: string): AnalysisModels[] {
   const edge = resolveEdgeModels(process.cwd());
   const generator = edge.generator
     ? Generator.fromWeights(
@@ -233,11 +329,11 @@ async function seedEmbeddingsOnly(): Promise<void> {
       )
     : new Generator(DEFAULT_GENERATOR, RANDOM_INIT_SEED);
   const generatorId = edge.generator?.entry.sha256 ?? RANDOM_INIT_ID;
-  if (generatorId !== first.generatorId)
+  if (generatorId !== seededGeneratorId)
     throw new Error(
-      `the precomputed results are for generator ${first.generatorId.slice(0, 12)}, the available one is ${generatorId.slice(0, 12)}: run the whole npm run seed:edge`,
+      `the precomputed results are for generator ${seededGeneratorId.slice(0, 12)}, the available one is ${generatorId.slice(0, 12)}: run the whole npm run seed:edge`,
     );
-  const models: AnalysisModels[] = edge.classifiers.map((m) => {
+  return edge.classifiers.map((m) => {
     const file = `weights/${m.entry.name}/${m.manifest.weightsFile}`;
     return {
       generator,
@@ -251,8 +347,6 @@ async function seedEmbeddingsOnly(): Promise<void> {
       ),
     };
   });
-  await writeEmbeddings(models, first.sweep, index);
-  writeFileSync(path.join(PRECOMPUTED_DIR, 'index.json'), JSON.stringify(index, null, 1));
 }
 
 await main();

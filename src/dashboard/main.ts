@@ -19,6 +19,7 @@ import { aborted, esc, type ClassifierInfo, type PageContext, type View } from '
 import { embeddings } from './embeddings.js';
 import { panelTools } from './export.js';
 import { sideBySide } from './side-by-side.js';
+import { directionsPanel } from './directions-panel.js';
 
 const API = location.origin;
 const $ = <T extends HTMLElement = HTMLElement>(id: string) => document.getElementById(id) as T;
@@ -442,6 +443,7 @@ async function renderAll(v: View): Promise<void> {
     ),
     widget('corner-slot', 'faultlines-corner-cases', { classifier: v.classifier }, c.signal),
     widget('curves-slot', 'faultlines-accuracy-curve', { classifier: v.classifier, compare: v.compare }, c.signal),
+    directionsPanel(widget, v, c.signal),
     histograms(v, c.signal),
     embeddings(ctx, v, c.signal),
     figure5(v, c.signal),

@@ -54,7 +54,7 @@ export function generatorId(catalog: Pick<Catalog, 'generator'>): string {
 }
 
 /** Kinds of cached (heavy) results. Rankings are views of `ranking-sums`. */
-export const RESULT_KINDS = ['ranking-sums', 'histograms', 'accuracy-curves', 'corner-cases'] as const;
+export const RESULT_KINDS = ['ranking-sums', 'histograms', 'accuracy-curves', 'corner-cases', 'directions'] as const;
 export type ResultKind = (typeof RESULT_KINDS)[number];
 
 /** The population a result was computed on. */
@@ -78,11 +78,17 @@ export const DEFAULT_OPTIONS: ResultOptions = {
   histograms: { top: 3, random: 3, bins: 30, seed: 0 },
   'accuracy-curves': { topDims: 100, bins: 10, centres: 'per-class' },
   'corner-cases': { perClass: 3, maxCandidates: 8, maxSteps: 20, tolerance: 0.01 },
+  // `analyze`'s defaults for its global top dims (--direction-dims 10 is what docs/naming.md reports,
+  // --direction-samples 24, shifts 0-4 std, 200 resamples); per class, 3 dims on 8 samples each.
+  directions: { dims: 10, samples: 24, classDims: 3, classSamples: 8, shifts: [0, 1, 2, 3, 4], bootstrap: 200 },
 };
+
+/** The kinds that measure other classifiers on the same samples or frames (`comparedClassifiers`). */
+export const COMPARING_KINDS: readonly ResultKind[] = ['accuracy-curves', 'directions'];
 
 /**
  * The classifiers an accuracy-curves result measures next to its own classifier, on the same
- * samples, in catalog order (`builtIn`: the catalog's classifiers): for a built-in classifier the other built-in ones (as the seeding
+ * samples (a directions result: its reference readers, the first one the contrastive ranking's), in catalog order (`builtIn`: the catalog's classifiers): for a built-in classifier the other built-in ones (as the seeding
  * always did; implied by the catalog, so the seeded keys stand), for a registered classifier every
  * built-in one (named in its key: `resultOptions`).
  */
@@ -95,14 +101,14 @@ export function comparedClassifiers<T extends Pick<CatalogModel, 'sha256'>>(
 
 /**
  * The options a result of `classifierId` is keyed and computed with: DEFAULT_OPTIONS, and for a
- * registered classifier's accuracy curves also the ids of the classifiers compared (`compare`).
+ * registered classifier's accuracy curves or directions also the ids of the classifiers compared (`compare`).
  */
 export function resultOptions(
   kind: ResultKind,
   catalog: Pick<Catalog, 'classifiers'>,
   classifierId: string,
 ): Record<string, unknown> {
-  if (kind !== 'accuracy-curves' || catalog.classifiers.some((c) => c.sha256 === classifierId))
+  if (!COMPARING_KINDS.includes(kind) || catalog.classifiers.some((c) => c.sha256 === classifierId))
     return DEFAULT_OPTIONS[kind];
   return {
     ...DEFAULT_OPTIONS[kind],

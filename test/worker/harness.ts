@@ -26,6 +26,7 @@ import { buildStyleLayout } from '../../src/core/generator/style-layout.js';
 import {
   ACCURACY_CURVE_SCHEMA,
   CORNER_CASES_SCHEMA,
+  DIRECTIONS_RESULT_SCHEMA,
   FLIP_SUFFICIENCY_SCHEMA,
   FRONTIER_SCHEMA,
   HISTOGRAMS_SCHEMA,
@@ -207,6 +208,21 @@ export function ensureCachedResults(assetsDir: string, catalog: Catalog): Record
         classifiers: [],
       },
       frontier: { schema: FRONTIER_SCHEMA, topDims: 3, maxSteps: 20, dims: [], classifiers: [] },
+    },
+    directions: {
+      schema: DIRECTIONS_RESULT_SCHEMA,
+      specHash: 'synthetic',
+      classifiers: [cls.name],
+      reference: null,
+      all: { classIndex: null, dims: [], result: null, contrastiveOrder: null, why: [], strips: [] },
+      classes: [3, 4].map((classIndex) => ({
+        classIndex,
+        dims: [],
+        result: null,
+        contrastiveOrder: null,
+        why: [],
+        strips: [],
+      })),
     },
   };
   for (const kind of Object.keys(payloads) as ResultKind[]) {

@@ -1,6 +1,6 @@
 /**
- * The edge's cached results that derive from a sweep's ranking sums — histograms, accuracy curves
- * and corner cases — computed one way for every producer: `npm run seed:edge` (the built-in
+ * The edge's cached results that derive from a sweep's ranking sums — histograms, accuracy curves,
+ * corner cases and directions (what the top dims do to the image) — computed one way for every producer: `npm run seed:edge` (the built-in
  * classifiers' precomputed results) and the runner's jobs (any classifier, any sweep). Same
  * inputs, same code, same batch sizes, so the same payload.
  *
@@ -14,15 +14,33 @@
 import type { Classifier } from '../classifier/classifier.js';
 import { accuracyCurves, type AccuracyCurvesResult } from './accuracy-curve.js';
 import { findCornerCases, CORNER_CASES_SCHEMA } from './corner-cases.js';
-import { cornerCaseJson, skippedJson, startJson } from './corner-case-json.js';
+import { cornerCaseJson, rankedDimJson, skippedJson, startJson } from './corner-case-json.js';
+import {
+  contrastiveOrder,
+  describeDirections,
+  dimDirection,
+  whyItFails,
+  type DirectionPopulation,
+  type DirectionSpec,
+} from './directions.js';
 import { flipSufficiency, type FlipSufficiencyOptions } from './flip-sufficiency.js';
 import { frontierDistance, type FrontierOptions } from './frontier.js';
 import { styleHistograms, type HistogramsResult } from './histograms.js';
-import type { AnalysisModels } from './models.js';
-import { classifyPopulation, populationSpecHash, samplePopulation, type Population } from './population.js';
-import { RANKING_SUMS_SCHEMA, rankDimensions, sumsCount, type RankingSums } from './ranking.js';
+import { synthesizeImages, type AnalysisModels } from './models.js';
+import {
+  classifyPopulation,
+  populationSpecHash,
+  populationStyles,
+  samplePopulation,
+  type Population,
+} from './population.js';
+import { RANKING_SUMS_SCHEMA, rankDimensions, sumsCount, type RankedDim, type RankingSums } from './ranking.js';
+import { DIRECTIONS_RESULT_SCHEMA } from './schema-versions.js';
+import { gridPng, pngDataUrl } from '../image/png.js';
+import * as tf from '../tf.js';
+export { DIRECTIONS_RESULT_SCHEMA };
 
-export const DERIVED_KINDS = ['histograms', 'accuracy-curves', 'corner-cases'] as const;
+export const DERIVED_KINDS = ['histograms', 'accuracy-curves', 'corner-cases', 'directions'] as const;
 export type DerivedKind = (typeof DERIVED_KINDS)[number];
 
 /** Options of each derived kind (part of the result's cache key; see DEFAULT_OPTIONS in src/protocol/catalog.ts). */
@@ -35,10 +53,25 @@ export type AccuracyCurvesOptions = {
   compare?: string[];
 };
 export type CornerCasesOptions = { perClass: number; maxCandidates: number; maxSteps: number; tolerance: number };
+export type DirectionsOptions = {
+  /** Top dims of the global ranking described, on the first `samples` samples of the sweep (every class). */
+  dims: number;
+  samples: number;
+  /** Top dims of each class's ranking described, on the first `classSamples` samples of that class. */
+  classDims: number;
+  classSamples: number;
+  /** Shifts rendered, std units, from 0. */
+  shifts: number[];
+  /** Bootstrap resamples of each effect's interval (seeded with the sweep's seed, as `analyze` does). */
+  bootstrap: number;
+  /** Ids of the reference readers (when the key names them: a registered classifier's directions). */
+  compare?: string[];
+};
 export interface DerivedOptions {
   histograms: HistogramsOptions;
   'accuracy-curves': AccuracyCurvesOptions;
   'corner-cases': CornerCasesOptions;
+  directions: DirectionsOptions;
 }
 
 /**
@@ -233,6 +266,158 @@ export async function cornerCasesResult(input: ResultInput, o: CornerCasesOption
   });
 }
 
+/**
+ * Rows per rendered batch of a directions result: `analyze`'s default batch (the CLI describes its
+ * directions in batches of 64 too), fixed so that who computes does not change the summation order.
+ */
+export const DIRECTIONS_BATCH = 64;
+
+/** One set of described directions: the global top dims, or one class's. */
+async function directionsSet(
+  readers: readonly AnalysisModels[],
+  names: readonly string[],
+  pop: DirectionPopulation,
+  classIndex: number | null,
+  dims: readonly RankedDim[],
+  samples: number,
+  o: DirectionsOptions,
+  seed: number,
+) {
+  const S = pop.styleSize;
+  const specs = dims.map((d) => dimDirection(d, classIndex, S));
+  const result = await describeDirections(readers, names, pop, specs, {
+    samples,
+    shifts: o.shifts,
+    bootstrap: o.bootstrap,
+    seed,
+    batchSize: DIRECTIONS_BATCH,
+  });
+  return {
+    classIndex,
+    dims: dims.map(rankedDimJson),
+    result,
+    contrastiveOrder: contrastiveOrder(result)?.map((d) => d.id) ?? null,
+    why: whyItFails(result),
+    strips: await directionStrips(readers[0], pop, specs, o.shifts),
+  };
+}
+
+/** Index in the population of the first sample of `classIndex` (any class when null). */
+function firstSample(pop: DirectionPopulation, classIndex: number | null): number {
+  for (let i = 0; i < pop.count; i++) if (classIndex === null || pop.labels[i] === classIndex) return i;
+  throw new Error(`the population has no sample of class ${classIndex}`);
+}
+
+/**
+ * Per direction, one PNG strip: the first sample it moves, at each shift (the frames its effects are
+ * measured on). Colour frames are shown as the mean of their channels.
+ */
+async function directionStrips(
+  models: AnalysisModels,
+  pop: DirectionPopulation,
+  specs: readonly DirectionSpec[],
+  shifts: readonly number[],
+): Promise<string[]> {
+  const S = pop.styleSize;
+  const M = shifts.length;
+  const g = models.generator;
+  const size = g.arch.resolutions[g.arch.resolutions.length - 1];
+  const channels = g.arch.imageChannels;
+  const strips: string[] = [];
+  for (const spec of specs) {
+    const i = firstSample(pop, spec.classIndex);
+    const host = new Float32Array(M * S);
+    for (let m = 0; m < M; m++)
+      for (let j = 0; j < S; j++) host[m * S + j] = pop.styles[i * S + j] + shifts[m] * spec.step[j];
+    const images = tf.tidy(() => synthesizeImages(models, tf.tensor2d(host, [M, S]), new Uint32Array(M).fill(i)));
+    const px = (await images.data()) as Float32Array;
+    images.dispose();
+    const tiles = Array.from({ length: M }, (_, m) => {
+      const tile = new Float32Array(size * size);
+      for (let p = 0; p < size * size; p++) {
+        let v = 0;
+        for (let c = 0; c < channels; c++) v += px[(m * size * size + p) * channels + c];
+        tile[p] = v / channels;
+      }
+      return tile;
+    });
+    strips.push(pngDataUrl(gridPng(tiles, { size, columns: M, scale: 1, gap: 1 })));
+  }
+  return strips;
+}
+
+/**
+ * What the top dims of the classifier's ranking do to the image (src/core/analysis/directions.ts),
+ * as `analyze` describes them: the top `dims` of the global ranking on the sweep's first `samples`
+ * samples, and the top `classDims` of each class's ranking on the first `classSamples` samples of
+ * that class, each frame read by the classifier and by `compare` (the first is the contrastive
+ * ranking's reference reader), with "why it fails" and one strip of frames per direction. Only the
+ * first samples of the sweep are rendered (sample i depends on (seed, i) alone: population.ts), the
+ * bootstrap is seeded with the sweep's seed. Progress: one step per set (global, then each class).
+ */
+export async function directionsResult(
+  input: ResultInput,
+  o: DirectionsOptions,
+  compare: readonly ComparedClassifier[],
+) {
+  checkResultSums(input);
+  const { models, sums, sweep } = input;
+  const t0 = Date.now();
+  const K = sums.numClasses;
+  const layout = models.generator.layout;
+  const readers = [
+    models,
+    ...compare.map((c) => ({ ...models, classifier: c.classifier, classifierId: c.classifierId })),
+  ];
+  const names = [input.name, ...compare.map((c) => c.name)];
+  if (new Set(names).size !== names.length) throw new Error(`a classifier is compared twice: ${names.join(', ')}`);
+  // Styles of the sweep's first samples: enough for `samples` of every class and `classSamples` of each.
+  const n = Math.min(sweep.count, Math.max(o.samples, o.classSamples * K));
+  const spec = { seed: sweep.seed, count: sweep.count, classIndex: null };
+  const st = populationStyles(models, spec, 0, n);
+  const pop: DirectionPopulation = {
+    count: n,
+    styleSize: models.generator.styleSize,
+    labels: st.labels,
+    styles: (await st.s.data()) as Float32Array,
+  };
+  st.s.dispose();
+  st.w.dispose();
+  const progress = async (step: number) => {
+    const done = Math.round((sweep.count * step) / (K + 1));
+    await input.onProgress?.({
+      done,
+      total: sweep.count,
+      samplesPerSecond: done / Math.max(1e-3, (Date.now() - t0) / 1000),
+    });
+  };
+  const top = rankDimensions(sums, layout, null).dims.slice(0, o.dims);
+  const all = await directionsSet(readers, names, pop, null, top, o.samples, o, sweep.seed);
+  await progress(1);
+  const classes = [];
+  for (let c = 0; c < K; c++) {
+    // A class with fewer than 2 samples in the sweep has no spread to measure (tiny sweeps).
+    const have = Array.from(pop.labels).filter((l) => l === c).length;
+    const ranked = have >= 2 && sums.count[c] >= 2 ? rankDimensions(sums, layout, c).dims.slice(0, o.classDims) : [];
+    classes.push(
+      ranked.length
+        ? await directionsSet(readers, names, pop, c, ranked, o.classSamples, o, sweep.seed)
+        : { classIndex: c, dims: [], result: null, contrastiveOrder: null, why: [], strips: [] },
+    );
+    await progress(c + 2);
+  }
+  return compactResult({
+    schema: DIRECTIONS_RESULT_SCHEMA,
+    specHash: resultSpecHash(models, sweep),
+    classifiers: names,
+    reference: names.length > 1 ? names[1] : null,
+    all,
+    classes,
+  });
+}
+
+export type DirectionsResultJson = Awaited<ReturnType<typeof directionsResult>>;
+
 const isInt = (v: unknown, min: number): v is number => Number.isSafeInteger(v) && (v as number) >= min;
 
 /**
@@ -267,6 +452,29 @@ export function parseDerivedOptions<K extends DerivedKind>(kind: K, raw: Record<
       ...(compare === undefined ? {} : { compare: compare as string[] }),
     } as DerivedOptions[K];
   }
+  if (kind === 'directions') {
+    const shifts = raw.shifts;
+    if (
+      !Array.isArray(shifts) ||
+      shifts.length < 2 ||
+      shifts.length > 16 ||
+      shifts[0] !== 0 ||
+      shifts.some((t, i) => typeof t !== 'number' || !Number.isFinite(t) || (i > 0 && t <= shifts[i - 1]))
+    )
+      throw bad('shifts', 'an increasing list of 2-16 numbers starting at 0');
+    const compare = raw.compare;
+    if (compare !== undefined && !(Array.isArray(compare) && compare.every((x) => typeof x === 'string')))
+      throw bad('compare', 'a list of classifier ids');
+    return {
+      dims: int('dims', 1),
+      samples: int('samples', 2),
+      classDims: int('classDims', 0),
+      classSamples: int('classSamples', 2),
+      shifts: shifts as number[],
+      bootstrap: int('bootstrap', 10),
+      ...(compare === undefined ? {} : { compare: compare as string[] }),
+    } as DerivedOptions[K];
+  }
   const maxSteps = raw.maxSteps;
   const tolerance = raw.tolerance;
   if (typeof maxSteps !== 'number' || !(maxSteps > 0) || !Number.isFinite(maxSteps))
@@ -283,7 +491,7 @@ export function parseDerivedOptions<K extends DerivedKind>(kind: K, raw: Record<
 
 /**
  * One derived result of `kind` with the job's options (JSON, checked): what a runner computes for
- * a job. `compare`: the classifiers an accuracy-curves result measures too.
+ * a job. `compare`: the classifiers an accuracy-curves result measures too, or a directions result's reference readers.
  */
 export async function derivedResult(
   kind: DerivedKind,
@@ -292,7 +500,7 @@ export async function derivedResult(
   compare: readonly ComparedClassifier[] = [],
 ): Promise<unknown> {
   if (kind === 'histograms') return histogramsResult(input, parseDerivedOptions(kind, options));
-  if (kind === 'accuracy-curves') {
+  if (kind === 'accuracy-curves' || kind === 'directions') {
     const o = parseDerivedOptions(kind, options);
     if (
       o.compare &&
@@ -302,7 +510,9 @@ export async function derivedResult(
         `the options compare ${o.compare.join(', ')}, the job names ${compare.map((c) => c.classifierId).join(', ')}`,
       );
     }
-    return accuracyCurvesResult(input, o, compare);
+    return kind === 'directions'
+      ? directionsResult(input, o as DirectionsOptions, compare)
+      : accuracyCurvesResult(input, o as AccuracyCurvesOptions, compare);
   }
   if (kind === 'corner-cases') return cornerCasesResult(input, parseDerivedOptions(kind, options));
   throw new Error(`unknown derived result kind "${kind as string}"`);

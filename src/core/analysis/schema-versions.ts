@@ -9,6 +9,8 @@ export const ACCURACY_CURVE_SCHEMA = 'faultlines.accuracy-curve/2';
 export const CORNER_CASES_SCHEMA = 'faultlines.corner-cases/2';
 /** directions.ts */
 export const DIRECTIONS_SCHEMA = 'faultlines.directions/1';
+/** derived-results.ts: the edge's directions result */
+export const DIRECTIONS_RESULT_SCHEMA = 'faultlines.directions-result/1';
 /** embedding.ts */
 export const EMBEDDING_SCHEMA = 'faultlines.embedding/1';
 /** flip-sufficiency.ts */

@@ -1,5 +1,5 @@
 /**
- * Checks of a runner's result for a derived kind (histograms, accuracy curves, corner cases)
+ * Checks of a runner's result for a derived kind (histograms, accuracy curves, corner cases, directions)
  * before it becomes an immutable, served result: its schema (no unknown fields), its sizes against
  * the generator (S, classes) and the job's options, its internal consistency (counts that add up,
  * bins that tile [0, 1], dims inside S) and the spec hash of (models, population) it was computed
@@ -14,6 +14,7 @@ import { HISTOGRAMS_SCHEMA } from '../../core/analysis/histograms.js';
 import { parseDerivedOptions, resultSpecHash, type DerivedKind } from '../../core/analysis/derived-results.js';
 import { ProblemError } from '../problem.js';
 import type { JobSpec } from '../../protocol/job.js';
+import { DirectionsPayloadSchema, type DirectionsSet } from '../../protocol/directions.js';
 
 /** The shape of a result, as the checks need it. */
 export interface PayloadFrame {
@@ -408,17 +409,97 @@ function cornerCases(payload: unknown, frame: PayloadFrame, spec: JobSpec): void
   });
 }
 
+function directions(payload: unknown, frame: PayloadFrame, spec: JobSpec): void {
+  const p = parsePayload(DirectionsPayloadSchema, payload);
+  const o = parseDerivedOptions('directions', spec.options ?? {});
+  const { styleSize: S, numClasses: K } = frame;
+  const names = [spec.classifier, ...(spec.compare ?? []).map((c) => c.classifier)];
+  if (p.classifiers.length !== names.length || p.classifiers.some((c, i) => c !== names[i]))
+    throw payloadError(
+      'classifiers',
+      ` are ${p.classifiers.join(', ')}, the job asks for ${names.join(', ')} in that order`,
+    );
+  if (p.reference !== (names[1] ?? null))
+    throw payloadError('reference', ` is ${p.reference}, the job's reference reader is ${names[1] ?? null}`);
+  if (p.classes.length !== K) throw payloadError('classes', ` must have one entry per class (${K})`);
+  const checkSet = (f: string, set: DirectionsSet, classIndex: number | null, dims: number, samples: number) => {
+    if (set.classIndex !== classIndex)
+      throw payloadError(`${f}.classIndex`, ` is ${set.classIndex}, expected ${classIndex}`);
+    if (set.dims.length > Math.min(dims, S))
+      throw payloadError(`${f}.dims`, ` has ${set.dims.length} entries, the options ask for at most ${dims}`);
+    checkDims(
+      `${f}.dims`,
+      set.dims.map((d) => d.index),
+      S,
+    );
+    set.dims.forEach((d, i) => {
+      if (d.rank !== i + 1) throw payloadError(`${f}.dims.${i}.rank`, ` is ${d.rank}, expected ${i + 1}`);
+    });
+    const r = set.result;
+    if (r === null) {
+      if (set.dims.length > 0) throw payloadError(`${f}.result`, ' is null for described dims');
+      return;
+    }
+    if (r.samples !== samples)
+      throw payloadError(`${f}.result.samples`, ` is ${r.samples}, the options say ${samples}`);
+    if (r.seed !== spec.seed) throw payloadError(`${f}.result.seed`, ` is ${r.seed}, the sweep's seed is ${spec.seed}`);
+    if (r.bootstrap !== o.bootstrap)
+      throw payloadError(`${f}.result.bootstrap`, ` is ${r.bootstrap}, the options say ${o.bootstrap}`);
+    if (r.shifts.length !== o.shifts.length || r.shifts.some((t, i) => t !== o.shifts[i]))
+      throw payloadError(`${f}.result.shifts`, ` are ${r.shifts.join(', ')}, the options say ${o.shifts.join(', ')}`);
+    if (r.classifiers.length !== names.length || r.classifiers.some((c, i) => c !== names[i]))
+      throw payloadError(`${f}.result.classifiers`, " are not the job's classifiers in order");
+    if (r.directions.length !== set.dims.length)
+      throw payloadError(
+        `${f}.result.directions`,
+        ` has ${r.directions.length} entries, one per dim (${set.dims.length})`,
+      );
+    if (set.strips.length !== set.dims.length)
+      throw payloadError(`${f}.strips`, ` has ${set.strips.length} entries, one per dim (${set.dims.length})`);
+    r.directions.forEach((d, i) => {
+      const at = `${f}.result.directions.${i}`;
+      if (d.dims.length !== 1 || d.dims[0] !== set.dims[i].index)
+        throw payloadError(`${at}.dims`, ` are ${d.dims.join(', ')}, expected dim ${set.dims[i].index}`);
+      if (d.classIndex !== classIndex)
+        throw payloadError(`${at}.classIndex`, ` is ${d.classIndex}, expected ${classIndex}`);
+      if (d.samples > samples) throw payloadError(`${at}.samples`, ` (${d.samples}) exceeds the options' ${samples}`);
+      if (d.classifiers.length !== names.length || d.classifiers.some((c, k) => c.classifier !== names[k]))
+        throw payloadError(`${at}.classifiers`, " are not the job's classifiers in order");
+      d.classifiers.forEach((c, k) => {
+        if (c.pTrue.length !== r.shifts.length || c.accuracy.length !== r.shifts.length)
+          throw payloadError(
+            `${at}.classifiers.${k}.pTrue`,
+            ` and accuracy must have one entry per shift (${r.shifts.length})`,
+          );
+        if (c.correctAtStart > d.samples || c.flipped > c.correctAtStart)
+          throw payloadError(
+            `${at}.classifiers.${k}.flipped`,
+            ` (${c.flipped}) exceeds correctAtStart (${c.correctAtStart}) or samples`,
+          );
+      });
+      d.effects.forEach((e, k) => {
+        if (!(e.ciLow <= e.ciHigh))
+          throw payloadError(`${at}.effects.${k}.ciLow`, ` (${e.ciLow}) and ciHigh (${e.ciHigh}) are not an interval`);
+      });
+    });
+  };
+  checkSet('all', p.all, null, o.dims, o.samples);
+  p.classes.forEach((set, c) => checkSet(`classes.${c}`, set, c, o.classDims, o.classSamples));
+}
+
 /** The shape of each derived kind's payload (what the routes serve; tests check served results by it). */
 export const DERIVED_PAYLOAD_SCHEMAS: Record<DerivedKind, z.ZodType> = {
   histograms: Histograms,
   'accuracy-curves': AccuracyCurves,
   'corner-cases': CornerCases,
+  directions: DirectionsPayloadSchema,
 };
 
 const CHECKS: Record<DerivedKind, (payload: unknown, frame: PayloadFrame, spec: JobSpec) => void> = {
   histograms: histograms,
   'accuracy-curves': accuracyCurves,
   'corner-cases': cornerCases,
+  directions,
 };
 
 /** Checks a derived kind's payload against the job that asked for it; throws a 400 problem. */

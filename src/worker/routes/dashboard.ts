@@ -13,6 +13,8 @@ const METHOD_URL =
 
 /** Per-section help, for readers who have not read the paper: what the numbers mean. */
 const HELP: Record<string, string> = {
+  directions:
+    "<p><b>Label</b>: computed, never written by hand: the image factor whose change along the dim is largest (in stds of the factor over the samples, per std of the dim), when it is at least 0.25, its 95% interval excludes 0 and it is 1.5x any other family's; “entangled” when two families move alike; “no visible change” when none does. <b>Contrastive</b>: how much more this classifier's p_true drops than the reference reader's on the same frames: a dim that breaks every reader scores 0. <b>Why it fails</b>: the labels ranked by the share of the classifier's decision flips (beyond the reference's) along the dims that carry them.</p>",
   compare:
     '<p><b>Robustness</b>: accuracy as a function of how far a generated sample is from the typical well-classified one, averaged over that distance (1 = never fails, however unusual the image). <b>kNN AUROC</b>: how well the misclassified samples can be told apart from the correct ones by their neighbours in each latent space (0.5 = not at all, 1 = perfectly).</p>',
   ranking:
@@ -108,7 +110,7 @@ img.sbs-strip{image-rendering:pixelated;display:block}
 h3.sbs-sub{font-size:14px;margin:12px 0 4px}
 .err{color:#8a1c1c;background:#fdecec;border:1px solid #f3b6b6;border-radius:6px;padding:8px 10px}
 pre.curl{margin:4px 0 0;padding:6px 8px;white-space:pre-wrap;word-break:break-all;font:11px/1.4 ui-monospace,Menlo,monospace;background:#f4f6fa;border:1px solid #d8dde6;border-radius:6px}
-faultlines-corner-cases,faultlines-ranking,faultlines-accuracy-curve,faultlines-traversal{border:none;padding:0;overflow-x:auto;max-width:100%}
+faultlines-corner-cases,faultlines-ranking,faultlines-accuracy-curve,faultlines-traversal,faultlines-directions{border:none;padding:0;overflow-x:auto;max-width:100%}
 </style>
 <script type="module" src="${widgetsUrl}"></script>
 <script type="module" src="${dashboardUrl}"></script>
@@ -122,6 +124,7 @@ faultlines-corner-cases,faultlines-ranking,faultlines-accuracy-curve,faultlines-
 <main>
 <section class="wide" id="compare"><h2>Classifier comparison</h2><p class="note">Test accuracy of each classifier, its accuracy on the generated sweep, robustness (the accuracy of the samples in its accuracy-vs-distance curve's groups of at least 20, with a 95% bootstrap interval) and how well each latent space separates its mistakes (kNN AUROC).</p>${help('compare')}<div class="charts" id="compare-body"><p class="muted">Loading…</p></div><div class="tools" data-panel="comparison" data-png="charts"></div></section>
 <section id="ranking"><h2>Ranking</h2><p class="note">StyleSpace dims whose gradient moves p_true the most (global); thumbnails traverse each dim from the selected class's average. Choose a dim to open its traversal.</p>${help('ranking')}<div id="ranking-slot"></div><div class="tools" data-panel="ranking" data-slot="ranking-slot"><a id="ranking-csv" download>Download the ranking (CSV)</a></div></section>
+<section class="wide" id="directions"><h2>What the top dims do</h2><p class="note">Each top dim of the ranking moved 0–4 std from many samples, the frames measured (noise, sharpness, stroke ink and width, position, size) and labelled by the factor that dominates; p_true of this classifier and of its reference reader on the same frames. Global top dims, then the selected class's. Choose a dim to open its traversal.</p>${help('directions')}<div id="directions-slot"></div><div id="directions-class-slot"></div></section>
 <section id="histograms"><h2>Histograms (fig. 4)</h2><p class="note" id="hist-note">Values of the top-3 and 3 random dims for well- vs mis-classified samples.</p>${help('histograms')}<div class="charts" id="hist-charts"></div><div class="tools" data-panel="histograms" data-png="charts"></div></section>
 <section class="wide" id="traversals"><h2>Traversals (fig. 5)</h2><p class="note">From the selected class's average style, the top 10 dims of its ranking, each moved in the direction that lowers p_true until the prediction leaves the class; frames at 0, ¼, ½, ¾, 1, … of that decision shift (of the p_true = 0.5 shift when the decision does not flip; p_true under each frame). Choose a dim to move along it with the slider.</p>${help('traversals')}<div class="fig5" id="fig5"></div>
 <form class="dim" id="dim-form"><h3 id="slider-heading" style="margin:0;font-size:14px">Slider</h3><label>dim <input id="dim" type="number" min="0" step="1" inputmode="numeric"></label><button type="submit">Open</button></form><div id="traversal-slot"></div><div class="tools" data-panel="traversals" data-png="traversals" data-slot="traversal-slot"></div></section>

@@ -14,13 +14,14 @@ import { ClassParam, ClassifierParam, DimParam, SeedParam } from '../schemas.js'
 import { catalogLayout } from './results.js';
 import { widgetsManifest } from './widgets.js';
 
-export const EMBED_WIDGETS = ['corner-cases', 'traversal', 'ranking', 'accuracy-curve'] as const;
+export const EMBED_WIDGETS = ['corner-cases', 'traversal', 'ranking', 'accuracy-curve', 'directions'] as const;
 
 const WidgetParam = z.object({ widget: z.enum(EMBED_WIDGETS).openapi({ description: 'Which widget' }) });
 const EmbedQuery = z.object({
   classifier: ClassifierParam,
   class: ClassParam.optional().openapi({
-    description: 'corner-cases, ranking: one class (default all); traversal: the class (default 0)',
+    description:
+      'corner-cases, ranking: one class (default all); directions: one class (default the global top dims); traversal: the class (default 0)',
   }),
   dim: DimParam.optional().openapi({ description: 'traversal: the dim (required)' }),
   seed: SeedParam.optional().openapi({
@@ -32,7 +33,13 @@ const EmbedQuery = z.object({
     .max(LIMITS.maxSteps)
     .optional()
     .openapi({ description: 'traversal: slider range in std (default 4)' }),
-  top: z.coerce.number().int().min(1).max(50).optional().openapi({ description: 'ranking: dims shown (default 10)' }),
+  top: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(50)
+    .optional()
+    .openapi({ description: 'ranking: dims shown (default 10); directions: dims shown (default all described)' }),
   compare: z
     .string()
     .max(200)
@@ -124,7 +131,7 @@ export function registerEmbed(app: OpenAPIHono<AppEnv>): void {
         const S = catalogLayout(await getCatalog(c.env)).size;
         if (q.dim >= S) throw badField('dim', 'out-of-range', `dim must be < S = ${S}, got ${q.dim}`);
         Object.assign(attrs, { class: q.class ?? 0, dim: q.dim, seed: q.seed, range: q.range });
-      } else if (widget === 'ranking') Object.assign(attrs, { class: q.class, top: q.top });
+      } else if (widget === 'ranking' || widget === 'directions') Object.assign(attrs, { class: q.class, top: q.top });
       else if (widget === 'corner-cases') Object.assign(attrs, { class: q.class });
       else Object.assign(attrs, { compare: q.compare });
       const m = await widgetsManifest(c.env);

@@ -9,7 +9,7 @@
  * yet the ranking-sums job is submitted too and the derived job waits for it (board `needs`).
  */
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
-import { RESULT_KINDS, comparedClassifiers, generatorId } from '../../protocol/catalog.js';
+import { COMPARING_KINDS, RESULT_KINDS, comparedClassifiers, generatorId } from '../../protocol/catalog.js';
 import { DEFAULT_SHARD_SIZE, boardCostHeader, type JobRecord } from '../jobs/board.js';
 import { jobBoard, jobIndex, jobStatus, listJobs, submitJob } from '../jobs/board-client.js';
 import { ShardSchema, JobViewSchema, type JobView } from '../../protocol/job.js';
@@ -128,16 +128,16 @@ export function registerJobs(app: OpenAPIHono<AppEnv>): void {
           });
           needs = sums.key;
         }
-        // Accuracy curves measure the compared (built-in) classifiers on the same samples.
-        const compare =
-          b.kind === 'accuracy-curves'
-            ? {
-                compare: comparedClassifiers(catalog.classifiers, entry.sha256).map((m) => ({
-                  classifier: m.name,
-                  classifierId: m.sha256,
-                })),
-              }
-            : {};
+        // Accuracy curves measure the compared (built-in) classifiers on the same samples; directions
+        // read their frames with them (the reference readers).
+        const compare = COMPARING_KINDS.includes(b.kind)
+          ? {
+              compare: comparedClassifiers(catalog.classifiers, entry.sha256).map((m) => ({
+                classifier: m.name,
+                classifierId: m.sha256,
+              })),
+            }
+          : {};
         derived = { sums: sums.key, ...compare };
       }
       const full = { ...spec, options, ...models, ...derived };

@@ -1,6 +1,6 @@
 /**
- * Cached results: rankings (global, per class, per classifier), histograms, accuracy curves and
- * corner cases. Served from the result cache only; a miss answers 202 with the job computing it or
+ * Cached results: rankings (global, per class, per classifier), histograms, accuracy curves,
+ * corner cases and directions (what the top dims do to the image, labelled: docs/naming.md). Served from the result cache only; a miss answers 202 with the job computing it or
  * 404 with the job to submit, never an inline recompute.
  */
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
@@ -28,6 +28,7 @@ import { LIMITS } from '../limits.js';
 import { ProblemError, errorResponses, problem, problemResponse } from '../problem.js';
 import { ClassParam, ClassifierParam, SweepQuery } from '../schemas.js';
 import { fetchAsset } from '../static-assets.js';
+import { DirectionsPayloadSchema, type DirectionsPayload } from '../../protocol/directions.js';
 
 const layouts = new WeakMap<Catalog, StyleLayout>();
 export function catalogLayout(catalog: Catalog): StyleLayout {
@@ -117,6 +118,13 @@ const RankingQuery = z.object({
 });
 const PlainQuery = z.object(Common);
 const CornerQuery = z.object({ ...Common, class: ClassParam.optional().openapi({ description: 'Only this class' }) });
+const DirectionsQuery = z.object({
+  ...Common,
+  class: ClassParam.optional().openapi({
+    description:
+      "Only this class's directions (its ranking's top dims on its samples); the global ones are always included",
+  }),
+});
 const KeyParam = z.object({ key: z.string().regex(/^[0-9a-f]{64}$/, 'key must be a 64-hex content hash') });
 
 const ResultEnvelope = z.object({ key: z.string(), resultUrl: z.string(), payload: z.unknown() }).passthrough();
@@ -268,6 +276,39 @@ export function registerResults(app: OpenAPIHono<AppEnv>): void {
       const q = valid(c, 'query', CornerQuery);
       return serve(c, 'corner-cases', q, ['corner-cases', String(q.class ?? 'all')], (r) => {
         const p = r.payload as { classes: Array<{ classIndex: number }> };
+        return envelope(
+          r,
+          q.class === undefined ? p : { ...p, classes: p.classes.filter((x) => x.classIndex === q.class) },
+        );
+      });
+    },
+  );
+
+  route(
+    app,
+    createRoute({
+      method: 'get',
+      path: '/v1/directions',
+      tags: ['results'],
+      summary:
+        'What the top dims do to the image: measured factors, a computed label, p_true of the classifier and its reference readers along each, the contrastive order and why it fails (docs/naming.md)',
+      request: { query: DirectionsQuery },
+      responses: {
+        ...ok('The directions'),
+        200: {
+          description: 'The directions (global, and per class)',
+          content: {
+            'application/json': {
+              schema: ResultEnvelope.extend({ payload: DirectionsPayloadSchema.openapi('DirectionsPayload') }),
+            },
+          },
+        },
+      },
+    }),
+    async (c) => {
+      const q = valid(c, 'query', DirectionsQuery);
+      return serve(c, 'directions', q, ['directions', String(q.class ?? 'all')], (r) => {
+        const p = r.payload as DirectionsPayload;
         return envelope(
           r,
           q.class === undefined ? p : { ...p, classes: p.classes.filter((x) => x.classIndex === q.class) },

@@ -1,0 +1,158 @@
+/**
+ * The shape of a directions result (issue 14: what each top dim does to the image and which
+ * classifier it breaks), as a runner uploads it, the edge stores and /v1/directions serves it, and
+ * the <faultlines-directions> widget reads it. Computed by src/core/analysis/derived-results.ts
+ * (`directionsResult`) from src/core/analysis/directions.ts; the edge's further checks (sizes
+ * against the job, dims inside S) are in src/worker/jobs/payloads.ts. Runtime-free: zod only.
+ */
+import { z } from 'zod';
+import { COLOUR_FACTORS, GRAY_FACTORS } from '../core/image/factors.js';
+import { DIRECTIONS_RESULT_SCHEMA, DIRECTIONS_SCHEMA } from '../core/analysis/schema-versions.js';
+
+const finite = z.number().refine(Number.isFinite, 'must be finite');
+const count = z.number().int().nonnegative();
+const unit = z.number().min(0).max(1);
+const name = z.string().max(128);
+const LIST_MAX = 4096;
+/** A strip of up to 16 frames of 32x32 as a PNG data URL (about 6 KB; 64 KiB is far above any). */
+const STRIP_URL = /^data:image\/png;base64,iVBORw0KGgo[A-Za-z0-9+/]*={0,2}$/;
+
+export const FactorNameSchema = z.enum([...GRAY_FACTORS, ...COLOUR_FACTORS]);
+
+export const FactorEffectSchema = z
+  .object({
+    factor: FactorNameSchema,
+    effect: finite,
+    ciLow: finite,
+    ciHigh: finite,
+    start: finite,
+    end: finite,
+    std: finite.nonnegative(),
+    relative: z.boolean(),
+  })
+  .strict();
+
+export const DirectionLabelSchema = z
+  .object({
+    kind: z.enum(['dominant', 'entangled', 'unchanged']),
+    text: z.string().max(200),
+    factor: FactorNameSchema.nullable(),
+    /** Infinity (no other family moves) is stored as null. */
+    margin: finite.nonnegative().nullable(),
+  })
+  .strict();
+
+export const ClassifierAlongSchema = z
+  .object({
+    classifier: name,
+    pTrue: z.array(unit).max(16),
+    accuracy: z.array(unit).max(16),
+    correctAtStart: count,
+    flipped: count,
+    drop: z.number().min(-1).max(1),
+  })
+  .strict();
+
+export const DirectionDescriptionSchema = z
+  .object({
+    id: z.string().max(200),
+    classIndex: count.nullable(),
+    dims: z.array(count).max(LIST_MAX),
+    samples: count,
+    effects: z.array(FactorEffectSchema).max(64),
+    label: DirectionLabelSchema,
+    classifiers: z.array(ClassifierAlongSchema).max(64),
+    /** The analysed classifier's p_true drop minus the reference's: in [-2, 2]. */
+    contrastive: z.number().min(-2).max(2).nullable(),
+  })
+  .strict();
+
+export const DescribedDirectionsSchema = z
+  .object({
+    schema: z.literal(DIRECTIONS_SCHEMA),
+    shifts: z.array(finite.nonnegative()).min(2).max(16),
+    samples: count,
+    seed: count,
+    bootstrap: count,
+    minEffect: finite,
+    dominance: finite,
+    rule: z.string().max(2000),
+    factors: z.array(FactorNameSchema).max(64),
+    classifiers: z.array(name).max(64),
+    reference: name.nullable(),
+    directions: z.array(DirectionDescriptionSchema).max(LIST_MAX),
+  })
+  .strict();
+
+export const WhyItFailsSchema = z
+  .object({
+    classifier: name,
+    counted: z.enum(['flips', 'flips-beyond-reference']),
+    flips: count,
+    factors: z
+      .array(
+        z
+          .object({
+            label: z.string().max(200),
+            factor: FactorNameSchema.nullable(),
+            share: unit,
+            flips: count,
+            directions: z.array(z.string().max(200)).max(LIST_MAX),
+          })
+          .strict(),
+      )
+      .max(LIST_MAX),
+    sentence: z.string().max(2000),
+  })
+  .strict();
+
+/** A ranked dim as the ranking gave it (its std is the step of one shift). */
+export const DirectionDimSchema = z
+  .object({
+    index: count,
+    rank: z.number().int().min(1),
+    layer: z.string().max(64),
+    channel: count,
+    score: finite,
+    direction: z.enum(['increase', 'decrease']),
+    std: finite.positive(),
+  })
+  .strict();
+
+/** The top dims of one ranking (global: classIndex null; or one class's), described. */
+export const DirectionsSetSchema = z
+  .object({
+    classIndex: count.nullable(),
+    dims: z.array(DirectionDimSchema).max(LIST_MAX),
+    /** null: the sweep has too few samples of the class to measure a spread. */
+    result: DescribedDirectionsSchema.nullable(),
+    /** Direction ids by contrastive score, largest first (null without a reference reader). */
+    contrastiveOrder: z.array(z.string().max(200)).max(LIST_MAX).nullable(),
+    why: z.array(WhyItFailsSchema).max(64),
+    /** Per direction: its first sample at each shift, one PNG strip. */
+    strips: z
+      .array(
+        z
+          .string()
+          .max(64 * 1024)
+          .regex(STRIP_URL, 'must be a PNG data URL'),
+      )
+      .max(LIST_MAX),
+  })
+  .strict();
+
+export const DirectionsPayloadSchema = z
+  .object({
+    schema: z.literal(DIRECTIONS_RESULT_SCHEMA),
+    specHash: z.string().min(1),
+    /** The classifier analysed first, then its reference readers. */
+    classifiers: z.array(name).min(1).max(64),
+    reference: name.nullable(),
+    all: DirectionsSetSchema,
+    classes: z.array(DirectionsSetSchema).max(1024),
+  })
+  .strict();
+
+export type DirectionsPayload = z.infer<typeof DirectionsPayloadSchema>;
+export type DirectionsSet = z.infer<typeof DirectionsSetSchema>;
+export type DirectionDescriptionJson = z.infer<typeof DirectionDescriptionSchema>;

@@ -1,0 +1,131 @@
+/**
+ * `<faultlines-directions api classifier class top>`: what the classifier's most influential dims do
+ * to the image (issue 14, docs/naming.md), from /v1/directions. Per dim: its computed label ("adds
+ * noise", "entangled: ...", "no visible change"), the largest factor effects with their 95%
+ * intervals (factor stds per std of the dim), p_true from 0 to the last shift for the classifier and
+ * its reference reader on the same frames, the contrastive score, and a strip of the frames the
+ * effects are measured on. Under the table, "why it fails": the sentence of the classifier's
+ * failure summary. Without `class`: the global ranking's top dims (on samples of every class); with
+ * it, that class's. Each dim is a button: choosing it fires `faultlines-select` ({ dim, class }).
+ */
+import { css, html, type TemplateResult } from 'lit';
+import { ARROW, classifierTitle, getJson, intAttribute } from './api.js';
+import { FaultlinesElement, baseStyles } from './base.js';
+
+// As served by /v1/directions; type-only imports, so nothing of zod or the core enters the bundle.
+import type { DirectionDescriptionJson, DirectionsPayload, DirectionsSet } from '../protocol/directions.js';
+
+/** Effects shown per direction: the largest ones. */
+const EFFECTS_SHOWN = 2;
+
+const signed = (v: number) => `${v >= 0 ? '+' : '−'}${Math.abs(v).toFixed(2)}`;
+
+export class Directions extends FaultlinesElement {
+  static override properties = { ...FaultlinesElement.properties, class: { type: String }, top: { type: String } };
+  static override styles = [
+    baseStyles,
+    css`
+      table { border-collapse: collapse; width: 100%; }
+      th, td { text-align: left; padding: 3px 6px; border-bottom: 1px solid var(--faultlines-border, #e6e9ef); vertical-align: middle; }
+      th { font-size: 12px; color: var(--faultlines-muted, #5b6475); font-weight: 500; }
+      td.num { font-variant-numeric: tabular-nums; text-align: right; white-space: nowrap; }
+      td.label { font-weight: 600; }
+      td.label.unchanged { font-weight: 400; color: var(--faultlines-muted, #5b6475); }
+      td.effects { font-size: 12px; font-variant-numeric: tabular-nums; }
+      td.strip img { height: 32px; }
+      button.pick { font: inherit; font-family: ui-monospace, SFMono-Regular, Menlo, monospace; padding: 0 6px; border: 1px solid var(--faultlines-border, #d8dde6); border-radius: 4px; background: transparent; color: inherit; cursor: pointer; }
+      button.pick:hover, button.pick:focus-visible { border-color: var(--faultlines-accent, #3461c1); }
+      p.why { margin: 8px 0 0; }
+      .none { color: var(--faultlines-muted, #5b6475); }
+    `,
+  ];
+
+  declare class: string;
+  declare top: string;
+  private set: DirectionsSet | null = null;
+  private payload: DirectionsPayload | null = null;
+  private classifierName = '';
+  private shownClass: number | null = null;
+
+  constructor() {
+    super();
+    this.class = '';
+    this.top = '';
+  }
+
+  protected loadKey(): string {
+    return `${this.classifier}|${this.class}|${this.top}`;
+  }
+
+  protected override heading(): string {
+    const k = this.shownClass;
+    return `What the top dims do${this.classifierName ? ` — ${this.classifierName}` : ''}${k === null ? '' : `, class ${k}`}`;
+  }
+
+  protected async load(signal: AbortSignal): Promise<void> {
+    // Nothing of an earlier classifier or class may stay in the heading if this load fails.
+    this.classifierName = '';
+    this.shownClass = null;
+    this.set = null;
+    this.payload = null;
+    const cls = intAttribute('class', this.class, 0, 9999);
+    intAttribute('top', this.top, 1, 4096);
+    const r = await getJson(
+      this.base,
+      '/v1/directions',
+      { classifier: this.classifier, class: cls },
+      this.requestOptions(signal),
+    );
+    const payload = r.payload as DirectionsPayload;
+    this.payload = payload;
+    this.classifierName = classifierTitle(r.classifier);
+    this.shownClass = cls;
+    this.set = cls === null ? payload.all : (payload.classes.find((c) => c.classIndex === cls) ?? null);
+  }
+
+  private pick(dim: number): void {
+    this.dispatchEvent(
+      new CustomEvent('faultlines-select', {
+        bubbles: true,
+        composed: true,
+        // The global top dims name no class: the page keeps its own.
+        detail: { dim, classifier: this.classifier, ...(this.shownClass === null ? {} : { class: this.shownClass }) },
+      }),
+    );
+  }
+
+  private row(d: DirectionDescriptionJson, i: number, set: DirectionsSet, last: number): TemplateResult {
+    const dim = set.dims[i];
+    const own = d.classifiers[0];
+    const ref = d.classifiers[1];
+    const effects = d.effects.slice(0, EFFECTS_SHOWN);
+    return html`<tr data-dim=${dim.index}>
+      <td><button class="pick" part="pick" data-dim=${dim.index} title="dim ${dim.index} (${dim.layer}:${dim.channel}), rank ${dim.rank}, moved ${dim.direction === 'increase' ? 'up' : 'down'}: open its traversal" @click=${() => this.pick(dim.index)}>${dim.index} ${ARROW[dim.direction]}</button></td>
+      <td class="label ${d.label.kind}" data-kind=${d.label.kind}>${d.label.text}</td>
+      <td class="effects">${effects.map(
+        (e, k) =>
+          html`${k ? html`<br />` : ''}<span class="effect" data-factor=${e.factor}>${e.factor} ${signed(e.effect)} [${e.ciLow.toFixed(2)}, ${e.ciHigh.toFixed(2)}]</span>`,
+      )}</td>
+      <td class="num ptrue" title="mean p_true at shift 0 and ${last} std, ${own.classifier}">${own.pTrue[0].toFixed(2)} → ${own.pTrue[own.pTrue.length - 1].toFixed(2)}</td>
+      ${ref ? html`<td class="num ref" title="mean p_true at shift 0 and ${last} std, ${ref.classifier} (same frames)">${ref.pTrue[0].toFixed(2)} → ${ref.pTrue[ref.pTrue.length - 1].toFixed(2)}</td><td class="num contrastive">${d.contrastive === null ? '' : signed(d.contrastive)}</td>` : ''}
+      <td class="strip">${set.strips[i] ? html`<img class="px" src=${set.strips[i]} alt="dim ${dim.index}: one sample at shifts ${set.result?.shifts.join(', ')} std" />` : ''}</td>
+    </tr>`;
+  }
+
+  protected renderReady(): TemplateResult {
+    const set = this.set;
+    const r = set?.result;
+    if (!set || !r || !this.payload)
+      return html`<p class="none">No directions described${this.shownClass === null ? '' : ` for class ${this.shownClass}`}: the sweep has too few samples.</p>`;
+    const top = intAttribute('top', this.top, 1, 4096) ?? r.directions.length;
+    const last = r.shifts[r.shifts.length - 1];
+    const ref = r.reference;
+    const why = set.why.find((w) => w.classifier === r.classifiers[0]);
+    return html`<p class="sub">Label: the factor that dominates the frames' change (${r.samples} samples, 0–${last} std; effects in factor stds per std, 95% interval). p_true at 0 → ${last} std${ref ? `; ${ref} reads the same frames (contrastive: the drop beyond its)` : ''}.</p>
+      <table part="table">
+        <thead><tr><th>dim</th><th>label</th><th>largest effects</th><th>p_true ${r.classifiers[0]}</th>${ref ? html`<th>p_true ${ref}</th><th>contrastive</th>` : ''}<th>frames 0–${last} std</th></tr></thead>
+        <tbody>${r.directions.slice(0, top).map((d, i) => this.row(d, i, set, last))}</tbody>
+      </table>
+      ${why ? html`<p class="why" part="why"><strong>Why it fails:</strong> ${why.sentence}</p>` : ''}`;
+  }
+}

@@ -24,6 +24,7 @@ export const nodeBuild: BuildOptions = {
     cli: 'src/node/cli.ts',
     'sweep-worker': 'src/node/sweep-worker.ts',
     'bench/core': 'bench/core.ts',
+    'bench/peer': 'bench/peer.ts',
     'fixtures/build-user-classifiers': 'test/fixtures/build-user-classifiers.ts',
     'fixtures/build-planted-classifiers': 'test/fixtures/build-planted-classifiers.ts',
     'fixtures/measure-planted': 'test/fixtures/measure-planted.ts',

@@ -5,6 +5,7 @@
  */
 import { build, type BuildOptions } from 'esbuild';
 import { tfjsWasmWorkerdPlugin } from './src/worker/build/wasm-plugin.js';
+import { zodEnglishOnlyPlugin } from './src/worker/build/zod-locales-plugin.js';
 
 /** CommonJS shims for the emscripten glue of tfjs-backend-wasm inside an ES module bundle. */
 const nodeShims = [
@@ -70,5 +71,5 @@ export const workerBuild: BuildOptions = {
   legalComments: 'none',
   metafile: true,
   logLevel: 'warning',
-  plugins: [tfjsWasmWorkerdPlugin(WORKER_OUTDIR)],
+  plugins: [tfjsWasmWorkerdPlugin(WORKER_OUTDIR), zodEnglishOnlyPlugin()],
 };

@@ -256,12 +256,17 @@ const tuned = {
   ...(existsSync(OPENBLAS_OPENMP) ? { LD_LIBRARY_PATH: OPENBLAS_OPENMP } : {}),
 };
 const debian = existsSync(REFERENCE_BLAS) ? { LD_LIBRARY_PATH: REFERENCE_BLAS } : {};
-const peers = [
-  new Peer('torchDebian1Thread', 1, debian),
-  new Peer('torchDebian2Threads', 2, debian),
-  new Peer('torchTuned1Thread', 1, tuned),
-  new Peer('torchTuned2Threads', 2, tuned),
+const variants: Array<[string, number, NodeJS.ProcessEnv]> = [
+  ['torchDebian1Thread', 1, debian],
+  ['torchDebian2Threads', 2, debian],
+  ['torchTuned1Thread', 1, tuned],
+  ['torchTuned2Threads', 2, tuned],
 ];
+// PEER_ONLY=name,name runs a subset (on a loaded machine the 2-thread peers take most of the time).
+const only = process.env.PEER_ONLY?.split(',');
+const peers = variants
+  .filter(([name]) => only === undefined || only.includes(name))
+  .map(([name, threads, env]) => new Peer(name, threads, env));
 await Promise.all(peers.map((p) => p.ready));
 const peerInfo = Object.fromEntries(
   await Promise.all(peers.map(async (p) => [p.name, await p.request({ cmd: 'info' })])),

@@ -77,7 +77,7 @@ def main():
         cmd = req["cmd"]
         if cmd == "info":
             cfg = torch.__config__.show()
-            blas = next((l.split("=", 1)[1].strip() for l in cfg.splitlines() if "BLAS_INFO" in l), "unknown")
+            blas = next((p.split("BLAS_INFO=", 1)[1] for p in cfg.replace("\n", ",").split(",") if "BLAS_INFO=" in p), "unknown")
             return {"torch": torch.__version__, "threads": torch.get_num_threads(), "blas": blas,
                     "mkldnn": torch.backends.mkldnn.is_available(), "styleSize": gen.style_size,
                     "malloc": {k: v for k, v in os.environ.items() if k.startswith("MALLOC_")},

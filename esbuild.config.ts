@@ -5,6 +5,7 @@
  */
 import { build, type BuildOptions } from 'esbuild';
 import { tfjsWasmWorkerdPlugin } from './src/worker/build/wasm-plugin.js';
+import { zodEnglishOnlyPlugin } from './src/worker/build/zod-locales-plugin.js';
 
 /** CommonJS shims for the emscripten glue of tfjs-backend-wasm inside an ES module bundle. */
 const nodeShims = [
@@ -24,6 +25,7 @@ export const nodeBuild: BuildOptions = {
     cli: 'src/node/cli.ts',
     'sweep-worker': 'src/node/sweep-worker.ts',
     'bench/core': 'bench/core.ts',
+    'bench/peer': 'bench/peer.ts',
     'fixtures/build-user-classifiers': 'test/fixtures/build-user-classifiers.ts',
     'fixtures/build-normalised-classifier': 'test/fixtures/build-normalised-classifier.ts',
     'fixtures/build-planted-classifiers': 'test/fixtures/build-planted-classifiers.ts',
@@ -70,5 +72,5 @@ export const workerBuild: BuildOptions = {
   legalComments: 'none',
   metafile: true,
   logLevel: 'warning',
-  plugins: [tfjsWasmWorkerdPlugin(WORKER_OUTDIR)],
+  plugins: [tfjsWasmWorkerdPlugin(WORKER_OUTDIR), zodEnglishOnlyPlugin()],
 };

@@ -259,27 +259,38 @@ for (const b of backends) {
   process.stderr.write(`${JSON.stringify(results[b])}\n`);
 }
 const generatorParams = gen.generator.params.size();
-const reference = {
-  note: 'Figures from the method issue, measured earlier on this kind of machine for a half-width generator (S = 576) + CNN at batch 64; PyTorch cannot be installed here (no PyPI), so they are quoted, not re-measured.',
-  tfjsWasmStockGradients: 51,
-  tfjsWasmForwardConvGradients: 158,
-  tfjsWasm2WasmThreads: 185,
-  pytorchDebian2Threads: 256,
-  pytorchTuned2Threads: 1222,
-};
-const wasmThreads = (results.wasm as { threads?: { samplesPerSecond: Record<string, number> } } | undefined)?.threads;
-const versusPytorch = wasmThreads
-  ? Object.fromEntries(
-      Object.entries(wasmThreads.samplesPerSecond).map(([k, v]) => [
-        k,
-        {
-          samplesPerSecond: v,
-          ratioToPytorchDebian: v / reference.pytorchDebian2Threads,
-          ratioToPytorchTuned: v / reference.pytorchTuned2Threads,
-        },
-      ]),
-    )
-  : undefined;
+/**
+ * Ratios against PyTorch on this same model, measured side by side by `npm run bench:peer`
+ * (bench/results/peer.json): quoted from that run with its date and load, never re-derived from
+ * this run's absolute figures (another moment on a shared machine).
+ */
+type PeerTiming = Record<
+  string,
+  { projectOverPeer?: Record<string, number>; projectSpeedupOverPeer?: Record<string, number> }
+>;
+const peerRun = existsSync('bench/results/peer.json')
+  ? (JSON.parse(readFileSync('bench/results/peer.json', 'utf8')) as {
+      date: string;
+      machine: { loadAverageAtEnd: number[] };
+      timing: PeerTiming | string;
+    })
+  : null;
+const versusPytorch =
+  peerRun !== null && typeof peerRun.timing === 'object'
+    ? {
+        source: 'bench/results/peer.json (npm run bench:peer: same model, interleaved, same cores)',
+        date: peerRun.date,
+        loadAverageAtEnd: peerRun.machine.loadAverageAtEnd,
+        /** Project samples/s over PyTorch samples/s for the gradient sweep: above 1, the project is faster. */
+        gradientProjectOverPeer: Object.fromEntries(
+          Object.entries(peerRun.timing)
+            .filter(([, v]) => v.projectOverPeer !== undefined)
+            .map(([k, v]) => [k, v.projectOverPeer]),
+        ),
+        /** PyTorch ms over project ms for the 9-frame forward: above 1, the project is faster. */
+        nineFrameForwardProjectSpeedup: peerRun.timing.nineFrameForward?.projectSpeedupOverPeer,
+      }
+    : { note: 'no side-by-side PyTorch figures yet: run npm run bench:peer' };
 const report = {
   bench: 'core',
   date: new Date().toISOString(),
@@ -303,9 +314,7 @@ const report = {
         : null,
   },
   results,
-  /** The whole sweep at batch 64 on wasm (in this thread, 1 and 2 worker threads) against the PyTorch references. */
   versusPytorch,
-  reference,
 };
 mkdirSync('bench/results', { recursive: true });
 writeFileSync('bench/results/core.json', JSON.stringify(report, null, 2) + '\n');

@@ -3,7 +3,9 @@
  * wrangler.toml, the built bundle and dist/edge-assets): start-up, the first request of a fresh
  * isolate (cold start: a cached ranking, then the first live render, which initialises tfjs-wasm and
  * loads + verifies the weights), and p50/p99 of warm requests: a cached ranking, a 9-frame
- * traversal, a single render (plus a crossing-mode traversal and a corner-case search). Client-side wall times over loopback HTTP. Writes
+ * traversal, a single render (plus a crossing-mode traversal and a corner-case search). Client-side wall times over loopback HTTP.
+ * `npm run bench:edge -- --baseline DIR` alternates cold starts of a saved earlier build (DIR, a copy of
+ * dist/worker) with this one's, for a before/after under the same load. Writes
  * bench/results/edge.json. Not a test: this machine is shared and noisy.
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -22,9 +24,9 @@ function quantile(xs: number[], q: number): number {
 }
 const r2 = (v: number) => Math.round(v * 100) / 100;
 
-async function start(): Promise<{ mf: Miniflare; url: URL; startupMs: number }> {
+async function start(workerDir?: string): Promise<{ mf: Miniflare; url: URL; startupMs: number }> {
   const t0 = performance.now();
-  const { mf, url } = await startLocalWorkerd(path.resolve(ASSETS));
+  const { mf, url } = await startLocalWorkerd(path.resolve(ASSETS), {}, { workerDir });
   return { mf, url, startupMs: performance.now() - t0 };
 }
 
@@ -48,17 +50,52 @@ async function main(): Promise<void> {
   const catalog = JSON.parse(readFileSync(path.join(ASSETS, 'catalog.json'), 'utf8'));
   const rankingPath = '/v1/rankings?top=20';
 
-  // Cold: fresh isolates, first request of each.
-  const cold = [];
-  for (let k = 0; k < 3; k++) {
-    const { mf, url, startupMs } = await start();
+  // Cold: fresh isolates, first request of each. With --baseline DIR (a saved earlier dist/worker),
+  // that build's cold starts alternate with this one's, so both meet the same machine load.
+  const baselineArg = process.argv.indexOf('--baseline');
+  const baselineDir = baselineArg > 0 ? process.argv[baselineArg + 1] : undefined;
+  const coldStart = async (workerDir?: string) => {
+    const { mf, url, startupMs } = await start(workerDir);
     const rankingMs = await timed(url, rankingPath).catch((e: Error) => {
       throw new Error(`${e.message}: no current precomputed ranking (run npm run seed:edge, then npm run build:edge)`);
     });
     const renderMs = await timed(url, '/v1/render?seed=1&class=3');
-    cold.push({ startupMs: r2(startupMs), firstRequestCachedRankingMs: r2(rankingMs), firstRenderMs: r2(renderMs) });
     await mf.dispose();
+    return { startupMs: r2(startupMs), firstRequestCachedRankingMs: r2(rankingMs), firstRenderMs: r2(renderMs) };
+  };
+  const cold = [];
+  const baselineCold = [];
+  const coldRuns = Number(process.env.EDGE_COLD_RUNS ?? 5);
+  for (let k = 0; k < coldRuns; k++) {
+    cold.push(await coldStart());
+    if (baselineDir !== undefined) baselineCold.push(await coldStart(baselineDir));
   }
+  type Cold = (typeof cold)[number];
+  const medians = (runs: Cold[]) => ({
+    startupMs: quantile(
+      runs.map((r) => r.startupMs),
+      0.5,
+    ),
+    toFirstCachedAnswerMs: quantile(
+      runs.map((r) => r.startupMs + r.firstRequestCachedRankingMs),
+      0.5,
+    ),
+    toFirstRenderMs: quantile(
+      runs.map((r) => r.startupMs + r.firstRequestCachedRankingMs + r.firstRenderMs),
+      0.5,
+    ),
+  });
+  const coldMedians = medians(cold);
+  const coldVersusBaseline =
+    baselineDir === undefined
+      ? undefined
+      : {
+          baselineDir,
+          runsEach: coldRuns,
+          current: coldMedians,
+          baseline: medians(baselineCold),
+          baselineRuns: baselineCold,
+        };
 
   const { mf, url } = await start();
   const S = (catalog.generatorArchitecture.styleSize as number | undefined) ?? 512;
@@ -111,12 +148,14 @@ async function main(): Promise<void> {
       wasmGzipKiB: r2(gzipSync(wasm).length / 1024),
     },
     cold,
+    coldMedians,
+    coldVersusBaseline,
     warm,
     targets: { cachedP50Ms: 5, traversal9P50Ms: 30, coldStartMs: 500, bundleGzipKiB: 1024 },
   };
   mkdirSync('bench/results', { recursive: true });
   writeFileSync('bench/results/edge.json', JSON.stringify(out, null, 2) + '\n');
-  console.log(JSON.stringify({ bundle: out.bundle, cold, warm }, null, 2));
+  console.log(JSON.stringify({ bundle: out.bundle, coldMedians, coldVersusBaseline, warm }, null, 2));
 }
 
 await main();

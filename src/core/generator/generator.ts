@@ -163,6 +163,39 @@ export class Generator {
     );
   }
 
+  /**
+   * The host noise of the 'random' mode for n rows, one array [n, R, R, 1] per conv layer in
+   * execution order (null in the other modes): what `synthesisRaw` adds, for a caller that must feed
+   * the same noise to another implementation (bench/peer.ts).
+   */
+  randomNoise(n: number, opts: SynthesisOptions = {}): Float32Array[] | null {
+    if ((opts.noiseMode ?? 'const') !== 'random') return null;
+    const convs = this.blocks.flatMap((b) => b.convs);
+    if (opts.noiseRng !== undefined) {
+      if (opts.noiseStreams !== undefined) throw new Error('noiseStreams needs noiseSeed, not noiseRng');
+      const rng = opts.noiseRng;
+      return convs.map((c) => normals(rng, n * c.layer.resolution ** 2));
+    }
+    if (opts.noiseSeed === undefined) throw new Error("noiseMode 'random' needs noiseSeed or noiseRng");
+    const streams = opts.noiseStreams;
+    if (streams !== undefined && streams.length !== n)
+      throw new RangeError(`noiseStreams has ${streams.length} entries for ${n} rows`);
+    const noise = convs.map((c) => new Float32Array(n * c.layer.resolution ** 2));
+    // Every layer's noise of one stream, drawn once however many rows share it.
+    const drawn = new Map<number, Float32Array[]>();
+    for (let i = 0; i < n; i++) {
+      const stream = streams === undefined ? i : streams[i];
+      let perLayer = drawn.get(stream);
+      if (perLayer === undefined) {
+        const rng = createRng(opts.noiseSeed, stream);
+        perLayer = convs.map((c) => normals(rng, c.layer.resolution ** 2));
+        drawn.set(stream, perLayer);
+      }
+      convs.forEach((c, k) => noise[k].set(perLayer[k], i * c.layer.resolution ** 2));
+    }
+    return noise;
+  }
+
   /** s [N, S] -> raw image [N, R, R, C] in the GAN range (unclipped). */
   synthesisRaw(s: tf.Tensor2D, opts: SynthesisOptions = {}): tf.Tensor4D {
     if (s.rank !== 2 || s.shape[1] !== this.layout.size)
@@ -170,33 +203,7 @@ export class Generator {
     const n = s.shape[0];
     const mode = opts.noiseMode ?? 'const';
     // Random noise is drawn on the host before the tidy (the rng is plain JS).
-    let noiseHost: Float32Array[] | null = null;
-    if (mode === 'random') {
-      const convs = this.blocks.flatMap((b) => b.convs);
-      if (opts.noiseRng !== undefined) {
-        if (opts.noiseStreams !== undefined) throw new Error('noiseStreams needs noiseSeed, not noiseRng');
-        const rng = opts.noiseRng;
-        noiseHost = convs.map((c) => normals(rng, n * c.layer.resolution ** 2));
-      } else {
-        if (opts.noiseSeed === undefined) throw new Error("noiseMode 'random' needs noiseSeed or noiseRng");
-        const streams = opts.noiseStreams;
-        if (streams !== undefined && streams.length !== n)
-          throw new RangeError(`noiseStreams has ${streams.length} entries for ${n} rows`);
-        noiseHost = convs.map((c) => new Float32Array(n * c.layer.resolution ** 2));
-        // Every layer's noise of one stream, drawn once however many rows share it.
-        const drawn = new Map<number, Float32Array[]>();
-        for (let i = 0; i < n; i++) {
-          const stream = streams === undefined ? i : streams[i];
-          let perLayer = drawn.get(stream);
-          if (perLayer === undefined) {
-            const rng = createRng(opts.noiseSeed, stream);
-            perLayer = convs.map((c) => normals(rng, c.layer.resolution ** 2));
-            drawn.set(stream, perLayer);
-          }
-          convs.forEach((c, k) => noiseHost![k].set(perLayer[k], i * c.layer.resolution ** 2));
-        }
-      }
-    }
+    const noiseHost = this.randomNoise(n, opts);
     return tf.tidy(() => {
       let x: tf.Tensor4D | null = null;
       let img: tf.Tensor4D | null = null;

@@ -12,6 +12,9 @@ import path from 'node:path';
 import * as tf from '../../core/tf.js';
 import { readEvaluation, type AnalysisModels } from '../../core/analysis/models.js';
 import { DEFAULT_PROJECTION, projectImages } from '../../core/analysis/projection.js';
+import { explainImage } from '../../core/analysis/explain.js';
+import { sweepSums } from '../sweep-sums.js';
+import { EXPLAIN_SWEEP } from './explain.js';
 import { enumOption, intOption, parseOptions } from '../args.js';
 import { NODE_BACKENDS, useBackend } from '../backend.js';
 import { loadDigits } from '../mnist.js';
@@ -36,6 +39,9 @@ const usage = `usage: faultlines eval-projection [options]
   --steps N           projection steps (default ${DEFAULT_PROJECTION.steps})
   --batch N           images projected together (default 32)
   --minutes M         stop after the batch that passes M minutes (default: run to the end); rerun to resume
+  --counterfactuals N  then explain the first N measured corrupted-wrong images whose projection keeps the
+                      decision: does the counterfactual fix them, and what do the moved dims' labels say
+                      (written as "counterfactuals"; default 0)
   --backend cpu|wasm  (default wasm)
   --out FILE          (default bench/results/projection.json)
 
@@ -81,6 +87,32 @@ function wilson(k: number, n: number): [number, number] {
   return [c - h, c + h];
 }
 
+interface CounterfactualRecord {
+  index: number;
+  label: number;
+  predicted: number;
+  sameDecision: boolean;
+  /** A move back toward the centre (of some dims, or all) makes the classifier right. */
+  fixed: boolean;
+  dims: number | 'all';
+  distance: number | null;
+  /** Direction labels of the moved dims among the reported deviations. */
+  labels: string[];
+  seconds: number;
+}
+
+function summariseCounterfactuals(r: CounterfactualRecord[]) {
+  const labels: Record<string, number> = {};
+  for (const x of r) for (const l of x.labels) labels[l] = (labels[l] ?? 0) + 1;
+  return {
+    explained: r.length,
+    fixed: r.filter((x) => x.fixed).length,
+    fixedByTopDims: r.filter((x) => x.fixed && x.dims !== 'all').length,
+    movedLabels: labels,
+    secondsMean: mean(r.map((x) => x.seconds)),
+  };
+}
+
 function summarise(records: ImageRecord[]): GroupSummary {
   const same = records.filter((r) => r.reconstructionPredicted === r.predicted).length;
   return {
@@ -112,6 +144,7 @@ export async function run(args: string[]): Promise<void> {
       steps: { type: 'string', default: String(DEFAULT_PROJECTION.steps) },
       batch: { type: 'string', default: '32' },
       minutes: { type: 'string' },
+      counterfactuals: { type: 'string', default: '0' },
       backend: { type: 'string', default: 'wasm' },
       out: { type: 'string', default: 'bench/results/projection.json' },
     },
@@ -123,6 +156,7 @@ export async function run(args: string[]): Promise<void> {
   const steps = intOption(o.steps, 'steps', 0, 100_000);
   const batch = intOption(o.batch, 'batch', 1, 512);
   const minutes = o.minutes === undefined ? Infinity : intOption(o.minutes, 'minutes', 1);
+  const counterfactuals = intOption(o.counterfactuals, 'counterfactuals', 0, 10_000);
   const backend = enumOption(o.backend, 'backend', NODE_BACKENDS);
   const outFile = path.resolve(o.out!);
 
@@ -173,10 +207,12 @@ export async function run(args: string[]): Promise<void> {
     'corrupted-wrong': [],
   };
   let secondsSpent = 0;
+  let explained: CounterfactualRecord[] = [];
   if (existsSync(outFile)) {
     const prev = JSON.parse(readFileSync(outFile, 'utf8'));
     if (JSON.stringify(prev.settings) === JSON.stringify(settings)) {
       records = prev.records;
+      explained = prev.counterfactuals?.records ?? [];
       secondsSpent = prev.seconds ?? 0;
       process.stderr.write(`resuming ${outFile}: ${GROUPS.map((g) => `${g} ${records[g].length}`).join(', ')}\n`);
     } else process.stderr.write(`${outFile} has other settings: starting over\n`);
@@ -197,6 +233,9 @@ export async function run(args: string[]): Promise<void> {
       secondsPerImage: secondsSpent / Math.max(1, done),
       summary,
       records,
+      counterfactuals: explained.length
+        ? { summary: summariseCounterfactuals(explained), records: explained }
+        : undefined,
     };
     writeFileSync(`${outFile}.tmp`, `${JSON.stringify(out, null, 1)}\n`);
     renameSync(`${outFile}.tmp`, outFile);
@@ -244,6 +283,37 @@ export async function run(args: string[]): Promise<void> {
       `${GROUPS.map((g) => `${g} ${records[g].length}/${Math.min(perGroup, available[g])}`).join(', ')} (${secondsSpent.toFixed(0)} s, load ${loadavg()[0].toFixed(1)})\n`,
     );
     if ((Date.now() - t0) / 60_000 >= minutes) break;
+  }
+  // Explanations of faithful misread corrupted digits: the counterfactual's success and its dims' names.
+  const faithful = records['corrupted-wrong'].filter((r) => r.reconstructionPredicted === r.predicted);
+  if (counterfactuals > 0) {
+    const { sums } = await sweepSums(models, EXPLAIN_SWEEP);
+    for (const r of faithful.slice(0, counterfactuals)) {
+      if (explained.some((e) => e.index === r.index)) continue;
+      const t = Date.now();
+      const img = sets.corrupted.images.slice(r.index * 1024, (r.index + 1) * 1024);
+      const e = await explainImage(models, { featureExtractor }, { spec: EXPLAIN_SWEEP, sums }, img, r.label, {
+        projection: { steps },
+      });
+      const cf = e.counterfactual;
+      const moved = new Set(cf?.dims ?? []);
+      explained.push({
+        index: r.index,
+        label: r.label,
+        predicted: e.original.predicted,
+        sameDecision: e.sameDecision,
+        fixed: cf?.found === true && cf.fraction! > 0,
+        dims: cf?.allDims ? 'all' : (cf?.dims.length ?? 0),
+        distance: cf?.distance ?? null,
+        labels: e.deviations.filter((d) => moved.has(d.index)).map((d) => d.label ?? 'unnamed'),
+        seconds: (Date.now() - t) / 1000,
+      });
+      secondsSpent += (Date.now() - t) / 1000;
+      write();
+      process.stderr.write(
+        `explained corrupted #${r.index}: ${explained.at(-1)!.fixed ? 'fixed' : 'not fixed'} (${explained.length}/${Math.min(counterfactuals, faithful.length)})\n`,
+      );
+    }
   }
   write();
   for (const g of GROUPS) {

@@ -25,7 +25,13 @@ export async function submitJob(
     needs?: string;
   },
 ): Promise<{ job: JobRecord; created: boolean; cost: BoardCost }> {
-  const { id, ctx, superseded } = await jobIndex(env).claim({ key: input.key, kind: input.kind, needs: input.needs });
+  const classifierId = typeof input.spec.classifierId === 'string' ? input.spec.classifierId : undefined;
+  const { id, ctx, superseded } = await jobIndex(env).claim({
+    key: input.key,
+    kind: input.kind,
+    needs: input.needs,
+    classifierId,
+  });
   // A cancelled job submitted again is computed afresh as a new job: the old one is gone.
   if (superseded !== null) await jobBoard(env, superseded).forget(superseded);
   return jobBoard(env, id).submit({ ...input, id }, ctx);
@@ -50,6 +56,17 @@ export async function jobByKey(env: Env, key: string): Promise<JobRecord | null>
 export async function forgetJob(env: Env, key: string): Promise<boolean> {
   const id = await jobIndex(env).forget(key);
   return id !== null && (await jobBoard(env, id).forget(id));
+}
+
+/**
+ * Forgets every job of a classifier, in the index first (so none is leased again), then on each
+ * job's board (a runner still holding a lease gets 404 at its next call, so nothing is published);
+ * returns the jobs' result keys, so the caller can remove the results too.
+ */
+export async function forgetClassifierJobs(env: Env, classifierId: string): Promise<string[]> {
+  const jobs = await jobIndex(env).forgetClassifier(classifierId);
+  await Promise.all(jobs.map((j) => jobBoard(env, j.id).forget(j.id)));
+  return jobs.map((j) => j.key);
 }
 
 /** A page of jobs, newest first (the index pages; each job's board describes it, all at once). */

@@ -625,23 +625,6 @@ export class JobBoard extends DurableObject<Env> {
   }
 
   /**
-   * Forgets every job of a classifier (any status; running ones are answered 404 at their next
-   * heartbeat or completion, so nothing is published for them) and returns their result keys, so
-   * the caller can remove the results too (DELETE /v1/classifiers/{id}).
-   */
-  forgetClassifier(classifierId: string): string[] {
-    this.begin();
-    return this.ctx.storage.transactionSync(() => {
-      const rows = this.q<{ id: string; key: string }>(
-        "SELECT id, key FROM jobs WHERE json_extract(spec, '$.classifierId') = ?",
-        classifierId,
-      );
-      for (const r of rows) this.drop(r.id);
-      return rows.map((r) => r.key);
-    });
-  }
-
-  /**
    * Cancels a job (its submitter no longer wants it): the queued shards and every stored partial
    * result are dropped and nothing is published; runners holding a lease are answered 409
    * `job-cancelled` at their next heartbeat or completion. Cancelling a cancelled job changes

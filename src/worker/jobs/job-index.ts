@@ -43,9 +43,11 @@ interface IndexRow {
   busy_until: number;
   /** Incremented by every word from the job's board: a lease's stale `busy_until` never overwrites a newer wake. */
   wakes: number;
+  /** The classifier the job computes for (its spec's `classifierId`), so deleting a classifier finds its jobs. */
+  classifier_id: string | null;
 }
 
-const COLUMNS = 'id, key, kind, status, error, created_at, needs, busy_until, wakes';
+const COLUMNS = 'id, key, kind, status, error, created_at, needs, busy_until, wakes, classifier_id';
 
 const zero = (): BoardCost => ({ statements: 0, rowsRead: 0, rowsWritten: 0 });
 
@@ -67,11 +69,13 @@ export class JobIndex extends DurableObject<Env> {
       created_at INTEGER NOT NULL,
       needs TEXT,
       busy_until INTEGER NOT NULL DEFAULT 0,
-      wakes INTEGER NOT NULL DEFAULT 0
+      wakes INTEGER NOT NULL DEFAULT 0,
+      classifier_id TEXT
     )`);
     // Leasing walks the open jobs oldest first; listing pages newest first.
     sql.exec('CREATE INDEX IF NOT EXISTS jobs_by_status ON jobs (status, created_at)');
     sql.exec('CREATE INDEX IF NOT EXISTS jobs_recent ON jobs (created_at, id)');
+    sql.exec('CREATE INDEX IF NOT EXISTS jobs_by_classifier ON jobs (classifier_id)');
     sql.exec('CREATE TABLE IF NOT EXISTS runner_contacts (runner TEXT PRIMARY KEY, last_seen INTEGER NOT NULL)');
     sql.exec('CREATE INDEX IF NOT EXISTS runner_contacts_recent ON runner_contacts (last_seen)');
   }
@@ -104,7 +108,7 @@ export class JobIndex extends DurableObject<Env> {
    * The job id for `key`: the existing job's (unless it was cancelled: a new job, on a new board),
    * or a new one, queued. The caller then creates (or resubmits) it on its board.
    */
-  claim(input: { key: string; kind: string; needs?: string }): {
+  claim(input: { key: string; kind: string; needs?: string; classifierId?: string }): {
     id: string;
     ctx: IndexContext;
     superseded: string | null;
@@ -119,12 +123,13 @@ export class JobIndex extends DurableObject<Env> {
       const id = crypto.randomUUID();
       this.q(
         cost,
-        "INSERT INTO jobs (id, key, kind, status, created_at, needs) VALUES (?, ?, ?, 'queued', ?, ?)",
+        "INSERT INTO jobs (id, key, kind, status, created_at, needs, classifier_id) VALUES (?, ?, ?, 'queued', ?, ?, ?)",
         id,
         input.key,
         input.kind,
         Date.now(),
         input.needs ?? null,
+        input.classifierId ?? null,
       );
       return { id, ctx: this.contextOf(cost, input.needs ?? null), superseded: existing?.id ?? null };
     });
@@ -163,6 +168,23 @@ export class JobIndex extends DurableObject<Env> {
     const r = this.row(cost, 'key', key);
     if (r) this.q(cost, 'DELETE FROM jobs WHERE id = ?', r.id);
     return r?.id ?? null;
+  }
+
+  /**
+   * Forgets every job of a classifier (DELETE /v1/classifiers/{id}): their ids, to forget them on
+   * their boards too, and their keys, to remove their results.
+   */
+  forgetClassifier(classifierId: string): Array<{ id: string; key: string }> {
+    const cost = zero();
+    return this.ctx.storage.transactionSync(() => {
+      const rows = this.q<{ id: string; key: string }>(
+        cost,
+        'SELECT id, key FROM jobs WHERE classifier_id = ?',
+        classifierId,
+      );
+      this.q(cost, 'DELETE FROM jobs WHERE classifier_id = ?', classifierId);
+      return rows;
+    });
   }
 
   /**

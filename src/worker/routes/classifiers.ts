@@ -27,7 +27,7 @@ import {
   type RegistrationInput,
 } from '../registry.js';
 import { json, route, valid, type AppContext, type AppEnv } from '../http.js';
-import { board } from '../jobs/board.js';
+import { forgetClassifierJobs } from '../jobs/board-client.js';
 import { deleteResult } from '../result-cache.js';
 import { ProblemError, errorResponses, problemContent } from '../problem.js';
 
@@ -365,7 +365,7 @@ export function registerClassifiers(app: OpenAPIHono<AppEnv>): void {
       bucket(c.env); // 503 before any work when storage is missing
       // The record goes first: from then on nothing computes for it, and its results can go.
       const deleted = await deleteClassifier(c.env, id);
-      const keys = await board(c.env).forgetClassifier(id);
+      const keys = await forgetClassifierJobs(c.env, id);
       let resultsDeleted = 0;
       for (const key of keys) if (await deleteResult(c.env, key)) resultsDeleted++;
       return json({ id, deleted, jobsForgotten: keys.length, resultsDeleted });

@@ -124,7 +124,8 @@ describe('faultlines CLI', () => {
       const report = JSON.parse(readFileSync(path.join(userOut, 'report.json'), 'utf8'));
       expect(report.classifiers.map((c: { name: string }) => c.name)).toEqual(['mlp-layers', 'classifier-corrupted']);
       expect(report.classifiers[0].id).toMatch(/^[0-9a-f]{64}$/);
-    });
+      // Also the adapter check on 2 x 2,000 real images and the side-by-side with both CNNs.
+    }, 240_000);
 
     it('ranks with the built-in CNN when the user model has no gradient, and measures the user model on the same dims', async () => {
       const userOut = mkdtempSync(path.join(tmpdir(), 'faultlines-user-report-'));
@@ -150,7 +151,7 @@ describe('faultlines CLI', () => {
         'mlp-graph-equal',
       ]);
       expect(report.accuracyCurves.curves).toHaveLength(2);
-    });
+    }, 240_000);
 
     it('describes your model in the report: name, files, adapter, hashes, the adapter check, side by side with every built-in classifier', async () => {
       const userOut = mkdtempSync(path.join(tmpdir(), 'faultlines-user-report-'));

@@ -580,5 +580,6 @@ describe('registered classifiers on workerd', () => {
     );
     expect(worst).toBeLessThan(RANKING_TOLERANCE);
     rmSync(out, { recursive: true, force: true });
-  });
+    // The CLI side is a whole analysis (with the adapter check and the side-by-side with both CNNs).
+  }, 300_000);
 });

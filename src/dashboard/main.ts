@@ -18,7 +18,7 @@ import { ARROW, ApiError, Chart, PALETTE, getJson, pct, submitCurl, type Request
 import { aborted, esc, type ClassifierInfo, type PageContext, type View } from './context.js';
 import { embeddings } from './embeddings.js';
 import { panelTools } from './export.js';
-import { sideBySide } from './side-by-side.js';
+import { sideBySide, sideBySideAgain } from './side-by-side.js';
 
 const API = location.origin;
 const $ = <T extends HTMLElement = HTMLElement>(id: string) => document.getElementById(id) as T;
@@ -381,7 +381,7 @@ function widget(slot: string, tag: string, attrs: Record<string, string>, signal
 
 // --- the view, the URL and the selection ---
 
-let view: View = { classifier: '', cls: 0, dim: null, compare: '' };
+let view: View = { classifier: '', cls: 0, dim: null, compare: '', vs: '' };
 let selection: AbortController | null = null;
 /** The selection whose sections have drawn (data-ready is set for it). */
 let drawnFor: AbortController | null = null;
@@ -391,11 +391,13 @@ function viewFromUrl(): View {
   const known = (name: string | null) => (name !== null && classifiers.some((c) => c.name === name) ? name : null);
   const int = (v: string | null, max: number) => (v !== null && /^\d+$/.test(v) && Number(v) <= max ? Number(v) : null);
   const compare = q.get('compare');
+  const vs = q.get('vs');
   return {
     classifier: known(q.get('classifier')) ?? defaultClassifier,
     cls: int(q.get('class'), 9) ?? 0,
     dim: int(q.get('dim'), 1_000_000),
     compare: compare === 'none' || known(compare) ? compare! : '',
+    vs: vs === 'none' || known(vs) ? vs! : '',
   };
 }
 
@@ -407,6 +409,8 @@ function urlOf(v: View): string {
   else q.set('dim', String(v.dim));
   if (v.compare === '') q.delete('compare');
   else q.set('compare', v.compare);
+  if (v.vs === '') q.delete('vs');
+  else q.set('vs', v.vs);
   return `${location.pathname}?${q}`;
 }
 
@@ -482,7 +486,16 @@ function select(change: Partial<View>, history: 'push' | 'none' = 'push'): void 
   else if (next.dim !== prev.dim) {
     if (next.dim !== null) $('traversals').scrollIntoView({ block: 'start' });
     void openDim(next);
-  }
+  } else if (next.vs !== prev.vs) void otherClassifier(next);
+}
+
+/** Only the classifier beside this one changed: the side-by-side panel alone is drawn again. */
+async function otherClassifier(v: View): Promise<void> {
+  const c = selection!;
+  if (drawnFor !== c) return;
+  setReady(false);
+  await sideBySideAgain(v);
+  if (view === v && !c.signal.aborted) setReady(true);
 }
 
 let defaultClassifier = '';

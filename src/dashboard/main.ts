@@ -3,7 +3,7 @@
  * of src/worker/routes/dashboard.ts from the same-origin API with the widgets and Chart.js that the
  * widgets module exports (the build rewrites this import to the widgets module's hashed URL).
  *
- * The view (classifier, class, dim, compare) lives in the URL: a reload or a shared link restores
+ * The view (classifier, class, dim, compare, vs) lives in the URL: a reload or a shared link restores
  * it, and every change is a history entry (back/forward restore the previous view). Each selection
  * has its own AbortController: choosing another classifier or class aborts every request of the
  * previous one, and nothing that finishes for an old selection is drawn. Clicking a ranked dim, a
@@ -13,6 +13,8 @@
  * on <html> and `window.faultlinesReady` (ms since navigation start) for the browser tests and
  * `npm run bench:dashboard`; `window.faultlinesCharts` holds the Chart.js charts it drew, by id.
  * `?timeout=<s>` sets how long each request may take before the page reports it (default 30 s).
+ * Panels with a module of their own (the page's helpers passed as a PageContext): side-by-side.ts
+ * (two classifiers on the slider's direction), embeddings.ts, export.ts (PNG and widget snippets).
  */
 import { ARROW, ApiError, Chart, PALETTE, getJson, pct, submitCurl, type RequestOptions } from '../widgets/index.js';
 import { aborted, esc, type ClassifierInfo, type PageContext, type View } from './context.js';

@@ -107,6 +107,13 @@ async function main(): Promise<void> {
       fresh.push(await measure(await ctx.newPage(), url));
       await ctx.close();
     }
+    // The peer, measured in the same run: the same page without the two-classifier panel (?vs=none).
+    const peer: Load[] = [];
+    for (let i = 0; i < N; i++) {
+      const c = await browser.newContext({ viewport });
+      peer.push(await measure(await c.newPage(), `${url}?vs=none`));
+      await c.close();
+    }
     const ctx = await browser.newContext({ viewport });
     const page = await ctx.newPage();
     await measure(page, url);
@@ -140,6 +147,8 @@ async function main(): Promise<void> {
         sectionsShowingAnError: shownFailed,
       },
       freshContext: summary(fresh),
+      peerWithoutSideBySide: summary(peer),
+      freshOverPeer: r1((10 * median(fresh.map((l) => l.readyMs))) / median(peer.map((l) => l.readyMs))) / 10,
       reloadWarmBrowserCache: summary(reloads),
       loads: {
         fresh: fresh.map((l) => ({
@@ -157,6 +166,9 @@ async function main(): Promise<void> {
     );
     console.log(
       `first render (navigation -> all sections drawn), median of ${N}: fresh context ${out.freshContext.readyMs.median} ms (FCP ${out.freshContext.firstContentfulPaintMs.median} ms), reload ${out.reloadWarmBrowserCache.readyMs.median} ms; warm-up load ${out.warmupLoad.readyMs} ms`,
+    );
+    console.log(
+      `peer without the two-classifier panel (?vs=none): ${out.peerWithoutSideBySide.readyMs.median} ms; fresh / peer ${out.freshOverPeer}`,
     );
     console.log(
       `first load on a fresh isolate: ${refused.length} answers >= 400 (retried: ${refused.join(', ') || 'none'}), ${failed.length} failed requests, ${shownFailed} sections showing an error; load average ${out.machine.load1}`,

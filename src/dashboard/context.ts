@@ -12,6 +12,8 @@ export interface View {
   dim: number | null;
   /** The accuracy-curve widget's `compare`: '' (every classifier), 'none' or a classifier name. */
   compare: string;
+  /** The classifier shown beside this one on the slider's direction: '' (the first other one), 'none' or a name. */
+  vs: string;
 }
 
 export interface ClassifierInfo {

@@ -124,7 +124,7 @@ function figureRows(panel: Element): { rows: FigureRow[]; cell: number } {
       ]
     : [];
   const dims = Array.from(panel.querySelectorAll<HTMLElement>('#fig5 .row[data-dim]')).map((row) => ({
-    // innerText keeps the label's line breaks (dim and direction / layer:channel / outcome).
+    // biome-ignore lint/performance/useDomNodeTextContent: innerText keeps the label's line breaks (dim and direction / layer:channel / outcome).
     label: (row.querySelector<HTMLElement>('.dim')?.innerText ?? '')
       .split('\n')
       .map((l) => l.trim())

@@ -3,7 +3,7 @@
  * of src/worker/routes/dashboard.ts from the same-origin API with the widgets and Chart.js that the
  * widgets module exports (the build rewrites this import to the widgets module's hashed URL).
  *
- * The view (classifier, class, dim, compare) lives in the URL: a reload or a shared link restores
+ * The view (classifier, class, dim, compare, vs) lives in the URL: a reload or a shared link restores
  * it, and every change is a history entry (back/forward restore the previous view). Each selection
  * has its own AbortController: choosing another classifier or class aborts every request of the
  * previous one, and nothing that finishes for an old selection is drawn. Clicking a ranked dim, a
@@ -13,12 +13,14 @@
  * on <html> and `window.faultlinesReady` (ms since navigation start) for the browser tests and
  * `npm run bench:dashboard`; `window.faultlinesCharts` holds the Chart.js charts it drew, by id.
  * `?timeout=<s>` sets how long each request may take before the page reports it (default 30 s).
+ * Panels with a module of their own (the page's helpers passed as a PageContext): side-by-side.ts
+ * (two classifiers on the slider's direction), embeddings.ts, export.ts (PNG and widget snippets).
  */
 import { ARROW, ApiError, Chart, PALETTE, getJson, pct, submitCurl, type RequestOptions } from '../widgets/index.js';
 import { aborted, esc, type ClassifierInfo, type PageContext, type View } from './context.js';
 import { embeddings } from './embeddings.js';
 import { panelTools } from './export.js';
-import { sideBySide } from './side-by-side.js';
+import { sideBySide, sideBySideAgain } from './side-by-side.js';
 import { directionsPanel } from './directions-panel.js';
 
 const API = location.origin;
@@ -382,7 +384,7 @@ function widget(slot: string, tag: string, attrs: Record<string, string>, signal
 
 // --- the view, the URL and the selection ---
 
-let view: View = { classifier: '', cls: 0, dim: null, compare: '' };
+let view: View = { classifier: '', cls: 0, dim: null, compare: '', vs: '' };
 let selection: AbortController | null = null;
 /** The selection whose sections have drawn (data-ready is set for it). */
 let drawnFor: AbortController | null = null;
@@ -392,11 +394,13 @@ function viewFromUrl(): View {
   const known = (name: string | null) => (name !== null && classifiers.some((c) => c.name === name) ? name : null);
   const int = (v: string | null, max: number) => (v !== null && /^\d+$/.test(v) && Number(v) <= max ? Number(v) : null);
   const compare = q.get('compare');
+  const vs = q.get('vs');
   return {
     classifier: known(q.get('classifier')) ?? defaultClassifier,
     cls: int(q.get('class'), 9) ?? 0,
     dim: int(q.get('dim'), 1_000_000),
     compare: compare === 'none' || known(compare) ? compare! : '',
+    vs: vs === 'none' || known(vs) ? vs! : '',
   };
 }
 
@@ -408,6 +412,8 @@ function urlOf(v: View): string {
   else q.set('dim', String(v.dim));
   if (v.compare === '') q.delete('compare');
   else q.set('compare', v.compare);
+  if (v.vs === '') q.delete('vs');
+  else q.set('vs', v.vs);
   return `${location.pathname}?${q}`;
 }
 
@@ -484,7 +490,16 @@ function select(change: Partial<View>, history: 'push' | 'none' = 'push'): void 
   else if (next.dim !== prev.dim) {
     if (next.dim !== null) $('traversals').scrollIntoView({ block: 'start' });
     void openDim(next);
-  }
+  } else if (next.vs !== prev.vs) void otherClassifier(next);
+}
+
+/** Only the classifier beside this one changed: the side-by-side panel alone is drawn again. */
+async function otherClassifier(v: View): Promise<void> {
+  const c = selection!;
+  if (drawnFor !== c) return;
+  setReady(false);
+  await sideBySideAgain(v);
+  if (view === v && !c.signal.aborted) setReady(true);
 }
 
 let defaultClassifier = '';

@@ -52,12 +52,12 @@ export function rangeFor(corners: Array<LiveCorner | null>): number {
   return Math.min(20, Math.max(1, Math.ceil(far * 2) / 2));
 }
 
-/** The classifier to compare with: the `vs` control's choice, or the first other one. */
+/** The classifier to compare with: the view's `vs`, or the first other one; shown in the `vs` control. */
 function other(ctx: PageContext, view: View): string | null {
   const sel = $('vs') as HTMLSelectElement;
   const names = ctx.classifiers().map((c) => c.name);
   const choices = names.filter((n) => n !== view.classifier);
-  const keep = sel.value;
+  const keep = view.vs;
   sel.innerHTML = `${choices.map((n) => `<option value="${esc(n)}">${esc(ctx.shown(ctx.classifiers().find((c) => c.name === n)!))}</option>`).join('')}<option value="none">none</option>`;
   sel.value = choices.includes(keep) || keep === 'none' ? keep : (choices[0] ?? 'none');
   return sel.value === 'none' ? null : sel.value;
@@ -108,17 +108,26 @@ function framesTable(cls: number, ts: RangeTraversal[], strips: Array<[string, s
 
 /** What the panel shows now, for the `vs` control to redraw it. */
 let shownFor: { ctx: PageContext; view: View; dim: number; signal: AbortSignal } | null = null;
+/** The latest call: an earlier one (another `vs` of the same selection) that finishes later is not drawn. */
+let latest: object | null = null;
+
+/** Draws the panel again for `view` (another `vs`) on the dim and selection it shows. */
+export function sideBySideAgain(view: View): Promise<void> {
+  if (!shownFor || shownFor.signal.aborted) return Promise.resolve();
+  return sideBySide(shownFor.ctx, view, shownFor.dim, shownFor.signal);
+}
 
 /** Draws the panel for (view's class, dim); resolves once drawn (or failed, or the selection left). */
 export async function sideBySide(ctx: PageContext, view: View, dim: number, signal: AbortSignal): Promise<void> {
   shownFor = { ctx, view, dim, signal };
+  const call = {};
+  latest = call;
+  const stale = () => signal.aborted || latest !== call;
   const vs = $('vs');
   if (!vs.dataset.bound) {
     vs.dataset.bound = 'on';
-    vs.addEventListener('change', () => {
-      if (shownFor && !shownFor.signal.aborted)
-        void sideBySide(shownFor.ctx, shownFor.view, shownFor.dim, shownFor.signal);
-    });
+    // A view change (in the URL and the history); the page then calls sideBySideAgain.
+    vs.addEventListener('change', () => shownFor?.ctx.select({ vs: (vs as HTMLSelectElement).value }));
   }
   const el = $('sbs-body');
   const b = other(ctx, view);
@@ -141,7 +150,7 @@ export async function sideBySide(ctx: PageContext, view: View, dim: number, sign
         ),
       ),
     );
-    if (signal.aborted) return;
+    if (stale()) return;
     const found = corners.map((c) => (c instanceof Error ? null : c));
     const range = rangeFor(found);
     const ts = (await Promise.all(
@@ -154,7 +163,7 @@ export async function sideBySide(ctx: PageContext, view: View, dim: number, sign
         ),
       ),
     )) as RangeTraversal[];
-    if (signal.aborted) return;
+    if (stale()) return;
     const same = ts.every((t) => t.strip === ts[0].strip);
     const strip = (t: RangeTraversal) =>
       `<img class="px sbs-strip" src="${t.strip}" alt="${esc(`frames of dim ${dim} from the class ${view.cls} average, shifts ${t.frames[0].shift.toFixed(2)} to +${t.frames[t.frames.length - 1].shift.toFixed(2)} std`)}">`;
@@ -174,7 +183,7 @@ export async function sideBySide(ctx: PageContext, view: View, dim: number, sign
       .join('')}</div>`;
     el.dataset.state = 'ready';
   } catch (e) {
-    if (aborted(e) || signal.aborted) return;
+    if (aborted(e) || stale()) return;
     el.dataset.state = 'error';
     ctx.fail(el, e, () => void sideBySide(ctx, view, dim, signal));
   }

@@ -132,6 +132,18 @@ describe('two classifiers on one direction (feature 9)', () => {
       expect(Number(await box.getAttribute('data-decision-shift')), name).toBeCloseTo(cached.decision.shift, 3);
       expect(Number(await box.getAttribute('data-decision-predicted')), name).toBe(cached.decision.predicted);
     }
+
+    // The classifier beside this one is part of the view: in the URL, back restores it.
+    await page.selectOption('#vs', 'none');
+    await page.waitForFunction(() => new URL(location.href).searchParams.get('vs') === 'none');
+    await page.waitForSelector('#sbs-body[data-state="ready"]', { timeout: READY });
+    expect(await page.locator('table.sbs-frames tbody tr[data-classifier]').count()).toBe(1);
+    await page.goBack();
+    await page.waitForFunction(
+      () => (document.querySelector('#vs') as HTMLSelectElement).value === 'classifier-corrupted',
+    );
+    await page.waitForSelector('#sbs-body[data-state="ready"]', { timeout: READY });
+    expect(await page.locator('table.sbs-frames tbody tr[data-classifier]').count()).toBe(2);
     await page.context().close();
   }, 300_000);
 });

@@ -72,9 +72,9 @@ describe('contrastive ranking', () => {
       ).toBeLessThan(0.15 * Math.abs(b) + 2e-3);
       expect(d.contrastive).toBeCloseTo(d.score - d.referenceScore, 10);
     }
-    // The attribution covers one factor per family (gray: noise, sharpness, ink, stroke, x, y, size).
+    // The attribution covers one factor per family (gray: noise, sharpness, ink, stroke (area), x, y, size).
     expect(r.attribution.factors.map((f) => f.factor).sort()).toEqual(
-      ['centroidX', 'centroidY', 'intensity', 'noise', 'scale', 'sharpness', 'thickness'].sort(),
+      ['area', 'centroidX', 'centroidY', 'intensity', 'noise', 'scale', 'sharpness'].sort(),
     );
   });
 

@@ -30,6 +30,7 @@ describe('planted failures, named by the method', () => {
       const table = r.factors.map((f) => `${f.label} ${f.coefficient.toFixed(3)}`).join('; ');
       expect(n.recovered, `${name}: named first "${n.top}" (margin ${n.margin.toFixed(3)}): ${table}`).toBe(expected);
       if (expected) expect(n.margin).toBeGreaterThan(0);
-    });
+      // Two gradient passes over 1,000 samples per fixture: 130-260 s each at a load average of 35.
+    }, 600_000);
   }
 });

@@ -97,8 +97,15 @@ describe('faultlines CLI', () => {
         'classifier-clean',
       ]);
       expect(r.stdout).toContain('why: classifier-corrupted');
+      // The contrastive ranking against the compared classifier: every dim, the factor attribution.
+      expect(report.contrastive.ranking.reference).toBe('classifier-clean');
+      expect(report.contrastive.ranking.dims).toHaveLength(report.ranking.dims.length);
+      expect(report.contrastive.attribution.factors).toHaveLength(7);
+      expect(report.contrastive.attribution.samples).toBe(120);
+      expect(r.stdout).toContain('specific weakness: ');
       const html = readFileSync(path.join(out, 'report.html'), 'utf8');
       expect(html).toContain('What the directions do to the image');
+      expect(html).toContain('Specific weakness against classifier-clean');
       expect(html).toContain('data:image/png;base64,');
       expect(html).not.toMatch(/<script[^>]+src=/); // nothing loaded from elsewhere
       // The whole analysis in a child process; the naming is kept small (6 dims x 6 samples, corner
@@ -151,6 +158,8 @@ describe('faultlines CLI', () => {
         'mlp-graph-equal',
       ]);
       expect(report.accuracyCurves.curves).toHaveLength(2);
+      // No gradient through the user model: no contrastive ranking.
+      expect(report.contrastive).toBeNull();
     }, 240_000);
 
     it('describes your model in the report: name, files, adapter, hashes, the adapter check, side by side with every built-in classifier', async () => {

@@ -102,7 +102,7 @@ export const LABEL_RULE =
   'families); "no visible change" when no factor passes the first two.';
 
 /** Families of factors that move together by construction (contrast = intensity - background). */
-const FAMILY: Record<Factor, string> = {
+export const FACTOR_FAMILY: Record<Factor, string> = {
   noise: 'noise',
   sharpness: 'sharpness',
   intensity: 'ink',
@@ -138,7 +138,7 @@ const RELATIVE: ReadonlySet<Factor> = new Set<Factor>([
 ]);
 
 /** The scale an effect is measured on: log for relative factors (floored so a blank frame stays finite). */
-function effectScale(factor: Factor, v: number): number {
+export function effectScale(factor: Factor, v: number): number {
   return RELATIVE.has(factor) ? Math.log(Math.max(v, 1e-4)) : v;
 }
 
@@ -282,7 +282,7 @@ export function labelDirection(effects: readonly FactorEffect[], minEffect: numb
   const passes = (e: FactorEffect) => Math.abs(e.effect) >= minEffect && (e.ciLow > 0 || e.ciHigh < 0);
   const top = effects[0];
   if (!top || !passes(top)) return { kind: 'unchanged', text: 'no visible change', factor: null, margin: 0 };
-  const rival = effects.find((e) => FAMILY[e.factor] !== FAMILY[top.factor]);
+  const rival = effects.find((e) => FACTOR_FAMILY[e.factor] !== FACTOR_FAMILY[top.factor]);
   const margin = rival && Math.abs(rival.effect) > 0 ? Math.abs(top.effect) / Math.abs(rival.effect) : Infinity;
   if (margin >= dominance)
     return { kind: 'dominant', text: factorPhrase(top.factor, top.effect), factor: top.factor, margin };

@@ -8,6 +8,7 @@ import { contentHash } from '../hash.js';
 import { accuracyCurves, type AccuracyCurvesResult, type Robustness } from './accuracy-curve.js';
 import { classAverageStyle, CORNER_CASES_SCHEMA, findCornerCases, type CornerCasesResult } from './corner-cases.js';
 import { directionsReport, type DirectionsReport } from './directions.js';
+import { contrastiveFailures, type ContrastiveFailures } from './contrastive-ranking.js';
 import { embedSpaces, type EmbeddingResult } from './embedding.js';
 import { styleHistograms, type HistogramsResult } from './histograms.js';
 import { flipSufficiency, type FlipSufficiencyResult } from './flip-sufficiency.js';
@@ -68,6 +69,13 @@ export interface AnalysisOptions {
   directionSamples: number;
   directionShifts: number[];
   cornerCaseDirectionSamples: number;
+  /**
+   * Contrastive ranking against the compared classifier (contrastive-ranking.ts): on the first N
+   * samples of the population (0: not computed; also skipped without a compared classifier), its
+   * top dims described.
+   */
+  contrastiveSamples: number;
+  contrastiveDims: number;
   batchSize: number;
 }
 
@@ -92,6 +100,8 @@ export const DEFAULT_ANALYSIS: AnalysisOptions = {
   directionSamples: 24,
   directionShifts: [0, 1, 2, 3, 4],
   cornerCaseDirectionSamples: 8,
+  contrastiveSamples: 2000,
+  contrastiveDims: 10,
   batchSize: 64,
 };
 
@@ -139,6 +149,12 @@ export interface AnalysisReport {
   sideBySide: SideBySideResult;
   /** What the top dims and the corner cases' dims do to the image (labels, factor effect sizes), the contrastive ranking against the compared classifier, and why each classifier fails. */
   directions: DirectionsReport;
+  /**
+   * Against the compared classifier: every dim ranked by how much more it lowers this classifier's
+   * margin, the image factors its specific weakness follows, and its top dims described; null
+   * without a compared classifier or with `contrastiveSamples` 0.
+   */
+  contrastive: ContrastiveFailures | null;
   embedding: EmbeddingResult;
   /** Seconds per stage. */
   timings: Record<string, number>;
@@ -153,6 +169,7 @@ export type AnalysisStage =
   | 'flip-sufficiency'
   | 'frontier'
   | 'directions'
+  | 'contrastive'
   | 'curves'
   | 'side-by-side'
   | 'embedding';
@@ -349,6 +366,26 @@ export async function analyze(
     ),
   );
 
+  const contrastive =
+    compare && o.contrastiveSamples > 0
+      ? await timed('contrastive', () =>
+          contrastiveFailures(
+            [models, compare],
+            [models.classifier.name, compare.classifier.name],
+            { ...spec, count: Math.min(o.contrastiveSamples, spec.count) },
+            {
+              dims: o.contrastiveDims,
+              samples: o.directionSamples,
+              shifts: o.directionShifts,
+              seed: o.seed,
+              batchSize: o.batchSize,
+              sweepBatchSize: o.batchSize,
+              onProgress: progress('contrastive'),
+            },
+          ),
+        )
+      : null;
+
   const others = other && compare ? { [compare.classifier.name]: other.correct } : {};
   const curves = accuracyCurves(
     pop,
@@ -460,6 +497,7 @@ export async function analyze(
     frontier,
     directions,
     sideBySide: side,
+    contrastive,
     embedding,
     timings,
   };

@@ -5,6 +5,8 @@
  */
 /** accuracy-curve.ts */
 export const ACCURACY_CURVE_SCHEMA = 'faultlines.accuracy-curve/2';
+/** contrastive-ranking.ts */
+export const CONTRASTIVE_RANKING_SCHEMA = 'faultlines.contrastive-ranking/1';
 /** corner-cases.ts */
 export const CORNER_CASES_SCHEMA = 'faultlines.corner-cases/2';
 /** directions.ts */

@@ -72,6 +72,10 @@ const usage = `usage: faultlines analyze [options]
                          dims x samples x ${DEFAULT_ANALYSIS.directionShifts.length} frames per classifier, whatever --samples is
   --corner-direction-samples N  samples moved along each corner case's dim to name it (default
                          ${DEFAULT_ANALYSIS.cornerCaseDirectionSamples}; 0: corner cases are not named)
+  --contrastive-samples N  samples (the population's first N) of the contrastive ranking against the compared
+                         classifier: every dim by how much more it lowers this classifier's margin, and the image
+                         factor its specific weakness follows (default ${DEFAULT_ANALYSIS.contrastiveSamples}; 0: not computed;
+                         docs/naming.md)
   --out DIR              output folder (default out/report)`;
 
 export async function run(args: string[]): Promise<void> {
@@ -94,6 +98,7 @@ export async function run(args: string[]): Promise<void> {
       threads: { type: 'string', default: String(availableCores()) },
       out: { type: 'string', default: 'out/report' },
       'direction-dims': { type: 'string', default: String(DEFAULT_ANALYSIS.directionDims) },
+      'contrastive-samples': { type: 'string', default: String(DEFAULT_ANALYSIS.contrastiveSamples) },
       'direction-samples': { type: 'string', default: String(DEFAULT_ANALYSIS.directionSamples) },
       'corner-direction-samples': { type: 'string', default: String(DEFAULT_ANALYSIS.cornerCaseDirectionSamples) },
       domain: { type: 'string', default: DEFAULT_DOMAIN },
@@ -136,6 +141,7 @@ export async function run(args: string[]): Promise<void> {
   const threads = intOption(o.threads, 'threads', 1, 256);
   const directionDims = intOption(o['direction-dims'], 'direction-dims', 1, 512);
   const directionSamples = intOption(o['direction-samples'], 'direction-samples', 2, 10_000);
+  let contrastiveSamples = intOption(o['contrastive-samples'], 'contrastive-samples', 0, 1_000_000);
   const cornerCaseDirectionSamples = intOption(o['corner-direction-samples'], 'corner-direction-samples', 0, 10_000);
   // One sample has no spread to bootstrap an effect size from.
   if (cornerCaseDirectionSamples === 1)
@@ -261,6 +267,8 @@ export async function run(args: string[]): Promise<void> {
       );
       compare = models;
       models = compareModels;
+      // The contrastive ranking needs the gradient of both classifiers.
+      contrastiveSamples = 0;
     }
   }
   // Every built-in classifier that fits, next to the analysed one on its top dims.
@@ -302,6 +310,7 @@ export async function run(args: string[]): Promise<void> {
         directionDims,
         directionSamples,
         cornerCaseDirectionSamples,
+        contrastiveSamples,
       },
       compare,
       (p) => {
@@ -375,6 +384,7 @@ export async function run(args: string[]): Promise<void> {
         return `${name} ${mean((x) => x.pTrueAfter).toFixed(3)} (${mean((x) => x.pTrue).toFixed(3)})`;
       })
       .join(', ')}`,
+    ...(report.contrastive ? [`  specific weakness: ${contrastiveSummary(report.contrastive)}`] : []),
     `wrote ${path.relative(process.cwd(), out) || '.'}/report.html, report.json, traversals.png, corner-cases.png, joint-corner-cases.png`,
   ];
   process.stdout.write(lines.join('\n') + '\n');
@@ -400,4 +410,18 @@ export function sanityCheckLines(name: string, check: AdapterSanityCheck | null,
       ? `  plausible (clean accuracy at least ${pct(check.threshold)}; chance ${pct(check.chance)})`
       : `  IMPLAUSIBLE: check ${check.fieldsToCheck.join(', ')}`,
   ];
+}
+
+/** The CLI's line for the contrastive ranking: the factor named (or why none is), and the top dims. */
+function contrastiveSummary(c: NonNullable<AnalysisReport['contrastive']>): string {
+  const a = c.attribution;
+  const [first, second] = a.factors;
+  const named = a.named
+    ? `${c.ranking.classifier} fails more than ${c.ranking.reference} where the image ${a.named.label} (${first.factor} ${first.coefficient.toFixed(2)} [${first.ciLow.toFixed(2)}, ${first.ciHigh.toFixed(2)}] margin shares per factor std; runner-up ${second?.label ?? 'none'} ${second ? second.coefficient.toFixed(2) : ''}; first in ${Math.round(100 * a.named.firstShare)}% of bootstrap resamples)`
+    : `no factor named for ${c.ranking.classifier} against ${c.ranking.reference} (the largest, ${first?.factor ?? 'none'}, has an interval that includes 0)`;
+  const dims = (c.directions?.directions ?? [])
+    .slice(0, 5)
+    .map((d) => `${d.dims[0]} ${d.label.text}`)
+    .join('; ');
+  return `${named}; contrastive top dims: ${dims}`;
 }

@@ -74,5 +74,35 @@ export function directionsSection(r: AnalysisReport): string {
 <div style="display:flex;gap:2rem"><table><tr><th>gradient rank</th><th>direction</th><th>label</th><th>p<sub>true</sub> drop</th></tr>${gradientShort}</table>${contrastive ? `<table><tr><th>contrastive rank</th><th>direction</th><th>label</th><th>contrastive</th></tr>${contrastive}</table>` : ''}</div>
 <h3>Why each classifier fails</h3>
 ${why}
+${specificWeakness(r)}
 <details><summary>Image factors</summary><table><tr><th>factor</th><th>what it measures</th></tr>${factors}</table></details>`;
+}
+
+/** The contrastive ranking against the compared classifier (margin-based, every dim) and its factor attribution. */
+function specificWeakness(r: AnalysisReport): string {
+  const c = r.contrastive;
+  if (!c) return '';
+  const a = c.attribution;
+  const named = a.named
+    ? `<b>${esc(c.ranking.classifier)} fails more than ${esc(c.ranking.reference)} where the image ${esc(a.named.label)}</b> (margin over the runner-up ${n2(a.named.margin)}, first in ${Math.round(100 * a.named.firstShare)}% of bootstrap resamples)`
+    : `No factor named: the largest coefficient's interval includes 0.`;
+  const factors = a.factors
+    .map(
+      (f) =>
+        `<tr><td>${esc(f.factor)}</td><td>${esc(f.label)}</td><td>${n2(f.coefficient)} [${n2(f.ciLow)}, ${n2(f.ciHigh)}]</td><td>${Math.round(100 * f.firstShare)}%</td></tr>`,
+    )
+    .join('');
+  const label = new Map((c.directions?.directions ?? []).map((d) => [d.dims[0], d.label.text]));
+  const dims = c.ranking.dims
+    .slice(0, 10)
+    .map(
+      (d) =>
+        `<tr><td>${d.rank}</td><td>${esc(d.layer)}:${d.channel} (${d.index}) ${d.direction}</td><td>${n2(d.contrastive)} ± ${n2(d.standardError)}</td><td>${n2(d.score)} / ${n2(d.referenceScore)}</td><td>${esc(label.get(d.index) ?? '')}</td></tr>`,
+    )
+    .join('');
+  return `<h3>Specific weakness against ${esc(c.ranking.reference)}</h3>
+<p class="note">Both classifiers' log-odds margins on the same ${c.ranking.spec.count} generated samples. Attribution: the per-sample margin deficit (the reference's margin share minus this classifier's) regressed on the image factors of the samples, one per family, z-scored; coefficient in shares of the typical margin per factor std, seeded bootstrap 95% interval. Contrastive ranking: every dim by how much more one std of it removes of this classifier's typical margin than of the reference's (docs/naming.md).</p>
+<p>${named}</p>
+<div style="display:flex;gap:2rem"><table><tr><th>factor</th><th>harmful change</th><th>coefficient</th><th>first in</th></tr>${factors}</table>
+<table><tr><th>contrastive rank</th><th>dim</th><th>contrastive</th><th>score / reference</th><th>label</th></tr>${dims}</table></div>`;
 }

@@ -63,7 +63,7 @@ function rows(page: Page, sel: string) {
         effects: Array.from(tr.querySelectorAll('.effect')).map((e) => e.textContent!.trim()),
         pTrue: tr.querySelector('td.ptrue')!.textContent!.trim(),
         ref: tr.querySelector('td.ref')?.textContent?.trim() ?? null,
-        strip: img && img.complete ? { w: img.naturalWidth, h: img.naturalHeight } : null,
+        strip: img?.complete ? { w: img.naturalWidth, h: img.naturalHeight } : null,
       };
     });
   }, sel);

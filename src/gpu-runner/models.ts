@@ -3,15 +3,16 @@
  * /weights, token-protected), verified with the core codec (sha256 of the bytes must equal both the
  * manifest's and the id the job names), built once per process and reused across shards.
  */
-import { SimpleCnn, parseCnnConfig } from '../core/classifier/simple-cnn.js';
 import type { Classifier } from '../core/classifier/classifier.js';
 import { parseAdapter } from '../core/classifier/adapter.js';
 import { TfjsClassifier, parseModelJson, tfjsClassifierId, tfjsModelSha256 } from '../core/classifier/tfjs-model.js';
-import { DEFAULT_GENERATOR } from '../core/generator/architecture.js';
-import { Generator } from '../core/generator/generator.js';
+import type { Generator } from '../core/generator/generator.js';
 import type { AnalysisModels } from '../core/analysis/models.js';
-import { decodeWeights, parseManifest, WeightsError } from '../core/weights/codec.js';
-import { RANDOM_INIT_ID, RANDOM_INIT_SEED } from '../protocol/catalog.js';
+import { buildClassifier, buildGenerator, placeholderGenerator } from '../core/loading/built-models.js';
+import { loadModelFiles, type ModelFile } from '../core/loading/model-files.js';
+import { PromiseCache } from '../core/loading/promise-cache.js';
+import { WeightsError } from '../core/weights/codec.js';
+import { RANDOM_INIT_ID } from '../protocol/catalog.js';
 import type { EdgeClient } from './client.js';
 
 /**
@@ -20,33 +21,21 @@ import type { EdgeClient } from './client.js';
  */
 export type ModelFiles = Pick<EdgeClient, 'base' | 'modelFile' | 'classifierFile'>;
 
-/** Decodes and verifies one model's weights fetched from the edge. */
-export async function fetchVerified(client: ModelFiles, id: string) {
-  const manifestJson = await client.modelFile(id, 'manifest');
-  const where = `${client.base}/v1/runner/models/${id}`;
-  const manifest = parseManifest(JSON.parse(new TextDecoder().decode(manifestJson)), `${where}/manifest`);
-  if (manifest.sha256 !== id)
-    throw new WeightsError(
-      `${where}/manifest`,
-      'checksum',
-      `manifest sha256 ${manifest.sha256} is not the requested model ${id}`,
-    );
-  const bytes = await client.modelFile(id, 'weights');
-  return { manifest, tensors: decodeWeights(manifest, bytes, `${where}/weights`) };
+/** Decodes and verifies one model's weights fetched from the edge (GET /v1/runner/models/{id}/manifest and /weights). */
+function fetchVerified(client: ModelFiles, id: string) {
+  const endpoint = (f: ModelFile) => (f.role === 'manifest' ? 'manifest' : 'weights');
+  return loadModelFiles(
+    {
+      where: (f) => `${client.base}/v1/runner/models/${id}/${endpoint(f)}`,
+      read: (f) => client.modelFile(id, endpoint(f)),
+    },
+    { sha256: id, sha256Of: 'the requested model' },
+  );
 }
 
-const generators = new Map<string, Promise<Generator>>();
-const classifiers = new Map<string, Promise<Classifier>>();
-
-function once<T>(cache: Map<string, Promise<T>>, key: string, load: () => Promise<T>): Promise<T> {
-  let p = cache.get(key);
-  if (!p) {
-    p = load();
-    p.catch(() => cache.delete(key));
-    cache.set(key, p);
-  }
-  return p;
-}
+/** Built once per process and reused across shards; a failed load is tried again by the next job. */
+const generators = new PromiseCache<Generator>();
+const classifiers = new PromiseCache<Classifier>();
 
 /**
  * A registered classifier (a user's TF.js model and adapter) fetched from the edge; its id is the
@@ -76,24 +65,14 @@ export async function jobModels(
   classifierId: string,
   classifierFormat?: string,
 ): Promise<AnalysisModels> {
-  const generator = await once(generators, generatorId, async () => {
+  const generator = await generators.get(generatorId, async () =>
     // The edge's placeholder when it was built without generator weights: seeded, reproducible.
-    if (generatorId === RANDOM_INIT_ID) return new Generator(DEFAULT_GENERATOR, RANDOM_INIT_SEED);
-    const { manifest, tensors } = await fetchVerified(client, generatorId);
-    return Generator.fromWeights(manifest, tensors, `${client.base}/v1/runner/models/${generatorId}/weights`);
-  });
-  const classifier = await once(classifiers, classifierId, async () => {
+    generatorId === RANDOM_INIT_ID ? placeholderGenerator() : buildGenerator(await fetchVerified(client, generatorId)),
+  );
+  const classifier = await classifiers.get(classifierId, async () => {
     if (classifierFormat === 'tfjs') return fetchRegisteredClassifier(client, classifierId);
-    const { manifest, tensors } = await fetchVerified(client, classifierId);
-    const file = `${client.base}/v1/runner/models/${classifierId}/weights`;
-    if (manifest.kind !== 'classifier')
-      throw new WeightsError(file, 'invalid-manifest', `model ${classifierId} is a ${manifest.kind}, not a classifier`);
-    return SimpleCnn.fromWeights(
-      manifest.name ?? classifierId,
-      parseCnnConfig(manifest.architecture, file),
-      tensors,
-      file,
-    );
+    const files = await fetchVerified(client, classifierId);
+    return buildClassifier(files.manifest.name ?? classifierId, files);
   });
   return { generator, classifier, generatorId, classifierId };
 }

@@ -6,7 +6,7 @@
  * imports src/worker/.
  */
 import { contentHash } from '../core/hash.js';
-import { DEFAULT_GENERATOR } from '../core/generator/architecture.js';
+import { RANDOM_INIT_ID, RANDOM_INIT_SEED } from '../core/loading/placeholder-id.js';
 import type { DerivedOptions } from '../core/analysis/derived-results.js';
 import { DEFAULT_ANALYSIS_NOISE, type AnalysisNoise } from '../core/analysis/noise.js';
 
@@ -44,10 +44,7 @@ export interface Catalog {
   defaultClassifier: string | null;
 }
 
-/** Seed of the placeholder generator used when no weights exist. */
-export const RANDOM_INIT_SEED = 0;
-/** Identity of the placeholder generator: untrained, seeded, architecture-specific. */
-export const RANDOM_INIT_ID = `random-init-${contentHash({ arch: DEFAULT_GENERATOR, seed: RANDOM_INIT_SEED }).slice(0, 16)}`;
+export { RANDOM_INIT_ID, RANDOM_INIT_SEED };
 
 export function generatorId(catalog: Pick<Catalog, 'generator'>): string {
   return catalog.generator?.sha256 ?? RANDOM_INIT_ID;

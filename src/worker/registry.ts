@@ -22,6 +22,7 @@ import type * as tf from '../core/tf.js';
 import type { Env, R2Bucket } from './env.js';
 import { ProblemError } from './problem.js';
 import { ensureBackend } from './wasm/backend.js';
+import { isolateCache, type KeepAlive } from './isolate-cache.js';
 
 /** Bounds of a registration (uploads and URL fetches alike). */
 export const UPLOAD_LIMITS = {
@@ -268,7 +269,7 @@ export async function registerClassifier(
   await r2.put(recordKey(id), JSON.stringify(record), { httpMetadata: { contentType: 'application/json' } });
   records.set(id, record);
   // The checked model serves this isolate's next requests.
-  remember(id, { promise: Promise.resolve(classifier), startedAt: Date.now(), settled: true, bytes: total });
+  builds.set(id, Promise.resolve(classifier), total);
   return { record, created: true };
 }
 
@@ -309,34 +310,16 @@ export async function storedFiles(
  */
 export const BUILT_LIMITS = { models: 4, weightBytes: 48 * 1024 * 1024 } as const;
 
-interface Build {
-  promise: Promise<TfjsClassifier>;
-  startedAt: number;
-  settled: boolean;
-  bytes: number;
-}
-
-const builds = new Map<string, Build>();
 const evicted: Array<Promise<TfjsClassifier>> = [];
+/** Dropped models (evicted, or presumed lost and built again) wait in `evicted` for disposal. */
+const builds = isolateCache<TfjsClassifier>({
+  limit: { entries: BUILT_LIMITS.models, cost: BUILT_LIMITS.weightBytes },
+  onDrop: (p) => evicted.push(p),
+});
 /** Start times of the requests in flight (a cancelled request may never run its `finally`: stale after REQUEST_STALE_MS). */
 const active = new Map<number, number>();
 let nextRequest = 0;
 const REQUEST_STALE_MS = 60_000;
-/** A build pending longer than this belongs to a cancelled request's I/O: started again (as in isolate-models.ts). */
-const STALE_MS = 30_000;
-
-function remember(id: string, b: Build): void {
-  builds.delete(id);
-  builds.set(id, b);
-  let bytes = [...builds.values()].reduce((a, x) => a + x.bytes, 0);
-  for (const [key, old] of builds) {
-    if (builds.size <= BUILT_LIMITS.models && bytes <= BUILT_LIMITS.weightBytes) break;
-    if (key === id) continue;
-    builds.delete(key);
-    bytes -= old.bytes;
-    evicted.push(old.promise);
-  }
-}
 
 function disposeEvicted(): void {
   for (const p of evicted.splice(0))
@@ -364,7 +347,7 @@ export async function trackRequests(next: () => Promise<void>): Promise<void> {
 export function builtRegistered(): { models: number; weightBytes: number; awaitingDisposal: number } {
   return {
     models: builds.size,
-    weightBytes: [...builds.values()].reduce((a, x) => a + x.bytes, 0),
+    weightBytes: builds.cost,
     awaitingDisposal: evicted.length,
   };
 }
@@ -373,49 +356,36 @@ export function builtRegistered(): { models: number; weightBytes: number; awaiti
 export function registeredClassifier(
   env: Env,
   record: RegisteredRecord,
-  keepAlive?: (p: Promise<unknown>) => void,
+  keepAlive?: KeepAlive,
 ): Promise<TfjsClassifier> {
-  const hit = builds.get(record.id);
-  if (hit && (hit.settled || Date.now() - hit.startedAt < STALE_MS)) {
-    remember(record.id, hit);
-    return hit.promise;
-  }
-  if (hit) evicted.push(hit.promise); // presumed lost; disposed should it ever resolve
-  const p = (async () => {
-    const { modelJson, weights, adapter } = await storedFiles(env, record);
-    const core = await tfjsModel();
-    await ensureBackend();
-    try {
-      const weightData = weights.buffer.slice(
-        weights.byteOffset,
-        weights.byteOffset + weights.byteLength,
-      ) as ArrayBuffer;
-      return await core.TfjsClassifier.create(
-        record.id,
-        { modelJson: core.parseModelJson(modelJson, 'model.json'), weightData },
-        adapter,
-        `classifier ${record.id}`,
-      );
-    } catch (err) {
-      throw new ProblemError(
-        503,
-        'weights-refused',
-        `classifier ${record.id} could not be built: ${(err as Error).message}`,
-        { model: record.id },
-      );
-    }
-  })();
-  const entry: Build = { promise: p, startedAt: Date.now(), settled: false, bytes: record.bytes.weights };
-  p.then(
-    () => (entry.settled = true),
-    () => {
-      entry.settled = true;
-      if (builds.get(record.id) === entry) builds.delete(record.id);
+  return builds.get(
+    record.id,
+    async () => {
+      const { modelJson, weights, adapter } = await storedFiles(env, record);
+      const core = await tfjsModel();
+      await ensureBackend();
+      try {
+        const weightData = weights.buffer.slice(
+          weights.byteOffset,
+          weights.byteOffset + weights.byteLength,
+        ) as ArrayBuffer;
+        return await core.TfjsClassifier.create(
+          record.id,
+          { modelJson: core.parseModelJson(modelJson, 'model.json'), weightData },
+          adapter,
+          `classifier ${record.id}`,
+        );
+      } catch (err) {
+        throw new ProblemError(
+          503,
+          'weights-refused',
+          `classifier ${record.id} could not be built: ${(err as Error).message}`,
+          { model: record.id },
+        );
+      }
     },
+    { cost: record.bytes.weights, keepAlive },
   );
-  remember(record.id, entry);
-  keepAlive?.(p.catch(() => undefined));
-  return p;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { AnalysisModels } from '../src/core/analysis/models.js';
+import type { AnalysisModels } from '../src/core/analysis/analysis-models.js';
 import { driveSweep, rankingSweep, sweepBatch, type SweepBatch } from '../src/core/analysis/ranking.js';
 import { DEFAULT_GENERATOR, Generator } from '../src/core/generator/index.js';
 import { buildClassifier, buildGenerator, placeholderGenerator } from '../src/core/loading/built-models.js';

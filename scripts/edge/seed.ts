@@ -20,7 +20,7 @@ import {
   resultPopulation,
   type ResultInput,
 } from '../../src/core/analysis/derived-results.js';
-import type { AnalysisModels } from '../../src/core/analysis/models.js';
+import type { AnalysisModels } from '../../src/core/analysis/analysis-models.js';
 import {
   DEFAULT_OPTIONS,
   DEFAULT_SWEEP,
@@ -32,8 +32,8 @@ import {
   type StoredResult,
   type SweepSpec,
 } from '../../src/protocol/catalog.js';
-import { PRECOMPUTED_DIR } from '../../src/worker/build/assets.js';
-import { buildEdgeModels, pinGenerator, resolveEdgeModels } from '../../src/worker/build/sources.js';
+import { PRECOMPUTED_DIR } from './assets.js';
+import { buildEdgeModels, pinGenerator, resolveEdgeModels } from './sources.js';
 import { EMBEDDINGS_KIND, EMBEDDINGS_OPTIONS, embeddingsKey } from '../../src/worker/embeddings.js';
 import { computeEmbeddings } from './seed-embeddings.js';
 

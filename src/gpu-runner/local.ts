@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import type { AnalysisModels } from '../core/analysis/models.js';
+import type { AnalysisModels } from '../core/analysis/analysis-models.js';
 import { buildClassifier, buildGenerator, placeholderGenerator } from '../core/loading/built-models.js';
 import { folderSource, loadModelFilesSync } from '../core/loading/model-files.js';
 import { RANDOM_INIT_ID, generatorId, type Catalog, type CatalogModel } from '../protocol/catalog.js';

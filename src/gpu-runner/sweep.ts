@@ -10,7 +10,7 @@
  * runner's fixed `--batch`, never adapted to the machine's speed.
  */
 import { driveSweep, sweepBatch, type RankingSums } from '../core/analysis/ranking.js';
-import type { AnalysisModels } from '../core/analysis/models.js';
+import type { AnalysisModels } from '../core/analysis/analysis-models.js';
 import type { PopulationSpec } from '../core/analysis/population.js';
 
 /** Lets timers, messages and pending I/O run (tfjs's data() on cpu and wasm resolves through microtasks only). */

@@ -25,7 +25,7 @@ import {
   type AnalysisModels,
   type AnalysisNoise,
   type StyleEvaluation,
-} from '../core/analysis/models.js';
+} from '../core/analysis/analysis-models.js';
 import type { PopulationSpec } from '../core/analysis/population.js';
 import {
   driveSweep,

@@ -2,12 +2,9 @@
 import { readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { parseAdapter, type Adapter } from '../core/classifier/adapter.js';
-import {
-  ModelFormatError,
-  TfjsClassifier,
-  tfjsClassifierId,
-  type TfjsModelFiles,
-} from '../core/classifier/tfjs-model.js';
+import { tfjsClassifierId } from '../core/classifier/tfjs-classifier-id.js';
+import { TfjsClassifier } from '../core/classifier/tfjs-model.js';
+import { ModelFormatError, type TfjsModelFiles } from '../core/classifier/tfjs-model-json.js';
 import { sha256Hex } from '../core/weights/codec.js';
 import type * as tf from '../core/tf.js';
 

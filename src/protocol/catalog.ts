@@ -1,6 +1,6 @@
 /**
  * The protocol every part shares (runtime-free: core imports only): what the worker serves, as
- * written by the asset build (src/worker/build/assets.ts) into the static assets — the model
+ * written by the asset build (scripts/edge/assets.ts) into the static assets — the model
  * catalog, the result kinds and the keys of results. The worker, the asset build, the seeding
  * script and the runners import it, so keys computed on either side agree and no runner file
  * imports src/worker/.

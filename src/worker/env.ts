@@ -89,7 +89,7 @@ export interface Env {
   RESULTS: KvNamespace;
   /** The job board (one SQLite-backed Durable Object). */
   JOBS: DurableObjectNamespace<Stub<JobBoard>>;
-  /** Registered classifiers (wrangler.toml [[r2_buckets]]; src/worker/registry.ts). */
+  /** Registered classifiers (wrangler.toml [[r2_buckets]]; src/worker/registered/). */
   CLASSIFIERS?: R2Bucket;
   /**
    * URL prefixes from which classifiers may be registered (POST /v1/classifiers with a `url`),

@@ -6,7 +6,7 @@
 import type { Classifier } from '../core/classifier/classifier.js';
 import { DEFAULT_GENERATOR } from '../core/generator/architecture.js';
 import type { Generator } from '../core/generator/generator.js';
-import type { AnalysisModels } from '../core/analysis/models.js';
+import type { AnalysisModels } from '../core/analysis/analysis-models.js';
 import { buildClassifier, buildGenerator, placeholderGenerator } from '../core/loading/built-models.js';
 import { folderSource, loadModelFiles } from '../core/loading/model-files.js';
 import { WeightsError } from '../core/weights/codec.js';
@@ -24,7 +24,8 @@ import type { Env } from './env.js';
 import { isolateCache, type KeepAlive } from './isolate-cache.js';
 import { ProblemError } from './problem.js';
 import { ensureBackend } from './wasm/backend.js';
-import { getRecord, isRegisteredId, listRecords, registeredClassifier, type RegisteredRecord } from './registry.js';
+import { registeredClassifier } from './registered/built.js';
+import { getRecord, isRegisteredId, listRecords, type RegisteredRecord } from './registered/records.js';
 import { fetchAsset } from './static-assets.js';
 
 export type { KeepAlive };
@@ -142,7 +143,7 @@ function describe(entry: CatalogModel, manifest: WeightsManifest): ModelInfo {
   };
 }
 
-/** A registered classifier (src/worker/registry.ts) where a catalog entry would be: its id is its name. */
+/** A registered classifier (src/worker/registered/) where a catalog entry would be: its id is its name. */
 export interface RegisteredEntry {
   name: string;
   kind: 'classifier';

@@ -18,7 +18,7 @@ import { cornerCaseJson, skippedJson, startJson } from './corner-case-json.js';
 import { flipSufficiency, type FlipSufficiencyOptions } from './flip-sufficiency.js';
 import { frontierDistance, type FrontierOptions } from './frontier.js';
 import { styleHistograms, type HistogramsResult } from './histograms.js';
-import type { AnalysisModels } from './models.js';
+import type { AnalysisModels } from './analysis-models.js';
 import { classifyPopulation, populationSpecHash, samplePopulation, type Population } from './population.js';
 import { RANKING_SUMS_SCHEMA, rankDimensions, sumsCount, type RankingSums } from './ranking.js';
 

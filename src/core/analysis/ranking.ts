@@ -17,7 +17,7 @@ import {
   sampleNoiseStreams,
   type AnalysisModels,
   type StyleEvaluation,
-} from './models.js';
+} from './analysis-models.js';
 import { checkPopulationSpec, populationSpecHash, populationStyles, type PopulationSpec } from './population.js';
 import { RANKING_SUMS_SCHEMA, RANKING_SCHEMA } from './schema-versions.js';
 export { RANKING_SUMS_SCHEMA, RANKING_SCHEMA };

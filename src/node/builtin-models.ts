@@ -6,7 +6,7 @@ import { readModelWeights, readWeightsDir, weightsRoot } from './weights-fs.js';
 import { assertSameDomain, DEFAULT_DOMAIN } from '../core/data/domain.js';
 import type { Generator } from '../core/generator/generator.js';
 import type { Classifier } from '../core/classifier/classifier.js';
-import type { AnalysisModels } from '../core/analysis/models.js';
+import type { AnalysisModels } from '../core/analysis/analysis-models.js';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 

@@ -14,7 +14,7 @@ import {
   type Catalog,
   type CatalogModel,
   type ResultsIndex,
-} from '../../protocol/catalog.js';
+} from '../../src/protocol/catalog.js';
 import { resolveEdgeModels, type EdgeModels } from './sources.js';
 
 export const ASSETS_DIR = 'dist/edge-assets';

@@ -5,9 +5,11 @@
  */
 import type { Classifier } from '../core/classifier/classifier.js';
 import { parseAdapter } from '../core/classifier/adapter.js';
-import { TfjsClassifier, parseModelJson, tfjsClassifierId, tfjsModelSha256 } from '../core/classifier/tfjs-model.js';
+import { tfjsClassifierId, tfjsModelSha256 } from '../core/classifier/tfjs-classifier-id.js';
+import { TfjsClassifier } from '../core/classifier/tfjs-model.js';
+import { parseModelJson } from '../core/classifier/tfjs-model-json.js';
 import type { Generator } from '../core/generator/generator.js';
-import type { AnalysisModels } from '../core/analysis/models.js';
+import type { AnalysisModels } from '../core/analysis/analysis-models.js';
 import { buildClassifier, buildGenerator, placeholderGenerator } from '../core/loading/built-models.js';
 import { loadModelFiles, type ModelFile } from '../core/loading/model-files.js';
 import { PromiseCache } from '../core/loading/promise-cache.js';

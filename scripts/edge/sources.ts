@@ -8,16 +8,16 @@
  */
 import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { GeneratorArchitectureSchema } from '../../core/generator/architecture.js';
-import { buildStyleLayout } from '../../core/generator/style-layout.js';
-import { DEFAULT_GENERATOR } from '../../core/generator/architecture.js';
-import { folderSource, loadModelFilesSync } from '../../core/loading/model-files.js';
-import { decodeWeights, encodeWeights, type HostTensor, type HostTensorMap } from '../../core/weights/codec.js';
-import type { WeightsManifest } from '../../core/weights/manifest.js';
-import type { SimpleCnn } from '../../core/classifier/simple-cnn.js';
-import type { Generator } from '../../core/generator/generator.js';
-import { buildClassifier, buildGenerator, placeholderGenerator } from '../../core/loading/built-models.js';
-import { RANDOM_INIT_ID, type CatalogModel } from '../../protocol/catalog.js';
+import { GeneratorArchitectureSchema } from '../../src/core/generator/architecture.js';
+import { buildStyleLayout } from '../../src/core/generator/style-layout.js';
+import { DEFAULT_GENERATOR } from '../../src/core/generator/architecture.js';
+import { folderSource, loadModelFilesSync } from '../../src/core/loading/model-files.js';
+import { decodeWeights, encodeWeights, type HostTensor, type HostTensorMap } from '../../src/core/weights/codec.js';
+import type { WeightsManifest } from '../../src/core/weights/manifest.js';
+import type { SimpleCnn } from '../../src/core/classifier/simple-cnn.js';
+import type { Generator } from '../../src/core/generator/generator.js';
+import { buildClassifier, buildGenerator, placeholderGenerator } from '../../src/core/loading/built-models.js';
+import { RANDOM_INIT_ID, type CatalogModel } from '../../src/protocol/catalog.js';
 
 export interface EdgeModel {
   entry: Omit<CatalogModel, 'path'>;

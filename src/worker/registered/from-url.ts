@@ -2,12 +2,10 @@
  * Registration from a URL: model.json and its shards fetched only under the operator's allow-list
  * (MODEL_URL_ALLOWLIST), redirects refused, every read capped by the registration's limits.
  */
-import { parseModelJson, weightPaths } from '../../core/classifier/tfjs-model-json.js';
 import type { Env } from '../env.js';
 import { ProblemError } from '../problem.js';
 import { UPLOAD_LIMITS } from './limits.js';
-import { modelRefused } from './model-refused.js';
-import type { RegistrationInput } from './registration.js';
+import { checkedModelJson, type RegistrationInput } from './registration.js';
 
 /** The operator's allowed URL prefixes (MODEL_URL_ALLOWLIST: space- or comma-separated). */
 function allowList(env: Env): string[] {
@@ -140,19 +138,7 @@ export async function fetchFromUrl(env: Env, url: string): Promise<Pick<Registra
     });
   }
   const modelJson = await fetchAllowed(href, prefixes, UPLOAD_LIMITS.modelJsonBytes, 0, 'model.json at');
-  let paths: string[];
-  try {
-    paths = weightPaths(parseModelJson(modelJson, href));
-  } catch (err) {
-    throw modelRefused(err);
-  }
-  if (paths.length > UPLOAD_LIMITS.shards)
-    throw new ProblemError(
-      422,
-      'model-refused',
-      `model.json names ${paths.length} weight shards; at most ${UPLOAD_LIMITS.shards}`,
-      { field: 'model' },
-    );
+  const { paths } = checkedModelJson(modelJson, href);
   const shards = new Map<string, Uint8Array>();
   let used = modelJson.byteLength;
   for (const p of paths) {

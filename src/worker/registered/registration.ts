@@ -56,6 +56,25 @@ function parseAdapterField(json: unknown): Adapter {
   return r.data;
 }
 
+/** model.json parsed, and the weight shards it names (at most UPLOAD_LIMITS.shards); 422 naming the field otherwise. */
+export function checkedModelJson(bytes: Uint8Array, source: string): { modelJson: tf.io.ModelJSON; paths: string[] } {
+  let modelJson: tf.io.ModelJSON;
+  try {
+    modelJson = parseModelJson(bytes, source);
+  } catch (err) {
+    throw modelRefused(err);
+  }
+  const paths = weightPaths(modelJson);
+  if (paths.length > UPLOAD_LIMITS.shards)
+    throw new ProblemError(
+      422,
+      'model-refused',
+      `model.json names ${paths.length} weight shards; at most ${UPLOAD_LIMITS.shards}`,
+      { field: 'model' },
+    );
+  return { modelJson, paths };
+}
+
 /**
  * Checks a model and its adapter (model.json parses, every weightsManifest path is there with the
  * bytes it declares, the adapter fits the model's input and output and the generator's classes, a
@@ -77,20 +96,7 @@ export async function registerClassifier(
       { field: 'adapter.classes.generatorToModel' },
     );
   }
-  let modelJson: tf.io.ModelJSON;
-  try {
-    modelJson = parseModelJson(input.modelJson, 'model.json');
-  } catch (err) {
-    throw modelRefused(err);
-  }
-  const paths = weightPaths(modelJson);
-  if (paths.length > UPLOAD_LIMITS.shards)
-    throw new ProblemError(
-      422,
-      'model-refused',
-      `model.json names ${paths.length} weight shards; at most ${UPLOAD_LIMITS.shards}`,
-      { field: 'model' },
-    );
+  const { modelJson, paths } = checkedModelJson(input.modelJson, 'model.json');
   const ordered: Uint8Array[] = [];
   for (const p of paths) {
     const s = shardFor(p, input.shards);

@@ -74,7 +74,7 @@ export interface ModelInfo {
   displayName?: string;
   differentiable?: boolean;
   nonDifferentiableOp?: string | null;
-  /** Registered classifiers: the adapter's check on real test images (registry.ts). */
+  /** Registered classifiers: the adapter's check on real test images (registered/registration.ts). */
   sanityCheck?: RegisteredRecord['sanityCheck'];
   sanityCheckSkipped?: string;
 }

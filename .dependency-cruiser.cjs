@@ -62,19 +62,19 @@ module.exports = {
       name: 'worker-runtime-has-no-node-api',
       comment:
         'The worker runs in workerd without nodejs_compat (wrangler.toml): no Node built-in module ' +
-        'outside its Node-side build and seed scripts.',
+        'anywhere under src/worker (its Node-side build and seed scripts live in scripts/edge/).',
       severity: 'error',
-      from: { path: '^src/worker/', pathNot: '^src/worker/(build|seed)/' },
+      from: { path: '^src/worker/' },
       to: NODE_BUILTIN,
     },
     {
-      name: 'worker-runtime-does-not-import-node-scripts',
+      name: 'src-does-not-import-scripts',
       comment:
-        'The worker bundle must not reach into the Node-side build and seed scripts (not even for a ' +
-        'type): what both need belongs in a module both can import.',
+        'Build, seed and fixture scripts (scripts/) are Node programs that use src/; no runtime ' +
+        'under src/ may reach into them (not even for a type): what both need belongs in src/.',
       severity: 'error',
-      from: { path: '^src/worker/', pathNot: '^src/worker/(build|seed)/' },
-      to: { path: '^src/worker/(build|seed)/' },
+      from: { path: '^src/' },
+      to: { path: '^(scripts|test|bench)/' },
     },
     {
       name: 'browser-bundles-have-no-node-api',

@@ -4,8 +4,8 @@
  * extensionless paths, which plain Node cannot resolve.
  */
 import { build, type BuildOptions } from 'esbuild';
-import { tfjsWasmWorkerdPlugin } from './src/worker/build/wasm-plugin.js';
-import { zodEnglishOnlyPlugin } from './src/worker/build/zod-locales-plugin.js';
+import { tfjsWasmWorkerdPlugin } from './scripts/edge/wasm-plugin.js';
+import { zodEnglishOnlyPlugin } from './scripts/edge/zod-locales-plugin.js';
 
 /** CommonJS shims for the emscripten glue of tfjs-backend-wasm inside an ES module bundle. */
 const nodeShims = [
@@ -53,7 +53,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
  * The edge worker (src/worker/): one ES module for workerd, browser-flavoured resolution (the
  * `browser` fields drop tfjs's Node-only imports), tfjs-backend-wasm made loadable by the shim
  * plugin, the `.wasm` binary copied beside the bundle (wrangler's CompiledWasm rule). Built by
- * `npm run build:edge` (src/worker/build/build.ts), which also writes the static assets.
+ * `npm run build:edge` (scripts/edge/build.ts), which also writes the static assets.
  */
 export const WORKER_OUTDIR = 'dist/worker';
 

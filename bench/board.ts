@@ -23,7 +23,7 @@ import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, 
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { startLocalWorkerd } from '../src/worker/build/local-workerd.js';
+import { startLocalWorkerd } from '../scripts/edge/local-workerd.js';
 import { BOARD_COST_HEADER } from '../src/protocol/job.js';
 
 const RUNNER_TOKEN = 'bench-runner-token';

@@ -15,14 +15,14 @@ import { Worker } from 'node:worker_threads';
 import path from 'node:path';
 import * as tf from '../src/core/tf.js';
 import { DEFAULT_GENERATOR, Generator } from '../src/core/generator/index.js';
-import type { AnalysisModels } from '../src/core/analysis/models.js';
-import { pTrueGradient } from '../src/core/analysis/models.js';
+import type { AnalysisModels } from '../src/core/analysis/analysis-models.js';
+import { pTrueGradient } from '../src/core/analysis/analysis-models.js';
 import { populationStyles } from '../src/core/analysis/population.js';
 import { rankDimensions, rankingSweep } from '../src/core/analysis/ranking.js';
 import { classAverageStyle, findCornerCases } from '../src/core/analysis/corner-cases.js';
 import { evaluateShifts } from '../src/core/analysis/traversal.js';
 import { NODE_BACKENDS, useBackend, type NodeBackend } from '../src/node/backend.js';
-import { loadBuiltinClassifier, loadGenerator } from '../src/node/models.js';
+import { loadBuiltinClassifier, loadGenerator } from '../src/node/builtin-models.js';
 import { weightsRoot } from '../src/node/weights-fs.js';
 import { SweepPool, sweepModelSource } from '../src/node/parallel-sweep.js';
 

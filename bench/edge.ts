@@ -13,7 +13,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import type { Miniflare } from 'miniflare';
-import { startLocalWorkerd } from '../src/worker/build/local-workerd.js';
+import { startLocalWorkerd } from '../scripts/edge/local-workerd.js';
 
 const ASSETS = 'dist/edge-assets';
 const N = { ranking: 300, traversal: 60, render: 100, search: 20 };

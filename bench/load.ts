@@ -268,7 +268,7 @@ function flag(name: string, fallback: number): number {
 }
 
 async function main(): Promise<void> {
-  const { startLocalWorkerd } = await import('../src/worker/build/local-workerd.js');
+  const { startLocalWorkerd } = await import('../scripts/edge/local-workerd.js');
   const seconds = flag('seconds', 20);
   const cachedConnections = flag('cached-connections', 16);
   const liveConnections = flag('live-connections', 48);

@@ -20,12 +20,17 @@ import os from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import * as tf from '../src/core/tf.js';
-import type { AnalysisModels } from '../src/core/analysis/models.js';
-import { analysisNoise, pTrueGradient, sampleNoiseStreams, synthesizeImages } from '../src/core/analysis/models.js';
+import type { AnalysisModels } from '../src/core/analysis/analysis-models.js';
+import {
+  analysisNoise,
+  pTrueGradient,
+  sampleNoiseStreams,
+  synthesizeImages,
+} from '../src/core/analysis/analysis-models.js';
 import { populationStyles } from '../src/core/analysis/population.js';
 import { evaluateShifts } from '../src/core/analysis/traversal.js';
 import { useBackend } from '../src/node/backend.js';
-import { loadBuiltinClassifier, loadGenerator } from '../src/node/models.js';
+import { loadBuiltinClassifier, loadGenerator } from '../src/node/builtin-models.js';
 import { weightsRoot } from '../src/node/weights-fs.js';
 
 const PYTHON = '/usr/bin/python3';

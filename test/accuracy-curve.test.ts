@@ -7,7 +7,7 @@
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { accuracyAtDistances, accuracyCurves, type AccuracyCurve } from '../src/core/analysis/accuracy-curve.js';
-import type { AnalysisModels } from '../src/core/analysis/models.js';
+import type { AnalysisModels } from '../src/core/analysis/analysis-models.js';
 import {
   classifyPopulation,
   emptyPopulation,
@@ -17,7 +17,7 @@ import {
 import { rankDimensions, rankingSweep, type RankedDim } from '../src/core/analysis/ranking.js';
 import { createRng, normals, uniform } from '../src/core/random.js';
 import { useBackend } from '../src/node/backend.js';
-import { analysisModels, loadBuiltinClassifier, loadGenerator } from '../src/node/models.js';
+import { analysisModels, loadBuiltinClassifier, loadGenerator } from '../src/node/builtin-models.js';
 
 /** A population like the trained generator's: log-normal distances, accuracy falling with distance. */
 function synthetic(p: { n: number; sigma: number; a0: number; slope: number; seed: number }) {

@@ -8,14 +8,14 @@ import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '../src/core/tf.js';
 import { useBackend } from '../src/node/backend.js';
-import { analysisModels, loadBuiltinClassifier, loadGenerator } from '../src/node/models.js';
+import { analysisModels, loadBuiltinClassifier, loadGenerator } from '../src/node/builtin-models.js';
 import { loadDigits } from '../src/node/mnist.js';
 import {
   analysisNoiseOf,
   DEFAULT_ANALYSIS_NOISE,
   type AnalysisModels,
   type AnalysisNoise,
-} from '../src/core/analysis/models.js';
+} from '../src/core/analysis/analysis-models.js';
 import {
   classifyPopulation,
   populationSpecHash,

@@ -10,7 +10,7 @@ import { embedSpaces } from '../src/core/analysis/embedding.js';
 import { styleHistograms } from '../src/core/analysis/histograms.js';
 import { jointCornerCase } from '../src/core/analysis/joint.js';
 import { dimStart } from '../src/core/analysis/dim-start.js';
-import { evaluateStyles, pTrueGradient, type AnalysisModels } from '../src/core/analysis/models.js';
+import { evaluateStyles, pTrueGradient, type AnalysisModels } from '../src/core/analysis/analysis-models.js';
 import {
   emptyPopulation,
   populationStyles,
@@ -29,7 +29,7 @@ import { auroc, ksDistance, wilsonInterval } from '../src/core/analysis/stats.js
 import { traverse } from '../src/core/analysis/traversal.js';
 import * as tf from '../src/core/tf.js';
 import { useBackend } from '../src/node/backend.js';
-import { loadBuiltinClassifier, loadGenerator } from '../src/node/models.js';
+import { loadBuiltinClassifier, loadGenerator } from '../src/node/builtin-models.js';
 import { readFileSync } from 'node:fs';
 import type { ResultsIndex, StoredResult } from '../src/protocol/catalog.js';
 

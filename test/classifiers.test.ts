@@ -6,7 +6,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { evaluateClassifier } from '../src/core/classifier/classifier.js';
 import { useBackend } from '../src/node/backend.js';
 import { loadDigits } from '../src/node/mnist.js';
-import { loadBuiltinClassifier } from '../src/node/models.js';
+import { loadBuiltinClassifier } from '../src/node/builtin-models.js';
 
 describe('committed classifiers', () => {
   const accuracy: Record<string, Record<string, number>> = {};

@@ -11,7 +11,7 @@ import { DEFAULT_GENERATOR, Generator } from '../src/core/generator/index.js';
 import { useBackend } from '../src/node/backend.js';
 import { writeWeightsDir } from '../src/node/weights-fs.js';
 import { DEFAULT_ANALYSIS_NOISE } from '../src/core/analysis/noise.js';
-import { tfjsClassifierId, tfjsModelSha256 } from '../src/core/classifier/tfjs-model.js';
+import { tfjsClassifierId, tfjsModelSha256 } from '../src/core/classifier/tfjs-classifier-id.js';
 
 /** The naming of the failure kept small in the user-model runs: its fixed cost would dominate them. */
 const SMALL_NAMING = ['--direction-dims', '4', '--direction-samples', '4', '--corner-direction-samples', '0'];

@@ -11,7 +11,7 @@ import { addGaussianNoise, gaussianBlur } from '../src/core/data/corruption.js';
 import { digitImage, IMAGE_SIZE } from '../src/core/data/digits.js';
 import { createRng } from '../src/core/random.js';
 import type { Generator } from '../src/core/generator/generator.js';
-import type { AnalysisModels } from '../src/core/analysis/models.js';
+import type { AnalysisModels } from '../src/core/analysis/analysis-models.js';
 import {
   describeDirections,
   labelDirection,
@@ -22,7 +22,7 @@ import {
   type FactorEffect,
 } from '../src/core/analysis/directions.js';
 import { useBackend } from '../src/node/backend.js';
-import { loadBuiltinClassifier } from '../src/node/models.js';
+import { loadBuiltinClassifier } from '../src/node/builtin-models.js';
 import { loadDigits } from '../src/node/mnist.js';
 
 const S = IMAGE_SIZE;

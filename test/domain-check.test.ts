@@ -10,7 +10,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { assertSameDomain, domainStamp, FASHION, getDomain, manifestDomain, MNIST } from '../src/core/data/domain.js';
 import { encodeWeights, parseManifest } from '../src/core/weights/codec.js';
 import { useBackend } from '../src/node/backend.js';
-import { analysisModels, builtinModelPath, loadBuiltinClassifier, loadGenerator } from '../src/node/models.js';
+import { analysisModels, builtinModelPath, loadBuiltinClassifier, loadGenerator } from '../src/node/builtin-models.js';
 import { run as trainGenerator } from '../src/node/commands/train-generator.js';
 import { run as evaluate } from '../src/node/commands/evaluate.js';
 

@@ -10,7 +10,7 @@ import { selectDigits } from '../src/core/data/digits.js';
 import { useBackend } from '../src/node/backend.js';
 import { bySeverity } from '../src/node/commands/evaluate.js';
 import { loadDomainSet } from '../src/node/domain-data.js';
-import { loadBuiltinClassifier } from '../src/node/models.js';
+import { loadBuiltinClassifier } from '../src/node/builtin-models.js';
 
 describe('evaluate --by-severity', () => {
   beforeAll(async () => {

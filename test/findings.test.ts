@@ -19,7 +19,7 @@ import { flipSufficiency } from '../src/core/analysis/flip-sufficiency.js';
 import { frontierDistance } from '../src/core/analysis/frontier.js';
 import { styleHistograms } from '../src/core/analysis/histograms.js';
 import { dimStart } from '../src/core/analysis/dim-start.js';
-import { evaluateStyles, type AnalysisModels } from '../src/core/analysis/models.js';
+import { evaluateStyles, type AnalysisModels } from '../src/core/analysis/analysis-models.js';
 import {
   classifyPopulation,
   emptyPopulation,
@@ -30,7 +30,7 @@ import {
 } from '../src/core/analysis/population.js';
 import { rankDimensions, rankingSweep, type Ranking, type RankingSums } from '../src/core/analysis/ranking.js';
 import { useBackend } from '../src/node/backend.js';
-import { analysisModels, loadBuiltinClassifier, loadGenerator } from '../src/node/models.js';
+import { analysisModels, loadBuiltinClassifier, loadGenerator } from '../src/node/builtin-models.js';
 
 const spec: PopulationSpec = { seed: 1, count: 2000, classIndex: null };
 let corrupted: AnalysisModels;

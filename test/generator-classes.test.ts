@@ -13,7 +13,7 @@ import { faultlines } from './cli-helpers.js';
 import { analyze } from '../src/core/analysis/report.js';
 import { defaultTraversalClass, Generator, resolveGeneratorClasses } from '../src/core/generator/index.js';
 import { useBackend } from '../src/node/backend.js';
-import { loadBuiltinClassifier, loadGenerator } from '../src/node/models.js';
+import { loadBuiltinClassifier, loadGenerator } from '../src/node/builtin-models.js';
 import { readWeightsDir } from '../src/node/weights-fs.js';
 
 const GEN = 'test/fixtures/generator-3class';

@@ -13,7 +13,7 @@ import * as tf from '../src/core/tf.js';
 import type { WeightsManifest } from '../src/core/weights/manifest.js';
 import { useBackend } from '../src/node/backend.js';
 import { loadDigits } from '../src/node/mnist.js';
-import { loadBuiltinClassifier, loadGenerator } from '../src/node/models.js';
+import { loadBuiltinClassifier, loadGenerator } from '../src/node/builtin-models.js';
 
 interface RecordedQuality {
   classConsistency: number;

@@ -26,7 +26,7 @@ import {
   synthesizeImages,
   type AnalysisModels,
   type AnalysisNoise,
-} from '../src/core/analysis/models.js';
+} from '../src/core/analysis/analysis-models.js';
 import { populationStyles, samplePopulation } from '../src/core/analysis/population.js';
 import { sweepBatch } from '../src/core/analysis/ranking.js';
 import { DEFAULT_CNN_CONFIG, SimpleCnn } from '../src/core/classifier/simple-cnn.js';

@@ -13,7 +13,7 @@ import * as tf from '../src/core/tf.js';
 import { latentBatch } from '../src/core/random.js';
 import { useBackend } from '../src/node/backend.js';
 import { loadImageFolder } from '../src/node/image-folder.js';
-import { loadGenerator } from '../src/node/models.js';
+import { loadGenerator } from '../src/node/builtin-models.js';
 
 const run = promisify(execFile);
 

@@ -9,7 +9,7 @@ import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { nodeBuild } from '../esbuild.config.js';
 import { DEFAULT_GENERATOR, Generator } from '../src/core/generator/index.js';
-import type { AnalysisModels } from '../src/core/analysis/models.js';
+import type { AnalysisModels } from '../src/core/analysis/analysis-models.js';
 import { emptyPopulation, recordBatch, type Population, type PopulationSpec } from '../src/core/analysis/population.js';
 import {
   mergeRankingSums,
@@ -21,7 +21,7 @@ import {
 import { analyze } from '../src/core/analysis/report.js';
 import * as tf from '../src/core/tf.js';
 import { useBackend } from '../src/node/backend.js';
-import { loadBuiltinClassifier } from '../src/node/models.js';
+import { loadBuiltinClassifier } from '../src/node/builtin-models.js';
 import { SWEEP_WORKER_BUNDLE, SweepPool, sweepModelSource } from '../src/node/parallel-sweep.js';
 
 const workerFile = path.resolve('dist', SWEEP_WORKER_BUNDLE);

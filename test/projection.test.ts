@@ -5,11 +5,11 @@
  */
 import { describe, expect, it } from 'vitest';
 import { classLatentMoments, projectImages } from '../src/core/analysis/projection.js';
-import { analysisSynthesisOptions, classNoiseStreams } from '../src/core/analysis/models.js';
+import { analysisSynthesisOptions, classNoiseStreams } from '../src/core/analysis/analysis-models.js';
 import { populationStyles } from '../src/core/analysis/population.js';
 import * as tf from '../src/core/tf.js';
 import { useBackend } from '../src/node/backend.js';
-import { loadFeatureExtractor, loadGenerator } from '../src/node/models.js';
+import { loadFeatureExtractor, loadGenerator } from '../src/node/builtin-models.js';
 
 async function models() {
   const { generator } = loadGenerator();

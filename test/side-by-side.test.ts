@@ -4,14 +4,14 @@
  * score by central finite differences of the mean p_true along the dim.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { evaluateStyles, type AnalysisModels } from '../src/core/analysis/models.js';
+import { evaluateStyles, type AnalysisModels } from '../src/core/analysis/analysis-models.js';
 import { sampleNoiseStreams } from '../src/core/analysis/noise.js';
 import { samplePopulation, type Population } from '../src/core/analysis/population.js';
 import type { RankedDim } from '../src/core/analysis/ranking.js';
 import { sideBySide } from '../src/core/analysis/side-by-side.js';
 import { DEFAULT_GENERATOR, Generator } from '../src/core/generator/index.js';
 import { useBackend } from '../src/node/backend.js';
-import { loadBuiltinClassifier } from '../src/node/models.js';
+import { loadBuiltinClassifier } from '../src/node/builtin-models.js';
 
 const N = 6;
 let clean: AnalysisModels;

@@ -14,7 +14,7 @@ import {
   sampleNoiseStreams,
   synthesizeImages,
   type AnalysisModels,
-} from '../src/core/analysis/models.js';
+} from '../src/core/analysis/analysis-models.js';
 import { populationStyles } from '../src/core/analysis/population.js';
 import { sweepBatch } from '../src/core/analysis/ranking.js';
 import { GanTrainer, DEFAULT_HYPER } from '../src/node/training/gan-trainer.js';

@@ -1,11 +1,11 @@
 /**
- * The worker bundle's zod keeps English only (src/worker/build/zod-locales-plugin.ts): the same
+ * The worker bundle's zod keeps English only (scripts/edge/zod-locales-plugin.ts): the same
  * validation messages as zod unbundled, `z.locales.en` still there, the ~50 other locales gone.
  */
 import { build } from 'esbuild';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { zodEnglishOnlyPlugin } from '../src/worker/build/zod-locales-plugin.js';
+import { zodEnglishOnlyPlugin } from '../scripts/edge/zod-locales-plugin.js';
 
 const ENTRY = `
 import { z } from 'zod';

@@ -6,7 +6,7 @@
  * (same pinned models) without recomputing the rest.
  */
 import { embedSpaces, knnAuroc } from '../../src/core/analysis/embedding.js';
-import type { AnalysisModels } from '../../src/core/analysis/models.js';
+import type { AnalysisModels } from '../../src/core/analysis/analysis-models.js';
 import { samplePopulation } from '../../src/core/analysis/population.js';
 import type { SweepSpec } from '../../src/protocol/catalog.js';
 import { EMBEDDINGS_OPTIONS, type EmbeddingsPayload } from '../../src/worker/embeddings.js';

@@ -12,10 +12,6 @@ import { mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'nod
 import path from 'node:path';
 import { useBackend, isNodeBackend } from '../../src/node/backend.js';
 import * as tf from '../../src/core/tf.js';
-import { SimpleCnn, parseCnnConfig } from '../../src/core/classifier/simple-cnn.js';
-import { DEFAULT_GENERATOR } from '../../src/core/generator/architecture.js';
-import { Generator } from '../../src/core/generator/generator.js';
-import { decodeWeights } from '../../src/core/weights/codec.js';
 import { rankingSweep } from '../../src/core/analysis/ranking.js';
 import {
   accuracyCurvesResult,
@@ -26,13 +22,11 @@ import {
   resultPopulation,
   type ResultInput,
 } from '../../src/core/analysis/derived-results.js';
-import type { AnalysisModels } from '../../src/core/analysis/models.js';
+import type { AnalysisModels } from '../../src/core/analysis/analysis-models.js';
 import type { RankingSums } from '../../src/core/analysis/ranking.js';
 import {
   DEFAULT_OPTIONS,
   DEFAULT_SWEEP,
-  RANDOM_INIT_ID,
-  RANDOM_INIT_SEED,
   RESULT_SCHEMA,
   comparedClassifiers,
   resultKey,
@@ -41,8 +35,8 @@ import {
   type StoredResult,
   type SweepSpec,
 } from '../../src/protocol/catalog.js';
-import { PRECOMPUTED_DIR } from '../../src/worker/build/assets.js';
-import { pinGenerator, resolveEdgeModels } from '../../src/worker/build/sources.js';
+import { PRECOMPUTED_DIR } from './assets.js';
+import { buildEdgeModels, pinGenerator, resolveEdgeModels } from './sources.js';
 import { EMBEDDINGS_KIND, EMBEDDINGS_OPTIONS, embeddingsKey } from '../../src/worker/embeddings.js';
 import { computeEmbeddings } from './seed-embeddings.js';
 
@@ -62,37 +56,12 @@ async function main(): Promise<void> {
   const edge = resolveEdgeModels(process.cwd(), { fresh: true });
   if (edge.classifiers.length === 0)
     throw new Error('no classifier weights under weights/: train them first (npm run train:classifier)');
-  let generator: Generator;
-  let generatorId: string;
-  if (edge.generator) {
-    generator = Generator.fromWeights(
-      edge.generator.manifest,
-      decodeWeights(edge.generator.manifest, edge.generator.bytes),
-      edge.generator.entry.name,
-    );
-    generatorId = edge.generator.entry.sha256;
-    if (edge.generator.entry.source === 'checkpoint') pinGenerator(edge.generator);
-  } else {
-    generator = new Generator(DEFAULT_GENERATOR, RANDOM_INIT_SEED);
-    generatorId = RANDOM_INIT_ID;
-  }
+  const { generator, generatorId, classifiers } = buildEdgeModels(edge);
+  if (edge.generator?.entry.source === 'checkpoint') pinGenerator(edge.generator);
   console.log(
     `seed:edge: generator ${edge.generator?.entry.label ?? 'random-init placeholder'} (${generatorId.slice(0, 12)}), ${edge.classifiers.length} classifier(s), sweep seed ${sweep.seed} count ${sweep.count}, backend ${backend}`,
   );
 
-  const classifiers = edge.classifiers.map((m) => {
-    const file = `weights/${m.entry.name}/${m.manifest.weightsFile}`;
-    return {
-      name: m.entry.name,
-      id: m.entry.sha256,
-      model: SimpleCnn.fromWeights(
-        m.entry.name,
-        parseCnnConfig(m.manifest.architecture, file),
-        decodeWeights(m.manifest, m.bytes, file),
-        file,
-      ),
-    };
-  });
   const modelsOf = (c: (typeof classifiers)[number]): AnalysisModels => ({
     generator,
     classifier: c.model,
@@ -320,33 +289,17 @@ async function seedEmbeddingsOnly(): Promise<void> {
 
 /** The models under weights/ (the pinned generator), checked to be those of the seeded results (`generatorId`). */
 function loadSeededModels(seededGeneratorId: string): AnalysisModels[] {
-  const edge = resolveEdgeModels(process.cwd());
-  const generator = edge.generator
-    ? Generator.fromWeights(
-        edge.generator.manifest,
-        decodeWeights(edge.generator.manifest, edge.generator.bytes),
-        edge.generator.entry.name,
-      )
-    : new Generator(DEFAULT_GENERATOR, RANDOM_INIT_SEED);
-  const generatorId = edge.generator?.entry.sha256 ?? RANDOM_INIT_ID;
+  const { generator, generatorId, classifiers } = buildEdgeModels(resolveEdgeModels(process.cwd()));
   if (generatorId !== seededGeneratorId)
     throw new Error(
       `the precomputed results are for generator ${seededGeneratorId.slice(0, 12)}, the available one is ${generatorId.slice(0, 12)}: run the whole npm run seed:edge`,
     );
-  return edge.classifiers.map((m) => {
-    const file = `weights/${m.entry.name}/${m.manifest.weightsFile}`;
-    return {
-      generator,
-      generatorId,
-      classifierId: m.entry.sha256,
-      classifier: SimpleCnn.fromWeights(
-        m.entry.name,
-        parseCnnConfig(m.manifest.architecture, file),
-        decodeWeights(m.manifest, m.bytes, file),
-        file,
-      ),
-    };
-  });
+  return classifiers.map((c) => ({
+    generator,
+    generatorId,
+    classifierId: c.id,
+    classifier: c.model,
+  }));
 }
 
 await main();

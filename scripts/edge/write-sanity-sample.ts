@@ -13,7 +13,7 @@ import path from 'node:path';
 import { MNIST } from '../../src/core/data/domain.js';
 import { sanityCheckImages } from '../../src/node/domain-data.js';
 import { SANITY_SAMPLE_PATH, type SanitySampleHeader } from '../../src/protocol/sanity-sample.js';
-import { SANITY_SAMPLE_DIR } from '../../src/worker/build/assets.js';
+import { SANITY_SAMPLE_DIR } from './assets.js';
 
 export const SANITY_SAMPLE_PER_SPLIT = 500;
 

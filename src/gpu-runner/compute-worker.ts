@@ -20,7 +20,7 @@ import {
   type DerivedKind,
   type ResultProgress,
 } from '../core/analysis/derived-results.js';
-import type { AnalysisModels } from '../core/analysis/models.js';
+import type { AnalysisModels } from '../core/analysis/analysis-models.js';
 import type { RankingSums } from '../core/analysis/ranking.js';
 import { initBackend } from './backend.js';
 import type { LeaseView } from './client.js';
@@ -32,7 +32,7 @@ import {
   type FromCompute,
   type ToCompute,
 } from './compute-messages.js';
-import { jobModels, type ModelFiles } from './models.js';
+import { jobModels, type ModelFiles } from './job-models.js';
 import { shardSweep } from './sweep.js';
 
 const port = parentPort;

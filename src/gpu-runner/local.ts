@@ -5,22 +5,15 @@
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { SimpleCnn, parseCnnConfig } from '../core/classifier/simple-cnn.js';
-import { DEFAULT_GENERATOR } from '../core/generator/architecture.js';
-import { Generator } from '../core/generator/generator.js';
-import type { AnalysisModels } from '../core/analysis/models.js';
-import { decodeWeights, parseManifest } from '../core/weights/codec.js';
-import { RANDOM_INIT_ID, RANDOM_INIT_SEED, generatorId, type Catalog, type CatalogModel } from '../protocol/catalog.js';
+import type { AnalysisModels } from '../core/analysis/analysis-models.js';
+import { buildClassifier, buildGenerator, placeholderGenerator } from '../core/loading/built-models.js';
+import { folderSource, loadModelFilesSync } from '../core/loading/model-files.js';
+import { RANDOM_INIT_ID, generatorId, type Catalog, type CatalogModel } from '../protocol/catalog.js';
 
+/** A catalog model's files from the assets folder, checked against the catalog's sha256. */
 function readModel(assets: string, entry: CatalogModel) {
-  const dir = path.join(assets, entry.path);
-  const file = path.join(dir, 'manifest.json');
-  const manifest = parseManifest(JSON.parse(readFileSync(file, 'utf8')), file);
-  const bin = path.join(dir, manifest.weightsFile);
-  const tensors = decodeWeights(manifest, new Uint8Array(readFileSync(bin)), bin);
-  if (manifest.sha256 !== entry.sha256)
-    throw new Error(`${bin}: sha256 ${manifest.sha256} is not the catalog's ${entry.sha256}`);
-  return { manifest, tensors, file: bin };
+  const files = folderSource(path.join(assets, entry.path), (f) => readFileSync(f), path.join);
+  return loadModelFilesSync(files, { sha256: entry.sha256, sha256Of: "the catalog's" });
 }
 
 export function readCatalog(assets: string): Catalog {
@@ -31,17 +24,17 @@ export function readCatalog(assets: string): Catalog {
 export function localModels(assets: string, classifier?: string): AnalysisModels {
   const catalog = readCatalog(assets);
   const gid = generatorId(catalog);
-  let generator: Generator;
-  if (catalog.generator === null || gid === RANDOM_INIT_ID)
-    generator = new Generator(DEFAULT_GENERATOR, RANDOM_INIT_SEED);
-  else {
-    const g = readModel(assets, catalog.generator);
-    generator = Generator.fromWeights(g.manifest, g.tensors, g.file);
-  }
+  const generator =
+    catalog.generator === null || gid === RANDOM_INIT_ID
+      ? placeholderGenerator()
+      : buildGenerator(readModel(assets, catalog.generator));
   const name = classifier ?? catalog.defaultClassifier ?? catalog.classifiers[0]?.name;
   const entry = catalog.classifiers.find((m) => m.name === name);
   if (!entry) throw new Error(`no classifier "${name}" in ${assets}/catalog.json`);
-  const c = readModel(assets, entry);
-  const cls = SimpleCnn.fromWeights(entry.name, parseCnnConfig(c.manifest.architecture, c.file), c.tensors, c.file);
-  return { generator, classifier: cls, generatorId: gid, classifierId: entry.sha256 };
+  return {
+    generator,
+    classifier: buildClassifier(entry.name, readModel(assets, entry)),
+    generatorId: gid,
+    classifierId: entry.sha256,
+  };
 }

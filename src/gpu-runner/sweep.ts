@@ -3,13 +3,14 @@
  * batches. The runner computes it in its compute thread (src/gpu-runner/compute-worker.ts), so
  * heartbeats and signals never wait for it; the yield lets that thread's messages (progress, the
  * relayed edge reads) flow, since tfjs's data() on cpu and wasm resolves through microtasks only.
- * Each batch is its own `rankingSweep` over [b, b + batch), and the batches' sums are merged with
- * `mergeRankingSums` (float64 sums of float64 partial sums: equal to the one-pass sweep up to
- * float64 regrouping, about 1e-16 relative). The batch size is therefore part of the result's exact
- * bits, which is why it is the runner's fixed `--batch`, never adapted to the machine's speed.
+ * It is the core's sweep driver (`driveSweep`) with one lane that yields before each batch: the
+ * batches are [start + k*batch, ...) and accumulate in sample order, so a shard's sums are
+ * bit-identical to `rankingSweep`'s over the same range with the same batch size. The batch size
+ * is part of the result's exact bits (a batch's float32 forward pass), which is why it is the
+ * runner's fixed `--batch`, never adapted to the machine's speed.
  */
-import { mergeRankingSums, rankingSweep, type RankingSums } from '../core/analysis/ranking.js';
-import type { AnalysisModels } from '../core/analysis/models.js';
+import { driveSweep, sweepBatch, type RankingSums } from '../core/analysis/ranking.js';
+import type { AnalysisModels } from '../core/analysis/analysis-models.js';
 import type { PopulationSpec } from '../core/analysis/population.js';
 
 /** Lets timers, messages and pending I/O run (tfjs's data() on cpu and wasm resolves through microtasks only). */
@@ -37,7 +38,7 @@ function stallForTests(): void {
 }
 
 /** Sums of samples [start, end) of `spec`; `onProgress` may throw to abandon the shard. */
-export async function shardSweep(
+export function shardSweep(
   models: AnalysisModels,
   spec: PopulationSpec,
   start: number,
@@ -45,20 +46,12 @@ export async function shardSweep(
   batchSize: number,
   onProgress?: (p: ShardProgress) => void,
 ): Promise<RankingSums> {
-  const parts: RankingSums[] = [];
-  const t0 = performance.now();
-  for (let b = start; b < end; b += batchSize) {
-    const e = Math.min(end, b + batchSize);
-    stallForTests();
-    parts.push(await rankingSweep(models, spec, { start: b, end: e, batchSize }));
-    const done = e - start;
-    onProgress?.({
-      done,
-      total: end - start,
-      samplesPerSecond: done / Math.max(1e-3, (performance.now() - t0) / 1000),
-    });
-    // Lets the progress message just posted, and any relayed reply, go before the next batch.
-    await yieldToEventLoop();
-  }
-  return mergeRankingSums(parts);
+  return driveSweep(models, spec, { start, end, batchSize, onProgress }, [
+    async (b, n) => {
+      // Lets the progress message last posted, and any relayed reply, go before this batch.
+      await yieldToEventLoop();
+      stallForTests();
+      return sweepBatch(models, spec, b, n);
+    },
+  ]);
 }

@@ -6,8 +6,8 @@
  *
  * Exactness: the batches are the same as the in-process sweep's ([start + k*batch, ...)), each
  * batch's values depend only on (models, spec, batch) — the same wasm binary, the same kernels, the
- * same inputs — and the main thread accumulates them with the core's `accumulateBatch` in sample
- * order, whatever order they arrive in. The sums are therefore bit-identical to `rankingSweep`'s,
+ * same inputs — and the main thread accumulates them through the core's sweep driver (`driveSweep`,
+ * one lane per worker) in sample order, whatever order they arrive in. The sums are therefore bit-identical to `rankingSweep`'s,
  * and `onBatch` sees the same batches in the same order (the population gets every sample).
  *
  * Batches are handed out one at a time to whichever worker is free, so a worker slowed down by
@@ -25,12 +25,11 @@ import {
   type AnalysisModels,
   type AnalysisNoise,
   type StyleEvaluation,
-} from '../core/analysis/models.js';
+} from '../core/analysis/analysis-models.js';
 import type { PopulationSpec } from '../core/analysis/population.js';
 import {
-  accumulateBatch,
-  emptyRankingSums,
-  sweepRange,
+  driveSweep,
+  sweepPlan,
   type RankingSums,
   type RankingSweepFn,
   type RankingSweepOptions,
@@ -246,56 +245,19 @@ export class SweepPool {
         `the sweep pool renders with noise ${JSON.stringify(this.source.noise)}, the models ask for ${JSON.stringify(analysisNoise(models))}`,
       );
     }
-    const [start, end] = sweepRange(models, spec, opts);
-    const sums = emptyRankingSums(models, spec, start, end);
-    const batch = opts.batchSize ?? 64;
-    if (!Number.isInteger(batch) || batch < 1)
-      throw new RangeError(`batchSize must be a positive integer, got ${batch}`);
-    const total = Math.ceil((end - start) / batch);
-    const arrived = new Map<number, SweepBatch>();
-    let dispatched = 0;
-    let accumulated = 0;
-    let failed = false;
-    const t0 = Date.now();
-    // Accumulates every batch that is next in sample order (batches may arrive out of order).
-    const drain = () => {
-      for (let b = arrived.get(accumulated); b !== undefined; b = arrived.get(accumulated)) {
-        arrived.delete(accumulated);
-        opts.onBatch?.(b);
-        accumulateBatch(sums, b);
-        accumulated++;
-        const done = Math.min(end, b.start + b.labels.length) - start;
-        opts.onProgress?.({
-          done,
-          total: end - start,
-          samplesPerSecond: done / Math.max(1e-3, (Date.now() - t0) / 1000),
-        });
-      }
-    };
-    const lane = async (w: SweepWorker) => {
-      while (!failed && dispatched < total) {
-        const k = dispatched++;
-        const b0 = start + k * batch;
-        arrived.set(k, await w.run(spec, b0, Math.min(batch, end - b0)));
-        drain();
-      }
-    };
+    sweepPlan(models, spec, opts); // a bad range or batch size is the caller's error: the pool stays usable
     try {
-      await Promise.all(
-        this.workers.slice(0, total).map((w) =>
-          lane(w).catch((e) => {
-            failed = true;
-            throw e;
-          }),
-        ),
+      return await driveSweep(
+        models,
+        spec,
+        opts,
+        this.workers.map((w) => (start: number, n: number) => w.run(spec, start, n)),
       );
     } catch (err) {
       // A worker died or onBatch threw: the pool's state is unknown, so it is not reused.
       await this.close();
       throw err;
     }
-    if (accumulated !== total) throw new Error(`sweep ended with ${accumulated} of ${total} batches`);
-    return sums;
   };
 
   async close(): Promise<void> {

@@ -6,7 +6,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import type { AnalysisModels } from '../core/analysis/models.js';
+import type { AnalysisModels } from '../core/analysis/analysis-models.js';
 import { populationSpecHash, type PopulationSpec } from '../core/analysis/population.js';
 import { RANKING_SUMS_SCHEMA, rankingSweep, type RankingSums } from '../core/analysis/ranking.js';
 import { weightsRoot } from './weights-fs.js';

@@ -9,7 +9,7 @@ import * as tf from '../core/tf.js';
 import { SimpleCnn } from '../core/classifier/simple-cnn.js';
 import { Generator } from '../core/generator/generator.js';
 import type { Classifier } from '../core/classifier/classifier.js';
-import type { AnalysisModels } from '../core/analysis/models.js';
+import type { AnalysisModels } from '../core/analysis/analysis-models.js';
 import { sweepBatch } from '../core/analysis/ranking.js';
 import { useBackend } from './backend.js';
 import { loadUserClassifier } from './user-model.js';

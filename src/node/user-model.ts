@@ -2,16 +2,15 @@
 import { readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { parseAdapter, type Adapter } from '../core/classifier/adapter.js';
+import { tfjsClassifierId, tfjsModelSha256 } from '../core/classifier/tfjs-classifier-id.js';
+import { TfjsClassifier } from '../core/classifier/tfjs-model.js';
 import {
   checkShardSizes,
   ModelFormatError,
   parseModelJson,
-  TfjsClassifier,
-  tfjsClassifierId,
-  tfjsModelSha256,
   weightPaths,
   type TfjsModelFiles,
-} from '../core/classifier/tfjs-model.js';
+} from '../core/classifier/tfjs-model-json.js';
 
 /** Upper bound on a model folder's weights (a classifier for 32x32 images needs far less). */
 export const MAX_MODEL_BYTES = 256 * 1024 * 1024;

@@ -2,15 +2,8 @@
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import {
-  WeightsError,
-  decodeWeights,
-  encodeWeights,
-  parseManifest,
-  type HostTensor,
-  type HostTensorMap,
-  type ManifestInfo,
-} from '../core/weights/codec.js';
+import { folderSource, loadModelFilesSync, type LoadedModelFiles } from '../core/loading/model-files.js';
+import { encodeWeights, type HostTensor, type ManifestInfo } from '../core/weights/codec.js';
 import type { WeightsManifest } from '../core/weights/manifest.js';
 
 /** The repository's weights/ folder (dist/ and src/node/ both sit two levels below the root's children). */
@@ -28,30 +21,13 @@ export function weightsRoot(): string {
   return path.resolve('weights');
 }
 
-export interface LoadedWeights {
-  manifest: WeightsManifest;
-  tensors: HostTensorMap;
+export interface LoadedWeights extends LoadedModelFiles {
   dir: string;
 }
 
 /** Loads and verifies a model folder (manifest + binary); throws WeightsError naming the file. */
 export function readWeightsDir(dir: string): LoadedWeights {
-  const manifestFile = path.join(dir, 'manifest.json');
-  let json: unknown;
-  try {
-    json = JSON.parse(readFileSync(manifestFile, 'utf8'));
-  } catch (err) {
-    throw new WeightsError(manifestFile, 'invalid-manifest', `cannot read manifest: ${(err as Error).message}`);
-  }
-  const manifest = parseManifest(json, manifestFile);
-  const binFile = path.join(dir, manifest.weightsFile);
-  let bytes: Uint8Array;
-  try {
-    bytes = readFileSync(binFile);
-  } catch (err) {
-    throw new WeightsError(binFile, 'truncated', `cannot read weights: ${(err as Error).message}`);
-  }
-  return { manifest, tensors: decodeWeights(manifest, bytes, binFile), dir };
+  return { ...loadModelFilesSync(folderSource(dir, (f) => readFileSync(f), path.join)), dir };
 }
 
 /** Loads a built-in model by name from weights/. */

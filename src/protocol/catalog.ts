@@ -1,12 +1,12 @@
 /**
  * The protocol every part shares (runtime-free: core imports only): what the worker serves, as
- * written by the asset build (src/worker/build/assets.ts) into the static assets — the model
+ * written by the asset build (scripts/edge/assets.ts) into the static assets — the model
  * catalog, the result kinds and the keys of results. The worker, the asset build, the seeding
  * script and the runners import it, so keys computed on either side agree and no runner file
  * imports src/worker/.
  */
 import { contentHash } from '../core/hash.js';
-import { DEFAULT_GENERATOR } from '../core/generator/architecture.js';
+import { RANDOM_INIT_ID, RANDOM_INIT_SEED } from '../core/loading/placeholder-id.js';
 import type { DerivedOptions } from '../core/analysis/derived-results.js';
 import { DEFAULT_ANALYSIS_NOISE, type AnalysisNoise } from '../core/analysis/noise.js';
 
@@ -44,10 +44,7 @@ export interface Catalog {
   defaultClassifier: string | null;
 }
 
-/** Seed of the placeholder generator used when no weights exist. */
-export const RANDOM_INIT_SEED = 0;
-/** Identity of the placeholder generator: untrained, seeded, architecture-specific. */
-export const RANDOM_INIT_ID = `random-init-${contentHash({ arch: DEFAULT_GENERATOR, seed: RANDOM_INIT_SEED }).slice(0, 16)}`;
+export { RANDOM_INIT_ID, RANDOM_INIT_SEED };
 
 export function generatorId(catalog: Pick<Catalog, 'generator'>): string {
   return catalog.generator?.sha256 ?? RANDOM_INIT_ID;

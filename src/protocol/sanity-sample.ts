@@ -1,6 +1,6 @@
 /**
  * The edge's sample of real test images for the adapter sanity check: written into the static
- * assets by the edge build (src/worker/build/assets.ts), read by registration (src/worker/sanity.ts).
+ * assets by the edge build (scripts/edge/assets.ts), read by registration (src/worker/sanity.ts).
  * The images file holds, per split in `splits` order, `perSplit` label bytes and then `perSplit`
  * images of size x size bytes (pixel value x 255).
  */

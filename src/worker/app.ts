@@ -10,7 +10,7 @@ import { problem, problemResponse, ProblemError } from './problem.js';
 import { registerMeta } from './routes/meta.js';
 import { registerModels } from './routes/models.js';
 import { registerClassifiers } from './routes/classifiers.js';
-import { trackRequests } from './registry.js';
+import { trackRequests } from './registered/built.js';
 import { registerResults } from './routes/results.js';
 import { registerLive } from './routes/live.js';
 import { registerTraversal } from './routes/traversal.js';

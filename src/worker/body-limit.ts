@@ -11,7 +11,7 @@ import { except } from 'hono/combine';
 import type { AppEnv } from './http.js';
 import { LIMITS } from './limits.js';
 import { problem, problemResponse } from './problem.js';
-import { UPLOAD_LIMITS } from './registry.js';
+import { UPLOAD_LIMITS } from './registered/limits.js';
 
 /** Runners post whole results (ranking sums of a large S can be megabytes). */
 export const RUNNER_BODY_BYTES = 16 * 1024 * 1024;

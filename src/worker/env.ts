@@ -93,7 +93,7 @@ export interface Env {
   JOBS: DurableObjectNamespace<Stub<JobBoard>>;
   /** The job index (one SQLite-backed Durable Object): job keys, statuses, and where leases go. */
   JOB_INDEX: DurableObjectNamespace<Stub<JobIndex>>;
-  /** Registered classifiers (wrangler.toml [[r2_buckets]]; src/worker/registry.ts). */
+  /** Registered classifiers (wrangler.toml [[r2_buckets]]; src/worker/registered/). */
   CLASSIFIERS?: R2Bucket;
   /**
    * URL prefixes from which classifiers may be registered (POST /v1/classifiers with a `url`),

@@ -3,12 +3,13 @@
  * assets, checksum-verified with the core codec (a bad checksum is refused, never used) and built
  * once per isolate. A refused model stays refused for the isolate's life (no retry storm).
  */
-import { SimpleCnn, parseCnnConfig } from '../core/classifier/simple-cnn.js';
 import type { Classifier } from '../core/classifier/classifier.js';
 import { DEFAULT_GENERATOR } from '../core/generator/architecture.js';
-import { Generator } from '../core/generator/generator.js';
-import type { AnalysisModels } from '../core/analysis/models.js';
-import { decodeWeights, parseManifest, WeightsError } from '../core/weights/codec.js';
+import type { Generator } from '../core/generator/generator.js';
+import type { AnalysisModels } from '../core/analysis/analysis-models.js';
+import { buildClassifier, buildGenerator, placeholderGenerator } from '../core/loading/built-models.js';
+import { folderSource, loadModelFiles } from '../core/loading/model-files.js';
+import { WeightsError } from '../core/weights/codec.js';
 import type { WeightsManifest } from '../core/weights/manifest.js';
 import {
   CATALOG_PATH,
@@ -20,55 +21,20 @@ import {
   type CatalogModel,
 } from '../protocol/catalog.js';
 import type { Env } from './env.js';
+import { isolateCache, type KeepAlive } from './isolate-cache.js';
 import { ProblemError } from './problem.js';
 import { ensureBackend } from './wasm/backend.js';
-import { getRecord, isRegisteredId, listRecords, registeredClassifier, type RegisteredRecord } from './registry.js';
+import { registeredClassifier } from './registered/built.js';
+import { getRecord, isRegisteredId, listRecords, type RegisteredRecord } from './registered/records.js';
 import { fetchAsset } from './static-assets.js';
 
-/** Keeps a load running when the request that started it ends (ExecutionContext.waitUntil). */
-export type KeepAlive = (p: Promise<unknown>) => void;
+export type { KeepAlive };
 
-interface Pending<T> {
-  promise: Promise<T>;
-  startedAt: number;
-  settled: boolean;
-}
-
-/**
- * A load pending longer than this is presumed lost (its I/O belonged to a request workerd has
- * cancelled) and is started again rather than awaited forever.
- */
-const STALE_MS = 30_000;
-
-/** Per-isolate memo: one load per key; a rejected load is forgotten when `retry` says so. */
-function memo<T>(
-  cache: Map<string, Pending<T>>,
-  key: string,
-  load: () => Promise<T>,
-  keepAlive: KeepAlive | undefined,
-  retry: (e: unknown) => boolean,
-): Promise<T> {
-  const hit = cache.get(key);
-  if (hit && (hit.settled || Date.now() - hit.startedAt < STALE_MS)) return hit.promise;
-  const entry: Pending<T> = { promise: load(), startedAt: Date.now(), settled: false };
-  entry.promise.then(
-    () => (entry.settled = true),
-    (e: unknown) => {
-      entry.settled = true;
-      if (retry(e) && cache.get(key) === entry) cache.delete(key);
-    },
-  );
-  cache.set(key, entry);
-  keepAlive?.(entry.promise.catch(() => undefined));
-  return entry.promise;
-}
-
-const catalogs = new Map<string, Pending<Catalog>>();
+const catalogs = isolateCache<Catalog>();
 
 /** The catalog written by the asset build (cached per isolate; a failed read is retried). */
 export function getCatalog(env: Env, keepAlive?: KeepAlive): Promise<Catalog> {
-  return memo(
-    catalogs,
+  return catalogs.get(
     'catalog',
     async () => {
       const res = await fetchAsset(env, CATALOG_PATH);
@@ -83,8 +49,7 @@ export function getCatalog(env: Env, keepAlive?: KeepAlive): Promise<Catalog> {
         throw new ProblemError(503, 'unavailable', `catalog schema "${catalog.schema}" is not ${CATALOG_SCHEMA}`);
       return catalog;
     },
-    keepAlive,
-    () => true,
+    { keepAlive },
   );
 }
 
@@ -109,45 +74,19 @@ export interface ModelInfo {
   displayName?: string;
   differentiable?: boolean;
   nonDifferentiableOp?: string | null;
-  /** Registered classifiers: the adapter's check on real test images (registry.ts). */
+  /** Registered classifiers: the adapter's check on real test images (registered/registration.ts). */
   sanityCheck?: RegisteredRecord['sanityCheck'];
   sanityCheckSkipped?: string;
 }
 
-async function loadWeights(
-  env: Env,
-  entry: CatalogModel,
-): Promise<{
-  manifest: WeightsManifest;
-  tensors: ReturnType<typeof decodeWeights>;
-  manifestText: string;
-  bytes: Uint8Array<ArrayBuffer>;
-}> {
-  const file = `${entry.path}manifest.json`;
-  const mres = await fetchAsset(env, file);
-  if (!mres.ok)
-    throw new WeightsError(file, 'invalid-manifest', `manifest missing from the assets (HTTP ${mres.status})`);
-  const manifestText = await mres.text();
-  let manifestJson: unknown;
-  try {
-    manifestJson = JSON.parse(manifestText);
-  } catch (e) {
-    throw new WeightsError(file, 'invalid-manifest', `manifest is not JSON: ${(e as Error).message}`);
-  }
-  const manifest = parseManifest(manifestJson, file);
-  if (manifest.sha256 !== entry.sha256) {
-    throw new WeightsError(
-      file,
-      'checksum',
-      `manifest sha256 ${manifest.sha256} differs from the catalog's ${entry.sha256}`,
-    );
-  }
-  const binPath = `${entry.path}${manifest.weightsFile}`;
-  const bres = await fetchAsset(env, binPath);
-  if (!bres.ok)
-    throw new WeightsError(binPath, 'truncated', `weights file missing from the assets (HTTP ${bres.status})`);
-  const bytes = new Uint8Array(await bres.arrayBuffer());
-  return { manifest, tensors: decodeWeights(manifest, bytes, binPath), manifestText, bytes };
+/** A catalog model's files from the static assets, checked against the catalog's sha256. */
+function loadWeights(env: Env, entry: CatalogModel) {
+  const assets = folderSource(entry.path, async (where) => {
+    const res = await fetchAsset(env, where);
+    if (!res.ok) throw new Error(`missing from the assets (HTTP ${res.status})`);
+    return new Uint8Array(await res.arrayBuffer());
+  });
+  return loadModelFiles(assets, { sha256: entry.sha256, sha256Of: "the catalog's" });
 }
 
 /**
@@ -187,10 +126,10 @@ interface Built<T> {
   info: ModelInfo;
 }
 
-const classifiers = new Map<string, Pending<Built<Classifier>>>();
-const generators = new Map<string, Pending<Built<Generator>>>();
 /** Refusals (bad checksum, bad manifest) stay for the isolate's life; transient failures are retried. */
 const retryable = (e: unknown) => !(e instanceof ProblemError && e.problem.type === '/problems/weights-refused');
+const classifiers = isolateCache<Built<Classifier>>({ forget: retryable });
+const generators = isolateCache<Built<Generator>>({ forget: retryable });
 
 function describe(entry: CatalogModel, manifest: WeightsManifest): ModelInfo {
   return {
@@ -207,7 +146,7 @@ function describe(entry: CatalogModel, manifest: WeightsManifest): ModelInfo {
   };
 }
 
-/** A registered classifier (src/worker/registry.ts) where a catalog entry would be: its id is its name. */
+/** A registered classifier (src/worker/registered/) where a catalog entry would be: its id is its name. */
 export interface RegisteredEntry {
   name: string;
   kind: 'classifier';
@@ -292,39 +231,30 @@ export async function getClassifier(
     return { model: await registeredClassifier(env, record, keepAlive), info: registeredInfo(record) };
   }
   const entry: CatalogModel = found;
-  return memo(
-    classifiers,
+  return classifiers.get(
     `${entry.name}:${entry.sha256}`,
     async () => {
       await ensureBackend();
       try {
-        const { manifest, tensors } = await loadWeights(env, entry);
-        if (manifest.kind !== 'classifier')
-          throw new WeightsError(entry.path, 'invalid-manifest', `kind is "${manifest.kind}", expected "classifier"`);
-        const file = `${entry.path}${manifest.weightsFile}`;
-        return {
-          model: SimpleCnn.fromWeights(entry.name, parseCnnConfig(manifest.architecture, file), tensors, file),
-          info: describe(entry, manifest),
-        };
+        const files = await loadWeights(env, entry);
+        return { model: buildClassifier(entry.name, files), info: describe(entry, files.manifest) };
       } catch (e) {
         throw refused(entry.name, e);
       }
     },
-    keepAlive,
-    retryable,
+    { keepAlive },
   );
 }
 
 export async function getGenerator(env: Env, keepAlive?: KeepAlive): Promise<Built<Generator>> {
   const catalog = await getCatalog(env, keepAlive);
   const entry = catalog.generator;
-  return memo(
-    generators,
+  return generators.get(
     entry?.sha256 ?? RANDOM_INIT_ID,
     async () => {
       await ensureBackend();
       if (entry === null) {
-        const g = new Generator(DEFAULT_GENERATOR, RANDOM_INIT_SEED);
+        const g = placeholderGenerator();
         const info: ModelInfo = {
           name: 'generator-random-init',
           kind: 'generator',
@@ -341,17 +271,13 @@ export async function getGenerator(env: Env, keepAlive?: KeepAlive): Promise<Bui
         return { model: g, info };
       }
       try {
-        const { manifest, tensors } = await loadWeights(env, entry);
-        return {
-          model: Generator.fromWeights(manifest, tensors, `${entry.path}${manifest.weightsFile}`),
-          info: describe(entry, manifest),
-        };
+        const files = await loadWeights(env, entry);
+        return { model: buildGenerator(files), info: describe(entry, files.manifest) };
       } catch (e) {
         throw refused(entry.name, e);
       }
     },
-    keepAlive,
-    retryable,
+    { keepAlive },
   );
 }
 

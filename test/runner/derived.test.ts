@@ -24,7 +24,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { DERIVED_KINDS, derivedResult, type DerivedKind } from '../../src/core/analysis/derived-results.js';
 import { useBackend } from '../../src/node/backend.js';
 import { EdgeClient } from '../../src/gpu-runner/client.js';
-import { jobModels } from '../../src/gpu-runner/models.js';
+import { jobModels } from '../../src/gpu-runner/job-models.js';
 import {
   DEFAULT_OPTIONS,
   DEFAULT_SWEEP,

@@ -16,7 +16,7 @@ import { spawn } from 'node:child_process';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { RUNNER_BUNDLE } from '../../src/gpu-runner/build.js';
 import { rankDimensions, rankingSweep } from '../../src/core/analysis/ranking.js';
-import type { AnalysisModels } from '../../src/core/analysis/models.js';
+import type { AnalysisModels } from '../../src/core/analysis/analysis-models.js';
 import { GeneratorArchitectureSchema } from '../../src/core/generator/architecture.js';
 import { buildStyleLayout, type StyleLayout } from '../../src/core/generator/style-layout.js';
 import { useBackend } from '../../src/node/backend.js';

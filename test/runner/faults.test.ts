@@ -12,7 +12,7 @@ import http from 'node:http';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { mergeRankingSums, type RankingSums } from '../../src/core/analysis/ranking.js';
-import type { AnalysisModels } from '../../src/core/analysis/models.js';
+import type { AnalysisModels } from '../../src/core/analysis/analysis-models.js';
 import { useBackend } from '../../src/node/backend.js';
 import { localModels } from '../../src/gpu-runner/local.js';
 import { RUNNER_TOKEN, SUBMIT_AUTH, corruptWeights, problemOf, startEdge, type EdgeServer } from '../worker/harness.js';

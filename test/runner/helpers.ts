@@ -11,7 +11,7 @@ import type { Catalog } from '../../src/protocol/catalog.js';
 import { GeneratorArchitectureSchema } from '../../src/core/generator/architecture.js';
 import { buildStyleLayout } from '../../src/core/generator/style-layout.js';
 import type { RankingSums } from '../../src/core/analysis/ranking.js';
-import type { AnalysisModels } from '../../src/core/analysis/models.js';
+import type { AnalysisModels } from '../../src/core/analysis/analysis-models.js';
 import { shardSweep } from '../../src/gpu-runner/sweep.js';
 import { RUNNER_TOKEN } from '../worker/harness.js';
 

@@ -17,7 +17,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LiveLimiter } from '../../src/worker/live-limit.js';
-import { ensureDevVars, parseDevVars, describeDevVars } from '../../src/worker/build/dev-vars.js';
+import { ensureDevVars, parseDevVars, describeDevVars } from '../../scripts/edge/dev-vars.js';
 import { RUNNER_TOKEN, SUBMIT_TOKEN, problemOf } from './harness.js';
 import { startConfiguredEdge, type ConfiguredEdge } from './configured-edge.js';
 

@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { RUNNER_BODY_BYTES, registerBodyLimits } from '../../src/worker/body-limit.js';
 import type { AppEnv } from '../../src/worker/http.js';
 import { LIMITS } from '../../src/worker/limits.js';
-import { UPLOAD_LIMITS } from '../../src/worker/registry.js';
+import { UPLOAD_LIMITS } from '../../src/worker/registered/limits.js';
 
 const app = new OpenAPIHono<AppEnv>();
 registerBodyLimits(app);

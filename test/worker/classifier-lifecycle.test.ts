@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Miniflare } from 'miniflare';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startLocalWorkerd } from '../../src/worker/build/local-workerd.js';
+import { startLocalWorkerd } from '../../scripts/edge/local-workerd.js';
 import { kvKey } from '../../src/worker/result-cache.js';
 import { RESULT_SCHEMA } from '../../src/protocol/catalog.js';
 import { classifierUpload as upload, ensureBuilt, fixture, problemOf, SECRETS, SUBMIT_AUTH } from './harness.js';

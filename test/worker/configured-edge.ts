@@ -8,7 +8,7 @@ import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Miniflare } from 'miniflare';
-import { startLocalWorkerd, type ReadRateLimit } from '../../src/worker/build/local-workerd.js';
+import { startLocalWorkerd, type ReadRateLimit } from '../../scripts/edge/local-workerd.js';
 import type { Catalog } from '../../src/protocol/catalog.js';
 import { ensureBuilt, ensureCachedResults } from './harness.js';
 

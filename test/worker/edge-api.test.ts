@@ -8,7 +8,7 @@ import { DEFAULT_SWEEP, type ResultsIndex } from '../../src/protocol/catalog.js'
 import type { DerivedKind } from '../../src/core/analysis/derived-results.js';
 import { DERIVED_PAYLOAD_SCHEMAS } from '../../src/worker/jobs/payloads.js';
 import { populationSpecHash } from '../../src/core/analysis/population.js';
-import type { AnalysisModels } from '../../src/core/analysis/models.js';
+import type { AnalysisModels } from '../../src/core/analysis/analysis-models.js';
 import { CrossingTraversal, LiveCornerCase, RangeTraversal } from '../../src/worker/live-schemas.js';
 import {
   RUNNER_TOKEN,

@@ -11,8 +11,8 @@ import { useBackend } from '../../src/node/backend.js';
 import { writeWeightsDir } from '../../src/node/weights-fs.js';
 import { DEFAULT_GENERATOR, Generator } from '../../src/core/generator/index.js';
 import { decodeWeights, type HostTensor } from '../../src/core/weights/codec.js';
-import { resolveEdgeModels } from '../../src/worker/build/sources.js';
-import { PRECOMPUTED_DIR, writeEdgeAssets } from '../../src/worker/build/assets.js';
+import { resolveEdgeModels } from '../../scripts/edge/sources.js';
+import { PRECOMPUTED_DIR, writeEdgeAssets } from '../../scripts/edge/assets.js';
 import {
   DEFAULT_SWEEP,
   RANDOM_INIT_ID,

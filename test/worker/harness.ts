@@ -7,8 +7,8 @@ import { afterAll, beforeAll } from 'vitest';
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { startLocalWorkerd } from '../../src/worker/build/local-workerd.js';
-import { buildEdge } from '../../src/worker/build/build.js';
+import { startLocalWorkerd } from '../../scripts/edge/local-workerd.js';
+import { buildEdge } from '../../scripts/edge/build.js';
 import {
   DEFAULT_OPTIONS,
   DEFAULT_SWEEP,

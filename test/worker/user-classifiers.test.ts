@@ -27,9 +27,9 @@ import { DEFAULT_GENERATOR, Generator } from '../../src/core/generator/index.js'
 import { useBackend } from '../../src/node/backend.js';
 import { loadDigits } from '../../src/node/mnist.js';
 import { writeWeightsDir } from '../../src/node/weights-fs.js';
-import { startLocalWorkerd } from '../../src/worker/build/local-workerd.js';
+import { startLocalWorkerd } from '../../scripts/edge/local-workerd.js';
 import { DEFAULT_SWEEP, RANDOM_INIT_SEED, type Catalog } from '../../src/protocol/catalog.js';
-import { BUILT_LIMITS, UPLOAD_LIMITS } from '../../src/worker/registry.js';
+import { BUILT_LIMITS, UPLOAD_LIMITS } from '../../src/worker/registered/limits.js';
 import { ensureRunnerBuilt, startRunner, stopRunner, type RunnerProcess } from '../runner/helpers.js';
 import { classifierUpload as upload, ensureBuilt, fixture, fixtureFile as file, problemOf } from './harness.js';
 

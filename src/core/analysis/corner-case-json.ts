@@ -6,7 +6,7 @@
 import { gridPng, pngDataUrl } from '../image/png.js';
 import type { BoundaryPoint, CornerCase, CornerCaseSearch, SkippedDim } from './corner-cases.js';
 import type { DimStart } from './dim-start.js';
-import type { AnalysisModels } from './models.js';
+import type { AnalysisModels } from './analysis-models.js';
 import type { RankedDim } from './ranking.js';
 import { evaluateShifts, type ShiftEvaluation } from './traversal.js';
 

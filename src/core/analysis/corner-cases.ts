@@ -16,7 +16,7 @@ import {
   type TraversalOutcome,
   type TraversalResult,
 } from './traversal.js';
-import type { AnalysisModels } from './models.js';
+import type { AnalysisModels } from './analysis-models.js';
 import { CORNER_CASES_SCHEMA } from './schema-versions.js';
 export { CORNER_CASES_SCHEMA };
 

@@ -26,7 +26,7 @@ import {
 import { flipSufficiency, type FlipSufficiencyOptions } from './flip-sufficiency.js';
 import { frontierDistance, type FrontierOptions } from './frontier.js';
 import { styleHistograms, type HistogramsResult } from './histograms.js';
-import { synthesizeImages, type AnalysisModels } from './models.js';
+import { synthesizeImages, type AnalysisModels } from './analysis-models.js';
 import {
   classifyPopulation,
   populationSpecHash,

@@ -23,7 +23,7 @@
 import * as tf from '../tf.js';
 import { createRng, uniformInteger } from '../random.js';
 import { factorsFor, factorVector, measureFactors, type Factor } from '../image/factors.js';
-import { readEvaluation, synthesizeImages, type AnalysisModels } from './models.js';
+import { readEvaluation, synthesizeImages, type AnalysisModels } from './analysis-models.js';
 import type { RankedDim } from './ranking.js';
 import { DIRECTIONS_SCHEMA } from './schema-versions.js';
 export { DIRECTIONS_SCHEMA };

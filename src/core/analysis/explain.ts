@@ -26,7 +26,7 @@ import { latentBatch } from '../random.js';
 import { classRanking, dimStart } from './dim-start.js';
 import { cornerCaseAlong } from './corner-cases.js';
 import { describeDirections, type DirectionSpec } from './directions.js';
-import { evaluateStyles, readEvaluation, type AnalysisModels } from './models.js';
+import { evaluateStyles, readEvaluation, type AnalysisModels } from './analysis-models.js';
 import { checkPopulationSpec, type PopulationSpec } from './population.js';
 import { projectImages, type ProjectionModels, type ProjectionOptions } from './projection.js';
 import type { RankingSums } from './ranking.js';

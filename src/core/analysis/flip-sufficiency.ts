@@ -13,7 +13,7 @@
 import type { StyleLayout } from '../generator/style-layout.js';
 import { createRng, permutation } from '../random.js';
 import { classRanking } from './dim-start.js';
-import { evaluateStyles, type AnalysisModels } from './models.js';
+import { evaluateStyles, type AnalysisModels } from './analysis-models.js';
 import type { RankedDim, RankingSums } from './ranking.js';
 import { wilsonInterval } from './stats.js';
 import { FLIP_SUFFICIENCY_SCHEMA } from './schema-versions.js';

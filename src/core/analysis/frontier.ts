@@ -12,7 +12,7 @@
  */
 import type { StyleLayout } from '../generator/style-layout.js';
 import { classRanking } from './dim-start.js';
-import { evaluateStyles, type AnalysisModels } from './models.js';
+import { evaluateStyles, type AnalysisModels } from './analysis-models.js';
 import type { ProbePopulation } from './flip-sufficiency.js';
 import type { RankingSums } from './ranking.js';
 import { bracketPath, narrowCrossing, type StylePath } from './traversal.js';

@@ -13,7 +13,7 @@
  * never longer than the best single-dim shift, up to the crossing tolerance.
  */
 import * as tf from '../tf.js';
-import { pTrueGradient, type AnalysisModels } from './models.js';
+import { pTrueGradient, type AnalysisModels } from './analysis-models.js';
 import type { RankedDim } from './ranking.js';
 import { evaluatePath, findCrossing, type ShiftEvaluation, type StylePath } from './traversal.js';
 import { JOINT_SCHEMA } from './schema-versions.js';

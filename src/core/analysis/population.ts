@@ -5,7 +5,7 @@
  * Sample i of a population is fully determined by (seed, i): its latent comes from stream
  * (seed, i) and its class is `classIndex` for a one-class population, else i mod numClasses (every
  * class equally represented), and its per-pixel noise (per-sample noise mode) from noise stream i
- * (models.ts `AnalysisNoise`). Any range of samples can therefore be computed anywhere (shards).
+ * (analysis-models.ts `AnalysisNoise`). Any range of samples can therefore be computed anywhere (shards).
  */
 import * as tf from '../tf.js';
 import { latentBatch } from '../random.js';
@@ -17,7 +17,7 @@ import {
   sampleNoiseStreams,
   type AnalysisModels,
   type StyleEvaluation,
-} from './models.js';
+} from './analysis-models.js';
 import { POPULATION_SCHEMA } from './schema-versions.js';
 export { POPULATION_SCHEMA };
 

@@ -31,7 +31,7 @@ import * as tf from '../tf.js';
 import type { Generator } from '../generator/generator.js';
 import { toUnitRange } from '../generator/generator.js';
 import { latentBatch } from '../random.js';
-import { analysisSynthesisOptions, classNoiseStreams, type AnalysisNoise } from './models.js';
+import { analysisSynthesisOptions, classNoiseStreams, type AnalysisNoise } from './analysis-models.js';
 import { PROJECTION_SCHEMA } from './schema-versions.js';
 export { PROJECTION_SCHEMA };
 

@@ -17,7 +17,7 @@ import {
   sampleNoiseStreams,
   type AnalysisModels,
   type StyleEvaluation,
-} from './models.js';
+} from './analysis-models.js';
 import { checkPopulationSpec, populationSpecHash, populationStyles, type PopulationSpec } from './population.js';
 import { RANKING_SUMS_SCHEMA, RANKING_SCHEMA } from './schema-versions.js';
 export { RANKING_SUMS_SCHEMA, RANKING_SCHEMA };
@@ -182,18 +182,79 @@ export async function rankingSweep(
   spec: PopulationSpec,
   opts: RankingSweepOptions = {},
 ): Promise<RankingSums> {
+  return driveSweep(models, spec, opts, [(start, n) => sweepBatch(models, spec, start, n)]);
+}
+
+/** The checked range and batch size of a sweep (throws RangeError on a bad one, before any work). */
+export function sweepPlan(
+  models: AnalysisModels,
+  spec: PopulationSpec,
+  opts: Pick<RankingSweepOptions, 'start' | 'end' | 'batchSize'>,
+): { start: number; end: number; batch: number } {
   const [start, end] = sweepRange(models, spec, opts);
-  const sums = emptyRankingSums(models, spec, start, end);
   const batch = opts.batchSize ?? 64;
+  if (!Number.isInteger(batch) || batch < 1) throw new RangeError(`batchSize must be a positive integer, got ${batch}`);
+  return { start, end, batch };
+}
+
+/** Computes one batch of a sweep: samples [start, start + n), wherever it runs (this thread, a worker thread). */
+export type SweepLane = (start: number, n: number) => Promise<SweepBatch>;
+
+/**
+ * The one sweep driver, with pluggable execution: hands the batches [start + k*batchSize, ...) out,
+ * one at a time, to whichever lane is free, and accumulates them with `accumulateBatch` in sample
+ * order whatever order they arrive in (`onBatch` and `onProgress` see them in that order too). The
+ * sums therefore depend only on the batches' values, not on how many lanes computed them or where:
+ * one lane computing `sweepBatch` in process (`rankingSweep`), a runner's compute thread yielding
+ * between batches, or a pool of worker threads. A lane's failure stops the hand-out and rejects.
+ */
+export async function driveSweep(
+  models: AnalysisModels,
+  spec: PopulationSpec,
+  opts: RankingSweepOptions,
+  lanes: readonly SweepLane[],
+): Promise<RankingSums> {
+  if (lanes.length === 0) throw new RangeError('a sweep needs at least one lane');
+  const { start, end, batch } = sweepPlan(models, spec, opts);
+  const sums = emptyRankingSums(models, spec, start, end);
+  const total = Math.ceil((end - start) / batch);
+  const arrived = new Map<number, SweepBatch>();
+  let dispatched = 0;
+  let accumulated = 0;
+  let failed = false;
   const t0 = Date.now();
-  for (let b = start; b < end; b += batch) {
-    const n = Math.min(batch, end - b);
-    const out = await sweepBatch(models, spec, b, n);
-    opts.onBatch?.(out);
-    accumulateBatch(sums, out);
-    const done = b + n - start;
-    opts.onProgress?.({ done, total: end - start, samplesPerSecond: done / Math.max(1e-3, (Date.now() - t0) / 1000) });
-  }
+  // Accumulates every batch that is next in sample order (batches may arrive out of order).
+  const drain = () => {
+    for (let b = arrived.get(accumulated); b !== undefined; b = arrived.get(accumulated)) {
+      arrived.delete(accumulated);
+      opts.onBatch?.(b);
+      accumulateBatch(sums, b);
+      accumulated++;
+      const done = Math.min(end, b.start + b.labels.length) - start;
+      opts.onProgress?.({
+        done,
+        total: end - start,
+        samplesPerSecond: done / Math.max(1e-3, (Date.now() - t0) / 1000),
+      });
+    }
+  };
+  const run = async (lane: SweepLane) => {
+    while (!failed && dispatched < total) {
+      const k = dispatched++;
+      const b0 = start + k * batch;
+      arrived.set(k, await lane(b0, Math.min(batch, end - b0)));
+      drain();
+    }
+  };
+  await Promise.all(
+    lanes.slice(0, total).map((lane) =>
+      run(lane).catch((e: unknown) => {
+        failed = true;
+        throw e;
+      }),
+    ),
+  );
+  if (accumulated !== total) throw new Error(`sweep ended with ${accumulated} of ${total} batches`);
   return sums;
 }
 

@@ -14,7 +14,7 @@ import { styleHistograms, type HistogramsResult } from './histograms.js';
 import { flipSufficiency, type FlipSufficiencyResult } from './flip-sufficiency.js';
 import { frontierDistance, type FrontierResult } from './frontier.js';
 import { jointCornerCase, type JointResult } from './joint.js';
-import { analysisNoise, type AnalysisModels, type AnalysisNoise } from './models.js';
+import { analysisNoise, type AnalysisModels, type AnalysisNoise } from './analysis-models.js';
 import {
   classifyPopulation,
   emptyPopulation,
@@ -126,7 +126,7 @@ export interface AnalysisReport {
   /** `traversalClass` resolved (never null). */
   options: AnalysisOptions & { traversalClass: number };
   generatorId: string;
-  /** Per-pixel noise of every image analysed (models.ts `AnalysisNoise`; part of specHash). */
+  /** Per-pixel noise of every image analysed (analysis-models.ts `AnalysisNoise`; part of specHash). */
   noise: AnalysisNoise;
   /** The generator's class names, by class index (its manifest's `classes.names`, else "0".."K-1"). */
   classNames: string[];

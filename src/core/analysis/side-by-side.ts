@@ -5,7 +5,7 @@
  * classifier. It shows at a glance where one classifier is more fragile than the reference.
  */
 import * as tf from '../tf.js';
-import { pTrueGradient, synthesizeImages, type AnalysisModels } from './models.js';
+import { pTrueGradient, synthesizeImages, type AnalysisModels } from './analysis-models.js';
 import { sampleNoiseStreams } from './noise.js';
 import type { Population } from './population.js';
 import type { RankedDim } from './ranking.js';

@@ -13,7 +13,13 @@
  * recovers within a single step can be missed.
  */
 import * as tf from '../tf.js';
-import { classNoiseStream, probabilities, readEvaluation, synthesizeImages, type AnalysisModels } from './models.js';
+import {
+  classNoiseStream,
+  probabilities,
+  readEvaluation,
+  synthesizeImages,
+  type AnalysisModels,
+} from './analysis-models.js';
 import { TRAVERSAL_SCHEMA } from './schema-versions.js';
 export { TRAVERSAL_SCHEMA };
 
@@ -122,7 +128,7 @@ export interface StylePath {
   /** The change of s for a shift of 1 ([S]). */
   step: Float32Array;
   /**
-   * Noise stream of every point of the path (per-sample noise, models.ts): the start sample's global
+   * Noise stream of every point of the path (per-sample noise, analysis-models.ts): the start sample's global
    * index when s0 is a sample, so the path changes nothing but s. Default: the reserved stream of
    * `classIndex` (`classNoiseStream`), for a start style that is no sample (a class average).
    */

@@ -5,7 +5,7 @@
  */
 import type { Adapter } from './adapter.js';
 import type { AdapterSanityCheck } from './sanity-check.js';
-import type { TfjsModelFormat } from './tfjs-model.js';
+import type { TfjsModelFormat } from './tfjs-model-json.js';
 
 export type ClassifierDescription =
   | {

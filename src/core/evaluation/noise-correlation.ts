@@ -17,7 +17,7 @@ import {
   sampleNoiseStreams,
   synthesizeImages,
   type AnalysisNoise,
-} from '../analysis/models.js';
+} from '../analysis/analysis-models.js';
 import { populationStyles } from '../analysis/population.js';
 import { bestThreshold } from './generator-quality.js';
 

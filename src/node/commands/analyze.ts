@@ -13,7 +13,7 @@ import {
   builtinModelPath,
   loadBuiltinClassifier,
   loadGenerator,
-} from '../models.js';
+} from '../builtin-models.js';
 import { loadUserClassifier } from '../user-model.js';
 import { sanityCheckImages } from '../domain-data.js';
 import { adapterSanityCheck, type AdapterSanityCheck } from '../../core/classifier/sanity-check.js';
@@ -25,7 +25,7 @@ import {
   DEFAULT_ANALYSIS_NOISE,
   DEFAULT_NOISE_SEED,
   type AnalysisModels,
-} from '../../core/analysis/models.js';
+} from '../../core/analysis/analysis-models.js';
 import { progressBar, type Progress } from '../progress.js';
 import { cornerCaseGrid, jointGrid, reportJson, traversalGrid } from '../report/figures.js';
 import { reportHtml } from '../report/html.js';

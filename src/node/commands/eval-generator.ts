@@ -16,7 +16,7 @@ import { enumOption, intOption, parseOptions } from '../args.js';
 import { NODE_BACKENDS, useBackend } from '../backend.js';
 import { loadDomainSet } from '../domain-data.js';
 import { assertSameDomain, DEFAULT_DOMAIN, domainNames, getDomain } from '../../core/data/domain.js';
-import { builtinModelPath, loadBuiltinClassifier, loadGenerator } from '../models.js';
+import { builtinModelPath, loadBuiltinClassifier, loadGenerator } from '../builtin-models.js';
 import { progressBar } from '../progress.js';
 import { readModelWeights, weightsRoot } from '../weights-fs.js';
 

@@ -10,7 +10,7 @@ import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from '
 import { loadavg } from 'node:os';
 import path from 'node:path';
 import * as tf from '../../core/tf.js';
-import { readEvaluation, type AnalysisModels } from '../../core/analysis/models.js';
+import { readEvaluation, type AnalysisModels } from '../../core/analysis/analysis-models.js';
 import { DEFAULT_PROJECTION, projectImages } from '../../core/analysis/projection.js';
 import { explainImage } from '../../core/analysis/explain.js';
 import { sweepSums } from '../sweep-sums.js';
@@ -24,7 +24,7 @@ import {
   loadBuiltinClassifier,
   loadFeatureExtractor,
   loadGenerator,
-} from '../models.js';
+} from '../builtin-models.js';
 
 export const summary = 'measure the projection of real test digits: PSNR, feature distance, same decision';
 

@@ -7,7 +7,7 @@ import { enumOption, parseOptions } from '../args.js';
 import { NODE_BACKENDS, useBackend } from '../backend.js';
 import { loadDomainSet } from '../domain-data.js';
 import { DEFAULT_DOMAIN, domainNames, getDomain } from '../../core/data/domain.js';
-import { BUILTIN_CLASSIFIERS, loadBuiltinClassifier } from '../models.js';
+import { BUILTIN_CLASSIFIERS, loadBuiltinClassifier } from '../builtin-models.js';
 
 export const summary = 'accuracy of the built-in classifiers on clean and corrupted test digits';
 

@@ -13,7 +13,7 @@ import {
   type Explanation,
   type ExplanationJson,
 } from '../../core/analysis/explain.js';
-import { analysisNoiseOf, ANALYSIS_NOISE_MODES, DEFAULT_ANALYSIS_NOISE } from '../../core/analysis/models.js';
+import { analysisNoiseOf, ANALYSIS_NOISE_MODES, DEFAULT_ANALYSIS_NOISE } from '../../core/analysis/analysis-models.js';
 import { DEFAULT_PROJECTION } from '../../core/analysis/projection.js';
 import { gridPng } from '../../core/image/png.js';
 import { checkLabel, readDomainPng } from '../../core/image/read-png.js';
@@ -25,7 +25,7 @@ import {
   loadBuiltinClassifier,
   loadFeatureExtractor,
   loadGenerator,
-} from '../models.js';
+} from '../builtin-models.js';
 import { sweepSums } from '../sweep-sums.js';
 
 export const summary = 'explain the decision on one real image: projection, deviating dims, counterfactual';

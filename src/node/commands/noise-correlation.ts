@@ -10,7 +10,7 @@ import { measureNoiseCorrelation } from '../../core/evaluation/noise-correlation
 import { enumOption, intOption, parseOptions } from '../args.js';
 import { NODE_BACKENDS, useBackend } from '../backend.js';
 import { loadDigits } from '../mnist.js';
-import { loadGenerator } from '../models.js';
+import { loadGenerator } from '../builtin-models.js';
 
 /** Noise strength of the mechanism check (the trained generator's own strengths are ~1e-3). */
 const WEIGHTED_STRENGTH = 0.3;

@@ -1,5 +1,5 @@
 /**
- * Registering users' own classifiers (issue #9; storage and checks in ../registry.ts):
+ * Registering users' own classifiers (issue #9; storage and checks in ../registered/):
  *
  * - `POST /v1/classifiers`, multipart/form-data: `model` (model.json), `weights` (each shard file,
  *   repeated), `adapter` (the adapter JSON), optional `name`. What `tensorflowjs_converter` or
@@ -16,16 +16,10 @@
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
 import { SECURITY, requireScope } from '../auth.js';
 import { getCatalog, registeredInfo } from '../isolate-models.js';
-import {
-  UPLOAD_LIMITS,
-  bucket,
-  deleteClassifier,
-  fetchFromUrl,
-  getRecord,
-  registerClassifier,
-  storedFiles,
-  type RegistrationInput,
-} from '../registry.js';
+import { fetchFromUrl } from '../registered/from-url.js';
+import { UPLOAD_LIMITS } from '../registered/limits.js';
+import { bucket, getRecord, storedFiles } from '../registered/records.js';
+import { deleteClassifier, registerClassifier, type RegistrationInput } from '../registered/registration.js';
 import { json, route, valid, type AppContext, type AppEnv } from '../http.js';
 import { forgetClassifierJobs } from '../jobs/board-client.js';
 import { deleteResult } from '../result-cache.js';

@@ -6,7 +6,7 @@
  */
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
 import * as tf from '../../core/tf.js';
-import { readEvaluation, sampleNoiseStreams, synthesizeImages } from '../../core/analysis/models.js';
+import { readEvaluation, sampleNoiseStreams, synthesizeImages } from '../../core/analysis/analysis-models.js';
 import { populationStyles } from '../../core/analysis/population.js';
 import { gridPng } from '../../core/image/png.js';
 import { generatorId } from '../../protocol/catalog.js';

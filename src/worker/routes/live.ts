@@ -5,7 +5,7 @@
  */
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
 import * as tf from '../../core/tf.js';
-import { classNoiseStream, synthesizeImages } from '../../core/analysis/models.js';
+import { classNoiseStream, synthesizeImages } from '../../core/analysis/analysis-models.js';
 import { gridPng } from '../../core/image/png.js';
 import { generatorId } from '../../protocol/catalog.js';
 import { classifierEntry, getCatalog, getModels } from '../isolate-models.js';

@@ -2,7 +2,7 @@
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
 import { getCatalog, getGenerator } from '../isolate-models.js';
 import { ensureBackend, backendName, liveTensors } from '../wasm/backend.js';
-import { builtRegistered } from '../registry.js';
+import { builtRegistered } from '../registered/built.js';
 import { json, keep, route, valid, type AppEnv } from '../http.js';
 import { PROBLEM_TYPES, ProblemError, errorResponses, type ProblemSlug } from '../problem.js';
 import { LIMITS } from '../limits.js';

@@ -1,7 +1,7 @@
 /** The generator and the classifiers: metadata, provenance and metrics from their manifests. */
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
 import { getCatalog, getClassifier, getGenerator, modelInfos, registeredInfo } from '../isolate-models.js';
-import { getRecord, listRecords } from '../registry.js';
+import { getRecord, listRecords } from '../registered/records.js';
 import { etagOf } from '../result-cache.js';
 import { json, keep, notModified, REVALIDATE, route, valid, type AppEnv } from '../http.js';
 import { ProblemError, errorResponses } from '../problem.js';

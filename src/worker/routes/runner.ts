@@ -16,7 +16,7 @@ import { populationSpecHash } from '../../core/analysis/population.js';
 import { DERIVED_KINDS, type DerivedKind } from '../../core/analysis/derived-results.js';
 import { checkDerivedPayload, finite, parsePayload, payloadError } from '../jobs/payloads.js';
 import { JobViewSchema, LeaseViewSchema, type JobSpec, type LeaseView } from '../../protocol/job.js';
-import type { AnalysisModels } from '../../core/analysis/models.js';
+import type { AnalysisModels } from '../../core/analysis/analysis-models.js';
 import { boardCostHeader, type BoardResult, type LeaseRecord, type ShardRecord } from '../jobs/board.js';
 import { deadLetters, jobBoard, jobIndex } from '../jobs/board-client.js';
 import { getCatalog, verifiedModelFiles } from '../isolate-models.js';

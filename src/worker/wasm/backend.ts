@@ -1,6 +1,6 @@
 /**
  * The tfjs backend of the worker: tfjs-backend-wasm (SIMD, single thread), instantiated from the
- * precompiled module that the esbuild shim imports (see src/worker/build/wasm-plugin.ts).
+ * precompiled module that the esbuild shim imports (see scripts/edge/wasm-plugin.ts).
  * Initialised once per isolate.
  */
 import '@tensorflow/tfjs-backend-wasm';

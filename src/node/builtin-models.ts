@@ -1,11 +1,12 @@
 /** The built-in models, loaded from weights/ and verified. */
 import { SimpleCnn, parseCnnConfig } from '../core/classifier/simple-cnn.js';
+import { buildClassifier, buildGenerator } from '../core/loading/built-models.js';
 import type { WeightsManifest } from '../core/weights/manifest.js';
 import { readModelWeights, readWeightsDir, weightsRoot } from './weights-fs.js';
 import { assertSameDomain, DEFAULT_DOMAIN } from '../core/data/domain.js';
-import { Generator } from '../core/generator/generator.js';
+import type { Generator } from '../core/generator/generator.js';
 import type { Classifier } from '../core/classifier/classifier.js';
-import type { AnalysisModels } from '../core/analysis/models.js';
+import type { AnalysisModels } from '../core/analysis/analysis-models.js';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 
@@ -35,14 +36,8 @@ export function loadBuiltinClassifier(
   name: string,
   domain: string = DEFAULT_DOMAIN,
 ): { classifier: SimpleCnn; manifest: WeightsManifest } {
-  const { manifest, tensors, dir } = readBuiltin(name, domain);
-  const file = path.join(dir, manifest.weightsFile);
-  if (manifest.kind !== 'classifier')
-    throw new Error(`${file}: model "${name}" is a ${manifest.kind}, not a classifier`);
-  return {
-    classifier: SimpleCnn.fromWeights(name, parseCnnConfig(manifest.architecture, file), tensors, file),
-    manifest,
-  };
+  const files = readBuiltin(name, domain);
+  return { classifier: buildClassifier(name, files), manifest: files.manifest };
 }
 
 /**
@@ -53,9 +48,8 @@ export function loadGenerator(
   dir?: string,
   domain: string = DEFAULT_DOMAIN,
 ): { generator: Generator; manifest: WeightsManifest } {
-  const { manifest, tensors, dir: from } = dir ? readWeightsDir(dir) : readBuiltin('generator', domain);
-  const generator = Generator.fromWeights(manifest, tensors, path.join(from, manifest.weightsFile));
-  return { generator, manifest };
+  const files = dir ? readWeightsDir(dir) : readBuiltin('generator', domain);
+  return { generator: buildGenerator(files), manifest: files.manifest };
 }
 
 /**

@@ -10,10 +10,10 @@ import { build } from 'esbuild';
 import { readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { WORKER_OUTDIR, workerBuild } from '../../../esbuild.config.js';
+import { WORKER_OUTDIR, workerBuild } from '../../esbuild.config.js';
 import { spawnSync } from 'node:child_process';
 import { ASSETS_DIR, classifiersWithoutResults, writeEdgeAssets } from './assets.js';
-import { buildWidgets } from '../../../scripts/edge/widgets-bundle.js';
+import { buildWidgets } from './widgets-bundle.js';
 import { WASM_BINARY } from './wasm-plugin.js';
 import { describeDevVars, ensureDevVars } from './dev-vars.js';
 

@@ -8,17 +8,23 @@
  */
 import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { GeneratorArchitectureSchema } from '../../core/generator/architecture.js';
-import { buildStyleLayout } from '../../core/generator/style-layout.js';
-import { DEFAULT_GENERATOR } from '../../core/generator/architecture.js';
-import { decodeWeights, encodeWeights, parseManifest, type HostTensor } from '../../core/weights/codec.js';
-import type { WeightsManifest } from '../../core/weights/manifest.js';
-import type { CatalogModel } from '../../protocol/catalog.js';
+import { GeneratorArchitectureSchema } from '../../src/core/generator/architecture.js';
+import { buildStyleLayout } from '../../src/core/generator/style-layout.js';
+import { DEFAULT_GENERATOR } from '../../src/core/generator/architecture.js';
+import { folderSource, loadModelFilesSync } from '../../src/core/loading/model-files.js';
+import { decodeWeights, encodeWeights, type HostTensor, type HostTensorMap } from '../../src/core/weights/codec.js';
+import type { WeightsManifest } from '../../src/core/weights/manifest.js';
+import type { SimpleCnn } from '../../src/core/classifier/simple-cnn.js';
+import type { Generator } from '../../src/core/generator/generator.js';
+import { buildClassifier, buildGenerator, placeholderGenerator } from '../../src/core/loading/built-models.js';
+import { RANDOM_INIT_ID, type CatalogModel } from '../../src/protocol/catalog.js';
 
 export interface EdgeModel {
   entry: Omit<CatalogModel, 'path'>;
   manifest: WeightsManifest;
   bytes: Uint8Array;
+  /** The bytes decoded (checked against the manifest). */
+  tensors: HostTensorMap;
 }
 
 export interface EdgeModels {
@@ -30,18 +36,14 @@ export interface EdgeModels {
 /** Preferred order of the built-in classifiers (the first present is the default). */
 const PREFERRED = ['classifier-clean', 'classifier-corrupted'];
 
-function readDir(dir: string): { manifest: WeightsManifest; bytes: Uint8Array } {
-  const file = path.join(dir, 'manifest.json');
-  const manifest = parseManifest(JSON.parse(readFileSync(file, 'utf8')), file);
-  const bytes = new Uint8Array(readFileSync(path.join(dir, manifest.weightsFile)));
-  decodeWeights(manifest, bytes, path.join(dir, manifest.weightsFile)); // verify before packaging
-  return { manifest, bytes };
+/** A model folder, checked before packaging. */
+function readDir(dir: string) {
+  return loadModelFilesSync(folderSource(dir, (f) => readFileSync(f), path.join));
 }
 
 function fromCheckpoint(dir: string): EdgeModel {
-  const { manifest, bytes } = readDir(dir);
+  const { manifest, tensors } = readDir(dir);
   const arch = GeneratorArchitectureSchema.parse((manifest.architecture as { generator?: unknown }).generator);
-  const tensors = decodeWeights(manifest, bytes);
   const picked: Array<[string, HostTensor]> = [];
   for (const t of manifest.tensors)
     if (t.name.startsWith('G_ema/')) picked.push([t.name.slice('G_ema/'.length), tensors.get(t.name)!]);
@@ -76,6 +78,7 @@ function fromCheckpoint(dir: string): EdgeModel {
     },
     manifest: encoded.manifest,
     bytes: encoded.bytes,
+    tensors: decodeWeights(encoded.manifest, encoded.bytes),
   };
 }
 
@@ -101,8 +104,8 @@ function pinnedGenerator(root: string): EdgeModel | null {
   const entry = JSON.parse(readFileSync(path.join(dir, 'entry.json'), 'utf8')) as EdgeModel['entry'];
   const results = JSON.parse(readFileSync(index, 'utf8')) as { entries: Array<{ generatorId: string }> };
   if (!results.entries.some((e) => e.generatorId === entry.sha256)) return null;
-  const { manifest, bytes } = readDir(dir);
-  return manifest.sha256 === entry.sha256 ? { entry, manifest, bytes } : null;
+  const { manifest, bytes, tensors } = readDir(dir);
+  return manifest.sha256 === entry.sha256 ? { entry, manifest, bytes, tensors } : null;
 }
 
 /**
@@ -115,7 +118,7 @@ export function resolveEdgeModels(root = process.cwd(), opts: { fresh?: boolean 
   const checkpoint = path.join(root, 'checkpoints', 'generator', 'latest');
   const pinned = opts.fresh ? null : pinnedGenerator(root);
   if (existsSync(path.join(trained, 'manifest.json'))) {
-    const { manifest, bytes } = readDir(trained);
+    const { manifest, bytes, tensors } = readDir(trained);
     generator = {
       entry: {
         name: manifest.name,
@@ -127,6 +130,7 @@ export function resolveEdgeModels(root = process.cwd(), opts: { fresh?: boolean 
       },
       manifest,
       bytes,
+      tensors,
     };
   } else if (pinned) {
     generator = pinned;
@@ -146,7 +150,7 @@ export function resolveEdgeModels(root = process.cwd(), opts: { fresh?: boolean 
   for (const name of names) {
     const m = JSON.parse(readFileSync(path.join(weights, name, 'manifest.json'), 'utf8')) as { kind?: string };
     if (m.kind !== 'classifier') continue;
-    const { manifest, bytes } = readDir(path.join(weights, name));
+    const { manifest, bytes, tensors } = readDir(path.join(weights, name));
     const metrics = manifest.metrics as { accuracy_test_clean?: number; accuracy_test_corrupted?: number };
     const acc = [
       metrics.accuracy_test_clean !== undefined ? `clean test accuracy ${metrics.accuracy_test_clean}` : '',
@@ -165,10 +169,29 @@ export function resolveEdgeModels(root = process.cwd(), opts: { fresh?: boolean 
       },
       manifest,
       bytes,
+      tensors,
     });
   }
   const generatorArchitecture = generator
     ? (generator.manifest.architecture as Record<string, unknown>)
     : { ...DEFAULT_GENERATOR };
   return { generator, generatorArchitecture, classifiers };
+}
+
+/** The edge's models built, as the seeding script computes the precomputed results with them. */
+export function buildEdgeModels(edge: EdgeModels): {
+  generator: Generator;
+  generatorId: string;
+  classifiers: Array<{ name: string; id: string; model: SimpleCnn }>;
+} {
+  const g = edge.generator;
+  return {
+    generator: g ? buildGenerator({ ...g, weightsWhere: g.entry.name }) : placeholderGenerator(),
+    generatorId: g?.entry.sha256 ?? RANDOM_INIT_ID,
+    classifiers: edge.classifiers.map((m) => ({
+      name: m.entry.name,
+      id: m.entry.sha256,
+      model: buildClassifier(m.entry.name, { ...m, weightsWhere: `weights/${m.entry.name}/${m.manifest.weightsFile}` }),
+    })),
+  };
 }

@@ -14,9 +14,9 @@ import {
   type Catalog,
   type CatalogModel,
   type ResultsIndex,
-} from '../../protocol/catalog.js';
+} from '../../src/protocol/catalog.js';
 import { resolveEdgeModels, type EdgeModels } from './sources.js';
-import { SANITY_SAMPLE_PATH } from '../../protocol/sanity-sample.js';
+import { SANITY_SAMPLE_PATH } from '../../src/protocol/sanity-sample.js';
 
 export const ASSETS_DIR = 'dist/edge-assets';
 /** The API viewer's files, served at /docs/<file>. */

@@ -7,10 +7,10 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '../src/core/tf.js';
 import { contrastiveFailures } from '../src/core/analysis/contrastive-ranking.js';
-import { sampleNoiseStreams, synthesizeImages, type AnalysisModels } from '../src/core/analysis/models.js';
+import { sampleNoiseStreams, synthesizeImages, type AnalysisModels } from '../src/core/analysis/analysis-models.js';
 import { populationStyles } from '../src/core/analysis/population.js';
 import { useBackend } from '../src/node/backend.js';
-import { analysisModels, loadBuiltinClassifier, loadGenerator } from '../src/node/models.js';
+import { analysisModels, loadBuiltinClassifier, loadGenerator } from '../src/node/builtin-models.js';
 
 const SPEC = { seed: 3, count: 48, classIndex: null };
 let clean: AnalysisModels;

@@ -43,7 +43,7 @@ import {
   type DirectionsResult,
   type WhyItFails,
 } from './directions.js';
-import { sampleNoiseStreams, synthesizeImages, type AnalysisModels } from './models.js';
+import { sampleNoiseStreams, synthesizeImages, type AnalysisModels } from './analysis-models.js';
 import { checkPopulationSpec, populationStyles, type PopulationSpec } from './population.js';
 import { CONTRASTIVE_RANKING_SCHEMA } from './schema-versions.js';
 export { CONTRASTIVE_RANKING_SCHEMA };

@@ -14,7 +14,7 @@ import { embeddingsResult, storedEmbedding, sweepHeadEmbedding } from '../../src
 import { useBackend } from '../../src/node/backend.js';
 import { EdgeClient } from '../../src/gpu-runner/client.js';
 import { jobModels } from '../../src/gpu-runner/models.js';
-import { DEFAULT_OPTIONS, generatorId } from '../../src/protocol/catalog.js';
+import { DEFAULT_OPTIONS, DEFAULT_SWEEP, generatorId } from '../../src/protocol/catalog.js';
 import { GeneratorArchitectureSchema } from '../../src/core/generator/architecture.js';
 import { EmbeddingsPayloadSchema, checkEmbeddingsPayload } from '../../src/worker/jobs/embeddings-payload.js';
 import { RUNNER_TOKEN, SUBMIT_AUTH, classifierUpload, fixture, startEdge, type EdgeServer } from '../worker/harness.js';
@@ -127,6 +127,21 @@ describe('embeddings of a registered classifier, computed by a runner', () => {
       // `analyze --seed 0 --samples 60` (embedding samples 1000 > 60): its embedding stage, rounded as stored.
       const cli = await sweepHeadEmbedding(models, { ...sweep, classIndex: null }, 60, { seed: 0, batchSize: 256 });
       expect(payload).toEqual(storedEmbedding(cli));
+    },
+    COMPUTE_TIMEOUT_MS,
+  );
+
+  it(
+    "the job's computation reproduces the seeded embeddings of the default classifier (computed before this job kind existed)",
+    async () => {
+      const cls = edge.catalog.classifiers.find((c) => c.name === edge.catalog.defaultClassifier)!;
+      const seeded = await json(`/v1/embeddings?classifier=${cls.name}`);
+      expect(seeded.status).toBe(200);
+      expect(seeded.body.options).toEqual(DEFAULT_OPTIONS.embeddings);
+      const gid = generatorId(edge.catalog);
+      const models = await jobModels(new EdgeClient(edge.url.origin, RUNNER_TOKEN), gid, cls.sha256);
+      const mine = await embeddingsResult(models, DEFAULT_SWEEP, DEFAULT_OPTIONS.embeddings);
+      expect(mine).toEqual(seeded.body.payload);
     },
     COMPUTE_TIMEOUT_MS,
   );

@@ -21,7 +21,6 @@ import {
   emptyPopulation,
   populationAccuracy,
   recordBatch,
-  samplePopulation,
   type PopulationSpec,
 } from './population.js';
 import { rankDimensions, rankingSweep, type Ranking, type RankingSweepFn } from './ranking.js';

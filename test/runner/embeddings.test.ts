@@ -131,6 +131,22 @@ describe('embeddings of a registered classifier, computed by a runner', () => {
     COMPUTE_TIMEOUT_MS,
   );
 
+  it('a classifier without a gradient (mlp-graph-equal) has embeddings too: they classify forward only', async () => {
+    const reg = await edge.fetch('/v1/classifiers', {
+      method: 'POST',
+      headers: SUBMIT_AUTH,
+      body: classifierUpload(fixture('mlp-graph-equal')),
+    });
+    expect(reg.status).toBeLessThan(300);
+    const rec = (await reg.json()) as { id: string };
+    expect((await json(`/v1/classifiers/${rec.id}`)).body).toMatchObject({ differentiable: false });
+    // Its ranking-derived kinds are refused; its embeddings are queued.
+    expect((await submit({ kind: 'histograms', classifier: rec.id, seed: 0, count: 60 })).status).toBe(422);
+    const sub = await submit({ kind: 'embeddings', classifier: rec.id, seed: 0, count: 60 });
+    expect(sub.status, JSON.stringify(sub.body)).toBe(202);
+    expect(sub.body.job.spec).toMatchObject({ kind: 'embeddings', classifier: rec.id, classifierFormat: 'tfjs' });
+  });
+
   it(
     "the job's computation reproduces the seeded embeddings of the default classifier (computed before this job kind existed)",
     async () => {

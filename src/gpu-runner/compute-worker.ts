@@ -20,6 +20,7 @@ import {
   type DerivedKind,
   type ResultProgress,
 } from '../core/analysis/derived-results.js';
+import { embeddingsResult, parseEmbeddingsOptions } from '../core/analysis/embeddings-result.js';
 import type { AnalysisModels } from '../core/analysis/analysis-models.js';
 import type { RankingSums } from '../core/analysis/ranking.js';
 import { initBackend } from './backend.js';
@@ -103,6 +104,11 @@ async function compute(lease: LeaseView, batchSize: number): Promise<unknown> {
       batchSize,
       onProgress,
     );
+  if (lease.kind === 'embeddings') {
+    // Whole (one shard): UMAP and the kNN score need every point at once. No progress within it:
+    // the lease's heartbeats come from the main thread, not from this one.
+    return embeddingsResult(models, { seed: spec.seed, count: spec.count }, parseEmbeddingsOptions(spec.options ?? {}));
+  }
   return derived(lease, models, onProgress);
 }
 

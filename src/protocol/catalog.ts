@@ -8,6 +8,7 @@
 import { contentHash } from '../core/hash.js';
 import { RANDOM_INIT_ID, RANDOM_INIT_SEED } from '../core/loading/placeholder-id.js';
 import type { DerivedOptions } from '../core/analysis/derived-results.js';
+import type { EmbeddingsOptions } from '../core/analysis/embeddings-result.js';
 import { DEFAULT_ANALYSIS_NOISE, type AnalysisNoise } from '../core/analysis/noise.js';
 
 export const CATALOG_SCHEMA = 'faultlines.edge-catalog/1';
@@ -50,8 +51,18 @@ export function generatorId(catalog: Pick<Catalog, 'generator'>): string {
   return catalog.generator?.sha256 ?? RANDOM_INIT_ID;
 }
 
-/** Kinds of cached (heavy) results. Rankings are views of `ranking-sums`. */
-export const RESULT_KINDS = ['ranking-sums', 'histograms', 'accuracy-curves', 'corner-cases', 'directions'] as const;
+/**
+ * Kinds of cached (heavy) results. Rankings are views of `ranking-sums`. `embeddings`: seeded for
+ * the built-in classifiers, a job for a registered one (src/core/analysis/embeddings-result.ts).
+ */
+export const RESULT_KINDS = [
+  'ranking-sums',
+  'histograms',
+  'accuracy-curves',
+  'corner-cases',
+  'directions',
+  'embeddings',
+] as const;
 export type ResultKind = (typeof RESULT_KINDS)[number];
 
 /** The population a result was computed on. */
@@ -64,7 +75,7 @@ export interface SweepSpec {
 export const DEFAULT_SWEEP: SweepSpec = { seed: 1, count: 2000 };
 
 /** Options of each kind: none for the sums; the derived kinds' (src/core/analysis/derived-results.ts). */
-export type ResultOptions = { 'ranking-sums': Record<string, never> } & DerivedOptions;
+export type ResultOptions = { 'ranking-sums': Record<string, never>; embeddings: EmbeddingsOptions } & DerivedOptions;
 
 /**
  * Analysis options per kind (part of the key). Every producer computes with exactly these: the
@@ -78,6 +89,8 @@ export const DEFAULT_OPTIONS: ResultOptions = {
   // `analyze`'s defaults for its global top dims (--direction-dims 10 is what docs/naming.md reports,
   // --direction-samples 24, shifts 0-4 std, 200 resamples); per class, 3 dims on 8 samples each.
   directions: { dims: 10, samples: 24, classDims: 3, classSamples: 8, shifts: [0, 1, 2, 3, 4], bootstrap: 200 },
+  // The first 500 samples of the sweep; UMAP seeded with 0 (the seeded built-in embeddings' options).
+  embeddings: { samples: 500, nNeighbors: 15, k: 10, seed: 0 },
 };
 
 /** The kinds that measure other classifiers on the same samples or frames (`comparedClassifiers`). */
@@ -161,8 +174,7 @@ export interface StoredResult<T = unknown> {
 
 export interface ResultsIndexEntry {
   key: string;
-  /** `embeddings`: seeded only (src/worker/embeddings.ts), not a job kind. */
-  kind: ResultKind | 'embeddings';
+  kind: ResultKind;
   classifier: string;
   generatorId: string;
   classifierId: string;

@@ -1,33 +1,19 @@
 /**
- * The cached latent-space embeddings (paper figure 3): UMAP of the first `samples` samples of the
- * default sweep in Z, W and S, per classifier (which samples are misclassified differs). Computed by
- * `npm run seed:edge` (scripts/edge/seed-embeddings.ts), never by a job or inline; served by
- * GET /v1/embeddings. Keyed like the other results (content hash of kind, models, sweep, options).
+ * The latent-space embeddings (paper figure 3): UMAP of the first `samples` samples of the sweep in
+ * Z, W and S, per classifier (which samples are misclassified differs). For the built-in
+ * classifiers seeded by `npm run seed:edge` (scripts/edge/seed-embeddings.ts); for a registered
+ * classifier computed by a runner as an `embeddings` job (src/core/analysis/embeddings-result.ts).
+ * Served by GET /v1/embeddings. Keyed like the other results (resultKey: content hash of kind,
+ * models, sweep, options), so the seeded keys and the jobs' keys are one scheme.
  */
-import { contentHash } from '../core/hash.js';
-import { RESULT_NOISE, RESULT_SCHEMA, type SweepSpec } from '../protocol/catalog.js';
+import type { EmbeddingResult } from '../core/analysis/embedding.js';
+import { DEFAULT_OPTIONS, resultKey, type SweepSpec } from '../protocol/catalog.js';
 
 export const EMBEDDINGS_KIND = 'embeddings';
-export const EMBEDDINGS_OPTIONS = { samples: 500, nNeighbors: 15, k: 10, seed: 0 } as const;
+export const EMBEDDINGS_OPTIONS = DEFAULT_OPTIONS.embeddings;
 
 export function embeddingsKey(generatorId: string, classifierId: string, sweep: SweepSpec): string {
-  return contentHash({
-    schema: RESULT_SCHEMA,
-    kind: EMBEDDINGS_KIND,
-    generator: generatorId,
-    classifier: classifierId,
-    noise: RESULT_NOISE,
-    seed: sweep.seed,
-    count: sweep.count,
-    options: EMBEDDINGS_OPTIONS,
-  });
+  return resultKey({ kind: EMBEDDINGS_KIND, generatorId, classifierId, sweep, options: EMBEDDINGS_OPTIONS });
 }
 
-export interface EmbeddingsPayload {
-  schema: 'faultlines.embedding/1';
-  count: number;
-  labels: number[];
-  correct: number[];
-  k: number;
-  spaces: Array<{ space: 'Z' | 'W' | 'S'; dims: number; points: Array<[number, number]>; knnAuroc: number }>;
-}
+export type EmbeddingsPayload = EmbeddingResult;

@@ -121,7 +121,7 @@ describe('a registered classifier in the dashboard and the widgets', () => {
     await page.selectOption('#classifier', id);
     await page.waitForSelector('html[data-ready="true"]', { timeout: 90_000 });
     expect(await page.locator('faultlines-ranking').getAttribute('classifier')).toBe(id);
-    // Sections with no result for it (histograms, curves, corner cases, embeddings: the CLI's) say so
+    // Sections with no result for it (histograms, curves, corner cases, embeddings: jobs not submitted) say so
     // in the page; nothing fails in the console.
     expect(errors.filter((e) => !/the server responded with a status of 404/.test(e))).toEqual([]);
     await page.close();

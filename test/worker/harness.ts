@@ -224,6 +224,22 @@ export function ensureCachedResults(assetsDir: string, catalog: Catalog): Record
         strips: [],
       })),
     },
+    embeddings: {
+      schema: 'faultlines.embedding/1',
+      count: 2,
+      labels: [0, 1],
+      correct: [1, 0],
+      k: 1,
+      spaces: (['Z', 'W', 'S'] as const).map((space) => ({
+        space,
+        dims: 2,
+        points: [
+          [0, 0],
+          [1, 1],
+        ],
+        knnAuroc: 0.5,
+      })),
+    },
   };
   for (const kind of Object.keys(payloads) as ResultKind[]) {
     const key = resultKey({ kind, generatorId: gid, classifierId: cls.sha256, sweep: DEFAULT_SWEEP });

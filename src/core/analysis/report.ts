@@ -9,7 +9,8 @@ import { accuracyCurves, type AccuracyCurvesResult, type Robustness } from './ac
 import { classAverageStyle, CORNER_CASES_SCHEMA, findCornerCases, type CornerCasesResult } from './corner-cases.js';
 import { directionsReport, type DirectionsReport } from './directions.js';
 import { contrastiveFailures, type ContrastiveFailures } from './contrastive-ranking.js';
-import { embedSpaces, type EmbeddingResult } from './embedding.js';
+import type { EmbeddingResult } from './embedding.js';
+import { sweepHeadEmbedding } from './embeddings-result.js';
 import { styleHistograms, type HistogramsResult } from './histograms.js';
 import { flipSufficiency, type FlipSufficiencyResult } from './flip-sufficiency.js';
 import { frontierDistance, type FrontierResult } from './frontier.js';
@@ -20,7 +21,6 @@ import {
   emptyPopulation,
   populationAccuracy,
   recordBatch,
-  samplePopulation,
   type PopulationSpec,
 } from './population.js';
 import { rankDimensions, rankingSweep, type Ranking, type RankingSweepFn } from './ranking.js';
@@ -430,23 +430,10 @@ export async function analyze(
 
   const embedding = await timed('embedding', async () => {
     const n = Math.min(o.embeddingSamples, pop.count);
-    const g = models.generator.arch;
     onProgress?.({ stage: 'embedding', done: 0, total: 1 });
-    // The first n samples again, with their z and w (sample i does not depend on the count).
-    const head = await samplePopulation(models, { ...spec, count: n, batchSize: 256, keepLatents: true });
-    const e = await embedSpaces(
-      {
-        count: n,
-        labels: head.labels,
-        correct: head.correct,
-        spaces: [
-          { space: 'Z', values: head.z!, dims: g.zDim },
-          { space: 'W', values: head.w!, dims: g.wDim },
-          { space: 'S', values: head.styles, dims: head.styleSize },
-        ],
-      },
-      { seed: o.seed },
-    );
+    // The first n samples again, with their z and w (sample i does not depend on the count); the
+    // edge's embeddings jobs compute with the same function (embeddings-result.ts).
+    const e = await sweepHeadEmbedding(models, spec, n, { seed: o.seed, batchSize: 256 });
     onProgress?.({ stage: 'embedding', done: 1, total: 1 });
     return e;
   });

@@ -1,5 +1,6 @@
 /**
- * GET /v1/embeddings: the cached Z/W/S embeddings (paper figure 3), seeded by `npm run seed:edge`.
+ * GET /v1/embeddings: the cached Z/W/S embeddings (paper figure 3): seeded by `npm run seed:edge`
+ * for the built-in classifiers, computed by a runner as an `embeddings` job otherwise.
  * GET /v1/embeddings/sample: one sample of the sweep those points are, rendered and classified live
  * exactly as the sweep made it (its latent stream, class and noise stream), for the dashboard's
  * hover inspection: the image behind a point, its true and predicted class.
@@ -26,10 +27,11 @@ import {
   viaCache,
   type AppEnv,
 } from '../http.js';
-import { badField, ProblemError, errorResponses } from '../problem.js';
+import { badField, errorResponses } from '../problem.js';
 import { ClassifierParam, FormatParam, ScaleParam, SweepQuery } from '../schemas.js';
 import { limitedCompute } from '../live-limit.js';
 import { modelIds } from './live.js';
+import { missResponse } from './results.js';
 
 const EmbeddingsQuery = z.object({
   classifier: ClassifierParam,
@@ -79,6 +81,7 @@ export function registerEmbeddings(app: OpenAPIHono<AppEnv>): void {
             'application/json': { schema: z.object({ key: z.string(), payload: z.unknown() }).passthrough() },
           },
         },
+        202: { description: 'Being computed: the job computing it and its status URL' },
         304: { description: 'Not modified' },
         ...errorResponses(400, 404),
       },
@@ -92,15 +95,10 @@ export function registerEmbeddings(app: OpenAPIHono<AppEnv>): void {
       const nm = notModified(c, etag, REVALIDATE);
       if (nm) return nm;
       const r = await getResult<EmbeddingsPayload>(c.env, key);
+      // Not computed: 202 with the job computing it, or 404 naming the embeddings job to submit
+      // (any classifier, any sweep; the built-in ones' default sweep is seeded).
       if (r === null)
-        throw new ProblemError(
-          404,
-          'not-computed',
-          entry.source === 'registered'
-            ? `no ${EMBEDDINGS_KIND} for registered classifier ${entry.name}: the edge computes embeddings for the built-in classifiers only (seeded), not as a job; the CLI computes them for your model: npx faultlines analyze --classifier DIR --adapter FILE (report.json's embedding)`
-            : `no ${EMBEDDINGS_KIND} for classifier "${entry.name}" on the sweep (seed ${q.seed}, count ${q.count}) with the current generator; embeddings of the built-in classifiers are seeded, not jobs: an operator runs npm run seed:edge`,
-          { key },
-        );
+        return missResponse(c, key, { kind: EMBEDDINGS_KIND, classifier: entry.name, seed: q.seed, count: q.count });
       const payload =
         q.space === undefined
           ? r.payload

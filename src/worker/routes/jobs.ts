@@ -94,7 +94,8 @@ export function registerJobs(app: OpenAPIHono<AppEnv>): void {
       const b = valid(c, 'json', JobSubmit);
       const sweep = { seed: b.seed, count: b.count };
       const { key, spec, catalog, entry, options } = await locate(c, b.kind, b.classifier, sweep);
-      if (entry.source === 'registered' && !entry.record.differentiable) {
+      // Embeddings classify forward only: any registered classifier has them.
+      if (entry.source === 'registered' && !entry.record.differentiable && b.kind !== 'embeddings') {
         const why =
           b.kind === 'ranking-sums'
             ? 'the ranking takes d p_true / d s through the classifier'
@@ -116,7 +117,8 @@ export function registerJobs(app: OpenAPIHono<AppEnv>): void {
       };
       let derived: Record<string, unknown> = {};
       let needs: string | undefined;
-      if (b.kind !== 'ranking-sums') {
+      // Embeddings need the sweep's head only (no ranking sums): one shard, computed whole.
+      if (b.kind !== 'ranking-sums' && b.kind !== 'embeddings') {
         const sums = await locate(c, 'ranking-sums', b.classifier, sweep);
         if ((await getResult(c.env, sums.key)) === null) {
           await submitJob(c.env, {

@@ -15,6 +15,8 @@ import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
 import { populationSpecHash } from '../../core/analysis/population.js';
 import { DERIVED_KINDS, type DerivedKind } from '../../core/analysis/derived-results.js';
 import { checkDerivedPayload, finite, parsePayload, payloadError } from '../jobs/payloads.js';
+import { checkEmbeddingsPayload } from '../jobs/embeddings-payload.js';
+import { GeneratorArchitectureSchema } from '../../core/generator/architecture.js';
 import { JobViewSchema, LeaseViewSchema, type JobSpec, type LeaseView } from '../../protocol/job.js';
 import type { AnalysisModels } from '../../core/analysis/analysis-models.js';
 import { boardCostHeader, type BoardResult, type LeaseRecord, type ShardRecord } from '../jobs/board.js';
@@ -57,6 +59,11 @@ export function checkPayload(
   const K = Number((catalog.generatorArchitecture as { numClasses?: number }).numClasses ?? 10);
   if ((DERIVED_KINDS as readonly string[]).includes(kind)) {
     checkDerivedPayload(kind as DerivedKind, payload, { styleSize: S, numClasses: K }, spec);
+    return;
+  }
+  if (kind === 'embeddings') {
+    const { zDim, wDim } = GeneratorArchitectureSchema.parse(catalog.generatorArchitecture);
+    checkEmbeddingsPayload(payload, { styleSize: S, numClasses: K, zDim, wDim }, spec);
     return;
   }
   if (kind !== 'ranking-sums') throw new ProblemError(409, 'conflict', `jobs of kind ${kind} take no results`);

@@ -1,0 +1,65 @@
+/**
+ * The shape of an embeddings payload (the seeded built-in ones and a job's alike:
+ * src/core/analysis/embedding.ts `EmbeddingResult`), and the check of a runner's embeddings result
+ * against the job that asked for it before it becomes an immutable, served result.
+ */
+import { z } from '@hono/zod-openapi';
+import { EMBEDDING_SCHEMA } from '../../core/analysis/embedding.js';
+import { parseEmbeddingsOptions } from '../../core/analysis/embeddings-result.js';
+import type { JobSpec } from '../../protocol/job.js';
+import { ProblemError } from '../problem.js';
+import { finite, parsePayload, payloadError, type PayloadFrame } from './payloads.js';
+
+export const EmbeddingsPayloadSchema = z.object({
+  schema: z.literal(EMBEDDING_SCHEMA),
+  count: z.number().int().positive(),
+  labels: z.array(z.number().int().nonnegative()),
+  correct: z.array(z.union([z.literal(0), z.literal(1)])),
+  k: z.number().int().positive(),
+  spaces: z.array(
+    z.object({
+      space: z.enum(['Z', 'W', 'S']),
+      dims: z.number().int().positive(),
+      points: z.array(z.tuple([finite, finite])),
+      // NaN (no mis- or no well-classified sample among the points) is stored as null.
+      knnAuroc: z.number().min(0).max(1).nullable(),
+    }),
+  ),
+});
+
+/** The latent sizes of the generator the points are samples of. */
+export interface EmbeddingsFrame extends PayloadFrame {
+  zDim: number;
+  wDim: number;
+}
+
+/** Checks a runner's embeddings payload against its job; throws a 400 problem naming the field. */
+export function checkEmbeddingsPayload(payload: unknown, frame: EmbeddingsFrame, spec: JobSpec): void {
+  let o: ReturnType<typeof parseEmbeddingsOptions>;
+  try {
+    o = parseEmbeddingsOptions(spec.options ?? {});
+  } catch (e) {
+    throw new ProblemError(409, 'conflict', `the job's options are not embeddings options: ${(e as Error).message}`);
+  }
+  const p = parsePayload(EmbeddingsPayloadSchema, payload);
+  const n = Math.min(o.samples, spec.count);
+  if (p.count !== n) throw payloadError('count', ` is ${p.count}, the job embeds the first ${n} samples of the sweep`);
+  if (p.k !== o.k) throw payloadError('k', ` is ${p.k}, the job's option k is ${o.k}`);
+  for (const f of ['labels', 'correct'] as const)
+    if (p[f].length !== n) throw payloadError(f, ` must have count = ${n} entries`);
+  // Sample i of a whole sweep has class i mod K.
+  const wrong = p.labels.findIndex((l, i) => l !== i % frame.numClasses);
+  if (wrong >= 0)
+    throw payloadError(
+      `labels.${wrong}`,
+      ` is ${p.labels[wrong]}, sample ${wrong} has class ${wrong % frame.numClasses}`,
+    );
+  const dims = { Z: frame.zDim, W: frame.wDim, S: frame.styleSize };
+  if (p.spaces.map((s) => s.space).join() !== 'Z,W,S')
+    throw payloadError('spaces', ' must be Z, W and S, in that order');
+  p.spaces.forEach((s, i) => {
+    if (s.dims !== dims[s.space])
+      throw payloadError(`spaces.${i}.dims`, ` is ${s.dims}, the generator's ${s.space} has ${dims[s.space]}`);
+    if (s.points.length !== n) throw payloadError(`spaces.${i}.points`, ` must have count = ${n} points`);
+  });
+}

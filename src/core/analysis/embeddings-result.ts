@@ -11,7 +11,7 @@
  * Pure core code (tfjs-core, no Node APIs).
  */
 import { embedSpaces, type EmbeddingResult } from './embedding.js';
-import type { AnalysisModels } from './models.js';
+import type { AnalysisModels } from './analysis-models.js';
 import { samplePopulation, type PopulationSpec } from './population.js';
 
 /** The edge's embeddings options (part of the result's key; DEFAULT_OPTIONS.embeddings in src/protocol/catalog.ts). */

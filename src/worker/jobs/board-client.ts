@@ -5,7 +5,7 @@
  * first, then its board.
  */
 import type { Env } from '../env.js';
-import type { BoardCost, JobRecord, ShardRecord } from './board.js';
+import type { BoardCost, JobRecord, JobSubmission, ShardRecord } from './board.js';
 import { jobBoard, jobIndex } from './stubs.js';
 
 export { jobBoard, jobIndex };
@@ -16,14 +16,7 @@ export { jobBoard, jobIndex };
  */
 export async function submitJob(
   env: Env,
-  input: {
-    key: string;
-    kind: string;
-    spec: Record<string, unknown>;
-    total: number;
-    shardSize?: number;
-    needs?: string;
-  },
+  input: JobSubmission,
 ): Promise<{ job: JobRecord; created: boolean; cost: BoardCost }> {
   const classifierId = typeof input.spec.classifierId === 'string' ? input.spec.classifierId : undefined;
   const { id, ctx, superseded } = await jobIndex(env).claim({

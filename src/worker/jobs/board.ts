@@ -224,6 +224,16 @@ export function backoffMs(failures: number): number {
   return Math.min(RETRY_MAX_MS, RETRY_BASE_MS * 2 ** Math.max(0, failures - 1));
 }
 
+/** What a job is submitted with: the key of the result it computes, its kind, the spec runners read, its sample count and shard size, and the key of a result it needs first. */
+export interface JobSubmission {
+  key: string;
+  kind: string;
+  spec: Record<string, unknown>;
+  total: number;
+  shardSize?: number;
+  needs?: string;
+}
+
 export class JobBoard extends DurableObject<Env> {
   /** The SQL cost of the call in progress (calls run one at a time up to their first await). */
   private cost: BoardCost = { statements: 0, rowsRead: 0, rowsWritten: 0 };
@@ -503,15 +513,7 @@ export class JobBoard extends DurableObject<Env> {
    * new board); `ctx` is what it knows of the prerequisite and the runners.
    */
   async submit(
-    input: {
-      id: string;
-      key: string;
-      kind: string;
-      spec: Record<string, unknown>;
-      total: number;
-      shardSize?: number;
-      needs?: string;
-    },
+    input: JobSubmission & { id: string },
     ctx: IndexContext,
   ): Promise<{ job: JobRecord; created: boolean; cost: BoardCost }> {
     this.begin();

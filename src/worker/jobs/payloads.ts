@@ -14,7 +14,7 @@ import { HISTOGRAMS_SCHEMA } from '../../core/analysis/histograms.js';
 import { parseDerivedOptions, resultSpecHash, type DerivedKind } from '../../core/analysis/derived-results.js';
 import { ProblemError } from '../problem.js';
 import type { JobSpec } from '../../protocol/job.js';
-import { DirectionsPayloadSchema, type DirectionsSet } from '../../protocol/directions.js';
+import { DirectionDimSchema, DirectionsPayloadSchema, type DirectionsSet } from '../../protocol/directions.js';
 
 /** The shape of a result, as the checks need it. */
 export interface PayloadFrame {
@@ -200,17 +200,7 @@ const CornerCases = z
               .array(
                 z
                   .object({
-                    dim: z
-                      .object({
-                        index: count,
-                        rank: z.number().int().min(1),
-                        layer: z.string().max(64),
-                        channel: count,
-                        score: finite,
-                        direction: z.enum(['increase', 'decrease']),
-                        std: finite.positive(),
-                      })
-                      .strict(),
+                    dim: DirectionDimSchema,
                     decision: Point,
                     pTrueHalf: Point.nullable(),
                   })

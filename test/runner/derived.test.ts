@@ -33,6 +33,7 @@ import {
   resultPath,
   type Catalog,
   type StoredResult,
+  COMPARING_KINDS,
 } from '../../src/protocol/catalog.js';
 import { checkDerivedPayload } from '../../src/worker/jobs/payloads.js';
 import type { JobSpec } from '../../src/protocol/job.js';
@@ -286,7 +287,7 @@ describe('derived results (histograms, accuracy curves, corner cases) computed b
           kind,
           { models, name: id, sweep, sums },
           job.spec.options,
-          kind === 'accuracy-curves' ? compare : [],
+          COMPARING_KINDS.includes(kind) ? compare : [],
         );
         expect(served.body.payload, kind).toEqual(local);
       }

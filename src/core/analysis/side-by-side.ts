@@ -46,16 +46,10 @@ export interface SideBySideResult {
   classifiers: string[];
   t: number;
   samples: number;
-  dims: Array<{
-    rank: number;
-    index: number;
-    layer: string;
-    channel: number;
-    direction: 'increase' | 'decrease';
-    std: number;
-    /** One cell per classifier, in `classifiers` order. */
-    cells: SideBySideCell[];
-  }>;
+  /** The ranked dim as the ranking gave it (its std is the step), with one cell per classifier in `classifiers` order. */
+  dims: Array<
+    Pick<RankedDim, 'rank' | 'index' | 'layer' | 'channel' | 'direction' | 'std'> & { cells: SideBySideCell[] }
+  >;
 }
 
 /** p_true of every classifier on the images of styles s (rendered once, with the samples' noise). */

@@ -8,7 +8,14 @@ import path from 'node:path';
 import { encode } from 'fast-png';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadDigits } from '../src/node/mnist.js';
+import * as tfl from '@tensorflow/tfjs-layers';
+import * as tf from '../src/core/tf.js';
+import { useBackend } from '../src/node/backend.js';
+import { readTfjsModelDir } from '../src/node/user-model.js';
 import { faultlines } from './cli-helpers.js';
+
+/** A user's TF.js LayersModel: 28x28 input, mean/std normalisation, softmax output (test/fixtures). */
+const USER_MODEL = 'test/fixtures/mlp-normalised';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'faultlines-explain-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -37,7 +44,25 @@ describe('faultlines explain', () => {
       [[path.join(dir, 'missing.png'), '--label', '3'], /missing\.png: cannot read/],
       [
         [path.join(dir, 'ok.png'), '--label', '3', '--classifier', 'nope'],
-        /--classifier must be one of classifier-clean, classifier-corrupted/,
+        /--classifier "nope" is not a built-in classifier \(classifier-clean, classifier-corrupted\); for your own TF\.js model give its folder and --adapter FILE/,
+      ],
+      [
+        [path.join(dir, 'ok.png'), '--label', '3', '--adapter', `${USER_MODEL}/adapter.json`],
+        /--adapter and --name are only for your own TF\.js model/,
+      ],
+      [
+        [
+          path.join(dir, 'ok.png'),
+          '--label',
+          '3',
+          '--classifier',
+          `${USER_MODEL}/model`,
+          '--adapter',
+          `${USER_MODEL}/adapter.json`,
+          '--sweep-samples',
+          '5',
+        ],
+        /--sweep-samples must be an integer in \[20, 1000000\]/,
       ],
     ];
     for (const [args, message] of cases) {
@@ -71,5 +96,69 @@ describe('faultlines explain', () => {
     }
     expect(readFileSync(path.join(out, 'strip.png')).subarray(1, 4).toString()).toBe('PNG');
     expect(readFileSync(path.join(out, 'report.html'), 'utf8')).toMatch(/<h1>digit\.png: label 0/);
+  });
+
+  it("explains a digit for the user's own TF.js model: its adapter checked first, its decision the model's own", async () => {
+    const set = loadDigits('test', 'clean');
+    const i = 7;
+    const pixels = Uint8Array.from(set.images.subarray(i * 1024, (i + 1) * 1024), (v) => Math.round(v * 255));
+    const file = write('user-digit.png', png(32, 32, 1, pixels));
+    const out = path.join(dir, 'user');
+    const r = await faultlines(
+      'explain',
+      file,
+      '--label',
+      String(set.labels[i]),
+      '--classifier',
+      `${USER_MODEL}/model`,
+      '--adapter',
+      `${USER_MODEL}/adapter.json`,
+      '--name',
+      'my-mlp',
+      '--sweep-samples',
+      '100',
+      '--steps',
+      '10',
+      '--out',
+      out,
+    );
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/adapter check of my-mlp on real test images/);
+    expect(r.stdout).toMatch(/plausible/);
+    expect(r.stderr).toMatch(/ranking sums: swept \(seed 1, 100 samples\)/);
+    const report = JSON.parse(readFileSync(path.join(out, 'report.json'), 'utf8'));
+    expect(report.classifier).toBe('my-mlp');
+    expect(report.classifierId).toMatch(/^[0-9a-f]{64}$/);
+    expect(report.model.adapter.input.mean).toEqual([0.1307]);
+    expect(report.model.sanityCheck.plausible).toBe(true);
+    expect(report.deviations).toHaveLength(10);
+    // Either a counterfactual (misread) or the nearest boundary (read right), as for a built-in model.
+    expect(report.counterfactual !== null || report.boundary !== null).toBe(true);
+
+    // Independently: the model itself (tfjs-layers, no adapter code) on the same 32x32 image cropped to
+    // 28x28 and normalised by hand gives the decision and p_true the report states.
+    await useBackend('cpu');
+    const { files } = readTfjsModelDir(`${USER_MODEL}/model`);
+    const mj = files.modelJson as {
+      modelTopology: object;
+      weightsManifest: Array<{ weights: tf.io.WeightsManifestEntry[] }>;
+    };
+    const model = await tfl.loadLayersModel(
+      tf.io.fromMemory({
+        modelTopology: mj.modelTopology,
+        weightSpecs: mj.weightsManifest.flatMap((g) => g.weights),
+        weightData: files.weightData,
+      }),
+    );
+    const x = tf.slice(
+      tf.tensor4d(set.images.subarray(i * 1024, (i + 1) * 1024), [1, 32, 32, 1]),
+      [0, 2, 2, 0],
+      [1, 28, 28, 1],
+    );
+    const quantised = tf.div(tf.round(tf.mul(x, 255)), 255);
+    const probs = (model.predict(tf.div(tf.sub(quantised, 0.1307), 0.3081)) as tf.Tensor2D).dataSync();
+    const predicted = probs.indexOf(Math.max(...probs));
+    expect(report.original.predicted).toBe(predicted);
+    expect(report.original.pTrue).toBeCloseTo(probs[set.labels[i]], 4);
   });
 });

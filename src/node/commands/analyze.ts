@@ -14,9 +14,7 @@ import {
   loadBuiltinClassifier,
   loadGenerator,
 } from '../builtin-models.js';
-import { loadUserClassifier } from '../user-model.js';
-import { sanityCheckImages } from '../domain-data.js';
-import { adapterSanityCheck, type AdapterSanityCheck } from '../../core/classifier/sanity-check.js';
+import { loadCheckedUserClassifier, sanityImagesFor } from '../checked-user-classifier.js';
 import type { ClassifierDescription } from '../../core/classifier/description.js';
 import { availableCores, startSweepPool } from '../parallel-sweep.js';
 import {
@@ -30,7 +28,7 @@ import { progressBar, type Progress } from '../progress.js';
 import { cornerCaseGrid, jointGrid, reportJson, traversalGrid } from '../report/figures.js';
 import { reportHtml } from '../report/html.js';
 import { classLabel } from '../../core/generator/classes.js';
-import { DEFAULT_DOMAIN, domainNames, getDomain, manifestDomain } from '../../core/data/domain.js';
+import { DEFAULT_DOMAIN, domainNames, getDomain } from '../../core/data/domain.js';
 
 export const summary = 'run the whole analysis and write report.json, figures and report.html';
 
@@ -188,11 +186,8 @@ export async function run(args: string[]): Promise<void> {
   }
   // The real images of the generator's domain, for the adapters' sanity checks (none for a
   // generator trained on a user's folder: its classes have no labelled test split here).
-  const genDomain = manifestDomain(gen.manifest);
-  const sanityImages = genDomain ? sanityCheckImages(genDomain.name) : null;
-  const sanitySkipped = genDomain
-    ? undefined
-    : `no labelled real test images for the generator's classes (${genNames.join(', ')}): it is not one of the built-in domains (${domainNames().join(', ')})`;
+  const genInfo = { manifest: gen.manifest, names: genNames, described: genClasses };
+  const sanity = sanityImagesFor(genInfo);
   const describeBuiltin = (name: string, manifest: { sha256: string }): ClassifierDescription => ({
     source: 'built-in',
     weights: `weights/${builtinModelPath(name, domain.name)}`,
@@ -204,14 +199,7 @@ export async function run(args: string[]): Promise<void> {
   /** Loads a user model, checks its classes and its adapter on real images (printed, warned loudly when implausible). */
   const loadUser = async (dirArg: string, adapterArg: string, name: string | undefined, flag: string) => {
     const files = { dir: path.resolve(dirArg), adapter: path.resolve(adapterArg) };
-    const user = await loadUserClassifier(files.dir, files.adapter, name);
-    if (user.classifier.numClasses !== K)
-      throw new Error(
-        `${flag} ${adapterArg}: classes.generatorToModel maps ${user.classifier.numClasses} classes, ${genClasses}`,
-      );
-    const check = sanityImages ? await adapterSanityCheck(user.classifier, sanityImages.sets, sanityImages.data) : null;
-    process.stdout.write(`${sanityCheckLines(user.classifier.name, check, sanitySkipped).join('\n')}\n`);
-    if (check && !check.plausible) process.stderr.write(`\nWARNING: ${check.warning}\n\n`);
+    const { user, check } = await loadCheckedUserClassifier(files.dir, files.adapter, name, flag, genInfo, sanity);
     const c = user.classifier.check;
     descriptions.set(user.id, {
       source: 'tfjs',
@@ -226,7 +214,7 @@ export async function run(args: string[]): Promise<void> {
       nonDifferentiableOp: c.nonDifferentiableOp,
       adapter: user.classifier.adapter,
       sanityCheck: check,
-      ...(sanitySkipped ? { sanityCheckSkipped: sanitySkipped } : {}),
+      ...(sanity.skipped ? { sanityCheckSkipped: sanity.skipped } : {}),
     });
     userDirs.set(user.id, files);
     const m: AnalysisModels = {
@@ -397,19 +385,6 @@ function classOption(value: string, names: readonly string[], generator: string)
   throw new Error(
     `--class must be all, a class index in [0, ${names.length - 1}] or a class name; ${generator}; got "${value}"`,
   );
-}
-
-/** The sanity check as printed: accuracy per split, and the verdict. */
-export function sanityCheckLines(name: string, check: AdapterSanityCheck | null, skipped?: string): string[] {
-  if (!check) return [`adapter check of ${name}: skipped, ${skipped}`];
-  const pct = (v: number) => `${(100 * v).toFixed(1)}%`;
-  return [
-    `adapter check of ${name} on real test images (${check.data}):`,
-    ...check.splits.map((s) => `  ${s.split.padEnd(10)} accuracy ${pct(s.accuracy).padStart(6)} of ${s.count}`),
-    check.plausible
-      ? `  plausible (clean accuracy at least ${pct(check.threshold)}; chance ${pct(check.chance)})`
-      : `  IMPLAUSIBLE: check ${check.fieldsToCheck.join(', ')}`,
-  ];
 }
 
 /** The CLI's line for the contrastive ranking: the factor named (or why none is), and the top dims. */

@@ -13,7 +13,13 @@ import {
   type Explanation,
   type ExplanationJson,
 } from '../../core/analysis/explain.js';
-import { analysisNoiseOf, ANALYSIS_NOISE_MODES, DEFAULT_ANALYSIS_NOISE } from '../../core/analysis/analysis-models.js';
+import {
+  analysisNoiseOf,
+  ANALYSIS_NOISE_MODES,
+  DEFAULT_ANALYSIS_NOISE,
+  type AnalysisModels,
+} from '../../core/analysis/analysis-models.js';
+import { loadCheckedUserClassifier, sanityImagesFor } from '../checked-user-classifier.js';
 import { DEFAULT_PROJECTION } from '../../core/analysis/projection.js';
 import { gridPng } from '../../core/image/png.js';
 import { checkLabel, readDomainPng } from '../../core/image/read-png.js';
@@ -37,7 +43,14 @@ const usage = `usage: faultlines explain IMAGE.png --label N [options]
 
   IMAGE.png              a grey PNG of the domain: 32x32, or 28x28 (padded by 2 px like MNIST)
   --label N              its true class, 0-9
-  --classifier NAME      ${BUILTIN_CLASSIFIERS.join(' | ')} (default classifier-clean)
+  --classifier NAME|DIR  ${BUILTIN_CLASSIFIERS.join(' | ')} (default classifier-clean), or your own TF.js
+                         model's folder (model.json + shards) with --adapter
+  --adapter FILE         adapter JSON of your TF.js model (docs/bring-your-own-model.md); its adapter is
+                         checked on real test images first, as analyze does
+  --name NAME            your model's name in the report (default: its folder's name)
+  --sweep-samples N      samples of the ranking sweep that sets the std units and the class ranking
+                         (default ${EXPLAIN_SWEEP.count}: the built-in classifiers' precomputed sums; your own
+                         model is swept, about a minute per 2,000 samples on 2 cores)
   --steps N              projection steps (default ${DEFAULT_PROJECTION.steps}; docs/explain.md: PSNR per budget)
   --seed N               projection seed (default ${DEFAULT_PROJECTION.seed})
   --noise const|per-sample  the generator's per-pixel noise (default ${DEFAULT_ANALYSIS_NOISE.mode}), held fixed at the label's stream
@@ -103,6 +116,9 @@ export async function run(args: string[]): Promise<void> {
       options: {
         label: { type: 'string' },
         classifier: { type: 'string', default: 'classifier-clean' },
+        adapter: { type: 'string' },
+        name: { type: 'string' },
+        'sweep-samples': { type: 'string', default: String(EXPLAIN_SWEEP.count) },
         steps: { type: 'string', default: String(DEFAULT_PROJECTION.steps) },
         seed: { type: 'string', default: String(DEFAULT_PROJECTION.seed) },
         noise: { type: 'string', default: DEFAULT_ANALYSIS_NOISE.mode },
@@ -126,11 +142,18 @@ export async function run(args: string[]): Promise<void> {
   if (parsed.positionals.length !== 1) throw new Error(`give exactly one IMAGE.png\n\n${usage}`);
   if (o.label === undefined) throw new Error(`--label is required\n\n${usage}`);
   const file = parsed.positionals[0];
-  const classifierName = enumOption(o.classifier, 'classifier', BUILTIN_CLASSIFIERS);
+  const builtin = (BUILTIN_CLASSIFIERS as readonly string[]).includes(o.classifier!);
+  if (!builtin && o.adapter === undefined)
+    throw new Error(
+      `--classifier "${o.classifier}" is not a built-in classifier (${BUILTIN_CLASSIFIERS.join(', ')}); for your own TF.js model give its folder and --adapter FILE\n\n${usage}`,
+    );
+  if (builtin && (o.adapter !== undefined || o.name !== undefined))
+    throw new Error('--adapter and --name are only for your own TF.js model, not a built-in classifier');
   const steps = intOption(o.steps, 'steps', 0, 100_000);
   const seed = intOption(o.seed, 'seed', 0, 0xffffffff);
   const noise = analysisNoiseOf(enumOption(o.noise, 'noise', ANALYSIS_NOISE_MODES));
   const top = intOption(o.top, 'top', 1, 64);
+  const sweep = { ...EXPLAIN_SWEEP, count: intOption(o['sweep-samples'], 'sweep-samples', 20, 1_000_000) };
   const backend = enumOption(o.backend, 'backend', NODE_BACKENDS);
 
   // The image and label are checked before the classifier and the sums are loaded.
@@ -146,11 +169,50 @@ export async function run(args: string[]): Promise<void> {
   const label = checkLabel(o.label, g.arch.numClasses, '--label');
   const image = readDomainPng(bytes, { size: g.resolution, channels: g.arch.imageChannels }, file);
 
-  const models = { ...analysisModels(gen, loadBuiltinClassifier(classifierName)), noise };
+  let classifierName = o.classifier!;
+  let described: Record<string, unknown> = {};
+  let base: AnalysisModels;
+  if (builtin) base = analysisModels(gen, loadBuiltinClassifier(classifierName));
+  else {
+    const genInfo = {
+      manifest: gen.manifest,
+      names: g.classes.names,
+      described: `the generator (weights/generator) has ${g.arch.numClasses} classes: ${g.classes.names.join(', ')}`,
+    };
+    const dir = path.resolve(o.classifier!);
+    const adapter = path.resolve(o.adapter!);
+    const { user, check } = await loadCheckedUserClassifier(
+      dir,
+      adapter,
+      o.name,
+      '--adapter',
+      genInfo,
+      sanityImagesFor(genInfo),
+    );
+    // The explanation ranks dims by this classifier's gradient (the class's ranking) and searches its
+    // decision boundary: a model without a gradient cannot be explained this way.
+    if (!user.classifier.check.differentiable)
+      throw new Error(
+        `${o.classifier}: the model has no gradient for op ${user.classifier.check.nonDifferentiableOp}; explain ranks dims by the classifier's gradient`,
+      );
+    classifierName = user.classifier.name;
+    described = {
+      classifierId: user.id,
+      model: {
+        path: dir,
+        adapterPath: adapter,
+        modelSha256: user.modelSha256,
+        adapter: user.classifier.adapter,
+        sanityCheck: check,
+      },
+    };
+    base = { generator: g, classifier: user.classifier, generatorId: gen.manifest.sha256, classifierId: user.id };
+  }
+  const models = { ...base, noise };
   const { featureExtractor } = loadFeatureExtractor();
-  const { sums, source } = await sweepSums(models, EXPLAIN_SWEEP);
-  process.stderr.write(`ranking sums: ${source} (seed ${EXPLAIN_SWEEP.seed}, ${EXPLAIN_SWEEP.count} samples)\n`);
-  const e = await explainImage(models, { featureExtractor }, { spec: EXPLAIN_SWEEP, sums }, image, label, {
+  const { sums, source } = await sweepSums(models, sweep);
+  process.stderr.write(`ranking sums: ${source} (seed ${sweep.seed}, ${sweep.count} samples)\n`);
+  const e = await explainImage(models, { featureExtractor }, { spec: sweep, sums }, image, label, {
     projection: { steps, seed },
     topDims: top,
   });
@@ -160,7 +222,7 @@ export async function run(args: string[]): Promise<void> {
   const strip = gridPng(stripTiles(image, e), { size: g.resolution, columns: 16, scale: 3, gap: 3 });
   writeFileSync(
     path.join(out, 'report.json'),
-    `${JSON.stringify({ image: path.resolve(file), classifier: classifierName, backend, sums: source, ...j }, null, 1)}\n`,
+    `${JSON.stringify({ image: path.resolve(file), classifier: classifierName, ...described, backend, sums: source, ...j }, null, 1)}\n`,
   );
   writeFileSync(path.join(out, 'strip.png'), strip);
   writeFileSync(path.join(out, 'report.html'), html(file, j, strip, classifierName));

@@ -182,6 +182,10 @@ describe.each(['cpu', 'wasm'] as const)('weight-terms cache (%s)', (backend) => 
     expect(perturb(cnn.params, 6, ['/kernel'])).toBe(DEFAULT_CNN_CONFIG.channels.length + 2);
     const run = async () => ({ s: await stylesOf(m, 0, 3), sweep: await sweepBatch(m, spec, 0, 3) });
     const cached = await run();
+    // The new values' terms replaced the old ones: the gradient still flips and transposes nothing.
+    const kernels = await gradientKernels(m);
+    expect(kernels.get('Reverse') ?? 0).toBe(0);
+    expect(kernels.get('Transpose') ?? 0).toBe(0);
     setCaches(m, false);
     const plain = await run();
     expect(Array.from(cached.s)).toEqual(Array.from(plain.s));
@@ -192,7 +196,7 @@ describe.each(['cpu', 'wasm'] as const)('weight-terms cache (%s)', (backend) => 
     dispose(m);
   });
 
-  it('frees every cached term when the models are disposed', async () => {
+  it('frees every cached term and initial value when the models are disposed', async () => {
     await useBackend(backend);
     const before = tf.memory().numTensors;
     const m = models();
@@ -207,7 +211,7 @@ describe.each(['cpu', 'wasm'] as const)('weight-terms cache (%s)', (backend) => 
 });
 
 describe('weight-terms cache and training', () => {
-  it('is off on the trained generator, so gradients reach its synthesis weights', async () => {
+  it('is off on the trained generator, so gradients reach its mapping, affine and synthesis weights', async () => {
     await useBackend('cpu');
     const data: DigitSet = {
       count: 8,
@@ -235,9 +239,9 @@ describe('weight-terms cache and training', () => {
     const loss = () => tf.sum(g.synthesisRaw(g.styles(g.mapping(z, [1, 2])), { noiseMode: 'none' })) as tf.Scalar;
     g.setWeightCache(false);
     const { grads, value } = tf.variableGrads(loss, weights);
-    for (const v of weights) {
-      expect(grads[v.name], v.name).toBeDefined();
-      expect(Math.max(...Array.from(await tf.abs(grads[v.name]).data())), v.name).toBeGreaterThan(0);
+    for (const [i, v] of weights.entries()) {
+      expect(grads[v.name], names[i]).toBeDefined();
+      expect(Math.max(...Array.from(await tf.abs(grads[v.name]).data())), names[i]).toBeGreaterThan(0);
     }
     tf.dispose([z, value, ...Object.values(grads)]);
     g.dispose();
@@ -254,6 +258,7 @@ describe('weight-terms cache and training', () => {
     const loss = () => tf.losses.softmaxCrossEntropy(onehot, cnn.logits(images)) as tf.Scalar;
     const gradients = async () => {
       const { grads, value } = tf.variableGrads(loss, cnn.params.list());
+      for (const [i, v] of cnn.params.list().entries()) expect(grads[v.name], cnn.params.names()[i]).toBeDefined();
       const out = await Promise.all(cnn.params.list().map(async (v) => Array.from(await grads[v.name].data())));
       tf.dispose([value, ...Object.values(grads)]);
       return out;

@@ -5,8 +5,9 @@
  * loads the committed weights (weights/). First an equality check: the same styles, labels and noise
  * through both implementations (s of z, images, p_true, d p_true / d s); the bench stops when an
  * error is above tolerance, since timing two different functions would mean nothing. Then timing,
- * interleaved: one round runs every variant once (the project on wasm in this thread, PyTorch with 1
- * and 2 threads as Debian installs it, and tuned), the order rotating between rounds, so a change in
+ * interleaved: one round runs every variant once (the project on wasm in this thread, the same with
+ * its weight-terms caches off — the per-call code path, "before" for those caches — and PyTorch with
+ * 1 and 2 threads as Debian installs it, and tuned), the order rotating between rounds, so a change in
  * the machine's load hits all variants alike. Figures are medians over rounds; the load average is
  * recorded around each section. Results and ratios go to bench/results/peer.json, which bench:core
  * quotes.
@@ -218,6 +219,24 @@ async function equalityCheck(models: AnalysisModels, peers: Peer[], n: number) {
   );
 }
 
+/** The caches claim bit-identical results: the same samples' p and d p_true / d s with them on and off. */
+async function weightCacheCheck(cached: AnalysisModels, plain: AnalysisModels, n: number) {
+  const { s, w, labels } = populationStyles(cached, { seed: 1, count: 1_000_000, classIndex: null }, 0, n);
+  const sPlain = populationStyles(plain, { seed: 1, count: 1_000_000, classIndex: null }, 0, n);
+  const streams = sampleNoiseStreams(0, n);
+  const read = async (m: AnalysisModels, styles: tf.Tensor2D) => {
+    const { probs, grad } = pTrueGradient(m, styles, labels, streams);
+    const out = [...((await probs.data()) as Float32Array), ...((await grad.data()) as Float32Array)];
+    tf.dispose([probs, grad]);
+    return [...((await styles.data()) as Float32Array), ...out];
+  };
+  const a = await read(cached, s);
+  const b = await read(plain, sPlain.s);
+  tf.dispose([s, w, sPlain.s, sPlain.w]);
+  const differing = a.filter((v, i) => !Object.is(v, b[i])).length;
+  return { samples: n, valuesCompared: a.length, differing, bitIdentical: differing === 0 };
+}
+
 interface Variant {
   name: string;
   run: () => Promise<void>;
@@ -253,6 +272,15 @@ const models: AnalysisModels = {
   generatorId: gen.manifest.sha256,
   classifierId: manifest.sha256,
 };
+/**
+ * The same weights with every weight-terms cache off (nn/weight-terms.ts): scaled weights,
+ * demodulation sums, flipped filters and transposes computed in every call, as before the caches;
+ * a second copy, so that neither variant's timing includes switching the caches.
+ */
+const uncachedClassifier = loadBuiltinClassifier(CLASSIFIER).classifier;
+const uncached: AnalysisModels = { ...models, generator: loadGenerator().generator, classifier: uncachedClassifier };
+uncached.generator.setWeightCache(false);
+uncachedClassifier.setWeightCache(false);
 
 const tuned = {
   MALLOC_MMAP_THRESHOLD_: String(1 << 30),
@@ -278,14 +306,18 @@ const peerInfo = Object.fromEntries(
 );
 
 process.stderr.write('bench:peer: equality check...\n');
-const check = await equalityCheck(models, peers, Number(process.env.PEER_CHECK_SAMPLES ?? 32));
-const checkPass = Object.values(check).every((c) => c.pass);
+const checkSamples = Number(process.env.PEER_CHECK_SAMPLES ?? 32);
+const check = await equalityCheck(models, peers, checkSamples);
+const cacheCheck = await weightCacheCheck(models, uncached, checkSamples);
+const checkPass = Object.values(check).every((c) => c.pass) && cacheCheck.bitIdentical;
+process.stderr.write(`weight-terms caches: ${JSON.stringify(cacheCheck)}\n`);
 for (const [name, c] of Object.entries(check))
   process.stderr.write(
     `${name}: ${c.pass ? 'equal' : 'DIFFERENT'}; max errors: s ${round(c.stylesOfZ.relativeError)}, images ${round(c.images.maxAbsError)}, p_true ${round(c.pTrue.maxAbsError)}, gradient ${JSON.stringify(c.gradient.maxRelativeError)} (${c.gradient.samplesAtKinks} samples at kinks)\n`,
   );
 
 const PROJECT = 'projectWasmMainThread';
+const UNCACHED = 'projectWasmMainThreadUncached';
 const timing: Record<string, unknown> = {};
 if (checkPass) {
   const rounds = Number(process.env.PEER_ROUNDS ?? 7);
@@ -298,18 +330,17 @@ if (checkPass) {
     const sHost = (await s.data()) as Float32Array;
     await Promise.all(peers.map((p) => p.request({ cmd: 'setup', key, s: b64(sHost), labels })));
     const loadBefore = loadAverage();
+    const sweep = (m: AnalysisModels) => async () => {
+      for (let c = 0; c < calls; c++) {
+        const { probs, grad } = pTrueGradient(m, s, labels, streams);
+        await grad.data();
+        tf.dispose([probs, grad]);
+      }
+    };
     const times = await interleaved(
       [
-        {
-          name: PROJECT,
-          run: async () => {
-            for (let c = 0; c < calls; c++) {
-              const { probs, grad } = pTrueGradient(models, s, labels, streams);
-              await grad.data();
-              tf.dispose([probs, grad]);
-            }
-          },
-        },
+        { name: PROJECT, run: sweep(models) },
+        { name: UNCACHED, run: sweep(uncached) },
         ...peers.map((p) => ({
           name: p.name,
           run: async () => void (await p.request({ cmd: 'grad', key, rounds: calls })),
@@ -324,6 +355,8 @@ if (checkPass) {
       rounds,
       samplesPerSecond: Object.fromEntries(Object.entries(rates).map(([k, v]) => [k, round(v)])),
       projectOverPeer: ratios(rates, PROJECT, peers),
+      uncachedProjectOverPeer: ratios(rates, UNCACHED, peers),
+      weightCacheSpeedup: round(rates[PROJECT] / rates[UNCACHED]),
       secondsPerCall: times,
       loadAverage: { before: loadBefore, after: loadAverage() },
     };
@@ -347,13 +380,12 @@ if (checkPass) {
     ),
   );
   const loadBefore = loadAverage();
+  const frames = (m: AnalysisModels) => async () =>
+    void (await evaluateShifts(m, { s0, classIndex: labels[0], dim, std: 1, direction: 1 }, SHIFTS, true));
   const times = await interleaved(
     [
-      {
-        name: PROJECT,
-        run: async () =>
-          void (await evaluateShifts(models, { s0, classIndex: labels[0], dim, std: 1, direction: 1 }, SHIFTS, true)),
-      },
+      { name: PROJECT, run: frames(models) },
+      { name: UNCACHED, run: frames(uncached) },
       ...peers.map((p) => ({
         name: p.name,
         run: async () => void (await p.request({ cmd: 'forward', key: 'frames', rounds: 1 })),
@@ -366,6 +398,8 @@ if (checkPass) {
     medianMs: Object.fromEntries(Object.entries(ms).map(([k, v]) => [k, round(v)])),
     /** Peer time over project time: above 1, the project is faster. */
     projectSpeedupOverPeer: Object.fromEntries(peers.map((p) => [p.name, round(ms[p.name] / ms[PROJECT])])),
+    uncachedProjectSpeedupOverPeer: Object.fromEntries(peers.map((p) => [p.name, round(ms[p.name] / ms[UNCACHED])])),
+    weightCacheSpeedup: round(ms[UNCACHED] / ms[PROJECT]),
     loadAverage: { before: loadBefore, after: loadAverage() },
   };
 }
@@ -382,7 +416,12 @@ const report = {
     note: 'Shared machine: variants run interleaved (one call each per round, order rotating), so load changes hit all alike; compare ratios within this file, not absolute figures across runs.',
   },
   models: { generator: 'weights/generator', classifier: `weights/${CLASSIFIER}`, styleSize: gen.generator.styleSize },
-  project: { backend: 'wasm', thread: 'main', code: 'pTrueGradient (sampleNoiseStreams noise), evaluateShifts' },
+  project: {
+    backend: 'wasm',
+    thread: 'main',
+    code: 'pTrueGradient (sampleNoiseStreams noise), evaluateShifts',
+    uncached: `${UNCACHED}: the same code and weights with the generator's and classifier's weight-terms caches off`,
+  },
   peers: {
     code: 'bench/peer/model.py (PyTorch, NCHW, autograd); noise drawn with torch.randn per call',
     debian,
@@ -390,6 +429,7 @@ const report = {
     info: peerInfo,
   },
   check,
+  weightCacheCheck: cacheCheck,
   timing: checkPass ? timing : 'not timed: the equality check failed',
 };
 mkdirSync('bench/results', { recursive: true });

@@ -1,7 +1,8 @@
 /**
- * The generator's weight-terms cache (src/core/nn/weight-terms.ts): images, p_true and
- * d p_true / d s are bit-identical with and without it, it removes the per-call filter flips, and
- * an assignment to a weight is seen by the next call (no stale terms).
+ * The weight-terms caches of the generator (mapping, affines, synthesis) and of the classifier CNN
+ * (src/core/nn/weight-terms.ts): s of z, images, p_true and d p_true / d s are bit-identical with
+ * and without them, they remove the per-call filter flips and weight transposes, an assignment to
+ * a weight is seen by the next call (no stale terms), and disposing a model frees every cached term.
  */
 import { describe, expect, it } from 'vitest';
 import * as tf from '../src/core/tf.js';
@@ -20,15 +21,18 @@ import { sweepBatch } from '../src/core/analysis/ranking.js';
 import { GanTrainer, DEFAULT_HYPER } from '../src/node/training/gan-trainer.js';
 import type { DigitSet } from '../src/core/data/digits.js';
 import { DEFAULT_CNN_CONFIG, SimpleCnn } from '../src/core/classifier/simple-cnn.js';
+import type { ParameterSet } from '../src/core/nn/params.js';
 
 const spec = { seed: 11, count: 40, classIndex: null };
 
 /** Assigns seeded values (scale 0.3) to every variable whose name ends with one of `suffixes`. */
-function perturb(g: Generator, seed: number, suffixes: string[]): void {
+function perturb(params: ParameterSet, seed: number, suffixes: string[]): number {
   const rng = createRng(seed);
-  for (const name of g.params.names()) {
+  let assigned = 0;
+  for (const name of params.names()) {
     if (!suffixes.some((s) => name.endsWith(s))) continue;
-    const v = g.params.get(name);
+    assigned++;
+    const v = params.get(name);
     tf.tidy(() =>
       v.assign(
         tf.tensor(
@@ -38,11 +42,12 @@ function perturb(g: Generator, seed: number, suffixes: string[]): void {
       ),
     );
   }
+  return assigned;
 }
 
 function models(): AnalysisModels {
   const g = new Generator(DEFAULT_GENERATOR, 3);
-  perturb(g, 99, ['noise_strength', '/bias']);
+  perturb(g.params, 99, ['noise_strength', '/bias']);
   return {
     generator: g,
     classifier: new SimpleCnn('test-cnn', DEFAULT_CNN_CONFIG, 4),
@@ -60,6 +65,33 @@ async function render(m: AnalysisModels, start: number, n: number): Promise<Floa
   return v;
 }
 
+/** s of z (mapping network and affines) for `n` population samples from `start`. */
+async function stylesOf(m: AnalysisModels, start: number, n: number): Promise<Float32Array> {
+  const { s, w } = populationStyles(m, spec, start, n);
+  const v = (await s.data()) as Float32Array;
+  tf.dispose([s, w]);
+  return v;
+}
+
+/** Both models' caches on or off. */
+function setCaches(m: AnalysisModels, on: boolean): void {
+  m.generator.setWeightCache(on);
+  (m.classifier as SimpleCnn).setWeightCache(on);
+}
+
+/** Kernels of one d p_true / d s call at batch 2, by name. */
+async function gradientKernels(m: AnalysisModels): Promise<Map<string, number>> {
+  const { s, w, labels } = populationStyles(m, spec, 0, 2);
+  const info = await tf.profile(() => {
+    const { probs, grad } = pTrueGradient(m, s, labels, sampleNoiseStreams(0, 2));
+    return [probs, grad];
+  });
+  tf.dispose([s, w, info.result as tf.Tensor[]]);
+  const counts = new Map<string, number>();
+  for (const k of info.kernels) counts.set(k.name, (counts.get(k.name) ?? 0) + 1);
+  return counts;
+}
+
 function dispose(m: AnalysisModels): void {
   m.generator.dispose();
   (m.classifier as SimpleCnn).dispose();
@@ -70,14 +102,21 @@ describe.each(['cpu', 'wasm'] as const)('weight-terms cache (%s)', (backend) => 
     await useBackend(backend);
     const m = models();
     expect(m.generator.weightCacheEnabled).toBe(true);
+    expect((m.classifier as SimpleCnn).weightCacheEnabled).toBe(true);
     for (const [start, n] of [
       [0, 7],
       [9, 1],
     ]) {
-      const cached = { img: await render(m, start, n), sweep: await sweepBatch(m, spec, start, n) };
-      m.generator.setWeightCache(false);
-      const plain = { img: await render(m, start, n), sweep: await sweepBatch(m, spec, start, n) };
-      m.generator.setWeightCache(true);
+      const run = async () => ({
+        s: await stylesOf(m, start, n),
+        img: await render(m, start, n),
+        sweep: await sweepBatch(m, spec, start, n),
+      });
+      const cached = await run();
+      setCaches(m, false);
+      const plain = await run();
+      setCaches(m, true);
+      expect(Array.from(cached.s)).toEqual(Array.from(plain.s));
       expect(Array.from(cached.img)).toEqual(Array.from(plain.img));
       expect(Array.from(cached.sweep.evaluation.pTrue)).toEqual(Array.from(plain.sweep.evaluation.pTrue));
       expect(Array.from(cached.sweep.grads)).toEqual(Array.from(plain.sweep.grads));
@@ -87,28 +126,27 @@ describe.each(['cpu', 'wasm'] as const)('weight-terms cache (%s)', (backend) => 
     dispose(m);
   });
 
-  it('flips no synthesis filter per call, and does not grow the tensor count', async () => {
+  it('flips and transposes no weight per gradient call, and does not grow the tensor count', async () => {
     await useBackend(backend);
     const m = models();
-    const reverses = async (): Promise<number> => {
-      const { s, w, labels } = populationStyles(m, spec, 0, 2);
-      const info = await tf.profile(() => {
-        const { probs, grad } = pTrueGradient(m, s, labels, sampleNoiseStreams(0, 2));
-        return [probs, grad];
-      });
-      tf.dispose([s, w, info.result as tf.Tensor[]]);
-      return info.kernels.filter((k) => k.name === 'Reverse').length;
-    };
     await sweepBatch(m, spec, 0, 2); // stale terms after `perturb` are swapped on first use
     const before = tf.memory().numTensors;
-    const cachedFlips = await reverses();
+    const cached = await gradientKernels(m);
     await sweepBatch(m, spec, 0, 3);
     expect(tf.memory().numTensors).toBe(before);
-    m.generator.setWeightCache(false);
-    const plainFlips = await reverses();
-    m.generator.setWeightCache(true);
-    // Every synthesis conv and toRGB flips its filter once per gradient without the cache.
-    expect(plainFlips - cachedFlips).toBe(m.generator.layout.layers.length);
+    setCaches(m, false);
+    const plain = await gradientKernels(m);
+    setCaches(m, true);
+    const layers = m.generator.layout.layers;
+    const filters = layers.length + DEFAULT_CNN_CONFIG.channels.length;
+    const modulatedConvs = layers.filter((l) => l.kind === 'conv').length;
+    // Without the caches every synthesis conv and toRGB and every classifier conv flips its filter
+    // per gradient (a Reverse and a Transpose each); the modulated convs' demodulation sums and the
+    // classifier's two dense kernels are transposed for the matMul gradient.
+    expect(plain.get('Reverse')).toBe(filters);
+    expect(plain.get('Transpose')).toBe(filters + modulatedConvs + 2);
+    expect(cached.get('Reverse') ?? 0).toBe(0);
+    expect(cached.get('Transpose') ?? 0).toBe(0);
     dispose(m);
   });
 
@@ -118,7 +156,7 @@ describe.each(['cpu', 'wasm'] as const)('weight-terms cache (%s)', (backend) => 
     const old = await render(m, 0, 3);
     const oldSweep = await sweepBatch(m, spec, 0, 3);
     // Every synthesis weight (modulated convs and toRGBs) gets new values after the cache is warm.
-    perturb(m.generator, 7, ['conv0/weight', 'conv1/weight', 'torgb/weight']);
+    perturb(m.generator.params, 7, ['conv0/weight', 'conv1/weight', 'torgb/weight']);
     const cached = { img: await render(m, 0, 3), sweep: await sweepBatch(m, spec, 0, 3) };
     m.generator.setWeightCache(false);
     const plain = { img: await render(m, 0, 3), sweep: await sweepBatch(m, spec, 0, 3) };
@@ -130,10 +168,50 @@ describe.each(['cpu', 'wasm'] as const)('weight-terms cache (%s)', (backend) => 
     expect(Array.from(cached.sweep.grads)).not.toEqual(Array.from(oldSweep.grads));
     dispose(m);
   });
+
+  it('sees an assignment to a mapping, affine or classifier weight on the next call', async () => {
+    await useBackend(backend);
+    const m = models();
+    const cnn = m.classifier as SimpleCnn;
+    const old = { s: await stylesOf(m, 0, 3), sweep: await sweepBatch(m, spec, 0, 3) };
+    // After the caches are warm: the class embedding, a mapping layer's weight and its bias (scaled
+    // by the mapping's lrMul), every affine, and every classifier kernel (flipped or transposed
+    // for the image gradient) get new values.
+    const assigned = perturb(m.generator.params, 5, ['embed/weight', 'fc1/weight', 'fc1/bias', 'affine/weight']);
+    expect(assigned).toBe(3 + m.generator.layout.layers.length);
+    expect(perturb(cnn.params, 6, ['/kernel'])).toBe(DEFAULT_CNN_CONFIG.channels.length + 2);
+    const run = async () => ({ s: await stylesOf(m, 0, 3), sweep: await sweepBatch(m, spec, 0, 3) });
+    const cached = await run();
+    // The new values' terms replaced the old ones: the gradient still flips and transposes nothing.
+    const kernels = await gradientKernels(m);
+    expect(kernels.get('Reverse') ?? 0).toBe(0);
+    expect(kernels.get('Transpose') ?? 0).toBe(0);
+    setCaches(m, false);
+    const plain = await run();
+    expect(Array.from(cached.s)).toEqual(Array.from(plain.s));
+    expect(Array.from(cached.sweep.evaluation.pTrue)).toEqual(Array.from(plain.sweep.evaluation.pTrue));
+    expect(Array.from(cached.sweep.grads)).toEqual(Array.from(plain.sweep.grads));
+    expect(Array.from(cached.s)).not.toEqual(Array.from(old.s));
+    expect(Array.from(cached.sweep.grads)).not.toEqual(Array.from(old.sweep.grads));
+    dispose(m);
+  });
+
+  it('frees every cached term and initial value when the models are disposed', async () => {
+    await useBackend(backend);
+    const before = tf.memory().numTensors;
+    const m = models();
+    const params = m.generator.params.names().length + (m.classifier as SimpleCnn).params.names().length;
+    await sweepBatch(m, spec, 0, 2);
+    // The caches hold tensors beyond the variables themselves...
+    expect(tf.memory().numTensors).toBeGreaterThan(before + params);
+    dispose(m);
+    // ...and none of them outlives the models.
+    expect(tf.memory().numTensors).toBe(before);
+  });
 });
 
 describe('weight-terms cache and training', () => {
-  it('is off on the trained generator, so gradients reach its synthesis weights', async () => {
+  it('is off on the trained generator, so gradients reach its mapping, affine and synthesis weights', async () => {
     await useBackend('cpu');
     const data: DigitSet = {
       count: 8,
@@ -146,16 +224,51 @@ describe('weight-terms cache and training', () => {
     expect(trainer.G.weightCacheEnabled).toBe(false);
     expect(trainer.Gema.weightCacheEnabled).toBe(true);
     trainer.dispose();
-    // What being off buys: the gradient of a synthesis weight exists (a cached term would cut it).
+    // What being off buys: gradients reach the mapping, affine and synthesis weights (a cached
+    // term would cut them).
     const g = new Generator(DEFAULT_GENERATOR, 3);
-    const weight = g.params.get('synthesis/b8.conv0/weight');
-    const s = tf.ones([2, g.styleSize]) as tf.Tensor2D;
-    const loss = () => tf.sum(g.synthesisRaw(s, { noiseMode: 'none' })) as tf.Scalar;
+    const names = [
+      'synthesis/b8.conv0/weight',
+      'synthesis/b8.conv0/affine/weight',
+      'mapping/embed/weight',
+      'mapping/fc0/weight',
+      'mapping/fc1/bias',
+    ];
+    const weights = names.map((n) => g.params.get(n));
+    const z = tf.tensor2d(normals(createRng(1), 2 * g.arch.zDim), [2, g.arch.zDim]);
+    const loss = () => tf.sum(g.synthesisRaw(g.styles(g.mapping(z, [1, 2])), { noiseMode: 'none' })) as tf.Scalar;
     g.setWeightCache(false);
-    const { grads, value } = tf.variableGrads(loss, [weight]);
-    expect(grads[weight.name]).toBeDefined();
-    expect(Math.max(...Array.from(await tf.abs(grads[weight.name]).data()))).toBeGreaterThan(0);
-    tf.dispose([s, value, ...Object.values(grads)]);
+    const { grads, value } = tf.variableGrads(loss, weights);
+    for (const [i, v] of weights.entries()) {
+      expect(grads[v.name], names[i]).toBeDefined();
+      expect(Math.max(...Array.from(await tf.abs(grads[v.name]).data())), names[i]).toBeGreaterThan(0);
+    }
+    tf.dispose([z, value, ...Object.values(grads)]);
     g.dispose();
+  });
+
+  it("leaves the classifier's own weight gradients unchanged (its cache stays on in training)", async () => {
+    await useBackend('cpu');
+    const cnn = new SimpleCnn('test-cnn', DEFAULT_CNN_CONFIG, 4);
+    const images = tf.tensor4d(
+      normals(createRng(2), 3 * 32 * 32).map((v) => Math.abs(v) / 3),
+      [3, 32, 32, 1],
+    );
+    const onehot = tf.cast(tf.oneHot([1, 5, 7], 10), 'float32');
+    const loss = () => tf.losses.softmaxCrossEntropy(onehot, cnn.logits(images)) as tf.Scalar;
+    const gradients = async () => {
+      const { grads, value } = tf.variableGrads(loss, cnn.params.list());
+      for (const [i, v] of cnn.params.list().entries()) expect(grads[v.name], cnn.params.names()[i]).toBeDefined();
+      const out = await Promise.all(cnn.params.list().map(async (v) => Array.from(await grads[v.name].data())));
+      tf.dispose([value, ...Object.values(grads)]);
+      return out;
+    };
+    const cached = await gradients();
+    cnn.setWeightCache(false);
+    const plain = await gradients();
+    expect(cached).toEqual(plain);
+    expect(cached.every((g) => g.some((x) => x !== 0))).toBe(true);
+    tf.dispose([images, onehot]);
+    cnn.dispose();
   });
 });

@@ -7,6 +7,9 @@
 import * as tf from '../tf.js';
 import { ParameterSet } from '../nn/params.js';
 import { avgPool2 } from '../nn/ops.js';
+import { WeightTermsCache } from '../nn/weight-terms.js';
+import { flipFilter, registerFlippedFilter } from '../gradients/conv2d.js';
+import { registerTransposed } from '../gradients/matmul.js';
 import { createRng } from '../random.js';
 import type { HostTensorMap } from '../weights/codec.js';
 import type { Classifier } from './classifier.js';
@@ -31,12 +34,24 @@ export const DEFAULT_CNN_CONFIG: SimpleCnnConfig = {
 export class SimpleCnn implements Classifier {
   readonly params: ParameterSet;
   readonly numClasses: number;
+  /**
+   * What the gradient w.r.t. the images needs from the weights alone, computed once per weight
+   * value (nn/weight-terms.ts) instead of in every backward pass: each conv kernel flipped for its
+   * input gradient, each dense kernel transposed. They enter only the input gradient, never the
+   * forward pass or the weights' own gradient, so training is unaffected; values are bit-identical
+   * (the same ops on the same values).
+   */
+  private readonly weightCache = new WeightTermsCache();
 
-  /** `seed` drives the (He-normal) initialisation; loaded weights replace it. */
+  /**
+   * `seed` drives the (He-normal) initialisation; loaded weights replace it. `warmCache` false skips
+   * the gradient terms of those initial weights (for `fromWeights`, which replaces them at once).
+   */
   constructor(
     readonly name: string,
     readonly config: SimpleCnnConfig = DEFAULT_CNN_CONFIG,
     seed = 0,
+    warmCache = true,
   ) {
     if (config.imageSize % 8 !== 0) throw new Error(`imageSize ${config.imageSize} is not divisible by 8`);
     this.numClasses = config.numClasses;
@@ -54,17 +69,57 @@ export class SimpleCnn implements Classifier {
       normalStd: Math.sqrt(1 / config.hidden),
     });
     this.params.create('logits/bias', [config.numClasses], 'zeros');
+    if (warmCache) this.gradientTerms();
   }
 
   /** Builds the model from decoded weights (names and shapes checked). */
   static fromWeights(name: string, config: SimpleCnnConfig, tensors: HostTensorMap, file: string): SimpleCnn {
-    const cnn = new SimpleCnn(name, config);
+    const cnn = new SimpleCnn(name, config, 0, false);
     cnn.params.load(tensors, file);
+    cnn.gradientTerms();
     return cnn;
+  }
+
+  /**
+   * Switches the gradient-terms cache on (default) or off (every backward pass flips and transposes
+   * the kernels itself, as without a cache: the reference the cache is checked and timed against).
+   */
+  setWeightCache(on: boolean): void {
+    this.weightCache.enabled = on;
+    this.gradientTerms();
+  }
+
+  get weightCacheEnabled(): boolean {
+    return this.weightCache.enabled;
+  }
+
+  /**
+   * Makes the cached terms current: a no-op while no kernel has been assigned since; after an
+   * assignment (loading, a training step) the terms of the new values replace the old ones.
+   */
+  private gradientTerms(): void {
+    if (!this.weightCache.enabled) return;
+    for (let i = 1; i <= this.config.channels.length; i++) {
+      const k = this.params.get(`conv${i}/kernel`);
+      this.weightCache.terms(
+        k,
+        () => [flipFilter(k as tf.Tensor as tf.Tensor4D)],
+        ([flipped]) => registerFlippedFilter(k as tf.Tensor as tf.Tensor4D, flipped as tf.Tensor4D),
+      );
+    }
+    for (const name of ['dense1/kernel', 'logits/kernel']) {
+      const k = this.params.get(name);
+      this.weightCache.terms(
+        k,
+        () => [tf.transpose(k)],
+        ([t]) => registerTransposed(k as tf.Tensor as tf.Tensor2D, t as tf.Tensor2D),
+      );
+    }
   }
 
   /** Penultimate activations [N, hidden] (after ReLU): the feature space of the evaluation network. */
   features(images: tf.Tensor4D): tf.Tensor2D {
+    this.gradientTerms();
     return tf.tidy(() => {
       let x: tf.Tensor4D = images;
       for (let i = 1; i <= this.config.channels.length; i++) {
@@ -90,6 +145,7 @@ export class SimpleCnn implements Classifier {
   }
 
   dispose(): void {
+    this.weightCache.clear();
     this.params.dispose();
   }
 }

@@ -78,9 +78,9 @@ export class Generator {
    */
   classes: GeneratorClasses;
   /**
-   * The synthesis layers' weight-only terms, computed once per weight value (nn/weight-terms.ts):
-   * bit-identical results, recomputed after any assignment to a weight. Off (`setWeightCache(false)`)
-   * for a generator whose own weights are trained (the GAN trainer's G).
+   * The weight-only terms of the mapping, affine and synthesis layers, computed once per weight
+   * value (nn/weight-terms.ts): bit-identical results, recomputed after any assignment to a weight.
+   * Off (`setWeightCache(false)`) for a generator whose own weights are trained (the GAN trainer's G).
    */
   private readonly weightCache = new WeightTermsCache();
 
@@ -94,8 +94,8 @@ export class Generator {
     this.classes = resolveGeneratorClasses(this.arch.numClasses);
     this.params = new ParameterSet(createRng(seed));
     this.layout = buildStyleLayout(this.arch);
-    this.mappingNetwork = new MappingNetwork(this.params, this.arch);
-    this.affines = this.layout.layers.map((l) => createAffine(this.params, l, this.arch.wDim));
+    this.mappingNetwork = new MappingNetwork(this.params, this.arch, this.weightCache);
+    this.affines = this.layout.layers.map((l) => createAffine(this.params, l, this.arch.wDim, this.weightCache));
     let convIndex = 0;
     this.blocks = this.arch.resolutions.map((res) => {
       const layers = this.layout.layers.filter((l) => l.resolution === res);
@@ -125,6 +125,10 @@ export class Generator {
    */
   private warmWeightCache(): void {
     if (!this.weightCache.enabled) return;
+    for (const fc of [this.mappingNetwork.embed, ...this.mappingNetwork.layers, ...this.affines]) {
+      fc.scaledWeight();
+      fc.scaledBias();
+    }
     for (const b of this.blocks) {
       for (const c of b.convs) c.weightTerms();
       b.torgb.scaledWeight();

@@ -5,6 +5,7 @@
  */
 import * as tf from '../tf.js';
 import type { ParameterSet } from '../nn/params.js';
+import type { WeightTermsCache } from '../nn/weight-terms.js';
 
 export const SQRT2 = Math.SQRT2;
 
@@ -42,6 +43,11 @@ export interface FcOptions {
   biasInit?: number;
   activation?: 'linear' | 'lrelu';
   bias?: boolean;
+  /**
+   * The model's weight-terms cache: the scaled weight (and bias) are then computed once per weight
+   * value. Without one they are computed per call (the discriminator, trained every step).
+   */
+  cache?: WeightTermsCache;
 }
 
 /** A fully connected layer with equalized learning rate. */
@@ -51,8 +57,10 @@ export class EqualizedFc {
   private readonly gain: number;
   private readonly lrMul: number;
   private readonly activation: 'linear' | 'lrelu';
+  private readonly cache: WeightTermsCache | undefined;
 
   constructor(params: ParameterSet, name: string, inFeatures: number, outFeatures: number, opts: FcOptions = {}) {
+    this.cache = opts.cache;
     this.lrMul = opts.lrMul ?? 1;
     this.gain = this.lrMul / Math.sqrt(inFeatures);
     this.activation = opts.activation ?? 'linear';
@@ -64,10 +72,25 @@ export class EqualizedFc {
   }
 
   apply(x: tf.Tensor2D): tf.Tensor2D {
-    let y: tf.Tensor = tf.matMul(x, tf.mul(this.weight, this.gain) as tf.Tensor2D);
-    if (this.bias !== null) y = tf.add(y, this.lrMul === 1 ? this.bias : tf.mul(this.bias, this.lrMul));
+    let y: tf.Tensor = tf.matMul(x, this.scaledWeight());
+    const bias = this.scaledBias();
+    if (bias !== null) y = tf.add(y, bias);
     if (this.activation === 'lrelu') y = lrelu(y);
     return y as tf.Tensor2D;
+  }
+
+  /** weight * lrMul / sqrt(fanIn): per call without a cache (or with it off), else once per weight value. */
+  scaledWeight(): tf.Tensor2D {
+    const compute = () => [tf.mul(this.weight, this.gain) as tf.Tensor2D];
+    return (this.cache === undefined ? compute() : this.cache.terms(this.weight, compute))[0];
+  }
+
+  /** bias * lrMul (the stored bias itself when lrMul is 1), or null for a layer without bias. */
+  scaledBias(): tf.Tensor | null {
+    const bias = this.bias;
+    if (bias === null || this.lrMul === 1) return bias;
+    const compute = () => [tf.mul(bias, this.lrMul)];
+    return (this.cache === undefined ? compute() : this.cache.terms(bias, compute))[0];
   }
 }
 

@@ -9,6 +9,7 @@ import type { ParameterSet } from '../nn/params.js';
 import { oneHotFloat } from '../nn/ops.js';
 import type { GeneratorArchitecture } from './architecture.js';
 import { EqualizedFc, normalize2ndMoment } from './layers.js';
+import type { WeightTermsCache } from '../nn/weight-terms.js';
 
 /** Class labels as numbers, or an already one-hot [N, numClasses] float tensor. */
 export type ClassInput = ArrayLike<number> | tf.Tensor2D;
@@ -37,12 +38,17 @@ export class MappingNetwork {
   constructor(
     params: ParameterSet,
     private readonly arch: GeneratorArchitecture,
+    cache?: WeightTermsCache,
   ) {
-    this.embed = new EqualizedFc(params, 'mapping/embed', arch.numClasses, arch.wDim);
+    this.embed = new EqualizedFc(params, 'mapping/embed', arch.numClasses, arch.wDim, { cache });
     let inF = arch.zDim + arch.wDim;
     for (let i = 0; i < arch.mappingLayers; i++) {
       this.layers.push(
-        new EqualizedFc(params, `mapping/fc${i}`, inF, arch.wDim, { lrMul: arch.mappingLrMul, activation: 'lrelu' }),
+        new EqualizedFc(params, `mapping/fc${i}`, inF, arch.wDim, {
+          lrMul: arch.mappingLrMul,
+          activation: 'lrelu',
+          cache,
+        }),
       );
       inF = arch.wDim;
     }

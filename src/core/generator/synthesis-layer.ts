@@ -17,8 +17,13 @@ import { flipFilter, registerFlippedFilter } from '../gradients/conv2d.js';
 import { registerTransposed } from '../gradients/matmul.js';
 
 /** Affine w -> style of a layer (bias init 1, so styles start around 1). */
-export function createAffine(params: ParameterSet, layer: StyleLayer, wDim: number): EqualizedFc {
-  return new EqualizedFc(params, `synthesis/${layer.name}/affine`, wDim, layer.channels, { biasInit: 1 });
+export function createAffine(
+  params: ParameterSet,
+  layer: StyleLayer,
+  wDim: number,
+  cache?: WeightTermsCache,
+): EqualizedFc {
+  return new EqualizedFc(params, `synthesis/${layer.name}/affine`, wDim, layer.channels, { biasInit: 1, cache });
 }
 
 /** x * s per sample and channel (the activations' modulation). */

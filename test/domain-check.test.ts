@@ -82,13 +82,13 @@ describe('domains of classifier/generator pairs', () => {
   it('finds built-in models per domain and refuses unknown domains and --data with --domain', async () => {
     expect(builtinModelPath('classifier-clean')).toBe('classifier-clean');
     expect(builtinModelPath('generator', 'fashion')).toBe('fashion/generator');
-    expect(() => getDomain('cifar')).toThrow(/unknown domain "cifar" \(known: mnist, fashion\)/);
+    expect(() => getDomain('cifar')).toThrow(/unknown domain "cifar" \(known: mnist, fashion, colour\)/);
     await expect(trainGenerator(['--domain', 'fashion', '--data', 'some/folder'])).rejects.toThrow(
       /--data and --domain exclude each other/,
     );
     await expect(trainGenerator(['--domain', 'cifar'])).rejects.toThrow(/unknown domain "cifar"/);
     await expect(evaluate(['--domain', 'cifar'])).rejects.toThrow(
-      /--domain must be one of mnist, fashion, got "cifar"/,
+      /--domain must be one of mnist, fashion, colour, got "cifar"/,
     );
   });
 

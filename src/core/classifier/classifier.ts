@@ -26,24 +26,30 @@ export interface EvaluationResult {
   predictedCounts: number[];
 }
 
-/** Top-1 accuracy of `classifier` on images `[count, 32*32]` in [0, 1], in batches. */
+/**
+ * Top-1 accuracy of `classifier` on images `[count, 32*32*channels]` in [0, 1] (channels last), in
+ * batches.
+ */
 export async function evaluateClassifier(
   classifier: Classifier,
   images: Float32Array,
   labels: ArrayLike<number>,
   batchSize = 500,
   onProgress?: (done: number) => void,
+  channels = 1,
 ): Promise<EvaluationResult> {
   const count = labels.length;
   const px = images.length / count;
-  const side = Math.round(Math.sqrt(px));
+  const side = Math.round(Math.sqrt(px / channels));
+  if (side * side * channels !== px)
+    throw new RangeError(`${images.length} values are not ${count} square images of ${channels} channels`);
   const hits = new Array<number>(classifier.numClasses).fill(0);
   const totals = new Array<number>(classifier.numClasses).fill(0);
   const predictedCounts = new Array<number>(classifier.numClasses).fill(0);
   for (let start = 0; start < count; start += batchSize) {
     const n = Math.min(batchSize, count - start);
     const predicted = tf.tidy(() => {
-      const x = tf.tensor4d(images.subarray(start * px, (start + n) * px), [n, side, side, 1]);
+      const x = tf.tensor4d(images.subarray(start * px, (start + n) * px), [n, side, side, channels]);
       return tf.argMax(classifier.logits(x), 1);
     });
     const p = await predicted.data();

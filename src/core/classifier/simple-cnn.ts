@@ -1,5 +1,5 @@
 /**
- * The paper's "simple CNN" for 32x32 digits: three 3x3 conv + ReLU + 2x2 average-pool stages, then
+ * The paper's "simple CNN" for 32x32 images (grey, or RGB with `inputChannels: 3`): three 3x3 conv + ReLU + 2x2 average-pool stages, then
  * a hidden dense layer and the class logits. All convs are stride-1 'same' and pooling is
  * reshape + mean, so forward and backward passes use kernels that exist and agree on cpu, wasm and
  * webgpu.
@@ -22,6 +22,8 @@ export interface SimpleCnnConfig {
   numClasses: number;
   /** Image side; must be divisible by 8. */
   imageSize: number;
+  /** Channels of the input image: absent or 1 = grey (every manifest before RGB domains), 3 = RGB. */
+  inputChannels?: number;
 }
 
 export const DEFAULT_CNN_CONFIG: SimpleCnnConfig = {
@@ -56,7 +58,7 @@ export class SimpleCnn implements Classifier {
     if (config.imageSize % 8 !== 0) throw new Error(`imageSize ${config.imageSize} is not divisible by 8`);
     this.numClasses = config.numClasses;
     this.params = new ParameterSet(createRng(seed));
-    let cin = 1;
+    let cin = config.inputChannels ?? 1;
     config.channels.forEach((cout, i) => {
       this.params.create(`conv${i + 1}/kernel`, [3, 3, cin, cout], { normalStd: Math.sqrt(2 / (9 * cin)) });
       this.params.create(`conv${i + 1}/bias`, [cout], 'zeros');
@@ -160,12 +162,14 @@ export function parseCnnConfig(arch: Record<string, unknown>, file: string): Sim
     c.channels.every((v) => Number.isInteger(v) && v > 0) &&
     Number.isInteger(c.hidden) &&
     Number.isInteger(c.numClasses) &&
-    Number.isInteger(c.imageSize);
+    Number.isInteger(c.imageSize) &&
+    (c.inputChannels === undefined || (Number.isInteger(c.inputChannels) && c.inputChannels > 0));
   if (!ok) throw new Error(`${file}: architecture is not a valid simple-cnn description`);
   return {
     channels: c.channels as [number, number, number],
     hidden: c.hidden!,
     numClasses: c.numClasses!,
     imageSize: c.imageSize!,
+    ...(c.inputChannels === undefined ? {} : { inputChannels: c.inputChannels }),
   };
 }

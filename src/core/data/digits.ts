@@ -1,6 +1,7 @@
 /**
- * Digit sets as the models see them: 32x32 single-channel images in [0, 1] (MNIST's 28x28 digits
- * padded by 2 px of background), with labels and per-sample corruption metadata.
+ * Digit sets as the models see them: 32x32 images in [0, 1] (MNIST's 28x28 digits padded by 2 px of
+ * background), one channel (grey) or three (RGB, channels last: coloured MNIST, colour.ts), with
+ * labels and per-sample corruption metadata.
  */
 import { createRng, uniformInteger } from '../random.js';
 import { corrupt, type CorruptionParams, type Severity } from './corruption.js';
@@ -12,13 +13,20 @@ export const NUM_CLASSES = 10;
 
 export interface DigitSet {
   count: number;
-  /** count x 32 x 32 floats in [0, 1], row-major, one channel. */
+  /** Channels per pixel: absent or 1 = grey, 3 = RGB. */
+  channels?: number;
+  /** count x 32 x 32 x channels floats in [0, 1], row-major, channels last. */
   images: Float32Array;
   labels: Uint8Array;
   /** Blur severity of each sample (0 = not blurred). */
   blur: Uint8Array;
   /** Noise severity of each sample (0 = no noise). */
   noise: Uint8Array;
+}
+
+/** Floats per image of a set: 32 * 32 * channels. */
+export function imageLength(set: Pick<DigitSet, 'channels'>): number {
+  return IMAGE_SIZE * IMAGE_SIZE * (set.channels ?? 1);
 }
 
 /** Pads 28x28 bytes to 32x32 floats in [0, 1]. */
@@ -53,6 +61,7 @@ export function padDigits(idx: IdxImages, labels: Uint8Array): DigitSet {
  * depend on how the set is processed.
  */
 export function corruptDigits(clean: DigitSet, seed: number, params?: CorruptionParams): DigitSet {
+  if ((clean.channels ?? 1) !== 1) throw new Error(`corruptDigits takes grey digits, got ${clean.channels} channels`);
   const px = IMAGE_SIZE * IMAGE_SIZE;
   const out: DigitSet = {
     count: clean.count,
@@ -75,16 +84,17 @@ export function corruptDigits(clean: DigitSet, seed: number, params?: Corruption
 
 /** Image i as a view (no copy). */
 export function digitImage(set: DigitSet, i: number): Float32Array {
-  const px = IMAGE_SIZE * IMAGE_SIZE;
+  const px = imageLength(set);
   return set.images.subarray(i * px, (i + 1) * px);
 }
 
-/** A subset by indices (copies). */
+/** A subset by indices (copies; a colour set's palette indices are not carried). */
 export function selectDigits(set: DigitSet, indices: ArrayLike<number>): DigitSet {
-  const px = IMAGE_SIZE * IMAGE_SIZE;
+  const px = imageLength(set);
   const n = indices.length;
   const out: DigitSet = {
     count: n,
+    ...(set.channels === undefined ? {} : { channels: set.channels }),
     images: new Float32Array(n * px),
     labels: new Uint8Array(n),
     blur: new Uint8Array(n),

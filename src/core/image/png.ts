@@ -1,4 +1,4 @@
-/** Grayscale image grids as PNG bytes (pure JS, so the same code serves the CLI and the worker). */
+/** Image grids (grey or RGB) as PNG bytes (pure JS, so the same code serves the CLI and the worker). */
 import { encode } from 'fast-png';
 
 export interface GridOptions {
@@ -10,10 +10,13 @@ export interface GridOptions {
   scale?: number;
   /** Background pixels between tiles. */
   gap?: number;
+  /** Channels of every tile (channels last): 1 = grey (default), 3 = RGB. */
+  channels?: 1 | 3;
 }
 
 /**
- * Lays out square single-channel tiles (values in [0, 1], clipped) row by row and encodes a PNG.
+ * Lays out square tiles (values in [0, 1], clipped; grey or RGB) row by row and encodes a PNG of
+ * the same channels.
  * @example
  * const png = gridPng([img0, img1], { size: 32, columns: 2, scale: 2 });
  */
@@ -25,20 +28,22 @@ export function gridPng(tiles: ReadonlyArray<ArrayLike<number>>, opts: GridOptio
   const cell = opts.size * scale;
   const width = cols * cell + (cols - 1) * gap;
   const height = rows * cell + (rows - 1) * gap;
-  const data = new Uint8Array(width * height).fill(64);
+  const ch = opts.channels ?? 1;
+  const data = new Uint8Array(width * height * ch).fill(64);
   tiles.forEach((tile, t) => {
-    if (tile.length !== opts.size * opts.size)
-      throw new Error(`tile ${t} has ${tile.length} pixels, expected ${opts.size ** 2}`);
+    if (tile.length !== opts.size * opts.size * ch)
+      throw new Error(`tile ${t} has ${tile.length} values, expected ${opts.size ** 2 * ch} (${ch} channel(s))`);
     const x0 = (t % cols) * (cell + gap);
     const y0 = Math.floor(t / cols) * (cell + gap);
     for (let y = 0; y < cell; y++) {
       for (let x = 0; x < cell; x++) {
-        const v = tile[Math.floor(y / scale) * opts.size + Math.floor(x / scale)];
-        data[(y0 + y) * width + x0 + x] = Math.round(Math.min(1, Math.max(0, v)) * 255);
+        const src = (Math.floor(y / scale) * opts.size + Math.floor(x / scale)) * ch;
+        const dst = ((y0 + y) * width + x0 + x) * ch;
+        for (let c = 0; c < ch; c++) data[dst + c] = Math.round(Math.min(1, Math.max(0, tile[src + c])) * 255);
       }
     }
   });
-  return encode({ width, height, data, depth: 8, channels: 1 });
+  return encode({ width, height, data, depth: 8, channels: ch });
 }
 
 /** Standard base64 (with padding) of bytes; btoa exists in Node, Deno, workerd and browsers alike. */

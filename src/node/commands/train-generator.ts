@@ -25,8 +25,9 @@ export const summary = 'train the conditional StyleGAN2 generator (resumes from 
 
 const USAGE = `usage: faultlines train-generator [options]
   --iterations N        total iterations to reach (default 12000)
-  --domain NAME         built-in data: ${domainNames().join(' | ')} (default ${DEFAULT_DOMAIN}; corrupted training
-                        split); for a domain other than mnist, --out defaults to weights/<NAME>/generator and
+  --domain NAME         built-in data: ${domainNames().join(' | ')} (default ${DEFAULT_DOMAIN}; the training split
+                        in the domain's generator variant: corrupted for mnist and fashion, independent
+                        colours for colour); for a domain other than mnist, --out defaults to weights/<NAME>/generator and
                         --checkpoint-dir to checkpoints/<NAME>/generator
   --data DIR            train on your own labelled images: DIR/<class>/*.png, 32x32 or 28x28
                         (default: the built-in corrupted MNIST); then --out defaults to
@@ -67,9 +68,11 @@ export async function sampleGrid(g: Generator): Promise<Uint8Array> {
   const img = tf.tidy(() => g.generate(tf.tensor2d(z, [classes.length, zDim]), classes, { noiseMode: 'const' }));
   const data = (await img.data()) as Float32Array;
   img.dispose();
-  const px = g.resolution * g.resolution;
+  const channels = g.arch.imageChannels;
+  if (channels !== 1 && channels !== 3) throw new Error(`cannot draw ${channels}-channel images`);
+  const px = g.resolution * g.resolution * channels;
   const tiles = classes.map((_, i) => data.subarray(i * px, (i + 1) * px));
-  return gridPng(tiles, { size: g.resolution, columns: cols, scale: 2 });
+  return gridPng(tiles, { size: g.resolution, columns: cols, scale: 2, channels });
 }
 
 /** `--traversal-class`: a class index, or one of the class names (an index wins). */
@@ -261,10 +264,11 @@ export async function run(args: string[]): Promise<void> {
     );
   }
   const folder = opts.data === undefined ? null : loadImageFolder(opts.data);
-  const data = folder ? folder.set : loadDomainSet(opts.domain, 'train', 'corrupted');
+  const data = folder ? folder.set : loadDomainSet(opts.domain, 'train', opts.domain.generatorVariant);
   const dataDescription = folder
     ? `folder ${folder.dir} (${folder.set.count} images, classes ${folder.classNames.map((n, i) => `${i}=${n}`).join(', ')})`
-    : describeDomainData(opts.domain, 'train', 'corrupted');
+    : describeDomainData(opts.domain, 'train', opts.domain.generatorVariant);
+  const imageChannels = data.channels ?? 1;
   const numClasses = folder ? folder.classNames.length : opts.domain.classNames.length;
   // MNIST's generator keeps its index names ("0".."9"); another built-in domain names its classes.
   const classNames = folder
@@ -281,8 +285,8 @@ export async function run(args: string[]): Promise<void> {
   const trainer = new GanTrainer(
     data,
     hyper,
-    { ...DEFAULT_GENERATOR, numClasses },
-    { ...DEFAULT_DISCRIMINATOR, numClasses },
+    { ...DEFAULT_GENERATOR, numClasses, imageChannels },
+    { ...DEFAULT_DISCRIMINATOR, numClasses, imageChannels },
   );
   let trainSeconds = 0;
   if (ckpt) {

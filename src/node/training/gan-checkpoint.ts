@@ -1,13 +1,13 @@
 /**
- * Training state on disk: `<dir>/latest/` (manifest.json + weights.bin in the project's weights
- * format) holds G, G_ema, D and both Adam states; the manifest's provenance holds the iteration and
- * hyper-parameters. Written to `latest.tmp/` and renamed, the previous one kept as `previous/`.
+ * The generator's training state on disk (checkpoint-dir.ts): `<dir>/latest/` holds G, G_ema, D and
+ * both Adam states; the manifest's provenance holds the iteration and hyper-parameters.
  */
-import { existsSync, renameSync, rmSync } from 'node:fs';
-import path from 'node:path';
-import { readWeightsDir, writeWeightsDir } from '../weights-fs.js';
+import { readWeightsDir } from '../weights-fs.js';
 import type { GanHyper, GanTrainer } from './gan-trainer.js';
 import type { WeightsManifest } from '../../core/weights/manifest.js';
+import { hasCheckpoint, latestCheckpointDir, writeCheckpoint } from './checkpoint-dir.js';
+
+export { hasCheckpoint, latestCheckpointDir };
 
 export interface CheckpointInfo {
   iteration: number;
@@ -16,25 +16,14 @@ export interface CheckpointInfo {
   trainSeconds: number;
 }
 
-export function latestCheckpointDir(dir: string): string {
-  return path.join(dir, 'latest');
-}
-
-export function hasCheckpoint(dir: string): boolean {
-  return existsSync(path.join(latestCheckpointDir(dir), 'manifest.json'));
-}
-
 export async function saveCheckpoint(
   dir: string,
   trainer: GanTrainer,
   info: CheckpointInfo,
   extra: Record<string, unknown> = {},
 ): Promise<WeightsManifest> {
-  const tensors = await trainer.stateTensors();
-  const tmp = path.join(dir, 'latest.tmp');
-  rmSync(tmp, { recursive: true, force: true });
-  const manifest = writeWeightsDir(
-    tmp,
+  return writeCheckpoint(
+    dir,
     {
       name: 'generator-checkpoint',
       kind: 'generator',
@@ -43,16 +32,8 @@ export async function saveCheckpoint(
       provenance: { ...info, savedAt: new Date().toISOString(), ...extra },
       metrics: {},
     },
-    tensors,
+    await trainer.stateTensors(),
   );
-  const latest = latestCheckpointDir(dir);
-  const previous = path.join(dir, 'previous');
-  if (existsSync(latest)) {
-    rmSync(previous, { recursive: true, force: true });
-    renameSync(latest, previous);
-  }
-  renameSync(tmp, latest);
-  return manifest;
 }
 
 /** Reads the latest checkpoint's info and tensors. */

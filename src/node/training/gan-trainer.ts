@@ -3,8 +3,7 @@
  * from (seed, iteration) so a run resumed from a checkpoint continues exactly.
  */
 import * as tf from '../../core/tf.js';
-import type { DigitSet } from '../../core/data/digits.js';
-import { IMAGE_SIZE } from '../../core/data/digits.js';
+import { IMAGE_SIZE, imageLength, type DigitSet } from '../../core/data/digits.js';
 import { createRng, normals, permutation } from '../../core/random.js';
 import { Generator, isBufferName, toGanRange } from '../../core/generator/generator.js';
 import { Discriminator } from '../../core/generator/discriminator.js';
@@ -16,6 +15,7 @@ import {
   type DiscriminatorArchitecture,
   type GeneratorArchitecture,
 } from '../../core/generator/architecture.js';
+import { adamStateTensors, loadAdamState, withPrefix } from './adam-state.js';
 
 export interface GanHyper {
   batch: number;
@@ -86,6 +86,11 @@ export class GanTrainer {
     gArch: GeneratorArchitecture = DEFAULT_GENERATOR,
     dArch: DiscriminatorArchitecture = DEFAULT_DISCRIMINATOR,
   ) {
+    const channels = data.channels ?? 1;
+    if (gArch.imageChannels !== channels || dArch.imageChannels !== channels)
+      throw new Error(
+        `the data have ${channels} channel(s) but the generator makes ${gArch.imageChannels} and the discriminator takes ${dArch.imageChannels}`,
+      );
     this.G = new Generator(gArch, hyper.seed);
     // G's weights are differentiated: cached weight terms would be constants on the tape.
     this.G.setWeightCache(false);
@@ -121,7 +126,7 @@ export class GanTrainer {
   step(): StepLosses {
     const it = this.iteration;
     const { batch: n, seed: _s, r1Gamma, r1Interval } = this.hyper;
-    const px = IMAGE_SIZE * IMAGE_SIZE;
+    const px = imageLength(this.data);
     const idx = this.batchIndices(it);
     const realHost = new Float32Array(n * px);
     const labels: number[] = [];
@@ -134,7 +139,9 @@ export class GanTrainer {
     const zG = normals(this.rng(it, STREAM.zG), n * zDim);
     const doR1 = r1Gamma > 0 && it % r1Interval === 0;
 
-    const reals = tf.tidy(() => toGanRange(tf.tensor4d(realHost, [n, IMAGE_SIZE, IMAGE_SIZE, 1])));
+    const reals = tf.tidy(() =>
+      toGanRange(tf.tensor4d(realHost, [n, IMAGE_SIZE, IMAGE_SIZE, this.data.channels ?? 1])),
+    );
     // D step: fakes generated without a tape.
     const fakes = tf.tidy(() => {
       const w = this.G.mapping(tf.tensor2d(zD, [n, zDim]), labels);
@@ -223,75 +230,30 @@ export class GanTrainer {
     for (const [name, t] of await this.G.toHost()) out.push([`G/${name}`, t]);
     for (const [name, t] of await this.Gema.toHost()) out.push([`G_ema/${name}`, t]);
     for (const [name, t] of await this.D.params.toHost()) out.push([`D/${name}`, t]);
-    await this.optimizerTensors(
+    await adamStateTensors(
       'optG',
       this.optG,
       this.G.params.names().filter((x) => !isBufferName(x)),
       out,
     );
-    await this.optimizerTensors('optD', this.optD, this.D.params.names(), out);
+    await adamStateTensors('optD', this.optD, this.D.params.names(), out);
     return out;
-  }
-
-  private async optimizerTensors(
-    prefix: string,
-    opt: tf.AdamOptimizer,
-    names: string[],
-    out: Array<[string, HostTensor]>,
-  ): Promise<void> {
-    const ws = await opt.getWeights();
-    const iter = (await ws[0].tensor.data())[0];
-    out.push([`${prefix}/iter`, { shape: [1], values: Float32Array.of(iter) }]);
-    const rest = ws.slice(1);
-    if (rest.length === 0) return;
-    if (rest.length !== 2 * names.length)
-      throw new Error(`${prefix}: ${rest.length} moments for ${names.length} variables`);
-    for (const [k, kind] of (['m', 'v'] as const).entries()) {
-      for (let i = 0; i < names.length; i++) {
-        const t = rest[k * names.length + i].tensor;
-        out.push([`${prefix}/${kind}/${names[i]}`, { shape: [...t.shape], values: Float32Array.from(await t.data()) }]);
-      }
-    }
-    ws[0].tensor.dispose(); // the others are the optimiser's live accumulators
   }
 
   /** Restores a checkpoint written by stateTensors (shapes checked). */
   async loadState(tensors: HostTensorMap, file: string, iteration: number): Promise<void> {
-    const pick = (prefix: string) => {
-      const m: HostTensorMap = new Map();
-      for (const [k, v] of tensors) if (k.startsWith(prefix)) m.set(k.slice(prefix.length), v);
-      return m;
-    };
+    const pick = (prefix: string) => withPrefix(tensors, prefix);
     this.G.load(pick('G/'), file);
     this.Gema.load(pick('G_ema/'), file);
     this.D.load(pick('D/'), file);
-    await this.loadOptimizer(
+    await loadAdamState(
       pick('optG/'),
       this.optG,
       this.G.params.names().filter((x) => !isBufferName(x)),
       file,
     );
-    await this.loadOptimizer(pick('optD/'), this.optD, this.D.params.names(), file);
+    await loadAdamState(pick('optD/'), this.optD, this.D.params.names(), file);
     this.iteration = iteration;
-  }
-
-  private async loadOptimizer(t: HostTensorMap, opt: tf.AdamOptimizer, names: string[], file: string): Promise<void> {
-    const iter = t.get('iter');
-    if (iter === undefined) throw new Error(`${file}: optimiser state without iter`);
-    const ws: Awaited<ReturnType<tf.AdamOptimizer['getWeights']>> = [
-      { name: 'iter', tensor: tf.scalar(iter.values[0], 'int32') },
-    ];
-    if (t.size > 1) {
-      for (const kind of ['m', 'v']) {
-        for (const name of names) {
-          const h = t.get(`${kind}/${name}`);
-          if (h === undefined) throw new Error(`${file}: missing optimiser moment ${kind}/${name}`);
-          ws.push({ name: `${name}/${kind}`, tensor: tf.tensor(h.values, h.shape, 'float32') });
-        }
-      }
-    }
-    await opt.setWeights(ws);
-    for (const w of ws) w.tensor.dispose();
   }
 
   dispose(): void {

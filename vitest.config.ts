@@ -24,6 +24,8 @@ const LONG_NODE_RUNS = [
   'test/findings.test.ts',
   'test/accuracy-curve.test.ts',
   'test/planted-recovery.test.ts',
+  // 60,000 RGB test images through two CNNs: a minute alone on two cores.
+  'test/colour-classifiers.test.ts',
 ];
 const TIERS = [
   // The core and the Node helpers, in process: no workerd, no browser, no Deno, no CLI child process.

@@ -14,19 +14,7 @@ import { generatorId } from '../../protocol/catalog.js';
 import { EMBEDDINGS_KIND, embeddingsKey, type EmbeddingsPayload } from '../embeddings.js';
 import { classifierEntry, getCatalog, getModels } from '../isolate-models.js';
 import { etagOf, getResult } from '../result-cache.js';
-import {
-  LIVE,
-  REVALIDATE,
-  json,
-  keep,
-  notModified,
-  png,
-  pngDataUrl,
-  route,
-  valid,
-  viaCache,
-  type AppEnv,
-} from '../http.js';
+import { LIVE, REVALIDATE, json, keep, notModified, png, pngDataUrl, viaCache, type AppEnv } from '../http.js';
 import { badField, errorResponses } from '../problem.js';
 import { ClassifierParam, FormatParam, ScaleParam, SweepQuery } from '../schemas.js';
 import { limitedCompute } from '../live-limit.js';
@@ -65,8 +53,7 @@ const SampleResult = z
   .openapi('SweepSample');
 
 export function registerEmbeddings(app: OpenAPIHono<AppEnv>): void {
-  route(
-    app,
+  app.openapi(
     createRoute({
       method: 'get',
       path: '/v1/embeddings',
@@ -87,7 +74,7 @@ export function registerEmbeddings(app: OpenAPIHono<AppEnv>): void {
       },
     }),
     async (c) => {
-      const q = valid(c, 'query', EmbeddingsQuery);
+      const q = c.req.valid('query');
       const catalog = await getCatalog(c.env);
       const entry = await classifierEntry(c.env, q.classifier);
       const key = embeddingsKey(generatorId(catalog), entry.sha256, { seed: q.seed, count: q.count });
@@ -121,8 +108,7 @@ export function registerEmbeddings(app: OpenAPIHono<AppEnv>): void {
     },
   );
 
-  route(
-    app,
+  app.openapi(
     createRoute({
       method: 'get',
       path: '/v1/embeddings/sample',
@@ -142,7 +128,7 @@ export function registerEmbeddings(app: OpenAPIHono<AppEnv>): void {
       },
     }),
     async (c) => {
-      const q = valid(c, 'query', SampleQuery);
+      const q = c.req.valid('query');
       if (q.index >= q.count)
         throw badField('index', 'validation', `index must be below the sweep's count (${q.count}), got ${q.index}`);
       const ids = await modelIds(c, q.classifier);

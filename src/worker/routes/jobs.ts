@@ -14,7 +14,7 @@ import { DEFAULT_SHARD_SIZE, boardCostHeader, type JobRecord } from '../jobs/boa
 import { jobBoard, jobIndex, jobStatus, listJobs, submitJob } from '../jobs/board-client.js';
 import { ShardSchema, JobViewSchema, type JobView } from '../../protocol/job.js';
 import { getResult } from '../result-cache.js';
-import { IMMUTABLE, json, notModified, route, valid, type AppEnv } from '../http.js';
+import { IMMUTABLE, json, notModified, type AppEnv } from '../http.js';
 import { LIMITS } from '../limits.js';
 import { ProblemError, errorResponses } from '../problem.js';
 import { ClassifierParam } from '../schemas.js';
@@ -63,8 +63,7 @@ export function registerJobs(app: OpenAPIHono<AppEnv>): void {
     return next();
   });
 
-  route(
-    app,
+  app.openapi(
     createRoute({
       method: 'post',
       path: '/v1/jobs',
@@ -91,7 +90,7 @@ export function registerJobs(app: OpenAPIHono<AppEnv>): void {
       },
     }),
     async (c) => {
-      const b = valid(c, 'json', JobSubmit);
+      const b = c.req.valid('json');
       const sweep = { seed: b.seed, count: b.count };
       const { key, spec, catalog, entry, options } = await locate(c, b.kind, b.classifier, sweep);
       // Embeddings classify forward only: any registered classifier has them.
@@ -107,7 +106,8 @@ export function registerJobs(app: OpenAPIHono<AppEnv>): void {
           { field: 'classifier', classifier: entry.name },
         );
       }
-      if ((await getResult(c.env, key)) !== null) return json({ status: 'done', key, resultUrl: `/v1/results/${key}` });
+      if ((await getResult(c.env, key)) !== null)
+        return json({ status: 'done' as const, key, resultUrl: `/v1/results/${key}` }, { status: 200 });
       // What a runner needs to compute exactly this result and check it holds the same models.
       // A registered classifier is a TF.js model the runner fetches from /v1/runner/classifiers/{id}.
       const models = {
@@ -167,8 +167,7 @@ export function registerJobs(app: OpenAPIHono<AppEnv>): void {
       .optional()
       .openapi({ description: 'The `next` of the previous page (jobs older than its last one)' }),
   });
-  route(
-    app,
+  app.openapi(
     createRoute({
       method: 'get',
       path: '/v1/jobs',
@@ -191,14 +190,13 @@ export function registerJobs(app: OpenAPIHono<AppEnv>): void {
       },
     }),
     async (c) => {
-      const { limit, cursor } = valid(c, 'query', ListQuery);
+      const { limit, cursor } = c.req.valid('query');
       const page = await listJobs(c.env, limit, cursor);
       return json({ jobs: page.jobs.map(jobView), next: page.next });
     },
   );
 
-  route(
-    app,
+  app.openapi(
     createRoute({
       method: 'get',
       path: '/v1/jobs/{id}',
@@ -211,15 +209,14 @@ export function registerJobs(app: OpenAPIHono<AppEnv>): void {
       },
     }),
     async (c) => {
-      const { id } = valid(c, 'param', IdParam);
+      const { id } = c.req.valid('param');
       const found = await jobStatus(c.env, id);
       if (!found) throw new ProblemError(404, 'not-found', `no job ${id}`, { field: 'id' });
       return json(jobView(found.job), { headers: boardCostHeader(found.cost) });
     },
   );
 
-  route(
-    app,
+  app.openapi(
     createRoute({
       method: 'delete',
       path: '/v1/jobs/{id}',
@@ -239,7 +236,7 @@ export function registerJobs(app: OpenAPIHono<AppEnv>): void {
     }),
     async (c) => {
       await requireScope(c, 'submit');
-      const { id } = valid(c, 'param', IdParam);
+      const { id } = c.req.valid('param');
       const ctx = await jobIndex(c.env).context(id);
       if (!ctx) throw new ProblemError(404, 'not-found', `no job ${id}`, { field: 'id' });
       const r = await jobBoard(c.env, id).cancel(id, ctx);
@@ -257,8 +254,7 @@ export function registerJobs(app: OpenAPIHono<AppEnv>): void {
       .optional()
       .openapi({ description: 'The `next` of the previous page (shards after its last one)' }),
   });
-  route(
-    app,
+  app.openapi(
     createRoute({
       method: 'get',
       path: '/v1/jobs/{id}/shards',
@@ -282,8 +278,8 @@ export function registerJobs(app: OpenAPIHono<AppEnv>): void {
       },
     }),
     async (c) => {
-      const { id } = valid(c, 'param', IdParam);
-      const { limit, cursor } = valid(c, 'query', ShardsQuery);
+      const { id } = c.req.valid('param');
+      const { limit, cursor } = c.req.valid('query');
       // An id the index does not know never wakes a board.
       if (!(await jobIndex(c.env).context(id)))
         throw new ProblemError(404, 'not-found', `no job ${id}`, { field: 'id' });
@@ -294,8 +290,7 @@ export function registerJobs(app: OpenAPIHono<AppEnv>): void {
     },
   );
 
-  route(
-    app,
+  app.openapi(
     createRoute({
       method: 'get',
       path: '/v1/jobs/{id}/result',
@@ -312,7 +307,7 @@ export function registerJobs(app: OpenAPIHono<AppEnv>): void {
       },
     }),
     async (c) => {
-      const { id } = valid(c, 'param', IdParam);
+      const { id } = c.req.valid('param');
       const job = (await jobStatus(c.env, id))?.job;
       if (!job) throw new ProblemError(404, 'not-found', `no job ${id}`, { field: 'id' });
       if (job.status === 'failed')

@@ -10,19 +10,7 @@ import { gridPng } from '../../core/image/png.js';
 import { generatorId } from '../../protocol/catalog.js';
 import { classifierEntry, getCatalog, getModels } from '../isolate-models.js';
 import { etagOf } from '../result-cache.js';
-import {
-  LIVE,
-  json,
-  keep,
-  viaCache,
-  notModified,
-  png,
-  pngDataUrl,
-  route,
-  valid,
-  type AppContext,
-  type AppEnv,
-} from '../http.js';
+import { LIVE, json, keep, viaCache, notModified, png, pngDataUrl, type AppContext, type AppEnv } from '../http.js';
 import { LIMITS } from '../limits.js';
 import { badField, errorResponses } from '../problem.js';
 import { ClassParam, ClassifierParam, EditSchema, FormatParam, ScaleParam, SeedParam } from '../schemas.js';
@@ -191,8 +179,7 @@ const ClassifyBody = z
   .openapi('ClassifyRequest');
 
 export function registerLive(app: OpenAPIHono<AppEnv>): void {
-  route(
-    app,
+  app.openapi(
     createRoute({
       method: 'get',
       path: '/v1/render',
@@ -202,7 +189,7 @@ export function registerLive(app: OpenAPIHono<AppEnv>): void {
       responses: renderResponses,
     }),
     async (c) => {
-      const q = valid(c, 'query', RenderQuery);
+      const q = c.req.valid('query');
       const ids = await modelIds(c, q.classifier);
       const etag = etagOf('render', ids, q);
       const nm = notModified(c, etag, LIVE);
@@ -217,8 +204,7 @@ export function registerLive(app: OpenAPIHono<AppEnv>): void {
     },
   );
 
-  route(
-    app,
+  app.openapi(
     createRoute({
       method: 'post',
       path: '/v1/render',
@@ -228,7 +214,7 @@ export function registerLive(app: OpenAPIHono<AppEnv>): void {
       responses: renderResponses,
     }),
     async (c) => {
-      const b = valid(c, 'json', RenderBody);
+      const b = c.req.valid('json');
       const ids = await modelIds(c, b.classifier);
       const catalog = await getCatalog(c.env);
       checkClass(catalog, b.class, 'class');
@@ -278,8 +264,7 @@ export function registerLive(app: OpenAPIHono<AppEnv>): void {
     },
   );
 
-  route(
-    app,
+  app.openapi(
     createRoute({
       method: 'post',
       path: '/v1/classify',
@@ -296,7 +281,7 @@ export function registerLive(app: OpenAPIHono<AppEnv>): void {
     }),
     async (c) =>
       limitedCompute(c.env, async () => {
-        const b = valid(c, 'json', ClassifyBody);
+        const b = c.req.valid('json');
         const models = await getModels(c.env, b.classifier, keep(c));
         const n = b.images.length;
         const flat = new Float32Array(n * 1024);

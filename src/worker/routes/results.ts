@@ -23,7 +23,7 @@ import { forgetJob, jobByKey } from '../jobs/board-client.js';
 import { classifierEntry, getCatalog } from '../isolate-models.js';
 import { deleteResult, etagOf, getResult, isBuiltInResult, rankingFromSums } from '../result-cache.js';
 import { SECURITY, requireScope } from '../auth.js';
-import { IMMUTABLE, REVALIDATE, json, notModified, route, valid, type AppContext, type AppEnv } from '../http.js';
+import { IMMUTABLE, REVALIDATE, json, notModified, type AppContext, type AppEnv } from '../http.js';
 import { LIMITS } from '../limits.js';
 import { ProblemError, errorResponses, problem, problemResponse } from '../problem.js';
 import { ClassParam, ClassifierParam, SweepQuery } from '../schemas.js';
@@ -173,8 +173,7 @@ async function serve(
 }
 
 export function registerResults(app: OpenAPIHono<AppEnv>): void {
-  route(
-    app,
+  app.openapi(
     createRoute({
       method: 'get',
       path: '/v1/rankings',
@@ -184,7 +183,7 @@ export function registerResults(app: OpenAPIHono<AppEnv>): void {
       responses: ok('The ranking'),
     }),
     async (c) => {
-      const q = valid(c, 'query', RankingQuery);
+      const q = c.req.valid('query');
       return serve(c, 'ranking-sums', q, ['ranking', String(q.class ?? 'all'), String(q.top)], (r, catalog) => {
         const sums = r.payload as RankingSums;
         const layout = catalogLayout(catalog);
@@ -230,8 +229,7 @@ export function registerResults(app: OpenAPIHono<AppEnv>): void {
     },
   );
 
-  route(
-    app,
+  app.openapi(
     createRoute({
       method: 'get',
       path: '/v1/histograms',
@@ -241,13 +239,12 @@ export function registerResults(app: OpenAPIHono<AppEnv>): void {
       responses: ok('The histograms'),
     }),
     async (c) => {
-      const q = valid(c, 'query', PlainQuery);
+      const q = c.req.valid('query');
       return serve(c, 'histograms', q, ['histograms'], (r) => envelope(r, r.payload));
     },
   );
 
-  route(
-    app,
+  app.openapi(
     createRoute({
       method: 'get',
       path: '/v1/accuracy-curves',
@@ -257,13 +254,12 @@ export function registerResults(app: OpenAPIHono<AppEnv>): void {
       responses: ok('The curves'),
     }),
     async (c) => {
-      const q = valid(c, 'query', PlainQuery);
+      const q = c.req.valid('query');
       return serve(c, 'accuracy-curves', q, ['accuracy-curves'], (r) => envelope(r, r.payload));
     },
   );
 
-  route(
-    app,
+  app.openapi(
     createRoute({
       method: 'get',
       path: '/v1/corner-cases',
@@ -273,7 +269,7 @@ export function registerResults(app: OpenAPIHono<AppEnv>): void {
       responses: ok('The corner cases'),
     }),
     async (c) => {
-      const q = valid(c, 'query', CornerQuery);
+      const q = c.req.valid('query');
       return serve(c, 'corner-cases', q, ['corner-cases', String(q.class ?? 'all')], (r) => {
         const p = r.payload as { classes: Array<{ classIndex: number }> };
         return envelope(
@@ -284,8 +280,7 @@ export function registerResults(app: OpenAPIHono<AppEnv>): void {
     },
   );
 
-  route(
-    app,
+  app.openapi(
     createRoute({
       method: 'get',
       path: '/v1/directions',
@@ -306,7 +301,7 @@ export function registerResults(app: OpenAPIHono<AppEnv>): void {
       },
     }),
     async (c) => {
-      const q = valid(c, 'query', DirectionsQuery);
+      const q = c.req.valid('query');
       return serve(c, 'directions', q, ['directions', String(q.class ?? 'all')], (r) => {
         const p = r.payload as DirectionsPayload;
         return envelope(
@@ -317,8 +312,7 @@ export function registerResults(app: OpenAPIHono<AppEnv>): void {
     },
   );
 
-  route(
-    app,
+  app.openapi(
     createRoute({
       method: 'get',
       path: '/v1/results',
@@ -357,8 +351,7 @@ export function registerResults(app: OpenAPIHono<AppEnv>): void {
     },
   );
 
-  route(
-    app,
+  app.openapi(
     createRoute({
       method: 'get',
       path: '/v1/results/{key}',
@@ -368,7 +361,7 @@ export function registerResults(app: OpenAPIHono<AppEnv>): void {
       responses: ok('The stored result'),
     }),
     async (c) => {
-      const { key } = valid(c, 'param', KeyParam);
+      const { key } = c.req.valid('param');
       const etag = `"${key}"`;
       const nm = notModified(c, etag, IMMUTABLE);
       if (nm) return nm;
@@ -378,8 +371,7 @@ export function registerResults(app: OpenAPIHono<AppEnv>): void {
     },
   );
 
-  route(
-    app,
+  app.openapi(
     createRoute({
       method: 'delete',
       path: '/v1/results/{key}',
@@ -404,7 +396,7 @@ export function registerResults(app: OpenAPIHono<AppEnv>): void {
     }),
     async (c) => {
       await requireScope(c, 'submit');
-      const { key } = valid(c, 'param', KeyParam);
+      const { key } = c.req.valid('param');
       if (await isBuiltInResult(c.env, key))
         throw new ProblemError(
           409,

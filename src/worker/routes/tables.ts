@@ -10,7 +10,7 @@ import type { AccuracyCurve } from '../../core/analysis/accuracy-curve.js';
 import type { ResultKind, StoredResult } from '../../protocol/catalog.js';
 import { getCatalog } from '../isolate-models.js';
 import { etagOf, getResult, rankingFromSums } from '../result-cache.js';
-import { REVALIDATE, notModified, route, valid, type AppContext, type AppEnv } from '../http.js';
+import { REVALIDATE, notModified, type AppContext, type AppEnv } from '../http.js';
 import { LIMITS } from '../limits.js';
 import { ProblemError, errorResponses } from '../problem.js';
 import { ClassParam, ClassifierParam, SweepQuery } from '../schemas.js';
@@ -130,8 +130,7 @@ export const CURVE_COLUMNS = [
 ];
 
 export function registerTables(app: OpenAPIHono<AppEnv>): void {
-  route(
-    app,
+  app.openapi(
     createRoute({
       method: 'get',
       path: '/v1/rankings/rows',
@@ -141,7 +140,7 @@ export function registerTables(app: OpenAPIHono<AppEnv>): void {
       responses: tableResponses('One row per dim'),
     }),
     async (c) => {
-      const q = valid(c, 'query', RankingRowsQuery);
+      const q = c.req.valid('query');
       const { etag, r, miss, nm } = await cached(c, 'ranking-sums', q, [q.class ?? 'all', q.top, q.format]);
       if (nm) return nm;
       if (r === null) return miss();
@@ -182,8 +181,7 @@ export function registerTables(app: OpenAPIHono<AppEnv>): void {
     },
   );
 
-  route(
-    app,
+  app.openapi(
     createRoute({
       method: 'get',
       path: '/v1/accuracy-curves/rows',
@@ -194,7 +192,7 @@ export function registerTables(app: OpenAPIHono<AppEnv>): void {
       responses: tableResponses('One row per classifier and bin'),
     }),
     async (c) => {
-      const q = valid(c, 'query', CurveRowsQuery);
+      const q = c.req.valid('query');
       const { etag, r, miss, nm } = await cached(c, 'accuracy-curves', q, [q.format]);
       if (nm) return nm;
       if (r === null) return miss();

@@ -19,19 +19,7 @@ import { gridPng } from '../../core/image/png.js';
 import { classifierEntry, getCatalog, getModels } from '../isolate-models.js';
 import { catalogLayout } from './results.js';
 import { etagOf } from '../result-cache.js';
-import {
-  LIVE,
-  json,
-  keep,
-  viaCache,
-  notModified,
-  png,
-  pngDataUrl,
-  route,
-  valid,
-  type AppContext,
-  type AppEnv,
-} from '../http.js';
+import { LIVE, json, keep, viaCache, notModified, png, pngDataUrl, type AppContext, type AppEnv } from '../http.js';
 import { LIMITS } from '../limits.js';
 import { ProblemError, badField, errorResponses } from '../problem.js';
 import { ClassParam, ClassifierParam, DimParam, FormatParam, ScaleParam, SeedParam } from '../schemas.js';
@@ -137,11 +125,10 @@ async function liveDimRoute<
 >(
   c: AppContext,
   kind: 'traversal' | 'corner-case',
-  schema: z.ZodType<Q>,
+  q: Q,
   needsDirection: (q: Q) => boolean,
   compute: (q: Q, models: Models, st: LiveStats, etag: string) => Promise<Response>,
 ): Promise<Response> {
-  const q = valid(c, 'query', schema);
   const catalog = await getCatalog(c.env);
   checkClass(catalog, q.class, 'class');
   checkDim(catalogLayout(catalog), q.dim, 'dim');
@@ -187,8 +174,7 @@ function startOf(
 }
 
 export function registerTraversal(app: OpenAPIHono<AppEnv>): void {
-  route(
-    app,
+  app.openapi(
     createRoute({
       method: 'get',
       path: '/v1/traversal',
@@ -208,11 +194,11 @@ export function registerTraversal(app: OpenAPIHono<AppEnv>): void {
         ...errorResponses(400, 404, 409, 422, 429, 503),
       },
     }),
-    (c: AppContext) =>
+    (c) =>
       liveDimRoute(
         c,
         'traversal',
-        TraversalQuery,
+        c.req.valid('query'),
         (q) => q.mode === 'crossing',
         async (q, models, st, etag) => {
           const s0 = q.seed === undefined ? undefined : seedStyle(models.generator, q.seed, q.class);
@@ -274,8 +260,7 @@ export function registerTraversal(app: OpenAPIHono<AppEnv>): void {
       ),
   );
 
-  route(
-    app,
+  app.openapi(
     createRoute({
       method: 'get',
       path: '/v1/corner-case',
@@ -296,11 +281,11 @@ export function registerTraversal(app: OpenAPIHono<AppEnv>): void {
         ...errorResponses(400, 404, 409, 422, 429, 503),
       },
     }),
-    (c: AppContext) =>
+    (c) =>
       liveDimRoute(
         c,
         'corner-case',
-        CornerQuery,
+        c.req.valid('query'),
         () => true,
         async (q, models, st, etag) => {
           const start = startOf(st, q);

@@ -33,6 +33,7 @@ function matches(ifNoneMatch: string | undefined, etag: string): boolean {
  */
 export type JsonResponse<T, S extends ContentfulStatusCode = 200> = Response & TypedResponse<JSONParsed<T>, S, 'json'>;
 /** A bodiless reply of status `S` (304, 204), typed as routes with no content for `S` expect it. */
+// biome-ignore lint/complexity/noBannedTypes: @hono/zod-openapi types a bodiless response as TypedResponse<{}>.
 export type EmptyResponse<S extends 204 | 304> = Response & TypedResponse<{}, S, string>;
 
 /** 304 when the client already holds `etag`; null otherwise (compute and send the body). */

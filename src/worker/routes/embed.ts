@@ -11,8 +11,8 @@ import { REVALIDATE, type AppEnv } from '../http.js';
 import { LIMITS } from '../limits.js';
 import { badField, errorResponses } from '../problem.js';
 import { ClassParam, ClassifierParam, DimParam, SeedParam } from '../schemas.js';
-import { catalogLayout } from './results.js';
-import { widgetsManifest } from './widgets.js';
+import { catalogLayout } from '../services/result-lookup.js';
+import { widgetsManifest } from '../services/widgets-manifest.js';
 
 export const EMBED_WIDGETS = ['corner-cases', 'traversal', 'ranking', 'accuracy-curve', 'directions'] as const;
 

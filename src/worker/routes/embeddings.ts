@@ -6,9 +6,6 @@
  * hover inspection: the image behind a point, its true and predicted class.
  */
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
-import * as tf from '../../core/tf.js';
-import { readEvaluation, sampleNoiseStreams, synthesizeImages } from '../../core/analysis/analysis-models.js';
-import { populationStyles } from '../../core/analysis/population.js';
 import { gridPng } from '../../core/image/png.js';
 import { generatorId } from '../../protocol/catalog.js';
 import { EMBEDDINGS_KIND, embeddingsKey, type EmbeddingsPayload } from '../embeddings.js';
@@ -18,8 +15,9 @@ import { LIVE, REVALIDATE, json, keep, notModified, png, pngDataUrl, viaCache, t
 import { badField, errorResponses } from '../problem.js';
 import { ClassifierParam, FormatParam, ScaleParam, SweepQuery } from '../schemas.js';
 import { limitedCompute } from '../live-limit.js';
-import { modelIds } from './live.js';
-import { missResponse } from './results.js';
+import { modelIds } from '../services/model-ids.js';
+import { missResponse } from '../services/result-lookup.js';
+import { evaluateSweepSample } from '../services/inference.js';
 
 const EmbeddingsQuery = z.object({
   classifier: ClassifierParam,
@@ -138,22 +136,11 @@ export function registerEmbeddings(app: OpenAPIHono<AppEnv>): void {
       return viaCache(c, etag, () =>
         limitedCompute(c.env, async () => {
           const models = await getModels(c.env, q.classifier, keep(c));
-          // Sample `index` of the population (seed, count): its latent stream, class and noise stream,
-          // so the verdict is the one the embeddings' `correct` recorded.
-          const spec = { seed: q.seed, count: q.count, classIndex: null };
-          const { s, w, labels } = populationStyles(models, spec, q.index, 1);
-          const streams = sampleNoiseStreams(q.index, 1);
-          // The sweep's evaluation (models.ts `probabilities`), keeping the image it classified.
-          const [img, probs] = tf.tidy(() => {
-            const image = synthesizeImages(models, s, streams);
-            return [image, tf.softmax(models.classifier.logits(image)) as tf.Tensor2D];
-          });
-          const [pixels, ev] = await Promise.all([img.data() as Promise<Float32Array>, readEvaluation(probs, labels)]);
-          tf.dispose([s, w, img, probs]);
-          const bytes = gridPng([pixels], { size: 32, columns: 1, scale: q.scale, gap: 0 });
-          const predicted = ev.predicted[0];
+          const ev = await evaluateSweepSample(models, { seed: q.seed, count: q.count }, q.index);
+          const bytes = gridPng([ev.pixels], { size: 32, columns: 1, scale: q.scale, gap: 0 });
+          const predicted = ev.predicted;
           if (q.format === 'png')
-            return png(bytes, etag, LIVE, { 'x-predicted-class': String(predicted), 'x-p-true': String(ev.pTrue[0]) });
+            return png(bytes, etag, LIVE, { 'x-predicted-class': String(predicted), 'x-p-true': String(ev.pTrue) });
           return json(
             {
               generatorId: models.generatorId,
@@ -161,12 +148,12 @@ export function registerEmbeddings(app: OpenAPIHono<AppEnv>): void {
               classifierId: models.classifierId,
               sweep: { seed: q.seed, count: q.count },
               index: q.index,
-              class: labels[0],
+              class: ev.label,
               predicted,
-              correct: predicted === labels[0],
-              pTrue: Math.round(ev.pTrue[0] * 1e6) / 1e6,
-              runnerUp: ev.runnerUp[0],
-              pRunnerUp: Math.round(ev.pRunnerUp[0] * 1e6) / 1e6,
+              correct: predicted === ev.label,
+              pTrue: Math.round(ev.pTrue * 1e6) / 1e6,
+              runnerUp: ev.runnerUp,
+              pRunnerUp: Math.round(ev.pRunnerUp * 1e6) / 1e6,
               image: pngDataUrl(bytes),
             },
             { etag, cacheControl: LIVE },

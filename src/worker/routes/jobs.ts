@@ -10,15 +10,16 @@
  */
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
 import { COMPARING_KINDS, RESULT_KINDS, comparedClassifiers, generatorId } from '../../protocol/catalog.js';
-import { DEFAULT_SHARD_SIZE, boardCostHeader, type JobRecord } from '../jobs/board.js';
+import { DEFAULT_SHARD_SIZE, boardCostHeader } from '../jobs/board.js';
 import { jobBoard, jobIndex, jobStatus, listJobs, submitJob } from '../jobs/board-client.js';
-import { ShardSchema, JobViewSchema, type JobView } from '../../protocol/job.js';
+import { ShardSchema, JobViewSchema } from '../../protocol/job.js';
 import { getResult } from '../result-cache.js';
 import { IMMUTABLE, json, notModified, type AppEnv } from '../http.js';
 import { LIMITS } from '../limits.js';
 import { ProblemError, errorResponses } from '../problem.js';
 import { ClassifierParam } from '../schemas.js';
-import { locate } from './results.js';
+import { locate } from '../services/result-lookup.js';
+import { jobView } from '../services/job-view.js';
 import { SECURITY, requireScope } from '../auth.js';
 
 export const JobSubmit = z
@@ -51,10 +52,6 @@ export const JobSubmit = z
 const JobSchema = JobViewSchema.openapi('Job');
 
 const IdParam = z.object({ id: z.string().uuid('id must be a job id (uuid)') });
-
-export function jobView(job: JobRecord): JobView {
-  return { ...job, statusUrl: `/v1/jobs/${job.id}`, resultUrl: `/v1/jobs/${job.id}/result` };
-}
 
 export function registerJobs(app: OpenAPIHono<AppEnv>): void {
   // Submitter scope (auth.ts), checked before the body is parsed: bearer SUBMIT_TOKEN.

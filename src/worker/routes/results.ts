@@ -5,104 +5,26 @@
  */
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
 import type { RankingSums } from '../../core/analysis/ranking.js';
-import { GeneratorArchitectureSchema } from '../../core/generator/architecture.js';
-import { buildStyleLayout, type StyleLayout } from '../../core/generator/style-layout.js';
 import {
   DEFAULT_OPTIONS,
   RESULTS_INDEX_PATH,
   generatorId,
-  resultKey,
-  resultOptions,
   type Catalog,
   type ResultKind,
   type ResultsIndex,
   type StoredResult,
-  type SweepSpec,
 } from '../../protocol/catalog.js';
-import { forgetJob, jobByKey } from '../jobs/board-client.js';
-import { classifierEntry, getCatalog } from '../isolate-models.js';
+import { forgetJob } from '../jobs/board-client.js';
+import { getCatalog } from '../isolate-models.js';
 import { deleteResult, etagOf, getResult, isBuiltInResult, rankingFromSums } from '../result-cache.js';
 import { SECURITY, requireScope } from '../auth.js';
 import { IMMUTABLE, REVALIDATE, json, notModified, type AppContext, type AppEnv } from '../http.js';
 import { LIMITS } from '../limits.js';
-import { ProblemError, errorResponses, problem, problemResponse } from '../problem.js';
+import { ProblemError, errorResponses } from '../problem.js';
 import { ClassParam, ClassifierParam, SweepQuery } from '../schemas.js';
 import { fetchAsset } from '../static-assets.js';
+import { catalogLayout, locate, missResponse, pendingResultResponse } from '../services/result-lookup.js';
 import { DirectionsPayloadSchema, type DirectionsPayload } from '../../protocol/directions.js';
-
-const layouts = new WeakMap<Catalog, StyleLayout>();
-export function catalogLayout(catalog: Catalog): StyleLayout {
-  let l = layouts.get(catalog);
-  if (!l) {
-    l = buildStyleLayout(GeneratorArchitectureSchema.parse(catalog.generatorArchitecture));
-    layouts.set(catalog, l);
-  }
-  return l;
-}
-
-export interface JobSpec {
-  kind: ResultKind;
-  classifier: string;
-  seed: number;
-  count: number;
-}
-
-/** The cache key of a result, the options it is keyed and computed with, and the job that would compute it. */
-export async function locate(c: AppContext, kind: ResultKind, classifier: string | undefined, sweep: SweepSpec) {
-  const catalog = await getCatalog(c.env);
-  const entry = await classifierEntry(c.env, classifier);
-  const options = resultOptions(kind, catalog, entry.sha256);
-  const key = resultKey({ kind, generatorId: generatorId(catalog), classifierId: entry.sha256, sweep, options });
-  const spec: JobSpec = { kind, classifier: entry.name, seed: sweep.seed, count: sweep.count };
-  return { catalog, entry, key, spec, options };
-}
-
-/**
- * 202 with the job computing `key`, or 404 naming the job to submit. `neededBy`: what needs the
- * result (a live endpoint that reads it), said first in the answer.
- */
-export async function missResponse(c: AppContext, key: string, spec: JobSpec, neededBy?: string): Promise<Response> {
-  const job = await jobByKey(c.env, key);
-  const why = neededBy === undefined ? '' : `${neededBy}: `;
-  if (job && (job.status === 'queued' || job.status === 'running')) {
-    const statusUrl = `/v1/jobs/${job.id}`;
-    return json(
-      {
-        status: 'pending',
-        ...(neededBy === undefined
-          ? {}
-          : {
-              detail: `${why}the ${spec.kind} result of classifier "${spec.classifier}" on the sweep (seed ${spec.seed}, count ${spec.count}) is being computed by the job below; retry when it is done`,
-            }),
-        key,
-        job: { id: job.id, status: job.status, progress: job.progress },
-        statusUrl,
-      },
-      { status: 202, headers: { location: statusUrl, 'retry-after': '30' } },
-    );
-  }
-  if (job && job.status === 'failed') {
-    return problemResponse(
-      problem(
-        404,
-        'job-failed',
-        `${why}the job computing ${neededBy === undefined ? 'this result' : `the ${spec.kind} result of classifier "${spec.classifier}"`} failed: ${job.error ?? 'unknown error'}`,
-        { key, job: `/v1/jobs/${job.id}` },
-      ),
-    );
-  }
-  return problemResponse(
-    problem(
-      404,
-      'not-computed',
-      `${why}no ${spec.kind} result for classifier "${spec.classifier}" on the sweep (seed ${spec.seed}, count ${spec.count}) with the current generator; results are never computed inline: submit the job below`,
-      {
-        key,
-        submit: { method: 'POST', href: '/v1/jobs', body: spec },
-      },
-    ),
-  );
-}
 
 const Common = { classifier: ClassifierParam, ...SweepQuery };
 const RankingQuery = z.object({
@@ -130,12 +52,7 @@ const KeyParam = z.object({ key: z.string().regex(/^[0-9a-f]{64}$/, 'key must be
 const ResultEnvelope = z.object({ key: z.string(), resultUrl: z.string(), payload: z.unknown() }).passthrough();
 const ok = (description: string) => ({
   200: { description, content: { 'application/json': { schema: ResultEnvelope } } },
-  202: {
-    description: 'Not computed yet; the job that computes it',
-    content: {
-      'application/json': { schema: z.object({ status: z.literal('pending'), statusUrl: z.string() }).passthrough() },
-    },
-  },
+  202: pendingResultResponse,
   304: { description: 'Not modified (If-None-Match)' },
   ...errorResponses(400, 404),
 });

@@ -17,16 +17,16 @@ import { DERIVED_KINDS, type DerivedKind } from '../../core/analysis/derived-res
 import { checkDerivedPayload, finite, parsePayload, payloadError } from '../jobs/payloads.js';
 import { checkEmbeddingsPayload } from '../jobs/embeddings-payload.js';
 import { GeneratorArchitectureSchema } from '../../core/generator/architecture.js';
-import { JobViewSchema, LeaseViewSchema, type JobSpec, type LeaseView } from '../../protocol/job.js';
+import { JobViewSchema, LeaseViewSchema, type JobSpec } from '../../protocol/job.js';
 import type { AnalysisModels } from '../../core/analysis/analysis-models.js';
-import { boardCostHeader, type BoardResult, type LeaseRecord, type ShardRecord } from '../jobs/board.js';
+import { boardCostHeader, type BoardResult, type ShardRecord } from '../jobs/board.js';
 import { deadLetters, jobBoard, jobIndex } from '../jobs/board-client.js';
 import { getCatalog, verifiedModelFiles } from '../isolate-models.js';
 import { json, type AppEnv } from '../http.js';
 import { ProblemError, errorResponses } from '../problem.js';
-import { jobView } from './jobs.js';
+import { jobView, leaseView } from '../services/job-view.js';
 import type { Catalog, CatalogModel } from '../../protocol/catalog.js';
-import { catalogLayout } from './results.js';
+import { catalogLayout } from '../services/result-lookup.js';
 import { SECURITY } from '../auth.js';
 
 const RankingSumsPayload = z.object({
@@ -150,11 +150,6 @@ function unwrap(r: BoardResult) {
       boardCostHeader(r.cost),
     );
   return json(jobView(r.job), { headers: boardCostHeader(r.cost) });
-}
-
-/** A lease as runners see it: the job (with its spec) and the shard to compute. */
-export function leaseView(l: LeaseRecord): LeaseView {
-  return { ...jobView(l.job), shard: l.shard };
 }
 
 const Owner = z.string().min(1).max(128);

@@ -14,7 +14,7 @@ import { REVALIDATE, notModified, type AppContext, type AppEnv } from '../http.j
 import { LIMITS } from '../limits.js';
 import { ProblemError, errorResponses } from '../problem.js';
 import { ClassParam, ClassifierParam, SweepQuery } from '../schemas.js';
-import { catalogLayout, locate, missResponse } from './results.js';
+import { catalogLayout, locate, missResponse } from '../services/result-lookup.js';
 
 type Row = Record<string, string | number | boolean | null>;
 

@@ -17,7 +17,7 @@ import { evaluateShifts, traverse, type ShiftEvaluation } from '../../core/analy
 import { styleDimName } from '../../core/generator/style-layout.js';
 import { gridPng } from '../../core/image/png.js';
 import { classifierEntry, getCatalog, getModels } from '../isolate-models.js';
-import { catalogLayout } from './results.js';
+import { catalogLayout } from '../services/result-lookup.js';
 import { etagOf } from '../result-cache.js';
 import { LIVE, json, keep, viaCache, notModified, png, pngDataUrl, type AppContext, type AppEnv } from '../http.js';
 import { LIMITS } from '../limits.js';
@@ -25,7 +25,7 @@ import { ProblemError, badField, errorResponses } from '../problem.js';
 import { ClassParam, ClassifierParam, DimParam, FormatParam, ScaleParam, SeedParam } from '../schemas.js';
 import { LiveCornerCase, TraversalResponse } from '../live-schemas.js';
 import { checkClass, checkDim, liveStats, statisticsJson, type LiveStats } from '../style.js';
-import { modelIds } from './live.js';
+import { modelIds } from '../services/model-ids.js';
 import { limitedCompute } from '../live-limit.js';
 
 /** A live route's answer while the classifier's ranking sums are still being computed. */

@@ -16,7 +16,8 @@ import { badField, errorResponses } from '../problem.js';
 import { ClassifierParam, FormatParam, ScaleParam, SweepQuery } from '../schemas.js';
 import { limitedCompute } from '../live-limit.js';
 import { modelIds } from '../services/model-ids.js';
-import { missResponse } from '../services/result-lookup.js';
+import { Provenance, missResponse, pendingResultResponse } from '../services/result-lookup.js';
+import { EmbeddingsPayloadSchema } from '../jobs/embeddings-payload.js';
 import { evaluateSweepSample } from '../services/inference.js';
 
 const EmbeddingsQuery = z.object({
@@ -63,10 +64,18 @@ export function registerEmbeddings(app: OpenAPIHono<AppEnv>): void {
         200: {
           description: 'The embeddings',
           content: {
-            'application/json': { schema: z.object({ key: z.string(), payload: z.unknown() }).passthrough() },
+            'application/json': {
+              schema: z
+                .object({
+                  ...Provenance,
+                  resultUrl: z.string(),
+                  payload: EmbeddingsPayloadSchema.openapi('EmbeddingsPayload'),
+                })
+                .openapi('Embeddings'),
+            },
           },
         },
-        202: { description: 'Being computed: the job computing it and its status URL' },
+        202: pendingResultResponse,
         304: { description: 'Not modified' },
         ...errorResponses(400, 404),
       },

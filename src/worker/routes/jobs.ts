@@ -18,7 +18,7 @@ import { IMMUTABLE, json, notModified, type AppEnv } from '../http.js';
 import { LIMITS } from '../limits.js';
 import { ProblemError, errorResponses } from '../problem.js';
 import { ClassifierParam } from '../schemas.js';
-import { locate } from '../services/result-lookup.js';
+import { StoredResultSchema, locate } from '../services/result-lookup.js';
 import { jobView } from '../services/job-view.js';
 import { SECURITY, requireScope } from '../auth.js';
 
@@ -297,7 +297,7 @@ export function registerJobs(app: OpenAPIHono<AppEnv>): void {
       responses: {
         200: {
           description: 'The stored result',
-          content: { 'application/json': { schema: z.object({ key: z.string() }).passthrough() } },
+          content: { 'application/json': { schema: StoredResultSchema } },
         },
         304: { description: 'Not modified' },
         ...errorResponses(400, 404, 409),

@@ -229,7 +229,25 @@ export function registerLive(app: OpenAPIHono<AppEnv>): void {
       responses: {
         200: {
           description: 'Predictions',
-          content: { 'application/json': { schema: z.object({ results: z.array(z.unknown()) }).passthrough() } },
+          content: {
+            'application/json': {
+              schema: z
+                .object({
+                  classifier: z.string(),
+                  classifierId: z.string(),
+                  results: z.array(
+                    z.object({
+                      predicted: z.number().int(),
+                      confidence: z.number().openapi({ description: 'Probability of the predicted class' }),
+                      probabilities: z
+                        .array(z.number())
+                        .openapi({ description: 'Softmax, one per class, rounded to 1e-6' }),
+                    }),
+                  ),
+                })
+                .openapi('ClassifyResult'),
+            },
+          },
         },
         ...errorResponses(400, 404, 413, 429, 503),
       },

@@ -4,9 +4,10 @@
  * 404 with the job to submit, never an inline recompute.
  */
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
-import type { RankingSums } from '../../core/analysis/ranking.js';
+import { RANKING_SCHEMA, type RankingSums } from '../../core/analysis/ranking.js';
 import {
   DEFAULT_OPTIONS,
+  RESULT_KINDS,
   RESULTS_INDEX_PATH,
   generatorId,
   type Catalog,
@@ -23,8 +24,17 @@ import { LIMITS } from '../limits.js';
 import { ProblemError, errorResponses } from '../problem.js';
 import { ClassParam, ClassifierParam, SweepQuery } from '../schemas.js';
 import { fetchAsset } from '../static-assets.js';
-import { catalogLayout, locate, missResponse, pendingResultResponse } from '../services/result-lookup.js';
-import { DirectionsPayloadSchema, type DirectionsPayload } from '../../protocol/directions.js';
+import {
+  Provenance,
+  StoredResultSchema,
+  SweepSchema,
+  catalogLayout,
+  locate,
+  missResponse,
+  pendingResultResponse,
+} from '../services/result-lookup.js';
+import { DirectionDimSchema, DirectionsPayloadSchema, type DirectionsPayload } from '../../protocol/directions.js';
+import { DERIVED_PAYLOAD_SCHEMAS } from '../jobs/payloads.js';
 
 const Common = { classifier: ClassifierParam, ...SweepQuery };
 const RankingQuery = z.object({
@@ -49,9 +59,28 @@ const DirectionsQuery = z.object({
 });
 const KeyParam = z.object({ key: z.string().regex(/^[0-9a-f]{64}$/, 'key must be a 64-hex content hash') });
 
-const ResultEnvelope = z.object({ key: z.string(), resultUrl: z.string(), payload: z.unknown() }).passthrough();
-const ok = (description: string) => ({
-  200: { description, content: { 'application/json': { schema: ResultEnvelope } } },
+/** A result as the named views serve it: its provenance, its immutable URL and the payload (of one view). */
+const served = (name: string, payload: z.ZodType, extra: z.ZodRawShape = {}) =>
+  z.object({ ...Provenance, resultUrl: z.string(), ...extra, payload }).openapi(name);
+/** A dim of a ranking: the fields of a ranked dim in a directions result, and the statistics behind its score. */
+const RankedDimSchema = DirectionDimSchema.extend({
+  meanGradient: z.number().openapi({ description: 'mean of d p_true / d s_j over the samples' }),
+  standardError: z.number().openapi({ description: 'standard error of the mean gradient' }),
+  mean: z.number().openapi({ description: 'mean of s_j over the samples' }),
+}).openapi('RankedDim');
+const RankingPayload = z
+  .object({
+    schema: z.literal(RANKING_SCHEMA),
+    specHash: z.string(),
+    classIndex: z.number().int().nullable().openapi({ description: 'null: all classes' }),
+    count: z.number().int().openapi({ description: 'Samples ranked' }),
+    styleSize: z.number().int(),
+    dims: z.array(RankedDimSchema).openapi({ description: 'The `top` most influential dims, by rank' }),
+  })
+  .openapi('RankingPayload');
+
+const viewResponses = (description: string, schema: z.ZodType) => ({
+  200: { description, content: { 'application/json': { schema } } },
   202: pendingResultResponse,
   304: { description: 'Not modified (If-None-Match)' },
   ...errorResponses(400, 404),
@@ -97,7 +126,12 @@ export function registerResults(app: OpenAPIHono<AppEnv>): void {
       tags: ['results'],
       summary: 'Ranking of StyleSpace dims by their effect on p_true (global or per class)',
       request: { query: RankingQuery },
-      responses: ok('The ranking'),
+      responses: viewResponses(
+        'The ranking',
+        served('Ranking', RankingPayload, {
+          accuracy: z.number().openapi({ description: "The classifier's accuracy on the ranked samples" }),
+        }),
+      ),
     }),
     async (c) => {
       const q = c.req.valid('query');
@@ -153,7 +187,10 @@ export function registerResults(app: OpenAPIHono<AppEnv>): void {
       tags: ['results'],
       summary: 'Histograms of top and random dims for well- vs mis-classified samples',
       request: { query: PlainQuery },
-      responses: ok('The histograms'),
+      responses: viewResponses(
+        'The histograms',
+        served('Histograms', DERIVED_PAYLOAD_SCHEMAS.histograms.openapi('HistogramsPayload')),
+      ),
     }),
     async (c) => {
       const q = c.req.valid('query');
@@ -168,7 +205,10 @@ export function registerResults(app: OpenAPIHono<AppEnv>): void {
       tags: ['results'],
       summary: 'Accuracy vs distance from the well-classified centre (this classifier is the reference)',
       request: { query: PlainQuery },
-      responses: ok('The curves'),
+      responses: viewResponses(
+        'The curves',
+        served('AccuracyCurves', DERIVED_PAYLOAD_SCHEMAS['accuracy-curves'].openapi('AccuracyCurvesPayload')),
+      ),
     }),
     async (c) => {
       const q = c.req.valid('query');
@@ -183,7 +223,10 @@ export function registerResults(app: OpenAPIHono<AppEnv>): void {
       tags: ['results'],
       summary: 'Corner cases per class (images as PNG data URLs)',
       request: { query: CornerQuery },
-      responses: ok('The corner cases'),
+      responses: viewResponses(
+        'The corner cases',
+        served('CornerCases', DERIVED_PAYLOAD_SCHEMAS['corner-cases'].openapi('CornerCasesPayload')),
+      ),
     }),
     async (c) => {
       const q = c.req.valid('query');
@@ -205,17 +248,10 @@ export function registerResults(app: OpenAPIHono<AppEnv>): void {
       summary:
         'What the top dims do to the image: measured factors, a computed label, p_true of the classifier and its reference readers along each, the contrastive order and why it fails (docs/naming.md)',
       request: { query: DirectionsQuery },
-      responses: {
-        ...ok('The directions'),
-        200: {
-          description: 'The directions (global, and per class)',
-          content: {
-            'application/json': {
-              schema: ResultEnvelope.extend({ payload: DirectionsPayloadSchema.openapi('DirectionsPayload') }),
-            },
-          },
-        },
-      },
+      responses: viewResponses(
+        'The directions (global, and per class)',
+        served('Directions', DirectionsPayloadSchema.openapi('DirectionsPayload')),
+      ),
     }),
     async (c) => {
       const q = c.req.valid('query');
@@ -238,7 +274,31 @@ export function registerResults(app: OpenAPIHono<AppEnv>): void {
       responses: {
         200: {
           description: 'Index',
-          content: { 'application/json': { schema: z.object({ entries: z.array(z.unknown()) }).passthrough() } },
+          content: {
+            'application/json': {
+              schema: z
+                .object({
+                  generatedAt: z.string(),
+                  defaults: z.object({ sweep: SweepSchema, options: z.record(z.string(), z.unknown()) }),
+                  entries: z.array(
+                    z.object({
+                      key: z.string(),
+                      kind: z.enum(RESULT_KINDS),
+                      classifier: z.string(),
+                      generatorId: z.string(),
+                      classifierId: z.string(),
+                      sweep: SweepSchema,
+                      bytes: z.number().int(),
+                      url: z.string(),
+                      current: z.boolean().openapi({
+                        description: 'Computed with the models the worker now holds (else kept for reference)',
+                      }),
+                    }),
+                  ),
+                })
+                .openapi('ResultsIndex'),
+            },
+          },
         },
       },
     }),
@@ -275,7 +335,11 @@ export function registerResults(app: OpenAPIHono<AppEnv>): void {
       tags: ['results'],
       summary: 'A result by its content hash (immutable)',
       request: { params: KeyParam },
-      responses: ok('The stored result'),
+      responses: {
+        200: { description: 'The stored result', content: { 'application/json': { schema: StoredResultSchema } } },
+        304: { description: 'Not modified (If-None-Match)' },
+        ...errorResponses(400, 404),
+      },
     }),
     async (c) => {
       const { key } = c.req.valid('param');

@@ -14,7 +14,7 @@ import { REVALIDATE, notModified, type AppContext, type AppEnv } from '../http.j
 import { LIMITS } from '../limits.js';
 import { ProblemError, errorResponses } from '../problem.js';
 import { ClassParam, ClassifierParam, SweepQuery } from '../schemas.js';
-import { catalogLayout, locate, missResponse } from '../services/result-lookup.js';
+import { catalogLayout, locate, missResponse, pendingResultResponse } from '../services/result-lookup.js';
 
 type Row = Record<string, string | number | boolean | null>;
 
@@ -87,10 +87,7 @@ const tableResponses = (description: string) => ({
       'text/csv': { schema: z.string() },
     },
   },
-  202: {
-    description: 'Not computed yet; the job that computes it',
-    content: { 'application/json': { schema: z.object({ status: z.literal('pending') }).passthrough() } },
-  },
+  202: pendingResultResponse,
   304: { description: 'Not modified (If-None-Match)' },
   ...errorResponses(400, 404),
 });

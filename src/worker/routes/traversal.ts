@@ -17,7 +17,7 @@ import { evaluateShifts, traverse, type ShiftEvaluation } from '../../core/analy
 import { styleDimName } from '../../core/generator/style-layout.js';
 import { gridPng } from '../../core/image/png.js';
 import { classifierEntry, getCatalog, getModels } from '../isolate-models.js';
-import { catalogLayout } from '../services/result-lookup.js';
+import { catalogLayout, pendingResultResponse } from '../services/result-lookup.js';
 import { etagOf } from '../result-cache.js';
 import { LIVE, json, keep, viaCache, notModified, png, pngDataUrl, type AppContext, type AppEnv } from '../http.js';
 import { LIMITS } from '../limits.js';
@@ -27,22 +27,6 @@ import { LiveCornerCase, TraversalResponse } from '../live-schemas.js';
 import { checkClass, checkDim, liveStats, statisticsJson, type LiveStats } from '../style.js';
 import { modelIds } from '../services/model-ids.js';
 import { limitedCompute } from '../live-limit.js';
-
-/** A live route's answer while the classifier's ranking sums are still being computed. */
-const PENDING_SUMS_RESPONSE = {
-  description: "The classifier's ranking sums are being computed (the job that computes them)",
-  content: {
-    'application/json': {
-      schema: z.object({
-        status: z.literal('pending'),
-        detail: z.string(),
-        key: z.string(),
-        job: z.object({ id: z.string(), status: z.string(), progress: z.unknown() }),
-        statusUrl: z.string(),
-      }),
-    },
-  },
-};
 
 type Models = Awaited<ReturnType<typeof getModels>>;
 
@@ -189,7 +173,7 @@ export function registerTraversal(app: OpenAPIHono<AppEnv>): void {
             'image/png': { schema: z.string().openapi({ format: 'binary' }) },
           },
         },
-        202: PENDING_SUMS_RESPONSE,
+        202: pendingResultResponse,
         304: { description: 'Not modified' },
         ...errorResponses(400, 404, 409, 422, 429, 503),
       },
@@ -276,7 +260,7 @@ export function registerTraversal(app: OpenAPIHono<AppEnv>): void {
             'image/png': { schema: z.string().openapi({ format: 'binary' }) },
           },
         },
-        202: PENDING_SUMS_RESPONSE,
+        202: pendingResultResponse,
         304: { description: 'Not modified' },
         ...errorResponses(400, 404, 409, 422, 429, 503),
       },

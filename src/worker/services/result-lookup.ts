@@ -8,6 +8,8 @@ import { z } from '@hono/zod-openapi';
 import { GeneratorArchitectureSchema } from '../../core/generator/architecture.js';
 import { buildStyleLayout, type StyleLayout } from '../../core/generator/style-layout.js';
 import {
+  RESULT_KINDS,
+  RESULT_SCHEMA,
   generatorId,
   resultKey,
   resultOptions,
@@ -49,6 +51,23 @@ export async function locate(c: AppContext, kind: ResultKind, classifier: string
   const spec: ResultJobRequest = { kind, classifier: entry.name, seed: sweep.seed, count: sweep.count };
   return { catalog, entry, key, spec, options };
 }
+
+/** The sweep a result is of: the population (seed, count). */
+export const SweepSchema = z.object({ seed: z.number().int(), count: z.number().int() });
+/** What a stored result was computed from: the fields every result carries beside its payload. */
+export const Provenance = {
+  key: z.string().openapi({ description: 'Content hash of (kind, models, sweep, options): the cache key' }),
+  kind: z.enum(RESULT_KINDS),
+  classifier: z.string(),
+  generatorId: z.string(),
+  classifierId: z.string(),
+  sweep: SweepSchema,
+  options: z.record(z.string(), z.unknown()).openapi({ description: 'The options it was keyed and computed with' }),
+  computed: z.record(z.string(), z.unknown()).openapi({ description: 'Who computed it: backend, seconds, command' }),
+};
+export const StoredResultSchema = z
+  .object({ schema: z.literal(RESULT_SCHEMA), ...Provenance, payload: z.unknown() })
+  .openapi('StoredResult', { description: "A stored result as it is kept; its payload is its kind's (see the views)" });
 
 /** The 202 body of a result being computed: the job computing it and where to poll it. */
 export const PendingResultSchema = z

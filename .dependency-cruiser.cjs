@@ -77,6 +77,16 @@ module.exports = {
       to: { path: '^(scripts|test|bench)/' },
     },
     {
+      name: 'only-app-imports-routes',
+      comment:
+        'A route file registers its endpoints; only app.ts imports it. No route imports another, and ' +
+        'no other worker file reaches into one: what routes share (result lookup, job views, model ' +
+        'ids, inference) lives in src/worker/services/.',
+      severity: 'error',
+      from: { path: '^src/worker/', pathNot: '^src/worker/app[.]ts$' },
+      to: { path: '^src/worker/routes/' },
+    },
+    {
       name: 'browser-bundles-have-no-node-api',
       comment: 'widgets and the dashboard are browser bundles: no Node built-in module.',
       severity: 'error',

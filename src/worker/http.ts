@@ -1,7 +1,7 @@
 /** Response helpers: ETag / If-None-Match (304), Cache-Control, JSON and PNG bodies. */
-import type { Context } from 'hono';
-import type { RouteConfig, OpenAPIHono } from '@hono/zod-openapi';
-import type { z } from '@hono/zod-openapi';
+import type { Context, TypedResponse } from 'hono';
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import type { JSONParsed } from 'hono/utils/types';
 import type { Env } from './env.js';
 
 export type AppEnv = { Bindings: Env };
@@ -25,20 +25,36 @@ function matches(ifNoneMatch: string | undefined, etag: string): boolean {
   return ifNoneMatch.split(',').some((t) => t.trim().replace(/^W\//, '') === etag);
 }
 
+/**
+ * A Response that says, to the type checker, which status it has and what JSON it carries — as
+ * Hono's own `c.json()` does — so `app.openapi(route, handler)` checks a handler's bodies against
+ * the route's response schemas. (These helpers build their own Responses rather than use
+ * `c.json()` because they also set the ETag, Cache-Control and `charset` every reply has carried.)
+ */
+export type JsonResponse<T, S extends ContentfulStatusCode = 200> = Response & TypedResponse<JSONParsed<T>, S, 'json'>;
+/** A bodiless reply of status `S` (304, 204), typed as routes with no content for `S` expect it. */
+// biome-ignore lint/complexity/noBannedTypes: @hono/zod-openapi types a bodiless response as TypedResponse<{}>.
+export type EmptyResponse<S extends 204 | 304> = Response & TypedResponse<{}, S, string>;
+
 /** 304 when the client already holds `etag`; null otherwise (compute and send the body). */
-export function notModified(c: AppContext, etag: string, cacheControl: string): Response | null {
+export function notModified(c: AppContext, etag: string, cacheControl: string): EmptyResponse<304> | null {
   if (!matches(c.req.header('if-none-match'), etag)) return null;
-  return new Response(null, { status: 304, headers: { etag, 'cache-control': cacheControl } });
+  return new Response(null, { status: 304, headers: { etag, 'cache-control': cacheControl } }) as EmptyResponse<304>;
 }
 
-export function json(
-  body: unknown,
-  init: { status?: number; etag?: string; cacheControl?: string; headers?: Record<string, string> } = {},
-): Response {
+export function noContent(): EmptyResponse<204> {
+  return new Response(null, { status: 204 }) as EmptyResponse<204>;
+}
+
+export function json<T, S extends ContentfulStatusCode = 200>(
+  body: T,
+  init: { status?: S; etag?: string; cacheControl?: string; headers?: Record<string, string> } = {},
+): JsonResponse<T, S> {
   const headers: Record<string, string> = { 'content-type': 'application/json; charset=utf-8', ...init.headers };
   if (init.etag) headers.etag = init.etag;
   headers['cache-control'] = init.cacheControl ?? 'no-store';
-  return new Response(JSON.stringify(body), { status: init.status ?? 200, headers });
+  // The type is the body's, serialised by the line below: the one place it is asserted.
+  return new Response(JSON.stringify(body), { status: init.status ?? 200, headers }) as JsonResponse<T, S>;
 }
 
 export function png(
@@ -51,20 +67,6 @@ export function png(
     status: 200,
     headers: { 'content-type': 'image/png', etag, 'cache-control': cacheControl, ...headers },
   });
-}
-
-/** Registers an OpenAPI route whose handler returns plain Responses (PNG, 304, problems). */
-export function route<R extends RouteConfig>(
-  app: OpenAPIHono<AppEnv>,
-  config: R,
-  handler: (c: AppContext) => Promise<Response>,
-): void {
-  app.openapi(config, handler as never);
-}
-
-/** The validated input of `target`, typed by its schema. */
-export function valid<S extends z.ZodType>(c: AppContext, target: 'query' | 'json' | 'param', _schema: S): z.infer<S> {
-  return (c.req as unknown as { valid(t: string): unknown }).valid(target) as z.infer<S>;
 }
 
 export { base64, pngDataUrl } from '../core/image/png.js';
@@ -90,13 +92,14 @@ interface EdgeCache {
  * which hashes the model ids and every input: a hit costs no computation. Marked
  * `x-faultlines-cache: hit|miss`. Without a Cache API (tests calling the app directly) it computes.
  */
-export async function viaCache(c: AppContext, etag: string, compute: () => Promise<Response>): Promise<Response> {
+export async function viaCache<R extends Response>(c: AppContext, etag: string, compute: () => Promise<R>): Promise<R> {
   const cache = (globalThis as unknown as { caches?: { default?: EdgeCache } }).caches?.default;
   if (!cache) return compute();
   const key = new Request(`https://live-cache.faultlines.invalid/${etag.replace(/"/g, '')}`);
   const hit = await cache.match(key);
   if (hit) {
-    const res = new Response(hit.body, hit);
+    // A hit is a reply `compute` made for this very ETag (only 200s are stored): the same type.
+    const res = new Response(hit.body, hit) as R;
     res.headers.set('x-faultlines-cache', 'hit');
     return res;
   }

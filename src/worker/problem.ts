@@ -4,6 +4,9 @@
  * for input errors, the offending `field`.
  */
 import { z } from '@hono/zod-openapi';
+import type { TypedResponse } from 'hono';
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import type { JSONParsed } from 'hono/utils/types';
 
 export const PROBLEM_TYPES = {
   validation: 'Invalid request',
@@ -53,29 +56,33 @@ const ProblemSchema = z
 export const problemContent = { 'application/problem+json': { schema: ProblemSchema } } as const;
 
 /** A response body for `status`; `extra` may carry `field` and context. */
-export function problem(
-  status: number,
+export function problem<S extends ContentfulStatusCode>(
+  status: S,
   slug: ProblemSlug,
   detail: string,
   extra: Record<string, unknown> = {},
-): Problem {
+): Problem & { status: S } {
   return { type: `/problems/${slug}`, title: PROBLEM_TYPES[slug], status, detail, ...extra };
 }
 
-export function problemResponse(p: Problem, headers: Record<string, string> = {}): Response {
+/** The problem as a reply, typed by its status as the routes' `errorResponses` declare it. */
+export function problemResponse<S extends ContentfulStatusCode>(
+  p: Problem & { status: S },
+  headers: Record<string, string> = {},
+): Response & TypedResponse<JSONParsed<Problem>, S, 'json'> {
   return new Response(JSON.stringify(p), {
     status: p.status,
     headers: { 'content-type': 'application/problem+json', ...headers },
-  });
+  }) as Response & TypedResponse<JSONParsed<Problem>, S, 'json'>;
 }
 
 /** Thrown anywhere in a handler; the app's error handler turns it into its problem response. */
 export class ProblemError extends Error {
-  readonly problem: Problem;
+  readonly problem: Problem & { status: ContentfulStatusCode };
   /** Response headers (Retry-After, WWW-Authenticate). */
   readonly headers: Record<string, string>;
   constructor(
-    status: number,
+    status: ContentfulStatusCode,
     slug: ProblemSlug,
     detail: string,
     extra: Record<string, unknown> = {},

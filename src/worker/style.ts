@@ -20,7 +20,7 @@ import { DEFAULT_SWEEP, type Catalog, type SweepSpec } from '../protocol/catalog
 import type { AppContext } from './http.js';
 import { badField, ProblemError } from './problem.js';
 import { getResult } from './result-cache.js';
-import { catalogLayout, locate, missResponse } from './routes/results.js';
+import { catalogLayout, locate, missResponse } from './services/result-lookup.js';
 
 export interface LiveStats {
   sums: RankingSums;

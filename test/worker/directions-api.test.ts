@@ -171,7 +171,9 @@ describe('GET /v1/directions', () => {
     const doc = (await getJson('/openapi.json')).body;
     const op = doc.paths['/v1/directions'].get;
     expect(op.parameters.map((p: { name: string }) => p.name).sort()).toEqual(['class', 'classifier', 'count', 'seed']);
-    expect(JSON.stringify(op.responses['200'])).toContain('DirectionsPayload');
+    // The 200 is the named result envelope (`Directions`) whose payload is the DirectionsPayload schema.
+    const envelope = op.responses['200'].content['application/json'].schema.$ref.split('/').pop();
+    expect(JSON.stringify(doc.components.schemas[envelope].properties.payload)).toContain('DirectionsPayload');
     expect(doc.components.schemas.DirectionsPayload.properties.all).toBeTruthy();
     const page = await edge.fetch('/embed/directions?classifier=classifier-clean&class=3', {
       headers: { accept: 'text/html' },

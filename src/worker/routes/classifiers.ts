@@ -20,7 +20,7 @@ import { fetchFromUrl } from '../registered/from-url.js';
 import { UPLOAD_LIMITS } from '../registered/limits.js';
 import { bucket, getRecord, storedFiles } from '../registered/records.js';
 import { deleteClassifier, registerClassifier, type RegistrationInput } from '../registered/registration.js';
-import { json, route, valid, type AppContext, type AppEnv } from '../http.js';
+import { json, type AppContext, type AppEnv } from '../http.js';
 import { forgetClassifierJobs } from '../jobs/board-client.js';
 import { deleteResult } from '../result-cache.js';
 import { ProblemError, errorResponses, problemContent } from '../problem.js';
@@ -295,8 +295,7 @@ export function registerClassifiers(app: OpenAPIHono<AppEnv>): void {
     );
   });
 
-  route(
-    app,
+  app.openapi(
     createRoute({
       method: 'get',
       path: '/v1/classifiers/{id}',
@@ -312,7 +311,7 @@ export function registerClassifiers(app: OpenAPIHono<AppEnv>): void {
       },
     }),
     async (c) => {
-      const { id } = valid(c, 'param', IdParam);
+      const { id } = c.req.valid('param');
       const record = await getRecord(c.env, id);
       if (!record) throw new ProblemError(404, 'not-found', `no registered classifier ${id}`, { field: 'id' });
       return json(
@@ -322,8 +321,7 @@ export function registerClassifiers(app: OpenAPIHono<AppEnv>): void {
     },
   );
 
-  route(
-    app,
+  app.openapi(
     createRoute({
       method: 'delete',
       path: '/v1/classifiers/{id}',
@@ -355,7 +353,7 @@ export function registerClassifiers(app: OpenAPIHono<AppEnv>): void {
     }),
     async (c) => {
       await requireScope(c, 'submit');
-      const { id } = valid(c, 'param', IdParam);
+      const { id } = c.req.valid('param');
       bucket(c.env); // 503 before any work when storage is missing
       // The record goes first: from then on nothing computes for it, and its results can go.
       const deleted = await deleteClassifier(c.env, id);
@@ -366,8 +364,7 @@ export function registerClassifiers(app: OpenAPIHono<AppEnv>): void {
     },
   );
 
-  route(
-    app,
+  app.openapi(
     createRoute({
       method: 'get',
       path: '/v1/runner/classifiers/{id}/{file}',
@@ -379,7 +376,7 @@ export function registerClassifiers(app: OpenAPIHono<AppEnv>): void {
       responses: { 200: { description: 'The file' }, ...errorResponses(400, 401, 403, 404, 503) },
     }),
     async (c) => {
-      const { id, file } = valid(c, 'param', RunnerFileParam);
+      const { id, file } = c.req.valid('param');
       const record = await getRecord(c.env, id);
       if (!record) throw new ProblemError(404, 'not-found', `no registered classifier ${id}`, { field: 'id' });
       const files = await storedFiles(c.env, record);

@@ -5,7 +5,7 @@
  */
 import type { OpenAPIHono } from '@hono/zod-openapi';
 import type { AppEnv } from '../http.js';
-import { widgetsManifest } from './widgets.js';
+import { widgetsManifest } from '../services/widgets-manifest.js';
 
 /** The method's paper (Le Coz, Herbin, Adjed), found by its title: no identifier is stored in this repository. */
 const METHOD_URL =

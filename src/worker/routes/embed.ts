@@ -7,12 +7,12 @@
  */
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
 import { classifierEntry, getCatalog } from '../isolate-models.js';
-import { REVALIDATE, route, valid, type AppEnv } from '../http.js';
+import { REVALIDATE, type AppEnv } from '../http.js';
 import { LIMITS } from '../limits.js';
 import { badField, errorResponses } from '../problem.js';
 import { ClassParam, ClassifierParam, DimParam, SeedParam } from '../schemas.js';
-import { catalogLayout } from './results.js';
-import { widgetsManifest } from './widgets.js';
+import { catalogLayout } from '../services/result-lookup.js';
+import { widgetsManifest } from '../services/widgets-manifest.js';
 
 export const EMBED_WIDGETS = ['corner-cases', 'traversal', 'ranking', 'accuracy-curve', 'directions'] as const;
 
@@ -108,8 +108,7 @@ export function registerEmbed(app: OpenAPIHono<AppEnv>): void {
     headers.set('vary', 'accept');
     c.res = new Response(embedErrorHtml({ status: res.status, ...p }), { status: res.status, headers });
   });
-  route(
-    app,
+  app.openapi(
     createRoute({
       method: 'get',
       path: '/embed/{widget}',
@@ -122,8 +121,8 @@ export function registerEmbed(app: OpenAPIHono<AppEnv>): void {
       },
     }),
     async (c) => {
-      const { widget } = valid(c, 'param', WidgetParam);
-      const q = valid(c, 'query', EmbedQuery);
+      const { widget } = c.req.valid('param');
+      const q = c.req.valid('query');
       const entry = await classifierEntry(c.env, q.classifier);
       const attrs: Record<string, string | number | undefined> = { classifier: entry.name };
       if (widget === 'traversal') {

@@ -6,32 +6,19 @@
  * hover inspection: the image behind a point, its true and predicted class.
  */
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
-import * as tf from '../../core/tf.js';
-import { readEvaluation, sampleNoiseStreams, synthesizeImages } from '../../core/analysis/analysis-models.js';
-import { populationStyles } from '../../core/analysis/population.js';
 import { gridPng } from '../../core/image/png.js';
 import { generatorId } from '../../protocol/catalog.js';
 import { EMBEDDINGS_KIND, embeddingsKey, type EmbeddingsPayload } from '../embeddings.js';
 import { classifierEntry, getCatalog, getModels } from '../isolate-models.js';
 import { etagOf, getResult } from '../result-cache.js';
-import {
-  LIVE,
-  REVALIDATE,
-  json,
-  keep,
-  notModified,
-  png,
-  pngDataUrl,
-  route,
-  valid,
-  viaCache,
-  type AppEnv,
-} from '../http.js';
+import { LIVE, REVALIDATE, json, keep, notModified, png, pngDataUrl, viaCache, type AppEnv } from '../http.js';
 import { badField, errorResponses } from '../problem.js';
 import { ClassifierParam, FormatParam, ScaleParam, SweepQuery } from '../schemas.js';
 import { limitedCompute } from '../live-limit.js';
-import { modelIds } from './live.js';
-import { missResponse } from './results.js';
+import { modelIds } from '../services/model-ids.js';
+import { Provenance, missResponse, pendingResultResponse } from '../services/result-lookup.js';
+import { EmbeddingsPayloadSchema } from '../jobs/embeddings-payload.js';
+import { evaluateSweepSample } from '../services/inference.js';
 
 const EmbeddingsQuery = z.object({
   classifier: ClassifierParam,
@@ -65,8 +52,7 @@ const SampleResult = z
   .openapi('SweepSample');
 
 export function registerEmbeddings(app: OpenAPIHono<AppEnv>): void {
-  route(
-    app,
+  app.openapi(
     createRoute({
       method: 'get',
       path: '/v1/embeddings',
@@ -78,16 +64,24 @@ export function registerEmbeddings(app: OpenAPIHono<AppEnv>): void {
         200: {
           description: 'The embeddings',
           content: {
-            'application/json': { schema: z.object({ key: z.string(), payload: z.unknown() }).passthrough() },
+            'application/json': {
+              schema: z
+                .object({
+                  ...Provenance,
+                  resultUrl: z.string(),
+                  payload: EmbeddingsPayloadSchema.openapi('EmbeddingsPayload'),
+                })
+                .openapi('Embeddings'),
+            },
           },
         },
-        202: { description: 'Being computed: the job computing it and its status URL' },
+        202: pendingResultResponse,
         304: { description: 'Not modified' },
         ...errorResponses(400, 404),
       },
     }),
     async (c) => {
-      const q = valid(c, 'query', EmbeddingsQuery);
+      const q = c.req.valid('query');
       const catalog = await getCatalog(c.env);
       const entry = await classifierEntry(c.env, q.classifier);
       const key = embeddingsKey(generatorId(catalog), entry.sha256, { seed: q.seed, count: q.count });
@@ -121,8 +115,7 @@ export function registerEmbeddings(app: OpenAPIHono<AppEnv>): void {
     },
   );
 
-  route(
-    app,
+  app.openapi(
     createRoute({
       method: 'get',
       path: '/v1/embeddings/sample',
@@ -142,7 +135,7 @@ export function registerEmbeddings(app: OpenAPIHono<AppEnv>): void {
       },
     }),
     async (c) => {
-      const q = valid(c, 'query', SampleQuery);
+      const q = c.req.valid('query');
       if (q.index >= q.count)
         throw badField('index', 'validation', `index must be below the sweep's count (${q.count}), got ${q.index}`);
       const ids = await modelIds(c, q.classifier);
@@ -152,22 +145,11 @@ export function registerEmbeddings(app: OpenAPIHono<AppEnv>): void {
       return viaCache(c, etag, () =>
         limitedCompute(c.env, async () => {
           const models = await getModels(c.env, q.classifier, keep(c));
-          // Sample `index` of the population (seed, count): its latent stream, class and noise stream,
-          // so the verdict is the one the embeddings' `correct` recorded.
-          const spec = { seed: q.seed, count: q.count, classIndex: null };
-          const { s, w, labels } = populationStyles(models, spec, q.index, 1);
-          const streams = sampleNoiseStreams(q.index, 1);
-          // The sweep's evaluation (models.ts `probabilities`), keeping the image it classified.
-          const [img, probs] = tf.tidy(() => {
-            const image = synthesizeImages(models, s, streams);
-            return [image, tf.softmax(models.classifier.logits(image)) as tf.Tensor2D];
-          });
-          const [pixels, ev] = await Promise.all([img.data() as Promise<Float32Array>, readEvaluation(probs, labels)]);
-          tf.dispose([s, w, img, probs]);
-          const bytes = gridPng([pixels], { size: 32, columns: 1, scale: q.scale, gap: 0 });
-          const predicted = ev.predicted[0];
+          const ev = await evaluateSweepSample(models, { seed: q.seed, count: q.count }, q.index);
+          const bytes = gridPng([ev.pixels], { size: 32, columns: 1, scale: q.scale, gap: 0 });
+          const predicted = ev.predicted;
           if (q.format === 'png')
-            return png(bytes, etag, LIVE, { 'x-predicted-class': String(predicted), 'x-p-true': String(ev.pTrue[0]) });
+            return png(bytes, etag, LIVE, { 'x-predicted-class': String(predicted), 'x-p-true': String(ev.pTrue) });
           return json(
             {
               generatorId: models.generatorId,
@@ -175,12 +157,12 @@ export function registerEmbeddings(app: OpenAPIHono<AppEnv>): void {
               classifierId: models.classifierId,
               sweep: { seed: q.seed, count: q.count },
               index: q.index,
-              class: labels[0],
+              class: ev.label,
               predicted,
-              correct: predicted === labels[0],
-              pTrue: Math.round(ev.pTrue[0] * 1e6) / 1e6,
-              runnerUp: ev.runnerUp[0],
-              pRunnerUp: Math.round(ev.pRunnerUp[0] * 1e6) / 1e6,
+              correct: predicted === ev.label,
+              pTrue: Math.round(ev.pTrue * 1e6) / 1e6,
+              runnerUp: ev.runnerUp,
+              pRunnerUp: Math.round(ev.pRunnerUp * 1e6) / 1e6,
               image: pngDataUrl(bytes),
             },
             { etag, cacheControl: LIVE },

@@ -10,15 +10,16 @@
  */
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
 import { COMPARING_KINDS, RESULT_KINDS, comparedClassifiers, generatorId } from '../../protocol/catalog.js';
-import { DEFAULT_SHARD_SIZE, boardCostHeader, type JobRecord } from '../jobs/board.js';
+import { DEFAULT_SHARD_SIZE, boardCostHeader } from '../jobs/board.js';
 import { jobBoard, jobIndex, jobStatus, listJobs, submitJob } from '../jobs/board-client.js';
-import { ShardSchema, JobViewSchema, type JobView } from '../../protocol/job.js';
+import { ShardSchema, JobViewSchema } from '../../protocol/job.js';
 import { getResult } from '../result-cache.js';
-import { IMMUTABLE, json, notModified, route, valid, type AppEnv } from '../http.js';
+import { IMMUTABLE, json, notModified, type AppEnv } from '../http.js';
 import { LIMITS } from '../limits.js';
 import { ProblemError, errorResponses } from '../problem.js';
 import { ClassifierParam } from '../schemas.js';
-import { locate } from './results.js';
+import { StoredResultSchema, locate } from '../services/result-lookup.js';
+import { jobView } from '../services/job-view.js';
 import { SECURITY, requireScope } from '../auth.js';
 
 export const JobSubmit = z
@@ -52,10 +53,6 @@ const JobSchema = JobViewSchema.openapi('Job');
 
 const IdParam = z.object({ id: z.string().uuid('id must be a job id (uuid)') });
 
-export function jobView(job: JobRecord): JobView {
-  return { ...job, statusUrl: `/v1/jobs/${job.id}`, resultUrl: `/v1/jobs/${job.id}/result` };
-}
-
 export function registerJobs(app: OpenAPIHono<AppEnv>): void {
   // Submitter scope (auth.ts), checked before the body is parsed: bearer SUBMIT_TOKEN.
   app.use('/v1/jobs', async (c, next) => {
@@ -63,8 +60,7 @@ export function registerJobs(app: OpenAPIHono<AppEnv>): void {
     return next();
   });
 
-  route(
-    app,
+  app.openapi(
     createRoute({
       method: 'post',
       path: '/v1/jobs',
@@ -91,7 +87,7 @@ export function registerJobs(app: OpenAPIHono<AppEnv>): void {
       },
     }),
     async (c) => {
-      const b = valid(c, 'json', JobSubmit);
+      const b = c.req.valid('json');
       const sweep = { seed: b.seed, count: b.count };
       const { key, spec, catalog, entry, options } = await locate(c, b.kind, b.classifier, sweep);
       // Embeddings classify forward only: any registered classifier has them.
@@ -107,7 +103,8 @@ export function registerJobs(app: OpenAPIHono<AppEnv>): void {
           { field: 'classifier', classifier: entry.name },
         );
       }
-      if ((await getResult(c.env, key)) !== null) return json({ status: 'done', key, resultUrl: `/v1/results/${key}` });
+      if ((await getResult(c.env, key)) !== null)
+        return json({ status: 'done' as const, key, resultUrl: `/v1/results/${key}` }, { status: 200 });
       // What a runner needs to compute exactly this result and check it holds the same models.
       // A registered classifier is a TF.js model the runner fetches from /v1/runner/classifiers/{id}.
       const models = {
@@ -167,8 +164,7 @@ export function registerJobs(app: OpenAPIHono<AppEnv>): void {
       .optional()
       .openapi({ description: 'The `next` of the previous page (jobs older than its last one)' }),
   });
-  route(
-    app,
+  app.openapi(
     createRoute({
       method: 'get',
       path: '/v1/jobs',
@@ -191,14 +187,13 @@ export function registerJobs(app: OpenAPIHono<AppEnv>): void {
       },
     }),
     async (c) => {
-      const { limit, cursor } = valid(c, 'query', ListQuery);
+      const { limit, cursor } = c.req.valid('query');
       const page = await listJobs(c.env, limit, cursor);
       return json({ jobs: page.jobs.map(jobView), next: page.next });
     },
   );
 
-  route(
-    app,
+  app.openapi(
     createRoute({
       method: 'get',
       path: '/v1/jobs/{id}',
@@ -211,15 +206,14 @@ export function registerJobs(app: OpenAPIHono<AppEnv>): void {
       },
     }),
     async (c) => {
-      const { id } = valid(c, 'param', IdParam);
+      const { id } = c.req.valid('param');
       const found = await jobStatus(c.env, id);
       if (!found) throw new ProblemError(404, 'not-found', `no job ${id}`, { field: 'id' });
       return json(jobView(found.job), { headers: boardCostHeader(found.cost) });
     },
   );
 
-  route(
-    app,
+  app.openapi(
     createRoute({
       method: 'delete',
       path: '/v1/jobs/{id}',
@@ -239,7 +233,7 @@ export function registerJobs(app: OpenAPIHono<AppEnv>): void {
     }),
     async (c) => {
       await requireScope(c, 'submit');
-      const { id } = valid(c, 'param', IdParam);
+      const { id } = c.req.valid('param');
       const ctx = await jobIndex(c.env).context(id);
       if (!ctx) throw new ProblemError(404, 'not-found', `no job ${id}`, { field: 'id' });
       const r = await jobBoard(c.env, id).cancel(id, ctx);
@@ -257,8 +251,7 @@ export function registerJobs(app: OpenAPIHono<AppEnv>): void {
       .optional()
       .openapi({ description: 'The `next` of the previous page (shards after its last one)' }),
   });
-  route(
-    app,
+  app.openapi(
     createRoute({
       method: 'get',
       path: '/v1/jobs/{id}/shards',
@@ -282,8 +275,8 @@ export function registerJobs(app: OpenAPIHono<AppEnv>): void {
       },
     }),
     async (c) => {
-      const { id } = valid(c, 'param', IdParam);
-      const { limit, cursor } = valid(c, 'query', ShardsQuery);
+      const { id } = c.req.valid('param');
+      const { limit, cursor } = c.req.valid('query');
       // An id the index does not know never wakes a board.
       if (!(await jobIndex(c.env).context(id)))
         throw new ProblemError(404, 'not-found', `no job ${id}`, { field: 'id' });
@@ -294,8 +287,7 @@ export function registerJobs(app: OpenAPIHono<AppEnv>): void {
     },
   );
 
-  route(
-    app,
+  app.openapi(
     createRoute({
       method: 'get',
       path: '/v1/jobs/{id}/result',
@@ -305,14 +297,14 @@ export function registerJobs(app: OpenAPIHono<AppEnv>): void {
       responses: {
         200: {
           description: 'The stored result',
-          content: { 'application/json': { schema: z.object({ key: z.string() }).passthrough() } },
+          content: { 'application/json': { schema: StoredResultSchema } },
         },
         304: { description: 'Not modified' },
         ...errorResponses(400, 404, 409),
       },
     }),
     async (c) => {
-      const { id } = valid(c, 'param', IdParam);
+      const { id } = c.req.valid('param');
       const job = (await jobStatus(c.env, id))?.job;
       if (!job) throw new ProblemError(404, 'not-found', `no job ${id}`, { field: 'id' });
       if (job.status === 'failed')

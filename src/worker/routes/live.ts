@@ -4,77 +4,20 @@
  * they carry an ETag and a 304 costs no computation.
  */
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
-import * as tf from '../../core/tf.js';
-import { classNoiseStream, synthesizeImages } from '../../core/analysis/analysis-models.js';
 import { gridPng } from '../../core/image/png.js';
-import { generatorId } from '../../protocol/catalog.js';
-import { classifierEntry, getCatalog, getModels } from '../isolate-models.js';
+import { getCatalog, getModels } from '../isolate-models.js';
 import { etagOf } from '../result-cache.js';
-import {
-  LIVE,
-  json,
-  keep,
-  viaCache,
-  notModified,
-  png,
-  pngDataUrl,
-  route,
-  valid,
-  type AppContext,
-  type AppEnv,
-} from '../http.js';
+import { LIVE, json, keep, viaCache, notModified, png, pngDataUrl, type AppContext, type AppEnv } from '../http.js';
 import { LIMITS } from '../limits.js';
 import { badField, errorResponses } from '../problem.js';
 import { ClassParam, ClassifierParam, EditSchema, FormatParam, ScaleParam, SeedParam } from '../schemas.js';
 import { applyStyleEdits, seedStyle } from '../../core/analysis/style-edits.js';
 import { classRanking } from '../../core/analysis/dim-start.js';
-import { catalogLayout } from './results.js';
+import { catalogLayout } from '../services/result-lookup.js';
+import { modelIds } from '../services/model-ids.js';
+import { classification, classifyImages, renderStyles, type LiveModels } from '../services/inference.js';
 import { checkClass, checkDim, liveStats, statisticsJson, type LiveStats } from '../style.js';
 import { limitedCompute } from '../live-limit.js';
-
-/**
- * Image [32*32] and class probabilities of each style row. Noise (per-sample mode): the reserved
- * stream of `classIndex`, as the live traversals from the same style; of no class when none is given.
- */
-async function renderStyles(
-  models: Awaited<ReturnType<typeof getModels>>,
-  styles: Float32Array,
-  n: number,
-  classIndex?: number,
-): Promise<{ images: Float32Array[]; probs: Float32Array[] }> {
-  const S = models.generator.styleSize;
-  const streams = classIndex === undefined ? undefined : new Uint32Array(n).fill(classNoiseStream(classIndex));
-  const [img, pr] = tf.tidy(() => {
-    const image = synthesizeImages(models, tf.tensor2d(styles, [n, S]), streams);
-    return [image, tf.softmax(models.classifier.logits(image))];
-  });
-  const [iv, pv] = (await Promise.all([img.data(), pr.data()])) as [Float32Array, Float32Array];
-  tf.dispose([img, pr]);
-  const px = iv.length / n;
-  const K = pv.length / n;
-  return {
-    images: Array.from({ length: n }, (_, i) => iv.slice(i * px, (i + 1) * px)),
-    probs: Array.from({ length: n }, (_, i) => pv.slice(i * K, (i + 1) * K)),
-  };
-}
-
-function classification(p: Float32Array, trueClass?: number) {
-  let best = 0;
-  for (let k = 1; k < p.length; k++) if (p[k] > p[best]) best = k;
-  return {
-    predicted: best,
-    confidence: p[best],
-    ...(trueClass === undefined ? {} : { pTrue: p[trueClass] }),
-    probabilities: Array.from(p, (v) => Math.round(v * 1e6) / 1e6),
-  };
-}
-
-/** Ids of the models a request will use, without building them (for ETags and 304s). */
-export async function modelIds(c: AppContext, classifier: string | undefined) {
-  const catalog = await getCatalog(c.env);
-  const entry = await classifierEntry(c.env, classifier);
-  return { generatorId: generatorId(catalog), classifierId: entry.sha256, classifier: entry.name };
-}
 
 const RenderQuery = z.object({
   seed: SeedParam,
@@ -152,7 +95,7 @@ async function renderNow(
     format: 'json' | 'png';
     scale: number;
     etag: string;
-    style: (m: Awaited<ReturnType<typeof getModels>>) => { s: Float32Array; meta: Record<string, unknown> };
+    style: (m: LiveModels) => { s: Float32Array; meta: Record<string, unknown> };
   },
 ): Promise<Response> {
   const models = await getModels(c.env, args.classifier, keep(c));
@@ -191,8 +134,7 @@ const ClassifyBody = z
   .openapi('ClassifyRequest');
 
 export function registerLive(app: OpenAPIHono<AppEnv>): void {
-  route(
-    app,
+  app.openapi(
     createRoute({
       method: 'get',
       path: '/v1/render',
@@ -202,7 +144,7 @@ export function registerLive(app: OpenAPIHono<AppEnv>): void {
       responses: renderResponses,
     }),
     async (c) => {
-      const q = valid(c, 'query', RenderQuery);
+      const q = c.req.valid('query');
       const ids = await modelIds(c, q.classifier);
       const etag = etagOf('render', ids, q);
       const nm = notModified(c, etag, LIVE);
@@ -217,8 +159,7 @@ export function registerLive(app: OpenAPIHono<AppEnv>): void {
     },
   );
 
-  route(
-    app,
+  app.openapi(
     createRoute({
       method: 'post',
       path: '/v1/render',
@@ -228,7 +169,7 @@ export function registerLive(app: OpenAPIHono<AppEnv>): void {
       responses: renderResponses,
     }),
     async (c) => {
-      const b = valid(c, 'json', RenderBody);
+      const b = c.req.valid('json');
       const ids = await modelIds(c, b.classifier);
       const catalog = await getCatalog(c.env);
       checkClass(catalog, b.class, 'class');
@@ -278,8 +219,7 @@ export function registerLive(app: OpenAPIHono<AppEnv>): void {
     },
   );
 
-  route(
-    app,
+  app.openapi(
     createRoute({
       method: 'post',
       path: '/v1/classify',
@@ -289,26 +229,38 @@ export function registerLive(app: OpenAPIHono<AppEnv>): void {
       responses: {
         200: {
           description: 'Predictions',
-          content: { 'application/json': { schema: z.object({ results: z.array(z.unknown()) }).passthrough() } },
+          content: {
+            'application/json': {
+              schema: z
+                .object({
+                  classifier: z.string(),
+                  classifierId: z.string(),
+                  results: z.array(
+                    z.object({
+                      predicted: z.number().int(),
+                      confidence: z.number().openapi({ description: 'Probability of the predicted class' }),
+                      probabilities: z
+                        .array(z.number())
+                        .openapi({ description: 'Softmax, one per class, rounded to 1e-6' }),
+                    }),
+                  ),
+                })
+                .openapi('ClassifyResult'),
+            },
+          },
         },
         ...errorResponses(400, 404, 413, 429, 503),
       },
     }),
     async (c) =>
       limitedCompute(c.env, async () => {
-        const b = valid(c, 'json', ClassifyBody);
+        const b = c.req.valid('json');
         const models = await getModels(c.env, b.classifier, keep(c));
-        const n = b.images.length;
-        const flat = new Float32Array(n * 1024);
-        b.images.forEach((im, i) => flat.set(im, i * 1024));
-        const p = tf.tidy(() => tf.softmax(models.classifier.logits(tf.tensor4d(flat, [n, 32, 32, 1]))));
-        const pv = (await p.data()) as Float32Array;
-        p.dispose();
-        const K = pv.length / n;
+        const probs = await classifyImages(models, b.images);
         return json({
           classifier: models.classifierName,
           classifierId: models.classifierId,
-          results: Array.from({ length: n }, (_, i) => classification(pv.slice(i * K, (i + 1) * K))),
+          results: probs.map((p) => classification(p)),
         });
       }),
   );

@@ -3,7 +3,7 @@ import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
 import { getCatalog, getGenerator } from '../isolate-models.js';
 import { ensureBackend, backendName, liveTensors } from '../wasm/backend.js';
 import { builtRegistered } from '../registered/built.js';
-import { json, keep, route, valid, type AppEnv } from '../http.js';
+import { json, keep, type AppEnv } from '../http.js';
 import { PROBLEM_TYPES, ProblemError, errorResponses, type ProblemSlug } from '../problem.js';
 import { LIMITS } from '../limits.js';
 import { fetchAsset } from '../static-assets.js';
@@ -72,8 +72,7 @@ export function registerMeta(app: OpenAPIHono<AppEnv>): void {
   );
 
   const ProblemSlugParam = z.object({ slug: z.string().max(64) });
-  route(
-    app,
+  app.openapi(
     createRoute({
       method: 'get',
       path: '/problems/{slug}',
@@ -89,7 +88,7 @@ export function registerMeta(app: OpenAPIHono<AppEnv>): void {
       },
     }),
     async (c) => {
-      const { slug } = valid(c, 'param', ProblemSlugParam);
+      const { slug } = c.req.valid('param');
       if (!Object.hasOwn(PROBLEM_TYPES, slug))
         throw new ProblemError(404, 'not-found', `no problem type "${slug}"`, { field: 'slug' });
       return json(
@@ -105,8 +104,7 @@ export function registerMeta(app: OpenAPIHono<AppEnv>): void {
       .default('false')
       .openapi({ description: 'Also initialise the wasm backend and build the generator' }),
   });
-  route(
-    app,
+  app.openapi(
     createRoute({
       method: 'get',
       path: '/v1/health',
@@ -122,7 +120,7 @@ export function registerMeta(app: OpenAPIHono<AppEnv>): void {
       },
     }),
     async (c) => {
-      const { warm } = valid(c, 'query', HealthQuery);
+      const { warm } = c.req.valid('query');
       const catalog = await getCatalog(c.env);
       let backendInitMs: number | null = null;
       let generator: string | null = null;

@@ -4,105 +4,37 @@
  * 404 with the job to submit, never an inline recompute.
  */
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
-import type { RankingSums } from '../../core/analysis/ranking.js';
-import { GeneratorArchitectureSchema } from '../../core/generator/architecture.js';
-import { buildStyleLayout, type StyleLayout } from '../../core/generator/style-layout.js';
+import { RANKING_SCHEMA, type RankingSums } from '../../core/analysis/ranking.js';
 import {
   DEFAULT_OPTIONS,
+  RESULT_KINDS,
   RESULTS_INDEX_PATH,
   generatorId,
-  resultKey,
-  resultOptions,
   type Catalog,
   type ResultKind,
   type ResultsIndex,
   type StoredResult,
-  type SweepSpec,
 } from '../../protocol/catalog.js';
-import { forgetJob, jobByKey } from '../jobs/board-client.js';
-import { classifierEntry, getCatalog } from '../isolate-models.js';
+import { forgetJob } from '../jobs/board-client.js';
+import { getCatalog } from '../isolate-models.js';
 import { deleteResult, etagOf, getResult, isBuiltInResult, rankingFromSums } from '../result-cache.js';
 import { SECURITY, requireScope } from '../auth.js';
-import { IMMUTABLE, REVALIDATE, json, notModified, route, valid, type AppContext, type AppEnv } from '../http.js';
+import { IMMUTABLE, REVALIDATE, json, notModified, type AppContext, type AppEnv } from '../http.js';
 import { LIMITS } from '../limits.js';
-import { ProblemError, errorResponses, problem, problemResponse } from '../problem.js';
+import { ProblemError, errorResponses } from '../problem.js';
 import { ClassParam, ClassifierParam, SweepQuery } from '../schemas.js';
 import { fetchAsset } from '../static-assets.js';
-import { DirectionsPayloadSchema, type DirectionsPayload } from '../../protocol/directions.js';
-
-const layouts = new WeakMap<Catalog, StyleLayout>();
-export function catalogLayout(catalog: Catalog): StyleLayout {
-  let l = layouts.get(catalog);
-  if (!l) {
-    l = buildStyleLayout(GeneratorArchitectureSchema.parse(catalog.generatorArchitecture));
-    layouts.set(catalog, l);
-  }
-  return l;
-}
-
-export interface JobSpec {
-  kind: ResultKind;
-  classifier: string;
-  seed: number;
-  count: number;
-}
-
-/** The cache key of a result, the options it is keyed and computed with, and the job that would compute it. */
-export async function locate(c: AppContext, kind: ResultKind, classifier: string | undefined, sweep: SweepSpec) {
-  const catalog = await getCatalog(c.env);
-  const entry = await classifierEntry(c.env, classifier);
-  const options = resultOptions(kind, catalog, entry.sha256);
-  const key = resultKey({ kind, generatorId: generatorId(catalog), classifierId: entry.sha256, sweep, options });
-  const spec: JobSpec = { kind, classifier: entry.name, seed: sweep.seed, count: sweep.count };
-  return { catalog, entry, key, spec, options };
-}
-
-/**
- * 202 with the job computing `key`, or 404 naming the job to submit. `neededBy`: what needs the
- * result (a live endpoint that reads it), said first in the answer.
- */
-export async function missResponse(c: AppContext, key: string, spec: JobSpec, neededBy?: string): Promise<Response> {
-  const job = await jobByKey(c.env, key);
-  const why = neededBy === undefined ? '' : `${neededBy}: `;
-  if (job && (job.status === 'queued' || job.status === 'running')) {
-    const statusUrl = `/v1/jobs/${job.id}`;
-    return json(
-      {
-        status: 'pending',
-        ...(neededBy === undefined
-          ? {}
-          : {
-              detail: `${why}the ${spec.kind} result of classifier "${spec.classifier}" on the sweep (seed ${spec.seed}, count ${spec.count}) is being computed by the job below; retry when it is done`,
-            }),
-        key,
-        job: { id: job.id, status: job.status, progress: job.progress },
-        statusUrl,
-      },
-      { status: 202, headers: { location: statusUrl, 'retry-after': '30' } },
-    );
-  }
-  if (job && job.status === 'failed') {
-    return problemResponse(
-      problem(
-        404,
-        'job-failed',
-        `${why}the job computing ${neededBy === undefined ? 'this result' : `the ${spec.kind} result of classifier "${spec.classifier}"`} failed: ${job.error ?? 'unknown error'}`,
-        { key, job: `/v1/jobs/${job.id}` },
-      ),
-    );
-  }
-  return problemResponse(
-    problem(
-      404,
-      'not-computed',
-      `${why}no ${spec.kind} result for classifier "${spec.classifier}" on the sweep (seed ${spec.seed}, count ${spec.count}) with the current generator; results are never computed inline: submit the job below`,
-      {
-        key,
-        submit: { method: 'POST', href: '/v1/jobs', body: spec },
-      },
-    ),
-  );
-}
+import {
+  Provenance,
+  StoredResultSchema,
+  SweepSchema,
+  catalogLayout,
+  locate,
+  missResponse,
+  pendingResultResponse,
+} from '../services/result-lookup.js';
+import { DirectionDimSchema, DirectionsPayloadSchema, type DirectionsPayload } from '../../protocol/directions.js';
+import { DERIVED_PAYLOAD_SCHEMAS } from '../jobs/payloads.js';
 
 const Common = { classifier: ClassifierParam, ...SweepQuery };
 const RankingQuery = z.object({
@@ -127,15 +59,29 @@ const DirectionsQuery = z.object({
 });
 const KeyParam = z.object({ key: z.string().regex(/^[0-9a-f]{64}$/, 'key must be a 64-hex content hash') });
 
-const ResultEnvelope = z.object({ key: z.string(), resultUrl: z.string(), payload: z.unknown() }).passthrough();
-const ok = (description: string) => ({
-  200: { description, content: { 'application/json': { schema: ResultEnvelope } } },
-  202: {
-    description: 'Not computed yet; the job that computes it',
-    content: {
-      'application/json': { schema: z.object({ status: z.literal('pending'), statusUrl: z.string() }).passthrough() },
-    },
-  },
+/** A result as the named views serve it: its provenance, its immutable URL and the payload (of one view). */
+const served = (name: string, payload: z.ZodType, extra: z.ZodRawShape = {}) =>
+  z.object({ ...Provenance, resultUrl: z.string(), ...extra, payload }).openapi(name);
+/** A dim of a ranking: the fields of a ranked dim in a directions result, and the statistics behind its score. */
+const RankedDimSchema = DirectionDimSchema.extend({
+  meanGradient: z.number().openapi({ description: 'mean of d p_true / d s_j over the samples' }),
+  standardError: z.number().openapi({ description: 'standard error of the mean gradient' }),
+  mean: z.number().openapi({ description: 'mean of s_j over the samples' }),
+}).openapi('RankedDim');
+const RankingPayload = z
+  .object({
+    schema: z.literal(RANKING_SCHEMA),
+    specHash: z.string(),
+    classIndex: z.number().int().nullable().openapi({ description: 'null: all classes' }),
+    count: z.number().int().openapi({ description: 'Samples ranked' }),
+    styleSize: z.number().int(),
+    dims: z.array(RankedDimSchema).openapi({ description: 'The `top` most influential dims, by rank' }),
+  })
+  .openapi('RankingPayload');
+
+const viewResponses = (description: string, schema: z.ZodType) => ({
+  200: { description, content: { 'application/json': { schema } } },
+  202: pendingResultResponse,
   304: { description: 'Not modified (If-None-Match)' },
   ...errorResponses(400, 404),
 });
@@ -173,18 +119,22 @@ async function serve(
 }
 
 export function registerResults(app: OpenAPIHono<AppEnv>): void {
-  route(
-    app,
+  app.openapi(
     createRoute({
       method: 'get',
       path: '/v1/rankings',
       tags: ['results'],
       summary: 'Ranking of StyleSpace dims by their effect on p_true (global or per class)',
       request: { query: RankingQuery },
-      responses: ok('The ranking'),
+      responses: viewResponses(
+        'The ranking',
+        served('Ranking', RankingPayload, {
+          accuracy: z.number().openapi({ description: "The classifier's accuracy on the ranked samples" }),
+        }),
+      ),
     }),
     async (c) => {
-      const q = valid(c, 'query', RankingQuery);
+      const q = c.req.valid('query');
       return serve(c, 'ranking-sums', q, ['ranking', String(q.class ?? 'all'), String(q.top)], (r, catalog) => {
         const sums = r.payload as RankingSums;
         const layout = catalogLayout(catalog);
@@ -230,50 +180,56 @@ export function registerResults(app: OpenAPIHono<AppEnv>): void {
     },
   );
 
-  route(
-    app,
+  app.openapi(
     createRoute({
       method: 'get',
       path: '/v1/histograms',
       tags: ['results'],
       summary: 'Histograms of top and random dims for well- vs mis-classified samples',
       request: { query: PlainQuery },
-      responses: ok('The histograms'),
+      responses: viewResponses(
+        'The histograms',
+        served('Histograms', DERIVED_PAYLOAD_SCHEMAS.histograms.openapi('HistogramsPayload')),
+      ),
     }),
     async (c) => {
-      const q = valid(c, 'query', PlainQuery);
+      const q = c.req.valid('query');
       return serve(c, 'histograms', q, ['histograms'], (r) => envelope(r, r.payload));
     },
   );
 
-  route(
-    app,
+  app.openapi(
     createRoute({
       method: 'get',
       path: '/v1/accuracy-curves',
       tags: ['results'],
       summary: 'Accuracy vs distance from the well-classified centre (this classifier is the reference)',
       request: { query: PlainQuery },
-      responses: ok('The curves'),
+      responses: viewResponses(
+        'The curves',
+        served('AccuracyCurves', DERIVED_PAYLOAD_SCHEMAS['accuracy-curves'].openapi('AccuracyCurvesPayload')),
+      ),
     }),
     async (c) => {
-      const q = valid(c, 'query', PlainQuery);
+      const q = c.req.valid('query');
       return serve(c, 'accuracy-curves', q, ['accuracy-curves'], (r) => envelope(r, r.payload));
     },
   );
 
-  route(
-    app,
+  app.openapi(
     createRoute({
       method: 'get',
       path: '/v1/corner-cases',
       tags: ['results'],
       summary: 'Corner cases per class (images as PNG data URLs)',
       request: { query: CornerQuery },
-      responses: ok('The corner cases'),
+      responses: viewResponses(
+        'The corner cases',
+        served('CornerCases', DERIVED_PAYLOAD_SCHEMAS['corner-cases'].openapi('CornerCasesPayload')),
+      ),
     }),
     async (c) => {
-      const q = valid(c, 'query', CornerQuery);
+      const q = c.req.valid('query');
       return serve(c, 'corner-cases', q, ['corner-cases', String(q.class ?? 'all')], (r) => {
         const p = r.payload as { classes: Array<{ classIndex: number }> };
         return envelope(
@@ -284,8 +240,7 @@ export function registerResults(app: OpenAPIHono<AppEnv>): void {
     },
   );
 
-  route(
-    app,
+  app.openapi(
     createRoute({
       method: 'get',
       path: '/v1/directions',
@@ -293,20 +248,13 @@ export function registerResults(app: OpenAPIHono<AppEnv>): void {
       summary:
         'What the top dims do to the image: measured factors, a computed label, p_true of the classifier and its reference readers along each, the contrastive order and why it fails (docs/naming.md)',
       request: { query: DirectionsQuery },
-      responses: {
-        ...ok('The directions'),
-        200: {
-          description: 'The directions (global, and per class)',
-          content: {
-            'application/json': {
-              schema: ResultEnvelope.extend({ payload: DirectionsPayloadSchema.openapi('DirectionsPayload') }),
-            },
-          },
-        },
-      },
+      responses: viewResponses(
+        'The directions (global, and per class)',
+        served('Directions', DirectionsPayloadSchema.openapi('DirectionsPayload')),
+      ),
     }),
     async (c) => {
-      const q = valid(c, 'query', DirectionsQuery);
+      const q = c.req.valid('query');
       return serve(c, 'directions', q, ['directions', String(q.class ?? 'all')], (r) => {
         const p = r.payload as DirectionsPayload;
         return envelope(
@@ -317,8 +265,7 @@ export function registerResults(app: OpenAPIHono<AppEnv>): void {
     },
   );
 
-  route(
-    app,
+  app.openapi(
     createRoute({
       method: 'get',
       path: '/v1/results',
@@ -327,7 +274,31 @@ export function registerResults(app: OpenAPIHono<AppEnv>): void {
       responses: {
         200: {
           description: 'Index',
-          content: { 'application/json': { schema: z.object({ entries: z.array(z.unknown()) }).passthrough() } },
+          content: {
+            'application/json': {
+              schema: z
+                .object({
+                  generatedAt: z.string(),
+                  defaults: z.object({ sweep: SweepSchema, options: z.record(z.string(), z.unknown()) }),
+                  entries: z.array(
+                    z.object({
+                      key: z.string(),
+                      kind: z.enum(RESULT_KINDS),
+                      classifier: z.string(),
+                      generatorId: z.string(),
+                      classifierId: z.string(),
+                      sweep: SweepSchema,
+                      bytes: z.number().int(),
+                      url: z.string(),
+                      current: z.boolean().openapi({
+                        description: 'Computed with the models the worker now holds (else kept for reference)',
+                      }),
+                    }),
+                  ),
+                })
+                .openapi('ResultsIndex'),
+            },
+          },
         },
       },
     }),
@@ -357,18 +328,21 @@ export function registerResults(app: OpenAPIHono<AppEnv>): void {
     },
   );
 
-  route(
-    app,
+  app.openapi(
     createRoute({
       method: 'get',
       path: '/v1/results/{key}',
       tags: ['results'],
       summary: 'A result by its content hash (immutable)',
       request: { params: KeyParam },
-      responses: ok('The stored result'),
+      responses: {
+        200: { description: 'The stored result', content: { 'application/json': { schema: StoredResultSchema } } },
+        304: { description: 'Not modified (If-None-Match)' },
+        ...errorResponses(400, 404),
+      },
     }),
     async (c) => {
-      const { key } = valid(c, 'param', KeyParam);
+      const { key } = c.req.valid('param');
       const etag = `"${key}"`;
       const nm = notModified(c, etag, IMMUTABLE);
       if (nm) return nm;
@@ -378,8 +352,7 @@ export function registerResults(app: OpenAPIHono<AppEnv>): void {
     },
   );
 
-  route(
-    app,
+  app.openapi(
     createRoute({
       method: 'delete',
       path: '/v1/results/{key}',
@@ -404,7 +377,7 @@ export function registerResults(app: OpenAPIHono<AppEnv>): void {
     }),
     async (c) => {
       await requireScope(c, 'submit');
-      const { key } = valid(c, 'param', KeyParam);
+      const { key } = c.req.valid('param');
       if (await isBuiltInResult(c.env, key))
         throw new ProblemError(
           409,

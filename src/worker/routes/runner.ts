@@ -17,16 +17,16 @@ import { DERIVED_KINDS, type DerivedKind } from '../../core/analysis/derived-res
 import { checkDerivedPayload, finite, parsePayload, payloadError } from '../jobs/payloads.js';
 import { checkEmbeddingsPayload } from '../jobs/embeddings-payload.js';
 import { GeneratorArchitectureSchema } from '../../core/generator/architecture.js';
-import { JobViewSchema, LeaseViewSchema, type JobSpec, type LeaseView } from '../../protocol/job.js';
+import { JobViewSchema, LeaseViewSchema, type JobSpec } from '../../protocol/job.js';
 import type { AnalysisModels } from '../../core/analysis/analysis-models.js';
-import { boardCostHeader, type BoardResult, type LeaseRecord, type ShardRecord } from '../jobs/board.js';
+import { boardCostHeader, type BoardResult, type ShardRecord } from '../jobs/board.js';
 import { deadLetters, jobBoard, jobIndex } from '../jobs/board-client.js';
 import { getCatalog, verifiedModelFiles } from '../isolate-models.js';
-import { json, route, valid, type AppEnv } from '../http.js';
+import { json, type AppEnv } from '../http.js';
 import { ProblemError, errorResponses } from '../problem.js';
-import { jobView } from './jobs.js';
+import { jobView, leaseView } from '../services/job-view.js';
 import type { Catalog, CatalogModel } from '../../protocol/catalog.js';
-import { catalogLayout } from './results.js';
+import { catalogLayout } from '../services/result-lookup.js';
 import { SECURITY } from '../auth.js';
 
 const RankingSumsPayload = z.object({
@@ -139,7 +139,7 @@ const MAX_SUM = 1e100;
 
 const LEASE_MS = { default: 120_000, max: 900_000 };
 
-function unwrap(r: BoardResult): Response {
+function unwrap(r: BoardResult) {
   // A cancelled job is its own problem type: the runner drops the shard and leases another.
   if (!r.ok)
     throw new ProblemError(
@@ -150,11 +150,6 @@ function unwrap(r: BoardResult): Response {
       boardCostHeader(r.cost),
     );
   return json(jobView(r.job), { headers: boardCostHeader(r.cost) });
-}
-
-/** A lease as runners see it: the job (with its spec) and the shard to compute. */
-export function leaseView(l: LeaseRecord): LeaseView {
-  return { ...jobView(l.job), shard: l.shard };
 }
 
 const Owner = z.string().min(1).max(128);
@@ -227,8 +222,7 @@ function modelById(catalog: Catalog, id: string): CatalogModel | undefined {
 }
 
 export function registerRunner(app: OpenAPIHono<AppEnv>): void {
-  route(
-    app,
+  app.openapi(
     createRoute({
       method: 'post',
       path: '/v1/runner/lease',
@@ -246,7 +240,7 @@ export function registerRunner(app: OpenAPIHono<AppEnv>): void {
       },
     }),
     async (c) => {
-      const b = valid(c, 'json', LeaseBody);
+      const b = c.req.valid('json');
       const lease = await jobIndex(c.env).lease(b.runner, b.leaseMs, b.kinds);
       return lease
         ? json(leaseView(lease), { headers: boardCostHeader(lease.cost) })
@@ -254,8 +248,7 @@ export function registerRunner(app: OpenAPIHono<AppEnv>): void {
     },
   );
 
-  route(
-    app,
+  app.openapi(
     createRoute({
       method: 'post',
       path: '/v1/runner/jobs/{id}/heartbeat',
@@ -269,8 +262,8 @@ export function registerRunner(app: OpenAPIHono<AppEnv>): void {
       responses: { ...jobOut, ...errorResponses(400, 401, 403, 404, 409) },
     }),
     async (c) => {
-      const { id } = valid(c, 'param', IdParam);
-      const b = valid(c, 'json', HeartbeatBody);
+      const { id } = c.req.valid('param');
+      const b = c.req.valid('json');
       return unwrap(
         await jobBoard(c.env, id).heartbeat(
           id,
@@ -283,8 +276,7 @@ export function registerRunner(app: OpenAPIHono<AppEnv>): void {
     },
   );
 
-  route(
-    app,
+  app.openapi(
     createRoute({
       method: 'post',
       path: '/v1/runner/jobs/{id}/complete',
@@ -296,8 +288,8 @@ export function registerRunner(app: OpenAPIHono<AppEnv>): void {
       responses: { ...jobOut, ...errorResponses(400, 401, 403, 404, 409, 413) },
     }),
     async (c) => {
-      const { id } = valid(c, 'param', IdParam);
-      const b = valid(c, 'json', CompleteBody);
+      const { id } = c.req.valid('param');
+      const b = c.req.valid('json');
       checkNesting(b.computed, 'computed');
       checkNesting(b.payload, 'payload');
       const stub = jobBoard(c.env, id);
@@ -327,8 +319,7 @@ export function registerRunner(app: OpenAPIHono<AppEnv>): void {
     },
   );
 
-  route(
-    app,
+  app.openapi(
     createRoute({
       method: 'post',
       path: '/v1/runner/jobs/{id}/fail',
@@ -339,14 +330,13 @@ export function registerRunner(app: OpenAPIHono<AppEnv>): void {
       responses: { ...jobOut, ...errorResponses(400, 401, 403, 404, 409) },
     }),
     async (c) => {
-      const { id } = valid(c, 'param', IdParam);
-      const b = valid(c, 'json', FailBody);
+      const { id } = c.req.valid('param');
+      const b = c.req.valid('json');
       return unwrap(await jobBoard(c.env, id).fail(id, b.shard, b.lease, b.error));
     },
   );
 
-  route(
-    app,
+  app.openapi(
     createRoute({
       method: 'post',
       path: '/v1/runner/jobs/{id}/release',
@@ -357,14 +347,13 @@ export function registerRunner(app: OpenAPIHono<AppEnv>): void {
       responses: { ...jobOut, ...errorResponses(400, 401, 403, 404, 409) },
     }),
     async (c) => {
-      const { id } = valid(c, 'param', IdParam);
-      const b = valid(c, 'json', ReleaseBody);
+      const { id } = c.req.valid('param');
+      const b = c.req.valid('json');
       return unwrap(await jobBoard(c.env, id).release(id, b.shard, b.lease));
     },
   );
 
-  route(
-    app,
+  app.openapi(
     createRoute({
       method: 'get',
       path: '/v1/runner/dead-letter',
@@ -385,13 +374,12 @@ export function registerRunner(app: OpenAPIHono<AppEnv>): void {
       },
     }),
     async (c) => {
-      const { limit } = valid(c, 'query', DeadQuery);
+      const { limit } = c.req.valid('query');
       return json({ shards: await deadLetters(c.env, limit) });
     },
   );
 
-  route(
-    app,
+  app.openapi(
     createRoute({
       method: 'get',
       path: '/v1/runner/models/{id}/{file}',
@@ -406,7 +394,7 @@ export function registerRunner(app: OpenAPIHono<AppEnv>): void {
       },
     }),
     async (c) => {
-      const { id, file } = valid(c, 'param', ModelParam);
+      const { id, file } = c.req.valid('param');
       const entry = modelById(await getCatalog(c.env), id);
       if (!entry) throw new ProblemError(404, 'not-found', `no model with id ${id} in the catalog`, { field: 'id' });
       // Checked before it is handed out: a file corrupted on disk is refused (503), never served.

@@ -10,11 +10,11 @@ import type { AccuracyCurve } from '../../core/analysis/accuracy-curve.js';
 import type { ResultKind, StoredResult } from '../../protocol/catalog.js';
 import { getCatalog } from '../isolate-models.js';
 import { etagOf, getResult, rankingFromSums } from '../result-cache.js';
-import { REVALIDATE, notModified, route, valid, type AppContext, type AppEnv } from '../http.js';
+import { REVALIDATE, notModified, type AppContext, type AppEnv } from '../http.js';
 import { LIMITS } from '../limits.js';
 import { ProblemError, errorResponses } from '../problem.js';
 import { ClassParam, ClassifierParam, SweepQuery } from '../schemas.js';
-import { catalogLayout, locate, missResponse } from './results.js';
+import { catalogLayout, locate, missResponse, pendingResultResponse } from '../services/result-lookup.js';
 
 type Row = Record<string, string | number | boolean | null>;
 
@@ -87,10 +87,7 @@ const tableResponses = (description: string) => ({
       'text/csv': { schema: z.string() },
     },
   },
-  202: {
-    description: 'Not computed yet; the job that computes it',
-    content: { 'application/json': { schema: z.object({ status: z.literal('pending') }).passthrough() } },
-  },
+  202: pendingResultResponse,
   304: { description: 'Not modified (If-None-Match)' },
   ...errorResponses(400, 404),
 });
@@ -130,8 +127,7 @@ export const CURVE_COLUMNS = [
 ];
 
 export function registerTables(app: OpenAPIHono<AppEnv>): void {
-  route(
-    app,
+  app.openapi(
     createRoute({
       method: 'get',
       path: '/v1/rankings/rows',
@@ -141,7 +137,7 @@ export function registerTables(app: OpenAPIHono<AppEnv>): void {
       responses: tableResponses('One row per dim'),
     }),
     async (c) => {
-      const q = valid(c, 'query', RankingRowsQuery);
+      const q = c.req.valid('query');
       const { etag, r, miss, nm } = await cached(c, 'ranking-sums', q, [q.class ?? 'all', q.top, q.format]);
       if (nm) return nm;
       if (r === null) return miss();
@@ -182,8 +178,7 @@ export function registerTables(app: OpenAPIHono<AppEnv>): void {
     },
   );
 
-  route(
-    app,
+  app.openapi(
     createRoute({
       method: 'get',
       path: '/v1/accuracy-curves/rows',
@@ -194,7 +189,7 @@ export function registerTables(app: OpenAPIHono<AppEnv>): void {
       responses: tableResponses('One row per classifier and bin'),
     }),
     async (c) => {
-      const q = valid(c, 'query', CurveRowsQuery);
+      const q = c.req.valid('query');
       const { etag, r, miss, nm } = await cached(c, 'accuracy-curves', q, [q.format]);
       if (nm) return nm;
       if (r === null) return miss();

@@ -17,44 +17,16 @@ import { evaluateShifts, traverse, type ShiftEvaluation } from '../../core/analy
 import { styleDimName } from '../../core/generator/style-layout.js';
 import { gridPng } from '../../core/image/png.js';
 import { classifierEntry, getCatalog, getModels } from '../isolate-models.js';
-import { catalogLayout } from './results.js';
+import { catalogLayout, pendingResultResponse } from '../services/result-lookup.js';
 import { etagOf } from '../result-cache.js';
-import {
-  LIVE,
-  json,
-  keep,
-  viaCache,
-  notModified,
-  png,
-  pngDataUrl,
-  route,
-  valid,
-  type AppContext,
-  type AppEnv,
-} from '../http.js';
+import { LIVE, json, keep, viaCache, notModified, png, pngDataUrl, type AppContext, type AppEnv } from '../http.js';
 import { LIMITS } from '../limits.js';
 import { ProblemError, badField, errorResponses } from '../problem.js';
 import { ClassParam, ClassifierParam, DimParam, FormatParam, ScaleParam, SeedParam } from '../schemas.js';
 import { LiveCornerCase, TraversalResponse } from '../live-schemas.js';
 import { checkClass, checkDim, liveStats, statisticsJson, type LiveStats } from '../style.js';
-import { modelIds } from './live.js';
+import { modelIds } from '../services/model-ids.js';
 import { limitedCompute } from '../live-limit.js';
-
-/** A live route's answer while the classifier's ranking sums are still being computed. */
-const PENDING_SUMS_RESPONSE = {
-  description: "The classifier's ranking sums are being computed (the job that computes them)",
-  content: {
-    'application/json': {
-      schema: z.object({
-        status: z.literal('pending'),
-        detail: z.string(),
-        key: z.string(),
-        job: z.object({ id: z.string(), status: z.string(), progress: z.unknown() }),
-        statusUrl: z.string(),
-      }),
-    },
-  },
-};
 
 type Models = Awaited<ReturnType<typeof getModels>>;
 
@@ -137,11 +109,10 @@ async function liveDimRoute<
 >(
   c: AppContext,
   kind: 'traversal' | 'corner-case',
-  schema: z.ZodType<Q>,
+  q: Q,
   needsDirection: (q: Q) => boolean,
   compute: (q: Q, models: Models, st: LiveStats, etag: string) => Promise<Response>,
 ): Promise<Response> {
-  const q = valid(c, 'query', schema);
   const catalog = await getCatalog(c.env);
   checkClass(catalog, q.class, 'class');
   checkDim(catalogLayout(catalog), q.dim, 'dim');
@@ -187,8 +158,7 @@ function startOf(
 }
 
 export function registerTraversal(app: OpenAPIHono<AppEnv>): void {
-  route(
-    app,
+  app.openapi(
     createRoute({
       method: 'get',
       path: '/v1/traversal',
@@ -203,16 +173,16 @@ export function registerTraversal(app: OpenAPIHono<AppEnv>): void {
             'image/png': { schema: z.string().openapi({ format: 'binary' }) },
           },
         },
-        202: PENDING_SUMS_RESPONSE,
+        202: pendingResultResponse,
         304: { description: 'Not modified' },
         ...errorResponses(400, 404, 409, 422, 429, 503),
       },
     }),
-    (c: AppContext) =>
+    (c) =>
       liveDimRoute(
         c,
         'traversal',
-        TraversalQuery,
+        c.req.valid('query'),
         (q) => q.mode === 'crossing',
         async (q, models, st, etag) => {
           const s0 = q.seed === undefined ? undefined : seedStyle(models.generator, q.seed, q.class);
@@ -274,8 +244,7 @@ export function registerTraversal(app: OpenAPIHono<AppEnv>): void {
       ),
   );
 
-  route(
-    app,
+  app.openapi(
     createRoute({
       method: 'get',
       path: '/v1/corner-case',
@@ -291,16 +260,16 @@ export function registerTraversal(app: OpenAPIHono<AppEnv>): void {
             'image/png': { schema: z.string().openapi({ format: 'binary' }) },
           },
         },
-        202: PENDING_SUMS_RESPONSE,
+        202: pendingResultResponse,
         304: { description: 'Not modified' },
         ...errorResponses(400, 404, 409, 422, 429, 503),
       },
     }),
-    (c: AppContext) =>
+    (c) =>
       liveDimRoute(
         c,
         'corner-case',
-        CornerQuery,
+        c.req.valid('query'),
         () => true,
         async (q, models, st, etag) => {
           const start = startOf(st, q);

@@ -5,12 +5,12 @@
  */
 import type { OpenAPIHono } from '@hono/zod-openapi';
 import { cors } from 'hono/cors';
-import type { WidgetsManifest } from '../../protocol/widgets-manifest.js';
 import type { Env } from '../env.js';
 import type { AppEnv } from '../http.js';
 import { IMMUTABLE } from '../http.js';
-import { ProblemError, problem, problemResponse } from '../problem.js';
+import { problem, problemResponse } from '../problem.js';
 import { fetchAsset } from '../static-assets.js';
+import { widgetsManifest } from '../services/widgets-manifest.js';
 
 /** Read endpoints a page on another origin may call. */
 const CORS_READ = [
@@ -33,18 +33,6 @@ const EXPOSE = [
 const CORS_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 const corsReadable = (pathname: string) => CORS_READ.some((r) => r.test(pathname));
-
-let manifest: Promise<WidgetsManifest> | null = null;
-/** The widgets manifest written by the asset build (per isolate). */
-export function widgetsManifest(env: Env): Promise<WidgetsManifest> {
-  manifest ??= (async () => {
-    const res = await fetchAsset(env, '/widgets/v1/manifest.json');
-    if (!res.ok) throw new ProblemError(503, 'unavailable', 'the widgets bundle was not built (npm run build:edge)');
-    return (await res.json()) as WidgetsManifest;
-  })();
-  manifest.catch(() => (manifest = null));
-  return manifest;
-}
 
 async function serveModule(env: Env, pathname: string, cacheControl: string, etag: string): Promise<Response> {
   const res = await fetchAsset(env, pathname);

@@ -1,0 +1,135 @@
+/**
+ * Finding a cached result: its cache key from (kind, classifier, sweep) and the current models, the
+ * job that would compute it, and the answer to send when it is not stored yet (202 with the job
+ * computing it, or 404 naming the job to submit — results are never computed inline). Shared by
+ * the cached-result, table, job, embeddings and live routes.
+ */
+import { z } from '@hono/zod-openapi';
+import { GeneratorArchitectureSchema } from '../../core/generator/architecture.js';
+import { buildStyleLayout, type StyleLayout } from '../../core/generator/style-layout.js';
+import {
+  RESULT_KINDS,
+  RESULT_SCHEMA,
+  generatorId,
+  resultKey,
+  resultOptions,
+  type Catalog,
+  type ResultKind,
+  type SweepSpec,
+} from '../../protocol/catalog.js';
+import { JobSchema } from '../../protocol/job.js';
+import { jobByKey } from '../jobs/board-client.js';
+import { classifierEntry, getCatalog } from '../isolate-models.js';
+import { json, type AppContext } from '../http.js';
+import { problem, problemResponse } from '../problem.js';
+
+const layouts = new WeakMap<Catalog, StyleLayout>();
+/** The StyleSpace layout of the catalog's generator, from its architecture (without loading it). */
+export function catalogLayout(catalog: Catalog): StyleLayout {
+  let l = layouts.get(catalog);
+  if (!l) {
+    l = buildStyleLayout(GeneratorArchitectureSchema.parse(catalog.generatorArchitecture));
+    layouts.set(catalog, l);
+  }
+  return l;
+}
+
+/** The body of `POST /v1/jobs` that computes a missing result (what a 404 tells the client to submit). */
+export interface ResultJobRequest {
+  kind: ResultKind;
+  classifier: string;
+  seed: number;
+  count: number;
+}
+
+/** The cache key of a result, the options it is keyed and computed with, and the job that would compute it. */
+export async function locate(c: AppContext, kind: ResultKind, classifier: string | undefined, sweep: SweepSpec) {
+  const catalog = await getCatalog(c.env);
+  const entry = await classifierEntry(c.env, classifier);
+  const options = resultOptions(kind, catalog, entry.sha256);
+  const key = resultKey({ kind, generatorId: generatorId(catalog), classifierId: entry.sha256, sweep, options });
+  const spec: ResultJobRequest = { kind, classifier: entry.name, seed: sweep.seed, count: sweep.count };
+  return { catalog, entry, key, spec, options };
+}
+
+/** The sweep a result is of: the population (seed, count). */
+export const SweepSchema = z.object({ seed: z.number().int(), count: z.number().int() });
+/** What a stored result was computed from: the fields every result carries beside its payload. */
+export const Provenance = {
+  key: z.string().openapi({ description: 'Content hash of (kind, models, sweep, options): the cache key' }),
+  kind: z.enum(RESULT_KINDS),
+  classifier: z.string(),
+  generatorId: z.string(),
+  classifierId: z.string(),
+  sweep: SweepSchema,
+  options: z.record(z.string(), z.unknown()).openapi({ description: 'The options it was keyed and computed with' }),
+  computed: z.record(z.string(), z.unknown()).openapi({ description: 'Who computed it: backend, seconds, command' }),
+};
+export const StoredResultSchema = z
+  .object({ schema: z.literal(RESULT_SCHEMA), ...Provenance, payload: z.unknown() })
+  .openapi('StoredResult', { description: "A stored result as it is kept; its payload is its kind's (see the views)" });
+
+/** The 202 body of a result being computed: the job computing it and where to poll it. */
+export const PendingResultSchema = z
+  .object({
+    status: z.literal('pending'),
+    detail: z
+      .string()
+      .optional()
+      .openapi({ description: 'Live endpoints: what needs the result and why (absent on the cached-result routes)' }),
+    key: z.string().openapi({ description: 'Content hash of the result being computed' }),
+    job: z.object({ id: z.string(), status: z.enum(['queued', 'running']), progress: JobSchema.shape.progress }),
+    statusUrl: z.string(),
+  })
+  .openapi('PendingResult');
+
+/** The 202 of the routes that serve a cached result (the same Location and Retry-After everywhere). */
+export const pendingResultResponse = {
+  description: 'Not computed yet: the job computing it (Location: its status URL; Retry-After)',
+  content: { 'application/json': { schema: PendingResultSchema } },
+};
+
+/**
+ * 202 with the job computing `key`, or 404 naming the job to submit. `neededBy`: what needs the
+ * result (a live endpoint that reads it), said first in the answer.
+ */
+export async function missResponse(c: AppContext, key: string, spec: ResultJobRequest, neededBy?: string) {
+  const job = await jobByKey(c.env, key);
+  const why = neededBy === undefined ? '' : `${neededBy}: `;
+  if (job && (job.status === 'queued' || job.status === 'running')) {
+    const statusUrl = `/v1/jobs/${job.id}`;
+    const pending: z.infer<typeof PendingResultSchema> = {
+      status: 'pending',
+      ...(neededBy === undefined
+        ? {}
+        : {
+            detail: `${why}the ${spec.kind} result of classifier "${spec.classifier}" on the sweep (seed ${spec.seed}, count ${spec.count}) is being computed by the job below; retry when it is done`,
+          }),
+      key,
+      job: { id: job.id, status: job.status, progress: job.progress },
+      statusUrl,
+    };
+    return json(pending, { status: 202, headers: { location: statusUrl, 'retry-after': '30' } });
+  }
+  if (job && job.status === 'failed') {
+    return problemResponse(
+      problem(
+        404,
+        'job-failed',
+        `${why}the job computing ${neededBy === undefined ? 'this result' : `the ${spec.kind} result of classifier "${spec.classifier}"`} failed: ${job.error ?? 'unknown error'}`,
+        { key, job: `/v1/jobs/${job.id}` },
+      ),
+    );
+  }
+  return problemResponse(
+    problem(
+      404,
+      'not-computed',
+      `${why}no ${spec.kind} result for classifier "${spec.classifier}" on the sweep (seed ${spec.seed}, count ${spec.count}) with the current generator; results are never computed inline: submit the job below`,
+      {
+        key,
+        submit: { method: 'POST', href: '/v1/jobs', body: spec },
+      },
+    ),
+  );
+}

@@ -46,6 +46,7 @@ export function writeEdgeAssets(
     generatorArchitecture: models.generatorArchitecture,
     classifiers: models.classifiers.map(place),
     defaultClassifier: models.classifiers[0]?.entry.name ?? null,
+    featureExtractor: models.featureExtractor ? { ...place(models.featureExtractor), kind: 'feature-extractor' } : null,
   };
   writeFileSync(path.join(out, 'catalog.json'), JSON.stringify(catalog, null, 1));
   mkdirSync(path.join(out, path.dirname(SANITY_SAMPLE_PATH.header)), { recursive: true });

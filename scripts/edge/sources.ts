@@ -31,6 +31,8 @@ export interface EdgeModels {
   generator: EdgeModel | null;
   generatorArchitecture: Record<string, unknown>;
   classifiers: EdgeModel[];
+  /** weights/feature-extractor, which explain jobs' runners fetch (absent: not packaged). */
+  featureExtractor?: EdgeModel | null;
 }
 
 /** Preferred order of the built-in classifiers (the first present is the default). */
@@ -175,7 +177,27 @@ export function resolveEdgeModels(root = process.cwd(), opts: { fresh?: boolean 
   const generatorArchitecture = generator
     ? (generator.manifest.architecture as Record<string, unknown>)
     : { ...DEFAULT_GENERATOR };
-  return { generator, generatorArchitecture, classifiers };
+  let featureExtractor: EdgeModel | null = null;
+  const fx = path.join(weights, 'feature-extractor');
+  if (existsSync(path.join(fx, 'manifest.json'))) {
+    const { manifest, bytes, tensors } = readDir(fx);
+    if (manifest.kind === 'feature-extractor')
+      featureExtractor = {
+        // Typed as a catalog model's entry; the catalog gives it its own kind (assets.ts).
+        entry: {
+          name: 'feature-extractor',
+          kind: 'classifier',
+          sha256: manifest.sha256,
+          byteLength: bytes.byteLength,
+          source: 'weights',
+          label: 'evaluation CNN (projection of real images; never a classifier under analysis)',
+        },
+        manifest,
+        bytes,
+        tensors,
+      };
+  }
+  return { generator, generatorArchitecture, classifiers, featureExtractor };
 }
 
 /** The edge's models built, as the seeding script computes the precomputed results with them. */

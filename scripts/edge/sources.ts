@@ -17,10 +17,10 @@ import type { WeightsManifest } from '../../src/core/weights/manifest.js';
 import type { SimpleCnn } from '../../src/core/classifier/simple-cnn.js';
 import type { Generator } from '../../src/core/generator/generator.js';
 import { buildClassifier, buildGenerator, placeholderGenerator } from '../../src/core/loading/built-models.js';
-import { RANDOM_INIT_ID, type CatalogModel } from '../../src/protocol/catalog.js';
+import { RANDOM_INIT_ID, type CatalogFeatureExtractor, type CatalogModel } from '../../src/protocol/catalog.js';
 
-export interface EdgeModel {
-  entry: Omit<CatalogModel, 'path'>;
+export interface EdgeModel<E = Omit<CatalogModel, 'path'>> {
+  entry: E;
   manifest: WeightsManifest;
   bytes: Uint8Array;
   /** The bytes decoded (checked against the manifest). */
@@ -32,7 +32,7 @@ export interface EdgeModels {
   generatorArchitecture: Record<string, unknown>;
   classifiers: EdgeModel[];
   /** weights/feature-extractor, which explain jobs' runners fetch (absent: not packaged). */
-  featureExtractor?: EdgeModel | null;
+  featureExtractor?: EdgeModel<Omit<CatalogFeatureExtractor, 'path'>> | null;
 }
 
 /** Preferred order of the built-in classifiers (the first present is the default). */
@@ -177,16 +177,15 @@ export function resolveEdgeModels(root = process.cwd(), opts: { fresh?: boolean 
   const generatorArchitecture = generator
     ? (generator.manifest.architecture as Record<string, unknown>)
     : { ...DEFAULT_GENERATOR };
-  let featureExtractor: EdgeModel | null = null;
+  let featureExtractor: EdgeModels['featureExtractor'] = null;
   const fx = path.join(weights, 'feature-extractor');
   if (existsSync(path.join(fx, 'manifest.json'))) {
     const { manifest, bytes, tensors } = readDir(fx);
     if (manifest.kind === 'feature-extractor')
       featureExtractor = {
-        // Typed as a catalog model's entry; the catalog gives it its own kind (assets.ts).
         entry: {
           name: 'feature-extractor',
-          kind: 'classifier',
+          kind: 'feature-extractor',
           sha256: manifest.sha256,
           byteLength: bytes.byteLength,
           source: 'weights',

@@ -47,7 +47,8 @@ export function explainPanel(api: string, classifier: () => string): void {
     const body = {
       image: await fileBase64(file),
       label: Number($<HTMLSelectElement>('explain-label').value),
-      classifier: classifier(),
+      // Before the page has chosen a classifier: the catalog's default.
+      classifier: classifier() || undefined,
       steps: Number($<HTMLInputElement>('explain-steps').value),
     };
     const button = form.querySelector('button')!;

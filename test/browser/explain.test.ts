@@ -82,7 +82,10 @@ describe('dashboard: explain a real image', () => {
       await page.fill('#explain-steps', '8');
       await page.fill('#explain-token', SUBMIT_TOKEN);
       await page.click('#explain-form button[type=submit]');
-      await page.waitForFunction(() => /Queued/.test(document.getElementById('explain-status')!.textContent ?? ''));
+      await page.waitForFunction(
+        () => !/^(Sending…)?$/.test(document.getElementById('explain-status')!.textContent ?? ''),
+      );
+      expect(await page.textContent('#explain-status')).toMatch(/^Queued as a job/);
       const key = await page.inputValue('#explain-key');
       expect(key).toMatch(/^[0-9a-f]{64}$/);
       // Waiting for a runner: the widget says it is loading.

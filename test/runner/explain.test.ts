@@ -97,6 +97,15 @@ describe('POST /v1/explain', () => {
     // An unknown key is a 404 naming it; a malformed one a 400.
     expect((await get(`/v1/explain/${'0'.repeat(64)}`)).status).toBe(404);
     expect((await get('/v1/explain/nope')).body.field).toBe('key');
+    // A widget on another origin may read an explanation (CORS on the GET only).
+    const read = await edge.fetch(`/v1/explain/${'0'.repeat(64)}`, { headers: { origin: 'http://elsewhere.test' } });
+    expect(read.headers.get('access-control-allow-origin')).toBe('*');
+    // The embed page: the widget with the key; without one, refused naming it.
+    const key = 'a'.repeat(64);
+    const embed = await edge.fetch(`/embed/explain?key=${key}`);
+    expect(embed.status).toBe(200);
+    expect(await embed.text()).toMatch(new RegExp(`<faultlines-explain [^>]*key="${key}"`));
+    expect((await get('/embed/explain')).body.field).toBe('key');
   });
 
   it(

@@ -12,10 +12,9 @@ import {
   generatorId,
   resultKey,
   type Catalog,
-  type CatalogModel,
   type ResultsIndex,
 } from '../../src/protocol/catalog.js';
-import { resolveEdgeModels, type EdgeModels } from './sources.js';
+import { resolveEdgeModels, type EdgeModel, type EdgeModels } from './sources.js';
 import { SANITY_SAMPLE_PATH } from '../../src/protocol/sanity-sample.js';
 
 export const ASSETS_DIR = 'dist/edge-assets';
@@ -32,7 +31,7 @@ export function writeEdgeAssets(
 ): Catalog {
   rmSync(out, { recursive: true, force: true });
   mkdirSync(path.join(out, 'results'), { recursive: true });
-  const place = (m: NonNullable<EdgeModels['generator']>): CatalogModel => {
+  const place = <E extends { name: string }>(m: EdgeModel<E>): E & { path: string } => {
     const dir = path.join(out, 'models', m.entry.name);
     mkdirSync(dir, { recursive: true });
     writeFileSync(path.join(dir, 'manifest.json'), JSON.stringify(m.manifest, null, 1));
@@ -46,6 +45,7 @@ export function writeEdgeAssets(
     generatorArchitecture: models.generatorArchitecture,
     classifiers: models.classifiers.map(place),
     defaultClassifier: models.classifiers[0]?.entry.name ?? null,
+    featureExtractor: models.featureExtractor ? { ...place(models.featureExtractor), kind: 'feature-extractor' } : null,
   };
   writeFileSync(path.join(out, 'catalog.json'), JSON.stringify(catalog, null, 1));
   mkdirSync(path.join(out, path.dirname(SANITY_SAMPLE_PATH.header)), { recursive: true });

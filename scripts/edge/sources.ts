@@ -17,10 +17,10 @@ import type { WeightsManifest } from '../../src/core/weights/manifest.js';
 import type { SimpleCnn } from '../../src/core/classifier/simple-cnn.js';
 import type { Generator } from '../../src/core/generator/generator.js';
 import { buildClassifier, buildGenerator, placeholderGenerator } from '../../src/core/loading/built-models.js';
-import { RANDOM_INIT_ID, type CatalogModel } from '../../src/protocol/catalog.js';
+import { RANDOM_INIT_ID, type CatalogFeatureExtractor, type CatalogModel } from '../../src/protocol/catalog.js';
 
-export interface EdgeModel {
-  entry: Omit<CatalogModel, 'path'>;
+export interface EdgeModel<E = Omit<CatalogModel, 'path'>> {
+  entry: E;
   manifest: WeightsManifest;
   bytes: Uint8Array;
   /** The bytes decoded (checked against the manifest). */
@@ -31,6 +31,8 @@ export interface EdgeModels {
   generator: EdgeModel | null;
   generatorArchitecture: Record<string, unknown>;
   classifiers: EdgeModel[];
+  /** weights/feature-extractor, which explain jobs' runners fetch (absent: not packaged). */
+  featureExtractor?: EdgeModel<Omit<CatalogFeatureExtractor, 'path'>> | null;
 }
 
 /** Preferred order of the built-in classifiers (the first present is the default). */
@@ -175,7 +177,26 @@ export function resolveEdgeModels(root = process.cwd(), opts: { fresh?: boolean 
   const generatorArchitecture = generator
     ? (generator.manifest.architecture as Record<string, unknown>)
     : { ...DEFAULT_GENERATOR };
-  return { generator, generatorArchitecture, classifiers };
+  let featureExtractor: EdgeModels['featureExtractor'] = null;
+  const fx = path.join(weights, 'feature-extractor');
+  if (existsSync(path.join(fx, 'manifest.json'))) {
+    const { manifest, bytes, tensors } = readDir(fx);
+    if (manifest.kind === 'feature-extractor')
+      featureExtractor = {
+        entry: {
+          name: 'feature-extractor',
+          kind: 'feature-extractor',
+          sha256: manifest.sha256,
+          byteLength: bytes.byteLength,
+          source: 'weights',
+          label: 'evaluation CNN (projection of real images; never a classifier under analysis)',
+        },
+        manifest,
+        bytes,
+        tensors,
+      };
+  }
+  return { generator, generatorArchitecture, classifiers, featureExtractor };
 }
 
 /** The edge's models built, as the seeding script computes the precomputed results with them. */

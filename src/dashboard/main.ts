@@ -14,7 +14,8 @@
  * `npm run bench:dashboard`; `window.faultlinesCharts` holds the Chart.js charts it drew, by id.
  * `?timeout=<s>` sets how long each request may take before the page reports it (default 30 s).
  * Panels with a module of their own (the page's helpers passed as a PageContext): side-by-side.ts
- * (two classifiers on the slider's direction), embeddings.ts, export.ts (PNG and widget snippets).
+ * (two classifiers on the slider's direction), embeddings.ts, export.ts (PNG and widget snippets),
+ * explain-panel.ts (a real image explained through POST /v1/explain).
  */
 import { ARROW, ApiError, Chart, PALETTE, getJson, pct, submitCurl, type RequestOptions } from '../widgets/index.js';
 import { aborted, esc, type ClassifierInfo, type PageContext, type View } from './context.js';
@@ -22,6 +23,7 @@ import { embeddings } from './embeddings.js';
 import { panelTools } from './export.js';
 import { sideBySide, sideBySideAgain } from './side-by-side.js';
 import { directionsPanel } from './directions-panel.js';
+import { explainPanel } from './explain-panel.js';
 
 const API = location.origin;
 const $ = <T extends HTMLElement = HTMLElement>(id: string) => document.getElementById(id) as T;
@@ -550,6 +552,7 @@ async function main(): Promise<void> {
     (panel) =>
       `faultlines-${panel}-${view.classifier}-class${view.cls}${view.dim === null ? '' : `-dim${view.dim}`}.png`,
   );
+  explainPanel(API, () => view.classifier);
   await loadClassifiers();
   view = viewFromUrl();
   showControls(view);

@@ -33,7 +33,10 @@ import {
   type FromCompute,
   type ToCompute,
 } from './compute-messages.js';
-import { jobModels, type ModelFiles } from './job-models.js';
+import { jobFeatureExtractor, jobModels, type ModelFiles } from './job-models.js';
+import { explainImage, explanationJson } from '../core/analysis/explain.js';
+import { readDomainPng } from '../core/image/read-png.js';
+import { ExplainJobOptionsSchema } from '../protocol/explain.js';
 import { shardSweep } from './sweep.js';
 
 const port = parentPort;
@@ -71,10 +74,7 @@ async function derived(
   const { spec } = lease;
   if (!(DERIVED_KINDS as readonly string[]).includes(lease.kind))
     throw new Error(`this runner cannot compute results of kind "${lease.kind}"`);
-  if (!spec.sums) throw new Error(`the ${lease.kind} job names no ranking sums to derive from`);
-  const stored = await read<{ kind: string; payload: RankingSums }>({ what: 'result', key: spec.sums });
-  if (stored.kind !== 'ranking-sums')
-    throw new Error(`result ${spec.sums} is a ${stored.kind} result, not ranking sums`);
+  const sums = await storedSums(lease);
   const compare = [];
   for (const c of spec.compare ?? []) {
     const m = await jobModels(files, spec.generatorId, c.classifierId, c.classifierFormat);
@@ -84,10 +84,44 @@ async function derived(
     models,
     name: spec.classifier,
     sweep: { seed: spec.seed, count: spec.count },
-    sums: stored.payload,
+    sums,
     onProgress,
   };
   return derivedResult(lease.kind as DerivedKind, input, spec.options ?? {}, compare);
+}
+
+/** The sweep's ranking sums a job names, as the edge stores them. */
+async function storedSums(lease: LeaseView): Promise<RankingSums> {
+  const { spec } = lease;
+  if (!spec.sums) throw new Error(`the ${lease.kind} job names no ranking sums to derive from`);
+  const stored = await read<{ kind: string; payload: RankingSums }>({ what: 'result', key: spec.sums });
+  if (stored.kind !== 'ranking-sums')
+    throw new Error(`result ${spec.sums} is a ${stored.kind} result, not ranking sums`);
+  return stored.payload;
+}
+
+/**
+ * An explain job: the submitted PNG decoded as the CLI decodes its file, explained by the core's
+ * explainImage against the sweep's ranking sums, as `npx faultlines explain` does (report.json's content).
+ */
+async function explain(lease: LeaseView, models: AnalysisModels): Promise<unknown> {
+  const { spec } = lease;
+  const o = ExplainJobOptionsSchema.parse(spec.options);
+  if (typeof spec.featureExtractorId !== 'string') throw new Error('the explain job names no feature extractor');
+  const featureExtractor = await jobFeatureExtractor(files, spec.featureExtractorId);
+  const sums = await storedSums(lease);
+  const g = models.generator;
+  const bytes = Uint8Array.from(atob(o.image), (ch) => ch.charCodeAt(0));
+  const image = readDomainPng(bytes, { size: g.resolution, channels: g.arch.imageChannels }, 'image');
+  const e = await explainImage(
+    models,
+    { featureExtractor },
+    { spec: { seed: spec.seed, count: spec.count, classIndex: null }, sums },
+    image,
+    o.label,
+    { projection: { steps: o.steps, seed: o.seed }, topDims: o.top },
+  );
+  return explanationJson(e, g.resolution);
 }
 
 async function compute(lease: LeaseView, batchSize: number): Promise<unknown> {
@@ -104,6 +138,7 @@ async function compute(lease: LeaseView, batchSize: number): Promise<unknown> {
       batchSize,
       onProgress,
     );
+  if (lease.kind === 'explain') return explain(lease, models);
   if (lease.kind === 'embeddings') {
     // Whole (one shard): UMAP and the kNN score need every point at once. No progress within it:
     // the lease's heartbeats come from the main thread, not from this one.

@@ -4,13 +4,19 @@
  * manifest's and the id the job names), built once per process and reused across shards.
  */
 import type { Classifier } from '../core/classifier/classifier.js';
+import type { SimpleCnn } from '../core/classifier/simple-cnn.js';
 import { parseAdapter } from '../core/classifier/adapter.js';
 import { tfjsClassifierId, tfjsModelSha256 } from '../core/classifier/tfjs-classifier-id.js';
 import { TfjsClassifier } from '../core/classifier/tfjs-model.js';
 import { parseModelJson } from '../core/classifier/tfjs-model-json.js';
 import type { Generator } from '../core/generator/generator.js';
 import type { AnalysisModels } from '../core/analysis/analysis-models.js';
-import { buildClassifier, buildGenerator, placeholderGenerator } from '../core/loading/built-models.js';
+import {
+  buildClassifier,
+  buildFeatureExtractor,
+  buildGenerator,
+  placeholderGenerator,
+} from '../core/loading/built-models.js';
 import { loadModelFiles, type ModelFile } from '../core/loading/model-files.js';
 import { PromiseCache } from '../core/loading/promise-cache.js';
 import { WeightsError } from '../core/weights/codec.js';
@@ -38,6 +44,7 @@ function fetchVerified(client: ModelFiles, id: string) {
 /** Built once per process and reused across shards; a failed load is tried again by the next job. */
 const generators = new PromiseCache<Generator>();
 const classifiers = new PromiseCache<Classifier>();
+const featureExtractors = new PromiseCache<SimpleCnn>();
 
 /**
  * A registered classifier (a user's TF.js model and adapter) fetched from the edge; its id is the
@@ -77,4 +84,9 @@ export async function jobModels(
     return buildClassifier(files.manifest.name ?? classifierId, files);
   });
   return { generator, classifier, generatorId, classifierId };
+}
+
+/** The evaluation CNN an explain job names (its projection's feature distance), fetched and verified like the others. */
+export function jobFeatureExtractor(client: ModelFiles, id: string): Promise<SimpleCnn> {
+  return featureExtractors.get(id, async () => buildFeatureExtractor(await fetchVerified(client, id)));
 }

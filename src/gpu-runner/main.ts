@@ -23,7 +23,7 @@ import { denoArgs, findDeno } from './deno-bin.js';
 import { localModels } from './local.js';
 import { ComputeThread } from './compute-thread.js';
 import { Runner, SHUTDOWN_BOUND_MS } from './runner.js';
-import { RESULT_KINDS } from '../protocol/catalog.js';
+import { JOB_KINDS } from '../protocol/catalog.js';
 
 type Args = Record<string, string | boolean>;
 
@@ -153,15 +153,15 @@ function backendOf(args: Args, d: RunnerBackendChoice): RunnerBackendChoice {
 
 /** `--kinds a,b`: only jobs of these result kinds (default: every kind). */
 function kindsOf(args: Args): string[] {
-  const v = str(args, 'kinds', RESULT_KINDS.join(','));
+  const v = str(args, 'kinds', JOB_KINDS.join(','));
   const kinds = v
     .split(',')
     .map((k) => k.trim())
     .filter(Boolean);
-  const unknown = kinds.filter((k) => !(RESULT_KINDS as readonly string[]).includes(k));
+  const unknown = kinds.filter((k) => !(JOB_KINDS as readonly string[]).includes(k));
   if (kinds.length === 0 || unknown.length)
     throw new Error(
-      `--kinds must list some of ${RESULT_KINDS.join(', ')}${unknown.length ? `, not ${unknown.join(', ')}` : ''}`,
+      `--kinds must list some of ${JOB_KINDS.join(', ')}${unknown.length ? `, not ${unknown.join(', ')}` : ''}`,
     );
   return kinds;
 }

@@ -26,7 +26,7 @@
  * A lost lease (a heartbeat answered 409 or 404) likewise stops the compute at once.
  */
 import { RESULT_POPULATION_BATCH, type ResultProgress } from '../core/analysis/derived-results.js';
-import { RESULT_KINDS } from '../protocol/catalog.js';
+import { JOB_KINDS } from '../protocol/catalog.js';
 import { adapterName, type BackendInfo } from './backend.js';
 import { type EdgeClient, EdgeError, type LeaseView } from './client.js';
 import type { ComputeThread } from './compute-thread.js';
@@ -45,7 +45,7 @@ export interface RunnerOptions {
   exitWhenIdle: boolean;
   /** Stop after this many shards (0 = no limit). */
   maxShards: number;
-  /** Result kinds leased (default: every kind, RESULT_KINDS). */
+  /** Result kinds leased (default: every kind, JOB_KINDS). */
   kinds?: readonly string[];
   log: (line: string) => void;
 }
@@ -114,7 +114,7 @@ export class Runner {
     while (!this.stopping) {
       let lease: LeaseView | null;
       try {
-        lease = await this.client.lease(this.opts.name, this.opts.leaseMs, [...(this.opts.kinds ?? RESULT_KINDS)]);
+        lease = await this.client.lease(this.opts.name, this.opts.leaseMs, [...(this.opts.kinds ?? JOB_KINDS)]);
       } catch (e) {
         // A refused token or disabled runner endpoints will not heal by retrying.
         if (e instanceof EdgeError && (e.status === 401 || e.status === 403))

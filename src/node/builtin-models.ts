@@ -1,6 +1,6 @@
 /** The built-in models, loaded from weights/ and verified. */
-import { SimpleCnn, parseCnnConfig } from '../core/classifier/simple-cnn.js';
-import { buildClassifier, buildGenerator } from '../core/loading/built-models.js';
+import type { SimpleCnn } from '../core/classifier/simple-cnn.js';
+import { buildClassifier, buildFeatureExtractor, buildGenerator } from '../core/loading/built-models.js';
 import type { WeightsManifest } from '../core/weights/manifest.js';
 import { readModelWeights, readWeightsDir, weightsRoot } from './weights-fs.js';
 import { assertSameDomain, DEFAULT_DOMAIN } from '../core/data/domain.js';
@@ -77,17 +77,6 @@ export function loadFeatureExtractor(domain: string = DEFAULT_DOMAIN): {
   featureExtractor: SimpleCnn;
   manifest: WeightsManifest;
 } {
-  const { manifest, tensors, dir } = readBuiltin('feature-extractor', domain);
-  const file = path.join(dir, manifest.weightsFile);
-  if (manifest.kind !== 'feature-extractor')
-    throw new Error(`${file}: model "feature-extractor" is a ${manifest.kind}, not a feature extractor`);
-  return {
-    featureExtractor: SimpleCnn.fromWeights(
-      'feature-extractor',
-      parseCnnConfig(manifest.architecture, file),
-      tensors,
-      file,
-    ),
-    manifest,
-  };
+  const files = readBuiltin('feature-extractor', domain);
+  return { featureExtractor: buildFeatureExtractor(files), manifest: files.manifest };
 }

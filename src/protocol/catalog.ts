@@ -43,7 +43,16 @@ export interface Catalog {
   generatorArchitecture: Record<string, unknown>;
   /** The classifier used when a request names none. */
   defaultClassifier: string | null;
+  /**
+   * The evaluation CNN (`weights/feature-extractor`) the projection of a real image measures its
+   * feature distance with (explain jobs, docs/explain.md); never a classifier under analysis.
+   * Absent or null: not packaged, and explain jobs are refused.
+   */
+  featureExtractor?: CatalogFeatureExtractor | null;
 }
+
+/** The feature extractor's catalog entry: a model file like the others, of its own kind. */
+export type CatalogFeatureExtractor = Omit<CatalogModel, 'kind'> & { kind: 'feature-extractor' };
 
 export { RANDOM_INIT_ID, RANDOM_INIT_SEED };
 
@@ -64,6 +73,13 @@ export const RESULT_KINDS = [
   'embeddings',
 ] as const;
 export type ResultKind = (typeof RESULT_KINDS)[number];
+
+/**
+ * Every kind of job a runner computes: the result kinds, and `explain` (one real image explained:
+ * src/protocol/explain.ts; keyed by the image, not by a sweep, so it is no per-classifier result kind).
+ */
+export const JOB_KINDS = [...RESULT_KINDS, 'explain'] as const;
+export type JobKind = (typeof JOB_KINDS)[number];
 
 /** The population a result was computed on. */
 export interface SweepSpec {
@@ -161,7 +177,7 @@ export function resultKey(k: ResultKeyInput): string {
 export interface StoredResult<T = unknown> {
   schema: typeof RESULT_SCHEMA;
   key: string;
-  kind: ResultKind;
+  kind: JobKind;
   generatorId: string;
   classifierId: string;
   classifier: string;

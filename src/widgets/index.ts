@@ -1,12 +1,13 @@
 /**
  * Faultlines widgets: one ES module (served by the worker at /widgets/v1/faultlines-widgets.js)
  * defining <faultlines-corner-cases>, <faultlines-traversal>, <faultlines-ranking>,
- * <faultlines-accuracy-curve> and <faultlines-directions>. It also exports the API client and Chart.js (registered) for the
+ * <faultlines-accuracy-curve>, <faultlines-directions> and <faultlines-explain>. It also exports the API client and Chart.js (registered) for the
  * dashboard, which imports this module instead of bundling them again.
  */
 import { AccuracyCurve } from './accuracy-curve.js';
 import { CornerCases } from './corner-cases.js';
 import { Directions } from './directions.js';
+import { Explain } from './explain.js';
 import { Ranking } from './ranking.js';
 import { Traversal } from './traversal.js';
 
@@ -16,11 +17,12 @@ export const WIDGETS = {
   'faultlines-ranking': Ranking,
   'faultlines-accuracy-curve': AccuracyCurve,
   'faultlines-directions': Directions,
+  'faultlines-explain': Explain,
 } as const;
 
 for (const [name, cls] of Object.entries(WIDGETS)) if (!customElements.get(name)) customElements.define(name, cls);
 
-export { AccuracyCurve, CornerCases, Directions, Ranking, Traversal };
+export { AccuracyCurve, CornerCases, Directions, Explain, Ranking, Traversal };
 export {
   ApiError,
   AttributeError,

@@ -23,6 +23,7 @@ import { registerDashboard } from './routes/dashboard.js';
 import { registerEmbed } from './routes/embed.js';
 import { registerTables } from './routes/tables.js';
 import { registerEmbeddings } from './routes/embeddings.js';
+import { registerExplain } from './routes/explain.js';
 import { registerSecuritySchemes, requireScopeFor } from './auth.js';
 import { readRateLimit } from './rate-limit.js';
 
@@ -78,6 +79,7 @@ export function buildApp(): OpenAPIHono<AppEnv> {
   registerRunner(app);
   registerTables(app);
   registerEmbeddings(app);
+  registerExplain(app);
   registerEmbed(app);
 
   app.notFound((c) =>

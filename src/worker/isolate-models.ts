@@ -80,7 +80,7 @@ export interface ModelInfo {
 }
 
 /** A catalog model's files from the static assets, checked against the catalog's sha256. */
-function loadWeights(env: Env, entry: CatalogModel) {
+function loadWeights(env: Env, entry: Pick<CatalogModel, 'path' | 'sha256'>) {
   const assets = folderSource(entry.path, async (where) => {
     const res = await fetchAsset(env, where);
     if (!res.ok) throw new Error(`missing from the assets (HTTP ${res.status})`);
@@ -98,7 +98,7 @@ function loadWeights(env: Env, entry: CatalogModel) {
  */
 export async function verifiedModelFiles(
   env: Env,
-  entry: CatalogModel,
+  entry: Pick<CatalogModel, 'name' | 'path' | 'sha256'>,
 ): Promise<{ manifest: string; weights: Uint8Array<ArrayBuffer> }> {
   try {
     const { manifestText, bytes } = await loadWeights(env, entry);

@@ -30,3 +30,18 @@ export function buildClassifier(
     throw new WeightsError(weightsWhere, 'invalid-manifest', `model "${name}" is a ${manifest.kind}, not a classifier`);
   return SimpleCnn.fromWeights(name, parseCnnConfig(manifest.architecture, weightsWhere), tensors, weightsWhere);
 }
+
+/** The evaluation CNN (`weights/feature-extractor`) a model's files hold; refuses files of another kind. */
+export function buildFeatureExtractor(
+  files: Pick<LoadedModelFiles, 'manifest' | 'tensors' | 'weightsWhere'>,
+): SimpleCnn {
+  const { manifest, tensors, weightsWhere } = files;
+  if (manifest.kind !== 'feature-extractor')
+    throw new WeightsError(weightsWhere, 'invalid-manifest', `model is a ${manifest.kind}, not a feature extractor`);
+  return SimpleCnn.fromWeights(
+    'feature-extractor',
+    parseCnnConfig(manifest.architecture, weightsWhere),
+    tensors,
+    weightsWhere,
+  );
+}

@@ -33,11 +33,15 @@ import {
   loadGenerator,
 } from '../builtin-models.js';
 import { sweepSums } from '../sweep-sums.js';
+import { DEFAULT_SWEEP } from '../../protocol/catalog.js';
 
 export const summary = 'explain the decision on one real image: projection, deviating dims, counterfactual';
 
-/** The sweep whose ranking sums give the std units and class ranking (the edge's precomputed one). */
-export const EXPLAIN_SWEEP = { seed: 1, count: 2000, classIndex: null };
+/**
+ * The sweep whose ranking sums give the std units and class ranking: the edge's built-in sweep, whose
+ * sums are precomputed (and which POST /v1/explain's jobs use, so the API and the CLI agree).
+ */
+export const EXPLAIN_SWEEP = { ...DEFAULT_SWEEP, classIndex: null };
 
 const usage = `usage: faultlines explain IMAGE.png --label N [options]
 

@@ -108,9 +108,10 @@ img.sbs-strip{image-rendering:pixelated;display:block}
 .sbs-corner figure{margin:0;font-size:11px;max-width:110px}
 .sbs-corner img{width:64px;height:64px}
 h3.sbs-sub{font-size:14px;margin:12px 0 4px}
+form.explain{display:flex;gap:8px 14px;align-items:center;flex-wrap:wrap;margin:6px 0}
 .err{color:#8a1c1c;background:#fdecec;border:1px solid #f3b6b6;border-radius:6px;padding:8px 10px}
 pre.curl{margin:4px 0 0;padding:6px 8px;white-space:pre-wrap;word-break:break-all;font:11px/1.4 ui-monospace,Menlo,monospace;background:#f4f6fa;border:1px solid #d8dde6;border-radius:6px}
-faultlines-corner-cases,faultlines-ranking,faultlines-accuracy-curve,faultlines-traversal,faultlines-directions{border:none;padding:0;overflow-x:auto;max-width:100%}
+faultlines-corner-cases,faultlines-ranking,faultlines-accuracy-curve,faultlines-traversal,faultlines-directions,faultlines-explain{border:none;padding:0;overflow-x:auto;max-width:100%}
 </style>
 <script type="module" src="${widgetsUrl}"></script>
 <script type="module" src="${dashboardUrl}"></script>
@@ -133,6 +134,10 @@ faultlines-corner-cases,faultlines-ranking,faultlines-accuracy-curve,faultlines-
 <section id="curves"><h2>Accuracy curves (fig. 6)</h2>${help('curves')}<div id="curves-slot"></div><div class="tools" data-panel="accuracy-curves" data-png="charts" data-slot="curves-slot"><a id="curves-csv" download>Download the curves (CSV)</a></div></section>
 <section id="embeddings"><h2>Embeddings in Z, W, S (fig. 3)</h2><p class="note">UMAP of the first samples of the sweep. Hover a point to see its sample; click it (or Enter) to open its class.</p>${help('embeddings')}<label>colour by <select id="emb-colour"><option value="class">class (misclassified: crosses)</option></select></label><ul class="legend" id="emb-legend" aria-label="legend"></ul><p class="note" id="emb-keys">Keyboard: Tab to a chart, the arrow keys move between points (the sample shows below), Enter opens its class, Escape leaves it.</p><div class="charts" id="emb-charts"></div><div id="emb-inspect" aria-live="polite" data-state="idle"></div><div class="tools" data-panel="embeddings" data-png="charts"></div></section>
 <section class="wide" id="jobs"><h2>Jobs</h2><p class="note">Sweeps submitted to the GPU runners (refreshes every 5 s while any is queued or running).</p><div id="jobs-table"></div></section>
+<section class="wide" id="explain"><h2>Explain a real image</h2><p class="note">A PNG the classifier gets wrong (or right), grey 32x32 or 28x28: it is projected into the style space, and the panel shows how faithful the projection is, where it deviates from the well-classified images of its label, and the smallest move back that makes the selected classifier right (docs/explain.md). A runner computes it as a job; submitting needs the submitter token, which this page only sends with the request.</p>
+<form class="explain" id="explain-form"><label>PNG <input id="explain-file" type="file" accept="image/png"></label><label>label <select id="explain-label">${Array.from({ length: 10 }, (_, k) => `<option value="${k}">${k}</option>`).join('')}</select></label><label>steps <input id="explain-steps" type="number" min="0" max="1000" value="100"></label><label>submitter token <input id="explain-token" type="password" autocomplete="off"></label><button type="submit">Explain</button></form>
+<form class="explain" id="explain-key-form"><label>or a key <input id="explain-key" size="40" spellcheck="false" autocomplete="off"></label><button type="submit">Show</button></form>
+<p id="explain-status" class="muted" role="status"></p><div id="explain-slot"></div></section>
 </main>
 <noscript><p style="padding:24px">The dashboard needs JavaScript. The API is documented at <a href="/docs">/docs</a>.</p></noscript>
 </body></html>`;

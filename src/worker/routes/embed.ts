@@ -14,7 +14,14 @@ import { ClassParam, ClassifierParam, DimParam, SeedParam } from '../schemas.js'
 import { catalogLayout } from '../services/result-lookup.js';
 import { widgetsManifest } from '../services/widgets-manifest.js';
 
-export const EMBED_WIDGETS = ['corner-cases', 'traversal', 'ranking', 'accuracy-curve', 'directions'] as const;
+export const EMBED_WIDGETS = [
+  'corner-cases',
+  'traversal',
+  'ranking',
+  'accuracy-curve',
+  'directions',
+  'explain',
+] as const;
 
 const WidgetParam = z.object({ widget: z.enum(EMBED_WIDGETS).openapi({ description: 'Which widget' }) });
 const EmbedQuery = z.object({
@@ -49,6 +56,11 @@ const EmbedQuery = z.object({
     )
     .optional()
     .openapi({ description: 'accuracy-curve: the other classifiers to show (default all)' }),
+  key: z
+    .string()
+    .regex(/^[0-9a-f]{64}$/, 'key must be the 64 hex digits POST /v1/explain answered')
+    .optional()
+    .openapi({ description: 'explain: the explanation (required)' }),
   theme: z.enum(['light', 'dark']).default('light'),
 });
 
@@ -132,7 +144,10 @@ export function registerEmbed(app: OpenAPIHono<AppEnv>): void {
         Object.assign(attrs, { class: q.class ?? 0, dim: q.dim, seed: q.seed, range: q.range });
       } else if (widget === 'ranking' || widget === 'directions') Object.assign(attrs, { class: q.class, top: q.top });
       else if (widget === 'corner-cases') Object.assign(attrs, { class: q.class });
-      else Object.assign(attrs, { compare: q.compare });
+      else if (widget === 'explain') {
+        if (q.key === undefined) throw badField('key', 'validation', 'the explain embed needs key');
+        Object.assign(attrs, { key: q.key });
+      } else Object.assign(attrs, { compare: q.compare });
       const m = await widgetsManifest(c.env);
       // No API origin in the page: the widget takes the origin its module was served from, which
       // is the origin the browser actually used. Writing one from the request would echo the

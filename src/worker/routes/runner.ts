@@ -16,6 +16,7 @@ import { populationSpecHash } from '../../core/analysis/population.js';
 import { DERIVED_KINDS, type DerivedKind } from '../../core/analysis/derived-results.js';
 import { checkDerivedPayload, finite, parsePayload, payloadError } from '../jobs/payloads.js';
 import { checkEmbeddingsPayload } from '../jobs/embeddings-payload.js';
+import { checkExplainPayload } from '../jobs/explain-payload.js';
 import { GeneratorArchitectureSchema } from '../../core/generator/architecture.js';
 import { JobViewSchema, LeaseViewSchema, type JobSpec } from '../../protocol/job.js';
 import type { AnalysisModels } from '../../core/analysis/analysis-models.js';
@@ -25,7 +26,7 @@ import { getCatalog, verifiedModelFiles } from '../isolate-models.js';
 import { json, type AppEnv } from '../http.js';
 import { ProblemError, errorResponses } from '../problem.js';
 import { jobView, leaseView } from '../services/job-view.js';
-import type { Catalog, CatalogModel } from '../../protocol/catalog.js';
+import type { Catalog, CatalogFeatureExtractor, CatalogModel } from '../../protocol/catalog.js';
 import { catalogLayout } from '../services/result-lookup.js';
 import { SECURITY } from '../auth.js';
 
@@ -59,6 +60,10 @@ export function checkPayload(
   const K = Number((catalog.generatorArchitecture as { numClasses?: number }).numClasses ?? 10);
   if ((DERIVED_KINDS as readonly string[]).includes(kind)) {
     checkDerivedPayload(kind as DerivedKind, payload, { styleSize: S, numClasses: K }, spec);
+    return;
+  }
+  if (kind === 'explain') {
+    checkExplainPayload(payload, { styleSize: S, numClasses: K }, spec);
     return;
   }
   if (kind === 'embeddings') {
@@ -217,8 +222,11 @@ function checkNesting(value: unknown, field: string): void {
   }
 }
 
-function modelById(catalog: Catalog, id: string): CatalogModel | undefined {
-  return [catalog.generator, ...catalog.classifiers].find((m): m is CatalogModel => m !== null && m.sha256 === id);
+/** A model runners may fetch: the generator, a built-in classifier, or the feature extractor (explain jobs). */
+function modelById(catalog: Catalog, id: string): CatalogModel | CatalogFeatureExtractor | undefined {
+  return [catalog.generator, ...catalog.classifiers, catalog.featureExtractor].find(
+    (m): m is CatalogModel | CatalogFeatureExtractor => m != null && m.sha256 === id,
+  );
 }
 
 export function registerRunner(app: OpenAPIHono<AppEnv>): void {

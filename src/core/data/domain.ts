@@ -87,7 +87,7 @@ export const FASHION: DomainDescriptor = {
   counts: { train: 10 * FASHION_TRAIN_PER_CLASS, test: 10 * FASHION_TEST_PER_CLASS },
 };
 
-export const DOMAINS: readonly DomainDescriptor[] = [MNIST, FASHION];
+const DOMAINS: readonly DomainDescriptor[] = [MNIST, FASHION];
 export const DEFAULT_DOMAIN = MNIST.name;
 
 export function domainNames(): string[] {
@@ -116,7 +116,7 @@ export function domainStamp(d: DomainDescriptor): DomainStamp {
  * Why a classifier and a generator cannot be analysed together, or null when they agree on
  * domain name, classes and image shape. `a` and `b` name the two models in the message.
  */
-export function domainMismatch(
+function domainMismatch(
   a: { label: string; domain: DomainStamp },
   b: { label: string; domain: DomainStamp },
 ): string | null {

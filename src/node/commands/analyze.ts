@@ -400,7 +400,7 @@ function classOption(value: string, names: readonly string[], generator: string)
 }
 
 /** The sanity check as printed: accuracy per split, and the verdict. */
-export function sanityCheckLines(name: string, check: AdapterSanityCheck | null, skipped?: string): string[] {
+function sanityCheckLines(name: string, check: AdapterSanityCheck | null, skipped?: string): string[] {
   if (!check) return [`adapter check of ${name}: skipped, ${skipped}`];
   const pct = (v: number) => `${(100 * v).toFixed(1)}%`;
   return [

@@ -55,7 +55,7 @@ const USAGE = `usage: faultlines train-generator [options]
 /** Fixed latents of the sample grids: row = class 0..9, column = seed index 0..9. */
 const SAMPLE_SEED = 777;
 
-export async function sampleGrid(g: Generator): Promise<Uint8Array> {
+async function sampleGrid(g: Generator): Promise<Uint8Array> {
   const zDim = g.arch.zDim;
   const cols = 10;
   const zs = latentBatch(SAMPLE_SEED, 0, cols, zDim);

@@ -16,7 +16,7 @@ export interface CheckpointInfo {
   trainSeconds: number;
 }
 
-export function latestCheckpointDir(dir: string): string {
+function latestCheckpointDir(dir: string): string {
   return path.join(dir, 'latest');
 }
 

@@ -12,8 +12,8 @@ const SLOW_EDGE = ['test/worker/fuzz.test.ts', 'test/worker/load.test.ts'];
 const WORKERD_ONLY_RUNNER_TESTS = ['test/runner/board.test.ts'];
 /**
  * Node only, but end to end and long: the built CLI in child processes (analyze, training on an
- * image folder, generator classes), worker-thread sweeps, and the findings reproduced on 2,000-sample
- * populations of the committed models (minutes each on two cores).
+ * image folder, generator classes), worker-thread sweeps, the findings reproduced on 2,000-sample
+ * populations of the committed models, and the cpu backend's parity (minutes each on two cores).
  */
 const LONG_NODE_RUNS = [
   'test/cli.test.ts',
@@ -26,6 +26,8 @@ const LONG_NODE_RUNS = [
   'test/planted-recovery.test.ts',
   // 60,000 RGB test images through two CNNs: a minute alone on two cores.
   'test/colour-classifiers.test.ts',
+  // tfjs's pure-JS cpu backend against wasm (the unit tier runs the same checks on wasm).
+  'test/cpu-backend.test.ts',
 ];
 const TIERS = [
   // The core and the Node helpers, in process: no workerd, no browser, no Deno, no CLI child process.

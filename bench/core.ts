@@ -11,6 +11,7 @@
  */
 import { mkdirSync, writeFileSync, existsSync, readFileSync } from 'node:fs';
 import os from 'node:os';
+import { parseArgs } from 'node:util';
 import { Worker } from 'node:worker_threads';
 import path from 'node:path';
 import * as tf from '../src/core/tf.js';
@@ -21,6 +22,7 @@ import { populationStyles } from '../src/core/analysis/population.js';
 import { rankDimensions, rankingSweep } from '../src/core/analysis/ranking.js';
 import { classAverageStyle, findCornerCases } from '../src/core/analysis/corner-cases.js';
 import { evaluateShifts } from '../src/core/analysis/traversal.js';
+import { enumOption } from '../src/node/args.js';
 import { NODE_BACKENDS, useBackend, type NodeBackend } from '../src/node/backend.js';
 import { loadBuiltinClassifier, loadGenerator } from '../src/node/builtin-models.js';
 import { weightsRoot } from '../src/node/weights-fs.js';
@@ -229,7 +231,12 @@ async function benchBackend(backend: NodeBackend, models: AnalysisModels) {
   };
 }
 
-const backends = (process.argv[2]?.split(',') ?? NODE_BACKENDS) as NodeBackend[];
+// `node dist/bench/core.mjs [cpu,wasm]`: the backends to measure (default: all), as one positional argument.
+const { positionals } = parseArgs({ args: process.argv.slice(2), options: {}, allowPositionals: true, strict: true });
+if (positionals.length > 1) throw new Error(`one comma-separated list of backends, got ${positionals.join(' ')}`);
+const backends: NodeBackend[] = positionals[0]?.split(',').map((b) => enumOption(b, 'backends', NODE_BACKENDS)) ?? [
+  ...NODE_BACKENDS,
+];
 await useBackend(backends[0]); // models are created on an initialised backend
 const generatorOnDisk = existsSync(path.join(weightsRoot(), 'generator', 'manifest.json'));
 const gen = generatorOnDisk

@@ -15,8 +15,17 @@ import { startEdge } from '../test/worker/harness.js';
 import { launchChromium } from '../test/browser/browser.js';
 import { servableResults } from '../test/browser/fixtures.js';
 import type { WidgetsManifest } from '../src/protocol/widgets-manifest.js';
+import { intOption, parseOptions } from '../src/node/args.js';
 
-const N = Number(process.argv[process.argv.indexOf('--loads') + 1]) || 5;
+const N = intOption(
+  parseOptions(
+    process.argv.slice(2),
+    { loads: { type: 'string', default: '5' } },
+    'usage: npm run bench:dashboard [-- --loads N]',
+  ).loads,
+  'loads',
+  1,
+);
 const r1 = (v: number) => Math.round(v * 10) / 10;
 const median = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);

@@ -14,6 +14,7 @@ import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import type { Miniflare } from 'miniflare';
 import { startLocalWorkerd } from '../scripts/edge/local-workerd.js';
+import { parseOptions } from '../src/node/args.js';
 
 const ASSETS = 'dist/edge-assets';
 const N = { ranking: 300, traversal: 60, render: 100, search: 20 };
@@ -52,8 +53,11 @@ async function main(): Promise<void> {
 
   // Cold: fresh isolates, first request of each. With --baseline DIR (a saved earlier dist/worker),
   // that build's cold starts alternate with this one's, so both meet the same machine load.
-  const baselineArg = process.argv.indexOf('--baseline');
-  const baselineDir = baselineArg > 0 ? process.argv[baselineArg + 1] : undefined;
+  const baselineDir = parseOptions(
+    process.argv.slice(2),
+    { baseline: { type: 'string' } },
+    'usage: npm run bench:edge [-- --baseline DIR]',
+  ).baseline;
   const coldStart = async (workerDir?: string) => {
     const { mf, url, startupMs } = await start(workerDir);
     const rankingMs = await timed(url, rankingPath).catch((e: Error) => {

@@ -18,6 +18,7 @@ import autocannon from 'autocannon';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { intOption, parseOptions } from '../src/node/args.js';
 import { DEFAULT_LIVE_LIMITS } from '../src/worker/live-limit.js';
 
 export const CACHED_PATHS = [
@@ -259,20 +260,22 @@ export function summary(phases: PhaseResult[]): string {
     .join('\n');
 }
 
-function flag(name: string, fallback: number): number {
-  const i = process.argv.indexOf(`--${name}`);
-  if (i < 0) return fallback;
-  const v = Number(process.argv[i + 1]);
-  if (!Number.isFinite(v) || v <= 0) throw new Error(`--${name} needs a positive number`);
-  return v;
-}
-
 async function main(): Promise<void> {
   const { startLocalWorkerd } = await import('../scripts/edge/local-workerd.js');
-  const seconds = flag('seconds', 20);
-  const cachedConnections = flag('cached-connections', 16);
-  const liveConnections = flag('live-connections', 48);
-  const readLimit = process.argv.includes('--read-limit') ? flag('read-limit', 1000) : null;
+  const args = parseOptions(
+    process.argv.slice(2),
+    {
+      seconds: { type: 'string', default: '20' },
+      'cached-connections': { type: 'string', default: '16' },
+      'live-connections': { type: 'string', default: '48' },
+      'read-limit': { type: 'string' },
+    },
+    'usage: npm run bench:load [-- --seconds 20 --cached-connections 16 --live-connections 48 --read-limit N]',
+  );
+  const seconds = intOption(args.seconds, 'seconds', 1);
+  const cachedConnections = intOption(args['cached-connections'], 'cached-connections', 1);
+  const liveConnections = intOption(args['live-connections'], 'live-connections', 1);
+  const readLimit = args['read-limit'] === undefined ? null : intOption(args['read-limit'], 'read-limit', 1);
   const ASSETS = 'dist/edge-assets';
   const catalog = JSON.parse(readFileSync(path.join(ASSETS, 'catalog.json'), 'utf8'));
   const { mf, url } = await startLocalWorkerd(

@@ -13,23 +13,29 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { buildRunner } from '../src/gpu-runner/build.js';
+import { intOption, parseOptions } from '../src/node/args.js';
 import { findDeno } from '../src/gpu-runner/deno-bin.js';
 
 const run = promisify(execFile);
-const argv = process.argv.slice(2);
-const opt = (name: string, d: number) => {
-  const i = argv.indexOf(`--${name}`);
-  return i >= 0 ? Number(argv[i + 1]) : d;
-};
-const count = opt('count', 512);
-const batch = opt('batch', 64);
+const args = parseOptions(
+  process.argv.slice(2),
+  {
+    count: { type: 'string', default: '512' },
+    'gpu-count': { type: 'string', default: '128' },
+    batch: { type: 'string', default: '64' },
+    cpu: { type: 'boolean' },
+  },
+  'usage: npm run bench:runner [-- --count N --gpu-count N --batch B --cpu]',
+);
+const count = intOption(args.count, 'count', 1);
+const batch = intOption(args.batch, 'batch', 1);
 
 const bundle = await buildRunner();
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'faultlines-bench-runner-'));
 const plans: Array<{ backend: string; count: number }> = [{ backend: 'wasm', count }];
-if (argv.includes('--cpu')) plans.push({ backend: 'cpu', count: Math.min(count, 128) });
+if (args.cpu) plans.push({ backend: 'cpu', count: Math.min(count, 128) });
 const deno = findDeno();
-if (deno) plans.push({ backend: 'webgpu', count: opt('gpu-count', 128) });
+if (deno) plans.push({ backend: 'webgpu', count: intOption(args['gpu-count'], 'gpu-count', 1) });
 else console.log('no Deno binary: webgpu not measured (npm ci installs the npm package "deno")');
 
 const results: unknown[] = [];

@@ -92,6 +92,14 @@ describe('domains of classifier/generator pairs', () => {
     );
   });
 
+  it('train-generator refuses a bad command line before it loads or trains anything, naming the flag', async () => {
+    await expect(trainGenerator(['--iteratons', '10'])).rejects.toThrow(/Unknown option '--iteratons'/);
+    await expect(trainGenerator(['--lr', 'fast'])).rejects.toThrow(/--lr needs a number, got "fast"/);
+    await expect(trainGenerator(['--batch'])).rejects.toThrow(/--batch <value>' argument missing/);
+    await expect(trainGenerator(['--fresh', '--resume'])).rejects.toThrow(/--fresh and --resume exclude each other/);
+    await expect(trainGenerator(['--backend', 'gpu', '--export-only'])).rejects.toThrow(/unknown backend "gpu"/);
+  });
+
   it('names the command that makes a built-in model a domain does not have yet', () => {
     const was = process.env.FAULTLINES_WEIGHTS;
     process.env.FAULTLINES_WEIGHTS = mkdtempSync(path.join(tmpdir(), 'faultlines-weights-'));

@@ -28,7 +28,7 @@ async function meanPTrue(m: AnalysisModels, j: number, shift: number): Promise<n
 }
 
 beforeAll(async () => {
-  await useBackend('cpu');
+  await useBackend('wasm');
   const generator = new Generator(DEFAULT_GENERATOR, 5);
   const a = loadBuiltinClassifier('classifier-clean');
   const b = loadBuiltinClassifier('classifier-corrupted');

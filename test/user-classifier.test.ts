@@ -8,6 +8,8 @@ import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { evaluateClassifier } from '../src/core/classifier/classifier.js';
 import { parseAdapter } from '../src/core/classifier/adapter.js';
+import { differentiability } from '../src/core/classifier/tfjs-differentiability.js';
+import { loadTfjsModel } from '../src/core/classifier/tfjs-load.js';
 import { TfjsClassifier } from '../src/core/classifier/tfjs-model.js';
 import * as tf from '../src/core/tf.js';
 import { useBackend } from '../src/node/backend.js';
@@ -74,6 +76,63 @@ describe('user TF.js classifiers', () => {
     x.dispose();
     equal.classifier.dispose();
     graph.classifier.dispose();
+  });
+
+  it("finds the op without a gradient in the model's graph, on its own 28x28 input, as a backward pass does", async () => {
+    const kernelsOf = async (name: string) => {
+      const model = await loadTfjsModel(readTfjsModelDir(fixture(name)).files, name);
+      expect(model.inputShape).toEqual([null, 28, 28, 1]);
+      const x = tf.fill([1, 28, 28, 1], 0.5);
+      const found = differentiability((t) => model.predict(t) as tf.Tensor, x);
+      // Independently: a backward pass through the same model on the same input fails exactly when an op is found.
+      let backward: string | null = null;
+      try {
+        tf.tidy(() => void tf.grad((t: tf.Tensor) => tf.sum(model.predict(t) as tf.Tensor))(x));
+      } catch (err) {
+        backward = (err as Error).message;
+      }
+      x.dispose();
+      model.dispose();
+      return { ...found, backward };
+    };
+    const plain = await kernelsOf('mlp-graph');
+    expect(plain.withoutGradient).toEqual([]);
+    expect(plain.backward).toBeNull();
+    // The MLP's own kernels (flatten, two dense layers, softmax), nothing from an adapter.
+    expect(plain.kernels).toEqual(expect.arrayContaining(['Reshape', 'Softmax']));
+    expect(plain.kernels).not.toContain('Slice');
+    const masked = await kernelsOf('mlp-graph-equal');
+    expect(masked.withoutGradient).toEqual(['Equal']);
+    expect(masked.kernels).toEqual(expect.arrayContaining(['Equal', 'Cast', 'Reshape']));
+    expect(masked.backward).toMatch(/gradient function not found for Equal/);
+    const layers = await loadUserClassifier(fixture('mlp-layers'), fixture('mlp-layers/adapter.json'));
+    expect(layers.classifier.check).toMatchObject({ differentiable: true, nonDifferentiableOp: null });
+    layers.classifier.dispose();
+  });
+
+  it('counts only ops between input and output, and names every op without a gradient there', () => {
+    const c = tf.scalar(1);
+    // Equal on constants only (no gradient needed: the backward pass prunes it, and so does the probe).
+    const offPath = (x: tf.Tensor) => tf.add(x, tf.cast(tf.equal(c, c), 'float32'));
+    const x = tf.fill([1, 4, 4, 1], 0.5);
+    expect(differentiability(offPath, x).withoutGradient).toEqual([]);
+    expect(differentiability(offPath, x).kernels).toEqual(['Add']);
+    tf.tidy(() => void tf.grad((t: tf.Tensor) => tf.sum(offPath(t)))(x));
+    // Two ops without a gradient on the path: both named, in the order they run.
+    const twoMasks = (t: tf.Tensor) =>
+      tf.add(tf.add(t, tf.cast(tf.equal(t, c), 'float32')), tf.cast(tf.notEqual(t, c), 'float32'));
+    expect(differentiability(twoMasks, x).withoutGradient).toEqual(['Equal', 'NotEqual']);
+    // An op with its own gradient (tf.customGrad, as the portable gradients are) has one, whatever its kernels.
+    const custom = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => ({
+      value: tf.round(args[0] as tf.Tensor),
+      gradFunc: (dy: tf.Tensor) => dy,
+    }));
+    expect(differentiability((t) => custom(t) as tf.Tensor, x).withoutGradient).toEqual([]);
+    const before = tf.memory().numTensors;
+    differentiability(twoMasks, x);
+    expect(tf.memory().numTensors).toBe(before);
+    x.dispose();
+    c.dispose();
   });
 
   it('leaves no tensors behind: loading and checking, classifying, disposing (the edge builds and evicts many)', async () => {

@@ -16,6 +16,7 @@ import { ASSETS_DIR, classifiersWithoutResults, writeEdgeAssets } from './assets
 import { buildWidgets } from './widgets-bundle.js';
 import { WASM_BINARY } from './wasm-plugin.js';
 import { describeDevVars, ensureDevVars } from './dev-vars.js';
+import { parseOptions } from '../../src/node/args.js';
 
 export interface BundleSize {
   scriptBytes: number;
@@ -53,9 +54,14 @@ export async function buildEdge(opts: { quiet?: boolean } = {}): Promise<BundleS
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
+  const args = parseOptions(
+    process.argv.slice(2),
+    { 'seed-if-stale': { type: 'boolean' }, 'dev-vars': { type: 'boolean' } },
+    'usage: tsx scripts/edge/build.ts [--seed-if-stale] [--dev-vars]',
+  );
   await buildEdge();
   // --seed-if-stale (npm run dev:edge): compute the built-in results when the models changed.
-  const missing = process.argv.includes('--seed-if-stale') ? classifiersWithoutResults() : [];
+  const missing = args['seed-if-stale'] ? classifiersWithoutResults() : [];
   if (missing.length > 0) {
     console.log(
       `no current precomputed results for ${missing.join(', ')}: running npm run seed:edge (about a minute on 2 cores)`,
@@ -66,5 +72,5 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     await buildWidgets(ASSETS_DIR);
   }
   // --dev-vars (npm run dev:edge): the local secrets wrangler dev reads, never in the repository.
-  if (process.argv.includes('--dev-vars')) console.log(describeDevVars(ensureDevVars()));
+  if (args['dev-vars']) console.log(describeDevVars(ensureDevVars()));
 }

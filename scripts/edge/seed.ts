@@ -10,6 +10,7 @@
  */
 import { mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { enumOption, intOption, parseOptions } from '../../src/node/args.js';
 import { useBackend, isNodeBackend } from '../../src/node/backend.js';
 import * as tf from '../../src/core/tf.js';
 import { rankingSweep } from '../../src/core/analysis/ranking.js';
@@ -40,19 +41,25 @@ import { buildEdgeModels, pinGenerator, resolveEdgeModels } from './sources.js';
 import { EMBEDDINGS_KIND, EMBEDDINGS_OPTIONS, embeddingsKey } from '../../src/worker/embeddings.js';
 import { computeEmbeddings } from './seed-embeddings.js';
 
-function arg(name: string): string | undefined {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? process.argv[i + 1] : undefined;
-}
+const USAGE = 'usage: npm run seed:edge [-- --backend cpu|wasm] [--only embeddings|directions] [--count N]';
 
 async function main(): Promise<void> {
-  const backend = arg('backend') ?? 'wasm';
+  const args = parseOptions(
+    process.argv.slice(2),
+    { backend: { type: 'string', default: 'wasm' }, only: { type: 'string' }, count: { type: 'string' } },
+    USAGE,
+  );
+  const backend = args.backend;
   if (!isNodeBackend(backend)) throw new Error(`--backend must be cpu or wasm, got ${backend}`);
   await useBackend(backend);
-  if (arg('only') === 'embeddings') return seedEmbeddingsOnly();
-  if (arg('only') === 'directions') return seedDirectionsOnly();
-  if (arg('only') !== undefined) throw new Error(`--only must be embeddings or directions, got ${arg('only')}`);
-  const sweep: SweepSpec = { seed: DEFAULT_SWEEP.seed, count: Number(arg('count') ?? DEFAULT_SWEEP.count) };
+  if (args.only !== undefined) {
+    const only = enumOption(args.only, 'only', ['embeddings', 'directions'] as const);
+    return only === 'embeddings' ? seedEmbeddingsOnly() : seedDirectionsOnly();
+  }
+  const sweep: SweepSpec = {
+    seed: DEFAULT_SWEEP.seed,
+    count: intOption(args.count ?? DEFAULT_SWEEP.count, 'count', 1),
+  };
   const edge = resolveEdgeModels(process.cwd(), { fresh: true });
   if (edge.classifiers.length === 0)
     throw new Error('no classifier weights under weights/: train them first (npm run train:classifier)');

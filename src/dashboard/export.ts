@@ -20,7 +20,7 @@ const WIDGET_ATTRS: Record<string, string[]> = {
 };
 
 /** The snippet for the widget `el` as it is now: the module and the element, then the iframe equivalent. */
-export function widgetSnippet(el: Element, origin: string): string {
+function widgetSnippet(el: Element, origin: string): string {
   const tag = el.tagName.toLowerCase();
   const attrs = (WIDGET_ATTRS[tag] ?? []).flatMap((a) => {
     const v = el.getAttribute(a);
@@ -66,7 +66,7 @@ function canvasesIn(root: Element): HTMLCanvasElement[] {
 }
 
 /** The panel's charts as one image, each canvas at its place on screen, on white. */
-export function chartsCanvas(panel: Element): HTMLCanvasElement {
+function chartsCanvas(panel: Element): HTMLCanvasElement {
   const cs = canvasesIn(panel);
   if (cs.length === 0) throw new Error('this panel has no chart drawn yet');
   const boxes = cs.map((c) => c.getBoundingClientRect());
@@ -139,7 +139,7 @@ function figureRows(panel: Element): { rows: FigureRow[]; cell: number } {
  * A traversal figure: a title (the panel's heading and what it shows), then per row its label, its
  * strip (its own pixels) and the numbers under its frames.
  */
-export function traversalCanvas(panel: Element): HTMLCanvasElement {
+function traversalCanvas(panel: Element): HTMLCanvasElement {
   const { rows, cell } = figureRows(panel);
   const drawn = rows.filter((r) => r.image?.complete || r.numbers.length > 0);
   if (!drawn.some((r) => r.image)) throw new Error('no traversal drawn yet');

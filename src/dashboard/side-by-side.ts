@@ -39,7 +39,7 @@ interface RangeTraversal {
 const $ = (id: string) => document.getElementById(id)!;
 
 /** The range that shows both decision shifts (and p_true = 0.5 points) with room beyond them. */
-export function rangeFor(corners: Array<LiveCorner | null>): number {
+function rangeFor(corners: Array<LiveCorner | null>): number {
   const shifts = corners.flatMap((c) =>
     c === null
       ? []

@@ -56,7 +56,7 @@ function gpu(): GpuLike | null {
 }
 
 /** The WebGPU adapter tfjs will get (high-performance preference), or why there is none. */
-export async function probeAdapter(): Promise<{ adapter: AdapterDescription } | { none: string }> {
+async function probeAdapter(): Promise<{ adapter: AdapterDescription } | { none: string }> {
   const g = gpu();
   if (!g) return { none: `navigator.gpu is absent in ${runtimeName()} (WebGPU needs Deno, or a browser)` };
   let a: GpuAdapterLike | null;

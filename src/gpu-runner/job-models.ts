@@ -50,7 +50,7 @@ const featureExtractors = new PromiseCache<SimpleCnn>();
  * A registered classifier (a user's TF.js model and adapter) fetched from the edge; its id is the
  * content hash of the files, recomputed here, so different bytes are refused, never used.
  */
-export async function fetchRegisteredClassifier(client: ModelFiles, id: string): Promise<TfjsClassifier> {
+async function fetchRegisteredClassifier(client: ModelFiles, id: string): Promise<TfjsClassifier> {
   const where = `${client.base}/v1/runner/classifiers/${id}`;
   const [model, weights, adapterBytes] = await Promise.all([
     client.classifierFile(id, 'model'),

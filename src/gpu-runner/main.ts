@@ -24,38 +24,7 @@ import { localModels } from './local.js';
 import { ComputeThread } from './compute-thread.js';
 import { Runner, SHUTDOWN_BOUND_MS } from './runner.js';
 import { JOB_KINDS } from '../protocol/catalog.js';
-
-type Args = Record<string, string | boolean>;
-
-function parseArgs(argv: string[]): { command: string; args: Args } {
-  const args: Args = {};
-  let command = 'run';
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    if (!a.startsWith('--')) {
-      if (i === 0) command = a;
-      else throw new Error(`unexpected argument "${a}"`);
-      continue;
-    }
-    const eq = a.indexOf('=');
-    if (eq > 0) args[a.slice(2, eq)] = a.slice(eq + 1);
-    else if (i + 1 < argv.length && !argv[i + 1].startsWith('--')) args[a.slice(2)] = argv[++i];
-    else args[a.slice(2)] = true;
-  }
-  return { command, args };
-}
-
-const str = (a: Args, k: string, d?: string): string => {
-  const v = a[k];
-  if (typeof v === 'string') return v;
-  if (d === undefined) throw new Error(`--${k} is required`);
-  return d;
-};
-const int = (a: Args, k: string, d: number): number => {
-  const v = Number(str(a, k, String(d)));
-  if (!Number.isFinite(v) || v < 0) throw new Error(`--${k} must be a non-negative number`);
-  return Math.floor(v);
-};
+import { type Args, int, parseCommandLine, str, withoutToken } from './command-line.js';
 
 const isDeno = () => typeof (globalThis as { Deno?: unknown }).Deno !== 'undefined';
 
@@ -103,18 +72,6 @@ function relaunchInDeno(
   return new Promise((resolve) =>
     child.on('exit', (code, signal) => resolve(code ?? (signal ? 128 + (os.constants.signals[signal] ?? 1) : 1))),
   );
-}
-
-/** argv without `--token T` / `--token=T`, and the token it held. */
-export function withoutToken(argv: string[]): { argv: string[]; token?: string } {
-  const out: string[] = [];
-  let token: string | undefined;
-  for (let i = 0; i < argv.length; i++) {
-    if (argv[i] === '--token' && i + 1 < argv.length) token = argv[++i];
-    else if (argv[i].startsWith('--token=')) token = argv[i].slice('--token='.length);
-    else out.push(argv[i]);
-  }
-  return { argv: out, token };
 }
 
 function onSignal(handler: (sig: string) => void): void {
@@ -256,10 +213,7 @@ async function sweepCommand(args: Args, argv: string[]): Promise<number> {
   const count = int(args, 'count', 256);
   const start = int(args, 'start', 0);
   const end = int(args, 'end', count);
-  const models = localModels(
-    str(args, 'assets', 'dist/edge-assets'),
-    typeof args.classifier === 'string' ? args.classifier : undefined,
-  );
+  const models = localModels(str(args, 'assets', 'dist/edge-assets'), args.classifier);
   const batchSize = Math.max(1, int(args, 'batch', 64));
   // Warm-up batch (shader compilation, wasm start) outside the timing.
   const warm = int(args, 'warmup', 1);
@@ -294,7 +248,7 @@ async function sweepCommand(args: Args, argv: string[]): Promise<number> {
 
 async function main(): Promise<number> {
   const argv = isDeno() ? (globalThis as unknown as { Deno: { args: string[] } }).Deno.args : process.argv.slice(2);
-  const { command, args } = parseArgs(argv);
+  const { command, args } = parseCommandLine(argv);
   if (command === 'run') return runCommand(args, argv);
   if (command === 'sweep') return sweepCommand(args, argv);
   throw new Error(`unknown command "${command}" (run | sweep)`);

@@ -28,7 +28,7 @@ setWasmPaths(path.join(path.dirname(require.resolve('@tensorflow/tfjs-backend-wa
  * Cast to the tensor's own dtype (the Multiply gradient casts its float32 operands). Same values,
  * no copies. Returns a function that restores tfjs's own kernels.
  */
-export function shareBuffersOnWasm(): () => void {
+function shareBuffersOnWasm(): () => void {
   type Backend = { incRef(dataId: unknown): void };
   const original = [tf.getKernel('Identity', 'wasm'), tf.getKernel('Cast', 'wasm')];
   const [identity, cast] = original;

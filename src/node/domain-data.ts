@@ -82,7 +82,7 @@ export function describeDomainData(domain: string | DomainDescriptor, split: Spl
 }
 
 /** Real test images per split of the adapter sanity check (src/core/classifier/sanity-check.ts). */
-export const SANITY_CHECK_IMAGES = 2000;
+const SANITY_CHECK_IMAGES = 2000;
 
 /**
  * The sanity check's images of a domain: the first `perSplit` clean test images, and the first

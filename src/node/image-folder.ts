@@ -16,7 +16,7 @@ export interface ImageFolder {
 }
 
 /** At least this many images per class, or the generator has nothing to learn a class from. */
-export const MIN_IMAGES_PER_CLASS = 1;
+const MIN_IMAGES_PER_CLASS = 1;
 
 function toGray(file: string, png: ReturnType<typeof decode>): Float32Array {
   const { width, height, channels, depth } = png;

@@ -13,7 +13,7 @@ export type Split = 'train' | 'test';
 export type Variant = 'clean' | 'corrupted';
 
 /** Seeds of the corruption streams; part of the data's identity (recorded in manifests). */
-export const CORRUPTION_SEEDS: Record<Split, number> = { train: 20240101, test: 20240102 };
+const CORRUPTION_SEEDS: Record<Split, number> = { train: 20240101, test: 20240102 };
 
 function mnistDir(): string {
   const require = createRequire(import.meta.url);

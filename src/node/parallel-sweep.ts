@@ -99,7 +99,7 @@ export function availableCores(): number {
  * The bundled worker: `dist/sweep-worker.mjs`, found beside the running bundle (dist/cli.mjs) or one
  * folder up (dist/bench/*.mjs).
  */
-export function defaultWorkerFile(): string {
+function defaultWorkerFile(): string {
   for (const rel of [`./${SWEEP_WORKER_BUNDLE}`, `../${SWEEP_WORKER_BUNDLE}`]) {
     const file = fileURLToPath(new URL(rel, import.meta.url));
     if (existsSync(file)) return file;

@@ -12,12 +12,12 @@ import { RANKING_SUMS_SCHEMA, rankingSweep, type RankingSums } from '../core/ana
 import { weightsRoot } from './weights-fs.js';
 
 /** data/precomputed beside weights/ (the repository root). */
-export function precomputedDir(): string {
+function precomputedDir(): string {
   return path.join(path.dirname(weightsRoot()), 'data', 'precomputed');
 }
 
 /** The precomputed sums with this spec hash, or null. */
-export function findPrecomputedSums(specHash: string, dir = precomputedDir()): RankingSums | null {
+function findPrecomputedSums(specHash: string, dir = precomputedDir()): RankingSums | null {
   const indexFile = path.join(dir, 'index.json');
   if (!existsSync(indexFile)) return null;
   const index = JSON.parse(readFileSync(indexFile, 'utf8')) as { entries?: Array<{ key: string; kind: string }> };

@@ -13,7 +13,7 @@ import {
 } from '../core/classifier/tfjs-model-json.js';
 
 /** Upper bound on a model folder's weights (a classifier for 32x32 images needs far less). */
-export const MAX_MODEL_BYTES = 256 * 1024 * 1024;
+const MAX_MODEL_BYTES = 256 * 1024 * 1024;
 
 /**
  * Reads model.json and its shards (in manifest order), with the edge API's checks (the core's
@@ -83,7 +83,7 @@ const GENERIC_FOLDERS = new Set([
  * A user model's default name: its folder's name, or, when that is generic (`model`, `web_model`,
  * ...), the folder above it (`my-digits/model` is "my-digits").
  */
-export function defaultModelName(dir: string): string {
+function defaultModelName(dir: string): string {
   const abs = path.resolve(dir);
   const base = path.basename(abs);
   const parent = path.basename(path.dirname(abs));

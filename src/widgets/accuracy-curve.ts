@@ -34,7 +34,7 @@ interface Curve {
 const f3 = (v: number | null) => (v === null || !Number.isFinite(v) ? '—' : v.toFixed(3));
 
 /** Bins with fewer samples are not drawn: their accuracy is 0 or 1 by chance and their interval spans most of [0, 1]. */
-export const HIDE_BELOW = 5;
+const HIDE_BELOW = 5;
 const drawn = (b: Group) => b.count >= HIDE_BELOW && b.accuracy !== null;
 
 export class AccuracyCurve extends FaultlinesElement {

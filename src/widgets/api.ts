@@ -5,7 +5,7 @@
  */
 
 /** The origin this module was loaded from: the default API base (the worker serves both). */
-export const MODULE_ORIGIN = (() => {
+const MODULE_ORIGIN = (() => {
   try {
     return new URL(import.meta.url).origin;
   } catch {
@@ -309,13 +309,6 @@ export function numAttribute(
   if (!Number.isFinite(n) || n < min || n > max)
     throw new AttributeError(name, v, `expected a number from ${min} to ${max}`);
   return n;
-}
-
-/** Lenient parsing, where a value has been validated already (attributes are strings; empty means unset). */
-export function intAttr(v: string | null | undefined, fallback: number | null = null): number | null {
-  if (v === null || v === undefined || v.trim() === '') return fallback;
-  const n = Number(v);
-  return Number.isInteger(n) ? n : fallback;
 }
 
 /** A classifier as titles show it: a registered classifier's 64-hex id shortened (the full id stays in the attribute). */

@@ -39,7 +39,7 @@ const noneText = (k: ClassCases) =>
     : `no decision corner case within the bound: still ${k.classIndex} along every dim tried${k.skipped[0] ? ` (${k.skipped[0].reason})` : ''}`;
 
 /** What the image at p_true = 0.5 is read as, honestly: usually still the true class. */
-export const halfCaption = (k: number, p: Point | null) =>
+const halfCaption = (k: number, p: Point | null) =>
   p === null
     ? 'p_true < 0.5 at the start'
     : `p_true 0.5 at ${p.shift.toFixed(2)}: ${p.predicted === k ? `still ${k}` : `→ ${p.predicted}`}`;

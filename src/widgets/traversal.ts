@@ -15,7 +15,7 @@ import { FaultlinesElement, baseStyles } from './base.js';
 
 const SCALE = 4;
 /** p_true to 3 decimals, small values in exponent form (so a change stays visible). */
-export const fmtP = (p: number) => (p >= 0.01 || p === 0 ? p.toFixed(3) : p.toExponential(2));
+const fmtP = (p: number) => (p >= 0.01 || p === 0 ? p.toFixed(3) : p.toExponential(2));
 const CELL = 32 * SCALE;
 const GAP = 2;
 

@@ -8,7 +8,7 @@ import { z } from '@hono/zod-openapi';
 const Direction = z.enum(['increase', 'decrease']);
 
 /** Which cached sums a live answer took its start style, std unit and direction from. */
-export const LiveStatistics = z
+const LiveStatistics = z
   .object({
     kind: z.literal('ranking-sums'),
     key: z.string(),
@@ -33,7 +33,7 @@ const RankingOfDim = z
   .strict()
   .nullable();
 
-export const TraversalFrame = z
+const TraversalFrame = z
   .object({
     shift: z.number(),
     pTrue: z.number(),

@@ -384,6 +384,14 @@ describe('shards', () => {
     const blocked = (await (await edge.fetch(sub.statusUrl)).json()) as any;
     expect(blocked).toMatchObject({ status: 'failed', needs: { jobId: sumsId, status: 'failed' } });
     expect(blocked.error).toMatch(/the ranking-sums job .* it needs failed: device lost/);
+    // The listing reads each job's prerequisite too (one join for the page): the same view.
+    const listed = ((await (await edge.fetch('/v1/jobs?limit=10')).json()) as any).jobs;
+    expect(listed.find((j: any) => j.id === sub.job.id)).toMatchObject({
+      status: 'failed',
+      error: blocked.error,
+      needs: { jobId: sumsId, status: 'failed' },
+    });
+    expect(listed.find((j: any) => j.id === sumsId)).toMatchObject({ status: 'failed' });
     expect((await problemOf(await edge.fetch('/v1/histograms?seed=903&count=32'))).type).toBe('/problems/job-failed');
     // Resubmitted: the sums are queued again, then the histograms job is leasable, naming them.
     const again = (await (await post('/v1/jobs', body, SUBMIT_AUTH)).json()) as any;

@@ -26,7 +26,7 @@ export function rankedDimJson(d: RankedDim) {
 }
 
 /** A boundary point (the decision corner case, the p_true = 0.5 point) with its image. */
-export function boundaryPointJson(p: BoundaryPoint) {
+function boundaryPointJson(p: BoundaryPoint) {
   return {
     shift: p.shift,
     pTrue: p.pTrue,

@@ -132,7 +132,7 @@ export function resultSpecHash(
 }
 
 /** Throws unless `sums` are the whole sweep of these models (not another classifier's, seed's or count's). */
-export function checkResultSums(input: Pick<ResultInput, 'models' | 'sweep' | 'sums'>): void {
+function checkResultSums(input: Pick<ResultInput, 'models' | 'sweep' | 'sums'>): void {
   const { sums, sweep, models } = input;
   if (sums.schema !== RANKING_SUMS_SCHEMA)
     throw new Error(`ranking sums of schema "${sums.schema}", expected ${RANKING_SUMS_SCHEMA}`);
@@ -207,14 +207,14 @@ export async function accuracyCurvesResult(
 }
 
 /** Flip sufficiency in a cached corner-cases result (fixed: part of the schema, so every producer agrees). */
-export const RESULT_FLIP_SUFFICIENCY = {
+const RESULT_FLIP_SUFFICIENCY = {
   ks: [1, 3, 5, 10],
   ts: [2, 4],
   samples: 500,
   seed: 0,
 } as const satisfies FlipSufficiencyOptions;
 /** Frontier distance in a cached corner-cases result (the bound is the options' maxSteps). */
-export const RESULT_FRONTIER = { topDims: 3, samplesPerClass: 10 } as const satisfies FrontierOptions;
+const RESULT_FRONTIER = { topDims: 3, samplesPerClass: 10 } as const satisfies FrontierOptions;
 
 /**
  * Decision corner cases per class (figure 7), images as PNG data URLs, a class at a time (progress
@@ -270,7 +270,7 @@ export async function cornerCasesResult(input: ResultInput, o: CornerCasesOption
  * Rows per rendered batch of a directions result: `analyze`'s default batch (the CLI describes its
  * directions in batches of 64 too), fixed so that who computes does not change the summation order.
  */
-export const DIRECTIONS_BATCH = 64;
+const DIRECTIONS_BATCH = 64;
 
 /** One set of described directions: the global top dims, or one class's. */
 async function directionsSet(

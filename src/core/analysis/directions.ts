@@ -52,22 +52,6 @@ export function dimDirection(dim: RankedDim, classIndex: number | null, styleSiz
   };
 }
 
-/** Several dims together, each one std per step in its harmful direction (as flip sufficiency moves them). */
-export function jointDirection(
-  dims: readonly RankedDim[],
-  classIndex: number | null,
-  styleSize: number,
-): DirectionSpec {
-  const step = new Float32Array(styleSize);
-  for (const d of dims) step[d.index] = d.std * (d.direction === 'increase' ? 1 : -1);
-  return {
-    id: `joint${classIndex === null ? '' : ` class ${classIndex}`}: ${dims.map((d) => d.index).join('+')}`,
-    classIndex,
-    dims: dims.map((d) => d.index),
-    step,
-  };
-}
-
 /** The population the directions start from: styles and labels; sample i renders with noise stream i. */
 export interface DirectionPopulation {
   count: number;
@@ -94,7 +78,7 @@ export interface DirectionOptions {
 }
 
 /** The label rule, in words (report.json and docs/naming.md carry it). */
-export const LABEL_RULE =
+const LABEL_RULE =
   'Factors are grouped into families (noise; sharpness; ink: intensity, contrast; stroke: thickness, area; x position; y position; size; ' +
   'and one family per colour factor). A direction is labelled by its largest factor |effect| when that effect is at least minEffect ' +
   'factor stds per direction std, its bootstrap 95% interval excludes 0, and it is at least `dominance` times the largest |effect| of ' +

@@ -31,7 +31,7 @@ export type EmbeddingsOptions = {
  * a batch's size may change a kernel's float32 summation order, and results must not depend on who
  * computed them).
  */
-export const EMBEDDINGS_BATCH = 100;
+const EMBEDDINGS_BATCH = 100;
 
 /**
  * UMAP of the first `n` samples of `spec` in Z, W and S, and their kNN AUROC: `analyze`'s

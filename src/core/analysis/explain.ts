@@ -139,7 +139,7 @@ export interface Explanation {
  * The well-classified samples of class `c` in population `spec`: their styles and the mean.
  * Sample i is the population's sample i (latent stream (seed, i), noise stream i).
  */
-export async function wellClassifiedCentre(
+async function wellClassifiedCentre(
   models: AnalysisModels,
   spec: PopulationSpec,
   c: number,

@@ -69,7 +69,7 @@ export function classNoiseStreams(labels: ArrayLike<number>): Uint32Array {
   return Uint32Array.from(labels, (c) => classNoiseStream(c));
 }
 
-export function checkAnalysisNoise(noise: AnalysisNoise): AnalysisNoise {
+function checkAnalysisNoise(noise: AnalysisNoise): AnalysisNoise {
   if (noise.mode === 'const') return noise;
   if (noise.mode !== 'per-sample')
     throw new RangeError(

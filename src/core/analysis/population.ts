@@ -74,7 +74,7 @@ export function checkPopulationSpec(spec: PopulationSpec, numClasses: number): v
 }
 
 /** True classes of samples [start, start + n). */
-export function populationClasses(spec: PopulationSpec, numClasses: number, start: number, n: number): number[] {
+function populationClasses(spec: PopulationSpec, numClasses: number, start: number, n: number): number[] {
   return Array.from({ length: n }, (_, k) => spec.classIndex ?? (start + k) % numClasses);
 }
 

@@ -93,7 +93,7 @@ function emptySums(specHash: string, S: number, K: number, ranges: Array<[number
 }
 
 /** Checks [start, end) against the population and returns it (defaults: the whole population). */
-export function sweepRange(
+function sweepRange(
   models: AnalysisModels,
   spec: PopulationSpec,
   opts: Pick<RankingSweepOptions, 'start' | 'end'> = {},
@@ -108,12 +108,7 @@ export function sweepRange(
 }
 
 /** Zero sums for samples [start, end) of `spec`, to be filled by `accumulateBatch`. */
-export function emptyRankingSums(
-  models: AnalysisModels,
-  spec: PopulationSpec,
-  start: number,
-  end: number,
-): RankingSums {
+function emptyRankingSums(models: AnalysisModels, spec: PopulationSpec, start: number, end: number): RankingSums {
   return emptySums(populationSpecHash(models, spec), models.generator.styleSize, models.generator.arch.numClasses, [
     [start, end],
   ]);
@@ -146,7 +141,7 @@ export async function sweepBatch(
  * threaded) accumulates through this function in sample order, so equal batches give bit-identical
  * sums.
  */
-export function accumulateBatch(
+function accumulateBatch(
   sums: RankingSums,
   b: Pick<SweepBatch, 'labels' | 'styles' | 'grads'> & { evaluation: Pick<StyleEvaluation, 'predicted'> },
 ): void {

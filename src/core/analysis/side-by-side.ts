@@ -10,7 +10,7 @@ import { sampleNoiseStreams } from './noise.js';
 import type { Population } from './population.js';
 import type { RankedDim } from './ranking.js';
 
-export const SIDE_BY_SIDE_SCHEMA = 'faultlines.side-by-side/1';
+const SIDE_BY_SIDE_SCHEMA = 'faultlines.side-by-side/1';
 
 export interface SideBySideOptions {
   /** Top dims of the ranking compared. */

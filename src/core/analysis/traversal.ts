@@ -24,7 +24,7 @@ import { TRAVERSAL_SCHEMA } from './schema-versions.js';
 export { TRAVERSAL_SCHEMA };
 
 /** Frames of the paper's figure 5: 0 to twice the reference shift. */
-export const DEFAULT_FRACTIONS = [0, 0.25, 0.5, 0.75, 1, 1.25, 1.5, 1.75, 2];
+const DEFAULT_FRACTIONS = [0, 0.25, 0.5, 0.75, 1, 1.25, 1.5, 1.75, 2];
 
 export interface ShiftPath {
   /** Start style [S]. */
@@ -62,16 +62,12 @@ export interface ShiftEvaluation {
 export type Boundary = 'decision' | 'p-true-half';
 
 /** Whether `e` is past `boundary` (misclassified, or p_true below 0.5). */
-export function isPast(
-  boundary: Boundary,
-  classIndex: number,
-  e: Pick<ShiftEvaluation, 'pTrue' | 'predicted'>,
-): boolean {
+function isPast(boundary: Boundary, classIndex: number, e: Pick<ShiftEvaluation, 'pTrue' | 'predicted'>): boolean {
   return boundary === 'decision' ? e.predicted !== classIndex : e.pTrue < 0.5;
 }
 
 /** Signed distance to the boundary in probability (>= 0 before it, < 0 past it, up to ties). */
-export function boundaryGap(boundary: Boundary, e: Pick<ShiftEvaluation, 'pTrue' | 'pRunnerUp'>): number {
+function boundaryGap(boundary: Boundary, e: Pick<ShiftEvaluation, 'pTrue' | 'pRunnerUp'>): number {
   return boundary === 'decision' ? e.pTrue - e.pRunnerUp : e.pTrue - 0.5;
 }
 
@@ -136,7 +132,7 @@ export interface StylePath {
 }
 
 /** The path of one dim: one std(s_j) per unit shift, in `direction`. */
-export function dimPath(p: ShiftPath): StylePath {
+function dimPath(p: ShiftPath): StylePath {
   const step = new Float32Array(p.s0.length);
   step[p.dim] = p.std * p.direction;
   return { s0: p.s0, classIndex: p.classIndex, step, noiseStream: p.noiseStream };

@@ -7,7 +7,7 @@
  */
 import { evaluateClassifier, type Classifier } from './classifier.js';
 
-export const SANITY_CHECK_SCHEMA = 'faultlines.adapter-sanity-check/1';
+const SANITY_CHECK_SCHEMA = 'faultlines.adapter-sanity-check/1';
 
 /**
  * Below this accuracy on clean test images the adapter is reported as implausible. Half the clean
@@ -17,10 +17,10 @@ export const SANITY_CHECK_SCHEMA = 'faultlines.adapter-sanity-check/1';
  */
 export const PLAUSIBLE_CLEAN_ACCURACY = 0.5;
 /** "Near chance": under this multiple of chance (1 / classes). */
-export const NEAR_CHANCE_FACTOR = 2;
+const NEAR_CHANCE_FACTOR = 2;
 
 /** The adapter fields a failed check points at, in the order they usually go wrong. */
-export const ADAPTER_FIELDS_TO_CHECK = [
+const ADAPTER_FIELDS_TO_CHECK = [
   'adapter.input.range',
   'adapter.input.mean',
   'adapter.input.std',

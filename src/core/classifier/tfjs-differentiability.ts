@@ -1,43 +1,95 @@
 /**
  * Whether gradients flow through a user's classifier: the gradient ranking needs d(logits)/d(image)
- * through every op, and a model with an op tfjs has no gradient for (ArgMax, Round, ...) can only
- * be used for the analyses that need none. Found by probing, since tfjs has no registry query for
- * "every op of this model has a gradient" across LayersModel and GraphModel alike.
+ * through every op, and a model with an op tfjs has no gradient for (Equal, ...) can only be used
+ * for the analyses that need none. Read from the graph the model actually runs: one forward pass
+ * on the model's own input shape is recorded on tfjs's tape, the kernels on the path from the
+ * input to the output are kept (as tfjs's backward pass keeps them), and each is looked up in
+ * tfjs's gradient registry. Nothing is differentiated and no error message is parsed, so the answer
+ * holds for LayersModel and GraphModel alike and names every such op, not only the first one a
+ * backward pass would trip on.
  */
 import * as tf from '../tf.js';
-import type { Classifier } from './classifier.js';
 
-/**
- * tfjs-core 4.22's `engine.gradients` leaves its tape behind when the backward pass throws (a
- * kernel without a gradient): the tensors the forward pass saved for it stay allocated until the
- * next successful gradient anywhere in the process. Releases them as a successful call would.
- */
-function releaseFailedTape(): void {
-  const state = (
-    tf.engine() as unknown as { state: { gradientDepth: number; activeTape: Array<{ saved?: tf.Tensor[] }> | null } }
-  ).state;
-  if (state.gradientDepth !== 0 || !state.activeTape) return;
-  for (const node of state.activeTape) for (const t of node.saved ?? []) t.dispose();
-  state.activeTape = null;
+/** A kernel call on tfjs's tape (tfjs-core's `TapeNode`, which it does not export). */
+interface TapeNode {
+  id: number;
+  kernelName: string;
+  inputs: Record<string, tf.Tensor>;
+  outputs: tf.Tensor[];
+  /** Set for a kernel with a registered gradient, or an op with its own (`tf.customGrad`). */
+  gradient?: unknown;
+  saved?: tf.Tensor[];
+}
+
+/** The engine fields the recording uses; tfjs-core exposes `state` but not its tape methods. */
+interface TapeState {
+  activeTape: TapeNode[] | null;
+  gradientDepth: number;
+}
+
+/** The kernels of `f(input)` that depend on `input` and lead to the output, in the order they ran. */
+function kernelsFromInputToOutput(f: (x: tf.Tensor) => tf.Tensor, input: tf.Tensor): TapeNode[] {
+  const state = (tf.engine() as unknown as { state: TapeState }).state;
+  // What tfjs's gradients() does before its forward pass: a tape is recorded while gradientDepth > 0.
+  const outermost = state.gradientDepth === 0;
+  if (outermost) state.activeTape = [];
+  const first = state.activeTape!.length;
+  state.gradientDepth++;
+  let tape: TapeNode[];
+  let outputId: number;
+  try {
+    tf.tidy(() => {
+      outputId = f(input).id;
+    });
+  } finally {
+    state.gradientDepth--;
+    tape = state.activeTape!.slice(first);
+    if (outermost) {
+      // No backward pass will free what the forward pass saved for it.
+      for (const node of tape) for (const t of node.saved ?? []) t.dispose();
+      state.activeTape = null;
+    } else {
+      state.activeTape!.length = first;
+    }
+  }
+  const fromInput = new Set([input.id]);
+  const dependsOnInput = tape.filter((node) => {
+    if (!Object.values(node.inputs).some((t) => t != null && fromInput.has(t.id))) return false;
+    for (const t of node.outputs) fromInput.add(t.id);
+    return true;
+  });
+  const toOutput = new Set([outputId!]);
+  const onPath: TapeNode[] = [];
+  for (let i = dependsOnInput.length - 1; i >= 0; i--) {
+    const node = dependsOnInput[i];
+    if (!node.outputs.some((t) => toOutput.has(t.id))) continue;
+    for (const t of Object.values(node.inputs)) if (t != null) toOutput.add(t.id);
+    onPath.push(node);
+  }
+  return onPath.reverse();
+}
+
+/** What the probe found: the kernels between input and output, and those tfjs cannot differentiate. */
+export interface Differentiability {
+  /** Kernel names on the path from the input to the output, each once, in the order they first ran. */
+  kernels: string[];
+  /** Those of `kernels` with neither a registered gradient nor a custom one. */
+  withoutGradient: string[];
 }
 
 /**
- * The first op of `classifier` without a gradient (as tfjs names it), or null when d(logits)/d(image)
- * exists. Probes one generator-sized image ([1,32,32,1]: what `logits` takes).
+ * Which kernels of `f` lie between its input and its output, and which of them have no gradient.
+ * `input` is one example of what `f` takes (a user model: its own input shape, normalised as its
+ * adapter normalises); its values matter only to a model whose control flow depends on them.
  */
-export function opWithoutGradient(classifier: Pick<Classifier, 'logits'>): string | null {
-  try {
-    // tidy keeps what its function returns: return nothing, so the probe's gradient is freed too.
-    tf.tidy(
-      () => void tf.grad((x: tf.Tensor) => tf.sum(classifier.logits(x as tf.Tensor4D)))(tf.fill([1, 32, 32, 1], 0.5)),
-    );
-    return null;
-  } catch (err) {
-    releaseFailedTape();
-    const m =
-      /gradient function not found for (\w+)|Cannot compute gradient[^:]*: gradient function not found for (\w+)/i.exec(
-        (err as Error).message,
-      );
-    return m?.[1] ?? m?.[2] ?? (err as Error).message;
+export function differentiability(f: (x: tf.Tensor) => tf.Tensor, input: tf.Tensor): Differentiability {
+  const kernels: string[] = [];
+  const withoutGradient: string[] = [];
+  for (const node of kernelsFromInputToOutput(f, input)) {
+    if (kernels.includes(node.kernelName)) continue;
+    kernels.push(node.kernelName);
+    // A registered kernel's gradient is in the registry; an op made with tf.customGrad carries its own.
+    if (tf.getGradient(node.kernelName) == null && node.gradient == null) withoutGradient.push(node.kernelName);
   }
+  return { kernels, withoutGradient };
 }

@@ -6,7 +6,7 @@
 import * as tf from '../tf.js';
 import type { Adapter } from './adapter.js';
 import type { Classifier } from './classifier.js';
-import { opWithoutGradient } from './tfjs-differentiability.js';
+import { differentiability } from './tfjs-differentiability.js';
 import { loadTfjsModel, type LoadedModel } from './tfjs-load.js';
 import { ModelFormatError, type TfjsModelFiles, type TfjsModelFormat } from './tfjs-model-json.js';
 
@@ -17,7 +17,8 @@ export interface ModelCheck {
   outputUnits: number;
   /** Whether d(logits)/d(input) exists for every op; the gradient ranking needs it. */
   differentiable: boolean;
-  /** The first op without a gradient, when not differentiable. */
+  /** The ops without a gradient between the model's input and output, comma-separated in the order they
+   * run, when not differentiable. */
   nonDifferentiableOp: string | null;
 }
 
@@ -97,8 +98,16 @@ export class TfjsClassifier implements Classifier {
         nonDifferentiableOp: null,
       };
       const classifier = new TfjsClassifier(name, model, adapter, check);
-      check.nonDifferentiableOp = opWithoutGradient(classifier);
-      check.differentiable = check.nonDifferentiableOp === null;
+      // Probed on the model's own input ([1, height, width, channels], a mid-gray image normalised as
+      // the adapter normalises), not through the adapter: the adapter's ops all have gradients.
+      const input = tf.tidy(() => classifier.adapt(tf.fill([1, height, width, 1], 0.5)));
+      try {
+        const { withoutGradient } = differentiability((x) => classifier.output(model.predict(x)), input);
+        check.differentiable = withoutGradient.length === 0;
+        check.nonDifferentiableOp = check.differentiable ? null : withoutGradient.join(', ');
+      } finally {
+        input.dispose();
+      }
       return classifier;
     } catch (err) {
       model.dispose();
@@ -106,7 +115,7 @@ export class TfjsClassifier implements Classifier {
     }
   }
 
-  /** Generator images [N,32,32,1] in [0,1] -> the model's input, per the adapter. */
+  /** Gray images [N,H,W,1] in [0,1] (the generator's) -> the model's input, per the adapter. */
   adapt(images: tf.Tensor4D): tf.Tensor4D {
     const a = this.adapter.input;
     return tf.tidy(() => {
@@ -132,10 +141,14 @@ export class TfjsClassifier implements Classifier {
     });
   }
 
+  /** The adapter's output of the model's outputs. */
+  private output(out: tf.Tensor | tf.Tensor[]): tf.Tensor {
+    return Array.isArray(out) ? out[this.adapter.output.index] : out;
+  }
+
   logits(images: tf.Tensor4D): tf.Tensor2D {
     return tf.tidy(() => {
-      const out = this.model.predict(this.adapt(images));
-      let y = (Array.isArray(out) ? out[this.adapter.output.index] : out) as tf.Tensor2D;
+      let y = this.output(this.model.predict(this.adapt(images))) as tf.Tensor2D;
       if (this.adapter.output.kind === 'probabilities') y = tf.log(tf.clipByValue(y, 1e-7, 1)) as tf.Tensor2D;
       // Keep the generator's classes, in its order (a matMul, which has a gradient everywhere).
       return tf.matMul(y, this.selection);

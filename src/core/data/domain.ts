@@ -157,7 +157,7 @@ export function domainStamp(d: DomainDescriptor): DomainStamp {
  * Why a classifier and a generator cannot be analysed together, or null when they agree on
  * domain name, classes and image shape. `a` and `b` name the two models in the message.
  */
-export function domainMismatch(
+function domainMismatch(
   a: { label: string; domain: DomainStamp },
   b: { label: string; domain: DomainStamp },
 ): string | null {

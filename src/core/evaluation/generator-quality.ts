@@ -13,7 +13,7 @@ import type { Generator } from '../generator/generator.js';
 import { latentBatch } from '../random.js';
 import { featureMoments, frechetDistance } from './frechet.js';
 
-export const GENERATOR_QUALITY_SCHEMA = 'faultlines.generator-quality/1';
+const GENERATOR_QUALITY_SCHEMA = 'faultlines.generator-quality/1';
 const PX = IMAGE_SIZE * IMAGE_SIZE;
 
 export interface GeneratedSet {

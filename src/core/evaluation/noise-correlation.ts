@@ -21,10 +21,10 @@ import {
 import { populationStyles } from '../analysis/population.js';
 import { bestThreshold } from './generator-quality.js';
 
-export const NOISE_CORRELATION_SCHEMA = 'faultlines.noise-correlation/1';
+const NOISE_CORRELATION_SCHEMA = 'faultlines.noise-correlation/1';
 
 /** The image minus its 3x3 median filter (edges replicated), [size * size]. */
-export function medianResidual(img: Float32Array, size: number): Float32Array {
+function medianResidual(img: Float32Array, size: number): Float32Array {
   const out = new Float32Array(size * size);
   const w = new Float32Array(9);
   const at = (y: number, x: number) =>
@@ -58,7 +58,7 @@ export interface ResidualCorrelation {
  * same pixels: rows 1..size-2 and columns 1..size-3 of the first residual, against the same
  * pixels (aligned) or one column to the right (shifted) of the second.
  */
-export function residualCorrelation(images: Float32Array, count: number, size = IMAGE_SIZE): ResidualCorrelation {
+function residualCorrelation(images: Float32Array, count: number, size = IMAGE_SIZE): ResidualCorrelation {
   if (count < 2) throw new RangeError(`need at least 2 images, got ${count}`);
   const px = size * size;
   // Standardised residual over the region at column offset 0 (u) and 1 (v).
@@ -115,7 +115,7 @@ export function residualCorrelation(images: Float32Array, count: number, size = 
 }
 
 /** Noise-detector threshold on `noiseLevel`, fitted on real digits against their noise metadata. */
-export function noiseThreshold(real: DigitSet): number {
+function noiseThreshold(real: DigitSet): number {
   const px = IMAGE_SIZE * IMAGE_SIZE;
   const levels = Array.from({ length: real.count }, (_, i) =>
     noiseLevel(real.images.subarray(i * px, (i + 1) * px), IMAGE_SIZE),
@@ -127,7 +127,7 @@ export function noiseThreshold(real: DigitSet): number {
 }
 
 /** The first `count` digits of `real` with noise (metadata severity > 0), [count, 32, 32]. */
-export function realNoisyDigits(real: DigitSet, count: number): Float32Array {
+function realNoisyDigits(real: DigitSet, count: number): Float32Array {
   const px = IMAGE_SIZE * IMAGE_SIZE;
   const out = new Float32Array(count * px);
   let k = 0;
@@ -141,7 +141,7 @@ export function realNoisyDigits(real: DigitSet, count: number): Float32Array {
  * The first `count` noisy digits (noiseLevel > threshold) of the population (seed, all classes)
  * rendered with `noise` exactly as the analyses render them (sample i with noise stream i).
  */
-export async function generatedNoisyDigits(
+async function generatedNoisyDigits(
   generator: Generator,
   noise: AnalysisNoise,
   opts: { seed: number; count: number; threshold: number; maxScan?: number; batch?: number },

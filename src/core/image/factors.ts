@@ -70,7 +70,7 @@ export function factorVector(values: FactorValues, factors: readonly Factor[]): 
 }
 
 /** 3x3 median filter, edges replicated. */
-export function medianFilter3(img: Float32Array, size: number): Float32Array {
+function medianFilter3(img: Float32Array, size: number): Float32Array {
   const out = new Float32Array(size * size);
   const w = new Float32Array(9);
   const clamp = (v: number) => (v < 0 ? 0 : v >= size ? size - 1 : v);
@@ -91,7 +91,7 @@ export function medianFilter3(img: Float32Array, size: number): Float32Array {
  * variance. Adaptive, so a fading stroke keeps its area and shows as lower intensity, while a
  * thinning stroke shows as lower area at the same intensity.
  */
-export function otsuThreshold(values: Float32Array): number {
+function otsuThreshold(values: Float32Array): number {
   const bins = 256;
   const hist = new Float64Array(bins);
   for (const v of values) hist[Math.min(bins - 1, Math.max(0, Math.floor(v * bins)))]++;

@@ -4,7 +4,7 @@ import { GeneratorClassesSchema } from '../generator/classes.js';
 /** Version tag written into every manifest; bump it when the layout changes. */
 export const WEIGHTS_FORMAT = 'faultlines-weights/1';
 
-export const TensorEntrySchema = z.object({
+const TensorEntrySchema = z.object({
   /** Tensor name, `/`-separated path of the parameter inside its model. */
   name: z.string().min(1),
   shape: z.array(z.number().int().nonnegative()),

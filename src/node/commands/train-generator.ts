@@ -11,6 +11,7 @@ import { gridPng } from '../../core/image/png.js';
 import { latentBatch } from '../../core/random.js';
 import { sha256Hex } from '../../core/weights/codec.js';
 import type { Generator } from '../../core/generator/generator.js';
+import { parseOptions } from '../args.js';
 import { useBackend, isNodeBackend } from '../backend.js';
 import { describeDomainData, loadDomainSet } from '../domain-data.js';
 import { DEFAULT_DOMAIN, domainNames, domainStamp, getDomain, type DomainDescriptor } from '../../core/data/domain.js';
@@ -55,7 +56,7 @@ const USAGE = `usage: faultlines train-generator [options]
 /** Fixed latents of the sample grids: row = class 0..9, column = seed index 0..9. */
 const SAMPLE_SEED = 777;
 
-export async function sampleGrid(g: Generator): Promise<Uint8Array> {
+async function sampleGrid(g: Generator): Promise<Uint8Array> {
   const zDim = g.arch.zDim;
   const cols = 10;
   const zs = latentBatch(SAMPLE_SEED, 0, cols, zDim);
@@ -84,101 +85,66 @@ function traversalClassIndex(value: string, names: readonly string[]): number {
   );
 }
 
-function parseArgs(args: string[]) {
-  const opts = {
-    iterations: 12000,
-    batch: undefined as number | undefined,
-    seed: undefined as number | undefined,
-    r1Gamma: undefined as number | undefined,
-    lr: undefined as number | undefined,
-    modeSeeking: undefined as number | undefined,
-    data: undefined as string | undefined,
-    domain: undefined as string | undefined,
-    traversalClass: undefined as string | undefined,
-    out: undefined as string | undefined,
-    checkpointDir: undefined as string | undefined,
-    checkpointMinutes: 5,
-    sampleEvery: 250,
-    fresh: false,
-    retune: false,
-    exportOnly: false,
-    allowDataChange: false,
-    backend: 'wasm',
-  };
-  const num = (i: number, name: string) => {
-    const v = Number(args[i]);
-    if (args[i] === undefined || !Number.isFinite(v)) throw new Error(`${name} needs a number\n${USAGE}`);
+function parseTrainArgs(args: string[]) {
+  const o = parseOptions(
+    args,
+    {
+      iterations: { type: 'string', default: '12000' },
+      batch: { type: 'string' },
+      seed: { type: 'string' },
+      'r1-gamma': { type: 'string' },
+      lr: { type: 'string' },
+      'mode-seeking': { type: 'string' },
+      data: { type: 'string' },
+      domain: { type: 'string' },
+      'traversal-class': { type: 'string' },
+      out: { type: 'string' },
+      'checkpoint-dir': { type: 'string' },
+      'checkpoint-minutes': { type: 'string', default: '5' },
+      'sample-every': { type: 'string', default: '250' },
+      fresh: { type: 'boolean', default: false },
+      // The default (resume when a checkpoint exists), accepted for scripts that say so.
+      resume: { type: 'boolean', default: false },
+      retune: { type: 'boolean', default: false },
+      'export-only': { type: 'boolean', default: false },
+      'allow-data-change': { type: 'boolean', default: false },
+      backend: { type: 'string', default: 'wasm' },
+    },
+    USAGE,
+  );
+  if (o.help) {
+    process.stdout.write(USAGE);
+    process.exit(0);
+  }
+  if (o.fresh && o.resume) throw new Error(`--fresh and --resume exclude each other\n${USAGE}`);
+  const num = (name: keyof typeof o): number | undefined => {
+    const value = o[name];
+    if (value === undefined) return undefined;
+    const v = Number(value);
+    if (typeof value !== 'string' || value.trim() === '' || !Number.isFinite(v))
+      throw new Error(`--${name} needs a number, got "${String(value)}"\n${USAGE}`);
     return v;
   };
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i];
-    switch (a) {
-      case '--iterations':
-        opts.iterations = num(++i, a);
-        break;
-      case '--batch':
-        opts.batch = num(++i, a);
-        break;
-      case '--seed':
-        opts.seed = num(++i, a);
-        break;
-      case '--r1-gamma':
-        opts.r1Gamma = num(++i, a);
-        break;
-      case '--lr':
-        opts.lr = num(++i, a);
-        break;
-      case '--mode-seeking':
-        opts.modeSeeking = num(++i, a);
-        break;
-      case '--data':
-        opts.data = args[++i];
-        break;
-      case '--domain':
-        opts.domain = args[++i];
-        break;
-      case '--traversal-class':
-        opts.traversalClass = args[++i];
-        break;
-      case '--out':
-        opts.out = args[++i];
-        break;
-      case '--checkpoint-dir':
-        opts.checkpointDir = args[++i];
-        break;
-      case '--checkpoint-minutes':
-        opts.checkpointMinutes = num(++i, a);
-        break;
-      case '--sample-every':
-        opts.sampleEvery = num(++i, a);
-        break;
-      case '--fresh':
-        opts.fresh = true;
-        break;
-      case '--retune':
-        opts.retune = true;
-        break;
-      case '--resume':
-        opts.fresh = false;
-        break;
-      case '--export-only':
-        opts.exportOnly = true;
-        break;
-      case '--allow-data-change':
-        opts.allowDataChange = true;
-        break;
-      case '--backend':
-        opts.backend = args[++i];
-        break;
-      case '--help':
-      case '-h':
-        process.stdout.write(USAGE);
-        process.exit(0);
-        break;
-      default:
-        throw new Error(`unknown option "${a}"\n${USAGE}`);
-    }
-  }
+  const opts = {
+    iterations: num('iterations')!,
+    batch: num('batch'),
+    seed: num('seed'),
+    r1Gamma: num('r1-gamma'),
+    lr: num('lr'),
+    modeSeeking: num('mode-seeking'),
+    data: o.data,
+    domain: o.domain,
+    traversalClass: o['traversal-class'],
+    out: o.out,
+    checkpointDir: o['checkpoint-dir'],
+    checkpointMinutes: num('checkpoint-minutes')!,
+    sampleEvery: num('sample-every')!,
+    fresh: o.fresh,
+    retune: o.retune,
+    exportOnly: o['export-only'],
+    allowDataChange: o['allow-data-change'],
+    backend: o.backend,
+  };
   if (opts.data !== undefined && opts.domain !== undefined)
     throw new Error(`--data and --domain exclude each other (a folder is its own domain)\n${USAGE}`);
   const domain = getDomain(opts.domain ?? DEFAULT_DOMAIN);
@@ -225,7 +191,7 @@ async function exportGenerator(
 }
 
 export async function run(args: string[]): Promise<void> {
-  const opts = parseArgs(args);
+  const opts = parseTrainArgs(args);
   if (!isNodeBackend(opts.backend)) throw new Error(`unknown backend "${opts.backend}"`);
   await useBackend(opts.backend);
   const dir = opts.checkpointDir;

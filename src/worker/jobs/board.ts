@@ -57,15 +57,15 @@ export { JOB_STATUSES, SHARD_STATUSES, type JobStatus, type ShardStatus };
 /** Leases a shard may use (expired or failed) before it is dead-lettered. */
 export const MAX_ATTEMPTS = 3;
 /** Backoff after a reported failure: RETRY_BASE_MS * 2^(failures - 1), at most RETRY_MAX_MS. */
-export const RETRY_BASE_MS = 1000;
-export const RETRY_MAX_MS = 60_000;
+const RETRY_BASE_MS = 1000;
+const RETRY_MAX_MS = 60_000;
 /**
  * Most shards one job is cut into (a smaller shard size is raised to fit): LIMITS.jobSamples
  * (200,000) at the smallest shard size a submission may ask for (16), so every legal submission is
  * cut as asked. A runner call costs the same whatever the count (docs/job-board.md); what grows with
  * it is the submission (one statement inserting every shard) and the final provenance list.
  */
-export const MAX_SHARDS = 12_500;
+const MAX_SHARDS = 12_500;
 /** Characters of a stored text per piece (the 2 MB row limit, 4-byte UTF-8 at worst). */
 const PART_CHARS = 256 * 1024;
 /** Default shard size (samples); a submission may choose another. */
@@ -87,7 +87,7 @@ export const boardCostHeader = (c: BoardCost) => ({
 });
 
 /** A waiting job says no runner is connected when none has called the board for this long. */
-export const RUNNER_QUIET_MS = 30_000;
+const RUNNER_QUIET_MS = 30_000;
 
 /** A lease handed to a runner: the job and the shard it must compute. */
 export interface LeaseRecord {
@@ -220,7 +220,7 @@ function shardRecord(r: ShardRow, now: number): ShardRecord {
   };
 }
 
-export function backoffMs(failures: number): number {
+function backoffMs(failures: number): number {
   return Math.min(RETRY_MAX_MS, RETRY_BASE_MS * 2 ** Math.max(0, failures - 1));
 }
 

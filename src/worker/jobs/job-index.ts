@@ -48,6 +48,19 @@ interface IndexRow {
 }
 
 const COLUMNS = 'id, key, kind, status, error, created_at, needs, busy_until, wakes, classifier_id';
+/** COLUMNS of the table aliased `alias` in a join. */
+const prefixed = (alias: string) =>
+  COLUMNS.split(', ')
+    .map((c) => `${alias}.${c}`)
+    .join(', ');
+
+/** A job's prerequisite, joined by the key it produces (all null when it has none). */
+interface PrerequisiteColumns {
+  pre_id: string | null;
+  pre_kind: string | null;
+  pre_status: JobStatus | null;
+  pre_error: string | null;
+}
 
 const zero = (): BoardCost => ({ statements: 0, rowsRead: 0, rowsWritten: 0 });
 
@@ -94,12 +107,16 @@ export class JobIndex extends DurableObject<Env> {
     return this.q<IndexRow>(cost, `SELECT ${COLUMNS} FROM jobs WHERE ${where} = ?`, value)[0] ?? null;
   }
 
+  /** The last contact of any runner (ms since the epoch), or null before the first. */
+  private lastContact(cost: BoardCost): number | null {
+    return this.q<{ t: number | null }>(cost, 'SELECT MAX(last_seen) AS t FROM runner_contacts')[0].t;
+  }
+
   /** The prerequisite's job (by the key it produces) and the last runner contact. */
   private contextOf(cost: BoardCost, needs: string | null): IndexContext {
     const pre = needs === null ? null : this.row(cost, 'key', needs);
-    const last = this.q<{ t: number | null }>(cost, 'SELECT MAX(last_seen) AS t FROM runner_contacts')[0].t;
     return {
-      lastContact: last,
+      lastContact: this.lastContact(cost),
       pre: pre === null ? null : { id: pre.id, kind: pre.kind, status: pre.status, error: pre.error },
     };
   }
@@ -196,9 +213,13 @@ export class JobIndex extends DurableObject<Env> {
     const [at, id] = cursor
       ? [Number(cursor.slice(0, cursor.indexOf(':'))), cursor.slice(cursor.indexOf(':') + 1)]
       : [Number.MAX_SAFE_INTEGER, ''];
-    const rows = this.q<IndexRow>(
+    // One statement for the page and each job's prerequisite (a key is unique: at most one row
+    // joins), one for the last runner contact, whatever the page's size.
+    const rows = this.q<IndexRow & PrerequisiteColumns>(
       cost,
-      `SELECT ${COLUMNS} FROM jobs WHERE created_at < ? OR (created_at = ? AND id < ?) ORDER BY created_at DESC, id DESC LIMIT ?`,
+      `SELECT ${prefixed('j')}, p.id AS pre_id, p.kind AS pre_kind, p.status AS pre_status, p.error AS pre_error
+       FROM jobs j LEFT JOIN jobs p ON p.key = j.needs
+       WHERE j.created_at < ? OR (j.created_at = ? AND j.id < ?) ORDER BY j.created_at DESC, j.id DESC LIMIT ?`,
       at,
       at,
       id,
@@ -206,9 +227,13 @@ export class JobIndex extends DurableObject<Env> {
     );
     const page = rows.slice(0, limit);
     const last = page[page.length - 1];
+    const lastContact = this.lastContact(cost);
     return {
       ids: page.map((r) => r.id),
-      contexts: page.map((r) => this.contextOf(cost, r.needs)),
+      contexts: page.map((r) => ({
+        lastContact,
+        pre: r.pre_id === null ? null : { id: r.pre_id, kind: r.pre_kind!, status: r.pre_status!, error: r.pre_error },
+      })),
       next: rows.length > limit && last ? `${last.created_at}:${last.id}` : null,
     };
   }
@@ -241,9 +266,7 @@ export class JobIndex extends DurableObject<Env> {
     const kindFilter = kindList.length ? `AND j.kind IN (${kindList.map(() => '?').join(', ')})` : '';
     const open = this.q<IndexRow>(
       cost,
-      `SELECT ${COLUMNS.split(', ')
-        .map((c) => `j.${c}`)
-        .join(', ')} FROM jobs j WHERE j.status IN ('queued', 'running') ${kindFilter} AND j.busy_until <= ?
+      `SELECT ${prefixed('j')} FROM jobs j WHERE j.status IN ('queued', 'running') ${kindFilter} AND j.busy_until <= ?
          AND (j.needs IS NULL OR EXISTS (SELECT 1 FROM jobs d WHERE d.key = j.needs AND d.status = 'done'))
        ORDER BY j.created_at LIMIT ?`,
       ...kindList,

@@ -3,6 +3,7 @@
  * classes checked against the generator's, and its adapter checked on the domain's real test images
  * (printed; a loud warning when implausible) before any analysis runs on it.
  */
+import path from 'node:path';
 import { adapterSanityCheck, type AdapterSanityCheck } from '../core/classifier/sanity-check.js';
 import { domainNames, manifestDomain } from '../core/data/domain.js';
 import type { WeightsManifest } from '../core/weights/manifest.js';
@@ -42,7 +43,8 @@ export async function loadCheckedUserClassifier(
   gen: GeneratorClasses,
   sanity: ReturnType<typeof sanityImagesFor>,
 ) {
-  const user = await loadUserClassifier(dirArg, adapterArg, name);
+  // Loaded from absolute paths; errors name the paths as the user gave them.
+  const user = await loadUserClassifier(path.resolve(dirArg), path.resolve(adapterArg), name);
   if (user.classifier.numClasses !== gen.names.length)
     throw new Error(
       `${flag} ${adapterArg}: classes.generatorToModel maps ${user.classifier.numClasses} classes, ${gen.described}`,

@@ -199,7 +199,7 @@ export async function run(args: string[]): Promise<void> {
   /** Loads a user model, checks its classes and its adapter on real images (printed, warned loudly when implausible). */
   const loadUser = async (dirArg: string, adapterArg: string, name: string | undefined, flag: string) => {
     const files = { dir: path.resolve(dirArg), adapter: path.resolve(adapterArg) };
-    const { user, check } = await loadCheckedUserClassifier(files.dir, files.adapter, name, flag, genInfo, sanity);
+    const { user, check } = await loadCheckedUserClassifier(dirArg, adapterArg, name, flag, genInfo, sanity);
     const c = user.classifier.check;
     descriptions.set(user.id, {
       source: 'tfjs',

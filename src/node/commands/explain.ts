@@ -186,8 +186,8 @@ export async function run(args: string[]): Promise<void> {
     const dir = path.resolve(o.classifier!);
     const adapter = path.resolve(o.adapter!);
     const { user, check } = await loadCheckedUserClassifier(
-      dir,
-      adapter,
+      o.classifier!,
+      o.adapter!,
       o.name,
       '--adapter',
       genInfo,

@@ -30,6 +30,7 @@ import {
 import { populationStyles, samplePopulation } from '../src/core/analysis/population.js';
 import { sweepBatch } from '../src/core/analysis/ranking.js';
 import { DEFAULT_CNN_CONFIG, SimpleCnn } from '../src/core/classifier/simple-cnn.js';
+import { centralDifferences } from './finite-differences.js';
 
 const N = 3;
 const Z_SEED = 11;
@@ -211,15 +212,7 @@ describe('generator on cpu', () => {
       'b32.conv1',
       'b32.torgb',
     ].map((layer) => styleIndex(layout, { layer, channel: 2 }));
-    const eps = 1e-3;
-    const fds = dims.map((d) => {
-      const at = (delta: number) => {
-        const v = Float32Array.from(sv);
-        v[d] += delta;
-        return tf.tidy(() => f(tf.tensor2d(v, [1, g.styleSize])).dataSync()[0]);
-      };
-      return (at(eps) - at(-eps)) / (2 * eps);
-    });
+    const fds = centralDifferences(f, sv, dims);
     const gs = dims.map((d) => grad[d]);
     const norm = Math.hypot(...gs);
     expect(norm).toBeGreaterThan(0);

@@ -17,6 +17,7 @@ import { ClassifierTrainer } from '../src/node/training/classifier-trainer.js';
 import { loadBuiltinClassifier } from '../src/node/builtin-models.js';
 import { gridPng } from '../src/core/image/png.js';
 import { decode } from 'fast-png';
+import { centralDifferences } from './finite-differences.js';
 
 const RGB_GENERATOR = { ...DEFAULT_GENERATOR, imageChannels: 3 };
 const RGB_CNN = { ...DEFAULT_CNN_CONFIG, inputChannels: 3 };
@@ -134,15 +135,7 @@ describe('RGB generator and discriminator', () => {
     const dims = g.layout.layers
       .filter((l) => l.kind === 'torgb' || l.resolution === 4 || l.resolution === 32)
       .map((l) => l.offset + 2);
-    const eps = 1e-3;
-    const fds = dims.map((d) => {
-      const at = (delta: number) => {
-        const v = Float32Array.from(sv);
-        v[d] += delta;
-        return tf.tidy(() => f(tf.tensor2d(v, [1, g.styleSize])).dataSync()[0]);
-      };
-      return (at(eps) - at(-eps)) / (2 * eps);
-    });
+    const fds = centralDifferences(f, sv, dims);
     const gs = dims.map((d) => grad[d]);
     const norm = Math.hypot(...gs);
     expect(norm).toBeGreaterThan(0);

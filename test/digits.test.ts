@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { corrupt, BLUR_SIGMAS } from '../src/core/data/corruption.js';
-import { digitImage, IMAGE_SIZE } from '../src/core/data/digits.js';
+import { classBalancedSpread, digitImage, IMAGE_SIZE } from '../src/core/data/digits.js';
 import { blurLevel, noiseLevel } from '../src/core/data/measures.js';
 import { createRng } from '../src/core/random.js';
 import { loadDigits } from '../src/node/mnist.js';
@@ -70,5 +70,26 @@ describe('corrupted MNIST', () => {
     expect(levels[1]).toBeGreaterThan(levels[0]);
     expect(levels[2]).toBeGreaterThan(levels[1]);
     expect(BLUR_SIGMAS).toHaveLength(3);
+  });
+});
+
+describe('classBalancedSpread (the evaluation subsets of eval-generator)', () => {
+  it('keeps every class and both halves in proportion on class-interleaved data (Fashion-MNIST order)', () => {
+    // Fashion-MNIST's split order: sample k is class k mod 10; its first half is clean.
+    const labels = Uint8Array.from({ length: 60_000 }, (_, k) => k % 10);
+    const idx = classBalancedSpread(labels, 10_000);
+    expect(idx).toHaveLength(10_000);
+    expect(new Set(idx).size).toBe(10_000);
+    const perClass = new Array(10).fill(0);
+    for (const i of idx) perClass[labels[i]]++;
+    expect(perClass).toEqual(new Array(10).fill(1000));
+    expect(idx.filter((i) => i < 30_000)).toHaveLength(5000);
+  });
+
+  it('keeps the proportions of a class-sorted split too', () => {
+    const labels = Uint8Array.from({ length: 1000 }, (_, k) => Math.floor(k / 100));
+    const perClass = new Array(10).fill(0);
+    for (const i of classBalancedSpread(labels, 100)) perClass[labels[i]]++;
+    expect(perClass).toEqual(new Array(10).fill(10));
   });
 });

@@ -109,3 +109,15 @@ export function selectDigits(set: DigitSet, indices: ArrayLike<number>): DigitSe
   }
   return out;
 }
+
+/**
+ * `n` indices evenly spaced over the split listed class by class (stable within a class): every
+ * class in proportion, and within a class the clean and corrupted halves in proportion. Evenly
+ * spaced positions over the split itself are not enough: Fashion-MNIST is interleaved by class
+ * (sample k is class k mod 10), so every 6th of 60,000 training images lands on the even classes only
+ * (a real-vs-real "floor" of five classes against ten, 126.7 instead of a few units).
+ */
+export function classBalancedSpread(labels: ArrayLike<number>, n: number): number[] {
+  const classMajor = Array.from({ length: labels.length }, (_, i) => i).sort((a, b) => labels[a] - labels[b] || a - b);
+  return Array.from({ length: n }, (_, i) => classMajor[Math.floor((i * classMajor.length) / n)]).sort((a, b) => a - b);
+}

@@ -8,7 +8,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import * as tf from '../../core/tf.js';
 import { SimpleCnn, parseCnnConfig } from '../../core/classifier/simple-cnn.js';
-import { selectDigits } from '../../core/data/digits.js';
+import { classBalancedSpread, selectDigits } from '../../core/data/digits.js';
 import { generateSamples, generatorQuality } from '../../core/evaluation/generator-quality.js';
 import { gridPng } from '../../core/image/png.js';
 import { latentBatch } from '../../core/random.js';
@@ -75,13 +75,11 @@ export async function run(args: string[]): Promise<void> {
   const bar = progressBar('generate', samples, 'samples');
   const generated = await generateSamples(generator, samples, seed, 250, (d) => bar.update(d));
   bar.stop();
-  // Evenly spaced subsets keep the clean/corrupted halves of each split in proportion.
-  const spread = (total: number, n: number) => Array.from({ length: n }, (_, i) => Math.floor((i * total) / n));
   const real = loadDomainSet(domain, 'test', 'corrupted');
-  const realSubset = samples < real.count ? selectDigits(real, spread(real.count, samples)) : real;
+  const realSubset = samples < real.count ? selectDigits(real, classBalancedSpread(real.labels, samples)) : real;
   // The floor: as many real corrupted training digits (another sample of the same distribution).
   const train = loadDomainSet(domain, 'train', 'corrupted');
-  const floor = selectDigits(train, spread(train.count, Math.min(realSubset.count, train.count)));
+  const floor = selectDigits(train, classBalancedSpread(train.labels, Math.min(realSubset.count, train.count)));
   process.stderr.write('measuring...\n');
   const quality = await generatorQuality(generated, realSubset, floor, classifier, extractor);
 

@@ -143,6 +143,14 @@ interface JobRow {
   done_samples: number;
   /** Most leases used by any shard. */
   max_attempts: number;
+  /**
+   * Sums over the running shards (expired leases included, as n_running): samples done, positive
+   * samples/s and how many report one, kept by every transition so a job's view reads only its
+   * expired leases, never one row per busy runner.
+   */
+  run_done: number;
+  run_rate: number;
+  run_rated: number;
   /** Shards [0, merged) are folded into the running sum (ranking sums). */
   merged: number;
   /** Spec hash and shape of the running sum (JSON), set by the first fold. */
@@ -191,11 +199,11 @@ export type CancelResult =
 const iso = (ms: number) => new Date(ms).toISOString();
 
 const JOB_COLUMNS =
-  'id, key, kind, spec, status, total, shard_size, error, created_at, updated_at, needs, started_at, n_shards, n_queued, n_running, n_done, n_dead, done_samples, max_attempts, merged, merge_head, pre_id, pre_kind, pre_status, pre_error, index_contact, indexed, idle';
+  'id, key, kind, spec, status, total, shard_size, error, created_at, updated_at, needs, started_at, n_shards, n_queued, n_running, n_done, n_dead, done_samples, max_attempts, run_done, run_rate, run_rated, merged, merge_head, pre_id, pre_kind, pre_status, pre_error, index_contact, indexed, idle';
 const SHARD_COLUMNS =
   'job_id, idx, start, end, status, done, attempts, failures, due, holder, lease_token, rate, error, completed_by';
 /** The schema this code writes (board_meta.schema); an older board's tables are replaced. */
-const SCHEMA_VERSION = '3';
+const SCHEMA_VERSION = '4';
 
 function shardRecord(r: ShardRow, now: number): ShardRecord {
   // A lease that expired is shown as what it is, queued again (the next lease call takes it),
@@ -219,6 +227,27 @@ function shardRecord(r: ShardRow, now: number): ShardRecord {
     completedBy: runnerPseudonym(r.completed_by),
   };
 }
+
+/** A running shard's share of its job's running sums: [samples done, positive samples/s, reports one]. */
+type RunShare = [number, number, number];
+const runShare = (s: { done: number; rate: number | null }): RunShare =>
+  s.rate !== null && s.rate > 0 ? [s.done, s.rate, 1] : [s.done, 0, 0];
+/** The change of the running sums when shards stop running (`gone`) and one runs as `now`. */
+function runDelta(
+  gone: { done: number; rate: number | null }[],
+  now?: { done: number; rate: number | null },
+): RunShare {
+  const d: RunShare = now ? runShare(now) : [0, 0, 0];
+  for (const g of gone) {
+    const [done, rate, rated] = runShare(g);
+    d[0] -= done;
+    d[1] -= rate;
+    d[2] -= rated;
+  }
+  return d;
+}
+/** Applies a runDelta in a jobs UPDATE (its three values bound in this order). */
+const RUN_SET = 'run_done = run_done + ?, run_rate = run_rate + ?, run_rated = run_rated + ?';
 
 function backoffMs(failures: number): number {
   return Math.min(RETRY_MAX_MS, RETRY_BASE_MS * 2 ** Math.max(0, failures - 1));
@@ -273,6 +302,9 @@ export class JobBoard extends DurableObject<Env> {
       n_dead INTEGER NOT NULL DEFAULT 0,
       done_samples INTEGER NOT NULL DEFAULT 0,
       max_attempts INTEGER NOT NULL DEFAULT 0,
+      run_done INTEGER NOT NULL DEFAULT 0,
+      run_rate REAL NOT NULL DEFAULT 0,
+      run_rated INTEGER NOT NULL DEFAULT 0,
       merged INTEGER NOT NULL DEFAULT 0,
       merge_head TEXT,
       pre_id TEXT,
@@ -379,13 +411,21 @@ export class JobBoard extends DurableObject<Env> {
         }
       : row;
     const now = Date.now();
-    const live = this.q<{ n: number; samples: number; rate_sum: number; rate_n: number }>(
+    // The running shards' sums are the job row's; only the expired leases (usually none) are read
+    // and taken out, so the cost does not grow with the number of busy runners.
+    const gone = this.q<{ n: number; samples: number; rate_sum: number; rate_n: number }>(
       `SELECT COUNT(*) AS n, COALESCE(SUM(done), 0) AS samples, COALESCE(SUM(CASE WHEN rate > 0 THEN rate ELSE 0 END), 0) AS rate_sum, COALESCE(SUM(rate > 0), 0) AS rate_n
-       FROM shards WHERE job_id = ? AND status = 'running' AND due >= ?`,
+       FROM shards WHERE job_id = ? AND status = 'running' AND due < ?`,
       r.id,
       now,
     )[0];
-    const expired = r.n_running - live.n;
+    const expired = gone.n;
+    const live = {
+      n: r.n_running - gone.n,
+      samples: r.run_done - gone.samples,
+      rate_sum: r.run_rate - gone.rate_sum,
+      rate_n: r.run_rated - gone.rate_n,
+    };
     const retryAt = this.q<{ t: number | null }>(
       "SELECT MIN(due) AS t FROM shards WHERE job_id = ? AND status = 'queued' AND due > ?",
       r.id,
@@ -395,7 +435,8 @@ export class JobBoard extends DurableObject<Env> {
       live.n === 0
         ? undefined
         : this.q<{ holder: string | null; due: number }>(
-            "SELECT holder, due FROM shards WHERE job_id = ? AND status = 'running' AND due >= ? ORDER BY idx LIMIT 1",
+            // The lease expiring last: the head of an index range (by index it would sort every lease).
+            "SELECT holder, due FROM shards WHERE job_id = ? AND status = 'running' AND due >= ? ORDER BY due DESC LIMIT 1",
             r.id,
             now,
           )[0];
@@ -649,7 +690,7 @@ export class JobBoard extends DurableObject<Env> {
       this.q('DELETE FROM shard_results WHERE job_id = ?', id);
       this.q('DELETE FROM merge_parts WHERE job_id = ?', id);
       this.q(
-        "UPDATE jobs SET status = 'cancelled', error = ?, n_queued = 0, n_running = 0, n_done = 0, n_dead = 0, done_samples = 0, merged = 0, merge_head = NULL, updated_at = ? WHERE id = ?",
+        "UPDATE jobs SET status = 'cancelled', error = ?, n_queued = 0, n_running = 0, n_done = 0, n_dead = 0, done_samples = 0, run_done = 0, run_rate = 0, run_rated = 0, merged = 0, merge_head = NULL, updated_at = ? WHERE id = ?",
         `cancelled by its submitter at ${iso(Date.now())}: nothing was published (submitting it again computes it afresh)`,
         Date.now(),
         id,
@@ -717,21 +758,28 @@ export class JobBoard extends DurableObject<Env> {
         answered(j.status, true);
         return { lease: null, status: j.status, busyUntil: null, cost: this.spent() };
       }
-      const died = this.q<{ idx: number }>(
-        "UPDATE shards SET status = 'dead', error = COALESCE(error, 'lease expired on the last attempt'), holder = NULL WHERE job_id = ? AND status = 'running' AND due < ? AND attempts >= ? RETURNING idx",
+      const dead = this.q<{ done: number; rate: number | null }>(
+        "UPDATE shards SET status = 'dead', error = COALESCE(error, 'lease expired on the last attempt'), holder = NULL WHERE job_id = ? AND status = 'running' AND due < ? AND attempts >= ? RETURNING done, rate",
         id,
         now,
         MAX_ATTEMPTS,
-      ).length;
+      );
+      const died = dead.length;
       if (died > 0) {
-        this.q('UPDATE jobs SET n_running = n_running - ?, n_dead = n_dead + ? WHERE id = ?', died, died, id);
+        this.q(
+          `UPDATE jobs SET n_running = n_running - ?, n_dead = n_dead + ?, ${RUN_SET} WHERE id = ?`,
+          died,
+          died,
+          ...runDelta(dead),
+          id,
+        );
         this.refresh(id, `shard lease expired after ${MAX_ATTEMPTS} attempts`);
         const status = this.jobRow(id)!.status;
         answered(status, true);
         return { lease: null, status, busyUntil: null, cost: this.spent() };
       }
-      const expired = this.q<{ idx: number }>(
-        "SELECT idx FROM shards WHERE job_id = ? AND status = 'running' AND due < ? ORDER BY due LIMIT 1",
+      const expired = this.q<{ idx: number; done: number; rate: number | null }>(
+        "SELECT idx, done, rate FROM shards WHERE job_id = ? AND status = 'running' AND due < ? ORDER BY due LIMIT 1",
         id,
         now,
       )[0];
@@ -749,9 +797,9 @@ export class JobBoard extends DurableObject<Env> {
         )[0];
       const pick =
         expired && (!queued || expired.idx < queued.idx)
-          ? { idx: expired.idx, wasQueued: false }
+          ? { idx: expired.idx, wasQueued: false, gone: [expired] }
           : queued
-            ? { idx: queued.idx, wasQueued: true }
+            ? { idx: queued.idx, wasQueued: true, gone: [] }
             : null;
       if (!pick) {
         // Every shard is leased, in backoff or finished: the first lease to expire or the first
@@ -775,12 +823,14 @@ export class JobBoard extends DurableObject<Env> {
       )[0].attempts;
       const moved = pick.wasQueued ? 1 : 0;
       this.q(
-        "UPDATE jobs SET n_queued = n_queued - ?, n_running = n_running + ?, max_attempts = MAX(max_attempts, ?), started_at = COALESCE(started_at, ?), status = 'running', indexed = 'running', idle = 0, updated_at = ? WHERE id = ?",
+        `UPDATE jobs SET n_queued = n_queued - ?, n_running = n_running + ?, max_attempts = MAX(max_attempts, ?), started_at = COALESCE(started_at, ?), status = 'running', indexed = 'running', idle = 0, updated_at = ?, ${RUN_SET} WHERE id = ?`,
         moved,
         moved,
         attempts,
         now,
         now,
+        // A re-leased expired shard starts again from 0 samples.
+        ...runDelta(pick.gone),
         id,
       );
       const job = this.view(id);
@@ -847,15 +897,16 @@ export class JobBoard extends DurableObject<Env> {
     if (!o.ok) return this.refused(o);
     const now = Date.now();
     const done = Math.min(progress.done, o.shard.end - o.shard.start);
+    const rate = progress.samplesPerSecond ?? null;
     this.q(
       'UPDATE shards SET done = ?, rate = ?, due = ? WHERE job_id = ? AND idx = ?',
       done,
-      progress.samplesPerSecond ?? null,
+      rate,
       now + ttlMs,
       id,
       index,
     );
-    this.q('UPDATE jobs SET updated_at = ? WHERE id = ?', now, id);
+    this.q(`UPDATE jobs SET updated_at = ?, ${RUN_SET} WHERE id = ?`, now, ...runDelta([o.shard], { done, rate }), id);
     return { ok: true, job: this.view(id), cost: this.spent() };
   }
 
@@ -870,7 +921,11 @@ export class JobBoard extends DurableObject<Env> {
         id,
         index,
       );
-      this.q('UPDATE jobs SET n_running = n_running - 1, n_queued = n_queued + 1 WHERE id = ?', id);
+      this.q(
+        `UPDATE jobs SET n_running = n_running - 1, n_queued = n_queued + 1, ${RUN_SET} WHERE id = ?`,
+        ...runDelta([o.shard]),
+        id,
+      );
       this.refresh(id);
       return { ok: true, job: this.view(id), cost: this.spent() } as BoardResult;
     });
@@ -899,7 +954,8 @@ export class JobBoard extends DurableObject<Env> {
         index,
       );
       this.q(
-        `UPDATE jobs SET n_running = n_running - 1, ${dead ? 'n_dead = n_dead + 1' : 'n_queued = n_queued + 1'} WHERE id = ?`,
+        `UPDATE jobs SET n_running = n_running - 1, ${dead ? 'n_dead = n_dead + 1' : 'n_queued = n_queued + 1'}, ${RUN_SET} WHERE id = ?`,
+        ...runDelta([o.shard]),
         id,
       );
       this.refresh(id, error.slice(0, 2000));
@@ -947,8 +1003,9 @@ export class JobBoard extends DurableObject<Env> {
         index,
       );
       this.q(
-        'UPDATE jobs SET n_running = n_running - 1, n_done = n_done + 1, done_samples = done_samples + ? WHERE id = ?',
+        `UPDATE jobs SET n_running = n_running - 1, n_done = n_done + 1, done_samples = done_samples + ?, ${RUN_SET} WHERE id = ?`,
         o.shard.end - o.shard.start,
+        ...runDelta([o.shard]),
         id,
       );
       this.storeText(id, index, 'computed', JSON.stringify(computed));

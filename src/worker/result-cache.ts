@@ -38,6 +38,15 @@ export async function getResult<T = unknown>(env: Env, key: string): Promise<Sto
 }
 
 /**
+ * Writes a job's result under its key unless one is there already (results are immutable: an
+ * existing entry wins). Every result a job publishes goes through here.
+ */
+export async function storeResultOnce(env: Env, stored: StoredResult): Promise<void> {
+  if ((await env.RESULTS.get(kvKey(stored.key), 'text')) !== null) return;
+  await env.RESULTS.put(kvKey(stored.key), JSON.stringify(stored), { metadata: { kind: stored.kind } });
+}
+
+/**
  * Removes a result written by a job (KV) and this isolate's copy of it, so the same key can be
  * computed again (an operator's or submitter's repair of a bad result). Built-in results live in
  * the static assets and cannot be removed here. Returns whether KV held it.

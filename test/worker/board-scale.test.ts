@@ -125,6 +125,44 @@ describe('job board cost per call', () => {
     }
   });
 
+  it('is the same with 200 leases held as with 10: a lease, heartbeat and status read no row per busy runner', async () => {
+    // 16-sample shards, enough for 201 concurrent leases, each held by a runner of its own (as the
+    // bench's simulated runners do); the cost of a further lease, a heartbeat and the job's status
+    // is read once 10 leases are held and again once 200 are.
+    const job = await submit(44, 16 * 210, 16);
+    const held: number[] = [];
+    const costsWith = async (n: number): Promise<Record<string, Cost>> => {
+      while (held.length < n) {
+        const r = await runnerCall('/v1/runner/lease', { runner: `crowd-${held.length}`, leaseMs: 120_000 });
+        expect(r.body).toMatchObject({ id: job.id, shard: { index: held.length } });
+        held.push(r.body.shard.index);
+      }
+      // Every held lease has reported progress and a rate once (what the job's view adds up).
+      const lease = await runnerCall('/v1/runner/lease', { runner: `crowd-probe-${n}`, leaseMs: 120_000 });
+      expect(lease.body.shard.index).toBe(n);
+      const beat = await runnerCall(`/v1/runner/jobs/${job.id}/heartbeat`, {
+        runner: `crowd-probe-${n}`,
+        shard: n,
+        done: 8,
+        samplesPerSecond: 4,
+        leaseMs: 120_000,
+      });
+      expect(beat.status).toBe(200);
+      const released = await runnerCall(`/v1/runner/jobs/${job.id}/release`, { runner: `crowd-probe-${n}`, shard: n });
+      expect(released.status).toBe(200);
+      const status = await edge.fetch(`/v1/jobs/${job.id}`);
+      const view = (await status.json()) as any;
+      // The job row's running sums agree with the shards: n held leases without progress, the
+      // probe's 8 samples and rate gone with its release.
+      expect(view).toMatchObject({ shards: { running: n }, progress: { done: 0, samplesPerSecond: null } });
+      return { lease: lease.cost, heartbeat: beat.cost, release: released.cost, status: costOf(status) };
+    };
+    const few = await costsWith(10);
+    const many = await costsWith(200);
+    expect((await edge.fetch(`/v1/jobs/${job.id}`, { method: 'DELETE', headers: SUBMIT_AUTH })).status).toBe(200);
+    for (const call of Object.keys(few)) expect(many[call], call).toEqual(few[call]);
+  }, 300_000);
+
   it('folds shards completed in any order into exactly the merge of all of them', async () => {
     const job = await submit(43, 20 * 16, 16);
     const leases: any[] = [];

@@ -5,7 +5,8 @@
  * first, then its board.
  */
 import type { Env } from '../env.js';
-import type { BoardCost, JobRecord, JobSubmission, ShardRecord } from './board.js';
+import type { BoardCost } from './board-cost.js';
+import type { JobRecord, JobSubmission, ShardRecord } from './board.js';
 import { jobBoard, jobIndex } from './stubs.js';
 
 export { jobBoard, jobIndex };

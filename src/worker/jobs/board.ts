@@ -32,25 +32,24 @@
  * Cost: every runner call (lease, heartbeat, complete, fail, release) and a job's status touch a
  * bounded number of rows whatever the job's shard count (docs/job-board.md): the job row keeps the
  * shard counters, and one index on (job, status, due, index) gives the next leasable shard, the
- * expired leases and the backoffs; only what is running (one row per busy runner) is aggregated. Each call reports its SQL cost (`BoardCost`), which the routes send as a header.
+ * expired leases and the backoffs; the job row also keeps the running shards' sums, so only expired
+ * leases (usually none) are read, never one row per busy runner. Each call reports its SQL cost
+ * (`BoardCost`), which the routes send as a header.
+ *
+ * This file is the state machine; the schema is board-schema.ts, the records the API shows
+ * board-rows.ts, the stored shard results and the published result board-results.ts, the cost
+ * counting board-cost.ts, the routing of leases job-index.ts.
  */
 import { DurableObject } from 'cloudflare:workers';
-import { RESULT_SCHEMA, type ResultKind, type StoredResult } from '../../protocol/catalog.js';
-import {
-  BOARD_COST_HEADER,
-  JOB_STATUSES,
-  SHARD_STATUSES,
-  type Job,
-  type JobSpec,
-  type JobStatus,
-  type Shard,
-  type ShardStatus,
-} from '../../protocol/job.js';
+import { JOB_STATUSES, SHARD_STATUSES, type JobStatus, type ShardStatus } from '../../protocol/job.js';
 import type { DurableObjectState, Env } from '../env.js';
-import { kvKey } from '../result-cache.js';
-import { jobIndex, type IndexContext } from './stubs.js';
-import { runnerPseudonym } from './pseudonym.js';
+import { storeResultOnce } from '../result-cache.js';
+import { addCost, costSince, type BoardCost } from './board-cost.js';
+import { readMerge, readText, storeText, storedResult, writeMerge, type Query } from './board-results.js';
+import { iso, jobRecord, RUN_SET, runDelta, shardRecord, type JobRecord, type ShardRecord } from './board-rows.js';
+import { createBoardSchema, JOB_COLUMNS, SHARD_COLUMNS, type JobRow, type ShardRow } from './board-schema.js';
 import { foldShard, mergedSums, type MergeHead } from './merge.js';
+import { jobIndex, type IndexContext } from './stubs.js';
 
 export { JOB_STATUSES, SHARD_STATUSES, type JobStatus, type ShardStatus };
 
@@ -66,28 +65,10 @@ const RETRY_MAX_MS = 60_000;
  * it is the submission (one statement inserting every shard) and the final provenance list.
  */
 const MAX_SHARDS = 12_500;
-/** Characters of a stored text per piece (the 2 MB row limit, 4-byte UTF-8 at worst). */
-const PART_CHARS = 256 * 1024;
 /** Default shard size (samples); a submission may choose another. */
 export const DEFAULT_SHARD_SIZE = 1000;
 
-export type ShardRecord = Shard;
-export type JobRecord = Job;
-
-/** What one board call cost in SQLite: statements run, rows read and written (cursor counters). */
-export interface BoardCost {
-  statements: number;
-  rowsRead: number;
-  rowsWritten: number;
-}
-
-/** A board call's cost as a response header (BOARD_COST_HEADER). */
-export const boardCostHeader = (c: BoardCost) => ({
-  [BOARD_COST_HEADER]: `statements=${c.statements}; rows-read=${c.rowsRead}; rows-written=${c.rowsWritten}`,
-});
-
-/** A waiting job says no runner is connected when none has called the board for this long. */
-const RUNNER_QUIET_MS = 30_000;
+export type { BoardCost, JobRecord, ShardRecord };
 
 /** A lease handed to a runner: the job and the shard it must compute. */
 export interface LeaseRecord {
@@ -106,78 +87,6 @@ export type ShardLease =
   | { lease: LeaseRecord; status: JobStatus }
   | { lease: null; status: JobStatus | null; busyUntil: number | null; cost: BoardCost };
 
-/** The cost between two readings of a call's counter. */
-const costSince = (start: BoardCost, now: BoardCost): BoardCost => ({
-  statements: now.statements - start.statements,
-  rowsRead: now.rowsRead - start.rowsRead,
-  rowsWritten: now.rowsWritten - start.rowsWritten,
-});
-
-/** Adds two calls' costs (a lease is the index's and the board's). */
-export const addCost = (a: BoardCost, b: BoardCost): BoardCost => ({
-  statements: a.statements + b.statements,
-  rowsRead: a.rowsRead + b.rowsRead,
-  rowsWritten: a.rowsWritten + b.rowsWritten,
-});
-
-interface JobRow {
-  id: string;
-  key: string;
-  kind: string;
-  spec: string;
-  status: JobStatus;
-  total: number;
-  shard_size: number;
-  error: string | null;
-  created_at: number;
-  updated_at: number;
-  needs: string | null;
-  started_at: number | null;
-  /** Shard counters, kept by every transition (a running shard whose lease expired still counts as running here). */
-  n_shards: number;
-  n_queued: number;
-  n_running: number;
-  n_done: number;
-  n_dead: number;
-  /** Samples of the done shards. */
-  done_samples: number;
-  /** Most leases used by any shard. */
-  max_attempts: number;
-  /** Shards [0, merged) are folded into the running sum (ranking sums). */
-  merged: number;
-  /** Spec hash and shape of the running sum (JSON), set by the first fold. */
-  merge_head: string | null;
-  /** The prerequisite's job as the index last described it (`needs`); null without one. */
-  pre_id: string | null;
-  pre_kind: string | null;
-  pre_status: JobStatus | null;
-  pre_error: string | null;
-  /** The last runner contact the index reported (leases go to the index, not to this board). */
-  index_contact: number | null;
-  /** The status the index holds for this job (null: not told yet). */
-  indexed: JobStatus | null;
-  /** 1 once this board answered the index that nothing is leasable: a release or requeue must wake it. */
-  idle: number;
-}
-
-interface ShardRow {
-  job_id: string;
-  idx: number;
-  start: number;
-  end: number;
-  status: ShardStatus;
-  done: number;
-  attempts: number;
-  failures: number;
-  /** Running: when the lease expires. Queued: not leasable before this (backoff); 0 when leasable. */
-  due: number;
-  holder: string | null;
-  lease_token: string | null;
-  rate: number | null;
-  error: string | null;
-  completed_by: string | null;
-}
-
 export type BoardResult =
   | { ok: true; job: JobRecord; cost: BoardCost }
   | { ok: false; status: 404 | 409; type: 'not-found' | 'conflict' | 'job-cancelled'; detail: string; cost: BoardCost };
@@ -187,38 +96,6 @@ type Owned =
 export type CancelResult =
   | { ok: true; job: JobRecord; cancelled: boolean }
   | { ok: false; status: 404 | 409; detail: string };
-
-const iso = (ms: number) => new Date(ms).toISOString();
-
-const JOB_COLUMNS =
-  'id, key, kind, spec, status, total, shard_size, error, created_at, updated_at, needs, started_at, n_shards, n_queued, n_running, n_done, n_dead, done_samples, max_attempts, merged, merge_head, pre_id, pre_kind, pre_status, pre_error, index_contact, indexed, idle';
-const SHARD_COLUMNS =
-  'job_id, idx, start, end, status, done, attempts, failures, due, holder, lease_token, rate, error, completed_by';
-/** The schema this code writes (board_meta.schema); an older board's tables are replaced. */
-const SCHEMA_VERSION = '3';
-
-function shardRecord(r: ShardRow, now: number): ShardRecord {
-  // A lease that expired is shown as what it is, queued again (the next lease call takes it),
-  // not as running until someone leases it.
-  const expired = r.status === 'running' && r.due < now;
-  return {
-    index: r.idx,
-    start: r.start,
-    end: r.end,
-    status: expired ? 'queued' : r.status,
-    done: r.status === 'done' ? r.end - r.start : expired ? 0 : r.done,
-    attempts: r.attempts,
-    failures: r.failures,
-    lease:
-      r.status === 'running' && !expired && r.holder !== null
-        ? { holder: runnerPseudonym(r.holder), expiresAt: iso(r.due) }
-        : null,
-    retryAt: r.status === 'queued' && r.due > now ? iso(r.due) : null,
-    samplesPerSecond: r.status === 'running' ? r.rate : null,
-    error: r.error,
-    completedBy: runnerPseudonym(r.completed_by),
-  };
-}
 
 function backoffMs(failures: number): number {
   return Math.min(RETRY_MAX_MS, RETRY_BASE_MS * 2 ** Math.max(0, failures - 1));
@@ -240,98 +117,18 @@ export class JobBoard extends DurableObject<Env> {
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
-    const sql = ctx.storage.sql;
-    sql.exec('CREATE TABLE IF NOT EXISTS board_meta (k TEXT PRIMARY KEY, v TEXT NOT NULL)');
-    const version = sql.exec<{ v: string }>("SELECT v FROM board_meta WHERE k = 'schema'").toArray()[0]?.v;
-    if (version !== SCHEMA_VERSION) {
-      // A board written by an earlier schema (local development state only: none was deployed;
-      // schema 2 was the single board of every job) is replaced; its jobs are dropped, their results
-      // stay in KV and are still served.
-      for (const t of ['shard_results', 'shards', 'jobs', 'merge_parts']) sql.exec(`DROP TABLE IF EXISTS ${t}`);
-      sql.exec(
-        "INSERT INTO board_meta (k, v) VALUES ('schema', ?) ON CONFLICT (k) DO UPDATE SET v = excluded.v",
-        SCHEMA_VERSION,
-      );
-    }
-    sql.exec(`CREATE TABLE IF NOT EXISTS jobs (
-      id TEXT PRIMARY KEY,
-      key TEXT NOT NULL UNIQUE,
-      kind TEXT NOT NULL,
-      spec TEXT NOT NULL,
-      status TEXT NOT NULL,
-      total INTEGER NOT NULL,
-      shard_size INTEGER NOT NULL,
-      error TEXT,
-      created_at INTEGER NOT NULL,
-      updated_at INTEGER NOT NULL,
-      needs TEXT,
-      started_at INTEGER,
-      n_shards INTEGER NOT NULL,
-      n_queued INTEGER NOT NULL,
-      n_running INTEGER NOT NULL DEFAULT 0,
-      n_done INTEGER NOT NULL DEFAULT 0,
-      n_dead INTEGER NOT NULL DEFAULT 0,
-      done_samples INTEGER NOT NULL DEFAULT 0,
-      max_attempts INTEGER NOT NULL DEFAULT 0,
-      merged INTEGER NOT NULL DEFAULT 0,
-      merge_head TEXT,
-      pre_id TEXT,
-      pre_kind TEXT,
-      pre_status TEXT,
-      pre_error TEXT,
-      index_contact INTEGER,
-      indexed TEXT,
-      idle INTEGER NOT NULL DEFAULT 0
-    )`);
-    // One job per board (its id is the board's name): leasing order and listing are the index's.
-    sql.exec(`CREATE TABLE IF NOT EXISTS shards (
-      job_id TEXT NOT NULL,
-      idx INTEGER NOT NULL,
-      start INTEGER NOT NULL,
-      end INTEGER NOT NULL,
-      status TEXT NOT NULL,
-      done INTEGER NOT NULL DEFAULT 0,
-      attempts INTEGER NOT NULL DEFAULT 0,
-      failures INTEGER NOT NULL DEFAULT 0,
-      due INTEGER NOT NULL DEFAULT 0,
-      holder TEXT,
-      lease_token TEXT,
-      rate REAL,
-      error TEXT,
-      completed_by TEXT,
-      PRIMARY KEY (job_id, idx)
-    )`);
-    // One index serves every per-call question in O(1) rows: the next leasable shard (queued, due 0,
-    // lowest index: index order), backoffs and expired leases (a range of due), the running shards.
-    sql.exec('CREATE INDEX IF NOT EXISTS shards_by_status ON shards (job_id, status, due, idx)');
-    // Last contact of each runner (by name): so a job can say that nobody is computing it.
-    sql.exec('CREATE TABLE IF NOT EXISTS runner_contacts (runner TEXT PRIMARY KEY, last_seen INTEGER NOT NULL)');
-    sql.exec('CREATE INDEX IF NOT EXISTS runner_contacts_recent ON runner_contacts (last_seen)');
-    // A shard's result ('payload' until it is folded into the running sum; 'computed': its
-    // provenance, until the job is done) in pieces: a row is limited to 2 MB, a runner's body to 16 MiB.
-    sql.exec(`CREATE TABLE IF NOT EXISTS shard_results (
-      job_id TEXT NOT NULL,
-      idx INTEGER NOT NULL,
-      what TEXT NOT NULL,
-      part INTEGER NOT NULL,
-      data TEXT NOT NULL,
-      PRIMARY KEY (job_id, idx, what, part)
-    )`);
-    // The running sum of a job's folded shards (float64 bytes, in pieces of at most 1 MiB).
-    sql.exec(
-      'CREATE TABLE IF NOT EXISTS merge_parts (job_id TEXT NOT NULL, part INTEGER NOT NULL, data BLOB NOT NULL, PRIMARY KEY (job_id, part))',
-    );
+    createBoardSchema(ctx.storage.sql);
   }
 
   /** Runs a statement, counting it and the rows it read and wrote into the current call's cost. */
-  private q<T>(query: string, ...bindings: unknown[]): T[] {
+  private readonly q: Query = <T>(query: string, ...bindings: unknown[]): T[] => {
     const cursor = this.ctx.storage.sql.exec<T>(query, ...bindings);
     const rows = cursor.toArray();
     this.cost.statements++;
     this.cost.rowsRead += cursor.rowsRead;
     this.cost.rowsWritten += cursor.rowsWritten;
     return rows;
-  }
+  };
 
   /** Starts counting a call's cost. */
   private begin(): void {
@@ -363,8 +160,8 @@ export class JobBoard extends DurableObject<Env> {
   }
 
   /**
-   * A job as the API shows it, from its row's counters and its running shards (an index range: one
-   * row per busy runner), never from all its shards.
+   * A job as the API shows it, from its row's counters and sums, with the expired leases taken out
+   * (an index range, usually empty), never from all its shards or all its running ones.
    */
   private record(row: JobRow, ctx?: IndexContext): JobRecord {
     // The index's newer word on the prerequisite and the runners, when the caller asked it.
@@ -379,13 +176,21 @@ export class JobBoard extends DurableObject<Env> {
         }
       : row;
     const now = Date.now();
-    const live = this.q<{ n: number; samples: number; rate_sum: number; rate_n: number }>(
+    // The running shards' sums are the job row's; only the expired leases (usually none) are read
+    // and taken out, so the cost does not grow with the number of busy runners.
+    const gone = this.q<{ n: number; samples: number; rate_sum: number; rate_n: number }>(
       `SELECT COUNT(*) AS n, COALESCE(SUM(done), 0) AS samples, COALESCE(SUM(CASE WHEN rate > 0 THEN rate ELSE 0 END), 0) AS rate_sum, COALESCE(SUM(rate > 0), 0) AS rate_n
-       FROM shards WHERE job_id = ? AND status = 'running' AND due >= ?`,
+       FROM shards WHERE job_id = ? AND status = 'running' AND due < ?`,
       r.id,
       now,
     )[0];
-    const expired = r.n_running - live.n;
+    const expired = gone.n;
+    const live = {
+      n: r.n_running - gone.n,
+      samples: r.run_done - gone.samples,
+      rate_sum: r.run_rate - gone.rate_sum,
+      rate_n: r.run_rated - gone.rate_n,
+    };
     const retryAt = this.q<{ t: number | null }>(
       "SELECT MIN(due) AS t FROM shards WHERE job_id = ? AND status = 'queued' AND due > ?",
       r.id,
@@ -395,63 +200,13 @@ export class JobBoard extends DurableObject<Env> {
       live.n === 0
         ? undefined
         : this.q<{ holder: string | null; due: number }>(
-            "SELECT holder, due FROM shards WHERE job_id = ? AND status = 'running' AND due >= ? ORDER BY idx LIMIT 1",
+            // The lease expiring last: the head of an index range (by index it would sort every lease).
+            "SELECT holder, due FROM shards WHERE job_id = ? AND status = 'running' AND due >= ? ORDER BY due DESC LIMIT 1",
             r.id,
             now,
           )[0];
-    const done = r.done_samples + live.samples;
-    // Shards that finish between two heartbeats never report a rate: then the job's own
-    // throughput since its first lease stands in.
-    const elapsed = r.started_at === null ? 0 : (now - r.started_at) / 1000;
-    const rate =
-      live.rate_n > 0 ? live.rate_sum : r.status === 'running' && done > 0 && elapsed > 0 ? done / elapsed : null;
-    // The prerequisite lives on its own board: what the index last said of it.
-    const pre =
-      r.needs === null || r.pre_id === null
-        ? null
-        : { id: r.pre_id, kind: r.pre_kind, status: r.pre_status, error: r.pre_error };
-    const blocked =
-      (pre?.status === 'failed' || pre?.status === 'cancelled') && r.status !== 'done' && r.status !== 'cancelled';
-    // Runners lease through the index; they heartbeat and complete here: the latest of both.
     const own = this.q<{ t: number | null }>('SELECT MAX(last_seen) AS t FROM runner_contacts')[0].t;
-    const last = own === null ? r.index_contact : r.index_contact === null ? own : Math.max(own, r.index_contact);
-    const waiting = !blocked && (r.status === 'queued' || r.status === 'running') && live.n === 0;
-    const quiet = last === null ? null : now - last;
-    const note =
-      waiting && (quiet === null || quiet > RUNNER_QUIET_MS)
-        ? quiet === null
-          ? 'no runner has contacted the board yet: start one (npm run runner)'
-          : `no runner seen for ${Math.round(quiet / 1000)} s: start one (npm run runner)`
-        : null;
-    const preError =
-      pre?.status === 'cancelled'
-        ? `the ${pre.kind} job ${pre.id} it needs was cancelled (submitting this job again retries it)`
-        : `the ${pre?.kind} job ${pre?.id} it needs failed: ${pre?.error ?? 'unknown error'} (submitting this job again retries it)`;
-    return {
-      id: r.id,
-      key: r.key,
-      kind: r.kind,
-      spec: JSON.parse(r.spec) as JobSpec,
-      // A running job whose every lease expired and nothing finished is waiting again: queued.
-      status: blocked ? 'failed' : r.status === 'running' && live.n === 0 && r.n_done === 0 ? 'queued' : r.status,
-      progress: {
-        done: r.status === 'done' ? r.total : done,
-        total: r.total,
-        samplesPerSecond: rate,
-        etaSeconds: rate && r.status === 'running' ? Math.max(0, (r.total - done) / rate) : null,
-      },
-      attempts: r.max_attempts,
-      lease:
-        lease && lease.holder !== null ? { holder: runnerPseudonym(lease.holder), expiresAt: iso(lease.due) } : null,
-      shardSize: r.shard_size,
-      shards: { total: r.n_shards, queued: r.n_queued + expired, running: live.n, done: r.n_done, dead: r.n_dead },
-      retryAt: retryAt === null ? null : iso(retryAt),
-      error: blocked ? preError : r.error,
-      createdAt: iso(r.created_at),
-      updatedAt: iso(r.updated_at),
-      needs: r.needs === null ? null : { key: r.needs, jobId: pre?.id ?? null, status: pre?.status ?? null },
-      runners: { lastContactAt: last === null ? null : iso(last), note },
-    };
+    return jobRecord(r, { expired, live, retryAt, lease, ownContact: own, now });
   }
 
   /** The job's status from its counters (done and cancelled are set by the merge and by cancel). */
@@ -649,7 +404,7 @@ export class JobBoard extends DurableObject<Env> {
       this.q('DELETE FROM shard_results WHERE job_id = ?', id);
       this.q('DELETE FROM merge_parts WHERE job_id = ?', id);
       this.q(
-        "UPDATE jobs SET status = 'cancelled', error = ?, n_queued = 0, n_running = 0, n_done = 0, n_dead = 0, done_samples = 0, merged = 0, merge_head = NULL, updated_at = ? WHERE id = ?",
+        "UPDATE jobs SET status = 'cancelled', error = ?, n_queued = 0, n_running = 0, n_done = 0, n_dead = 0, done_samples = 0, run_done = 0, run_rate = 0, run_rated = 0, merged = 0, merge_head = NULL, updated_at = ? WHERE id = ?",
         `cancelled by its submitter at ${iso(Date.now())}: nothing was published (submitting it again computes it afresh)`,
         Date.now(),
         id,
@@ -717,21 +472,28 @@ export class JobBoard extends DurableObject<Env> {
         answered(j.status, true);
         return { lease: null, status: j.status, busyUntil: null, cost: this.spent() };
       }
-      const died = this.q<{ idx: number }>(
-        "UPDATE shards SET status = 'dead', error = COALESCE(error, 'lease expired on the last attempt'), holder = NULL WHERE job_id = ? AND status = 'running' AND due < ? AND attempts >= ? RETURNING idx",
+      const dead = this.q<{ done: number; rate: number | null }>(
+        "UPDATE shards SET status = 'dead', error = COALESCE(error, 'lease expired on the last attempt'), holder = NULL WHERE job_id = ? AND status = 'running' AND due < ? AND attempts >= ? RETURNING done, rate",
         id,
         now,
         MAX_ATTEMPTS,
-      ).length;
+      );
+      const died = dead.length;
       if (died > 0) {
-        this.q('UPDATE jobs SET n_running = n_running - ?, n_dead = n_dead + ? WHERE id = ?', died, died, id);
+        this.q(
+          `UPDATE jobs SET n_running = n_running - ?, n_dead = n_dead + ?, ${RUN_SET} WHERE id = ?`,
+          died,
+          died,
+          ...runDelta(dead),
+          id,
+        );
         this.refresh(id, `shard lease expired after ${MAX_ATTEMPTS} attempts`);
         const status = this.jobRow(id)!.status;
         answered(status, true);
         return { lease: null, status, busyUntil: null, cost: this.spent() };
       }
-      const expired = this.q<{ idx: number }>(
-        "SELECT idx FROM shards WHERE job_id = ? AND status = 'running' AND due < ? ORDER BY due LIMIT 1",
+      const expired = this.q<{ idx: number; done: number; rate: number | null }>(
+        "SELECT idx, done, rate FROM shards WHERE job_id = ? AND status = 'running' AND due < ? ORDER BY due LIMIT 1",
         id,
         now,
       )[0];
@@ -749,9 +511,9 @@ export class JobBoard extends DurableObject<Env> {
         )[0];
       const pick =
         expired && (!queued || expired.idx < queued.idx)
-          ? { idx: expired.idx, wasQueued: false }
+          ? { idx: expired.idx, wasQueued: false, gone: [expired] }
           : queued
-            ? { idx: queued.idx, wasQueued: true }
+            ? { idx: queued.idx, wasQueued: true, gone: [] }
             : null;
       if (!pick) {
         // Every shard is leased, in backoff or finished: the first lease to expire or the first
@@ -775,12 +537,14 @@ export class JobBoard extends DurableObject<Env> {
       )[0].attempts;
       const moved = pick.wasQueued ? 1 : 0;
       this.q(
-        "UPDATE jobs SET n_queued = n_queued - ?, n_running = n_running + ?, max_attempts = MAX(max_attempts, ?), started_at = COALESCE(started_at, ?), status = 'running', indexed = 'running', idle = 0, updated_at = ? WHERE id = ?",
+        `UPDATE jobs SET n_queued = n_queued - ?, n_running = n_running + ?, max_attempts = MAX(max_attempts, ?), started_at = COALESCE(started_at, ?), status = 'running', indexed = 'running', idle = 0, updated_at = ?, ${RUN_SET} WHERE id = ?`,
         moved,
         moved,
         attempts,
         now,
         now,
+        // A re-leased expired shard starts again from 0 samples.
+        ...runDelta(pick.gone),
         id,
       );
       const job = this.view(id);
@@ -847,15 +611,16 @@ export class JobBoard extends DurableObject<Env> {
     if (!o.ok) return this.refused(o);
     const now = Date.now();
     const done = Math.min(progress.done, o.shard.end - o.shard.start);
+    const rate = progress.samplesPerSecond ?? null;
     this.q(
       'UPDATE shards SET done = ?, rate = ?, due = ? WHERE job_id = ? AND idx = ?',
       done,
-      progress.samplesPerSecond ?? null,
+      rate,
       now + ttlMs,
       id,
       index,
     );
-    this.q('UPDATE jobs SET updated_at = ? WHERE id = ?', now, id);
+    this.q(`UPDATE jobs SET updated_at = ?, ${RUN_SET} WHERE id = ?`, now, ...runDelta([o.shard], { done, rate }), id);
     return { ok: true, job: this.view(id), cost: this.spent() };
   }
 
@@ -870,7 +635,11 @@ export class JobBoard extends DurableObject<Env> {
         id,
         index,
       );
-      this.q('UPDATE jobs SET n_running = n_running - 1, n_queued = n_queued + 1 WHERE id = ?', id);
+      this.q(
+        `UPDATE jobs SET n_running = n_running - 1, n_queued = n_queued + 1, ${RUN_SET} WHERE id = ?`,
+        ...runDelta([o.shard]),
+        id,
+      );
       this.refresh(id);
       return { ok: true, job: this.view(id), cost: this.spent() } as BoardResult;
     });
@@ -899,7 +668,8 @@ export class JobBoard extends DurableObject<Env> {
         index,
       );
       this.q(
-        `UPDATE jobs SET n_running = n_running - 1, ${dead ? 'n_dead = n_dead + 1' : 'n_queued = n_queued + 1'} WHERE id = ?`,
+        `UPDATE jobs SET n_running = n_running - 1, ${dead ? 'n_dead = n_dead + 1' : 'n_queued = n_queued + 1'}, ${RUN_SET} WHERE id = ?`,
+        ...runDelta([o.shard]),
         id,
       );
       this.refresh(id, error.slice(0, 2000));
@@ -947,12 +717,13 @@ export class JobBoard extends DurableObject<Env> {
         index,
       );
       this.q(
-        'UPDATE jobs SET n_running = n_running - 1, n_done = n_done + 1, done_samples = done_samples + ? WHERE id = ?',
+        `UPDATE jobs SET n_running = n_running - 1, n_done = n_done + 1, done_samples = done_samples + ?, ${RUN_SET} WHERE id = ?`,
         o.shard.end - o.shard.start,
+        ...runDelta([o.shard]),
         id,
       );
-      this.storeText(id, index, 'computed', JSON.stringify(computed));
-      this.storeText(id, index, 'payload', JSON.stringify(payload));
+      storeText(this.q, id, index, 'computed', JSON.stringify(computed));
+      storeText(this.q, id, index, 'payload', JSON.stringify(payload));
       if (o.job.kind === 'ranking-sums') this.foldReady(id);
       this.refresh(id);
       const j = this.jobRow(id)!;
@@ -981,8 +752,8 @@ export class JobBoard extends DurableObject<Env> {
       this.q<{ status: string }>('SELECT status FROM shards WHERE job_id = ? AND idx = ?', id, merged)[0]?.status ===
         'done'
     ) {
-      const part = JSON.parse(this.readText(id, merged, 'payload'));
-      if (acc === null && head !== null) acc = this.readMerge(id, head);
+      const part = JSON.parse(readText(this.q, id, merged, 'payload'));
+      if (acc === null && head !== null) acc = readMerge(this.q, id, head);
       const folded = foldShard(head, acc, part);
       head = folded.head;
       acc = folded.acc;
@@ -990,7 +761,7 @@ export class JobBoard extends DurableObject<Env> {
       merged++;
     }
     if (merged === job.merged || acc === null) return;
-    this.writeMerge(id, acc);
+    writeMerge(this.q, id, acc);
     this.q('UPDATE jobs SET merged = ?, merge_head = ? WHERE id = ?', merged, JSON.stringify(head), id);
   }
 
@@ -1013,13 +784,13 @@ export class JobBoard extends DurableObject<Env> {
       'SELECT idx, completed_by FROM shards WHERE job_id = ? ORDER BY idx',
       id,
     );
-    const computed = rows.map((r) => JSON.parse(this.readText(id, r.idx, 'computed')) as Record<string, unknown>);
+    const computed = rows.map((r) => JSON.parse(readText(this.q, id, r.idx, 'computed')) as Record<string, unknown>);
     let payload: unknown;
     if (job.kind === 'ranking-sums') {
       if (job.merged !== job.n_shards || job.merge_head === null)
         throw new Error(`job ${id}: ${job.merged} of ${job.n_shards} shards merged`);
       const head = JSON.parse(job.merge_head) as MergeHead;
-      const merged = mergedSums(head, this.readMerge(id, head), job.total);
+      const merged = mergedSums(head, readMerge(this.q, id, head), job.total);
       // Never store a merge that is not finite (it would be served as nulls): fail the job instead.
       if ('notFinite' in merged) {
         this.ctx.storage.transactionSync(() => {
@@ -1037,86 +808,14 @@ export class JobBoard extends DurableObject<Env> {
       }
       payload = merged.sums;
     } else {
-      payload = JSON.parse(this.readText(id, rows[0].idx, 'payload'));
+      payload = JSON.parse(readText(this.q, id, rows[0].idx, 'payload'));
     }
-    const spec = JSON.parse(job.spec) as JobSpec;
-    const stored: StoredResult = {
-      schema: RESULT_SCHEMA,
-      key: job.key,
-      kind: job.kind as ResultKind,
-      generatorId: spec.generatorId,
-      classifierId: spec.classifierId,
-      classifier: spec.classifier,
-      sweep: { seed: spec.seed, count: spec.count },
-      options: spec.options ?? {},
-      computed: {
-        ...(rows.length === 1 ? computed[0] : {}),
-        jobId: id,
-        // Runners by pseudonym (a hash of the self-chosen name, often a hostname): results are public.
-        shards: rows.map((r, i) => ({ index: r.idx, ...computed[i], runner: runnerPseudonym(r.completed_by) })),
-        runners: [...new Set(rows.map((r) => runnerPseudonym(r.completed_by)))],
-        completedAt: new Date().toISOString(),
-      },
-      payload,
-    };
-    // Results are immutable: an existing entry under the key wins.
-    if ((await this.env.RESULTS.get(kvKey(job.key), 'text')) === null) {
-      await this.env.RESULTS.put(kvKey(job.key), JSON.stringify(stored), { metadata: { kind: stored.kind } });
-    }
+    const stored = storedResult(job, rows, computed, payload);
+    await storeResultOnce(this.env, stored);
     this.ctx.storage.transactionSync(() => {
       this.q("UPDATE jobs SET status = 'done', error = NULL, updated_at = ? WHERE id = ?", Date.now(), id);
       this.q('DELETE FROM shard_results WHERE job_id = ?', id);
       this.q('DELETE FROM merge_parts WHERE job_id = ?', id);
     });
   }
-
-  /** Stores a text in pieces of at most PART_CHARS characters (at most 4 bytes each in UTF-8: 1 MiB). */
-  private storeText(id: string, index: number, what: 'payload' | 'computed', text: string): void {
-    this.q('DELETE FROM shard_results WHERE job_id = ? AND idx = ? AND what = ?', id, index, what);
-    for (let part = 0, at = 0; at < text.length || part === 0; part++, at += PART_CHARS) {
-      this.q(
-        'INSERT INTO shard_results (job_id, idx, what, part, data) VALUES (?, ?, ?, ?, ?)',
-        id,
-        index,
-        what,
-        part,
-        text.slice(at, at + PART_CHARS),
-      );
-    }
-  }
-
-  private readText(id: string, index: number, what: 'payload' | 'computed'): string {
-    return this.q<{ data: string }>(
-      'SELECT data FROM shard_results WHERE job_id = ? AND idx = ? AND what = ? ORDER BY part',
-      id,
-      index,
-      what,
-    )
-      .map((r) => r.data)
-      .join('');
-  }
-
-  /** The running sum's float64 values, stored in pieces of at most MERGE_PART_VALUES (1 MiB). */
-  private readMerge(id: string, head: MergeHead): Float64Array {
-    const out = new Float64Array(head.length);
-    let at = 0;
-    for (const r of this.q<{ data: ArrayBuffer }>('SELECT data FROM merge_parts WHERE job_id = ? ORDER BY part', id)) {
-      const part = new Float64Array(r.data);
-      out.set(part, at);
-      at += part.length;
-    }
-    if (at !== head.length) throw new Error(`job ${id}: the running sum holds ${at} values, not ${head.length}`);
-    return out;
-  }
-
-  private writeMerge(id: string, acc: Float64Array): void {
-    this.q('DELETE FROM merge_parts WHERE job_id = ?', id);
-    for (let part = 0, at = 0; at < acc.length; part++, at += MERGE_PART_VALUES) {
-      const slice = acc.slice(at, at + MERGE_PART_VALUES);
-      this.q('INSERT INTO merge_parts (job_id, part, data) VALUES (?, ?, ?)', id, part, slice.buffer);
-    }
-  }
 }
-
-/** Float64 values per stored piece of a running sum (1 MiB: under the 2 MB row limit). */
-const MERGE_PART_VALUES = 128 * 1024;

@@ -19,7 +19,8 @@
 import { DurableObject } from 'cloudflare:workers';
 import type { JobStatus } from '../../protocol/job.js';
 import type { DurableObjectState, Env } from '../env.js';
-import { addCost, type BoardCost, type LeaseRecord } from './board.js';
+import { addCost, type BoardCost } from './board-cost.js';
+import type { LeaseRecord } from './board.js';
 import { jobBoard, type IndexContext } from './stubs.js';
 
 /**

@@ -10,7 +10,8 @@
  */
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
 import { COMPARING_KINDS, RESULT_KINDS, comparedClassifiers, generatorId } from '../../protocol/catalog.js';
-import { DEFAULT_SHARD_SIZE, boardCostHeader } from '../jobs/board.js';
+import { DEFAULT_SHARD_SIZE } from '../jobs/board.js';
+import { boardCostHeader } from '../jobs/board-cost.js';
 import { jobBoard, jobIndex, jobStatus, listJobs, submitJob } from '../jobs/board-client.js';
 import { ShardSchema, JobViewSchema } from '../../protocol/job.js';
 import { getResult } from '../result-cache.js';

@@ -30,6 +30,7 @@ export const nodeBuild: BuildOptions = {
     'fixtures/build-normalised-classifier': 'test/fixtures/build-normalised-classifier.ts',
     'fixtures/build-planted-classifiers': 'test/fixtures/build-planted-classifiers.ts',
     'fixtures/measure-planted': 'test/fixtures/measure-planted.ts',
+    'fixtures/measure-population-factors': 'test/fixtures/measure-population-factors.ts',
   },
   outdir: 'dist',
   outExtension: { '.js': '.mjs' },

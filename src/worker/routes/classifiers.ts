@@ -14,6 +14,7 @@
  * registered model through `GET /v1/runner/classifiers/{id}/{file}` (runner scope).
  */
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
+import { AdapterSanityCheckSchema, RegisteredClassifierSchema } from '../../protocol/worker-replies.js';
 import { SECURITY, requireScope } from '../auth.js';
 import { getCatalog, registeredInfo } from '../isolate-models.js';
 import { fetchFromUrl } from '../registered/from-url.js';
@@ -62,26 +63,21 @@ const UploadDoc = z
   })
   .openapi('ClassifierUpload');
 
+const RegisteredClassifier = RegisteredClassifierSchema.openapi('RegisteredClassifierInfo');
+
 const Registered = z
   .object({
     created: z.boolean(),
     id: z.string(),
-    sanityCheck: z
-      .object({
-        plausible: z.boolean(),
-        splits: z.array(z.object({ split: z.string(), accuracy: z.number() }).passthrough()),
-      })
-      .passthrough()
-      .nullable()
-      .openapi({
-        description:
-          "The adapter on the edge's sample of real test images (500 clean, 500 corrupted): accuracy per split, plausible or not (null: skipped)",
-      }),
+    sanityCheck: AdapterSanityCheckSchema.nullable().openapi({
+      description:
+        "The adapter on the edge's sample of real test images (500 clean, 500 corrupted): accuracy per split, plausible or not (null: skipped)",
+    }),
     warning: z
       .string()
       .nullable()
       .openapi({ description: 'Set when the accuracy is implausible: which adapter fields to check' }),
-    classifier: z.object({ id: z.string() }).passthrough(),
+    classifier: RegisteredClassifier,
   })
   .openapi('RegisteredClassifier');
 
@@ -289,7 +285,7 @@ export function registerClassifiers(app: OpenAPIHono<AppEnv>): void {
         id: record.id,
         sanityCheck: sanity,
         warning: sanity && !sanity.plausible ? sanity.warning : null,
-        classifier: { ...registeredInfo(record), status: 'registered' },
+        classifier: registeredInfo(record),
       },
       { status: created ? 201 : 200, headers: { location } },
     );
@@ -305,7 +301,7 @@ export function registerClassifiers(app: OpenAPIHono<AppEnv>): void {
       responses: {
         200: {
           description: 'The classifier',
-          content: { 'application/json': { schema: z.object({ id: z.string() }).passthrough() } },
+          content: { 'application/json': { schema: RegisteredClassifier } },
         },
         ...errorResponses(400, 404),
       },
@@ -314,10 +310,7 @@ export function registerClassifiers(app: OpenAPIHono<AppEnv>): void {
       const { id } = c.req.valid('param');
       const record = await getRecord(c.env, id);
       if (!record) throw new ProblemError(404, 'not-found', `no registered classifier ${id}`, { field: 'id' });
-      return json(
-        { ...registeredInfo(record), status: 'registered' },
-        { etag: `"${id}"`, cacheControl: 'public, max-age=31536000, immutable' },
-      );
+      return json(registeredInfo(record), { etag: `"${id}"`, cacheControl: 'public, max-age=31536000, immutable' });
     },
   );
 

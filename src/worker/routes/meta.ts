@@ -4,6 +4,7 @@ import { getCatalog, getGenerator } from '../isolate-models.js';
 import { ensureBackend, backendName, liveTensors } from '../wasm/backend.js';
 import { builtRegistered } from '../registered/built.js';
 import { json, keep, type AppEnv } from '../http.js';
+import { HealthSchema } from '../../protocol/worker-replies.js';
 import { PROBLEM_TYPES, ProblemError, errorResponses, type ProblemSlug } from '../problem.js';
 import { LIMITS } from '../limits.js';
 import { fetchAsset } from '../static-assets.js';
@@ -114,7 +115,7 @@ export function registerMeta(app: OpenAPIHono<AppEnv>): void {
       responses: {
         200: {
           description: 'Healthy',
-          content: { 'application/json': { schema: z.object({ ok: z.boolean() }).passthrough() } },
+          content: { 'application/json': { schema: HealthSchema.openapi('Health') } },
         },
         ...errorResponses(400, 503),
       },
@@ -129,7 +130,7 @@ export function registerMeta(app: OpenAPIHono<AppEnv>): void {
         generator = (await getGenerator(c.env, keep(c))).info.name;
       }
       return json({
-        ok: true,
+        ok: true as const,
         isolateAgeMs: Date.now() - startedAt,
         backend: backendName(),
         backendInitMs,

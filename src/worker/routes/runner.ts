@@ -20,6 +20,7 @@ import { checkExplainPayload } from '../jobs/explain-payload.js';
 import { GeneratorArchitectureSchema } from '../../core/generator/architecture.js';
 import { JobViewSchema, LeaseViewSchema, type JobSpec } from '../../protocol/job.js';
 import type { AnalysisModels } from '../../core/analysis/analysis-models.js';
+import { DeadLetterSchema } from '../../protocol/worker-replies.js';
 import { boardCostHeader, type BoardResult, type ShardRecord } from '../jobs/board.js';
 import { deadLetters, jobBoard, jobIndex } from '../jobs/board-client.js';
 import { getCatalog, verifiedModelFiles } from '../isolate-models.js';
@@ -374,7 +375,7 @@ export function registerRunner(app: OpenAPIHono<AppEnv>): void {
           description: 'Dead shards',
           content: {
             'application/json': {
-              schema: z.object({ shards: z.array(z.object({ jobId: z.string() }).passthrough()) }),
+              schema: z.object({ shards: z.array(DeadLetterSchema.openapi('DeadLetter')) }),
             },
           },
         },

@@ -1,6 +1,7 @@
 /**
  * Cached results: rankings (global, per class, per classifier), histograms, accuracy curves,
- * corner cases and directions (what the top dims do to the image, labelled: docs/naming.md). Served from the result cache only; a miss answers 202 with the job computing it or
+ * corner cases and directions (what the top dims do to the image, labelled: docs/naming.md). Served from the
+ * result cache only; a miss answers 202 with the job computing it or
  * 404 with the job to submit, never an inline recompute.
  */
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
@@ -118,7 +119,7 @@ async function serve(
   return json(shape(r, catalog), { etag, cacheControl: REVALIDATE });
 }
 
-export function registerResults(app: OpenAPIHono<AppEnv>): void {
+export function registerAnalysisResults(app: OpenAPIHono<AppEnv>): void {
   app.openapi(
     createRoute({
       method: 'get',

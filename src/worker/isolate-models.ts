@@ -215,7 +215,8 @@ export async function classifierEntry(env: Env, name: string | undefined): Promi
     throw new ProblemError(
       404,
       'not-found',
-      `no classifier "${wanted}"; available: ${catalog.classifiers.map((c) => c.name).join(', ') || 'none'}, or the id of a registered classifier (GET /v1/classifiers)`,
+      `no classifier "${wanted}"; available: ${catalog.classifiers.map((c) => c.name).join(', ') || 'none'}, ` +
+        `or the id of a registered classifier (GET /v1/classifiers)`,
       { field: 'classifier' },
     );
   }
@@ -263,7 +264,8 @@ export async function getGenerator(env: Env, keepAlive?: KeepAlive): Promise<Bui
           kind: 'generator',
           id: RANDOM_INIT_ID,
           label:
-            'UNTRAINED placeholder: seeded random initialisation (no weights/generator and no checkpoint were available at build time); images are noise-like and results are not meaningful',
+            'UNTRAINED placeholder: seeded random initialisation (no weights/generator and no ' +
+            'checkpoint were available at build time); images are noise-like and results are not meaningful',
           source: 'random-init',
           byteLength: 0,
           sha256: null,

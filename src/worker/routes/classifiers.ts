@@ -236,7 +236,9 @@ export function registerClassifiers(app: OpenAPIHono<AppEnv>): void {
     path: '/v1/classifiers',
     tags: ['models'],
     security: SECURITY.submit,
-    summary: `Register your own TF.js classifier (LayersModel or GraphModel) with its adapter: uploaded (multipart, at most ${MiB(UPLOAD_LIMITS.bodyBytes)} in all) or fetched from an operator-allowed URL; checked at once, stored under its content hash`,
+    summary:
+      `Register your own TF.js classifier (LayersModel or GraphModel) with its adapter: uploaded (multipart, at most ` +
+      `${MiB(UPLOAD_LIMITS.bodyBytes)} in all) or fetched from an operator-allowed URL; checked at once, stored under its content hash`,
     request: {
       body: {
         required: true,
@@ -270,7 +272,8 @@ export function registerClassifiers(app: OpenAPIHono<AppEnv>): void {
       throw new ProblemError(
         415,
         'unsupported-media-type',
-        'upload the model as multipart/form-data (model, weights, adapter, name), or send application/json {url, adapter, name} to fetch it from an allowed URL',
+        'upload the model as multipart/form-data (model, weights, adapter, name), ' +
+          'or send application/json {url, adapter, name} to fetch it from an allowed URL',
         { field: 'content-type' },
       );
     const catalog = await getCatalog(c.env);
@@ -323,7 +326,8 @@ export function registerClassifiers(app: OpenAPIHono<AppEnv>): void {
       summary:
         'Delete a registered classifier (submitter token): its record and files, its jobs and every result they stored',
       description:
-        'Idempotent: deleting an unknown or already deleted id answers 200 with `deleted: false`. Built-in classifiers are not registered and cannot be deleted. Clients and caches may still hold results they fetched before (results are served as immutable).',
+        'Idempotent: deleting an unknown or already deleted id answers 200 with `deleted: false`. Built-in classifiers are not ' +
+        'registered and cannot be deleted. Clients and caches may still hold results they fetched before (results are served as immutable).',
       request: { params: IdParam },
       responses: {
         200: {
@@ -364,7 +368,8 @@ export function registerClassifiers(app: OpenAPIHono<AppEnv>): void {
       tags: ['runner'],
       security: SECURITY.runner,
       summary:
-        "A registered classifier's model.json, weights (the shards concatenated in manifest order) or adapter, as stored (verify: tfjsClassifierId(sha256(model ‖ weights), adapter) = id)",
+        "A registered classifier's model.json, weights (the shards concatenated in manifest " +
+        'order) or adapter, as stored (verify: tfjsClassifierId(sha256(model ‖ weights), adapter) = id)',
       request: { params: RunnerFileParam },
       responses: { 200: { description: 'The file' }, ...errorResponses(400, 401, 403, 404, 503) },
     }),

@@ -34,7 +34,9 @@ export function registerMeta(app: OpenAPIHono<AppEnv>): void {
       title: 'Faultlines edge API',
       version: '1.0.0',
       description:
-        'Failure directions of image classifiers in a StyleGAN2 StyleSpace. Cached results (rankings, histograms, accuracy curves, corner cases) are served from storage and never recomputed inline; live endpoints (render, classify, traversal, one corner-case search) run small bounded computations on tfjs-wasm; heavy sweeps are jobs. Errors are application/problem+json.',
+        'Failure directions of image classifiers in a StyleGAN2 StyleSpace. Cached results (rankings, histograms, accuracy curves, corner ' +
+        'cases) are served from storage and never recomputed inline; live endpoints (render, classify, traversal, one corner-case ' +
+        'search) run small bounded computations on tfjs-wasm; heavy sweeps are jobs. Errors are application/problem+json.',
     },
     servers: [{ url: '/' }],
   });

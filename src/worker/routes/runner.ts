@@ -86,7 +86,8 @@ export function checkPayload(
   if (p.specHash !== expectedHash)
     throw bad(
       'specHash',
-      ` ${p.specHash} is not this job's (models ${spec.generatorId.slice(0, 12)}/${spec.classifierId.slice(0, 12)}, seed ${spec.seed}, count ${spec.count}): ${expectedHash}`,
+      ` ${p.specHash} is not this job's (models ${spec.generatorId.slice(0, 12)}/` +
+        `${spec.classifierId.slice(0, 12)}, seed ${spec.seed}, count ${spec.count}): ${expectedHash}`,
     );
   if (p.ranges.length !== 1 || p.ranges[0][0] !== shard.start || p.ranges[0][1] !== shard.end) {
     throw bad('ranges', ` ${JSON.stringify(p.ranges)} is not this shard's range [[${shard.start},${shard.end}]]`);

@@ -165,7 +165,8 @@ export function registerTables(app: OpenAPIHono<AppEnv>): void {
       path: '/v1/accuracy-curves/rows',
       tags: ['tables'],
       summary:
-        'The accuracy curves as flat rows (JSON array or CSV), one per (classifier, distance bin), then one per classifier for the samples beyond the scale (lo 1, hi null)',
+        'The accuracy curves as flat rows (JSON array or CSV), one per (classifier, ' +
+        'distance bin), then one per classifier for the samples beyond the scale (lo 1, hi null)',
       request: { query: CurveRowsQuery },
       responses: tableResponses('One row per classifier and bin', AccuracyCurveRowSchema.openapi('AccuracyCurveRow')),
     }),

@@ -28,6 +28,8 @@ const LONG_NODE_RUNS = [
   'test/colour-classifiers.test.ts',
   // tfjs's pure-JS cpu backend against wasm (the unit tier runs the same checks on wasm).
   'test/cpu-backend.test.ts',
+  // The committed generator's recorded quality recomputed on 600 samples: most of a minute.
+  'test/generator-weights.test.ts',
 ];
 const TIERS = [
   // The core and the Node helpers, in process: no workerd, no browser, no Deno, no CLI child process.

@@ -305,7 +305,12 @@ async function main(): Promise<void> {
           const median = { ...runs[runs.length >> 1], repeatsCallsPerSecond: runs.map((r) => r.callsPerSecond) };
           results.push(median);
           console.log(
-            `${jobs} job(s) x ${String(shards).padStart(6)} shards ${String(runners).padStart(4)} runners: ${median.callsPerSecond} calls/s (runs ${median.repeatsCallsPerSecond.join(', ')}), lease p50/p99 ${median.leaseMs.p50}/${median.leaseMs.p99} ms, heartbeat ${median.heartbeatMs.p50}/${median.heartbeatMs.p99} ms, rows read/lease ${median.rowsRead?.leaseP50 ?? '-'}, lost ${median.leasesLost}, errors ${median.errors}, leases/job ${median.leasesPerJob.join('/')}, cpu client ${median.cpu.clientS} s server ${median.cpu.serverS} s of ${median.cpu.wallS} s x ${median.cpu.cores} cores, load ${median.loadAverage.after[0]}`,
+            `${jobs} job(s) x ${String(shards).padStart(6)} shards ${String(runners).padStart(4)} runners: ${median.callsPerSecond} calls/s ` +
+              `(runs ${median.repeatsCallsPerSecond.join(', ')}), lease p50/p99 ` +
+              `${median.leaseMs.p50}/${median.leaseMs.p99} ms, heartbeat ${median.heartbeatMs.p50}/` +
+              `${median.heartbeatMs.p99} ms, rows read/lease ${median.rowsRead?.leaseP50 ?? '-'}, lost ${median.leasesLost}, errors ${median.errors}, ` +
+              `leases/job ${median.leasesPerJob.join('/')}, cpu client ${median.cpu.clientS} s server ${median.cpu.serverS} s ` +
+              `of ${median.cpu.wallS} s x ${median.cpu.cores} cores, load ${median.loadAverage.after[0]}`,
           );
         }
       }
@@ -319,7 +324,10 @@ async function main(): Promise<void> {
   const entry = {
     measuredAt: new Date().toISOString(),
     machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model ?? 'unknown', node: process.version },
-    method: `lease -> heartbeat -> release per simulated runner, as fast as answered, ${values.seconds} s per configuration, median of ${values.repeats} runs; ${values.jobs} job(s) at once, shards of ${SHARD_SIZE} samples; leaseMs ${values['lease-ms']}; client and workerd share the machine (cpu: each one's CPU seconds)`,
+    method:
+      `lease -> heartbeat -> release per simulated runner, as fast as answered, ${values.seconds} s per configuration, median of ` +
+      `${values.repeats} runs; ${values.jobs} job(s) at once, shards of ${SHARD_SIZE} samples; leaseMs ` +
+      `${values['lease-ms']}; client and workerd share the machine (cpu: each one's CPU seconds)`,
     configurations: results,
   };
   mkdirSync(path.dirname(out), { recursive: true });

@@ -57,7 +57,9 @@ function autogroupScheduling(): boolean | null {
  * machine (its other load, its scheduler) lets this process use, measured without tfjs.
  */
 async function coresAvailable(threads: number, seconds = 2): Promise<number> {
-  const code = `const t = Date.now(); let x = 0; while (Date.now() - t < ${seconds * 1000}) x += Math.sqrt(x + 1); require('node:worker_threads').parentPort.postMessage(x);`;
+  const code =
+    `const t = Date.now(); let x = 0; while (Date.now() - t < ${seconds * 1000}) ` +
+    `x += Math.sqrt(x + 1); require('node:worker_threads').parentPort.postMessage(x);`;
   const c = process.cpuUsage();
   const t = performance.now();
   await Promise.all(
@@ -307,7 +309,11 @@ const report = {
     loadAverage: loadAverage(),
     loadAverageAtStart: loadAtStart,
     autogroupScheduling: autogroupScheduling(),
-    note: 'Shared machine: other work may run (a training run, other sessions); the load averages (1, 5, 15 min) are recorded with the figures. With autogroup scheduling on, the kernel shares CPU fairly between sessions, so while other sessions are busy a second worker thread cannot get this process more CPU time: results.wasm.threads.coresObtained is what it got, coresAvailableAfter what 1 and 2 busy-looping threads (no tfjs) could get right after, samplesPerCpuSecond the work per sample.',
+    note:
+      'Shared machine: other work may run (a training run, other sessions); the load averages (1, 5, 15 min) are recorded with the figures. ' +
+      'With autogroup scheduling on, the kernel shares CPU fairly between sessions, so while other sessions are busy a second worker thread cannot ' +
+      'get this process more CPU time: results.wasm.threads.coresObtained is what it got, coresAvailableAfter ' +
+      'what 1 and 2 busy-looping threads (no tfjs) could get right after, samplesPerCpuSecond the work per sample.',
   },
   models: {
     generator: generatorOnDisk ? 'weights/generator' : 'random init of the default architecture (same cost as trained)',

@@ -171,16 +171,20 @@ async function main(): Promise<void> {
     writeFileSync('bench/results/dashboard.json', `${JSON.stringify(out, null, 1)}\n`);
     const kib = (n: number) => `${(n / 1024).toFixed(1)} KiB`;
     console.log(
-      `widgets module ${kib(manifest.widgets.bytes)} raw, ${kib(manifest.widgets.gzipBytes)} gzip; dashboard script ${kib(manifest.dashboard.bytes)} raw, ${kib(manifest.dashboard.gzipBytes)} gzip`,
+      `widgets module ${kib(manifest.widgets.bytes)} raw, ${kib(manifest.widgets.gzipBytes)} gzip; ` +
+        `dashboard script ${kib(manifest.dashboard.bytes)} raw, ${kib(manifest.dashboard.gzipBytes)} gzip`,
     );
     console.log(
-      `first render (navigation -> all sections drawn), median of ${N}: fresh context ${out.freshContext.readyMs.median} ms (FCP ${out.freshContext.firstContentfulPaintMs.median} ms), reload ${out.reloadWarmBrowserCache.readyMs.median} ms; warm-up load ${out.warmupLoad.readyMs} ms`,
+      `first render (navigation -> all sections drawn), median of ${N}: fresh context ${out.freshContext.readyMs.median} ms (FCP ` +
+        `${out.freshContext.firstContentfulPaintMs.median} ms), reload ` +
+        `${out.reloadWarmBrowserCache.readyMs.median} ms; warm-up load ${out.warmupLoad.readyMs} ms`,
     );
     console.log(
       `peer without the two-classifier panel (?vs=none): ${out.peerWithoutSideBySide.readyMs.median} ms; fresh / peer ${out.freshOverPeer}`,
     );
     console.log(
-      `first load on a fresh isolate: ${refused.length} answers >= 400 (retried: ${refused.join(', ') || 'none'}), ${failed.length} failed requests, ${shownFailed} sections showing an error; load average ${out.machine.load1}`,
+      `first load on a fresh isolate: ${refused.length} answers >= 400 (retried: ${refused.join(', ') || 'none'}), ` +
+        `${failed.length} failed requests, ${shownFailed} sections showing an error; load average ${out.machine.load1}`,
     );
     console.log('wrote bench/results/dashboard.json');
   } finally {

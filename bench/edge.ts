@@ -132,7 +132,8 @@ async function main(): Promise<void> {
     date: new Date().toISOString(),
     command: 'npm run bench:edge',
     runtime:
-      'workerd via Miniflare (wrangler.toml bindings), client-side loopback HTTP times in ms; live series use distinct inputs (Cache API misses, full computation)',
+      'workerd via Miniflare (wrangler.toml bindings), client-side loopback HTTP ' +
+      'times in ms; live series use distinct inputs (Cache API misses, full computation)',
     machine: {
       cpus: os.cpus().length,
       model: os.cpus()[0]?.model,

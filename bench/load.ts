@@ -251,7 +251,10 @@ function line(name: string, g: GroupStats): string {
   const refused = g.refusedLatencyMs
     ? `, refused p50 ${g.refusedLatencyMs.p50} ms (Retry-After ${g.retryAfterSeconds?.min}-${g.retryAfterSeconds?.max} s)`
     : '';
-  return `  ${name.padEnd(7)} ${String(g.connections).padStart(3)} conn  ${String(g.requestsPerSecond).padStart(8)} req/s  all p50/p97.5/p99 ${g.latencyMs.p50}/${g.latencyMs.p97_5}/${g.latencyMs.p99} ms  ${ok}${refused}  errors ${g.errors} timeouts ${g.timeouts}  [${st}]`;
+  return (
+    `  ${name.padEnd(7)} ${String(g.connections).padStart(3)} conn  ${String(g.requestsPerSecond).padStart(8)} req/s  all p50/p97.5/p99 ` +
+    `${g.latencyMs.p50}/${g.latencyMs.p97_5}/${g.latencyMs.p99} ms  ${ok}${refused}  errors ${g.errors} timeouts ${g.timeouts}  [${st}]`
+  );
 }
 
 export function summary(phases: PhaseResult[]): string {
@@ -304,7 +307,8 @@ async function main(): Promise<void> {
       date: new Date().toISOString(),
       command: `npm run bench:load${process.argv.slice(2).length ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`,
       runtime:
-        'workerd via Miniflare (wrangler.toml bindings), autocannon over loopback HTTP in the same machine (client and server share the CPUs); latencies in ms, client side',
+        'workerd via Miniflare (wrangler.toml bindings), autocannon over loopback HTTP ' +
+        'in the same machine (client and server share the CPUs); latencies in ms, client side',
       machine: {
         cpus: os.cpus().length,
         model: os.cpus()[0]?.model,

@@ -313,7 +313,8 @@ const checkPass = Object.values(check).every((c) => c.pass) && cacheCheck.bitIde
 process.stderr.write(`weight-terms caches: ${JSON.stringify(cacheCheck)}\n`);
 for (const [name, c] of Object.entries(check))
   process.stderr.write(
-    `${name}: ${c.pass ? 'equal' : 'DIFFERENT'}; max errors: s ${round(c.stylesOfZ.relativeError)}, images ${round(c.images.maxAbsError)}, p_true ${round(c.pTrue.maxAbsError)}, gradient ${JSON.stringify(c.gradient.maxRelativeError)} (${c.gradient.samplesAtKinks} samples at kinks)\n`,
+    `${name}: ${c.pass ? 'equal' : 'DIFFERENT'}; max errors: s ${round(c.stylesOfZ.relativeError)}, images ${round(c.images.maxAbsError)}, ` +
+      `p_true ${round(c.pTrue.maxAbsError)}, gradient ${JSON.stringify(c.gradient.maxRelativeError)} (${c.gradient.samplesAtKinks} samples at kinks)\n`,
   );
 
 const PROJECT = 'projectWasmMainThread';
@@ -413,7 +414,9 @@ const report = {
     cpus: os.cpus().length,
     model: os.cpus()[0]?.model,
     loadAverageAtEnd: loadAverage(),
-    note: 'Shared machine: variants run interleaved (one call each per round, order rotating), so load changes hit all alike; compare ratios within this file, not absolute figures across runs.',
+    note:
+      'Shared machine: variants run interleaved (one call each per round, order rotating), so ' +
+      'load changes hit all alike; compare ratios within this file, not absolute figures across runs.',
   },
   models: { generator: 'weights/generator', classifier: `weights/${CLASSIFIER}`, styleSize: gen.generator.styleSize },
   project: {

@@ -89,7 +89,9 @@ for (const p of plans) {
 const report = {
   schema: 'faultlines.bench-runner/1',
   measuredAt: new Date().toISOString(),
-  what: 'ranking sweep (generator synthesis + classifier forward and d p_true / d s backward, per-sample float64 sums), timed after one warm-up batch, run by dist/gpu-runner/runner.mjs sweep',
+  what:
+    'ranking sweep (generator synthesis + classifier forward and d p_true / d s backward, ' +
+    'per-sample float64 sums), timed after one warm-up batch, run by dist/gpu-runner/runner.mjs sweep',
   machine: {
     cpus: os.cpus().length,
     cpuModel: os.cpus()[0]?.model,

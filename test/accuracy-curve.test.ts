@@ -1,6 +1,7 @@
 /**
  * The accuracy curve's robustness score (src/core/analysis/accuracy-curve.ts): the area under the
- * curve over a robust scale, from bins with enough samples, so single samples cannot move it. Properties on synthetic populations (distances drawn from the project's seeded PRNG),
+ * curve over a robust scale, from bins with enough samples, so single samples cannot move it. Properties on
+ * synthetic populations (distances drawn from the project's seeded PRNG),
  * 200,000 samples without a stack overflow, and the order of the two built-in classifiers on the
  * committed models over three seeds.
  */
@@ -243,14 +244,18 @@ describe('on the committed models', () => {
     const spread = (k: 'corrupted' | 'clean') => {
       const s = rows.map((r) => r[k].score);
       const mean = s.reduce((a, b) => a + b, 0) / s.length;
-      return `mean ${mean.toFixed(4)}, range ${Math.min(...s).toFixed(4)}-${Math.max(...s).toFixed(4)}, sd ${Math.sqrt(s.reduce((a, b) => a + (b - mean) ** 2, 0) / (s.length - 1)).toFixed(4)}`;
+      return (
+        `mean ${mean.toFixed(4)}, range ${Math.min(...s).toFixed(4)}-${Math.max(...s).toFixed(4)}, ` +
+        `sd ${Math.sqrt(s.reduce((a, b) => a + (b - mean) ** 2, 0) / (s.length - 1)).toFixed(4)}`
+      );
     };
     console.log(
       [
         'robustness score [95% bootstrap CI] at 2,000 samples:',
         ...rows.map(
           (r) =>
-            `  seed ${r.seed}: classifier-corrupted ${f(r.corrupted)}, classifier-clean ${f(r.clean)}; accuracy ${r.accCorrupted.toFixed(4)} / ${r.accClean.toFixed(4)}`,
+            `  seed ${r.seed}: classifier-corrupted ${f(r.corrupted)}, classifier-clean ` +
+            `${f(r.clean)}; accuracy ${r.accCorrupted.toFixed(4)} / ${r.accClean.toFixed(4)}`,
         ),
         `  classifier-corrupted: ${spread('corrupted')}`,
         `  classifier-clean: ${spread('clean')}`,

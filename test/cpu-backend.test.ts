@@ -1,5 +1,6 @@
 /**
- * tfjs's pure-JS cpu backend against wasm: the ranking's top dims and the weight-terms cache. The
+ * tfjs's pure-JS cpu backend against wasm: the ranking's top dims, the projection into S and the
+ * weight-terms cache. The
  * cpu backend is ~10x slower than wasm, so these run in the e2e tier (vitest.config.ts); the unit
  * tier checks the same code on wasm.
  */
@@ -9,6 +10,8 @@ import { rankDimensions, rankingSweep } from '../src/core/analysis/ranking.js';
 import { DEFAULT_GENERATOR, Generator } from '../src/core/generator/index.js';
 import { useBackend } from '../src/node/backend.js';
 import { loadBuiltinClassifier } from '../src/node/builtin-models.js';
+import { projectImages } from '../src/core/analysis/projection.js';
+import { generated, models as projectionModels } from './projection-samples.js';
 import { weightCacheChecks } from './weight-cache-checks.js';
 
 describe('ranking sweep', () => {
@@ -36,6 +39,33 @@ describe('ranking sweep', () => {
     // Stated tolerance: scores within 1e-3 relative.
     a.forEach((d, i) => expect(Math.abs(b[i].score - d.score)).toBeLessThan(1e-3 * Math.abs(d.score)));
   });
+});
+
+describe('projection into S', () => {
+  it('gives the same projection on cpu and wasm (within float tolerance)', async () => {
+    const out: Record<string, Float32Array[]> = {};
+    for (const backend of ['cpu', 'wasm'] as const) {
+      await useBackend(backend);
+      const m = await projectionModels();
+      const truth = await generated(m, 2);
+      const r = await projectImages(m, truth.images, truth.labels, { steps: 8 });
+      out[backend] = r.images.map((im) => im.style);
+      m.generator.dispose();
+      m.featureExtractor.dispose();
+    }
+    // Stated tolerance: every style dim within 1e-3 of its scale (max |s|) across backends after 8 Adam steps.
+    for (let i = 0; i < 2; i++) {
+      const a = out.cpu[i];
+      const b = out.wasm[i];
+      let diff = 0;
+      let scale = 1e-12;
+      for (let j = 0; j < a.length; j++) {
+        diff = Math.max(diff, Math.abs(a[j] - b[j]));
+        scale = Math.max(scale, Math.abs(a[j]));
+      }
+      expect(diff / scale).toBeLessThan(1e-3);
+    }
+  }, 600_000);
 });
 
 weightCacheChecks('cpu');

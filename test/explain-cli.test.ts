@@ -44,7 +44,10 @@ describe('faultlines explain', () => {
       [[path.join(dir, 'missing.png'), '--label', '3'], /missing\.png: cannot read/],
       [
         [path.join(dir, 'ok.png'), '--label', '3', '--classifier', 'nope'],
-        /--classifier "nope" is not a built-in classifier \(classifier-clean, classifier-corrupted\); for your own TF\.js model give its folder and --adapter FILE/,
+        new RegExp(
+          /--classifier "nope" is not a built-in classifier \(classifier-clean, classifier-corrupted\); /.source +
+            /for your own TF\.js model give its folder and --adapter FILE/.source,
+        ),
       ],
       [
         [path.join(dir, 'ok.png'), '--label', '3', '--adapter', `${USER_MODEL}/adapter.json`],

@@ -96,7 +96,8 @@ describe('findings on the default models', () => {
     const rb = (c: AccuracyCurvesResult['curves'][number]) =>
       `${c.robustness.score.toFixed(3)} [${c.robustness.ciLow.toFixed(3)}, ${c.robustness.ciHigh.toFixed(3)}]`;
     console.log(
-      `robustness: global ${rb(global.curves[0])} vs ${rb(global.curves[1])}; mean per class ${meanScore(perClass, 0).toFixed(3)} vs ${meanScore(perClass, 1).toFixed(3)}`,
+      `robustness: global ${rb(global.curves[0])} vs ${rb(global.curves[1])}; mean ` +
+        `per class ${meanScore(perClass, 0).toFixed(3)} vs ${meanScore(perClass, 1).toFixed(3)}`,
     );
     expect(global.curves[0].robustness.score).toBeGreaterThan(global.curves[1].robustness.score);
     expect(meanScore(perClass, 0)).toBeGreaterThan(meanScore(perClass, 1));
@@ -159,10 +160,12 @@ describe('findings on the default models', () => {
       }
     }
     console.log(
-      `decision corner cases per class: ${result.classes.map((c) => `${c.classIndex}:${c.cases.length}`).join(' ')}; p_true = 0.5 points still read as the true class: ${halfStillCorrect}/${halves}`,
+      `decision corner cases per class: ${result.classes.map((c) => `${c.classIndex}:${c.cases.length}`).join(' ')}; ` +
+        `p_true = 0.5 points still read as the true class: ${halfStillCorrect}/${halves}`,
     );
     console.log(
-      `dims tried / reaching p_true = 0.5 / flipping the decision per class: ${result.classes.map((c) => `${c.classIndex}:${c.counts.tried}/${c.counts.pTrueHalf}/${c.counts.decision}`).join(' ')}`,
+      `dims tried / reaching p_true = 0.5 / flipping the decision per class: ` +
+        `${result.classes.map((c) => `${c.classIndex}:${c.counts.tried}/${c.counts.pTrueHalf}/${c.counts.decision}`).join(' ')}`,
     );
   });
 
@@ -177,7 +180,8 @@ describe('findings on the default models', () => {
     );
     for (const c of r.classifiers)
       console.log(
-        `flip sufficiency ${c.classifier}: ${c.cells.map((x) => `k${x.k}/t${x.t} ${(100 * x.top.share).toFixed(0)}% vs ${(100 * x.random.share).toFixed(0)}%`).join(', ')}`,
+        `flip sufficiency ${c.classifier}: ` +
+          `${c.cells.map((x) => `k${x.k}/t${x.t} ${(100 * x.top.share).toFixed(0)}% vs ${(100 * x.random.share).toFixed(0)}%`).join(', ')}`,
       );
     for (const c of r.classifiers) {
       const at = (k: number, t: number) => c.cells.find((x) => x.k === k && x.t === t)!;
@@ -219,7 +223,8 @@ describe('findings on the default models', () => {
     );
     for (const c of f.classifiers)
       console.log(
-        `frontier ${c.classifier}: median ${c.median?.toFixed(2)}; per class ${c.classes.map((k) => (k.median === null ? '>' : k.median.toFixed(1))).join(' ')}`,
+        `frontier ${c.classifier}: median ${c.median?.toFixed(2)}; per class ` +
+          `${c.classes.map((k) => (k.median === null ? '>' : k.median.toFixed(1))).join(' ')}`,
       );
     expect(f.classifiers[0].classes).toHaveLength(10);
     for (const c of f.classifiers) {

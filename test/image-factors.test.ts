@@ -131,23 +131,27 @@ describe('image factors on real MNIST digits', () => {
     expect(n).toBeLessThanOrEqual(20);
   });
 
-  it('colour: a red digit on a blue background has hue 0 / 2/3; halving the background brightness halves bgBrightness and leaves the stroke brightness within 5%', () => {
-    const rgb = (d: Float32Array, bg: number) => {
-      const out = new Float32Array(S * S * 3);
-      for (let i = 0; i < S * S; i++) {
-        out[3 * i] = d[i];
-        out[3 * i + 2] = d[i] > 0 ? 0 : bg;
-      }
-      return out;
-    };
-    const a = measureFactors(rgb(digits[0], 0.8), S, 3);
-    const b = measureFactors(rgb(digits[0], 0.4), S, 3);
-    expect(Math.min(a.fgHue!, 1 - a.fgHue!)).toBeLessThan(1e-6);
-    // The faint anti-aliased stroke edge (below the stroke threshold) is red on black: bg hue a little off blue.
-    expect(Math.abs(a.bgHue! - 2 / 3)).toBeLessThan(0.02);
-    expect(b.bgBrightness! / a.bgBrightness!).toBeCloseTo(0.5, 1);
-    // The stroke mask comes from luminance, whose threshold moves a little with the background.
-    expect(Math.abs(b.fgBrightness! / a.fgBrightness! - 1)).toBeLessThan(0.05);
-    expect(() => measureFactors(digits[0], S, 3)).toThrow(/values/);
-  });
+  it(
+    'colour: a red digit on a blue background has hue 0 / 2/3; halving the background ' +
+      'brightness halves bgBrightness and leaves the stroke brightness within 5%',
+    () => {
+      const rgb = (d: Float32Array, bg: number) => {
+        const out = new Float32Array(S * S * 3);
+        for (let i = 0; i < S * S; i++) {
+          out[3 * i] = d[i];
+          out[3 * i + 2] = d[i] > 0 ? 0 : bg;
+        }
+        return out;
+      };
+      const a = measureFactors(rgb(digits[0], 0.8), S, 3);
+      const b = measureFactors(rgb(digits[0], 0.4), S, 3);
+      expect(Math.min(a.fgHue!, 1 - a.fgHue!)).toBeLessThan(1e-6);
+      // The faint anti-aliased stroke edge (below the stroke threshold) is red on black: bg hue a little off blue.
+      expect(Math.abs(a.bgHue! - 2 / 3)).toBeLessThan(0.02);
+      expect(b.bgBrightness! / a.bgBrightness!).toBeCloseTo(0.5, 1);
+      // The stroke mask comes from luminance, whose threshold moves a little with the background.
+      expect(Math.abs(b.fgBrightness! / a.fgBrightness! - 1)).toBeLessThan(0.05);
+      expect(() => measureFactors(digits[0], S, 3)).toThrow(/values/);
+    },
+  );
 });

@@ -1,30 +1,13 @@
 /**
  * Projection into S (src/core/analysis/projection.ts) on the committed generator and feature
- * extractor: a generated image, whose style is known, is recovered; the result is the same on cpu
- * and wasm; the arguments are checked.
+ * extractor: a generated image, whose style is known, is recovered; the result is the same twice;
+ * the arguments are checked. The same projection on cpu is checked in the e2e tier
+ * (test/cpu-backend.test.ts: the pure-JS cpu backend is ~10x slower).
  */
 import { describe, expect, it } from 'vitest';
 import { classLatentMoments, projectImages } from '../src/core/analysis/projection.js';
-import { analysisSynthesisOptions, classNoiseStreams } from '../src/core/analysis/analysis-models.js';
-import { populationStyles } from '../src/core/analysis/population.js';
-import * as tf from '../src/core/tf.js';
 import { useBackend } from '../src/node/backend.js';
-import { loadFeatureExtractor, loadGenerator } from '../src/node/builtin-models.js';
-
-async function models() {
-  const { generator } = loadGenerator();
-  const { featureExtractor } = loadFeatureExtractor();
-  return { generator, featureExtractor };
-}
-
-/** Generated images of population {seed 77}: samples 0..n-1, their styles and labels; rendered with the class streams (the projection's noise). */
-async function generated(m: Awaited<ReturnType<typeof models>>, n: number) {
-  const { s, w, labels } = populationStyles(m, { seed: 77, count: 100, classIndex: null }, 0, n);
-  const img = m.generator.synthesis(s, analysisSynthesisOptions({}, n, classNoiseStreams(labels)));
-  const out = { styles: (await s.data()) as Float32Array, images: (await img.data()) as Float32Array, labels };
-  tf.dispose([s, w, img]);
-  return out;
-}
+import { generated, models } from './projection-samples.js';
 
 describe('projection into S', () => {
   it('recovers a generated image and moves its style toward the true one (ground truth known)', async () => {
@@ -84,34 +67,16 @@ describe('projection into S', () => {
     m.featureExtractor.dispose();
   }, 600_000);
 
-  it('gives the same projection on cpu and wasm (within float tolerance) and the same twice on one backend', async () => {
-    const out: Record<string, Float32Array[]> = {};
-    for (const backend of ['cpu', 'wasm'] as const) {
-      await useBackend(backend);
-      const m = await models();
-      const truth = await generated(m, 2);
-      const r = await projectImages(m, truth.images, truth.labels, { steps: 8 });
-      out[backend] = r.images.map((im) => im.style);
-      if (backend === 'wasm') {
-        const again = await projectImages(m, truth.images, truth.labels, { steps: 8 });
-        again.images.forEach((im, i) => expect(Array.from(im.style)).toEqual(Array.from(r.images[i].style)));
-      }
-      m.generator.dispose();
-      m.featureExtractor.dispose();
-    }
-    // Stated tolerance: every style dim within 1e-3 of its scale (max |s|) across backends after 8 Adam steps.
-    for (let i = 0; i < 2; i++) {
-      const a = out.cpu[i];
-      const b = out.wasm[i];
-      let diff = 0;
-      let scale = 1e-12;
-      for (let j = 0; j < a.length; j++) {
-        diff = Math.max(diff, Math.abs(a[j] - b[j]));
-        scale = Math.max(scale, Math.abs(a[j]));
-      }
-      expect(diff / scale).toBeLessThan(1e-3);
-    }
-  }, 600_000);
+  it('gives the same projection twice on one backend', async () => {
+    await useBackend('wasm');
+    const m = await models();
+    const truth = await generated(m, 2);
+    const r = await projectImages(m, truth.images, truth.labels, { steps: 8 });
+    const again = await projectImages(m, truth.images, truth.labels, { steps: 8 });
+    again.images.forEach((im, i) => expect(Array.from(im.style)).toEqual(Array.from(r.images[i].style)));
+    m.generator.dispose();
+    m.featureExtractor.dispose();
+  });
 
   it('refuses images of the wrong size, labels out of range and bad options', async () => {
     await useBackend('wasm');

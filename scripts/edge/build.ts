@@ -41,13 +41,16 @@ export async function buildEdge(opts: { quiet?: boolean } = {}): Promise<BundleS
   if (!opts.quiet) {
     const kib = (n: number) => `${(n / 1024).toFixed(0)} KiB`;
     console.log(
-      `worker: ${WORKER_OUTDIR}/index.mjs ${kib(size.scriptBytes)} (${kib(size.scriptGzipBytes)} gzip) + ${WASM_BINARY} ${kib(size.wasmBytes)} (${kib(size.wasmGzipBytes)} gzip)`,
+      `worker: ${WORKER_OUTDIR}/index.mjs ${kib(size.scriptBytes)} (${kib(size.scriptGzipBytes)} gzip) ` +
+        `+ ${WASM_BINARY} ${kib(size.wasmBytes)} (${kib(size.wasmGzipBytes)} gzip)`,
     );
     console.log(
-      `widgets: ${widgets.widgets.stable} ${kib(widgets.widgets.bytes)} (${kib(widgets.widgets.gzipBytes)} gzip); dashboard ${kib(widgets.dashboard.bytes)} (${kib(widgets.dashboard.gzipBytes)} gzip)`,
+      `widgets: ${widgets.widgets.stable} ${kib(widgets.widgets.bytes)} (${kib(widgets.widgets.gzipBytes)} gzip); ` +
+        `dashboard ${kib(widgets.dashboard.bytes)} (${kib(widgets.dashboard.gzipBytes)} gzip)`,
     );
     console.log(
-      `assets: generator ${catalog.generator ? `${catalog.generator.name} (${catalog.generator.source})` : 'none: random-init placeholder'}; classifiers ${catalog.classifiers.map((m) => m.name).join(', ') || 'none'}`,
+      `assets: generator ${catalog.generator ? `${catalog.generator.name} (${catalog.generator.source})` : 'none: random-init placeholder'}; ` +
+        `classifiers ${catalog.classifiers.map((m) => m.name).join(', ') || 'none'}`,
     );
   }
   return size;

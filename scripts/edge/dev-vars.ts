@@ -37,7 +37,8 @@ export function ensureDevVars(file = path.resolve('.dev.vars')): DevVarsResult {
   if (created.length > 0) {
     const header =
       before === null
-        ? '# Local secrets for `wrangler dev` (npm run dev:edge). Git-ignored; never commit them.\n# Deployed workers: npx wrangler secret put SUBMIT_TOKEN / RUNNER_TOKEN.\n'
+        ? '# Local secrets for `wrangler dev` (npm run dev:edge). Git-ignored; never ' +
+          'commit them.\n# Deployed workers: npx wrangler secret put SUBMIT_TOKEN / RUNNER_TOKEN.\n'
         : before.endsWith('\n') || before === ''
           ? ''
           : '\n';
@@ -63,7 +64,8 @@ export function describeDevVars(r: DevVarsResult, api = 'http://127.0.0.1:8787')
   const lines = [
     `local secrets: ${r.file} (SUBMIT_TOKEN, RUNNER_TOKEN; ${state}; git-ignored; wrangler dev reads them)`,
     `  a GPU runner: set -a; . ./${rel}; set +a; npm run runner -- --api ${api} --token "$RUNNER_TOKEN"`,
-    `  submit a job: curl -X POST ${api}/v1/jobs -H "authorization: Bearer $SUBMIT_TOKEN" -H 'content-type: application/json' -d '{"kind":"ranking-sums","seed":1,"count":1000}'`,
+    `  submit a job: curl -X POST ${api}/v1/jobs -H "authorization: Bearer $SUBMIT_TOKEN" ` +
+      `-H 'content-type: application/json' -d '{"kind":"ranking-sums","seed":1,"count":1000}'`,
   ];
   if (r.vars.SUBMIT_TOKEN && r.vars.SUBMIT_TOKEN === r.vars.RUNNER_TOKEN)
     lines.push(`  WARNING: SUBMIT_TOKEN equals RUNNER_TOKEN in ${rel}: both scopes are disabled until they differ`);

@@ -66,7 +66,8 @@ async function main(): Promise<void> {
   const { generator, generatorId, classifiers } = buildEdgeModels(edge);
   if (edge.generator?.entry.source === 'checkpoint') pinGenerator(edge.generator);
   console.log(
-    `seed:edge: generator ${edge.generator?.entry.label ?? 'random-init placeholder'} (${generatorId.slice(0, 12)}), ${edge.classifiers.length} classifier(s), sweep seed ${sweep.seed} count ${sweep.count}, backend ${backend}`,
+    `seed:edge: generator ${edge.generator?.entry.label ?? 'random-init placeholder'} (${generatorId.slice(0, 12)}), ` +
+      `${edge.classifiers.length} classifier(s), sweep seed ${sweep.seed} count ${sweep.count}, backend ${backend}`,
   );
 
   const modelsOf = (c: (typeof classifiers)[number]): AnalysisModels => ({
@@ -183,7 +184,8 @@ async function seedDirectionsOnly(): Promise<void> {
     const m = byId.get(e.classifierId);
     if (!m)
       throw new Error(
-        `the precomputed sums of ${e.classifier} are for classifier weights ${e.classifierId.slice(0, 12)}, not under weights/: run the whole npm run seed:edge`,
+        `the precomputed sums of ${e.classifier} are for classifier weights ` +
+          `${e.classifierId.slice(0, 12)}, not under weights/: run the whole npm run seed:edge`,
       );
     const sums = (
       JSON.parse(readFileSync(path.join(PRECOMPUTED_DIR, `${e.key}.json`), 'utf8')) as StoredResult<RankingSums>
@@ -299,7 +301,8 @@ function loadSeededModels(seededGeneratorId: string): AnalysisModels[] {
   const { generator, generatorId, classifiers } = buildEdgeModels(resolveEdgeModels(process.cwd()));
   if (generatorId !== seededGeneratorId)
     throw new Error(
-      `the precomputed results are for generator ${seededGeneratorId.slice(0, 12)}, the available one is ${generatorId.slice(0, 12)}: run the whole npm run seed:edge`,
+      `the precomputed results are for generator ${seededGeneratorId.slice(0, 12)}, ` +
+        `the available one is ${generatorId.slice(0, 12)}: run the whole npm run seed:edge`,
     );
   return classifiers.map((c) => ({
     generator,

@@ -108,7 +108,13 @@ async function draw(): Promise<void> {
   $('emb-legend').innerHTML = gs
     .map(
       (g) =>
-        `<li data-group="${esc(g.label)}">${g.cross ? `<span class="cross" style="color:${g.colour}" aria-hidden="true">✕</span>` : `<span class="swatch" style="background:${g.colour}"></span>`}${esc(g.label)} <span class="muted">(${g.members.length})</span></li>`,
+        `<li data-group="${esc(g.label)}">` +
+        `${
+          g.cross
+            ? `<span class="cross" style="color:${g.colour}" ` + `aria-hidden="true">✕</span>`
+            : `<span class="swatch" style="background:${g.colour}"></span>`
+        }` +
+        `${esc(g.label)} <span class="muted">(${g.members.length})</span></li>`,
     )
     .join('');
   const el = $('emb-charts');
@@ -144,7 +150,8 @@ async function draw(): Promise<void> {
             tooltip: {
               callbacks: {
                 label: (item: { raw: { i: number } }) =>
-                  `sample ${item.raw.i}: class ${p.labels[item.raw.i]}, ${p.correct[item.raw.i] ? 'classified correctly' : 'misclassified'} (click: traverse class ${p.labels[item.raw.i]})`,
+                  `sample ${item.raw.i}: class ${p.labels[item.raw.i]}, ` +
+                  `${p.correct[item.raw.i] ? 'classified correctly' : 'misclassified'} (click: traverse class ${p.labels[item.raw.i]})`,
               },
             },
           },
@@ -160,7 +167,9 @@ async function draw(): Promise<void> {
           },
         },
       },
-      `UMAP of ${s.space} for ${s.points.length} samples (${misCount} misclassified), coloured by ${mode === 'class' ? 'class' : mode === 'correct' ? 'correctness' : `correctness against ${otherName}`}: ${gs.map((g) => `${g.label} ${g.members.length}`).join(', ')}; kNN AUROC of misclassified vs correct ${s.knnAuroc.toFixed(2)}.`,
+      `UMAP of ${s.space} for ${s.points.length} samples (${misCount} misclassified), coloured by ` +
+        `${mode === 'class' ? 'class' : mode === 'correct' ? 'correctness' : `correctness against ${otherName}`}: ` +
+        `${gs.map((g) => `${g.label} ${g.members.length}`).join(', ')}; kNN AUROC of misclassified vs correct ${s.knnAuroc.toFixed(2)}.`,
       'chart tall',
     );
     keyboard(id);
@@ -258,7 +267,12 @@ function inspect(i: number): void {
       box.dataset.state = 'ready';
       box.dataset.class = String(r.class);
       box.dataset.predicted = String(r.predicted);
-      box.innerHTML = `<img class="emb-img" src="${r.image}" width="96" height="96" alt="sample ${i} of the sweep: a generated ${r.class}"><p><b>sample ${i}</b>: true class <b>${r.class}</b>, predicted <b class="${r.correct ? '' : 'flip'}">${r.predicted}</b> (${r.correct ? 'correct' : 'misclassified'}) by ${esc(view.classifier)}, p_true ${r.pTrue.toFixed(3)}.${agrees ? '' : ` <span class="err">The live render disagrees with the cached embeddings (${esc(cached)}).</span>`}</p>`;
+      box.innerHTML =
+        `<img class="emb-img" src="${r.image}" width="96" height="96" alt="sample ${i} of the sweep: a generated ${r.class}"><p><b>sample ` +
+        `${i}</b>: true class <b>${r.class}</b>, predicted <b class="` +
+        `${r.correct ? '' : 'flip'}">${r.predicted}</b> (${r.correct ? 'correct' : 'misclassified'}) ` +
+        `by ${esc(view.classifier)}, p_true ${r.pTrue.toFixed(3)}.` +
+        `${agrees ? '' : ` <span class="err">The live render disagrees with the cached embeddings (${esc(cached)}).</span>`}</p>`;
     })
     .catch((e: unknown) => {
       if (aborted(e) || c.signal.aborted) return;

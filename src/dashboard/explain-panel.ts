@@ -72,7 +72,8 @@ export function explainPanel(api: string, classifier: () => string): void {
         say(
           res.status === 200
             ? `Explained before (key <code>${esc(r.key!)}</code>): shown from the cache.`
-            : `Queued as <a href="${esc(r.statusUrl!)}">a job</a> (key <code>${esc(r.key!)}</code>); a runner computes it, and the explanation appears below when it is done.`,
+            : `Queued as <a href="${esc(r.statusUrl!)}">a job</a> (key <code>` +
+                `${esc(r.key!)}</code>); a runner computes it, and the explanation appears below when it is done.`,
         );
         show(api, r.key!);
       } else

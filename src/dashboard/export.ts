@@ -29,7 +29,10 @@ function widgetSnippet(el: Element, origin: string): string {
   const q = (v: string) => v.replace(/&/g, '&amp;').replace(/"/g, '&quot;');
   const element = `<${tag} api="${origin}"${attrs.map(([a, v]) => ` ${a}="${q(v)}"`).join('')}></${tag}>`;
   const embed = `${origin}/embed/${tag.replace(/^faultlines-/, '')}?${new URLSearchParams(attrs.map(([a, v]) => [a, v]))}`;
-  return `<script type="module" src="${origin}/widgets/v1/faultlines-widgets.js"></script>\n${element}\n<!-- or, where scripts are not allowed: -->\n<iframe src="${q(embed)}" width="720" height="420" title="Faultlines ${tag.replace(/^faultlines-/, '').replace(/-/g, ' ')}"></iframe>`;
+  return (
+    `<script type="module" src="${origin}/widgets/v1/faultlines-widgets.js"></script>\n${element}\n<!-- or, where scripts are not allowed: ` +
+    `-->\n<iframe src="${q(embed)}" width="720" height="420" title="Faultlines ${tag.replace(/^faultlines-/, '').replace(/-/g, ' ')}"></iframe>`
+  );
 }
 
 function download(canvas: HTMLCanvasElement, name: string): Promise<void> {
@@ -218,7 +221,8 @@ export function panelTools(origin: string, fileName: (panel: string) => string):
       const d = document.createElement('details');
       d.className = 'snippet';
       d.innerHTML =
-        '<summary>Embed this panel</summary><label>Widget snippet (current view)<textarea readonly rows="6" spellcheck="false"></textarea></label><button type="button" class="tool copy">Copy snippet</button>';
+        '<summary>Embed this panel</summary><label>Widget snippet (current view)<textarea readonly rows="6" ' +
+        'spellcheck="false"></textarea></label><button type="button" class="tool copy">Copy snippet</button>';
       const area = d.querySelector('textarea')!;
       const refresh = () => {
         const w = document.getElementById(slot)?.firstElementChild;

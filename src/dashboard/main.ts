@@ -66,10 +66,13 @@ function chart(id: string, parent: HTMLElement, config: any, label: string, cls 
 function fail(el: HTMLElement, e: unknown, retry?: () => void): void {
   const how =
     e instanceof ApiError && e.submit
-      ? `<p class="note">Not computed yet: a GPU runner computes it once this job is submitted with the submitter token (<code>SUBMIT_TOKEN</code>):</p><pre class="curl">${esc(submitCurl(API, e.submit))}</pre>`
+      ? `<p class="note">Not computed yet: a GPU runner computes it once this job is submitted with the ` +
+        `submitter token (<code>SUBMIT_TOKEN</code>):</p><pre class="curl">${esc(submitCurl(API, e.submit))}</pre>`
       : '';
   // One block, also where `el` is a grid of charts.
-  el.innerHTML = `<div><div class="err" role="alert">${esc((e as Error).message)}${retry ? ' <button type="button" class="retry">Retry</button>' : ''}</div>${how}</div>`;
+  el.innerHTML =
+    `<div><div class="err" role="alert">${esc((e as Error).message)}` +
+    `${retry ? ' <button type="button" class="retry">Retry</button>' : ''}</div>${how}</div>`;
   if (retry) el.querySelector<HTMLButtonElement>('button.retry')!.addEventListener('click', retry, { once: true });
 }
 
@@ -128,10 +131,18 @@ async function comparison(): Promise<void> {
   el.innerHTML = '<div class="chart tall" id="compare-chart-box"></div><div class="scroll" id="compare-table"></div>';
   const f = (v: number | null) => (v === null ? '—' : pct(v));
   $('compare-table').innerHTML =
-    `<table><thead><tr><th scope="col">classifier</th><th scope="col">clean test</th><th scope="col">corrupted test</th><th scope="col">generated sweep</th><th scope="col">robustness [95% CI]</th><th scope="col">kNN AUROC Z / W / S</th></tr></thead><tbody>${rows
+    `<table><thead><tr><th scope="col">classifier</th><th scope="col">clean test</th><th scope="col">corrupted test</th><th ` +
+    `scope="col">generated sweep</th><th scope="col">robustness [95% CI]</th><th scope="col">kNN AUROC Z / W / S</th></tr></thead><tbody>${rows
       .map(
         (r) =>
-          `<tr><td>${esc(r.name)}</td><td class="num">${f(r.clean)}</td><td class="num">${f(r.corrupted)}</td><td class="num">${f(r.sweep)}</td><td class="num">${r.robustness?.score == null ? '—' : `${r.robustness.score.toFixed(3)} <small>[${r.robustness.ciLow?.toFixed(3) ?? '—'}, ${r.robustness.ciHigh?.toFixed(3) ?? '—'}]</small>`}</td><td class="num">${['Z', 'W', 'S'].map((s) => (r.knn[s] === undefined ? '—' : r.knn[s].toFixed(2))).join(' / ')}</td></tr>`,
+          `<tr><td>${esc(r.name)}</td><td class="num">${f(r.clean)}</td><td class="num">${f(r.corrupted)}</td><td class="num">${f(r.sweep)}</td><td ` +
+          `class="num">${
+            r.robustness?.score == null
+              ? '—'
+              : `${r.robustness.score.toFixed(3)} <small>[` +
+                `${r.robustness.ciLow?.toFixed(3) ?? '—'}, ${r.robustness.ciHigh?.toFixed(3) ?? '—'}]</small>`
+          }</td><td ` +
+          `class="num">${['Z', 'W', 'S'].map((s) => (r.knn[s] === undefined ? '—' : r.knn[s].toFixed(2))).join(' / ')}</td></tr>`,
       )
       .join('')}</tbody></table>`;
   const metrics = [
@@ -140,7 +151,9 @@ async function comparison(): Promise<void> {
     ['accuracy on the generated sweep', (r: (typeof rows)[number]) => r.sweep],
     ['robustness (accuracy-curve score)', (r: (typeof rows)[number]) => r.robustness?.score ?? null],
   ] as const;
-  const label = `Bar chart of the table beside it: ${rows.map((r) => `${r.name}: ${metrics.map(([l, g]) => `${l} ${g(r) === null ? 'missing' : (g(r) as number).toFixed(3)}`).join(', ')}`).join('; ')}`;
+  const label =
+    `Bar chart of the table beside it: ` +
+    `${rows.map((r) => `${r.name}: ${metrics.map(([l, g]) => `${l} ${g(r) === null ? 'missing' : (g(r) as number).toFixed(3)}`).join(', ')}`).join('; ')}`;
   chart(
     'compare',
     $('compare-chart-box'),
@@ -188,7 +201,9 @@ async function histograms(view: View, signal: AbortSignal): Promise<void> {
         ks: number;
       }>;
     };
-    note.textContent = `Values of the top-3 and 3 random dims of S for ${p.wellCount} well- vs ${p.misCount} mis-classified samples of ${view.classifier} (each bar: the share of its group in that bin). Mean KS: top ${p.meanKsTop.toFixed(3)}, random ${p.meanKsRandom.toFixed(3)}.`;
+    note.textContent =
+      `Values of the top-3 and 3 random dims of S for ${p.wellCount} well- vs ${p.misCount} mis-classified samples of ` +
+      `${view.classifier} (each bar: the share of its group in that bin). Mean KS: top ${p.meanKsTop.toFixed(3)}, random ${p.meanKsRandom.toFixed(3)}.`;
     p.dims.forEach((d, i) => {
       const share = (xs: number[]) => {
         const s = xs.reduce((a, b) => a + b, 0) || 1;
@@ -253,7 +268,9 @@ type RankedDim = { index: number; direction: 'increase' | 'decrease'; layer: str
 
 /** One figure-5 row: the live traversal of `d`, or why it failed and a retry. */
 async function figure5Row(row: HTMLElement, view: View, d: RankedDim, signal: AbortSignal): Promise<void> {
-  const label = `<button type="button" class="pick" data-dim="${d.index}" aria-label="open the traversal of dim ${d.index}">dim ${d.index}</button> ${ARROW[d.direction]}<br><span class="muted">${esc(d.layer)}:${d.channel}</span>`;
+  const label =
+    `<button type="button" class="pick" data-dim="${d.index}" aria-label="open the traversal of dim ` +
+    `${d.index}">dim ${d.index}</button> ${ARROW[d.direction]}<br><span class="muted">${esc(d.layer)}:${d.channel}</span>`;
   row.innerHTML = `<div class="dim">${label}</div><div class="muted">computing…</div>`;
   try {
     const t = (await getJson(
@@ -272,12 +289,16 @@ async function figure5Row(row: HTMLElement, view: View, d: RankedDim, signal: Ab
           ? `p_true 0.5 at ${Number(t.pTrueHalfShift).toFixed(2)}, still ${cls}`
           : `still ${cls}`;
     const ps = t.frames.map((f) => f.pTrue.toFixed(2));
-    row.innerHTML = `<div class="dim">${label}<br>${what}</div><div><img src="${t.strip}" alt="traversal of dim ${d.index} from the class ${cls} average: ${esc(what)}; p_true ${ps.join(', ')}"><div class="p" aria-hidden="true">${ps.map((p) => `<span>${p}</span>`).join('')}</div></div>`;
+    row.innerHTML =
+      `<div class="dim">${label}<br>${what}</div><div><img src="${t.strip}" alt="traversal of dim ${d.index} from the class ` +
+      `${cls} average: ${esc(what)}; p_true ${ps.join(', ')}"><div class="p" aria-hidden="true">${ps.map((p) => `<span>${p}</span>`).join('')}</div></div>`;
     row.dataset.state = 'ready';
   } catch (e) {
     if (aborted(e) || signal.aborted) return;
     row.dataset.state = 'error';
-    row.innerHTML = `<div class="dim">${label}</div><div class="err" role="alert">${esc((e as Error).message)} <button type="button" class="retry">Retry</button></div>`;
+    row.innerHTML =
+      `<div class="dim">${label}</div><div class="err" role="alert">` +
+      `${esc((e as Error).message)} <button type="button" class="retry">Retry</button></div>`;
     row
       .querySelector<HTMLButtonElement>('button.retry')!
       .addEventListener('click', () => void figure5Row(row, view, d, signal), { once: true });
@@ -298,7 +319,9 @@ async function figure5(view: View, signal: AbortSignal): Promise<void> {
     );
     if (signal.aborted) return;
     const dims = rank.payload.dims as RankedDim[];
-    el.innerHTML = `<div class="row" aria-hidden="true"><div class="dim">progress</div><div class="p">${Array.from({ length: 9 }, (_, i) => `<span>${(i / 4).toFixed(2)}</span>`).join('')}</div></div>`;
+    el.innerHTML =
+      `<div class="row" aria-hidden="true"><div class="dim">progress</div><div class="p">` +
+      `${Array.from({ length: 9 }, (_, i) => `<span>${(i / 4).toFixed(2)}</span>`).join('')}</div></div>`;
     const rows = dims.map((d) => {
       const row = document.createElement('div');
       row.className = 'row';
@@ -350,10 +373,15 @@ async function jobs(): Promise<void> {
       runners?: { note: string | null };
     }>;
     el.innerHTML = list.length
-      ? `<div class="scroll"><table><thead><tr><th scope="col">job</th><th scope="col">kind</th><th scope="col">classifier</th><th scope="col">sweep</th><th scope="col">status</th><th scope="col">progress</th></tr></thead><tbody>${list
+      ? `<div class="scroll"><table><thead><tr><th scope="col">job</th><th scope="col">kind</th><th scope="col">classifier</th><th ` +
+        `scope="col">sweep</th><th scope="col">status</th><th scope="col">progress</th></tr></thead><tbody>${list
           .map(
             (j) =>
-              `<tr data-job="${esc(j.id)}" data-status="${esc(j.status)}"><td class="mono" title="${esc(j.id)}">${esc(j.id.slice(0, 8))}</td><td>${esc(j.kind)}</td><td>${esc(j.spec?.classifier ?? '')}</td><td>${j.spec ? `seed ${j.spec.seed}, ${j.spec.count} samples` : ''}</td><td>${esc(j.status)}${j.runners?.note ? `<br><span class="note" data-runner-note>${esc(j.runners.note)}</span>` : ''}</td><td><progress max="${j.progress.total || 1}" value="${j.progress.done}" aria-label="job ${esc(j.id.slice(0, 8))} progress"></progress> ${j.progress.total ? pct(j.progress.done / j.progress.total) : ''}</td></tr>`,
+              `<tr data-job="${esc(j.id)}" data-status="${esc(j.status)}"><td class="mono" title="${esc(j.id)}">${esc(j.id.slice(0, 8))}</td><td>` +
+              `${esc(j.kind)}</td><td>${esc(j.spec?.classifier ?? '')}</td><td>${j.spec ? `seed ${j.spec.seed}, ${j.spec.count} samples` : ''}</td><td>` +
+              `${esc(j.status)}${j.runners?.note ? `<br><span class="note" data-runner-note>${esc(j.runners.note)}</span>` : ''}</td><td><progress max="` +
+              `${j.progress.total || 1}" value="${j.progress.done}" aria-label="job ${esc(j.id.slice(0, 8))} progress"></progress> ` +
+              `${j.progress.total ? pct(j.progress.done / j.progress.total) : ''}</td></tr>`,
           )
           .join('')}</tbody></table></div>`
       : '<p class="note">No jobs yet. Submit one with <code>POST /v1/jobs</code>; the built-in results are precomputed.</p>';
@@ -532,7 +560,9 @@ async function loadClassifiers(): Promise<void> {
     sel.innerHTML = classifiers
       .map((c) => `<option value="${esc(c.name)}" title="${esc(c.label)}">${esc(shown(c))}</option>`)
       .join('');
-    cmp.innerHTML = `<option value="">every classifier</option><option value="none">none</option>${classifiers.map((c) => `<option value="${esc(c.name)}">${esc(shown(c))}</option>`).join('')}`;
+    cmp.innerHTML =
+      `<option value="">every classifier</option><option value="none">none</option>` +
+      `${classifiers.map((c) => `<option value="${esc(c.name)}">${esc(shown(c))}</option>`).join('')}`;
     const g = (models.models as Array<{ kind: string; name: string; label: string }>).find(
       (m) => m.kind === 'generator',
     );

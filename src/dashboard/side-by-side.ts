@@ -58,7 +58,13 @@ function other(ctx: PageContext, view: View): string | null {
   const names = ctx.classifiers().map((c) => c.name);
   const choices = names.filter((n) => n !== view.classifier);
   const keep = view.vs;
-  sel.innerHTML = `${choices.map((n) => `<option value="${esc(n)}">${esc(ctx.shown(ctx.classifiers().find((c) => c.name === n)!))}</option>`).join('')}<option value="none">none</option>`;
+  sel.innerHTML =
+    `${choices
+      .map(
+        (n) =>
+          `<option value="${esc(n)}">` + `${esc(ctx.shown(ctx.classifiers().find((c) => c.name === n)!))}</option>`,
+      )
+      .join('')}<option ` + `value="none">none</option>`;
   sel.value = choices.includes(keep) || keep === 'none' ? keep : (choices[0] ?? 'none');
   return sel.value === 'none' ? null : sel.value;
 }
@@ -67,17 +73,23 @@ const verdict = (cls: number, predicted: number) => (predicted === cls ? `still 
 
 function cornerHtml(cls: number, c: LiveCorner): string {
   const fig = (label: string, p: { pTrue: number; predicted: number; image: string }, caption: string) =>
-    `<figure><figcaption>${label}</figcaption><img class="px" src="${p.image}" width="64" height="64" alt="${esc(`${c.classifier}, ${label}: ${caption}`)}"><figcaption>${esc(caption)}</figcaption></figure>`;
+    `<figure><figcaption>${label}</figcaption><img class="px" src="${p.image}" width="64" height="64" ` +
+    `alt="${esc(`${c.classifier}, ${label}: ${caption}`)}"><figcaption>${esc(caption)}</figcaption></figure>`;
   const cc = c.cornerCase;
-  return `<div class="sbs-corner" data-classifier="${esc(c.classifier)}" data-decision-shift="${cc ? cc.decision.shift : ''}" data-decision-predicted="${cc ? cc.decision.predicted : ''}"><h4>${esc(c.classifier)} <span class="muted">(${ARROW[c.direction]} ${c.direction}s the dim)</span></h4><div class="figs">${fig(
-    'start',
-    c.start,
-    `p_true ${c.start.pTrue.toFixed(2)}, ${verdict(cls, c.start.predicted)}`,
-  )}${
-    cc
-      ? `${fig('decision corner case', cc.decision, `${cls} → ${cc.decision.predicted} at ${cc.decision.shift.toFixed(2)} std`)}${cc.pTrueHalf ? fig('p_true = 0.5', cc.pTrueHalf, `at ${cc.pTrueHalf.shift.toFixed(2)} std, ${verdict(cls, cc.pTrueHalf.predicted)}`) : ''}`
-      : `<p class="muted">No corner case: ${esc(c.skipped?.reason ?? c.outcome)}</p>`
-  }</div></div>`;
+  return (
+    `<div class="sbs-corner" data-classifier="${esc(c.classifier)}" data-decision-shift="${cc ? cc.decision.shift : ''}" data-decision-predicted="` +
+    `${cc ? cc.decision.predicted : ''}"><h4>${esc(c.classifier)} <span class="muted">(` +
+    `${ARROW[c.direction]} ${c.direction}s the dim)</span></h4><div class="figs">${fig(
+      'start',
+      c.start,
+      `p_true ${c.start.pTrue.toFixed(2)}, ${verdict(cls, c.start.predicted)}`,
+    )}${
+      cc
+        ? `${fig('decision corner case', cc.decision, `${cls} → ${cc.decision.predicted} at ${cc.decision.shift.toFixed(2)} std`)}` +
+          `${cc.pTrueHalf ? fig('p_true = 0.5', cc.pTrueHalf, `at ${cc.pTrueHalf.shift.toFixed(2)} std, ${verdict(cls, cc.pTrueHalf.predicted)}`) : ''}`
+        : `<p class="muted">No corner case: ${esc(c.skipped?.reason ?? c.outcome)}</p>`
+    }</div></div>`
+  );
 }
 
 /** The p_true (and predicted class where it is not the true one) of each classifier under each frame. */
@@ -91,7 +103,8 @@ function framesTable(cls: number, ts: RangeTraversal[], strips: Array<[string, s
         `<tr data-classifier="${esc(t.classifier)}"><th scope="row">${esc(t.classifier)}</th>${t.frames
           .map(
             (f) =>
-              `<td class="num${f.predicted === cls ? '' : ' flip'}" data-ptrue="${f.pTrue}" data-predicted="${f.predicted}">${f.pTrue.toFixed(2)}${f.predicted === cls ? '' : `<br>→ ${f.predicted}`}</td>`,
+              `<td class="num${f.predicted === cls ? '' : ' flip'}" data-ptrue="${f.pTrue}" data-predicted="` +
+              `${f.predicted}">${f.pTrue.toFixed(2)}${f.predicted === cls ? '' : `<br>→ ${f.predicted}`}</td>`,
           )
           .join('')}</tr>`,
     )
@@ -103,7 +116,10 @@ function framesTable(cls: number, ts: RangeTraversal[], strips: Array<[string, s
         `<tr class="strip"><th scope="row">${esc(label)}</th><td colspan="${ts[0].frames.length}">${img}</td></tr>`,
     )
     .join('');
-  return `<table class="sbs-frames png-figure"><caption>p_true of class ${cls} under each frame (shift in std); → the class read instead</caption><thead><tr><th scope="col">classifier</th>${head}</tr></thead><tbody>${stripRows}${rows}</tbody></table>`;
+  return (
+    `<table class="sbs-frames png-figure"><caption>p_true of class ${cls} under each frame (shift in std); → the class ` +
+    `read instead</caption><thead><tr><th scope="col">classifier</th>${head}</tr></thead><tbody>${stripRows}${rows}</tbody></table>`
+  );
 }
 
 /** What the panel shows now, for the `vs` control to redraw it. */
@@ -166,21 +182,28 @@ export async function sideBySide(ctx: PageContext, view: View, dim: number, sign
     if (stale()) return;
     const same = ts.every((t) => t.strip === ts[0].strip);
     const strip = (t: RangeTraversal) =>
-      `<img class="px sbs-strip" src="${t.strip}" alt="${esc(`frames of dim ${dim} from the class ${view.cls} average, shifts ${t.frames[0].shift.toFixed(2)} to +${t.frames[t.frames.length - 1].shift.toFixed(2)} std`)}">`;
+      `<img class="px sbs-strip" src="${t.strip}" alt="` +
+      `${esc(
+        `frames of dim ${dim} from the class ${view.cls} average, shifts ` +
+          `${t.frames[0].shift.toFixed(2)} to +${t.frames[t.frames.length - 1].shift.toFixed(2)} std`,
+      )}">`;
     const strips: Array<[string, string]> = same
       ? [['frames', strip(ts[0])]]
       : ts.map((t) => [`${t.classifier}’s frames`, strip(t)]);
-    el.innerHTML = `<div class="scroll" tabindex="0" role="region" aria-label="frames and each classifier’s p_true (scrolls sideways)">${framesTable(view.cls, ts, strips)}</div><p class="note" data-same-frames="${same}">${
-      same
-        ? `The same ${FRAMES} images for ${names.length > 1 ? 'both classifiers' : 'the classifier'} (checked: identical strips), ${range} std either side of the class average.`
-        : 'The classifiers’ frames differ (their style statistics differ): each classifier’s own frames are shown.'
-    }</p><h3 class="sbs-sub">Corner cases of dim ${dim}, class ${view.cls}</h3><div class="sbs-corners">${corners
-      .map((c, i) =>
-        c instanceof Error
-          ? `<div class="sbs-corner" data-classifier="${esc(names[i])}"><h4>${esc(names[i])}</h4><p class="err" role="alert">${esc(c.message)}</p></div>`
-          : cornerHtml(view.cls, c),
-      )
-      .join('')}</div>`;
+    el.innerHTML =
+      `<div class="scroll" tabindex="0" role="region" aria-label="frames and each classifier’s ` +
+      `p_true (scrolls sideways)">${framesTable(view.cls, ts, strips)}</div><p class="note" data-same-frames="${same}">${
+        same
+          ? `The same ${FRAMES} images for ${names.length > 1 ? 'both classifiers' : 'the classifier'} (checked: ` +
+            `identical strips), ${range} std either side of the class average.`
+          : 'The classifiers’ frames differ (their style statistics differ): each classifier’s own frames are shown.'
+      }</p><h3 class="sbs-sub">Corner cases of dim ${dim}, class ${view.cls}</h3><div class="sbs-corners">${corners
+        .map((c, i) =>
+          c instanceof Error
+            ? `<div class="sbs-corner" data-classifier="${esc(names[i])}"><h4>${esc(names[i])}</h4><p class="err" role="alert">${esc(c.message)}</p></div>`
+            : cornerHtml(view.cls, c),
+        )
+        .join('')}</div>`;
     el.dataset.state = 'ready';
   } catch (e) {
     if (aborted(e) || stale()) return;

@@ -67,7 +67,9 @@ async function probeAdapter(): Promise<{ adapter: AdapterDescription } | { none:
   }
   if (!a)
     return {
-      none: 'navigator.gpu.requestAdapter() returned null: no WebGPU adapter (no GPU and no software Vulkan driver such as lavapipe: apt-get install mesa-vulkan-drivers libvulkan1)',
+      none:
+        'navigator.gpu.requestAdapter() returned null: no WebGPU adapter (no GPU and no ' +
+        'software Vulkan driver such as lavapipe: apt-get install mesa-vulkan-drivers libvulkan1)',
     };
   const i = a.info ?? {};
   const text = [i.vendor, i.architecture, i.device, i.description].filter(Boolean).join(' ');

@@ -27,7 +27,9 @@ export function sanityImagesFor(gen: GeneratorClasses) {
     ? { images: sanityCheckImages(domain.name), skipped: undefined }
     : {
         images: null,
-        skipped: `no labelled real test images for the generator's classes (${gen.names.join(', ')}): it is not one of the built-in domains (${domainNames().join(', ')})`,
+        skipped:
+          `no labelled real test images for the generator's classes (` +
+          `${gen.names.join(', ')}): it is not one of the built-in domains (${domainNames().join(', ')})`,
       };
 }
 

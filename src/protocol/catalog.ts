@@ -114,7 +114,8 @@ export const COMPARING_KINDS: readonly ResultKind[] = ['accuracy-curves', 'direc
 
 /**
  * The classifiers an accuracy-curves result measures next to its own classifier, on the same
- * samples (a directions result: its reference readers, the first one the contrastive ranking's), in catalog order (`builtIn`: the catalog's classifiers): for a built-in classifier the other built-in ones (as the seeding
+ * samples (a directions result: its reference readers, the first one the contrastive ranking's), in catalog
+ * order (`builtIn`: the catalog's classifiers): for a built-in classifier the other built-in ones (as the seeding
  * always did; implied by the catalog, so the seeded keys stand), for a registered classifier every
  * built-in one (named in its key: `resultOptions`).
  */

@@ -100,7 +100,11 @@ export class AccuracyCurve extends FaultlinesElement {
     const beyond = this.curves.map((c) => `${c.classifier} ${f3(c.beyond.accuracy)}`).join(', ');
     this.minCount = r.payload.minCount;
     const hidden = this.curves[0]?.bins.filter((b) => !drawn(b) && b.count > 0).length ?? 0;
-    this.info = `${r.payload.count} samples of ${classifierTitle(r.classifier)}'s sweep; distance over the top ${r.payload.dims.length} dims, centred on the well-classified, 1 = their ${n.percentile}th percentile; ${this.curves[0]?.beyond.count ?? 0} samples beyond it (accuracy ${beyond}); hollow: bins of under ${r.payload.minCount} samples, out of the score${hidden ? `; ${hidden} bins of under ${HIDE_BELOW} samples not drawn (see the table)` : ''}`;
+    this.info =
+      `${r.payload.count} samples of ${classifierTitle(r.classifier)}'s sweep; distance over the top ${r.payload.dims.length} dims, ` +
+      `centred on the well-classified, 1 = their ${n.percentile}th percentile; ${this.curves[0]?.beyond.count ?? 0} samples beyond it (accuracy ` +
+      `${beyond}); hollow: bins of under ${r.payload.minCount} samples, out of the score` +
+      `${hidden ? `; ${hidden} bins of under ${HIDE_BELOW} samples not drawn (see the table)` : ''}`;
   }
 
   protected override updated(changed: PropertyValues): void {
@@ -177,7 +181,8 @@ export class AccuracyCurve extends FaultlinesElement {
                 const c = this.curves[Math.floor(item.datasetIndex / 3)];
                 const b = c?.bins[item.dataIndex];
                 return b
-                  ? `${c.classifier}: accuracy ${f3(b.accuracy)} [${f3(b.ciLow)}, ${f3(b.ciHigh)}], ${b.count} samples${b.sparse ? ' (sparse, out of the score)' : ''}`
+                  ? `${c.classifier}: accuracy ${f3(b.accuracy)} [${f3(b.ciLow)}, ` +
+                      `${f3(b.ciHigh)}], ${b.count} samples${b.sparse ? ' (sparse, out of the score)' : ''}`
                   : '';
               },
             },
@@ -194,7 +199,16 @@ export class AccuracyCurve extends FaultlinesElement {
   }
 
   protected renderReady(): TemplateResult {
-    const label = `Accuracy against normalised distance: ${this.curves.map((c) => `${classifierTitle(c.classifier)} robustness ${f3(c.robustness.score)} (95% interval ${f3(c.robustness.ciLow)} to ${f3(c.robustness.ciHigh)})`).join('; ')}. The table below lists every bin.`;
+    const label =
+      `Accuracy against normalised distance: ` +
+      `${this.curves
+        .map(
+          (c) =>
+            `${classifierTitle(c.classifier)} robustness ${f3(c.robustness.score)} (95% ` +
+            `interval ${f3(c.robustness.ciLow)} to ${f3(c.robustness.ciHigh)})`,
+        )
+        .join('; ')}. ` +
+      `The table below lists every bin.`;
     return html`<div class="sub">${this.info}</div><div class="chart"><canvas part="canvas" role="img" aria-label=${label}></canvas></div>
       <details part="table"><summary>Data table (every bin, with its count)</summary>
         <table>
@@ -203,7 +217,9 @@ export class AccuracyCurve extends FaultlinesElement {
             ${this.curves.flatMap((c) =>
               c.bins.map(
                 (b) =>
-                  html`<tr class=${drawn(b) ? '' : 'hidden-bin'} data-count=${b.count}><td>${classifierTitle(c.classifier)}</td><td>${b.lo.toFixed(2)}–${b.hi.toFixed(2)}</td><td>${b.count}</td><td>${f3(b.accuracy)}${drawn(b) ? (b.count < this.minCount ? ' (sparse)' : '') : ' (not drawn)'}</td><td>${f3(b.ciLow)}–${f3(b.ciHigh)}</td></tr>`,
+                  html`<tr class=${drawn(b) ? '' : 'hidden-bin'} data-count=${b.count}><td>${classifierTitle(c.classifier)}</td><td>${b.lo.toFixed(2)}–${b.hi.toFixed(2)}</td><td>${b.count}</td><td>${f3(b.accuracy)}${
+                    drawn(b) ? (b.count < this.minCount ? ' (sparse)' : '') : ' (not ' + 'drawn)'
+                  }</td><td>${f3(b.ciLow)}–${f3(b.ciHigh)}</td></tr>`,
               ),
             )}
           </tbody>

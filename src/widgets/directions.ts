@@ -116,12 +116,16 @@ export class Directions extends FaultlinesElement {
     const set = this.set;
     const r = set?.result;
     if (!set || !r || !this.payload)
-      return html`<p class="none">No directions described${this.shownClass === null ? '' : ` for class ${this.shownClass}`}: the sweep has too few samples.</p>`;
+      return html`<p class="none">No directions described${
+        this.shownClass === null ? '' : ` for ` + `class ${this.shownClass}`
+      }: the sweep has too few samples.</p>`;
     const top = intAttribute('top', this.top, 1, 4096) ?? r.directions.length;
     const last = r.shifts[r.shifts.length - 1];
     const ref = r.reference;
     const why = set.why.find((w) => w.classifier === r.classifiers[0]);
-    return html`<p class="sub">Label: the factor that dominates the frames' change (${r.samples} samples, 0–${last} std; effects in factor stds per std, 95% interval). p_true at 0 → ${last} std${ref ? `; ${ref} reads the same frames (contrastive: the drop beyond its)` : ''}.</p>
+    return html`<p class="sub">Label: the factor that dominates the frames' change (${r.samples} samples, 0–${last} std; effects in factor stds per std, 95% interval). p_true at 0 → ${last} std${
+      ref ? `; ` + `${ref} reads the same frames (contrastive: the drop beyond its)` : ''
+    }.</p>
       <table part="table">
         <thead><tr><th>dim</th><th>label</th><th>largest effects</th><th>p_true ${r.classifiers[0]}</th>${ref ? html`<th>p_true ${ref}</th><th>contrastive</th>` : ''}<th>frames 0–${last} std</th></tr></thead>
         <tbody>${r.directions.slice(0, top).map((d, i) => this.row(d, i, set, last))}</tbody>

@@ -139,7 +139,11 @@ export class Explain extends FaultlinesElement {
       </div>
       <p class="faithful ${e.sameDecision ? '' : 'unfaithful'}" part="faithfulness" data-same=${String(e.sameDecision)}>
         Projection: PSNR ${f(r.psnr, 1)} dB, feature distance ${f(r.featureDistance, 3)};
-        ${e.sameDecision ? 'the classifier decides the same on it (faithful).' : 'the classifier decides differently on it: this explanation is of another decision.'}
+        ${
+          e.sameDecision
+            ? 'the classifier decides the same on it ' + '(faithful).'
+            : 'the classifier decides differently on it: this explanation is of another decision.'
+        }
       </p>
       ${e.warnings.length ? html`<ul class="warnings" part="warnings">${e.warnings.map((w) => html`<li>${w}</li>`)}</ul>` : ''}
       <h4>Where the projection deviates from the well-classified ${e.label}s</h4>

@@ -149,7 +149,13 @@ export class Ranking extends FaultlinesElement {
     const max = this.dims.reduce((m, d) => Math.max(m, Math.abs(d.score)), 1e-12);
     const thumbClass = this.thumbParams.class;
     const showThumbs = this.thumbs !== 'false';
-    return html`${this.accuracy === null ? '' : html`<div class="sub">accuracy on the sweep ${pct(this.accuracy)}${showThumbs ? `; thumbnails: class ${thumbClass}, -3..+3 std` : ''}</div>`}
+    return html`${
+      this.accuracy === null
+        ? ''
+        : html`<div class="sub">accuracy on the sweep ${pct(this.accuracy)}${
+            showThumbs ? `; ` + `thumbnails: class ${thumbClass}, -3..+3 std` : ''
+          }</div>`
+    }
       <table part="table">
         <thead><tr><th>#</th><th>dim</th><th>layer:ch</th><th><span class="vh">direction that lowers p_true</span></th><th>score</th><th style="width:25%"><span class="vh">score relative to the top dim</span></th>${showThumbs ? html`<th>what it does</th>` : ''}</tr></thead>
         <tbody>

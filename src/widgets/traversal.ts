@@ -205,6 +205,8 @@ export class Traversal extends FaultlinesElement {
       </div>
       <input type="range" part="slider" aria-label="shift of dim ${this.view.dim} in std" aria-valuetext="${this.shift.toFixed(2)} std: p_true ${fmtP(f.frame.pTrue)}, ${verdict(cls, f.frame)}" min=${-m} max=${m} step=${m / 20} .value=${String(this.shift)} @input=${this.onInput} />
       ${this.frameError === null ? '' : html`<div class="error frame-error" role="alert" part="frame-error">${this.frameError} <button class="retry" part="retry" @click=${() => void this.moveTo(this.shift)}>Retry</button></div>`}
-      <div class="ends"><span>${(-m).toFixed(1)} std${f.lowers === 'decrease' ? ' (lowers p_true)' : ''}</span><span>0</span><span>+${m.toFixed(1)} std${f.lowers === 'increase' ? ' (lowers p_true)' : ''}</span></div>`;
+      <div class="ends"><span>${(-m).toFixed(1)} std${
+        f.lowers === 'decrease' ? ' (lowers ' + 'p_true)' : ''
+      }</span><span>0</span><span>+${m.toFixed(1)} std${f.lowers === 'increase' ? ' (lowers p_true)' : ''}</span></div>`;
   }
 }

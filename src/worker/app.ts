@@ -11,7 +11,7 @@ import { registerMeta } from './routes/meta.js';
 import { registerModels } from './routes/models.js';
 import { registerClassifiers } from './routes/classifiers.js';
 import { trackRequests } from './registered/built.js';
-import { registerResults } from './routes/results.js';
+import { registerAnalysisResults } from './routes/analysis-results.js';
 import { registerLive } from './routes/live.js';
 import { registerTraversal } from './routes/traversal.js';
 import { registerJobs } from './routes/jobs.js';
@@ -72,7 +72,7 @@ export function buildApp(): OpenAPIHono<AppEnv> {
   registerMeta(app);
   registerModels(app);
   registerClassifiers(app); // registered (user) classifiers: POST /v1/classifiers
-  registerResults(app);
+  registerAnalysisResults(app);
   registerLive(app);
   registerTraversal(app);
   registerJobs(app);

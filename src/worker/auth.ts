@@ -44,13 +44,15 @@ export function registerSecuritySchemes(app: OpenAPIHono<AppEnv>): void {
     type: 'http',
     scheme: 'bearer',
     description:
-      'Submitter scope: the Worker secret SUBMIT_TOKEN (`npx wrangler secret put SUBMIT_TOKEN`; locally `.dev.vars`). Needed by POST /v1/jobs and POST /v1/classifiers; refused by the runner endpoints.',
+      'Submitter scope: the Worker secret SUBMIT_TOKEN (`npx wrangler secret put SUBMIT_TOKEN`; locally ' +
+      '`.dev.vars`). Needed by POST /v1/jobs and POST /v1/classifiers; refused by the runner endpoints.',
   });
   app.openAPIRegistry.registerComponent('securitySchemes', 'runnerToken', {
     type: 'http',
     scheme: 'bearer',
     description:
-      'Runner scope: the Worker secret RUNNER_TOKEN (`npx wrangler secret put RUNNER_TOKEN`; locally `.dev.vars`). Needed by /v1/runner/*; refused by job submission.',
+      'Runner scope: the Worker secret RUNNER_TOKEN (`npx wrangler secret put ' +
+      'RUNNER_TOKEN`; locally `.dev.vars`). Needed by /v1/runner/*; refused by job submission.',
   });
 }
 

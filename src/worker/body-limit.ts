@@ -30,7 +30,8 @@ export function registerBodyLimits(app: OpenAPIHono<AppEnv>): void {
   app.use('/v1/classify', limit(LIMITS.classifyBodyBytes));
   const upload = limit(
     UPLOAD_LIMITS.bodyBytes,
-    `classifier uploads are limited to ${UPLOAD_LIMITS.bodyBytes} bytes (${UPLOAD_LIMITS.bodyBytes / 1024 / 1024} MiB) in all: model.json, the weight shards, the adapter and the multipart framing`,
+    `classifier uploads are limited to ${UPLOAD_LIMITS.bodyBytes} bytes (${UPLOAD_LIMITS.bodyBytes / 1024 / 1024} MiB) ` +
+      `in all: model.json, the weight shards, the adapter and the multipart framing`,
   );
   app.on('POST', '/v1/classifiers', upload);
   app.use('*', except(['/v1/runner/*', '/v1/classify', isUpload], limit(LIMITS.bodyBytes)));

@@ -4,6 +4,7 @@
  * once per isolate. A refused model stays refused for the isolate's life (no retry storm).
  */
 import type { Classifier } from '../core/classifier/classifier.js';
+import type { RegisteredClassifier } from '../protocol/worker-replies.js';
 import { DEFAULT_GENERATOR } from '../core/generator/architecture.js';
 import type { Generator } from '../core/generator/generator.js';
 import type { AnalysisModels } from '../core/analysis/analysis-models.js';
@@ -163,13 +164,15 @@ function registeredLabel(r: RegisteredRecord): string {
 }
 
 /** What the model listings say about a registered classifier (from its registration record; built on first use). */
-export function registeredInfo(r: RegisteredRecord): ModelInfo {
+/** A registered classifier as the API shows it (the protocol's schema checks this at compile time). */
+export function registeredInfo(r: RegisteredRecord): RegisteredClassifier {
   return {
     name: r.id,
     kind: 'classifier',
     id: r.id,
     label: registeredLabel(r),
     source: 'registered',
+    status: 'registered',
     byteLength: r.bytes.weights,
     sha256: r.modelSha256,
     architecture: {
@@ -212,7 +215,8 @@ export async function classifierEntry(env: Env, name: string | undefined): Promi
     throw new ProblemError(
       404,
       'not-found',
-      `no classifier "${wanted}"; available: ${catalog.classifiers.map((c) => c.name).join(', ') || 'none'}, or the id of a registered classifier (GET /v1/classifiers)`,
+      `no classifier "${wanted}"; available: ${catalog.classifiers.map((c) => c.name).join(', ') || 'none'}, ` +
+        `or the id of a registered classifier (GET /v1/classifiers)`,
       { field: 'classifier' },
     );
   }
@@ -260,7 +264,8 @@ export async function getGenerator(env: Env, keepAlive?: KeepAlive): Promise<Bui
           kind: 'generator',
           id: RANDOM_INIT_ID,
           label:
-            'UNTRAINED placeholder: seeded random initialisation (no weights/generator and no checkpoint were available at build time); images are noise-like and results are not meaningful',
+            'UNTRAINED placeholder: seeded random initialisation (no weights/generator and no ' +
+            'checkpoint were available at build time); images are noise-like and results are not meaningful',
           source: 'random-init',
           byteLength: 0,
           sha256: null,
@@ -322,6 +327,6 @@ export async function modelInfos(
   };
   await settle(catalog.generator?.name ?? 'generator-random-init', 'generator', () => getGenerator(env, keepAlive));
   for (const c of catalog.classifiers) await settle(c.name, 'classifier', () => getClassifier(env, c.name, keepAlive));
-  for (const r of await listRecords(env)) out.push({ ...registeredInfo(r), status: 'registered' } as ModelInfo);
+  for (const r of await listRecords(env)) out.push(registeredInfo(r));
   return out;
 }

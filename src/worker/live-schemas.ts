@@ -15,7 +15,8 @@ const LiveStatistics = z
     resultUrl: z.string(),
     classifier: z.string().openapi({
       description:
-        "The classifier whose sweep the sums are of: the request's own, or (a classifier that cannot be ranked, render edits) the default one, whose style moments are the same",
+        "The classifier whose sweep the sums are of: the request's own, or (a classifier " +
+        'that cannot be ranked, render edits) the default one, whose style moments are the same',
     }),
     sweep: z.object({ seed: z.number().int(), count: z.number().int() }).strict(),
     use: z.enum(['start, std and ranking', 'start and std']),

@@ -77,7 +77,9 @@ export async function liveStats(
   const hit = await getResult(c.env, own.key);
   if (hit) return stats(hit, own.entry.name, true, own.key);
   const rankable = !(own.entry.source === 'registered' && !own.entry.record.differentiable);
-  const why = `${neededBy} takes its start style, std unit${need === 'ranking' ? ' and direction' : ''} from the ranking sums of the classifier on the default sweep`;
+  const why =
+    `${neededBy} takes its start style, std unit` +
+    `${need === 'ranking' ? ' and direction' : ''} from the ranking sums of the classifier on the default sweep`;
   if (need === 'ranking' && rankable) return missResponse(c, own.key, own.spec, why);
   const fallback = own.catalog.defaultClassifier ?? own.catalog.classifiers[0]?.name;
   if (fallback !== undefined && fallback !== own.entry.name) {
@@ -90,7 +92,8 @@ export async function liveStats(
         c,
         other.key,
         other.spec,
-        `${neededBy} takes its start style and std unit from the ranking sums of the default classifier on the default sweep (classifier ${own.entry.name} cannot be ranked)`,
+        `${neededBy} takes its start style and std unit from the ranking sums of the ` +
+          `default classifier on the default sweep (classifier ${own.entry.name} cannot be ranked)`,
       );
   }
   return missResponse(c, own.key, own.spec, why);

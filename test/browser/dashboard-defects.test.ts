@@ -330,7 +330,9 @@ describe('stale or invalid headings and attributes (defect 7)', () => {
   beforeAll(async () => {
     const dim = (await topDims(edge, 'classifier-clean', 0))[0];
     site = await staticSite({
-      '/': `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>widgets</title><link rel="icon" href="data:,"><script type="module" src="${api}/widgets/v1/faultlines-widgets.js"></script></head><body>
+      '/':
+        `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>widgets</title><link rel="icon" ` +
+        `href="data:,"><script type="module" src="${api}/widgets/v1/faultlines-widgets.js"></script></head><body>
 <faultlines-ranking id="ranking" api="${api}" classifier="classifier-clean" top="3" thumbs="false"></faultlines-ranking>
 <faultlines-traversal id="bad-class" api="${api}" classifier="classifier-clean" class="abc" dim="${dim}"></faultlines-traversal>
 </body></html>`,

@@ -127,7 +127,8 @@ describe('a registered classifier in the dashboard and the widgets', () => {
     await page.close();
   }, 180_000);
 
-  it('its histograms, accuracy curves and corner cases: not computed, the dashboard shows the curl line to submit each (and only those); submitted so and computed by a runner, drawn', async () => {
+  it('its histograms, accuracy curves and corner cases: not computed, the dashboard shows the curl ' +
+    'line to submit each (and only those); submitted so and computed by a runner, drawn', async () => {
     const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
     const errors = watchConsole(page);
     await page.goto(`${api}/?classifier=${id}`);

@@ -22,8 +22,10 @@ const shot = (name: string) => path.join(SCREENSHOTS, `${name}.png`);
 
 function thirdPartyPage(t: { cls: number; dim: number }): string {
   const w = `${api}/widgets/v1/faultlines-widgets.js`;
-  return `<!doctype html><html><head><meta charset="utf-8"><title>Acme ML dashboard</title><link rel="icon" href="data:,">
-<style>body{font:14px system-ui,sans-serif;margin:16px;background:#eef1f5} .grid{display:grid;grid-template-columns:1fr 1fr;gap:12px;align-items:start} iframe{border:1px solid #ccd;border-radius:8px;width:100%;height:420px;background:#fff}</style>
+  return (
+    `<!doctype html><html><head><meta charset="utf-8"><title>Acme ML dashboard</title><link rel="icon" href="data:,">
+<style>body{font:14px system-ui,sans-serif;margin:16px;background:#eef1f5} .grid{display:grid;grid-template-columns:1fr ` +
+    `1fr;gap:12px;align-items:start} iframe{border:1px solid #ccd;border-radius:8px;width:100%;height:420px;background:#fff}</style>
 <script type="module" src="${w}"></script></head><body>
 <h1>Acme ML — model health (a third-party page on another origin)</h1>
 <div class="grid">
@@ -34,7 +36,8 @@ function thirdPartyPage(t: { cls: number; dim: number }): string {
 <faultlines-corner-cases id="corner" classifier="classifier-corrupted" class="0"></faultlines-corner-cases>
 <iframe id="embed" title="Faultlines corner cases" src="${api}/embed/corner-cases?classifier=classifier-clean&class=1"></iframe>
 <faultlines-ranking id="down" api="${down}" classifier="classifier-clean"></faultlines-ranking>
-</div></body></html>`;
+</div></body></html>`
+  );
 }
 
 /** Slider positions the test moves to (std). */

@@ -380,7 +380,8 @@ describe('derived results (histograms, accuracy curves, corner cases) computed b
   );
 
   it(
-    'the default classifier on the default sweep: a runner recomputes the seeded histograms and corner cases under the same keys, with the same payloads; a forged upload is refused',
+    'the default classifier on the default sweep: a runner recomputes the seeded histograms ' +
+      'and corner cases under the same keys, with the same payloads; a forged upload is refused',
     async () => {
       // Stale committed results fail here rather than skip the comparison (test/worker/edge-sources.test.ts
       // names what is missing).
@@ -430,7 +431,8 @@ describe('derived results (histograms, accuracy curves, corner cases) computed b
         if (!('specHash' in (stored.payload as object))) delete payload.specHash;
         const worst = worstDifference(payload, stored.payload);
         console.log(
-          `${kind}: runner vs seeded, largest relative difference ${worst.rel.toExponential(2)}${worst.at ? ` at ${worst.at}` : ''}; images ${worst.pixels} gray level(s)${worst.pixelsAt ? ` at ${worst.pixelsAt}` : ''}`,
+          `${kind}: runner vs seeded, largest relative difference ${worst.rel.toExponential(2)}` +
+            `${worst.at ? ` at ${worst.at}` : ''}; images ${worst.pixels} gray level(s)${worst.pixelsAt ? ` at ${worst.pixelsAt}` : ''}`,
         );
         if (kind === 'histograms') expect(payload).toEqual(stored.payload);
         expect(worst.rel, worst.at).toBeLessThan(SEEDED_TOLERANCE.relative);

@@ -86,7 +86,8 @@ describe('determinism across backends', () => {
         const { worstScore, worstOrder } = compareTopDims(ref, r);
         const sameOrder = r.dims.slice(0, 10).every((d, k) => d.index === ref.dims[k].index);
         console.log(
-          `${name} vs cpu: worst top-10 score difference ${worstScore.toExponential(2)} of the leading score, order gap ${worstOrder.toExponential(2)}, same order ${sameOrder} (${results[i + 1].samplesPerSecond.toFixed(1)} samples/s)`,
+          `${name} vs cpu: worst top-10 score difference ${worstScore.toExponential(2)} of the leading score, order ` +
+            `gap ${worstOrder.toExponential(2)}, same order ${sameOrder} (${results[i + 1].samplesPerSecond.toFixed(1)} samples/s)`,
         );
         expect(worstScore, name).toBeLessThan(SCORE_RELATIVE_TOLERANCE);
         expect(worstOrder, name).toBeLessThan(SCORE_RELATIVE_TOLERANCE);

@@ -75,7 +75,8 @@ async function analyzeDirections(models: AnalysisModels, compare: AnalysisModels
 }
 
 describe('directions: CLI, edge and runner agree', () => {
-  it('a wasm runner computes the directions job, the edge serves it, and analyze gives the same dims, the same labels and the same effects within the tolerance', async () => {
+  it('a wasm runner computes the directions job, the edge serves it, and analyze gives ' +
+    'the same dims, the same labels and the same effects within the tolerance', async () => {
     const sub = await edge.fetch('/v1/jobs', {
       method: 'POST',
       headers: { ...SUBMIT_AUTH, 'content-type': 'application/json' },

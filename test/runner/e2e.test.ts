@@ -122,7 +122,8 @@ describe('GPU runner end to end', () => {
     expect(served.payload.count).toBe(256);
     const { worstScore, worstOrder } = compareTopDims(local, served.payload);
     console.log(
-      `edge (webgpu + wasm shards) vs in-process wasm: worst top-10 score difference ${worstScore.toExponential(2)} of the leading score, order gap ${worstOrder.toExponential(2)}`,
+      `edge (webgpu + wasm shards) vs in-process wasm: worst top-10 score difference ` +
+        `${worstScore.toExponential(2)} of the leading score, order gap ${worstOrder.toExponential(2)}`,
     );
     expect(worstScore).toBeLessThan(SCORE_RELATIVE_TOLERANCE);
     expect(worstOrder).toBeLessThan(SCORE_RELATIVE_TOLERANCE);
@@ -215,11 +216,13 @@ describe('GPU runner end to end', () => {
   it('runners die with the process that started them, even SIGKILLed (a test run killed on timeout)', async () => {
     // An intermediate parent (standing in for a vitest worker) starts a Node runner and a Deno one
     // with FAULTLINES_RUNNER_PARENT set to itself, prints their pids, and is SIGKILLed.
-    const script = `
+    const script =
+      `
       const { spawn } = require('node:child_process');
       const env = { ...process.env, FAULTLINES_RUNNER_PARENT: String(process.pid), FAULTLINES_RUNNER_TOKEN: ${JSON.stringify(RUNNER_TOKEN)} };
       for (const b of ['wasm', 'webgpu']) {
-        const c = spawn(process.execPath, [${JSON.stringify(RUNNER_BUNDLE)}, 'run', '--name', 'orphan-' + b, '--api', ${JSON.stringify(edge.url.origin)}, '--backend', b, '--poll-ms', '300'], { env, stdio: ['ignore', 'pipe', 'inherit'] });
+        const c = spawn(process.execPath, [${JSON.stringify(RUNNER_BUNDLE)}, 'run', '--name', 'orphan-' + b, '--api', ` +
+      `${JSON.stringify(edge.url.origin)}, '--backend', b, '--poll-ms', '300'], { env, stdio: ['ignore', 'pipe', 'inherit'] });
         c.stdout.on('data', (d) => process.stdout.write(d));
       }
       setInterval(() => {}, 1000);`;

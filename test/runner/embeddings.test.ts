@@ -54,7 +54,8 @@ const submit = (body: unknown) =>
 
 describe('embeddings of a registered classifier, computed by a runner', () => {
   it(
-    'not computed: the 404 names the job; submitted: one shard, 202 while queued; a wasm runner computes it; served, it equals the core computation and the CLI’s',
+    'not computed: the 404 names the job; submitted: one shard, 202 while queued; ' +
+      'a wasm runner computes it; served, it equals the core computation and the CLI’s',
     async () => {
       const reg = await edge.fetch('/v1/classifiers', {
         method: 'POST',

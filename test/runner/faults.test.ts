@@ -400,60 +400,67 @@ describe('faults', () => {
     expect((await get('/v1/jobs?limit=100')).body.jobs.filter((j: any) => j.key === result.key).length).toBe(1);
   });
 
-  it('a weight file corrupted on disk is refused (the edge serves it to nobody, the job fails naming it); repaired, the job completes as the clean run', async () => {
-    const cls =
-      edge.catalog.classifiers.find((c) => c.name !== edge.catalog.defaultClassifier) ?? edge.catalog.classifiers[0];
-    const spec = { seed: 805, count: 32 };
-    const clean = mergeRankingSums(await cleanRunShards(localModels(edge.assets, cls.name), spec, 32, BATCH));
-    const file = path.join(edge.assets, cls.path, 'weights.bin');
-    const original = readFileSync(file);
-    corruptWeights(edge.assets, cls.path);
-    try {
-      // The worker checks the bytes before handing them to a runner, and will not use them itself.
-      for (const f of ['manifest', 'weights']) {
-        const p = await problemOf(await edge.fetch(`/v1/runner/models/${cls.sha256}/${f}`, { headers: runnerAuth }));
-        expect(p).toMatchObject({
+  it(
+    'a weight file corrupted on disk is refused (the edge serves it to nobody, the ' +
+      'job fails naming it); repaired, the job completes as the clean run',
+    async () => {
+      const cls =
+        edge.catalog.classifiers.find((c) => c.name !== edge.catalog.defaultClassifier) ?? edge.catalog.classifiers[0];
+      const spec = { seed: 805, count: 32 };
+      const clean = mergeRankingSums(await cleanRunShards(localModels(edge.assets, cls.name), spec, 32, BATCH));
+      const file = path.join(edge.assets, cls.path, 'weights.bin');
+      const original = readFileSync(file);
+      corruptWeights(edge.assets, cls.path);
+      try {
+        // The worker checks the bytes before handing them to a runner, and will not use them itself.
+        for (const f of ['manifest', 'weights']) {
+          const p = await problemOf(await edge.fetch(`/v1/runner/models/${cls.sha256}/${f}`, { headers: runnerAuth }));
+          expect(p).toMatchObject({
+            status: 503,
+            type: '/problems/weights-refused',
+            problem: 'checksum',
+            model: cls.name,
+          });
+        }
+        expect(await problemOf(await edge.fetch(`/v1/models/${cls.name}`))).toMatchObject({
           status: 503,
-          type: '/problems/weights-refused',
           problem: 'checksum',
-          model: cls.name,
         });
+
+        const sub = await submit({ kind: 'ranking-sums', classifier: cls.name, ...spec, shardSize: 32 });
+        const id = sub.body.job.id as string;
+        const r = pool.start('refused', wasmRunner(60_000));
+        const seen = await watchJob(edge, sub.body.statusUrl, 60_000, () => pool.tails(), 'failed');
+        const failed = seen[seen.length - 1];
+        expect(failed.error).toMatch(/weights of model "[^"]+" refused/);
+        expect(failed.error).toContain(cls.name);
+        expect(failed.error).toMatch(/checksum|sha256/);
+        expect(failed.shards).toMatchObject({ dead: 1, done: 0 });
+        // Nothing was computed with the bad file, and nothing is served for it.
+        expect(r.output()).not.toMatch(/samples\/s, ETA/);
+        expect((await problemOf(await edge.fetch(`/v1/jobs/${id}/result`))).type).toBe('/problems/job-failed');
+        expect(
+          (
+            await problemOf(
+              await edge.fetch(`/v1/rankings?classifier=${cls.name}&seed=${spec.seed}&count=${spec.count}`),
+            )
+          ).type,
+        ).toBe('/problems/job-failed');
+        const dead = (await call('GET', '/v1/runner/dead-letter', undefined, runnerAuth)).body.shards.find(
+          (s: any) => s.jobId === id,
+        );
+        expect(dead.shard).toMatchObject({ status: 'dead', attempts: 3 });
+
+        // Repaired on disk: served again, and the same runner (which cached nothing bad) completes it.
+        writeFileSync(file, original);
+        expect((await edge.fetch(`/v1/runner/models/${cls.sha256}/weights`, { headers: runnerAuth })).status).toBe(200);
+        const retry = await submit({ kind: 'ranking-sums', classifier: cls.name, ...spec });
+        expect(retry.body).toMatchObject({ created: false, job: { id, status: 'queued' } });
+        await watchJob(edge, sub.body.statusUrl, 60_000, () => pool.tails());
+        await expectCleanResult(id, clean);
+      } finally {
+        writeFileSync(file, original);
       }
-      expect(await problemOf(await edge.fetch(`/v1/models/${cls.name}`))).toMatchObject({
-        status: 503,
-        problem: 'checksum',
-      });
-
-      const sub = await submit({ kind: 'ranking-sums', classifier: cls.name, ...spec, shardSize: 32 });
-      const id = sub.body.job.id as string;
-      const r = pool.start('refused', wasmRunner(60_000));
-      const seen = await watchJob(edge, sub.body.statusUrl, 60_000, () => pool.tails(), 'failed');
-      const failed = seen[seen.length - 1];
-      expect(failed.error).toMatch(/weights of model "[^"]+" refused/);
-      expect(failed.error).toContain(cls.name);
-      expect(failed.error).toMatch(/checksum|sha256/);
-      expect(failed.shards).toMatchObject({ dead: 1, done: 0 });
-      // Nothing was computed with the bad file, and nothing is served for it.
-      expect(r.output()).not.toMatch(/samples\/s, ETA/);
-      expect((await problemOf(await edge.fetch(`/v1/jobs/${id}/result`))).type).toBe('/problems/job-failed');
-      expect(
-        (await problemOf(await edge.fetch(`/v1/rankings?classifier=${cls.name}&seed=${spec.seed}&count=${spec.count}`)))
-          .type,
-      ).toBe('/problems/job-failed');
-      const dead = (await call('GET', '/v1/runner/dead-letter', undefined, runnerAuth)).body.shards.find(
-        (s: any) => s.jobId === id,
-      );
-      expect(dead.shard).toMatchObject({ status: 'dead', attempts: 3 });
-
-      // Repaired on disk: served again, and the same runner (which cached nothing bad) completes it.
-      writeFileSync(file, original);
-      expect((await edge.fetch(`/v1/runner/models/${cls.sha256}/weights`, { headers: runnerAuth })).status).toBe(200);
-      const retry = await submit({ kind: 'ranking-sums', classifier: cls.name, ...spec });
-      expect(retry.body).toMatchObject({ created: false, job: { id, status: 'queued' } });
-      await watchJob(edge, sub.body.statusUrl, 60_000, () => pool.tails());
-      await expectCleanResult(id, clean);
-    } finally {
-      writeFileSync(file, original);
-    }
-  });
+    },
+  );
 });

@@ -70,10 +70,12 @@ describe('a registered classifier: checked, told back, deleted', () => {
     expect(w.warning).toMatch(/accuracy on 500 real clean test images \(far below the 50\.0%/);
     expect(w.warning).toMatch(/check adapter\.input\.range, adapter\.input\.mean, adapter\.input\.std/);
     console.log(
-      `registration with the check (workerd, wasm): ${seconds.toFixed(2)} s and ${wrongSeconds.toFixed(2)} s; accuracies right ${JSON.stringify(body.sanityCheck.splits.map((s: { accuracy: number }) => s.accuracy))}, wrong ${JSON.stringify(w.sanityCheck.splits.map((s: { accuracy: number }) => s.accuracy))}; load ${os
-        .loadavg()
-        .map((l) => l.toFixed(1))
-        .join(' ')}`,
+      `registration with the check (workerd, wasm): ${seconds.toFixed(2)} s and ${wrongSeconds.toFixed(2)} s; accuracies right ` +
+        `${JSON.stringify(body.sanityCheck.splits.map((s: { accuracy: number }) => s.accuracy))}, wrong ` +
+        `${JSON.stringify(w.sanityCheck.splits.map((s: { accuracy: number }) => s.accuracy))}; load ${os
+          .loadavg()
+          .map((l) => l.toFixed(1))
+          .join(' ')}`,
     );
   });
 

@@ -61,53 +61,60 @@ function refusal(payload: unknown, spec: JobSpec): { field?: unknown; detail: st
 }
 
 describe('GET /v1/directions', () => {
-  it('serves every built-in classifier its seeded directions: the dims of its ranking, labelled, with the other built-in classifier as the reference reader', async () => {
-    const names = edge.catalog.classifiers.map((c) => c.name);
-    expect([...seeded.keys()].sort(), 'seeded directions missing: run npm run seed:edge -- --only directions').toEqual(
-      [...names].sort(),
-    );
-    for (const name of names) {
-      const p = `/v1/directions?classifier=${name}`;
-      const { res, body } = await getJson(p);
-      expect(res.status, p).toBe(200);
-      expect(body).toMatchObject({ kind: 'directions', classifier: name, sweep: DEFAULT_SWEEP });
-      const stored = seeded.get(name)!;
-      expect(body.key).toBe(stored.key);
-      // Served as stored, and in the shape a runner's result must have to be stored.
-      expect(body.payload).toEqual(stored.payload);
-      expect(DirectionsPayloadSchema.safeParse(body.payload).error?.issues ?? []).toEqual([]);
-      const payload = body.payload as DirectionsPayload;
-      const others = names.filter((n) => n !== name);
-      expect(payload.classifiers).toEqual([name, ...others]);
-      expect(payload.reference).toBe(others[0]);
+  it(
+    'serves every built-in classifier its seeded directions: the dims of its ranking, ' +
+      'labelled, with the other built-in classifier as the reference reader',
+    async () => {
+      const names = edge.catalog.classifiers.map((c) => c.name);
+      expect(
+        [...seeded.keys()].sort(),
+        'seeded directions missing: run npm run seed:edge -- --only directions',
+      ).toEqual([...names].sort());
+      for (const name of names) {
+        const p = `/v1/directions?classifier=${name}`;
+        const { res, body } = await getJson(p);
+        expect(res.status, p).toBe(200);
+        expect(body).toMatchObject({ kind: 'directions', classifier: name, sweep: DEFAULT_SWEEP });
+        const stored = seeded.get(name)!;
+        expect(body.key).toBe(stored.key);
+        // Served as stored, and in the shape a runner's result must have to be stored.
+        expect(body.payload).toEqual(stored.payload);
+        expect(DirectionsPayloadSchema.safeParse(body.payload).error?.issues ?? []).toEqual([]);
+        const payload = body.payload as DirectionsPayload;
+        const others = names.filter((n) => n !== name);
+        expect(payload.classifiers).toEqual([name, ...others]);
+        expect(payload.reference).toBe(others[0]);
 
-      // The described dims are the ranking's, independently served from the sweep's sums: same dims,
-      // same order, each moved the way its ranking says lowers p_true (one std per shift).
-      const ranking = (await getJson(`/v1/rankings?classifier=${name}&top=10`)).body.payload.dims;
-      expect(payload.all.dims.map((d) => d.index)).toEqual(ranking.map((d: { index: number }) => d.index));
-      expect(payload.all.dims.map((d) => d.direction)).toEqual(ranking.map((d: { direction: string }) => d.direction));
-      // Stored payloads keep 9 significant digits (compactResult).
-      payload.all.dims.forEach((d, i) => expect(Math.abs(d.std / ranking[i].std - 1)).toBeLessThan(1e-8));
-      const r = payload.all.result!;
-      expect(r.directions.map((d) => d.id)).toEqual(ranking.map((d: { index: number }) => `dim:${d.index}`));
-      // Labels follow the rule from the effects served beside them (minEffect, interval, dominance).
-      for (const d of r.directions) {
-        const top = d.effects[0];
-        const passes = Math.abs(top.effect) >= r.minEffect && (top.ciLow > 0 || top.ciHigh < 0);
-        expect(d.label.kind === 'unchanged', d.id).toBe(!passes);
-        if (passes) expect(d.label.factor).toBe(top.factor);
-        // The contrastive score is the two readers' p_true drops on the same frames, differenced.
-        expect(d.contrastive).toBeCloseTo(d.classifiers[0].drop - d.classifiers[1].drop, 6);
-        for (const c of d.classifiers) expect(c.drop).toBeCloseTo(c.pTrue[0] - c.pTrue[c.pTrue.length - 1], 6);
+        // The described dims are the ranking's, independently served from the sweep's sums: same dims,
+        // same order, each moved the way its ranking says lowers p_true (one std per shift).
+        const ranking = (await getJson(`/v1/rankings?classifier=${name}&top=10`)).body.payload.dims;
+        expect(payload.all.dims.map((d) => d.index)).toEqual(ranking.map((d: { index: number }) => d.index));
+        expect(payload.all.dims.map((d) => d.direction)).toEqual(
+          ranking.map((d: { direction: string }) => d.direction),
+        );
+        // Stored payloads keep 9 significant digits (compactResult).
+        payload.all.dims.forEach((d, i) => expect(Math.abs(d.std / ranking[i].std - 1)).toBeLessThan(1e-8));
+        const r = payload.all.result!;
+        expect(r.directions.map((d) => d.id)).toEqual(ranking.map((d: { index: number }) => `dim:${d.index}`));
+        // Labels follow the rule from the effects served beside them (minEffect, interval, dominance).
+        for (const d of r.directions) {
+          const top = d.effects[0];
+          const passes = Math.abs(top.effect) >= r.minEffect && (top.ciLow > 0 || top.ciHigh < 0);
+          expect(d.label.kind === 'unchanged', d.id).toBe(!passes);
+          if (passes) expect(d.label.factor).toBe(top.factor);
+          // The contrastive score is the two readers' p_true drops on the same frames, differenced.
+          expect(d.contrastive).toBeCloseTo(d.classifiers[0].drop - d.classifiers[1].drop, 6);
+          for (const c of d.classifiers) expect(c.drop).toBeCloseTo(c.pTrue[0] - c.pTrue[c.pTrue.length - 1], 6);
+        }
+        expect(payload.all.strips).toHaveLength(r.directions.length);
+        expect(payload.all.why.map((w) => w.classifier)).toEqual(payload.classifiers);
+        expect(payload.all.why[0].sentence).toContain(name);
+
+        const again = await edge.fetch(p, { headers: { 'if-none-match': res.headers.get('etag')! } });
+        expect(again.status).toBe(304);
       }
-      expect(payload.all.strips).toHaveLength(r.directions.length);
-      expect(payload.all.why.map((w) => w.classifier)).toEqual(payload.classifiers);
-      expect(payload.all.why[0].sentence).toContain(name);
-
-      const again = await edge.fetch(p, { headers: { 'if-none-match': res.headers.get('etag')! } });
-      expect(again.status).toBe(304);
-    }
-  });
+    },
+  );
 
   it('?class=N serves that class: the top dims of its ranking on its own samples', async () => {
     const name = edge.catalog.defaultClassifier!;

@@ -175,7 +175,8 @@ describe('fuzzing every endpoint on workerd', () => {
   afterAll(async () => {
     await edge?.close();
     process.stderr.write(
-      `fuzz: ${stats.requests} requests, statuses ${JSON.stringify(Object.fromEntries([...stats.byStatus].sort((a, b) => a[0] - b[0])))}, connection resets retried: ${stats.connectionResets ?? 0}\n`,
+      `fuzz: ${stats.requests} requests, statuses ${JSON.stringify(Object.fromEntries([...stats.byStatus].sort((a, b) => a[0] - b[0])))}, ` +
+        `connection resets retried: ${stats.connectionResets ?? 0}\n`,
     );
   });
 

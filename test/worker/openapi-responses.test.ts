@@ -6,7 +6,15 @@
  */
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { edgeForFile } from './harness.js';
+import {
+  RUNNER_TOKEN,
+  SUBMIT_AUTH,
+  classifierUpload,
+  edgeForFile,
+  fixture,
+  recordLease,
+  withLease,
+} from './harness.js';
 
 const edge = edgeForFile();
 
@@ -95,4 +103,67 @@ describe('the OpenAPI document describes the replies', () => {
     expect(bad.status).toBe(400);
     expect(bad.body.field).toBe('class');
   }, 120_000);
+
+  it('of health, a registered classifier, the dead letters and the table rows, each by a named schema', async () => {
+    const d = await openapi();
+    // Named in the document, and closed objects (no passthrough), so an extra or missing field fails.
+    for (const name of ['Health', 'RegisteredClassifierInfo', 'DeadLetter', 'RankingRow', 'AccuracyCurveRow']) {
+      expect(d.components.schemas[name], name).toBeDefined();
+      expect(d.components.schemas[name].additionalProperties, name).not.toEqual({});
+    }
+    const health = await conforms('/v1/health?warm=true');
+    expect(health.status).toBe(200);
+    expect(health.body.backendInitMs).toBeTypeOf('number');
+
+    const form = classifierUpload(fixture('mlp-layers'), { name: 'openapi-check' });
+    const registered = await conforms('/v1/classifiers', { method: 'POST', headers: SUBMIT_AUTH, body: form });
+    expect([200, 201]).toContain(registered.status);
+    const info = await conforms(`/v1/classifiers/${registered.body.id}`);
+    expect(info.status).toBe(200);
+    expect(info.body).toMatchObject({ id: registered.body.id, displayName: 'openapi-check', status: 'registered' });
+    expect(info.body.architecture.classes).toHaveLength(10);
+
+    const rankingRows = await conforms('/v1/rankings/rows?top=4');
+    expect(rankingRows.status).toBe(200);
+    expect(rankingRows.body).toHaveLength(4);
+    const curveRows = await conforms('/v1/accuracy-curves/rows');
+    expect(curveRows.status).toBe(200);
+    expect(curveRows.body.length).toBeGreaterThan(1);
+
+    // A shard failed on each of its attempts is dead-lettered: the list names it, as declared.
+    const runner = { authorization: `Bearer ${RUNNER_TOKEN}`, 'content-type': 'application/json' };
+    const post = (p: string, body: object) =>
+      edge().fetch(p, { method: 'POST', headers: runner, body: JSON.stringify(withLease(p, body)) });
+    const submitted = await edge().fetch('/v1/jobs', {
+      method: 'POST',
+      headers: { ...SUBMIT_AUTH, 'content-type': 'application/json' },
+      body: JSON.stringify({ kind: 'ranking-sums', seed: 9071, count: 16, shardSize: 16 }),
+    });
+    const { job } = (await submitted.json()) as { job: { id: string; status: string } };
+    for (let attempt = 0; attempt < 10 && job.status !== 'failed'; attempt++) {
+      let lease: any = null;
+      // A failed shard is leasable again after its backoff.
+      for (let i = 0; lease === null && i < 100; i++) {
+        const res = await post('/v1/runner/lease', { runner: 'openapi-r', leaseMs: 60_000 });
+        if (res.status === 200) lease = await res.json();
+        else await new Promise((r) => setTimeout(r, 100));
+      }
+      expect(lease.id).toBe(job.id);
+      recordLease('openapi-r', lease);
+      const failed = await post(`/v1/runner/jobs/${job.id}/fail`, {
+        runner: 'openapi-r',
+        shard: 0,
+        error: 'device lost',
+      });
+      expect(failed.status).toBe(200);
+      job.status = ((await (await edge().fetch(`/v1/jobs/${job.id}`)).json()) as { status: string }).status;
+    }
+    expect(job.status).toBe('failed');
+    const dead = await conforms('/v1/runner/dead-letter', { headers: runner });
+    expect(dead.status).toBe(200);
+    expect(dead.body.shards.find((s: any) => s.jobId === job.id)?.shard).toMatchObject({
+      status: 'dead',
+      error: 'device lost',
+    });
+  }, 300_000);
 });

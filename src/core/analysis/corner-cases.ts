@@ -31,7 +31,10 @@ export interface CornerCaseOptions {
   maxCandidates?: number;
   /** Bound on the shift, in std units. Default 20. */
   maxSteps?: number;
-  /** Tolerance of both boundary points, in probability: |p_true - p_runner-up| at the decision corner case, |p_true - 0.5| at the p_true = 0.5 point. Default 0.01. */
+  /**
+   * Tolerance of both boundary points, in probability: |p_true - p_runner-up| at the decision corner case,
+   * |p_true - 0.5| at the p_true = 0.5 point. Default 0.01.
+   */
   tolerance?: number;
 }
 

@@ -536,7 +536,10 @@ function failureSentence(
   const unnamedNote = unnamed ? `; ${Math.round(100 * unnamed.share)}% along directions with no visible change` : '';
   const top = factors.find((f) => f.factor !== null);
   if (!top)
-    return `${name}: its ${total} ${contrast ? `flips beyond ${result.reference}'s` : 'flips'} are all along directions with no visible change (dims ${unnamed!.directions.slice(0, 4).join(', ')}).`;
+    return (
+      `${name}: its ${total} ${contrast ? `flips beyond ${result.reference}'s` : 'flips'} are ` +
+      `all along directions with no visible change (dims ${unnamed!.directions.slice(0, 4).join(', ')}).`
+    );
   const dirs = result.directions.filter((d) => top.directions.includes(d.id));
   const last = result.shifts.length - 1;
   // The dominant factor's change along those directions, as a ratio of its mean at the start.
@@ -558,12 +561,16 @@ function failureSentence(
     .filter(({ k }) => k !== m)
     .map(
       ({ other, k }) =>
-        `${other} keeps p_true ${fmt(mean(dirs.map((d) => d.classifiers[k].pTrue[last])))} there (${name}: ${fmt(mean(dirs.map((d) => d.classifiers[m].pTrue[last])))})`,
+        `${other} keeps p_true ${fmt(mean(dirs.map((d) => d.classifiers[k].pTrue[last])))} there ` +
+        `(${name}: ${fmt(mean(dirs.map((d) => d.classifiers[m].pTrue[last])))})`,
     );
   const where = top.label.startsWith('entangled: ')
     ? `along directions that change several factors at once (${top.label.slice('entangled: '.length)})`
     : `where the image ${top.label}`;
-  return `${name} fails most ${where} (${Math.round(100 * top.share)}% of its ${total} ${contrast ? `flips beyond ${result.reference}'s` : 'flips'}${unnamedNote}; dims ${dimList}${factorChange})${others.length ? `; ${others.join('; ')}` : ''}.`;
+  return (
+    `${name} fails most ${where} (${Math.round(100 * top.share)}% of its ${total} ${contrast ? `flips beyond ${result.reference}'s` : 'flips'}` +
+    `${unnamedNote}; dims ${dimList}${factorChange})${others.length ? `; ${others.join('; ')}` : ''}.`
+  );
 }
 
 /** The `directions` section of a report. */

@@ -259,11 +259,15 @@ async function counterfactual(
         reason: `no move of the top ${deviations.length} dims, nor of all dims, back to the class centre makes the classifier read ${label}`,
       };
     best = { dims, t, distance: distanceOf(dims, t) };
-    reason = `no move of the top ${deviations.length} dims suffices; moving all of S ${(t * 100).toFixed(1)}% of the way back to the class centre (${best.distance.toFixed(2)} std) does`;
+    reason =
+      `no move of the top ${deviations.length} dims suffices; moving all of S ` +
+      `${(t * 100).toFixed(1)}% of the way back to the class centre (${best.distance.toFixed(2)} std) does`;
   } else if (best.t === 0)
     reason = `the projection itself is already read as ${label}: nothing to move (see the warnings)`;
   else
-    reason = `moving ${best.dims.length} dim(s) ${(best.t * 100).toFixed(1)}% of the way back to the class centre (${best.distance.toFixed(2)} std) makes the classifier read ${label}`;
+    reason =
+      `moving ${best.dims.length} dim(s) ${(best.t * 100).toFixed(1)}% of the way back ` +
+      `to the class centre (${best.distance.toFixed(2)} std) makes the classifier read ${label}`;
   const fractions = Array.from({ length: frames }, (_, i) => (best!.t * i) / Math.max(1, frames - 1));
   const ev = await evaluatePath(models, pathOf(best.dims), fractions, true);
   return {
@@ -326,7 +330,8 @@ export async function explainImage(
   const warnings: string[] = [];
   if (!sameDecision)
     warnings.push(
-      `the classifier reads the reconstruction as ${reconstruction.predicted} but the image as ${original.predicted}: the explanation is of a different decision`,
+      `the classifier reads the reconstruction as ${reconstruction.predicted} but ` +
+        `the image as ${original.predicted}: the explanation is of a different decision`,
     );
 
   const { centre, styles, samples, wellClassified } = await wellClassifiedCentre(models, spec, label);

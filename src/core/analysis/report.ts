@@ -147,7 +147,10 @@ export interface AnalysisReport {
   frontier: FrontierResult;
   /** The analysed classifier next to the compared and every other given classifier on its top dims (score, p_true after t std). */
   sideBySide: SideBySideResult;
-  /** What the top dims and the corner cases' dims do to the image (labels, factor effect sizes), the contrastive ranking against the compared classifier, and why each classifier fails. */
+  /**
+   * What the top dims and the corner cases' dims do to the image (labels, factor effect sizes), the
+   * contrastive ranking against the compared classifier, and why each classifier fails.
+   */
   directions: DirectionsReport;
   /**
    * Against the compared classifier: every dim ranked by how much more it lowers this classifier's

@@ -93,13 +93,19 @@ export interface TraversalResult {
   std: number;
   /** The evaluation at s0 (shift 0). */
   start: ShiftEvaluation;
-  /** 'flipped': the prediction left the true class within maxSteps; 'already-misclassified': it was not the true class at s0; 'no-flip': it stayed the true class up to maxSteps. */
+  /**
+   * 'flipped': the prediction left the true class within maxSteps; 'already-misclassified': it was not the
+   * true class at s0; 'no-flip': it stayed the true class up to maxSteps.
+   */
   outcome: TraversalOutcome;
   /** outcome === 'flipped': the prediction changed along the path (never true when it did not change). */
   flipped: boolean;
   /** What happened, in words (one line each). */
   reasons: string[];
-  /** Smallest shift (std units, first along the path) where the arg-max leaves the true class; null when it does not within maxSteps or was never the true class. */
+  /**
+   * Smallest shift (std units, first along the path) where the arg-max leaves the true class; null when it
+   * does not within maxSteps or was never the true class.
+   */
   decisionShift: number | null;
   /** The evaluation there (image included): predicted is not the true class. */
   decision: ShiftEvaluation | null;
@@ -198,7 +204,10 @@ export interface Crossing {
   boundary: Boundary;
   /** s0 itself is past the boundary (reference: the evaluation at shift 0). */
   startsPast: boolean;
-  /** The first evaluation found past the boundary, narrowed until its gap is within tolerance (or the bracket is ~1e-6 wide); null when the path never crosses within maxShift. */
+  /**
+   * The first evaluation found past the boundary, narrowed until its gap is within tolerance (or the bracket
+   * is ~1e-6 wide); null when the path never crosses within maxShift.
+   */
   reference: ShiftEvaluation | null;
   /** Forward passes spent narrowing (the bracketing steps not included). */
   evaluations: number;

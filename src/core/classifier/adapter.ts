@@ -7,7 +7,8 @@
  *   "format": "faultlines-adapter/1",
  *   "input": { "height": 28, "width": 28, "channels": 1, "range": [0, 1], "mean": [0], "std": [1] },
  *   "output": { "kind": "probabilities" },
- *   "classes": { "names": ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"], "generatorToModel": [0, 1, 2, 3, 4, 5, 6, 7, 8, 9] }
+ *   "classes": { "names": ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"],
+ * "generatorToModel": [0, 1, 2, 3, 4, 5, 6, 7, 8, 9] }
  * }
  */
 import { z } from 'zod';

@@ -96,7 +96,11 @@ export async function adapterSanityCheck(
       : '';
   const warning = plausible
     ? null
-    : `classifier ${classifier.name}: ${pct(clean.accuracy)} accuracy on ${clean.count} real ${clean.split} test images (${nearChance ? 'near chance' : 'far below'} ${nearChance ? pct(chance) : `the ${pct(PLAUSIBLE_CLEAN_ACCURACY)} a classifier of these classes should reach`}${collapse}): the adapter probably does not describe the model; check ${ADAPTER_FIELDS_TO_CHECK.join(', ')} (the pixel range and normalisation the model was trained with, and which output is which class). An analysis through this adapter describes the adapter's mistake, not the model.`;
+    : `classifier ${classifier.name}: ${pct(clean.accuracy)} accuracy on ${clean.count} real ${clean.split} test images (` +
+      `${nearChance ? 'near chance' : 'far below'} ` +
+      `${nearChance ? pct(chance) : `the ${pct(PLAUSIBLE_CLEAN_ACCURACY)} a classifier of these classes should reach`}` +
+      `${collapse}): the adapter probably does not describe the model; check ${ADAPTER_FIELDS_TO_CHECK.join(', ')} (the pixel range and normalisation ` +
+      `the model was trained with, and which output is which class). An analysis through this adapter describes the adapter's mistake, not the model.`;
   return {
     schema: SANITY_CHECK_SCHEMA,
     data,

@@ -28,7 +28,8 @@ export async function loadTfjsModel(files: TfjsModelFiles, source: string): Prom
   if (Number.isFinite(expected) && files.weightData.byteLength !== expected) {
     throw new ModelFormatError(
       source,
-      `weight shards hold ${files.weightData.byteLength} bytes, model.json's weightsManifest needs ${expected} (${files.weightData.byteLength < expected ? 'truncated shard' : 'extra bytes'})`,
+      `weight shards hold ${files.weightData.byteLength} bytes, model.json's weightsManifest needs ` +
+        `${expected} (${files.weightData.byteLength < expected ? 'truncated shard' : 'extra bytes'})`,
       'weights',
     );
   }

@@ -81,7 +81,8 @@ function checkGraphInputs(modelJson: tf.io.ModelJSON, source: string): void {
       if (!names.has(ref))
         throw new ModelFormatError(
           source,
-          `graph node "${n.name}" (${n.op}) takes input "${input}", but the graph has no node "${ref}" (a dangling input: was the graph cut or renamed after conversion?)`,
+          `graph node "${n.name}" (${n.op}) takes input "${input}", but the graph has ` +
+            `no node "${ref}" (a dangling input: was the graph cut or renamed after conversion?)`,
         );
     }
   }

@@ -165,7 +165,10 @@ function domainMismatch(
   const y = b.domain;
   if (x.name !== y.name) return `${a.label} is for domain "${x.name}" but ${b.label} is for domain "${y.name}"`;
   if (x.image.size !== y.image.size || x.image.channels !== y.image.channels) {
-    return `${a.label} takes ${x.image.size}x${x.image.size}x${x.image.channels} images but ${b.label} gives ${y.image.size}x${y.image.size}x${y.image.channels}`;
+    return (
+      `${a.label} takes ${x.image.size}x${x.image.size}x${x.image.channels} images ` +
+      `but ${b.label} gives ${y.image.size}x${y.image.size}x${y.image.channels}`
+    );
   }
   if (x.classNames.length !== y.classNames.length || x.classNames.some((n, i) => n !== y.classNames[i])) {
     return `${a.label} has classes [${x.classNames.join(', ')}] but ${b.label} has [${y.classNames.join(', ')}]`;

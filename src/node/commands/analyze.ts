@@ -108,7 +108,8 @@ export async function run(args: string[]): Promise<void> {
   const builtin = isBuiltin(o.classifier!);
   if (!builtin && o.adapter === undefined)
     throw new Error(
-      `--classifier "${o.classifier}" is not a built-in classifier (${BUILTIN_CLASSIFIERS.join(', ')}); for your own TF.js model give its folder and --adapter FILE`,
+      `--classifier "${o.classifier}" is not a built-in classifier (` +
+        `${BUILTIN_CLASSIFIERS.join(', ')}); for your own TF.js model give its folder and --adapter FILE`,
     );
   if (builtin && o.adapter !== undefined)
     throw new Error('--adapter is only for your own TF.js model, not a built-in classifier');
@@ -116,7 +117,8 @@ export async function run(args: string[]): Promise<void> {
   const compareUser = o.compare !== undefined && o.compare !== 'none' && !isBuiltin(o.compare);
   if (compareUser && o['compare-adapter'] === undefined)
     throw new Error(
-      `--compare "${o.compare}" is not a built-in classifier (${BUILTIN_CLASSIFIERS.join(', ')}) nor none; to compare with your own TF.js model give its folder and --compare-adapter FILE`,
+      `--compare "${o.compare}" is not a built-in classifier (${BUILTIN_CLASSIFIERS.join(', ')}) ` +
+        `nor none; to compare with your own TF.js model give its folder and --compare-adapter FILE`,
     );
   if (!compareUser && (o['compare-adapter'] !== undefined || o['compare-name'] !== undefined))
     throw new Error(
@@ -159,7 +161,8 @@ export async function run(args: string[]): Promise<void> {
   const minSamples = 2 * (classIndex === null ? K : 1);
   if (samples < minSamples)
     throw new Error(
-      `--samples must be at least ${minSamples} (2 samples of each ${classIndex === null ? `of the generator's ${K} classes` : 'analysed class'}: the ranking estimates each class's style spread), got ${samples}`,
+      `--samples must be at least ${minSamples} (2 samples of each ` +
+        `${classIndex === null ? `of the generator's ${K} classes` : 'analysed class'}: the ranking estimates each class's style spread), got ${samples}`,
     );
   const builtinClasses = (name: string) => {
     const c = loadBuiltinClassifier(name, domain.name);
@@ -172,7 +175,8 @@ export async function run(args: string[]): Promise<void> {
   const own = builtin ? builtinClasses(o.classifier!) : undefined;
   if (own && !own.fits)
     throw new Error(
-      `--classifier ${own.what}; analyse a classifier of the generator's classes: --classifier DIR --adapter FILE, whose classes.generatorToModel maps each of the ${K} generator classes to one of the model's outputs`,
+      `--classifier ${own.what}; analyse a classifier of the generator's classes: --classifier DIR --adapter ` +
+        `FILE, whose classes.generatorToModel maps each of the ${K} generator classes to one of the model's outputs`,
     );
   let compareBuiltin = compareName ? builtinClasses(compareName) : undefined;
   const unfitCompare = compareBuiltin && !compareBuiltin.fits ? compareBuiltin.what : undefined;
@@ -246,12 +250,14 @@ export async function run(args: string[]): Promise<void> {
       // measure the user's model on the same samples and dims (accuracy curve, robustness).
       if (compareModels === undefined)
         throw new Error(
-          `${o.classifier}: the model has no gradient for op ${user.classifier.check.nonDifferentiableOp}, so the gradient ranking needs another classifier: ${o.compare === 'none' ? 'drop --compare none' : `no built-in classifier fits: ${unfitCompare ?? genClasses}`}`,
+          `${o.classifier}: the model has no gradient for op ${user.classifier.check.nonDifferentiableOp}, so the gradient ranking ` +
+            `needs another classifier: ${o.compare === 'none' ? 'drop --compare none' : `no built-in classifier fits: ${unfitCompare ?? genClasses}`}`,
         );
       if (!((compareModels.classifier as { check?: { differentiable: boolean } }).check?.differentiable ?? true))
         throw new Error(`${o.compare}: no gradient through the compared model either; the ranking needs one of them`);
       process.stderr.write(
-        `${o.classifier}: no gradient for op ${user.classifier.check.nonDifferentiableOp}; ranking, traversals and corner cases use ${compareName}, and ${user.classifier.name} is measured on the same samples and dims\n`,
+        `${o.classifier}: no gradient for op ${user.classifier.check.nonDifferentiableOp}; ranking, traversals ` +
+          `and corner cases use ${compareName}, and ${user.classifier.name} is measured on the same samples and dims\n`,
       );
       compare = models;
       models = compareModels;
@@ -335,10 +341,12 @@ export async function run(args: string[]): Promise<void> {
 
   const tMax = report.flipSufficiency.ts.reduce((a, t) => Math.max(a, t), 0);
   const lines = [
-    `analysis of ${report.options.samples} samples in ${((Date.now() - t0) / 1000).toFixed(0)} s (${report.backend}; sweep ${report.timings.sweep.toFixed(1)} s on ${pool ? `${pool.threads} worker threads` : 'this thread'})`,
+    `analysis of ${report.options.samples} samples in ${((Date.now() - t0) / 1000).toFixed(0)} s (${report.backend}; ` +
+      `sweep ${report.timings.sweep.toFixed(1)} s on ${pool ? `${pool.threads} worker threads` : 'this thread'})`,
     ...report.classifiers.map(
       (c) =>
-        `  ${c.name.padEnd(22)} accuracy ${(100 * c.accuracy).toFixed(2)}%  robustness ${c.robustness.score.toFixed(4)} [${c.robustness.ciLow.toFixed(4)}, ${c.robustness.ciHigh.toFixed(4)}]`,
+        `  ${c.name.padEnd(22)} accuracy ${(100 * c.accuracy).toFixed(2)}%  robustness ` +
+        `${c.robustness.score.toFixed(4)} [${c.robustness.ciLow.toFixed(4)}, ${c.robustness.ciHigh.toFixed(4)}]`,
     ),
     `  noise: ${report.noise.mode === 'const' ? "const (the generator's stored pattern)" : `per-sample (noise seed ${report.noise.seed})`}`,
     `  top dims: ${report.ranking.dims
@@ -346,8 +354,10 @@ export async function run(args: string[]): Promise<void> {
       .map((d) => `${d.layer}:${d.channel}`)
       .join(', ')}`,
     `  traversals from class ${classLabel({ names: report.classNames }, report.options.traversalClass)}`,
-    `  decision corner cases (the prediction really changes) per class: ${report.cornerCases.classes.map((c) => `${classLabel({ names: report.classNames }, c.classIndex)}:${c.cases.length}`).join(' ')}`,
-    `  of the dims tried, reaching p_true = 0.5 / flipping the decision: ${report.cornerCases.classes.reduce((a, c) => a + c.counts.pTrueHalf, 0)} / ${report.cornerCases.classes.reduce((a, c) => a + c.counts.decision, 0)} of ${report.cornerCases.classes.reduce((a, c) => a + c.counts.tried, 0)}`,
+    `  decision corner cases (the prediction really changes) per class: ` +
+      `${report.cornerCases.classes.map((c) => `${classLabel({ names: report.classNames }, c.classIndex)}:${c.cases.length}`).join(' ')}`,
+    `  of the dims tried, reaching p_true = 0.5 / flipping the decision: ${report.cornerCases.classes.reduce((a, c) => a + c.counts.pTrueHalf, 0)} / ` +
+      `${report.cornerCases.classes.reduce((a, c) => a + c.counts.decision, 0)} of ${report.cornerCases.classes.reduce((a, c) => a + c.counts.tried, 0)}`,
     ...report.flipSufficiency.classifiers.map(
       (c) =>
         `  flip sufficiency ${c.classifier}: ${c.cells
@@ -357,21 +367,23 @@ export async function run(args: string[]): Promise<void> {
     ),
     ...report.frontier.classifiers.map(
       (c) =>
-        `  frontier distance ${c.classifier}: median ${c.median === null ? `> ${report.frontier.maxSteps}` : c.median.toFixed(2)} std over classes (${c.classes.map((k) => (k.median === null ? '>' : k.median.toFixed(1))).join(' ')})`,
+        `  frontier distance ${c.classifier}: median ${c.median === null ? `> ${report.frontier.maxSteps}` : c.median.toFixed(2)} std ` +
+        `over classes (${c.classes.map((k) => (k.median === null ? '>' : k.median.toFixed(1))).join(' ')})`,
     ),
     `  top dims, what they do: ${report.directions.result.directions
       .slice(0, 5)
       .map((d) => `${d.dims.join('+')} ${d.label.text}`)
       .join('; ')}`,
     ...report.directions.why.map((w) => `  why: ${w.sentence}`),
-    `  side by side on ${report.sideBySide.rankedBy}'s top ${report.sideBySide.dims.length} dims, mean p_true after ${report.sideBySide.t} std (before): ${report.sideBySide.classifiers
-      .map((name, c) => {
-        const cells = report.sideBySide.dims.map((d) => d.cells[c]);
-        const mean = (f: (x: (typeof cells)[number]) => number) =>
-          cells.reduce((a, x) => a + f(x), 0) / Math.max(1, cells.length);
-        return `${name} ${mean((x) => x.pTrueAfter).toFixed(3)} (${mean((x) => x.pTrue).toFixed(3)})`;
-      })
-      .join(', ')}`,
+    `  side by side on ${report.sideBySide.rankedBy}'s top ${report.sideBySide.dims.length} dims, ` +
+      `mean p_true after ${report.sideBySide.t} std (before): ${report.sideBySide.classifiers
+        .map((name, c) => {
+          const cells = report.sideBySide.dims.map((d) => d.cells[c]);
+          const mean = (f: (x: (typeof cells)[number]) => number) =>
+            cells.reduce((a, x) => a + f(x), 0) / Math.max(1, cells.length);
+          return `${name} ${mean((x) => x.pTrueAfter).toFixed(3)} (${mean((x) => x.pTrue).toFixed(3)})`;
+        })
+        .join(', ')}`,
     ...(report.contrastive ? [`  specific weakness: ${contrastiveSummary(report.contrastive)}`] : []),
     `wrote ${path.relative(process.cwd(), out) || '.'}/report.html, report.json, traversals.png, corner-cases.png, joint-corner-cases.png`,
   ];
@@ -392,7 +404,9 @@ function contrastiveSummary(c: NonNullable<AnalysisReport['contrastive']>): stri
   const a = c.attribution;
   const [first, second] = a.factors;
   const named = a.named
-    ? `${c.ranking.classifier} fails more than ${c.ranking.reference} where the image ${a.named.label} (${first.factor} ${first.coefficient.toFixed(2)} [${first.ciLow.toFixed(2)}, ${first.ciHigh.toFixed(2)}] margin shares per factor std; runner-up ${second?.label ?? 'none'} ${second ? second.coefficient.toFixed(2) : ''}; first in ${Math.round(100 * a.named.firstShare)}% of bootstrap resamples)`
+    ? `${c.ranking.classifier} fails more than ${c.ranking.reference} where the image ${a.named.label} (${first.factor} ${first.coefficient.toFixed(2)} [` +
+      `${first.ciLow.toFixed(2)}, ${first.ciHigh.toFixed(2)}] margin shares per factor std; runner-up ${second?.label ?? 'none'} ` +
+      `${second ? second.coefficient.toFixed(2) : ''}; first in ${Math.round(100 * a.named.firstShare)}% of bootstrap resamples)`
     : `no factor named for ${c.ranking.classifier} against ${c.ranking.reference} (the largest, ${first?.factor ?? 'none'}, has an interval that includes 0)`;
   const dims = (c.directions?.directions ?? [])
     .slice(0, 5)

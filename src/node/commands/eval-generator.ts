@@ -22,7 +22,9 @@ import { readModelWeights, weightsRoot } from '../weights-fs.js';
 
 export const summary = 'measure the generator: class consistency, Fréchet distance, corruption coverage, sample grid';
 
-const usage = `usage: faultlines eval-generator [--domain ${domainNames().join('|')}] [--generator DIR] [--samples 10000] [--seed 7] [--out docs/generator] [--update-manifest] [--backend wasm|cpu]
+const usage =
+  `usage: faultlines eval-generator [--domain ${domainNames().join('|')}] [--generator ` +
+  `DIR] [--samples 10000] [--seed 7] [--out docs/generator] [--update-manifest] [--backend wasm|cpu]
 
   --domain  the real data, the class-consistency classifier (classifier-corrupted) and the feature extractor
             of that domain (default mnist); for a domain other than mnist --generator defaults to
@@ -60,7 +62,8 @@ export async function run(args: string[]): Promise<void> {
   // Every figure compares with real MNIST digits through the built-in 10-class CNNs.
   if (generator.arch.numClasses !== classifier.numClasses) {
     throw new Error(
-      `eval-generator measures a generator of the ${classifier.numClasses} ${domain.title} classes against ${domain.title}; ${path.relative(process.cwd(), genDir) || genDir} has ${generator.arch.numClasses} classes (${generator.classes.names.join(', ')})`,
+      `eval-generator measures a generator of the ${classifier.numClasses} ${domain.title} classes against ${domain.title}; ` +
+        `${path.relative(process.cwd(), genDir) || genDir} has ${generator.arch.numClasses} classes (${generator.classes.names.join(', ')})`,
     );
   }
   const fx = readModelWeights(builtinModelPath('feature-extractor', domain.name));
@@ -139,10 +142,14 @@ export async function run(args: string[]): Promise<void> {
   const q = quality;
   process.stdout.write(
     [
-      `class consistency ${(100 * q.classConsistency.generated).toFixed(2)}% (classifier on real corrupted test digits: ${(100 * q.classConsistency.realAccuracy).toFixed(2)}%, gap ${(100 * q.classConsistency.gap).toFixed(2)} points)`,
+      `class consistency ${(100 * q.classConsistency.generated).toFixed(2)}% (classifier on real corrupted test digits: ` +
+        `${(100 * q.classConsistency.realAccuracy).toFixed(2)}%, gap ${(100 * q.classConsistency.gap).toFixed(2)} points)`,
       `Fréchet distance ${q.frechet.generatedVsReal.toFixed(3)} vs real-vs-real floor ${q.frechet.realVsReal.toFixed(3)} (ratio ${q.frechet.ratio.toFixed(2)})`,
-      `coverage (clean / noisy / blurred): generated ${[q.coverage.generated.clean, q.coverage.generated.noisy, q.coverage.generated.blurred].map((v) => (100 * v).toFixed(1) + '%').join(' / ')}, real ${[q.coverage.real.clean, q.coverage.real.noisy, q.coverage.real.blurred].map((v) => (100 * v).toFixed(1) + '%').join(' / ')}`,
-      `  (detectors' balanced accuracy on real digits vs their metadata: noise ${(100 * q.coverage.detectorBalancedAccuracy.noise).toFixed(1)}%, blur ${(100 * q.coverage.detectorBalancedAccuracy.blur).toFixed(1)}%)`,
+      `coverage (clean / noisy / blurred): generated ` +
+        `${[q.coverage.generated.clean, q.coverage.generated.noisy, q.coverage.generated.blurred].map((v) => (100 * v).toFixed(1) + '%').join(' / ')}, ` +
+        `real ${[q.coverage.real.clean, q.coverage.real.noisy, q.coverage.real.blurred].map((v) => (100 * v).toFixed(1) + '%').join(' / ')}`,
+      `  (detectors' balanced accuracy on real digits vs their metadata: noise ` +
+        `${(100 * q.coverage.detectorBalancedAccuracy.noise).toFixed(1)}%, blur ${(100 * q.coverage.detectorBalancedAccuracy.blur).toFixed(1)}%)`,
       `wrote ${path.relative(process.cwd(), out)}/quality.json and samples.png`,
     ].join('\n') + '\n',
   );

@@ -280,7 +280,8 @@ export async function run(args: string[]): Promise<void> {
     secondsSpent = start + (Date.now() - t0) / 1000;
     write();
     process.stderr.write(
-      `${GROUPS.map((g) => `${g} ${records[g].length}/${Math.min(perGroup, available[g])}`).join(', ')} (${secondsSpent.toFixed(0)} s, load ${loadavg()[0].toFixed(1)})\n`,
+      `${GROUPS.map((g) => `${g} ${records[g].length}/${Math.min(perGroup, available[g])}`).join(', ')} (` +
+        `${secondsSpent.toFixed(0)} s, load ${loadavg()[0].toFixed(1)})\n`,
     );
     if ((Date.now() - t0) / 60_000 >= minutes) break;
   }
@@ -311,7 +312,8 @@ export async function run(args: string[]): Promise<void> {
       secondsSpent += (Date.now() - t) / 1000;
       write();
       process.stderr.write(
-        `explained corrupted #${r.index}: ${explained.at(-1)!.fixed ? 'fixed' : 'not fixed'} (${explained.length}/${Math.min(counterfactuals, faithful.length)})\n`,
+        `explained corrupted #${r.index}: ${explained.at(-1)!.fixed ? 'fixed' : 'not fixed'} (` +
+          `${explained.length}/${Math.min(counterfactuals, faithful.length)})\n`,
       );
     }
   }
@@ -319,7 +321,8 @@ export async function run(args: string[]): Promise<void> {
   for (const g of GROUPS) {
     const s = summarise(records[g]);
     process.stdout.write(
-      `${g.padEnd(16)} n=${s.count} PSNR ${s.psnrMean.toFixed(2)} dB (median ${s.psnrMedian.toFixed(2)}), feature distance ${s.featureDistanceMean.toFixed(3)}, same decision ${(100 * s.sameDecision).toFixed(1)}%\n`,
+      `${g.padEnd(16)} n=${s.count} PSNR ${s.psnrMean.toFixed(2)} dB (median ${s.psnrMedian.toFixed(2)}), ` +
+        `feature distance ${s.featureDistanceMean.toFixed(3)}, same decision ${(100 * s.sameDecision).toFixed(1)}%\n`,
     );
   }
 }

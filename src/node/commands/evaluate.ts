@@ -162,7 +162,8 @@ export async function run(args: string[]): Promise<void> {
     if (!r.byColour) continue;
     for (const [v, c] of Object.entries(r.byColour as Record<string, Awaited<ReturnType<typeof byColour>>>)) {
       process.stdout.write(
-        `\n${r.classifier} on the ${v} test split: digits in their label's colour ${pct(c.labelColour)} (${c.count[0]}), in another colour ${pct(c.otherColour)} (${c.count[1]}); ${pct(c.mistakesNamingTheColour)} of the latter's mistakes name the class of the digit's colour`,
+        `\n${r.classifier} on the ${v} test split: digits in their label's colour ${pct(c.labelColour)} (${c.count[0]}), in another colour ` +
+          `${pct(c.otherColour)} (${c.count[1]}); ${pct(c.mistakesNamingTheColour)} of the latter's mistakes name the class of the digit's colour`,
       );
     }
     process.stdout.write('\n');
@@ -171,7 +172,8 @@ export async function run(args: string[]): Promise<void> {
     if (!r.bySeverity) continue;
     const sv = r.bySeverity;
     process.stdout.write(
-      `\n${r.classifier} on the corrupted split: clean half ${pct(sv.cleanHalf)}, corrupted half ${pct(sv.corruptedHalf)}; blur (rows) x noise (columns) severity 1-3:\n`,
+      `\n${r.classifier} on the corrupted split: clean half ${pct(sv.cleanHalf)}, ` +
+        `corrupted half ${pct(sv.corruptedHalf)}; blur (rows) x noise (columns) severity 1-3:\n`,
     );
     sv.cells.forEach((row, b) => process.stdout.write(`  blur ${b + 1}: ${row.map(pct).join('  ')}\n`));
   }

@@ -98,17 +98,22 @@ function html(file: string, j: ExplanationJson, strip: Uint8Array, classifier: s
         : `none within ${j.boundary.maxSteps} std along the top ${j.boundary.dims.length} dims`
     }</p>`;
   }
-  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>faultlines explain ${esc(file)}</title>
-<style>body{font:14px system-ui,sans-serif;margin:2em;max-width:60em}td,th{padding:2px 8px;text-align:left}img{image-rendering:pixelated}.warn{color:#a00}</style></head><body>
+  return (
+    `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>faultlines explain ${esc(file)}</title>
+<style>body{font:14px system-ui,sans-serif;margin:2em;max-width:60em}td,th{padding:2px ` +
+    `8px;text-align:left}img{image-rendering:pixelated}.warn{color:#a00}</style></head><body>
 <h1>${esc(path.basename(file))}: label ${j.label}, ${esc(classifier)} reads ${j.original.predicted} (p_true ${f(j.original.pTrue)})</h1>
-<p><img src="data:image/png;base64,${Buffer.from(strip).toString('base64')}" alt="image, projection, ${j.counterfactual ? 'counterfactual frames' : 'nearest boundary'}"></p>
-<p>Projection: PSNR ${f(j.reconstruction.psnr, 1)} dB, feature distance ${f(j.reconstruction.featureDistance)}; the classifier reads it as ${j.reconstruction.predicted} (p_true ${f(j.reconstruction.pTrue)}): ${j.sameDecision ? 'same decision' : '<b class="warn">a different decision</b>'}.</p>
+<p><img src="data:image/png;base64,${Buffer.from(strip).toString('base64')}" alt="image, ` +
+    `projection, ${j.counterfactual ? 'counterfactual frames' : 'nearest boundary'}"></p>
+<p>Projection: PSNR ${f(j.reconstruction.psnr, 1)} dB, feature distance ${f(j.reconstruction.featureDistance)}; the classifier reads it as ` +
+    `${j.reconstruction.predicted} (p_true ${f(j.reconstruction.pTrue)}): ${j.sameDecision ? 'same decision' : '<b class="warn">a different decision</b>'}.</p>
 ${j.warnings.map((w) => `<p class="warn">${esc(w)}</p>`).join('')}
 <h2>Where the projection deviates from the well-classified ${j.label}s</h2>
 <table><tr><th>dim</th><th>index</th><th>deviation (std)</th><th>class rank</th><th>moving it this way</th></tr>${dims}</table>
 ${verdict}
 </body></html>
-`;
+`
+  );
 }
 
 export async function run(args: string[]): Promise<void> {
@@ -149,7 +154,8 @@ export async function run(args: string[]): Promise<void> {
   const builtin = (BUILTIN_CLASSIFIERS as readonly string[]).includes(o.classifier!);
   if (!builtin && o.adapter === undefined)
     throw new Error(
-      `--classifier "${o.classifier}" is not a built-in classifier (${BUILTIN_CLASSIFIERS.join(', ')}); for your own TF.js model give its folder and --adapter FILE\n\n${usage}`,
+      `--classifier "${o.classifier}" is not a built-in classifier (${BUILTIN_CLASSIFIERS.join(', ')}); ` +
+        `for your own TF.js model give its folder and --adapter FILE\n\n${usage}`,
     );
   if (builtin && (o.adapter !== undefined || o.name !== undefined))
     throw new Error('--adapter and --name are only for your own TF.js model, not a built-in classifier');
@@ -236,6 +242,9 @@ export async function run(args: string[]): Promise<void> {
       ? `nearest boundary: ${e.boundary.nearest.shift!.toFixed(2)} std along ${e.boundary.nearest.name} (read as ${e.boundary.nearest.predicted})`
       : 'no boundary within the searched dims';
   process.stdout.write(
-    `label ${label}: ${classifierName} reads ${e.original.predicted} (p_true ${e.original.pTrue.toFixed(3)}); projection PSNR ${e.reconstruction.psnr.toFixed(1)} dB, ${e.sameDecision ? 'same decision' : 'DIFFERENT decision'}\n${what}\n${e.warnings.map((w) => `warning: ${w}\n`).join('')}wrote ${path.relative(process.cwd(), out) || '.'}/report.json, strip.png, report.html (${(e.seconds.projection + e.seconds.explanation).toFixed(1)} s)\n`,
+    `label ${label}: ${classifierName} reads ${e.original.predicted} (p_true ${e.original.pTrue.toFixed(3)}); projection PSNR ` +
+      `${e.reconstruction.psnr.toFixed(1)} dB, ${e.sameDecision ? 'same decision' : 'DIFFERENT decision'}\n` +
+      `${what}\n${e.warnings.map((w) => `warning: ${w}\n`).join('')}wrote ` +
+      `${path.relative(process.cwd(), out) || '.'}/report.json, strip.png, report.html (${(e.seconds.projection + e.seconds.explanation).toFixed(1)} s)\n`,
   );
 }

@@ -36,14 +36,21 @@ function directionRow(r: AnalysisReport, d: DirectionDescription, rank: number):
         `<td>${n2(c.pTrue[0])} → ${n2(c.pTrue[last])} <span class="note">(${c.flipped}/${c.correctAtStart} flip)</span></td>`,
     )
     .join('');
-  return `<tr><td>${rank}</td><td>${esc(d.id)}</td><td><b>${esc(d.label.text)}</b>${d.label.kind === 'unchanged' ? '' : ` <span class="note">(margin ${n2(d.label.margin)})</span>`}</td><td>${d.effects.slice(0, 3).map(effectCell).join('<br>')}</td>${cls}<td>${n2(d.contrastive)}</td></tr>`;
+  return (
+    `<tr><td>${rank}</td><td>${esc(d.id)}</td><td><b>${esc(d.label.text)}</b>` +
+    `${d.label.kind === 'unchanged' ? '' : ` <span class="note">(margin ${n2(d.label.margin)})</span>`}</td><td>` +
+    `${d.effects.slice(0, 3).map(effectCell).join('<br>')}</td>${cls}<td>${n2(d.contrastive)}</td></tr>`
+  );
 }
 
 export function directionsSection(r: AnalysisReport): string {
   const x = r.directions;
   const res = x.result;
   const byId = new Map(res.directions.map((d) => [d.id, d]));
-  const head = `<tr><th>rank</th><th>direction</th><th>label</th><th>largest factor effects (factor stds per std, 95% CI)</th>${res.classifiers.map((c) => `<th>${esc(c)}: p<sub>true</sub> 0 → ${res.shifts[res.shifts.length - 1]} std</th>`).join('')}<th>contrastive (drop − ${esc(res.reference ?? 'no reference')}'s)</th></tr>`;
+  const head =
+    `<tr><th>rank</th><th>direction</th><th>label</th><th>largest factor effects (factor stds per std, 95% CI)</th>` +
+    `${res.classifiers.map((c) => `<th>${esc(c)}: p<sub>true</sub> 0 → ${res.shifts[res.shifts.length - 1]} std</th>`).join('')}<th>contrastive ` +
+    `(drop − ${esc(res.reference ?? 'no reference')}'s)</th></tr>`;
   const gradient = x.gradientOrder.map((id, i) => directionRow(r, byId.get(id)!, i + 1)).join('');
   const contrastive = x.contrastiveOrder
     ? x.contrastiveOrder
@@ -62,20 +69,36 @@ export function directionsSection(r: AnalysisReport): string {
   const why = x.why
     .map(
       (w) =>
-        `<h3>${esc(w.classifier)}</h3><p><b>${esc(w.sentence)}</b></p><table><tr><th>label</th><th>share of ${w.counted === 'flips' ? 'flips' : 'flips beyond the reference'}</th><th>flips</th><th>directions</th></tr>${w.factors.map((f) => `<tr><td>${esc(f.label)}</td><td>${(100 * f.share).toFixed(0)}%</td><td>${f.flips}</td><td>${esc(f.directions.join(', '))}</td></tr>`).join('')}</table>`,
+        `<h3>${esc(w.classifier)}</h3><p><b>${esc(w.sentence)}</b></p><table><tr><th>label</th><th>share of ` +
+        `${w.counted === 'flips' ? 'flips' : 'flips beyond the reference'}</th><th>flips</th><th>directions</th></tr>` +
+        `${w.factors
+          .map(
+            (f) =>
+              `<tr><td>${esc(f.label)}</td><td>${(100 * f.share).toFixed(0)}%</td><td>` +
+              `${f.flips}</td><td>${esc(f.directions.join(', '))}</td></tr>`,
+          )
+          .join('')}</table>`,
     )
     .join('');
   const factors = res.factors.map((f) => `<tr><td>${f}</td><td>${esc(FACTOR_MEANING[f])}</td></tr>`).join('');
-  return `<h2>What the directions do to the image, and whom they break</h2>
-<p class="note">Each of the top ${res.directions.length} dims moved ${res.shifts.join(', ')} std in the direction that lowers p<sub>true</sub>, from the first ${res.samples} samples of the population (each with its own noise); every frame measured (image factors below) and read by every classifier. Effect: mean slope of the factor per std, in stds of the factor over the samples at the start (log scale for magnitudes), with a seeded ${res.bootstrap}-resample bootstrap 95% interval. ${esc(res.rule)}</p>
+  return (
+    `<h2>What the directions do to the image, and whom they break</h2>
+<p class="note">Each of the top ${res.directions.length} dims moved ${res.shifts.join(', ')} std in the direction that lowers p<sub>true</sub>, ` +
+    `from the first ${res.samples} samples of the population (each with its own noise); every frame measured (image factors below) and read by ` +
+    `every classifier. Effect: mean slope of the factor per std, in stds of the factor over the samples at the start ` +
+    `(log scale for magnitudes), with a seeded ${res.bootstrap}-resample bootstrap 95% interval. ${esc(res.rule)}</p>
 <table>${head}${gradient}</table>
 <h3>Gradient ranking and contrastive ranking side by side</h3>
-<p class="note">Contrastive: how much more the direction lowers ${esc(res.classifiers[0])}'s p<sub>true</sub> than ${esc(res.reference ?? '(no reference)')}'s — directions that break this classifier rather than every reader.</p>
-<div style="display:flex;gap:2rem"><table><tr><th>gradient rank</th><th>direction</th><th>label</th><th>p<sub>true</sub> drop</th></tr>${gradientShort}</table>${contrastive ? `<table><tr><th>contrastive rank</th><th>direction</th><th>label</th><th>contrastive</th></tr>${contrastive}</table>` : ''}</div>
+<p class="note">Contrastive: how much more the direction lowers ${esc(res.classifiers[0])}'s p<sub>true</sub> than ` +
+    `${esc(res.reference ?? '(no reference)')}'s — directions that break this classifier rather than every reader.</p>
+<div style="display:flex;gap:2rem"><table><tr><th>gradient rank</th><th>direction</th><th>label</th><th>p<sub>true</sub> drop</th></tr>` +
+    `${gradientShort}</table>` +
+    `${contrastive ? `<table><tr><th>contrastive rank</th><th>direction</th><th>label</th><th>contrastive</th></tr>${contrastive}</table>` : ''}</div>
 <h3>Why each classifier fails</h3>
 ${why}
 ${specificWeakness(r)}
-<details><summary>Image factors</summary><table><tr><th>factor</th><th>what it measures</th></tr>${factors}</table></details>`;
+<details><summary>Image factors</summary><table><tr><th>factor</th><th>what it measures</th></tr>${factors}</table></details>`
+  );
 }
 
 /** The contrastive ranking against the compared classifier (margin-based, every dim) and its factor attribution. */
@@ -84,12 +107,14 @@ function specificWeakness(r: AnalysisReport): string {
   if (!c) return '';
   const a = c.attribution;
   const named = a.named
-    ? `<b>${esc(c.ranking.classifier)} fails more than ${esc(c.ranking.reference)} where the image ${esc(a.named.label)}</b> (margin over the runner-up ${n2(a.named.margin)}, first in ${Math.round(100 * a.named.firstShare)}% of bootstrap resamples)`
+    ? `<b>${esc(c.ranking.classifier)} fails more than ${esc(c.ranking.reference)} where the image ${esc(a.named.label)}</b> ` +
+      `(margin over the runner-up ${n2(a.named.margin)}, first in ${Math.round(100 * a.named.firstShare)}% of bootstrap resamples)`
     : `No factor named: the largest coefficient's interval includes 0.`;
   const factors = a.factors
     .map(
       (f) =>
-        `<tr><td>${esc(f.factor)}</td><td>${esc(f.label)}</td><td>${n2(f.coefficient)} [${n2(f.ciLow)}, ${n2(f.ciHigh)}]</td><td>${Math.round(100 * f.firstShare)}%</td></tr>`,
+        `<tr><td>${esc(f.factor)}</td><td>${esc(f.label)}</td><td>${n2(f.coefficient)} [` +
+        `${n2(f.ciLow)}, ${n2(f.ciHigh)}]</td><td>${Math.round(100 * f.firstShare)}%</td></tr>`,
     )
     .join('');
   const label = new Map((c.directions?.directions ?? []).map((d) => [d.dims[0], d.label.text]));
@@ -97,12 +122,18 @@ function specificWeakness(r: AnalysisReport): string {
     .slice(0, 10)
     .map(
       (d) =>
-        `<tr><td>${d.rank}</td><td>${esc(d.layer)}:${d.channel} (${d.index}) ${d.direction}</td><td>${n2(d.contrastive)} ± ${n2(d.standardError)}</td><td>${n2(d.score)} / ${n2(d.referenceScore)}</td><td>${esc(label.get(d.index) ?? '')}</td></tr>`,
+        `<tr><td>${d.rank}</td><td>${esc(d.layer)}:${d.channel} (${d.index}) ${d.direction}</td><td>${n2(d.contrastive)} ± ` +
+        `${n2(d.standardError)}</td><td>${n2(d.score)} / ${n2(d.referenceScore)}</td><td>${esc(label.get(d.index) ?? '')}</td></tr>`,
     )
     .join('');
-  return `<h3>Specific weakness against ${esc(c.ranking.reference)}</h3>
-<p class="note">Both classifiers' log-odds margins on the same ${c.ranking.spec.count} generated samples. Attribution: the per-sample margin deficit (the reference's margin share minus this classifier's) regressed on the image factors of the samples, one per family, z-scored; coefficient in shares of the typical margin per factor std, seeded bootstrap 95% interval. Contrastive ranking: every dim by how much more one std of it removes of this classifier's typical margin than of the reference's (docs/naming.md).</p>
+  return (
+    `<h3>Specific weakness against ${esc(c.ranking.reference)}</h3>
+<p class="note">Both classifiers' log-odds margins on the same ${c.ranking.spec.count} generated samples. Attribution: the per-sample margin ` +
+    `deficit (the reference's margin share minus this classifier's) regressed on the image factors of the samples, one per family, z-scored; ` +
+    `coefficient in shares of the typical margin per factor std, seeded bootstrap 95% interval. Contrastive ranking: every ` +
+    `dim by how much more one std of it removes of this classifier's typical margin than of the reference's (docs/naming.md).</p>
 <p>${named}</p>
 <div style="display:flex;gap:2rem"><table><tr><th>factor</th><th>harmful change</th><th>coefficient</th><th>first in</th></tr>${factors}</table>
-<table><tr><th>contrastive rank</th><th>dim</th><th>contrastive</th><th>score / reference</th><th>label</th></tr>${dims}</table></div>`;
+<table><tr><th>contrastive rank</th><th>dim</th><th>contrastive</th><th>score / reference</th><th>label</th></tr>${dims}</table></div>`
+  );
 }

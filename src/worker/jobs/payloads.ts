@@ -500,6 +500,7 @@ export function checkDerivedPayload(kind: DerivedKind, payload: unknown, frame: 
   if (got !== expected)
     throw payloadError(
       'specHash',
-      ` ${got} is not this job's (models ${spec.generatorId.slice(0, 12)}/${spec.classifierId.slice(0, 12)}, seed ${spec.seed}, count ${spec.count}): ${expected}`,
+      ` ${got} is not this job's (models ${spec.generatorId.slice(0, 12)}/` +
+        `${spec.classifierId.slice(0, 12)}, seed ${spec.seed}, count ${spec.count}): ${expected}`,
     );
 }

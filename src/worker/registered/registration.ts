@@ -94,7 +94,8 @@ export async function registerClassifier(
     throw new ProblemError(
       422,
       'model-refused',
-      `adapter.classes.generatorToModel maps ${adapter.classes.generatorToModel.length} classes; the generator has ${generatorClasses} (one model output per generator class, in the generator's order)`,
+      `adapter.classes.generatorToModel maps ${adapter.classes.generatorToModel.length} classes; the ` +
+        `generator has ${generatorClasses} (one model output per generator class, in the generator's order)`,
       { field: 'adapter.classes.generatorToModel' },
     );
   }
@@ -106,7 +107,12 @@ export async function registerClassifier(
       throw new ProblemError(
         400,
         'validation',
-        `weights: model.json's weightsManifest names "${p}", which ${input.origin.kind === 'upload' ? `is not among the uploaded weight files (${[...input.shards.keys()].join(', ') || 'none'})` : 'could not be read'}`,
+        `weights: model.json's weightsManifest names "${p}", which ` +
+          `${
+            input.origin.kind === 'upload'
+              ? `is not among the uploaded weight ` + `files (${[...input.shards.keys()].join(', ') || 'none'})`
+              : 'could not be read'
+          }`,
         { field: 'weights', missing: p },
       );
     }

@@ -14,6 +14,7 @@
  * registered model through `GET /v1/runner/classifiers/{id}/{file}` (runner scope).
  */
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
+import { AdapterSanityCheckSchema, RegisteredClassifierSchema } from '../../protocol/worker-replies.js';
 import { SECURITY, requireScope } from '../auth.js';
 import { getCatalog, registeredInfo } from '../isolate-models.js';
 import { fetchFromUrl } from '../registered/from-url.js';
@@ -62,26 +63,21 @@ const UploadDoc = z
   })
   .openapi('ClassifierUpload');
 
+const RegisteredClassifier = RegisteredClassifierSchema.openapi('RegisteredClassifierInfo');
+
 const Registered = z
   .object({
     created: z.boolean(),
     id: z.string(),
-    sanityCheck: z
-      .object({
-        plausible: z.boolean(),
-        splits: z.array(z.object({ split: z.string(), accuracy: z.number() }).passthrough()),
-      })
-      .passthrough()
-      .nullable()
-      .openapi({
-        description:
-          "The adapter on the edge's sample of real test images (500 clean, 500 corrupted): accuracy per split, plausible or not (null: skipped)",
-      }),
+    sanityCheck: AdapterSanityCheckSchema.nullable().openapi({
+      description:
+        "The adapter on the edge's sample of real test images (500 clean, 500 corrupted): accuracy per split, plausible or not (null: skipped)",
+    }),
     warning: z
       .string()
       .nullable()
       .openapi({ description: 'Set when the accuracy is implausible: which adapter fields to check' }),
-    classifier: z.object({ id: z.string() }).passthrough(),
+    classifier: RegisteredClassifier,
   })
   .openapi('RegisteredClassifier');
 
@@ -240,7 +236,9 @@ export function registerClassifiers(app: OpenAPIHono<AppEnv>): void {
     path: '/v1/classifiers',
     tags: ['models'],
     security: SECURITY.submit,
-    summary: `Register your own TF.js classifier (LayersModel or GraphModel) with its adapter: uploaded (multipart, at most ${MiB(UPLOAD_LIMITS.bodyBytes)} in all) or fetched from an operator-allowed URL; checked at once, stored under its content hash`,
+    summary:
+      `Register your own TF.js classifier (LayersModel or GraphModel) with its adapter: uploaded (multipart, at most ` +
+      `${MiB(UPLOAD_LIMITS.bodyBytes)} in all) or fetched from an operator-allowed URL; checked at once, stored under its content hash`,
     request: {
       body: {
         required: true,
@@ -274,7 +272,8 @@ export function registerClassifiers(app: OpenAPIHono<AppEnv>): void {
       throw new ProblemError(
         415,
         'unsupported-media-type',
-        'upload the model as multipart/form-data (model, weights, adapter, name), or send application/json {url, adapter, name} to fetch it from an allowed URL',
+        'upload the model as multipart/form-data (model, weights, adapter, name), ' +
+          'or send application/json {url, adapter, name} to fetch it from an allowed URL',
         { field: 'content-type' },
       );
     const catalog = await getCatalog(c.env);
@@ -289,7 +288,7 @@ export function registerClassifiers(app: OpenAPIHono<AppEnv>): void {
         id: record.id,
         sanityCheck: sanity,
         warning: sanity && !sanity.plausible ? sanity.warning : null,
-        classifier: { ...registeredInfo(record), status: 'registered' },
+        classifier: registeredInfo(record),
       },
       { status: created ? 201 : 200, headers: { location } },
     );
@@ -305,7 +304,7 @@ export function registerClassifiers(app: OpenAPIHono<AppEnv>): void {
       responses: {
         200: {
           description: 'The classifier',
-          content: { 'application/json': { schema: z.object({ id: z.string() }).passthrough() } },
+          content: { 'application/json': { schema: RegisteredClassifier } },
         },
         ...errorResponses(400, 404),
       },
@@ -314,10 +313,7 @@ export function registerClassifiers(app: OpenAPIHono<AppEnv>): void {
       const { id } = c.req.valid('param');
       const record = await getRecord(c.env, id);
       if (!record) throw new ProblemError(404, 'not-found', `no registered classifier ${id}`, { field: 'id' });
-      return json(
-        { ...registeredInfo(record), status: 'registered' },
-        { etag: `"${id}"`, cacheControl: 'public, max-age=31536000, immutable' },
-      );
+      return json(registeredInfo(record), { etag: `"${id}"`, cacheControl: 'public, max-age=31536000, immutable' });
     },
   );
 
@@ -330,7 +326,8 @@ export function registerClassifiers(app: OpenAPIHono<AppEnv>): void {
       summary:
         'Delete a registered classifier (submitter token): its record and files, its jobs and every result they stored',
       description:
-        'Idempotent: deleting an unknown or already deleted id answers 200 with `deleted: false`. Built-in classifiers are not registered and cannot be deleted. Clients and caches may still hold results they fetched before (results are served as immutable).',
+        'Idempotent: deleting an unknown or already deleted id answers 200 with `deleted: false`. Built-in classifiers are not ' +
+        'registered and cannot be deleted. Clients and caches may still hold results they fetched before (results are served as immutable).',
       request: { params: IdParam },
       responses: {
         200: {
@@ -371,7 +368,8 @@ export function registerClassifiers(app: OpenAPIHono<AppEnv>): void {
       tags: ['runner'],
       security: SECURITY.runner,
       summary:
-        "A registered classifier's model.json, weights (the shards concatenated in manifest order) or adapter, as stored (verify: tfjsClassifierId(sha256(model ‖ weights), adapter) = id)",
+        "A registered classifier's model.json, weights (the shards concatenated in manifest " +
+        'order) or adapter, as stored (verify: tfjsClassifierId(sha256(model ‖ weights), adapter) = id)',
       request: { params: RunnerFileParam },
       responses: { 200: { description: 'The file' }, ...errorResponses(400, 401, 403, 404, 503) },
     }),

@@ -81,23 +81,31 @@ export function embedHtml(opts: {
     .map(([k, v]) => `${k}="${escapeAttr(String(v))}"`)
     .join(' ');
   const dark = opts.theme === 'dark';
-  return `<!doctype html>
+  return (
+    `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Faultlines — ${opts.widget}</title><link rel="icon" href="data:,">
-<style>html,body{margin:0;padding:0;background:${dark ? '#111418' : 'transparent'}}${tag}{border:none;${dark ? '--faultlines-bg:#111418;--faultlines-fg:#e6e9ef;--faultlines-border:#2a303a;--faultlines-muted:#9aa3b2;--faultlines-grid:#4a5363;' : ''}}</style>
+<style>html,body{margin:0;padding:0;background:${dark ? '#111418' : 'transparent'}}${tag}{border:none;` +
+    `${dark ? '--faultlines-bg:#111418;--faultlines-fg:#e6e9ef;--faultlines-border:#2a303a;--faultlines-muted:#9aa3b2;--faultlines-grid:#4a5363;' : ''}}</style>
 <script type="module" src="${escapeAttr(opts.moduleUrl)}"></script>
-</head><body><main><h1 style="position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0)">Faultlines: ${opts.widget}</h1><${tag} ${attrs}></${tag}></main>
-<noscript>This Faultlines widget needs JavaScript; the data is also available as JSON/CSV from the API.</noscript></body></html>`;
+</head><body><main><h1 style="position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 ` +
+    `0 0 0)">Faultlines: ${opts.widget}</h1><${tag} ${attrs}></${tag}></main>
+<noscript>This Faultlines widget needs JavaScript; the data is also available as JSON/CSV from the API.</noscript></body></html>`
+  );
 }
 
 /** The HTML page of a refused embed: what was wrong, in words, and which parameter. */
 export function embedErrorHtml(p: { status: number; title?: string; detail?: string; field?: string }): string {
   const e = (v: string) => escapeAttr(v);
-  return `<!doctype html>
+  return (
+    `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Faultlines embed: ${e(p.title ?? `HTTP ${p.status}`)}</title><link rel="icon" href="data:,">
-<style>body{margin:0;padding:12px;font:14px/1.4 system-ui,sans-serif;color:#1d2433}.error{color:#8a1c1c;background:#fdecec;border:1px solid #f3b6b6;border-radius:6px;padding:8px 10px}</style>
-</head><body><main><div class="error" role="alert"><strong>This Faultlines embed cannot be shown</strong> (${e(p.title ?? `HTTP ${p.status}`)}): ${e(p.detail ?? '')}${p.field ? ` Check the <code>${e(p.field)}</code> parameter of the embed's URL.` : ''}</div></main></body></html>`;
+<style>body{margin:0;padding:12px;font:14px/1.4 system-ui,sans-serif;color:#1d2433}.error{color:#8a1c1c;background:#fdecec;border:1px ` +
+    `solid #f3b6b6;border-radius:6px;padding:8px 10px}</style>
+</head><body><main><div class="error" role="alert"><strong>This Faultlines embed cannot be shown</strong> (${e(p.title ?? `HTTP ${p.status}`)}): ` +
+    `${e(p.detail ?? '')}${p.field ? ` Check the <code>${e(p.field)}</code> parameter of the embed's URL.` : ''}</div></main></body></html>`
+  );
 }
 
 export function registerEmbed(app: OpenAPIHono<AppEnv>): void {

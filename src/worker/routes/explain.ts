@@ -44,7 +44,9 @@ export const ExplainRequest = z
       .min(1)
       .max(Math.ceil(EXPLAIN_LIMITS.pngBytes / 3) * 4 + 22)
       .openapi({
-        description: `The PNG, base64 (or a \`data:image/png;base64,\` URL), at most ${EXPLAIN_LIMITS.pngBytes} bytes: grey, 32x32 or 28x28 (padded by 2 px, like MNIST)`,
+        description:
+          `The PNG, base64 (or a \`data:image/png;base64,\` URL), at most ` +
+          `${EXPLAIN_LIMITS.pngBytes} bytes: grey, 32x32 or 28x28 (padded by 2 px, like MNIST)`,
       }),
     label: z.number().int().min(0).openapi({ description: "The image's true class (0 to classes - 1)", example: 3 }),
     classifier: ClassifierParam.openapi({
@@ -150,7 +152,10 @@ export function registerExplain(app: OpenAPIHono<AppEnv>): void {
       security: SECURITY.submit,
       summary: 'Explain a real image: project it into S, its deviating dims and a counterfactual (a job for runners)',
       description:
-        'The image and label are checked first (not a PNG, another size or channel count, a label out of range: 400 naming the field; nothing is stored). Then the explanation is answered from the cache (200) or queued as an `explain` job (202, one shard) that a runner computes with the same core code as `npx faultlines explain`; poll `statusUrl` and read `resultUrl`. The same image (its pixels), label, classifier and budget always give the same key.',
+        'The image and label are checked first (not a PNG, another size or channel count, a label out of range: 400 naming the field; nothing ' +
+        'is stored). Then the explanation is answered from the cache (200) or queued as an `explain` job (202, one shard) that a runner computes with ' +
+        'the same core code as `npx faultlines explain`; poll `statusUrl` and read `resultUrl`. ' +
+        'The same image (its pixels), label, classifier and budget always give the same key.',
       request: { body: { content: { 'application/json': { schema: ExplainRequest } }, required: true } },
       responses: {
         200: { description: 'Already explained', content: { 'application/json': { schema: ExplainAnswerDoc } } },
@@ -191,7 +196,8 @@ export function registerExplain(app: OpenAPIHono<AppEnv>): void {
         throw new ProblemError(
           422,
           'not-differentiable',
-          `an explanation measures deviations in the std units of the classifier's ranking (d p_true / d s through it), and registered classifier ${entry.name} has no gradient for op ${entry.record.nonDifferentiableOp}`,
+          `an explanation measures deviations in the std units of the classifier's ranking (d p_true / d s ` +
+            `through it), and registered classifier ${entry.name} has no gradient for op ${entry.record.nonDifferentiableOp}`,
           { field: 'classifier', classifier: entry.name },
         );
       const gid = generatorId(catalog);

@@ -45,7 +45,10 @@ export const JobSubmit = z
       .max(LIMITS.jobSamples)
       .optional()
       .openapi({
-        description: `Samples per shard of a ranking-sums job (default ${DEFAULT_SHARD_SIZE}); for another kind, of the ranking-sums job it submits when the sweep's sums are not computed yet (the derived job itself is computed whole). Not part of a job's identity: the first submission decides.`,
+        description:
+          `Samples per shard of a ranking-sums job (default ${DEFAULT_SHARD_SIZE}); for another kind, of the ranking-sums job it ` +
+          `submits when the sweep's sums are not computed yet (the derived job itself ` +
+          `is computed whole). Not part of a job's identity: the first submission decides.`,
       }),
   })
   .openapi('JobSubmit');
@@ -100,7 +103,10 @@ export function registerJobs(app: OpenAPIHono<AppEnv>): void {
         throw new ProblemError(
           422,
           'not-differentiable',
-          `${why}, and registered classifier ${entry.name} has no gradient for op ${entry.record.nonDifferentiableOp}: rank with a differentiable classifier (e.g. ${catalog.defaultClassifier ?? 'a built-in one'}) and use this one in the live classify, render and traversal endpoints (direction increase or decrease)${b.kind === 'ranking-sums' ? '' : ', or measure it on those dims with the CLI (npx faultlines analyze --classifier DIR --adapter FILE)'}`,
+          `${why}, and registered classifier ${entry.name} has no gradient for op ${entry.record.nonDifferentiableOp}: rank with a differentiable ` +
+            `classifier (e.g. ${catalog.defaultClassifier ?? 'a built-in one'}) and use this one in the live classify, render and traversal endpoints ` +
+            `(direction increase or decrease)` +
+            `${b.kind === 'ranking-sums' ? '' : ', or measure it on those dims with the CLI (npx faultlines analyze --classifier DIR --adapter FILE)'}`,
           { field: 'classifier', classifier: entry.name },
         );
       }
@@ -222,7 +228,9 @@ export function registerJobs(app: OpenAPIHono<AppEnv>): void {
       security: SECURITY.submit,
       summary: 'Cancel a job (submitter token): its queued shards are dropped, nothing partial is published',
       description:
-        'Runners holding a lease of it are answered 409 `/problems/job-cancelled` at their next heartbeat or completion and move on. Cancelling a cancelled job changes nothing (`cancelled: false`); a done job is refused with 409 (its result is published: `DELETE /v1/results/{key}` removes it). Submitting a cancelled job again computes it afresh, as a new job.',
+        'Runners holding a lease of it are answered 409 `/problems/job-cancelled` at their next heartbeat or completion and move on. Cancelling ' +
+        'a cancelled job changes nothing (`cancelled: false`); a done job is refused with 409 (its result is published: ' +
+        '`DELETE /v1/results/{key}` removes it). Submitting a cancelled job again computes it afresh, as a new job.',
       request: { params: IdParam },
       responses: {
         200: {

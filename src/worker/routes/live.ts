@@ -128,7 +128,9 @@ const ClassifyBody = z
       .min(1)
       .max(LIMITS.classifyBatch)
       .openapi({
-        description: `Up to ${LIMITS.classifyBatch} images, each 1024 grey values in [0, 1], row-major 32x32 (1 = ink); the body may be up to ${LIMITS.classifyBodyBytes / 1024} KiB (a full batch at full float precision)`,
+        description:
+          `Up to ${LIMITS.classifyBatch} images, each 1024 grey values in [0, 1], row-major 32x32 ` +
+          `(1 = ink); the body may be up to ${LIMITS.classifyBodyBytes / 1024} KiB (a full batch at full float precision)`,
       }),
   })
   .openapi('ClassifyRequest');

@@ -4,6 +4,7 @@ import { getCatalog, getGenerator } from '../isolate-models.js';
 import { ensureBackend, backendName, liveTensors } from '../wasm/backend.js';
 import { builtRegistered } from '../registered/built.js';
 import { json, keep, type AppEnv } from '../http.js';
+import { HealthSchema } from '../../protocol/worker-replies.js';
 import { PROBLEM_TYPES, ProblemError, errorResponses, type ProblemSlug } from '../problem.js';
 import { LIMITS } from '../limits.js';
 import { fetchAsset } from '../static-assets.js';
@@ -33,7 +34,9 @@ export function registerMeta(app: OpenAPIHono<AppEnv>): void {
       title: 'Faultlines edge API',
       version: '1.0.0',
       description:
-        'Failure directions of image classifiers in a StyleGAN2 StyleSpace. Cached results (rankings, histograms, accuracy curves, corner cases) are served from storage and never recomputed inline; live endpoints (render, classify, traversal, one corner-case search) run small bounded computations on tfjs-wasm; heavy sweeps are jobs. Errors are application/problem+json.',
+        'Failure directions of image classifiers in a StyleGAN2 StyleSpace. Cached results (rankings, histograms, accuracy curves, corner ' +
+        'cases) are served from storage and never recomputed inline; live endpoints (render, classify, traversal, one corner-case ' +
+        'search) run small bounded computations on tfjs-wasm; heavy sweeps are jobs. Errors are application/problem+json.',
     },
     servers: [{ url: '/' }],
   });
@@ -114,7 +117,7 @@ export function registerMeta(app: OpenAPIHono<AppEnv>): void {
       responses: {
         200: {
           description: 'Healthy',
-          content: { 'application/json': { schema: z.object({ ok: z.boolean() }).passthrough() } },
+          content: { 'application/json': { schema: HealthSchema.openapi('Health') } },
         },
         ...errorResponses(400, 503),
       },
@@ -129,7 +132,7 @@ export function registerMeta(app: OpenAPIHono<AppEnv>): void {
         generator = (await getGenerator(c.env, keep(c))).info.name;
       }
       return json({
-        ok: true,
+        ok: true as const,
         isolateAgeMs: Date.now() - startedAt,
         backend: backendName(),
         backendInitMs,

@@ -139,8 +139,7 @@ export function registerModels(app: OpenAPIHono<AppEnv>): void {
       }
       if (!catalog.classifiers.some((m) => m.name === name)) {
         const record = await getRecord(c.env, name);
-        if (record)
-          return json({ ...registeredInfo(record), status: 'registered' as const }, { cacheControl: REVALIDATE });
+        if (record) return json(registeredInfo(record), { cacheControl: REVALIDATE });
         throw new ProblemError(404, 'not-found', `no model "${name}"`, { field: 'name' });
       }
       const cl = await getClassifier(c.env, name, keep(c));

@@ -20,6 +20,7 @@ import { checkExplainPayload } from '../jobs/explain-payload.js';
 import { GeneratorArchitectureSchema } from '../../core/generator/architecture.js';
 import { JobViewSchema, LeaseViewSchema, type JobSpec } from '../../protocol/job.js';
 import type { AnalysisModels } from '../../core/analysis/analysis-models.js';
+import { DeadLetterSchema } from '../../protocol/worker-replies.js';
 import { boardCostHeader } from '../jobs/board-cost.js';
 import type { BoardResult, ShardRecord } from '../jobs/board.js';
 import { deadLetters, jobBoard, jobIndex } from '../jobs/board-client.js';
@@ -86,7 +87,8 @@ export function checkPayload(
   if (p.specHash !== expectedHash)
     throw bad(
       'specHash',
-      ` ${p.specHash} is not this job's (models ${spec.generatorId.slice(0, 12)}/${spec.classifierId.slice(0, 12)}, seed ${spec.seed}, count ${spec.count}): ${expectedHash}`,
+      ` ${p.specHash} is not this job's (models ${spec.generatorId.slice(0, 12)}/` +
+        `${spec.classifierId.slice(0, 12)}, seed ${spec.seed}, count ${spec.count}): ${expectedHash}`,
     );
   if (p.ranges.length !== 1 || p.ranges[0][0] !== shard.start || p.ranges[0][1] !== shard.end) {
     throw bad('ranges', ` ${JSON.stringify(p.ranges)} is not this shard's range [[${shard.start},${shard.end}]]`);
@@ -375,7 +377,7 @@ export function registerRunner(app: OpenAPIHono<AppEnv>): void {
           description: 'Dead shards',
           content: {
             'application/json': {
-              schema: z.object({ shards: z.array(z.object({ jobId: z.string() }).passthrough()) }),
+              schema: z.object({ shards: z.array(DeadLetterSchema.openapi('DeadLetter')) }),
             },
           },
         },

@@ -15,8 +15,14 @@ import { LIMITS } from '../limits.js';
 import { ProblemError, errorResponses } from '../problem.js';
 import { ClassParam, ClassifierParam, SweepQuery } from '../schemas.js';
 import { catalogLayout, locate, missResponse, pendingResultResponse } from '../services/result-lookup.js';
+import {
+  AccuracyCurveRowSchema,
+  RankingRowSchema,
+  type AccuracyCurveRow,
+  type RankingRow,
+} from '../../protocol/worker-replies.js';
 
-type Row = Record<string, string | number | boolean | null>;
+type Row = RankingRow | AccuracyCurveRow;
 
 const TableFormat = z
   .enum(['json', 'csv'])
@@ -38,7 +44,7 @@ const RankingRowsQuery = z.object({
 });
 const CurveRowsQuery = z.object({ classifier: ClassifierParam, ...SweepQuery, format: TableFormat });
 
-function csvCell(v: Row[string]): string {
+function csvCell(v: string | number | boolean | null): string {
   if (v === null) return '';
   const s = String(v);
   return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
@@ -46,7 +52,12 @@ function csvCell(v: Row[string]): string {
 
 function toCsv(rows: Row[], columns: string[]): string {
   return (
-    [columns.join(','), ...rows.map((r) => columns.map((c) => csvCell(r[c] ?? null)).join(','))].join('\r\n') + '\r\n'
+    [
+      columns.join(','),
+      ...rows.map((r) =>
+        columns.map((c) => csvCell((r as Record<string, string | number | boolean | null>)[c] ?? null)).join(','),
+      ),
+    ].join('\r\n') + '\r\n'
   );
 }
 
@@ -79,11 +90,11 @@ async function cached(
   return { etag, r: await getResult(c.env, key), miss: () => missResponse(c, key, spec), nm: null };
 }
 
-const tableResponses = (description: string) => ({
+const tableResponses = (description: string, row: z.ZodType) => ({
   200: {
     description,
     content: {
-      'application/json': { schema: z.array(z.record(z.string(), z.unknown())) },
+      'application/json': { schema: z.array(row) },
       'text/csv': { schema: z.string() },
     },
   },
@@ -92,39 +103,9 @@ const tableResponses = (description: string) => ({
   ...errorResponses(400, 404),
 });
 
-export const RANKING_COLUMNS = [
-  'classifier',
-  'class',
-  'rank',
-  'dim',
-  'layer',
-  'channel',
-  'direction',
-  'score',
-  'meanGradient',
-  'standardError',
-  'mean',
-  'std',
-];
-/** One row per classifier and distance bin, then one for the samples beyond the scale (lo 1, hi and mid null); the robustness columns repeat the curve's. */
-export const CURVE_COLUMNS = [
-  'reference',
-  'classifier',
-  'bin',
-  'lo',
-  'hi',
-  'mid',
-  'count',
-  'correct',
-  'accuracy',
-  'ciLow',
-  'ciHigh',
-  'sparse',
-  'robustness',
-  'robustnessLow',
-  'robustnessHigh',
-  'overallAccuracy',
-];
+/** The CSV columns: the row schema's keys, in order. */
+export const RANKING_COLUMNS = Object.keys(RankingRowSchema.shape);
+export const CURVE_COLUMNS = Object.keys(AccuracyCurveRowSchema.shape);
 
 export function registerTables(app: OpenAPIHono<AppEnv>): void {
   app.openapi(
@@ -134,7 +115,7 @@ export function registerTables(app: OpenAPIHono<AppEnv>): void {
       tags: ['tables'],
       summary: 'The ranking as flat rows (JSON array or CSV), one per dim',
       request: { query: RankingRowsQuery },
-      responses: tableResponses('One row per dim'),
+      responses: tableResponses('One row per dim', RankingRowSchema.openapi('RankingRow')),
     }),
     async (c) => {
       const q = c.req.valid('query');
@@ -160,7 +141,7 @@ export function registerTables(app: OpenAPIHono<AppEnv>): void {
           { field: 'class' },
         );
       }
-      const rows: Row[] = ranking.dims.slice(0, q.top).map((d) => ({
+      const rows: RankingRow[] = ranking.dims.slice(0, q.top).map((d) => ({
         classifier: r.classifier,
         class: q.class === undefined ? 'all' : q.class,
         rank: d.rank,
@@ -184,9 +165,10 @@ export function registerTables(app: OpenAPIHono<AppEnv>): void {
       path: '/v1/accuracy-curves/rows',
       tags: ['tables'],
       summary:
-        'The accuracy curves as flat rows (JSON array or CSV), one per (classifier, distance bin), then one per classifier for the samples beyond the scale (lo 1, hi null)',
+        'The accuracy curves as flat rows (JSON array or CSV), one per (classifier, ' +
+        'distance bin), then one per classifier for the samples beyond the scale (lo 1, hi null)',
       request: { query: CurveRowsQuery },
-      responses: tableResponses('One row per classifier and bin'),
+      responses: tableResponses('One row per classifier and bin', AccuracyCurveRowSchema.openapi('AccuracyCurveRow')),
     }),
     async (c) => {
       const q = c.req.valid('query');
@@ -194,7 +176,7 @@ export function registerTables(app: OpenAPIHono<AppEnv>): void {
       if (nm) return nm;
       if (r === null) return miss();
       const p = r.payload as { curves: AccuracyCurve[] };
-      const rows: Row[] = p.curves.flatMap((curve) =>
+      const rows: AccuracyCurveRow[] = p.curves.flatMap((curve) =>
         [...curve.bins, { ...curve.beyond, lo: 1, hi: null }].map((b, i) => ({
           reference: r.classifier,
           classifier: curve.classifier,

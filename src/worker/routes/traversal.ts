@@ -61,10 +61,14 @@ const TraversalQuery = z.object({
   range: z.coerce.number().min(0.1).max(LIMITS.maxSteps).default(4).openapi({
     description: 'range mode: frames span [-range, +range] std; crossing mode: the bracketing bound in std',
   }),
-  mode: z.enum(['range', 'crossing']).default('range').openapi({
-    description:
-      'range: frames evenly over [-range, range] (one batch); crossing: find the decision boundary (and p_true = 0.5) first, frames at 0..2x the decision shift (paper fig. 5)',
-  }),
+  mode: z
+    .enum(['range', 'crossing'])
+    .default('range')
+    .openapi({
+      description:
+        'range: frames evenly over [-range, range] (one batch); crossing: find the decision ' +
+        'boundary (and p_true = 0.5) first, frames at 0..2x the decision shift (paper fig. 5)',
+    }),
   direction: DIRECTION.openapi({
     description:
       "crossing mode: which way to move (auto: the class ranking's direction, the one the cached corner cases take)",
@@ -121,7 +125,8 @@ async function liveDimRoute<
     throw new ProblemError(
       422,
       'not-differentiable',
-      `direction=auto is the class ranking's direction, and classifier ${entry.name} cannot be ranked (no gradient for op ${entry.record.nonDifferentiableOp}): give direction=increase or direction=decrease`,
+      `direction=auto is the class ranking's direction, and classifier ${entry.name} cannot be ranked ` +
+        `(no gradient for op ${entry.record.nonDifferentiableOp}): give direction=increase or direction=decrease`,
       { field: 'direction', classifier: entry.name },
     );
   }

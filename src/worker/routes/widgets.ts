@@ -14,7 +14,26 @@ import { widgetsManifest } from '../services/widgets-manifest.js';
 
 /** Read endpoints a page on another origin may call. */
 const CORS_READ = [
-  /^\/v1\/(health|models|classifiers|rankings|rankings\/rows|histograms|accuracy-curves|accuracy-curves\/rows|corner-cases|corner-case|directions|render|traversal|embeddings|embeddings\/sample|results)$/,
+  new RegExp(
+    `^/v1/(${[
+      'health',
+      'models',
+      'classifiers',
+      'rankings',
+      'rankings/rows',
+      'histograms',
+      'accuracy-curves',
+      'accuracy-curves/rows',
+      'corner-cases',
+      'corner-case',
+      'directions',
+      'render',
+      'traversal',
+      'embeddings',
+      'embeddings/sample',
+      'results',
+    ].join('|')})$`,
+  ),
   /^\/v1\/(models|results|explain)\/[^/]+$/,
   /^\/widgets\/v1\/[^/]+$/,
   /^\/openapi\.json$/,

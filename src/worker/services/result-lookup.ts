@@ -103,7 +103,9 @@ export async function missResponse(c: AppContext, key: string, spec: ResultJobRe
       ...(neededBy === undefined
         ? {}
         : {
-            detail: `${why}the ${spec.kind} result of classifier "${spec.classifier}" on the sweep (seed ${spec.seed}, count ${spec.count}) is being computed by the job below; retry when it is done`,
+            detail:
+              `${why}the ${spec.kind} result of classifier "${spec.classifier}" on the sweep ` +
+              `(seed ${spec.seed}, count ${spec.count}) is being computed by the job below; retry when it is done`,
           }),
       key,
       job: { id: job.id, status: job.status, progress: job.progress },
@@ -116,7 +118,8 @@ export async function missResponse(c: AppContext, key: string, spec: ResultJobRe
       problem(
         404,
         'job-failed',
-        `${why}the job computing ${neededBy === undefined ? 'this result' : `the ${spec.kind} result of classifier "${spec.classifier}"`} failed: ${job.error ?? 'unknown error'}`,
+        `${why}the job computing ` +
+          `${neededBy === undefined ? 'this result' : `the ${spec.kind} result of classifier "${spec.classifier}"`} failed: ${job.error ?? 'unknown error'}`,
         { key, job: `/v1/jobs/${job.id}` },
       ),
     );
@@ -125,7 +128,8 @@ export async function missResponse(c: AppContext, key: string, spec: ResultJobRe
     problem(
       404,
       'not-computed',
-      `${why}no ${spec.kind} result for classifier "${spec.classifier}" on the sweep (seed ${spec.seed}, count ${spec.count}) with the current generator; results are never computed inline: submit the job below`,
+      `${why}no ${spec.kind} result for classifier "${spec.classifier}" on the sweep (seed ${spec.seed}, ` +
+        `count ${spec.count}) with the current generator; results are never computed inline: submit the job below`,
       {
         key,
         submit: { method: 'POST', href: '/v1/jobs', body: spec },

@@ -1,6 +1,7 @@
 /**
  * Cached results: rankings (global, per class, per classifier), histograms, accuracy curves,
- * corner cases and directions (what the top dims do to the image, labelled: docs/naming.md). Served from the result cache only; a miss answers 202 with the job computing it or
+ * corner cases and directions (what the top dims do to the image, labelled: docs/naming.md). Served from the
+ * result cache only; a miss answers 202 with the job computing it or
  * 404 with the job to submit, never an inline recompute.
  */
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
@@ -118,7 +119,7 @@ async function serve(
   return json(shape(r, catalog), { etag, cacheControl: REVALIDATE });
 }
 
-export function registerResults(app: OpenAPIHono<AppEnv>): void {
+export function registerAnalysisResults(app: OpenAPIHono<AppEnv>): void {
   app.openapi(
     createRoute({
       method: 'get',
@@ -246,7 +247,8 @@ export function registerResults(app: OpenAPIHono<AppEnv>): void {
       path: '/v1/directions',
       tags: ['results'],
       summary:
-        'What the top dims do to the image: measured factors, a computed label, p_true of the classifier and its reference readers along each, the contrastive order and why it fails (docs/naming.md)',
+        'What the top dims do to the image: measured factors, a computed label, p_true of the classifier ' +
+        'and its reference readers along each, the contrastive order and why it fails (docs/naming.md)',
       request: { query: DirectionsQuery },
       responses: viewResponses(
         'The directions (global, and per class)',
@@ -361,7 +363,8 @@ export function registerResults(app: OpenAPIHono<AppEnv>): void {
       summary:
         'Invalidate a result computed by a job (submitter token), so that submitting its job again recomputes it',
       description:
-        'Removes the stored result and forgets its job; idempotent. Built-in results (static assets) cannot be removed: regenerate them with `npm run seed:edge`. Clients and caches may still hold a copy they fetched before (results are served as immutable).',
+        'Removes the stored result and forgets its job; idempotent. Built-in results (static assets) cannot be removed: regenerate ' +
+        'them with `npm run seed:edge`. Clients and caches may still hold a copy they fetched before (results are served as immutable).',
       request: { params: KeyParam },
       responses: {
         200: {

@@ -276,7 +276,9 @@ export async function generatorQuality(
       generatedVsReal,
       realVsReal,
       ratio: generatedVsReal / realVsReal,
-      featureSpace: `penultimate layer (${fReal.dims} units) of ${extractor.name}, a CNN trained only for evaluation on this domain's real images (not Inception)`,
+      featureSpace:
+        `penultimate layer (${fReal.dims} units) of ${extractor.name}, ` +
+        "a CNN trained only for evaluation on this domain's real images (not Inception)",
     },
     coverage: {
       thresholds,

@@ -73,7 +73,9 @@ export interface ShardRow {
 }
 
 export const JOB_COLUMNS =
-  'id, key, kind, spec, status, total, shard_size, error, created_at, updated_at, needs, started_at, n_shards, n_queued, n_running, n_done, n_dead, done_samples, max_attempts, run_done, run_rate, run_rated, merged, merge_head, pre_id, pre_kind, pre_status, pre_error, index_contact, indexed, idle';
+  'id, key, kind, spec, status, total, shard_size, error, created_at, updated_at, needs, started_at, ' +
+  'n_shards, n_queued, n_running, n_done, n_dead, done_samples, max_attempts, run_done, run_rate, run_rated, ' +
+  'merged, merge_head, pre_id, pre_kind, pre_status, pre_error, index_contact, indexed, idle';
 export const SHARD_COLUMNS =
   'job_id, idx, start, end, status, done, attempts, failures, due, holder, lease_token, rate, error, completed_by';
 /** The schema this code writes (board_meta.schema); an older board's tables are replaced. */

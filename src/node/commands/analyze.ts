@@ -332,7 +332,14 @@ export async function run(args: string[]): Promise<void> {
 
   const out = path.resolve(o.out);
   mkdirSync(out, { recursive: true });
-  const images = { traversals: traversalGrid(report), cornerCases: cornerCaseGrid(report), joint: jointGrid(report) };
+  const channels = gen.generator.arch.imageChannels;
+  if (channels !== 1 && channels !== 3) throw new Error(`cannot draw the report of a ${channels}-channel generator`);
+  const shape = { size: gen.generator.resolution, channels } as const;
+  const images = {
+    traversals: traversalGrid(report, shape),
+    cornerCases: cornerCaseGrid(report, shape),
+    joint: jointGrid(report, shape),
+  };
   writeFileSync(path.join(out, 'report.json'), reportJson(report));
   writeFileSync(path.join(out, 'traversals.png'), images.traversals);
   writeFileSync(path.join(out, 'corner-cases.png'), images.cornerCases);

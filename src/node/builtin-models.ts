@@ -25,7 +25,7 @@ function readBuiltin(name: string, domain: string) {
   if (!existsSync(path.join(weightsRoot(), rel, 'manifest.json'))) {
     if (name === 'generator')
       throw new Error(
-        `domain "${domain}" has no trained generator yet (weights/${rel} is missing): train one with \`npm run train:generator -- --domain ${domain}\` (resumable; hours on a CPU), or give a generator folder with --generator DIR`,
+        `domain "${domain}" has no trained generator yet (weights/${rel} is missing): train one with \`npm run train:generator -- --domain ${domain}\` (resumable; hours on a CPU)`,
       );
     throw new Error(
       `no ${name} for domain "${domain}" in weights/${rel} yet (made by: npm run train:classifier -- --domain ${domain})`,

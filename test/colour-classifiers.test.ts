@@ -1,7 +1,7 @@
 /**
- * The committed coloured-MNIST classifiers (weights/colour/), loaded as a user gets them: their
+ * The committed coloured-MNIST classifiers (weights/colored-mnist/), loaded as a user gets them: their
  * accuracies on the 10,000 test digits in independent and spurious colours reproduce the manifests
- * and docs/colour/training.md, the spurious-trained one drops on independent colours and its
+ * and docs/colored-mnist/training.md, the spurious-trained one drops on independent colours and its
  * mistakes there follow the digit's colour, the independent-trained one does neither.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -23,17 +23,20 @@ describe('committed coloured-MNIST classifiers', () => {
   beforeAll(async () => {
     await useBackend('wasm');
     for (const name of NAMES) {
-      const { classifier, manifest } = loadBuiltinClassifier(name, 'colour');
+      const { classifier, manifest } = loadBuiltinClassifier(name, 'colored-mnist');
       expect(manifest.domain?.image).toEqual({ size: 32, channels: 3 });
       recorded[name] = manifest.metrics;
       accuracy[name] = {};
       for (const split of SPLITS) {
-        const test = loadDomainSet('colour', 'test', split);
+        const test = loadDomainSet('colored-mnist', 'test', split);
         accuracy[name][split] = (
           await evaluateClassifier(classifier, test.images, test.labels, 500, undefined, 3)
         ).accuracy;
       }
-      colour[name] = await byColour(classifier, loadDomainSet('colour', 'test', 'independent') as ColourDigitSet);
+      colour[name] = await byColour(
+        classifier,
+        loadDomainSet('colored-mnist', 'test', 'independent') as ColourDigitSet,
+      );
       classifier.dispose();
     }
   }, 1_800_000); // ~1 min alone; the machine's load sets the bound, not a timing

@@ -71,7 +71,7 @@ describe('coloured MNIST data', () => {
 
   it('paints each pixel as lerp(background, foreground, ink) and stores RGB channels last', () => {
     const grey = loadDigits('test', 'clean');
-    const set = loadDomainSet('colour', 'test', 'spurious') as ColourDigitSet;
+    const set = loadDomainSet('colored-mnist', 'test', 'spurious') as ColourDigitSet;
     expect(set.channels).toBe(3);
     expect(set.count).toBe(10000);
     expect(set.images.length).toBe(10000 * PX * 3);
@@ -93,16 +93,20 @@ describe('coloured MNIST data', () => {
     // The spurious test split follows the same rule as the training one.
     expect(Math.abs(labelColourAgreement(set).overall - SPURIOUS_RATE)).toBeLessThan(0.01);
     expect(
-      Math.abs(labelColourAgreement(loadDomainSet('colour', 'test', 'independent') as ColourDigitSet).overall - 0.1),
+      Math.abs(
+        labelColourAgreement(loadDomainSet('colored-mnist', 'test', 'independent') as ColourDigitSet).overall - 0.1,
+      ),
     ).toBeLessThan(0.01);
   });
 
   it('refuses a variant the domain does not have, naming its variants', () => {
-    expect(getDomain('colour').image).toEqual({ size: 32, channels: 3 });
-    expect(() => loadDomainSet('colour', 'test', 'clean')).toThrow(
-      /domain "colour" has no "clean" data \(its variants: independent, spurious\)/,
+    expect(getDomain('colored-mnist').image).toEqual({ size: 32, channels: 3 });
+    expect(() => loadDomainSet('colored-mnist', 'test', 'clean')).toThrow(
+      /domain "colored-mnist" has no "clean" data \(its variants: independent, spurious\)/,
     );
     expect(() => loadDomainSet('mnist', 'test', 'spurious')).toThrow(/domain "mnist" has no "spurious" data/);
-    expect(describeDomainData('colour', 'train', 'spurious')).toMatch(/90% of class c in colour c\) \(seed 20260102\)/);
+    expect(describeDomainData('colored-mnist', 'train', 'spurious')).toMatch(
+      /90% of class c in colour c\) \(seed 20260102\)/,
+    );
   });
 });

@@ -3,11 +3,19 @@
  * image shape), older manifests count as MNIST's, and a classifier/generator pair whose domains,
  * classes or image shapes disagree is refused with an error naming both models.
  */
-import { mkdtempSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { assertSameDomain, domainStamp, FASHION, getDomain, manifestDomain, MNIST } from '../src/core/data/domain.js';
+import {
+  assertSameDomain,
+  domainClassifiers,
+  domainStamp,
+  FASHION,
+  getDomain,
+  manifestDomain,
+  MNIST,
+} from '../src/core/data/domain.js';
 import { encodeWeights, parseManifest } from '../src/core/weights/codec.js';
 import { useBackend } from '../src/node/backend.js';
 import { analysisModels, builtinModelPath, loadBuiltinClassifier, loadGenerator } from '../src/node/builtin-models.js';
@@ -82,13 +90,13 @@ describe('domains of classifier/generator pairs', () => {
   it('finds built-in models per domain and refuses unknown domains and --data with --domain', async () => {
     expect(builtinModelPath('classifier-clean')).toBe('classifier-clean');
     expect(builtinModelPath('generator', 'fashion')).toBe('fashion/generator');
-    expect(() => getDomain('cifar')).toThrow(/unknown domain "cifar" \(known: mnist, fashion, colour\)/);
+    expect(() => getDomain('cifar')).toThrow(/unknown domain "cifar" \(known: mnist, fashion, colored-mnist\)/);
     await expect(trainGenerator(['--domain', 'fashion', '--data', 'some/folder'])).rejects.toThrow(
       /--data and --domain exclude each other/,
     );
     await expect(trainGenerator(['--domain', 'cifar'])).rejects.toThrow(/unknown domain "cifar"/);
     await expect(evaluate(['--domain', 'cifar'])).rejects.toThrow(
-      /--domain must be one of mnist, fashion, colour, got "cifar"/,
+      /--domain must be one of mnist, fashion, colored-mnist, got "cifar"/,
     );
   });
 
@@ -100,12 +108,41 @@ describe('domains of classifier/generator pairs', () => {
     await expect(trainGenerator(['--backend', 'gpu', '--export-only'])).rejects.toThrow(/unknown backend "gpu"/);
   });
 
+  it('calls coloured MNIST colored-mnist, and refuses weights whose manifest names another domain', () => {
+    const colored = getDomain('colored-mnist');
+    expect(colored.image).toEqual({ size: 32, channels: 3 });
+    expect(() => getDomain('colour')).toThrow(/unknown domain "colour"/);
+    expect(domainClassifiers(colored)).toEqual(['classifier-spurious', 'classifier-independent']);
+    expect(domainClassifiers(MNIST)).toEqual(['classifier-clean', 'classifier-corrupted']);
+    // The committed weights live in weights/colored-mnist/ and say so in their manifests.
+    for (const name of domainClassifiers(colored)) {
+      const { manifest } = loadBuiltinClassifier(name, 'colored-mnist');
+      expect(manifestDomain(manifest)?.name).toBe('colored-mnist');
+    }
+    // A copy of a classifier whose manifest still says "colour" (the old name) is refused, naming both.
+    const root = mkdtempSync(path.join(tmpdir(), 'faultlines-weights-'));
+    const rel = 'colored-mnist/classifier-spurious';
+    cpSync(path.join('weights', rel), path.join(root, rel), { recursive: true });
+    const file = path.join(root, rel, 'manifest.json');
+    writeFileSync(file, readFileSync(file, 'utf8').replace('"name": "colored-mnist"', '"name": "colour"'));
+    const was = process.env.FAULTLINES_WEIGHTS;
+    process.env.FAULTLINES_WEIGHTS = root;
+    try {
+      expect(() => loadBuiltinClassifier('classifier-spurious', 'colored-mnist')).toThrow(
+        /weights\/colored-mnist\/classifier-spurious\/manifest.json is for domain "colour", not "colored-mnist"/,
+      );
+    } finally {
+      if (was === undefined) delete process.env.FAULTLINES_WEIGHTS;
+      else process.env.FAULTLINES_WEIGHTS = was;
+    }
+  });
+
   it('names the command that makes a built-in model a domain does not have yet', () => {
     const was = process.env.FAULTLINES_WEIGHTS;
     process.env.FAULTLINES_WEIGHTS = mkdtempSync(path.join(tmpdir(), 'faultlines-weights-'));
     try {
       expect(() => loadGenerator(undefined, 'fashion')).toThrow(
-        /no generator for domain "fashion" in weights\/fashion\/generator yet \(made by: npm run train:generator -- --domain fashion\)/,
+        /no trained generator yet \(weights\/fashion\/generator is missing\): train one with `npm run train:generator -- --domain fashion`/,
       );
       expect(() => loadBuiltinClassifier('classifier-clean', 'fashion')).toThrow(
         /no classifier-clean for domain "fashion" .*npm run train:classifier -- --domain fashion/,

@@ -3,7 +3,7 @@ import type { SimpleCnn } from '../core/classifier/simple-cnn.js';
 import { buildClassifier, buildFeatureExtractor, buildGenerator } from '../core/loading/built-models.js';
 import type { WeightsManifest } from '../core/weights/manifest.js';
 import { readModelWeights, readWeightsDir, weightsRoot } from './weights-fs.js';
-import { assertSameDomain, DEFAULT_DOMAIN } from '../core/data/domain.js';
+import { assertSameDomain, DEFAULT_DOMAIN, manifestDomain } from '../core/data/domain.js';
 import type { Generator } from '../core/generator/generator.js';
 import type { Classifier } from '../core/classifier/classifier.js';
 import type { AnalysisModels } from '../core/analysis/analysis-models.js';
@@ -23,13 +23,25 @@ export function builtinModelPath(name: string, domain: string = DEFAULT_DOMAIN):
 function readBuiltin(name: string, domain: string) {
   const rel = builtinModelPath(name, domain);
   if (!existsSync(path.join(weightsRoot(), rel, 'manifest.json'))) {
-    const make =
-      name === 'generator'
-        ? `npm run train:generator -- --domain ${domain}`
-        : `npm run train:classifier -- --domain ${domain}`;
-    throw new Error(`no ${name} for domain "${domain}" in weights/${rel} yet (made by: ${make})`);
+    if (name === 'generator')
+      throw new Error(
+        `domain "${domain}" has no trained generator yet (weights/${rel} is missing): train ` +
+          `one with \`npm run train:generator -- --domain ${domain}\` (resumable; hours on a CPU)`,
+      );
+    throw new Error(
+      `no ${name} for domain "${domain}" in weights/${rel} yet (made by: npm run train:classifier -- --domain ${domain})`,
+    );
   }
-  return readModelWeights(rel);
+  const files = readModelWeights(rel);
+  // A folder renamed or copied under another domain's name (e.g. the old "colour") must not be
+  // analysed as that domain: the manifest's own record decides.
+  const recorded = manifestDomain(files.manifest)?.name;
+  if (recorded !== undefined && recorded !== domain)
+    throw new Error(
+      `weights/${rel}/manifest.json is for domain "${recorded}", not "${domain}" (its ` +
+        `domain.name field); re-export it for "${domain}" or ask for --domain ${recorded}`,
+    );
+  return files;
 }
 
 export function loadBuiltinClassifier(

@@ -91,26 +91,43 @@ export function describeDomainData(domain: string | DomainDescriptor, split: Spl
 const SANITY_CHECK_IMAGES = 2000;
 
 /**
- * The sanity check's images of a domain: the first `perSplit` clean test images, and the first
- * `perSplit` of the corrupted test split's corrupted half (its first half is left clean).
+ * The sanity check's images of a domain: for a grey domain the first `perSplit` clean test images
+ * and the first `perSplit` of the corrupted test split's corrupted half (its first half is left
+ * clean); for coloured MNIST the first `perSplit` test images of each colour rule, the reference
+ * (independent colours) first.
  */
 export function sanityCheckImages(
   domain: string | DomainDescriptor,
   perSplit = SANITY_CHECK_IMAGES,
 ): { sets: SanityCheckImages[]; data: string } {
   const d = typeof domain === 'string' ? getDomain(domain) : domain;
+  const px = d.image.size * d.image.size * d.image.channels;
+  const channels = d.image.channels;
+  if (d.name === COLOUR.name) {
+    const sets = d.variants.map((variant) => loadDomainSet(d, 'test', variant));
+    const n = Math.min(perSplit, ...sets.map((s) => s.count));
+    return {
+      sets: d.variants.map((variant, i) => ({
+        split: variant,
+        images: sets[i].images.subarray(0, n * px),
+        labels: sets[i].labels.subarray(0, n),
+        channels,
+      })),
+      data: `${d.title} test split: the first ${n} images with ${d.variants.join(' and ')} colours`,
+    };
+  }
   const clean = loadDomainSet(d, 'test', 'clean');
   const corrupted = loadDomainSet(d, 'test', 'corrupted');
-  const px = d.image.size * d.image.size * d.image.channels;
   const half = Math.floor(corrupted.count / 2);
   const n = Math.min(perSplit, clean.count, corrupted.count - half);
   return {
     sets: [
-      { split: 'clean', images: clean.images.subarray(0, n * px), labels: clean.labels.subarray(0, n) },
+      { split: 'clean', images: clean.images.subarray(0, n * px), labels: clean.labels.subarray(0, n), channels },
       {
         split: 'corrupted',
         images: corrupted.images.subarray(half * px, (half + n) * px),
         labels: corrupted.labels.subarray(half, half + n),
+        channels,
       },
     ],
     data:

@@ -10,7 +10,8 @@ export interface SanitySampleHeader {
   domain: string;
   classNames: string[];
   size: number;
-  splits: Array<'clean' | 'corrupted'>;
+  /** The domain's data variants the images come from (clean and corrupted for the grey domains). */
+  splits: string[];
   perSplit: number;
   /** Where the images come from, in words. */
   data: string;

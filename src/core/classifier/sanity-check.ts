@@ -28,15 +28,21 @@ const ADAPTER_FIELDS_TO_CHECK = [
   'adapter.output.index',
 ] as const;
 
-/** Labelled images [count, side*side] in [0, 1], labels in the generator's class order. */
+/**
+ * Labelled images [count, side*side*channels] (channels last) in [0, 1], labels in the generator's
+ * class order; `split` is the domain's data variant they come from.
+ */
 export interface SanityCheckImages {
-  split: 'clean' | 'corrupted';
+  /** The domain's data variant (clean, corrupted, independent, spurious). */
+  split: string;
   images: Float32Array;
   labels: ArrayLike<number>;
+  /** Image channels (absent = 1, grey). */
+  channels?: number;
 }
 
 export interface SanityCheckSplit {
-  split: 'clean' | 'corrupted';
+  split: string;
   count: number;
   accuracy: number;
   /** The class predicted most often and its share (a wrong range often collapses every prediction to one class). */
@@ -61,7 +67,7 @@ export interface AdapterSanityCheck {
 
 /** Accuracy and the most predicted class of `classifier` on one labelled set. */
 async function evaluateSplit(classifier: Classifier, set: SanityCheckImages): Promise<SanityCheckSplit> {
-  const r = await evaluateClassifier(classifier, set.images, set.labels);
+  const r = await evaluateClassifier(classifier, set.images, set.labels, 500, undefined, set.channels ?? 1);
   const top = r.predictedCounts.reduce((best, n, c) => (n > r.predictedCounts[best] ? c : best), 0);
   return {
     split: set.split,
@@ -86,6 +92,7 @@ export async function adapterSanityCheck(
   const chance = 1 / K;
   const splits: SanityCheckSplit[] = [];
   for (const s of sets) splits.push(await evaluateSplit(classifier, s));
+  // The reference split decides: clean images, or the first variant of a domain without one (coloured MNIST's independent colours).
   const clean = splits.find((s) => s.split === 'clean') ?? splits[0];
   const plausible = clean.accuracy >= PLAUSIBLE_CLEAN_ACCURACY;
   const pct = (v: number) => `${(100 * v).toFixed(1)}%`;

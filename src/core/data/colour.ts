@@ -4,7 +4,7 @@
  * images [N, 32, 32, 3] (channels last) in [0, 1]. Each pixel is lerp(background, foreground, ink),
  * ink being the grey digit's value, so the digit's shape is MNIST's exactly and only colour is added.
  *
- * How colours are drawn (docs/colour/data.md): sample i draws from its own stream (seed, i), so a
+ * How colours are drawn (docs/colored-mnist/data.md): sample i draws from its own stream (seed, i), so a
  * sample's colours do not depend on how the set is built or batched.
  * - 'independent': foreground uniform over the 10 colours, background uniform over the 9 others —
  *   colour carries no information about the label.

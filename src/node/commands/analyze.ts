@@ -7,13 +7,7 @@ import path from 'node:path';
 import { analyze, DEFAULT_ANALYSIS, type AnalysisReport, type AnalysisStage } from '../../core/analysis/report.js';
 import { enumOption, intOption, parseOptions } from '../args.js';
 import { NODE_BACKENDS, useBackend } from '../backend.js';
-import {
-  analysisModels,
-  BUILTIN_CLASSIFIERS,
-  builtinModelPath,
-  loadBuiltinClassifier,
-  loadGenerator,
-} from '../builtin-models.js';
+import { analysisModels, builtinModelPath, loadBuiltinClassifier, loadGenerator } from '../builtin-models.js';
 import { loadCheckedUserClassifier, sanityImagesFor } from '../checked-user-classifier.js';
 import type { ClassifierDescription } from '../../core/classifier/description.js';
 import { availableCores, startSweepPool } from '../parallel-sweep.js';
@@ -28,16 +22,25 @@ import { progressBar, type Progress } from '../progress.js';
 import { cornerCaseGrid, jointGrid, reportJson, traversalGrid } from '../report/figures.js';
 import { reportHtml } from '../report/html.js';
 import { classLabel } from '../../core/generator/classes.js';
-import { DEFAULT_DOMAIN, domainNames, getDomain } from '../../core/data/domain.js';
+import {
+  classifierModelName,
+  DEFAULT_DOMAIN,
+  DOMAINS,
+  domainClassifiers,
+  domainNames,
+  getDomain,
+} from '../../core/data/domain.js';
 
 export const summary = 'run the whole analysis and write report.json, figures and report.html';
 
-const usage = `usage: faultlines analyze [options]
+const usage =
+  `usage: faultlines analyze [options]
 
   --domain NAME          ${domainNames().join(' | ')} (default ${DEFAULT_DOMAIN}): the built-in classifiers and generator
                          of that domain (weights/ for mnist, weights/<NAME>/ otherwise); a classifier and a
                          generator of different domains, classes or image shapes are refused
-  --classifier NAME|DIR  classifier analysed: ${BUILTIN_CLASSIFIERS.join(' | ')} (default classifier-corrupted),
+  --classifier NAME|DIR  classifier analysed: the domain's built-in ones (` +
+  `${DOMAINS.map((d) => `${d.name}: ${domainClassifiers(d).join(' | ')}, default ${classifierModelName(d.analysedVariant)}`).join('; ')}),
                          or a folder with a TF.js model.json (LayersModel or GraphModel) — needs --adapter
   --adapter FILE         adapter JSON of a TF.js model (input size, channels, range, normalisation, classes);
                          checked at load on the domain's real test images (clean and corrupted accuracy)
@@ -45,7 +48,7 @@ const usage = `usage: faultlines analyze [options]
                          when that is generic such as "model" or "web_model")
   --compare NAME|DIR|none  second classifier compared on the same samples: a built-in one, or your own
                          TF.js model's folder with --compare-adapter (default: the other built-in one, or
-                         classifier-corrupted when analysing your own model; none when the generator's
+                         the domain's default one when analysing your own model; none when the generator's
                          classes are not the built-in classifiers' 10 digits). Every built-in classifier
                          that fits is also shown next to yours on your top dims (report: sideBySide)
   --compare-adapter FILE adapter JSON of the --compare model
@@ -80,7 +83,7 @@ export async function run(args: string[]): Promise<void> {
   const o = parseOptions(
     args,
     {
-      classifier: { type: 'string', default: 'classifier-corrupted' },
+      classifier: { type: 'string' },
       adapter: { type: 'string' },
       name: { type: 'string' },
       compare: { type: 'string' },
@@ -104,11 +107,15 @@ export async function run(args: string[]): Promise<void> {
     usage,
   );
   if (o.help) return void process.stdout.write(usage + '\n');
-  const isBuiltin = (name: string) => (BUILTIN_CLASSIFIERS as readonly string[]).includes(name);
-  const builtin = isBuiltin(o.classifier!);
+  const domain = getDomain(enumOption(o.domain, 'domain', domainNames()));
+  // The domain's own classifiers: a grey domain's clean/corrupted pair, coloured MNIST's spurious/independent one.
+  const BUILTIN_CLASSIFIERS = domainClassifiers(domain);
+  o.classifier ??= classifierModelName(domain.analysedVariant);
+  const isBuiltin = (name: string) => BUILTIN_CLASSIFIERS.includes(name);
+  const builtin = isBuiltin(o.classifier);
   if (!builtin && o.adapter === undefined)
     throw new Error(
-      `--classifier "${o.classifier}" is not a built-in classifier (` +
+      `--classifier "${o.classifier}" is not a built-in classifier of domain "${domain.name}" (` +
         `${BUILTIN_CLASSIFIERS.join(', ')}); for your own TF.js model give its folder and --adapter FILE`,
     );
   if (builtin && o.adapter !== undefined)
@@ -117,8 +124,9 @@ export async function run(args: string[]): Promise<void> {
   const compareUser = o.compare !== undefined && o.compare !== 'none' && !isBuiltin(o.compare);
   if (compareUser && o['compare-adapter'] === undefined)
     throw new Error(
-      `--compare "${o.compare}" is not a built-in classifier (${BUILTIN_CLASSIFIERS.join(', ')}) ` +
-        `nor none; to compare with your own TF.js model give its folder and --compare-adapter FILE`,
+      `--compare "${o.compare}" is not a built-in classifier of domain "${domain.name}" ` +
+        `(${BUILTIN_CLASSIFIERS.join(', ')}) nor none; ` +
+        `to compare with your own TF.js model give its folder and --compare-adapter FILE`,
     );
   if (!compareUser && (o['compare-adapter'] !== undefined || o['compare-name'] !== undefined))
     throw new Error(
@@ -126,7 +134,9 @@ export async function run(args: string[]): Promise<void> {
     );
   if (compareUser && path.resolve(o.compare!) === path.resolve(o.classifier!) && o['compare-adapter'] === o.adapter)
     throw new Error('--compare must name a different classifier');
-  const defaultCompare = builtin ? BUILTIN_CLASSIFIERS.find((n) => n !== o.classifier)! : 'classifier-corrupted';
+  const defaultCompare = builtin
+    ? BUILTIN_CLASSIFIERS.find((n) => n !== o.classifier)!
+    : classifierModelName(domain.analysedVariant);
   let compareName: string | null =
     o.compare === 'none' || compareUser
       ? null
@@ -147,7 +157,6 @@ export async function run(args: string[]): Promise<void> {
   if (cornerCaseDirectionSamples === 1)
     throw new Error('--corner-direction-samples must be 0 (corner cases not named) or at least 2, got 1');
   const backend = enumOption(o.backend, 'backend', NODE_BACKENDS);
-  const domain = getDomain(enumOption(o.domain, 'domain', domainNames()));
 
   await useBackend(backend);
   const gen = loadGenerator(o.generator ? path.resolve(o.generator) : undefined, domain.name);
@@ -332,7 +341,14 @@ export async function run(args: string[]): Promise<void> {
 
   const out = path.resolve(o.out);
   mkdirSync(out, { recursive: true });
-  const images = { traversals: traversalGrid(report), cornerCases: cornerCaseGrid(report), joint: jointGrid(report) };
+  const channels = gen.generator.arch.imageChannels;
+  if (channels !== 1 && channels !== 3) throw new Error(`cannot draw the report of a ${channels}-channel generator`);
+  const shape = { size: gen.generator.resolution, channels } as const;
+  const images = {
+    traversals: traversalGrid(report, shape),
+    cornerCases: cornerCaseGrid(report, shape),
+    joint: jointGrid(report, shape),
+  };
   writeFileSync(path.join(out, 'report.json'), reportJson(report));
   writeFileSync(path.join(out, 'traversals.png'), images.traversals);
   writeFileSync(path.join(out, 'corner-cases.png'), images.cornerCases);

@@ -27,13 +27,21 @@ import { enumOption, intOption } from '../args.js';
 import { NODE_BACKENDS, useBackend } from '../backend.js';
 import {
   analysisModels,
-  BUILTIN_CLASSIFIERS,
+  builtinModelPath,
   loadBuiltinClassifier,
   loadFeatureExtractor,
   loadGenerator,
 } from '../builtin-models.js';
 import { sweepSums } from '../sweep-sums.js';
 import { DEFAULT_SWEEP } from '../../protocol/catalog.js';
+import {
+  classifierModelName,
+  DEFAULT_DOMAIN,
+  DOMAINS,
+  domainClassifiers,
+  domainNames,
+  getDomain,
+} from '../../core/data/domain.js';
 
 export const summary = 'explain the decision on one real image: projection, deviating dims, counterfactual';
 
@@ -45,10 +53,12 @@ export const EXPLAIN_SWEEP = { ...DEFAULT_SWEEP, classIndex: null };
 
 const usage = `usage: faultlines explain IMAGE.png --label N [options]
 
-  IMAGE.png              a grey PNG of the domain: 32x32, or 28x28 (padded by 2 px like MNIST)
-  --label N              its true class, 0-9
-  --classifier NAME|DIR  ${BUILTIN_CLASSIFIERS.join(' | ')} (default classifier-clean), or your own TF.js
-                         model's folder (model.json + shards) with --adapter
+  IMAGE.png              a PNG of the domain (grey, or RGB for colored-mnist): 32x32, or 28x28 (padded by 2 px like MNIST)
+  --label N              its true class, an index of the generator's classes (0-9 for the digit domains)
+  --domain NAME          ${domainNames().join(' | ')} (default ${DEFAULT_DOMAIN}): the generator, feature extractor and
+                         built-in classifiers of that domain
+  --classifier NAME|DIR  the domain's built-in classifier (${DOMAINS.map((d) => `${d.name}: ${domainClassifiers(d).join(' | ')}`).join('; ')};
+                         default the first), or your own TF.js model's folder (model.json + shards) with --adapter
   --adapter FILE         adapter JSON of your TF.js model (docs/bring-your-own-model.md); its adapter is
                          checked on real test images first, as analyze does
   --name NAME            your model's name in the report (default: its folder's name)
@@ -124,7 +134,8 @@ export async function run(args: string[]): Promise<void> {
       strict: true,
       options: {
         label: { type: 'string' },
-        classifier: { type: 'string', default: 'classifier-clean' },
+        classifier: { type: 'string' },
+        domain: { type: 'string', default: DEFAULT_DOMAIN },
         adapter: { type: 'string' },
         name: { type: 'string' },
         'sweep-samples': { type: 'string', default: String(EXPLAIN_SWEEP.count) },
@@ -151,11 +162,15 @@ export async function run(args: string[]): Promise<void> {
   if (parsed.positionals.length !== 1) throw new Error(`give exactly one IMAGE.png\n\n${usage}`);
   if (o.label === undefined) throw new Error(`--label is required\n\n${usage}`);
   const file = parsed.positionals[0];
-  const builtin = (BUILTIN_CLASSIFIERS as readonly string[]).includes(o.classifier!);
+  const domain = getDomain(enumOption(o.domain, 'domain', domainNames()));
+  const builtinNames = domainClassifiers(domain);
+  // The first of the domain's classifiers: MNIST's classifier-clean, as before domains.
+  o.classifier ??= classifierModelName(domain.classifierVariants[0]);
+  const builtin = builtinNames.includes(o.classifier);
   if (!builtin && o.adapter === undefined)
     throw new Error(
-      `--classifier "${o.classifier}" is not a built-in classifier (${BUILTIN_CLASSIFIERS.join(', ')}); ` +
-        `for your own TF.js model give its folder and --adapter FILE\n\n${usage}`,
+      `--classifier "${o.classifier}" is not a built-in classifier of domain "${domain.name}" ` +
+        `(${builtinNames.join(', ')}); for your own TF.js model give its folder and --adapter FILE\n\n${usage}`,
     );
   if (builtin && (o.adapter !== undefined || o.name !== undefined))
     throw new Error('--adapter and --name are only for your own TF.js model, not a built-in classifier');
@@ -174,7 +189,7 @@ export async function run(args: string[]): Promise<void> {
     throw new Error(`${file}: cannot read: ${(err as Error).message}`);
   }
   await useBackend(backend);
-  const gen = loadGenerator();
+  const gen = loadGenerator(undefined, domain.name);
   const g = gen.generator;
   const label = checkLabel(o.label, g.arch.numClasses, '--label');
   const image = readDomainPng(bytes, { size: g.resolution, channels: g.arch.imageChannels }, file);
@@ -182,12 +197,12 @@ export async function run(args: string[]): Promise<void> {
   let classifierName = o.classifier!;
   let described: Record<string, unknown> = {};
   let base: AnalysisModels;
-  if (builtin) base = analysisModels(gen, loadBuiltinClassifier(classifierName));
+  if (builtin) base = analysisModels(gen, loadBuiltinClassifier(classifierName, domain.name));
   else {
     const genInfo = {
       manifest: gen.manifest,
       names: g.classes.names,
-      described: `the generator (weights/generator) has ${g.arch.numClasses} classes: ${g.classes.names.join(', ')}`,
+      described: `the generator (weights/${builtinModelPath('generator', domain.name)}) has ${g.arch.numClasses} classes: ${g.classes.names.join(', ')}`,
     };
     const dir = path.resolve(o.classifier!);
     const adapter = path.resolve(o.adapter!);
@@ -219,7 +234,7 @@ export async function run(args: string[]): Promise<void> {
     base = { generator: g, classifier: user.classifier, generatorId: gen.manifest.sha256, classifierId: user.id };
   }
   const models = { ...base, noise };
-  const { featureExtractor } = loadFeatureExtractor();
+  const { featureExtractor } = loadFeatureExtractor(domain.name);
   const { sums, source } = await sweepSums(models, sweep);
   process.stderr.write(`ranking sums: ${source} (seed ${sweep.seed}, ${sweep.count} samples)\n`);
   const e = await explainImage(models, { featureExtractor }, { spec: sweep, sums }, image, label, {

@@ -309,10 +309,14 @@ export async function run(args: string[]): Promise<void> {
   const bar = progressBar('train-generator', opts.iterations, 'it', trainer.iteration);
   let lastCkpt = Date.now();
   const acc = { lossG: 0, lossDreal: 0, lossDfake: 0, n: 0, r1: 0, nr1: 0, t0: Date.now() };
-  const baseTensors = tf.memory().numTensors;
+  // Growth per step is measured from after the first step of this process: Adam creates its two
+  // moment tensors per trained variable lazily at its first update (2 x (62 + 25) = 174 for the
+  // default G and D), which a fresh run would otherwise report as a constant "leak" of 174.
+  let baseTensors: number | null = null;
   while (trainer.iteration < opts.iterations && stop === null) {
     const t = Date.now();
     const l = trainer.step();
+    baseTensors ??= tf.memory().numTensors;
     trainSeconds += (Date.now() - t) / 1000;
     if (![l.lossG, l.lossDreal, l.lossDfake].every(Number.isFinite)) {
       throw new Error(`non-finite loss at iteration ${trainer.iteration}: ${JSON.stringify(l)} (last checkpoint kept)`);
@@ -344,7 +348,7 @@ export async function run(args: string[]): Promise<void> {
         Dr: rec.lossDreal,
         Df: rec.lossDfake,
         's/it': secPerIt,
-        tensors: rec.tensors - baseTensors,
+        tensors: rec.tensors - (baseTensors ?? rec.tensors),
       });
       Object.assign(acc, { lossG: 0, lossDreal: 0, lossDfake: 0, n: 0, r1: 0, nr1: 0, t0: Date.now() });
     }

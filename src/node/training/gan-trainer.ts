@@ -122,26 +122,38 @@ export class GanTrainer {
     return out;
   }
 
+  /** Shape [N, H, W, C] of a batch of n real images as the discriminator gets them. */
+  realShape(n: number): [number, number, number, number] {
+    return [n, IMAGE_SIZE, IMAGE_SIZE, this.data.channels ?? 1];
+  }
+
+  /**
+   * The real images (in [0, 1], NHWC) and labels of iteration `it`'s batch, exactly what `step`
+   * feeds the discriminator (after `toGanRange`), so a grid of them shows what D sees.
+   */
+  realBatch(it: number): { images: Float32Array; labels: number[] } {
+    const px = imageLength(this.data);
+    const idx = this.batchIndices(it);
+    const images = new Float32Array(idx.length * px);
+    const labels: number[] = [];
+    idx.forEach((k, j) => {
+      images.set(this.data.images.subarray(k * px, (k + 1) * px), j * px);
+      labels.push(this.data.labels[k]);
+    });
+    return { images, labels };
+  }
+
   /** Runs iteration `this.iteration` and advances it. */
   step(): StepLosses {
     const it = this.iteration;
     const { batch: n, seed: _s, r1Gamma, r1Interval } = this.hyper;
-    const px = imageLength(this.data);
-    const idx = this.batchIndices(it);
-    const realHost = new Float32Array(n * px);
-    const labels: number[] = [];
-    idx.forEach((k, j) => {
-      realHost.set(this.data.images.subarray(k * px, (k + 1) * px), j * px);
-      labels.push(this.data.labels[k]);
-    });
+    const { images: realHost, labels } = this.realBatch(it);
     const zDim = this.G.arch.zDim;
     const zD = normals(this.rng(it, STREAM.zD), n * zDim);
     const zG = normals(this.rng(it, STREAM.zG), n * zDim);
     const doR1 = r1Gamma > 0 && it % r1Interval === 0;
 
-    const reals = tf.tidy(() =>
-      toGanRange(tf.tensor4d(realHost, [n, IMAGE_SIZE, IMAGE_SIZE, this.data.channels ?? 1])),
-    );
+    const reals = tf.tidy(() => toGanRange(tf.tensor4d(realHost, this.realShape(n))));
     // D step: fakes generated without a tape.
     const fakes = tf.tidy(() => {
       const w = this.G.mapping(tf.tensor2d(zD, [n, zDim]), labels);

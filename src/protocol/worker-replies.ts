@@ -5,10 +5,11 @@
  */
 import { z } from 'zod';
 import { AdapterSchema } from '../core/classifier/adapter.js';
+import { DATA_VARIANTS } from '../core/data/domain.js';
 import { ShardSchema } from './job.js';
 
 const SanityCheckSplitSchema = z.object({
-  split: z.enum(['clean', 'corrupted']),
+  split: z.enum(DATA_VARIANTS),
   count: z.number().int(),
   accuracy: z.number(),
   mostPredicted: z.object({ classIndex: z.number().int(), share: z.number() }),

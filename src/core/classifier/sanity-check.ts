@@ -6,6 +6,7 @@
  * images (all of them from the npm package in the CLI, a committed sample on the edge).
  */
 import { evaluateClassifier, type Classifier } from './classifier.js';
+import type { DataVariant } from '../data/domain.js';
 
 const SANITY_CHECK_SCHEMA = 'faultlines.adapter-sanity-check/1';
 
@@ -34,7 +35,7 @@ const ADAPTER_FIELDS_TO_CHECK = [
  */
 export interface SanityCheckImages {
   /** The domain's data variant (clean, corrupted, independent, spurious). */
-  split: string;
+  split: DataVariant;
   images: Float32Array;
   labels: ArrayLike<number>;
   /** Image channels (absent = 1, grey). */
@@ -42,7 +43,7 @@ export interface SanityCheckImages {
 }
 
 export interface SanityCheckSplit {
-  split: string;
+  split: DataVariant;
   count: number;
   accuracy: number;
   /** The class predicted most often and its share (a wrong range often collapses every prediction to one class). */

@@ -18,7 +18,8 @@ export interface ImageShape {
  * A variant of a domain's data: clean or corrupted (blur and noise) for the grey domains;
  * for coloured MNIST, colour independent of the label or spuriously correlated with it.
  */
-export type DataVariant = 'clean' | 'corrupted' | 'independent' | 'spurious';
+export const DATA_VARIANTS = ['clean', 'corrupted', 'independent', 'spurious'] as const;
+export type DataVariant = (typeof DATA_VARIANTS)[number];
 
 export interface DomainDescriptor {
   /** Identifier used by `--domain`, manifests and file layout (weights/<name>/, docs/<name>/). */

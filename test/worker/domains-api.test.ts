@@ -44,6 +44,11 @@ describe('GET /v1/domains', () => {
     body = DomainsResponseSchema.parse(await res.json());
   });
 
+  it('is listed in the index', async () => {
+    const index = (await (await edge().fetch('/')).json()) as { endpoints: string[] };
+    expect(index.endpoints).toContain('/v1/domains');
+  });
+
   it('lists every domain descriptor with its classes and image shape, the default first', () => {
     expect(body.defaultDomain).toBe(DEFAULT_DOMAIN);
     expect(body.domains.map((d) => d.name)).toEqual(DOMAINS.map((d) => d.name));

@@ -14,7 +14,14 @@ import {
   type Catalog,
   type ResultsIndex,
 } from '../../src/protocol/catalog.js';
-import { resolveEdgeModels, type EdgeModel, type EdgeModels } from './sources.js';
+import {
+  resolveDomainEdgeModels,
+  resolveEdgeModels,
+  type DomainEdgeModels,
+  type EdgeModel,
+  type EdgeModels,
+} from './sources.js';
+import { DEFAULT_DOMAIN } from '../../src/core/data/domain.js';
 import { SANITY_SAMPLE_PATH } from '../../src/protocol/sanity-sample.js';
 
 export const ASSETS_DIR = 'dist/edge-assets';
@@ -28,24 +35,37 @@ export function writeEdgeAssets(
   out = ASSETS_DIR,
   models: EdgeModels = resolveEdgeModels(),
   precomputed = PRECOMPUTED_DIR,
+  domains: DomainEdgeModels[] = resolveDomainEdgeModels(),
 ): Catalog {
   rmSync(out, { recursive: true, force: true });
   mkdirSync(path.join(out, 'results'), { recursive: true });
-  const place = <E extends { name: string }>(m: EdgeModel<E>): E & { path: string } => {
-    const dir = path.join(out, 'models', m.entry.name);
+  // The default domain's models at /models/<name>/ (as before domains), another's at /models/<domain>/<name>/.
+  const place = <E extends { name: string }>(m: EdgeModel<E>, domain?: string): E & { path: string } => {
+    const where = domain === undefined ? `/models/${m.entry.name}/` : `/models/${domain}/${m.entry.name}/`;
+    const dir = path.join(out, where);
     mkdirSync(dir, { recursive: true });
     writeFileSync(path.join(dir, 'manifest.json'), JSON.stringify(m.manifest, null, 1));
     writeFileSync(path.join(dir, m.manifest.weightsFile), m.bytes);
-    return { ...m.entry, path: `/models/${m.entry.name}/` };
+    return { ...m.entry, path: where };
   };
   const catalog: Catalog = {
     schema: CATALOG_SCHEMA,
     builtAt: new Date().toISOString(),
     generator: models.generator ? place(models.generator) : null,
     generatorArchitecture: models.generatorArchitecture,
-    classifiers: models.classifiers.map(place),
+    classifiers: models.classifiers.map((m) => place(m)),
     defaultClassifier: models.classifiers[0]?.entry.name ?? null,
     featureExtractor: models.featureExtractor ? { ...place(models.featureExtractor), kind: 'feature-extractor' } : null,
+    domain: DEFAULT_DOMAIN,
+    domains: domains.map(({ domain, models: m }) => ({
+      name: domain.name,
+      generator: m.generator ? place(m.generator, domain.name) : null,
+      classifiers: m.classifiers.map((c) => place(c, domain.name)),
+      defaultClassifier: m.classifiers[0]?.entry.name ?? null,
+      featureExtractor: m.featureExtractor
+        ? { ...place(m.featureExtractor, domain.name), kind: 'feature-extractor' as const }
+        : null,
+    })),
   };
   writeFileSync(path.join(out, 'catalog.json'), JSON.stringify(catalog, null, 1));
   mkdirSync(path.join(out, path.dirname(SANITY_SAMPLE_PATH.header)), { recursive: true });

@@ -17,6 +17,7 @@ import type { WeightsManifest } from '../../src/core/weights/manifest.js';
 import type { SimpleCnn } from '../../src/core/classifier/simple-cnn.js';
 import type { Generator } from '../../src/core/generator/generator.js';
 import { buildClassifier, buildGenerator, placeholderGenerator } from '../../src/core/loading/built-models.js';
+import { DEFAULT_DOMAIN, DOMAINS, type DomainDescriptor } from '../../src/core/data/domain.js';
 import { RANDOM_INIT_ID, type CatalogFeatureExtractor, type CatalogModel } from '../../src/protocol/catalog.js';
 
 export interface EdgeModel<E = Omit<CatalogModel, 'path'>> {
@@ -120,20 +121,7 @@ export function resolveEdgeModels(root = process.cwd(), opts: { fresh?: boolean 
   const checkpoint = path.join(root, 'checkpoints', 'generator', 'latest');
   const pinned = opts.fresh ? null : pinnedGenerator(root);
   if (existsSync(path.join(trained, 'manifest.json'))) {
-    const { manifest, bytes, tensors } = readDir(trained);
-    generator = {
-      entry: {
-        name: manifest.name,
-        kind: 'generator',
-        sha256: manifest.sha256,
-        byteLength: bytes.byteLength,
-        source: 'weights',
-        label: 'trained generator',
-      },
-      manifest,
-      bytes,
-      tensors,
-    };
+    generator = readTrainedGenerator(trained);
   } else if (pinned) {
     generator = pinned;
   } else if (existsSync(path.join(checkpoint, 'manifest.json'))) {
@@ -144,22 +132,55 @@ export function resolveEdgeModels(root = process.cwd(), opts: { fresh?: boolean 
       generator = fromCheckpoint(checkpoint);
     }
   }
+  const classifiers = readClassifiers(weights, PREFERRED);
+  const generatorArchitecture = generator
+    ? (generator.manifest.architecture as Record<string, unknown>)
+    : { ...DEFAULT_GENERATOR };
+  const featureExtractor = readFeatureExtractor(path.join(weights, 'feature-extractor'));
+  return { generator, generatorArchitecture, classifiers, featureExtractor };
+}
+
+/** A trained generator folder as the edge serves it; null when the folder has no manifest. */
+function readTrainedGenerator(dir: string): EdgeModel | null {
+  if (!existsSync(path.join(dir, 'manifest.json'))) return null;
+  const { manifest, bytes, tensors } = readDir(dir);
+  return {
+    entry: {
+      name: manifest.name,
+      kind: 'generator',
+      sha256: manifest.sha256,
+      byteLength: bytes.byteLength,
+      source: 'weights',
+      label: 'trained generator',
+    },
+    manifest,
+    bytes,
+    tensors,
+  };
+}
+
+/**
+ * "clean test accuracy 0.9929, corrupted 0.9125": the manifest's `accuracy_test_<variant>`
+ * metrics in its order (a coloured-MNIST classifier's are independent and spurious).
+ */
+function accuracyLabel(metrics: Record<string, unknown>): string {
+  const parts = Object.entries(metrics)
+    .map(([k, v]) => [/^accuracy_test_([a-z]+)$/.exec(k)?.[1], v] as const)
+    .filter((e): e is [string, number] => e[0] !== undefined && typeof e[1] === 'number');
+  return parts
+    .map(([variant, acc], i) => (i === 0 ? `${variant} test accuracy ${acc}` : `${variant} ${acc}`))
+    .join(', ');
+}
+
+/** Every `<dir>/<name>/` whose manifest kind is classifier, the `preferred` names first. */
+function readClassifiers(dir: string, preferred: readonly string[]): EdgeModel[] {
+  const names = existsSync(dir) ? readdirSync(dir).filter((n) => existsSync(path.join(dir, n, 'manifest.json'))) : [];
+  names.sort((a, b) => (preferred.indexOf(a) + 1 || 99) - (preferred.indexOf(b) + 1 || 99) || a.localeCompare(b));
   const classifiers: EdgeModel[] = [];
-  const names = existsSync(weights)
-    ? readdirSync(weights).filter((n) => existsSync(path.join(weights, n, 'manifest.json')))
-    : [];
-  names.sort((a, b) => (PREFERRED.indexOf(a) + 1 || 99) - (PREFERRED.indexOf(b) + 1 || 99) || a.localeCompare(b));
   for (const name of names) {
-    const m = JSON.parse(readFileSync(path.join(weights, name, 'manifest.json'), 'utf8')) as { kind?: string };
+    const m = JSON.parse(readFileSync(path.join(dir, name, 'manifest.json'), 'utf8')) as { kind?: string };
     if (m.kind !== 'classifier') continue;
-    const { manifest, bytes, tensors } = readDir(path.join(weights, name));
-    const metrics = manifest.metrics as { accuracy_test_clean?: number; accuracy_test_corrupted?: number };
-    const acc = [
-      metrics.accuracy_test_clean !== undefined ? `clean test accuracy ${metrics.accuracy_test_clean}` : '',
-      metrics.accuracy_test_corrupted !== undefined ? `corrupted ${metrics.accuracy_test_corrupted}` : '',
-    ]
-      .filter(Boolean)
-      .join(', ');
+    const { manifest, bytes, tensors } = readDir(path.join(dir, name));
     classifiers.push({
       entry: {
         name,
@@ -167,36 +188,71 @@ export function resolveEdgeModels(root = process.cwd(), opts: { fresh?: boolean 
         sha256: manifest.sha256,
         byteLength: bytes.byteLength,
         source: 'weights',
-        label: acc || name,
+        label: accuracyLabel(manifest.metrics) || name,
       },
       manifest,
       bytes,
       tensors,
     });
   }
-  const generatorArchitecture = generator
-    ? (generator.manifest.architecture as Record<string, unknown>)
-    : { ...DEFAULT_GENERATOR };
-  let featureExtractor: EdgeModels['featureExtractor'] = null;
-  const fx = path.join(weights, 'feature-extractor');
-  if (existsSync(path.join(fx, 'manifest.json'))) {
-    const { manifest, bytes, tensors } = readDir(fx);
-    if (manifest.kind === 'feature-extractor')
-      featureExtractor = {
-        entry: {
-          name: 'feature-extractor',
-          kind: 'feature-extractor',
-          sha256: manifest.sha256,
-          byteLength: bytes.byteLength,
-          source: 'weights',
-          label: 'evaluation CNN (projection of real images; never a classifier under analysis)',
-        },
-        manifest,
-        bytes,
-        tensors,
-      };
+  return classifiers;
+}
+
+function readFeatureExtractor(dir: string): EdgeModels['featureExtractor'] {
+  if (!existsSync(path.join(dir, 'manifest.json'))) return null;
+  const { manifest, bytes, tensors } = readDir(dir);
+  if (manifest.kind !== 'feature-extractor') return null;
+  return {
+    entry: {
+      name: 'feature-extractor',
+      kind: 'feature-extractor',
+      sha256: manifest.sha256,
+      byteLength: bytes.byteLength,
+      source: 'weights',
+      label: 'evaluation CNN (projection of real images; never a classifier under analysis)',
+    },
+    manifest,
+    bytes,
+    tensors,
+  };
+}
+
+/** The models of a domain other than the default one: `weights/<domain>/` (no checkpoint fallback). */
+export interface DomainEdgeModels {
+  domain: DomainDescriptor;
+  models: EdgeModels;
+}
+
+/**
+ * Every non-default domain with a `weights/<name>/` folder: its trained generator (absent until
+ * one is exported there: the domain is listed, its generator endpoints answer 409), its
+ * classifiers (`classifier-<variant>` in the descriptor's order first) and its feature extractor.
+ */
+export function resolveDomainEdgeModels(root = process.cwd()): DomainEdgeModels[] {
+  const out: DomainEdgeModels[] = [];
+  for (const domain of DOMAINS) {
+    if (domain.name === DEFAULT_DOMAIN) continue;
+    const dir = path.join(root, 'weights', domain.name);
+    if (!existsSync(dir)) continue;
+    const generator = readTrainedGenerator(path.join(dir, 'generator'));
+    const classifiers = readClassifiers(
+      dir,
+      domain.classifierVariants.map((v) => `classifier-${v}`),
+    );
+    const generatorArchitecture = generator
+      ? (generator.manifest.architecture as Record<string, unknown>)
+      : { ...DEFAULT_GENERATOR, imageChannels: domain.image.channels };
+    out.push({
+      domain,
+      models: {
+        generator,
+        generatorArchitecture,
+        classifiers,
+        featureExtractor: readFeatureExtractor(path.join(dir, 'feature-extractor')),
+      },
+    });
   }
-  return { generator, generatorArchitecture, classifiers, featureExtractor };
+  return out;
 }
 
 /** The edge's models built, as the seeding script computes the precomputed results with them. */

@@ -10,6 +10,7 @@ import { RANDOM_INIT_ID, RANDOM_INIT_SEED } from '../core/loading/placeholder-id
 import type { DerivedOptions } from '../core/analysis/derived-results.js';
 import type { EmbeddingsOptions } from '../core/analysis/embeddings-result.js';
 import { DEFAULT_ANALYSIS_NOISE, type AnalysisNoise } from '../core/analysis/noise.js';
+import { DEFAULT_DOMAIN } from '../core/data/domain.js';
 
 export const CATALOG_SCHEMA = 'faultlines.edge-catalog/1';
 export const RESULT_SCHEMA = 'faultlines.edge-result/1';
@@ -49,6 +50,40 @@ export interface Catalog {
    * Absent or null: not packaged, and explain jobs are refused.
    */
   featureExtractor?: CatalogFeatureExtractor | null;
+  /**
+   * The domain of the top-level models (absent in catalogs built before domains: MNIST). Its
+   * results keep their keys; the other domains' models are in `domains`.
+   */
+  domain?: string;
+  /** The other domains' models (`weights/<domain>/`, served under `/models/<domain>/`). */
+  domains?: CatalogDomain[];
+}
+
+/** One domain's models in the catalog: the top-level fields' shape, with the domain's name. */
+export interface CatalogDomain {
+  /** The domain descriptor's `name` (src/core/data/domain.ts). */
+  name: string;
+  generator: CatalogModel | null;
+  classifiers: CatalogModel[];
+  defaultClassifier: string | null;
+  featureExtractor?: CatalogFeatureExtractor | null;
+}
+
+/** Every domain the catalog serves models of, the top-level one first (as a CatalogDomain). */
+export function catalogDomains(catalog: Catalog): CatalogDomain[] {
+  const top: CatalogDomain = {
+    name: catalog.domain ?? DEFAULT_DOMAIN,
+    generator: catalog.generator,
+    classifiers: catalog.classifiers,
+    defaultClassifier: catalog.defaultClassifier,
+    featureExtractor: catalog.featureExtractor ?? null,
+  };
+  return [top, ...(catalog.domains ?? [])];
+}
+
+/** The catalog's models of domain `name`; null when it has none. */
+export function catalogDomain(catalog: Catalog, name: string): CatalogDomain | null {
+  return catalogDomains(catalog).find((d) => d.name === name) ?? null;
 }
 
 /** The feature extractor's catalog entry: a model file like the others, of its own kind. */

@@ -9,6 +9,7 @@ import type { AppEnv } from './http.js';
 import { problem, problemResponse, ProblemError } from './problem.js';
 import { registerMeta } from './routes/meta.js';
 import { registerModels } from './routes/models.js';
+import { registerDomains } from './routes/domains.js';
 import { registerClassifiers } from './routes/classifiers.js';
 import { trackRequests } from './registered/built.js';
 import { registerAnalysisResults } from './routes/analysis-results.js';
@@ -71,6 +72,7 @@ export function buildApp(): OpenAPIHono<AppEnv> {
   registerDashboard(app); // before meta: `/` is the dashboard for browsers
   registerMeta(app);
   registerModels(app);
+  registerDomains(app);
   registerClassifiers(app); // registered (user) classifiers: POST /v1/classifiers
   registerAnalysisResults(app);
   registerLive(app);

@@ -17,10 +17,14 @@ import {
   CATALOG_SCHEMA,
   RANDOM_INIT_ID,
   RANDOM_INIT_SEED,
+  catalogDomain,
+  catalogDomains,
   generatorId,
   type Catalog,
+  type CatalogDomain,
   type CatalogModel,
 } from '../protocol/catalog.js';
+import { DEFAULT_DOMAIN } from '../core/data/domain.js';
 import type { Env } from './env.js';
 import { isolateCache, type KeepAlive } from './isolate-cache.js';
 import { ProblemError } from './problem.js';
@@ -57,6 +61,37 @@ export function getCatalog(env: Env, keepAlive?: KeepAlive): Promise<Catalog> {
 export interface LoadedModel {
   entry: CatalogModel;
   manifest: WeightsManifest;
+}
+
+/**
+ * The catalog's models of `domain` (a name the request schemas already checked against the
+ * descriptors): a domain the build packaged no weights of has none.
+ */
+export function domainModels(catalog: Catalog, domain: string): CatalogDomain {
+  return catalogDomain(catalog, domain) ?? { name: domain, generator: null, classifiers: [], defaultClassifier: null };
+}
+
+/**
+ * The generator entry of `domain`: the default domain's may be null (the seeded random-init
+ * placeholder stands in, as before domains); another domain without one is a 409 naming the
+ * domain, never a placeholder of the wrong images.
+ */
+export function domainGenerator(catalog: Catalog, domain: string): CatalogModel | null {
+  if (domain === (catalog.domain ?? DEFAULT_DOMAIN)) return catalog.generator;
+  const g = domainModels(catalog, domain).generator;
+  if (g === null)
+    throw new ProblemError(
+      409,
+      'generator-missing',
+      `domain "${domain}" has no generator yet (its classifiers are listed in GET /v1/domains); generator endpoints need one`,
+      { field: 'domain', domain, missing: 'generator' },
+    );
+  return g;
+}
+
+/** The id of `domain`'s generator in result keys (409 without one, as `domainGenerator`). */
+export function domainGeneratorId(catalog: Catalog, domain: string): string {
+  return generatorId({ generator: domainGenerator(catalog, domain) });
 }
 
 /** Public description of a model (no tensors). */
@@ -197,12 +232,33 @@ export function registeredInfo(r: RegisteredRecord): RegisteredClassifier {
  * Resolves a classifier name (default: the catalog's) to its entry: a built-in classifier's name,
  * or a registered classifier's id. 404 when unknown.
  */
-export async function classifierEntry(env: Env, name: string | undefined): Promise<ClassifierEntry> {
+export async function classifierEntry(
+  env: Env,
+  name: string | undefined,
+  domain: string = DEFAULT_DOMAIN,
+): Promise<ClassifierEntry> {
   const catalog = await getCatalog(env);
-  const wanted = name ?? catalog.defaultClassifier;
-  const entry = catalog.classifiers.find((c) => c.name === wanted);
+  const models = domainModels(catalog, domain);
+  const wanted = name ?? models.defaultClassifier;
+  const entry = models.classifiers.find((c) => c.name === wanted);
   if (entry === undefined) {
     const record = wanted !== null && isRegisteredId(wanted) ? await getRecord(env, wanted) : null;
+    // Registered classifiers are checked against MNIST's test images and its generator (sanity.ts).
+    if (record && domain !== DEFAULT_DOMAIN)
+      throw new ProblemError(
+        400,
+        'validation',
+        `registered classifier "${wanted}" is for domain "${DEFAULT_DOMAIN}", not "${domain}"; drop ?domain= or use domain=${DEFAULT_DOMAIN}`,
+        { field: 'domain', classifierDomain: DEFAULT_DOMAIN },
+      );
+    const elsewhere = catalogDomains(catalog).find((d) => d.classifiers.some((c) => c.name === wanted));
+    if (elsewhere)
+      throw new ProblemError(
+        400,
+        'validation',
+        `classifier "${wanted}" is for domain "${elsewhere.name}", not "${domain}"; use ?domain=${elsewhere.name}`,
+        { field: 'domain', classifierDomain: elsewhere.name },
+      );
     if (record)
       return {
         name: record.id,
@@ -215,8 +271,9 @@ export async function classifierEntry(env: Env, name: string | undefined): Promi
     throw new ProblemError(
       404,
       'not-found',
-      `no classifier "${wanted}"; available: ${catalog.classifiers.map((c) => c.name).join(', ') || 'none'}, ` +
-        `or the id of a registered classifier (GET /v1/classifiers)`,
+      `no classifier "${wanted}" in domain "${domain}"; ` +
+        `available: ${models.classifiers.map((c) => c.name).join(', ') || 'none'}` +
+        (domain === DEFAULT_DOMAIN ? ', or the id of a registered classifier (GET /v1/classifiers)' : ''),
       { field: 'classifier' },
     );
   }
@@ -227,8 +284,9 @@ export async function getClassifier(
   env: Env,
   name: string | undefined,
   keepAlive?: KeepAlive,
+  domain: string = DEFAULT_DOMAIN,
 ): Promise<Built<Classifier>> {
-  const found = await classifierEntry(env, name);
+  const found = await classifierEntry(env, name, domain);
   if (found.source === 'registered') {
     const record = found.record;
     // Cached (and bounded) by the registry, not here: an evicted model must not stay reachable.
@@ -250,9 +308,13 @@ export async function getClassifier(
   );
 }
 
-export async function getGenerator(env: Env, keepAlive?: KeepAlive): Promise<Built<Generator>> {
+export async function getGenerator(
+  env: Env,
+  keepAlive?: KeepAlive,
+  domain: string = DEFAULT_DOMAIN,
+): Promise<Built<Generator>> {
   const catalog = await getCatalog(env, keepAlive);
-  const entry = catalog.generator;
+  const entry = domainGenerator(catalog, domain);
   return generators.get(
     entry?.sha256 ?? RANDOM_INIT_ID,
     async () => {
@@ -291,11 +353,15 @@ export async function getModels(
   env: Env,
   classifier: string | undefined,
   keepAlive?: KeepAlive,
+  domain: string = DEFAULT_DOMAIN,
 ): Promise<AnalysisModels & { classifierName: string; differentiable: boolean; nonDifferentiableOp: string | null }> {
   const catalog = await getCatalog(env, keepAlive);
   // allSettled, not all: a load started by this request must finish inside it. workerd cancels a
   // finished request's pending I/O, and a later request awaiting the shared promise would hang.
-  const [gs, cs] = await Promise.allSettled([getGenerator(env, keepAlive), getClassifier(env, classifier, keepAlive)]);
+  const [gs, cs] = await Promise.allSettled([
+    getGenerator(env, keepAlive, domain),
+    getClassifier(env, classifier, keepAlive, domain),
+  ]);
   if (gs.status === 'rejected') throw gs.reason;
   if (cs.status === 'rejected') throw cs.reason;
   const g = gs.value;
@@ -303,7 +369,7 @@ export async function getModels(
   return {
     generator: g.model,
     classifier: c.model,
-    generatorId: generatorId(catalog),
+    generatorId: domainGeneratorId(catalog, domain),
     classifierId: c.info.id,
     classifierName: c.info.name,
     differentiable: c.info.differentiable ?? true,
@@ -315,8 +381,10 @@ export async function getModels(
 export async function modelInfos(
   env: Env,
   keepAlive?: KeepAlive,
+  domain: string = DEFAULT_DOMAIN,
 ): Promise<Array<ModelInfo | { name: string; kind: string; status: 'refused'; problem: unknown }>> {
   const catalog = await getCatalog(env);
+  const models = domainModels(catalog, domain);
   const out: Array<ModelInfo | { name: string; kind: string; status: 'refused'; problem: unknown }> = [];
   const settle = async <T>(name: string, kind: string, f: () => Promise<Built<T>>) => {
     try {
@@ -325,8 +393,15 @@ export async function modelInfos(
       out.push({ name, kind, status: 'refused', problem: e instanceof ProblemError ? e.problem : String(e) });
     }
   };
-  await settle(catalog.generator?.name ?? 'generator-random-init', 'generator', () => getGenerator(env, keepAlive));
-  for (const c of catalog.classifiers) await settle(c.name, 'classifier', () => getClassifier(env, c.name, keepAlive));
-  for (const r of await listRecords(env)) out.push(registeredInfo(r));
+  const isDefault = domain === DEFAULT_DOMAIN;
+  // Another domain without a generator lists its classifiers only (GET /v1/domains says it has none).
+  if (isDefault || models.generator !== null)
+    await settle(models.generator?.name ?? 'generator-random-init', 'generator', () =>
+      getGenerator(env, keepAlive, domain),
+    );
+  for (const c of models.classifiers)
+    await settle(c.name, 'classifier', () => getClassifier(env, c.name, keepAlive, domain));
+  // Registered classifiers are MNIST's (their sanity check and their results use its generator).
+  if (isDefault) for (const r of await listRecords(env)) out.push(registeredInfo(r));
   return out;
 }

@@ -24,6 +24,7 @@ export const PROBLEM_TYPES = {
   unauthorized: 'Unauthorized',
   'method-not-allowed': 'Method not allowed',
   'weights-refused': 'Model weights refused',
+  'generator-missing': 'No generator for this domain',
   'model-refused': 'Model refused at registration',
   'not-differentiable': 'Classifier not differentiable',
   'rate-limited': 'Too many requests',

@@ -1,6 +1,7 @@
 /** Input schemas shared by the route groups (every bound here is documented in the OpenAPI). */
 import { z } from '@hono/zod-openapi';
 import { DEFAULT_SWEEP } from '../protocol/catalog.js';
+import { DEFAULT_DOMAIN, domainNames } from '../core/data/domain.js';
 import { LIMITS } from './limits.js';
 
 /** An integer query parameter (empty values were dropped by the app's middleware: absent, not 0). */
@@ -24,6 +25,17 @@ export const ClassifierParam = z
   .regex(/^[a-z0-9][a-z0-9-]*$/, 'classifier must be a model name like "classifier-clean"')
   .optional()
   .openapi({ description: 'Classifier name (default: the catalog default)', example: 'classifier-clean' });
+const [firstDomain, ...otherDomains] = domainNames();
+export const DomainParam = z
+  .enum([firstDomain, ...otherDomains], {
+    error: () => `domain must be one of ${domainNames().join(', ')} (GET /v1/domains)`,
+  })
+  .default(DEFAULT_DOMAIN)
+  .openapi({
+    description: `The images the models are of (GET /v1/domains); default ${DEFAULT_DOMAIN}`,
+    example: DEFAULT_DOMAIN,
+  });
+
 export const FormatParam = z
   .enum(['json', 'png'])
   .default('json')

@@ -166,4 +166,19 @@ describe('the OpenAPI document describes the replies', () => {
       error: 'device lost',
     });
   }, 300_000);
+
+  it('of the domains and the domain-scoped models and render, refusals included', async () => {
+    const domains = await conforms('/v1/domains');
+    expect(domains.status).toBe(200);
+    const named = (domains.body as { domains: Array<{ name: string; default: boolean; generator: unknown }> }).domains;
+    const withGenerator = named.find((d) => !d.default && d.generator !== null);
+    const without = named.find((d) => d.generator === null);
+    expect(withGenerator, 'a non-default domain with a generator (fashion)').toBeDefined();
+    expect(without, 'a domain without a generator yet').toBeDefined();
+    for (const p of [`/v1/models?domain=${withGenerator!.name}`, `/v1/classifiers?domain=${without!.name}`])
+      expect((await conforms(p)).status, p).toBe(200);
+    expect((await conforms(`/v1/render?seed=1&class=3&domain=${withGenerator!.name}`)).status).toBe(200);
+    expect((await conforms(`/v1/render?seed=1&class=3&domain=${without!.name}`)).status).toBe(409);
+    expect((await conforms('/v1/models?domain=nope')).status).toBe(400);
+  }, 120_000);
 });

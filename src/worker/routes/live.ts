@@ -10,7 +10,15 @@ import { etagOf } from '../result-cache.js';
 import { LIVE, json, keep, viaCache, notModified, png, pngDataUrl, type AppContext, type AppEnv } from '../http.js';
 import { LIMITS } from '../limits.js';
 import { badField, errorResponses } from '../problem.js';
-import { ClassParam, ClassifierParam, EditSchema, FormatParam, ScaleParam, SeedParam } from '../schemas.js';
+import {
+  ClassParam,
+  ClassifierParam,
+  DomainParam,
+  EditSchema,
+  FormatParam,
+  ScaleParam,
+  SeedParam,
+} from '../schemas.js';
 import { applyStyleEdits, seedStyle } from '../../core/analysis/style-edits.js';
 import { classRanking } from '../../core/analysis/dim-start.js';
 import { catalogLayout } from '../services/result-lookup.js';
@@ -18,8 +26,10 @@ import { modelIds } from '../services/model-ids.js';
 import { classification, classifyImages, renderStyles, type LiveModels } from '../services/inference.js';
 import { checkClass, checkDim, liveStats, statisticsJson, type LiveStats } from '../style.js';
 import { limitedCompute } from '../live-limit.js';
+import { DEFAULT_DOMAIN } from '../../core/data/domain.js';
 
 const RenderQuery = z.object({
+  domain: DomainParam,
   seed: SeedParam,
   class: ClassParam,
   classifier: ClassifierParam,
@@ -79,7 +89,7 @@ const renderResponses = {
     },
   },
   304: { description: 'Not modified' },
-  ...errorResponses(400, 404, 413, 429, 503),
+  ...errorResponses(400, 404, 409, 413, 429, 503),
 };
 
 /** One render, within the isolate's live-compute budget (503 + Retry-After when exhausted). */
@@ -90,6 +100,8 @@ function renderOne(c: AppContext, args: Parameters<typeof renderNow>[1]): Promis
 async function renderNow(
   c: AppContext,
   args: {
+    /** Default: the default domain. */
+    domain?: string;
     classifier?: string;
     class: number;
     format: 'json' | 'png';
@@ -98,11 +110,18 @@ async function renderNow(
     style: (m: LiveModels) => { s: Float32Array; meta: Record<string, unknown> };
   },
 ): Promise<Response> {
-  const models = await getModels(c.env, args.classifier, keep(c));
+  const models = await getModels(c.env, args.classifier, keep(c), args.domain);
   const { s, meta } = args.style(models);
   const { images, probs } = await renderStyles(models, s, 1, args.class);
   const cls = classification(probs[0], args.class);
-  const bytes = gridPng(images, { size: 32, columns: 1, scale: args.scale, gap: 0 });
+  const { resolutions, imageChannels } = models.generator.arch;
+  const bytes = gridPng(images, {
+    size: resolutions.at(-1)!,
+    channels: imageChannels === 3 ? 3 : 1,
+    columns: 1,
+    scale: args.scale,
+    gap: 0,
+  });
   if (args.format === 'png') {
     return png(bytes, args.etag, LIVE, { 'x-predicted-class': String(cls.predicted), 'x-p-true': String(cls.pTrue) });
   }
@@ -146,14 +165,16 @@ export function registerLive(app: OpenAPIHono<AppEnv>): void {
       responses: renderResponses,
     }),
     async (c) => {
-      const q = c.req.valid('query');
-      const ids = await modelIds(c, q.classifier);
-      const etag = etagOf('render', ids, q);
+      const { domain, ...q } = c.req.valid('query');
+      const ids = await modelIds(c, q.classifier, domain);
+      // The default domain's ETag is as before domains (its query had no `domain`).
+      const etag = domain === DEFAULT_DOMAIN ? etagOf('render', ids, q) : etagOf('render', ids, q, domain);
       const nm = notModified(c, etag, LIVE);
       if (nm) return nm;
       return viaCache(c, etag, () =>
         renderOne(c, {
           ...q,
+          domain,
           etag,
           style: (m) => ({ s: seedStyle(m.generator, q.seed, q.class), meta: { seed: q.seed } }),
         }),

@@ -59,6 +59,7 @@ export function registerMeta(app: OpenAPIHono<AppEnv>): void {
       openapi: '/openapi.json',
       endpoints: [
         '/v1/health',
+        '/v1/domains',
         '/v1/models',
         '/v1/rankings',
         '/v1/histograms',

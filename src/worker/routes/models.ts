@@ -1,11 +1,22 @@
 /** The generator and the classifiers: metadata, provenance and metrics from their manifests. */
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
-import { getCatalog, getClassifier, getGenerator, modelInfos, registeredInfo } from '../isolate-models.js';
+import {
+  classifierEntry,
+  domainGeneratorId,
+  domainModels,
+  getCatalog,
+  getClassifier,
+  getGenerator,
+  modelInfos,
+  registeredInfo,
+} from '../isolate-models.js';
+import { DEFAULT_DOMAIN } from '../../core/data/domain.js';
 import { getRecord, listRecords } from '../registered/records.js';
 import { etagOf } from '../result-cache.js';
 import { json, keep, notModified, REVALIDATE, type AppEnv } from '../http.js';
 import { ProblemError, errorResponses } from '../problem.js';
-import { generatorId } from '../../protocol/catalog.js';
+import { DomainParam } from '../schemas.js';
+import { catalogDomains } from '../../protocol/catalog.js';
 
 const ModelInfoSchema = z
   .object({
@@ -45,6 +56,7 @@ const ModelListEntry = z.union([ModelInfoSchema, RefusedModelSchema]);
 const DefaultClassifier = z.string().nullable().openapi({ description: 'The classifier used when none is named' });
 
 const NameParam = z.object({ name: z.string().min(1).max(64).openapi({ example: 'classifier-clean' }) });
+const DomainQuery = z.object({ domain: DomainParam });
 
 export function registerModels(app: OpenAPIHono<AppEnv>): void {
   app.openapi(
@@ -52,7 +64,8 @@ export function registerModels(app: OpenAPIHono<AppEnv>): void {
       method: 'get',
       path: '/v1/models',
       tags: ['models'],
-      summary: 'The generator and every classifier (weights verified on first use)',
+      summary: "A domain's generator and every classifier (weights verified on first use)",
+      request: { query: DomainQuery },
       responses: {
         200: {
           description: 'Models',
@@ -63,24 +76,27 @@ export function registerModels(app: OpenAPIHono<AppEnv>): void {
           },
         },
         304: { description: 'Not modified (If-None-Match)' },
-        ...errorResponses(503),
+        ...errorResponses(400, 503),
       },
     }),
     async (c) => {
+      const { domain } = c.req.valid('query');
       const catalog = await getCatalog(c.env);
+      const own = domainModels(catalog, domain);
+      // The mnist ETag's parts stay as they were (no domain), so caches keep validating.
       const etag = etagOf(
         'models',
         catalog.builtAt,
-        generatorId(catalog),
-        catalog.classifiers.map((m) => m.sha256),
-        (await listRecords(c.env)).map((r) => r.id),
+        own.generator?.sha256 ?? (domain === DEFAULT_DOMAIN ? domainGeneratorId(catalog, domain) : null),
+        own.classifiers.map((m) => m.sha256),
+        domain === DEFAULT_DOMAIN ? (await listRecords(c.env)).map((r) => r.id) : domain,
       );
       const nm = notModified(c, etag, REVALIDATE);
       if (nm) return nm;
-      const models = await modelInfos(c.env, keep(c));
+      const models = await modelInfos(c.env, keep(c), domain);
       const refused = models.some((m) => 'status' in m && m.status === 'refused');
       return json(
-        { defaultClassifier: catalog.defaultClassifier, models },
+        { defaultClassifier: own.defaultClassifier, models },
         refused ? {} : { etag, cacheControl: REVALIDATE },
       );
     },
@@ -91,7 +107,9 @@ export function registerModels(app: OpenAPIHono<AppEnv>): void {
       method: 'get',
       path: '/v1/classifiers',
       tags: ['models'],
-      summary: 'The classifiers with their metrics: the built-in ones, then the registered ones (POST /v1/classifiers)',
+      summary:
+        "A domain's classifiers with their metrics: the built-in ones, then (mnist) the registered ones (POST /v1/classifiers)",
+      request: { query: DomainQuery },
       responses: {
         200: {
           description: 'Classifiers',
@@ -101,14 +119,15 @@ export function registerModels(app: OpenAPIHono<AppEnv>): void {
             },
           },
         },
-        ...errorResponses(503),
+        ...errorResponses(400, 503),
       },
     }),
     async (c) => {
+      const { domain } = c.req.valid('query');
       const catalog = await getCatalog(c.env);
-      const models = await modelInfos(c.env, keep(c));
+      const models = await modelInfos(c.env, keep(c), domain);
       return json({
-        defaultClassifier: catalog.defaultClassifier,
+        defaultClassifier: domainModels(catalog, domain).defaultClassifier,
         classifiers: models.filter((m) => m.kind === 'classifier'),
       });
     },
@@ -119,30 +138,37 @@ export function registerModels(app: OpenAPIHono<AppEnv>): void {
       method: 'get',
       path: '/v1/models/{name}',
       tags: ['models'],
-      summary: 'One model; 503 when its weights fail verification',
-      request: { params: NameParam },
+      summary:
+        "One model of a domain; 400 naming `domain` for another domain's classifier, " +
+        '409 for a domain without a generator, 503 when its weights fail verification',
+      request: { params: NameParam, query: DomainQuery },
       responses: {
         200: { description: 'The model', content: { 'application/json': { schema: ModelInfoSchema } } },
-        ...errorResponses(404, 503),
+        ...errorResponses(400, 404, 409, 503),
       },
     }),
     async (c) => {
       const { name } = c.req.valid('param');
+      const { domain } = c.req.valid('query');
       const catalog = await getCatalog(c.env);
-      const genName = catalog.generator?.name ?? 'generator-random-init';
+      const own = domainModels(catalog, domain);
+      const genName = own.generator?.name ?? 'generator-random-init';
       if (name === genName || name === 'generator') {
-        const g = await getGenerator(c.env, keep(c));
+        const g = await getGenerator(c.env, keep(c), domain);
         return json(
           { ...g.info, status: 'ready' as const, styleSize: g.model.styleSize, layers: g.model.layout.layers },
           { cacheControl: REVALIDATE },
         );
       }
-      if (!catalog.classifiers.some((m) => m.name === name)) {
+      if (!own.classifiers.some((m) => m.name === name)) {
         const record = await getRecord(c.env, name);
-        if (record) return json(registeredInfo(record), { cacheControl: REVALIDATE });
-        throw new ProblemError(404, 'not-found', `no model "${name}"`, { field: 'name' });
+        if (record && domain === DEFAULT_DOMAIN) return json(registeredInfo(record), { cacheControl: REVALIDATE });
+        // Another domain's classifier (or a registered one outside mnist) is a 400 naming `domain`.
+        if (record || catalogDomains(catalog).some((d) => d.classifiers.some((m) => m.name === name)))
+          await classifierEntry(c.env, name, domain);
+        throw new ProblemError(404, 'not-found', `no model "${name}" in domain "${domain}"`, { field: 'name' });
       }
-      const cl = await getClassifier(c.env, name, keep(c));
+      const cl = await getClassifier(c.env, name, keep(c), domain);
       return json({ ...cl.info, status: 'ready' as const }, { cacheControl: REVALIDATE });
     },
   );

@@ -18,6 +18,8 @@ const WORKERD_ONLY_RUNNER_TESTS = ['test/runner/board.test.ts'];
 const LONG_NODE_RUNS = [
   'test/cli.test.ts',
   'test/explain-cli.test.ts',
+  // analyze --domain for fashion (its whole data package parsed for the sanity check) and colored-mnist.
+  'test/domain-cli.test.ts',
   'test/image-folder.test.ts',
   'test/generator-classes.test.ts',
   'test/parallel-sweep.test.ts',

@@ -45,8 +45,8 @@ describe('faultlines explain', () => {
       [
         [path.join(dir, 'ok.png'), '--label', '3', '--classifier', 'nope'],
         new RegExp(
-          /--classifier "nope" is not a built-in classifier \(classifier-clean, classifier-corrupted\); /.source +
-            /for your own TF\.js model give its folder and --adapter FILE/.source,
+          /--classifier "nope" is not a built-in classifier of domain "mnist" \(classifier-clean, classifier-corrupted\); /
+            .source + /for your own TF\.js model give its folder and --adapter FILE/.source,
         ),
       ],
       [

@@ -198,8 +198,10 @@ function registeredLabel(r: RegisteredRecord): string {
   return `${r.displayName} (registered TF.js ${r.format}${r.differentiable ? '' : `; not differentiable: no gradient for ${r.nonDifferentiableOp}`})`;
 }
 
-/** What the model listings say about a registered classifier (from its registration record; built on first use). */
-/** A registered classifier as the API shows it (the protocol's schema checks this at compile time). */
+/**
+ * What the model listings say about a registered classifier, from its registration record (the
+ * model is built on first use); typed by the protocol's schema, so a wrong shape does not compile.
+ */
 export function registeredInfo(r: RegisteredRecord): RegisteredClassifier {
   return {
     name: r.id,

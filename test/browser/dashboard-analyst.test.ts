@@ -372,7 +372,9 @@ describe('per-panel export (feature 11)', () => {
     const bar = page.locator('div.tools[data-panel="traversals"]');
     await bar.locator('summary').click();
     await bar.locator('button.copy').click();
-    await expect(bar.locator('.tool-status').textContent()).resolves.toBe('Snippet copied.');
+    // The status is written after the clipboard promise settles: wait for it, do not read it once.
+    const status = bar.locator('.tool-status');
+    await expect.poll(() => status.textContent(), { timeout: 10_000 }).toBe('Snippet copied.');
     const snippet = await bar.locator('textarea').inputValue();
     expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(snippet);
     for (const [a, v] of Object.entries(attrs)) expect(snippet).toContain(`${a}="${v}"`);

@@ -16,7 +16,7 @@ import { useBackend, isNodeBackend } from '../backend.js';
 import { describeDomainData, loadDomainSet } from '../domain-data.js';
 import { DEFAULT_DOMAIN, domainNames, domainStamp, getDomain, type DomainDescriptor } from '../../core/data/domain.js';
 import { progressBar } from '../progress.js';
-import { writeWeightsDir } from '../weights-fs.js';
+import { readWeightsDir, writeWeightsDir } from '../weights-fs.js';
 import { loadImageFolder } from '../image-folder.js';
 import { DEFAULT_DISCRIMINATOR, DEFAULT_GENERATOR } from '../../core/generator/architecture.js';
 import { DEFAULT_HYPER, GanTrainer, type GanHyper } from '../training/gan-trainer.js';
@@ -46,6 +46,9 @@ const USAGE = `usage: faultlines train-generator [options]
   --checkpoint-minutes M  checkpoint period (default 5)
   --sample-every N      sample grid period in iterations (default 250)
   --fresh               ignore an existing checkpoint (it is overwritten)
+  --init-from DIR       a fresh run's G and G_ema start from this trained generator's weights (same
+                        architecture; a grey generator's toRGB is repeated into RGB), D from scratch;
+                        recorded in the checkpoint and the manifest; ignored when resuming
   --retune              when resuming, apply the given --r1-gamma / --lr / --mode-seeking to the
                         checkpoint's run from here on (recorded in its hyper-parameters)
   --allow-data-change   resume even if the training data differ from the checkpoint's
@@ -103,6 +106,7 @@ function parseTrainArgs(args: string[]) {
       'checkpoint-minutes': { type: 'string', default: '5' },
       'sample-every': { type: 'string', default: '250' },
       fresh: { type: 'boolean', default: false },
+      'init-from': { type: 'string' },
       // The default (resume when a checkpoint exists), accepted for scripts that say so.
       resume: { type: 'boolean', default: false },
       retune: { type: 'boolean', default: false },
@@ -140,6 +144,7 @@ function parseTrainArgs(args: string[]) {
     checkpointMinutes: num('checkpoint-minutes')!,
     sampleEvery: num('sample-every')!,
     fresh: o.fresh,
+    initFrom: o['init-from'],
     retune: o.retune,
     exportOnly: o['export-only'],
     allowDataChange: o['allow-data-change'],
@@ -255,6 +260,10 @@ export async function run(args: string[]): Promise<void> {
     { ...DEFAULT_DISCRIMINATOR, numClasses, imageChannels },
   );
   let trainSeconds = 0;
+  // Where G started: carried by every checkpoint, so a resumed run's manifest still says it.
+  let initFrom = (ckpt?.info as { initFrom?: { dir: string; sha256: string } } | undefined)?.initFrom ?? null;
+  if (ckpt && opts.initFrom !== undefined)
+    process.stderr.write(`note: resuming — --init-from ${opts.initFrom} applies to a fresh run only\n`);
   if (ckpt) {
     const was = (ckpt.info as unknown as { dataSha256?: string }).dataSha256;
     if (was !== dataSha256 && !opts.allowDataChange) {
@@ -266,6 +275,12 @@ export async function run(args: string[]): Promise<void> {
     trainSeconds = ckpt.info.trainSeconds ?? 0;
     process.stderr.write(`resumed from ${ckpt.dir} at iteration ${trainer.iteration}\n`);
   } else {
+    if (opts.initFrom !== undefined) {
+      const source = readWeightsDir(opts.initFrom);
+      trainer.initGenerator(source.tensors, opts.initFrom);
+      initFrom = { dir: opts.initFrom, sha256: source.manifest.sha256 };
+      process.stderr.write(`G and G_ema start from ${opts.initFrom} (sha256 ${source.manifest.sha256})\n`);
+    }
     process.stderr.write(
       `fresh run: G ${trainer.G.params.size()} params (S = ${trainer.G.styleSize}), D ${trainer.D.params.size()} params\n`,
     );
@@ -276,6 +291,7 @@ export async function run(args: string[]): Promise<void> {
     iteration: trainer.iteration,
     hyper,
     dataSha256,
+    initFrom,
     trainSeconds: Math.round(trainSeconds),
     images: trainer.iteration * hyper.batch,
     backend: opts.backend,
@@ -301,7 +317,7 @@ export async function run(args: string[]): Promise<void> {
       dir,
       trainer,
       { iteration: trainer.iteration, hyper, trainSeconds },
-      { dataSha256, data: dataDescription },
+      { dataSha256, data: dataDescription, initFrom },
     );
     const png = await sampleGrid(trainer.Gema);
     writeFileSync(path.join(dir, 'samples', 'latest.png'), png);

@@ -16,6 +16,7 @@ import {
   type GeneratorArchitecture,
 } from '../../core/generator/architecture.js';
 import { adamStateTensors, loadAdamState, withPrefix } from './adam-state.js';
+import { transferTensors } from './gan-transfer.js';
 
 export interface GanHyper {
   batch: number;
@@ -266,6 +267,13 @@ export class GanTrainer {
     );
     await loadAdamState(pick('optD/'), this.optD, this.D.params.names(), file);
     this.iteration = iteration;
+  }
+
+  /** Starts G and G_ema from another generator's weights (gan-transfer.ts); D stays as initialised. */
+  initGenerator(tensors: HostTensorMap, from: string): void {
+    const adapted = transferTensors(tensors, this.G.params.expectedShapes(), from);
+    this.G.load(adapted, from);
+    this.Gema.load(adapted, from);
   }
 
   dispose(): void {

@@ -8,7 +8,7 @@ import * as tf from '../tf.js';
 import type { SimpleCnn } from '../classifier/simple-cnn.js';
 import type { Classifier } from '../classifier/classifier.js';
 import { blurLevel, noiseLevel } from '../data/measures.js';
-import { IMAGE_SIZE, type DigitSet } from '../data/digits.js';
+import { IMAGE_SIZE, imageLength, type DigitSet } from '../data/digits.js';
 import type { Generator } from '../generator/generator.js';
 import { latentBatch } from '../random.js';
 import { featureMoments, frechetDistance } from './frechet.js';
@@ -18,6 +18,8 @@ const PX = IMAGE_SIZE * IMAGE_SIZE;
 
 export interface GeneratedSet {
   count: number;
+  /** Image channels (absent = 1): 3 for an RGB generator, channels last as in a DigitSet. */
+  channels?: number;
   images: Float32Array;
   labels: Uint8Array;
 }
@@ -34,7 +36,14 @@ export async function generateSamples(
   onProgress?: (done: number) => void,
 ): Promise<GeneratedSet> {
   const K = generator.arch.numClasses;
-  const out: GeneratedSet = { count, images: new Float32Array(count * PX), labels: new Uint8Array(count) };
+  const channels = generator.arch.imageChannels;
+  const px = PX * channels;
+  const out: GeneratedSet = {
+    count,
+    ...(channels === 1 ? {} : { channels }),
+    images: new Float32Array(count * px),
+    labels: new Uint8Array(count),
+  };
   for (let start = 0; start < count; start += batch) {
     const n = Math.min(batch, count - start);
     const labels = Array.from({ length: n }, (_, k) => (start + k) % K);
@@ -47,7 +56,7 @@ export async function generateSamples(
         { noiseMode: 'random', noiseSeed },
       ),
     );
-    out.images.set((await img.data()) as Float32Array, start * PX);
+    out.images.set((await img.data()) as Float32Array, start * px);
     img.dispose();
     labels.forEach((l, k) => (out.labels[start + k] = l));
     onProgress?.(start + n);
@@ -55,17 +64,21 @@ export async function generateSamples(
   return out;
 }
 
+/** A set of images: generated or real, grey or RGB. */
+type ImageSet = Pick<DigitSet, 'count' | 'images' | 'channels'>;
+
 async function batched<T extends tf.Tensor>(
-  images: Float32Array,
-  count: number,
+  set: ImageSet,
   fn: (x: tf.Tensor4D) => T,
   batch = 500,
 ): Promise<Float32Array[]> {
   const parts: Float32Array[] = [];
-  for (let start = 0; start < count; start += batch) {
-    const n = Math.min(batch, count - start);
+  const px = imageLength(set);
+  const channels = set.channels ?? 1;
+  for (let start = 0; start < set.count; start += batch) {
+    const n = Math.min(batch, set.count - start);
     const y = tf.tidy(() =>
-      fn(tf.tensor4d(images.subarray(start * PX, (start + n) * PX), [n, IMAGE_SIZE, IMAGE_SIZE, 1])),
+      fn(tf.tensor4d(set.images.subarray(start * px, (start + n) * px), [n, IMAGE_SIZE, IMAGE_SIZE, channels])),
     );
     parts.push((await y.data()) as Float32Array);
     y.dispose();
@@ -73,27 +86,23 @@ async function batched<T extends tf.Tensor>(
   return parts;
 }
 
-async function features(
-  extractor: SimpleCnn,
-  images: Float32Array,
-  count: number,
-): Promise<{ values: Float32Array; dims: number }> {
-  const parts = await batched(images, count, (x) => extractor.features(x));
+async function features(extractor: SimpleCnn, set: ImageSet): Promise<{ values: Float32Array; dims: number }> {
+  const parts = await batched(set, (x) => extractor.features(x));
   const values = new Float32Array(parts.reduce((a, p) => a + p.length, 0));
   let o = 0;
   for (const p of parts) {
     values.set(p, o);
     o += p.length;
   }
-  return { values, dims: values.length / count };
+  return { values, dims: values.length / set.count };
 }
 
-async function accuracy(classifier: Classifier, images: Float32Array, labels: Uint8Array): Promise<number> {
-  const parts = await batched(images, labels.length, (x) => tf.argMax(classifier.logits(x), 1));
+async function accuracy(classifier: Classifier, set: ImageSet & { labels: Uint8Array }): Promise<number> {
+  const parts = await batched(set, (x) => tf.argMax(classifier.logits(x), 1));
   let hits = 0;
   let i = 0;
-  for (const p of parts) for (const v of p) hits += v === labels[i++] ? 1 : 0;
-  return hits / labels.length;
+  for (const p of parts) for (const v of p) hits += v === set.labels[i++] ? 1 : 0;
+  return hits / set.labels.length;
 }
 
 export interface MeasureSummary {
@@ -111,6 +120,10 @@ export interface GeneratorQuality {
   samples: number;
   classConsistency: { generated: number; realAccuracy: number; gap: number; classifier: string; perClass: number[] };
   frechet: { generatedVsReal: number; realVsReal: number; ratio: number; featureSpace: string };
+  /**
+   * Corruption coverage; null when the reference data carry no corruption (coloured MNIST's
+   * generator learns clean painted digits) or are not grey (the blur and noise measures are grey).
+   */
   coverage: {
     thresholds: { noise: number; blur: number };
     bins: { noise: number[]; blur: number[] };
@@ -124,7 +137,7 @@ export interface GeneratorQuality {
      * blur, so the blur detector is the weaker one.
      */
     detectorBalancedAccuracy: { noise: number; blur: number };
-  };
+  } | null;
 }
 
 /** Balanced accuracy of `value > threshold` as a detector of `positive`. */
@@ -206,7 +219,9 @@ export async function generatorQuality(
 ): Promise<GeneratorQuality> {
   const K = classifier.numClasses;
   // Class consistency.
-  const genParts = await batched(generated.images, generated.count, (x) => tf.argMax(classifier.logits(x), 1));
+  if ((generated.channels ?? 1) !== (real.channels ?? 1))
+    throw new Error(`generated images have ${generated.channels ?? 1} channel(s), the real ones ${real.channels ?? 1}`);
+  const genParts = await batched(generated, (x) => tf.argMax(classifier.logits(x), 1));
   const perHit = new Array<number>(K).fill(0);
   const perTotal = new Array<number>(K).fill(0);
   let i = 0;
@@ -218,17 +233,41 @@ export async function generatorQuality(
     }
   }
   const consistency = perHit.reduce((a, b) => a + b, 0) / generated.count;
-  const realAccuracy = await accuracy(classifier, real.images, real.labels);
+  const realAccuracy = await accuracy(classifier, real);
 
   // Fréchet distances in the evaluation network's feature space.
-  const fGen = await features(extractor, generated.images, generated.count);
-  const fReal = await features(extractor, real.images, real.count);
-  const fFloor = await features(extractor, realFloor.images, realFloor.count);
+  const fGen = await features(extractor, generated);
+  const fReal = await features(extractor, real);
+  const fFloor = await features(extractor, realFloor);
   const mReal = featureMoments(fReal.values, real.count, fReal.dims);
   const generatedVsReal = frechetDistance(featureMoments(fGen.values, generated.count, fGen.dims), mReal);
   const realVsReal = frechetDistance(featureMoments(fFloor.values, realFloor.count, fFloor.dims), mReal);
 
-  // Corruption coverage: thresholds fitted on the real data's metadata.
+  return {
+    schema: GENERATOR_QUALITY_SCHEMA,
+    samples: generated.count,
+    classConsistency: {
+      generated: consistency,
+      realAccuracy,
+      gap: realAccuracy - consistency,
+      classifier: classifier.name,
+      perClass: perHit.map((h, c) => h / perTotal[c]),
+    },
+    frechet: {
+      generatedVsReal,
+      realVsReal,
+      ratio: generatedVsReal / realVsReal,
+      featureSpace:
+        `penultimate layer (${fReal.dims} units) of ${extractor.name}, ` +
+        "a CNN trained only for evaluation on this domain's real images (not Inception)",
+    },
+    coverage: corruptionCoverage(generated, real),
+  };
+}
+
+/** Blur and noise of generated vs real images, detectors fitted on the real data's metadata. */
+function corruptionCoverage(generated: GeneratedSet, real: DigitSet): GeneratorQuality['coverage'] {
+  if ((real.channels ?? 1) !== 1 || !real.noise.some((v) => v > 0) || !real.blur.some((v) => v > 0)) return null;
   const measure = (images: Float32Array, count: number) => {
     const noise: number[] = [];
     const blur: number[] = [];
@@ -263,30 +302,11 @@ export async function generatorQuality(
   for (let k = 0; k < real.count; k++) corrupted += real.noise[k] > 0 || real.blur[k] > 0 ? 1 : 0;
 
   return {
-    schema: GENERATOR_QUALITY_SCHEMA,
-    samples: generated.count,
-    classConsistency: {
-      generated: consistency,
-      realAccuracy,
-      gap: realAccuracy - consistency,
-      classifier: classifier.name,
-      perClass: perHit.map((h, c) => h / perTotal[c]),
-    },
-    frechet: {
-      generatedVsReal,
-      realVsReal,
-      ratio: generatedVsReal / realVsReal,
-      featureSpace:
-        `penultimate layer (${fReal.dims} units) of ${extractor.name}, ` +
-        "a CNN trained only for evaluation on this domain's real images (not Inception)",
-    },
-    coverage: {
-      thresholds,
-      bins,
-      real: summarise(r.noise, r.blur, thresholds, bins),
-      generated: summarise(g.noise, g.blur, thresholds, bins),
-      realCorruptedByMetadata: corrupted / real.count,
-      detectorBalancedAccuracy,
-    },
+    thresholds,
+    bins,
+    real: summarise(r.noise, r.blur, thresholds, bins),
+    generated: summarise(g.noise, g.blur, thresholds, bins),
+    realCorruptedByMetadata: corrupted / real.count,
+    detectorBalancedAccuracy,
   };
 }

@@ -26,9 +26,10 @@ const usage =
   `usage: faultlines eval-generator [--domain ${domainNames().join('|')}] [--generator ` +
   `DIR] [--samples 10000] [--seed 7] [--out docs/generator] [--update-manifest] [--backend wasm|cpu]
 
-  --domain  the real data, the class-consistency classifier (classifier-corrupted) and the feature extractor
-            of that domain (default mnist); for a domain other than mnist --generator defaults to
-            weights/<domain>/generator and --out to docs/<domain>/generator`;
+  --domain  the real data, the class-consistency classifier and the feature extractor of that domain (default
+            mnist): the data variant the generator learns (corrupted for mnist and fashion, independent colours
+            for colored-mnist) and the classifier trained on it; for a domain other than mnist --generator
+            defaults to weights/<domain>/generator and --out to docs/<domain>/generator`;
 
 export async function run(args: string[]): Promise<void> {
   const o = parseOptions(
@@ -54,12 +55,15 @@ export async function run(args: string[]): Promise<void> {
     ? path.resolve(o.generator)
     : path.join(weightsRoot(), builtinModelPath('generator', domain.name));
   const { generator, manifest: genManifest } = loadGenerator(genDir);
-  const { classifier, manifest: clsManifest } = loadBuiltinClassifier('classifier-corrupted', domain.name);
+  // The generator learns one variant of the domain's data; it is measured against that variant, through
+  // the classifier trained on it (MNIST and Fashion-MNIST: corrupted; coloured MNIST: independent colours).
+  const variant = domain.generatorVariant;
+  const { classifier, manifest: clsManifest } = loadBuiltinClassifier(`classifier-${variant}`, domain.name);
   assertSameDomain(
     { label: `classifier ${clsManifest.name} (${domain.name})`, manifest: clsManifest },
     { label: `generator ${path.relative(process.cwd(), genDir) || genDir}`, manifest: genManifest },
   );
-  // Every figure compares with real MNIST digits through the built-in 10-class CNNs.
+  // Every figure compares with the domain's real images through its built-in CNNs.
   if (generator.arch.numClasses !== classifier.numClasses) {
     throw new Error(
       `eval-generator measures a generator of the ${classifier.numClasses} ${domain.title} classes against ${domain.title}; ` +
@@ -78,10 +82,10 @@ export async function run(args: string[]): Promise<void> {
   const bar = progressBar('generate', samples, 'samples');
   const generated = await generateSamples(generator, samples, seed, 250, (d) => bar.update(d));
   bar.stop();
-  const real = loadDomainSet(domain, 'test', 'corrupted');
+  const real = loadDomainSet(domain, 'test', variant);
   const realSubset = samples < real.count ? selectDigits(real, classBalancedSpread(real.labels, samples)) : real;
-  // The floor: as many real corrupted training digits (another sample of the same distribution).
-  const train = loadDomainSet(domain, 'train', 'corrupted');
+  // The floor: as many real training images (another sample of the same distribution).
+  const train = loadDomainSet(domain, 'train', variant);
   const floor = selectDigits(train, classBalancedSpread(train.labels, Math.min(realSubset.count, train.count)));
   process.stderr.write('measuring...\n');
   const quality = await generatorQuality(generated, realSubset, floor, classifier, extractor);
@@ -89,13 +93,15 @@ export async function run(args: string[]): Promise<void> {
   // 10x10 grid: rows = classes, columns = seeds 0-9, unfiltered, const noise.
   const z = latentBatch(seed, 0, 10, generator.arch.zDim);
   const tiles: Float32Array[] = [];
+  const channels = generator.arch.imageChannels;
+  const px = 32 * 32 * channels;
   for (let c = 0; c < 10; c++) {
     const img = tf.tidy(() =>
       generator.generate(tf.tensor2d(z, [10, generator.arch.zDim]), new Array(10).fill(c), { noiseMode: 'const' }),
     );
-    const px = (await img.data()) as Float32Array;
+    const pixels = (await img.data()) as Float32Array;
     img.dispose();
-    for (let k = 0; k < 10; k++) tiles.push(px.slice(k * 1024, (k + 1) * 1024));
+    for (let k = 0; k < 10; k++) tiles.push(pixels.slice(k * px, (k + 1) * px));
   }
   const out = path.resolve(outDir);
   mkdirSync(out, { recursive: true });
@@ -106,7 +112,10 @@ export async function run(args: string[]): Promise<void> {
     command: `npm run eval:generator -- ${domain.name === DEFAULT_DOMAIN ? '' : `--domain ${domain.name} `}--samples ${samples} --seed ${seed}`,
   };
   writeFileSync(path.join(out, 'quality.json'), JSON.stringify(result, null, 2) + '\n');
-  writeFileSync(path.join(out, 'samples.png'), gridPng(tiles, { size: 32, columns: 10, scale: 2 }));
+  writeFileSync(
+    path.join(out, 'samples.png'),
+    gridPng(tiles, { size: 32, columns: 10, scale: 2, channels: channels === 3 ? 3 : 1 }),
+  );
 
   if (o['update-manifest']) {
     const file = path.join(genDir, 'manifest.json');
@@ -120,7 +129,7 @@ export async function run(args: string[]): Promise<void> {
         frechetFloor: quality.frechet.realVsReal,
         frechetRatio: quality.frechet.ratio,
         featureSpace: quality.frechet.featureSpace,
-        coverage: {
+        coverage: quality.coverage && {
           generated: {
             clean: quality.coverage.generated.clean,
             noisy: quality.coverage.generated.noisy,
@@ -140,16 +149,22 @@ export async function run(args: string[]): Promise<void> {
     writeFileSync(file, JSON.stringify(manifest, null, 2) + '\n');
   }
   const q = quality;
+  const pct = (v: number) => (100 * v).toFixed(1) + '%';
+  const coverage = q.coverage
+    ? [
+        `coverage (clean / noisy / blurred): generated ` +
+          `${[q.coverage.generated.clean, q.coverage.generated.noisy, q.coverage.generated.blurred].map(pct).join(' / ')}, ` +
+          `real ${[q.coverage.real.clean, q.coverage.real.noisy, q.coverage.real.blurred].map(pct).join(' / ')}`,
+        `  (detectors' balanced accuracy on real digits vs their metadata: noise ` +
+          `${pct(q.coverage.detectorBalancedAccuracy.noise)}, blur ${pct(q.coverage.detectorBalancedAccuracy.blur)})`,
+      ]
+    : [`coverage: not measured (the ${variant} ${domain.title} data carry no blur or noise corruption)`];
   process.stdout.write(
     [
-      `class consistency ${(100 * q.classConsistency.generated).toFixed(2)}% (classifier on real corrupted test digits: ` +
+      `class consistency ${(100 * q.classConsistency.generated).toFixed(2)}% (classifier on real ${variant} test images: ` +
         `${(100 * q.classConsistency.realAccuracy).toFixed(2)}%, gap ${(100 * q.classConsistency.gap).toFixed(2)} points)`,
       `Fréchet distance ${q.frechet.generatedVsReal.toFixed(3)} vs real-vs-real floor ${q.frechet.realVsReal.toFixed(3)} (ratio ${q.frechet.ratio.toFixed(2)})`,
-      `coverage (clean / noisy / blurred): generated ` +
-        `${[q.coverage.generated.clean, q.coverage.generated.noisy, q.coverage.generated.blurred].map((v) => (100 * v).toFixed(1) + '%').join(' / ')}, ` +
-        `real ${[q.coverage.real.clean, q.coverage.real.noisy, q.coverage.real.blurred].map((v) => (100 * v).toFixed(1) + '%').join(' / ')}`,
-      `  (detectors' balanced accuracy on real digits vs their metadata: noise ` +
-        `${(100 * q.coverage.detectorBalancedAccuracy.noise).toFixed(1)}%, blur ${(100 * q.coverage.detectorBalancedAccuracy.blur).toFixed(1)}%)`,
+      ...coverage,
       `wrote ${path.relative(process.cwd(), out)}/quality.json and samples.png`,
     ].join('\n') + '\n',
   );

@@ -68,7 +68,8 @@ export const workerBuild: BuildOptions = {
   format: 'esm',
   mainFields: ['module', 'main'],
   conditions: ['workerd', 'worker', 'browser'],
-  external: ['cloudflare:*'],
+  // node:async_hooks: workerd's own (wrangler.toml's nodejs_als flag), for Server-Timing.
+  external: ['cloudflare:*', 'node:async_hooks'],
   minify: true,
   legalComments: 'none',
   metafile: true,

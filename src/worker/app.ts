@@ -27,6 +27,7 @@ import { registerEmbeddings } from './routes/embeddings.js';
 import { registerExplain } from './routes/explain.js';
 import { registerSecuritySchemes, requireScopeFor } from './auth.js';
 import { readRateLimit } from './rate-limit.js';
+import { serverTiming } from './server-timing.js';
 
 export function buildApp(): OpenAPIHono<AppEnv> {
   const app = new OpenAPIHono<AppEnv>({
@@ -47,6 +48,8 @@ export function buildApp(): OpenAPIHono<AppEnv> {
     },
   });
 
+  // Outermost: with SERVER_TIMING=1, the whole request's phases (server-timing.ts).
+  app.use('*', serverTiming());
   // First: every reply, however early, leaves the request body read (drain-body.ts).
   app.use('*', drainUnreadBody());
   // Requests in flight: models evicted from the registered-classifier cache are disposed when none is.

@@ -120,4 +120,6 @@ export interface Env {
   LIVE_MAX_QUEUE?: string;
   /** Longest wait (ms) for a live computation's turn, measured or projected, before 503 (default "4000"). */
   LIVE_MAX_WAIT_MS?: string;
+  /** "1": every reply carries a Server-Timing header of its phases (src/worker/server-timing.ts); default off. */
+  SERVER_TIMING?: string;
 }

@@ -32,6 +32,7 @@ import { ensureBackend } from './wasm/backend.js';
 import { registeredClassifier } from './registered/built.js';
 import { getRecord, isRegisteredId, listRecords, type RegisteredRecord } from './registered/records.js';
 import { fetchAsset } from './static-assets.js';
+import { recordPhase, timed, timingPhases } from './server-timing.js';
 
 export type { KeepAlive };
 
@@ -115,14 +116,30 @@ export interface ModelInfo {
   sanityCheckSkipped?: string;
 }
 
-/** A catalog model's files from the static assets, checked against the catalog's sha256. */
-function loadWeights(env: Env, entry: Pick<CatalogModel, 'path' | 'sha256'>) {
+/**
+ * A catalog model's files from the static assets, checked against the catalog's sha256. Server-Timing:
+ * the reads are `asset-fetch`, the rest of the load (parse, checksum, decode) `weight-verify`.
+ */
+async function loadWeights(env: Env, entry: Pick<CatalogModel, 'path' | 'sha256'>) {
+  let fetchMs = 0;
   const assets = folderSource(entry.path, async (where) => {
-    const res = await fetchAsset(env, where);
-    if (!res.ok) throw new Error(`missing from the assets (HTTP ${res.status})`);
-    return new Uint8Array(await res.arrayBuffer());
+    const t0 = performance.now();
+    try {
+      const res = await fetchAsset(env, where);
+      if (!res.ok) throw new Error(`missing from the assets (HTTP ${res.status})`);
+      return new Uint8Array(await res.arrayBuffer());
+    } finally {
+      fetchMs += performance.now() - t0;
+    }
   });
-  return loadModelFiles(assets, { sha256: entry.sha256, sha256Of: "the catalog's" });
+  if (!timingPhases()) return loadModelFiles(assets, { sha256: entry.sha256, sha256Of: "the catalog's" });
+  const t0 = performance.now();
+  try {
+    return await loadModelFiles(assets, { sha256: entry.sha256, sha256Of: "the catalog's" });
+  } finally {
+    recordPhase('asset-fetch', fetchMs);
+    recordPhase('weight-verify', performance.now() - t0 - fetchMs);
+  }
 }
 
 /**
@@ -298,10 +315,13 @@ export async function getClassifier(
   return classifiers.get(
     `${entry.name}:${entry.sha256}`,
     async () => {
-      await ensureBackend();
+      await timed('backend-init', ensureBackend);
       try {
         const files = await loadWeights(env, entry);
-        return { model: buildClassifier(entry.name, files), info: describe(entry, files.manifest) };
+        return {
+          model: timed('model-build', () => buildClassifier(entry.name, files)),
+          info: describe(entry, files.manifest),
+        };
       } catch (e) {
         throw refused(entry.name, e);
       }
@@ -320,9 +340,9 @@ export async function getGenerator(
   return generators.get(
     entry?.sha256 ?? RANDOM_INIT_ID,
     async () => {
-      await ensureBackend();
+      await timed('backend-init', ensureBackend);
       if (entry === null) {
-        const g = placeholderGenerator();
+        const g = timed('model-build', placeholderGenerator);
         const info: ModelInfo = {
           name: 'generator-random-init',
           kind: 'generator',
@@ -341,7 +361,7 @@ export async function getGenerator(
       }
       try {
         const files = await loadWeights(env, entry);
-        return { model: buildGenerator(files), info: describe(entry, files.manifest) };
+        return { model: timed('model-build', () => buildGenerator(files)), info: describe(entry, files.manifest) };
       } catch (e) {
         throw refused(entry.name, e);
       }

@@ -72,6 +72,8 @@ export interface EdgeServer {
 export interface EdgeOptions {
   /** Keep the storage (job board, result KV, cache) in a folder of its own that survives `restart()`. */
   persist?: boolean;
+  /** Vars beside the secrets (e.g. SERVER_TIMING). */
+  vars?: Record<string, string>;
 }
 
 /**
@@ -100,7 +102,7 @@ export async function startEdge(
   const catalog = JSON.parse(readFileSync(path.join(assets, 'catalog.json'), 'utf8')) as Catalog;
   alter?.(assets, catalog);
   const persistDir = opts.persist ? mkdtempSync(path.join(os.tmpdir(), 'faultlines-state-')) : undefined;
-  const bindings = SECRETS;
+  const bindings = { ...SECRETS, ...opts.vars };
   const started = await startLocalWorkerd(assets, bindings, { persistDir, readRateLimit: TEST_READ_RATE_LIMIT });
   const url = started.url;
   let mf = started.mf;

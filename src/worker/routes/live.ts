@@ -27,6 +27,7 @@ import { classification, classifyImages, renderStyles, type LiveModels } from '.
 import { checkClass, checkDim, liveStats, statisticsJson, type LiveStats } from '../style.js';
 import { limitedCompute } from '../live-limit.js';
 import { DEFAULT_DOMAIN } from '../../core/data/domain.js';
+import { timed } from '../server-timing.js';
 
 const RenderQuery = z.object({
   domain: DomainParam,
@@ -115,28 +116,30 @@ async function renderNow(
   const { images, probs } = await renderStyles(models, s, 1, args.class);
   const cls = classification(probs[0], args.class);
   const { resolutions, imageChannels } = models.generator.arch;
-  const bytes = gridPng(images, {
-    size: resolutions.at(-1)!,
-    channels: imageChannels === 3 ? 3 : 1,
-    columns: 1,
-    scale: args.scale,
-    gap: 0,
+  return timed('encode', () => {
+    const bytes = gridPng(images, {
+      size: resolutions.at(-1)!,
+      channels: imageChannels === 3 ? 3 : 1,
+      columns: 1,
+      scale: args.scale,
+      gap: 0,
+    });
+    if (args.format === 'png') {
+      return png(bytes, args.etag, LIVE, { 'x-predicted-class': String(cls.predicted), 'x-p-true': String(cls.pTrue) });
+    }
+    return json(
+      {
+        generatorId: models.generatorId,
+        classifier: models.classifierName,
+        classifierId: models.classifierId,
+        class: args.class,
+        ...meta,
+        ...cls,
+        image: pngDataUrl(bytes),
+      },
+      { etag: args.etag, cacheControl: LIVE },
+    );
   });
-  if (args.format === 'png') {
-    return png(bytes, args.etag, LIVE, { 'x-predicted-class': String(cls.predicted), 'x-p-true': String(cls.pTrue) });
-  }
-  return json(
-    {
-      generatorId: models.generatorId,
-      classifier: models.classifierName,
-      classifierId: models.classifierId,
-      class: args.class,
-      ...meta,
-      ...cls,
-      image: pngDataUrl(bytes),
-    },
-    { etag: args.etag, cacheControl: LIVE },
-  );
 }
 
 const ClassifyBody = z

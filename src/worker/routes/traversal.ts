@@ -27,6 +27,7 @@ import { LiveCornerCase, TraversalResponse } from '../live-schemas.js';
 import { checkClass, checkDim, liveStats, statisticsJson, type LiveStats } from '../style.js';
 import { modelIds } from '../services/model-ids.js';
 import { limitedCompute } from '../live-limit.js';
+import { timed } from '../server-timing.js';
 
 type Models = Awaited<ReturnType<typeof getModels>>;
 
@@ -213,11 +214,13 @@ export function registerTraversal(app: OpenAPIHono<AppEnv>): void {
           let body: Record<string, unknown>;
           let frames: ShiftEvaluation[];
           if (q.mode === 'range') {
-            frames = await evaluateShifts(models, path, rangeShifts(q.frames, q.range), true);
+            frames = await timed('evaluate', () => evaluateShifts(models, path, rangeShifts(q.frames, q.range), true));
             body = { ...common, mode: 'range', direction: 'increase', evaluations: frames.length };
           } else {
             const fractions = Array.from({ length: q.frames }, (_, i) => (2 * i) / (q.frames - 1));
-            const t = await traverse(models, { ...path, maxSteps: Math.max(1, Math.round(q.range)), fractions });
+            const t = await timed('evaluate', () =>
+              traverse(models, { ...path, maxSteps: Math.max(1, Math.round(q.range)), fractions }),
+            );
             frames = t.frames;
             body = {
               ...common,
@@ -236,15 +239,17 @@ export function registerTraversal(app: OpenAPIHono<AppEnv>): void {
               evaluations: t.evaluations,
             };
           }
-          const strip = gridPng(
-            frames.map((f) => f.image!),
-            { size: 32, columns: frames.length, scale: q.scale },
-          );
-          if (q.format === 'png') return png(strip, etag, LIVE);
-          return json(
-            { ...body, frames: frames.map(frameJson), strip: pngDataUrl(strip) },
-            { etag, cacheControl: LIVE },
-          );
+          return timed('encode', () => {
+            const strip = gridPng(
+              frames.map((f) => f.image!),
+              { size: 32, columns: frames.length, scale: q.scale },
+            );
+            if (q.format === 'png') return png(strip, etag, LIVE);
+            return json(
+              { ...body, frames: frames.map(frameJson), strip: pngDataUrl(strip) },
+              { etag, cacheControl: LIVE },
+            );
+          });
         },
       ),
   );
@@ -278,8 +283,10 @@ export function registerTraversal(app: OpenAPIHono<AppEnv>): void {
         () => true,
         async (q, models, st, etag) => {
           const start = startOf(st, q);
-          const search = await cornerCaseAlong(models, start, { maxSteps: q.maxSteps, tolerance: q.tolerance });
-          const first = await searchStart(models, start, search);
+          const { search, first } = await timed('evaluate', async () => {
+            const search = await cornerCaseAlong(models, start, { maxSteps: q.maxSteps, tolerance: q.tolerance });
+            return { search, first: await searchStart(models, start, search) };
+          });
           const cc = search.cornerCase;
           const tiles = [
             first.image!,

@@ -12,6 +12,7 @@ import {
 } from '../../core/analysis/analysis-models.js';
 import { populationStyles } from '../../core/analysis/population.js';
 import type { getModels } from '../isolate-models.js';
+import { timed } from '../server-timing.js';
 
 export type LiveModels = Awaited<ReturnType<typeof getModels>>;
 
@@ -28,8 +29,9 @@ export async function renderStyles(
   const S = models.generator.styleSize;
   const streams = classIndex === undefined ? undefined : new Uint32Array(n).fill(classNoiseStream(classIndex));
   const [img, pr] = tf.tidy(() => {
-    const image = synthesizeImages(models, tf.tensor2d(styles, [n, S]), streams);
-    return [image, tf.softmax(models.classifier.logits(image))];
+    // wasm kernels run when called, so each phase's clock covers its computation.
+    const image = timed('render', () => synthesizeImages(models, tf.tensor2d(styles, [n, S]), streams));
+    return [image, timed('classify', () => tf.softmax(models.classifier.logits(image)))];
   });
   const [iv, pv] = (await Promise.all([img.data(), pr.data()])) as [Float32Array, Float32Array];
   tf.dispose([img, pr]);
@@ -61,7 +63,9 @@ export async function classifyImages(
   const n = images.length;
   const flat = new Float32Array(n * 1024);
   images.forEach((im, i) => flat.set(im, i * 1024));
-  const p = tf.tidy(() => tf.softmax(models.classifier.logits(tf.tensor4d(flat, [n, 32, 32, 1]))));
+  const p = timed('classify', () =>
+    tf.tidy(() => tf.softmax(models.classifier.logits(tf.tensor4d(flat, [n, 32, 32, 1])))),
+  );
   const pv = (await p.data()) as Float32Array;
   p.dispose();
   const K = pv.length / n;

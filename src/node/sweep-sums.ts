@@ -31,6 +31,32 @@ function findPrecomputedSums(specHash: string, dir = precomputedDir()): RankingS
   return null;
 }
 
+/**
+ * The sums in `file`: a ranking-sums result as GET /v1/results/{key} serves it (or its payload), so
+ * the CLI can explain with the very sums an edge's runner computed (a registered classifier's API
+ * answer, reproduced). Refused unless they are the sums of exactly these models, noise and sweep.
+ */
+export function sumsFromFile(file: string, models: AnalysisModels, spec: PopulationSpec): RankingSums {
+  let json: { payload?: RankingSums } & Partial<RankingSums>;
+  try {
+    json = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (err) {
+    throw new Error(`--sums ${file}: cannot read it as JSON: ${(err as Error).message}`);
+  }
+  const sums = (json.payload ?? json) as RankingSums;
+  if (sums.schema !== RANKING_SUMS_SCHEMA)
+    throw new Error(
+      `--sums ${file}: not ranking sums (schema ${String(sums.schema)}, expected ${RANKING_SUMS_SCHEMA})`,
+    );
+  const expected = populationSpecHash(models, spec);
+  if (sums.specHash !== expected)
+    throw new Error(
+      `--sums ${file}: these sums are of another population (spec hash ${String(sums.specHash)}); this ` +
+        `classifier, generator, noise and sweep (seed ${spec.seed}, ${spec.count} samples) have ${expected}`,
+    );
+  return sums;
+}
+
 /** The sums of `spec` for `models`: precomputed when available, else swept (with progress). */
 export async function sweepSums(
   models: AnalysisModels,

@@ -19,6 +19,8 @@ export const EXPLAIN_LIMITS = {
   top: 64,
   /** PNG bytes: a 32x32 grey PNG is about 1 KB; 32 KiB leaves room for any encoder's chunks. */
   pngBytes: 32 * 1024,
+  /** Samples of the ranking sweep, at least (the CLI's --sweep-samples bound): fewer leave classes without samples. */
+  minSweepSamples: 20,
 } as const;
 
 /** Base64 (standard alphabet, padded) of a PNG: the signature 89 50 4E 47 0D 0A 1A 0A encodes as iVBORw0KGgo. */
@@ -150,7 +152,7 @@ export const ExplainAnswerSchema = z.object({
   classifier: z.string(),
   generatorId: z.string(),
   classifierId: z.string(),
-  request: z.object({ label: count, steps: count, seed: count, top: count }),
+  request: z.object({ label: count, steps: count, seed: count, top: count, sweepSamples: count }),
   /** The submitted PNG, as a data URL. */
   image: z.string(),
   computed: z.record(z.string(), z.unknown()),

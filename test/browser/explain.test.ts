@@ -96,7 +96,7 @@ describe('dashboard: explain a real image', () => {
 
       const served = (await (await edge.fetch(`/v1/explain/${key}`)).json()) as any;
       const e = served.explanation;
-      expect(served.request).toEqual({ label, steps: 8, seed: 1, top: 10 });
+      expect(served.request).toEqual({ label, steps: 8, seed: 1, top: 10, sweepSamples: 2000 });
       const d = await drawn(page);
       expect(d.heading).toBe(`Label ${label}, read as ${e.original.predicted} — classifier-clean`);
       expect(d.original).toBe(served.image);

@@ -161,7 +161,7 @@ describe('POST /v1/explain', () => {
         status: 'done',
         key,
         classifier: 'classifier-clean',
-        request: { label, steps: 8, seed: 1, top: 2 },
+        request: { label, steps: 8, seed: 1, top: 2, sweepSamples: 2000 },
         image: `data:image/png;base64,${request.image}`,
       });
       expect(served.body.computed).toMatchObject({ backend: 'wasm' });

@@ -32,7 +32,8 @@ import {
   loadFeatureExtractor,
   loadGenerator,
 } from '../builtin-models.js';
-import { sweepSums } from '../sweep-sums.js';
+import { sumsFromFile, sweepSums } from '../sweep-sums.js';
+import { EXPLAIN_LIMITS } from '../../protocol/explain.js';
 import { DEFAULT_SWEEP } from '../../protocol/catalog.js';
 import {
   classifierModelName,
@@ -65,6 +66,8 @@ const usage = `usage: faultlines explain IMAGE.png --label N [options]
   --sweep-samples N      samples of the ranking sweep that sets the std units and the class ranking
                          (default ${EXPLAIN_SWEEP.count}: the built-in classifiers' precomputed sums; your own
                          model is swept, about a minute per 2,000 samples on 2 cores)
+  --sums FILE            the ranking sums of that sweep from a file instead (a ranking-sums result as GET
+                         /v1/results/KEY serves it): reproduces an API answer with the sums its runner computed
   --steps N              projection steps (default ${DEFAULT_PROJECTION.steps}; docs/explain.md: PSNR per budget)
   --seed N               projection seed (default ${DEFAULT_PROJECTION.seed})
   --noise const|per-sample  the generator's per-pixel noise (default ${DEFAULT_ANALYSIS_NOISE.mode}), held fixed at the label's stream
@@ -139,6 +142,7 @@ export async function run(args: string[]): Promise<void> {
         adapter: { type: 'string' },
         name: { type: 'string' },
         'sweep-samples': { type: 'string', default: String(EXPLAIN_SWEEP.count) },
+        sums: { type: 'string' },
         steps: { type: 'string', default: String(DEFAULT_PROJECTION.steps) },
         seed: { type: 'string', default: String(DEFAULT_PROJECTION.seed) },
         noise: { type: 'string', default: DEFAULT_ANALYSIS_NOISE.mode },
@@ -178,7 +182,10 @@ export async function run(args: string[]): Promise<void> {
   const seed = intOption(o.seed, 'seed', 0, 0xffffffff);
   const noise = analysisNoiseOf(enumOption(o.noise, 'noise', ANALYSIS_NOISE_MODES));
   const top = intOption(o.top, 'top', 1, 64);
-  const sweep = { ...EXPLAIN_SWEEP, count: intOption(o['sweep-samples'], 'sweep-samples', 20, 1_000_000) };
+  const sweep = {
+    ...EXPLAIN_SWEEP,
+    count: intOption(o['sweep-samples'], 'sweep-samples', EXPLAIN_LIMITS.minSweepSamples, 1_000_000),
+  };
   const backend = enumOption(o.backend, 'backend', NODE_BACKENDS);
 
   // The image and label are checked before the classifier and the sums are loaded.
@@ -235,7 +242,10 @@ export async function run(args: string[]): Promise<void> {
   }
   const models = { ...base, noise };
   const { featureExtractor } = loadFeatureExtractor(domain.name);
-  const { sums, source } = await sweepSums(models, sweep);
+  const { sums, source } =
+    o.sums === undefined
+      ? await sweepSums(models, sweep)
+      : { sums: sumsFromFile(o.sums, models, sweep), source: 'file' as const };
   process.stderr.write(`ranking sums: ${source} (seed ${sweep.seed}, ${sweep.count} samples)\n`);
   const e = await explainImage(models, { featureExtractor }, { spec: sweep, sums }, image, label, {
     projection: { steps, seed },

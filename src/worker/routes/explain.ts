@@ -30,6 +30,7 @@ import { jobByKey, submitJob } from '../jobs/board-client.js';
 import { IMMUTABLE, base64, json, notModified, type AppContext, type AppEnv } from '../http.js';
 import { ProblemError, errorResponses } from '../problem.js';
 import { getResult } from '../result-cache.js';
+import { LIMITS } from '../limits.js';
 import { ClassifierParam } from '../schemas.js';
 import { jobView } from '../services/job-view.js';
 import { locate } from '../services/result-lookup.js';
@@ -74,6 +75,17 @@ export const ExplainRequest = z
       .default(DEFAULT_EXPLAIN.topDims)
       .openapi({
         description: `Deviating dims reported and moved (default ${DEFAULT_EXPLAIN.topDims}); part of the key`,
+      }),
+    sweepSamples: z
+      .number()
+      .int()
+      .min(EXPLAIN_LIMITS.minSweepSamples)
+      .max(LIMITS.jobSamples)
+      .default(DEFAULT_SWEEP.count)
+      .openapi({
+        description:
+          `Samples of the ranking sweep (seed ${DEFAULT_SWEEP.seed}) that sets the std units and the class ranking, as the CLI's ` +
+          `--sweep-samples (default ${DEFAULT_SWEEP.count}: the built-in classifiers' seeded sums); part of the key`,
       }),
   })
   .strict()
@@ -125,7 +137,7 @@ function answer(r: StoredResult<ExplanationPayload>): ExplainAnswer {
     classifier: r.classifier,
     generatorId: r.generatorId,
     classifierId: r.classifierId,
-    request: { label: o.label, steps: o.steps, seed: o.seed, top: o.top },
+    request: { label: o.label, steps: o.steps, seed: o.seed, top: o.top, sweepSamples: r.sweep.count },
     image: `data:image/png;base64,${o.image}`,
     computed: r.computed,
     explanation: r.payload,
@@ -169,13 +181,14 @@ export function registerExplain(app: OpenAPIHono<AppEnv>): void {
     async (c) => {
       const b = c.req.valid('json');
       const bytes = pngBytes(b.image);
+      const sweep = { seed: DEFAULT_SWEEP.seed, count: b.sweepSamples };
       const {
         catalog,
         entry,
         key: sumsKey,
         spec: sumsSpec,
         options: sumsOptions,
-      } = await locate(c, 'ranking-sums', b.classifier, DEFAULT_SWEEP);
+      } = await locate(c, 'ranking-sums', b.classifier, sweep);
       const arch = GeneratorArchitectureSchema.parse(catalog.generatorArchitecture);
       let pixels: Float32Array;
       try {
@@ -204,7 +217,7 @@ export function registerExplain(app: OpenAPIHono<AppEnv>): void {
       const key = explainKey({
         generatorId: gid,
         classifierId: entry.sha256,
-        sweep: DEFAULT_SWEEP,
+        sweep,
         pixels: bytesToHex(sha256(new Uint8Array(pixels.buffer, pixels.byteOffset, pixels.byteLength))),
         label: b.label,
         steps: b.steps,
@@ -226,7 +239,7 @@ export function registerExplain(app: OpenAPIHono<AppEnv>): void {
           key: sumsKey,
           kind: 'ranking-sums',
           spec: { ...sumsSpec, options: sumsOptions, ...models },
-          total: DEFAULT_SWEEP.count,
+          total: sweep.count,
         });
         needs = sumsKey;
       }
@@ -242,7 +255,7 @@ export function registerExplain(app: OpenAPIHono<AppEnv>): void {
         kind: 'explain',
         spec: {
           classifier: entry.name,
-          ...DEFAULT_SWEEP,
+          ...sweep,
           ...models,
           featureExtractorId: catalog.featureExtractor.sha256,
           sums: sumsKey,

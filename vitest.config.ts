@@ -33,20 +33,34 @@ const LONG_NODE_RUNS = [
   // The committed generator's recorded quality recomputed on 600 samples: most of a minute.
   'test/generator-weights.test.ts',
 ];
+/**
+ * `workers`: how many files of the tier run at once. The unit tier's files are in-process, each in
+ * its own forked process with nothing shared (no port, no fixed directory), so they use both cores
+ * of the CI machine; the edge and e2e tiers boot workerd, browsers and runners on fixed resources and
+ * keep one file at a time. Tiers run one after another (`groupOrder`), so the unit tier's two files
+ * never overlap an edge or e2e file.
+ */
 const TIERS = [
   // The core and the Node helpers, in process: no workerd, no browser, no Deno, no CLI child process.
   {
     name: 'unit',
     include: ['test/**/*.test.ts'],
     exclude: ['test/worker/**', 'test/runner/**', 'test/browser/**', ...LONG_NODE_RUNS],
+    workers: 2,
   },
   // The worker in workerd (Miniflare), with at most a Node runner beside it.
-  { name: 'edge', include: ['test/worker/**/*.test.ts', ...WORKERD_ONLY_RUNNER_TESTS], exclude: SLOW_EDGE },
+  {
+    name: 'edge',
+    include: ['test/worker/**/*.test.ts', ...WORKERD_ONLY_RUNNER_TESTS],
+    exclude: SLOW_EDGE,
+    workers: 1,
+  },
   // Chromium, Deno runners on WebGPU, randomised (fuzz) and load runs, and the long Node runs.
   {
     name: 'e2e',
     include: ['test/browser/**/*.test.ts', 'test/runner/**/*.test.ts', ...SLOW_EDGE, ...LONG_NODE_RUNS],
     exclude: WORKERD_ONLY_RUNNER_TESTS,
+    workers: 1,
   },
 ];
 
@@ -61,8 +75,9 @@ export default defineConfig({
     server: { deps: { inline: [/@tensorflow\//] } },
     testTimeout: 120_000,
     hookTimeout: 120_000,
-    // Two cores: test files run one at a time to keep timings and memory predictable.
-    fileParallelism: false,
-    projects: TIERS.map(({ name, include, exclude }) => ({ extends: true, test: { name, include, exclude } })),
+    projects: TIERS.map(({ name, include, exclude, workers }, groupOrder) => ({
+      extends: true,
+      test: { name, include, exclude, maxWorkers: workers, sequence: { groupOrder } },
+    })),
   },
 });

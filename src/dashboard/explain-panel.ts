@@ -6,18 +6,11 @@
  * explanation to show it. The token is read from the field when the form is sent and never kept:
  * not in the page source, the URL or storage.
  */
+import { fileBase64 } from '../widgets/index.js';
 import { esc } from './context.js';
 
 const $ = <T extends HTMLElement = HTMLElement>(id: string) => document.getElementById(id) as T;
 const KEY = /^[0-9a-f]{64}$/;
-
-/** Standard base64 of a file's bytes. */
-async function fileBase64(file: File): Promise<string> {
-  const bytes = new Uint8Array(await file.arrayBuffer());
-  let s = '';
-  for (let i = 0; i < bytes.length; i += 0x8000) s += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
-  return btoa(s);
-}
 
 /** Puts the widget for `key` in the panel (a fresh element, so an earlier one's polling stops). */
 function show(api: string, key: string): void {

@@ -254,6 +254,45 @@ export function getJson<T = any>(
   return request(base, path, params, toOptions(opts), (res) => res.json() as Promise<T>);
 }
 
+/**
+ * POST a JSON body with the submitter token (bearer): the answer's status (200, 201 or 202) and
+ * body, else an ApiError naming the field the API refused. The API accepts writes from its own
+ * origin only (no CORS on write paths), so this works in pages the API serves (the embeds, the
+ * dashboard). The token is only sent, never kept.
+ */
+// biome-ignore lint/suspicious/noExplicitAny: callers name the answer type.
+export async function postJson<T = any>(
+  base: string,
+  path: string,
+  body: unknown,
+  token: string,
+  signal?: AbortSignal,
+): Promise<{ status: number; body: T }> {
+  let res: Response;
+  try {
+    res = await fetch(apiUrl(base, path), {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+      signal,
+    });
+  } catch (e) {
+    if ((e as Error).name === 'AbortError') throw e;
+    throw new ApiError(`The Faultlines API at ${base} did not answer: ${(e as Error).message}`, null);
+  }
+  if (res.status === 200 || res.status === 201 || res.status === 202)
+    return { status: res.status, body: await res.json() };
+  throw await problemOf(res, path);
+}
+
+/** Standard base64 of a file's bytes (an image to POST as JSON). */
+export async function fileBase64(file: Blob): Promise<string> {
+  const bytes = new Uint8Array(await file.arrayBuffer());
+  let s = '';
+  for (let i = 0; i < bytes.length; i += 0x8000) s += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  return btoa(s);
+}
+
 /** GET an image (a PNG traversal strip) as an object URL, through the same queue, timeout and retries; the caller revokes it. */
 export function getImageUrl(
   base: string,

@@ -7,9 +7,15 @@
  * names, and the counterfactual strip with the predicted class and p_true under each frame (or, for
  * a correctly read image, the nearest decision boundary). While the job is queued or running the
  * widget stays `loading` and asks again every few seconds.
+ *
+ * With the `submit` attribute it also takes the image itself: a drop zone (drop a PNG or choose one),
+ * the label, the submitter token (typed; sent with the request, never kept) and Explain, which POSTs
+ * /v1/explain with the `classifier`, `steps` and `top` attributes, then shows the answer at once
+ * (200) or follows its job (202). The API takes writes from its own origin only, so this mode works
+ * in pages the API serves: `/embed/explain?submit=1` in an iframe, or the dashboard.
  */
 import { css, html, type TemplateResult } from 'lit';
-import { ApiError, classifierTitle, getJson } from './api.js';
+import { ApiError, classifierTitle, fileBase64, getJson, intAttribute, postJson } from './api.js';
 import { FaultlinesElement, baseStyles } from './base.js';
 
 // As served by /v1/explain/{key}; type-only imports, so nothing of zod or the core enters the bundle.
@@ -22,7 +28,18 @@ const KEY = /^[0-9a-f]{64}$/;
 const f = (v: number | null, d = 2) => (v === null ? '—' : v.toFixed(d));
 
 export class Explain extends FaultlinesElement {
-  static override properties = { ...FaultlinesElement.properties, key: { type: String }, result: { attribute: false } };
+  static override properties = {
+    ...FaultlinesElement.properties,
+    key: { type: String },
+    result: { attribute: false },
+    submit: { type: Boolean },
+    steps: { type: String },
+    top: { type: String },
+    file: { state: true },
+    preview: { state: true },
+    submitting: { state: true },
+    submitError: { state: true },
+  };
   static override styles = [
     baseStyles,
     css`
@@ -40,22 +57,130 @@ export class Explain extends FaultlinesElement {
       .strip figure img { width: 64px; height: 64px; }
       .strip figure.right figcaption { color: #1d6b2c; font-weight: 600; }
       h4 { margin: 8px 0 4px; font-size: 13px; font-weight: 600; }
+      form.submit { display: flex; flex-wrap: wrap; gap: 8px 12px; align-items: center; margin: 0 0 10px; }
+      .drop { display: flex; gap: 8px; align-items: center; min-width: 220px; padding: 10px; border: 2px dashed var(--faultlines-border, #c3cad6); border-radius: 8px; cursor: pointer; font-size: 12px; color: var(--faultlines-muted, #5b6475); }
+      .drop.over { border-color: #3b6fd8; background: #eef3fd; }
+      .drop img { width: 48px; height: 48px; }
+      .drop input { max-width: 180px; }
+      form.submit input[type='number'] { width: 5em; }
+      p.submit-error { margin: 0 0 8px; }
     `,
   ];
 
   declare key: string;
   /** An answer of GET /v1/explain/{key} already at hand: shown without a request. */
   declare result: ExplainAnswer | null;
+  /** Show the drop zone and submit images (POST /v1/explain with the submitter token). */
+  declare submit: boolean;
+  /** Projection steps and deviating dims of a submission (default: the API's). */
+  declare steps: string;
+  declare top: string;
+  declare file: File | null;
+  declare preview: string | null;
+  declare submitting: boolean;
+  declare submitError: string | null;
   private answer: ExplainAnswer | null = null;
 
   constructor() {
     super();
     this.key = '';
     this.result = null;
+    this.submit = false;
+    this.steps = '';
+    this.top = '';
+    this.file = null;
+    this.preview = null;
+    this.submitting = false;
+    this.submitError = null;
   }
 
   protected loadKey(): string {
     return this.result ? `result:${this.result.key}` : `key:${this.key}`;
+  }
+
+  /** The chosen or dropped image (a PNG is checked by the API, which names what is wrong). */
+  private async choose(file: File | undefined): Promise<void> {
+    if (!file) return;
+    this.file = file;
+    this.submitError = null;
+    this.preview = `data:image/png;base64,${await fileBase64(file)}`;
+  }
+
+  private async send(ev: SubmitEvent): Promise<void> {
+    ev.preventDefault();
+    const form = ev.target as HTMLFormElement;
+    const token = (form.elements.namedItem('token') as HTMLInputElement).value.trim();
+    const labelField = (form.elements.namedItem('label') as HTMLInputElement).value;
+    const missing = !this.file
+      ? 'Drop a PNG or choose one first.'
+      : labelField === ''
+        ? "Give the image's label (its true class)."
+        : !token
+          ? 'Type the submitter token (SUBMIT_TOKEN): submitting needs it.'
+          : null;
+    if (missing || !this.file) {
+      this.submitError = missing;
+      return;
+    }
+    this.submitting = true;
+    this.submitError = null;
+    try {
+      const steps = intAttribute('steps', this.steps, 0, 1000);
+      const top = intAttribute('top', this.top, 1, 64);
+      const r = await postJson<ExplainAnswer & { key: string }>(
+        this.base,
+        '/v1/explain',
+        {
+          image: await fileBase64(this.file),
+          label: Number(labelField),
+          ...(this.classifier ? { classifier: this.classifier } : {}),
+          ...(steps === null ? {} : { steps }),
+          ...(top === null ? {} : { top }),
+        },
+        token,
+      );
+      // 200: the answer itself (cached, or computed at once); 202: its job, followed by key.
+      if (r.status === 200) {
+        this.key = '';
+        this.result = r.body;
+      } else {
+        this.result = null;
+        this.key = r.body.key;
+      }
+    } catch (e) {
+      this.submitError =
+        e instanceof ApiError ? `${e.message}${e.field ? ` (field ${e.field})` : ''}` : (e as Error).message;
+    } finally {
+      this.submitting = false;
+    }
+  }
+
+  private form(): TemplateResult {
+    if (!this.submit) return html``;
+    const over = (on: boolean) => (ev: DragEvent) => {
+      ev.preventDefault();
+      (ev.currentTarget as HTMLElement).classList.toggle('over', on);
+    };
+    return html`<form class="submit" part="submit" @submit=${(ev: SubmitEvent) => void this.send(ev)}>
+        <label class="drop" part="drop" @dragover=${over(true)} @dragleave=${over(false)}
+          @drop=${(ev: DragEvent) => {
+            over(false)(ev);
+            void this.choose(ev.dataTransfer?.files[0]);
+          }}>
+          ${this.preview ? html`<img class="px chosen" src=${this.preview} alt="the chosen image" />` : ''}
+          <span>${this.file ? this.file.name : 'Drop a PNG here, or choose one:'}</span>
+          <input name="file" type="file" accept="image/png"
+            @change=${(ev: Event) => void this.choose((ev.target as HTMLInputElement).files?.[0])} />
+        </label>
+        <label>label <input name="label" type="number" min="0" step="1" required /></label>
+        <label>submitter token <input name="token" type="password" autocomplete="off" /></label>
+        <button type="submit" ?disabled=${this.submitting}>${this.submitting ? 'Sending…' : 'Explain'}</button>
+      </form>
+      ${this.submitError ? html`<p class="error submit-error" role="alert" part="submit-error">${this.submitError}</p>` : ''}`;
+  }
+
+  protected override render(): TemplateResult {
+    return html`${this.form()}${super.render()}`;
   }
 
   protected override heading(): string {
@@ -72,6 +197,8 @@ export class Explain extends FaultlinesElement {
       return;
     }
     const key = this.key.trim();
+    // The drop zone alone, until an image is submitted.
+    if (this.submit && key === '') return;
     if (!KEY.test(key))
       throw new ApiError(
         `Invalid attribute key="${this.key}": expected the 64 hex digits POST /v1/explain answered.`,
@@ -130,7 +257,8 @@ export class Explain extends FaultlinesElement {
   }
 
   protected renderReady(): TemplateResult {
-    const a = this.answer!;
+    const a = this.answer;
+    if (!a) return html``;
     const e = a.explanation;
     const r = e.reconstruction;
     return html`<div class="pair" part="pair">
@@ -155,6 +283,6 @@ export class Explain extends FaultlinesElement {
         )}</tbody>
       </table>
       ${this.counterfactual(e)}${this.boundary(e)}
-      <p class="sub">${a.request.steps} projection steps, seed ${a.request.seed}; centre of ${e.centre.wellClassified} well-classified of ${e.centre.samples} samples.</p>`;
+      <p class="sub">${a.request.steps} projection steps, seed ${a.request.seed}${a.computed.inline ? ', computed at once by the edge' : ''}; centre of ${e.centre.wellClassified} well-classified of ${e.centre.samples} samples.</p>`;
   }
 }

@@ -29,6 +29,7 @@ export {
   DEFAULT_TIMEOUT_MS,
   apiBase,
   apiUrl,
+  fileBase64,
   getImageUrl,
   getJson,
   pct,

@@ -6,9 +6,11 @@
  * <faultlines-explain> draws the image and its projection, the faithfulness line, the deviating
  * dims with their names and the counterfactual strip with the class and p_true under each frame —
  * every number as GET /v1/explain/{key} serves it. The token never appears in the page or its URL.
- * Pasting the key on a fresh page shows the same explanation from the cache.
+ * Pasting the key on a fresh page shows the same explanation from the cache. The widget's own drop
+ * zone (`/embed/explain?submit=1`, no key): a non-PNG dropped on it is refused naming the field; the
+ * digit dropped on it is submitted, computed and drawn as the API serves it.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { encode } from 'fast-png';
@@ -47,8 +49,8 @@ afterAll(async () => {
 });
 
 /** What the widget drew, read from its shadow root. */
-const drawn = (page: import('playwright-core').Page) =>
-  page.locator('#explain-slot faultlines-explain').evaluate((el) => {
+const drawn = (page: import('playwright-core').Page, selector = '#explain-slot faultlines-explain') =>
+  page.locator(selector).evaluate((el) => {
     const root = el.shadowRoot!;
     const text = (s: string) => root.querySelector(s)?.textContent?.replace(/\s+/g, ' ').trim() ?? null;
     return {
@@ -138,5 +140,57 @@ describe('dashboard: explain a real image', () => {
       expect(errors).toEqual([]);
     },
     COMPUTE_TIMEOUT_MS + 120_000,
+  );
+  it(
+    'the widget’s drop zone (/embed/explain?submit=1): a dropped non-PNG is refused naming the field, a dropped digit is explained and drawn',
+    async () => {
+      const page = await browser.newPage({ viewport: { width: 900, height: 900 } });
+      const errors = watchConsole(page);
+      const res = await page.goto(`${edge.url.origin}/embed/explain?submit=1&steps=8&top=2`);
+      expect(res!.status()).toBe(200);
+      const widget = page.locator('faultlines-explain');
+      await page.waitForSelector('faultlines-explain[state=ready]');
+      /** Drops a file on the drop zone, as a user dragging it from their desktop does. */
+      const drop = async (name: string, bytes: number[]) => {
+        const transfer = await page.evaluateHandle(
+          ({ name, bytes }) => {
+            const t = new DataTransfer();
+            t.items.add(new File([new Uint8Array(bytes)], name, { type: 'image/png' }));
+            return t;
+          },
+          { name, bytes },
+        );
+        await widget.locator('label.drop').dispatchEvent('drop', { dataTransfer: transfer });
+        await widget.locator('img.chosen').waitFor();
+      };
+      await drop('not-a-png.png', [...new TextEncoder().encode('hello')]);
+      await widget.locator('input[name=label]').fill(String(label));
+      await widget.locator('input[name=token]').fill(SUBMIT_TOKEN);
+      await widget.locator('button[type=submit]').click();
+      await widget.locator('p.submit-error').waitFor();
+      expect(await widget.locator('p.submit-error').textContent()).toMatch(/image is not a PNG.*\(field image\)/);
+
+      await drop('digit.png', [...readFileSync(file)]);
+      expect(await widget.locator('label.drop span').textContent()).toBe('digit.png');
+      await widget.locator('button[type=submit]').click();
+      await page.waitForFunction(() => (document.querySelector('faultlines-explain') as any).key !== '');
+      const key = await widget.evaluate((el) => (el as any).key as string);
+      expect(key).toMatch(/^[0-9a-f]{64}$/);
+      pool.start('explain-drop', ['--backend', 'wasm', '--lease-ms', '120000', '--heartbeat-ms', '2000']);
+      await page.waitForSelector('faultlines-explain[state=ready] >> img.reconstruction', {
+        timeout: COMPUTE_TIMEOUT_MS,
+      });
+      const served = (await (await edge.fetch(`/v1/explain/${key}`)).json()) as any;
+      expect(served.request).toEqual({ label, steps: 8, seed: 1, top: 2, sweepSamples: 2000 });
+      const d = await drawn(page, 'faultlines-explain');
+      expect(d.original).toBe(served.image);
+      expect(d.reconstruction).toBe(served.explanation.reconstruction.image);
+      expect(d.dims.map((r) => r[0])).toEqual(served.explanation.deviations.map((x: any) => x.name));
+      expect(await widget.locator('p.submit-error').count()).toBe(0);
+      expect(await page.content()).not.toContain(SUBMIT_TOKEN);
+      // The browser logs the refused non-PNG's 400 itself; nothing else went wrong.
+      expect(errors).toEqual([expect.stringMatching(/status of 400 .*\/v1\/explain\)$/)]);
+    },
+    COMPUTE_TIMEOUT_MS,
   );
 });

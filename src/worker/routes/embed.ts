@@ -8,6 +8,7 @@
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
 import { classifierEntry, getCatalog } from '../isolate-models.js';
 import { REVALIDATE, type AppEnv } from '../http.js';
+import { EXPLAIN_LIMITS } from '../../protocol/explain.js';
 import { LIMITS } from '../limits.js';
 import { badField, errorResponses } from '../problem.js';
 import { ClassParam, ClassifierParam, DimParam, SeedParam } from '../schemas.js';
@@ -40,13 +41,10 @@ const EmbedQuery = z.object({
     .max(LIMITS.maxSteps)
     .optional()
     .openapi({ description: 'traversal: slider range in std (default 4)' }),
-  top: z.coerce
-    .number()
-    .int()
-    .min(1)
-    .max(50)
-    .optional()
-    .openapi({ description: 'ranking: dims shown (default 10); directions: dims shown (default all described)' }),
+  top: z.coerce.number().int().min(1).max(50).optional().openapi({
+    description:
+      'ranking: dims shown (default 10); directions: dims shown (default all described); explain with submit: deviating dims of a submission',
+  }),
   compare: z
     .string()
     .max(200)
@@ -60,7 +58,18 @@ const EmbedQuery = z.object({
     .string()
     .regex(/^[0-9a-f]{64}$/, 'key must be the 64 hex digits POST /v1/explain answered')
     .optional()
-    .openapi({ description: 'explain: the explanation (required)' }),
+    .openapi({ description: 'explain: the explanation (required unless submit)' }),
+  submit: z.enum(['1', 'true']).optional().openapi({
+    description:
+      'explain: a drop zone that submits an image (POST /v1/explain with the submitter token, typed in the page and never kept) and shows its explanation',
+  }),
+  steps: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(EXPLAIN_LIMITS.steps)
+    .optional()
+    .openapi({ description: "explain with submit: projection steps of a submission (default the API's)" }),
   theme: z.enum(['light', 'dark']).default('light'),
 });
 
@@ -153,8 +162,9 @@ export function registerEmbed(app: OpenAPIHono<AppEnv>): void {
       } else if (widget === 'ranking' || widget === 'directions') Object.assign(attrs, { class: q.class, top: q.top });
       else if (widget === 'corner-cases') Object.assign(attrs, { class: q.class });
       else if (widget === 'explain') {
-        if (q.key === undefined) throw badField('key', 'validation', 'the explain embed needs key');
-        Object.assign(attrs, { key: q.key });
+        if (q.key === undefined && q.submit === undefined)
+          throw badField('key', 'validation', 'the explain embed needs key (or submit=1, a drop zone)');
+        Object.assign(attrs, { key: q.key, submit: q.submit && 'submit', steps: q.steps, top: q.top });
       } else Object.assign(attrs, { compare: q.compare });
       const m = await widgetsManifest(c.env);
       // No API origin in the page: the widget takes the origin its module was served from, which

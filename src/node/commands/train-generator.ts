@@ -41,6 +41,8 @@ const USAGE = `usage: faultlines train-generator [options]
   --r1-gamma G          R1 weight (default ${DEFAULT_HYPER.r1Gamma})
   --lr L                Adam learning rate of G and D (default ${DEFAULT_HYPER.lrG})
   --mode-seeking M      weight of the mode-seeking (diversity) term of the G loss (default ${DEFAULT_HYPER.modeSeeking ?? 0})
+  --augment-colour P    RGB data: probability that an image the discriminator sees has its channels
+                        permuted, reals and fakes alike (default 0 = off; below 5/6)
   --out DIR             final EMA generator weights (default weights/generator)
   --checkpoint-dir DIR  training state (default checkpoints/generator)
   --checkpoint-minutes M  checkpoint period (default 5)
@@ -49,7 +51,7 @@ const USAGE = `usage: faultlines train-generator [options]
   --init-from DIR       a fresh run's G and G_ema start from this trained generator's weights (same
                         architecture; a grey generator's toRGB is repeated into RGB), D from scratch;
                         recorded in the checkpoint and the manifest; ignored when resuming
-  --retune              when resuming, apply the given --r1-gamma / --lr / --mode-seeking to the
+  --retune              when resuming, apply the given --r1-gamma / --lr / --mode-seeking / --augment-colour to the
                         checkpoint's run from here on (recorded in its hyper-parameters)
   --allow-data-change   resume even if the training data differ from the checkpoint's
   --export-only         write --out from the latest checkpoint's EMA generator and exit
@@ -98,6 +100,7 @@ function parseTrainArgs(args: string[]) {
       'r1-gamma': { type: 'string' },
       lr: { type: 'string' },
       'mode-seeking': { type: 'string' },
+      'augment-colour': { type: 'string' },
       data: { type: 'string' },
       domain: { type: 'string' },
       'traversal-class': { type: 'string' },
@@ -136,6 +139,7 @@ function parseTrainArgs(args: string[]) {
     r1Gamma: num('r1-gamma'),
     lr: num('lr'),
     modeSeeking: num('mode-seeking'),
+    augmentColour: num('augment-colour'),
     data: o.data,
     domain: o.domain,
     traversalClass: o['traversal-class'],
@@ -210,6 +214,7 @@ export async function run(args: string[]): Promise<void> {
   if (opts.r1Gamma !== undefined) retuned.r1Gamma = opts.r1Gamma;
   if (opts.lr !== undefined) Object.assign(retuned, { lrG: opts.lr, lrD: opts.lr });
   if (opts.modeSeeking !== undefined) retuned.modeSeeking = opts.modeSeeking;
+  if (opts.augmentColour !== undefined) retuned.augmentColour = opts.augmentColour;
   const hyper: GanHyper = ckpt
     ? { ...ckpt.info.hyper, ...(opts.retune ? retuned : {}) }
     : {
@@ -220,6 +225,7 @@ export async function run(args: string[]): Promise<void> {
         lrG: opts.lr ?? DEFAULT_HYPER.lrG,
         lrD: opts.lr ?? DEFAULT_HYPER.lrD,
         modeSeeking: opts.modeSeeking ?? DEFAULT_HYPER.modeSeeking,
+        ...(opts.augmentColour ? { augmentColour: opts.augmentColour } : {}),
       };
   if (ckpt && opts.retune) process.stderr.write(`retuning the resumed run: ${JSON.stringify(retuned)}\n`);
   else if (
@@ -228,7 +234,8 @@ export async function run(args: string[]): Promise<void> {
       opts.seed !== undefined ||
       opts.r1Gamma !== undefined ||
       opts.lr !== undefined ||
-      opts.modeSeeking !== undefined)
+      opts.modeSeeking !== undefined ||
+      opts.augmentColour !== undefined)
   ) {
     process.stderr.write(
       'note: resuming — batch/seed/r1-gamma/lr come from the checkpoint (use --fresh to start over)\n',

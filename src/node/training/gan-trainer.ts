@@ -17,6 +17,7 @@ import {
 } from '../../core/generator/architecture.js';
 import { adamStateTensors, loadAdamState, withPrefix } from './adam-state.js';
 import { transferTensors } from './gan-transfer.js';
+import { drawChannelOrders, permuteChannels } from './colour-augment.js';
 
 export interface GanHyper {
   batch: number;
@@ -39,6 +40,11 @@ export interface GanHyper {
    * different latents give different images of a class. 0 = off (plain StyleGAN2).
    */
   modeSeeking?: number;
+  /**
+   * RGB data only: probability that an image D sees (real or fake) has its channels permuted
+   * (src/node/training/colour-augment.ts). 0 or absent = off (every run before it).
+   */
+  augmentColour?: number;
 }
 
 export const DEFAULT_HYPER: GanHyper = {
@@ -68,6 +74,8 @@ export interface StepLosses {
 /** Stream ids of the per-iteration random draws. */
 const STREAM = { zD: 0, zG: 1, noiseD: 2, noiseG: 3 } as const;
 const DATA_STREAM = 0x40000000;
+/** Streams of the colour augmentation's draws: AUGMENT_STREAM + 4 * iteration + (0 real, 1 fake, 2 G). */
+const AUGMENT_STREAM = 0x20000000;
 
 export class GanTrainer {
   readonly G: Generator;
@@ -92,6 +100,11 @@ export class GanTrainer {
       throw new Error(
         `the data have ${channels} channel(s) but the generator makes ${gArch.imageChannels} and the discriminator takes ${dArch.imageChannels}`,
       );
+    const augment = hyper.augmentColour ?? 0;
+    if (!(augment >= 0 && augment < 5 / 6))
+      throw new Error(`augmentColour ${augment}: a probability below 5/6 (the identity must stay the likeliest order)`);
+    if (augment > 0 && channels !== 3)
+      throw new Error(`augmentColour permutes RGB channels: the data have ${channels} channel(s)`);
     this.G = new Generator(gArch, hyper.seed);
     // G's weights are differentiated: cached weight terms would be constants on the tape.
     this.G.setWeightCache(false);
@@ -144,6 +157,18 @@ export class GanTrainer {
     return { images, labels };
   }
 
+  /**
+   * What D sees of a batch: the images with their channels permuted per the colour augmentation of
+   * iteration `it` (`part`: 0 reals, 1 fakes of the D step, 2 fakes of the G step); the images
+   * themselves when the augmentation is off.
+   */
+  private dView(images: tf.Tensor4D, it: number, part: 0 | 1 | 2): tf.Tensor4D {
+    const p = this.hyper.augmentColour ?? 0;
+    if (p === 0) return images;
+    const orders = drawChannelOrders(createRng(this.hyper.seed, AUGMENT_STREAM + 4 * it + part), images.shape[0], p);
+    return permuteChannels(images, orders);
+  }
+
   /** Runs iteration `this.iteration` and advances it. */
   step(): StepLosses {
     const it = this.iteration;
@@ -154,12 +179,13 @@ export class GanTrainer {
     const zG = normals(this.rng(it, STREAM.zG), n * zDim);
     const doR1 = r1Gamma > 0 && it % r1Interval === 0;
 
-    const reals = tf.tidy(() => toGanRange(tf.tensor4d(realHost, this.realShape(n))));
+    const reals = tf.tidy(() => this.dView(toGanRange(tf.tensor4d(realHost, this.realShape(n))), it, 0));
     // D step: fakes generated without a tape.
     const fakes = tf.tidy(() => {
       const w = this.G.mapping(tf.tensor2d(zD, [n, zDim]), labels);
       this.G.mappingNetwork.updateWAvg(w);
-      return this.G.synthesisRaw(this.G.styles(w), { noiseMode: 'random', noiseRng: this.rng(it, STREAM.noiseD) });
+      const img = this.G.synthesisRaw(this.G.styles(w), { noiseMode: 'random', noiseRng: this.rng(it, STREAM.noiseD) });
+      return this.dView(img, it, 1);
     });
     let parts: { fake: tf.Scalar; real: tf.Scalar; r1: tf.Scalar | null } | null = null;
     const dCost = this.optD.minimize(
@@ -199,7 +225,7 @@ export class GanTrainer {
         const z = tf.tensor2d(zG, [n, zDim]);
         const w = this.G.mapping(z, gLabels);
         const img = this.G.synthesisRaw(this.G.styles(w), { noiseMode: 'random', noiseRng: noiseG });
-        const adversarial = generatorLoss(this.D.apply(img, gLabels));
+        const adversarial = generatorLoss(this.D.apply(this.dView(img, it, 2), gLabels));
         if (ms === 0) return adversarial;
         const dImg = tf.mean(
           tf.abs(

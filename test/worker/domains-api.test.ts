@@ -4,7 +4,7 @@
  * from its PNG with the committed fashion classifier), and the refusals: an unknown domain, a
  * classifier of another domain (400 naming `domain`), a domain without a generator (409).
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { decode } from 'fast-png';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -14,7 +14,14 @@ import { buildClassifier } from '../../src/core/loading/built-models.js';
 import { folderSource, loadModelFilesSync } from '../../src/core/loading/model-files.js';
 import { DomainsResponseSchema, type DomainsResponse } from '../../src/protocol/domains.js';
 import { useBackend } from '../../src/node/backend.js';
-import { edgeForFile, problemOf } from './harness.js';
+import { SUBMIT_AUTH, edgeForFile, problemOf } from './harness.js';
+import {
+  MNIST_REPLIES_FIXTURE,
+  MNIST_REQUESTS,
+  recordReply,
+  requestInit,
+  type RecordedReply,
+} from './mnist-replies.js';
 
 const edge = edgeForFile();
 
@@ -187,5 +194,26 @@ describe('?domain=', () => {
     expect(fashion.probabilities).toHaveLength(FASHION.classNames.length);
     for (let k = 0; k < probs.length; k++)
       expect(Math.abs(probs[k] - fashion.probabilities[k]), `class ${k}`).toBeLessThan(0.01);
+  });
+});
+
+describe('MNIST replies', () => {
+  it("are byte-identical to main's before `?domain=` (the committed fixture)", async () => {
+    const got: Record<string, RecordedReply> = {};
+    for (const r of MNIST_REQUESTS)
+      got[`${r.method} ${r.url}`] = await recordReply(await edge().fetch(r.url, requestInit(r, SUBMIT_AUTH)));
+    if (process.env.CAPTURE_MNIST_REPLIES === '1') {
+      writeFileSync(MNIST_REPLIES_FIXTURE, `${JSON.stringify(got, null, 1)}\n`);
+      return;
+    }
+    expect(existsSync(MNIST_REPLIES_FIXTURE)).toBe(true);
+    const main = JSON.parse(readFileSync(MNIST_REPLIES_FIXTURE, 'utf8')) as Record<string, RecordedReply>;
+    expect(Object.keys(got)).toEqual(Object.keys(main));
+    for (const [request, reply] of Object.entries(main)) expect(got[request], request).toEqual(reply);
+    // The same requests with an explicit ?domain=mnist are answered the same.
+    for (const r of MNIST_REQUESTS.filter((x) => x.method === 'GET' && x.url.startsWith('/v1/'))) {
+      const url = `${r.url}${r.url.includes('?') ? '&' : '?'}domain=${MNIST.name}`;
+      expect((await recordReply(await edge().fetch(url))).sha256, url).toBe(main[`GET ${r.url}`].sha256);
+    }
   });
 });

@@ -65,6 +65,7 @@ export function writeEdgeAssets(
       featureExtractor: m.featureExtractor
         ? { ...place(m.featureExtractor, domain.name), kind: 'feature-extractor' as const }
         : null,
+      generatorArchitecture: m.generatorArchitecture,
     })),
   };
   writeFileSync(path.join(out, 'catalog.json'), JSON.stringify(catalog, null, 1));

@@ -67,6 +67,8 @@ export interface CatalogDomain {
   classifiers: CatalogModel[];
   defaultClassifier: string | null;
   featureExtractor?: CatalogFeatureExtractor | null;
+  /** Its generator's architecture (absent in catalogs built before it was written: the top-level one). */
+  generatorArchitecture?: Record<string, unknown>;
 }
 
 /** Every domain the catalog serves models of, the top-level one first (as a CatalogDomain). */
@@ -77,8 +79,22 @@ export function catalogDomains(catalog: Catalog): CatalogDomain[] {
     classifiers: catalog.classifiers,
     defaultClassifier: catalog.defaultClassifier,
     featureExtractor: catalog.featureExtractor ?? null,
+    generatorArchitecture: catalog.generatorArchitecture,
   };
   return [top, ...(catalog.domains ?? [])];
+}
+
+/** The generator architecture of domain `name` (its StyleSpace layout and classes, without loading it). */
+export function domainArchitecture(catalog: Catalog, name: string): Record<string, unknown> {
+  return catalogDomain(catalog, name)?.generatorArchitecture ?? catalog.generatorArchitecture;
+}
+
+/**
+ * `{ domain }` outside the default domain, else nothing: spread into result keys, job specs and
+ * stored results, so that everything of the default domain is exactly as before domains existed.
+ */
+export function domainField(domain: string | undefined): { domain?: string } {
+  return domain === undefined || domain === DEFAULT_DOMAIN ? {} : { domain };
 }
 
 /** The catalog's models of domain `name`; null when it has none. */
@@ -193,9 +209,11 @@ export interface ResultKeyInput {
   options?: Record<string, unknown>;
   /** Default RESULT_NOISE. */
   noise?: AnalysisNoise;
+  /** The image domain; part of the key outside the default domain only (its keys are unchanged). */
+  domain?: string;
 }
 
-/** Content hash of (kind, generator, classifier, analysis options, noise, seed): the cache key. */
+/** Content hash of (kind, generator, classifier, analysis options, noise, seed, domain): the cache key. */
 export function resultKey(k: ResultKeyInput): string {
   return contentHash({
     schema: RESULT_SCHEMA,
@@ -206,6 +224,7 @@ export function resultKey(k: ResultKeyInput): string {
     seed: k.sweep.seed,
     count: k.sweep.count,
     options: k.options ?? DEFAULT_OPTIONS[k.kind],
+    ...domainField(k.domain),
   });
 }
 
@@ -214,6 +233,8 @@ export interface StoredResult<T = unknown> {
   schema: typeof RESULT_SCHEMA;
   key: string;
   kind: JobKind;
+  /** The image domain; absent: the default one. */
+  domain?: string;
   generatorId: string;
   classifierId: string;
   classifier: string;
@@ -227,6 +248,8 @@ export interface StoredResult<T = unknown> {
 export interface ResultsIndexEntry {
   key: string;
   kind: ResultKind;
+  /** The image domain; absent: the default one. */
+  domain?: string;
   classifier: string;
   generatorId: string;
   classifierId: string;

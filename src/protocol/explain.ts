@@ -55,6 +55,8 @@ export interface ExplainKeyInput {
   steps: number;
   seed: number;
   top: number;
+  /** The image domain: set outside the default domain only (whose keys are unchanged). */
+  domain?: string;
 }
 
 /** Content hash of everything an explanation depends on: the cache key of POST /v1/explain. */
@@ -149,6 +151,8 @@ export type ExplanationPayload = z.infer<typeof ExplanationPayloadSchema>;
 export const ExplainAnswerSchema = z.object({
   status: z.literal('done'),
   key: z.string(),
+  /** The image domain; absent: the default one. */
+  domain: z.string().optional(),
   classifier: z.string(),
   generatorId: z.string(),
   classifierId: z.string(),

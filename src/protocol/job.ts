@@ -20,6 +20,8 @@ export const JobSpecSchema = z
     options: z.record(z.string(), z.unknown()).optional(),
     generatorId: z.string(),
     classifierId: z.string(),
+    /** The image domain (GET /v1/domains); absent: the default one. The models' ids pin it too. */
+    domain: z.string().optional(),
     /** 'tfjs': a registered classifier (a user's TF.js model, GET /v1/runner/classifiers/{id}/...). */
     classifierFormat: z.string().optional(),
     /** Derived kinds: the key of the sweep's ranking-sums result they derive from. */

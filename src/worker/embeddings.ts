@@ -12,8 +12,8 @@ import { DEFAULT_OPTIONS, resultKey, type SweepSpec } from '../protocol/catalog.
 export const EMBEDDINGS_KIND = 'embeddings';
 export const EMBEDDINGS_OPTIONS = DEFAULT_OPTIONS.embeddings;
 
-export function embeddingsKey(generatorId: string, classifierId: string, sweep: SweepSpec): string {
-  return resultKey({ kind: EMBEDDINGS_KIND, generatorId, classifierId, sweep, options: EMBEDDINGS_OPTIONS });
+export function embeddingsKey(generatorId: string, classifierId: string, sweep: SweepSpec, domain?: string): string {
+  return resultKey({ kind: EMBEDDINGS_KIND, generatorId, classifierId, sweep, options: EMBEDDINGS_OPTIONS, domain });
 }
 
 export type EmbeddingsPayload = EmbeddingResult;

@@ -6,6 +6,7 @@
  */
 import { rankDimensions, type Ranking, type RankingSums } from '../core/analysis/ranking.js';
 import type { StyleLayout } from '../core/generator/style-layout.js';
+import { DEFAULT_DOMAIN } from '../core/data/domain.js';
 import { contentHash } from '../core/hash.js';
 import { RESULT_NOISE, resultPath, type StoredResult } from '../protocol/catalog.js';
 import type { Env } from './env.js';
@@ -87,4 +88,9 @@ export function rankingFromSums(
 /** A strong ETag for a value derived deterministically from `parts` (and the noise every image is rendered with). */
 export function etagOf(...parts: unknown[]): string {
   return `"${contentHash([...parts, { noise: RESULT_NOISE }]).slice(0, 32)}"`;
+}
+
+/** `etagOf` with the domain a part outside the default domain (whose ETags stay as they were before domains). */
+export function domainEtag(domain: string, ...parts: unknown[]): string {
+  return domain === DEFAULT_DOMAIN ? etagOf(...parts) : etagOf(...parts, { domain });
 }

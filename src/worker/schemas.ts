@@ -26,15 +26,14 @@ export const ClassifierParam = z
   .optional()
   .openapi({ description: 'Classifier name (default: the catalog default)', example: 'classifier-clean' });
 const [firstDomain, ...otherDomains] = domainNames();
-export const DomainParam = z
-  .enum([firstDomain, ...otherDomains], {
-    error: () => `domain must be one of ${domainNames().join(', ')} (GET /v1/domains)`,
-  })
-  .default(DEFAULT_DOMAIN)
-  .openapi({
-    description: `The images the models are of (GET /v1/domains); default ${DEFAULT_DOMAIN}`,
-    example: DEFAULT_DOMAIN,
-  });
+/** A domain's name (GET /v1/domains); a 400 naming `domain` and listing them otherwise. */
+export const DomainName = z.enum([firstDomain, ...otherDomains], {
+  error: () => `domain must be one of ${domainNames().join(', ')} (GET /v1/domains)`,
+});
+export const DomainParam = DomainName.default(DEFAULT_DOMAIN).openapi({
+  description: `The images the models are of (GET /v1/domains); default ${DEFAULT_DOMAIN}`,
+  example: DEFAULT_DOMAIN,
+});
 
 export const FormatParam = z
   .enum(['json', 'png'])

@@ -16,11 +16,12 @@
  */
 import type { RankingSums } from '../core/analysis/ranking.js';
 import type { StyleLayout } from '../core/generator/style-layout.js';
-import { DEFAULT_SWEEP, type Catalog, type SweepSpec } from '../protocol/catalog.js';
+import { DEFAULT_DOMAIN } from '../core/data/domain.js';
+import { DEFAULT_SWEEP, domainArchitecture, type Catalog, type SweepSpec } from '../protocol/catalog.js';
 import type { AppContext } from './http.js';
 import { badField, ProblemError } from './problem.js';
 import { getResult } from './result-cache.js';
-import { catalogLayout, locate, missResponse } from './services/result-lookup.js';
+import { locate, missResponse } from './services/result-lookup.js';
 
 export interface LiveStats {
   sums: RankingSums;
@@ -61,9 +62,10 @@ export async function liveStats(
   classifier: string | undefined,
   need: StatsNeed,
   neededBy: string,
+  domain: string = DEFAULT_DOMAIN,
 ): Promise<LiveStats | Response> {
-  const own = await locate(c, 'ranking-sums', classifier, DEFAULT_SWEEP);
-  const layout = catalogLayout(own.catalog);
+  const own = await locate(c, 'ranking-sums', classifier, DEFAULT_SWEEP, domain);
+  const layout = own.layout;
   const stats = (r: { payload: unknown }, name: string, isOwn: boolean, key: string): LiveStats => {
     const sums = r.payload as RankingSums;
     if (sums.styleSize !== layout.size)
@@ -81,9 +83,9 @@ export async function liveStats(
     `${neededBy} takes its start style, std unit` +
     `${need === 'ranking' ? ' and direction' : ''} from the ranking sums of the classifier on the default sweep`;
   if (need === 'ranking' && rankable) return missResponse(c, own.key, own.spec, why);
-  const fallback = own.catalog.defaultClassifier ?? own.catalog.classifiers[0]?.name;
+  const fallback = own.models.defaultClassifier ?? own.models.classifiers[0]?.name;
   if (fallback !== undefined && fallback !== own.entry.name) {
-    const other = await locate(c, 'ranking-sums', fallback, DEFAULT_SWEEP);
+    const other = await locate(c, 'ranking-sums', fallback, DEFAULT_SWEEP, domain);
     const r = await getResult(c.env, other.key);
     if (r) return stats(r, other.entry.name, false, other.key);
     // Only a rankable classifier's own sums can be computed for it; else name the default's.
@@ -99,9 +101,9 @@ export async function liveStats(
   return missResponse(c, own.key, own.spec, why);
 }
 
-/** 400 unless `classIndex` is one of the generator's classes (its architecture in the catalog, without loading it). */
-export function checkClass(catalog: Pick<Catalog, 'generatorArchitecture'>, classIndex: number, field: string): void {
-  const K = Number((catalog.generatorArchitecture as { numClasses?: number }).numClasses ?? 10);
+/** 400 unless `classIndex` is one of the domain generator's classes (its architecture in the catalog, without loading it). */
+export function checkClass(catalog: Catalog, classIndex: number, field: string, domain: string = DEFAULT_DOMAIN): void {
+  const K = Number((domainArchitecture(catalog, domain) as { numClasses?: number }).numClasses ?? 10);
   if (classIndex >= K)
     throw badField(field, 'out-of-range', `${field} must be < ${K} (the generator's classes), got ${classIndex}`);
 }

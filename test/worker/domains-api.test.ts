@@ -6,7 +6,7 @@
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { decode } from 'fast-png';
+import { decode, encode } from 'fast-png';
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '../../src/core/tf.js';
 import { COLOUR, DEFAULT_DOMAIN, DOMAINS, FASHION, MNIST } from '../../src/core/data/domain.js';
@@ -14,7 +14,16 @@ import { buildClassifier } from '../../src/core/loading/built-models.js';
 import { folderSource, loadModelFilesSync } from '../../src/core/loading/model-files.js';
 import { DomainsResponseSchema, type DomainsResponse } from '../../src/protocol/domains.js';
 import { useBackend } from '../../src/node/backend.js';
-import { SUBMIT_AUTH, edgeForFile, problemOf } from './harness.js';
+import { SUBMIT_AUTH, edgeForFile, problemOf, syntheticSums } from './harness.js';
+import {
+  DEFAULT_SWEEP,
+  RESULTS_INDEX_PATH,
+  RESULT_SCHEMA,
+  resultKey,
+  resultPath,
+  type Catalog,
+  type ResultsIndex,
+} from '../../src/protocol/catalog.js';
 import {
   MNIST_REPLIES_FIXTURE,
   MNIST_REQUESTS,
@@ -23,7 +32,46 @@ import {
   type RecordedReply,
 } from './mnist-replies.js';
 
-const edge = edgeForFile();
+/** The fashion ranking sums of the default sweep, keyed as the worker keys them (the domain is part of the key). */
+let fashionSumsKey = '';
+/**
+ * A fashion result in the built-in results (synthetic sums of the right shape: these tests check
+ * the serving per domain; test/runner/domains.test.ts computes real ones with a runner).
+ */
+function addFashionSums(assets: string, catalog: Catalog): void {
+  const fashion = catalog.domains!.find((d) => d.name === FASHION.name)!;
+  const entry = {
+    key: resultKey({
+      kind: 'ranking-sums',
+      generatorId: fashion.generator!.sha256,
+      classifierId: fashion.classifiers[0].sha256,
+      sweep: DEFAULT_SWEEP,
+      domain: FASHION.name,
+    }),
+    kind: 'ranking-sums' as const,
+    domain: FASHION.name,
+    classifier: fashion.classifiers[0].name,
+    generatorId: fashion.generator!.sha256,
+    classifierId: fashion.classifiers[0].sha256,
+    sweep: DEFAULT_SWEEP,
+  };
+  fashionSumsKey = entry.key;
+  const stored = {
+    schema: RESULT_SCHEMA,
+    ...entry,
+    options: {},
+    computed: { command: 'test: synthetic' },
+    payload: syntheticSums(catalog, DEFAULT_SWEEP),
+  };
+  const body = JSON.stringify(stored);
+  writeFileSync(path.join(assets, resultPath(entry.key)), body);
+  const indexFile = path.join(assets, RESULTS_INDEX_PATH);
+  const index = JSON.parse(readFileSync(indexFile, 'utf8')) as ResultsIndex;
+  index.entries.push({ ...entry, bytes: body.length });
+  writeFileSync(indexFile, JSON.stringify(index));
+}
+
+const edge = edgeForFile(addFashionSums);
 
 const manifestAt = (...p: string[]) =>
   JSON.parse(readFileSync(path.join('weights', ...p, 'manifest.json'), 'utf8')) as {
@@ -35,6 +83,12 @@ const manifestAt = (...p: string[]) =>
 function committedClassifier(...p: string[]) {
   const dir = path.join('weights', ...p);
   return buildClassifier(dir, loadModelFilesSync(folderSource(dir, (f) => readFileSync(f), path.join)));
+}
+
+/** A 32x32 grey PNG of `pixels` in [0, 1], as base64. */
+function pngOf(pixels: Float32Array): string {
+  const data = Uint8Array.from(pixels, (v) => Math.round(v * 255));
+  return Buffer.from(encode({ width: 32, height: 32, data, channels: 1, depth: 8 })).toString('base64');
 }
 
 function pngPixels(dataUrl: string): Float32Array {
@@ -215,5 +269,182 @@ describe('MNIST replies', () => {
       const url = `${r.url}${r.url.includes('?') ? '&' : '?'}domain=${MNIST.name}`;
       expect((await recordReply(await edge().fetch(url))).sha256, url).toBe(main[`GET ${r.url}`].sha256);
     }
+  });
+});
+
+const fashionIds = () => ({
+  generatorId: manifestAt(FASHION.name, 'generator').sha256,
+  classifierId: manifestAt(FASHION.name, 'classifier-clean').sha256,
+});
+const post = (body: unknown, submit = false): RequestInit => ({
+  method: 'POST',
+  headers: { 'content-type': 'application/json', ...(submit ? SUBMIT_AUTH : {}) },
+  body: JSON.stringify(body),
+});
+
+describe('?domain= on every endpoint that serves results or computes', () => {
+  const CLASS_3_IMAGE = Array.from({ length: 1024 }, (_, i) => (i % 5) / 4);
+  /** One request per route (GET with its query, or POST with its body), the domain added by `d`. */
+  const everyRoute = (d: string): Array<[string, RequestInit]> => [
+    [`/v1/rankings?domain=${d}`, {}],
+    [`/v1/histograms?domain=${d}`, {}],
+    [`/v1/accuracy-curves?domain=${d}`, {}],
+    [`/v1/corner-cases?domain=${d}`, {}],
+    [`/v1/directions?domain=${d}`, {}],
+    [`/v1/results?domain=${d}`, {}],
+    [`/v1/rankings/rows?domain=${d}`, {}],
+    [`/v1/accuracy-curves/rows?domain=${d}`, {}],
+    [`/v1/embeddings?domain=${d}`, {}],
+    [`/v1/embeddings/sample?index=1&domain=${d}`, {}],
+    [`/v1/traversal?class=3&dim=17&frames=3&domain=${d}`, {}],
+    [`/v1/corner-case?class=3&dim=17&maxSteps=2&domain=${d}`, {}],
+    [`/embed/ranking?domain=${d}`, {}],
+    ['/v1/render', post({ domain: d, seed: 1, class: 3 })],
+    ['/v1/classify', post({ domain: d, images: [CLASS_3_IMAGE] })],
+    ['/v1/jobs', post({ domain: d, kind: 'ranking-sums', seed: 3, count: 20 }, true)],
+    [`/v1/jobs?domain=${d}`, post({ kind: 'ranking-sums', seed: 3, count: 20 }, true)],
+    ['/v1/explain', post({ domain: d, image: pngOf(new Float32Array(1024)), label: 3 }, true)],
+  ];
+
+  it('an unknown domain is a 400 problem+json naming `domain` (listing the domains), nothing stored', async () => {
+    for (const [url, init] of everyRoute('cifar')) {
+      const p = await problemOf(await edge().fetch(url, init));
+      expect(p.status, url).toBe(400);
+      expect(p.field, url).toBe('domain');
+      expect(p.detail, url).toContain(FASHION.name);
+    }
+    const jobs = (await (await edge().fetch('/v1/jobs')).json()) as { jobs: unknown[] };
+    expect(jobs.jobs).toEqual([]);
+  });
+
+  it('a domain without a generator (colour) is a 409 naming the missing generator on every route that needs one', async () => {
+    for (const [url, init] of everyRoute(COLOUR.name)) {
+      // Its own classifier, so the refusal is the generator's, not the classifier's domain.
+      const withClassifier: [string, RequestInit] = init.body
+        ? [
+            url,
+            { ...init, body: JSON.stringify({ ...JSON.parse(String(init.body)), classifier: 'classifier-spurious' }) },
+          ]
+        : [`${url}&classifier=classifier-spurious`, init];
+      const res = await edge().fetch(...withClassifier);
+      if (url.startsWith('/v1/results?') || url.startsWith('/embed/')) {
+        // Listings and embeds need no generator: served (the list is empty, the embed names the domain).
+        expect(res.status, url).toBe(200);
+        const text = await res.text();
+        if (url.startsWith('/v1/results?')) expect(JSON.parse(text).entries, url).toEqual([]);
+        else expect(text, url).toContain(`domain="${COLOUR.name}"`);
+        continue;
+      }
+      const p = await problemOf(res);
+      if (url === '/v1/classify') {
+        // Classify takes grey images; the colour classifiers take 3 channels: refused naming the domain.
+        expect([p.status, p.field], url).toEqual([400, 'domain']);
+        continue;
+      }
+      expect([p.status, p.type, p.field, p.missing], url).toEqual([
+        409,
+        '/problems/generator-missing',
+        'domain',
+        'generator',
+      ]);
+      expect(p.detail, url).toContain(COLOUR.name);
+    }
+  });
+
+  it("serves fashion's cached results under ?domain=fashion, keyed with the domain; MNIST's keys stay as they were", async () => {
+    const { generatorId, classifierId } = fashionIds();
+    // The domain is part of a fashion key (and of none of MNIST's: the fixture above).
+    expect(fashionSumsKey).not.toBe(
+      resultKey({ kind: 'ranking-sums', generatorId, classifierId, sweep: DEFAULT_SWEEP }),
+    );
+    const res = await edge().fetch(`/v1/rankings?domain=${FASHION.name}&class=3&top=4`);
+    expect(res.status).toBe(200);
+    const r = (await res.json()) as {
+      key: string;
+      domain: string;
+      generatorId: string;
+      classifierId: string;
+      payload: { styleSize: number; dims: unknown[] };
+    };
+    expect([r.key, r.domain, r.generatorId, r.classifierId]).toEqual([
+      fashionSumsKey,
+      FASHION.name,
+      generatorId,
+      classifierId,
+    ]);
+    expect(r.payload.dims).toHaveLength(4);
+    const rows = await edge().fetch(`/v1/rankings/rows?domain=${FASHION.name}&format=csv&top=2`);
+    expect(rows.status).toBe(200);
+    expect((await rows.text()).trim().split('\n')).toHaveLength(3);
+    // MNIST's ranking is its own.
+    const mnist = (await (await edge().fetch('/v1/rankings')).json()) as { key: string; generatorId: string };
+    expect(mnist.generatorId).toBe(manifestAt('generator').sha256);
+    // The listing is per domain.
+    const list = async (q: string) =>
+      ((await (await edge().fetch(`/v1/results${q}`)).json()) as { entries: Array<{ key: string; current: boolean }> })
+        .entries;
+    expect((await list(`?domain=${FASHION.name}`)).map((e) => [e.key, e.current])).toEqual([[fashionSumsKey, true]]);
+    expect((await list('')).some((e) => e.key === fashionSumsKey)).toBe(false);
+  });
+
+  it('a fashion miss names the job to submit with its domain; the live traversal computes with fashion models', async () => {
+    const p = await problemOf(await edge().fetch(`/v1/histograms?domain=${FASHION.name}`));
+    expect([p.status, p.type]).toEqual([404, '/problems/not-computed']);
+    expect((p.submit as { body: unknown }).body).toEqual({
+      kind: 'histograms',
+      classifier: 'classifier-clean',
+      seed: DEFAULT_SWEEP.seed,
+      count: DEFAULT_SWEEP.count,
+      domain: FASHION.name,
+    });
+    const t = await edge().fetch(`/v1/traversal?domain=${FASHION.name}&class=3&dim=17&frames=3&scale=1`);
+    expect(t.status).toBe(200);
+    const body = (await t.json()) as { generatorId: string; statistics: { key: string }; frames: unknown[] };
+    expect(body.generatorId).toBe(fashionIds().generatorId);
+    expect(body.statistics.key).toBe(fashionSumsKey);
+    expect(body.frames).toHaveLength(3);
+    // Another domain's classifier is refused naming `domain`.
+    const wrong = await problemOf(await edge().fetch('/v1/rankings?domain=fashion&classifier=classifier-spurious'));
+    expect([wrong.status, wrong.field, wrong.classifierDomain]).toEqual([400, 'domain', COLOUR.name]);
+  });
+
+  it('a fashion job is submitted with the domain in its spec (body or query, never disagreeing)', async () => {
+    const res = await edge().fetch(
+      `/v1/jobs?domain=${FASHION.name}`,
+      post({ kind: 'ranking-sums', seed: 9, count: 40 }, true),
+    );
+    expect(res.status).toBe(202);
+    const { job } = (await res.json()) as { job: { key: string; spec: Record<string, unknown> } };
+    expect(job.spec).toMatchObject({ domain: FASHION.name, ...fashionIds(), classifier: 'classifier-clean' });
+    expect(job.key).toBe(
+      resultKey({ kind: 'ranking-sums', ...fashionIds(), sweep: { seed: 9, count: 40 }, domain: FASHION.name }),
+    );
+    // The same job from the body's domain.
+    const again = (await (
+      await edge().fetch('/v1/jobs', post({ domain: FASHION.name, kind: 'ranking-sums', seed: 9, count: 40 }, true))
+    ).json()) as { job: { key: string }; created: boolean };
+    expect([again.job.key, again.created]).toEqual([job.key, false]);
+    const p = await problemOf(
+      await edge().fetch(
+        '/v1/jobs?domain=mnist',
+        post({ domain: FASHION.name, kind: 'ranking-sums', seed: 9, count: 40 }, true),
+      ),
+    );
+    expect([p.status, p.field]).toEqual([400, 'domain']);
+  });
+
+  it('explains a fashion image with the fashion feature extractor (queued as a job of the domain)', async () => {
+    const res = await edge().fetch(
+      '/v1/explain',
+      post({ domain: FASHION.name, image: pngOf(new Float32Array(1024)), label: 3 }, true),
+    );
+    expect(res.status).toBe(202);
+    const { job } = (await res.json()) as { job: { spec: Record<string, unknown> } };
+    expect(job.spec).toMatchObject({
+      domain: FASHION.name,
+      ...fashionIds(),
+      featureExtractorId: manifestAt(FASHION.name, 'feature-extractor').sha256,
+      sums: fashionSumsKey,
+    });
   });
 });

@@ -77,13 +77,13 @@ export interface EdgeOptions {
 }
 
 /**
- * One edge for a whole test file: started before its tests (built assets, unaltered), closed after
- * them. Returns a getter (the edge exists only once `beforeAll` has run).
+ * One edge for a whole test file: started before its tests (built assets, altered by `alter` if
+ * given), closed after them. Returns a getter (the edge exists only once `beforeAll` has run).
  */
-export function edgeForFile(): () => EdgeServer {
+export function edgeForFile(alter?: (assetsDir: string, catalog: Catalog) => void): () => EdgeServer {
   let edge: EdgeServer | undefined;
   beforeAll(async () => {
-    edge = await startEdge();
+    edge = await startEdge(alter);
   }, 600_000);
   afterAll(async () => {
     await edge?.close();

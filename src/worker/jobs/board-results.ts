@@ -3,7 +3,7 @@
  * and provenance as text in pieces (a row holds at most 2 MB), the running sum as float64 pieces;
  * and the stored result a finished job publishes (written by result-cache's storeResultOnce).
  */
-import { RESULT_SCHEMA, type ResultKind, type StoredResult } from '../../protocol/catalog.js';
+import { RESULT_SCHEMA, domainField, type ResultKind, type StoredResult } from '../../protocol/catalog.js';
 import type { JobSpec } from '../../protocol/job.js';
 import type { JobRow } from './board-schema.js';
 import type { MergeHead } from './merge.js';
@@ -76,6 +76,7 @@ export function storedResult(
     schema: RESULT_SCHEMA,
     key: job.key,
     kind: job.kind as ResultKind,
+    ...domainField(spec.domain),
     generatorId: spec.generatorId,
     classifierId: spec.classifierId,
     classifier: spec.classifier,

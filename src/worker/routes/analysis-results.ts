@@ -6,30 +6,31 @@
  */
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
 import { RANKING_SCHEMA, type RankingSums } from '../../core/analysis/ranking.js';
+import type { StyleLayout } from '../../core/generator/style-layout.js';
 import {
   DEFAULT_OPTIONS,
   RESULT_KINDS,
   RESULTS_INDEX_PATH,
+  domainField,
   generatorId,
-  type Catalog,
   type ResultKind,
   type ResultsIndex,
   type StoredResult,
 } from '../../protocol/catalog.js';
 import { forgetJob } from '../jobs/board-client.js';
-import { getCatalog } from '../isolate-models.js';
+import { domainModels, getCatalog } from '../isolate-models.js';
+import { DEFAULT_DOMAIN } from '../../core/data/domain.js';
 import { deleteResult, etagOf, getResult, isBuiltInResult, rankingFromSums } from '../result-cache.js';
 import { SECURITY, requireScope } from '../auth.js';
 import { IMMUTABLE, REVALIDATE, json, notModified, type AppContext, type AppEnv } from '../http.js';
 import { LIMITS } from '../limits.js';
 import { ProblemError, errorResponses } from '../problem.js';
-import { ClassParam, ClassifierParam, SweepQuery } from '../schemas.js';
+import { ClassParam, ClassifierParam, DomainParam, SweepQuery } from '../schemas.js';
 import { fetchAsset } from '../static-assets.js';
 import {
   Provenance,
   StoredResultSchema,
   SweepSchema,
-  catalogLayout,
   locate,
   missResponse,
   pendingResultResponse,
@@ -37,7 +38,7 @@ import {
 import { DirectionDimSchema, DirectionsPayloadSchema, type DirectionsPayload } from '../../protocol/directions.js';
 import { DERIVED_PAYLOAD_SCHEMAS } from '../jobs/payloads.js';
 
-const Common = { classifier: ClassifierParam, ...SweepQuery };
+const Common = { domain: DomainParam, classifier: ClassifierParam, ...SweepQuery };
 const RankingQuery = z.object({
   ...Common,
   class: ClassParam.optional().openapi({ description: 'Ranking of one class (default: all classes)' }),
@@ -92,6 +93,7 @@ function envelope(r: StoredResult, payload: unknown, extra: Record<string, unkno
     key: r.key,
     resultUrl: `/v1/results/${r.key}`,
     kind: r.kind,
+    ...domainField(r.domain),
     classifier: r.classifier,
     generatorId: r.generatorId,
     classifierId: r.classifierId,
@@ -106,17 +108,18 @@ function envelope(r: StoredResult, payload: unknown, extra: Record<string, unkno
 async function serve(
   c: AppContext,
   kind: ResultKind,
-  q: { classifier?: string; seed: number; count: number },
+  q: { domain: string; classifier?: string; seed: number; count: number },
   view: string[],
-  shape: (r: StoredResult, catalog: Catalog) => unknown,
+  shape: (r: StoredResult, layout: StyleLayout) => unknown,
 ): Promise<Response> {
-  const { catalog, key, spec } = await locate(c, kind, q.classifier, { seed: q.seed, count: q.count });
+  const { layout, key, spec } = await locate(c, kind, q.classifier, { seed: q.seed, count: q.count }, q.domain);
+  // The key is the domain's (resultKey), so the ETag is too.
   const etag = etagOf(key, view);
   const nm = notModified(c, etag, REVALIDATE);
   if (nm) return nm;
   const r = await getResult(c.env, key);
   if (r === null) return missResponse(c, key, spec);
-  return json(shape(r, catalog), { etag, cacheControl: REVALIDATE });
+  return json(shape(r, layout), { etag, cacheControl: REVALIDATE });
 }
 
 export function registerAnalysisResults(app: OpenAPIHono<AppEnv>): void {
@@ -136,9 +139,8 @@ export function registerAnalysisResults(app: OpenAPIHono<AppEnv>): void {
     }),
     async (c) => {
       const q = c.req.valid('query');
-      return serve(c, 'ranking-sums', q, ['ranking', String(q.class ?? 'all'), String(q.top)], (r, catalog) => {
+      return serve(c, 'ranking-sums', q, ['ranking', String(q.class ?? 'all'), String(q.top)], (r, layout) => {
         const sums = r.payload as RankingSums;
-        const layout = catalogLayout(catalog);
         if (sums.styleSize !== layout.size)
           throw new ProblemError(
             409,
@@ -272,7 +274,8 @@ export function registerAnalysisResults(app: OpenAPIHono<AppEnv>): void {
       method: 'get',
       path: '/v1/results',
       tags: ['results'],
-      summary: 'The built-in precomputed results',
+      summary: "A domain's built-in precomputed results",
+      request: { query: z.object({ domain: DomainParam }) },
       responses: {
         200: {
           description: 'Index',
@@ -286,6 +289,7 @@ export function registerAnalysisResults(app: OpenAPIHono<AppEnv>): void {
                     z.object({
                       key: z.string(),
                       kind: z.enum(RESULT_KINDS),
+                      domain: z.string().optional().openapi({ description: 'Outside the default domain' }),
                       classifier: z.string(),
                       generatorId: z.string(),
                       classifierId: z.string(),
@@ -305,13 +309,16 @@ export function registerAnalysisResults(app: OpenAPIHono<AppEnv>): void {
       },
     }),
     async (c) => {
+      const { domain } = c.req.valid('query');
       const catalog = await getCatalog(c.env);
       const res = await fetchAsset(c.env, RESULTS_INDEX_PATH);
       const index: ResultsIndex = res.ok
         ? await res.json()
         : { schema: 'faultlines.edge-results-index/1', generatedAt: '', entries: [] };
-      const gid = generatorId(catalog);
-      const ids = new Set(catalog.classifiers.map((m) => m.sha256));
+      const own = domainModels(catalog, domain);
+      // A domain without a generator has no current results (the default one's placeholder has an id).
+      const gid = domain === DEFAULT_DOMAIN ? generatorId(catalog) : own.generator?.sha256;
+      const ids = new Set(own.classifiers.map((m) => m.sha256));
       return json(
         {
           generatedAt: index.generatedAt,
@@ -319,11 +326,13 @@ export function registerAnalysisResults(app: OpenAPIHono<AppEnv>): void {
             sweep: { seed: SweepQuery.seed.parse(undefined), count: SweepQuery.count.parse(undefined) },
             options: DEFAULT_OPTIONS,
           },
-          entries: index.entries.map((e) => ({
-            ...e,
-            url: `/v1/results/${e.key}`,
-            current: e.generatorId === gid && ids.has(e.classifierId),
-          })),
+          entries: index.entries
+            .filter((e) => (e.domain ?? DEFAULT_DOMAIN) === domain)
+            .map((e) => ({
+              ...e,
+              url: `/v1/results/${e.key}`,
+              current: e.generatorId === gid && ids.has(e.classifierId),
+            })),
         },
         { cacheControl: REVALIDATE },
       );

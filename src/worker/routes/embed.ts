@@ -11,7 +11,8 @@ import { REVALIDATE, type AppEnv } from '../http.js';
 import { EXPLAIN_LIMITS } from '../../protocol/explain.js';
 import { LIMITS } from '../limits.js';
 import { badField, errorResponses } from '../problem.js';
-import { ClassParam, ClassifierParam, DimParam, SeedParam } from '../schemas.js';
+import { ClassParam, ClassifierParam, DimParam, DomainParam, SeedParam } from '../schemas.js';
+import { DEFAULT_DOMAIN } from '../../core/data/domain.js';
 import { catalogLayout } from '../services/result-lookup.js';
 import { widgetsManifest } from '../services/widgets-manifest.js';
 
@@ -26,6 +27,7 @@ export const EMBED_WIDGETS = [
 
 const WidgetParam = z.object({ widget: z.enum(EMBED_WIDGETS).openapi({ description: 'Which widget' }) });
 const EmbedQuery = z.object({
+  domain: DomainParam,
   classifier: ClassifierParam,
   class: ClassParam.optional().openapi({
     description:
@@ -152,11 +154,15 @@ export function registerEmbed(app: OpenAPIHono<AppEnv>): void {
     async (c) => {
       const { widget } = c.req.valid('param');
       const q = c.req.valid('query');
-      const entry = await classifierEntry(c.env, q.classifier);
-      const attrs: Record<string, string | number | undefined> = { classifier: entry.name };
+      const entry = await classifierEntry(c.env, q.classifier, q.domain);
+      // The widget's `domain` attribute outside the default domain (the default's pages are unchanged).
+      const attrs: Record<string, string | number | undefined> = {
+        ...(q.domain === DEFAULT_DOMAIN ? {} : { domain: q.domain }),
+        classifier: entry.name,
+      };
       if (widget === 'traversal') {
         if (q.dim === undefined) throw badField('dim', 'validation', 'the traversal embed needs dim');
-        const S = catalogLayout(await getCatalog(c.env)).size;
+        const S = catalogLayout(await getCatalog(c.env), q.domain).size;
         if (q.dim >= S) throw badField('dim', 'out-of-range', `dim must be < S = ${S}, got ${q.dim}`);
         Object.assign(attrs, { class: q.class ?? 0, dim: q.dim, seed: q.seed, range: q.range });
       } else if (widget === 'ranking' || widget === 'directions') Object.assign(attrs, { class: q.class, top: q.top });

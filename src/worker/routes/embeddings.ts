@@ -7,26 +7,28 @@
  */
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
 import { gridPng } from '../../core/image/png.js';
-import { generatorId } from '../../protocol/catalog.js';
-import { EMBEDDINGS_KIND, embeddingsKey, type EmbeddingsPayload } from '../embeddings.js';
-import { classifierEntry, getCatalog, getModels } from '../isolate-models.js';
-import { etagOf, getResult } from '../result-cache.js';
+import { domainField } from '../../protocol/catalog.js';
+import { EMBEDDINGS_KIND, type EmbeddingsPayload } from '../embeddings.js';
+import { getModels } from '../isolate-models.js';
+import { domainEtag, etagOf, getResult } from '../result-cache.js';
 import { LIVE, REVALIDATE, json, keep, notModified, png, pngDataUrl, viaCache, type AppEnv } from '../http.js';
 import { badField, errorResponses } from '../problem.js';
-import { ClassifierParam, FormatParam, ScaleParam, SweepQuery } from '../schemas.js';
+import { ClassifierParam, DomainParam, FormatParam, ScaleParam, SweepQuery } from '../schemas.js';
 import { limitedCompute } from '../live-limit.js';
 import { modelIds } from '../services/model-ids.js';
-import { Provenance, missResponse, pendingResultResponse } from '../services/result-lookup.js';
+import { Provenance, locate, missResponse, pendingResultResponse } from '../services/result-lookup.js';
 import { EmbeddingsPayloadSchema } from '../jobs/embeddings-payload.js';
-import { evaluateSweepSample } from '../services/inference.js';
+import { evaluateSweepSample, imageTile } from '../services/inference.js';
 
 const EmbeddingsQuery = z.object({
+  domain: DomainParam,
   classifier: ClassifierParam,
   ...SweepQuery,
   space: z.enum(['Z', 'W', 'S']).optional().openapi({ description: 'Only this latent space (default: all three)' }),
 });
 
 const SampleQuery = z.object({
+  domain: DomainParam,
   classifier: ClassifierParam,
   ...SweepQuery,
   index: z.coerce
@@ -82,17 +84,15 @@ export function registerEmbeddings(app: OpenAPIHono<AppEnv>): void {
     }),
     async (c) => {
       const q = c.req.valid('query');
-      const catalog = await getCatalog(c.env);
-      const entry = await classifierEntry(c.env, q.classifier);
-      const key = embeddingsKey(generatorId(catalog), entry.sha256, { seed: q.seed, count: q.count });
+      // The embeddings kind's options are the defaults (resultOptions): the key is embeddingsKey's.
+      const { key, spec } = await locate(c, EMBEDDINGS_KIND, q.classifier, { seed: q.seed, count: q.count }, q.domain);
       const etag = etagOf(key, 'embeddings', q.space ?? 'all');
       const nm = notModified(c, etag, REVALIDATE);
       if (nm) return nm;
       const r = await getResult<EmbeddingsPayload>(c.env, key);
       // Not computed: 202 with the job computing it, or 404 naming the embeddings job to submit
       // (any classifier, any sweep; the built-in ones' default sweep is seeded).
-      if (r === null)
-        return missResponse(c, key, { kind: EMBEDDINGS_KIND, classifier: entry.name, seed: q.seed, count: q.count });
+      if (r === null) return missResponse(c, key, spec);
       const payload =
         q.space === undefined
           ? r.payload
@@ -102,6 +102,7 @@ export function registerEmbeddings(app: OpenAPIHono<AppEnv>): void {
           key,
           resultUrl: `/v1/results/${key}`,
           kind: EMBEDDINGS_KIND,
+          ...domainField(r.domain),
           classifier: r.classifier,
           generatorId: r.generatorId,
           classifierId: r.classifierId,
@@ -135,18 +136,18 @@ export function registerEmbeddings(app: OpenAPIHono<AppEnv>): void {
       },
     }),
     async (c) => {
-      const q = c.req.valid('query');
+      const { domain, ...q } = c.req.valid('query');
       if (q.index >= q.count)
         throw badField('index', 'validation', `index must be below the sweep's count (${q.count}), got ${q.index}`);
-      const ids = await modelIds(c, q.classifier);
-      const etag = etagOf('embeddings-sample', ids, q);
+      const ids = await modelIds(c, q.classifier, domain);
+      const etag = domainEtag(domain, 'embeddings-sample', ids, q);
       const nm = notModified(c, etag, LIVE);
       if (nm) return nm;
       return viaCache(c, etag, () =>
         limitedCompute(c.env, async () => {
-          const models = await getModels(c.env, q.classifier, keep(c));
+          const models = await getModels(c.env, q.classifier, keep(c), domain);
           const ev = await evaluateSweepSample(models, { seed: q.seed, count: q.count }, q.index);
-          const bytes = gridPng([ev.pixels], { size: 32, columns: 1, scale: q.scale, gap: 0 });
+          const bytes = gridPng([ev.pixels], { ...imageTile(models), columns: 1, scale: q.scale, gap: 0 });
           const predicted = ev.predicted;
           if (q.format === 'png')
             return png(bytes, etag, LIVE, { 'x-predicted-class': String(predicted), 'x-p-true': String(ev.pTrue) });

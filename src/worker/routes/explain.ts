@@ -15,7 +15,7 @@ import { DEFAULT_EXPLAIN } from '../../core/analysis/explain.js';
 import { DEFAULT_PROJECTION } from '../../core/analysis/projection.js';
 import { GeneratorArchitectureSchema } from '../../core/generator/architecture.js';
 import { ImageInputError, checkLabel, readDomainPng } from '../../core/image/read-png.js';
-import { DEFAULT_SWEEP, generatorId, type StoredResult } from '../../protocol/catalog.js';
+import { DEFAULT_SWEEP, domainArchitecture, domainField, type StoredResult } from '../../protocol/catalog.js';
 import {
   EXPLAIN_LIMITS,
   ExplainAnswerSchema,
@@ -31,15 +31,19 @@ import { IMMUTABLE, base64, json, notModified, type AppContext, type AppEnv } fr
 import { ProblemError, errorResponses } from '../problem.js';
 import { getResult } from '../result-cache.js';
 import { LIMITS } from '../limits.js';
-import { ClassifierParam } from '../schemas.js';
+import { ClassifierParam, DomainParam } from '../schemas.js';
 import { jobView } from '../services/job-view.js';
 import { locate } from '../services/result-lookup.js';
+import { DEFAULT_DOMAIN } from '../../core/data/domain.js';
 
 /** Base64 of at most EXPLAIN_LIMITS.pngBytes bytes, optionally as a data URL. */
 const DATA_URL_PREFIX = /^data:image\/png;base64,/;
 
 export const ExplainRequest = z
   .object({
+    domain: DomainParam.openapi({
+      description: "The image's domain (GET /v1/domains): its generator, classifier and feature extractor",
+    }),
     image: z
       .string()
       .min(1)
@@ -47,7 +51,8 @@ export const ExplainRequest = z
       .openapi({
         description:
           `The PNG, base64 (or a \`data:image/png;base64,\` URL), at most ` +
-          `${EXPLAIN_LIMITS.pngBytes} bytes: grey, 32x32 or 28x28 (padded by 2 px, like MNIST)`,
+          `${EXPLAIN_LIMITS.pngBytes} bytes: of the domain's channels (grey, or RGB for colored-mnist), ` +
+          `32x32 or 28x28 (padded by 2 px, like MNIST)`,
       }),
     label: z.number().int().min(0).openapi({ description: "The image's true class (0 to classes - 1)", example: 3 }),
     classifier: ClassifierParam.openapi({
@@ -134,6 +139,7 @@ function answer(r: StoredResult<ExplanationPayload>): ExplainAnswer {
   return {
     status: 'done',
     key: r.key,
+    ...domainField(r.domain),
     classifier: r.classifier,
     generatorId: r.generatorId,
     classifierId: r.classifierId,
@@ -182,14 +188,17 @@ export function registerExplain(app: OpenAPIHono<AppEnv>): void {
       const b = c.req.valid('json');
       const bytes = pngBytes(b.image);
       const sweep = { seed: DEFAULT_SWEEP.seed, count: b.sweepSamples };
+      // The domain's classifier (400 naming `domain` for another's) and generator (409 without one).
       const {
         catalog,
         entry,
+        generatorId: gid,
+        models: own,
         key: sumsKey,
         spec: sumsSpec,
         options: sumsOptions,
-      } = await locate(c, 'ranking-sums', b.classifier, sweep);
-      const arch = GeneratorArchitectureSchema.parse(catalog.generatorArchitecture);
+      } = await locate(c, 'ranking-sums', b.classifier, sweep, b.domain);
+      const arch = GeneratorArchitectureSchema.parse(domainArchitecture(catalog, b.domain));
       let pixels: Float32Array;
       try {
         checkLabel(b.label, arch.numClasses, 'label');
@@ -198,11 +207,14 @@ export function registerExplain(app: OpenAPIHono<AppEnv>): void {
         if (e instanceof ImageInputError) throw new ProblemError(400, 'validation', e.message, { field: e.field });
         throw e;
       }
-      if (!catalog.featureExtractor)
+      const featureExtractor = own.featureExtractor;
+      if (!featureExtractor)
         throw new ProblemError(
           503,
           'unavailable',
-          'this edge was built without weights/feature-extractor, which the projection of a real image needs',
+          `this edge was built without weights/${b.domain === DEFAULT_DOMAIN ? '' : `${b.domain}/`}feature-extractor, ` +
+            'which the projection of a real image needs',
+          b.domain === DEFAULT_DOMAIN ? {} : { field: 'domain', missing: 'feature-extractor' },
         );
       // The centre and std units come from the classifier's ranking sums: d p_true / d s through it.
       if (entry.source === 'registered' && !entry.record.differentiable)
@@ -213,8 +225,8 @@ export function registerExplain(app: OpenAPIHono<AppEnv>): void {
             `through it), and registered classifier ${entry.name} has no gradient for op ${entry.record.nonDifferentiableOp}`,
           { field: 'classifier', classifier: entry.name },
         );
-      const gid = generatorId(catalog);
       const key = explainKey({
+        ...domainField(b.domain),
         generatorId: gid,
         classifierId: entry.sha256,
         sweep,
@@ -257,7 +269,8 @@ export function registerExplain(app: OpenAPIHono<AppEnv>): void {
           classifier: entry.name,
           ...sweep,
           ...models,
-          featureExtractorId: catalog.featureExtractor.sha256,
+          ...domainField(b.domain),
+          featureExtractorId: featureExtractor.sha256,
           sums: sumsKey,
           options,
         },

@@ -9,7 +9,7 @@
  * yet the ranking-sums job is submitted too and the derived job waits for it (board `needs`).
  */
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
-import { COMPARING_KINDS, RESULT_KINDS, comparedClassifiers, generatorId } from '../../protocol/catalog.js';
+import { COMPARING_KINDS, RESULT_KINDS, comparedClassifiers } from '../../protocol/catalog.js';
 import { DEFAULT_SHARD_SIZE } from '../jobs/board.js';
 import { boardCostHeader } from '../jobs/board-cost.js';
 import { jobBoard, jobIndex, jobStatus, listJobs, submitJob } from '../jobs/board-client.js';
@@ -18,13 +18,17 @@ import { getResult } from '../result-cache.js';
 import { IMMUTABLE, json, notModified, type AppEnv } from '../http.js';
 import { LIMITS } from '../limits.js';
 import { ProblemError, errorResponses } from '../problem.js';
-import { ClassifierParam } from '../schemas.js';
+import { ClassifierParam, DomainName } from '../schemas.js';
+import { DEFAULT_DOMAIN } from '../../core/data/domain.js';
 import { StoredResultSchema, locate } from '../services/result-lookup.js';
 import { jobView } from '../services/job-view.js';
 import { SECURITY, requireScope } from '../auth.js';
 
 export const JobSubmit = z
   .object({
+    domain: DomainName.optional().openapi({
+      description: `The image domain (GET /v1/domains), or \`?domain=\`; default ${DEFAULT_DOMAIN}`,
+    }),
     kind: z.enum(RESULT_KINDS).openapi({ description: 'The result to compute (ranking-sums feeds /v1/rankings)' }),
     classifier: ClassifierParam,
     seed: z
@@ -71,7 +75,10 @@ export function registerJobs(app: OpenAPIHono<AppEnv>): void {
       tags: ['jobs'],
       security: SECURITY.submit,
       summary: 'Submit a heavy sweep (computed by GPU runners, never inline); needs the submitter token',
-      request: { body: { content: { 'application/json': { schema: JobSubmit } }, required: true } },
+      request: {
+        query: z.object({ domain: DomainName.optional().openapi({ description: "Or the body's `domain`" }) }),
+        body: { content: { 'application/json': { schema: JobSubmit } }, required: true },
+      },
       responses: {
         202: {
           description: 'Accepted: the job (new or already known) and its status URL',
@@ -92,8 +99,25 @@ export function registerJobs(app: OpenAPIHono<AppEnv>): void {
     }),
     async (c) => {
       const b = c.req.valid('json');
+      const q = c.req.valid('query');
+      if (b.domain !== undefined && q.domain !== undefined && b.domain !== q.domain)
+        throw new ProblemError(
+          400,
+          'validation',
+          `domain: the body says "${b.domain}", the query "${q.domain}"; give one, or the same in both`,
+          { field: 'domain' },
+        );
+      const domain = b.domain ?? q.domain ?? DEFAULT_DOMAIN;
       const sweep = { seed: b.seed, count: b.count };
-      const { key, spec, catalog, entry, options } = await locate(c, b.kind, b.classifier, sweep);
+      const {
+        key,
+        spec,
+        catalog,
+        entry,
+        options,
+        generatorId,
+        models: own,
+      } = await locate(c, b.kind, b.classifier, sweep, domain);
       // Embeddings classify forward only: any registered classifier has them.
       if (entry.source === 'registered' && !entry.record.differentiable && b.kind !== 'embeddings') {
         const why =
@@ -115,7 +139,7 @@ export function registerJobs(app: OpenAPIHono<AppEnv>): void {
       // What a runner needs to compute exactly this result and check it holds the same models.
       // A registered classifier is a TF.js model the runner fetches from /v1/runner/classifiers/{id}.
       const models = {
-        generatorId: generatorId(catalog),
+        generatorId,
         classifierId: entry.sha256,
         ...(entry.source === 'registered' ? { classifierFormat: 'tfjs' } : {}),
       };
@@ -123,7 +147,7 @@ export function registerJobs(app: OpenAPIHono<AppEnv>): void {
       let needs: string | undefined;
       // Embeddings need the sweep's head only (no ranking sums): one shard, computed whole.
       if (b.kind !== 'ranking-sums' && b.kind !== 'embeddings') {
-        const sums = await locate(c, 'ranking-sums', b.classifier, sweep);
+        const sums = await locate(c, 'ranking-sums', b.classifier, sweep, domain);
         if ((await getResult(c.env, sums.key)) === null) {
           await submitJob(c.env, {
             key: sums.key,
@@ -138,7 +162,7 @@ export function registerJobs(app: OpenAPIHono<AppEnv>): void {
         // read their frames with them (the reference readers).
         const compare = COMPARING_KINDS.includes(b.kind)
           ? {
-              compare: comparedClassifiers(catalog.classifiers, entry.sha256).map((m) => ({
+              compare: comparedClassifiers(own.classifiers, entry.sha256).map((m) => ({
                 classifier: m.name,
                 classifierId: m.sha256,
               })),

@@ -6,7 +6,7 @@
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
 import { gridPng } from '../../core/image/png.js';
 import { getCatalog, getModels } from '../isolate-models.js';
-import { etagOf } from '../result-cache.js';
+import { domainEtag } from '../result-cache.js';
 import { LIVE, json, keep, viaCache, notModified, png, pngDataUrl, type AppContext, type AppEnv } from '../http.js';
 import { LIMITS } from '../limits.js';
 import { badField, errorResponses } from '../problem.js';
@@ -23,11 +23,11 @@ import { applyStyleEdits, seedStyle } from '../../core/analysis/style-edits.js';
 import { classRanking } from '../../core/analysis/dim-start.js';
 import { catalogLayout } from '../services/result-lookup.js';
 import { modelIds } from '../services/model-ids.js';
-import { classification, classifyImages, renderStyles, type LiveModels } from '../services/inference.js';
+import { classification, classifyImages, imageTile, renderStyles, type LiveModels } from '../services/inference.js';
 import { checkClass, checkDim, liveStats, statisticsJson, type LiveStats } from '../style.js';
 import { limitedCompute } from '../live-limit.js';
-import { DEFAULT_DOMAIN } from '../../core/data/domain.js';
 import { timed } from '../server-timing.js';
+import { domainArchitecture } from '../../protocol/catalog.js';
 
 const RenderQuery = z.object({
   domain: DomainParam,
@@ -39,6 +39,7 @@ const RenderQuery = z.object({
 });
 const RenderBody = z
   .object({
+    domain: DomainParam,
     seed: z
       .number()
       .int()
@@ -115,15 +116,8 @@ async function renderNow(
   const { s, meta } = args.style(models);
   const { images, probs } = await renderStyles(models, s, 1, args.class);
   const cls = classification(probs[0], args.class);
-  const { resolutions, imageChannels } = models.generator.arch;
   return timed('encode', () => {
-    const bytes = gridPng(images, {
-      size: resolutions.at(-1)!,
-      channels: imageChannels === 3 ? 3 : 1,
-      columns: 1,
-      scale: args.scale,
-      gap: 0,
-    });
+    const bytes = gridPng(images, { ...imageTile(models), columns: 1, scale: args.scale, gap: 0 });
     if (args.format === 'png') {
       return png(bytes, args.etag, LIVE, { 'x-predicted-class': String(cls.predicted), 'x-p-true': String(cls.pTrue) });
     }
@@ -144,6 +138,7 @@ async function renderNow(
 
 const ClassifyBody = z
   .object({
+    domain: DomainParam,
     classifier: ClassifierParam,
     images: z
       .array(z.array(z.number().min(0).max(1)).length(1024, 'each image must have 32*32 = 1024 pixels in [0, 1]'))
@@ -171,7 +166,7 @@ export function registerLive(app: OpenAPIHono<AppEnv>): void {
       const { domain, ...q } = c.req.valid('query');
       const ids = await modelIds(c, q.classifier, domain);
       // The default domain's ETag is as before domains (its query had no `domain`).
-      const etag = domain === DEFAULT_DOMAIN ? etagOf('render', ids, q) : etagOf('render', ids, q, domain);
+      const etag = domainEtag(domain, 'render', ids, q);
       const nm = notModified(c, etag, LIVE);
       if (nm) return nm;
       return viaCache(c, etag, () =>
@@ -195,27 +190,29 @@ export function registerLive(app: OpenAPIHono<AppEnv>): void {
       responses: renderResponses,
     }),
     async (c) => {
-      const b = c.req.valid('json');
-      const ids = await modelIds(c, b.classifier);
+      // The default domain's ETag is as before domains (its body had no `domain`).
+      const { domain, ...b } = c.req.valid('json');
+      const ids = await modelIds(c, b.classifier, domain);
       const catalog = await getCatalog(c.env);
-      checkClass(catalog, b.class, 'class');
-      const layout = catalogLayout(catalog);
+      checkClass(catalog, b.class, 'class', domain);
+      const layout = catalogLayout(catalog, domain);
       b.edits.forEach((e, i) => checkDim(layout, e.dim, `edits.${i}.dim`));
       // The unit of a shift edit: std of s_dim over the class's samples of the default sweep, from
       // the cached ranking sums (the unit of the traversals and corner cases; style.ts). Only shift
       // edits need it; a miss answers 202/404 naming the job that computes the sums.
       let st: LiveStats | null = null;
       if (b.edits.some((e) => e.shift !== undefined)) {
-        const found = await liveStats(c, b.classifier, 'moments', 'a render with shift edits');
+        const found = await liveStats(c, b.classifier, 'moments', 'a render with shift edits', domain);
         if (found instanceof Response) return found;
         st = found;
       }
-      const etag = etagOf('render-post', ids, b, st?.key ?? null);
+      const etag = domainEtag(domain, 'render-post', ids, b, st?.key ?? null);
       const nm = notModified(c, etag, LIVE);
       if (nm) return nm;
       return viaCache(c, etag, () =>
         renderOne(c, {
           ...b,
+          domain,
           etag,
           style: (m) => {
             const S = m.generator.styleSize;
@@ -281,7 +278,15 @@ export function registerLive(app: OpenAPIHono<AppEnv>): void {
     async (c) =>
       limitedCompute(c.env, async () => {
         const b = c.req.valid('json');
-        const models = await getModels(c.env, b.classifier, keep(c));
+        const catalog = await getCatalog(c.env);
+        const channels = (domainArchitecture(catalog, b.domain) as { imageChannels?: number }).imageChannels ?? 1;
+        if (channels !== 1)
+          throw badField(
+            'domain',
+            'validation',
+            `POST /v1/classify takes grey 32x32 images; the classifiers of domain "${b.domain}" take ${channels} channels`,
+          );
+        const models = await getModels(c.env, b.classifier, keep(c), b.domain);
         const probs = await classifyImages(models, b.images);
         return json({
           classifier: models.classifierName,

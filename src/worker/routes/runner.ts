@@ -28,7 +28,14 @@ import { getCatalog, verifiedModelFiles } from '../isolate-models.js';
 import { json, type AppEnv } from '../http.js';
 import { ProblemError, errorResponses } from '../problem.js';
 import { jobView, leaseView } from '../services/job-view.js';
-import type { Catalog, CatalogFeatureExtractor, CatalogModel } from '../../protocol/catalog.js';
+import {
+  catalogDomains,
+  domainArchitecture,
+  type Catalog,
+  type CatalogFeatureExtractor,
+  type CatalogModel,
+} from '../../protocol/catalog.js';
+import { DEFAULT_DOMAIN } from '../../core/data/domain.js';
 import { catalogLayout } from '../services/result-lookup.js';
 import { SECURITY } from '../auth.js';
 
@@ -58,8 +65,11 @@ export function checkPayload(
   spec: JobSpec,
   shard: Pick<ShardRecord, 'start' | 'end'>,
 ): void {
-  const S = catalogLayout(catalog).size;
-  const K = Number((catalog.generatorArchitecture as { numClasses?: number }).numClasses ?? 10);
+  // The shape of the job's domain (its spec names it outside the default domain).
+  const domain = spec.domain ?? DEFAULT_DOMAIN;
+  const architecture = domainArchitecture(catalog, domain);
+  const S = catalogLayout(catalog, domain).size;
+  const K = Number((architecture as { numClasses?: number }).numClasses ?? 10);
   if ((DERIVED_KINDS as readonly string[]).includes(kind)) {
     checkDerivedPayload(kind as DerivedKind, payload, { styleSize: S, numClasses: K }, spec);
     return;
@@ -69,7 +79,7 @@ export function checkPayload(
     return;
   }
   if (kind === 'embeddings') {
-    const { zDim, wDim } = GeneratorArchitectureSchema.parse(catalog.generatorArchitecture);
+    const { zDim, wDim } = GeneratorArchitectureSchema.parse(architecture);
     checkEmbeddingsPayload(payload, { styleSize: S, numClasses: K, zDim, wDim }, spec);
     return;
   }
@@ -225,11 +235,14 @@ function checkNesting(value: unknown, field: string): void {
   }
 }
 
-/** A model runners may fetch: the generator, a built-in classifier, or the feature extractor (explain jobs). */
+/**
+ * A model runners may fetch, of any domain: a generator, a built-in classifier, or a feature
+ * extractor (explain jobs).
+ */
 function modelById(catalog: Catalog, id: string): CatalogModel | CatalogFeatureExtractor | undefined {
-  return [catalog.generator, ...catalog.classifiers, catalog.featureExtractor].find(
-    (m): m is CatalogModel | CatalogFeatureExtractor => m != null && m.sha256 === id,
-  );
+  return catalogDomains(catalog)
+    .flatMap((d) => [d.generator, ...d.classifiers, d.featureExtractor])
+    .find((m): m is CatalogModel | CatalogFeatureExtractor => m != null && m.sha256 === id);
 }
 
 export function registerRunner(app: OpenAPIHono<AppEnv>): void {

@@ -8,13 +8,13 @@ import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
 import type { RankingSums } from '../../core/analysis/ranking.js';
 import type { AccuracyCurve } from '../../core/analysis/accuracy-curve.js';
 import type { ResultKind, StoredResult } from '../../protocol/catalog.js';
-import { getCatalog } from '../isolate-models.js';
+import type { StyleLayout } from '../../core/generator/style-layout.js';
 import { etagOf, getResult, rankingFromSums } from '../result-cache.js';
 import { REVALIDATE, notModified, type AppContext, type AppEnv } from '../http.js';
 import { LIMITS } from '../limits.js';
 import { ProblemError, errorResponses } from '../problem.js';
-import { ClassParam, ClassifierParam, SweepQuery } from '../schemas.js';
-import { catalogLayout, locate, missResponse, pendingResultResponse } from '../services/result-lookup.js';
+import { ClassParam, ClassifierParam, DomainParam, SweepQuery } from '../schemas.js';
+import { locate, missResponse, pendingResultResponse } from '../services/result-lookup.js';
 import {
   AccuracyCurveRowSchema,
   RankingRowSchema,
@@ -30,6 +30,7 @@ const TableFormat = z
   .openapi({ description: 'json: an array of flat rows; csv: the same rows as text/csv with a header' });
 
 const RankingRowsQuery = z.object({
+  domain: DomainParam,
   classifier: ClassifierParam,
   ...SweepQuery,
   class: ClassParam.optional().openapi({ description: 'Ranking of one class (default: all classes)' }),
@@ -42,7 +43,12 @@ const RankingRowsQuery = z.object({
     .openapi({ description: 'Rows (most influential dims first)' }),
   format: TableFormat,
 });
-const CurveRowsQuery = z.object({ classifier: ClassifierParam, ...SweepQuery, format: TableFormat });
+const CurveRowsQuery = z.object({
+  domain: DomainParam,
+  classifier: ClassifierParam,
+  ...SweepQuery,
+  format: TableFormat,
+});
 
 function csvCell(v: string | number | boolean | null): string {
   if (v === null) return '';
@@ -80,14 +86,21 @@ function table(rows: Row[], columns: string[], format: 'json' | 'csv', etag: str
 async function cached(
   c: AppContext,
   kind: ResultKind,
-  q: { classifier?: string; seed: number; count: number },
+  q: { domain: string; classifier?: string; seed: number; count: number },
   view: unknown[],
-): Promise<{ etag: string; r: StoredResult | null; miss: () => Promise<Response>; nm: Response | null }> {
-  const { key, spec } = await locate(c, kind, q.classifier, { seed: q.seed, count: q.count });
+): Promise<{
+  etag: string;
+  r: StoredResult | null;
+  layout: StyleLayout;
+  miss: () => Promise<Response>;
+  nm: Response | null;
+}> {
+  const { key, spec, layout } = await locate(c, kind, q.classifier, { seed: q.seed, count: q.count }, q.domain);
+  // The key is the domain's (resultKey), so the ETag is too.
   const etag = etagOf(key, 'rows', ...view);
   const nm = notModified(c, etag, REVALIDATE);
-  if (nm) return { etag, r: null, miss: async () => nm, nm };
-  return { etag, r: await getResult(c.env, key), miss: () => missResponse(c, key, spec), nm: null };
+  if (nm) return { etag, r: null, layout, miss: async () => nm, nm };
+  return { etag, r: await getResult(c.env, key), layout, miss: () => missResponse(c, key, spec), nm: null };
 }
 
 const tableResponses = (description: string, row: z.ZodType) => ({
@@ -119,20 +132,15 @@ export function registerTables(app: OpenAPIHono<AppEnv>): void {
     }),
     async (c) => {
       const q = c.req.valid('query');
-      const { etag, r, miss, nm } = await cached(c, 'ranking-sums', q, [q.class ?? 'all', q.top, q.format]);
+      const { etag, r, layout, miss, nm } = await cached(c, 'ranking-sums', q, [q.class ?? 'all', q.top, q.format]);
       if (nm) return nm;
       if (r === null) return miss();
-      const catalog = await getCatalog(c.env);
       const sums = r.payload as RankingSums;
-      if (sums.styleSize !== catalogLayout(catalog).size)
-        throw new ProblemError(
-          409,
-          'conflict',
-          `cached sums have S = ${sums.styleSize}, the generator ${catalogLayout(catalog).size}`,
-        );
+      if (sums.styleSize !== layout.size)
+        throw new ProblemError(409, 'conflict', `cached sums have S = ${sums.styleSize}, the generator ${layout.size}`);
       let ranking: ReturnType<typeof rankingFromSums>;
       try {
-        ranking = rankingFromSums(r.key, sums, catalogLayout(catalog), q.class ?? null);
+        ranking = rankingFromSums(r.key, sums, layout, q.class ?? null);
       } catch (e) {
         throw new ProblemError(
           404,

@@ -18,11 +18,12 @@ import { styleDimName } from '../../core/generator/style-layout.js';
 import { gridPng } from '../../core/image/png.js';
 import { classifierEntry, getCatalog, getModels } from '../isolate-models.js';
 import { catalogLayout, pendingResultResponse } from '../services/result-lookup.js';
-import { etagOf } from '../result-cache.js';
+import { imageTile } from '../services/inference.js';
+import { domainEtag } from '../result-cache.js';
 import { LIVE, json, keep, viaCache, notModified, png, pngDataUrl, type AppContext, type AppEnv } from '../http.js';
 import { LIMITS } from '../limits.js';
 import { ProblemError, badField, errorResponses } from '../problem.js';
-import { ClassParam, ClassifierParam, DimParam, FormatParam, ScaleParam, SeedParam } from '../schemas.js';
+import { ClassParam, ClassifierParam, DimParam, DomainParam, FormatParam, ScaleParam, SeedParam } from '../schemas.js';
 import { LiveCornerCase, TraversalResponse } from '../live-schemas.js';
 import { checkClass, checkDim, liveStats, statisticsJson, type LiveStats } from '../style.js';
 import { modelIds } from '../services/model-ids.js';
@@ -45,6 +46,7 @@ const dirName = (d: 1 | -1) => (d === 1 ? ('increase' as const) : ('decrease' as
 const DIRECTION = z.enum(['auto', 'increase', 'decrease']).default('auto');
 
 const TraversalQuery = z.object({
+  domain: DomainParam,
   class: ClassParam,
   dim: DimParam,
   seed: SeedParam.optional().openapi({
@@ -79,6 +81,7 @@ const TraversalQuery = z.object({
 });
 
 const CornerQuery = z.object({
+  domain: DomainParam,
   class: ClassParam,
   dim: DimParam,
   classifier: ClassifierParam,
@@ -110,7 +113,13 @@ const rankingJson = (st: LiveStats, start: DimStart) =>
  * models and compute. `compute` gets the statistics too.
  */
 async function liveDimRoute<
-  Q extends { classifier?: string; class: number; dim: number; direction: 'auto' | 'increase' | 'decrease' },
+  Q extends {
+    domain: string;
+    classifier?: string;
+    class: number;
+    dim: number;
+    direction: 'auto' | 'increase' | 'decrease';
+  },
 >(
   c: AppContext,
   kind: 'traversal' | 'corner-case',
@@ -118,10 +127,12 @@ async function liveDimRoute<
   needsDirection: (q: Q) => boolean,
   compute: (q: Q, models: Models, st: LiveStats, etag: string) => Promise<Response>,
 ): Promise<Response> {
+  const { domain, ...keyed } = q;
   const catalog = await getCatalog(c.env);
-  checkClass(catalog, q.class, 'class');
-  checkDim(catalogLayout(catalog), q.dim, 'dim');
-  const entry = await classifierEntry(c.env, q.classifier);
+  checkClass(catalog, q.class, 'class', domain);
+  checkDim(catalogLayout(catalog, domain), q.dim, 'dim');
+  // Another domain's classifier: 400 naming `domain`; a domain without a generator: 409 (liveStats).
+  const entry = await classifierEntry(c.env, q.classifier, domain);
   if (entry.source === 'registered' && !entry.record.differentiable && q.direction === 'auto' && needsDirection(q)) {
     throw new ProblemError(
       422,
@@ -137,14 +148,15 @@ async function liveDimRoute<
     q.classifier,
     'ranking',
     kind === 'traversal' ? 'the live traversal' : 'the live corner case',
+    domain,
   );
   if (st instanceof Response) return st;
-  const etag = etagOf(kind, await modelIds(c, q.classifier), q, st.key);
+  const etag = domainEtag(domain, kind, await modelIds(c, q.classifier, domain), keyed, st.key);
   const nm = notModified(c, etag, LIVE);
   if (nm) return nm;
   return viaCache(c, etag, () =>
     limitedCompute(c.env, async () => {
-      const models = await getModels(c.env, q.classifier, keep(c));
+      const models = await getModels(c.env, q.classifier, keep(c), domain);
       return compute(q, models, st, etag);
     }),
   );
@@ -242,7 +254,7 @@ export function registerTraversal(app: OpenAPIHono<AppEnv>): void {
           return timed('encode', () => {
             const strip = gridPng(
               frames.map((f) => f.image!),
-              { size: 32, columns: frames.length, scale: q.scale },
+              { ...imageTile(models), columns: frames.length, scale: q.scale },
             );
             if (q.format === 'png') return png(strip, etag, LIVE);
             return json(
@@ -292,7 +304,7 @@ export function registerTraversal(app: OpenAPIHono<AppEnv>): void {
             first.image!,
             ...(cc ? [cc.decision.image, ...(cc.pTrueHalf ? [cc.pTrueHalf.image] : [])] : []),
           ];
-          const strip = gridPng(tiles, { size: 32, columns: tiles.length, scale: q.scale });
+          const strip = gridPng(tiles, { ...imageTile(models), columns: tiles.length, scale: q.scale });
           if (q.format === 'png')
             return png(strip, etag, LIVE, {
               'x-flipped': String(cc !== null),

@@ -16,6 +16,12 @@ import { timed } from '../server-timing.js';
 
 export type LiveModels = Awaited<ReturnType<typeof getModels>>;
 
+/** The shape of one generated image as a PNG tile (`gridPng`): the domain's size and channels. */
+export function imageTile(models: LiveModels): { size: number; channels: 1 | 3 } {
+  const { resolutions, imageChannels } = models.generator.arch;
+  return { size: resolutions.at(-1)!, channels: imageChannels === 3 ? 3 : 1 };
+}
+
 /**
  * Image [32*32] and class probabilities of each style row. Noise (per-sample mode): the reserved
  * stream of `classIndex`, as the live traversals from the same style; of no class when none is given.

@@ -10,26 +10,33 @@ import { buildStyleLayout, type StyleLayout } from '../../core/generator/style-l
 import {
   RESULT_KINDS,
   RESULT_SCHEMA,
-  generatorId,
+  domainArchitecture,
+  domainField,
   resultKey,
   resultOptions,
   type Catalog,
   type ResultKind,
   type SweepSpec,
 } from '../../protocol/catalog.js';
+import { DEFAULT_DOMAIN } from '../../core/data/domain.js';
 import { JobSchema } from '../../protocol/job.js';
 import { jobByKey } from '../jobs/board-client.js';
-import { classifierEntry, getCatalog } from '../isolate-models.js';
+import { classifierEntry, domainGeneratorId, domainModels, getCatalog } from '../isolate-models.js';
 import { json, type AppContext } from '../http.js';
 import { problem, problemResponse } from '../problem.js';
 
-const layouts = new WeakMap<Catalog, StyleLayout>();
-/** The StyleSpace layout of the catalog's generator, from its architecture (without loading it). */
-export function catalogLayout(catalog: Catalog): StyleLayout {
-  let l = layouts.get(catalog);
+const layouts = new WeakMap<Catalog, Map<string, StyleLayout>>();
+/** The StyleSpace layout of a domain's generator, from its architecture in the catalog (without loading it). */
+export function catalogLayout(catalog: Catalog, domain: string = DEFAULT_DOMAIN): StyleLayout {
+  let byDomain = layouts.get(catalog);
+  if (!byDomain) {
+    byDomain = new Map();
+    layouts.set(catalog, byDomain);
+  }
+  let l = byDomain.get(domain);
   if (!l) {
-    l = buildStyleLayout(GeneratorArchitectureSchema.parse(catalog.generatorArchitecture));
-    layouts.set(catalog, l);
+    l = buildStyleLayout(GeneratorArchitectureSchema.parse(domainArchitecture(catalog, domain)));
+    byDomain.set(domain, l);
   }
   return l;
 }
@@ -40,16 +47,36 @@ export interface ResultJobRequest {
   classifier: string;
   seed: number;
   count: number;
+  /** Outside the default domain only. */
+  domain?: string;
 }
 
-/** The cache key of a result, the options it is keyed and computed with, and the job that would compute it. */
-export async function locate(c: AppContext, kind: ResultKind, classifier: string | undefined, sweep: SweepSpec) {
+/**
+ * The cache key of a result of `domain`, the options it is keyed and computed with, and the job
+ * that would compute it. 400 naming `domain` for another domain's classifier, 409 for a domain
+ * without a generator (every result is of generated samples).
+ */
+export async function locate(
+  c: AppContext,
+  kind: ResultKind,
+  classifier: string | undefined,
+  sweep: SweepSpec,
+  domain: string = DEFAULT_DOMAIN,
+) {
   const catalog = await getCatalog(c.env);
-  const entry = await classifierEntry(c.env, classifier);
-  const options = resultOptions(kind, catalog, entry.sha256);
-  const key = resultKey({ kind, generatorId: generatorId(catalog), classifierId: entry.sha256, sweep, options });
-  const spec: ResultJobRequest = { kind, classifier: entry.name, seed: sweep.seed, count: sweep.count };
-  return { catalog, entry, key, spec, options };
+  const entry = await classifierEntry(c.env, classifier, domain);
+  const generatorId = domainGeneratorId(catalog, domain);
+  const models = domainModels(catalog, domain);
+  const options = resultOptions(kind, models, entry.sha256);
+  const key = resultKey({ kind, generatorId, classifierId: entry.sha256, sweep, options, domain });
+  const spec: ResultJobRequest = {
+    kind,
+    classifier: entry.name,
+    seed: sweep.seed,
+    count: sweep.count,
+    ...domainField(domain),
+  };
+  return { catalog, entry, key, spec, options, domain, generatorId, models, layout: catalogLayout(catalog, domain) };
 }
 
 /** The sweep a result is of: the population (seed, count). */
@@ -58,6 +85,7 @@ export const SweepSchema = z.object({ seed: z.number().int(), count: z.number().
 export const Provenance = {
   key: z.string().openapi({ description: 'Content hash of (kind, models, sweep, options): the cache key' }),
   kind: z.enum(RESULT_KINDS),
+  domain: z.string().optional().openapi({ description: 'The image domain; absent: the default one (mnist)' }),
   classifier: z.string(),
   generatorId: z.string(),
   classifierId: z.string(),
@@ -129,7 +157,8 @@ export async function missResponse(c: AppContext, key: string, spec: ResultJobRe
       404,
       'not-computed',
       `${why}no ${spec.kind} result for classifier "${spec.classifier}" on the sweep (seed ${spec.seed}, ` +
-        `count ${spec.count}) with the current generator; results are never computed inline: submit the job below`,
+        `count ${spec.count}) with the current ${spec.domain === undefined ? '' : `${spec.domain} `}generator; ` +
+        `results are never computed inline: submit the job below`,
       {
         key,
         submit: { method: 'POST', href: '/v1/jobs', body: spec },

@@ -282,6 +282,17 @@ const post = (body: unknown, submit = false): RequestInit => ({
   body: JSON.stringify(body),
 });
 
+let openapiDoc: { paths: Record<string, Record<string, { responses: Record<string, unknown> }>> } | undefined;
+/** Whether /openapi.json declares `status` for the route of `url` (a refusal must be documented). */
+async function declares(url: string, init: RequestInit, status: number): Promise<boolean> {
+  openapiDoc ??= (await (await edge().fetch('/openapi.json')).json()) as NonNullable<typeof openapiDoc>;
+  const pathname = new URL(url, 'http://x').pathname;
+  const template = Object.keys(openapiDoc.paths).find((t) =>
+    new RegExp(`^${t.replace(/\{[^}]+\}/g, '[^/]+')}$`).test(pathname),
+  )!;
+  return String(status) in openapiDoc.paths[template][(init.method ?? 'get').toLowerCase()].responses;
+}
+
 describe('?domain= on every endpoint that serves results or computes', () => {
   const CLASS_3_IMAGE = Array.from({ length: 1024 }, (_, i) => (i % 5) / 4);
   /** One request per route (GET with its query, or POST with its body), the domain added by `d`. */
@@ -312,6 +323,7 @@ describe('?domain= on every endpoint that serves results or computes', () => {
       expect(p.status, url).toBe(400);
       expect(p.field, url).toBe('domain');
       expect(p.detail, url).toContain(FASHION.name);
+      expect(await declares(url, init, 400), url).toBe(true);
     }
     const jobs = (await (await edge().fetch('/v1/jobs')).json()) as { jobs: unknown[] };
     expect(jobs.jobs).toEqual([]);
@@ -348,6 +360,7 @@ describe('?domain= on every endpoint that serves results or computes', () => {
         'generator',
       ]);
       expect(p.detail, url).toContain(COLOUR.name);
+      expect(await declares(url, init, 409), url).toBe(true);
     }
   });
 

@@ -85,7 +85,7 @@ const viewResponses = (description: string, schema: z.ZodType) => ({
   200: { description, content: { 'application/json': { schema } } },
   202: pendingResultResponse,
   304: { description: 'Not modified (If-None-Match)' },
-  ...errorResponses(400, 404),
+  ...errorResponses(400, 404, 409),
 });
 
 function envelope(r: StoredResult, payload: unknown, extra: Record<string, unknown> = {}) {
@@ -306,6 +306,7 @@ export function registerAnalysisResults(app: OpenAPIHono<AppEnv>): void {
             },
           },
         },
+        ...errorResponses(400),
       },
     }),
     async (c) => {

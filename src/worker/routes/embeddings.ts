@@ -79,7 +79,7 @@ export function registerEmbeddings(app: OpenAPIHono<AppEnv>): void {
         },
         202: pendingResultResponse,
         304: { description: 'Not modified' },
-        ...errorResponses(400, 404),
+        ...errorResponses(400, 404, 409),
       },
     }),
     async (c) => {
@@ -132,7 +132,7 @@ export function registerEmbeddings(app: OpenAPIHono<AppEnv>): void {
           },
         },
         304: { description: 'Not modified' },
-        ...errorResponses(400, 404, 429, 503),
+        ...errorResponses(400, 404, 409, 429, 503),
       },
     }),
     async (c) => {

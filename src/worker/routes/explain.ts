@@ -181,7 +181,7 @@ export function registerExplain(app: OpenAPIHono<AppEnv>): void {
           description: 'Queued (or already queued): the job',
           content: { 'application/json': { schema: Pending } },
         },
-        ...errorResponses(400, 401, 403, 404, 413, 422, 503),
+        ...errorResponses(400, 401, 403, 404, 409, 413, 422, 503),
       },
     }),
     async (c) => {

@@ -94,7 +94,7 @@ export function registerJobs(app: OpenAPIHono<AppEnv>): void {
             },
           },
         },
-        ...errorResponses(400, 401, 403, 404, 413, 422),
+        ...errorResponses(400, 401, 403, 404, 409, 413, 422),
       },
     }),
     async (c) => {

@@ -113,7 +113,7 @@ const tableResponses = (description: string, row: z.ZodType) => ({
   },
   202: pendingResultResponse,
   304: { description: 'Not modified (If-None-Match)' },
-  ...errorResponses(400, 404),
+  ...errorResponses(400, 404, 409),
 });
 
 /** The CSV columns: the row schema's keys, in order. */

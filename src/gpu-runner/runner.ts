@@ -181,7 +181,9 @@ export class Runner {
     const { id, spec, shard } = lease;
     const total = shard.end - shard.start;
     const tag = `job ${id.slice(0, 8)} shard ${shard.index} [${shard.start}, ${shard.end}) attempt ${shard.attempts}`;
-    log(`leased ${tag} (${spec.classifier}, seed ${spec.seed}, count ${spec.count})`);
+    log(
+      `leased ${tag} (${spec.domain === undefined ? '' : `${spec.domain} `}${spec.classifier}, seed ${spec.seed}, count ${spec.count})`,
+    );
     const t0 = Date.now();
     // ETA unknown (Infinity) until a batch is done: a signal then releases rather than drains.
     const progress = { done: 0, samplesPerSecond: 0, etaSeconds: Infinity };

@@ -46,6 +46,7 @@ import {
 import { sampleNoiseStreams, synthesizeImages, type AnalysisModels } from './analysis-models.js';
 import { checkPopulationSpec, populationStyles, type PopulationSpec } from './population.js';
 import { CONTRASTIVE_RANKING_SCHEMA } from './schema-versions.js';
+import { counterfactualAttribution, type CounterfactualAttribution } from './counterfactual-attribution.js';
 export { CONTRASTIVE_RANKING_SCHEMA };
 
 /** One dim of S, scored for the analysed classifier and the reference along the same way. */
@@ -85,6 +86,11 @@ export interface ContrastiveOptions extends DirectionOptions {
   dims?: number;
   /** Samples per forward/backward batch of the sweep. Default 64. */
   sweepBatchSize?: number;
+  /**
+   * First samples whose frames the counterfactual attribution edits (counterfactual-attribution.ts).
+   * Default 256; 0: not computed.
+   */
+  counterfactualSamples?: number;
   onProgress?: (p: { done: number; total: number }) => void;
 }
 
@@ -135,6 +141,11 @@ export interface ContrastiveFailures {
    * classifier's specific weakness follows.
    */
   attribution: FailureAttribution;
+  /**
+   * Each image factor changed alone on the first `counterfactualSamples` frames, read by both: which
+   * change the reference tolerates most times more of (the named weakness); null when not computed.
+   */
+  counterfactual: CounterfactualAttribution | null;
   /** describeDirections of the top dims ([analysed, reference]), in contrastive order; null when `dims` is 0. */
   directions: DirectionsResult | null;
   /** The analysed classifier's flips beyond the reference's along them, by label; null when `dims` is 0. */
@@ -361,6 +372,11 @@ export async function contrastiveFailures(
   const channels = g.arch.imageChannels;
   const per = size * size * channels;
   const factors = attributedFactors(channels);
+  const cfCount = Math.min(n, opts.counterfactualSamples ?? 256);
+  if (!Number.isInteger(cfCount) || cfCount < 0)
+    throw new RangeError(`counterfactualSamples must be an integer >= 0, got ${opts.counterfactualSamples}`);
+  // Frames at rest of the first cfCount samples: what the counterfactual attribution edits.
+  const restFrames = new Float32Array(cfCount * per);
   // Image factors of every sample at rest, [n, factors] row-major.
   const factorValues = new Float64Array(n * factors.length);
   for (let b = 0; b < n; b += batch) {
@@ -379,6 +395,7 @@ export async function contrastiveFailures(
       if (images) {
         const px = (await images.data()) as Float32Array;
         images.dispose();
+        if (b < cfCount) restFrames.set(px.subarray(0, Math.min(nb, cfCount - b) * per), b * per);
         for (let k = 0; k < nb; k++)
           factorValues.set(
             factorVector(measureFactors(px.subarray(k * per, (k + 1) * per), size, channels), factors),
@@ -471,5 +488,13 @@ export async function contrastiveFailures(
     bootstrap: opts.bootstrap ?? 200,
     seed: spec.seed,
   });
-  return { ranking, attribution, directions, why: directions && whyItFails(directions)[0] };
+  const counterfactual =
+    cfCount >= 2
+      ? await counterfactualAttribution(
+          [analysed.classifier, reference.classifier],
+          { images: restFrames, labels: labels.subarray(0, cfCount), size, channels },
+          { seed: spec.seed, bootstrap: opts.bootstrap ?? 200, batchSize: batch },
+        )
+      : null;
+  return { ranking, attribution, counterfactual, directions, why: directions && whyItFails(directions)[0] };
 }

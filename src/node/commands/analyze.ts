@@ -428,5 +428,15 @@ function contrastiveSummary(c: NonNullable<AnalysisReport['contrastive']>): stri
     .slice(0, 5)
     .map((d) => `${d.dims[0]} ${d.label.text}`)
     .join('; ');
-  return `${named}; contrastive top dims: ${dims}`;
+  const cf = c.counterfactual;
+  const edits = cf
+    ? cf.named
+      ? `counterfactual edits: ${c.ranking.classifier} breaks where the image ${cf.named.label} at ` +
+        `${(1 / cf.named.ratio).toFixed(2)}x the change ${c.ranking.reference} needs (${cf.named.ratio.toFixed(2)}x ` +
+        `[${cf.edits[0].ciLow.toFixed(2)}, ${cf.edits[0].ciHigh.toFixed(2)}]; runner-up ${cf.named.runnerUp} ` +
+        `${cf.edits[1].ratio.toFixed(2)}x)`
+      : `counterfactual edits: none named (the largest, ${cf.edits[0].label} ${cf.edits[0].ratio.toFixed(2)}x, ` +
+        `has an interval that reaches 1)`
+    : null;
+  return [edits, `regression at rest: ${named}`, `contrastive top dims: ${dims}`].filter(Boolean).join('; ');
 }

@@ -117,6 +117,27 @@ function specificWeakness(r: AnalysisReport): string {
         `${n2(f.ciLow)}, ${n2(f.ciHigh)}]</td><td>${Math.round(100 * f.firstShare)}%</td></tr>`,
     )
     .join('');
+  const cf = c.counterfactual;
+  const edits = cf
+    ? `<h4>Counterfactual edits</h4>
+<p class="note">Each factor of the first ${cf.samples} frames changed alone, at growing strengths, read by both; per edit the strength ` +
+      `at which each loses ${cf.threshold} of its typical margin, and their ratio (how many times more of the change the reference ` +
+      `tolerates; seeded bootstrap 95% interval). Named when the largest ratio's interval lies above 1.</p>
+<p>${
+        cf.named
+          ? `<b>${esc(c.ranking.classifier)} breaks where the image ${esc(cf.named.label)}</b>: ${esc(c.ranking.reference)} ` +
+            `tolerates ${n2(cf.named.ratio)}x as much of it (runner-up ${esc(cf.named.runnerUp)}, margin ${n2(cf.named.margin)})`
+          : "No edit named: the largest ratio's interval reaches 1."
+      }</p>
+<table><tr><th>edit</th><th>breaks at (this / reference)</th><th>ratio</th><th>first in</th></tr>${cf.edits
+        .map(
+          (e) =>
+            `<tr><td>${esc(e.label)}</td><td>${e.breaks.classifier === null ? 'never' : n2(e.breaks.classifier)} / ` +
+            `${e.breaks.reference === null ? 'beyond the ladder' : n2(e.breaks.reference)}</td><td>${n2(e.ratio)} [${n2(e.ciLow)}, ` +
+            `${n2(e.ciHigh)}]</td><td>${Math.round(100 * e.firstShare)}%</td></tr>`,
+        )
+        .join('')}</table>`
+    : '';
   const label = new Map((c.directions?.directions ?? []).map((d) => [d.dims[0], d.label.text]));
   const dims = c.ranking.dims
     .slice(0, 10)
@@ -132,6 +153,8 @@ function specificWeakness(r: AnalysisReport): string {
     `deficit (the reference's margin share minus this classifier's) regressed on the image factors of the samples, one per family, z-scored; ` +
     `coefficient in shares of the typical margin per factor std, seeded bootstrap 95% interval. Contrastive ranking: every ` +
     `dim by how much more one std of it removes of this classifier's typical margin than of the reference's (docs/naming.md).</p>
+${edits}
+<h4>Regression at rest</h4>
 <p>${named}</p>
 <div style="display:flex;gap:2rem"><table><tr><th>factor</th><th>harmful change</th><th>coefficient</th><th>first in</th></tr>${factors}</table>
 <table><tr><th>contrastive rank</th><th>dim</th><th>contrastive</th><th>score / reference</th><th>label</th></tr>${dims}</table></div>`

@@ -25,7 +25,6 @@ const LONG_NODE_RUNS = [
   'test/parallel-sweep.test.ts',
   'test/findings.test.ts',
   'test/accuracy-curve.test.ts',
-  'test/planted-recovery.test.ts',
   // 60,000 RGB test images through two CNNs: a minute alone on two cores.
   'test/colour-classifiers.test.ts',
   // tfjs's pure-JS cpu backend against wasm (the unit tier runs the same checks on wasm).

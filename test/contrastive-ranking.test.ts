@@ -43,7 +43,9 @@ describe('contrastive ranking', () => {
   it('scores every dim as finite differences of the rendered margin say, for both classifiers', async () => {
     const r = await contrastiveFailures([clean, corrupted], ['classifier-clean', 'classifier-corrupted'], SPEC, {
       dims: 0,
+      counterfactualSamples: 0,
     });
+    expect(r.counterfactual).toBeNull();
     expect(r.ranking.dims).toHaveLength(clean.generator.styleSize);
     expect(r.directions).toBeNull();
     // Sorted by contrastive score, which is the difference of the two scores.
@@ -88,5 +90,13 @@ describe('contrastive ranking', () => {
     expect(r.attribution.named).toBeNull();
     // Described on the same frames: the same flips, so none beyond the reference's.
     expect(r.why?.flips).toBe(0);
+    // Every counterfactual edit breaks both at the same strength (ratio 1) or this one never (0).
+    const cf = r.counterfactual!;
+    expect(cf.samples).toBe(SPEC.count);
+    expect(cf.edits).toHaveLength(14);
+    for (const e of cf.edits)
+      expect(e.ratio === 0 || Math.abs(e.ratio - 1) < 1e-12, `${e.label} ${e.ratio}`).toBe(true);
+    expect(cf.edits.some((e) => e.ratio > 0)).toBe(true);
+    expect(cf.named).toBeNull();
   });
 });

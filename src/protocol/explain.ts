@@ -23,6 +23,17 @@ export const EXPLAIN_LIMITS = {
   minSweepSamples: 20,
 } as const;
 
+/**
+ * Budgets POST /v1/explain computes inline, answering 200 at once (docs/explain.md, "Inline at the
+ * edge": seconds measured per inline explanation); anything larger is a job for runners. Inline
+ * needs the classifier's ranking sums at hand (the built-in classifiers' are seeded).
+ */
+export const EXPLAIN_INLINE = { steps: 8, top: 2 } as const;
+
+/** Whether a request's budget is computed inline at the edge (else queued as a job). */
+export const explainsInline = (b: { steps: number; top: number }) =>
+  b.steps <= EXPLAIN_INLINE.steps && b.top <= EXPLAIN_INLINE.top;
+
 /** Base64 (standard alphabet, padded) of a PNG: the signature 89 50 4E 47 0D 0A 1A 0A encodes as iVBORw0KGgo. */
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 

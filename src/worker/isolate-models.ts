@@ -8,7 +8,13 @@ import type { RegisteredClassifier } from '../protocol/worker-replies.js';
 import { DEFAULT_GENERATOR } from '../core/generator/architecture.js';
 import type { Generator } from '../core/generator/generator.js';
 import type { AnalysisModels } from '../core/analysis/analysis-models.js';
-import { buildClassifier, buildGenerator, placeholderGenerator } from '../core/loading/built-models.js';
+import {
+  buildClassifier,
+  buildFeatureExtractor,
+  buildGenerator,
+  placeholderGenerator,
+} from '../core/loading/built-models.js';
+import type { SimpleCnn } from '../core/classifier/simple-cnn.js';
 import { folderSource, loadModelFiles } from '../core/loading/model-files.js';
 import { WeightsError } from '../core/weights/codec.js';
 import type { WeightsManifest } from '../core/weights/manifest.js';
@@ -245,6 +251,32 @@ export function registeredInfo(r: RegisteredRecord): RegisteredClassifier {
     sanityCheck: r.sanityCheck ?? null,
     ...(r.sanityCheckSkipped ? { sanityCheckSkipped: r.sanityCheckSkipped } : {}),
   };
+}
+
+const featureExtractors = isolateCache<SimpleCnn>({ forget: retryable });
+
+/**
+ * A domain's evaluation CNN (`weights/[domain/]feature-extractor`, its catalog entry) built in this
+ * isolate: the projection of an explanation computed inline needs its feature loss.
+ */
+export function getFeatureExtractor(
+  env: Env,
+  entry: Pick<CatalogModel, 'name' | 'path' | 'sha256'>,
+  keepAlive?: KeepAlive,
+): Promise<SimpleCnn> {
+  return featureExtractors.get(
+    entry.sha256,
+    async () => {
+      await timed('backend-init', ensureBackend);
+      try {
+        const files = await loadWeights(env, entry);
+        return timed('model-build', () => buildFeatureExtractor(files));
+      } catch (e) {
+        throw refused(entry.name, e);
+      }
+    },
+    { keepAlive },
+  );
 }
 
 /**

@@ -8,7 +8,8 @@
  * every number as GET /v1/explain/{key} serves it. The token never appears in the page or its URL.
  * Pasting the key on a fresh page shows the same explanation from the cache. The widget's own drop
  * zone (`/embed/explain?submit=1`, no key): a non-PNG dropped on it is refused naming the field; the
- * digit dropped on it is submitted, computed and drawn as the API serves it.
+ * digit dropped on it is submitted with a small budget, computed inline by the edge and drawn as the
+ * API serves it.
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -142,7 +143,7 @@ describe('dashboard: explain a real image', () => {
     COMPUTE_TIMEOUT_MS + 120_000,
   );
   it(
-    'the widget’s drop zone (/embed/explain?submit=1): a dropped non-PNG is refused naming the field, a dropped digit is explained and drawn',
+    'the widget’s drop zone (/embed/explain?submit=1): a dropped non-PNG is refused naming the field, a dropped digit is explained inline and drawn',
     async () => {
       const page = await browser.newPage({ viewport: { width: 900, height: 900 } });
       const errors = watchConsole(page);
@@ -173,13 +174,13 @@ describe('dashboard: explain a real image', () => {
       await drop('digit.png', [...readFileSync(file)]);
       expect(await widget.locator('label.drop span').textContent()).toBe('digit.png');
       await widget.locator('button[type=submit]').click();
-      await page.waitForFunction(() => (document.querySelector('faultlines-explain') as any).key !== '');
-      const key = await widget.evaluate((el) => (el as any).key as string);
-      expect(key).toMatch(/^[0-9a-f]{64}$/);
-      pool.start('explain-drop', ['--backend', 'wasm', '--lease-ms', '120000', '--heartbeat-ms', '2000']);
+      // A small budget (steps 8, top 2): the edge computes it inline and answers 200, no runner needed.
       await page.waitForSelector('faultlines-explain[state=ready] >> img.reconstruction', {
         timeout: COMPUTE_TIMEOUT_MS,
       });
+      const key = await widget.evaluate((el) => (el as any).result?.key as string);
+      expect(key).toMatch(/^[0-9a-f]{64}$/);
+      expect(await widget.locator('p.sub').textContent()).toMatch(/computed at once by the edge/);
       const served = (await (await edge.fetch(`/v1/explain/${key}`)).json()) as any;
       expect(served.request).toEqual({ label, steps: 8, seed: 1, top: 2, sweepSamples: 2000 });
       const d = await drawn(page, 'faultlines-explain');

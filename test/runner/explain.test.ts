@@ -5,7 +5,8 @@
  * GET /v1/explain/{key} serves it. What it serves passes the edge's own payload checks and equals,
  * value for value, the report.json that `npx faultlines explain` writes for the same file, label,
  * seed, steps and top (both on wasm; the CLI reads the same ranking sums from data/precomputed). The
- * same request again (the PNG as a data URL this time) is answered from the cache at once.
+ * same request again (the PNG as a data URL this time) is answered from the cache at once. A budget
+ * within EXPLAIN_INLINE is computed by the edge itself, answered 200 at once, equal to the CLI too.
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -16,6 +17,7 @@ import { GeneratorArchitectureSchema } from '../../src/core/generator/architectu
 import { buildStyleLayout } from '../../src/core/generator/style-layout.js';
 import { loadDigits } from '../../src/node/mnist.js';
 import { checkExplainPayload } from '../../src/worker/jobs/explain-payload.js';
+import { EXPLAIN_INLINE } from '../../src/protocol/explain.js';
 import { SUBMIT_AUTH, startEdge, type EdgeServer } from '../worker/harness.js';
 import { faultlines } from '../cli-helpers.js';
 import { RunnerPool, ensureRunnerBuilt, watchJob } from './helpers.js';
@@ -109,10 +111,11 @@ describe('POST /v1/explain', () => {
   });
 
   it(
-    'a real misread digit: one explain job, computed by a wasm runner, served equal to the CLI’s report.json; a repeat is answered from the cache',
+    'a real misread digit past the inline budget: one explain job, computed by a wasm runner, served equal to the CLI’s report.json; a repeat is answered from the cache',
     async () => {
       const { bytes, label } = digit;
-      const request = { image: b64(bytes), label, classifier: 'classifier-clean', steps: 8, seed: 1, top: 2 };
+      // One step past the inline budget (EXPLAIN_INLINE): a job.
+      const request = { image: b64(bytes), label, classifier: 'classifier-clean', steps: 9, seed: 1, top: 2 };
       const sub = await post(request);
       expect(sub.status, JSON.stringify(sub.body)).toBe(202);
       const { key, statusUrl, resultUrl, job } = sub.body;
@@ -122,7 +125,7 @@ describe('POST /v1/explain', () => {
       expect(job.shards.total).toBe(1);
       // The built-in classifier's sums are seeded: nothing to wait for.
       expect(job.needs ?? null).toBeNull();
-      expect(job.spec.options).toEqual({ image: request.image, label, steps: 8, seed: 1, top: 2 });
+      expect(job.spec.options).toEqual({ image: request.image, label, steps: 9, seed: 1, top: 2 });
       expect((await get(resultUrl)).status).toBe(202);
       // Submitting the same again while queued: the same job.
       const again = await post(request);
@@ -141,7 +144,7 @@ describe('POST /v1/explain', () => {
           '--label',
           String(label),
           '--steps',
-          '8',
+          '9',
           '--seed',
           '1',
           '--top',
@@ -161,7 +164,7 @@ describe('POST /v1/explain', () => {
         status: 'done',
         key,
         classifier: 'classifier-clean',
-        request: { label, steps: 8, seed: 1, top: 2, sweepSamples: 2000 },
+        request: { label, steps: 9, seed: 1, top: 2, sweepSamples: 2000 },
         image: `data:image/png;base64,${request.image}`,
       });
       expect(served.body.computed).toMatchObject({ backend: 'wasm' });
@@ -192,6 +195,58 @@ describe('POST /v1/explain', () => {
       expect(repeat.status).toBe(200);
       expect(repeat.body).toEqual(served.body);
       expect((await explainJobs()).length).toBe(1);
+    },
+    COMPUTE_TIMEOUT_MS,
+  );
+  it(
+    'a small budget is computed inline and answered 200 at once, equal to the CLI’s report.json; nothing is queued',
+    async () => {
+      const { bytes, label } = digit;
+      const request = { image: b64(bytes), label, classifier: 'classifier-clean', steps: EXPLAIN_INLINE.steps, top: 2 };
+      const file = path.join(dir, 'digit-inline.png');
+      writeFileSync(file, bytes);
+      const out = path.join(dir, 'cli-inline');
+      const jobsBefore = (await explainJobs()).length;
+      const [sub, cli] = await Promise.all([
+        post(request),
+        faultlines(
+          'explain',
+          file,
+          '--label',
+          String(label),
+          '--steps',
+          String(EXPLAIN_INLINE.steps),
+          '--top',
+          '2',
+          '--backend',
+          'wasm',
+          '--out',
+          out,
+        ),
+      ]);
+      expect(sub.status, JSON.stringify(sub.body)).toBe(200);
+      expect(cli.code, cli.stderr).toBe(0);
+      expect(sub.body).toMatchObject({
+        status: 'done',
+        classifier: 'classifier-clean',
+        request: { label, steps: EXPLAIN_INLINE.steps, seed: 1, top: 2, sweepSamples: 2000 },
+        computed: { backend: 'wasm', inline: true },
+      });
+      expect((await explainJobs()).length).toBe(jobsBefore);
+      const {
+        image: _f,
+        classifier: _c,
+        backend: _b,
+        sums: _u,
+        seconds: _s,
+        ...report
+      } = JSON.parse(readFileSync(path.join(out, 'report.json'), 'utf8'));
+      const { seconds: _t, ...inline } = sub.body.explanation;
+      expect(inline).toEqual(report);
+      // Stored under its key like a runner's answer: GET serves the same.
+      const served = await get(`/v1/explain/${sub.body.key}`);
+      expect(served.status).toBe(200);
+      expect(served.body).toEqual(sub.body);
     },
     COMPUTE_TIMEOUT_MS,
   );

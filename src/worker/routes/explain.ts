@@ -5,20 +5,31 @@
  * (src/core/analysis/explain.ts); GET /v1/explain/{key} serves the answer. The key is the content
  * hash of the decoded pixels, label, models and budget: the same request again is answered from the
  * cache at once. A projection of 100 steps takes a minute of CPU, far past a Worker request's
- * budget, so nothing is computed inline. Submitting needs the submitter scope (bearer SUBMIT_TOKEN);
+ * budget: only small budgets (EXPLAIN_INLINE, measured in docs/explain.md) are computed inline,
+ * under the live limiter, with the same core code and inputs as a runner; the rest are jobs. Submitting needs the submitter scope (bearer SUBMIT_TOKEN);
  * reading is public (a key is only known to whoever has the image).
  */
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex } from '@noble/hashes/utils.js';
-import { DEFAULT_EXPLAIN } from '../../core/analysis/explain.js';
+import { DEFAULT_EXPLAIN, explainImage, explanationJson } from '../../core/analysis/explain.js';
+import type { RankingSums } from '../../core/analysis/ranking.js';
 import { DEFAULT_PROJECTION } from '../../core/analysis/projection.js';
 import { GeneratorArchitectureSchema } from '../../core/generator/architecture.js';
 import { ImageInputError, checkLabel, readDomainPng } from '../../core/image/read-png.js';
-import { DEFAULT_SWEEP, domainArchitecture, domainField, type StoredResult } from '../../protocol/catalog.js';
 import {
+  DEFAULT_SWEEP,
+  RESULT_SCHEMA,
+  domainArchitecture,
+  domainField,
+  type CatalogFeatureExtractor,
+  type StoredResult,
+} from '../../protocol/catalog.js';
+import {
+  EXPLAIN_INLINE,
   EXPLAIN_LIMITS,
   ExplainAnswerSchema,
+  explainsInline,
   type ExplainAnswer,
   explainKey,
   type ExplainJobOptions,
@@ -27,9 +38,11 @@ import {
 import { JobViewSchema } from '../../protocol/job.js';
 import { SECURITY, requireScope } from '../auth.js';
 import { jobByKey, submitJob } from '../jobs/board-client.js';
-import { IMMUTABLE, base64, json, notModified, type AppContext, type AppEnv } from '../http.js';
+import { IMMUTABLE, base64, json, keep, notModified, type AppContext, type AppEnv } from '../http.js';
 import { ProblemError, errorResponses } from '../problem.js';
-import { getResult } from '../result-cache.js';
+import { getResult, storeResultOnce } from '../result-cache.js';
+import { getFeatureExtractor, getModels } from '../isolate-models.js';
+import { limitedCompute } from '../live-limit.js';
 import { LIMITS } from '../limits.js';
 import { ClassifierParam, DomainParam } from '../schemas.js';
 import { jobView } from '../services/job-view.js';
@@ -155,6 +168,41 @@ async function storedExplanation(c: AppContext, key: string): Promise<StoredResu
   return r !== null && r.kind === 'explain' ? r : null;
 }
 
+/**
+ * An explanation computed in this isolate, under the live limiter (one computation at a time): the
+ * core's explainImage with the runner's inputs (the models, the sums as stored, the decoded pixels),
+ * so the answer is the job's and the CLI's for the same inputs and budget.
+ */
+async function explainInline(
+  c: AppContext,
+  a: {
+    classifier: string;
+    sums: RankingSums;
+    pixels: Float32Array;
+    options: ExplainJobOptions;
+    sweep: { seed: number; count: number };
+    domain: string;
+    featureExtractor: CatalogFeatureExtractor;
+  },
+): Promise<ExplanationPayload> {
+  return limitedCompute(c.env, async () => {
+    const [models, featureExtractor] = await Promise.all([
+      getModels(c.env, a.classifier, keep(c), a.domain),
+      getFeatureExtractor(c.env, a.featureExtractor, keep(c)),
+    ]);
+    const o = a.options;
+    const e = await explainImage(
+      models,
+      { featureExtractor },
+      { spec: { ...a.sweep, classIndex: null }, sums: a.sums },
+      a.pixels,
+      o.label,
+      { projection: { steps: o.steps, seed: o.seed }, topDims: o.top },
+    );
+    return explanationJson(e, models.generator.resolution) as ExplanationPayload;
+  });
+}
+
 export function registerExplain(app: OpenAPIHono<AppEnv>): void {
   // Submitter scope (auth.ts), checked before the body is parsed: bearer SUBMIT_TOKEN.
   app.use('/v1/explain', async (c, next) => {
@@ -171,7 +219,9 @@ export function registerExplain(app: OpenAPIHono<AppEnv>): void {
       summary: 'Explain a real image: project it into S, its deviating dims and a counterfactual (a job for runners)',
       description:
         'The image and label are checked first (not a PNG, another size or channel count, a label out of range: 400 naming the field; nothing ' +
-        'is stored). Then the explanation is answered from the cache (200) or queued as an `explain` job (202, one shard) that a runner computes with ' +
+        'is stored). Then the explanation is answered from the cache (200), computed inline when the budget is small ' +
+        `(steps <= ${EXPLAIN_INLINE.steps} and top <= ${EXPLAIN_INLINE.top}) and the classifier's ranking sums are at hand (200, ` +
+        '`computed.inline`), or queued as an `explain` job (202, one shard) that a runner computes with ' +
         'the same core code as `npx faultlines explain`; poll `statusUrl` and read `resultUrl`. ' +
         'The same image (its pixels), label, classifier and budget always give the same key.',
       request: { body: { content: { 'application/json': { schema: ExplainRequest } }, required: true } },
@@ -240,6 +290,42 @@ export function registerExplain(app: OpenAPIHono<AppEnv>): void {
       const stored = await storedExplanation(c, key);
       if (stored) return json(answer(stored), { status: 200, headers: { location: resultUrl } });
 
+      const options: ExplainJobOptions = {
+        image: base64(bytes),
+        label: b.label,
+        steps: b.steps,
+        seed: b.seed,
+        top: b.top,
+      };
+      // A small budget with the sums at hand: computed here, stored under the key, answered at once.
+      const sums = explainsInline(b) ? await getResult<RankingSums>(c.env, sumsKey) : null;
+      if (sums) {
+        const inline = await explainInline(c, {
+          classifier: entry.name,
+          sums: sums.payload,
+          pixels,
+          options,
+          sweep,
+          domain: b.domain,
+          featureExtractor,
+        });
+        const stored: StoredResult<ExplanationPayload> = {
+          schema: RESULT_SCHEMA,
+          key,
+          kind: 'explain',
+          ...domainField(b.domain),
+          generatorId: gid,
+          classifierId: entry.sha256,
+          classifier: entry.name,
+          sweep,
+          options,
+          computed: { backend: 'wasm', inline: true },
+          payload: inline,
+        };
+        await storeResultOnce(c.env, stored);
+        return json(answer(stored), { status: 200, headers: { location: resultUrl } });
+      }
+
       const models = {
         generatorId: gid,
         classifierId: entry.sha256,
@@ -255,13 +341,6 @@ export function registerExplain(app: OpenAPIHono<AppEnv>): void {
         });
         needs = sumsKey;
       }
-      const options: ExplainJobOptions = {
-        image: base64(bytes),
-        label: b.label,
-        steps: b.steps,
-        seed: b.seed,
-        top: b.top,
-      };
       const { job, created } = await submitJob(c.env, {
         key,
         kind: 'explain',

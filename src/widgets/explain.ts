@@ -58,7 +58,9 @@ export class Explain extends FaultlinesElement {
       .strip figure.right figcaption { color: #1d6b2c; font-weight: 600; }
       h4 { margin: 8px 0 4px; font-size: 13px; font-weight: 600; }
       form.submit { display: flex; flex-wrap: wrap; gap: 8px 12px; align-items: center; margin: 0 0 10px; }
-      .drop { display: flex; gap: 8px; align-items: center; min-width: 220px; padding: 10px; border: 2px dashed var(--faultlines-border, #c3cad6); border-radius: 8px; cursor: pointer; font-size: 12px; color: var(--faultlines-muted, #5b6475); }
+      .drop { display: flex; gap: 8px; align-items: center; min-width: 220px; padding: 10px; cursor: pointer; }
+      .drop { border: 2px dashed var(--faultlines-border, #c3cad6); border-radius: 8px; }
+      .drop { font-size: 12px; color: var(--faultlines-muted, #5b6475); }
       .drop.over { border-color: #3b6fd8; background: #eef3fd; }
       .drop img { width: 48px; height: 48px; }
       .drop input { max-width: 180px; }

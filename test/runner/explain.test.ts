@@ -111,7 +111,8 @@ describe('POST /v1/explain', () => {
   });
 
   it(
-    'a real misread digit past the inline budget: one explain job, computed by a wasm runner, served equal to the CLI’s report.json; a repeat is answered from the cache',
+    'a real misread digit past the inline budget: one explain job, computed by a wasm runner, ' +
+      'served equal to the CLI’s report.json; a repeat is answered from the cache',
     async () => {
       const { bytes, label } = digit;
       // One step past the inline budget (EXPLAIN_INLINE): a job.

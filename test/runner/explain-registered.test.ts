@@ -6,7 +6,8 @@
  * of `npx faultlines explain --classifier DIR --adapter FILE` on the same file, label and budget,
  * given the sums the runner computed (`--sums`, as served by GET /v1/results/{key}): the CLI
  * sweeping on its own would sum in other batches, and the edge stores sums rounded to 9 digits.
- * A small sweep (60 samples) and budget (steps 8, top 2) keep it cheap.
+ * Its sums then at hand, the same small budget with another seed is computed inline by the edge
+ * (200 at once), equal to the CLI too. A small sweep (60 samples) and budget (steps 8, top 2) keep it cheap.
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -105,7 +106,7 @@ describe('POST /v1/explain with a registered classifier', () => {
       writeFileSync(sumsFile, JSON.stringify(sums.body));
       const file = path.join(dir, 'digit.png');
       writeFileSync(file, bytes);
-      const cli = (out: string, sweepSamples: number) =>
+      const cli = (out: string, sweepSamples: number, seed = 1) =>
         faultlines(
           'explain',
           file,
@@ -122,7 +123,7 @@ describe('POST /v1/explain with a registered classifier', () => {
           '--steps',
           '8',
           '--seed',
-          '1',
+          String(seed),
           '--top',
           '2',
           '--backend',
@@ -149,6 +150,36 @@ describe('POST /v1/explain with a registered classifier', () => {
       expect(classifierId).toBe(id);
       const { seconds: _t, ...api } = e;
       expect(api).toEqual(report);
+      const reportOf = (dirOut: string) => {
+        const {
+          image: _i,
+          classifier: _n,
+          classifierId: _d,
+          model: _m,
+          backend: _k,
+          sums: _u,
+          seconds: _z,
+          ...rest
+        } = JSON.parse(readFileSync(path.join(dirOut, 'report.json'), 'utf8'));
+        return rest;
+      };
+
+      // Its sums now at hand, a small budget (another seed: a new key) is computed inline by the
+      // edge with the user's model, answered 200 at once, and equal to the CLI on the same sums.
+      const [inline, cliSeed2] = await Promise.all([
+        edge.fetch('/v1/explain', {
+          method: 'POST',
+          headers: { ...SUBMIT_AUTH, 'content-type': 'application/json' },
+          body: JSON.stringify({ image, label, classifier: id, ...budget, seed: 2 }),
+        }),
+        cli(path.join(dir, 'seed2'), 60, 2),
+      ]);
+      const inlineBody = (await inline.json()) as any;
+      expect(inline.status, JSON.stringify(inlineBody)).toBe(200);
+      expect(cliSeed2.code, cliSeed2.stderr).toBe(0);
+      expect(inlineBody.computed).toMatchObject({ inline: true });
+      const { seconds: _t2, ...inlineApi } = inlineBody.explanation;
+      expect(inlineApi).toEqual(reportOf(path.join(dir, 'seed2')));
 
       // Sums of another sweep are refused, naming the mismatch, before anything is computed.
       const other = await cli(path.join(dir, 'other'), 61);

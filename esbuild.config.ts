@@ -66,6 +66,11 @@ export const workerBuild: BuildOptions = {
   platform: 'browser',
   target: 'es2022',
   format: 'esm',
+  // Dynamic imports become chunks beside index.mjs (wrangler's ESModule rule uploads every .mjs):
+  // the live-compute chunk (src/worker/live-compute.ts: tfjs and its wasm backend) and the registered
+  // classifiers' loader are parsed on first use, not at start-up.
+  splitting: true,
+  chunkNames: '[name]-[hash]',
   mainFields: ['module', 'main'],
   conditions: ['workerd', 'worker', 'browser'],
   // node:async_hooks: workerd's own (wrangler.toml's nodejs_als flag), for Server-Timing.

@@ -7,7 +7,7 @@
  * local secrets file .dev.vars (random SUBMIT_TOKEN and RUNNER_TOKEN) when missing and says where.
  */
 import { build } from 'esbuild';
-import { readFileSync, rmSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { WORKER_OUTDIR, workerBuild } from '../../esbuild.config.js';
@@ -15,34 +15,56 @@ import { spawnSync } from 'node:child_process';
 import { ASSETS_DIR, classifiersWithoutResults, writeEdgeAssets } from './assets.js';
 import { buildWidgets } from './widgets-bundle.js';
 import { WASM_BINARY } from './wasm-plugin.js';
+import { startupModules } from './bundle-parts.js';
 import { describeDevVars, ensureDevVars } from './dev-vars.js';
 import { parseOptions } from '../../src/node/args.js';
 
+/** The bundle's sizes: what workerd evaluates at start-up, what loads with the first live call, the wasm. */
 export interface BundleSize {
-  scriptBytes: number;
-  scriptGzipBytes: number;
+  startupBytes: number;
+  startupGzipBytes: number;
+  /** Chunks reached only through dynamic imports (tfjs, its wasm backend, the registered classifiers' loader). */
+  lazyBytes: number;
+  lazyGzipBytes: number;
   wasmBytes: number;
   wasmGzipBytes: number;
+  startupModules: string[];
+  lazyModules: string[];
 }
+
+/** Where `buildEdge` writes the sizes (outside dist/worker, which wrangler uploads): `npm run bench:edge` reads it. */
+export const BUNDLE_SIZE_FILE = 'dist/worker-bundle.json';
 
 export async function buildEdge(opts: { quiet?: boolean } = {}): Promise<BundleSize> {
   rmSync(WORKER_OUTDIR, { recursive: true, force: true });
-  await build(workerBuild);
-  const script = readFileSync(path.join(WORKER_OUTDIR, 'index.mjs'));
+  const { metafile } = await build(workerBuild);
+  const parts = startupModules(metafile!);
+  const sizes = (outs: string[]) => {
+    const bytes = outs.map((o) => readFileSync(o));
+    return [bytes.reduce((a, b) => a + b.length, 0), bytes.reduce((a, b) => a + gzipSync(b).length, 0)];
+  };
+  const [startupBytes, startupGzipBytes] = sizes(parts.startup);
+  const [lazyBytes, lazyGzipBytes] = sizes(parts.lazy);
   const wasm = readFileSync(path.join(WORKER_OUTDIR, WASM_BINARY));
-  const size = {
-    scriptBytes: script.length,
-    scriptGzipBytes: gzipSync(script).length,
+  const size: BundleSize = {
+    startupBytes,
+    startupGzipBytes,
+    lazyBytes,
+    lazyGzipBytes,
     wasmBytes: wasm.length,
     wasmGzipBytes: gzipSync(wasm).length,
+    startupModules: parts.startup.map((o) => path.basename(o)),
+    lazyModules: parts.lazy.map((o) => path.basename(o)),
   };
+  writeFileSync(BUNDLE_SIZE_FILE, `${JSON.stringify(size, null, 2)}\n`);
   const catalog = writeEdgeAssets();
   const widgets = await buildWidgets(ASSETS_DIR);
   if (!opts.quiet) {
     const kib = (n: number) => `${(n / 1024).toFixed(0)} KiB`;
     console.log(
-      `worker: ${WORKER_OUTDIR}/index.mjs ${kib(size.scriptBytes)} (${kib(size.scriptGzipBytes)} gzip) ` +
-        `+ ${WASM_BINARY} ${kib(size.wasmBytes)} (${kib(size.wasmGzipBytes)} gzip)`,
+      `worker: ${WORKER_OUTDIR}/ start-up ${kib(size.startupBytes)} (${kib(size.startupGzipBytes)} gzip; ` +
+        `${size.startupModules.join(', ')}) + on the first live call ${kib(size.lazyBytes)} ` +
+        `(${kib(size.lazyGzipBytes)} gzip) + ${WASM_BINARY} ${kib(size.wasmBytes)} (${kib(size.wasmGzipBytes)} gzip)`,
     );
     console.log(
       `widgets: ${widgets.widgets.stable} ${kib(widgets.widgets.bytes)} (${kib(widgets.widgets.gzipBytes)} gzip); ` +

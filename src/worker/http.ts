@@ -69,7 +69,7 @@ export function png(
   });
 }
 
-export { base64, pngDataUrl } from '../core/image/png.js';
+export { base64, pngDataUrl } from '../core/image/data-url.js';
 
 /** Keeps a shared load alive past this request (see isolate-models.ts). */
 export function keep(c: AppContext): (p: Promise<unknown>) => void {

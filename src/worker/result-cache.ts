@@ -4,7 +4,7 @@
  * static assets (the built-in precomputed results). Never computed on a miss: the caller answers 404
  * (or 202 with the job that will compute it).
  */
-import { rankDimensions, type Ranking, type RankingSums } from '../core/analysis/ranking.js';
+import { rankDimensions, type Ranking, type RankingSums } from '../core/analysis/ranking-sums.js';
 import type { StyleLayout } from '../core/generator/style-layout.js';
 import { DEFAULT_DOMAIN } from '../core/data/domain.js';
 import { contentHash } from '../core/hash.js';

@@ -17,6 +17,7 @@ import type { AppEnv } from './http.js';
 
 /** Each phase's name in the header, with its description (no commas: naive parsers split on them). */
 export const PHASES = {
+  'code-load': 'live-compute code loaded (tfjs parsed and its kernels registered)',
   'asset-fetch': 'model files read from the static assets',
   'weight-verify': 'manifest and weights checked (sha256; lengths; every tensor) and decoded',
   'backend-init': 'tfjs wasm backend started',

@@ -29,7 +29,16 @@ function phases(header: string | null): Map<string, number> {
   return out;
 }
 
-const COLD_PHASES = ['asset-fetch', 'weight-verify', 'backend-init', 'model-build', 'render', 'classify', 'encode'];
+const COLD_PHASES = [
+  'code-load',
+  'asset-fetch',
+  'weight-verify',
+  'backend-init',
+  'model-build',
+  'render',
+  'classify',
+  'encode',
+];
 
 describe('Server-Timing', () => {
   it('breaks a cold render into its phases, then a warm one into its own work only', async () => {

@@ -12,7 +12,7 @@
  * classifier is the cached answer, not an approximation of it from another population.
  */
 import type { StyleLayout } from '../generator/style-layout.js';
-import { rankDimensions, styleMoments, type RankedDim, type Ranking, type RankingSums } from './ranking.js';
+import { rankDimensions, styleMoments, type RankedDim, type Ranking, type RankingSums } from './ranking-sums.js';
 
 export interface DimStart {
   classIndex: number;

@@ -13,18 +13,9 @@
 import { embedSpaces, type EmbeddingResult } from './embedding.js';
 import type { AnalysisModels } from './analysis-models.js';
 import { samplePopulation, type PopulationSpec } from './population.js';
-
-/** The edge's embeddings options (part of the result's key; DEFAULT_OPTIONS.embeddings in src/protocol/catalog.ts). */
-export type EmbeddingsOptions = {
-  /** Samples embedded: the first `samples` of the sweep (fewer when the sweep is smaller). */
-  samples: number;
-  /** UMAP's neighbours. */
-  nNeighbors: number;
-  /** Neighbours of the kNN AUROC. */
-  k: number;
-  /** UMAP's seed. */
-  seed: number;
-};
+// The options and their check need no tfjs (the edge checks payloads with them): embeddings-options.ts.
+import type { EmbeddingsOptions } from './embeddings-options.js';
+export { parseEmbeddingsOptions, type EmbeddingsOptions } from './embeddings-options.js';
 
 /**
  * Samples per batch of the embedded head (fixed, as the seeded built-in embeddings were sampled:
@@ -87,17 +78,4 @@ export async function embeddingsResult(
     batchSize: EMBEDDINGS_BATCH,
   });
   return storedEmbedding(e);
-}
-
-const isInt = (v: unknown, min: number): v is number => Number.isSafeInteger(v) && (v as number) >= min;
-
-/** A job's embeddings options (JSON) as typed options; throws naming the first bad field. */
-export function parseEmbeddingsOptions(raw: Record<string, unknown>): EmbeddingsOptions {
-  const int = (field: keyof EmbeddingsOptions, min: number) => {
-    if (!isInt(raw[field], min))
-      throw new Error(`embeddings option ${field} must be an integer >= ${min}, got ${JSON.stringify(raw[field])}`);
-    return raw[field] as number;
-  };
-  // UMAP needs more points than neighbours; the kNN score more than k.
-  return { samples: int('samples', 3), nNeighbors: int('nNeighbors', 2), k: int('k', 1), seed: int('seed', 0) };
 }

@@ -33,6 +33,9 @@ import type { RankingSums } from './ranking.js';
 import { evaluatePath, type ShiftEvaluation, type StylePath } from './traversal.js';
 import { EXPLANATION_SCHEMA } from './schema-versions.js';
 export { EXPLANATION_SCHEMA };
+// The defaults need no tfjs (the edge's explain route documents them): explain-defaults.ts.
+import { DEFAULT_EXPLAIN } from './explain-defaults.js';
+export { DEFAULT_EXPLAIN };
 
 /** Where the ranking sums come from: the sweep's population (its seed and count) and its sums. */
 export interface ExplainSweep {
@@ -53,8 +56,6 @@ export interface ExplainOptions {
   /** Counterfactual frames, from the projection to the corrected style. Default 5. */
   frames?: number;
 }
-
-export const DEFAULT_EXPLAIN = { topDims: 10, boundaryDims: 10, maxSteps: 20, nameSamples: 12, frames: 5 };
 
 export interface Verdict {
   predicted: number;

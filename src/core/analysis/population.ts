@@ -9,25 +9,12 @@
  */
 import * as tf from '../tf.js';
 import { latentBatch } from '../random.js';
-import { contentHash } from '../hash.js';
-import {
-  analysisNoise,
-  evaluateStyles,
-  NOISE_STREAM_LIMIT,
-  sampleNoiseStreams,
-  type AnalysisModels,
-  type StyleEvaluation,
-} from './analysis-models.js';
+import { evaluateStyles, sampleNoiseStreams, type AnalysisModels, type StyleEvaluation } from './analysis-models.js';
 import { POPULATION_SCHEMA } from './schema-versions.js';
 export { POPULATION_SCHEMA };
-
-export interface PopulationSpec {
-  seed: number;
-  /** Number of samples. */
-  count: number;
-  /** One class, or null for all classes. */
-  classIndex: number | null;
-}
+// What names a population (its spec, the check, the hash) needs no tfjs: population-spec.ts.
+import { checkPopulationSpec, populationSpecHash, type PopulationSpec } from './population-spec.js';
+export { checkPopulationSpec, populationSpecHash, type PopulationSpec };
 
 export interface PopulationOptions extends PopulationSpec {
   /** Samples per batch (memory bound). Default 64. */
@@ -60,19 +47,6 @@ export interface Population {
   seconds: number;
 }
 
-export function checkPopulationSpec(spec: PopulationSpec, numClasses: number): void {
-  if (!Number.isSafeInteger(spec.seed) || spec.seed < 0 || spec.seed > 0xffffffff)
-    throw new RangeError(`seed must be an integer in [0, 2^32), got ${spec.seed}`);
-  if (!Number.isSafeInteger(spec.count) || spec.count < 1 || spec.count > NOISE_STREAM_LIMIT)
-    throw new RangeError(`count must be an integer in [1, ${NOISE_STREAM_LIMIT}], got ${spec.count}`);
-  if (
-    spec.classIndex !== null &&
-    (!Number.isInteger(spec.classIndex) || spec.classIndex < 0 || spec.classIndex >= numClasses)
-  ) {
-    throw new RangeError(`classIndex must be null or an integer in [0, ${numClasses}), got ${spec.classIndex}`);
-  }
-}
-
 /** True classes of samples [start, start + n). */
 function populationClasses(spec: PopulationSpec, numClasses: number, start: number, n: number): number[] {
   return Array.from({ length: n }, (_, k) => spec.classIndex ?? (start + k) % numClasses);
@@ -91,22 +65,6 @@ export function populationStyles(
   return tf.tidy(() => {
     const w = g.mapping(tf.tensor2d(z, [n, g.arch.zDim]), labels);
     return { s: g.styles(w), w, z, labels };
-  });
-}
-
-/** Hash of (models, their noise, spec): sums and results of a population are keyed on it. */
-export function populationSpecHash(
-  models: Pick<AnalysisModels, 'generatorId' | 'classifierId' | 'noise'>,
-  spec: PopulationSpec,
-): string {
-  return contentHash({
-    kind: 'population',
-    generator: models.generatorId,
-    classifier: models.classifierId,
-    noise: analysisNoise(models),
-    seed: spec.seed,
-    count: spec.count,
-    classIndex: spec.classIndex,
   });
 }
 

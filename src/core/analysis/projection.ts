@@ -34,6 +34,9 @@ import { latentBatch } from '../random.js';
 import { analysisSynthesisOptions, classNoiseStreams, type AnalysisNoise } from './analysis-models.js';
 import { PROJECTION_SCHEMA } from './schema-versions.js';
 export { PROJECTION_SCHEMA };
+// The defaults need no tfjs (the edge's explain route documents them): explain-defaults.ts.
+import { DEFAULT_PROJECTION } from './explain-defaults.js';
+export { DEFAULT_PROJECTION };
 
 /** What the projection needs: the generator, its noise, and a feature extractor that is not the classifier under test. */
 export interface ProjectionModels {
@@ -85,17 +88,6 @@ export interface ProjectionResult {
   options: Required<Omit<ProjectionOptions, 'onStep'>>;
   images: ProjectedImage[];
 }
-
-export const DEFAULT_PROJECTION: Required<Omit<ProjectionOptions, 'onStep'>> = {
-  steps: 100,
-  wShare: 0.5,
-  learningRateW: 0.1,
-  learningRateS: 0.05,
-  featureWeight: 0.05,
-  priorWeight: 0.01,
-  seed: 1,
-  initSamples: 64,
-};
 
 function checkOptions(o: Required<Omit<ProjectionOptions, 'onStep'>>): void {
   if (!Number.isInteger(o.steps) || o.steps < 0 || o.steps > 100_000)

@@ -1,5 +1,7 @@
 /** Image grids (grey or RGB) as PNG bytes (pure JS, so the same code serves the CLI and the worker). */
 import { encode } from 'fast-png';
+// Bytes as base64 and PNG data URLs need no encoder (the edge's light paths use them): data-url.ts.
+export { base64, pngDataUrl } from './data-url.js';
 
 export interface GridOptions {
   /** Side of each (square) tile in pixels. */
@@ -45,13 +47,3 @@ export function gridPng(tiles: ReadonlyArray<ArrayLike<number>>, opts: GridOptio
   });
   return encode({ width, height, data, depth: 8, channels: ch });
 }
-
-/** Standard base64 (with padding) of bytes; btoa exists in Node, Deno, workerd and browsers alike. */
-export function base64(bytes: Uint8Array): string {
-  let s = '';
-  for (let i = 0; i < bytes.length; i += 0x8000) s += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
-  return btoa(s);
-}
-
-/** A PNG as a `data:` URL (what the API's JSON carries for images). */
-export const pngDataUrl = (bytes: Uint8Array) => `data:image/png;base64,${base64(bytes)}`;

@@ -4,8 +4,8 @@
  * against the job that asked for it before it becomes an immutable, served result.
  */
 import { z } from '@hono/zod-openapi';
-import { EMBEDDING_SCHEMA } from '../../core/analysis/embedding.js';
-import { parseEmbeddingsOptions } from '../../core/analysis/embeddings-result.js';
+import { EMBEDDING_SCHEMA } from '../../core/analysis/schema-versions.js';
+import { parseEmbeddingsOptions } from '../../core/analysis/embeddings-options.js';
 import type { JobSpec } from '../../protocol/job.js';
 import { ProblemError } from '../problem.js';
 import { finite, parsePayload, payloadError, type PayloadFrame } from './payloads.js';

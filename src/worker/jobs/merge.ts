@@ -7,7 +7,7 @@
  *
  * Layout: count[K], correct[K], gradSum[S*K], gradSqSum[S*K], styleSum[S*K], styleSqSum[S*K].
  */
-import { RANKING_SUMS_SCHEMA, type RankingSums } from '../../core/analysis/ranking.js';
+import { RANKING_SUMS_SCHEMA, type RankingSums } from '../../core/analysis/ranking-sums.js';
 
 /** What the running sum is a sum of: the sweep, its shape, and the samples [0, end) folded so far. */
 export interface MergeHead {

@@ -6,12 +6,14 @@
  * for. The ranking sums' own checks are in routes/runner.ts.
  */
 import { z } from '@hono/zod-openapi';
-import { ACCURACY_CURVE_SCHEMA } from '../../core/analysis/accuracy-curve.js';
-import { CORNER_CASES_SCHEMA } from '../../core/analysis/corner-cases.js';
-import { FLIP_SUFFICIENCY_SCHEMA } from '../../core/analysis/flip-sufficiency.js';
-import { FRONTIER_SCHEMA } from '../../core/analysis/frontier.js';
-import { HISTOGRAMS_SCHEMA } from '../../core/analysis/histograms.js';
-import { parseDerivedOptions, resultSpecHash, type DerivedKind } from '../../core/analysis/derived-results.js';
+import {
+  ACCURACY_CURVE_SCHEMA,
+  CORNER_CASES_SCHEMA,
+  FLIP_SUFFICIENCY_SCHEMA,
+  FRONTIER_SCHEMA,
+  HISTOGRAMS_SCHEMA,
+} from '../../core/analysis/schema-versions.js';
+import { parseDerivedOptions, resultSpecHash, type DerivedKind } from '../../core/analysis/derived-options.js';
 import { ProblemError } from '../problem.js';
 import type { JobSpec } from '../../protocol/job.js';
 import { DirectionDimSchema, DirectionsPayloadSchema, type DirectionsSet } from '../../protocol/directions.js';

@@ -9,7 +9,7 @@ import { parseModelJson } from '../../core/classifier/tfjs-model-json.js';
 import type { Env } from '../env.js';
 import { isolateCache, type KeepAlive } from '../isolate-cache.js';
 import { ProblemError } from '../problem.js';
-import { ensureBackend } from '../wasm/backend.js';
+import { liveCompute } from '../isolate-models.js';
 import { BUILT_LIMITS } from './limits.js';
 import { storedFiles, type RegisteredRecord } from './records.js';
 
@@ -69,7 +69,7 @@ export function registeredClassifier(
     async () => {
       const { modelJson, weights, adapter } = await storedFiles(env, record);
       const { TfjsClassifier } = await tfjsClassifier();
-      await ensureBackend();
+      await (await liveCompute()).ensureBackend();
       try {
         const weightData = weights.buffer.slice(
           weights.byteOffset,

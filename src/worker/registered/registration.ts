@@ -11,8 +11,8 @@ import { checkShardSizes, parseModelJson, weightPaths } from '../../core/classif
 import type * as tf from '../../core/tf.js';
 import type { Env } from '../env.js';
 import { ProblemError } from '../problem.js';
-import { edgeSanityCheck } from '../sanity.js';
-import { ensureBackend } from '../wasm/backend.js';
+import type { edgeSanityCheck } from '../sanity.js';
+import { liveCompute } from '../isolate-models.js';
 import { forgetBuilt, rememberBuilt, tfjsClassifier } from './built.js';
 import { UPLOAD_LIMITS } from './limits.js';
 import { modelRefused } from './model-refused.js';
@@ -147,7 +147,8 @@ export async function registerClassifier(
     at += s.byteLength;
   }
   const { TfjsClassifier } = await tfjsClassifier();
-  await ensureBackend();
+  const compute = await liveCompute();
+  await compute.ensureBackend();
   let classifier: TfjsClassifier;
   try {
     classifier = await TfjsClassifier.create(id, { modelJson, weightData: weights.buffer }, adapter, 'model.json');
@@ -157,7 +158,7 @@ export async function registerClassifier(
   const check = classifier.check;
   let sanity: Awaited<ReturnType<typeof edgeSanityCheck>>;
   try {
-    sanity = await edgeSanityCheck(env, classifier, generatorClasses);
+    sanity = await compute.edgeSanityCheck(env, classifier, generatorClasses);
   } catch (err) {
     classifier.dispose();
     throw err;

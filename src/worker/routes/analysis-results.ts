@@ -5,7 +5,7 @@
  * 404 with the job to submit, never an inline recompute.
  */
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
-import { RANKING_SCHEMA, type RankingSums } from '../../core/analysis/ranking.js';
+import { RANKING_SCHEMA, type RankingSums } from '../../core/analysis/ranking-sums.js';
 import type { StyleLayout } from '../../core/generator/style-layout.js';
 import {
   DEFAULT_OPTIONS,

@@ -6,10 +6,9 @@
  * hover inspection: the image behind a point, its true and predicted class.
  */
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
-import { gridPng } from '../../core/image/png.js';
 import { domainField } from '../../protocol/catalog.js';
 import { EMBEDDINGS_KIND, type EmbeddingsPayload } from '../embeddings.js';
-import { getModels } from '../isolate-models.js';
+import { liveCompute } from '../isolate-models.js';
 import { domainEtag, etagOf, getResult } from '../result-cache.js';
 import { LIVE, REVALIDATE, json, keep, notModified, png, pngDataUrl, viaCache, type AppEnv } from '../http.js';
 import { badField, errorResponses } from '../problem.js';
@@ -18,7 +17,6 @@ import { limitedCompute } from '../live-limit.js';
 import { modelIds } from '../services/model-ids.js';
 import { Provenance, locate, missResponse, pendingResultResponse } from '../services/result-lookup.js';
 import { EmbeddingsPayloadSchema } from '../jobs/embeddings-payload.js';
-import { evaluateSweepSample, imageTile } from '../services/inference.js';
 
 const EmbeddingsQuery = z.object({
   domain: DomainParam,
@@ -145,9 +143,10 @@ export function registerEmbeddings(app: OpenAPIHono<AppEnv>): void {
       if (nm) return nm;
       return viaCache(c, etag, () =>
         limitedCompute(c.env, async () => {
-          const models = await getModels(c.env, q.classifier, keep(c), domain);
-          const ev = await evaluateSweepSample(models, { seed: q.seed, count: q.count }, q.index);
-          const bytes = gridPng([ev.pixels], { ...imageTile(models), columns: 1, scale: q.scale, gap: 0 });
+          const k = await liveCompute();
+          const models = await k.getModels(c.env, q.classifier, keep(c), domain);
+          const ev = await k.evaluateSweepSample(models, { seed: q.seed, count: q.count }, q.index);
+          const bytes = k.gridPng([ev.pixels], { ...k.imageTile(models), columns: 1, scale: q.scale, gap: 0 });
           const predicted = ev.predicted;
           if (q.format === 'png')
             return png(bytes, etag, LIVE, { 'x-predicted-class': String(predicted), 'x-p-true': String(ev.pTrue) });

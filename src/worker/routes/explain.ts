@@ -12,11 +12,9 @@
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex } from '@noble/hashes/utils.js';
-import { DEFAULT_EXPLAIN, explainImage, explanationJson } from '../../core/analysis/explain.js';
-import type { RankingSums } from '../../core/analysis/ranking.js';
-import { DEFAULT_PROJECTION } from '../../core/analysis/projection.js';
+import { DEFAULT_EXPLAIN, DEFAULT_PROJECTION } from '../../core/analysis/explain-defaults.js';
+import type { RankingSums } from '../../core/analysis/ranking-sums.js';
 import { GeneratorArchitectureSchema } from '../../core/generator/architecture.js';
-import { ImageInputError, checkLabel, readDomainPng } from '../../core/image/read-png.js';
 import {
   DEFAULT_SWEEP,
   RESULT_SCHEMA,
@@ -41,7 +39,7 @@ import { jobByKey, submitJob } from '../jobs/board-client.js';
 import { IMMUTABLE, base64, json, keep, notModified, type AppContext, type AppEnv } from '../http.js';
 import { ProblemError, errorResponses } from '../problem.js';
 import { getResult, storeResultOnce } from '../result-cache.js';
-import { getFeatureExtractor, getModels } from '../isolate-models.js';
+import { liveCompute } from '../isolate-models.js';
 import { limitedCompute } from '../live-limit.js';
 import { LIMITS } from '../limits.js';
 import { ClassifierParam, DomainParam } from '../schemas.js';
@@ -186,12 +184,13 @@ async function explainInline(
   },
 ): Promise<ExplanationPayload> {
   return limitedCompute(c.env, async () => {
+    const k = await liveCompute();
     const [models, featureExtractor] = await Promise.all([
-      getModels(c.env, a.classifier, keep(c), a.domain),
-      getFeatureExtractor(c.env, a.featureExtractor, keep(c)),
+      k.getModels(c.env, a.classifier, keep(c), a.domain),
+      k.getFeatureExtractor(c.env, a.featureExtractor, keep(c)),
     ]);
     const o = a.options;
-    const e = await explainImage(
+    const e = await k.explainImage(
       models,
       { featureExtractor },
       { spec: { ...a.sweep, classIndex: null }, sums: a.sums },
@@ -199,7 +198,7 @@ async function explainInline(
       o.label,
       { projection: { steps: o.steps, seed: o.seed }, topDims: o.top },
     );
-    return explanationJson(e, models.generator.resolution) as ExplanationPayload;
+    return k.explanationJson(e, models.generator.resolution) as ExplanationPayload;
   });
 }
 
@@ -249,6 +248,8 @@ export function registerExplain(app: OpenAPIHono<AppEnv>): void {
         options: sumsOptions,
       } = await locate(c, 'ranking-sums', b.classifier, sweep, b.domain);
       const arch = GeneratorArchitectureSchema.parse(domainArchitecture(catalog, b.domain));
+      // The PNG decoder loads with the first upload, not with the worker (the cached answers need none).
+      const { ImageInputError, checkLabel, readDomainPng } = await import('../../core/image/read-png.js');
       let pixels: Float32Array;
       try {
         checkLabel(b.label, arch.numClasses, 'label');

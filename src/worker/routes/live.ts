@@ -4,8 +4,7 @@
  * they carry an ETag and a 304 costs no computation.
  */
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
-import { gridPng } from '../../core/image/png.js';
-import { getCatalog, getModels } from '../isolate-models.js';
+import { getCatalog, liveCompute } from '../isolate-models.js';
 import { domainEtag } from '../result-cache.js';
 import { LIVE, json, keep, viaCache, notModified, png, pngDataUrl, type AppContext, type AppEnv } from '../http.js';
 import { LIMITS } from '../limits.js';
@@ -19,15 +18,16 @@ import {
   ScaleParam,
   SeedParam,
 } from '../schemas.js';
-import { applyStyleEdits, seedStyle } from '../../core/analysis/style-edits.js';
 import { classRanking } from '../../core/analysis/dim-start.js';
 import { catalogLayout } from '../services/result-lookup.js';
 import { modelIds } from '../services/model-ids.js';
-import { classification, classifyImages, imageTile, renderStyles, type LiveModels } from '../services/inference.js';
+import type { LiveModels } from '../services/inference.js';
 import { checkClass, checkDim, liveStats, statisticsJson, type LiveStats } from '../style.js';
 import { limitedCompute } from '../live-limit.js';
 import { timed } from '../server-timing.js';
 import { domainArchitecture } from '../../protocol/catalog.js';
+
+type LiveCompute = Awaited<ReturnType<typeof liveCompute>>;
 
 const RenderQuery = z.object({
   domain: DomainParam,
@@ -109,15 +109,17 @@ async function renderNow(
     format: 'json' | 'png';
     scale: number;
     etag: string;
-    style: (m: LiveModels) => { s: Float32Array; meta: Record<string, unknown> };
+    /** The style rendered, from the models and the live-compute chunk (loaded by now). */
+    style: (m: LiveModels, k: LiveCompute) => { s: Float32Array; meta: Record<string, unknown> };
   },
 ): Promise<Response> {
-  const models = await getModels(c.env, args.classifier, keep(c), args.domain);
-  const { s, meta } = args.style(models);
-  const { images, probs } = await renderStyles(models, s, 1, args.class);
-  const cls = classification(probs[0], args.class);
+  const k = await liveCompute();
+  const models = await k.getModels(c.env, args.classifier, keep(c), args.domain);
+  const { s, meta } = args.style(models, k);
+  const { images, probs } = await k.renderStyles(models, s, 1, args.class);
+  const cls = k.classification(probs[0], args.class);
   return timed('encode', () => {
-    const bytes = gridPng(images, { ...imageTile(models), columns: 1, scale: args.scale, gap: 0 });
+    const bytes = k.gridPng(images, { ...k.imageTile(models), columns: 1, scale: args.scale, gap: 0 });
     if (args.format === 'png') {
       return png(bytes, args.etag, LIVE, { 'x-predicted-class': String(cls.predicted), 'x-p-true': String(cls.pTrue) });
     }
@@ -174,7 +176,7 @@ export function registerLive(app: OpenAPIHono<AppEnv>): void {
           ...q,
           domain,
           etag,
-          style: (m) => ({ s: seedStyle(m.generator, q.seed, q.class), meta: { seed: q.seed } }),
+          style: (m, k) => ({ s: k.seedStyle(m.generator, q.seed, q.class), meta: { seed: q.seed } }),
         }),
       );
     },
@@ -214,15 +216,15 @@ export function registerLive(app: OpenAPIHono<AppEnv>): void {
           ...b,
           domain,
           etag,
-          style: (m) => {
+          style: (m, k) => {
             const S = m.generator.styleSize;
             let s: Float32Array;
             if (b.style !== undefined) {
               if (b.style.length !== S)
                 throw badField('style', 'validation', `style must have S = ${S} values, got ${b.style.length}`);
               s = Float32Array.from(b.style);
-            } else s = seedStyle(m.generator, b.seed!, b.class);
-            const edits = applyStyleEdits(
+            } else s = k.seedStyle(m.generator, b.seed!, b.class);
+            const edits = k.applyStyleEdits(
               m.generator,
               s,
               b.edits,
@@ -286,12 +288,13 @@ export function registerLive(app: OpenAPIHono<AppEnv>): void {
             'validation',
             `POST /v1/classify takes grey 32x32 images; the classifiers of domain "${b.domain}" take ${channels} channels`,
           );
-        const models = await getModels(c.env, b.classifier, keep(c), b.domain);
-        const probs = await classifyImages(models, b.images);
+        const k = await liveCompute();
+        const models = await k.getModels(c.env, b.classifier, keep(c), b.domain);
+        const probs = await k.classifyImages(models, b.images);
         return json({
           classifier: models.classifierName,
           classifierId: models.classifierId,
-          results: probs.map((p) => classification(p)),
+          results: probs.map((p) => k.classification(p)),
         });
       }),
   );

@@ -1,7 +1,6 @@
 /** Index, health, the OpenAPI document, the docs page and problem type descriptions. */
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
-import { getCatalog, getGenerator } from '../isolate-models.js';
-import { ensureBackend, backendName, liveTensors } from '../wasm/backend.js';
+import { getCatalog, liveCompute, loadedLiveCompute } from '../isolate-models.js';
 import { builtRegistered } from '../registered/built.js';
 import { json, keep, type AppEnv } from '../http.js';
 import { HealthSchema } from '../../protocol/worker-replies.js';
@@ -129,15 +128,18 @@ export function registerMeta(app: OpenAPIHono<AppEnv>): void {
       let backendInitMs: number | null = null;
       let generator: string | null = null;
       if (warm === 'true') {
-        backendInitMs = await ensureBackend();
-        generator = (await getGenerator(c.env, keep(c))).info.name;
+        const compute = await liveCompute();
+        backendInitMs = await compute.ensureBackend();
+        generator = (await compute.getGenerator(c.env, keep(c))).info.name;
       }
+      // Without ?warm=true the health check loads no tfjs: an isolate that has not is on no backend.
+      const k = loadedLiveCompute();
       return json({
         ok: true as const,
         isolateAgeMs: Date.now() - startedAt,
-        backend: backendName(),
+        backend: k?.backendName() ?? 'none',
         backendInitMs,
-        tensors: liveTensors(),
+        tensors: k?.liveTensors() ?? null,
         registeredBuilt: builtRegistered(),
         generator: generator ?? catalog.generator?.name ?? 'generator-random-init',
         classifiers: catalog.classifiers.map((m) => m.name),

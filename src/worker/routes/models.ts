@@ -5,9 +5,7 @@ import {
   domainGeneratorId,
   domainModels,
   getCatalog,
-  getClassifier,
-  getGenerator,
-  modelInfos,
+  liveCompute,
   registeredInfo,
 } from '../isolate-models.js';
 import { DEFAULT_DOMAIN } from '../../core/data/domain.js';
@@ -93,7 +91,7 @@ export function registerModels(app: OpenAPIHono<AppEnv>): void {
       );
       const nm = notModified(c, etag, REVALIDATE);
       if (nm) return nm;
-      const models = await modelInfos(c.env, keep(c), domain);
+      const models = await (await liveCompute()).modelInfos(c.env, keep(c), domain);
       const refused = models.some((m) => 'status' in m && m.status === 'refused');
       return json(
         { defaultClassifier: own.defaultClassifier, models },
@@ -125,7 +123,7 @@ export function registerModels(app: OpenAPIHono<AppEnv>): void {
     async (c) => {
       const { domain } = c.req.valid('query');
       const catalog = await getCatalog(c.env);
-      const models = await modelInfos(c.env, keep(c), domain);
+      const models = await (await liveCompute()).modelInfos(c.env, keep(c), domain);
       return json({
         defaultClassifier: domainModels(catalog, domain).defaultClassifier,
         classifiers: models.filter((m) => m.kind === 'classifier'),
@@ -154,7 +152,7 @@ export function registerModels(app: OpenAPIHono<AppEnv>): void {
       const own = domainModels(catalog, domain);
       const genName = own.generator?.name ?? 'generator-random-init';
       if (name === genName || name === 'generator') {
-        const g = await getGenerator(c.env, keep(c), domain);
+        const g = await (await liveCompute()).getGenerator(c.env, keep(c), domain);
         return json(
           { ...g.info, status: 'ready' as const, styleSize: g.model.styleSize, layers: g.model.layout.layers },
           { cacheControl: REVALIDATE },
@@ -168,7 +166,7 @@ export function registerModels(app: OpenAPIHono<AppEnv>): void {
           await classifierEntry(c.env, name, domain);
         throw new ProblemError(404, 'not-found', `no model "${name}" in domain "${domain}"`, { field: 'name' });
       }
-      const cl = await getClassifier(c.env, name, keep(c), domain);
+      const cl = await (await liveCompute()).getClassifier(c.env, name, keep(c), domain);
       return json({ ...cl.info, status: 'ready' as const }, { cacheControl: REVALIDATE });
     },
   );

@@ -12,8 +12,8 @@
  * kinds (histograms, accuracy curves, corner cases: whole jobs) are checked by jobs/payloads.ts.
  */
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
-import { populationSpecHash } from '../../core/analysis/population.js';
-import { DERIVED_KINDS, type DerivedKind } from '../../core/analysis/derived-results.js';
+import { populationSpecHash } from '../../core/analysis/population-spec.js';
+import { DERIVED_KINDS, type DerivedKind } from '../../core/analysis/derived-options.js';
 import { checkDerivedPayload, finite, parsePayload, payloadError } from '../jobs/payloads.js';
 import { checkEmbeddingsPayload } from '../jobs/embeddings-payload.js';
 import { checkExplainPayload } from '../jobs/explain-payload.js';

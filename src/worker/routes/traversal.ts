@@ -8,17 +8,13 @@
  * Computations run within the isolate's live-compute budget (live-limit.ts: 503 + Retry-After).
  */
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
-import { cornerCaseAlong } from '../../core/analysis/corner-cases.js';
-import { cornerCaseJson, searchStart, skippedJson, startJson } from '../../core/analysis/corner-case-json.js';
+import type { CornerCaseJson } from '../../core/analysis/corner-case-json.js';
 import { dimStart, type DimStart, type DirectionChoice } from '../../core/analysis/dim-start.js';
-import { compactResult } from '../../core/analysis/derived-results.js';
-import { seedStyle, rangeShifts } from '../../core/analysis/style-edits.js';
-import { evaluateShifts, traverse, type ShiftEvaluation } from '../../core/analysis/traversal.js';
+import { compactResult } from '../../core/analysis/derived-options.js';
+import type { ShiftEvaluation } from '../../core/analysis/traversal.js';
 import { styleDimName } from '../../core/generator/style-layout.js';
-import { gridPng } from '../../core/image/png.js';
-import { classifierEntry, getCatalog, getModels } from '../isolate-models.js';
+import { classifierEntry, getCatalog, liveCompute } from '../isolate-models.js';
 import { catalogLayout, pendingResultResponse } from '../services/result-lookup.js';
-import { imageTile } from '../services/inference.js';
 import { domainEtag } from '../result-cache.js';
 import { LIVE, json, keep, viaCache, notModified, png, pngDataUrl, type AppContext, type AppEnv } from '../http.js';
 import { LIMITS } from '../limits.js';
@@ -30,7 +26,8 @@ import { modelIds } from '../services/model-ids.js';
 import { limitedCompute } from '../live-limit.js';
 import { timed } from '../server-timing.js';
 
-type Models = Awaited<ReturnType<typeof getModels>>;
+type LiveCompute = Awaited<ReturnType<typeof liveCompute>>;
+type Models = Awaited<ReturnType<LiveCompute['getModels']>>;
 
 const round = (v: number, d = 6) => Math.round(v * 10 ** d) / 10 ** d;
 const roundOrNull = (v: number | null, d = 4) => (v === null ? null : round(v, d));
@@ -125,7 +122,7 @@ async function liveDimRoute<
   kind: 'traversal' | 'corner-case',
   q: Q,
   needsDirection: (q: Q) => boolean,
-  compute: (q: Q, models: Models, st: LiveStats, etag: string) => Promise<Response>,
+  compute: (q: Q, models: Models, st: LiveStats, etag: string, k: LiveCompute) => Promise<Response>,
 ): Promise<Response> {
   const { domain, ...keyed } = q;
   const catalog = await getCatalog(c.env);
@@ -156,8 +153,9 @@ async function liveDimRoute<
   if (nm) return nm;
   return viaCache(c, etag, () =>
     limitedCompute(c.env, async () => {
-      const models = await getModels(c.env, q.classifier, keep(c), domain);
-      return compute(q, models, st, etag);
+      const k = await liveCompute();
+      const models = await k.getModels(c.env, q.classifier, keep(c), domain);
+      return compute(q, models, st, etag, k);
     }),
   );
 }
@@ -202,8 +200,8 @@ export function registerTraversal(app: OpenAPIHono<AppEnv>): void {
         'traversal',
         c.req.valid('query'),
         (q) => q.mode === 'crossing',
-        async (q, models, st, etag) => {
-          const s0 = q.seed === undefined ? undefined : seedStyle(models.generator, q.seed, q.class);
+        async (q, models, st, etag, k) => {
+          const s0 = q.seed === undefined ? undefined : k.seedStyle(models.generator, q.seed, q.class);
           const start = startOf(st, q, s0, q.mode === 'range' ? 'increase' : undefined);
           if (!(start.std > 0))
             throw badField(
@@ -226,12 +224,14 @@ export function registerTraversal(app: OpenAPIHono<AppEnv>): void {
           let body: Record<string, unknown>;
           let frames: ShiftEvaluation[];
           if (q.mode === 'range') {
-            frames = await timed('evaluate', () => evaluateShifts(models, path, rangeShifts(q.frames, q.range), true));
+            frames = await timed('evaluate', () =>
+              k.evaluateShifts(models, path, k.rangeShifts(q.frames, q.range), true),
+            );
             body = { ...common, mode: 'range', direction: 'increase', evaluations: frames.length };
           } else {
             const fractions = Array.from({ length: q.frames }, (_, i) => (2 * i) / (q.frames - 1));
             const t = await timed('evaluate', () =>
-              traverse(models, { ...path, maxSteps: Math.max(1, Math.round(q.range)), fractions }),
+              k.traverse(models, { ...path, maxSteps: Math.max(1, Math.round(q.range)), fractions }),
             );
             frames = t.frames;
             body = {
@@ -252,9 +252,9 @@ export function registerTraversal(app: OpenAPIHono<AppEnv>): void {
             };
           }
           return timed('encode', () => {
-            const strip = gridPng(
+            const strip = k.gridPng(
               frames.map((f) => f.image!),
-              { ...imageTile(models), columns: frames.length, scale: q.scale },
+              { ...k.imageTile(models), columns: frames.length, scale: q.scale },
             );
             if (q.format === 'png') return png(strip, etag, LIVE);
             return json(
@@ -293,27 +293,27 @@ export function registerTraversal(app: OpenAPIHono<AppEnv>): void {
         'corner-case',
         c.req.valid('query'),
         () => true,
-        async (q, models, st, etag) => {
+        async (q, models, st, etag, k) => {
           const start = startOf(st, q);
           const { search, first } = await timed('evaluate', async () => {
-            const search = await cornerCaseAlong(models, start, { maxSteps: q.maxSteps, tolerance: q.tolerance });
-            return { search, first: await searchStart(models, start, search) };
+            const search = await k.cornerCaseAlong(models, start, { maxSteps: q.maxSteps, tolerance: q.tolerance });
+            return { search, first: await k.searchStart(models, start, search) };
           });
           const cc = search.cornerCase;
           const tiles = [
             first.image!,
             ...(cc ? [cc.decision.image, ...(cc.pTrueHalf ? [cc.pTrueHalf.image] : [])] : []),
           ];
-          const strip = gridPng(tiles, { ...imageTile(models), columns: tiles.length, scale: q.scale });
+          const strip = k.gridPng(tiles, { ...k.imageTile(models), columns: tiles.length, scale: q.scale });
           if (q.format === 'png')
             return png(strip, etag, LIVE, {
               'x-flipped': String(cc !== null),
               'x-outcome': search.skipped?.outcome ?? 'flipped',
             });
           // A classifier without a ranking of its own (st.own false) has no rank or score for the dim.
-          const dimJson = (d: ReturnType<typeof cornerCaseJson>['dim']) =>
+          const dimJson = (d: CornerCaseJson['dim']) =>
             st.own ? d : { ...d, rank: null, score: null, direction: dirName(start.direction) };
-          const caseJson = cc && ((j) => ({ ...j, dim: dimJson(j.dim) }))(cornerCaseJson(cc));
+          const caseJson = cc && ((j) => ({ ...j, dim: dimJson(j.dim) }))(k.cornerCaseJson(cc));
           return json(
             compactResult({
               generatorId: models.generatorId,
@@ -328,12 +328,12 @@ export function registerTraversal(app: OpenAPIHono<AppEnv>): void {
               ranking: rankingJson(st, start),
               maxSteps: q.maxSteps,
               tolerance: q.tolerance,
-              start: startJson(first),
+              start: k.startJson(first),
               outcome: search.skipped?.outcome ?? 'flipped',
               flipped: cc !== null,
               reasons: search.traversal?.reasons ?? [search.skipped!.reason],
               cornerCase: caseJson,
-              skipped: search.skipped && skippedJson(search.skipped),
+              skipped: search.skipped && k.skippedJson(search.skipped),
               evaluations: search.traversal?.evaluations ?? 1,
               images: pngDataUrl(strip),
             }),

@@ -11,7 +11,7 @@ import {
   synthesizeImages,
 } from '../../core/analysis/analysis-models.js';
 import { populationStyles } from '../../core/analysis/population.js';
-import type { getModels } from '../isolate-models.js';
+import type { getModels } from '../live-models.js';
 import { timed } from '../server-timing.js';
 
 export type LiveModels = Awaited<ReturnType<typeof getModels>>;

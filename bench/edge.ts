@@ -85,11 +85,29 @@ async function timed(url: URL, p: string): Promise<number> {
   return ms;
 }
 
+/** n requests in turn after 3 warm-up ones: client-side p50/p99/mean, and each Server-Timing phase's p50. */
 async function series(url: URL, n: number, path: (i: number) => string) {
   for (let i = 0; i < 3; i++) await timed(url, path(1000 + i)); // warm-up
-  const ms: number[] = [];
-  for (let i = 0; i < n; i++) ms.push(await timed(url, path(i)));
-  return { n, p50: r2(quantile(ms, 0.5)), p99: r2(quantile(ms, 0.99)), mean: r2(ms.reduce((a, b) => a + b, 0) / n) };
+  const runs: Array<{ ms: number; phases: Record<string, number> }> = [];
+  for (let i = 0; i < n; i++) runs.push(await timedPhases(url, path(i)));
+  const ms = runs.map((r) => r.ms);
+  const names = [...new Set(runs.flatMap((r) => Object.keys(r.phases)))];
+  const phaseP50 = Object.fromEntries(
+    names.map((k) => [
+      k,
+      quantile(
+        runs.map((r) => r.phases[k] ?? 0),
+        0.5,
+      ),
+    ]),
+  );
+  return {
+    n,
+    p50: r2(quantile(ms, 0.5)),
+    p99: r2(quantile(ms, 0.99)),
+    mean: r2(ms.reduce((a, b) => a + b, 0) / n),
+    phaseP50,
+  };
 }
 
 async function main(): Promise<void> {
@@ -198,7 +216,8 @@ async function main(): Promise<void> {
           baselineRuns: baselineCold,
         };
 
-  const { mf, url } = await start();
+  // Server-Timing on here too: each series' phases (its cost is a few clock reads per request).
+  const { mf, url } = await start(undefined, { SERVER_TIMING: '1' });
   const S = (catalog.generatorArchitecture.styleSize as number | undefined) ?? 512;
   const warm = {
     cachedRanking: await series(url, N.ranking, (i) => `${rankingPath}&class=${i % 10}`),

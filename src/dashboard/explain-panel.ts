@@ -28,8 +28,8 @@ function say(html: string, error = false): void {
   el.innerHTML = html;
 }
 
-/** Wires the panel's two forms; `classifier()` is the page's selected classifier. */
-export function explainPanel(api: string, classifier: () => string): void {
+/** Wires the panel's two forms; `selected()`: the page's classifier and (outside the default) domain. */
+export function explainPanel(api: string, selected: () => { classifier: string; domain?: string }): void {
   const form = $<HTMLFormElement>('explain-form');
   form.addEventListener('submit', async (ev) => {
     ev.preventDefault();
@@ -37,11 +37,13 @@ export function explainPanel(api: string, classifier: () => string): void {
     const token = $<HTMLInputElement>('explain-token').value.trim();
     if (!file) return say('Choose a PNG first.', true);
     if (!token) return say('Type the submitter token (SUBMIT_TOKEN): submitting an explanation needs it.', true);
+    const { classifier, domain } = selected();
     const body = {
+      domain,
       image: await fileBase64(file),
       label: Number($<HTMLSelectElement>('explain-label').value),
       // Before the page has chosen a classifier: the catalog's default.
-      classifier: classifier() || undefined,
+      classifier: classifier || undefined,
       steps: Number($<HTMLInputElement>('explain-steps').value),
     };
     const button = form.querySelector('button')!;

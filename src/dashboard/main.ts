@@ -19,6 +19,7 @@
  */
 import { ARROW, ApiError, Chart, PALETTE, getJson, pct, submitCurl, type RequestOptions } from '../widgets/index.js';
 import { aborted, esc, type ClassifierInfo, type PageContext, type View } from './context.js';
+import type { DomainsResponse } from '../protocol/domains.js';
 import { embeddings } from './embeddings.js';
 import { panelTools } from './export.js';
 import { sideBySide, sideBySideAgain } from './side-by-side.js';
@@ -35,7 +36,15 @@ Chart.defaults.color = '#4a5263';
 
 const TIMEOUT_S = Number(new URLSearchParams(location.search).get('timeout'));
 const TIMEOUT_MS = Number.isFinite(TIMEOUT_S) && TIMEOUT_S > 0 ? TIMEOUT_S * 1000 : undefined;
-const opts = (signal?: AbortSignal): RequestOptions => ({ signal, timeoutMs: TIMEOUT_MS });
+/**
+ * The page's image domain (`?domain=`, GET /v1/domains): read once; choosing another loads the page
+ * for it (every section, list and class name is the domain's). The default one is left out of URLs.
+ * An unknown one is refused by the API (400 naming `domain`), shown in the sections.
+ */
+const DOMAIN = new URLSearchParams(location.search).get('domain');
+/** The page's requests and widgets name the domain when the URL does (none: the API's default). */
+const inDomain = (): Record<string, string> => (DOMAIN ? { domain: DOMAIN } : {});
+const opts = (signal?: AbortSignal): RequestOptions => ({ signal, timeoutMs: TIMEOUT_MS, params: inDomain() });
 
 // biome-ignore lint/suspicious/noExplicitAny: Chart.js configurations of several chart types pass through here unchanged.
 function chart(id: string, parent: HTMLElement, config: any, label: string, cls = 'chart'): void {
@@ -399,6 +408,7 @@ function widget(slot: string, tag: string, attrs: Record<string, string>, signal
   const el = document.createElement(tag);
   for (const [k, v] of Object.entries({
     api: API,
+    ...inDomain(),
     ...attrs,
     ...(TIMEOUT_MS ? { timeout: String(TIMEOUT_MS / 1000) } : {}),
   }))
@@ -467,9 +477,9 @@ async function renderAll(v: View): Promise<void> {
   $('selection').textContent = `${v.classifier}, class ${v.cls}`;
   // Per-panel export: the flat tables of the same results (src/worker/routes/tables.ts).
   $<HTMLAnchorElement>('ranking-csv').href =
-    `/v1/rankings/rows?${new URLSearchParams({ classifier: v.classifier, top: '50', format: 'csv' })}`;
+    `/v1/rankings/rows?${new URLSearchParams({ ...inDomain(), classifier: v.classifier, top: '50', format: 'csv' })}`;
   $<HTMLAnchorElement>('curves-csv').href =
-    `/v1/accuracy-curves/rows?${new URLSearchParams({ classifier: v.classifier, format: 'csv' })}`;
+    `/v1/accuracy-curves/rows?${new URLSearchParams({ ...inDomain(), classifier: v.classifier, format: 'csv' })}`;
   await Promise.all([
     widget(
       'ranking-slot',
@@ -546,6 +556,42 @@ const ctx: PageContext = {
   shown,
 };
 
+/**
+ * The domain picker and the class names: GET /v1/domains fills the picker (the page's domain
+ * selected) and names the classes of the class selects (Fashion-MNIST's "3 Dress"; digits stay
+ * digits). Choosing another domain loads the page for it, without the other domain's view.
+ */
+let defaultDomain = '';
+
+async function loadDomains(): Promise<void> {
+  const sel = $<HTMLSelectElement>('domain');
+  try {
+    const d = (await getJson(API, '/v1/domains', {}, { timeoutMs: TIMEOUT_MS })) as DomainsResponse;
+    const current = DOMAIN ?? d.defaultDomain;
+    defaultDomain = d.defaultDomain;
+    sel.innerHTML = d.domains
+      .map(
+        (x) =>
+          `<option value="${esc(x.name)}"${x.name === current ? ' selected' : ''}>${esc(x.title)}` +
+          `${x.generator ? '' : ' (no generator yet)'}</option>`,
+      )
+      .join('');
+    const classes = d.domains.find((x) => x.name === current)?.classes;
+    if (classes)
+      for (const id of ['class', 'explain-label'])
+        $<HTMLSelectElement>(id).innerHTML = classes
+          .map((name, k) => `<option value="${k}">${name === String(k) ? k : `${k} ${esc(name)}`}</option>`)
+          .join('');
+  } catch (e) {
+    fail($('models'), e);
+  }
+  sel.addEventListener('change', () => {
+    const q = new URLSearchParams(TIMEOUT_MS ? { timeout: String(TIMEOUT_MS / 1000) } : {});
+    if (sel.value !== defaultDomain) q.set('domain', sel.value);
+    location.assign(`${location.pathname}${q.size ? `?${q}` : ''}`);
+  });
+}
+
 async function loadClassifiers(): Promise<void> {
   const sel = $<HTMLSelectElement>('classifier');
   const cmp = $<HTMLSelectElement>('compare-with');
@@ -582,8 +628,8 @@ async function main(): Promise<void> {
     (panel) =>
       `faultlines-${panel}-${view.classifier}-class${view.cls}${view.dim === null ? '' : `-dim${view.dim}`}.png`,
   );
-  explainPanel(API, () => view.classifier);
-  await loadClassifiers();
+  explainPanel(API, () => ({ classifier: view.classifier, ...inDomain() }));
+  await Promise.all([loadDomains(), loadClassifiers()]);
   view = viewFromUrl();
   showControls(view);
   window.history.replaceState(null, '', urlOf(view));

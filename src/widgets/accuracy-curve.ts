@@ -76,7 +76,7 @@ export class AccuracyCurve extends FaultlinesElement {
     const r = await getJson(
       this.base,
       '/v1/accuracy-curves',
-      { classifier: this.classifier },
+      this.scoped({ classifier: this.classifier }),
       this.requestOptions(signal),
     );
     // Results of schema /1 (min-max axis, bin-averaged score) have none of the fields below.

@@ -69,6 +69,8 @@ export interface RequestOptions {
   timeoutMs?: number;
   /** Further attempts after a 503 or 429 (default 4 for live computations, 2 otherwise). */
   retries?: number;
+  /** Query parameters every request with these options carries (a page's `domain`); the request's own win. */
+  params?: Params;
 }
 
 /** Long enough for a live traversal on a busy isolate; short enough that a hung API is reported. */
@@ -148,7 +150,7 @@ async function request<T>(
   opts: RequestOptions,
   read: (res: Response) => Promise<T>,
 ): Promise<T> {
-  const url = apiUrl(base, path, params);
+  const url = apiUrl(base, path, { ...opts.params, ...params });
   const live = LIVE_PATH.test(path);
   const timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const retries = opts.retries ?? (live ? 4 : 2);

@@ -1,5 +1,5 @@
 /**
- * What every Faultlines widget shares: the `api` and `classifier` attributes, one load per change
+ * What every Faultlines widget shares: the `api`, `domain` and `classifier` attributes, one load per change
  * of the attributes it depends on (earlier loads aborted), a `state` attribute reflecting
  * loading / ready / error (for pages and tests to wait on), `faultlines-ready` / `faultlines-error`
  * events, and a clear message instead of content when the API is unreachable or refuses. A result
@@ -8,7 +8,15 @@
  */
 import { LitElement, css, html, type PropertyDeclarations, type PropertyValues, type TemplateResult } from 'lit';
 import { ifDefined } from 'lit/directives/if-defined.js';
-import { ApiError, AttributeError, apiBase, numAttribute, submitCurl, type RequestOptions } from './api.js';
+import {
+  ApiError,
+  AttributeError,
+  apiBase,
+  numAttribute,
+  submitCurl,
+  type Params,
+  type RequestOptions,
+} from './api.js';
 
 export type WidgetState = 'idle' | 'loading' | 'ready' | 'error';
 
@@ -38,6 +46,7 @@ export const baseStyles = css`
 export abstract class FaultlinesElement extends LitElement {
   static override properties: PropertyDeclarations = {
     api: { type: String },
+    domain: { type: String },
     classifier: { type: String },
     timeout: { type: String },
     headingLevel: { type: String, attribute: 'heading-level' },
@@ -47,6 +56,8 @@ export abstract class FaultlinesElement extends LitElement {
   };
 
   declare api: string;
+  /** The image domain (GET /v1/domains) of every request; empty: the API's default (mnist). */
+  declare domain: string;
   declare classifier: string;
   /** Seconds each request may take before the widget reports the API as not answering (default 30). */
   declare timeout: string;
@@ -63,6 +74,7 @@ export abstract class FaultlinesElement extends LitElement {
   constructor() {
     super();
     this.api = '';
+    this.domain = '';
     this.classifier = '';
     this.timeout = '';
     this.headingLevel = '';
@@ -74,6 +86,11 @@ export abstract class FaultlinesElement extends LitElement {
   /** The API base URL (attribute `api`, default: where the widgets module was served from). */
   get base(): string {
     return apiBase(this.api);
+  }
+
+  /** A request's query (or body) with the `domain` attribute, when one is set. */
+  protected scoped(params: Params): Params {
+    return this.domain ? { ...params, domain: this.domain } : params;
   }
 
   /** What every request of a load is given: its abort signal and the `timeout` attribute. */
@@ -92,7 +109,7 @@ export abstract class FaultlinesElement extends LitElement {
 
   protected override updated(changed: PropertyValues): void {
     super.updated(changed);
-    const key = `${this.base}|${this.timeout}|${this.loadKey()}`;
+    const key = `${this.base}|${this.timeout}|${this.domain}|${this.loadKey()}`;
     if (key !== this.loadedKey) {
       this.loadedKey = key;
       void this.reload();

@@ -92,7 +92,7 @@ export class CornerCases extends FaultlinesElement {
     const r = await getJson(
       this.base,
       '/v1/corner-cases',
-      { classifier: this.classifier, class: cls },
+      this.scoped({ classifier: this.classifier, class: cls }),
       this.requestOptions(signal),
     );
     this.classifierName = classifierTitle(r.classifier);

@@ -73,7 +73,7 @@ export class Directions extends FaultlinesElement {
     const r = await getJson(
       this.base,
       '/v1/directions',
-      { classifier: this.classifier, class: cls },
+      this.scoped({ classifier: this.classifier, class: cls }),
       this.requestOptions(signal),
     );
     const payload = r.payload as DirectionsPayload;

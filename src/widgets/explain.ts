@@ -136,6 +136,7 @@ export class Explain extends FaultlinesElement {
           image: await fileBase64(this.file),
           label: Number(labelField),
           ...(this.classifier ? { classifier: this.classifier } : {}),
+          ...(this.domain ? { domain: this.domain } : {}),
           ...(steps === null ? {} : { steps }),
           ...(top === null ? {} : { top }),
         },

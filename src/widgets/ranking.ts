@@ -81,7 +81,7 @@ export class Ranking extends FaultlinesElement {
     const r = await getJson(
       this.base,
       '/v1/rankings',
-      { classifier: this.classifier, class: cls, top },
+      this.scoped({ classifier: this.classifier, class: cls, top }),
       this.requestOptions(signal),
     );
     this.dims = r.payload.dims;
@@ -98,7 +98,7 @@ export class Ranking extends FaultlinesElement {
       const url = await getImageUrl(
         this.base,
         '/v1/traversal',
-        { ...this.thumbParams, dim, frames: 5, range: 3, scale: 1, format: 'png' },
+        this.scoped({ ...this.thumbParams, dim, frames: 5, range: 3, scale: 1, format: 'png' }),
         this.requestOptions(signal),
       );
       if (signal.aborted) URL.revokeObjectURL(url);

@@ -111,7 +111,7 @@ export class Traversal extends FaultlinesElement {
     const t = await getJson(
       this.base,
       '/v1/traversal',
-      {
+      this.scoped({
         classifier: this.classifier,
         class: this.view.cls,
         dim: this.view.dim,
@@ -119,7 +119,7 @@ export class Traversal extends FaultlinesElement {
         frames: 3,
         range: Number(r.toFixed(4)),
         scale: SCALE,
-      },
+      }),
       this.requestOptions(signal),
     );
     const index = x === 0 ? 1 : x > 0 ? 2 : 0;

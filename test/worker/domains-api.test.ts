@@ -14,16 +14,8 @@ import { buildClassifier } from '../../src/core/loading/built-models.js';
 import { folderSource, loadModelFilesSync } from '../../src/core/loading/model-files.js';
 import { DomainsResponseSchema, type DomainsResponse } from '../../src/protocol/domains.js';
 import { useBackend } from '../../src/node/backend.js';
-import { SUBMIT_AUTH, edgeForFile, problemOf, syntheticSums } from './harness.js';
-import {
-  DEFAULT_SWEEP,
-  RESULTS_INDEX_PATH,
-  RESULT_SCHEMA,
-  resultKey,
-  resultPath,
-  type Catalog,
-  type ResultsIndex,
-} from '../../src/protocol/catalog.js';
+import { SUBMIT_AUTH, addDomainSums, edgeForFile, problemOf } from './harness.js';
+import { DEFAULT_SWEEP, resultKey } from '../../src/protocol/catalog.js';
 import {
   MNIST_REPLIES_FIXTURE,
   MNIST_REQUESTS,
@@ -34,44 +26,9 @@ import {
 
 /** The fashion ranking sums of the default sweep, keyed as the worker keys them (the domain is part of the key). */
 let fashionSumsKey = '';
-/**
- * A fashion result in the built-in results (synthetic sums of the right shape: these tests check
- * the serving per domain; test/runner/domains.test.ts computes real ones with a runner).
- */
-function addFashionSums(assets: string, catalog: Catalog): void {
-  const fashion = catalog.domains!.find((d) => d.name === FASHION.name)!;
-  const entry = {
-    key: resultKey({
-      kind: 'ranking-sums',
-      generatorId: fashion.generator!.sha256,
-      classifierId: fashion.classifiers[0].sha256,
-      sweep: DEFAULT_SWEEP,
-      domain: FASHION.name,
-    }),
-    kind: 'ranking-sums' as const,
-    domain: FASHION.name,
-    classifier: fashion.classifiers[0].name,
-    generatorId: fashion.generator!.sha256,
-    classifierId: fashion.classifiers[0].sha256,
-    sweep: DEFAULT_SWEEP,
-  };
-  fashionSumsKey = entry.key;
-  const stored = {
-    schema: RESULT_SCHEMA,
-    ...entry,
-    options: {},
-    computed: { command: 'test: synthetic' },
-    payload: syntheticSums(catalog, DEFAULT_SWEEP),
-  };
-  const body = JSON.stringify(stored);
-  writeFileSync(path.join(assets, resultPath(entry.key)), body);
-  const indexFile = path.join(assets, RESULTS_INDEX_PATH);
-  const index = JSON.parse(readFileSync(indexFile, 'utf8')) as ResultsIndex;
-  index.entries.push({ ...entry, bytes: body.length });
-  writeFileSync(indexFile, JSON.stringify(index));
-}
-
-const edge = edgeForFile(addFashionSums);
+const edge = edgeForFile((assets, catalog) => {
+  fashionSumsKey = addDomainSums(assets, catalog, FASHION.name);
+});
 
 const manifestAt = (...p: string[]) =>
   JSON.parse(readFileSync(path.join('weights', ...p, 'manifest.json'), 'utf8')) as {

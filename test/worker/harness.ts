@@ -12,12 +12,14 @@ import { buildEdge } from '../../scripts/edge/build.js';
 import {
   DEFAULT_OPTIONS,
   DEFAULT_SWEEP,
+  RESULTS_INDEX_PATH,
   RESULT_SCHEMA,
   generatorId,
   resultKey,
   resultPath,
   type Catalog,
   type ResultKind,
+  type ResultsIndex,
   type StoredResult,
   type SweepSpec,
 } from '../../src/protocol/catalog.js';
@@ -151,6 +153,43 @@ export function syntheticSums(catalog: Catalog, sweep: SweepSpec, specHash = 'sy
     styleSum: Array.from({ length: S * K }, (_, i) => v(i, 0.3) * per),
     styleSqSum: Array.from({ length: S * K }, (_, i) => (v(i, 0.3) ** 2 + 0.25) * per),
   };
+}
+
+/**
+ * Adds ranking sums of the default sweep for `domain`'s default classifier to the built-in results
+ * in `assetsDir` (its index too), keyed as the worker keys them (the domain is part of the key);
+ * synthetic, of the right shape: for tests of the serving per domain. Returns the key.
+ */
+export function addDomainSums(assetsDir: string, catalog: Catalog, domain: string): string {
+  const models = catalog.domains!.find((d) => d.name === domain)!;
+  const entry = {
+    key: resultKey({
+      kind: 'ranking-sums',
+      generatorId: models.generator!.sha256,
+      classifierId: models.classifiers[0].sha256,
+      sweep: DEFAULT_SWEEP,
+      domain,
+    }),
+    kind: 'ranking-sums' as const,
+    domain,
+    classifier: models.classifiers[0].name,
+    generatorId: models.generator!.sha256,
+    classifierId: models.classifiers[0].sha256,
+    sweep: DEFAULT_SWEEP,
+  };
+  const body = JSON.stringify({
+    schema: RESULT_SCHEMA,
+    ...entry,
+    options: {},
+    computed: { command: 'test: synthetic' },
+    payload: syntheticSums(catalog, DEFAULT_SWEEP),
+  });
+  writeFileSync(path.join(assetsDir, resultPath(entry.key)), body);
+  const indexFile = path.join(assetsDir, RESULTS_INDEX_PATH);
+  const index = JSON.parse(readFileSync(indexFile, 'utf8')) as ResultsIndex;
+  index.entries.push({ ...entry, bytes: body.length });
+  writeFileSync(indexFile, JSON.stringify(index));
+  return entry.key;
 }
 
 /**

@@ -143,7 +143,7 @@ faultlines-corner-cases,faultlines-ranking,faultlines-accuracy-curve,faultlines-
 <script type="module" src="${dashboardUrl}"></script>
 </head><body>
 <header><h1>Faultlines</h1><span class="meta" id="models">loading models…</span>
-<label>classifier<select id="classifier"></select></label>
+<label>domain<select id="domain"></select></label><label>classifier<select id="classifier"></select></label>
 <label>class<select id="class">${Array.from({ length: 10 }, (_, k) => `<option value="${k}">${k}</option>`).join('')}</select></label>
 <label>compare curves with<select id="compare-with"><option value="">every classifier</option></select></label>
 <a href="/docs" style="font-size:13px">API docs</a>

@@ -76,7 +76,7 @@ header a{color:#9fc0ff}
 header h1{margin:0;font-size:20px}
 header .meta{color:#b8c0cf;font-size:12px}
 header label{color:#dfe4ee;font-size:13px}
-header select{margin-left:6px}
+header select{margin-left:6px}#domain{max-width:12em}
 main{padding:16px 24px;display:grid;grid-template-columns:repeat(auto-fit,minmax(min(520px,100%),1fr));gap:16px;max-width:1600px}
 @media (max-width:600px){header{padding:12px}main{padding:12px 8px;gap:12px}section{padding:12px 10px}}
 section{background:#fff;border:1px solid #d8dde6;border-radius:10px;padding:14px 16px;min-width:0}

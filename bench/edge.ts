@@ -12,13 +12,13 @@
  * dist/worker) with this one's, for a before/after under the same load. Writes
  * bench/results/edge.json. Not a test: this machine is shared and noisy.
  */
-import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Miniflare } from 'miniflare';
 import { startLocalWorkerd } from '../scripts/edge/local-workerd.js';
 import { parseOptions } from '../src/node/args.js';
-import { BUNDLE_SIZE_FILE, type BundleSize } from '../scripts/edge/build.js';
+import { BUNDLE_SIZE_FILE, type BundleSize } from '../scripts/edge/bundle-parts.js';
 
 const ASSETS = 'dist/edge-assets';
 const N = { ranking: 300, traversal: 60, render: 100, search: 20 };
@@ -53,6 +53,21 @@ async function trivialColdStart(): Promise<{ startupMs: number; firstRequestMs: 
   const firstRequestMs = await timed(url, '/');
   await mf.dispose();
   return { startupMs: r2(startupMs), firstRequestMs: r2(firstRequestMs) };
+}
+
+/**
+ * A worker with the same configuration (wrangler.toml: Durable Objects, KV, R2, rate limiter,
+ * assets) and an empty script: what start-up costs before any of the bundle is parsed.
+ */
+function emptyWorkerDir(): string {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'faultlines-empty-worker-'));
+  writeFileSync(
+    path.join(dir, 'index.mjs'),
+    "import { DurableObject } from 'cloudflare:workers';\n" +
+      'export class JobBoard extends DurableObject {}\nexport class JobIndex extends DurableObject {}\n' +
+      "export default { fetch() { return new Response('ok'); } };\n",
+  );
+  return dir;
 }
 
 /** A Server-Timing header as phase -> ms (durations of a repeated phase summed). */
@@ -139,12 +154,18 @@ async function main(): Promise<void> {
   const cold = [];
   const baselineCold = [];
   const trivialCold = [];
+  const emptyCold = [];
+  const emptyDir = emptyWorkerDir();
   const coldRuns = Number(process.env.EDGE_COLD_RUNS ?? 5);
   const loadBefore = os.loadavg().map(r2);
   for (let k = 0; k < coldRuns; k++) {
     cold.push(await coldStart());
     if (baselineDir !== undefined) baselineCold.push(await coldStart(baselineDir));
     trivialCold.push(await trivialColdStart());
+    const empty = await start(emptyDir);
+    const firstMs = await timed(empty.url, '/');
+    await empty.mf.dispose();
+    emptyCold.push({ startupMs: r2(empty.startupMs), firstRequestMs: r2(firstMs) });
   }
   const loadAfterCold = os.loadavg().map(r2);
   type Cold = (typeof cold)[number];
@@ -180,9 +201,19 @@ async function main(): Promise<void> {
     note:
       'medians over the cold runs; first render: Server-Timing phases of the first live call of a fresh isolate ' +
       '(code-load = the live-compute chunk parsed and evaluated); startup: Miniflare start to ready, of which the ' +
-      'trivial worker is the floor',
+      'trivial worker (no bindings) and the empty script with the same configuration are the floors',
     firstRender: phaseMedians(cold, 'firstRenderPhases'),
     firstCachedRanking: phaseMedians(cold, 'cachedRankingPhases'),
+    emptyScriptSameConfig: {
+      startupMs: quantile(
+        emptyCold.map((r) => r.startupMs),
+        0.5,
+      ),
+      firstRequestMs: quantile(
+        emptyCold.map((r) => r.firstRequestMs),
+        0.5,
+      ),
+    },
     trivialWorker: {
       startupMs: quantile(
         trivialCold.map((r) => r.startupMs),
@@ -277,6 +308,7 @@ async function main(): Promise<void> {
     coldMedians,
     coldBreakdown,
     trivialCold,
+    emptyCold,
     coldVersusBaseline,
     warm,
     targets: { cachedP50Ms: 5, traversal9P50Ms: 10, coldStartMs: 500, bundleGzipKiB: 1024 },

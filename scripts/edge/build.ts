@@ -15,25 +15,11 @@ import { spawnSync } from 'node:child_process';
 import { ASSETS_DIR, classifiersWithoutResults, writeEdgeAssets } from './assets.js';
 import { buildWidgets } from './widgets-bundle.js';
 import { WASM_BINARY } from './wasm-plugin.js';
-import { startupModules } from './bundle-parts.js';
+import { BUNDLE_SIZE_FILE, startupModules, type BundleSize } from './bundle-parts.js';
+
+export type { BundleSize };
 import { describeDevVars, ensureDevVars } from './dev-vars.js';
 import { parseOptions } from '../../src/node/args.js';
-
-/** The bundle's sizes: what workerd evaluates at start-up, what loads with the first live call, the wasm. */
-export interface BundleSize {
-  startupBytes: number;
-  startupGzipBytes: number;
-  /** Chunks reached only through dynamic imports (tfjs, its wasm backend, the registered classifiers' loader). */
-  lazyBytes: number;
-  lazyGzipBytes: number;
-  wasmBytes: number;
-  wasmGzipBytes: number;
-  startupModules: string[];
-  lazyModules: string[];
-}
-
-/** Where `buildEdge` writes the sizes (outside dist/worker, which wrangler uploads): `npm run bench:edge` reads it. */
-export const BUNDLE_SIZE_FILE = 'dist/worker-bundle.json';
 
 export async function buildEdge(opts: { quiet?: boolean } = {}): Promise<BundleSize> {
   rmSync(WORKER_OUTDIR, { recursive: true, force: true });

@@ -6,6 +6,22 @@
  */
 import type { Metafile } from 'esbuild';
 
+/** The bundle's sizes: what workerd evaluates at start-up, what loads with the first live call, the wasm. */
+export interface BundleSize {
+  startupBytes: number;
+  startupGzipBytes: number;
+  /** Chunks reached only through dynamic imports (tfjs, its wasm backend, the registered classifiers' loader). */
+  lazyBytes: number;
+  lazyGzipBytes: number;
+  wasmBytes: number;
+  wasmGzipBytes: number;
+  startupModules: string[];
+  lazyModules: string[];
+}
+
+/** Where `buildEdge` writes the sizes (outside dist/worker, which wrangler uploads): `npm run bench:edge` reads it. */
+export const BUNDLE_SIZE_FILE = 'dist/worker-bundle.json';
+
 export interface BundleParts {
   /** Output paths evaluated at start-up, the entry first. */
   startup: string[];

@@ -12,15 +12,13 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { encode } from 'fast-png';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GeneratorArchitectureSchema } from '../../src/core/generator/architecture.js';
 import { buildStyleLayout } from '../../src/core/generator/style-layout.js';
-import { loadDigits } from '../../src/node/mnist.js';
 import { checkExplainPayload } from '../../src/worker/jobs/explain-payload.js';
 import { SUBMIT_AUTH, classifierUpload, fixture, startEdge, type EdgeServer } from '../worker/harness.js';
 import { faultlines } from '../cli-helpers.js';
-import { RunnerPool, ensureRunnerBuilt, watchJob } from './helpers.js';
+import { RunnerPool, ensureRunnerBuilt, explainTestDigit, watchJob } from './helpers.js';
 
 let edge: EdgeServer;
 const pool = new RunnerPool(() => edge);
@@ -34,9 +32,7 @@ const COMPUTE_TIMEOUT_MS = 900_000;
 let digit: { bytes: Uint8Array; label: number };
 
 beforeAll(async () => {
-  const set = loadDigits('test', 'corrupted');
-  const pixels = Uint8Array.from(set.images.subarray(5006 * 1024, 5007 * 1024), (v) => Math.round(v * 255));
-  digit = { bytes: encode({ width: 32, height: 32, channels: 1, depth: 8, data: pixels }), label: set.labels[5006] };
+  digit = explainTestDigit();
   [edge] = await Promise.all([startEdge(), ensureRunnerBuilt()]);
 }, COMPUTE_TIMEOUT_MS);
 

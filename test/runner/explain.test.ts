@@ -15,12 +15,11 @@ import { encode } from 'fast-png';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GeneratorArchitectureSchema } from '../../src/core/generator/architecture.js';
 import { buildStyleLayout } from '../../src/core/generator/style-layout.js';
-import { loadDigits } from '../../src/node/mnist.js';
 import { checkExplainPayload } from '../../src/worker/jobs/explain-payload.js';
 import { EXPLAIN_INLINE } from '../../src/protocol/explain.js';
 import { SUBMIT_AUTH, startEdge, type EdgeServer } from '../worker/harness.js';
 import { faultlines } from '../cli-helpers.js';
-import { RunnerPool, ensureRunnerBuilt, watchJob } from './helpers.js';
+import { RunnerPool, ensureRunnerBuilt, explainTestDigit, watchJob } from './helpers.js';
 
 let edge: EdgeServer;
 const pool = new RunnerPool(() => edge);
@@ -33,7 +32,7 @@ const COMPUTE_TIMEOUT_MS = 900_000;
 let digit: { bytes: Uint8Array; label: number };
 
 beforeAll(async () => {
-  digit = realDigit();
+  digit = explainTestDigit();
   [edge] = await Promise.all([startEdge(), ensureRunnerBuilt()]);
 }, COMPUTE_TIMEOUT_MS);
 
@@ -61,13 +60,6 @@ const get = async (p: string) => {
 };
 const explainJobs = async () =>
   ((await get('/v1/jobs?limit=100')).body.jobs as Array<{ kind: string }>).filter((j) => j.kind === 'explain');
-
-/** Test digit 5006 of the corrupted split: a 0 that classifier-clean reads as 3 (test/explain-cli.test.ts). */
-function realDigit(): { bytes: Uint8Array; label: number } {
-  const set = loadDigits('test', 'corrupted');
-  const pixels = Uint8Array.from(set.images.subarray(5006 * 1024, 5007 * 1024), (v) => Math.round(v * 255));
-  return { bytes: png(32, 32, 1, pixels), label: set.labels[5006] };
-}
 
 describe('POST /v1/explain', () => {
   it('refuses bad input with problem+json naming the field, and queues nothing', async () => {

@@ -6,6 +6,8 @@
 import { populationSpecHash } from '../../src/core/analysis/population.js';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
+import { encode } from 'fast-png';
+import { loadDigits } from '../../src/node/mnist.js';
 import { buildRunner, RUNNER_BUNDLE } from '../../src/gpu-runner/build.js';
 import type { Catalog } from '../../src/protocol/catalog.js';
 import { GeneratorArchitectureSchema } from '../../src/core/generator/architecture.js';
@@ -293,4 +295,15 @@ export function commandLinesContaining(text: string): string[] {
     }
   }
   return out;
+}
+
+/**
+ * Real test digit 5006 of the corrupted split (a 0 that classifier-clean misreads) as a grey 32x32
+ * PNG: the image the explain tests post and give the CLI. Reading the split takes seconds, so call it
+ * before starting the edge (an idle connection to workerd may be closed meanwhile).
+ */
+export function explainTestDigit(): { bytes: Uint8Array; label: number } {
+  const set = loadDigits('test', 'corrupted');
+  const pixels = Uint8Array.from(set.images.subarray(5006 * 1024, 5007 * 1024), (v) => Math.round(v * 255));
+  return { bytes: encode({ width: 32, height: 32, channels: 1, depth: 8, data: pixels }), label: set.labels[5006] };
 }

@@ -177,7 +177,13 @@ describe('GET /v1/directions', () => {
   it('is in the OpenAPI document with its payload schema, and has an embed page', async () => {
     const doc = (await getJson('/openapi.json')).body;
     const op = doc.paths['/v1/directions'].get;
-    expect(op.parameters.map((p: { name: string }) => p.name).sort()).toEqual(['class', 'classifier', 'count', 'seed']);
+    expect(op.parameters.map((p: { name: string }) => p.name).sort()).toEqual([
+      'class',
+      'classifier',
+      'count',
+      'domain',
+      'seed',
+    ]);
     // The 200 is the named result envelope (`Directions`) whose payload is the DirectionsPayload schema.
     const envelope = op.responses['200'].content['application/json'].schema.$ref.split('/').pop();
     expect(JSON.stringify(doc.components.schemas[envelope].properties.payload)).toContain('DirectionsPayload');

@@ -39,6 +39,20 @@ async function start(
 }
 
 /** Start-up and first answer of a worker that does nothing, on the same Miniflare: the floor. */
+/** Median start-up and first-request times of a start-up floor's cold runs. */
+function medianFloor(runs: Array<{ startupMs: number; firstRequestMs: number }>) {
+  return {
+    startupMs: quantile(
+      runs.map((r) => r.startupMs),
+      0.5,
+    ),
+    firstRequestMs: quantile(
+      runs.map((r) => r.firstRequestMs),
+      0.5,
+    ),
+  };
+}
+
 async function trivialColdStart(): Promise<{ startupMs: number; firstRequestMs: number }> {
   const t0 = performance.now();
   const mf = new Miniflare({
@@ -204,26 +218,8 @@ async function main(): Promise<void> {
       'trivial worker (no bindings) and the empty script with the same configuration are the floors',
     firstRender: phaseMedians(cold, 'firstRenderPhases'),
     firstCachedRanking: phaseMedians(cold, 'cachedRankingPhases'),
-    emptyScriptSameConfig: {
-      startupMs: quantile(
-        emptyCold.map((r) => r.startupMs),
-        0.5,
-      ),
-      firstRequestMs: quantile(
-        emptyCold.map((r) => r.firstRequestMs),
-        0.5,
-      ),
-    },
-    trivialWorker: {
-      startupMs: quantile(
-        trivialCold.map((r) => r.startupMs),
-        0.5,
-      ),
-      firstRequestMs: quantile(
-        trivialCold.map((r) => r.firstRequestMs),
-        0.5,
-      ),
-    },
+    emptyScriptSameConfig: medianFloor(emptyCold),
+    trivialWorker: medianFloor(trivialCold),
   };
   const coldVersusBaseline =
     baselineDir === undefined

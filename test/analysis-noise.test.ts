@@ -26,7 +26,7 @@ import { analyze } from '../src/core/analysis/report.js';
 import { evaluateShifts } from '../src/core/analysis/traversal.js';
 import { measureNoiseCorrelation, type NoiseCorrelationReport } from '../src/core/evaluation/noise-correlation.js';
 import type { Generator } from '../src/core/generator/generator.js';
-import { resultKey } from '../src/protocol/catalog.js';
+import { resultKey } from '../src/protocol/result-keys.js';
 
 /** The trained generator with its noise inputs given weight (its own noise strengths are ~1e-3). */
 function withNoiseStrength(g: Generator, strength: number): Generator {

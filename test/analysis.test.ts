@@ -31,7 +31,7 @@ import * as tf from '../src/core/tf.js';
 import { useBackend } from '../src/node/backend.js';
 import { loadBuiltinClassifier, loadGenerator } from '../src/node/builtin-models.js';
 import { readFileSync } from 'node:fs';
-import type { ResultsIndex, StoredResult } from '../src/protocol/catalog.js';
+import type { ResultsIndex, StoredResult } from '../src/protocol/result-keys.js';
 
 let models: AnalysisModels;
 const spec: PopulationSpec = { seed: 11, count: 96, classIndex: null };

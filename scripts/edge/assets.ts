@@ -6,14 +6,8 @@
 import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import {
-  CATALOG_SCHEMA,
-  DEFAULT_SWEEP,
-  generatorId,
-  resultKey,
-  type Catalog,
-  type ResultsIndex,
-} from '../../src/protocol/catalog.js';
+import { CATALOG_SCHEMA, generatorId, type Catalog } from '../../src/protocol/catalog.js';
+import { DEFAULT_SWEEP, resultKey, type ResultsIndex } from '../../src/protocol/result-keys.js';
 import {
   resolveDomainEdgeModels,
   resolveEdgeModels,
@@ -104,7 +98,7 @@ export function classifiersWithoutResults(out = ASSETS_DIR): string[] {
   const gid = generatorId(catalog);
   return (
     catalog.classifiers
-      // By key: results keyed otherwise (e.g. another noise mode: catalog.ts RESULT_NOISE) are stale too.
+      // By key: results keyed otherwise (e.g. another noise mode: result-keys.ts RESULT_NOISE) are stale too.
       .filter(
         (m) =>
           !index.entries.some(

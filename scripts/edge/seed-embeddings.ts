@@ -7,7 +7,7 @@
  */
 import { embeddingsResult } from '../../src/core/analysis/embeddings-result.js';
 import type { AnalysisModels } from '../../src/core/analysis/analysis-models.js';
-import type { SweepSpec } from '../../src/protocol/catalog.js';
+import type { SweepSpec } from '../../src/protocol/result-keys.js';
 import { EMBEDDINGS_OPTIONS, type EmbeddingsPayload } from '../../src/worker/embeddings.js';
 
 /** Payload per classifier name. */

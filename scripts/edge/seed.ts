@@ -35,7 +35,7 @@ import {
   type ResultsIndex,
   type StoredResult,
   type SweepSpec,
-} from '../../src/protocol/catalog.js';
+} from '../../src/protocol/result-keys.js';
 import { PRECOMPUTED_DIR } from './assets.js';
 import { buildEdgeModels, pinGenerator, resolveEdgeModels } from './sources.js';
 import { EMBEDDINGS_KIND, EMBEDDINGS_OPTIONS, embeddingsKey } from '../../src/worker/embeddings.js';

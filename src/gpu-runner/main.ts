@@ -23,7 +23,7 @@ import { denoArgs, findDeno } from './deno-bin.js';
 import { localModels } from './local.js';
 import { ComputeThread } from './compute-thread.js';
 import { Runner, SHUTDOWN_BOUND_MS } from './runner.js';
-import { JOB_KINDS } from '../protocol/catalog.js';
+import { JOB_KINDS } from '../protocol/result-keys.js';
 import { type Args, int, parseCommandLine, str, withoutToken } from './command-line.js';
 
 const isDeno = () => typeof (globalThis as { Deno?: unknown }).Deno !== 'undefined';

@@ -26,7 +26,7 @@
  * A lost lease (a heartbeat answered 409 or 404) likewise stops the compute at once.
  */
 import { RESULT_POPULATION_BATCH, type ResultProgress } from '../core/analysis/derived-results.js';
-import { JOB_KINDS } from '../protocol/catalog.js';
+import { JOB_KINDS } from '../protocol/result-keys.js';
 import { adapterName, type BackendInfo } from './backend.js';
 import { type EdgeClient, EdgeError, type LeaseView } from './client.js';
 import type { ComputeThread } from './compute-thread.js';

@@ -9,7 +9,7 @@
 import { z } from 'zod';
 import { contentHash } from '../core/hash.js';
 import { EXPLANATION_SCHEMA } from '../core/analysis/schema-versions.js';
-import { RESULT_NOISE, type SweepSpec } from './catalog.js';
+import { RESULT_NOISE, type SweepSpec } from './result-keys.js';
 
 /** Bounds of an explain request: a projection of more steps is a job of many minutes on a CPU. */
 export const EXPLAIN_LIMITS = {

@@ -7,7 +7,7 @@
  * models, sweep, options), so the seeded keys and the jobs' keys are one scheme.
  */
 import type { EmbeddingResult } from '../core/analysis/embedding.js';
-import { DEFAULT_OPTIONS, resultKey, type SweepSpec } from '../protocol/catalog.js';
+import { DEFAULT_OPTIONS, resultKey, type SweepSpec } from '../protocol/result-keys.js';
 
 export const EMBEDDINGS_KIND = 'embeddings';
 export const EMBEDDINGS_OPTIONS = DEFAULT_OPTIONS.embeddings;

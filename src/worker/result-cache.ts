@@ -8,7 +8,7 @@ import { rankDimensions, type Ranking, type RankingSums } from '../core/analysis
 import type { StyleLayout } from '../core/generator/style-layout.js';
 import { DEFAULT_DOMAIN } from '../core/data/domain.js';
 import { contentHash } from '../core/hash.js';
-import { RESULT_NOISE, resultPath, type StoredResult } from '../protocol/catalog.js';
+import { RESULT_NOISE, resultPath, type StoredResult } from '../protocol/result-keys.js';
 import type { Env } from './env.js';
 import { fetchAsset } from './static-assets.js';
 

@@ -1,6 +1,6 @@
 /** Input schemas shared by the route groups (every bound here is documented in the OpenAPI). */
 import { z } from '@hono/zod-openapi';
-import { DEFAULT_SWEEP } from '../protocol/catalog.js';
+import { DEFAULT_SWEEP } from '../protocol/result-keys.js';
 import { DEFAULT_DOMAIN, domainNames } from '../core/data/domain.js';
 import { LIMITS } from './limits.js';
 

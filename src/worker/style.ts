@@ -17,7 +17,8 @@
 import type { RankingSums } from '../core/analysis/ranking.js';
 import type { StyleLayout } from '../core/generator/style-layout.js';
 import { DEFAULT_DOMAIN } from '../core/data/domain.js';
-import { DEFAULT_SWEEP, domainArchitecture, type Catalog, type SweepSpec } from '../protocol/catalog.js';
+import { domainArchitecture, type Catalog } from '../protocol/catalog.js';
+import { DEFAULT_SWEEP, type SweepSpec } from '../protocol/result-keys.js';
 import type { AppContext } from './http.js';
 import { badField, ProblemError } from './problem.js';
 import { getResult } from './result-cache.js';

@@ -8,14 +8,8 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import {
-  generatorId,
-  resultKey,
-  resultPath,
-  type Catalog,
-  type ResultKind,
-  type ResultsIndex,
-} from '../../src/protocol/catalog.js';
+import { generatorId, type Catalog } from '../../src/protocol/catalog.js';
+import { resultKey, resultPath, type ResultKind, type ResultsIndex } from '../../src/protocol/result-keys.js';
 import { EMBEDDINGS_KIND, embeddingsKey } from '../../src/worker/embeddings.js';
 
 /** Returns how many results were re-keyed. */

@@ -13,7 +13,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEFAULT_SWEEP } from '../../src/protocol/catalog.js';
+import { DEFAULT_SWEEP } from '../../src/protocol/result-keys.js';
 import { RunnerPool, ensureRunnerBuilt, shardSums, watchJob } from '../runner/helpers.js';
 import { RUNNER_TOKEN, SUBMIT_AUTH, SUBMIT_TOKEN, startEdge, type EdgeServer } from '../worker/harness.js';
 import { servableResults } from './fixtures.js';

@@ -25,16 +25,15 @@ import { DERIVED_KINDS, derivedResult, type DerivedKind } from '../../src/core/a
 import { useBackend } from '../../src/node/backend.js';
 import { EdgeClient } from '../../src/gpu-runner/client.js';
 import { jobModels } from '../../src/gpu-runner/job-models.js';
+import { generatorId, type Catalog } from '../../src/protocol/catalog.js';
 import {
   DEFAULT_OPTIONS,
   DEFAULT_SWEEP,
-  generatorId,
   resultKey,
   resultPath,
-  type Catalog,
   type StoredResult,
   COMPARING_KINDS,
-} from '../../src/protocol/catalog.js';
+} from '../../src/protocol/result-keys.js';
 import { checkDerivedPayload } from '../../src/worker/jobs/payloads.js';
 import type { JobSpec } from '../../src/protocol/job.js';
 import { ProblemError } from '../../src/worker/problem.js';

@@ -20,7 +20,8 @@ import { rankDimensions, rankingSweep } from '../../src/core/analysis/ranking.js
 import type { AnalysisModels } from '../../src/core/analysis/analysis-models.js';
 import { useBackend } from '../../src/node/backend.js';
 import { analysisModels, loadBuiltinClassifier, loadGenerator } from '../../src/node/builtin-models.js';
-import { DEFAULT_OPTIONS, generatorId } from '../../src/protocol/catalog.js';
+import { generatorId } from '../../src/protocol/catalog.js';
+import { DEFAULT_OPTIONS } from '../../src/protocol/result-keys.js';
 import type { DirectionsPayload } from '../../src/protocol/directions.js';
 import { SUBMIT_AUTH, startEdge, type EdgeServer } from '../worker/harness.js';
 import { RunnerPool, ensureRunnerBuilt, watchJob } from './helpers.js';

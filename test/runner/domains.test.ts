@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rankDimensions, rankingSweep } from '../../src/core/analysis/ranking.js';
 import { FASHION } from '../../src/core/data/domain.js';
 import { localModels } from '../../src/gpu-runner/local.js';
-import { resultKey } from '../../src/protocol/catalog.js';
+import { resultKey } from '../../src/protocol/result-keys.js';
 import { ExplainAnswerSchema } from '../../src/protocol/explain.js';
 import { useBackend } from '../../src/node/backend.js';
 import { SUBMIT_AUTH, startEdge, type EdgeServer } from '../worker/harness.js';

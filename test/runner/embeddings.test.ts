@@ -14,7 +14,8 @@ import { embeddingsResult, storedEmbedding, sweepHeadEmbedding } from '../../src
 import { useBackend } from '../../src/node/backend.js';
 import { EdgeClient } from '../../src/gpu-runner/client.js';
 import { jobModels } from '../../src/gpu-runner/job-models.js';
-import { DEFAULT_OPTIONS, DEFAULT_SWEEP, generatorId } from '../../src/protocol/catalog.js';
+import { generatorId } from '../../src/protocol/catalog.js';
+import { DEFAULT_OPTIONS, DEFAULT_SWEEP } from '../../src/protocol/result-keys.js';
 import { GeneratorArchitectureSchema } from '../../src/core/generator/architecture.js';
 import { EmbeddingsPayloadSchema, checkEmbeddingsPayload } from '../../src/worker/jobs/embeddings-payload.js';
 import { RUNNER_TOKEN, SUBMIT_AUTH, classifierUpload, fixture, startEdge, type EdgeServer } from '../worker/harness.js';

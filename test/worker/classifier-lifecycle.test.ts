@@ -11,7 +11,7 @@ import type { Miniflare } from 'miniflare';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLocalWorkerd } from '../../scripts/edge/local-workerd.js';
 import { kvKey } from '../../src/worker/result-cache.js';
-import { RESULT_SCHEMA } from '../../src/protocol/catalog.js';
+import { RESULT_SCHEMA } from '../../src/protocol/result-keys.js';
 import { classifierUpload as upload, ensureBuilt, fixture, problemOf, SECRETS, SUBMIT_AUTH } from './harness.js';
 
 let mf: Miniflare;

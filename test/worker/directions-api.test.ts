@@ -9,7 +9,8 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEFAULT_SWEEP, generatorId, resultKey, resultPath, type StoredResult } from '../../src/protocol/catalog.js';
+import { generatorId } from '../../src/protocol/catalog.js';
+import { DEFAULT_SWEEP, resultKey, resultPath, type StoredResult } from '../../src/protocol/result-keys.js';
 import { DirectionsPayloadSchema, type DirectionsPayload } from '../../src/protocol/directions.js';
 import type { JobSpec } from '../../src/protocol/job.js';
 import { checkDerivedPayload } from '../../src/worker/jobs/payloads.js';

@@ -15,7 +15,7 @@ import { folderSource, loadModelFilesSync } from '../../src/core/loading/model-f
 import { DomainsResponseSchema, type DomainsResponse } from '../../src/protocol/domains.js';
 import { useBackend } from '../../src/node/backend.js';
 import { SUBMIT_AUTH, addDomainSums, edgeForFile, problemOf } from './harness.js';
-import { DEFAULT_SWEEP, resultKey } from '../../src/protocol/catalog.js';
+import { DEFAULT_SWEEP, resultKey } from '../../src/protocol/result-keys.js';
 import {
   MNIST_REPLIES_FIXTURE,
   MNIST_REQUESTS,

@@ -4,7 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
-import { DEFAULT_SWEEP, type ResultsIndex } from '../../src/protocol/catalog.js';
+import { DEFAULT_SWEEP, type ResultsIndex } from '../../src/protocol/result-keys.js';
 import type { DerivedKind } from '../../src/core/analysis/derived-results.js';
 import { DERIVED_PAYLOAD_SCHEMAS } from '../../src/worker/jobs/payloads.js';
 import { populationSpecHash } from '../../src/core/analysis/population.js';

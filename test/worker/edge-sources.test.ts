@@ -13,15 +13,8 @@ import { DEFAULT_GENERATOR, Generator } from '../../src/core/generator/index.js'
 import { decodeWeights, type HostTensor } from '../../src/core/weights/codec.js';
 import { resolveEdgeModels } from '../../scripts/edge/sources.js';
 import { PRECOMPUTED_DIR, writeEdgeAssets } from '../../scripts/edge/assets.js';
-import {
-  DEFAULT_SWEEP,
-  RANDOM_INIT_ID,
-  RESULT_KINDS,
-  generatorId,
-  resultKey,
-  type Catalog,
-  type ResultsIndex,
-} from '../../src/protocol/catalog.js';
+import { RANDOM_INIT_ID, generatorId, type Catalog } from '../../src/protocol/catalog.js';
+import { DEFAULT_SWEEP, RESULT_KINDS, resultKey, type ResultsIndex } from '../../src/protocol/result-keys.js';
 
 let root: string;
 let gTensors: Array<[string, HostTensor]>;

@@ -3,7 +3,7 @@
  * well-formed payload passes; each malformed one is refused with a 400 naming the field.
  */
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_OPTIONS } from '../../src/protocol/catalog.js';
+import { DEFAULT_OPTIONS } from '../../src/protocol/result-keys.js';
 import type { JobSpec } from '../../src/protocol/job.js';
 import { checkEmbeddingsPayload } from '../../src/worker/jobs/embeddings-payload.js';
 import { ProblemError } from '../../src/worker/problem.js';

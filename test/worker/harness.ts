@@ -9,20 +9,19 @@ import os from 'node:os';
 import path from 'node:path';
 import { startLocalWorkerd } from '../../scripts/edge/local-workerd.js';
 import { buildEdge } from '../../scripts/edge/build.js';
+import { generatorId, type Catalog } from '../../src/protocol/catalog.js';
 import {
   DEFAULT_OPTIONS,
   DEFAULT_SWEEP,
   RESULTS_INDEX_PATH,
   RESULT_SCHEMA,
-  generatorId,
   resultKey,
   resultPath,
-  type Catalog,
   type ResultKind,
   type ResultsIndex,
   type StoredResult,
   type SweepSpec,
-} from '../../src/protocol/catalog.js';
+} from '../../src/protocol/result-keys.js';
 import { GeneratorArchitectureSchema } from '../../src/core/generator/architecture.js';
 import { buildStyleLayout } from '../../src/core/generator/style-layout.js';
 import {

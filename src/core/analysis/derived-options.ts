@@ -9,7 +9,7 @@ import { populationSpecHash } from './population-spec.js';
 export const DERIVED_KINDS = ['histograms', 'accuracy-curves', 'corner-cases', 'directions'] as const;
 export type DerivedKind = (typeof DERIVED_KINDS)[number];
 
-/** Options of each derived kind (part of the result's cache key; see DEFAULT_OPTIONS in src/protocol/catalog.ts). */
+/** Options of each derived kind (part of the result's cache key; see DEFAULT_OPTIONS in src/protocol/result-keys.ts). */
 export type HistogramsOptions = { top: number; random: number; bins: number; seed: number };
 export type AccuracyCurvesOptions = {
   topDims: number;

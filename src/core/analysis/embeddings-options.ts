@@ -3,7 +3,7 @@
  * (the edge checks runners' payloads with them).
  */
 
-/** The edge's embeddings options (part of the result's key; DEFAULT_OPTIONS.embeddings in src/protocol/catalog.ts). */
+/** The edge's embeddings options (part of the result's key; DEFAULT_OPTIONS.embeddings in src/protocol/result-keys.ts). */
 export type EmbeddingsOptions = {
   /** Samples embedded: the first `samples` of the sweep (fewer when the sweep is smaller). */
   samples: number;

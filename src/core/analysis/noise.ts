@@ -1,7 +1,7 @@
 /**
  * Per-pixel noise of the analysed images: the modes, the default and the noise streams of samples
  * and of styles that are no sample. Pure (no tfjs), so result keys can name it anywhere
- * (src/protocol/catalog.ts); rendering with it is `synthesizeImages` in analysis-models.ts.
+ * (src/protocol/result-keys.ts); rendering with it is `synthesizeImages` in analysis-models.ts.
  */
 
 /**

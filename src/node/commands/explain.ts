@@ -34,7 +34,7 @@ import {
 } from '../builtin-models.js';
 import { sumsFromFile, sweepSums } from '../sweep-sums.js';
 import { EXPLAIN_LIMITS } from '../../protocol/explain.js';
-import { DEFAULT_SWEEP } from '../../protocol/catalog.js';
+import { DEFAULT_SWEEP } from '../../protocol/result-keys.js';
 import {
   classifierModelName,
   DEFAULT_DOMAIN,

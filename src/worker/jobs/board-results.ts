@@ -3,7 +3,8 @@
  * and provenance as text in pieces (a row holds at most 2 MB), the running sum as float64 pieces;
  * and the stored result a finished job publishes (written by result-cache's storeResultOnce).
  */
-import { RESULT_SCHEMA, domainField, type ResultKind, type StoredResult } from '../../protocol/catalog.js';
+import { domainField } from '../../protocol/catalog.js';
+import { RESULT_SCHEMA, type ResultKind, type StoredResult } from '../../protocol/result-keys.js';
 import type { JobSpec } from '../../protocol/job.js';
 import type { JobRow } from './board-schema.js';
 import type { MergeHead } from './merge.js';

@@ -7,16 +7,15 @@
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
 import { RANKING_SCHEMA, type RankingSums } from '../../core/analysis/ranking-sums.js';
 import type { StyleLayout } from '../../core/generator/style-layout.js';
+import { domainField, generatorId } from '../../protocol/catalog.js';
 import {
   DEFAULT_OPTIONS,
   RESULT_KINDS,
   RESULTS_INDEX_PATH,
-  domainField,
-  generatorId,
   type ResultKind,
   type ResultsIndex,
   type StoredResult,
-} from '../../protocol/catalog.js';
+} from '../../protocol/result-keys.js';
 import { forgetJob } from '../jobs/board-client.js';
 import { domainModels, getCatalog } from '../isolate-models.js';
 import { DEFAULT_DOMAIN } from '../../core/data/domain.js';

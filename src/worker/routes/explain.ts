@@ -15,14 +15,8 @@ import { bytesToHex } from '@noble/hashes/utils.js';
 import { DEFAULT_EXPLAIN, DEFAULT_PROJECTION } from '../../core/analysis/explain-defaults.js';
 import type { RankingSums } from '../../core/analysis/ranking-sums.js';
 import { GeneratorArchitectureSchema } from '../../core/generator/architecture.js';
-import {
-  DEFAULT_SWEEP,
-  RESULT_SCHEMA,
-  domainArchitecture,
-  domainField,
-  type CatalogFeatureExtractor,
-  type StoredResult,
-} from '../../protocol/catalog.js';
+import { domainArchitecture, domainField, type CatalogFeatureExtractor } from '../../protocol/catalog.js';
+import { DEFAULT_SWEEP, RESULT_SCHEMA, type StoredResult } from '../../protocol/result-keys.js';
 import {
   EXPLAIN_INLINE,
   EXPLAIN_LIMITS,

@@ -9,7 +9,7 @@
  * yet the ranking-sums job is submitted too and the derived job waits for it (board `needs`).
  */
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
-import { COMPARING_KINDS, RESULT_KINDS, comparedClassifiers } from '../../protocol/catalog.js';
+import { COMPARING_KINDS, RESULT_KINDS, comparedClassifiers } from '../../protocol/result-keys.js';
 import { DEFAULT_SHARD_SIZE } from '../jobs/board.js';
 import { boardCostHeader } from '../jobs/board-cost.js';
 import { jobBoard, jobIndex, jobStatus, listJobs, submitJob } from '../jobs/board-client.js';

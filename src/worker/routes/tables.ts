@@ -7,7 +7,7 @@
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
 import type { RankingSums } from '../../core/analysis/ranking.js';
 import type { AccuracyCurve } from '../../core/analysis/accuracy-curve.js';
-import type { ResultKind, StoredResult } from '../../protocol/catalog.js';
+import type { ResultKind, StoredResult } from '../../protocol/result-keys.js';
 import type { StyleLayout } from '../../core/generator/style-layout.js';
 import { etagOf, getResult, rankingFromSums } from '../result-cache.js';
 import { REVALIDATE, notModified, type AppContext, type AppEnv } from '../http.js';

@@ -7,17 +7,15 @@
 import { z } from '@hono/zod-openapi';
 import { GeneratorArchitectureSchema } from '../../core/generator/architecture.js';
 import { buildStyleLayout, type StyleLayout } from '../../core/generator/style-layout.js';
+import { domainArchitecture, domainField, type Catalog } from '../../protocol/catalog.js';
 import {
   RESULT_KINDS,
   RESULT_SCHEMA,
-  domainArchitecture,
-  domainField,
   resultKey,
   resultOptions,
-  type Catalog,
   type ResultKind,
   type SweepSpec,
-} from '../../protocol/catalog.js';
+} from '../../protocol/result-keys.js';
 import { DEFAULT_DOMAIN } from '../../core/data/domain.js';
 import { JobSchema } from '../../protocol/job.js';
 import { jobByKey } from '../jobs/board-client.js';

@@ -6,8 +6,14 @@
 import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { CATALOG_SCHEMA, generatorId, type Catalog } from '../../src/protocol/catalog.js';
-import { DEFAULT_SWEEP, resultKey, type ResultsIndex } from '../../src/protocol/result-keys.js';
+import {
+  CATALOG_SCHEMA,
+  catalogDomain,
+  catalogDomains,
+  generatorId,
+  type Catalog,
+} from '../../src/protocol/catalog.js';
+import { DEFAULT_SWEEP, resultKey, type ResultsIndex, type ResultsIndexEntry } from '../../src/protocol/result-keys.js';
 import {
   resolveDomainEdgeModels,
   resolveEdgeModels,
@@ -22,6 +28,12 @@ export const ASSETS_DIR = 'dist/edge-assets';
 /** The API viewer's files, served at /docs/<file>. */
 export const DOCS_FILES = ['swagger-ui-bundle.js', 'swagger-ui.css'] as const;
 export const PRECOMPUTED_DIR = 'data/precomputed';
+
+/** The command that recomputes `domain`'s built-in results (scripts/edge/seed.ts; messages name it). */
+export function seedCommand(domain: string, extra = ''): string {
+  const args = [domain === DEFAULT_DOMAIN ? '' : `--domain ${domain}`, extra].filter(Boolean).join(' ');
+  return args ? `npm run seed:edge -- ${args}` : 'npm run seed:edge';
+}
 /** The committed sample of real test images of the adapter sanity check (scripts/edge/write-sanity-sample.ts). */
 export const SANITY_SAMPLE_DIR = 'data/sanity';
 
@@ -79,35 +91,41 @@ export function writeEdgeAssets(
       if (/^[0-9a-f]{64}\.json$/.test(f)) copyFileSync(path.join(precomputed, f), path.join(out, 'results', f));
   }
   writeFileSync(path.join(out, 'results', 'index.json'), JSON.stringify(index));
-  const gid = generatorId(catalog);
-  const stale = index.entries.filter(
-    (e) => e.generatorId !== gid || !catalog.classifiers.some((m) => m.sha256 === e.classifierId),
-  );
+  const stale = index.entries.filter((e) => !isCurrentEntry(catalog, e));
   if (index.entries.length === 0) console.warn('edge assets: no precomputed results (run `npm run seed:edge`)');
   else if (stale.length > 0)
     console.warn(
-      `edge assets: ${stale.length}/${index.entries.length} precomputed results are for other models (run \`npm run seed:edge\` to recompute them)`,
+      `edge assets: ${stale.length}/${index.entries.length} precomputed results are for other models ` +
+        `(recompute them: ${[...new Set(stale.map((e) => seedCommand(e.domain ?? DEFAULT_DOMAIN)))].join('; ')})`,
     );
   return catalog;
 }
 
-/** Classifiers of the built catalog without current precomputed results (stale or never seeded). */
-export function classifiersWithoutResults(out = ASSETS_DIR): string[] {
+/** Whether a results index entry was computed with the models its domain now packages. */
+function isCurrentEntry(catalog: Catalog, e: ResultsIndexEntry): boolean {
+  const domain = e.domain ?? DEFAULT_DOMAIN;
+  const models = catalogDomain(catalog, domain);
+  const gid = domain === DEFAULT_DOMAIN ? generatorId(catalog) : models?.generator?.sha256;
+  return e.generatorId === gid && (models?.classifiers.some((m) => m.sha256 === e.classifierId) ?? false);
+}
+
+/**
+ * The built-in classifiers of the built catalog without current precomputed ranking sums (stale or
+ * never seeded), per domain: every domain with a generator (a domain without one has no results: they
+ * are of generated samples; the default domain's placeholder generator has an id and results).
+ */
+export function classifiersWithoutResults(out = ASSETS_DIR): Array<{ domain: string; classifiers: string[] }> {
   const catalog = JSON.parse(readFileSync(path.join(out, 'catalog.json'), 'utf8')) as Catalog;
   const index = JSON.parse(readFileSync(path.join(out, 'results', 'index.json'), 'utf8')) as ResultsIndex;
-  const gid = generatorId(catalog);
-  return (
-    catalog.classifiers
+  const keys = new Set(index.entries.map((e) => e.key));
+  return catalogDomains(catalog)
+    .filter((d) => d.name === DEFAULT_DOMAIN || d.generator !== null)
+    .map((d) => {
+      const gid = d.name === DEFAULT_DOMAIN ? generatorId(catalog) : d.generator!.sha256;
       // By key: results keyed otherwise (e.g. another noise mode: result-keys.ts RESULT_NOISE) are stale too.
-      .filter(
-        (m) =>
-          !index.entries.some(
-            (e) =>
-              e.kind === 'ranking-sums' &&
-              e.key ===
-                resultKey({ kind: 'ranking-sums', generatorId: gid, classifierId: m.sha256, sweep: DEFAULT_SWEEP }),
-          ),
-      )
-      .map((m) => m.name)
-  );
+      const key = (classifierId: string) =>
+        resultKey({ kind: 'ranking-sums', generatorId: gid, classifierId, sweep: DEFAULT_SWEEP, domain: d.name });
+      return { domain: d.name, classifiers: d.classifiers.filter((m) => !keys.has(key(m.sha256))).map((m) => m.name) };
+    })
+    .filter((d) => d.classifiers.length > 0);
 }

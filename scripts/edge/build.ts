@@ -2,8 +2,8 @@
  * `npm run build:edge`: bundles the worker (esbuild.config.ts `workerBuild`) into dist/worker/ and
  * writes its static assets (models, catalog, precomputed results) into dist/edge-assets/.
  * Prints the bundle size (raw and gzip; the weights are assets, not part of it). With
- * --seed-if-stale, runs `npm run seed:edge` first when the precomputed results are not for the
- * packaged models (a fresh machine, new weights). With --dev-vars (npm run dev:edge), writes the
+ * --seed-if-stale, runs `npm run seed:edge [-- --domain NAME]` for each domain whose precomputed results are
+ * not for the packaged models (a fresh machine, new weights). With --dev-vars (npm run dev:edge), writes the
  * local secrets file .dev.vars (random SUBMIT_TOKEN and RUNNER_TOKEN) when missing and says where.
  */
 import { build } from 'esbuild';
@@ -12,7 +12,7 @@ import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { WORKER_OUTDIR, workerBuild } from '../../esbuild.config.js';
 import { spawnSync } from 'node:child_process';
-import { ASSETS_DIR, classifiersWithoutResults, writeEdgeAssets } from './assets.js';
+import { ASSETS_DIR, classifiersWithoutResults, seedCommand, writeEdgeAssets } from './assets.js';
 import { buildWidgets } from './widgets-bundle.js';
 import { WASM_BINARY } from './wasm-plugin.js';
 import { BUNDLE_SIZE_FILE, startupModules, type BundleSize } from './bundle-parts.js';
@@ -73,12 +73,16 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   await buildEdge();
   // --seed-if-stale (npm run dev:edge): compute the built-in results when the models changed.
   const missing = args['seed-if-stale'] ? classifiersWithoutResults() : [];
-  if (missing.length > 0) {
+  for (const { domain, classifiers } of missing) {
+    const command = seedCommand(domain);
     console.log(
-      `no current precomputed results for ${missing.join(', ')}: running npm run seed:edge (about a minute on 2 cores)`,
+      `no current precomputed results for ${classifiers.join(', ')} (${domain}): running ${command} ` +
+        '(a few minutes on 2 cores)',
     );
-    const r = spawnSync('npm', ['run', 'seed:edge'], { stdio: 'inherit' });
+    const r = spawnSync('npm', command.split(' ').slice(1), { stdio: 'inherit' });
     if (r.status !== 0) process.exit(r.status ?? 1);
+  }
+  if (missing.length > 0) {
     writeEdgeAssets();
     await buildWidgets(ASSETS_DIR);
   }

@@ -1,14 +1,19 @@
 /**
- * `npm run seed:edge`: computes the built-in precomputed results the edge serves (ranking sums,
- * histograms, accuracy curves, corner cases, directions for every classifier, on the default sweep) with the
- * same models the asset build packages, and writes them to data/precomputed/ keyed by
- * content hash. Rerun it whenever the generator or a classifier changes (the asset build warns).
+ * `npm run seed:edge [-- --domain NAME]`: computes one domain's built-in precomputed results the edge
+ * serves (ranking sums, histograms, accuracy curves, corner cases, directions and embeddings of every
+ * built-in classifier of the domain, on the default sweep) with the same models the asset build
+ * packages, and writes them to data/precomputed/ keyed by content hash (outside the default domain
+ * the domain is part of every key and entry). The other domains' results are kept: one command per
+ * domain. Rerun it whenever the domain's generator or a classifier changes (the asset build warns,
+ * test/worker/edge-sources.test.ts fails).
  *
- * Options: --count N (population size; default DEFAULT_SWEEP.count, which the API's default
- * queries use), --backend cpu|wasm (default wasm), --only embeddings|directions (add that kind to
- * the existing results, from their stored ranking sums, with the models they were computed with).
+ * Options: --domain mnist|fashion|colored-mnist (default mnist: `weights/`; another: `weights/<domain>/`,
+ * whose trained generator must be there), --count N (population size; default DEFAULT_SWEEP.count,
+ * which the API's default queries use), --backend cpu|wasm (default wasm), --only embeddings|directions
+ * (add that kind to the domain's existing results, from their stored ranking sums, with the models they
+ * were computed with).
  */
-import { mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { enumOption, intOption, parseOptions } from '../../src/node/args.js';
 import { useBackend, isNodeBackend } from '../../src/node/backend.js';
@@ -25,6 +30,7 @@ import {
 } from '../../src/core/analysis/derived-results.js';
 import type { AnalysisModels } from '../../src/core/analysis/analysis-models.js';
 import type { RankingSums } from '../../src/core/analysis/ranking.js';
+import { DEFAULT_DOMAIN, domainNames } from '../../src/core/data/domain.js';
 import {
   DEFAULT_OPTIONS,
   DEFAULT_SWEEP,
@@ -36,280 +42,281 @@ import {
   type StoredResult,
   type SweepSpec,
 } from '../../src/protocol/result-keys.js';
-import { PRECOMPUTED_DIR } from './assets.js';
-import { buildEdgeModels, pinGenerator, resolveEdgeModels } from './sources.js';
-import { EMBEDDINGS_KIND, EMBEDDINGS_OPTIONS, embeddingsKey } from '../../src/worker/embeddings.js';
+import { domainField } from '../../src/protocol/catalog.js';
+import { PRECOMPUTED_DIR, seedCommand } from './assets.js';
+import {
+  buildEdgeModels,
+  pinGenerator,
+  resolveDomainEdgeModels,
+  resolveEdgeModels,
+  type EdgeModels,
+} from './sources.js';
+import { EMBEDDINGS_OPTIONS } from '../../src/worker/embeddings.js';
 import { computeEmbeddings } from './seed-embeddings.js';
 
-const USAGE = 'usage: npm run seed:edge [-- --backend cpu|wasm] [--only embeddings|directions] [--count N]';
+const USAGE =
+  'usage: npm run seed:edge [-- --domain NAME] [--backend cpu|wasm] [--only embeddings|directions] [--count N]';
+
+/** A domain's built-in models as the seeding computes with them, with the ids its results are keyed by. */
+interface SeedModels {
+  domain: string;
+  generatorId: string;
+  models: AnalysisModels[];
+}
+
+/** The packaged models of `domain` (`fresh`: the newest MNIST checkpoint, pinned for the asset build). */
+function domainEdgeModels(domain: string, fresh: boolean): EdgeModels {
+  if (domain === DEFAULT_DOMAIN) return resolveEdgeModels(process.cwd(), { fresh });
+  const found = resolveDomainEdgeModels(process.cwd()).find((d) => d.domain.name === domain);
+  if (!found?.models.generator)
+    throw new Error(
+      `domain ${domain} has no trained generator under weights/${domain}/generator/: ` +
+        'its results are of generated samples (export the generator first)',
+    );
+  return found.models;
+}
+
+function seedModels(domain: string, edge: EdgeModels): SeedModels {
+  const { generator, generatorId, classifiers } = buildEdgeModels(edge);
+  return {
+    domain,
+    generatorId,
+    models: classifiers.map((c) => ({ generator, generatorId, classifier: c.model, classifierId: c.id })),
+  };
+}
+
+/** The other classifiers of the domain an accuracy-curves or directions result measures beside `m`. */
+function comparedWith(all: SeedModels, m: AnalysisModels) {
+  return comparedClassifiers(
+    all.models.map((o) => ({ ...o, sha256: o.classifierId })),
+    m.classifierId,
+  ).map((o) => ({ name: o.classifier.name, classifier: o.classifier, classifierId: o.classifierId }));
+}
+
+function readIndex(): ResultsIndex {
+  const file = path.join(PRECOMPUTED_DIR, 'index.json');
+  return existsSync(file)
+    ? (JSON.parse(readFileSync(file, 'utf8')) as ResultsIndex)
+    : { schema: 'faultlines.edge-results-index/1', generatedAt: '', entries: [] };
+}
+
+const ofDomain = (domain: string) => (e: { domain?: string }) => (e.domain ?? DEFAULT_DOMAIN) === domain;
+
+/**
+ * Writes the index with `domain`'s time of seeding (the default domain's in `generatedAt`, as before
+ * domains, so its listing is unchanged by another domain's seeding), and removes result files no
+ * entry names (the replaced results of this domain).
+ */
+function writeIndex(index: ResultsIndex, domain: string): void {
+  const at = new Date().toISOString();
+  if (domain === DEFAULT_DOMAIN) index.generatedAt = at;
+  else index.domainsGeneratedAt = { ...index.domainsGeneratedAt, [domain]: at };
+  writeFileSync(path.join(PRECOMPUTED_DIR, 'index.json'), JSON.stringify(index, null, 1));
+  const kept = new Set(index.entries.map((e) => `${e.key}.json`));
+  for (const f of readdirSync(PRECOMPUTED_DIR))
+    if (/^[0-9a-f]{64}\.json$/.test(f) && !kept.has(f)) rmSync(path.join(PRECOMPUTED_DIR, f));
+}
+
+/** Stores one result of `m` in data/precomputed and in `index` (replacing an entry of the same key). */
+function storeResult(
+  index: ResultsIndex,
+  seed: SeedModels,
+  m: AnalysisModels,
+  r: { kind: ResultKind; sweep: SweepSpec; payload: unknown; seconds: number; by: string },
+): void {
+  const options = DEFAULT_OPTIONS[r.kind];
+  const domain = domainField(seed.domain);
+  const ids = { generatorId: seed.generatorId, classifierId: m.classifierId };
+  const key = resultKey({ kind: r.kind, ...ids, sweep: r.sweep, options, ...domain });
+  const stored: StoredResult = {
+    schema: RESULT_SCHEMA,
+    key,
+    kind: r.kind,
+    ...domain,
+    ...ids,
+    classifier: m.classifier.name,
+    sweep: r.sweep,
+    options,
+    computed: {
+      by: r.by,
+      backend: tf.getBackend(),
+      seconds: Math.round(r.seconds * 10) / 10,
+      at: new Date().toISOString(),
+    },
+    payload: compactResult(r.payload),
+  };
+  const text = JSON.stringify(stored);
+  writeFileSync(path.join(PRECOMPUTED_DIR, `${key}.json`), text);
+  index.entries = index.entries.filter((e) => e.key !== key);
+  index.entries.push({
+    key,
+    kind: r.kind,
+    ...domain,
+    classifier: m.classifier.name,
+    ...ids,
+    sweep: r.sweep,
+    bytes: text.length,
+  });
+  console.log(`  ${r.kind} ${m.classifier.name}: ${(text.length / 1024).toFixed(0)} KiB, ${r.seconds.toFixed(1)} s`);
+}
+
+const secondsSince = (t0: number) => (Date.now() - t0) / 1000;
 
 async function main(): Promise<void> {
   const args = parseOptions(
     process.argv.slice(2),
-    { backend: { type: 'string', default: 'wasm' }, only: { type: 'string' }, count: { type: 'string' } },
+    {
+      backend: { type: 'string', default: 'wasm' },
+      only: { type: 'string' },
+      count: { type: 'string' },
+      domain: { type: 'string', default: DEFAULT_DOMAIN },
+    },
     USAGE,
   );
   const backend = args.backend;
   if (!isNodeBackend(backend)) throw new Error(`--backend must be cpu or wasm, got ${backend}`);
+  const domain = enumOption(args.domain, 'domain', domainNames());
   await useBackend(backend);
+  mkdirSync(PRECOMPUTED_DIR, { recursive: true });
   if (args.only !== undefined) {
     const only = enumOption(args.only, 'only', ['embeddings', 'directions'] as const);
-    return only === 'embeddings' ? seedEmbeddingsOnly() : seedDirectionsOnly();
+    return only === 'embeddings' ? seedEmbeddingsOnly(domain) : seedDirectionsOnly(domain);
   }
   const sweep: SweepSpec = {
     seed: DEFAULT_SWEEP.seed,
     count: intOption(args.count ?? DEFAULT_SWEEP.count, 'count', 1),
   };
-  const edge = resolveEdgeModels(process.cwd(), { fresh: true });
+  const edge = domainEdgeModels(domain, true);
   if (edge.classifiers.length === 0)
-    throw new Error('no classifier weights under weights/: train them first (npm run train:classifier)');
-  const { generator, generatorId, classifiers } = buildEdgeModels(edge);
+    throw new Error(
+      `no classifier weights of domain ${domain} under weights/: train them first (npm run train:classifier)`,
+    );
+  const seed = seedModels(domain, edge);
   if (edge.generator?.entry.source === 'checkpoint') pinGenerator(edge.generator);
+  const started = Date.now();
   console.log(
-    `seed:edge: generator ${edge.generator?.entry.label ?? 'random-init placeholder'} (${generatorId.slice(0, 12)}), ` +
-      `${edge.classifiers.length} classifier(s), sweep seed ${sweep.seed} count ${sweep.count}, backend ${backend}`,
+    `seed:edge: domain ${domain}, generator ${edge.generator?.entry.label ?? 'random-init placeholder'} ` +
+      `(${seed.generatorId.slice(0, 12)}), ${seed.models.length} classifier(s), sweep seed ${sweep.seed} ` +
+      `count ${sweep.count}, backend ${backend}`,
   );
-
-  const modelsOf = (c: (typeof classifiers)[number]): AnalysisModels => ({
-    generator,
-    classifier: c.model,
-    generatorId,
-    classifierId: c.id,
-  });
-
-  rmSync(PRECOMPUTED_DIR, { recursive: true, force: true });
-  mkdirSync(PRECOMPUTED_DIR, { recursive: true });
-  const index: ResultsIndex = {
-    schema: 'faultlines.edge-results-index/1',
-    generatedAt: new Date().toISOString(),
-    entries: [],
-  };
-  const write = (kind: ResultKind, c: (typeof classifiers)[number], payload: unknown, seconds: number) => {
-    const options = DEFAULT_OPTIONS[kind];
-    const key = resultKey({ kind, generatorId, classifierId: c.id, sweep, options });
-    const stored: StoredResult = {
-      schema: RESULT_SCHEMA,
-      key,
-      kind,
-      generatorId,
-      classifierId: c.id,
-      classifier: c.name,
-      sweep,
-      options,
-      computed: {
-        by: 'npm run seed:edge',
-        backend: tf.getBackend(),
-        seconds: Math.round(seconds * 10) / 10,
-        at: new Date().toISOString(),
-      },
-      payload: compactResult(payload),
-    };
-    const text = JSON.stringify(stored);
-    writeFileSync(path.join(PRECOMPUTED_DIR, `${key}.json`), text);
-    index.entries.push({ key, kind, classifier: c.name, generatorId, classifierId: c.id, sweep, bytes: text.length });
-    console.log(`  ${kind} ${c.name}: ${(text.length / 1024).toFixed(0)} KiB, ${seconds.toFixed(1)} s`);
-  };
+  // This domain's results are replaced; the other domains' stay.
+  const index = readIndex();
+  index.entries = index.entries.filter((e) => !ofDomain(domain)(e));
+  const by = seedCommand(domain);
+  const store = (m: AnalysisModels, kind: ResultKind, payload: unknown, seconds: number) =>
+    storeResult(index, seed, m, { kind, sweep, payload, seconds, by });
 
   // The population of each classifier (the same styles for all), shared by its histograms and curves.
   const pops = [];
-  for (const c of classifiers) {
+  for (const m of seed.models) {
     const t0 = Date.now();
-    pops.push({ c, pop: await resultPopulation({ models: modelsOf(c), sweep }), seconds: (Date.now() - t0) / 1000 });
+    pops.push({ m, pop: await resultPopulation({ models: m, sweep }), seconds: secondsSince(t0) });
   }
   // Derived results are computed by src/core/analysis/derived-results.ts (as runners compute them) from the
   // sums as stored, which /v1/rankings and a runner read back.
-  for (const { c, pop, seconds: popSeconds } of pops) {
-    const models = modelsOf(c);
+  for (const { m, pop, seconds: popSeconds } of pops) {
     let t0 = Date.now();
-    const sums = compactResult(await rankingSweep(models, { ...sweep, classIndex: null }, { batchSize: 50 }));
-    write('ranking-sums', c, sums, (Date.now() - t0) / 1000);
-    const input: ResultInput = { models, name: c.name, sweep, sums };
+    const sums = compactResult(await rankingSweep(m, { ...sweep, classIndex: null }, { batchSize: 50 }));
+    store(m, 'ranking-sums', sums, secondsSince(t0));
+    const input: ResultInput = { models: m, name: m.classifier.name, sweep, sums };
+    const compare = comparedWith(seed, m);
 
     t0 = Date.now();
-    write(
-      'histograms',
-      c,
-      await histogramsResult(input, DEFAULT_OPTIONS.histograms, pop),
-      popSeconds + (Date.now() - t0) / 1000,
-    );
-
+    const histograms = await histogramsResult(input, DEFAULT_OPTIONS.histograms, pop);
+    store(m, 'histograms', histograms, popSeconds + secondsSince(t0));
     t0 = Date.now();
-    const compare = comparedClassifiers(
-      classifiers.map((o) => ({ ...o, sha256: o.id })),
-      c.id,
-    ).map((o) => ({ name: o.name, classifier: o.model, classifierId: o.id }));
-    write(
-      'accuracy-curves',
-      c,
-      await accuracyCurvesResult(input, DEFAULT_OPTIONS['accuracy-curves'], compare, pop),
-      popSeconds + (Date.now() - t0) / 1000,
-    );
-
+    const curves = await accuracyCurvesResult(input, DEFAULT_OPTIONS['accuracy-curves'], compare, pop);
+    store(m, 'accuracy-curves', curves, popSeconds + secondsSince(t0));
     t0 = Date.now();
-    write(
-      'corner-cases',
-      c,
-      await cornerCasesResult(input, DEFAULT_OPTIONS['corner-cases'], pop),
-      (Date.now() - t0) / 1000,
-    );
-
+    store(m, 'corner-cases', await cornerCasesResult(input, DEFAULT_OPTIONS['corner-cases'], pop), secondsSince(t0));
     t0 = Date.now();
-    write(
-      'directions',
-      c,
-      await directionsResult(input, DEFAULT_OPTIONS.directions, compare),
-      (Date.now() - t0) / 1000,
-    );
+    store(m, 'directions', await directionsResult(input, DEFAULT_OPTIONS.directions, compare), secondsSince(t0));
   }
-  await writeEmbeddings(classifiers.map(modelsOf), sweep, index);
-  writeFileSync(path.join(PRECOMPUTED_DIR, 'index.json'), JSON.stringify(index, null, 1));
-  const total = readdirSync(PRECOMPUTED_DIR).length;
+  await writeEmbeddings(seed, sweep, index, by);
+  writeIndex(index, domain);
   console.log(
-    `seed:edge: wrote ${total} files to ${PRECOMPUTED_DIR}; rebuild the worker assets with npm run build:edge`,
+    `seed:edge: domain ${domain}: ${index.entries.filter(ofDomain(domain)).length} results in ` +
+      `${secondsSince(started).toFixed(0)} s, written to ${PRECOMPUTED_DIR}; rebuild the worker assets with npm run build:edge`,
   );
 }
 
+/** The domain's stored ranking sums, by classifier id (at least one, else it says what to run). */
+function storedSums(index: ResultsIndex, domain: string) {
+  const entries = index.entries.filter((e) => e.kind === 'ranking-sums' && ofDomain(domain)(e));
+  if (entries.length === 0)
+    throw new Error(`no precomputed ranking sums of domain ${domain}: run ${seedCommand(domain)}`);
+  return entries;
+}
+
 /**
- * `--only directions`: adds the directions of every classifier to the existing results, derived from
- * their stored ranking sums (as a runner derives them) with the models they were computed with.
+ * `--only directions`: adds the directions of every classifier of the domain to its existing results,
+ * derived from their stored ranking sums (as a runner derives them) with the models they were computed with.
  */
-async function seedDirectionsOnly(): Promise<void> {
-  const index = JSON.parse(readFileSync(path.join(PRECOMPUTED_DIR, 'index.json'), 'utf8')) as ResultsIndex;
-  const sumsEntries = index.entries.filter((e) => e.kind === 'ranking-sums');
-  if (sumsEntries.length === 0) throw new Error('no precomputed ranking sums: run npm run seed:edge');
-  const models = loadSeededModels(sumsEntries[0].generatorId);
-  const byId = new Map(models.map((m) => [m.classifierId, m]));
-  index.entries = index.entries.filter((e) => e.kind !== 'directions');
+async function seedDirectionsOnly(domain: string): Promise<void> {
+  const index = readIndex();
+  const sumsEntries = storedSums(index, domain);
+  const seed = loadSeededModels(domain, sumsEntries[0].generatorId);
+  const byId = new Map(seed.models.map((m) => [m.classifierId, m]));
+  index.entries = index.entries.filter((e) => !(e.kind === 'directions' && ofDomain(domain)(e)));
   for (const e of sumsEntries) {
     const m = byId.get(e.classifierId);
     if (!m)
       throw new Error(
         `the precomputed sums of ${e.classifier} are for classifier weights ` +
-          `${e.classifierId.slice(0, 12)}, not under weights/: run the whole npm run seed:edge`,
+          `${e.classifierId.slice(0, 12)}, not under weights/: run the whole ${seedCommand(domain)}`,
       );
     const sums = (
       JSON.parse(readFileSync(path.join(PRECOMPUTED_DIR, `${e.key}.json`), 'utf8')) as StoredResult<RankingSums>
     ).payload;
-    const compare = comparedClassifiers(
-      models.map((o) => ({ ...o, sha256: o.classifierId })),
-      m.classifierId,
-    ).map((o) => ({
-      name: o.classifier.name,
-      classifier: o.classifier,
-      classifierId: o.classifierId,
-    }));
     const t0 = Date.now();
     const payload = await directionsResult(
       { models: m, name: e.classifier, sweep: e.sweep, sums },
       DEFAULT_OPTIONS.directions,
-      compare,
+      comparedWith(seed, m),
     );
-    const options = DEFAULT_OPTIONS.directions;
-    const key = resultKey({
+    storeResult(index, seed, m, {
       kind: 'directions',
-      generatorId: m.generatorId,
-      classifierId: m.classifierId,
       sweep: e.sweep,
-      options,
-    });
-    const stored: StoredResult = {
-      schema: RESULT_SCHEMA,
-      key,
-      kind: 'directions',
-      generatorId: m.generatorId,
-      classifierId: m.classifierId,
-      classifier: e.classifier,
-      sweep: e.sweep,
-      options,
-      computed: {
-        by: 'npm run seed:edge -- --only directions',
-        backend: tf.getBackend(),
-        seconds: Math.round((Date.now() - t0) / 100) / 10,
-        at: new Date().toISOString(),
-      },
       payload,
-    };
-    const text = JSON.stringify(stored);
-    writeFileSync(path.join(PRECOMPUTED_DIR, `${key}.json`), text);
-    index.entries.push({
-      key,
-      kind: 'directions',
-      classifier: e.classifier,
-      generatorId: m.generatorId,
-      classifierId: m.classifierId,
-      sweep: e.sweep,
-      bytes: text.length,
+      seconds: secondsSince(t0),
+      by: seedCommand(domain, '--only directions'),
     });
-    console.log(
-      `  directions ${e.classifier}: ${(text.length / 1024).toFixed(0)} KiB, ${((Date.now() - t0) / 1000).toFixed(1)} s`,
-    );
   }
-  writeFileSync(path.join(PRECOMPUTED_DIR, 'index.json'), JSON.stringify(index, null, 1));
+  writeIndex(index, domain);
 }
 
-/** Embeddings (figure 3) for every classifier, added to `index` (replacing earlier ones). */
-async function writeEmbeddings(models: AnalysisModels[], sweep: SweepSpec, index: ResultsIndex): Promise<void> {
+/** Embeddings (figure 3) for every classifier of the domain, added to `index` (replacing earlier ones). */
+async function writeEmbeddings(seed: SeedModels, sweep: SweepSpec, index: ResultsIndex, by: string): Promise<void> {
   const t0 = Date.now();
-  const payloads = await computeEmbeddings(models, sweep);
-  index.entries = index.entries.filter((e) => e.kind !== EMBEDDINGS_KIND);
-  for (const m of models) {
-    const key = embeddingsKey(m.generatorId, m.classifierId, sweep);
-    const stored = {
-      schema: RESULT_SCHEMA,
-      key,
-      kind: EMBEDDINGS_KIND,
-      generatorId: m.generatorId,
-      classifierId: m.classifierId,
-      classifier: m.classifier.name,
-      sweep,
-      options: EMBEDDINGS_OPTIONS,
-      computed: {
-        by: 'npm run seed:edge',
-        backend: tf.getBackend(),
-        seconds: Math.round((Date.now() - t0) / 100) / 10,
-        at: new Date().toISOString(),
-      },
-      payload: payloads.get(m.classifier.name),
-    };
-    const text = JSON.stringify(stored);
-    writeFileSync(path.join(PRECOMPUTED_DIR, `${key}.json`), text);
-    index.entries.push({
-      key,
-      kind: EMBEDDINGS_KIND,
-      classifier: m.classifier.name,
-      generatorId: m.generatorId,
-      classifierId: m.classifierId,
-      sweep,
-      bytes: text.length,
-    });
-    console.log(`  embeddings ${m.classifier.name}: ${(text.length / 1024).toFixed(0)} KiB`);
-  }
-  console.log(`  embeddings: ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+  const payloads = await computeEmbeddings(seed.models, sweep);
+  const seconds = secondsSince(t0);
+  for (const m of seed.models)
+    storeResult(index, seed, m, { kind: 'embeddings', sweep, payload: payloads.get(m.classifier.name), seconds, by });
+  console.log(`  embeddings: ${seconds.toFixed(1)} s (options ${JSON.stringify(EMBEDDINGS_OPTIONS)})`);
 }
 
-/** `--only embeddings`: adds the embeddings to the existing results, with the models they were computed with (the pinned generator). */
-async function seedEmbeddingsOnly(): Promise<void> {
-  const index = JSON.parse(readFileSync(path.join(PRECOMPUTED_DIR, 'index.json'), 'utf8')) as ResultsIndex;
-  const first = index.entries.find((e) => e.kind !== EMBEDDINGS_KIND);
-  if (!first) throw new Error('no precomputed results: run npm run seed:edge');
-  await writeEmbeddings(loadSeededModels(first.generatorId), first.sweep, index);
-  writeFileSync(path.join(PRECOMPUTED_DIR, 'index.json'), JSON.stringify(index, null, 1));
+/** `--only embeddings`: adds the embeddings to the domain's existing results, with the models they were computed with. */
+async function seedEmbeddingsOnly(domain: string): Promise<void> {
+  const index = readIndex();
+  const first = storedSums(index, domain)[0];
+  await writeEmbeddings(
+    loadSeededModels(domain, first.generatorId),
+    first.sweep,
+    index,
+    seedCommand(domain, '--only embeddings'),
+  );
+  writeIndex(index, domain);
 }
 
-/** The models under weights/ (the pinned generator), checked to be those of the seeded results (`generatorId`). */
-function loadSeededModels(seededGeneratorId: string): AnalysisModels[] {
-  const { generator, generatorId, classifiers } = buildEdgeModels(resolveEdgeModels(process.cwd()));
-  if (generatorId !== seededGeneratorId)
+/** The domain's packaged models (MNIST: the pinned generator), checked to be those of its seeded results. */
+function loadSeededModels(domain: string, seededGeneratorId: string): SeedModels {
+  const seed = seedModels(domain, domainEdgeModels(domain, false));
+  if (seed.generatorId !== seededGeneratorId)
     throw new Error(
-      `the precomputed results are for generator ${seededGeneratorId.slice(0, 12)}, ` +
-        `the available one is ${generatorId.slice(0, 12)}: run the whole npm run seed:edge`,
+      `the precomputed results of domain ${domain} are for generator ${seededGeneratorId.slice(0, 12)}, ` +
+        `the available one is ${seed.generatorId.slice(0, 12)}: run the whole ${seedCommand(domain)}`,
     );
-  return classifiers.map((c) => ({
-    generator,
-    generatorId,
-    classifierId: c.id,
-    classifier: c.model,
-  }));
+  return seed;
 }
 
 await main();

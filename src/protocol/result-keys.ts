@@ -165,6 +165,9 @@ export interface ResultsIndexEntry {
 
 export interface ResultsIndex {
   schema: 'faultlines.edge-results-index/1';
+  /** When the default domain's results were seeded. */
   generatedAt: string;
+  /** When each other domain's were (each domain is seeded by its own command). */
+  domainsGeneratedAt?: Record<string, string>;
   entries: ResultsIndexEntry[];
 }

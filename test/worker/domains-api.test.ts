@@ -10,12 +10,21 @@ import { decode, encode } from 'fast-png';
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '../../src/core/tf.js';
 import { COLOUR, DEFAULT_DOMAIN, DOMAINS, FASHION, MNIST } from '../../src/core/data/domain.js';
-import { buildClassifier } from '../../src/core/loading/built-models.js';
 import { folderSource, loadModelFilesSync } from '../../src/core/loading/model-files.js';
 import { DomainsResponseSchema, type DomainsResponse } from '../../src/protocol/domains.js';
 import { useBackend } from '../../src/node/backend.js';
-import { SUBMIT_AUTH, addDomainSums, edgeForFile, problemOf } from './harness.js';
-import { DEFAULT_SWEEP, resultKey } from '../../src/protocol/result-keys.js';
+import { SUBMIT_AUTH, edgeForFile, problemOf } from './harness.js';
+import {
+  DEFAULT_OPTIONS,
+  DEFAULT_SWEEP,
+  RESULT_KINDS,
+  resultKey,
+  type ResultKind,
+  type StoredResult,
+} from '../../src/protocol/result-keys.js';
+import { histogramsResult } from '../../src/core/analysis/derived-results.js';
+import type { RankingSums } from '../../src/core/analysis/ranking.js';
+import { buildClassifier, buildGenerator } from '../../src/core/loading/built-models.js';
 import {
   MNIST_REPLIES_FIXTURE,
   MNIST_REQUESTS,
@@ -24,17 +33,26 @@ import {
   type RecordedReply,
 } from './mnist-replies.js';
 
-/** The fashion ranking sums of the default sweep, keyed as the worker keys them (the domain is part of the key). */
-let fashionSumsKey = '';
-const edge = edgeForFile((assets, catalog) => {
-  fashionSumsKey = addDomainSums(assets, catalog, FASHION.name);
-});
+// Fashion's built-in results are committed (npm run seed:edge -- --domain fashion; current:
+// test/worker/edge-sources.test.ts) and served as they are.
+const edge = edgeForFile();
 
 const manifestAt = (...p: string[]) =>
   JSON.parse(readFileSync(path.join('weights', ...p, 'manifest.json'), 'utf8')) as {
     sha256: string;
     metrics: Record<string, unknown> & { quality?: Record<string, number> };
   };
+
+/** A fashion result of the default sweep keyed as the worker keys it (the domain is part of the key). */
+const fashionKey = (kind: ResultKind, classifier = 'classifier-clean') =>
+  resultKey({
+    kind,
+    generatorId: manifestAt(FASHION.name, 'generator').sha256,
+    classifierId: manifestAt(FASHION.name, classifier).sha256,
+    sweep: DEFAULT_SWEEP,
+    domain: FASHION.name,
+  });
+const fashionSumsKey = fashionKey('ranking-sums');
 
 /** A classifier as committed, built here (wasm) to re-classify what the edge rendered. */
 function committedClassifier(...p: string[]) {
@@ -349,22 +367,27 @@ describe('?domain= on every endpoint that serves results or computes', () => {
     // MNIST's ranking is its own.
     const mnist = (await (await edge().fetch('/v1/rankings')).json()) as { key: string; generatorId: string };
     expect(mnist.generatorId).toBe(manifestAt('generator').sha256);
-    // The listing is per domain.
+    // The listing is per domain: every kind of both fashion classifiers, current, and none of them in MNIST's.
     const list = async (q: string) =>
       ((await (await edge().fetch(`/v1/results${q}`)).json()) as { entries: Array<{ key: string; current: boolean }> })
         .entries;
-    expect((await list(`?domain=${FASHION.name}`)).map((e) => [e.key, e.current])).toEqual([[fashionSumsKey, true]]);
-    expect((await list('')).some((e) => e.key === fashionSumsKey)).toBe(false);
+    const fashionKeys = FASHION.classifierVariants.flatMap((v) =>
+      RESULT_KINDS.map((kind) => fashionKey(kind, `classifier-${v}`)),
+    );
+    const listed = await list(`?domain=${FASHION.name}`);
+    expect(listed.map((e) => e.key).sort()).toEqual([...fashionKeys].sort());
+    expect(listed.every((e) => e.current)).toBe(true);
+    expect((await list('')).some((e) => fashionKeys.includes(e.key))).toBe(false);
   });
 
   it('a fashion miss names the job to submit with its domain; the live traversal computes with fashion models', async () => {
-    const p = await problemOf(await edge().fetch(`/v1/histograms?domain=${FASHION.name}`));
+    const p = await problemOf(await edge().fetch(`/v1/histograms?domain=${FASHION.name}&seed=5&count=40`));
     expect([p.status, p.type]).toEqual([404, '/problems/not-computed']);
     expect((p.submit as { body: unknown }).body).toEqual({
       kind: 'histograms',
       classifier: 'classifier-clean',
-      seed: DEFAULT_SWEEP.seed,
-      count: DEFAULT_SWEEP.count,
+      seed: 5,
+      count: 40,
       domain: FASHION.name,
     });
     const t = await edge().fetch(`/v1/traversal?domain=${FASHION.name}&class=3&dim=17&frames=3&scale=1`);
@@ -416,5 +439,39 @@ describe('?domain= on every endpoint that serves results or computes', () => {
       featureExtractorId: manifestAt(FASHION.name, 'feature-extractor').sha256,
       sums: fashionSumsKey,
     });
+  });
+
+  // Last in the file: its in-process computation blocks this process's event loop for seconds, after which
+  // workerd may have closed a pooled keep-alive connection that a following request would use.
+  it("serves fashion's built-in histograms equal to a recomputation here from the served sums with the committed models", async () => {
+    await useBackend('wasm');
+    const res = await edge().fetch(`/v1/histograms?domain=${FASHION.name}`);
+    expect(res.status).toBe(200);
+    const served = (await res.json()) as { key: string; domain: string; payload: { wellCount: number } };
+    expect([served.key, served.domain]).toEqual([fashionKey('histograms'), FASHION.name]);
+    const sums = ((await (await edge().fetch(`/v1/results/${fashionSumsKey}`)).json()) as StoredResult<RankingSums>)
+      .payload;
+    // Independently: the committed fashion generator and clean classifier, built here.
+    const files = (...p: string[]) => {
+      const dir = path.join('weights', ...p);
+      return loadModelFilesSync(folderSource(dir, (f) => readFileSync(f), path.join));
+    };
+    const generator = buildGenerator(files(FASHION.name, 'generator'));
+    const classifier = committedClassifier(FASHION.name, 'classifier-clean');
+    const { generatorId, classifierId } = fashionIds();
+    const local = await histogramsResult(
+      {
+        models: { generator, classifier, generatorId, classifierId },
+        name: 'classifier-clean',
+        sweep: DEFAULT_SWEEP,
+        sums,
+      },
+      DEFAULT_OPTIONS.histograms,
+    );
+    generator.dispose();
+    classifier.dispose();
+    expect(served.payload).toEqual(JSON.parse(JSON.stringify(local)));
+    // The gradient sweep's verdicts (the sums) and this forward pass of the same 2,000 samples agree.
+    expect(local.wellCount).toBe(sums.correct.reduce((a, b) => a + b, 0));
   });
 });

@@ -4,7 +4,7 @@
  * temporary folder the test may alter (a corrupted weights file, synthetic cached results).
  */
 import { afterAll, beforeAll } from 'vitest';
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { startLocalWorkerd } from '../../scripts/edge/local-workerd.js';
@@ -156,8 +156,9 @@ export function syntheticSums(catalog: Catalog, sweep: SweepSpec, specHash = 'sy
 
 /**
  * Adds ranking sums of the default sweep for `domain`'s default classifier to the built-in results
- * in `assetsDir` (its index too), keyed as the worker keys them (the domain is part of the key);
- * synthetic, of the right shape: for tests of the serving per domain. Returns the key.
+ * in `assetsDir` (its index too), keyed as the worker keys them (the domain is part of the key),
+ * unless the domain's precomputed ones are there and current; synthetic, of the right shape: for
+ * tests of the serving per domain. Returns the key.
  */
 export function addDomainSums(assetsDir: string, catalog: Catalog, domain: string): string {
   const models = catalog.domains!.find((d) => d.name === domain)!;
@@ -176,6 +177,7 @@ export function addDomainSums(assetsDir: string, catalog: Catalog, domain: strin
     classifierId: models.classifiers[0].sha256,
     sweep: DEFAULT_SWEEP,
   };
+  if (existsSync(path.join(assetsDir, resultPath(entry.key)))) return entry.key; // precomputed and current
   const body = JSON.stringify({
     schema: RESULT_SCHEMA,
     ...entry,
@@ -337,7 +339,7 @@ export const fixtureFile = (p: string) => new Blob([readFileSync(p)]);
  */
 export function classifierUpload(
   dir: string,
-  opts: { adapter?: unknown; weights?: Array<[string, Blob]>; name?: string } = {},
+  opts: { adapter?: unknown; weights?: Array<[string, Blob]>; name?: string; domain?: string } = {},
 ): FormData {
   const form = new FormData();
   form.append('model', fixtureFile(path.join(dir, 'model.json')), 'model.json');
@@ -354,6 +356,7 @@ export function classifierUpload(
     'adapter.json',
   );
   if (opts.name) form.append('name', opts.name);
+  if (opts.domain) form.append('domain', opts.domain);
   return form;
 }
 

@@ -282,7 +282,7 @@ export function registerAnalysisResults(app: OpenAPIHono<AppEnv>): void {
             'application/json': {
               schema: z
                 .object({
-                  generatedAt: z.string(),
+                  generatedAt: z.string().openapi({ description: "When the domain's results were seeded" }),
                   defaults: z.object({ sweep: SweepSchema, options: z.record(z.string(), z.unknown()) }),
                   entries: z.array(
                     z.object({
@@ -321,7 +321,8 @@ export function registerAnalysisResults(app: OpenAPIHono<AppEnv>): void {
       const ids = new Set(own.classifiers.map((m) => m.sha256));
       return json(
         {
-          generatedAt: index.generatedAt,
+          generatedAt:
+            domain === DEFAULT_DOMAIN ? index.generatedAt : (index.domainsGeneratedAt?.[domain] ?? index.generatedAt),
           defaults: {
             sweep: { seed: SweepQuery.seed.parse(undefined), count: SweepQuery.count.parse(undefined) },
             options: DEFAULT_OPTIONS,

@@ -56,6 +56,8 @@ export const RegisteredClassifierSchema = z.object({
   displayName: z.string(),
   differentiable: z.boolean(),
   nonDifferentiableOp: z.string().nullable(),
+  /** The domain it classifies, given at registration (its analyses use that domain's generator). */
+  domain: z.string(),
   /** null: skipped (`sanityCheckSkipped` says why) or registered before the check existed. */
   sanityCheck: AdapterSanityCheckSchema.nullable(),
   sanityCheckSkipped: z.string().optional(),

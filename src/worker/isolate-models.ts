@@ -23,7 +23,7 @@ import { DEFAULT_DOMAIN } from '../core/data/domain.js';
 import type { Env } from './env.js';
 import { isolateCache, type KeepAlive } from './isolate-cache.js';
 import { ProblemError } from './problem.js';
-import { getRecord, isRegisteredId, type RegisteredRecord } from './registered/records.js';
+import { getRecord, isRegisteredId, recordDomain, type RegisteredRecord } from './registered/records.js';
 import { fetchAsset } from './static-assets.js';
 import { recordPhase, timed, timingPhases } from './server-timing.js';
 
@@ -210,6 +210,7 @@ export function registeredInfo(r: RegisteredRecord): RegisteredClassifier {
     displayName: r.displayName,
     differentiable: r.differentiable,
     nonDifferentiableOp: r.nonDifferentiableOp,
+    domain: recordDomain(r),
     sanityCheck: r.sanityCheck ?? null,
     ...(r.sanityCheckSkipped ? { sanityCheckSkipped: r.sanityCheckSkipped } : {}),
   };
@@ -230,13 +231,14 @@ export async function classifierEntry(
   const entry = models.classifiers.find((c) => c.name === wanted);
   if (entry === undefined) {
     const record = wanted !== null && isRegisteredId(wanted) ? await getRecord(env, wanted) : null;
-    // Registered classifiers are checked against MNIST's test images and its generator (sanity.ts).
-    if (record && domain !== DEFAULT_DOMAIN)
+    // A registered classifier is of the domain it was registered for (checked then against its adapter).
+    if (record && recordDomain(record) !== domain)
       throw new ProblemError(
         400,
         'validation',
-        `registered classifier "${wanted}" is for domain "${DEFAULT_DOMAIN}", not "${domain}"; drop ?domain= or use domain=${DEFAULT_DOMAIN}`,
-        { field: 'domain', classifierDomain: DEFAULT_DOMAIN },
+        `registered classifier "${wanted}" is for domain "${recordDomain(record)}", not "${domain}"; ` +
+          `use ?domain=${recordDomain(record)}`,
+        { field: 'domain', classifierDomain: recordDomain(record) },
       );
     const elsewhere = catalogDomains(catalog).find((d) => d.classifiers.some((c) => c.name === wanted));
     if (elsewhere)
@@ -260,7 +262,9 @@ export async function classifierEntry(
       'not-found',
       `no classifier "${wanted}" in domain "${domain}"; ` +
         `available: ${models.classifiers.map((c) => c.name).join(', ') || 'none'}` +
-        (domain === DEFAULT_DOMAIN ? ', or the id of a registered classifier (GET /v1/classifiers)' : ''),
+        (domain === DEFAULT_DOMAIN
+          ? ', or the id of a registered classifier (GET /v1/classifiers)'
+          : `, or the id of a classifier registered for it (GET /v1/classifiers?domain=${domain})`),
       { field: 'classifier' },
     );
   }

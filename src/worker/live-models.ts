@@ -186,8 +186,8 @@ export async function modelInfos(
     );
   for (const c of models.classifiers)
     await settle(c.name, 'classifier', () => getClassifier(env, c.name, keepAlive, domain));
-  // Registered classifiers are MNIST's (their sanity check and their results use its generator).
-  if (isDefault) for (const r of await listRecords(env)) out.push(registeredInfo(r));
+  // The classifiers registered for this domain (their results use its generator).
+  for (const r of await listRecords(env, domain)) out.push(registeredInfo(r));
   return out;
 }
 

@@ -43,13 +43,14 @@ async function readSample(env: Env): Promise<Sample | null> {
 }
 
 /**
- * The check of `classifier` (in the generator's classes), or why it was skipped: no sample in the
- * assets, or a generator whose classes are not the sample's.
+ * The check of `classifier` (in its domain's classes), or why it was skipped: no sample in the
+ * assets, or a classifier of another domain than the sample's (the sample is of one domain's real
+ * test images).
  */
 export async function edgeSanityCheck(
   env: Env,
   classifier: Classifier,
-  generatorClasses: number,
+  domain: string,
 ): Promise<{ check: AdapterSanityCheck | null; skipped?: string }> {
   sample ??= readSample(env).catch(() => null);
   const s = await sample;
@@ -60,10 +61,10 @@ export async function edgeSanityCheck(
       skipped: 'the worker has no sample of real test images (build the edge: npm run build:edge)',
     };
   }
-  if (s.header.classNames.length !== generatorClasses)
+  if (s.header.domain !== domain)
     return {
       check: null,
-      skipped: `the sample of real test images (${s.header.domain}) has ${s.header.classNames.length} classes, the generator ${generatorClasses}`,
+      skipped: `the worker's sample of real test images is of domain ${s.header.domain}, not ${domain}`,
     };
   return { check: await adapterSanityCheck(classifier, s.sets, s.header.data) };
 }

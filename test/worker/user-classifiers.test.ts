@@ -30,6 +30,7 @@ import { writeWeightsDir } from '../../src/node/weights-fs.js';
 import { startLocalWorkerd } from '../../scripts/edge/local-workerd.js';
 import { RANDOM_INIT_SEED, type Catalog } from '../../src/protocol/catalog.js';
 import { DEFAULT_SWEEP } from '../../src/protocol/result-keys.js';
+import { COLOUR, FASHION } from '../../src/core/data/domain.js';
 import { BUILT_LIMITS, UPLOAD_LIMITS } from '../../src/worker/registered/limits.js';
 import { ensureRunnerBuilt, startRunner, stopRunner, type RunnerProcess } from '../runner/helpers.js';
 import { classifierUpload as upload, ensureBuilt, fixture, fixtureFile as file, problemOf } from './harness.js';
@@ -250,6 +251,74 @@ describe('registered classifiers on workerd', () => {
     expect(invalid.status).toBe(400);
     expect(await problemOf(invalid)).toMatchObject({ type: '/problems/validation', field: 'adapter.input.channels' });
   });
+
+  it(
+    "registers a classifier for another domain: checked against the domain's classes and channels, " +
+      "listed and used only there, its jobs and live calls on the domain's generator",
+    async () => {
+      // The grey 28x28 MLP fixture read as a Fashion-MNIST classifier: the domain's images are 32x32 grey
+      // too, so the same model fits; its adapter names the domain's classes (and so gets its own id).
+      const adapter = JSON.parse(readFileSync(fixture('mlp-layers/adapter.json'), 'utf8'));
+      const fashionAdapter = { ...adapter, classes: { ...adapter.classes, names: [...FASHION.classNames] } };
+      const res = await register(upload(fixture('mlp-layers'), { adapter: fashionAdapter, domain: FASHION.name }));
+      expect(res.status, await res.clone().text()).toBe(201);
+      const body = (await res.json()) as { id: string; sanityCheck: unknown; classifier: Record<string, any> };
+      expect(body.classifier).toMatchObject({ domain: FASHION.name, architecture: { classes: FASHION.classNames } });
+      // The worker's real-image sample is MNIST's: no check of a fashion adapter on digits.
+      expect(body.sanityCheck).toBeNull();
+      expect(body.classifier.sanityCheckSkipped).toMatch(/of domain mnist, not fashion/);
+      const id = body.id;
+      expect((await (await call(`/v1/classifiers/${ids['mlp-layers']}`)).json()).domain).toBe('mnist');
+
+      // The same model and adapter for another domain: one id is one domain (its results are keyed by it).
+      const again = await problemOf(await register(upload(fixture('mlp-layers'), { adapter: fashionAdapter })));
+      expect([again.status, again.field, again.classifierDomain]).toEqual([409, 'domain', FASHION.name]);
+      // A colour domain's images are RGB: a 1-channel adapter is refused naming the field, before any loading.
+      const rgb = await problemOf(await register(upload(fixture('mlp-layers'), { domain: COLOUR.name })));
+      expect([rgb.status, rgb.field, rgb.domain]).toEqual([422, 'adapter.input.channels', COLOUR.name]);
+      expect(rgb.detail).toMatch(/colored-mnist has RGB images/);
+      const unknown = await problemOf(await register(upload(fixture('mlp-layers'), { domain: 'cifar' })));
+      expect([unknown.status, unknown.field]).toEqual([400, 'domain']);
+      const twoWays = await problemOf(
+        await call('/v1/classifiers?domain=mnist', {
+          method: 'POST',
+          headers: SUBMIT,
+          body: upload(fixture('mlp-layers'), { adapter: fashionAdapter, domain: FASHION.name }),
+        }),
+      );
+      expect([twoWays.status, twoWays.field]).toEqual([400, 'domain']);
+
+      // Listed in its domain only.
+      const listed = async (q: string) =>
+        (
+          (await (await call(`/v1/classifiers${q}`)).json()) as { classifiers: Array<{ name: string }> }
+        ).classifiers.map((c) => c.name);
+      expect(await listed(`?domain=${FASHION.name}`)).toContain(id);
+      expect(await listed('')).not.toContain(id);
+      // Used with its domain's generator; elsewhere a 400 naming `domain`.
+      const fashion = catalog.domains!.find((d) => d.name === FASHION.name)!;
+      const render = await call(`/v1/render?domain=${FASHION.name}&seed=3&class=3&classifier=${id}`);
+      expect(render.status).toBe(200);
+      expect(await render.json()).toMatchObject({ classifierId: id, generatorId: fashion.generator!.sha256 });
+      const wrong = await problemOf(await call(`/v1/rankings?classifier=${id}`));
+      expect([wrong.status, wrong.field, wrong.classifierDomain]).toEqual([400, 'domain', FASHION.name]);
+      const job = await call(`/v1/jobs?domain=${FASHION.name}`, {
+        method: 'POST',
+        headers: { ...SUBMIT, 'content-type': 'application/json' },
+        body: JSON.stringify({ kind: 'ranking-sums', classifier: id, seed: 5, count: 20 }),
+      });
+      expect(job.status).toBe(202);
+      const { job: j } = (await job.json()) as { job: { id: string; spec: Record<string, unknown> } };
+      expect(j.spec).toMatchObject({
+        domain: FASHION.name,
+        generatorId: fashion.generator!.sha256,
+        classifierId: id,
+        classifierFormat: 'tfjs',
+      });
+      // Cancelled: the runner of the CLI/API comparison below leases only that test's job.
+      expect((await call(`/v1/jobs/${j.id}`, { method: 'DELETE', headers: SUBMIT })).status).toBe(200);
+    },
+  );
 
   it('refuses a truncated weight shard, a missing one and a stray one', async () => {
     const shard = readFileSync(fixture('mlp-graph/group1-shard1of1.bin'));

@@ -1,5 +1,5 @@
 /**
- * The input adapter: how the generator's images ([N, 32, 32, 1] in [0, 1]) become a user model's
+ * The input adapter: how the generator's images ([N, 32, 32, C] in [0, 1]; C = 3 in a colour domain) become a user model's
  * input, and how its output maps back to the generator's classes. Described by a small JSON file.
  *
  * @example
@@ -22,9 +22,9 @@ export const AdapterSchema = z
       /** The model's input size. 28x28 is a centre crop of the generator's 32x32 (exactly undoes MNIST's padding); other sizes are resized bilinearly. */
       height: z.number().int().min(8).max(512),
       width: z.number().int().min(8).max(512),
-      /** 1 (grayscale) or 3 (the gray image repeated). */
+      /** 1 (grayscale) or 3 (RGB: a colour domain's image, or a grey one repeated). */
       channels: z.union([z.literal(1), z.literal(3)], {
-        error: 'channels must be 1 (grayscale) or 3 (the gray image repeated)',
+        error: 'channels must be 1 (grayscale) or 3 (RGB, or the grey image repeated)',
       }),
       /** Pixel range the model expects: [0, 1] maps to [range[0], range[1]]. */
       range: z.tuple([z.number(), z.number()]).default([0, 1]),

@@ -115,7 +115,10 @@ export class TfjsClassifier implements Classifier {
     }
   }
 
-  /** Gray images [N,H,W,1] in [0,1] (the generator's) -> the model's input, per the adapter. */
+  /**
+   * The generator's images [N,H,W,C] in [0,1] (C = 1 grey, 3 RGB) -> the model's input, per the adapter:
+   * a grey image is repeated for a 3-channel model; an RGB image needs one (registration checks the domain).
+   */
   adapt(images: tf.Tensor4D): tf.Tensor4D {
     const a = this.adapter.input;
     return tf.tidy(() => {
@@ -130,7 +133,10 @@ export class TfjsClassifier implements Classifier {
             ? (tf.slice(x, [0, dy / 2, dx / 2, 0], [-1, a.height, a.width, -1]) as tf.Tensor4D)
             : tf.image.resizeBilinear(x, [a.height, a.width], true);
       }
-      if (a.channels === 3) x = tf.tile(x, [1, 1, 1, 3]) as tf.Tensor4D;
+      const c = images.shape[3];
+      if (c !== 1 && c !== a.channels)
+        throw new RangeError(`the adapter takes ${a.channels}-channel images; these have ${c} (another domain's)`);
+      if (a.channels === 3 && c === 1) x = tf.tile(x, [1, 1, 1, 3]) as tf.Tensor4D;
       const [lo, hi] = a.range;
       let y: tf.Tensor = lo === 0 && hi === 1 ? x : tf.add(tf.mul(x, hi - lo), lo);
       const mean = a.mean.length === 1 ? a.mean[0] : tf.tensor1d(a.mean);

@@ -23,6 +23,7 @@ import type { TfjsModelFormat } from '../../core/classifier/tfjs-model-json.js';
 import type { Env, R2Bucket } from '../env.js';
 import { ProblemError } from '../problem.js';
 import { UPLOAD_LIMITS } from './limits.js';
+import { DEFAULT_DOMAIN } from '../../core/data/domain.js';
 
 export const RECORD_SCHEMA = 'faultlines.registered-classifier/1';
 
@@ -41,6 +42,12 @@ export interface RegisteredRecord {
   outputUnits: number;
   /** Classes in the generator's order, named by the adapter. */
   classes: string[];
+  /**
+   * The domain it classifies (src/core/data/domain.ts), checked at registration against its input
+   * and classes; its analyses and jobs use that domain's generator. Absent (records written before
+   * domains): the default one.
+   */
+  domain?: string;
   /** Whether d(logits)/d(image) exists through every op (the gradient ranking needs it). */
   differentiable: boolean;
   nonDifferentiableOp: string | null;
@@ -103,8 +110,11 @@ export async function getRecord(env: Env, id: string): Promise<RegisteredRecord 
   return record;
 }
 
-/** Every registered classifier (at most UPLOAD_LIMITS.listed), oldest first. */
-export async function listRecords(env: Env): Promise<RegisteredRecord[]> {
+/** The domain a registered classifier is for (records written before domains: the default one). */
+export const recordDomain = (r: Pick<RegisteredRecord, 'domain'>): string => r.domain ?? DEFAULT_DOMAIN;
+
+/** Every registered classifier (at most UPLOAD_LIMITS.listed), oldest first; of `domain` only when given. */
+export async function listRecords(env: Env, domain?: string): Promise<RegisteredRecord[]> {
   if (!env.CLASSIFIERS) return [];
   const ids: string[] = [];
   let cursor: string | undefined;
@@ -117,7 +127,7 @@ export async function listRecords(env: Env): Promise<RegisteredRecord[]> {
     cursor = page.truncated ? page.cursor : undefined;
   } while (cursor !== undefined && ids.length < UPLOAD_LIMITS.listed);
   const out = (await Promise.all(ids.slice(0, UPLOAD_LIMITS.listed).map((id) => getRecord(env, id)))).filter(
-    (r): r is RegisteredRecord => r !== null,
+    (r): r is RegisteredRecord => r !== null && (domain === undefined || recordDomain(r) === domain),
   );
   return out.sort((a, b) => (a.registeredAt < b.registeredAt ? -1 : a.registeredAt > b.registeredAt ? 1 : 0));
 }

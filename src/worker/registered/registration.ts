@@ -1,8 +1,8 @@
 /**
  * Registering a classifier: checks a user's TF.js model and its adapter (model.json parses, every
  * weightsManifest path is there with the bytes it declares, the adapter fits the model's input and
- * output and the generator's classes, a forward pass runs, whether gradients flow) and stores it
- * under its content hash (records.ts).
+ * output and its domain's images and classes, a forward pass runs, whether gradients flow) and stores
+ * it under its content hash (records.ts), with its domain.
  */
 import { AdapterSchema, type Adapter } from '../../core/classifier/adapter.js';
 import { tfjsClassifierId, tfjsModelSha256 } from '../../core/classifier/tfjs-classifier-id.js';
@@ -26,8 +26,10 @@ import {
   recordKey,
   rememberRecord,
   weightsKey,
+  recordDomain,
   type RegisteredRecord,
 } from './records.js';
+import { DEFAULT_DOMAIN, type DomainDescriptor } from '../../core/data/domain.js';
 
 /** The files of a registration, however they arrived. */
 export interface RegistrationInput {
@@ -37,6 +39,8 @@ export interface RegistrationInput {
   adapter: unknown;
   displayName?: string;
   origin: RegisteredRecord['origin'];
+  /** The domain the request named (a checked name; absent: not given). */
+  domain?: string;
 }
 
 /** Finds the shard a weightsManifest path names: the same path, or a unique file of the same base name (curl sends base names). */
@@ -56,6 +60,31 @@ function parseAdapterField(json: unknown): Adapter {
     throw new ProblemError(400, 'validation', `${field}: ${issue.message}`, { field });
   }
   return r.data;
+}
+
+/**
+ * The adapter against the domain's images and classes: one model output per class of the domain, in
+ * its order, and a colour domain's RGB images taken as such (a grey domain's image may be repeated
+ * into 3 channels). 422 naming the adapter field that disagrees.
+ */
+function checkAgainstDomain(adapter: Adapter, domain: DomainDescriptor): void {
+  const k = domain.classNames.length;
+  if (adapter.classes.generatorToModel.length !== k)
+    throw new ProblemError(
+      422,
+      'model-refused',
+      `adapter.classes.generatorToModel maps ${adapter.classes.generatorToModel.length} classes; domain ` +
+        `${domain.name} has ${k} (${domain.classNames.join(', ')}): one model output per class, in that order`,
+      { field: 'adapter.classes.generatorToModel', domain: domain.name },
+    );
+  if (domain.image.channels === 3 && adapter.input.channels !== 3)
+    throw new ProblemError(
+      422,
+      'model-refused',
+      `adapter.input.channels is ${adapter.input.channels}; domain ${domain.name} has RGB images ` +
+        `(${domain.image.size}x${domain.image.size}x3), which a classifier of it takes as 3 channels`,
+      { field: 'adapter.input.channels', domain: domain.name },
+    );
 }
 
 /** model.json parsed, and the weight shards it names (at most UPLOAD_LIMITS.shards); 422 naming the field otherwise. */
@@ -86,19 +115,11 @@ export function checkedModelJson(bytes: Uint8Array, source: string): { modelJson
 export async function registerClassifier(
   env: Env,
   input: RegistrationInput,
-  generatorClasses: number,
+  domain: DomainDescriptor,
 ): Promise<{ record: RegisteredRecord; created: boolean }> {
   const r2 = bucket(env);
   const adapter = parseAdapterField(input.adapter);
-  if (adapter.classes.generatorToModel.length !== generatorClasses) {
-    throw new ProblemError(
-      422,
-      'model-refused',
-      `adapter.classes.generatorToModel maps ${adapter.classes.generatorToModel.length} classes; the ` +
-        `generator has ${generatorClasses} (one model output per generator class, in the generator's order)`,
-      { field: 'adapter.classes.generatorToModel' },
-    );
-  }
+  checkAgainstDomain(adapter, domain);
   const { modelJson, paths } = checkedModelJson(input.modelJson, 'model.json');
   const ordered: Uint8Array[] = [];
   for (const p of paths) {
@@ -137,6 +158,15 @@ export async function registerClassifier(
   const modelSha256 = tfjsModelSha256(input.modelJson, ordered);
   const id = tfjsClassifierId(modelSha256, adapter);
   const known = await getRecord(env, id);
+  if (known && recordDomain(known) !== domain.name)
+    // One id, one domain: its results are keyed by the id and computed with the domain's generator.
+    throw new ProblemError(
+      409,
+      'conflict',
+      `this model and adapter are registered already, for domain "${recordDomain(known)}", not "${domain.name}" ` +
+        `(classifier ${id}); use it with ?domain=${recordDomain(known)}`,
+      { field: 'domain', classifierDomain: recordDomain(known) },
+    );
   if (known) return { record: known, created: false };
 
   const total = ordered.reduce((a, b) => a + b.byteLength, 0);
@@ -158,7 +188,7 @@ export async function registerClassifier(
   const check = classifier.check;
   let sanity: Awaited<ReturnType<typeof edgeSanityCheck>>;
   try {
-    sanity = await compute.edgeSanityCheck(env, classifier, generatorClasses);
+    sanity = await compute.edgeSanityCheck(env, classifier, domain.name);
   } catch (err) {
     classifier.dispose();
     throw err;
@@ -173,6 +203,7 @@ export async function registerClassifier(
     inputShape: check.inputShape,
     outputUnits: check.outputUnits,
     classes: adapter.classes.generatorToModel.map((m) => adapter.classes.names[m]),
+    ...(domain.name === DEFAULT_DOMAIN ? {} : { domain: domain.name }),
     differentiable: check.differentiable,
     nonDifferentiableOp: check.nonDifferentiableOp,
     parameters: weightSpecs.reduce((a, w) => a + w.shape.reduce((x, y) => x * y, 1), 0),

@@ -6,8 +6,11 @@
  *   `model.save` wrote, sent with curl:
  *     curl -H "Authorization: Bearer $SUBMIT_TOKEN" -F model=@m/model.json -F weights=@m/group1-shard1of1.bin \
  *          -F adapter=@adapter.json -F name=my-mlp http://127.0.0.1:8787/v1/classifiers
- * - `POST /v1/classifiers`, application/json `{url, adapter, name?}`: model.json and its shards
+ * - `POST /v1/classifiers`, application/json `{url, adapter, name?, domain?}`: model.json and its shards
  *   fetched from `url`, only under the operator's MODEL_URL_ALLOWLIST (else 403).
+ *
+ * The domain it classifies (a form field or JSON `domain`, or `?domain=`; default mnist) is checked
+ * against the adapter (classes, colour channels) and fixes the generator its analyses and jobs use.
  *
  * 201 with the classifier (its id is the content hash) when new, 200 when the same content was
  * registered before. Needs the submitter scope (bearer SUBMIT_TOKEN, auth.ts). The runners fetch a
@@ -16,7 +19,9 @@
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
 import { AdapterSanityCheckSchema, RegisteredClassifierSchema } from '../../protocol/worker-replies.js';
 import { SECURITY, requireScope } from '../auth.js';
-import { getCatalog, registeredInfo } from '../isolate-models.js';
+import { registeredInfo } from '../isolate-models.js';
+import { DEFAULT_DOMAIN, getDomain } from '../../core/data/domain.js';
+import { DomainName } from '../schemas.js';
 import { fetchFromUrl } from '../registered/from-url.js';
 import { UPLOAD_LIMITS } from '../registered/limits.js';
 import { bucket, getRecord, storedFiles } from '../registered/records.js';
@@ -36,6 +41,11 @@ const DisplayName = z
   .regex(/^[^\u0000-\u001f\u007f]+$/, 'name must be printable text')
   .openapi({ description: 'A label for people (not unique: the id is)', example: 'my-mlp' });
 
+const DOMAIN_DOC =
+  `The domain it classifies (GET /v1/domains), or \`?domain=\`; default ${DEFAULT_DOMAIN}. The adapter must map ` +
+  "one output per class of the domain; a colour domain's images are RGB (adapter.input.channels 3). Its analyses " +
+  "and jobs use the domain's generator.";
+
 const AdapterDoc = z
   .record(z.string(), z.unknown())
   .openapi({ description: 'The adapter JSON (format faultlines-adapter/1; see docs/bring-your-own-model.md)' });
@@ -49,6 +59,7 @@ const UrlBody = z
     }),
     adapter: AdapterDoc,
     name: DisplayName.optional(),
+    domain: DomainName.optional().openapi({ description: DOMAIN_DOC }),
   })
   .openapi('ClassifierFromUrl');
 
@@ -60,6 +71,7 @@ const UploadDoc = z
     }),
     adapter: z.string().openapi({ format: 'binary', description: 'The adapter JSON' }),
     name: z.string().optional().openapi({ description: 'A label for people' }),
+    domain: z.string().optional().openapi({ description: DOMAIN_DOC }),
   })
   .openapi('ClassifierUpload');
 
@@ -89,7 +101,7 @@ const RunnerFileParam = z.object({
   file: z.enum(['model', 'weights', 'adapter']),
 });
 
-const ALLOWED_FIELDS = new Set(['model', 'weights', 'adapter', 'name']);
+const ALLOWED_FIELDS = new Set(['model', 'weights', 'adapter', 'name', 'domain']);
 
 async function bytesOf(part: FormDataEntryValue): Promise<Uint8Array> {
   return typeof part === 'string' ? new TextEncoder().encode(part) : new Uint8Array(await part.arrayBuffer());
@@ -119,7 +131,7 @@ async function uploadInput(c: AppContext): Promise<RegistrationInput> {
     throw new ProblemError(
       400,
       'validation',
-      `${unknown[0]}: unknown form field (expected model, weights, adapter, name)`,
+      `${unknown[0]}: unknown form field (expected model, weights, adapter, name, domain)`,
       { field: unknown[0] },
     );
   const models = form.getAll('model');
@@ -192,7 +204,27 @@ async function uploadInput(c: AppContext): Promise<RegistrationInput> {
       );
     displayName = r.data;
   }
-  return { modelJson, shards, adapter: jsonOf(adapterBytes, 'adapter'), displayName, origin: { kind: 'upload' } };
+  const domains = form.getAll('domain');
+  let domain: string | undefined;
+  if (domains.length > 0) {
+    const r = DomainName.safeParse(domains[0]);
+    if (domains.length > 1 || !r.success)
+      throw new ProblemError(
+        400,
+        'validation',
+        `domain: ${r.success ? 'given more than once' : r.error.issues[0].message}`,
+        { field: 'domain' },
+      );
+    domain = r.data;
+  }
+  return {
+    modelJson,
+    shards,
+    adapter: jsonOf(adapterBytes, 'adapter'),
+    displayName,
+    origin: { kind: 'upload' },
+    domain,
+  };
 }
 
 async function urlInput(c: AppContext): Promise<RegistrationInput> {
@@ -217,7 +249,23 @@ async function urlInput(c: AppContext): Promise<RegistrationInput> {
     adapter: r.data.adapter,
     displayName: r.data.name,
     origin: { kind: 'url', url: r.data.url },
+    domain: r.data.domain,
   };
+}
+
+/** The domain of a registration: the body's or the query's (never disagreeing), default mnist. */
+function requestDomain(c: AppContext, body: string | undefined): string {
+  const raw = c.req.query('domain');
+  const q = raw === undefined || raw === '' ? undefined : DomainName.safeParse(raw);
+  if (q && !q.success) throw new ProblemError(400, 'validation', q.error.issues[0].message, { field: 'domain' });
+  if (body !== undefined && q !== undefined && body !== q.data)
+    throw new ProblemError(
+      400,
+      'validation',
+      `domain: the body says "${body}", the query "${q.data}"; give one, or the same in both`,
+      { field: 'domain' },
+    );
+  return body ?? q?.data ?? DEFAULT_DOMAIN;
 }
 
 export function registerClassifiers(app: OpenAPIHono<AppEnv>): void {
@@ -240,6 +288,7 @@ export function registerClassifiers(app: OpenAPIHono<AppEnv>): void {
       `Register your own TF.js classifier (LayersModel or GraphModel) with its adapter: uploaded (multipart, at most ` +
       `${MiB(UPLOAD_LIMITS.bodyBytes)} in all) or fetched from an operator-allowed URL; checked at once, stored under its content hash`,
     request: {
+      query: z.object({ domain: DomainName.optional().openapi({ description: "Or the body's `domain`" }) }),
       body: {
         required: true,
         content: {
@@ -276,9 +325,7 @@ export function registerClassifiers(app: OpenAPIHono<AppEnv>): void {
           'or send application/json {url, adapter, name} to fetch it from an allowed URL',
         { field: 'content-type' },
       );
-    const catalog = await getCatalog(c.env);
-    const generatorClasses = Number((catalog.generatorArchitecture as { numClasses?: number }).numClasses ?? 10);
-    const { record, created } = await registerClassifier(c.env, input, generatorClasses);
+    const { record, created } = await registerClassifier(c.env, input, getDomain(requestDomain(c, input.domain)));
     const location = `/v1/classifiers/${record.id}`;
     // The adapter check up front: a wrong adapter registers (it is the user's to fix) but says so.
     const sanity = record.sanityCheck ?? null;

@@ -9,7 +9,7 @@ import {
   registeredInfo,
 } from '../isolate-models.js';
 import { DEFAULT_DOMAIN } from '../../core/data/domain.js';
-import { getRecord, listRecords } from '../registered/records.js';
+import { getRecord, listRecords, recordDomain } from '../registered/records.js';
 import { etagOf } from '../result-cache.js';
 import { json, keep, notModified, REVALIDATE, type AppEnv } from '../http.js';
 import { ProblemError, errorResponses } from '../problem.js';
@@ -87,7 +87,9 @@ export function registerModels(app: OpenAPIHono<AppEnv>): void {
         catalog.builtAt,
         own.generator?.sha256 ?? (domain === DEFAULT_DOMAIN ? domainGeneratorId(catalog, domain) : null),
         own.classifiers.map((m) => m.sha256),
-        domain === DEFAULT_DOMAIN ? (await listRecords(c.env)).map((r) => r.id) : domain,
+        domain === DEFAULT_DOMAIN
+          ? (await listRecords(c.env, domain)).map((r) => r.id)
+          : [domain, (await listRecords(c.env, domain)).map((r) => r.id)],
       );
       const nm = notModified(c, etag, REVALIDATE);
       if (nm) return nm;
@@ -106,7 +108,7 @@ export function registerModels(app: OpenAPIHono<AppEnv>): void {
       path: '/v1/classifiers',
       tags: ['models'],
       summary:
-        "A domain's classifiers with their metrics: the built-in ones, then (mnist) the registered ones (POST /v1/classifiers)",
+        "A domain's classifiers with their metrics: the built-in ones, then those registered for it (POST /v1/classifiers)",
       request: { query: DomainQuery },
       responses: {
         200: {
@@ -160,8 +162,9 @@ export function registerModels(app: OpenAPIHono<AppEnv>): void {
       }
       if (!own.classifiers.some((m) => m.name === name)) {
         const record = await getRecord(c.env, name);
-        if (record && domain === DEFAULT_DOMAIN) return json(registeredInfo(record), { cacheControl: REVALIDATE });
-        // Another domain's classifier (or a registered one outside mnist) is a 400 naming `domain`.
+        if (record && recordDomain(record) === domain)
+          return json(registeredInfo(record), { cacheControl: REVALIDATE });
+        // Another domain's classifier (built in or registered) is a 400 naming `domain`.
         if (record || catalogDomains(catalog).some((d) => d.classifiers.some((m) => m.name === name)))
           await classifierEntry(c.env, name, domain);
         throw new ProblemError(404, 'not-found', `no model "${name}" in domain "${domain}"`, { field: 'name' });

@@ -307,7 +307,7 @@ export function registerClassifiers(app: OpenAPIHono<AppEnv>): void {
         content: { 'application/json': { schema: Registered } },
       },
       415: { description: 'Neither multipart/form-data nor application/json', content: problemContent },
-      ...errorResponses(400, 401, 403, 413, 422, 503),
+      ...errorResponses(400, 401, 403, 409, 413, 422, 503),
     },
   });
 

@@ -212,14 +212,17 @@ export class AccuracyCurve extends FaultlinesElement {
     return html`<div class="sub">${this.info}</div><div class="chart"><canvas part="canvas" role="img" aria-label=${label}></canvas></div>
       <details part="table"><summary>Data table (every bin, with its count)</summary>
         <table>
-          <thead><tr><th scope="col">classifier</th><th scope="col">distance</th><th scope="col">samples</th><th scope="col">accuracy</th><th scope="col">95% interval</th></tr></thead>
+          <thead><tr><th scope="col">classifier</th><th scope="col">distance</th><th scope="col">samples</th><th
+            scope="col">accuracy</th><th scope="col">95% interval</th></tr></thead>
           <tbody>
             ${this.curves.flatMap((c) =>
               c.bins.map(
                 (b) =>
-                  html`<tr class=${drawn(b) ? '' : 'hidden-bin'} data-count=${b.count}><td>${classifierTitle(c.classifier)}</td><td>${b.lo.toFixed(2)}–${b.hi.toFixed(2)}</td><td>${b.count}</td><td>${f3(b.accuracy)}${
-                    drawn(b) ? (b.count < this.minCount ? ' (sparse)' : '') : ' (not ' + 'drawn)'
-                  }</td><td>${f3(b.ciLow)}–${f3(b.ciHigh)}</td></tr>`,
+                  html`<tr class=${drawn(b) ? '' : 'hidden-bin'}
+                    data-count=${b.count}><td>${classifierTitle(c.classifier)}</td><td>${b.lo.toFixed(2)}–${b.hi.toFixed(2)}</td><td
+                    >${b.count}</td><td>${f3(b.accuracy)}${
+                      drawn(b) ? (b.count < this.minCount ? ' (sparse)' : '') : ' (not ' + 'drawn)'
+                    }</td><td>${f3(b.ciLow)}–${f3(b.ciHigh)}</td></tr>`,
               ),
             )}
           </tbody>

@@ -20,6 +20,9 @@ import {
 
 export type WidgetState = 'idle' | 'loading' | 'ready' | 'error';
 
+/** What an error panel says above the curl line that submits the missing job. */
+const NOT_COMPUTED = 'Not computed yet: a GPU runner computes it once this job is submitted with the submitter token';
+
 export const baseStyles = css`
   :host {
     display: block;
@@ -37,10 +40,30 @@ export const baseStyles = css`
   .error { color: #8a1c1c; background: #fdecec; border: 1px solid #f3b6b6; border-radius: 6px; padding: 8px 10px; }
   .loading { color: var(--faultlines-muted, #5b6475); font-style: italic; }
   img.px { image-rendering: pixelated; display: block; }
-  .retry { margin-left: 6px; font: inherit; font-size: 12px; padding: 1px 8px; border: 1px solid #d99; border-radius: 4px; background: #fff; color: #8a1c1c; cursor: pointer; }
+  .retry {
+    margin-left: 6px;
+    font: inherit;
+    font-size: 12px;
+    padding: 1px 8px;
+    border: 1px solid #d99;
+    border-radius: 4px;
+    background: #fff;
+    color: #8a1c1c;
+    cursor: pointer;
+  }
   .mono { font-family: ui-monospace, SFMono-Regular, Menlo, monospace; }
   .how { margin-top: 8px; font-size: 12px; color: var(--faultlines-muted, #5b6475); }
-  pre.curl { margin: 4px 0 0; padding: 6px 8px; white-space: pre-wrap; word-break: break-all; font: 11px/1.4 ui-monospace, SFMono-Regular, Menlo, monospace; color: var(--faultlines-fg, #1d2433); background: #f4f6fa; border: 1px solid var(--faultlines-border, #d8dde6); border-radius: 6px; }
+  pre.curl {
+    margin: 4px 0 0;
+    padding: 6px 8px;
+    white-space: pre-wrap;
+    word-break: break-all;
+    font: 11px/1.4 ui-monospace, SFMono-Regular, Menlo, monospace;
+    color: var(--faultlines-fg, #1d2433);
+    background: #f4f6fa;
+    border: 1px solid var(--faultlines-border, #d8dde6);
+    border-radius: 6px;
+  }
 `;
 
 export abstract class FaultlinesElement extends LitElement {
@@ -160,9 +183,11 @@ export abstract class FaultlinesElement extends LitElement {
     const head = title ? html`<h3 part="title" aria-level=${ifDefined(level)}>${title}</h3>` : html``;
     if (this.state === 'error') {
       const how = this.howTo
-        ? html`<div class="how" part="how">Not computed yet: a GPU runner computes it once this job is submitted with the submitter token (<span class="mono">SUBMIT_TOKEN</span>):<pre class="curl" part="curl">${this.howTo}</pre></div>`
+        ? html`<div class="how" part="how">${NOT_COMPUTED} (<span class="mono">SUBMIT_TOKEN</span>):<pre
+            class="curl" part="curl">${this.howTo}</pre></div>`
         : '';
-      return html`${head}<div class="error" role="alert" part="error">${this.error} <button class="retry" part="retry" @click=${() => void this.reload()}>Retry</button></div>${how}`;
+      return html`${head}<div class="error" role="alert" part="error">${this.error} <button class="retry" part="retry"
+        @click=${() => void this.reload()}>Retry</button></div>${how}`;
     }
     if (this.state !== 'ready') return html`${head}<div class="loading" part="loading">Loading…</div>`;
     return html`${head}${this.renderReady()}`;

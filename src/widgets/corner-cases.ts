@@ -32,6 +32,12 @@ interface ClassCases {
   skipped: Array<{ dim: number; outcome: string; reason: string; pTrueHalfShift: number | null }>;
 }
 
+/** A corner case's tooltip: its dim, rank, the class it is read as, where, and the two probabilities. */
+const caseTitle = (x: Case) =>
+  `dim ${x.dim.index} (${x.dim.layer}:${x.dim.channel}), rank ${x.dim.rank}: read as ${x.decision.predicted} ` +
+  `after ${x.decision.shift.toFixed(2)} std (p_true ${x.decision.pTrue.toFixed(2)}, ` +
+  `p_${x.decision.predicted} ${x.decision.pRunnerUp.toFixed(2)})`;
+
 /** Why a class has no corner case: already misread at the start, or still the true class along every dim tried. */
 const noneText = (k: ClassCases) =>
   k.skipped[0]?.outcome === 'already-misclassified'
@@ -57,7 +63,16 @@ export class CornerCases extends FaultlinesElement {
       figure.start img { outline: 2px solid var(--faultlines-accent, #3461c1); }
       figcaption { line-height: 1.25; }
       figcaption.half { color: var(--faultlines-muted, #5b6475); max-width: 76px; }
-      button.pick { display: block; padding: 2px; border: 1px solid transparent; border-radius: 4px; background: transparent; color: inherit; font: inherit; cursor: pointer; }
+      button.pick {
+        display: block;
+        padding: 2px;
+        border: 1px solid transparent;
+        border-radius: 4px;
+        background: transparent;
+        color: inherit;
+        font: inherit;
+        cursor: pointer;
+      }
       button.pick:hover, button.pick:focus-visible { border-color: var(--faultlines-accent, #3461c1); }
       .none { color: var(--faultlines-muted, #5b6475); font-size: 12px; padding-top: 18px; }
     `,
@@ -117,15 +132,16 @@ export class CornerCases extends FaultlinesElement {
           <div class="label">${k.classIndex}</div>
           ${
             k.start
-              ? html`<figure class="start"><figcaption>start</figcaption><img class="px" src=${k.start.image} alt="class ${k.classIndex} average" /><figcaption>p ${k.start.pTrue.toFixed(2)}</figcaption></figure>`
+              ? html`<figure class="start"><figcaption>start</figcaption><img class="px" src=${k.start.image}
+                alt="class ${k.classIndex} average" /><figcaption>p ${k.start.pTrue.toFixed(2)}</figcaption></figure>`
               : ''
           }
           ${k.cases.map(
-            (
-              x,
-            ) => html`<figure class="case" data-dim=${x.dim.index} title="dim ${x.dim.index} (${x.dim.layer}:${x.dim.channel}), rank ${x.dim.rank}: read as ${x.decision.predicted} after ${x.decision.shift.toFixed(2)} std (p_true ${x.decision.pTrue.toFixed(2)}, p_${x.decision.predicted} ${x.decision.pRunnerUp.toFixed(2)})">
+            (x) => html`<figure class="case" data-dim=${x.dim.index} title=${caseTitle(x)}>
               <figcaption class="mono">${x.dim.index} ${ARROW[x.dim.direction]}</figcaption>
-              <button class="pick" part="pick" data-class=${k.classIndex} data-dim=${x.dim.index} @click=${() => this.pick(k.classIndex, x.dim.index)}><img class="px" src=${x.decision.image} alt="decision corner case of class ${k.classIndex} along dim ${x.dim.index}: read as ${x.decision.predicted}; open its traversal" /></button>
+              <button class="pick" part="pick" data-class=${k.classIndex} data-dim=${x.dim.index}
+                @click=${() => this.pick(k.classIndex, x.dim.index)}><img class="px" src=${x.decision.image}
+                alt="decision corner case of class ${k.classIndex} along dim ${x.dim.index}: read as ${x.decision.predicted}; open its traversal" /></button>
               <figcaption class="decision">${k.classIndex} → ${x.decision.predicted} at ${x.decision.shift.toFixed(2)}</figcaption>
               <figcaption class="half">${halfCaption(k.classIndex, x.pTrueHalf)}</figcaption>
             </figure>`,

@@ -34,7 +34,16 @@ export class Ranking extends FaultlinesElement {
       /* Header text for screen readers only (the column's content speaks for itself visually). */
       .vh { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap; }
       td.thumb .thumb-err { color: #8a1c1c; font-size: 12px; }
-      button.pick { font: inherit; font-family: ui-monospace, SFMono-Regular, Menlo, monospace; padding: 0 6px; border: 1px solid var(--faultlines-border, #d8dde6); border-radius: 4px; background: transparent; color: inherit; cursor: pointer; }
+      button.pick {
+        font: inherit;
+        font-family: ui-monospace, SFMono-Regular, Menlo, monospace;
+        padding: 0 6px;
+        border: 1px solid var(--faultlines-border, #d8dde6);
+        border-radius: 4px;
+        background: transparent;
+        color: inherit;
+        cursor: pointer;
+      }
       button.pick:hover, button.pick:focus-visible { border-color: var(--faultlines-accent, #3461c1); }
     `,
   ];
@@ -141,7 +150,8 @@ export class Ranking extends FaultlinesElement {
     const t = this.thumbUrls.get(dim);
     if (!t) return html`<span class="sub">loading…</span>`;
     if ('error' in t)
-      return html`<span class="thumb-err" role="alert" title=${t.error}>⚠ ${t.error}</span> <button class="retry" @click=${() => this.retryThumb(dim)}>Retry</button>`;
+      return html`<span class="thumb-err" role="alert" title=${t.error}>⚠ ${t.error}</span> <button class="retry"
+        @click=${() => this.retryThumb(dim)}>Retry</button>`;
     return html`<img class="px" alt="traversal of dim ${dim}, class ${this.thumbParams.class}, -3 to +3 std" src=${t.url} />`;
   }
 
@@ -157,12 +167,15 @@ export class Ranking extends FaultlinesElement {
           }</div>`
     }
       <table part="table">
-        <thead><tr><th>#</th><th>dim</th><th>layer:ch</th><th><span class="vh">direction that lowers p_true</span></th><th>score</th><th style="width:25%"><span class="vh">score relative to the top dim</span></th>${showThumbs ? html`<th>what it does</th>` : ''}</tr></thead>
+        <thead><tr><th>#</th><th>dim</th><th>layer:ch</th><th><span class="vh">direction that lowers p_true</span></th><th>score</th><th
+          style="width:25%"><span class="vh">score relative to the top dim</span></th>${showThumbs ? html`<th>what it does</th>` : ''}</tr></thead>
         <tbody>
           ${this.dims.map(
             (d) => html`<tr data-dim=${d.index}>
               <td>${d.rank}</td>
-              <td><button class="pick" part="pick" data-dim=${d.index} aria-label="open the traversal of dim ${d.index}" @click=${() => this.pick(d.index)}>${d.index}</button></td>
+              <td><button class="pick" part="pick" data-dim=${d.index}
+                aria-label="open the traversal of dim ${d.index}"
+                @click=${() => this.pick(d.index)}>${d.index}</button></td>
               <td class="mono">${d.layer}:${d.channel}</td>
               <td title=${d.direction} aria-label=${d.direction}>${ARROW[d.direction]}</td>
               <td class="num">${d.score.toExponential(2)}</td>

@@ -194,17 +194,29 @@ export class Traversal extends FaultlinesElement {
     const bg = (i: number) => `background-image:url(${f.strip});background-position:${-i * (CELL + GAP)}px 0`;
     const m = this.maxShift;
     return html`<div class="row">
-        <div><div class="sub">start</div><div class="tile" part="start" role="img" aria-label="start: p_true ${fmtP(f.start.pTrue)}, ${verdict(cls, f.start)}" style=${bg(1)}></div></div>
-        <div><div class="sub">shift ${this.shift >= 0 ? '+' : ''}${this.shift.toFixed(2)} std</div><div class="tile ${f.busy ? 'busy' : ''}" part="image" role="img" aria-label="frame at shift ${f.frame.shift.toFixed(2)} std: p_true ${fmtP(f.frame.pTrue)}, ${verdict(cls, f.frame)}" data-shift=${f.frame.shift} style=${bg(f.index)}></div></div>
+        <div><div class="sub">start</div><div class="tile" part="start" role="img"
+          aria-label="start: p_true ${fmtP(f.start.pTrue)}, ${verdict(cls, f.start)}" style=${bg(1)}></div></div>
+        <div><div class="sub">shift ${this.shift >= 0 ? '+' : ''}${this.shift.toFixed(2)} std</div><div class="tile ${f.busy ? 'busy' : ''}"
+          part="image" role="img"
+          aria-label="frame at shift ${f.frame.shift.toFixed(2)} std: p_true ${fmtP(f.frame.pTrue)}, ${verdict(cls, f.frame)}"
+          data-shift=${f.frame.shift} style=${bg(f.index)}></div></div>
         <dl>
           <dt>p_true</dt><dd class="ptrue" part="ptrue">${fmtP(f.frame.pTrue)}</dd>
-          <dt>predicted</dt><dd class="predicted ${f.frame.predicted !== cls ? 'flip' : ''}" part="predicted" data-class=${f.frame.predicted}>${verdict(cls, f.frame)}</dd>
+          <dt>predicted</dt><dd class="predicted ${f.frame.predicted !== cls ? 'flip' : ''}"
+            part="predicted" data-class=${f.frame.predicted}>${verdict(cls, f.frame)}</dd>
           <dt>start p_true</dt><dd>${fmtP(f.start.pTrue)}</dd>
           <dt>runner-up</dt><dd>${f.frame.runnerUp} (p ${fmtP(f.frame.pRunnerUp)})</dd>
         </dl>
       </div>
-      <input type="range" part="slider" aria-label="shift of dim ${this.view.dim} in std" aria-valuetext="${this.shift.toFixed(2)} std: p_true ${fmtP(f.frame.pTrue)}, ${verdict(cls, f.frame)}" min=${-m} max=${m} step=${m / 20} .value=${String(this.shift)} @input=${this.onInput} />
-      ${this.frameError === null ? '' : html`<div class="error frame-error" role="alert" part="frame-error">${this.frameError} <button class="retry" part="retry" @click=${() => void this.moveTo(this.shift)}>Retry</button></div>`}
+      <input type="range" part="slider" aria-label="shift of dim ${this.view.dim} in std"
+        aria-valuetext="${this.shift.toFixed(2)} std: p_true ${fmtP(f.frame.pTrue)}, ${verdict(cls, f.frame)}"
+        min=${-m} max=${m} step=${m / 20} .value=${String(this.shift)} @input=${this.onInput} />
+      ${
+        this.frameError === null
+          ? ''
+          : html`<div class="error frame-error" role="alert" part="frame-error">${this.frameError} <button class="retry"
+        part="retry" @click=${() => void this.moveTo(this.shift)}>Retry</button></div>`
+      }
       <div class="ends"><span>${(-m).toFixed(1)} std${
         f.lowers === 'decrease' ? ' (lowers ' + 'p_true)' : ''
       }</span><span>0</span><span>+${m.toFixed(1)} std${f.lowers === 'increase' ? ' (lowers p_true)' : ''}</span></div>`;

@@ -101,7 +101,10 @@ function backoffMs(failures: number): number {
   return Math.min(RETRY_MAX_MS, RETRY_BASE_MS * 2 ** Math.max(0, failures - 1));
 }
 
-/** What a job is submitted with: the key of the result it computes, its kind, the spec runners read, its sample count and shard size, and the key of a result it needs first. */
+/**
+ * What a job is submitted with: the key of the result it computes, its kind, the spec runners read,
+ * its sample count and shard size, and the key of a result it needs first.
+ */
 export interface JobSubmission {
   key: string;
   kind: string;
@@ -179,7 +182,8 @@ export class JobBoard extends DurableObject<Env> {
     // The running shards' sums are the job row's; only the expired leases (usually none) are read
     // and taken out, so the cost does not grow with the number of busy runners.
     const gone = this.q<{ n: number; samples: number; rate_sum: number; rate_n: number }>(
-      `SELECT COUNT(*) AS n, COALESCE(SUM(done), 0) AS samples, COALESCE(SUM(CASE WHEN rate > 0 THEN rate ELSE 0 END), 0) AS rate_sum, COALESCE(SUM(rate > 0), 0) AS rate_n
+      `SELECT COUNT(*) AS n, COALESCE(SUM(done), 0) AS samples, COALESCE(SUM(CASE WHEN rate > 0 THEN rate ELSE 0 END), 0) AS rate_sum,
+       COALESCE(SUM(rate > 0), 0) AS rate_n
        FROM shards WHERE job_id = ? AND status = 'running' AND due < ?`,
       r.id,
       now,
@@ -279,12 +283,16 @@ export class JobBoard extends DurableObject<Env> {
         this.remember(id, ctx);
         if (existing.status !== 'failed') return false;
         const requeued = this.q<{ idx: number }>(
-          "UPDATE shards SET status = 'queued', attempts = 0, failures = 0, done = 0, due = 0, holder = NULL, lease_token = NULL, rate = NULL WHERE job_id = ? AND status = 'dead' RETURNING idx",
+          `UPDATE shards SET status = 'queued', attempts = 0, failures = 0, done = 0, due = 0, holder = NULL, lease_token = NULL, rate = NULL
+           WHERE job_id = ? AND status = 'dead'
+           RETURNING idx`,
           id,
         ).length;
         // Resubmitting is rare: the most leases any shard used is recounted over the job's shards.
         this.q(
-          'UPDATE jobs SET n_dead = n_dead - ?1, n_queued = n_queued + ?1, started_at = NULL, max_attempts = (SELECT COALESCE(MAX(attempts), 0) FROM shards WHERE job_id = ?2) WHERE id = ?2',
+          `UPDATE jobs SET n_dead = n_dead - ?1, n_queued = n_queued + ?1, started_at = NULL,
+             max_attempts = (SELECT COALESCE(MAX(attempts), 0) FROM shards WHERE job_id = ?2)
+           WHERE id = ?2`,
           requeued,
           id,
         );
@@ -304,7 +312,8 @@ export class JobBoard extends DurableObject<Env> {
           : input.total;
       const n = Math.ceil(input.total / size);
       this.q(
-        'INSERT INTO jobs (id, key, kind, spec, status, total, shard_size, created_at, updated_at, needs, n_shards, n_queued) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+        `INSERT INTO jobs (id, key, kind, spec, status, total, shard_size, created_at, updated_at, needs, n_shards, n_queued)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         id,
         input.key,
         input.kind,
@@ -404,7 +413,9 @@ export class JobBoard extends DurableObject<Env> {
       this.q('DELETE FROM shard_results WHERE job_id = ?', id);
       this.q('DELETE FROM merge_parts WHERE job_id = ?', id);
       this.q(
-        "UPDATE jobs SET status = 'cancelled', error = ?, n_queued = 0, n_running = 0, n_done = 0, n_dead = 0, done_samples = 0, run_done = 0, run_rate = 0, run_rated = 0, merged = 0, merge_head = NULL, updated_at = ? WHERE id = ?",
+        `UPDATE jobs SET status = 'cancelled', error = ?, n_queued = 0, n_running = 0, n_done = 0, n_dead = 0, done_samples = 0, run_done = 0,
+         run_rate = 0, run_rated = 0, merged = 0, merge_head = NULL, updated_at = ?
+         WHERE id = ?`,
         `cancelled by its submitter at ${iso(Date.now())}: nothing was published (submitting it again computes it afresh)`,
         Date.now(),
         id,
@@ -473,7 +484,9 @@ export class JobBoard extends DurableObject<Env> {
         return { lease: null, status: j.status, busyUntil: null, cost: this.spent() };
       }
       const dead = this.q<{ done: number; rate: number | null }>(
-        "UPDATE shards SET status = 'dead', error = COALESCE(error, 'lease expired on the last attempt'), holder = NULL WHERE job_id = ? AND status = 'running' AND due < ? AND attempts >= ? RETURNING done, rate",
+        `UPDATE shards SET status = 'dead', error = COALESCE(error, 'lease expired on the last attempt'), holder = NULL
+         WHERE job_id = ? AND status = 'running' AND due < ? AND attempts >= ?
+         RETURNING done, rate`,
         id,
         now,
         MAX_ATTEMPTS,
@@ -519,7 +532,9 @@ export class JobBoard extends DurableObject<Env> {
         // Every shard is leased, in backoff or finished: the first lease to expire or the first
         // backoff to end (both the head of an index range) is when to ask again.
         const next = this.q<{ t: number | null }>(
-          "SELECT MIN(t) AS t FROM (SELECT MIN(due) AS t FROM shards WHERE job_id = ?1 AND status = 'running' UNION ALL SELECT MIN(due) AS t FROM shards WHERE job_id = ?1 AND status = 'queued' AND due > 0)",
+          `SELECT MIN(t) AS t FROM (
+             SELECT MIN(due) AS t FROM shards WHERE job_id = ?1 AND status = 'running'
+             UNION ALL SELECT MIN(due) AS t FROM shards WHERE job_id = ?1 AND status = 'queued' AND due > 0)`,
           id,
         )[0].t;
         answered(j.status, true);
@@ -528,7 +543,9 @@ export class JobBoard extends DurableObject<Env> {
       // 244 random bits: unguessable, and new for every lease.
       const leaseToken = `${crypto.randomUUID()}${crypto.randomUUID()}`.replace(/-/g, '');
       const attempts = this.q<{ attempts: number }>(
-        "UPDATE shards SET status = 'running', holder = ?, lease_token = ?, due = ?, attempts = attempts + 1, done = 0, rate = NULL WHERE job_id = ? AND idx = ? RETURNING attempts",
+        `UPDATE shards SET status = 'running', holder = ?, lease_token = ?, due = ?, attempts = attempts + 1, done = 0, rate = NULL
+         WHERE job_id = ? AND idx = ?
+         RETURNING attempts`,
         owner,
         leaseToken,
         now + ttlMs,
@@ -537,7 +554,9 @@ export class JobBoard extends DurableObject<Env> {
       )[0].attempts;
       const moved = pick.wasQueued ? 1 : 0;
       this.q(
-        `UPDATE jobs SET n_queued = n_queued - ?, n_running = n_running + ?, max_attempts = MAX(max_attempts, ?), started_at = COALESCE(started_at, ?), status = 'running', indexed = 'running', idle = 0, updated_at = ?, ${RUN_SET} WHERE id = ?`,
+        `UPDATE jobs SET n_queued = n_queued - ?, n_running = n_running + ?, max_attempts = MAX(max_attempts, ?), started_at = COALESCE(started_at, ?),
+         status = 'running', indexed = 'running', idle = 0, updated_at = ?, ${RUN_SET}
+         WHERE id = ?`,
         moved,
         moved,
         attempts,
@@ -631,7 +650,8 @@ export class JobBoard extends DurableObject<Env> {
       const o = this.owned(id, index, token);
       if (!o.ok) return this.refused(o);
       this.q(
-        "UPDATE shards SET status = 'queued', attempts = MAX(0, attempts - 1), done = 0, rate = NULL, holder = NULL, lease_token = NULL, due = 0 WHERE job_id = ? AND idx = ?",
+        `UPDATE shards SET status = 'queued', attempts = MAX(0, attempts - 1), done = 0, rate = NULL, holder = NULL, lease_token = NULL, due = 0
+         WHERE job_id = ? AND idx = ?`,
         id,
         index,
       );
@@ -795,7 +815,8 @@ export class JobBoard extends DurableObject<Env> {
       if ('notFinite' in merged) {
         this.ctx.storage.transactionSync(() => {
           this.q(
-            "UPDATE jobs SET status = 'failed', error = ?, n_done = 0, n_dead = n_shards, done_samples = 0, merged = 0, merge_head = NULL, updated_at = ? WHERE id = ?",
+            `UPDATE jobs SET status = 'failed', error = ?, n_done = 0, n_dead = n_shards, done_samples = 0, merged = 0, merge_head = NULL, updated_at = ?
+             WHERE id = ?`,
             `the merged shards are not finite (${merged.notFinite}): resubmit to recompute`,
             Date.now(),
             id,

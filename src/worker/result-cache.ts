@@ -11,6 +11,7 @@ import { contentHash } from '../core/hash.js';
 import { RESULT_NOISE, resultPath, type StoredResult } from '../protocol/result-keys.js';
 import type { Env } from './env.js';
 import { fetchAsset } from './static-assets.js';
+import { ProblemError } from './problem.js';
 
 const MEMORY_LIMIT = 16;
 const memory = new Map<string, StoredResult>();
@@ -83,6 +84,26 @@ export function rankingFromSums(
     rankings.set(k, r);
   }
   return r;
+}
+
+/**
+ * The ranking of one class (or all) that a stored ranking-sums result gives with `layout`: 409 when
+ * the sums are of another StyleSpace size, 404 (`class`) when the sweep cannot rank that class.
+ */
+export function rankingOfStoredSums(r: StoredResult, layout: StyleLayout, classIndex: number | null): Ranking {
+  const sums = r.payload as RankingSums;
+  if (sums.styleSize !== layout.size)
+    throw new ProblemError(409, 'conflict', `cached sums have S = ${sums.styleSize}, the generator ${layout.size}`);
+  try {
+    return rankingFromSums(r.key, sums, layout, classIndex);
+  } catch (e) {
+    throw new ProblemError(
+      404,
+      'not-computed',
+      `this sweep cannot rank ${classIndex === null ? 'all classes' : `class ${classIndex}`}: ${(e as Error).message}`,
+      { field: 'class' },
+    );
+  }
 }
 
 /** A strong ETag for a value derived deterministically from `parts` (and the noise every image is rendered with). */

@@ -41,6 +41,17 @@ export const FormatParam = z
   .openapi({ description: 'json (with a PNG data URL) or png' });
 export const ScaleParam = int('scale', 1, LIMITS.scale).default(4).openapi({ description: 'PNG upscaling factor' });
 
+/** A 200 that is JSON (`schema`, images as PNG data URLs) or, with ?format=png, the PNG itself. */
+export function jsonOrPng<T extends z.ZodType>(description: string, schema: T) {
+  return {
+    description,
+    content: {
+      'application/json': { schema },
+      'image/png': { schema: z.string().openapi({ format: 'binary' }) },
+    },
+  };
+}
+
 /** Which sweep a cached result comes from (default: the built-in one). */
 export const SweepQuery = {
   seed: int('seed', 0, LIMITS.seed - 1)

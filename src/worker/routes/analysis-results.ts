@@ -7,7 +7,7 @@
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
 import { RANKING_SCHEMA, type RankingSums } from '../../core/analysis/ranking-sums.js';
 import type { StyleLayout } from '../../core/generator/style-layout.js';
-import { domainField, generatorId } from '../../protocol/catalog.js';
+import { generatorId } from '../../protocol/catalog.js';
 import {
   DEFAULT_OPTIONS,
   RESULT_KINDS,
@@ -19,7 +19,7 @@ import {
 import { forgetJob } from '../jobs/board-client.js';
 import { domainModels, getCatalog } from '../isolate-models.js';
 import { DEFAULT_DOMAIN } from '../../core/data/domain.js';
-import { deleteResult, etagOf, getResult, isBuiltInResult, rankingFromSums } from '../result-cache.js';
+import { deleteResult, etagOf, getResult, isBuiltInResult, rankingOfStoredSums } from '../result-cache.js';
 import { SECURITY, requireScope } from '../auth.js';
 import { IMMUTABLE, REVALIDATE, json, notModified, type AppContext, type AppEnv } from '../http.js';
 import { LIMITS } from '../limits.js';
@@ -33,6 +33,7 @@ import {
   locate,
   missResponse,
   pendingResultResponse,
+  resultEnvelope,
 } from '../services/result-lookup.js';
 import { DirectionDimSchema, DirectionsPayloadSchema, type DirectionsPayload } from '../../protocol/directions.js';
 import { DERIVED_PAYLOAD_SCHEMAS } from '../jobs/payloads.js';
@@ -87,23 +88,6 @@ const viewResponses = (description: string, schema: z.ZodType) => ({
   ...errorResponses(400, 404, 409),
 });
 
-function envelope(r: StoredResult, payload: unknown, extra: Record<string, unknown> = {}) {
-  return {
-    key: r.key,
-    resultUrl: `/v1/results/${r.key}`,
-    kind: r.kind,
-    ...domainField(r.domain),
-    classifier: r.classifier,
-    generatorId: r.generatorId,
-    classifierId: r.classifierId,
-    sweep: r.sweep,
-    options: r.options,
-    computed: r.computed,
-    ...extra,
-    payload,
-  };
-}
-
 async function serve(
   c: AppContext,
   kind: ResultKind,
@@ -140,24 +124,8 @@ export function registerAnalysisResults(app: OpenAPIHono<AppEnv>): void {
       const q = c.req.valid('query');
       return serve(c, 'ranking-sums', q, ['ranking', String(q.class ?? 'all'), String(q.top)], (r, layout) => {
         const sums = r.payload as RankingSums;
-        if (sums.styleSize !== layout.size)
-          throw new ProblemError(
-            409,
-            'conflict',
-            `cached sums have S = ${sums.styleSize}, the generator ${layout.size}`,
-          );
-        let ranking: ReturnType<typeof rankingFromSums>;
-        try {
-          ranking = rankingFromSums(r.key, sums, layout, q.class ?? null);
-        } catch (e) {
-          throw new ProblemError(
-            404,
-            'not-computed',
-            `this sweep cannot rank ${q.class === undefined ? 'all classes' : `class ${q.class}`}: ${(e as Error).message}`,
-            { field: 'class' },
-          );
-        }
-        return envelope(
+        const ranking = rankingOfStoredSums(r, layout, q.class ?? null);
+        return resultEnvelope(
           r,
           {
             schema: ranking.schema,
@@ -196,7 +164,7 @@ export function registerAnalysisResults(app: OpenAPIHono<AppEnv>): void {
     }),
     async (c) => {
       const q = c.req.valid('query');
-      return serve(c, 'histograms', q, ['histograms'], (r) => envelope(r, r.payload));
+      return serve(c, 'histograms', q, ['histograms'], (r) => resultEnvelope(r, r.payload));
     },
   );
 
@@ -214,7 +182,7 @@ export function registerAnalysisResults(app: OpenAPIHono<AppEnv>): void {
     }),
     async (c) => {
       const q = c.req.valid('query');
-      return serve(c, 'accuracy-curves', q, ['accuracy-curves'], (r) => envelope(r, r.payload));
+      return serve(c, 'accuracy-curves', q, ['accuracy-curves'], (r) => resultEnvelope(r, r.payload));
     },
   );
 
@@ -234,7 +202,7 @@ export function registerAnalysisResults(app: OpenAPIHono<AppEnv>): void {
       const q = c.req.valid('query');
       return serve(c, 'corner-cases', q, ['corner-cases', String(q.class ?? 'all')], (r) => {
         const p = r.payload as { classes: Array<{ classIndex: number }> };
-        return envelope(
+        return resultEnvelope(
           r,
           q.class === undefined ? p : { ...p, classes: p.classes.filter((x) => x.classIndex === q.class) },
         );
@@ -260,7 +228,7 @@ export function registerAnalysisResults(app: OpenAPIHono<AppEnv>): void {
       const q = c.req.valid('query');
       return serve(c, 'directions', q, ['directions', String(q.class ?? 'all')], (r) => {
         const p = r.payload as DirectionsPayload;
-        return envelope(
+        return resultEnvelope(
           r,
           q.class === undefined ? p : { ...p, classes: p.classes.filter((x) => x.classIndex === q.class) },
         );

@@ -6,16 +6,15 @@
  * hover inspection: the image behind a point, its true and predicted class.
  */
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
-import { domainField } from '../../protocol/catalog.js';
 import { EMBEDDINGS_KIND, type EmbeddingsPayload } from '../embeddings.js';
 import { liveCompute } from '../isolate-models.js';
 import { domainEtag, etagOf, getResult } from '../result-cache.js';
 import { LIVE, REVALIDATE, json, keep, notModified, png, pngDataUrl, viaCache, type AppEnv } from '../http.js';
 import { badField, errorResponses } from '../problem.js';
-import { ClassifierParam, DomainParam, FormatParam, ScaleParam, SweepQuery } from '../schemas.js';
+import { ClassifierParam, DomainParam, FormatParam, ScaleParam, SweepQuery, jsonOrPng } from '../schemas.js';
 import { limitedCompute } from '../live-limit.js';
 import { modelIds } from '../services/model-ids.js';
-import { Provenance, locate, missResponse, pendingResultResponse } from '../services/result-lookup.js';
+import { Provenance, locate, missResponse, pendingResultResponse, resultEnvelope } from '../services/result-lookup.js';
 import { EmbeddingsPayloadSchema } from '../jobs/embeddings-payload.js';
 
 const EmbeddingsQuery = z.object({
@@ -95,22 +94,7 @@ export function registerEmbeddings(app: OpenAPIHono<AppEnv>): void {
         q.space === undefined
           ? r.payload
           : { ...r.payload, spaces: r.payload.spaces.filter((s) => s.space === q.space) };
-      return json(
-        {
-          key,
-          resultUrl: `/v1/results/${key}`,
-          kind: EMBEDDINGS_KIND,
-          ...domainField(r.domain),
-          classifier: r.classifier,
-          generatorId: r.generatorId,
-          classifierId: r.classifierId,
-          sweep: r.sweep,
-          options: r.options,
-          computed: r.computed,
-          payload,
-        },
-        { etag, cacheControl: REVALIDATE },
-      );
+      return json(resultEnvelope(r, payload), { etag, cacheControl: REVALIDATE });
     },
   );
 
@@ -122,13 +106,7 @@ export function registerEmbeddings(app: OpenAPIHono<AppEnv>): void {
       summary: "One sample of the sweep (an embedding point): its image, true class and the classifier's prediction",
       request: { query: SampleQuery },
       responses: {
-        200: {
-          description: 'The sample (JSON with a PNG data URL, or image/png)',
-          content: {
-            'application/json': { schema: SampleResult },
-            'image/png': { schema: z.string().openapi({ format: 'binary' }) },
-          },
-        },
+        200: jsonOrPng('The sample (JSON with a PNG data URL, or image/png)', SampleResult),
         304: { description: 'Not modified' },
         ...errorResponses(400, 404, 409, 429, 503),
       },

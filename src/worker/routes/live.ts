@@ -17,6 +17,7 @@ import {
   FormatParam,
   ScaleParam,
   SeedParam,
+  jsonOrPng,
 } from '../schemas.js';
 import { classRanking } from '../../core/analysis/dim-start.js';
 import { catalogLayout } from '../services/result-lookup.js';
@@ -83,13 +84,7 @@ const RenderResult = z
   .openapi('RenderResult');
 
 const renderResponses = {
-  200: {
-    description: 'The image (JSON with a PNG data URL, or image/png)',
-    content: {
-      'application/json': { schema: RenderResult },
-      'image/png': { schema: z.string().openapi({ format: 'binary' }) },
-    },
-  },
+  200: jsonOrPng('The image (JSON with a PNG data URL, or image/png)', RenderResult),
   304: { description: 'Not modified' },
   ...errorResponses(400, 404, 409, 413, 429, 503),
 };

@@ -5,14 +5,13 @@
  * errors as /v1/rankings and /v1/accuracy-curves.
  */
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
-import type { RankingSums } from '../../core/analysis/ranking.js';
 import type { AccuracyCurve } from '../../core/analysis/accuracy-curve.js';
 import type { ResultKind, StoredResult } from '../../protocol/result-keys.js';
 import type { StyleLayout } from '../../core/generator/style-layout.js';
-import { etagOf, getResult, rankingFromSums } from '../result-cache.js';
+import { etagOf, getResult, rankingOfStoredSums } from '../result-cache.js';
 import { REVALIDATE, notModified, type AppContext, type AppEnv } from '../http.js';
 import { LIMITS } from '../limits.js';
-import { ProblemError, errorResponses } from '../problem.js';
+import { errorResponses } from '../problem.js';
 import { ClassParam, ClassifierParam, DomainParam, SweepQuery } from '../schemas.js';
 import { locate, missResponse, pendingResultResponse } from '../services/result-lookup.js';
 import {
@@ -135,20 +134,7 @@ export function registerTables(app: OpenAPIHono<AppEnv>): void {
       const { etag, r, layout, miss, nm } = await cached(c, 'ranking-sums', q, [q.class ?? 'all', q.top, q.format]);
       if (nm) return nm;
       if (r === null) return miss();
-      const sums = r.payload as RankingSums;
-      if (sums.styleSize !== layout.size)
-        throw new ProblemError(409, 'conflict', `cached sums have S = ${sums.styleSize}, the generator ${layout.size}`);
-      let ranking: ReturnType<typeof rankingFromSums>;
-      try {
-        ranking = rankingFromSums(r.key, sums, layout, q.class ?? null);
-      } catch (e) {
-        throw new ProblemError(
-          404,
-          'not-computed',
-          `this sweep cannot rank ${q.class === undefined ? 'all classes' : `class ${q.class}`}: ${(e as Error).message}`,
-          { field: 'class' },
-        );
-      }
+      const ranking = rankingOfStoredSums(r, layout, q.class ?? null);
       const rows: RankingRow[] = ranking.dims.slice(0, q.top).map((d) => ({
         classifier: r.classifier,
         class: q.class === undefined ? 'all' : q.class,

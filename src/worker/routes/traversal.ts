@@ -19,7 +19,16 @@ import { domainEtag } from '../result-cache.js';
 import { LIVE, json, keep, viaCache, notModified, png, pngDataUrl, type AppContext, type AppEnv } from '../http.js';
 import { LIMITS } from '../limits.js';
 import { ProblemError, badField, errorResponses } from '../problem.js';
-import { ClassParam, ClassifierParam, DimParam, DomainParam, FormatParam, ScaleParam, SeedParam } from '../schemas.js';
+import {
+  ClassParam,
+  ClassifierParam,
+  DimParam,
+  DomainParam,
+  FormatParam,
+  ScaleParam,
+  SeedParam,
+  jsonOrPng,
+} from '../schemas.js';
 import { LiveCornerCase, TraversalResponse } from '../live-schemas.js';
 import { checkClass, checkDim, liveStats, statisticsJson, type LiveStats } from '../style.js';
 import { modelIds } from '../services/model-ids.js';
@@ -182,13 +191,7 @@ export function registerTraversal(app: OpenAPIHono<AppEnv>): void {
       summary: 'Traverse one StyleSpace dim: frames as JSON plus a PNG strip',
       request: { query: TraversalQuery },
       responses: {
-        200: {
-          description: 'Frames',
-          content: {
-            'application/json': { schema: TraversalResponse },
-            'image/png': { schema: z.string().openapi({ format: 'binary' }) },
-          },
-        },
+        200: jsonOrPng('Frames', TraversalResponse),
         202: pendingResultResponse,
         304: { description: 'Not modified' },
         ...errorResponses(400, 404, 409, 422, 429, 503),
@@ -275,13 +278,7 @@ export function registerTraversal(app: OpenAPIHono<AppEnv>): void {
         'One corner-case search for (class, dim), as the cached corner cases search: the decision corner case and the p_true = 0.5 point',
       request: { query: CornerQuery },
       responses: {
-        200: {
-          description: 'The corner case (or why there is none within the bound)',
-          content: {
-            'application/json': { schema: LiveCornerCase },
-            'image/png': { schema: z.string().openapi({ format: 'binary' }) },
-          },
-        },
+        200: jsonOrPng('The corner case (or why there is none within the bound)', LiveCornerCase),
         202: pendingResultResponse,
         304: { description: 'Not modified' },
         ...errorResponses(400, 404, 409, 422, 429, 503),

@@ -14,6 +14,7 @@ import {
   resultKey,
   resultOptions,
   type ResultKind,
+  type StoredResult,
   type SweepSpec,
 } from '../../protocol/result-keys.js';
 import { DEFAULT_DOMAIN } from '../../core/data/domain.js';
@@ -110,6 +111,27 @@ export const PendingResultSchema = z
   .openapi('PendingResult');
 
 /** The 202 of the routes that serve a cached result (the same Location and Retry-After everywhere). */
+/**
+ * A stored result as the cached-result views serve it: its provenance, its immutable URL and
+ * `payload` (the whole stored payload, or one view of it), with `extra` fields before the payload.
+ */
+export function resultEnvelope(r: StoredResult, payload: unknown, extra: Record<string, unknown> = {}) {
+  return {
+    key: r.key,
+    resultUrl: `/v1/results/${r.key}`,
+    kind: r.kind,
+    ...domainField(r.domain),
+    classifier: r.classifier,
+    generatorId: r.generatorId,
+    classifierId: r.classifierId,
+    sweep: r.sweep,
+    options: r.options,
+    computed: r.computed,
+    ...extra,
+    payload,
+  };
+}
+
 export const pendingResultResponse = {
   description: 'Not computed yet: the job computing it (Location: its status URL; Retry-After)',
   content: { 'application/json': { schema: PendingResultSchema } },

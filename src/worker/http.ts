@@ -42,10 +42,6 @@ export function notModified(c: AppContext, etag: string, cacheControl: string): 
   return new Response(null, { status: 304, headers: { etag, 'cache-control': cacheControl } }) as EmptyResponse<304>;
 }
 
-export function noContent(): EmptyResponse<204> {
-  return new Response(null, { status: 204 }) as EmptyResponse<204>;
-}
-
 export function json<T, S extends ContentfulStatusCode = 200>(
   body: T,
   init: { status?: S; etag?: string; cacheControl?: string; headers?: Record<string, string> } = {},

@@ -16,7 +16,7 @@ import { setMetric, timing } from 'hono/timing';
 import type { AppEnv } from './http.js';
 
 /** Each phase's name in the header, with its description (no commas: naive parsers split on them). */
-export const PHASES = {
+const PHASES = {
   'code-load': 'live-compute code loaded (tfjs parsed and its kernels registered)',
   'asset-fetch': 'model files read from the static assets',
   'weight-verify': 'manifest and weights checked (sha256; lengths; every tensor) and decoded',

@@ -39,7 +39,7 @@ export function shardRecord(r: ShardRow, now: number): ShardRecord {
 
 /** A running shard's share of its job's running sums: [samples done, positive samples/s, reports one]. */
 export type RunShare = [number, number, number];
-export const runShare = (s: { done: number; rate: number | null }): RunShare =>
+const runShare = (s: { done: number; rate: number | null }): RunShare =>
   s.rate !== null && s.rate > 0 ? [s.done, s.rate, 1] : [s.done, 0, 0];
 /** The change of the running sums when shards stop running (`gone`) and one runs as `now`. */
 export function runDelta(

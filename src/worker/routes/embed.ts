@@ -16,14 +16,7 @@ import { DEFAULT_DOMAIN } from '../../core/data/domain.js';
 import { catalogLayout } from '../services/result-lookup.js';
 import { widgetsManifest } from '../services/widgets-manifest.js';
 
-export const EMBED_WIDGETS = [
-  'corner-cases',
-  'traversal',
-  'ranking',
-  'accuracy-curve',
-  'directions',
-  'explain',
-] as const;
+const EMBED_WIDGETS = ['corner-cases', 'traversal', 'ranking', 'accuracy-curve', 'directions', 'explain'] as const;
 
 const WidgetParam = z.object({ widget: z.enum(EMBED_WIDGETS).openapi({ description: 'Which widget' }) });
 const EmbedQuery = z.object({
@@ -78,7 +71,7 @@ const EmbedQuery = z.object({
 const escapeAttr = (s: string) =>
   s.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 
-export function embedHtml(opts: {
+function embedHtml(opts: {
   widget: (typeof EMBED_WIDGETS)[number];
   api: string;
   moduleUrl: string;
@@ -106,7 +99,7 @@ export function embedHtml(opts: {
 }
 
 /** The HTML page of a refused embed: what was wrong, in words, and which parameter. */
-export function embedErrorHtml(p: { status: number; title?: string; detail?: string; field?: string }): string {
+function embedErrorHtml(p: { status: number; title?: string; detail?: string; field?: string }): string {
   const e = (v: string) => escapeAttr(v);
   return (
     `<!doctype html>

@@ -58,7 +58,7 @@ const bad = payloadError;
  * Checks a runner's shard result against the shard it answers before it becomes part of an
  * immutable result (it is served, and rankings are computed from it).
  */
-export function checkPayload(
+function checkPayload(
   kind: string,
   payload: unknown,
   catalog: Catalog,

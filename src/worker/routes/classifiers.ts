@@ -115,6 +115,21 @@ function jsonOf(bytes: Uint8Array, field: string): unknown {
   }
 }
 
+/** An optional text field given at most once, parsed by `schema`; a 400 naming it otherwise. */
+function optionalTextField<T>(form: FormData, field: string, schema: z.ZodType<T>): T | undefined {
+  const parts = form.getAll(field);
+  if (parts.length === 0) return undefined;
+  const r = schema.safeParse(typeof parts[0] === 'string' ? parts[0] : '');
+  if (parts.length > 1 || !r.success)
+    throw new ProblemError(
+      400,
+      'validation',
+      `${field}: ${r.success ? 'given more than once' : r.error.issues[0].message}`,
+      { field },
+    );
+  return r.data;
+}
+
 /** The files of a multipart upload, with the offending field named on every refusal. */
 async function uploadInput(c: AppContext): Promise<RegistrationInput> {
   let form: FormData;
@@ -191,32 +206,8 @@ async function uploadInput(c: AppContext): Promise<RegistrationInput> {
       throw new ProblemError(400, 'validation', `weights: "${part.name}" given more than once`, { field: 'weights' });
     shards.set(part.name, new Uint8Array(await part.arrayBuffer()));
   }
-  const names = form.getAll('name');
-  let displayName: string | undefined;
-  if (names.length > 0) {
-    const r = DisplayName.safeParse(typeof names[0] === 'string' ? names[0] : '');
-    if (names.length > 1 || !r.success)
-      throw new ProblemError(
-        400,
-        'validation',
-        `name: ${r.success ? 'given more than once' : r.error.issues[0].message}`,
-        { field: 'name' },
-      );
-    displayName = r.data;
-  }
-  const domains = form.getAll('domain');
-  let domain: string | undefined;
-  if (domains.length > 0) {
-    const r = DomainName.safeParse(domains[0]);
-    if (domains.length > 1 || !r.success)
-      throw new ProblemError(
-        400,
-        'validation',
-        `domain: ${r.success ? 'given more than once' : r.error.issues[0].message}`,
-        { field: 'domain' },
-      );
-    domain = r.data;
-  }
+  const displayName = optionalTextField(form, 'name', DisplayName);
+  const domain = optionalTextField(form, 'domain', DomainName);
   return {
     modelJson,
     shards,

@@ -12,7 +12,6 @@ import path from 'node:path';
 
 /** Names of the built-in classifiers, in the order reports compare them. */
 export const BUILTIN_CLASSIFIERS = ['classifier-clean', 'classifier-corrupted'] as const;
-export type BuiltinClassifier = (typeof BUILTIN_CLASSIFIERS)[number];
 
 /** A built-in model's folder under weights/: MNIST's at the top (as before domains), another domain's under weights/<domain>/. */
 export function builtinModelPath(name: string, domain: string = DEFAULT_DOMAIN): string {

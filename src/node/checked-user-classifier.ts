@@ -60,7 +60,7 @@ export async function loadCheckedUserClassifier(
 }
 
 /** The sanity check as printed: accuracy per split, and the verdict. */
-export function sanityCheckLines(name: string, check: AdapterSanityCheck | null, skipped?: string): string[] {
+function sanityCheckLines(name: string, check: AdapterSanityCheck | null, skipped?: string): string[] {
   if (!check) return [`adapter check of ${name}: skipped, ${skipped}`];
   const pct = (v: number) => `${(100 * v).toFixed(1)}%`;
   return [

@@ -377,8 +377,6 @@ export async function directionsResult(
   });
 }
 
-export type DirectionsResultJson = Awaited<ReturnType<typeof directionsResult>>;
-
 /**
  * One derived result of `kind` with the job's options (JSON, checked): what a runner computes for
  * a job. `compare`: the classifiers an accuracy-curves result measures too, or a directions result's reference readers.

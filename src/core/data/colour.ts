@@ -51,7 +51,7 @@ export const COLOUR_SEEDS: Record<'train' | 'test', Record<ColourRule, number>> 
   test: { independent: 20260103, spurious: 20260104 },
 };
 
-export const COLOUR_CHANNELS = 3;
+const COLOUR_CHANNELS = 3;
 
 /** A coloured set: the DigitSet layout with 3 channels, plus each sample's palette indices. */
 export interface ColourDigitSet extends DigitSet {
@@ -98,10 +98,7 @@ export function drawColours(
 }
 
 /** Paints grey digits (one channel, ink in [0, 1]) with the given palette indices. */
-export function paintDigits(
-  grey: DigitSet,
-  colours: { foreground: Uint8Array; background: Uint8Array },
-): ColourDigitSet {
+function paintDigits(grey: DigitSet, colours: { foreground: Uint8Array; background: Uint8Array }): ColourDigitSet {
   if ((grey.channels ?? 1) !== 1) throw new Error(`paintDigits needs grey digits, got ${grey.channels} channels`);
   const n = grey.count;
   if (colours.foreground.length !== n || colours.background.length !== n)

@@ -37,7 +37,7 @@ class DiscriminatorBlock {
 }
 
 /** Appends the minibatch standard deviation (one channel) to x [N,H,W,C]. */
-export function minibatchStd(x: tf.Tensor4D, groupSize: number): tf.Tensor4D {
+function minibatchStd(x: tf.Tensor4D, groupSize: number): tf.Tensor4D {
   const [n, h, w, c] = x.shape;
   const g = Math.min(groupSize, n);
   if (n % g !== 0) throw new RangeError(`batch ${n} is not a multiple of the mbstd group ${g}`);

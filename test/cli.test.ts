@@ -34,6 +34,8 @@ describe('faultlines CLI', () => {
     expect(r2.stderr).toMatch(/--backend must be one of cpu, wasm/);
     const r3 = await faultlines('analyze', '--noise', 'fresh');
     expect(r3.stderr).toMatch(/--noise must be one of const, per-sample/);
+    const r4 = await faultlines('analyze', '--counterfactual-samples', '1');
+    expect(r4.stderr).toMatch(/--counterfactual-samples must be 0 \(not computed\) or at least 2, got 1/);
   });
 
   it("evaluate prints both classifiers' accuracies as JSON", async () => {
@@ -70,6 +72,8 @@ describe('faultlines CLI', () => {
         '6',
         '--corner-direction-samples',
         '2',
+        '--counterfactual-samples',
+        '16',
         '--out',
         out,
       );
@@ -103,6 +107,16 @@ describe('faultlines CLI', () => {
       expect(report.contrastive.attribution.factors).toHaveLength(7);
       expect(report.contrastive.attribution.samples).toBe(120);
       expect(r.stdout).toContain('specific weakness: ');
+      // --counterfactual-samples: the edits on the first 16 frames, each contrastive top dim read through them.
+      expect(report.options.counterfactualSamples).toBe(16);
+      expect(report.contrastive.counterfactual.samples).toBe(16);
+      expect(report.contrastive.weaknesses.map((w: { id: string }) => w.id)).toEqual(
+        report.contrastive.directions.directions.map((d: { id: string }) => d.id),
+      );
+      expect(r.stdout).toContain('counterfactual edits: ');
+      // The labelling's share of the contrastive stage, timed (docs/naming.md).
+      for (const phase of ['sweep', 'directions', 'regression', 'counterfactual'])
+        expect(report.timings[`contrastive.${phase}`]).toBeGreaterThanOrEqual(0);
       const html = readFileSync(path.join(out, 'report.html'), 'utf8');
       expect(html).toContain('What the directions do to the image');
       expect(html).toContain('Specific weakness against classifier-clean');

@@ -1,7 +1,8 @@
 /**
  * The dashboard's "What the top dims do" panel (issue 14): two <faultlines-directions> widgets, the
  * classifier's global top dims (on samples of every class) and the selected class's, each with its
- * labels, effect sizes, p_true of the classifier and its reference reader, and frame strips. Their
+ * labels, effect sizes, p_true of the classifier and its reference reader, the change of each dim
+ * the counterfactual edits show the classifier is specifically weak to, and frame strips. Their
  * rows fire `faultlines-select`, which the page already turns into the traversal slider.
  */
 

@@ -8,6 +8,7 @@
 import { z } from 'zod';
 import { COLOUR_FACTORS, GRAY_FACTORS } from '../core/image/factors.js';
 import { DIRECTIONS_RESULT_SCHEMA, DIRECTIONS_SCHEMA } from '../core/analysis/schema-versions.js';
+import { EDITED_FAMILIES } from '../core/image/factor-edits.js';
 
 const finite = z.number().refine(Number.isFinite, 'must be finite');
 const count = z.number().int().nonnegative();
@@ -106,6 +107,87 @@ export const WhyItFailsSchema = z
   })
   .strict();
 
+const EditFamilySchema = z.enum(EDITED_FAMILIES);
+/** +1: the way that raises the family's factor (noisier, sharper, more ink, thicker, right, down, larger). */
+const EditWaySchema = z.union([z.literal(1), z.literal(-1)]);
+/** A ratio of breaking strengths: the reference's over the classifier's (0: the classifier does not break). */
+const ratio = finite.nonnegative();
+
+/** One counterfactual edit's mean margin-share drop at each strength, per reader (counterfactual-attribution.ts `EditCurve`). */
+export const EditCurveSchema = z
+  .object({
+    family: EditFamilySchema,
+    way: EditWaySchema,
+    label: z.string().max(200),
+    strengths: z.array(finite.nonnegative()).max(32),
+    classifier: z.array(finite).max(32),
+    reference: z.array(finite).max(32),
+  })
+  .strict();
+
+/** One edit scored: breaking strengths, their ratio and its bootstrap interval (`EditSensitivity`). */
+export const EditSensitivitySchema = z
+  .object({
+    family: EditFamilySchema,
+    way: EditWaySchema,
+    label: z.string().max(200),
+    breaks: z.object({ classifier: finite.nullable(), reference: finite.nullable() }).strict(),
+    referenceExtrapolated: z.boolean(),
+    ratio,
+    ciLow: ratio,
+    ciHigh: ratio,
+    firstShare: unit,
+  })
+  .strict();
+
+/**
+ * Which image change the classifier breaks under at a smaller strength than its reference reader,
+ * each factor edited alone on the sweep's first frames (`CounterfactualAttribution`; docs/naming.md).
+ */
+export const CounterfactualSchema = z
+  .object({
+    samples: count,
+    threshold: finite.positive(),
+    medianMargin: z.object({ classifier: finite.nonnegative(), reference: finite.nonnegative() }).strict(),
+    curves: z.array(EditCurveSchema).max(64),
+    /** By ratio, largest first. */
+    edits: z.array(EditSensitivitySchema).max(64),
+    /** The first edit when its interval lies above 1; else null. */
+    named: z
+      .object({
+        family: EditFamilySchema,
+        way: EditWaySchema,
+        label: z.string().max(200),
+        ratio,
+        margin: finite,
+        runnerUp: z.string().max(200),
+        firstShare: unit,
+      })
+      .strict()
+      .nullable(),
+  })
+  .strict();
+
+/** Per described direction: the change it makes that the counterfactual edits show the classifier is specifically weak to. */
+export const DirectionWeaknessSchema = z
+  .object({
+    id: z.string().max(200),
+    edit: z
+      .object({
+        family: EditFamilySchema,
+        way: EditWaySchema,
+        label: z.string().max(200),
+        ratio,
+        ciLow: ratio,
+        ciHigh: ratio,
+        factor: FactorNameSchema,
+        effect: finite,
+      })
+      .strict()
+      .nullable(),
+  })
+  .strict();
+
 /** A ranked dim as the ranking gave it (its std is the step of one shift). */
 export const DirectionDimSchema = z
   .object({
@@ -129,6 +211,11 @@ export const DirectionsSetSchema = z
     /** Direction ids by contrastive score, largest first (null without a reference reader). */
     contrastiveOrder: z.array(z.string().max(200)).max(LIST_MAX).nullable(),
     why: z.array(WhyItFailsSchema).max(64),
+    /**
+     * Per direction (result's order): its change the classifier is specifically weak to; null without
+     * `counterfactual`; absent in results computed before the counterfactual naming (reseed them).
+     */
+    weaknesses: z.array(DirectionWeaknessSchema).max(LIST_MAX).nullable().optional(),
     /** Per direction: its first sample at each shift, one PNG strip. */
     strips: z
       .array(
@@ -148,6 +235,11 @@ export const DirectionsPayloadSchema = z
     /** The classifier analysed first, then its reference readers. */
     classifiers: z.array(name).min(1).max(64),
     reference: name.nullable(),
+    /**
+     * Against the reference reader; null without one or with `counterfactualSamples` 0; absent in
+     * results computed before the counterfactual naming (a runner's new result must carry it).
+     */
+    counterfactual: CounterfactualSchema.nullable().optional(),
     all: DirectionsSetSchema,
     classes: z.array(DirectionsSetSchema).max(1024),
   })
@@ -156,3 +248,5 @@ export const DirectionsPayloadSchema = z
 export type DirectionsPayload = z.infer<typeof DirectionsPayloadSchema>;
 export type DirectionsSet = z.infer<typeof DirectionsSetSchema>;
 export type DirectionDescriptionJson = z.infer<typeof DirectionDescriptionSchema>;
+export type DirectionWeaknessJson = z.infer<typeof DirectionWeaknessSchema>;
+export type CounterfactualJson = z.infer<typeof CounterfactualSchema>;

@@ -61,6 +61,7 @@ export const DEFAULT_OPTIONS: ResultOptions = {
   'corner-cases': { perClass: 3, maxCandidates: 8, maxSteps: 20, tolerance: 0.01 },
   // `analyze`'s defaults for its global top dims (--direction-dims 10 is what docs/naming.md reports,
   // --direction-samples 24, shifts 0-4 std, 200 resamples); per class, 3 dims on 8 samples each.
+  // counterfactualSamples (parseDerivedOptions) is not given: its default, analyze's, so the seeded keys stand.
   directions: { dims: 10, samples: 24, classDims: 3, classSamples: 8, shifts: [0, 1, 2, 3, 4], bootstrap: 200 },
   // The first 500 samples of the sweep; UMAP seeded with 0 (the seeded built-in embeddings' options).
   embeddings: { samples: 500, nNeighbors: 15, k: 10, seed: 0 },

@@ -13,7 +13,14 @@ import { ARROW, classifierTitle, getJson, intAttribute } from './api.js';
 import { FaultlinesElement, baseStyles } from './base.js';
 
 // As served by /v1/directions; type-only imports, so nothing of zod or the core enters the bundle.
-import type { DirectionDescriptionJson, DirectionsPayload, DirectionsSet } from '../protocol/directions.js';
+import type {
+  DirectionDescriptionJson,
+  DirectionsPayload,
+  DirectionsSet,
+  DirectionWeaknessJson,
+} from '../protocol/directions.js';
+// Plain functions importing nothing: the same sentences as the CLI and report.html.
+import { counterfactualSentence, weaknessText } from '../core/analysis/counterfactual-phrases.js';
 
 /** Effects shown per direction: the largest ones. */
 const EFFECTS_SHOWN = 2;
@@ -108,8 +115,26 @@ export class Directions extends FaultlinesElement {
       )}</td>
       <td class="num ptrue" title="mean p_true at shift 0 and ${last} std, ${own.classifier}">${own.pTrue[0].toFixed(2)} → ${own.pTrue[own.pTrue.length - 1].toFixed(2)}</td>
       ${ref ? html`<td class="num ref" title="mean p_true at shift 0 and ${last} std, ${ref.classifier} (same frames)">${ref.pTrue[0].toFixed(2)} → ${ref.pTrue[ref.pTrue.length - 1].toFixed(2)}</td><td class="num contrastive">${d.contrastive === null ? '' : signed(d.contrastive)}</td>` : ''}
+      ${set.weaknesses ? this.weaknessCell(set.weaknesses[i], own.classifier) : ''}
       <td class="strip">${set.strips[i] ? html`<img class="px" src=${set.strips[i]} alt="dim ${dim.index}: one sample at shifts ${set.result?.shifts.join(', ')} std" />` : ''}</td>
     </tr>`;
+  }
+
+  /** Of the changes the dim makes, the one the counterfactual edits show the classifier is specifically weak to. */
+  private weaknessCell(w: DirectionWeaknessJson | undefined, classifier: string): TemplateResult {
+    const title =
+      `of the changes this dim makes, the one the counterfactual edits show ${classifier} is specifically ` +
+      'weak to (how many times more of it the reference tolerates)';
+    return html`<td class="weakness" data-edit=${w?.edit?.label ?? ''} title=${title}>${weaknessText(w)}</td>`;
+  }
+
+  /** Each factor edited alone (the payload's counterfactual), in the CLI's words. */
+  private counterfactualLine(classifier: string, reference: string | null): TemplateResult | string {
+    const cf = this.payload?.counterfactual;
+    if (!cf || !reference) return '';
+    return html`<p class="why counterfactual" part="counterfactual">
+      <strong>Each factor edited alone:</strong> ${counterfactualSentence(cf, classifier, reference)}.
+    </p>`;
   }
 
   protected renderReady(): TemplateResult {
@@ -123,13 +148,15 @@ export class Directions extends FaultlinesElement {
     const last = r.shifts[r.shifts.length - 1];
     const ref = r.reference;
     const why = set.why.find((w) => w.classifier === r.classifiers[0]);
+    const weakHead = set.weaknesses ? html`<th>breaks it via</th>` : '';
     return html`<p class="sub">Label: the factor that dominates the frames' change (${r.samples} samples, 0–${last} std; effects in factor stds per std, 95% interval). p_true at 0 → ${last} std${
       ref ? `; ` + `${ref} reads the same frames (contrastive: the drop beyond its)` : ''
     }.</p>
       <table part="table">
-        <thead><tr><th>dim</th><th>label</th><th>largest effects</th><th>p_true ${r.classifiers[0]}</th>${ref ? html`<th>p_true ${ref}</th><th>contrastive</th>` : ''}<th>frames 0–${last} std</th></tr></thead>
+        <thead><tr><th>dim</th><th>label</th><th>largest effects</th><th>p_true ${r.classifiers[0]}</th>${ref ? html`<th>p_true ${ref}</th><th>contrastive</th>` : ''}${weakHead}<th>frames 0–${last} std</th></tr></thead>
         <tbody>${r.directions.slice(0, top).map((d, i) => this.row(d, i, set, last))}</tbody>
       </table>
-      ${why ? html`<p class="why" part="why"><strong>Why it fails:</strong> ${why.sentence}</p>` : ''}`;
+      ${why ? html`<p class="why" part="why"><strong>Why it fails:</strong> ${why.sentence}</p>` : ''}
+      ${this.counterfactualLine(r.classifiers[0], ref)}`;
   }
 }

@@ -14,6 +14,12 @@ import { DEFAULT_SWEEP, resultKey, resultPath, type StoredResult } from '../../s
 import { DirectionsPayloadSchema, type DirectionsPayload } from '../../src/protocol/directions.js';
 import type { JobSpec } from '../../src/protocol/job.js';
 import { checkDerivedPayload } from '../../src/worker/jobs/payloads.js';
+import {
+  directionWeaknesses,
+  type CounterfactualAttribution,
+} from '../../src/core/analysis/counterfactual-attribution.js';
+import type { DirectionsResult } from '../../src/core/analysis/directions.js';
+import { parseDerivedOptions } from '../../src/core/analysis/derived-options.js';
 import { ProblemError } from '../../src/worker/problem.js';
 import { SUBMIT_AUTH, problemOf, startEdge, type EdgeServer } from './harness.js';
 
@@ -110,6 +116,17 @@ describe('GET /v1/directions', () => {
         expect(payload.all.strips).toHaveLength(r.directions.length);
         expect(payload.all.why.map((w) => w.classifier)).toEqual(payload.classifiers);
         expect(payload.all.why[0].sentence).toContain(name);
+        // The counterfactual edits against the reference, on the sweep's first frames (analyze's default
+        // --counterfactual-samples), name an edit only above 1; every set's dims read through them by the rule.
+        const cf = payload.counterfactual!;
+        const o = parseDerivedOptions('directions', stored.options);
+        expect(cf.samples).toBe(Math.min(stored.sweep.count, o.counterfactualSamples!));
+        expect(cf.edits.map((e) => e.ratio)).toEqual([...cf.edits.map((e) => e.ratio)].sort((a, b) => b - a));
+        expect(cf.named?.label ?? null).toBe(cf.edits[0].ciLow > 1 ? cf.edits[0].label : null);
+        for (const set of [payload.all, ...payload.classes].filter((x) => x.result))
+          expect(set.weaknesses).toEqual(
+            directionWeaknesses(set.result as DirectionsResult, cf as CounterfactualAttribution),
+          );
 
         const again = await edge.fetch(p, { headers: { 'if-none-match': res.headers.get('etag')! } });
         expect(again.status).toBe(304);
@@ -189,6 +206,7 @@ describe('GET /v1/directions', () => {
     const envelope = op.responses['200'].content['application/json'].schema.$ref.split('/').pop();
     expect(JSON.stringify(doc.components.schemas[envelope].properties.payload)).toContain('DirectionsPayload');
     expect(doc.components.schemas.DirectionsPayload.properties.all).toBeTruthy();
+    expect(JSON.stringify(doc.components.schemas.DirectionsPayload.properties.counterfactual)).toContain('edits');
     const page = await edge.fetch('/embed/directions?classifier=classifier-clean&class=3', {
       headers: { accept: 'text/html' },
     });
@@ -236,6 +254,19 @@ describe('GET /v1/directions', () => {
     const e = badCi.classes[4].result!.directions[0].effects[0];
     [e.ciLow, e.ciHigh] = [e.ciHigh + 1, e.ciLow];
     expect(refusal(badCi, spec)?.field).toBe('payload.classes.4.result.directions.0.effects.0.ciLow');
+    expect(refusal({ ...p, counterfactual: null }, spec)?.field).toBe('payload.counterfactual');
+    expect(refusal({ ...p, counterfactual: undefined }, spec)?.field).toBe('payload.counterfactual');
+    const fewer = structuredClone(p);
+    fewer.counterfactual!.samples -= 1;
+    expect(refusal(fewer, spec)?.field).toBe('payload.counterfactual.samples');
+    const unsorted = structuredClone(p);
+    const [first, second] = unsorted.counterfactual!.edits;
+    expect(first.ratio).toBeGreaterThan(second.ratio);
+    unsorted.counterfactual!.edits.splice(0, 2, second, first);
+    expect(refusal(unsorted, spec)?.field).toBe('payload.counterfactual.edits.1.ratio');
+    const shifted = structuredClone(p);
+    shifted.all.weaknesses!.reverse();
+    expect(refusal(shifted, spec)?.field).toBe('payload.all.weaknesses.0.id');
     const notPng = structuredClone(p);
     notPng.all.strips[0] = 'data:image/png;base64,PHN2Zz4=';
     expect(refusal(notPng, spec)?.field).toBe('payload.all.strips.0');

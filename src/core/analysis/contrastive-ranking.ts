@@ -46,7 +46,13 @@ import {
 import { sampleNoiseStreams, synthesizeImages, type AnalysisModels } from './analysis-models.js';
 import { checkPopulationSpec, populationStyles, type PopulationSpec } from './population.js';
 import { CONTRASTIVE_RANKING_SCHEMA } from './schema-versions.js';
-import { counterfactualAttribution, type CounterfactualAttribution } from './counterfactual-attribution.js';
+import {
+  counterfactualAttribution,
+  DEFAULT_COUNTERFACTUAL_SAMPLES,
+  directionWeaknesses,
+  type CounterfactualAttribution,
+  type DirectionWeakness,
+} from './counterfactual-attribution.js';
 export { CONTRASTIVE_RANKING_SCHEMA };
 
 /** One dim of S, scored for the analysed classifier and the reference along the same way. */
@@ -88,10 +94,12 @@ export interface ContrastiveOptions extends DirectionOptions {
   sweepBatchSize?: number;
   /**
    * First samples whose frames the counterfactual attribution edits (counterfactual-attribution.ts).
-   * Default 256; 0: not computed.
+   * Default DEFAULT_COUNTERFACTUAL_SAMPLES; 0: not computed.
    */
   counterfactualSamples?: number;
   onProgress?: (p: { done: number; total: number }) => void;
+  /** Seconds each phase took, as it ends: the gradient sweep (with the factors at rest), the top dims described, the regression, the edits. */
+  onPhase?: (phase: 'sweep' | 'directions' | 'regression' | 'counterfactual', seconds: number) => void;
 }
 
 /** One factor's part in the analysed classifier's margin deficit against the reference. */
@@ -146,6 +154,11 @@ export interface ContrastiveFailures {
    * change the reference tolerates most times more of (the named weakness); null when not computed.
    */
   counterfactual: CounterfactualAttribution | null;
+  /**
+   * Per top dim (in `directions`' order): which of its changes the counterfactual edits show the
+   * classifier is specifically weak to (directionWeaknesses); null without both.
+   */
+  weaknesses: DirectionWeakness[] | null;
   /** describeDirections of the top dims ([analysed, reference]), in contrastive order; null when `dims` is 0. */
   directions: DirectionsResult | null;
   /** The analysed classifier's flips beyond the reference's along them, by label; null when `dims` is 0. */
@@ -372,13 +385,19 @@ export async function contrastiveFailures(
   const channels = g.arch.imageChannels;
   const per = size * size * channels;
   const factors = attributedFactors(channels);
-  const cfCount = Math.min(n, opts.counterfactualSamples ?? 256);
+  const cfCount = Math.min(n, opts.counterfactualSamples ?? DEFAULT_COUNTERFACTUAL_SAMPLES);
   if (!Number.isInteger(cfCount) || cfCount < 0)
     throw new RangeError(`counterfactualSamples must be an integer >= 0, got ${opts.counterfactualSamples}`);
   // Frames at rest of the first cfCount samples: what the counterfactual attribution edits.
   const restFrames = new Float32Array(cfCount * per);
   // Image factors of every sample at rest, [n, factors] row-major.
   const factorValues = new Float64Array(n * factors.length);
+  let t0 = Date.now();
+  const phaseEnds = (phase: Parameters<NonNullable<ContrastiveOptions['onPhase']>>[0]) => {
+    const t = Date.now();
+    opts.onPhase?.(phase, (t - t0) / 1000);
+    t0 = t;
+  };
   for (let b = 0; b < n; b += batch) {
     const nb = Math.min(batch, n - b);
     const pop = populationStyles(analysed, spec, b, nb);
@@ -461,6 +480,7 @@ export async function contrastiveFailures(
     });
   }
   dims.sort((x, y) => y.contrastive - x.contrastive || x.index - y.index);
+  phaseEnds('sweep');
   dims.forEach((d, i) => (d.rank = i + 1));
   const ranking: ContrastiveRanking = {
     schema: CONTRASTIVE_RANKING_SCHEMA,
@@ -483,11 +503,13 @@ export async function contrastiveFailures(
           ...opts,
         })
       : null;
+  phaseEnds('directions');
   const deficit = Float64Array.from({ length: n }, (_, i) => margins[1][i] / ur - margins[0][i] / ua);
   const attribution = attributeFactors(factors, factorValues, deficit, {
     bootstrap: opts.bootstrap ?? 200,
     seed: spec.seed,
   });
+  phaseEnds('regression');
   const counterfactual =
     cfCount >= 2
       ? await counterfactualAttribution(
@@ -496,5 +518,14 @@ export async function contrastiveFailures(
           { seed: spec.seed, bootstrap: opts.bootstrap ?? 200, batchSize: batch },
         )
       : null;
-  return { ranking, attribution, counterfactual, directions, why: directions && whyItFails(directions)[0] };
+  const weaknesses = directions && counterfactual ? directionWeaknesses(directions, counterfactual) : null;
+  phaseEnds('counterfactual');
+  return {
+    ranking,
+    attribution,
+    counterfactual,
+    weaknesses,
+    directions,
+    why: directions && whyItFails(directions)[0],
+  };
 }

@@ -26,7 +26,8 @@ import type { Classifier } from '../classifier/classifier.js';
 import { oneHotFloat } from '../nn/ops.js';
 import { createRng, uniformInteger } from '../random.js';
 import { editFactor, FAMILY_FACTOR, type EditedFamily, type EditWay } from '../image/factor-edits.js';
-import { factorPhrase } from './directions.js';
+import { FACTOR_FAMILY, factorPhrase, type DirectionsResult } from './directions.js';
+export { DEFAULT_COUNTERFACTUAL_SAMPLES } from './counterfactual-options.js';
 
 /** The strengths each edit is applied at (units: factor-edits.ts; whole pixels for moves). */
 export const EDIT_LADDERS: ReadonlyArray<{ family: EditedFamily; way: EditWay; strengths: readonly number[] }> = [
@@ -306,4 +307,62 @@ export async function counterfactualAttribution(
           }
         : null,
   };
+}
+
+/** The change a direction makes that the counterfactual edits show the classifier is specifically weak to. */
+export interface DirectionWeakness {
+  /** The direction's id (`dim:408`). */
+  id: string;
+  /** The edit ("moves down"), its family and way, its ratio and interval; null: none of the direction's changes is one. */
+  edit: {
+    family: EditedFamily;
+    way: EditWay;
+    label: string;
+    ratio: number;
+    ciLow: number;
+    ciHigh: number;
+    /** The direction's effect on that family's factor (factor stds per direction std) and the factor. */
+    factor: string;
+    effect: number;
+  } | null;
+}
+
+/**
+ * Labels each described direction by the counterfactual edits (issue 14): of the changes the
+ * direction makes (a factor effect of at least the label rule's `minEffect` with its interval
+ * excluding 0), the one whose edit the reference tolerates most times more of, among the edits
+ * whose ratio interval lies above 1 (the classifier's specific weaknesses). What a direction does
+ * to the image (its effect label) says what a user sees along it; this says which of those changes
+ * breaks this classifier rather than any reader. Both readers must be the result's first two.
+ */
+export function directionWeaknesses(result: DirectionsResult, cf: CounterfactualAttribution): DirectionWeakness[] {
+  const weak = cf.edits.filter((e) => e.ciLow > 1 && e.ratio > 1);
+  return result.directions.map((d) => {
+    for (const e of weak) {
+      // edits are by ratio, largest first: the first change the direction makes wins.
+      const family = FACTOR_FAMILY[FAMILY_FACTOR[e.family]];
+      const moved = d.effects.find(
+        (f) =>
+          FACTOR_FAMILY[f.factor] === family &&
+          Math.abs(f.effect) >= result.minEffect &&
+          (f.ciLow > 0 || f.ciHigh < 0) &&
+          Math.sign(f.effect) === e.way,
+      );
+      if (moved)
+        return {
+          id: d.id,
+          edit: {
+            family: e.family,
+            way: e.way,
+            label: e.label,
+            ratio: e.ratio,
+            ciLow: e.ciLow,
+            ciHigh: e.ciHigh,
+            factor: moved.factor,
+            effect: moved.effect,
+          },
+        };
+    }
+    return { id: d.id, edit: null };
+  });
 }

@@ -5,6 +5,7 @@
  */
 import type { AnalysisModels } from './analysis-models.js';
 import { populationSpecHash } from './population-spec.js';
+import { DEFAULT_COUNTERFACTUAL_SAMPLES } from './counterfactual-options.js';
 
 export const DERIVED_KINDS = ['histograms', 'accuracy-curves', 'corner-cases', 'directions'] as const;
 export type DerivedKind = (typeof DERIVED_KINDS)[number];
@@ -30,6 +31,12 @@ export type DirectionsOptions = {
   shifts: number[];
   /** Bootstrap resamples of each effect's interval (seeded with the sweep's seed, as `analyze` does). */
   bootstrap: number;
+  /**
+   * First samples of the sweep whose frames the counterfactual attribution edits against the first
+   * reference reader (`analyze --counterfactual-samples`); 0: not computed. Absent: the default
+   * (DEFAULT_OPTIONS leaves it out, so the keys of results seeded before it stand).
+   */
+  counterfactualSamples?: number;
   /** Ids of the reference readers (when the key names them: a registered classifier's directions). */
   compare?: string[];
 };
@@ -97,6 +104,13 @@ export function parseDerivedOptions<K extends DerivedKind>(kind: K, raw: Record<
     } as DerivedOptions[K];
   }
   if (kind === 'directions') {
+    const counterfactualSamples = () => {
+      if (raw.counterfactualSamples === undefined) return DEFAULT_COUNTERFACTUAL_SAMPLES;
+      // One frame has no spread to bootstrap a ratio from.
+      if (!isInt(raw.counterfactualSamples, 0) || raw.counterfactualSamples === 1)
+        throw bad('counterfactualSamples', '0 (not computed) or an integer >= 2');
+      return raw.counterfactualSamples;
+    };
     const shifts = raw.shifts;
     if (
       !Array.isArray(shifts) ||
@@ -116,6 +130,7 @@ export function parseDerivedOptions<K extends DerivedKind>(kind: K, raw: Record<
       classSamples: int('classSamples', 2),
       shifts: shifts as number[],
       bootstrap: int('bootstrap', 10),
+      counterfactualSamples: counterfactualSamples(),
       ...(compare === undefined ? {} : { compare: compare as string[] }),
     } as DerivedOptions[K];
   }

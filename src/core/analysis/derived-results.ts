@@ -26,7 +26,13 @@ import {
 import { flipSufficiency, type FlipSufficiencyOptions } from './flip-sufficiency.js';
 import { frontierDistance, type FrontierOptions } from './frontier.js';
 import { styleHistograms, type HistogramsResult } from './histograms.js';
-import { synthesizeImages, type AnalysisModels } from './analysis-models.js';
+import { sampleNoiseStreams, synthesizeImages, type AnalysisModels } from './analysis-models.js';
+import {
+  counterfactualAttribution,
+  directionWeaknesses,
+  type CounterfactualAttribution,
+} from './counterfactual-attribution.js';
+import { DEFAULT_COUNTERFACTUAL_SAMPLES } from './counterfactual-options.js';
 import { classifyPopulation, populationStyles, samplePopulation, type Population } from './population.js';
 import { RANKING_SUMS_SCHEMA, rankDimensions, sumsCount, type RankedDim, type RankingSums } from './ranking.js';
 import { DIRECTIONS_RESULT_SCHEMA } from './schema-versions.js';
@@ -243,6 +249,7 @@ async function directionsSet(
   samples: number,
   o: DirectionsOptions,
   seed: number,
+  counterfactual: CounterfactualAttribution | null,
 ) {
   const S = pop.styleSize;
   const specs = dims.map((d) => dimDirection(d, classIndex, S));
@@ -259,8 +266,48 @@ async function directionsSet(
     result,
     contrastiveOrder: contrastiveOrder(result)?.map((d) => d.id) ?? null,
     why: whyItFails(result),
+    weaknesses: counterfactual ? directionWeaknesses(result, counterfactual) : null,
     strips: await directionStrips(readers[0], pop, specs, o.shifts),
   };
+}
+
+/**
+ * The counterfactual attribution of the classifier against its first reference reader on the
+ * sweep's first `count` frames at rest (analyze: the contrastive population's first frames, the same
+ * samples and noise), rendered in DIRECTIONS_BATCH rows.
+ */
+async function sweepCounterfactual(
+  readers: readonly [AnalysisModels, AnalysisModels],
+  sweep: { seed: number; count: number },
+  count: number,
+  bootstrap: number,
+): Promise<CounterfactualAttribution> {
+  const g = readers[0].generator;
+  const size = g.arch.resolutions[g.arch.resolutions.length - 1];
+  const channels = g.arch.imageChannels;
+  const per = size * size * channels;
+  const images = new Float32Array(count * per);
+  const labels = new Uint8Array(count);
+  const spec = { seed: sweep.seed, count: sweep.count, classIndex: null };
+  for (let b = 0; b < count; b += DIRECTIONS_BATCH) {
+    const nb = Math.min(DIRECTIONS_BATCH, count - b);
+    const st = populationStyles(readers[0], spec, b, nb);
+    st.w.dispose();
+    const frames = tf.tidy(() => synthesizeImages(readers[0], st.s, sampleNoiseStreams(b, nb)));
+    st.s.dispose();
+    images.set((await frames.data()) as Float32Array, b * per);
+    frames.dispose();
+    labels.set(st.labels, b);
+  }
+  return counterfactualAttribution(
+    [readers[0].classifier, readers[1].classifier],
+    { images, labels, size, channels },
+    {
+      seed: sweep.seed,
+      bootstrap,
+      batchSize: DIRECTIONS_BATCH,
+    },
+  );
 }
 
 /** Index in the population of the first sample of `classIndex` (any class when null). */
@@ -352,8 +399,14 @@ export async function directionsResult(
       samplesPerSecond: done / Math.max(1e-3, (Date.now() - t0) / 1000),
     });
   };
+  // Against the first reference reader, as analyze's contrastive section (null without one).
+  const cfCount = Math.min(sweep.count, o.counterfactualSamples ?? DEFAULT_COUNTERFACTUAL_SAMPLES);
+  const counterfactual =
+    readers.length > 1 && cfCount >= 2
+      ? await sweepCounterfactual([readers[0], readers[1]], sweep, cfCount, o.bootstrap)
+      : null;
   const top = rankDimensions(sums, layout, null).dims.slice(0, o.dims);
-  const all = await directionsSet(readers, names, pop, null, top, o.samples, o, sweep.seed);
+  const all = await directionsSet(readers, names, pop, null, top, o.samples, o, sweep.seed, counterfactual);
   await progress(1);
   const classes = [];
   for (let c = 0; c < K; c++) {
@@ -362,8 +415,8 @@ export async function directionsResult(
     const ranked = have >= 2 && sums.count[c] >= 2 ? rankDimensions(sums, layout, c).dims.slice(0, o.classDims) : [];
     classes.push(
       ranked.length
-        ? await directionsSet(readers, names, pop, c, ranked, o.classSamples, o, sweep.seed)
-        : { classIndex: c, dims: [], result: null, contrastiveOrder: null, why: [], strips: [] },
+        ? await directionsSet(readers, names, pop, c, ranked, o.classSamples, o, sweep.seed, counterfactual)
+        : { classIndex: c, dims: [], result: null, contrastiveOrder: null, why: [], weaknesses: null, strips: [] },
     );
     await progress(c + 2);
   }
@@ -372,6 +425,7 @@ export async function directionsResult(
     specHash: resultSpecHash(models, sweep),
     classifiers: names,
     reference: names.length > 1 ? names[1] : null,
+    counterfactual,
     all,
     classes,
   });

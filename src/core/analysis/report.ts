@@ -9,6 +9,7 @@ import { accuracyCurves, type AccuracyCurvesResult, type Robustness } from './ac
 import { classAverageStyle, CORNER_CASES_SCHEMA, findCornerCases, type CornerCasesResult } from './corner-cases.js';
 import { directionsReport, type DirectionsReport } from './directions.js';
 import { contrastiveFailures, type ContrastiveFailures } from './contrastive-ranking.js';
+import { DEFAULT_COUNTERFACTUAL_SAMPLES } from './counterfactual-options.js';
 import type { EmbeddingResult } from './embedding.js';
 import { sweepHeadEmbedding } from './embeddings-result.js';
 import { styleHistograms, type HistogramsResult } from './histograms.js';
@@ -76,6 +77,11 @@ export interface AnalysisOptions {
    */
   contrastiveSamples: number;
   contrastiveDims: number;
+  /**
+   * Frames (the contrastive population's first N) the counterfactual attribution edits
+   * (counterfactual-attribution.ts); 0: not computed. Default DEFAULT_COUNTERFACTUAL_SAMPLES.
+   */
+  counterfactualSamples: number;
   batchSize: number;
 }
 
@@ -102,8 +108,16 @@ export const DEFAULT_ANALYSIS: AnalysisOptions = {
   cornerCaseDirectionSamples: 8,
   contrastiveSamples: 2000,
   contrastiveDims: 10,
+  counterfactualSamples: DEFAULT_COUNTERFACTUAL_SAMPLES,
   batchSize: 64,
 };
+
+/** The options as they enter a report's specHash: counterfactualSamples only when not the default. */
+function hashedOptions<T extends AnalysisOptions>(o: T): Omit<T, 'counterfactualSamples'> | T {
+  if (o.counterfactualSamples !== DEFAULT_COUNTERFACTUAL_SAMPLES) return o;
+  const { counterfactualSamples: _, ...rest } = o;
+  return rest;
+}
 
 export interface ClassifierSummary {
   name: string;
@@ -159,7 +173,10 @@ export interface AnalysisReport {
    */
   contrastive: ContrastiveFailures | null;
   embedding: EmbeddingResult;
-  /** Seconds per stage. */
+  /**
+   * Seconds per stage; `contrastive.sweep`, `contrastive.directions`, `contrastive.regression` and
+   * `contrastive.counterfactual` split the contrastive stage.
+   */
   timings: Record<string, number>;
 }
 
@@ -383,7 +400,10 @@ export async function analyze(
               seed: o.seed,
               batchSize: o.batchSize,
               sweepBatchSize: o.batchSize,
+              counterfactualSamples: o.counterfactualSamples,
               onProgress: progress('contrastive'),
+              // The labelling's share of the stage, for the cost of naming (docs/naming.md).
+              onPhase: (phase, seconds) => (timings[`contrastive.${phase}`] = seconds),
             },
           ),
         )
@@ -467,7 +487,8 @@ export async function analyze(
       // Only when given, so that reports without them keep their hash.
       ...(alongside.length > 0 ? { alongside: alongside.map((m) => m.classifierId) } : {}),
       noise: analysisNoise(models),
-      options: o,
+      // counterfactualSamples only when not the default, so that reports from before it keep their hash.
+      options: hashedOptions(o),
     }),
     options: o,
     generatorId: models.generatorId,

@@ -22,6 +22,7 @@ import { progressBar, type Progress } from '../progress.js';
 import { cornerCaseGrid, jointGrid, reportJson, traversalGrid } from '../report/figures.js';
 import { reportHtml } from '../report/html.js';
 import { classLabel } from '../../core/generator/classes.js';
+import { counterfactualSentence, weaknessText } from '../../core/analysis/counterfactual-phrases.js';
 import {
   classifierModelName,
   DEFAULT_DOMAIN,
@@ -77,6 +78,9 @@ const usage =
                          classifier: every dim by how much more it lowers this classifier's margin, and the image
                          factor its specific weakness follows (default ${DEFAULT_ANALYSIS.contrastiveSamples}; 0: not computed;
                          docs/naming.md)
+  --counterfactual-samples N  frames (the contrastive samples' first N) each image factor is edited on, alone
+                         and at growing strengths, to name the weakness (default ${DEFAULT_ANALYSIS.counterfactualSamples};
+                         0: not computed; at least 2 otherwise; 100 edits per frame, each read by both classifiers)
   --out DIR              output folder (default out/report)`;
 
 export async function run(args: string[]): Promise<void> {
@@ -100,6 +104,7 @@ export async function run(args: string[]): Promise<void> {
       out: { type: 'string', default: 'out/report' },
       'direction-dims': { type: 'string', default: String(DEFAULT_ANALYSIS.directionDims) },
       'contrastive-samples': { type: 'string', default: String(DEFAULT_ANALYSIS.contrastiveSamples) },
+      'counterfactual-samples': { type: 'string', default: String(DEFAULT_ANALYSIS.counterfactualSamples) },
       'direction-samples': { type: 'string', default: String(DEFAULT_ANALYSIS.directionSamples) },
       'corner-direction-samples': { type: 'string', default: String(DEFAULT_ANALYSIS.cornerCaseDirectionSamples) },
       domain: { type: 'string', default: DEFAULT_DOMAIN },
@@ -153,6 +158,10 @@ export async function run(args: string[]): Promise<void> {
   const directionSamples = intOption(o['direction-samples'], 'direction-samples', 2, 10_000);
   let contrastiveSamples = intOption(o['contrastive-samples'], 'contrastive-samples', 0, 1_000_000);
   const cornerCaseDirectionSamples = intOption(o['corner-direction-samples'], 'corner-direction-samples', 0, 10_000);
+  const counterfactualSamples = intOption(o['counterfactual-samples'], 'counterfactual-samples', 0, 1_000_000);
+  // One frame has no spread to bootstrap a ratio from.
+  if (counterfactualSamples === 1)
+    throw new Error('--counterfactual-samples must be 0 (not computed) or at least 2, got 1');
   // One sample has no spread to bootstrap an effect size from.
   if (cornerCaseDirectionSamples === 1)
     throw new Error('--corner-direction-samples must be 0 (corner cases not named) or at least 2, got 1');
@@ -314,6 +323,7 @@ export async function run(args: string[]): Promise<void> {
         directionSamples,
         cornerCaseDirectionSamples,
         contrastiveSamples,
+        counterfactualSamples,
       },
       compare,
       (p) => {
@@ -426,17 +436,11 @@ function contrastiveSummary(c: NonNullable<AnalysisReport['contrastive']>): stri
     : `no factor named for ${c.ranking.classifier} against ${c.ranking.reference} (the largest, ${first?.factor ?? 'none'}, has an interval that includes 0)`;
   const dims = (c.directions?.directions ?? [])
     .slice(0, 5)
-    .map((d) => `${d.dims[0]} ${d.label.text}`)
+    .map(
+      (d, i) => `${d.dims[0]} ${d.label.text}${c.weaknesses ? `, breaks it via ${weaknessText(c.weaknesses[i])}` : ''}`,
+    )
     .join('; ');
   const cf = c.counterfactual;
-  const edits = cf
-    ? cf.named
-      ? `counterfactual edits: ${c.ranking.classifier} breaks where the image ${cf.named.label} at ` +
-        `${(1 / cf.named.ratio).toFixed(2)}x the change ${c.ranking.reference} needs (${cf.named.ratio.toFixed(2)}x ` +
-        `[${cf.edits[0].ciLow.toFixed(2)}, ${cf.edits[0].ciHigh.toFixed(2)}]; runner-up ${cf.named.runnerUp} ` +
-        `${cf.edits[1].ratio.toFixed(2)}x)`
-      : `counterfactual edits: none named (the largest, ${cf.edits[0].label} ${cf.edits[0].ratio.toFixed(2)}x, ` +
-        `has an interval that reaches 1)`
-    : null;
+  const edits = cf ? counterfactualSentence(cf, c.ranking.classifier, c.ranking.reference) : null;
   return [edits, `regression at rest: ${named}`, `contrastive top dims: ${dims}`].filter(Boolean).join('; ');
 }

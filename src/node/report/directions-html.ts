@@ -6,6 +6,7 @@
 import type { AnalysisReport } from '../../core/analysis/report.js';
 import type { DirectionDescription, FactorEffect } from '../../core/analysis/directions.js';
 import { FACTOR_MEANING } from '../../core/image/factors.js';
+import { counterfactualSentence, weaknessText } from '../../core/analysis/counterfactual-phrases.js';
 
 const esc = (s: string) => s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
 const n2 = (v: number | null) => (v === null || !Number.isFinite(v) ? '—' : v.toFixed(2));
@@ -123,12 +124,7 @@ function specificWeakness(r: AnalysisReport): string {
 <p class="note">Each factor of the first ${cf.samples} frames changed alone, at growing strengths, read by both; per edit the strength ` +
       `at which each loses ${cf.threshold} of its typical margin, and their ratio (how many times more of the change the reference ` +
       `tolerates; seeded bootstrap 95% interval). Named when the largest ratio's interval lies above 1.</p>
-<p>${
-        cf.named
-          ? `<b>${esc(c.ranking.classifier)} breaks where the image ${esc(cf.named.label)}</b>: ${esc(c.ranking.reference)} ` +
-            `tolerates ${n2(cf.named.ratio)}x as much of it (runner-up ${esc(cf.named.runnerUp)}, margin ${n2(cf.named.margin)})`
-          : "No edit named: the largest ratio's interval reaches 1."
-      }</p>
+<p>${esc(counterfactualSentence(cf, c.ranking.classifier, c.ranking.reference))}</p>
 <table><tr><th>edit</th><th>breaks at (this / reference)</th><th>ratio</th><th>first in</th></tr>${cf.edits
         .map(
           (e) =>
@@ -139,12 +135,14 @@ function specificWeakness(r: AnalysisReport): string {
         .join('')}</table>`
     : '';
   const label = new Map((c.directions?.directions ?? []).map((d) => [d.dims[0], d.label.text]));
+  const weakness = new Map((c.directions?.directions ?? []).map((d, i) => [d.dims[0], c.weaknesses?.[i]]));
   const dims = c.ranking.dims
     .slice(0, 10)
     .map(
       (d) =>
         `<tr><td>${d.rank}</td><td>${esc(d.layer)}:${d.channel} (${d.index}) ${d.direction}</td><td>${n2(d.contrastive)} ± ` +
-        `${n2(d.standardError)}</td><td>${n2(d.score)} / ${n2(d.referenceScore)}</td><td>${esc(label.get(d.index) ?? '')}</td></tr>`,
+        `${n2(d.standardError)}</td><td>${n2(d.score)} / ${n2(d.referenceScore)}</td><td>${esc(label.get(d.index) ?? '')}</td>` +
+        `${c.weaknesses ? `<td>${label.has(d.index) ? esc(weaknessText(weakness.get(d.index))) : ''}</td>` : ''}</tr>`,
     )
     .join('');
   return (
@@ -157,6 +155,10 @@ ${edits}
 <h4>Regression at rest</h4>
 <p>${named}</p>
 <div style="display:flex;gap:2rem"><table><tr><th>factor</th><th>harmful change</th><th>coefficient</th><th>first in</th></tr>${factors}</table>
-<table><tr><th>contrastive rank</th><th>dim</th><th>contrastive</th><th>score / reference</th><th>label</th></tr>${dims}</table></div>`
+<table><tr><th>contrastive rank</th><th>dim</th><th>contrastive</th><th>score / reference</th><th>label</th>${
+      c.weaknesses
+        ? '<th title="of its changes, the edit this classifier is specifically weak to (ratio)">breaks it via</th>'
+        : ''
+    }</tr>${dims}</table></div>`
   );
 }

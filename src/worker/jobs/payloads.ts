@@ -14,6 +14,7 @@ import {
   HISTOGRAMS_SCHEMA,
 } from '../../core/analysis/schema-versions.js';
 import { parseDerivedOptions, resultSpecHash, type DerivedKind } from '../../core/analysis/derived-options.js';
+import { DEFAULT_COUNTERFACTUAL_SAMPLES } from '../../core/analysis/counterfactual-options.js';
 import { ProblemError } from '../problem.js';
 import type { JobSpec } from '../../protocol/job.js';
 import { DirectionDimSchema, DirectionsPayloadSchema, type DirectionsSet } from '../../protocol/directions.js';
@@ -448,6 +449,20 @@ function directions(payload: unknown, frame: PayloadFrame, spec: JobSpec): void 
       );
     if (set.strips.length !== set.dims.length)
       throw payloadError(`${f}.strips`, ` has ${set.strips.length} entries, one per dim (${set.dims.length})`);
+    // Each direction's weakness is read off the payload's counterfactual edits: one per direction, same ids.
+    if (((set.weaknesses ?? null) === null) !== ((p.counterfactual ?? null) === null))
+      throw payloadError(`${f}.weaknesses`, ' must be given exactly when the counterfactual is');
+    if (set.weaknesses && set.weaknesses.length !== r.directions.length)
+      throw payloadError(
+        `${f}.weaknesses`,
+        ` has ${set.weaknesses.length} entries, one per direction (${r.directions.length})`,
+      );
+    set.weaknesses?.forEach((w, i) => {
+      if (w.id !== r.directions[i]?.id)
+        throw payloadError(`${f}.weaknesses.${i}.id`, ` is ${w.id}, expected ${r.directions[i]?.id}`);
+      if (w.edit && !p.counterfactual?.edits.some((e) => e.family === w.edit!.family && e.way === w.edit!.way))
+        throw payloadError(`${f}.weaknesses.${i}.edit`, ' is not one of the counterfactual edits');
+    });
     r.directions.forEach((d, i) => {
       const at = `${f}.result.directions.${i}`;
       if (d.dims.length !== 1 || d.dims[0] !== set.dims[i].index)
@@ -475,6 +490,28 @@ function directions(payload: unknown, frame: PayloadFrame, spec: JobSpec): void 
       });
     });
   };
+  // Absent (a result computed before the counterfactual naming) is refused like a missing one.
+  const cf = p.counterfactual ?? null;
+  const cfSamples = Math.min(spec.count, o.counterfactualSamples ?? DEFAULT_COUNTERFACTUAL_SAMPLES);
+  const wantsCounterfactual = names.length > 1 && cfSamples >= 2;
+  if ((cf !== null) !== wantsCounterfactual)
+    throw payloadError(
+      'counterfactual',
+      wantsCounterfactual
+        ? ' is missing: the job has a reference reader and counterfactualSamples'
+        : ' was not asked for',
+    );
+  if (cf && cf.samples !== cfSamples)
+    throw payloadError('counterfactual.samples', ` is ${cf.samples}, the options and sweep say ${cfSamples}`);
+  cf?.edits.forEach((e, i) => {
+    if (!(e.ciLow <= e.ciHigh))
+      throw payloadError(
+        `counterfactual.edits.${i}.ciLow`,
+        ` (${e.ciLow}) and ciHigh (${e.ciHigh}) are not an interval`,
+      );
+    if (i > 0 && e.ratio > cf.edits[i - 1].ratio)
+      throw payloadError(`counterfactual.edits.${i}.ratio`, ' is larger than the one before (edits are by ratio)');
+  });
   checkSet('all', p.all, null, o.dims, o.samples);
   p.classes.forEach((set, c) => checkSet(`classes.${c}`, set, c, o.classDims, o.classSamples));
 }

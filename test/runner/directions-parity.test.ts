@@ -30,8 +30,8 @@ import { RunnerPool, ensureRunnerBuilt, watchJob } from './helpers.js';
  * The two producers render from styles computed in other batches (analyze's sweep batches of 64, the
  * runner's one batch of the first 80 samples) and rank with stds from other sums, so frames may differ
  * in the last float32 bits and an Otsu threshold or a skeleton move by a pixel on a few frames; another
- * backend sums in other orders too. Measured (seed 3, 60 samples): largest difference 1.04e-6. 0.02 is
- * far below what moves a label (minEffect 0.25); the test prints the difference.
+ * backend sums in other orders too. Measured (seed 3, 60 samples, with this side then on cpu): largest
+ * difference 1.04e-6. 0.02 is far below what moves a label (minEffect 0.25); the test prints the difference.
  */
 const EFFECT_TOLERANCE = 0.02;
 const SWEEP = { seed: 3, count: 60 };
@@ -94,7 +94,9 @@ describe('directions: CLI, edge and runner agree', () => {
     const runner = served.payload.all.result!;
     expect(served.payload.classifiers).toEqual([CLASSIFIER, REFERENCE]);
 
-    await useBackend('cpu');
+    // analyze's default backend, as the header says (this side ran on the pure-JS cpu backend by
+    // mistake until session 11: ~10x slower; cpu against wasm is test/cpu-backend.test.ts's subject).
+    await useBackend('wasm');
     const gen = loadGenerator();
     const models = analysisModels(gen, loadBuiltinClassifier(CLASSIFIER));
     const compare = analysisModels(gen, loadBuiltinClassifier(REFERENCE));

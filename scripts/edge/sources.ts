@@ -102,7 +102,8 @@ export function pinGenerator(m: EdgeModel, root = process.cwd()): void {
 
 function pinnedGenerator(root: string): EdgeModel | null {
   const dir = path.join(root, PINNED_DIR);
-  const index = path.join(root, 'src', 'worker', 'precomputed', 'index.json');
+  // The seeded results' index (assets.ts PRECOMPUTED_DIR): the snapshot is used only while they were seeded with it.
+  const index = path.join(root, 'data', 'precomputed', 'index.json');
   if (!existsSync(path.join(dir, 'entry.json')) || !existsSync(index)) return null;
   const entry = JSON.parse(readFileSync(path.join(dir, 'entry.json'), 'utf8')) as EdgeModel['entry'];
   const results = JSON.parse(readFileSync(index, 'utf8')) as { entries: Array<{ generatorId: string }> };

@@ -32,6 +32,15 @@ export const RESULT_KINDS = [
 export type ResultKind = (typeof RESULT_KINDS)[number];
 
 /**
+ * A kind's payload revision, for kinds whose payloads gained fields under unchanged keys (keys hash
+ * the spec, not the payload): the ETag of a view includes it, so a client holding an older body of
+ * the same key is sent the new one instead of a 304. Bump it with any such payload change.
+ * Directions 2: the counterfactual naming (`counterfactual`, `weaknesses`). Absent: revision 1, which
+ * adds nothing to the ETag (those ETags stay as they were).
+ */
+export const PAYLOAD_REVISION: Partial<Record<ResultKind, number>> = { directions: 2 };
+
+/**
  * Every kind of job a runner computes: the result kinds, and `explain` (one real image explained:
  * src/protocol/explain.ts; keyed by the image, not by a sweep, so it is no per-classifier result kind).
  */

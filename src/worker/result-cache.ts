@@ -8,7 +8,13 @@ import { rankDimensions, type Ranking, type RankingSums } from '../core/analysis
 import type { StyleLayout } from '../core/generator/style-layout.js';
 import { DEFAULT_DOMAIN } from '../core/data/domain.js';
 import { contentHash } from '../core/hash.js';
-import { RESULT_NOISE, resultPath, type StoredResult } from '../protocol/result-keys.js';
+import {
+  PAYLOAD_REVISION,
+  RESULT_NOISE,
+  resultPath,
+  type ResultKind,
+  type StoredResult,
+} from '../protocol/result-keys.js';
 import type { Env } from './env.js';
 import { fetchAsset } from './static-assets.js';
 import { ProblemError } from './problem.js';
@@ -109,6 +115,12 @@ export function rankingOfStoredSums(r: StoredResult, layout: StyleLayout, classI
 /** A strong ETag for a value derived deterministically from `parts` (and the noise every image is rendered with). */
 export function etagOf(...parts: unknown[]): string {
   return `"${contentHash([...parts, { noise: RESULT_NOISE }]).slice(0, 32)}"`;
+}
+
+/** The ETag of a view of a cached result: its key, the view, and its kind's payload revision when it has one. */
+export function resultEtag(kind: ResultKind, key: string, ...view: unknown[]): string {
+  const revision = PAYLOAD_REVISION[kind];
+  return revision === undefined ? etagOf(key, ...view) : etagOf(key, ...view, { revision });
 }
 
 /** `etagOf` with the domain a part outside the default domain (whose ETags stay as they were before domains). */

@@ -11,10 +11,15 @@
  * Asserted: the same top dims (analyze ranks from its own sums, the runner from the sums a
  * ranking-sums job stored), each dim with exactly the same label, the same flips and samples, and
  * every effect, interval end, factor mean and p_true within EFFECT_TOLERANCE (absolute; effects are
- * in factor stds per direction std, p_true in [0, 1]).
+ * in factor stds per direction std, p_true in [0, 1]). And the counterfactual naming: analyze's
+ * contrastive section (`contrastiveFailures`, the edits on its first --counterfactual-samples frames)
+ * against the runner's (the sweep's first frames, the same samples): the same named edit, every edit's
+ * ratio and interval within RATIO_TOLERANCE, and each top dim read through them to the same edit.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { directionsReport } from '../../src/core/analysis/directions.js';
+import { contrastiveFailures } from '../../src/core/analysis/contrastive-ranking.js';
+import { directionWeaknesses } from '../../src/core/analysis/counterfactual-attribution.js';
 import { emptyPopulation, recordBatch } from '../../src/core/analysis/population.js';
 import { rankDimensions, rankingSweep } from '../../src/core/analysis/ranking.js';
 import type { AnalysisModels } from '../../src/core/analysis/analysis-models.js';
@@ -34,6 +39,8 @@ import { RunnerPool, ensureRunnerBuilt, watchJob } from './helpers.js';
  * difference 1.04e-6. 0.02 is far below what moves a label (minEffect 0.25); the test prints the difference.
  */
 const EFFECT_TOLERANCE = 0.02;
+/** Ratios of breaking strengths (reference's / classifier's, about 0.5-4): the same frames, so ulps apart. */
+const RATIO_TOLERANCE = 0.02;
 const SWEEP = { seed: 3, count: 60 };
 const CLASSIFIER = 'classifier-clean';
 const REFERENCE = 'classifier-corrupted';
@@ -130,5 +137,37 @@ describe('directions: CLI, edge and runner agree', () => {
     });
     console.log(`directions parity, analyze vs runner (wasm): largest difference ${worst.diff} at ${worst.at}`);
     expect(worst.diff, worst.at).toBeLessThanOrEqual(EFFECT_TOLERANCE);
+
+    // The counterfactual naming: analyze's contrastive section, only its edits (no top dims described).
+    const servedCf = served.payload.counterfactual!;
+    const cf = (
+      await contrastiveFailures(
+        [models, compare],
+        [CLASSIFIER, REFERENCE],
+        { ...SWEEP, classIndex: null },
+        {
+          dims: 0,
+          seed: SWEEP.seed,
+          batchSize: 64,
+          sweepBatchSize: 64,
+          counterfactualSamples: DEFAULT_COUNTERFACTUAL_SAMPLES,
+        },
+      )
+    ).counterfactual!;
+    expect(cf.samples).toBe(servedCf.samples);
+    expect(cf.named?.label ?? null).toBe(servedCf.named?.label ?? null);
+    let worstRatio = { diff: 0, at: '' };
+    for (const e of cf.edits) {
+      const other = servedCf.edits.find((x) => x.family === e.family && x.way === e.way)!;
+      for (const f of ['ratio', 'ciLow', 'ciHigh'] as const) {
+        const diff = Math.abs(e[f] - other[f]);
+        if (diff > worstRatio.diff) worstRatio = { diff, at: `${e.label} ${f}` };
+      }
+    }
+    console.log(`counterfactual parity: largest ratio difference ${worstRatio.diff} at ${worstRatio.at}`);
+    expect(worstRatio.diff, worstRatio.at).toBeLessThanOrEqual(RATIO_TOLERANCE);
+    expect(directionWeaknesses(cli, cf).map((w) => w.edit?.label ?? null)).toEqual(
+      served.payload.all.weaknesses!.map((w) => w.edit?.label ?? null),
+    );
   }, 1_200_000);
 });

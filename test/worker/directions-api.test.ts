@@ -150,6 +150,22 @@ describe('GET /v1/directions', () => {
     expect(res.headers.get('etag')).not.toBe(all.headers.get('etag'));
   });
 
+  it('a client holding the body from before the counterfactual naming (same key) gets the new one, not a 304', async () => {
+    const name = edge.catalog.defaultClassifier!;
+    const url = `/v1/directions?classifier=${name}&class=4`;
+    // The ETag this reply had before PAYLOAD_REVISION.directions (test/worker/mnist-replies-main.json's
+    // recording of main before the counterfactual fields, commit 286a90c): the key and view alone.
+    const before = '"5a1567659e61e7be2d011bd13ab88c3c"';
+    const res = await edge.fetch(url, { headers: { 'if-none-match': before } });
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as { payload: DirectionsPayload };
+    expect(body.payload.counterfactual?.samples).toBeGreaterThan(0);
+    const etag = res.headers.get('etag')!;
+    expect(etag).not.toBe(before);
+    // The current ETag still answers 304.
+    expect((await edge.fetch(url, { headers: { 'if-none-match': etag } })).status).toBe(304);
+  });
+
   it('bad queries are problem+json naming the field; nothing is computed inline', async () => {
     const cases: Array<[string, string, number]> = [
       ['/v1/directions?class=12', 'class', 400],

@@ -19,7 +19,7 @@ import {
 import { forgetJob } from '../jobs/board-client.js';
 import { domainModels, getCatalog } from '../isolate-models.js';
 import { DEFAULT_DOMAIN } from '../../core/data/domain.js';
-import { deleteResult, etagOf, getResult, isBuiltInResult, rankingOfStoredSums } from '../result-cache.js';
+import { deleteResult, getResult, isBuiltInResult, rankingOfStoredSums, resultEtag } from '../result-cache.js';
 import { SECURITY, requireScope } from '../auth.js';
 import { IMMUTABLE, REVALIDATE, json, notModified, type AppContext, type AppEnv } from '../http.js';
 import { LIMITS } from '../limits.js';
@@ -97,7 +97,7 @@ async function serve(
 ): Promise<Response> {
   const { layout, key, spec } = await locate(c, kind, q.classifier, { seed: q.seed, count: q.count }, q.domain);
   // The key is the domain's (resultKey), so the ETag is too.
-  const etag = etagOf(key, view);
+  const etag = resultEtag(kind, key, view);
   const nm = notModified(c, etag, REVALIDATE);
   if (nm) return nm;
   const r = await getResult(c.env, key);

@@ -8,7 +8,7 @@ import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
 import type { AccuracyCurve } from '../../core/analysis/accuracy-curve.js';
 import type { ResultKind, StoredResult } from '../../protocol/result-keys.js';
 import type { StyleLayout } from '../../core/generator/style-layout.js';
-import { etagOf, getResult, rankingOfStoredSums } from '../result-cache.js';
+import { getResult, rankingOfStoredSums, resultEtag } from '../result-cache.js';
 import { REVALIDATE, notModified, type AppContext, type AppEnv } from '../http.js';
 import { LIMITS } from '../limits.js';
 import { errorResponses } from '../problem.js';
@@ -96,7 +96,7 @@ async function cached(
 }> {
   const { key, spec, layout } = await locate(c, kind, q.classifier, { seed: q.seed, count: q.count }, q.domain);
   // The key is the domain's (resultKey), so the ETag is too.
-  const etag = etagOf(key, 'rows', ...view);
+  const etag = resultEtag(kind, key, 'rows', ...view);
   const nm = notModified(c, etag, REVALIDATE);
   if (nm) return { etag, r: null, layout, miss: async () => nm, nm };
   return { etag, r: await getResult(c.env, key), layout, miss: () => missResponse(c, key, spec), nm: null };

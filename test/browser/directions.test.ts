@@ -10,6 +10,7 @@
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { counterfactualSentence } from '../../src/core/analysis/counterfactual-phrases.js';
 import type { DirectionsPayload } from '../../src/protocol/directions.js';
 import { startEdge, type EdgeServer } from '../worker/harness.js';
 import { SCREENSHOTS, launchChromium, staticSite, watchConsole, type StaticSite } from './browser.js';
@@ -105,8 +106,11 @@ describe('<faultlines-directions>', () => {
       // One 32x32 frame per shift, 1 px apart: the strip decoded in the browser.
       expect(x.strip).toEqual({ w: frames * 32 + frames - 1, h: 32 });
     });
-    const why = await page.locator('#all p.why').textContent();
+    const why = await page.locator('#all p.why:not(.counterfactual)').textContent();
     expect(why).toContain(served.all.why[0].sentence);
+    // The counterfactual naming (the edits against the reference reader), in the shared wording.
+    const cf = (await page.locator('#all p.counterfactual').textContent())!.replace(/\s+/g, ' ');
+    expect(cf).toContain(counterfactualSentence(served.counterfactual!, 'classifier-clean', 'classifier-corrupted'));
     expect(await page.locator('#all h3').textContent()).toContain('classifier-clean');
 
     // One class, the first `top` of its dims.

@@ -48,11 +48,11 @@ import { checkPopulationSpec, populationStyles, type PopulationSpec } from './po
 import { CONTRASTIVE_RANKING_SCHEMA } from './schema-versions.js';
 import {
   counterfactualAttribution,
-  DEFAULT_COUNTERFACTUAL_SAMPLES,
   directionWeaknesses,
   type CounterfactualAttribution,
   type DirectionWeakness,
 } from './counterfactual-attribution.js';
+import { DEFAULT_COUNTERFACTUAL_SAMPLES } from './counterfactual-options.js';
 export { CONTRASTIVE_RANKING_SCHEMA };
 
 /** One dim of S, scored for the analysed classifier and the reference along the same way. */

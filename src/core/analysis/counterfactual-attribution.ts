@@ -27,7 +27,6 @@ import { oneHotFloat } from '../nn/ops.js';
 import { createRng, uniformInteger } from '../random.js';
 import { editFactor, FAMILY_FACTOR, type EditedFamily, type EditWay } from '../image/factor-edits.js';
 import { FACTOR_FAMILY, factorPhrase, type DirectionsResult } from './directions.js';
-export { DEFAULT_COUNTERFACTUAL_SAMPLES } from './counterfactual-options.js';
 
 /** The strengths each edit is applied at (units: factor-edits.ts; whole pixels for moves). */
 export const EDIT_LADDERS: ReadonlyArray<{ family: EditedFamily; way: EditWay; strengths: readonly number[] }> = [

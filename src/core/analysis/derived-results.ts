@@ -32,7 +32,7 @@ import {
   directionWeaknesses,
   type CounterfactualAttribution,
 } from './counterfactual-attribution.js';
-import { DEFAULT_COUNTERFACTUAL_SAMPLES } from './counterfactual-options.js';
+import { counterfactualFrames } from './counterfactual-options.js';
 import { classifyPopulation, populationStyles, samplePopulation, type Population } from './population.js';
 import { RANKING_SUMS_SCHEMA, rankDimensions, sumsCount, type RankedDim, type RankingSums } from './ranking.js';
 import { DIRECTIONS_RESULT_SCHEMA } from './schema-versions.js';
@@ -400,11 +400,9 @@ export async function directionsResult(
     });
   };
   // Against the first reference reader, as analyze's contrastive section (null without one).
-  const cfCount = Math.min(sweep.count, o.counterfactualSamples ?? DEFAULT_COUNTERFACTUAL_SAMPLES);
+  const cfCount = counterfactualFrames(sweep.count, o.counterfactualSamples, readers.length);
   const counterfactual =
-    readers.length > 1 && cfCount >= 2
-      ? await sweepCounterfactual([readers[0], readers[1]], sweep, cfCount, o.bootstrap)
-      : null;
+    cfCount > 0 ? await sweepCounterfactual([readers[0], readers[1]], sweep, cfCount, o.bootstrap) : null;
   const top = rankDimensions(sums, layout, null).dims.slice(0, o.dims);
   const all = await directionsSet(readers, names, pop, null, top, o.samples, o, sweep.seed, counterfactual);
   await progress(1);

@@ -14,7 +14,7 @@ import {
   HISTOGRAMS_SCHEMA,
 } from '../../core/analysis/schema-versions.js';
 import { parseDerivedOptions, resultSpecHash, type DerivedKind } from '../../core/analysis/derived-options.js';
-import { DEFAULT_COUNTERFACTUAL_SAMPLES } from '../../core/analysis/counterfactual-options.js';
+import { counterfactualFrames } from '../../core/analysis/counterfactual-options.js';
 import { ProblemError } from '../problem.js';
 import type { JobSpec } from '../../protocol/job.js';
 import { DirectionDimSchema, DirectionsPayloadSchema, type DirectionsSet } from '../../protocol/directions.js';
@@ -492,8 +492,8 @@ function directions(payload: unknown, frame: PayloadFrame, spec: JobSpec): void 
   };
   // Absent (a result computed before the counterfactual naming) is refused like a missing one.
   const cf = p.counterfactual ?? null;
-  const cfSamples = Math.min(spec.count, o.counterfactualSamples ?? DEFAULT_COUNTERFACTUAL_SAMPLES);
-  const wantsCounterfactual = names.length > 1 && cfSamples >= 2;
+  const cfSamples = counterfactualFrames(spec.count, o.counterfactualSamples, names.length);
+  const wantsCounterfactual = cfSamples > 0;
   if ((cf !== null) !== wantsCounterfactual)
     throw payloadError(
       'counterfactual',

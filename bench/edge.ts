@@ -11,8 +11,17 @@
  * `npm run bench:edge -- --baseline DIR` alternates cold starts of a saved earlier build (DIR, a copy of
  * dist/worker) with this one's, for a before/after under the same load. Writes
  * bench/results/edge.json. Not a test: this machine is shared and noisy.
+ * Start-up is broken down (issue #19) into what the local simulator costs whatever the script (an
+ * empty script with the same configuration; a worker without bindings), what the worker adds above
+ * that, the start-up modules' evaluation alone (imported in a fresh Node process: the same V8
+ * parse, compile and top-level run workerd does) and, for comparison, a start where Miniflare
+ * discovers the modules itself (the harness before #19; scripts/edge/local-workerd.ts says why).
+ * `npm run bench:edge -- --quick`: 2 cold rounds (EDGE_COLD_RUNS overrides) and a fifth of each warm
+ * series, written to the OS temporary folder instead of bench/results/edge.json.
  */
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
 import os from 'node:os';
 import path from 'node:path';
 import { Miniflare } from 'miniflare';
@@ -21,7 +30,7 @@ import { parseOptions } from '../src/node/args.js';
 import { BUNDLE_SIZE_FILE, type BundleSize } from '../scripts/edge/bundle-parts.js';
 
 const ASSETS = 'dist/edge-assets';
-const N = { ranking: 300, traversal: 60, render: 100, search: 20 };
+const N_FULL = { ranking: 300, traversal: 60, render: 100, search: 20 };
 
 function quantile(xs: number[], q: number): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -32,13 +41,13 @@ const r2 = (v: number) => Math.round(v * 100) / 100;
 async function start(
   workerDir?: string,
   bindings: Record<string, string> = {},
+  discoverModules = false,
 ): Promise<{ mf: Miniflare; url: URL; startupMs: number }> {
   const t0 = performance.now();
-  const { mf, url } = await startLocalWorkerd(path.resolve(ASSETS), bindings, { workerDir });
+  const { mf, url } = await startLocalWorkerd(path.resolve(ASSETS), bindings, { workerDir, discoverModules });
   return { mf, url, startupMs: performance.now() - t0 };
 }
 
-/** Start-up and first answer of a worker that does nothing, on the same Miniflare: the floor. */
 /** Median start-up and first-request times of a start-up floor's cold runs. */
 function medianFloor(runs: Array<{ startupMs: number; firstRequestMs: number }>) {
   return {
@@ -51,6 +60,30 @@ function medianFloor(runs: Array<{ startupMs: number; firstRequestMs: number }>)
       0.5,
     ),
   };
+}
+
+/**
+ * Parse, compile and top-level evaluation of the worker's start-up modules (dist/worker/index.mjs and
+ * its static imports, which build the Hono app and its schemas), timed around a dynamic import in a
+ * fresh Node process: the part of start-up that is the worker's own code, without the simulator.
+ * Node runs the same V8 as workerd. The bundle is imported from a copy whose one import of
+ * `cloudflare:workers` (the Durable Object base class) points at a stub; nothing else is changed.
+ */
+function moduleEvaluationMs(workerDir: string): number {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'faultlines-module-eval-'));
+  cpSync(workerDir, dir, { recursive: true });
+  const entry = path.join(dir, 'index.mjs');
+  const source = readFileSync(entry, 'utf8');
+  const stubbed = source.replaceAll('"cloudflare:workers"', '"./cloudflare-workers-stub.mjs"');
+  if (stubbed === source) throw new Error(`${entry}: no import of cloudflare:workers to stub`);
+  writeFileSync(entry, stubbed);
+  writeFileSync(path.join(dir, 'cloudflare-workers-stub.mjs'), 'export class DurableObject {}\n');
+  const script = 'const t0 = performance.now(); await import(process.argv[1]); console.log(performance.now() - t0);';
+  const out = execFileSync(process.execPath, ['--input-type=module', '-e', script, pathToFileURL(entry).href], {
+    encoding: 'utf8',
+  });
+  rmSync(dir, { recursive: true, force: true });
+  return r2(Number(out.trim()));
 }
 
 async function trivialColdStart(): Promise<{ startupMs: number; firstRequestMs: number }> {
@@ -145,11 +178,14 @@ async function main(): Promise<void> {
 
   // Cold: fresh isolates, first request of each. With --baseline DIR (a saved earlier dist/worker),
   // that build's cold starts alternate with this one's, so both meet the same machine load.
-  const baselineDir = parseOptions(
+  const opts = parseOptions(
     process.argv.slice(2),
-    { baseline: { type: 'string' } },
-    'usage: npm run bench:edge [-- --baseline DIR]',
-  ).baseline;
+    { baseline: { type: 'string' }, quick: { type: 'boolean' } },
+    'usage: npm run bench:edge [-- --baseline DIR] [--quick]',
+  );
+  const baselineDir = opts.baseline;
+  const quick = opts.quick === true;
+  const N = quick ? Object.fromEntries(Object.entries(N_FULL).map(([k, n]) => [k, Math.ceil(n / 5)])) : N_FULL;
   const coldStart = async (workerDir?: string) => {
     const { mf, url, startupMs } = await start(workerDir, { SERVER_TIMING: '1' });
     const ranking = await timedPhases(url, rankingPath).catch((e: Error) => {
@@ -169,8 +205,10 @@ async function main(): Promise<void> {
   const baselineCold = [];
   const trivialCold = [];
   const emptyCold = [];
+  const discoveryCold = [];
+  const moduleEval = [];
   const emptyDir = emptyWorkerDir();
-  const coldRuns = Number(process.env.EDGE_COLD_RUNS ?? 5);
+  const coldRuns = Number(process.env.EDGE_COLD_RUNS ?? (quick ? 2 : 5));
   const loadBefore = os.loadavg().map(r2);
   for (let k = 0; k < coldRuns; k++) {
     cold.push(await coldStart());
@@ -180,6 +218,11 @@ async function main(): Promise<void> {
     const firstMs = await timed(empty.url, '/');
     await empty.mf.dispose();
     emptyCold.push({ startupMs: r2(empty.startupMs), firstRequestMs: r2(firstMs) });
+    const discovered = await start(undefined, {}, true);
+    const discoveredFirstMs = await timed(discovered.url, rankingPath);
+    await discovered.mf.dispose();
+    discoveryCold.push({ startupMs: r2(discovered.startupMs), firstRequestMs: r2(discoveredFirstMs) });
+    moduleEval.push(moduleEvaluationMs('dist/worker'));
   }
   const loadAfterCold = os.loadavg().map(r2);
   type Cold = (typeof cold)[number];
@@ -220,6 +263,25 @@ async function main(): Promise<void> {
     firstCachedRanking: phaseMedians(cold, 'cachedRankingPhases'),
     emptyScriptSameConfig: medianFloor(emptyCold),
     trivialWorker: medianFloor(trivialCold),
+    startup: {
+      note:
+        'medians, ms: total = this worker started as wrangler uploads it (module list); simulator = the ' +
+        'empty script with the same configuration; workerAttributable = total - simulator; ' +
+        'moduleEvaluationNode = the start-up modules parsed, compiled and run in a fresh Node process; ' +
+        'miniflareDiscovery = the same worker when Miniflare finds its modules by parsing them (before #19); ' +
+        "firstCachedAnswerAboveSimulator (below) = the first cached ranking's time less the empty script's first answer",
+      total: coldMedians.startupMs,
+      simulator: medianFloor(emptyCold).startupMs,
+      workerAttributable: r2(coldMedians.startupMs - medianFloor(emptyCold).startupMs),
+      moduleEvaluationNode: quantile(moduleEval, 0.5),
+      miniflareDiscovery: medianFloor(discoveryCold).startupMs,
+    },
+    firstCachedAnswerAboveSimulator: r2(
+      quantile(
+        cold.map((r) => r.firstRequestCachedRankingMs),
+        0.5,
+      ) - medianFloor(emptyCold).firstRequestMs,
+    ),
   };
   const coldVersusBaseline =
     baselineDir === undefined
@@ -303,14 +365,19 @@ async function main(): Promise<void> {
     cold,
     coldMedians,
     coldBreakdown,
+    quick,
     trivialCold,
     emptyCold,
+    discoveryCold,
+    moduleEvaluationNodeMs: moduleEval,
     coldVersusBaseline,
     warm,
     targets: { cachedP50Ms: 5, traversal9P50Ms: 10, coldStartMs: 500, bundleGzipKiB: 1024 },
   };
-  mkdirSync('bench/results', { recursive: true });
-  writeFileSync('bench/results/edge.json', JSON.stringify(out, null, 2) + '\n');
+  const file = quick ? path.join(os.tmpdir(), 'faultlines-edge-quick.json') : 'bench/results/edge.json';
+  mkdirSync(path.dirname(file), { recursive: true });
+  writeFileSync(file, JSON.stringify(out, null, 2) + '\n');
+  console.log(`written: ${file}`);
   console.log(JSON.stringify({ bundle: out.bundle, coldMedians, coldBreakdown, coldVersusBaseline, warm }, null, 2));
 }
 

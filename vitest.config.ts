@@ -1,7 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
-const tfjsCoreEsm = fileURLToPath(new URL('./node_modules/@tensorflow/tfjs-core/dist/index.js', import.meta.url));
+const tensorflowPackages = fileURLToPath(new URL('./node_modules/@tensorflow/', import.meta.url));
 
 /**
  * The three test tiers, by what a file needs (`npm run test:unit|test:edge|test:e2e`; `npm test`
@@ -33,11 +33,16 @@ const LONG_NODE_RUNS = [
   'test/generator-weights.test.ts',
 ];
 /**
- * `workers`: how many files of the tier run at once. The unit tier's files are in-process, each in
- * its own forked process with nothing shared (no port, no fixed directory), so they use both cores
- * of the CI machine; the edge and e2e tiers boot workerd, browsers and runners on fixed resources and
- * keep one file at a time. Tiers run one after another (`groupOrder`), so the unit tier's two files
- * never overlap an edge or e2e file.
+ * `isolate: false` (unit tier): the tier's files share their worker's process and module cache, so
+ * tfjs and the core are imported once per worker instead of once per file (imports were 64 of the
+ * tier's 122 s). No file reads state another leaves: each file that runs tf picks its backend and
+ * seeds its generators, and the one leak found (stock gradients registered over the portable ones)
+ * is fixed at its cause in `resolve.alias` below.
+ * `workers`: how many files of the tier run at once. The unit tier's files are in-process with
+ * nothing shared between workers (no port, no fixed directory), so they use both cores of the CI
+ * machine; the edge and e2e tiers boot workerd, browsers and runners on fixed resources, keep one
+ * file at a time and one process per file. Tiers run one after another (`groupOrder`), so the unit
+ * tier's two workers never overlap an edge or e2e file.
  */
 const TIERS = [
   // The core and the Node helpers, in process: no workerd, no browser, no Deno, no CLI child process.
@@ -46,6 +51,7 @@ const TIERS = [
     include: ['test/**/*.test.ts'],
     exclude: ['test/worker/**', 'test/runner/**', 'test/browser/**', ...LONG_NODE_RUNS],
     workers: 2,
+    isolate: false,
   },
   // The worker in workerd (Miniflare), with at most a Node runner beside it.
   {
@@ -65,18 +71,23 @@ const TIERS = [
 
 export default defineConfig({
   resolve: {
-    // One tfjs-core instance: its ESM build everywhere (the core's `register_all_gradients` import is
-    // ESM-only), including inside the backends, which would otherwise load the CJS bundle.
-    alias: [{ find: /^@tensorflow\/tfjs-core$/, replacement: tfjsCoreEsm }],
+    // One tfjs-core instance: every tfjs package's ESM build, as the esbuild bundles have it. Tests
+    // run server side, where a bare tfjs package resolved to its `main` (the CJS bundle; `mainFields`
+    // did not change that), and a CJS tfjs package `require`s a second, CJS tfjs-core. tfjs-layers'
+    // bundle also re-registered tfjs's stock gradients over the core's portable ones
+    // (src/core/gradients) when it loaded after src/core/tf.ts: hidden inside one file by import
+    // order, but in the unit tier's shared process (`isolate: false`) every file after the first
+    // that loaded a TF.js model ran the stock Conv2D gradient, whose kernel wasm lacks.
+    alias: [{ find: /^@tensorflow\/(tfjs-[a-z-]+)$/, replacement: `${tensorflowPackages}$1/dist/index.js` }],
     mainFields: ['module', 'main'],
   },
   test: {
     server: { deps: { inline: [/@tensorflow\//] } },
     testTimeout: 120_000,
     hookTimeout: 120_000,
-    projects: TIERS.map(({ name, include, exclude, workers }, groupOrder) => ({
+    projects: TIERS.map(({ name, include, exclude, workers, isolate = true }, groupOrder) => ({
       extends: true,
-      test: { name, include, exclude, maxWorkers: workers, sequence: { groupOrder } },
+      test: { name, include, exclude, maxWorkers: workers, isolate, sequence: { groupOrder } },
     })),
   },
 });

@@ -6,7 +6,8 @@
  * through both implementations (s of z, images, p_true, d p_true / d s); the bench stops when an
  * error is above tolerance, since timing two different functions would mean nothing. Then timing,
  * interleaved: one round runs every variant once (the project on wasm in this thread, the same with
- * its weight-terms caches off — the per-call code path, "before" for those caches — and PyTorch with
+ * its weight-terms caches off — the per-call code path, "before" for those caches — the same with
+ * the synthesis layers' fused epilogue off ("before" for the fusion), and PyTorch with
  * 1 and 2 threads as Debian installs it, and tuned), the order rotating between rounds, so a change in
  * the machine's load hits all variants alike. Figures are medians over rounds; the load average is
  * recorded around each section. Results and ratios go to bench/results/peer.json, which bench:core
@@ -219,8 +220,11 @@ async function equalityCheck(models: AnalysisModels, peers: Peer[], n: number) {
   );
 }
 
-/** The caches claim bit-identical results: the same samples' p and d p_true / d s with them on and off. */
-async function weightCacheCheck(cached: AnalysisModels, plain: AnalysisModels, n: number) {
+/**
+ * The weight-terms caches and the fused synthesis epilogue claim bit-identical results: the same
+ * samples' s, p and d p_true / d s from the project's models and from a copy with one of them off.
+ */
+async function bitIdentityCheck(cached: AnalysisModels, plain: AnalysisModels, n: number) {
   const { s, w, labels } = populationStyles(cached, { seed: 1, count: 1_000_000, classIndex: null }, 0, n);
   const sPlain = populationStyles(plain, { seed: 1, count: 1_000_000, classIndex: null }, 0, n);
   const streams = sampleNoiseStreams(0, n);
@@ -281,6 +285,12 @@ const uncachedClassifier = loadBuiltinClassifier(CLASSIFIER).classifier;
 const uncached: AnalysisModels = { ...models, generator: loadGenerator().generator, classifier: uncachedClassifier };
 uncached.generator.setWeightCache(false);
 uncachedClassifier.setWeightCache(false);
+/**
+ * The same weights with the synthesis layers' fused epilogue off (generator/synthesis-epilogue.ts):
+ * the stock elementwise kernels, caches on — "before" for the fusion, in the same rounds.
+ */
+const unfused: AnalysisModels = { ...models, generator: loadGenerator().generator };
+unfused.generator.setFusedEpilogue(false);
 
 const tuned = {
   MALLOC_MMAP_THRESHOLD_: String(1 << 30),
@@ -308,9 +318,11 @@ const peerInfo = Object.fromEntries(
 process.stderr.write('bench:peer: equality check...\n');
 const checkSamples = Number(process.env.PEER_CHECK_SAMPLES ?? 32);
 const check = await equalityCheck(models, peers, checkSamples);
-const cacheCheck = await weightCacheCheck(models, uncached, checkSamples);
-const checkPass = Object.values(check).every((c) => c.pass) && cacheCheck.bitIdentical;
+const cacheCheck = await bitIdentityCheck(models, uncached, checkSamples);
+const fusionCheck = await bitIdentityCheck(models, unfused, checkSamples);
+const checkPass = Object.values(check).every((c) => c.pass) && cacheCheck.bitIdentical && fusionCheck.bitIdentical;
 process.stderr.write(`weight-terms caches: ${JSON.stringify(cacheCheck)}\n`);
+process.stderr.write(`fused epilogue: ${JSON.stringify(fusionCheck)}\n`);
 for (const [name, c] of Object.entries(check))
   process.stderr.write(
     `${name}: ${c.pass ? 'equal' : 'DIFFERENT'}; max errors: s ${round(c.stylesOfZ.relativeError)}, images ${round(c.images.maxAbsError)}, ` +
@@ -319,6 +331,7 @@ for (const [name, c] of Object.entries(check))
 
 const PROJECT = 'projectWasmMainThread';
 const UNCACHED = 'projectWasmMainThreadUncached';
+const UNFUSED = 'projectWasmMainThreadUnfused';
 const timing: Record<string, unknown> = {};
 if (checkPass) {
   const rounds = Number(process.env.PEER_ROUNDS ?? 7);
@@ -342,6 +355,7 @@ if (checkPass) {
       [
         { name: PROJECT, run: sweep(models) },
         { name: UNCACHED, run: sweep(uncached) },
+        { name: UNFUSED, run: sweep(unfused) },
         ...peers.map((p) => ({
           name: p.name,
           run: async () => void (await p.request({ cmd: 'grad', key, rounds: calls })),
@@ -358,6 +372,8 @@ if (checkPass) {
       projectOverPeer: ratios(rates, PROJECT, peers),
       uncachedProjectOverPeer: ratios(rates, UNCACHED, peers),
       weightCacheSpeedup: round(rates[PROJECT] / rates[UNCACHED]),
+      fusedEpilogueSpeedup: round(rates[PROJECT] / rates[UNFUSED]),
+      unfusedProjectOverPeer: ratios(rates, UNFUSED, peers),
       secondsPerCall: times,
       loadAverage: { before: loadBefore, after: loadAverage() },
     };
@@ -387,6 +403,7 @@ if (checkPass) {
     [
       { name: PROJECT, run: frames(models) },
       { name: UNCACHED, run: frames(uncached) },
+      { name: UNFUSED, run: frames(unfused) },
       ...peers.map((p) => ({
         name: p.name,
         run: async () => void (await p.request({ cmd: 'forward', key: 'frames', rounds: 1 })),
@@ -401,6 +418,7 @@ if (checkPass) {
     projectSpeedupOverPeer: Object.fromEntries(peers.map((p) => [p.name, round(ms[p.name] / ms[PROJECT])])),
     uncachedProjectSpeedupOverPeer: Object.fromEntries(peers.map((p) => [p.name, round(ms[p.name] / ms[UNCACHED])])),
     weightCacheSpeedup: round(ms[UNCACHED] / ms[PROJECT]),
+    fusedEpilogueSpeedup: round(ms[UNFUSED] / ms[PROJECT]),
     loadAverage: { before: loadBefore, after: loadAverage() },
   };
 }
@@ -424,6 +442,7 @@ const report = {
     thread: 'main',
     code: 'pTrueGradient (sampleNoiseStreams noise), evaluateShifts',
     uncached: `${UNCACHED}: the same code and weights with the generator's and classifier's weight-terms caches off`,
+    unfused: `${UNFUSED}: the same with the synthesis layers' fused epilogue off (stock elementwise kernels)`,
   },
   peers: {
     code: 'bench/peer/model.py (PyTorch, NCHW, autograd); noise drawn with torch.randn per call',
@@ -433,6 +452,7 @@ const report = {
   },
   check,
   weightCacheCheck: cacheCheck,
+  fusedEpilogueCheck: fusionCheck,
   timing: checkPass ? timing : 'not timed: the equality check failed',
 };
 mkdirSync('bench/results', { recursive: true });

@@ -14,3 +14,18 @@ interface TextDecoder {
   decode(input?: ArrayBufferView | ArrayBuffer): string;
 }
 declare var TextDecoder: { new (label?: string, options?: TextDecoderOptions): TextDecoder };
+
+/** WebAssembly's JS API (all four runtimes run wasm; the wasm backend needs it anyway). */
+declare namespace WebAssembly {
+  class Memory {
+    readonly buffer: ArrayBuffer;
+  }
+  class Module {
+    constructor(bytes: ArrayBufferView | ArrayBuffer);
+  }
+  class Instance {
+    constructor(module: Module, imports?: Record<string, Record<string, unknown>>);
+    readonly exports: Record<string, unknown>;
+  }
+  function validate(bytes: ArrayBufferView | ArrayBuffer): boolean;
+}

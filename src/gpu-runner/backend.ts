@@ -12,6 +12,7 @@ import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import * as tf from '../core/tf.js';
+import { registerWasmSynthesisEpilogue } from '../core/generator/synthesis-epilogue.js';
 
 export const RUNNER_BACKENDS = ['webgpu', 'wasm', 'cpu', 'auto'] as const;
 export type RunnerBackendChoice = (typeof RUNNER_BACKENDS)[number];
@@ -99,6 +100,8 @@ async function use(name: 'webgpu' | 'wasm' | 'cpu'): Promise<void> {
   const ok = await tf.setBackend(name);
   if (!ok) throw new Error(`tfjs backend "${name}" failed to initialise`);
   await tf.ready();
+  // The synthesis layers' fused epilogue (one pass instead of five each way; bit-identical).
+  if (name === 'wasm') registerWasmSynthesisEpilogue(tf.backend());
 }
 
 /** One line naming an adapter (empty and "0" fields left out). */

@@ -7,6 +7,7 @@ import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import * as tf from '../core/tf.js';
+import { registerWasmSynthesisEpilogue } from '../core/generator/synthesis-epilogue.js';
 
 export const NODE_BACKENDS = ['cpu', 'wasm'] as const;
 export type NodeBackend = (typeof NODE_BACKENDS)[number];
@@ -69,4 +70,6 @@ export async function useBackend(name: NodeBackend): Promise<void> {
   const ok = await tf.setBackend(name);
   if (!ok) throw new Error(`tfjs backend "${name}" failed to initialise`);
   await tf.ready();
+  // The synthesis layers' fused epilogue (one pass instead of five each way; bit-identical).
+  if (name === 'wasm') registerWasmSynthesisEpilogue(tf.backend());
 }

@@ -115,6 +115,11 @@ export class Generator {
     this.warmWeightCache();
   }
 
+  /** Runs each synthesis conv's epilogue fused where the backend can (default) or as stock ops. */
+  setFusedEpilogue(on: boolean): void {
+    for (const conv of this.blocks.flatMap((b) => b.convs)) conv.fusedEpilogue = on;
+  }
+
   get weightCacheEnabled(): boolean {
     return this.weightCache.enabled;
   }

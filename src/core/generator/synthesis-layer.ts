@@ -9,7 +9,8 @@
 import * as tf from '../tf.js';
 import type { ParameterSet } from '../nn/params.js';
 import { createRng, normals } from '../random.js';
-import { EqualizedFc, lreluFused } from './layers.js';
+import { EqualizedFc } from './layers.js';
+import { synthesisEpilogue } from './synthesis-epilogue.js';
 import { scaleChannels, upsample2PooledGrad } from '../nn/ops.js';
 import type { StyleLayer } from './style-layout.js';
 import { WeightTermsCache } from '../nn/weight-terms.js';
@@ -39,6 +40,11 @@ export class ModulatedConvLayer {
   /** Fixed noise [1, R, R, 1] used in 'const' noise mode (part of the model, not trained). */
   readonly noiseConst: tf.Variable;
   private readonly gain: number;
+  /**
+   * Whether the epilogue after the conv runs as one fused kernel where the backend has one
+   * (synthesis-epilogue.ts; bit-identical either way). Off: the stock ops, for comparisons.
+   */
+  fusedEpilogue = true;
 
   constructor(
     params: ParameterSet,
@@ -62,11 +68,10 @@ export class ModulatedConvLayer {
   apply(x: tf.Tensor4D, s: tf.Tensor2D, noise: tf.Tensor4D | null): tf.Tensor4D {
     if (this.layer.up) x = upsample2PooledGrad(x);
     const [w, wsq] = this.weightTerms();
-    let y: tf.Tensor = tf.conv2d(modulate(x, s), w, 1, 'same');
-    const d = tf.rsqrt(tf.add(tf.matMul(tf.square(s), wsq), 1e-8));
-    y = scaleChannels(y as tf.Tensor4D, d as tf.Tensor2D);
-    if (noise !== null) y = tf.add(y, tf.mul(noise, this.noiseStrength));
-    return lreluFused(tf.add(y, this.bias)) as tf.Tensor4D;
+    const y = tf.conv2d(modulate(x, s), w, 1, 'same');
+    const d = tf.rsqrt(tf.add(tf.matMul(tf.square(s), wsq), 1e-8)) as tf.Tensor2D;
+    const scaledNoise = noise === null ? null : (tf.mul(noise, this.noiseStrength) as tf.Tensor4D);
+    return synthesisEpilogue(y, d, scaledNoise, this.bias, this.fusedEpilogue);
   }
 
   /**

@@ -42,6 +42,15 @@ export const upsample2PooledGrad: (x: tf.Tensor4D) => tf.Tensor4D = tf.customGra
 ) as (x: tf.Tensor4D) => tf.Tensor4D;
 
 /**
+ * Sum over H,W of x [N,H,W,C] -> [N,1,1,C], as H*W times a global AvgPool (XNNPACK on wasm; a Sum
+ * over the inner axes is a transpose then a reduction there). Exact scaling when H*W is a power of
+ * two, as in this model.
+ */
+export function channelSums(x: tf.Tensor4D, h: number, w: number): tf.Tensor4D {
+  return tf.mul(tf.avgPool(x, [h, w], [h, w], 'valid'), h * w) as tf.Tensor4D;
+}
+
+/**
  * x [N,H,W,C] times one scale per sample and channel s [N,C] (StyleGAN2's modulation and
  * demodulation), with a faster gradient for s: sum over H,W of dy * x computed as H*W times a
  * global AvgPool (XNNPACK on wasm) instead of a Sum over the inner axes (a transpose then a
@@ -59,10 +68,7 @@ export const scaleChannels: (x: tf.Tensor4D, s: tf.Tensor2D) => tf.Tensor4D = tf
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
         const [xs, ss] = saved as [tf.Tensor4D, tf.Tensor2D];
         const dx = tf.mul(dy, tf.reshape(ss, [n, 1, 1, c]));
-        const ds = tf.reshape(tf.mul(tf.avgPool(tf.mul(dy, xs) as tf.Tensor4D, [h, w], [h, w], 'valid'), h * w), [
-          n,
-          c,
-        ]);
+        const ds = tf.reshape(channelSums(tf.mul(dy, xs) as tf.Tensor4D, h, w), [n, c]);
         return [dx, ds];
       },
     };

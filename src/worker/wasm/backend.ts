@@ -5,6 +5,7 @@
  */
 import '@tensorflow/tfjs-backend-wasm';
 import * as tf from '../../core/tf.js';
+import { registerWasmSynthesisEpilogue } from '../../core/generator/synthesis-epilogue.js';
 
 let ready: Promise<number> | null = null;
 let initialised = false;
@@ -19,6 +20,9 @@ export function ensureBackend(): Promise<number> {
       const ok = await tf.setBackend('wasm');
       if (!ok) throw new Error('tfjs wasm backend failed to initialise');
       await tf.ready();
+      // The synthesis layers' fused epilogue: workerd forbids compiling wasm at run time, so this
+      // registers nothing there (stock ops) and the fused kernels only where a runtime allows it.
+      registerWasmSynthesisEpilogue(tf.backend());
       initialised = true;
       return Date.now() - t0;
     })();

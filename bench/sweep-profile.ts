@@ -1,0 +1,119 @@
+/**
+ * Kernel profile of the gradient sweep (`pTrueGradient`, wasm, tf.profile): per kernel name, time,
+ * calls and share, at batch 1, 16 and 64, and the unprofiled wall time of a call. Run with
+ *   npx tsx scripts/bundle-node.ts sweep-profile bench/sweep-profile.ts && node dist/sweep-profile.mjs [1,16,64]
+ * PROFILE_FUSED=0 profiles with the fused synthesis epilogue off; PROFILE_SHAPES=1 lists the big
+ * kernels' shapes; PROFILE_AB=batch,rounds times the epilogue on vs off interleaved and compares
+ * their results bit for bit; PROFILE_LOOP=batch,n runs n calls (for node --cpu-prof).
+ */
+import * as tf from '../src/core/tf.js';
+import type { AnalysisModels } from '../src/core/analysis/analysis-models.js';
+import { pTrueGradient, sampleNoiseStreams } from '../src/core/analysis/analysis-models.js';
+import { populationStyles } from '../src/core/analysis/population.js';
+import { useBackend } from '../src/node/backend.js';
+import { loadBuiltinClassifier, loadGenerator } from '../src/node/builtin-models.js';
+
+await useBackend('wasm');
+const gen = loadGenerator();
+const { classifier, manifest } = loadBuiltinClassifier('classifier-clean');
+const models: AnalysisModels = {
+  generator: gen.generator,
+  classifier,
+  generatorId: gen.manifest.sha256,
+  classifierId: manifest.sha256,
+};
+if (process.env.PROFILE_FUSED === '0') models.generator.setFusedEpilogue(false);
+const batches = (process.argv[2] ?? '1,16,64').split(',').map(Number);
+for (const batch of batches) {
+  const { s, w, labels } = populationStyles(models, { seed: 1, count: 1_000_000, classIndex: null }, 0, batch);
+  w.dispose();
+  const streams = sampleNoiseStreams(0, batch);
+  const once = () => {
+    const { probs, grad } = pTrueGradient(models, s, labels, streams);
+    tf.dispose([probs, grad]);
+  };
+  once();
+  once();
+  const t0 = performance.now();
+  const info = await tf.profile(once);
+  const wall = performance.now() - t0;
+  const by = new Map<string, { ms: number; calls: number }>();
+  let total = 0;
+  for (const k of info.kernels) {
+    const ms = typeof k.kernelTimeMs === 'number' ? k.kernelTimeMs : 0;
+    total += ms;
+    const e = by.get(k.name) ?? { ms: 0, calls: 0 };
+    e.ms += ms;
+    e.calls++;
+    by.set(k.name, e);
+  }
+  // Unprofiled wall time of one call, median of 5.
+  const ts: number[] = [];
+  for (let i = 0; i < 5; i++) {
+    const t = performance.now();
+    const { probs, grad } = pTrueGradient(models, s, labels, streams);
+    await grad.data();
+    tf.dispose([probs, grad]);
+    ts.push(performance.now() - t);
+  }
+  ts.sort((a, b) => a - b);
+  console.log(
+    `batch ${batch}: kernels ${info.kernels.length}, kernel ms ${total.toFixed(1)}, ` +
+      `profiled wall ${wall.toFixed(1)}, wall median ${ts[2].toFixed(1)} ms`,
+  );
+  const big = ['Conv2D', 'BatchMatMul', 'Tile', 'Mean', 'RealDiv', 'Multiply', 'Add', 'AvgPool', 'Slice'];
+  if (process.env.PROFILE_SHAPES)
+    for (const k of info.kernels.filter((k) => big.includes(k.name))) {
+      const ms = (k.kernelTimeMs as number).toFixed(3);
+      console.log(`    ${k.name} ${JSON.stringify(k.inputShapes)} -> ${JSON.stringify(k.outputShapes)} ${ms}`);
+    }
+  for (const [name, e] of [...by].sort((a, b) => b[1].ms - a[1].ms))
+    console.log(
+      `  ${name.padEnd(22)} ${e.ms.toFixed(2).padStart(9)} ms ${String(e.calls).padStart(4)} calls ${((100 * e.ms) / total).toFixed(1).padStart(5)}%`,
+    );
+  s.dispose();
+}
+// PROFILE_LOOP=batch,n: n more unprofiled calls (for node --cpu-prof).
+const loop = process.env.PROFILE_LOOP?.split(',').map(Number);
+if (loop !== undefined) {
+  const [batch, n] = loop;
+  const { s, w, labels } = populationStyles(models, { seed: 1, count: 1_000_000, classIndex: null }, 0, batch);
+  w.dispose();
+  const streams = sampleNoiseStreams(0, batch);
+  const t = performance.now();
+  for (let i = 0; i < n; i++) {
+    const { probs, grad } = pTrueGradient(models, s, labels, streams);
+    await grad.data();
+    tf.dispose([probs, grad]);
+  }
+  console.log(`loop batch ${batch}: ${((performance.now() - t) / n).toFixed(1)} ms per call`);
+}
+// PROFILE_AB=batch,rounds: fused epilogue on vs off, interleaved; bits compared.
+const ab = process.env.PROFILE_AB?.split(',').map(Number);
+if (ab !== undefined) {
+  const [batch, rounds] = ab;
+  const { s, w, labels } = populationStyles(models, { seed: 1, count: 1_000_000, classIndex: null }, 0, batch);
+  w.dispose();
+  const streams = sampleNoiseStreams(0, batch);
+  const run = async (on: boolean) => {
+    models.generator.setFusedEpilogue(on);
+    const t = performance.now();
+    const { probs, grad } = pTrueGradient(models, s, labels, streams);
+    const out = [...((await probs.data()) as Float32Array), ...((await grad.data()) as Float32Array)];
+    const ms = performance.now() - t;
+    tf.dispose([probs, grad]);
+    return { out, ms };
+  };
+  const a = await run(true);
+  const b = await run(false);
+  const differing = a.out.filter((v, i) => !Object.is(v, b.out[i])).length;
+  const times: Record<string, number[]> = { on: [], off: [] };
+  for (let r = 0; r < rounds; r++)
+    for (const on of r % 2 ? [true, false] : [false, true]) times[on ? 'on' : 'off'].push((await run(on)).ms);
+  const med = (xs: number[]) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)];
+  const [on, off] = [med(times.on), med(times.off)];
+  console.log(
+    `AB batch ${batch}: differing ${differing}/${a.out.length}; ` +
+      `on ${on.toFixed(1)} ms, off ${off.toFixed(1)} ms, speed-up ${(off / on).toFixed(3)}`,
+  );
+}

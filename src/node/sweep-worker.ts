@@ -20,7 +20,7 @@ if (port === null) throw new Error('sweep-worker.mjs runs as a worker thread of 
 
 async function buildModels(source: SweepModelSource): Promise<AnalysisModels> {
   const { arch, tensors } = source.generator;
-  const generator = new Generator(arch);
+  const generator = new Generator(arch, null, false); // load() below sets every weight and warms the cache
   generator.load(new Map(tensors), 'sweep pool (generator)');
   let classifier: Classifier;
   const c = source.classifier;

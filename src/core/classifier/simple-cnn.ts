@@ -47,17 +47,18 @@ export class SimpleCnn implements Classifier {
 
   /**
    * `seed` drives the (He-normal) initialisation; loaded weights replace it. `warmCache` false skips
-   * the gradient terms of those initial weights (for `fromWeights`, which replaces them at once).
+   * the gradient terms of those initial weights, and `seed` null drawing them (zeros), for
+   * `fromWeights`, which replaces them at once.
    */
   constructor(
     readonly name: string,
     readonly config: SimpleCnnConfig = DEFAULT_CNN_CONFIG,
-    seed = 0,
+    seed: number | null = 0,
     warmCache = true,
   ) {
     if (config.imageSize % 8 !== 0) throw new Error(`imageSize ${config.imageSize} is not divisible by 8`);
     this.numClasses = config.numClasses;
-    this.params = new ParameterSet(createRng(seed));
+    this.params = new ParameterSet(seed === null ? null : createRng(seed));
     let cin = config.inputChannels ?? 1;
     config.channels.forEach((cout, i) => {
       this.params.create(`conv${i + 1}/kernel`, [3, 3, cin, cout], { normalStd: Math.sqrt(2 / (9 * cin)) });
@@ -76,7 +77,7 @@ export class SimpleCnn implements Classifier {
 
   /** Builds the model from decoded weights (names and shapes checked). */
   static fromWeights(name: string, config: SimpleCnnConfig, tensors: HostTensorMap, file: string): SimpleCnn {
-    const cnn = new SimpleCnn(name, config, 0, false);
+    const cnn = new SimpleCnn(name, config, null, false);
     cnn.params.load(tensors, file);
     cnn.gradientTerms();
     return cnn;

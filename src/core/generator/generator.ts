@@ -86,13 +86,13 @@ export class Generator {
 
   /**
    * Builds a freshly initialised generator (initial weights from `seed`). `warmCache` false skips
-   * computing the weight terms of those initial weights: for a caller that loads others at once
-   * (`fromWeights`), where they would be thrown away at start-up.
+   * computing the weight terms of those initial weights, and `seed` null drawing them (zeros): for a
+   * caller that loads others at once (`fromWeights`), where they would be thrown away at start-up.
    */
-  constructor(arch: GeneratorArchitecture = DEFAULT_GENERATOR, seed = 0, warmCache = true) {
+  constructor(arch: GeneratorArchitecture = DEFAULT_GENERATOR, seed: number | null = 0, warmCache = true) {
     this.arch = checkGeneratorArchitecture(arch);
     this.classes = resolveGeneratorClasses(this.arch.numClasses);
-    this.params = new ParameterSet(createRng(seed));
+    this.params = new ParameterSet(seed === null ? null : createRng(seed));
     this.layout = buildStyleLayout(this.arch);
     this.mappingNetwork = new MappingNetwork(this.params, this.arch, this.weightCache);
     this.affines = this.layout.layers.map((l) => createAffine(this.params, l, this.arch.wDim, this.weightCache));
@@ -280,7 +280,7 @@ export class Generator {
   static fromWeights(manifest: WeightsManifest, tensors: HostTensorMap, file = manifest.name): Generator {
     if (manifest.kind !== 'generator') throw new Error(`${file}: kind is "${manifest.kind}", expected "generator"`);
     const arch = GeneratorArchitectureSchema.parse(manifest.architecture);
-    const g = new Generator(arch, 0, false);
+    const g = new Generator(arch, null, false);
     g.classes = resolveGeneratorClasses(g.arch.numClasses, manifest.classes, file, manifest.provenance?.classNames);
     g.load(tensors, file);
     return g;

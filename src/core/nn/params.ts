@@ -8,19 +8,23 @@ export type Init = 'normal' | 'zeros' | 'ones' | { constant: number } | { normal
 /**
  * The named trainable variables of one model. Initial values are drawn with the seeded JS PRNG, so a
  * freshly built model is identical on every backend; trained values come from a weights file whose
- * names and shapes are checked before anything is assigned.
+ * names and shapes are checked before anything is assigned. Without a PRNG (`null`: a model whose
+ * weights are loaded at once, `fromWeights`) every parameter starts at zero: drawing initial values
+ * that `load()` replaces, every one of them, cost ~1/3 of building the generator on the edge's
+ * first live call (issue #19).
  */
 export class ParameterSet {
   private readonly vars = new Map<string, tf.Variable>();
 
-  constructor(private readonly rng: Rng) {}
+  constructor(private readonly rng: Rng | null) {}
 
   /** Creates a parameter; names are `/`-separated paths, unique within the model. */
   create(name: string, shape: number[], init: Init): tf.Variable {
     if (this.vars.has(name)) throw new Error(`parameter "${name}" defined twice`);
     const size = shape.reduce((a, b) => a * b, 1);
     let values: Float32Array;
-    if (init === 'normal') values = normals(this.rng, size);
+    if (this.rng === null) values = new Float32Array(size);
+    else if (init === 'normal') values = normals(this.rng, size);
     else if (init === 'zeros') values = new Float32Array(size);
     else if (init === 'ones') values = new Float32Array(size).fill(1);
     else if ('constant' in init) values = new Float32Array(size).fill(init.constant);

@@ -18,6 +18,7 @@ import type { AppEnv } from './http.js';
 /** Each phase's name in the header, with its description (no commas: naive parsers split on them). */
 const PHASES = {
   'code-load': 'live-compute code loaded (tfjs parsed and its kernels registered)',
+  'cache-lookup': 'Cache API lookup of a live reply (before any computing)',
   'asset-fetch': 'model files read from the static assets',
   'weight-verify': 'manifest and weights checked (sha256; lengths; every tensor) and decoded',
   'backend-init': 'tfjs wasm backend started',

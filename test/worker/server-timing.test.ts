@@ -30,6 +30,7 @@ function phases(header: string | null): Map<string, number> {
 }
 
 const COLD_PHASES = [
+  'cache-lookup',
   'code-load',
   'asset-fetch',
   'weight-verify',
@@ -49,13 +50,18 @@ describe('Server-Timing', () => {
     expect(p.get('total')!).toBeGreaterThanOrEqual(p.get('render')! + p.get('classify')!);
 
     const warm = phases((await timed.fetch('/v1/render?seed=2&class=3')).headers.get('server-timing'));
-    expect([...warm.keys()].sort()).toEqual(['classify', 'encode', 'render', 'total']);
+    expect([...warm.keys()].sort()).toEqual(['cache-lookup', 'classify', 'encode', 'render', 'total']);
   });
 
   it('times a traversal and a cached answer', async () => {
     const t = await timed.fetch('/v1/traversal?class=3&dim=5&frames=9&range=4');
     expect(t.status).toBe(200);
-    expect([...phases(t.headers.get('server-timing')).keys()].sort()).toEqual(['encode', 'evaluate', 'total']);
+    expect([...phases(t.headers.get('server-timing')).keys()].sort()).toEqual([
+      'cache-lookup',
+      'encode',
+      'evaluate',
+      'total',
+    ]);
     const r = await timed.fetch('/v1/rankings?top=5');
     expect(r.status).toBe(200);
     expect([...phases(r.headers.get('server-timing')).keys()]).toEqual(['total']);

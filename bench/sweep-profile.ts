@@ -117,3 +117,61 @@ if (ab !== undefined) {
       `on ${on.toFixed(1)} ms, off ${off.toFixed(1)} ms, speed-up ${(off / on).toFixed(3)}`,
   );
 }
+
+/**
+ * PROFILE_PEAK=1: the f32x4 ceiling of one core as wasm SIMD exposes it (no FMA in the SIMD
+ * proposal tfjs's XNNPACK build uses): 12 independent acc = acc * m + a chains, 96 flops a trip,
+ * enough to cover the mul and add latencies and few enough for 16 xmm registers (no spills).
+ * Then the same process's Conv2D rate on the sweep's convs (batch 64), in the same minute.
+ */
+if (process.env.PROFILE_PEAK === '1') {
+  const uleb = (n: number): number[] => {
+    const out: number[] = [];
+    do {
+      let b = n & 0x7f;
+      n >>>= 7;
+      if (n !== 0) b |= 0x80;
+      out.push(b);
+    } while (n !== 0);
+    return out;
+  };
+  const vec = (items: number[][]) => [...uleb(items.length), ...items.flat()];
+  const sec = (id: number, body: number[]) => [id, ...uleb(body.length), ...body];
+  const name = (t: string) => vec([...t].map((c) => [c.charCodeAt(0)]));
+  const f32 = (v: number) => [0x43, ...new Uint8Array(new Float32Array([v]).buffer)];
+  const simd = (op: number) => [0xfd, ...uleb(op)];
+  const chains = 12;
+  // locals: 0 iters (param), 1..16 acc, 17 m, 18 a
+  const body: number[] = [...vec([[chains + 2, 0x7b]])];
+  for (let i = 1; i <= chains; i++) body.push(...f32(i / 100), ...simd(0x13), 0x21, i);
+  body.push(...f32(0.999999), ...simd(0x13), 0x21, chains + 1, ...f32(1e-6), ...simd(0x13), 0x21, chains + 2);
+  body.push(0x03, 0x40);
+  for (let i = 1; i <= chains; i++)
+    body.push(0x20, i, 0x20, chains + 1, ...simd(0xe6), 0x20, chains + 2, ...simd(0xe4), 0x21, i);
+  body.push(0x20, 0, 0x41, 1, 0x6b, 0x22, 0, 0x0d, 0, 0x0b); // iters -= 1; br_if iters != 0
+  body.push(0x20, 1);
+  for (let i = 2; i <= chains; i++) body.push(0x20, i, ...simd(0xe4));
+  body.push(...simd(0x1f), 0, 0x0b); // f32x4.extract_lane 0
+  const bytes = new Uint8Array([
+    ...[0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00],
+    ...sec(1, vec([[0x60, 1, 0x7f, 1, 0x7d]])),
+    ...sec(3, vec([[0]])),
+    ...sec(7, vec([[...name('peak'), 0x00, 0]])),
+    ...sec(10, vec([[...uleb(body.length), ...body]])),
+  ]);
+  const { peak } = new WebAssembly.Instance(new WebAssembly.Module(bytes)).exports as {
+    peak: (iters: number) => number;
+  };
+  peak(1000);
+  const rates: number[] = [];
+  for (let r = 0; r < 7; r++) {
+    const iters = 20_000_000;
+    const t = performance.now();
+    peak(iters);
+    rates.push((iters * chains * 8) / ((performance.now() - t) / 1000) / 1e9);
+  }
+  rates.sort((a, b) => a - b);
+  console.log(
+    `wasm f32x4 mul+add peak, one thread: median ${rates[3].toFixed(1)}, best ${rates[6].toFixed(1)} GFLOP/s`,
+  );
+}

@@ -1,6 +1,7 @@
 /**
  * Planted failures, recovered (issue 14 item 5). The fixtures in test/fixtures/planted/ are small CNNs
- * each trained to have one weakness (test/fixtures/planted-data.ts, `npm run fixtures:build:planted`).
+ * each trained to have one weakness (test/fixtures/planted-data.ts, `npm run fixtures:build:planted`),
+ * but planted-blur: the matched reference's CNN read through a softness gate (test/fixtures/softness-gate.ts).
  * First the weakness itself, on real edited MNIST test digits; then the naming method (gradient
  * ranking with the committed generator, describeDirections and whyItFails against
  * weights/classifier-corrupted) must name the planted factor first, where it honestly does

@@ -6,20 +6,41 @@ import { startEdge, type EdgeServer } from './harness.js';
 
 /**
  * A GET with the request target sent byte for byte: `fetch` and `new URL` resolve `..` and `%2e%2e`
- * before anything is sent, so a traversal test through them never sends a traversal.
+ * before anything is sent, so a traversal test through them never sends a traversal. The reply is
+ * taken as complete by its own framing (Content-Length or the last chunk), not by the server closing
+ * the socket: workerd keeps it open for seconds after a reply despite `Connection: close`.
  */
 function rawGet(origin: URL, target: string): Promise<{ status: number; head: string; body: string }> {
   return new Promise((resolve, reject) => {
     const socket = connect(Number(origin.port), origin.hostname);
     const chunks: Buffer[] = [];
-    socket.on('data', (d) => chunks.push(d));
-    socket.on('error', reject);
-    socket.on('end', () => {
-      const text = Buffer.concat(chunks).toString('latin1');
-      const split = text.indexOf('\r\n\r\n');
+    let done = false;
+    const finish = (text: string, split: number) => {
+      done = true;
+      socket.destroy();
       const head = text.slice(0, split);
       const status = Number(/^HTTP\/1\.1 (\d{3})/.exec(head)?.[1]);
       resolve({ status, head: head.toLowerCase(), body: text.slice(split + 4) });
+    };
+    const complete = (text: string, split: number): boolean => {
+      const head = text.slice(0, split).toLowerCase();
+      const body = text.slice(split + 4);
+      const length = /\r\ncontent-length: *(\d+)/.exec(head)?.[1];
+      if (length !== undefined) return Buffer.byteLength(body, 'latin1') >= Number(length);
+      if (/\r\ntransfer-encoding: *chunked/.test(head)) return body.endsWith('0\r\n\r\n');
+      return false;
+    };
+    socket.on('data', (d) => {
+      chunks.push(d);
+      const text = Buffer.concat(chunks).toString('latin1');
+      const split = text.indexOf('\r\n\r\n');
+      if (!done && split >= 0 && complete(text, split)) finish(text, split);
+    });
+    socket.on('error', (e) => done || reject(e));
+    socket.on('end', () => {
+      if (done) return;
+      const text = Buffer.concat(chunks).toString('latin1');
+      finish(text, text.indexOf('\r\n\r\n'));
     });
     socket.write(`GET ${target} HTTP/1.1\r\nHost: ${origin.host}\r\nConnection: close\r\n\r\n`);
   });

@@ -31,6 +31,9 @@ const LONG_NODE_RUNS = [
   'test/cpu-backend.test.ts',
   // The committed generator's recorded quality recomputed on 600 samples: most of a minute.
   'test/generator-weights.test.ts',
+  // The committed classifiers' recorded accuracies recomputed on the whole 10,000-digit test split,
+  // clean and corrupted (40,000 classifications): 20 s of the unit tier's wall on a quiet machine.
+  'test/classifiers.test.ts',
 ];
 /**
  * `isolate: false` (unit tier): the tier's files share their worker's process and module cache, so

@@ -19,7 +19,11 @@ let digits: Float32Array[];
 
 beforeAll(() => {
   const set = loadDigits('test', 'clean');
-  digits = Array.from({ length: 20 }, (_, i) => addGaussianNoise(digitImage(set, i), 0.05, createRng(3, i)));
+  // Noised copies: addGaussianNoise works in place, and the loaded set is the process's cached one,
+  // which the other files of the unit tier's shared process read after this one.
+  digits = Array.from({ length: 20 }, (_, i) =>
+    addGaussianNoise(Float32Array.from(digitImage(set, i)), 0.05, createRng(3, i)),
+  );
 });
 
 /** A strength per family at which the change is plain (a sigma-1.5 blur, 2 px, a third of the ink). */

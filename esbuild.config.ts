@@ -8,8 +8,7 @@ import { tfjsWasmWorkerdPlugin } from './scripts/edge/wasm-plugin.js';
 import { zodEnglishOnlyPlugin } from './scripts/edge/zod-locales-plugin.js';
 
 /** CommonJS shims for the emscripten glue of tfjs-backend-wasm inside an ES module bundle. */
-const nodeShims = [
-  '#!/usr/bin/env node', // dist/cli.mjs is the package's `faultlines` bin (npx faultlines)
+export const nodeCommonJsShims = [
   "import { createRequire as __faultlinesCreateRequire } from 'node:module';",
   "import { fileURLToPath as __faultlinesFileURLToPath } from 'node:url';",
   "import { dirname as __faultlinesDirname } from 'node:path';",
@@ -17,6 +16,8 @@ const nodeShims = [
   'const __filename = __faultlinesFileURLToPath(import.meta.url);',
   'const __dirname = __faultlinesDirname(__filename);',
 ].join('\n');
+// dist/cli.mjs is the package's `faultlines` bin (npx faultlines).
+const nodeShims = `#!/usr/bin/env node\n${nodeCommonJsShims}`;
 
 export const nodeBuild: BuildOptions = {
   // The CLI, the parallel sweep's worker thread (dist/sweep-worker.mjs, found beside dist/cli.mjs)

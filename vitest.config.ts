@@ -1,7 +1,9 @@
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
+import { prebundleTfjs } from './test/tfjs-prebundle.js';
 
-const tensorflowPackages = fileURLToPath(new URL('./node_modules/@tensorflow/', import.meta.url));
+const root = fileURLToPath(new URL('.', import.meta.url));
+const tensorflowPackages = `${root}node_modules/@tensorflow/`;
 
 /**
  * The three test tiers, by what a file needs (`npm run test:unit|test:edge|test:e2e`; `npm test`
@@ -81,7 +83,13 @@ export default defineConfig({
     // (src/core/gradients) when it loaded after src/core/tf.ts: hidden inside one file by import
     // order, but in the unit tier's shared process (`isolate: false`) every file after the first
     // that loaded a TF.js model ran the stock Conv2D gradient, whose kernel wasm lacks.
-    alias: [{ find: /^@tensorflow\/(tfjs-[a-z-]+)$/, replacement: `${tensorflowPackages}$1/dist/index.js` }],
+    // The packages the tests import come pre-built, one tfjs-core inside (test/tfjs-prebundle.ts):
+    // Node loads them itself instead of Vite transforming tfjs's files in every test process. Any
+    // other tfjs package still resolves to its ESM build, inlined, and so to the same tfjs-core.
+    alias: [
+      ...(await prebundleTfjs(root)),
+      { find: /^@tensorflow\/(tfjs-[a-z-]+)$/, replacement: `${tensorflowPackages}$1/dist/index.js` },
+    ],
     mainFields: ['module', 'main'],
   },
   test: {

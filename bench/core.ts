@@ -26,6 +26,7 @@ import { enumOption } from '../src/node/args.js';
 import { NODE_BACKENDS, useBackend, type NodeBackend } from '../src/node/backend.js';
 import { loadBuiltinClassifier, loadGenerator } from '../src/node/builtin-models.js';
 import { weightsRoot } from '../src/node/weights-fs.js';
+import { kernelTimes } from './kernel-times.js';
 import { SweepPool, sweepModelSource } from '../src/node/parallel-sweep.js';
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
@@ -146,16 +147,7 @@ async function profileGradient(models: AnalysisModels) {
   once(); // warm-up
   const info = await tf.profile(once);
   s.dispose();
-  const byKernel = new Map<string, { ms: number; calls: number }>();
-  let total = 0;
-  for (const k of info.kernels) {
-    const ms = typeof k.kernelTimeMs === 'number' ? k.kernelTimeMs : 0;
-    total += ms;
-    const e = byKernel.get(k.name) ?? { ms: 0, calls: 0 };
-    e.ms += ms;
-    e.calls++;
-    byKernel.set(k.name, e);
-  }
+  const { total, byKernel } = kernelTimes(info);
   const kernels = [...byKernel]
     .sort((a, b) => b[1].ms - a[1].ms)
     .map(([name, e]) => ({

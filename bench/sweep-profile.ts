@@ -12,6 +12,8 @@ import { pTrueGradient, sampleNoiseStreams } from '../src/core/analysis/analysis
 import { populationStyles } from '../src/core/analysis/population.js';
 import { useBackend } from '../src/node/backend.js';
 import { loadBuiltinClassifier, loadGenerator } from '../src/node/builtin-models.js';
+import { uleb } from '../src/core/generator/synthesis-epilogue.js';
+import { kernelTimes } from './kernel-times.js';
 
 await useBackend('wasm');
 const gen = loadGenerator();
@@ -37,16 +39,7 @@ for (const batch of batches) {
   const t0 = performance.now();
   const info = await tf.profile(once);
   const wall = performance.now() - t0;
-  const by = new Map<string, { ms: number; calls: number }>();
-  let total = 0;
-  for (const k of info.kernels) {
-    const ms = typeof k.kernelTimeMs === 'number' ? k.kernelTimeMs : 0;
-    total += ms;
-    const e = by.get(k.name) ?? { ms: 0, calls: 0 };
-    e.ms += ms;
-    e.calls++;
-    by.set(k.name, e);
-  }
+  const { total, byKernel: by } = kernelTimes(info);
   // Unprofiled wall time of one call, median of 5.
   const ts: number[] = [];
   for (let i = 0; i < 5; i++) {
@@ -125,16 +118,6 @@ if (ab !== undefined) {
  * Then the same process's Conv2D rate on the sweep's convs (batch 64), in the same minute.
  */
 if (process.env.PROFILE_PEAK === '1') {
-  const uleb = (n: number): number[] => {
-    const out: number[] = [];
-    do {
-      let b = n & 0x7f;
-      n >>>= 7;
-      if (n !== 0) b |= 0x80;
-      out.push(b);
-    } while (n !== 0);
-    return out;
-  };
   const vec = (items: number[][]) => [...uleb(items.length), ...items.flat()];
   const sec = (id: number, body: number[]) => [id, ...uleb(body.length), ...body];
   const name = (t: string) => vec([...t].map((c) => [c.charCodeAt(0)]));

@@ -101,7 +101,8 @@ interface WasmHeapBackend {
 }
 
 // A minimal WebAssembly encoder for the two loops below (no assembler ships with the project).
-const uleb = (n: number): number[] => {
+/** n as unsigned LEB128, WebAssembly's integer encoding (also used by bench/sweep-profile.ts). */
+export const uleb = (n: number): number[] => {
   const out: number[] = [];
   do {
     let b = n & 0x7f;

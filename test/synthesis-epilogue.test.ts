@@ -7,7 +7,8 @@ import { describe, expect, it } from 'vitest';
 import * as tf from '../src/core/tf.js';
 import { useBackend } from '../src/node/backend.js';
 import { createRng, normals } from '../src/core/random.js';
-import { DEFAULT_GENERATOR, Generator } from '../src/core/generator/index.js';
+import type { Generator } from '../src/core/generator/index.js';
+import { perturbedGenerator } from './generator-checks.js';
 import {
   SYNTHESIS_EPILOGUE,
   SYNTHESIS_EPILOGUE_GRAD,
@@ -16,23 +17,7 @@ import {
 import type { SynthesisOptions } from '../src/core/generator/generator.js';
 
 /** Seeded generator whose biases and noise strengths are non-zero (they are zero at init). */
-function generator(): Generator {
-  const g = new Generator(DEFAULT_GENERATOR, 5);
-  const rng = createRng(17);
-  for (const name of g.params.names()) {
-    if (!name.endsWith('noise_strength') && !name.endsWith('/bias')) continue;
-    const v = g.params.get(name);
-    tf.tidy(() =>
-      v.assign(
-        tf.tensor(
-          normals(rng, v.size).map((x) => 0.3 * x),
-          v.shape,
-        ),
-      ),
-    );
-  }
-  return g;
-}
+const generator = (): Generator => perturbedGenerator(5);
 
 const bitsDiffer = (a: Float32Array, b: Float32Array) => a.filter((x, i) => !Object.is(x, b[i])).length;
 

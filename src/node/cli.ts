@@ -9,6 +9,7 @@ const commands: Record<string, () => Promise<{ run(args: string[]): Promise<void
   'eval-generator': () => import('./commands/eval-generator.js'),
   'eval-projection': () => import('./commands/eval-projection.js'),
   'noise-correlation': () => import('./commands/noise-correlation.js'),
+  'paint-generator': () => import('./commands/paint-generator.js'),
   'train-classifier': () => import('./commands/train-classifier.js'),
   'train-generator': () => import('./commands/train-generator.js'),
 };

@@ -4,11 +4,12 @@
  * to rebuild the networks.
  */
 import { z } from 'zod';
+import { PAINT_STYLE_DIMS, PAINT_Z_DIMS } from './paint.js';
 
 export const GeneratorArchitectureSchema = z.object({
-  /** Latent z: standard normal of this size. */
+  /** Latent z: standard normal of this size (with `paint`, its last entry draws the colour pair). */
   zDim: z.number().int().positive(),
-  /** Intermediate latent w. */
+  /** Intermediate latent w (with `paint`, its last 6 entries are the colour pair). */
   wDim: z.number().int().positive(),
   /** Number of classes of the conditioning label. */
   numClasses: z.number().int().positive(),
@@ -24,6 +25,11 @@ export const GeneratorArchitectureSchema = z.object({
   imageChannels: z.number().int().positive(),
   /** Seed of the stored constant noise buffers. */
   constNoiseSeed: z.number().int().nonnegative(),
+  /**
+   * A paint layer (paint.ts): the synthesis network draws one ink channel, painted with a colour
+   * pair drawn from `components` pairs; the image then has 3 channels. Absent: toRGB draws the image.
+   */
+  paint: z.object({ components: z.number().int().min(2) }).optional(),
 });
 export type GeneratorArchitecture = z.infer<typeof GeneratorArchitectureSchema>;
 
@@ -66,8 +72,28 @@ export const DEFAULT_DISCRIMINATOR: DiscriminatorArchitecture = {
   cmapDim: 64,
 };
 
+/** Size of the z the mapping MLP reads (z without the paint entry). */
+export function mappingZDim(a: GeneratorArchitecture): number {
+  return a.zDim - (a.paint ? PAINT_Z_DIMS : 0);
+}
+
+/** Width of the mapping MLP, i.e. of the w the affines read (w without the colour pair). */
+export function mappingWDim(a: GeneratorArchitecture): number {
+  return a.wDim - (a.paint ? PAINT_STYLE_DIMS : 0);
+}
+
+/** Channels the synthesis blocks' toRGB layers draw: the ink when painted, else the image. */
+export function synthesisChannels(a: GeneratorArchitecture): number {
+  return a.paint ? 1 : a.imageChannels;
+}
+
 export function checkGeneratorArchitecture(arch: GeneratorArchitecture): GeneratorArchitecture {
   const a = GeneratorArchitectureSchema.parse(arch);
+  if (a.paint) {
+    if (a.imageChannels !== 3) throw new Error('generator: a paint layer makes 3-channel images');
+    if (a.zDim <= PAINT_Z_DIMS || a.wDim <= PAINT_STYLE_DIMS)
+      throw new Error(`generator: with paint, zDim > ${PAINT_Z_DIMS} and wDim > ${PAINT_STYLE_DIMS}`);
+  }
   if (a.channels.length !== a.resolutions.length)
     throw new Error('generator: channels and resolutions differ in length');
   a.resolutions.forEach((r, i) => {

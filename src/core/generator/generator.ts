@@ -2,7 +2,7 @@
  * The conditional StyleGAN2 generator, callable in three stages:
  *   mapping(z, classes) -> w [N, wDim]
  *   styles(w)           -> s [N, S]      (S = StyleSpace, see style-layout.ts)
- *   synthesis(s, opts)  -> image [N, 32, 32, 1] in [0, 1]
+ *   synthesis(s, opts)  -> image [N, 32, 32, C] in [0, 1] (C = imageChannels; painted: paint.ts)
  * and generate(z, classes) = synthesis(styles(mapping(z, classes))).
  *
  * Image range: the synthesis network's raw output is trained against real images scaled to [-1, 1]
@@ -17,6 +17,7 @@ import type { WeightsManifest } from '../weights/manifest.js';
 import {
   checkGeneratorArchitecture,
   DEFAULT_GENERATOR,
+  mappingWDim,
   GeneratorArchitectureSchema,
   type GeneratorArchitecture,
 } from './architecture.js';
@@ -26,6 +27,7 @@ import { createAffine } from './synthesis-layer.js';
 import type { EqualizedFc } from './layers.js';
 import { WeightTermsCache } from '../nn/weight-terms.js';
 import { buildStyleLayout, type StyleLayout } from './style-layout.js';
+import { PaintLayer } from './paint.js';
 import { resolveGeneratorClasses, type GeneratorClasses, type GeneratorClassesInput } from './classes.js';
 
 /**
@@ -62,7 +64,7 @@ export function toGanRange(x: tf.Tensor4D): tf.Tensor4D {
 
 /** Tensor names that are model state but not trained (not given to the optimiser). */
 export function isBufferName(name: string): boolean {
-  return name.endsWith('/noise_const') || name.endsWith('/w_avg');
+  return name.endsWith('/noise_const') || name.endsWith('/w_avg') || name === 'paint/z_edges';
 }
 
 export class Generator {
@@ -71,6 +73,8 @@ export class Generator {
   readonly mappingNetwork: MappingNetwork;
   readonly affines: EqualizedFc[];
   readonly blocks: SynthesisBlock[];
+  /** Colours the ink when the architecture has `paint` (paint.ts); null otherwise. */
+  readonly paint: PaintLayer | null;
   readonly arch: GeneratorArchitecture;
   /**
    * Class names and default traversal class (classes.ts): from the manifest's `classes` field when
@@ -94,11 +98,13 @@ export class Generator {
     this.classes = resolveGeneratorClasses(this.arch.numClasses);
     this.params = new ParameterSet(seed === null ? null : createRng(seed));
     this.layout = buildStyleLayout(this.arch);
-    this.mappingNetwork = new MappingNetwork(this.params, this.arch, this.weightCache);
-    this.affines = this.layout.layers.map((l) => createAffine(this.params, l, this.arch.wDim, this.weightCache));
+    this.paint = this.arch.paint ? new PaintLayer(this.params, this.arch.paint.components) : null;
+    this.mappingNetwork = new MappingNetwork(this.params, this.arch, this.weightCache, this.paint);
+    const modulated = this.layout.layers.filter((l) => l.kind !== 'paint');
+    this.affines = modulated.map((l) => createAffine(this.params, l, mappingWDim(this.arch), this.weightCache));
     let convIndex = 0;
     this.blocks = this.arch.resolutions.map((res) => {
-      const layers = this.layout.layers.filter((l) => l.resolution === res);
+      const layers = modulated.filter((l) => l.resolution === res);
       const convs = layers.filter((l) => l.kind === 'conv').map((layer) => ({ layer, index: convIndex++ }));
       const torgb = layers.find((l) => l.kind === 'torgb')!;
       return new SynthesisBlock(this.params, res, convs, torgb, this.arch.constNoiseSeed, this.weightCache);
@@ -161,15 +167,23 @@ export class Generator {
     return this.mappingNetwork.apply(z, classes, opts);
   }
 
-  /** w [N, wDim] -> s [N, S]: every layer's affine output, concatenated in layout order. */
+  /**
+   * w [N, wDim] -> s [N, S]: every layer's affine output, concatenated in layout order; with a paint
+   * layer, the colour pair (w's last 6 entries) is its style as it is.
+   */
   styles(w: tf.Tensor2D): tf.Tensor2D {
-    return tf.tidy(
-      () =>
-        tf.concat(
+    return tf.tidy(() => {
+      if (!this.paint)
+        return tf.concat(
           this.affines.map((a) => a.apply(w)),
           1,
-        ) as tf.Tensor2D,
-    );
+        ) as tf.Tensor2D;
+      const n = w.shape[0];
+      const width = mappingWDim(this.arch);
+      const wMlp = tf.slice(w, [0, 0], [n, width]) as tf.Tensor2D;
+      const pair = tf.slice(w, [0, width], [n, this.arch.wDim - width]);
+      return tf.concat([...this.affines.map((a) => a.apply(wMlp)), pair], 1) as tf.Tensor2D;
+    });
   }
 
   /**
@@ -218,7 +232,7 @@ export class Generator {
       let img: tf.Tensor4D | null = null;
       let convIndex = 0;
       for (const block of this.blocks) {
-        const layers = this.layout.layers.filter((l) => l.resolution === block.resolution);
+        const layers = this.layout.layers.filter((l) => l.resolution === block.resolution && l.kind !== 'paint');
         const styles = layers.map((l) => tf.slice(s, [0, l.offset], [n, l.channels]) as tf.Tensor2D);
         const noise = block.convs.map((c) => {
           const r = c.layer.resolution;
@@ -229,7 +243,9 @@ export class Generator {
         });
         ({ x, img } = block.apply(x, img, styles, noise));
       }
-      return img!;
+      if (!this.paint) return img!;
+      const paint = this.layout.layers[this.layout.layers.length - 1];
+      return this.paint.apply(img!, tf.slice(s, [0, paint.offset], [n, paint.channels]) as tf.Tensor2D);
     });
   }
 

@@ -8,3 +8,4 @@ export * from './generator.js';
 export * from './discriminator.js';
 export * from './losses.js';
 export * from './classes.js';
+export * from './paint.js';

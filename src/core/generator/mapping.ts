@@ -2,12 +2,14 @@
  * Mapping network: (z, class) -> w. z (normal) and a class embedding (one-hot matMul, never a
  * gather) are each normalised to unit second moment, concatenated and sent through `mappingLayers`
  * leaky-ReLU FC layers with a learning-rate multiplier. A running average of w (`w_avg`, updated
- * during training, not trained) serves truncation.
+ * during training, not trained) serves truncation. With a paint layer (paint.ts) the last entry of z
+ * draws a colour pair, appended to the MLP's output: w = [MLP(z[:-1], class), pair].
  */
 import * as tf from '../tf.js';
 import type { ParameterSet } from '../nn/params.js';
 import { oneHotFloat } from '../nn/ops.js';
-import type { GeneratorArchitecture } from './architecture.js';
+import { mappingWDim, mappingZDim, type GeneratorArchitecture } from './architecture.js';
+import type { PaintLayer } from './paint.js';
 import { EqualizedFc, normalize2ndMoment } from './layers.js';
 import type { WeightTermsCache } from '../nn/weight-terms.js';
 
@@ -35,22 +37,25 @@ export class MappingNetwork {
   /** Running average of w (non-trainable). */
   readonly wAvg: tf.Variable;
 
+  /** paint: the generator's paint layer, which draws the colour pair (null without one). */
   constructor(
     params: ParameterSet,
     private readonly arch: GeneratorArchitecture,
     cache?: WeightTermsCache,
+    private readonly paint: PaintLayer | null = null,
   ) {
-    this.embed = new EqualizedFc(params, 'mapping/embed', arch.numClasses, arch.wDim, { cache });
-    let inF = arch.zDim + arch.wDim;
+    const width = mappingWDim(arch);
+    this.embed = new EqualizedFc(params, 'mapping/embed', arch.numClasses, width, { cache });
+    let inF = mappingZDim(arch) + width;
     for (let i = 0; i < arch.mappingLayers; i++) {
       this.layers.push(
-        new EqualizedFc(params, `mapping/fc${i}`, inF, arch.wDim, {
+        new EqualizedFc(params, `mapping/fc${i}`, inF, width, {
           lrMul: arch.mappingLrMul,
           activation: 'lrelu',
           cache,
         }),
       );
-      inF = arch.wDim;
+      inF = width;
     }
     this.wAvg = params.create('mapping/w_avg', [arch.wDim], 'zeros');
   }
@@ -62,10 +67,13 @@ export class MappingNetwork {
         throw new RangeError(`z must be [N, ${this.arch.zDim}], got [${z.shape}]`);
       const c = classOneHot(classes, this.arch.numClasses);
       if (c.shape[0] !== z.shape[0]) throw new RangeError(`${z.shape[0]} latents but ${c.shape[0]} classes`);
-      const x = normalize2ndMoment(z);
+      const n = z.shape[0];
+      const zMlp = mappingZDim(this.arch);
+      const x = normalize2ndMoment(this.paint ? tf.slice(z, [0, 0], [n, zMlp]) : z);
       const y = normalize2ndMoment(this.embed.apply(c));
       let w = tf.concat([x, y], 1) as tf.Tensor2D;
       for (const l of this.layers) w = l.apply(w);
+      if (this.paint) w = tf.concat([w, this.paint.draw(tf.slice(z, [0, zMlp], [n, this.arch.zDim - zMlp]))], 1);
       const psi = opts.truncationPsi ?? 1;
       if (psi !== 1) w = tf.add(this.wAvg, tf.mul(tf.sub(w, this.wAvg), psi)) as tf.Tensor2D;
       return w;

@@ -1,11 +1,13 @@
 /**
  * The StyleSpace layout: S is the concatenation of the style vectors of every modulated layer of
  * the synthesis network, in execution order (per block: conv0, conv1, toRGB; the 4x4 block has no
- * conv0). A style vector has one entry per INPUT channel of its layer.
+ * conv0). A style vector has one entry per INPUT channel of its layer, except the paint layer's
+ * (paint.ts), last when there is one: its 6 dims are the colour pair itself.
  */
-import type { GeneratorArchitecture } from './architecture.js';
+import { synthesisChannels, type GeneratorArchitecture } from './architecture.js';
+import { PAINT_STYLE_DIMS } from './paint.js';
 
-export type StyleLayerKind = 'conv' | 'torgb';
+export type StyleLayerKind = 'conv' | 'torgb' | 'paint';
 
 export interface StyleLayer {
   /** e.g. `b8.conv0`, `b32.torgb`. */
@@ -15,7 +17,7 @@ export interface StyleLayer {
   resolution: number;
   /** Offset of the layer's first style dim in S. */
   offset: number;
-  /** Style dims of the layer (= its input channels). */
+  /** Style dims of the layer (= its input channels; the paint layer's: the colour pair). */
   channels: number;
   /** Output channels of the layer. */
   outChannels: number;
@@ -59,10 +61,21 @@ export function buildStyleLayout(arch: GeneratorArchitecture): StyleLayout {
       kind: 'torgb',
       resolution: res,
       channels: cout,
-      outChannels: arch.imageChannels,
+      outChannels: synthesisChannels(arch),
       up: false,
     });
   });
+  if (arch.paint) {
+    const res = arch.resolutions[arch.resolutions.length - 1];
+    add({
+      name: 'paint',
+      kind: 'paint',
+      resolution: res,
+      channels: PAINT_STYLE_DIMS,
+      outChannels: arch.imageChannels,
+      up: false,
+    });
+  }
   return { layers, size: offset };
 }
 

@@ -11,7 +11,7 @@ import { gridPng } from '../../core/image/png.js';
 import { latentBatch } from '../../core/random.js';
 import { sha256Hex } from '../../core/weights/codec.js';
 import type { Generator } from '../../core/generator/generator.js';
-import { parseOptions } from '../args.js';
+import { enumOption, parseOptions } from '../args.js';
 import { useBackend, isNodeBackend } from '../backend.js';
 import { describeDomainData, loadDomainSet } from '../domain-data.js';
 import { DEFAULT_DOMAIN, domainNames, domainStamp, getDomain, type DomainDescriptor } from '../../core/data/domain.js';
@@ -30,6 +30,8 @@ const USAGE = `usage: faultlines train-generator [options]
                         in the domain's generator variant: corrupted for mnist and fashion, independent
                         colours for colour); for a domain other than mnist, --out defaults to weights/<NAME>/generator and
                         --checkpoint-dir to checkpoints/<NAME>/generator
+  --variant V           with --domain: another variant of the domain's training split (e.g. clean for
+                        mnist: the ink a colour domain's painted generator draws, paint-generator)
   --data DIR            train on your own labelled images: DIR/<class>/*.png, 32x32 or 28x28
                         (default: the built-in corrupted MNIST); then --out defaults to
                         weights/generator-<DIR name> and --checkpoint-dir to checkpoints/generator-<DIR name>;
@@ -103,6 +105,7 @@ function parseTrainArgs(args: string[]) {
       'augment-colour': { type: 'string' },
       data: { type: 'string' },
       domain: { type: 'string' },
+      variant: { type: 'string' },
       'traversal-class': { type: 'string' },
       out: { type: 'string' },
       'checkpoint-dir': { type: 'string' },
@@ -142,6 +145,7 @@ function parseTrainArgs(args: string[]) {
     augmentColour: num('augment-colour'),
     data: o.data,
     domain: o.domain,
+    variant: o.variant,
     traversalClass: o['traversal-class'],
     out: o.out,
     checkpointDir: o['checkpoint-dir'],
@@ -157,10 +161,14 @@ function parseTrainArgs(args: string[]) {
   if (opts.data !== undefined && opts.domain !== undefined)
     throw new Error(`--data and --domain exclude each other (a folder is its own domain)\n${USAGE}`);
   const domain = getDomain(opts.domain ?? DEFAULT_DOMAIN);
+  if (opts.variant !== undefined && opts.data !== undefined)
+    throw new Error(`--variant needs a built-in domain, not --data\n${USAGE}`);
+  const variant = enumOption(opts.variant ?? domain.generatorVariant, 'variant', domain.variants);
   if (opts.data === undefined && domain.name !== DEFAULT_DOMAIN) {
     return {
       ...opts,
       domain,
+      variant,
       out: opts.out ?? `weights/${domain.name}/generator`,
       checkpointDir: opts.checkpointDir ?? `checkpoints/${domain.name}/generator`,
     };
@@ -169,6 +177,7 @@ function parseTrainArgs(args: string[]) {
   return {
     ...opts,
     domain,
+    variant,
     out: opts.out ?? `weights/generator${suffix}`,
     checkpointDir: opts.checkpointDir ?? `checkpoints/generator${suffix}`,
   };
@@ -242,10 +251,10 @@ export async function run(args: string[]): Promise<void> {
     );
   }
   const folder = opts.data === undefined ? null : loadImageFolder(opts.data);
-  const data = folder ? folder.set : loadDomainSet(opts.domain, 'train', opts.domain.generatorVariant);
+  const data = folder ? folder.set : loadDomainSet(opts.domain, 'train', opts.variant);
   const dataDescription = folder
     ? `folder ${folder.dir} (${folder.set.count} images, classes ${folder.classNames.map((n, i) => `${i}=${n}`).join(', ')})`
-    : describeDomainData(opts.domain, 'train', opts.domain.generatorVariant);
+    : describeDomainData(opts.domain, 'train', opts.variant);
   const imageChannels = data.channels ?? 1;
   const numClasses = folder ? folder.classNames.length : opts.domain.classNames.length;
   // MNIST's generator keeps its index names ("0".."9"); another built-in domain names its classes.

@@ -145,13 +145,45 @@ describe('image factors on real MNIST digits', () => {
       };
       const a = measureFactors(rgb(digits[0], 0.8), S, 3);
       const b = measureFactors(rgb(digits[0], 0.4), S, 3);
-      expect(Math.min(a.fgHue!, 1 - a.fgHue!)).toBeLessThan(1e-6);
+      // The stroke mask (from the distance to the background colour) takes in a little of the anti-aliased edge, where red meets blue.
+      expect(Math.min(a.fgHue!, 1 - a.fgHue!)).toBeLessThan(0.01);
       // The faint anti-aliased stroke edge (below the stroke threshold) is red on black: bg hue a little off blue.
       expect(Math.abs(a.bgHue! - 2 / 3)).toBeLessThan(0.02);
       expect(b.bgBrightness! / a.bgBrightness!).toBeCloseTo(0.5, 1);
-      // The stroke mask comes from luminance, whose threshold moves a little with the background.
+      // The stroke mask's threshold moves a little with the background.
       expect(Math.abs(b.fgBrightness! / a.fgBrightness! - 1)).toBeLessThan(0.05);
+      expect(a.fgRed!).toBeGreaterThan(0.5);
+      expect(a.fgBlue!).toBeLessThan(0.02);
+      expect(a.bgBlue! / b.bgBlue!).toBeCloseTo(2, 1);
       expect(() => measureFactors(digits[0], S, 3)).toThrow(/values/);
     },
   );
+
+  it('colour: the shape factors of a painted digit do not depend on its colours (dark on light, equal luminance)', () => {
+    const paint = (d: Float32Array, fg: number[], bg: number[]) =>
+      Float32Array.from({ length: S * S * 3 }, (_, k) => bg[k % 3] + (fg[k % 3] - bg[k % 3]) * d[Math.floor(k / 3)]);
+    const d = digits[0];
+    const white = measureFactors(paint(d, [1, 1, 1], [0, 0, 0]), S, 3);
+    const gray = measureFactors(d, S, 1);
+    // Black on yellow, and red on a green of (about) the same luminance.
+    for (const [fg, bg] of [
+      [
+        [0, 0, 0],
+        [1, 0.95, 0.1],
+      ],
+      [
+        [0.9, 0.1, 0.1],
+        [0.1, 0.45, 0.1],
+      ],
+    ]) {
+      const f = measureFactors(paint(d, fg, bg), S, 3);
+      for (const k of ['thickness', 'area', 'centroidX', 'centroidY', 'scale'] as const) {
+        expect(f[k]).toBeCloseTo(white[k], 5);
+        expect(f[k]).toBeCloseTo(gray[k], 5);
+      }
+      // Mean channels: the painted colour at the region's mean ink, which the white-on-black painting reads directly.
+      expect(f.fgRed!).toBeCloseTo(bg[0] + (fg[0] - bg[0]) * white.fgRed!, 5);
+      expect(f.bgGreen!).toBeCloseTo(bg[1] + (fg[1] - bg[1]) * white.bgGreen!, 5);
+    }
+  });
 });

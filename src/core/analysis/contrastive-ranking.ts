@@ -196,16 +196,29 @@ function marginGradient(
   return { margin: margin!, grad, images };
 }
 
+/** A colour's predictors: its mean channels (hue is circular; saturation and value are functions of them). */
+const COLOUR_PREDICTORS: ReadonlySet<Factor> = new Set<Factor>([
+  'fgRed',
+  'fgGreen',
+  'fgBlue',
+  'bgRed',
+  'bgGreen',
+  'bgBlue',
+]);
+
 /**
- * One factor per family (FACTOR_FAMILY: the first of each): factors of one family move together by
- * construction (contrast = intensity - background; area ~ thickness x length), and collinear
- * predictors would split one effect between them with opposite signs.
+ * One factor per family (FACTOR_FAMILY: the first of each), except a colour, which is its three
+ * mean channels: factors of one family move together by construction (contrast = intensity -
+ * background; area ~ thickness x length; hue, saturation, value from r, g, b), and collinear
+ * predictors would split one effect between them with opposite signs. The three channels are not
+ * collinear: a colour needs all three.
  */
 function attributedFactors(channels: number): Factor[] {
   const seen = new Set<string>();
   return factorsFor(channels).filter((f) => {
+    if (COLOUR_PREDICTORS.has(f)) return true;
     const fam = FACTOR_FAMILY[f];
-    if (seen.has(fam)) return false;
+    if (fam === 'stroke colour' || fam === 'background colour' || seen.has(fam)) return false;
     seen.add(fam);
     return true;
   });

@@ -80,7 +80,7 @@ export interface DirectionOptions {
 /** The label rule, in words (report.json and docs/naming.md carry it). */
 const LABEL_RULE =
   'Factors are grouped into families (noise; sharpness; ink: intensity, contrast; stroke: thickness, area; x position; y position; size; ' +
-  'and one family per colour factor). A direction is labelled by its largest factor |effect| when that effect is at least minEffect ' +
+  'stroke colour: the foreground hue, saturation, brightness, red, green, blue; background colour: the same of the background). A direction is labelled by its largest factor |effect| when that effect is at least minEffect ' +
   'factor stds per direction std, its bootstrap 95% interval excludes 0, and it is at least `dominance` times the largest |effect| of ' +
   'any other family; "entangled: A + B" when the largest effect passes the first two tests but not the third (A, B the two largest ' +
   'families); "no visible change" when no factor passes the first two.';
@@ -96,12 +96,19 @@ export const FACTOR_FAMILY: Record<Factor, string> = {
   centroidX: 'x',
   centroidY: 'y',
   scale: 'size',
-  fgHue: 'fgHue',
-  fgSaturation: 'fgSaturation',
-  fgBrightness: 'fgBrightness',
-  bgHue: 'bgHue',
-  bgSaturation: 'bgSaturation',
-  bgBrightness: 'bgBrightness',
+  // One colour is one family: a step along one channel moves hue, saturation and value at once.
+  fgHue: 'stroke colour',
+  fgSaturation: 'stroke colour',
+  fgBrightness: 'stroke colour',
+  fgRed: 'stroke colour',
+  fgGreen: 'stroke colour',
+  fgBlue: 'stroke colour',
+  bgHue: 'background colour',
+  bgSaturation: 'background colour',
+  bgBrightness: 'background colour',
+  bgRed: 'background colour',
+  bgGreen: 'background colour',
+  bgBlue: 'background colour',
 };
 
 /**
@@ -143,6 +150,12 @@ const PHRASE: Record<Factor, [string, string]> = {
   bgHue: ['shifts background hue', 'shifts background hue'],
   bgSaturation: ['saturates background', 'desaturates background'],
   bgBrightness: ['brightens background', 'darkens background'],
+  fgRed: ['adds red to strokes', 'takes red out of strokes'],
+  fgGreen: ['adds green to strokes', 'takes green out of strokes'],
+  fgBlue: ['adds blue to strokes', 'takes blue out of strokes'],
+  bgRed: ['adds red to the background', 'takes red out of the background'],
+  bgGreen: ['adds green to the background', 'takes green out of the background'],
+  bgBlue: ['adds blue to the background', 'takes blue out of the background'],
 };
 
 /** What a factor change is called (the label of a direction it dominates). */

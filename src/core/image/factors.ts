@@ -29,9 +29,15 @@ export const COLOUR_FACTORS = [
   'fgHue',
   'fgSaturation',
   'fgBrightness',
+  'fgRed',
+  'fgGreen',
+  'fgBlue',
   'bgHue',
   'bgSaturation',
   'bgBrightness',
+  'bgRed',
+  'bgGreen',
+  'bgBlue',
 ] as const;
 export type GrayFactor = (typeof GRAY_FACTORS)[number];
 export type ColourFactor = (typeof COLOUR_FACTORS)[number];
@@ -59,6 +65,12 @@ export const FACTOR_MEANING: Record<Factor, string> = {
   bgHue: 'circular mean hue of the background, turns [0, 1)',
   bgSaturation: 'mean HSV saturation of the background',
   bgBrightness: 'mean HSV value of the background',
+  fgRed: 'mean red channel of the foreground',
+  fgGreen: 'mean green channel of the foreground',
+  fgBlue: 'mean blue channel of the foreground',
+  bgRed: 'mean red channel of the background',
+  bgGreen: 'mean green channel of the background',
+  bgBlue: 'mean blue channel of the background',
 };
 
 /** Factor values of one image (the colour ones only for 3-channel images). */
@@ -187,8 +199,33 @@ function hsv(r: number, g: number, b: number): [number, number, number] {
 }
 
 /**
+ * An RGB image's ink: each pixel's distance from the background colour (the per-channel median of
+ * the outermost pixel ring), divided by sqrt(3) to stay in [0, 1]. For a shape painted in two
+ * colours this is |foreground - background| * ink whatever the colours, so a dark digit on a light
+ * background, or two colours of equal luminance, still give bright strokes on black; a luminance
+ * would invert the first and lose the second.
+ */
+function inkOfRgb(img: Float32Array, size: number): Float32Array {
+  const ring: number[][] = [[], [], []];
+  for (let y = 0; y < size; y++) {
+    for (let x = 0; x < size; x++) {
+      if (y !== 0 && y !== size - 1 && x !== 0 && x !== size - 1) continue;
+      for (let c = 0; c < 3; c++) ring[c].push(img[(y * size + x) * 3 + c]);
+    }
+  }
+  const bg = ring.map((v) => {
+    const sorted = v.sort((a, b) => a - b);
+    const m = sorted.length >> 1;
+    return sorted.length % 2 === 1 ? sorted[m] : (sorted[m - 1] + sorted[m]) / 2;
+  });
+  return Float32Array.from({ length: size * size }, (_, i) =>
+    Math.sqrt(((img[3 * i] - bg[0]) ** 2 + (img[3 * i + 1] - bg[1]) ** 2 + (img[3 * i + 2] - bg[2]) ** 2) / 3),
+  );
+}
+
+/**
  * Measures one image: `img` is [size * size * channels] in [0, 1], channels last (as the
- * generator renders them); 1 channel (gray) or 3 (RGB; the gray factors on its luminance).
+ * generator renders them); 1 channel (gray) or 3 (RGB; the gray factors on its ink, `inkOfRgb`).
  * @example
  * const f = measureFactors(frame, 32);   // f.noise, f.sharpness, f.thickness, f.centroidX, ...
  */
@@ -197,13 +234,7 @@ export function measureFactors(img: Float32Array, size: number, channels = 1): F
   if (img.length !== size * size * channels)
     throw new RangeError(`image has ${img.length} values, ${size}x${size}x${channels} needs ${size * size * channels}`);
   const N = size * size;
-  const gray =
-    channels === 1
-      ? img
-      : Float32Array.from(
-          { length: N },
-          (_, i) => 0.299 * img[3 * i] + 0.587 * img[3 * i + 1] + 0.114 * img[3 * i + 2],
-        );
+  const gray = channels === 1 ? img : inkOfRgb(img, size);
   const med = medianFilter3(gray, size);
 
   let residual = 0;
@@ -283,10 +314,10 @@ export function measureFactors(img: Float32Array, size: number, channels = 1): F
   return channels === 3 ? { ...out, ...colourFactors(img, mask, N) } : out;
 }
 
-/** Hue (circular mean), saturation and value of the foreground and background pixels. */
+/** Hue (circular mean), saturation, value and mean r, g, b of the foreground and background pixels. */
 function colourFactors(img: Float32Array, mask: Uint8Array, N: number): Record<ColourFactor, number> {
-  // [sin, cos, saturation, value, count] per region: 0 background, 1 foreground.
-  const acc = [new Float64Array(5), new Float64Array(5)];
+  // [sin, cos, saturation, value, count, r, g, b] per region: 0 background, 1 foreground.
+  const acc = [new Float64Array(8), new Float64Array(8)];
   for (let i = 0; i < N; i++) {
     const [h, s, v] = hsv(img[3 * i], img[3 * i + 1], img[3 * i + 2]);
     const a = acc[mask[i]];
@@ -296,6 +327,9 @@ function colourFactors(img: Float32Array, mask: Uint8Array, N: number): Record<C
     a[2] += s;
     a[3] += v;
     a[4]++;
+    a[5] += img[3 * i];
+    a[6] += img[3 * i + 1];
+    a[7] += img[3 * i + 2];
   }
   const hue = (a: Float64Array) => (((Math.atan2(a[0], a[1]) / (2 * Math.PI)) % 1) + 1) % 1;
   const mean = (a: Float64Array, k: number) => (a[4] > 0 ? a[k] / a[4] : 0);
@@ -306,5 +340,11 @@ function colourFactors(img: Float32Array, mask: Uint8Array, N: number): Record<C
     bgHue: hue(acc[0]),
     bgSaturation: mean(acc[0], 2),
     bgBrightness: mean(acc[0], 3),
+    fgRed: mean(acc[1], 5),
+    fgGreen: mean(acc[1], 6),
+    fgBlue: mean(acc[1], 7),
+    bgRed: mean(acc[0], 5),
+    bgGreen: mean(acc[0], 6),
+    bgBlue: mean(acc[0], 7),
   };
 }

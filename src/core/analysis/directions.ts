@@ -80,7 +80,8 @@ export interface DirectionOptions {
 /** The label rule, in words (report.json and docs/naming.md carry it). */
 const LABEL_RULE =
   'Factors are grouped into families (noise; sharpness; ink: intensity, contrast; stroke: thickness, area; x position; y position; size; ' +
-  'stroke colour: the foreground hue, saturation, brightness, red, green, blue; background colour: the same of the background). A direction is labelled by its largest factor |effect| when that effect is at least minEffect ' +
+  'stroke colour: the foreground hue, saturation, brightness, red, green, blue; background colour: the same of the background). ' +
+  'A direction is labelled by its largest factor |effect| when that effect is at least minEffect ' +
   'factor stds per direction std, its bootstrap 95% interval excludes 0, and it is at least `dominance` times the largest |effect| of ' +
   'any other family; "entangled: A + B" when the largest effect passes the first two tests but not the third (A, B the two largest ' +
   'families); "no visible change" when no factor passes the first two.';

@@ -12,7 +12,7 @@ import { pTrueGradient, sampleNoiseStreams } from '../src/core/analysis/analysis
 import { populationStyles } from '../src/core/analysis/population.js';
 import { useBackend } from '../src/node/backend.js';
 import { loadBuiltinClassifier, loadGenerator } from '../src/node/builtin-models.js';
-import { uleb } from '../src/core/generator/synthesis-epilogue.js';
+import { uleb } from '../src/core/generator/synthesis-epilogue-wasm.js';
 import { kernelTimes } from './kernel-times.js';
 
 await useBackend('wasm');

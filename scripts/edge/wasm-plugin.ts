@@ -8,14 +8,20 @@
  *   `WebAssembly.Module` imported from the `.wasm` file (wrangler's `CompiledWasm` module rule);
  * - the threaded variant and its worker source are stubbed (workerd has no threads);
  * - the `.wasm` import stays external and is copied next to the bundle.
+ * The fused synthesis epilogue's module (src/core/generator/synthesis-epilogue-wasm.ts) ships the
+ * same way: src/worker/wasm/backend.ts imports `synthesis-epilogue.wasm`, written here from the
+ * encoder on every build (test/worker/edge-fused-epilogue.test.ts checks the file against it).
  */
 import type { Plugin } from 'esbuild';
-import { copyFileSync, mkdirSync } from 'node:fs';
+import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
+import { synthesisEpilogueWasm } from '../../src/core/generator/synthesis-epilogue-wasm.js';
 
 /** File name of the SIMD binary, imported by the bundle and copied beside it. */
 export const WASM_BINARY = 'tfjs-backend-wasm-simd.wasm';
+/** File name of the fused synthesis epilogue's module, imported by src/worker/wasm/backend.ts. */
+export const EPILOGUE_WASM = 'synthesis-epilogue.wasm';
 
 const SHIM = `
 import realFactory from 'faultlines-real-wasm-factory';
@@ -70,6 +76,7 @@ export function tfjsWasmWorkerdPlugin(outdir: string): Plugin {
       build.onEnd(() => {
         mkdirSync(outdir, { recursive: true });
         copyFileSync(path.join(wasmOut, WASM_BINARY), path.join(outdir, WASM_BINARY));
+        writeFileSync(path.join(outdir, EPILOGUE_WASM), synthesisEpilogueWasm());
       });
     },
   };

@@ -73,6 +73,11 @@ export const HealthSchema = z.object({
   backendInitMs: z.number().nullable(),
   /** null until the backend has started. */
   tensors: z.number().int().nullable(),
+  /**
+   * Whether the synthesis layers run the fused epilogue kernel (a precompiled wasm module; false
+   * until the backend has started, or where it could not be instantiated: then the stock ops run).
+   */
+  fusedEpilogue: z.boolean(),
   registeredBuilt: z.object({
     models: z.number().int(),
     weightBytes: z.number().int(),

@@ -6,3 +6,9 @@ declare module 'cloudflare:workers' {
     constructor(ctx: import('./env.js').DurableObjectState, env: Env);
   }
 }
+
+/** A `.wasm` file imported by the worker: compiled by workerd at load (wrangler's CompiledWasm rule). */
+declare module '*.wasm' {
+  const compiled: WebAssembly.Module;
+  export default compiled;
+}

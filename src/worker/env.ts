@@ -122,4 +122,10 @@ export interface Env {
   LIVE_MAX_WAIT_MS?: string;
   /** "1": every reply carries a Server-Timing header of its phases (src/worker/server-timing.ts); default off. */
   SERVER_TIMING?: string;
+  /**
+   * "0": the generator runs its synthesis epilogue as stock ops instead of the fused wasm kernel
+   * (bit-identical; to rule the kernel out, and what test/worker/edge-fused-epilogue.test.ts compares
+   * against). Default on.
+   */
+  FUSED_EPILOGUE?: string;
 }

@@ -124,7 +124,10 @@ export async function getGenerator(
       }
       try {
         const files = await loadWeights(env, entry);
-        return { model: timed('model-build', () => buildGenerator(files)), info: describe(entry, files.manifest) };
+        const g = timed('model-build', () => buildGenerator(files));
+        // FUSED_EPILOGUE "0": the stock ops instead of the fused kernel (same bits; env.ts).
+        g.setFusedEpilogue(env.FUSED_EPILOGUE !== '0');
+        return { model: g, info: describe(entry, files.manifest) };
       } catch (e) {
         throw refused(entry.name, e);
       }

@@ -140,6 +140,7 @@ export function registerMeta(app: OpenAPIHono<AppEnv>): void {
         backend: k?.backendName() ?? 'none',
         backendInitMs,
         tensors: k?.liveTensors() ?? null,
+        fusedEpilogue: (k?.fusedEpilogueActive() ?? false) && c.env.FUSED_EPILOGUE !== '0',
         registeredBuilt: builtRegistered(),
         generator: generator ?? catalog.generator?.name ?? 'generator-random-init',
         classifiers: catalog.classifiers.map((m) => m.name),

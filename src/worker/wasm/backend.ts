@@ -6,9 +6,14 @@
 import '@tensorflow/tfjs-backend-wasm';
 import * as tf from '../../core/tf.js';
 import { registerWasmSynthesisEpilogue } from '../../core/generator/synthesis-epilogue.js';
+// The fused epilogue's module, compiled by workerd when it loads the script (wrangler's CompiledWasm
+// rule): workerd forbids compiling wasm at run time. The build writes the file from the core's
+// encoder (scripts/edge/wasm-plugin.ts), so the two cannot drift.
+import synthesisEpilogueModule from './synthesis-epilogue.wasm';
 
 let ready: Promise<number> | null = null;
 let initialised = false;
+let fusedEpilogue = false;
 
 /** Initialises the wasm backend once; resolves to the milliseconds it took (0 after the first call). */
 export function ensureBackend(): Promise<number> {
@@ -20,9 +25,9 @@ export function ensureBackend(): Promise<number> {
       const ok = await tf.setBackend('wasm');
       if (!ok) throw new Error('tfjs wasm backend failed to initialise');
       await tf.ready();
-      // The synthesis layers' fused epilogue: workerd forbids compiling wasm at run time, so this
-      // registers nothing there (stock ops) and the fused kernels only where a runtime allows it.
-      registerWasmSynthesisEpilogue(tf.backend());
+      // The synthesis layers' fused epilogue, from the precompiled module (bit-identical to the stock
+      // ops; test/worker/edge-fused-epilogue.test.ts).
+      fusedEpilogue = registerWasmSynthesisEpilogue(tf.backend(), synthesisEpilogueModule);
       initialised = true;
       return Date.now() - t0;
     })();
@@ -33,6 +38,11 @@ export function ensureBackend(): Promise<number> {
 
 export function backendName(): string {
   return initialised ? tf.getBackend() : 'none';
+}
+
+/** Whether the synthesis layers run the fused epilogue (false before the backend starts). */
+export function fusedEpilogueActive(): boolean {
+  return fusedEpilogue;
 }
 
 /** Live tensors of the isolate (a leak check: stable across requests); null before the backend starts. */

@@ -9,20 +9,28 @@
  * 1. the ranking is recomputed from the committed curves (rankCurves) and must be the committed one,
  *    with the planted edit first where RECOVERED says so, by at least the measured margin;
  * 2. the committed curves are the code's: the spot check (the first 24 frames, no bootstrap) is
- *    recomputed from the fixtures and the generator and must match the committed one.
+ *    recomputed from the fixtures and the generator and must match the committed one (all four
+ *    fixtures in one `counterfactualAttributions` pass, which must return for each classifier what
+ *    `counterfactualAttribution` returns for it alone: checked on a few frames).
  * A change to the method, the edits or a fixture turns this red until the figures are re-measured
  * (and docs/naming.md's table with them).
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { rankCurves, type CounterfactualAttribution } from '../src/core/analysis/counterfactual-attribution.js';
+import {
+  counterfactualAttribution,
+  counterfactualAttributions,
+  rankCurves,
+  type CounterfactualAttribution,
+} from '../src/core/analysis/counterfactual-attribution.js';
 import { useBackend } from '../src/node/backend.js';
 import { PLANTED } from './fixtures/planted-data.js';
 import {
   COUNTERFACTUAL_DEFAULTS,
   counterfactualNamedFirst,
-  counterfactualRecovery,
+  counterfactualRecoveries,
+  loadPlanted,
   PLANTED_DIR,
   PLANTED_FACTOR,
   restFrames,
@@ -76,14 +84,16 @@ describe('planted failures, named by the counterfactual attribution (committed f
     }
 
   it('the committed curves are what the code computes (spot check: the first 24 frames of each fixture)', async () => {
-    for (const { name } of PLANTED) {
+    // All four fixtures in one pass: the edited frames and the reference's reads are shared.
+    const names = PLANTED.map((p) => p.name);
+    const all = await counterfactualRecoveries(names, 'planted-reference', frames, {
+      ...COUNTERFACTUAL_DEFAULTS,
+      samples: SPOT_CHECK_SAMPLES,
+      bootstrap: 0,
+    });
+    names.forEach((name, f) => {
       const row = rows.find((r) => r.fixture === name && r.reference === 'planted-reference')!;
-      const again = await counterfactualRecovery(name, 'planted-reference', frames, {
-        ...COUNTERFACTUAL_DEFAULTS,
-        samples: SPOT_CHECK_SAMPLES,
-        bootstrap: 0,
-      });
-      again.curves.forEach((c, e) => {
+      all[f].curves.forEach((c, e) => {
         const committed = row.spotCheck[e];
         expect(`${c.family}${c.way}`).toBe(`${committed.family}${committed.way}`);
         for (const reader of ['classifier', 'reference'] as const)
@@ -91,6 +101,28 @@ describe('planted failures, named by the counterfactual attribution (committed f
             expect(Math.abs(v - committed[reader][k]), `${name} ${c.label} ${reader} ${k}`).toBeLessThan(1e-5),
           );
       });
-    }
+    });
   }, 120_000);
+});
+
+describe('counterfactualAttributions: several classifiers against one reference in one pass', () => {
+  it('returns, for each classifier, exactly what counterfactualAttribution returns for it alone', async () => {
+    // Three frames and a short bootstrap: the identity is checked, not the figures; the bootstrap
+    // is on so that each classifier's seeded resampling is compared too.
+    const per = frames.size * frames.size * frames.channels;
+    const few = { ...frames, images: frames.images.subarray(0, 3 * per), labels: frames.labels.subarray(0, 3) };
+    const o = { seed: 3, bootstrap: 20 };
+    const names = ['planted-left', 'planted-noise'];
+    const fixtures = names.map((name) => loadPlanted(name).classifier);
+    const reference = loadPlanted('planted-reference').classifier;
+    try {
+      const together = await counterfactualAttributions(fixtures, reference, few, o);
+      expect(together).toHaveLength(names.length);
+      for (const [f, fixture] of fixtures.entries())
+        expect(together[f], names[f]).toEqual(await counterfactualAttribution([fixture, reference], few, o));
+    } finally {
+      for (const f of fixtures) f.dispose();
+      reference.dispose();
+    }
+  });
 });

@@ -9,8 +9,9 @@ import { effectScale } from '../src/core/analysis/directions.js';
 import { editLabel } from '../src/core/analysis/counterfactual-attribution.js';
 import { addGaussianNoise } from '../src/core/data/corruption.js';
 import { digitImage, IMAGE_SIZE } from '../src/core/data/digits.js';
-import { EDITED_FAMILIES, editFactor, FAMILY_FACTOR, type EditWay } from '../src/core/image/factor-edits.js';
+import { editFactor, FAMILY_FACTOR, SHAPE_EDITED_FAMILIES, type EditWay } from '../src/core/image/factor-edits.js';
 import { measureFactors } from '../src/core/image/factors.js';
+import { estimateColourPair } from '../src/core/image/colour-pair.js';
 import { createRng } from '../src/core/random.js';
 import { loadDigits } from '../src/node/mnist.js';
 
@@ -32,7 +33,7 @@ const STRENGTH = { noise: 0.2, sharpness: 1.5, ink: 0.4, stroke: 1, 'x position'
 const median = (v: number[]) => [...v].sort((a, b) => a - b)[v.length >> 1];
 
 describe('factor edits', () => {
-  for (const family of EDITED_FAMILIES)
+  for (const family of SHAPE_EDITED_FAMILIES)
     for (const way of [1, -1] as EditWay[]) {
       // Removing noise: a digit with a little speckle has little to remove; tested on its own below.
       if (family === 'noise' && way < 0) continue;
@@ -68,12 +69,79 @@ describe('factor edits', () => {
     expect(() => editFactor(d, S, 1, 'ink', 1, -1)).toThrow(/strength/);
   });
 
-  it('edits each channel of a colour image the same way', () => {
+  it('edits a grey image stored as RGB like the grey image (its ink is the grey image)', () => {
     const d = digits[1];
     const rgb = new Float32Array(S * S * 3);
     for (let i = 0; i < S * S; i++) rgb.set([d[i], d[i], d[i]], i * 3);
     const gray = editFactor(d, S, 1, 'stroke', 1, 1);
     const colour = editFactor(rgb, S, 3, 'stroke', 1, 1);
-    for (let i = 0; i < S * S; i += 37) expect(colour[i * 3 + 2]).toBeCloseTo(gray[i], 6);
+    // Equal up to the speckle below the background, which the ink clips and the residual carries unedited.
+    let sum = 0;
+    for (let i = 0; i < S * S; i++) {
+      expect(Math.abs(colour[i * 3 + 2] - gray[i])).toBeLessThan(0.1);
+      sum += Math.abs(colour[i * 3 + 2] - gray[i]);
+    }
+    expect(sum / (S * S)).toBeLessThan(0.005);
+  });
+
+  /** A grey digit painted fg on bg (RGB). */
+  const paint = (d: Float32Array, fg: number[], bg: number[]) =>
+    Float32Array.from({ length: S * S * 3 }, (_, k) => bg[k % 3] + (fg[k % 3] - bg[k % 3]) * d[Math.floor(k / 3)]);
+
+  // Clean digits below: the distance from the background that RGB factors read rectifies speckle, a
+  // measurement matter the edits do not cause.
+  const clean = (i: number) => digitImage(loadDigits('test', 'clean'), i);
+
+  it('on a dark digit painted on a light background, every shape edit does what it does to the grey digit', () => {
+    const fg = [0.1, 0.1, 0.5];
+    const bg = [1, 0.95, 0.1];
+    for (const family of SHAPE_EDITED_FAMILIES) {
+      if (family === 'noise') continue;
+      for (const way of [1, -1] as EditWay[]) {
+        const f = FAMILY_FACTOR[family];
+        [0, 1, 2, 3, 4].map(clean).forEach((d, i) => {
+          const grey = measureFactors(editFactor(d, S, 1, family, way, STRENGTH[family], { seed: 1, index: i }), S);
+          const rgb = editFactor(paint(d, fg, bg), S, 3, family, way, STRENGTH[family], { seed: 1, index: i });
+          const painted = measureFactors(rgb, S, 3);
+          // The ink the factors read on RGB is |fg - bg| / sqrt(3) times the grey ink: compare scale-free factors.
+          if (f === 'intensity')
+            expect(painted.intensity / measureFactors(paint(d, fg, bg), S, 3).intensity).toBeCloseTo(
+              grey.intensity / measureFactors(d, S).intensity,
+              1,
+            );
+          // Within 10% (+0.3 px): the distance from the background rectifies the digits' speckle.
+          else if (f !== 'sharpness')
+            expect(Math.abs(painted[f]! - grey[f]!), `${family} ${way} ${f}`).toBeLessThan(
+              0.1 * Math.abs(grey[f]!) + 0.3,
+            );
+          // The colours stay: the stroke's own colour where the ink is full.
+          expect(painted.bgRed!).toBeGreaterThan(0.85);
+        });
+      }
+    }
+  });
+
+  it('colour edits recolour (towards the complement) or desaturate one colour and leave the shape', () => {
+    const d = clean(2);
+    const fg = [0.9, 0.1, 0.1];
+    const bg = [0.1, 0.7, 0.15];
+    const before = measureFactors(paint(d, fg, bg), S, 3);
+    const full = measureFactors(editFactor(paint(d, fg, bg), S, 3, 'stroke colour', 1, 1), S, 3);
+    // Red strokes become cyan (1 - red) over the same mask; the background stays green.
+    expect(full.fgRed! / before.fgRed!).toBeLessThan(0.35);
+    expect(full.fgGreen!).toBeGreaterThan(before.fgGreen! + 0.3);
+    // (The background region holds the faint anti-aliased edge, whose colour moves with the stroke's.)
+    expect(full.bgGreen!).toBeCloseTo(before.bgGreen!, 1);
+    // The ink is unchanged; its contrast is not, and the stroke mask's threshold moves a little with it.
+    for (const k of ['thickness', 'area', 'centroidX', 'scale'] as const)
+      expect(Math.abs(full[k] - before[k])).toBeLessThanOrEqual(0.05 * Math.abs(before[k]) + (k === 'scale' ? 1 : 0.1));
+    const greyed = editFactor(paint(d, fg, bg), S, 3, 'background colour', -1, 1);
+    expect(measureFactors(greyed, S, 3).bgSaturation!).toBeLessThan(0.05);
+    // The pair read off the pixels: the stroke's colour as it was, the background its grey.
+    const pair = estimateColourPair(greyed, S);
+    const g = (bg[0] + bg[1] + bg[2]) / 3;
+    [...fg, g, g, g].forEach((v, j) => expect(pair[j]).toBeCloseTo(v, 5));
+    expect(editLabel('stroke colour', 1)).toBe('recolours strokes');
+    expect(() => editFactor(d, S, 1, 'stroke colour', 1, 0.5)).toThrow(/RGB/);
   });
 });

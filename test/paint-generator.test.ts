@@ -15,7 +15,8 @@ import {
   PAINT_STYLE_DIMS,
   type GeneratorArchitecture,
 } from '../src/core/generator/index.js';
-import { estimateColourPair, fitColourPairs, normalQuantile, zEdges } from '../src/core/generator/paint-fit.js';
+import { fitColourPairs, normalQuantile, zEdges } from '../src/core/generator/paint-fit.js';
+import { estimateColourPair } from '../src/core/image/colour-pair.js';
 import { colourDigits, PALETTE } from '../src/core/data/colour.js';
 import { digitImage, selectDigits } from '../src/core/data/digits.js';
 import { loadDigits } from '../src/node/mnist.js';

@@ -25,7 +25,14 @@ import * as tf from '../tf.js';
 import type { Classifier } from '../classifier/classifier.js';
 import { oneHotFloat } from '../nn/ops.js';
 import { createRng, uniformInteger } from '../random.js';
-import { editFactor, FAMILY_FACTOR, type EditedFamily, type EditWay } from '../image/factor-edits.js';
+import {
+  EDIT_PHRASE,
+  editedFamilies,
+  editFactor,
+  FAMILY_FACTOR,
+  type EditedFamily,
+  type EditWay,
+} from '../image/factor-edits.js';
 import { FACTOR_FAMILY, factorPhrase, type DirectionsResult } from './directions.js';
 
 /** The strengths each edit is applied at (units: factor-edits.ts; whole pixels for moves). */
@@ -45,7 +52,18 @@ export const EDIT_LADDERS: ReadonlyArray<{ family: EditedFamily; way: EditWay; s
   { family: 'y position', way: -1, strengths: [1, 2, 3, 4, 5, 6] },
   { family: 'size', way: 1, strengths: [0.05, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.6] },
   { family: 'size', way: -1, strengths: [0.05, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.6] },
+  // RGB only (editLadders): a colour mixed towards its complement, or towards grey; 1 = all the way.
+  { family: 'stroke colour', way: 1, strengths: [0.05, 0.1, 0.15, 0.2, 0.3, 0.4, 0.6, 1] },
+  { family: 'stroke colour', way: -1, strengths: [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.8, 1] },
+  { family: 'background colour', way: 1, strengths: [0.05, 0.1, 0.15, 0.2, 0.3, 0.4, 0.6, 1] },
+  { family: 'background colour', way: -1, strengths: [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.8, 1] },
 ];
+
+/** The ladders of the families edited on images of `channels` channels. */
+export function editLadders(channels: number): typeof EDIT_LADDERS {
+  const families = editedFamilies(channels);
+  return EDIT_LADDERS.filter((l) => families.includes(l.family));
+}
 
 /** Share of the typical margin an edit must remove (mean over samples) to count as breaking a reader. */
 export const DEFAULT_BREAK_SHARE = 0.3;
@@ -117,7 +135,8 @@ export interface CounterfactualOptions {
 
 /** The label of an edit: the phrase of its factor moved its way (directions.ts's phrases). */
 export function editLabel(family: EditedFamily, way: EditWay): string {
-  return factorPhrase(FAMILY_FACTOR[family], way);
+  const own = EDIT_PHRASE[family];
+  return own ? own[way > 0 ? 0 : 1] : factorPhrase(FAMILY_FACTOR[family], way);
 }
 
 /** First strength at which `drops` reaches `threshold`, linear between steps from (0, 0); null if never. */
@@ -212,7 +231,7 @@ export interface CounterfactualFrames {
 }
 
 /**
- * Edits every frame with every edit of EDIT_LADDERS, reads the originals and the edits with both
+ * Edits every frame with every edit of EDIT_LADDERS for its channels (`editLadders`), reads the originals and the edits with both
  * classifiers, and scores each edit by how much more of it the reference tolerates.
  * @param classifiers the analysed classifier, then the reference reader
  * @param frames the frames at rest ([n, size, size, channels] in [0, 1]) and their true labels
@@ -259,7 +278,8 @@ export async function counterfactualAttributions(
   const unit = rest.map(medianAbs);
   // Per edit, per strength, per reader: each sample's drop in shares of the reader's unit.
   const drops: Float64Array[][][] = [];
-  for (const ladder of EDIT_LADDERS) {
+  const ladders = editLadders(channels);
+  for (const ladder of ladders) {
     const perStrength: Float64Array[][] = [];
     for (const strength of ladder.strengths) {
       const edited = new Float32Array(images.length);
@@ -301,7 +321,7 @@ function scoreDrops(
 ): CounterfactualAttribution {
   const B = opts.bootstrap ?? 200;
   const curvesOf = (rows: ArrayLike<number>): EditCurve[] =>
-    EDIT_LADDERS.map((ladder, e) => {
+    ladders.map((ladder, e) => {
       const mean = (c: number) =>
         drops[e].map((byReader) => {
           let s = 0;

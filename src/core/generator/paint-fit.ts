@@ -4,9 +4,7 @@
  * the data uses, and take each pair's share of the images as its probability (the maximum-likelihood
  * categorical distribution). Pure TypeScript on Float32Arrays, images channels-last in [0, 1].
  */
-
-/** One image's colour pair as estimated from its pixels: foreground rgb, background rgb. */
-export type ColourPair = [number, number, number, number, number, number];
+import type { ColourPair } from '../image/colour-pair.js';
 
 export interface ColourPairFit {
   /** [K * 6]: component k's foreground rgb then background rgb (per-coordinate medians of its images). */
@@ -31,34 +29,6 @@ function distance(a: ArrayLike<number>, ao: number, b: ArrayLike<number>, bo: nu
   let d = 0;
   for (let j = 0; j < 6; j++) d += (a[ao + j] - b[bo + j]) ** 2;
   return Math.sqrt(d);
-}
-
-/**
- * The colour pair of one image [size, size, 3]: the background is the per-channel median of the
- * outermost ring of pixels (the domain pads digits by 2 px of background); the foreground is the
- * pixel furthest from it (where the ink is fullest).
- */
-export function estimateColourPair(img: Float32Array, size: number): ColourPair {
-  if (img.length !== size * size * 3) throw new RangeError(`image has ${img.length} values, not ${size}x${size}x3`);
-  const ring: number[][] = [[], [], []];
-  for (let y = 0; y < size; y++) {
-    for (let x = 0; x < size; x++) {
-      if (y !== 0 && y !== size - 1 && x !== 0 && x !== size - 1) continue;
-      for (let c = 0; c < 3; c++) ring[c].push(img[(y * size + x) * 3 + c]);
-    }
-  }
-  const bg = ring.map(median);
-  let best = 0;
-  let bestD = -1;
-  for (let p = 0; p < size * size; p++) {
-    let d = 0;
-    for (let c = 0; c < 3; c++) d += (img[p * 3 + c] - bg[c]) ** 2;
-    if (d > bestD) {
-      bestD = d;
-      best = p;
-    }
-  }
-  return [img[best * 3], img[best * 3 + 1], img[best * 3 + 2], bg[0], bg[1], bg[2]];
 }
 
 /**

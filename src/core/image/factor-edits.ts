@@ -3,16 +3,37 @@
  * the counterfactuals of the factor attribution (src/core/analysis/counterfactual-attribution.ts).
  * Each edit has a continuous strength (0: the image unchanged) and two ways, so its size can be set
  * to move its factor by a given amount. Images are size x size x channels, interleaved (HWC), values
- * in [0, 1]; every channel is edited the same way. Pure TypeScript on Float32Arrays (core: no Node or
- * DOM APIs), deterministic (the noise is seeded per image).
+ * in [0, 1]. An RGB image's shape is edited on its ink (colour-pair.ts: taken apart into a colour
+ * pair and ink, the ink edited, painted again), so a dark digit on a light background thickens,
+ * moves and blurs as a light one on black does; RGB images also have colour edits. Pure TypeScript
+ * on Float32Arrays (core: no Node or DOM APIs), deterministic (the noise is seeded per image).
  */
 import { gaussianBlur } from '../data/corruption.js';
 import { createRng, normals } from '../random.js';
+import { repaint, unpaint, type ColourPair } from './colour-pair.js';
 import type { Factor } from './factors.js';
 
+/** The families edited on any image. */
+export const SHAPE_EDITED_FAMILIES = [
+  'noise',
+  'sharpness',
+  'ink',
+  'stroke',
+  'x position',
+  'y position',
+  'size',
+] as const;
+/** The families edited on RGB images only. */
+export const COLOUR_EDITED_FAMILIES = ['stroke colour', 'background colour'] as const;
 /** The factor families an edit exists for, and the factor each one is measured by (factors.ts). */
-export const EDITED_FAMILIES = ['noise', 'sharpness', 'ink', 'stroke', 'x position', 'y position', 'size'] as const;
+export const EDITED_FAMILIES = [...SHAPE_EDITED_FAMILIES, ...COLOUR_EDITED_FAMILIES] as const;
 export type EditedFamily = (typeof EDITED_FAMILIES)[number];
+type ColourEditedFamily = (typeof COLOUR_EDITED_FAMILIES)[number];
+
+/** The families edited on images of `channels` channels. */
+export function editedFamilies(channels: number): readonly EditedFamily[] {
+  return channels === 3 ? EDITED_FAMILIES : SHAPE_EDITED_FAMILIES;
+}
 
 /** The factor each family's edit is meant to move (the one its label names). */
 export const FAMILY_FACTOR: Record<EditedFamily, Factor> = {
@@ -23,9 +44,23 @@ export const FAMILY_FACTOR: Record<EditedFamily, Factor> = {
   'x position': 'centroidX',
   'y position': 'centroidY',
   size: 'scale',
+  'stroke colour': 'fgSaturation',
+  'background colour': 'bgSaturation',
 };
 
-/** +1: the way that raises the family's factor (noisier, sharper, more ink, thicker, right, down, larger). */
+/**
+ * What an edit is called where its factor's phrase would not say it: a colour edit's +1 way moves the
+ * colour towards its complement (a new colour, which no one factor measures), its -1 way desaturates.
+ */
+export const EDIT_PHRASE: Partial<Record<EditedFamily, [string, string]>> = {
+  'stroke colour': ['recolours strokes', 'desaturates strokes'],
+  'background colour': ['recolours the background', 'desaturates the background'],
+};
+
+/**
+ * +1: the way that raises the family's factor (noisier, sharper, more ink, thicker, right, down,
+ * larger); colour edits: +1 recolours (towards the complement), -1 desaturates (towards grey).
+ */
 export type EditWay = 1 | -1;
 
 function perChannel(img: Float32Array, size: number, channels: number, f: (plane: Float32Array) => Float32Array) {
@@ -82,7 +117,10 @@ function morph(plane: Float32Array, size: number, dilate: boolean): Float32Array
  * - ink: values scaled by 1 - strength / 1 + strength (clipped);
  * - stroke: blended towards a plus-shaped dilation / erosion by `strength` (2: twice, fractional between);
  * - x / y position: moved `strength` px, rounded to whole pixels (zero fill);
- * - size: zoomed about the image centre by (1 + strength) / 1 / (1 + strength).
+ * - size: zoomed about the image centre by (1 + strength) / 1 / (1 + strength);
+ * - stroke colour / background colour (RGB only): that colour c mixed, by min(1, strength), towards
+ *   its complement 1 - c / towards its grey (the mean of its channels); the ink unchanged.
+ * On RGB images every family but noise edits the ink (or the colours) and paints the image again.
  */
 export function editFactor(
   img: Float32Array,
@@ -96,14 +134,41 @@ export function editFactor(
   if (!(strength >= 0)) throw new RangeError(`edit strength must be >= 0, got ${strength}`);
   if (strength === 0) return Float32Array.from(img);
   if (family === 'noise') return editNoise(img, size, channels, way, strength, noise);
+  if (channels === 3) {
+    const parts = unpaint(img, size);
+    if (family === 'stroke colour' || family === 'background colour')
+      return repaint(parts.ink, recolour(parts.pair, family, way, strength), parts.residual);
+    return repaint(editShape(parts.ink, size, family, way, strength), parts.pair, parts.residual);
+  }
+  if (family === 'stroke colour' || family === 'background colour')
+    throw new RangeError(`the ${family} edit needs an RGB image, got ${channels} channel(s)`);
+  return perChannel(img, size, channels, (p) => editShape(p, size, family, way, strength));
+}
+
+/** A colour of the pair mixed towards its complement (way +1) or its grey (way -1). */
+function recolour(pair: ColourPair, family: ColourEditedFamily, way: EditWay, strength: number): ColourPair {
+  const out = [...pair] as ColourPair;
+  const at = family === 'stroke colour' ? 0 : 3;
+  const a = Math.min(1, strength);
+  const grey = (pair[at] + pair[at + 1] + pair[at + 2]) / 3;
+  for (let c = at; c < at + 3; c++) out[c] = (1 - a) * pair[c] + a * (way > 0 ? 1 - pair[c] : grey);
+  return out;
+}
+
+/** One plane (a grey image or an RGB image's ink) with a shape family's edit. */
+function editShape(
+  p: Float32Array,
+  size: number,
+  family: Exclude<EditedFamily, 'noise' | ColourEditedFamily>,
+  way: EditWay,
+  strength: number,
+): Float32Array {
   // Every other edit acts on the 3x3 median of the image and the residual is added back unchanged:
   // the `noise` factor is that residual, so sharpening, brightening or dilating a speckled frame
   // does not also amplify its speckle (an edit of one factor, not of noise as well).
-  return perChannel(img, size, channels, (p) => {
-    const m = median3(p, size);
-    const e = editPlane(m, size, family, way, strength);
-    return e.map((v, i) => clip(v + p[i] - m[i]));
-  });
+  const m = median3(p, size);
+  const e = editPlane(m, size, family, way, strength);
+  return e.map((v, i) => clip(v + p[i] - m[i]));
 }
 
 function editNoise(
@@ -129,7 +194,7 @@ function editNoise(
 function editPlane(
   p: Float32Array,
   size: number,
-  family: Exclude<EditedFamily, 'noise'>,
+  family: Exclude<EditedFamily, 'noise' | ColourEditedFamily>,
   way: EditWay,
   strength: number,
 ) {

@@ -13,6 +13,8 @@
  * strokes", and a noise direction would look entangled with everything.
  */
 
+import { borderColour } from './colour-pair.js';
+
 /** Factors of a gray (or luminance) image; colour factors join them for 3-channel images. */
 export const GRAY_FACTORS = [
   'noise',
@@ -199,25 +201,13 @@ function hsv(r: number, g: number, b: number): [number, number, number] {
 }
 
 /**
- * An RGB image's ink: each pixel's distance from the background colour (the per-channel median of
- * the outermost pixel ring), divided by sqrt(3) to stay in [0, 1]. For a shape painted in two
+ * An RGB image's ink: each pixel's distance from the background colour (`borderColour`), divided by sqrt(3) to stay in [0, 1]. For a shape painted in two
  * colours this is |foreground - background| * ink whatever the colours, so a dark digit on a light
  * background, or two colours of equal luminance, still give bright strokes on black; a luminance
  * would invert the first and lose the second.
  */
 function inkOfRgb(img: Float32Array, size: number): Float32Array {
-  const ring: number[][] = [[], [], []];
-  for (let y = 0; y < size; y++) {
-    for (let x = 0; x < size; x++) {
-      if (y !== 0 && y !== size - 1 && x !== 0 && x !== size - 1) continue;
-      for (let c = 0; c < 3; c++) ring[c].push(img[(y * size + x) * 3 + c]);
-    }
-  }
-  const bg = ring.map((v) => {
-    const sorted = v.sort((a, b) => a - b);
-    const m = sorted.length >> 1;
-    return sorted.length % 2 === 1 ? sorted[m] : (sorted[m - 1] + sorted[m]) / 2;
-  });
+  const bg = borderColour(img, size);
   return Float32Array.from({ length: size * size }, (_, i) =>
     Math.sqrt(((img[3 * i] - bg[0]) ** 2 + (img[3 * i + 1] - bg[1]) ** 2 + (img[3 * i + 2] - bg[2]) ** 2) / 3),
   );

@@ -8,7 +8,8 @@
 import path from 'node:path';
 import { Generator } from '../../core/generator/generator.js';
 import { PAINT_STYLE_DIMS, PAINT_Z_DIMS } from '../../core/generator/paint.js';
-import { estimateColourPair, fitColourPairs, zEdges } from '../../core/generator/paint-fit.js';
+import { fitColourPairs, zEdges } from '../../core/generator/paint-fit.js';
+import { estimateColourPair } from '../../core/image/colour-pair.js';
 import { digitImage } from '../../core/data/digits.js';
 import { domainNames, domainStamp, getDomain } from '../../core/data/domain.js';
 import type { HostTensor } from '../../core/weights/codec.js';

@@ -231,7 +231,7 @@ export interface CounterfactualFrames {
 }
 
 /**
- * Edits every frame with every edit of EDIT_LADDERS for its channels (`editLadders`), reads the originals and the edits with both
+ * Edits every frame with every edit of its channels' ladders (`editLadders`), reads the originals and the edits with both
  * classifiers, and scores each edit by how much more of it the reference tolerates.
  * @param classifiers the analysed classifier, then the reference reader
  * @param frames the frames at rest ([n, size, size, channels] in [0, 1]) and their true labels
@@ -300,6 +300,7 @@ export async function counterfactualAttributions(
   return classifiers.map((_, c) =>
     scoreDrops(
       drops.map((perStrength) => perStrength.map((byReader) => [byReader[c], byReader[r]] as const)),
+      ladders,
       { classifier: unit[c], reference: unit[r] },
       n,
       threshold,
@@ -314,6 +315,7 @@ export async function counterfactualAttributions(
  */
 function scoreDrops(
   drops: ReadonlyArray<ReadonlyArray<readonly [Float64Array, Float64Array]>>,
+  ladders: typeof EDIT_LADDERS,
   medianMargin: CounterfactualAttribution['medianMargin'],
   n: number,
   threshold: number,

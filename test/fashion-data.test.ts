@@ -10,7 +10,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { corruptDigits, digitImage, IMAGE_SIZE, type DigitSet } from '../src/core/data/digits.js';
 import { FASHION, FASHION_TEST_PER_CLASS, FASHION_TRAIN_PER_CLASS } from '../src/core/data/domain.js';
-import { fashionSet, validRows } from '../src/core/data/fashion.js';
+import { fashionSet, scanPlainRows, validRows } from '../src/core/data/fashion.js';
 import { loadDomainSet, readFashionRows } from '../src/node/domain-data.js';
 
 const require = createRequire(import.meta.url);
@@ -41,6 +41,34 @@ describe('Fashion-MNIST data', () => {
     expect(() => validRows([[...good.slice(1), 256]], 'f.json')).toThrow(/f\.json: image 0 pixel 783 is 256/);
   });
 
+  it('scans a class file in the plain layout to the rows the JSON path gives, and declines anything else', () => {
+    const enc = (text: string) => new TextEncoder().encode(text);
+    const jsonPath = (text: string) =>
+      validRows((JSON.parse(text) as { data: number[][] }).data, 'f.json').map((r) => Array.from(r));
+    const row = (v: (j: number) => number, n = 784) => `[${Array.from({ length: n }, (_, j) => v(j)).join(',')}]`;
+    const a = row((j) => j % 256);
+    const b = row((j) => (j * 7) % 200);
+    for (const text of [`{"data":[${a},[],${b},[]]}`, `{"data":[[],${a}]}`, '{"data":[]}']) {
+      const scanned = scanPlainRows(enc(text));
+      expect(scanned, text.slice(0, 30)).not.toBeNull();
+      expect(scanned!.map((r) => Array.from(r))).toEqual(jsonPath(text));
+    }
+    // Not the plain layout (the reader then parses the JSON, and validRows names any bad row).
+    const declined = [
+      `{ "data": [${a}]}`, // whitespace
+      `{"data":[${a}]}\n`, // anything after the object
+      `{"data":[${a}],"other":1}`, // another key
+      `{"data":[${row((j) => (j === 3 ? 1.5 : 0))}]}`, // not an integer
+      `{"data":[${row((j) => (j === 3 ? 256 : 0))}]}`, // out of range
+      `{"data":[${row(() => 1, 783)}]}`, // too short
+      `{"data":[${row(() => 1, 785)}]}`, // too long
+      `{"data":[${a.replace('[0,', '[00,')}]}`, // a leading zero: not JSON
+      `{"data":[${a}`, // truncated
+      '{"data":[[1,]]}',
+    ];
+    for (const text of declined) expect(scanPlainRows(enc(text)), text.slice(-30)).toBeNull();
+  });
+
   it('splits per class, 6,000 train and 1,000 test, interleaved by class, and takes each image from its package position', () => {
     const train = loadDomainSet('fashion', 'train', 'clean');
     const test = loadDomainSet('fashion', 'test', 'clean');
@@ -56,6 +84,12 @@ describe('Fashion-MNIST data', () => {
     // and its first test image is row 6001 (6,000 valid rows before it plus the skipped one).
     const class0 = rawClass(0);
     expect(class0[1000]).toEqual([]);
+    // The package's files are read by scanning their bytes (scanPlainRows): every row of class 0 is
+    // the one JSON.parse gives.
+    const scanned = readFashionRows()[0];
+    const parsed = validRows(class0, '0.json');
+    expect(scanned.length).toBe(parsed.length);
+    expect(scanned.every((r, k) => r.every((v, j) => v === parsed[k][j]))).toBe(true);
     expect(unpad(digitImage(train, 10 * 1000))).toEqual(class0[1001]);
     expect(unpad(digitImage(test, 0))).toEqual(class0[6001]);
     // Class 7's 5th test image (sample 4 * 10 + 7) is package row 6004.

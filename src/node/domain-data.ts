@@ -9,7 +9,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { corruptDigits, type DigitSet } from '../core/data/digits.js';
 import { COLOUR, FASHION, getDomain, type DataVariant, type DomainDescriptor } from '../core/data/domain.js';
-import { fashionSet, validRows } from '../core/data/fashion.js';
+import { fashionSet, scanPlainRows, validRows } from '../core/data/fashion.js';
 import { COLOUR_SEEDS, colourDigits, SPURIOUS_RATE, type ColourRule } from '../core/data/colour.js';
 import { describeData, loadDigits, type Split } from './mnist.js';
 import type { SanityCheckImages } from '../core/classifier/sanity-check.js';
@@ -22,13 +22,19 @@ function fashionDir(): string {
 /** Per class, the valid rows as bytes (the JSON's number arrays, ~150 MB of text, are dropped right away). */
 let fashionRows: Uint8Array[][] | null = null;
 
-/** The package's valid images per class, read once per process. */
+/**
+ * The package's valid images per class, read once per process: scanned from the bytes when a file
+ * is in the package's plain layout, else parsed as JSON and checked row by row (validRows).
+ */
 export function readFashionRows(): Uint8Array[][] {
   if (fashionRows) return fashionRows;
   const dir = fashionDir();
   fashionRows = FASHION.classNames.map((_, c) => {
     const file = path.join(dir, `${c}.json`);
-    const parsed = JSON.parse(readFileSync(file, 'utf8')) as { data?: unknown };
+    const bytes = readFileSync(file);
+    const plain = scanPlainRows(bytes);
+    if (plain) return plain;
+    const parsed = JSON.parse(bytes.toString('utf8')) as { data?: unknown };
     if (!Array.isArray(parsed.data)) throw new Error(`${file}: expected {"data": [[784 bytes], ...]}`);
     return validRows(parsed.data as number[][], file).map((r) => Uint8Array.from(r));
   });

@@ -4,7 +4,7 @@
  * to rebuild the networks.
  */
 import { z } from 'zod';
-import { PAINT_STYLE_DIMS, PAINT_Z_DIMS } from './paint.js';
+import { PAINT_STYLE_DIMS, PAINT_Z_DIMS } from './paint-dims.js';
 
 export const GeneratorArchitectureSchema = z.object({
   /** Latent z: standard normal of this size (with `paint`, its last entry draws the colour pair). */

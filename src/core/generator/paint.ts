@@ -19,10 +19,9 @@
 import * as tf from '../tf.js';
 import type { ParameterSet } from '../nn/params.js';
 
-/** Entries of z that draw the colour pair (the last ones). */
-export const PAINT_Z_DIMS = 1;
-/** StyleSpace dims of the paint layer: foreground rgb, background rgb. */
-export const PAINT_STYLE_DIMS = 6;
+import { PAINT_STYLE_DIMS, PAINT_Z_DIMS } from './paint-dims.js';
+
+export { PAINT_STYLE_DIMS, PAINT_Z_DIMS };
 
 export class PaintLayer {
   /** Colour pairs [K, 6]: foreground rgb then background rgb, in [0, 1]. */

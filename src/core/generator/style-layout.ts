@@ -5,7 +5,7 @@
  * (paint.ts), last when there is one: its 6 dims are the colour pair itself.
  */
 import { synthesisChannels, type GeneratorArchitecture } from './architecture.js';
-import { PAINT_STYLE_DIMS } from './paint.js';
+import { PAINT_STYLE_DIMS } from './paint-dims.js';
 
 export type StyleLayerKind = 'conv' | 'torgb' | 'paint';
 

@@ -25,14 +25,16 @@ export * from './noise.js';
 
 /**
  * Images [N, R, R, C] in [0, 1] of styles s [N, S] with the models' noise; row i uses noise stream
- * streams[i] (per-sample mode; default SHARED_NOISE_STREAM for every row).
+ * streams[i] (per-sample mode; default SHARED_NOISE_STREAM for every row). `sharedStyleDims`: the
+ * rows are equal in their first that many dims and share one stream (SynthesisOptions).
  */
 export function synthesizeImages(
   models: Pick<AnalysisModels, 'generator' | 'noise'>,
   s: tf.Tensor2D,
   streams?: ArrayLike<number>,
+  sharedStyleDims = 0,
 ): tf.Tensor4D {
-  return models.generator.synthesis(s, analysisSynthesisOptions(models, s.shape[0], streams));
+  return models.generator.synthesis(s, analysisSynthesisOptions(models, s.shape[0], streams, sharedStyleDims));
 }
 
 /** The synthesis options that render n rows with the models' noise (see `synthesizeImages`). */
@@ -40,11 +42,12 @@ export function analysisSynthesisOptions(
   models: Pick<AnalysisModels, 'noise'>,
   n: number,
   streams?: ArrayLike<number>,
+  sharedStyleDims = 0,
 ): SynthesisOptions {
   const noise = analysisNoise(models);
-  if (noise.mode === 'const') return { noiseMode: 'const' };
+  if (noise.mode === 'const') return { noiseMode: 'const', sharedStyleDims };
   const noiseStreams = streams ?? new Uint32Array(n).fill(SHARED_NOISE_STREAM);
-  return { noiseMode: 'random', noiseSeed: noise.seed, noiseStreams };
+  return { noiseMode: 'random', noiseSeed: noise.seed, noiseStreams, sharedStyleDims };
 }
 
 export interface StyleEvaluation {
@@ -63,8 +66,13 @@ export interface MarginEvaluation extends StyleEvaluation {
 }
 
 /** Class probabilities of the images generated from styles s [N, S]; row i with noise stream streams[i] (see `synthesizeImages`). */
-export function probabilities(models: AnalysisModels, s: tf.Tensor2D, streams?: ArrayLike<number>): tf.Tensor2D {
-  return tf.tidy(() => tf.softmax(models.classifier.logits(synthesizeImages(models, s, streams))));
+export function probabilities(
+  models: AnalysisModels,
+  s: tf.Tensor2D,
+  streams?: ArrayLike<number>,
+  sharedStyleDims = 0,
+): tf.Tensor2D {
+  return tf.tidy(() => tf.softmax(models.classifier.logits(synthesizeImages(models, s, streams, sharedStyleDims))));
 }
 
 /** Reads p_true, the predicted class and the runner-up class from probabilities [N, K]. */

@@ -144,7 +144,18 @@ function dimPath(p: ShiftPath): StylePath {
   return { s0: p.s0, classIndex: p.classIndex, step, noiseStream: p.noiseStream };
 }
 
-/** Evaluates s0 + shift * step for every shift, in one batch. */
+/** Leading dims in which every row of host [n, S] equals row 0, bit for bit (S when all do). */
+function sharedLeadingDims(host: Float32Array, n: number, S: number): number {
+  const bits = new Uint32Array(host.buffer, host.byteOffset, host.length);
+  for (let j = 0; j < S; j++) for (let i = 1; i < n; i++) if (bits[i * S + j] !== bits[j]) return j;
+  return S;
+}
+
+/**
+ * Evaluates s0 + shift * step for every shift, in one batch. The rows differ only from the step's
+ * first non-zero dim on and share one noise stream, so the synthesis layers before that dim's layer
+ * run once for all of them (SynthesisOptions.sharedStyleDims; bit-identical).
+ */
 export async function evaluatePath(
   models: AnalysisModels,
   path: StylePath,
@@ -159,10 +170,11 @@ export async function evaluatePath(
     for (let j = 0; j < S; j++) host[i * S + j] = path.s0[j] + shifts[i] * path.step[j];
   }
   const streams = new Uint32Array(n).fill(path.noiseStream ?? classNoiseStream(path.classIndex));
+  const shared = sharedLeadingDims(host, n, S);
   const [probs, images] = tf.tidy(() => {
     const s = tf.tensor2d(host, [n, S]);
-    if (!withImages) return [probabilities(models, s, streams)];
-    const img = synthesizeImages(models, s, streams);
+    if (!withImages) return [probabilities(models, s, streams, shared)];
+    const img = synthesizeImages(models, s, streams, shared);
     return [tf.softmax(models.classifier.logits(img)) as tf.Tensor2D, img];
   }) as [tf.Tensor2D, tf.Tensor4D?];
   const labels = new Array<number>(n).fill(path.classIndex);

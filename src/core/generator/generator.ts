@@ -22,11 +22,11 @@ import {
   type GeneratorArchitecture,
 } from './architecture.js';
 import { MappingNetwork, type ClassInput, type MappingOptions } from './mapping.js';
-import { SynthesisBlock } from './synthesis-block.js';
+import { broadcastRows, SynthesisBlock } from './synthesis-block.js';
 import { createAffine } from './synthesis-layer.js';
 import type { EqualizedFc } from './layers.js';
 import { WeightTermsCache } from '../nn/weight-terms.js';
-import { buildStyleLayout, type StyleLayout } from './style-layout.js';
+import { buildStyleLayout, type StyleLayer, type StyleLayout } from './style-layout.js';
 import { PaintLayer } from './paint.js';
 import { resolveGeneratorClasses, type GeneratorClasses, type GeneratorClassesInput } from './classes.js';
 
@@ -50,6 +50,15 @@ export interface SynthesisOptions {
   noiseStreams?: ArrayLike<number>;
   /** 'random' mode alternative: draw all noise sequentially from this generator (training). */
   noiseRng?: Rng;
+  /**
+   * The rows of s are equal, bit for bit, in their first `sharedStyleDims` dims and share one noise
+   * (one stream for every row, or the 'const'/'none' mode): the layers whose styles lie wholly in
+   * there run once, at batch 1, and their features and image are broadcast to the batch at the first
+   * layer that does not (a traversal's frames differ only from the traversed dim's layer on). Each
+   * op computes every row alone, so images are bit-identical to the plain computation's
+   * (test/shared-style-prefix.test.ts). Default 0 (every layer at the full batch).
+   */
+  sharedStyleDims?: number;
 }
 
 /** Raw generator output (GAN range, about [-1, 1]) -> classifier range [0, 1]. */
@@ -227,26 +236,49 @@ export class Generator {
     const mode = opts.noiseMode ?? 'const';
     // Random noise is drawn on the host before the tidy (the rng is plain JS).
     const noiseHost = this.randomNoise(n, opts);
+    const shared = this.checkSharedStyleDims(n, opts);
+    // Rows a layer runs at: 1 for a layer wholly in the shared prefix, else the batch.
+    const rows = (l: StyleLayer) => (l.offset + l.channels <= shared ? 1 : n);
     return tf.tidy(() => {
       let x: tf.Tensor4D | null = null;
       let img: tf.Tensor4D | null = null;
       let convIndex = 0;
       for (const block of this.blocks) {
         const layers = this.layout.layers.filter((l) => l.resolution === block.resolution && l.kind !== 'paint');
-        const styles = layers.map((l) => tf.slice(s, [0, l.offset], [n, l.channels]) as tf.Tensor2D);
+        const styles = layers.map((l) => tf.slice(s, [0, l.offset], [rows(l), l.channels]) as tf.Tensor2D);
         const noise = block.convs.map((c) => {
           const r = c.layer.resolution;
           const k = convIndex++;
           if (mode === 'none') return null;
           if (mode === 'const') return c.noiseConst as unknown as tf.Tensor4D;
-          return tf.tensor4d(noiseHost![k], [n, r, r, 1]);
+          // Row 0's noise for a layer run once: every row's is the same (checkSharedStyleDims).
+          const m = rows(c.layer);
+          return tf.tensor4d(noiseHost![k].subarray(0, m * r * r), [m, r, r, 1]);
         });
         ({ x, img } = block.apply(x, img, styles, noise));
       }
-      if (!this.paint) return img!;
+      if (!this.paint) return broadcastRows(img!, n);
       const paint = this.layout.layers[this.layout.layers.length - 1];
-      return this.paint.apply(img!, tf.slice(s, [0, paint.offset], [n, paint.channels]) as tf.Tensor2D);
+      const m = rows(paint);
+      const painted = this.paint.apply(
+        broadcastRows(img!, m),
+        tf.slice(s, [0, paint.offset], [m, paint.channels]) as tf.Tensor2D,
+      );
+      return broadcastRows(painted, n);
     });
+  }
+
+  /** `opts.sharedStyleDims` (0 when unset), refused when the rows do not share one noise. */
+  private checkSharedStyleDims(n: number, opts: SynthesisOptions): number {
+    const shared = opts.sharedStyleDims ?? 0;
+    if (!Number.isInteger(shared) || shared < 0 || shared > this.layout.size)
+      throw new RangeError(`sharedStyleDims must be an integer in [0, ${this.layout.size}], got ${shared}`);
+    if (shared === 0 || n === 1 || (opts.noiseMode ?? 'const') !== 'random') return shared;
+    const streams = opts.noiseStreams;
+    // Without streams row i draws stream i; noiseRng draws every row's noise anew: rows differ.
+    if (opts.noiseRng !== undefined || streams === undefined || !Array.from(streams).every((v) => v === streams[0]))
+      throw new RangeError('sharedStyleDims needs one noise for every row (one noise stream, or const noise)');
+    return shared;
   }
 
   /** s [N, S] -> image [N, R, R, C] in [0, 1]. */

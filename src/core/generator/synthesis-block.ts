@@ -12,6 +12,19 @@ import { WeightTermsCache } from '../nn/weight-terms.js';
 /** Noise for each conv layer of a block ([N,R,R,1] or null). */
 export type BlockNoise = Array<tf.Tensor4D | null>;
 
+/**
+ * t with its batch of 1 repeated to n rows (t itself when it has n): the features or image of layers
+ * run once for rows that share them (SynthesisOptions.sharedStyleDims), widened where they meet a
+ * layer run at the full batch.
+ */
+export function broadcastRows(t: tf.Tensor4D, n: number): tf.Tensor4D {
+  if (t.shape[0] === n) return t;
+  if (t.shape[0] !== 1) throw new RangeError(`cannot broadcast ${t.shape[0]} rows to ${n}`);
+  // n copies concatenated: block copies on wasm, where Tile walks the output element by element
+  // (several ms per traversal at batch 9, more than the shared layers save).
+  return tf.concat(new Array<tf.Tensor4D>(n).fill(t), 0);
+}
+
 export class SynthesisBlock {
   readonly const: tf.Variable | null;
   readonly convs: ModulatedConvLayer[];
@@ -35,7 +48,9 @@ export class SynthesisBlock {
 
   /**
    * x: features of the previous block (ignored at 4x4), img: running image or null; styles: one per
-   * conv then the toRGB style. Returns the new features and image.
+   * conv then the toRGB style. Returns the new features and image. Each layer runs at its style's
+   * rows: a style of one row (a layer shared by every row) keeps features and image at one row;
+   * the first layer with more widens them (broadcastRows).
    */
   apply(
     x: tf.Tensor4D | null,
@@ -49,10 +64,11 @@ export class SynthesisBlock {
     else if (x !== null) h = x;
     else throw new Error(`block ${this.resolution}: no input features`);
     this.convs.forEach((conv, i) => {
-      h = conv.apply(h, styles[i], noise[i] ?? null);
+      h = conv.apply(broadcastRows(h, styles[i].shape[0]), styles[i], noise[i] ?? null);
     });
-    const y = this.torgb.apply(h, styles[this.convs.length]);
-    const out = img === null ? y : (tf.add(upsample2PooledGrad(img), y) as tf.Tensor4D);
+    const rgbStyle = styles[this.convs.length];
+    const y = this.torgb.apply(broadcastRows(h, rgbStyle.shape[0]), rgbStyle);
+    const out = img === null ? y : (tf.add(broadcastRows(upsample2PooledGrad(img), y.shape[0]), y) as tf.Tensor4D);
     return { x: h, img: out };
   }
 }

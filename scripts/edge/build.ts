@@ -64,7 +64,14 @@ export async function buildEdge(opts: { quiet?: boolean } = {}): Promise<BundleS
   return size;
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
+/**
+ * Run as the build (`npm run build:edge` runs its bundle dist/edge-build.mjs; `tsx
+ * scripts/edge/build.ts` the source), not when bundled into another script that imports buildEdge
+ * (bench:dashboard, through test/worker/harness.ts): there `import.meta.url` is that bundle's own
+ * URL, equal to argv[1], so the usual check ran this block and refused the bench's own options.
+ */
+const BUILD_ENTRIES = ['/dist/edge-build.mjs', '/scripts/edge/build.ts'];
+if (BUILD_ENTRIES.some((entry) => process.argv[1]?.endsWith(entry))) {
   const args = parseOptions(
     process.argv.slice(2),
     { 'seed-if-stale': { type: 'boolean' }, 'dev-vars': { type: 'boolean' } },

@@ -188,7 +188,7 @@ async function benchBackend(backend: NodeBackend, models: AnalysisModels) {
   );
   const sums = await rankingSweep(models, { ...spec, count: 256 });
   const ranking = rankDimensions(sums, models.generator.layout, 3);
-  const s0 = classAverageStyle(sums, 3);
+  const s0 = classAverageStyle(sums, models.generator.layout, 3);
   const d = ranking.dims[0];
   const frames = await timeIt(
     async () =>

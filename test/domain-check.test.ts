@@ -144,6 +144,10 @@ describe('domains of classifier/generator pairs', () => {
       expect(() => loadGenerator(undefined, 'fashion')).toThrow(
         /no trained generator yet \(weights\/fashion\/generator is missing\): train one with `npm run train:generator -- --domain fashion`/,
       );
+      // A colour domain's generator is painted from MNIST's, not trained.
+      expect(() => loadGenerator(undefined, 'colored-mnist')).toThrow(
+        /\(weights\/colored-mnist\/generator is missing\): make one with `npm run paint:generator -- --domain colored-mnist`/,
+      );
       expect(() => loadBuiltinClassifier('classifier-clean', 'fashion')).toThrow(
         /no classifier-clean for domain "fashion" .*npm run train:classifier -- --domain fashion/,
       );

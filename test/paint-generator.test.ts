@@ -21,6 +21,8 @@ import { colourDigits, PALETTE } from '../src/core/data/colour.js';
 import { digitImage, selectDigits } from '../src/core/data/digits.js';
 import { loadDigits } from '../src/node/mnist.js';
 import { centralDifferences } from './finite-differences.js';
+import { classAverageStyle } from '../src/core/analysis/dim-start.js';
+import { emptySums, styleMoments } from '../src/core/analysis/ranking-sums.js';
 
 const K = 4;
 const PAINTED: GeneratorArchitecture = {
@@ -151,6 +153,53 @@ describe('paint layer', () => {
     let max = 0;
     cpu.img.forEach((v, i) => (max = Math.max(max, Math.abs(v - wasm.img[i]))));
     expect(max).toBeLessThan(1e-4);
+  });
+
+  it('a traversal of a colour dim runs every ink layer once and renders the same bits (sharedStyleDims)', async () => {
+    const { painted } = await paintedPair();
+    const S = painted.styleSize;
+    const n = 5;
+    const z = tf.tensor2d(latentBatch(15, 0, 1, PAINTED.zDim), [1, PAINTED.zDim]);
+    const s0 = (await painted.styles(painted.mapping(z, [2])).data()) as Float32Array;
+    for (const dim of [512, 514, 517]) {
+      const host = new Float32Array(n * S);
+      for (let i = 0; i < n; i++) {
+        host.set(s0, i * S);
+        host[i * S + dim] = i / (n - 1);
+      }
+      const s = tf.tensor2d(host, [n, S]);
+      const plain = (await painted.synthesis(s, { noiseMode: 'const' }).data()) as Float32Array;
+      let shared: tf.Tensor4D | undefined;
+      const profile = await tf.profile(() => {
+        shared = painted.synthesis(s, { noiseMode: 'const', sharedStyleDims: dim });
+      });
+      const got = (await shared!.data()) as Float32Array;
+      expect(got.length).toBe(plain.length);
+      expect(got.filter((x, i) => !Object.is(x, plain[i])).length, `dim ${dim}`).toBe(0);
+      // Every ink layer lies before the colour pair: no convolution runs at the full batch.
+      expect(profile.kernels.filter((k) => k.name === 'Conv2D' && k.inputShapes[0]?.[0] === n)).toEqual([]);
+      // The frames differ where they should: the traversed colour changes the image.
+      expect(plain.subarray(0, plain.length / n)).not.toEqual(plain.subarray(-plain.length / n));
+    }
+  });
+
+  it("searches start white on black: the class-average style with the paint layer's pair replaced", async () => {
+    const { painted } = await paintedPair();
+    const S = painted.styleSize;
+    const sums = emptySums('test', S, 2, [[0, 4]]);
+    sums.count = [2, 2];
+    for (let j = 0; j < 2 * S; j++) sums.styleSum[j] = 0.3 + (j % 7) * 0.1;
+    const s0 = classAverageStyle(sums, painted.layout, 1);
+    const mean = styleMoments(sums, 1).mean;
+    expect(Array.from(s0.subarray(0, 512))).toEqual(Array.from(mean.subarray(0, 512), Math.fround));
+    expect(Array.from(s0.subarray(512))).toEqual([1, 1, 1, 0, 0, 0]);
+    // A grey generator's start is the plain class mean.
+    const grey = new Generator(DEFAULT_GENERATOR, 3);
+    const greySums = { ...emptySums('test', 512, 2, [[0, 4]]), count: [2, 2] };
+    greySums.styleSum = sums.styleSum.slice(0, 1024);
+    expect(Array.from(classAverageStyle(greySums, grey.layout, 0))).toEqual(
+      Array.from(styleMoments(greySums, 0).mean, Math.fround),
+    );
   });
 
   it('refuses a paint layer on an image that is not RGB', () => {

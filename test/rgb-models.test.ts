@@ -15,7 +15,9 @@ import type { DigitSet } from '../src/core/data/digits.js';
 import { DEFAULT_HYPER, GanTrainer } from '../src/node/training/gan-trainer.js';
 import { ClassifierTrainer } from '../src/node/training/classifier-trainer.js';
 import { loadBuiltinClassifier } from '../src/node/builtin-models.js';
-import { gridPng } from '../src/core/image/png.js';
+import { gridPng, imageDataUrl } from '../src/core/image/png.js';
+import { startJson } from '../src/core/analysis/corner-case-json.js';
+import type { ShiftEvaluation } from '../src/core/analysis/traversal.js';
 import { decode } from 'fast-png';
 import { centralDifferences } from './finite-differences.js';
 
@@ -164,6 +166,32 @@ describe('RGB generator and discriminator', () => {
     expect(png.channels).toBe(3);
     expect(Array.from(png.data.subarray(0, 3))).toEqual([255, 0, 0]);
     expect(() => gridPng([red], { size: 4, columns: 1 })).toThrow(/tile 0 has 48 values, expected 16/);
+  });
+
+  it('carries one image as a PNG data URL of its own channels (report.json, the API, corner cases)', () => {
+    const pngOf = (url: string) => decode(Buffer.from(url.slice(url.indexOf(',') + 1), 'base64'));
+    const red = Float32Array.from({ length: 4 * 4 * 3 }, (_, i) => (i % 3 === 0 ? 1 : 0));
+    const rgb = pngOf(imageDataUrl(red, 4));
+    expect([rgb.width, rgb.height, rgb.channels]).toEqual([4, 4, 3]);
+    expect(Array.from(rgb.data.subarray(0, 6))).toEqual([255, 0, 0, 255, 0, 0]);
+    const grey = pngOf(imageDataUrl(new Float32Array(16).fill(0.5), 4));
+    expect([grey.width, grey.channels, grey.data[0]]).toEqual([4, 1, 128]);
+    expect(() => imageDataUrl(new Float32Array(20), 4)).toThrow(/side 4 has 16 or 48 values, got 20/);
+  });
+
+  it("draws an RGB generator's corner cases, start included, in colour", async () => {
+    const g = new Generator(RGB_GENERATOR, 6);
+    const img = await host(
+      g.generate(tf.tensor2d(latentBatch(4, 0, 1, RGB_GENERATOR.zDim), [1, RGB_GENERATOR.zDim]), [2], {
+        noiseMode: 'const',
+      }),
+    );
+    const start = startJson({ shift: 0, pTrue: 0.9, predicted: 2, image: img } as ShiftEvaluation);
+    const png = decode(Buffer.from(start.image.slice(start.image.indexOf(',') + 1), 'base64'));
+    expect([png.width, png.channels]).toEqual([32, 3]);
+    // The pixels are the image's, channel by channel.
+    expect(png.data[1]).toBe(Math.round(Math.min(1, Math.max(0, img[1])) * 255));
+    g.dispose();
   });
 });
 

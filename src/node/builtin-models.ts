@@ -3,7 +3,7 @@ import type { SimpleCnn } from '../core/classifier/simple-cnn.js';
 import { buildClassifier, buildFeatureExtractor, buildGenerator } from '../core/loading/built-models.js';
 import type { WeightsManifest } from '../core/weights/manifest.js';
 import { readModelWeights, readWeightsDir, weightsRoot } from './weights-fs.js';
-import { assertSameDomain, DEFAULT_DOMAIN, manifestDomain } from '../core/data/domain.js';
+import { assertSameDomain, DEFAULT_DOMAIN, getDomain, manifestDomain } from '../core/data/domain.js';
 import type { Generator } from '../core/generator/generator.js';
 import type { Classifier } from '../core/classifier/classifier.js';
 import type { AnalysisModels } from '../core/analysis/analysis-models.js';
@@ -18,14 +18,20 @@ export function builtinModelPath(name: string, domain: string = DEFAULT_DOMAIN):
   return domain === DEFAULT_DOMAIN ? name : `${domain}/${name}`;
 }
 
+/** How a domain's generator is made: a colour domain's is painted (paint-generator), a grey one's trained. */
+function makeGenerator(domain: string): string {
+  return getDomain(domain).image.channels === 3
+    ? `make one with \`npm run paint:generator -- --domain ${domain}\` (minutes; it paints MNIST's generator)`
+    : `train one with \`npm run train:generator -- --domain ${domain}\` (resumable; hours on a CPU)`;
+}
+
 /** Reads a built-in model of a domain; a missing one is named with the command that makes it. */
 function readBuiltin(name: string, domain: string) {
   const rel = builtinModelPath(name, domain);
   if (!existsSync(path.join(weightsRoot(), rel, 'manifest.json'))) {
     if (name === 'generator')
       throw new Error(
-        `domain "${domain}" has no trained generator yet (weights/${rel} is missing): train ` +
-          `one with \`npm run train:generator -- --domain ${domain}\` (resumable; hours on a CPU)`,
+        `domain "${domain}" has no trained generator yet (weights/${rel} is missing): ` + makeGenerator(domain),
       );
     throw new Error(
       `no ${name} for domain "${domain}" in weights/${rel} yet (made by: npm run train:classifier -- --domain ${domain})`,

@@ -1,16 +1,21 @@
 /**
  * Corner cases as JSON, one shape for every producer: the cached corner cases (results.ts
  * `cornerCasesResult`, served by /v1/corner-cases) and the live /v1/corner-case. Images as PNG data
- * URLs (32x32, scale 1).
+ * URLs at scale 1, grey or RGB as the generator draws them.
  */
-import { gridPng, pngDataUrl } from '../image/png.js';
+import { imageDataUrl } from '../image/png.js';
 import type { BoundaryPoint, CornerCase, CornerCaseSearch, SkippedDim } from './corner-cases.js';
 import type { DimStart } from './dim-start.js';
 import type { AnalysisModels } from './analysis-models.js';
 import type { RankedDim } from './ranking.js';
 import { evaluateShifts, type ShiftEvaluation } from './traversal.js';
 
-export const imageUrl = (img: Float32Array) => pngDataUrl(gridPng([img], { size: 32, columns: 1, scale: 1, gap: 0 }));
+/** Images are square: the side follows from the length for grey (n = side^2) and RGB (n = 3 side^2). */
+function imageUrl(img: Float32Array): string {
+  const grey = Math.round(Math.sqrt(img.length));
+  const side = grey * grey === img.length ? grey : Math.round(Math.sqrt(img.length / 3));
+  return imageDataUrl(img, side);
+}
 
 /** A ranked dim as a corner case names it. */
 export function rankedDimJson(d: RankedDim) {

@@ -174,7 +174,7 @@ export async function findCornerCases(
   };
   for (const c of classes) {
     const ranking = classRanking(sums, layout, c).ranking;
-    const s0 = classAverageStyle(sums, c);
+    const s0 = classAverageStyle(sums, layout, c);
     const [start] = await evaluateShifts(models, { s0, classIndex: c, dim: 0, std: 1, direction: 1 }, [0], true);
     const entry: ClassCornerCases = {
       classIndex: c,

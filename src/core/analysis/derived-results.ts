@@ -318,7 +318,7 @@ function firstSample(pop: DirectionPopulation, classIndex: number | null): numbe
 
 /**
  * Per direction, one PNG strip: the first sample it moves, at each shift (the frames its effects are
- * measured on). Colour frames are shown as the mean of their channels.
+ * measured on), grey or RGB as the generator draws them.
  */
 async function directionStrips(
   models: AnalysisModels,
@@ -340,16 +340,9 @@ async function directionStrips(
     const images = tf.tidy(() => synthesizeImages(models, tf.tensor2d(host, [M, S]), new Uint32Array(M).fill(i)));
     const px = (await images.data()) as Float32Array;
     images.dispose();
-    const tiles = Array.from({ length: M }, (_, m) => {
-      const tile = new Float32Array(size * size);
-      for (let p = 0; p < size * size; p++) {
-        let v = 0;
-        for (let c = 0; c < channels; c++) v += px[(m * size * size + p) * channels + c];
-        tile[p] = v / channels;
-      }
-      return tile;
-    });
-    strips.push(pngDataUrl(gridPng(tiles, { size, columns: M, scale: 1, gap: 1 })));
+    const per = size * size * channels;
+    const tiles = Array.from({ length: M }, (_, m) => px.subarray(m * per, (m + 1) * per));
+    strips.push(pngDataUrl(gridPng(tiles, { size, columns: M, scale: 1, gap: 1, channels })));
   }
   return strips;
 }

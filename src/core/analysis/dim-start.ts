@@ -2,8 +2,8 @@
  * Where a one-dim search starts and what its unit is — the one definition every producer uses (the
  * CLI's report, the edge's cached corner cases, its live corner case and traversal, the runners):
  *
- * - start style: the class-average style of the sweep (the mean of s over the class's samples), or
- *   a given style (e.g. the style of one seeded sample);
+ * - start style: the class-average style of the sweep (the mean of s over the class's samples; a
+ *   paint layer's colours white on black), or a given style (e.g. the style of one seeded sample);
  * - unit: one std of s_j over the class's samples in the same sweep;
  * - direction: the way the class ranking says lowers p_true (the sign of its score), unless the
  *   caller names one.
@@ -53,9 +53,19 @@ export function classRanking(
   return hit;
 }
 
-/** The class-average style: the mean of s over the class's samples in the sweep. */
-export function classAverageStyle(sums: RankingSums, classIndex: number): Float32Array {
-  return Float32Array.from(styleMoments(sums, classIndex).mean);
+/** The paint layer's start (foreground rgb, background rgb): white on black, MNIST's own look. */
+const PAINT_START = [1, 1, 1, 0, 0, 0];
+
+/**
+ * The class-average style: the mean of s over the class's samples in the sweep — except a paint
+ * layer's colour pair (style-layout.ts), which starts white on black. The mean of a palette's discrete
+ * pairs is a pair no image has (grey strokes on grey: a digit hardly visible), so searches from it
+ * would start off the data; white on black is one of the palette's pairs and the grey domain's look.
+ */
+export function classAverageStyle(sums: RankingSums, layout: StyleLayout, classIndex: number): Float32Array {
+  const s0 = Float32Array.from(styleMoments(sums, classIndex).mean);
+  for (const l of layout.layers) if (l.kind === 'paint') s0.set(PAINT_START, l.offset);
+  return s0;
 }
 
 /**
@@ -77,7 +87,7 @@ export function dimStart(
   if (!Number.isInteger(dim) || dim < 0 || dim >= sums.styleSize)
     throw new RangeError(`dim must be an integer in [0, ${sums.styleSize}), got ${dim}`);
   const ranked = classRanking(sums, layout, classIndex).byIndex.get(dim)!;
-  const s0 = opts.s0 ?? classAverageStyle(sums, classIndex);
+  const s0 = opts.s0 ?? classAverageStyle(sums, layout, classIndex);
   if (s0.length !== sums.styleSize) throw new RangeError(`start style has ${s0.length} dims, S has ${sums.styleSize}`);
   const choice = opts.direction ?? 'ranking';
   const direction: 1 | -1 =

@@ -21,7 +21,7 @@
  */
 import * as tf from '../tf.js';
 import { styleDimName } from '../generator/style-layout.js';
-import { gridPng, pngDataUrl } from '../image/png.js';
+import { imageDataUrl } from '../image/png.js';
 import { latentBatch } from '../random.js';
 import { classRanking, dimStart } from './dim-start.js';
 import { cornerCaseAlong } from './corner-cases.js';
@@ -416,11 +416,6 @@ export async function explainImage(
   };
 }
 
-/** An image of the generator's size as a PNG data URL (report.json and the API's answer carry images this way). */
-function imageUrl(img: Float32Array, size: number): string {
-  return pngDataUrl(gridPng([img], { size, columns: 1 }));
-}
-
 /**
  * The explanation as JSON (report.json, the API's answer): images as PNG data URLs, the style as a
  * plain array, numbers as computed.
@@ -430,7 +425,7 @@ export function explanationJson(e: Explanation, size: number) {
     ...e,
     reconstruction: {
       ...e.reconstruction,
-      image: imageUrl(e.reconstruction.image, size),
+      image: imageDataUrl(e.reconstruction.image, size),
       style: Array.from(e.reconstruction.style),
     },
     counterfactual:
@@ -438,7 +433,7 @@ export function explanationJson(e: Explanation, size: number) {
         ? null
         : {
             ...e.counterfactual,
-            frames: e.counterfactual.frames.map((f) => ({ ...f, image: imageUrl(f.image, size) })),
+            frames: e.counterfactual.frames.map((f) => ({ ...f, image: imageDataUrl(f.image, size) })),
           },
     boundary:
       e.boundary === null
@@ -447,9 +442,9 @@ export function explanationJson(e: Explanation, size: number) {
             ...e.boundary,
             nearest: e.boundary.nearest && {
               ...e.boundary.nearest,
-              image: e.boundary.nearest.image && imageUrl(e.boundary.nearest.image, size),
+              image: e.boundary.nearest.image && imageDataUrl(e.boundary.nearest.image, size),
             },
-            dims: e.boundary.dims.map((d) => ({ ...d, image: d.image && imageUrl(d.image, size) })),
+            dims: e.boundary.dims.map((d) => ({ ...d, image: d.image && imageDataUrl(d.image, size) })),
           },
   };
 }

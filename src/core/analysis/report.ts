@@ -291,7 +291,7 @@ export async function analyze(
   const histograms = styleHistograms(pop, { ranking: ranking.dims, top: 3, random: 3, seed: o.seed });
 
   const traversals = await timed('traversals', async () => {
-    const s0 = classAverageStyle(sums, traversalClass);
+    const s0 = classAverageStyle(sums, layout, traversalClass);
     const out: TraversalResult[] = [];
     for (const d of ranking.dims.slice(0, o.traversalDims)) {
       out.push(
@@ -334,7 +334,12 @@ export async function analyze(
     for (const c of classes) {
       const dims = rankDimensions(sums, layout, c).dims.slice(0, o.jointDims);
       out.push(
-        await jointCornerCase(models, { s0: classAverageStyle(sums, c), classIndex: c, dims, maxSteps: o.maxSteps }),
+        await jointCornerCase(models, {
+          s0: classAverageStyle(sums, layout, c),
+          classIndex: c,
+          dims,
+          maxSteps: o.maxSteps,
+        }),
       );
       onProgress?.({ stage: 'joint', done: out.length, total: classes.length });
     }

@@ -50,7 +50,7 @@ export interface ShiftEvaluation {
   runnerUp: number;
   /** Its probability: p_true - pRunnerUp is the decision margin (< 0: misclassified). */
   pRunnerUp: number;
-  /** [32*32] in [0, 1], when images were asked for. */
+  /** [size * size * channels] in [0, 1], when images were asked for. */
   image?: Float32Array;
 }
 

@@ -1,6 +1,7 @@
 /** Image grids (grey or RGB) as PNG bytes (pure JS, so the same code serves the CLI and the worker). */
 import { encode } from 'fast-png';
 // Bytes as base64 and PNG data URLs need no encoder (the edge's light paths use them): data-url.ts.
+import { pngDataUrl } from './data-url.js';
 export { base64, pngDataUrl } from './data-url.js';
 
 export interface GridOptions {
@@ -13,7 +14,7 @@ export interface GridOptions {
   /** Background pixels between tiles. */
   gap?: number;
   /** Channels of every tile (channels last): 1 = grey (default), 3 = RGB. */
-  channels?: 1 | 3;
+  channels?: number;
 }
 
 /**
@@ -31,6 +32,7 @@ export function gridPng(tiles: ReadonlyArray<ArrayLike<number>>, opts: GridOptio
   const width = cols * cell + (cols - 1) * gap;
   const height = rows * cell + (rows - 1) * gap;
   const ch = opts.channels ?? 1;
+  if (ch !== 1 && ch !== 3) throw new RangeError(`a grid's tiles are grey (1 channel) or RGB (3), got ${ch}`);
   const data = new Uint8Array(width * height * ch).fill(64);
   tiles.forEach((tile, t) => {
     if (tile.length !== opts.size * opts.size * ch)
@@ -46,4 +48,18 @@ export function gridPng(tiles: ReadonlyArray<ArrayLike<number>>, opts: GridOptio
     }
   });
   return encode({ width, height, data, depth: 8, channels: ch });
+}
+
+/**
+ * One image (square, channels last, values in [0, 1]) as a PNG data URL at scale 1 — how
+ * report.json and the API carry images. Its channels follow from its length: size * size (grey) or
+ * size * size * 3 (RGB).
+ * @example
+ * const url = imageDataUrl(frame, 32); // 'data:image/png;base64,...'
+ */
+export function imageDataUrl(img: ArrayLike<number>, size: number): string {
+  const channels = img.length / (size * size);
+  if (channels !== 1 && channels !== 3)
+    throw new Error(`an image of side ${size} has ${size * size} or ${size * size * 3} values, got ${img.length}`);
+  return pngDataUrl(gridPng([img], { size, columns: 1, scale: 1, gap: 0, channels }));
 }

@@ -1,17 +1,14 @@
 /**
  * `analyze` per domain, as a user runs it (dist/cli.mjs in a child process): the built-in
  * classifiers are the domain's own (descriptor classifierVariants -> classifier-<variant>), and a
- * domain without a trained generator says so and how to train one.
+ * domain without a generator says so and how to make one.
  */
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, symlinkSync } from 'node:fs';
+import { decode } from 'fast-png';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { faultlines } from './cli-helpers.js';
-import { DEFAULT_GENERATOR, Generator } from '../src/core/generator/index.js';
-import { COLOUR, domainStamp } from '../src/core/data/domain.js';
-import { useBackend } from '../src/node/backend.js';
-import { writeWeightsDir } from '../src/node/weights-fs.js';
 
 /** The smallest analysis that still runs every stage: two samples per class, little naming. */
 const TINY = [
@@ -30,24 +27,25 @@ const TINY = [
 ];
 
 describe('analyze --domain', () => {
-  let rgbGen: string;
-  beforeAll(async () => {
-    await useBackend('cpu');
-    // An untrained RGB generator stamped with the domain: enough to check which classifiers are chosen.
-    rgbGen = mkdtempSync(path.join(tmpdir(), 'faultlines-rgb-gen-'));
-    const g = new Generator({ ...DEFAULT_GENERATOR, imageChannels: 3 }, 5);
-    g.setClasses({ names: [...COLOUR.classNames] }, rgbGen);
-    writeWeightsDir(rgbGen, { ...g.weightsInfo('generator-rgb-test'), domain: domainStamp(COLOUR) }, await g.toHost());
-    g.dispose();
-  });
-
-  it('says that colored-mnist has no trained generator yet and how to train one', async () => {
-    const r = await faultlines('analyze', '--domain', 'colored-mnist');
-    expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(
-      /colored-mnist\/generator is missing\): train one with `npm run train:generator -- --domain colored-mnist`/,
-    );
-    expect(r.stderr).not.toMatch(/classifier-corrupted/);
+  it('says when colored-mnist has no generator and how to make one', async () => {
+    // A weights folder with the domain's classifiers and no generator (as before paint-generator ran).
+    const root = mkdtempSync(path.join(tmpdir(), 'faultlines-weights-'));
+    mkdirSync(path.join(root, 'colored-mnist'));
+    for (const name of ['classifier-spurious', 'classifier-independent', 'feature-extractor'])
+      symlinkSync(path.resolve('weights/colored-mnist', name), path.join(root, 'colored-mnist', name));
+    const was = process.env.FAULTLINES_WEIGHTS;
+    process.env.FAULTLINES_WEIGHTS = root;
+    try {
+      const r = await faultlines('analyze', '--domain', 'colored-mnist');
+      expect(r.code).toBe(1);
+      expect(r.stderr).toMatch(
+        /colored-mnist\/generator is missing\): make one with `npm run paint:generator -- --domain colored-mnist`/,
+      );
+      expect(r.stderr).not.toMatch(/classifier-corrupted/);
+    } finally {
+      if (was === undefined) delete process.env.FAULTLINES_WEIGHTS;
+      else process.env.FAULTLINES_WEIGHTS = was;
+    }
   });
 
   it("offers only the domain's classifiers", async () => {
@@ -67,12 +65,15 @@ describe('analyze --domain', () => {
     timeout: 900_000,
   }, async () => {
     const out = mkdtempSync(path.join(tmpdir(), 'faultlines-rgb-report-'));
-    const r = await faultlines('analyze', '--domain', 'colored-mnist', '--generator', rgbGen, ...TINY, '--out', out);
+    const r = await faultlines('analyze', '--domain', 'colored-mnist', ...TINY, '--out', out);
     expect(r.stderr).not.toMatch(/Error/);
     expect(r.code).toBe(0);
     const report = JSON.parse(readFileSync(path.join(out, 'report.json'), 'utf8')) as {
       classifiers: Array<{ model: { weights?: string } }>;
     };
+    // The committed painted generator: its images are RGB in every figure.
+    const grid = decode(readFileSync(path.join(out, 'traversals.png')));
+    expect(grid.channels).toBe(3);
     expect(report.classifiers.map((c) => c.model.weights)).toEqual([
       'weights/colored-mnist/classifier-spurious',
       'weights/colored-mnist/classifier-independent',

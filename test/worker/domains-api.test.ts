@@ -36,6 +36,15 @@ import {
 // Fashion's built-in results are committed (npm run seed:edge -- --domain fashion; current:
 // test/worker/edge-sources.test.ts) and served as they are.
 const edge = edgeForFile();
+/**
+ * The same edge with coloured MNIST's generator taken out of the catalog (as before
+ * `npm run paint:generator` made it): the routes that need a generator answer 409.
+ */
+const edgeWithoutColourGenerator = edgeForFile((assets, catalog) => {
+  const colour = catalog.domains!.find((d) => d.name === COLOUR.name)!;
+  colour.generator = null;
+  writeFileSync(path.join(assets, 'catalog.json'), JSON.stringify(catalog));
+});
 
 const manifestAt = (...p: string[]) =>
   JSON.parse(readFileSync(path.join('weights', ...p, 'manifest.json'), 'utf8')) as {
@@ -121,9 +130,12 @@ describe('GET /v1/domains', () => {
     expect(fashion.classifiers[0].accuracy.clean).toBe(fClean.metrics.accuracy_test_clean);
     expect(fashion.defaultClassifier).toBe('classifier-clean');
 
-    // Coloured MNIST: classifiers committed, generator not yet: listed as null, not a placeholder.
+    // Coloured MNIST: its painted generator (npm run paint:generator) with its measured quality.
     const colour = body.domains.find((d) => d.name === COLOUR.name)!;
-    expect(colour.generator).toBeNull();
+    const colourGen = manifestAt(COLOUR.name, 'generator');
+    expect(colour.generator?.id).toBe(colourGen.sha256);
+    expect(colour.generator?.quality?.classConsistency).toBe(colourGen.metrics.quality?.classConsistency);
+    expect(colour.generator?.quality?.frechetRatio).toBe(colourGen.metrics.quality?.frechetRatio);
     expect(colour.classifiers.map((c) => c.name).sort()).toEqual(['classifier-independent', 'classifier-spurious']);
     const spurious = colour.classifiers.find((c) => c.name === 'classifier-spurious')!;
     expect(spurious.accuracy.spurious).toBe(
@@ -176,14 +188,14 @@ describe('?domain=', () => {
       `/v1/render?seed=1&class=1&domain=${COLOUR.name}&classifier=classifier-spurious`,
       `/v1/models/generator?domain=${COLOUR.name}`,
     ]) {
-      const p = await problemOf(await edge().fetch(url));
+      const p = await problemOf(await edgeWithoutColourGenerator().fetch(url));
       expect(p.status, url).toBe(409);
       expect(p.type, url).toBe('/problems/generator-missing');
       expect(p.field, url).toBe('domain');
       expect(p.missing, url).toBe('generator');
     }
     // Its classifiers are still listed.
-    const list = (await (await edge().fetch(`/v1/classifiers?domain=${COLOUR.name}`)).json()) as {
+    const list = (await (await edgeWithoutColourGenerator().fetch(`/v1/classifiers?domain=${COLOUR.name}`)).json()) as {
       classifiers: Array<{ name: string }>;
     };
     expect(list.classifiers.map((c) => c.name)).toContain('classifier-spurious');
@@ -313,12 +325,17 @@ describe('?domain= on every endpoint that serves results or computes', () => {
             { ...init, body: JSON.stringify({ ...JSON.parse(String(init.body)), classifier: 'classifier-spurious' }) },
           ]
         : [`${url}&classifier=classifier-spurious`, init];
-      const res = await edge().fetch(...withClassifier);
+      const res = await edgeWithoutColourGenerator().fetch(...withClassifier);
       if (url.startsWith('/v1/results?') || url.startsWith('/embed/')) {
-        // Listings and embeds need no generator: served (the list is empty, the embed names the domain).
+        // Listings and embeds need no generator: served (the embed names the domain).
         expect(res.status, url).toBe(200);
         const text = await res.text();
-        if (url.startsWith('/v1/results?')) expect(JSON.parse(text).entries, url).toEqual([]);
+        // Its seeded results are listed, none of them current (they are keyed by the missing generator).
+        if (url.startsWith('/v1/results?'))
+          expect(
+            (JSON.parse(text).entries as Array<{ current: boolean }>).filter((e) => e.current),
+            url,
+          ).toEqual([]);
         else expect(text, url).toContain(`domain="${COLOUR.name}"`);
         continue;
       }

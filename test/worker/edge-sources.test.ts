@@ -13,7 +13,7 @@ import { DEFAULT_GENERATOR, Generator } from '../../src/core/generator/index.js'
 import { decodeWeights, type HostTensor } from '../../src/core/weights/codec.js';
 import { resolveEdgeModels } from '../../scripts/edge/sources.js';
 import { PRECOMPUTED_DIR, seedCommand, writeEdgeAssets } from '../../scripts/edge/assets.js';
-import { DEFAULT_DOMAIN, FASHION } from '../../src/core/data/domain.js';
+import { COLOUR, DEFAULT_DOMAIN, FASHION } from '../../src/core/data/domain.js';
 import { RANDOM_INIT_ID, catalogDomains, generatorId, type Catalog } from '../../src/protocol/catalog.js';
 import {
   DEFAULT_SWEEP,
@@ -136,7 +136,7 @@ describe('committed precomputed results', () => {
               missing.push(`${kind} of ${d.name} ${m.name} (${seedCommand(d.name)})`);
           }
       }
-      expect(domains.map((d) => d.name)).toEqual(expect.arrayContaining([DEFAULT_DOMAIN, FASHION.name]));
+      expect(domains.map((d) => d.name)).toEqual(expect.arrayContaining([DEFAULT_DOMAIN, FASHION.name, COLOUR.name]));
       expect(catalog.classifiers.length).toBeGreaterThan(0);
       expect(missing, `stale or missing in ${PRECOMPUTED_DIR}: run the command named and commit the results`).toEqual(
         [],

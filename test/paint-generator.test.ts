@@ -66,10 +66,16 @@ function componentOf(z: number): number {
 }
 
 describe('paint layer', () => {
-  beforeAll(() => useBackend('cpu'));
+  // wasm: the backend the CLI and the edge run (the cpu/wasm test below checks the other); one
+  // pair for the tests that do not change backend (building it is most of each test's time).
+  let pair: Promise<{ grey: Generator; painted: Generator }>;
+  beforeAll(async () => {
+    await useBackend('wasm');
+    pair = paintedPair();
+  });
 
   it('S is the grey S plus the colour pair, and the image is bg + (fg - bg) * the grey ink', async () => {
-    const { grey, painted } = await paintedPair();
+    const { grey, painted } = await pair;
     expect(painted.styleSize).toBe(grey.styleSize + 6);
     expect(painted.layout.layers.at(-1)).toMatchObject({ name: 'paint', kind: 'paint', channels: 6, outChannels: 3 });
     const n = 5;
@@ -102,7 +108,7 @@ describe('paint layer', () => {
   });
 
   it('draws component k from the last entry of z with the fitted shares, as the definition says', async () => {
-    const { painted } = await paintedPair();
+    const { painted } = await pair;
     const n = 4000;
     const z = latentBatch(12, 0, n, PAINTED.zDim);
     const w = (await painted.mapping(tf.tensor2d(z, [n, PAINTED.zDim]), new Array(n).fill(1)).data()) as Float32Array;
@@ -119,7 +125,7 @@ describe('paint layer', () => {
   });
 
   it('d p / d s through the paint layer agrees with central differences, colour dims included', async () => {
-    const { painted } = await paintedPair();
+    const { painted } = await pair;
     const z = tf.tensor2d(latentBatch(13, 0, 1, PAINTED.zDim), [1, PAINTED.zDim]);
     const s0 = (await painted.styles(painted.mapping(z, [4])).data()) as Float32Array;
     // A fixed linear read-out of the image (any differentiable scalar would do).
@@ -147,7 +153,7 @@ describe('paint layer', () => {
     };
     const cpu = await render('cpu');
     const wasm = await render('wasm');
-    await useBackend('cpu');
+    await useBackend('wasm');
     for (let i = 0; i < 6; i++)
       expect(wasm.s.slice(i * 518 + 512, (i + 1) * 518)).toEqual(cpu.s.slice(i * 518 + 512, (i + 1) * 518));
     let max = 0;
@@ -156,7 +162,7 @@ describe('paint layer', () => {
   });
 
   it('a traversal of a colour dim runs every ink layer once and renders the same bits (sharedStyleDims)', async () => {
-    const { painted } = await paintedPair();
+    const { painted } = await pair;
     const S = painted.styleSize;
     const n = 5;
     const z = tf.tensor2d(latentBatch(15, 0, 1, PAINTED.zDim), [1, PAINTED.zDim]);
@@ -177,14 +183,16 @@ describe('paint layer', () => {
       expect(got.length).toBe(plain.length);
       expect(got.filter((x, i) => !Object.is(x, plain[i])).length, `dim ${dim}`).toBe(0);
       // Every ink layer lies before the colour pair: no convolution runs at the full batch.
-      expect(profile.kernels.filter((k) => k.name === 'Conv2D' && k.inputShapes[0]?.[0] === n)).toEqual([]);
+      const convs = profile.kernels.filter((k) => k.name === 'Conv2D');
+      expect(convs.length).toBeGreaterThan(0);
+      expect(convs.filter((k) => k.inputShapes[0]?.[0] === n)).toEqual([]);
       // The frames differ where they should: the traversed colour changes the image.
       expect(plain.subarray(0, plain.length / n)).not.toEqual(plain.subarray(-plain.length / n));
     }
   });
 
   it("searches start white on black: the class-average style with the paint layer's pair replaced", async () => {
-    const { painted } = await paintedPair();
+    const { painted } = await pair;
     const S = painted.styleSize;
     const sums = emptySums('test', S, 2, [[0, 4]]);
     sums.count = [2, 2];

@@ -114,7 +114,7 @@ describe('committed precomputed results', () => {
     () => {
       // Results seeded for other weights (a retrained model, another noise mode) are copied but never
       // served: the cached endpoints answer 404 and the runner tests have nothing to compare with. A domain
-      // without a generator (colored-mnist while its generator trains) has none: they are of generated samples.
+      // without a generator (as colored-mnist was before paint-generator) has none: they are of generated samples.
       const out = path.join(root, 'assets-current');
       const catalog = writeEdgeAssets(out, resolveEdgeModels(), PRECOMPUTED_DIR);
       const committed = JSON.parse(readFileSync(path.join(PRECOMPUTED_DIR, 'index.json'), 'utf8')) as ResultsIndex;

@@ -4,7 +4,10 @@
  * JSON Schema, turned into a validator independently of the zod schemas the routes are built from
  * (zod's `fromJSONSchema`). A status the document does not declare fails too.
  */
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { COLOUR } from '../../src/core/data/domain.js';
 import { z } from 'zod';
 import {
   RUNNER_TOKEN,
@@ -16,7 +19,12 @@ import {
   withLease,
 } from './harness.js';
 
-const edge = edgeForFile();
+// Every domain now has a generator; coloured MNIST's is taken out of the catalog so that the 409 of
+// a domain without one (as before `npm run paint:generator`) is checked against the document too.
+const edge = edgeForFile((assets, catalog) => {
+  catalog.domains!.find((d) => d.name === COLOUR.name)!.generator = null;
+  writeFileSync(path.join(assets, 'catalog.json'), JSON.stringify(catalog));
+});
 
 /** An OpenAPI document, read as JSON: it is what is checked, so it is not typed. */
 type Doc = any;
@@ -174,7 +182,7 @@ describe('the OpenAPI document describes the replies', () => {
     const withGenerator = named.find((d) => !d.default && d.generator !== null);
     const without = named.find((d) => d.generator === null);
     expect(withGenerator, 'a non-default domain with a generator (fashion)').toBeDefined();
-    expect(without, 'a domain without a generator yet').toBeDefined();
+    expect(without?.name, 'a domain without a generator (colour, taken out above)').toBe(COLOUR.name);
     for (const p of [`/v1/models?domain=${withGenerator!.name}`, `/v1/classifiers?domain=${without!.name}`])
       expect((await conforms(p)).status, p).toBe(200);
     expect((await conforms(`/v1/render?seed=1&class=3&domain=${withGenerator!.name}`)).status).toBe(200);

@@ -12,16 +12,14 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { SimpleCnn, parseCnnConfig } from '../src/core/classifier/simple-cnn.js';
 import { COLOUR_SEEDS, colourDigits } from '../src/core/data/colour.js';
 import { classBalancedSpread, selectDigits } from '../src/core/data/digits.js';
 import { COLOUR } from '../src/core/data/domain.js';
 import { generatorQuality } from '../src/core/evaluation/generator-quality.js';
 import { useBackend } from '../src/node/backend.js';
-import { builtinModelPath, loadBuiltinClassifier } from '../src/node/builtin-models.js';
+import { loadBuiltinClassifier, loadFeatureExtractor } from '../src/node/builtin-models.js';
 import { loadDomainSet } from '../src/node/domain-data.js';
 import { loadDigits } from '../src/node/mnist.js';
-import { readModelWeights } from '../src/node/weights-fs.js';
 
 const { values } = parseArgs({
   options: {
@@ -36,13 +34,7 @@ if (!Number.isInteger(samples) || samples < 100 || samples > 60_000)
 await useBackend('wasm');
 const variant = COLOUR.generatorVariant;
 const { classifier } = loadBuiltinClassifier(`classifier-${variant}`, COLOUR.name);
-const fx = readModelWeights(builtinModelPath('feature-extractor', COLOUR.name));
-const extractor = SimpleCnn.fromWeights(
-  'feature-extractor',
-  parseCnnConfig(fx.manifest.architecture, fx.dir),
-  fx.tensors,
-  fx.dir,
-);
+const { featureExtractor: extractor } = loadFeatureExtractor(COLOUR.name);
 
 // The "generated" side: MNIST's corrupted training digits (what the ink generator learned), painted
 // with the domain's independent colours, class-balanced like generateSamples' class i mod K.

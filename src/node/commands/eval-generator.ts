@@ -7,7 +7,6 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import * as tf from '../../core/tf.js';
-import { SimpleCnn, parseCnnConfig } from '../../core/classifier/simple-cnn.js';
 import { classBalancedSpread, selectDigits } from '../../core/data/digits.js';
 import { generateSamples, generatorQuality } from '../../core/evaluation/generator-quality.js';
 import { gridPng } from '../../core/image/png.js';
@@ -16,9 +15,9 @@ import { enumOption, intOption, parseOptions } from '../args.js';
 import { NODE_BACKENDS, useBackend } from '../backend.js';
 import { loadDomainSet } from '../domain-data.js';
 import { assertSameDomain, DEFAULT_DOMAIN, domainNames, getDomain } from '../../core/data/domain.js';
-import { builtinModelPath, loadBuiltinClassifier, loadGenerator } from '../builtin-models.js';
+import { builtinModelPath, loadBuiltinClassifier, loadFeatureExtractor, loadGenerator } from '../builtin-models.js';
 import { progressBar } from '../progress.js';
-import { readModelWeights, weightsRoot } from '../weights-fs.js';
+import { weightsRoot } from '../weights-fs.js';
 
 export const summary = 'measure the generator: class consistency, Fréchet distance, corruption coverage, sample grid';
 
@@ -70,13 +69,7 @@ export async function run(args: string[]): Promise<void> {
         `${path.relative(process.cwd(), genDir) || genDir} has ${generator.arch.numClasses} classes (${generator.classes.names.join(', ')})`,
     );
   }
-  const fx = readModelWeights(builtinModelPath('feature-extractor', domain.name));
-  const extractor = SimpleCnn.fromWeights(
-    'feature-extractor',
-    parseCnnConfig(fx.manifest.architecture, fx.dir),
-    fx.tensors,
-    fx.dir,
-  );
+  const { featureExtractor: extractor } = loadFeatureExtractor(domain.name);
 
   const t0 = Date.now();
   const bar = progressBar('generate', samples, 'samples');

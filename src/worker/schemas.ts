@@ -41,6 +41,10 @@ export const FormatParam = z
   .openapi({ description: 'json (with a PNG data URL) or png' });
 export const ScaleParam = int('scale', 1, LIMITS.scale).default(4).openapi({ description: 'PNG upscaling factor' });
 
+/** How many dims of a ranking a view returns, most influential first (default 20). */
+export const topParam = (description: string) =>
+  z.coerce.number().int().min(1).max(LIMITS.top).default(20).openapi({ description });
+
 /** A 200 that is JSON (`schema`, images as PNG data URLs) or, with ?format=png, the PNG itself. */
 export function jsonOrPng<T extends z.ZodType>(description: string, schema: T) {
   return {

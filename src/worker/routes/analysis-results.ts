@@ -22,9 +22,8 @@ import { DEFAULT_DOMAIN } from '../../core/data/domain.js';
 import { deleteResult, getResult, isBuiltInResult, rankingOfStoredSums, resultEtag } from '../result-cache.js';
 import { SECURITY, requireScope } from '../auth.js';
 import { IMMUTABLE, REVALIDATE, json, notModified, type AppContext, type AppEnv } from '../http.js';
-import { LIMITS } from '../limits.js';
 import { ProblemError, errorResponses } from '../problem.js';
-import { ClassParam, ClassifierParam, DomainParam, SweepQuery } from '../schemas.js';
+import { ClassParam, ClassifierParam, DomainParam, SweepQuery, topParam } from '../schemas.js';
 import { fetchAsset } from '../static-assets.js';
 import {
   Provenance,
@@ -35,20 +34,14 @@ import {
   pendingResultResponse,
   resultEnvelope,
 } from '../services/result-lookup.js';
-import { DirectionDimSchema, DirectionsPayloadSchema, type DirectionsPayload } from '../../protocol/directions.js';
+import { DirectionDimSchema, DirectionsPayloadSchema } from '../../protocol/directions.js';
 import { DERIVED_PAYLOAD_SCHEMAS } from '../jobs/payloads.js';
 
 const Common = { domain: DomainParam, classifier: ClassifierParam, ...SweepQuery };
 const RankingQuery = z.object({
   ...Common,
   class: ClassParam.optional().openapi({ description: 'Ranking of one class (default: all classes)' }),
-  top: z.coerce
-    .number()
-    .int()
-    .min(1)
-    .max(LIMITS.top)
-    .default(20)
-    .openapi({ description: 'Dims returned (most influential first)' }),
+  top: topParam('Dims returned (most influential first)'),
 });
 const PlainQuery = z.object(Common);
 const CornerQuery = z.object({ ...Common, class: ClassParam.optional().openapi({ description: 'Only this class' }) });
@@ -87,6 +80,21 @@ const viewResponses = (description: string, schema: z.ZodType) => ({
   304: { description: 'Not modified (If-None-Match)' },
   ...errorResponses(400, 404, 409),
 });
+
+/** The GET route of a named view of a cached result. */
+const resultView = <Q extends z.ZodObject>(
+  v: { path: string; summary: string; description: string; name: string },
+  query: Q,
+  payload: z.ZodType,
+) =>
+  createRoute({
+    method: 'get',
+    path: v.path,
+    tags: ['results'],
+    summary: v.summary,
+    request: { query },
+    responses: viewResponses(v.description, served(v.name, payload)),
+  });
 
 async function serve(
   c: AppContext,
@@ -150,91 +158,63 @@ export function registerAnalysisResults(app: OpenAPIHono<AppEnv>): void {
     },
   );
 
-  app.openapi(
-    createRoute({
-      method: 'get',
+  // Served whole: the payload as stored.
+  for (const v of [
+    {
+      kind: 'histograms',
       path: '/v1/histograms',
-      tags: ['results'],
       summary: 'Histograms of top and random dims for well- vs mis-classified samples',
-      request: { query: PlainQuery },
-      responses: viewResponses(
-        'The histograms',
-        served('Histograms', DERIVED_PAYLOAD_SCHEMAS.histograms.openapi('HistogramsPayload')),
-      ),
-    }),
-    async (c) => {
-      const q = c.req.valid('query');
-      return serve(c, 'histograms', q, ['histograms'], (r) => resultEnvelope(r, r.payload));
+      description: 'The histograms',
+      name: 'Histograms',
     },
-  );
-
-  app.openapi(
-    createRoute({
-      method: 'get',
+    {
+      kind: 'accuracy-curves',
       path: '/v1/accuracy-curves',
-      tags: ['results'],
       summary: 'Accuracy vs distance from the well-classified centre (this classifier is the reference)',
-      request: { query: PlainQuery },
-      responses: viewResponses(
-        'The curves',
-        served('AccuracyCurves', DERIVED_PAYLOAD_SCHEMAS['accuracy-curves'].openapi('AccuracyCurvesPayload')),
-      ),
-    }),
-    async (c) => {
-      const q = c.req.valid('query');
-      return serve(c, 'accuracy-curves', q, ['accuracy-curves'], (r) => resultEnvelope(r, r.payload));
+      description: 'The curves',
+      name: 'AccuracyCurves',
     },
-  );
-
-  app.openapi(
-    createRoute({
-      method: 'get',
-      path: '/v1/corner-cases',
-      tags: ['results'],
-      summary: 'Corner cases per class (images as PNG data URLs)',
-      request: { query: CornerQuery },
-      responses: viewResponses(
-        'The corner cases',
-        served('CornerCases', DERIVED_PAYLOAD_SCHEMAS['corner-cases'].openapi('CornerCasesPayload')),
-      ),
-    }),
-    async (c) => {
+  ] as const) {
+    app.openapi(resultView(v, PlainQuery, DERIVED_PAYLOAD_SCHEMAS[v.kind].openapi(`${v.name}Payload`)), async (c) => {
       const q = c.req.valid('query');
-      return serve(c, 'corner-cases', q, ['corner-cases', String(q.class ?? 'all')], (r) => {
+      return serve(c, v.kind, q, [v.kind], (r) => resultEnvelope(r, r.payload));
+    });
+  }
+
+  // Per class: with `class`, only that class's entry of the payload's `classes`.
+  for (const v of [
+    {
+      kind: 'corner-cases',
+      path: '/v1/corner-cases',
+      summary: 'Corner cases per class (images as PNG data URLs)',
+      description: 'The corner cases',
+      name: 'CornerCases',
+      query: CornerQuery,
+      payload: DERIVED_PAYLOAD_SCHEMAS['corner-cases'].openapi('CornerCasesPayload'),
+    },
+    {
+      kind: 'directions',
+      path: '/v1/directions',
+      summary:
+        'What the top dims do to the image: measured factors, a computed label, p_true of the classifier ' +
+        'and its reference readers along each, the contrastive order and why it fails (docs/naming.md)',
+      description: 'The directions (global, and per class)',
+      name: 'Directions',
+      query: DirectionsQuery,
+      payload: DirectionsPayloadSchema.openapi('DirectionsPayload'),
+    },
+  ] as const) {
+    app.openapi(resultView(v, v.query, v.payload), async (c) => {
+      const q = c.req.valid('query');
+      return serve(c, v.kind, q, [v.kind, String(q.class ?? 'all')], (r) => {
         const p = r.payload as { classes: Array<{ classIndex: number }> };
         return resultEnvelope(
           r,
           q.class === undefined ? p : { ...p, classes: p.classes.filter((x) => x.classIndex === q.class) },
         );
       });
-    },
-  );
-
-  app.openapi(
-    createRoute({
-      method: 'get',
-      path: '/v1/directions',
-      tags: ['results'],
-      summary:
-        'What the top dims do to the image: measured factors, a computed label, p_true of the classifier ' +
-        'and its reference readers along each, the contrastive order and why it fails (docs/naming.md)',
-      request: { query: DirectionsQuery },
-      responses: viewResponses(
-        'The directions (global, and per class)',
-        served('Directions', DirectionsPayloadSchema.openapi('DirectionsPayload')),
-      ),
-    }),
-    async (c) => {
-      const q = c.req.valid('query');
-      return serve(c, 'directions', q, ['directions', String(q.class ?? 'all')], (r) => {
-        const p = r.payload as DirectionsPayload;
-        return resultEnvelope(
-          r,
-          q.class === undefined ? p : { ...p, classes: p.classes.filter((x) => x.classIndex === q.class) },
-        );
-      });
-    },
-  );
+    });
+  }
 
   app.openapi(
     createRoute({

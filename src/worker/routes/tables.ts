@@ -10,9 +10,8 @@ import type { ResultKind, StoredResult } from '../../protocol/result-keys.js';
 import type { StyleLayout } from '../../core/generator/style-layout.js';
 import { getResult, rankingOfStoredSums, resultEtag } from '../result-cache.js';
 import { REVALIDATE, notModified, type AppContext, type AppEnv } from '../http.js';
-import { LIMITS } from '../limits.js';
 import { errorResponses } from '../problem.js';
-import { ClassParam, ClassifierParam, DomainParam, SweepQuery } from '../schemas.js';
+import { ClassParam, ClassifierParam, DomainParam, SweepQuery, topParam } from '../schemas.js';
 import { locate, missResponse, pendingResultResponse } from '../services/result-lookup.js';
 import {
   AccuracyCurveRowSchema,
@@ -33,13 +32,7 @@ const RankingRowsQuery = z.object({
   classifier: ClassifierParam,
   ...SweepQuery,
   class: ClassParam.optional().openapi({ description: 'Ranking of one class (default: all classes)' }),
-  top: z.coerce
-    .number()
-    .int()
-    .min(1)
-    .max(LIMITS.top)
-    .default(20)
-    .openapi({ description: 'Rows (most influential dims first)' }),
+  top: topParam('Rows (most influential dims first)'),
   format: TableFormat,
 });
 const CurveRowsQuery = z.object({

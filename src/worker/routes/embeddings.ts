@@ -7,12 +7,11 @@
  */
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
 import { EMBEDDINGS_KIND, type EmbeddingsPayload } from '../embeddings.js';
-import { liveCompute } from '../isolate-models.js';
 import { domainEtag, etagOf, getResult } from '../result-cache.js';
-import { LIVE, REVALIDATE, json, keep, notModified, png, pngDataUrl, viaCache, type AppEnv } from '../http.js';
+import { LIVE, REVALIDATE, json, notModified, png, pngDataUrl, type AppEnv } from '../http.js';
 import { badField, errorResponses } from '../problem.js';
 import { ClassifierParam, DomainParam, FormatParam, ScaleParam, SweepQuery, jsonOrPng } from '../schemas.js';
-import { limitedCompute } from '../live-limit.js';
+import { cachedLiveCall } from '../services/live-call.js';
 import { modelIds } from '../services/model-ids.js';
 import { Provenance, locate, missResponse, pendingResultResponse, resultEnvelope } from '../services/result-lookup.js';
 import { EmbeddingsPayloadSchema } from '../jobs/embeddings-payload.js';
@@ -119,34 +118,30 @@ export function registerEmbeddings(app: OpenAPIHono<AppEnv>): void {
       const etag = domainEtag(domain, 'embeddings-sample', ids, q);
       const nm = notModified(c, etag, LIVE);
       if (nm) return nm;
-      return viaCache(c, etag, () =>
-        limitedCompute(c.env, async () => {
-          const k = await liveCompute();
-          const models = await k.getModels(c.env, q.classifier, keep(c), domain);
-          const ev = await k.evaluateSweepSample(models, { seed: q.seed, count: q.count }, q.index);
-          const bytes = k.gridPng([ev.pixels], { ...k.imageTile(models), columns: 1, scale: q.scale, gap: 0 });
-          const predicted = ev.predicted;
-          if (q.format === 'png')
-            return png(bytes, etag, LIVE, { 'x-predicted-class': String(predicted), 'x-p-true': String(ev.pTrue) });
-          return json(
-            {
-              generatorId: models.generatorId,
-              classifier: models.classifierName,
-              classifierId: models.classifierId,
-              sweep: { seed: q.seed, count: q.count },
-              index: q.index,
-              class: ev.label,
-              predicted,
-              correct: predicted === ev.label,
-              pTrue: Math.round(ev.pTrue * 1e6) / 1e6,
-              runnerUp: ev.runnerUp,
-              pRunnerUp: Math.round(ev.pRunnerUp * 1e6) / 1e6,
-              image: pngDataUrl(bytes),
-            },
-            { etag, cacheControl: LIVE },
-          );
-        }),
-      );
+      return cachedLiveCall(c, etag, q.classifier, domain, async (k, models) => {
+        const ev = await k.evaluateSweepSample(models, { seed: q.seed, count: q.count }, q.index);
+        const bytes = k.gridPng([ev.pixels], { ...k.imageTile(models), columns: 1, scale: q.scale, gap: 0 });
+        const predicted = ev.predicted;
+        if (q.format === 'png')
+          return png(bytes, etag, LIVE, { 'x-predicted-class': String(predicted), 'x-p-true': String(ev.pTrue) });
+        return json(
+          {
+            generatorId: models.generatorId,
+            classifier: models.classifierName,
+            classifierId: models.classifierId,
+            sweep: { seed: q.seed, count: q.count },
+            index: q.index,
+            class: ev.label,
+            predicted,
+            correct: predicted === ev.label,
+            pTrue: Math.round(ev.pTrue * 1e6) / 1e6,
+            runnerUp: ev.runnerUp,
+            pRunnerUp: Math.round(ev.pRunnerUp * 1e6) / 1e6,
+            image: pngDataUrl(bytes),
+          },
+          { etag, cacheControl: LIVE },
+        );
+      });
     },
   );
 }

@@ -6,7 +6,7 @@
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
 import { getCatalog, liveCompute } from '../isolate-models.js';
 import { domainEtag } from '../result-cache.js';
-import { LIVE, json, keep, viaCache, notModified, png, pngDataUrl, type AppContext, type AppEnv } from '../http.js';
+import { LIVE, json, keep, notModified, png, pngDataUrl, type AppContext, type AppEnv } from '../http.js';
 import { LIMITS } from '../limits.js';
 import { badField, errorResponses } from '../problem.js';
 import {
@@ -22,13 +22,12 @@ import {
 import { classRanking } from '../../core/analysis/dim-start.js';
 import { catalogLayout } from '../services/result-lookup.js';
 import { modelIds } from '../services/model-ids.js';
+import { cachedLiveCall, type LiveCompute } from '../services/live-call.js';
 import type { LiveModels } from '../services/inference.js';
 import { checkClass, checkDim, liveStats, statisticsJson, type LiveStats } from '../style.js';
 import { limitedCompute } from '../live-limit.js';
 import { timed } from '../server-timing.js';
 import { domainArchitecture } from '../../protocol/catalog.js';
-
-type LiveCompute = Awaited<ReturnType<typeof liveCompute>>;
 
 const RenderQuery = z.object({
   domain: DomainParam,
@@ -89,12 +88,8 @@ const renderResponses = {
   ...errorResponses(400, 404, 409, 413, 429, 503),
 };
 
-/** One render, within the isolate's live-compute budget (503 + Retry-After when exhausted). */
-function renderOne(c: AppContext, args: Parameters<typeof renderNow>[1]): Promise<Response> {
-  return limitedCompute(c.env, () => renderNow(c, args));
-}
-
-async function renderNow(
+/** One render, cached by its ETag and within the isolate's live-compute budget (services/live-call.ts). */
+function renderOne(
   c: AppContext,
   args: {
     /** Default: the default domain. */
@@ -108,28 +103,31 @@ async function renderNow(
     style: (m: LiveModels, k: LiveCompute) => { s: Float32Array; meta: Record<string, unknown> };
   },
 ): Promise<Response> {
-  const k = await liveCompute();
-  const models = await k.getModels(c.env, args.classifier, keep(c), args.domain);
-  const { s, meta } = args.style(models, k);
-  const { images, probs } = await k.renderStyles(models, s, 1, args.class);
-  const cls = k.classification(probs[0], args.class);
-  return timed('encode', () => {
-    const bytes = k.gridPng(images, { ...k.imageTile(models), columns: 1, scale: args.scale, gap: 0 });
-    if (args.format === 'png') {
-      return png(bytes, args.etag, LIVE, { 'x-predicted-class': String(cls.predicted), 'x-p-true': String(cls.pTrue) });
-    }
-    return json(
-      {
-        generatorId: models.generatorId,
-        classifier: models.classifierName,
-        classifierId: models.classifierId,
-        class: args.class,
-        ...meta,
-        ...cls,
-        image: pngDataUrl(bytes),
-      },
-      { etag: args.etag, cacheControl: LIVE },
-    );
+  return cachedLiveCall(c, args.etag, args.classifier, args.domain, async (k, models) => {
+    const { s, meta } = args.style(models, k);
+    const { images, probs } = await k.renderStyles(models, s, 1, args.class);
+    const cls = k.classification(probs[0], args.class);
+    return timed('encode', () => {
+      const bytes = k.gridPng(images, { ...k.imageTile(models), columns: 1, scale: args.scale, gap: 0 });
+      if (args.format === 'png') {
+        return png(bytes, args.etag, LIVE, {
+          'x-predicted-class': String(cls.predicted),
+          'x-p-true': String(cls.pTrue),
+        });
+      }
+      return json(
+        {
+          generatorId: models.generatorId,
+          classifier: models.classifierName,
+          classifierId: models.classifierId,
+          class: args.class,
+          ...meta,
+          ...cls,
+          image: pngDataUrl(bytes),
+        },
+        { etag: args.etag, cacheControl: LIVE },
+      );
+    });
   });
 }
 
@@ -166,14 +164,12 @@ export function registerLive(app: OpenAPIHono<AppEnv>): void {
       const etag = domainEtag(domain, 'render', ids, q);
       const nm = notModified(c, etag, LIVE);
       if (nm) return nm;
-      return viaCache(c, etag, () =>
-        renderOne(c, {
-          ...q,
-          domain,
-          etag,
-          style: (m, k) => ({ s: k.seedStyle(m.generator, q.seed, q.class), meta: { seed: q.seed } }),
-        }),
-      );
+      return renderOne(c, {
+        ...q,
+        domain,
+        etag,
+        style: (m, k) => ({ s: k.seedStyle(m.generator, q.seed, q.class), meta: { seed: q.seed } }),
+      });
     },
   );
 
@@ -206,36 +202,34 @@ export function registerLive(app: OpenAPIHono<AppEnv>): void {
       const etag = domainEtag(domain, 'render-post', ids, b, st?.key ?? null);
       const nm = notModified(c, etag, LIVE);
       if (nm) return nm;
-      return viaCache(c, etag, () =>
-        renderOne(c, {
-          ...b,
-          domain,
-          etag,
-          style: (m, k) => {
-            const S = m.generator.styleSize;
-            let s: Float32Array;
-            if (b.style !== undefined) {
-              if (b.style.length !== S)
-                throw badField('style', 'validation', `style must have S = ${S} values, got ${b.style.length}`);
-              s = Float32Array.from(b.style);
-            } else s = k.seedStyle(m.generator, b.seed!, b.class);
-            const edits = k.applyStyleEdits(
-              m.generator,
-              s,
-              b.edits,
-              (dim) => classRanking(st!.sums, st!.layout, b.class).byIndex.get(dim)!.std,
-            );
-            return {
-              s,
-              meta: {
-                ...(b.seed === undefined ? {} : { seed: b.seed }),
-                edits,
-                ...(st ? { statistics: statisticsJson(st) } : {}),
-              },
-            };
-          },
-        }),
-      );
+      return renderOne(c, {
+        ...b,
+        domain,
+        etag,
+        style: (m, k) => {
+          const S = m.generator.styleSize;
+          let s: Float32Array;
+          if (b.style !== undefined) {
+            if (b.style.length !== S)
+              throw badField('style', 'validation', `style must have S = ${S} values, got ${b.style.length}`);
+            s = Float32Array.from(b.style);
+          } else s = k.seedStyle(m.generator, b.seed!, b.class);
+          const edits = k.applyStyleEdits(
+            m.generator,
+            s,
+            b.edits,
+            (dim) => classRanking(st!.sums, st!.layout, b.class).byIndex.get(dim)!.std,
+          );
+          return {
+            s,
+            meta: {
+              ...(b.seed === undefined ? {} : { seed: b.seed }),
+              edits,
+              ...(st ? { statistics: statisticsJson(st) } : {}),
+            },
+          };
+        },
+      });
     },
   );
 

@@ -13,10 +13,10 @@ import { dimStart, type DimStart, type DirectionChoice } from '../../core/analys
 import { compactResult } from '../../core/analysis/derived-options.js';
 import type { ShiftEvaluation } from '../../core/analysis/traversal.js';
 import { styleDimName } from '../../core/generator/style-layout.js';
-import { classifierEntry, getCatalog, liveCompute } from '../isolate-models.js';
+import { classifierEntry, getCatalog } from '../isolate-models.js';
 import { catalogLayout, pendingResultResponse } from '../services/result-lookup.js';
 import { domainEtag } from '../result-cache.js';
-import { LIVE, json, keep, viaCache, notModified, png, pngDataUrl, type AppContext, type AppEnv } from '../http.js';
+import { LIVE, json, notModified, png, pngDataUrl, type AppContext, type AppEnv } from '../http.js';
 import { LIMITS } from '../limits.js';
 import { ProblemError, badField, errorResponses } from '../problem.js';
 import {
@@ -32,11 +32,8 @@ import {
 import { LiveCornerCase, TraversalResponse } from '../live-schemas.js';
 import { checkClass, checkDim, liveStats, statisticsJson, type LiveStats } from '../style.js';
 import { modelIds } from '../services/model-ids.js';
-import { limitedCompute } from '../live-limit.js';
+import { cachedLiveCall, type LiveCallModels, type LiveCompute } from '../services/live-call.js';
 import { timed } from '../server-timing.js';
-
-type LiveCompute = Awaited<ReturnType<typeof liveCompute>>;
-type Models = Awaited<ReturnType<LiveCompute['getModels']>>;
 
 const round = (v: number, d = 6) => Math.round(v * 10 ** d) / 10 ** d;
 const roundOrNull = (v: number | null, d = 4) => (v === null ? null : round(v, d));
@@ -131,7 +128,7 @@ async function liveDimRoute<
   kind: 'traversal' | 'corner-case',
   q: Q,
   needsDirection: (q: Q) => boolean,
-  compute: (q: Q, models: Models, st: LiveStats, etag: string, k: LiveCompute) => Promise<Response>,
+  compute: (q: Q, models: LiveCallModels, st: LiveStats, etag: string, k: LiveCompute) => Promise<Response>,
 ): Promise<Response> {
   const { domain, ...keyed } = q;
   const catalog = await getCatalog(c.env);
@@ -160,13 +157,7 @@ async function liveDimRoute<
   const etag = domainEtag(domain, kind, await modelIds(c, q.classifier, domain), keyed, st.key);
   const nm = notModified(c, etag, LIVE);
   if (nm) return nm;
-  return viaCache(c, etag, () =>
-    limitedCompute(c.env, async () => {
-      const k = await liveCompute();
-      const models = await k.getModels(c.env, q.classifier, keep(c), domain);
-      return compute(q, models, st, etag, k);
-    }),
-  );
+  return cachedLiveCall(c, etag, q.classifier, domain, (k, models) => compute(q, models, st, etag, k));
 }
 
 /** The start of a search: dim-start.ts with the request's direction (auto: the ranking's). */
@@ -182,6 +173,14 @@ function startOf(
   });
 }
 
+/** The replies of both routes: JSON or PNG, 202 while the sums are computed, 304 and the errors. */
+const liveDimResponses = (description: string, schema: z.ZodType) => ({
+  200: jsonOrPng(description, schema),
+  202: pendingResultResponse,
+  304: { description: 'Not modified' },
+  ...errorResponses(400, 404, 409, 422, 429, 503),
+});
+
 export function registerTraversal(app: OpenAPIHono<AppEnv>): void {
   app.openapi(
     createRoute({
@@ -190,12 +189,7 @@ export function registerTraversal(app: OpenAPIHono<AppEnv>): void {
       tags: ['live'],
       summary: 'Traverse one StyleSpace dim: frames as JSON plus a PNG strip',
       request: { query: TraversalQuery },
-      responses: {
-        200: jsonOrPng('Frames', TraversalResponse),
-        202: pendingResultResponse,
-        304: { description: 'Not modified' },
-        ...errorResponses(400, 404, 409, 422, 429, 503),
-      },
+      responses: liveDimResponses('Frames', TraversalResponse),
     }),
     (c) =>
       liveDimRoute(
@@ -277,12 +271,7 @@ export function registerTraversal(app: OpenAPIHono<AppEnv>): void {
       summary:
         'One corner-case search for (class, dim), as the cached corner cases search: the decision corner case and the p_true = 0.5 point',
       request: { query: CornerQuery },
-      responses: {
-        200: jsonOrPng('The corner case (or why there is none within the bound)', LiveCornerCase),
-        202: pendingResultResponse,
-        304: { description: 'Not modified' },
-        ...errorResponses(400, 404, 409, 422, 429, 503),
-      },
+      responses: liveDimResponses('The corner case (or why there is none within the bound)', LiveCornerCase),
     }),
     (c) =>
       liveDimRoute(

@@ -34,22 +34,27 @@ const RankingOfDim = z
   .strict()
   .nullable();
 
-const TraversalFrame = z
-  .object({
-    shift: z.number(),
-    pTrue: z.number(),
-    predicted: z.number().int(),
-    runnerUp: z.number().int(),
-    pRunnerUp: z.number(),
-  })
-  .strict()
-  .openapi('TraversalFrame');
+/** Where a traversal stands at one shift: p_true and the two leading classes (a frame, a boundary point). */
+const frameFields = {
+  shift: z.number(),
+  pTrue: z.number(),
+  predicted: z.number().int(),
+  runnerUp: z.number().int(),
+  pRunnerUp: z.number(),
+};
 
-const common = {
+const TraversalFrame = z.object(frameFields).strict().openapi('TraversalFrame');
+
+/** What a live one-dim answer is about: the models, the class and the dim. */
+const subject = {
   generatorId: z.string(),
   classifier: z.string(),
   class: z.number().int(),
   dim: z.number().int(),
+};
+
+const common = {
+  ...subject,
   name: z.string().openapi({ description: 'layer:channel of the dim' }),
   std: z
     .number()
@@ -118,11 +123,7 @@ const RankedDimJson = z
 
 export const BoundaryPoint = z
   .object({
-    shift: z.number(),
-    pTrue: z.number(),
-    predicted: z.number().int(),
-    runnerUp: z.number().int(),
-    pRunnerUp: z.number(),
+    ...frameFields,
     image: z.string().openapi({ description: 'PNG data URL' }),
   })
   .strict()
@@ -157,10 +158,7 @@ export const SkippedJson = z
 
 export const LiveCornerCase = z
   .object({
-    generatorId: z.string(),
-    classifier: z.string(),
-    class: z.number().int(),
-    dim: z.number().int(),
+    ...subject,
     name: z.string(),
     std: z.number(),
     direction: Direction,

@@ -7,8 +7,9 @@
  * button: choosing it fires `faultlines-select` ({ class, dim }) for the page to open that traversal.
  */
 import { css, html, type TemplateResult } from 'lit';
-import { ARROW, classifierTitle, getJson, intAttribute } from './api.js';
-import { FaultlinesElement, baseStyles } from './base.js';
+import { ARROW, getJson } from './api.js';
+import { baseStyles } from './base.js';
+import { ClassViewElement } from './class-view.js';
 
 interface Point {
   shift: number;
@@ -50,8 +51,7 @@ const halfCaption = (k: number, p: Point | null) =>
     ? 'p_true < 0.5 at the start'
     : `p_true 0.5 at ${p.shift.toFixed(2)}: ${p.predicted === k ? `still ${k}` : `→ ${p.predicted}`}`;
 
-export class CornerCases extends FaultlinesElement {
-  static override properties = { ...FaultlinesElement.properties, class: { type: String } };
+export class CornerCases extends ClassViewElement {
   static override styles = [
     baseStyles,
     css`
@@ -78,21 +78,7 @@ export class CornerCases extends FaultlinesElement {
     `,
   ];
 
-  declare class: string;
   private classes: ClassCases[] = [];
-  private classifierName = '';
-
-  constructor() {
-    super();
-    this.class = '';
-  }
-
-  protected loadKey(): string {
-    return `${this.classifier}|${this.class}`;
-  }
-
-  /** The class shown (null: all); set by a successful load only. */
-  private shownClass: number | null = null;
 
   protected override heading(): string {
     const k = this.shownClass;
@@ -100,18 +86,14 @@ export class CornerCases extends FaultlinesElement {
   }
 
   protected async load(signal: AbortSignal): Promise<void> {
-    // Nothing of an earlier classifier or class may stay in the heading if this load fails.
-    this.classifierName = '';
-    this.shownClass = null;
-    const cls = intAttribute('class', this.class, 0, 9999);
+    const cls = this.startLoad();
     const r = await getJson(
       this.base,
       '/v1/corner-cases',
       this.scoped({ classifier: this.classifier, class: cls }),
       this.requestOptions(signal),
     );
-    this.classifierName = classifierTitle(r.classifier);
-    this.shownClass = cls;
+    this.loaded(r.classifier, cls);
     this.classes = r.payload.classes;
   }
 

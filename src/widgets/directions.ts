@@ -9,8 +9,9 @@
  * it, that class's. Each dim is a button: choosing it fires `faultlines-select` ({ dim, class }).
  */
 import { css, html, type TemplateResult } from 'lit';
-import { ARROW, classifierTitle, getJson, intAttribute } from './api.js';
-import { FaultlinesElement, baseStyles } from './base.js';
+import { ARROW, getJson, intAttribute } from './api.js';
+import { baseStyles } from './base.js';
+import { ClassViewElement } from './class-view.js';
 
 // As served by /v1/directions; type-only imports, so nothing of zod or the core enters the bundle.
 import type {
@@ -27,8 +28,8 @@ const EFFECTS_SHOWN = 2;
 
 const signed = (v: number) => `${v >= 0 ? '+' : '−'}${Math.abs(v).toFixed(2)}`;
 
-export class Directions extends FaultlinesElement {
-  static override properties = { ...FaultlinesElement.properties, class: { type: String }, top: { type: String } };
+export class Directions extends ClassViewElement {
+  static override properties = { ...ClassViewElement.properties, top: { type: String } };
   static override styles = [
     baseStyles,
     css`
@@ -47,21 +48,17 @@ export class Directions extends FaultlinesElement {
     `,
   ];
 
-  declare class: string;
   declare top: string;
   private set: DirectionsSet | null = null;
   private payload: DirectionsPayload | null = null;
-  private classifierName = '';
-  private shownClass: number | null = null;
 
   constructor() {
     super();
-    this.class = '';
     this.top = '';
   }
 
-  protected loadKey(): string {
-    return `${this.classifier}|${this.class}|${this.top}`;
+  protected override loadKey(): string {
+    return `${super.loadKey()}|${this.top}`;
   }
 
   protected override heading(): string {
@@ -70,12 +67,9 @@ export class Directions extends FaultlinesElement {
   }
 
   protected async load(signal: AbortSignal): Promise<void> {
-    // Nothing of an earlier classifier or class may stay in the heading if this load fails.
-    this.classifierName = '';
-    this.shownClass = null;
     this.set = null;
     this.payload = null;
-    const cls = intAttribute('class', this.class, 0, 9999);
+    const cls = this.startLoad();
     intAttribute('top', this.top, 1, 4096);
     const r = await getJson(
       this.base,
@@ -85,8 +79,7 @@ export class Directions extends FaultlinesElement {
     );
     const payload = r.payload as DirectionsPayload;
     this.payload = payload;
-    this.classifierName = classifierTitle(r.classifier);
-    this.shownClass = cls;
+    this.loaded(r.classifier, cls);
     this.set = cls === null ? payload.all : (payload.classes.find((c) => c.classIndex === cls) ?? null);
   }
 

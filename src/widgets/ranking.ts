@@ -8,16 +8,16 @@
  * ({ dim, class }) for the page to open that traversal.
  */
 import { css, html, type TemplateResult } from 'lit';
-import { ARROW, ApiError, classifierTitle, getImageUrl, getJson, intAttribute, pct } from './api.js';
-import { FaultlinesElement, baseStyles } from './base.js';
+import { ARROW, ApiError, getImageUrl, getJson, intAttribute, pct } from './api.js';
+import { baseStyles } from './base.js';
+import { ClassViewElement } from './class-view.js';
 
 // As served by /v1/rankings; a type-only import, so nothing of the core enters the widgets bundle.
 import type { RankedDim } from '../core/analysis/ranking.js';
 
-export class Ranking extends FaultlinesElement {
+export class Ranking extends ClassViewElement {
   static override properties = {
-    ...FaultlinesElement.properties,
-    class: { type: String },
+    ...ClassViewElement.properties,
     top: { type: String },
     thumbClass: { type: String, attribute: 'thumb-class' },
     thumbs: { type: String },
@@ -48,27 +48,24 @@ export class Ranking extends FaultlinesElement {
     `,
   ];
 
-  declare class: string;
   declare top: string;
   declare thumbClass: string;
   declare thumbs: string;
   private dims: RankedDim[] = [];
   private accuracy: number | null = null;
-  private classifierName = '';
   /** Per dim: the thumbnail's object URL, or why it failed. */
   private thumbUrls = new Map<number, { url: string } | { error: string }>();
   private thumbParams = { classifier: '', class: 0 };
 
   constructor() {
     super();
-    this.class = '';
     this.top = '10';
     this.thumbClass = '';
     this.thumbs = 'true';
   }
 
-  protected loadKey(): string {
-    return `${this.classifier}|${this.class}|${this.top}`;
+  protected override loadKey(): string {
+    return `${super.loadKey()}|${this.top}`;
   }
 
   protected override heading(): string {
@@ -76,15 +73,9 @@ export class Ranking extends FaultlinesElement {
     return `Most influential dims${k === null ? '' : ` for class ${k}`}${this.classifierName ? ` — ${this.classifierName}` : ''}`;
   }
 
-  /** The class of the ranking shown (null: global); set by a successful load only. */
-  private shownClass: number | null = null;
-
   protected async load(signal: AbortSignal): Promise<void> {
-    // Nothing of an earlier classifier or class may stay in the heading if this load fails.
-    this.classifierName = '';
-    this.shownClass = null;
     this.clearThumbs();
-    const cls = intAttribute('class', this.class, 0, 9999);
+    const cls = this.startLoad();
     const top = intAttribute('top', this.top, 1, 50, 10)!;
     const thumbClass = cls ?? intAttribute('thumb-class', this.thumbClass, 0, 9999, 0)!;
     const r = await getJson(
@@ -95,8 +86,7 @@ export class Ranking extends FaultlinesElement {
     );
     this.dims = r.payload.dims;
     this.accuracy = r.accuracy ?? null;
-    this.classifierName = classifierTitle(r.classifier);
-    this.shownClass = cls;
+    this.loaded(r.classifier, cls);
     this.thumbParams = { classifier: this.classifier, class: thumbClass };
     if (this.thumbs !== 'false') await Promise.all(this.dims.map((d) => this.loadThumb(d.index, signal)));
   }

@@ -66,6 +66,25 @@ export const baseStyles = css`
   }
 `;
 
+/** The table of dims the ranking and directions widgets draw, a dim a row, each with its pick button. */
+export const dimTableStyles = css`
+  table { border-collapse: collapse; width: 100%; }
+  th, td { text-align: left; padding: 3px 6px; border-bottom: 1px solid var(--faultlines-border, #e6e9ef); vertical-align: middle; }
+  th { font-size: 12px; color: var(--faultlines-muted, #5b6475); font-weight: 500; }
+  td.num { font-variant-numeric: tabular-nums; text-align: right; }
+  button.pick {
+    font: inherit;
+    font-family: ui-monospace, SFMono-Regular, Menlo, monospace;
+    padding: 0 6px;
+    border: 1px solid var(--faultlines-border, #d8dde6);
+    border-radius: 4px;
+    background: transparent;
+    color: inherit;
+    cursor: pointer;
+  }
+  button.pick:hover, button.pick:focus-visible { border-color: var(--faultlines-accent, #3461c1); }
+`;
+
 export abstract class FaultlinesElement extends LitElement {
   static override properties: PropertyDeclarations = {
     api: { type: String },

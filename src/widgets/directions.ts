@@ -10,7 +10,7 @@
  */
 import { css, html, type TemplateResult } from 'lit';
 import { ARROW, getJson, intAttribute } from './api.js';
-import { baseStyles } from './base.js';
+import { baseStyles, dimTableStyles } from './base.js';
 import { ClassViewElement } from './class-view.js';
 
 // As served by /v1/directions; type-only imports, so nothing of zod or the core enters the bundle.
@@ -32,17 +32,13 @@ export class Directions extends ClassViewElement {
   static override properties = { ...ClassViewElement.properties, top: { type: String } };
   static override styles = [
     baseStyles,
+    dimTableStyles,
     css`
-      table { border-collapse: collapse; width: 100%; }
-      th, td { text-align: left; padding: 3px 6px; border-bottom: 1px solid var(--faultlines-border, #e6e9ef); vertical-align: middle; }
-      th { font-size: 12px; color: var(--faultlines-muted, #5b6475); font-weight: 500; }
-      td.num { font-variant-numeric: tabular-nums; text-align: right; white-space: nowrap; }
+      td.num { white-space: nowrap; }
       td.label { font-weight: 600; }
       td.label.unchanged { font-weight: 400; color: var(--faultlines-muted, #5b6475); }
       td.effects { font-size: 12px; font-variant-numeric: tabular-nums; }
       td.strip img { height: 32px; }
-      button.pick { font: inherit; font-family: ui-monospace, SFMono-Regular, Menlo, monospace; padding: 0 6px; border: 1px solid var(--faultlines-border, #d8dde6); border-radius: 4px; background: transparent; color: inherit; cursor: pointer; }
-      button.pick:hover, button.pick:focus-visible { border-color: var(--faultlines-accent, #3461c1); }
       p.why { margin: 8px 0 0; }
       .none { color: var(--faultlines-muted, #5b6475); }
     `,

@@ -9,7 +9,7 @@
  */
 import { css, html, type TemplateResult } from 'lit';
 import { ARROW, ApiError, getImageUrl, getJson, intAttribute, pct } from './api.js';
-import { baseStyles } from './base.js';
+import { baseStyles, dimTableStyles } from './base.js';
 import { ClassViewElement } from './class-view.js';
 
 // As served by /v1/rankings; a type-only import, so nothing of the core enters the widgets bundle.
@@ -24,27 +24,13 @@ export class Ranking extends ClassViewElement {
   };
   static override styles = [
     baseStyles,
+    dimTableStyles,
     css`
-      table { border-collapse: collapse; width: 100%; }
-      th, td { text-align: left; padding: 3px 6px; border-bottom: 1px solid var(--faultlines-border, #e6e9ef); vertical-align: middle; }
-      th { font-size: 12px; color: var(--faultlines-muted, #5b6475); font-weight: 500; }
-      td.num { font-variant-numeric: tabular-nums; text-align: right; }
       .bar { height: 8px; background: var(--faultlines-accent, #3461c1); border-radius: 4px; min-width: 1px; }
       td.thumb img { height: 32px; }
       /* Header text for screen readers only (the column's content speaks for itself visually). */
       .vh { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap; }
       td.thumb .thumb-err { color: #8a1c1c; font-size: 12px; }
-      button.pick {
-        font: inherit;
-        font-family: ui-monospace, SFMono-Regular, Menlo, monospace;
-        padding: 0 6px;
-        border: 1px solid var(--faultlines-border, #d8dde6);
-        border-radius: 4px;
-        background: transparent;
-        color: inherit;
-        cursor: pointer;
-      }
-      button.pick:hover, button.pick:focus-visible { border-color: var(--faultlines-accent, #3461c1); }
     `,
   ];
 

@@ -43,6 +43,10 @@ const BATCHES = [1, 16, 64] as const;
 /** Gradients per timed call, so that every call runs long enough to time (as bench:core). */
 const ROUNDS_PER_CALL: Record<number, number> = { 1: 32, 16: 4, 64: 1 };
 const SHIFTS = [0, 0.25, 0.5, 0.75, 1, 1.25, 1.5, 1.75, 2];
+/** The dims the 9-frame forward traverses: one in the first layer, one in the last block. */
+const NINE_FRAME_DIMS = [0, 500];
+/** 9-frame forwards per timed call (one is ~15-35 ms: too short to time alone on a shared machine). */
+const NINE_FRAME_CALLS = 8;
 /** Debian's OpenBLAS built with OpenMP; first on the library path it provides the BLAS PyTorch links (libblas.so.3). */
 const OPENBLAS_OPENMP = '/usr/lib/x86_64-linux-gnu/openblas-openmp';
 /**
@@ -380,47 +384,55 @@ if (checkPass) {
     process.stderr.write(`batch ${batch}: ${JSON.stringify(timing[`gradientBatch${batch}`])}\n`);
   }
 
-  // 9-frame forward (render + classify, images and probabilities read back), as bench:core times it.
+  // 9-frame forward (render + classify, images and probabilities read back), as bench:core times it,
+  // along a dim of the first layer (0: every layer runs at the full batch) and one of the last
+  // block (500: the layers before it run once, SynthesisOptions.sharedStyleDims; PyTorch runs all).
   const { s, w, labels } = populationStyles(models, { seed: 1, count: 1_000_000, classIndex: 3 }, 0, 1);
   w.dispose();
   const s0 = (await s.data()) as Float32Array;
   s.dispose();
-  const dim = 0;
-  const framesHost = new Float32Array(SHIFTS.length * s0.length);
-  SHIFTS.forEach((shift, i) => {
-    framesHost.set(s0, i * s0.length);
-    framesHost[i * s0.length + dim] += shift;
-  });
-  await Promise.all(
-    peers.map((p) =>
-      p.request({ cmd: 'setup', key: 'frames', s: b64(framesHost), labels: SHIFTS.map(() => labels[0]) }),
-    ),
-  );
-  const loadBefore = loadAverage();
-  const frames = (m: AnalysisModels) => async () =>
-    void (await evaluateShifts(m, { s0, classIndex: labels[0], dim, std: 1, direction: 1 }, SHIFTS, true));
-  const times = await interleaved(
-    [
-      { name: PROJECT, run: frames(models) },
-      { name: UNCACHED, run: frames(uncached) },
-      { name: UNFUSED, run: frames(unfused) },
-      ...peers.map((p) => ({
-        name: p.name,
-        run: async () => void (await p.request({ cmd: 'forward', key: 'frames', rounds: 1 })),
-      })),
-    ],
-    15,
-  );
-  const ms = Object.fromEntries(Object.entries(times).map(([k, t]) => [k, 1000 * median(t)]));
-  timing.nineFrameForward = {
-    medianMs: Object.fromEntries(Object.entries(ms).map(([k, v]) => [k, round(v)])),
-    /** Peer time over project time: above 1, the project is faster. */
-    projectSpeedupOverPeer: Object.fromEntries(peers.map((p) => [p.name, round(ms[p.name] / ms[PROJECT])])),
-    uncachedProjectSpeedupOverPeer: Object.fromEntries(peers.map((p) => [p.name, round(ms[p.name] / ms[UNCACHED])])),
-    weightCacheSpeedup: round(ms[UNCACHED] / ms[PROJECT]),
-    fusedEpilogueSpeedup: round(ms[UNFUSED] / ms[PROJECT]),
-    loadAverage: { before: loadBefore, after: loadAverage() },
-  };
+  for (const dim of NINE_FRAME_DIMS) {
+    const key = `frames-${dim}`;
+    const framesHost = new Float32Array(SHIFTS.length * s0.length);
+    SHIFTS.forEach((shift, i) => {
+      framesHost.set(s0, i * s0.length);
+      framesHost[i * s0.length + dim] += shift;
+    });
+    await Promise.all(
+      peers.map((p) => p.request({ cmd: 'setup', key, s: b64(framesHost), labels: SHIFTS.map(() => labels[0]) })),
+    );
+    const loadBefore = loadAverage();
+    const frames = (m: AnalysisModels) => async () => {
+      for (let c = 0; c < NINE_FRAME_CALLS; c++)
+        await evaluateShifts(m, { s0, classIndex: labels[0], dim, std: 1, direction: 1 }, SHIFTS, true);
+    };
+    const times = await interleaved(
+      [
+        { name: PROJECT, run: frames(models) },
+        { name: UNCACHED, run: frames(uncached) },
+        { name: UNFUSED, run: frames(unfused) },
+        ...peers.map((p) => ({
+          name: p.name,
+          run: async () => void (await p.request({ cmd: 'forward', key, rounds: NINE_FRAME_CALLS })),
+        })),
+      ],
+      15,
+    );
+    const perCall = Object.fromEntries(Object.entries(times).map(([k, t]) => [k, t.map((x) => x / NINE_FRAME_CALLS)]));
+    const ms = Object.fromEntries(Object.entries(perCall).map(([k, t]) => [k, 1000 * median(t)]));
+    timing[dim === 0 ? 'nineFrameForward' : `nineFrameForwardDim${dim}`] = {
+      dim,
+      callsPerRound: NINE_FRAME_CALLS,
+      medianMs: Object.fromEntries(Object.entries(ms).map(([k, v]) => [k, round(v)])),
+      /** Peer time over project time: above 1, the project is faster. */
+      projectSpeedupOverPeer: Object.fromEntries(peers.map((p) => [p.name, round(ms[p.name] / ms[PROJECT])])),
+      uncachedProjectSpeedupOverPeer: Object.fromEntries(peers.map((p) => [p.name, round(ms[p.name] / ms[UNCACHED])])),
+      weightCacheSpeedup: round(ms[UNCACHED] / ms[PROJECT]),
+      fusedEpilogueSpeedup: round(ms[UNFUSED] / ms[PROJECT]),
+      secondsPerCall: perCall,
+      loadAverage: { before: loadBefore, after: loadAverage() },
+    };
+  }
 }
 for (const p of peers) p.close();
 

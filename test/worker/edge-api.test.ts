@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { DEFAULT_SWEEP, type ResultsIndex } from '../../src/protocol/result-keys.js';
 import type { DerivedKind } from '../../src/core/analysis/derived-results.js';
-import { DERIVED_PAYLOAD_SCHEMAS } from '../../src/worker/jobs/payloads.js';
+import { DERIVED_PAYLOAD_SCHEMAS } from '../../src/protocol/derived-payloads.js';
 import { populationSpecHash } from '../../src/core/analysis/population.js';
 import type { AnalysisModels } from '../../src/core/analysis/analysis-models.js';
 import { CrossingTraversal, LiveCornerCase, RangeTraversal } from '../../src/worker/live-schemas.js';

@@ -1,31 +1,12 @@
 /**
- * The shape of an embeddings payload (the seeded built-in ones and a job's alike:
- * src/core/analysis/embedding.ts `EmbeddingResult`), and the check of a runner's embeddings result
- * against the job that asked for it before it becomes an immutable, served result.
+ * The check of a runner's embeddings result against the job that asked for it before it becomes an
+ * immutable, served result. The payload's shape is src/protocol/embeddings-payload.ts.
  */
-import { z } from '@hono/zod-openapi';
-import { EMBEDDING_SCHEMA } from '../../core/analysis/schema-versions.js';
 import { parseEmbeddingsOptions } from '../../core/analysis/embeddings-options.js';
 import type { JobSpec } from '../../protocol/job.js';
 import { ProblemError } from '../problem.js';
-import { finite, parsePayload, payloadError, type PayloadFrame } from './payloads.js';
-
-export const EmbeddingsPayloadSchema = z.object({
-  schema: z.literal(EMBEDDING_SCHEMA),
-  count: z.number().int().positive(),
-  labels: z.array(z.number().int().nonnegative()),
-  correct: z.array(z.union([z.literal(0), z.literal(1)])),
-  k: z.number().int().positive(),
-  spaces: z.array(
-    z.object({
-      space: z.enum(['Z', 'W', 'S']),
-      dims: z.number().int().positive(),
-      points: z.array(z.tuple([finite, finite])),
-      // NaN (no mis- or no well-classified sample among the points) is stored as null.
-      knnAuroc: z.number().min(0).max(1).nullable(),
-    }),
-  ),
-});
+import { EmbeddingsPayloadSchema } from '../../protocol/embeddings-payload.js';
+import { parsePayload, payloadError, type PayloadFrame } from './payloads.js';
 
 /** The latent sizes of the generator the points are samples of. */
 export interface EmbeddingsFrame extends PayloadFrame {

@@ -1,23 +1,22 @@
 /**
  * Checks of a runner's result for a derived kind (histograms, accuracy curves, corner cases, directions)
- * before it becomes an immutable, served result: its schema (no unknown fields), its sizes against
+ * before it becomes an immutable, served result: its schema (src/protocol/derived-payloads.ts and
+ * src/protocol/directions.ts; no unknown fields), its sizes against
  * the generator (S, classes) and the job's options, its internal consistency (counts that add up,
  * bins that tile [0, 1], dims inside S) and the spec hash of (models, population) it was computed
- * for. The ranking sums' own checks are in routes/runner.ts.
+ * for. The ranking sums' own checks are in routes/runner.ts (their shape: src/protocol/ranking-sums.ts).
  */
-import { z } from '@hono/zod-openapi';
-import {
-  ACCURACY_CURVE_SCHEMA,
-  CORNER_CASES_SCHEMA,
-  FLIP_SUFFICIENCY_SCHEMA,
-  FRONTIER_SCHEMA,
-  HISTOGRAMS_SCHEMA,
-} from '../../core/analysis/schema-versions.js';
+import type { z } from '@hono/zod-openapi';
 import { parseDerivedOptions, resultSpecHash, type DerivedKind } from '../../core/analysis/derived-options.js';
 import { counterfactualFrames } from '../../core/analysis/counterfactual-options.js';
 import { ProblemError } from '../problem.js';
 import type { JobSpec } from '../../protocol/job.js';
-import { DirectionDimSchema, DirectionsPayloadSchema, type DirectionsSet } from '../../protocol/directions.js';
+import { DirectionsPayloadSchema, type DirectionsSet } from '../../protocol/directions.js';
+import {
+  AccuracyCurvesPayloadSchema,
+  CornerCasesPayloadSchema,
+  HistogramsPayloadSchema,
+} from '../../protocol/derived-payloads.js';
 
 /** The shape of a result, as the checks need it. */
 export interface PayloadFrame {
@@ -41,197 +40,6 @@ export function parsePayload<S extends z.ZodType>(schema: S, payload: unknown): 
   return parsed.data;
 }
 
-export const finite = z.number().refine(Number.isFinite, 'must be finite');
-const count = z.number().int().nonnegative();
-const unit = z.number().min(0).max(1);
-/** NaN (an empty group or bin) is stored as null. */
-const unitOrNull = unit.nullable();
-/** One 32x32 gray PNG as a data URL (about 1.4 KB; 16 KiB is far above any). */
-const PNG_URL = /^data:image\/png;base64,iVBORw0KGgo[A-Za-z0-9+/]*={0,2}$/;
-const pngUrl = z
-  .string()
-  .max(16 * 1024)
-  .regex(PNG_URL, 'must be a PNG data URL');
-const LIST_MAX = 4096;
-
-const Histograms = z
-  .object({
-    schema: z.literal(HISTOGRAMS_SCHEMA),
-    specHash: z.string().min(1),
-    wellCount: count,
-    misCount: count,
-    dims: z
-      .array(
-        z
-          .object({
-            dim: count,
-            group: z.enum(['top', 'random']),
-            rank: z.number().int().min(1).nullable(),
-            edges: z.array(finite).max(LIST_MAX),
-            well: z.array(count).max(LIST_MAX),
-            mis: z.array(count).max(LIST_MAX),
-            ks: unitOrNull,
-            auroc: unitOrNull,
-          })
-          .strict(),
-      )
-      .max(LIST_MAX),
-    meanKsTop: unitOrNull,
-    meanKsRandom: unitOrNull,
-  })
-  .strict();
-
-const Group = {
-  count,
-  correct: count,
-  accuracy: unitOrNull,
-  ciLow: unitOrNull,
-  ciHigh: unitOrNull,
-  sparse: z.boolean(),
-};
-const Bin = z.object({ lo: unit, hi: unit, ...Group }).strict();
-/** NaN (no group of minCount samples) is stored as null. */
-const Robustness = z.object({ score: unitOrNull, ciLow: unitOrNull, ciHigh: unitOrNull, samples: count }).strict();
-const AccuracyCurves = z
-  .object({
-    schema: z.literal(ACCURACY_CURVE_SCHEMA),
-    specHash: z.string().min(1),
-    classIndex: z.null(),
-    dims: z.array(count).max(LIST_MAX),
-    centredOn: z.enum(['well-classified', 'all']),
-    centres: z.enum(['pooled', 'per-class']),
-    normalisation: z
-      .object({
-        scale: finite.positive(),
-        percentile: z.number().gt(0).max(100),
-        minDistance: finite.min(0),
-        maxDistance: finite.min(0),
-      })
-      .strict(),
-    minCount: count,
-    bootstrap: z.object({ resamples: count.max(100_000), seed: count }).strict(),
-    count,
-    curves: z
-      .array(
-        z
-          .object({
-            classifier: z.string().max(128),
-            bins: z.array(Bin).max(LIST_MAX),
-            beyond: z.object(Group).strict(),
-            robustness: Robustness,
-            accuracy: unit,
-          })
-          .strict(),
-      )
-      .max(64),
-  })
-  .strict();
-
-const Shown = { pTrue: unit, predicted: count, image: pngUrl };
-const Point = z
-  .object({ shift: finite.min(0), pTrue: unit, predicted: count, runnerUp: count, pRunnerUp: unit, image: pngUrl })
-  .strict();
-const Share = z
-  .object({ samples: count, flipped: count, share: unitOrNull, ciLow: unitOrNull, ciHigh: unitOrNull })
-  .strict();
-const FlipSufficiency = z
-  .object({
-    schema: z.literal(FLIP_SUFFICIENCY_SCHEMA),
-    ks: z.array(z.number().int().min(1)).max(16),
-    ts: z.array(finite.positive()).max(16),
-    seed: count,
-    samples: count,
-    randomDims: z.array(z.array(count).max(LIST_MAX)).max(1024),
-    classifiers: z
-      .array(
-        z
-          .object({
-            classifier: z.string().max(128),
-            cells: z.array(z.object({ k: count, t: finite, top: Share, random: Share }).strict()).max(256),
-          })
-          .strict(),
-      )
-      .max(64),
-  })
-  .strict();
-const shiftOrNull = finite.min(0).nullable();
-const Frontier = z
-  .object({
-    schema: z.literal(FRONTIER_SCHEMA),
-    topDims: count,
-    maxSteps: finite,
-    dims: z.array(z.array(count).max(LIST_MAX)).max(1024),
-    classifiers: z
-      .array(
-        z
-          .object({
-            classifier: z.string().max(128),
-            median: shiftOrNull,
-            classes: z
-              .array(
-                z
-                  .object({
-                    classIndex: count,
-                    samples: count,
-                    median: shiftOrNull,
-                    q1: shiftOrNull,
-                    q3: shiftOrNull,
-                    censored: unitOrNull,
-                  })
-                  .strict(),
-              )
-              .max(1024),
-          })
-          .strict(),
-      )
-      .max(64),
-  })
-  .strict();
-const CornerCases = z
-  .object({
-    schema: z.literal(CORNER_CASES_SCHEMA),
-    specHash: z.string().min(1),
-    maxSteps: finite,
-    tolerance: finite,
-    classes: z
-      .array(
-        z
-          .object({
-            classIndex: count,
-            start: z.object(Shown).strict(),
-            cases: z
-              .array(
-                z
-                  .object({
-                    dim: DirectionDimSchema,
-                    decision: Point,
-                    pTrueHalf: Point.nullable(),
-                  })
-                  .strict(),
-              )
-              .max(LIST_MAX),
-            skipped: z
-              .array(
-                z
-                  .object({
-                    dim: count,
-                    outcome: z.enum(['already-misclassified', 'no-flip', 'zero-variance']),
-                    reason: z.string().max(400),
-                    pTrueHalfShift: shiftOrNull,
-                  })
-                  .strict(),
-              )
-              .max(LIST_MAX),
-            counts: z.object({ tried: count, pTrueHalf: count, decision: count }).strict(),
-          })
-          .strict(),
-      )
-      .max(1024),
-    flipSufficiency: FlipSufficiency,
-    frontier: Frontier,
-  })
-  .strict();
-
 const sum = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0);
 
 function checkDims(field: string, dims: readonly number[], S: number): void {
@@ -244,7 +52,7 @@ function checkDims(field: string, dims: readonly number[], S: number): void {
 }
 
 function histograms(payload: unknown, frame: PayloadFrame, spec: JobSpec): void {
-  const p = parsePayload(Histograms, payload);
+  const p = parsePayload(HistogramsPayloadSchema, payload);
   const o = parseDerivedOptions('histograms', spec.options ?? {});
   const S = frame.styleSize;
   if (p.wellCount + p.misCount !== spec.count)
@@ -281,7 +89,7 @@ function histograms(payload: unknown, frame: PayloadFrame, spec: JobSpec): void 
 }
 
 function accuracyCurves(payload: unknown, frame: PayloadFrame, spec: JobSpec): void {
-  const p = parsePayload(AccuracyCurves, payload);
+  const p = parsePayload(AccuracyCurvesPayloadSchema, payload);
   const o = parseDerivedOptions('accuracy-curves', spec.options ?? {});
   if (p.count !== spec.count) throw payloadError('count', ` is ${p.count}, the sweep has ${spec.count} samples`);
   if (p.centres !== o.centres) throw payloadError('centres', ` is ${p.centres}, the options say ${o.centres}`);
@@ -345,7 +153,7 @@ function accuracyCurves(payload: unknown, frame: PayloadFrame, spec: JobSpec): v
 }
 
 function cornerCases(payload: unknown, frame: PayloadFrame, spec: JobSpec): void {
-  const p = parsePayload(CornerCases, payload);
+  const p = parsePayload(CornerCasesPayloadSchema, payload);
   const o = parseDerivedOptions('corner-cases', spec.options ?? {});
   const { styleSize: S, numClasses: K } = frame;
   if (p.maxSteps !== o.maxSteps) throw payloadError('maxSteps', ` is ${p.maxSteps}, the options say ${o.maxSteps}`);
@@ -515,14 +323,6 @@ function directions(payload: unknown, frame: PayloadFrame, spec: JobSpec): void 
   checkSet('all', p.all, null, o.dims, o.samples);
   p.classes.forEach((set, c) => checkSet(`classes.${c}`, set, c, o.classDims, o.classSamples));
 }
-
-/** The shape of each derived kind's payload (what the routes serve; tests check served results by it). */
-export const DERIVED_PAYLOAD_SCHEMAS: Record<DerivedKind, z.ZodType> = {
-  histograms: Histograms,
-  'accuracy-curves': AccuracyCurves,
-  'corner-cases': CornerCases,
-  directions: DirectionsPayloadSchema,
-};
 
 const CHECKS: Record<DerivedKind, (payload: unknown, frame: PayloadFrame, spec: JobSpec) => void> = {
   histograms: histograms,

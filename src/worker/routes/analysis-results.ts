@@ -35,7 +35,7 @@ import {
   resultEnvelope,
 } from '../services/result-lookup.js';
 import { DirectionDimSchema, DirectionsPayloadSchema } from '../../protocol/directions.js';
-import { DERIVED_PAYLOAD_SCHEMAS } from '../jobs/payloads.js';
+import { DERIVED_PAYLOAD_SCHEMAS } from '../../protocol/derived-payloads.js';
 
 const Common = { domain: DomainParam, classifier: ClassifierParam, ...SweepQuery };
 const RankingQuery = z.object({

@@ -14,7 +14,7 @@ import { ClassifierParam, DomainParam, FormatParam, ScaleParam, SweepQuery, json
 import { cachedLiveCall } from '../services/live-call.js';
 import { modelIds } from '../services/model-ids.js';
 import { Provenance, locate, missResponse, pendingResultResponse, resultEnvelope } from '../services/result-lookup.js';
-import { EmbeddingsPayloadSchema } from '../jobs/embeddings-payload.js';
+import { EmbeddingsPayloadSchema } from '../../protocol/embeddings-payload.js';
 
 const EmbeddingsQuery = z.object({
   domain: DomainParam,

@@ -14,7 +14,8 @@
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
 import { populationSpecHash } from '../../core/analysis/population-spec.js';
 import { DERIVED_KINDS, type DerivedKind } from '../../core/analysis/derived-options.js';
-import { checkDerivedPayload, finite, parsePayload, payloadError } from '../jobs/payloads.js';
+import { checkDerivedPayload, parsePayload, payloadError } from '../jobs/payloads.js';
+import { RankingSumsPayloadSchema } from '../../protocol/ranking-sums.js';
 import { checkEmbeddingsPayload } from '../jobs/embeddings-payload.js';
 import { checkExplainPayload } from '../jobs/explain-payload.js';
 import { GeneratorArchitectureSchema } from '../../core/generator/architecture.js';
@@ -39,19 +40,6 @@ import { DEFAULT_DOMAIN } from '../../core/data/domain.js';
 import { catalogLayout } from '../services/result-lookup.js';
 import { SECURITY } from '../auth.js';
 
-const RankingSumsPayload = z.object({
-  schema: z.literal('faultlines.ranking-sums/1'),
-  specHash: z.string().min(1),
-  ranges: z.array(z.tuple([z.number().int(), z.number().int()])).min(1),
-  styleSize: z.number().int().positive(),
-  numClasses: z.number().int().positive(),
-  count: z.array(z.number().int().nonnegative()),
-  correct: z.array(z.number().int().nonnegative()),
-  gradSum: z.array(finite),
-  gradSqSum: z.array(finite),
-  styleSum: z.array(finite),
-  styleSqSum: z.array(finite),
-});
 const bad = payloadError;
 
 /**
@@ -84,7 +72,7 @@ function checkPayload(
     return;
   }
   if (kind !== 'ranking-sums') throw new ProblemError(409, 'conflict', `jobs of kind ${kind} take no results`);
-  const p = parsePayload(RankingSumsPayload, payload);
+  const p = parsePayload(RankingSumsPayloadSchema, payload);
   if (p.styleSize !== S) throw bad('styleSize', ` is ${p.styleSize}, the generator's S is ${S}`);
   if (p.numClasses !== K) throw bad('numClasses', ` is ${p.numClasses}, the generator has ${K} classes`);
   for (const f of ['count', 'correct'] as const)

@@ -12,17 +12,11 @@
  */
 import { PALETTE, getJson } from '../widgets/index.js';
 import { aborted, esc, type PageContext, type View } from './context.js';
+import type { EmbeddingsPayload } from '../protocol/embeddings-payload.js';
 
-interface Space {
-  space: 'Z' | 'W' | 'S';
-  points: Array<[number, number]>;
-  knnAuroc: number;
-}
-interface Payload {
-  labels: number[];
-  correct: number[];
-  spaces: Space[];
-}
+type Payload = EmbeddingsPayload;
+/** A kNN AUROC to 2 decimals; null (stored NaN: no mis- or no well-classified point) as a dash. */
+const auroc = (v: number | null) => (v === null ? '—' : v.toFixed(2));
 interface Sample {
   index: number;
   class: number;
@@ -145,7 +139,7 @@ async function draw(): Promise<void> {
         data: { datasets },
         options: {
           plugins: {
-            title: { display: true, text: `${s.space} (kNN AUROC ${s.knnAuroc.toFixed(2)})` },
+            title: { display: true, text: `${s.space} (kNN AUROC ${auroc(s.knnAuroc)})` },
             legend: { display: false },
             tooltip: {
               callbacks: {
@@ -169,7 +163,7 @@ async function draw(): Promise<void> {
       },
       `UMAP of ${s.space} for ${s.points.length} samples (${misCount} misclassified), coloured by ` +
         `${mode === 'class' ? 'class' : mode === 'correct' ? 'correctness' : `correctness against ${otherName}`}: ` +
-        `${gs.map((g) => `${g.label} ${g.members.length}`).join(', ')}; kNN AUROC of misclassified vs correct ${s.knnAuroc.toFixed(2)}.`,
+        `${gs.map((g) => `${g.label} ${g.members.length}`).join(', ')}; kNN AUROC of misclassified vs correct ${auroc(s.knnAuroc)}.`,
       'chart tall',
     );
     keyboard(id);

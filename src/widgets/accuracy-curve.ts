@@ -13,23 +13,10 @@ import { css, html, type PropertyValues, type TemplateResult } from 'lit';
 import { classifierTitle, getJson } from './api.js';
 import { FaultlinesElement, baseStyles } from './base.js';
 import { Chart, PALETTE, themeColors } from './chart.js';
+import type { AccuracyCurveJson, AccuracyGroupJson } from '../protocol/derived-payloads.js';
 
-interface Group {
-  count: number;
-  /** null when empty (stored NaN). */
-  accuracy: number | null;
-  ciLow: number | null;
-  ciHigh: number | null;
-  sparse: boolean;
-}
-
-interface Curve {
-  classifier: string;
-  bins: Array<Group & { lo: number; hi: number }>;
-  beyond: Group;
-  robustness: { score: number | null; ciLow: number | null; ciHigh: number | null; samples: number };
-  accuracy: number;
-}
+type Group = AccuracyGroupJson;
+type Curve = AccuracyCurveJson;
 
 const f3 = (v: number | null) => (v === null || !Number.isFinite(v) ? '—' : v.toFixed(3));
 

@@ -10,28 +10,12 @@ import { css, html, type TemplateResult } from 'lit';
 import { ARROW, getJson } from './api.js';
 import { baseStyles } from './base.js';
 import { ClassViewElement } from './class-view.js';
+import type { ClassCornerCasesJson, CornerCaseJson, CornerCasePointJson } from '../protocol/derived-payloads.js';
 
-interface Point {
-  shift: number;
-  pTrue: number;
-  predicted: number;
-  runnerUp: number;
-  pRunnerUp: number;
-  image: string;
-}
-interface Case {
-  dim: { index: number; rank: number; layer: string; channel: number; direction: 'increase' | 'decrease' };
-  /** The decision corner case: the image is read as `predicted` (not the true class). */
-  decision: Point;
-  /** The paper's p_true = 0.5 point (null when p_true starts below 0.5). */
-  pTrueHalf: Point | null;
-}
-interface ClassCases {
-  classIndex: number;
-  start?: { pTrue: number; predicted: number; image: string };
-  cases: Case[];
-  skipped: Array<{ dim: number; outcome: string; reason: string; pTrueHalfShift: number | null }>;
-}
+/** A decision corner case is read as `predicted`, not the true class; pTrueHalf: p_true = 0.5 (null: below at the start). */
+type Case = CornerCaseJson;
+type ClassCases = ClassCornerCasesJson;
+type Point = CornerCasePointJson;
 
 /** A corner case's tooltip: its dim, rank, the class it is read as, where, and the two probabilities. */
 const caseTitle = (x: Case) =>

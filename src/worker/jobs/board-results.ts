@@ -5,10 +5,10 @@
  */
 import { domainField } from '../../protocol/catalog.js';
 import { RESULT_SCHEMA, type ResultKind, type StoredResult } from '../../protocol/result-keys.js';
-import type { JobSpec } from '../../protocol/job.js';
 import type { JobRow } from './board-schema.js';
 import type { MergeHead } from './merge.js';
 import { runnerPseudonym } from './pseudonym.js';
+import { storedSpec } from './board-rows.js';
 
 /** Runs a statement on the board's SQLite, counting its cost (JobBoard's `q`). */
 export type Query = <T>(query: string, ...bindings: unknown[]) => T[];
@@ -72,7 +72,7 @@ export function storedResult(
   computed: Record<string, unknown>[],
   payload: unknown,
 ): StoredResult {
-  const spec = JSON.parse(job.spec) as JobSpec;
+  const spec = storedSpec(job);
   return {
     schema: RESULT_SCHEMA,
     key: job.key,

@@ -2,7 +2,7 @@
  * A job board's rows as the API shows them (job and shard records), and a running shard's share of
  * the running sums its job row keeps.
  */
-import type { Job, JobSpec, Shard } from '../../protocol/job.js';
+import { JobSpecSchema, type Job, type JobSpec, type Shard } from '../../protocol/job.js';
 import { runnerPseudonym } from './pseudonym.js';
 import type { JobRow, ShardRow } from './board-schema.js';
 
@@ -106,7 +106,7 @@ export function jobRecord(r: JobRow, { expired, live, retryAt, lease, ownContact
     id: r.id,
     key: r.key,
     kind: r.kind,
-    spec: JSON.parse(r.spec) as JobSpec,
+    spec: storedSpec(r),
     // A running job whose every lease expired and nothing finished is waiting again: queued.
     status: blocked ? 'failed' : r.status === 'running' && live.n === 0 && r.n_done === 0 ? 'queued' : r.status,
     progress: {
@@ -126,4 +126,25 @@ export function jobRecord(r: JobRow, { expired, live, retryAt, lease, ownContact
     needs: r.needs === null ? null : { key: r.needs, jobId: pre?.id ?? null, status: pre?.status ?? null },
     runners: { lastContactAt: last === null ? null : iso(last), note },
   };
+}
+
+/**
+ * A job's stored spec, parsed by the protocol's schema: a row whose spec is not JSON or not a job
+ * spec (a corrupt or hand-edited store) is refused, naming the job and the first offending field,
+ * rather than served or computed from as a wrong shape.
+ */
+export function storedSpec(job: { id: string; spec: string }): JobSpec {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(job.spec);
+  } catch (e) {
+    throw new Error(`job ${job.id}: its stored spec is not JSON (${(e as Error).message})`);
+  }
+  const parsed = JobSpecSchema.safeParse(raw);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const field = ['spec', ...issue.path.map(String)].join('.');
+    throw new Error(`job ${job.id}: its stored spec is corrupt: ${field}: ${issue.message}`);
+  }
+  return parsed.data;
 }

@@ -12,6 +12,7 @@
 import { css, html, type TemplateResult } from 'lit';
 import { ApiError, getJson, intAttribute, numAttribute } from './api.js';
 import { FaultlinesElement, baseStyles } from './base.js';
+import type { TraversalFrame } from '../protocol/traversal-frame.js';
 
 const SCALE = 4;
 /** p_true to 3 decimals, small values in exponent form (so a change stays visible). */
@@ -19,13 +20,7 @@ const fmtP = (p: number) => (p >= 0.01 || p === 0 ? p.toFixed(3) : p.toExponenti
 const CELL = 32 * SCALE;
 const GAP = 2;
 
-interface Frame {
-  shift: number;
-  pTrue: number;
-  predicted: number;
-  runnerUp: number;
-  pRunnerUp: number;
-}
+type Frame = TraversalFrame;
 
 /** What a frame is read as, honestly: "still 3" while the arg-max is the true class. */
 export const verdict = (cls: number | null, f: Pick<Frame, 'predicted'>) =>

@@ -4,6 +4,7 @@
  * worker runtime needed to import this module).
  */
 import { z } from '@hono/zod-openapi';
+import { TraversalFrameSchema, traversalFrameFields } from '../protocol/traversal-frame.js';
 
 const Direction = z.enum(['increase', 'decrease']);
 
@@ -35,15 +36,8 @@ const RankingOfDim = z
   .nullable();
 
 /** Where a traversal stands at one shift: p_true and the two leading classes (a frame, a boundary point). */
-const frameFields = {
-  shift: z.number(),
-  pTrue: z.number(),
-  predicted: z.number().int(),
-  runnerUp: z.number().int(),
-  pRunnerUp: z.number(),
-};
-
-const TraversalFrame = z.object(frameFields).strict().openapi('TraversalFrame');
+const frameFields = traversalFrameFields;
+const TraversalFrame = TraversalFrameSchema.openapi('TraversalFrame');
 
 /** What a live one-dim answer is about: the models, the class and the dim. */
 const subject = {

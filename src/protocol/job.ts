@@ -5,15 +5,18 @@
  * the same schemas (extended with `.openapi()` metadata there).
  */
 import { z } from 'zod';
+import { JOB_KINDS } from './result-keys.js';
 
-export const JOB_STATUSES = ['queued', 'running', 'done', 'failed', 'cancelled'] as const;
+const JOB_STATUSES = ['queued', 'running', 'done', 'failed', 'cancelled'] as const;
 export type JobStatus = (typeof JOB_STATUSES)[number];
-export const SHARD_STATUSES = ['queued', 'running', 'done', 'dead'] as const;
+const SHARD_STATUSES = ['queued', 'running', 'done', 'dead'] as const;
 export type ShardStatus = (typeof SHARD_STATUSES)[number];
 
 /** What a runner needs to compute a job's result exactly and to check it holds the same models. */
 export const JobSpecSchema = z
   .object({
+    /** The kind computed, when the spec came from a result's lookup (the job's own `kind` is what counts). */
+    kind: z.enum(JOB_KINDS).optional(),
     classifier: z.string(),
     seed: z.number().int(),
     count: z.number().int(),
@@ -24,6 +27,8 @@ export const JobSpecSchema = z
     domain: z.string().optional(),
     /** 'tfjs': a registered classifier (a user's TF.js model, GET /v1/runner/classifiers/{id}/...). */
     classifierFormat: z.string().optional(),
+    /** Explanations: the checksum of the feature extractor whose space the projection is checked in. */
+    featureExtractorId: z.string().optional(),
     /** Derived kinds: the key of the sweep's ranking-sums result they derive from. */
     sums: z.string().optional(),
     /** Accuracy curves: the (built-in) classifiers measured on the same samples, in order. */
@@ -31,11 +36,11 @@ export const JobSpecSchema = z
       .array(z.object({ classifier: z.string(), classifierId: z.string(), classifierFormat: z.string().optional() }))
       .optional(),
   })
-  .passthrough();
+  .strict();
 export type JobSpec = z.infer<typeof JobSpecSchema>;
 
 /** A running shard's lease as the public sees it: its holder's pseudonym and when it expires. */
-export const LeaseHolderSchema = z.object({ holder: z.string().nullable(), expiresAt: z.string() });
+const LeaseHolderSchema = z.object({ holder: z.string().nullable(), expiresAt: z.string() });
 
 export const ShardSchema = z.object({
   index: z.number().int(),
@@ -55,7 +60,7 @@ export const ShardSchema = z.object({
 });
 export type Shard = z.infer<typeof ShardSchema>;
 
-export const JobShardCountsSchema = z.object({
+const JobShardCountsSchema = z.object({
   total: z.number().int(),
   queued: z.number().int(),
   running: z.number().int(),

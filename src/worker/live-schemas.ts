@@ -9,7 +9,7 @@ import { TraversalFrameSchema, traversalFrameFields } from '../protocol/traversa
 const Direction = z.enum(['increase', 'decrease']);
 
 /** Which cached sums a live answer took its start style, std unit and direction from. */
-const LiveStatistics = z
+export const LiveStatistics = z
   .object({
     kind: z.literal('ranking-sums'),
     key: z.string(),
@@ -115,7 +115,7 @@ const RankedDimJson = z
   })
   .strict();
 
-export const BoundaryPoint = z
+const BoundaryPoint = z
   .object({
     ...frameFields,
     image: z.string().openapi({ description: 'PNG data URL' }),
@@ -124,7 +124,7 @@ export const BoundaryPoint = z
   .openapi('BoundaryPoint');
 
 /** One corner case, as in the cached /v1/corner-cases. */
-export const CornerCaseJson = z
+const CornerCaseJson = z
   .object({
     dim: RankedDimJson,
     decision: BoundaryPoint.openapi({
@@ -140,7 +140,7 @@ export const CornerCaseJson = z
   .openapi('CornerCase');
 
 /** A searched dim without a corner case, as in the cached /v1/corner-cases. */
-export const SkippedJson = z
+const SkippedJson = z
   .object({
     dim: z.number().int(),
     outcome: z.enum(['already-misclassified', 'no-flip', 'zero-variance']),

@@ -41,6 +41,28 @@ function templateOf(d: Doc, pathname: string): string {
   return found;
 }
 
+/**
+ * `schema` with every object that lists its properties and says nothing of others closed
+ * (`additionalProperties: false`): a reply's field the document does not name fails the check.
+ * Objects open on purpose say so (`additionalProperties: {}`: a problem's extension members, records).
+ */
+function closed(schema: any): any {
+  if (Array.isArray(schema)) return schema.map(closed);
+  if (schema === null || typeof schema !== 'object') return schema;
+  const out = Object.fromEntries(Object.entries(schema).map(([k, v]) => [k, closed(v)]));
+  if (out.properties && out.additionalProperties === undefined) out.additionalProperties = false;
+  return out;
+}
+
+/** JSON pointers of the objects in `node` that list properties yet let any other field through. */
+function openObjects(node: any, at: string): string[] {
+  if (node === null || typeof node !== 'object') return [];
+  const here =
+    node.properties && (node.additionalProperties === true || isEmpty(node.additionalProperties)) ? [at] : [];
+  return [...here, ...Object.entries(node).flatMap(([k, v]) => openObjects(v, `${at}/${k}`))];
+}
+const isEmpty = (v: unknown) => typeof v === 'object' && v !== null && Object.keys(v).length === 0;
+
 /** Fetches `pathname` and checks the reply against the document; returns the status and body. */
 async function conforms(pathname: string, init: RequestInit = {}) {
   const d = await openapi();
@@ -53,8 +75,10 @@ async function conforms(pathname: string, init: RequestInit = {}) {
   const media = declared.content?.[type];
   expect(media, `${method} ${pathname} ${res.status}: ${type} is not declared`).toBeDefined();
   const body = await res.json();
-  const jsonSchema = JSON.parse(
-    JSON.stringify({ ...media.schema, $defs: d.components.schemas }).replaceAll('#/components/schemas/', '#/$defs/'),
+  const jsonSchema = closed(
+    JSON.parse(
+      JSON.stringify({ ...media.schema, $defs: d.components.schemas }).replaceAll('#/components/schemas/', '#/$defs/'),
+    ),
   );
   const parsed = z.fromJSONSchema(jsonSchema).safeParse(body);
   expect(parsed.error?.issues.slice(0, 3) ?? [], `${method} ${pathname} ${res.status}`).toEqual([]);
@@ -62,6 +86,43 @@ async function conforms(pathname: string, init: RequestInit = {}) {
 }
 
 describe('the OpenAPI document describes the replies', () => {
+  it('with closed objects: none that lists fields lets others through, but the problem (RFC 9457 extensions)', async () => {
+    const d = await openapi();
+    const { Problem, ...schemas } = d.components.schemas;
+    expect(Problem.additionalProperties).toEqual({});
+    const responses = Object.entries(d.paths).flatMap(([p, ops]: [string, any]) =>
+      Object.entries(ops).flatMap(([m, op]: [string, any]) =>
+        Object.entries(op.responses ?? {}).map(([status, r]) => [`${m} ${p} ${status}`, r] as const),
+      ),
+    );
+    expect([
+      ...openObjects(schemas, '#/components/schemas'),
+      ...responses.flatMap(([at, r]) => openObjects(r, at)),
+    ]).toEqual([]);
+  });
+
+  it("of every seeded result, served whole: each kind's payload as the document declares it", async () => {
+    const kinds = new Set<string>();
+    for (const domain of ['mnist', 'fashion', COLOUR.name]) {
+      const index = await conforms(`/v1/results?domain=${domain}`);
+      expect(index.status).toBe(200);
+      for (const entry of index.body.entries as Array<{ key: string; kind: string }>) {
+        const stored = await conforms(`/v1/results/${entry.key}`);
+        expect(stored.status, `${domain} ${entry.kind}`).toBe(200);
+        expect(stored.body.kind).toBe(entry.kind);
+        kinds.add(entry.kind);
+      }
+    }
+    expect([...kinds].sort()).toEqual([
+      'accuracy-curves',
+      'corner-cases',
+      'directions',
+      'embeddings',
+      'histograms',
+      'ranking-sums',
+    ]);
+  }, 300_000);
+
   it('of the cached-result views, the stored result and the index', async () => {
     const d = await openapi();
     // Each view's payload is named in the document, not an open object.
@@ -98,6 +159,23 @@ describe('the OpenAPI document describes the replies', () => {
     expect((await conforms('/v1/classifiers')).status).toBe(200);
     expect((await conforms(`/v1/models/${edge().catalog.defaultClassifier}`)).status).toBe(200);
     expect((await conforms('/v1/render?seed=1&class=3')).status).toBe(200);
+    // Render with edits: the applied edits and the sums their std units came from, as declared.
+    const edited = await conforms('/v1/render', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        seed: 1,
+        class: 3,
+        edits: [
+          { dim: 5, shift: 2 },
+          { dim: 7, value: 0.5 },
+        ],
+      }),
+    });
+    expect(edited.status).toBe(200);
+    expect(edited.body.edits).toHaveLength(2);
+    expect(edited.body.statistics.kind).toBe('ranking-sums');
+    expect((await conforms('/v1/embeddings/sample?index=3')).status).toBe(200);
     const classify = await conforms('/v1/classify', {
       method: 'POST',
       headers: { 'content-type': 'application/json' },

@@ -4,6 +4,7 @@
  * result cache only; a miss answers 202 with the job computing it or
  * 404 with the job to submit, never an inline recompute.
  */
+import { SweepSchema } from '../../protocol/stored-result.js';
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
 import { RANKING_SCHEMA, type RankingSums } from '../../core/analysis/ranking-sums.js';
 import type { StyleLayout } from '../../core/generator/style-layout.js';
@@ -28,7 +29,6 @@ import { fetchAsset } from '../static-assets.js';
 import {
   Provenance,
   StoredResultSchema,
-  SweepSchema,
   locate,
   missResponse,
   pendingResultResponse,

@@ -59,7 +59,7 @@ const help = (section: string) =>
   `<details class="help"><summary>What does this show?</summary>${HELP[section]}<p>The method: <a href="${METHOD_URL}">“Leveraging ` +
   `generative models to characterize the failure conditions of image classifiers”</a> (Le Coz, Herbin, Adjed).</p></details>`;
 
-export function dashboardHtml(widgetsUrl: string, dashboardUrl: string): string {
+function dashboardHtml(widgetsUrl: string, dashboardUrl: string): string {
   return (
     `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">

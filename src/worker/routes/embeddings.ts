@@ -5,6 +5,7 @@
  * exactly as the sweep made it (its latent stream, class and noise stream), for the dashboard's
  * hover inspection: the image behind a point, its true and predicted class.
  */
+import { SweepSchema } from '../../protocol/stored-result.js';
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
 import { EMBEDDINGS_KIND, type EmbeddingsPayload } from '../embeddings.js';
 import { domainEtag, etagOf, getResult } from '../result-cache.js';
@@ -38,15 +39,19 @@ const SampleQuery = z.object({
 
 const SampleResult = z
   .object({
+    generatorId: z.string(),
     classifier: z.string(),
+    classifierId: z.string(),
+    sweep: SweepSchema,
     index: z.number().int(),
     class: z.number().int().openapi({ description: 'The true (conditioning) class: index mod the number of classes' }),
     predicted: z.number().int(),
     correct: z.boolean(),
     pTrue: z.number(),
+    runnerUp: z.number().int().openapi({ description: 'The most probable class other than the true one' }),
+    pRunnerUp: z.number(),
     image: z.string().openapi({ description: 'PNG data URL' }),
   })
-  .passthrough()
   .openapi('SweepSample');
 
 export function registerEmbeddings(app: OpenAPIHono<AppEnv>): void {

@@ -44,7 +44,7 @@ import { DEFAULT_DOMAIN } from '../../core/data/domain.js';
 /** Base64 of at most EXPLAIN_LIMITS.pngBytes bytes, optionally as a data URL. */
 const DATA_URL_PREFIX = /^data:image\/png;base64,/;
 
-export const ExplainRequest = z
+const ExplainRequest = z
   .object({
     domain: DomainParam.openapi({
       description: "The image's domain (GET /v1/domains): its generator, classifier and feature extractor",

@@ -24,7 +24,7 @@ import { StoredResultSchema, locate } from '../services/result-lookup.js';
 import { jobView } from '../services/job-view.js';
 import { SECURITY, requireScope } from '../auth.js';
 
-export const JobSubmit = z
+const JobSubmit = z
   .object({
     domain: DomainName.optional().openapi({
       description: `The image domain (GET /v1/domains), or \`?domain=\`; default ${DEFAULT_DOMAIN}`,
@@ -90,7 +90,7 @@ export function registerJobs(app: OpenAPIHono<AppEnv>): void {
           description: 'Already computed: the result URL',
           content: {
             'application/json': {
-              schema: z.object({ status: z.literal('done'), resultUrl: z.string() }).passthrough(),
+              schema: z.object({ status: z.literal('done'), resultUrl: z.string() }),
             },
           },
         },

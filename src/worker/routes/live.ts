@@ -9,6 +9,7 @@ import { domainEtag } from '../result-cache.js';
 import { LIVE, json, keep, notModified, png, pngDataUrl, type AppContext, type AppEnv } from '../http.js';
 import { LIMITS } from '../limits.js';
 import { badField, errorResponses } from '../problem.js';
+import { LiveStatistics } from '../live-schemas.js';
 import {
   ClassParam,
   ClassifierParam,
@@ -70,16 +71,33 @@ const RenderBody = z
   })
   .openapi('RenderRequest');
 
+const AppliedEdit = z
+  .object({
+    dim: z.number().int(),
+    shift: z.number().optional(),
+    value: z.number().optional(),
+    name: z.string().openapi({ description: 'layer:channel of the dim' }),
+    std: z.number().nullable().openapi({ description: 'The std unit of a shift edit (null for a value edit)' }),
+  })
+  .openapi('AppliedStyleEdit');
+
 const RenderResult = z
   .object({
     generatorId: z.string(),
     classifier: z.string(),
+    classifierId: z.string(),
+    class: z.number().int(),
+    seed: z.number().int().optional().openapi({ description: 'The seed rendered (absent for a whole style vector)' }),
+    edits: z.array(AppliedEdit).optional().openapi({ description: 'POST: the edits as applied' }),
+    statistics: LiveStatistics.optional().openapi({
+      description: 'POST with shift edits: the sums their std units are from',
+    }),
     predicted: z.number().int(),
+    confidence: z.number().openapi({ description: 'Probability of the predicted class' }),
     pTrue: z.number(),
     probabilities: z.array(z.number()),
     image: z.string().openapi({ description: 'PNG data URL' }),
   })
-  .passthrough()
   .openapi('RenderResult');
 
 const renderResponses = {

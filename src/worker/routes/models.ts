@@ -37,7 +37,6 @@ const ModelInfoSchema = z
     nonDifferentiableOp: z.string().nullable().optional(),
     styleSize: z.number().int().optional().openapi({ description: 'The generator: the size S of its StyleSpace' }),
   })
-  .passthrough()
   .openapi('Model');
 
 /** A built-in model whose weights failed verification: listed, with the problem, instead of failing the list. */

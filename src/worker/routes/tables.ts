@@ -109,8 +109,8 @@ const tableResponses = (description: string, row: z.ZodType) => ({
 });
 
 /** The CSV columns: the row schema's keys, in order. */
-export const RANKING_COLUMNS = Object.keys(RankingRowSchema.shape);
-export const CURVE_COLUMNS = Object.keys(AccuracyCurveRowSchema.shape);
+const RANKING_COLUMNS = Object.keys(RankingRowSchema.shape);
+const CURVE_COLUMNS = Object.keys(AccuracyCurveRowSchema.shape);
 
 export function registerTables(app: OpenAPIHono<AppEnv>): void {
   app.openapi(

@@ -10,7 +10,6 @@ import { buildStyleLayout, type StyleLayout } from '../../core/generator/style-l
 import { domainArchitecture, domainField, type Catalog } from '../../protocol/catalog.js';
 import {
   RESULT_KINDS,
-  RESULT_SCHEMA,
   resultKey,
   resultOptions,
   type ResultKind,
@@ -19,6 +18,7 @@ import {
 } from '../../protocol/result-keys.js';
 import { DEFAULT_DOMAIN } from '../../core/data/domain.js';
 import { JobSchema } from '../../protocol/job.js';
+import { StoredResultSchema as StoredResultOfKind, provenanceFields } from '../../protocol/stored-result.js';
 import { jobByKey } from '../jobs/board-client.js';
 import { classifierEntry, domainGeneratorId, domainModels, getCatalog } from '../isolate-models.js';
 import { json, type AppContext } from '../http.js';
@@ -78,26 +78,14 @@ export async function locate(
   return { catalog, entry, key, spec, options, domain, generatorId, models, layout: catalogLayout(catalog, domain) };
 }
 
-/** The sweep a result is of: the population (seed, count). */
-export const SweepSchema = z.object({ seed: z.number().int(), count: z.number().int() });
-/** What a stored result was computed from: the fields every result carries beside its payload. */
-export const Provenance = {
-  key: z.string().openapi({ description: 'Content hash of (kind, models, sweep, options): the cache key' }),
-  kind: z.enum(RESULT_KINDS),
-  domain: z.string().optional().openapi({ description: 'The image domain; absent: the default one (mnist)' }),
-  classifier: z.string(),
-  generatorId: z.string(),
-  classifierId: z.string(),
-  sweep: SweepSchema,
-  options: z.record(z.string(), z.unknown()).openapi({ description: 'The options it was keyed and computed with' }),
-  computed: z.record(z.string(), z.unknown()).openapi({ description: 'Who computed it: backend, seconds, command' }),
-};
-export const StoredResultSchema = z
-  .object({ schema: z.literal(RESULT_SCHEMA), ...Provenance, payload: z.unknown() })
-  .openapi('StoredResult', { description: "A stored result as it is kept; its payload is its kind's (see the views)" });
+/** The provenance fields of a stored result, described for /openapi.json (the cached-result views carry them too). */
+export const Provenance = { kind: z.enum(RESULT_KINDS), ...provenanceFields };
+export const StoredResultSchema = StoredResultOfKind.openapi('StoredResult', {
+  description: "A stored result as it is kept: its provenance and its kind's payload",
+});
 
 /** The 202 body of a result being computed: the job computing it and where to poll it. */
-export const PendingResultSchema = z
+const PendingResultSchema = z
   .object({
     status: z.literal('pending'),
     detail: z

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 
 const run = promisify(execFile);
-export const CLI = path.resolve('dist/cli.mjs');
+const CLI = path.resolve('dist/cli.mjs');
 
 /** Runs `faultlines ...args`; its exit code and output (never throws on a non-zero exit). */
 export async function faultlines(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {

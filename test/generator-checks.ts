@@ -32,8 +32,8 @@ import { populationStyles } from '../src/core/analysis/population.js';
 import { DEFAULT_CNN_CONFIG, SimpleCnn } from '../src/core/classifier/simple-cnn.js';
 import { centralDifferences } from './finite-differences.js';
 
-export const N = 3;
-export const Z_SEED = 11;
+const N = 3;
+const Z_SEED = 11;
 export const CLASSES = [0, 7, 3];
 
 export function zBatch(n = N, seed = Z_SEED): tf.Tensor2D {

@@ -7,7 +7,7 @@
 // The lease, shard and job spec are the protocol's (src/protocol/job.ts, the schemas the edge
 // answers with), not re-declared here.
 import type { LeaseView } from '../protocol/job.js';
-export type { JobSpec, LeaseView, Shard } from '../protocol/job.js';
+export type { LeaseView } from '../protocol/job.js';
 
 export class EdgeError extends Error {
   constructor(

@@ -43,7 +43,7 @@ import type { NodeBackend } from './backend.js';
 export const SWEEP_WORKER_BUNDLE = 'sweep-worker.mjs';
 
 /** How a worker rebuilds the classifier: from its tensors, or from a user's TF.js model folder. */
-export type SweepClassifierSource =
+type SweepClassifierSource =
   | { kind: 'simple-cnn'; name: string; config: SimpleCnnConfig; tensors: Array<[string, HostTensor]> }
   | { kind: 'tfjs-dir'; dir: string; adapter: string };
 

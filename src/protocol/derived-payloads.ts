@@ -216,13 +216,12 @@ export const DERIVED_PAYLOAD_SCHEMAS: Record<DerivedKind, z.ZodType> = {
   directions: DirectionsPayloadSchema,
 };
 
-export type HistogramsPayload = z.infer<typeof HistogramsPayloadSchema>;
-export type AccuracyCurvesPayload = z.infer<typeof AccuracyCurvesPayloadSchema>;
+type AccuracyCurvesPayload = z.infer<typeof AccuracyCurvesPayloadSchema>;
 /** One classifier's curve: its bins, the samples beyond the last bin and its robustness score. */
 export type AccuracyCurveJson = AccuracyCurvesPayload['curves'][number];
 /** One group of samples (a distance bin or those beyond): count, correct and accuracy with its CI. */
 export type AccuracyGroupJson = AccuracyCurveJson['beyond'];
-export type CornerCasesPayload = z.infer<typeof CornerCasesPayloadSchema>;
+type CornerCasesPayload = z.infer<typeof CornerCasesPayloadSchema>;
 /** One class's corner cases: its start image, the cases found and the dims tried without one. */
 export type ClassCornerCasesJson = CornerCasesPayload['classes'][number];
 /** One corner case: a dim and the points along it where p_true falls to 0.5 and the decision flips. */

@@ -18,9 +18,9 @@ const LIST_MAX = 4096;
 /** A strip of up to 16 frames of 32x32 as a PNG data URL (about 6 KB; 64 KiB is far above any). */
 const STRIP_URL = /^data:image\/png;base64,iVBORw0KGgo[A-Za-z0-9+/]*={0,2}$/;
 
-export const FactorNameSchema = z.enum([...GRAY_FACTORS, ...COLOUR_FACTORS]);
+const FactorNameSchema = z.enum([...GRAY_FACTORS, ...COLOUR_FACTORS]);
 
-export const FactorEffectSchema = z
+const FactorEffectSchema = z
   .object({
     factor: FactorNameSchema,
     effect: finite,
@@ -33,7 +33,7 @@ export const FactorEffectSchema = z
   })
   .strict();
 
-export const DirectionLabelSchema = z
+const DirectionLabelSchema = z
   .object({
     kind: z.enum(['dominant', 'entangled', 'unchanged']),
     text: z.string().max(200),
@@ -43,7 +43,7 @@ export const DirectionLabelSchema = z
   })
   .strict();
 
-export const ClassifierAlongSchema = z
+const ClassifierAlongSchema = z
   .object({
     classifier: name,
     pTrue: z.array(unit).max(16),
@@ -54,7 +54,7 @@ export const ClassifierAlongSchema = z
   })
   .strict();
 
-export const DirectionDescriptionSchema = z
+const DirectionDescriptionSchema = z
   .object({
     id: z.string().max(200),
     classIndex: count.nullable(),
@@ -68,7 +68,7 @@ export const DirectionDescriptionSchema = z
   })
   .strict();
 
-export const DescribedDirectionsSchema = z
+const DescribedDirectionsSchema = z
   .object({
     schema: z.literal(DIRECTIONS_SCHEMA),
     shifts: z.array(finite.nonnegative()).min(2).max(16),
@@ -85,7 +85,7 @@ export const DescribedDirectionsSchema = z
   })
   .strict();
 
-export const WhyItFailsSchema = z
+const WhyItFailsSchema = z
   .object({
     classifier: name,
     counted: z.enum(['flips', 'flips-beyond-reference']),
@@ -114,7 +114,7 @@ const EditWaySchema = z.union([z.literal(1), z.literal(-1)]);
 const ratio = finite.nonnegative();
 
 /** One counterfactual edit's mean margin-share drop at each strength, per reader (counterfactual-attribution.ts `EditCurve`). */
-export const EditCurveSchema = z
+const EditCurveSchema = z
   .object({
     family: EditFamilySchema,
     way: EditWaySchema,
@@ -126,7 +126,7 @@ export const EditCurveSchema = z
   .strict();
 
 /** One edit scored: breaking strengths, their ratio and its bootstrap interval (`EditSensitivity`). */
-export const EditSensitivitySchema = z
+const EditSensitivitySchema = z
   .object({
     family: EditFamilySchema,
     way: EditWaySchema,
@@ -144,7 +144,7 @@ export const EditSensitivitySchema = z
  * Which image change the classifier breaks under at a smaller strength than its reference reader,
  * each factor edited alone on the sweep's first frames (`CounterfactualAttribution`; docs/naming.md).
  */
-export const CounterfactualSchema = z
+const CounterfactualSchema = z
   .object({
     samples: count,
     threshold: finite.positive(),
@@ -169,7 +169,7 @@ export const CounterfactualSchema = z
   .strict();
 
 /** Per described direction: the change it makes that the counterfactual edits show the classifier is specifically weak to. */
-export const DirectionWeaknessSchema = z
+const DirectionWeaknessSchema = z
   .object({
     id: z.string().max(200),
     edit: z
@@ -202,7 +202,7 @@ export const DirectionDimSchema = z
   .strict();
 
 /** The top dims of one ranking (global: classIndex null; or one class's), described. */
-export const DirectionsSetSchema = z
+const DirectionsSetSchema = z
   .object({
     classIndex: count.nullable(),
     dims: z.array(DirectionDimSchema).max(LIST_MAX),
@@ -249,4 +249,3 @@ export type DirectionsPayload = z.infer<typeof DirectionsPayloadSchema>;
 export type DirectionsSet = z.infer<typeof DirectionsSetSchema>;
 export type DirectionDescriptionJson = z.infer<typeof DirectionDescriptionSchema>;
 export type DirectionWeaknessJson = z.infer<typeof DirectionWeaknessSchema>;
-export type CounterfactualJson = z.infer<typeof CounterfactualSchema>;

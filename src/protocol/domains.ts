@@ -18,9 +18,8 @@ export const GeneratorQualitySchema = z.object({
   samples: z.number().int().positive(),
   command: z.string().optional(),
 });
-export type GeneratorQuality = z.infer<typeof GeneratorQualitySchema>;
 
-export const DomainGeneratorSchema = z.object({
+const DomainGeneratorSchema = z.object({
   name: z.string(),
   id: z.string(),
   source: z.enum(['weights', 'checkpoint']),
@@ -29,7 +28,7 @@ export const DomainGeneratorSchema = z.object({
   quality: GeneratorQualitySchema.nullable(),
 });
 
-export const DomainClassifierSchema = z.object({
+const DomainClassifierSchema = z.object({
   name: z.string(),
   id: z.string(),
   /** Test accuracy per data variant (`accuracy_test_<variant>` of its manifest), e.g. clean, corrupted. */

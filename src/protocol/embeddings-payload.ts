@@ -27,4 +27,3 @@ export const EmbeddingsPayloadSchema = z.object({
 
 export type EmbeddingsPayload = z.infer<typeof EmbeddingsPayloadSchema>;
 /** One space's 2-D projection (Z, W or S) and its k-NN AUROC. */
-export type EmbeddingsSpace = EmbeddingsPayload['spaces'][number];

@@ -53,7 +53,7 @@ export const ExplainJobOptionsSchema = z
   .strict();
 export type ExplainJobOptions = z.infer<typeof ExplainJobOptionsSchema>;
 
-export const EXPLAIN_KEY_SCHEMA = 'faultlines.explain-key/1';
+const EXPLAIN_KEY_SCHEMA = 'faultlines.explain-key/1';
 
 export interface ExplainKeyInput {
   generatorId: string;
@@ -87,7 +87,7 @@ const pngUrl = z
 
 const VerdictShape = { predicted: count, pTrue: unit };
 
-export const DeviatingDimSchema = z
+const DeviatingDimSchema = z
   .object({
     index: count,
     name: z.string().max(64),
@@ -100,9 +100,9 @@ export const DeviatingDimSchema = z
   })
   .strict();
 
-export const CounterfactualFrameSchema = z.object({ fraction: unit, ...VerdictShape, image: pngUrl }).strict();
+const CounterfactualFrameSchema = z.object({ fraction: unit, ...VerdictShape, image: pngUrl }).strict();
 
-export const CounterfactualSchema = z
+const CounterfactualSchema = z
   .object({
     found: z.boolean(),
     dims: z.array(count).max(4096),
@@ -114,7 +114,7 @@ export const CounterfactualSchema = z
   })
   .strict();
 
-export const BoundaryDimSchema = z
+const BoundaryDimSchema = z
   .object({
     index: count,
     name: z.string().max(64),

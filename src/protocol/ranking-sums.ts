@@ -21,5 +21,3 @@ export const RankingSumsPayloadSchema = z.object({
   styleSum: z.array(finite),
   styleSqSum: z.array(finite),
 });
-
-export type RankingSumsPayload = z.infer<typeof RankingSumsPayloadSchema>;

@@ -23,7 +23,7 @@ const GAP = 2;
 type Frame = TraversalFrame;
 
 /** What a frame is read as, honestly: "still 3" while the arg-max is the true class. */
-export const verdict = (cls: number | null, f: Pick<Frame, 'predicted'>) =>
+const verdict = (cls: number | null, f: Pick<Frame, 'predicted'>) =>
   f.predicted === cls ? `still ${cls}` : `${cls} → ${f.predicted}`;
 
 export class Traversal extends FaultlinesElement {

@@ -15,18 +15,18 @@
 import type { JobBoard } from './jobs/board.js';
 import type { JobIndex } from './jobs/job-index.js';
 
-export interface AssetsFetcher {
+interface AssetsFetcher {
   fetch(input: Request | string): Promise<Response>;
 }
 
-export interface KvNamespace {
+interface KvNamespace {
   get(key: string, type: 'text'): Promise<string | null>;
   put(key: string, value: string, options?: { metadata?: unknown }): Promise<void>;
   delete(key: string): Promise<void>;
 }
 
 /** The R2 bucket API the worker uses (registered classifiers). */
-export interface R2ObjectBody {
+interface R2ObjectBody {
   size: number;
   text(): Promise<string>;
   arrayBuffer(): Promise<ArrayBuffer>;
@@ -47,16 +47,16 @@ export interface R2Bucket {
   }): Promise<{ objects: Array<{ key: string; size: number }>; truncated: boolean; cursor?: string }>;
 }
 
-export interface DurableObjectId {
+interface DurableObjectId {
   toString(): string;
 }
 
-export interface DurableObjectNamespace<T> {
+interface DurableObjectNamespace<T> {
   idFromName(name: string): DurableObjectId;
   get(id: DurableObjectId): T;
 }
 
-export interface SqlCursor<T> {
+interface SqlCursor<T> {
   toArray(): T[];
   one(): T;
   /** Rows the statement read and wrote so far (the job board reports them per call). */
@@ -64,7 +64,7 @@ export interface SqlCursor<T> {
   readonly rowsWritten: number;
 }
 
-export interface DurableObjectStorage {
+interface DurableObjectStorage {
   sql: { exec<T = Record<string, unknown>>(query: string, ...bindings: unknown[]): SqlCursor<T> };
   transactionSync<T>(fn: () => T): T;
 }
@@ -75,12 +75,12 @@ export interface DurableObjectState {
 }
 
 /** RPC methods of the job board as seen through a stub (every call is async). */
-export type Stub<T> = {
+type Stub<T> = {
   [K in keyof T]: T[K] extends (...a: infer A) => infer R ? (...a: A) => Promise<Awaited<R>> : never;
 };
 
 /** The platform's rate limiting binding (`[[ratelimits]]`): counts `key` in the binding's window. */
-export interface RateLimiter {
+interface RateLimiter {
   limit(options: { key: string }): Promise<{ success: boolean }>;
 }
 

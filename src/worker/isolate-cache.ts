@@ -10,7 +10,7 @@ import { PromiseCache, type PromiseCacheOptions } from '../core/loading/promise-
 export type KeepAlive = (p: Promise<unknown>) => void;
 
 /** Age (ms) past which a pending load is presumed lost. */
-export const STALE_MS = 30_000;
+const STALE_MS = 30_000;
 
 export function isolateCache<T>(opts: Omit<PromiseCacheOptions<T>, 'staleMs'> = {}): PromiseCache<T> {
   return new PromiseCache<T>({ ...opts, staleMs: STALE_MS });

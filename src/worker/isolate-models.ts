@@ -8,7 +8,6 @@
 import type { RegisteredClassifier } from '../protocol/worker-replies.js';
 import { folderSource, loadModelFiles } from '../core/loading/model-files.js';
 import { WeightsError } from '../core/weights/codec.js';
-import type { WeightsManifest } from '../core/weights/manifest.js';
 import {
   CATALOG_PATH,
   CATALOG_SCHEMA,
@@ -50,11 +49,6 @@ export function getCatalog(env: Env, keepAlive?: KeepAlive): Promise<Catalog> {
     },
     { keepAlive },
   );
-}
-
-export interface LoadedModel {
-  entry: CatalogModel;
-  manifest: WeightsManifest;
 }
 
 /**
@@ -168,7 +162,7 @@ export function refused(name: string, e: unknown): ProblemError {
 }
 
 /** A registered classifier (src/worker/registered/) where a catalog entry would be: its id is its name. */
-export interface RegisteredEntry {
+interface RegisteredEntry {
   name: string;
   kind: 'classifier';
   sha256: string;

@@ -27,7 +27,7 @@ function intVar(v: string | undefined, fallback: number, min: number): number {
   return v !== undefined && v !== '' && Number.isInteger(n) && n >= min ? n : fallback;
 }
 
-export function liveLimits(env: Env | undefined): LiveLimits {
+function liveLimits(env: Env | undefined): LiveLimits {
   return {
     maxInFlight: intVar(env?.LIVE_MAX_INFLIGHT, DEFAULT_LIVE_LIMITS.maxInFlight, 1),
     maxQueue: intVar(env?.LIVE_MAX_QUEUE, DEFAULT_LIVE_LIMITS.maxQueue, 0),

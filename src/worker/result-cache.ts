@@ -76,12 +76,7 @@ export async function isBuiltInResult(env: Env, key: string): Promise<boolean> {
 const rankings = new Map<string, Ranking>();
 
 /** Ranking of one class (or all) derived from cached sums; memoised per isolate. */
-export function rankingFromSums(
-  sumsKey: string,
-  sums: RankingSums,
-  layout: StyleLayout,
-  classIndex: number | null,
-): Ranking {
+function rankingFromSums(sumsKey: string, sums: RankingSums, layout: StyleLayout, classIndex: number | null): Ranking {
   const k = `${sumsKey}:${classIndex}`;
   let r = rankings.get(k);
   if (r === undefined) {

@@ -8,10 +8,10 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { chromium, type Browser, type Page } from 'playwright-core';
 
-export const CHROMIUM = process.env.FAULTLINES_CHROMIUM ?? '/usr/bin/chromium';
+const CHROMIUM = process.env.FAULTLINES_CHROMIUM ?? '/usr/bin/chromium';
 /** Where each run writes its screenshots (git-ignored; curated copies are committed one level up). */
 export const SCREENSHOTS = 'test/browser/screenshots/latest';
-export const CHROMIUM_ARGS = [
+const CHROMIUM_ARGS = [
   '--headless=new',
   '--no-sandbox',
   '--disable-gpu',

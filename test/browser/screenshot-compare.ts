@@ -11,7 +11,7 @@ import path from 'node:path';
 import { decode, encode } from 'fast-png';
 import { SCREENSHOTS } from './browser.js';
 
-export const REFERENCES = 'test/browser/screenshots/reference';
+const REFERENCES = 'test/browser/screenshots/reference';
 
 export interface Comparison {
   width: number;
@@ -34,7 +34,7 @@ function rgba(png: Uint8Array): { width: number; height: number; data: Uint8Arra
   return { width: img.width, height: img.height, data };
 }
 
-export function diffPngs(actual: Uint8Array, reference: Uint8Array, threshold = 48): Comparison & { diff: Uint8Array } {
+function diffPngs(actual: Uint8Array, reference: Uint8Array, threshold = 48): Comparison & { diff: Uint8Array } {
   const a = rgba(actual);
   const r = rgba(reference);
   if (a.width !== r.width || a.height !== r.height)

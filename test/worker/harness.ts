@@ -48,7 +48,7 @@ export const SECRETS = { RUNNER_TOKEN, SUBMIT_TOKEN };
  * The read rate limit in tests: high, so the suites (the fuzzer sends 10,000+ requests from one
  * address) measure the API, not the limiter; test/worker/access.test.ts sets a small one.
  */
-export const TEST_READ_RATE_LIMIT = { limit: 1_000_000 };
+const TEST_READ_RATE_LIMIT = { limit: 1_000_000 };
 
 let built: Promise<unknown> | null = null;
 /** Builds dist/worker and dist/edge-assets once per test process. */

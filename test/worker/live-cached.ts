@@ -7,7 +7,7 @@ import { LiveCornerCase } from '../../src/worker/live-schemas.js';
 import type { EdgeServer } from './harness.js';
 
 /** Largest difference of a decision shift, live vs cached, in std (see live-cached.test.ts). */
-export const SHIFT_TOLERANCE = 0.02;
+const SHIFT_TOLERANCE = 0.02;
 
 interface Point {
   shift: number;

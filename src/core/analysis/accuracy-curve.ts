@@ -42,10 +42,9 @@ import { wilsonInterval } from './stats.js';
 import type { LabelledStyles } from './histograms.js';
 import type { RankedDim } from './ranking.js';
 import { ACCURACY_CURVE_SCHEMA } from './schema-versions.js';
-export { ACCURACY_CURVE_SCHEMA };
 
 /** Counts of a group of samples, with the accuracy and its 95% Wilson interval (NaN when empty). */
-export interface AccuracyCount {
+interface AccuracyCount {
   count: number;
   correct: number;
   accuracy: number;
@@ -53,12 +52,12 @@ export interface AccuracyCount {
   ciHigh: number;
 }
 
-export interface AccuracyGroup extends AccuracyCount {
+interface AccuracyGroup extends AccuracyCount {
   /** Fewer than `minCount` samples: shown, but kept out of the robustness score. */
   sparse: boolean;
 }
 
-export interface AccuracyBin extends AccuracyGroup {
+interface AccuracyBin extends AccuracyGroup {
   /** Normalised distance range [lo, hi) (the last bin includes 1). */
   lo: number;
   hi: number;

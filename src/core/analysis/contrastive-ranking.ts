@@ -53,10 +53,9 @@ import {
   type DirectionWeakness,
 } from './counterfactual-attribution.js';
 import { DEFAULT_COUNTERFACTUAL_SAMPLES } from './counterfactual-options.js';
-export { CONTRASTIVE_RANKING_SCHEMA };
 
 /** One dim of S, scored for the analysed classifier and the reference along the same way. */
-export interface ContrastiveDim {
+interface ContrastiveDim {
   rank: number;
   /** Flat index in S. */
   index: number;
@@ -76,7 +75,7 @@ export interface ContrastiveDim {
   standardError: number;
 }
 
-export interface ContrastiveRanking {
+interface ContrastiveRanking {
   schema: typeof CONTRASTIVE_RANKING_SCHEMA;
   classifier: string;
   reference: string;
@@ -120,7 +119,7 @@ export interface FactorAttribution {
 }
 
 /** Which image factors the analysed classifier's specific weakness follows, on the population at rest. */
-export interface FailureAttribution {
+interface FailureAttribution {
   /** Samples and the deficit's mean (shares of typical margin). */
   samples: number;
   meanDeficit: number;

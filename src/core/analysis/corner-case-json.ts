@@ -62,7 +62,6 @@ export function startJson(e: ShiftEvaluation) {
 }
 
 export type CornerCaseJson = ReturnType<typeof cornerCaseJson>;
-export type SkippedJson = ReturnType<typeof skippedJson>;
 
 /**
  * The start's evaluation (image included) of a search: the traversal's frame at shift 0, or, when

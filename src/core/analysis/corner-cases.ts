@@ -68,7 +68,7 @@ export interface SkippedDim {
   pTrueHalfShift: number | null;
 }
 
-export interface ClassCornerCases {
+interface ClassCornerCases {
   classIndex: number;
   /** The class-average style's image and verdict. */
   start: ShiftEvaluation;

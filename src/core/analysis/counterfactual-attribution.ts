@@ -36,7 +36,7 @@ import {
 import { FACTOR_FAMILY, factorPhrase, type DirectionsResult } from './directions.js';
 
 /** The strengths each edit is applied at (units: factor-edits.ts; whole pixels for moves). */
-export const EDIT_LADDERS: ReadonlyArray<{ family: EditedFamily; way: EditWay; strengths: readonly number[] }> = [
+const EDIT_LADDERS: ReadonlyArray<{ family: EditedFamily; way: EditWay; strengths: readonly number[] }> = [
   { family: 'noise', way: 1, strengths: [0.05, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.7] },
   { family: 'noise', way: -1, strengths: [0.25, 0.5, 0.75, 1] },
   { family: 'sharpness', way: -1, strengths: [0.5, 0.75, 1, 1.25, 1.5, 2, 2.5, 3] },
@@ -60,13 +60,13 @@ export const EDIT_LADDERS: ReadonlyArray<{ family: EditedFamily; way: EditWay; s
 ];
 
 /** The ladders of the families edited on images of `channels` channels. */
-export function editLadders(channels: number): typeof EDIT_LADDERS {
+function editLadders(channels: number): typeof EDIT_LADDERS {
   const families = editedFamilies(channels);
   return EDIT_LADDERS.filter((l) => families.includes(l.family));
 }
 
 /** Share of the typical margin an edit must remove (mean over samples) to count as breaking a reader. */
-export const DEFAULT_BREAK_SHARE = 0.3;
+const DEFAULT_BREAK_SHARE = 0.3;
 /**
  * A reference that does not break within the ladder is given the strength its drop at the ladder's
  * last step extrapolates to (linearly from 0), at most this many times that step: a lower bound.
@@ -140,11 +140,7 @@ export function editLabel(family: EditedFamily, way: EditWay): string {
 }
 
 /** First strength at which `drops` reaches `threshold`, linear between steps from (0, 0); null if never. */
-export function breakingStrength(
-  strengths: readonly number[],
-  drops: readonly number[],
-  threshold: number,
-): number | null {
+function breakingStrength(strengths: readonly number[], drops: readonly number[], threshold: number): number | null {
   let s0 = 0;
   let d0 = 0;
   for (let k = 0; k < strengths.length; k++) {
@@ -156,7 +152,7 @@ export function breakingStrength(
 }
 
 /** One edit's breaking strengths and ratio from its mean curves. */
-export function scoreCurve(
+function scoreCurve(
   c: Pick<EditCurve, 'strengths' | 'classifier' | 'reference'>,
   threshold: number,
 ): Pick<EditSensitivity, 'breaks' | 'referenceExtrapolated' | 'ratio'> {

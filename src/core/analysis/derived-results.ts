@@ -38,7 +38,6 @@ import { RANKING_SUMS_SCHEMA, rankDimensions, sumsCount, type RankedDim, type Ra
 import { DIRECTIONS_RESULT_SCHEMA } from './schema-versions.js';
 import { gridPng, pngDataUrl } from '../image/png.js';
 import * as tf from '../tf.js';
-export { DIRECTIONS_RESULT_SCHEMA };
 // The kinds, their options and the spec hash need no tfjs (the edge checks payloads with them): derived-options.ts.
 import {
   compactResult,
@@ -53,8 +52,6 @@ import {
 export {
   DERIVED_KINDS,
   compactResult,
-  parseDerivedOptions,
-  resultSpecHash,
   type AccuracyCurvesOptions,
   type CornerCasesOptions,
   type DerivedKind,

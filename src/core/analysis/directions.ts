@@ -26,7 +26,6 @@ import { factorsFor, factorVector, measureFactors, type Factor } from '../image/
 import { readEvaluation, synthesizeImages, type AnalysisModels } from './analysis-models.js';
 import type { RankedDim } from './ranking.js';
 import { DIRECTIONS_SCHEMA } from './schema-versions.js';
-export { DIRECTIONS_SCHEMA };
 
 /** A direction in S to describe. */
 export interface DirectionSpec {
@@ -191,7 +190,7 @@ export interface DirectionLabel {
 }
 
 /** One classifier along a direction, on the same frames. */
-export interface ClassifierAlong {
+interface ClassifierAlong {
   classifier: string;
   /** Mean p_true per shift. */
   pTrue: number[];
@@ -474,7 +473,7 @@ export function contrastiveOrder(result: DirectionsResult): DirectionDescription
   return [...result.directions].sort((a, b) => (b.contrastive ?? 0) - (a.contrastive ?? 0) || a.id.localeCompare(b.id));
 }
 
-export interface FailureFactor {
+interface FailureFactor {
   /** The label (its text) of the directions counted. */
   label: string;
   factor: Factor | null;

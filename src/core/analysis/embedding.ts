@@ -11,11 +11,10 @@ import * as tf from '../tf.js';
 import { createRng, uniform } from '../random.js';
 import { auroc } from './stats.js';
 import { EMBEDDING_SCHEMA } from './schema-versions.js';
-export { EMBEDDING_SCHEMA };
 
-export type LatentSpace = 'Z' | 'W' | 'S';
+type LatentSpace = 'Z' | 'W' | 'S';
 
-export interface SpaceEmbedding {
+interface SpaceEmbedding {
   space: LatentSpace;
   dims: number;
   /** [count][2]. */
@@ -41,13 +40,7 @@ export interface EmbeddingInput {
 }
 
 /** Leave-one-out kNN AUROC of `correct` = 0 (mis) vs 1 (well); distances computed with tfjs. */
-export async function knnAuroc(
-  values: Float32Array,
-  n: number,
-  d: number,
-  correct: Uint8Array,
-  k = 10,
-): Promise<number> {
+async function knnAuroc(values: Float32Array, n: number, d: number, correct: Uint8Array, k = 10): Promise<number> {
   const dist = tf.tidy(() => {
     const x = tf.tensor2d(values, [n, d]);
     // Standardise each dim so no single large-variance dim dominates the metric.

@@ -32,7 +32,6 @@ import { projectImages, type ProjectionModels, type ProjectionOptions } from './
 import type { RankingSums } from './ranking.js';
 import { evaluatePath, type ShiftEvaluation, type StylePath } from './traversal.js';
 import { EXPLANATION_SCHEMA } from './schema-versions.js';
-export { EXPLANATION_SCHEMA };
 // The defaults need no tfjs (the edge's explain route documents them): explain-defaults.ts.
 import { DEFAULT_EXPLAIN } from './explain-defaults.js';
 export { DEFAULT_EXPLAIN };
@@ -57,12 +56,12 @@ export interface ExplainOptions {
   frames?: number;
 }
 
-export interface Verdict {
+interface Verdict {
   predicted: number;
   pTrue: number;
 }
 
-export interface DeviatingDim {
+interface DeviatingDim {
   index: number;
   /** layer:channel. */
   name: string;
@@ -77,13 +76,13 @@ export interface DeviatingDim {
   label: string | null;
 }
 
-export interface Frame extends Verdict {
+interface Frame extends Verdict {
   /** Fraction of the way from the projection back to the centre on the moved dims. */
   fraction: number;
   image: Float32Array;
 }
 
-export interface Counterfactual {
+interface Counterfactual {
   /** Whether some move of the top dims (or, failing that, of all dims) makes the classifier right. */
   found: boolean;
   /** Dims moved (flat indices); all of S when no top-k move sufficed. */
@@ -99,7 +98,7 @@ export interface Counterfactual {
   reason: string;
 }
 
-export interface BoundaryDim {
+interface BoundaryDim {
   index: number;
   name: string;
   classRank: number;
@@ -111,7 +110,7 @@ export interface BoundaryDim {
   image: Float32Array | null;
 }
 
-export interface NearestBoundary {
+interface NearestBoundary {
   /** The smallest shift over the searched dims, null when none flips within maxSteps. */
   nearest: BoundaryDim | null;
   dims: BoundaryDim[];

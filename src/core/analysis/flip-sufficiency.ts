@@ -17,7 +17,6 @@ import { evaluateStyles, type AnalysisModels } from './analysis-models.js';
 import type { RankedDim, RankingSums } from './ranking.js';
 import { wilsonInterval } from './stats.js';
 import { FLIP_SUFFICIENCY_SCHEMA } from './schema-versions.js';
-export { FLIP_SUFFICIENCY_SCHEMA };
 
 export interface FlipSufficiencyOptions {
   /** Numbers of dims moved together. Default [1, 3, 5, 10]. */
@@ -41,7 +40,7 @@ export interface ProbePopulation {
   styles: Float32Array;
 }
 
-export interface FlipShare {
+interface FlipShare {
   /** Correctly classified samples probed, and how many of them flipped. */
   samples: number;
   flipped: number;
@@ -51,14 +50,14 @@ export interface FlipShare {
   ciHigh: number;
 }
 
-export interface FlipCell {
+interface FlipCell {
   k: number;
   t: number;
   top: FlipShare;
   random: FlipShare;
 }
 
-export interface ClassifierFlipSufficiency {
+interface ClassifierFlipSufficiency {
   classifier: string;
   cells: FlipCell[];
 }

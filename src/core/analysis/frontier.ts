@@ -17,7 +17,6 @@ import type { ProbePopulation } from './flip-sufficiency.js';
 import type { RankingSums } from './ranking.js';
 import { bracketPath, narrowCrossing, type StylePath } from './traversal.js';
 import { FRONTIER_SCHEMA } from './schema-versions.js';
-export { FRONTIER_SCHEMA };
 
 export interface FrontierOptions {
   /** Top dims of the class tried per sample. Default 3. */
@@ -30,7 +29,7 @@ export interface FrontierOptions {
   tolerance?: number;
 }
 
-export interface ClassFrontier {
+interface ClassFrontier {
   classIndex: number;
   /** Correctly classified samples probed. */
   samples: number;
@@ -43,7 +42,7 @@ export interface ClassFrontier {
   censored: number;
 }
 
-export interface ClassifierFrontier {
+interface ClassifierFrontier {
   classifier: string;
   classes: ClassFrontier[];
   /** Median over all probed samples of all classes. */

@@ -6,7 +6,6 @@ import { createRng, permutation } from '../random.js';
 import { auroc, ksDistance } from './stats.js';
 import type { RankedDim } from './ranking.js';
 import { HISTOGRAMS_SCHEMA } from './schema-versions.js';
-export { HISTOGRAMS_SCHEMA };
 
 /** What the histograms need of a population. */
 export interface LabelledStyles {
@@ -16,7 +15,7 @@ export interface LabelledStyles {
   correct: Uint8Array;
 }
 
-export interface DimHistogram {
+interface DimHistogram {
   dim: number;
   /** 'top' (from the ranking) or 'random' (baseline). */
   group: 'top' | 'random';

@@ -17,7 +17,6 @@ import { pTrueGradient, type AnalysisModels } from './analysis-models.js';
 import type { RankedDim } from './ranking.js';
 import { evaluatePath, findCrossing, type ShiftEvaluation, type StylePath } from './traversal.js';
 import { JOINT_SCHEMA } from './schema-versions.js';
-export { JOINT_SCHEMA };
 
 export interface JointOptions {
   s0: Float32Array;

@@ -11,7 +11,6 @@ import * as tf from '../tf.js';
 import { latentBatch } from '../random.js';
 import { evaluateStyles, sampleNoiseStreams, type AnalysisModels, type StyleEvaluation } from './analysis-models.js';
 import { POPULATION_SCHEMA } from './schema-versions.js';
-export { POPULATION_SCHEMA };
 // What names a population (its spec, the check, the hash) needs no tfjs: population-spec.ts.
 import { checkPopulationSpec, populationSpecHash, type PopulationSpec } from './population-spec.js';
 export { checkPopulationSpec, populationSpecHash, type PopulationSpec };

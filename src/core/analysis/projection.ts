@@ -33,7 +33,6 @@ import { toUnitRange } from '../generator/generator.js';
 import { latentBatch } from '../random.js';
 import { analysisSynthesisOptions, classNoiseStreams, type AnalysisNoise } from './analysis-models.js';
 import { PROJECTION_SCHEMA } from './schema-versions.js';
-export { PROJECTION_SCHEMA };
 // The defaults need no tfjs (the edge's explain route documents them): explain-defaults.ts.
 import { DEFAULT_PROJECTION } from './explain-defaults.js';
 export { DEFAULT_PROJECTION };
@@ -71,7 +70,7 @@ export interface ProjectionOptions {
   onStep?: (p: { step: number; steps: number; phase: 'w' | 's'; loss: number }) => void;
 }
 
-export interface ProjectedImage {
+interface ProjectedImage {
   label: number;
   /** The projection's style [S]. */
   style: Float32Array;

@@ -17,14 +17,13 @@ import {
   type StyleEvaluation,
 } from './analysis-models.js';
 import { checkPopulationSpec, populationSpecHash, populationStyles, type PopulationSpec } from './population.js';
-import { RANKING_SUMS_SCHEMA, RANKING_SCHEMA } from './schema-versions.js';
+import { RANKING_SUMS_SCHEMA } from './schema-versions.js';
 import { emptySums, type RankingSums } from './ranking-sums.js';
-export { RANKING_SUMS_SCHEMA, RANKING_SCHEMA };
+export { RANKING_SUMS_SCHEMA };
 // The sums' arithmetic (merge, moments, the ranking itself) needs no tfjs: ranking-sums.ts.
 export {
   mergeRankingSums,
   rankDimensions,
-  styleMoments,
   sumsCount,
   type RankedDim,
   type Ranking,

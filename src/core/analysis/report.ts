@@ -29,7 +29,6 @@ import { traverse, type TraversalResult } from './traversal.js';
 import { DEFAULT_SIDE_BY_SIDE, sideBySide, type SideBySideResult } from './side-by-side.js';
 import type { ClassifierDescription } from '../classifier/description.js';
 import { REPORT_SCHEMA } from './schema-versions.js';
-export { REPORT_SCHEMA };
 
 export interface AnalysisOptions {
   seed: number;
@@ -119,7 +118,7 @@ function hashedOptions<T extends AnalysisOptions>(o: T): Omit<T, 'counterfactual
   return rest;
 }
 
-export interface ClassifierSummary {
+interface ClassifierSummary {
   name: string;
   /**
    * The classifier's id in result keys and the edge API: a built-in classifier's weights sha256; a

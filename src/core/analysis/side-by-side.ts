@@ -24,7 +24,7 @@ export interface SideBySideOptions {
 
 export const DEFAULT_SIDE_BY_SIDE: SideBySideOptions = { dims: 10, t: 2, samples: 256, batchSize: 32 };
 
-export interface SideBySideCell {
+interface SideBySideCell {
   classifier: string;
   /**
    * -mean(d p_true / d s_j) * std(s_j) over the samples: the ranking's score, for this classifier

@@ -21,7 +21,6 @@ import {
   type AnalysisModels,
 } from './analysis-models.js';
 import { TRAVERSAL_SCHEMA } from './schema-versions.js';
-export { TRAVERSAL_SCHEMA };
 
 /** Frames of the paper's figure 5: 0 to twice the reference shift. */
 const DEFAULT_FRACTIONS = [0, 0.25, 0.5, 0.75, 1, 1.25, 1.5, 1.75, 2];

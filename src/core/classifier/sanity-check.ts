@@ -42,7 +42,7 @@ export interface SanityCheckImages {
   channels?: number;
 }
 
-export interface SanityCheckSplit {
+interface SanityCheckSplit {
   split: DataVariant;
   count: number;
   accuracy: number;

@@ -7,7 +7,7 @@
  */
 import { BLUR_SIGMAS, NOISE_STDS, type CorruptionParams } from './corruption.js';
 
-export interface ImageShape {
+interface ImageShape {
   /** Side of the square image the models take and produce. */
   size: number;
   /** 1 = grey, 3 = RGB. */

@@ -105,7 +105,7 @@ async function accuracy(classifier: Classifier, set: ImageSet & { labels: Uint8A
   return hits / set.labels.length;
 }
 
-export interface MeasureSummary {
+interface MeasureSummary {
   /** Share of samples flagged noisy / blurred / clean (neither) by thresholds fitted on real data. */
   noisy: number;
   blurred: number;

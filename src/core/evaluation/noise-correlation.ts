@@ -40,7 +40,7 @@ function medianResidual(img: Float32Array, size: number): Float32Array {
   return out;
 }
 
-export interface ResidualCorrelation {
+interface ResidualCorrelation {
   /** Digits in the set. */
   count: number;
   /** Pairs of different digits (count * (count - 1) / 2). */

@@ -33,7 +33,7 @@ export const GeneratorArchitectureSchema = z.object({
 });
 export type GeneratorArchitecture = z.infer<typeof GeneratorArchitectureSchema>;
 
-export const DiscriminatorArchitectureSchema = z.object({
+const DiscriminatorArchitectureSchema = z.object({
   numClasses: z.number().int().positive(),
   imageChannels: z.number().int().positive(),
   /** Input resolution; every block halves it down to 4. */

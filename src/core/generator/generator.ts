@@ -34,7 +34,7 @@ import { resolveGeneratorClasses, type GeneratorClasses, type GeneratorClassesIn
  * 'random': fresh noise from the seeded JS PRNG (never tf.random*); 'const': the fixed noise
  * buffers stored with the model (deterministic); 'none': no noise.
  */
-export type NoiseMode = 'random' | 'const' | 'none';
+type NoiseMode = 'random' | 'const' | 'none';
 
 export interface SynthesisOptions {
   /** Default 'const'. */

@@ -7,7 +7,7 @@
 import { synthesisChannels, type GeneratorArchitecture } from './architecture.js';
 import { PAINT_STYLE_DIMS } from './paint-dims.js';
 
-export type StyleLayerKind = 'conv' | 'torgb' | 'paint';
+type StyleLayerKind = 'conv' | 'torgb' | 'paint';
 
 export interface StyleLayer {
   /** e.g. `b8.conv0`, `b32.torgb`. */

@@ -24,7 +24,7 @@ export const SHAPE_EDITED_FAMILIES = [
   'size',
 ] as const;
 /** The families edited on RGB images only. */
-export const COLOUR_EDITED_FAMILIES = ['stroke colour', 'background colour'] as const;
+const COLOUR_EDITED_FAMILIES = ['stroke colour', 'background colour'] as const;
 /** The factor families an edit exists for, and the factor each one is measured by (factors.ts). */
 export const EDITED_FAMILIES = [...SHAPE_EDITED_FAMILIES, ...COLOUR_EDITED_FAMILIES] as const;
 export type EditedFamily = (typeof EDITED_FAMILIES)[number];

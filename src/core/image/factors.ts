@@ -41,8 +41,8 @@ export const COLOUR_FACTORS = [
   'bgGreen',
   'bgBlue',
 ] as const;
-export type GrayFactor = (typeof GRAY_FACTORS)[number];
-export type ColourFactor = (typeof COLOUR_FACTORS)[number];
+type GrayFactor = (typeof GRAY_FACTORS)[number];
+type ColourFactor = (typeof COLOUR_FACTORS)[number];
 export type Factor = GrayFactor | ColourFactor;
 
 /** The factors measured on images with `channels` channels, in a fixed order. */
@@ -144,7 +144,7 @@ export function skeletonLength(mask: Uint8Array, size: number): number {
  * Zhang-Suen thinning of a binary mask (1 = foreground) to a one-pixel skeleton. Pixels outside the
  * image count as background.
  */
-export function skeleton(mask: Uint8Array, size: number): Uint8Array {
+function skeleton(mask: Uint8Array, size: number): Uint8Array {
   const m = Uint8Array.from(mask);
   const at = (y: number, x: number) => (y < 0 || x < 0 || y >= size || x >= size ? 0 : m[y * size + x]);
   const remove: number[] = [];

@@ -2,7 +2,7 @@
 import { encode } from 'fast-png';
 // Bytes as base64 and PNG data URLs need no encoder (the edge's light paths use them): data-url.ts.
 import { pngDataUrl } from './data-url.js';
-export { base64, pngDataUrl } from './data-url.js';
+export { pngDataUrl } from './data-url.js';
 
 export interface GridOptions {
   /** Side of each (square) tile in pixels. */

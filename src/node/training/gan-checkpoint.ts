@@ -7,7 +7,7 @@ import type { GanHyper, GanTrainer } from './gan-trainer.js';
 import type { WeightsManifest } from '../../core/weights/manifest.js';
 import { hasCheckpoint, latestCheckpointDir, writeCheckpoint } from './checkpoint-dir.js';
 
-export { hasCheckpoint, latestCheckpointDir };
+export { hasCheckpoint };
 
 export interface CheckpointInfo {
   iteration: number;

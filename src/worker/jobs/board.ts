@@ -41,7 +41,7 @@
  * counting board-cost.ts, the routing of leases job-index.ts.
  */
 import { DurableObject } from 'cloudflare:workers';
-import { JOB_STATUSES, SHARD_STATUSES, type JobStatus, type ShardStatus } from '../../protocol/job.js';
+import type { JobSpec, JobStatus } from '../../protocol/job.js';
 import type { DurableObjectState, Env } from '../env.js';
 import { storeResultOnce } from '../result-cache.js';
 import { addCost, costSince, type BoardCost } from './board-cost.js';
@@ -51,10 +51,8 @@ import { createBoardSchema, JOB_COLUMNS, SHARD_COLUMNS, type JobRow, type ShardR
 import { foldShard, mergedSums, type MergeHead } from './merge.js';
 import { jobIndex, type IndexContext } from './stubs.js';
 
-export { JOB_STATUSES, SHARD_STATUSES, type JobStatus, type ShardStatus };
-
 /** Leases a shard may use (expired or failed) before it is dead-lettered. */
-export const MAX_ATTEMPTS = 3;
+const MAX_ATTEMPTS = 3;
 /** Backoff after a reported failure: RETRY_BASE_MS * 2^(failures - 1), at most RETRY_MAX_MS. */
 const RETRY_BASE_MS = 1000;
 const RETRY_MAX_MS = 60_000;
@@ -108,7 +106,7 @@ function backoffMs(failures: number): number {
 export interface JobSubmission {
   key: string;
   kind: string;
-  spec: Record<string, unknown>;
+  spec: JobSpec;
   total: number;
   shardSize?: number;
   needs?: string;

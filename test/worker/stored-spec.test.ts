@@ -1,7 +1,8 @@
 /**
  * A job's stored spec is parsed by the protocol's JobSpecSchema when the board reads it back
- * (src/worker/jobs/board-rows.ts `storedSpec`): a well-formed one comes back whole, its extra fields
- * kept; a corrupt one is refused naming the job and the offending field.
+ * (src/worker/jobs/board-rows.ts `storedSpec`): a well-formed one comes back whole, the fields of
+ * every job kind included; a corrupt one, or one with a field the protocol does not know, is refused
+ * naming the job and the offending field.
  */
 import { describe, expect, it } from 'vitest';
 import { storedSpec } from '../../src/worker/jobs/board-rows.js';
@@ -32,5 +33,9 @@ describe('storedSpec', () => {
     const { classifierId: _, ...missing } = spec;
     expect(() => storedSpec({ id: 'j4', spec: JSON.stringify(missing) })).toThrow(/spec\.classifierId/);
     expect(() => storedSpec({ id: 'j5', spec: 'null' })).toThrow(/^job j5: its stored spec is corrupt: spec: /);
+    // The schema is strict: a field no job kind has is a corrupt spec, not something to pass on.
+    expect(() => storedSpec({ id: 'j6', spec: JSON.stringify({ ...spec, shardz: 3 }) })).toThrow(
+      /^job j6: its stored spec is corrupt: spec: .*shardz/,
+    );
   });
 });

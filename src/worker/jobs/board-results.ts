@@ -5,13 +5,10 @@
  */
 import { domainField } from '../../protocol/catalog.js';
 import { RESULT_SCHEMA, type ResultKind, type StoredResult } from '../../protocol/result-keys.js';
-import type { JobRow } from './board-schema.js';
+import type { JobRow, Query } from './board-schema.js';
 import type { MergeHead } from './merge.js';
 import { runnerPseudonym } from './pseudonym.js';
 import { storedSpec } from './board-rows.js';
-
-/** Runs a statement on the board's SQLite, counting its cost (JobBoard's `q`). */
-export type Query = <T>(query: string, ...bindings: unknown[]) => T[];
 
 /** Characters of a stored text per piece (the 2 MB row limit, 4-byte UTF-8 at worst). */
 const PART_CHARS = 256 * 1024;

@@ -1,7 +1,8 @@
 /**
  * A job board's SQLite schema: the job row (with the shard counters every transition keeps), its
  * shards, the runners' last contacts, the shard results waiting to be folded or published and the
- * running sum; the rows as the board reads them. An older schema's tables are replaced.
+ * running sum; the rows as the board reads them, and the statements that read one. An older schema's
+ * tables are replaced.
  */
 import type { JobStatus, ShardStatus } from '../../protocol/job.js';
 import type { DurableObjectState } from '../env.js';
@@ -72,12 +73,23 @@ export interface ShardRow {
   completed_by: string | null;
 }
 
-export const JOB_COLUMNS =
+const JOB_COLUMNS =
   'id, key, kind, spec, status, total, shard_size, error, created_at, updated_at, needs, started_at, ' +
   'n_shards, n_queued, n_running, n_done, n_dead, done_samples, max_attempts, run_done, run_rate, run_rated, ' +
   'merged, merge_head, pre_id, pre_kind, pre_status, pre_error, index_contact, indexed, idle';
 export const SHARD_COLUMNS =
   'job_id, idx, start, end, status, done, attempts, failures, due, holder, lease_token, rate, error, completed_by';
+
+/** Runs a statement on the board's SQLite, counting its cost (JobBoard's `q`). */
+export type Query = <T>(query: string, ...bindings: unknown[]) => T[];
+
+export function jobRow(q: Query, id: string): JobRow | null {
+  return q<JobRow>(`SELECT ${JOB_COLUMNS} FROM jobs WHERE id = ?`, id)[0] ?? null;
+}
+
+export function shardRow(q: Query, jobId: string, index: number): ShardRow | null {
+  return q<ShardRow>(`SELECT ${SHARD_COLUMNS} FROM shards WHERE job_id = ? AND idx = ?`, jobId, index)[0] ?? null;
+}
 /** The schema this code writes (board_meta.schema); an older board's tables are replaced. */
 const SCHEMA_VERSION = '4';
 

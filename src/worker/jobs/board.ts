@@ -45,9 +45,17 @@ import type { JobSpec, JobStatus } from '../../protocol/job.js';
 import type { DurableObjectState, Env } from '../env.js';
 import { storeResultOnce } from '../result-cache.js';
 import { addCost, costSince, type BoardCost } from './board-cost.js';
-import { readMerge, readText, storeText, storedResult, writeMerge, type Query } from './board-results.js';
+import { readMerge, readText, storeText, storedResult, writeMerge } from './board-results.js';
 import { iso, jobRecord, RUN_SET, runDelta, shardRecord, type JobRecord, type ShardRecord } from './board-rows.js';
-import { createBoardSchema, JOB_COLUMNS, SHARD_COLUMNS, type JobRow, type ShardRow } from './board-schema.js';
+import {
+  createBoardSchema,
+  jobRow,
+  SHARD_COLUMNS,
+  shardRow,
+  type JobRow,
+  type Query,
+  type ShardRow,
+} from './board-schema.js';
 import { foldShard, mergedSums, type MergeHead } from './merge.js';
 import { jobIndex, type IndexContext } from './stubs.js';
 
@@ -150,16 +158,6 @@ export class JobBoard extends DurableObject<Env> {
     return [out, costSince(before, this.spent())];
   }
 
-  private jobRow(id: string): JobRow | null {
-    return this.q<JobRow>(`SELECT ${JOB_COLUMNS} FROM jobs WHERE id = ?`, id)[0] ?? null;
-  }
-
-  private shardRow(jobId: string, index: number): ShardRow | null {
-    return (
-      this.q<ShardRow>(`SELECT ${SHARD_COLUMNS} FROM shards WHERE job_id = ? AND idx = ?`, jobId, index)[0] ?? null
-    );
-  }
-
   /**
    * A job as the API shows it, from its row's counters and sums, with the expired leases taken out
    * (an index range, usually empty), never from all its shards or all its running ones.
@@ -223,7 +221,7 @@ export class JobBoard extends DurableObject<Env> {
   }
 
   private view(id: string, ctx?: IndexContext): JobRecord {
-    return this.record(this.jobRow(id)!, ctx);
+    return this.record(jobRow(this.q, id)!, ctx);
   }
 
   /** Keeps what the index said of the prerequisite and of the runners (shown by later views). */
@@ -246,7 +244,7 @@ export class JobBoard extends DurableObject<Env> {
    * shard costs one row read here and no call to the index.
    */
   private async sync(id: string, wakeAt?: number): Promise<BoardCost> {
-    const [j, read] = this.measured(() => this.jobRow(id));
+    const [j, read] = this.measured(() => jobRow(this.q, id));
     if (!j) return read;
     const wake = wakeAt !== undefined && j.idle === 1;
     if (j.status === j.indexed && !wake) return read;
@@ -276,7 +274,7 @@ export class JobBoard extends DurableObject<Env> {
     this.begin();
     const { id } = input;
     const created = this.ctx.storage.transactionSync(() => {
-      const existing = this.jobRow(id);
+      const existing = jobRow(this.q, id);
       if (existing) {
         this.remember(id, ctx);
         if (existing.status !== 'failed') return false;
@@ -355,7 +353,7 @@ export class JobBoard extends DurableObject<Env> {
   /** The job (null when this board holds none), described with the index's `ctx` when given. */
   get(id: string, ctx?: IndexContext): JobRecord | null {
     this.begin();
-    const r = this.jobRow(id);
+    const r = jobRow(this.q, id);
     return r ? this.record(r, ctx) : null;
   }
 
@@ -368,9 +366,9 @@ export class JobBoard extends DurableObject<Env> {
   /** A job and one of its shards (what the complete route checks a result against); null when either is missing. */
   shard(id: string, index: number): { job: JobRecord; shard: ShardRecord | null } | null {
     this.begin();
-    const r = this.jobRow(id);
+    const r = jobRow(this.q, id);
     if (!r) return null;
-    const s = this.shardRow(id, index);
+    const s = shardRow(this.q, id, index);
     return { job: this.record(r), shard: s ? shardRecord(s, Date.now()) : null };
   }
 
@@ -382,7 +380,7 @@ export class JobBoard extends DurableObject<Env> {
   forget(id: string): boolean {
     this.begin();
     return this.ctx.storage.transactionSync(() => {
-      if (!this.jobRow(id)) return false;
+      if (!jobRow(this.q, id)) return false;
       this.drop(id);
       return true;
     });
@@ -398,7 +396,7 @@ export class JobBoard extends DurableObject<Env> {
   async cancel(id: string, ctx?: IndexContext): Promise<CancelResult> {
     this.begin();
     const out = this.ctx.storage.transactionSync((): CancelResult => {
-      const job = this.jobRow(id);
+      const job = jobRow(this.q, id);
       if (!job) return { ok: false, status: 404, detail: `no job ${id}` };
       if (job.status === 'done')
         return {
@@ -431,7 +429,7 @@ export class JobBoard extends DurableObject<Env> {
    */
   shards(id: string, limit: number, after = -1): { shards: ShardRecord[]; next: number | null } | null {
     this.begin();
-    if (!this.jobRow(id)) return null;
+    if (!jobRow(this.q, id)) return null;
     const now = Date.now();
     const rows = this.q<ShardRow>(
       `SELECT ${SHARD_COLUMNS} FROM shards WHERE job_id = ? AND idx > ? ORDER BY idx LIMIT ?`,
@@ -449,7 +447,7 @@ export class JobBoard extends DurableObject<Env> {
   /** The job's dead-lettered shards, lowest index first. */
   deadShards(id: string, limit: number): { jobId: string; key: string; shard: ShardRecord }[] {
     this.begin();
-    const j = this.jobRow(id);
+    const j = jobRow(this.q, id);
     if (!j || j.n_dead === 0) return [];
     const now = Date.now();
     return this.q<ShardRow>(
@@ -471,7 +469,7 @@ export class JobBoard extends DurableObject<Env> {
     const now = Date.now();
     this.contact(owner);
     return this.ctx.storage.transactionSync((): ShardLease => {
-      const j = this.jobRow(id);
+      const j = jobRow(this.q, id);
       if (!j) return { lease: null, status: null, busyUntil: null, cost: this.spent() };
       this.remember(id, ctx);
       // The index learns the status from this answer: nothing else to tell it.
@@ -499,7 +497,7 @@ export class JobBoard extends DurableObject<Env> {
           id,
         );
         this.refresh(id, `shard lease expired after ${MAX_ATTEMPTS} attempts`);
-        const status = this.jobRow(id)!.status;
+        const status = jobRow(this.q, id)!.status;
         answered(status, true);
         return { lease: null, status, busyUntil: null, cost: this.spent() };
       }
@@ -565,7 +563,7 @@ export class JobBoard extends DurableObject<Env> {
         id,
       );
       const job = this.view(id);
-      const shard = shardRecord(this.shardRow(id, pick.idx)!, now);
+      const shard = shardRecord(shardRow(this.q, id, pick.idx)!, now);
       return {
         lease: {
           job: { ...job, attempts: shard.attempts, lease: shard.lease },
@@ -587,7 +585,7 @@ export class JobBoard extends DurableObject<Env> {
 
   /** The shard `index` of job `id` when `token` is its unexpired lease's (the runner name is a label). */
   private owned(id: string, index: number, token: string): Owned {
-    const j = this.jobRow(id);
+    const j = jobRow(this.q, id);
     if (!j) return { ok: false, status: 404, type: 'not-found', detail: `no job ${id}` };
     if (j.status === 'cancelled')
       return {
@@ -596,7 +594,7 @@ export class JobBoard extends DurableObject<Env> {
         type: 'job-cancelled',
         detail: `job ${id} was cancelled by its submitter: drop shard ${index} and lease another`,
       };
-    const s = this.shardRow(id, index);
+    const s = shardRow(this.q, id, index);
     if (!s) return { ok: false, status: 404, type: 'not-found', detail: `job ${id} has no shard ${index}` };
     if (s.status !== 'running' || s.lease_token === null || s.lease_token !== token)
       return {
@@ -716,9 +714,9 @@ export class JobBoard extends DurableObject<Env> {
     if (!o.ok) {
       // A repeated acknowledgement (the runner lost the answer) succeeds, and finishes the merge if
       // an earlier attempt at it was interrupted.
-      const s = o.type === 'job-cancelled' ? null : this.shardRow(id, index);
+      const s = o.type === 'job-cancelled' ? null : shardRow(this.q, id, index);
       if (!s || s.status !== 'done' || s.lease_token !== token) return this.refused(o);
-      const j = this.jobRow(id)!;
+      const j = jobRow(this.q, id)!;
       let cost = this.spent();
       if (j.status !== 'done' && j.n_done === j.n_shards) cost = addCost(cost, await this.finish(id));
       // And finishes telling the index (its dependents wait for `done` there).
@@ -744,7 +742,7 @@ export class JobBoard extends DurableObject<Env> {
       storeText(this.q, id, index, 'payload', JSON.stringify(payload));
       if (o.job.kind === 'ranking-sums') this.foldReady(id);
       this.refresh(id);
-      const j = this.jobRow(id)!;
+      const j = jobRow(this.q, id)!;
       return j.n_done === j.n_shards;
     });
     let cost = this.spent();
@@ -760,7 +758,7 @@ export class JobBoard extends DurableObject<Env> {
    * head waits, stored, until the shards before it are in.
    */
   private foldReady(id: string): void {
-    const job = this.jobRow(id)!;
+    const job = jobRow(this.q, id)!;
     let merged = job.merged;
     let head: MergeHead | null = job.merge_head === null ? null : (JSON.parse(job.merge_head) as MergeHead);
     let acc: Float64Array | null = null;
@@ -796,7 +794,7 @@ export class JobBoard extends DurableObject<Env> {
 
   /** The final merge and its KV write (finish runs it with no other call interleaving). */
   private async publish(id: string): Promise<void> {
-    const job = this.jobRow(id);
+    const job = jobRow(this.q, id);
     if (!job || job.status === 'done' || job.status === 'cancelled' || job.n_done !== job.n_shards) return;
     const rows = this.q<{ idx: number; completed_by: string }>(
       'SELECT idx, completed_by FROM shards WHERE job_id = ? ORDER BY idx',

@@ -46,7 +46,21 @@ import type { DurableObjectState, Env } from '../env.js';
 import { storeResultOnce } from '../result-cache.js';
 import { addCost, costSince, type BoardCost } from './board-cost.js';
 import { readMerge, readText, storeText, storedResult, writeMerge } from './board-results.js';
-import { iso, jobRecord, RUN_SET, runDelta, shardRecord, type JobRecord, type ShardRecord } from './board-rows.js';
+import {
+  completeShard,
+  contact,
+  deadLetterExpired,
+  failShard,
+  grantLease,
+  heartbeatShard,
+  MAX_ATTEMPTS,
+  nextFreeAt,
+  nextLeasable,
+  ownedShard,
+  releaseShard,
+  type Owned,
+} from './board-leases.js';
+import { iso, jobRecord, shardRecord, type JobRecord, type ShardRecord } from './board-rows.js';
 import {
   createBoardSchema,
   jobRow,
@@ -59,11 +73,6 @@ import {
 import { foldShard, mergedSums, type MergeHead } from './merge.js';
 import { jobIndex, type IndexContext } from './stubs.js';
 
-/** Leases a shard may use (expired or failed) before it is dead-lettered. */
-const MAX_ATTEMPTS = 3;
-/** Backoff after a reported failure: RETRY_BASE_MS * 2^(failures - 1), at most RETRY_MAX_MS. */
-const RETRY_BASE_MS = 1000;
-const RETRY_MAX_MS = 60_000;
 /**
  * Most shards one job is cut into (a smaller shard size is raised to fit): LIMITS.jobSamples
  * (200,000) at the smallest shard size a submission may ask for (16), so every legal submission is
@@ -96,16 +105,9 @@ export type ShardLease =
 export type BoardResult =
   | { ok: true; job: JobRecord; cost: BoardCost }
   | { ok: false; status: 404 | 409; type: 'not-found' | 'conflict' | 'job-cancelled'; detail: string; cost: BoardCost };
-type Owned =
-  | { ok: true; job: JobRow; shard: ShardRow }
-  | { ok: false; status: 404 | 409; type: 'not-found' | 'conflict' | 'job-cancelled'; detail: string };
 export type CancelResult =
   | { ok: true; job: JobRecord; cancelled: boolean }
   | { ok: false; status: 404 | 409; detail: string };
-
-function backoffMs(failures: number): number {
-  return Math.min(RETRY_MAX_MS, RETRY_BASE_MS * 2 ** Math.max(0, failures - 1));
-}
 
 /**
  * What a job is submitted with: the key of the result it computes, its kind, the spec runners read,
@@ -467,7 +469,7 @@ export class JobBoard extends DurableObject<Env> {
   leaseShard(id: string, owner: string, ttlMs: number, ctx: IndexContext): ShardLease {
     this.begin();
     const now = Date.now();
-    this.contact(owner);
+    contact(this.q, owner, now);
     return this.ctx.storage.transactionSync((): ShardLease => {
       const j = jobRow(this.q, id);
       if (!j) return { lease: null, status: null, busyUntil: null, cost: this.spent() };
@@ -479,89 +481,19 @@ export class JobBoard extends DurableObject<Env> {
         answered(j.status, true);
         return { lease: null, status: j.status, busyUntil: null, cost: this.spent() };
       }
-      const dead = this.q<{ done: number; rate: number | null }>(
-        `UPDATE shards SET status = 'dead', error = COALESCE(error, 'lease expired on the last attempt'), holder = NULL
-         WHERE job_id = ? AND status = 'running' AND due < ? AND attempts >= ?
-         RETURNING done, rate`,
-        id,
-        now,
-        MAX_ATTEMPTS,
-      );
-      const died = dead.length;
-      if (died > 0) {
-        this.q(
-          `UPDATE jobs SET n_running = n_running - ?, n_dead = n_dead + ?, ${RUN_SET} WHERE id = ?`,
-          died,
-          died,
-          ...runDelta(dead),
-          id,
-        );
+      if (deadLetterExpired(this.q, id, now) > 0) {
         this.refresh(id, `shard lease expired after ${MAX_ATTEMPTS} attempts`);
         const status = jobRow(this.q, id)!.status;
         answered(status, true);
         return { lease: null, status, busyUntil: null, cost: this.spent() };
       }
-      const expired = this.q<{ idx: number; done: number; rate: number | null }>(
-        "SELECT idx, done, rate FROM shards WHERE job_id = ? AND status = 'running' AND due < ? ORDER BY due LIMIT 1",
-        id,
-        now,
-      )[0];
-      // Queued and leasable shards have due 0 (index order gives the lowest index); a queued
-      // shard in backoff has its retry time, taken once it has passed.
-      const queued =
-        this.q<{ idx: number }>(
-          "SELECT idx FROM shards WHERE job_id = ? AND status = 'queued' AND due = 0 ORDER BY idx LIMIT 1",
-          id,
-        )[0] ??
-        this.q<{ idx: number }>(
-          "SELECT idx FROM shards WHERE job_id = ? AND status = 'queued' AND due BETWEEN 1 AND ? ORDER BY due LIMIT 1",
-          id,
-          now,
-        )[0];
-      const pick =
-        expired && (!queued || expired.idx < queued.idx)
-          ? { idx: expired.idx, wasQueued: false, gone: [expired] }
-          : queued
-            ? { idx: queued.idx, wasQueued: true, gone: [] }
-            : null;
+      const pick = nextLeasable(this.q, id, now);
       if (!pick) {
-        // Every shard is leased, in backoff or finished: the first lease to expire or the first
-        // backoff to end (both the head of an index range) is when to ask again.
-        const next = this.q<{ t: number | null }>(
-          `SELECT MIN(t) AS t FROM (
-             SELECT MIN(due) AS t FROM shards WHERE job_id = ?1 AND status = 'running'
-             UNION ALL SELECT MIN(due) AS t FROM shards WHERE job_id = ?1 AND status = 'queued' AND due > 0)`,
-          id,
-        )[0].t;
+        const next = nextFreeAt(this.q, id);
         answered(j.status, true);
         return { lease: null, status: j.status, busyUntil: next, cost: this.spent() };
       }
-      // 244 random bits: unguessable, and new for every lease.
-      const leaseToken = `${crypto.randomUUID()}${crypto.randomUUID()}`.replace(/-/g, '');
-      const attempts = this.q<{ attempts: number }>(
-        `UPDATE shards SET status = 'running', holder = ?, lease_token = ?, due = ?, attempts = attempts + 1, done = 0, rate = NULL
-         WHERE job_id = ? AND idx = ?
-         RETURNING attempts`,
-        owner,
-        leaseToken,
-        now + ttlMs,
-        id,
-        pick.idx,
-      )[0].attempts;
-      const moved = pick.wasQueued ? 1 : 0;
-      this.q(
-        `UPDATE jobs SET n_queued = n_queued - ?, n_running = n_running + ?, max_attempts = MAX(max_attempts, ?), started_at = COALESCE(started_at, ?),
-         status = 'running', indexed = 'running', idle = 0, updated_at = ?, ${RUN_SET}
-         WHERE id = ?`,
-        moved,
-        moved,
-        attempts,
-        now,
-        now,
-        // A re-leased expired shard starts again from 0 samples.
-        ...runDelta(pick.gone),
-        id,
-      );
+      const leaseToken = grantLease(this.q, id, pick, owner, ttlMs, now);
       const job = this.view(id);
       const shard = shardRecord(shardRow(this.q, id, pick.idx)!, now);
       return {
@@ -573,40 +505,6 @@ export class JobBoard extends DurableObject<Env> {
         status: 'running',
       };
     });
-  }
-  /** Records that a runner called the board. */
-  private contact(runner: string): void {
-    this.q(
-      'INSERT INTO runner_contacts (runner, last_seen) VALUES (?, ?) ON CONFLICT (runner) DO UPDATE SET last_seen = excluded.last_seen',
-      runner,
-      Date.now(),
-    );
-  }
-
-  /** The shard `index` of job `id` when `token` is its unexpired lease's (the runner name is a label). */
-  private owned(id: string, index: number, token: string): Owned {
-    const j = jobRow(this.q, id);
-    if (!j) return { ok: false, status: 404, type: 'not-found', detail: `no job ${id}` };
-    if (j.status === 'cancelled')
-      return {
-        ok: false,
-        status: 409,
-        type: 'job-cancelled',
-        detail: `job ${id} was cancelled by its submitter: drop shard ${index} and lease another`,
-      };
-    const s = shardRow(this.q, id, index);
-    if (!s) return { ok: false, status: 404, type: 'not-found', detail: `job ${id} has no shard ${index}` };
-    if (s.status !== 'running' || s.lease_token === null || s.lease_token !== token)
-      return {
-        ok: false,
-        status: 409,
-        type: 'conflict',
-        detail: `shard ${index} of job ${id} is ${s.status} and this is not its lease`,
-      };
-    if (s.holder !== null) this.contact(s.holder);
-    if (s.due < Date.now())
-      return { ok: false, status: 409, type: 'conflict', detail: `the lease of shard ${index} of job ${id} expired` };
-    return { ok: true, job: j, shard: s };
   }
 
   private refused(o: Extract<Owned, { ok: false }>): BoardResult {
@@ -622,20 +520,9 @@ export class JobBoard extends DurableObject<Env> {
     ttlMs: number,
   ): BoardResult {
     this.begin();
-    const o = this.owned(id, index, token);
+    const o = ownedShard(this.q, id, index, token);
     if (!o.ok) return this.refused(o);
-    const now = Date.now();
-    const done = Math.min(progress.done, o.shard.end - o.shard.start);
-    const rate = progress.samplesPerSecond ?? null;
-    this.q(
-      'UPDATE shards SET done = ?, rate = ?, due = ? WHERE job_id = ? AND idx = ?',
-      done,
-      rate,
-      now + ttlMs,
-      id,
-      index,
-    );
-    this.q(`UPDATE jobs SET updated_at = ?, ${RUN_SET} WHERE id = ?`, now, ...runDelta([o.shard], { done, rate }), id);
+    heartbeatShard(this.q, o.shard, progress, ttlMs, Date.now());
     return { ok: true, job: this.view(id), cost: this.spent() };
   }
 
@@ -643,19 +530,9 @@ export class JobBoard extends DurableObject<Env> {
   async release(id: string, index: number, token: string): Promise<BoardResult> {
     this.begin();
     const out = this.ctx.storage.transactionSync(() => {
-      const o = this.owned(id, index, token);
+      const o = ownedShard(this.q, id, index, token);
       if (!o.ok) return this.refused(o);
-      this.q(
-        `UPDATE shards SET status = 'queued', attempts = MAX(0, attempts - 1), done = 0, rate = NULL, holder = NULL, lease_token = NULL, due = 0
-         WHERE job_id = ? AND idx = ?`,
-        id,
-        index,
-      );
-      this.q(
-        `UPDATE jobs SET n_running = n_running - 1, n_queued = n_queued + 1, ${RUN_SET} WHERE id = ?`,
-        ...runDelta([o.shard]),
-        id,
-      );
+      releaseShard(this.q, o.shard);
       this.refresh(id);
       return { ok: true, job: this.view(id), cost: this.spent() } as BoardResult;
     });
@@ -669,25 +546,9 @@ export class JobBoard extends DurableObject<Env> {
     this.begin();
     let retryAt: number | undefined;
     const out = this.ctx.storage.transactionSync(() => {
-      const o = this.owned(id, index, token);
+      const o = ownedShard(this.q, id, index, token);
       if (!o.ok) return this.refused(o);
-      const failures = o.shard.failures + 1;
-      const dead = o.shard.attempts >= MAX_ATTEMPTS;
-      if (!dead) retryAt = Date.now() + backoffMs(failures);
-      this.q(
-        'UPDATE shards SET status = ?, failures = ?, due = ?, error = ?, done = 0, rate = NULL, holder = NULL, lease_token = NULL WHERE job_id = ? AND idx = ?',
-        dead ? 'dead' : 'queued',
-        failures,
-        retryAt ?? 0,
-        error.slice(0, 2000),
-        id,
-        index,
-      );
-      this.q(
-        `UPDATE jobs SET n_running = n_running - 1, ${dead ? 'n_dead = n_dead + 1' : 'n_queued = n_queued + 1'}, ${RUN_SET} WHERE id = ?`,
-        ...runDelta([o.shard]),
-        id,
-      );
+      retryAt = failShard(this.q, o.shard, error.slice(0, 2000), Date.now());
       this.refresh(id, error.slice(0, 2000));
       return { ok: true, job: this.view(id), cost: this.spent() } as BoardResult;
     });
@@ -710,7 +571,7 @@ export class JobBoard extends DurableObject<Env> {
     computed: Record<string, unknown>,
   ): Promise<BoardResult> {
     this.begin();
-    const o = this.owned(id, index, token);
+    const o = ownedShard(this.q, id, index, token);
     if (!o.ok) {
       // A repeated acknowledgement (the runner lost the answer) succeeds, and finishes the merge if
       // an earlier attempt at it was interrupted.
@@ -725,19 +586,7 @@ export class JobBoard extends DurableObject<Env> {
       return { ok: true, job, cost: addCost(cost, read) };
     }
     const finished = this.ctx.storage.transactionSync(() => {
-      // The token stays with the done shard: a repeated acknowledgement (lost answer) must carry it.
-      this.q(
-        "UPDATE shards SET status = 'done', done = end - start, rate = NULL, holder = NULL, completed_by = ? WHERE job_id = ? AND idx = ?",
-        owner,
-        id,
-        index,
-      );
-      this.q(
-        `UPDATE jobs SET n_running = n_running - 1, n_done = n_done + 1, done_samples = done_samples + ?, ${RUN_SET} WHERE id = ?`,
-        o.shard.end - o.shard.start,
-        ...runDelta([o.shard]),
-        id,
-      );
+      completeShard(this.q, o.shard, owner);
       storeText(this.q, id, index, 'computed', JSON.stringify(computed));
       storeText(this.q, id, index, 'payload', JSON.stringify(payload));
       if (o.job.kind === 'ranking-sums') this.foldReady(id);

@@ -36,7 +36,9 @@
  * leases (usually none) are read, never one row per busy runner. Each call reports its SQL cost
  * (`BoardCost`), which the routes send as a header.
  *
- * This file is the state machine; the schema is board-schema.ts, the records the API shows
+ * This file is the Durable Object: each call's transaction, its cost, and what it tells the index.
+ * The state machine's statements are board-leases.ts; the running sum and the final merge
+ * board-merge.ts; the schema and row reads board-schema.ts, the records the API shows
  * board-rows.ts, the stored shard results and the published result board-results.ts, the cost
  * counting board-cost.ts, the routing of leases job-index.ts.
  */
@@ -45,7 +47,8 @@ import type { JobSpec, JobStatus } from '../../protocol/job.js';
 import type { DurableObjectState, Env } from '../env.js';
 import { storeResultOnce } from '../result-cache.js';
 import { addCost, costSince, type BoardCost } from './board-cost.js';
-import { readMerge, readText, storeText, storedResult, writeMerge } from './board-results.js';
+import { failNotFinite, finalPayload, foldReady } from './board-merge.js';
+import { readText, storeText, storedResult } from './board-results.js';
 import {
   completeShard,
   contact,
@@ -70,7 +73,6 @@ import {
   type Query,
   type ShardRow,
 } from './board-schema.js';
-import { foldShard, mergedSums, type MergeHead } from './merge.js';
 import { jobIndex, type IndexContext } from './stubs.js';
 
 /**
@@ -589,7 +591,7 @@ export class JobBoard extends DurableObject<Env> {
       completeShard(this.q, o.shard, owner);
       storeText(this.q, id, index, 'computed', JSON.stringify(computed));
       storeText(this.q, id, index, 'payload', JSON.stringify(payload));
-      if (o.job.kind === 'ranking-sums') this.foldReady(id);
+      if (o.job.kind === 'ranking-sums') foldReady(this.q, id);
       this.refresh(id);
       const j = jobRow(this.q, id)!;
       return j.n_done === j.n_shards;
@@ -599,35 +601,6 @@ export class JobBoard extends DurableObject<Env> {
     cost = addCost(cost, await this.sync(id));
     const [job, read] = this.measured(() => this.view(id));
     return { ok: true, job, cost: addCost(cost, read) };
-  }
-
-  /**
-   * Folds the done shards right after the running sum's head into it, in index order (so the sum is
-   * mergeRankingSums' to the bit), and drops their stored payloads. A shard finished ahead of the
-   * head waits, stored, until the shards before it are in.
-   */
-  private foldReady(id: string): void {
-    const job = jobRow(this.q, id)!;
-    let merged = job.merged;
-    let head: MergeHead | null = job.merge_head === null ? null : (JSON.parse(job.merge_head) as MergeHead);
-    let acc: Float64Array | null = null;
-    // Shard by shard on the primary key: each fold costs O(1) rows, however far the job extends.
-    while (
-      merged < job.n_shards &&
-      this.q<{ status: string }>('SELECT status FROM shards WHERE job_id = ? AND idx = ?', id, merged)[0]?.status ===
-        'done'
-    ) {
-      const part = JSON.parse(readText(this.q, id, merged, 'payload'));
-      if (acc === null && head !== null) acc = readMerge(this.q, id, head);
-      const folded = foldShard(head, acc, part);
-      head = folded.head;
-      acc = folded.acc;
-      this.q("DELETE FROM shard_results WHERE job_id = ? AND idx = ? AND what = 'payload'", id, merged);
-      merged++;
-    }
-    if (merged === job.merged || acc === null) return;
-    writeMerge(this.q, id, acc);
-    this.q('UPDATE jobs SET merged = ?, merge_head = ? WHERE id = ?', merged, JSON.stringify(head), id);
   }
 
   /** Writes the job's result (idempotent) once every shard is done; other calls wait while it does. */
@@ -650,33 +623,13 @@ export class JobBoard extends DurableObject<Env> {
       id,
     );
     const computed = rows.map((r) => JSON.parse(readText(this.q, id, r.idx, 'computed')) as Record<string, unknown>);
-    let payload: unknown;
-    if (job.kind === 'ranking-sums') {
-      if (job.merged !== job.n_shards || job.merge_head === null)
-        throw new Error(`job ${id}: ${job.merged} of ${job.n_shards} shards merged`);
-      const head = JSON.parse(job.merge_head) as MergeHead;
-      const merged = mergedSums(head, readMerge(this.q, id, head), job.total);
-      // Never store a merge that is not finite (it would be served as nulls): fail the job instead.
-      if ('notFinite' in merged) {
-        this.ctx.storage.transactionSync(() => {
-          this.q(
-            `UPDATE jobs SET status = 'failed', error = ?, n_done = 0, n_dead = n_shards, done_samples = 0, merged = 0, merge_head = NULL, updated_at = ?
-             WHERE id = ?`,
-            `the merged shards are not finite (${merged.notFinite}): resubmit to recompute`,
-            Date.now(),
-            id,
-          );
-          this.q("UPDATE shards SET status = 'dead' WHERE job_id = ?", id);
-          this.q('DELETE FROM shard_results WHERE job_id = ?', id);
-          this.q('DELETE FROM merge_parts WHERE job_id = ?', id);
-        });
-        return;
-      }
-      payload = merged.sums;
-    } else {
-      payload = JSON.parse(readText(this.q, id, rows[0].idx, 'payload'));
+    const final = finalPayload(this.q, job, rows);
+    // Never store a merge that is not finite (it would be served as nulls): fail the job instead.
+    if ('notFinite' in final) {
+      this.ctx.storage.transactionSync(() => failNotFinite(this.q, id, final.notFinite, Date.now()));
+      return;
     }
-    const stored = storedResult(job, rows, computed, payload);
+    const stored = storedResult(job, rows, computed, final.payload);
     await storeResultOnce(this.env, stored);
     this.ctx.storage.transactionSync(() => {
       this.q("UPDATE jobs SET status = 'done', error = NULL, updated_at = ? WHERE id = ?", Date.now(), id);

@@ -2,7 +2,7 @@
  * Runners name themselves (by default hostname-pid), and the job board is public: what it shows of
  * a runner is a stable pseudonym, a hash of the name, so a reader can tell runners apart (which one
  * completed which shard) without learning host names. Nothing is authorised by name: leases are
- * held by their secret token (board.ts).
+ * held by their secret token (board-leases.ts).
  */
 import { contentHash } from '../../core/hash.js';
 

@@ -367,6 +367,35 @@ describe('shards', () => {
     ).toBe('done');
   });
 
+  it('a shard whose lease expires on its last attempt is dead-lettered at the next lease, and fails its job', async () => {
+    const sub = (await (
+      await post('/v1/jobs', { kind: 'ranking-sums', seed: 904, count: 32, shardSize: 32 }, SUBMIT_AUTH)
+    ).json()) as any;
+    const id = sub.job.id;
+    // A runner killed mid-shard, three times: each lease expires unreported.
+    for (let attempt = 1; attempt <= 3; attempt++) {
+      const l = await postJson('/v1/runner/lease', { runner: 'doomed', leaseMs: 1000 });
+      expect(l.body).toMatchObject({ id, shard: { index: 0, attempts: attempt } });
+      await new Promise((r) => setTimeout(r, 1100));
+    }
+    expect((await postJson('/v1/runner/lease', { runner: 'doomed', leaseMs: 1000 })).status).toBe(204);
+    expect((await (await edge.fetch(`/v1/jobs/${id}`)).json()) as any).toMatchObject({
+      status: 'failed',
+      error: 'shard lease expired after 3 attempts',
+      shards: { dead: 1, running: 0 },
+    });
+    const letters = (await (await edge.fetch('/v1/runner/dead-letter', { headers: auth })).json()) as any;
+    expect(letters.shards.find((s: any) => s.jobId === id)?.shard).toMatchObject({
+      status: 'dead',
+      attempts: 3,
+      error: 'lease expired on the last attempt',
+    });
+    // Forget the job (no result to remove) so later tests lease only their own.
+    expect(
+      await (await edge.fetch(`/v1/results/${sub.job.key}`, { method: 'DELETE', headers: SUBMIT_AUTH })).json(),
+    ).toMatchObject({ deleted: false, jobForgotten: true });
+  });
+
   it('a derived job waits for the ranking sums it derives from, fails with them, and resubmitting retries both', async () => {
     const body = { kind: 'histograms', seed: 903, count: 32 };
     const sub = (await (await post('/v1/jobs', body, SUBMIT_AUTH)).json()) as any;

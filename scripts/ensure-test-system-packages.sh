@@ -31,6 +31,7 @@ elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
 else
   echo "test set-up: missing Debian packages: ${missing[*]}. Install them, then run the tests again:" >&2
   echo "  sudo sh -c '$command'" >&2
+  echo "  (or, where there is no sudo, as root: su -c '$command')" >&2
   exit 1
 fi
 echo "test set-up: installing ${missing[*]} (apt-get)" >&2

@@ -7,7 +7,8 @@
  * error is above tolerance, since timing two different functions would mean nothing. Then timing,
  * interleaved: one round runs every variant once (the project on wasm in this thread, the same with
  * its weight-terms caches off — the per-call code path, "before" for those caches — the same with
- * the synthesis layers' fused epilogue off ("before" for the fusion), and PyTorch with
+ * the synthesis layers' fused epilogue off ("before" for the fusion), at batch 16 and 64 also the
+ * whole sweep in this thread and over two worker threads (the project on both cores), and PyTorch with
  * 1 and 2 threads as Debian installs it, and tuned), the order rotating between rounds, so a change in
  * the machine's load hits all variants alike. Figures are medians over rounds; the load average is
  * recorded around each section. Results and ratios go to bench/results/peer.json, which bench:core
@@ -30,9 +31,11 @@ import {
   synthesizeImages,
 } from '../src/core/analysis/analysis-models.js';
 import { populationStyles } from '../src/core/analysis/population.js';
+import { rankingSweep } from '../src/core/analysis/ranking.js';
 import { evaluateShifts } from '../src/core/analysis/traversal.js';
 import { useBackend } from '../src/node/backend.js';
 import { loadBuiltinClassifier, loadGenerator } from '../src/node/builtin-models.js';
+import { SweepPool, sweepModelSource } from '../src/node/parallel-sweep.js';
 import { weightsRoot } from '../src/node/weights-fs.js';
 
 const PYTHON = '/usr/bin/python3';
@@ -42,6 +45,14 @@ const TOLERANCE = 1e-5;
 const BATCHES = [1, 16, 64] as const;
 /** Gradients per timed call, so that every call runs long enough to time (as bench:core). */
 const ROUNDS_PER_CALL: Record<number, number> = { 1: 32, 16: 4, 64: 1 };
+/**
+ * Batches where the project also runs its whole sweep (`rankingSweep`) in this thread and over two
+ * worker threads (`SweepPool`): the project on both cores, against PyTorch with 2 threads. A timed
+ * call sweeps 2 x batch x calls samples, so each worker gets as many batches as the main thread's
+ * variants compute.
+ */
+const WORKER_BATCHES = new Set([16, 64]);
+const WORKER_THREADS = 2;
 const SHIFTS = [0, 0.25, 0.5, 0.75, 1, 1.25, 1.5, 1.75, 2];
 /** The dims the 9-frame forward traverses: one in the first layer, one in the last block. */
 const NINE_FRAME_DIMS = [0, 500];
@@ -336,8 +347,12 @@ for (const [name, c] of Object.entries(check))
 const PROJECT = 'projectWasmMainThread';
 const UNCACHED = 'projectWasmMainThreadUncached';
 const UNFUSED = 'projectWasmMainThreadUnfused';
+const SWEEP = 'projectSweepMainThread';
+const WORKERS = 'projectSweepWorkers2';
 const timing: Record<string, unknown> = {};
+let pool: SweepPool | undefined;
 if (checkPass) {
+  pool = await SweepPool.start(await sweepModelSource(models), { threads: WORKER_THREADS, backend: 'wasm' });
   const rounds = Number(process.env.PEER_ROUNDS ?? 7);
   for (const batch of BATCHES) {
     const { s, w, labels } = populationStyles(models, { seed: 1, count: 1_000_000, classIndex: null }, 0, batch);
@@ -355,11 +370,21 @@ if (checkPass) {
         tf.dispose([probs, grad]);
       }
     };
+    // The whole sweep (mapping, styles, noise, gradient, host sums) of 2 x batch x calls samples.
+    const spec = { seed: 1, count: WORKER_THREADS * batch * calls, classIndex: null };
+    const workers = WORKER_BATCHES.has(batch) ? pool : undefined;
+    const sweepVariants = workers
+      ? [
+          { name: SWEEP, run: async () => void (await rankingSweep(models, spec, { batchSize: batch })) },
+          { name: WORKERS, run: async () => void (await workers.sweep(models, spec, { batchSize: batch })) },
+        ]
+      : [];
     const times = await interleaved(
       [
         { name: PROJECT, run: sweep(models) },
         { name: UNCACHED, run: sweep(uncached) },
         { name: UNFUSED, run: sweep(unfused) },
+        ...sweepVariants,
         ...peers.map((p) => ({
           name: p.name,
           run: async () => void (await p.request({ cmd: 'grad', key, rounds: calls })),
@@ -368,7 +393,19 @@ if (checkPass) {
       rounds,
     );
     s.dispose();
-    const rates = Object.fromEntries(Object.entries(times).map(([k, t]) => [k, (batch * calls) / median(t)]));
+    const samplesPerCall = (k: string) => (k === SWEEP || k === WORKERS ? spec.count : batch * calls);
+    const rates = Object.fromEntries(Object.entries(times).map(([k, t]) => [k, samplesPerCall(k) / median(t)]));
+    const workerFigures = workers
+      ? {
+          /** The whole sweep on two worker threads over PyTorch: the same two cores against its 2-thread peers. */
+          workersProjectOverPeer: ratios(rates, WORKERS, peers),
+          /** Two worker threads over the same sweep in this thread. */
+          workerSpeedup: round(rates[WORKERS] / rates[SWEEP]),
+          /** The whole sweep in this thread over pTrueGradient alone: what mapping, noise and the sums cost. */
+          sweepOverGradient: round(rates[SWEEP] / rates[PROJECT]),
+          sweepSamplesPerCall: spec.count,
+        }
+      : {};
     timing[`gradientBatch${batch}`] = {
       samplesPerCall: batch * calls,
       rounds,
@@ -378,6 +415,7 @@ if (checkPass) {
       weightCacheSpeedup: round(rates[PROJECT] / rates[UNCACHED]),
       fusedEpilogueSpeedup: round(rates[PROJECT] / rates[UNFUSED]),
       unfusedProjectOverPeer: ratios(rates, UNFUSED, peers),
+      ...workerFigures,
       secondsPerCall: times,
       loadAverage: { before: loadBefore, after: loadAverage() },
     };
@@ -435,6 +473,7 @@ if (checkPass) {
   }
 }
 for (const p of peers) p.close();
+await pool?.close();
 
 const report = {
   bench: 'peer',
@@ -455,6 +494,10 @@ const report = {
     code: 'pTrueGradient (sampleNoiseStreams noise), evaluateShifts',
     uncached: `${UNCACHED}: the same code and weights with the generator's and classifier's weight-terms caches off`,
     unfused: `${UNFUSED}: the same with the synthesis layers' fused epilogue off (stock elementwise kernels)`,
+    workers:
+      `${SWEEP} / ${WORKERS} (batches ${[...WORKER_BATCHES].join(', ')}): the whole sweep (rankingSweep: mapping, ` +
+      `styles, noise, gradient, host sums) of ${WORKER_THREADS} x batch x calls samples, in this thread / over ` +
+      `${WORKER_THREADS} worker threads (SweepPool, one wasm backend each)`,
   },
   peers: {
     code: 'bench/peer/model.py (PyTorch, NCHW, autograd); noise drawn with torch.randn per call',

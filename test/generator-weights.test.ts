@@ -4,8 +4,9 @@
  * few hundred seeded, unfiltered samples and real digits reproduce them: class consistency and the
  * classifier's accuracy on real corrupted digits. Coloured MNIST's painted generator
  * (weights/colored-mnist/generator, `npm run paint:generator`): its ink is the domain's ink generator
- * (weights/colored-mnist/ink-generator, trained on clean MNIST digits) unchanged, its colour pairs are what the fit finds on the domain's data again, and its recorded
- * class consistency holds on seeded samples.
+ * (weights/colored-mnist/ink-generator, trained on clean MNIST digits) unchanged, its colour pairs
+ * are what the fit finds on the domain's data again, and its recorded class consistency holds on
+ * seeded samples.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';

@@ -53,6 +53,8 @@ const ROUNDS_PER_CALL: Record<number, number> = { 1: 32, 16: 4, 64: 1 };
  */
 const WORKER_BATCHES = new Set([16, 64]);
 const WORKER_THREADS = 2;
+/** Untimed rounds before the timed ones. */
+const WARM_UP_ROUNDS = 3;
 const SHIFTS = [0, 0.25, 0.5, 0.75, 1, 1.25, 1.5, 1.75, 2];
 /** The dims the 9-frame forward traverses: one in the first layer, one in the last block. */
 const NINE_FRAME_DIMS = [0, 500];
@@ -263,7 +265,9 @@ interface Variant {
 
 /** Every variant once per round, order rotating; seconds per call, per variant. */
 async function interleaved(variants: Variant[], rounds: number) {
-  for (const v of variants) await v.run(); // warm-up (kernels, allocations)
+  // Warm-up (kernels, allocations): three rounds, since the wasm variants' batch-64 calls kept getting
+  // faster over the first rounds after a single warm-up call (0.67 -> 0.34 s in one quiet run).
+  for (let r = 0; r < WARM_UP_ROUNDS; r++) for (const v of variants) await v.run();
   const times: Record<string, number[]> = Object.fromEntries(variants.map((v) => [v.name, []]));
   for (let r = 0; r < rounds; r++) {
     for (let i = 0; i < variants.length; i++) {

@@ -16,6 +16,9 @@ const WORKERD_ONLY_RUNNER_TESTS = ['test/runner/board.test.ts'];
  * Node only, but end to end and long: the built CLI in child processes (analyze, training on an
  * image folder, generator classes), worker-thread sweeps, the findings reproduced on 2,000-sample
  * populations of the committed models, and the cpu backend's parity (minutes each on two cores).
+ * Their own tier, two files at a time: each file is one process with its own temporary folders
+ * (no port, no fixed path), and most of them keep one core busy, so one at a time left the CI
+ * machine's second core idle for about 12 minutes.
  */
 const LONG_NODE_RUNS = [
   'test/cli.test.ts',
@@ -43,11 +46,13 @@ const LONG_NODE_RUNS = [
  * tier's 122 s). No file reads state another leaves: each file that runs tf picks its backend and
  * seeds its generators, and the one leak found (stock gradients registered over the portable ones)
  * is fixed at its cause in `resolve.alias` below.
- * `workers`: how many files of the tier run at once. The unit tier's files are in-process with
- * nothing shared between workers (no port, no fixed directory), so they use both cores of the CI
- * machine; the edge and e2e tiers boot workerd, browsers and runners on fixed resources, keep one
- * file at a time and one process per file. Tiers run one after another (`groupOrder`), so the unit
- * tier's two workers never overlap an edge or e2e file.
+ * `workers`: how many files of the tier run at once. The unit and long-node tiers' files are
+ * in-process (or spawn their own children) with nothing shared between workers (no port, no fixed
+ * directory), so they use both cores of the CI machine; the edge and e2e tiers boot workerd,
+ * browsers and runners on fixed resources, keep one file at a time and one process per file. Tiers
+ * run one after another (`groupOrder`), so two workers never overlap an edge or e2e file.
+ * `timeoutSeconds`: the long-node tier's files share the two cores, so a test or hook takes up to
+ * about twice its time alone (the longest alone: ~70 s); its limits catch hangs, not slowness.
  */
 const TIERS = [
   // The core and the Node helpers, in process: no workerd, no browser, no Deno, no CLI child process.
@@ -58,6 +63,8 @@ const TIERS = [
     workers: 2,
     isolate: false,
   },
+  // The long Node runs, two files at a time (above).
+  { name: 'long-node', include: LONG_NODE_RUNS, workers: 2, timeoutSeconds: 600 },
   // The worker in workerd (Miniflare), with at most a Node runner beside it.
   {
     name: 'edge',
@@ -65,10 +72,10 @@ const TIERS = [
     exclude: SLOW_EDGE,
     workers: 1,
   },
-  // Chromium, Deno runners on WebGPU, randomised (fuzz) and load runs, and the long Node runs.
+  // Chromium, Deno runners on WebGPU, randomised (fuzz) and load runs.
   {
     name: 'e2e',
-    include: ['test/browser/**/*.test.ts', 'test/runner/**/*.test.ts', ...SLOW_EDGE, ...LONG_NODE_RUNS],
+    include: ['test/browser/**/*.test.ts', 'test/runner/**/*.test.ts', ...SLOW_EDGE],
     exclude: WORKERD_ONLY_RUNNER_TESTS,
     workers: 1,
   },
@@ -96,9 +103,17 @@ export default defineConfig({
     server: { deps: { inline: [/@tensorflow\//] } },
     testTimeout: 120_000,
     hookTimeout: 120_000,
-    projects: TIERS.map(({ name, include, exclude, workers, isolate = true }, groupOrder) => ({
+    projects: TIERS.map(({ name, include, exclude, workers, isolate = true, timeoutSeconds }, groupOrder) => ({
       extends: true,
-      test: { name, include, exclude, maxWorkers: workers, isolate, sequence: { groupOrder } },
+      test: {
+        name,
+        include,
+        exclude,
+        maxWorkers: workers,
+        isolate,
+        sequence: { groupOrder },
+        ...(timeoutSeconds ? { testTimeout: timeoutSeconds * 1000, hookTimeout: timeoutSeconds * 1000 } : {}),
+      },
     })),
   },
 });

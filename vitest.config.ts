@@ -6,8 +6,8 @@ const root = fileURLToPath(new URL('.', import.meta.url));
 const tensorflowPackages = `${root}node_modules/@tensorflow/`;
 
 /**
- * The three test tiers, by what a file needs (`npm run test:unit|test:edge|test:e2e`; `npm test`
- * runs all three). Every test file lands in exactly one: a file in a new folder is `unit` until it
+ * The four test tiers, by what a file needs (`npm run test:unit|test:long-node|test:edge|test:e2e`;
+ * `npm test` runs all four). Every test file lands in exactly one: a file in a new folder is `unit` until it
  * is listed here.
  */
 const SLOW_EDGE = ['test/worker/fuzz.test.ts', 'test/worker/load.test.ts'];

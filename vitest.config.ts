@@ -7,8 +7,8 @@ const tensorflowPackages = `${root}node_modules/@tensorflow/`;
 
 /**
  * The four test tiers, by what a file needs (`npm run test:unit|test:long-node|test:edge|test:e2e`;
- * `npm test` runs all four). Every test file lands in exactly one: a file in a new folder is `unit` until it
- * is listed here.
+ * `npm test` runs all four). Every test file lands in exactly one: a file in a new folder is `unit`
+ * until it is listed here.
  */
 const SLOW_EDGE = ['test/worker/fuzz.test.ts', 'test/worker/load.test.ts'];
 const WORKERD_ONLY_RUNNER_TESTS = ['test/runner/board.test.ts'];

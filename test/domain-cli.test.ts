@@ -3,7 +3,7 @@
  * classifiers are the domain's own (descriptor classifierVariants -> classifier-<variant>), and a
  * domain without a generator says so and how to make one.
  */
-import { mkdirSync, mkdtempSync, readFileSync, symlinkSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync } from 'node:fs';
 import { decode } from 'fast-png';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -42,6 +42,13 @@ describe('analyze --domain', () => {
         /colored-mnist\/generator is missing\): make one with `npm run paint:generator -- --domain colored-mnist`/,
       );
       expect(r.stderr).not.toMatch(/classifier-corrupted/);
+      // Nor can the generator be made there: the ink generator paint-generator paints is missing too.
+      const paint = await faultlines('paint-generator', '--domain', 'colored-mnist');
+      expect(paint.code).toBe(1);
+      expect(paint.stderr).toMatch(
+        /--from \S*colored-mnist\/ink-generator: no generator there; the default is the domain's ink generator/,
+      );
+      expect(existsSync(path.join(root, 'colored-mnist', 'generator'))).toBe(false);
     } finally {
       if (was === undefined) delete process.env.FAULTLINES_WEIGHTS;
       else process.env.FAULTLINES_WEIGHTS = was;

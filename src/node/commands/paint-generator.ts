@@ -51,7 +51,7 @@ export async function run(args: string[]): Promise<void> {
   if (!existsSync(path.join(from, 'manifest.json')))
     throw new Error(
       `--from ${from}: no generator there; the default is the domain's ink generator, ` +
-        `a grey generator trained on the unpainted digits (see docs/colored-mnist/training.md)`,
+        `a grey generator trained on the unpainted digits (see docs/${domain.name}/training.md)`,
     );
   const out = path.resolve(o.out ?? path.join(weightsRoot(), builtinModelPath('generator', domain.name)));
   const grey = loadGenerator(from);

@@ -53,6 +53,8 @@ const USAGE = `usage: faultlines train-generator [options]
   --init-from DIR       a fresh run's G and G_ema start from this trained generator's weights (same
                         architecture; a grey generator's toRGB is repeated into RGB), D from scratch;
                         recorded in the checkpoint and the manifest; ignored when resuming
+  --warm-up-d N         the run's first N iterations train D only (G and G_ema fixed): for --init-from,
+                        whose D starts from scratch (default 0)
   --retune              when resuming, apply the given --r1-gamma / --lr / --mode-seeking / --augment-colour to the
                         checkpoint's run from here on (recorded in its hyper-parameters)
   --allow-data-change   resume even if the training data differ from the checkpoint's
@@ -103,6 +105,7 @@ function parseTrainArgs(args: string[]) {
       lr: { type: 'string' },
       'mode-seeking': { type: 'string' },
       'augment-colour': { type: 'string' },
+      'warm-up-d': { type: 'string' },
       data: { type: 'string' },
       domain: { type: 'string' },
       variant: { type: 'string' },
@@ -143,6 +146,7 @@ function parseTrainArgs(args: string[]) {
     lr: num('lr'),
     modeSeeking: num('mode-seeking'),
     augmentColour: num('augment-colour'),
+    discriminatorWarmUp: num('warm-up-d'),
     data: o.data,
     domain: o.domain,
     variant: o.variant,
@@ -235,6 +239,7 @@ export async function run(args: string[]): Promise<void> {
         lrD: opts.lr ?? DEFAULT_HYPER.lrD,
         modeSeeking: opts.modeSeeking ?? DEFAULT_HYPER.modeSeeking,
         ...(opts.augmentColour ? { augmentColour: opts.augmentColour } : {}),
+        ...(opts.discriminatorWarmUp ? { discriminatorWarmUp: opts.discriminatorWarmUp } : {}),
       };
   if (ckpt && opts.retune) process.stderr.write(`retuning the resumed run: ${JSON.stringify(retuned)}\n`);
   else if (
@@ -244,7 +249,8 @@ export async function run(args: string[]): Promise<void> {
       opts.r1Gamma !== undefined ||
       opts.lr !== undefined ||
       opts.modeSeeking !== undefined ||
-      opts.augmentColour !== undefined)
+      opts.augmentColour !== undefined ||
+      opts.discriminatorWarmUp !== undefined)
   ) {
     process.stderr.write(
       'note: resuming — batch/seed/r1-gamma/lr come from the checkpoint (use --fresh to start over)\n',
@@ -340,7 +346,7 @@ export async function run(args: string[]): Promise<void> {
   };
   const bar = progressBar('train-generator', opts.iterations, 'it', trainer.iteration);
   let lastCkpt = Date.now();
-  const acc = { lossG: 0, lossDreal: 0, lossDfake: 0, n: 0, r1: 0, nr1: 0, t0: Date.now() };
+  const acc = { lossG: 0, nG: 0, lossDreal: 0, lossDfake: 0, n: 0, r1: 0, nr1: 0, t0: Date.now() };
   // Growth per step is measured from after the first step of this process: Adam creates its two
   // moment tensors per trained variable lazily at its first update (2 x (62 + 25) = 174 for the
   // default G and D), which a fresh run would otherwise report as a constant "leak" of 174.
@@ -350,10 +356,13 @@ export async function run(args: string[]): Promise<void> {
     const l = trainer.step();
     baseTensors ??= tf.memory().numTensors;
     trainSeconds += (Date.now() - t) / 1000;
-    if (![l.lossG, l.lossDreal, l.lossDfake].every(Number.isFinite)) {
+    if (![l.lossG ?? 0, l.lossDreal, l.lossDfake].every(Number.isFinite)) {
       throw new Error(`non-finite loss at iteration ${trainer.iteration}: ${JSON.stringify(l)} (last checkpoint kept)`);
     }
-    acc.lossG += l.lossG;
+    if (l.lossG !== null) {
+      acc.lossG += l.lossG;
+      acc.nG++;
+    }
     acc.lossDreal += l.lossDreal;
     acc.lossDfake += l.lossDfake;
     acc.n++;
@@ -366,7 +375,7 @@ export async function run(args: string[]): Promise<void> {
       const secPerIt = (Date.now() - acc.t0) / 1000 / acc.n;
       const rec = {
         it,
-        lossG: acc.lossG / acc.n,
+        lossG: acc.nG > 0 ? acc.lossG / acc.nG : null,
         lossDreal: acc.lossDreal / acc.n,
         lossDfake: acc.lossDfake / acc.n,
         r1: acc.nr1 > 0 ? acc.r1 / acc.nr1 : null,
@@ -376,13 +385,13 @@ export async function run(args: string[]): Promise<void> {
       };
       appendFileSync(logFile, JSON.stringify(rec) + '\n');
       bar.update(it, {
-        G: rec.lossG,
+        G: rec.lossG ?? Number.NaN,
         Dr: rec.lossDreal,
         Df: rec.lossDfake,
         's/it': secPerIt,
         tensors: rec.tensors - (baseTensors ?? rec.tensors),
       });
-      Object.assign(acc, { lossG: 0, lossDreal: 0, lossDfake: 0, n: 0, r1: 0, nr1: 0, t0: Date.now() });
+      Object.assign(acc, { lossG: 0, nG: 0, lossDreal: 0, lossDfake: 0, n: 0, r1: 0, nr1: 0, t0: Date.now() });
     }
     if (it % opts.sampleEvery === 0) {
       writeFileSync(path.join(dir, 'samples', `it-${String(it).padStart(6, '0')}.png`), await sampleGrid(trainer.Gema));

@@ -45,6 +45,12 @@ export interface GanHyper {
    * (src/node/training/colour-augment.ts). 0 or absent = off (every run before it).
    */
   augmentColour?: number;
+  /**
+   * Iterations at the start of a run in which only D trains (G and G_ema stay as they are). For a
+   * transfer run (`--init-from`): its D starts from scratch and, trained against a G that already
+   * draws the data, pulls that G around before it has learned anything. 0 or absent = off.
+   */
+  discriminatorWarmUp?: number;
 }
 
 export const DEFAULT_HYPER: GanHyper = {
@@ -65,7 +71,8 @@ export const DEFAULT_HYPER: GanHyper = {
 };
 
 export interface StepLosses {
-  lossG: number;
+  /** null in the discriminator's warm-up (no G step). */
+  lossG: number | null;
   lossDreal: number;
   lossDfake: number;
   r1: number | null;
@@ -213,6 +220,11 @@ export class GanTrainer {
     p.fake.dispose();
     p.real.dispose();
     p.r1?.dispose();
+
+    if (it < (this.hyper.discriminatorWarmUp ?? 0)) {
+      this.iteration = it + 1;
+      return { lossG: null, lossDreal, lossDfake, r1 };
+    }
 
     // G step.
     const noiseG = this.rng(it, STREAM.noiseG);

@@ -16,6 +16,7 @@ export async function adamStateTensors(
   const ws = await opt.getWeights();
   const iter = (await ws[0].tensor.data())[0];
   out.push([`${prefix}/iter`, { shape: [1], values: Float32Array.of(iter) }]);
+  ws[0].tensor.dispose(); // a fresh scalar; the others are the optimiser's live accumulators
   const rest = ws.slice(1);
   if (rest.length === 0) return;
   if (rest.length !== 2 * names.length)
@@ -26,7 +27,6 @@ export async function adamStateTensors(
       out.push([`${prefix}/${kind}/${names[i]}`, { shape: [...t.shape], values: Float32Array.from(await t.data()) }]);
     }
   }
-  ws[0].tensor.dispose(); // the others are the optimiser's live accumulators
 }
 
 /** Restores state written by adamStateTensors; `t` holds the tensors under the prefix, the prefix removed. */

@@ -42,6 +42,7 @@ const USAGE = `usage: faultlines train-generator [options]
   --seed S              seed of init, data order, latents and noise (default 1)
   --r1-gamma G          R1 weight (default ${DEFAULT_HYPER.r1Gamma})
   --lr L                Adam learning rate of G and D (default ${DEFAULT_HYPER.lrG})
+  --lr-g L              G's learning rate alone (default: --lr): a transfer run's G, whose D is new, at a smaller step
   --mode-seeking M      weight of the mode-seeking (diversity) term of the G loss (default ${DEFAULT_HYPER.modeSeeking ?? 0})
   --augment-colour P    RGB data: probability that an image the discriminator sees has its channels
                         permuted, reals and fakes alike (default 0 = off; below 5/6)
@@ -103,6 +104,7 @@ function parseTrainArgs(args: string[]) {
       seed: { type: 'string' },
       'r1-gamma': { type: 'string' },
       lr: { type: 'string' },
+      'lr-g': { type: 'string' },
       'mode-seeking': { type: 'string' },
       'augment-colour': { type: 'string' },
       'warm-up-d': { type: 'string' },
@@ -144,6 +146,7 @@ function parseTrainArgs(args: string[]) {
     seed: num('seed'),
     r1Gamma: num('r1-gamma'),
     lr: num('lr'),
+    lrG: num('lr-g'),
     modeSeeking: num('mode-seeking'),
     augmentColour: num('augment-colour'),
     discriminatorWarmUp: num('warm-up-d'),
@@ -226,6 +229,7 @@ export async function run(args: string[]): Promise<void> {
   const retuned: Partial<GanHyper> = {};
   if (opts.r1Gamma !== undefined) retuned.r1Gamma = opts.r1Gamma;
   if (opts.lr !== undefined) Object.assign(retuned, { lrG: opts.lr, lrD: opts.lr });
+  if (opts.lrG !== undefined) retuned.lrG = opts.lrG;
   if (opts.modeSeeking !== undefined) retuned.modeSeeking = opts.modeSeeking;
   if (opts.augmentColour !== undefined) retuned.augmentColour = opts.augmentColour;
   const hyper: GanHyper = ckpt
@@ -235,7 +239,7 @@ export async function run(args: string[]): Promise<void> {
         batch: opts.batch ?? DEFAULT_HYPER.batch,
         seed: opts.seed ?? DEFAULT_HYPER.seed,
         r1Gamma: opts.r1Gamma ?? DEFAULT_HYPER.r1Gamma,
-        lrG: opts.lr ?? DEFAULT_HYPER.lrG,
+        lrG: opts.lrG ?? opts.lr ?? DEFAULT_HYPER.lrG,
         lrD: opts.lr ?? DEFAULT_HYPER.lrD,
         modeSeeking: opts.modeSeeking ?? DEFAULT_HYPER.modeSeeking,
         ...(opts.augmentColour ? { augmentColour: opts.augmentColour } : {}),
@@ -248,6 +252,7 @@ export async function run(args: string[]): Promise<void> {
       opts.seed !== undefined ||
       opts.r1Gamma !== undefined ||
       opts.lr !== undefined ||
+      opts.lrG !== undefined ||
       opts.modeSeeking !== undefined ||
       opts.augmentColour !== undefined ||
       opts.discriminatorWarmUp !== undefined)

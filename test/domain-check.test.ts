@@ -103,6 +103,8 @@ describe('domains of classifier/generator pairs', () => {
   it('train-generator refuses a bad command line before it loads or trains anything, naming the flag', async () => {
     await expect(trainGenerator(['--iteratons', '10'])).rejects.toThrow(/Unknown option '--iteratons'/);
     await expect(trainGenerator(['--lr', 'fast'])).rejects.toThrow(/--lr needs a number, got "fast"/);
+    await expect(trainGenerator(['--lr-g', 'slow'])).rejects.toThrow(/--lr-g needs a number, got "slow"/);
+    await expect(trainGenerator(['--warm-up-d', 'x'])).rejects.toThrow(/--warm-up-d needs a number, got "x"/);
     await expect(trainGenerator(['--batch'])).rejects.toThrow(/--batch <value>' argument missing/);
     await expect(trainGenerator(['--fresh', '--resume'])).rejects.toThrow(/--fresh and --resume exclude each other/);
     await expect(trainGenerator(['--backend', 'gpu', '--export-only'])).rejects.toThrow(/unknown backend "gpu"/);

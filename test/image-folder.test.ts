@@ -98,6 +98,11 @@ describe('user image folders', () => {
         ckpt,
         '--sample-every',
         '1000',
+        // A transfer run's knobs, recorded in the manifest (here on a fresh run: one D-only iteration).
+        '--lr-g',
+        '0.0007',
+        '--warm-up-d',
+        '1',
       ],
       { maxBuffer: 16 << 20 },
     );
@@ -110,6 +115,7 @@ describe('user image folders', () => {
     expect(manifest.classes).toEqual({ names: ['bars', 'rings', 'squares'], traversalClass: 2 });
     expect(generator.classes).toEqual({ names: ['bars', 'rings', 'squares'], traversalClass: 2 });
     expect(String(manifest.provenance.data)).toContain('18 images');
+    expect(manifest.provenance.hyper).toMatchObject({ lrG: 0.0007, lrD: 0.0025, discriminatorWarmUp: 1 });
     const img = generator.generate(
       tf.tensor2d(latentBatch(1, 0, 3, generator.arch.zDim), [3, generator.arch.zDim]),
       [0, 1, 2],

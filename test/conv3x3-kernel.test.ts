@@ -30,14 +30,10 @@ const bitsDiffer = (a: ArrayLike<number>, b: ArrayLike<number>) => {
 };
 
 /** A tensor of standard normals, seeded. */
-const randn = (seed: number, shape: number[]) =>
-  tf.tensor(
-    normals(
-      createRng(seed),
-      shape.reduce((a, b) => a * b, 1),
-    ),
-    shape,
-  ) as tf.Tensor4D;
+const randn = (seed: number, shape: number[]): tf.Tensor4D => {
+  const size = shape.reduce((a, b) => a * b, 1);
+  return tf.tensor4d(normals(createRng(seed), size), shape as [number, number, number, number]);
+};
 
 /** One Conv2D call: its input and filter shapes and attributes. */
 interface ConvCall {

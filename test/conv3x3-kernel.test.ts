@@ -246,13 +246,13 @@ describe('direct 3x3 conv kernel (wasm)', () => {
 });
 
 describe('the conv3x3 module', () => {
-  it('writes the output and no other byte of the memory it is given', () => {
+  it('writes the output (and its scratch) and no other byte of the memory it is given', () => {
     const [n, h, w, cin, cout] = [2, 3, 5, 3, 11];
     const memory = new WebAssembly.Memory({ initial: 4 });
     const f32 = new Float32Array(memory.buffer);
     f32.fill(1234.5);
-    // Float offsets: x, filter, zeros, y, each with a gap.
-    const [xo, fo, zo, yo] = [1000, 2000, 4000, 5000];
+    // Float offsets: x, filter, zeros, y, packed filter scratch, each with a gap.
+    const [xo, fo, zo, yo, po] = [1000, 2000, 4000, 5000, 7000];
     const xs = normals(createRng(1), n * h * w * cin);
     const fs = normals(createRng(2), 9 * cin * cout);
     f32.set(xs, xo);
@@ -260,9 +260,11 @@ describe('the conv3x3 module', () => {
     f32.fill(0, zo, zo + cin);
     const before = f32.slice();
     const inst = new WebAssembly.Instance(new WebAssembly.Module(conv3x3Wasm()), { env: { memory } });
-    (inst.exports.conv3x3 as (...a: number[]) => void)(4 * xo, 4 * fo, 4 * yo, 4 * zo, n, h, w, cin, cout);
+    (inst.exports.conv3x3 as (...a: number[]) => void)(4 * xo, 4 * fo, 4 * yo, 4 * zo, 4 * po, n, h, w, cin, cout);
     const size = n * h * w * cout;
-    const changed = [...f32.keys()].filter((i) => !Object.is(f32[i], before[i]) && (i < yo || i >= yo + size));
+    const scratch = 9 * cin * (cout - (cout % 8));
+    const written = (i: number) => (i >= yo && i < yo + size) || (i >= po && i < po + scratch);
+    const changed = [...f32.keys()].filter((i) => !Object.is(f32[i], before[i]) && !written(i));
     expect(changed).toEqual([]);
     // The reference: float32 products and sums, taps row by row, channels in order, from +0.
     const fr = Math.fround;

@@ -48,7 +48,7 @@ interface WasmHeapBackend {
   wasm: { asm?: { memory?: unknown } };
 }
 
-type Conv3x3 = (x: number, w: number, y: number, zero: number, ...dims: number[]) => void;
+type Conv3x3 = (x: number, w: number, y: number, zero: number, packed: number, ...dims: number[]) => void;
 
 /**
  * Whether the kernel computes this conv: a 3x3 filter, stride 1, dilation 1, one pixel of zero
@@ -123,16 +123,19 @@ export function registerWasmConv3x3(backend: unknown, compiled?: WebAssembly.Mod
     const [n, h, w, cin] = x.shape;
     const cout = filter.shape[3];
     const out = be.makeOutput([n, h, w, cout], 'float32');
-    // The padding's zeros (what XNNPACK's indirection buffer points at), from the backend's heap.
+    // Scratch from the backend's heap: the padding's zeros (what XNNPACK's indirection buffer
+    // points at) and the filter's 8-channel blocks packed contiguously (the kernel writes them).
     const zero = be.makeOutput([cin], 'float32');
+    const packed = be.makeOutput([Math.max(1, 9 * cin * (cout - (cout % 8)))], 'float32');
     const ptr = (t: tf.TensorInfo) => {
       const entry = be.dataIdMap.get(t.dataId);
       if (entry === undefined) throw new Error('conv3x3: a tensor is not on the wasm backend');
       return entry.memoryOffset;
     };
     new Float32Array(mem.buffer, ptr(zero), cin).fill(0);
-    run(ptr(x), ptr(filter), ptr(out), ptr(zero), n, h, w, cin, cout);
+    run(ptr(x), ptr(filter), ptr(out), ptr(zero), ptr(packed), n, h, w, cin, cout);
     be.disposeData(zero.dataId);
+    be.disposeData(packed.dataId);
     calls++;
     return out;
   };

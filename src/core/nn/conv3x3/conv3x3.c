@@ -33,10 +33,10 @@ AI void taps8(const int mr, const float *x, const float *zero, int H, int W, int
   V a20 = a00, a21 = a00, a30 = a00, a31 = a00;
   for (int tap = 0; tap < 9; tap++) {
     TAP_POINTERS
-    const float *wk = w + tap * Cin * Cout;
+    const float *wk = w + tap * Cin * 8;
     for (int k = 0; k < Cin; k++) {
       const V b0 = wasm_v128_load(wk), b1 = wasm_v128_load(wk + 4);
-      wk += Cout;
+      wk += 8;
       V a = wasm_v128_load32_splat(p0 + k);
       a00 = wasm_f32x4_add(a00, wasm_f32x4_mul(a, b0));
       a01 = wasm_f32x4_add(a01, wasm_f32x4_mul(a, b1));
@@ -106,29 +106,43 @@ AI void taps1(const int mr, const float *x, const float *zero, int H, int W, int
   if (mr > 3) y[3 * Cout] = a3;
 }
 
-// All output channels of mr pixels, 8 at a time, then a tail of 4, then one at a time.
-AI void pixels(const int mr, const float *x, const float *zero, int H, int W, int oy, int ox, const float *w, int Cin, int Cout, float *y) {
-  int c = 0;
-  for (; c + 8 <= Cout; c += 8) taps8(mr, x, zero, H, W, oy, ox, w + c, Cin, Cout, y + c);
-  if (c + 4 <= Cout) { taps4(mr, x, zero, H, W, oy, ox, w + c, Cin, Cout, y + c); c += 4; }
-  for (; c < Cout; c++) taps1(mr, x, zero, H, W, oy, ox, w + c, Cin, Cout, y + c);
-}
+// One output row's pixels, 4 at a time (then 1 to 3), for one block of channels: `taps` is
+// taps8, taps4 or taps1, `wb` its filter (packed or not), `yc` the row's output at the block.
+#define ROW(taps, wb, yc)                                                              \
+  for (int ox = 0; ox < W; ox += 4) {                                                  \
+    float *yo = (yc) + ox * Cout;                                                      \
+    switch (W - ox) {                                                                  \
+      case 1: taps(1, xn, zero, H, W, oy, ox, wb, Cin, Cout, yo); break;               \
+      case 2: taps(2, xn, zero, H, W, oy, ox, wb, Cin, Cout, yo); break;               \
+      case 3: taps(3, xn, zero, H, W, oy, ox, wb, Cin, Cout, yo); break;               \
+      default: taps(4, xn, zero, H, W, oy, ox, wb, Cin, Cout, yo); break;              \
+    }                                                                                  \
+  }
 
 // x [N][H][W][Cin], w [3][3][Cin][Cout], y [N][H][W][Cout], zero: Cin zeros. Pointers are byte
 // addresses in the imported memory; float32 data 4-byte aligned (SIMD loads need no more).
 __attribute__((export_name("conv3x3")))
-void conv3x3(const float *x, const float *w, float *y, const float *zero, int N, int H, int W, int Cin, int Cout) {
+void conv3x3(const float *x, const float *w, float *y, const float *zero, float *wp, int N, int H, int W, int Cin, int Cout) {
+  // The filter's blocks of 8 output channels, each [3][3][Cin][8] contiguous (one 32-byte row per
+  // input channel instead of rows Cout floats apart).
+  for (int c = 0; c + 8 <= Cout; c += 8)
+    for (int t = 0; t < 9 * Cin; t++) {
+      wasm_v128_store(wp + 9 * Cin * c + t * 8, wasm_v128_load(w + t * Cout + c));
+      wasm_v128_store(wp + 9 * Cin * c + t * 8 + 4, wasm_v128_load(w + t * Cout + c + 4));
+    }
+  // Row by row; within a row, one block of output channels at a time over all its pixels, so
+  // the block's filter (9 x Cin x 8 floats) stays in cache across the row.
   for (int n = 0; n < N; n++) {
     const float *xn = x + n * H * W * Cin;
-    for (int oy = 0; oy < H; oy++)
-      for (int ox = 0; ox < W; ox += 4) {
-        float *yo = y + ((n * H + oy) * W + ox) * Cout;
-        switch (W - ox) {
-          case 1: pixels(1, xn, zero, H, W, oy, ox, w, Cin, Cout, yo); break;
-          case 2: pixels(2, xn, zero, H, W, oy, ox, w, Cin, Cout, yo); break;
-          case 3: pixels(3, xn, zero, H, W, oy, ox, w, Cin, Cout, yo); break;
-          default: pixels(4, xn, zero, H, W, oy, ox, w, Cin, Cout, yo); break;
-        }
+    for (int oy = 0; oy < H; oy++) {
+      float *yr = y + (n * H + oy) * W * Cout;
+      int c = 0;
+      for (; c + 8 <= Cout; c += 8) ROW(taps8, wp + 9 * Cin * c, yr + c)
+      if (c + 4 <= Cout) {
+        ROW(taps4, w + c, yr + c)
+        c += 4;
       }
+      for (; c < Cout; c++) ROW(taps1, w + c, yr + c)
+    }
   }
 }

@@ -33,6 +33,9 @@ export function conv3x3KernelActive(): boolean {
   return enabled && registered && tf.getBackend() === 'wasm';
 }
 
+/** Output pixels (N x H x W) from which the kernel packs the filter first (bench/conv3x3-ab.ts, batch 1 vs 16). */
+const PACK_PIXELS = 256;
+
 let calls = 0;
 
 /** How many convs the kernel has computed in this process (tests check it ran; benches report it). */
@@ -124,18 +127,20 @@ export function registerWasmConv3x3(backend: unknown, compiled?: WebAssembly.Mod
     const cout = filter.shape[3];
     const out = be.makeOutput([n, h, w, cout], 'float32');
     // Scratch from the backend's heap: the padding's zeros (what XNNPACK's indirection buffer
-    // points at) and the filter's 8-channel blocks packed contiguously (the kernel writes them).
+    // points at) and, for outputs of PACK_PIXELS pixels or more, the filter's 8-channel blocks
+    // packed contiguously (the kernel writes them; below that, packing costs more than it saves).
     const zero = be.makeOutput([cin], 'float32');
-    const packed = be.makeOutput([Math.max(1, 9 * cin * (cout - (cout % 8)))], 'float32');
+    const pack = n * h * w >= PACK_PIXELS && cout >= 8;
+    const packed = pack ? be.makeOutput([9 * cin * (cout - (cout % 8))], 'float32') : null;
     const ptr = (t: tf.TensorInfo) => {
       const entry = be.dataIdMap.get(t.dataId);
       if (entry === undefined) throw new Error('conv3x3: a tensor is not on the wasm backend');
       return entry.memoryOffset;
     };
     new Float32Array(mem.buffer, ptr(zero), cin).fill(0);
-    run(ptr(x), ptr(filter), ptr(out), ptr(zero), ptr(packed), n, h, w, cin, cout);
+    run(ptr(x), ptr(filter), ptr(out), ptr(zero), packed === null ? 0 : ptr(packed), n, h, w, cin, cout);
     be.disposeData(zero.dataId);
-    be.disposeData(packed.dataId);
+    if (packed !== null) be.disposeData(packed.dataId);
     calls++;
     return out;
   };

@@ -27,16 +27,17 @@ AI const float *at(const float *x, const float *zero, int H, int W, int Cin, int
   const float *p2 = at(x, zero, H, W, Cin, iy, ix + 2), *p3 = at(x, zero, H, W, Cin, iy, ix + 3);
 
 // mr (1..4) consecutive output pixels (oy, ox + r) of one image x [H][W][Cin] times 8 output
-// channels: y[r][0..7]. w: the filter at the block's first channel, [3][3][Cin] rows Cout floats apart.
-AI void taps8(const int mr, const float *x, const float *zero, int H, int W, int oy, int ox, const float *w, int Cin, int Cout, float *y) {
+// channels: y[r][0..7]. w: the filter at the block's first channel, [3][3][Cin] rows of 8 floats,
+// ws floats apart (8 packed, Cout in the filter itself).
+AI void taps8(const int mr, const float *x, const float *zero, int H, int W, int oy, int ox, const float *w, int Cin, int Cout, int ws, float *y) {
   V a00 = wasm_f32x4_const_splat(0.f), a01 = a00, a10 = a00, a11 = a00;
   V a20 = a00, a21 = a00, a30 = a00, a31 = a00;
   for (int tap = 0; tap < 9; tap++) {
     TAP_POINTERS
-    const float *wk = w + tap * Cin * 8;
+    const float *wk = w + tap * Cin * ws;
     for (int k = 0; k < Cin; k++) {
       const V b0 = wasm_v128_load(wk), b1 = wasm_v128_load(wk + 4);
-      wk += 8;
+      wk += ws;
       V a = wasm_v128_load32_splat(p0 + k);
       a00 = wasm_f32x4_add(a00, wasm_f32x4_mul(a, b0));
       a01 = wasm_f32x4_add(a01, wasm_f32x4_mul(a, b1));
@@ -108,28 +109,31 @@ AI void taps1(const int mr, const float *x, const float *zero, int H, int W, int
 
 // One output row's pixels, 4 at a time (then 1 to 3), for one block of channels: `taps` is
 // taps8, taps4 or taps1, `wb` its filter (packed or not), `yc` the row's output at the block.
-#define ROW(taps, wb, yc)                                                              \
+#define ROW(taps, wb, yc, ...)                                                              \
   for (int ox = 0; ox < W; ox += 4) {                                                  \
     float *yo = (yc) + ox * Cout;                                                      \
     switch (W - ox) {                                                                  \
-      case 1: taps(1, xn, zero, H, W, oy, ox, wb, Cin, Cout, yo); break;               \
-      case 2: taps(2, xn, zero, H, W, oy, ox, wb, Cin, Cout, yo); break;               \
-      case 3: taps(3, xn, zero, H, W, oy, ox, wb, Cin, Cout, yo); break;               \
-      default: taps(4, xn, zero, H, W, oy, ox, wb, Cin, Cout, yo); break;              \
+      case 1: taps(1, xn, zero, H, W, oy, ox, wb, Cin, Cout, ##__VA_ARGS__, yo); break;               \
+      case 2: taps(2, xn, zero, H, W, oy, ox, wb, Cin, Cout, ##__VA_ARGS__, yo); break;               \
+      case 3: taps(3, xn, zero, H, W, oy, ox, wb, Cin, Cout, ##__VA_ARGS__, yo); break;               \
+      default: taps(4, xn, zero, H, W, oy, ox, wb, Cin, Cout, ##__VA_ARGS__, yo); break;              \
     }                                                                                  \
   }
 
-// x [N][H][W][Cin], w [3][3][Cin][Cout], y [N][H][W][Cout], zero: Cin zeros. Pointers are byte
-// addresses in the imported memory; float32 data 4-byte aligned (SIMD loads need no more).
+// x [N][H][W][Cin], w [3][3][Cin][Cout], y [N][H][W][Cout], zero: Cin zeros, wp: scratch for the
+// packed filter (9 * Cin * (Cout - Cout % 8) floats) or 0 to read the filter in place (small
+// outputs, where packing costs more than it saves). Pointers are byte addresses in the imported
+// memory; float32 data 4-byte aligned (SIMD loads need no more).
 __attribute__((export_name("conv3x3")))
 void conv3x3(const float *x, const float *w, float *y, const float *zero, float *wp, int N, int H, int W, int Cin, int Cout) {
   // The filter's blocks of 8 output channels, each [3][3][Cin][8] contiguous (one 32-byte row per
   // input channel instead of rows Cout floats apart).
-  for (int c = 0; c + 8 <= Cout; c += 8)
-    for (int t = 0; t < 9 * Cin; t++) {
-      wasm_v128_store(wp + 9 * Cin * c + t * 8, wasm_v128_load(w + t * Cout + c));
-      wasm_v128_store(wp + 9 * Cin * c + t * 8 + 4, wasm_v128_load(w + t * Cout + c + 4));
-    }
+  if (wp)
+    for (int c = 0; c + 8 <= Cout; c += 8)
+      for (int t = 0; t < 9 * Cin; t++) {
+        wasm_v128_store(wp + 9 * Cin * c + t * 8, wasm_v128_load(w + t * Cout + c));
+        wasm_v128_store(wp + 9 * Cin * c + t * 8 + 4, wasm_v128_load(w + t * Cout + c + 4));
+      }
   // Row by row; within a row, one block of output channels at a time over all its pixels, so
   // the block's filter (9 x Cin x 8 floats) stays in cache across the row.
   for (int n = 0; n < N; n++) {
@@ -137,7 +141,7 @@ void conv3x3(const float *x, const float *w, float *y, const float *zero, float 
     for (int oy = 0; oy < H; oy++) {
       float *yr = y + (n * H + oy) * W * Cout;
       int c = 0;
-      for (; c + 8 <= Cout; c += 8) ROW(taps8, wp + 9 * Cin * c, yr + c)
+      for (; c + 8 <= Cout; c += 8) ROW(taps8, wp ? wp + 9 * Cin * c : w + c, yr + c, wp ? 8 : Cout)
       if (c + 4 <= Cout) {
         ROW(taps4, w + c, yr + c)
         c += 4;

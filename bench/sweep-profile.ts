@@ -13,6 +13,9 @@ import { populationStyles } from '../src/core/analysis/population.js';
 import { useBackend } from '../src/node/backend.js';
 import { loadBuiltinClassifier, loadGenerator } from '../src/node/builtin-models.js';
 import { uleb } from '../src/core/generator/synthesis-epilogue-wasm.js';
+import { evaluateShifts } from '../src/core/analysis/traversal.js';
+import { conv3x3Calls, setConv3x3Kernel } from '../src/core/nn/conv3x3/conv3x3-kernel.js';
+import { readFileSync } from 'node:fs';
 import { kernelTimes } from './kernel-times.js';
 
 await useBackend('wasm');
@@ -25,7 +28,8 @@ const models: AnalysisModels = {
   classifierId: manifest.sha256,
 };
 if (process.env.PROFILE_FUSED === '0') models.generator.setFusedEpilogue(false);
-const batches = (process.argv[2] ?? '1,16,64').split(',').map(Number);
+if (process.env.PROFILE_CONV3X3 === '0') setConv3x3Kernel(false);
+const batches = (process.argv[2] ?? '1,16,64').split(',').filter(Boolean).map(Number);
 for (const batch of batches) {
   const { s, w, labels } = populationStyles(models, { seed: 1, count: 1_000_000, classIndex: null }, 0, batch);
   w.dispose();
@@ -81,34 +85,65 @@ if (loop !== undefined) {
   }
   console.log(`loop batch ${batch}: ${((performance.now() - t) / n).toFixed(1)} ms per call`);
 }
-// PROFILE_AB=batch,rounds: fused epilogue on vs off, interleaved; bits compared.
+// PROFILE_AB=batch,rounds: a kernel on vs off, interleaved (order alternating), same process;
+// results compared bit for bit first. PROFILE_AB_KERNEL: "epilogue" (the fused synthesis
+// epilogue, default) or "conv3x3" (the direct 3x3 conv for Conv2D). Batch 0: the 9-frame forward
+// (evaluateShifts along dim 0, images and probabilities read back) instead of the gradient.
 const ab = process.env.PROFILE_AB?.split(',').map(Number);
 if (ab !== undefined) {
   const [batch, rounds] = ab;
-  const { s, w, labels } = populationStyles(models, { seed: 1, count: 1_000_000, classIndex: null }, 0, batch);
+  const kernel = process.env.PROFILE_AB_KERNEL ?? 'epilogue';
+  if (kernel !== 'epilogue' && kernel !== 'conv3x3') throw new Error(`PROFILE_AB_KERNEL: ${kernel}?`);
+  const setKernel = (on: boolean) =>
+    kernel === 'conv3x3' ? setConv3x3Kernel(on) : models.generator.setFusedEpilogue(on);
+  const frames = batch === 0;
+  const { s, w, labels } = populationStyles(
+    models,
+    { seed: 1, count: 1_000_000, classIndex: frames ? 3 : null },
+    0,
+    frames ? 1 : batch,
+  );
   w.dispose();
   const streams = sampleNoiseStreams(0, batch);
-  const run = async (on: boolean) => {
-    models.generator.setFusedEpilogue(on);
-    const t = performance.now();
+  const s0 = (await s.data()) as Float32Array;
+  const shifts = [0, 0.25, 0.5, 0.75, 1, 1.25, 1.5, 1.75, 2];
+  const call = async (): Promise<number[]> => {
+    if (frames) {
+      const r = await evaluateShifts(models, { s0, classIndex: labels[0], dim: 0, std: 1, direction: 1 }, shifts, true);
+      return r.flatMap((e) => [e.pTrue, e.pRunnerUp, ...(e.image ?? [])]);
+    }
     const { probs, grad } = pTrueGradient(models, s, labels, streams);
     const out = [...((await probs.data()) as Float32Array), ...((await grad.data()) as Float32Array)];
-    const ms = performance.now() - t;
     tf.dispose([probs, grad]);
-    return { out, ms };
+    return out;
+  };
+  const run = async (on: boolean) => {
+    setKernel(on);
+    const t = performance.now();
+    const out = await call();
+    return { out, ms: performance.now() - t };
   };
   const a = await run(true);
   const b = await run(false);
   const differing = a.out.filter((v, i) => !Object.is(v, b.out[i])).length;
+  const before = conv3x3Calls();
+  await run(true);
+  const kernelRan = kernel !== 'conv3x3' || conv3x3Calls() > before;
   const times: Record<string, number[]> = { on: [], off: [] };
+  const load = [readFileSync('/proc/loadavg', 'utf8').trim()];
   for (let r = 0; r < rounds; r++)
     for (const on of r % 2 ? [true, false] : [false, true]) times[on ? 'on' : 'off'].push((await run(on)).ms);
+  load.push(readFileSync('/proc/loadavg', 'utf8').trim());
+  setKernel(true);
   const med = (xs: number[]) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)];
   const [on, off] = [med(times.on), med(times.off)];
+  const paired = med(times.on.map((t, i) => times.off[i] / t));
   console.log(
-    `AB batch ${batch}: differing ${differing}/${a.out.length}; ` +
-      `on ${on.toFixed(1)} ms, off ${off.toFixed(1)} ms, speed-up ${(off / on).toFixed(3)}`,
+    `AB ${kernel} ${frames ? '9-frame forward' : `batch ${batch}`}: differing ${differing}/${a.out.length}` +
+      `${kernelRan ? '' : ' (KERNEL DID NOT RUN)'}; ${rounds} rounds; on ${on.toFixed(1)} ms, off ${off.toFixed(1)} ms, ` +
+      `speed-up ${(off / on).toFixed(3)} (paired ${paired.toFixed(3)}); load ${load.join(' -> ')}`,
   );
+  s.dispose();
 }
 
 /**

@@ -10,18 +10,22 @@
  * - the `.wasm` import stays external and is copied next to the bundle.
  * The fused synthesis epilogue's module (src/core/generator/synthesis-epilogue-wasm.ts) ships the
  * same way: src/worker/wasm/backend.ts imports `synthesis-epilogue.wasm`, written here from the
- * encoder on every build (test/worker/edge-fused-epilogue.test.ts checks the file against it).
+ * encoder on every build (test/worker/edge-fused-epilogue.test.ts checks the file against it), and
+ * so does the direct 3x3 conv's (`conv3x3.wasm`, from src/core/nn/conv3x3's committed bytes).
  */
 import type { Plugin } from 'esbuild';
 import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { synthesisEpilogueWasm } from '../../src/core/generator/synthesis-epilogue-wasm.js';
+import { conv3x3Wasm } from '../../src/core/nn/conv3x3/conv3x3-wasm.js';
 
 /** File name of the SIMD binary, imported by the bundle and copied beside it. */
 export const WASM_BINARY = 'tfjs-backend-wasm-simd.wasm';
 /** File name of the fused synthesis epilogue's module, imported by src/worker/wasm/backend.ts. */
 export const EPILOGUE_WASM = 'synthesis-epilogue.wasm';
+/** File name of the direct 3x3 conv's module (src/core/nn/conv3x3), imported by src/worker/wasm/backend.ts. */
+export const CONV3X3_WASM = 'conv3x3.wasm';
 
 const SHIM = `
 import realFactory from 'faultlines-real-wasm-factory';
@@ -77,6 +81,7 @@ export function tfjsWasmWorkerdPlugin(outdir: string): Plugin {
         mkdirSync(outdir, { recursive: true });
         copyFileSync(path.join(wasmOut, WASM_BINARY), path.join(outdir, WASM_BINARY));
         writeFileSync(path.join(outdir, EPILOGUE_WASM), synthesisEpilogueWasm());
+        writeFileSync(path.join(outdir, CONV3X3_WASM), conv3x3Wasm());
       });
     },
   };

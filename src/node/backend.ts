@@ -8,6 +8,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import * as tf from '../core/tf.js';
 import { registerWasmSynthesisEpilogue } from '../core/generator/synthesis-epilogue.js';
+import { registerWasmConv3x3 } from '../core/nn/conv3x3/conv3x3-kernel.js';
 
 export const NODE_BACKENDS = ['cpu', 'wasm'] as const;
 export type NodeBackend = (typeof NODE_BACKENDS)[number];
@@ -72,4 +73,6 @@ export async function useBackend(name: NodeBackend): Promise<void> {
   await tf.ready();
   // The synthesis layers' fused epilogue (one pass instead of five each way; bit-identical).
   if (name === 'wasm') registerWasmSynthesisEpilogue(tf.backend());
+  // The direct 3x3 conv for Conv2D's 3x3 stride-1 'same' calls (bit-identical to XNNPACK's; faster).
+  if (name === 'wasm') registerWasmConv3x3(tf.backend());
 }

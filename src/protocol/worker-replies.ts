@@ -78,6 +78,12 @@ export const HealthSchema = z.object({
    * until the backend has started, or where it could not be instantiated: then the stock ops run).
    */
   fusedEpilogue: z.boolean(),
+  /**
+   * Whether Conv2D's 3x3 convs run the direct conv3x3 kernel (a precompiled wasm module, same bits
+   * as XNNPACK's; false until the backend has started, where it could not be instantiated, or with
+   * CONV3X3 "0").
+   */
+  conv3x3: z.boolean(),
   registeredBuilt: z.object({
     models: z.number().int(),
     weightBytes: z.number().int(),

@@ -128,4 +128,9 @@ export interface Env {
    * against). Default on.
    */
   FUSED_EPILOGUE?: string;
+  /**
+   * "0": Conv2D's 3x3 convs run XNNPACK's kernel instead of the direct conv3x3 wasm kernel
+   * (bit-identical; src/core/nn/conv3x3/conv3x3-kernel.ts). Default on.
+   */
+  CONV3X3?: string;
 }

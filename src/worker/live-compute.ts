@@ -5,7 +5,7 @@
  * (isolate-models.ts), so an isolate parses and compiles it on its first live call, not at start-up.
  */
 export { getClassifier, getFeatureExtractor, getGenerator, getModels, modelInfos } from './live-models.js';
-export { backendName, ensureBackend, fusedEpilogueActive, liveTensors } from './wasm/backend.js';
+export { backendName, conv3x3Registered, ensureBackend, fusedEpilogueActive, liveTensors } from './wasm/backend.js';
 export {
   classification,
   classifyImages,

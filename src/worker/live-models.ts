@@ -33,9 +33,18 @@ import {
 } from './isolate-models.js';
 import { ProblemError } from './problem.js';
 import { ensureBackend } from './wasm/backend.js';
+import { setConv3x3Kernel } from '../core/nn/conv3x3/conv3x3-kernel.js';
 import { registeredClassifier } from './registered/built.js';
 import { listRecords } from './registered/records.js';
 import { timed } from './server-timing.js';
+
+/**
+ * CONV3X3 "0": Conv2D's 3x3 convs run XNNPACK's kernel instead of the direct one (same bits; env.ts).
+ * Process-wide, set from every call that builds or fetches a model (env is the same for the isolate).
+ */
+function applyKernelSwitches(env: Env): void {
+  setConv3x3Kernel(env.CONV3X3 !== '0');
+}
 
 interface Built<T> {
   model: T;
@@ -68,6 +77,7 @@ export async function getClassifier(
   keepAlive?: KeepAlive,
   domain: string = DEFAULT_DOMAIN,
 ): Promise<Built<Classifier>> {
+  applyKernelSwitches(env);
   const found = await classifierEntry(env, name, domain);
   if (found.source === 'registered') {
     const record = found.record;
@@ -98,6 +108,7 @@ export async function getGenerator(
   keepAlive?: KeepAlive,
   domain: string = DEFAULT_DOMAIN,
 ): Promise<Built<Generator>> {
+  applyKernelSwitches(env);
   const catalog = await getCatalog(env, keepAlive);
   const entry = domainGenerator(catalog, domain);
   return generators.get(
@@ -205,6 +216,7 @@ export function getFeatureExtractor(
   entry: Pick<CatalogModel, 'name' | 'path' | 'sha256'>,
   keepAlive?: KeepAlive,
 ): Promise<SimpleCnn> {
+  applyKernelSwitches(env);
   return featureExtractors.get(
     entry.sha256,
     async () => {

@@ -1,16 +1,19 @@
 /**
- * The fused synthesis epilogue on the edge (issue 19): workerd forbids compiling wasm at run time,
- * so the worker imports the module precompiled (dist/worker/synthesis-epilogue.wasm, written by the
- * build from the core's encoder). Here: the shipped file is the encoder's bytes, the kernel really
- * runs on the edge, and every live reply that renders (images, strips, probabilities) is the same
- * with it as with the stock ops (FUSED_EPILOGUE "0", same bundle). The replies carry 8-bit PNGs and
- * probabilities to 6 decimals; the float-level identity of the same bytes' kernels against the
- * stock ops is test/synthesis-epilogue.test.ts's.
+ * The fused synthesis epilogue and the direct 3x3 conv on the edge (issue 19): workerd forbids
+ * compiling wasm at run time, so the worker imports both modules precompiled
+ * (dist/worker/synthesis-epilogue.wasm from the core's encoder, dist/worker/conv3x3.wasm from the
+ * core's committed conv3x3 bytes, both written by the build). Here: the shipped files are those
+ * bytes, both kernels really run on the edge, and every live reply that renders (images, strips,
+ * probabilities) is the same with them as with the stock kernels (FUSED_EPILOGUE "0" and CONV3X3
+ * "0", same bundle: one more workerd per switch would double this file's boot time). The replies
+ * carry 8-bit PNGs and probabilities to 6 decimals; the float-level identity of the same bytes'
+ * kernels against the stock ones is test/synthesis-epilogue.test.ts's and test/conv3x3-kernel.test.ts's.
  */
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { synthesisEpilogueWasm } from '../../src/core/generator/synthesis-epilogue-wasm.js';
-import { EPILOGUE_WASM } from '../../scripts/edge/wasm-plugin.js';
+import { conv3x3Wasm } from '../../src/core/nn/conv3x3/conv3x3-wasm.js';
+import { CONV3X3_WASM, EPILOGUE_WASM } from '../../scripts/edge/wasm-plugin.js';
 import { startConfiguredEdge, type ConfiguredEdge } from './configured-edge.js';
 import { ensureBuilt } from './harness.js';
 
@@ -29,24 +32,31 @@ describe('the worker bundle', () => {
     await ensureBuilt();
     expect(new Uint8Array(readFileSync(`dist/worker/${EPILOGUE_WASM}`))).toEqual(synthesisEpilogueWasm());
   });
+  it('ships the conv3x3 module’s committed bytes unchanged', async () => {
+    await ensureBuilt();
+    expect(new Uint8Array(readFileSync(`dist/worker/${CONV3X3_WASM}`))).toEqual(conv3x3Wasm());
+  });
 });
 
-describe('fused synthesis epilogue on the edge', () => {
+describe('fused synthesis epilogue and direct 3x3 conv on the edge', () => {
   let fused: ConfiguredEdge;
   let stock: ConfiguredEdge;
   beforeAll(async () => {
     fused = await startConfiguredEdge({});
-    stock = await startConfiguredEdge({ FUSED_EPILOGUE: '0' });
+    stock = await startConfiguredEdge({ FUSED_EPILOGUE: '0', CONV3X3: '0' });
   }, 120_000);
   afterAll(async () => {
     await Promise.all([fused?.close(), stock?.close()]);
   });
 
-  it('runs on the edge and renders what the stock ops render', async () => {
-    const health = async (e: ConfiguredEdge) =>
-      ((await (await e.fetch('/v1/health?warm=true')).json()) as { fusedEpilogue: boolean }).fusedEpilogue;
-    expect(await health(fused)).toBe(true);
-    expect(await health(stock)).toBe(false);
+  it('runs on the edge and renders what the stock kernels render', async () => {
+    type Health = { fusedEpilogue: boolean; conv3x3: boolean };
+    const health = async (e: ConfiguredEdge) => {
+      const h = (await (await e.fetch('/v1/health?warm=true')).json()) as Health;
+      return [h.fusedEpilogue, h.conv3x3];
+    };
+    expect(await health(fused)).toEqual([true, true]);
+    expect(await health(stock)).toEqual([false, false]);
     for (const url of RENDERS) {
       const [a, b] = await Promise.all([fused.fetch(url), stock.fetch(url)]);
       expect([a.status, b.status], url).toEqual([200, 200]);

@@ -141,6 +141,7 @@ export function registerMeta(app: OpenAPIHono<AppEnv>): void {
         backendInitMs,
         tensors: k?.liveTensors() ?? null,
         fusedEpilogue: (k?.fusedEpilogueActive() ?? false) && c.env.FUSED_EPILOGUE !== '0',
+        conv3x3: (k?.conv3x3Registered() ?? false) && c.env.CONV3X3 !== '0',
         registeredBuilt: builtRegistered(),
         generator: generator ?? catalog.generator?.name ?? 'generator-random-init',
         classifiers: catalog.classifiers.map((m) => m.name),

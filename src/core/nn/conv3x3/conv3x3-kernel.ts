@@ -1,0 +1,162 @@
+/**
+ * A direct 3x3 convolution for the wasm backend's Conv2D (conv3x3.c, compiled to WebAssembly SIMD128
+ * by scripts/build-conv3x3-wasm.sh into conv3x3-wasm-bytes.ts). Every 3x3 conv of the built-in
+ * models (the generator's synthesis convs, their input-gradient convs, the classifiers' and the
+ * discriminator's convs) is a stride-1 'same' NHWC float32 conv; tfjs-backend-wasm runs them through
+ * XNNPACK, which is 1.3-1.6x slower here than this register-blocked loop (4 pixels x 8 channels).
+ *
+ * Bit-identical to XNNPACK: each output is the same chain of float32 products and sums in the same
+ * order (taps row by row, input channels in order, from +0, padding read as zeros), and SIMD128 has
+ * no fused multiply-add to change a rounding (test/conv3x3-kernel.test.ts compares every shape the
+ * models run, with the kernel on and off).
+ *
+ * `registerWasmConv3x3` wraps the registered wasm `Conv2D` kernel: calls this kernel handles go to
+ * it, every other call to XNNPACK's kernel as before. It shares the backend's heap (the module
+ * imports `env.memory`), so it reads and writes the tensors in place. `setConv3x3Kernel(false)`
+ * sends every call back to XNNPACK (A/B tests and benchmarks; the edge's `CONV3X3` "0").
+ */
+import * as tf from '../../tf.js';
+import { conv3x3Wasm } from './conv3x3-wasm.js';
+
+let enabled = true;
+
+/**
+ * Whether the wasm backend's 3x3 convs run this kernel (default) or XNNPACK's (the results are the
+ * same bits; for A/B tests and benchmarks). Process-wide; no effect where the kernel is not registered.
+ */
+export function setConv3x3Kernel(on: boolean): void {
+  enabled = on;
+}
+
+/** Whether the kernel is registered on the wasm backend and switched on. */
+export function conv3x3KernelActive(): boolean {
+  return enabled && registered && tf.getBackend() === 'wasm';
+}
+
+/** Output pixels (N x H x W) from which the kernel packs the filter first (bench/conv3x3-ab.ts, batch 1 vs 16). */
+const PACK_PIXELS = 256;
+
+let calls = 0;
+
+/** How many convs the kernel has computed in this process (tests check it ran; benches report it). */
+export function conv3x3Calls(): number {
+  return calls;
+}
+
+/** What the wasm backend offers a kernel (BackendWasm's public parts), without importing it. */
+interface WasmHeapBackend {
+  makeOutput(shape: number[], dtype: 'float32'): tf.TensorInfo;
+  disposeData(dataId: object, force?: boolean): boolean;
+  dataIdMap: { get(dataId: object): { memoryOffset: number } | undefined };
+  wasm: { asm?: { memory?: unknown } };
+}
+
+type Conv3x3 = (x: number, w: number, y: number, zero: number, packed: number, ...dims: number[]) => void;
+
+/**
+ * Whether the kernel computes this conv: a 3x3 filter, stride 1, dilation 1, one pixel of zero
+ * padding on every side ('same', or an explicit 1), NHWC, float32, and an output the input's size.
+ * Any channel counts (8 output channels at a time, then 4, then one by one).
+ */
+export function conv3x3Handles(x: tf.TensorInfo, filter: tf.TensorInfo, attrs: tf.Conv2DAttrs): boolean {
+  if (x.dtype !== 'float32' || filter.dtype !== 'float32') return false;
+  if (x.shape.length !== 4 || filter.shape.length !== 4 || filter.shape[0] !== 3 || filter.shape[1] !== 3) return false;
+  if (attrs.dataFormat !== undefined && attrs.dataFormat !== 'NHWC') return false;
+  const info = tf.backend_util.computeConv2DInfo(
+    x.shape as [number, number, number, number],
+    filter.shape as [number, number, number, number],
+    attrs.strides,
+    attrs.dilations,
+    attrs.pad,
+    attrs.dimRoundingMode,
+    false,
+    'channelsLast',
+  );
+  const p = info.padInfo;
+  return (
+    info.strideHeight === 1 &&
+    info.strideWidth === 1 &&
+    info.dilationHeight === 1 &&
+    info.dilationWidth === 1 &&
+    p.top === 1 &&
+    p.bottom === 1 &&
+    p.left === 1 &&
+    p.right === 1 &&
+    info.outHeight === info.inHeight &&
+    info.outWidth === info.inWidth &&
+    info.inChannels === filter.shape[2]
+  );
+}
+
+/** The wrappers this module registered (idempotence: a wrapper is never wrapped again). */
+const wrapped = new WeakSet<tf.KernelFunc>();
+let registered = false;
+const instances = new WeakMap<object, Conv3x3>();
+
+/**
+ * Registers the kernel for the wasm backend `backend` (call after `setBackend('wasm')` is ready), by
+ * wrapping the registered `Conv2D` kernel. `compiled`: the module already compiled from
+ * `conv3x3Wasm()`'s bytes, for an embedder that forbids compiling wasm at run time (workerd imports
+ * `conv3x3.wasm`); without it the bytes are compiled here. Returns false and changes nothing when
+ * the backend's heap is not reachable, the engine lacks WebAssembly SIMD or the module cannot be
+ * compiled or instantiated: XNNPACK runs every conv then. Idempotent.
+ */
+export function registerWasmConv3x3(backend: unknown, compiled?: WebAssembly.Module): boolean {
+  const stock = tf.getKernel('Conv2D', 'wasm');
+  if (stock === undefined) return false;
+  if (wrapped.has(stock.kernelFunc)) return true;
+  const memory = (backend as WasmHeapBackend).wasm?.asm?.memory;
+  if (!(memory instanceof WebAssembly.Memory)) return false;
+  let module: WebAssembly.Module;
+  try {
+    if (compiled === undefined && !WebAssembly.validate(conv3x3Wasm())) return false;
+    module = compiled ?? new WebAssembly.Module(conv3x3Wasm());
+    instanceOn(memory, module);
+  } catch {
+    // An embedder that forbids compiling wasm at run time (workerd without `compiled`, a strict CSP).
+    return false;
+  }
+  const kernelFunc: tf.KernelFunc = (args) => {
+    const { x, filter } = args.inputs as { x: tf.TensorInfo; filter: tf.TensorInfo };
+    if (!enabled || !conv3x3Handles(x, filter, args.attrs as unknown as tf.Conv2DAttrs)) return stock.kernelFunc(args);
+    const be = args.backend as unknown as WasmHeapBackend;
+    const mem = be.wasm.asm?.memory;
+    if (!(mem instanceof WebAssembly.Memory)) return stock.kernelFunc(args);
+    const run = instanceOn(mem, module);
+    const [n, h, w, cin] = x.shape;
+    const cout = filter.shape[3];
+    const out = be.makeOutput([n, h, w, cout], 'float32');
+    // Scratch from the backend's heap: the padding's zeros (what XNNPACK's indirection buffer
+    // points at) and, for outputs of PACK_PIXELS pixels or more, the filter's 8-channel blocks
+    // packed contiguously (the kernel writes them; below that, packing costs more than it saves).
+    const zero = be.makeOutput([cin], 'float32');
+    const pack = n * h * w >= PACK_PIXELS && cout >= 8;
+    const packed = pack ? be.makeOutput([9 * cin * (cout - (cout % 8))], 'float32') : null;
+    const ptr = (t: tf.TensorInfo) => {
+      const entry = be.dataIdMap.get(t.dataId);
+      if (entry === undefined) throw new Error('conv3x3: a tensor is not on the wasm backend');
+      return entry.memoryOffset;
+    };
+    new Float32Array(mem.buffer, ptr(zero), cin).fill(0);
+    run(ptr(x), ptr(filter), ptr(out), ptr(zero), packed === null ? 0 : ptr(packed), n, h, w, cin, cout);
+    be.disposeData(zero.dataId);
+    if (packed !== null) be.disposeData(packed.dataId);
+    calls++;
+    return out;
+  };
+  wrapped.add(kernelFunc);
+  registered = true;
+  tf.unregisterKernel('Conv2D', 'wasm');
+  tf.registerKernel({ ...stock, kernelFunc });
+  return true;
+}
+
+/** The kernel instantiated on `memory` (one instance per heap). */
+function instanceOn(memory: WebAssembly.Memory, module: WebAssembly.Module): Conv3x3 {
+  let run = instances.get(memory);
+  if (run === undefined) {
+    run = new WebAssembly.Instance(module, { env: { memory } }).exports.conv3x3 as Conv3x3;
+    instances.set(memory, run);
+  }
+  return run;
+}

@@ -9,7 +9,7 @@
 # once and prints the exact command. Does nothing when they are all there.
 set -euo pipefail
 
-PACKAGES=(chromium mesa-vulkan-drivers libvulkan1)
+PACKAGES=(chromium mesa-vulkan-drivers libvulkan1 clang lld)
 
 installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q '^install ok installed$'; }
 

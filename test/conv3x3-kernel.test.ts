@@ -322,7 +322,8 @@ describe('the conv3x3 module', () => {
       return false;
     }
   })();
-  // Where clang and lld are installed (Debian: clang lld); skipped elsewhere, not part of the set-up.
+  // npm test's set-up installs clang and lld (scripts/ensure-test-system-packages.sh); skipped where they are
+  // missing (e.g. `npm run test:unit` on a machine without them).
   it.skipIf(!clang)('rebuilds from conv3x3.c to the committed bytes', () => {
     const out = execFileSync('bash', ['scripts/build-conv3x3-wasm.sh', '--check'], { encoding: 'utf8' });
     expect(out).toMatch(/rebuild matches/);

@@ -11,9 +11,9 @@ import * as tf from '../src/core/tf.js';
 import { useBackend } from '../src/node/backend.js';
 import { createRng, normals } from '../src/core/random.js';
 import { analysisModels, loadBuiltinClassifier, loadGenerator } from '../src/node/builtin-models.js';
+import { type ConvCall, modelConvCalls } from './conv-calls.js';
 import { pTrueGradient, sampleNoiseStreams } from '../src/core/analysis/analysis-models.js';
 import { populationStyles } from '../src/core/analysis/population.js';
-import { Discriminator } from '../src/core/generator/discriminator.js';
 import {
   conv3x3Calls,
   conv3x3Handles,
@@ -35,39 +35,6 @@ const randn = (seed: number, shape: number[]): tf.Tensor4D => {
   return tf.tensor4d(normals(createRng(seed), size), shape as [number, number, number, number]);
 };
 
-/** One Conv2D call: its input and filter shapes and attributes. */
-interface ConvCall {
-  x: number[];
-  filter: number[];
-  attrs: tf.Conv2DAttrs;
-}
-
-/** The Conv2D calls `f` makes on wasm (a spy over the registered kernel, removed afterwards). */
-function convCalls(f: () => void): ConvCall[] {
-  const kernel = tf.getKernel('Conv2D', 'wasm')!;
-  const calls: ConvCall[] = [];
-  tf.unregisterKernel('Conv2D', 'wasm');
-  tf.registerKernel({
-    ...kernel,
-    kernelFunc: (args) => {
-      const { x, filter } = args.inputs as { x: tf.TensorInfo; filter: tf.TensorInfo };
-      calls.push({
-        x: [...x.shape],
-        filter: [...filter.shape],
-        attrs: { ...(args.attrs as unknown as tf.Conv2DAttrs) },
-      });
-      return kernel.kernelFunc(args);
-    },
-  });
-  try {
-    tf.tidy(f);
-  } finally {
-    tf.unregisterKernel('Conv2D', 'wasm');
-    tf.registerKernel(kernel);
-  }
-  return calls;
-}
-
 /** conv2d with the kernel on or off; the output's values and whether the kernel computed it. */
 function conv(on: boolean, x: tf.Tensor4D, filter: tf.Tensor4D, attrs: tf.Conv2DAttrs) {
   setConv3x3Kernel(on);
@@ -76,35 +43,6 @@ function conv(on: boolean, x: tf.Tensor4D, filter: tf.Tensor4D, attrs: tf.Conv2D
   const values = y.dataSync() as Float32Array;
   y.dispose();
   return { values, ran: conv3x3Calls() > before };
-}
-
-/** The built-in models' conv calls (batch 3; the discriminator's at 4, its minibatch-std group). */
-function modelConvCalls(): ConvCall[] {
-  const gen = loadGenerator();
-  const clean = analysisModels(gen, loadBuiltinClassifier('classifier-clean'));
-  const rgb = loadBuiltinClassifier('classifier-independent', 'colored-mnist').classifier;
-  const d = new Discriminator();
-  const calls: ConvCall[] = [];
-  calls.push(
-    ...convCalls(() => {
-      const { s, w, labels } = populationStyles(clean, { seed: 1, count: 1_000_000, classIndex: null }, 0, 3);
-      w.dispose();
-      pTrueGradient(clean, s, labels, sampleNoiseStreams(0, 3));
-    }),
-    ...convCalls(() => {
-      const x = tf.randomNormal([3, 32, 32, 3], 0, 1, 'float32', 1) as tf.Tensor4D;
-      tf.grad((t: tf.Tensor) => tf.sum(rgb.logits(t as tf.Tensor4D)))(x);
-    }),
-    ...convCalls(() => {
-      const x = tf.randomNormal([4, 32, 32, 1], 0, 1, 'float32', 2) as tf.Tensor4D;
-      tf.grad((t: tf.Tensor) => tf.sum(d.apply(t as tf.Tensor4D, [0, 1, 2, 3])))(x);
-    }),
-  );
-  gen.generator.dispose();
-  clean.classifier.dispose();
-  rgb.dispose();
-  d.dispose();
-  return calls;
 }
 
 describe('direct 3x3 conv kernel (wasm)', () => {

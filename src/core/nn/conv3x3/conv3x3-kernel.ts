@@ -20,6 +20,32 @@ import { conv3x3Wasm } from './conv3x3-wasm.js';
 
 let enabled = true;
 
+/** How the kernel computes a 3x3 conv: 'direct' (XNNPACK's bits, default) or 'winograd' (opt-in). */
+export type Conv3x3Algorithm = 'direct' | 'winograd';
+export const CONV3X3_ALGORITHMS: readonly Conv3x3Algorithm[] = ['direct', 'winograd'];
+
+let algorithm: Conv3x3Algorithm = 'direct';
+
+/**
+ * The algorithm of the kernel's 3x3 convs. 'direct' (default): the direct loop, XNNPACK's bits.
+ * 'winograd': Winograd F(2x2,3x3) (conv3x3.c `wino2`) for the convs whose channel counts are multiples
+ * of 4 (every conv of the sweep; the others stay direct), about twice as fast as the direct loop with
+ * about half XNNPACK's error against the exact conv, but different last bits: opt-in only (the
+ * cached results, the edge's answers and the bit-identity tests assume 'direct'). Process-wide; the
+ * sweep pool's workers take the main thread's (src/node/parallel-sweep.ts). Switching back to
+ * 'direct' frees the cached transformed filters.
+ */
+export function setConv3x3Algorithm(a: Conv3x3Algorithm): void {
+  if (!CONV3X3_ALGORITHMS.includes(a)) throw new Error(`conv3x3: unknown algorithm ${JSON.stringify(a)}`);
+  algorithm = a;
+  if (a === 'direct') clearWinogradFilters();
+}
+
+/** The algorithm set by `setConv3x3Algorithm` ('direct' unless switched). */
+export function conv3x3Algorithm(): Conv3x3Algorithm {
+  return algorithm;
+}
+
 /**
  * Whether the wasm backend's 3x3 convs run this kernel (default) or XNNPACK's (the results are the
  * same bits; for A/B tests and benchmarks). Process-wide; no effect where the kernel is not registered.
@@ -37,21 +63,65 @@ export function conv3x3KernelActive(): boolean {
 const PACK_PIXELS = 256;
 
 let calls = 0;
+let winogradCalls = 0;
 
 /** How many convs the kernel has computed in this process (tests check it ran; benches report it). */
 export function conv3x3Calls(): number {
   return calls;
 }
 
+/** How many of them ran Winograd F(2x2,3x3). */
+export function conv3x3WinogradCalls(): number {
+  return winogradCalls;
+}
+
+/** Whether Winograd takes a conv the kernel handles: channel counts multiples of 4 (f32x4 lanes). */
+export function winogradHandles(cin: number, cout: number): boolean {
+  return cin % 4 === 0 && cout % 4 === 0;
+}
+
 /** What the wasm backend offers a kernel (BackendWasm's public parts), without importing it. */
 interface WasmHeapBackend {
   makeOutput(shape: number[], dtype: 'float32'): tf.TensorInfo;
   disposeData(dataId: object, force?: boolean): boolean;
-  dataIdMap: { get(dataId: object): { memoryOffset: number } | undefined };
+  dataIdMap: { get(dataId: object): { memoryOffset: number } | undefined; has(dataId: object): boolean };
   wasm: { asm?: { memory?: unknown } };
 }
 
-type Conv3x3 = (x: number, w: number, y: number, zero: number, packed: number, ...dims: number[]) => void;
+interface Conv3x3 {
+  conv3x3(x: number, w: number, y: number, zero: number, packed: number, ...dims: number[]): void;
+  wino2_filter(w: number, u: number, cin: number, cout: number): void;
+  wino2(x: number, u: number, y: number, scratch: number, ...dims: number[]): void;
+}
+
+/** Tiles per block in conv3x3.c's `wino2` (TB): its scratch is 16 x TB x (Cin + Cout8) floats. */
+const WINO_TILES = 16;
+
+/**
+ * Transformed filters (G g G^T, conv3x3.c `wino2_filter`) kept on the backend's heap, keyed on the
+ * filter's dataId: a tensor's values never change under one dataId (`Variable.assign` gives the
+ * variable a new one, as nn/weight-terms.ts relies on), so an entry is valid while its dataId lives.
+ * An entry whose filter the backend no longer holds is freed at the next Winograd call (and all of
+ * them by `setConv3x3Algorithm('direct')`); at most WINO_FILTERS entries, least recently used first
+ * out, so filters computed per call (a cache switched off) cannot pile up.
+ */
+interface WinoFilter {
+  backend: WasmHeapBackend;
+  u: tf.TensorInfo;
+}
+const winoFilters = new Map<object, WinoFilter>();
+const WINO_FILTERS = 64;
+
+/** Frees the transformed filters (the backend's heap) and empties the cache. */
+export function clearWinogradFilters(): void {
+  for (const e of winoFilters.values()) e.backend.disposeData(e.u.dataId);
+  winoFilters.clear();
+}
+
+/** Number of cached transformed filters (tests). */
+export function winogradFilterCount(): number {
+  return winoFilters.size;
+}
 
 /**
  * Whether the kernel computes this conv: a 3x3 filter, stride 1, dilation 1, one pixel of zero
@@ -125,6 +195,22 @@ export function registerWasmConv3x3(backend: unknown, compiled?: WebAssembly.Mod
     const run = instanceOn(mem, module);
     const [n, h, w, cin] = x.shape;
     const cout = filter.shape[3];
+    const ptr = (t: tf.TensorInfo) => {
+      const entry = be.dataIdMap.get(t.dataId);
+      if (entry === undefined) throw new Error('conv3x3: a tensor is not on the wasm backend');
+      return entry.memoryOffset;
+    };
+    if (algorithm === 'winograd' && winogradHandles(cin, cout)) {
+      const u = winogradFilter(be, run, filter, ptr);
+      const out = be.makeOutput([n, h, w, cout], 'float32');
+      // Scratch from the backend's heap: a block's transformed inputs and GEMM outputs.
+      const scratch = be.makeOutput([16 * WINO_TILES * (cin + cout8(cout))], 'float32');
+      run.wino2(ptr(x), ptr(u), ptr(out), ptr(scratch), n, h, w, cin, cout);
+      be.disposeData(scratch.dataId);
+      calls++;
+      winogradCalls++;
+      return out;
+    }
     const out = be.makeOutput([n, h, w, cout], 'float32');
     // Scratch from the backend's heap: the padding's zeros (what XNNPACK's indirection buffer
     // points at) and, for outputs of PACK_PIXELS pixels or more, the filter's 8-channel blocks
@@ -132,13 +218,8 @@ export function registerWasmConv3x3(backend: unknown, compiled?: WebAssembly.Mod
     const zero = be.makeOutput([cin], 'float32');
     const pack = n * h * w >= PACK_PIXELS && cout >= 8;
     const packed = pack ? be.makeOutput([9 * cin * (cout - (cout % 8))], 'float32') : null;
-    const ptr = (t: tf.TensorInfo) => {
-      const entry = be.dataIdMap.get(t.dataId);
-      if (entry === undefined) throw new Error('conv3x3: a tensor is not on the wasm backend');
-      return entry.memoryOffset;
-    };
     new Float32Array(mem.buffer, ptr(zero), cin).fill(0);
-    run(ptr(x), ptr(filter), ptr(out), ptr(zero), packed === null ? 0 : ptr(packed), n, h, w, cin, cout);
+    run.conv3x3(ptr(x), ptr(filter), ptr(out), ptr(zero), packed === null ? 0 : ptr(packed), n, h, w, cin, cout);
     be.disposeData(zero.dataId);
     if (packed !== null) be.disposeData(packed.dataId);
     calls++;
@@ -155,8 +236,46 @@ export function registerWasmConv3x3(backend: unknown, compiled?: WebAssembly.Mod
 function instanceOn(memory: WebAssembly.Memory, module: WebAssembly.Module): Conv3x3 {
   let run = instances.get(memory);
   if (run === undefined) {
-    run = new WebAssembly.Instance(module, { env: { memory } }).exports.conv3x3 as Conv3x3;
+    run = new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as Conv3x3;
     instances.set(memory, run);
   }
   return run;
+}
+
+/** Cout rounded up to 8: the transformed filter's and the GEMM outputs' columns. */
+const cout8 = (cout: number) => (cout + 7) & ~7;
+
+/**
+ * The transformed filter of `filter` (cached, see `winoFilters`), computed on first use. Frees the
+ * entries whose filters are gone first.
+ */
+function winogradFilter(
+  be: WasmHeapBackend,
+  run: Conv3x3,
+  filter: tf.TensorInfo,
+  ptr: (t: tf.TensorInfo) => number,
+): tf.TensorInfo {
+  const hit = winoFilters.get(filter.dataId);
+  if (hit !== undefined && hit.backend === be) {
+    // Most recently used last (the Map's order is the eviction order).
+    winoFilters.delete(filter.dataId);
+    winoFilters.set(filter.dataId, hit);
+    return hit.u;
+  }
+  // Entries whose filter the backend holding them has freed (or this one, on another backend).
+  for (const [id, e] of winoFilters)
+    if (id === filter.dataId || !e.backend.dataIdMap.has(id)) {
+      e.backend.disposeData(e.u.dataId);
+      winoFilters.delete(id);
+    }
+  while (winoFilters.size >= WINO_FILTERS) {
+    const [id, e] = winoFilters.entries().next().value!;
+    e.backend.disposeData(e.u.dataId);
+    winoFilters.delete(id);
+  }
+  const [, , cin, cout] = filter.shape;
+  const u = be.makeOutput([16 * cin * cout8(cout)], 'float32');
+  run.wino2_filter(ptr(filter), ptr(u), cin, cout);
+  winoFilters.set(filter.dataId, { backend: be, u });
+  return u;
 }

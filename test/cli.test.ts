@@ -36,6 +36,10 @@ describe('faultlines CLI', () => {
     expect(r3.stderr).toMatch(/--noise must be one of const, per-sample/);
     const r4 = await faultlines('analyze', '--counterfactual-samples', '1');
     expect(r4.stderr).toMatch(/--counterfactual-samples must be 0 \(not computed\) or at least 2, got 1/);
+    const r5 = await faultlines('analyze', '--conv', 'fft');
+    expect(r5.stderr).toMatch(/--conv must be one of direct, winograd, got "fft"/);
+    const r6 = await faultlines('analyze', '--conv', 'winograd', '--backend', 'cpu');
+    expect(r6.stderr).toMatch(/--conv winograd needs --backend wasm/);
   });
 
   it("evaluate prints both classifiers' accuracies as JSON", async () => {
@@ -339,6 +343,56 @@ describe('faultlines CLI', () => {
       const oneClass = await faultlines('analyze', '--generator', genDir, '--samples', '1', '--class', '3');
       expect(oneClass.stderr).toMatch(/--samples must be an integer in \[2, /);
     }, 240_000);
+
+    it('--conv winograd (opt-in): the committed models rank the same top dims as the default, and the report says so', async () => {
+      // Two batches of 64 on two worker threads: the pool's workers take the algorithm too. One class
+      // (the corner cases, joint cases and frontier of 10 classes would take minutes); one run at a time.
+      const small = [
+        '--class',
+        '3',
+        '--samples',
+        '128',
+        '--threads',
+        '2',
+        ...SMALL_NAMING,
+        '--contrastive-samples',
+        '0',
+      ];
+      const dirs = [
+        mkdtempSync(path.join(tmpdir(), 'faultlines-direct-')),
+        mkdtempSync(path.join(tmpdir(), 'faultlines-wino-')),
+      ];
+      const direct = await faultlines('analyze', ...small, '--counterfactual-samples', '0', '--out', dirs[0]);
+      const wino = await faultlines(
+        'analyze',
+        ...small,
+        '--counterfactual-samples',
+        '0',
+        '--conv',
+        'winograd',
+        '--out',
+        dirs[1],
+      );
+      expect(direct.code, direct.stderr).toBe(0);
+      expect(wino.code, wino.stderr).toBe(0);
+      expect(wino.stdout).toMatch(/on 2 worker threads; winograd 3x3 convs\)/);
+      type Dim = { layer: string; channel: number; score: number };
+      const [a, b] = dirs.map((d) => JSON.parse(readFileSync(path.join(d, 'report.json'), 'utf8')));
+      expect(a.conv).toBeUndefined(); // the default: XNNPACK's bits, the report as before
+      expect(b.conv).toBe('winograd');
+      const top = (r: { ranking: { dims: Dim[] } }) =>
+        r.ranking.dims.slice(0, 10).map((d) => `${d.layer}:${d.channel}`);
+      expect(top(b)).toEqual(top(a));
+      // The scores themselves differ in the last bits only (each dim against itself).
+      type Dims = { ranking: { dims: Array<Dim & { index: number }> } };
+      const score = new Map((b as Dims).ranking.dims.map((d) => [d.index, d.score]));
+      const scale = Math.max(...(a as Dims).ranking.dims.map((d) => Math.abs(d.score)));
+      const worst = Math.max(...(a as Dims).ranking.dims.map((d) => Math.abs(d.score - score.get(d.index)!)));
+      expect(worst / scale).toBeLessThan(1e-3);
+      expect(b.classifiers.map((c: { accuracy: number }) => c.accuracy)).toEqual(
+        a.classifiers.map((c: { accuracy: number }) => c.accuracy),
+      );
+    }, 400_000);
 
     it('refuses a user model without an adapter, and an adapter for a built-in model', async () => {
       const a = await faultlines('analyze', '--classifier', 'test/fixtures/mlp-layers');

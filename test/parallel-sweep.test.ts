@@ -23,6 +23,7 @@ import * as tf from '../src/core/tf.js';
 import { useBackend } from '../src/node/backend.js';
 import { loadBuiltinClassifier } from '../src/node/builtin-models.js';
 import { SWEEP_WORKER_BUNDLE, SweepPool, sweepModelSource } from '../src/node/parallel-sweep.js';
+import { setConv3x3Algorithm } from '../src/core/nn/conv3x3/conv3x3-kernel.js';
 
 const workerFile = path.resolve('dist', SWEEP_WORKER_BUNDLE);
 let models: AnalysisModels;
@@ -162,6 +163,32 @@ describe('sweep over worker threads', () => {
       await expect(pool.sweep(constModels, spec)).rejects.toThrow(/noise/);
     } finally {
       await constPool.close();
+    }
+  });
+
+  it("takes the main thread's 3x3 conv algorithm: a Winograd pool matches the in-process Winograd sweep, not the direct one", async () => {
+    const small: PopulationSpec = { ...spec, count: 32 };
+    const direct = await rankingSweep(models, small, { batchSize: 16 });
+    // The pool started above (before any switch) runs the default, the direct kernel.
+    expectSameSums(await pool.sweep(models, small, { batchSize: 16 }), direct);
+    setConv3x3Algorithm('winograd');
+    try {
+      const winoPool = await SweepPool.start(await sweepModelSource(models), {
+        threads: 2,
+        backend: 'wasm',
+        workerFile,
+      });
+      try {
+        const one = await rankingSweep(models, small, { batchSize: 16 });
+        expectSameSums(await winoPool.sweep(models, small, { batchSize: 16 }), one);
+        let differ = 0;
+        for (let i = 0; i < one.gradSum.length; i++) if (one.gradSum[i] !== direct.gradSum[i]) differ++;
+        expect(differ).toBeGreaterThan(one.gradSum.length / 2);
+      } finally {
+        await winoPool.close();
+      }
+    } finally {
+      setConv3x3Algorithm('direct');
     }
   });
 

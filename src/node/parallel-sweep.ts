@@ -38,6 +38,7 @@ import {
 import type { HostTensor } from '../core/weights/codec.js';
 import { canonicalJson } from '../core/hash.js';
 import type { NodeBackend } from './backend.js';
+import { conv3x3Algorithm, type Conv3x3Algorithm } from '../core/nn/conv3x3/conv3x3-kernel.js';
 
 /** File name of the bundled worker entry (src/node/sweep-worker.ts), beside dist/cli.mjs. */
 export const SWEEP_WORKER_BUNDLE = 'sweep-worker.mjs';
@@ -128,6 +129,8 @@ export type FromWorker =
 
 export interface WorkerInit {
   backend: NodeBackend;
+  /** The 3x3 conv algorithm every worker sets (src/core/nn/conv3x3/conv3x3-kernel.ts). */
+  conv: Conv3x3Algorithm;
   source: SweepModelSource;
 }
 
@@ -186,6 +189,11 @@ export interface SweepPoolOptions {
   backend: NodeBackend;
   /** The bundled worker entry; default `defaultWorkerFile()`. */
   workerFile?: string;
+  /**
+   * The 3x3 conv algorithm of the workers' wasm backends; default the main thread's at start
+   * (`conv3x3Algorithm()`), so that `setConv3x3Algorithm` before the pool starts covers it too.
+   */
+  conv?: Conv3x3Algorithm;
 }
 
 /**
@@ -211,7 +219,7 @@ export class SweepPool {
     if (!Number.isInteger(opts.threads) || opts.threads < 1)
       throw new RangeError(`threads must be a positive integer, got ${opts.threads}`);
     const file = path.resolve(opts.workerFile ?? defaultWorkerFile());
-    const init: WorkerInit = { backend: opts.backend, source };
+    const init: WorkerInit = { backend: opts.backend, conv: opts.conv ?? conv3x3Algorithm(), source };
     const workers = Array.from(
       { length: opts.threads },
       (_, i) => new SweepWorker(new Worker(file, { workerData: init }), i),

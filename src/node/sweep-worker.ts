@@ -12,6 +12,7 @@ import type { Classifier } from '../core/classifier/classifier.js';
 import type { AnalysisModels } from '../core/analysis/analysis-models.js';
 import { sweepBatch } from '../core/analysis/ranking.js';
 import { useBackend } from './backend.js';
+import { setConv3x3Algorithm } from '../core/nn/conv3x3/conv3x3-kernel.js';
 import { loadUserClassifier } from './user-model.js';
 import type { FromWorker, SweepModelSource, ToWorker, WorkerInit } from './parallel-sweep.js';
 
@@ -46,6 +47,7 @@ const post = (m: FromWorker, transfer: ArrayBuffer[] = []) => port.postMessage(m
 try {
   const init = workerData as WorkerInit;
   await useBackend(init.backend);
+  setConv3x3Algorithm(init.conv);
   const models = await buildModels(init.source);
   // wasm's data() returns fresh copies out of its heap, safe to transfer; cpu may hand out a
   // tensor's own storage, which is copied instead.

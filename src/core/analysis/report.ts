@@ -29,6 +29,7 @@ import { traverse, type TraversalResult } from './traversal.js';
 import { DEFAULT_SIDE_BY_SIDE, sideBySide, type SideBySideResult } from './side-by-side.js';
 import type { ClassifierDescription } from '../classifier/description.js';
 import { REPORT_SCHEMA } from './schema-versions.js';
+import { conv3x3Algorithm, conv3x3KernelActive } from '../nn/conv3x3/conv3x3-kernel.js';
 
 export interface AnalysisOptions {
   seed: number;
@@ -144,6 +145,12 @@ export interface AnalysisReport {
   /** The generator's class names, by class index (its manifest's `classes.names`, else "0".."K-1"). */
   classNames: string[];
   backend: string;
+  /**
+   * Present (always 'winograd') when the wasm backend's 3x3 convs ran the opt-in Winograd
+   * F(2x2,3x3) (`faultlines analyze --conv winograd`): results then differ from the default's in the
+   * last bits. Absent for the default (XNNPACK's bits), so default reports are unchanged.
+   */
+  conv?: 'winograd';
   classifiers: ClassifierSummary[];
   ranking: Ranking;
   /** Per-class rankings (top 20 dims each). */
@@ -499,6 +506,7 @@ export async function analyze(
     noise: analysisNoise(models),
     classNames: [...models.generator.classes.names],
     backend: tf.getBackend(),
+    ...(conv3x3KernelActive() && conv3x3Algorithm() === 'winograd' ? { conv: 'winograd' as const } : {}),
     classifiers: summaries,
     ranking,
     classRankings,

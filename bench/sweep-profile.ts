@@ -4,7 +4,9 @@
  *   npx tsx scripts/bundle-node.ts sweep-profile bench/sweep-profile.ts && node dist/sweep-profile.mjs [1,16,64]
  * PROFILE_FUSED=0 profiles with the fused synthesis epilogue off; PROFILE_SHAPES=1 lists the big
  * kernels' shapes; PROFILE_AB=batch,rounds times the epilogue on vs off interleaved and compares
- * their results bit for bit; PROFILE_LOOP=batch,n runs n calls (for node --cpu-prof).
+ * their results bit for bit (PROFILE_AB_KERNEL=conv3x3: the direct 3x3 conv vs XNNPACK; =winograd:
+ * Winograd F(2x2,3x3) vs the direct 3x3 conv, results compared by their largest difference);
+ * PROFILE_LOOP=batch,n runs n calls (for node --cpu-prof).
  */
 import * as tf from '../src/core/tf.js';
 import type { AnalysisModels } from '../src/core/analysis/analysis-models.js';
@@ -14,7 +16,12 @@ import { useBackend } from '../src/node/backend.js';
 import { loadBuiltinClassifier, loadGenerator } from '../src/node/builtin-models.js';
 import { uleb } from '../src/core/generator/synthesis-epilogue-wasm.js';
 import { evaluateShifts } from '../src/core/analysis/traversal.js';
-import { conv3x3Calls, setConv3x3Kernel } from '../src/core/nn/conv3x3/conv3x3-kernel.js';
+import {
+  conv3x3Calls,
+  conv3x3WinogradCalls,
+  setConv3x3Algorithm,
+  setConv3x3Kernel,
+} from '../src/core/nn/conv3x3/conv3x3-kernel.js';
 import { readFileSync } from 'node:fs';
 import { kernelTimes } from './kernel-times.js';
 
@@ -87,15 +94,23 @@ if (loop !== undefined) {
 }
 // PROFILE_AB=batch,rounds: a kernel on vs off, interleaved (order alternating), same process;
 // results compared bit for bit first. PROFILE_AB_KERNEL: "epilogue" (the fused synthesis
-// epilogue, default) or "conv3x3" (the direct 3x3 conv for Conv2D). Batch 0: the 9-frame forward
+// epilogue, default), "conv3x3" (the direct 3x3 conv for Conv2D, against XNNPACK) or "winograd"
+// (the opt-in Winograd F(2x2,3x3) against the direct conv; not the same bits, so the largest
+// difference relative to the largest value is printed too). Batch 0: the 9-frame forward
 // (evaluateShifts along dim 0, images and probabilities read back) instead of the gradient.
 const ab = process.env.PROFILE_AB?.split(',').map(Number);
 if (ab !== undefined) {
   const [batch, rounds] = ab;
   const kernel = process.env.PROFILE_AB_KERNEL ?? 'epilogue';
-  if (kernel !== 'epilogue' && kernel !== 'conv3x3') throw new Error(`PROFILE_AB_KERNEL: ${kernel}?`);
-  const setKernel = (on: boolean) =>
-    kernel === 'conv3x3' ? setConv3x3Kernel(on) : models.generator.setFusedEpilogue(on);
+  if (kernel !== 'epilogue' && kernel !== 'conv3x3' && kernel !== 'winograd')
+    throw new Error(`PROFILE_AB_KERNEL: ${kernel}?`);
+  const setKernel = (on: boolean) => {
+    if (kernel === 'conv3x3') setConv3x3Kernel(on);
+    // Winograd's transformed filters stay cached across the switches, as in a sweep.
+    else if (kernel === 'winograd') setConv3x3Algorithm(on ? 'winograd' : 'direct', { keepFilters: true });
+    else models.generator.setFusedEpilogue(on);
+  };
+  const kernelCalls = () => (kernel === 'winograd' ? conv3x3WinogradCalls() : conv3x3Calls());
   const frames = batch === 0;
   const { s, w, labels } = populationStyles(
     models,
@@ -126,20 +141,25 @@ if (ab !== undefined) {
   const a = await run(true);
   const b = await run(false);
   const differing = a.out.filter((v, i) => !Object.is(v, b.out[i])).length;
-  const before = conv3x3Calls();
+  const top = b.out.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
+  const worst = a.out.reduce((m, v, i) => Math.max(m, Math.abs(v - b.out[i])), 0);
+  const before = kernelCalls();
   await run(true);
-  const kernelRan = kernel !== 'conv3x3' || conv3x3Calls() > before;
+  const kernelRan = kernel === 'epilogue' || kernelCalls() > before;
   const times: Record<string, number[]> = { on: [], off: [] };
   const load = [readFileSync('/proc/loadavg', 'utf8').trim()];
   for (let r = 0; r < rounds; r++)
     for (const on of r % 2 ? [true, false] : [false, true]) times[on ? 'on' : 'off'].push((await run(on)).ms);
   load.push(readFileSync('/proc/loadavg', 'utf8').trim());
-  setKernel(true);
+  // Back to the default: the kernel on, the fused epilogue on, the direct algorithm.
+  if (kernel === 'winograd') setConv3x3Algorithm('direct');
+  else setKernel(true);
   const med = (xs: number[]) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)];
   const [on, off] = [med(times.on), med(times.off)];
   const paired = med(times.on.map((t, i) => times.off[i] / t));
   console.log(
     `AB ${kernel} ${frames ? '9-frame forward' : `batch ${batch}`}: differing ${differing}/${a.out.length}` +
+      `${kernel === 'winograd' ? ` (max |diff| / max |value| ${(worst / top).toExponential(1)})` : ''}` +
       `${kernelRan ? '' : ' (KERNEL DID NOT RUN)'}; ${rounds} rounds; on ${on.toFixed(1)} ms, off ${off.toFixed(1)} ms, ` +
       `speed-up ${(off / on).toFixed(3)} (paired ${paired.toFixed(3)}); load ${load.join(' -> ')}`,
   );

@@ -33,12 +33,13 @@ let algorithm: Conv3x3Algorithm = 'direct';
  * about half XNNPACK's error against the exact conv, but different last bits: opt-in only (the
  * cached results, the edge's answers and the bit-identity tests assume 'direct'). Process-wide; the
  * sweep pool's workers take the main thread's (src/node/parallel-sweep.ts). Switching back to
- * 'direct' frees the cached transformed filters.
+ * 'direct' frees the cached transformed filters, unless `keepFilters` (A/B benchmarks that switch
+ * every call, bench/sweep-profile.ts).
  */
-export function setConv3x3Algorithm(a: Conv3x3Algorithm): void {
+export function setConv3x3Algorithm(a: Conv3x3Algorithm, opts: { keepFilters?: boolean } = {}): void {
   if (!CONV3X3_ALGORITHMS.includes(a)) throw new Error(`conv3x3: unknown algorithm ${JSON.stringify(a)}`);
   algorithm = a;
-  if (a === 'direct') clearWinogradFilters();
+  if (a === 'direct' && !opts.keepFilters) clearWinogradFilters();
 }
 
 /** The algorithm set by `setConv3x3Algorithm` ('direct' unless switched). */

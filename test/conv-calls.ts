@@ -17,7 +17,7 @@ export interface ConvCall {
 }
 
 /** The Conv2D calls `f` makes on wasm (a spy over the registered kernel, removed afterwards). */
-export function convCalls(f: () => void): ConvCall[] {
+function convCalls(f: () => void): ConvCall[] {
   const kernel = tf.getKernel('Conv2D', 'wasm')!;
   const calls: ConvCall[] = [];
   tf.unregisterKernel('Conv2D', 'wasm');

@@ -56,8 +56,8 @@ const USAGE = `usage: faultlines train-generator [options]
                         recorded in the checkpoint and the manifest; ignored when resuming
   --warm-up-d N         the run's first N iterations train D only (G and G_ema fixed): for --init-from,
                         whose D starts from scratch (default 0)
-  --retune              when resuming, apply the given --r1-gamma / --lr / --mode-seeking / --augment-colour to the
-                        checkpoint's run from here on (recorded in its hyper-parameters)
+  --retune              when resuming, apply the given --r1-gamma / --lr / --lr-g / --mode-seeking / --augment-colour /
+                        --warm-up-d to the checkpoint's run from here on (recorded in its hyper-parameters)
   --allow-data-change   resume even if the training data differ from the checkpoint's
   --export-only         write --out from the latest checkpoint's EMA generator and exit
   --backend cpu|wasm    (default wasm)
@@ -232,6 +232,7 @@ export async function run(args: string[]): Promise<void> {
   if (opts.lrG !== undefined) retuned.lrG = opts.lrG;
   if (opts.modeSeeking !== undefined) retuned.modeSeeking = opts.modeSeeking;
   if (opts.augmentColour !== undefined) retuned.augmentColour = opts.augmentColour;
+  if (opts.discriminatorWarmUp !== undefined) retuned.discriminatorWarmUp = opts.discriminatorWarmUp;
   const hyper: GanHyper = ckpt
     ? { ...ckpt.info.hyper, ...(opts.retune ? retuned : {}) }
     : {

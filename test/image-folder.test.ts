@@ -123,5 +123,39 @@ describe('user image folders', () => {
     expect(img.shape).toEqual([3, 32, 32, 1]);
     img.dispose();
     generator.dispose();
+    // Resumed with --retune: G's learning rate and the warm-up change from here on, the rest stays.
+    const resumed = await run(
+      process.execPath,
+      [
+        path.resolve('dist/cli.mjs'),
+        'train-generator',
+        '--data',
+        dir,
+        '--iterations',
+        '3',
+        '--out',
+        out,
+        '--checkpoint-dir',
+        ckpt,
+        '--sample-every',
+        '1000',
+        '--retune',
+        '--lr-g',
+        '0.0001',
+        '--warm-up-d',
+        '0',
+      ],
+      { maxBuffer: 16 << 20 },
+    );
+    expect(resumed.stderr).toContain('resumed from');
+    const again = loadGenerator(out);
+    expect(again.manifest.provenance.iteration).toBe(3);
+    expect(again.manifest.provenance.hyper).toMatchObject({
+      lrG: 0.0001,
+      lrD: 0.0025,
+      discriminatorWarmUp: 0,
+      batch: 4,
+    });
+    again.generator.dispose();
   });
 });

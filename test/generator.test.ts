@@ -90,17 +90,21 @@ describe('per-sample analysis noise (src/core/analysis/noise.ts)', () => {
   });
 });
 
+/** `count` random black-and-white 32x32 images, classes 0-9 in turn: data for a few training steps. */
+function randomBinaryDigits(count: number, seed: number): DigitSet {
+  return {
+    count,
+    images: Float32Array.from(normals(createRng(seed), count * 1024), (x) => (x > 1 ? 1 : 0)),
+    labels: Uint8Array.from({ length: count }, (_, i) => i % 10),
+    blur: new Uint8Array(count),
+    noise: new Uint8Array(count),
+  };
+}
+
 describe('training step (wasm)', () => {
   it('trains, does not leak tensors, and resumes exactly from its state', async () => {
     await useBackend('wasm');
-    const count = 64;
-    const data: DigitSet = {
-      count,
-      images: Float32Array.from(normals(createRng(5), count * 1024), (x) => (x > 1 ? 1 : 0)),
-      labels: Uint8Array.from({ length: count }, (_, i) => i % 10),
-      blur: new Uint8Array(count),
-      noise: new Uint8Array(count),
-    };
+    const data = randomBinaryDigits(64, 5);
     const hyper = { ...DEFAULT_HYPER, batch: 8, r1Interval: 2 };
     const a = new GanTrainer(data, hyper);
     a.step();
@@ -124,14 +128,7 @@ describe('training step (wasm)', () => {
 
   it("the discriminator's warm-up trains D only, then G and G_ema move", async () => {
     await useBackend('wasm');
-    const count = 32;
-    const data: DigitSet = {
-      count,
-      images: Float32Array.from(normals(createRng(6), count * 1024), (x) => (x > 1 ? 1 : 0)),
-      labels: Uint8Array.from({ length: count }, (_, i) => i % 10),
-      blur: new Uint8Array(count),
-      noise: new Uint8Array(count),
-    };
+    const data = randomBinaryDigits(32, 6);
     const t = new GanTrainer(data, { ...DEFAULT_HYPER, batch: 8, discriminatorWarmUp: 2 });
     const snapshot = async () => ({
       G: new Map(await t.G.toHost()),

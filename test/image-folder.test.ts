@@ -81,31 +81,18 @@ describe('user image folders', () => {
   it('trains a generator for a few iterations into a loadable model (npm run train:generator -- --data DIR)', async () => {
     const out = mkdtempSync(path.join(tmpdir(), 'faultlines-usergen-'));
     const ckpt = mkdtempSync(path.join(tmpdir(), 'faultlines-userckpt-'));
-    const r = await run(
-      process.execPath,
-      [
-        path.resolve('dist/cli.mjs'),
-        'train-generator',
-        '--data',
-        dir,
-        '--iterations',
-        '2',
-        '--batch',
-        '4',
-        '--out',
-        out,
-        '--checkpoint-dir',
-        ckpt,
-        '--sample-every',
-        '1000',
-        // A transfer run's knobs, recorded in the manifest (here on a fresh run: one D-only iteration).
-        '--lr-g',
-        '0.0007',
-        '--warm-up-d',
-        '1',
-      ],
-      { maxBuffer: 16 << 20 },
-    );
+    // The CLI on this folder, into these output and checkpoint folders, with `extra` flags.
+    const trainGenerator = (extra: string[]) =>
+      run(
+        process.execPath,
+        [path.resolve('dist/cli.mjs'), 'train-generator', '--data', dir, '--out', out, '--checkpoint-dir', ckpt].concat(
+          ['--sample-every', '1000'],
+          extra,
+        ),
+        { maxBuffer: 16 << 20 },
+      );
+    // A transfer run's knobs, recorded in the manifest (here on a fresh run: one D-only iteration).
+    const r = await trainGenerator(['--iterations', '2', '--batch', '4', '--lr-g', '0.0007', '--warm-up-d', '1']);
     expect(r.stderr).toContain(`wrote ${out}`);
     await useBackend('cpu');
     const { generator, manifest } = loadGenerator(out);
@@ -124,29 +111,7 @@ describe('user image folders', () => {
     img.dispose();
     generator.dispose();
     // Resumed with --retune: G's learning rate and the warm-up change from here on, the rest stays.
-    const resumed = await run(
-      process.execPath,
-      [
-        path.resolve('dist/cli.mjs'),
-        'train-generator',
-        '--data',
-        dir,
-        '--iterations',
-        '3',
-        '--out',
-        out,
-        '--checkpoint-dir',
-        ckpt,
-        '--sample-every',
-        '1000',
-        '--retune',
-        '--lr-g',
-        '0.0001',
-        '--warm-up-d',
-        '0',
-      ],
-      { maxBuffer: 16 << 20 },
-    );
+    const resumed = await trainGenerator(['--iterations', '3', '--retune', '--lr-g', '0.0001', '--warm-up-d', '0']);
     expect(resumed.stderr).toContain('resumed from');
     const again = loadGenerator(out);
     expect(again.manifest.provenance.iteration).toBe(3);

@@ -2,7 +2,8 @@
  * Kernel profile of the gradient sweep (`pTrueGradient`, wasm, tf.profile): per kernel name, time,
  * calls and share, at batch 1, 16 and 64, and the unprofiled wall time of a call. Run with
  *   npx tsx scripts/bundle-node.ts sweep-profile bench/sweep-profile.ts && node dist/sweep-profile.mjs [1,16,64]
- * PROFILE_FUSED=0 profiles with the fused synthesis epilogue off; PROFILE_SHAPES=1 lists the big
+ * PROFILE_FUSED=0 profiles with the fused synthesis epilogue off; PROFILE_CONV=winograd with the
+ * opt-in Winograd convs; PROFILE_SHAPES=1 lists the big
  * kernels' shapes; PROFILE_AB=batch,rounds times the epilogue on vs off interleaved and compares
  * their results bit for bit (PROFILE_AB_KERNEL=conv3x3: the direct 3x3 conv vs XNNPACK; =winograd:
  * Winograd F(2x2,3x3) vs the direct 3x3 conv, results compared by their largest difference);
@@ -36,6 +37,7 @@ const models: AnalysisModels = {
 };
 if (process.env.PROFILE_FUSED === '0') models.generator.setFusedEpilogue(false);
 if (process.env.PROFILE_CONV3X3 === '0') setConv3x3Kernel(false);
+if (process.env.PROFILE_CONV === 'winograd') setConv3x3Algorithm('winograd');
 const batches = (process.argv[2] ?? '1,16,64').split(',').filter(Boolean).map(Number);
 for (const batch of batches) {
   const { s, w, labels } = populationStyles(models, { seed: 1, count: 1_000_000, classIndex: null }, 0, batch);
@@ -65,7 +67,21 @@ for (const batch of batches) {
     `batch ${batch}: kernels ${info.kernels.length}, kernel ms ${total.toFixed(1)}, ` +
       `profiled wall ${wall.toFixed(1)}, wall median ${ts[2].toFixed(1)} ms`,
   );
-  const big = ['Conv2D', 'BatchMatMul', 'Tile', 'Mean', 'RealDiv', 'Multiply', 'Add', 'AvgPool', 'Slice'];
+  const big = [
+    'Conv2D',
+    'Identity',
+    'unnamed scope',
+    'ClipByValue',
+    'FaultlinesSynthesisEpilogueGrad',
+    'BatchMatMul',
+    'Tile',
+    'Mean',
+    'RealDiv',
+    'Multiply',
+    'Add',
+    'AvgPool',
+    'Slice',
+  ];
   if (process.env.PROFILE_SHAPES)
     for (const k of info.kernels.filter((k) => big.includes(k.name))) {
       const ms = (k.kernelTimeMs as number).toFixed(3);

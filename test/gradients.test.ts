@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_CNN_CONFIG, SimpleCnn } from '../src/core/classifier/simple-cnn.js';
-import { upsample2, avgPool2, scaleChannels, upsample2PooledGrad } from '../src/core/nn/ops.js';
+import { avgPool2, avgPool2BroadcastGrad, scaleChannels, upsample2, upsample2PooledGrad } from '../src/core/nn/ops.js';
 import { createRng, normals } from '../src/core/random.js';
 import * as tf from '../src/core/tf.js';
 import { useBackend } from '../src/node/backend.js';
@@ -152,6 +152,25 @@ describe.each(BACKENDS)('portable gradients on %s', (backend) => {
     expect(Array.from(await gx1.data())).toEqual(Array.from(await gx0.data()));
     expect(relativeError(await gs1.data(), await gs0.data())).toBeLessThan(1e-6);
     tf.dispose([x, s, up, dy, stockUp, fastUp, v0, v1, gx0, gs0, gx1, gs1]);
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it("the classifiers' pooling (avgPool2BroadcastGrad) equals the stock mean and its gradient bit for bit", async () => {
+    await useBackend(backend);
+    const before = tf.memory().numTensors;
+    // Values spread over magnitudes (and a -0 and subnormals) so that a different rounding shows.
+    const x = tf.tidy(() => tf.mul(seeded([3, 8, 8, 5], 31), tf.exp(tf.mul(seeded([3, 8, 8, 5], 32), 8))));
+    const tiny = tf.tensor4d([-0, 1e-45, -3e-45, 7e-39], [1, 2, 2, 1]);
+    for (const t of [x, tiny] as tf.Tensor4D[]) {
+      const dy = tf.tidy(() => tf.mul(seeded([t.shape[0], t.shape[1] / 2, t.shape[2] / 2, t.shape[3]], 33), 1e-38));
+      const [v0, v1] = tf.tidy(() => [avgPool2(t), avgPool2BroadcastGrad(t)]);
+      expect(Array.from(await v1.data())).toEqual(Array.from(await v0.data()));
+      const g0 = tf.grad((a: tf.Tensor) => tf.sum(tf.mul(avgPool2(a as tf.Tensor4D), dy)))(t);
+      const g1 = tf.grad((a: tf.Tensor) => tf.sum(tf.mul(avgPool2BroadcastGrad(a as tf.Tensor4D), dy)))(t);
+      expect(Array.from(await g1.data())).toEqual(Array.from(await g0.data()));
+      tf.dispose([dy, v0, v1, g0, g1]);
+    }
+    tf.dispose([x, tiny]);
     expect(tf.memory().numTensors).toBe(before);
   });
 

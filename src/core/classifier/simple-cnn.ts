@@ -6,7 +6,7 @@
  */
 import * as tf from '../tf.js';
 import { ParameterSet } from '../nn/params.js';
-import { avgPool2 } from '../nn/ops.js';
+import { avgPool2BroadcastGrad } from '../nn/ops.js';
 import { WeightTermsCache } from '../nn/weight-terms.js';
 import { flipFilter, registerFlippedFilter } from '../gradients/conv2d.js';
 import { registerTransposed } from '../gradients/matmul.js';
@@ -128,7 +128,7 @@ export class SimpleCnn implements Classifier {
       for (let i = 1; i <= this.config.channels.length; i++) {
         const k = this.params.get(`conv${i}/kernel`) as tf.Tensor4D;
         const b = this.params.get(`conv${i}/bias`);
-        x = avgPool2(tf.relu(tf.add(tf.conv2d(x, k, 1, 'same'), b)) as tf.Tensor4D);
+        x = avgPool2BroadcastGrad(tf.relu(tf.add(tf.conv2d(x, k, 1, 'same'), b)) as tf.Tensor4D);
       }
       const flat = tf.reshape(x, [x.shape[0], -1]) as tf.Tensor2D;
       return tf.relu(

@@ -60,7 +60,9 @@ export class SynthesisBlock {
   ): { x: tf.Tensor4D; img: tf.Tensor4D } {
     const n = styles[0].shape[0];
     let h: tf.Tensor4D;
-    if (this.const !== null) h = tf.tile(this.const, [n, 1, 1, 1]) as tf.Tensor4D;
+    // const times ones [n,1,1,1] (exact) rather than Tile, which wasm runs element by element
+    // (~3 ms for 64 rows, 2% of a batch-64 sweep call); its gradient is one Sum over rows.
+    if (this.const !== null) h = tf.mul(this.const, tf.ones([n, 1, 1, 1])) as tf.Tensor4D;
     else if (x !== null) h = x;
     else throw new Error(`block ${this.resolution}: no input features`);
     this.convs.forEach((conv, i) => {

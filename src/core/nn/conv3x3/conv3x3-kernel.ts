@@ -96,7 +96,7 @@ interface Conv3x3 {
 }
 
 /** Tiles per block in conv3x3.c's `wino2` (TB): its scratch is 16 x TB x (Cin + Cout8) floats. */
-const WINO_TILES = 16;
+const WINO_TILES = 4;
 
 /**
  * Transformed filters (G g G^T, conv3x3.c `wino2_filter`) kept on the backend's heap, keyed on the

@@ -163,8 +163,10 @@ void conv3x3(const float *x, const float *w, float *y, const float *zero, float 
 typedef float F4 __attribute__((vector_size(16), aligned(4)));
 
 // Tiles per block: the block's transformed inputs (16 x TB x Cin) and GEMM outputs (16 x TB x
-// Cout8) stay in cache between the three phases.
-#define TB 16
+// Cout8) stay in cache between the three phases. 4 (one GEMM row tile) measured fastest at batch 1,
+// 16 and 64 (bench/conv3x3-ab.ts CONV_AB=winograd, sum over the sweep's shapes at 64: TB 4 40.7-41.2
+// ms, 8 41.3-42.1, 16 45.3-45.7, 32 51, 64 56-59; a 6-row GEMM tile spilled registers: 61 ms).
+#define TB 4
 
 // B^T d (d: 4 values along one axis) and A^T m (4 -> 2), the F(2,3) transforms.
 #define BT4(d0, d1, d2, d3, o0, o1, o2, o3) \

@@ -8,7 +8,8 @@
  * interleaved: one round runs every variant once (the project on wasm in this thread, the same with
  * its weight-terms caches off — the per-call code path, "before" for those caches — the same with
  * the synthesis layers' fused epilogue off ("before" for the fusion), at batch 16 and 64 also the
- * whole sweep in this thread and over two worker threads (the project on both cores), and PyTorch with
+ * whole sweep in this thread and over two worker threads (the project on both cores), the gradient and
+ * the two-worker sweep again with the opt-in Winograd convs (`analyze --conv winograd`), and PyTorch with
  * 1 and 2 threads as Debian installs it, and tuned), the order rotating between rounds, so a change in
  * the machine's load hits all variants alike. Figures are medians over rounds; the load average is
  * recorded around each section. Results and ratios go to bench/results/peer.json, which bench:core
@@ -36,6 +37,7 @@ import { evaluateShifts } from '../src/core/analysis/traversal.js';
 import { useBackend } from '../src/node/backend.js';
 import { loadBuiltinClassifier, loadGenerator } from '../src/node/builtin-models.js';
 import { SweepPool, sweepModelSource } from '../src/node/parallel-sweep.js';
+import { setConv3x3Algorithm } from '../src/core/nn/conv3x3/conv3x3-kernel.js';
 import { weightsRoot } from '../src/node/weights-fs.js';
 
 const PYTHON = '/usr/bin/python3';
@@ -258,6 +260,43 @@ async function bitIdentityCheck(cached: AnalysisModels, plain: AnalysisModels, n
   return { samples: n, valuesCompared: a.length, differing, bitIdentical: differing === 0 };
 }
 
+/**
+ * How far the opt-in Winograd convs move the gradient sweep's outputs (p and d p_true / d s on the
+ * check samples) from the default direct convs: the largest difference over the largest value.
+ */
+async function winogradCheck(m: AnalysisModels, n: number) {
+  const { s, w, labels } = populationStyles(m, { seed: 1, count: 1_000_000, classIndex: null }, 0, n);
+  const streams = sampleNoiseStreams(0, n);
+  const read = async () => {
+    const { probs, grad } = pTrueGradient(m, s, labels, streams);
+    const out = { probs: (await probs.data()) as Float32Array, grad: (await grad.data()) as Float32Array };
+    tf.dispose([probs, grad]);
+    return out;
+  };
+  const direct = await read();
+  const winograd = await withWinograd(read);
+  tf.dispose([s, w]);
+  const rel = (a: Float32Array, b: Float32Array) => {
+    const top = b.reduce((t, v) => Math.max(t, Math.abs(v)), 0);
+    return a.reduce((t, v, i) => Math.max(t, Math.abs(v - b[i])), 0) / top;
+  };
+  return {
+    samples: n,
+    probsMaxRelativeDifference: round(rel(winograd.probs, direct.probs)),
+    gradientMaxRelativeDifference: round(rel(winograd.grad, direct.grad)),
+  };
+}
+
+/** `f` with this thread's 3x3 convs on Winograd, the transformed filters kept for the next call. */
+async function withWinograd<T>(f: () => Promise<T>): Promise<T> {
+  setConv3x3Algorithm('winograd');
+  try {
+    return await f();
+  } finally {
+    setConv3x3Algorithm('direct', { keepFilters: true });
+  }
+}
+
 interface Variant {
   name: string;
   run: () => Promise<void>;
@@ -278,6 +317,12 @@ async function interleaved(variants: Variant[], rounds: number) {
     }
   }
   return times;
+}
+
+/** A rate over the faster of Debian's PyTorch with 1 and 2 threads (those peers that ran). */
+function bestOverDebian(rates: Record<string, number>, project: string) {
+  const debianRates = ['torchDebian1Thread', 'torchDebian2Threads'].map((k) => rates[k]).filter((r) => r !== undefined);
+  return debianRates.length === 0 ? null : round(rates[project] / Math.max(...debianRates));
 }
 
 /** Ratios project / peer of a rate (higher is better for the project). */
@@ -339,6 +384,8 @@ const checkSamples = Number(process.env.PEER_CHECK_SAMPLES ?? 32);
 const check = await equalityCheck(models, peers, checkSamples);
 const cacheCheck = await bitIdentityCheck(models, uncached, checkSamples);
 const fusionCheck = await bitIdentityCheck(models, unfused, checkSamples);
+const winoCheck = await winogradCheck(models, checkSamples);
+process.stderr.write(`winograd: ${JSON.stringify(winoCheck)}\n`);
 const checkPass = Object.values(check).every((c) => c.pass) && cacheCheck.bitIdentical && fusionCheck.bitIdentical;
 process.stderr.write(`weight-terms caches: ${JSON.stringify(cacheCheck)}\n`);
 process.stderr.write(`fused epilogue: ${JSON.stringify(fusionCheck)}\n`);
@@ -353,10 +400,15 @@ const UNCACHED = 'projectWasmMainThreadUncached';
 const UNFUSED = 'projectWasmMainThreadUnfused';
 const SWEEP = 'projectSweepMainThread';
 const WORKERS = 'projectSweepWorkers2';
+const PROJECT_WINO = 'projectWasmMainThreadWinograd';
+const WORKERS_WINO = 'projectSweepWorkers2Winograd';
 const timing: Record<string, unknown> = {};
 let pool: SweepPool | undefined;
+let winoPool: SweepPool | undefined;
 if (checkPass) {
-  pool = await SweepPool.start(await sweepModelSource(models), { threads: WORKER_THREADS, backend: 'wasm' });
+  const source = await sweepModelSource(models);
+  pool = await SweepPool.start(source, { threads: WORKER_THREADS, backend: 'wasm' });
+  winoPool = await SweepPool.start(source, { threads: WORKER_THREADS, backend: 'wasm', conv: 'winograd' });
   const rounds = Number(process.env.PEER_ROUNDS ?? 7);
   for (const batch of BATCHES) {
     const { s, w, labels } = populationStyles(models, { seed: 1, count: 1_000_000, classIndex: null }, 0, batch);
@@ -377,17 +429,21 @@ if (checkPass) {
     // The whole sweep (mapping, styles, noise, gradient, host sums) of 2 x batch x calls samples.
     const spec = { seed: 1, count: WORKER_THREADS * batch * calls, classIndex: null };
     const workers = WORKER_BATCHES.has(batch) ? pool : undefined;
-    const sweepVariants = workers
-      ? [
-          { name: SWEEP, run: async () => void (await rankingSweep(models, spec, { batchSize: batch })) },
-          { name: WORKERS, run: async () => void (await workers.sweep(models, spec, { batchSize: batch })) },
-        ]
-      : [];
+    const winoWorkers = winoPool;
+    const sweepVariants =
+      workers && winoWorkers
+        ? [
+            { name: SWEEP, run: async () => void (await rankingSweep(models, spec, { batchSize: batch })) },
+            { name: WORKERS, run: async () => void (await workers.sweep(models, spec, { batchSize: batch })) },
+            { name: WORKERS_WINO, run: async () => void (await winoWorkers.sweep(models, spec, { batchSize: batch })) },
+          ]
+        : [];
     const times = await interleaved(
       [
         { name: PROJECT, run: sweep(models) },
         { name: UNCACHED, run: sweep(uncached) },
         { name: UNFUSED, run: sweep(unfused) },
+        { name: PROJECT_WINO, run: () => withWinograd(sweep(models)) },
         ...sweepVariants,
         ...peers.map((p) => ({
           name: p.name,
@@ -397,12 +453,20 @@ if (checkPass) {
       rounds,
     );
     s.dispose();
-    const samplesPerCall = (k: string) => (k === SWEEP || k === WORKERS ? spec.count : batch * calls);
+    const samplesPerCall = (k: string) => ([SWEEP, WORKERS, WORKERS_WINO].includes(k) ? spec.count : batch * calls);
     const rates = Object.fromEntries(Object.entries(times).map(([k, t]) => [k, samplesPerCall(k) / median(t)]));
     const workerFigures = workers
       ? {
           /** The whole sweep on two worker threads over PyTorch: the same two cores against its 2-thread peers. */
           workersProjectOverPeer: ratios(rates, WORKERS, peers),
+          /** The same with the opt-in Winograd convs. */
+          winogradWorkersProjectOverPeer: ratios(rates, WORKERS_WINO, peers),
+          /**
+           * The issue's floor read on both cores: the project's faster sweep on two worker threads (direct
+           * convs, bit-identical; Winograd, opt-in) over the faster of Debian's PyTorch with 1 and 2 threads.
+           */
+          bothCoresOverDebianBest: bestOverDebian(rates, WORKERS),
+          winogradBothCoresOverDebianBest: bestOverDebian(rates, WORKERS_WINO),
           /** Two worker threads over the same sweep in this thread. */
           workerSpeedup: round(rates[WORKERS] / rates[SWEEP]),
           /** The whole sweep in this thread over pTrueGradient alone: what mapping, noise and the sums cost. */
@@ -418,6 +482,9 @@ if (checkPass) {
       uncachedProjectOverPeer: ratios(rates, UNCACHED, peers),
       weightCacheSpeedup: round(rates[PROJECT] / rates[UNCACHED]),
       fusedEpilogueSpeedup: round(rates[PROJECT] / rates[UNFUSED]),
+      /** This thread with the opt-in Winograd convs over PyTorch, and over the default direct convs. */
+      winogradProjectOverPeer: ratios(rates, PROJECT_WINO, peers),
+      winogradSpeedup: round(rates[PROJECT_WINO] / rates[PROJECT]),
       unfusedProjectOverPeer: ratios(rates, UNFUSED, peers),
       ...workerFigures,
       secondsPerCall: times,
@@ -478,6 +545,7 @@ if (checkPass) {
 }
 for (const p of peers) p.close();
 await pool?.close();
+await winoPool?.close();
 
 const report = {
   bench: 'peer',
@@ -498,6 +566,9 @@ const report = {
     code: 'pTrueGradient (sampleNoiseStreams noise), evaluateShifts',
     uncached: `${UNCACHED}: the same code and weights with the generator's and classifier's weight-terms caches off`,
     unfused: `${UNFUSED}: the same with the synthesis layers' fused epilogue off (stock elementwise kernels)`,
+    winograd:
+      `${PROJECT_WINO} / ${WORKERS_WINO}: the gradient in this thread / the two-worker sweep with the opt-in ` +
+      'Winograd F(2x2,3x3) convs (analyze --conv winograd): not bit-identical, winogradCheck says by how much',
     workers:
       `${SWEEP} / ${WORKERS} (batches ${[...WORKER_BATCHES].join(', ')}): the whole sweep (rankingSweep: mapping, ` +
       `styles, noise, gradient, host sums) of ${WORKER_THREADS} x batch x calls samples, in this thread / over ` +
@@ -512,6 +583,7 @@ const report = {
   check,
   weightCacheCheck: cacheCheck,
   fusedEpilogueCheck: fusionCheck,
+  winogradCheck: winoCheck,
   timing: checkPass ? timing : 'not timed: the equality check failed',
 };
 mkdirSync('bench/results', { recursive: true });

@@ -67,7 +67,7 @@ const usage =
   --noise-seed N         noise seed of per-sample noise (default ${DEFAULT_NOISE_SEED})
   --backend cpu|wasm     tfjs backend (default wasm)
   --conv direct|winograd the wasm backend's 3x3 convs (default direct: XNNPACK's results to the bit). winograd:
-                         Winograd F(2x2,3x3): its convs ~1.5x, a gradient call ~1.2x faster; as accurate (its error against the exact
+                         Winograd F(2x2,3x3): its convs ~1.7x, a batch-64 gradient call ~1.45x faster; as accurate (its error against the exact
                          conv is about half XNNPACK's) but not bit-identical to the default; report.json then
                          says "conv": "winograd". Every --threads worker uses it too
   --generator DIR        generator weights folder (default weights/generator)

@@ -14,10 +14,13 @@ import { analysisModels, loadBuiltinClassifier, loadGenerator } from '../src/nod
 import { type ConvCall, modelConvCalls } from './conv-calls.js';
 import { pTrueGradient, sampleNoiseStreams } from '../src/core/analysis/analysis-models.js';
 import { populationStyles } from '../src/core/analysis/population.js';
+import { avgPool2 } from '../src/core/nn/ops.js';
 import {
   conv3x3Calls,
   conv3x3Handles,
   conv3x3KernelActive,
+  conv3x3Mean2x2Calls,
+  mean2x2Handles,
   registerWasmConv3x3,
   setConv3x3Kernel,
 } from '../src/core/nn/conv3x3/conv3x3-kernel.js';
@@ -152,6 +155,50 @@ describe('direct 3x3 conv kernel (wasm)', () => {
     }
   });
 
+  it('pools 2x2 (mean2x2) with the stock Mean’s bits on the models’ shapes, extreme values and channel tails', () => {
+    const shapes: Array<[number, number, number, number]> = [
+      [64, 32, 32, 16],
+      [3, 16, 16, 32],
+      [3, 8, 8, 64],
+      [2, 32, 32, 3],
+      [2, 4, 6, 7],
+      [1, 2, 2, 1],
+    ];
+    for (const [i, shape] of shapes.entries()) {
+      // Magnitudes from e-9 to e+9 (sums round), then zeros of both signs, infinities and a NaN.
+      const x = tf.tidy(() => tf.mul(randn(40 + i, shape), tf.exp(tf.mul(randn(50 + i, shape), 5))) as tf.Tensor4D);
+      const special = [-0, -0, -0, -0, 0, Infinity, -Infinity, Number.NaN, 1e-45, 3.4e38, 3.4e38, 1e-45];
+      const v = x.dataSync().slice();
+      v.set(special.slice(0, Math.min(special.length, v.length)));
+      const xs = tf.tensor4d(v, shape);
+      const pool = (on: boolean) => {
+        setConv3x3Kernel(on);
+        const before = conv3x3Mean2x2Calls();
+        const y = tf.tidy(() => avgPool2(xs));
+        const out = { values: y.dataSync(), ran: conv3x3Mean2x2Calls() > before };
+        y.dispose();
+        return out;
+      };
+      const [on, off] = [pool(true), pool(false)];
+      expect(on.ran, `${shape}`).toBe(true);
+      expect(off.ran).toBe(false);
+      expect(bitsDiffer(on.values, off.values), `${shape}`).toBe(0);
+      tf.dispose([x, xs]);
+    }
+    // Other reductions stay with the stock kernel.
+    const x6 = { dtype: 'float32', shape: [2, 4, 2, 4, 2, 3] } as unknown as tf.TensorInfo;
+    expect(mean2x2Handles(x6, { axis: [2, 4], keepDims: false })).toBe(true);
+    expect(mean2x2Handles(x6, { axis: [-4, -2], keepDims: false })).toBe(true);
+    expect(mean2x2Handles(x6, { axis: [2, 4], keepDims: true })).toBe(false);
+    expect(mean2x2Handles(x6, { axis: [1, 3], keepDims: false })).toBe(false);
+    expect(mean2x2Handles(x6, { axis: 2, keepDims: false })).toBe(false);
+    const before = conv3x3Mean2x2Calls();
+    const m = tf.mean(tf.ones([2, 3, 4]), 1);
+    expect(Array.from(m.dataSync())).toEqual(new Array(8).fill(1));
+    expect(conv3x3Mean2x2Calls()).toBe(before);
+    m.dispose();
+  });
+
   it('leaves the sweep’s probabilities and d p_true / d s on the committed weights unchanged', () => {
     const gen = loadGenerator();
     const models = analysisModels(gen, loadBuiltinClassifier('classifier-clean'));
@@ -161,9 +208,14 @@ describe('direct 3x3 conv kernel (wasm)', () => {
       const streams = sampleNoiseStreams(0, batch);
       const run = (on: boolean) => {
         setConv3x3Kernel(on);
-        const before = conv3x3Calls();
+        const [before, pools] = [conv3x3Calls(), conv3x3Mean2x2Calls()];
         const { probs, grad } = pTrueGradient(models, s, labels, streams);
-        const out = { probs: probs.dataSync(), grad: grad.dataSync(), ran: conv3x3Calls() - before };
+        const out = {
+          probs: probs.dataSync(),
+          grad: grad.dataSync(),
+          ran: conv3x3Calls() - before,
+          pooled: conv3x3Mean2x2Calls() - pools,
+        };
         tf.dispose([probs, grad]);
         return out;
       };
@@ -173,6 +225,8 @@ describe('direct 3x3 conv kernel (wasm)', () => {
       // classifier's first conv's input gradient, which the sweep does not need... at least 17.
       expect(on.ran, `batch ${batch}`).toBeGreaterThanOrEqual(17);
       expect(off.ran).toBe(0);
+      // The classifier's three 2x2 poolings.
+      expect([on.pooled, off.pooled]).toEqual([3, 0]);
       expect(bitsDiffer(on.probs, off.probs), `batch ${batch} probs`).toBe(0);
       expect(bitsDiffer(on.grad, off.grad), `batch ${batch} d/ds`).toBe(0);
       expect(Math.max(...on.grad.map(Math.abs))).toBeGreaterThan(0);

@@ -6,6 +6,8 @@
 // outside the image read from a buffer of zeros exactly as XNNPACK's indirection buffer does (so
 // 0 * inf gives NaN there too, like the stock kernel).
 //
+// The module also holds Winograd F(2x2,3x3) (opt-in) and a 2x2 mean pooling (`mean2x2`), below.
+//
 // Built by scripts/build-conv3x3-wasm.sh into conv3x3-wasm-bytes.ts; run on the wasm backend's own
 // heap by conv3x3-kernel.ts. The module imports its memory (env.memory) and must not own any of it:
 // no libc, no data segments, no static variables and no arrays on the C stack (the build checks
@@ -339,4 +341,40 @@ void wino2(const float *x, const float *U, float *y, float *scratch, int N, int 
       }
     }
   }
+}
+
+// ---------------------------------------------------------------------------------------------
+// 2x2 average pooling (the classifiers' and the discriminator's `avgPool2`: tf.mean of x reshaped
+// [N, H/2, 2, W/2, 2, C] over axes 2 and 4). tfjs-backend-wasm runs that Mean as a 6-D transpose
+// (the window last) then a sum from +0 in window order and a division by 4; this does the same
+// float32 operations in the same order (sum = 0; sum += x[2i][2j]; += x[2i][2j+1]; += x[2i+1][2j];
+// += x[2i+1][2j+1]; sum / 4) without the transpose, so the results are its bits.
+// x [N][H][W][C] (H, W even), y [N][H/2][W/2][C].
+__attribute__((export_name("mean2x2")))
+void mean2x2(const float *x, float *y, int N, int H, int W, int C) {
+  const int Ho = H >> 1, Wo = W >> 1;
+  const V four = wasm_f32x4_const_splat(4.f);
+  for (int n = 0; n < N; n++)
+    for (int oy = 0; oy < Ho; oy++)
+      for (int ox = 0; ox < Wo; ox++) {
+        const float *a = x + ((n * H + 2 * oy) * W + 2 * ox) * C, *b = a + C, *c = a + W * C, *d = c + C;
+        float *o = y + ((n * Ho + oy) * Wo + ox) * C;
+        int k = 0;
+        for (; k + 4 <= C; k += 4) {
+          V s = wasm_f32x4_const_splat(0.f);
+          s = wasm_f32x4_add(s, wasm_v128_load(a + k));
+          s = wasm_f32x4_add(s, wasm_v128_load(b + k));
+          s = wasm_f32x4_add(s, wasm_v128_load(c + k));
+          s = wasm_f32x4_add(s, wasm_v128_load(d + k));
+          wasm_v128_store(o + k, wasm_f32x4_div(s, four));
+        }
+        for (; k < C; k++) {
+          float s = 0.f;
+          s += a[k];
+          s += b[k];
+          s += c[k];
+          s += d[k];
+          o[k] = s / 4.f;
+        }
+      }
 }
